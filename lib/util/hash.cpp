@@ -1,0 +1,77 @@
+#include "util/hash.hpp"
+
+#include <sodium.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <mutex>
+
+namespace trifecta::core {
+
+static_assert(sizeof(crypto_hash_sha256_state) <= 128, "Sha256Stream buffer too small");
+
+void ensure_sodium() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    if (sodium_init() < 0) {
+      std::fputs("trifecta: libsodium failed to initialise; cannot hash\n", stderr);
+      std::abort();
+    }
+  });
+}
+
+std::string to_hex(const std::uint8_t* data, std::size_t size) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out(size * 2, '0');
+  for (std::size_t i = 0; i < size; ++i) {
+    out[2 * i] = kDigits[data[i] >> 4];
+    out[2 * i + 1] = kDigits[data[i] & 0xF];
+  }
+  return out;
+}
+
+Sha256 sha256(std::string_view bytes) {
+  ensure_sodium();
+  Sha256 out{};
+  crypto_hash_sha256(out.data(), reinterpret_cast<const unsigned char*>(bytes.data()),
+                     bytes.size());
+  return out;
+}
+
+std::string sha256_hex(std::string_view bytes) {
+  const Sha256 h = sha256(bytes);
+  return to_hex(h.data(), h.size());
+}
+
+std::string sha256_prefix(std::string_view bytes, std::size_t chars) {
+  if (chars < 1) chars = 1;
+  if (chars > 64) chars = 64;
+  return sha256_hex(bytes).substr(0, chars);
+}
+
+std::string blake2b_hex(std::string_view bytes) {
+  ensure_sodium();
+  std::uint8_t out[16];
+  crypto_generichash(out, sizeof out, reinterpret_cast<const unsigned char*>(bytes.data()),
+                     bytes.size(), nullptr, 0);
+  return to_hex(out, sizeof out);
+}
+
+Sha256Stream::Sha256Stream() {
+  ensure_sodium();
+  crypto_hash_sha256_init(reinterpret_cast<crypto_hash_sha256_state*>(state_));
+}
+
+void Sha256Stream::update(std::string_view bytes) {
+  crypto_hash_sha256_update(reinterpret_cast<crypto_hash_sha256_state*>(state_),
+                            reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());
+}
+
+Sha256 Sha256Stream::finish() {
+  Sha256 out{};
+  crypto_hash_sha256_final(reinterpret_cast<crypto_hash_sha256_state*>(state_), out.data());
+  return out;
+}
+
+}  // namespace trifecta::core

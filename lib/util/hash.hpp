@@ -1,0 +1,45 @@
+// util/hash.hpp — content hashing through libsodium.
+//
+// SHA-256 is the public content hash (chunk hashes, segment ids, telemetry redaction); BLAKE2b
+// (128-bit) is the fast internal cache key. libsodium is initialised once, lazily and thread-safely,
+// on first use; if `sodium_init()` fails the process cannot hash and aborts with a message
+// (there is no meaningful degraded mode).
+//
+// Thread rules: every function is thread-safe and allocation-light.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace trifecta::core {
+
+using Sha256 = std::array<std::uint8_t, 32>;
+
+void ensure_sodium();  // idempotent; called by every function below
+
+Sha256 sha256(std::string_view bytes);
+std::string sha256_hex(std::string_view bytes);
+// First `chars` hex characters of sha256(bytes); `chars` is clamped to [1, 64].
+std::string sha256_prefix(std::string_view bytes, std::size_t chars = 8);
+// 128-bit BLAKE2b of `bytes`, as 32 hex characters: a cache key, not a public identifier.
+std::string blake2b_hex(std::string_view bytes);
+// `segment_id` of a canonical segment path: first 8 hex chars of its SHA-256.
+inline std::string segment_id_of(std::string_view canonical_path) {
+  return sha256_prefix(canonical_path, 8);
+}
+std::string to_hex(const std::uint8_t* data, std::size_t size);
+
+// Incremental SHA-256 for streams.
+class Sha256Stream {
+ public:
+  Sha256Stream();
+  void update(std::string_view bytes);
+  Sha256 finish();
+
+ private:
+  alignas(64) unsigned char state_[128];
+};
+
+}  // namespace trifecta::core

@@ -1,0 +1,1 @@
+#include "trifecta/proto/version.hpp"

@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# One-shot, idempotent set-up of everything Trifecta needs on Debian 12:
+#   * apt packages (compilers, Boost 1.81, libsodium, spdlog, Catch2 v2, tree-sitter, ...)
+#   * the tree-sitter-python grammar sources (npm pack, integrity-checked) -> third_party/
+#   * Pyright from npm into a project-local prefix                       -> third_party/pyright/
+# Nothing fetched here is committed (see .gitignore). Fast when everything is already present.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+TP="$ROOT/third_party"
+GRAMMAR_VERSION="0.23.6"
+GRAMMAR_INTEGRITY="sha512-yIM9z0oxKIxT7bAtPOhgoVl6gTXlmlIhue7liFT4oBPF/lha7Ha4dQBS82Av6hMMRZoVnFJI8M6mL+SwWoLD3A=="
+PYRIGHT_VERSION="1.1.414"
+
+log() { printf '[setup] %s\n' "$*" >&2; }
+
+APT_PACKAGES=(
+  g++ cmake ninja-build pkg-config make git
+  libboost1.81-dev libboost-json1.81-dev
+  libsodium-dev libspdlog-dev libfmt-dev catch2
+  libtree-sitter-dev libsystemd-dev systemd libsqlite3-dev libcli11-dev
+  ripgrep nodejs npm python3 util-linux procps
+)
+
+need_apt=()
+for p in "${APT_PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+    need_apt+=("$p")
+  fi
+done
+# node/npm may come from somewhere other than apt (a preinstalled Node); accept that.
+if command -v node >/dev/null && command -v npm >/dev/null; then
+  filtered=()
+  for p in "${need_apt[@]}"; do [[ "$p" == nodejs || "$p" == npm ]] || filtered+=("$p"); done
+  need_apt=("${filtered[@]+"${filtered[@]}"}")
+fi
+if ((${#need_apt[@]})); then
+  SUDO=""; [[ $(id -u) -eq 0 ]] || SUDO="sudo"
+  log "apt-get install ${need_apt[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
+else
+  log "apt packages: all present"
+fi
+
+mkdir -p "$TP"
+
+# --- tree-sitter-python grammar ------------------------------------------------------------
+GRAMMAR_DIR="$TP/tree-sitter-python"
+if [[ -f "$GRAMMAR_DIR/.version" && "$(cat "$GRAMMAR_DIR/.version")" == "$GRAMMAR_VERSION" ]]; then
+  log "tree-sitter-python $GRAMMAR_VERSION: present"
+else
+  log "fetching tree-sitter-python@$GRAMMAR_VERSION"
+  tmp="$(mktemp -d)"; trap 'rm -rf "$tmp"' EXIT
+  (cd "$tmp" && npm pack --silent "tree-sitter-python@$GRAMMAR_VERSION" >/dev/null)
+  tgz="$tmp/tree-sitter-python-$GRAMMAR_VERSION.tgz"
+  got="sha512-$(openssl dgst -sha512 -binary "$tgz" 2>/dev/null | base64 -w0 || python3 -c 'import hashlib,base64,sys;print(base64.b64encode(hashlib.sha512(open(sys.argv[1],"rb").read()).digest()).decode())' "$tgz")"
+  if [[ "$got" != "$GRAMMAR_INTEGRITY" ]]; then
+    log "integrity mismatch for tree-sitter-python: got $got"; exit 1
+  fi
+  rm -rf "$GRAMMAR_DIR"; mkdir -p "$GRAMMAR_DIR"
+  tar -xzf "$tgz" -C "$GRAMMAR_DIR" --strip-components=1 package/src package/queries package/package.json
+  echo "$GRAMMAR_VERSION" > "$GRAMMAR_DIR/.version"
+fi
+
+# --- Pyright ---------------------------------------------------------------------------------
+PYRIGHT_DIR="$TP/pyright"
+if [[ -x "$PYRIGHT_DIR/node_modules/.bin/pyright-langserver" && -f "$PYRIGHT_DIR/.version" \
+      && "$(cat "$PYRIGHT_DIR/.version")" == "$PYRIGHT_VERSION" ]]; then
+  log "pyright $PYRIGHT_VERSION: present"
+else
+  log "installing pyright@$PYRIGHT_VERSION into third_party/pyright"
+  mkdir -p "$PYRIGHT_DIR"
+  npm install --prefix "$PYRIGHT_DIR" --no-audit --no-fund --silent --save-exact "pyright@$PYRIGHT_VERSION" >/dev/null
+  echo "$PYRIGHT_VERSION" > "$PYRIGHT_DIR/.version"
+fi
+log "done"

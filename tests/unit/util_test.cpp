@@ -1,0 +1,172 @@
+// Spec of lib/util: hashing, canonical paths and the safe join, relpath, clocks, Result.
+#include <catch2/catch.hpp>
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "util/clock.hpp"
+#include "util/hash.hpp"
+#include "util/paths.hpp"
+#include "util/result.hpp"
+#include "../support/temp_dir.hpp"
+
+using namespace trifecta::core;
+
+TEST_CASE("sha256 matches the published test vectors", "[hash]") {
+  CHECK(sha256_hex("") == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  CHECK(sha256_hex("abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  CHECK(sha256_prefix("abc") == "ba7816bf");
+  CHECK(sha256_prefix("abc", 0) == "b");
+  CHECK(sha256_prefix("abc", 99).size() == 64);
+}
+
+TEST_CASE("streaming sha256 equals one-shot sha256", "[hash]") {
+  Sha256Stream s;
+  s.update("a");
+  s.update("bc");
+  const Sha256 h = s.finish();
+  CHECK(to_hex(h.data(), h.size()) == sha256_hex("abc"));
+}
+
+TEST_CASE("blake2b cache keys are 128-bit, stable and content-sensitive", "[hash]") {
+  // BLAKE2b-128 of "" (RFC 7693 parameters, 16-byte digest, no key).
+  CHECK(blake2b_hex("") == "cae66941d9efbd404e4d88758ea67670");
+  CHECK(blake2b_hex("abc").size() == 32);
+  CHECK(blake2b_hex("abc") == blake2b_hex("abc"));
+  CHECK(blake2b_hex("abc") != blake2b_hex("abd"));
+}
+
+TEST_CASE("segment_id is the first 8 hex chars of sha256 of the canonical path", "[hash]") {
+  CHECK(segment_id_of("/workspaces/repo") == sha256_hex("/workspaces/repo").substr(0, 8));
+}
+
+TEST_CASE("relpath inside the workspace is relative", "[relpath]") {
+  const fs::path root = "/workspaces/trifecta_dope";
+  CHECK(relpath(root, "/workspaces/trifecta_dope/src/domain/models.py") == "src/domain/models.py");
+  CHECK(relpath(root, "/workspaces/trifecta_dope") == ".");
+  CHECK(relpath(root, "src/app.py") == "src/app.py");
+  CHECK(relpath(root, "/workspaces/trifecta_dope/a/../b.py") == "b.py");
+}
+
+TEST_CASE("relpath outside the workspace is external/<hash8>-<name>", "[relpath]") {
+  const fs::path root = "/workspaces/trifecta_dope";
+  const std::string r = relpath(root, "/usr/lib/python3.12/typing.py");
+  CHECK(r == "external/" + sha256_hex("/usr/lib/python3.12/typing.py").substr(0, 8) + "-typing.py");
+  CHECK(r.find("/usr") == std::string::npos);
+  // A sibling directory sharing a name prefix is outside too.
+  CHECK(relpath(root, "/workspaces/trifecta_dope2/x.py").rfind("external/", 0) == 0);
+  // '..' leaving the root is outside.
+  CHECK(relpath(root, "/workspaces/trifecta_dope/../etc/passwd").rfind("external/", 0) == 0);
+}
+
+TEST_CASE("relpath of same-named external files is unique", "[relpath]") {
+  const fs::path root = "/workspaces/trifecta_dope";
+  const auto a = relpath(root, "/usr/lib/python3.12/typing.py");
+  const auto b = relpath(root, "/opt/python3.12/typing.py");
+  CHECK(a != b);
+  CHECK(a.ends_with("-typing.py"));
+  CHECK(b.ends_with("-typing.py"));
+}
+
+TEST_CASE("safe_join refuses every way out of the segment", "[paths]") {
+  trifecta::test::TempDir tmp;
+  const fs::path root = *canonical_path(tmp.path());
+  fs::create_directories(root / "pkg" / "sub");
+  std::ofstream(root / "pkg" / "mod.py") << "x = 1\n";
+  fs::create_symlink("/etc", root / "out_link");
+  fs::create_symlink(root / "pkg", root / "in_link");
+  fs::create_symlink("../../..", root / "pkg" / "sub" / "up");
+
+  struct Row {
+    const char* input;
+    bool ok;
+    Errc code;
+  };
+  const Row rows[] = {
+      {"pkg/mod.py", true, Errc::kInternal},
+      {"pkg/./mod.py", true, Errc::kInternal},
+      {"pkg/sub/../mod.py", true, Errc::kInternal},
+      {"new/not_yet.py", true, Errc::kInternal},
+      {"in_link/mod.py", true, Errc::kInternal},
+      {".", true, Errc::kInternal},
+      {"", false, Errc::kInvalidArgument},
+      {"../x", false, Errc::kPathEscape},
+      {"pkg/../../x", false, Errc::kPathEscape},
+      {"../" , false, Errc::kPathEscape},
+      {"pkg/../../pkg/mod.py", false, Errc::kPathEscape},  // transient climb is refused too
+      {"/etc/passwd", false, Errc::kPathEscape},
+      {"out_link/passwd", false, Errc::kPathEscape},
+      {"out_link", false, Errc::kPathEscape},
+      {"pkg/sub/up/etc", false, Errc::kPathEscape},
+  };
+  for (const Row& row : rows) {
+    INFO("input: '" << row.input << "'");
+    auto r = safe_join(root, row.input);
+    REQUIRE(r.ok() == row.ok);
+    if (row.ok) {
+      CHECK(is_within(root, *r));
+    } else {
+      CHECK(r.error().code == row.code);
+      CHECK_FALSE(r.error().message.empty());
+    }
+  }
+  auto nul = safe_join(root, std::string_view("a\0b", 3));
+  REQUIRE_FALSE(nul.ok());
+  CHECK(nul.error().code == Errc::kInvalidArgument);
+}
+
+TEST_CASE("resolve_in_root accepts absolute paths inside the root only", "[paths]") {
+  trifecta::test::TempDir tmp;
+  const fs::path root = *canonical_path(tmp.path());
+  std::ofstream(root / "a.py") << "";
+  auto in = resolve_in_root(root, (root / "a.py").string());
+  REQUIRE(in.ok());
+  CHECK(*in == root / "a.py");
+  auto out = resolve_in_root(root, "/etc/passwd");
+  REQUIRE_FALSE(out.ok());
+  CHECK(out.error().code == Errc::kPathEscape);
+  auto sibling = resolve_in_root(root, root.string() + "x/a.py");
+  REQUIRE_FALSE(sibling.ok());
+}
+
+TEST_CASE("canonical_path reports missing files as kNotFound", "[paths]") {
+  auto r = canonical_path("/definitely/not/here");
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.error().code == Errc::kNotFound);
+  CHECK(errc_name(r.error().code) == "NOT_FOUND");
+}
+
+TEST_CASE("Stopwatch is monotonic and measures real time", "[clock]") {
+  Stopwatch sw;
+  std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  const double ms = sw.elapsed_ms();
+  CHECK(ms >= 9.0);
+  CHECK(ms < 1000.0);
+  double prev = 0;
+  for (int i = 0; i < 1000; ++i) {
+    const double now = sw.elapsed_ms();
+    CHECK(now >= prev);
+    prev = now;
+  }
+}
+
+TEST_CASE("iso8601_utc prints UTC with an explicit offset and microseconds", "[clock]") {
+  const WallClock::time_point t{std::chrono::microseconds(1'767'225'600'123'456LL)};
+  CHECK(iso8601_utc(t) == "2026-01-01T00:00:00.123456+00:00");
+}
+
+TEST_CASE("Result carries a value or a typed error", "[result]") {
+  Result<int> good = 42;
+  REQUIRE(good.ok());
+  CHECK(*good == 42);
+  Result<int> bad = make_error(Errc::kTimeout, "too slow");
+  REQUIRE_FALSE(bad.ok());
+  CHECK(bad.error().code == Errc::kTimeout);
+  Result<void> v;
+  CHECK(v.ok());
+  Result<void> e = make_error(Errc::kIo, "disk");
+  CHECK_FALSE(e.ok());
+}
