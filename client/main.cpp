@@ -91,7 +91,8 @@ class Session {
         last_rc_ = report({tc::ClientErrc::kProtocol, "unreadable reply from trifectad: " + why, ""});
         return std::nullopt;
       }
-      if (resp->id.is_int64() && resp->id.get_int64() == id) {
+      // An error with a null id is about the connection itself (refused peer, oversized line).
+      if ((resp->id.is_int64() && resp->id.get_int64() == id) || (resp->id.is_null() && resp->error)) {
         last_line_ = std::move(*line);
         return resp;
       }

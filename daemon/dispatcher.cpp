@@ -40,6 +40,7 @@ struct Reply::State {
   json::object telemetry_args;
   std::size_t bytes_in = 0;
   std::atomic<bool> done{false};
+  bool in_dispatch = false;  // the handler is running synchronously inside dispatch()
 
   void finish(const json::value* result, const RpcError* error) {
     if (done.exchange(true)) {
@@ -70,7 +71,8 @@ struct Reply::State {
 
 Reply::~Reply() {
   if (s_ && !s_->done.load()) {
-    // While an exception unwinds this is expected (the dispatcher logs the cause).
+    // An exception unwinding out of a handler inside dispatch(): dispatch() answers with its message.
+    if (std::uncaught_exceptions() > 0 && s_->in_dispatch) return;
     assert(std::uncaught_exceptions() > 0 && "handler dropped its Reply without answering");
     RpcError e{ErrorCode::kInternalError, "handler for '" + s_->method + "' finished without replying", {}};
     s_->finish(nullptr, &e);
@@ -136,17 +138,23 @@ void Dispatcher::dispatch(std::string_view line, Peer peer, SendFn send) const {
   }
   ctx.params = std::move(req.params);
 
+  state->in_dispatch = true;
   try {
     it->second(ctx, std::move(reply));
   } catch (const std::exception& ex) {
-    // `reply` was moved into the handler; if the handler threw before answering, its Reply's
-    // destructor already sent InternalError. Log the cause here.
     spdlog::error("{}: handler threw: {}", ctx.method, ex.what());
     if (!state->done.load()) {
       RpcError e{ErrorCode::kInternalError, std::string("internal error: ") + ex.what(), {}};
       state->finish(nullptr, &e);
     }
+  } catch (...) {
+    spdlog::error("{}: handler threw a non-standard exception", ctx.method);
+    if (!state->done.load()) {
+      RpcError e{ErrorCode::kInternalError, "internal error: unknown exception", {}};
+      state->finish(nullptr, &e);
+    }
   }
+  state->in_dispatch = false;
 }
 
 void Dispatcher::reject_busy(std::string_view line, std::size_t limit, SendFn send) const {

@@ -96,6 +96,31 @@ void bind_core_handlers(Dispatcher& d, CoreDeps deps) {
     reply.ok(json::value_from(r));
   });
 
+  if (shared->debug_methods) {
+    // debug.sleep {ms}: answers after `ms` (<= 60000) without occupying a worker. Lets tests keep
+    // requests in flight deterministically (graceful stop, in-flight limits).
+    d.bind("debug.sleep", [shared](Context& ctx, Reply reply) {
+      std::int64_t ms = 0;
+      proto::Fields f(ctx.params);
+      f.required("ms", ms);
+      if (!f.ok() || ms < 0 || ms > 60000) {
+        reply.fail(RpcError{ErrorCode::kInvalidParams, f.ok() ? "params.ms: expected 0..60000" : *f.error(), {}});
+        return;
+      }
+      // If the daemon stops before the timer fires, the request is still answered (ShuttingDown).
+      struct Pending {
+        explicit Pending(Reply r) : reply(std::move(r)) {}
+        Pending(const Pending&) = delete;
+        Reply reply;
+        ~Pending() {
+          if (!reply.answered()) reply.fail(RpcError{ErrorCode::kShuttingDown, "daemon stopped before the timer fired", {}});
+        }
+      };
+      auto held = std::make_shared<Pending>(std::move(reply));
+      shared->schedule_after(std::chrono::milliseconds(ms), [held, ms] { held->reply.ok(json::object{{"slept_ms", ms}}); });
+    });
+  }
+
   d.bind("shutdown", [shared](Context&, Reply reply) {
     reply.ok(json::value_from(proto::ShutdownResult{true}));
     shared->request_stop("shutdown request");

@@ -21,7 +21,9 @@ struct CoreDeps {
   std::function<const ServerCounters&()> counters;
   std::function<unsigned()> workers;
   std::function<void(std::string)> request_stop;
+  std::function<void(std::chrono::milliseconds, std::function<void()>)> schedule_after;
   bool socket_activated = false;
+  bool debug_methods = false;  // register debug.* (test-only helpers such as debug.sleep)
   core::SteadyClock::time_point started = core::SteadyClock::now();
 };
 

@@ -88,6 +88,7 @@ int main(int argc, char** argv) {
   long idle_s = static_cast<long>(cfg.idle_timeout.count());
   long conn_idle_s = static_cast<long>(cfg.conn_idle_timeout.count());
   std::string socket_flag;
+  bool debug_methods = false;
 
   CLI::App app{"trifectad — Trifecta's resident code-context daemon"};
   app.set_version_flag("--version", std::string("trifectad ") + trifecta::proto::kVersion + " (protocol " +
@@ -105,6 +106,7 @@ int main(int argc, char** argv) {
   app.add_option("--max-inflight", cfg.max_inflight_per_conn, "Maximum unanswered requests per connection")
       ->check(CLI::PositiveNumber);
   app.add_option("--max-line-bytes", cfg.max_line_bytes, "Maximum request line size in bytes")->check(CLI::PositiveNumber);
+  app.add_flag("--enable-debug-methods", debug_methods, "Register debug.* methods (for tests)")->group("");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -152,7 +154,8 @@ int main(int argc, char** argv) {
   std::unique_ptr<td::Server> server;
   td::CoreDeps deps{cfg, segments, sink, [&]() -> const td::ServerCounters& { return server->counters(); },
                     [&] { return server->workers(); }, [&](std::string why) { server->request_stop(std::move(why)); },
-                    sock.activated};
+                    [&](std::chrono::milliseconds d, std::function<void()> fn) { server->schedule_after(d, std::move(fn)); },
+                    sock.activated, debug_methods};
   td::bind_core_handlers(dispatcher, deps);
 
   td::Server::Hooks hooks;

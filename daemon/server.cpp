@@ -332,6 +332,15 @@ void Server::request_stop(std::string reason) {
   asio::post(impl_->io, [this, r = std::move(reason)]() mutable { impl_->begin_stop(std::move(r)); });
 }
 
+void Server::schedule_after(std::chrono::milliseconds delay, std::function<void()> fn) {
+  asio::post(impl_->io, [this, delay, f = std::move(fn)]() mutable {
+    auto timer = std::make_shared<asio::steady_timer>(impl_->io, delay);
+    timer->async_wait([timer, f = std::move(f)](const boost::system::error_code& ec) {
+      if (!ec) f();
+    });
+  });
+}
+
 unsigned Server::workers() const { return impl_->nworkers; }
 
 std::string Server::stop_reason() const {

@@ -54,6 +54,9 @@ class Server {
   void run();
   // Begin a graceful stop from any thread.
   void request_stop(std::string reason);
+  // Run `fn` on the I/O thread after `delay` (a deadline or a deferred reply). `fn` must be quick.
+  // Thread-safe. If the server stops first, `fn` is destroyed without running.
+  void schedule_after(std::chrono::milliseconds delay, std::function<void()> fn);
 
   const ServerCounters& counters() const { return counters_; }
   unsigned workers() const;

@@ -111,6 +111,7 @@ std::optional<Response> parse_response(std::string_view line, std::string* why =
 class Fields {
  public:
   explicit Fields(const json::object& o) : o_(o) {}
+  explicit Fields(json::object&&) = delete;  // it keeps a reference: no temporaries
 
   template <class T>
   bool required(std::string_view key, T& out) { return read(key, out, true); }
