@@ -2,7 +2,10 @@
 
 #include <tree_sitter/api.h>
 
+#include <cctype>
 #include <cstring>
+#include <deque>
+#include <vector>
 #include <memory>
 #include <mutex>
 
@@ -121,8 +124,7 @@ class Extractor {
       collect_issues(root);
     }
     out_.docstring = docstring_of(root);
-    Scope module{ScopeKind::kModule, "", &out_.definitions, nullptr};
-    walk_block(root, module, false);
+    module_statements(root);
   }
 
  private:
@@ -337,6 +339,61 @@ class Extractor {
 
   void walk_block(TSNode block, Scope& scope, bool conditional) {
     each_child(block, [&](TSNode c, std::string_view) { statement(c, scope, conditional); });
+  }
+
+  // Module level, with error salvage: tree-sitter's recovery often wraps everything from a bad
+  // line to the end of the file into one ERROR node, losing every later definition. When a
+  // module-level ERROR contains a later line that starts a top-level statement at column 0
+  // (`def`, `async def`, `class`, `@`), the source before that line is blanked (bytes become
+  // spaces, newlines stay, so every offset, line and column is unchanged) and reparsed; the new
+  // tree supplies the rest of the module. Each round starts strictly later, and rounds are capped.
+  void module_statements(TSNode root) {
+    Scope module{ScopeKind::kModule, "", &out_.definitions, nullptr};
+    bool restarted = false;
+    each_child(root, [&](TSNode c, std::string_view) {
+      if (restarted) return;
+      if (type_of(c) != "ERROR" || salvage_rounds_ >= kMaxSalvageRounds) {
+        statement(c, module, false);
+        return;
+      }
+      const uint32_t resume = next_top_level_line(ts_node_start_byte(c), ts_node_end_byte(c));
+      if (resume == 0) {
+        statement(c, module, false);
+        return;
+      }
+      // Keep what the ERROR holds before the resume point, then reparse from there.
+      each_child(c, [&](TSNode e, std::string_view) {
+        if (ts_node_end_byte(e) <= resume) statement(e, module, false);
+      });
+      restarted = true;
+      ++salvage_rounds_;
+      std::string blanked(src_);
+      for (uint32_t i = 0; i < resume; ++i)
+        if (blanked[i] != '\n' && blanked[i] != '\r') blanked[i] = ' ';
+      buffers_.push_back(std::move(blanked));
+      src_ = buffers_.back();
+      TSTree* tree = ts_parser_parse_string(thread_parser(), nullptr, src_.data(),
+                                            static_cast<uint32_t>(src_.size()));
+      if (!tree) return;
+      trees_.emplace_back(tree);
+      TSNode again = ts_tree_root_node(tree);
+      if (ts_node_has_error(again)) collect_issues(again);
+      module_statements(again);
+    });
+  }
+
+  // Byte offset of the first line strictly after the line holding `begin`, and before `end`,
+  // that starts (at column 0) with `def `, `async def `, `class ` or `@`; 0 if none.
+  uint32_t next_top_level_line(uint32_t begin, uint32_t end) const {
+    std::size_t pos = src_.find('\n', begin);
+    while (pos != std::string_view::npos && pos + 1 < end) {
+      const std::string_view rest = src_.substr(pos + 1, std::min<std::size_t>(16, end - pos - 1));
+      if (rest.starts_with("def ") || rest.starts_with("async def ") || rest.starts_with("class ") ||
+          rest.starts_with("@"))
+        return static_cast<uint32_t>(pos + 1);
+      pos = src_.find('\n', pos + 1);
+    }
+    return 0;
   }
 
   void statement(TSNode c, Scope& scope, bool conditional) {
@@ -578,9 +635,51 @@ class Extractor {
     out_.imports.push_back(std::move(imp));
   }
 
+  static constexpr int kMaxSalvageRounds = 32;
+
   std::string_view src_;
   Skeleton& out_;
+  int salvage_rounds_ = 0;
+  std::deque<std::string> buffers_;  // blanked sources of salvage rounds (stable addresses)
+  std::vector<TreePtr> trees_;       // their trees, alive as long as nodes are in use
 };
+
+// A PEP 263 coding declaration for Latin-1 on line 1 or 2 ("# -*- coding: latin-1 -*-").
+bool declares_latin1(std::string_view text) {
+  std::size_t end = text.find('\n');
+  if (end != std::string_view::npos) end = text.find('\n', end + 1);
+  const std::string_view head = text.substr(0, std::min<std::size_t>(end, 400));
+  for (std::size_t at = head.find("coding"); at != std::string_view::npos; at = head.find("coding", at + 6)) {
+    std::size_t i = at + 6;
+    if (i >= head.size() || (head[i] != ':' && head[i] != '=')) continue;
+    ++i;
+    while (i < head.size() && (head[i] == ' ' || head[i] == '\t')) ++i;
+    std::string name;
+    while (i < head.size() && (std::isalnum(static_cast<unsigned char>(head[i])) || head[i] == '-' ||
+                               head[i] == '_' || head[i] == '.'))
+      name.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(head[i++]))));
+    for (char& c : name)
+      if (c == '_') c = '-';
+    return name == "latin-1" || name == "iso-8859-1" || name == "iso8859-1" || name == "latin1" ||
+           name == "l1" || name == "iso-latin-1";
+  }
+  return false;
+}
+
+std::string latin1_to_utf8(std::string_view text) {
+  std::string out;
+  out.reserve(text.size() + text.size() / 8);
+  for (char ch : text) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c < 0x80) {
+      out.push_back(ch);
+    } else {
+      out.push_back(static_cast<char>(0xC0 | (c >> 6)));
+      out.push_back(static_cast<char>(0x80 | (c & 0x3F)));
+    }
+  }
+  return out;
+}
 
 int count_lines(std::string_view s) {
   if (s.empty()) return 0;
@@ -649,9 +748,15 @@ Result<Skeleton> extract_skeleton(std::string_view source) {
     text.remove_prefix(3);
   }
   std::string decoded;
-  s.replaced_bytes = utf8_replace_invalid(text, decoded);
-  if (s.replaced_bytes > 0) {
-    s.decoding_replaced = true;
+  if (utf8_replace_invalid(text, decoded) > 0) {
+    if (declares_latin1(text)) {
+      // PEP 263: the file says how to read it, and Latin-1 maps every byte to one code point.
+      s.encoding = "latin-1";
+      decoded = latin1_to_utf8(text);
+    } else {
+      s.decoding_replaced = true;
+      s.replaced_bytes = utf8_replace_invalid(text, decoded);
+    }
     text = decoded;
   }
   s.line_count = count_lines(text);

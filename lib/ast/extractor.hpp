@@ -1,8 +1,10 @@
 // ast/extractor.hpp — Python source → Skeleton, with tree-sitter and tree-sitter-python.
 //
 // The only translation unit of lib/ that includes the tree-sitter API. Extraction never fails on
-// content: syntax errors give status `partial` with the well-formed parts kept; invalid UTF-8 is
-// replaced by U+FFFD (and flagged) before parsing; a leading UTF-8 BOM is stripped (flagged).
+// content: syntax errors give status `partial` with the well-formed parts kept (including the
+// definitions after an error region, by reparsing from the next top-level `def`/`class`/`@` line);
+// a file that is not valid UTF-8 is read as Latin-1 if it declares so (PEP 263), otherwise each
+// invalid byte becomes U+FFFD (flagged); a leading UTF-8 BOM is stripped (flagged).
 // What can fail is the runtime itself — a grammar whose ABI the linked libtree-sitter cannot
 // load — and that is reported once by `check_runtime()` as a typed error.
 //
@@ -34,7 +36,7 @@ Result<RuntimeInfo> check_runtime();
 // check_runtime() (or kInternal if tree-sitter returns no tree, which it does only when cancelled).
 Result<Skeleton> extract_skeleton(std::string_view source);
 
-// Decode `bytes` as UTF-8, replacing each maximal invalid sequence by U+FFFD. Returns the number
+// Decode `bytes` as UTF-8, replacing each invalid byte by U+FFFD. Returns the number
 // of invalid bytes replaced (0: `out` is left untouched and `bytes` is valid).
 std::size_t utf8_replace_invalid(std::string_view bytes, std::string& out);
 

@@ -124,6 +124,7 @@ void tag_invoke(json::value_from_tag, json::value& v, const Skeleton& x) {
     o["decoding_replaced"] = true;
     o["replaced_bytes"] = x.replaced_bytes;
   }
+  if (x.encoding != "utf-8") o["encoding"] = x.encoding;
   if (x.had_bom) o["bom"] = true;
   if (!x.docstring.empty()) o["docstring"] = x.docstring;
   json::array imports;
@@ -268,6 +269,7 @@ Result<Skeleton> skeleton_from_json(const json::value& v) {
   s.decoding_replaced = r.flag(*o, "decoding_replaced");
   s.replaced_bytes = static_cast<std::size_t>(r.num(*o, "replaced_bytes", false));
   s.had_bom = r.flag(*o, "bom");
+  if (o->contains("encoding")) s.encoding = r.str(*o, "encoding");
   s.docstring = r.str(*o, "docstring");
   if (const auto* a = r.arr(*o, "imports", true)) {
     for (const auto& e : *a) {

@@ -37,7 +37,7 @@ namespace json = boost::json;
 
 // Bump whenever extraction or the data model changes: it is part of every cache key, so old
 // cache rows simply stop matching.
-inline constexpr std::string_view kExtractorVersion = "ts-py-0.23.6/skel-3";
+inline constexpr std::string_view kExtractorVersion = "ts-py-0.23.6/skel-4";
 
 enum class DefKind { kClass, kFunction, kMethod };
 std::string_view def_kind_name(DefKind k) noexcept;  // "class" | "function" | "method"
@@ -106,7 +106,11 @@ struct Skeleton {
   std::vector<Definition> definitions;          // top-level, each with its nested children
   std::vector<SyntaxIssue> syntax_issues;       // first kMaxSyntaxIssues, in source order
   std::size_t syntax_issue_count = 0;           // all of them
-  bool decoding_replaced = false;  // invalid UTF-8 was replaced by U+FFFD before parsing
+  // How the bytes were read: "utf-8", or "latin-1" when the file is not valid UTF-8 and declares
+  // Latin-1 in a PEP 263 coding line. Otherwise invalid bytes are each replaced by U+FFFD
+  // (`decoding_replaced`, `replaced_bytes`); columns then count the 3-byte replacement.
+  std::string encoding = "utf-8";
+  bool decoding_replaced = false;
   std::size_t replaced_bytes = 0;
   bool had_bom = false;            // a UTF-8 BOM was stripped (line-1 columns exclude it)
   std::size_t source_bytes = 0;    // size of the original content
