@@ -1,0 +1,775 @@
+#include "ast/extractor.hpp"
+
+#include <tree_sitter/api.h>
+
+#include <cctype>
+#include <cstring>
+#include <deque>
+#include <vector>
+#include <memory>
+#include <mutex>
+
+extern "C" const TSLanguage* tree_sitter_python(void);
+
+namespace trifecta::core::ast {
+
+namespace {
+
+// ---- runtime ---------------------------------------------------------------------------------
+
+Result<RuntimeInfo> probe_runtime() {
+  RuntimeInfo info;
+  info.grammar_abi = ts_language_version(tree_sitter_python());
+  info.runtime_min_abi = TREE_SITTER_MIN_COMPATIBLE_LANGUAGE_VERSION;
+  info.runtime_max_abi = TREE_SITTER_LANGUAGE_VERSION;
+  const std::string versions = "tree-sitter-python ABI " + std::to_string(info.grammar_abi) +
+                               ", libtree-sitter accepts ABI " + std::to_string(info.runtime_min_abi) +
+                               ".." + std::to_string(info.runtime_max_abi);
+  if (info.grammar_abi < info.runtime_min_abi || info.grammar_abi > info.runtime_max_abi) {
+    return make_error(Errc::kUnavailable,
+                      "incompatible tree-sitter grammar (" + versions +
+                          "); run scripts/setup.sh to fetch tree-sitter-python 0.23.6 (ABI 14)");
+  }
+  TSParser* p = ts_parser_new();
+  const bool ok = ts_parser_set_language(p, tree_sitter_python());
+  ts_parser_delete(p);
+  if (!ok) {
+    return make_error(Errc::kUnavailable,
+                      "ts_parser_set_language refused tree-sitter-python (" + versions + ")");
+  }
+  return info;
+}
+
+struct ParserDeleter {
+  void operator()(TSParser* p) const { ts_parser_delete(p); }
+};
+
+// This thread's parser, created on first use. The language was validated by check_runtime().
+TSParser* thread_parser() {
+  thread_local std::unique_ptr<TSParser, ParserDeleter> parser;
+  if (!parser) {
+    parser.reset(ts_parser_new());
+    ts_parser_set_language(parser.get(), tree_sitter_python());
+  }
+  return parser.get();
+}
+
+struct TreeDeleter {
+  void operator()(TSTree* t) const { ts_tree_delete(t); }
+};
+using TreePtr = std::unique_ptr<TSTree, TreeDeleter>;
+
+Result<TreePtr> parse(std::string_view text) {
+  auto rt = check_runtime();
+  if (!rt) return rt.error();
+  TSTree* tree = ts_parser_parse_string(thread_parser(), nullptr, text.data(),
+                                        static_cast<uint32_t>(text.size()));
+  if (!tree) return make_error(Errc::kInternal, "tree-sitter returned no tree");
+  return TreePtr(tree);
+}
+
+// ---- small node helpers ----------------------------------------------------------------------
+
+std::string_view type_of(TSNode n) { return ts_node_type(n); }
+
+TSNode field(TSNode n, const char* name) {
+  return ts_node_child_by_field_name(n, name, static_cast<uint32_t>(std::strlen(name)));
+}
+
+// Children through a cursor: ts_node_child(i) walks from the first child on every call.
+template <class F>
+void each_child(TSNode n, F&& f) {
+  TSTreeCursor c = ts_tree_cursor_new(n);
+  if (ts_tree_cursor_goto_first_child(&c)) {
+    do {
+      const char* fname = ts_tree_cursor_current_field_name(&c);
+      f(ts_tree_cursor_current_node(&c), std::string_view(fname ? fname : ""));
+    } while (ts_tree_cursor_goto_next_sibling(&c));
+  }
+  ts_tree_cursor_delete(&c);
+}
+
+bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v'; }
+
+bool is_constant_name(std::string_view name) {
+  bool letter = false;
+  for (char c : name) {
+    if (c >= 'a' && c <= 'z') return false;
+    if (c >= 'A' && c <= 'Z') letter = true;
+    else if (!(c == '_' || (c >= '0' && c <= '9'))) return false;
+  }
+  return letter;
+}
+
+constexpr std::size_t kMaxValueBytes = 80;
+
+// ---- the extractor ---------------------------------------------------------------------------
+
+enum class ScopeKind { kModule, kClass, kFunction };
+
+struct Scope {
+  ScopeKind kind;
+  std::string prefix;               // qualname prefix, "" at module level
+  std::vector<Definition>* defs;    // where definitions of this scope go
+  std::vector<Variable>* attrs;     // class attributes (class scope only)
+};
+
+class Extractor {
+ public:
+  Extractor(std::string_view src, Skeleton& out) : src_(src), out_(out) {}
+
+  void run(TSNode root) {
+    if (ts_node_has_error(root)) {
+      out_.status = ParseStatus::kPartial;
+      collect_issues(root);
+    }
+    out_.docstring = docstring_of(root);
+    module_statements(root);
+  }
+
+ private:
+  std::string_view text(TSNode n) const {
+    const auto b = ts_node_start_byte(n), e = ts_node_end_byte(n);
+    return src_.substr(b, e - b);
+  }
+
+  // Source text of [begin, end) without comments, with each whitespace run that spans a line
+  // break (or a backslash continuation) collapsed to one space, or to nothing right after an
+  // opening or before a closing bracket. Other whitespace is kept exactly.
+  std::string clean(uint32_t begin, uint32_t end, TSNode scope) const {
+    std::vector<std::pair<uint32_t, uint32_t>> comments;
+    const std::string_view raw = src_.substr(begin, end - begin);
+    if (raw.find('#') != std::string_view::npos) find_comments(scope, begin, end, comments);
+    std::string out;
+    out.reserve(raw.size());
+    std::size_t ci = 0;
+    uint32_t i = begin;
+    while (i < end) {
+      if (ci < comments.size() && i == comments[ci].first) {
+        i = comments[ci].second;
+        ++ci;
+        continue;
+      }
+      const char c = src_[i];
+      const bool continuation = c == '\\' && i + 1 < end && (src_[i + 1] == '\n' || src_[i + 1] == '\r');
+      if (is_space(c) || continuation) {
+        uint32_t j = i;
+        bool newline = false;
+        for (;;) {
+          if (ci < comments.size() && j == comments[ci].first) {
+            j = comments[ci].second;
+            ++ci;
+            newline = true;  // a comment always runs to the end of its line
+            continue;
+          }
+          if (j >= end) break;
+          const char d = src_[j];
+          if (d == '\n') newline = true;
+          if (is_space(d)) { ++j; continue; }
+          if (d == '\\' && j + 1 < end && (src_[j + 1] == '\n' || src_[j + 1] == '\r')) {
+            newline = true;
+            ++j;
+            continue;
+          }
+          break;
+        }
+        if (!newline) {
+          out.append(src_.substr(i, j - i));
+        } else if (!out.empty() && j < end) {
+          const char prev = out.back();
+          const char next = src_[j];
+          if (prev != '(' && prev != '[' && prev != '{' && next != ')' && next != ']' && next != '}')
+            out.push_back(' ');
+        }
+        i = j;
+        continue;
+      }
+      out.push_back(c);
+      ++i;
+    }
+    while (!out.empty() && is_space(out.back())) out.pop_back();
+    return out;
+  }
+
+  void find_comments(TSNode n, uint32_t begin, uint32_t end,
+                     std::vector<std::pair<uint32_t, uint32_t>>& out) const {
+    each_child(n, [&](TSNode c, std::string_view) {
+      const auto b = ts_node_start_byte(c), e = ts_node_end_byte(c);
+      if (e <= begin || b >= end) return;
+      if (type_of(c) == "comment") out.emplace_back(b, e);
+      else if (ts_node_child_count(c) > 0) find_comments(c, begin, end, out);
+    });
+  }
+
+  std::string clean(TSNode n) const { return clean(ts_node_start_byte(n), ts_node_end_byte(n), n); }
+
+  std::string truncated_value(TSNode n) const {
+    std::string v = clean(n);
+    if (v.size() > kMaxValueBytes) {
+      std::size_t cut = kMaxValueBytes;
+      while (cut > 0 && (static_cast<unsigned char>(v[cut]) & 0xC0) == 0x80) --cut;
+      v.resize(cut);
+      v += "...";
+    }
+    return v;
+  }
+
+  // The end of the last real token of `n`: trailing comments (which tree-sitter may attach to a
+  // block) do not extend a definition, matching Python's end_lineno.
+  static TSPoint effective_end(TSNode n) {
+    for (;;) {
+      TSNode last{};
+      bool found = false;
+      each_child(n, [&](TSNode c, std::string_view) {
+        if (type_of(c) == "comment" || type_of(c) == "line_continuation" ||
+            ts_node_start_byte(c) == ts_node_end_byte(c))
+          return;
+        last = c;
+        found = true;
+      });
+      if (!found) return ts_node_end_point(n);
+      n = last;
+    }
+  }
+
+  void collect_issues(TSNode n) {
+    each_child(n, [&](TSNode c, std::string_view) {
+      const bool error = type_of(c) == "ERROR";
+      const bool missing = ts_node_is_missing(c);
+      if (error || missing) {
+        ++out_.syntax_issue_count;
+        if (out_.syntax_issues.size() < Skeleton::kMaxSyntaxIssues) {
+          const TSPoint s = ts_node_start_point(c), e = ts_node_end_point(c);
+          out_.syntax_issues.push_back({error ? "error" : "missing", static_cast<int>(s.row) + 1,
+                                        static_cast<int>(s.column), static_cast<int>(e.row) + 1});
+        }
+        if (error) return;  // one report per unparseable region
+      }
+      if (ts_node_has_error(c)) collect_issues(c);
+    });
+  }
+
+  // ---- docstrings ----
+
+  static std::string unescape(std::string_view s) {
+    std::string out;
+    out.reserve(s.size());
+    for (std::size_t i = 0; i < s.size(); ++i) {
+      if (s[i] != '\\' || i + 1 == s.size()) {
+        out.push_back(s[i]);
+        continue;
+      }
+      const char n = s[++i];
+      switch (n) {
+        case 'n': out.push_back('\n'); break;
+        case 't': out.push_back('\t'); break;
+        case 'r': out.push_back('\r'); break;
+        case '\\': out.push_back('\\'); break;
+        case '\'': out.push_back('\''); break;
+        case '"': out.push_back('"'); break;
+        case '\n': break;  // line continuation inside the literal
+        default: out.push_back('\\'); out.push_back(n); break;
+      }
+    }
+    return out;
+  }
+
+  // The value of a plain string literal (no f/b prefix); nullopt when `n` is not one.
+  std::optional<std::string> string_value(TSNode n) const {
+    if (type_of(n) == "concatenated_string") {
+      std::string all;
+      bool ok = true;
+      each_child(n, [&](TSNode c, std::string_view) {
+        if (!ts_node_is_named(c) || type_of(c) == "comment") return;
+        auto v = string_value(c);
+        if (!v) ok = false;
+        else all += *v;
+      });
+      if (!ok) return std::nullopt;
+      return all;
+    }
+    if (type_of(n) != "string") return std::nullopt;
+    bool raw = false, plain = true;
+    std::string value;
+    each_child(n, [&](TSNode c, std::string_view) {
+      const auto t = type_of(c);
+      if (t == "string_start") {
+        for (char ch : text(c)) {
+          if (ch == 'r' || ch == 'R') raw = true;
+          if (ch == 'f' || ch == 'F' || ch == 'b' || ch == 'B') plain = false;
+        }
+      } else if (t == "string_content") {
+        value.append(text(c));
+      } else if (t == "interpolation") {
+        plain = false;
+      }
+    });
+    if (!plain) return std::nullopt;
+    return raw ? value : unescape(value);
+  }
+
+  static std::string first_line(std::string_view doc) {
+    std::size_t pos = 0;
+    while (pos <= doc.size()) {
+      std::size_t nl = doc.find('\n', pos);
+      if (nl == std::string_view::npos) nl = doc.size();
+      std::string_view line = doc.substr(pos, nl - pos);
+      while (!line.empty() && is_space(line.front())) line.remove_prefix(1);
+      while (!line.empty() && is_space(line.back())) line.remove_suffix(1);
+      if (!line.empty()) return std::string(line);
+      pos = nl + 1;
+    }
+    return {};
+  }
+
+  // First line of the docstring of a module or block node, "" if none.
+  std::string docstring_of(TSNode block) const {
+    std::string doc;
+    bool done = false;
+    each_child(block, [&](TSNode c, std::string_view) {
+      if (done || !ts_node_is_named(c) || type_of(c) == "comment") return;
+      done = true;
+      if (type_of(c) != "expression_statement" || ts_node_named_child_count(c) != 1) return;
+      if (auto v = string_value(ts_node_named_child(c, 0))) doc = first_line(*v);
+    });
+    return doc;
+  }
+
+  // ---- statements ----
+
+  void walk_block(TSNode block, Scope& scope, bool conditional) {
+    each_child(block, [&](TSNode c, std::string_view) { statement(c, scope, conditional); });
+  }
+
+  // Module level, with error salvage: tree-sitter's recovery often wraps everything from a bad
+  // line to the end of the file into one ERROR node, losing every later definition. When a
+  // module-level ERROR contains a later line that starts a top-level statement at column 0
+  // (`def`, `async def`, `class`, `@`), the source before that line is blanked (bytes become
+  // spaces, newlines stay, so every offset, line and column is unchanged) and reparsed; the new
+  // tree supplies the rest of the module. Each round starts strictly later, and rounds are capped.
+  void module_statements(TSNode root) {
+    Scope module{ScopeKind::kModule, "", &out_.definitions, nullptr};
+    bool restarted = false;
+    each_child(root, [&](TSNode c, std::string_view) {
+      if (restarted) return;
+      if (type_of(c) != "ERROR" || salvage_rounds_ >= kMaxSalvageRounds) {
+        statement(c, module, false);
+        return;
+      }
+      const uint32_t resume = next_top_level_line(ts_node_start_byte(c), ts_node_end_byte(c));
+      if (resume == 0) {
+        statement(c, module, false);
+        return;
+      }
+      // Keep what the ERROR holds before the resume point, then reparse from there.
+      each_child(c, [&](TSNode e, std::string_view) {
+        if (ts_node_end_byte(e) <= resume) statement(e, module, false);
+      });
+      restarted = true;
+      ++salvage_rounds_;
+      std::string blanked(src_);
+      for (uint32_t i = 0; i < resume; ++i)
+        if (blanked[i] != '\n' && blanked[i] != '\r') blanked[i] = ' ';
+      buffers_.push_back(std::move(blanked));
+      src_ = buffers_.back();
+      TSTree* tree = ts_parser_parse_string(thread_parser(), nullptr, src_.data(),
+                                            static_cast<uint32_t>(src_.size()));
+      if (!tree) return;
+      trees_.emplace_back(tree);
+      TSNode again = ts_tree_root_node(tree);
+      if (ts_node_has_error(again)) collect_issues(again);
+      module_statements(again);
+    });
+  }
+
+  // Byte offset of the first line strictly after the line holding `begin`, and before `end`,
+  // that starts (at column 0) with `def `, `async def `, `class ` or `@`; 0 if none.
+  uint32_t next_top_level_line(uint32_t begin, uint32_t end) const {
+    std::size_t pos = src_.find('\n', begin);
+    while (pos != std::string_view::npos && pos + 1 < end) {
+      const std::string_view rest = src_.substr(pos + 1, std::min<std::size_t>(16, end - pos - 1));
+      if (rest.starts_with("def ") || rest.starts_with("async def ") || rest.starts_with("class ") ||
+          rest.starts_with("@"))
+        return static_cast<uint32_t>(pos + 1);
+      pos = src_.find('\n', pos + 1);
+    }
+    return 0;
+  }
+
+  void statement(TSNode c, Scope& scope, bool conditional) {
+    const auto t = type_of(c);
+    if (t == "function_definition" || t == "class_definition") {
+      definition(c, c, scope, conditional);
+    } else if (t == "decorated_definition") {
+      TSNode def = field(c, "definition");
+      if (!ts_node_is_null(def)) definition(def, c, scope, conditional);
+    } else if (t == "expression_statement") {
+      if (scope.kind != ScopeKind::kFunction) assignment_statement(c, scope, conditional);
+    } else if (t == "import_statement" || t == "import_from_statement" || t == "future_import_statement") {
+      if (scope.kind == ScopeKind::kModule) import(c, t, conditional);
+    } else if (t == "type_alias_statement") {
+      if (scope.kind == ScopeKind::kModule) type_alias(c, conditional);
+    } else if (t == "if_statement" || t == "for_statement" || t == "while_statement" ||
+               t == "try_statement" || t == "with_statement" || t == "match_statement" ||
+               t.ends_with("_clause")) {
+      compound(c, scope);
+    } else if (t == "block" || t == "ERROR") {
+      // Well-formed statements inside an unparseable region still count: keep them.
+      walk_block(c, scope, conditional);
+    }
+  }
+
+  void compound(TSNode n, Scope& scope) {
+    each_child(n, [&](TSNode c, std::string_view) {
+      const auto t = type_of(c);
+      if (t == "block") walk_block(c, scope, true);
+      else if (t.ends_with("_clause") || t == "ERROR") compound(c, scope);
+    });
+  }
+
+  void definition(TSNode def, TSNode outer, Scope& scope, bool conditional) {
+    TSNode name = field(def, "name");
+    if (ts_node_is_null(name) || ts_node_is_missing(name)) return;
+    Definition d;
+    const bool is_class = type_of(def) == "class_definition";
+    d.kind = is_class ? DefKind::kClass
+                      : (scope.kind == ScopeKind::kClass ? DefKind::kMethod : DefKind::kFunction);
+    d.name = std::string(text(name));
+    d.qualname = scope.prefix + d.name;
+    d.conditional = conditional;
+    const TSPoint start = ts_node_start_point(def);
+    d.line = static_cast<int>(start.row) + 1;
+    d.column = static_cast<int>(start.column);
+    const TSPoint end = effective_end(def);
+    d.end_line = static_cast<int>(end.row) + 1;
+    d.end_column = static_cast<int>(end.column);
+    d.decorated_line = static_cast<int>(ts_node_start_point(outer).row) + 1;
+    if (!ts_node_eq(outer, def)) {
+      each_child(outer, [&](TSNode c, std::string_view) {
+        if (type_of(c) != "decorator") return;
+        if (ts_node_named_child_count(c) > 0) {
+          TSNode expr = ts_node_named_child(c, 0);
+          if (type_of(expr) == "comment") return;
+          d.decorators.push_back(clean(ts_node_start_byte(expr), ts_node_end_byte(c), c));
+        }
+      });
+    }
+    // Signature: everything between the name and the ':' that opens the body.
+    uint32_t sig_end = ts_node_end_byte(name);
+    TSNode body{};
+    bool has_body = false;
+    each_child(def, [&](TSNode c, std::string_view f) {
+      if (f == "body") {
+        body = c;
+        has_body = true;
+      } else if (f == "parameters" || f == "return_type" || f == "type_parameters" || f == "superclasses") {
+        sig_end = std::max(sig_end, ts_node_end_byte(c));
+      } else if (type_of(c) == "async") {
+        d.is_async = true;
+      }
+    });
+    d.signature = clean(ts_node_end_byte(name), sig_end, def);
+    if (is_class) {
+      TSNode supers = field(def, "superclasses");
+      if (!ts_node_is_null(supers)) {
+        each_child(supers, [&](TSNode c, std::string_view) {
+          if (ts_node_is_named(c) && type_of(c) != "comment") d.bases.push_back(clean(c));
+        });
+      }
+    }
+    if (has_body) {
+      d.docstring = docstring_of(body);
+      Scope inner{is_class ? ScopeKind::kClass : ScopeKind::kFunction,
+                  d.qualname + (is_class ? "." : ".<locals>."), &d.children,
+                  is_class ? &d.attributes : nullptr};
+      walk_block(body, inner, false);
+    }
+    scope.defs->push_back(std::move(d));
+  }
+
+  // `x = ...`, `x: T = ...`, `x: T`, `A = B = ...`, `__all__ = [...]`, `__all__ += [...]`.
+  void assignment_statement(TSNode stmt, Scope& scope, bool conditional) {
+    each_child(stmt, [&](TSNode c, std::string_view) {
+      const auto t = type_of(c);
+      if (t == "assignment") assignment(c, scope, conditional);
+      else if (t == "augmented_assignment" && scope.kind == ScopeKind::kModule) augmented(c);
+    });
+  }
+
+  void assignment(TSNode n, Scope& scope, bool conditional) {
+    // Follow the chain A = B = value, collecting the targets.
+    std::vector<TSNode> targets;
+    TSNode type{}, value{};
+    bool has_type = false, has_value = false;
+    TSNode cur = n;
+    for (;;) {
+      TSNode left = field(cur, "left");
+      if (!ts_node_is_null(left)) targets.push_back(left);
+      TSNode ty = field(cur, "type");
+      if (!ts_node_is_null(ty)) {
+        type = ty;
+        has_type = true;
+      }
+      TSNode right = field(cur, "right");
+      if (ts_node_is_null(right)) break;
+      if (type_of(right) == "assignment") {
+        cur = right;
+        continue;
+      }
+      value = right;
+      has_value = true;
+      break;
+    }
+    const int line = static_cast<int>(ts_node_start_point(n).row) + 1;
+    for (TSNode target : targets) {
+      std::vector<TSNode> names;
+      if (type_of(target) == "identifier") {
+        names.push_back(target);
+      } else if (type_of(target) == "pattern_list" || type_of(target) == "tuple_pattern") {
+        each_child(target, [&](TSNode c, std::string_view) {
+          if (type_of(c) == "identifier") names.push_back(c);
+        });
+      }
+      for (TSNode nm : names) {
+        const std::string name(text(nm));
+        const bool single = names.size() == 1;
+        if (scope.kind == ScopeKind::kModule && name == "__all__" && single && has_value) {
+          if (auto items = string_list(value)) {
+            out_.all = std::move(*items);
+          }
+          continue;
+        }
+        if (scope.kind == ScopeKind::kModule && !is_constant_name(name)) continue;
+        Variable v;
+        v.name = name;
+        if (has_type) v.annotation = clean(type);
+        if (has_value && single) v.value = truncated_value(value);
+        v.conditional = conditional;
+        v.line = line;
+        if (scope.kind == ScopeKind::kModule) out_.constants.push_back(std::move(v));
+        else if (scope.attrs) scope.attrs->push_back(std::move(v));
+      }
+    }
+  }
+
+  void augmented(TSNode n) {
+    TSNode left = field(n, "left"), op = field(n, "operator"), right = field(n, "right");
+    if (ts_node_is_null(left) || ts_node_is_null(right) || ts_node_is_null(op)) return;
+    if (text(left) != "__all__" || text(op) != "+=") return;
+    if (auto items = string_list(right)) {
+      if (!out_.all) out_.all.emplace();
+      out_.all->insert(out_.all->end(), items->begin(), items->end());
+    }
+  }
+
+  std::optional<std::vector<std::string>> string_list(TSNode n) const {
+    const auto t = type_of(n);
+    if (t != "list" && t != "tuple" && t != "expression_list") return std::nullopt;
+    std::vector<std::string> items;
+    bool ok = true;
+    each_child(n, [&](TSNode c, std::string_view) {
+      if (!ts_node_is_named(c) || type_of(c) == "comment") return;
+      auto v = string_value(c);
+      if (!v) ok = false;
+      else items.push_back(std::move(*v));
+    });
+    if (!ok) return std::nullopt;
+    return items;
+  }
+
+  void type_alias(TSNode n, bool conditional) {
+    TSNode left = field(n, "left"), right = field(n, "right");
+    if (ts_node_is_null(left)) return;
+    Variable v;
+    v.name = clean(left);
+    v.annotation = "type";
+    if (!ts_node_is_null(right)) v.value = truncated_value(right);
+    v.conditional = conditional;
+    v.line = static_cast<int>(ts_node_start_point(n).row) + 1;
+    out_.constants.push_back(std::move(v));
+  }
+
+  void import(TSNode n, std::string_view t, bool conditional) {
+    const int line = static_cast<int>(ts_node_start_point(n).row) + 1;
+    if (t == "import_statement") {
+      each_child(n, [&](TSNode c, std::string_view f) {
+        if (f != "name") return;
+        Import imp;
+        imp.line = line;
+        imp.conditional = conditional;
+        if (type_of(c) == "aliased_import") {
+          imp.module = clean(field(c, "name"));
+          imp.alias = std::string(text(field(c, "alias")));
+        } else {
+          imp.module = clean(c);
+        }
+        out_.imports.push_back(std::move(imp));
+      });
+      return;
+    }
+    Import imp;
+    imp.is_from = true;
+    imp.line = line;
+    imp.conditional = conditional;
+    if (t == "future_import_statement") imp.module = "__future__";
+    each_child(n, [&](TSNode c, std::string_view f) {
+      if (f == "module_name") {
+        if (type_of(c) == "relative_import") {
+          each_child(c, [&](TSNode r, std::string_view) {
+            if (type_of(r) == "import_prefix") imp.level = static_cast<int>(text(r).size());
+            else if (type_of(r) == "dotted_name") imp.module = clean(r);
+          });
+        } else {
+          imp.module = clean(c);
+        }
+      } else if (f == "name") {
+        if (type_of(c) == "aliased_import") {
+          imp.names.push_back({clean(field(c, "name")), std::string(text(field(c, "alias")))});
+        } else {
+          imp.names.push_back({clean(c), ""});
+        }
+      } else if (type_of(c) == "wildcard_import") {
+        imp.names.push_back({"*", ""});
+      }
+    });
+    out_.imports.push_back(std::move(imp));
+  }
+
+  static constexpr int kMaxSalvageRounds = 32;
+
+  std::string_view src_;
+  Skeleton& out_;
+  int salvage_rounds_ = 0;
+  std::deque<std::string> buffers_;  // blanked sources of salvage rounds (stable addresses)
+  std::vector<TreePtr> trees_;       // their trees, alive as long as nodes are in use
+};
+
+// A PEP 263 coding declaration for Latin-1 on line 1 or 2 ("# -*- coding: latin-1 -*-").
+bool declares_latin1(std::string_view text) {
+  std::size_t end = text.find('\n');
+  if (end != std::string_view::npos) end = text.find('\n', end + 1);
+  const std::string_view head = text.substr(0, std::min<std::size_t>(end, 400));
+  for (std::size_t at = head.find("coding"); at != std::string_view::npos; at = head.find("coding", at + 6)) {
+    std::size_t i = at + 6;
+    if (i >= head.size() || (head[i] != ':' && head[i] != '=')) continue;
+    ++i;
+    while (i < head.size() && (head[i] == ' ' || head[i] == '\t')) ++i;
+    std::string name;
+    while (i < head.size() && (std::isalnum(static_cast<unsigned char>(head[i])) || head[i] == '-' ||
+                               head[i] == '_' || head[i] == '.'))
+      name.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(head[i++]))));
+    for (char& c : name)
+      if (c == '_') c = '-';
+    return name == "latin-1" || name == "iso-8859-1" || name == "iso8859-1" || name == "latin1" ||
+           name == "l1" || name == "iso-latin-1";
+  }
+  return false;
+}
+
+std::string latin1_to_utf8(std::string_view text) {
+  std::string out;
+  out.reserve(text.size() + text.size() / 8);
+  for (char ch : text) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c < 0x80) {
+      out.push_back(ch);
+    } else {
+      out.push_back(static_cast<char>(0xC0 | (c >> 6)));
+      out.push_back(static_cast<char>(0x80 | (c & 0x3F)));
+    }
+  }
+  return out;
+}
+
+int count_lines(std::string_view s) {
+  if (s.empty()) return 0;
+  int n = 0;
+  for (char c : s) n += c == '\n';
+  return s.back() == '\n' ? n : n + 1;
+}
+
+}  // namespace
+
+Result<RuntimeInfo> check_runtime() {
+  static const Result<RuntimeInfo> result = probe_runtime();
+  return result;
+}
+
+std::size_t utf8_replace_invalid(std::string_view b, std::string& out) {
+  // Fast path: validate first; only build a copy when something is wrong.
+  auto valid_at = [&](std::size_t i) -> std::size_t {  // length of a valid sequence at i, or 0
+    const auto c = static_cast<unsigned char>(b[i]);
+    if (c < 0x80) return 1;
+    std::size_t len;
+    unsigned min;
+    unsigned cp;
+    if ((c & 0xE0) == 0xC0) { len = 2; cp = c & 0x1F; min = 0x80; }
+    else if ((c & 0xF0) == 0xE0) { len = 3; cp = c & 0x0F; min = 0x800; }
+    else if ((c & 0xF8) == 0xF0) { len = 4; cp = c & 0x07; min = 0x10000; }
+    else return 0;
+    if (i + len > b.size()) return 0;
+    for (std::size_t k = 1; k < len; ++k) {
+      const auto cc = static_cast<unsigned char>(b[i + k]);
+      if ((cc & 0xC0) != 0x80) return 0;
+      cp = (cp << 6) | (cc & 0x3F);
+    }
+    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
+    return len;
+  };
+  std::size_t i = 0;
+  while (i < b.size()) {
+    const std::size_t n = valid_at(i);
+    if (n == 0) break;
+    i += n;
+  }
+  if (i == b.size()) return 0;
+  out.assign(b.substr(0, i));
+  std::size_t replaced = 0;
+  while (i < b.size()) {
+    const std::size_t n = valid_at(i);
+    if (n == 0) {
+      out += "\xEF\xBF\xBD";
+      ++replaced;
+      ++i;
+    } else {
+      out.append(b.substr(i, n));
+      i += n;
+    }
+  }
+  return replaced;
+}
+
+Result<Skeleton> extract_skeleton(std::string_view source) {
+  Skeleton s;
+  s.source_bytes = source.size();
+  std::string_view text = source;
+  if (text.starts_with("\xEF\xBB\xBF")) {
+    s.had_bom = true;
+    text.remove_prefix(3);
+  }
+  std::string decoded;
+  if (utf8_replace_invalid(text, decoded) > 0) {
+    if (declares_latin1(text)) {
+      // PEP 263: the file says how to read it, and Latin-1 maps every byte to one code point.
+      s.encoding = "latin-1";
+      decoded = latin1_to_utf8(text);
+    } else {
+      s.decoding_replaced = true;
+      s.replaced_bytes = utf8_replace_invalid(text, decoded);
+    }
+    text = decoded;
+  }
+  s.line_count = count_lines(text);
+  auto tree = parse(text);
+  if (!tree) return tree.error();
+  Extractor(text, s).run(ts_tree_root_node(tree->get()));
+  return s;
+}
+
+Result<std::size_t> raw_parse(std::string_view source) {
+  auto tree = parse(source);
+  if (!tree) return tree.error();
+  return source.size();
+}
+
+}  // namespace trifecta::core::ast

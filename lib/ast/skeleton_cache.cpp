@@ -1,0 +1,512 @@
+#include "ast/skeleton_cache.hpp"
+
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <boost/json.hpp>
+#include <cerrno>
+#include <chrono>
+#include <cmath>
+#include <cstring>
+#include <list>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+
+#include "ast/extractor.hpp"
+#include "util/clock.hpp"
+#include "util/hash.hpp"
+
+namespace trifecta::core::ast {
+
+namespace {
+
+// Schema version of the table layout (not of the extractor: that is part of each row's key).
+constexpr int kSchemaVersion = 1;
+
+struct Entry {
+  std::shared_ptr<const Skeleton> skeleton;
+  std::size_t skeleton_bytes = 0;
+};
+
+struct Pending {
+  std::string key;
+  std::string json;
+  std::size_t skeleton_bytes;
+};
+
+bool is_corruption(int rc) {
+  const int primary = rc & 0xFF;
+  return primary == SQLITE_CORRUPT || primary == SQLITE_NOTADB;
+}
+
+}  // namespace
+
+Result<std::string> read_file_bytes(const fs::path& file, std::size_t max_bytes) {
+  const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    const int e = errno;
+    const Errc code = e == ENOENT || e == ENOTDIR ? Errc::kNotFound
+                      : e == EACCES || e == EPERM ? Errc::kPermission
+                                                  : Errc::kIo;
+    return make_error(code, "cannot open " + file.filename().string() + ": " + std::strerror(e));
+  }
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    ::close(fd);
+    return make_error(Errc::kIo, file.filename().string() + " is not a regular file");
+  }
+  if (static_cast<std::uint64_t>(st.st_size) > max_bytes) {
+    ::close(fd);
+    return make_error(Errc::kTooLarge, file.filename().string() + " is " + std::to_string(st.st_size) +
+                                           " bytes (limit " + std::to_string(max_bytes) + ")");
+  }
+  std::string out;
+  out.resize(static_cast<std::size_t>(st.st_size));
+  std::size_t got = 0;
+  for (;;) {
+    if (got == out.size()) out.resize(out.size() + 4096);  // the file grew since fstat
+    const ssize_t n = ::read(fd, out.data() + got, out.size() - got);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      const int e = errno;
+      ::close(fd);
+      return make_error(Errc::kIo, "cannot read " + file.filename().string() + ": " + std::strerror(e));
+    }
+    if (n == 0) break;
+    got += static_cast<std::size_t>(n);
+    if (got > max_bytes) {
+      ::close(fd);
+      return make_error(Errc::kTooLarge, file.filename().string() + " grew over the size limit");
+    }
+  }
+  ::close(fd);
+  out.resize(got);
+  return out;
+}
+
+// ---- Impl ------------------------------------------------------------------------------------
+
+struct SkeletonCache::Impl {
+  telemetry::Channel channel;
+  CacheOptions options;
+
+  // Memory tier: LRU list (front = most recent) + index.
+  mutable std::mutex mem_mu;
+  std::list<std::pair<std::string, Entry>> lru;
+  std::unordered_map<std::string, std::list<std::pair<std::string, Entry>>::iterator> index;
+
+  // Disk tier.
+  mutable std::mutex db_mu;
+  sqlite3* db = nullptr;
+  sqlite3_stmt* select_stmt = nullptr;
+  sqlite3_stmt* insert_stmt = nullptr;
+  sqlite3_stmt* delete_stmt = nullptr;
+  std::vector<Pending> pending;
+  std::vector<std::string> warnings;
+  bool rebuilt = false;
+
+  std::atomic<std::uint64_t> memory_hits{0}, disk_hits{0}, misses{0}, bad_rows{0}, rows_written{0};
+
+  ~Impl() { close_db(); }
+
+  void close_db() {
+    sqlite3_finalize(select_stmt);
+    sqlite3_finalize(insert_stmt);
+    sqlite3_finalize(delete_stmt);
+    select_stmt = insert_stmt = delete_stmt = nullptr;
+    if (db) sqlite3_close_v2(db);
+    db = nullptr;
+  }
+
+  // Why a cache file is unusable, or "" when it is good. Leaves `db` open on success.
+  std::string try_open(const fs::path& file, bool& corrupt) {
+    corrupt = false;
+    int rc = sqlite3_open_v2(file.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                             nullptr);
+    if (rc != SQLITE_OK) {
+      std::string why = std::string("open: ") + (db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+      corrupt = is_corruption(rc);
+      close_db();
+      return why;
+    }
+    sqlite3_busy_timeout(db, 2000);
+    auto exec = [&](const char* sql) -> std::string {
+      char* err = nullptr;
+      rc = sqlite3_exec(db, sql, nullptr, nullptr, &err);
+      if (rc == SQLITE_OK) return {};
+      std::string why = std::string(sql) + ": " + (err ? err : sqlite3_errstr(rc));
+      sqlite3_free(err);
+      if (is_corruption(rc)) corrupt = true;
+      return why;
+    };
+    auto single = [&](const char* sql, std::string& out) -> std::string {
+      sqlite3_stmt* st = nullptr;
+      rc = sqlite3_prepare_v2(db, sql, -1, &st, nullptr);
+      if (rc == SQLITE_OK) {
+        rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW) {
+          const auto* t = sqlite3_column_text(st, 0);
+          out = t ? reinterpret_cast<const char*>(t) : "";
+          rc = SQLITE_OK;
+        }
+      }
+      std::string why = rc == SQLITE_OK || rc == SQLITE_DONE ? "" : std::string(sql) + ": " + sqlite3_errmsg(db);
+      if (is_corruption(rc)) corrupt = true;
+      sqlite3_finalize(st);
+      return why;
+    };
+    std::string why = exec("PRAGMA journal_mode=WAL");
+    if (why.empty()) why = exec("PRAGMA synchronous=NORMAL");
+    std::string check;
+    if (why.empty()) why = single("PRAGMA quick_check", check);
+    if (why.empty() && check != "ok") {
+      corrupt = true;
+      why = "quick_check: " + check;
+    }
+    std::string version;
+    if (why.empty()) why = single("PRAGMA user_version", version);
+    if (why.empty() && version != "0" && version != std::to_string(kSchemaVersion)) {
+      corrupt = true;  // a foreign or future layout: treat like corruption, keep it for inspection
+      why = "unknown schema version " + version;
+    }
+    if (why.empty() && version == "0") {
+      // A fresh file, or one that is not ours: a non-empty file without our version is foreign.
+      std::string tables;
+      why = single("SELECT count(*) FROM sqlite_master", tables);
+      if (why.empty() && tables != "0") {
+        corrupt = true;
+        why = "unexpected tables in a cache without a schema version";
+      }
+      if (why.empty()) {
+        why = exec(
+            "CREATE TABLE skeletons(key TEXT NOT NULL, version TEXT NOT NULL, skeleton TEXT NOT NULL,"
+            " skeleton_bytes INTEGER NOT NULL, PRIMARY KEY(key, version)) WITHOUT ROWID");
+      }
+      if (why.empty()) why = exec(("PRAGMA user_version=" + std::to_string(kSchemaVersion)).c_str());
+    }
+    auto prepare = [&](const char* sql, sqlite3_stmt** st) {
+      if (!why.empty()) return;
+      rc = sqlite3_prepare_v2(db, sql, -1, st, nullptr);
+      if (rc != SQLITE_OK) {
+        corrupt = corrupt || is_corruption(rc) || (rc & 0xFF) == SQLITE_ERROR;  // e.g. table missing
+        why = std::string("prepare: ") + sqlite3_errmsg(db);
+      }
+    };
+    prepare("SELECT skeleton, skeleton_bytes FROM skeletons WHERE key=?1 AND version=?2", &select_stmt);
+    prepare("INSERT OR REPLACE INTO skeletons(key, version, skeleton, skeleton_bytes) VALUES(?1,?2,?3,?4)",
+            &insert_stmt);
+    prepare("DELETE FROM skeletons WHERE key=?1 AND version=?2", &delete_stmt);
+    if (!why.empty()) close_db();
+    return why;
+  }
+
+  void open(const fs::path& file) {
+    std::error_code ec;
+    fs::create_directories(file.parent_path(), ec);
+    if (ec) {
+      warnings.push_back("skeleton cache is memory-only: cannot create its directory (" + ec.message() + ")");
+      return;
+    }
+    bool corrupt = false;
+    std::string why = try_open(file, corrupt);
+    if (why.empty()) return;
+    if (!corrupt) {
+      warnings.push_back("skeleton cache is memory-only: " + why);
+      return;
+    }
+    // Keep the bad file for inspection rather than deleting it; then start afresh.
+    const auto stamp = std::to_string(
+        std::chrono::duration_cast<std::chrono::seconds>(WallClock::now().time_since_epoch()).count());
+    const fs::path aside = file.string() + ".corrupt-" + stamp;
+    fs::rename(file, aside, ec);
+    if (ec) fs::remove(file, ec);
+    for (const char* suffix : {"-wal", "-shm"}) {
+      const fs::path side = file.string() + suffix;
+      std::error_code ec2;
+      if (fs::exists(side, ec2)) {
+        fs::rename(side, aside.string() + suffix, ec2);
+        if (ec2) fs::remove(side, ec2);
+      }
+    }
+    rebuilt = true;
+    warnings.push_back("skeleton cache was unusable (" + why + "); moved aside to " +
+                       aside.filename().string() + " and rebuilt");
+    std::string again = try_open(file, corrupt);
+    if (!again.empty()) warnings.push_back("skeleton cache is memory-only: " + again);
+  }
+
+  // Called with db_mu held. Any corruption from here on turns persistence off for this run.
+  void db_failed(int rc, std::string_view what) {
+    warnings.push_back("skeleton cache is memory-only from now on: " + std::string(what) + ": " +
+                       (db ? sqlite3_errmsg(db) : sqlite3_errstr(rc)));
+    close_db();
+    pending.clear();
+  }
+
+  std::optional<Entry> disk_lookup(const std::string& key) {
+    std::lock_guard lock(db_mu);
+    if (!db) return std::nullopt;
+    // A skeleton still waiting for its batch is as good as a persisted one.
+    for (const auto& p : pending) {
+      if (p.key == key) {
+        auto parsed = boost::json::parse(p.json);
+        auto s = skeleton_from_json(parsed);
+        if (s) return Entry{std::make_shared<const Skeleton>(std::move(*s)), p.skeleton_bytes};
+      }
+    }
+    sqlite3_reset(select_stmt);
+    sqlite3_bind_text(select_stmt, 1, key.data(), static_cast<int>(key.size()), SQLITE_STATIC);
+    sqlite3_bind_text(select_stmt, 2, kExtractorVersion.data(), static_cast<int>(kExtractorVersion.size()),
+                      SQLITE_STATIC);
+    const int rc = sqlite3_step(select_stmt);
+    if (rc == SQLITE_DONE) return std::nullopt;
+    if (rc != SQLITE_ROW) {
+      if (is_corruption(rc)) db_failed(rc, "lookup");
+      return std::nullopt;
+    }
+    const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(select_stmt, 0));
+    const int len = sqlite3_column_bytes(select_stmt, 0);
+    const auto bytes = sqlite3_column_int64(select_stmt, 1);
+    std::optional<Entry> out;
+    boost::system::error_code ec;
+    auto v = boost::json::parse(std::string_view(text ? text : "", static_cast<std::size_t>(len)), ec);
+    if (!ec && bytes >= 0) {
+      auto s = skeleton_from_json(v);
+      if (s && s->extractor_version == kExtractorVersion) {
+        out = Entry{std::make_shared<const Skeleton>(std::move(*s)), static_cast<std::size_t>(bytes)};
+      }
+    }
+    sqlite3_reset(select_stmt);
+    if (!out) {
+      ++bad_rows;
+      sqlite3_reset(delete_stmt);
+      sqlite3_bind_text(delete_stmt, 1, key.data(), static_cast<int>(key.size()), SQLITE_STATIC);
+      sqlite3_bind_text(delete_stmt, 2, kExtractorVersion.data(), static_cast<int>(kExtractorVersion.size()),
+                        SQLITE_STATIC);
+      const int drc = sqlite3_step(delete_stmt);
+      sqlite3_reset(delete_stmt);
+      if (is_corruption(drc)) db_failed(drc, "delete bad row");
+    }
+    return out;
+  }
+
+  void enqueue(std::string key, const Skeleton& s, std::size_t skeleton_bytes) {
+    std::string json = boost::json::serialize(to_json(s));
+    std::lock_guard lock(db_mu);
+    if (!db) return;
+    pending.push_back({std::move(key), std::move(json), skeleton_bytes});
+    if (pending.size() >= options.write_batch) write_pending();
+  }
+
+  // Called with db_mu held.
+  void write_pending() {
+    if (!db || pending.empty()) return;
+    int rc = sqlite3_exec(db, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr);
+    if (rc != SQLITE_OK) {
+      if (is_corruption(rc)) db_failed(rc, "begin");
+      return;  // busy: keep the batch for the next attempt
+    }
+    for (const auto& p : pending) {
+      sqlite3_reset(insert_stmt);
+      sqlite3_bind_text(insert_stmt, 1, p.key.data(), static_cast<int>(p.key.size()), SQLITE_STATIC);
+      sqlite3_bind_text(insert_stmt, 2, kExtractorVersion.data(), static_cast<int>(kExtractorVersion.size()),
+                        SQLITE_STATIC);
+      sqlite3_bind_text(insert_stmt, 3, p.json.data(), static_cast<int>(p.json.size()), SQLITE_STATIC);
+      sqlite3_bind_int64(insert_stmt, 4, static_cast<sqlite3_int64>(p.skeleton_bytes));
+      rc = sqlite3_step(insert_stmt);
+      if (rc != SQLITE_DONE) break;
+    }
+    sqlite3_reset(insert_stmt);
+    if (rc != SQLITE_DONE) {
+      sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
+      if (is_corruption(rc)) db_failed(rc, "insert");
+      return;
+    }
+    rc = sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr);
+    if (rc != SQLITE_OK) {
+      sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
+      if (is_corruption(rc)) db_failed(rc, "commit");
+      return;
+    }
+    rows_written += pending.size();
+    pending.clear();
+  }
+
+  std::optional<Entry> memory_lookup(const std::string& key) {
+    if (options.memory_entries == 0) return std::nullopt;
+    std::lock_guard lock(mem_mu);
+    auto it = index.find(key);
+    if (it == index.end()) return std::nullopt;
+    lru.splice(lru.begin(), lru, it->second);
+    return it->second->second;
+  }
+
+  void memory_insert(const std::string& key, Entry e) {
+    if (options.memory_entries == 0) return;
+    std::lock_guard lock(mem_mu);
+    auto it = index.find(key);
+    if (it != index.end()) {
+      it->second->second = std::move(e);
+      lru.splice(lru.begin(), lru, it->second);
+      return;
+    }
+    lru.emplace_front(key, std::move(e));
+    index.emplace(key, lru.begin());
+    while (lru.size() > options.memory_entries) {
+      index.erase(lru.back().first);
+      lru.pop_back();
+    }
+  }
+};
+
+// ---- SkeletonCache ---------------------------------------------------------------------------
+
+SkeletonCache::SkeletonCache(fs::path db_file, telemetry::Channel channel, CacheOptions options)
+    : db_file_(std::move(db_file)), impl_(std::make_unique<Impl>()) {
+  impl_->channel = std::move(channel);
+  impl_->options = options;
+  if (impl_->options.write_batch == 0) impl_->options.write_batch = 1;
+  if (!db_file_.empty()) impl_->open(db_file_);
+}
+
+SkeletonCache::~SkeletonCache() { flush(); }
+
+fs::path SkeletonCache::default_file(const fs::path& segment_root) {
+  return segment_root / "_ctx" / "cache" / "ast.sqlite";
+}
+
+Result<CachedSkeleton> SkeletonCache::get(const fs::path& abs_file, std::string_view rel) {
+  auto bytes = read_file_bytes(abs_file, impl_->options.max_file_bytes);
+  if (!bytes) return bytes.error();
+  if (rel.empty()) {
+    const std::string derived = impl_->channel.relpath(abs_file);
+    return get_content(*bytes, derived);
+  }
+  return get_content(*bytes, rel);
+}
+
+Result<CachedSkeleton> SkeletonCache::get_content(std::string_view content, std::string_view rel) {
+  Stopwatch sw;
+  if (content.size() > impl_->options.max_file_bytes) {
+    return make_error(Errc::kTooLarge, std::string(rel) + " is " + std::to_string(content.size()) +
+                                           " bytes (limit " + std::to_string(impl_->options.max_file_bytes) + ")");
+  }
+  CachedSkeleton out;
+  out.content_key = blake2b_hex(content);
+  const std::string key = out.content_key;
+
+  std::optional<Entry> entry = impl_->memory_lookup(key);
+  if (entry) {
+    ++impl_->memory_hits;
+  } else if ((entry = impl_->disk_lookup(key))) {
+    ++impl_->disk_hits;
+    impl_->memory_insert(key, *entry);
+  }
+  out.cache_hit = entry.has_value();
+  if (!entry) {
+    auto s = extract_skeleton(content);
+    if (!s) return s.error();
+    Entry e;
+    e.skeleton_bytes = render(*s).size();
+    e.skeleton = std::make_shared<const Skeleton>(std::move(*s));
+    ++impl_->misses;
+    impl_->memory_insert(key, e);
+    impl_->enqueue(key, *e.skeleton, e.skeleton_bytes);
+    entry = std::move(e);
+  }
+  out.skeleton = entry->skeleton;
+  out.skeleton_bytes = entry->skeleton_bytes;
+  out.reduction_ratio = reduction_ratio(out.skeleton_bytes, content.size());
+
+  auto& ch = impl_->channel;
+  ch.incr("ast_parse_count");
+  ch.incr(out.cache_hit ? "ast_cache_hit_count" : "ast_cache_miss_count");
+  if (impl_->options.emit_events && ch.enabled()) {
+    const Skeleton& s = *out.skeleton;
+    json::object args{{"file", rel}};
+    json::object result{{"status", parse_status_name(s.status)},
+                        {"functions", count_definitions(s, DefKind::kFunction)},
+                        {"classes", count_definitions(s, DefKind::kClass)}};
+    json::object x{{"skeleton_bytes", out.skeleton_bytes},
+                   {"reduction_ratio", std::round(out.reduction_ratio * 10000.0) / 10000.0},
+                   {"cache_hit", out.cache_hit}};
+    // Only reserved-key collisions can fail here, and these keys are fixed.
+    (void)ch.event("ast.parse", std::move(args), std::move(result), sw.elapsed_ms(), {}, std::move(x));
+  }
+  return out;
+}
+
+void SkeletonCache::flush() {
+  std::lock_guard lock(impl_->db_mu);
+  impl_->write_pending();
+}
+
+void SkeletonCache::clear_memory() {
+  std::lock_guard lock(impl_->mem_mu);
+  impl_->index.clear();
+  impl_->lru.clear();
+}
+
+CacheStats SkeletonCache::stats() const {
+  CacheStats s;
+  s.memory_hits = impl_->memory_hits;
+  s.disk_hits = impl_->disk_hits;
+  s.misses = impl_->misses;
+  s.bad_rows = impl_->bad_rows;
+  s.rows_written = impl_->rows_written;
+  {
+    std::lock_guard lock(impl_->mem_mu);
+    s.memory_entries = impl_->lru.size();
+  }
+  std::lock_guard lock(impl_->db_mu);
+  s.persistent = impl_->db != nullptr;
+  s.rebuilt = impl_->rebuilt;
+  return s;
+}
+
+std::vector<std::string> SkeletonCache::warnings() const {
+  std::lock_guard lock(impl_->db_mu);
+  return impl_->warnings;
+}
+
+// ---- parallel build --------------------------------------------------------------------------
+
+BuildReport build_skeletons(SkeletonCache& cache, const std::vector<BuildItem>& items, unsigned threads) {
+  Stopwatch sw;
+  BuildReport report;
+  if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
+  threads = static_cast<unsigned>(std::min<std::size_t>(threads, std::max<std::size_t>(items.size(), 1)));
+  report.threads = threads;
+  std::vector<std::optional<Result<CachedSkeleton>>> slots(items.size());
+  std::atomic<std::size_t> next{0};
+  auto work = [&] {
+    for (;;) {
+      const std::size_t i = next.fetch_add(1, std::memory_order_relaxed);
+      if (i >= items.size()) return;
+      slots[i].emplace(cache.get(items[i].abs, items[i].rel));
+    }
+  };
+  {
+    std::vector<std::jthread> pool;
+    pool.reserve(threads);
+    for (unsigned t = 1; t < threads; ++t) pool.emplace_back(work);
+    work();  // the calling thread is worker 0
+  }
+  cache.flush();
+  report.results.reserve(items.size());
+  for (auto& slot : slots) {
+    Result<CachedSkeleton> r = std::move(*slot);
+    if (!r) ++report.failed;
+    else if (r->cache_hit) ++report.hits;
+    else ++report.parsed;
+    report.results.push_back(std::move(r));
+  }
+  report.elapsed_ms = sw.elapsed_ms();
+  return report;
+}
+
+}  // namespace trifecta::core::ast

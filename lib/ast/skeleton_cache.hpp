@@ -1,0 +1,127 @@
+// ast/skeleton_cache.hpp — content-addressed skeleton cache: a bounded in-memory LRU in front of
+// a persisted SQLite table, plus the parallel builder that fills it for a whole tree.
+//
+// Key: BLAKE2b-128 of the file's bytes + kExtractorVersion. A file whose bytes did not change is
+// never reparsed — not after an edit elsewhere, not after a daemon restart (the table lives at
+// `<segment>/_ctx/cache/ast.sqlite`, WAL mode). Paths are not part of the key: identical files
+// share one skeleton.
+//
+// Failure behaviour (the cache never takes the caller down):
+//  * The cache file is checked when opened (open, WAL switch, `PRAGMA quick_check`, schema). A
+//    corrupt or foreign file is moved aside to `ast.sqlite.corrupt-<unix-seconds>` (with its
+//    -wal/-shm) and a fresh table is created; `stats().rebuilt` says so.
+//  * A row that does not decode into a Skeleton is deleted and counted (`bad_rows`); the file is
+//    reparsed.
+//  * If the directory cannot be written, or SQLite reports corruption later, the cache continues
+//    in memory only (`stats().persistent == false`, reason in `warnings()`).
+//  * New skeletons are written in batches (one transaction per `write_batch` entries, and at
+//    flush()/destruction): a crash loses at most the unflushed batch, never consistency.
+//  * `get` fails only for the file itself: kNotFound/kPermission/kIo when it cannot be read,
+//    kTooLarge above `max_file_bytes`, kUnavailable if the tree-sitter runtime is unusable.
+//
+// Telemetry (through the Channel given at construction): per `get`, counters `ast_parse_count`
+// (+1), `ast_cache_hit_count` or `ast_cache_miss_count` (+1), and one event `ast.parse` with
+// args {file: relative path}, result {status, functions, classes}, x {skeleton_bytes,
+// reduction_ratio, cache_hit}. Never file contents, never absolute paths.
+//
+// Thread rules: SkeletonCache is thread-safe. The LRU and the SQLite connection have separate
+// mutexes; parsing runs outside both, so N threads parse N files at once. Two threads that miss
+// on the same content at the same time may both parse it (harmless; last write wins).
+// Returned skeletons are immutable and shared (shared_ptr<const Skeleton>).
+#pragma once
+
+#include <cstddef>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "ast/skeleton.hpp"
+#include "telemetry/sink.hpp"
+#include "util/result.hpp"
+
+namespace trifecta::core::ast {
+
+namespace fs = std::filesystem;
+
+struct CacheOptions {
+  std::size_t memory_entries = 8192;                 // LRU capacity (skeletons); 0 = no memory tier
+  std::size_t max_file_bytes = std::size_t{8} << 20;  // larger files are refused (kTooLarge)
+  std::size_t write_batch = 256;                     // skeletons per SQLite transaction
+  bool emit_events = true;                           // one `ast.parse` event per get
+};
+
+struct CachedSkeleton {
+  std::shared_ptr<const Skeleton> skeleton;
+  std::string content_key;        // BLAKE2b-128 hex of the content (cache key without version)
+  bool cache_hit = false;         // served from memory or disk, not parsed
+  std::size_t skeleton_bytes = 0; // bytes of render(*skeleton) with default options
+  double reduction_ratio = 0.0;   // skeleton_bytes / source bytes
+};
+
+struct CacheStats {
+  std::uint64_t memory_hits = 0, disk_hits = 0, misses = 0, bad_rows = 0;
+  std::uint64_t rows_written = 0;
+  std::size_t memory_entries = 0;
+  bool persistent = false;  // backed by SQLite right now
+  bool rebuilt = false;     // a corrupt/foreign cache file was moved aside at open
+};
+
+class SkeletonCache {
+ public:
+  // `db_file` empty: memory only. Otherwise the SQLite file (its directory is created).
+  // Never fails; see the failure rules above.
+  SkeletonCache(fs::path db_file, telemetry::Channel channel, CacheOptions options = {});
+  ~SkeletonCache();  // flush()
+  SkeletonCache(const SkeletonCache&) = delete;
+  SkeletonCache& operator=(const SkeletonCache&) = delete;
+
+  // `<segment_root>/_ctx/cache/ast.sqlite`
+  static fs::path default_file(const fs::path& segment_root);
+
+  // Skeleton of the file at `abs_file` (read here). `rel` is its segment-relative path, used for
+  // telemetry only ("" = derive it with channel.relpath).
+  Result<CachedSkeleton> get(const fs::path& abs_file, std::string_view rel);
+  // Same, for content the caller already read (the daemon's file layer counts its bytes).
+  Result<CachedSkeleton> get_content(std::string_view content, std::string_view rel);
+
+  // Write pending skeletons to SQLite now (one transaction).
+  void flush();
+  // Drop the in-memory tier (the persisted table stays): what a restart sees.
+  void clear_memory();
+
+  CacheStats stats() const;
+  std::vector<std::string> warnings() const;
+  const fs::path& file() const { return db_file_; }
+
+ private:
+  struct Impl;
+  fs::path db_file_;
+  std::unique_ptr<Impl> impl_;
+};
+
+// Read a whole file. Errors: kNotFound, kPermission, kIo, kTooLarge (above `max_bytes`).
+Result<std::string> read_file_bytes(const fs::path& file, std::size_t max_bytes);
+
+// ---- parallel tree build ---------------------------------------------------------------------
+
+struct BuildItem {
+  fs::path abs;     // file to read
+  std::string rel;  // its segment-relative path (telemetry, reports)
+};
+
+struct BuildReport {
+  std::vector<Result<CachedSkeleton>> results;  // same order as the input
+  std::size_t parsed = 0, hits = 0, failed = 0;
+  unsigned threads = 0;
+  double elapsed_ms = 0.0;
+};
+
+// Fill `cache` with the skeletons of `items` on `threads` worker threads (0 = one per hardware
+// thread), each with its own tree-sitter parser; flushes the cache at the end. Per-file failures
+// are recorded in `results` and never stop the build.
+BuildReport build_skeletons(SkeletonCache& cache, const std::vector<BuildItem>& items,
+                            unsigned threads = 0);
+
+}  // namespace trifecta::core::ast

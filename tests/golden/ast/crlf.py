@@ -1,0 +1,11 @@
+"""CRLF file."""
+import os
+
+class Crlf:
+    """Docstring with CRLF."""
+
+    def method(self, a,
+               b):
+        return a
+
+def tail(): pass

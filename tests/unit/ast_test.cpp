@@ -1,0 +1,495 @@
+// Spec of lib/ast: skeleton extraction (golden fixtures), rendering, the content-hash cache
+// (memory, persisted, restart, edit, corruption) and the parallel build.
+//
+// Golden files: tests/golden/ast/<name>.py with <name>.json (the skeleton) and <name>.txt (its
+// rendering with line numbers). TRIFECTA_UPDATE_GOLDEN=1 rewrites the expectations.
+#include <catch2/catch.hpp>
+
+#include <sqlite3.h>
+
+#include <boost/json.hpp>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+#include "../support/temp_dir.hpp"
+#include "ast/extractor.hpp"
+#include "ast/skeleton.hpp"
+#include "ast/skeleton_cache.hpp"
+#include "telemetry/reader.hpp"
+#include "telemetry/sink.hpp"
+#include "util/hash.hpp"
+
+using namespace trifecta::core;
+using namespace trifecta::core::ast;
+namespace json = boost::json;
+
+namespace {
+
+const fs::path kGoldenDir = TRIFECTA_GOLDEN_DIR;
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+void spit(const fs::path& p, std::string_view text) {
+  std::ofstream out(p, std::ios::binary | std::ios::trunc);
+  out.write(text.data(), static_cast<std::streamsize>(text.size()));
+}
+
+// Deterministic, diff-friendly JSON (Boost 1.81 has no pretty printer).
+void pretty(const json::value& v, std::string& out, int indent) {
+  const std::string pad(static_cast<std::size_t>(indent) * 2, ' ');
+  if (v.is_object()) {
+    const auto& o = v.as_object();
+    if (o.empty()) { out += "{}"; return; }
+    out += "{\n";
+    std::size_t i = 0;
+    for (const auto& kv : o) {
+      out += pad + "  " + json::serialize(json::value(kv.key())) + ": ";
+      pretty(kv.value(), out, indent + 1);
+      out += ++i < o.size() ? ",\n" : "\n";
+    }
+    out += pad + "}";
+  } else if (v.is_array()) {
+    const auto& a = v.as_array();
+    if (a.empty()) { out += "[]"; return; }
+    bool scalars = true;
+    for (const auto& e : a) scalars = scalars && !e.is_object() && !e.is_array();
+    if (scalars) { out += json::serialize(v); return; }
+    out += "[\n";
+    for (std::size_t i = 0; i < a.size(); ++i) {
+      out += pad + "  ";
+      pretty(a[i], out, indent + 1);
+      out += i + 1 < a.size() ? ",\n" : "\n";
+    }
+    out += pad + "]";
+  } else {
+    out += json::serialize(v);
+  }
+}
+
+std::string pretty(const json::value& v) {
+  std::string out;
+  pretty(v, out, 0);
+  return out + "\n";
+}
+
+Skeleton extract(std::string_view src) {
+  auto s = extract_skeleton(src);
+  REQUIRE(s.ok());
+  return std::move(s).value();
+}
+
+const Definition* find_def(const Skeleton& s, std::string_view qualname) {
+  const Definition* found = nullptr;
+  for_each_definition(s, [&](const Definition& d) {
+    if (!found && d.qualname == qualname) found = &d;
+  });
+  return found;
+}
+
+telemetry::SinkOptions sink_options(const fs::path& dir) {
+  telemetry::SinkOptions o;
+  o.enabled = true;
+  o.dir_override = dir;
+  o.flush_interval = std::chrono::milliseconds(50);
+  return o;
+}
+
+struct Segment {
+  trifecta::test::TempDir tmp;
+  fs::path root;
+  Segment() {
+    root = tmp.path() / "repo";
+    fs::create_directories(root);
+    root = fs::canonical(root);
+  }
+  fs::path write(const std::string& rel, std::string_view text) const {
+    const fs::path p = root / rel;
+    fs::create_directories(p.parent_path());
+    spit(p, text);
+    return p;
+  }
+  fs::path db() const { return SkeletonCache::default_file(root); }
+};
+
+// Run SQL on a database file directly (to build foreign or damaged cache files).
+bool sql(const fs::path& db, const std::string& statements) {
+  sqlite3* h = nullptr;
+  if (sqlite3_open(db.c_str(), &h) != SQLITE_OK) return sqlite3_close(h), false;
+  const bool ok = sqlite3_exec(h, statements.c_str(), nullptr, nullptr, nullptr) == SQLITE_OK;
+  sqlite3_close(h);
+  return ok;
+}
+
+constexpr std::string_view kSmall = "def f(a, b=1) -> int:\n    \"\"\"Add.\"\"\"\n    return a + b\n";
+
+}  // namespace
+
+TEST_CASE("the tree-sitter runtime accepts the grammar's ABI", "[runtime]") {
+  auto rt = check_runtime();
+  REQUIRE(rt.ok());
+  CHECK(rt->grammar_abi == 14);
+  CHECK(rt->grammar_abi >= rt->runtime_min_abi);
+  CHECK(rt->grammar_abi <= rt->runtime_max_abi);
+}
+
+TEST_CASE("golden fixtures: skeleton JSON and rendering match the expectations", "[golden]") {
+  const bool update = std::getenv("TRIFECTA_UPDATE_GOLDEN") && std::string(std::getenv("TRIFECTA_UPDATE_GOLDEN")) == "1";
+  std::vector<fs::path> sources;
+  for (const auto& e : fs::directory_iterator(kGoldenDir))
+    if (e.path().extension() == ".py") sources.push_back(e.path());
+  std::sort(sources.begin(), sources.end());
+  REQUIRE(sources.size() >= 9);
+  for (const auto& py : sources) {
+    DYNAMIC_SECTION(py.filename().string()) {
+      const Skeleton s = extract(slurp(py));
+      const std::string got_json = pretty(to_json(s));
+      const std::string got_txt = render(s, {.line_numbers = true});
+      fs::path json_file = py, txt_file = py;
+      json_file.replace_extension(".json");
+      txt_file.replace_extension(".txt");
+      if (update) {
+        spit(json_file, got_json);
+        spit(txt_file, got_txt);
+        WARN("updated " << json_file.filename().string() << " and " << txt_file.filename().string());
+      }
+      REQUIRE(fs::exists(json_file));
+      REQUIRE(fs::exists(txt_file));
+      CHECK(got_json == slurp(json_file));
+      CHECK(got_txt == slurp(txt_file));
+      // The JSON mapping round-trips exactly (the cache relies on it).
+      auto back = skeleton_from_json(to_json(s));
+      REQUIRE(back.ok());
+      CHECK(json::serialize(to_json(*back)) == json::serialize(to_json(s)));
+    }
+  }
+}
+
+TEST_CASE("functions: async, decorators, exact signature, docstring, lines and columns", "[extract]") {
+  const Skeleton s = extract(
+      "class C:\n"
+      "    @staticmethod\n"
+      "    @cache(size=2)\n"
+      "    async def run(self, x: int = 1, *a, k=None, **kw) -> list[int]:\n"
+      "        '''First line.\n\n        More.'''\n"
+      "        pass\n");
+  const Definition* d = find_def(s, "C.run");
+  REQUIRE(d);
+  CHECK(d->kind == DefKind::kMethod);
+  CHECK(d->is_async);
+  CHECK(d->decorators == std::vector<std::string>{"staticmethod", "cache(size=2)"});
+  CHECK(d->signature == "(self, x: int = 1, *a, k=None, **kw) -> list[int]");
+  CHECK(d->docstring == "First line.");
+  CHECK(d->decorated_line == 2);
+  CHECK(d->line == 4);
+  CHECK(d->column == 4);
+  CHECK(d->end_line == 8);
+  CHECK(d->end_column == 12);
+}
+
+TEST_CASE("nested definitions get __qualname__-style names", "[extract]") {
+  const Skeleton s = extract(
+      "class Outer:\n"
+      "    class Inner:\n"
+      "        def method(self):\n"
+      "            def helper():\n"
+      "                class Local: pass\n");
+  CHECK(find_def(s, "Outer.Inner.method"));
+  CHECK(find_def(s, "Outer.Inner.method.<locals>.helper"));
+  CHECK(find_def(s, "Outer.Inner.method.<locals>.helper.<locals>.Local"));
+  CHECK(find_def(s, "Outer.Inner.method.<locals>.helper")->kind == DefKind::kFunction);
+}
+
+TEST_CASE("classes: bases, keywords, attributes and PEP 695 type parameters", "[extract]") {
+  const Skeleton s = extract("class Box[T](Base, Generic[T], metaclass=Meta):\n    size: int = 3\n    name = 'x'\n    def get(self) -> T: ...\n");
+  const Definition* d = find_def(s, "Box");
+  REQUIRE(d);
+  CHECK(d->signature == "[T](Base, Generic[T], metaclass=Meta)");
+  CHECK(d->bases == std::vector<std::string>{"Base", "Generic[T]", "metaclass=Meta"});
+  REQUIRE(d->attributes.size() == 2);
+  CHECK(d->attributes[0].name == "size");
+  CHECK(d->attributes[0].annotation == "int");
+  CHECK(d->attributes[0].value == "3");
+  CHECK(d->attributes[1].name == "name");
+}
+
+TEST_CASE("imports record module, names, aliases, relative level and line", "[extract]") {
+  const Skeleton s = extract("import a.b as c, d\nfrom ..pkg import (x as y,\n  z)\nfrom . import *\n");
+  REQUIRE(s.imports.size() == 4);
+  CHECK(s.imports[0].module == "a.b");
+  CHECK(s.imports[0].alias == "c");
+  CHECK(s.imports[1].module == "d");
+  CHECK(s.imports[2].is_from);
+  CHECK(s.imports[2].level == 2);
+  CHECK(s.imports[2].module == "pkg");
+  REQUIRE(s.imports[2].names.size() == 2);
+  CHECK(s.imports[2].names[0].name == "x");
+  CHECK(s.imports[2].names[0].alias == "y");
+  CHECK(s.imports[2].line == 2);
+  CHECK(s.imports[3].level == 1);
+  CHECK(s.imports[3].module.empty());
+  CHECK(s.imports[3].names[0].name == "*");
+}
+
+TEST_CASE("module constants and __all__", "[extract]") {
+  const Skeleton s = extract("__all__ = ['a', \"b\"]\n__all__ += ('c',)\nX = 1\nlower = 2\nY: Final = 3\n");
+  REQUIRE(s.all.has_value());
+  CHECK(*s.all == std::vector<std::string>{"a", "b", "c"});
+  REQUIRE(s.constants.size() == 2);
+  CHECK(s.constants[0].name == "X");
+  CHECK(s.constants[1].annotation == "Final");
+}
+
+TEST_CASE("syntax errors give status partial and keep the well-formed parts", "[robust]") {
+  const Skeleton s = extract("def ok(): pass\ndef bad(:\n    return\nclass After:\n    def m(self): pass\n");
+  CHECK(s.status == ParseStatus::kPartial);
+  CHECK(s.syntax_issue_count >= 1);
+  CHECK(find_def(s, "ok"));
+  CHECK(find_def(s, "After.m"));
+}
+
+TEST_CASE("empty, whitespace-only and comment-only files are ok and empty", "[robust]") {
+  for (std::string_view src : {"", "\n\n", "# just a comment\n"}) {
+    const Skeleton s = extract(src);
+    CHECK(s.status == ParseStatus::kOk);
+    CHECK(s.definitions.empty());
+    CHECK(render(s).empty());
+  }
+}
+
+TEST_CASE("invalid UTF-8 is replaced and flagged; a Latin-1 coding line is honoured", "[robust]") {
+  const Skeleton bad = extract("def f():\n    return '\xff'\n");
+  CHECK(bad.decoding_replaced);
+  CHECK(bad.replaced_bytes == 1);
+  CHECK(find_def(bad, "f"));
+  const Skeleton latin = extract("# coding: latin-1\ndef caf\xe9(): pass\n");
+  CHECK(latin.encoding == "latin-1");
+  CHECK_FALSE(latin.decoding_replaced);
+  CHECK(find_def(latin, "caf\xc3\xa9"));
+}
+
+TEST_CASE("utf8_replace_invalid leaves valid text alone and replaces each bad byte", "[robust]") {
+  std::string out = "untouched";
+  CHECK(utf8_replace_invalid("h\xc3\xa9llo", out) == 0);
+  CHECK(out == "untouched");
+  CHECK(utf8_replace_invalid("a\xc3(b\xed\xa0\x80", out) == 4);  // truncated lead, surrogate
+  CHECK(out == "a\xEF\xBF\xBD(b\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");
+}
+
+TEST_CASE("rendering: outline with ... bodies, docstrings and optional line numbers", "[render]") {
+  const Skeleton s = extract(kSmall);
+  CHECK(render(s) == "def f(a, b=1) -> int:\n    \"\"\"Add.\"\"\"\n");
+  CHECK(render(s, {.line_numbers = true}) == "def f(a, b=1) -> int:  # L1-3\n    \"\"\"Add.\"\"\"\n");
+  const Skeleton t = extract("def g():\n    def inner(): pass\n    return 1\n");
+  CHECK(render(t, {.nested_functions = false}) == "def g(): ...\n");
+  CHECK(reduction_ratio(render(s).size(), kSmall.size()) < 1.0);
+  CHECK(reduction_ratio(10, 0) == 0.0);
+}
+
+TEST_CASE("a malformed skeleton document is an error naming the field", "[json]") {
+  auto r = skeleton_from_json(json::parse(R"({"status":"ok","extractor_version":"x","source_bytes":1,
+      "line_count":1,"imports":[],"constants":[],"definitions":[{"kind":"lambda"}]})"));
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.error().code == Errc::kParse);
+  CHECK(r.error().message.find("kind") != std::string::npos);
+  CHECK_FALSE(skeleton_from_json(json::value(42)).ok());
+}
+
+// ---- cache -----------------------------------------------------------------------------------
+
+TEST_CASE("cache: second get is a memory hit; counters and the ast.parse event are recorded", "[cache]") {
+  Segment seg;
+  trifecta::test::TempDir tel;
+  const fs::path file = seg.write("pkg/mod.py", kSmall);
+  {
+    telemetry::Sink sink(sink_options(tel.path()));
+    auto ch = sink.open_segment(seg.root);
+    SkeletonCache cache(seg.db(), ch);
+    auto a = cache.get(file, "pkg/mod.py");
+    REQUIRE(a.ok());
+    CHECK_FALSE(a->cache_hit);
+    auto b = cache.get(file, "pkg/mod.py");
+    REQUIRE(b.ok());
+    CHECK(b->cache_hit);
+    CHECK(a->skeleton.get() == b->skeleton.get());
+    CHECK(a->skeleton_bytes == render(*a->skeleton).size());
+    CHECK(cache.stats().memory_hits == 1);
+    CHECK(cache.stats().misses == 1);
+    sink.flush();
+  }
+  const fs::path dir = tel.path() / segment_id_of(seg.root.string());
+  auto report = telemetry::read_events(dir / "events.jsonl");
+  REQUIRE(report.ok());
+  REQUIRE(report->events.size() == 2);
+  const auto& ev = report->events[0];
+  CHECK(ev.at("cmd").as_string() == "ast.parse");
+  CHECK(ev.at("args").at("file").as_string() == "pkg/mod.py");
+  CHECK(ev.at("result").at("status").as_string() == "ok");
+  CHECK(ev.at("result").at("functions").as_int64() == 1);
+  CHECK(ev.at("result").at("classes").as_int64() == 0);
+  CHECK(ev.at("x").at("cache_hit").as_bool() == false);
+  CHECK(ev.at("x").at("skeleton_bytes").to_number<double>() > 0);
+  CHECK(report->events[1].at("x").at("cache_hit").as_bool() == true);
+  const std::string text = slurp(dir / "events.jsonl");
+  CHECK(text.find("return a + b") == std::string::npos);      // never content
+  CHECK(text.find(seg.root.string()) == std::string::npos);  // never absolute paths
+  const auto last = json::parse(slurp(dir / "last_run.json"));
+  CHECK(last.at("ast").at("ast_parse_count").as_int64() == 2);
+  CHECK(last.at("ast").at("ast_cache_hit_count").as_int64() == 1);
+  CHECK(last.at("ast").at("ast_cache_miss_count").as_int64() == 1);
+}
+
+TEST_CASE("cache: a restart (new cache on the same file) reparses nothing unchanged", "[cache]") {
+  Segment seg;
+  const fs::path a = seg.write("a.py", kSmall);
+  const fs::path b = seg.write("b.py", "class B:\n    pass\n");
+  {
+    SkeletonCache cache(seg.db(), {});
+    REQUIRE(cache.stats().persistent);
+    REQUIRE(cache.get(a, "a.py").ok());
+    REQUIRE(cache.get(b, "b.py").ok());
+  }  // destructor flushes
+  REQUIRE(fs::exists(seg.db()));
+  SkeletonCache again(seg.db(), {});
+  auto ra = again.get(a, "a.py");
+  auto rb = again.get(b, "b.py");
+  REQUIRE(ra.ok());
+  REQUIRE(rb.ok());
+  CHECK(ra->cache_hit);
+  CHECK(rb->cache_hit);
+  CHECK(again.stats().disk_hits == 2);
+  CHECK(again.stats().misses == 0);
+  CHECK(json::serialize(to_json(*ra->skeleton)) == json::serialize(to_json(extract(kSmall))));
+}
+
+TEST_CASE("cache: an edit is a miss; identical content in another file is a hit", "[cache]") {
+  Segment seg;
+  const fs::path a = seg.write("a.py", kSmall);
+  SkeletonCache cache(seg.db(), {});
+  REQUIRE_FALSE(cache.get(a, "a.py")->cache_hit);
+  seg.write("a.py", std::string(kSmall) + "def g(): pass\n");
+  auto edited = cache.get(a, "a.py");
+  REQUIRE(edited.ok());
+  CHECK_FALSE(edited->cache_hit);
+  CHECK(count_definitions(*edited->skeleton, DefKind::kFunction) == 2);
+  const fs::path copy = seg.write("copy.py", kSmall);
+  CHECK(cache.get(copy, "copy.py")->cache_hit);
+}
+
+TEST_CASE("cache: a corrupt cache file is moved aside and rebuilt, never a crash", "[cache][corruption]") {
+  Segment seg;
+  const fs::path a = seg.write("a.py", kSmall);
+  fs::create_directories(seg.db().parent_path());
+  SECTION("garbage bytes") { spit(seg.db(), std::string(8192, '\x5a')); }
+  SECTION("a truncated real cache") {
+    {
+      SkeletonCache cache(seg.db(), {});
+      for (int i = 0; i < 50; ++i) REQUIRE(cache.get_content("X" + std::to_string(i) + " = 1\n", "x.py").ok());
+    }
+    const std::string whole = slurp(seg.db());
+    REQUIRE(whole.size() > 4096);
+    std::string mangled = whole.substr(0, 100) + std::string(whole.size() - 100, '\x00');
+    spit(seg.db(), mangled);
+    fs::remove(seg.db().string() + "-wal");
+  }
+  SECTION("someone else's database (valid SQLite, foreign tables, no schema version)") {
+    REQUIRE(sql(seg.db(), "CREATE TABLE t(x); INSERT INTO t VALUES(1);"));
+  }
+  SECTION("right magic, wrong everything else") { spit(seg.db(), "SQLite format 3"); }
+  SkeletonCache cache(seg.db(), {});
+  CHECK(cache.stats().rebuilt);
+  CHECK(cache.stats().persistent);
+  CHECK_FALSE(cache.warnings().empty());
+  bool moved_aside = false;
+  for (const auto& e : fs::directory_iterator(seg.db().parent_path()))
+    moved_aside = moved_aside || e.path().filename().string().starts_with("ast.sqlite.corrupt-");
+  CHECK(moved_aside);
+  auto r = cache.get(a, "a.py");
+  REQUIRE(r.ok());
+  CHECK_FALSE(r->cache_hit);
+  cache.flush();
+  SkeletonCache reopened(seg.db(), {});
+  CHECK_FALSE(reopened.stats().rebuilt);
+  CHECK(reopened.get(a, "a.py")->cache_hit);
+}
+
+TEST_CASE("cache: a row that does not decode is dropped and the file reparsed", "[cache][corruption]") {
+  Segment seg;
+  const fs::path a = seg.write("a.py", kSmall);
+  { SkeletonCache cache(seg.db(), {}); REQUIRE(cache.get(a, "a.py").ok()); }
+  // Damage the stored JSON in place (the file stays a valid database).
+  REQUIRE(sql(seg.db(), "UPDATE skeletons SET skeleton='{\"status\":\"ok\"}'"));
+  SkeletonCache cache(seg.db(), {});
+  auto r = cache.get(a, "a.py");
+  REQUIRE(r.ok());
+  CHECK_FALSE(r->cache_hit);
+  CHECK(cache.stats().bad_rows == 1);
+  CHECK(r->skeleton->definitions.size() == 1);
+}
+
+TEST_CASE("cache: an unwritable cache directory degrades to memory only", "[cache]") {
+  Segment seg;
+  const fs::path a = seg.write("a.py", kSmall);
+  const fs::path blocker = seg.root / "_ctx";
+  spit(blocker, "a file where the directory should be");
+  SkeletonCache cache(seg.db(), {});
+  CHECK_FALSE(cache.stats().persistent);
+  CHECK_FALSE(cache.warnings().empty());
+  REQUIRE(cache.get(a, "a.py").ok());
+  CHECK(cache.get(a, "a.py")->cache_hit);
+}
+
+TEST_CASE("cache: unreadable and oversized files are typed errors", "[cache]") {
+  Segment seg;
+  CacheOptions o;
+  o.max_file_bytes = 16;
+  SkeletonCache cache({}, {}, o);
+  auto missing = cache.get(seg.root / "nope.py", "nope.py");
+  REQUIRE_FALSE(missing.ok());
+  CHECK(missing.error().code == Errc::kNotFound);
+  auto big = cache.get(seg.write("big.py", std::string(64, '#')), "big.py");
+  REQUIRE_FALSE(big.ok());
+  CHECK(big.error().code == Errc::kTooLarge);
+}
+
+TEST_CASE("cache: the memory tier is a bounded LRU", "[cache]") {
+  CacheOptions o;
+  o.memory_entries = 2;
+  SkeletonCache cache({}, {}, o);
+  REQUIRE(cache.get_content("A = 1\n", "a.py").ok());
+  REQUIRE(cache.get_content("B = 1\n", "b.py").ok());
+  REQUIRE(cache.get_content("A = 1\n", "a.py")->cache_hit);  // A is now most recent
+  REQUIRE(cache.get_content("C = 1\n", "c.py").ok());        // evicts B
+  CHECK(cache.stats().memory_entries == 2);
+  CHECK(cache.get_content("A = 1\n", "a.py")->cache_hit);
+  CHECK_FALSE(cache.get_content("B = 1\n", "b.py")->cache_hit);
+}
+
+TEST_CASE("parallel build: every file once, results in input order, failures recorded", "[build]") {
+  Segment seg;
+  std::vector<BuildItem> items;
+  for (int i = 0; i < 64; ++i) {
+    const std::string rel = "m" + std::to_string(i) + ".py";
+    items.push_back({seg.write(rel, "def f" + std::to_string(i) + "(): pass\n"), rel});
+  }
+  items.push_back({seg.root / "missing.py", "missing.py"});
+  SkeletonCache cache(seg.db(), {});
+  auto report = build_skeletons(cache, items, 4);
+  CHECK(report.threads == 4);
+  CHECK(report.parsed == 64);
+  CHECK(report.failed == 1);
+  REQUIRE(report.results.size() == 65);
+  for (int i = 0; i < 64; ++i) {
+    REQUIRE(report.results[static_cast<std::size_t>(i)].ok());
+    CHECK(report.results[static_cast<std::size_t>(i)]->skeleton->definitions.at(0).name == "f" + std::to_string(i));
+  }
+  auto warm = build_skeletons(cache, items);
+  CHECK(warm.hits == 64);
+  CHECK(warm.parsed == 0);
+  CHECK(cache.stats().rows_written == 64);
+}
