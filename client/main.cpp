@@ -106,6 +106,19 @@ class Session {
       const auto* name = e.data.if_contains("name");
       std::fprintf(stderr, "trifecta: %s: %s\n", name ? str(*name).c_str() : "ERROR", e.message.c_str());
       if (e.code == proto::ErrorCode::kVersionMismatch) std::fprintf(stderr, "hint: run `trifecta daemon restart`\n");
+      if (const auto* c = e.data.if_contains("candidates"); c && c->is_array() && !c->as_array().empty()) {
+        std::fprintf(stderr, "candidates:\n");
+        for (const auto& m : c->as_array()) {
+          const auto& o = m.as_object();
+          std::fprintf(stderr, "  %s:%s-%s  %s %s%s\n", str(o.at("file")).c_str(), str(o.at("line")).c_str(),
+                       str(o.at("end_line")).c_str(), str(o.at("kind")).c_str(), str(o.at("qualname")).c_str(),
+                       o.at("conditional").as_bool() ? "  (conditional)" : "");
+        }
+      }
+      if (const auto* sg = e.data.if_contains("suggestions"); sg && sg->is_array() && !sg->as_array().empty()) {
+        std::fprintf(stderr, "did you mean:\n");
+        for (const auto& v : sg->as_array()) std::fprintf(stderr, "  %s\n", str(v).c_str());
+      }
     }
     return kExitFailed;
   }
@@ -219,6 +232,55 @@ int daemon_start(const Globals& g) {
   });
 }
 
+// The segment a command works on: --segment, else the enclosing git work tree, else the cwd.
+std::string resolve_segment(const std::string& flag) {
+  std::error_code ec;
+  if (!flag.empty()) return std::filesystem::absolute(flag, ec).lexically_normal().string();
+  const auto cwd = std::filesystem::current_path(ec);
+  for (auto dir = cwd; !dir.empty(); dir = dir.parent_path()) {
+    if (std::filesystem::exists(dir / ".git", ec)) return dir.string();
+    if (dir == dir.root_path()) break;
+  }
+  return cwd.string();
+}
+
+// A file argument: a sym:// URI as is; a path that exists relative to the cwd made absolute (the
+// daemon checks it lies inside the segment); anything else is taken as segment-relative.
+std::string resolve_path_arg(const std::string& arg) {
+  if (arg.rfind("sym://", 0) == 0) return arg;
+  std::error_code ec;
+  const std::filesystem::path p(arg);
+  if (!p.is_absolute() && std::filesystem::exists(p, ec)) return std::filesystem::absolute(p, ec).lexically_normal().string();
+  return arg;
+}
+
+void print_skeleton(const json::value& v) {
+  const auto& o = v.as_object();
+  std::printf("# %s — %s, %s → %s (%.1f%%)%s\n", str(o.at("file")).c_str(), str(o.at("status")).c_str(),
+              fmt_bytes(num(o.at("source_bytes"))).c_str(), fmt_bytes(num(o.at("skeleton_bytes"))).c_str(),
+              100.0 * num(o.at("reduction_ratio")), o.at("cache_hit").as_bool() ? ", cached" : "");
+  if (const auto* r = o.if_contains("rendered")) std::fputs(str(*r).c_str(), stdout);
+}
+
+void print_symbols(const json::value& v) {
+  const auto& o = v.as_object();
+  std::printf("# %s — %s symbols (%s)\n", str(o.at("file")).c_str(), str(o.at("count")).c_str(), str(o.at("status")).c_str());
+  for (const auto& s : o.at("symbols").as_array()) {
+    const auto& d = s.as_object();
+    std::printf("%5s-%-5s %-8s %s%s%s\n", str(d.at("line")).c_str(), str(d.at("end_line")).c_str(),
+                str(d.at("kind")).c_str(), d.at("async").as_bool() ? "async " : "", str(d.at("qualname")).c_str(),
+                str(d.at("signature")).c_str());
+  }
+}
+
+void print_resolution(const json::value& v) {
+  const auto& m = v.as_object();
+  std::printf("%s:%s-%s  %s  %s%s\n", str(m.at("file")).c_str(), str(m.at("line")).c_str(), str(m.at("end_line")).c_str(),
+              str(m.at("kind")).c_str(), m.at("qualname").as_string().empty() ? str(m.at("module")).c_str() : str(m.at("qualname")).c_str(),
+              str(m.at("signature")).c_str());
+  if (const auto* d = m.if_contains("docstring"); d && !d->as_string().empty()) std::printf("  %s\n", str(*d).c_str());
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -240,6 +302,24 @@ int main(int argc, char** argv) {
   auto* d_status = daemon->add_subcommand("status", "Show the daemon's state (never starts it)");
   auto* d_restart = daemon->add_subcommand("restart", "Stop, then start trifectad");
 
+  std::string segment_flag, target;
+  bool line_numbers = false;
+  auto add_segment = [&](CLI::App* c) {
+    c->add_option("-s,--segment", segment_flag, "Segment root (default: the enclosing git work tree, else the cwd)");
+  };
+  auto* ast_cmd = app.add_subcommand("ast", "Python AST skeletons and symbols");
+  ast_cmd->require_subcommand(1);
+  auto* ast_skel = ast_cmd->add_subcommand("skeleton", "The outline of a Python file (signatures, docstrings, `...` bodies)");
+  ast_skel->add_option("target", target, "File (relative to the cwd or the segment) or sym://python/<module>")->required();
+  ast_skel->add_flag("-n,--line-numbers", line_numbers, "Append the line range of every definition");
+  add_segment(ast_skel);
+  auto* ast_syms = ast_cmd->add_subcommand("symbols", "Every definition of a Python file with its line range");
+  ast_syms->add_option("target", target, "File or sym://python/<module>")->required();
+  add_segment(ast_syms);
+  auto* sym = app.add_subcommand("sym", "Resolve a sym:// URI, e.g. sym://python/json.decoder/JSONDecoder.decode");
+  sym->add_option("uri", target, "The sym:// URI")->required();
+  add_segment(sym);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -257,6 +337,16 @@ int main(int argc, char** argv) {
   }
   if (*status) return s.run(proto::method::kStatus, {}, print_status);
   if (*d_status) return s.run(proto::method::kStatus, {}, print_status, /*allow_spawn=*/false);
+  if (*ast_skel) {
+    json::object p{{"segment", resolve_segment(segment_flag)}, {"path", resolve_path_arg(target)},
+                   {"line_numbers", line_numbers}, {"format", g.json_out ? "both" : "text"}};
+    return s.run(proto::method::kAstSkeleton, p, print_skeleton);
+  }
+  if (*ast_syms) {
+    return s.run(proto::method::kAstSymbols, {{"segment", resolve_segment(segment_flag)}, {"path", resolve_path_arg(target)}},
+                 print_symbols);
+  }
+  if (*sym) return s.run(proto::method::kSymResolve, {{"segment", resolve_segment(segment_flag)}, {"uri", target}}, print_resolution);
   if (*d_start) return daemon_start(g);
   if (*d_stop) return daemon_stop(g);
   if (*d_restart) {

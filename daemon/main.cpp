@@ -15,6 +15,7 @@
 
 #include "config.hpp"
 #include "dispatcher.hpp"
+#include "handlers_ast.hpp"
 #include "handlers_core.hpp"
 #include "segments.hpp"
 #include "server.hpp"
@@ -157,6 +158,7 @@ int main(int argc, char** argv) {
                     [&](std::chrono::milliseconds d, std::function<void()> fn) { server->schedule_after(d, std::move(fn)); },
                     sock.activated, debug_methods};
   td::bind_core_handlers(dispatcher, deps);
+  td::bind_ast_handlers(dispatcher);
 
   td::Server::Hooks hooks;
   hooks.on_refused = [&](std::string_view reason, std::int64_t uid) {

@@ -27,6 +27,8 @@ core::Result<std::shared_ptr<Segment>> SegmentRegistry::open(const std::string& 
   seg->root = *canon;
   seg->id = core::segment_id_of(canon->string());
   seg->telemetry = sink_.open_segment(*canon);
+  seg->skeletons = std::make_unique<core::ast::SkeletonCache>(core::ast::SkeletonCache::default_file(*canon),
+                                                              seg->telemetry);
   segments_.emplace(*canon, seg);
   return seg;
 }

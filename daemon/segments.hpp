@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "ast/skeleton_cache.hpp"
 #include "telemetry/sink.hpp"
 #include "util/clock.hpp"
 #include "util/result.hpp"
@@ -32,6 +33,8 @@ struct Segment {
   core::telemetry::Channel telemetry;
   core::SteadyClock::time_point opened_at = core::SteadyClock::now();
   std::atomic<std::int64_t> requests{0};
+  // Python skeletons, persisted at <root>/_ctx/cache/ast.sqlite (thread-safe).
+  std::unique_ptr<core::ast::SkeletonCache> skeletons;
 };
 
 class SegmentRegistry {

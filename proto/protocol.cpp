@@ -28,6 +28,10 @@ std::string_view error_name(ErrorCode code) {
     case ErrorCode::kBinaryFile: return "BINARY_FILE";
     case ErrorCode::kSourceParseError: return "SOURCE_PARSE_ERROR";
     case ErrorCode::kAmbiguous: return "AMBIGUOUS";
+    case ErrorCode::kInvalidUri: return "INVALID_URI";
+    case ErrorCode::kFileNotFound: return "FILE_NOT_FOUND";
+    case ErrorCode::kSymbolNotFound: return "SYMBOL_NOT_FOUND";
+    case ErrorCode::kAmbiguousSymbol: return "AMBIGUOUS_SYMBOL";
   }
   return "INTERNAL_ERROR";
 }
@@ -110,7 +114,7 @@ std::string encode_error(const json::value& id, const RpcError& error) {
   err["code"] = static_cast<int>(error.code);
   err["message"] = error.message;
   json::object data = error.data;
-  data["name"] = error_name(error.code);
+  data["name"] = error_name(error.code);  // always the stable name of `code`
   err["data"] = std::move(data);
   json::object o;
   o["jsonrpc"] = "2.0";

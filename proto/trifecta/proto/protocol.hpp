@@ -40,6 +40,9 @@ inline constexpr std::string_view kHello = "hello";
 inline constexpr std::string_view kPing = "ping";
 inline constexpr std::string_view kStatus = "status";
 inline constexpr std::string_view kShutdown = "shutdown";
+inline constexpr std::string_view kAstSkeleton = "ast.skeleton";
+inline constexpr std::string_view kAstSymbols = "ast.symbols";
+inline constexpr std::string_view kSymResolve = "sym.resolve";
 }  // namespace method
 
 // ---- error codes -----------------------------------------------------------------------------
@@ -67,6 +70,11 @@ enum class ErrorCode : int {
   kBinaryFile = -32017,
   kSourceParseError = -32018,
   kAmbiguous = -32019,
+  // sym:// selector (stable names from docs/sym-uri.md)
+  kInvalidUri = -32020,
+  kFileNotFound = -32021,
+  kSymbolNotFound = -32022,
+  kAmbiguousSymbol = -32023,
 };
 std::string_view error_name(ErrorCode code);  // "PARSE_ERROR", "PATH_ESCAPE", ...
 
