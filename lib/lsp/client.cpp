@@ -512,7 +512,7 @@ class Client::Impl : public std::enable_shared_from_this<Impl> {
                                                                   {"status", "error"},
                                                                   {"error", child.error().message}},
                                   0.0);
-      spdlog::error("lsp: {}", child.error().message);
+      spdlog::error("lsp: cannot start {}: {}", opts_.server.path.string(), child.error().message);
       sm_.failed("spawn error: " + child.error().message, SteadyClock::now());
       schedule_restart();
       return;
@@ -582,7 +582,7 @@ class Client::Impl : public std::enable_shared_from_this<Impl> {
   void on_initialized(const std::shared_ptr<Instance>& inst, Result<json::value> r) {
     if (inst->dead || inst != inst_ || inst->stopping) return;
     if (!r) {
-      fail(inst, "initialize failed: " + r.error().message);
+      fail(inst, r.error().message);  // "initialize failed: <code> <message>" or its timeout
       return;
     }
     inst->initialized = true;

@@ -78,7 +78,8 @@ Result<ChildProcess> spawn_child(const std::vector<std::string>& argv, const std
   posix_spawnattr_destroy(&attr);
   if (rc != 0) {
     close_all();
-    return sys_error("posix_spawn " + argv[0], rc);
+    // No path in the message: it travels into telemetry (lsp.state_change reasons).
+    return sys_error("posix_spawn failed", rc);
   }
   close_fd(in[0]);
   close_fd(out[1]);
