@@ -244,7 +244,10 @@ class Client::Impl : public std::enable_shared_from_this<Impl> {
     spawn("start");
   }
 
-  void stop(std::function<void()> done, std::string reason = "stopped") {
+  // `explicit_stop`: the owner asked (no on-demand warm-up afterwards, until start()); otherwise
+  // it is the idle shutdown and the next request warms the server again.
+  void stop(std::function<void()> done, std::string reason, bool explicit_stop) {
+    if (explicit_stop) started_ = false;
     restart_timer_.cancel();
     idle_timer_.cancel();
     if (done) stop_waiters_.push_back(std::move(done));
@@ -463,7 +466,11 @@ class Client::Impl : public std::enable_shared_from_this<Impl> {
       signal_group(pid, SIGKILL);
       terminate_group(pid, milliseconds(0));
     }
-    if (!on_io_thread) return;
+    if (!on_io_thread) {
+      auto self = shared_from_this();
+      asio::post(io_, [self] { self->close(true); });
+      return;
+    }
     if (inst_) {
       inst_->dead = true;
       error_code ec;
@@ -769,7 +776,8 @@ class Client::Impl : public std::enable_shared_from_this<Impl> {
       if (ec || !self->inst_ || self->inst_->stopping) return;
       const auto idle = SteadyClock::now() - self->last_activity_;
       if (idle >= self->opts_.idle_timeout) {
-        self->stop({}, "idle for " + std::to_string(std::chrono::duration_cast<milliseconds>(idle).count()) + " ms");
+        self->stop({}, "idle for " + std::to_string(std::chrono::duration_cast<milliseconds>(idle).count()) + " ms",
+                   false);
       } else {
         self->arm_idle();
       }
@@ -1033,7 +1041,10 @@ class Client::Impl : public std::enable_shared_from_this<Impl> {
       if (const auto* ver = p.if_contains("version"); ver && (ver->is_int64() || ver->is_uint64()))
         stored.version = int_or(ver, 0);
       const std::string u(uri->as_string());
-      diags_[u] = std::move(stored);
+      // Keep diagnostics only for documents we track: bounded by max_open_documents even if the
+      // server is configured for workspace-wide diagnostics.
+      auto path = uri_to_path(u);
+      if (path && docs_.count(path->string())) diags_[u] = std::move(stored);
       sm_.diagnostics_published(u, SteadyClock::now());
       complete_diag_waiters(u);
       return;
@@ -1107,6 +1118,7 @@ class Client::Impl : public std::enable_shared_from_this<Impl> {
       if (d.text == text && d.opened_gen == gen_) return;  // nothing new for the server
       d.text = std::move(text);
       ++d.version;
+      diags_.erase(uri);  // stale now; servers without versioned diagnostics must publish again
       if (inst_ && inst_->initialized && !inst_->stopping) {
         if (d.opened_gen == gen_) {
           json::object td{{"uri", uri}, {"version", d.version}};
@@ -1301,7 +1313,7 @@ void Client::start(fs::path first_python_file) {
 }
 
 void Client::stop(std::function<void()> done) {
-  asio::post(impl_->io_, [impl = impl_, done = std::move(done)]() mutable { impl->stop(std::move(done)); });
+  asio::post(impl_->io_, [impl = impl_, done = std::move(done)]() mutable { impl->stop(std::move(done), "stopped", true); });
 }
 
 void Client::restart(std::string reason) {

@@ -42,9 +42,9 @@
 //
 // Thread rules: every public member function is thread-safe: it posts its work to the
 // io_context and returns. Callbacks are ALWAYS invoked on the io_context thread, never inline in
-// the caller, exactly once each — unless the Client is destroyed first: the destructor kills the
-// server group synchronously (SIGKILL + reap); callbacks still pending then are completed with
-// kUnavailable if the destructor runs on the io thread, and dropped otherwise.
+// the caller, exactly once each. The destructor kills the server group synchronously (SIGKILL +
+// reap); callbacks still pending then complete with kUnavailable — inline when the destructor runs
+// on the io thread, otherwise from a handler posted to it (never, if the io_context is stopped).
 #pragma once
 
 #include <sys/types.h>
@@ -161,7 +161,8 @@ class Client {
   // remembered for restarts and on-demand warm-ups. Resets the restart budget's pending timer.
   void start(fs::path first_python_file);
   // Graceful stop → COLD: in-flight requests fail (kUnavailable), `shutdown` request, `exit`
-  // notification, then SIGTERM / SIGKILL to the group after `shutdown_grace` each, reap.
+  // notification, then SIGTERM / SIGKILL to the group after `shutdown_grace` each, reap. After an
+  // explicit stop requests do not warm the server on demand (start() again for that).
   // `done` (optional) runs on the io thread when the process is gone.
   void stop(std::function<void()> done = {});
   // FAILED-or-running → kill and spawn again now (not counted against the restart budget).
@@ -173,9 +174,11 @@ class Client {
   // Completes with the state once it is READY, or with the current state after `wait`.
   void when_ready(milliseconds wait, std::function<void(State)> done);
 
-  // Document sync. `file` is absolute (inside the segment) or segment-relative. did_open without
-  // text reads the file; did_open of an open document acts as did_change. Failures (unreadable
-  // file, path outside the segment) are logged; they never throw.
+  // Document sync (full text). `file` is absolute (inside the segment) or segment-relative.
+  // Without `text` the file is read from disk. did_open of an open document and did_change of a
+  // closed one both do the right thing (didChange / didOpen). Open documents are re-opened on a
+  // restarted server; beyond `max_open_documents` the least recently used is closed. Failures
+  // (unreadable file, path outside the segment) are logged; they never throw.
   void did_open(fs::path file, std::optional<std::string> text = std::nullopt);
   void did_change(fs::path file, std::optional<std::string> text = std::nullopt);
   void did_close(fs::path file);

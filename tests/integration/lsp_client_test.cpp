@@ -84,6 +84,8 @@ TEST_CASE("every server→client request is answered: configuration one object p
   Client c(f.io, std::move(o));
   c.start("main.py");
   REQUIRE(f.ready(c));  // the fake withholds diagnostics until configuration is answered correctly
+  // READY can come before the fake has logged the two later answers; wait for its transcript.
+  REQUIRE(f.run_until([&] { return f.log().find("response 1002") != std::string::npos; }, 5000ms));
   const std::string log = f.log();
   CHECK_THAT(log, Catch::Contains(R"(response 1000 [{"analysis":{"typeCheckingMode":"basic"}},{"typeCheckingMode":"basic"}])"));
   CHECK_THAT(log, Catch::Contains("response 1001 null"));
