@@ -1,0 +1,203 @@
+// lsp/client.hpp — one supervised language server (Pyright) for one segment.
+//
+// The client spawns the server (lsp/process.hpp: own process group, pipes, closefrom), speaks
+// Content-Length JSON-RPC to it over stdin/stdout, drives the lifecycle state machine
+// (lsp/state.hpp) and restarts the server with exponential backoff when it fails. It is built to be
+// driven by a daemon that owns one `boost::asio::io_context` on one I/O thread:
+//
+//  * stdout and stderr are read asynchronously on that io_context; writes go through a bounded
+//    queue (`max_queued_bytes`); nothing in the client blocks the thread on the server. (Two small
+//    synchronous file reads do happen on it: the text of a file when it is opened with the server,
+//    and the lines needed to convert UTF-16 columns of reply locations — served from a bounded
+//    cache keyed by path + mtime + size, a few microseconds from the page cache.)
+//  * Replies are matched to requests by id (Pyright sends window/logMessage before the initialize
+//    result). Every server→client request is answered: workspace/configuration with one settings
+//    object per item (`ClientOptions::settings`, else {}), registerCapability /
+//    workDoneProgress/create / anything unknown with null.
+//  * In-flight requests live in a table bounded by `max_pending` (overflow: the new request fails
+//    at once with kUnavailable) and each has a deadline (`request_timeout`, default 5 s): on expiry
+//    the client sends `$/cancelRequest` and completes the request with Errc::kTimeout.
+//    `max_consecutive_timeouts` timeouts in a row mean the server is wedged: FAILED + restart.
+//  * FAILED (crash, initialize error, warm-up over `ready_timeout`, protocol error, wedged, RSS
+//    over `rss_limit_bytes`): all in-flight requests complete with Errc::kUnavailable (the daemon
+//    answers them from its AST fallback), the process group is killed and reaped, and a restart is
+//    scheduled by RestartBackoff (bounded restarts per window; exhausted → stays FAILED until
+//    `restart()` or `start()`).
+//  * `idle_timeout` (0 = never) shuts an unused server down gracefully → COLD; the next request
+//    warms it again (that request itself fails fast with kUnavailable so the caller falls back).
+//
+// Gating: requests (definition, hover, references, diagnostics, request) are sent only in READY.
+// In any other state they complete at once with Errc::kUnavailable ("lsp not ready: WARMING");
+// the caller answers from its fallback or first waits with `when_ready`.
+//
+// Results: paths inside the segment are segment-relative ("pkg/mod.py"); targets outside it
+// (typeshed, the stdlib) keep their real absolute path and `external = true`. Lines are 1-based,
+// columns 1-based in characters (code points), converted from/to LSP's UTF-16 units.
+//
+// Telemetry (on `ClientOptions::telemetry`): `lsp.spawn {pyright_binary, subprocess_pid, status}`,
+// `lsp.state_change {from_state, to_state, reason}`, `lsp.request {method, file, line, col |
+// resolved, target_file, target_line}` with timing (paths through Channel::relpath, so external
+// targets appear as external/<hash8>-<name>), counters lsp_spawn_count / lsp_warming_count /
+// lsp_ready_count / lsp_failed_count, and per-method latency samples "lsp.definition" etc.
+//
+// Thread rules: every public member function is thread-safe: it posts its work to the
+// io_context and returns. Callbacks are ALWAYS invoked on the io_context thread, never inline in
+// the caller, exactly once each. The destructor kills the server group synchronously (SIGKILL +
+// reap); callbacks still pending then complete with kUnavailable — inline when the destructor runs
+// on the io thread, otherwise from a handler posted to it (never, if the io_context is stopped).
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
+
+#include "lsp/discovery.hpp"
+#include "lsp/state.hpp"
+#include "telemetry/sink.hpp"
+#include "util/result.hpp"
+
+namespace boost::asio {
+class io_context;
+}
+
+namespace trifecta::core::lsp {
+
+namespace fs = std::filesystem;
+namespace json = boost::json;
+using std::chrono::milliseconds;
+
+struct Position {
+  int line = 1;    // 1-based
+  int column = 1;  // 1-based, in characters (code points)
+};
+
+struct Location {
+  std::string path;       // segment-relative; the real absolute path when `external`
+  bool external = false;  // outside the segment (typeshed, stdlib, site-packages)
+  int line = 1, column = 1;          // start, 1-based
+  int end_line = 1, end_column = 1;  // end (exclusive column), 1-based
+};
+
+struct HoverInfo {
+  std::string contents;  // markdown (or plain text) as the server rendered it
+  std::string kind;      // "markdown" | "plaintext"
+  std::optional<Location> range;
+};
+
+struct Diagnostic {
+  int line = 1, column = 1, end_line = 1, end_column = 1;
+  std::string severity;  // "error" | "warning" | "information" | "hint"
+  std::string message;
+  std::string code;      // e.g. "reportAttributeAccessIssue"; may be empty
+  std::string source;    // e.g. "Pyright"
+};
+
+struct Status {
+  bool enabled = true;
+  std::string binary;       // full path of the launcher
+  std::string binary_name;  // file name only
+  std::string version;
+  pid_t pid = -1;           // -1 when no process runs
+  State state = State::kCold;
+  std::string reason;       // of the last transition
+  double uptime_ms = 0;     // since the current process was spawned (0 when none)
+  double state_ms = 0;      // time in the current state
+  int restarts = 0;         // automatic restarts so far
+  std::uint64_t rss_bytes = 0;
+  std::size_t pending = 0;
+  std::size_t open_documents = 0;
+  std::uint64_t server_requests_answered = 0;
+  std::uint64_t log_messages = 0;
+  std::uint64_t timeouts = 0;
+  std::string last_stderr;  // the last stderr lines (bounded), for `trifecta lsp status`
+};
+
+struct ClientOptions {
+  fs::path segment_root;  // canonical; the workspace root and the cwd of the server
+  ServerBinary server;
+  std::vector<std::string> server_args{"--stdio"};
+  milliseconds request_timeout{5'000};
+  milliseconds ready_timeout{60'000};
+  milliseconds idle_timeout{0};             // 0 = never shut down for idleness
+  milliseconds shutdown_grace{2'000};       // per step: shutdown reply, exit, SIGTERM
+  std::size_t max_pending = 256;            // in-flight requests (incl. diagnostics waits)
+  std::size_t max_queued_bytes = std::size_t{32} << 20;
+  std::size_t max_message_bytes = std::size_t{64} << 20;
+  std::size_t max_open_documents = 512;     // beyond: the least recently used is closed
+  int max_consecutive_timeouts = 3;
+  std::uint64_t rss_limit_bytes = std::uint64_t{2} << 30;  // 0 = no memory guard
+  milliseconds rss_check_interval{5'000};
+  RestartPolicy restart;
+  // Answers to workspace/configuration, by section ("python.analysis" is looked up as
+  // settings["python.analysis"], then settings["python"]["analysis"]). Empty = {} per item; for
+  // basedpyright the client adds typeCheckingMode "standard" unless set.
+  json::object settings;
+  telemetry::Channel telemetry;
+  StateMachine::Listener on_state_change;  // called on the io thread after telemetry
+};
+
+class Client {
+ public:
+  template <class T>
+  using Callback = std::function<void(Result<T>)>;
+
+  Client(boost::asio::io_context& io, ClientOptions options);
+  ~Client();
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
+
+  // COLD/FAILED → spawn + initialize (WARMING). `first_python_file` (absolute or segment-relative;
+  // empty = none) is opened after initialize and its diagnostics complete warm-up; it is
+  // remembered for restarts and on-demand warm-ups. Resets the restart budget's pending timer.
+  void start(fs::path first_python_file);
+  // Graceful stop → COLD: in-flight requests fail (kUnavailable), `shutdown` request, `exit`
+  // notification, then SIGTERM / SIGKILL to the group after `shutdown_grace` each, reap. After an
+  // explicit stop requests do not warm the server on demand (start() again for that).
+  // `done` (optional) runs on the io thread when the process is gone.
+  void stop(std::function<void()> done = {});
+  // FAILED-or-running → kill and spawn again now (not counted against the restart budget).
+  void restart(std::string reason);
+
+  State state() const;  // lock-free
+  Status status() const;
+
+  // Completes with the state once it is READY, or with the current state after `wait`.
+  void when_ready(milliseconds wait, std::function<void(State)> done);
+
+  // Document sync (full text). `file` is absolute (inside the segment) or segment-relative.
+  // Without `text` the file is read from disk. did_open of an open document and did_change of a
+  // closed one both do the right thing (didChange / didOpen). Open documents are re-opened on a
+  // restarted server; beyond `max_open_documents` the least recently used is closed. Failures
+  // (unreadable file, path outside the segment) are logged; they never throw.
+  void did_open(fs::path file, std::optional<std::string> text = std::nullopt);
+  void did_change(fs::path file, std::optional<std::string> text = std::nullopt);
+  void did_close(fs::path file);
+
+  void definition(fs::path file, Position pos, Callback<std::vector<Location>> done);
+  void hover(fs::path file, Position pos, Callback<std::optional<HoverInfo>> done);
+  void references(fs::path file, Position pos, bool include_declaration,
+                  Callback<std::vector<Location>> done);
+  // From the stored publishDiagnostics; if none are stored for the current version of the file,
+  // opens it (when not open) and waits up to `wait` (then kTimeout).
+  void diagnostics(fs::path file, milliseconds wait, Callback<std::vector<Diagnostic>> done);
+  // Any request, raw result. `timeout` defaults to request_timeout.
+  void request(std::string method, json::value params, Callback<json::value> done,
+               std::optional<milliseconds> timeout = std::nullopt);
+
+  class Impl;
+
+ private:
+  std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace trifecta::core::lsp
