@@ -341,6 +341,10 @@ void Server::schedule_after(std::chrono::milliseconds delay, std::function<void(
   });
 }
 
+void Server::post_work(std::function<void()> fn) { asio::post(impl_->pool, std::move(fn)); }
+
+boost::asio::io_context& Server::io() { return impl_->io; }
+
 unsigned Server::workers() const { return impl_->nworkers; }
 
 std::string Server::stop_reason() const {
