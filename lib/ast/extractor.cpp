@@ -356,7 +356,7 @@ class Extractor {
         statement(c, module, false);
         return;
       }
-      const uint32_t resume = next_top_level_line(ts_node_start_byte(c), ts_node_end_byte(c));
+      const uint32_t resume = next_top_level_line(c);
       if (resume == 0) {
         statement(c, module, false);
         return;
@@ -382,18 +382,32 @@ class Extractor {
     });
   }
 
-  // Byte offset of the first line strictly after the line holding `begin`, and before `end`,
-  // that starts (at column 0) with `def `, `async def `, `class ` or `@`; 0 if none.
-  uint32_t next_top_level_line(uint32_t begin, uint32_t end) const {
+  // Byte offset of the first line after the start of `error` and inside it that starts (at
+  // column 0) with `def `, `async def `, `class ` or `@` and is not inside a string literal
+  // (code in a triple-quoted string must not restart the parse); 0 if none.
+  uint32_t next_top_level_line(TSNode error) const {
+    const uint32_t begin = ts_node_start_byte(error), end = ts_node_end_byte(error);
     std::size_t pos = src_.find('\n', begin);
     while (pos != std::string_view::npos && pos + 1 < end) {
       const std::string_view rest = src_.substr(pos + 1, std::min<std::size_t>(16, end - pos - 1));
-      if (rest.starts_with("def ") || rest.starts_with("async def ") || rest.starts_with("class ") ||
-          rest.starts_with("@"))
+      if ((rest.starts_with("def ") || rest.starts_with("async def ") || rest.starts_with("class ") ||
+           rest.starts_with("@")) &&
+          !inside_string(error, static_cast<uint32_t>(pos + 1)))
         return static_cast<uint32_t>(pos + 1);
       pos = src_.find('\n', pos + 1);
     }
     return 0;
+  }
+
+  static bool inside_string(TSNode scope, uint32_t byte) {
+    TSNode n = ts_node_descendant_for_byte_range(scope, byte, byte + 1);
+    for (int depth = 0; !ts_node_is_null(n) && depth < 64; ++depth) {
+      const auto t = type_of(n);
+      if (t == "string" || t == "string_content" || t == "concatenated_string") return true;
+      if (ts_node_eq(n, scope)) return false;
+      n = ts_node_parent(n);
+    }
+    return false;
   }
 
   void statement(TSNode c, Scope& scope, bool conditional) {
