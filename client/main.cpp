@@ -1,3 +1,357 @@
+// trifecta — the command-line client. Parses arguments, talks to trifectad, prints.
+//
+// Exit codes: 0 ok · 1 the request failed (error reply) · 2 usage · 3 daemon unavailable.
+#include <signal.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
 #include <cstdio>
-#include "trifecta/proto/version.hpp"
-int main() { std::printf("trifecta %s\n", trifecta::proto::kVersion); }
+#include <iostream>
+#include <thread>
+
+#include "connection.hpp"
+#include "trifecta/proto/protocol.hpp"
+
+namespace tc = trifecta::client;
+namespace proto = trifecta::proto;
+namespace json = boost::json;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+constexpr int kExitOk = 0;
+constexpr int kExitFailed = 1;
+constexpr int kExitUsage = 2;
+constexpr int kExitUnavailable = 3;
+
+struct Globals {
+  bool json_out = false;
+  bool no_spawn = false;
+  std::string socket;
+  double timeout_s = 30;
+};
+
+int report(const tc::ClientError& e) {
+  std::fprintf(stderr, "trifecta: %s\n", e.message.c_str());
+  if (!e.hint.empty()) std::fprintf(stderr, "hint: %s\n", e.hint.c_str());
+  return e.code == tc::ClientErrc::kProtocol ? kExitFailed : kExitUnavailable;
+}
+
+std::string fmt_bytes(double b) {
+  const char* units[] = {"B", "KiB", "MiB", "GiB"};
+  int u = 0;
+  while (b >= 1024 && u < 3) { b /= 1024; ++u; }
+  char buf[32];
+  std::snprintf(buf, sizeof buf, u == 0 ? "%.0f %s" : "%.1f %s", b, units[u]);
+  return buf;
+}
+
+double num(const json::value& v) { return v.is_number() ? v.to_number<double>() : 0.0; }
+std::string str(const json::value& v) { return v.is_string() ? std::string(v.get_string()) : json::serialize(v); }
+
+class Session {
+ public:
+  explicit Session(const Globals& g) : g_(g) {}
+
+  // Connect (auto-starting unless --no-spawn) and say hello. Returns an exit code on failure.
+  std::optional<int> open(bool allow_spawn = true) {
+    tc::ClientError err;
+    tc::ConnectOptions o;
+    o.socket = socket_path();
+    o.spawn = allow_spawn && !g_.no_spawn;
+    auto c = tc::connect_or_spawn(o, &err);
+    if (!c) return report(err);
+    conn_.emplace(std::move(*c));
+    json::object hello{{"client_name", "trifecta-cli"}, {"client_version", proto::kVersion},
+                       {"protocol", proto::protocol_version()}};
+    auto r = call(proto::method::kHello, hello);
+    if (!r) return last_rc_;
+    if (r->error) return print_error(*r->error);
+    if (const auto* pid = r->result->as_object().if_contains("pid"); pid && pid->is_int64()) daemon_pid_ = pid->get_int64();
+    return std::nullopt;
+  }
+
+  std::optional<proto::Response> call(std::string_view method, const json::object& params) {
+    tc::ClientError err;
+    const std::int64_t id = next_id_++;
+    if (!conn_->send_line(proto::encode_request(id, method, params), &err)) {
+      last_rc_ = report(err);
+      return std::nullopt;
+    }
+    const auto deadline = Clock::now() + std::chrono::milliseconds(static_cast<long>(g_.timeout_s * 1000));
+    for (;;) {
+      auto line = conn_->read_line(deadline, &err);
+      if (!line) {
+        last_rc_ = report(err);
+        return std::nullopt;
+      }
+      std::string why;
+      auto resp = proto::parse_response(*line, &why);
+      if (!resp) {
+        last_rc_ = report({tc::ClientErrc::kProtocol, "unreadable reply from trifectad: " + why, ""});
+        return std::nullopt;
+      }
+      // An error with a null id is about the connection itself (refused peer, oversized line).
+      if ((resp->id.is_int64() && resp->id.get_int64() == id) || (resp->id.is_null() && resp->error)) {
+        last_line_ = std::move(*line);
+        return resp;
+      }
+    }
+  }
+
+  int print_error(const proto::RpcError& e) {
+    if (g_.json_out) {
+      std::cout << last_line_ << '\n';
+    } else {
+      const auto* name = e.data.if_contains("name");
+      std::fprintf(stderr, "trifecta: %s: %s\n", name ? str(*name).c_str() : "ERROR", e.message.c_str());
+      if (e.code == proto::ErrorCode::kVersionMismatch) std::fprintf(stderr, "hint: run `trifecta daemon restart`\n");
+      if (const auto* c = e.data.if_contains("candidates"); c && c->is_array() && !c->as_array().empty()) {
+        std::fprintf(stderr, "candidates:\n");
+        for (const auto& m : c->as_array()) {
+          const auto& o = m.as_object();
+          std::fprintf(stderr, "  %s:%s-%s  %s %s%s\n", str(o.at("file")).c_str(), str(o.at("line")).c_str(),
+                       str(o.at("end_line")).c_str(), str(o.at("kind")).c_str(), str(o.at("qualname")).c_str(),
+                       o.at("conditional").as_bool() ? "  (conditional)" : "");
+        }
+      }
+      if (const auto* sg = e.data.if_contains("suggestions"); sg && sg->is_array() && !sg->as_array().empty()) {
+        std::fprintf(stderr, "did you mean:\n");
+        for (const auto& v : sg->as_array()) std::fprintf(stderr, "  %s\n", str(v).c_str());
+      }
+    }
+    return kExitFailed;
+  }
+
+  // Run one method and print it: --json prints the reply line as is, else `text(result)`.
+  template <class TextFn>
+  int run(std::string_view method, const json::object& params, TextFn text, bool allow_spawn = true) {
+    if (auto rc = open(allow_spawn)) return *rc;
+    auto r = call(method, params);
+    if (!r) return last_rc_;
+    if (r->error) return print_error(*r->error);
+    if (g_.json_out) std::cout << last_line_ << '\n';
+    else text(*r->result);
+    return kExitOk;
+  }
+
+  std::filesystem::path socket_path() const {
+    return g_.socket.empty() ? tc::default_socket_path() : std::filesystem::path(g_.socket);
+  }
+  int last_rc() const { return last_rc_; }
+  std::int64_t daemon_pid() const { return daemon_pid_; }
+
+ private:
+  const Globals& g_;
+  std::optional<tc::Connection> conn_;
+  std::int64_t next_id_ = 1;
+  int last_rc_ = kExitFailed;
+  std::string last_line_;
+  std::int64_t daemon_pid_ = -1;
+};
+
+void print_status(const json::value& v) {
+  const auto& o = v.as_object();
+  std::printf("trifectad %s (protocol %s), pid %s\n", str(o.at("daemon_version")).c_str(), str(o.at("protocol")).c_str(),
+              str(o.at("pid")).c_str());
+  std::printf("  socket       %s%s\n", str(o.at("socket")).c_str(), o.at("socket_activated").as_bool() ? " (systemd)" : "");
+  std::printf("  uptime       %.1f s\n", num(o.at("uptime_s")));
+  std::printf("  memory       %s RSS\n", fmt_bytes(num(o.at("rss_bytes"))).c_str());
+  std::printf("  connections  %.0f, in flight %.0f, served %.0f, workers %.0f\n", num(o.at("connections")),
+              num(o.at("in_flight")), num(o.at("requests_total")), num(o.at("workers")));
+  const double idle = num(o.at("idle_timeout_s"));
+  if (idle > 0) std::printf("  idle exit    after %.0f s without clients\n", idle);
+  else std::printf("  idle exit    never\n");
+  const auto& t = o.at("telemetry").as_object();
+  std::printf("  telemetry    %s: %.0f events written, %.0f dropped, %.0f write errors\n",
+              t.at("enabled").as_bool() ? "on" : "off", num(t.at("lines_written")), num(t.at("dropped")),
+              num(t.at("write_errors")));
+  const auto& segs = o.at("segments").as_array();
+  std::printf("  segments     %zu open\n", segs.size());
+  for (const auto& s : segs) {
+    const auto& so = s.as_object();
+    std::printf("    %s  %-8s %6.0f requests  %s\n", str(so.at("segment_id")).c_str(), str(so.at("state")).c_str(),
+                num(so.at("requests")), str(so.at("root")).c_str());
+  }
+}
+
+// True while `pid` is a live (non-zombie) process.
+bool process_alive(std::int64_t pid) {
+  if (pid <= 0 || ::kill(static_cast<pid_t>(pid), 0) != 0) return false;
+  std::FILE* f = std::fopen(("/proc/" + std::to_string(pid) + "/stat").c_str(), "r");
+  if (!f) return false;
+  char state = '?';
+  const int n = std::fscanf(f, "%*d (%*[^)]) %c", &state);
+  std::fclose(f);
+  return n == 1 && state != 'Z' && state != 'X';
+}
+
+// Wait until the daemon process has exited (so its lock is free for a successor), or, when its
+// pid is unknown, until nothing answers on the socket.
+bool wait_gone(const std::filesystem::path& socket, std::int64_t pid, std::chrono::milliseconds wait) {
+  const auto deadline = Clock::now() + wait;
+  for (;;) {
+    tc::ClientError err;
+    const bool gone = pid > 0 ? !process_alive(pid) : !tc::Connection::try_connect(socket, &err);
+    if (gone) return true;
+    if (Clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+}
+
+int daemon_stop(const Globals& g) {
+  Session s(g);
+  const auto sock = s.socket_path();
+  tc::ClientError err;
+  if (!tc::Connection::try_connect(sock, &err)) {
+    if (g.json_out) std::cout << R"({"stopped":false,"running":false})" << '\n';
+    else std::printf("trifectad is not running\n");
+    return kExitOk;
+  }
+  if (auto rc = s.open(false)) return *rc;
+  auto r = s.call(proto::method::kShutdown, {});
+  if (!r) return s.last_rc();
+  if (r->error) return s.print_error(*r->error);
+  if (!wait_gone(sock, s.daemon_pid(), std::chrono::seconds(15))) {
+    std::fprintf(stderr, "trifecta: trifectad accepted shutdown but is still running after 15 s\n");
+    return kExitFailed;
+  }
+  if (g.json_out) std::cout << R"({"stopped":true,"running":false})" << '\n';
+  else std::printf("trifectad stopped\n");
+  return kExitOk;
+}
+
+int daemon_start(const Globals& g) {
+  Session s(g);
+  const auto sock = s.socket_path();
+  tc::ClientError err;
+  const bool was_running = tc::Connection::try_connect(sock, &err).has_value();
+  return s.run(proto::method::kPing, {}, [&](const json::value& v) {
+    std::printf("trifectad %s (pid %s) on %s\n", was_running ? "already running" : "started",
+                str(v.as_object().at("pid")).c_str(), sock.c_str());
+  });
+}
+
+// The segment a command works on: --segment, else the enclosing git work tree, else the cwd.
+std::string resolve_segment(const std::string& flag) {
+  std::error_code ec;
+  if (!flag.empty()) return std::filesystem::absolute(flag, ec).lexically_normal().string();
+  const auto cwd = std::filesystem::current_path(ec);
+  for (auto dir = cwd; !dir.empty(); dir = dir.parent_path()) {
+    if (std::filesystem::exists(dir / ".git", ec)) return dir.string();
+    if (dir == dir.root_path()) break;
+  }
+  return cwd.string();
+}
+
+// A file argument: a sym:// URI as is; a path that exists relative to the cwd made absolute (the
+// daemon checks it lies inside the segment); anything else is taken as segment-relative.
+std::string resolve_path_arg(const std::string& arg) {
+  if (arg.rfind("sym://", 0) == 0) return arg;
+  std::error_code ec;
+  const std::filesystem::path p(arg);
+  if (!p.is_absolute() && std::filesystem::exists(p, ec)) return std::filesystem::absolute(p, ec).lexically_normal().string();
+  return arg;
+}
+
+void print_skeleton(const json::value& v) {
+  const auto& o = v.as_object();
+  std::printf("# %s — %s, %s → %s (%.1f%%)%s\n", str(o.at("file")).c_str(), str(o.at("status")).c_str(),
+              fmt_bytes(num(o.at("source_bytes"))).c_str(), fmt_bytes(num(o.at("skeleton_bytes"))).c_str(),
+              100.0 * num(o.at("reduction_ratio")), o.at("cache_hit").as_bool() ? ", cached" : "");
+  if (const auto* r = o.if_contains("rendered")) std::fputs(str(*r).c_str(), stdout);
+}
+
+void print_symbols(const json::value& v) {
+  const auto& o = v.as_object();
+  std::printf("# %s — %s symbols (%s)\n", str(o.at("file")).c_str(), str(o.at("count")).c_str(), str(o.at("status")).c_str());
+  for (const auto& s : o.at("symbols").as_array()) {
+    const auto& d = s.as_object();
+    std::printf("%5s-%-5s %-8s %s%s%s\n", str(d.at("line")).c_str(), str(d.at("end_line")).c_str(),
+                str(d.at("kind")).c_str(), d.at("async").as_bool() ? "async " : "", str(d.at("qualname")).c_str(),
+                str(d.at("signature")).c_str());
+  }
+}
+
+void print_resolution(const json::value& v) {
+  const auto& m = v.as_object();
+  std::printf("%s:%s-%s  %s  %s%s\n", str(m.at("file")).c_str(), str(m.at("line")).c_str(), str(m.at("end_line")).c_str(),
+              str(m.at("kind")).c_str(), m.at("qualname").as_string().empty() ? str(m.at("module")).c_str() : str(m.at("qualname")).c_str(),
+              str(m.at("signature")).c_str());
+  if (const auto* d = m.if_contains("docstring"); d && !d->as_string().empty()) std::printf("  %s\n", str(*d).c_str());
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Globals g;
+  CLI::App app{"trifecta — code context for coding agents and editors"};
+  app.set_version_flag("--version", std::string("trifecta ") + proto::kVersion + " (protocol " + proto::protocol_version() + ")");
+  app.require_subcommand(1);
+  app.add_flag("--json", g.json_out, "Print the daemon's JSON reply as is");
+  app.add_option("--socket", g.socket, "Daemon socket (default: $TRIFECTA_SOCKET or $XDG_RUNTIME_DIR/trifecta/trifectad.sock)");
+  app.add_flag("--no-spawn", g.no_spawn, "Do not auto-start trifectad when it is not running");
+  app.add_option("--timeout", g.timeout_s, "Seconds to wait for a reply")->check(CLI::PositiveNumber);
+
+  auto* ping = app.add_subcommand("ping", "Check that trifectad answers");
+  auto* status = app.add_subcommand("status", "Show the daemon's state");
+  auto* daemon = app.add_subcommand("daemon", "Manage trifectad");
+  daemon->require_subcommand(1);
+  auto* d_start = daemon->add_subcommand("start", "Start trifectad if it is not running");
+  auto* d_stop = daemon->add_subcommand("stop", "Stop trifectad gracefully");
+  auto* d_status = daemon->add_subcommand("status", "Show the daemon's state (never starts it)");
+  auto* d_restart = daemon->add_subcommand("restart", "Stop, then start trifectad");
+
+  std::string segment_flag, target;
+  bool line_numbers = false;
+  auto add_segment = [&](CLI::App* c) {
+    c->add_option("-s,--segment", segment_flag, "Segment root (default: the enclosing git work tree, else the cwd)");
+  };
+  auto* ast_cmd = app.add_subcommand("ast", "Python AST skeletons and symbols");
+  ast_cmd->require_subcommand(1);
+  auto* ast_skel = ast_cmd->add_subcommand("skeleton", "The outline of a Python file (signatures, docstrings, `...` bodies)");
+  ast_skel->add_option("target", target, "File (relative to the cwd or the segment) or sym://python/<module>")->required();
+  ast_skel->add_flag("-n,--line-numbers", line_numbers, "Append the line range of every definition");
+  add_segment(ast_skel);
+  auto* ast_syms = ast_cmd->add_subcommand("symbols", "Every definition of a Python file with its line range");
+  ast_syms->add_option("target", target, "File or sym://python/<module>")->required();
+  add_segment(ast_syms);
+  auto* sym = app.add_subcommand("sym", "Resolve a sym:// URI, e.g. sym://python/json.decoder/JSONDecoder.decode");
+  sym->add_option("uri", target, "The sym:// URI")->required();
+  add_segment(sym);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int rc = app.exit(e);
+    return rc == 0 ? kExitOk : kExitUsage;
+  }
+
+  Session s(g);
+  if (*ping) {
+    const auto t0 = Clock::now();
+    return s.run(proto::method::kPing, {}, [&](const json::value& v) {
+      const double ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+      std::printf("pong from trifectad pid %s in %.2f ms\n", str(v.as_object().at("pid")).c_str(), ms);
+    });
+  }
+  if (*status) return s.run(proto::method::kStatus, {}, print_status);
+  if (*d_status) return s.run(proto::method::kStatus, {}, print_status, /*allow_spawn=*/false);
+  if (*ast_skel) {
+    json::object p{{"segment", resolve_segment(segment_flag)}, {"path", resolve_path_arg(target)},
+                   {"line_numbers", line_numbers}, {"format", g.json_out ? "both" : "text"}};
+    return s.run(proto::method::kAstSkeleton, p, print_skeleton);
+  }
+  if (*ast_syms) {
+    return s.run(proto::method::kAstSymbols, {{"segment", resolve_segment(segment_flag)}, {"path", resolve_path_arg(target)}},
+                 print_symbols);
+  }
+  if (*sym) return s.run(proto::method::kSymResolve, {{"segment", resolve_segment(segment_flag)}, {"uri", target}}, print_resolution);
+  if (*d_start) return daemon_start(g);
+  if (*d_stop) return daemon_stop(g);
+  if (*d_restart) {
+    if (const int rc = daemon_stop(g); rc != kExitOk) return rc;
+    return daemon_start(g);
+  }
+  return kExitUsage;
+}

@@ -1,3 +1,198 @@
+// trifectad — the resident Trifecta daemon. Wiring only: flags → config → socket → serve.
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <systemd/sd-daemon.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
 #include <cstdio>
-#include "trifecta/proto/version.hpp"
-int main() { std::printf("trifectad %s\n", trifecta::proto::kVersion); }
+#include <memory>
+
+#include <spdlog/sinks/rotating_file_sink.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include "config.hpp"
+#include "dispatcher.hpp"
+#include "handlers_ast.hpp"
+#include "handlers_core.hpp"
+#include "segments.hpp"
+#include "server.hpp"
+#include "socket_setup.hpp"
+#include "telemetry/sink.hpp"
+#include "trifecta/proto/protocol.hpp"
+
+namespace td = trifecta::daemon;
+namespace core = trifecta::core;
+namespace json = boost::json;
+
+namespace {
+
+constexpr int kExitOk = 0;
+constexpr int kExitFailure = 1;
+constexpr int kExitUsage = 2;
+constexpr int kExitAlreadyRunning = 3;
+
+void setup_logging(const td::Config& cfg) {
+  std::shared_ptr<spdlog::logger> logger;
+  if (cfg.foreground) {
+    logger = spdlog::stderr_color_mt("trifectad");
+  } else {
+    std::error_code ec;
+    std::filesystem::create_directories(cfg.state_dir, ec);
+    // Bounded: 5 MiB x 3 files.
+    logger = spdlog::rotating_logger_mt("trifectad", (cfg.state_dir / "trifectad.log").string(), 5 << 20, 3);
+  }
+  logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ [%P] %v");
+  logger->set_level(spdlog::level::from_str(cfg.log_level));
+  logger->flush_on(spdlog::level::warn);
+  spdlog::set_default_logger(logger);
+  spdlog::flush_every(std::chrono::seconds(1));
+}
+
+// Detach from the terminal. The parent waits on a pipe until the child is serving (or failed), so
+// `trifectad` returning 0 means the socket answers. Must run before any thread is created.
+int daemonize(int& ready_fd) {
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) != 0) return -1;
+  const pid_t pid = ::fork();
+  if (pid < 0) return -1;
+  if (pid > 0) {
+    ::close(fds[1]);
+    char status = 1;
+    const ssize_t n = ::read(fds[0], &status, 1);
+    if (n == 1 && status == 0) return 1;  // parent: child is serving
+    int ws = 0;
+    ::waitpid(pid, &ws, WNOHANG);
+    return 2;  // parent: child failed before serving
+  }
+  ::close(fds[0]);
+  ::setsid();
+  const int devnull = ::open("/dev/null", O_RDWR | O_CLOEXEC);
+  if (devnull >= 0) {
+    ::dup2(devnull, 0);
+    ::dup2(devnull, 1);
+    ::dup2(devnull, 2);
+    if (devnull > 2) ::close(devnull);
+  }
+  ready_fd = fds[1];
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  td::Config cfg;
+  cfg.socket_path = td::default_socket_path();
+  cfg.state_dir = td::default_state_dir();
+  long idle_s = static_cast<long>(cfg.idle_timeout.count());
+  long conn_idle_s = static_cast<long>(cfg.conn_idle_timeout.count());
+  std::string socket_flag;
+  bool debug_methods = false;
+
+  CLI::App app{"trifectad — Trifecta's resident code-context daemon"};
+  app.set_version_flag("--version", std::string("trifectad ") + trifecta::proto::kVersion + " (protocol " +
+                                        trifecta::proto::protocol_version() + ")");
+  app.add_flag("-f,--foreground", cfg.foreground, "Stay in the foreground and log to stderr");
+  app.add_option("--socket", socket_flag, "Socket path (default: $TRIFECTA_SOCKET, $XDG_RUNTIME_DIR/trifecta/trifectad.sock)");
+  app.add_option("--idle-timeout", idle_s, "Exit after this many seconds with no connections and no work (0 = never)")
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--conn-idle-timeout", conn_idle_s, "Close a connection silent for this many seconds")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--log-level", cfg.log_level, "trace|debug|info|warn|err|critical|off")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "err", "critical", "off"}));
+  app.add_option("--workers", cfg.workers, "Worker threads (0 = hardware threads, at least 2)");
+  app.add_option("--max-connections", cfg.max_connections, "Maximum concurrent connections")->check(CLI::PositiveNumber);
+  app.add_option("--max-inflight", cfg.max_inflight_per_conn, "Maximum unanswered requests per connection")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--max-line-bytes", cfg.max_line_bytes, "Maximum request line size in bytes")->check(CLI::PositiveNumber);
+  app.add_flag("--enable-debug-methods", debug_methods, "Register debug.* methods (for tests)")->group("");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int rc = app.exit(e);
+    return rc == 0 ? kExitOk : kExitUsage;
+  }
+  if (!socket_flag.empty()) cfg.socket_path = socket_flag;
+  cfg.idle_timeout = std::chrono::seconds(idle_s);
+  cfg.conn_idle_timeout = std::chrono::seconds(conn_idle_s);
+  cfg.socket_path = std::filesystem::absolute(cfg.socket_path);
+
+  ::signal(SIGPIPE, SIG_IGN);
+
+  // Socket first: a second daemon must refuse before it touches anything else.
+  auto claimed = td::adopt_systemd_socket(cfg.socket_path);
+  if (claimed && claimed->listen_fd < 0) claimed = td::claim_socket(cfg.socket_path);
+  if (!claimed) {
+    const bool running = claimed.error().code == core::Errc::kUnavailable;
+    std::fprintf(stderr, "trifectad: %s\n", claimed.error().message.c_str());
+    return running ? kExitAlreadyRunning : kExitFailure;
+  }
+  td::ClaimedSocket sock = std::move(claimed).value();
+
+  int ready_fd = -1;
+  if (!cfg.foreground && !sock.activated) {
+    const int role = daemonize(ready_fd);
+    if (role == 1) return kExitOk;
+    if (role == 2) {
+      std::fprintf(stderr, "trifectad: failed to start; see %s\n", (cfg.state_dir / "trifectad.log").c_str());
+      return kExitFailure;
+    }
+    if (role < 0) {
+      std::perror("trifectad: fork");
+      return kExitFailure;
+    }
+    td::write_pid_file(sock);
+  }
+  setup_logging(cfg);
+
+  core::telemetry::Sink sink;
+  core::telemetry::Channel daemon_events = sink.open_directory(cfg.state_dir / "telemetry", "daemon");
+  td::SegmentRegistry segments(sink, cfg.max_segments);
+  td::Dispatcher dispatcher(segments);
+
+  std::unique_ptr<td::Server> server;
+  td::CoreDeps deps{cfg, segments, sink, [&]() -> const td::ServerCounters& { return server->counters(); },
+                    [&] { return server->workers(); }, [&](std::string why) { server->request_stop(std::move(why)); },
+                    [&](std::chrono::milliseconds d, std::function<void()> fn) { server->schedule_after(d, std::move(fn)); },
+                    sock.activated, debug_methods};
+  td::bind_core_handlers(dispatcher, deps);
+  td::bind_ast_handlers(dispatcher);
+
+  td::Server::Hooks hooks;
+  hooks.on_refused = [&](std::string_view reason, std::int64_t uid) {
+    (void)daemon_events.event("daemon.refused", {}, json::object{{"reason", reason}, {"peer_uid", uid}}, 0);
+  };
+  server = std::make_unique<td::Server>(cfg, sock.listen_fd, dispatcher, hooks);
+
+  (void)daemon_events.event("daemon.start", json::object{{"socket_activated", sock.activated}, {"foreground", cfg.foreground}},
+                            json::object{{"pid", ::getpid()}, {"version", trifecta::proto::kVersion},
+                                         {"protocol", trifecta::proto::protocol_version()}, {"workers", server->workers()}},
+                            0);
+  spdlog::info("trifectad {} (protocol {}) serving on {}{} with {} workers; idle timeout {}s", trifecta::proto::kVersion,
+               trifecta::proto::protocol_version(), cfg.socket_path.string(), sock.activated ? " (systemd)" : "",
+               server->workers(), cfg.idle_timeout.count());
+  sd_notify(0, "READY=1");
+  if (ready_fd >= 0) {
+    const char ok = 0;
+    (void)!::write(ready_fd, &ok, 1);
+    ::close(ready_fd);
+  }
+
+  const core::Stopwatch uptime;
+  server->run();
+
+  sd_notify(0, "STOPPING=1");
+  const auto& k = server->counters();
+  (void)daemon_events.event("daemon.stop", {}, json::object{{"reason", server->stop_reason()},
+                                                           {"requests_total", k.requests_total.load()},
+                                                           {"uptime_s", uptime.elapsed_ms() / 1000.0}},
+                            0);
+  server.reset();
+  sink.stop();  // flush events and last_run.json for every segment
+  td::release_socket(sock);
+  spdlog::info("stopped ({})", "clean");
+  spdlog::shutdown();
+  return kExitOk;
+}

@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <boost/json/serialize.hpp>
+#include <boost/json/serializer.hpp>
 #include <condition_variable>
 #include <cstdlib>
 #include <cstring>
@@ -104,6 +105,22 @@ struct Core {
       wake.notify_one();
     }
     return true;
+  }
+
+  json::serializer serializer;  // writer-only; reused so serialising allocates nothing
+
+  // Bytes `v` serialises to (for token estimates), without building the string.
+  std::size_t serialized_size(const json::object& o) {
+    serializer.reset(&o);
+    std::size_t n = 0;
+    char buf[4096];
+    while (!serializer.done()) n += serializer.read(buf, sizeof buf).size();
+    return n;
+  }
+  void append_serialized(std::string& out, const json::object& o) {
+    serializer.reset(&o);
+    char buf[4096];
+    while (!serializer.done()) out.append(serializer.read(buf, sizeof buf));
   }
 
   void run();
@@ -214,8 +231,8 @@ void Core::process(Message& m, std::unordered_set<ChannelState*>& touched) {
   }
   Event& e = m.event;
   json::object args = ch.root.empty() ? std::move(e.args) : sanitize_args(e.args, ch.root);
-  const std::int64_t tin = e.tokens_in >= 0 ? e.tokens_in : estimate_tokens(json::serialize(args).size());
-  const std::int64_t tout = e.tokens_out >= 0 ? e.tokens_out : estimate_tokens(json::serialize(e.result).size());
+  const std::int64_t tin = e.tokens_in >= 0 ? e.tokens_in : estimate_tokens(serialized_size(args));
+  const std::int64_t tout = e.tokens_out >= 0 ? e.tokens_out : estimate_tokens(serialized_size(e.result));
   json::array warnings;
   for (auto& w : e.warnings) {
     ch.stats.add_warning(w);
@@ -233,7 +250,7 @@ void Core::process(Message& m, std::unordered_set<ChannelState*>& touched) {
   line["tokens"] = json::object{{"in", tin}, {"out", tout}};
   line["warnings"] = std::move(warnings);
   line["x"] = std::move(e.x);
-  ch.pending += json::serialize(line);
+  append_serialized(ch.pending, line);
   ch.pending += '\n';
   ++ch.pending_lines;
   if (e.timing_ms > 0) ch.stats.observe(e.cmd, e.timing_ms);

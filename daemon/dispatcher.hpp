@@ -1,0 +1,109 @@
+// daemon/dispatcher.hpp — the method table, typed parameters, exactly-once replies.
+//
+// `dispatch()` takes one raw request line (already size-capped by the session), parses it, resolves
+// `params.segment` through the registry when present, finds the handler and calls it with a
+// move-only `Reply`. A handler must call `reply.ok(...)` or `reply.fail(...)` exactly once, now or
+// later from any thread; a Reply destroyed unanswered sends InternalError (and asserts in debug
+// builds). Every finished request writes one log line (method, id, latency, outcome) and, when it
+// named a segment, one telemetry event in that segment (cmd = method, timing_ms, x.bytes_in/out).
+//
+// This is the only place with a catch-all: an exception escaping a handler becomes InternalError.
+// lib/ errors (core::Error) map to wire codes in `to_rpc_error`, the one mapping function.
+//
+// Thread rules: bind() only before serving starts; dispatch() is called concurrently from worker
+// threads; `SendFn` must be thread-safe (the session posts the line to its I/O thread).
+#pragma once
+
+#include <boost/json.hpp>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "segments.hpp"
+#include "trifecta/proto/protocol.hpp"
+#include "util/clock.hpp"
+#include "util/result.hpp"
+
+namespace trifecta::daemon {
+
+namespace json = boost::json;
+
+// Called exactly once per dispatched line: with the reply line, or with "" for a notification.
+using SendFn = std::function<void(std::string line)>;
+
+struct Peer {
+  std::uint64_t connection = 0;
+  std::int64_t uid = -1;
+  std::int64_t pid = -1;
+};
+
+proto::RpcError to_rpc_error(const core::Error& e);
+
+class Reply {
+ public:
+  struct State;
+  explicit Reply(std::shared_ptr<State> s) : s_(std::move(s)) {}
+  Reply(Reply&&) noexcept = default;
+  Reply& operator=(Reply&&) = delete;
+  Reply(const Reply&) = delete;
+  ~Reply();
+
+  void ok(json::value result);
+  void fail(proto::RpcError error);
+  void fail(const core::Error& error) { fail(to_rpc_error(error)); }
+  template <class T>
+  void from(core::Result<T> r) {
+    if (r.ok()) ok(json::value_from(std::move(r).value()));
+    else fail(r.error());
+  }
+  bool answered() const;
+
+ private:
+  std::shared_ptr<State> s_;
+};
+
+struct Context {
+  std::string method;
+  json::value id;
+  json::object params;
+  std::shared_ptr<Segment> segment;  // set when params.segment named one
+  Peer peer;
+};
+
+using Handler = std::function<void(Context& ctx, Reply reply)>;
+
+class Dispatcher {
+ public:
+  explicit Dispatcher(SegmentRegistry& segments) : segments_(segments) {}
+
+  // One line registers a method.
+  void bind(std::string name, Handler handler);
+
+  // Typed binding: `P` is parsed with `proto::parse(params, P&)` (which names the bad field).
+  template <class P, class F>
+  void bind_typed(std::string name, F f) {
+    bind(std::move(name), [f = std::move(f)](Context& ctx, Reply reply) {
+      P p{};
+      if (auto err = parse(ctx.params, p)) {
+        reply.fail(proto::RpcError{proto::ErrorCode::kInvalidParams, *err, {}});
+        return;
+      }
+      f(ctx, std::move(p), std::move(reply));
+    });
+  }
+
+  void dispatch(std::string_view line, Peer peer, SendFn send) const;
+  // Answer without executing: ServerBusy (too many requests in flight on that connection).
+  void reject_busy(std::string_view line, std::size_t limit, SendFn send) const;
+
+  std::vector<std::string> methods() const;
+
+ private:
+  SegmentRegistry& segments_;
+  std::map<std::string, Handler, std::less<>> table_;
+};
+
+}  // namespace trifecta::daemon

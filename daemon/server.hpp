@@ -1,0 +1,72 @@
+// daemon/server.hpp — trifectad's transport and lifecycle (the only Asio code in the daemon).
+//
+// One I/O thread runs the io_context: the acceptor, every session's reads and writes, timers and
+// signals. It never parses JSON, hashes or touches files: each complete request line is posted to
+// the bounded worker pool, where the Dispatcher parses and handles it; the reply line is posted
+// back to the session's I/O thread and written in order of completion.
+//
+// Limits (all with clear errors or clean closes): a line over `max_line_bytes` → RequestTooLarge,
+// then close; more than `max_inflight_per_conn` unanswered requests → ServerBusy for the excess;
+// more than `max_connections` → ServerBusy, then close; a connection silent for
+// `conn_idle_timeout` with nothing in flight → closed; a peer with another uid (SO_PEERCRED) →
+// PermissionDenied, then close. A client that stops reading is not read from until its replies
+// drain.
+//
+// Lifecycle: run() serves until SIGTERM/SIGINT, a `shutdown` request, or idle exit (no connections
+// and no work for `idle_timeout`). Graceful stop: close the acceptor, stop reading, let in-flight
+// requests finish and their replies drain (bounded by `drain_timeout`), close sessions, join the
+// workers. The caller then flushes telemetry and releases the socket.
+//
+// Thread rules: construct and run() on the main thread; request_stop() and the counters are
+// thread-safe.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+
+#include "config.hpp"
+#include "dispatcher.hpp"
+
+namespace trifecta::daemon {
+
+struct ServerCounters {
+  std::atomic<std::int64_t> connections{0};
+  std::atomic<std::int64_t> in_flight{0};
+  std::atomic<std::int64_t> requests_total{0};
+  std::atomic<std::int64_t> refused{0};
+};
+
+class Server {
+ public:
+  // Hooks the daemon wires to telemetry; called on the I/O thread.
+  struct Hooks {
+    std::function<void(std::string_view reason, std::int64_t uid)> on_refused;
+  };
+
+  Server(const Config& config, int listen_fd, Dispatcher& dispatcher, Hooks hooks);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // Serve until stopped. Returns after the graceful drain.
+  void run();
+  // Begin a graceful stop from any thread.
+  void request_stop(std::string reason);
+  // Run `fn` on the I/O thread after `delay` (a deadline or a deferred reply). `fn` must be quick.
+  // Thread-safe. If the server stops first, `fn` is destroyed without running.
+  void schedule_after(std::chrono::milliseconds delay, std::function<void()> fn);
+
+  const ServerCounters& counters() const { return counters_; }
+  unsigned workers() const;
+  std::string stop_reason() const;
+
+  struct Impl;  // public so the session type in server.cpp can name it; defined only there
+
+ private:
+  std::unique_ptr<Impl> impl_;
+  ServerCounters counters_;
+};
+
+}  // namespace trifecta::daemon

@@ -1,0 +1,142 @@
+// Spec of the dispatcher: method table, typed params, exactly one reply, error mapping, telemetry.
+#include <catch2/catch.hpp>
+
+#include <boost/json.hpp>
+#include <mutex>
+#include <stdexcept>
+#include <thread>
+
+#include "../support/temp_dir.hpp"
+#include "dispatcher.hpp"
+#include "telemetry/reader.hpp"
+#include "util/hash.hpp"
+
+using namespace trifecta::daemon;
+namespace core = trifecta::core;
+namespace proto = trifecta::proto;
+
+namespace {
+
+struct Harness {
+  trifecta::test::TempDir tmp;
+  core::telemetry::Sink sink{[this] {
+    core::telemetry::SinkOptions o;
+    o.dir_override = tmp.path() / "tel";
+    return o;
+  }()};
+  SegmentRegistry segments{sink, 4};
+  Dispatcher d{segments};
+  std::mutex mu;
+  std::vector<std::string> sent;
+
+  SendFn send() {
+    return [this](std::string line) {
+      std::lock_guard lk(mu);
+      sent.push_back(std::move(line));
+    };
+  }
+  json::object call(const std::string& line) {
+    const auto before = sent.size();
+    d.dispatch(line, Peer{}, send());
+    REQUIRE(sent.size() == before + 1);
+    return json::parse(sent.back()).as_object();
+  }
+};
+
+std::string name_of(const json::object& r) { return std::string(r.at("error").at("data").at("name").as_string()); }
+
+}  // namespace
+
+TEST_CASE("unknown methods are MethodNotFound", "[dispatcher]") {
+  Harness h;
+  auto r = h.call(R"({"jsonrpc":"2.0","id":1,"method":"x"})");
+  CHECK(name_of(r) == "METHOD_NOT_FOUND");
+}
+
+TEST_CASE("typed binding parses params and names the bad field", "[dispatcher]") {
+  Harness h;
+  h.d.bind_typed<proto::HelloParams>("hello", [](Context&, proto::HelloParams p, Reply reply) {
+    reply.ok(json::object{{"echo", p.protocol}});
+  });
+  CHECK(h.call(R"({"jsonrpc":"2.0","id":1,"method":"hello","params":{"protocol":"1.0"}})").at("result").at("echo").as_string() == "1.0");
+  auto bad = h.call(R"({"jsonrpc":"2.0","id":2,"method":"hello","params":{"protocol":[]}})");
+  CHECK(name_of(bad) == "INVALID_PARAMS");
+  CHECK(bad.at("error").at("message").as_string() == "params.protocol: expected a string");
+}
+
+TEST_CASE("a throwing handler yields exactly one InternalError reply", "[dispatcher]") {
+  Harness h;
+  h.d.bind("boom", [](Context&, Reply) { throw std::runtime_error("kaput"); });
+  auto r = h.call(R"({"jsonrpc":"2.0","id":5,"method":"boom"})");
+  CHECK(r.at("id").as_int64() == 5);
+  CHECK(name_of(r) == "INTERNAL_ERROR");
+  CHECK_THAT(std::string(r.at("error").at("message").as_string()), Catch::Contains("kaput"));
+  CHECK(h.sent.size() == 1);
+}
+
+#ifdef NDEBUG  // in debug builds an unanswered Reply asserts, by design
+TEST_CASE("a handler that drops its Reply still produces one InternalError", "[dispatcher]") {
+  Harness h;
+  h.d.bind("forgetful", [](Context&, Reply) {});
+  auto r = h.call(R"({"jsonrpc":"2.0","id":6,"method":"forgetful"})");
+  CHECK(name_of(r) == "INTERNAL_ERROR");
+}
+#endif
+
+TEST_CASE("replies may come later from another thread, exactly once", "[dispatcher]") {
+  Harness h;
+  std::optional<Reply> parked;
+  h.d.bind("later", [&](Context&, Reply reply) { parked.emplace(std::move(reply)); });
+  h.d.dispatch(R"({"jsonrpc":"2.0","id":8,"method":"later"})", Peer{}, h.send());
+  CHECK(h.sent.empty());
+  std::thread([&] { parked->ok(json::object{{"late", true}}); }).join();
+  REQUIRE(h.sent.size() == 1);
+  CHECK(json::parse(h.sent[0]).at("result").at("late").as_bool());
+  CHECK(parked->answered());
+  parked.reset();
+  CHECK(h.sent.size() == 1);
+}
+
+TEST_CASE("lib errors map to wire codes in one place", "[dispatcher]") {
+  CHECK(to_rpc_error({core::Errc::kPathEscape, "x"}).code == proto::ErrorCode::kPathEscape);
+  CHECK(to_rpc_error({core::Errc::kNotFound, "x"}).code == proto::ErrorCode::kNotFound);
+  CHECK(to_rpc_error({core::Errc::kTimeout, "x"}).code == proto::ErrorCode::kTimeout);
+  CHECK(to_rpc_error({core::Errc::kUnavailable, "x"}).code == proto::ErrorCode::kUnavailable);
+  CHECK(to_rpc_error({core::Errc::kAmbiguous, "x"}).message == "x");
+}
+
+TEST_CASE("notifications run but send no reply line", "[dispatcher]") {
+  Harness h;
+  int calls = 0;
+  h.d.bind("note", [&](Context&, Reply reply) {
+    ++calls;
+    reply.ok(nullptr);
+  });
+  h.d.dispatch(R"({"jsonrpc":"2.0","method":"note"})", Peer{}, h.send());
+  CHECK(calls == 1);
+  REQUIRE(h.sent.size() == 1);
+  CHECK(h.sent[0].empty());  // "" tells the session the request is done, with nothing to write
+}
+
+TEST_CASE("a request naming a segment leaves one telemetry event there", "[dispatcher][telemetry]") {
+  Harness h;
+  h.d.bind("ping", [](Context& ctx, Reply reply) { reply.ok(json::object{{"seg", ctx.segment != nullptr}}); });
+  trifecta::test::TempDir seg;
+  const std::string root = std::filesystem::canonical(seg.path()).string();
+  json::object params{{"segment", root}, {"file", root + "/a.py"}};
+  auto r = h.call(json::serialize(json::object{{"jsonrpc", "2.0"}, {"id", 1}, {"method", "ping"}, {"params", params}}));
+  CHECK(r.at("result").at("seg").as_bool());
+  auto err = h.call(json::serialize(json::object{{"jsonrpc", "2.0"}, {"id", 2}, {"method", "nope"}, {"params", params}}));
+  CHECK(name_of(err) == "METHOD_NOT_FOUND");
+  h.sink.flush();
+  auto ev = core::telemetry::read_events(h.tmp.path() / "tel" / core::segment_id_of(root) / "events.jsonl");
+  REQUIRE(ev.ok());
+  REQUIRE(ev->events.size() == 1);  // unknown methods never reach a segment
+  const auto& e = ev->events[0];
+  CHECK(e.at("cmd").as_string() == "ping");
+  CHECK(e.at("args").at("file").as_string() == "a.py");
+  CHECK_FALSE(e.at("args").as_object().contains("segment"));
+  CHECK(e.at("x").at("bytes_out").as_int64() > 0);
+  REQUIRE(h.segments.list().size() == 1);
+  CHECK(h.segments.list()[0]->requests.load() == 1);
+}
