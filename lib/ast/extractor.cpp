@@ -76,14 +76,19 @@ TSNode field(TSNode n, const char* name) {
   return ts_node_child_by_field_name(n, name, static_cast<uint32_t>(std::strlen(name)));
 }
 
-// Children through a cursor: ts_node_child(i) walks from the first child on every call.
-template <class F>
+// Children through a cursor: ts_node_child(i) walks from the first child on every call. Field
+// names cost a lookup per child, so only callers that use them pay for them.
+template <bool kFields = false, class F>
 void each_child(TSNode n, F&& f) {
   TSTreeCursor c = ts_tree_cursor_new(n);
   if (ts_tree_cursor_goto_first_child(&c)) {
     do {
-      const char* fname = ts_tree_cursor_current_field_name(&c);
-      f(ts_tree_cursor_current_node(&c), std::string_view(fname ? fname : ""));
+      if constexpr (kFields) {
+        const char* fname = ts_tree_cursor_current_field_name(&c);
+        f(ts_tree_cursor_current_node(&c), std::string_view(fname ? fname : ""));
+      } else {
+        f(ts_tree_cursor_current_node(&c), std::string_view());
+      }
     } while (ts_tree_cursor_goto_next_sibling(&c));
   }
   ts_tree_cursor_delete(&c);
@@ -472,7 +477,7 @@ class Extractor {
     uint32_t sig_end = ts_node_end_byte(name);
     TSNode body{};
     bool has_body = false;
-    each_child(def, [&](TSNode c, std::string_view f) {
+    each_child<true>(def, [&](TSNode c, std::string_view f) {
       if (f == "body") {
         body = c;
         has_body = true;
@@ -606,7 +611,7 @@ class Extractor {
   void import(TSNode n, std::string_view t, bool conditional) {
     const int line = static_cast<int>(ts_node_start_point(n).row) + 1;
     if (t == "import_statement") {
-      each_child(n, [&](TSNode c, std::string_view f) {
+      each_child<true>(n, [&](TSNode c, std::string_view f) {
         if (f != "name") return;
         Import imp;
         imp.line = line;
@@ -626,7 +631,7 @@ class Extractor {
     imp.line = line;
     imp.conditional = conditional;
     if (t == "future_import_statement") imp.module = "__future__";
-    each_child(n, [&](TSNode c, std::string_view f) {
+    each_child<true>(n, [&](TSNode c, std::string_view f) {
       if (f == "module_name") {
         if (type_of(c) == "relative_import") {
           each_child(c, [&](TSNode r, std::string_view) {
