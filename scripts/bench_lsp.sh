@@ -5,7 +5,10 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BUILD="${1:-$ROOT/build}"
 SAMPLES="${2:-300}"
-STDLIB="${TRIFECTA_BENCH_STDLIB:-$(python3 -c 'import sysconfig; print(sysconfig.get_paths()["stdlib"])')}"
+# The machine's (Debian) stdlib by default; TRIFECTA_BENCH_STDLIB overrides.
+if [[ -n "${TRIFECTA_BENCH_STDLIB:-}" ]]; then STDLIB="$TRIFECTA_BENCH_STDLIB"
+elif [[ -d /usr/lib/python3.11 ]]; then STDLIB=/usr/lib/python3.11
+else STDLIB="$(python3 -c 'import sysconfig; print(sysconfig.get_paths()["stdlib"])')"; fi
 OUT="$ROOT/docs/benchmarks_lsp.md"
 
 [[ -x "$BUILD/tests/bench/bench_lsp" ]] || { echo "build bench_lsp first (ninja -C $BUILD bench_lsp)" >&2; exit 1; }

@@ -278,13 +278,16 @@ class Client::Impl : public std::enable_shared_from_this<Impl> {
   void restart(std::string reason) {
     if (closed_) return;
     restart_timer_.cancel();
+    const bool was_stopping = inst_ && inst_->stopping;
     if (inst_) {
       auto inst = inst_;
       inst_.reset();
       sm_.failed("restart requested: " + reason, SteadyClock::now());
       teardown(inst, "restart requested: " + reason);
     }
+    started_ = true;
     spawn("restart requested: " + reason);
+    if (was_stopping) finish_stop();  // the restart superseded a graceful stop: release its waiters
   }
 
   void when_ready(milliseconds wait, std::function<void(State)> done) {
