@@ -19,6 +19,7 @@ find "$corpus" -name __pycache__ -prune -exec rm -rf {} +
 rm -rf "$corpus/site-packages" "$corpus/dist-packages"
 files=$(find "$corpus" -name '*.py' | wc -l)
 
+load="$(cut -d' ' -f1-3 /proc/loadavg)"
 cmd="$BUILD/tests/bench/bench_lsp $corpus --samples $SAMPLES"
 echo "[bench_lsp] $cmd" >&2
 report="$("$BUILD/tests/bench/bench_lsp" "$corpus" --samples "$SAMPLES")"
@@ -31,6 +32,7 @@ report="$("$BUILD/tests/bench/bench_lsp" "$corpus" --samples "$SAMPLES")"
   echo "    scripts/bench_lsp.sh $BUILD $SAMPLES   # runs: bench_lsp <copy of $STDLIB> --samples $SAMPLES"
   echo
   echo "Machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo) RAM, $(. /etc/os-release; echo "$PRETTY_NAME"), node $(node --version)."
+  echo "Load average when the run started: $load (the machine is shared; medians are robust to it, p95s are not)."
   echo "Corpus: copy of $STDLIB ($files .py files, $(du -sh "$corpus" | cut -f1)) as the workspace root."
   echo
   echo "\"ours\" = \`lsp::Client\`: request posted from the benchmark thread to the io_context thread,"
