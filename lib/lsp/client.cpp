@@ -480,6 +480,8 @@ class Client::Impl : public std::enable_shared_from_this<Impl> {
       return;
     }
     if (inst_) {
+      // A spawn that raced with a destructor on another thread is not in pid_ yet.
+      if (!inst_->dead) terminate_group(inst_->pid, milliseconds(0));
       inst_->dead = true;
       error_code ec;
       inst_->in.close(ec);
