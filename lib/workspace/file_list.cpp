@@ -304,14 +304,16 @@ std::vector<std::string> drop_ignored(const fs::path& root, ListingSource source
   if (source == ListingSource::kGit) {
     constexpr std::size_t kBatch = 500;
     for (std::size_t i = 0; i < paths.size(); i += kBatch) {
-      std::vector<std::string> args = {"check-ignore", "-z", "--"};
+      // One path per output line (`-z` needs --stdin, which would need a second pipe); paths
+      // with newlines are not expected from inotify names worth indexing.
+      std::vector<std::string> args = {"-c", "core.quotePath=false", "check-ignore", "--"};
       for (std::size_t k = i; k < std::min(paths.size(), i + kBatch); ++k) args.push_back(paths[k]);
       std::string out;
       const int rc = run_git(root, std::move(args), out);
       if (rc != 0 && rc != 1) return paths;  // git unusable: keep everything
       std::size_t pos = 0;
       while (pos < out.size()) {
-        auto end = out.find('\0', pos);
+        auto end = out.find('\n', pos);
         if (end == std::string::npos) end = out.size();
         if (end > pos) ignored.insert(out.substr(pos, end - pos));
         pos = end + 1;
