@@ -168,6 +168,7 @@ std::string skeleton_of_python(const ast::Skeleton& s, int a, int b, bool module
   sub.definitions = defs_in_range(s.definitions, a, b);
   ast::RenderOptions ro;
   ro.line_numbers = true;
+  ro.nested_functions = false;  // helpers local to a function body are detail, not outline
   return ast::render(sub, ro);
 }
 

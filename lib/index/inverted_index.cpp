@@ -14,55 +14,79 @@ std::string_view field_name(std::size_t f) noexcept {
   return f < kFieldCount ? kNames[f] : "?";
 }
 
+namespace {
+struct Collector {
+  std::string raw;  // all tokens, concatenated
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> spans;  // (offset, size)
+  std::vector<std::uint8_t> fields;
+  std::uint8_t field = 0;
+  static void add(void* ctx, std::string_view t) {
+    auto* c = static_cast<Collector*>(ctx);
+    c->spans.emplace_back(static_cast<std::uint32_t>(c->raw.size()), static_cast<std::uint32_t>(t.size()));
+    c->fields.push_back(c->field);
+    c->raw.append(t);
+  }
+};
+}  // namespace
+
 ChunkTerms analyze_chunk(const Chunk& chunk, std::string_view body_text) {
-  // Per-field token lists, merged into one (term → tf per field) table. A small linear-probe-free
-  // approach: sort all (term, field) pairs; chunks are small so this stays cheap.
-  std::array<std::vector<std::string>, kFieldCount> toks;
-  tokenize(chunk.path, toks[kFieldPath]);
+  Collector col;
+  col.raw.reserve(body_text.size() + 256);
+  col.spans.reserve(body_text.size() / 4 + 16);
+  col.fields.reserve(body_text.size() / 4 + 16);
+  ChunkTerms out;
+  auto run = [&](std::uint8_t f, std::string_view text) {
+    const std::size_t before = col.spans.size();
+    col.field = f;
+    tokenize_each(text, &Collector::add, &col);
+    out.length[f] += static_cast<std::uint32_t>(col.spans.size() - before);
+  };
+  run(kFieldPath, chunk.path);
   std::string name;
   for (const auto& p : chunk.title_path) {
     name += p;
     name += ' ';
   }
   if (chunk.role != ChunkRole::kWindow) name += chunk.title;
-  tokenize(name, toks[kFieldName]);
-  tokenize(chunk.signature, toks[kFieldSig]);
-  tokenize(chunk.context, toks[kFieldSig]);
-  tokenize(body_text, toks[kFieldBody]);
-  ChunkTerms out;
-  std::vector<std::pair<std::string_view, std::uint8_t>> all;
-  std::size_t total = 0;
-  for (std::size_t f = 0; f < kFieldCount; ++f) {
-    out.length[f] = static_cast<std::uint32_t>(toks[f].size());
-    total += toks[f].size();
-  }
-  all.reserve(total);
-  for (std::size_t f = 0; f < kFieldCount; ++f) {
-    for (const auto& t : toks[f]) all.emplace_back(t, static_cast<std::uint8_t>(f));
-  }
-  std::sort(all.begin(), all.end());
-  for (std::size_t i = 0; i < all.size();) {
-    std::array<std::uint16_t, kFieldCount> tf{};
+  run(kFieldName, name);
+  run(kFieldSig, chunk.signature);
+  run(kFieldSig, chunk.context);
+  run(kFieldBody, body_text);
+  // Sort token indices by text, then merge runs into (term, tf per field).
+  const std::string_view raw = col.raw;
+  auto text_of = [&](std::uint32_t i) { return raw.substr(col.spans[i].first, col.spans[i].second); };
+  std::vector<std::uint32_t> order(col.spans.size());
+  for (std::uint32_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::sort(order.begin(), order.end(), [&](std::uint32_t x, std::uint32_t y) { return text_of(x) < text_of(y); });
+  out.arena.reserve(raw.size() / 3 + 16);
+  for (std::size_t i = 0; i < order.size();) {
+    ChunkTerms::Term term;
+    const std::string_view t = text_of(order[i]);
     std::size_t j = i;
-    while (j < all.size() && all[j].first == all[i].first) {
-      auto& slot = tf[all[j].second];
+    while (j < order.size() && text_of(order[j]) == t) {
+      auto& slot = term.tf[col.fields[order[j]]];
       if (slot < 0xFFFF) ++slot;
       ++j;
     }
-    out.terms.emplace_back(std::string(all[i].first), tf);
+    term.offset = static_cast<std::uint32_t>(out.arena.size());
+    term.size = static_cast<std::uint32_t>(t.size());
+    term.hash = std::hash<std::string_view>{}(t);
+    out.arena.append(t);
+    out.terms.push_back(term);
     i = j;
   }
   return out;
 }
 
-std::uint32_t InvertedIndex::intern(const std::string& term) {
-  auto [it, inserted] = term_ids_.try_emplace(term, static_cast<std::uint32_t>(terms_.size()));
-  if (inserted) {
-    terms_.push_back(term);
-    postings_.emplace_back();
-    df_.push_back(0);
-  }
-  return it->second;
+std::uint32_t InvertedIndex::intern(std::string_view term, std::size_t hash) {
+  auto it = term_ids_.find(PreHashed{term, hash});
+  if (it != term_ids_.end()) return it->second;
+  const auto id = static_cast<std::uint32_t>(terms_.size());
+  term_ids_.emplace(std::string(term), id);
+  terms_.emplace_back(term);
+  postings_.emplace_back();
+  df_.push_back(0);
+  return id;
 }
 
 void InvertedIndex::replace_file(const std::string& path, std::vector<Chunk> chunks, std::vector<ChunkTerms> terms) {
@@ -90,9 +114,9 @@ void InvertedIndex::replace_file(const std::string& path, std::vector<Chunk> chu
       if (i < terms.size()) {
         doc.length = terms[i].length;
         doc.terms.reserve(terms[i].terms.size());
-        for (auto& [term, tf] : terms[i].terms) {
-          const auto t = intern(term);
-          postings_[t].push_back(Posting{d, tf});
+        for (const auto& term : terms[i].terms) {
+          const auto t = intern(terms[i].term(term), term.hash);
+          postings_[t].push_back(Posting{d, term.tf});
           ++df_[t];
           doc.terms.push_back(t);
         }

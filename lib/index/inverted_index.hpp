@@ -51,10 +51,18 @@ inline constexpr double kBm25K1 = 1.2;
 inline constexpr std::size_t kMaxLimit = 1000;
 
 // Term frequencies of one chunk, per field (what the indexer extracts; built in worker threads).
+// Unique terms live in one arena string (few allocations); `hash` is std::hash of the term,
+// computed in the worker so the serial merge does not hash again.
 struct ChunkTerms {
+  struct Term {
+    std::uint32_t offset = 0, size = 0;
+    std::size_t hash = 0;
+    std::array<std::uint16_t, kFieldCount> tf{};
+  };
   std::array<std::uint32_t, kFieldCount> length{};  // tokens per field
-  // (term, tf per field), unique terms.
-  std::vector<std::pair<std::string, std::array<std::uint16_t, kFieldCount>>> terms;
+  std::string arena;
+  std::vector<Term> terms;
+  std::string_view term(const Term& t) const { return std::string_view(arena).substr(t.offset, t.size); }
 };
 
 // Tokenize the fields of `chunk` (body = `body_text`, the chunk's lines).
@@ -131,13 +139,31 @@ class InvertedIndex {
     std::vector<std::uint32_t> terms;  // term ids
     bool alive = true;
   };
-  std::uint32_t intern(const std::string& term);
+  struct PreHashed {
+    std::string_view term;
+    std::size_t hash;
+  };
+  struct TermHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+    std::size_t operator()(const std::string& s) const { return std::hash<std::string_view>{}(s); }
+    std::size_t operator()(const PreHashed& p) const { return p.hash; }
+  };
+  struct TermEq {
+    using is_transparent = void;
+    static std::string_view v(std::string_view s) { return s; }
+    static std::string_view v(const std::string& s) { return s; }
+    static std::string_view v(const PreHashed& p) { return p.term; }
+    template <class A, class B>
+    bool operator()(const A& a, const B& b) const { return v(a) == v(b); }
+  };
+  std::uint32_t intern(std::string_view term, std::size_t hash);
   double score_term(const Posting& p, double idf, const std::array<double, kFieldCount>& avg,
                     std::array<double, kFieldCount>* per_field) const;
   std::array<double, kFieldCount> averages() const;
 
   std::vector<Doc> docs_;
-  std::unordered_map<std::string, std::uint32_t> term_ids_;
+  std::unordered_map<std::string, std::uint32_t, TermHash, TermEq> term_ids_;
   std::vector<std::string> terms_;
   std::vector<std::vector<Posting>> postings_;
   std::vector<std::uint32_t> df_;

@@ -12,16 +12,22 @@ bool is_upper(unsigned char c) { return c >= 'A' && c <= 'Z'; }
 bool is_lower(unsigned char c) { return (c >= 'a' && c <= 'z') || c >= 0x80; }
 bool is_digit(unsigned char c) { return c >= '0' && c <= '9'; }
 
-void push_lower(std::string_view s, std::vector<std::string>& out) {
+struct Out {
+  TokenFn fn;
+  void* ctx;
+};
+
+void push_lower(std::string_view s, const Out& out) {
   if (s.size() < 2 || s.size() > kMaxTokenBytes) return;
-  std::string t(s);
-  for (auto& ch : t) {
-    if (ch >= 'A' && ch <= 'Z') ch = static_cast<char>(ch - 'A' + 'a');
+  char buf[kMaxTokenBytes];
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const char ch = s[i];
+    buf[i] = (ch >= 'A' && ch <= 'Z') ? static_cast<char>(ch - 'A' + 'a') : ch;
   }
-  out.push_back(std::move(t));
+  out.fn(out.ctx, std::string_view(buf, s.size()));
 }
 
-void emit_word(std::string_view w, std::vector<std::string>& out) {
+void emit_word(std::string_view w, const Out& out) {
   while (!w.empty() && w.front() == '_') w.remove_prefix(1);
   while (!w.empty() && w.back() == '_') w.remove_suffix(1);
   if (w.empty()) return;
@@ -32,10 +38,11 @@ void emit_word(std::string_view w, std::vector<std::string>& out) {
   }
   push_lower(w, out);
   // Parts.
-  std::vector<std::string_view> parts;
+  std::string_view parts_buf[kMaxTokenBytes];
+  std::size_t nparts = 0;
   std::size_t start = 0;
   auto cut = [&](std::size_t end) {
-    if (end > start) parts.push_back(w.substr(start, end - start));
+    if (end > start && nparts < kMaxTokenBytes) parts_buf[nparts++] = w.substr(start, end - start);
     start = end;
   };
   for (std::size_t i = 0; i < w.size(); ++i) {
@@ -56,8 +63,9 @@ void emit_word(std::string_view w, std::vector<std::string>& out) {
     if (boundary) cut(i);
   }
   cut(w.size());
-  if (parts.size() < 2) return;
-  for (auto part : parts) {
+  if (nparts < 2) return;
+  for (std::size_t k = 0; k < nparts; ++k) {
+    const std::string_view part = parts_buf[k];
     const bool digits = std::all_of(part.begin(), part.end(), [](char c) { return is_digit(static_cast<unsigned char>(c)); });
     if (digits) continue;
     push_lower(part, out);
@@ -66,7 +74,8 @@ void emit_word(std::string_view w, std::vector<std::string>& out) {
 
 }  // namespace
 
-void tokenize(std::string_view text, std::vector<std::string>& out) {
+void tokenize_each(std::string_view text, TokenFn fn, void* ctx) {
+  const Out out{fn, ctx};
   std::size_t i = 0;
   const std::size_t n = text.size();
   while (i < n) {
@@ -75,6 +84,11 @@ void tokenize(std::string_view text, std::vector<std::string>& out) {
     while (i < n && is_word_byte(static_cast<unsigned char>(text[i]))) ++i;
     if (i > s) emit_word(text.substr(s, i - s), out);
   }
+}
+
+void tokenize(std::string_view text, std::vector<std::string>& out) {
+  tokenize_each(
+      text, [](void* c, std::string_view t) { static_cast<std::vector<std::string>*>(c)->emplace_back(t); }, &out);
 }
 
 std::vector<std::string> tokenize(std::string_view text) {

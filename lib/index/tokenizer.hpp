@@ -23,6 +23,11 @@ namespace trifecta::core::index {
 inline constexpr std::string_view kTokenizerVersion = "tok-1";
 inline constexpr std::size_t kMaxTokenBytes = 64;
 
+// Call fn(ctx, token) for each token of `text` in order of appearance (duplicates kept). The
+// view is only valid during the call. The allocation-free core the indexer uses.
+using TokenFn = void (*)(void* ctx, std::string_view token);
+void tokenize_each(std::string_view text, TokenFn fn, void* ctx);
+
 // Append the tokens of `text` to `out` in order of appearance (duplicates kept).
 void tokenize(std::string_view text, std::vector<std::string>& out);
 std::vector<std::string> tokenize(std::string_view text);

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -174,14 +175,26 @@ Result<FileContent> FileReader::read(std::string_view path, ReadPurpose purpose,
   std::string bytes;
   bytes.resize(size);
   std::size_t got = 0;
+  // The first 8 KiB are read and checked on their own: most binaries (objects, archives,
+  // images) show a NUL there, and the rest of them is then never read.
+  constexpr std::size_t kSniff = 8192;
+  bool sniffed = false;
   while (got < size) {
-    const ssize_t n = ::read(fd, bytes.data() + got, size - got);
+    const std::size_t want = sniffed ? size - got : std::min(size, kSniff) - got;
+    const ssize_t n = ::read(fd, bytes.data() + got, want);
     if (n < 0) {
       if (errno == EINTR) continue;
       return errno_error(errno, r->rel);
     }
     if (n == 0) break;  // truncated while reading: take what is there
     got += static_cast<std::size_t>(n);
+    if (!sniffed && got >= std::min(size, kSniff)) {
+      sniffed = true;
+      if (std::memchr(bytes.data(), '\0', got) != nullptr) {
+        if (stats) stats->add(purpose, got);
+        return make_error(Errc::kBinary, r->rel + " contains NUL bytes (binary)");
+      }
+    }
   }
   bytes.resize(got);
   if (stats) stats->add(purpose, got);
