@@ -7,7 +7,7 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BUILD="${1:-$ROOT/build}"
-STDLIB="${2:-$(python3 -c 'import sysconfig; print(sysconfig.get_paths()["stdlib"])')}"
+STDLIB="${2:-/usr/lib/python3.11}"  # the system Python's stdlib (not a pyenv/venv one)
 BENCH="$BUILD/tests/bench/bench_index"
 [[ -x "$BENCH" ]] || { echo "build bench_index first (ninja -C $BUILD bench_index)" >&2; exit 1; }
 command -v rg >/dev/null || { echo "ripgrep (rg) is needed for the comparison" >&2; exit 1; }
