@@ -65,7 +65,7 @@ ChunkTerms analyze_chunk(const Chunk& chunk, std::string_view body_text) {
     std::size_t j = i;
     while (j < order.size() && text_of(order[j]) == t) {
       auto& slot = term.tf[col.fields[order[j]]];
-      if (slot < 0xFFFF) ++slot;
+      if (slot < 0xFF) ++slot;
       ++j;
     }
     term.offset = static_cast<std::uint32_t>(out.arena.size());

@@ -57,7 +57,7 @@ struct ChunkTerms {
   struct Term {
     std::uint32_t offset = 0, size = 0;
     std::size_t hash = 0;
-    std::array<std::uint16_t, kFieldCount> tf{};
+    std::array<std::uint8_t, kFieldCount> tf{};  // saturates at 255 (BM25 saturates long before)
   };
   std::array<std::uint32_t, kFieldCount> length{};  // tokens per field
   std::string arena;
@@ -129,9 +129,9 @@ class InvertedIndex {
   std::size_t memory_bytes() const;
 
  private:
-  struct Posting {
+  struct Posting {  // 8 bytes
     DocId doc;
-    std::array<std::uint16_t, kFieldCount> tf;
+    std::array<std::uint8_t, kFieldCount> tf;
   };
   struct Doc {
     Chunk chunk;

@@ -1,6 +1,7 @@
 #include "index/segment_index.hpp"
 
 #include <fcntl.h>
+#include <malloc.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -422,6 +423,9 @@ Result<std::unique_ptr<SegmentIndex>> SegmentIndex::open(const fs::path& root, S
   impl->threads = impl->options.threads ? impl->options.threads : std::max(1u, std::thread::hardware_concurrency());
   ast::CacheOptions co;
   co.emit_events = false;  // one event per file per build would drown the telemetry
+  // Chunking needs each skeleton once; ctx.get's skeleton mode re-reads from the SQLite tier.
+  // A small memory tier keeps a cold build's RSS close to a warm one's.
+  co.memory_entries = 256;
   co.max_file_bytes = std::max(co.max_file_bytes, impl->reader->max_file_bytes());
   impl->skeletons = std::make_unique<ast::SkeletonCache>(
       impl->options.persist ? impl->cache_dir() / "ast.sqlite" : fs::path(), impl->options.channel, co);
@@ -512,6 +516,8 @@ Result<BuildReport> SegmentIndex::Impl::build(const ProgressFn& progress, bool a
     if (!w) rep.warnings.push_back(w.error().message);
     rep.persist_ms = psw.elapsed_ms();
   }
+  // Hand the build's transient allocations (per-thread arenas) back to the OS.
+  ::malloc_trim(0);
   rep.elapsed_ms = total.elapsed_ms();
   options.channel.incr("index_build_count");
   options.channel.incr("index_files_read", static_cast<std::int64_t>(rep.files_read));
