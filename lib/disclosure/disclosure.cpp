@@ -141,6 +141,12 @@ std::vector<ast::Definition> defs_in_range(const std::vector<ast::Definition>& d
       continue;
     }
     ast::Definition part = d;
+    if (d.line < a || d.line > b) {
+      // An enclosing definition (a split class around a method chunk): keep its header line
+      // only; its docstring and decorators belong to the class-header chunk.
+      part.docstring.clear();
+      part.decorators.clear();
+    }
     part.children = defs_in_range(d.children, a, b);
     part.attributes.clear();
     for (const auto& v : d.attributes) {
@@ -335,10 +341,7 @@ struct Renderer {
           auto sk = seg.skeletons().get_content(text, c.path);
           if (sk) {
             std::string out = skeleton_of_python(*sk->skeleton, c.start_line, c.end_line, r.module_chunk);
-            if (!out.empty()) {
-              if (!c.context.empty()) out = c.context + "  # (enclosing class)\n" + out;
-              return out;
-            }
+            if (!out.empty()) return out;  // a split method renders inside its class line
           }
           return skeleton_of_text(text, c.start_line, c.end_line);
         }

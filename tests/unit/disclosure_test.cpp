@@ -2,11 +2,13 @@
 // per-target errors and read accounting.
 #include <catch2/catch.hpp>
 
+#include <boost/json.hpp>
 #include <fstream>
 #include <sstream>
 
 #include "../support/temp_dir.hpp"
 #include "disclosure/disclosure.hpp"
+#include "disclosure/json.hpp"
 #include "index/segment_index.hpp"
 
 using namespace trifecta::core;
@@ -287,4 +289,31 @@ TEST_CASE("a stale chunk is flagged and a stale cursor refused") {
   auto cont = get(*f.seg, req);
   REQUIRE_FALSE(cont.ok());
   CHECK(cont.error().message.find("stale cursor") != std::string::npos);
+}
+
+TEST_CASE("GetReply JSON states budget, used, stop_reason, next and degraded pieces") {
+  Fixture f;
+  GetRequest req;
+  req.targets = {Target::chunk("pkg/codec.py#Decoder"), Target::chunk("pkg/codec.py#big"), Target::chunk("nope#x")};
+  req.mode = Mode::kRaw;
+  req.budget = 400;
+  auto r = get(*f.seg, req);
+  REQUIRE(r.ok());
+  const boost::json::value v = boost::json::value_from(*r);
+  CHECK(v.at("budget").to_number<std::int64_t>() == 400);
+  CHECK(v.at("used").to_number<std::int64_t>() == static_cast<std::int64_t>(r->used));
+  CHECK(v.at("stop_reason").as_string() == "budget");
+  CHECK(v.at("next").as_string() == r->next);
+  CHECK(v.at("mode").as_string() == "raw");
+  CHECK(v.at("chunks").at(1).at("degraded_from").as_string() == "raw");
+  CHECK(v.at("errors").as_array().empty());  // the page stopped before reaching "nope#x"
+  req.cursor = r->next;
+  req.budget = kMaxBudget;
+  auto r2 = get(*f.seg, req);
+  REQUIRE(r2.ok());
+  const boost::json::value v2 = boost::json::value_from(*r2);
+  CHECK(v2.at("errors").at(0).at("target").as_string() == "nope#x");
+  CHECK(v2.at("errors").at(0).at("code").as_string() == errc_name(Errc::kNotFound));
+  CHECK(v2.at("stop_reason").as_string() == "complete");
+  CHECK_FALSE(v2.as_object().contains("next"));
 }

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <boost/json.hpp>
 #include <fstream>
 #include <thread>
 
@@ -12,12 +13,14 @@
 #include "ast/extractor.hpp"
 #include "index/chunk.hpp"
 #include "index/inverted_index.hpp"
+#include "index/json.hpp"
 #include "index/segment_index.hpp"
 #include "index/tokenizer.hpp"
 
 using namespace trifecta::core;
 using namespace trifecta::core::index;
 namespace fs = std::filesystem;
+namespace json = boost::json;
 
 namespace {
 
@@ -287,6 +290,17 @@ TEST_CASE("incremental replace/remove and serialization round trip") {
   auto cs = chunk_py("a.py", text);
   std::vector<ChunkTerms> terms;
   for (const auto& c : cs) terms.push_back(analyze_chunk(c, text));
+  REQUIRE(!terms.empty());
+  auto has = [&](std::string_view want, std::size_t field) {
+    for (const auto& t : terms[0].terms) {
+      if (terms[0].term(t) == want) return t.tf[field] > 0;
+    }
+    return false;
+  };
+  CHECK(has("gamma", kFieldName));
+  CHECK(has("gamma", kFieldBody));
+  CHECK(has("py", kFieldPath));
+  CHECK_FALSE(has("gamma", kFieldPath));
   idx.replace_file("a.py", cs, terms);
   SearchOptions o;
   o.query = "alpha";
@@ -483,4 +497,28 @@ TEST_CASE("SegmentIndex: persistence gives a warm restart that rereads only edit
     CHECK_FALSE(b->warnings.empty());
     CHECK(seg->chunk("new.py#brand_new").has_value());
   }
+}
+
+TEST_CASE("JSON mappings carry the documented wire fields") {
+  auto idx = index_of({{"codec.py", "def decode(data):\n    return data\n"}});
+  SearchOptions o;
+  o.query = "decode";
+  o.explain = true;
+  auto r = idx.search(o);
+  REQUIRE(r.ok());
+  const json::value v = json::value_from(*r);
+  const auto& hit = v.at("hits").at(0).as_object();
+  CHECK(hit.at("id").as_string() == "codec.py#decode");
+  CHECK(hit.at("start_line").to_number<int>() == 1);
+  CHECK(hit.at("end_line").to_number<int>() == 2);
+  CHECK(hit.at("kind").as_string() == "code");
+  CHECK(hit.at("preview").as_string() == "def decode(data):");
+  CHECK(hit.at("sha256").as_string().size() == 64);
+  CHECK(hit.contains("explain"));
+  CHECK(hit.contains("tokens"));
+  o.query = "decdoe";
+  const json::value z = json::value_from(*idx.search(o));
+  CHECK(z.at("hits").as_array().empty());
+  CHECK(z.at("did_you_mean").at(0).as_string() == "decode");
+  CHECK(z.as_object().contains("reason"));
 }
