@@ -428,7 +428,8 @@ Result<std::unique_ptr<SegmentIndex>> SegmentIndex::open(const fs::path& root, S
   co.memory_entries = 256;
   co.max_file_bytes = std::max(co.max_file_bytes, impl->reader->max_file_bytes());
   impl->skeletons = std::make_unique<ast::SkeletonCache>(
-      impl->options.persist ? impl->cache_dir() / "ast.sqlite" : fs::path(), impl->options.channel, co);
+      impl->options.persist && impl->options.persist_skeletons ? impl->cache_dir() / "ast.sqlite" : fs::path(),
+      impl->options.channel, co);
   return std::unique_ptr<SegmentIndex>(new SegmentIndex(std::move(impl)));
 }
 

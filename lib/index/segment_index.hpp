@@ -78,6 +78,7 @@ struct FileRecord {
 struct SegmentOptions {
   unsigned threads = 0;          // 0 = std::thread::hardware_concurrency()
   bool persist = true;           // read/write <root>/_ctx/cache/index.bin
+  bool persist_skeletons = true; // also back the skeleton cache by <root>/_ctx/cache/ast.sqlite
   bool use_git = true;           // list with git when the root is in a work tree
   fs::path cache_dir;            // "" = <root>/_ctx/cache
   telemetry::Channel channel;    // counters/events (ast.parse events are off during builds)

@@ -75,8 +75,11 @@ const std::vector<std::string> kQueries = {"json decode", "HTTPConnection", "par
                                            "tempfile", "utf8 encoding error", "socket timeout", "dataclass field",
                                            "regex compile", "subprocess Popen"};
 
+bool g_persist_skeletons = true;
+
 std::unique_ptr<index::SegmentIndex> open_seg(const fs::path& corpus, unsigned threads) {
   index::SegmentOptions so;
+  so.persist_skeletons = g_persist_skeletons;
   so.threads = threads;
   so.use_git = false;
   auto s = index::SegmentIndex::open(corpus, so);
@@ -103,6 +106,7 @@ int main(int argc, char** argv) {
     if (k == "--phase") phase = argv[i + 1];
     else if (k == "--threads") threads = static_cast<unsigned>(std::stoul(argv[i + 1]));
     else if (k == "--rounds") rounds = std::stoi(argv[i + 1]);
+    else if (k == "--ast-sqlite") g_persist_skeletons = std::string(argv[i + 1]) != "off";
   }
   const fs::path cache = corpus / "_ctx" / "cache";
 
