@@ -48,6 +48,15 @@ ChunkTerms analyze_chunk(const Chunk& chunk, std::string_view body_text) {
     name += ' ';
   }
   if (chunk.role != ChunkRole::kWindow) name += chunk.title;
+  if (chunk.role == ChunkRole::kModule) {
+    // A module's header is named by its module path: `json/decoder.py` → "json decoder",
+    // `pkg/__init__.py` → "pkg", so `tempfile` finds tempfile.py's header by name.
+    std::string_view p = chunk.path;
+    if (const auto dot = p.rfind('.'); dot != std::string_view::npos) p = p.substr(0, dot);
+    if (p.size() >= 9 && p.substr(p.size() - 9) == "/__init__") p = p.substr(0, p.size() - 9);
+    name += ' ';
+    name += p;
+  }
   run(kFieldName, name);
   run(kFieldSig, chunk.signature);
   run(kFieldSig, chunk.context);

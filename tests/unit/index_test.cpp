@@ -522,3 +522,16 @@ TEST_CASE("JSON mappings carry the documented wire fields") {
   CHECK(z.at("did_you_mean").at(0).as_string() == "decode");
   CHECK(z.as_object().contains("reason"));
 }
+
+TEST_CASE("a module's header chunk is found by the module's name") {
+  auto idx = index_of({
+      {"tempfile.py", "\"\"\"Temporary files.\"\"\"\nimport os\n\ndef mkstemp():\n    pass\n"},
+      {"other/helpers.py", "def _tempfile_cleanup():\n    pass\n"},
+  });
+  SearchOptions o;
+  o.query = "tempfile";
+  auto r = idx.search(o);
+  REQUIRE(r.ok());
+  REQUIRE(!r->hits.empty());
+  CHECK(r->hits[0].chunk.id == "tempfile.py#<module>");
+}
