@@ -42,20 +42,21 @@ ChunkTerms analyze_chunk(const Chunk& chunk, std::string_view body_text) {
     out.length[f] += static_cast<std::uint32_t>(col.spans.size() - before);
   };
   run(kFieldPath, chunk.path);
+  // name: the qualified name / heading chain once; a module header is named by its module
+  // path (`json/decoder.py` → "json decoder", `pkg/__init__.py` → "pkg") so `tempfile` finds
+  // tempfile.py's header; line windows have no name.
   std::string name;
-  for (const auto& p : chunk.title_path) {
-    name += p;
-    name += ' ';
-  }
-  if (chunk.role != ChunkRole::kWindow) name += chunk.title;
   if (chunk.role == ChunkRole::kModule) {
-    // A module's header is named by its module path: `json/decoder.py` → "json decoder",
-    // `pkg/__init__.py` → "pkg", so `tempfile` finds tempfile.py's header by name.
     std::string_view p = chunk.path;
     if (const auto dot = p.rfind('.'); dot != std::string_view::npos) p = p.substr(0, dot);
     if (p.size() >= 9 && p.substr(p.size() - 9) == "/__init__") p = p.substr(0, p.size() - 9);
-    name += ' ';
-    name += p;
+    name = std::string(p);
+    if (chunk.title.rfind("(code after ", 0) == 0) name += " " + chunk.title;
+  } else if (chunk.role != ChunkRole::kWindow) {
+    for (const auto& part : chunk.title_path) {
+      name += part;
+      name += ' ';
+    }
   }
   run(kFieldName, name);
   run(kFieldSig, chunk.signature);
