@@ -200,7 +200,7 @@ std::vector<std::string> split_qualname(const std::string& q) {
 std::string def_signature(const ast::Definition& d) {
   std::string s;
   for (const auto& dec : d.decorators) s += "@" + dec + " ";
-  s += d.name + d.signature;
+  s += d.signature;  // the name itself is in the `name` field; repeating it here would count twice
   if (!d.docstring.empty()) s += " " + d.docstring;
   return s;
 }

@@ -78,7 +78,7 @@ struct Chunk {
   std::size_t tokens = 0;               // ceil(bytes / 4)
   std::string preview;                  // one line, ≤ 160 bytes
   std::string context;                  // split-class methods: the class header line
-  std::string signature;                // Python: decorators + signature + first docstring line
+  std::string signature;                // Python: "@decorators (params) -> ret first docstring line"
 };
 
 // Byte offsets of line starts: starts[i] is where line i+1 begins; starts.back() == text.size().

@@ -2,12 +2,13 @@
 //
 // Fields and weights (BM25F, Robertson & Zaragoza 2009; see docs/index.md):
 //   path  w=1.5 b=0.30   tokens of the file path
-//   name  w=4.0 b=0.50   title path / qualified name (`JSONDecoder.decode` → jsondecoder, json,
+//   name  w=8.0 b=0.50   title path / qualified name (`JSONDecoder.decode` → jsondecoder, json,
 //                        decoder, decode); Markdown: the heading chain
 //   sig   w=2.0 b=0.60   decorators, signature, first docstring line (classes: member names)
 //   body  w=1.0 b=0.75   the chunk text
 //   tf~(t,d) = Σ_f w_f · tf_f(t,d) / (1 − b_f + b_f · len_f(d) / avglen_f)
-//   score(d) = Σ_t idf(t) · tf~ · (k1 + 1) / (k1 + tf~),  k1 = 1.2,
+//   score(d) = Σ_t idf(t) · tf~ · (k1 + 1) / (k1 + tf~),  k1 = 2.0 (slower saturation than the
+//   usual 1.2, so a name match keeps its lead over repeated body mentions),
 //   idf(t)   = ln(1 + (N − df(t) + 0.5) / (df(t) + 0.5))
 // Ties are broken by path, then start line, then id (ascending): identical inputs always give
 // identical result order.
@@ -46,8 +47,8 @@ struct FieldParams {
   double weight;
   double b;
 };
-inline constexpr std::array<FieldParams, kFieldCount> kFieldParams{{{1.5, 0.30}, {4.0, 0.50}, {2.0, 0.60}, {1.0, 0.75}}};
-inline constexpr double kBm25K1 = 1.2;
+inline constexpr std::array<FieldParams, kFieldCount> kFieldParams{{{1.5, 0.30}, {8.0, 0.50}, {2.0, 0.60}, {1.0, 0.75}}};
+inline constexpr double kBm25K1 = 2.0;
 inline constexpr std::size_t kMaxLimit = 1000;
 
 // Term frequencies of one chunk, per field (what the indexer extracts; built in worker threads).
