@@ -535,3 +535,39 @@ TEST_CASE("a module's header chunk is found by the module's name") {
   REQUIRE(!r->hits.empty());
   CHECK(r->hits[0].chunk.id == "tempfile.py#<module>");
 }
+
+TEST_CASE("SegmentIndex: a watch-queue overflow triggers a full rescan, never a silent gap") {
+  std::ifstream limit_file("/proc/sys/fs/inotify/max_queued_events");
+  long limit = 0;
+  limit_file >> limit;
+  if (limit <= 0 || limit > 200000) {
+    SUCCEED("max_queued_events unknown or too large to overflow quickly");
+    return;
+  }
+  trifecta::test::TempDir t;
+  const fs::path r = t.path();
+  write(r / "a.txt", "alpha\n");
+  write(r / "b.txt", "beta\n");
+  SegmentOptions so;
+  so.use_git = false;
+  so.persist = false;
+  auto seg = std::move(SegmentIndex::open(r, so).value());
+  REQUIRE(seg->build().ok());
+  REQUIRE(seg->start_watching().ok());
+  // Alternate two files so the kernel cannot coalesce identical events.
+  for (long i = 0; i < limit; ++i) write(r / (i % 2 ? "a.txt" : "b.txt"), "x\n");
+  write(r / "late.txt", "overflowword\n");
+  auto rep = seg->sync();
+  CHECK(rep.rescanned);
+  CHECK(seg->status().rescans == 1);
+  SearchOptions o;
+  o.query = "overflowword";
+  CHECK(seg->search(o)->hits.size() == 1);
+  o.query = "alpha";
+  CHECK(seg->search(o)->hits.empty());  // a.txt's new content was picked up by the rescan
+  // The watcher works again afterwards.
+  write(r / "after.txt", "afterword\n");
+  seg->sync();
+  o.query = "afterword";
+  CHECK(seg->search(o)->hits.size() == 1);
+}
