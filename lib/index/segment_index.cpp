@@ -661,8 +661,13 @@ ApplyReport SegmentIndex::Impl::rescan_locked() {
 }
 
 ApplyReport SegmentIndex::apply_changes(const std::vector<std::string>& paths) {
-  std::lock_guard up(impl_->update_mu);
-  return impl_->apply_locked(paths);
+  ApplyReport rep;
+  {
+    std::lock_guard up(impl_->update_mu);
+    rep = impl_->apply_locked(paths);
+  }
+  if (rep.removed + rep.reindexed + rep.added + rep.skipped > 0) publish_pack_state();
+  return rep;
 }
 
 Result<void> SegmentIndex::start_watching() {
@@ -675,6 +680,13 @@ Result<void> SegmentIndex::start_watching() {
 }
 
 ApplyReport SegmentIndex::sync() {
+  bool pack_dirty = false;
+  ApplyReport rep = sync_locked(pack_dirty);
+  if (pack_dirty) publish_pack_state();
+  return rep;
+}
+
+ApplyReport SegmentIndex::sync_locked(bool& pack_dirty) {
   std::lock_guard up(impl_->update_mu);
   if (!impl_->watcher) return {};
   workspace::Changes ch = impl_->watcher->drain();
@@ -696,6 +708,11 @@ ApplyReport SegmentIndex::sync() {
     rep = impl_->apply_locked(paths);
   }
   for (auto& w : ch.warnings) rep.warnings.push_back(std::move(w));
+  if (rep.rescanned || rep.removed + rep.reindexed + rep.added + rep.skipped > 0) {
+    impl_->options.channel.incr("index_sync_changes", static_cast<std::int64_t>(rep.removed + rep.reindexed + rep.added + rep.skipped));
+    if (rep.rescanned) impl_->options.channel.incr("index_rescan_count");
+    pack_dirty = true;
+  }
   return rep;
 }
 

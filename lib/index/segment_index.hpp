@@ -157,7 +157,9 @@ class SegmentIndex {
   // Start the inotify watcher. Errors: kUnavailable (inotify unusable).
   Result<void> start_watching();
   // Drain the watcher and apply what it reports (full rescan on overflow). No-op without a
-  // watcher. Call before answering each request.
+  // watcher. Call before answering each request. When something changed, the pack_state is
+  // re-published to telemetry (last_run.json) and counters index_sync_changes /
+  // index_rescan_count move.
   ApplyReport sync();
 
   Result<SearchResult> search(const SearchOptions& options) const;
@@ -187,6 +189,7 @@ class SegmentIndex {
  private:
   struct Impl;
   explicit SegmentIndex(std::unique_ptr<Impl> impl);
+  ApplyReport sync_locked(bool& pack_dirty);
   std::unique_ptr<Impl> impl_;
 };
 

@@ -10,6 +10,8 @@
 #include "disclosure/disclosure.hpp"
 #include "disclosure/json.hpp"
 #include "index/segment_index.hpp"
+#include "telemetry/reader.hpp"
+#include "telemetry/sink.hpp"
 
 using namespace trifecta::core;
 using namespace trifecta::core::disclosure;
@@ -316,4 +318,52 @@ TEST_CASE("GetReply JSON states budget, used, stop_reason, next and degraded pie
   CHECK(v2.at("errors").at(0).at("code").as_string() == errc_name(Errc::kNotFound));
   CHECK(v2.at("stop_reason").as_string() == "complete");
   CHECK_FALSE(v2.as_object().contains("next"));
+}
+
+TEST_CASE("telemetry: file.read events, per-mode byte counters and pack_state reach the sink") {
+  trifecta::test::TempDir root_dir;
+  trifecta::test::TempDir tele_dir;
+  write(root_dir.path() / "m.py", "def f(x):\n    return x\n\ndef g():\n    pass\n");
+  const auto size = static_cast<std::int64_t>(fs::file_size(root_dir.path() / "m.py"));
+  telemetry::SinkOptions so;
+  so.enabled = true;
+  so.dir_override = tele_dir.path();
+  telemetry::Sink sink(so);
+  const fs::path canon = fs::canonical(root_dir.path());
+  index::SegmentOptions opts;
+  opts.use_git = false;
+  opts.persist = false;
+  opts.channel = sink.open_segment(canon);
+  auto seg = std::move(index::SegmentIndex::open(canon, opts).value());
+  REQUIRE(seg->build().ok());
+  GetRequest req;
+  req.targets = {Target::chunk("m.py#f"), Target::chunk("m.py#g")};
+  req.mode = Mode::kSkeleton;
+  auto r = get(*seg, req);
+  REQUIRE(r.ok());
+  CHECK(r->bytes_read == static_cast<std::uint64_t>(size));
+  req.mode = Mode::kRaw;
+  REQUIRE(get(*seg, req).ok());
+  sink.flush();
+  const fs::path dir = opts.channel.directory();
+  auto events = telemetry::read_events(dir / "events.jsonl");
+  REQUIRE(events.ok());
+  int reads = 0;
+  for (const auto& e : events->events) {
+    if (e.at("cmd").as_string() != "file.read") continue;
+    ++reads;
+    CHECK(e.at("args").at("file").as_string() == "m.py");
+    CHECK(e.at("result").at("bytes").to_number<std::int64_t>() == size);
+    const auto& mode = e.at("x").at("disclosure_mode").as_string();
+    CHECK((mode == "skeleton" || mode == "raw"));
+  }
+  CHECK(reads == 2);  // one read per file per call, whatever the number of chunks
+  std::ifstream in(dir / "last_run.json");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  const auto last = boost::json::parse(ss.str());
+  CHECK(last.at("file_read").at("skeleton_bytes").to_number<std::int64_t>() == size);
+  CHECK(last.at("file_read").at("raw_bytes").to_number<std::int64_t>() == size);
+  CHECK(last.at("file_read").at("excerpt_bytes").to_number<std::int64_t>() == 0);
+  CHECK(last.at("pack_state").at("pack_state").as_string() == seg->status().pack_state);
 }
