@@ -15,31 +15,68 @@ std::string_view field_name(std::size_t f) noexcept {
 }
 
 namespace {
+
+// Per-chunk term table: open addressing over the unique terms, hashed once per token.
 struct Collector {
-  std::string raw;  // all tokens, concatenated
-  std::vector<std::pair<std::uint32_t, std::uint32_t>> spans;  // (offset, size)
-  std::vector<std::uint8_t> fields;
+  ChunkTerms& out;
+  std::vector<std::int32_t> slots;  // index into out.terms, -1 = empty
+  std::size_t mask = 0;
   std::uint8_t field = 0;
+
+  Collector(ChunkTerms& o, std::size_t expected) : out(o) {
+    std::size_t cap = 64;
+    while (cap < expected * 2) cap <<= 1;
+    slots.assign(cap, -1);
+    mask = cap - 1;
+  }
+  void grow() {
+    std::vector<std::int32_t> bigger((mask + 1) * 2, -1);
+    const std::size_t m = bigger.size() - 1;
+    for (std::size_t i = 0; i < out.terms.size(); ++i) {
+      std::size_t h = out.terms[i].hash & m;
+      while (bigger[h] >= 0) h = (h + 1) & m;
+      bigger[h] = static_cast<std::int32_t>(i);
+    }
+    slots.swap(bigger);
+    mask = m;
+  }
   static void add(void* ctx, std::string_view t) {
     auto* c = static_cast<Collector*>(ctx);
-    c->spans.emplace_back(static_cast<std::uint32_t>(c->raw.size()), static_cast<std::uint32_t>(t.size()));
-    c->fields.push_back(c->field);
-    c->raw.append(t);
+    ++c->out.length[c->field];
+    const std::size_t hash = std::hash<std::string_view>{}(t);
+    std::size_t h = hash & c->mask;
+    while (true) {
+      const std::int32_t s = c->slots[h];
+      if (s < 0) break;
+      auto& term = c->out.terms[static_cast<std::size_t>(s)];
+      if (term.hash == hash && c->out.term(term) == t) {
+        if (term.tf[c->field] < 0xFF) ++term.tf[c->field];
+        return;
+      }
+      h = (h + 1) & c->mask;
+    }
+    ChunkTerms::Term term;
+    term.offset = static_cast<std::uint32_t>(c->out.arena.size());
+    term.size = static_cast<std::uint32_t>(t.size());
+    term.hash = hash;
+    term.tf[c->field] = 1;
+    c->out.arena.append(t);
+    c->slots[h] = static_cast<std::int32_t>(c->out.terms.size());
+    c->out.terms.push_back(term);
+    if (c->out.terms.size() * 2 > c->mask + 1) c->grow();
   }
 };
+
 }  // namespace
 
 ChunkTerms analyze_chunk(const Chunk& chunk, std::string_view body_text) {
-  Collector col;
-  col.raw.reserve(body_text.size() + 256);
-  col.spans.reserve(body_text.size() / 4 + 16);
-  col.fields.reserve(body_text.size() / 4 + 16);
   ChunkTerms out;
+  out.terms.reserve(body_text.size() / 16 + 16);
+  out.arena.reserve(body_text.size() / 4 + 64);
+  Collector col(out, body_text.size() / 16 + 16);
   auto run = [&](std::uint8_t f, std::string_view text) {
-    const std::size_t before = col.spans.size();
     col.field = f;
     tokenize_each(text, &Collector::add, &col);
-    out.length[f] += static_cast<std::uint32_t>(col.spans.size() - before);
   };
   run(kFieldPath, chunk.path);
   // name: the qualified name / heading chain once; a module header is named by its module
@@ -62,29 +99,6 @@ ChunkTerms analyze_chunk(const Chunk& chunk, std::string_view body_text) {
   run(kFieldSig, chunk.signature);
   run(kFieldSig, chunk.context);
   run(kFieldBody, body_text);
-  // Sort token indices by text, then merge runs into (term, tf per field).
-  const std::string_view raw = col.raw;
-  auto text_of = [&](std::uint32_t i) { return raw.substr(col.spans[i].first, col.spans[i].second); };
-  std::vector<std::uint32_t> order(col.spans.size());
-  for (std::uint32_t i = 0; i < order.size(); ++i) order[i] = i;
-  std::sort(order.begin(), order.end(), [&](std::uint32_t x, std::uint32_t y) { return text_of(x) < text_of(y); });
-  out.arena.reserve(raw.size() / 3 + 16);
-  for (std::size_t i = 0; i < order.size();) {
-    ChunkTerms::Term term;
-    const std::string_view t = text_of(order[i]);
-    std::size_t j = i;
-    while (j < order.size() && text_of(order[j]) == t) {
-      auto& slot = term.tf[col.fields[order[j]]];
-      if (slot < 0xFF) ++slot;
-      ++j;
-    }
-    term.offset = static_cast<std::uint32_t>(out.arena.size());
-    term.size = static_cast<std::uint32_t>(t.size());
-    term.hash = std::hash<std::string_view>{}(t);
-    out.arena.append(t);
-    out.terms.push_back(term);
-    i = j;
-  }
   return out;
 }
 
@@ -97,6 +111,13 @@ std::uint32_t InvertedIndex::intern(std::string_view term, std::size_t hash) {
   postings_.emplace_back();
   df_.push_back(0);
   return id;
+}
+
+void InvertedIndex::reserve_terms(std::size_t n) {
+  term_ids_.reserve(n);
+  terms_.reserve(n);
+  postings_.reserve(n);
+  df_.reserve(n);
 }
 
 void InvertedIndex::replace_file(const std::string& path, std::vector<Chunk> chunks, std::vector<ChunkTerms> terms) {

@@ -119,6 +119,9 @@ class InvertedIndex {
   // characters) or a prefix match, ranked by distance, then document frequency. At most `max`.
   std::vector<std::string> suggest(std::string_view term, std::size_t max = 5) const;
 
+  // Pre-size the vocabulary (a cold build of many files avoids rehashing).
+  void reserve_terms(std::size_t n);
+
   // Drop tombstones and renumber (also done automatically).
   void compact();
 

@@ -486,6 +486,8 @@ Result<BuildReport> SegmentIndex::Impl::build(const ProgressFn& progress, bool a
   } else {
     to_read = listing->files;
     rep.files_read = to_read.size();
+    // Vocabulary grows roughly with the tree (~150 new terms per file on the stdlib).
+    staged.index.reserve_terms(std::min<std::size_t>(std::size_t{1} << 20, to_read.size() * 150));
     read_all(to_read, nullptr, stats, progress,
              [&](FileOutcome&& o) { apply_outcome(staged.index, staged.records, std::move(o)); });
   }
