@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <boost/json.hpp>
 #include <fstream>
 #include <thread>
@@ -570,4 +571,52 @@ TEST_CASE("SegmentIndex: a watch-queue overflow triggers a full rescan, never a 
   seg->sync();
   o.query = "afterword";
   CHECK(seg->search(o)->hits.size() == 1);
+}
+
+TEST_CASE("python chunks of a CRLF file keep their line endings and ranges") {
+  const std::string src = "import os\r\n\r\ndef f():\r\n    return 1\r\n\r\nclass C:\r\n    pass\r\n";
+  auto cs = chunk_py("crlf.py", src);
+  REQUIRE(ids(cs) == std::vector<std::string>{"crlf.py#<module>", "crlf.py#f", "crlf.py#C"});
+  CHECK(cs[1].start_line == 3);
+  CHECK(cs[1].end_line == 4);
+  const auto starts = line_starts(src);
+  CHECK(line_span(src, starts, cs[1].start_line, cs[1].end_line) == "def f():\r\n    return 1\r\n");
+}
+
+TEST_CASE("SegmentIndex: searches run concurrently with updates") {
+  trifecta::test::TempDir t;
+  const fs::path r = t.path();
+  for (int i = 0; i < 30; ++i) write(r / ("f" + std::to_string(i) + ".py"), "def func_" + std::to_string(i) + "():\n    shared_word = 1\n");
+  SegmentOptions so;
+  so.use_git = false;
+  so.persist = false;
+  auto seg = std::move(SegmentIndex::open(r, so).value());
+  REQUIRE(seg->build().ok());
+  std::atomic<bool> stop{false};
+  std::atomic<int> failures{0};
+  std::vector<std::thread> readers;
+  for (int k = 0; k < 2; ++k) {
+    readers.emplace_back([&] {
+      SearchOptions o;
+      o.query = "shared_word";
+      o.limit = 50;
+      while (!stop) {
+        auto res = seg->search(o);
+        if (!res.ok() || res->hits.size() < 29) ++failures;
+        for (const auto& h : res->hits) {
+          if (h.chunk.id.empty() || h.chunk.sha256.size() != 64) ++failures;
+        }
+        (void)seg->status();
+      }
+    });
+  }
+  for (int round = 0; round < 40; ++round) {
+    const std::string name = "f" + std::to_string(round % 30) + ".py";
+    write(r / name, "def func_" + std::to_string(round) + "_v2():\n    shared_word = " + std::to_string(round) + "\n");
+    seg->apply_changes({name});
+  }
+  stop = true;
+  for (auto& th : readers) th.join();
+  CHECK(failures == 0);
+  CHECK(seg->validate()->ok());
 }
