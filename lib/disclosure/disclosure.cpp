@@ -409,14 +409,14 @@ Result<GetReply> get(index::SegmentIndex& seg, const GetRequest& req, workspace:
     if (!t.id.empty()) {
       auto c = seg.chunk(t.id);
       if (!c) {
-        if (!resumed) reply.errors.push_back({t.id, Errc::kNotFound, "unknown chunk id (not in the index at generation " + std::to_string(reply.generation) + ")"});
+        reply.errors.push_back({t.id, Errc::kNotFound, "unknown chunk id (not in the index at generation " + std::to_string(reply.generation) + ")"});
         continue;
       }
       r.chunk = std::move(*c);
       r.module_chunk = r.chunk.role == index::ChunkRole::kModule;
     } else {
       if (t.path.empty() || t.start_line < 1 || t.end_line < t.start_line) {
-        if (!resumed) reply.errors.push_back({label, Errc::kInvalidArgument, "a range target needs a path and 1 <= start_line <= end_line"});
+        reply.errors.push_back({label, Errc::kInvalidArgument, "a range target needs a path and 1 <= start_line <= end_line"});
         continue;
       }
       r.chunk.id = label;
@@ -443,7 +443,7 @@ Result<GetReply> get(index::SegmentIndex& seg, const GetRequest& req, workspace:
     bool stale = false;
     auto full = rd.render(r, req.mode, stale);
     if (!full) {
-      if (!resumed) reply.errors.push_back({label, full.error().code, full.error().message});
+      reply.errors.push_back({label, full.error().code, full.error().message});
       continue;
     }
     if (offset > full->size()) return make_error(Errc::kInvalidArgument, "malformed cursor (offset out of range)");
