@@ -175,7 +175,12 @@ std::string skeleton_of_python(const ast::Skeleton& s, int a, int b, bool module
   ast::RenderOptions ro;
   ro.line_numbers = true;
   ro.nested_functions = false;  // helpers local to a function body are detail, not outline
-  return ast::render(sub, ro);
+  std::string out = ast::render(sub, ro);
+  // The piece already states the chunk's own range: drop the marker of the definition that is
+  // the chunk itself (members keep theirs, for ranged follow-ups).
+  const std::string own = "  # L" + std::to_string(a) + "-" + std::to_string(b) + "\n";
+  if (const auto pos = out.find(own); pos != std::string::npos) out.erase(pos, own.size() - 1);
+  return out;
 }
 
 std::string skeleton_of_markdown(std::string_view text, int a, int b) {
