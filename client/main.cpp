@@ -7,6 +7,8 @@
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <iostream>
+#include <fstream>
+#include <functional>
 #include <thread>
 
 #include "connection.hpp"
@@ -74,16 +76,35 @@ class Session {
   std::optional<proto::Response> call(std::string_view method, const json::object& params) {
     tc::ClientError err;
     const std::int64_t id = next_id_++;
+    auto deadline = Clock::now() + std::chrono::milliseconds(static_cast<long>(g_.timeout_s * 1000));
     if (!conn_->send_line(proto::encode_request(id, method, params), &err)) {
+      // The daemon may have refused the connection (another uid, too many connections) and closed
+      // it before our request went out: its error line is still readable, and says why.
+      tc::ClientError ignored;
+      if (auto line = conn_->read_line(Clock::now() + std::chrono::milliseconds(500), &ignored)) {
+        if (auto resp = proto::parse_response(*line); resp && resp->error) {
+          last_line_ = std::move(*line);
+          return resp;
+        }
+      }
       last_rc_ = report(err);
       return std::nullopt;
     }
-    const auto deadline = Clock::now() + std::chrono::milliseconds(static_cast<long>(g_.timeout_s * 1000));
     for (;;) {
       auto line = conn_->read_line(deadline, &err);
       if (!line) {
         last_rc_ = report(err);
         return std::nullopt;
+      }
+      // Notifications (progress) carry a method and no id.
+      boost::system::error_code jec;
+      const json::value jv = json::parse(*line, jec);
+      if (!jec && jv.is_object() && jv.as_object().contains("method") && !jv.as_object().contains("id")) {
+        if (on_notification_) {
+          const auto* p = jv.as_object().if_contains("params");
+          on_notification_(std::string(jv.at("method").as_string()), p && p->is_object() ? p->as_object() : json::object{});
+        }
+        continue;
       }
       std::string why;
       auto resp = proto::parse_response(*line, &why);
@@ -140,6 +161,7 @@ class Session {
   }
   int last_rc() const { return last_rc_; }
   std::int64_t daemon_pid() const { return daemon_pid_; }
+  void on_notification(std::function<void(const std::string&, const json::object&)> fn) { on_notification_ = std::move(fn); }
 
  private:
   const Globals& g_;
@@ -148,6 +170,7 @@ class Session {
   int last_rc_ = kExitFailed;
   std::string last_line_;
   std::int64_t daemon_pid_ = -1;
+  std::function<void(const std::string&, const json::object&)> on_notification_;
 };
 
 void print_status(const json::value& v) {
@@ -298,6 +321,196 @@ void print_lsp_status(const json::value& v) {
               str(o.at("timeouts")).c_str(), str(o.at("open_documents")).c_str());
 }
 
+// A progress bar on stderr for `ctx.progress` notifications (only when stderr is a terminal).
+class ProgressBar {
+ public:
+  explicit ProgressBar(bool enabled) : enabled_(enabled), start_(Clock::now()) {}
+  ~ProgressBar() {
+    if (drawn_) std::fputs("\r\033[K", stderr);
+  }
+  void update(double done, double total) {
+    if (!enabled_ || total <= 0) return;
+    const double secs = std::chrono::duration<double>(Clock::now() - start_).count();
+    const int width = 30;
+    const int filled = static_cast<int>(width * std::min(1.0, done / total));
+    std::fprintf(stderr, "\r[%.*s%.*s] %.0f/%.0f files  %.0f files/s", filled, "==============================",
+                 width - filled, "                              ", done, total, secs > 0 ? done / secs : 0.0);
+    drawn_ = true;
+  }
+
+ private:
+  bool enabled_;
+  bool drawn_ = false;
+  Clock::time_point start_;
+};
+
+void print_build(const json::value& v) {
+  const auto& o = v.as_object();
+  const auto& st = o.at("status").as_object();
+  if (const auto* b = o.if_contains("build"); b && b->is_object() && !b->as_object().empty()) {
+    const auto& r = b->as_object();
+    std::printf("indexed %s files (%s skipped), %s chunks in %.2f s — %s start, %s files read, %s reused, %s threads\n",
+                str(r.at("files_indexed")).c_str(), str(r.at("files_skipped")).c_str(), str(r.at("chunks")).c_str(),
+                num(r.at("elapsed_ms")) / 1000.0, r.at("warm").as_bool() ? "warm" : "cold", str(r.at("files_read")).c_str(),
+                str(r.at("files_reused")).c_str(), str(r.at("threads")).c_str());
+  }
+  std::printf("generation %s, pack_state %s, source %s, watching %s\n", str(st.at("generation")).c_str(),
+              str(st.at("pack_state")).substr(0, 12).c_str(), str(st.at("source")).c_str(),
+              st.at("watching").as_bool() ? "yes" : "no");
+}
+
+void print_ctx_status(const json::value& v) {
+  const auto& o = v.as_object();
+  const auto& st = o.at("status").as_object();
+  std::printf("index %s, generation %s, last update %s\n", str(o.at("index").at("state")).c_str(),
+              str(st.at("generation")).c_str(), str(st.at("last_update")).c_str());
+  std::printf("  files     %s indexed, %s skipped, %s non-UTF-8 (decoded with replacement)\n", str(st.at("files_indexed")).c_str(),
+              str(st.at("files_skipped")).c_str(), str(st.at("files_non_utf8")).c_str());
+  for (const auto& kv : st.at("skip_reasons").as_object()) std::printf("            %s: %s\n", std::string(kv.key()).c_str(), str(kv.value()).c_str());
+  std::printf("  chunks    %s (%s terms), ~%s in memory\n", str(st.at("chunks")).c_str(), str(st.at("terms")).c_str(),
+              fmt_bytes(num(st.at("memory_bytes"))).c_str());
+  std::printf("  pack      %s (%s listing), watching %s, %s rescans\n", str(st.at("pack_state")).c_str(), str(st.at("source")).c_str(),
+              st.at("watching").as_bool() ? "yes" : "no", str(st.at("rescans")).c_str());
+  for (const auto& f : st.at("skipped").as_array()) {
+    const auto* why = f.as_object().if_contains("skip_reason");
+    std::printf("  skipped   %s (%s)\n", str(f.at("path")).c_str(), why ? str(*why).c_str() : "?");
+  }
+}
+
+void print_search(const json::value& v) {
+  const auto& o = v.as_object();
+  const auto& hits = o.at("hits").as_array();
+  if (hits.empty()) {
+    std::printf("no results: %s\n", str(o.at("reason")).c_str());
+    if (const auto* d = o.if_contains("did_you_mean"); d && !d->as_array().empty()) {
+      std::printf("did you mean:");
+      for (const auto& w : d->as_array()) std::printf(" %s", str(w).c_str());
+      std::printf("\n");
+    }
+    return;
+  }
+  int rank = 0;
+  for (const auto& h : hits) {
+    const auto& x = h.as_object();
+    std::printf("%2d. %-50s %s:%s-%s  score %.2f  ~%s tok\n", ++rank, str(x.at("id")).c_str(),
+                str(x.at("path")).c_str(), str(x.at("start_line")).c_str(), str(x.at("end_line")).c_str(), num(x.at("score")),
+                str(x.at("tokens")).c_str());
+    std::printf("    %s\n", str(x.at("preview")).c_str());
+    if (const auto* ex = x.if_contains("explain")) {
+      for (const auto& t : ex->as_array()) {
+        std::printf("      %-16s %-5s tf=%s  +%.3f\n", str(t.at("term")).c_str(), str(t.at("field")).c_str(),
+                    str(t.at("tf")).c_str(), num(t.at("score")));
+      }
+    }
+  }
+}
+
+void print_get(const json::value& v) {
+  const auto& o = v.as_object();
+  for (const auto& p : o.at("chunks").as_array()) {
+    const auto& c = p.as_object();
+    std::string flags = str(c.at("mode"));
+    if (const auto* d = c.if_contains("degraded_from")) flags += ", degraded from " + str(*d);
+    if (c.at("partial").as_bool()) flags += ", partial";
+    if (const auto* st = c.if_contains("stale"); st && st->as_bool()) flags += ", STALE";
+    std::printf("── %s  (%s:%s-%s, %s) ──\n", str(c.at("id")).c_str(), str(c.at("path")).c_str(), str(c.at("start_line")).c_str(),
+                str(c.at("end_line")).c_str(), flags.c_str());
+    std::string text = str(c.at("text"));
+    if (!text.empty() && text.back() != '\n') text += '\n';
+    std::fputs(text.c_str(), stdout);
+  }
+  for (const auto& e : o.at("errors").as_array()) {
+    std::fprintf(stderr, "trifecta: %s: %s: %s\n", str(e.at("target")).c_str(), str(e.at("code")).c_str(), str(e.at("message")).c_str());
+  }
+  std::printf("── used %s of %s tokens; stop: %s", str(o.at("used")).c_str(), str(o.at("budget")).c_str(),
+              str(o.at("stop_reason")).c_str());
+  if (const auto* n = o.if_contains("next")) std::printf("; continue with --cursor %s", str(*n).c_str());
+  std::printf("\n");
+}
+
+void print_validate(const json::value& v) {
+  const auto& o = v.as_object();
+  if (o.at("ok").as_bool()) {
+    std::printf("index is fresh: %s files checked, generation %s\n", str(o.at("checked")).c_str(), str(o.at("generation")).c_str());
+    return;
+  }
+  for (const char* k : {"stale", "missing", "new"}) {
+    for (const auto& p : o.at(k).as_array()) std::printf("%-8s %s\n", k, str(p).c_str());
+  }
+}
+
+// "file:line:col" → params {path, line, column}; a sym:// URI → {uri}.
+bool position_params(const std::string& arg, json::object& p) {
+  if (arg.rfind("sym://", 0) == 0) {
+    p["uri"] = arg;
+    return true;
+  }
+  const auto c2 = arg.rfind(':');
+  const auto c1 = c2 == std::string::npos ? std::string::npos : arg.rfind(':', c2 - 1);
+  if (c1 == std::string::npos) return false;
+  try {
+    p["path"] = resolve_path_arg(arg.substr(0, c1));
+    p["line"] = std::stoll(arg.substr(c1 + 1, c2 - c1 - 1));
+    p["column"] = std::stoll(arg.substr(c2 + 1));
+  } catch (const std::exception&) {
+    return false;
+  }
+  return true;
+}
+
+std::string line_of(const std::filesystem::path& file, long long line) {
+  std::ifstream in(file);
+  std::string l;
+  for (long long i = 1; i <= line && std::getline(in, l); ++i) {
+  }
+  const auto b = l.find_first_not_of(" \t");
+  return b == std::string::npos ? std::string() : l.substr(b, 120);
+}
+
+void print_backend(const json::object& o) {
+  std::printf("# backend %s (lsp %s)%s%s\n", str(o.at("backend")).c_str(), str(o.at("lsp_state")).c_str(),
+              o.contains("rule") ? (", rule " + str(o.at("rule"))).c_str() : "",
+              o.contains("fallback_reason") ? (" — " + str(o.at("fallback_reason"))).c_str() : "");
+}
+
+void print_locations(const json::value& v, const std::string& segment) {
+  const auto& o = v.as_object();
+  print_backend(o);
+  const auto& locs = o.at("locations").as_array();
+  if (locs.empty()) std::printf("no locations%s\n", o.contains("reason") ? (": " + str(o.at("reason"))).c_str() : "");
+  for (const auto& l : locs) {
+    const auto& x = l.as_object();
+    const std::string path = str(x.at("path"));
+    const std::filesystem::path file = x.at("external").as_bool() ? std::filesystem::path(path) : std::filesystem::path(segment) / path;
+    std::printf("%s:%s:%s  %s\n", path.c_str(), str(x.at("line")).c_str(), str(x.at("column")).c_str(),
+                line_of(file, x.at("line").to_number<long long>()).c_str());
+  }
+  if (o.contains("truncated") && o.at("truncated").as_bool()) std::printf("(truncated)\n");
+}
+
+void print_hover(const json::value& v) {
+  const auto& o = v.as_object();
+  print_backend(o);
+  if (o.at("contents").is_null()) {
+    std::printf("nothing to show%s\n", o.contains("reason") ? (": " + str(o.at("reason"))).c_str() : "");
+    return;
+  }
+  std::printf("%s\n", str(o.at("contents")).c_str());
+}
+
+void print_diagnostics(const json::value& v) {
+  const auto& o = v.as_object();
+  print_backend(o);
+  const auto& ds = o.at("diagnostics").as_array();
+  if (ds.empty()) std::printf("%s: no diagnostics\n", str(o.at("file")).c_str());
+  for (const auto& d : ds) {
+    const auto& x = d.as_object();
+    std::printf("%s:%s:%s: %s: %s%s\n", str(o.at("file")).c_str(), str(x.at("line")).c_str(), str(x.at("column")).c_str(),
+                str(x.at("severity")).c_str(), str(x.at("message")).c_str(),
+                x.at("code").as_string().empty() ? "" : (" [" + str(x.at("code")) + "]").c_str());
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -333,6 +546,53 @@ int main(int argc, char** argv) {
   auto* ast_syms = ast_cmd->add_subcommand("symbols", "Every definition of a Python file with its line range");
   ast_syms->add_option("target", target, "File or sym://python/<module>")->required();
   add_segment(ast_syms);
+  auto* ctx_cmd = app.add_subcommand("ctx", "The context index: build, search, get, status, validate");
+  ctx_cmd->require_subcommand(1);
+  bool rebuild = false, explain = false;
+  std::vector<std::string> words, targets;
+  std::int64_t limit = 10, budget = 2000, max_chunks = 20;
+  std::string path_glob, kind, mode = "excerpt", query, cursor;
+  auto* ctx_build = ctx_cmd->add_subcommand("build", "Index the segment (progress on stderr)");
+  ctx_build->add_flag("--rebuild", rebuild, "Ignore the persisted index and build cold");
+  add_segment(ctx_build);
+  auto* ctx_search = ctx_cmd->add_subcommand("search", "Ranked chunks for a query");
+  ctx_search->add_option("query", words, "Query words")->required();
+  ctx_search->add_option("-n,--limit", limit, "How many hits")->check(CLI::Range(1, 1000));
+  ctx_search->add_option("--path", path_glob, "Only paths matching this glob");
+  ctx_search->add_option("--kind", kind, "code | doc | other")->check(CLI::IsMember({"code", "doc", "other"}));
+  ctx_search->add_flag("--explain", explain, "Show per-field term contributions");
+  add_segment(ctx_search);
+  auto* ctx_get = ctx_cmd->add_subcommand("get", "Chunks by id or sym:// URI under a token budget");
+  ctx_get->add_option("targets", targets, "Chunk ids (from search) or sym:// URIs")->required();
+  ctx_get->add_option("-m,--mode", mode, "skeleton | excerpt | raw")->check(CLI::IsMember({"skeleton", "excerpt", "raw"}));
+  ctx_get->add_option("-b,--budget", budget, "Token budget");
+  ctx_get->add_option("--max-chunks", max_chunks, "At most this many chunks");
+  ctx_get->add_option("-q,--query", query, "Focus excerpts on these words");
+  ctx_get->add_option("--cursor", cursor, "Continue a previous answer");
+  add_segment(ctx_get);
+  auto* ctx_status = ctx_cmd->add_subcommand("status", "Index generation, files indexed/skipped, chunks, pack_state");
+  add_segment(ctx_status);
+  auto* ctx_validate = ctx_cmd->add_subcommand("validate", "Compare the index with the disk");
+  add_segment(ctx_validate);
+
+  std::int64_t wait_ms = 0;
+  bool no_decl = false;
+  auto add_pos_cmd = [&](const char* name, const char* help) {
+    auto* c = app.add_subcommand(name, help);
+    c->add_option("position", target, "file:line:col (1-based; columns in characters) or a sym:// URI")->required();
+    c->add_option("--wait", wait_ms, "Wait up to this many ms for Pyright to be READY (else the AST answers)");
+    add_segment(c);
+    return c;
+  };
+  auto* def_cmd = add_pos_cmd("def", "Go to definition (Pyright when READY, else the AST)");
+  auto* hover_cmd = add_pos_cmd("hover", "Signature and docstring of the name at a position");
+  auto* refs_cmd = add_pos_cmd("refs", "References to the name at a position");
+  refs_cmd->add_flag("--no-declaration", no_decl, "Leave out the declaration itself");
+  auto* diag_cmd = app.add_subcommand("diag", "Diagnostics of a file (Pyright when READY, else syntax errors from the AST)");
+  diag_cmd->add_option("file", target, "File")->required();
+  diag_cmd->add_option("--wait", wait_ms, "Wait up to this many ms for Pyright to be READY");
+  add_segment(diag_cmd);
+
   auto* lsp_cmd = app.add_subcommand("lsp", "The segment's language server (Pyright)");
   lsp_cmd->require_subcommand(1);
   auto* lsp_status = lsp_cmd->add_subcommand("status", "Binary, version, state (COLD/WARMING/READY/FAILED), pid, memory");
@@ -368,6 +628,52 @@ int main(int argc, char** argv) {
                  print_symbols);
   }
   if (*sym) return s.run(proto::method::kSymResolve, {{"segment", resolve_segment(segment_flag)}, {"uri", target}}, print_resolution);
+  if (*ctx_build) {
+    ProgressBar bar(!g.json_out && ::isatty(2));
+    s.on_notification([&](const std::string& m, const json::object& p) {
+      if (m == "ctx.progress") bar.update(num(p.at("done")), num(p.at("total")));
+    });
+    return s.run("ctx.build", {{"segment", resolve_segment(segment_flag)}, {"rebuild", rebuild}}, [&](const json::value& v) {
+      bar.update(0, 0);
+      print_build(v);
+    });
+  }
+  if (*ctx_search) {
+    std::string q;
+    for (const auto& w : words) q += (q.empty() ? "" : " ") + w;
+    json::object p{{"segment", resolve_segment(segment_flag)}, {"query", q}, {"limit", limit}, {"explain", explain}};
+    if (!path_glob.empty()) p["path"] = path_glob;
+    if (!kind.empty()) p["kind"] = kind;
+    return s.run("ctx.search", p, print_search);
+  }
+  if (*ctx_get) {
+    json::array ids, uris;
+    for (const auto& t : targets) (t.rfind("sym://", 0) == 0 ? uris : ids).emplace_back(t);
+    json::object p{{"segment", resolve_segment(segment_flag)}, {"ids", ids}, {"uris", uris}, {"mode", mode},
+                   {"budget", budget}, {"max_chunks", max_chunks}};
+    if (!query.empty()) p["query"] = query;
+    if (!cursor.empty()) p["cursor"] = cursor;
+    return s.run("ctx.get", p, print_get);
+  }
+  if (*ctx_status) return s.run("ctx.status", {{"segment", resolve_segment(segment_flag)}}, print_ctx_status);
+  if (*ctx_validate) return s.run("ctx.validate", {{"segment", resolve_segment(segment_flag)}}, print_validate);
+  for (auto [cmd, method] : {std::pair{def_cmd, "lsp.definition"}, std::pair{hover_cmd, "lsp.hover"},
+                              std::pair{refs_cmd, "lsp.references"}}) {
+    if (!*cmd) continue;
+    const std::string seg = resolve_segment(segment_flag);
+    json::object p{{"segment", seg}, {"wait_ready_ms", wait_ms}};
+    if (!position_params(target, p)) {
+      std::fprintf(stderr, "trifecta: expected file:line:col or a sym:// URI, got '%s'\n", target.c_str());
+      return kExitUsage;
+    }
+    if (cmd == refs_cmd) p["include_declaration"] = !no_decl;
+    if (cmd == hover_cmd) return s.run(method, p, print_hover);
+    return s.run(method, p, [&](const json::value& v) { print_locations(v, seg); });
+  }
+  if (*diag_cmd) {
+    return s.run("lsp.diagnostics", {{"segment", resolve_segment(segment_flag)}, {"path", resolve_path_arg(target)}, {"wait_ready_ms", wait_ms}},
+                 print_diagnostics);
+  }
   if (*lsp_status) return s.run("lsp.status", {{"segment", resolve_segment(segment_flag)}}, print_lsp_status);
   if (*d_start) return daemon_start(g);
   if (*d_stop) return daemon_stop(g);

@@ -49,7 +49,7 @@ struct Target {
 // `path` → a Python file of the segment (a sym:// URI resolves through the selector).
 std::optional<Target> resolve_target(Segment& seg, const std::string& path, Reply& reply) {
   if (path.rfind("sym://", 0) == 0) {
-    sel::FsSegmentSource source(seg.root, *seg.skeletons);
+    sel::FsSegmentSource source(seg.root, seg.skeletons());
     sel::Resolver resolver(source, seg.telemetry);
     auto r = resolver.resolve(path);
     if (!r) {
@@ -103,7 +103,7 @@ void bind_ast_handlers(Dispatcher& d) {
     }
     auto target = resolve_target(*ctx.segment, path, reply);
     if (!target) return;
-    auto got = ctx.segment->skeletons->get(target->abs, target->rel);
+    auto got = ctx.segment->skeletons().get(target->abs, target->rel);
     if (!got) return reply.fail(got.error());
     const ast::Skeleton& sk = *got->skeleton;
     ast::RenderOptions ro;
@@ -128,7 +128,7 @@ void bind_ast_handlers(Dispatcher& d) {
     if (!f.ok()) return reply.fail(RpcError{ErrorCode::kInvalidParams, *f.error(), {}});
     auto target = resolve_target(*ctx.segment, path, reply);
     if (!target) return;
-    auto got = ctx.segment->skeletons->get(target->abs, target->rel);
+    auto got = ctx.segment->skeletons().get(target->abs, target->rel);
     if (!got) return reply.fail(got.error());
     json::array symbols;
     ast::for_each_definition(*got->skeleton, [&](const ast::Definition& def) { symbols.push_back(symbol_json(def)); });
@@ -151,7 +151,7 @@ void bind_ast_handlers(Dispatcher& d) {
     proto::Fields f(ctx.params);
     f.required("uri", uri);
     if (!f.ok()) return reply.fail(RpcError{ErrorCode::kInvalidParams, *f.error(), {}});
-    sel::FsSegmentSource source(ctx.segment->root, *ctx.segment->skeletons);
+    sel::FsSegmentSource source(ctx.segment->root, ctx.segment->skeletons());
     sel::Resolver resolver(source, ctx.segment->telemetry);
     auto r = resolver.resolve(uri);
     if (!r) return reply.fail(selector_error(r.error()));

@@ -17,6 +17,7 @@
 #include "dispatcher.hpp"
 #include "handlers_ast.hpp"
 #include "handlers_core.hpp"
+#include "handlers_ctx.hpp"
 #include "handlers_lsp.hpp"
 #include "segments.hpp"
 #include "server.hpp"
@@ -174,13 +175,19 @@ int main(int argc, char** argv) {
     lsp_config.server = core::lsp::discover_server(inputs);
   }
   td::bind_lsp_handlers(dispatcher, lsp_config);
+  td::CtxDeps ctx_deps{[&](std::function<void()> fn) { server->post_work(std::move(fn)); }};
+  td::bind_ctx_handlers(dispatcher, ctx_deps);
 
   td::Server::Hooks hooks;
   hooks.on_refused = [&](std::string_view reason, std::int64_t uid) {
     (void)daemon_events.event("daemon.refused", {}, json::object{{"reason", reason}, {"peer_uid", uid}}, 0);
   };
   server = std::make_unique<td::Server>(cfg, sock.listen_fd, dispatcher, hooks);
-  segments.set_open_hook([&](td::Segment& seg) { td::attach_lsp(seg, server->io(), lsp_config); });
+  // Opening a segment starts its index build and its Pyright warm-up, in parallel.
+  segments.set_open_hook([&](td::Segment& seg) {
+    td::attach_lsp(seg, server->io(), lsp_config);
+    td::ensure_built(seg, ctx_deps, {});
+  });
   if (lsp_config.server) {
     spdlog::info("language server: {} {} ({})", lsp_config.server->path.string(), lsp_config.server->version,
                  lsp_config.server->source);

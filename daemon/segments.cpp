@@ -2,9 +2,11 @@
 
 #include "util/hash.hpp"
 #include "util/paths.hpp"
+#include "trifecta/proto/protocol.hpp"
 
 namespace trifecta::daemon {
 
+namespace json = boost::json;
 using core::Errc;
 using core::make_error;
 
@@ -27,8 +29,12 @@ core::Result<std::shared_ptr<Segment>> SegmentRegistry::open(const std::string& 
   seg->root = *canon;
   seg->id = core::segment_id_of(canon->string());
   seg->telemetry = sink_.open_segment(*canon);
-  seg->skeletons = std::make_unique<core::ast::SkeletonCache>(core::ast::SkeletonCache::default_file(*canon),
-                                                              seg->telemetry);
+  seg->self = seg;
+  core::index::SegmentOptions options;
+  options.channel = seg->telemetry;
+  auto index = core::index::SegmentIndex::open(*canon, options);
+  if (!index) return std::move(index).error();
+  seg->index = std::move(*index);
   segments_.emplace(*canon, seg);
   if (hook_) hook_(*seg);
   return seg;
@@ -48,6 +54,45 @@ namespace trifecta::daemon {
 void SegmentRegistry::close_all() {
   std::lock_guard lk(mu_);
   for (auto& [_, s] : segments_) s->lsp.reset();  // kills and reaps each server's process group
+}
+
+}  // namespace trifecta::daemon
+
+namespace trifecta::daemon {
+
+std::string_view build_state_name(BuildState s) {
+  switch (s) {
+    case BuildState::kIdle: return "idle";
+    case BuildState::kBuilding: return "building";
+    case BuildState::kReady: return "ready";
+    case BuildState::kFailed: return "failed";
+  }
+  return "idle";
+}
+
+std::uint64_t Segment::add_progress_listener(std::function<void(std::string)> notify) {
+  if (!notify) return 0;
+  std::lock_guard lk(progress_mu_);
+  const std::uint64_t token = next_listener_++;
+  progress_listeners_.emplace(token, std::move(notify));
+  return token;
+}
+
+void Segment::remove_progress_listener(std::uint64_t token) {
+  std::lock_guard lk(progress_mu_);
+  progress_listeners_.erase(token);
+}
+
+void Segment::broadcast_progress(std::size_t done, std::size_t total) {
+  std::lock_guard lk(progress_mu_);
+  if (progress_listeners_.empty()) return;
+  // At most ~10 notifications a second, plus the last one.
+  const auto now = core::SteadyClock::now();
+  if (done < total && now - last_progress_ < std::chrono::milliseconds(100)) return;
+  last_progress_ = now;
+  const std::string line = proto::encode_request(
+      nullptr, "ctx.progress", json::object{{"segment_id", id}, {"done", done}, {"total", total}});
+  for (auto& [_, fn] : progress_listeners_) fn(line);
 }
 
 }  // namespace trifecta::daemon

@@ -14,12 +14,14 @@
 #include <functional>
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
 
 #include "ast/skeleton_cache.hpp"
+#include "index/segment_index.hpp"
 #include "lsp/client.hpp"
 #include "telemetry/sink.hpp"
 #include "util/clock.hpp"
@@ -29,21 +31,54 @@ namespace trifecta::daemon {
 
 namespace fs = std::filesystem;
 
+enum class BuildState { kIdle, kBuilding, kReady, kFailed };
+std::string_view build_state_name(BuildState s);  // "idle" | "building" | "ready" | "failed"
+
 struct Segment {
   fs::path root;  // canonical
   std::string id;
   core::telemetry::Channel telemetry;
   core::SteadyClock::time_point opened_at = core::SteadyClock::now();
   std::atomic<std::int64_t> requests{0};
-  // Python skeletons, persisted at <root>/_ctx/cache/ast.sqlite (thread-safe).
-  std::unique_ptr<core::ast::SkeletonCache> skeletons;
+  std::weak_ptr<Segment> self;  // for work that must keep the segment alive
+
+  // The context index: files, chunks, watcher, persistence; it owns the segment's SkeletonCache
+  // (<root>/_ctx/cache/ast.sqlite). Thread-safe.
+  std::unique_ptr<core::index::SegmentIndex> index;
+  core::ast::SkeletonCache& skeletons() { return index->skeletons(); }
+
+  // Build state (guarded by build_mu).
+  mutable std::mutex build_mu;
+  BuildState build_state = BuildState::kIdle;
+  std::string build_error;
+  std::optional<core::index::BuildReport> last_build;
+  std::vector<std::string> build_warnings;
+  std::vector<std::function<void()>> build_waiters;
+  BuildState build_state_snapshot() const {
+    std::lock_guard lk(build_mu);
+    return build_state;
+  }
+
+  // Progress listeners: connections that asked for `ctx.progress` notifications while a build runs.
+  std::uint64_t add_progress_listener(std::function<void(std::string)> notify);
+  void remove_progress_listener(std::uint64_t token);
+  void broadcast_progress(std::size_t done, std::size_t total);
+
   // The segment's Pyright (thread-safe; callbacks on the I/O thread). Null when the server is
   // disabled or not installed: `lsp_unavailable` says why. Set once by the open hook.
   std::unique_ptr<core::lsp::Client> lsp;
   core::lsp::ServerBinary lsp_server;
   std::string lsp_unavailable;
-};
+  // Called after every sync that changed something (worker thread), e.g. to refresh the AST
+  // fallback's symbol table. Set once by the open hook.
+  std::function<void(const core::index::ApplyReport&)> on_changes;
 
+ private:
+  std::mutex progress_mu_;
+  std::map<std::uint64_t, std::function<void(std::string)>> progress_listeners_;
+  std::uint64_t next_listener_ = 1;
+  core::SteadyClock::time_point last_progress_{};
+};
 class SegmentRegistry {
  public:
   SegmentRegistry(core::telemetry::Sink& sink, std::size_t max_segments)

@@ -609,6 +609,7 @@ ApplyReport SegmentIndex::Impl::apply_locked(const std::vector<std::string>& pat
       index.remove_file(r);
       records.erase(r);
       ++rep.removed;
+      rep.removed_paths.push_back(r);
     }
     for (auto& o : outcomes) {
       const bool had = prev.count(o.record.path) > 0;
@@ -619,9 +620,11 @@ ApplyReport SegmentIndex::Impl::apply_locked(const std::vector<std::string>& pat
         changed = true;
       } else if (had) {
         ++rep.reindexed;
+        rep.changed_paths.push_back(o.record.path);
         changed = true;
       } else {
         ++rep.added;
+        rep.changed_paths.push_back(o.record.path);
         changed = true;
       }
       apply_outcome(index, records, std::move(o));

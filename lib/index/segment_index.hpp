@@ -109,6 +109,8 @@ struct ApplyReport {
   std::uint64_t generation = 0;
   std::uint64_t bytes_read = 0;
   std::vector<std::string> warnings;
+  std::vector<std::string> changed_paths;  // re-chunked or added (for the daemon's Pyright sync)
+  std::vector<std::string> removed_paths;  // dropped from the index
 };
 
 struct Status {

@@ -1,0 +1,283 @@
+#include "handlers_ctx.hpp"
+
+#include "disclosure/disclosure.hpp"
+#include "disclosure/json.hpp"
+#include "index/json.hpp"
+#include "index/segment_index.hpp"
+#include "selector/resolver.hpp"
+#include "util/clock.hpp"
+#include "util/hash.hpp"
+
+namespace trifecta::daemon {
+
+using proto::ErrorCode;
+using proto::RpcError;
+namespace idx = core::index;
+namespace dis = core::disclosure;
+namespace ws = core::workspace;
+
+namespace {
+
+json::object index_state(const Segment& seg) {
+  std::lock_guard lk(seg.build_mu);
+  json::object o{{"state", build_state_name(seg.build_state)}, {"generation", seg.index ? seg.index->generation() : 0}};
+  if (!seg.build_error.empty()) o["error"] = seg.build_error;
+  return o;
+}
+
+bool require_segment(const Context& ctx, Reply& reply) {
+  if (ctx.segment && ctx.segment->index) return true;
+  reply.fail(RpcError{ErrorCode::kInvalidParams, "params.segment: missing required field (the segment root directory)", {}});
+  return false;
+}
+
+// Apply queued watcher changes; the bytes that took count as read by this request.
+std::uint64_t sync(Segment& seg) {
+  const idx::ApplyReport r = seg.index->sync();
+  // Keep Pyright's view in step with the disk: changed Python files are re-sent (the client
+  // opens them if needed), deleted ones closed.
+  auto is_py = [](const std::string& p) { return p.size() > 3 && p.compare(p.size() - 3, 3, ".py") == 0; };
+  if (seg.lsp) {
+    for (const auto& p : r.changed_paths) {
+      if (is_py(p)) seg.lsp->did_change(seg.root / p);
+    }
+    for (const auto& p : r.removed_paths) {
+      if (is_py(p)) seg.lsp->did_close(seg.root / p);
+    }
+  }
+  if (seg.on_changes) seg.on_changes(r);
+  return r.bytes_read;
+}
+
+// Run `fn` when the segment is built (or now, with `wait` false).
+void when_ready(Context& ctx, const CtxDeps& deps, bool wait, std::function<void()> fn) {
+  if (!wait) {
+    fn();
+    return;
+  }
+  ensure_built(*ctx.segment, deps, std::move(fn));
+}
+
+}  // namespace
+
+void ensure_built(Segment& seg, const CtxDeps& deps, std::function<void()> then) {
+  std::unique_lock lk(seg.build_mu);
+  if (seg.build_state == BuildState::kReady) {
+    lk.unlock();
+    if (then) then();
+    return;
+  }
+  if (then) seg.build_waiters.push_back(std::move(then));
+  if (seg.build_state == BuildState::kBuilding) return;
+  seg.build_state = BuildState::kBuilding;
+  seg.build_error.clear();
+  lk.unlock();
+  Segment* s = &seg;
+  auto keep = seg.self.lock();  // the build keeps its segment alive
+  deps.post_work([s, keep] {
+    core::Stopwatch sw;
+    auto progress = [s](std::size_t done, std::size_t total) { s->broadcast_progress(done, total); };
+    auto report = s->index->build(progress);
+    if (report) {
+      auto watching = s->index->start_watching();
+      if (!watching) s->build_warnings.push_back("watcher unavailable: " + watching.error().message);
+      s->index->publish_pack_state();
+    }
+    std::vector<std::function<void()>> waiters;
+    {
+      std::lock_guard g(s->build_mu);
+      if (report) {
+        s->build_state = BuildState::kReady;
+        s->last_build = *report;
+      } else {
+        s->build_state = BuildState::kFailed;
+        s->build_error = report.error().message;
+      }
+      waiters.swap(s->build_waiters);
+    }
+    for (auto& w : waiters) w();
+  });
+}
+
+void bind_ctx_handlers(Dispatcher& d, CtxDeps deps) {
+  auto shared = std::make_shared<CtxDeps>(std::move(deps));
+
+  d.bind("ctx.build", [shared](Context& ctx, Reply reply) {
+    if (!require_segment(ctx, reply)) return;
+    bool rebuild = false;
+    proto::Fields f(ctx.params);
+    f.optional("rebuild", rebuild);
+    if (!f.ok()) return reply.fail(RpcError{ErrorCode::kInvalidParams, *f.error(), {}});
+    auto seg = ctx.segment;
+    const std::uint64_t listener = seg->add_progress_listener(ctx.peer.notify);
+    auto held = std::make_shared<Reply>(std::move(reply));
+    auto finish = [seg, held, listener, rebuild, shared] {
+      seg->remove_progress_listener(listener);
+      if (rebuild) {
+        auto r = seg->index->rebuild([seg](std::size_t a, std::size_t b) { seg->broadcast_progress(a, b); });
+        if (!r) return held->fail(r.error());
+        std::lock_guard g(seg->build_mu);
+        seg->last_build = *r;
+      }
+      std::optional<idx::BuildReport> last;
+      {
+        std::lock_guard g(seg->build_mu);
+        last = seg->last_build;
+        if (seg->build_state == BuildState::kFailed) {
+          return held->fail(RpcError{ErrorCode::kIoError, "index build failed: " + seg->build_error, {}});
+        }
+      }
+      json::object out{{"build", last ? json::value_from(*last) : json::value(json::object{})},
+                       {"status", json::value_from(seg->index->status())},
+                       {"index", index_state(*seg)}};
+      held->ok(std::move(out));
+    };
+    if (rebuild) ensure_built(*seg, *shared, [shared, finish] { shared->post_work(finish); });
+    else ensure_built(*seg, *shared, finish);
+  });
+
+  d.bind("ctx.search", [shared](Context& ctx, Reply reply) {
+    if (!require_segment(ctx, reply)) return;
+    idx::SearchOptions o;
+    std::int64_t limit = 10;
+    std::string kind;
+    bool wait = true;
+    proto::Fields f(ctx.params);
+    f.required("query", o.query);
+    f.optional("limit", limit);
+    f.optional("path", o.path_glob);
+    f.optional("kind", kind);
+    f.optional("explain", o.explain);
+    f.optional("wait", wait);
+    if (!f.ok()) return reply.fail(RpcError{ErrorCode::kInvalidParams, *f.error(), {}});
+    if (limit < 1 || limit > 1000) return reply.fail(RpcError{ErrorCode::kInvalidParams, "params.limit: expected 1..1000", {}});
+    o.limit = static_cast<std::size_t>(limit);
+    if (!kind.empty()) {
+      idx::ChunkKind k;
+      if (!idx::parse_chunk_kind(kind, k)) {
+        return reply.fail(RpcError{ErrorCode::kInvalidParams, "params.kind: expected \"code\", \"doc\" or \"other\"", {}});
+      }
+      o.kind = k;
+    }
+    auto seg = ctx.segment;
+    auto held = std::make_shared<Reply>(std::move(reply));
+    when_ready(ctx, *shared, wait, [seg, held, o] {
+      const std::uint64_t bytes = sync(*seg);
+      auto r = seg->index->search(o);
+      if (!r) return held->fail(r.error());
+      json::array ids;
+      for (const auto& h : r->hits) ids.emplace_back(h.chunk.id);
+      json::object out = json::value_from(*r).as_object();
+      out["query"] = o.query;
+      out["index"] = index_state(*seg);
+      json::object filters;
+      if (!o.path_glob.empty()) filters["path"] = o.path_glob;
+      if (o.kind) filters["kind"] = idx::chunk_kind_name(*o.kind);
+      held->telemetry(json::object{{"query", o.query.substr(0, 200)},
+                                   {"query_sha256", core::sha256_hex(o.query)},
+                                   {"limit", o.limit},
+                                   {"filters", std::move(filters)}},
+                      json::object{{"hits", r->hits.size()}, {"returned_ids", std::move(ids)}},
+                      json::object{{"bytes_read", bytes}, {"generation", r->generation}});
+      held->ok(std::move(out));
+    });
+  });
+
+  d.bind("ctx.get", [shared](Context& ctx, Reply reply) {
+    if (!require_segment(ctx, reply)) return;
+    std::vector<std::string> ids, uris;
+    std::string mode = "excerpt";
+    std::int64_t budget = 2000, max_chunks = 20;
+    dis::GetRequest req;
+    bool wait = true;
+    proto::Fields f(ctx.params);
+    f.optional("ids", ids);
+    f.optional("uris", uris);
+    f.optional("mode", mode);
+    f.optional("budget", budget);
+    f.optional("max_chunks", max_chunks);
+    f.optional("query", req.query);
+    f.optional("cursor", req.cursor);
+    f.optional("wait", wait);
+    if (!f.ok()) return reply.fail(RpcError{ErrorCode::kInvalidParams, *f.error(), {}});
+    if (!dis::parse_mode(mode, req.mode)) {
+      return reply.fail(RpcError{ErrorCode::kInvalidParams, "params.mode: expected \"skeleton\", \"excerpt\" or \"raw\"", {}});
+    }
+    if (budget < 0 || max_chunks < 0) {
+      return reply.fail(RpcError{ErrorCode::kInvalidParams, "params.budget and params.max_chunks must not be negative", {}});
+    }
+    req.budget = static_cast<std::size_t>(budget);
+    req.max_chunks = static_cast<std::size_t>(max_chunks);
+    auto seg = ctx.segment;
+    auto held = std::make_shared<Reply>(std::move(reply));
+    when_ready(ctx, *shared, wait, [seg, held, req, ids, uris]() mutable {
+      std::uint64_t synced = sync(*seg);
+      json::array uri_errors;
+      for (const auto& id : ids) req.targets.push_back(dis::Target::chunk(id));
+      if (!uris.empty()) {
+        core::selector::FsSegmentSource source(seg->root, seg->index->skeletons());
+        core::selector::Resolver resolver(source, seg->telemetry);
+        for (const auto& u : uris) {
+          auto r = resolver.resolve(u);
+          if (!r) {
+            uri_errors.push_back(json::object{{"target", u},
+                                              {"code", core::selector::selector_errc_name(r.error().code)},
+                                              {"message", r.error().message}});
+            continue;
+          }
+          const auto& m = r->match;
+          req.targets.push_back(dis::Target::range(m.file, std::max(1, m.line), std::max(m.line, m.end_line), u));
+        }
+      }
+      if (req.targets.empty() && uri_errors.empty()) {
+        return held->fail(RpcError{ErrorCode::kInvalidParams, "params.ids or params.uris: at least one target is required", {}});
+      }
+      ws::ReadStats stats;
+      dis::GetReply r;
+      r.mode = req.mode;
+      if (!req.targets.empty()) {
+        auto got = dis::get(*seg->index, req, &stats);
+        if (!got) return held->fail(got.error());
+        r = std::move(*got);
+      }
+      json::object out = json::value_from(r).as_object();
+      for (auto& e : uri_errors) out["errors"].as_array().push_back(std::move(e));
+      out["index"] = index_state(*seg);
+      json::array targets;
+      for (const auto& t : req.targets) targets.emplace_back(t.id.empty() ? t.label : t.id);
+      held->telemetry(json::object{{"ids", std::move(targets)}, {"mode", dis::mode_name(req.mode)}, {"budget", req.budget}},
+                      json::object{{"chunks", r.chunks.size()}, {"used", r.used},
+                                   {"stop_reason", dis::stop_reason_name(r.stop_reason)}},
+                      json::object{{"bytes_read", r.bytes_read + synced}, {"disclosure_mode", dis::mode_name(req.mode)}});
+      held->ok(std::move(out));
+    });
+  });
+
+  d.bind("ctx.status", [](Context& ctx, Reply reply) {
+    if (!require_segment(ctx, reply)) return;
+    auto& seg = *ctx.segment;
+    if (seg.build_state_snapshot() == BuildState::kReady) (void)sync(seg);
+    json::object out{{"status", json::value_from(seg.index->status())}, {"index", index_state(seg)}};
+    std::lock_guard g(seg.build_mu);
+    if (seg.last_build) out["build"] = json::value_from(*seg.last_build);
+    reply.ok(std::move(out));
+  });
+
+  d.bind("ctx.validate", [shared](Context& ctx, Reply reply) {
+    if (!require_segment(ctx, reply)) return;
+    auto seg = ctx.segment;
+    auto held = std::make_shared<Reply>(std::move(reply));
+    ensure_built(*seg, *shared, [seg, held] {
+      (void)sync(*seg);
+      ws::ReadStats stats;
+      auto r = seg->index->validate(&stats);
+      if (!r) return held->fail(r.error());
+      held->telemetry({}, json::object{{"ok", r->ok()}}, json::object{{"bytes_read", stats.total_bytes()}});
+      json::object out = json::value_from(*r).as_object();
+      out["index"] = index_state(*seg);
+      held->ok(std::move(out));
+    });
+  });
+}
+
+}  // namespace trifecta::daemon
