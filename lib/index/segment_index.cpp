@@ -839,7 +839,9 @@ void SegmentIndex::publish_pack_state() const {
   const Status s = status();
   json::object reasons;
   for (const auto& [k, n] : s.skip_reasons) reasons[k] = n;
-  json::object ps{{"pack_state", s.pack_state}, {"generation", s.generation}, {"files_indexed", s.files_indexed},
+  // pack_sha / pack_mtime are the seed plan's names (last_run.json → pack_state).
+  json::object ps{{"pack_sha", s.pack_state}, {"pack_mtime", s.last_update}, {"generation", s.generation},
+                  {"files_indexed", s.files_indexed},
                   {"files_skipped", s.files_skipped}, {"skip_reasons", std::move(reasons)}, {"chunks", s.chunks},
                   {"last_update", s.last_update}};
   impl_->options.channel.set_pack_state(std::move(ps));
