@@ -1064,7 +1064,7 @@ Outcome Navigator::at(TSNode id) {
       }
     }
     if (!o.hits.empty()) {
-      o.rule = "attribute";
+      o.rule = obj.kind == Val::kModule ? "import" : "attribute";
       return o;
     }
     Outcome f = index_fallback(name, true);
