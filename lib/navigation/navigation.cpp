@@ -179,13 +179,13 @@ class Navigator {
 
  private:
   // scopes
-  Outcome resolve_name(TSNode usage, const std::string& name);
+  Outcome resolve_name(TSNode usage, const std::string& name, bool want_val);
   void collect(TSNode scope_node, const std::string& name, std::vector<Binding>& out);
   void collect_in(TSNode n, const std::string& name, std::vector<Binding>& out);
   void collect_targets(TSNode pattern, const std::string& name, BKind kind, TSNode decl, TSNode value,
                        std::vector<Binding>& out);
   void collect_params(TSNode params, const std::string& name, TSNode decl, std::vector<Binding>& out);
-  Outcome from_binding(const Binding& b, TSNode scope_node, bool class_scope);
+  Outcome from_binding(const Binding& b, TSNode scope_node, bool class_scope, bool want_val);
   std::optional<Binding> pick(const std::vector<Binding>& bs, TSNode usage);
 
   // modules
@@ -222,6 +222,8 @@ class Navigator {
   const NavOptions& options_;
   std::map<std::string, std::optional<std::string>> contents_;
   std::map<std::string, std::shared_ptr<const ast::Skeleton>> skeletons_;
+  int eval_depth_ = 0;
+  int member_depth_ = 0;  // class_member → base evaluation → class_member chains
 };
 
 std::string_view Navigator::content(const std::string& file) {
@@ -608,7 +610,9 @@ std::optional<Binding> Navigator::pick(const std::vector<Binding>& bs, TSNode us
   const Binding* best = nullptr;
   for (const auto& b : bs) {
     if (b.kind == BKind::kGlobal || b.kind == BKind::kNonlocal) continue;
-    if (ts_node_start_byte(b.name) <= ts_node_start_byte(usage)) best = &b;
+    const bool inside_own_statement = !same_node(b.name, usage) && contains(b.decl, usage) &&
+                                      b.kind != BKind::kFunction && b.kind != BKind::kClass;
+    if (ts_node_start_byte(b.name) <= ts_node_start_byte(usage) && !inside_own_statement) best = &b;
   }
   if (!best)
     for (const auto& b : bs)
@@ -642,7 +646,7 @@ std::optional<ClassRef> Navigator::enclosing_class(TSNode n) {
   return std::nullopt;
 }
 
-Outcome Navigator::from_binding(const Binding& b, TSNode scope_node, bool class_scope) {
+Outcome Navigator::from_binding(const Binding& b, TSNode scope_node, bool class_scope, bool want_val) {
   Outcome o;
   o.decided = true;
   switch (b.kind) {
@@ -693,7 +697,7 @@ Outcome Navigator::from_binding(const Binding& b, TSNode scope_node, bool class_
             h.val.cls = *c;
           }
         }
-      } else if (!ts_node_is_null(b.value)) {
+      } else if (want_val && !ts_node_is_null(b.value)) {
         Val v = eval(ts_node_named_child(b.value, 0), 1);
         if (v.kind == Val::kClass) {
           h.val.kind = Val::kInstance;
@@ -710,7 +714,9 @@ Outcome Navigator::from_binding(const Binding& b, TSNode scope_node, bool class_
       Hit h = node_hit(b.name, class_scope ? "attribute" : (is_constant_name(nm) && is(scope_node, "module") ? "constant" : "variable"));
       if (b.kind == BKind::kAssign && !ts_node_is_null(b.value)) {
         TSNode v = b.value;
-        if (is(v, "type")) {
+        if (!want_val && !is(v, "type")) v = TSNode{};
+        if (ts_node_is_null(v)) {
+        } else if (is(v, "type")) {
           h.target.signature = ": " + std::string(file_.node_text(v));
         } else {
           Val val = eval(v, 1);
@@ -764,7 +770,7 @@ Outcome Navigator::from_binding(const Binding& b, TSNode scope_node, bool class_
   return o;
 }
 
-Outcome Navigator::resolve_name(TSNode usage, const std::string& name) {
+Outcome Navigator::resolve_name(TSNode usage, const std::string& name, bool want_val) {
   bool crossed_function = false;
   bool to_module = false;
   TSNode prev = usage;
@@ -799,7 +805,7 @@ Outcome Navigator::resolve_name(TSNode usage, const std::string& name) {
       continue;
     }
     if (auto b = pick(bs, usage)) {
-      Outcome o = from_binding(*b, n, class_scope);
+      Outcome o = from_binding(*b, n, class_scope, want_val);
       if (o.rule.empty()) o.rule = module ? "module" : "local";
       if (o.decided) return o;
     }
@@ -846,7 +852,14 @@ Val Navigator::eval_dotted_in_module(const std::string& file, const std::string&
 Outcome Navigator::class_member(const ClassRef& c, const std::string& name, int depth, std::set<std::string>& seen) {
   Outcome o;
   o.rule = "attribute";
-  if (!c.def || depth > kMaxClassDepth || !seen.insert(c.file + ":" + c.def->qualname).second) return o;
+  if (!c.def || depth > kMaxClassDepth || member_depth_ > 4 * kMaxClassDepth ||
+      !seen.insert(c.file + ":" + c.def->qualname).second)
+    return o;
+  struct Guard {
+    int& d;
+    explicit Guard(int& x) : d(x) { ++d; }
+    ~Guard() { --d; }
+  } guard(member_depth_);
   for (const auto& d : c.def->children)
     if (d.name == name) o.hits.push_back(def_hit(c.file, c.skeleton, d));
   if (!o.hits.empty()) return o;
@@ -897,10 +910,17 @@ Outcome Navigator::class_member(const ClassRef& c, const std::string& name, int 
 }
 
 Val Navigator::eval(TSNode e, int depth) {
-  if (ts_node_is_null(e) || depth > kMaxEvalDepth) return {};
+  // `depth` bounds one expression; `eval_depth_` bounds the whole chain through bindings
+  // (x = y.f(); y = x.g() ...), which restarts `depth` at each binding.
+  if (ts_node_is_null(e) || depth > kMaxEvalDepth || eval_depth_ > kMaxEvalDepth) return {};
+  struct Guard {
+    int& d;
+    explicit Guard(int& x) : d(x) { ++d; }
+    ~Guard() { --d; }
+  } guard(eval_depth_);
   const std::string_view t = type_of(e);
   if (t == "identifier") {
-    Outcome o = resolve_name(e, std::string(file_.node_text(e)));
+    Outcome o = resolve_name(e, std::string(file_.node_text(e)), true);
     return val_of(o);
   }
   if (t == "parenthesized_expression") return eval(ts_node_named_child(e, 0), depth + 1);
@@ -1019,7 +1039,7 @@ Outcome Navigator::at(TSNode id) {
     if (is(up, "decorated_definition")) up = ts_node_parent(up);
     const bool in_class = is(up, "block") && is(ts_node_parent(up), "class_definition");
     Binding b{pt == "class_definition" ? BKind::kClass : BKind::kFunction, id, parent, TSNode{}};
-    Outcome r = from_binding(b, TSNode{}, in_class);
+    Outcome r = from_binding(b, TSNode{}, in_class, false);
     r.rule = "declaration";
     return r;
   }
@@ -1032,7 +1052,7 @@ Outcome Navigator::at(TSNode id) {
       collect_params(p, name, fn, bs);
       for (const auto& b : bs)
         if (same_node(b.name, id)) {
-          Outcome r = from_binding(b, fn, false);
+          Outcome r = from_binding(b, fn, false, false);
           r.rule = "declaration";
           return r;
         }
@@ -1072,7 +1092,7 @@ Outcome Navigator::at(TSNode id) {
     return f;
   }
   // Keyword argument names are the callee's parameters: resolved by name through the index.
-  Outcome o = resolve_name(id, name);
+  Outcome o = resolve_name(id, name, false);
   if (!o.hits.empty() || o.decided) return o;
   return index_fallback(name, false);
 }

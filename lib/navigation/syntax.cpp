@@ -111,7 +111,23 @@ std::string_view nth_line(std::string_view text, int line) {
 std::string_view type_of(TSNode n) { return ts_node_type(n); }
 
 TSNode field(TSNode n, const char* name) {
-  return ts_node_child_by_field_name(n, name, static_cast<uint32_t>(std::strlen(name)));
+  // Through a cursor, not ts_node_child_by_field_name: Debian's libtree-sitter 0.20.7 crashes in
+  // ts_node_child_by_field_id on some nodes of this grammar (seen on plain assignments in the
+  // stdlib), while the cursor's field names are reliable (the extractor walks them too).
+  TSNode out{};
+  if (ts_node_is_null(n)) return out;
+  TSTreeCursor c = ts_tree_cursor_new(n);
+  if (ts_tree_cursor_goto_first_child(&c)) {
+    do {
+      const char* f = ts_tree_cursor_current_field_name(&c);
+      if (f && std::strcmp(f, name) == 0) {
+        out = ts_tree_cursor_current_node(&c);
+        break;
+      }
+    } while (ts_tree_cursor_goto_next_sibling(&c));
+  }
+  ts_tree_cursor_delete(&c);
+  return out;
 }
 
 bool is_identifier_byte(char c) {
