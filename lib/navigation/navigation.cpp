@@ -213,6 +213,8 @@ class Navigator {
   std::shared_ptr<const ast::Skeleton> skeleton(const std::string& file);
 
   Outcome index_fallback(const std::string& name, bool after_dot);
+  Outcome member_of(const Val& obj, const std::string& name);
+  Outcome keyword_parameter(TSNode call, const std::string& name);
 
   selector::SegmentSource& source_;
   const SymbolIndex& index_;
@@ -870,31 +872,19 @@ Outcome Navigator::class_member(const ClassRef& c, const std::string& name, int 
     return o;
   }
   // Instance attributes: the first `self.name = ...` / `self.name: T` in the class body.
-  {
-    const std::string_view text = content(c.file);
-    const std::string needle = "self." + name;
-    for (int line = c.def->line; line <= c.def->end_line; ++line) {
-      const std::string_view l = syntax::nth_line(text, line);
-      for (auto p = l.find(needle); p != std::string_view::npos; p = l.find(needle, p + 1)) {
-        if (p > 0 && (syntax::is_identifier_byte(l[p - 1]) || l[p - 1] == '.')) continue;
-        std::size_t k = p + needle.size();
-        if (k < l.size() && syntax::is_identifier_byte(l[k])) continue;
-        while (k < l.size() && (l[k] == ' ' || l[k] == '\t')) ++k;
-        const bool assign = k < l.size() && ((l[k] == '=' && (k + 1 >= l.size() || l[k + 1] != '=')) || l[k] == ':' ||
-                                             (k + 1 < l.size() && l[k + 1] == '=' && std::string_view("+-*/|&^%@").find(l[k]) != std::string_view::npos));
-        if (!assign) continue;
-        Hit h;
-        h.target.kind = "attribute";
-        h.target.name = name;
-        h.target.qualname = c.def->qualname + "." + name;
-        h.target.location.path = c.file;
-        h.target.location.line = h.target.location.end_line = line;
-        h.target.location.column = syntax::column_from_byte(l, p + 5);
-        h.target.location.end_column = syntax::column_from_byte(l, p + needle.size());
-        o.hits.push_back(std::move(h));
-        return o;
-      }
-    }
+  for (const auto& a : syntax::instance_attributes(content(c.file), c.def->line, c.def->end_line)) {
+    if (a.name != name) continue;
+    const std::string_view l = syntax::nth_line(content(c.file), a.line);
+    Hit h;
+    h.target.kind = "attribute";
+    h.target.name = name;
+    h.target.qualname = c.def->qualname + "." + name;
+    h.target.location.path = c.file;
+    h.target.location.line = h.target.location.end_line = a.line;
+    h.target.location.column = syntax::column_from_byte(l, a.byte);
+    h.target.location.end_column = syntax::column_from_byte(l, a.byte + name.size());
+    o.hits.push_back(std::move(h));
+    return o;
   }
   for (const auto& base : c.def->bases) {
     if (base.find('=') != std::string::npos) continue;  // metaclass=..., keyword arguments
@@ -1023,6 +1013,76 @@ Outcome Navigator::index_fallback(const std::string& name, bool after_dot) {
   return o;
 }
 
+Outcome Navigator::member_of(const Val& obj, const std::string& name) {
+  Outcome o;
+  if (obj.kind == Val::kModule) {
+    o = lookup_in_module(obj.module_file, name, 0);
+    o.rule = "import";
+  } else if (obj.kind == Val::kClass || obj.kind == Val::kInstance || obj.kind == Val::kSuper) {
+    std::set<std::string> seen;
+    if (obj.kind == Val::kSuper) {
+      seen.insert(obj.cls.file + ":" + (obj.cls.def ? obj.cls.def->qualname : ""));
+      for (const auto& base : obj.cls.def ? obj.cls.def->bases : std::vector<std::string>{}) {
+        if (base.find('=') != std::string::npos) continue;
+        Val bv = eval_dotted_in_module(obj.cls.file, strip_spaces(base));
+        if (bv.kind != Val::kClass) continue;
+        o = class_member(bv.cls, name, 1, seen);
+        if (!o.hits.empty()) break;
+      }
+    } else {
+      o = class_member(obj.cls, name, 0, seen);
+    }
+    o.rule = "attribute";
+  }
+  return o;
+}
+
+Outcome Navigator::keyword_parameter(TSNode call, const std::string& name) {
+  Outcome o;
+  o.rule = "keyword";
+  if (!is(call, "call")) return o;
+  TSNode fn = field(call, "function");
+  Outcome callee;
+  if (is(fn, "identifier")) {
+    callee = resolve_name(fn, std::string(file_.node_text(fn)), true);
+  } else if (is(fn, "attribute")) {
+    callee = member_of(eval(field(fn, "object"), 0), std::string(file_.node_text(field(fn, "attribute"))));
+  }
+  if (callee.hits.empty()) return o;
+  Hit target = callee.hits.front();
+  if (target.val.kind == Val::kClass) {  // Cls(x=...): the parameter of Cls.__init__
+    std::set<std::string> seen;
+    Outcome init = class_member(target.val.cls, "__init__", 0, seen);
+    if (init.hits.empty()) return o;
+    target = init.hits.front();
+  }
+  if (target.target.kind != "function" && target.target.kind != "method") return o;
+  // The parameter list starts on the def line; look for `name` followed by = : , ) on the
+  // following lines (bounded: a signature longer than that is not worth the scan).
+  const std::string& file = target.target.location.path;
+  const std::string_view text = content(file);
+  for (int line = target.target.location.line; line < target.target.location.line + 40; ++line) {
+    const std::string_view l = syntax::nth_line(text, line);
+    std::size_t from = line == target.target.location.line ? l.find('(') : 0;
+    if (from == std::string_view::npos) from = 0;
+    for (auto p = find_word(l, name, from); p != std::string_view::npos; p = find_word(l, name, p + 1)) {
+      std::size_t k = p + name.size();
+      while (k < l.size() && l[k] == ' ') ++k;
+      if (k < l.size() && std::string_view("=:,)").find(l[k]) == std::string_view::npos) continue;
+      Hit h = line_hit(file, line, name, "parameter", "", "");
+      h.target.location.column = syntax::column_from_byte(l, p);
+      h.target.location.end_column = syntax::column_from_byte(l, p + name.size());
+      o.hits.push_back(std::move(h));
+      o.decided = true;
+      return o;
+    }
+    if (l.find("):") != std::string_view::npos || l.find(") ->") != std::string_view::npos) break;
+  }
+  o.decided = true;  // e.g. a **kwargs callee: Pyright has no target either
+  o.reason = "'" + name + "' is not a named parameter of " + target.target.qualname;
+  return o;
+}
+
 // ---- entry -------------------------------------------------------------------------------------
 
 Outcome Navigator::at(TSNode id) {
@@ -1065,33 +1125,18 @@ Outcome Navigator::at(TSNode id) {
   // `obj.name` with the cursor on `name`.
   if (pt == "attribute" && same_node(field(parent, "attribute"), id)) {
     Val obj = eval(field(parent, "object"), 0);
-    Outcome o;
-    if (obj.kind == Val::kModule) {
-      o = lookup_in_module(obj.module_file, name, 0);
-    } else if (obj.kind == Val::kClass || obj.kind == Val::kInstance || obj.kind == Val::kSuper) {
-      std::set<std::string> seen;
-      if (obj.kind == Val::kSuper) {
-        seen.insert(obj.cls.file + ":" + (obj.cls.def ? obj.cls.def->qualname : ""));
-        for (const auto& base : obj.cls.def ? obj.cls.def->bases : std::vector<std::string>{}) {
-          if (base.find('=') != std::string::npos) continue;
-          Val bv = eval_dotted_in_module(obj.cls.file, strip_spaces(base));
-          if (bv.kind != Val::kClass) continue;
-          o = class_member(bv.cls, name, 1, seen);
-          if (!o.hits.empty()) break;
-        }
-      } else {
-        o = class_member(obj.cls, name, 0, seen);
-      }
-    }
-    if (!o.hits.empty()) {
-      o.rule = obj.kind == Val::kModule ? "import" : "attribute";
-      return o;
-    }
+    Outcome o = member_of(obj, name);
+    if (!o.hits.empty()) return o;
     Outcome f = index_fallback(name, true);
     if (!o.reason.empty() && f.hits.empty()) f.reason = o.reason;
     return f;
   }
-  // Keyword argument names are the callee's parameters: resolved by name through the index.
+  // `f(name=...)`: the callee's parameter.
+  if (pt == "keyword_argument" && same_node(field(parent, "name"), id) && is(ts_node_parent(parent), "argument_list")) {
+    Outcome o = keyword_parameter(ts_node_parent(ts_node_parent(parent)), name);
+    if (!o.hits.empty() || o.decided) return o;
+    return index_fallback(name, false);
+  }
   Outcome o = resolve_name(id, name, false);
   if (!o.hits.empty() || o.decided) return o;
   return index_fallback(name, false);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <mutex>
 
+#include "navigation/syntax.hpp"
 #include "util/paths.hpp"
 
 namespace trifecta::core::navigation {
@@ -10,7 +11,8 @@ namespace trifecta::core::navigation {
 namespace {
 
 
-void collect(const std::string& rel, const ast::Definition& d, std::vector<IndexedDefinition>& out) {
+void collect(const std::string& rel, const ast::Definition& d, std::string_view text,
+             std::vector<IndexedDefinition>& out) {
   IndexedDefinition e;
   e.file = rel;
   e.name = d.name;
@@ -32,7 +34,23 @@ void collect(const std::string& rel, const ast::Definition& d, std::vector<Index
     v.signature = a.annotation.empty() ? (a.value.empty() ? "" : "= " + a.value) : ": " + a.annotation;
     out.push_back(std::move(v));
   }
-  for (const auto& c : d.children) collect(rel, c, out);
+  if (d.kind == ast::DefKind::kClass && !text.empty()) {
+    // Instance attributes (`self.x = ...` in the methods) are not in the skeleton.
+    for (const auto& a : syntax::instance_attributes(text, d.line, d.end_line)) {
+      const bool known = std::any_of(d.attributes.begin(), d.attributes.end(), [&](const ast::Variable& v) { return v.name == a.name; }) ||
+                         std::any_of(d.children.begin(), d.children.end(), [&](const ast::Definition& c) { return c.name == a.name; });
+      if (known) continue;
+      IndexedDefinition v;
+      v.file = rel;
+      v.name = a.name;
+      v.qualname = d.qualname + "." + a.name;
+      v.kind = "attribute";
+      v.line = v.end_line = a.line;
+      v.column = static_cast<int>(a.byte);
+      out.push_back(std::move(v));
+    }
+  }
+  for (const auto& c : d.children) collect(rel, c, text, out);
 }
 
 }  // namespace
@@ -71,7 +89,13 @@ std::vector<IndexedDefinition> SkeletonSymbolIndex::entries_of(std::string_view 
     v.signature = c.annotation.empty() ? (c.value.empty() ? "" : "= " + c.value) : ": " + c.annotation;
     out.push_back(std::move(v));
   }
-  for (const auto& d : sk->skeleton->definitions) collect(file, d, out);
+  // The text only for classes' instance attributes (read again: the cache does not hand it out).
+  std::string text;
+  if (std::any_of(sk->skeleton->definitions.begin(), sk->skeleton->definitions.end(),
+                  [](const ast::Definition& d) { return d.kind == ast::DefKind::kClass; })) {
+    if (auto t = ast::read_file_bytes(*abs, max_file_bytes_)) text = std::move(*t);
+  }
+  for (const auto& d : sk->skeleton->definitions) collect(file, d, text, out);
   *status = Result<void>();
   return out;
 }

@@ -48,7 +48,8 @@ struct IndexedDefinition {
 class SymbolIndex {
  public:
   virtual ~SymbolIndex() = default;
-  // Every class/function/method (at any depth), module constant and class attribute named `name`.
+  // Every class/function/method (at any depth), module constant and class attribute named `name`
+  // (SkeletonSymbolIndex: class-level assignments and `self.name = ...` in the class body).
   virtual std::vector<IndexedDefinition> definitions_named(std::string_view name) const = 0;
   // The segment's Python files (segment-relative), sorted.
   virtual std::vector<std::string> files() const = 0;

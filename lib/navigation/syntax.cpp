@@ -108,6 +108,41 @@ std::string_view nth_line(std::string_view text, int line) {
   return l ? *l : std::string_view{};
 }
 
+std::vector<InstanceAttribute> instance_attributes(std::string_view text, int first_line, int last_line) {
+  std::vector<InstanceAttribute> out;
+  int line = 1;
+  std::size_t b = 0;
+  while (line < first_line && b < text.size()) {
+    const auto e = text.find('\n', b);
+    if (e == std::string_view::npos) return out;
+    b = e + 1;
+    ++line;
+  }
+  for (; line <= last_line && b < text.size(); ++line) {
+    auto e = text.find('\n', b);
+    if (e == std::string_view::npos) e = text.size();
+    const std::string_view l = text.substr(b, e - b);
+    for (auto p = l.find("self."); p != std::string_view::npos; p = l.find("self.", p + 1)) {
+      if (p > 0 && (is_identifier_byte(l[p - 1]) || l[p - 1] == '.')) continue;
+      std::size_t k = p + 5;
+      while (k < l.size() && is_identifier_byte(l[k])) ++k;
+      if (k == p + 5) continue;
+      const std::string_view name = l.substr(p + 5, k - p - 5);
+      while (k < l.size() && (l[k] == ' ' || l[k] == '\t')) ++k;
+      const bool assign =
+          k < l.size() && ((l[k] == '=' && (k + 1 >= l.size() || l[k + 1] != '=')) || l[k] == ':' ||
+                           (k + 1 < l.size() && l[k + 1] == '=' &&
+                            std::string_view("+-*/|&^%@").find(l[k]) != std::string_view::npos));
+      if (!assign) continue;
+      bool seen = false;
+      for (const auto& a : out) seen |= a.name == name;
+      if (!seen) out.push_back({std::string(name), line, p + 5});
+    }
+    b = e + 1;
+  }
+  return out;
+}
+
 std::string_view type_of(TSNode n) { return ts_node_type(n); }
 
 TSNode field(TSNode n, const char* name) {

@@ -59,6 +59,15 @@ int column_from_byte(std::string_view line, std::size_t byte);
 // The text of 1-based line `line` of `text` ("" past the end).
 std::string_view nth_line(std::string_view text, int line);
 
+// `self.NAME = ...` / `self.NAME: T` / `self.NAME += ...` in lines [first_line, last_line] of
+// `text` (1-based): each name once, at its first assignment, with its 0-based byte column.
+struct InstanceAttribute {
+  std::string name;
+  int line = 0;
+  std::size_t byte = 0;
+};
+std::vector<InstanceAttribute> instance_attributes(std::string_view text, int first_line, int last_line);
+
 std::string_view type_of(TSNode n);
 TSNode field(TSNode n, const char* name);
 bool is_identifier_byte(char c);

@@ -180,6 +180,7 @@ int main(int argc, char** argv) {
     std::string rule, klass;
     double ms = 0;
     bool first_in_file = false;
+    std::string where;
   };
   std::vector<Row> rows;
   std::ofstream dump_out;
@@ -201,6 +202,7 @@ int main(int argc, char** argv) {
       continue;
     }
     r.rule = ours->rule;
+    r.where = s.file + ":" + std::to_string(s.pos.line) + ":" + std::to_string(s.pos.column) + " `" + s.name + "`";
     r.pyright_empty = py->empty();
     r.ours_empty = ours->targets.empty();
     for (const auto& l : *py) r.pyright_inside |= !l.external;
@@ -281,6 +283,14 @@ int main(int argc, char** argv) {
   lat("all", ms);
   lat("first question about a file (parse)", ms_first);
   lat("repeat questions (tree cached on the thread)", ms_repeat);
+  std::vector<const Row*> slow;
+  for (const auto& r : rows) slow.push_back(&r);
+  std::sort(slow.begin(), slow.end(), [](const Row* a, const Row* b) { return a->ms > b->ms; });
+  std::printf("\nSlowest: ");
+  for (std::size_t i = 0; i < std::min<std::size_t>(3, slow.size()); ++i)
+    std::printf("%s%s (%s, %s, %.1f ms)", i ? "; " : "", slow[i]->where.c_str(), slow[i]->rule.c_str(),
+                slow[i]->first_in_file ? "first in file" : "repeat", slow[i]->ms);
+  std::printf(".\n");
 
   std::promise<void> stopped;
   client->stop([&stopped] { stopped.set_value(); });

@@ -80,7 +80,14 @@ const std::map<std::string, std::string> kTree = {
      "    obj.step(1)\n"
      "    print(len(\"value\"))  # value in a comment\n"
      "    s = \"héllo wörld\"; r = compute(value)\n"
-     "    return compute(value), s, r\n"},
+     "    return compute(value), s, r\n"
+     "\n"
+     "\n"
+     "def extra(items):\n"
+     "    eng = Engine(size=4)\n"
+     "    for it in items:\n"
+     "        it.size\n"
+     "    return compute(value=eng)\n"},
     {"broken.py",
      "def ok():\n"
      "    return 1\n"
@@ -228,6 +235,25 @@ TEST_CASE("definition: an instance created from a class resolves its methods", "
   expect_target(run, "pkg/core.py", 16, "attribute");
 }
 
+TEST_CASE("definition: keyword arguments are the callee's parameters", "[definition]") {
+  Fixture f;
+  // Engine(size=4): the parameter of Engine.__init__ in pkg/core.py.
+  auto size = f.def("app.py", Fixture::at("app.py", "eng = Engine(size=4)", "size"));
+  expect_target(size, "pkg/core.py", 13, "keyword");
+  CHECK(size.targets.front().kind == "parameter");
+  CHECK(size.targets.front().location.column == 24);
+  auto value = f.def("app.py", Fixture::at("app.py", "compute(value=eng)", "value"));
+  expect_target(value, "app.py", 8, "keyword");
+}
+
+TEST_CASE("definition: instance attributes are in the index for unknown receivers", "[definition]") {
+  Fixture f;
+  auto d = f.def("app.py", Fixture::at("app.py", "it.size", "size"));
+  expect_target(d, "pkg/core.py", 14, "index");
+  CHECK(d.targets.front().kind == "attribute");
+  CHECK(d.targets.front().qualname == "Engine.size");
+}
+
 TEST_CASE("definition: builtins give an empty result with the reason", "[definition]") {
   Fixture f;
   auto d = f.def("app.py", Fixture::at("app.py", "print(len(", "len"));
@@ -305,9 +331,9 @@ TEST_CASE("references: across files, never in strings or comments", "[references
   CHECK(!r->truncated);
   std::map<std::string, int> per_file;
   for (const auto& l : r->locations) ++per_file[l.path];
-  // app.py: value = 1, def compute(value), value + 1, u.helper(value), h(value), two compute(value)
-  // — not "value" in the string or the comment.
-  CHECK(per_file["app.py"] == 7);
+  // app.py: value = 1, def compute(value), value + 1, u.helper(value), h(value), two compute(value),
+  // compute(value=eng) — not "value" in the string or the comment.
+  CHECK(per_file["app.py"] == 8);
   CHECK(per_file["pkg/util.py"] == 2);
   CHECK(r->locations.front().path == "app.py");
   for (const auto& l : r->locations)
