@@ -170,7 +170,6 @@ class Navigator {
             const ParsedFile& file, const NavOptions& options)
       : source_(source),
         index_(index),
-        resolver_(source, telemetry::Channel{}, selector::ResolverOptions{options.source_roots, 0}),
         rel_(rel),
         file_(file),
         options_(options) {}
@@ -218,7 +217,6 @@ class Navigator {
 
   selector::SegmentSource& source_;
   const SymbolIndex& index_;
-  selector::Resolver resolver_;
   std::string rel_;
   const ParsedFile& file_;
   const NavOptions& options_;
@@ -300,10 +298,17 @@ Hit Navigator::def_hit(const std::string& file, const std::shared_ptr<const ast:
 
 std::optional<std::string> Navigator::module_file(int level, const std::string& dotted, const std::string& from_rel) {
   if (level == 0) {
+    // selector::Resolver's rule (each source root; `a/b.py` or `a/b/__init__.py`; with both, the
+    // first), without its failure path: a miss there computes suggestions over directory listings,
+    // and misses are common here (stdlib and third-party imports).
     if (dotted.empty()) return std::nullopt;
-    auto mf = resolver_.resolve_module(dotted);
-    if (mf) return mf->file;
-    if (!mf.error().candidates.empty()) return mf.error().candidates.front().file;  // pkg.py and pkg/: first
+    std::string sub = dotted;
+    std::replace(sub.begin(), sub.end(), '.', '/');
+    for (const auto& root : options_.source_roots) {
+      const std::string base = root.empty() ? sub : root + "/" + sub;
+      if (source_.is_file(base + ".py")) return base + ".py";
+      if (source_.is_file(base + "/__init__.py")) return base + "/__init__.py";
+    }
     return std::nullopt;
   }
   std::string dir = dir_of(from_rel);
@@ -997,12 +1002,20 @@ Outcome Navigator::index_fallback(const std::string& name, bool after_dot) {
     if (o.hits.size() >= options_.max_index_results) break;
     const auto& d = *r.d;
     Hit h;
-    if (d.kind == "constant" || d.kind == "attribute") {
-      h = line_hit(d.file, d.line, d.name, d.kind, d.qualname, d.signature);
+    if (d.name_column > 0) {  // precomputed by the index: no file read per candidate
+      Target& t = h.target;
+      t.kind = d.kind;
+      t.name = d.name;
+      t.qualname = d.qualname;
+      t.signature = d.signature;
+      t.location.path = d.file;
+      t.location.line = t.location.end_line = d.line;
+      t.location.column = d.name_column;
+      t.location.end_column = d.name_end_column;
     } else {
       h = line_hit(d.file, d.line, d.name, d.kind, d.qualname, d.signature);
-      h.target.docstring = d.docstring;
     }
+    h.target.docstring = d.docstring;
     o.hits.push_back(std::move(h));
   }
   if (cands.size() > o.hits.size())

@@ -89,13 +89,30 @@ std::vector<IndexedDefinition> SkeletonSymbolIndex::entries_of(std::string_view 
     v.signature = c.annotation.empty() ? (c.value.empty() ? "" : "= " + c.value) : ": " + c.annotation;
     out.push_back(std::move(v));
   }
-  // The text only for classes' instance attributes (read again: the cache does not hand it out).
+  // The text, for instance attributes and for the names' code-point columns (read again: the
+  // cache does not hand it out; the page cache makes the second read cheap).
   std::string text;
-  if (std::any_of(sk->skeleton->definitions.begin(), sk->skeleton->definitions.end(),
-                  [](const ast::Definition& d) { return d.kind == ast::DefKind::kClass; })) {
-    if (auto t = ast::read_file_bytes(*abs, max_file_bytes_)) text = std::move(*t);
-  }
+  if (auto t = ast::read_file_bytes(*abs, max_file_bytes_)) text = std::move(*t);
   for (const auto& d : sk->skeleton->definitions) collect(file, d, text, out);
+  for (auto& e : out) {
+    const std::string_view line = syntax::nth_line(text, e.line);
+    // defs: the name after the keyword; others: the first whole-word occurrence.
+    std::size_t from = (e.kind == "class" || e.kind == "function" || e.kind == "method")
+                           ? static_cast<std::size_t>(e.column) + 3 : static_cast<std::size_t>(e.column);
+    std::size_t at = std::string_view::npos;
+    for (auto p = line.find(e.name, std::min(from, line.size())); p != std::string_view::npos;
+         p = line.find(e.name, p + 1)) {
+      const bool left = p == 0 || !syntax::is_identifier_byte(line[p - 1]);
+      const bool right = p + e.name.size() >= line.size() || !syntax::is_identifier_byte(line[p + e.name.size()]);
+      if (left && right) {
+        at = p;
+        break;
+      }
+    }
+    if (at == std::string_view::npos) continue;
+    e.name_column = syntax::column_from_byte(line, at);
+    e.name_end_column = syntax::column_from_byte(line, at + e.name.size());
+  }
   *status = Result<void>();
   return out;
 }

@@ -4,8 +4,8 @@
 // `SymbolIndex` is the seam: the daemon may implement it over its own file layer and index, or use
 // `SkeletonSymbolIndex`, the reference implementation built from a file list and a SkeletonCache.
 // Paths are segment-relative with '/' separators. Lines are 1-based; `column` is the 0-based UTF-8
-// byte column of the `def`/`class` keyword (constants and attributes: of the line's first
-// non-blank byte), as in ast::Definition.
+// byte column of the `def`/`class` keyword (constants and class attributes: 0; instance attributes:
+// of the name), as in ast::Definition; `name_column` is where the name is, in code points.
 //
 // Failure behaviour: `definitions_named` and `files` are total (unknown name → empty). `content`
 // returns the error of the read (kNotFound, kPathEscape, kIo, kTooLarge). In SkeletonSymbolIndex a
@@ -43,6 +43,8 @@ struct IndexedDefinition {
   int end_line = 0;
   std::string signature;  // functions/classes (ast::Definition::signature); constants: "= value"
   std::string docstring;  // first line
+  // Where the name itself is, 1-based code-point columns (0 when the text was not available).
+  int name_column = 0, name_end_column = 0;
 };
 
 class SymbolIndex {

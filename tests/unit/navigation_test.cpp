@@ -252,6 +252,8 @@ TEST_CASE("definition: instance attributes are in the index for unknown receiver
   expect_target(d, "pkg/core.py", 14, "index");
   CHECK(d.targets.front().kind == "attribute");
   CHECK(d.targets.front().qualname == "Engine.size");
+  CHECK(d.targets.front().location.column == 14);  // precomputed by the index
+  CHECK(d.targets.front().location.end_column == 18);
 }
 
 TEST_CASE("definition: builtins give an empty result with the reason", "[definition]") {
