@@ -558,7 +558,11 @@ void Navigator::collect_in(TSNode n, const std::string& name, std::vector<Bindin
     TSNode v = field(n, "value");
     if (is(v, "as_pattern")) collect_targets(field(v, "alias"), name, BKind::kOther, n, TSNode{}, out);
   } else if (t == "except_clause") {
+    // `except E as e` carries an alias field; `except (A, B) as e` parses as an as_pattern.
     collect_targets(field(n, "alias"), name, BKind::kOther, n, TSNode{}, out);
+    each_named_child(n, [&](TSNode c) {
+      if (is(c, "as_pattern")) collect_targets(field(c, "alias"), name, BKind::kOther, n, TSNode{}, out);
+    });
   } else if (t == "named_expression") {
     collect_targets(field(n, "name"), name, BKind::kOther, n, TSNode{}, out);
   } else if (t == "import_statement") {
@@ -832,6 +836,16 @@ Outcome Navigator::resolve_name(TSNode usage, const std::string& name, bool want
     }
   }
   Outcome o;
+  if (name == "__name__" || name == "__file__" || name == "__doc__" || name == "__spec__" || name == "__loader__" ||
+      name == "__package__" || name == "__path__" || name == "__dict__") {
+    // Module attributes: Pyright answers with the module itself.
+    o = module_target(rel_);
+    o.rule = "module";
+    o.hits.front().target.kind = "variable";
+    o.hits.front().target.name = name;
+    o.hits.front().val = Val{};
+    return o;
+  }
   if (kBuiltins.count(name)) {
     o.rule = "builtin";
     o.decided = true;
@@ -1105,9 +1119,6 @@ Outcome Navigator::at(TSNode id) {
 
   // On a declaration: the name itself.
   if ((pt == "function_definition" || pt == "class_definition") && same_node(field(parent, "name"), id)) {
-    Outcome o;
-    o.rule = "declaration";
-    o.decided = true;
     TSNode up = ts_node_parent(parent);
     if (is(up, "decorated_definition")) up = ts_node_parent(up);
     const bool in_class = is(up, "block") && is(ts_node_parent(up), "class_definition");
@@ -1175,10 +1186,6 @@ TSNode identifier_at(const ParsedFile& f, lsp::Position pos) {
   return TSNode{};
 }
 
-std::string kind_label(const Target& t) {
-  return t.kind;
-}
-
 }  // namespace
 
 std::vector<lsp::Location> DefinitionResult::locations() const {
@@ -1211,7 +1218,7 @@ Result<DefinitionResult> definition(selector::SegmentSource& source, const Symbo
 }
 
 std::string hover_markdown(const Target& t) {
-  std::string code = "(" + kind_label(t) + ") ";
+  std::string code = "(" + t.kind + ") ";
   if (t.kind == "function" || t.kind == "method") code += "def " + t.name + t.signature;
   else if (t.kind == "class") code += "class " + t.name + t.signature;
   else if (t.kind == "module") code += t.qualname.empty() ? t.name : t.qualname;

@@ -11,6 +11,7 @@
 // definition — rules, tried in this order (docs/navigation.md has the details and the limits):
 //   "declaration" the cursor is on a def/class name or a parameter: that name itself;
 //   "import"      the cursor is in an import statement: the module, or the imported name in it;
+//   "keyword"     `f(k=...)` with the cursor on `k`: the parameter `k` of `f` (a class: __init__);
 //   "local"       a binding of the enclosing function/lambda/comprehension scopes (parameters,
 //                 assignments, for/with/except targets, nested defs, function-level imports),
 //                 walking outwards; class bodies count only for code directly in them;
@@ -38,6 +39,7 @@
 #pragma once
 
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -63,7 +65,7 @@ struct Target {
 
 struct DefinitionResult {
   std::string name;             // the identifier under the cursor ("" when there is none)
-  std::string rule;             // declaration|import|local|module|attribute|builtin|index|none
+  std::string rule;             // declaration|import|keyword|local|module|attribute|builtin|index|none
   std::string reason;           // why the result is empty, or what was approximated
   std::vector<Target> targets;  // best first
   std::vector<lsp::Location> locations() const;
@@ -71,7 +73,9 @@ struct DefinitionResult {
 
 struct NavOptions {
   std::size_t max_index_results = 20;
-  std::vector<std::string> source_roots{"", "src"};  // for absolute imports (selector::Resolver)
+  // Where absolute imports are looked up (selector::Resolver's rule: `a/b.py`, then
+  // `a/b/__init__.py`, root by root; the first hit wins).
+  std::vector<std::string> source_roots{"", "src"};
 };
 
 Result<DefinitionResult> definition(selector::SegmentSource& source, const SymbolIndex& index,

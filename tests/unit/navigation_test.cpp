@@ -87,6 +87,10 @@ const std::map<std::string, std::string> kTree = {
      "    eng = Engine(size=4)\n"
      "    for it in items:\n"
      "        it.size\n"
+     "    try:\n"
+     "        pass\n"
+     "    except (ValueError, KeyError) as exc:\n"
+     "        print(exc, __name__)\n"
      "    return compute(value=eng)\n"},
     {"broken.py",
      "def ok():\n"
@@ -254,6 +258,15 @@ TEST_CASE("definition: instance attributes are in the index for unknown receiver
   CHECK(d.targets.front().qualname == "Engine.size");
   CHECK(d.targets.front().location.column == 14);  // precomputed by the index
   CHECK(d.targets.front().location.end_column == 18);
+}
+
+TEST_CASE("definition: except targets and module attributes", "[definition]") {
+  Fixture f;
+  auto exc = f.def("app.py", Fixture::at("app.py", "print(exc, __name__)", "exc"));
+  expect_target(exc, "app.py", 32, "local");
+  CHECK(exc.targets.front().location.column == 38);
+  auto name = f.def("app.py", Fixture::at("app.py", "print(exc, __name__)", "__name__"));
+  expect_target(name, "app.py", 1, "module");
 }
 
 TEST_CASE("definition: builtins give an empty result with the reason", "[definition]") {
