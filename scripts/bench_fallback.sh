@@ -40,6 +40,26 @@ report="$("$BUILD/tests/bench/bench_fallback" "$corpus" --samples "$SAMPLES" --f
   echo "Latency is measured on the benchmark thread, skeleton cache warm (as in the daemon)."
   echo
   echo "$report"
+  cat <<'NOTES'
+
+## Reading the figures
+
+- **Pyright inside the segment** is the figure the fallback is built for: the definition lives in
+  the segment, so an AST reader can find it. The misses there are almost all the `index` rule: an
+  attribute on a receiver whose type the fallback cannot infer (a call result, a loop variable,
+  a container element), where the name has many definitions and the ranking picks another one.
+- **Pyright outside the segment**: builtins (`len`, `ValueError`, `str.join`, `list.append`) and
+  typeshed stubs. Pyright prefers typeshed's `.pyi` for standard-library modules even when the
+  `.py` is in the workspace (`re.MULTILINE` → `re.pyi`), so `import` answers into the segment's
+  copy of `re` count as disagreements although they point at the right definition in the source.
+  The fallback never returns a location outside the segment: builtins are an empty result with
+  rule `builtin`, unknown receivers fall to the in-segment index (`pyright external, ours inside`).
+- **Pyright empty, ours a target**: Pyright found no declaration (an attribute of an unknown or
+  `Any` type) and the fallback offered the index's by-name candidates, flagged with rule `index`.
+- Latency: the first figure is in sampling order, which jumps between the files, so most
+  questions reparse their file (the per-thread tree cache holds 8 trees); the grouped figure is
+  the same questions asked file by file, the common pattern of an agent working in one file.
+NOTES
 } > "$OUT"
 echo "[bench_fallback] wrote $OUT" >&2
 cat "$OUT"
