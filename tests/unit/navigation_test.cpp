@@ -2,8 +2,10 @@
 // hover text, name-based references and syntax-error diagnostics, on a small tree written here.
 #include <catch2/catch.hpp>
 
+#include <atomic>
 #include <fstream>
 #include <map>
+#include <thread>
 
 #include "../support/temp_dir.hpp"
 #include "ast/skeleton_cache.hpp"
@@ -423,4 +425,28 @@ TEST_CASE("SkeletonSymbolIndex: lookup by name, update and remove", "[index]") {
   CHECK(f.index->files().size() == kTree.size() - 1);
   CHECK(!f.index->update("missing.py").ok());
   CHECK(f.index->failed_files() == 1);
+}
+
+TEST_CASE("navigation: concurrent questions while the index is updated", "[threads]") {
+  Fixture f;
+  std::atomic<int> wrong{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&] {
+      for (int i = 0; i < 50; ++i) {
+        auto d = definition(*f.source, *f.index, "app.py", kTree.at("app.py"), Fixture::at("app.py", "e.run(2)", "run"));
+        if (!d.ok() || d->targets.empty() || d->targets.front().location.path != "pkg/core.py") ++wrong;
+        auto r = references(*f.source, *f.index, "app.py", kTree.at("app.py"),
+                            Fixture::at("app.py", "u.helper(value)", "helper"), true);
+        if (!r.ok() || r->locations.empty()) ++wrong;
+      }
+    });
+  }
+  for (int i = 0; i < 50; ++i) {
+    (void)f.index->update("pkg/util.py");
+    (void)f.index->update("pkg/core.py");
+  }
+  for (auto& th : threads) th.join();
+  CHECK(wrong == 0);
+  CHECK(f.index->definitions_named("Engine").size() == 1);
 }
