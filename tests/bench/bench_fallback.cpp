@@ -2,6 +2,11 @@
 // and how fast it is.
 //
 //   bench_fallback <corpus_root> [--samples N] [--files K] [--seed S] [--dump FILE]
+//   bench_fallback <corpus_root> --sweep [--samples N] [--files K]
+//
+// `--sweep` skips Pyright: definition, hover and references(limit 50) of the fallback on the
+// sampled positions only, counting errors — a crash/sanitizer sweep (build with
+// TRIFECTA_SANITIZE=address,undefined) and a throughput figure.
 //
 // On a copy of a Python tree (scripts/bench_fallback.sh uses the machine's stdlib): K files are
 // picked with a fixed seed, every identifier node in them (usages and declarations alike, `self`
@@ -113,12 +118,14 @@ int main(int argc, char** argv) {
   std::size_t samples = 600, nfiles = 40;
   unsigned seed = 20261125;
   std::string dump;
+  bool sweep = false;
   for (int i = 2; i < argc; ++i) {
     const std::string a = argv[i];
     if (a == "--samples" && i + 1 < argc) samples = std::stoul(argv[++i]);
     else if (a == "--files" && i + 1 < argc) nfiles = std::stoul(argv[++i]);
     else if (a == "--seed" && i + 1 < argc) seed = static_cast<unsigned>(std::stoul(argv[++i]));
     else if (a == "--dump" && i + 1 < argc) dump = argv[++i];
+    else if (a == "--sweep") sweep = true;
   }
   spdlog::set_level(spdlog::level::warn);
 
@@ -151,6 +158,23 @@ int main(int argc, char** argv) {
   std::shuffle(all.begin(), all.end(), rng);
   if (all.size() > samples) all.resize(samples);
 
+  if (sweep) {
+    std::size_t errors = 0, resolved = 0, hovers = 0, refs = 0;
+    Stopwatch sw;
+    for (const auto& s : all) {
+      auto d = navigation::definition(source, index, s.file, texts[s.file], s.pos);
+      auto h = navigation::hover(source, index, s.file, texts[s.file], s.pos);
+      auto r = navigation::references(source, index, s.file, texts[s.file], s.pos, true, 50);
+      errors += !d.ok() + !h.ok() + !r.ok();
+      resolved += d.ok() && !d->targets.empty();
+      hovers += h.ok() && h->hover.has_value();
+      refs += r.ok() ? r->locations.size() : 0;
+    }
+    std::printf("sweep: %zu positions in %zu files, %.0f ms; errors %zu; definitions with a target %zu; hovers %zu; "
+                "reference locations %zu\n",
+                all.size(), pool.size(), sw.elapsed_ms(), errors, resolved, hovers, refs);
+    return errors == 0 ? 0 : 1;
+  }
   auto server = lsp::discover_server(lsp::DiscoveryInputs::from_env());
   if (!server) {
     std::cerr << "bench_fallback: no server: " << server.error().message << "\n";
