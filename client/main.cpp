@@ -281,6 +281,23 @@ void print_resolution(const json::value& v) {
   if (const auto* d = m.if_contains("docstring"); d && !d->as_string().empty()) std::printf("  %s\n", str(*d).c_str());
 }
 
+void print_lsp_status(const json::value& v) {
+  const auto& o = v.as_object();
+  if (!o.at("available").as_bool()) {
+    std::printf("language server: unavailable — %s\n", str(o.at("reason")).c_str());
+    return;
+  }
+  std::printf("language server: %s %s (%s)\n", str(o.at("binary_name")).c_str(), str(o.at("version")).c_str(),
+              str(o.at("source")).c_str());
+  std::printf("  binary    %s\n", str(o.at("binary")).c_str());
+  std::printf("  state     %s (%.1f s; %s)\n", str(o.at("state")).c_str(), num(o.at("state_ms")) / 1000.0,
+              str(o.at("reason")).c_str());
+  std::printf("  pid       %s, up %.1f s, %s RSS, %s restarts\n", str(o.at("pid")).c_str(), num(o.at("uptime_ms")) / 1000.0,
+              fmt_bytes(num(o.at("rss_bytes"))).c_str(), str(o.at("restarts")).c_str());
+  std::printf("  requests  %s pending, %s timeouts, %s open documents\n", str(o.at("pending")).c_str(),
+              str(o.at("timeouts")).c_str(), str(o.at("open_documents")).c_str());
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -316,6 +333,10 @@ int main(int argc, char** argv) {
   auto* ast_syms = ast_cmd->add_subcommand("symbols", "Every definition of a Python file with its line range");
   ast_syms->add_option("target", target, "File or sym://python/<module>")->required();
   add_segment(ast_syms);
+  auto* lsp_cmd = app.add_subcommand("lsp", "The segment's language server (Pyright)");
+  lsp_cmd->require_subcommand(1);
+  auto* lsp_status = lsp_cmd->add_subcommand("status", "Binary, version, state (COLD/WARMING/READY/FAILED), pid, memory");
+  add_segment(lsp_status);
   auto* sym = app.add_subcommand("sym", "Resolve a sym:// URI, e.g. sym://python/json.decoder/JSONDecoder.decode");
   sym->add_option("uri", target, "The sym:// URI")->required();
   add_segment(sym);
@@ -347,6 +368,7 @@ int main(int argc, char** argv) {
                  print_symbols);
   }
   if (*sym) return s.run(proto::method::kSymResolve, {{"segment", resolve_segment(segment_flag)}, {"uri", target}}, print_resolution);
+  if (*lsp_status) return s.run("lsp.status", {{"segment", resolve_segment(segment_flag)}}, print_lsp_status);
   if (*d_start) return daemon_start(g);
   if (*d_stop) return daemon_stop(g);
   if (*d_restart) {

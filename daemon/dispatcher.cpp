@@ -38,6 +38,8 @@ struct Reply::State {
   core::Stopwatch clock;
   std::shared_ptr<Segment> segment;
   json::object telemetry_args;
+  json::object telemetry_result;  // merged over {status, error}
+  json::object telemetry_x;       // merged over {bytes_in, bytes_out}
   std::size_t bytes_in = 0;
   std::atomic<bool> done{false};
   bool in_dispatch = false;  // the handler is running synchronously inside dispatch()
@@ -61,8 +63,10 @@ struct Reply::State {
       segment->requests.fetch_add(1, std::memory_order_relaxed);
       json::object res{{"status", error ? "error" : "ok"}};
       if (error) res["error"] = proto::error_name(error->code);
-      (void)segment->telemetry.event(method, std::move(telemetry_args), std::move(res), ms, {},
-                                     json::object{{"bytes_in", bytes_in}, {"bytes_out", line.size()}});
+      for (auto& kv : telemetry_result) res[kv.key()] = std::move(kv.value());
+      json::object x{{"bytes_in", bytes_in}, {"bytes_out", line.size()}};
+      for (auto& kv : telemetry_x) x[kv.key()] = std::move(kv.value());
+      (void)segment->telemetry.event(method, std::move(telemetry_args), std::move(res), ms, {}, std::move(x));
     }
     SendFn fn = std::move(send);
     fn(std::move(line));
@@ -82,6 +86,12 @@ Reply::~Reply() {
 void Reply::ok(json::value result) { s_->finish(&result, nullptr); }
 void Reply::fail(RpcError error) { s_->finish(nullptr, &error); }
 bool Reply::answered() const { return s_->done.load(); }
+
+void Reply::telemetry(json::object args, json::object result, json::object x) {
+  s_->telemetry_args = std::move(args);
+  s_->telemetry_result = std::move(result);
+  s_->telemetry_x = std::move(x);
+}
 
 void Dispatcher::bind(std::string name, Handler handler) { table_[std::move(name)] = std::move(handler); }
 

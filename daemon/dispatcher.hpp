@@ -38,6 +38,9 @@ struct Peer {
   std::uint64_t connection = 0;
   std::int64_t uid = -1;
   std::int64_t pid = -1;
+  // Writes one extra line (a JSON-RPC notification, e.g. progress) to this connection, ahead of
+  // the reply. Thread-safe; a no-op once the connection is gone. May be empty (tests).
+  std::function<void(std::string line)> notify;
 };
 
 proto::RpcError to_rpc_error(const core::Error& e);
@@ -60,6 +63,10 @@ class Reply {
     else fail(r.error());
   }
   bool answered() const;
+  // Replace what the request's telemetry event records (default: args = params without
+  // `segment`, result = {status}, x = {bytes_in, bytes_out}). `result` and `x` are merged over
+  // the defaults; `args` replaces them. Call before ok()/fail().
+  void telemetry(json::object args, json::object result, json::object x);
 
  private:
   std::shared_ptr<State> s_;
@@ -71,6 +78,11 @@ struct Context {
   json::object params;
   std::shared_ptr<Segment> segment;  // set when params.segment named one
   Peer peer;
+
+  // Send a notification `{"jsonrpc":"2.0","method":m,"params":p}` on the request's connection.
+  void notify(std::string_view notification, const json::object& payload) const {
+    if (peer.notify) peer.notify(proto::encode_request(nullptr, notification, payload));
+  }
 };
 
 using Handler = std::function<void(Context& ctx, Reply reply)>;

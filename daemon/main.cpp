@@ -17,6 +17,7 @@
 #include "dispatcher.hpp"
 #include "handlers_ast.hpp"
 #include "handlers_core.hpp"
+#include "handlers_lsp.hpp"
 #include "segments.hpp"
 #include "server.hpp"
 #include "socket_setup.hpp"
@@ -90,6 +91,8 @@ int main(int argc, char** argv) {
   long conn_idle_s = static_cast<long>(cfg.conn_idle_timeout.count());
   std::string socket_flag;
   bool debug_methods = false;
+  bool no_lsp = false;
+  std::string pyright_path;
 
   CLI::App app{"trifectad — Trifecta's resident code-context daemon"};
   app.set_version_flag("--version", std::string("trifectad ") + trifecta::proto::kVersion + " (protocol " +
@@ -107,6 +110,8 @@ int main(int argc, char** argv) {
   app.add_option("--max-inflight", cfg.max_inflight_per_conn, "Maximum unanswered requests per connection")
       ->check(CLI::PositiveNumber);
   app.add_option("--max-line-bytes", cfg.max_line_bytes, "Maximum request line size in bytes")->check(CLI::PositiveNumber);
+  app.add_flag("--no-lsp", no_lsp, "Never start Pyright (answers come from the AST only)");
+  app.add_option("--pyright", pyright_path, "Language server launcher (default: $TRIFECTA_PYRIGHT, the set-up's, PATH)");
   app.add_flag("--enable-debug-methods", debug_methods, "Register debug.* methods (for tests)")->group("");
   try {
     app.parse(argc, argv);
@@ -160,11 +165,28 @@ int main(int argc, char** argv) {
   td::bind_core_handlers(dispatcher, deps);
   td::bind_ast_handlers(dispatcher);
 
+  td::LspConfig lsp_config;
+  lsp_config.enabled = !no_lsp;
+  {
+    auto inputs = core::lsp::DiscoveryInputs::from_env();
+    inputs.enabled = !no_lsp;
+    if (!pyright_path.empty()) inputs.config_path = pyright_path;
+    lsp_config.server = core::lsp::discover_server(inputs);
+  }
+  td::bind_lsp_handlers(dispatcher, lsp_config);
+
   td::Server::Hooks hooks;
   hooks.on_refused = [&](std::string_view reason, std::int64_t uid) {
     (void)daemon_events.event("daemon.refused", {}, json::object{{"reason", reason}, {"peer_uid", uid}}, 0);
   };
   server = std::make_unique<td::Server>(cfg, sock.listen_fd, dispatcher, hooks);
+  segments.set_open_hook([&](td::Segment& seg) { td::attach_lsp(seg, server->io(), lsp_config); });
+  if (lsp_config.server) {
+    spdlog::info("language server: {} {} ({})", lsp_config.server->path.string(), lsp_config.server->version,
+                 lsp_config.server->source);
+  } else {
+    spdlog::info("language server unavailable: {}", lsp_config.server.error().message);
+  }
 
   (void)daemon_events.event("daemon.start", json::object{{"socket_activated", sock.activated}, {"foreground", cfg.foreground}},
                             json::object{{"pid", ::getpid()}, {"version", trifecta::proto::kVersion},
@@ -184,6 +206,7 @@ int main(int argc, char** argv) {
   server->run();
 
   sd_notify(0, "STOPPING=1");
+  segments.close_all();  // stop every Pyright before the I/O loop they live on is destroyed
   const auto& k = server->counters();
   (void)daemon_events.event("daemon.stop", {}, json::object{{"reason", server->stop_reason()},
                                                            {"requests_total", k.requests_total.load()},

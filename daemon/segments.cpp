@@ -30,6 +30,7 @@ core::Result<std::shared_ptr<Segment>> SegmentRegistry::open(const std::string& 
   seg->skeletons = std::make_unique<core::ast::SkeletonCache>(core::ast::SkeletonCache::default_file(*canon),
                                                               seg->telemetry);
   segments_.emplace(*canon, seg);
+  if (hook_) hook_(*seg);
   return seg;
 }
 
@@ -38,6 +39,15 @@ std::vector<std::shared_ptr<Segment>> SegmentRegistry::list() const {
   std::vector<std::shared_ptr<Segment>> out;
   for (const auto& [_, s] : segments_) out.push_back(s);
   return out;
+}
+
+}  // namespace trifecta::daemon
+
+namespace trifecta::daemon {
+
+void SegmentRegistry::close_all() {
+  std::lock_guard lk(mu_);
+  for (auto& [_, s] : segments_) s->lsp.reset();  // kills and reaps each server's process group
 }
 
 }  // namespace trifecta::daemon

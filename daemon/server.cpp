@@ -74,6 +74,15 @@ struct Session : std::enable_shared_from_this<Session> {
   bool reading = false, writing = false, read_closed = false, closed = false, close_after_write = false;
 
   void start() {
+    peer.notify = [weak = weak_from_this()](std::string line) {
+      auto self = weak.lock();
+      if (!self) return;
+      asio::post(self->srv.io, [self, l = std::move(line)]() mutable {
+        if (self->closed || self->outq.size() >= kMaxQueuedReplies) return;  // progress is best-effort
+        self->outq.push_back(std::move(l));
+        self->write();
+      });
+    };
     arm_idle();
     read();
   }
@@ -340,6 +349,10 @@ void Server::schedule_after(std::chrono::milliseconds delay, std::function<void(
     });
   });
 }
+
+void Server::post_work(std::function<void()> fn) { asio::post(impl_->pool, std::move(fn)); }
+
+boost::asio::io_context& Server::io() { return impl_->io; }
 
 unsigned Server::workers() const { return impl_->nworkers; }
 

@@ -29,6 +29,10 @@
 #include "config.hpp"
 #include "dispatcher.hpp"
 
+namespace boost::asio {
+class io_context;
+}
+
 namespace trifecta::daemon {
 
 struct ServerCounters {
@@ -59,6 +63,11 @@ class Server {
   void schedule_after(std::chrono::milliseconds delay, std::function<void()> fn);
 
   const ServerCounters& counters() const { return counters_; }
+  // Run `fn` on the worker pool (CPU work that must not run on the I/O thread). Thread-safe.
+  void post_work(std::function<void()> fn);
+  // The I/O thread's io_context, for components that do asynchronous I/O on it (the Pyright
+  // clients). Valid for the Server's lifetime; run only by run().
+  boost::asio::io_context& io();
   unsigned workers() const;
   std::string stop_reason() const;
 

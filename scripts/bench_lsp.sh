@@ -5,7 +5,10 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BUILD="${1:-$ROOT/build}"
 SAMPLES="${2:-300}"
-STDLIB="${TRIFECTA_BENCH_STDLIB:-$(python3 -c 'import sysconfig; print(sysconfig.get_paths()["stdlib"])')}"
+# The machine's (Debian) stdlib by default; TRIFECTA_BENCH_STDLIB overrides.
+if [[ -n "${TRIFECTA_BENCH_STDLIB:-}" ]]; then STDLIB="$TRIFECTA_BENCH_STDLIB"
+elif [[ -d /usr/lib/python3.11 ]]; then STDLIB=/usr/lib/python3.11
+else STDLIB="$(python3 -c 'import sysconfig; print(sysconfig.get_paths()["stdlib"])')"; fi
 OUT="$ROOT/docs/benchmarks_lsp.md"
 
 [[ -x "$BUILD/tests/bench/bench_lsp" ]] || { echo "build bench_lsp first (ninja -C $BUILD bench_lsp)" >&2; exit 1; }
@@ -16,6 +19,7 @@ find "$corpus" -name __pycache__ -prune -exec rm -rf {} +
 rm -rf "$corpus/site-packages" "$corpus/dist-packages"
 files=$(find "$corpus" -name '*.py' | wc -l)
 
+load="$(cut -d' ' -f1-3 /proc/loadavg)"
 cmd="$BUILD/tests/bench/bench_lsp $corpus --samples $SAMPLES"
 echo "[bench_lsp] $cmd" >&2
 report="$("$BUILD/tests/bench/bench_lsp" "$corpus" --samples "$SAMPLES")"
@@ -28,6 +32,7 @@ report="$("$BUILD/tests/bench/bench_lsp" "$corpus" --samples "$SAMPLES")"
   echo "    scripts/bench_lsp.sh $BUILD $SAMPLES   # runs: bench_lsp <copy of $STDLIB> --samples $SAMPLES"
   echo
   echo "Machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo) RAM, $(. /etc/os-release; echo "$PRETTY_NAME"), node $(node --version)."
+  echo "Load average when the run started: $load (the machine is shared; medians are robust to it, p95s are not)."
   echo "Corpus: copy of $STDLIB ($files .py files, $(du -sh "$corpus" | cut -f1)) as the workspace root."
   echo
   echo "\"ours\" = \`lsp::Client\`: request posted from the benchmark thread to the io_context thread,"

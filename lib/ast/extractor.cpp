@@ -76,14 +76,19 @@ TSNode field(TSNode n, const char* name) {
   return ts_node_child_by_field_name(n, name, static_cast<uint32_t>(std::strlen(name)));
 }
 
-// Children through a cursor: ts_node_child(i) walks from the first child on every call.
-template <class F>
+// Children through a cursor: ts_node_child(i) walks from the first child on every call. Field
+// names cost a lookup per child, so only callers that use them pay for them.
+template <bool kFields = false, class F>
 void each_child(TSNode n, F&& f) {
   TSTreeCursor c = ts_tree_cursor_new(n);
   if (ts_tree_cursor_goto_first_child(&c)) {
     do {
-      const char* fname = ts_tree_cursor_current_field_name(&c);
-      f(ts_tree_cursor_current_node(&c), std::string_view(fname ? fname : ""));
+      if constexpr (kFields) {
+        const char* fname = ts_tree_cursor_current_field_name(&c);
+        f(ts_tree_cursor_current_node(&c), std::string_view(fname ? fname : ""));
+      } else {
+        f(ts_tree_cursor_current_node(&c), std::string_view());
+      }
     } while (ts_tree_cursor_goto_next_sibling(&c));
   }
   ts_tree_cursor_delete(&c);
@@ -356,7 +361,7 @@ class Extractor {
         statement(c, module, false);
         return;
       }
-      const uint32_t resume = next_top_level_line(ts_node_start_byte(c), ts_node_end_byte(c));
+      const uint32_t resume = next_top_level_line(c);
       if (resume == 0) {
         statement(c, module, false);
         return;
@@ -382,18 +387,32 @@ class Extractor {
     });
   }
 
-  // Byte offset of the first line strictly after the line holding `begin`, and before `end`,
-  // that starts (at column 0) with `def `, `async def `, `class ` or `@`; 0 if none.
-  uint32_t next_top_level_line(uint32_t begin, uint32_t end) const {
+  // Byte offset of the first line after the start of `error` and inside it that starts (at
+  // column 0) with `def `, `async def `, `class ` or `@` and is not inside a string literal
+  // (code in a triple-quoted string must not restart the parse); 0 if none.
+  uint32_t next_top_level_line(TSNode error) const {
+    const uint32_t begin = ts_node_start_byte(error), end = ts_node_end_byte(error);
     std::size_t pos = src_.find('\n', begin);
     while (pos != std::string_view::npos && pos + 1 < end) {
       const std::string_view rest = src_.substr(pos + 1, std::min<std::size_t>(16, end - pos - 1));
-      if (rest.starts_with("def ") || rest.starts_with("async def ") || rest.starts_with("class ") ||
-          rest.starts_with("@"))
+      if ((rest.starts_with("def ") || rest.starts_with("async def ") || rest.starts_with("class ") ||
+           rest.starts_with("@")) &&
+          !inside_string(error, static_cast<uint32_t>(pos + 1)))
         return static_cast<uint32_t>(pos + 1);
       pos = src_.find('\n', pos + 1);
     }
     return 0;
+  }
+
+  static bool inside_string(TSNode scope, uint32_t byte) {
+    TSNode n = ts_node_descendant_for_byte_range(scope, byte, byte + 1);
+    for (int depth = 0; !ts_node_is_null(n) && depth < 64; ++depth) {
+      const auto t = type_of(n);
+      if (t == "string" || t == "string_content" || t == "concatenated_string") return true;
+      if (ts_node_eq(n, scope)) return false;
+      n = ts_node_parent(n);
+    }
+    return false;
   }
 
   void statement(TSNode c, Scope& scope, bool conditional) {
@@ -458,7 +477,7 @@ class Extractor {
     uint32_t sig_end = ts_node_end_byte(name);
     TSNode body{};
     bool has_body = false;
-    each_child(def, [&](TSNode c, std::string_view f) {
+    each_child<true>(def, [&](TSNode c, std::string_view f) {
       if (f == "body") {
         body = c;
         has_body = true;
@@ -592,7 +611,7 @@ class Extractor {
   void import(TSNode n, std::string_view t, bool conditional) {
     const int line = static_cast<int>(ts_node_start_point(n).row) + 1;
     if (t == "import_statement") {
-      each_child(n, [&](TSNode c, std::string_view f) {
+      each_child<true>(n, [&](TSNode c, std::string_view f) {
         if (f != "name") return;
         Import imp;
         imp.line = line;
@@ -612,7 +631,7 @@ class Extractor {
     imp.line = line;
     imp.conditional = conditional;
     if (t == "future_import_statement") imp.module = "__future__";
-    each_child(n, [&](TSNode c, std::string_view f) {
+    each_child<true>(n, [&](TSNode c, std::string_view f) {
       if (f == "module_name") {
         if (type_of(c) == "relative_import") {
           each_child(c, [&](TSNode r, std::string_view) {

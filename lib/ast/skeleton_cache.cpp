@@ -109,11 +109,13 @@ struct SkeletonCache::Impl {
   std::vector<std::string> warnings;
   bool rebuilt = false;
 
+  std::atomic<bool> persistent{false};  // mirrors db != nullptr for lock-free checks
   std::atomic<std::uint64_t> memory_hits{0}, disk_hits{0}, misses{0}, bad_rows{0}, rows_written{0};
 
   ~Impl() { close_db(); }
 
   void close_db() {
+    persistent = false;
     sqlite3_finalize(select_stmt);
     sqlite3_finalize(insert_stmt);
     sqlite3_finalize(delete_stmt);
@@ -201,6 +203,7 @@ struct SkeletonCache::Impl {
             &insert_stmt);
     prepare("DELETE FROM skeletons WHERE key=?1 AND version=?2", &delete_stmt);
     if (!why.empty()) close_db();
+    else persistent = true;
     return why;
   }
 
@@ -295,6 +298,7 @@ struct SkeletonCache::Impl {
   }
 
   void enqueue(std::string key, const Skeleton& s, std::size_t skeleton_bytes) {
+    if (!persistent.load(std::memory_order_relaxed)) return;  // memory-only: skip serialising
     std::string json = boost::json::serialize(to_json(s));
     std::lock_guard lock(db_mu);
     if (!db) return;

@@ -262,9 +262,11 @@ class Client::Impl : public std::enable_shared_from_this<Impl> {
     inst->warmup_timer.cancel();
     inst->rss_timer.cancel();
     fail_requests(make_error(Errc::kUnavailable, "lsp server stopping: " + reason));
-    auto self = shared_from_this();
-    auto after_shutdown = [self, inst, reason](Result<json::value>) {
-      if (inst->dead) return;
+    // Callbacks stored in pending_/diag_waiters_ hold the Impl weakly: a strong reference would
+    // be a cycle (Impl → table → callback → Impl) that outlives an io_context that stops running.
+    auto after_shutdown = [weak = weak_from_this(), inst, reason](Result<json::value>) {
+      auto self = weak.lock();
+      if (!self || inst->dead) return;
       self->notify(inst, "exit", json::value(nullptr));
       self->shutdown_escalate(inst, reason, 0);
     };
@@ -278,13 +280,16 @@ class Client::Impl : public std::enable_shared_from_this<Impl> {
   void restart(std::string reason) {
     if (closed_) return;
     restart_timer_.cancel();
+    const bool was_stopping = inst_ && inst_->stopping;
     if (inst_) {
       auto inst = inst_;
       inst_.reset();
       sm_.failed("restart requested: " + reason, SteadyClock::now());
       teardown(inst, "restart requested: " + reason);
     }
+    started_ = true;
     spawn("restart requested: " + reason);
+    if (was_stopping) finish_stop();  // the restart superseded a graceful stop: release its waiters
   }
 
   void when_ready(milliseconds wait, std::function<void(State)> done) {
@@ -336,10 +341,11 @@ class Client::Impl : public std::enable_shared_from_this<Impl> {
     auto params = position_params(*abs, pos);
     if (!params) return done(params.error());
     for (auto& kv : extra) params->emplace(kv.key(), kv.value());
-    auto self = shared_from_this();
     Stopwatch sw;
     send_request(inst_, method, std::move(*params), opts_.request_timeout,
-                 [self, method, path = *abs, pos, sw, convert, done](Result<json::value> r) {
+                 [weak = weak_from_this(), method, path = *abs, pos, sw, convert, done](Result<json::value> r) {
+                   auto self = weak.lock();
+                   if (!self) return;
                    if (!r) {
                      self->record_request(method, path, pos, false, nullptr, sw.elapsed_ms(), &r.error());
                      return done(r.error());
@@ -403,13 +409,15 @@ class Client::Impl : public std::enable_shared_from_this<Impl> {
     auto self = shared_from_this();
     Stopwatch sw;
     Position pos{0, 0};
-    auto finish = [self, path = *abs, done, sw, pos](Result<json::array> r) {
+    auto finish = [weak = weak_from_this(), path = *abs, done, sw, pos](Result<json::array> r) {
+      auto strong = weak.lock();
+      if (!strong) return;
       if (!r) {
-        self->record_request("textDocument/diagnostics", path, pos, false, nullptr, sw.elapsed_ms(), &r.error());
+        strong->record_request("textDocument/diagnostics", path, pos, false, nullptr, sw.elapsed_ms(), &r.error());
         return done(r.error());
       }
-      auto out = self->convert_diagnostics(path, *r);
-      self->record_request("textDocument/diagnostics", path, pos, true, nullptr, sw.elapsed_ms(), nullptr);
+      auto out = strong->convert_diagnostics(path, *r);
+      strong->record_request("textDocument/diagnostics", path, pos, true, nullptr, sw.elapsed_ms(), nullptr);
       done(std::move(out));
     };
     auto doc = docs_.find(abs->string());
@@ -472,6 +480,8 @@ class Client::Impl : public std::enable_shared_from_this<Impl> {
       return;
     }
     if (inst_) {
+      // A spawn that raced with a destructor on another thread is not in pid_ yet.
+      if (!inst_->dead) terminate_group(inst_->pid, milliseconds(0));
       inst_->dead = true;
       error_code ec;
       inst_->in.close(ec);
@@ -547,7 +557,10 @@ class Client::Impl : public std::enable_shared_from_this<Impl> {
     // The warm-up timer owns the bound; the initialize request gets a little more so the FAILED
     // reason names the warm-up rather than the request.
     send_request(inst, "initialize", initialize_params(), opts_.ready_timeout + milliseconds(1000),
-                 [self, inst](Result<json::value> r) { self->on_initialized(inst, std::move(r)); }, true);
+                 [weak = weak_from_this(), inst](Result<json::value> r) {
+                   if (auto strong = weak.lock()) strong->on_initialized(inst, std::move(r));
+                 },
+                 true);
     sm_.spawned(first_uri, reason, SteadyClock::now());
     if (inst->dead) return;
 
@@ -816,8 +829,9 @@ class Client::Impl : public std::enable_shared_from_this<Impl> {
   void on_stdout_closed(const std::shared_ptr<Instance>& inst, const std::string& why) {
     if (inst->stopping) return;  // expected during shutdown; shutdown_escalate reaps
     auto self = shared_from_this();
-    // The pipe closes as the process dies; give the kernel a moment so the reason has the status.
-    poll_exit(inst->pid, milliseconds(200), [self, inst, why](std::optional<int> status) {
+    // The kernel closes the pipes a moment before the process becomes reapable; wait (bounded) so
+    // the FAILED reason carries the exit status or signal.
+    poll_exit(inst->pid, milliseconds(1000), [self, inst, why](std::optional<int> status) {
       self->fail(inst, "server crashed: " + (status ? describe_wait_status(*status) : why));
     });
   }

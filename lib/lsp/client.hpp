@@ -103,7 +103,8 @@ struct Diagnostic {
 };
 
 struct Status {
-  bool enabled = true;
+  bool enabled = true;      // always true from a Client; the daemon reports false when discovery
+                            // says the server is disabled or missing
   std::string binary;       // full path of the launcher
   std::string binary_name;  // file name only
   std::string version;

@@ -87,6 +87,16 @@ void record_transition(telemetry::Channel& channel, const Transition& t) {
   }
 }
 
+void record_fallback(telemetry::Channel& channel, std::string_view method, std::string_view reason,
+                     State state, std::string_view fallback_to) {
+  json::object result{{"method", method},
+                      {"reason", reason},
+                      {"fallback_to", fallback_to},
+                      {"lsp_state", state_name(state)}};
+  (void)channel.event("lsp.fallback", {}, std::move(result), 0.0);
+  channel.incr("lsp_fallback_count");
+}
+
 void RestartBackoff::expire(SteadyClock::time_point now) {
   while (!recent_.empty() && now - recent_.front() >= policy_.window) recent_.pop_front();
 }

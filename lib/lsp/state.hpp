@@ -90,6 +90,12 @@ class StateMachine {
 // the sink).
 void record_transition(telemetry::Channel& channel, const Transition& t);
 
+// For the daemon, when it answers a request without the server: the event `lsp.fallback {method,
+// reason, fallback_to, lsp_state}` and the counter lsp_fallback_count (one place, so every handler
+// reports fallbacks the same way).
+void record_fallback(telemetry::Channel& channel, std::string_view method, std::string_view reason,
+                     State state, std::string_view fallback_to = "ast");
+
 struct RestartPolicy {
   std::chrono::milliseconds initial_delay{500};
   std::chrono::milliseconds max_delay{30'000};

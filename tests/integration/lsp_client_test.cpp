@@ -8,6 +8,10 @@
 
 #include <boost/json.hpp>
 
+#include <atomic>
+#include <future>
+#include <thread>
+
 #include "../support/lsp_harness.hpp"
 #include "telemetry/sink.hpp"
 
@@ -478,4 +482,47 @@ TEST_CASE("destroying the client kills and reaps the server group", "[stop]") {
     pid = c.status().pid;
   }
   CHECK(::kill(pid, 0) != 0);
+}
+
+TEST_CASE("the API is callable from any thread; callbacks run on the io thread, once each", "[threads]") {
+  Fake f;
+  boost::asio::io_context io;
+  auto guard = boost::asio::make_work_guard(io);
+  std::thread io_thread([&] { io.run(); });
+  const auto io_id = io_thread.get_id();
+  {
+    Client c(io, f.options({}));
+    c.start("main.py");
+    std::promise<State> ready;
+    c.when_ready(20s, [&](State s) { ready.set_value(s); });
+    REQUIRE(ready.get_future().get() == State::kReady);
+
+    constexpr int kThreads = 4, kPerThread = 25;
+    std::atomic<int> ok{0}, on_io{0}, calls{0};
+    std::vector<std::thread> callers;
+    for (int t = 0; t < kThreads; ++t) {
+      callers.emplace_back([&] {
+        for (int i = 0; i < kPerThread; ++i) {
+          std::promise<void> done;
+          c.definition("main.py", {3, 15}, [&](Result<std::vector<Location>> r) {
+            ++calls;
+            if (std::this_thread::get_id() == io_id) ++on_io;
+            if (r.ok() && r->size() == 1 && r->at(0).line == 1) ++ok;
+            done.set_value();  // a second call would throw std::future_error
+          });
+          done.get_future().get();
+          (void)c.status();  // status() from a foreign thread while the io thread works
+        }
+      });
+    }
+    for (auto& t : callers) t.join();
+    CHECK(calls == kThreads * kPerThread);
+    CHECK(ok == kThreads * kPerThread);
+    CHECK(on_io == kThreads * kPerThread);
+    std::promise<void> stopped;
+    c.stop([&] { stopped.set_value(); });
+    stopped.get_future().get();
+  }
+  guard.reset();
+  io_thread.join();
 }

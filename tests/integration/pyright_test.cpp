@@ -8,6 +8,7 @@
 #include <cstdlib>
 
 #include "../support/lsp_harness.hpp"
+#include "telemetry/sink.hpp"
 
 using namespace trifecta;
 using namespace trifecta::core;
@@ -72,7 +73,12 @@ TEST_CASE("real Pyright: warm-up, definition, hover, references, diagnostics, ed
     return;
   }
   Project p;
-  Client c(p.io, p.options(*server));
+  telemetry::SinkOptions so;
+  so.dir_override = p.tmp.path() / "telemetry";
+  telemetry::Sink sink(so);
+  auto options = p.options(*server);
+  options.telemetry = sink.open_segment(p.root);
+  Client c(p.io, std::move(options));
   Stopwatch sw;
   c.start("pkg/service.py");
   REQUIRE(p.ready(c));
@@ -111,6 +117,13 @@ TEST_CASE("real Pyright: warm-up, definition, hover, references, diagnostics, ed
     CHECK(def->at(0).external);
     CHECK_THAT(def->at(0).path, Catch::EndsWith("posixpath.pyi"));
     CHECK(fs::path(def->at(0).path).is_absolute());
+    // ... while telemetry names it external/<hash8>-posixpath.pyi, never by its absolute path.
+    sink.flush();
+    const std::string events = test::read_text(sink.open_segment(p.root).directory() / "events.jsonl");
+    CHECK_THAT(events, Catch::Contains(R"("target_file":"external/)"));
+    CHECK_THAT(events, Catch::Contains(R"(-posixpath.pyi","target_line":)"));
+    CHECK(events.find(def->at(0).path) == std::string::npos);
+    CHECK(events.find(p.root.string()) == std::string::npos);
   }
 
   SECTION("hover shows the signature") {

@@ -493,3 +493,25 @@ TEST_CASE("parallel build: every file once, results in input order, failures rec
   CHECK(warm.parsed == 0);
   CHECK(cache.stats().rows_written == 64);
 }
+
+TEST_CASE("truncated and mangled sources never fail extraction and keep lines in range", "[robust]") {
+  const std::string src = slurp(kGoldenDir / "basics.py");
+  REQUIRE(src.size() > 1000);
+  std::uint32_t seed = 12345;
+  auto next = [&] { return seed = seed * 1664525u + 1013904223u; };
+  for (std::size_t cut = 0; cut < src.size(); cut += 41) {
+    std::string text = src.substr(0, cut);
+    if (cut % 3 == 0 && !text.empty()) text[next() % text.size()] = static_cast<char>(next() & 0xFF);
+    auto s = extract_skeleton(text);
+    REQUIRE(s.ok());
+    const int lines = s->line_count;
+    for_each_definition(*s, [&](const Definition& d) {
+      CHECK(d.line >= 1);
+      CHECK(d.line <= d.end_line);
+      CHECK(d.end_line <= lines);
+      CHECK(d.decorated_line <= d.line);
+      CHECK_FALSE(d.name.empty());
+    });
+    CHECK(skeleton_from_json(to_json(*s)).ok());
+  }
+}

@@ -281,7 +281,7 @@ TEST_CASE("restart backoff doubles per restart in the window, caps, and runs out
   CHECK(b.next_delay(t0 + 60s) == 100ms);
 }
 
-TEST_CASE("record_transition writes lsp.state_change and the state counters", "[state][telemetry]") {
+TEST_CASE("record_transition and record_fallback write their events and the lsp counters", "[state][telemetry]") {
   trifecta::test::TempDir tmp;
   telemetry::SinkOptions so;
   so.dir_override = tmp.path() / "telemetry";
@@ -291,6 +291,7 @@ TEST_CASE("record_transition writes lsp.state_change and the state counters", "[
   record_transition(ch, Transition{State::kCold, State::kWarming, "start", t0});
   record_transition(ch, Transition{State::kWarming, State::kReady, "ready", t0});
   record_transition(ch, Transition{State::kReady, State::kFailed, "server crashed", t0});
+  record_fallback(ch, "lsp.definition", "lsp not ready: FAILED", State::kFailed);
   sink.flush();
   std::ifstream in(ch.directory() / "events.jsonl");
   std::string line, all;
@@ -299,8 +300,10 @@ TEST_CASE("record_transition writes lsp.state_change and the state counters", "[
     ++n;
     all += line + "\n";
   }
-  CHECK(n == 3);
+  CHECK(n == 4);
   CHECK_THAT(all, Catch::Contains(R"("cmd":"lsp.state_change")"));
+  CHECK_THAT(all, Catch::Contains(
+                      R"("method":"lsp.definition","reason":"lsp not ready: FAILED","fallback_to":"ast","lsp_state":"FAILED")"));
   CHECK_THAT(all, Catch::Contains(R"("from_state":"READY","to_state":"FAILED","reason":"server crashed")"));
   std::ifstream lr(ch.directory() / "last_run.json");
   std::ostringstream ss;
@@ -309,6 +312,7 @@ TEST_CASE("record_transition writes lsp.state_change and the state counters", "[
   CHECK_THAT(summary, Catch::Contains(R"("lsp_warming_count":1)"));
   CHECK_THAT(summary, Catch::Contains(R"("lsp_ready_count":1)"));
   CHECK_THAT(summary, Catch::Contains(R"("lsp_failed_count":1)"));
+  CHECK_THAT(summary, Catch::Contains(R"("lsp_fallback_count":1)"));
 }
 
 // ---- discovery -----------------------------------------------------------------------------------

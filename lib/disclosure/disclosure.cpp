@@ -1,0 +1,530 @@
+#include "disclosure/disclosure.hpp"
+
+#include <algorithm>
+#include <boost/json.hpp>
+#include <map>
+#include <memory>
+
+#include "ast/skeleton.hpp"
+#include "ast/skeleton_cache.hpp"
+#include "index/segment_index.hpp"
+#include "index/tokenizer.hpp"
+#include "util/clock.hpp"
+#include "util/hash.hpp"
+
+namespace trifecta::core::disclosure {
+
+namespace json = boost::json;
+using index::Chunk;
+
+std::string_view mode_name(Mode m) noexcept {
+  switch (m) {
+    case Mode::kSkeleton: return "skeleton";
+    case Mode::kExcerpt: return "excerpt";
+    case Mode::kRaw: return "raw";
+  }
+  return "raw";
+}
+
+bool parse_mode(std::string_view s, Mode& out) noexcept {
+  if (s == "skeleton") out = Mode::kSkeleton;
+  else if (s == "excerpt") out = Mode::kExcerpt;
+  else if (s == "raw") out = Mode::kRaw;
+  else return false;
+  return true;
+}
+
+std::string_view stop_reason_name(StopReason r) noexcept {
+  switch (r) {
+    case StopReason::kComplete: return "complete";
+    case StopReason::kBudget: return "budget";
+    case StopReason::kMaxChunks: return "max_chunks";
+  }
+  return "complete";
+}
+
+Target Target::chunk(std::string id) {
+  Target t;
+  t.id = std::move(id);
+  return t;
+}
+
+Target Target::range(std::string path, int start_line, int end_line, std::string label) {
+  Target t;
+  t.path = std::move(path);
+  t.start_line = start_line;
+  t.end_line = end_line;
+  t.label = std::move(label);
+  return t;
+}
+
+namespace {
+
+std::size_t tokens_of(std::size_t bytes) { return (bytes + 3) / 4; }
+
+std::string strip_eol(std::string_view line) {
+  while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.remove_suffix(1);
+  return std::string(line);
+}
+
+std::string numbered(int line_no, std::string_view line) {
+  std::string n = std::to_string(line_no);
+  std::string out;
+  if (n.size() < 6) out.assign(6 - n.size(), ' ');
+  out += n;
+  out += "  ";
+  out += strip_eol(line);
+  out += '\n';
+  return out;
+}
+
+}  // namespace
+
+std::string render_raw(std::string_view text, int start_line, int end_line) {
+  const auto starts = index::line_starts(text);
+  return std::string(index::line_span(text, starts, start_line, end_line));
+}
+
+std::string render_excerpt(std::string_view text, int a, int b, const std::vector<std::string>& terms) {
+  const auto starts = index::line_starts(text);
+  const int lines = text.empty() ? 0 : static_cast<int>(starts.size()) - 1;
+  a = std::clamp(a, 1, std::max(1, lines));
+  b = std::clamp(b, a, std::max(1, lines));
+  if (lines == 0) return {};
+  std::vector<char> keep(static_cast<std::size_t>(b - a + 1), 0);
+  bool any = false;
+  if (!terms.empty()) {
+    std::vector<std::string> toks;
+    for (int l = a; l <= b; ++l) {
+      toks.clear();
+      index::tokenize(index::line_span(text, starts, l, l), toks);
+      const bool hit = std::any_of(toks.begin(), toks.end(), [&](const std::string& t) {
+        return std::find(terms.begin(), terms.end(), t) != terms.end();
+      });
+      if (!hit) continue;
+      any = true;
+      for (int k = std::max(a, l - kExcerptContext); k <= std::min(b, l + kExcerptContext); ++k) keep[static_cast<std::size_t>(k - a)] = 1;
+    }
+  }
+  std::string out;
+  if (!any) {
+    const int last = std::min(b, a + kExcerptHeadLines - 1);
+    for (int l = a; l <= last; ++l) out += numbered(l, index::line_span(text, starts, l, l));
+    if (last < b) out += "   ...  (" + std::to_string(b - last) + " more lines)\n";
+    return out;
+  }
+  bool gap = false;
+  if (!keep.front()) out += "   ...\n";
+  for (int l = a; l <= b; ++l) {
+    if (keep[static_cast<std::size_t>(l - a)]) {
+      out += numbered(l, index::line_span(text, starts, l, l));
+      gap = false;
+    } else if (!gap) {
+      if (l != a) out += "   ...\n";
+      gap = true;
+    }
+  }
+  return out;
+}
+
+namespace {
+
+// Definitions of `defs` overlapping [a, b]: fully inside → kept whole; containing the range →
+// kept with children/attributes filtered recursively.
+std::vector<ast::Definition> defs_in_range(const std::vector<ast::Definition>& defs, int a, int b) {
+  std::vector<ast::Definition> out;
+  for (const auto& d : defs) {
+    const int ds = d.decorated_line > 0 ? std::min(d.decorated_line, d.line) : d.line;
+    if (d.end_line < a || ds > b) continue;
+    if (ds >= a && d.end_line <= b) {
+      out.push_back(d);
+      continue;
+    }
+    ast::Definition part = d;
+    if (d.line < a || d.line > b) {
+      // An enclosing definition (a split class around a method chunk): keep its header line
+      // only; its docstring and decorators belong to the class-header chunk.
+      part.docstring.clear();
+      part.decorators.clear();
+    }
+    part.children = defs_in_range(d.children, a, b);
+    part.attributes.clear();
+    for (const auto& v : d.attributes) {
+      if (v.line >= a && v.line <= b) part.attributes.push_back(v);
+    }
+    if (!(d.line >= a && d.line <= b) && part.children.empty() && part.attributes.empty()) continue;
+    out.push_back(std::move(part));
+  }
+  return out;
+}
+
+std::string skeleton_of_python(const ast::Skeleton& s, int a, int b, bool module_chunk) {
+  ast::Skeleton sub;
+  sub.status = s.status;
+  if (module_chunk && a <= 1) {
+    sub.docstring = s.docstring;
+    sub.all = s.all;
+  }
+  for (const auto& i : s.imports) {
+    if (i.line >= a && i.line <= b) sub.imports.push_back(i);
+  }
+  for (const auto& c : s.constants) {
+    if (c.line >= a && c.line <= b) sub.constants.push_back(c);
+  }
+  sub.definitions = defs_in_range(s.definitions, a, b);
+  ast::RenderOptions ro;
+  ro.line_numbers = true;
+  ro.nested_functions = false;  // helpers local to a function body are detail, not outline
+  std::string out = ast::render(sub, ro);
+  // The piece already states the chunk's own range: drop the marker of the definition that is
+  // the chunk itself (members keep theirs, for ranged follow-ups).
+  const std::string own = "  # L" + std::to_string(a) + "-" + std::to_string(b) + "\n";
+  if (const auto pos = out.find(own); pos != std::string::npos) out.erase(pos, own.size() - 1);
+  return out;
+}
+
+std::string skeleton_of_markdown(std::string_view text, int a, int b) {
+  // Heading lines of the section (fence-aware), indented by level, with line numbers.
+  const auto starts = index::line_starts(text);
+  std::string out;
+  char fence = 0;
+  std::size_t fence_len = 0;
+  int prose = 0;
+  for (int l = a; l <= b; ++l) {
+    const std::string line = strip_eol(index::line_span(text, starts, l, l));
+    std::size_t ind = 0;
+    while (ind < line.size() && ind < 4 && line[ind] == ' ') ++ind;
+    const std::string_view body = std::string_view(line).substr(ind);
+    if (ind <= 3 && !body.empty() && (body[0] == '`' || body[0] == '~')) {
+      std::size_t k = 0;
+      while (k < body.size() && body[k] == body[0]) ++k;
+      if (k >= 3) {
+        if (!fence) {
+          fence = body[0];
+          fence_len = k;
+          continue;
+        }
+        if (body[0] == fence && k >= fence_len) {
+          fence = 0;
+          continue;
+        }
+      }
+    }
+    if (fence || ind > 3) continue;
+    std::size_t level = 0;
+    while (level < body.size() && body[level] == '#') ++level;
+    if (level >= 1 && level <= 6 && (level == body.size() || body[level] == ' ' || body[level] == '\t')) {
+      out += std::string((level - 1) * 2, ' ') + std::string(body) + "  # L" + std::to_string(l) + "\n";
+    } else if (!body.empty()) {
+      ++prose;
+    }
+  }
+  out += "(" + std::to_string(b - a + 1) + " lines, " + std::to_string(prose) + " of text)\n";
+  return out;
+}
+
+std::string skeleton_of_text(std::string_view text, int a, int b) {
+  const auto starts = index::line_starts(text);
+  std::string first;
+  for (int l = a; l <= b && first.empty(); ++l) {
+    std::string s = strip_eol(index::line_span(text, starts, l, l));
+    if (s.find_first_not_of(" \t") != std::string::npos) first = numbered(l, s);
+  }
+  return first + "   ...  (" + std::to_string(b - a + 1) + " lines)\n";
+}
+
+// ---- cursor ----------------------------------------------------------------------------------
+constexpr std::string_view kCursorKey = "trifecta-ctx-get-cursor-v1";
+
+struct CursorState {
+  std::size_t item = 0;
+  std::size_t offset = 0;
+  bool split = false;  // resume without degrading
+  std::string chunk_hash;  // first 16 hex of the target chunk's sha256 ("-" for errors)
+};
+
+std::string request_fingerprint(const GetRequest& r) {
+  std::string s = std::string(mode_name(r.mode)) + "\x1f" + r.query + "\x1f" + std::to_string(r.max_chunks);
+  for (const auto& t : r.targets) {
+    s += "\x1e" + t.id + "\x1f" + t.path + "\x1f" + std::to_string(t.start_line) + "-" + std::to_string(t.end_line);
+  }
+  return sha256_prefix(s, 16);
+}
+
+std::string encode_cursor(const CursorState& c, const std::string& fp) {
+  const std::string body = "c1." + std::to_string(c.item) + "." + std::to_string(c.offset) + "." + (c.split ? "s" : "w") +
+                           "." + c.chunk_hash + "." + fp;
+  return body + "." + blake2b_hex(std::string(kCursorKey) + body).substr(0, 16);
+}
+
+bool parse_uint(std::string_view s, std::size_t& out) {
+  if (s.empty() || s.size() > 12) return false;
+  std::size_t v = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9') return false;
+    v = v * 10 + static_cast<std::size_t>(c - '0');
+  }
+  out = v;
+  return true;
+}
+
+Result<CursorState> decode_cursor(std::string_view cur, const std::string& fp) {
+  const auto bad = [] { return make_error(Errc::kInvalidArgument, "malformed cursor"); };
+  if (cur.size() > 256) return bad();
+  std::vector<std::string_view> parts;
+  std::size_t s = 0;
+  while (true) {
+    const auto d = cur.find('.', s);
+    parts.push_back(cur.substr(s, d == std::string_view::npos ? std::string_view::npos : d - s));
+    if (d == std::string_view::npos) break;
+    s = d + 1;
+  }
+  if (parts.size() != 7 || parts[0] != "c1") return bad();
+  const std::string body(cur.substr(0, cur.size() - parts[6].size() - 1));
+  if (blake2b_hex(std::string(kCursorKey) + body).substr(0, 16) != parts[6]) {
+    return make_error(Errc::kInvalidArgument, "cursor checksum mismatch (tampered or corrupted)");
+  }
+  if (parts[5] != fp) return make_error(Errc::kInvalidArgument, "cursor belongs to a different request (targets, mode, query or max_chunks changed)");
+  CursorState c;
+  if (!parse_uint(parts[1], c.item) || !parse_uint(parts[2], c.offset)) return bad();
+  if (parts[3] != "s" && parts[3] != "w") return bad();
+  c.split = parts[3] == "s";
+  c.chunk_hash = std::string(parts[4]);
+  return c;
+}
+
+// ---- per-call state ----------------------------------------------------------------------------
+struct Resolved {
+  Chunk chunk;  // for range targets: synthesised (id = label or path#La-b)
+  bool module_chunk = false;
+};
+
+struct Renderer {
+  index::SegmentIndex& seg;
+  Mode requested;
+  std::vector<std::string> terms;
+  workspace::ReadStats& stats;
+  telemetry::Channel& channel;
+  std::map<std::string, std::shared_ptr<workspace::FileContent>> files;
+  std::uint64_t bytes = 0;
+
+  Result<std::shared_ptr<workspace::FileContent>> file(const std::string& path) {
+    if (auto it = files.find(path); it != files.end()) return it->second;
+    const auto purpose = requested == Mode::kSkeleton ? workspace::ReadPurpose::kSkeleton
+                         : requested == Mode::kExcerpt ? workspace::ReadPurpose::kExcerpt
+                                                       : workspace::ReadPurpose::kRaw;
+    Stopwatch sw;
+    auto c = seg.reader().read(path, purpose, &stats);
+    if (!c) return c.error();
+    bytes += c->raw_bytes;
+    const std::string counter = "file_read_" + std::string(mode_name(requested)) + "_bytes_total";
+    channel.incr(counter, static_cast<std::int64_t>(c->raw_bytes));
+    json::object args{{"file", path}, {"mode", mode_name(requested)}};
+    json::object result{{"bytes", c->raw_bytes}};
+    json::object x{{"disclosure_mode", mode_name(requested)}, {"bytes_read", c->raw_bytes}};
+    (void)channel.event("file.read", std::move(args), std::move(result), sw.elapsed_ms(), {}, std::move(x));
+    auto ptr = std::make_shared<workspace::FileContent>(std::move(*c));
+    files.emplace(path, ptr);
+    return ptr;
+  }
+
+  Result<std::string> render(const Resolved& r, Mode m, bool& stale) {
+    auto f = file(r.chunk.path);
+    if (!f) return f.error();
+    const std::string_view text = (*f)->text;
+    const Chunk& c = r.chunk;
+    if (!c.sha256.empty()) {
+      const auto starts = index::line_starts(text);
+      stale = sha256_hex(index::line_span(text, starts, c.start_line, c.end_line)) != c.sha256;
+    }
+    switch (m) {
+      case Mode::kRaw: return render_raw(text, c.start_line, c.end_line);
+      case Mode::kExcerpt: return render_excerpt(text, c.start_line, c.end_line, terms);
+      case Mode::kSkeleton: {
+        const auto type = index::file_type_of(c.path);
+        if (type == index::FileType::kPython) {
+          auto sk = seg.skeletons().get_content(text, c.path);
+          if (sk) {
+            std::string out = skeleton_of_python(*sk->skeleton, c.start_line, c.end_line, r.module_chunk);
+            if (!out.empty()) return out;  // a split method renders inside its class line
+          }
+          return skeleton_of_text(text, c.start_line, c.end_line);
+        }
+        if (type == index::FileType::kMarkdown) return skeleton_of_markdown(text, c.start_line, c.end_line);
+        return skeleton_of_text(text, c.start_line, c.end_line);
+      }
+    }
+    return std::string();
+  }
+};
+
+// Longest prefix of `s` of at most `max_bytes`, cut after a '\n' when one exists in the window,
+// else at a UTF-8 boundary; never empty when s is non-empty and max_bytes > 0.
+std::size_t cut_prefix(std::string_view s, std::size_t max_bytes) {
+  if (s.size() <= max_bytes) return s.size();
+  const auto nl = s.rfind('\n', max_bytes - 1);
+  if (nl != std::string_view::npos) return nl + 1;
+  std::size_t cut = max_bytes;
+  while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;
+  if (cut == 0) {  // a single multi-byte character larger than the window: take it whole
+    cut = 1;
+    while (cut < s.size() && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) ++cut;
+  }
+  return cut;
+}
+
+}  // namespace
+
+Result<GetReply> get(index::SegmentIndex& seg, const GetRequest& req, workspace::ReadStats* stats_out) {
+  if (req.targets.empty()) return make_error(Errc::kInvalidArgument, "no ids given");
+  if (req.targets.size() > kMaxTargets) {
+    return make_error(Errc::kInvalidArgument, "too many ids (" + std::to_string(req.targets.size()) + " > " + std::to_string(kMaxTargets) + ")");
+  }
+  if (req.budget < kMinBudget) {
+    return make_error(Errc::kInvalidArgument, "budget must be at least " + std::to_string(kMinBudget) + " tokens");
+  }
+  if (req.max_chunks == 0) return make_error(Errc::kInvalidArgument, "max_chunks must be at least 1");
+  const std::string fp = request_fingerprint(req);
+  CursorState start;
+  if (!req.cursor.empty()) {
+    auto c = decode_cursor(req.cursor, fp);
+    if (!c) return c.error();
+    start = *c;
+    if (start.item >= req.targets.size()) return make_error(Errc::kInvalidArgument, "malformed cursor (item out of range)");
+  }
+
+  workspace::ReadStats local;
+  workspace::ReadStats& stats = stats_out ? *stats_out : local;
+  GetReply reply;
+  reply.mode = req.mode;
+  reply.budget = std::min(req.budget, kMaxBudget);
+  reply.generation = seg.generation();
+  Renderer rd{seg, req.mode, req.query.empty() ? std::vector<std::string>{} : index::query_terms(req.query), stats,
+              seg.channel(), {}, 0};
+
+  std::size_t pieces = 0;
+  for (std::size_t i = start.item; i < req.targets.size(); ++i) {
+    const Target& t = req.targets[i];
+    const bool resumed = i == start.item && !req.cursor.empty();
+    const std::size_t offset = resumed ? start.offset : 0;
+    const bool no_degrade = resumed && start.split;
+    // Resolve.
+    Resolved r;
+    const std::string label = t.id.empty() ? (t.label.empty() ? t.path + "#L" + std::to_string(t.start_line) + "-" + std::to_string(t.end_line) : t.label) : t.id;
+    if (!t.id.empty()) {
+      auto c = seg.chunk(t.id);
+      if (!c) {
+        reply.errors.push_back({t.id, Errc::kNotFound, "unknown chunk id (not in the index at generation " + std::to_string(reply.generation) + ")"});
+        continue;
+      }
+      r.chunk = std::move(*c);
+      r.module_chunk = r.chunk.role == index::ChunkRole::kModule;
+    } else {
+      if (t.path.empty() || t.start_line < 1 || t.end_line < t.start_line) {
+        reply.errors.push_back({label, Errc::kInvalidArgument, "a range target needs a path and 1 <= start_line <= end_line"});
+        continue;
+      }
+      r.chunk.id = label;
+      r.chunk.path = t.path;
+      r.chunk.kind = index::kind_of(t.path);
+      r.chunk.title = label;
+      r.chunk.start_line = t.start_line;
+      r.chunk.end_line = t.end_line;
+      r.chunk.role = index::ChunkRole::kFunction;
+      // Adopt the hash/title of an indexed chunk with exactly this range, if any.
+      for (auto& c : seg.chunks_of(t.path)) {
+        if (c.start_line == t.start_line && c.end_line == t.end_line) {
+          r.chunk.sha256 = c.sha256;
+          r.chunk.title = c.title;
+          r.chunk.context = c.context;
+          r.module_chunk = c.role == index::ChunkRole::kModule;
+        }
+      }
+    }
+    const std::string hash16 = r.chunk.sha256.empty() ? std::string("-") : r.chunk.sha256.substr(0, 16);
+    if (resumed && start.chunk_hash != hash16) {
+      return make_error(Errc::kInvalidArgument, "stale cursor: " + label + " changed since the previous page; start again without a cursor");
+    }
+    bool stale = false;
+    auto full = rd.render(r, req.mode, stale);
+    if (!full) {
+      reply.errors.push_back({label, full.error().code, full.error().message});
+      continue;
+    }
+    if (offset > full->size()) return make_error(Errc::kInvalidArgument, "malformed cursor (offset out of range)");
+    auto make_piece = [&](Mode m, std::string text, std::size_t off, std::size_t total) {
+      Piece p;
+      p.id = r.chunk.id;
+      p.path = r.chunk.path;
+      p.kind = r.chunk.kind;
+      p.title = r.chunk.title;
+      p.start_line = r.chunk.start_line;
+      p.end_line = r.chunk.end_line;
+      p.mode = m;
+      p.offset = off;
+      p.total_bytes = total;
+      p.tokens = tokens_of(text.size());
+      p.partial = off > 0 || off + text.size() < total;
+      p.text = std::move(text);
+      p.sha256 = r.chunk.sha256;
+      p.stale = stale;
+      p.context = r.chunk.context;
+      return p;
+    };
+    auto stop = [&](StopReason why, std::size_t at_offset, bool split) {
+      reply.stop_reason = why;
+      CursorState c{i, at_offset, split, hash16};
+      reply.next = encode_cursor(c, fp);
+    };
+    if (pieces >= req.max_chunks) {
+      stop(StopReason::kMaxChunks, offset, no_degrade);
+      break;
+    }
+    const std::string_view rest = std::string_view(*full).substr(offset);
+    const std::size_t room = reply.budget - reply.used;
+    if (tokens_of(rest.size()) <= room) {
+      reply.used += tokens_of(rest.size());
+      reply.chunks.push_back(make_piece(req.mode, std::string(rest), offset, full->size()));
+      ++pieces;
+      continue;
+    }
+    // Does not fit: degrade a whole chunk first (once), else split.
+    if (offset == 0 && !no_degrade) {
+      bool degraded = false;
+      for (int m = static_cast<int>(req.mode) - 1; m >= 0 && !degraded; --m) {
+        bool st2 = false;
+        auto light = rd.render(r, static_cast<Mode>(m), st2);
+        if (!light || tokens_of(light->size()) > room) continue;
+        reply.used += tokens_of(light->size());
+        Piece p = make_piece(static_cast<Mode>(m), *light, 0, light->size());
+        p.degraded_from = req.mode;
+        reply.chunks.push_back(std::move(p));
+        ++pieces;
+        degraded = true;
+      }
+      if (degraded) {
+        stop(StopReason::kBudget, 0, true);
+        break;
+      }
+    }
+    // Split: fill the page with a prefix (if the page already has content and the room is tiny,
+    // leave the whole chunk to the next page).
+    if (room < kMinBudget / 2 && pieces > 0) {
+      stop(StopReason::kBudget, offset, true);
+      break;
+    }
+    const std::size_t take = cut_prefix(rest, room * 4);
+    reply.used += tokens_of(take);
+    reply.chunks.push_back(make_piece(req.mode, std::string(rest.substr(0, take)), offset, full->size()));
+    ++pieces;
+    if (offset + take < full->size()) {
+      stop(StopReason::kBudget, offset + take, true);
+      break;
+    }
+  }
+  if (reply.stop_reason == StopReason::kComplete) reply.next.clear();
+  reply.bytes_read = rd.bytes;
+  return reply;
+}
+
+}  // namespace trifecta::core::disclosure

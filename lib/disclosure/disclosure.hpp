@@ -1,0 +1,136 @@
+// disclosure/disclosure.hpp — ctx.get: render chunks as skeleton | excerpt | raw under a token
+// budget, with degradation and an exact continuation cursor.
+//
+// Modes (token estimate everywhere: ceil(bytes / 4)):
+//  * skeleton — Python: the AST outline of the chunk's definitions (ast::render with line
+//    numbers: decorators, signatures, first docstring lines, `...` bodies); Markdown: the
+//    heading outline of the section; other text: first line + line count.
+//  * excerpt — with a query: windows of ±kExcerptContext lines around lines containing a query
+//    term, each line prefixed by its number, indentation kept, gaps shown as `...`; without a
+//    query (or no hit): the first kExcerptHeadLines lines, numbered.
+//  * raw — the exact text of the chunk's lines.
+//
+// Budget contract. The reply states `budget` (effective, after clamping to kMaxBudget), `used`
+// (tokens of all returned texts) and `stop_reason`:
+//  * complete   — every target was rendered;
+//  * max_chunks — `max_chunks` pieces were returned and more remain;
+//  * budget     — the next piece did not fit.
+// When a whole chunk does not fit in the remaining budget it is first *degraded*: the first
+// lighter mode (raw → excerpt → skeleton) that fits is returned, marked `degraded_from`, and the
+// page stops; the `next` cursor resumes at that same chunk in the requested mode. A chunk that
+// still does not fit then (or a chunk resumed from a cursor) is *split*: the longest prefix that
+// fits (cut at a line end when possible) is returned with `partial = true`, and `next` resumes
+// at the following byte. Hence: concatenating, per target, the non-degraded pieces of all pages
+// gives exactly the complete rendering in the requested mode. Every page makes progress.
+// Unknown ids / unresolvable targets are reported per target in `errors` (once, on the page
+// that reaches them); they never stop the reply.
+//
+// Cursor: opaque text bound to the request (targets, mode, query, max_chunks) and to the content
+// hash of the chunk it points into, with a checksum. Malformed, tampered, or used with another
+// request → kInvalidArgument; the chunk changed since → kInvalidArgument ("stale cursor").
+//
+// Accounting: every file is read once per call through the workspace FileReader with the
+// purpose of the requested mode (skeleton/excerpt/raw); per file one `file.read` telemetry
+// event (args {file, mode}, result {bytes}) and the counter `file_read_<mode>_bytes_total`.
+// `bytes_read` in the reply equals the bytes those reads returned.
+//
+// Failure behaviour: request-level problems are errors (kInvalidArgument: no targets, too many
+// targets, budget < kMinBudget, max_chunks == 0, bad cursor); everything per target is in
+// `errors`.
+//
+// Thread rules: `get` is safe to call concurrently (SegmentIndex is thread-safe).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "index/chunk.hpp"
+#include "util/result.hpp"
+#include "workspace/file_reader.hpp"
+
+namespace trifecta::core::index {
+class SegmentIndex;
+}
+
+namespace trifecta::core::disclosure {
+
+enum class Mode { kSkeleton = 0, kExcerpt = 1, kRaw = 2 };
+std::string_view mode_name(Mode m) noexcept;  // "skeleton" | "excerpt" | "raw"
+bool parse_mode(std::string_view s, Mode& out) noexcept;
+
+inline constexpr std::size_t kMinBudget = 16;            // tokens
+inline constexpr std::size_t kMaxBudget = 1'000'000;     // larger budgets are clamped
+inline constexpr std::size_t kMaxTargets = 1000;
+inline constexpr int kExcerptContext = 2;
+inline constexpr int kExcerptHeadLines = 12;
+
+enum class StopReason { kComplete, kBudget, kMaxChunks };
+std::string_view stop_reason_name(StopReason r) noexcept;  // "complete" | "budget" | "max_chunks"
+
+// One requested item: a chunk id, or an already-resolved range (e.g. from a sym:// URI).
+struct Target {
+  std::string id;          // chunk id; empty for a range target
+  std::string path;        // range target: segment-relative path
+  int start_line = 0, end_line = 0;
+  std::string label;       // echoed in the piece id / errors (e.g. the sym:// URI)
+
+  static Target chunk(std::string id);
+  static Target range(std::string path, int start_line, int end_line, std::string label = {});
+};
+
+struct GetRequest {
+  std::vector<Target> targets;
+  Mode mode = Mode::kExcerpt;
+  std::size_t budget = 2000;  // tokens
+  std::size_t max_chunks = 20;
+  std::string query;          // focuses excerpts
+  std::string cursor;         // "" = first page
+};
+
+struct Piece {
+  std::string id;             // chunk id (or label / path#La-b for range targets)
+  std::string path;
+  index::ChunkKind kind = index::ChunkKind::kOther;
+  std::string title;
+  int start_line = 0, end_line = 0;
+  Mode mode = Mode::kRaw;     // mode of `text`
+  std::optional<Mode> degraded_from;
+  bool partial = false;       // a part of the rendering (split across pages)
+  std::size_t offset = 0;     // byte offset of `text` in the complete rendering
+  std::size_t total_bytes = 0;  // bytes of the complete rendering in `mode`
+  std::string text;
+  std::size_t tokens = 0;     // ceil(text bytes / 4)
+  std::string sha256;         // content hash of the chunk (as indexed)
+  bool stale = false;         // disk content differs from the indexed hash
+  std::string context;        // split-class methods: the class header line
+};
+
+struct TargetError {
+  std::string target;         // the id or label as requested
+  Errc code = Errc::kNotFound;
+  std::string message;
+};
+
+struct GetReply {
+  std::vector<Piece> chunks;
+  std::vector<TargetError> errors;
+  Mode mode = Mode::kRaw;
+  std::size_t budget = 0, used = 0;
+  StopReason stop_reason = StopReason::kComplete;
+  std::string next;           // cursor for the next page ("" when complete)
+  std::uint64_t bytes_read = 0;
+  std::uint64_t generation = 0;
+};
+
+// Render `request` against `segment`. `stats` (optional) receives the reads too.
+Result<GetReply> get(index::SegmentIndex& segment, const GetRequest& request, workspace::ReadStats* stats = nullptr);
+
+// Renderers (exposed for tests and benchmarks). `text` is the whole file; lines 1-based.
+std::string render_raw(std::string_view text, int start_line, int end_line);
+std::string render_excerpt(std::string_view text, int start_line, int end_line, const std::vector<std::string>& terms);
+
+}  // namespace trifecta::core::disclosure

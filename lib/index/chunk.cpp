@@ -1,0 +1,415 @@
+#include "index/chunk.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <map>
+
+#include "ast/skeleton.hpp"
+#include "util/hash.hpp"
+
+namespace trifecta::core::index {
+
+std::string_view chunk_kind_name(ChunkKind k) noexcept {
+  switch (k) {
+    case ChunkKind::kCode: return "code";
+    case ChunkKind::kDoc: return "doc";
+    case ChunkKind::kOther: return "other";
+  }
+  return "other";
+}
+
+bool parse_chunk_kind(std::string_view s, ChunkKind& out) noexcept {
+  if (s == "code") out = ChunkKind::kCode;
+  else if (s == "doc") out = ChunkKind::kDoc;
+  else if (s == "other") out = ChunkKind::kOther;
+  else return false;
+  return true;
+}
+
+std::string_view chunk_role_name(ChunkRole r) noexcept {
+  switch (r) {
+    case ChunkRole::kModule: return "module";
+    case ChunkRole::kFunction: return "function";
+    case ChunkRole::kClass: return "class";
+    case ChunkRole::kMethod: return "method";
+    case ChunkRole::kSection: return "section";
+    case ChunkRole::kWindow: return "window";
+  }
+  return "window";
+}
+
+namespace {
+std::string lower_ext(std::string_view rel) {
+  const auto slash = rel.rfind('/');
+  const auto name = slash == std::string_view::npos ? rel : rel.substr(slash + 1);
+  const auto dot = name.rfind('.');
+  if (dot == std::string_view::npos || dot == 0) return "";
+  std::string e(name.substr(dot));
+  for (auto& c : e) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return e;
+}
+}  // namespace
+
+FileType file_type_of(std::string_view rel) noexcept {
+  const std::string e = lower_ext(rel);
+  if (e == ".py" || e == ".pyi") return FileType::kPython;
+  if (e == ".md" || e == ".markdown") return FileType::kMarkdown;
+  return FileType::kText;
+}
+
+ChunkKind kind_of(std::string_view rel) noexcept {
+  static const char* const kCode[] = {".py", ".pyi", ".c", ".h", ".cc", ".cpp", ".hpp", ".cxx", ".js", ".mjs",
+                                      ".ts", ".tsx", ".jsx", ".go", ".rs", ".java", ".kt", ".rb", ".sh",
+                                      ".bash", ".lua", ".pl", ".php", ".swift", ".cs", ".scala", ".pyx", ".sql"};
+  static const char* const kDoc[] = {".md", ".markdown", ".rst", ".txt", ".adoc", ".org"};
+  const std::string e = lower_ext(rel);
+  for (auto* c : kCode) {
+    if (e == c) return ChunkKind::kCode;
+  }
+  for (auto* d : kDoc) {
+    if (e == d) return ChunkKind::kDoc;
+  }
+  const auto slash = rel.rfind('/');
+  const auto name = slash == std::string_view::npos ? rel : rel.substr(slash + 1);
+  if (name.rfind("README", 0) == 0 || name.rfind("CHANGELOG", 0) == 0) return ChunkKind::kDoc;
+  return ChunkKind::kOther;
+}
+
+std::vector<std::size_t> line_starts(std::string_view text) {
+  std::vector<std::size_t> s;
+  s.reserve(text.size() / 32 + 2);
+  s.push_back(0);
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '\n' && i + 1 < text.size()) s.push_back(i + 1);
+  }
+  s.push_back(text.size());
+  return s;
+}
+
+std::string_view line_span(std::string_view text, const std::vector<std::size_t>& starts, int first, int last) {
+  const int lines = static_cast<int>(starts.size()) - 1;
+  if (text.empty() || lines <= 0) return {};
+  first = std::clamp(first, 1, lines);
+  last = std::clamp(last, first, lines);
+  const std::size_t a = starts[static_cast<std::size_t>(first - 1)];
+  const std::size_t b = starts[static_cast<std::size_t>(last)];
+  return text.substr(a, b - a);
+}
+
+std::string slugify(std::string_view h) {
+  std::string out;
+  for (const char ch : h) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c >= 'A' && c <= 'Z') out.push_back(static_cast<char>(c - 'A' + 'a'));
+    else if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' || c >= 0x80) out.push_back(ch);
+    else if (c == ' ' || c == '\t') out.push_back('-');
+  }
+  return out.empty() ? std::string("section") : out;
+}
+
+namespace {
+
+int line_count(const std::vector<std::size_t>& starts, std::string_view text) {
+  return text.empty() ? 0 : static_cast<int>(starts.size()) - 1;
+}
+
+std::string trim(std::string_view s) {
+  std::size_t a = 0, b = s.size();
+  while (a < b && (s[a] == ' ' || s[a] == '\t' || s[a] == '\r' || s[a] == '\n')) ++a;
+  while (b > a && (s[b - 1] == ' ' || s[b - 1] == '\t' || s[b - 1] == '\r' || s[b - 1] == '\n')) --b;
+  return std::string(s.substr(a, b - a));
+}
+
+std::string clip(std::string s, std::size_t n = 160) {
+  if (s.size() <= n) return s;
+  std::size_t cut = n;
+  while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;  // UTF-8 boundary
+  s.resize(cut);
+  s += "...";
+  return s;
+}
+
+bool blank(std::string_view line) {
+  return std::all_of(line.begin(), line.end(), [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; });
+}
+
+// First line of [a, b] satisfying `pred`, trimmed.
+template <class Pred>
+std::string first_line(std::string_view text, const std::vector<std::size_t>& starts, int a, int b, Pred pred) {
+  for (int l = a; l <= b; ++l) {
+    auto s = line_span(text, starts, l, l);
+    if (!blank(s) && pred(s)) return clip(trim(s));
+  }
+  return {};
+}
+
+struct Builder {
+  std::string_view rel;
+  std::string_view text;
+  const std::vector<std::size_t>& starts;
+  std::vector<Chunk> out;
+  std::map<std::string, int> used;
+
+  std::string unique(std::string anchor) {
+    const int n = ++used[anchor];
+    if (n == 1) return anchor;
+    std::string candidate = anchor + "-" + std::to_string(n);
+    while (used.count(candidate)) candidate = anchor + "-" + std::to_string(++used[anchor]);
+    used[candidate] = 1;
+    return candidate;
+  }
+
+  Chunk& add(std::string anchor, ChunkKind kind, ChunkRole role, std::string title, std::vector<std::string> path,
+             int a, int b) {
+    Chunk c;
+    c.id = std::string(rel) + "#" + unique(std::move(anchor));
+    c.path = std::string(rel);
+    c.kind = kind;
+    c.role = role;
+    c.title = std::move(title);
+    c.title_path = std::move(path);
+    c.start_line = a;
+    c.end_line = b;
+    const auto span = line_span(text, starts, a, b);
+    c.sha256 = sha256_hex(span);
+    c.bytes = span.size();
+    c.tokens = (span.size() + 3) / 4;
+    c.preview = first_line(text, starts, a, b, [](std::string_view) { return true; });
+    out.push_back(std::move(c));
+    return out.back();
+  }
+};
+
+int trim_trailing_blank(std::string_view text, const std::vector<std::size_t>& starts, int a, int b) {
+  while (b > a && blank(line_span(text, starts, b, b))) --b;
+  return b;
+}
+
+std::vector<std::string> split_qualname(const std::string& q) {
+  std::vector<std::string> parts;
+  std::size_t s = 0;
+  while (true) {
+    auto d = q.find('.', s);
+    parts.push_back(q.substr(s, d == std::string::npos ? std::string::npos : d - s));
+    if (d == std::string::npos) break;
+    s = d + 1;
+  }
+  return parts;
+}
+
+std::string def_signature(const ast::Definition& d) {
+  std::string s;
+  for (const auto& dec : d.decorators) s += "@" + dec + " ";
+  s += d.signature;  // the name itself is in the `name` field; repeating it here would count twice
+  if (!d.docstring.empty()) s += " " + d.docstring;
+  return s;
+}
+
+}  // namespace
+
+std::vector<Chunk> chunk_text(std::string_view rel, std::string_view text, ChunkKind kind) {
+  const auto starts = line_starts(text);
+  Builder b{rel, text, starts, {}, {}};
+  const int n = line_count(starts, text);
+  int s = 1;
+  while (s <= n) {
+    int e = std::min(n, s + kWindowLines - 1);
+    if (e < n) {
+      for (int l = e; l >= s + kWindowMinLines; --l) {
+        if (blank(line_span(text, starts, l, l))) {
+          e = l;
+          break;
+        }
+      }
+    }
+    const std::string anchor = "L" + std::to_string(s) + "-" + std::to_string(e);
+    b.add(anchor, kind, ChunkRole::kWindow, anchor, {anchor}, s, e);
+    s = e + 1;
+  }
+  return std::move(b.out);
+}
+
+std::vector<Chunk> chunk_markdown(std::string_view rel, std::string_view text) {
+  const auto starts = line_starts(text);
+  Builder b{rel, text, starts, {}, {}};
+  const int n = line_count(starts, text);
+  struct Heading {
+    int line;
+    int level;
+    std::string title;
+  };
+  std::vector<Heading> heads;
+  char fence_char = 0;
+  std::size_t fence_len = 0;
+  for (int l = 1; l <= n; ++l) {
+    std::string_view line = line_span(text, starts, l, l);
+    while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.remove_suffix(1);
+    std::size_t indent = 0;
+    while (indent < line.size() && indent < 4 && line[indent] == ' ') ++indent;
+    const std::string_view body = line.substr(indent);
+    if (indent <= 3 && !body.empty() && (body[0] == '`' || body[0] == '~')) {
+      const char c = body[0];
+      std::size_t k = 0;
+      while (k < body.size() && body[k] == c) ++k;
+      if (k >= 3) {
+        if (fence_char == 0) {
+          fence_char = c;
+          fence_len = k;
+          continue;
+        }
+        if (c == fence_char && k >= fence_len && blank(body.substr(k))) {
+          fence_char = 0;
+          continue;
+        }
+      }
+    }
+    if (fence_char != 0 || indent > 3) continue;
+    std::size_t level = 0;
+    while (level < body.size() && body[level] == '#') ++level;
+    if (level == 0 || level > 6) continue;
+    if (level < body.size() && body[level] != ' ' && body[level] != '\t') continue;
+    std::string title = trim(body.substr(level));
+    // Closing sequence: trailing #s preceded by a space.
+    auto last = title.find_last_not_of('#');
+    if (last != std::string::npos && last + 1 < title.size() && (title[last] == ' ' || title[last] == '\t')) {
+      title = trim(std::string_view(title).substr(0, last));
+    } else if (last == std::string::npos) {
+      title.clear();
+    }
+    heads.push_back({l, static_cast<int>(level), title});
+  }
+  const int first_head = heads.empty() ? n + 1 : heads.front().line;
+  if (first_head > 1) {
+    bool any = false;
+    for (int l = 1; l < first_head; ++l) any = any || !blank(line_span(text, starts, l, l));
+    if (any) {
+      auto& c = b.add("<preamble>", ChunkKind::kDoc, ChunkRole::kSection, "(preamble)", {}, 1,
+                      trim_trailing_blank(text, starts, 1, first_head - 1));
+      c.preview = first_line(text, starts, c.start_line, c.end_line, [](std::string_view) { return true; });
+    }
+  }
+  std::vector<std::pair<int, std::string>> stack;  // (level, title)
+  for (std::size_t i = 0; i < heads.size(); ++i) {
+    const auto& h = heads[i];
+    const int end = i + 1 < heads.size() ? heads[i + 1].line - 1 : n;
+    while (!stack.empty() && stack.back().first >= h.level) stack.pop_back();
+    stack.emplace_back(h.level, h.title);
+    std::vector<std::string> path;
+    for (const auto& [lv, t] : stack) path.push_back(t);
+    const std::string title = h.title.empty() ? std::string("(untitled)") : h.title;
+    auto& c = b.add(slugify(h.title), ChunkKind::kDoc, ChunkRole::kSection, title, std::move(path), h.line,
+                    std::max(h.line, trim_trailing_blank(text, starts, h.line, end)));
+    std::string p = first_line(text, starts, c.start_line + 1, c.end_line, [](std::string_view s) {
+      auto t = trim(s);
+      return !t.empty() && t[0] != '#';
+    });
+    if (!p.empty()) c.preview = p;
+  }
+  return std::move(b.out);
+}
+
+std::vector<Chunk> chunk_python(std::string_view rel, std::string_view text, const ast::Skeleton& sk) {
+  const auto starts = line_starts(text);
+  Builder b{rel, text, starts, {}, {}};
+  const int n = line_count(starts, text);
+  if (n == 0) return {};
+  const auto& defs = sk.definitions;
+  auto def_start = [](const ast::Definition& d) { return d.decorated_line > 0 ? std::min(d.decorated_line, d.line) : d.line; };
+
+  // Top-level code outside definitions: the header before the first def, then each gap.
+  auto add_gap = [&](int a, int e, const ast::Definition* prev) {
+    if (a > e) return;
+    // Skip gaps that are only blank lines / comments.
+    bool code = false;
+    for (int l = a; l <= e && !code; ++l) {
+      auto t = trim(line_span(text, starts, l, l));
+      code = !t.empty() && t[0] != '#';
+    }
+    const bool header = prev == nullptr;
+    if (!code && !header) return;
+    if (header && !code) {
+      // Comment-only header (license banner): still a chunk if non-empty.
+      bool any = false;
+      for (int l = a; l <= e; ++l) any = any || !blank(line_span(text, starts, l, l));
+      if (!any) return;
+    }
+    e = trim_trailing_blank(text, starts, a, e);
+    while (a < e && blank(line_span(text, starts, a, a))) ++a;
+    std::string anchor = "<module>";
+    std::string title = "(module)";
+    if (!header) {
+      const auto first = first_line(text, starts, a, e, [](std::string_view s) {
+        auto t = trim(s);
+        return !t.empty() && t[0] != '#';
+      });
+      if (first.rfind("if __name__", 0) == 0) {
+        anchor = "<main>";
+        title = "(main)";
+      } else {
+        anchor = "after:" + prev->name;
+        title = "(code after " + prev->name + ")";
+      }
+    }
+    auto& c = b.add(anchor, ChunkKind::kCode, ChunkRole::kModule, title, {title}, a, e);
+    if (header && !sk.docstring.empty()) c.signature = sk.docstring;
+  };
+
+  int cursor = 1;
+  const ast::Definition* prev = nullptr;
+  for (const auto& d : defs) {
+    const int a = def_start(d);
+    const int e = std::min(d.end_line, n);
+    if (a < cursor) continue;  // overlapping (malformed) definitions: keep the first
+    add_gap(cursor, a - 1, prev);
+    const std::vector<std::string> qpath = split_qualname(d.qualname.empty() ? d.name : d.qualname);
+    const bool is_class = d.kind == ast::DefKind::kClass;
+    std::vector<const ast::Definition*> members;
+    for (const auto& ch : d.children) members.push_back(&ch);
+    if (is_class && (e - a + 1) > kLargeClassLines && !members.empty()) {
+      const int first_member = def_start(*members.front());
+      const int hdr_end = std::max(d.line, trim_trailing_blank(text, starts, a, first_member - 1));
+      auto& h = b.add(d.qualname, ChunkKind::kCode, ChunkRole::kClass, d.qualname, qpath, a, hdr_end);
+      h.signature = def_signature(d);
+      const std::string header_line = trim(line_span(text, starts, d.line, d.line));
+      for (std::size_t i = 0; i < members.size(); ++i) {
+        const auto& m = *members[i];
+        const int ma = def_start(m);
+        if (ma <= hdr_end && i > 0) continue;
+        int me = i + 1 < members.size() ? def_start(*members[i + 1]) - 1 : e;
+        me = std::max(std::min(m.end_line, e), trim_trailing_blank(text, starts, ma, me));
+        if (i + 1 < members.size()) me = std::min(me, def_start(*members[i + 1]) - 1);
+        auto& c = b.add(m.qualname, ChunkKind::kCode,
+                        m.kind == ast::DefKind::kClass ? ChunkRole::kClass : ChunkRole::kMethod, m.qualname,
+                        split_qualname(m.qualname), ma, std::max(ma, me));
+        c.context = header_line;
+        c.signature = def_signature(m);
+      }
+    } else {
+      auto& c = b.add(d.qualname.empty() ? d.name : d.qualname, ChunkKind::kCode,
+                      is_class ? ChunkRole::kClass : ChunkRole::kFunction, d.qualname, qpath, a, std::max(a, e));
+      c.signature = def_signature(d);
+      if (is_class) {
+        // Methods' names and first docstring lines make a class findable by its API.
+        for (const auto& m : d.children) c.signature += " " + m.name + (m.docstring.empty() ? "" : " " + m.docstring);
+      }
+    }
+    cursor = std::max(cursor, e + 1);
+    prev = &d;
+  }
+  add_gap(cursor, n, prev);
+  std::sort(b.out.begin(), b.out.end(), [](const Chunk& x, const Chunk& y) { return x.start_line < y.start_line; });
+  return std::move(b.out);
+}
+
+std::vector<Chunk> chunk_file(std::string_view rel, std::string_view text, const ast::Skeleton* skeleton) {
+  switch (file_type_of(rel)) {
+    case FileType::kPython:
+      if (skeleton) return chunk_python(rel, text, *skeleton);
+      return chunk_text(rel, text, ChunkKind::kCode);
+    case FileType::kMarkdown: return chunk_markdown(rel, text);
+    case FileType::kText: return chunk_text(rel, text, kind_of(rel));
+  }
+  return {};
+}
+
+}  // namespace trifecta::core::index

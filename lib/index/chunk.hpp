@@ -1,0 +1,99 @@
+// index/chunk.hpp — the unit of search and retrieval, and the chunkers that cut files into it.
+//
+// Chunk ids are `<path>#<anchor>`, readable and stable under edits elsewhere in the file:
+//  * Python: `<path>#<qualname>` per top-level function/class (`json/decoder.py#JSONDecoder`),
+//    `<path>#<Class>.<method>` for methods of a split class, `<path>#<module>` for the module
+//    header (docstring, imports, statements before the first definition), and
+//    `<path>#after:<Name>` for top-level code that follows definition `Name`
+//    (`<path>#<main>` when it starts with `if __name__ == ...`).
+//  * Markdown: `<path>#<slug>` of the heading (GitHub-style slug; repeated slugs get `-2`, `-3`
+//    in document order); text before the first heading is `<path>#<preamble>`.
+//  * Other text: `<path>#L<start>-<end>` windows (these move when lines above them change; that
+//    is inherent to line windows).
+// Duplicate ids inside one file (e.g. a conditionally redefined function) get `-2`, `-3`, …
+//
+// Chunking rules (see docs/index.md):
+//  * Python (needs the file's ast::Skeleton): header chunk, one chunk per top-level function and
+//    class; a class longer than kLargeClassLines lines is split into a class-header chunk (class
+//    line, docstring, attributes up to its first method) plus one chunk per method / nested
+//    class, each carrying the class header line in `context`.
+//  * Markdown (`.md`, `.markdown`): one chunk per ATX heading section (`#`..`######`), fence-aware
+//    (``` and ~~~ fences of ≥ 3 characters; a `#` line inside a fence is not a heading);
+//    `title_path` is the chain of enclosing headings.
+//  * Everything else: windows of at most kWindowLines lines, cut at the last blank line after
+//    kWindowMinLines when there is one.
+// Line numbers are 1-based and inclusive; a CRLF file counts lines like an LF file.
+// `sha256` is the SHA-256 of the chunk's exact text (its lines, with their line endings);
+// `tokens` estimates its size as ceil(bytes / 4).
+//
+// Thread rules: plain values and pure functions.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace trifecta::core::ast {
+struct Skeleton;
+}
+
+namespace trifecta::core::index {
+
+inline constexpr int kLargeClassLines = 150;
+inline constexpr int kWindowLines = 60;
+inline constexpr int kWindowMinLines = 20;
+
+enum class ChunkKind : std::uint8_t { kCode = 0, kDoc = 1, kOther = 2 };
+std::string_view chunk_kind_name(ChunkKind k) noexcept;  // "code" | "doc" | "other"
+bool parse_chunk_kind(std::string_view s, ChunkKind& out) noexcept;
+
+// What a chunk is, finer than its kind.
+enum class ChunkRole : std::uint8_t {
+  kModule = 0,   // Python module header / top-level code
+  kFunction,     // top-level function
+  kClass,        // whole class, or the header part of a split class
+  kMethod,       // method / nested class of a split class
+  kSection,      // Markdown heading section (or preamble)
+  kWindow,       // line window of another file
+};
+std::string_view chunk_role_name(ChunkRole r) noexcept;
+
+// How a file is chunked, from its path.
+enum class FileType : std::uint8_t { kPython, kMarkdown, kText };
+FileType file_type_of(std::string_view rel_path) noexcept;
+ChunkKind kind_of(std::string_view rel_path) noexcept;
+
+struct Chunk {
+  std::string id;
+  std::string path;
+  ChunkKind kind = ChunkKind::kOther;
+  ChunkRole role = ChunkRole::kWindow;
+  std::string title;                    // "JSONDecoder.decode", "Installation", "L1-60"
+  std::vector<std::string> title_path;  // ["JSONDecoder", "decode"], ["Guide", "Installation"]
+  int start_line = 0, end_line = 0;     // 1-based, inclusive
+  std::string sha256;                   // hex of the chunk text
+  std::size_t bytes = 0;
+  std::size_t tokens = 0;               // ceil(bytes / 4)
+  std::string preview;                  // one line, ≤ 160 bytes
+  std::string context;                  // split-class methods: the class header line
+  std::string signature;                // Python: "@decorators (params) -> ret first docstring line"
+};
+
+// Byte offsets of line starts: starts[i] is where line i+1 begins; starts.back() == text.size().
+std::vector<std::size_t> line_starts(std::string_view text);
+// Text of lines [first, last] (1-based, inclusive), line endings kept; clamped to the file.
+std::string_view line_span(std::string_view text, const std::vector<std::size_t>& starts, int first, int last);
+
+// Chunk one file. `skeleton` is used for Python files (null → windows). Never fails.
+std::vector<Chunk> chunk_file(std::string_view rel_path, std::string_view text, const ast::Skeleton* skeleton);
+
+std::vector<Chunk> chunk_python(std::string_view rel_path, std::string_view text, const ast::Skeleton& skeleton);
+std::vector<Chunk> chunk_markdown(std::string_view rel_path, std::string_view text);
+std::vector<Chunk> chunk_text(std::string_view rel_path, std::string_view text, ChunkKind kind);
+
+// GitHub-style heading slug: lowercase ASCII, spaces → '-', punctuation other than '-'/'_' dropped.
+std::string slugify(std::string_view heading);
+
+}  // namespace trifecta::core::index

@@ -1,0 +1,562 @@
+#include "index/inverted_index.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "index/tokenizer.hpp"
+#include "workspace/glob.hpp"
+
+namespace trifecta::core::index {
+
+std::string_view field_name(std::size_t f) noexcept {
+  static constexpr std::string_view kNames[] = {"path", "name", "sig", "body"};
+  return f < kFieldCount ? kNames[f] : "?";
+}
+
+namespace {
+
+// Per-chunk term table: open addressing over the unique terms, hashed once per token.
+struct Collector {
+  ChunkTerms& out;
+  std::vector<std::int32_t> slots;  // index into out.terms, -1 = empty
+  std::size_t mask = 0;
+  std::uint8_t field = 0;
+
+  Collector(ChunkTerms& o, std::size_t expected) : out(o) {
+    std::size_t cap = 64;
+    while (cap < expected * 2) cap <<= 1;
+    slots.assign(cap, -1);
+    mask = cap - 1;
+  }
+  void grow() {
+    std::vector<std::int32_t> bigger((mask + 1) * 2, -1);
+    const std::size_t m = bigger.size() - 1;
+    for (std::size_t i = 0; i < out.terms.size(); ++i) {
+      std::size_t h = out.terms[i].hash & m;
+      while (bigger[h] >= 0) h = (h + 1) & m;
+      bigger[h] = static_cast<std::int32_t>(i);
+    }
+    slots.swap(bigger);
+    mask = m;
+  }
+  static void add(void* ctx, std::string_view t) {
+    auto* c = static_cast<Collector*>(ctx);
+    ++c->out.length[c->field];
+    const std::size_t hash = std::hash<std::string_view>{}(t);
+    std::size_t h = hash & c->mask;
+    while (true) {
+      const std::int32_t s = c->slots[h];
+      if (s < 0) break;
+      auto& term = c->out.terms[static_cast<std::size_t>(s)];
+      if (term.hash == hash && c->out.term(term) == t) {
+        if (term.tf[c->field] < 0xFF) ++term.tf[c->field];
+        return;
+      }
+      h = (h + 1) & c->mask;
+    }
+    ChunkTerms::Term term;
+    term.offset = static_cast<std::uint32_t>(c->out.arena.size());
+    term.size = static_cast<std::uint32_t>(t.size());
+    term.hash = hash;
+    term.tf[c->field] = 1;
+    c->out.arena.append(t);
+    c->slots[h] = static_cast<std::int32_t>(c->out.terms.size());
+    c->out.terms.push_back(term);
+    if (c->out.terms.size() * 2 > c->mask + 1) c->grow();
+  }
+};
+
+}  // namespace
+
+ChunkTerms analyze_chunk(const Chunk& chunk, std::string_view body_text) {
+  ChunkTerms out;
+  out.terms.reserve(body_text.size() / 16 + 16);
+  out.arena.reserve(body_text.size() / 4 + 64);
+  Collector col(out, body_text.size() / 16 + 16);
+  auto run = [&](std::uint8_t f, std::string_view text) {
+    col.field = f;
+    tokenize_each(text, &Collector::add, &col);
+  };
+  run(kFieldPath, chunk.path);
+  // name: the qualified name / heading chain once; a module header is named by its module
+  // path (`json/decoder.py` → "json decoder", `pkg/__init__.py` → "pkg") so `tempfile` finds
+  // tempfile.py's header; line windows have no name.
+  std::string name;
+  if (chunk.role == ChunkRole::kModule) {
+    std::string_view p = chunk.path;
+    if (const auto dot = p.rfind('.'); dot != std::string_view::npos) p = p.substr(0, dot);
+    if (p.size() >= 9 && p.substr(p.size() - 9) == "/__init__") p = p.substr(0, p.size() - 9);
+    name = std::string(p);
+    if (chunk.title.rfind("(code after ", 0) == 0) name += " " + chunk.title;
+  } else if (chunk.role != ChunkRole::kWindow) {
+    for (const auto& part : chunk.title_path) {
+      name += part;
+      name += ' ';
+    }
+  }
+  run(kFieldName, name);
+  run(kFieldSig, chunk.signature);
+  run(kFieldSig, chunk.context);
+  run(kFieldBody, body_text);
+  return out;
+}
+
+std::uint32_t InvertedIndex::intern(std::string_view term, std::size_t hash) {
+  auto it = term_ids_.find(PreHashed{term, hash});
+  if (it != term_ids_.end()) return it->second;
+  const auto id = static_cast<std::uint32_t>(terms_.size());
+  term_ids_.emplace(std::string(term), id);
+  terms_.emplace_back(term);
+  postings_.emplace_back();
+  df_.push_back(0);
+  return id;
+}
+
+void InvertedIndex::reserve_terms(std::size_t n) {
+  term_ids_.reserve(n);
+  terms_.reserve(n);
+  postings_.reserve(n);
+  df_.reserve(n);
+}
+
+void InvertedIndex::replace_file(const std::string& path, std::vector<Chunk> chunks, std::vector<ChunkTerms> terms) {
+  if (auto it = by_file_.find(path); it != by_file_.end()) {
+    for (const DocId d : it->second) {
+      Doc& doc = docs_[d];
+      if (!doc.alive) continue;
+      doc.alive = false;
+      for (const auto t : doc.terms) --df_[t];
+      for (std::size_t f = 0; f < kFieldCount; ++f) total_len_[f] -= doc.length[f];
+      by_id_.erase(doc.chunk.id);
+      doc.terms.clear();
+      doc.terms.shrink_to_fit();
+      --alive_;
+      ++dead_;
+    }
+    by_file_.erase(it);
+  }
+  if (!chunks.empty()) {
+    auto& ids = by_file_[path];
+    for (std::size_t i = 0; i < chunks.size(); ++i) {
+      const auto d = static_cast<DocId>(docs_.size());
+      Doc doc;
+      doc.chunk = std::move(chunks[i]);
+      if (i < terms.size()) {
+        doc.length = terms[i].length;
+        doc.terms.reserve(terms[i].terms.size());
+        for (const auto& term : terms[i].terms) {
+          const auto t = intern(terms[i].term(term), term.hash);
+          postings_[t].push_back(Posting{d, term.tf});
+          ++df_[t];
+          doc.terms.push_back(t);
+        }
+      }
+      for (std::size_t f = 0; f < kFieldCount; ++f) total_len_[f] += doc.length[f];
+      by_id_[doc.chunk.id] = d;
+      ids.push_back(d);
+      docs_.push_back(std::move(doc));
+      ++alive_;
+    }
+  }
+  if (dead_ > 1024 && dead_ * 4 > docs_.size()) compact();
+}
+
+void InvertedIndex::compact() {
+  if (dead_ == 0) return;
+  std::vector<DocId> remap(docs_.size(), UINT32_MAX);
+  std::vector<Doc> kept;
+  kept.reserve(alive_);
+  for (std::size_t i = 0; i < docs_.size(); ++i) {
+    if (!docs_[i].alive) continue;
+    remap[i] = static_cast<DocId>(kept.size());
+    kept.push_back(std::move(docs_[i]));
+  }
+  for (auto& list : postings_) {
+    std::size_t w = 0;
+    for (const auto& p : list) {
+      if (remap[p.doc] == UINT32_MAX) continue;
+      list[w++] = Posting{remap[p.doc], p.tf};
+    }
+    list.resize(w);
+  }
+  docs_ = std::move(kept);
+  by_file_.clear();
+  by_id_.clear();
+  for (DocId d = 0; d < docs_.size(); ++d) {
+    by_file_[docs_[d].chunk.path].push_back(d);
+    by_id_[docs_[d].chunk.id] = d;
+  }
+  dead_ = 0;
+}
+
+std::size_t InvertedIndex::term_count() const {
+  return static_cast<std::size_t>(std::count_if(df_.begin(), df_.end(), [](std::uint32_t d) { return d > 0; }));
+}
+
+const Chunk* InvertedIndex::find(std::string_view id) const {
+  auto it = by_id_.find(std::string(id));
+  if (it == by_id_.end()) return nullptr;
+  return &docs_[it->second].chunk;
+}
+
+std::vector<const Chunk*> InvertedIndex::chunks_of(std::string_view path) const {
+  std::vector<const Chunk*> out;
+  auto it = by_file_.find(std::string(path));
+  if (it == by_file_.end()) return out;
+  for (const DocId d : it->second) {
+    if (docs_[d].alive) out.push_back(&docs_[d].chunk);
+  }
+  std::sort(out.begin(), out.end(), [](const Chunk* a, const Chunk* b) { return a->start_line < b->start_line; });
+  return out;
+}
+
+std::array<double, kFieldCount> InvertedIndex::averages() const {
+  std::array<double, kFieldCount> avg{};
+  for (std::size_t f = 0; f < kFieldCount; ++f) {
+    avg[f] = alive_ ? std::max(1.0, static_cast<double>(total_len_[f]) / static_cast<double>(alive_)) : 1.0;
+  }
+  return avg;
+}
+
+double InvertedIndex::score_term(const Posting& p, double idf, const std::array<double, kFieldCount>& avg,
+                                 std::array<double, kFieldCount>* per_field) const {
+  const Doc& doc = docs_[p.doc];
+  std::array<double, kFieldCount> part{};
+  double tf_tilde = 0.0;
+  for (std::size_t f = 0; f < kFieldCount; ++f) {
+    if (p.tf[f] == 0) continue;
+    const double norm = 1.0 - kFieldParams[f].b + kFieldParams[f].b * static_cast<double>(doc.length[f]) / avg[f];
+    part[f] = kFieldParams[f].weight * p.tf[f] / norm;
+    tf_tilde += part[f];
+  }
+  const double s = idf * tf_tilde * (kBm25K1 + 1.0) / (kBm25K1 + tf_tilde);
+  if (per_field) {
+    for (std::size_t f = 0; f < kFieldCount; ++f) (*per_field)[f] = tf_tilde > 0 ? s * part[f] / tf_tilde : 0.0;
+  }
+  return s;
+}
+
+namespace {
+
+std::string trim_copy(std::string_view s) {
+  std::size_t a = 0, b = s.size();
+  while (a < b && std::isspace(static_cast<unsigned char>(s[a]))) ++a;
+  while (b > a && std::isspace(static_cast<unsigned char>(s[b - 1]))) --b;
+  return std::string(s.substr(a, b - a));
+}
+
+// Levenshtein distance with an upper bound (returns bound + 1 when exceeded).
+std::size_t bounded_distance(std::string_view a, std::string_view b, std::size_t bound) {
+  if (a.size() > b.size() + bound || b.size() > a.size() + bound) return bound + 1;
+  std::vector<std::size_t> prev(b.size() + 1), cur(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) prev[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    cur[0] = i;
+    std::size_t row_min = cur[0];
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      row_min = std::min(row_min, cur[j]);
+    }
+    if (row_min > bound) return bound + 1;
+    std::swap(prev, cur);
+  }
+  return prev[b.size()];
+}
+
+}  // namespace
+
+std::vector<std::string> InvertedIndex::suggest(std::string_view term, std::size_t max) const {
+  const std::size_t bound = term.size() >= 5 ? 2 : 1;
+  struct Cand {
+    std::size_t dist;
+    std::uint32_t df;
+    std::uint32_t id;
+  };
+  std::vector<Cand> cands;
+  for (std::uint32_t t = 0; t < terms_.size(); ++t) {
+    if (df_[t] == 0) continue;
+    const std::string& s = terms_[t];
+    if (s == term) continue;
+    std::size_t d;
+    if (term.size() >= 3 && s.size() > term.size() && s.compare(0, term.size(), term) == 0) {
+      d = 1;  // prefix completions rank with single edits
+    } else {
+      d = bounded_distance(term, s, bound);
+      if (d > bound) continue;
+    }
+    cands.push_back({d, df_[t], t});
+  }
+  std::sort(cands.begin(), cands.end(), [&](const Cand& a, const Cand& b) {
+    if (a.dist != b.dist) return a.dist < b.dist;
+    if (a.df != b.df) return a.df > b.df;
+    return terms_[a.id] < terms_[b.id];
+  });
+  std::vector<std::string> out;
+  for (std::size_t i = 0; i < cands.size() && out.size() < max; ++i) out.push_back(terms_[cands[i].id]);
+  return out;
+}
+
+Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
+  const std::string q = trim_copy(o.query);
+  if (q.size() < 2) {
+    return make_error(Errc::kInvalidArgument, q.empty() ? "query is empty" : "query is too short (one character); use at least 2");
+  }
+  if (o.limit == 0 || o.limit > kMaxLimit) {
+    return make_error(Errc::kInvalidArgument, "limit must be between 1 and " + std::to_string(kMaxLimit));
+  }
+  SearchResult r;
+  r.terms = query_terms(q);
+  if (r.terms.empty()) {
+    return make_error(Errc::kInvalidArgument,
+                      "query has no searchable terms (terms are words of at least 2 letters or digits)");
+  }
+  const auto avg = averages();
+  const double n = static_cast<double>(alive_);
+  std::vector<double> scores(docs_.size(), 0.0);
+  std::vector<DocId> touched;
+  std::vector<std::string> missing;
+  for (const auto& term : r.terms) {
+    auto it = term_ids_.find(term);
+    if (it == term_ids_.end() || df_[it->second] == 0) {
+      missing.push_back(term);
+      continue;
+    }
+    const double df = df_[it->second];
+    const double idf = std::log(1.0 + (n - df + 0.5) / (df + 0.5));
+    for (const auto& p : postings_[it->second]) {
+      if (!docs_[p.doc].alive) continue;
+      if (scores[p.doc] == 0.0) touched.push_back(p.doc);
+      scores[p.doc] += score_term(p, idf, avg, nullptr);
+    }
+  }
+  std::vector<DocId> cands;
+  cands.reserve(touched.size());
+  for (const DocId d : touched) {
+    const Chunk& c = docs_[d].chunk;
+    if (o.kind && c.kind != *o.kind) continue;
+    if (!o.path_glob.empty() && !workspace::glob_match(o.path_glob, c.path)) continue;
+    cands.push_back(d);
+  }
+  r.matched = cands.size();
+  auto better = [&](DocId a, DocId b) {
+    if (scores[a] != scores[b]) return scores[a] > scores[b];
+    const Chunk& x = docs_[a].chunk;
+    const Chunk& y = docs_[b].chunk;
+    if (x.path != y.path) return x.path < y.path;
+    if (x.start_line != y.start_line) return x.start_line < y.start_line;
+    return x.id < y.id;
+  };
+  const std::size_t k = std::min(o.limit, cands.size());
+  std::partial_sort(cands.begin(), cands.begin() + static_cast<std::ptrdiff_t>(k), cands.end(), better);
+  for (std::size_t i = 0; i < k; ++i) {
+    SearchHit h;
+    h.chunk = docs_[cands[i]].chunk;
+    h.score = scores[cands[i]];
+    if (o.explain) {
+      for (const auto& term : r.terms) {
+        auto it = term_ids_.find(term);
+        if (it == term_ids_.end() || df_[it->second] == 0) continue;
+        const auto& list = postings_[it->second];
+        auto p = std::lower_bound(list.begin(), list.end(), cands[i],
+                                  [](const Posting& x, DocId d) { return x.doc < d; });
+        if (p == list.end() || p->doc != cands[i]) continue;
+        const double df = df_[it->second];
+        const double idf = std::log(1.0 + (n - df + 0.5) / (df + 0.5));
+        std::array<double, kFieldCount> per{};
+        score_term(*p, idf, avg, &per);
+        for (std::size_t f = 0; f < kFieldCount; ++f) {
+          if (p->tf[f] == 0) continue;
+          h.explain.push_back({term, std::string(field_name(f)), p->tf[f], per[f]});
+        }
+      }
+    }
+    r.hits.push_back(std::move(h));
+  }
+  if (r.hits.empty()) {
+    if (touched.empty()) {
+      std::string list;
+      for (const auto& t : r.terms) list += (list.empty() ? "" : ", ") + t;
+      r.reason = "no indexed chunk contains any of the terms: " + list;
+    } else {
+      r.reason = std::to_string(touched.size()) + " chunks matched the terms but none passed the filters" +
+                 (o.path_glob.empty() ? "" : " (path_glob \"" + o.path_glob + "\")") +
+                 (o.kind ? " (kind " + std::string(chunk_kind_name(*o.kind)) + ")" : "");
+    }
+    for (const auto& m : missing) {
+      for (auto& s : suggest(m)) {
+        if (std::find(r.did_you_mean.begin(), r.did_you_mean.end(), s) == r.did_you_mean.end()) {
+          r.did_you_mean.push_back(std::move(s));
+        }
+      }
+    }
+  }
+  return r;
+}
+
+std::size_t InvertedIndex::memory_bytes() const {
+  std::size_t b = docs_.capacity() * sizeof(Doc);
+  for (const auto& d : docs_) {
+    b += d.terms.capacity() * 4 + d.chunk.id.capacity() + d.chunk.path.capacity() + d.chunk.title.capacity() +
+         d.chunk.preview.capacity() + d.chunk.signature.capacity() + d.chunk.context.capacity() + 64 + 32 * d.chunk.title_path.size();
+  }
+  for (const auto& l : postings_) b += l.capacity() * sizeof(Posting) + sizeof(l);
+  for (const auto& t : terms_) b += t.capacity() + 48;
+  b += term_ids_.size() * 64 + by_id_.size() * 64;
+  return b;
+}
+
+// ---- serialization ----------------------------------------------------------------------------
+namespace {
+
+struct Writer {
+  std::string& out;
+  void u8(std::uint8_t v) { out.push_back(static_cast<char>(v)); }
+  void u32(std::uint32_t v) { out.append(reinterpret_cast<const char*>(&v), 4); }
+  void u64(std::uint64_t v) { out.append(reinterpret_cast<const char*>(&v), 8); }
+  void str(std::string_view s) {
+    u32(static_cast<std::uint32_t>(s.size()));
+    out.append(s);
+  }
+};
+
+struct Reader {
+  std::string_view in;
+  std::size_t pos = 0;
+  bool bad = false;
+  bool need(std::size_t n) {
+    if (bad || in.size() - pos < n) bad = true;
+    return !bad;
+  }
+  std::uint8_t u8() { return need(1) ? static_cast<std::uint8_t>(in[pos++]) : 0; }
+  std::uint32_t u32() {
+    std::uint32_t v = 0;
+    if (need(4)) std::memcpy(&v, in.data() + pos, 4), pos += 4;
+    return v;
+  }
+  std::uint64_t u64() {
+    std::uint64_t v = 0;
+    if (need(8)) std::memcpy(&v, in.data() + pos, 8), pos += 8;
+    return v;
+  }
+  std::string str() {
+    const auto n = u32();
+    if (!need(n)) return {};
+    std::string s(in.substr(pos, n));
+    pos += n;
+    return s;
+  }
+};
+
+}  // namespace
+
+void InvertedIndex::serialize(std::string& out) const {
+  Writer w{out};
+  std::vector<DocId> remap(docs_.size(), UINT32_MAX);
+  std::uint32_t live = 0;
+  for (std::size_t i = 0; i < docs_.size(); ++i) {
+    if (docs_[i].alive) remap[i] = live++;
+  }
+  w.u32(live);
+  for (const auto& d : docs_) {
+    if (!d.alive) continue;
+    const Chunk& c = d.chunk;
+    w.str(c.id);
+    w.str(c.path);
+    w.u8(static_cast<std::uint8_t>(c.kind));
+    w.u8(static_cast<std::uint8_t>(c.role));
+    w.str(c.title);
+    w.u32(static_cast<std::uint32_t>(c.title_path.size()));
+    for (const auto& t : c.title_path) w.str(t);
+    w.u32(static_cast<std::uint32_t>(c.start_line));
+    w.u32(static_cast<std::uint32_t>(c.end_line));
+    w.str(c.sha256);
+    w.u64(c.bytes);
+    w.u64(c.tokens);
+    w.str(c.preview);
+    w.str(c.context);
+    w.str(c.signature);
+    for (std::size_t f = 0; f < kFieldCount; ++f) w.u32(d.length[f]);
+  }
+  std::uint32_t nterms = 0;
+  for (const auto x : df_) nterms += x > 0 ? 1 : 0;
+  w.u32(nterms);
+  for (std::size_t t = 0; t < terms_.size(); ++t) {
+    if (df_[t] == 0) continue;
+    w.str(terms_[t]);
+    std::uint32_t count = 0;
+    for (const auto& p : postings_[t]) count += remap[p.doc] != UINT32_MAX ? 1 : 0;
+    w.u32(count);
+    for (const auto& p : postings_[t]) {
+      if (remap[p.doc] == UINT32_MAX) continue;
+      Posting q{remap[p.doc], p.tf};
+      out.append(reinterpret_cast<const char*>(&q), sizeof q);
+    }
+  }
+}
+
+Result<void> InvertedIndex::deserialize(std::string_view data) {
+  InvertedIndex fresh;
+  Reader r{data};
+  const std::uint32_t ndocs = r.u32();
+  if (r.bad || ndocs > data.size()) return make_error(Errc::kParse, "index: bad document count");
+  fresh.docs_.resize(ndocs);
+  for (auto& d : fresh.docs_) {
+    Chunk& c = d.chunk;
+    c.id = r.str();
+    c.path = r.str();
+    const auto kind = r.u8();
+    const auto role = r.u8();
+    if (kind > 2 || role > 5) return make_error(Errc::kParse, "index: bad chunk kind");
+    c.kind = static_cast<ChunkKind>(kind);
+    c.role = static_cast<ChunkRole>(role);
+    c.title = r.str();
+    const auto ntp = r.u32();
+    if (!r.need(ntp)) return make_error(Errc::kParse, "index: truncated");
+    c.title_path.reserve(ntp);
+    for (std::uint32_t i = 0; i < ntp; ++i) c.title_path.push_back(r.str());
+    c.start_line = static_cast<int>(r.u32());
+    c.end_line = static_cast<int>(r.u32());
+    c.sha256 = r.str();
+    c.bytes = r.u64();
+    c.tokens = r.u64();
+    c.preview = r.str();
+    c.context = r.str();
+    c.signature = r.str();
+    for (std::size_t f = 0; f < kFieldCount; ++f) d.length[f] = r.u32();
+    if (r.bad) return make_error(Errc::kParse, "index: truncated document table");
+  }
+  const std::uint32_t nterms = r.u32();
+  if (r.bad || nterms > data.size()) return make_error(Errc::kParse, "index: bad term count");
+  fresh.terms_.reserve(nterms);
+  fresh.postings_.reserve(nterms);
+  fresh.term_ids_.reserve(nterms);
+  for (std::uint32_t t = 0; t < nterms; ++t) {
+    std::string term = r.str();
+    const std::uint32_t count = r.u32();
+    if (!r.need(std::size_t{count} * sizeof(Posting))) return make_error(Errc::kParse, "index: truncated postings");
+    std::vector<Posting> list(count);
+    std::memcpy(list.data(), data.data() + r.pos, std::size_t{count} * sizeof(Posting));
+    r.pos += std::size_t{count} * sizeof(Posting);
+    for (const auto& p : list) {
+      if (p.doc >= ndocs) return make_error(Errc::kParse, "index: posting refers to a missing document");
+      fresh.docs_[p.doc].terms.push_back(t);
+    }
+    if (!fresh.term_ids_.emplace(term, t).second) return make_error(Errc::kParse, "index: duplicate term");
+    fresh.terms_.push_back(std::move(term));
+    fresh.df_.push_back(count);
+    fresh.postings_.push_back(std::move(list));
+  }
+  if (r.pos != data.size()) return make_error(Errc::kParse, "index: trailing bytes");
+  for (DocId d = 0; d < ndocs; ++d) {
+    const auto& doc = fresh.docs_[d];
+    if (!fresh.by_id_.emplace(doc.chunk.id, d).second) return make_error(Errc::kParse, "index: duplicate chunk id");
+    fresh.by_file_[doc.chunk.path].push_back(d);
+    for (std::size_t f = 0; f < kFieldCount; ++f) fresh.total_len_[f] += doc.length[f];
+  }
+  fresh.alive_ = ndocs;
+  *this = std::move(fresh);
+  return {};
+}
+
+}  // namespace trifecta::core::index

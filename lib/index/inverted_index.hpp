@@ -1,0 +1,181 @@
+// index/inverted_index.hpp — in-memory inverted index over chunks with BM25F ranking.
+//
+// Fields and weights (BM25F, Robertson & Zaragoza 2009; see docs/index.md):
+//   path  w=1.5 b=0.30   tokens of the file path
+//   name  w=8.0 b=0.50   title path / qualified name (`JSONDecoder.decode` → jsondecoder, json,
+//                        decoder, decode); Markdown: the heading chain
+//   sig   w=2.0 b=0.60   decorators, signature, first docstring line (classes: member names)
+//   body  w=1.0 b=0.75   the chunk text
+//   tf~(t,d) = Σ_f w_f · tf_f(t,d) / (1 − b_f + b_f · len_f(d) / avglen_f)
+//   score(d) = Σ_t idf(t) · tf~ · (k1 + 1) / (k1 + tf~),  k1 = 2.0 (slower saturation than the
+//   usual 1.2, so a name match keeps its lead over repeated body mentions),
+//   idf(t)   = ln(1 + (N − df(t) + 0.5) / (df(t) + 0.5))
+// Ties are broken by path, then start line, then id (ascending): identical inputs always give
+// identical result order.
+//
+// Updates are per file: `replace_file` removes the file's old chunks (tombstones; postings of
+// dead chunks are skipped and compacted away once they are a quarter of the index) and adds the
+// new ones. Nothing else is touched.
+//
+// Failure behaviour: `search` returns kInvalidArgument for a query shorter than 2 characters
+// (after trimming), a query without any searchable term, a limit outside [1, kMaxLimit] or an
+// invalid kind. `deserialize` returns kParse on any truncation or inconsistency.
+//
+// Thread rules: not synchronised. Concurrent const calls (search, lookups) are safe; mutation
+// needs exclusive access (SegmentIndex holds a shared_mutex around it).
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "index/chunk.hpp"
+#include "util/result.hpp"
+
+namespace trifecta::core::index {
+
+enum Field : std::uint8_t { kFieldPath = 0, kFieldName = 1, kFieldSig = 2, kFieldBody = 3 };
+inline constexpr std::size_t kFieldCount = 4;
+std::string_view field_name(std::size_t f) noexcept;  // "path" | "name" | "sig" | "body"
+
+struct FieldParams {
+  double weight;
+  double b;
+};
+inline constexpr std::array<FieldParams, kFieldCount> kFieldParams{{{1.5, 0.30}, {8.0, 0.50}, {2.0, 0.60}, {1.0, 0.75}}};
+inline constexpr double kBm25K1 = 2.0;
+inline constexpr std::size_t kMaxLimit = 1000;
+
+// Term frequencies of one chunk, per field (what the indexer extracts; built in worker threads).
+// Unique terms live in one arena string (few allocations); `hash` is std::hash of the term,
+// computed in the worker so the serial merge does not hash again.
+struct ChunkTerms {
+  struct Term {
+    std::uint32_t offset = 0, size = 0;
+    std::size_t hash = 0;
+    std::array<std::uint8_t, kFieldCount> tf{};  // saturates at 255 (BM25 saturates long before)
+  };
+  std::array<std::uint32_t, kFieldCount> length{};  // tokens per field
+  std::string arena;
+  std::vector<Term> terms;
+  std::string_view term(const Term& t) const { return std::string_view(arena).substr(t.offset, t.size); }
+};
+
+// Tokenize the fields of `chunk` (body = `body_text`, the chunk's lines).
+ChunkTerms analyze_chunk(const Chunk& chunk, std::string_view body_text);
+
+struct SearchOptions {
+  std::string query;
+  std::size_t limit = 10;
+  std::string path_glob;                 // "" = any (glob.hpp syntax, matched on the path)
+  std::optional<ChunkKind> kind;         // nullopt = any
+  bool explain = false;
+};
+
+struct TermContribution {
+  std::string term;
+  std::string field;
+  std::uint32_t tf = 0;
+  double score = 0.0;
+};
+
+struct SearchHit {
+  Chunk chunk;  // a copy: hits stay valid whatever happens to the index afterwards
+  double score = 0.0;
+  std::vector<TermContribution> explain;  // when requested; sums to `score`
+};
+
+struct SearchResult {
+  std::vector<std::string> terms;       // the query terms used
+  std::vector<SearchHit> hits;
+  std::size_t matched = 0;              // chunks matching ≥ 1 term, after filters
+  std::string reason;                   // set when there are no hits
+  std::vector<std::string> did_you_mean;
+  std::uint64_t generation = 0;         // set by SegmentIndex: the index state answered from
+};
+
+class InvertedIndex {
+ public:
+  using DocId = std::uint32_t;
+
+  // Replace every chunk of `path` (none → removal). `terms[i]` belongs to `chunks[i]`.
+  void replace_file(const std::string& path, std::vector<Chunk> chunks, std::vector<ChunkTerms> terms);
+  void remove_file(const std::string& path) { replace_file(path, {}, {}); }
+
+  Result<SearchResult> search(const SearchOptions& options) const;
+
+  const Chunk* find(std::string_view id) const;
+  std::vector<const Chunk*> chunks_of(std::string_view path) const;  // in line order
+  std::size_t chunk_count() const { return alive_; }
+  std::size_t term_count() const;
+  std::size_t file_count() const { return by_file_.size(); }
+
+  // Suggestions for a term absent from the index: edit distance ≤ 1 (≤ 2 for terms of ≥ 5
+  // characters) or a prefix match, ranked by distance, then document frequency. At most `max`.
+  std::vector<std::string> suggest(std::string_view term, std::size_t max = 5) const;
+
+  // Pre-size the vocabulary (a cold build of many files avoids rehashing).
+  void reserve_terms(std::size_t n);
+
+  // Drop tombstones and renumber (also done automatically).
+  void compact();
+
+  // Binary form (after compaction). `deserialize` replaces the content; kParse on bad data.
+  void serialize(std::string& out) const;
+  Result<void> deserialize(std::string_view data);
+
+  // Approximate heap bytes (for status and benchmarks).
+  std::size_t memory_bytes() const;
+
+ private:
+  struct Posting {  // 8 bytes
+    DocId doc;
+    std::array<std::uint8_t, kFieldCount> tf;
+  };
+  struct Doc {
+    Chunk chunk;
+    std::array<std::uint32_t, kFieldCount> length{};
+    std::vector<std::uint32_t> terms;  // term ids
+    bool alive = true;
+  };
+  struct PreHashed {
+    std::string_view term;
+    std::size_t hash;
+  };
+  struct TermHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+    std::size_t operator()(const std::string& s) const { return std::hash<std::string_view>{}(s); }
+    std::size_t operator()(const PreHashed& p) const { return p.hash; }
+  };
+  struct TermEq {
+    using is_transparent = void;
+    static std::string_view v(std::string_view s) { return s; }
+    static std::string_view v(const std::string& s) { return s; }
+    static std::string_view v(const PreHashed& p) { return p.term; }
+    template <class A, class B>
+    bool operator()(const A& a, const B& b) const { return v(a) == v(b); }
+  };
+  std::uint32_t intern(std::string_view term, std::size_t hash);
+  double score_term(const Posting& p, double idf, const std::array<double, kFieldCount>& avg,
+                    std::array<double, kFieldCount>* per_field) const;
+  std::array<double, kFieldCount> averages() const;
+
+  std::vector<Doc> docs_;
+  std::unordered_map<std::string, std::uint32_t, TermHash, TermEq> term_ids_;
+  std::vector<std::string> terms_;
+  std::vector<std::vector<Posting>> postings_;
+  std::vector<std::uint32_t> df_;
+  std::unordered_map<std::string, std::vector<DocId>> by_file_;
+  std::unordered_map<std::string, DocId> by_id_;
+  std::array<std::uint64_t, kFieldCount> total_len_{};
+  std::size_t alive_ = 0;
+  std::size_t dead_ = 0;
+};
+
+}  // namespace trifecta::core::index

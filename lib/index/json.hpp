@@ -1,0 +1,34 @@
+// index/json.hpp — Boost.JSON mappings of lib/index's result types (value_from only), so the
+// daemon's handlers can reply with `json::value_from(x)` instead of building objects by hand.
+// Field names are the wire names documented in docs/index.md.
+//
+// Thread rules: pure functions.
+#pragma once
+
+#include <boost/json/value.hpp>
+#include <boost/json/value_from.hpp>
+
+#include "index/chunk.hpp"
+#include "index/inverted_index.hpp"
+#include "index/segment_index.hpp"
+
+namespace trifecta::core::index {
+
+namespace json = boost::json;
+
+// {id, path, kind, role, title, title_path, start_line, end_line, sha256, bytes, tokens, preview,
+//  context?, signature?}
+void tag_invoke(json::value_from_tag, json::value& v, const Chunk& c);
+// {term, field, tf, score}
+void tag_invoke(json::value_from_tag, json::value& v, const TermContribution& t);
+// {id, path, start_line, end_line, kind, title, score, preview, tokens, sha256, explain?}
+void tag_invoke(json::value_from_tag, json::value& v, const SearchHit& h);
+// {terms, hits, matched, generation, reason?, did_you_mean?}
+void tag_invoke(json::value_from_tag, json::value& v, const SearchResult& r);
+void tag_invoke(json::value_from_tag, json::value& v, const FileRecord& r);
+void tag_invoke(json::value_from_tag, json::value& v, const BuildReport& r);
+void tag_invoke(json::value_from_tag, json::value& v, const ApplyReport& r);
+void tag_invoke(json::value_from_tag, json::value& v, const Status& s);
+void tag_invoke(json::value_from_tag, json::value& v, const ValidateReport& r);
+
+}  // namespace trifecta::core::index

@@ -1,0 +1,856 @@
+#include "index/segment_index.hpp"
+
+#include <fcntl.h>
+#include <malloc.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <boost/json.hpp>
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <mutex>
+#include <set>
+#include <shared_mutex>
+#include <thread>
+
+#include "ast/skeleton.hpp"
+#include "ast/skeleton_cache.hpp"
+#include "index/tokenizer.hpp"
+#include "util/clock.hpp"
+#include "util/hash.hpp"
+#include "util/paths.hpp"
+#include "workspace/watcher.hpp"
+
+namespace trifecta::core::index {
+
+namespace json = boost::json;
+
+namespace {
+
+constexpr char kMagic[8] = {'T', 'R', 'I', 'F', 'I', 'D', 'X', '\n'};
+
+std::uint64_t checksum64(std::string_view data) {
+  // Word-at-a-time multiplicative hash: detects truncation and corruption cheaply (this is not a
+  // security boundary: the file lives in the segment's own _ctx/).
+  std::uint64_t h = 0x243F6A8885A308D3ULL ^ data.size();
+  std::size_t i = 0;
+  for (; i + 8 <= data.size(); i += 8) {
+    std::uint64_t w;
+    std::memcpy(&w, data.data() + i, 8);
+    h = (h ^ w) * 0x9E3779B97F4A7C15ULL;
+    h ^= h >> 29;
+  }
+  for (; i < data.size(); ++i) {
+    h = (h ^ static_cast<unsigned char>(data[i])) * 0x100000001B3ULL;
+  }
+  h ^= h >> 32;
+  return h;
+}
+
+struct Out {
+  std::string& s;
+  void u8(std::uint8_t v) { s.push_back(static_cast<char>(v)); }
+  void u32(std::uint32_t v) { s.append(reinterpret_cast<const char*>(&v), 4); }
+  void u64(std::uint64_t v) { s.append(reinterpret_cast<const char*>(&v), 8); }
+  void str(std::string_view v) {
+    u32(static_cast<std::uint32_t>(v.size()));
+    s.append(v);
+  }
+};
+
+struct In {
+  std::string_view d;
+  std::size_t pos = 0;
+  bool bad = false;
+  bool need(std::size_t n) {
+    if (bad || d.size() - pos < n) bad = true;
+    return !bad;
+  }
+  std::uint8_t u8() { return need(1) ? static_cast<std::uint8_t>(d[pos++]) : 0; }
+  std::uint32_t u32() {
+    std::uint32_t v = 0;
+    if (need(4)) std::memcpy(&v, d.data() + pos, 4), pos += 4;
+    return v;
+  }
+  std::uint64_t u64() {
+    std::uint64_t v = 0;
+    if (need(8)) std::memcpy(&v, d.data() + pos, 8), pos += 8;
+    return v;
+  }
+  std::string str() {
+    const auto n = u32();
+    if (!need(n)) return {};
+    std::string v(d.substr(pos, n));
+    pos += n;
+    return v;
+  }
+};
+
+std::string config_fingerprint(const workspace::SegmentConfig& c) {
+  std::string s = "max=" + std::to_string(c.max_file_bytes) + "\ninclude=";
+  for (const auto& g : c.include) s += g + "\x1f";
+  s += "\nexclude=";
+  for (const auto& g : c.exclude) s += g + "\x1f";
+  return sha256_hex(s);
+}
+
+struct FileOutcome {
+  FileRecord record;
+  std::vector<Chunk> chunks;
+  std::vector<ChunkTerms> terms;
+  bool unchanged = false;  // same hash as the previous record: nothing re-chunked
+};
+
+// Run fn(i) for i in [0, n) on `threads` threads.
+template <class Fn>
+void parallel_for(std::size_t n, unsigned threads, Fn fn) {
+  if (n == 0) return;
+  threads = std::max(1u, std::min<unsigned>(threads, static_cast<unsigned>(n)));
+  std::atomic<std::size_t> next{0};
+  auto worker = [&] {
+    for (std::size_t i; (i = next.fetch_add(1)) < n;) fn(i);
+  };
+  std::vector<std::thread> pool;
+  for (unsigned t = 1; t < threads; ++t) pool.emplace_back(worker);
+  worker();
+  for (auto& t : pool) t.join();
+}
+
+bool under(std::string_view path, std::string_view dir) {
+  return path.size() > dir.size() && path.compare(0, dir.size(), dir) == 0 && path[dir.size()] == '/';
+}
+
+}  // namespace
+
+struct SegmentIndex::Impl {
+  fs::path root;
+  SegmentOptions options;
+  workspace::PathFilter filter;
+  std::vector<std::string> config_warnings;
+  std::unique_ptr<workspace::FileReader> reader;
+  std::unique_ptr<ast::SkeletonCache> skeletons;
+  std::unique_ptr<workspace::Watcher> watcher;
+  unsigned threads = 1;
+
+  std::mutex update_mu;                 // build / apply / sync / persist, one at a time
+  mutable std::shared_mutex state_mu;   // the fields below
+  InvertedIndex index;
+  std::map<std::string, FileRecord> records;
+  std::uint64_t generation = 0;
+  std::string last_update;
+  workspace::ListingSource source = workspace::ListingSource::kWalk;
+  bool built = false, warm_start = false;
+  std::atomic<bool> dirty{false};  // also cleared by write_locked() under the shared lock
+  std::uint64_t rescans = 0;
+
+  fs::path cache_dir() const { return options.cache_dir.empty() ? root / "_ctx" / "cache" : options.cache_dir; }
+  fs::path cache_file() const { return cache_dir() / "index.bin"; }
+
+  // Read, hash, chunk and tokenize one file. Never fails: problems become a skipped record.
+  FileOutcome process(const std::string& rel, const FileRecord* previous, workspace::ReadStats& stats) {
+    FileOutcome o;
+    o.record.path = rel;
+    auto content = reader->read(rel, workspace::ReadPurpose::kIndex, &stats);
+    if (!content) {
+      o.record.indexed = false;
+      o.record.skip_reason = std::string(workspace::skip_reason_of(content.error().code));
+      o.record.detail = content.error().message;
+      if (auto m = reader->stat(rel)) {
+        o.record.size = m->size;
+        o.record.mtime_ns = m->mtime_ns;
+      }
+      return o;
+    }
+    o.record.size = content->raw_bytes;
+    o.record.mtime_ns = content->mtime_ns;
+    o.record.replaced_bytes = content->replaced_bytes;
+    o.record.sha256 = sha256_hex(content->text);
+    o.record.indexed = true;
+    if (content->replaced_bytes) o.record.detail = "non-UTF-8: invalid bytes replaced by U+FFFD";
+    if (previous && previous->indexed && previous->sha256 == o.record.sha256) {
+      o.unchanged = true;
+      o.record.chunks = previous->chunks;
+      o.record.parse_partial = previous->parse_partial;
+      return o;
+    }
+    const std::string_view text = content->text;
+    std::shared_ptr<const ast::Skeleton> sk;
+    if (file_type_of(rel) == FileType::kPython) {
+      auto cached = skeletons->get_content(text, rel);
+      if (cached) {
+        sk = cached->skeleton;
+        o.record.parse_partial = sk->status == ast::ParseStatus::kPartial;
+      } else {
+        o.record.detail = "no skeleton (" + cached.error().message + "): chunked as text windows";
+      }
+    }
+    o.chunks = chunk_file(rel, text, sk.get());
+    const auto starts = line_starts(text);
+    o.terms.reserve(o.chunks.size());
+    for (const auto& c : o.chunks) o.terms.push_back(analyze_chunk(c, line_span(text, starts, c.start_line, c.end_line)));
+    o.record.chunks = static_cast<std::uint32_t>(o.chunks.size());
+    return o;
+  }
+
+  static void apply_outcome(InvertedIndex& idx, std::map<std::string, FileRecord>& recs, FileOutcome&& o) {
+    const std::string path = o.record.path;
+    if (o.unchanged) {
+      recs[path] = std::move(o.record);
+      return;
+    }
+    if (o.record.indexed) {
+      idx.replace_file(path, std::move(o.chunks), std::move(o.terms));
+    } else {
+      idx.remove_file(path);
+    }
+    recs[path] = std::move(o.record);
+  }
+
+  // Which listed files must be read, given the records we have (size + mtime unchanged → reuse).
+  std::vector<std::string> stale_by_stat(const std::map<std::string, FileRecord>& recs,
+                                         const std::vector<std::string>& listed, std::size_t& reused) const {
+    std::vector<std::string> out;
+    reused = 0;
+    for (const auto& rel : listed) {
+      auto it = recs.find(rel);
+      if (it != recs.end()) {
+        auto m = reader->stat(rel);
+        if (m && m->size == it->second.size && m->mtime_ns == it->second.mtime_ns) {
+          ++reused;
+          continue;
+        }
+      }
+      out.push_back(rel);
+    }
+    return out;
+  }
+
+  // Read `paths` in parallel; each outcome is handed to `sink` under a mutex.
+  template <class Sink>
+  void read_all(const std::vector<std::string>& paths, const std::map<std::string, FileRecord>* prev,
+                workspace::ReadStats& stats, const ProgressFn& progress, Sink sink) {
+    std::mutex mu;
+    std::size_t done = 0;
+    parallel_for(paths.size(), threads, [&](std::size_t i) {
+      const FileRecord* p = nullptr;
+      if (prev) {
+        auto it = prev->find(paths[i]);
+        if (it != prev->end()) p = &it->second;
+      }
+      FileOutcome o = process(paths[i], p, stats);
+      std::lock_guard lk(mu);
+      sink(std::move(o));
+      ++done;
+      if (progress) progress(done, paths.size());
+    });
+  }
+
+  // ---- persistence ----
+  std::string serialize_locked() const {
+    std::string s;
+    s.reserve(1 << 20);
+    s.append(kMagic, 8);
+    Out w{s};
+    w.u32(kIndexFormatVersion);
+    w.str(ast::kExtractorVersion);
+    w.str(kTokenizerVersion);
+    w.str(config_fingerprint(filter.config()));
+    w.u64(generation);
+    w.u8(static_cast<std::uint8_t>(source));
+    w.u32(static_cast<std::uint32_t>(records.size()));
+    for (const auto& [path, r] : records) {
+      w.str(r.path);
+      w.u64(r.size);
+      w.u64(static_cast<std::uint64_t>(r.mtime_ns));
+      w.str(r.sha256);
+      w.u8(r.indexed ? 1 : 0);
+      w.str(r.skip_reason);
+      w.str(r.detail);
+      w.u64(r.replaced_bytes);
+      w.u8(r.parse_partial ? 1 : 0);
+      w.u32(r.chunks);
+    }
+    std::string blob;
+    index.serialize(blob);
+    w.u64(blob.size());
+    s.append(blob);
+    w.u64(checksum64(s));
+    return s;
+  }
+
+  struct Loaded {
+    InvertedIndex index;
+    std::map<std::string, FileRecord> records;
+    std::uint64_t generation = 0;
+  };
+
+  Result<Loaded> load() const {
+    const fs::path file = cache_file();
+    std::string data;
+    {
+      const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+      if (fd < 0) return make_error(Errc::kNotFound, "no persisted index");
+      struct stat st {};
+      if (::fstat(fd, &st) == 0 && st.st_size > 0) data.resize(static_cast<std::size_t>(st.st_size));
+      std::size_t got = 0;
+      while (got < data.size()) {
+        const ssize_t n = ::read(fd, data.data() + got, data.size() - got);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) break;
+        got += static_cast<std::size_t>(n);
+      }
+      ::close(fd);
+      data.resize(got);
+    }
+    if (data.size() < 16 || std::memcmp(data.data(), kMagic, 8) != 0) {
+      return make_error(Errc::kParse, "persisted index: bad magic");
+    }
+    std::uint64_t sum;
+    std::memcpy(&sum, data.data() + data.size() - 8, 8);
+    const std::string_view body(data.data(), data.size() - 8);
+    if (checksum64(body) != sum) return make_error(Errc::kParse, "persisted index: checksum mismatch (truncated or corrupt)");
+    In r{body, 8};
+    if (r.u32() != kIndexFormatVersion) return make_error(Errc::kParse, "persisted index: other format version");
+    if (r.str() != ast::kExtractorVersion) return make_error(Errc::kParse, "persisted index: other extractor version");
+    if (r.str() != kTokenizerVersion) return make_error(Errc::kParse, "persisted index: other tokenizer version");
+    if (r.str() != config_fingerprint(filter.config())) return make_error(Errc::kParse, "persisted index: config changed");
+    Loaded l;
+    l.generation = r.u64();
+    r.u8();  // listing source at persist time (informational)
+    const std::uint32_t n = r.u32();
+    if (r.bad || n > body.size()) return make_error(Errc::kParse, "persisted index: bad record count");
+    for (std::uint32_t i = 0; i < n; ++i) {
+      FileRecord rec;
+      rec.path = r.str();
+      rec.size = r.u64();
+      rec.mtime_ns = static_cast<std::int64_t>(r.u64());
+      rec.sha256 = r.str();
+      rec.indexed = r.u8() != 0;
+      rec.skip_reason = r.str();
+      rec.detail = r.str();
+      rec.replaced_bytes = r.u64();
+      rec.parse_partial = r.u8() != 0;
+      rec.chunks = r.u32();
+      if (r.bad) return make_error(Errc::kParse, "persisted index: truncated records");
+      std::string key = rec.path;
+      l.records.emplace(std::move(key), std::move(rec));
+    }
+    const std::uint64_t blob = r.u64();
+    if (r.bad || blob != body.size() - r.pos) return make_error(Errc::kParse, "persisted index: bad index size");
+    if (auto ok = l.index.deserialize(body.substr(r.pos)); !ok) return ok.error();
+    return l;
+  }
+
+  Result<void> write_locked() {
+    const std::string data = serialize_locked();
+    std::error_code ec;
+    fs::create_directories(cache_dir(), ec);
+    if (ec) return make_error(Errc::kIo, "cannot create _ctx/cache: " + ec.message());
+    const fs::path tmp = cache_dir() / ("index.bin.tmp-" + std::to_string(::getpid()));
+    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) return make_error(Errc::kIo, std::string("cannot write _ctx/cache/index.bin: ") + std::strerror(errno));
+    std::size_t off = 0;
+    while (off < data.size()) {
+      const ssize_t w = ::write(fd, data.data() + off, data.size() - off);
+      if (w < 0) {
+        if (errno == EINTR) continue;
+        const int e = errno;
+        ::close(fd);
+        fs::remove(tmp, ec);
+        return make_error(Errc::kIo, std::string("writing _ctx/cache/index.bin: ") + std::strerror(e));
+      }
+      off += static_cast<std::size_t>(w);
+    }
+    ::close(fd);
+    fs::rename(tmp, cache_file(), ec);
+    if (ec) {
+      fs::remove(tmp, ec);
+      return make_error(Errc::kIo, "cannot rename index.bin: " + ec.message());
+    }
+    dirty = false;
+    return {};
+  }
+
+  void touch_locked() {
+    ++generation;
+    last_update = iso8601_utc_now();
+    dirty = true;
+  }
+
+  std::string pack_state_locked() const {
+    Sha256Stream h;
+    for (const auto& [path, r] : records) {
+      if (!r.indexed) continue;
+      h.update(path);
+      h.update("\t");
+      h.update(r.sha256);
+      h.update("\n");
+    }
+    const auto d = h.finish();
+    return to_hex(d.data(), d.size());
+  }
+
+  Result<BuildReport> build(const ProgressFn& progress, bool allow_warm);
+  ApplyReport apply_locked(const std::vector<std::string>& paths);
+  ApplyReport rescan_locked();
+};
+
+SegmentIndex::SegmentIndex(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+SegmentIndex::~SegmentIndex() {
+  if (impl_) persist_if_dirty();
+}
+
+Result<std::unique_ptr<SegmentIndex>> SegmentIndex::open(const fs::path& root, SegmentOptions options) {
+  auto canon = canonical_path(root);
+  if (!canon) return canon.error();
+  std::error_code ec;
+  if (!fs::is_directory(*canon, ec)) return make_error(Errc::kNotFound, "segment root is not a directory");
+  auto impl = std::make_unique<Impl>();
+  impl->root = *canon;
+  impl->options = std::move(options);
+  auto cfg = workspace::load_config(impl->root);
+  workspace::SegmentConfig config;
+  if (cfg) {
+    config = std::move(*cfg);
+  } else {
+    impl->config_warnings.push_back(cfg.error().message + " (using defaults)");
+  }
+  impl->reader = std::make_unique<workspace::FileReader>(impl->root, config.max_file_bytes);
+  impl->filter = workspace::PathFilter(std::move(config));
+  impl->threads = impl->options.threads ? impl->options.threads : std::max(1u, std::thread::hardware_concurrency());
+  ast::CacheOptions co;
+  co.emit_events = false;  // one event per file per build would drown the telemetry
+  // Chunking needs each skeleton once; ctx.get's skeleton mode re-reads from the SQLite tier.
+  // A small memory tier keeps a cold build's RSS close to a warm one's.
+  co.memory_entries = 256;
+  co.max_file_bytes = std::max(co.max_file_bytes, impl->reader->max_file_bytes());
+  impl->skeletons = std::make_unique<ast::SkeletonCache>(
+      impl->options.persist && impl->options.persist_skeletons ? impl->cache_dir() / "ast.sqlite" : fs::path(),
+      impl->options.channel, co);
+  return std::unique_ptr<SegmentIndex>(new SegmentIndex(std::move(impl)));
+}
+
+Result<BuildReport> SegmentIndex::Impl::build(const ProgressFn& progress, bool allow_warm) {
+  std::lock_guard up(update_mu);
+  Stopwatch total;
+  BuildReport rep;
+  rep.threads = threads;
+  workspace::ReadStats stats;
+
+  Loaded staged;
+  if (allow_warm && options.persist) {
+    Stopwatch sw;
+    auto loaded = load();
+    rep.load_ms = sw.elapsed_ms();
+    if (loaded) {
+      staged = std::move(*loaded);
+      rep.warm = true;
+    } else {
+      rep.cold_reason = loaded.error().message;
+      if (loaded.error().code != Errc::kNotFound) rep.warnings.push_back(loaded.error().message + ": cold build");
+    }
+  } else {
+    rep.cold_reason = allow_warm ? "persistence disabled" : "rebuild requested";
+  }
+
+  Stopwatch lsw;
+  workspace::ListOptions lo;
+  lo.use_git = options.use_git;
+  auto listing = workspace::list_files(root, filter, lo);
+  if (!listing) return listing.error();
+  rep.list_ms = lsw.elapsed_ms();
+  rep.source = listing->source;
+  rep.files_listed = listing->files.size();
+  for (auto& w : listing->warnings) rep.warnings.push_back(std::move(w));
+
+  std::vector<std::string> to_read;
+  bool staged_changed = false;
+  if (rep.warm) {
+    to_read = stale_by_stat(staged.records, listing->files, rep.files_reused);
+    const std::set<std::string> listed(listing->files.begin(), listing->files.end());
+    std::vector<std::string> gone;
+    for (const auto& [path, r] : staged.records) {
+      if (!listed.count(path)) gone.push_back(path);
+    }
+    for (const auto& g : gone) {
+      staged.index.remove_file(g);
+      staged.records.erase(g);
+    }
+    rep.files_read = to_read.size();
+    read_all(to_read, &staged.records, stats, progress,
+             [&](FileOutcome&& o) { apply_outcome(staged.index, staged.records, std::move(o)); });
+    staged_changed = !to_read.empty() || !gone.empty();
+  } else {
+    to_read = listing->files;
+    rep.files_read = to_read.size();
+    // Vocabulary grows roughly with the tree (~150 new terms per file on the stdlib).
+    staged.index.reserve_terms(std::min<std::size_t>(std::size_t{1} << 20, to_read.size() * 150));
+    read_all(to_read, nullptr, stats, progress,
+             [&](FileOutcome&& o) { apply_outcome(staged.index, staged.records, std::move(o)); });
+  }
+  skeletons->flush();
+  staged.index.compact();
+
+  const bool changed = !rep.warm || staged_changed;
+  {
+    std::unique_lock lk(state_mu);
+    // Generations only grow, across restarts too (the persisted one is the floor).
+    generation = std::max(generation, staged.generation) + (changed ? 1 : 0);
+    if (generation == 0) generation = 1;
+    index = std::move(staged.index);
+    records = std::move(staged.records);
+    last_update = iso8601_utc_now();
+    source = rep.source;
+    built = true;
+    warm_start = rep.warm;
+    dirty = changed;
+    rep.generation = generation;
+    rep.chunks = index.chunk_count();
+    for (const auto& [p, r] : records) (r.indexed ? rep.files_indexed : rep.files_skipped)++;
+  }
+  rep.bytes_read = stats.total_bytes();
+  if (options.persist && dirty) {
+    Stopwatch psw;
+    std::shared_lock lk(state_mu);
+    auto w = write_locked();
+    if (!w) rep.warnings.push_back(w.error().message);
+    rep.persist_ms = psw.elapsed_ms();
+  }
+  // Hand the build's transient allocations (per-thread arenas) back to the OS.
+  ::malloc_trim(0);
+  rep.elapsed_ms = total.elapsed_ms();
+  options.channel.incr("index_build_count");
+  options.channel.incr("index_files_read", static_cast<std::int64_t>(rep.files_read));
+  json::object args{{"warm", rep.warm}};
+  json::object result{{"files_listed", rep.files_listed}, {"files_indexed", rep.files_indexed},
+                      {"files_skipped", rep.files_skipped}, {"files_read", rep.files_read},
+                      {"chunks", rep.chunks}, {"generation", rep.generation}};
+  json::object x{{"bytes_read", rep.bytes_read}, {"source", std::string(workspace::listing_source_name(rep.source))}};
+  (void)options.channel.event("index.build", std::move(args), std::move(result), rep.elapsed_ms, rep.warnings, std::move(x));
+  return rep;
+}
+
+Result<BuildReport> SegmentIndex::build(const ProgressFn& progress) {
+  auto r = impl_->build(progress, true);
+  if (r) publish_pack_state();
+  return r;
+}
+
+Result<BuildReport> SegmentIndex::rebuild(const ProgressFn& progress) {
+  auto r = impl_->build(progress, false);
+  if (r) publish_pack_state();
+  return r;
+}
+
+ApplyReport SegmentIndex::Impl::apply_locked(const std::vector<std::string>& paths) {
+  ApplyReport rep;
+  workspace::ReadStats stats;
+  // Expand directories (deleted ones through the records, existing ones through the disk).
+  std::set<std::string> cand;
+  std::map<std::string, FileRecord> prev;
+  {
+    std::shared_lock lk(state_mu);
+    for (const auto& raw : paths) {
+      std::string p = fs::path(raw).lexically_normal().generic_string();
+      while (!p.empty() && p.back() == '/') p.pop_back();
+      if (p.empty() || p == "." || p.rfind("../", 0) == 0 || p == ".." || fs::path(p).is_absolute()) continue;
+      if (records.count(p)) cand.insert(p);
+      for (auto it = records.lower_bound(p + "/"); it != records.end() && under(it->first, p); ++it) cand.insert(it->first);
+      std::error_code ec;
+      const fs::path abs = root / p;
+      const auto st = fs::symlink_status(abs, ec);
+      if (!ec && fs::is_directory(st)) {
+        if (!filter.accept_dir(p, fs::exists(abs / "pyvenv.cfg", ec))) continue;
+        fs::recursive_directory_iterator it(abs, fs::directory_options::skip_permission_denied, ec);
+        for (; !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+          const std::string rel = p + "/" + it->path().lexically_relative(abs).generic_string();
+          const auto s2 = it->symlink_status(ec);
+          if (ec) break;
+          if (fs::is_directory(s2)) {
+            std::error_code e3;
+            if (fs::is_symlink(s2) || !filter.accept_dir(rel, fs::exists(it->path() / "pyvenv.cfg", e3))) it.disable_recursion_pending();
+          } else if (fs::is_regular_file(s2)) {
+            cand.insert(rel);
+          }
+        }
+      } else {
+        cand.insert(p);
+      }
+    }
+    for (const auto& c : cand) {
+      if (auto it = records.find(c); it != records.end()) prev.emplace(c, it->second);
+    }
+  }
+  // Decide: gone / excluded → remove; new → must pass the ignore rules; else re-read.
+  std::vector<std::string> to_read, to_remove, fresh;
+  for (const auto& c : cand) {
+    std::error_code ec;
+    const auto st = fs::symlink_status(root / c, ec);
+    const bool exists = !ec && fs::exists(st) && !fs::is_directory(st);
+    if (!exists || !filter.accept_file(c)) {
+      if (prev.count(c)) to_remove.push_back(c);
+      continue;
+    }
+    if (prev.count(c)) to_read.push_back(c);
+    else fresh.push_back(c);
+  }
+  for (auto& f : workspace::drop_ignored(root, source, std::move(fresh))) to_read.push_back(std::move(f));
+
+  std::vector<FileOutcome> outcomes;
+  read_all(to_read, &prev, stats, {}, [&](FileOutcome&& o) { outcomes.push_back(std::move(o)); });
+  rep.bytes_read = stats.total_bytes();
+  bool changed = !to_remove.empty();
+  {
+    std::unique_lock lk(state_mu);
+    for (const auto& r : to_remove) {
+      index.remove_file(r);
+      records.erase(r);
+      ++rep.removed;
+    }
+    for (auto& o : outcomes) {
+      const bool had = prev.count(o.record.path) > 0;
+      if (o.unchanged) {
+        ++rep.unchanged;
+      } else if (!o.record.indexed) {
+        ++rep.skipped;
+        changed = true;
+      } else if (had) {
+        ++rep.reindexed;
+        changed = true;
+      } else {
+        ++rep.added;
+        changed = true;
+      }
+      apply_outcome(index, records, std::move(o));
+    }
+    if (changed) touch_locked();
+    rep.generation = generation;
+  }
+  if (!outcomes.empty()) skeletons->flush();
+  return rep;
+}
+
+ApplyReport SegmentIndex::Impl::rescan_locked() {
+  // Full comparison against the disk: re-list, re-read what changed by size/mtime, drop what went.
+  ApplyReport rep;
+  workspace::ListOptions lo;
+  lo.use_git = options.use_git;
+  auto listing = workspace::list_files(root, filter, lo);
+  if (!listing) {
+    rep.warnings.push_back("rescan failed: " + listing.error().message);
+    return rep;
+  }
+  std::vector<std::string> paths;
+  {
+    std::shared_lock lk(state_mu);
+    std::size_t reused = 0;
+    paths = stale_by_stat(records, listing->files, reused);
+    const std::set<std::string> listed(listing->files.begin(), listing->files.end());
+    for (const auto& [p, r] : records) {
+      if (!listed.count(p)) paths.push_back(p);
+    }
+  }
+  rep = apply_locked(paths);
+  rep.rescanned = true;
+  {
+    std::unique_lock lk(state_mu);
+    ++rescans;
+  }
+  return rep;
+}
+
+ApplyReport SegmentIndex::apply_changes(const std::vector<std::string>& paths) {
+  ApplyReport rep;
+  {
+    std::lock_guard up(impl_->update_mu);
+    rep = impl_->apply_locked(paths);
+  }
+  if (rep.removed + rep.reindexed + rep.added + rep.skipped > 0) publish_pack_state();
+  return rep;
+}
+
+Result<void> SegmentIndex::start_watching() {
+  std::lock_guard up(impl_->update_mu);
+  if (impl_->watcher) return {};
+  auto w = workspace::Watcher::open(impl_->root, impl_->filter);
+  if (!w) return w.error();
+  impl_->watcher = std::move(*w);
+  return {};
+}
+
+ApplyReport SegmentIndex::sync() {
+  bool pack_dirty = false;
+  ApplyReport rep = sync_locked(pack_dirty);
+  if (pack_dirty) publish_pack_state();
+  return rep;
+}
+
+ApplyReport SegmentIndex::sync_locked(bool& pack_dirty) {
+  std::lock_guard up(impl_->update_mu);
+  if (!impl_->watcher) return {};
+  workspace::Changes ch = impl_->watcher->drain();
+  if (ch.empty() && ch.warnings.empty()) {
+    ApplyReport r;
+    std::shared_lock lk(impl_->state_mu);
+    r.generation = impl_->generation;
+    return r;
+  }
+  ApplyReport rep;
+  if (ch.rescan_needed) {
+    impl_->watcher->rewatch();  // before the rescan: later events are caught next time
+    rep = impl_->rescan_locked();
+  } else {
+    std::vector<std::string> paths;
+    for (auto* v : {&ch.changed, &ch.created, &ch.deleted, &ch.deleted_dirs}) {
+      for (auto& p : *v) paths.push_back(std::move(p));
+    }
+    rep = impl_->apply_locked(paths);
+  }
+  for (auto& w : ch.warnings) rep.warnings.push_back(std::move(w));
+  if (rep.rescanned || rep.removed + rep.reindexed + rep.added + rep.skipped > 0) {
+    impl_->options.channel.incr("index_sync_changes", static_cast<std::int64_t>(rep.removed + rep.reindexed + rep.added + rep.skipped));
+    if (rep.rescanned) impl_->options.channel.incr("index_rescan_count");
+    pack_dirty = true;
+  }
+  return rep;
+}
+
+Result<SearchResult> SegmentIndex::search(const SearchOptions& options) const {
+  std::shared_lock lk(impl_->state_mu);
+  auto r = impl_->index.search(options);
+  if (r) r->generation = impl_->generation;
+  return r;
+}
+
+std::optional<Chunk> SegmentIndex::chunk(std::string_view id) const {
+  std::shared_lock lk(impl_->state_mu);
+  const Chunk* c = impl_->index.find(id);
+  if (!c) return std::nullopt;
+  return *c;
+}
+
+std::vector<Chunk> SegmentIndex::chunks_of(std::string_view path) const {
+  std::shared_lock lk(impl_->state_mu);
+  std::vector<Chunk> out;
+  for (const Chunk* c : impl_->index.chunks_of(path)) out.push_back(*c);
+  return out;
+}
+
+std::optional<FileRecord> SegmentIndex::file(std::string_view path) const {
+  std::shared_lock lk(impl_->state_mu);
+  auto it = impl_->records.find(std::string(path));
+  if (it == impl_->records.end()) return std::nullopt;
+  return it->second;
+}
+
+Status SegmentIndex::status() const {
+  std::shared_lock lk(impl_->state_mu);
+  Status s;
+  s.generation = impl_->generation;
+  for (const auto& [p, r] : impl_->records) {
+    if (r.indexed) {
+      ++s.files_indexed;
+      if (r.replaced_bytes) ++s.files_non_utf8;
+    } else {
+      ++s.files_skipped;
+      ++s.skip_reasons[r.skip_reason];
+      if (s.skipped.size() < 100) s.skipped.push_back(r);
+    }
+  }
+  s.chunks = impl_->index.chunk_count();
+  s.terms = impl_->index.term_count();
+  s.last_update = impl_->last_update;
+  s.pack_state = impl_->pack_state_locked();
+  s.source = std::string(workspace::listing_source_name(impl_->source));
+  s.built = impl_->built;
+  s.watching = impl_->watcher != nullptr;
+  s.warm_start = impl_->warm_start;
+  s.dirty = impl_->dirty;
+  s.rescans = impl_->rescans;
+  s.memory_bytes = impl_->index.memory_bytes();
+  s.warnings = impl_->config_warnings;
+  return s;
+}
+
+Result<ValidateReport> SegmentIndex::validate(workspace::ReadStats* stats) const {
+  workspace::ListOptions lo;
+  lo.use_git = impl_->options.use_git;
+  auto listing = workspace::list_files(impl_->root, impl_->filter, lo);
+  if (!listing) return listing.error();
+  std::map<std::string, FileRecord> recs;
+  ValidateReport v;
+  {
+    std::shared_lock lk(impl_->state_mu);
+    recs = impl_->records;
+    v.generation = impl_->generation;
+  }
+  workspace::ReadStats local;
+  workspace::ReadStats& st = stats ? *stats : local;
+  const std::set<std::string> listed(listing->files.begin(), listing->files.end());
+  std::mutex mu;
+  parallel_for(listing->files.size(), impl_->threads, [&](std::size_t i) {
+    const std::string& rel = listing->files[i];
+    auto it = recs.find(rel);
+    if (it == recs.end()) {
+      std::lock_guard lk(mu);
+      v.added.push_back(rel);
+      return;
+    }
+    auto content = impl_->reader->read(rel, workspace::ReadPurpose::kValidate, &st);
+    bool stale;
+    if (content) {
+      stale = !it->second.indexed || sha256_hex(content->text) != it->second.sha256;
+    } else {
+      stale = it->second.indexed || std::string(workspace::skip_reason_of(content.error().code)) != it->second.skip_reason;
+    }
+    std::lock_guard lk(mu);
+    ++v.checked;
+    if (stale) v.stale.push_back(rel);
+  });
+  for (const auto& [p, r] : recs) {
+    if (!listed.count(p)) v.missing.push_back(p);
+  }
+  std::sort(v.stale.begin(), v.stale.end());
+  std::sort(v.added.begin(), v.added.end());
+  return v;
+}
+
+Result<void> SegmentIndex::persist() {
+  std::lock_guard up(impl_->update_mu);
+  std::shared_lock lk(impl_->state_mu);
+  return impl_->write_locked();
+}
+
+void SegmentIndex::persist_if_dirty() {
+  if (!impl_->options.persist) return;
+  std::lock_guard up(impl_->update_mu);
+  std::shared_lock lk(impl_->state_mu);
+  if (!impl_->dirty || !impl_->built) return;
+  (void)impl_->write_locked();
+}
+
+void SegmentIndex::publish_pack_state() const {
+  const Status s = status();
+  json::object reasons;
+  for (const auto& [k, n] : s.skip_reasons) reasons[k] = n;
+  json::object ps{{"pack_state", s.pack_state}, {"generation", s.generation}, {"files_indexed", s.files_indexed},
+                  {"files_skipped", s.files_skipped}, {"skip_reasons", std::move(reasons)}, {"chunks", s.chunks},
+                  {"last_update", s.last_update}};
+  impl_->options.channel.set_pack_state(std::move(ps));
+}
+
+const fs::path& SegmentIndex::root() const { return impl_->root; }
+const workspace::FileReader& SegmentIndex::reader() const { return *impl_->reader; }
+ast::SkeletonCache& SegmentIndex::skeletons() { return *impl_->skeletons; }
+const workspace::PathFilter& SegmentIndex::filter() const { return impl_->filter; }
+fs::path SegmentIndex::cache_file() const { return impl_->cache_file(); }
+telemetry::Channel& SegmentIndex::channel() { return impl_->options.channel; }
+std::uint64_t SegmentIndex::generation() const {
+  std::shared_lock lk(impl_->state_mu);
+  return impl_->generation;
+}
+
+}  // namespace trifecta::core::index

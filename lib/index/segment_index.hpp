@@ -1,0 +1,196 @@
+// index/segment_index.hpp — everything the daemon keeps per segment for ctx.search / ctx.get /
+// ctx.status / ctx.validate: the file table, the chunk index, the watcher, and persistence.
+//
+// Life cycle (what the daemon does):
+//   auto seg = SegmentIndex::open(root, {.channel = sink.open_segment(canonical_root)});
+//   seg->build(progress);        // warm from <root>/_ctx/cache/index.bin when present, else cold
+//   seg->start_watching();       // inotify; optional (tests/CLI one-shots skip it)
+//   ... per request: seg->sync(); then seg->search(...) / disclosure::get(*seg, ...)
+//   seg->persist_if_dirty();     // on idle / shutdown (the destructor does it too)
+//
+// Build: the file list (workspace::list_files) is read, chunked and tokenized on `threads` worker
+// threads (0 = all cores); Python files get their skeletons from the ast::SkeletonCache
+// (`<root>/_ctx/cache/ast.sqlite`). Every file gets a FileRecord; unreadable, binary, too large
+// files are recorded as skipped with a reason and never abort the build. A cold build fills a
+// fresh index and swaps it in at the end, so searches keep being answered from the previous
+// state meanwhile (or from an empty index, with generation 0).
+//
+// Warm restart: `<root>/_ctx/cache/index.bin` (temp file + rename; checksummed; versioned by
+// extractor, tokenizer and config) holds the file records and the whole inverted index. build()
+// loads it, re-lists and stats the tree, and re-reads only files whose size or mtime changed
+// (and files that appeared); files that vanished are dropped. A corrupt, truncated or foreign
+// cache file is ignored (and overwritten) — a cold build, with a warning.
+//
+// Freshness: `sync()` drains the watcher and applies every change already queued (the kernel
+// queues inotify events synchronously, so calling it before answering reflects every change
+// made before the request). A changed file is re-read; if its SHA-256 did not change nothing is
+// re-chunked. Queue overflow → a full rescan (`ApplyReport::rescanned`), never a silent gap.
+// Each state change increments `generation`.
+//
+// pack_state = SHA-256 over the sorted lines "<path>\t<sha256>\n" of all indexed files.
+//
+// Thread rules: all public methods are thread-safe. Readers (search, chunk, status, validate)
+// share a std::shared_mutex; build/apply_changes/sync/persist serialise on an update mutex and
+// take the state lock exclusively only to swap in results (file reading and parsing run
+// outside it). Returned values are copies.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "index/chunk.hpp"
+#include "index/inverted_index.hpp"
+#include "telemetry/sink.hpp"
+#include "util/result.hpp"
+#include "workspace/file_list.hpp"
+#include "workspace/file_reader.hpp"
+
+namespace trifecta::core::ast {
+class SkeletonCache;
+}
+
+namespace trifecta::core::index {
+
+namespace fs = std::filesystem;
+
+inline constexpr std::uint32_t kIndexFormatVersion = 1;
+
+struct FileRecord {
+  std::string path;              // relative
+  std::uint64_t size = 0;
+  std::int64_t mtime_ns = 0;
+  std::string sha256;            // of the text as indexed (after UTF-8 repair); "" when skipped
+  bool indexed = false;          // false: skipped
+  std::string skip_reason;       // binary | too_large | unreadable | missing | not_regular | ...
+  std::string detail;            // human-readable message for skips / warnings
+  std::uint64_t replaced_bytes = 0;  // > 0: non-UTF-8, decoded with U+FFFD (flagged)
+  bool parse_partial = false;    // Python with syntax errors (chunked from what parsed)
+  std::uint32_t chunks = 0;
+};
+
+struct SegmentOptions {
+  unsigned threads = 0;          // 0 = std::thread::hardware_concurrency()
+  bool persist = true;           // read/write <root>/_ctx/cache/index.bin
+  bool persist_skeletons = true; // also back the skeleton cache by <root>/_ctx/cache/ast.sqlite
+  bool use_git = true;           // list with git when the root is in a work tree
+  fs::path cache_dir;            // "" = <root>/_ctx/cache
+  telemetry::Channel channel;    // counters/events (ast.parse events are off during builds)
+};
+
+using ProgressFn = std::function<void(std::size_t done, std::size_t total)>;
+
+struct BuildReport {
+  bool warm = false;             // started from the persisted index
+  std::string cold_reason;       // why the persisted index was not used ("" when warm)
+  workspace::ListingSource source = workspace::ListingSource::kWalk;
+  std::size_t files_listed = 0, files_indexed = 0, files_skipped = 0;
+  std::size_t files_read = 0;    // files actually read and (re)chunked by this build
+  std::size_t files_reused = 0;  // taken unchanged from the persisted index
+  std::size_t chunks = 0;
+  std::uint64_t bytes_read = 0;
+  std::uint64_t generation = 0;
+  double elapsed_ms = 0.0, list_ms = 0.0, load_ms = 0.0, persist_ms = 0.0;
+  unsigned threads = 0;
+  std::vector<std::string> warnings;
+};
+
+struct ApplyReport {
+  std::size_t reindexed = 0;     // content changed → re-chunked
+  std::size_t unchanged = 0;     // event but same content hash (nothing re-chunked)
+  std::size_t added = 0, removed = 0, skipped = 0;
+  bool rescanned = false;        // a full rescan happened (watch overflow or explicit)
+  std::uint64_t generation = 0;
+  std::uint64_t bytes_read = 0;
+  std::vector<std::string> warnings;
+};
+
+struct Status {
+  std::uint64_t generation = 0;
+  std::size_t files_indexed = 0, files_skipped = 0, files_non_utf8 = 0;
+  std::map<std::string, std::size_t> skip_reasons;  // reason → count
+  std::vector<FileRecord> skipped;                  // first 100 skipped files
+  std::size_t chunks = 0, terms = 0;
+  std::string last_update;       // ISO-8601 UTC of the last state change ("" before any build)
+  std::string pack_state;
+  std::string source;            // "git" | "walk"
+  bool built = false, watching = false, warm_start = false, dirty = false;
+  std::uint64_t rescans = 0;
+  std::size_t memory_bytes = 0;  // approximate index heap
+  std::vector<std::string> warnings;  // config problems and the like
+};
+
+struct ValidateReport {
+  std::vector<std::string> stale;    // indexed content differs from disk
+  std::vector<std::string> missing;  // in the index, gone from disk (or now excluded)
+  std::vector<std::string> added;    // on disk (listed), not in the index
+  std::size_t checked = 0;
+  std::uint64_t generation = 0;
+  bool ok() const { return stale.empty() && missing.empty() && added.empty(); }
+};
+
+class SegmentIndex {
+ public:
+  // Canonicalises `root` and loads `_ctx/trifecta.json` (a malformed config → defaults plus a
+  // warning in status()). Errors: kNotFound / kIo when `root` is not a directory.
+  static Result<std::unique_ptr<SegmentIndex>> open(const fs::path& root, SegmentOptions options = {});
+  ~SegmentIndex();  // persist_if_dirty()
+  SegmentIndex(const SegmentIndex&) = delete;
+  SegmentIndex& operator=(const SegmentIndex&) = delete;
+
+  // Build (warm when possible). `progress` is called from worker threads, serialised, with
+  // (done, total) over the files that need reading. Errors only when the root cannot be listed.
+  Result<BuildReport> build(const ProgressFn& progress = {});
+  // Force a cold rebuild (ignores the persisted index).
+  Result<BuildReport> rebuild(const ProgressFn& progress = {});
+
+  // Re-check these relative paths (files or directories) against the disk: changed → re-chunked,
+  // gone → removed, new → added (if listing rules admit them). Never fails.
+  ApplyReport apply_changes(const std::vector<std::string>& paths);
+
+  // Start the inotify watcher. Errors: kUnavailable (inotify unusable).
+  Result<void> start_watching();
+  // Drain the watcher and apply what it reports (full rescan on overflow). No-op without a
+  // watcher. Call before answering each request. When something changed, the pack_state is
+  // re-published to telemetry (last_run.json) and counters index_sync_changes /
+  // index_rescan_count move.
+  ApplyReport sync();
+
+  Result<SearchResult> search(const SearchOptions& options) const;
+  std::optional<Chunk> chunk(std::string_view id) const;
+  std::vector<Chunk> chunks_of(std::string_view path) const;
+  std::optional<FileRecord> file(std::string_view path) const;
+
+  Status status() const;
+  // Re-list and re-hash the tree (reads every file; ReadPurpose::kValidate).
+  Result<ValidateReport> validate(workspace::ReadStats* stats = nullptr) const;
+
+  // Write <cache>/index.bin now (temp + rename). Errors: kIo.
+  Result<void> persist();
+  void persist_if_dirty();
+
+  // pack_state + counts as a JSON-able summary, also pushed to telemetry (last_run.json).
+  void publish_pack_state() const;
+
+  const fs::path& root() const;
+  const workspace::FileReader& reader() const;
+  ast::SkeletonCache& skeletons();
+  const workspace::PathFilter& filter() const;
+  fs::path cache_file() const;
+  telemetry::Channel& channel();
+  std::uint64_t generation() const;
+
+ private:
+  struct Impl;
+  explicit SegmentIndex(std::unique_ptr<Impl> impl);
+  ApplyReport sync_locked(bool& pack_dirty);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace trifecta::core::index

@@ -1,0 +1,109 @@
+#include "index/tokenizer.hpp"
+
+#include <algorithm>
+
+namespace trifecta::core::index {
+namespace {
+
+bool is_word_byte(unsigned char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c >= 0x80;
+}
+bool is_upper(unsigned char c) { return c >= 'A' && c <= 'Z'; }
+bool is_lower(unsigned char c) { return (c >= 'a' && c <= 'z') || c >= 0x80; }
+bool is_digit(unsigned char c) { return c >= '0' && c <= '9'; }
+
+struct Out {
+  TokenFn fn;
+  void* ctx;
+};
+
+void push_lower(std::string_view s, const Out& out) {
+  if (s.size() < 2 || s.size() > kMaxTokenBytes) return;
+  char buf[kMaxTokenBytes];
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const char ch = s[i];
+    buf[i] = (ch >= 'A' && ch <= 'Z') ? static_cast<char>(ch - 'A' + 'a') : ch;
+  }
+  out.fn(out.ctx, std::string_view(buf, s.size()));
+}
+
+void emit_word(std::string_view w, const Out& out) {
+  while (!w.empty() && w.front() == '_') w.remove_prefix(1);
+  while (!w.empty() && w.back() == '_') w.remove_suffix(1);
+  if (w.empty()) return;
+  const bool all_digits = std::all_of(w.begin(), w.end(), [](char c) { return is_digit(static_cast<unsigned char>(c)); });
+  if (all_digits) {
+    if (w.size() <= 8) push_lower(w, out);
+    return;
+  }
+  push_lower(w, out);
+  // Parts.
+  std::string_view parts_buf[kMaxTokenBytes];
+  std::size_t nparts = 0;
+  std::size_t start = 0;
+  auto cut = [&](std::size_t end) {
+    if (end > start && nparts < kMaxTokenBytes) parts_buf[nparts++] = w.substr(start, end - start);
+    start = end;
+  };
+  for (std::size_t i = 0; i < w.size(); ++i) {
+    const auto c = static_cast<unsigned char>(w[i]);
+    if (c == '_') {
+      cut(i);
+      start = i + 1;
+      continue;
+    }
+    if (i == start || i == 0) continue;
+    const auto p = static_cast<unsigned char>(w[i - 1]);
+    if (p == '_') continue;
+    const bool boundary =
+        (is_upper(c) && is_lower(p) && !is_digit(p)) ||                                  // decodeError
+        (is_upper(c) && is_upper(p) && i + 1 < w.size() && is_lower(static_cast<unsigned char>(w[i + 1])) &&
+         !is_digit(static_cast<unsigned char>(w[i + 1]))) ||                                // JSONDecode
+        (is_digit(c) != is_digit(p));                                                       // sha256
+    if (boundary) cut(i);
+  }
+  cut(w.size());
+  if (nparts < 2) return;
+  for (std::size_t k = 0; k < nparts; ++k) {
+    const std::string_view part = parts_buf[k];
+    const bool digits = std::all_of(part.begin(), part.end(), [](char c) { return is_digit(static_cast<unsigned char>(c)); });
+    if (digits) continue;
+    push_lower(part, out);
+  }
+}
+
+}  // namespace
+
+void tokenize_each(std::string_view text, TokenFn fn, void* ctx) {
+  const Out out{fn, ctx};
+  std::size_t i = 0;
+  const std::size_t n = text.size();
+  while (i < n) {
+    while (i < n && !is_word_byte(static_cast<unsigned char>(text[i]))) ++i;
+    const std::size_t s = i;
+    while (i < n && is_word_byte(static_cast<unsigned char>(text[i]))) ++i;
+    if (i > s) emit_word(text.substr(s, i - s), out);
+  }
+}
+
+void tokenize(std::string_view text, std::vector<std::string>& out) {
+  tokenize_each(
+      text, [](void* c, std::string_view t) { static_cast<std::vector<std::string>*>(c)->emplace_back(t); }, &out);
+}
+
+std::vector<std::string> tokenize(std::string_view text) {
+  std::vector<std::string> out;
+  tokenize(text, out);
+  return out;
+}
+
+std::vector<std::string> query_terms(std::string_view query) {
+  std::vector<std::string> all = tokenize(query);
+  std::vector<std::string> out;
+  for (auto& t : all) {
+    if (std::find(out.begin(), out.end(), t) == out.end()) out.push_back(std::move(t));
+  }
+  return out;
+}
+
+}  // namespace trifecta::core::index

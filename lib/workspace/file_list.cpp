@@ -1,0 +1,355 @@
+#include "workspace/file_list.hpp"
+
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <boost/json.hpp>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <set>
+#include <sstream>
+#include <system_error>
+
+#include "workspace/glob.hpp"
+
+extern char** environ;
+
+namespace trifecta::core::workspace {
+namespace json = boost::json;
+
+fs::path config_file(const fs::path& root) { return root / "_ctx" / "trifecta.json"; }
+
+Result<SegmentConfig> load_config(const fs::path& root) {
+  SegmentConfig cfg;
+  const fs::path file = config_file(root);
+  std::error_code ec;
+  if (!fs::exists(file, ec)) return cfg;
+  std::ifstream in(file, std::ios::binary);
+  if (!in) return make_error(Errc::kIo, "cannot read _ctx/trifecta.json");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  boost::system::error_code jec;
+  json::value v = json::parse(ss.str(), jec);
+  if (jec) return make_error(Errc::kParse, "_ctx/trifecta.json: " + jec.message());
+  if (!v.is_object()) return make_error(Errc::kParse, "_ctx/trifecta.json: expected an object");
+  const auto& o = v.as_object();
+  auto read_list = [&](const char* key, std::vector<std::string>& out) -> Result<void> {
+    const auto* f = o.if_contains(key);
+    if (!f) return {};
+    if (!f->is_array()) return make_error(Errc::kParse, std::string("_ctx/trifecta.json: \"") + key + "\" must be an array of strings");
+    for (const auto& e : f->as_array()) {
+      if (!e.is_string()) return make_error(Errc::kParse, std::string("_ctx/trifecta.json: \"") + key + "\" must be an array of strings");
+      out.emplace_back(e.as_string());
+    }
+    return {};
+  };
+  if (auto r = read_list("include", cfg.include); !r) return r.error();
+  if (auto r = read_list("exclude", cfg.exclude); !r) return r.error();
+  if (const auto* m = o.if_contains("max_file_bytes")) {
+    if (!m->is_int64() || m->as_int64() <= 0) {
+      return make_error(Errc::kParse, "_ctx/trifecta.json: \"max_file_bytes\" must be a positive integer");
+    }
+    cfg.max_file_bytes = static_cast<std::size_t>(m->as_int64());
+  }
+  return cfg;
+}
+
+bool is_default_excluded_dir_name(std::string_view name) {
+  for (auto d : kDefaultExcludedDirs) {
+    if (name == d) return true;
+  }
+  return name.size() > 9 && name.substr(name.size() - 9) == ".egg-info";
+}
+
+bool PathFilter::included(std::string_view rel) const {
+  for (const auto& g : config_.include) {
+    if (glob_match(g, rel)) return true;
+  }
+  return false;
+}
+
+bool PathFilter::could_include_below(std::string_view dir_rel) const {
+  for (const auto& g : config_.include) {
+    if (g.rfind("**", 0) == 0) return true;
+    if (g.size() > dir_rel.size() && g.compare(0, dir_rel.size(), dir_rel) == 0 && g[dir_rel.size()] == '/') {
+      return true;
+    }
+  }
+  return false;
+}
+
+bool PathFilter::accept_file(std::string_view rel) const {
+  for (const auto& g : config_.exclude) {
+    if (glob_match(g, rel)) return false;
+  }
+  // Default excludes: any directory segment in the list.
+  std::size_t start = 0;
+  bool default_excluded = false;
+  while (true) {
+    const auto slash = rel.find('/', start);
+    if (slash == std::string_view::npos) break;
+    if (is_default_excluded_dir_name(rel.substr(start, slash - start))) {
+      default_excluded = true;
+      break;
+    }
+    start = slash + 1;
+  }
+  if (default_excluded) return included(rel);
+  return true;
+}
+
+bool PathFilter::accept_dir(std::string_view rel, bool has_pyvenv) const {
+  for (const auto& g : config_.exclude) {
+    if (glob_match(g, rel)) return false;
+  }
+  const auto slash = rel.rfind('/');
+  const std::string_view name = slash == std::string_view::npos ? rel : rel.substr(slash + 1);
+  if (name == ".git" || name == "_ctx") return false;  // never, whatever the config says
+  if (is_default_excluded_dir_name(name) || has_pyvenv) return could_include_below(rel);
+  return true;
+}
+
+std::string_view listing_source_name(ListingSource s) noexcept {
+  return s == ListingSource::kGit ? "git" : "walk";
+}
+
+namespace {
+
+// Run git without a shell; stdout collected, stderr discarded. Returns the exit status, or -1
+// if git could not be spawned.
+int run_git(const fs::path& root, std::vector<std::string> tail, std::string& out) {
+  int pipefd[2];
+  if (::pipe2(pipefd, O_CLOEXEC) != 0) return false;
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, pipefd[1], STDOUT_FILENO);
+  posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+  const std::string root_s = root.string();
+  std::vector<std::string> args = {"git", "-C", root_s};
+  for (auto& t : tail) args.push_back(std::move(t));
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  pid_t pid = -1;
+  const int rc = posix_spawnp(&pid, "git", &actions, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  ::close(pipefd[1]);
+  if (rc != 0) {
+    ::close(pipefd[0]);
+    return -1;
+  }
+  char buf[65536];
+  while (true) {
+    const ssize_t n = ::read(pipefd[0], buf, sizeof buf);
+    if (n > 0) {
+      out.append(buf, static_cast<std::size_t>(n));
+    } else if (n < 0 && errno == EINTR) {
+      continue;
+    } else {
+      break;
+    }
+  }
+  ::close(pipefd[0]);
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+bool run_git_ls_files(const fs::path& root, std::string& out) {
+  return run_git(root, {"ls-files", "-z", "--cached", "--others", "--exclude-standard"}, out) == 0;
+}
+
+std::string read_small(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  if (!in) return {};
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+struct Walker {
+  const fs::path& root;
+  const PathFilter& filter;
+  FileListing& listing;
+  std::vector<std::unique_ptr<IgnoreRules>> owned;
+  std::vector<const IgnoreRules*> stack;
+
+  void walk(const fs::path& dir, const std::string& rel_dir) {
+    std::size_t pushed = 0;
+    {
+      std::ifstream in(dir / ".gitignore", std::ios::binary);
+      if (in) {
+        std::stringstream ss;
+        ss << in.rdbuf();
+        owned.push_back(std::make_unique<IgnoreRules>(rel_dir, ss.str()));
+        stack.push_back(owned.back().get());
+        pushed = 1;
+      }
+    }
+    std::error_code ec;
+    fs::directory_iterator it(dir, fs::directory_options::skip_permission_denied, ec);
+    if (ec) {
+      listing.warnings.push_back("cannot read directory " + (rel_dir.empty() ? std::string(".") : rel_dir) +
+                                 ": " + ec.message());
+    } else {
+      std::vector<std::pair<std::string, bool>> entries;
+      for (; it != fs::directory_iterator(); it.increment(ec)) {
+        if (ec) break;
+        const auto st = it->symlink_status(ec);
+        if (ec) continue;
+        if (fs::is_symlink(st)) continue;  // never followed; a link out of the tree is never read
+        const bool is_dir = fs::is_directory(st);
+        if (!is_dir && !fs::is_regular_file(st)) continue;
+        entries.emplace_back(it->path().filename().string(), is_dir);
+      }
+      std::sort(entries.begin(), entries.end());
+      for (const auto& [name, is_dir] : entries) {
+        const std::string rel = rel_dir.empty() ? name : rel_dir + "/" + name;
+        if (is_ignored(stack, rel, is_dir)) continue;
+        if (is_dir) {
+          std::error_code e2;
+          const bool venv = fs::exists(dir / name / "pyvenv.cfg", e2);
+          if (!filter.accept_dir(rel, venv)) {
+            ++listing.excluded;
+            continue;
+          }
+          walk(dir / name, rel);
+        } else if (filter.accept_file(rel)) {
+          listing.files.push_back(rel);
+        } else {
+          ++listing.excluded;
+        }
+      }
+    }
+    if (pushed) stack.pop_back();
+  }
+};
+
+}  // namespace
+
+Result<FileListing> list_files(const fs::path& root, const PathFilter& filter, const ListOptions& options) {
+  std::error_code ec;
+  if (!fs::is_directory(root, ec)) return make_error(Errc::kNotFound, "segment root is not a directory");
+  FileListing listing;
+  std::string out;
+  if (options.use_git && run_git_ls_files(root, out)) {
+    listing.source = ListingSource::kGit;
+    // Directories holding a pyvenv.cfg are virtualenvs: drop everything below them.
+    std::vector<std::string> venvs;
+    std::vector<std::string> all;
+    std::size_t pos = 0;
+    while (pos < out.size()) {
+      auto end = out.find('\0', pos);
+      if (end == std::string::npos) end = out.size();
+      std::string rel = out.substr(pos, end - pos);
+      pos = end + 1;
+      if (rel.empty()) continue;
+      if (rel == "pyvenv.cfg" || (rel.size() > 11 && rel.compare(rel.size() - 11, 11, "/pyvenv.cfg") == 0)) {
+        venvs.push_back(rel.size() == 10 ? std::string() : rel.substr(0, rel.size() - 10));
+      }
+      all.push_back(std::move(rel));
+    }
+    std::set<std::string> seen;
+    for (auto& rel : all) {
+      bool in_venv = false;
+      for (const auto& v : venvs) {
+        if (rel.compare(0, v.size(), v) == 0) in_venv = true;
+      }
+      bool dir_ok = true;
+      if (!in_venv) {
+        // Config excludes on parent directories (accept_dir) — default names are in accept_file.
+        std::size_t start = 0;
+        while (true) {
+          const auto slash = rel.find('/', start);
+          if (slash == std::string::npos) break;
+          const std::string_view dir(rel.data(), slash);
+          const std::string_view name(rel.data() + start, slash - start);
+          if (name == ".git" || name == "_ctx") dir_ok = false;
+          for (const auto& g : filter.config().exclude) {
+            if (glob_match(g, dir)) dir_ok = false;
+          }
+          start = slash + 1;
+        }
+      }
+      if (in_venv || !dir_ok || !filter.accept_file(rel)) {
+        ++listing.excluded;
+        continue;
+      }
+      // --cached lists tracked files deleted from the work tree, and submodules: regular files only.
+      struct stat st {};
+      if (::lstat((root / rel).c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
+      if (seen.insert(rel).second) listing.files.push_back(std::move(rel));
+    }
+  } else {
+    listing.source = ListingSource::kWalk;
+    Walker w{root, filter, listing, {}, {}};
+    w.walk(root, "");
+  }
+  std::sort(listing.files.begin(), listing.files.end());
+  return listing;
+}
+
+std::vector<std::string> drop_ignored(const fs::path& root, ListingSource source, std::vector<std::string> paths) {
+  if (paths.empty()) return paths;
+  std::set<std::string> ignored;
+  if (source == ListingSource::kGit) {
+    constexpr std::size_t kBatch = 500;
+    for (std::size_t i = 0; i < paths.size(); i += kBatch) {
+      // One path per output line (`-z` needs --stdin, which would need a second pipe); paths
+      // with newlines are not expected from inotify names worth indexing.
+      std::vector<std::string> args = {"-c", "core.quotePath=false", "check-ignore", "--"};
+      for (std::size_t k = i; k < std::min(paths.size(), i + kBatch); ++k) args.push_back(paths[k]);
+      std::string out;
+      const int rc = run_git(root, std::move(args), out);
+      if (rc != 0 && rc != 1) return paths;  // git unusable: keep everything
+      std::size_t pos = 0;
+      while (pos < out.size()) {
+        auto end = out.find('\n', pos);
+        if (end == std::string::npos) end = out.size();
+        if (end > pos) ignored.insert(out.substr(pos, end - pos));
+        pos = end + 1;
+      }
+    }
+  } else {
+    std::map<std::string, std::unique_ptr<IgnoreRules>> cache;  // dir → rules (null: none)
+    auto rules_of = [&](const std::string& dir) -> const IgnoreRules* {
+      auto it = cache.find(dir);
+      if (it == cache.end()) {
+        const std::string text = read_small((dir.empty() ? root : root / dir) / ".gitignore");
+        it = cache.emplace(dir, text.empty() ? nullptr : std::make_unique<IgnoreRules>(dir, text)).first;
+      }
+      return it->second.get();
+    };
+    for (const auto& rel : paths) {
+      std::vector<const IgnoreRules*> stack;
+      if (auto* r = rules_of("")) stack.push_back(r);
+      bool out = false;
+      std::size_t start = 0;
+      while (!out) {
+        const auto slash = rel.find('/', start);
+        if (slash == std::string::npos) break;
+        const std::string dir = rel.substr(0, slash);
+        if (is_ignored(stack, dir, true)) out = true;
+        if (auto* r = rules_of(dir)) stack.push_back(r);
+        start = slash + 1;
+      }
+      if (out || is_ignored(stack, rel, false)) ignored.insert(rel);
+    }
+  }
+  std::vector<std::string> kept;
+  for (auto& p : paths) {
+    if (!ignored.count(p)) kept.push_back(std::move(p));
+  }
+  return kept;
+}
+
+}  // namespace trifecta::core::workspace

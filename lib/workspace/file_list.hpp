@@ -1,0 +1,99 @@
+// workspace/file_list.hpp — which files of a segment are considered, and the per-segment config.
+//
+// Inside a git work tree the listing is git's own view: `git -C <root> ls-files -z --cached
+// --others --exclude-standard` (tracked + untracked-not-ignored), spawned directly (no shell).
+// Elsewhere — or when git is missing or fails — the tree is walked and every `.gitignore` on
+// the way is honoured (see glob.hpp for the rules). Symlinks are never followed by the walker.
+// Then the default excludes apply (any path segment equal to one of kDefaultExcludedDirs, any
+// directory holding a `pyvenv.cfg`, `*.egg-info` directories), then the config's globs.
+//
+// Per-segment config `<segment>/_ctx/trifecta.json` (optional; see docs/index.md):
+//   { "include": ["build/gen/**"],        // re-admit paths the DEFAULT excludes would drop
+//     "exclude": ["**/*.min.js", "data/**"], // drop matching paths
+//     "max_file_bytes": 1048576 }           // larger files are recorded as skipped (too_large)
+// `include` cannot re-admit what .gitignore/git ignores; `exclude` wins over `include`.
+//
+// Failure behaviour: `load_config` returns kParse for malformed JSON or wrong field types (the
+// caller may fall back to defaults and warn); a missing file is the default config. `list_files`
+// fails only when the root is not a readable directory; unreadable subdirectories are skipped and
+// reported in `warnings`.
+//
+// Thread rules: pure functions (they spawn `git` and read the filesystem); safe from any thread.
+#pragma once
+
+#include <cstddef>
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "util/result.hpp"
+
+namespace trifecta::core::workspace {
+
+namespace fs = std::filesystem;
+
+inline constexpr std::size_t kDefaultMaxFileBytes = std::size_t{1} << 20;
+
+// Directory names never indexed (nor watched) unless the config includes them.
+inline constexpr std::string_view kDefaultExcludedDirs[] = {
+    ".git", ".hg", ".svn", "node_modules", "__pycache__", "venv", ".venv", ".tox", ".nox",
+    ".mypy_cache", ".pytest_cache", ".ruff_cache", "build", "dist", "_ctx", ".eggs"};
+
+struct SegmentConfig {
+  std::vector<std::string> include;
+  std::vector<std::string> exclude;
+  std::size_t max_file_bytes = kDefaultMaxFileBytes;
+};
+
+// `<root>/_ctx/trifecta.json`
+fs::path config_file(const fs::path& root);
+// Missing file → defaults. Errors: kParse (bad JSON or field types), kIo.
+Result<SegmentConfig> load_config(const fs::path& root);
+
+// True when a directory named `name` is in the default exclude list (or is `*.egg-info`).
+bool is_default_excluded_dir_name(std::string_view name);
+
+// Decision for one relative path (files: the whole path; dirs: the directory path), applying
+// default excludes and config globs. `has_pyvenv` marks a directory that holds a pyvenv.cfg.
+class PathFilter {
+ public:
+  PathFilter() = default;
+  explicit PathFilter(SegmentConfig config) : config_(std::move(config)) {}
+  // Should this file be considered (before ignore files)? `rel` is `/`-separated.
+  bool accept_file(std::string_view rel) const;
+  // Should the walker / watcher descend into this directory?
+  bool accept_dir(std::string_view rel, bool has_pyvenv = false) const;
+  const SegmentConfig& config() const { return config_; }
+
+ private:
+  bool included(std::string_view rel) const;
+  bool could_include_below(std::string_view dir_rel) const;
+  SegmentConfig config_;
+};
+
+enum class ListingSource { kGit, kWalk };
+std::string_view listing_source_name(ListingSource s) noexcept;  // "git" | "walk"
+
+struct FileListing {
+  std::vector<std::string> files;  // relative, `/`-separated, sorted, regular files only
+  ListingSource source = ListingSource::kWalk;
+  std::size_t excluded = 0;        // dropped by default excludes / config
+  std::vector<std::string> warnings;
+};
+
+struct ListOptions {
+  bool use_git = true;  // false: always walk (tests; trees where git is slow)
+};
+
+// Errors: kNotFound / kIo when `root` is not a readable directory.
+Result<FileListing> list_files(const fs::path& root, const PathFilter& filter,
+                               const ListOptions& options = {});
+
+// The subset of `paths` (relative) that git / the .gitignore files do NOT ignore — for files
+// that appear after the listing (watcher events). `source` says which rules apply: kGit asks
+// `git check-ignore` (no shell), kWalk evaluates the .gitignore files on each path's way.
+// Never fails: if git cannot be run, every path is kept.
+std::vector<std::string> drop_ignored(const fs::path& root, ListingSource source, std::vector<std::string> paths);
+
+}  // namespace trifecta::core::workspace

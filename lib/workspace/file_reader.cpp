@@ -1,0 +1,214 @@
+#include "workspace/file_reader.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include "util/paths.hpp"
+
+namespace trifecta::core::workspace {
+
+std::string_view read_purpose_name(ReadPurpose p) noexcept {
+  switch (p) {
+    case ReadPurpose::kIndex: return "index";
+    case ReadPurpose::kSkeleton: return "skeleton";
+    case ReadPurpose::kExcerpt: return "excerpt";
+    case ReadPurpose::kRaw: return "raw";
+    case ReadPurpose::kValidate: return "validate";
+  }
+  return "index";
+}
+
+ReadStats& ReadStats::operator=(const ReadStats& other) {
+  for (std::size_t i = 0; i < kReadPurposeCount; ++i) {
+    bytes_[i].store(other.bytes_[i].load(std::memory_order_relaxed), std::memory_order_relaxed);
+    files_[i].store(other.files_[i].load(std::memory_order_relaxed), std::memory_order_relaxed);
+  }
+  return *this;
+}
+
+void ReadStats::add(ReadPurpose p, std::size_t bytes) {
+  bytes_[idx(p)].fetch_add(bytes, std::memory_order_relaxed);
+  files_[idx(p)].fetch_add(1, std::memory_order_relaxed);
+}
+
+std::uint64_t ReadStats::total_bytes() const {
+  std::uint64_t t = 0;
+  for (const auto& b : bytes_) t += b.load(std::memory_order_relaxed);
+  return t;
+}
+
+std::uint64_t ReadStats::total_files() const {
+  std::uint64_t t = 0;
+  for (const auto& f : files_) t += f.load(std::memory_order_relaxed);
+  return t;
+}
+
+std::string_view skip_reason_of(Errc code) noexcept {
+  switch (code) {
+    case Errc::kBinary: return "binary";
+    case Errc::kTooLarge: return "too_large";
+    case Errc::kPermission:
+    case Errc::kIo: return "unreadable";
+    case Errc::kNotFound: return "missing";
+    case Errc::kPathEscape: return "outside_segment";
+    case Errc::kInvalidArgument: return "not_regular";
+    default: return "error";
+  }
+}
+
+std::size_t utf8_sanitize(std::string_view s, std::string& out) {
+  // Fast path: validate first; only build a copy when something is invalid.
+  auto seq_len = [&](std::size_t i) -> std::size_t {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x80) return 1;
+    std::size_t n;
+    unsigned char lo = 0x80, hi = 0xBF;
+    if (c >= 0xC2 && c <= 0xDF) n = 2;
+    else if (c == 0xE0) { n = 3; lo = 0xA0; }
+    else if (c >= 0xE1 && c <= 0xEC) n = 3;
+    else if (c == 0xED) { n = 3; hi = 0x9F; }
+    else if (c >= 0xEE && c <= 0xEF) n = 3;
+    else if (c == 0xF0) { n = 4; lo = 0x90; }
+    else if (c >= 0xF1 && c <= 0xF3) n = 4;
+    else if (c == 0xF4) { n = 4; hi = 0x8F; }
+    else return 0;
+    if (i + n > s.size()) return 0;
+    auto b1 = static_cast<unsigned char>(s[i + 1]);
+    if (b1 < lo || b1 > hi) return 0;
+    for (std::size_t k = 2; k < n; ++k) {
+      auto b = static_cast<unsigned char>(s[i + k]);
+      if (b < 0x80 || b > 0xBF) return 0;
+    }
+    return n;
+  };
+  std::size_t i = 0;
+  while (i < s.size()) {
+    const std::size_t n = seq_len(i);
+    if (n == 0) break;
+    i += n;
+  }
+  if (i == s.size()) return 0;
+  std::string r;
+  r.reserve(s.size() + 16);
+  r.append(s.substr(0, i));
+  std::size_t replaced = 0;
+  while (i < s.size()) {
+    const std::size_t n = seq_len(i);
+    if (n > 0) {
+      r.append(s.substr(i, n));
+      i += n;
+      continue;
+    }
+    // One U+FFFD per maximal run of invalid bytes.
+    while (i < s.size() && seq_len(i) == 0) {
+      ++i;
+      ++replaced;
+    }
+    r.append("\xEF\xBF\xBD");
+  }
+  out = std::move(r);
+  return replaced;
+}
+
+FileReader::FileReader(fs::path root, std::size_t max_file_bytes)
+    : root_(std::move(root)), max_file_bytes_(max_file_bytes) {}
+
+namespace {
+
+Error errno_error(int e, std::string_view rel) {
+  if (e == ENOENT || e == ENOTDIR) return make_error(Errc::kNotFound, "no such file: " + std::string(rel));
+  if (e == EACCES || e == EPERM) return make_error(Errc::kPermission, "permission denied: " + std::string(rel));
+  return make_error(Errc::kIo, "cannot read " + std::string(rel) + ": " + std::strerror(e));
+}
+
+struct Resolved {
+  fs::path abs;
+  std::string rel;
+};
+
+Result<Resolved> resolve(const fs::path& root, std::string_view path) {
+  auto abs = resolve_in_root(root, path);
+  if (!abs) return abs.error();
+  Resolved r;
+  r.rel = abs->lexically_relative(root).generic_string();
+  if (r.rel.empty() || r.rel == ".") return make_error(Errc::kInvalidArgument, "not a file: " + std::string(path));
+  r.abs = std::move(*abs);
+  return r;
+}
+
+}  // namespace
+
+Result<FileReader::Meta> FileReader::stat(std::string_view path) const {
+  auto r = resolve(root_, path);
+  if (!r) return r.error();
+  struct stat st {};
+  if (::stat(r->abs.c_str(), &st) != 0) return errno_error(errno, r->rel);
+  if (!S_ISREG(st.st_mode)) return make_error(Errc::kInvalidArgument, "not a regular file: " + r->rel);
+  Meta m;
+  m.size = static_cast<std::size_t>(st.st_size);
+  m.mtime_ns = static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
+  return m;
+}
+
+Result<FileContent> FileReader::read(std::string_view path, ReadPurpose purpose, ReadStats* stats) const {
+  auto r = resolve(root_, path);
+  if (!r) return r.error();
+  const int fd = ::open(r->abs.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+  if (fd < 0) return errno_error(errno, r->rel);
+  struct Closer {
+    int fd;
+    ~Closer() { ::close(fd); }
+  } closer{fd};
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) return errno_error(errno, r->rel);
+  if (!S_ISREG(st.st_mode)) return make_error(Errc::kInvalidArgument, "not a regular file: " + r->rel);
+  const auto size = static_cast<std::size_t>(st.st_size);
+  if (size > max_file_bytes_) {
+    return make_error(Errc::kTooLarge, r->rel + " is " + std::to_string(size) + " bytes (limit " +
+                                           std::to_string(max_file_bytes_) + ")");
+  }
+  std::string bytes;
+  bytes.resize(size);
+  std::size_t got = 0;
+  // The first 8 KiB are read and checked on their own: most binaries (objects, archives,
+  // images) show a NUL there, and the rest of them is then never read.
+  constexpr std::size_t kSniff = 8192;
+  bool sniffed = false;
+  while (got < size) {
+    const std::size_t want = sniffed ? size - got : std::min(size, kSniff) - got;
+    const ssize_t n = ::read(fd, bytes.data() + got, want);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return errno_error(errno, r->rel);
+    }
+    if (n == 0) break;  // truncated while reading: take what is there
+    got += static_cast<std::size_t>(n);
+    if (!sniffed && got >= std::min(size, kSniff)) {
+      sniffed = true;
+      if (std::memchr(bytes.data(), '\0', got) != nullptr) {
+        if (stats) stats->add(purpose, got);
+        return make_error(Errc::kBinary, r->rel + " contains NUL bytes (binary)");
+      }
+    }
+  }
+  bytes.resize(got);
+  if (stats) stats->add(purpose, got);
+  if (std::memchr(bytes.data(), '\0', bytes.size()) != nullptr) {
+    return make_error(Errc::kBinary, r->rel + " contains NUL bytes (binary)");
+  }
+  FileContent out;
+  out.raw_bytes = got;
+  out.mtime_ns = static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
+  out.rel = std::move(r->rel);
+  std::string fixed;
+  out.replaced_bytes = utf8_sanitize(bytes, fixed);
+  out.text = out.replaced_bytes ? std::move(fixed) : std::move(bytes);
+  return out;
+}
+
+}  // namespace trifecta::core::workspace

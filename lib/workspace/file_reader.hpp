@@ -1,0 +1,96 @@
+// workspace/file_reader.hpp — THE file-reading layer: the only code that reads segment files on
+// a client's behalf (index builds, ctx.get, validate).
+//
+// Every read goes through `FileReader::read`, which
+//  * resolves the path with util's `resolve_in_root` (relative paths, or absolute paths already
+//    inside the root): `..` above the root, absolute paths outside it and symlinks that lead out
+//    of the tree are refused with kPathEscape, before anything is opened;
+//  * refuses non-regular files (kInvalidArgument), files above `max_file_bytes` (kTooLarge, the
+//    size is checked with fstat before reading), files containing a NUL byte (kBinary), missing
+//    files (kNotFound) and unreadable ones (kPermission / kIo);
+//  * decodes invalid UTF-8 with U+FFFD replacement and flags it (`replaced_bytes > 0`);
+//  * adds the bytes it read to the caller's `ReadStats`, under the purpose of the read (index,
+//    skeleton, excerpt, raw, validate) — one ReadStats per request, passed by the daemon.
+// A refused file costs no bytes in the stats (nothing was read) except binary files, whose bytes
+// were read to find the NUL.
+//
+// Thread rules: FileReader is immutable after construction and safe from any thread. ReadStats
+// uses relaxed atomics so the parallel index build can share one; read it after the work ends.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <string_view>
+
+#include "util/result.hpp"
+#include "workspace/file_list.hpp"
+
+namespace trifecta::core::workspace {
+
+enum class ReadPurpose { kIndex = 0, kSkeleton, kExcerpt, kRaw, kValidate };
+inline constexpr std::size_t kReadPurposeCount = 5;
+std::string_view read_purpose_name(ReadPurpose p) noexcept;  // "index" | "skeleton" | ...
+
+// Bytes and files read, in total and per purpose.
+class ReadStats {
+ public:
+  ReadStats() = default;
+  ReadStats(const ReadStats& other) { *this = other; }
+  ReadStats& operator=(const ReadStats& other);
+
+  void add(ReadPurpose p, std::size_t bytes);
+  std::uint64_t bytes(ReadPurpose p) const { return bytes_[idx(p)].load(std::memory_order_relaxed); }
+  std::uint64_t files(ReadPurpose p) const { return files_[idx(p)].load(std::memory_order_relaxed); }
+  std::uint64_t total_bytes() const;
+  std::uint64_t total_files() const;
+
+ private:
+  static std::size_t idx(ReadPurpose p) { return static_cast<std::size_t>(p); }
+  std::array<std::atomic<std::uint64_t>, kReadPurposeCount> bytes_{};
+  std::array<std::atomic<std::uint64_t>, kReadPurposeCount> files_{};
+};
+
+struct FileContent {
+  std::string text;             // UTF-8 (invalid sequences replaced by U+FFFD)
+  std::size_t raw_bytes = 0;    // bytes on disk
+  std::size_t replaced_bytes = 0;  // invalid UTF-8 bytes replaced (0 = clean)
+  std::int64_t mtime_ns = 0;
+  std::string rel;              // segment-relative, `/`-separated
+};
+
+// Reason a file was skipped, for records and status: "binary" | "too_large" | "unreadable" |
+// "missing" | "outside_segment" | "not_regular" | "error".
+std::string_view skip_reason_of(Errc code) noexcept;
+
+// Replace each maximal invalid UTF-8 sequence by U+FFFD. Returns the number of bytes replaced
+// (0: `out` is left untouched, `bytes` is valid UTF-8).
+std::size_t utf8_sanitize(std::string_view bytes, std::string& out);
+
+class FileReader {
+ public:
+  // `root` must be canonical (util::canonical_path).
+  explicit FileReader(fs::path root, std::size_t max_file_bytes = kDefaultMaxFileBytes);
+
+  // Errors: see the header comment. `stats` may be null (nothing is counted then).
+  Result<FileContent> read(std::string_view path, ReadPurpose purpose, ReadStats* stats) const;
+
+  // Size and mtime without reading (same path checks). Errors as read(), minus kBinary.
+  struct Meta {
+    std::size_t size = 0;
+    std::int64_t mtime_ns = 0;
+  };
+  Result<Meta> stat(std::string_view path) const;
+
+  const fs::path& root() const { return root_; }
+  std::size_t max_file_bytes() const { return max_file_bytes_; }
+
+ private:
+  fs::path root_;
+  std::size_t max_file_bytes_;
+};
+
+}  // namespace trifecta::core::workspace

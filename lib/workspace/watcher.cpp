@@ -1,0 +1,203 @@
+#include "workspace/watcher.hpp"
+
+#include <sys/inotify.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <map>
+#include <set>
+#include <unordered_map>
+
+namespace trifecta::core::workspace {
+
+namespace {
+constexpr std::uint32_t kMask = IN_CREATE | IN_CLOSE_WRITE | IN_MODIFY | IN_ATTRIB | IN_MOVED_FROM |
+                                IN_MOVED_TO | IN_DELETE | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR |
+                                IN_EXCL_UNLINK;
+enum class Kind { kChanged, kCreated, kDeleted, kDirDeleted };
+}  // namespace
+
+struct Watcher::Impl {
+  fs::path root;
+  PathFilter filter;
+  std::unordered_map<int, std::string> wd_to_rel;  // "" = root
+  std::map<std::string, int> rel_to_wd;
+  bool pending_rescan = false;
+  std::vector<std::string> pending_warnings;
+
+  std::string join(const std::string& dir, std::string_view name) const {
+    return dir.empty() ? std::string(name) : dir + "/" + std::string(name);
+  }
+
+  // Add a watch on `rel` and, recursively, its accepted subdirectories. When `report` is set the
+  // regular files found are appended (they may predate the watch).
+  void add_tree(int fd, const std::string& rel, std::vector<std::string>* report) {
+    const fs::path abs = rel.empty() ? root : root / rel;
+    const int wd = inotify_add_watch(fd, abs.c_str(), kMask);
+    if (wd < 0) {
+      if (errno == ENOSPC) {
+        pending_rescan = true;
+        pending_warnings.push_back("inotify watch limit reached (fs.inotify.max_user_watches)");
+      } else if (errno != ENOENT && errno != ENOTDIR) {
+        pending_warnings.push_back("cannot watch " + (rel.empty() ? std::string(".") : rel) + ": " +
+                                   std::strerror(errno));
+      }
+      return;
+    }
+    wd_to_rel[wd] = rel;
+    rel_to_wd[rel] = wd;
+    std::error_code ec;
+    fs::directory_iterator it(abs, fs::directory_options::skip_permission_denied, ec);
+    if (ec) return;
+    for (; it != fs::directory_iterator(); it.increment(ec)) {
+      if (ec) break;
+      const auto st = it->symlink_status(ec);
+      if (ec || fs::is_symlink(st)) continue;
+      const std::string child = join(rel, it->path().filename().string());
+      if (fs::is_directory(st)) {
+        std::error_code e2;
+        const bool venv = fs::exists(it->path() / "pyvenv.cfg", e2);
+        if (filter.accept_dir(child, venv)) add_tree(fd, child, report);
+      } else if (report && fs::is_regular_file(st) && filter.accept_file(child)) {
+        report->push_back(child);
+      }
+    }
+  }
+
+  void forget_below(const std::string& rel) {
+    auto it = rel_to_wd.lower_bound(rel);
+    while (it != rel_to_wd.end() && it->first.compare(0, rel.size(), rel) == 0) {
+      if (it->first.size() == rel.size() || it->first[rel.size()] == '/') {
+        wd_to_rel.erase(it->second);
+        it = rel_to_wd.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+};
+
+Watcher::Watcher(int fd, fs::path root, PathFilter filter) : fd_(fd), impl_(std::make_unique<Impl>()) {
+  impl_->root = std::move(root);
+  impl_->filter = std::move(filter);
+}
+
+Watcher::~Watcher() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+Result<std::unique_ptr<Watcher>> Watcher::open(const fs::path& root, PathFilter filter) {
+  const int fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+  if (fd < 0) return make_error(Errc::kUnavailable, std::string("inotify_init1: ") + std::strerror(errno));
+  std::unique_ptr<Watcher> w(new Watcher(fd, root, std::move(filter)));
+  w->impl_->add_tree(fd, "", nullptr);
+  return w;
+}
+
+std::size_t Watcher::watch_count() const { return impl_->wd_to_rel.size(); }
+
+void Watcher::rewatch() {
+  for (const auto& [wd, rel] : impl_->wd_to_rel) inotify_rm_watch(fd_, wd);
+  impl_->wd_to_rel.clear();
+  impl_->rel_to_wd.clear();
+  // Discard what is queued: the caller has just rescanned.
+  alignas(inotify_event) char buf[65536];
+  while (::read(fd_, buf, sizeof buf) > 0) {
+  }
+  impl_->add_tree(fd_, "", nullptr);
+}
+
+Changes Watcher::drain() {
+  Changes out;
+  std::map<std::string, Kind> last;  // path → last classification
+  auto note = [&](const std::string& rel, Kind k) {
+    auto [it, inserted] = last.emplace(rel, k);
+    if (inserted) return;
+    // created then modified stays created; deleted then created → changed (content replaced).
+    if (it->second == Kind::kCreated && k == Kind::kChanged) return;
+    if (it->second == Kind::kDeleted && k == Kind::kCreated) {
+      it->second = Kind::kChanged;
+      return;
+    }
+    if (it->second == Kind::kCreated && k == Kind::kDeleted) {
+      it->second = Kind::kDeleted;  // caller drops what it never had
+      return;
+    }
+    it->second = k;
+  };
+  alignas(inotify_event) char buf[65536];
+  while (true) {
+    const ssize_t n = ::read(fd_, buf, sizeof buf);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      break;  // EAGAIN: queue empty
+    }
+    if (n == 0) break;
+    for (char* p = buf; p < buf + n;) {
+      auto* ev = reinterpret_cast<inotify_event*>(p);
+      p += sizeof(inotify_event) + ev->len;
+      ++out.events;
+      if (ev->mask & IN_Q_OVERFLOW) {
+        out.rescan_needed = true;
+        continue;
+      }
+      if (ev->mask & IN_IGNORED) {
+        auto it = impl_->wd_to_rel.find(ev->wd);
+        if (it != impl_->wd_to_rel.end()) {
+          impl_->rel_to_wd.erase(it->second);
+          impl_->wd_to_rel.erase(it);
+        }
+        continue;
+      }
+      auto it = impl_->wd_to_rel.find(ev->wd);
+      if (it == impl_->wd_to_rel.end()) continue;
+      const std::string dir = it->second;
+      if (ev->mask & (IN_DELETE_SELF | IN_MOVE_SELF)) continue;  // reported by the parent
+      if (ev->len == 0) continue;
+      const std::string rel = impl_->join(dir, ev->name);
+      const bool is_dir = ev->mask & IN_ISDIR;
+      if (is_dir) {
+        if (ev->mask & (IN_CREATE | IN_MOVED_TO)) {
+          std::error_code ec;
+          const bool venv = fs::exists(impl_->root / rel / "pyvenv.cfg", ec);
+          if (impl_->filter.accept_dir(rel, venv)) {
+            std::vector<std::string> found;
+            impl_->add_tree(fd_, rel, &found);
+            for (auto& f : found) note(f, Kind::kCreated);
+          }
+        } else if (ev->mask & (IN_DELETE | IN_MOVED_FROM)) {
+          impl_->forget_below(rel);
+          note(rel, Kind::kDirDeleted);
+        }
+        continue;
+      }
+      if (!impl_->filter.accept_file(rel)) continue;
+      if (ev->mask & (IN_DELETE | IN_MOVED_FROM)) {
+        note(rel, Kind::kDeleted);
+      } else if (ev->mask & (IN_CREATE | IN_MOVED_TO)) {
+        note(rel, Kind::kCreated);
+      } else {
+        note(rel, Kind::kChanged);
+      }
+    }
+  }
+  for (const auto& [rel, k] : last) {
+    switch (k) {
+      case Kind::kChanged: out.changed.push_back(rel); break;
+      case Kind::kCreated: out.created.push_back(rel); break;
+      case Kind::kDeleted: out.deleted.push_back(rel); break;
+      case Kind::kDirDeleted: out.deleted_dirs.push_back(rel); break;
+    }
+  }
+  if (impl_->pending_rescan) {
+    out.rescan_needed = true;
+    impl_->pending_rescan = false;
+  }
+  out.warnings = std::move(impl_->pending_warnings);
+  impl_->pending_warnings.clear();
+  return out;
+}
+
+}  // namespace trifecta::core::workspace

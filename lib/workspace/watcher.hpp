@@ -1,0 +1,73 @@
+// workspace/watcher.hpp — recursive inotify watching of a segment.
+//
+// One inotify instance per segment; every directory the PathFilter accepts gets a watch
+// (IN_CREATE, IN_CLOSE_WRITE, IN_MODIFY, IN_ATTRIB, IN_MOVED_FROM/TO, IN_DELETE, IN_DELETE_SELF);
+// excluded directories (.git, node_modules, _ctx, virtualenvs, …) are not watched. A directory
+// that appears (created or moved in) is watched as soon as its event is drained, and the files
+// already inside it are reported as created (closing the race between mkdir and the watch).
+//
+// Freshness contract: the kernel queues an inotify event synchronously inside the syscall that
+// changed the file, so calling `drain()` at the start of a request sees every change that
+// completed before the request arrived. drain() never blocks.
+//
+// Overflow: if the kernel queue overflowed (IN_Q_OVERFLOW), or a watch could not be added
+// (ENOSPC: fs.inotify.max_user_watches), `rescan_needed` is set in the next drain(): the caller
+// must rescan the whole tree — never a silent gap. After a rescan call `rewatch()`.
+//
+// Failure behaviour: `Watcher::open` fails (kUnavailable) only when inotify itself is unusable;
+// per-directory watch failures are reported in `Changes::warnings` and set `rescan_needed`.
+//
+// Thread rules: not thread-safe; one owner calls drain()/rewatch() (the segment serialises them).
+// The fd is close-on-exec.
+#pragma once
+
+#include <cstddef>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "util/result.hpp"
+#include "workspace/file_list.hpp"
+
+namespace trifecta::core::workspace {
+
+struct Changes {
+  std::vector<std::string> changed;       // files written/attributes changed (relative, sorted)
+  std::vector<std::string> created;       // files created or moved in
+  std::vector<std::string> deleted;       // files deleted or moved out
+  std::vector<std::string> deleted_dirs;  // directories deleted or moved out (all below gone)
+  bool rescan_needed = false;
+  std::vector<std::string> warnings;
+  std::size_t events = 0;                 // raw inotify events consumed
+  bool empty() const {
+    return changed.empty() && created.empty() && deleted.empty() && deleted_dirs.empty() && !rescan_needed;
+  }
+};
+
+class Watcher {
+ public:
+  // Watch `root` (canonical) recursively, skipping directories `filter` rejects.
+  // Errors: kUnavailable when inotify_init1 fails.
+  static Result<std::unique_ptr<Watcher>> open(const fs::path& root, PathFilter filter);
+  ~Watcher();
+  Watcher(const Watcher&) = delete;
+  Watcher& operator=(const Watcher&) = delete;
+
+  // Consume every queued event without blocking; paths are deduplicated and classified by the
+  // last event seen for them.
+  Changes drain();
+  // Drop all watches and watch the tree again (after a rescan).
+  void rewatch();
+
+  std::size_t watch_count() const;
+  int fd() const { return fd_; }  // readable when events are pending (for an event loop)
+
+ private:
+  struct Impl;
+  Watcher(int fd, fs::path root, PathFilter filter);
+  int fd_ = -1;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace trifecta::core::workspace

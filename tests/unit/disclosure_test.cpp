@@ -1,0 +1,369 @@
+// lib/disclosure: skeleton/excerpt/raw rendering, the budget contract, degradation, cursors,
+// per-target errors and read accounting.
+#include <catch2/catch.hpp>
+
+#include <boost/json.hpp>
+#include <fstream>
+#include <sstream>
+
+#include "../support/temp_dir.hpp"
+#include "disclosure/disclosure.hpp"
+#include "disclosure/json.hpp"
+#include "index/segment_index.hpp"
+#include "telemetry/reader.hpp"
+#include "telemetry/sink.hpp"
+
+using namespace trifecta::core;
+using namespace trifecta::core::disclosure;
+namespace fs = std::filesystem;
+
+namespace {
+
+void write(const fs::path& p, std::string_view content) {
+  fs::create_directories(p.parent_path());
+  std::ofstream out(p, std::ios::binary);
+  out << content;
+}
+
+std::string big_function(int body_lines) {
+  std::string s = "def big(alpha, beta=2):\n    \"\"\"Compute a big thing.\"\"\"\n";
+  for (int i = 0; i < body_lines; ++i) s += "    value_" + std::to_string(i) + " = alpha + " + std::to_string(i) + "\n";
+  s += "    return beta\n";
+  return s;
+}
+
+struct Fixture {
+  trifecta::test::TempDir dir;
+  std::unique_ptr<index::SegmentIndex> seg;
+  Fixture() {
+    write(dir.path() / "pkg/codec.py",
+          "\"\"\"Codec module.\"\"\"\n"
+          "import json\n"
+          "\n"
+          "class Decoder(object):\n"
+          "    \"\"\"Decodes things.\"\"\"\n"
+          "\n"
+          "    def decode(self, s):\n"
+          "        \"\"\"Decode s.\"\"\"\n"
+          "        if s:\n"
+          "            return json.loads(s)\n"
+          "        return None\n"
+          "\n"
+          "    def encode(self, o):\n"
+          "        return json.dumps(o)\n"
+          "\n" +
+              big_function(300));
+    write(dir.path() / "docs/guide.md", "# Guide\nIntro.\n## Install\n```\n# not heading\n```\nRun it.\n");
+    index::SegmentOptions so;
+    so.use_git = false;
+    so.persist = false;
+    seg = std::move(index::SegmentIndex::open(dir.path(), so).value());
+    REQUIRE(seg->build().ok());
+  }
+};
+
+std::string all_text(const GetReply& r) {
+  std::string s;
+  for (const auto& p : r.chunks) s += p.text;
+  return s;
+}
+
+}  // namespace
+
+TEST_CASE("raw returns the exact text; excerpt keeps indentation and line numbers; skeleton is the outline") {
+  Fixture f;
+  GetRequest req;
+  req.targets = {Target::chunk("pkg/codec.py#Decoder")};
+  req.mode = Mode::kRaw;
+  auto raw = get(*f.seg, req);
+  REQUIRE(raw.ok());
+  REQUIRE(raw->chunks.size() == 1);
+  CHECK(raw->chunks[0].text.rfind("class Decoder(object):\n", 0) == 0);
+  CHECK(raw->chunks[0].text.find("            return json.loads(s)\n") != std::string::npos);
+  CHECK(raw->stop_reason == StopReason::kComplete);
+  CHECK(raw->next.empty());
+  CHECK(raw->used == raw->chunks[0].tokens);
+
+  req.mode = Mode::kExcerpt;
+  req.query = "loads";
+  auto ex = get(*f.seg, req);
+  REQUIRE(ex.ok());
+  const std::string& e = ex->chunks[0].text;
+  CHECK(e.find("    10              return json.loads(s)\n") != std::string::npos);
+  CHECK(e.find("...") != std::string::npos);
+
+  req.mode = Mode::kSkeleton;
+  req.query.clear();
+  auto sk = get(*f.seg, req);
+  REQUIRE(sk.ok());
+  const std::string& s = sk->chunks[0].text;
+  CHECK(s.find("class Decoder(object):") != std::string::npos);
+  CHECK(s.find("def decode(self, s):") != std::string::npos);
+  CHECK(s.find("json.loads") == std::string::npos);
+  CHECK(sk->chunks[0].tokens < raw->chunks[0].tokens);
+
+  GetRequest md;
+  md.targets = {Target::chunk("docs/guide.md#guide"), Target::chunk("docs/guide.md#install")};
+  md.mode = Mode::kSkeleton;
+  auto mds = get(*f.seg, md);
+  REQUIRE(mds.ok());
+  CHECK(mds->chunks[0].text.find("# Guide") != std::string::npos);
+  CHECK(mds->chunks[1].text.find("not heading") == std::string::npos);
+}
+
+TEST_CASE("unknown ids and bad ranges are reported per target; range targets render") {
+  Fixture f;
+  GetRequest req;
+  req.targets = {Target::chunk("pkg/codec.py#Nope"), Target::chunk("pkg/codec.py#Decoder"),
+                 Target::range("pkg/codec.py", 7, 11, "sym://python/pkg.codec/Decoder.decode"),
+                 Target::range("../etc/passwd", 1, 2), Target::range("pkg/codec.py", 5, 2)};
+  req.mode = Mode::kRaw;
+  auto r = get(*f.seg, req);
+  REQUIRE(r.ok());
+  REQUIRE(r->chunks.size() == 2);
+  CHECK(r->chunks[1].id == "sym://python/pkg.codec/Decoder.decode");
+  CHECK(r->chunks[1].text.rfind("    def decode(self, s):\n", 0) == 0);
+  REQUIRE(r->errors.size() == 3);
+  CHECK(r->errors[0].target == "pkg/codec.py#Nope");
+  CHECK(r->errors[0].code == Errc::kNotFound);
+  CHECK(r->errors[1].code == Errc::kPathEscape);
+  CHECK(r->errors[2].code == Errc::kInvalidArgument);
+}
+
+TEST_CASE("budget: a chunk that does not fit degrades raw -> excerpt -> skeleton, marked") {
+  Fixture f;
+  GetRequest req;
+  req.targets = {Target::chunk("pkg/codec.py#Decoder"), Target::chunk("pkg/codec.py#big")};
+  req.mode = Mode::kRaw;
+  req.budget = 400;
+  auto r = get(*f.seg, req);
+  REQUIRE(r.ok());
+  REQUIRE(r->chunks.size() == 2);
+  CHECK_FALSE(r->chunks[0].degraded_from.has_value());
+  REQUIRE(r->chunks[1].degraded_from.has_value());
+  CHECK(*r->chunks[1].degraded_from == Mode::kRaw);
+  CHECK(r->chunks[1].mode != Mode::kRaw);
+  CHECK(r->stop_reason == StopReason::kBudget);
+  CHECK_FALSE(r->next.empty());
+  CHECK(r->used <= r->budget);
+  std::size_t sum = 0;
+  for (const auto& p : r->chunks) sum += p.tokens;
+  CHECK(r->used == sum);
+}
+
+TEST_CASE("cursor continuation: concatenating the non-degraded pages gives the complete answer") {
+  Fixture f;
+  GetRequest full;
+  full.targets = {Target::chunk("pkg/codec.py#<module>"), Target::chunk("pkg/codec.py#Decoder"),
+                  Target::chunk("pkg/codec.py#big"), Target::chunk("docs/guide.md#install")};
+  full.mode = Mode::kRaw;
+  full.budget = kMaxBudget;
+  auto complete = get(*f.seg, full);
+  REQUIRE(complete.ok());
+  REQUIRE(complete->stop_reason == StopReason::kComplete);
+  const std::string expected = all_text(*complete);
+
+  for (std::size_t budget : {std::size_t{16}, std::size_t{100}, std::size_t{777}}) {
+    GetRequest req = full;
+    req.budget = budget;
+    std::string got;
+    int pages = 0;
+    while (true) {
+      auto r = get(*f.seg, req);
+      REQUIRE(r.ok());
+      REQUIRE(++pages < 10000);
+      CHECK(r->used <= r->budget);
+      for (const auto& p : r->chunks) {
+        if (!p.degraded_from) got += p.text;
+      }
+      if (r->next.empty()) {
+        CHECK(r->stop_reason == StopReason::kComplete);
+        break;
+      }
+      req.cursor = r->next;
+    }
+    INFO("budget " << budget << " pages " << pages);
+    CHECK(got == expected);
+  }
+}
+
+TEST_CASE("max_chunks stops the page and the cursor continues") {
+  Fixture f;
+  GetRequest req;
+  req.targets = {Target::chunk("pkg/codec.py#<module>"), Target::chunk("pkg/codec.py#Decoder"),
+                 Target::chunk("docs/guide.md#guide")};
+  req.mode = Mode::kSkeleton;
+  req.max_chunks = 2;
+  auto r = get(*f.seg, req);
+  REQUIRE(r.ok());
+  CHECK(r->chunks.size() == 2);
+  CHECK(r->stop_reason == StopReason::kMaxChunks);
+  req.cursor = r->next;
+  auto r2 = get(*f.seg, req);
+  REQUIRE(r2.ok());
+  REQUIRE(r2->chunks.size() == 1);
+  CHECK(r2->chunks[0].id == "docs/guide.md#guide");
+  CHECK(r2->stop_reason == StopReason::kComplete);
+}
+
+TEST_CASE("zero, tiny and huge budgets; malformed and foreign cursors are typed errors") {
+  Fixture f;
+  GetRequest req;
+  req.targets = {Target::chunk("pkg/codec.py#big")};
+  req.mode = Mode::kRaw;
+  req.budget = 0;
+  auto zero = get(*f.seg, req);
+  REQUIRE_FALSE(zero.ok());
+  CHECK(zero.error().code == Errc::kInvalidArgument);
+  req.budget = 1'000'000'000;
+  auto huge = get(*f.seg, req);
+  REQUIRE(huge.ok());
+  CHECK(huge->budget == kMaxBudget);
+  CHECK(huge->stop_reason == StopReason::kComplete);
+
+  req.budget = 50;
+  auto page = get(*f.seg, req);
+  REQUIRE(page.ok());
+  REQUIRE_FALSE(page->next.empty());
+  for (const std::string& bad : {std::string("garbage"), std::string("c1.0.0.s.x.y.z"), page->next + "x",
+                                page->next.substr(0, page->next.size() - 1) + (page->next.back() == '0' ? "1" : "0"),
+                                std::string(1000, 'c')}) {
+    GetRequest b = req;
+    b.cursor = bad;
+    auto res = get(*f.seg, b);
+    REQUIRE_FALSE(res.ok());
+    CHECK(res.error().code == Errc::kInvalidArgument);
+  }
+  GetRequest other = req;
+  other.mode = Mode::kExcerpt;
+  other.cursor = page->next;
+  auto foreign = get(*f.seg, other);
+  REQUIRE_FALSE(foreign.ok());
+  CHECK(foreign.error().message.find("different request") != std::string::npos);
+  GetRequest none;
+  CHECK_FALSE(get(*f.seg, none).ok());
+}
+
+TEST_CASE("bytes read are counted per mode and equal what the reader read") {
+  Fixture f;
+  const auto size = fs::file_size(f.dir.path() / "pkg/codec.py");
+  for (Mode m : {Mode::kSkeleton, Mode::kExcerpt, Mode::kRaw}) {
+    GetRequest req;
+    req.targets = {Target::chunk("pkg/codec.py#Decoder"), Target::chunk("pkg/codec.py#<module>")};
+    req.mode = m;
+    workspace::ReadStats stats;
+    auto r = get(*f.seg, req, &stats);
+    REQUIRE(r.ok());
+    CHECK(r->bytes_read == size);  // one read per file per call
+    const auto purpose = m == Mode::kSkeleton ? workspace::ReadPurpose::kSkeleton
+                         : m == Mode::kExcerpt ? workspace::ReadPurpose::kExcerpt
+                                               : workspace::ReadPurpose::kRaw;
+    CHECK(stats.bytes(purpose) == size);
+    CHECK(stats.total_bytes() == size);
+  }
+}
+
+TEST_CASE("a stale chunk is flagged and a stale cursor refused") {
+  Fixture f;
+  GetRequest req;
+  req.targets = {Target::chunk("pkg/codec.py#big")};
+  req.mode = Mode::kRaw;
+  req.budget = 50;
+  auto page = get(*f.seg, req);
+  REQUIRE(page.ok());
+  // Edit the file behind the index's back (no sync): the content no longer matches the hash.
+  std::string src;
+  {
+    std::ifstream in(f.dir.path() / "pkg/codec.py");
+    std::stringstream ss;
+    ss << in.rdbuf();
+    src = ss.str();
+  }
+  src.replace(src.find("value_0"), 7, "VALUE_0");
+  write(f.dir.path() / "pkg/codec.py", src);
+  GetRequest again = req;
+  again.budget = kMaxBudget;
+  auto r = get(*f.seg, again);
+  REQUIRE(r.ok());
+  CHECK(r->chunks[0].stale);
+  f.seg->apply_changes({"pkg/codec.py"});
+  req.cursor = page->next;
+  auto cont = get(*f.seg, req);
+  REQUIRE_FALSE(cont.ok());
+  CHECK(cont.error().message.find("stale cursor") != std::string::npos);
+}
+
+TEST_CASE("GetReply JSON states budget, used, stop_reason, next and degraded pieces") {
+  Fixture f;
+  GetRequest req;
+  req.targets = {Target::chunk("pkg/codec.py#Decoder"), Target::chunk("pkg/codec.py#big"), Target::chunk("nope#x")};
+  req.mode = Mode::kRaw;
+  req.budget = 400;
+  auto r = get(*f.seg, req);
+  REQUIRE(r.ok());
+  const boost::json::value v = boost::json::value_from(*r);
+  CHECK(v.at("budget").to_number<std::int64_t>() == 400);
+  CHECK(v.at("used").to_number<std::int64_t>() == static_cast<std::int64_t>(r->used));
+  CHECK(v.at("stop_reason").as_string() == "budget");
+  CHECK(v.at("next").as_string() == r->next);
+  CHECK(v.at("mode").as_string() == "raw");
+  CHECK(v.at("chunks").at(1).at("degraded_from").as_string() == "raw");
+  CHECK(v.at("errors").as_array().empty());  // the page stopped before reaching "nope#x"
+  req.cursor = r->next;
+  req.budget = kMaxBudget;
+  auto r2 = get(*f.seg, req);
+  REQUIRE(r2.ok());
+  const boost::json::value v2 = boost::json::value_from(*r2);
+  CHECK(v2.at("errors").at(0).at("target").as_string() == "nope#x");
+  CHECK(v2.at("errors").at(0).at("code").as_string() == errc_name(Errc::kNotFound));
+  CHECK(v2.at("stop_reason").as_string() == "complete");
+  CHECK_FALSE(v2.as_object().contains("next"));
+}
+
+TEST_CASE("telemetry: file.read events, per-mode byte counters and pack_state reach the sink") {
+  trifecta::test::TempDir root_dir;
+  trifecta::test::TempDir tele_dir;
+  write(root_dir.path() / "m.py", "def f(x):\n    return x\n\ndef g():\n    pass\n");
+  const auto size = static_cast<std::int64_t>(fs::file_size(root_dir.path() / "m.py"));
+  telemetry::SinkOptions so;
+  so.enabled = true;
+  so.dir_override = tele_dir.path();
+  telemetry::Sink sink(so);
+  const fs::path canon = fs::canonical(root_dir.path());
+  index::SegmentOptions opts;
+  opts.use_git = false;
+  opts.persist = false;
+  opts.channel = sink.open_segment(canon);
+  auto seg = std::move(index::SegmentIndex::open(canon, opts).value());
+  REQUIRE(seg->build().ok());
+  GetRequest req;
+  req.targets = {Target::chunk("m.py#f"), Target::chunk("m.py#g")};
+  req.mode = Mode::kSkeleton;
+  auto r = get(*seg, req);
+  REQUIRE(r.ok());
+  CHECK(r->bytes_read == static_cast<std::uint64_t>(size));
+  req.mode = Mode::kRaw;
+  REQUIRE(get(*seg, req).ok());
+  sink.flush();
+  const fs::path dir = opts.channel.directory();
+  auto events = telemetry::read_events(dir / "events.jsonl");
+  REQUIRE(events.ok());
+  int reads = 0;
+  for (const auto& e : events->events) {
+    if (e.at("cmd").as_string() != "file.read") continue;
+    ++reads;
+    CHECK(e.at("args").at("file").as_string() == "m.py");
+    CHECK(e.at("result").at("bytes").to_number<std::int64_t>() == size);
+    const auto& mode = e.at("x").at("disclosure_mode").as_string();
+    CHECK((mode == "skeleton" || mode == "raw"));
+  }
+  CHECK(reads == 2);  // one read per file per call, whatever the number of chunks
+  std::ifstream in(dir / "last_run.json");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  const auto last = boost::json::parse(ss.str());
+  CHECK(last.at("file_read").at("skeleton_bytes").to_number<std::int64_t>() == size);
+  CHECK(last.at("file_read").at("raw_bytes").to_number<std::int64_t>() == size);
+  CHECK(last.at("file_read").at("excerpt_bytes").to_number<std::int64_t>() == 0);
+  CHECK(last.at("pack_state").at("pack_state").as_string() == seg->status().pack_state);
+}

@@ -1,0 +1,260 @@
+// lib/workspace: globbing and .gitignore rules, file listing (git and walk), the reading layer,
+// and the inotify watcher.
+#include <catch2/catch.hpp>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <fstream>
+
+#include "../support/temp_dir.hpp"
+#include "util/paths.hpp"
+#include "workspace/file_list.hpp"
+#include "workspace/file_reader.hpp"
+#include "workspace/glob.hpp"
+#include "workspace/watcher.hpp"
+
+using namespace trifecta::core;
+using namespace trifecta::core::workspace;
+namespace fs = std::filesystem;
+
+namespace {
+
+void write(const fs::path& p, std::string_view content) {
+  fs::create_directories(p.parent_path());
+  std::ofstream out(p, std::ios::binary);
+  out << content;
+}
+
+fs::path canon(const fs::path& p) { return canonical_path(p).value(); }
+
+bool contains(const std::vector<std::string>& v, std::string_view s) {
+  return std::find(v.begin(), v.end(), s) != v.end();
+}
+
+}  // namespace
+
+TEST_CASE("glob_match: stars, question marks, classes and double stars") {
+  struct Row {
+    const char* pattern;
+    const char* path;
+    bool match;
+  };
+  const Row rows[] = {
+      {"*.py", "a.py", true},          {"*.py", "dir/a.py", false},   {"**/*.py", "dir/a.py", true},
+      {"**/*.py", "a.py", true},       {"a/**", "a/b/c", true},        {"a/**/b", "a/b", true},
+      {"a/**/b", "a/x/y/b", true},     {"a/**/b", "a/x/y/c", false},   {"?.txt", "a.txt", true},
+      {"?.txt", "ab.txt", false},      {"[ab].c", "b.c", true},        {"[!ab].c", "b.c", false},
+      {"[a-c]x", "bx", true},          {"[a-c]x", "dx", false},        {"\\*.md", "*.md", true},
+      {"\\*.md", "a.md", false},       {"doc/*.md", "doc/x.md", true}, {"doc/*.md", "doc/sub/x.md", false},
+  };
+  for (const auto& r : rows) {
+    INFO(r.pattern << " vs " << r.path);
+    CHECK(glob_match(r.pattern, r.path) == r.match);
+  }
+}
+
+TEST_CASE("gitignore rules: anchoring, dir-only, negation, last match wins") {
+  IgnoreRules root("", "# comment\n*.log\n/build\nout/\n!keep.log\ndocs/*.tmp\n\n  \n");
+  struct Row {
+    const char* path;
+    bool is_dir;
+    int expected;
+  };
+  const Row rows[] = {
+      {"a.log", false, 1},        {"x/y/a.log", false, 1},   {"keep.log", false, -1},
+      {"x/keep.log", false, -1},  {"build", true, 1},        {"src/build", true, 0},
+      {"out", true, 1},           {"out", false, 0},         {"src/out", true, 1},
+      {"docs/a.tmp", false, 1},   {"x/docs/a.tmp", false, 0}, {"main.py", false, 0},
+  };
+  for (const auto& r : rows) {
+    INFO(r.path);
+    CHECK(root.match(r.path, r.is_dir) == r.expected);
+  }
+  // A nested .gitignore applies below its directory only and overrides the parent.
+  IgnoreRules nested("sub", "!*.log\n/only_here\n");
+  std::vector<const IgnoreRules*> stack{&root, &nested};
+  CHECK_FALSE(is_ignored(stack, "sub/a.log", false));
+  CHECK(is_ignored(stack, "other/a.log", false));
+  CHECK(is_ignored(stack, "sub/only_here", false));
+  CHECK_FALSE(is_ignored(stack, "sub/x/only_here", false));
+  CHECK_FALSE(is_ignored(stack, "only_here", false));
+}
+
+TEST_CASE("list_files walks and honours nested .gitignore files and default excludes") {
+  trifecta::test::TempDir t;
+  const fs::path r = canon(t.path());
+  write(r / ".gitignore", "*.log\n/generated/\n");
+  write(r / "a.py", "x = 1\n");
+  write(r / "debug.log", "x\n");
+  write(r / "generated/g.py", "x\n");
+  write(r / "pkg/.gitignore", "secret.txt\n!important.log\n");
+  write(r / "pkg/secret.txt", "s\n");
+  write(r / "pkg/important.log", "i\n");
+  write(r / "pkg/mod.py", "y\n");
+  write(r / "node_modules/m/index.js", "z\n");
+  write(r / "__pycache__/a.cpython-311.pyc", "c\n");
+  write(r / "env/pyvenv.cfg", "home = /usr\n");
+  write(r / "env/lib/site.py", "v\n");
+  write(r / "_ctx/cache/x", "c\n");
+  write(r / "build/out.txt", "b\n");
+  auto l = list_files(r, PathFilter{}, ListOptions{false});
+  REQUIRE(l.ok());
+  CHECK(l->source == ListingSource::kWalk);
+  CHECK(l->files == std::vector<std::string>{".gitignore", "a.py", "pkg/.gitignore", "pkg/important.log", "pkg/mod.py"});
+}
+
+TEST_CASE("config include/exclude globs and max_file_bytes") {
+  trifecta::test::TempDir t;
+  const fs::path r = canon(t.path());
+  write(r / "_ctx/trifecta.json", R"({"include": ["build/gen/**"], "exclude": ["**/*.min.js", "data/**"], "max_file_bytes": 100})");
+  write(r / "build/gen/api.py", "x\n");
+  write(r / "build/other.py", "x\n");
+  write(r / "web/app.min.js", "x\n");
+  write(r / "web/app.js", "x\n");
+  write(r / "data/big.csv", "x\n");
+  auto cfg = load_config(r);
+  REQUIRE(cfg.ok());
+  CHECK(cfg->max_file_bytes == 100);
+  auto l = list_files(r, PathFilter{*cfg}, ListOptions{false});
+  REQUIRE(l.ok());
+  CHECK(l->files == std::vector<std::string>{"build/gen/api.py", "web/app.js"});
+
+  write(r / "_ctx/trifecta.json", R"({"include": "not-a-list"})");
+  auto bad = load_config(r);
+  REQUIRE_FALSE(bad.ok());
+  CHECK(bad.error().code == Errc::kParse);
+}
+
+TEST_CASE("list_files uses git's view inside a work tree") {
+  if (std::system("git --version >/dev/null 2>&1") != 0) SUCCEED("git not installed");
+  trifecta::test::TempDir t;
+  const fs::path r = canon(t.path());
+  write(r / ".gitignore", "ignored/\n*.tmp\n");
+  write(r / "tracked.py", "x\n");
+  write(r / "untracked.md", "# t\n");
+  write(r / "ignored/a.py", "x\n");
+  write(r / "scratch.tmp", "x\n");
+  write(r / "deleted.py", "x\n");
+  write(r / "venv2/pyvenv.cfg", "home\n");
+  write(r / "venv2/lib.py", "x\n");
+  const std::string cmd = "cd '" + r.string() +
+                          "' && git init -q && git add tracked.py deleted.py .gitignore && "
+                          "git -c user.email=t@t -c user.name=t commit -qm init && rm deleted.py";
+  REQUIRE(std::system(cmd.c_str()) == 0);
+  auto l = list_files(r, PathFilter{});
+  REQUIRE(l.ok());
+  CHECK(l->source == ListingSource::kGit);
+  CHECK(l->files == std::vector<std::string>{".gitignore", "tracked.py", "untracked.md"});
+  // drop_ignored asks git for paths that appear later.
+  auto kept = drop_ignored(r, ListingSource::kGit, {"new.py", "ignored/new.py", "x.tmp"});
+  CHECK(kept == std::vector<std::string>{"new.py"});
+}
+
+TEST_CASE("drop_ignored evaluates .gitignore files outside git") {
+  trifecta::test::TempDir t;
+  const fs::path r = canon(t.path());
+  write(r / ".gitignore", "out/\n");
+  write(r / "pkg/.gitignore", "*.gen.py\n");
+  auto kept = drop_ignored(r, ListingSource::kWalk, {"a.py", "out/b.py", "pkg/c.gen.py", "pkg/d.py"});
+  CHECK(kept == std::vector<std::string>{"a.py", "pkg/d.py"});
+}
+
+TEST_CASE("FileReader classifies binary, too large, missing and non-UTF-8 files") {
+  trifecta::test::TempDir t;
+  const fs::path r = canon(t.path());
+  write(r / "ok.py", "print('hi')\n");
+  write(r / "bin.dat", std::string("abc\0def", 7));
+  write(r / "big.txt", std::string(200, 'x'));
+  write(r / "latin1.txt", "caf\xe9 au lait\n");
+  FileReader reader(r, 100);
+  ReadStats stats;
+  auto ok = reader.read("ok.py", ReadPurpose::kRaw, &stats);
+  REQUIRE(ok.ok());
+  CHECK(ok->text == "print('hi')\n");
+  CHECK(ok->replaced_bytes == 0);
+  CHECK(stats.bytes(ReadPurpose::kRaw) == 12);
+
+  auto bin = reader.read("bin.dat", ReadPurpose::kIndex, &stats);
+  REQUIRE_FALSE(bin.ok());
+  CHECK(bin.error().code == Errc::kBinary);
+  CHECK(skip_reason_of(bin.error().code) == "binary");
+
+  auto big = reader.read("big.txt", ReadPurpose::kIndex, &stats);
+  REQUIRE_FALSE(big.ok());
+  CHECK(big.error().code == Errc::kTooLarge);
+  CHECK(skip_reason_of(big.error().code) == "too_large");
+
+  auto missing = reader.read("nope.py", ReadPurpose::kIndex, &stats);
+  REQUIRE_FALSE(missing.ok());
+  CHECK(skip_reason_of(missing.error().code) == "missing");
+
+  auto latin = reader.read("latin1.txt", ReadPurpose::kExcerpt, &stats);
+  REQUIRE(latin.ok());
+  CHECK(latin->replaced_bytes == 1);
+  CHECK(latin->text == "caf\xEF\xBF\xBD au lait\n");
+  CHECK(stats.bytes(ReadPurpose::kExcerpt) == 13);
+  CHECK(stats.bytes(ReadPurpose::kIndex) == 7);  // the binary file was read to find its NUL
+  CHECK(stats.total_files() == 3);
+}
+
+TEST_CASE("FileReader refuses paths that leave the segment") {
+  trifecta::test::TempDir t;
+  trifecta::test::TempDir outside;
+  const fs::path r = canon(t.path());
+  write(r / "in.py", "x\n");
+  write(outside.path() / "secret.txt", "secret\n");
+  fs::create_symlink(outside.path() / "secret.txt", r / "link.txt");
+  fs::create_directory_symlink(outside.path(), r / "linkdir");
+  FileReader reader(r);
+  ReadStats stats;
+  for (const std::string& bad : {std::string("../x"), std::string("a/../../x"), (outside.path() / "secret.txt").string(),
+                                std::string("link.txt"), std::string("linkdir/secret.txt")}) {
+    INFO(bad);
+    auto res = reader.read(bad, ReadPurpose::kRaw, &stats);
+    REQUIRE_FALSE(res.ok());
+    CHECK(res.error().code == Errc::kPathEscape);
+  }
+  CHECK(stats.total_bytes() == 0);
+  auto abs_inside = reader.read((r / "in.py").string(), ReadPurpose::kRaw, &stats);
+  REQUIRE(abs_inside.ok());
+  CHECK(abs_inside->rel == "in.py");
+}
+
+TEST_CASE("Watcher reports edits, creations in new directories and deletions") {
+  trifecta::test::TempDir t;
+  const fs::path r = canon(t.path());
+  write(r / "a.py", "x = 1\n");
+  write(r / "node_modules/m.js", "x\n");
+  auto w = Watcher::open(r, PathFilter{});
+  REQUIRE(w.ok());
+  Watcher& watcher = **w;
+  CHECK(watcher.drain().empty());
+
+  write(r / "a.py", "x = 2\n");
+  auto c1 = watcher.drain();
+  CHECK(c1.changed == std::vector<std::string>{"a.py"});
+
+  // A new directory is watched as soon as its event is drained; files already in it are reported.
+  fs::create_directories(r / "pkg/sub");
+  write(r / "pkg/sub/early.py", "e\n");
+  auto c2 = watcher.drain();
+  CHECK(contains(c2.created, "pkg/sub/early.py"));
+  write(r / "pkg/sub/late.py", "l\n");
+  auto c3 = watcher.drain();
+  CHECK(contains(c3.created, "pkg/sub/late.py"));
+
+  fs::remove(r / "a.py");
+  auto c4 = watcher.drain();
+  CHECK(c4.deleted == std::vector<std::string>{"a.py"});
+
+  fs::remove_all(r / "pkg");
+  auto c5 = watcher.drain();
+  CHECK(contains(c5.deleted_dirs, "pkg"));
+
+  // Excluded directories are not watched.
+  write(r / "node_modules/m.js", "y\n");
+  CHECK(watcher.drain().empty());
+  CHECK_FALSE(c5.rescan_needed);
+}
