@@ -1,0 +1,123 @@
+// navigation/navigation.hpp — the AST fallback: what the daemon answers for definition, hover,
+// references and diagnostics while Pyright is not READY (issue 6). Replies reuse lib/lsp's
+// Location / HoverInfo / Diagnostic so they look the same whichever backend answered.
+//
+// Positions and columns: input `lsp::Position` and every output column are 1-based and count
+// code points (the lsp::Position convention); tree-sitter's byte columns are converted with the
+// line's text. Paths are segment-relative ('/' separators). `text` is the current content of
+// `rel` (what the question is about); other files are read through `index.content` and their
+// skeletons through `source.skeleton`.
+//
+// definition — rules, tried in this order (docs/navigation.md has the details and the limits):
+//   "declaration" the cursor is on a def/class name or a parameter: that name itself;
+//   "import"      the cursor is in an import statement: the module, or the imported name in it;
+//   "keyword"     `f(k=...)` with the cursor on `k`: the parameter `k` of `f` (a class: __init__);
+//   "local"       a binding of the enclosing function/lambda/comprehension scopes (parameters,
+//                 assignments, for/with/except targets, nested defs, function-level imports),
+//                 walking outwards; class bodies count only for code directly in them;
+//   "module"      a module-level binding of the same file (defs, assignments, imports followed to
+//                 their target — through at most kMaxImportHops re-export hops — and one hop of
+//                 `from m import *`);
+//   "attribute"   `x.name`: `x` evaluated to a module (import), a class, or an instance (`self`,
+//                 `cls`, `super()`, `v = Cls(...)`, `p: Cls`), then the member looked up in the
+//                 module / the class, its class attributes, its `self.name = ...` assignments and
+//                 its base classes found in the segment (depth-first, bounded);
+//   "builtin"     a Python builtin not shadowed anywhere: empty result, reason says so;
+//   "index"       last resort: `index.definitions_named(name)`, ranked same file > modules the
+//                 file imports > same package > elsewhere (then methods/attributes first after a
+//                 dot), at most NavOptions::max_index_results.
+// A rule that finds nothing yields to the next; an identifier that no rule resolves gives an
+// empty result with rule "none" and a reason.
+//
+// Failure behaviour: errors are values. kInvalidArgument when `pos.line` is outside `text`;
+// kUnavailable when the tree-sitter runtime is unusable. "No identifier at the position" is not an
+// error: an empty result with a reason. Files that cannot be read or parsed are skipped.
+//
+// Thread rules: all functions are thread-safe provided `source` and `index` are (FsSegmentSource
+// and SkeletonSymbolIndex are). Each thread keeps its own parser and a small cache of recently
+// parsed trees (syntax.hpp); nothing is shared between calls otherwise.
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "lsp/client.hpp"
+#include "navigation/symbol_index.hpp"
+#include "selector/resolver.hpp"
+#include "util/result.hpp"
+
+namespace trifecta::core::navigation {
+
+inline constexpr int kMaxImportHops = 3;
+inline constexpr std::string_view kDiagnosticSource = "trifecta-ast";
+
+struct Target {
+  lsp::Location location;  // the defining name (a module: 1:1-1:1 of its file)
+  std::string kind;        // class | function | method | variable | constant | attribute | parameter | module
+  std::string name;
+  std::string qualname;    // "JSONDecoder.decode"; a module's dotted name; "" for locals
+  std::string signature;   // functions/classes as in ast::Definition; variables ": annot" / "= value"
+  std::string docstring;   // first line, "" if none or unknown
+};
+
+struct DefinitionResult {
+  std::string name;             // the identifier under the cursor ("" when there is none)
+  std::string rule;             // declaration|import|keyword|local|module|attribute|builtin|index|none
+  std::string reason;           // why the result is empty, or what was approximated
+  std::vector<Target> targets;  // best first
+  std::vector<lsp::Location> locations() const;
+};
+
+struct NavOptions {
+  std::size_t max_index_results = 20;
+  // Where absolute imports are looked up (selector::Resolver's rule: `a/b.py`, then
+  // `a/b/__init__.py`, root by root; the first hit wins).
+  std::vector<std::string> source_roots{"", "src"};
+};
+
+Result<DefinitionResult> definition(selector::SegmentSource& source, const SymbolIndex& index,
+                                    std::string_view rel, std::string_view text, lsp::Position pos,
+                                    const NavOptions& options = {});
+
+struct HoverResult {
+  std::optional<lsp::HoverInfo> hover;  // nullopt when the definition found nothing
+  std::string rule;                     // as DefinitionResult::rule
+  std::string reason;
+};
+
+// The definition's first target rendered like Pyright's hover (markdown):
+//   ```python\n(method) def decode(self, s, _w=WHITESPACE.match)\n```\n---\nReturn the Python...
+// `range` = the identifier under the cursor. Errors: as definition().
+Result<HoverResult> hover(selector::SegmentSource& source, const SymbolIndex& index, std::string_view rel,
+                          std::string_view text, lsp::Position pos, const NavOptions& options = {});
+
+// Pure formatting of one target (what hover() puts in the code block and below it).
+std::string hover_markdown(const Target& target);
+
+struct ReferencesResult {
+  std::string name;
+  std::vector<lsp::Location> locations;  // current file first, then files in index order
+  bool truncated = false;                // stopped at `limit`
+  std::size_t candidate_files = 0;       // files whose text contains the name as a word
+  std::size_t files_scanned = 0;         // files read
+};
+
+// Name-based references: every `identifier` node whose text is the name under the cursor, in
+// `rel` (from `text`) and in every file of `index.files()` whose text contains the name as a whole
+// word (strings and comments never match: they hold no identifier nodes). Without
+// `include_declaration`, the locations of definition()'s targets are left out. At most `limit`
+// locations (`truncated` says when more existed). Errors: as definition().
+Result<ReferencesResult> references(selector::SegmentSource& source, const SymbolIndex& index,
+                                    std::string_view rel, std::string_view text, lsp::Position pos,
+                                    bool include_declaration, std::size_t limit = 1000,
+                                    const NavOptions& options = {});
+
+// Syntax errors of `text`: one Diagnostic per outermost ERROR node ("Syntax error") and per
+// MISSING node ("Missing ')'"), severity "error", source "trifecta-ast", in source order, at most
+// `limit`. Errors: kUnavailable (tree-sitter runtime).
+Result<std::vector<lsp::Diagnostic>> diagnostics(std::string_view text, std::size_t limit = 100);
+
+}  // namespace trifecta::core::navigation

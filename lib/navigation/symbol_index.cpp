@@ -1,0 +1,197 @@
+#include "navigation/symbol_index.hpp"
+
+#include <algorithm>
+#include <mutex>
+
+#include "navigation/syntax.hpp"
+#include "util/paths.hpp"
+
+namespace trifecta::core::navigation {
+
+namespace {
+
+
+void collect(const std::string& rel, const ast::Definition& d, std::string_view text,
+             std::vector<IndexedDefinition>& out) {
+  IndexedDefinition e;
+  e.file = rel;
+  e.name = d.name;
+  e.qualname = d.qualname;
+  e.kind = std::string(ast::def_kind_name(d.kind));
+  e.line = d.line;
+  e.column = d.column;
+  e.end_line = d.end_line;
+  e.signature = d.signature;
+  e.docstring = d.docstring;
+  out.push_back(std::move(e));
+  for (const auto& a : d.attributes) {
+    IndexedDefinition v;
+    v.file = rel;
+    v.name = a.name;
+    v.qualname = d.qualname + "." + a.name;
+    v.kind = "attribute";
+    v.line = v.end_line = a.line;
+    v.signature = a.annotation.empty() ? (a.value.empty() ? "" : "= " + a.value) : ": " + a.annotation;
+    out.push_back(std::move(v));
+  }
+  if (d.kind == ast::DefKind::kClass && !text.empty()) {
+    // Instance attributes (`self.x = ...` in the methods) are not in the skeleton.
+    for (const auto& a : syntax::instance_attributes(text, d.line, d.end_line)) {
+      const bool known = std::any_of(d.attributes.begin(), d.attributes.end(), [&](const ast::Variable& v) { return v.name == a.name; }) ||
+                         std::any_of(d.children.begin(), d.children.end(), [&](const ast::Definition& c) { return c.name == a.name; });
+      if (known) continue;
+      IndexedDefinition v;
+      v.file = rel;
+      v.name = a.name;
+      v.qualname = d.qualname + "." + a.name;
+      v.kind = "attribute";
+      v.line = v.end_line = a.line;
+      v.column = static_cast<int>(a.byte);
+      out.push_back(std::move(v));
+    }
+  }
+  for (const auto& c : d.children) collect(rel, c, text, out);
+}
+
+}  // namespace
+
+SkeletonSymbolIndex::SkeletonSymbolIndex(fs::path canonical_root, ast::SkeletonCache& cache,
+                                         std::vector<std::string> files, std::size_t max_file_bytes)
+    : root_(std::move(canonical_root)), cache_(cache), max_file_bytes_(max_file_bytes) {
+  for (const auto& rel : files) {
+    Result<void> status;
+    auto entries = entries_of(rel, &status);
+    std::unique_lock lock(mu_);
+    files_[rel] = status.ok();
+    insert_locked(rel, std::move(entries));
+  }
+}
+
+std::vector<IndexedDefinition> SkeletonSymbolIndex::entries_of(std::string_view rel, Result<void>* status) {
+  std::vector<IndexedDefinition> out;
+  auto abs = safe_join(root_, rel);
+  if (!abs) {
+    *status = abs.error();
+    return out;
+  }
+  auto sk = cache_.get(*abs, rel);
+  if (!sk) {
+    *status = sk.error();
+    return out;
+  }
+  const std::string file(rel);
+  for (const auto& c : sk->skeleton->constants) {
+    IndexedDefinition v;
+    v.file = file;
+    v.name = v.qualname = c.name;
+    v.kind = "constant";
+    v.line = v.end_line = c.line;
+    v.signature = c.annotation.empty() ? (c.value.empty() ? "" : "= " + c.value) : ": " + c.annotation;
+    out.push_back(std::move(v));
+  }
+  // The text, for instance attributes and for the names' code-point columns (read again: the
+  // cache does not hand it out; the page cache makes the second read cheap).
+  std::string text;
+  if (auto t = ast::read_file_bytes(*abs, max_file_bytes_)) text = std::move(*t);
+  for (const auto& d : sk->skeleton->definitions) collect(file, d, text, out);
+  for (auto& e : out) {
+    const std::string_view line = syntax::nth_line(text, e.line);
+    // defs: the name after the keyword; others: the first whole-word occurrence.
+    std::size_t from = (e.kind == "class" || e.kind == "function" || e.kind == "method")
+                           ? static_cast<std::size_t>(e.column) + 3 : static_cast<std::size_t>(e.column);
+    std::size_t at = std::string_view::npos;
+    for (auto p = line.find(e.name, std::min(from, line.size())); p != std::string_view::npos;
+         p = line.find(e.name, p + 1)) {
+      const bool left = p == 0 || !syntax::is_identifier_byte(line[p - 1]);
+      const bool right = p + e.name.size() >= line.size() || !syntax::is_identifier_byte(line[p + e.name.size()]);
+      if (left && right) {
+        at = p;
+        break;
+      }
+    }
+    if (at == std::string_view::npos) continue;
+    e.name_column = syntax::column_from_byte(line, at);
+    e.name_end_column = syntax::column_from_byte(line, at + e.name.size());
+  }
+  *status = Result<void>();
+  return out;
+}
+
+void SkeletonSymbolIndex::insert_locked(const std::string& rel, std::vector<IndexedDefinition> entries) {
+  auto& names = names_by_file_[rel];
+  for (auto& e : entries) {
+    names.push_back(e.name);
+    by_name_[e.name].push_back(std::move(e));
+  }
+  std::sort(names.begin(), names.end());
+  names.erase(std::unique(names.begin(), names.end()), names.end());
+}
+
+void SkeletonSymbolIndex::erase_locked(const std::string& rel) {
+  auto it = names_by_file_.find(rel);
+  if (it == names_by_file_.end()) return;
+  for (const auto& n : it->second) {
+    auto b = by_name_.find(n);
+    if (b == by_name_.end()) continue;
+    auto& v = b->second;
+    v.erase(std::remove_if(v.begin(), v.end(), [&](const IndexedDefinition& e) { return e.file == rel; }), v.end());
+    if (v.empty()) by_name_.erase(b);
+  }
+  names_by_file_.erase(it);
+}
+
+std::vector<IndexedDefinition> SkeletonSymbolIndex::definitions_named(std::string_view name) const {
+  std::shared_lock lock(mu_);
+  auto it = by_name_.find(std::string(name));
+  if (it == by_name_.end()) return {};
+  return it->second;
+}
+
+std::vector<std::string> SkeletonSymbolIndex::files() const {
+  std::vector<std::string> out;
+  {
+    std::shared_lock lock(mu_);
+    out.reserve(files_.size());
+    for (const auto& [f, ok] : files_) out.push_back(f);
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+Result<std::string> SkeletonSymbolIndex::content(std::string_view rel) const {
+  auto abs = safe_join(root_, rel);
+  if (!abs) return abs.error();
+  return ast::read_file_bytes(*abs, max_file_bytes_);
+}
+
+Result<void> SkeletonSymbolIndex::update(std::string_view rel) {
+  Result<void> status;
+  auto entries = entries_of(rel, &status);  // parse outside the lock
+  const std::string file(rel);
+  std::unique_lock lock(mu_);
+  erase_locked(file);
+  files_[file] = status.ok();
+  insert_locked(file, std::move(entries));
+  return status;
+}
+
+void SkeletonSymbolIndex::remove(std::string_view rel) {
+  const std::string file(rel);
+  std::unique_lock lock(mu_);
+  erase_locked(file);
+  files_.erase(file);
+}
+
+std::size_t SkeletonSymbolIndex::definition_count() const {
+  std::shared_lock lock(mu_);
+  std::size_t n = 0;
+  for (const auto& [k, v] : by_name_) n += v.size();
+  return n;
+}
+
+std::size_t SkeletonSymbolIndex::failed_files() const {
+  std::shared_lock lock(mu_);
+  return static_cast<std::size_t>(std::count_if(files_.begin(), files_.end(), [](const auto& kv) { return !kv.second; }));
+}
+
+}  // namespace trifecta::core::navigation

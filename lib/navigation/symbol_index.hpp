@@ -1,0 +1,96 @@
+// navigation/symbol_index.hpp — the segment-wide "who defines NAME" table the AST fallback uses
+// as its last resort, and the file text it scans for references.
+//
+// `SymbolIndex` is the seam: the daemon may implement it over its own file layer and index, or use
+// `SkeletonSymbolIndex`, the reference implementation built from a file list and a SkeletonCache.
+// Paths are segment-relative with '/' separators. Lines are 1-based; `column` is the 0-based UTF-8
+// byte column of the `def`/`class` keyword (constants and class attributes: 0; instance attributes:
+// of the name), as in ast::Definition; `name_column` is where the name is, in code points.
+//
+// Failure behaviour: `definitions_named` and `files` are total (unknown name → empty). `content`
+// returns the error of the read (kNotFound, kPathEscape, kIo, kTooLarge). In SkeletonSymbolIndex a
+// file whose skeleton cannot be built is left out of the table (and counted in `failed_files()`);
+// it stays in `files()` so references can still scan it.
+//
+// Thread rules: every member of SkeletonSymbolIndex is thread-safe (one shared_mutex: lookups
+// share it, update/remove/rebuild take it exclusively; skeletons are read outside the lock).
+// Implementations of SymbolIndex used by the navigation functions must be thread-safe when those
+// functions are called from several threads.
+#pragma once
+
+#include <cstddef>
+#include <filesystem>
+#include <memory>
+#include <shared_mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "ast/skeleton_cache.hpp"
+#include "util/result.hpp"
+
+namespace trifecta::core::navigation {
+
+namespace fs = std::filesystem;
+
+struct IndexedDefinition {
+  std::string file;       // segment-relative
+  std::string name;
+  std::string qualname;   // "Outer.method", "func.<locals>.helper", "CONSTANT", "Cls.attr"
+  std::string kind;       // "class" | "function" | "method" | "constant" | "attribute"
+  int line = 0, column = 0;
+  int end_line = 0;
+  std::string signature;  // functions/classes (ast::Definition::signature); constants: "= value"
+  std::string docstring;  // first line
+  // Where the name itself is, 1-based code-point columns (0 when the text was not available).
+  int name_column = 0, name_end_column = 0;
+};
+
+class SymbolIndex {
+ public:
+  virtual ~SymbolIndex() = default;
+  // Every class/function/method (at any depth), module constant and class attribute named `name`
+  // (SkeletonSymbolIndex: class-level assignments and `self.name = ...` in the class body).
+  virtual std::vector<IndexedDefinition> definitions_named(std::string_view name) const = 0;
+  // The segment's Python files (segment-relative), sorted.
+  virtual std::vector<std::string> files() const = 0;
+  // The current text of a segment file.
+  virtual Result<std::string> content(std::string_view rel) const = 0;
+};
+
+class SkeletonSymbolIndex final : public SymbolIndex {
+ public:
+  // `canonical_root`: the segment root; `files`: segment-relative Python files. Builds the table
+  // at once (skeletons through `cache`, which persists them). Never fails; see failure rules.
+  SkeletonSymbolIndex(fs::path canonical_root, ast::SkeletonCache& cache,
+                      std::vector<std::string> files, std::size_t max_file_bytes = std::size_t{8} << 20);
+
+  std::vector<IndexedDefinition> definitions_named(std::string_view name) const override;
+  std::vector<std::string> files() const override;
+  Result<std::string> content(std::string_view rel) const override;
+
+  // Re-read one file (added or changed): its old entries are replaced. Errors: the skeleton's
+  // (the file is then kept in files() without entries).
+  Result<void> update(std::string_view rel);
+  // Forget a file (deleted). Unknown files are ignored.
+  void remove(std::string_view rel);
+
+  std::size_t definition_count() const;
+  std::size_t failed_files() const;
+
+ private:
+  std::vector<IndexedDefinition> entries_of(std::string_view rel, Result<void>* status);
+  void insert_locked(const std::string& rel, std::vector<IndexedDefinition> entries);
+  void erase_locked(const std::string& rel);
+
+  fs::path root_;
+  ast::SkeletonCache& cache_;
+  std::size_t max_file_bytes_;
+  mutable std::shared_mutex mu_;
+  std::unordered_map<std::string, std::vector<IndexedDefinition>> by_name_;
+  std::unordered_map<std::string, std::vector<std::string>> names_by_file_;  // file → its names
+  std::unordered_map<std::string, bool> files_;                              // file → indexed ok
+};
+
+}  // namespace trifecta::core::navigation

@@ -1,0 +1,340 @@
+// bench_fallback — how often the AST fallback (lib/navigation) gives Pyright's definition answer,
+// and how fast it is.
+//
+//   bench_fallback <corpus_root> [--samples N] [--files K] [--seed S] [--dump FILE]
+//   bench_fallback <corpus_root> --sweep [--samples N] [--files K]
+//
+// `--sweep` skips Pyright: definition, hover and references(limit 50) of the fallback on the
+// sampled positions only, counting errors — a crash/sanitizer sweep (build with
+// TRIFECTA_SANITIZE=address,undefined) and a throughput figure.
+//
+// On a copy of a Python tree (scripts/bench_fallback.sh uses the machine's stdlib): K files are
+// picked with a fixed seed, every identifier node in them (usages and declarations alike, `self`
+// excluded) is a candidate position, N positions are sampled (fixed seed) with the cursor on a
+// random character of the name. For each: Pyright's definition through lsp::Client (READY
+// first; io_context on its own thread) and navigation::definition over a SkeletonSymbolIndex of
+// the whole corpus. Agreement = the fallback's first target has the same file and line as one of
+// Pyright's locations, or both are empty. Prints a Markdown report on stdout; `--dump` writes
+// every disagreement (TSV) for inspection.
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+
+#include <algorithm>
+#include <cstdio>
+#include <fstream>
+#include <future>
+#include <iostream>
+#include <map>
+#include <random>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include <spdlog/spdlog.h>
+
+#include "ast/skeleton_cache.hpp"
+#include "lsp/client.hpp"
+#include "lsp/discovery.hpp"
+#include "navigation/navigation.hpp"
+#include "navigation/symbol_index.hpp"
+#include "navigation/syntax.hpp"
+#include "selector/resolver.hpp"
+#include "util/clock.hpp"
+
+using namespace trifecta::core;
+using namespace std::chrono_literals;
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+double pct(std::vector<double> v, double p) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  return v[std::min(v.size() - 1, static_cast<std::size_t>(p / 100.0 * static_cast<double>(v.size())))];
+}
+
+struct Sample {
+  std::string file;
+  lsp::Position pos;
+  std::string name;
+  bool declaration = false;  // a def/class name or parameter (else a usage)
+};
+
+void identifiers(const navigation::syntax::ParsedFile& f, const std::string& rel, std::vector<Sample>& out) {
+  TSTreeCursor c = ts_tree_cursor_new(f.root());
+  std::mt19937 rng(static_cast<unsigned>(std::hash<std::string>{}(rel)));
+  bool done = false;
+  while (!done) {
+    TSNode n = ts_tree_cursor_current_node(&c);
+    if (std::string_view(ts_node_type(n)) == "identifier") {
+      const std::string name(f.node_text(n));
+      if (name != "self" && name != "cls") {
+        const TSPoint p = ts_node_start_point(n);
+        Sample s;
+        s.file = rel;
+        s.name = name;
+        const int chars = navigation::syntax::column_from_byte(name, name.size()) - 1;
+        s.pos = {static_cast<int>(p.row) + 1, f.column_of(p) + static_cast<int>(rng() % static_cast<unsigned>(std::max(1, chars)))};
+        const std::string_view pt = ts_node_type(ts_node_parent(n));
+        s.declaration = pt == "function_definition" || pt == "class_definition" || pt == "parameters" ||
+                        pt == "typed_parameter" || pt == "default_parameter" || pt == "typed_default_parameter";
+        out.push_back(std::move(s));
+      }
+    }
+    if (ts_tree_cursor_goto_first_child(&c)) continue;
+    while (!ts_tree_cursor_goto_next_sibling(&c)) {
+      if (!ts_tree_cursor_goto_parent(&c)) {
+        done = true;
+        break;
+      }
+    }
+  }
+  ts_tree_cursor_delete(&c);
+}
+
+template <class T, class Fn>
+Result<T> blocking(Fn fn) {
+  std::promise<Result<T>> p;
+  auto f = p.get_future();
+  fn([&p](Result<T> r) { p.set_value(std::move(r)); });
+  return f.get();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    std::cerr << "usage: bench_fallback <corpus_root> [--samples N] [--files K] [--seed S] [--dump FILE]\n";
+    return 2;
+  }
+  const fs::path root = fs::canonical(argv[1]);
+  std::size_t samples = 600, nfiles = 40;
+  unsigned seed = 20261125;
+  std::string dump;
+  bool sweep = false;
+  for (int i = 2; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a == "--samples" && i + 1 < argc) samples = std::stoul(argv[++i]);
+    else if (a == "--files" && i + 1 < argc) nfiles = std::stoul(argv[++i]);
+    else if (a == "--seed" && i + 1 < argc) seed = static_cast<unsigned>(std::stoul(argv[++i]));
+    else if (a == "--dump" && i + 1 < argc) dump = argv[++i];
+    else if (a == "--sweep") sweep = true;
+  }
+  spdlog::set_level(spdlog::level::warn);
+
+  // The corpus and its index (what the daemon holds for a segment).
+  std::vector<std::string> files;
+  for (auto it = fs::recursive_directory_iterator(root); it != fs::recursive_directory_iterator(); ++it)
+    if (it->is_regular_file() && it->path().extension() == ".py") files.push_back(fs::relative(it->path(), root).string());
+  std::sort(files.begin(), files.end());
+  ast::SkeletonCache cache("", telemetry::Channel{}, ast::CacheOptions{.memory_entries = 1 << 16, .emit_events = false});
+  Stopwatch build_sw;
+  navigation::SkeletonSymbolIndex index(root, cache, files);
+  const double build_ms = build_sw.elapsed_ms();
+  selector::FsSegmentSource source(root, cache);
+
+  // Sample positions from K files (fixed seed); skip files over 200 KB (Pyright takes seconds).
+  std::mt19937 rng(seed);
+  std::vector<std::string> pool;
+  for (const auto& f : files)
+    if (fs::file_size(root / f) < 200'000 && f.find("test") == std::string::npos) pool.push_back(f);
+  std::shuffle(pool.begin(), pool.end(), rng);
+  if (pool.size() > nfiles) pool.resize(nfiles);
+  std::sort(pool.begin(), pool.end());
+  std::map<std::string, std::string> texts;
+  std::vector<Sample> all;
+  for (const auto& f : pool) {
+    texts[f] = slurp(root / f);
+    auto parsed = navigation::syntax::parse_python(texts[f]);
+    if (parsed) identifiers(**parsed, f, all);
+  }
+  std::shuffle(all.begin(), all.end(), rng);
+  if (all.size() > samples) all.resize(samples);
+
+  if (sweep) {
+    std::size_t errors = 0, resolved = 0, hovers = 0, refs = 0;
+    Stopwatch sw;
+    for (const auto& s : all) {
+      auto d = navigation::definition(source, index, s.file, texts[s.file], s.pos);
+      auto h = navigation::hover(source, index, s.file, texts[s.file], s.pos);
+      auto r = navigation::references(source, index, s.file, texts[s.file], s.pos, true, 50);
+      errors += !d.ok() + !h.ok() + !r.ok();
+      resolved += d.ok() && !d->targets.empty();
+      hovers += h.ok() && h->hover.has_value();
+      refs += r.ok() ? r->locations.size() : 0;
+    }
+    std::printf("sweep: %zu positions in %zu files, %.0f ms; errors %zu; definitions with a target %zu; hovers %zu; "
+                "reference locations %zu\n",
+                all.size(), pool.size(), sw.elapsed_ms(), errors, resolved, hovers, refs);
+    return errors == 0 ? 0 : 1;
+  }
+  auto server = lsp::discover_server(lsp::DiscoveryInputs::from_env());
+  if (!server) {
+    std::cerr << "bench_fallback: no server: " << server.error().message << "\n";
+    return 1;
+  }
+  boost::asio::io_context io;
+  auto guard = boost::asio::make_work_guard(io);
+  std::thread io_thread([&] { io.run(); });
+  lsp::ClientOptions o;
+  o.segment_root = root;
+  o.server = *server;
+  o.request_timeout = 60s;
+  o.ready_timeout = 180s;
+  o.rss_limit_bytes = 0;
+  auto client = std::make_unique<lsp::Client>(io, o);
+  client->start(pool.front());
+  std::promise<lsp::State> ready;
+  client->when_ready(180s, [&ready](lsp::State s) { ready.set_value(s); });
+  if (ready.get_future().get() != lsp::State::kReady) {
+    std::cerr << "bench_fallback: Pyright did not reach READY\n";
+    return 1;
+  }
+  for (const auto& f : pool) client->did_open(f);
+
+  struct Row {
+    bool pyright_inside = false, pyright_empty = false, ours_empty = false, agree = false, any_agree = false;
+    std::string rule, klass;
+    double ms = 0;
+    bool first_in_file = false;
+    std::string where;
+  };
+  std::vector<Row> rows;
+  std::ofstream dump_out;
+  if (!dump.empty()) dump_out.open(dump);
+  std::set<std::string> seen_files;
+  for (const auto& s : all) {
+    auto py = blocking<std::vector<lsp::Location>>([&](auto cb) { client->definition(s.file, s.pos, cb); });
+    if (!py) {
+      std::cerr << "pyright failed at " << s.file << ":" << s.pos.line << ": " << py.error().message << "\n";
+      continue;
+    }
+    Row r;
+    r.first_in_file = seen_files.insert(s.file).second;
+    Stopwatch sw;
+    auto ours = navigation::definition(source, index, s.file, texts[s.file], s.pos);
+    r.ms = sw.elapsed_ms();
+    if (!ours) {
+      std::cerr << "fallback error at " << s.file << ":" << s.pos.line << ": " << ours.error().message << "\n";
+      continue;
+    }
+    r.rule = ours->rule;
+    r.where = s.file + ":" + std::to_string(s.pos.line) + ":" + std::to_string(s.pos.column) + " `" + s.name + "`";
+    r.pyright_empty = py->empty();
+    r.ours_empty = ours->targets.empty();
+    for (const auto& l : *py) r.pyright_inside |= !l.external;
+    auto match = [&](const lsp::Location& a) {
+      return std::any_of(py->begin(), py->end(), [&](const lsp::Location& b) {
+        return !b.external && b.path == a.path && b.line == a.line;
+      });
+    };
+    if (r.pyright_empty && r.ours_empty) r.agree = r.any_agree = true;
+    else if (!r.ours_empty && match(ours->targets.front().location)) r.agree = r.any_agree = true;
+    else {
+      for (const auto& t : ours->targets) r.any_agree |= match(t.location);
+      if (!r.pyright_inside && !r.pyright_empty) r.klass = r.ours_empty ? "pyright external, ours empty" : "pyright external, ours inside";
+      else if (r.pyright_empty) r.klass = "pyright empty, ours a target";
+      else if (r.ours_empty) r.klass = "ours empty (" + r.rule + ")";
+      else if (ours->targets.front().location.path != py->front().path) r.klass = "other file (" + r.rule + ")";
+      else r.klass = "same file, other line (" + r.rule + ")";
+    }
+    if (dump_out && !r.agree) {
+      dump_out << s.file << ":" << s.pos.line << ":" << s.pos.column << "\t" << s.name << "\t" << r.rule << "\t"
+               << r.klass << "\tours=" << (r.ours_empty ? "-" : ours->targets.front().location.path + ":" +
+                                                                       std::to_string(ours->targets.front().location.line))
+               << "\tpyright=";
+      for (const auto& l : *py) dump_out << (l.external ? fs::path(l.path).filename().string() : l.path) << ":" << l.line << " ";
+      dump_out << "\t" << ours->reason << "\n";
+    }
+    rows.push_back(std::move(r));
+  }
+
+  auto share = [](std::size_t a, std::size_t b) { return b ? 100.0 * static_cast<double>(a) / static_cast<double>(b) : 0.0; };
+  std::size_t agree = 0, any_agree = 0, inside = 0, inside_agree = 0, inside_any = 0, both_empty = 0, external = 0;
+  std::map<std::string, std::size_t> classes, rules, rules_agree, inside_classes;
+  std::vector<double> ms, ms_first, ms_repeat;
+  for (const auto& r : rows) {
+    agree += r.agree;
+    any_agree += r.any_agree;
+    both_empty += r.pyright_empty && r.ours_empty;
+    external += !r.pyright_inside && !r.pyright_empty;
+    if (r.pyright_inside) {
+      ++inside;
+      inside_agree += r.agree;
+      inside_any += r.any_agree;
+      if (!r.agree) ++inside_classes[r.klass];
+    }
+    if (!r.agree) ++classes[r.klass];
+    ++rules[r.rule];
+    rules_agree[r.rule] += r.agree;
+    ms.push_back(r.ms);
+    (r.first_in_file ? ms_first : ms_repeat).push_back(r.ms);
+  }
+  std::printf("Server: %s %s. Corpus: %zu .py files; index built in %.0f ms (%zu definitions). "
+              "Sampled %zu identifier positions (seed %u) from %zu files; %zu answered by both.\n\n",
+              server->name.c_str(), server->version.c_str(), files.size(), build_ms, index.definition_count(),
+              all.size(), seed, pool.size(), rows.size());
+  std::printf("| agreement with Pyright (first fallback target = a Pyright location, file + line) | positions | agree | %% |\n|---|---|---|---|\n");
+  std::printf("| all positions (both empty counts as agreement) | %zu | %zu | %.1f |\n", rows.size(), agree, share(agree, rows.size()));
+  std::printf("| Pyright's answer is inside the segment | %zu | %zu | %.1f |\n", inside, inside_agree, share(inside_agree, inside));
+  std::printf("| ... any fallback target matches (not only the first) | %zu | %zu | %.1f |\n", inside, inside_any, share(inside_any, inside));
+  std::printf("| Pyright's answer is outside the segment (typeshed, builtins) | %zu | - | - |\n", external);
+  std::printf("| both empty | %zu | - | - |\n\n", both_empty);
+  std::printf("| fallback rule | positions | agree | %% |\n|---|---|---|---|\n");
+  for (const auto& [rule, n] : rules) std::printf("| %s | %zu | %zu | %.1f |\n", rule.c_str(), n, rules_agree[rule], share(rules_agree[rule], n));
+  std::printf("\n| disagreement class (all positions) | count |\n|---|---|\n");
+  std::vector<std::pair<std::size_t, std::string>> sorted;
+  for (const auto& [k, n] : classes) sorted.emplace_back(n, k);
+  std::sort(sorted.rbegin(), sorted.rend());
+  for (const auto& [n, k] : sorted) std::printf("| %s | %zu |\n", k.c_str(), n);
+  std::printf("\n| disagreement class (Pyright inside the segment) | count |\n|---|---|\n");
+  sorted.clear();
+  for (const auto& [k, n] : inside_classes) sorted.emplace_back(n, k);
+  std::sort(sorted.rbegin(), sorted.rend());
+  for (const auto& [n, k] : sorted) std::printf("| %s | %zu |\n", k.c_str(), n);
+  std::printf("\n| fallback latency (one thread, `navigation::definition`, in sampling order) | n | median ms | p90 | p99 | max |\n|---|---|---|---|---|---|\n");
+  auto lat = [&](const char* what, const std::vector<double>& v) {
+    std::printf("| %s | %zu | %.3f | %.3f | %.3f | %.3f |\n", what, v.size(), pct(v, 50), pct(v, 90), pct(v, 99),
+                v.empty() ? 0.0 : *std::max_element(v.begin(), v.end()));
+  };
+  lat("all", ms);
+  lat("first question about a file", ms_first);
+  lat("later questions (random order over the files: the 8-tree cache mostly misses)", ms_repeat);
+  // The same questions again, grouped by file: what a worker sees when an agent asks several
+  // things about one file (the thread's tree cache hits after the first).
+  std::vector<const Sample*> by_file;
+  for (const auto& s : all) by_file.push_back(&s);
+  std::stable_sort(by_file.begin(), by_file.end(), [](const Sample* a, const Sample* b) { return a->file < b->file; });
+  std::vector<double> grouped;
+  for (const Sample* s : by_file) {
+    Stopwatch sw;
+    auto r = navigation::definition(source, index, s->file, texts[s->file], s->pos);
+    grouped.push_back(sw.elapsed_ms());
+    if (!r) return 1;
+  }
+  lat("same questions grouped by file (cache warm after each file's first)", grouped);
+  std::vector<const Row*> slow;
+  for (const auto& r : rows) slow.push_back(&r);
+  std::sort(slow.begin(), slow.end(), [](const Row* a, const Row* b) { return a->ms > b->ms; });
+  std::printf("\nSlowest: ");
+  for (std::size_t i = 0; i < std::min<std::size_t>(3, slow.size()); ++i)
+    std::printf("%s%s (%s, %s, %.1f ms)", i ? "; " : "", slow[i]->where.c_str(), slow[i]->rule.c_str(),
+                slow[i]->first_in_file ? "first in file" : "repeat", slow[i]->ms);
+  std::printf(".\n");
+
+  std::promise<void> stopped;
+  client->stop([&stopped] { stopped.set_value(); });
+  stopped.get_future().get();
+  client.reset();
+  guard.reset();
+  io.stop();
+  io_thread.join();
+  return 0;
+}
