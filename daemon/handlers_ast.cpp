@@ -11,9 +11,7 @@ using proto::RpcError;
 namespace ast = core::ast;
 namespace sel = core::selector;
 
-namespace {
-
-RpcError selector_error(const sel::SelectorError& e) {
+RpcError selector_rpc_error(const sel::SelectorError& e) {
   ErrorCode code = ErrorCode::kInvalidUri;
   switch (e.code) {
     case sel::SelectorErrc::kInvalidUri: code = ErrorCode::kInvalidUri; break;
@@ -35,6 +33,8 @@ RpcError selector_error(const sel::SelectorError& e) {
                                {"candidates", std::move(candidates)}}};
 }
 
+namespace {
+
 bool require_segment(const Context& ctx, Reply& reply) {
   if (ctx.segment) return true;
   reply.fail(RpcError{ErrorCode::kInvalidParams, "params.segment: missing required field (the segment root directory)", {}});
@@ -53,7 +53,7 @@ std::optional<Target> resolve_target(Segment& seg, const std::string& path, Repl
     sel::Resolver resolver(source, seg.telemetry);
     auto r = resolver.resolve(path);
     if (!r) {
-      reply.fail(selector_error(r.error()));
+      reply.fail(selector_rpc_error(r.error()));
       return std::nullopt;
     }
     return Target{r->match.file, seg.root / r->match.file};
@@ -154,7 +154,7 @@ void bind_ast_handlers(Dispatcher& d) {
     sel::FsSegmentSource source(ctx.segment->root, ctx.segment->skeletons());
     sel::Resolver resolver(source, ctx.segment->telemetry);
     auto r = resolver.resolve(uri);
-    if (!r) return reply.fail(selector_error(r.error()));
+    if (!r) return reply.fail(selector_rpc_error(r.error()));
     reply.ok(json::value_from(*r));
   });
 }

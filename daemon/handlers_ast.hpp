@@ -10,9 +10,13 @@
 #pragma once
 
 #include "dispatcher.hpp"
+#include "selector/sym_uri.hpp"
 
 namespace trifecta::daemon {
 
 void bind_ast_handlers(Dispatcher& d);
+
+// A selector failure on the wire: its stable name, plus tried / suggestions / candidates.
+proto::RpcError selector_rpc_error(const core::selector::SelectorError& e);
 
 }  // namespace trifecta::daemon

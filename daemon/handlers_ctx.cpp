@@ -45,7 +45,7 @@ std::uint64_t sync(Segment& seg) {
       if (is_py(p)) seg.lsp->did_close(seg.root / p);
     }
   }
-  if (seg.on_changes) seg.on_changes(r);
+  seg.update_symbols(r);
   return r.bytes_read;
 }
 

@@ -3,13 +3,21 @@
 #include <boost/asio/io_context.hpp>
 #include <deque>
 
+#include "handlers_ast.hpp"
+#include "index/segment_index.hpp"
 #include "lsp/client.hpp"
+#include "navigation/navigation.hpp"
+#include "selector/resolver.hpp"
+#include "util/paths.hpp"
+#include "workspace/file_reader.hpp"
 
 namespace trifecta::daemon {
 
 using proto::ErrorCode;
 using proto::RpcError;
 namespace lsp = core::lsp;
+namespace nav = core::navigation;
+namespace ws = core::workspace;
 
 namespace {
 
@@ -71,7 +79,280 @@ void attach_lsp(Segment& seg, boost::asio::io_context& io, const LspConfig& conf
   seg.lsp->start(first_python_file(seg.root));
 }
 
-void bind_lsp_handlers(Dispatcher& d, const LspConfig& config) {
+
+namespace {
+
+std::string lsp_state_of(const Segment& seg) {
+  return seg.lsp ? std::string(lsp::state_name(seg.lsp->state())) : std::string("UNAVAILABLE");
+}
+
+json::object diagnostic_json(const lsp::Diagnostic& d) {
+  return json::object{{"line", d.line},         {"column", d.column},     {"end_line", d.end_line},
+                      {"end_column", d.end_column}, {"severity", d.severity}, {"message", d.message},
+                      {"code", d.code},         {"source", d.source}};
+}
+
+}  // namespace
+
+namespace {
+
+json::object location_json(const lsp::Location& l) {
+  return json::object{{"path", l.path},         {"external", l.external}, {"line", l.line},
+                      {"column", l.column},     {"end_line", l.end_line}, {"end_column", l.end_column}};
+}
+
+json::array locations_json(const std::vector<lsp::Location>& ls) {
+  json::array a;
+  for (const auto& l : ls) a.push_back(location_json(l));
+  return a;
+}
+
+// What a position request is about, resolved on a worker thread.
+struct PosRequest {
+  std::string method;  // definition | hover | references | diagnostics
+  std::string rel;
+  core::fs::path abs;
+  lsp::Position pos;
+  bool include_declaration = true;
+  std::int64_t wait_ready_ms = 0;
+  std::string text;  // current content (for the fallback)
+};
+
+// Column (1-based, code points) of `name` on `line_text` at or after byte `from`.
+int name_column(std::string_view line_text, std::string_view name, std::size_t from) {
+  std::size_t at = line_text.find(name, from);
+  if (at == std::string_view::npos) at = from;
+  int col = 1;
+  for (std::size_t i = 0; i < at && i < line_text.size(); ++i) {
+    if ((static_cast<unsigned char>(line_text[i]) & 0xC0) != 0x80) ++col;
+  }
+  return col;
+}
+
+std::optional<PosRequest> parse_position(Context& ctx, const std::string& method, Reply& reply, bool need_position) {
+  Segment& seg = *ctx.segment;
+  PosRequest r;
+  r.method = method;
+  std::string path, uri;
+  std::int64_t line = 0, column = 0;
+  proto::Fields f(ctx.params);
+  f.optional("path", path);
+  f.optional("uri", uri);
+  f.optional("line", line);
+  f.optional("column", column);
+  f.optional("include_declaration", r.include_declaration);
+  f.optional("wait_ready_ms", r.wait_ready_ms);
+  if (!f.ok()) {
+    reply.fail(RpcError{ErrorCode::kInvalidParams, *f.error(), {}});
+    return std::nullopt;
+  }
+  if (r.wait_ready_ms < 0 || r.wait_ready_ms > 60'000) {
+    reply.fail(RpcError{ErrorCode::kInvalidParams, "params.wait_ready_ms: expected 0..60000", {}});
+    return std::nullopt;
+  }
+  if (!uri.empty()) {
+    core::selector::FsSegmentSource source(seg.root, seg.index->skeletons());
+    core::selector::Resolver resolver(source, seg.telemetry);
+    auto res = resolver.resolve(uri);
+    if (!res) {
+      reply.fail(selector_rpc_error(res.error()));
+      return std::nullopt;
+    }
+    r.rel = res->match.file;
+    line = std::max(1, res->match.line);
+    column = 0;  // filled from the text below: the name's column on its line
+    path = res->match.file;
+    r.pos.line = static_cast<int>(line);
+    r.pos.column = -1;
+  } else if (path.empty()) {
+    reply.fail(RpcError{ErrorCode::kInvalidParams, "params.path (with line and column) or params.uri is required", {}});
+    return std::nullopt;
+  }
+  auto abs = core::resolve_in_root(seg.root, path);
+  if (!abs) {
+    reply.fail(abs.error());
+    return std::nullopt;
+  }
+  r.abs = *abs;
+  r.rel = core::relpath(seg.root, *abs);
+  ws::ReadStats stats;
+  auto content = seg.index->reader().read(r.rel, ws::ReadPurpose::kIndex, &stats);
+  if (!content) {
+    reply.fail(content.error());
+    return std::nullopt;
+  }
+  r.text = std::move(content->text);
+  if (uri.empty() && need_position) {
+    if (line < 1 || column < 1) {
+      reply.fail(RpcError{ErrorCode::kInvalidParams, "params.line and params.column: 1-based, required with params.path", {}});
+      return std::nullopt;
+    }
+    r.pos.line = static_cast<int>(line);
+    r.pos.column = static_cast<int>(column);
+  } else if (!uri.empty()) {
+    // Point at the symbol's name on its definition line (after def/class/async def, or the first
+    // occurrence of the name for constants).
+    std::string_view t = r.text;
+    std::size_t start = 0;
+    for (int i = 1; i < r.pos.line && start != std::string_view::npos; ++i) {
+      start = t.find('\n', start);
+      if (start != std::string_view::npos) ++start;
+    }
+    std::string_view line_text = start == std::string_view::npos ? std::string_view{} : t.substr(start, t.find('\n', start) - start);
+    const std::string name = uri.substr(uri.find_last_of("/.#") + 1);
+    std::size_t from = 0;
+    for (std::string_view kw : {"def ", "class "}) {
+      if (auto k = line_text.find(kw); k != std::string_view::npos) from = k + kw.size();
+    }
+    r.pos.column = name_column(line_text, name, from);
+  }
+  return r;
+}
+
+struct Answer {
+  std::shared_ptr<Reply> reply;
+  std::shared_ptr<Segment> seg;
+  PosRequest req;
+  std::string state;  // lsp_state when the request was routed (what the reply reports)
+};
+
+void finish_telemetry(Answer& a, std::string_view backend, bool resolved, const std::vector<lsp::Location>* locs) {
+  json::object result{{"backend", backend}, {"resolved", resolved}};
+  if (locs && !locs->empty()) {
+    result["target_file"] = (*locs)[0].external ? a.seg->telemetry.relpath((*locs)[0].path) : (*locs)[0].path;
+    result["target_line"] = (*locs)[0].line;
+  }
+  a.reply->telemetry(json::object{{"file", a.req.rel}, {"line", a.req.pos.line}, {"col", a.req.pos.column}},
+                     std::move(result), json::object{{"lsp_state", a.state}});
+}
+
+// The AST answer. Runs on a worker thread.
+void answer_from_ast(Answer a, std::string reason) {
+  Segment& seg = *a.seg;
+  lsp::record_fallback(seg.telemetry, a.req.method, reason, seg.lsp ? seg.lsp->state() : lsp::State::kCold, "ast");
+  core::selector::FsSegmentSource source(seg.root, seg.index->skeletons());
+  const nav::SymbolIndex& symbols = seg.symbol_index();
+  json::object out{{"backend", "ast"}, {"lsp_state", a.state}, {"fallback_reason", reason},
+                   {"file", a.req.rel}, {"line", a.req.pos.line}, {"column", a.req.pos.column}};
+  if (a.req.method == "definition") {
+    auto r = nav::definition(source, symbols, a.req.rel, a.req.text, a.req.pos);
+    if (!r) return a.reply->fail(r.error());
+    const auto locs = r->locations();
+    out["locations"] = locations_json(locs);
+    out["name"] = r->name;
+    out["rule"] = r->rule;
+    if (!r->reason.empty()) out["reason"] = r->reason;
+    finish_telemetry(a, "ast", !locs.empty(), &locs);
+  } else if (a.req.method == "hover") {
+    auto r = nav::hover(source, symbols, a.req.rel, a.req.text, a.req.pos);
+    if (!r) return a.reply->fail(r.error());
+    out["rule"] = r->rule;
+    if (r->hover) {
+      out["contents"] = r->hover->contents;
+      out["kind"] = r->hover->kind;
+    } else {
+      out["contents"] = nullptr;
+      out["reason"] = r->reason;
+    }
+    finish_telemetry(a, "ast", r->hover.has_value(), nullptr);
+  } else if (a.req.method == "references") {
+    auto r = nav::references(source, symbols, a.req.rel, a.req.text, a.req.pos, a.req.include_declaration);
+    if (!r) return a.reply->fail(r.error());
+    out["locations"] = locations_json(r->locations);
+    out["name"] = r->name;
+    out["truncated"] = r->truncated;
+    finish_telemetry(a, "ast", !r->locations.empty(), &r->locations);
+  } else {
+    auto r = nav::diagnostics(a.req.text);
+    if (!r) return a.reply->fail(r.error());
+    json::array ds;
+    for (const auto& d : *r) ds.push_back(diagnostic_json(d));
+    out["diagnostics"] = std::move(ds);
+    finish_telemetry(a, "ast", true, nullptr);
+  }
+  a.reply->ok(std::move(out));
+}
+
+// Ask Pyright; on any failure (not READY any more, timeout, crash) answer from the AST instead.
+// Callbacks arrive on the I/O thread: everything after them is handed to the worker pool.
+void answer_from_lsp(Answer a, const LspDeps& deps) {
+  lsp::Client& client = *a.seg->lsp;
+  auto post = deps.post_work;
+  auto fallback = [post](Answer x, core::Error e) {
+    post([x = std::move(x), e = std::move(e)]() mutable { answer_from_ast(std::move(x), "lsp_error: " + e.message); });
+  };
+  auto base = [](const Answer& x) {
+    return json::object{{"backend", "lsp"}, {"lsp_state", "READY"}, {"file", x.req.rel},
+                        {"line", x.req.pos.line}, {"column", x.req.pos.column}};
+  };
+  const std::string m = a.req.method;
+  if (m == "definition" || m == "references") {
+    auto done = [a, post, fallback, base](core::Result<std::vector<lsp::Location>> r) mutable {
+      if (!r) return fallback(std::move(a), r.error());
+      post([a = std::move(a), locs = std::move(*r), base]() mutable {
+        json::object out = base(a);
+        out["locations"] = locations_json(locs);
+        finish_telemetry(a, "lsp", !locs.empty(), &locs);
+        a.reply->ok(std::move(out));
+      });
+    };
+    if (m == "definition") client.definition(a.req.abs, a.req.pos, std::move(done));
+    else client.references(a.req.abs, a.req.pos, a.req.include_declaration, std::move(done));
+  } else if (m == "hover") {
+    client.hover(a.req.abs, a.req.pos, [a, post, fallback, base](core::Result<std::optional<lsp::HoverInfo>> r) mutable {
+      if (!r) return fallback(std::move(a), r.error());
+      post([a = std::move(a), h = std::move(*r), base]() mutable {
+        json::object out = base(a);
+        if (h) {
+          out["contents"] = h->contents;
+          out["kind"] = h->kind;
+        } else {
+          out["contents"] = nullptr;
+        }
+        finish_telemetry(a, "lsp", h.has_value(), nullptr);
+        a.reply->ok(std::move(out));
+      });
+    });
+  } else {
+    client.diagnostics(a.req.abs, std::chrono::milliseconds(3000),
+                       [a, post, fallback, base](core::Result<std::vector<lsp::Diagnostic>> r) mutable {
+                         if (!r) return fallback(std::move(a), r.error());
+                         post([a = std::move(a), ds = std::move(*r), base]() mutable {
+                           json::object out = base(a);
+                           json::array arr;
+                           for (const auto& d : ds) arr.push_back(diagnostic_json(d));
+                           out["diagnostics"] = std::move(arr);
+                           finish_telemetry(a, "lsp", true, nullptr);
+                           a.reply->ok(std::move(out));
+                         });
+                       });
+  }
+}
+
+void route(Answer a, const LspDeps& deps) {
+  Segment& seg = *a.seg;
+  a.state = lsp_state_of(seg);
+  if (!seg.lsp) return answer_from_ast(std::move(a), "lsp_unavailable: " + seg.lsp_unavailable);
+  const lsp::State st = seg.lsp->state();
+  if (st == lsp::State::kReady) return answer_from_lsp(std::move(a), deps);
+  if (a.req.wait_ready_ms > 0) {
+    auto post = deps.post_work;
+    const LspDeps d = deps;
+    seg.lsp->when_ready(std::chrono::milliseconds(a.req.wait_ready_ms), [a, post, d](lsp::State s) mutable {
+      a.state = std::string(lsp::state_name(s));
+      if (s == lsp::State::kReady) return answer_from_lsp(std::move(a), d);
+      post([a = std::move(a), s]() mutable {
+        answer_from_ast(std::move(a), "lsp_not_ready: " + std::string(lsp::state_name(s)) + " after wait");
+      });
+    });
+    return;
+  }
+  answer_from_ast(std::move(a), "lsp_not_ready: " + std::string(lsp::state_name(st)));
+}
+
+}  // namespace
+
+void bind_lsp_handlers(Dispatcher& d, const LspConfig& config, LspDeps deps) {
   const bool enabled = config.enabled;
   d.bind("lsp.status", [enabled](Context& ctx, Reply reply) {
     if (!ctx.segment) {
@@ -103,6 +384,18 @@ void bind_lsp_handlers(Dispatcher& d, const LspConfig& config) {
     out["last_stderr"] = s.last_stderr;
     reply.ok(std::move(out));
   });
+
+  for (const char* method : {"definition", "hover", "references", "diagnostics"}) {
+    const std::string m = method;
+    d.bind("lsp." + m, [m, deps](Context& ctx, Reply reply) {
+      if (!ctx.segment || !ctx.segment->index) {
+        return reply.fail(RpcError{ErrorCode::kInvalidParams, "params.segment: missing required field (the segment root directory)", {}});
+      }
+      auto req = parse_position(ctx, m, reply, m != "diagnostics");
+      if (!req) return;
+      route(Answer{std::make_shared<Reply>(std::move(reply)), ctx.segment, std::move(*req)}, deps);
+    });
+  }
 }
 
 }  // namespace trifecta::daemon

@@ -29,6 +29,13 @@ std::filesystem::path first_python_file(const std::filesystem::path& root);
 // Create and start the segment's Pyright client (or record why there is none).
 void attach_lsp(Segment& seg, boost::asio::io_context& io, const LspConfig& config);
 
-void bind_lsp_handlers(Dispatcher& d, const LspConfig& config);
+struct LspDeps {
+  std::function<void(std::function<void()>)> post_work;  // run on the worker pool
+};
+
+// lsp.status, and lsp.definition / lsp.hover / lsp.references / lsp.diagnostics: Pyright when it
+// is READY (or becomes READY within params.wait_ready_ms), the AST fallback otherwise; replies say
+// `backend` ("lsp" | "ast") and `lsp_state`.
+void bind_lsp_handlers(Dispatcher& d, const LspConfig& config, LspDeps deps);
 
 }  // namespace trifecta::daemon

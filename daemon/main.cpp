@@ -174,8 +174,8 @@ int main(int argc, char** argv) {
     if (!pyright_path.empty()) inputs.config_path = pyright_path;
     lsp_config.server = core::lsp::discover_server(inputs);
   }
-  td::bind_lsp_handlers(dispatcher, lsp_config);
   td::CtxDeps ctx_deps{[&](std::function<void()> fn) { server->post_work(std::move(fn)); }};
+  td::bind_lsp_handlers(dispatcher, lsp_config, td::LspDeps{ctx_deps.post_work});
   td::bind_ctx_handlers(dispatcher, ctx_deps);
 
   td::Server::Hooks hooks;

@@ -96,3 +96,31 @@ void Segment::broadcast_progress(std::size_t done, std::size_t total) {
 }
 
 }  // namespace trifecta::daemon
+
+namespace trifecta::daemon {
+
+core::navigation::SkeletonSymbolIndex& Segment::symbol_index() {
+  std::call_once(symbols_once_, [this] {
+    std::vector<std::string> py;
+    if (auto listing = core::workspace::list_files(root, index->filter())) {
+      for (auto& f : listing->files) {
+        if (f.size() > 3 && f.compare(f.size() - 3, 3, ".py") == 0) py.push_back(std::move(f));
+      }
+    }
+    symbols_ = std::make_unique<core::navigation::SkeletonSymbolIndex>(root, skeletons(), std::move(py));
+  });
+  return *symbols_;
+}
+
+void Segment::update_symbols(const core::index::ApplyReport& changes) {
+  if (!symbols_) return;  // not built yet: it will read the current files when it is
+  auto is_py = [](const std::string& p) { return p.size() > 3 && p.compare(p.size() - 3, 3, ".py") == 0; };
+  for (const auto& p : changes.changed_paths) {
+    if (is_py(p)) (void)symbols_->update(p);
+  }
+  for (const auto& p : changes.removed_paths) {
+    if (is_py(p)) symbols_->remove(p);
+  }
+}
+
+}  // namespace trifecta::daemon

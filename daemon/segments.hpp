@@ -23,6 +23,7 @@
 #include "ast/skeleton_cache.hpp"
 #include "index/segment_index.hpp"
 #include "lsp/client.hpp"
+#include "navigation/symbol_index.hpp"
 #include "telemetry/sink.hpp"
 #include "util/clock.hpp"
 #include "util/result.hpp"
@@ -69,13 +70,16 @@ struct Segment {
   std::unique_ptr<core::lsp::Client> lsp;
   core::lsp::ServerBinary lsp_server;
   std::string lsp_unavailable;
-  // Called after every sync that changed something (worker thread), e.g. to refresh the AST
-  // fallback's symbol table. Set once by the open hook.
-  std::function<void(const core::index::ApplyReport&)> on_changes;
+  // The AST fallback's segment-wide symbol table, built on first use from the segment's Python
+  // files and kept current by sync(). Thread-safe.
+  core::navigation::SkeletonSymbolIndex& symbol_index();
+  void update_symbols(const core::index::ApplyReport& changes);
 
  private:
   std::mutex progress_mu_;
   std::map<std::uint64_t, std::function<void(std::string)>> progress_listeners_;
+  std::once_flag symbols_once_;
+  std::unique_ptr<core::navigation::SkeletonSymbolIndex> symbols_;
   std::uint64_t next_listener_ = 1;
   core::SteadyClock::time_point last_progress_{};
 };
