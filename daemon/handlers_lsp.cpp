@@ -393,7 +393,7 @@ void bind_lsp_handlers(Dispatcher& d, const LspConfig& config, LspDeps deps) {
       }
       auto req = parse_position(ctx, m, reply, m != "diagnostics");
       if (!req) return;
-      route(Answer{std::make_shared<Reply>(std::move(reply)), ctx.segment, std::move(*req)}, deps);
+      route(Answer{std::make_shared<Reply>(std::move(reply)), ctx.segment, std::move(*req), {}}, deps);
     });
   }
 }
