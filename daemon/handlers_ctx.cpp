@@ -31,8 +31,9 @@ bool require_segment(const Context& ctx, Reply& reply) {
   return false;
 }
 
-// Apply queued watcher changes; the bytes that took count as read by this request.
-std::uint64_t sync(Segment& seg) {
+}  // namespace
+
+std::uint64_t sync_segment(Segment& seg) {
   const idx::ApplyReport r = seg.index->sync();
   // Keep Pyright's view in step with the disk: changed Python files are re-sent (the client
   // opens them if needed), deleted ones closed.
@@ -48,6 +49,8 @@ std::uint64_t sync(Segment& seg) {
   seg.update_symbols(r);
   return r.bytes_read;
 }
+
+namespace {
 
 // Run `fn` when the segment is built (or now, with `wait` false).
 void when_ready(Context& ctx, const CtxDeps& deps, bool wait, std::function<void()> fn) {
@@ -162,7 +165,7 @@ void bind_ctx_handlers(Dispatcher& d, CtxDeps deps) {
     auto seg = ctx.segment;
     auto held = std::make_shared<Reply>(std::move(reply));
     when_ready(ctx, *shared, wait, [seg, held, o] {
-      const std::uint64_t bytes = sync(*seg);
+      const std::uint64_t bytes = sync_segment(*seg);
       auto r = seg->index->search(o);
       if (!r) return held->fail(r.error());
       json::array ids;
@@ -211,7 +214,7 @@ void bind_ctx_handlers(Dispatcher& d, CtxDeps deps) {
     auto seg = ctx.segment;
     auto held = std::make_shared<Reply>(std::move(reply));
     when_ready(ctx, *shared, wait, [seg, held, req, ids, uris]() mutable {
-      std::uint64_t synced = sync(*seg);
+      std::uint64_t synced = sync_segment(*seg);
       json::array uri_errors;
       for (const auto& id : ids) req.targets.push_back(dis::Target::chunk(id));
       if (!uris.empty()) {
@@ -256,7 +259,7 @@ void bind_ctx_handlers(Dispatcher& d, CtxDeps deps) {
   d.bind("ctx.status", [](Context& ctx, Reply reply) {
     if (!require_segment(ctx, reply)) return;
     auto& seg = *ctx.segment;
-    if (seg.build_state_snapshot() == BuildState::kReady) (void)sync(seg);
+    if (seg.build_state_snapshot() == BuildState::kReady) (void)sync_segment(seg);
     json::object out{{"status", json::value_from(seg.index->status())}, {"index", index_state(seg)}};
     std::lock_guard g(seg.build_mu);
     if (seg.last_build) out["build"] = json::value_from(*seg.last_build);
@@ -268,7 +271,7 @@ void bind_ctx_handlers(Dispatcher& d, CtxDeps deps) {
     auto seg = ctx.segment;
     auto held = std::make_shared<Reply>(std::move(reply));
     ensure_built(*seg, *shared, [seg, held] {
-      (void)sync(*seg);
+      (void)sync_segment(*seg);
       ws::ReadStats stats;
       auto r = seg->index->validate(&stats);
       if (!r) return held->fail(r.error());

@@ -28,4 +28,8 @@ void ensure_built(Segment& seg, const CtxDeps& deps, std::function<void()> then)
 
 void bind_ctx_handlers(Dispatcher& d, CtxDeps deps);
 
+// Apply the watcher's queued changes to the index, the AST fallback's symbol table and Pyright's
+// open documents. Returns the bytes read to do so. Call before answering any request about files.
+std::uint64_t sync_segment(Segment& seg);
+
 }  // namespace trifecta::daemon

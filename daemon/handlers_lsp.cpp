@@ -4,6 +4,7 @@
 #include <deque>
 
 #include "handlers_ast.hpp"
+#include "handlers_ctx.hpp"
 #include "index/segment_index.hpp"
 #include "lsp/client.hpp"
 #include "navigation/navigation.hpp"
@@ -391,6 +392,7 @@ void bind_lsp_handlers(Dispatcher& d, const LspConfig& config, LspDeps deps) {
       if (!ctx.segment || !ctx.segment->index) {
         return reply.fail(RpcError{ErrorCode::kInvalidParams, "params.segment: missing required field (the segment root directory)", {}});
       }
+      (void)sync_segment(*ctx.segment);  // Pyright and the fallback see every change made so far
       auto req = parse_position(ctx, m, reply, m != "diagnostics");
       if (!req) return;
       route(Answer{std::make_shared<Reply>(std::move(reply)), ctx.segment, std::move(*req), {}}, deps);
