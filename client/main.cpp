@@ -193,7 +193,8 @@ void print_status(const json::value& v) {
   std::printf("  segments     %zu open\n", segs.size());
   for (const auto& s : segs) {
     const auto& so = s.as_object();
-    std::printf("    %s  %-8s %6.0f requests  %s\n", str(so.at("segment_id")).c_str(), str(so.at("state")).c_str(),
+    std::printf("    %s  index %-8s lsp %-11s %6.0f requests  %s\n", str(so.at("segment_id")).c_str(),
+                str(so.at("state")).c_str(), so.contains("lsp_state") ? str(so.at("lsp_state")).c_str() : "-",
                 num(so.at("requests")), str(so.at("root")).c_str());
   }
 }

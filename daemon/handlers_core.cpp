@@ -81,7 +81,8 @@ void bind_core_handlers(Dispatcher& d, CoreDeps deps) {
       proto::SegmentStatus st;
       st.segment_id = s->id;
       st.root = s->root.string();
-      st.state = "open";
+      st.state = std::string(build_state_name(s->build_state_snapshot()));
+      st.lsp_state = s->lsp ? std::string(core::lsp::state_name(s->lsp->state())) : std::string("UNAVAILABLE");
       st.opened_s_ago = std::chrono::duration<double>(core::SteadyClock::now() - s->opened_at).count();
       st.requests = s->requests.load();
       r.segments.push_back(std::move(st));

@@ -253,6 +253,7 @@ void tag_invoke(json::value_from_tag, json::value& v, const SegmentStatus& s) {
   v = json::object{{"segment_id", s.segment_id},
                    {"root", s.root},
                    {"state", s.state},
+                   {"lsp_state", s.lsp_state},
                    {"opened_s_ago", s.opened_s_ago},
                    {"requests", s.requests}};
 }

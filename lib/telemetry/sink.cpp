@@ -281,6 +281,16 @@ void Core::run() {
       std::lock_guard lk(mu);
       want_flush = flush_requested;
     }
+    if (want_flush > flush_done) {
+      // Everything enqueued before the flush request is visible now (the request was read under
+      // the mutex the requester released after its pushes): drain it before writing summaries.
+      while (Message* m = queue.try_pop()) {
+        process(*m, touched);
+        delete m;
+      }
+      for (ChannelState* ch : touched) write_pending(*ch);
+      touched.clear();
+    }
     const bool stop_now = stopping.load(std::memory_order_acquire) && queue.empty_approx();
     const auto now = SteadyClock::now();
     if (want_flush > flush_done || stop_now || now - last_summary >= opts.flush_interval) {

@@ -365,5 +365,5 @@ TEST_CASE("telemetry: file.read events, per-mode byte counters and pack_state re
   CHECK(last.at("file_read").at("skeleton_bytes").to_number<std::int64_t>() == size);
   CHECK(last.at("file_read").at("raw_bytes").to_number<std::int64_t>() == size);
   CHECK(last.at("file_read").at("excerpt_bytes").to_number<std::int64_t>() == 0);
-  CHECK(last.at("pack_state").at("pack_state").as_string() == seg->status().pack_state);
+  CHECK(last.at("pack_state").at("pack_sha").as_string() == seg->status().pack_state);
 }

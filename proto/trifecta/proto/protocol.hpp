@@ -196,7 +196,8 @@ void tag_invoke(json::value_from_tag, json::value& v, const PingResult& r);
 struct SegmentStatus {
   std::string segment_id;
   std::string root;    // absolute; this reply goes only to the same user over a 0600 socket
-  std::string state;   // "open" (later: indexing/ready/...)
+  std::string state;   // index build: "idle" | "building" | "ready" | "failed"
+  std::string lsp_state;  // COLD | WARMING | READY | FAILED | UNAVAILABLE
   double opened_s_ago = 0;
   std::int64_t requests = 0;
 };
