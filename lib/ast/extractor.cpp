@@ -40,19 +40,6 @@ Result<RuntimeInfo> probe_runtime() {
   return info;
 }
 
-struct ParserDeleter {
-  void operator()(TSParser* p) const { ts_parser_delete(p); }
-};
-
-// This thread's parser, created on first use. The language was validated by check_runtime().
-TSParser* thread_parser() {
-  thread_local std::unique_ptr<TSParser, ParserDeleter> parser;
-  if (!parser) {
-    parser.reset(ts_parser_new());
-    ts_parser_set_language(parser.get(), tree_sitter_python());
-  }
-  return parser.get();
-}
 
 struct TreeDeleter {
   void operator()(TSTree* t) const { ts_tree_delete(t); }
@@ -62,7 +49,7 @@ using TreePtr = std::unique_ptr<TSTree, TreeDeleter>;
 Result<TreePtr> parse(std::string_view text) {
   auto rt = check_runtime();
   if (!rt) return rt.error();
-  TSTree* tree = ts_parser_parse_string(thread_parser(), nullptr, text.data(),
+  TSTree* tree = ts_parser_parse_string(thread_python_parser(), nullptr, text.data(),
                                         static_cast<uint32_t>(text.size()));
   if (!tree) return make_error(Errc::kInternal, "tree-sitter returned no tree");
   return TreePtr(tree);
@@ -377,7 +364,7 @@ class Extractor {
         if (blanked[i] != '\n' && blanked[i] != '\r') blanked[i] = ' ';
       buffers_.push_back(std::move(blanked));
       src_ = buffers_.back();
-      TSTree* tree = ts_parser_parse_string(thread_parser(), nullptr, src_.data(),
+      TSTree* tree = ts_parser_parse_string(thread_python_parser(), nullptr, src_.data(),
                                             static_cast<uint32_t>(src_.size()));
       if (!tree) return;
       trees_.emplace_back(tree);
@@ -789,6 +776,21 @@ Result<std::size_t> raw_parse(std::string_view source) {
   auto tree = parse(source);
   if (!tree) return tree.error();
   return source.size();
+}
+
+namespace {
+struct ParserDeleter {
+  void operator()(TSParser* p) const { ts_parser_delete(p); }
+};
+}  // namespace
+
+TSParser* thread_python_parser() {
+  thread_local std::unique_ptr<TSParser, ParserDeleter> parser;
+  if (!parser) {
+    parser.reset(ts_parser_new());
+    ts_parser_set_language(parser.get(), tree_sitter_python());
+  }
+  return parser.get();
 }
 
 }  // namespace trifecta::core::ast

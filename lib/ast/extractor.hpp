@@ -20,7 +20,14 @@
 #include "ast/skeleton.hpp"
 #include "util/result.hpp"
 
+struct TSParser;  // tree-sitter's parser (tree_sitter/api.h)
+
 namespace trifecta::core::ast {
+
+// This thread's tree-sitter parser for Python, created on first use (TSParser is not thread-safe,
+// so every thread has its own). Call check_runtime() once before relying on it.
+TSParser* thread_python_parser();
+
 
 struct RuntimeInfo {
   unsigned grammar_abi = 0;       // ts_language_version of tree-sitter-python

@@ -12,20 +12,6 @@ namespace trifecta::core::navigation::syntax {
 
 namespace {
 
-struct ParserDeleter {
-  void operator()(TSParser* p) const { ts_parser_delete(p); }
-};
-
-// One parser per thread (TSParser is not thread-safe); the language was validated by
-// ast::check_runtime() before the first use.
-TSParser* thread_parser() {
-  thread_local std::unique_ptr<TSParser, ParserDeleter> parser;
-  if (!parser) {
-    parser.reset(ts_parser_new());
-    ts_parser_set_language(parser.get(), tree_sitter_python());
-  }
-  return parser.get();
-}
 
 }  // namespace
 
@@ -75,7 +61,7 @@ Result<std::shared_ptr<const ParsedFile>> parse_python(std::string_view text) {
   auto rt = ast::check_runtime();
   if (!rt) return rt.error();
   if (text.size() > UINT32_MAX) return make_error(Errc::kTooLarge, "file too large to parse");
-  TSTree* tree = ts_parser_parse_string(thread_parser(), nullptr, text.data(), static_cast<uint32_t>(text.size()));
+  TSTree* tree = ts_parser_parse_string(ast::thread_python_parser(), nullptr, text.data(), static_cast<uint32_t>(text.size()));
   if (!tree) return make_error(Errc::kInternal, "tree-sitter returned no tree");
   return std::shared_ptr<const ParsedFile>(std::make_shared<ParsedFile>(std::string(text), tree));
 }
