@@ -9,7 +9,7 @@
 
 #include "util/hash.hpp"
 
-#include "../support/process.hpp"
+#include "../support/cli_json.hpp"
 
 using namespace trifecta::test;
 namespace json = boost::json;
@@ -33,17 +33,6 @@ struct Tree {
     std::ofstream(root / rel, std::ios::binary | std::ios::trunc) << text;
   }
 };
-
-json::object result_of(const RunResult& r) {
-  INFO(r.err);
-  REQUIRE(r.exit_code == 0);
-  return json::parse(r.out).at("result").as_object();
-}
-
-std::string error_name(const RunResult& r) {
-  REQUIRE(r.exit_code == 1);
-  return std::string(json::parse(r.out).at("error").at("data").at("name").as_string());
-}
 
 }  // namespace
 
@@ -81,17 +70,17 @@ TEST_CASE("sym resolve: symbols, ambiguity with every candidate, suggestions", "
   CHECK(ok.at("line").as_int64() == 9);
 
   auto amb = d.cli({"--json", "sym", "-s", seg, "sym://python/pkg.dup/f"});
-  CHECK(error_name(amb) == "AMBIGUOUS_SYMBOL");
+  CHECK(error_name_of(amb) == "AMBIGUOUS_SYMBOL");
   CHECK(json::parse(amb.out).at("error").at("data").at("candidates").as_array().size() == 2);
   auto amb_text = d.cli({"sym", "-s", seg, "sym://python/pkg.dup/f"});
   CHECK_THAT(amb_text.err, Catch::Contains("pkg/dup.py:1-2"));
   CHECK_THAT(amb_text.err, Catch::Contains("pkg/dup.py:4-5"));
 
   auto missing = d.cli({"--json", "sym", "-s", seg, "sym://python/pkg.mod/Greeter.gret"});
-  CHECK(error_name(missing) == "SYMBOL_NOT_FOUND");
+  CHECK(error_name_of(missing) == "SYMBOL_NOT_FOUND");
   CHECK_THAT(missing.out, Catch::Contains("sym://python/pkg.mod/Greeter.greet"));
-  CHECK(error_name(d.cli({"--json", "sym", "-s", seg, "sym://python/pkg.nope"})) == "FILE_NOT_FOUND");
-  CHECK(error_name(d.cli({"--json", "sym", "-s", seg, "sym:/broken"})) == "INVALID_URI");
+  CHECK(error_name_of(d.cli({"--json", "sym", "-s", seg, "sym://python/pkg.nope"})) == "FILE_NOT_FOUND");
+  CHECK(error_name_of(d.cli({"--json", "sym", "-s", seg, "sym:/broken"})) == "INVALID_URI");
 }
 
 TEST_CASE("paths are resolved inside the segment only", "[ast][daemon][security]") {
@@ -99,10 +88,10 @@ TEST_CASE("paths are resolved inside the segment only", "[ast][daemon][security]
   Tree t;
   const std::string seg = (t.root / "pkg").string();
   fs::create_symlink("/etc", t.root / "pkg" / "etc_link");
-  CHECK(error_name(d.cli({"--json", "ast", "skeleton", "-s", seg, "/etc/passwd"})) == "PATH_ESCAPE");
-  CHECK(error_name(d.cli({"--json", "ast", "skeleton", "-s", seg, "../pkg/../../x.py"})) == "PATH_ESCAPE");
-  CHECK(error_name(d.cli({"--json", "ast", "skeleton", "-s", seg, "etc_link/passwd"})) == "PATH_ESCAPE");
-  CHECK(error_name(d.cli({"--json", "ast", "skeleton", "-s", seg, "nope.py"})) == "NOT_FOUND");
+  CHECK(error_name_of(d.cli({"--json", "ast", "skeleton", "-s", seg, "/etc/passwd"})) == "PATH_ESCAPE");
+  CHECK(error_name_of(d.cli({"--json", "ast", "skeleton", "-s", seg, "../pkg/../../x.py"})) == "PATH_ESCAPE");
+  CHECK(error_name_of(d.cli({"--json", "ast", "skeleton", "-s", seg, "etc_link/passwd"})) == "PATH_ESCAPE");
+  CHECK(error_name_of(d.cli({"--json", "ast", "skeleton", "-s", seg, "nope.py"})) == "NOT_FOUND");
 }
 
 TEST_CASE("the skeleton cache hits after a daemon restart and misses after an edit", "[ast][daemon][cache]") {

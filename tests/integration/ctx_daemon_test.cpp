@@ -6,7 +6,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "../support/process.hpp"
+#include "../support/cli_json.hpp"
 #include "telemetry/reader.hpp"
 #include "util/hash.hpp"
 
@@ -35,12 +35,6 @@ struct Tree {
     std::ofstream(root / rel, std::ios::binary | std::ios::trunc) << text;
   }
 };
-
-json::object result_of(const RunResult& r) {
-  INFO(r.out << r.err);
-  REQUIRE(r.exit_code == 0);
-  return json::parse(r.out).at("result").as_object();
-}
 
 std::vector<std::string> hit_ids(const json::object& search) {
   std::vector<std::string> ids;

@@ -9,7 +9,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "../support/process.hpp"
+#include "../support/cli_json.hpp"
 #include "lsp/discovery.hpp"
 #include "telemetry/reader.hpp"
 #include "util/hash.hpp"
@@ -30,12 +30,6 @@ struct Project {
     std::ofstream(root / rel, std::ios::binary | std::ios::trunc) << text;
   }
 };
-
-json::object result_of(const RunResult& r) {
-  INFO(r.out << r.err);
-  REQUIRE(r.exit_code == 0);
-  return json::parse(r.out).at("result").as_object();
-}
 
 std::optional<std::string> pyright_missing() {
   auto s = trifecta::core::lsp::discover_server(trifecta::core::lsp::DiscoveryInputs::from_env());
