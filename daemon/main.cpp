@@ -94,6 +94,7 @@ int main(int argc, char** argv) {
   bool debug_methods = false;
   bool no_lsp = false;
   std::string pyright_path;
+  long lsp_ready_s = 60, lsp_request_ms = 5000, lsp_idle_s = 15 * 60, lsp_rss_mb = 2048;
 
   CLI::App app{"trifectad — Trifecta's resident code-context daemon"};
   app.set_version_flag("--version", std::string("trifectad ") + trifecta::proto::kVersion + " (protocol " +
@@ -112,6 +113,14 @@ int main(int argc, char** argv) {
       ->check(CLI::PositiveNumber);
   app.add_option("--max-line-bytes", cfg.max_line_bytes, "Maximum request line size in bytes")->check(CLI::PositiveNumber);
   app.add_flag("--no-lsp", no_lsp, "Never start Pyright (answers come from the AST only)");
+  app.add_option("--lsp-ready-timeout", lsp_ready_s, "Seconds Pyright may take to become READY before it counts as FAILED")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--lsp-request-timeout", lsp_request_ms, "Deadline of one Pyright request, ms (then $/cancelRequest)")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--lsp-idle-timeout", lsp_idle_s, "Stop an unused segment's Pyright after this many seconds (0 = never)")
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--lsp-rss-limit-mb", lsp_rss_mb, "Restart a Pyright above this resident memory, MiB (0 = no guard)")
+      ->check(CLI::NonNegativeNumber);
   app.add_option("--pyright", pyright_path, "Language server launcher (default: $TRIFECTA_PYRIGHT, the set-up's, PATH)");
   app.add_flag("--enable-debug-methods", debug_methods, "Register debug.* methods (for tests)")->group("");
   try {
@@ -168,6 +177,10 @@ int main(int argc, char** argv) {
 
   td::LspConfig lsp_config;
   lsp_config.enabled = !no_lsp;
+  lsp_config.ready_timeout = std::chrono::seconds(lsp_ready_s);
+  lsp_config.request_timeout = std::chrono::milliseconds(lsp_request_ms);
+  lsp_config.idle_timeout = std::chrono::seconds(lsp_idle_s);
+  lsp_config.rss_limit_bytes = static_cast<std::uint64_t>(lsp_rss_mb) << 20;
   {
     auto inputs = core::lsp::DiscoveryInputs::from_env();
     inputs.enabled = !no_lsp;

@@ -207,3 +207,35 @@ TEST_CASE("a daemon restart on an unchanged tree starts warm", "[ctx][daemon][pe
   CHECK(warm.at("build").at("files_read").as_int64() == 0);
   CHECK((warm.at("status").at("pack_state") == cold.at("status").at("pack_state")));
 }
+
+TEST_CASE("ctx.build streams progress notifications before its reply", "[ctx][daemon][progress]") {
+  DaemonProcess d({"--no-lsp"});
+  Tree t;
+  for (int i = 0; i < 50; ++i) t.write("pkg/m" + std::to_string(i) + ".py", "def f" + std::to_string(i) + "():\n    pass\n");
+  RawClient c(d.socket());
+  const std::string seg = t.root.string();
+  c.send(json::serialize(json::object{{"jsonrpc", "2.0"}, {"id", 1}, {"method", "ctx.build"},
+                                      {"params", {{"segment", seg}, {"rebuild", true}}}}) + "\n");
+  int progress = 0;
+  double last_done = -1, total = 0;
+  for (;;) {
+    auto line = c.line(60s);
+    REQUIRE(line);
+    auto o = json::parse(*line).as_object();
+    if (o.contains("method")) {
+      CHECK(o.at("method").as_string() == "ctx.progress");
+      CHECK_FALSE(o.contains("id"));
+      const double done = o.at("params").at("done").to_number<double>();
+      CHECK(done >= last_done);
+      last_done = done;
+      total = o.at("params").at("total").to_number<double>();
+      ++progress;
+      continue;
+    }
+    CHECK(o.at("id").as_int64() == 1);
+    CHECK(o.at("result").at("build").at("files_indexed").as_int64() >= 50);
+    break;
+  }
+  CHECK(progress >= 1);
+  CHECK(last_done == total);  // the last notification is the complete count
+}
