@@ -93,10 +93,6 @@ json::object diagnostic_json(const lsp::Diagnostic& d) {
                       {"code", d.code},         {"source", d.source}};
 }
 
-}  // namespace
-
-namespace {
-
 json::object location_json(const lsp::Location& l) {
   return json::object{{"path", l.path},         {"external", l.external}, {"line", l.line},
                       {"column", l.column},     {"end_line", l.end_line}, {"end_column", l.end_column}};
@@ -161,10 +157,9 @@ std::optional<PosRequest> parse_position(Context& ctx, const std::string& method
     }
     r.rel = res->match.file;
     line = std::max(1, res->match.line);
-    column = 0;  // filled from the text below: the name's column on its line
     path = res->match.file;
     r.pos.line = static_cast<int>(line);
-    r.pos.column = -1;
+    r.pos.column = -1;  // filled from the text below: the name's column on its line
   } else if (path.empty()) {
     reply.fail(RpcError{ErrorCode::kInvalidParams, "params.path (with line and column) or params.uri is required", {}});
     return std::nullopt;
