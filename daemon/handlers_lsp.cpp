@@ -225,7 +225,10 @@ void finish_telemetry(Answer& a, std::string_view backend, bool resolved, const 
 // The AST answer. Runs on a worker thread.
 void answer_from_ast(Answer a, std::string reason) {
   Segment& seg = *a.seg;
-  lsp::record_fallback(seg.telemetry, a.req.method, reason, seg.lsp ? seg.lsp->state() : lsp::State::kCold, "ast");
+  // Telemetry gets the reason's code only ("lsp_not_ready", "lsp_error", ...): the detail may
+  // name absolute paths (discovery messages), which never go to telemetry.
+  const std::string code = reason.substr(0, reason.find(':'));
+  lsp::record_fallback(seg.telemetry, a.req.method, code, seg.lsp ? seg.lsp->state() : lsp::State::kCold, "ast");
   core::selector::FsSegmentSource source(seg.root, seg.index->skeletons());
   const nav::SymbolIndex& symbols = seg.symbol_index();
   json::object out{{"backend", "ast"}, {"lsp_state", a.state}, {"fallback_reason", reason},
