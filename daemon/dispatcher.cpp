@@ -93,6 +93,12 @@ void Reply::telemetry(json::object args, json::object result, json::object x) {
   s_->telemetry_x = std::move(x);
 }
 
+bool require_segment(const Context& ctx, Reply& reply) {
+  if (ctx.segment) return true;
+  reply.fail(RpcError{ErrorCode::kInvalidParams, "params.segment: missing required field (the segment root directory)", {}});
+  return false;
+}
+
 void Dispatcher::bind(std::string name, Handler handler) { table_[std::move(name)] = std::move(handler); }
 
 std::vector<std::string> Dispatcher::methods() const {

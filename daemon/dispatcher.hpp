@@ -87,6 +87,10 @@ struct Context {
 
 using Handler = std::function<void(Context& ctx, Reply reply)>;
 
+// For methods that work on a segment: true when the request named one; otherwise answers
+// INVALID_PARAMS naming params.segment and returns false.
+bool require_segment(const Context& ctx, Reply& reply);
+
 class Dispatcher {
  public:
   explicit Dispatcher(SegmentRegistry& segments) : segments_(segments) {}

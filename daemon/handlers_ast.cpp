@@ -35,12 +35,6 @@ RpcError selector_rpc_error(const sel::SelectorError& e) {
 
 namespace {
 
-bool require_segment(const Context& ctx, Reply& reply) {
-  if (ctx.segment) return true;
-  reply.fail(RpcError{ErrorCode::kInvalidParams, "params.segment: missing required field (the segment root directory)", {}});
-  return false;
-}
-
 struct Target {
   std::string rel;
   core::fs::path abs;

@@ -25,28 +25,11 @@ json::object index_state(const Segment& seg) {
   return o;
 }
 
-bool require_segment(const Context& ctx, Reply& reply) {
-  if (ctx.segment && ctx.segment->index) return true;
-  reply.fail(RpcError{ErrorCode::kInvalidParams, "params.segment: missing required field (the segment root directory)", {}});
-  return false;
-}
-
 }  // namespace
 
 std::uint64_t sync_segment(Segment& seg) {
   const idx::ApplyReport r = seg.index->sync();
-  // Keep Pyright's view in step with the disk: changed Python files are re-sent (the client
-  // opens them if needed), deleted ones closed.
-  auto is_py = [](const std::string& p) { return p.size() > 3 && p.compare(p.size() - 3, 3, ".py") == 0; };
-  if (seg.lsp) {
-    for (const auto& p : r.changed_paths) {
-      if (is_py(p)) seg.lsp->did_change(seg.root / p);
-    }
-    for (const auto& p : r.removed_paths) {
-      if (is_py(p)) seg.lsp->did_close(seg.root / p);
-    }
-  }
-  seg.update_symbols(r);
+  seg.apply_changes(r);
   return r.bytes_read;
 }
 

@@ -354,9 +354,7 @@ void route(Answer a, const LspDeps& deps) {
 void bind_lsp_handlers(Dispatcher& d, const LspConfig& config, LspDeps deps) {
   const bool enabled = config.enabled;
   d.bind("lsp.status", [enabled](Context& ctx, Reply reply) {
-    if (!ctx.segment) {
-      return reply.fail(RpcError{ErrorCode::kInvalidParams, "params.segment: missing required field (the segment root directory)", {}});
-    }
+    if (!require_segment(ctx, reply)) return;
     Segment& seg = *ctx.segment;
     json::object out{{"enabled", enabled}, {"available", seg.lsp != nullptr}};
     if (!seg.lsp) {
@@ -387,9 +385,7 @@ void bind_lsp_handlers(Dispatcher& d, const LspConfig& config, LspDeps deps) {
   for (const char* method : {"definition", "hover", "references", "diagnostics"}) {
     const std::string m = method;
     d.bind("lsp." + m, [m, deps](Context& ctx, Reply reply) {
-      if (!ctx.segment || !ctx.segment->index) {
-        return reply.fail(RpcError{ErrorCode::kInvalidParams, "params.segment: missing required field (the segment root directory)", {}});
-      }
+      if (!require_segment(ctx, reply)) return;
       (void)sync_segment(*ctx.segment);  // Pyright and the fallback see every change made so far
       auto req = parse_position(ctx, m, reply, m != "diagnostics");
       if (!req) return;

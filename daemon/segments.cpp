@@ -100,26 +100,30 @@ void Segment::broadcast_progress(std::size_t done, std::size_t total) {
 namespace trifecta::daemon {
 
 core::navigation::SkeletonSymbolIndex& Segment::symbol_index() {
-  std::call_once(symbols_once_, [this] {
+  std::lock_guard lk(symbols_mu_);
+  if (!symbols_) {
     std::vector<std::string> py;
     if (auto listing = core::workspace::list_files(root, index->filter())) {
       for (auto& f : listing->files) {
-        if (f.size() > 3 && f.compare(f.size() - 3, 3, ".py") == 0) py.push_back(std::move(f));
+        if (is_python_path(f)) py.push_back(std::move(f));
       }
     }
     symbols_ = std::make_unique<core::navigation::SkeletonSymbolIndex>(root, skeletons(), std::move(py));
-  });
+  }
   return *symbols_;
 }
 
-void Segment::update_symbols(const core::index::ApplyReport& changes) {
-  if (!symbols_) return;  // not built yet: it will read the current files when it is
-  auto is_py = [](const std::string& p) { return p.size() > 3 && p.compare(p.size() - 3, 3, ".py") == 0; };
+void Segment::apply_changes(const core::index::ApplyReport& changes) {
+  std::lock_guard lk(symbols_mu_);  // symbols_ not built yet: it will read the current files
   for (const auto& p : changes.changed_paths) {
-    if (is_py(p)) (void)symbols_->update(p);
+    if (!is_python_path(p)) continue;
+    if (lsp) lsp->did_change(root / p);  // the client opens the document if needed
+    if (symbols_) (void)symbols_->update(p);
   }
   for (const auto& p : changes.removed_paths) {
-    if (is_py(p)) symbols_->remove(p);
+    if (!is_python_path(p)) continue;
+    if (lsp) lsp->did_close(root / p);
+    if (symbols_) symbols_->remove(p);
   }
 }
 

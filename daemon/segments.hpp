@@ -32,6 +32,9 @@ namespace trifecta::daemon {
 
 namespace fs = std::filesystem;
 
+// True for a `.py` path (the files Pyright and the AST fallback care about).
+inline bool is_python_path(std::string_view p) { return p.size() > 3 && p.substr(p.size() - 3) == ".py"; }
+
 enum class BuildState { kIdle, kBuilding, kReady, kFailed };
 std::string_view build_state_name(BuildState s);  // "idle" | "building" | "ready" | "failed"
 
@@ -71,14 +74,15 @@ struct Segment {
   core::lsp::ServerBinary lsp_server;
   std::string lsp_unavailable;
   // The AST fallback's segment-wide symbol table, built on first use from the segment's Python
-  // files and kept current by sync(). Thread-safe.
+  // files and kept current by apply_changes(). Thread-safe.
   core::navigation::SkeletonSymbolIndex& symbol_index();
-  void update_symbols(const core::index::ApplyReport& changes);
+  // Propagate index changes (from a watcher sync) to Pyright's documents and the symbol table.
+  void apply_changes(const core::index::ApplyReport& changes);
 
  private:
   std::mutex progress_mu_;
   std::map<std::uint64_t, std::function<void(std::string)>> progress_listeners_;
-  std::once_flag symbols_once_;
+  std::mutex symbols_mu_;  // guards creating symbols_ against apply_changes
   std::unique_ptr<core::navigation::SkeletonSymbolIndex> symbols_;
   std::uint64_t next_listener_ = 1;
   core::SteadyClock::time_point last_progress_{};
