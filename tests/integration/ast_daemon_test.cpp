@@ -104,6 +104,9 @@ TEST_CASE("the skeleton cache hits after a daemon restart and misses after an ed
   CHECK(fs::exists(t.root / "_ctx" / "cache" / "ast.sqlite"));
   d.start();  // a new process: only the persisted cache can answer
   CHECK(result_of(d.cli({"--json", "ast", "skeleton", "-s", seg, "pkg/mod.py"})).at("cache_hit").as_bool());
+  // Opening the segment started the index's warm build in the background; wait for it, or it
+  // could be the one that parses the edited file (a miss) just before our request (then a hit).
+  REQUIRE(d.cli({"--json", "ctx", "build", "-s", seg}).exit_code == 0);
   t.write("pkg/mod.py", "def only():\n    pass\n");
   auto edited = result_of(d.cli({"--json", "ast", "skeleton", "-s", seg, "pkg/mod.py"}));
   CHECK_FALSE(edited.at("cache_hit").as_bool());
