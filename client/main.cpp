@@ -13,6 +13,7 @@
 
 #include "connection.hpp"
 #include "trifecta/proto/protocol.hpp"
+#include "util/json_text.hpp"
 
 namespace tc = trifecta::client;
 namespace proto = trifecta::proto;
@@ -49,7 +50,7 @@ std::string fmt_bytes(double b) {
 }
 
 double num(const json::value& v) { return v.is_number() ? v.to_number<double>() : 0.0; }
-std::string str(const json::value& v) { return v.is_string() ? std::string(v.get_string()) : json::serialize(v); }
+std::string str(const json::value& v) { return v.is_string() ? std::string(v.get_string()) : trifecta::core::to_json_text(v); }
 
 class Session {
  public:

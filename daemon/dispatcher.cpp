@@ -6,6 +6,8 @@
 #include <cassert>
 #include <exception>
 
+#include "util/json_text.hpp"
+
 namespace trifecta::daemon {
 
 using proto::ErrorCode;
@@ -52,7 +54,7 @@ struct Reply::State {
     std::string line;
     if (!notification) line = result ? proto::encode_result(id, *result) : proto::encode_error(id, *error);
     const double ms = clock.elapsed_ms();
-    const std::string id_text = id.is_null() ? std::string("-") : json::serialize(id);
+    const std::string id_text = id.is_null() ? std::string("-") : core::to_json_text(id);
     if (error) {
       spdlog::info("{} id={} {:.3f}ms error {} ({})", method.empty() ? "?" : method, id_text, ms,
                    proto::error_name(error->code), error->message);

@@ -226,7 +226,20 @@ int main(int argc, char** argv) {
   server->run();
 
   sd_notify(0, "STOPPING=1");
-  segments.close_all();  // stop every Pyright before the I/O loop they live on is destroyed
+  // Stop every Pyright gracefully (shutdown request, exit notification) on the I/O loop their
+  // pipes live on; whatever is still running after the grace is killed by close_all().
+  {
+    auto pending = std::make_shared<std::size_t>(0);
+    for (auto& seg : segments.list()) {
+      if (!seg->lsp || seg->lsp->state() == core::lsp::State::kCold) continue;
+      ++*pending;
+      seg->lsp->stop([pending] { --*pending; });
+    }
+    if (*pending && !server->run_until([pending] { return *pending == 0; }, std::chrono::seconds(3))) {
+      spdlog::warn("{} language server(s) did not stop within 3 s: killing them", *pending);
+    }
+  }
+  segments.close_all();  // kills and reaps any server still running
   const auto& k = server->counters();
   (void)daemon_events.event("daemon.stop", {}, json::object{{"reason", server->stop_reason()},
                                                            {"requests_total", k.requests_total.load()},

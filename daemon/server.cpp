@@ -337,6 +337,18 @@ void Server::run() {
   impl_->pool.join();  // in-flight handlers finish; their replies have nowhere to go any more
 }
 
+bool Server::run_until(const std::function<bool()>& done, std::chrono::milliseconds limit) {
+  const auto deadline = SteadyClock::now() + limit;
+  impl_->io.restart();
+  while (!done()) {
+    const auto now = SteadyClock::now();
+    if (now >= deadline) break;
+    impl_->io.run_one_for(std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now) +
+                          std::chrono::milliseconds(1));
+  }
+  return done();
+}
+
 void Server::request_stop(std::string reason) {
   asio::post(impl_->io, [this, r = std::move(reason)]() mutable { impl_->begin_stop(std::move(r)); });
 }

@@ -56,6 +56,10 @@ class Server {
 
   // Serve until stopped. Returns after the graceful drain.
   void run();
+  // After run() returned: run the I/O loop again on this thread until `done()` is true or `limit`
+  // has passed (no connection is accepted or served any more). Used to stop the language servers
+  // gracefully, whose I/O lives on this loop. Returns done().
+  bool run_until(const std::function<bool()>& done, std::chrono::milliseconds limit);
   // Begin a graceful stop from any thread.
   void request_stop(std::string reason);
   // Run `fn` on the I/O thread after `delay` (a deadline or a deferred reply). `fn` must be quick.

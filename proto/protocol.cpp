@@ -1,5 +1,7 @@
 #include "trifecta/proto/protocol.hpp"
 
+#include "util/json_text.hpp"
+
 namespace trifecta::proto {
 
 std::string protocol_version() {
@@ -94,7 +96,7 @@ std::string encode_request(const json::value& id, std::string_view method, const
   if (!id.is_null()) o["id"] = id;
   o["method"] = method;
   o["params"] = params;
-  std::string s = json::serialize(o);
+  std::string s = core::to_json_text(o);
   s += '\n';
   return s;
 }
@@ -104,7 +106,7 @@ std::string encode_result(const json::value& id, const json::value& result) {
   o["jsonrpc"] = "2.0";
   o["id"] = id;
   o["result"] = result;
-  std::string s = json::serialize(o);
+  std::string s = core::to_json_text(o);
   s += '\n';
   return s;
 }
@@ -120,7 +122,7 @@ std::string encode_error(const json::value& id, const RpcError& error) {
   o["jsonrpc"] = "2.0";
   o["id"] = id;
   o["error"] = std::move(err);
-  std::string s = json::serialize(o);
+  std::string s = core::to_json_text(o);
   s += '\n';
   return s;
 }

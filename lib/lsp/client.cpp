@@ -175,6 +175,7 @@ struct Instance {
   SteadyClock::time_point spawned_at = SteadyClock::now();
   bool initialized = false;
   bool stopping = false;  // graceful shutdown in progress: stdout EOF is expected
+  SteadyClock::time_point stop_started{};
   bool dead = false;      // torn down; every handler of this instance returns at once
   asio::steady_timer warmup_timer, rss_timer;
 };
@@ -259,6 +260,7 @@ class Client::Impl : public std::enable_shared_from_this<Impl> {
     auto inst = inst_;
     if (inst->stopping) return;  // a stop is in progress; `done` joins it
     inst->stopping = true;
+    inst->stop_started = SteadyClock::now();
     inst->warmup_timer.cancel();
     inst->rss_timer.cancel();
     fail_requests(make_error(Errc::kUnavailable, "lsp server stopping: " + reason));
@@ -694,6 +696,11 @@ class Client::Impl : public std::enable_shared_from_this<Impl> {
                   return;
                 }
                 signal_group(inst->pid, SIGKILL);  // helpers of the server, if any
+                // How it ended: by itself after `exit` (graceful), or by our SIGTERM / SIGKILL.
+                const char* how = !status ? "not_reaped" : step == 0 ? "exit" : step == 1 ? "sigterm" : "sigkill";
+                (void)self->opts_.telemetry.event(
+                    "lsp.stop", {}, json::object{{"reason", reason}, {"how", how}},
+                    std::chrono::duration<double, std::milli>(SteadyClock::now() - inst->stop_started).count());
                 inst->dead = true;
                 error_code ec;
                 inst->in.close(ec);

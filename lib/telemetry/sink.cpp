@@ -6,8 +6,6 @@
 #include <unistd.h>
 
 #include <atomic>
-#include <boost/json/serialize.hpp>
-#include <boost/json/serializer.hpp>
 #include <condition_variable>
 #include <cstdlib>
 #include <cstring>
@@ -22,6 +20,7 @@
 #include "telemetry/summary.hpp"
 #include "util/clock.hpp"
 #include "util/hash.hpp"
+#include "util/json_text.hpp"
 #include "util/paths.hpp"
 
 namespace trifecta::core::telemetry {
@@ -107,21 +106,15 @@ struct Core {
     return true;
   }
 
-  json::serializer serializer;  // writer-only; reused so serialising allocates nothing
+  std::string scratch;  // writer-only; reused so measuring allocates nothing once warm
 
-  // Bytes `v` serialises to (for token estimates), without building the string.
+  // Bytes `o` serialises to (for token estimates).
   std::size_t serialized_size(const json::object& o) {
-    serializer.reset(&o);
-    std::size_t n = 0;
-    char buf[4096];
-    while (!serializer.done()) n += serializer.read(buf, sizeof buf).size();
-    return n;
+    scratch.clear();
+    append_json(scratch, o);
+    return scratch.size();
   }
-  void append_serialized(std::string& out, const json::object& o) {
-    serializer.reset(&o);
-    char buf[4096];
-    while (!serializer.done()) out.append(serializer.read(buf, sizeof buf));
-  }
+  static void append_serialized(std::string& out, const json::object& o) { append_json(out, o); }
 
   void run();
   void process(Message& m, std::unordered_set<ChannelState*>& touched);
@@ -191,7 +184,7 @@ void Core::write_pending(ChannelState& ch) {
 
 void Core::write_summary(ChannelState& ch) {
   RunStats::Drops drops{ch.attempted.load(), ch.dropped.load(), ch.write_errors.load()};
-  const std::string doc = json::serialize(ch.stats.build_last_run(run_id, iso8601_utc_now(), drops));
+  const std::string doc = to_json_text(ch.stats.build_last_run(run_id, iso8601_utc_now(), drops));
   std::error_code ec;
   fs::create_directories(ch.dir, ec);
   const fs::path tmp = ch.dir / ("last_run.json.tmp." + std::to_string(::getpid()));

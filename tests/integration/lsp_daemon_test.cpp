@@ -129,5 +129,19 @@ TEST_CASE("real Pyright: READY, answers, edits, kill -9 and back", "[lsp][daemon
   CHECK(back_to_lsp);
   auto after = result_of(d.cli({"--json", "lsp", "status", "-s", seg}));
   CHECK(after.at("restarts").as_int64() >= 1);
-  CHECK(after.at("pid").as_int64() != pid);
+  const auto new_pid = static_cast<pid_t>(after.at("pid").as_int64());
+  CHECK(new_pid != pid);
+
+  // Stopping the daemon stops Pyright gracefully: it leaves by itself after shutdown + exit.
+  REQUIRE(d.stop() == 0);
+  CHECK(::kill(new_pid, 0) != 0);  // gone (and reaped by the daemon, which has exited)
+  const auto events = trifecta::core::telemetry::read_events(
+      d.telemetry_dir() / trifecta::core::segment_id_of(seg) / "events.jsonl");
+  REQUIRE(events);
+  std::vector<std::string> hows;
+  for (const auto& e : events->events) {
+    if (e.at("cmd").as_string() == "lsp.stop") hows.emplace_back(e.at("result").at("how").as_string());
+  }
+  REQUIRE(hows.size() == 1);
+  CHECK(hows[0] == "exit");
 }

@@ -1,4 +1,4 @@
-// Spec of lib/util: hashing, canonical paths and the safe join, relpath, clocks, Result.
+// Spec of lib/util: hashing, canonical paths and the safe join, relpath, clocks, Result, JSON text.
 #include <catch2/catch.hpp>
 
 #include <unistd.h>
@@ -6,9 +6,14 @@
 #include <filesystem>
 #include <fstream>
 #include <thread>
+#include <cmath>
+#include <limits>
+
+#include <boost/json.hpp>
 
 #include "util/clock.hpp"
 #include "util/hash.hpp"
+#include "util/json_text.hpp"
 #include "util/paths.hpp"
 #include "util/result.hpp"
 #include "../support/temp_dir.hpp"
@@ -169,4 +174,37 @@ TEST_CASE("Result carries a value or a typed error", "[result]") {
   CHECK(v.ok());
   Result<void> e = make_error(Errc::kIo, "disk");
   CHECK_FALSE(e.ok());
+}
+
+// ---- json_text --------------------------------------------------------------------------------
+
+TEST_CASE("json_text prints doubles as short decimals that stay doubles", "[util][json]") {
+  using trifecta::core::to_json_text;
+  CHECK(to_json_text(boost::json::value(0.609)) == "0.609");
+  CHECK(to_json_text(boost::json::value(3.032)) == "3.032");
+  CHECK(to_json_text(boost::json::value(3.0)) == "3.0");
+  CHECK(to_json_text(boost::json::value(0.0)) == "0.0");
+  CHECK(to_json_text(boost::json::value(-2.5)) == "-2.5");
+  CHECK(to_json_text(boost::json::value(1e-7)) == "1e-07");
+  CHECK(to_json_text(boost::json::value(1e300)) == "1e+300");
+  CHECK(to_json_text(boost::json::value(std::numeric_limits<double>::infinity())) == "null");
+  CHECK(to_json_text(boost::json::value(std::nan(""))) == "null");
+  // Every double comes back as the same double, and as a double.
+  for (double d : {0.1, 1.0 / 3.0, 123456.789, 5e-324, 1.7976931348623157e308, -0.0, 42.0}) {
+    const auto back = boost::json::parse(to_json_text(boost::json::value(d)));
+    REQUIRE(back.is_double());
+    CHECK(back.get_double() == d);
+  }
+}
+
+TEST_CASE("json_text matches Boost.JSON for everything but doubles", "[util][json]") {
+  using trifecta::core::to_json_text;
+  const auto v = boost::json::parse(
+      R"({"a":1,"b":-9223372036854775808,"c":18446744073709551615,"d":[true,false,null,"x"],)"
+      R"("e":{"nested":[[],{}]},"s":"quote \" backslash \\ nl \n tab \t cr \r bs \b ff \f ctl \u0001 \u001f",)"
+      R"("u":"naïve ✓ 𝄞","slash":"a/b"})");
+  CHECK(to_json_text(v) == boost::json::serialize(v));
+  CHECK(to_json_text(v.as_object()) == boost::json::serialize(v));
+  CHECK(boost::json::parse(to_json_text(v)) == v);
+  CHECK(to_json_text(boost::json::value(boost::json::string("\x7f"))) == "\"\x7f\"");
 }
