@@ -1306,7 +1306,20 @@ Result<ReferencesResult> references(selector::SegmentSource& source, const Symbo
   out.files_scanned = 1;
   ++out.candidate_files;
   collect_identifiers(*keep, out.name, self, found, cap, out.truncated);
-  for (const auto& file : index.files()) {
+  std::vector<std::string> files = index.files();
+  if (options.candidate_files) {
+    if (auto candidates = options.candidate_files(out.name)) {
+      std::sort(candidates->begin(), candidates->end());
+      // Keep index order (results are stable whichever way the files were found).
+      files.erase(std::remove_if(files.begin(), files.end(),
+                                 [&](const std::string& f) {
+                                   return !std::binary_search(candidates->begin(), candidates->end(), f);
+                                 }),
+                  files.end());
+      out.narrowed = true;
+    }
+  }
+  for (const auto& file : files) {
     if (out.truncated) break;
     if (file == self) continue;
     auto content = index.content(file);

@@ -39,6 +39,7 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -76,6 +77,10 @@ struct NavOptions {
   // Where absolute imports are looked up (selector::Resolver's rule: `a/b.py`, then
   // `a/b/__init__.py`, root by root; the first hit wins).
   std::vector<std::string> source_roots{"", "src"};
+  // references(): a superset of the files whose text contains `name` as a whole word (e.g. from
+  // the lexical index's postings), so only those are read; nullopt (or no function) = unknown,
+  // every file of `index.files()` is read. Files it lists outside `index.files()` are ignored.
+  std::function<std::optional<std::vector<std::string>>(std::string_view name)> candidate_files;
 };
 
 Result<DefinitionResult> definition(selector::SegmentSource& source, const SymbolIndex& index,
@@ -103,11 +108,13 @@ struct ReferencesResult {
   bool truncated = false;                // stopped at `limit`
   std::size_t candidate_files = 0;       // files whose text contains the name as a word
   std::size_t files_scanned = 0;         // files read
+  bool narrowed = false;                 // options.candidate_files limited the files read
 };
 
 // Name-based references: every `identifier` node whose text is the name under the cursor, in
 // `rel` (from `text`) and in every file of `index.files()` whose text contains the name as a whole
-// word (strings and comments never match: they hold no identifier nodes). Without
+// word (strings and comments never match: they hold no identifier nodes); with
+// `options.candidate_files`, only the files it names are read. Without
 // `include_declaration`, the locations of definition()'s targets are left out. At most `limit`
 // locations (`truncated` says when more existed). Errors: as definition().
 Result<ReferencesResult> references(selector::SegmentSource& source, const SymbolIndex& index,

@@ -364,6 +364,49 @@ TEST_CASE("references: across files, never in strings or comments", "[references
   for (const auto& l : helper->locations) CHECK(l.path != "pkg/util.py");
 }
 
+TEST_CASE("references: candidate files from the caller narrow what is read", "[references]") {
+  Fixture f;
+  const auto pos = Fixture::at("app.py", "u.helper(value)", "value");
+  auto full = references(*f.source, *f.index, "app.py", kTree.at("app.py"), pos, true);
+  REQUIRE(full.ok());
+  CHECK_FALSE(full->narrowed);
+
+  NavOptions o;
+  std::string asked;
+  o.candidate_files = [&](std::string_view name) -> std::optional<std::vector<std::string>> {
+    asked = std::string(name);
+    return std::vector<std::string>{"pkg/util.py", "not/in/the/index.py"};
+  };
+  auto narrow = references(*f.source, *f.index, "app.py", kTree.at("app.py"), pos, true, 1000, o);
+  REQUIRE(narrow.ok());
+  CHECK(asked == "value");
+  CHECK(narrow->narrowed);
+  CHECK(narrow->files_scanned == 2);  // app.py (the question's own text) + pkg/util.py
+  CHECK(narrow->files_scanned < full->files_scanned);
+  REQUIRE(narrow->locations.size() == full->locations.size());
+  for (std::size_t i = 0; i < narrow->locations.size(); ++i) {
+    CHECK(narrow->locations[i].path == full->locations[i].path);
+    CHECK(narrow->locations[i].line == full->locations[i].line);
+    CHECK(narrow->locations[i].column == full->locations[i].column);
+  }
+
+  // A candidate list is trusted: a file it leaves out is not read.
+  o.candidate_files = [](std::string_view) -> std::optional<std::vector<std::string>> {
+    return std::vector<std::string>{};
+  };
+  auto only_self = references(*f.source, *f.index, "app.py", kTree.at("app.py"), pos, true, 1000, o);
+  REQUIRE(only_self.ok());
+  for (const auto& l : only_self->locations) CHECK(l.path == "app.py");
+
+  // nullopt: the caller does not know; every file is read.
+  o.candidate_files = [](std::string_view) -> std::optional<std::vector<std::string>> { return std::nullopt; };
+  auto unknown = references(*f.source, *f.index, "app.py", kTree.at("app.py"), pos, true, 1000, o);
+  REQUIRE(unknown.ok());
+  CHECK_FALSE(unknown->narrowed);
+  CHECK(unknown->files_scanned == full->files_scanned);
+  CHECK(unknown->locations.size() == full->locations.size());
+}
+
 TEST_CASE("references: bounded by the limit", "[references]") {
   Fixture f;
   auto r = references(*f.source, *f.index, "app.py", kTree.at("app.py"), Fixture::at("app.py", "u.helper(value)", "value"),
