@@ -188,8 +188,7 @@ void InvertedIndex::for_each_list(const std::vector<DocId>* remap, Fn fn) const 
   };
   for (std::uint32_t t = 0; t < nterms; ++t) {
     list.clear();
-    auto c = frozen_.cursor(t);
-    for (Posting p; c.next(p);) keep(p);
+    for_each_posting(frozen_.bytes(t), keep);
     for (std::uint32_t i = start[t]; i < start[t + 1]; ++i) keep(grouped[i]);
     if (!list.empty()) fn(t, list);
   }
@@ -246,10 +245,9 @@ void InvertedIndex::compact() {
 void InvertedIndex::live_postings(std::uint32_t term, std::vector<Posting>& out) const {
   out.clear();
   out.reserve(frozen_.count(term));
-  auto c = frozen_.cursor(term);
-  for (Posting p; c.next(p);) {
+  for_each_posting(frozen_.bytes(term), [&](const Posting& p) {
     if (docs_[p.doc].alive) out.push_back(p);
-  }
+  });
   for (const auto& e : tail_) {
     if (e.term == term && docs_[e.p.doc].alive) out.push_back(e.p);
   }
@@ -260,8 +258,7 @@ std::uint32_t InvertedIndex::live_df(std::uint32_t term) const {
   if (!frozen_has_dead_) {
     n = frozen_.count(term);
   } else {
-    auto c = frozen_.cursor(term);
-    for (Posting p; c.next(p);) n += docs_[p.doc].alive ? 1 : 0;
+    for_each_posting(frozen_.bytes(term), [&](const Posting& p) { n += docs_[p.doc].alive ? 1 : 0; });
   }
   for (const auto& e : tail_) n += (e.term == term && docs_[e.p.doc].alive) ? 1 : 0;
   return n;
@@ -439,8 +436,7 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
       scores[p.doc] += score_term(p, idfs[k], avg, nullptr);
     };
     if (direct) {
-      auto c = frozen_.cursor(ids[k]);
-      for (Posting p; c.next(p);) score(p);
+      for_each_posting(frozen_.bytes(ids[k]), score);
     } else {
       for (const auto& p : lists[k]) score(p);
     }
