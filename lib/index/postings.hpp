@@ -12,7 +12,8 @@
 // posting takes ≈ 2.8 bytes instead of 8, and a list needs no allocation of its own. The same
 // bytes are what index.bin stores, so persisting and loading copy them without re-encoding.
 //
-// `PostingListBuilder` appends to one list; `PostingCursor` walks one list; `FrozenPostings`
+// `PostingListBuilder` appends to one list; `PostingCursor` walks one list checking every step
+// (validation, tests); `for_each_posting` walks a trusted list fast (search); `FrozenPostings`
 // holds all lists. `IdTable` maps strings (kept elsewhere, looked up through a callback) to
 // dense uint32 ids with open addressing: 8 bytes per slot instead of a node per entry.
 //
@@ -170,7 +171,8 @@ class FrozenPostings {
   }
 
   // Building: terms in ascending id order, each once; a term may get no list (count 0).
-  // `begin_term(t)` fills the gap of terms below t with empty lists.
+  // `begin_term(t)` fills the gap of terms below t with empty lists. A term's list comes either
+  // from add() calls or from one add_encoded() (whose deltas start from document 0).
   void begin_term(std::uint32_t term);
   void add(const Posting& p);  // to the current term
   // Append an already encoded list (validated by the caller) as the current term's.
