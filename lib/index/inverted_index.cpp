@@ -102,35 +102,38 @@ ChunkTerms analyze_chunk(const Chunk& chunk, std::string_view body_text) {
   return out;
 }
 
+std::uint32_t InvertedIndex::term_id(std::string_view term) const {
+  return term_ids_.find(term, std::hash<std::string_view>{}(term), [this](std::uint32_t t) { return term_text(t); });
+}
+
 std::uint32_t InvertedIndex::intern(std::string_view term, std::size_t hash) {
-  auto it = term_ids_.find(PreHashed{term, hash});
-  if (it != term_ids_.end()) return it->second;
-  const auto id = static_cast<std::uint32_t>(terms_.size());
-  term_ids_.emplace(std::string(term), id);
-  terms_.emplace_back(term);
-  postings_.emplace_back();
-  df_.push_back(0);
+  const auto key_of = [this](std::uint32_t t) { return term_text(t); };
+  const std::uint32_t found = term_ids_.find(term, hash, key_of);
+  if (found != IdTable::kNone) return found;
+  const auto id = static_cast<std::uint32_t>(term_off_.size() - 1);
+  term_chars_.append(term);
+  term_off_.push_back(static_cast<std::uint32_t>(term_chars_.size()));
+  term_ids_.insert(hash, id, key_of);
   return id;
 }
 
 void InvertedIndex::reserve_terms(std::size_t n) {
-  term_ids_.reserve(n);
-  terms_.reserve(n);
-  postings_.reserve(n);
-  df_.reserve(n);
+  term_ids_.reserve(n, [this](std::uint32_t t) { return term_text(t); });
+  term_off_.reserve(n + 1);
+  term_chars_.reserve(n * 12);  // ≈ 12.6 bytes a term on the stdlib
 }
 
-void InvertedIndex::replace_file(const std::string& path, std::vector<Chunk> chunks, std::vector<ChunkTerms> terms) {
+void InvertedIndex::replace_file(const std::string& path, std::vector<Chunk> chunks, std::vector<ChunkTerms> terms,
+                                 bool bulk) {
+  const auto id_of = [this](std::uint32_t d) { return std::string_view(docs_[d].chunk.id); };
   if (auto it = by_file_.find(path); it != by_file_.end()) {
     for (const DocId d : it->second) {
       Doc& doc = docs_[d];
       if (!doc.alive) continue;
       doc.alive = false;
-      for (const auto t : doc.terms) --df_[t];
+      if (d < frozen_horizon_) frozen_has_dead_ = true;
       for (std::size_t f = 0; f < kFieldCount; ++f) total_len_[f] -= doc.length[f];
-      by_id_.erase(doc.chunk.id);
-      doc.terms.clear();
-      doc.terms.shrink_to_fit();
+      by_id_.erase(std::hash<std::string_view>{}(doc.chunk.id), d);
       --alive_;
       ++dead_;
     }
@@ -144,60 +147,150 @@ void InvertedIndex::replace_file(const std::string& path, std::vector<Chunk> chu
       doc.chunk = std::move(chunks[i]);
       if (i < terms.size()) {
         doc.length = terms[i].length;
-        doc.terms.reserve(terms[i].terms.size());
         for (const auto& term : terms[i].terms) {
-          const auto t = intern(terms[i].term(term), term.hash);
-          postings_[t].push_back(Posting{d, term.tf});
-          ++df_[t];
-          doc.terms.push_back(t);
+          tail_.push_back(TailPosting{intern(terms[i].term(term), term.hash), Posting{d, term.tf}});
         }
       }
       for (std::size_t f = 0; f < kFieldCount; ++f) total_len_[f] += doc.length[f];
-      by_id_[doc.chunk.id] = d;
-      ids.push_back(d);
+      const std::size_t h = std::hash<std::string_view>{}(doc.chunk.id);
       docs_.push_back(std::move(doc));
+      // A duplicate id (which chunkers never produce) shadows the earlier chunk, as before.
+      if (const auto old = by_id_.find(docs_[d].chunk.id, h, id_of); old != IdTable::kNone) by_id_.erase(h, old);
+      by_id_.insert(h, d, id_of);
+      ids.push_back(d);
       ++alive_;
     }
   }
-  if (dead_ > 1024 && dead_ * 4 > docs_.size()) compact();
+  if (dead_ > 1024 && dead_ * 4 > docs_.size()) {
+    compact();
+  } else if (!bulk && tail_.size() >= kTailLimit) {
+    freeze(nullptr);
+  }
+}
+
+template <class Fn>
+void InvertedIndex::for_each_list(const std::vector<DocId>* remap, Fn fn) const {
+  const std::size_t nterms = term_off_.size() - 1;
+  // Group the tail by term (counting sort; stable, so each group stays in document order).
+  std::vector<std::uint32_t> start(nterms + 1, 0);
+  for (const auto& e : tail_) ++start[e.term + 1];
+  for (std::size_t t = 0; t < nterms; ++t) start[t + 1] += start[t];
+  std::vector<Posting> grouped(tail_.size());
+  {
+    std::vector<std::uint32_t> fill(start.begin(), start.end() - 1);
+    for (const auto& e : tail_) grouped[fill[e.term]++] = e.p;
+  }
+  std::vector<Posting> list;
+  auto keep = [&](Posting p) {
+    if (!docs_[p.doc].alive) return;
+    if (remap) p.doc = (*remap)[p.doc];
+    list.push_back(p);
+  };
+  for (std::uint32_t t = 0; t < nterms; ++t) {
+    list.clear();
+    for_each_posting(frozen_.bytes(t), keep);
+    for (std::uint32_t i = start[t]; i < start[t + 1]; ++i) keep(grouped[i]);
+    if (!list.empty()) fn(t, list);
+  }
+}
+
+void InvertedIndex::freeze(const std::vector<DocId>* remap) {
+  if (tail_.empty() && !frozen_has_dead_ && !remap) return;
+  FrozenPostings next;
+  // The new lists are about as large as the old ones plus ≈ 3 bytes a tail posting.
+  next.reserve_bytes(frozen_.byte_size() + tail_.size() * 3 + 64);
+  for_each_list(remap, [&](std::uint32_t t, const std::vector<Posting>& list) {
+    next.begin_term(t);
+    for (const auto& p : list) next.add(p);
+  });
+  next.finish(term_off_.size() - 1);
+  frozen_ = std::move(next);
+  tail_.clear();
+  tail_.shrink_to_fit();
+  frozen_has_dead_ = false;
+  frozen_horizon_ = static_cast<DocId>(remap ? alive_ : docs_.size());
+  term_chars_.shrink_to_fit();
+  term_off_.shrink_to_fit();
 }
 
 void InvertedIndex::compact() {
-  if (dead_ == 0) return;
+  if (dead_ == 0) {
+    freeze(nullptr);
+    docs_.shrink_to_fit();
+    return;
+  }
   std::vector<DocId> remap(docs_.size(), UINT32_MAX);
+  DocId next = 0;
+  for (std::size_t i = 0; i < docs_.size(); ++i) {
+    if (docs_[i].alive) remap[i] = next++;
+  }
+  freeze(&remap);  // reads the old numbering: before the documents move
   std::vector<Doc> kept;
   kept.reserve(alive_);
-  for (std::size_t i = 0; i < docs_.size(); ++i) {
-    if (!docs_[i].alive) continue;
-    remap[i] = static_cast<DocId>(kept.size());
-    kept.push_back(std::move(docs_[i]));
-  }
-  for (auto& list : postings_) {
-    std::size_t w = 0;
-    for (const auto& p : list) {
-      if (remap[p.doc] == UINT32_MAX) continue;
-      list[w++] = Posting{remap[p.doc], p.tf};
-    }
-    list.resize(w);
+  for (auto& d : docs_) {
+    if (d.alive) kept.push_back(std::move(d));
   }
   docs_ = std::move(kept);
   by_file_.clear();
   by_id_.clear();
+  const auto id_of = [this](std::uint32_t d) { return std::string_view(docs_[d].chunk.id); };
+  by_id_.reserve(docs_.size(), id_of);
   for (DocId d = 0; d < docs_.size(); ++d) {
     by_file_[docs_[d].chunk.path].push_back(d);
-    by_id_[docs_[d].chunk.id] = d;
+    by_id_.insert(std::hash<std::string_view>{}(docs_[d].chunk.id), d, id_of);
   }
   dead_ = 0;
 }
 
+void InvertedIndex::live_postings(std::uint32_t term, std::vector<Posting>& out) const {
+  out.clear();
+  out.reserve(frozen_.count(term));
+  for_each_posting(frozen_.bytes(term), [&](const Posting& p) {
+    if (docs_[p.doc].alive) out.push_back(p);
+  });
+  for (const auto& e : tail_) {
+    if (e.term == term && docs_[e.p.doc].alive) out.push_back(e.p);
+  }
+}
+
+std::uint32_t InvertedIndex::live_df(std::uint32_t term) const {
+  std::uint32_t n = 0;
+  if (!frozen_has_dead_) {
+    n = frozen_.count(term);
+  } else {
+    for_each_posting(frozen_.bytes(term), [&](const Posting& p) { n += docs_[p.doc].alive ? 1 : 0; });
+  }
+  for (const auto& e : tail_) n += (e.term == term && docs_[e.p.doc].alive) ? 1 : 0;
+  return n;
+}
+
 std::size_t InvertedIndex::term_count() const {
-  return static_cast<std::size_t>(std::count_if(df_.begin(), df_.end(), [](std::uint32_t d) { return d > 0; }));
+  const std::size_t nterms = term_off_.size() - 1;
+  std::vector<bool> live(nterms, false);
+  for (std::uint32_t t = 0; t < frozen_.term_count(); ++t) {
+    if (!frozen_has_dead_) {
+      live[t] = frozen_.count(t) > 0;
+      continue;
+    }
+    auto c = frozen_.cursor(t);
+    for (Posting p; c.next(p);) {
+      if (docs_[p.doc].alive) {
+        live[t] = true;
+        break;
+      }
+    }
+  }
+  for (const auto& e : tail_) {
+    if (docs_[e.p.doc].alive) live[e.term] = true;
+  }
+  return static_cast<std::size_t>(std::count(live.begin(), live.end(), true));
 }
 
 const Chunk* InvertedIndex::find(std::string_view id) const {
-  auto it = by_id_.find(std::string(id));
-  if (it == by_id_.end()) return nullptr;
-  return &docs_[it->second].chunk;
+  const auto d = by_id_.find(id, std::hash<std::string_view>{}(id),
+                             [this](std::uint32_t x) { return std::string_view(docs_[x].chunk.id); });
+  if (d == IdTable::kNone) return nullptr;
+  return &docs_[d].chunk;
 }
 
 std::vector<const Chunk*> InvertedIndex::chunks_of(std::string_view path) const {
@@ -274,9 +367,9 @@ std::vector<std::string> InvertedIndex::suggest(std::string_view term, std::size
     std::uint32_t id;
   };
   std::vector<Cand> cands;
-  for (std::uint32_t t = 0; t < terms_.size(); ++t) {
-    if (df_[t] == 0) continue;
-    const std::string& s = terms_[t];
+  const std::size_t nterms = term_off_.size() - 1;
+  for (std::uint32_t t = 0; t < nterms; ++t) {
+    const std::string_view s = term_text(t);
     if (s == term) continue;
     std::size_t d;
     if (term.size() >= 3 && s.size() > term.size() && s.compare(0, term.size(), term) == 0) {
@@ -285,15 +378,18 @@ std::vector<std::string> InvertedIndex::suggest(std::string_view term, std::size
       d = bounded_distance(term, s, bound);
       if (d > bound) continue;
     }
-    cands.push_back({d, df_[t], t});
+    // Only close terms pay for counting their live postings.
+    const std::uint32_t df = live_df(t);
+    if (df == 0) continue;
+    cands.push_back({d, df, t});
   }
   std::sort(cands.begin(), cands.end(), [&](const Cand& a, const Cand& b) {
     if (a.dist != b.dist) return a.dist < b.dist;
     if (a.df != b.df) return a.df > b.df;
-    return terms_[a.id] < terms_[b.id];
+    return term_text(a.id) < term_text(b.id);
   });
   std::vector<std::string> out;
-  for (std::size_t i = 0; i < cands.size() && out.size() < max; ++i) out.push_back(terms_[cands[i].id]);
+  for (std::size_t i = 0; i < cands.size() && out.size() < max; ++i) out.emplace_back(term_text(cands[i].id));
   return out;
 }
 
@@ -316,18 +412,33 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
   std::vector<double> scores(docs_.size(), 0.0);
   std::vector<DocId> touched;
   std::vector<std::string> missing;
-  for (const auto& term : r.terms) {
-    auto it = term_ids_.find(term);
-    if (it == term_ids_.end() || df_[it->second] == 0) {
-      missing.push_back(term);
+  // Per query term: df = its live postings. In the steady state (no tail, no dead chunk in the
+  // frozen lists) that is the stored count and postings are scored as they are decoded;
+  // otherwise the live postings are collected first.
+  const bool direct = tail_.empty() && !frozen_has_dead_;
+  std::vector<std::uint32_t> ids(r.terms.size());
+  std::vector<std::vector<Posting>> lists(r.terms.size());
+  for (std::size_t k = 0; k < r.terms.size(); ++k) {
+    ids[k] = term_id(r.terms[k]);
+    if (!direct && ids[k] != IdTable::kNone) live_postings(ids[k], lists[k]);
+  }
+  std::vector<double> idfs(r.terms.size(), 0.0);
+  for (std::size_t k = 0; k < r.terms.size(); ++k) {
+    const std::uint32_t df = ids[k] == IdTable::kNone ? 0 : direct ? frozen_.count(ids[k]) : static_cast<std::uint32_t>(lists[k].size());
+    if (df == 0) {
+      missing.push_back(r.terms[k]);
       continue;
     }
-    const double df = df_[it->second];
-    const double idf = std::log(1.0 + (n - df + 0.5) / (df + 0.5));
-    for (const auto& p : postings_[it->second]) {
-      if (!docs_[p.doc].alive) continue;
+    const double dfd = static_cast<double>(df);
+    idfs[k] = std::log(1.0 + (n - dfd + 0.5) / (dfd + 0.5));
+    auto score = [&](const Posting& p) {
       if (scores[p.doc] == 0.0) touched.push_back(p.doc);
-      scores[p.doc] += score_term(p, idf, avg, nullptr);
+      scores[p.doc] += score_term(p, idfs[k], avg, nullptr);
+    };
+    if (direct) {
+      for_each_posting(frozen_.bytes(ids[k]), score);
+    } else {
+      for (const auto& p : lists[k]) score(p);
     }
   }
   std::vector<DocId> cands;
@@ -349,25 +460,26 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
   };
   const std::size_t k = std::min(o.limit, cands.size());
   std::partial_sort(cands.begin(), cands.begin() + static_cast<std::ptrdiff_t>(k), cands.end(), better);
+  if (o.explain && direct) {  // the lists were not collected for scoring
+    for (std::size_t t = 0; t < r.terms.size(); ++t) {
+      if (ids[t] != IdTable::kNone) live_postings(ids[t], lists[t]);
+    }
+  }
   for (std::size_t i = 0; i < k; ++i) {
     SearchHit h;
     h.chunk = docs_[cands[i]].chunk;
     h.score = scores[cands[i]];
     if (o.explain) {
-      for (const auto& term : r.terms) {
-        auto it = term_ids_.find(term);
-        if (it == term_ids_.end() || df_[it->second] == 0) continue;
-        const auto& list = postings_[it->second];
+      for (std::size_t t = 0; t < r.terms.size(); ++t) {
+        const auto& list = lists[t];
         auto p = std::lower_bound(list.begin(), list.end(), cands[i],
                                   [](const Posting& x, DocId d) { return x.doc < d; });
         if (p == list.end() || p->doc != cands[i]) continue;
-        const double df = df_[it->second];
-        const double idf = std::log(1.0 + (n - df + 0.5) / (df + 0.5));
         std::array<double, kFieldCount> per{};
-        score_term(*p, idf, avg, &per);
+        score_term(*p, idfs[t], avg, &per);
         for (std::size_t f = 0; f < kFieldCount; ++f) {
           if (p->tf[f] == 0) continue;
-          h.explain.push_back({term, std::string(field_name(f)), p->tf[f], per[f]});
+          h.explain.push_back({r.terms[t], std::string(field_name(f)), p->tf[f], per[f]});
         }
       }
     }
@@ -395,14 +507,19 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
 }
 
 std::size_t InvertedIndex::memory_bytes() const {
+  // Heap strings count when they do not fit the small-string buffer (15 bytes in libstdc++).
+  const auto heap = [](const std::string& x) { return x.capacity() > 15 ? x.capacity() + 1 : 0; };
   std::size_t b = docs_.capacity() * sizeof(Doc);
   for (const auto& d : docs_) {
-    b += d.terms.capacity() * 4 + d.chunk.id.capacity() + d.chunk.path.capacity() + d.chunk.title.capacity() +
-         d.chunk.preview.capacity() + d.chunk.signature.capacity() + d.chunk.context.capacity() + 64 + 32 * d.chunk.title_path.size();
+    const Chunk& c = d.chunk;
+    b += heap(c.id) + heap(c.path) + heap(c.title) + heap(c.sha256) + heap(c.preview) + heap(c.context) +
+         heap(c.signature) + c.title_path.capacity() * sizeof(std::string);
+    for (const auto& t : c.title_path) b += heap(t);
   }
-  for (const auto& l : postings_) b += l.capacity() * sizeof(Posting) + sizeof(l);
-  for (const auto& t : terms_) b += t.capacity() + 48;
-  b += term_ids_.size() * 64 + by_id_.size() * 64;
+  b += frozen_.memory_bytes() + tail_.capacity() * sizeof(TailPosting);
+  b += term_chars_.capacity() + term_off_.capacity() * sizeof(std::uint32_t) + term_ids_.memory_bytes();
+  b += by_id_.memory_bytes();
+  for (const auto& [path, ids] : by_file_) b += 64 + heap(path) + ids.capacity() * sizeof(DocId);
   return b;
 }
 
@@ -450,6 +567,13 @@ struct Reader {
 
 }  // namespace
 
+std::size_t InvertedIndex::serialized_size_hint() const {
+  // Per chunk ≈ 150 bytes of fixed fields plus its strings; per term its text and two counts.
+  std::size_t b = docs_.size() * 400 + frozen_.byte_size() + tail_.size() * 3;
+  b += term_chars_.size() + (term_off_.size() - 1) * 12;
+  return b;
+}
+
 void InvertedIndex::serialize(std::string& out) const {
   Writer w{out};
   std::vector<DocId> remap(docs_.size(), UINT32_MAX);
@@ -478,21 +602,33 @@ void InvertedIndex::serialize(std::string& out) const {
     w.str(c.signature);
     for (std::size_t f = 0; f < kFieldCount; ++f) w.u32(d.length[f]);
   }
+  // Terms: text, posting count, byte length, the encoded list (documents renumbered).
+  const std::size_t count_at = out.size();
+  w.u32(0);  // patched below
   std::uint32_t nterms = 0;
-  for (const auto x : df_) nterms += x > 0 ? 1 : 0;
-  w.u32(nterms);
-  for (std::size_t t = 0; t < terms_.size(); ++t) {
-    if (df_[t] == 0) continue;
-    w.str(terms_[t]);
-    std::uint32_t count = 0;
-    for (const auto& p : postings_[t]) count += remap[p.doc] != UINT32_MAX ? 1 : 0;
-    w.u32(count);
-    for (const auto& p : postings_[t]) {
-      if (remap[p.doc] == UINT32_MAX) continue;
-      Posting q{remap[p.doc], p.tf};
-      out.append(reinterpret_cast<const char*>(&q), sizeof q);
+  if (dead_ == 0 && tail_.empty()) {
+    // The usual case (after a build): the frozen bytes are the file's bytes.
+    for (std::uint32_t t = 0; t < frozen_.term_count(); ++t) {
+      if (frozen_.count(t) == 0) continue;
+      const auto bytes = frozen_.bytes(t);
+      w.str(term_text(t));
+      w.u32(frozen_.count(t));
+      w.str(bytes);
+      ++nterms;
     }
+  } else {
+    std::vector<std::uint8_t> buf;
+    for_each_list(&remap, [&](std::uint32_t t, const std::vector<Posting>& list) {
+      buf.clear();
+      PostingListBuilder lb(buf);
+      for (const auto& p : list) lb.add(p);
+      w.str(term_text(t));
+      w.u32(static_cast<std::uint32_t>(list.size()));
+      w.str(std::string_view(reinterpret_cast<const char*>(buf.data()), buf.size()));
+      ++nterms;
+    });
   }
+  std::memcpy(out.data() + count_at, &nterms, 4);
 }
 
 Result<void> InvertedIndex::deserialize(std::string_view data) {
@@ -528,29 +664,37 @@ Result<void> InvertedIndex::deserialize(std::string_view data) {
   }
   const std::uint32_t nterms = r.u32();
   if (r.bad || nterms > data.size()) return make_error(Errc::kParse, "index: bad term count");
-  fresh.terms_.reserve(nterms);
-  fresh.postings_.reserve(nterms);
-  fresh.term_ids_.reserve(nterms);
+  fresh.reserve_terms(nterms);
+  // Lists are copied as they are; the documents they name are checked first.
+  fresh.frozen_.reserve_bytes(data.size() - r.pos);
+  const auto key_of = [&fresh](std::uint32_t x) { return fresh.term_text(x); };
   for (std::uint32_t t = 0; t < nterms; ++t) {
-    std::string term = r.str();
+    const auto tsize = r.u32();
+    if (!r.need(tsize) || tsize == 0) return make_error(Errc::kParse, "index: truncated term");
+    const std::string_view term = data.substr(r.pos, tsize);
+    r.pos += tsize;
     const std::uint32_t count = r.u32();
-    if (!r.need(std::size_t{count} * sizeof(Posting))) return make_error(Errc::kParse, "index: truncated postings");
-    std::vector<Posting> list(count);
-    std::memcpy(list.data(), data.data() + r.pos, std::size_t{count} * sizeof(Posting));
-    r.pos += std::size_t{count} * sizeof(Posting);
-    for (const auto& p : list) {
-      if (p.doc >= ndocs) return make_error(Errc::kParse, "index: posting refers to a missing document");
-      fresh.docs_[p.doc].terms.push_back(t);
-    }
-    if (!fresh.term_ids_.emplace(term, t).second) return make_error(Errc::kParse, "index: duplicate term");
-    fresh.terms_.push_back(std::move(term));
-    fresh.df_.push_back(count);
-    fresh.postings_.push_back(std::move(list));
+    const std::uint32_t nbytes = r.u32();
+    if (!r.need(nbytes)) return make_error(Errc::kParse, "index: truncated postings");
+    const std::string_view list = data.substr(r.pos, nbytes);
+    r.pos += nbytes;
+    if (!validate_list(list, count, ndocs)) return make_error(Errc::kParse, "index: bad posting list");
+    const std::size_t h = std::hash<std::string_view>{}(term);
+    if (fresh.term_ids_.find(term, h, key_of) != IdTable::kNone) return make_error(Errc::kParse, "index: duplicate term");
+    if (fresh.intern(term, h) != t) return make_error(Errc::kParse, "index: term numbering");
+    fresh.frozen_.begin_term(t);
+    fresh.frozen_.add_encoded(list, count);
   }
+  fresh.frozen_.finish(nterms);
+  fresh.frozen_horizon_ = ndocs;
   if (r.pos != data.size()) return make_error(Errc::kParse, "index: trailing bytes");
+  const auto id_of = [&fresh](std::uint32_t x) { return std::string_view(fresh.docs_[x].chunk.id); };
+  fresh.by_id_.reserve(ndocs, id_of);
   for (DocId d = 0; d < ndocs; ++d) {
     const auto& doc = fresh.docs_[d];
-    if (!fresh.by_id_.emplace(doc.chunk.id, d).second) return make_error(Errc::kParse, "index: duplicate chunk id");
+    const std::size_t h = std::hash<std::string_view>{}(doc.chunk.id);
+    if (fresh.by_id_.find(doc.chunk.id, h, id_of) != IdTable::kNone) return make_error(Errc::kParse, "index: duplicate chunk id");
+    fresh.by_id_.insert(h, d, id_of);
     fresh.by_file_[doc.chunk.path].push_back(d);
     for (std::size_t f = 0; f < kFieldCount; ++f) fresh.total_len_[f] += doc.length[f];
   }

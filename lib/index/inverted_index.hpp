@@ -17,6 +17,14 @@
 // dead chunks are skipped and compacted away once they are a quarter of the index) and adds the
 // new ones. Nothing else is touched.
 //
+// Memory layout (postings.hpp): most postings are *frozen* — delta + varint encoded, all lists in
+// one buffer (≈ 2.8 bytes a posting on the stdlib instead of 8 plus a vector per term). Postings
+// added since the last freeze sit in a flat *tail* (12 bytes each, document order) that searches
+// scan once per query; `freeze()` (also run by `compact()`, and by `replace_file` once the tail
+// holds kTailLimit postings) merges it in. A cold build adds everything to the tail and freezes
+// once at the end. Document frequencies are counted from the live postings of the query terms
+// (no per-document term list is kept), so ranking is exactly that of the uncompressed lists.
+//
 // Failure behaviour: `search` returns kInvalidArgument for a query shorter than 2 characters
 // (after trimming), a query without any searchable term, a limit outside [1, kMaxLimit] or an
 // invalid kind. `deserialize` returns kParse on any truncation or inconsistency.
@@ -35,12 +43,14 @@
 #include <vector>
 
 #include "index/chunk.hpp"
+#include "index/postings.hpp"
 #include "util/result.hpp"
 
 namespace trifecta::core::index {
 
 enum Field : std::uint8_t { kFieldPath = 0, kFieldName = 1, kFieldSig = 2, kFieldBody = 3 };
 inline constexpr std::size_t kFieldCount = 4;
+static_assert(kFieldCount == kPostingFields, "a posting carries one tf per field");
 std::string_view field_name(std::size_t f) noexcept;  // "path" | "name" | "sig" | "body"
 
 struct FieldParams {
@@ -104,8 +114,11 @@ class InvertedIndex {
   using DocId = std::uint32_t;
 
   // Replace every chunk of `path` (none → removal). `terms[i]` belongs to `chunks[i]`.
-  void replace_file(const std::string& path, std::vector<Chunk> chunks, std::vector<ChunkTerms> terms);
-  void remove_file(const std::string& path) { replace_file(path, {}, {}); }
+  // Freezes on its own when the tail exceeds kTailLimit, unless `bulk` (a cold build: the caller
+  // freezes or compacts once at the end).
+  void replace_file(const std::string& path, std::vector<Chunk> chunks, std::vector<ChunkTerms> terms,
+                    bool bulk = false);
+  void remove_file(const std::string& path) { replace_file(path, {}, {}, false); }
 
   Result<SearchResult> search(const SearchOptions& options) const;
 
@@ -122,57 +135,66 @@ class InvertedIndex {
   // Pre-size the vocabulary (a cold build of many files avoids rehashing).
   void reserve_terms(std::size_t n);
 
-  // Drop tombstones and renumber (also done automatically).
+  // Postings held in the tail before replace_file freezes on its own.
+  static constexpr std::size_t kTailLimit = std::size_t{1} << 16;
+  // Encode the tail into the frozen lists (dropping postings of dead chunks). Call after a bulk
+  // load (many replace_file calls); cost is linear in all postings.
+  void freeze() { freeze(nullptr); }
+
+  // Drop tombstones and renumber, then freeze (also done automatically).
   void compact();
 
-  // Binary form (after compaction). `deserialize` replaces the content; kParse on bad data.
+  // Binary form (live chunks only, renumbered; posting lists in the encoding of postings.hpp),
+  // appended to `out`. `deserialize` replaces the content and checks every list; kParse on bad
+  // data, leaving the index unchanged.
   void serialize(std::string& out) const;
+  std::size_t serialized_size_hint() const;  // about what serialize appends (for reserving)
   Result<void> deserialize(std::string_view data);
 
   // Approximate heap bytes (for status and benchmarks).
   std::size_t memory_bytes() const;
 
  private:
-  struct Posting {  // 8 bytes
-    DocId doc;
-    std::array<std::uint8_t, kFieldCount> tf;
-  };
   struct Doc {
     Chunk chunk;
     std::array<std::uint32_t, kFieldCount> length{};
-    std::vector<std::uint32_t> terms;  // term ids
     bool alive = true;
   };
-  struct PreHashed {
-    std::string_view term;
-    std::size_t hash;
-  };
-  struct TermHash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
-    std::size_t operator()(const std::string& s) const { return std::hash<std::string_view>{}(s); }
-    std::size_t operator()(const PreHashed& p) const { return p.hash; }
-  };
-  struct TermEq {
-    using is_transparent = void;
-    static std::string_view v(std::string_view s) { return s; }
-    static std::string_view v(const std::string& s) { return s; }
-    static std::string_view v(const PreHashed& p) { return p.term; }
-    template <class A, class B>
-    bool operator()(const A& a, const B& b) const { return v(a) == v(b); }
+  // A posting added since the last freeze (the tail is in document order).
+  struct TailPosting {
+    std::uint32_t term;
+    Posting p;
   };
   std::uint32_t intern(std::string_view term, std::size_t hash);
+  std::uint32_t term_id(std::string_view term) const;  // IdTable::kNone when absent
+  std::string_view term_text(std::uint32_t t) const {
+    return std::string_view(term_chars_).substr(term_off_[t], term_off_[t + 1] - term_off_[t]);
+  }
+  // Live postings of `term` (ascending documents): frozen ones, then the tail's.
+  void live_postings(std::uint32_t term, std::vector<Posting>& out) const;
+  std::uint32_t live_df(std::uint32_t term) const;
+  // Re-encode every list: frozen + tail, postings of dead documents dropped, documents renumbered
+  // through `remap` when given (compaction). Empties the tail.
+  void freeze(const std::vector<DocId>* remap);
+  // Call fn(term, postings) for every term with live postings, in term order, documents
+  // renumbered through `remap` (alive documents only) — what freeze and serialize share.
+  template <class Fn>
+  void for_each_list(const std::vector<DocId>* remap, Fn fn) const;
   double score_term(const Posting& p, double idf, const std::array<double, kFieldCount>& avg,
                     std::array<double, kFieldCount>* per_field) const;
   std::array<double, kFieldCount> averages() const;
 
   std::vector<Doc> docs_;
-  std::unordered_map<std::string, std::uint32_t, TermHash, TermEq> term_ids_;
-  std::vector<std::string> terms_;
-  std::vector<std::vector<Posting>> postings_;
-  std::vector<std::uint32_t> df_;
+  // Vocabulary: term t is term_chars_[term_off_[t], term_off_[t + 1]); term_ids_ maps text → t.
+  std::string term_chars_;
+  std::vector<std::uint32_t> term_off_{0};
+  IdTable term_ids_;
+  FrozenPostings frozen_;
+  std::vector<TailPosting> tail_;
+  bool frozen_has_dead_ = false;  // a document with frozen postings died since the last freeze
+  DocId frozen_horizon_ = 0;      // documents below it may have frozen postings
   std::unordered_map<std::string, std::vector<DocId>> by_file_;
-  std::unordered_map<std::string, DocId> by_id_;
+  IdTable by_id_;  // chunk id → document (alive ones)
   std::array<std::uint64_t, kFieldCount> total_len_{};
   std::size_t alive_ = 0;
   std::size_t dead_ = 0;

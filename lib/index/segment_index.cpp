@@ -194,14 +194,16 @@ struct SegmentIndex::Impl {
     return o;
   }
 
-  static void apply_outcome(InvertedIndex& idx, std::map<std::string, FileRecord>& recs, FileOutcome&& o) {
+  // `bulk`: part of a build (the index is compacted, hence frozen, once at the end).
+  static void apply_outcome(InvertedIndex& idx, std::map<std::string, FileRecord>& recs, FileOutcome&& o,
+                            bool bulk) {
     const std::string path = o.record.path;
     if (o.unchanged) {
       recs[path] = std::move(o.record);
       return;
     }
     if (o.record.indexed) {
-      idx.replace_file(path, std::move(o.chunks), std::move(o.terms));
+      idx.replace_file(path, std::move(o.chunks), std::move(o.terms), bulk);
     } else {
       idx.remove_file(path);
     }
@@ -250,7 +252,7 @@ struct SegmentIndex::Impl {
   // ---- persistence ----
   std::string serialize_locked() const {
     std::string s;
-    s.reserve(1 << 20);
+    s.reserve(index.serialized_size_hint() + records.size() * 160 + 4096);
     s.append(kMagic, 8);
     Out w{s};
     w.u32(kIndexFormatVersion);
@@ -272,10 +274,12 @@ struct SegmentIndex::Impl {
       w.u8(r.parse_partial ? 1 : 0);
       w.u32(r.chunks);
     }
-    std::string blob;
-    index.serialize(blob);
-    w.u64(blob.size());
-    s.append(blob);
+    // The index blob goes straight into the file image (its size patched in after).
+    const std::size_t size_at = s.size();
+    w.u64(0);
+    index.serialize(s);
+    const std::uint64_t blob = s.size() - size_at - 8;
+    std::memcpy(s.data() + size_at, &blob, 8);
     w.u64(checksum64(s));
     return s;
   }
@@ -481,15 +485,16 @@ Result<BuildReport> SegmentIndex::Impl::build(const ProgressFn& progress, bool a
     }
     rep.files_read = to_read.size();
     read_all(to_read, &staged.records, stats, progress,
-             [&](FileOutcome&& o) { apply_outcome(staged.index, staged.records, std::move(o)); });
+             [&](FileOutcome&& o) { apply_outcome(staged.index, staged.records, std::move(o), true); });
     staged_changed = !to_read.empty() || !gone.empty();
   } else {
     to_read = listing->files;
     rep.files_read = to_read.size();
-    // Vocabulary grows roughly with the tree (~150 new terms per file on the stdlib).
-    staged.index.reserve_terms(std::min<std::size_t>(std::size_t{1} << 20, to_read.size() * 150));
+    // Vocabulary grows roughly with the tree (≈ 62 distinct terms per file on the stdlib; the
+    // table doubles if this is short).
+    staged.index.reserve_terms(std::min<std::size_t>(std::size_t{1} << 20, to_read.size() * 64));
     read_all(to_read, nullptr, stats, progress,
-             [&](FileOutcome&& o) { apply_outcome(staged.index, staged.records, std::move(o)); });
+             [&](FileOutcome&& o) { apply_outcome(staged.index, staged.records, std::move(o), true); });
   }
   skeletons->flush();
   staged.index.compact();
@@ -627,7 +632,7 @@ ApplyReport SegmentIndex::Impl::apply_locked(const std::vector<std::string>& pat
         rep.changed_paths.push_back(o.record.path);
         changed = true;
       }
-      apply_outcome(index, records, std::move(o));
+      apply_outcome(index, records, std::move(o), false);
     }
     if (changed) touch_locked();
     rep.generation = generation;

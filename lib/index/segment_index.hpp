@@ -60,7 +60,9 @@ namespace trifecta::core::index {
 
 namespace fs = std::filesystem;
 
-inline constexpr std::uint32_t kIndexFormatVersion = 1;
+// index.bin layout version. 2: posting lists delta + varint encoded (postings.hpp). A file of
+// another version is not read: the build is cold and overwrites it.
+inline constexpr std::uint32_t kIndexFormatVersion = 2;
 
 struct FileRecord {
   std::string path;              // relative

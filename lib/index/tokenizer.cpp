@@ -1,16 +1,30 @@
 #include "index/tokenizer.hpp"
 
 #include <algorithm>
+#include <array>
+#include <cstdint>
 
 namespace trifecta::core::index {
 namespace {
 
-bool is_word_byte(unsigned char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c >= 0x80;
-}
-bool is_upper(unsigned char c) { return c >= 'A' && c <= 'Z'; }
-bool is_lower(unsigned char c) { return (c >= 'a' && c <= 'z') || c >= 0x80; }
-bool is_digit(unsigned char c) { return c >= '0' && c <= '9'; }
+// Byte classes, one table lookup per byte (the scan runs over every indexed byte).
+enum : std::uint8_t { kWord = 1, kUpper = 2, kLower = 4, kDigit = 8, kUnderscore = 16 };
+constexpr std::array<std::uint8_t, 256> kClass = [] {
+  std::array<std::uint8_t, 256> t{};
+  for (int c = 0; c < 256; ++c) {
+    std::uint8_t v = 0;
+    if (c >= 'A' && c <= 'Z') v = kWord | kUpper;
+    if ((c >= 'a' && c <= 'z') || c >= 0x80) v = kWord | kLower;
+    if (c >= '0' && c <= '9') v = kWord | kDigit;
+    if (c == '_') v = kWord | kUnderscore;
+    t[static_cast<std::size_t>(c)] = v;
+  }
+  return t;
+}();
+bool is_word_byte(unsigned char c) { return kClass[c] & kWord; }
+bool is_upper(unsigned char c) { return kClass[c] & kUpper; }
+bool is_lower(unsigned char c) { return kClass[c] & kLower; }
+bool is_digit(unsigned char c) { return kClass[c] & kDigit; }
 
 struct Out {
   TokenFn fn;
@@ -27,7 +41,14 @@ void push_lower(std::string_view s, const Out& out) {
   out.fn(out.ctx, std::string_view(buf, s.size()));
 }
 
-void emit_word(std::string_view w, const Out& out) {
+// `classes`: the OR of kClass over the word's bytes.
+void emit_word(std::string_view w, std::uint8_t classes, const Out& out) {
+  if (!(classes & (kUpper | kDigit | kUnderscore))) {
+    // Lowercase letters (and UTF-8) only, the most common word: one token, nothing to split or
+    // lowercase.
+    if (w.size() >= 2 && w.size() <= kMaxTokenBytes) out.fn(out.ctx, w);
+    return;
+  }
   while (!w.empty() && w.front() == '_') w.remove_prefix(1);
   while (!w.empty() && w.back() == '_') w.remove_suffix(1);
   if (w.empty()) return;
@@ -81,8 +102,9 @@ void tokenize_each(std::string_view text, TokenFn fn, void* ctx) {
   while (i < n) {
     while (i < n && !is_word_byte(static_cast<unsigned char>(text[i]))) ++i;
     const std::size_t s = i;
-    while (i < n && is_word_byte(static_cast<unsigned char>(text[i]))) ++i;
-    if (i > s) emit_word(text.substr(s, i - s), out);
+    std::uint8_t classes = 0;
+    for (std::uint8_t c; i < n && ((c = kClass[static_cast<unsigned char>(text[i])]) & kWord); ++i) classes |= c;
+    if (i > s) emit_word(text.substr(s, i - s), classes, out);
   }
 }
 

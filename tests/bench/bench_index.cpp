@@ -1,9 +1,11 @@
 // Benchmark of lib/index + lib/disclosure on a real tree (scripts/bench_index.sh copies the
-// machine's Python standard library). Measures: raw tree-sitter parse of the same .py files,
-// cold build, warm restart, in-process search latency vs `rg -l -i`, ctx.get latency per mode,
+// machine's Python standard library). Measures: raw tree-sitter parse of the same .py files and
+// cold builds (interleaved round by round, CPU ratio per round), lib/ast's skeleton build alone,
+// warm restart, in-process search latency vs `rg -l -i`, ctx.get latency per mode,
 // skeleton vs raw bytes, RSS. Speed is measured, never asserted.
 //
 // Usage: bench_index <corpus-dir> [--phase all|rss-warm|rss-cold] [--threads N] [--rounds N]
+//                    [--ast-sqlite on|off]
 #include <spawn.h>
 #include <sys/wait.h>
 #include <fcntl.h>
@@ -142,21 +144,41 @@ int main(int argc, char** argv) {
   std::printf("corpus: %zu files listed, %zu bytes; %zu .py files, %zu bytes; threads %u\n", listing->files.size(),
               all_bytes, py_files, py_bytes, threads);
 
-  // Raw tree-sitter parse of the same .py files, same thread count (contents already in memory).
+  // Raw tree-sitter parse of the same .py files, same thread count (contents already in memory),
+  // and cold builds (no index.bin, no ast.sqlite), interleaved round by round: on a shared machine
+  // the CPU time of the same work drifts by tens of percent with the neighbours' load, and a parse
+  // round next to a build round sees about the same conditions. The per-round ratio is reported
+  // next to the ratio of the medians.
   std::vector<double> raw_ms, raw_cpu;
+  std::vector<double> cold_ms, cold_cpu, cold_persist_ms, round_ratio;
+  index::BuildReport cold{};
   for (int r = 0; r < rounds; ++r) {
-    const double c0 = cpu_ms();
-    Stopwatch sw;
-    std::atomic<std::size_t> next{0};
-    std::vector<std::thread> pool;
-    for (unsigned t = 0; t < threads; ++t) {
-      pool.emplace_back([&] {
-        for (std::size_t i; (i = next.fetch_add(1)) < py_texts.size();) (void)ast::raw_parse(py_texts[i]);
-      });
+    {
+      const double c0 = cpu_ms();
+      Stopwatch sw;
+      std::atomic<std::size_t> next{0};
+      std::vector<std::thread> pool;
+      for (unsigned t = 0; t < threads; ++t) {
+        pool.emplace_back([&] {
+          for (std::size_t i; (i = next.fetch_add(1)) < py_texts.size();) (void)ast::raw_parse(py_texts[i]);
+        });
+      }
+      for (auto& t : pool) t.join();
+      raw_ms.push_back(sw.elapsed_ms());
+      raw_cpu.push_back(cpu_ms() - c0);
     }
-    for (auto& t : pool) t.join();
-    raw_ms.push_back(sw.elapsed_ms());
-    raw_cpu.push_back(cpu_ms() - c0);
+    {
+      fs::remove_all(cache);
+      const double c0 = cpu_ms();
+      Stopwatch sw;
+      auto seg = open_seg(corpus, threads);
+      auto b = seg->build();
+      cold_ms.push_back(sw.elapsed_ms());
+      cold_cpu.push_back(cpu_ms() - c0);
+      cold_persist_ms.push_back(b->persist_ms);
+      cold = *b;
+    }
+    round_ratio.push_back(cold_cpu.back() / raw_cpu.back());
   }
   // Skeleton extraction alone (lib/ast's parallel builder, memory-only cache): the AST layer's
   // share of a cold build, reading the files itself.
@@ -180,20 +202,6 @@ int main(int argc, char** argv) {
   py_texts.clear();
   py_texts.shrink_to_fit();
 
-  // Cold builds (no index.bin, no ast.sqlite).
-  std::vector<double> cold_ms, cold_cpu, cold_persist_ms;
-  index::BuildReport cold{};
-  for (int r = 0; r < rounds; ++r) {
-    fs::remove_all(cache);
-    const double c0 = cpu_ms();
-    Stopwatch sw;
-    auto seg = open_seg(corpus, threads);
-    auto b = seg->build();
-    cold_ms.push_back(sw.elapsed_ms());
-    cold_cpu.push_back(cpu_ms() - c0);
-    cold_persist_ms.push_back(b->persist_ms);
-    cold = *b;
-  }
   // Warm restarts.
   std::vector<double> warm_ms, warm_load_ms;
   index::BuildReport warm{};
@@ -212,6 +220,9 @@ int main(int argc, char** argv) {
   std::printf("cold build: median %.1f ms wall (of which persist %.1f ms), %.1f ms CPU -> %.2f x raw parse wall, %.2f x CPU; files %zu indexed %zu skipped %zu chunks %zu\n",
               coldm, median(cold_persist_ms), median(cold_cpu), coldm / raw, median(cold_cpu) / median(raw_cpu),
               cold.files_listed, cold.files_indexed, cold.files_skipped, cold.chunks);
+  std::printf("cold build / raw parse CPU, per interleaved round: median %.2f x (min %.2f, max %.2f)\n",
+              median(round_ratio), *std::min_element(round_ratio.begin(), round_ratio.end()),
+              *std::max_element(round_ratio.begin(), round_ratio.end()));
   std::printf("warm restart: median %.1f ms (load %.1f ms, list %.1f ms), files read %zu reused %zu -> %.1f %% of cold\n", warmm,
               median(warm_load_ms), warm.list_ms, warm.files_read, warm.files_reused, 100.0 * warmm / coldm);
   std::printf("index.bin: %ju bytes\n", static_cast<std::uintmax_t>(fs::file_size(cache / "index.bin")));

@@ -7,7 +7,10 @@
 #include <algorithm>
 #include <atomic>
 #include <boost/json.hpp>
+#include <cstring>
 #include <fstream>
+#include <iterator>
+#include <map>
 #include <thread>
 
 #include "../support/temp_dir.hpp"
@@ -619,4 +622,324 @@ TEST_CASE("SegmentIndex: searches run concurrently with updates") {
   for (auto& th : readers) th.join();
   CHECK(failures == 0);
   CHECK(seg->validate()->ok());
+}
+
+// ---- compact postings (postings.hpp) ------------------------------------------------------------
+
+namespace {
+
+std::vector<std::uint8_t> encode(const std::vector<Posting>& list) {
+  std::vector<std::uint8_t> out;
+  PostingListBuilder b(out);
+  for (const auto& p : list) b.add(p);
+  CHECK(b.count() == list.size());
+  return out;
+}
+
+std::string_view view(const std::vector<std::uint8_t>& b) {
+  return std::string_view(reinterpret_cast<const char*>(b.data()), b.size());
+}
+
+std::vector<Posting> decode(std::string_view bytes, bool* bad = nullptr) {
+  std::vector<Posting> out;
+  PostingCursor c(bytes);
+  for (Posting p; c.next(p);) out.push_back(p);
+  if (bad) *bad = c.bad();
+  return out;
+}
+
+Posting posting(std::uint32_t doc, std::uint8_t path, std::uint8_t name, std::uint8_t sig, std::uint8_t body) {
+  return Posting{doc, {path, name, sig, body}};
+}
+
+}  // namespace
+
+TEST_CASE("postings: lists round-trip through delta + varint, including empty lists and huge document ids") {
+  const std::vector<std::vector<Posting>> lists = {
+      {},
+      {posting(0, 0, 0, 0, 1)},
+      {posting(0, 1, 2, 3, 4), posting(1, 0, 0, 0, 255), posting(2, 255, 255, 255, 255), posting(9, 0, 7, 0, 0)},
+      {posting(0, 1, 0, 0, 0), posting(UINT32_MAX, 0, 0, 0, 3)},  // the largest delta (36 bits shifted)
+      {posting(UINT32_MAX - 2, 1, 1, 1, 1), posting(UINT32_MAX - 1, 0, 1, 0, 0), posting(UINT32_MAX, 0, 0, 1, 0)},
+  };
+  for (const auto& list : lists) {
+    const auto bytes = encode(list);
+    bool bad = true;
+    CHECK(decode(view(bytes), &bad) == list);
+    CHECK_FALSE(bad);
+    CHECK(validate_list(view(bytes), list.size(), std::uint64_t{UINT32_MAX} + 1));
+  }
+  CHECK(encode({}).empty());
+  // Every field mask (1..15) survives.
+  std::vector<Posting> masks;
+  for (std::uint32_t m = 1; m < 16; ++m) {
+    masks.push_back(posting(m * 1000, m & 1 ? 5 : 0, m & 2 ? 6 : 0, m & 4 ? 7 : 0, m & 8 ? 8 : 0));
+  }
+  CHECK(decode(view(encode(masks))) == masks);
+  // The point of the encoding: a body-only posting close to the previous one takes 2 bytes.
+  std::vector<Posting> dense;
+  for (std::uint32_t d = 1; d <= 1000; ++d) dense.push_back(posting(d * 7, 0, 0, 0, 1));
+  CHECK(encode(dense).size() == 2000);
+}
+
+TEST_CASE("postings: malformed lists are refused, never misread") {
+  const std::vector<Posting> list = {posting(3, 0, 0, 0, 2), posting(200, 1, 0, 0, 9), posting(70000, 0, 4, 0, 1)};
+  const auto bytes = encode(list);
+  CHECK(validate_list(view(bytes), 3, 70001));
+  CHECK_FALSE(validate_list(view(bytes), 3, 70000));  // a document beyond the table
+  CHECK_FALSE(validate_list(view(bytes), 2, 70001));  // count mismatch
+  CHECK_FALSE(validate_list(view(bytes), 4, 70001));
+  for (std::size_t cut = 1; cut < bytes.size(); ++cut) {
+    const auto prefix = view(bytes).substr(0, cut);
+    bool bad = false;
+    const auto got = decode(prefix, &bad);
+    CHECK(got.size() < list.size());
+    CHECK_FALSE(validate_list(prefix, list.size(), 70001));
+  }
+  // A varint that never ends, a repeated document (delta 0 after the first), a zero tf byte.
+  std::vector<std::uint8_t> endless(12, 0x80);
+  bool bad = false;
+  CHECK(decode(view(endless), &bad).empty());
+  CHECK(bad);
+  std::vector<std::uint8_t> repeat;
+  put_varint(repeat, (5u << 4) | 8u);
+  repeat.push_back(1);
+  put_varint(repeat, (0u << 4) | 8u);
+  repeat.push_back(1);
+  CHECK(decode(view(repeat), &bad).size() == 1);
+  CHECK(bad);
+  std::vector<std::uint8_t> zero_tf;
+  put_varint(zero_tf, (5u << 4) | 8u);
+  zero_tf.push_back(0);
+  CHECK_FALSE(validate_list(view(zero_tf), 1, 10));
+  std::vector<std::uint8_t> no_fields;  // a posting with no field at all
+  put_varint(no_fields, 5u << 4);
+  CHECK_FALSE(validate_list(view(no_fields), 1, 10));
+}
+
+TEST_CASE("postings: FrozenPostings keeps many terms, gaps and empty lists apart") {
+  FrozenPostings fp;
+  const std::uint32_t nterms = 20000;
+  std::size_t total = 0;
+  auto list_of = [](std::uint32_t t) {
+    std::vector<Posting> l;
+    for (std::uint32_t i = 0; i < t % 5; ++i) l.push_back(posting(t + i * 977, 0, 0, 1, static_cast<std::uint8_t>(1 + i)));
+    return l;
+  };
+  std::vector<bool> began(nterms, false);
+  for (std::uint32_t t = 0; t < nterms; t += (t % 3 == 0 ? 2 : 1)) {  // the term after a multiple of 3 is skipped
+    fp.begin_term(t);
+    began[t] = true;
+    for (const auto& p : list_of(t)) fp.add(p);
+    total += list_of(t).size();
+  }
+  fp.finish(nterms + 10);
+  CHECK(fp.term_count() == nterms + 10);
+  CHECK(fp.total_postings() == total);
+  CHECK(std::count(began.begin(), began.end(), false) > 1000);
+  for (std::uint32_t t = 0; t < nterms + 12; ++t) {
+    const std::vector<Posting> want = t < nterms && began[t] ? list_of(t) : std::vector<Posting>{};
+    CHECK(decode(fp.bytes(t)) == want);
+    CHECK(fp.count(t) == want.size());
+  }
+  // Already encoded lists are taken verbatim.
+  FrozenPostings copy;
+  for (std::uint32_t t = 0; t < fp.term_count(); ++t) {
+    copy.begin_term(t);
+    copy.add_encoded(fp.bytes(t), fp.count(t));
+  }
+  copy.finish(fp.term_count());
+  CHECK(copy.byte_size() == fp.byte_size());
+  for (std::uint32_t t = 0; t < fp.term_count(); t += 97) CHECK(copy.bytes(t) == fp.bytes(t));
+}
+
+TEST_CASE("IdTable: find, insert, erase with tombstones, growth") {
+  std::vector<std::string> keys;
+  for (int i = 0; i < 50000; ++i) keys.push_back("key" + std::to_string(i * 7919));
+  const auto key_of = [&](std::uint32_t v) { return std::string_view(keys[v]); };
+  const auto h = [](std::string_view s) { return std::hash<std::string_view>{}(s); };
+  IdTable table;
+  CHECK(table.find("key0", h("key0"), key_of) == IdTable::kNone);  // empty table
+  for (std::uint32_t v = 0; v < keys.size(); ++v) table.insert(h(keys[v]), v, key_of);
+  CHECK(table.size() == keys.size());
+  for (std::uint32_t v = 0; v < keys.size(); ++v) REQUIRE(table.find(keys[v], h(keys[v]), key_of) == v);
+  CHECK(table.find("absent", h("absent"), key_of) == IdTable::kNone);
+  for (std::uint32_t v = 0; v < keys.size(); v += 3) table.erase(h(keys[v]), v);
+  CHECK(table.size() == keys.size() - (keys.size() + 2) / 3);
+  for (std::uint32_t v = 0; v < keys.size(); ++v) {
+    CHECK((table.find(keys[v], h(keys[v]), key_of) == IdTable::kNone) == (v % 3 == 0));
+  }
+  // Re-inserted keys land in tombstones or fresh slots and are found again; growth keeps them.
+  for (std::uint32_t v = 0; v < keys.size(); v += 3) table.insert(h(keys[v]), v, key_of);
+  for (int i = 0; i < 50000; ++i) keys.push_back("more" + std::to_string(i));
+  for (auto v = static_cast<std::uint32_t>(keys.size() / 2); v < keys.size(); ++v) table.insert(h(keys[v]), v, key_of);
+  CHECK(table.size() == keys.size());
+  for (std::uint32_t v = 0; v < keys.size(); ++v) REQUIRE(table.find(keys[v], h(keys[v]), key_of) == v);
+}
+
+namespace {
+
+// Deterministic pseudo-random text over a fixed vocabulary.
+struct TextGen {
+  std::uint64_t state;
+  std::uint32_t next() {
+    state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+    return static_cast<std::uint32_t>(state >> 33);
+  }
+  std::string word() {
+    std::uint32_t n = next() % 2500;
+    std::string w = "w";
+    do {
+      w += static_cast<char>('a' + n % 26);
+      n /= 26;
+    } while (n);
+    return w;
+  }
+  std::string file(int lines) {
+    std::string s;
+    for (int l = 0; l < lines; ++l) {
+      for (int k = 0; k < 9; ++k) s += word() + (k == 8 ? "\n" : " ");
+    }
+    return s;
+  }
+};
+
+void add_file(InvertedIndex& idx, const std::string& path, const std::string& text) {
+  auto chunks = chunk_file(path, text, nullptr);
+  std::vector<ChunkTerms> terms;
+  const auto starts = line_starts(text);
+  for (const auto& c : chunks) terms.push_back(analyze_chunk(c, line_span(text, starts, c.start_line, c.end_line)));
+  idx.replace_file(path, std::move(chunks), std::move(terms));
+}
+
+// Everything a search answers, scores compared exactly.
+std::string answer(const InvertedIndex& idx, const std::string& q) {
+  SearchOptions o;
+  o.query = q;
+  o.limit = 50;
+  o.explain = true;
+  auto r = idx.search(o);
+  REQUIRE(r.ok());
+  std::string s = std::to_string(r->matched) + " " + r->reason + "\n";
+  for (const auto& d : r->did_you_mean) s += "dym " + d + "\n";
+  char buf[64];
+  for (const auto& h : r->hits) {
+    std::snprintf(buf, sizeof buf, " %a\n", h.score);
+    s += h.chunk.id + buf;
+    for (const auto& e : h.explain) {
+      std::snprintf(buf, sizeof buf, " %u %a\n", e.tf, e.score);
+      s += "  " + e.term + " " + e.field + buf;
+    }
+  }
+  return s;
+}
+
+}  // namespace
+
+TEST_CASE("an index updated in place (tail, tombstones, freezes, compaction) ranks exactly like a fresh one") {
+  TextGen gen{42};
+  std::map<std::string, std::string> files;
+  for (int i = 0; i < 600; ++i) files["d" + std::to_string(i % 7) + "/f" + std::to_string(i) + ".txt"] = gen.file(25);
+  InvertedIndex live;  // added one file at a time: freezes on its own past kTailLimit postings
+  for (const auto& [p, t] : files) add_file(live, p, t);
+  // Edits after the freeze: changed files, removed files, new files (tail + dead frozen postings).
+  for (int i = 0; i < 600; i += 11) {
+    const std::string p = "d" + std::to_string(i % 7) + "/f" + std::to_string(i) + ".txt";
+    files[p] = gen.file(30);
+    add_file(live, p, files[p]);
+  }
+  for (int i = 5; i < 600; i += 37) {
+    const std::string p = "d" + std::to_string(i % 7) + "/f" + std::to_string(i) + ".txt";
+    files.erase(p);
+    live.remove_file(p);
+  }
+  for (int i = 0; i < 12; ++i) {
+    const std::string p = "new/g" + std::to_string(i) + ".txt";
+    files[p] = gen.file(20);
+    add_file(live, p, files[p]);
+  }
+  InvertedIndex fresh;
+  for (const auto& [p, t] : files) add_file(fresh, p, t);
+  CHECK(live.chunk_count() == fresh.chunk_count());
+  CHECK(live.term_count() == fresh.term_count());
+
+  std::vector<std::string> queries = {"wa wb", "wzc", "wqd wrd wsd", "d3 wab", "new wbc", "wabcd", "wbcz wcc"};
+  for (int i = 0; i < 25; ++i) queries.push_back(gen.word() + " " + gen.word());
+  std::string blob;
+  live.serialize(blob);  // with tombstones and a tail: lists re-encoded
+  InvertedIndex loaded;
+  REQUIRE(loaded.deserialize(blob).ok());
+  for (const auto& q : queries) {
+    const std::string want = answer(fresh, q);
+    CHECK(answer(live, q) == want);
+    CHECK(answer(loaded, q) == want);
+  }
+  live.compact();  // renumbered and frozen
+  std::string blob2;
+  live.serialize(blob2);  // the frozen bytes as they are
+  CHECK(blob2 == blob);
+  for (const auto& q : queries) CHECK(answer(live, q) == answer(fresh, q));
+  CHECK(live.find("new/g3.txt#L1-20") != nullptr);
+  CHECK(live.find("d5/f5.txt#L1-25") == nullptr);
+}
+
+TEST_CASE("SegmentIndex: an index.bin of another format version is rebuilt, not misread") {
+  trifecta::test::TempDir t;
+  const fs::path r = t.path();
+  for (int i = 0; i < 5; ++i) write(r / ("m" + std::to_string(i) + ".py"), "def f" + std::to_string(i) + "():\n    pass\n");
+  SegmentOptions so;
+  so.use_git = false;
+  {
+    auto seg = std::move(SegmentIndex::open(r, so).value());
+    REQUIRE(seg->build().ok());
+  }
+  const fs::path bin = r / "_ctx/cache/index.bin";
+  std::string data;
+  {
+    std::ifstream in(bin, std::ios::binary);
+    data.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  REQUIRE(data.size() > 20);
+  std::uint32_t version = 0;
+  std::memcpy(&version, data.data() + 8, 4);
+  REQUIRE(version == kIndexFormatVersion);
+  // The previous version, with a valid checksum (segment_index.cpp's checksum64), so that only the
+  // version check can refuse it.
+  version = kIndexFormatVersion - 1;
+  std::memcpy(data.data() + 8, &version, 4);
+  const std::string_view body(data.data(), data.size() - 8);
+  std::uint64_t h = 0x243F6A8885A308D3ULL ^ body.size();
+  std::size_t i = 0;
+  for (; i + 8 <= body.size(); i += 8) {
+    std::uint64_t w;
+    std::memcpy(&w, body.data() + i, 8);
+    h = (h ^ w) * 0x9E3779B97F4A7C15ULL;
+    h ^= h >> 29;
+  }
+  for (; i < body.size(); ++i) h = (h ^ static_cast<unsigned char>(body[i])) * 0x100000001B3ULL;
+  h ^= h >> 32;
+  std::memcpy(data.data() + data.size() - 8, &h, 8);
+  write(bin, data);
+  {
+    auto seg = std::move(SegmentIndex::open(r, so).value());
+    auto b = seg->build();
+    REQUIRE(b.ok());
+    CHECK_FALSE(b->warm);
+    CHECK(b->cold_reason.find("other format version") != std::string::npos);
+    CHECK(b->files_read == 5);
+    SearchOptions o;
+    o.query = "f3";
+    CHECK(seg->search(o)->hits.at(0).chunk.id == "m3.py#f3");
+  }
+  // Rewritten in the current format: the next start is warm.
+  {
+    std::ifstream in(bin, std::ios::binary);
+    data.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  std::memcpy(&version, data.data() + 8, 4);
+  CHECK(version == kIndexFormatVersion);
+  auto seg = std::move(SegmentIndex::open(r, so).value());
+  auto b = seg->build();
+  REQUIRE(b.ok());
+  CHECK(b->warm);
 }

@@ -1,0 +1,103 @@
+#include "index/postings.hpp"
+
+namespace trifecta::core::index {
+
+void put_varint(std::vector<std::uint8_t>& out, std::uint64_t v) {
+  while (v >= 0x80) {
+    out.push_back(static_cast<std::uint8_t>(v | 0x80));
+    v >>= 7;
+  }
+  out.push_back(static_cast<std::uint8_t>(v));
+}
+
+namespace {
+
+void put_posting(std::vector<std::uint8_t>& out, std::uint32_t delta, const Posting& p) {
+  std::uint64_t mask = 0;
+  for (std::size_t f = 0; f < kPostingFields; ++f) mask |= p.tf[f] ? (1u << f) : 0u;
+  put_varint(out, (static_cast<std::uint64_t>(delta) << 4) | mask);
+  for (std::size_t f = 0; f < kPostingFields; ++f) {
+    if (p.tf[f]) out.push_back(p.tf[f]);
+  }
+}
+
+}  // namespace
+
+void PostingListBuilder::add(const Posting& p) {
+  put_posting(out_, p.doc - prev_, p);
+  prev_ = p.doc;
+  ++count_;
+}
+
+bool validate_list(std::string_view bytes, std::size_t count, std::uint64_t doc_limit) {
+  PostingCursor c(bytes);
+  Posting p;
+  std::size_t n = 0;
+  while (c.next(p)) {
+    if (p.doc >= doc_limit || p.tf == std::array<std::uint8_t, kPostingFields>{}) return false;
+    ++n;
+  }
+  return !c.bad() && n == count;
+}
+
+std::string_view FrozenPostings::bytes(std::uint32_t term) const {
+  if (term + std::size_t{1} >= offsets_.size()) return {};
+  const auto b = offsets_[term], e = offsets_[term + 1];
+  return std::string_view(reinterpret_cast<const char*>(bytes_.data()) + b, e - b);
+}
+
+void FrozenPostings::begin_term(std::uint32_t term) {
+  if (open_) {
+    offsets_.push_back(bytes_.size());
+    open_ = false;
+  }
+  while (counts_.size() < term) {
+    counts_.push_back(0);
+    offsets_.push_back(bytes_.size());
+  }
+  counts_.push_back(0);
+  prev_doc_ = 0;
+  open_ = true;
+}
+
+void FrozenPostings::add(const Posting& p) {
+  put_posting(bytes_, p.doc - prev_doc_, p);
+  prev_doc_ = p.doc;
+  ++counts_.back();
+  ++total_;
+}
+
+void FrozenPostings::add_encoded(std::string_view bytes, std::uint32_t count) {
+  bytes_.insert(bytes_.end(), bytes.begin(), bytes.end());
+  counts_.back() += count;
+  total_ += count;
+}
+
+void FrozenPostings::finish(std::size_t term_count) {
+  if (open_) {
+    offsets_.push_back(bytes_.size());
+    open_ = false;
+  }
+  while (counts_.size() < term_count) {
+    counts_.push_back(0);
+    offsets_.push_back(bytes_.size());
+  }
+  bytes_.shrink_to_fit();
+  offsets_.shrink_to_fit();
+  counts_.shrink_to_fit();
+}
+
+void IdTable::erase(std::size_t hash, std::uint32_t value) {
+  if (slots_.empty()) return;
+  const std::uint64_t want = tag_of(hash) | value;
+  for (std::size_t i = hash & mask_;; i = (i + 1) & mask_) {
+    if (slots_[i] == kEmpty) return;
+    if (slots_[i] == want) {
+      slots_[i] = kTomb;
+      --live_;
+      return;
+    }
+  }
+}
+
+}  // namespace trifecta::core::index

@@ -1,0 +1,273 @@
+// index/postings.hpp — compact posting lists and a string-keyed id table for the inverted index.
+//
+// A posting is (document id, term frequency per field). The index keeps most of its postings
+// *frozen*: every term's list encoded back to back in one byte buffer (CSR: one offset per
+// term), instead of one heap vector per term. The encoding of one list, documents strictly
+// ascending:
+//
+//   per posting:  varint( (doc − previous doc) << 4 | field mask )   previous doc of the first = 0
+//                 then one byte per field whose mask bit is set, in field order (its tf, 1..255)
+//
+// LEB128 varints of up to 64 bits (a delta of 2^32 − 1 shifted by 4 needs 36). On the stdlib a
+// posting takes ≈ 2.8 bytes instead of 8, and a list needs no allocation of its own. The same
+// bytes are what index.bin stores, so persisting and loading copy them without re-encoding.
+//
+// `PostingListBuilder` appends to one list; `PostingCursor` walks one list checking every step
+// (validation, tests); `for_each_posting` walks a trusted list fast (search); `FrozenPostings`
+// holds all lists. `IdTable` maps strings (kept elsewhere, looked up through a callback) to
+// dense uint32 ids with open addressing: 8 bytes per slot instead of a node per entry.
+//
+// Failure behaviour: encoding never fails. `PostingCursor::next` returns false at the end and on
+// malformed bytes (`PostingCursor::bad()` tells which); `validate_list` checks a list from an
+// untrusted source (index.bin) before it is used.
+//
+// Thread rules: plain values; concurrent const use is safe, mutation needs exclusive access.
+#pragma once
+
+#include <algorithm>
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <string_view>
+#include <vector>
+
+namespace trifecta::core::index {
+
+inline constexpr std::size_t kPostingFields = 4;
+
+struct Posting {
+  std::uint32_t doc = 0;
+  std::array<std::uint8_t, kPostingFields> tf{};
+  friend bool operator==(const Posting&, const Posting&) = default;
+};
+
+// Append one varint (LEB128, 7 bits a byte, low bits first).
+void put_varint(std::vector<std::uint8_t>& out, std::uint64_t v);
+
+// Appends postings (ascending documents) to `out` in the format above.
+class PostingListBuilder {
+ public:
+  explicit PostingListBuilder(std::vector<std::uint8_t>& out) : out_(out) {}
+  // `p.doc` must be greater than the previous one (or any value for the first posting).
+  void add(const Posting& p);
+  std::size_t count() const { return count_; }
+
+ private:
+  std::vector<std::uint8_t>& out_;
+  std::uint32_t prev_ = 0;
+  std::size_t count_ = 0;
+};
+
+// Walks one encoded list.
+class PostingCursor {
+ public:
+  PostingCursor() = default;
+  explicit PostingCursor(std::string_view bytes)
+      : p_(reinterpret_cast<const std::uint8_t*>(bytes.data())), end_(p_ + bytes.size()) {}
+  PostingCursor(const std::uint8_t* begin, const std::uint8_t* end) : p_(begin), end_(end) {}
+  // Decode the next posting into `out`; false at the end of the list or on malformed bytes.
+  bool next(Posting& out);  // inline below: searches decode every posting of the query terms
+  bool bad() const { return bad_; }
+
+ private:
+  const std::uint8_t* p_ = nullptr;
+  const std::uint8_t* end_ = nullptr;
+  std::uint64_t prev_ = 0;
+  bool first_ = true;
+  bool bad_ = false;
+};
+
+inline bool PostingCursor::next(Posting& out) {
+  if (p_ == end_ || bad_) return false;
+  std::uint64_t v = *p_++;
+  if (v & 0x80) {  // most postings fit one byte (delta < 8)
+    v &= 0x7F;
+    for (unsigned shift = 7;; shift += 7) {
+      if (p_ == end_ || shift > 63) {
+        bad_ = true;
+        return false;
+      }
+      const std::uint8_t b = *p_++;
+      v |= static_cast<std::uint64_t>(b & 0x7F) << shift;
+      if (!(b & 0x80)) break;
+    }
+  }
+  const std::uint64_t doc = prev_ + (v >> 4);
+  if (doc > UINT32_MAX || (!first_ && doc == prev_)) {
+    bad_ = true;
+    return false;
+  }
+  first_ = false;
+  prev_ = doc;
+  out.doc = static_cast<std::uint32_t>(doc);
+  for (std::size_t f = 0; f < kPostingFields; ++f) {
+    if (v & (1u << f)) {
+      if (p_ == end_ || *p_ == 0) {
+        bad_ = true;
+        return false;
+      }
+      out.tf[f] = *p_++;
+    } else {
+      out.tf[f] = 0;
+    }
+  }
+  return true;
+}
+
+// Call fn(posting) for every posting of a list the index encoded itself or checked with
+// validate_list (no malformation checks beyond staying inside `bytes`). The search loop: locals
+// only, and the body-only posting (two thirds of them) takes the short path.
+template <class Fn>
+inline void for_each_posting(std::string_view bytes, Fn&& fn) {
+  const auto* p = reinterpret_cast<const std::uint8_t*>(bytes.data());
+  const auto* const end = p + bytes.size();
+  std::uint64_t doc = 0;
+  Posting out;
+  while (p < end) {
+    std::uint64_t v = *p++;
+    if (v & 0x80) {
+      v &= 0x7F;
+      for (unsigned shift = 7; p < end && shift < 64; shift += 7) {
+        const std::uint8_t b = *p++;
+        v |= static_cast<std::uint64_t>(b & 0x7F) << shift;
+        if (!(b & 0x80)) break;
+      }
+    }
+    doc += v >> 4;
+    out.doc = static_cast<std::uint32_t>(doc);
+    const unsigned mask = static_cast<unsigned>(v & 0xF);
+    if (mask == 8 && p < end) {
+      out.tf = {0, 0, 0, *p++};
+    } else {
+      for (std::size_t f = 0; f < kPostingFields; ++f) out.tf[f] = ((mask >> f) & 1) && p < end ? *p++ : 0;
+    }
+    fn(static_cast<const Posting&>(out));
+  }
+}
+
+// True when `bytes` decodes to exactly `count` postings with strictly ascending documents, all
+// below `doc_limit`, every field mask non-empty.
+bool validate_list(std::string_view bytes, std::size_t count, std::uint64_t doc_limit);
+
+// All lists, term after term. Terms are dense ids [0, term_count()).
+class FrozenPostings {
+ public:
+  std::size_t term_count() const { return counts_.size(); }
+  std::uint32_t count(std::uint32_t term) const {
+    return term < counts_.size() ? counts_[term] : 0;
+  }
+  // The encoded list of `term` (empty for terms beyond term_count()).
+  std::string_view bytes(std::uint32_t term) const;
+  PostingCursor cursor(std::uint32_t term) const {
+    const auto b = bytes(term);
+    return PostingCursor(b);
+  }
+  std::size_t total_postings() const { return total_; }
+  std::size_t byte_size() const { return bytes_.size(); }
+  std::size_t memory_bytes() const {
+    return bytes_.capacity() + offsets_.capacity() * sizeof(std::uint64_t) +
+           counts_.capacity() * sizeof(std::uint32_t);
+  }
+
+  // Building: terms in ascending id order, each once; a term may get no list (count 0).
+  // `begin_term(t)` fills the gap of terms below t with empty lists. A term's list comes either
+  // from add() calls or from one add_encoded() (whose deltas start from document 0).
+  void begin_term(std::uint32_t term);
+  void add(const Posting& p);  // to the current term
+  // Append an already encoded list (validated by the caller) as the current term's.
+  void add_encoded(std::string_view bytes, std::uint32_t count);
+  // Close the last term and pad to `term_count` terms; shrinks the buffers to fit.
+  void finish(std::size_t term_count);
+  void reserve_bytes(std::size_t n) { bytes_.reserve(n); }
+
+ private:
+  std::vector<std::uint8_t> bytes_;
+  std::vector<std::uint64_t> offsets_{0};  // offsets_[t] .. offsets_[t + 1] is term t's list
+  std::vector<std::uint32_t> counts_;
+  std::size_t total_ = 0;
+  std::uint32_t prev_doc_ = 0;
+  bool open_ = false;
+};
+
+// Open-addressing map from a string key to a dense uint32 value. A slot holds the value and the
+// high 32 bits of the key's hash (a cheap pre-check); the key itself is fetched through
+// `key_of(value)` (a callable returning std::string_view) to confirm a match and to rehash on
+// growth. Erased slots become tombstones (reused by a later growth). Load factor ≤ 1/2.
+class IdTable {
+ public:
+  static constexpr std::uint32_t kNone = UINT32_MAX;
+
+  // Value whose key equals `key` (`hash` = std::hash<std::string_view> of it), or kNone.
+  template <class KeyOf>
+  std::uint32_t find(std::string_view key, std::size_t hash, const KeyOf& key_of) const {
+    if (slots_.empty()) return kNone;
+    const std::uint64_t tag = tag_of(hash);
+    for (std::size_t i = hash & mask_;; i = (i + 1) & mask_) {
+      const std::uint64_t s = slots_[i];
+      if (s == kEmpty) return kNone;
+      if (s != kTomb && (s & kTagMask) == tag && key_of(static_cast<std::uint32_t>(s)) == key) {
+        return static_cast<std::uint32_t>(s);
+      }
+    }
+  }
+  // Insert `value` (not kNone) for a key known to be absent.
+  template <class KeyOf>
+  void insert(std::size_t hash, std::uint32_t value, const KeyOf& key_of) {
+    if ((used_ + 1) * 2 > slots_.size()) rehash(std::max<std::size_t>(64, (live_ + 1) * 4), key_of);
+    place(hash, value);
+    ++used_;
+    ++live_;
+  }
+  // Remove the entry holding `value` (its key hashes to `hash`); no-op when absent.
+  void erase(std::size_t hash, std::uint32_t value);
+  // Room for `n` entries without growing.
+  template <class KeyOf>
+  void reserve(std::size_t n, const KeyOf& key_of) {
+    if (n * 2 > slots_.size()) rehash(n * 2, key_of);
+  }
+  void clear() {
+    slots_.clear();
+    slots_.shrink_to_fit();
+    mask_ = 0;
+    used_ = live_ = 0;
+  }
+  std::size_t size() const { return live_; }
+  std::size_t memory_bytes() const { return slots_.capacity() * sizeof(std::uint64_t); }
+
+ private:
+  static constexpr std::uint64_t kEmpty = UINT64_MAX;
+  static constexpr std::uint64_t kTomb = UINT64_MAX - 1;
+  static constexpr std::uint64_t kTagMask = 0xFFFFFFFF00000000ULL;
+  // The value kNone is never stored, so a live slot never equals kEmpty or kTomb.
+  static std::uint64_t tag_of(std::size_t hash) {
+    return static_cast<std::uint64_t>(hash) & kTagMask;
+  }
+  void place(std::size_t hash, std::uint32_t value) {
+    std::size_t i = hash & mask_;
+    while (slots_[i] != kEmpty && slots_[i] != kTomb) i = (i + 1) & mask_;
+    if (slots_[i] == kTomb) --used_;  // the caller counts the slot as newly used
+    slots_[i] = tag_of(hash) | value;
+  }
+  template <class KeyOf>
+  void rehash(std::size_t min_slots, const KeyOf& key_of) {
+    std::size_t cap = 64;
+    while (cap < min_slots) cap <<= 1;
+    std::vector<std::uint64_t> old;
+    old.swap(slots_);
+    slots_.assign(cap, kEmpty);
+    mask_ = cap - 1;
+    used_ = live_;
+    for (const std::uint64_t s : old) {
+      if (s == kEmpty || s == kTomb) continue;
+      const auto v = static_cast<std::uint32_t>(s);
+      place(std::hash<std::string_view>{}(key_of(v)), v);
+    }
+  }
+  std::vector<std::uint64_t> slots_;  // tag | value, or kEmpty / kTomb
+  std::size_t mask_ = 0;
+  std::size_t used_ = 0;  // live entries + tombstones
+  std::size_t live_ = 0;
+};
+
+}  // namespace trifecta::core::index
