@@ -148,6 +148,8 @@ struct RenderOptions {
 // A compact, Python-like outline: module docstring, imports, __all__, constants, then
 // definitions with decorators, signatures, the first docstring line and `...` bodies.
 std::string render(const Skeleton& s, const RenderOptions& options = {});
+// render(s, options).size(), without building the text.
+std::size_t rendered_size(const Skeleton& s, const RenderOptions& options = {});
 
 // skeleton bytes / source bytes (0 for an empty source).
 double reduction_ratio(std::size_t skeleton_bytes, std::size_t source_bytes);

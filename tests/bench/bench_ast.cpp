@@ -5,8 +5,9 @@
 //
 // Measures, each `runs` times, reporting the median:
 //   raw      read + tree-sitter full parse of every file, one thread, trees discarded (baseline)
-//   cold     build_skeletons on all cores into an empty cache (read, hash, parse, extract, render,
-//            persist to SQLite, flush)
+//   raw/N    the same on `threads` threads (what parallelism alone costs here; CPU compared too)
+//   cold     build_skeletons on all cores into an empty cache (read, hash, parse, extract, measure
+//            the rendering, encode binary rows, persist to SQLite, flush)
 //   warm     the same again on the same SkeletonCache (every file a memory hit; files still read
 //            and hashed: the key is the content)
 //   restart  a new SkeletonCache on the persisted file (open + quick_check), then the same build
@@ -15,6 +16,7 @@
 #include <sys/resource.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -79,7 +81,7 @@ int main(int argc, char** argv) {
   ast::CacheOptions opts;
   opts.max_file_bytes = std::size_t{64} << 20;
 
-  std::vector<double> raw, cold, warm, restart, raw_cpu, cold_cpu;
+  std::vector<double> raw, cold, warm, restart, raw_cpu, cold_cpu, rawn, rawn_cpu;
   std::size_t failures = 0;
   for (int r = 0; r < runs; ++r) {
     {
@@ -91,6 +93,27 @@ int main(int argc, char** argv) {
       }
       raw.push_back(sw.elapsed_ms());
       raw_cpu.push_back(cpu_ms() - c0);
+    }
+    if (cores > 1) {
+      // The same raw parse on `cores` threads: what parallelism alone costs on this machine
+      // (shared caches and memory bandwidth, other tenants), before any skeleton work.
+      const double c0 = cpu_ms();
+      Stopwatch sw;
+      std::atomic<std::size_t> next{0}, bad{0};
+      auto work = [&] {
+        for (std::size_t i; (i = next.fetch_add(1)) < items.size();) {
+          auto content = ast::read_file_bytes(items[i].abs, opts.max_file_bytes);
+          if (!content || !ast::raw_parse(*content)) ++bad;
+        }
+      };
+      {
+        std::vector<std::jthread> pool;
+        for (unsigned t = 1; t < cores; ++t) pool.emplace_back(work);
+        work();
+      }
+      failures += bad;
+      rawn.push_back(sw.elapsed_ms());
+      rawn_cpu.push_back(cpu_ms() - c0);
     }
     remove_db(db);
     {
@@ -126,6 +149,12 @@ int main(int argc, char** argv) {
               cores, m_cold, m_cold / ideal, cores);
   std::printf("| CPU time: raw parse / cold build | %.1f / %.1f | cold = %.2f x raw CPU |\n", median(raw_cpu),
               median(cold_cpu), median(cold_cpu) / median(raw_cpu));
+  if (!rawn.empty()) {
+    std::printf("| raw parse on %u threads (parallelism alone) | %.1f | %.2f x (raw / %u cores); CPU %.1f = %.2f x raw CPU |\n",
+                cores, median(rawn), median(rawn) / ideal, cores, median(rawn_cpu), median(rawn_cpu) / median(raw_cpu));
+    std::printf("| cold build CPU / raw parse CPU on %u threads | %.1f / %.1f | %.2f x |\n", cores, median(cold_cpu),
+                median(rawn_cpu), median(cold_cpu) / median(rawn_cpu));
+  }
   std::printf("| warm rebuild (all memory hits) | %.1f | %.1f %% of cold; aim <= 10 %% |\n", m_warm,
               100.0 * m_warm / m_cold);
   std::printf("| restart with persisted cache (all disk hits) | %.1f | %.1f %% of cold; aim <= 10 %% |\n",
