@@ -341,12 +341,47 @@ TEST_CASE("a definition ends at its last token, not at a trailing comment or con
 
 TEST_CASE("rendering: outline with ... bodies, docstrings and optional line numbers", "[render]") {
   const Skeleton s = extract(kSmall);
-  CHECK(render(s) == "def f(a, b=1) -> int:\n    \"\"\"Add.\"\"\"\n");
-  CHECK(render(s, {.line_numbers = true}) == "def f(a, b=1) -> int:  # L1-3\n    \"\"\"Add.\"\"\"\n");
+  CHECK(render(s) == "def f(a, b=1) -> int:\n  \"\"\"Add.\"\"\"\n");
+  CHECK(render(s, {.line_numbers = true}) == "def f(a, b=1) -> int:  # L1-3\n  \"\"\"Add.\"\"\"\n");
   const Skeleton t = extract("def g():\n    def inner(): pass\n    return 1\n");
   CHECK(render(t, {.nested_functions = false}) == "def g(): ...\n");
   CHECK(reduction_ratio(render(s).size(), kSmall.size()) < 1.0);
   CHECK(reduction_ratio(10, 0) == 0.0);
+}
+
+TEST_CASE("rendering: runs of imports share a line; markers: one line number, or only where asked", "[render]") {
+  const Skeleton s = extract(
+      "import a, b as bb\n"
+      "import c\n"
+      "from m import x\n"
+      "from m import y as yy, z\n"
+      "from .m import w\n"
+      "from m import *\n"
+      "from m import v\n"
+      "try:\n"
+      "    import d\n"
+      "except ImportError:\n"
+      "    d = None\n"
+      "import e\n"
+      "class K:\n"
+      "    def one(self): return 1\n"
+      "    def two(self):\n"
+      "        return 2\n");
+  CHECK(render(s, {.line_numbers = true}) ==
+        "import a, b as bb, c\n"
+        "from m import x, y as yy, z\n"  // same module and level only
+        "from .m import w\n"
+        "from m import *\n"              // a wildcard stays alone
+        "from m import v\n"
+        "import d\n"                     // conditional imports are not merged with others
+        "import e\n"
+        "class K:  # L13-16\n"
+        "  def one(self): ...  # L14\n"
+        "  def two(self): ...  # L15-16\n");
+  RenderOptions only_methods{.line_numbers = true, .imports = false};
+  only_methods.number_if = [](const Definition& d) { return d.kind == DefKind::kMethod; };
+  CHECK(render(s, only_methods) == "class K:\n  def one(self): ...  # L14\n  def two(self): ...  # L15-16\n");
+  CHECK(rendered_size(s, only_methods) == render(s, only_methods).size());
 }
 
 TEST_CASE("rendered_size equals the size of the rendering, for every option", "[render]") {
