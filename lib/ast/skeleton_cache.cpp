@@ -117,6 +117,7 @@ struct SkeletonCache::Impl {
   // (workers take pending_mu alone, for a push or a scan).
   mutable std::mutex pending_mu;
   std::vector<Pending> pending;
+  bool dropped_rows = false;  // the cap dropped rows (guarded by pending_mu)
 
   // Disk tier: the connection and everything guarded by it.
   mutable std::mutex db_mu;
@@ -362,8 +363,6 @@ struct SkeletonCache::Impl {
     if (lock.owns_lock()) write_pending();
   }
 
-  bool dropped_rows = false;  // guarded by pending_mu
-
   // Called with db_mu held: takes every pending row and commits them in one transaction.
   void write_pending() {
     if (!db) return;
@@ -526,6 +525,7 @@ void SkeletonCache::flush() {
 }
 
 void SkeletonCache::clear_memory() {
+  impl_->disk_mirrored_in_memory = false;  // the disk now holds rows the memory tier does not
   std::lock_guard lock(impl_->mem_mu);
   impl_->index.clear();
   impl_->lru.clear();

@@ -669,6 +669,18 @@ TEST_CASE("cache: a cache of the older JSON schema is upgraded in place, its row
   CHECK(again.stats().disk_hits == 1);
 }
 
+TEST_CASE("cache: after clear_memory, skeletons written by this cache are disk hits", "[cache]") {
+  Segment seg;
+  SkeletonCache cache(seg.db(), {});
+  REQUIRE(cache.get_content(kSmall, "a.py").ok());
+  cache.flush();
+  cache.clear_memory();
+  auto again = cache.get_content(kSmall, "a.py");
+  REQUIRE(again.ok());
+  CHECK(again->cache_hit);
+  CHECK(cache.stats().disk_hits == 1);
+}
+
 TEST_CASE("cache: after the LRU evicts, a skeleton written earlier is found on disk again", "[cache]") {
   // A fresh table lets a memory miss skip SQLite only while nothing was evicted: this fails if
   // that shortcut outlives the first eviction.
