@@ -82,6 +82,9 @@ int main(int argc, char** argv) {
   opts.max_file_bytes = std::size_t{64} << 20;
 
   std::vector<double> raw, cold, warm, restart, raw_cpu, cold_cpu, rawn, rawn_cpu;
+  // The cold / raw CPU ratio of each run: raw and cold of one run are seconds apart, so on a
+  // machine whose speed drifts (other tenants) their ratio is steadier than a ratio of medians.
+  std::vector<double> cpu_ratio, wall_ratio;
   std::size_t failures = 0;
   for (int r = 0; r < runs; ++r) {
     {
@@ -123,6 +126,8 @@ int main(int argc, char** argv) {
       auto rep = ast::build_skeletons(cache, items, cores);
       cold.push_back(sw.elapsed_ms());
       cold_cpu.push_back(cpu_ms() - c0);
+      cpu_ratio.push_back(cold_cpu.back() / raw_cpu.back());
+      wall_ratio.push_back(cold.back() / (raw.back() / cores));
       failures += rep.failed;
       Stopwatch sw2;
       auto rep2 = ast::build_skeletons(cache, items, cores);
@@ -155,6 +160,15 @@ int main(int argc, char** argv) {
     std::printf("| cold build CPU / raw parse CPU on %u threads | %.1f / %.1f | %.2f x |\n", cores, median(cold_cpu),
                 median(rawn_cpu), median(cold_cpu) / median(rawn_cpu));
   }
+  auto listed = [](const std::vector<double>& v) {
+    std::string t;
+    for (double x : v) t += (t.empty() ? "" : " ") + std::to_string(x).substr(0, 4);
+    return t;
+  };
+  std::printf("| per-run ratios, median: cold wall / (raw / %u cores) | | %.2f x (runs: %s) |\n", cores,
+              median(wall_ratio), listed(wall_ratio).c_str());
+  std::printf("| per-run ratios, median: cold CPU / raw CPU | | %.2f x (runs: %s) |\n", median(cpu_ratio),
+              listed(cpu_ratio).c_str());
   std::printf("| warm rebuild (all memory hits) | %.1f | %.1f %% of cold; aim <= 10 %% |\n", m_warm,
               100.0 * m_warm / m_cold);
   std::printf("| restart with persisted cache (all disk hits) | %.1f | %.1f %% of cold; aim <= 10 %% |\n",
