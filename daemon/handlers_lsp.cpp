@@ -255,11 +255,17 @@ void answer_from_ast(Answer a, std::string reason) {
     }
     finish_telemetry(a, "ast", r->hover.has_value(), nullptr);
   } else if (a.req.method == "references") {
-    auto r = nav::references(source, symbols, a.req.rel, a.req.text, a.req.pos, a.req.include_declaration);
+    nav::NavOptions options;
+    // Only the files whose index tokens include the name are read (the index was synced with
+    // the disk before this request).
+    options.candidate_files = [&seg](std::string_view name) { return seg.index->files_with_word(name); };
+    auto r = nav::references(source, symbols, a.req.rel, a.req.text, a.req.pos, a.req.include_declaration, 1000,
+                             options);
     if (!r) return a.reply->fail(r.error());
     out["locations"] = locations_json(r->locations);
     out["name"] = r->name;
     out["truncated"] = r->truncated;
+    out["files_read"] = r->files_scanned;
     finish_telemetry(a, "ast", !r->locations.empty(), &r->locations);
   } else {
     auto r = nav::diagnostics(a.req.text);

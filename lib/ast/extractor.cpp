@@ -81,6 +81,39 @@ void each_child(TSNode n, F&& f) {
   ts_tree_cursor_delete(&c);
 }
 
+// Like each_child, but stops as soon as `f` returns false (a body's docstring is its first
+// statement: walking every later sibling would cost as much as the body is long).
+template <class F>
+void each_child_until(TSNode n, F&& f) {
+  TSTreeCursor c = ts_tree_cursor_new(n);
+  if (ts_tree_cursor_goto_first_child(&c)) {
+    while (f(ts_tree_cursor_current_node(&c)) && ts_tree_cursor_goto_next_sibling(&c)) {
+    }
+  }
+  ts_tree_cursor_delete(&c);
+}
+
+bool is_ident_byte(char c) {
+  const auto u = static_cast<unsigned char>(c);
+  return u >= 0x80 || c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+// Whether `text` contains the keyword `def` or `class` as a whole word followed by whitespace or a
+// `\` continuation: the only way a definition can start. False positives (in strings, comments)
+// only cost a walk; a false negative is impossible.
+bool may_define(std::string_view text) {
+  for (std::string_view kw : {std::string_view("def"), std::string_view("class")}) {
+    for (std::size_t at = text.find(kw); at != std::string_view::npos; at = text.find(kw, at + 1)) {
+      if (at > 0 && is_ident_byte(text[at - 1])) continue;
+      const std::size_t after = at + kw.size();
+      if (after >= text.size()) continue;
+      const char c = text[after];
+      if (c == ' ' || c == '\t' || c == '\\' || c == '\f') return true;
+    }
+  }
+  return false;
+}
+
 bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v'; }
 
 bool is_constant_name(std::string_view name) {
@@ -208,7 +241,19 @@ class Extractor {
 
   // The end of the last real token of `n`: trailing comments (which tree-sitter may attach to a
   // block) do not extend a definition, matching Python's end_lineno.
-  static TSPoint effective_end(TSNode n) {
+  TSPoint effective_end(TSNode n) const {
+    // Fast path: a well-formed node whose last line holds neither '#' nor '\\' cannot end in a
+    // comment or a line continuation, so its last token ends where the node ends. Walking down
+    // the last children instead would visit every statement of every body.
+    const TSPoint end = ts_node_end_point(n);
+    const uint32_t end_byte = ts_node_end_byte(n);
+    if (!ts_node_has_error(n) && end.column > 0 && end.column <= end_byte) {
+      const std::string_view last_line = src_.substr(end_byte - end.column, end.column);
+      if (last_line.find_first_of("#\\") == std::string_view::npos) return end;
+    }
+    return effective_end_slow(n);
+  }
+  static TSPoint effective_end_slow(TSNode n) {
     for (;;) {
       TSNode last{};
       bool found = false;
@@ -317,12 +362,11 @@ class Extractor {
   // First line of the docstring of a module or block node, "" if none.
   std::string docstring_of(TSNode block) const {
     std::string doc;
-    bool done = false;
-    each_child(block, [&](TSNode c, std::string_view) {
-      if (done || !ts_node_is_named(c) || type_of(c) == "comment") return;
-      done = true;
-      if (type_of(c) != "expression_statement" || ts_node_named_child_count(c) != 1) return;
+    each_child_until(block, [&](TSNode c) {
+      if (!ts_node_is_named(c) || type_of(c) == "comment") return true;
+      if (type_of(c) != "expression_statement" || ts_node_named_child_count(c) != 1) return false;
       if (auto v = string_value(ts_node_named_child(c, 0))) doc = first_line(*v);
+      return false;
     });
     return doc;
   }
@@ -488,7 +532,9 @@ class Extractor {
       Scope inner{is_class ? ScopeKind::kClass : ScopeKind::kFunction,
                   d.qualname + (is_class ? "." : ".<locals>."), &d.children,
                   is_class ? &d.attributes : nullptr};
-      walk_block(body, inner, false);
+      // In a function body only nested definitions are recorded: a body whose text cannot
+      // start one is not walked at all (most are not).
+      if (is_class || may_define(text(body))) walk_block(body, inner, false);
     }
     scope.defs->push_back(std::move(d));
   }
@@ -724,6 +770,14 @@ std::size_t utf8_replace_invalid(std::string_view b, std::string& out) {
   };
   std::size_t i = 0;
   while (i < b.size()) {
+    // Source code is mostly ASCII: skip 8 bytes at a time while no high bit is set.
+    while (i + 8 <= b.size()) {
+      std::uint64_t word;
+      std::memcpy(&word, b.data() + i, 8);
+      if (word & 0x8080808080808080ULL) break;
+      i += 8;
+    }
+    if (i == b.size()) break;
     const std::size_t n = valid_at(i);
     if (n == 0) break;
     i += n;

@@ -315,113 +315,201 @@ Result<Skeleton> skeleton_from_json(const json::value& v) {
 
 namespace {
 
+// Writes the outline piece by piece into a Sink: `StringSink` appends, `CountSink` only counts
+// (the cache needs the outline's size for every parsed file, not its text).
+struct StringSink {
+  std::string& out;
+  void put(std::string_view s) { out.append(s); }
+  void put(char c) { out.push_back(c); }
+  void pad(std::size_t n) { out.append(n, ' '); }
+};
+
+struct CountSink {
+  std::size_t n = 0;
+  void put(std::string_view s) { n += s.size(); }
+  void put(char) { ++n; }
+  void pad(std::size_t k) { n += k; }
+};
+
+template <class Sink>
 class Renderer {
  public:
-  Renderer(const RenderOptions& o, std::string& out) : o_(o), out_(out) {}
+  Renderer(const RenderOptions& o, Sink& out) : o_(o), out_(out) {}
 
   void module(const Skeleton& s) {
-    if (!s.docstring.empty()) line(0, docstring_literal(s.docstring));
+    if (!s.docstring.empty()) {
+      docstring(s.docstring);
+      out_.put('\n');
+    }
     if (o_.imports) {
-      for (const auto& i : s.imports) line(0, import_text(i));
+      // Runs of plain imports, and of from-imports of one module, share a line: the names are
+      // what a reader needs, not one `import` keyword per name.
+      for (std::size_t k = 0; k < s.imports.size();) {
+        std::size_t end = k + 1;
+        while (end < s.imports.size() && same_import_line(s.imports[k], s.imports[end])) ++end;
+        imports(s.imports, k, end);
+        k = end;
+      }
     }
     if (o_.constants) {
       if (s.all) {
-        std::string t = "__all__ = [";
+        out_.put("__all__ = [");
         for (std::size_t k = 0; k < s.all->size(); ++k) {
-          if (k) t += ", ";
-          t += '"' + (*s.all)[k] + '"';
+          if (k) out_.put(", ");
+          out_.put('"');
+          out_.put((*s.all)[k]);
+          out_.put('"');
         }
-        line(0, t + "]");
+        out_.put("]\n");
       }
-      for (const auto& c : s.constants) line(0, variable_text(c));
+      for (const auto& c : s.constants) variable(0, c);
     }
     for (const auto& d : s.definitions) definition(d, 0, false);
   }
 
  private:
-  void line(int indent, std::string_view text) {
-    out_.append(static_cast<std::size_t>(indent) * 4, ' ');
-    out_.append(text);
-    out_.push_back('\n');
-  }
+  // Two spaces per level: nesting stays unambiguous at half the bytes of PEP 8's four.
+  void indent(int level) { out_.pad(static_cast<std::size_t>(level) * 2); }
 
-  static std::string docstring_literal(const std::string& doc) {
-    std::string t = "\"\"\"";
-    for (char c : doc) {
+  void docstring(const std::string& doc) {
+    out_.put("\"\"\"");
+    std::size_t from = 0;
+    for (std::size_t i = 0; i < doc.size(); ++i) {
       // Keep the literal well-formed even when the docstring itself contains quotes.
-      if (c == '"' || c == '\\') t.push_back('\\');
-      t.push_back(c);
+      if (doc[i] == '"' || doc[i] == '\\') {
+        out_.put(std::string_view(doc).substr(from, i - from));
+        out_.put('\\');
+        from = i;
+      }
     }
-    return t + "\"\"\"";
+    out_.put(std::string_view(doc).substr(from));
+    out_.put("\"\"\"");
   }
 
-  static std::string import_text(const Import& i) {
-    if (!i.is_from) return "import " + i.module + (i.alias.empty() ? "" : " as " + i.alias);
-    std::string t = "from " + std::string(static_cast<std::size_t>(i.level), '.') + i.module + " import ";
-    for (std::size_t k = 0; k < i.names.size(); ++k) {
-      if (k) t += ", ";
-      t += i.names[k].name;
-      if (!i.names[k].alias.empty()) t += " as " + i.names[k].alias;
-    }
-    return t;
+  static bool same_import_line(const Import& a, const Import& b) {
+    if (a.is_from != b.is_from || a.conditional != b.conditional) return false;
+    if (!a.is_from) return true;
+    const auto wildcard = [](const Import& i) { return i.names.size() == 1 && i.names[0].name == "*"; };
+    return a.module == b.module && a.level == b.level && !wildcard(a) && !wildcard(b);
   }
 
-  std::string variable_text(const Variable& v) const {
-    std::string t;
+  void alias(const std::string& name, const std::string& as) {
+    out_.put(name);
+    if (!as.empty()) {
+      out_.put(" as ");
+      out_.put(as);
+    }
+  }
+
+  // One line for imports [begin, end) (same_import_line holds for all of them).
+  void imports(const std::vector<Import>& v, std::size_t begin, std::size_t end) {
+    const Import& first = v[begin];
+    if (!first.is_from) {
+      out_.put("import ");
+      for (std::size_t k = begin; k < end; ++k) {
+        if (k > begin) out_.put(", ");
+        alias(v[k].module, v[k].alias);
+      }
+      out_.put('\n');
+      return;
+    }
+    out_.put("from ");
+    for (int k = 0; k < first.level; ++k) out_.put('.');
+    out_.put(first.module);
+    out_.put(" import ");
+    bool comma = false;
+    for (std::size_t k = begin; k < end; ++k) {
+      for (const auto& n : v[k].names) {
+        if (comma) out_.put(", ");
+        comma = true;
+        alias(n.name, n.alias);
+      }
+    }
+    out_.put('\n');
+  }
+
+  void variable(int level, const Variable& v) {
+    indent(level);
     if (v.annotation == "type") {
-      t = "type " + v.name;
+      out_.put("type ");
+      out_.put(v.name);
     } else {
-      t = v.name;
-      if (!v.annotation.empty()) t += ": " + v.annotation;
+      out_.put(v.name);
+      if (!v.annotation.empty()) {
+        out_.put(": ");
+        out_.put(v.annotation);
+      }
     }
     if (!v.value.empty()) {
-      t += " = ";
+      out_.put(" = ");
       if (v.value.size() > o_.max_value_bytes) {
         std::size_t cut = o_.max_value_bytes;
         while (cut > 0 && (static_cast<unsigned char>(v.value[cut]) & 0xC0) == 0x80) --cut;  // UTF-8 boundary
-        t += v.value.substr(0, cut) + "...";
+        out_.put(std::string_view(v.value).substr(0, cut));
+        out_.put("...");
       } else {
-        t += v.value;
+        out_.put(v.value);
       }
     }
-    return t;
+    out_.put('\n');
   }
 
-  void definition(const Definition& d, int indent, bool in_function) {
+  void definition(const Definition& d, int level, bool in_function) {
     if (in_function && !o_.nested_functions) return;
-    for (const auto& dec : d.decorators) line(indent, "@" + dec);
-    std::string head;
-    if (d.kind == DefKind::kClass) {
-      head = "class " + d.name + d.signature + ":";
-    } else {
-      head = std::string(d.is_async ? "async def " : "def ") + d.name + d.signature + ":";
+    for (const auto& dec : d.decorators) {
+      indent(level);
+      out_.put('@');
+      out_.put(dec);
+      out_.put('\n');
     }
+    indent(level);
+    if (d.kind == DefKind::kClass) out_.put("class ");
+    else out_.put(d.is_async ? "async def " : "def ");
+    out_.put(d.name);
+    out_.put(d.signature);
+    out_.put(':');
     const bool has_attrs = o_.constants && !d.attributes.empty();
     const bool has_children =
         !d.children.empty() && (d.kind == DefKind::kClass || o_.nested_functions);
     const bool empty_body = d.docstring.empty() && !has_attrs && !has_children;
-    if (empty_body) head += " ...";
-    if (o_.line_numbers) {
-      head += "  # L" + std::to_string(d.decorated_line) + "-" + std::to_string(d.end_line);
+    if (empty_body) out_.put(" ...");
+    if (o_.line_numbers && (!o_.number_if || o_.number_if(d))) {
+      out_.put("  # L");
+      out_.put(std::to_string(d.decorated_line));
+      if (d.end_line != d.decorated_line) {
+        out_.put('-');
+        out_.put(std::to_string(d.end_line));
+      }
     }
-    line(indent, head);
-    if (!d.docstring.empty()) line(indent + 1, docstring_literal(d.docstring));
+    out_.put('\n');
+    if (!d.docstring.empty()) {
+      indent(level + 1);
+      docstring(d.docstring);
+      out_.put('\n');
+    }
     if (has_attrs)
-      for (const auto& a : d.attributes) line(indent + 1, variable_text(a));
+      for (const auto& a : d.attributes) variable(level + 1, a);
     const bool child_in_function = in_function || d.kind != DefKind::kClass;
-    for (const auto& c : d.children) definition(c, indent + 1, child_in_function);
+    for (const auto& c : d.children) definition(c, level + 1, child_in_function);
   }
 
   const RenderOptions& o_;
-  std::string& out_;
+  Sink& out_;
 };
 
 }  // namespace
 
 std::string render(const Skeleton& s, const RenderOptions& options) {
   std::string out;
-  Renderer(options, out).module(s);
+  StringSink sink{out};
+  Renderer<StringSink>(options, sink).module(s);
   return out;
+}
+
+std::size_t rendered_size(const Skeleton& s, const RenderOptions& options) {
+  CountSink sink;
+  Renderer<CountSink>(options, sink).module(s);
+  return sink.n;
 }
 
 double reduction_ratio(std::size_t skeleton_bytes, std::size_t source_bytes) {

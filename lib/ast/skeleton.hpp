@@ -35,9 +35,9 @@ namespace trifecta::core::ast {
 
 namespace json = boost::json;
 
-// Bump whenever extraction or the data model changes: it is part of every cache key, so old
-// cache rows simply stop matching.
-inline constexpr std::string_view kExtractorVersion = "ts-py-0.23.6/skel-4";
+// Bump whenever extraction, the data model or the default rendering changes: it is part of every
+// cache key, so old cache rows (which store the rendered size) simply stop matching.
+inline constexpr std::string_view kExtractorVersion = "ts-py-0.23.6/skel-5";
 
 enum class DefKind { kClass, kFunction, kMethod };
 std::string_view def_kind_name(DefKind k) noexcept;  // "class" | "function" | "method"
@@ -138,16 +138,24 @@ Result<Skeleton> skeleton_from_json(const json::value& v);
 
 // ---- Rendering ------------------------------------------------------------------------------
 struct RenderOptions {
-  bool line_numbers = false;   // append "  # L12-40" to every definition line
+  // Append "  # L12-40" (first decorator line - end line; "  # L12" for a one-line definition)
+  // to definition lines: the anchors a reader uses to ask for an excerpt or the raw text.
+  bool line_numbers = false;
+  // With line_numbers: the definitions that get a marker (all when empty). ctx.get leaves out the
+  // chunk's own definition and enclosing ones shown only as context (the reply states those).
+  std::function<bool(const Definition&)> number_if = nullptr;
   bool imports = true;
   bool constants = true;       // module constants, __all__ and class attributes
   bool nested_functions = true;  // definitions inside function bodies
   std::size_t max_value_bytes = 60;  // constant/attribute values longer than this end in "..."
 };
 
-// A compact, Python-like outline: module docstring, imports, __all__, constants, then
-// definitions with decorators, signatures, the first docstring line and `...` bodies.
+// A compact, Python-like outline: module docstring, imports (consecutive `import a` / `from m
+// import x` of the same module merged into one line), __all__, constants, then definitions with
+// decorators, signatures, the first docstring line and `...` bodies, nested by 2 spaces per level.
 std::string render(const Skeleton& s, const RenderOptions& options = {});
+// render(s, options).size(), without building the text.
+std::size_t rendered_size(const Skeleton& s, const RenderOptions& options = {});
 
 // skeleton bytes / source bytes (0 for an empty source).
 double reduction_ratio(std::size_t skeleton_bytes, std::size_t source_bytes);

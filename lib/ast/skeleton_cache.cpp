@@ -5,8 +5,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <boost/json.hpp>
+#include <optional>
 #include <cerrno>
 #include <chrono>
 #include <cmath>
@@ -17,6 +19,7 @@
 #include <unordered_map>
 
 #include "ast/extractor.hpp"
+#include "ast/skeleton_binary.hpp"
 #include "util/clock.hpp"
 #include "util/hash.hpp"
 
@@ -25,7 +28,17 @@ namespace trifecta::core::ast {
 namespace {
 
 // Schema version of the table layout (not of the extractor: that is part of each row's key).
-constexpr int kSchemaVersion = 1;
+// 1: skeleton TEXT holding JSON. 2: skeleton BLOB in the binary row format (skeleton_binary.hpp).
+constexpr int kSchemaVersion = 2;
+
+// A cache file at a known older layout is upgraded by dropping its rows (it is a cache), never
+// moved aside as corrupt.
+constexpr int kOldestUpgradableSchema = 1;
+
+// Rows waiting for their transaction while a write is in progress or the database is busy: at
+// most this many batches; beyond it the oldest rows are dropped (they stay in the memory tier and
+// are simply not persisted).
+constexpr std::size_t kMaxPendingBatches = 16;
 
 struct Entry {
   std::shared_ptr<const Skeleton> skeleton;
@@ -34,7 +47,8 @@ struct Entry {
 
 struct Pending {
   std::string key;
-  std::string json;
+  std::shared_ptr<const Skeleton> skeleton;  // served to lookups until the row is committed
+  std::string row;                           // encode_skeleton(*skeleton)
   std::size_t skeleton_bytes;
 };
 
@@ -99,27 +113,41 @@ struct SkeletonCache::Impl {
   std::list<std::pair<std::string, Entry>> lru;
   std::unordered_map<std::string, std::list<std::pair<std::string, Entry>>::iterator> index;
 
-  // Disk tier.
+  // Rows not yet committed. Lock order: db_mu before pending_mu, never the other way round
+  // (workers take pending_mu alone, for a push or a scan).
+  mutable std::mutex pending_mu;
+  std::vector<Pending> pending;
+  bool dropped_rows = false;  // the cap dropped rows (guarded by pending_mu)
+
+  // Disk tier: the connection and everything guarded by it.
   mutable std::mutex db_mu;
   sqlite3* db = nullptr;
   sqlite3_stmt* select_stmt = nullptr;
   sqlite3_stmt* insert_stmt = nullptr;
   sqlite3_stmt* delete_stmt = nullptr;
-  std::vector<Pending> pending;
+  sqlite3_stmt* begin_stmt = nullptr;
+  sqlite3_stmt* commit_stmt = nullptr;
   std::vector<std::string> warnings;
   bool rebuilt = false;
+  bool dropped_warned = false;
 
   std::atomic<bool> persistent{false};  // mirrors db != nullptr for lock-free checks
+  // True while every row on disk was written by this cache and is still in the memory tier: the
+  // table was empty at open and nothing has been evicted since. Then a memory miss is a disk miss
+  // and the SELECT (and db_mu) is skipped — what makes a cold build cheap. Rows another process
+  // adds meanwhile are missed: their files are reparsed, which is only wasted work.
+  std::atomic<bool> disk_mirrored_in_memory{false};
   std::atomic<std::uint64_t> memory_hits{0}, disk_hits{0}, misses{0}, bad_rows{0}, rows_written{0};
 
   ~Impl() { close_db(); }
 
   void close_db() {
     persistent = false;
-    sqlite3_finalize(select_stmt);
-    sqlite3_finalize(insert_stmt);
-    sqlite3_finalize(delete_stmt);
-    select_stmt = insert_stmt = delete_stmt = nullptr;
+    disk_mirrored_in_memory = false;
+    for (sqlite3_stmt** st : {&select_stmt, &insert_stmt, &delete_stmt, &begin_stmt, &commit_stmt}) {
+      sqlite3_finalize(*st);
+      *st = nullptr;
+    }
     if (db) sqlite3_close_v2(db);
     db = nullptr;
   }
@@ -147,6 +175,7 @@ struct SkeletonCache::Impl {
     };
     auto single = [&](const char* sql, std::string& out) -> std::string {
       sqlite3_stmt* st = nullptr;
+      out.clear();
       rc = sqlite3_prepare_v2(db, sql, -1, &st, nullptr);
       if (rc == SQLITE_OK) {
         rc = sqlite3_step(st);
@@ -171,7 +200,10 @@ struct SkeletonCache::Impl {
     }
     std::string version;
     if (why.empty()) why = single("PRAGMA user_version", version);
-    if (why.empty() && version != "0" && version != std::to_string(kSchemaVersion)) {
+    const std::string current = std::to_string(kSchemaVersion);
+    bool upgrade = false;
+    for (int v = kOldestUpgradableSchema; v < kSchemaVersion; ++v) upgrade = upgrade || version == std::to_string(v);
+    if (why.empty() && version != "0" && version != current && !upgrade) {
       corrupt = true;  // a foreign or future layout: treat like corruption, keep it for inspection
       why = "unknown schema version " + version;
     }
@@ -183,16 +215,21 @@ struct SkeletonCache::Impl {
         corrupt = true;
         why = "unexpected tables in a cache without a schema version";
       }
-      if (why.empty()) {
-        why = exec(
-            "CREATE TABLE skeletons(key TEXT NOT NULL, version TEXT NOT NULL, skeleton TEXT NOT NULL,"
-            " skeleton_bytes INTEGER NOT NULL, PRIMARY KEY(key, version)) WITHOUT ROWID");
-      }
-      if (why.empty()) why = exec(("PRAGMA user_version=" + std::to_string(kSchemaVersion)).c_str());
+    }
+    if (why.empty() && (version == "0" || upgrade)) {
+      // An older layout of ours holds nothing this build can read: drop it in the same
+      // transaction that creates the current one.
+      why = exec(
+          ("BEGIN IMMEDIATE; DROP TABLE IF EXISTS skeletons;"
+           " CREATE TABLE skeletons(key TEXT NOT NULL, version TEXT NOT NULL, skeleton BLOB NOT NULL,"
+           " skeleton_bytes INTEGER NOT NULL, PRIMARY KEY(key, version)) WITHOUT ROWID;"
+           " PRAGMA user_version=" + current + "; COMMIT")
+              .c_str());
+      if (!why.empty()) sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
     }
     auto prepare = [&](const char* sql, sqlite3_stmt** st) {
       if (!why.empty()) return;
-      rc = sqlite3_prepare_v2(db, sql, -1, st, nullptr);
+      rc = sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, st, nullptr);
       if (rc != SQLITE_OK) {
         corrupt = corrupt || is_corruption(rc) || (rc & 0xFF) == SQLITE_ERROR;  // e.g. table missing
         why = std::string("prepare: ") + sqlite3_errmsg(db);
@@ -202,8 +239,16 @@ struct SkeletonCache::Impl {
     prepare("INSERT OR REPLACE INTO skeletons(key, version, skeleton, skeleton_bytes) VALUES(?1,?2,?3,?4)",
             &insert_stmt);
     prepare("DELETE FROM skeletons WHERE key=?1 AND version=?2", &delete_stmt);
-    if (!why.empty()) close_db();
-    else persistent = true;
+    prepare("BEGIN IMMEDIATE", &begin_stmt);
+    prepare("COMMIT", &commit_stmt);
+    std::string any_row;
+    if (why.empty()) why = single("SELECT 1 FROM skeletons LIMIT 1", any_row);
+    if (!why.empty()) {
+      close_db();
+    } else {
+      persistent = true;
+      disk_mirrored_in_memory = any_row.empty() && options.memory_entries > 0;
+    }
     return why;
   }
 
@@ -247,20 +292,22 @@ struct SkeletonCache::Impl {
     warnings.push_back("skeleton cache is memory-only from now on: " + std::string(what) + ": " +
                        (db ? sqlite3_errmsg(db) : sqlite3_errstr(rc)));
     close_db();
+    std::lock_guard lock(pending_mu);
     pending.clear();
   }
 
   std::optional<Entry> disk_lookup(const std::string& key) {
-    std::lock_guard lock(db_mu);
-    if (!db) return std::nullopt;
-    // A skeleton still waiting for its batch is as good as a persisted one.
-    for (const auto& p : pending) {
-      if (p.key == key) {
-        auto parsed = boost::json::parse(p.json);
-        auto s = skeleton_from_json(parsed);
-        if (s) return Entry{std::make_shared<const Skeleton>(std::move(*s)), p.skeleton_bytes};
+    if (!persistent.load(std::memory_order_relaxed)) return std::nullopt;
+    {
+      // A skeleton still waiting for its transaction is as good as a persisted one.
+      std::lock_guard lock(pending_mu);
+      for (const auto& p : pending) {
+        if (p.key == key) return Entry{p.skeleton, p.skeleton_bytes};
       }
     }
+    if (disk_mirrored_in_memory.load(std::memory_order_relaxed)) return std::nullopt;
+    std::lock_guard lock(db_mu);
+    if (!db) return std::nullopt;
     sqlite3_reset(select_stmt);
     sqlite3_bind_text(select_stmt, 1, key.data(), static_cast<int>(key.size()), SQLITE_STATIC);
     sqlite3_bind_text(select_stmt, 2, kExtractorVersion.data(), static_cast<int>(kExtractorVersion.size()),
@@ -271,14 +318,12 @@ struct SkeletonCache::Impl {
       if (is_corruption(rc)) db_failed(rc, "lookup");
       return std::nullopt;
     }
-    const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(select_stmt, 0));
+    const auto* blob = static_cast<const char*>(sqlite3_column_blob(select_stmt, 0));
     const int len = sqlite3_column_bytes(select_stmt, 0);
     const auto bytes = sqlite3_column_int64(select_stmt, 1);
     std::optional<Entry> out;
-    boost::system::error_code ec;
-    auto v = boost::json::parse(std::string_view(text ? text : "", static_cast<std::size_t>(len)), ec);
-    if (!ec && bytes >= 0) {
-      auto s = skeleton_from_json(v);
+    if (bytes >= 0) {
+      auto s = decode_skeleton(std::string_view(blob ? blob : "", static_cast<std::size_t>(len)));
       if (s && s->extractor_version == kExtractorVersion) {
         out = Entry{std::make_shared<const Skeleton>(std::move(*s)), static_cast<std::size_t>(bytes)};
       }
@@ -297,47 +342,76 @@ struct SkeletonCache::Impl {
     return out;
   }
 
-  void enqueue(std::string key, const Skeleton& s, std::size_t skeleton_bytes) {
-    if (!persistent.load(std::memory_order_relaxed)) return;  // memory-only: skip serialising
-    std::string json = boost::json::serialize(to_json(s));
-    std::lock_guard lock(db_mu);
-    if (!db) return;
-    pending.push_back({std::move(key), std::move(json), skeleton_bytes});
-    if (pending.size() >= options.write_batch) write_pending();
+  // Worker threads: encode outside every lock, push under pending_mu, and write a full batch
+  // only if no other thread is writing already (never wait for the connection).
+  void enqueue(std::string key, std::shared_ptr<const Skeleton> s, std::size_t skeleton_bytes) {
+    if (!persistent.load(std::memory_order_relaxed)) return;  // memory-only: skip encoding
+    std::string row = encode_skeleton(*s);
+    bool full = false;
+    {
+      std::lock_guard lock(pending_mu);
+      pending.push_back({std::move(key), std::move(s), std::move(row), skeleton_bytes});
+      const std::size_t cap = kMaxPendingBatches * options.write_batch;
+      if (pending.size() > cap) {
+        pending.erase(pending.begin(), pending.begin() + static_cast<std::ptrdiff_t>(pending.size() - cap));
+        dropped_rows = true;
+      }
+      full = pending.size() >= options.write_batch;
+    }
+    if (!full) return;
+    std::unique_lock lock(db_mu, std::try_to_lock);
+    if (lock.owns_lock()) write_pending();
   }
 
-  // Called with db_mu held.
+  // Called with db_mu held: takes every pending row and commits them in one transaction.
   void write_pending() {
-    if (!db || pending.empty()) return;
-    int rc = sqlite3_exec(db, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr);
-    if (rc != SQLITE_OK) {
-      if (is_corruption(rc)) db_failed(rc, "begin");
-      return;  // busy: keep the batch for the next attempt
+    if (!db) return;
+    std::vector<Pending> batch;
+    {
+      std::lock_guard lock(pending_mu);
+      batch.swap(pending);
+      if (dropped_rows && !dropped_warned) {
+        dropped_warned = true;
+        warnings.push_back("skeleton cache: the database stayed busy; some skeletons were not persisted");
+      }
     }
-    for (const auto& p : pending) {
-      sqlite3_reset(insert_stmt);
+    if (batch.empty()) return;
+    auto step_reset = [](sqlite3_stmt* st) {
+      const int r = sqlite3_step(st);
+      sqlite3_reset(st);
+      return r;
+    };
+    int rc = step_reset(begin_stmt);
+    if (rc != SQLITE_DONE) {
+      if (is_corruption(rc)) return db_failed(rc, "begin");
+      requeue(std::move(batch));  // busy: keep the rows for the next attempt
+      return;
+    }
+    for (const auto& p : batch) {
       sqlite3_bind_text(insert_stmt, 1, p.key.data(), static_cast<int>(p.key.size()), SQLITE_STATIC);
       sqlite3_bind_text(insert_stmt, 2, kExtractorVersion.data(), static_cast<int>(kExtractorVersion.size()),
                         SQLITE_STATIC);
-      sqlite3_bind_text(insert_stmt, 3, p.json.data(), static_cast<int>(p.json.size()), SQLITE_STATIC);
+      sqlite3_bind_blob(insert_stmt, 3, p.row.data(), static_cast<int>(p.row.size()), SQLITE_STATIC);
       sqlite3_bind_int64(insert_stmt, 4, static_cast<sqlite3_int64>(p.skeleton_bytes));
-      rc = sqlite3_step(insert_stmt);
+      rc = step_reset(insert_stmt);
       if (rc != SQLITE_DONE) break;
     }
-    sqlite3_reset(insert_stmt);
+    sqlite3_clear_bindings(insert_stmt);
+    if (rc == SQLITE_DONE) rc = step_reset(commit_stmt);
     if (rc != SQLITE_DONE) {
       sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
-      if (is_corruption(rc)) db_failed(rc, "insert");
+      if (is_corruption(rc)) return db_failed(rc, "insert");
+      requeue(std::move(batch));
       return;
     }
-    rc = sqlite3_exec(db, "COMMIT", nullptr, nullptr, nullptr);
-    if (rc != SQLITE_OK) {
-      sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
-      if (is_corruption(rc)) db_failed(rc, "commit");
-      return;
-    }
-    rows_written += pending.size();
-    pending.clear();
+    rows_written += batch.size();
+  }
+
+  // Put an unwritten batch back in front of rows queued meanwhile (db_mu held).
+  void requeue(std::vector<Pending> batch) {
+    std::lock_guard lock(pending_mu);
+    batch.insert(batch.end(), std::make_move_iterator(pending.begin()), std::make_move_iterator(pending.end()));
+    pending.swap(batch);
   }
 
   std::optional<Entry> memory_lookup(const std::string& key) {
@@ -361,6 +435,7 @@ struct SkeletonCache::Impl {
     lru.emplace_front(key, std::move(e));
     index.emplace(key, lru.begin());
     while (lru.size() > options.memory_entries) {
+      disk_mirrored_in_memory = false;  // the evicted skeleton may be on disk only now
       index.erase(lru.back().first);
       lru.pop_back();
     }
@@ -415,11 +490,11 @@ Result<CachedSkeleton> SkeletonCache::get_content(std::string_view content, std:
     auto s = extract_skeleton(content);
     if (!s) return s.error();
     Entry e;
-    e.skeleton_bytes = render(*s).size();
+    e.skeleton_bytes = rendered_size(*s);
     e.skeleton = std::make_shared<const Skeleton>(std::move(*s));
     ++impl_->misses;
     impl_->memory_insert(key, e);
-    impl_->enqueue(key, *e.skeleton, e.skeleton_bytes);
+    impl_->enqueue(key, e.skeleton, e.skeleton_bytes);
     entry = std::move(e);
   }
   out.skeleton = entry->skeleton;
@@ -450,6 +525,7 @@ void SkeletonCache::flush() {
 }
 
 void SkeletonCache::clear_memory() {
+  impl_->disk_mirrored_in_memory = false;  // the disk now holds rows the memory tier does not
   std::lock_guard lock(impl_->mem_mu);
   impl_->index.clear();
   impl_->lru.clear();
@@ -486,11 +562,24 @@ BuildReport build_skeletons(SkeletonCache& cache, const std::vector<BuildItem>& 
   threads = static_cast<unsigned>(std::min<std::size_t>(threads, std::max<std::size_t>(items.size(), 1)));
   report.threads = threads;
   std::vector<std::optional<Result<CachedSkeleton>>> slots(items.size());
+  // Largest files first: the last file a worker takes is then a small one, so the workers finish
+  // together instead of one parsing a big file alone at the end.
+  std::vector<std::pair<std::uintmax_t, std::size_t>> order;
+  order.reserve(items.size());
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    std::error_code ec;
+    const std::uintmax_t size = threads > 1 ? fs::file_size(items[i].abs, ec) : 0;
+    order.emplace_back(ec ? 0 : size, i);
+  }
+  if (threads > 1) {
+    std::stable_sort(order.begin(), order.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+  }
   std::atomic<std::size_t> next{0};
   auto work = [&] {
     for (;;) {
-      const std::size_t i = next.fetch_add(1, std::memory_order_relaxed);
-      if (i >= items.size()) return;
+      const std::size_t k = next.fetch_add(1, std::memory_order_relaxed);
+      if (k >= order.size()) return;
+      const std::size_t i = order[k].second;
       slots[i].emplace(cache.get(items[i].abs, items[i].rel));
     }
   };

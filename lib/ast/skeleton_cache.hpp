@@ -4,18 +4,22 @@
 // Key: BLAKE2b-128 of the file's bytes + kExtractorVersion. A file whose bytes did not change is
 // never reparsed — not after an edit elsewhere, not after a daemon restart (the table lives at
 // `<segment>/_ctx/cache/ast.sqlite`, WAL mode). Paths are not part of the key: identical files
-// share one skeleton.
+// share one skeleton. Rows hold the binary form of the skeleton (skeleton_binary.hpp: versioned,
+// checksummed) and its rendered size.
 //
 // Failure behaviour (the cache never takes the caller down):
 //  * The cache file is checked when opened (open, WAL switch, `PRAGMA quick_check`, schema). A
 //    corrupt or foreign file is moved aside to `ast.sqlite.corrupt-<unix-seconds>` (with its
-//    -wal/-shm) and a fresh table is created; `stats().rebuilt` says so.
-//  * A row that does not decode into a Skeleton is deleted and counted (`bad_rows`); the file is
-//    reparsed.
+//    -wal/-shm) and a fresh table is created; `stats().rebuilt` says so. A cache of an older
+//    schema of ours (JSON rows) is emptied and upgraded in place, not counted as rebuilt.
+//  * A row that does not decode (truncated, damaged — checksum —, another row-format version)
+//    is deleted and counted (`bad_rows`); the file is reparsed.
 //  * If the directory cannot be written, or SQLite reports corruption later, the cache continues
 //    in memory only (`stats().persistent == false`, reason in `warnings()`).
 //  * New skeletons are written in batches (one transaction per `write_batch` entries, and at
-//    flush()/destruction): a crash loses at most the unflushed batch, never consistency.
+//    flush()/destruction): a crash loses at most the unflushed rows, never consistency. While
+//    the database is busy, rows wait (at most 16 batches; beyond that the oldest are not
+//    persisted, with a warning — they stay in the memory tier).
 //  * `get` fails only for the file itself: kNotFound/kPermission/kIo when it cannot be read,
 //    kTooLarge above `max_file_bytes`, kUnavailable if the tree-sitter runtime is unusable.
 //
@@ -24,10 +28,13 @@
 // args {file: relative path}, result {status, functions, classes}, x {skeleton_bytes,
 // reduction_ratio, cache_hit}. Never file contents, never absolute paths.
 //
-// Thread rules: SkeletonCache is thread-safe. The LRU and the SQLite connection have separate
-// mutexes; parsing runs outside both, so N threads parse N files at once. Two threads that miss
-// on the same content at the same time may both parse it (harmless; last write wins).
-// Returned skeletons are immutable and shared (shared_ptr<const Skeleton>).
+// Thread rules: SkeletonCache is thread-safe. The LRU, the queue of unwritten rows and the SQLite
+// connection have separate mutexes, and parsing and row encoding run outside all of them, so N
+// threads parse N files at once. A worker that fills a batch writes it only if no other thread
+// holds the connection (it never waits for a write). When the table was empty at open and the
+// LRU has evicted nothing, a memory miss skips the SQLite lookup (the disk holds nothing else).
+// Two threads that miss on the same content at the same time may both parse it (harmless; last
+// write wins). Returned skeletons are immutable and shared (shared_ptr<const Skeleton>).
 #pragma once
 
 #include <cstddef>
@@ -56,7 +63,7 @@ struct CachedSkeleton {
   std::shared_ptr<const Skeleton> skeleton;
   std::string content_key;        // BLAKE2b-128 hex of the content (cache key without version)
   bool cache_hit = false;         // served from memory or disk, not parsed
-  std::size_t skeleton_bytes = 0; // bytes of render(*skeleton) with default options
+  std::size_t skeleton_bytes = 0; // rendered_size(*skeleton): render() with default options
   double reduction_ratio = 0.0;   // skeleton_bytes / source bytes
 };
 
@@ -119,8 +126,9 @@ struct BuildReport {
 };
 
 // Fill `cache` with the skeletons of `items` on `threads` worker threads (0 = one per hardware
-// thread), each with its own tree-sitter parser; flushes the cache at the end. Per-file failures
-// are recorded in `results` and never stop the build.
+// thread; the calling thread is one of them), each with its own tree-sitter parser, largest files
+// first; flushes the cache at the end. Per-file failures are recorded in `results` (input order)
+// and never stop the build.
 BuildReport build_skeletons(SkeletonCache& cache, const std::vector<BuildItem>& items,
                             unsigned threads = 0);
 

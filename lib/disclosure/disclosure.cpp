@@ -129,8 +129,10 @@ std::string render_excerpt(std::string_view text, int a, int b, const std::vecto
 
 namespace {
 
-// Definitions of `defs` overlapping [a, b]: fully inside → kept whole; containing the range →
-// kept with children/attributes filtered recursively.
+// Definitions of `defs` overlapping [a, b]: fully inside → kept whole; containing the range
+// (a split class around a method chunk) → replaced by its members in the range. The enclosing
+// header would repeat in every member chunk what the piece's id and `context` already say; it
+// stays only when class attributes in the range need it as their parent.
 std::vector<ast::Definition> defs_in_range(const std::vector<ast::Definition>& defs, int a, int b) {
   std::vector<ast::Definition> out;
   for (const auto& d : defs) {
@@ -140,20 +142,28 @@ std::vector<ast::Definition> defs_in_range(const std::vector<ast::Definition>& d
       out.push_back(d);
       continue;
     }
-    ast::Definition part = d;
-    if (d.line < a || d.line > b) {
-      // An enclosing definition (a split class around a method chunk): keep its header line
-      // only; its docstring and decorators belong to the class-header chunk.
+    std::vector<ast::Definition> members = defs_in_range(d.children, a, b);
+    std::vector<ast::Variable> attributes;
+    for (const auto& v : d.attributes) {
+      if (v.line >= a && v.line <= b) attributes.push_back(v);
+    }
+    if (d.line >= a && d.line <= b) {
+      // The range starts inside the definition's header (a split class's header chunk).
+      ast::Definition part = d;
+      part.children = std::move(members);
+      part.attributes = std::move(attributes);
+      out.push_back(std::move(part));
+    } else if (!attributes.empty()) {
+      // Its docstring and decorators belong to the class-header chunk: the header line only.
+      ast::Definition part = d;
       part.docstring.clear();
       part.decorators.clear();
+      part.children = std::move(members);
+      part.attributes = std::move(attributes);
+      out.push_back(std::move(part));
+    } else {
+      for (auto& m : members) out.push_back(std::move(m));
     }
-    part.children = defs_in_range(d.children, a, b);
-    part.attributes.clear();
-    for (const auto& v : d.attributes) {
-      if (v.line >= a && v.line <= b) part.attributes.push_back(v);
-    }
-    if (!(d.line >= a && d.line <= b) && part.children.empty() && part.attributes.empty()) continue;
-    out.push_back(std::move(part));
   }
   return out;
 }
@@ -175,12 +185,15 @@ std::string skeleton_of_python(const ast::Skeleton& s, int a, int b, bool module
   ast::RenderOptions ro;
   ro.line_numbers = true;
   ro.nested_functions = false;  // helpers local to a function body are detail, not outline
-  std::string out = ast::render(sub, ro);
-  // The piece already states the chunk's own range: drop the marker of the definition that is
-  // the chunk itself (members keep theirs, for ranged follow-ups).
-  const std::string own = "  # L" + std::to_string(a) + "-" + std::to_string(b) + "\n";
-  if (const auto pos = out.find(own); pos != std::string::npos) out.erase(pos, own.size() - 1);
-  return out;
+  ro.max_value_bytes = 40;      // a constant's or attribute's value is a hint, not content
+  // Members keep their line markers, for ranged follow-ups. The piece already states the
+  // chunk's own range, so the definition that starts the chunk has none; nor has an enclosing
+  // class kept only as the parent of attributes (its range is its own chunk's).
+  ro.number_if = [a, b](const ast::Definition& d) {
+    const int start = d.decorated_line > 0 ? std::min(d.decorated_line, d.line) : d.line;
+    return start > a && d.end_line <= b;
+  };
+  return ast::render(sub, ro);
 }
 
 std::string skeleton_of_markdown(std::string_view text, int a, int b) {
@@ -223,14 +236,22 @@ std::string skeleton_of_markdown(std::string_view text, int a, int b) {
   return out;
 }
 
+// The first non-blank line (trimmed) and the chunk's range, like a definition line's marker:
+// "encode_basestring_ascii = (  # L71-73".
 std::string skeleton_of_text(std::string_view text, int a, int b) {
   const auto starts = index::line_starts(text);
   std::string first;
   for (int l = a; l <= b && first.empty(); ++l) {
     std::string s = strip_eol(index::line_span(text, starts, l, l));
-    if (s.find_first_not_of(" \t") != std::string::npos) first = numbered(l, s);
+    const auto from = s.find_first_not_of(" \t");
+    if (from == std::string::npos) continue;
+    first = s.substr(from);
+    while (!first.empty() && (first.back() == ' ' || first.back() == '\t')) first.pop_back();
+    first += "  # L" + std::to_string(l);
+    if (b != l) first += "-" + std::to_string(b);
   }
-  return first + "   ...  (" + std::to_string(b - a + 1) + " lines)\n";
+  if (first.empty()) first = "# L" + std::to_string(a) + "-" + std::to_string(b) + " (blank)";
+  return first + "\n";
 }
 
 // ---- cursor ----------------------------------------------------------------------------------

@@ -3,8 +3,10 @@
 //
 // Modes (token estimate everywhere: ceil(bytes / 4)):
 //  * skeleton — Python: the AST outline of the chunk's definitions (ast::render with line
-//    numbers: decorators, signatures, first docstring lines, `...` bodies); Markdown: the
-//    heading outline of the section; other text: first line + line count.
+//    numbers: decorators, signatures, first docstring lines, `...` bodies; every member has its
+//    `# L<a>-<b>` marker, the chunk's own definition and enclosing context lines do not);
+//    Markdown: the heading outline of the section; other text, and Python code outside
+//    definitions: the first non-blank line + `# L<first>-<last>`.
 //  * excerpt — with a query: windows of ±kExcerptContext lines around lines containing a query
 //    term, each line prefixed by its number, indentation kept, gaps shown as `...`; without a
 //    query (or no hit): the first kExcerptHeadLines lines, numbered.

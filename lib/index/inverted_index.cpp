@@ -253,6 +253,21 @@ void InvertedIndex::live_postings(std::uint32_t term, std::vector<Posting>& out)
   }
 }
 
+std::vector<std::string> InvertedIndex::files_with_term(std::string_view term) const {
+  std::vector<std::string> out;
+  const std::uint32_t id = term_id(term);
+  if (id == IdTable::kNone) return out;
+  std::vector<Posting> postings;
+  live_postings(id, postings);
+  std::vector<std::string_view> paths;
+  paths.reserve(postings.size());
+  for (const auto& p : postings) paths.push_back(docs_[p.doc].chunk.path);
+  std::sort(paths.begin(), paths.end());
+  paths.erase(std::unique(paths.begin(), paths.end()), paths.end());
+  out.assign(paths.begin(), paths.end());
+  return out;
+}
+
 std::uint32_t InvertedIndex::live_df(std::uint32_t term) const {
   std::uint32_t n = 0;
   if (!frozen_has_dead_) {

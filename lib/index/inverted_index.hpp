@@ -122,6 +122,10 @@ class InvertedIndex {
 
   Result<SearchResult> search(const SearchOptions& options) const;
 
+  // Paths of the live chunks whose tokens include `term` (an index term: lowercased), sorted and
+  // unique; empty when no chunk has it.
+  std::vector<std::string> files_with_term(std::string_view term) const;
+
   const Chunk* find(std::string_view id) const;
   std::vector<const Chunk*> chunks_of(std::string_view path) const;  // in line order
   std::size_t chunk_count() const { return alive_; }

@@ -733,6 +733,30 @@ Result<SearchResult> SegmentIndex::search(const SearchOptions& options) const {
   return r;
 }
 
+std::optional<std::vector<std::string>> SegmentIndex::files_with_word(std::string_view word) const {
+  // The tokenizer's whole-word token (tokenizer.hpp): `_` stripped at both ends, ASCII lowercased.
+  while (!word.empty() && word.front() == '_') word.remove_prefix(1);
+  while (!word.empty() && word.back() == '_') word.remove_suffix(1);
+  if (word.size() < 2 || word.size() > kMaxTokenBytes) return std::nullopt;
+  if (std::all_of(word.begin(), word.end(), [](char c) { return c >= '0' && c <= '9'; })) return std::nullopt;
+  std::string term(word);
+  for (auto& c : term) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  std::shared_lock lk(impl_->state_mu);
+  if (!impl_->built) return std::nullopt;
+  auto files = impl_->index.files_with_term(term);
+  bool added = false;
+  for (const auto& [path, rec] : impl_->records) {
+    if (!rec.indexed) {
+      files.push_back(path);
+      added = true;
+    }
+  }
+  if (added) std::sort(files.begin(), files.end());
+  return files;
+}
+
 std::optional<Chunk> SegmentIndex::chunk(std::string_view id) const {
   std::shared_lock lk(impl_->state_mu);
   const Chunk* c = impl_->index.find(id);

@@ -167,6 +167,14 @@ class SegmentIndex {
   ApplyReport sync();
 
   Result<SearchResult> search(const SearchOptions& options) const;
+  // A superset of the files whose text contains the identifier `word` as a whole word: the
+  // indexed files with a chunk holding its whole-word token (tokens are lowercased, so the match
+  // is case-insensitive), plus every listed file the index skipped (it cannot speak for those).
+  // Sorted. nullopt when the index cannot tell: not built yet, or `word` yields no whole-word
+  // token (under 2 characters without its leading/trailing `_`, or over kMaxTokenBytes).
+  // What lib/navigation's references() reads instead of every file. Thread-safe.
+  std::optional<std::vector<std::string>> files_with_word(std::string_view word) const;
+
   std::optional<Chunk> chunk(std::string_view id) const;
   std::vector<Chunk> chunks_of(std::string_view path) const;
   std::optional<FileRecord> file(std::string_view path) const;

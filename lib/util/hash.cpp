@@ -64,6 +64,17 @@ std::string blake2b_hex(std::string_view bytes) {
   return to_hex(out, sizeof out);
 }
 
+std::uint64_t checksum64(std::string_view bytes) {
+  ensure_sodium();
+  static const unsigned char kKey[crypto_shorthash_KEYBYTES] = {'t', 'r', 'i', 'f', 'e', 'c', 't', 'a',
+                                                                's', 'k', 'e', 'l', 'r', 'o', 'w', '1'};
+  unsigned char out[crypto_shorthash_BYTES];
+  crypto_shorthash(out, reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), kKey);
+  std::uint64_t v = 0;
+  for (int i = 7; i >= 0; --i) v = (v << 8) | out[i];  // little-endian, as SipHash defines it
+  return v;
+}
+
 Sha256Stream::Sha256Stream() {
   ensure_sodium();
   crypto_hash_sha256_init(reinterpret_cast<crypto_hash_sha256_state*>(state_));

@@ -26,6 +26,9 @@ std::string sha256_hex(std::string_view bytes);
 std::string sha256_prefix(std::string_view bytes, std::size_t chars = 8);
 // 128-bit BLAKE2b of `bytes`, as 32 hex characters: a cache key, not a public identifier.
 std::string blake2b_hex(std::string_view bytes);
+// 64-bit SipHash-2-4 of `bytes` under a fixed key: a checksum that detects accidental damage
+// (torn or bit-flipped cache rows), not a MAC and not a public identifier.
+std::uint64_t checksum64(std::string_view bytes);
 // `segment_id` of a canonical segment path: first 8 hex chars of its SHA-256.
 inline std::string segment_id_of(std::string_view canonical_path) {
   return sha256_prefix(canonical_path, 8);

@@ -5,8 +5,9 @@
 //
 // Measures, each `runs` times, reporting the median:
 //   raw      read + tree-sitter full parse of every file, one thread, trees discarded (baseline)
-//   cold     build_skeletons on all cores into an empty cache (read, hash, parse, extract, render,
-//            persist to SQLite, flush)
+//   raw/N    the same on `threads` threads (what parallelism alone costs here; CPU compared too)
+//   cold     build_skeletons on all cores into an empty cache (read, hash, parse, extract, measure
+//            the rendering, encode binary rows, persist to SQLite, flush)
 //   warm     the same again on the same SkeletonCache (every file a memory hit; files still read
 //            and hashed: the key is the content)
 //   restart  a new SkeletonCache on the persisted file (open + quick_check), then the same build
@@ -15,6 +16,7 @@
 #include <sys/resource.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -79,7 +81,10 @@ int main(int argc, char** argv) {
   ast::CacheOptions opts;
   opts.max_file_bytes = std::size_t{64} << 20;
 
-  std::vector<double> raw, cold, warm, restart, raw_cpu, cold_cpu;
+  std::vector<double> raw, cold, warm, restart, raw_cpu, cold_cpu, rawn, rawn_cpu;
+  // The cold / raw CPU ratio of each run: raw and cold of one run are seconds apart, so on a
+  // machine whose speed drifts (other tenants) their ratio is steadier than a ratio of medians.
+  std::vector<double> cpu_ratio, wall_ratio;
   std::size_t failures = 0;
   for (int r = 0; r < runs; ++r) {
     {
@@ -92,6 +97,27 @@ int main(int argc, char** argv) {
       raw.push_back(sw.elapsed_ms());
       raw_cpu.push_back(cpu_ms() - c0);
     }
+    if (cores > 1) {
+      // The same raw parse on `cores` threads: what parallelism alone costs on this machine
+      // (shared caches and memory bandwidth, other tenants), before any skeleton work.
+      const double c0 = cpu_ms();
+      Stopwatch sw;
+      std::atomic<std::size_t> next{0}, bad{0};
+      auto work = [&] {
+        for (std::size_t i; (i = next.fetch_add(1)) < items.size();) {
+          auto content = ast::read_file_bytes(items[i].abs, opts.max_file_bytes);
+          if (!content || !ast::raw_parse(*content)) ++bad;
+        }
+      };
+      {
+        std::vector<std::jthread> pool;
+        for (unsigned t = 1; t < cores; ++t) pool.emplace_back(work);
+        work();
+      }
+      failures += bad;
+      rawn.push_back(sw.elapsed_ms());
+      rawn_cpu.push_back(cpu_ms() - c0);
+    }
     remove_db(db);
     {
       const double c0 = cpu_ms();
@@ -100,6 +126,8 @@ int main(int argc, char** argv) {
       auto rep = ast::build_skeletons(cache, items, cores);
       cold.push_back(sw.elapsed_ms());
       cold_cpu.push_back(cpu_ms() - c0);
+      cpu_ratio.push_back(cold_cpu.back() / raw_cpu.back());
+      wall_ratio.push_back(cold.back() / (raw.back() / cores));
       failures += rep.failed;
       Stopwatch sw2;
       auto rep2 = ast::build_skeletons(cache, items, cores);
@@ -126,6 +154,21 @@ int main(int argc, char** argv) {
               cores, m_cold, m_cold / ideal, cores);
   std::printf("| CPU time: raw parse / cold build | %.1f / %.1f | cold = %.2f x raw CPU |\n", median(raw_cpu),
               median(cold_cpu), median(cold_cpu) / median(raw_cpu));
+  if (!rawn.empty()) {
+    std::printf("| raw parse on %u threads (parallelism alone) | %.1f | %.2f x (raw / %u cores); CPU %.1f = %.2f x raw CPU |\n",
+                cores, median(rawn), median(rawn) / ideal, cores, median(rawn_cpu), median(rawn_cpu) / median(raw_cpu));
+    std::printf("| cold build CPU / raw parse CPU on %u threads | %.1f / %.1f | %.2f x |\n", cores, median(cold_cpu),
+                median(rawn_cpu), median(cold_cpu) / median(rawn_cpu));
+  }
+  auto listed = [](const std::vector<double>& v) {
+    std::string t;
+    for (double x : v) t += (t.empty() ? "" : " ") + std::to_string(x).substr(0, 4);
+    return t;
+  };
+  std::printf("| per-run ratios, median: cold wall / (raw / %u cores) | | %.2f x (runs: %s) |\n", cores,
+              median(wall_ratio), listed(wall_ratio).c_str());
+  std::printf("| per-run ratios, median: cold CPU / raw CPU | | %.2f x (runs: %s) |\n", median(cpu_ratio),
+              listed(cpu_ratio).c_str());
   std::printf("| warm rebuild (all memory hits) | %.1f | %.1f %% of cold; aim <= 10 %% |\n", m_warm,
               100.0 * m_warm / m_cold);
   std::printf("| restart with persisted cache (all disk hits) | %.1f | %.1f %% of cold; aim <= 10 %% |\n",

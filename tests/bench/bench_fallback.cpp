@@ -4,6 +4,10 @@
 //   bench_fallback <corpus_root> [--samples N] [--files K] [--seed S] [--dump FILE]
 //   bench_fallback <corpus_root> --sweep [--samples N] [--files K]
 //
+// `--references` skips Pyright: for each sampled position, references() reading every file vs
+// reading only the files the lexical index names (index::SegmentIndex::files_with_word, as the
+// daemon does); the two answers must be identical (exit 1 otherwise); reports both latencies.
+//
 // `--sweep` skips Pyright: definition, hover and references(limit 50) of the fallback on the
 // sampled positions only, counting errors — a crash/sanitizer sweep (build with
 // TRIFECTA_SANITIZE=address,undefined) and a throughput figure.
@@ -32,7 +36,11 @@
 
 #include <spdlog/spdlog.h>
 
+#include <unistd.h>
+
 #include "ast/skeleton_cache.hpp"
+#include "index/segment_index.hpp"
+#include "workspace/file_list.hpp"
 #include "lsp/client.hpp"
 #include "lsp/discovery.hpp"
 #include "navigation/navigation.hpp"
@@ -118,7 +126,7 @@ int main(int argc, char** argv) {
   std::size_t samples = 600, nfiles = 40;
   unsigned seed = 20261125;
   std::string dump;
-  bool sweep = false;
+  bool sweep = false, references_mode = false;
   for (int i = 2; i < argc; ++i) {
     const std::string a = argv[i];
     if (a == "--samples" && i + 1 < argc) samples = std::stoul(argv[++i]);
@@ -126,6 +134,7 @@ int main(int argc, char** argv) {
     else if (a == "--seed" && i + 1 < argc) seed = static_cast<unsigned>(std::stoul(argv[++i]));
     else if (a == "--dump" && i + 1 < argc) dump = argv[++i];
     else if (a == "--sweep") sweep = true;
+    else if (a == "--references") references_mode = true;
   }
   spdlog::set_level(spdlog::level::warn);
 
@@ -157,6 +166,72 @@ int main(int argc, char** argv) {
   }
   std::shuffle(all.begin(), all.end(), rng);
   if (all.size() > samples) all.resize(samples);
+
+  if (references_mode) {
+    // The lexical index over the same tree, cache kept out of the corpus.
+    const fs::path cache_dir = fs::temp_directory_path() / ("bench_fallback_refs_" + std::to_string(::getpid()));
+    index::SegmentOptions so;
+    so.cache_dir = cache_dir;
+    auto lexical = index::SegmentIndex::open(root, so);
+    if (!lexical || !(*lexical)->build()) {
+      std::cerr << "bench_fallback: cannot build the lexical index\n";
+      return 1;
+    }
+    // The symbol table over the files the daemon would list (default excludes such as the
+    // stdlib's `venv/` apply to both tables in the daemon).
+    std::vector<std::string> listed;
+    if (auto l = workspace::list_files(root, (*lexical)->filter())) {
+      for (auto& f : l->files)
+        if (f.size() > 3 && f.compare(f.size() - 3, 3, ".py") == 0) listed.push_back(std::move(f));
+    }
+    navigation::SkeletonSymbolIndex daemon_table(root, cache, listed);
+    navigation::NavOptions narrowed;
+    narrowed.candidate_files = [&](std::string_view name) { return (*lexical)->files_with_word(name); };
+    std::vector<double> full_ms, narrow_ms;
+    std::size_t mismatches = 0, narrowed_count = 0, full_reads = 0, narrow_reads = 0, locations = 0;
+    for (const auto& s : all) {
+      const std::string& text = texts[s.file];
+      Stopwatch a;
+      auto full = navigation::references(source, daemon_table, s.file, text, s.pos, true);
+      full_ms.push_back(a.elapsed_ms());
+      Stopwatch b;
+      auto fast = navigation::references(source, daemon_table, s.file, text, s.pos, true, 1000, narrowed);
+      narrow_ms.push_back(b.elapsed_ms());
+      if (!full || !fast) {
+        ++mismatches;
+        continue;
+      }
+      narrowed_count += fast->narrowed;
+      full_reads += full->files_scanned;
+      narrow_reads += fast->files_scanned;
+      locations += full->locations.size();
+      bool same = full->locations.size() == fast->locations.size() && full->truncated == fast->truncated;
+      for (std::size_t i = 0; same && i < full->locations.size(); ++i) {
+        const auto& x = full->locations[i];
+        const auto& y = fast->locations[i];
+        same = x.path == y.path && x.line == y.line && x.column == y.column;
+      }
+      if (!same) {
+        ++mismatches;
+        std::cerr << "mismatch: " << s.file << ":" << s.pos.line << ":" << s.pos.column << " `" << s.name << "`: "
+                  << full->locations.size() << " vs " << fast->locations.size() << " locations\n";
+      }
+    }
+    std::error_code ec;
+    fs::remove_all(cache_dir, ec);
+    std::printf("| references (%zu positions, %zu files in the tree) | median ms | p90 | p99 | files read (mean) |\n",
+                all.size(), listed.size());
+    std::printf("|---|---|---|---|---|\n");
+    const double n = static_cast<double>(std::max<std::size_t>(1, all.size()));
+    std::printf("| every file read | %.3f | %.3f | %.3f | %.1f |\n", pct(full_ms, 50), pct(full_ms, 90), pct(full_ms, 99),
+                static_cast<double>(full_reads) / n);
+    std::printf("| files named by the lexical index | %.3f | %.3f | %.3f | %.1f |\n", pct(narrow_ms, 50),
+                pct(narrow_ms, 90), pct(narrow_ms, 99), static_cast<double>(narrow_reads) / n);
+    std::printf("\nnarrowed %zu of %zu questions (the rest: names under 2 characters); %zu locations in all; "
+                "answers differing: %zu\n",
+                narrowed_count, all.size(), locations, mismatches);
+    return mismatches == 0 ? 0 : 1;
+  }
 
   if (sweep) {
     std::size_t errors = 0, resolved = 0, hovers = 0, refs = 0;

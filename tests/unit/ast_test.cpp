@@ -15,6 +15,7 @@
 #include "../support/temp_dir.hpp"
 #include "ast/extractor.hpp"
 #include "ast/skeleton.hpp"
+#include "ast/skeleton_binary.hpp"
 #include "ast/skeleton_cache.hpp"
 #include "telemetry/reader.hpp"
 #include "telemetry/sink.hpp"
@@ -281,14 +282,215 @@ TEST_CASE("utf8_replace_invalid leaves valid text alone and replaces each bad by
   CHECK(out == "a\xEF\xBF\xBD(b\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");
 }
 
+TEST_CASE("utf8_replace_invalid finds a bad byte at every offset of an ASCII run", "[robust]") {
+  // The validator skips ASCII eight bytes at a time: a bad byte must be found wherever it sits
+  // relative to those words, including the very last byte.
+  for (std::size_t at = 0; at < 24; ++at) {
+    std::string text(24, 'a');
+    text[at] = '\xff';
+    std::string out;
+    CHECK(utf8_replace_invalid(text, out) == 1);
+    CHECK(out.size() == 26);
+    CHECK(out.substr(at, 3) == "\xEF\xBF\xBD");
+  }
+  std::string out = "untouched";
+  CHECK(utf8_replace_invalid(std::string(37, 'x') + "\xc3\xa9", out) == 0);
+  CHECK(out == "untouched");
+}
+
+TEST_CASE("nested definitions are found however their keyword is spaced; bodies without one add nothing", "[extract]") {
+  const Skeleton s = extract(
+      "def outer():\n"
+      "    x = 'def not_a_function(): pass'  # nor is this: def y():\n"
+      "    undefined = default = classic = 1\n"
+      "    def\tby_tab(): pass\n"
+      "    class\\\n        Continued: pass\n"
+      "    if x:\n"
+      "        async def in_if(): pass\n"
+      "    return x\n"
+      "def plain(a, default=None):\n"
+      "    return [undefined for classic in a]\n");
+  const Definition* outer = find_def(s, "outer");
+  REQUIRE(outer);
+  REQUIRE(outer->children.size() == 3);
+  CHECK(outer->children[0].qualname == "outer.<locals>.by_tab");
+  CHECK(outer->children[1].qualname == "outer.<locals>.Continued");
+  CHECK(outer->children[2].qualname == "outer.<locals>.in_if");
+  CHECK(outer->children[2].conditional);
+  CHECK(outer->end_line == 9);
+  REQUIRE(find_def(s, "plain"));
+  CHECK(find_def(s, "plain")->children.empty());
+}
+
+TEST_CASE("a definition ends at its last token, not at a trailing comment or continuation", "[extract]") {
+  const Skeleton s = extract(
+      "def a():\n    return 1  # trailing\n"
+      "def b():\n    return 2\n    # a comment line inside the block\n"
+      "def c():\n    return '#'\n"
+      "def d(): return 4\n");
+  REQUIRE(s.definitions.size() == 4);
+  CHECK(s.definitions[0].end_line == 2);
+  CHECK(s.definitions[0].end_column == 12);
+  CHECK(s.definitions[1].end_line == 4);
+  CHECK(s.definitions[1].end_column == 12);
+  CHECK(s.definitions[2].end_line == 7);
+  CHECK(s.definitions[2].end_column == 14);
+  CHECK(s.definitions[3].end_line == 8);
+  CHECK(s.definitions[3].end_column == 17);
+}
+
 TEST_CASE("rendering: outline with ... bodies, docstrings and optional line numbers", "[render]") {
   const Skeleton s = extract(kSmall);
-  CHECK(render(s) == "def f(a, b=1) -> int:\n    \"\"\"Add.\"\"\"\n");
-  CHECK(render(s, {.line_numbers = true}) == "def f(a, b=1) -> int:  # L1-3\n    \"\"\"Add.\"\"\"\n");
+  CHECK(render(s) == "def f(a, b=1) -> int:\n  \"\"\"Add.\"\"\"\n");
+  CHECK(render(s, {.line_numbers = true}) == "def f(a, b=1) -> int:  # L1-3\n  \"\"\"Add.\"\"\"\n");
   const Skeleton t = extract("def g():\n    def inner(): pass\n    return 1\n");
   CHECK(render(t, {.nested_functions = false}) == "def g(): ...\n");
   CHECK(reduction_ratio(render(s).size(), kSmall.size()) < 1.0);
   CHECK(reduction_ratio(10, 0) == 0.0);
+}
+
+TEST_CASE("rendering: runs of imports share a line; markers: one line number, or only where asked", "[render]") {
+  const Skeleton s = extract(
+      "import a, b as bb\n"
+      "import c\n"
+      "from m import x\n"
+      "from m import y as yy, z\n"
+      "from .m import w\n"
+      "from m import *\n"
+      "from m import v\n"
+      "try:\n"
+      "    import d\n"
+      "except ImportError:\n"
+      "    d = None\n"
+      "import e\n"
+      "class K:\n"
+      "    def one(self): return 1\n"
+      "    def two(self):\n"
+      "        return 2\n");
+  CHECK(render(s, {.line_numbers = true}) ==
+        "import a, b as bb, c\n"
+        "from m import x, y as yy, z\n"  // same module and level only
+        "from .m import w\n"
+        "from m import *\n"              // a wildcard stays alone
+        "from m import v\n"
+        "import d\n"                     // conditional imports are not merged with others
+        "import e\n"
+        "class K:  # L13-16\n"
+        "  def one(self): ...  # L14\n"
+        "  def two(self): ...  # L15-16\n");
+  RenderOptions only_methods{.line_numbers = true, .imports = false};
+  only_methods.number_if = [](const Definition& d) { return d.kind == DefKind::kMethod; };
+  CHECK(render(s, only_methods) == "class K:\n  def one(self): ...  # L14\n  def two(self): ...  # L15-16\n");
+  CHECK(rendered_size(s, only_methods) == render(s, only_methods).size());
+}
+
+TEST_CASE("rendered_size equals the size of the rendering, for every option", "[render]") {
+  for (const auto& e : fs::directory_iterator(kGoldenDir)) {
+    if (e.path().extension() != ".py") continue;
+    const Skeleton s = extract(slurp(e.path()));
+    for (const RenderOptions& o : {RenderOptions{}, RenderOptions{.line_numbers = true},
+                                   RenderOptions{.line_numbers = true, .nested_functions = false},
+                                   RenderOptions{.imports = false, .constants = false, .max_value_bytes = 8}}) {
+      CHECK(rendered_size(s, o) == render(s, o).size());
+    }
+  }
+}
+
+// ---- binary row format -------------------------------------------------------------------------
+
+TEST_CASE("binary rows round-trip every golden skeleton exactly and are smaller than JSON", "[binary]") {
+  std::size_t binary_bytes = 0, json_bytes = 0;
+  for (const auto& e : fs::directory_iterator(kGoldenDir)) {
+    if (e.path().extension() != ".py") continue;
+    DYNAMIC_SECTION(e.path().filename().string()) {
+      const Skeleton s = extract(slurp(e.path()));
+      const std::string row = encode_skeleton(s);
+      CHECK(row.starts_with(kSkeletonBinaryMagic));
+      auto back = decode_skeleton(row);
+      REQUIRE(back.ok());
+      CHECK(json::serialize(to_json(*back)) == json::serialize(to_json(s)));
+      CHECK(encode_skeleton(*back) == row);
+      binary_bytes += row.size();
+      json_bytes += json::serialize(to_json(s)).size();
+    }
+  }
+  CHECK(binary_bytes < json_bytes);
+}
+
+TEST_CASE("binary rows: fields JSON omits when empty survive too (flags, all, issues, odd numbers)", "[binary]") {
+  Skeleton s = extract("def f(:\n  pass\n");
+  s.all = std::vector<std::string>{};  // present but empty differs from absent
+  s.had_bom = true;
+  s.decoding_replaced = true;
+  s.replaced_bytes = 300;
+  s.encoding = "latin-1";
+  s.source_bytes = std::size_t{1} << 40;
+  Definition d;
+  d.kind = DefKind::kClass;
+  d.name = d.qualname = "K";
+  d.line = -1;  // never produced by the extractor; the format still keeps it
+  d.end_line = 2'000'000'000;
+  d.children.push_back(Definition{});
+  d.children[0].is_async = true;
+  d.children[0].conditional = true;
+  d.attributes.push_back({"a", "int", "1", true, 7});
+  s.definitions.push_back(d);
+  auto back = decode_skeleton(encode_skeleton(s));
+  REQUIRE(back.ok());
+  CHECK(back->all.has_value());
+  CHECK(back->all->empty());
+  CHECK(back->status == ParseStatus::kPartial);
+  CHECK_FALSE(back->syntax_issues.empty());
+  CHECK(json::serialize(to_json(*back)) == json::serialize(to_json(s)));
+  s.all.reset();
+  CHECK_FALSE(decode_skeleton(encode_skeleton(s))->all.has_value());
+}
+
+TEST_CASE("binary rows: truncation, damage, another version and garbage are detected", "[binary][corruption]") {
+  const std::string row = encode_skeleton(extract(slurp(kGoldenDir / "basics.py")));
+  REQUIRE(row.size() > 200);
+  SECTION("every truncation") {
+    for (std::size_t n = 0; n < row.size(); ++n) {
+      auto r = decode_skeleton(std::string_view(row).substr(0, n));
+      REQUIRE_FALSE(r.ok());
+      CHECK(r.error().code == Errc::kParse);
+    }
+  }
+  SECTION("every single flipped byte") {
+    for (std::size_t i = 0; i < row.size(); ++i) {
+      std::string bad = row;
+      bad[i] = static_cast<char>(bad[i] ^ 0x20);
+      CHECK_FALSE(decode_skeleton(bad).ok());
+    }
+  }
+  SECTION("another format version is refused as such") {
+    std::string other = row;
+    other[kSkeletonBinaryMagic.size()] = static_cast<char>(kSkeletonBinaryVersion + 1);
+    auto r = decode_skeleton(other);
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.error().message.find("format version") != std::string::npos);
+  }
+  SECTION("a damaged payload is a checksum mismatch") {
+    std::string bad = row;
+    bad[row.size() / 2] = static_cast<char>(bad[row.size() / 2] + 1);
+    auto r = decode_skeleton(bad);
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.error().message.find("checksum") != std::string::npos);
+  }
+  SECTION("a well-checksummed payload that lies about its counts is refused, not trusted") {
+    // magic, version, status 0, then a string length far beyond the input, then a valid checksum.
+    std::string forged = std::string(kSkeletonBinaryMagic) + static_cast<char>(kSkeletonBinaryVersion) +
+                         std::string("\x00\xff\xff\xff\xff\x0f", 6);
+    const std::uint64_t sum = checksum64(forged);
+    for (int i = 0; i < 8; ++i) forged.push_back(static_cast<char>((sum >> (8 * i)) & 0xFF));
+    auto r = decode_skeleton(forged);
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.error().message.find("extractor_version") != std::string::npos);
+  }
+  SECTION("JSON and garbage") {
+    CHECK_FALSE(decode_skeleton(json::serialize(to_json(extract(kSmall)))).ok());
+    CHECK_FALSE(decode_skeleton(std::string(64, '\0')).ok());
+  }
 }
 
 TEST_CASE("a malformed skeleton document is an error naming the field", "[json]") {
@@ -422,14 +624,83 @@ TEST_CASE("cache: a row that does not decode is dropped and the file reparsed", 
   Segment seg;
   const fs::path a = seg.write("a.py", kSmall);
   { SkeletonCache cache(seg.db(), {}); REQUIRE(cache.get(a, "a.py").ok()); }
-  // Damage the stored JSON in place (the file stays a valid database).
-  REQUIRE(sql(seg.db(), "UPDATE skeletons SET skeleton='{\"status\":\"ok\"}'"));
+  // Damage the stored row in place (the file stays a valid database).
+  SECTION("JSON where a binary row belongs") {
+    REQUIRE(sql(seg.db(), "UPDATE skeletons SET skeleton='{\"status\":\"ok\"}'"));
+  }
+  SECTION("a truncated row") { REQUIRE(sql(seg.db(), "UPDATE skeletons SET skeleton=substr(skeleton, 1, 20)")); }
+  SECTION("a row of another format version") {
+    REQUIRE(sql(seg.db(), "UPDATE skeletons SET skeleton=substr(skeleton, 1, 4) || x'7f' || substr(skeleton, 6)"));
+  }
+  SECTION("one damaged byte") {
+    REQUIRE(sql(seg.db(), "UPDATE skeletons SET skeleton=substr(skeleton, 1, 10) || x'00' || substr(skeleton, 12)"));
+  }
   SkeletonCache cache(seg.db(), {});
   auto r = cache.get(a, "a.py");
   REQUIRE(r.ok());
   CHECK_FALSE(r->cache_hit);
   CHECK(cache.stats().bad_rows == 1);
   CHECK(r->skeleton->definitions.size() == 1);
+}
+
+TEST_CASE("cache: a cache of the older JSON schema is upgraded in place, its rows reparsed", "[cache]") {
+  Segment seg;
+  const fs::path a = seg.write("a.py", kSmall);
+  fs::create_directories(seg.db().parent_path());
+  REQUIRE(sql(seg.db(),
+              "CREATE TABLE skeletons(key TEXT NOT NULL, version TEXT NOT NULL, skeleton TEXT NOT NULL,"
+              " skeleton_bytes INTEGER NOT NULL, PRIMARY KEY(key, version)) WITHOUT ROWID;"
+              "INSERT INTO skeletons VALUES('" + blake2b_hex(kSmall) + "', '" + std::string(kExtractorVersion) +
+                  "', '{}', 3);"
+              "PRAGMA user_version=1;"));
+  {
+    SkeletonCache cache(seg.db(), {});
+    CHECK(cache.stats().persistent);
+    CHECK_FALSE(cache.stats().rebuilt);  // ours, only older: not moved aside
+    auto r = cache.get(a, "a.py");
+    REQUIRE(r.ok());
+    CHECK_FALSE(r->cache_hit);
+    CHECK(cache.stats().bad_rows == 0);  // the old rows were dropped, never read
+  }
+  for (const auto& e : fs::directory_iterator(seg.db().parent_path()))
+    CHECK_FALSE(e.path().filename().string().starts_with("ast.sqlite.corrupt-"));
+  SkeletonCache again(seg.db(), {});
+  CHECK(again.get(a, "a.py")->cache_hit);
+  CHECK(again.stats().disk_hits == 1);
+}
+
+TEST_CASE("cache: after clear_memory, skeletons written by this cache are disk hits", "[cache]") {
+  Segment seg;
+  SkeletonCache cache(seg.db(), {});
+  REQUIRE(cache.get_content(kSmall, "a.py").ok());
+  cache.flush();
+  cache.clear_memory();
+  auto again = cache.get_content(kSmall, "a.py");
+  REQUIRE(again.ok());
+  CHECK(again->cache_hit);
+  CHECK(cache.stats().disk_hits == 1);
+}
+
+TEST_CASE("cache: after the LRU evicts, a skeleton written earlier is found on disk again", "[cache]") {
+  // A fresh table lets a memory miss skip SQLite only while nothing was evicted: this fails if
+  // that shortcut outlives the first eviction.
+  Segment seg;
+  for (std::size_t batch : {std::size_t{1}, std::size_t{256}}) {
+    DYNAMIC_SECTION("write_batch " << batch) {
+      CacheOptions o;
+      o.memory_entries = 2;
+      o.write_batch = batch;
+      SkeletonCache cache(seg.db(), {}, o);
+      REQUIRE(cache.get_content("A = 1\n", "a.py").ok());
+      REQUIRE(cache.get_content("B = 1\n", "b.py").ok());
+      REQUIRE(cache.get_content("C = 1\n", "c.py").ok());  // evicts A (committed or still queued)
+      auto again = cache.get_content("A = 1\n", "a.py");
+      REQUIRE(again.ok());
+      CHECK(again->cache_hit);
+      CHECK(cache.stats().disk_hits == 1);
+      CHECK(cache.stats().misses == 3);
+    }
+  }
 }
 
 TEST_CASE("cache: an unwritable cache directory degrades to memory only", "[cache]") {

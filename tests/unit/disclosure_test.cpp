@@ -2,6 +2,8 @@
 // per-target errors and read accounting.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+
 #include <boost/json.hpp>
 #include <fstream>
 #include <sstream>
@@ -109,6 +111,68 @@ TEST_CASE("raw returns the exact text; excerpt keeps indentation and line number
   REQUIRE(mds.ok());
   CHECK(mds->chunks[0].text.find("# Guide") != std::string::npos);
   CHECK(mds->chunks[1].text.find("not heading") == std::string::npos);
+}
+
+TEST_CASE("skeleton: members carry line markers; the chunk's own definition and enclosing classes do not repeat") {
+  trifecta::test::TempDir dir;
+  std::string big =
+      "import os\n"                                  // 1
+      "import sys\n"                                 // 2
+      "from json import dumps\n"                     // 3
+      "from json import loads as l\n"                // 4
+      "\n"                                           // 5
+      "class Big(Base):\n"                           // 6
+      "    \"\"\"Big class.\"\"\"\n"                   // 7
+      "    kind = 'big'\n"                           // 8
+      "\n"                                           // 9
+      "    @staticmethod\n"                          // 10
+      "    def first(x: int) -> str:\n"              // 11
+      "        \"\"\"First method.\"\"\"\n"             // 12
+      "        return str(x)\n"                      // 13
+      "\n"                                           // 14
+      "    def second(self):\n"                      // 15
+      "        return 2\n"                           // 16
+      "    late = 'a value far longer than the forty bytes a skeleton shows'\n"  // 17
+      "\n";                                          // 18
+  for (int i = 0; i < 20; ++i) {  // enough lines to split the class into member chunks
+    big += "    def filler_" + std::to_string(i) + "(self):\n";
+    for (int k = 0; k < 7; ++k) big += "        x = " + std::to_string(k) + "\n";
+    big += "\n";
+  }
+  big += "print('loaded')\nos.sync()\n";
+  write(dir.path() / "pkg/big.py", big);
+  write(dir.path() / "pkg/small.py", "class Small:\n    def get(self): return 1\n    def put(self, v):\n        pass\n");
+  index::SegmentOptions so;
+  so.use_git = false;
+  so.persist = false;
+  auto seg = std::move(index::SegmentIndex::open(dir.path(), so).value());
+  REQUIRE(seg->build().ok());
+  auto skeleton = [&](const std::string& id) {
+    GetRequest req;
+    req.targets = {Target::chunk(id)};
+    req.mode = Mode::kSkeleton;
+    auto r = get(*seg, req);
+    REQUIRE(r.ok());
+    REQUIRE(r->errors.empty());
+    REQUIRE(r->chunks.size() == 1);
+    return r->chunks[0].text;
+  };
+  // The module header: consecutive imports share a line (from-imports per module).
+  CHECK(skeleton("pkg/big.py#<module>") == "import os, sys\nfrom json import dumps, loads as l\n");
+  // The class-header chunk: the class line (its own range is the piece's), docstring, attribute.
+  CHECK(skeleton("pkg/big.py#Big") == "class Big(Base):\n  \"\"\"Big class.\"\"\"\n  kind = 'big'\n");
+  // A member chunk: the method alone — no enclosing class line (the id and `context` say it).
+  CHECK(skeleton("pkg/big.py#Big.first") == "@staticmethod\ndef first(x: int) -> str:\n  \"\"\"First method.\"\"\"\n");
+  // A member chunk that holds a class attribute keeps the class line as its parent; the value is
+  // cut at 40 bytes.
+  CHECK(skeleton("pkg/big.py#Big.second") ==
+        "class Big(Base):\n  late = 'a value far longer than the forty bytes...\n  def second(self): ...\n");
+  // Code outside definitions: its first line and its range.
+  const int last = static_cast<int>(std::count(big.begin(), big.end(), '\n'));
+  CHECK(skeleton("pkg/big.py#after:Big") ==
+        "print('loaded')  # L" + std::to_string(last - 1) + "-" + std::to_string(last) + "\n");
+  // A whole small class: members keep their markers, a one-line member shows one line number.
+  CHECK(skeleton("pkg/small.py#Small") == "class Small:\n  def get(self): ...  # L2\n  def put(self, v): ...  # L3-4\n");
 }
 
 TEST_CASE("unknown ids and bad ranges are reported per target; range targets render") {
