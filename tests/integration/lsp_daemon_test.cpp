@@ -58,6 +58,17 @@ TEST_CASE("without Pyright every lsp method answers from the AST and says so", "
   auto refs = result_of(d.cli({"--json", "refs", "-s", seg, "pkg/models.py:17:5"}));
   CHECK(refs.at("locations").as_array().size() >= 3);  // definition, import, call
 
+  // Once the lexical index is built, only the files whose tokens include the name are read, and
+  // the index follows the disk: a file written just now is found.
+  REQUIRE(d.cli({"--json", "ctx", "build", "-s", seg}).exit_code == 0);
+  p.write("pkg/extra.py", "from pkg.models import make_user\n\nmake_user('x')\n");
+  auto narrowed = result_of(d.cli({"--json", "refs", "-s", seg, "pkg/models.py:17:5"}));
+  CHECK(narrowed.at("locations").as_array().size() == refs.at("locations").as_array().size() + 2);
+  int in_extra = 0;
+  for (const auto& l : narrowed.at("locations").as_array()) in_extra += l.at("path").as_string() == "pkg/extra.py";
+  CHECK(in_extra == 2);
+  CHECK(narrowed.at("files_read").as_int64() == 3);  // models.py (asked), service.py, extra.py — not main.py, __init__.py
+
   auto by_uri = result_of(d.cli({"--json", "def", "-s", seg, "sym://python/pkg.models/User.greeting"}));
   CHECK(by_uri.at("locations").as_array()[0].at("line").as_int64() == 12);
 

@@ -366,6 +366,36 @@ TEST_CASE("SegmentIndex: build records skip reasons and never aborts") {
   ::chmod((r / "noread.txt").c_str(), 0644);
 }
 
+TEST_CASE("SegmentIndex: files_with_word names a superset of the files holding an identifier") {
+  trifecta::test::TempDir t;
+  const fs::path r = t.path();
+  write(r / "a.py", "def raw_decode(s):\n    return s\n");
+  write(r / "b.py", "from a import raw_decode\n# not raw_decoder, not xraw_decode\n");
+  write(r / "c.py", "RAW_DECODE = 1\nraw_decoder = 2\n");
+  write(r / "d.md", "Call `raw_decode` to parse.\n");
+  write(r / "e.py", "def other():\n    pass\n");
+  write(r / "_ctx/trifecta.json", R"({"max_file_bytes": 4096})");
+  write(r / "big.py", "raw_decode = 1\n" + std::string(5000, '#'));
+  SegmentOptions so;
+  so.use_git = false;
+  so.persist = false;
+  auto seg = std::move(SegmentIndex::open(r, so).value());
+  CHECK_FALSE(seg->files_with_word("raw_decode").has_value());  // not built: cannot tell
+  REQUIRE(seg->build().ok());
+  // Case-insensitive (tokens are lowercased); whole words only; every skipped file (big.py).
+  const std::vector<std::string> want{"a.py", "b.py", "big.py", "c.py", "d.md"};
+  CHECK(seg->files_with_word("raw_decode") == want);
+  CHECK(seg->files_with_word("__raw_decode__") == want);  // `_` at both ends stripped, as the tokenizer does
+  CHECK(seg->files_with_word("nowhere_at_all") == std::vector<std::string>{"big.py"});
+  CHECK_FALSE(seg->files_with_word("x").has_value());     // one character: never a token
+  CHECK_FALSE(seg->files_with_word("_x_").has_value());
+  CHECK_FALSE(seg->files_with_word(std::string(65, 'a')).has_value());
+  // It follows the disk.
+  write(r / "e.py", "def other():\n    return raw_decode\n");
+  (void)seg->apply_changes({"e.py"});
+  CHECK(seg->files_with_word("raw_decode") == std::vector<std::string>{"a.py", "b.py", "big.py", "c.py", "d.md", "e.py"});
+}
+
 TEST_CASE("SegmentIndex: apply_changes re-chunks only what changed; validate finds drift") {
   trifecta::test::TempDir t;
   const fs::path r = t.path();
