@@ -31,23 +31,6 @@ namespace {
 
 constexpr char kMagic[8] = {'T', 'R', 'I', 'F', 'I', 'D', 'X', '\n'};
 
-std::uint64_t checksum64(std::string_view data) {
-  // Word-at-a-time multiplicative hash: detects truncation and corruption cheaply (this is not a
-  // security boundary: the file lives in the segment's own _ctx/).
-  std::uint64_t h = 0x243F6A8885A308D3ULL ^ data.size();
-  std::size_t i = 0;
-  for (; i + 8 <= data.size(); i += 8) {
-    std::uint64_t w;
-    std::memcpy(&w, data.data() + i, 8);
-    h = (h ^ w) * 0x9E3779B97F4A7C15ULL;
-    h ^= h >> 29;
-  }
-  for (; i < data.size(); ++i) {
-    h = (h ^ static_cast<unsigned char>(data[i])) * 0x100000001B3ULL;
-  }
-  h ^= h >> 32;
-  return h;
-}
 
 struct Out {
   std::string& s;
@@ -123,6 +106,22 @@ bool under(std::string_view path, std::string_view dir) {
 }
 
 }  // namespace
+
+std::uint64_t index_checksum(std::string_view data) {
+  std::uint64_t h = 0x243F6A8885A308D3ULL ^ data.size();
+  std::size_t i = 0;
+  for (; i + 8 <= data.size(); i += 8) {
+    std::uint64_t w;
+    std::memcpy(&w, data.data() + i, 8);
+    h = (h ^ w) * 0x9E3779B97F4A7C15ULL;
+    h ^= h >> 29;
+  }
+  for (; i < data.size(); ++i) {
+    h = (h ^ static_cast<unsigned char>(data[i])) * 0x100000001B3ULL;
+  }
+  h ^= h >> 32;
+  return h;
+}
 
 struct SegmentIndex::Impl {
   fs::path root;
@@ -280,7 +279,7 @@ struct SegmentIndex::Impl {
     index.serialize(s);
     const std::uint64_t blob = s.size() - size_at - 8;
     std::memcpy(s.data() + size_at, &blob, 8);
-    w.u64(checksum64(s));
+    w.u64(index_checksum(s));
     return s;
   }
 
@@ -314,7 +313,7 @@ struct SegmentIndex::Impl {
     std::uint64_t sum;
     std::memcpy(&sum, data.data() + data.size() - 8, 8);
     const std::string_view body(data.data(), data.size() - 8);
-    if (checksum64(body) != sum) return make_error(Errc::kParse, "persisted index: checksum mismatch (truncated or corrupt)");
+    if (index_checksum(body) != sum) return make_error(Errc::kParse, "persisted index: checksum mismatch (truncated or corrupt)");
     In r{body, 8};
     if (r.u32() != kIndexFormatVersion) return make_error(Errc::kParse, "persisted index: other format version");
     if (r.str() != ast::kExtractorVersion) return make_error(Errc::kParse, "persisted index: other extractor version");

@@ -63,6 +63,10 @@ namespace fs = std::filesystem;
 // index.bin layout version. 2: posting lists delta + varint encoded (postings.hpp). A file of
 // another version is not read: the build is cold and overwrites it.
 inline constexpr std::uint32_t kIndexFormatVersion = 2;
+// The checksum stored in index.bin's last 8 bytes over everything before them: a word-at-a-time
+// multiplicative hash that detects truncation and corruption (not a security boundary: the file
+// lives in the segment's own _ctx/). Exposed for tests that forge files.
+std::uint64_t index_checksum(std::string_view data);
 
 struct FileRecord {
   std::string path;              // relative

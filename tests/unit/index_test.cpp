@@ -933,21 +933,11 @@ TEST_CASE("SegmentIndex: an index.bin of another format version is rebuilt, not 
   std::uint32_t version = 0;
   std::memcpy(&version, data.data() + 8, 4);
   REQUIRE(version == kIndexFormatVersion);
-  // The previous version, with a valid checksum (segment_index.cpp's checksum64), so that only the
+  // The previous version, with a valid checksum (index_checksum), so that only the
   // version check can refuse it.
   version = kIndexFormatVersion - 1;
   std::memcpy(data.data() + 8, &version, 4);
-  const std::string_view body(data.data(), data.size() - 8);
-  std::uint64_t h = 0x243F6A8885A308D3ULL ^ body.size();
-  std::size_t i = 0;
-  for (; i + 8 <= body.size(); i += 8) {
-    std::uint64_t w;
-    std::memcpy(&w, body.data() + i, 8);
-    h = (h ^ w) * 0x9E3779B97F4A7C15ULL;
-    h ^= h >> 29;
-  }
-  for (; i < body.size(); ++i) h = (h ^ static_cast<unsigned char>(body[i])) * 0x100000001B3ULL;
-  h ^= h >> 32;
+  const std::uint64_t h = index_checksum(std::string_view(data.data(), data.size() - 8));
   std::memcpy(data.data() + data.size() - 8, &h, 8);
   write(bin, data);
   {
