@@ -4,6 +4,7 @@
 # Usage: scripts/bench_fallback.sh [build-dir] [samples] [files]
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+source "$ROOT/scripts/bench_common.sh"
 BUILD="${1:-$ROOT/build}"
 SAMPLES="${2:-600}"
 FILES="${3:-40}"
@@ -13,9 +14,7 @@ OUT="$ROOT/docs/benchmarks_fallback.md"
 [[ -x "$BUILD/tests/bench/bench_fallback" ]] || { echo "build bench_fallback first (ninja -C $BUILD bench_fallback)" >&2; exit 1; }
 tmp="$(mktemp -d)"; trap 'rm -rf "$tmp"' EXIT
 corpus="$tmp/stdlib"
-cp -r "$STDLIB" "$corpus"
-find "$corpus" -name __pycache__ -prune -exec rm -rf {} +
-rm -rf "$corpus/site-packages" "$corpus/dist-packages"
+copy_stdlib "$STDLIB" "$corpus"
 files=$(find "$corpus" -name '*.py' | wc -l)
 
 echo "[bench_fallback] bench_fallback <copy of $STDLIB> --samples $SAMPLES --files $FILES" >&2

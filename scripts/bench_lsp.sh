@@ -3,6 +3,7 @@
 # docs/benchmarks_lsp.md. Usage: scripts/bench_lsp.sh [build-dir] [samples]
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+source "$ROOT/scripts/bench_common.sh"
 BUILD="${1:-$ROOT/build}"
 SAMPLES="${2:-300}"
 # The machine's (Debian) stdlib by default; TRIFECTA_BENCH_STDLIB overrides.
@@ -14,9 +15,7 @@ OUT="$ROOT/docs/benchmarks_lsp.md"
 [[ -x "$BUILD/tests/bench/bench_lsp" ]] || { echo "build bench_lsp first (ninja -C $BUILD bench_lsp)" >&2; exit 1; }
 tmp="$(mktemp -d)"; trap 'rm -rf "$tmp"' EXIT
 corpus="$tmp/stdlib"
-cp -r "$STDLIB" "$corpus"
-find "$corpus" -name __pycache__ -prune -exec rm -rf {} +
-rm -rf "$corpus/site-packages" "$corpus/dist-packages"
+copy_stdlib "$STDLIB" "$corpus"
 files=$(find "$corpus" -name '*.py' | wc -l)
 
 load="$(cut -d' ' -f1-3 /proc/loadavg)"

@@ -26,19 +26,16 @@
 #include <thread>
 #include <vector>
 
+#include "bench_stats.hpp"
 #include "ast/extractor.hpp"
 #include "ast/skeleton_cache.hpp"
 #include "util/clock.hpp"
 
 namespace fs = std::filesystem;
 using namespace trifecta::core;
+using namespace trifecta::bench;
 
 namespace {
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v.size() % 2 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
-}
 
 // CPU time (user + system) of the whole process so far, in ms: on a shared machine wall time
 // depends on what else runs, CPU time does not.

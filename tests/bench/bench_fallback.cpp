@@ -38,6 +38,8 @@
 
 #include <unistd.h>
 
+#include "bench_stats.hpp"
+#include "../support/temp_dir.hpp"
 #include "ast/skeleton_cache.hpp"
 #include "index/segment_index.hpp"
 #include "workspace/file_list.hpp"
@@ -50,23 +52,11 @@
 #include "util/clock.hpp"
 
 using namespace trifecta::core;
+using namespace trifecta::bench;
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
 
 namespace {
-
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-double pct(std::vector<double> v, double p) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  return v[std::min(v.size() - 1, static_cast<std::size_t>(p / 100.0 * static_cast<double>(v.size())))];
-}
 
 struct Sample {
   std::string file;
@@ -105,14 +95,6 @@ void identifiers(const navigation::syntax::ParsedFile& f, const std::string& rel
     }
   }
   ts_tree_cursor_delete(&c);
-}
-
-template <class T, class Fn>
-Result<T> blocking(Fn fn) {
-  std::promise<Result<T>> p;
-  auto f = p.get_future();
-  fn([&p](Result<T> r) { p.set_value(std::move(r)); });
-  return f.get();
 }
 
 }  // namespace
@@ -160,7 +142,7 @@ int main(int argc, char** argv) {
   std::map<std::string, std::string> texts;
   std::vector<Sample> all;
   for (const auto& f : pool) {
-    texts[f] = slurp(root / f);
+    texts[f] = trifecta::test::read_text(root / f);
     auto parsed = navigation::syntax::parse_python(texts[f]);
     if (parsed) identifiers(**parsed, f, all);
   }

@@ -19,6 +19,7 @@
 #include <thread>
 #include <vector>
 
+#include "bench_stats.hpp"
 #include "ast/extractor.hpp"
 #include "ast/skeleton_cache.hpp"
 #include "disclosure/disclosure.hpp"
@@ -30,15 +31,10 @@
 extern char** environ;
 
 using namespace trifecta::core;
+using namespace trifecta::bench;
 namespace fs = std::filesystem;
 
 namespace {
-
-double median(std::vector<double> v) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  return v.size() % 2 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
-}
 
 long status_kb(const char* key) {
   std::ifstream in("/proc/self/status");

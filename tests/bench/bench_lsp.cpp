@@ -31,6 +31,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "bench_stats.hpp"
+#include "../support/temp_dir.hpp"
 #include "lsp/client.hpp"
 #include "lsp/discovery.hpp"
 #include "lsp/framing.hpp"
@@ -39,28 +41,11 @@
 #include "util/clock.hpp"
 
 using namespace trifecta::core;
+using namespace trifecta::bench;
 using namespace trifecta::core::lsp;
 using namespace std::chrono_literals;
 
 namespace {
-
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-double median(std::vector<double> v) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  return v.size() % 2 ? v[v.size() / 2] : (v[v.size() / 2 - 1] + v[v.size() / 2]) / 2;
-}
-double pct(std::vector<double> v, double p) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  return v[std::min(v.size() - 1, static_cast<std::size_t>(p / 100.0 * static_cast<double>(v.size())))];
-}
 
 struct Sample {
   std::string file;  // relative
@@ -78,7 +63,7 @@ const std::set<std::string> kKeywords = {
 std::vector<Sample> sample_positions(const fs::path& root, const std::vector<std::string>& files, std::size_t n) {
   std::vector<Sample> all;
   for (const auto& rel : files) {
-    const std::string text = slurp(root / rel);
+    const std::string text = trifecta::test::read_text(root / rel);
     int lno = 0;
     std::istringstream in(text);
     std::string line;
@@ -182,7 +167,7 @@ class DirectClient {
            json::object{{"textDocument", json::object{{"uri", path_to_uri(root_ / rel)},
                                                        {"languageId", "python"},
                                                        {"version", 1},
-                                                       {"text", slurp(root_ / rel)}}}});
+                                                       {"text", trifecta::test::read_text(root_ / rel)}}}});
   }
 
   void wait_diagnostics(const std::string& rel) {
@@ -224,16 +209,6 @@ json::object initialize_params(const fs::path& root) {
                       {"rootUri", path_to_uri(root)},
                       {"capabilities", caps},
                       {"workspaceFolders", json::array{json::object{{"uri", path_to_uri(root)}, {"name", "corpus"}}}}};
-}
-
-// Runs `fn(callback)` against the client and waits on this thread for the callback (which runs on
-// the io thread), like a daemon worker waiting for its reply.
-template <class T, class Fn>
-Result<T> blocking(Fn fn) {
-  std::promise<Result<T>> p;
-  auto f = p.get_future();
-  fn([&p](Result<T> r) { p.set_value(std::move(r)); });
-  return f.get();
 }
 
 }  // namespace

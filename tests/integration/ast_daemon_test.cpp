@@ -30,7 +30,7 @@ struct Tree {
     write("pkg/dup.py", "def f():\n    return 1\n\ndef f():\n    return 2\n");
   }
   void write(const std::string& rel, const std::string& text) const {
-    std::ofstream(root / rel, std::ios::binary | std::ios::trunc) << text;
+    write_text(root / rel, text);
   }
 };
 

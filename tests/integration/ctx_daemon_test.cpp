@@ -32,7 +32,7 @@ struct Tree {
     write("blob.dat", bin);
   }
   void write(const std::string& rel, const std::string& text) const {
-    std::ofstream(root / rel, std::ios::binary | std::ios::trunc) << text;
+    write_text(root / rel, text);
   }
 };
 

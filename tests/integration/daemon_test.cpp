@@ -44,20 +44,15 @@ bool healthy(const fs::path& socket) {
   return o.at("id").as_int64() == 7 && o.at("result").at("pong").as_bool();
 }
 
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using trifecta::test::read_text;
 
 int count_daemons_on(const fs::path& socket) {
   int n = 0;
   for (const auto& e : fs::directory_iterator("/proc")) {
     const std::string name = e.path().filename().string();
     if (name.find_first_not_of("0123456789") != std::string::npos) continue;
-    std::string cmd = slurp(e.path() / "cmdline");
-    std::string stat = slurp(e.path() / "stat");
+    std::string cmd = read_text(e.path() / "cmdline");
+    std::string stat = read_text(e.path() / "stat");
     const auto rp = stat.rfind(')');
     if (rp != std::string::npos && rp + 2 < stat.size() && stat[rp + 2] == 'Z') continue;
     if (cmd.find("trifectad") != std::string::npos && cmd.find(socket.string()) != std::string::npos) ++n;
@@ -423,10 +418,10 @@ TEST_CASE("graceful SIGTERM with requests in flight: all answered, telemetry flu
     CHECK(e.at("x").as_object().at("bytes_in").as_int64() > 0);
     CHECK(e.at("x").as_object().at("bytes_out").as_int64() > 0);
   }
-  const auto last_run = json::parse(slurp(tdir / "last_run.json")).as_object();
+  const auto last_run = json::parse(read_text(tdir / "last_run.json")).as_object();
   CHECK(last_run.at("latencies").at("debug.sleep").at("count").as_int64() == kN);
   // Telemetry never carries the absolute segment path.
-  CHECK(slurp(tdir / "events.jsonl").find(root) == std::string::npos);
+  CHECK(read_text(tdir / "events.jsonl").find(root) == std::string::npos);
   // Daemon-level events went to the state dir.
   auto dev = trifecta::core::telemetry::read_events(d.state_dir() / "telemetry" / "events.jsonl");
   REQUIRE(dev.ok());

@@ -27,7 +27,7 @@ struct Project {
     root = fs::canonical(tmp.path() / "proj");
   }
   void write(const std::string& rel, const std::string& text) const {
-    std::ofstream(root / rel, std::ios::binary | std::ios::trunc) << text;
+    write_text(root / rel, text);
   }
 };
 

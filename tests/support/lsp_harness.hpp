@@ -22,17 +22,6 @@ namespace trifecta::test {
 namespace lsp = trifecta::core::lsp;
 namespace fs = std::filesystem;
 
-inline void write_text(const fs::path& p, const std::string& text) {
-  fs::create_directories(p.parent_path());
-  std::ofstream(p, std::ios::binary) << text;
-}
-
-inline std::string read_text(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 class LspHarness {
  public:

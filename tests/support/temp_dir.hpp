@@ -1,11 +1,15 @@
-// Test support: a unique temporary directory removed (recursively) at scope exit.
+// Test support: a unique temporary directory removed (recursively) at scope exit, and the two
+// file helpers every test uses (binary, parent directories created, whole content).
 #pragma once
 
 #include <stdlib.h>
 
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 namespace trifecta::test {
 
@@ -29,5 +33,20 @@ class TempDir {
  private:
   std::filesystem::path path_;
 };
+
+// Replaces `p` with `text` (creating its parent directories).
+inline void write_text(const std::filesystem::path& p, std::string_view text) {
+  std::filesystem::create_directories(p.parent_path());
+  std::ofstream out(p, std::ios::binary | std::ios::trunc);
+  out.write(text.data(), static_cast<std::streamsize>(text.size()));
+}
+
+// The whole content of `p` ("" when it cannot be read).
+inline std::string read_text(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
 
 }  // namespace trifecta::test

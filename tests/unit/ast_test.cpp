@@ -29,17 +29,8 @@ namespace {
 
 const fs::path kGoldenDir = TRIFECTA_GOLDEN_DIR;
 
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using trifecta::test::read_text;
 
-void spit(const fs::path& p, std::string_view text) {
-  std::ofstream out(p, std::ios::binary | std::ios::trunc);
-  out.write(text.data(), static_cast<std::streamsize>(text.size()));
-}
 
 // Deterministic, diff-friendly JSON (Boost 1.81 has no pretty printer).
 void pretty(const json::value& v, std::string& out, int indent) {
@@ -112,7 +103,7 @@ struct Segment {
   fs::path write(const std::string& rel, std::string_view text) const {
     const fs::path p = root / rel;
     fs::create_directories(p.parent_path());
-    spit(p, text);
+    trifecta::test::write_text(p, text);
     return p;
   }
   fs::path db() const { return SkeletonCache::default_file(root); }
@@ -148,21 +139,21 @@ TEST_CASE("golden fixtures: skeleton JSON and rendering match the expectations",
   REQUIRE(sources.size() >= 9);
   for (const auto& py : sources) {
     DYNAMIC_SECTION(py.filename().string()) {
-      const Skeleton s = extract(slurp(py));
+      const Skeleton s = extract(read_text(py));
       const std::string got_json = pretty(to_json(s));
       const std::string got_txt = render(s, {.line_numbers = true});
       fs::path json_file = py, txt_file = py;
       json_file.replace_extension(".json");
       txt_file.replace_extension(".txt");
       if (update) {
-        spit(json_file, got_json);
-        spit(txt_file, got_txt);
+        trifecta::test::write_text(json_file, got_json);
+        trifecta::test::write_text(txt_file, got_txt);
         WARN("updated " << json_file.filename().string() << " and " << txt_file.filename().string());
       }
       REQUIRE(fs::exists(json_file));
       REQUIRE(fs::exists(txt_file));
-      CHECK(got_json == slurp(json_file));
-      CHECK(got_txt == slurp(txt_file));
+      CHECK(got_json == read_text(json_file));
+      CHECK(got_txt == read_text(txt_file));
       // The JSON mapping round-trips exactly (the cache relies on it).
       auto back = skeleton_from_json(to_json(s));
       REQUIRE(back.ok());
@@ -387,7 +378,7 @@ TEST_CASE("rendering: runs of imports share a line; markers: one line number, or
 TEST_CASE("rendered_size equals the size of the rendering, for every option", "[render]") {
   for (const auto& e : fs::directory_iterator(kGoldenDir)) {
     if (e.path().extension() != ".py") continue;
-    const Skeleton s = extract(slurp(e.path()));
+    const Skeleton s = extract(read_text(e.path()));
     for (const RenderOptions& o : {RenderOptions{}, RenderOptions{.line_numbers = true},
                                    RenderOptions{.line_numbers = true, .nested_functions = false},
                                    RenderOptions{.imports = false, .constants = false, .max_value_bytes = 8}}) {
@@ -403,7 +394,7 @@ TEST_CASE("binary rows round-trip every golden skeleton exactly and are smaller 
   for (const auto& e : fs::directory_iterator(kGoldenDir)) {
     if (e.path().extension() != ".py") continue;
     DYNAMIC_SECTION(e.path().filename().string()) {
-      const Skeleton s = extract(slurp(e.path()));
+      const Skeleton s = extract(read_text(e.path()));
       const std::string row = encode_skeleton(s);
       CHECK(row.starts_with(kSkeletonBinaryMagic));
       auto back = decode_skeleton(row);
@@ -447,7 +438,7 @@ TEST_CASE("binary rows: fields JSON omits when empty survive too (flags, all, is
 }
 
 TEST_CASE("binary rows: truncation, damage, another version and garbage are detected", "[binary][corruption]") {
-  const std::string row = encode_skeleton(extract(slurp(kGoldenDir / "basics.py")));
+  const std::string row = encode_skeleton(extract(read_text(kGoldenDir / "basics.py")));
   REQUIRE(row.size() > 200);
   SECTION("every truncation") {
     for (std::size_t n = 0; n < row.size(); ++n) {
@@ -537,10 +528,10 @@ TEST_CASE("cache: second get is a memory hit; counters and the ast.parse event a
   CHECK(ev.at("x").at("cache_hit").as_bool() == false);
   CHECK(ev.at("x").at("skeleton_bytes").to_number<double>() > 0);
   CHECK(report->events[1].at("x").at("cache_hit").as_bool() == true);
-  const std::string text = slurp(dir / "events.jsonl");
+  const std::string text = read_text(dir / "events.jsonl");
   CHECK(text.find("return a + b") == std::string::npos);      // never content
   CHECK(text.find(seg.root.string()) == std::string::npos);  // never absolute paths
-  const auto last = json::parse(slurp(dir / "last_run.json"));
+  const auto last = json::parse(read_text(dir / "last_run.json"));
   CHECK(last.at("ast").at("ast_parse_count").as_int64() == 2);
   CHECK(last.at("ast").at("ast_cache_hit_count").as_int64() == 1);
   CHECK(last.at("ast").at("ast_cache_miss_count").as_int64() == 1);
@@ -587,22 +578,22 @@ TEST_CASE("cache: a corrupt cache file is moved aside and rebuilt, never a crash
   Segment seg;
   const fs::path a = seg.write("a.py", kSmall);
   fs::create_directories(seg.db().parent_path());
-  SECTION("garbage bytes") { spit(seg.db(), std::string(8192, '\x5a')); }
+  SECTION("garbage bytes") { trifecta::test::write_text(seg.db(), std::string(8192, '\x5a')); }
   SECTION("a truncated real cache") {
     {
       SkeletonCache cache(seg.db(), {});
       for (int i = 0; i < 50; ++i) REQUIRE(cache.get_content("X" + std::to_string(i) + " = 1\n", "x.py").ok());
     }
-    const std::string whole = slurp(seg.db());
+    const std::string whole = read_text(seg.db());
     REQUIRE(whole.size() > 4096);
     std::string mangled = whole.substr(0, 100) + std::string(whole.size() - 100, '\x00');
-    spit(seg.db(), mangled);
+    trifecta::test::write_text(seg.db(), mangled);
     fs::remove(seg.db().string() + "-wal");
   }
   SECTION("someone else's database (valid SQLite, foreign tables, no schema version)") {
     REQUIRE(sql(seg.db(), "CREATE TABLE t(x); INSERT INTO t VALUES(1);"));
   }
-  SECTION("right magic, wrong everything else") { spit(seg.db(), "SQLite format 3"); }
+  SECTION("right magic, wrong everything else") { trifecta::test::write_text(seg.db(), "SQLite format 3"); }
   SkeletonCache cache(seg.db(), {});
   CHECK(cache.stats().rebuilt);
   CHECK(cache.stats().persistent);
@@ -707,7 +698,7 @@ TEST_CASE("cache: an unwritable cache directory degrades to memory only", "[cach
   Segment seg;
   const fs::path a = seg.write("a.py", kSmall);
   const fs::path blocker = seg.root / "_ctx";
-  spit(blocker, "a file where the directory should be");
+  trifecta::test::write_text(blocker, "a file where the directory should be");
   SkeletonCache cache(seg.db(), {});
   CHECK_FALSE(cache.stats().persistent);
   CHECK_FALSE(cache.warnings().empty());
@@ -766,7 +757,7 @@ TEST_CASE("parallel build: every file once, results in input order, failures rec
 }
 
 TEST_CASE("truncated and mangled sources never fail extraction and keep lines in range", "[robust]") {
-  const std::string src = slurp(kGoldenDir / "basics.py");
+  const std::string src = read_text(kGoldenDir / "basics.py");
   REQUIRE(src.size() > 1000);
   std::uint32_t seed = 12345;
   auto next = [&] { return seed = seed * 1664525u + 1013904223u; };

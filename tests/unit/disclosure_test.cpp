@@ -21,11 +21,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-void write(const fs::path& p, std::string_view content) {
-  fs::create_directories(p.parent_path());
-  std::ofstream out(p, std::ios::binary);
-  out << content;
-}
+using trifecta::test::write_text;
 
 std::string big_function(int body_lines) {
   std::string s = "def big(alpha, beta=2):\n    \"\"\"Compute a big thing.\"\"\"\n";
@@ -38,7 +34,7 @@ struct Fixture {
   trifecta::test::TempDir dir;
   std::unique_ptr<index::SegmentIndex> seg;
   Fixture() {
-    write(dir.path() / "pkg/codec.py",
+    write_text(dir.path() / "pkg/codec.py",
           "\"\"\"Codec module.\"\"\"\n"
           "import json\n"
           "\n"
@@ -55,7 +51,7 @@ struct Fixture {
           "        return json.dumps(o)\n"
           "\n" +
               big_function(300));
-    write(dir.path() / "docs/guide.md", "# Guide\nIntro.\n## Install\n```\n# not heading\n```\nRun it.\n");
+    write_text(dir.path() / "docs/guide.md", "# Guide\nIntro.\n## Install\n```\n# not heading\n```\nRun it.\n");
     index::SegmentOptions so;
     so.use_git = false;
     so.persist = false;
@@ -140,8 +136,8 @@ TEST_CASE("skeleton: members carry line markers; the chunk's own definition and 
     big += "\n";
   }
   big += "print('loaded')\nos.sync()\n";
-  write(dir.path() / "pkg/big.py", big);
-  write(dir.path() / "pkg/small.py", "class Small:\n    def get(self): return 1\n    def put(self, v):\n        pass\n");
+  write_text(dir.path() / "pkg/big.py", big);
+  write_text(dir.path() / "pkg/small.py", "class Small:\n    def get(self): return 1\n    def put(self, v):\n        pass\n");
   index::SegmentOptions so;
   so.use_git = false;
   so.persist = false;
@@ -344,7 +340,7 @@ TEST_CASE("a stale chunk is flagged and a stale cursor refused") {
     src = ss.str();
   }
   src.replace(src.find("value_0"), 7, "VALUE_0");
-  write(f.dir.path() / "pkg/codec.py", src);
+  write_text(f.dir.path() / "pkg/codec.py", src);
   GetRequest again = req;
   again.budget = kMaxBudget;
   auto r = get(*f.seg, again);
@@ -387,7 +383,7 @@ TEST_CASE("GetReply JSON states budget, used, stop_reason, next and degraded pie
 TEST_CASE("telemetry: file.read events, per-mode byte counters and pack_state reach the sink") {
   trifecta::test::TempDir root_dir;
   trifecta::test::TempDir tele_dir;
-  write(root_dir.path() / "m.py", "def f(x):\n    return x\n\ndef g():\n    pass\n");
+  write_text(root_dir.path() / "m.py", "def f(x):\n    return x\n\ndef g():\n    pass\n");
   const auto size = static_cast<std::int64_t>(fs::file_size(root_dir.path() / "m.py"));
   telemetry::SinkOptions so;
   so.enabled = true;

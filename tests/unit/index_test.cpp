@@ -28,11 +28,7 @@ namespace json = boost::json;
 
 namespace {
 
-void write(const fs::path& p, std::string_view content) {
-  fs::create_directories(p.parent_path());
-  std::ofstream out(p, std::ios::binary);
-  out << content;
-}
+using trifecta::test::write_text;
 
 std::vector<std::string> ids(const std::vector<Chunk>& cs) {
   std::vector<std::string> out;
@@ -331,13 +327,13 @@ TEST_CASE("incremental replace/remove and serialization round trip") {
 TEST_CASE("SegmentIndex: build records skip reasons and never aborts") {
   trifecta::test::TempDir t;
   const fs::path r = t.path();
-  write(r / "ok.py", "def fine():\n    return 1\n");
-  write(r / "broken.py", "def broken(:\n    pass\n\ndef after():\n    pass\n");
-  write(r / "latin1.py", "# caf\xe9\ndef latin():\n    pass\n");
-  write(r / "bin.dat", std::string("\0\1\2", 3));
-  write(r / "_ctx/trifecta.json", R"({"max_file_bytes": 4096})");
-  write(r / "huge.txt", std::string(5000, 'x'));
-  write(r / "noread.txt", "secret\n");
+  write_text(r / "ok.py", "def fine():\n    return 1\n");
+  write_text(r / "broken.py", "def broken(:\n    pass\n\ndef after():\n    pass\n");
+  write_text(r / "latin1.py", "# caf\xe9\ndef latin():\n    pass\n");
+  write_text(r / "bin.dat", std::string("\0\1\2", 3));
+  write_text(r / "_ctx/trifecta.json", R"({"max_file_bytes": 4096})");
+  write_text(r / "huge.txt", std::string(5000, 'x'));
+  write_text(r / "noread.txt", "secret\n");
   ::chmod((r / "noread.txt").c_str(), 0);
   SegmentOptions so;
   so.use_git = false;
@@ -369,13 +365,13 @@ TEST_CASE("SegmentIndex: build records skip reasons and never aborts") {
 TEST_CASE("SegmentIndex: files_with_word names a superset of the files holding an identifier") {
   trifecta::test::TempDir t;
   const fs::path r = t.path();
-  write(r / "a.py", "def raw_decode(s):\n    return s\n");
-  write(r / "b.py", "from a import raw_decode\n# not raw_decoder, not xraw_decode\n");
-  write(r / "c.py", "RAW_DECODE = 1\nraw_decoder = 2\n");
-  write(r / "d.md", "Call `raw_decode` to parse.\n");
-  write(r / "e.py", "def other():\n    pass\n");
-  write(r / "_ctx/trifecta.json", R"({"max_file_bytes": 4096})");
-  write(r / "big.py", "raw_decode = 1\n" + std::string(5000, '#'));
+  write_text(r / "a.py", "def raw_decode(s):\n    return s\n");
+  write_text(r / "b.py", "from a import raw_decode\n# not raw_decoder, not xraw_decode\n");
+  write_text(r / "c.py", "RAW_DECODE = 1\nraw_decoder = 2\n");
+  write_text(r / "d.md", "Call `raw_decode` to parse.\n");
+  write_text(r / "e.py", "def other():\n    pass\n");
+  write_text(r / "_ctx/trifecta.json", R"({"max_file_bytes": 4096})");
+  write_text(r / "big.py", "raw_decode = 1\n" + std::string(5000, '#'));
   SegmentOptions so;
   so.use_git = false;
   so.persist = false;
@@ -391,7 +387,7 @@ TEST_CASE("SegmentIndex: files_with_word names a superset of the files holding a
   CHECK_FALSE(seg->files_with_word("_x_").has_value());
   CHECK_FALSE(seg->files_with_word(std::string(65, 'a')).has_value());
   // It follows the disk.
-  write(r / "e.py", "def other():\n    return raw_decode\n");
+  write_text(r / "e.py", "def other():\n    return raw_decode\n");
   (void)seg->apply_changes({"e.py"});
   CHECK(seg->files_with_word("raw_decode") == std::vector<std::string>{"a.py", "b.py", "big.py", "c.py", "d.md", "e.py"});
 }
@@ -399,8 +395,8 @@ TEST_CASE("SegmentIndex: files_with_word names a superset of the files holding a
 TEST_CASE("SegmentIndex: apply_changes re-chunks only what changed; validate finds drift") {
   trifecta::test::TempDir t;
   const fs::path r = t.path();
-  write(r / "a.py", "def alpha():\n    pass\n");
-  write(r / "b.py", "def beta():\n    pass\n");
+  write_text(r / "a.py", "def alpha():\n    pass\n");
+  write_text(r / "b.py", "def beta():\n    pass\n");
   SegmentOptions so;
   so.use_git = false;
   so.persist = false;
@@ -410,14 +406,14 @@ TEST_CASE("SegmentIndex: apply_changes re-chunks only what changed; validate fin
   const auto pack0 = seg->status().pack_state;
 
   // Touch without content change: nothing re-chunked, generation unchanged.
-  write(r / "b.py", "def beta():\n    pass\n");
+  write_text(r / "b.py", "def beta():\n    pass\n");
   auto same = seg->apply_changes({"b.py"});
   CHECK(same.unchanged == 1);
   CHECK(same.reindexed == 0);
   CHECK(seg->generation() == gen0);
 
-  write(r / "a.py", "def alpha_renamed():\n    pass\n");
-  write(r / "c.py", "def gamma():\n    pass\n");
+  write_text(r / "a.py", "def alpha_renamed():\n    pass\n");
+  write_text(r / "c.py", "def gamma():\n    pass\n");
   fs::remove(r / "b.py");
   auto v = seg->validate();
   REQUIRE(v.ok());
@@ -443,7 +439,7 @@ TEST_CASE("SegmentIndex: apply_changes re-chunks only what changed; validate fin
 TEST_CASE("SegmentIndex: sync() applies watcher events before answering") {
   trifecta::test::TempDir t;
   const fs::path r = t.path();
-  write(r / "a.py", "def alpha():\n    pass\n");
+  write_text(r / "a.py", "def alpha():\n    pass\n");
   SegmentOptions so;
   so.use_git = false;
   so.persist = false;
@@ -453,9 +449,9 @@ TEST_CASE("SegmentIndex: sync() applies watcher events before answering") {
   SearchOptions o;
   o.query = "zebra";
   CHECK(seg->search(o)->hits.empty());
-  write(r / "a.py", "def zebra():\n    pass\n");
+  write_text(r / "a.py", "def zebra():\n    pass\n");
   fs::create_directories(r / "newpkg");
-  write(r / "newpkg/z.py", "def zebra_two():\n    pass\n");
+  write_text(r / "newpkg/z.py", "def zebra_two():\n    pass\n");
   seg->sync();
   auto hits = seg->search(o);
   REQUIRE(hits.ok());
@@ -472,8 +468,8 @@ TEST_CASE("SegmentIndex: sync() applies watcher events before answering") {
 TEST_CASE("SegmentIndex: persistence gives a warm restart that rereads only edited files") {
   trifecta::test::TempDir t;
   const fs::path r = t.path();
-  for (int i = 0; i < 20; ++i) write(r / ("m" + std::to_string(i) + ".py"), "def f" + std::to_string(i) + "():\n    pass\n");
-  write(r / "bin.dat", std::string("\0", 1));
+  for (int i = 0; i < 20; ++i) write_text(r / ("m" + std::to_string(i) + ".py"), "def f" + std::to_string(i) + "():\n    pass\n");
+  write_text(r / "bin.dat", std::string("\0", 1));
   SegmentOptions so;
   so.use_git = false;
   std::string pack;
@@ -502,9 +498,9 @@ TEST_CASE("SegmentIndex: persistence gives a warm restart that rereads only edit
     CHECK(seg->search(o)->hits.at(0).chunk.id == "m7.py#f7");
   }
   // Edit one file (content and size change), delete one, add one.
-  write(r / "m3.py", "def renamed3():\n    return 3\n");
+  write_text(r / "m3.py", "def renamed3():\n    return 3\n");
   fs::remove(r / "m4.py");
-  write(r / "new.py", "def brand_new():\n    pass\n");
+  write_text(r / "new.py", "def brand_new():\n    pass\n");
   {
     auto seg = std::move(SegmentIndex::open(r, so).value());
     auto b = seg->build();
@@ -580,8 +576,8 @@ TEST_CASE("SegmentIndex: a watch-queue overflow triggers a full rescan, never a 
   }
   trifecta::test::TempDir t;
   const fs::path r = t.path();
-  write(r / "a.txt", "alpha\n");
-  write(r / "b.txt", "beta\n");
+  write_text(r / "a.txt", "alpha\n");
+  write_text(r / "b.txt", "beta\n");
   SegmentOptions so;
   so.use_git = false;
   so.persist = false;
@@ -589,8 +585,8 @@ TEST_CASE("SegmentIndex: a watch-queue overflow triggers a full rescan, never a 
   REQUIRE(seg->build().ok());
   REQUIRE(seg->start_watching().ok());
   // Alternate two files so the kernel cannot coalesce identical events.
-  for (long i = 0; i < limit; ++i) write(r / (i % 2 ? "a.txt" : "b.txt"), "x\n");
-  write(r / "late.txt", "overflowword\n");
+  for (long i = 0; i < limit; ++i) write_text(r / (i % 2 ? "a.txt" : "b.txt"), "x\n");
+  write_text(r / "late.txt", "overflowword\n");
   auto rep = seg->sync();
   CHECK(rep.rescanned);
   CHECK(seg->status().rescans == 1);
@@ -600,7 +596,7 @@ TEST_CASE("SegmentIndex: a watch-queue overflow triggers a full rescan, never a 
   o.query = "alpha";
   CHECK(seg->search(o)->hits.empty());  // a.txt's new content was picked up by the rescan
   // The watcher works again afterwards.
-  write(r / "after.txt", "afterword\n");
+  write_text(r / "after.txt", "afterword\n");
   seg->sync();
   o.query = "afterword";
   CHECK(seg->search(o)->hits.size() == 1);
@@ -619,7 +615,7 @@ TEST_CASE("python chunks of a CRLF file keep their line endings and ranges") {
 TEST_CASE("SegmentIndex: searches run concurrently with updates") {
   trifecta::test::TempDir t;
   const fs::path r = t.path();
-  for (int i = 0; i < 30; ++i) write(r / ("f" + std::to_string(i) + ".py"), "def func_" + std::to_string(i) + "():\n    shared_word = 1\n");
+  for (int i = 0; i < 30; ++i) write_text(r / ("f" + std::to_string(i) + ".py"), "def func_" + std::to_string(i) + "():\n    shared_word = 1\n");
   SegmentOptions so;
   so.use_git = false;
   so.persist = false;
@@ -645,7 +641,7 @@ TEST_CASE("SegmentIndex: searches run concurrently with updates") {
   }
   for (int round = 0; round < 40; ++round) {
     const std::string name = "f" + std::to_string(round % 30) + ".py";
-    write(r / name, "def func_" + std::to_string(round) + "_v2():\n    shared_word = " + std::to_string(round) + "\n");
+    write_text(r / name, "def func_" + std::to_string(round) + "_v2():\n    shared_word = " + std::to_string(round) + "\n");
     seg->apply_changes({name});
   }
   stop = true;
@@ -916,7 +912,7 @@ TEST_CASE("an index updated in place (tail, tombstones, freezes, compaction) ran
 TEST_CASE("SegmentIndex: an index.bin of another format version is rebuilt, not misread") {
   trifecta::test::TempDir t;
   const fs::path r = t.path();
-  for (int i = 0; i < 5; ++i) write(r / ("m" + std::to_string(i) + ".py"), "def f" + std::to_string(i) + "():\n    pass\n");
+  for (int i = 0; i < 5; ++i) write_text(r / ("m" + std::to_string(i) + ".py"), "def f" + std::to_string(i) + "():\n    pass\n");
   SegmentOptions so;
   so.use_git = false;
   {
@@ -939,7 +935,7 @@ TEST_CASE("SegmentIndex: an index.bin of another format version is rebuilt, not 
   std::memcpy(data.data() + 8, &version, 4);
   const std::uint64_t h = index_checksum(std::string_view(data.data(), data.size() - 8));
   std::memcpy(data.data() + data.size() - 8, &h, 8);
-  write(bin, data);
+  write_text(bin, data);
   {
     auto seg = std::move(SegmentIndex::open(r, so).value());
     auto b = seg->build();

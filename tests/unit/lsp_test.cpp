@@ -36,8 +36,7 @@ std::vector<std::string> drain(FrameDecoder& d) {
 }
 
 void write_file(const fs::path& p, const std::string& text, bool executable = false) {
-  fs::create_directories(p.parent_path());
-  std::ofstream(p, std::ios::binary) << text;
+  trifecta::test::write_text(p, text);
   if (executable) fs::permissions(p, fs::perms::owner_all, fs::perm_options::add);
 }
 

@@ -112,8 +112,7 @@ struct Fixture {
     root = fs::canonical(dir.path());
     std::vector<std::string> files;
     for (const auto& [rel, text] : kTree) {
-      fs::create_directories((root / rel).parent_path());
-      std::ofstream(root / rel, std::ios::binary) << text;
+      trifecta::test::write_text(root / rel, text);
       files.push_back(rel);
     }
     source = std::make_unique<selector::FsSegmentSource>(root, cache);

@@ -29,14 +29,9 @@ SinkOptions test_options(const fs::path& dir) {
   return o;
 }
 
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using trifecta::test::read_text;
 
-json::object last_run(const fs::path& dir) { return json::parse(slurp(dir / "last_run.json")).as_object(); }
+json::object last_run(const fs::path& dir) { return json::parse(read_text(dir / "last_run.json")).as_object(); }
 
 struct Fixture {
   trifecta::test::TempDir tmp;
@@ -131,7 +126,7 @@ TEST_CASE("args are sanitised: no absolute paths, contents or secrets reach the 
                       {"query", std::string(500, 'q')}};
     REQUIRE(ch.event("ctx.get", args, {}, 1.5).ok());
   }
-  const std::string text = slurp(f.dir() / "events.jsonl");
+  const std::string text = read_text(f.dir() / "events.jsonl");
   CHECK(text.find(f.root.string()) == std::string::npos);
   CHECK(text.find("/usr/lib") == std::string::npos);
   CHECK(text.find("secret_impl") == std::string::npos);
@@ -375,7 +370,7 @@ TEST_CASE("the reader skips a torn last line cut at any byte and loses only that
     Channel ch = sink.open_segment(f.root);
     for (int i = 0; i < 3; ++i) REQUIRE(ch.event("cmd", {{"i", i}}, {}, 1).ok());
   }
-  const std::string full = slurp(f.dir() / "events.jsonl");
+  const std::string full = read_text(f.dir() / "events.jsonl");
   const std::size_t last_start = full.rfind('\n', full.size() - 2) + 1;
   for (std::size_t cut = last_start; cut < full.size(); ++cut) {
     INFO("cut at byte " << cut);

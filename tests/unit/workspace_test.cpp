@@ -21,11 +21,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-void write(const fs::path& p, std::string_view content) {
-  fs::create_directories(p.parent_path());
-  std::ofstream out(p, std::ios::binary);
-  out << content;
-}
+using trifecta::test::write_text;
 
 fs::path canon(const fs::path& p) { return canonical_path(p).value(); }
 
@@ -85,20 +81,20 @@ TEST_CASE("gitignore rules: anchoring, dir-only, negation, last match wins") {
 TEST_CASE("list_files walks and honours nested .gitignore files and default excludes") {
   trifecta::test::TempDir t;
   const fs::path r = canon(t.path());
-  write(r / ".gitignore", "*.log\n/generated/\n");
-  write(r / "a.py", "x = 1\n");
-  write(r / "debug.log", "x\n");
-  write(r / "generated/g.py", "x\n");
-  write(r / "pkg/.gitignore", "secret.txt\n!important.log\n");
-  write(r / "pkg/secret.txt", "s\n");
-  write(r / "pkg/important.log", "i\n");
-  write(r / "pkg/mod.py", "y\n");
-  write(r / "node_modules/m/index.js", "z\n");
-  write(r / "__pycache__/a.cpython-311.pyc", "c\n");
-  write(r / "env/pyvenv.cfg", "home = /usr\n");
-  write(r / "env/lib/site.py", "v\n");
-  write(r / "_ctx/cache/x", "c\n");
-  write(r / "build/out.txt", "b\n");
+  write_text(r / ".gitignore", "*.log\n/generated/\n");
+  write_text(r / "a.py", "x = 1\n");
+  write_text(r / "debug.log", "x\n");
+  write_text(r / "generated/g.py", "x\n");
+  write_text(r / "pkg/.gitignore", "secret.txt\n!important.log\n");
+  write_text(r / "pkg/secret.txt", "s\n");
+  write_text(r / "pkg/important.log", "i\n");
+  write_text(r / "pkg/mod.py", "y\n");
+  write_text(r / "node_modules/m/index.js", "z\n");
+  write_text(r / "__pycache__/a.cpython-311.pyc", "c\n");
+  write_text(r / "env/pyvenv.cfg", "home = /usr\n");
+  write_text(r / "env/lib/site.py", "v\n");
+  write_text(r / "_ctx/cache/x", "c\n");
+  write_text(r / "build/out.txt", "b\n");
   auto l = list_files(r, PathFilter{}, ListOptions{false});
   REQUIRE(l.ok());
   CHECK(l->source == ListingSource::kWalk);
@@ -108,12 +104,12 @@ TEST_CASE("list_files walks and honours nested .gitignore files and default excl
 TEST_CASE("config include/exclude globs and max_file_bytes") {
   trifecta::test::TempDir t;
   const fs::path r = canon(t.path());
-  write(r / "_ctx/trifecta.json", R"({"include": ["build/gen/**"], "exclude": ["**/*.min.js", "data/**"], "max_file_bytes": 100})");
-  write(r / "build/gen/api.py", "x\n");
-  write(r / "build/other.py", "x\n");
-  write(r / "web/app.min.js", "x\n");
-  write(r / "web/app.js", "x\n");
-  write(r / "data/big.csv", "x\n");
+  write_text(r / "_ctx/trifecta.json", R"({"include": ["build/gen/**"], "exclude": ["**/*.min.js", "data/**"], "max_file_bytes": 100})");
+  write_text(r / "build/gen/api.py", "x\n");
+  write_text(r / "build/other.py", "x\n");
+  write_text(r / "web/app.min.js", "x\n");
+  write_text(r / "web/app.js", "x\n");
+  write_text(r / "data/big.csv", "x\n");
   auto cfg = load_config(r);
   REQUIRE(cfg.ok());
   CHECK(cfg->max_file_bytes == 100);
@@ -121,7 +117,7 @@ TEST_CASE("config include/exclude globs and max_file_bytes") {
   REQUIRE(l.ok());
   CHECK(l->files == std::vector<std::string>{"build/gen/api.py", "web/app.js"});
 
-  write(r / "_ctx/trifecta.json", R"({"include": "not-a-list"})");
+  write_text(r / "_ctx/trifecta.json", R"({"include": "not-a-list"})");
   auto bad = load_config(r);
   REQUIRE_FALSE(bad.ok());
   CHECK(bad.error().code == Errc::kParse);
@@ -131,14 +127,14 @@ TEST_CASE("list_files uses git's view inside a work tree") {
   if (std::system("git --version >/dev/null 2>&1") != 0) SUCCEED("git not installed");
   trifecta::test::TempDir t;
   const fs::path r = canon(t.path());
-  write(r / ".gitignore", "ignored/\n*.tmp\n");
-  write(r / "tracked.py", "x\n");
-  write(r / "untracked.md", "# t\n");
-  write(r / "ignored/a.py", "x\n");
-  write(r / "scratch.tmp", "x\n");
-  write(r / "deleted.py", "x\n");
-  write(r / "venv2/pyvenv.cfg", "home\n");
-  write(r / "venv2/lib.py", "x\n");
+  write_text(r / ".gitignore", "ignored/\n*.tmp\n");
+  write_text(r / "tracked.py", "x\n");
+  write_text(r / "untracked.md", "# t\n");
+  write_text(r / "ignored/a.py", "x\n");
+  write_text(r / "scratch.tmp", "x\n");
+  write_text(r / "deleted.py", "x\n");
+  write_text(r / "venv2/pyvenv.cfg", "home\n");
+  write_text(r / "venv2/lib.py", "x\n");
   const std::string cmd = "cd '" + r.string() +
                           "' && git init -q && git add tracked.py deleted.py .gitignore && "
                           "git -c user.email=t@t -c user.name=t commit -qm init && rm deleted.py";
@@ -155,8 +151,8 @@ TEST_CASE("list_files uses git's view inside a work tree") {
 TEST_CASE("drop_ignored evaluates .gitignore files outside git") {
   trifecta::test::TempDir t;
   const fs::path r = canon(t.path());
-  write(r / ".gitignore", "out/\n");
-  write(r / "pkg/.gitignore", "*.gen.py\n");
+  write_text(r / ".gitignore", "out/\n");
+  write_text(r / "pkg/.gitignore", "*.gen.py\n");
   auto kept = drop_ignored(r, ListingSource::kWalk, {"a.py", "out/b.py", "pkg/c.gen.py", "pkg/d.py"});
   CHECK(kept == std::vector<std::string>{"a.py", "pkg/d.py"});
 }
@@ -164,10 +160,10 @@ TEST_CASE("drop_ignored evaluates .gitignore files outside git") {
 TEST_CASE("FileReader classifies binary, too large, missing and non-UTF-8 files") {
   trifecta::test::TempDir t;
   const fs::path r = canon(t.path());
-  write(r / "ok.py", "print('hi')\n");
-  write(r / "bin.dat", std::string("abc\0def", 7));
-  write(r / "big.txt", std::string(200, 'x'));
-  write(r / "latin1.txt", "caf\xe9 au lait\n");
+  write_text(r / "ok.py", "print('hi')\n");
+  write_text(r / "bin.dat", std::string("abc\0def", 7));
+  write_text(r / "big.txt", std::string(200, 'x'));
+  write_text(r / "latin1.txt", "caf\xe9 au lait\n");
   FileReader reader(r, 100);
   ReadStats stats;
   auto ok = reader.read("ok.py", ReadPurpose::kRaw, &stats);
@@ -203,8 +199,8 @@ TEST_CASE("FileReader refuses paths that leave the segment") {
   trifecta::test::TempDir t;
   trifecta::test::TempDir outside;
   const fs::path r = canon(t.path());
-  write(r / "in.py", "x\n");
-  write(outside.path() / "secret.txt", "secret\n");
+  write_text(r / "in.py", "x\n");
+  write_text(outside.path() / "secret.txt", "secret\n");
   fs::create_symlink(outside.path() / "secret.txt", r / "link.txt");
   fs::create_directory_symlink(outside.path(), r / "linkdir");
   FileReader reader(r);
@@ -225,23 +221,23 @@ TEST_CASE("FileReader refuses paths that leave the segment") {
 TEST_CASE("Watcher reports edits, creations in new directories and deletions") {
   trifecta::test::TempDir t;
   const fs::path r = canon(t.path());
-  write(r / "a.py", "x = 1\n");
-  write(r / "node_modules/m.js", "x\n");
+  write_text(r / "a.py", "x = 1\n");
+  write_text(r / "node_modules/m.js", "x\n");
   auto w = Watcher::open(r, PathFilter{});
   REQUIRE(w.ok());
   Watcher& watcher = **w;
   CHECK(watcher.drain().empty());
 
-  write(r / "a.py", "x = 2\n");
+  write_text(r / "a.py", "x = 2\n");
   auto c1 = watcher.drain();
   CHECK(c1.changed == std::vector<std::string>{"a.py"});
 
   // A new directory is watched as soon as its event is drained; files already in it are reported.
   fs::create_directories(r / "pkg/sub");
-  write(r / "pkg/sub/early.py", "e\n");
+  write_text(r / "pkg/sub/early.py", "e\n");
   auto c2 = watcher.drain();
   CHECK(contains(c2.created, "pkg/sub/early.py"));
-  write(r / "pkg/sub/late.py", "l\n");
+  write_text(r / "pkg/sub/late.py", "l\n");
   auto c3 = watcher.drain();
   CHECK(contains(c3.created, "pkg/sub/late.py"));
 
@@ -254,7 +250,7 @@ TEST_CASE("Watcher reports edits, creations in new directories and deletions") {
   CHECK(contains(c5.deleted_dirs, "pkg"));
 
   // Excluded directories are not watched.
-  write(r / "node_modules/m.js", "y\n");
+  write_text(r / "node_modules/m.js", "y\n");
   CHECK(watcher.drain().empty());
   CHECK_FALSE(c5.rescan_needed);
 }
