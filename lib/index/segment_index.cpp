@@ -733,18 +733,11 @@ Result<SearchResult> SegmentIndex::search(const SearchOptions& options) const {
 }
 
 std::optional<std::vector<std::string>> SegmentIndex::files_with_word(std::string_view word) const {
-  // The tokenizer's whole-word token (tokenizer.hpp): `_` stripped at both ends, ASCII lowercased.
-  while (!word.empty() && word.front() == '_') word.remove_prefix(1);
-  while (!word.empty() && word.back() == '_') word.remove_suffix(1);
-  if (word.size() < 2 || word.size() > kMaxTokenBytes) return std::nullopt;
-  if (std::all_of(word.begin(), word.end(), [](char c) { return c >= '0' && c <= '9'; })) return std::nullopt;
-  std::string term(word);
-  for (auto& c : term) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
+  const auto term = whole_word_token(word);
+  if (!term) return std::nullopt;
   std::shared_lock lk(impl_->state_mu);
   if (!impl_->built) return std::nullopt;
-  auto files = impl_->index.files_with_term(term);
+  auto files = impl_->index.files_with_term(*term);
   bool added = false;
   for (const auto& [path, rec] : impl_->records) {
     if (!rec.indexed) {

@@ -95,6 +95,19 @@ void emit_word(std::string_view w, std::uint8_t classes, const Out& out) {
 
 }  // namespace
 
+std::optional<std::string> whole_word_token(std::string_view w) {
+  while (!w.empty() && w.front() == '_') w.remove_prefix(1);
+  while (!w.empty() && w.back() == '_') w.remove_suffix(1);
+  if (w.size() < 2 || w.size() > kMaxTokenBytes) return std::nullopt;
+  const bool all_digits = std::all_of(w.begin(), w.end(), [](char c) { return is_digit(static_cast<unsigned char>(c)); });
+  if (all_digits && w.size() > 8) return std::nullopt;
+  std::string out(w);
+  for (auto& c : out) {
+    if (is_upper(static_cast<unsigned char>(c))) c = static_cast<char>(c - 'A' + 'a');
+  }
+  return out;
+}
+
 void tokenize_each(std::string_view text, TokenFn fn, void* ctx) {
   const Out out{fn, ctx};
   std::size_t i = 0;

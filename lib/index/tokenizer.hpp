@@ -14,6 +14,7 @@
 // Thread rules: pure functions.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -31,6 +32,11 @@ void tokenize_each(std::string_view text, TokenFn fn, void* ctx);
 // Append the tokens of `text` to `out` in order of appearance (duplicates kept).
 void tokenize(std::string_view text, std::vector<std::string>& out);
 std::vector<std::string> tokenize(std::string_view text);
+
+// The whole-word token a word yields (the first rule above), if it yields one: `_` stripped at
+// both ends, ASCII-lowercased, 2..kMaxTokenBytes bytes, not a digit run over 8 digits. `word`
+// should be one word (an identifier); nullopt when the tokenizer would emit no whole-word token.
+std::optional<std::string> whole_word_token(std::string_view word);
 
 // Query terms: tokenize + deduplicate, first-seen order.
 std::vector<std::string> query_terms(std::string_view query);

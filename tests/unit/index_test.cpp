@@ -80,6 +80,25 @@ TEST_CASE("tokenizer splits identifiers and keeps the whole word") {
   CHECK(tokenize("a = b + c").empty());
 }
 
+TEST_CASE("whole_word_token is the first token a word yields, or none") {
+  CHECK(whole_word_token("JSONDecodeError") == std::optional<std::string>("jsondecodeerror"));
+  CHECK(whole_word_token("__raw_decode__") == std::optional<std::string>("raw_decode"));
+  CHECK(whole_word_token("Café") == std::optional<std::string>("café"));
+  CHECK(whole_word_token("404") == std::optional<std::string>("404"));
+  CHECK_FALSE(whole_word_token("1234567890123").has_value());
+  CHECK_FALSE(whole_word_token("x").has_value());
+  CHECK_FALSE(whole_word_token("_x_").has_value());
+  CHECK_FALSE(whole_word_token(std::string(65, 'a')).has_value());
+  // Whenever there is one, tokenize emits it first for the same word.
+  for (const char* w : {"JSONDecodeError", "json_decode", "__init__", "sha256", "parseHTTPResponse", "naïve", "404"}) {
+    const auto t = whole_word_token(w);
+    REQUIRE(t.has_value());
+    const auto all = tokenize(w);
+    REQUIRE_FALSE(all.empty());
+    CHECK(all.front() == *t);
+  }
+}
+
 TEST_CASE("python chunks: module header, functions, classes, main block, stable ids") {
   const std::string src =
       "\"\"\"Module doc.\"\"\"\n"
