@@ -114,7 +114,6 @@ struct Core {
     append_json(scratch, o);
     return scratch.size();
   }
-  static void append_serialized(std::string& out, const json::object& o) { append_json(out, o); }
 
   void run();
   void process(Message& m, std::unordered_set<ChannelState*>& touched);
@@ -243,7 +242,7 @@ void Core::process(Message& m, std::unordered_set<ChannelState*>& touched) {
   line["tokens"] = json::object{{"in", tin}, {"out", tout}};
   line["warnings"] = std::move(warnings);
   line["x"] = std::move(e.x);
-  append_serialized(ch.pending, line);
+  append_json(ch.pending, line);
   ch.pending += '\n';
   ++ch.pending_lines;
   if (e.timing_ms > 0) ch.stats.observe(e.cmd, e.timing_ms);
