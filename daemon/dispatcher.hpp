@@ -98,7 +98,8 @@ class Dispatcher {
   // One line registers a method.
   void bind(std::string name, Handler handler);
 
-  // Typed binding: `P` is parsed with `proto::parse(params, P&)` (which names the bad field).
+  // Typed binding: `P` is parsed with `proto::parse(params, P&)` (which names the bad field;
+  // proto/codec.hpp).
   template <class P, class F>
   void bind_typed(std::string name, F f) {
     bind(std::move(name), [f = std::move(f)](Context& ctx, Reply reply) {
@@ -109,6 +110,13 @@ class Dispatcher {
       }
       f(ctx, std::move(p), std::move(reply));
     });
+  }
+
+  // Typed binding by catalog row: the method's name and params type come from `spec`; the
+  // handler replies with `reply.ok(json::value_from(Spec::Result{...}))`.
+  template <class P, class R, class F>
+  void bind_typed(const proto::MethodSpec<P, R>& spec, F f) {
+    bind_typed<P>(std::string(spec.name), std::move(f));
   }
 
   void dispatch(std::string_view line, Peer peer, SendFn send) const;

@@ -1,6 +1,7 @@
 #include "handlers_ast.hpp"
 
 #include "ast/skeleton.hpp"
+#include "proto_convert.hpp"
 #include "selector/resolver.hpp"
 #include "util/paths.hpp"
 
@@ -19,18 +20,10 @@ RpcError selector_rpc_error(const sel::SelectorError& e) {
     case sel::SelectorErrc::kSymbolNotFound: code = ErrorCode::kSymbolNotFound; break;
     case sel::SelectorErrc::kAmbiguousSymbol: code = ErrorCode::kAmbiguousSymbol; break;
   }
-  json::array tried, suggestions, candidates;
-  for (const auto& t : e.tried) tried.emplace_back(t);
-  for (const auto& s : e.suggestions) suggestions.emplace_back(s);
-  for (const auto& c : e.candidates) {
-    candidates.push_back(json::object{{"file", c.file},           {"module", c.module},
-                                      {"kind", c.kind},           {"qualname", c.qualname},
-                                      {"line", c.line},           {"end_line", c.end_line},
-                                      {"signature", c.signature}, {"conditional", c.conditional}});
-  }
-  return RpcError{code, e.message,
-                  json::object{{"tried", std::move(tried)}, {"suggestions", std::move(suggestions)},
-                               {"candidates", std::move(candidates)}}};
+  // `name` is added by the encoder (proto::encode_error), so it is left out here.
+  json::object data = json::value_from(to_proto(e)).as_object();
+  data.erase("name");
+  return RpcError{code, e.message, std::move(data)};
 }
 
 namespace {
@@ -65,33 +58,13 @@ std::optional<Target> resolve_target(Segment& seg, const std::string& path, Repl
   return Target{core::relpath(seg.root, *abs), *abs};
 }
 
-json::object symbol_json(const ast::Definition& d) {
-  json::array decorators;
-  for (const auto& x : d.decorators) decorators.emplace_back(x);
-  return json::object{{"qualname", d.qualname},
-                      {"name", d.name},
-                      {"kind", ast::def_kind_name(d.kind)},
-                      {"line", d.line},
-                      {"end_line", d.end_line},
-                      {"signature", d.signature},
-                      {"docstring", d.docstring},
-                      {"decorators", std::move(decorators)},
-                      {"async", d.is_async},
-                      {"conditional", d.conditional}};
-}
-
 }  // namespace
 
 void bind_ast_handlers(Dispatcher& d) {
-  d.bind(std::string(proto::method::kAstSkeleton), [](Context& ctx, Reply reply) {
+  d.bind_typed(proto::spec::kAstSkeleton, [](Context& ctx, proto::AstSkeletonParams p, Reply reply) {
     if (!require_segment(ctx, reply)) return;
-    std::string path, format = "both";
-    bool line_numbers = false;
-    proto::Fields f(ctx.params);
-    f.required("path", path);
-    f.optional("format", format);
-    f.optional("line_numbers", line_numbers);
-    if (!f.ok()) return reply.fail(RpcError{ErrorCode::kInvalidParams, *f.error(), {}});
+    const std::string& path = p.path;
+    const std::string& format = p.format;
     if (format != "text" && format != "json" && format != "both") {
       return reply.fail(RpcError{ErrorCode::kInvalidParams, "params.format: expected \"text\", \"json\" or \"both\"", {}});
     }
@@ -101,55 +74,43 @@ void bind_ast_handlers(Dispatcher& d) {
     if (!got) return reply.fail(got.error());
     const ast::Skeleton& sk = *got->skeleton;
     ast::RenderOptions ro;
-    ro.line_numbers = line_numbers;
-    json::object out{{"file", target->rel},
-                     {"status", ast::parse_status_name(sk.status)},
-                     {"cache_hit", got->cache_hit},
-                     {"source_bytes", sk.source_bytes},
-                     {"skeleton_bytes", got->skeleton_bytes},
-                     {"reduction_ratio", got->reduction_ratio},
-                     {"content_key", got->content_key}};
-    if (format != "json") out["rendered"] = ast::render(sk, ro);
-    if (format != "text") out["skeleton"] = ast::to_json(sk);
-    reply.ok(std::move(out));
+    ro.line_numbers = p.line_numbers;
+    proto::AstSkeletonResult out;
+    out.file = target->rel;
+    out.status = std::string(ast::parse_status_name(sk.status));
+    out.cache_hit = got->cache_hit;
+    out.source_bytes = static_cast<std::int64_t>(sk.source_bytes);
+    out.skeleton_bytes = static_cast<std::int64_t>(got->skeleton_bytes);
+    out.reduction_ratio = got->reduction_ratio;
+    out.content_key = got->content_key;
+    if (format != "json") out.rendered = ast::render(sk, ro);
+    if (format != "text") out.skeleton = to_proto(sk);
+    reply.ok(json::value_from(out));
   });
 
-  d.bind(std::string(proto::method::kAstSymbols), [](Context& ctx, Reply reply) {
+  d.bind_typed(proto::spec::kAstSymbols, [](Context& ctx, proto::AstSymbolsParams p, Reply reply) {
     if (!require_segment(ctx, reply)) return;
-    std::string path;
-    proto::Fields f(ctx.params);
-    f.required("path", path);
-    if (!f.ok()) return reply.fail(RpcError{ErrorCode::kInvalidParams, *f.error(), {}});
-    auto target = resolve_target(*ctx.segment, path, reply);
+    auto target = resolve_target(*ctx.segment, p.path, reply);
     if (!target) return;
     auto got = ctx.segment->skeletons().get(target->abs, target->rel);
     if (!got) return reply.fail(got.error());
-    json::array symbols;
-    ast::for_each_definition(*got->skeleton, [&](const ast::Definition& def) { symbols.push_back(symbol_json(def)); });
-    json::array constants;
-    for (const auto& c : got->skeleton->constants) {
-      constants.push_back(json::object{{"name", c.name}, {"line", c.line}, {"annotation", c.annotation},
-                                       {"conditional", c.conditional}});
-    }
-    const std::size_t n = symbols.size();
-    reply.ok(json::object{{"file", target->rel},
-                          {"status", ast::parse_status_name(got->skeleton->status)},
-                          {"count", n},
-                          {"symbols", std::move(symbols)},
-                          {"constants", std::move(constants)}});
+    proto::AstSymbolsResult out;
+    out.file = target->rel;
+    out.status = std::string(ast::parse_status_name(got->skeleton->status));
+    ast::for_each_definition(*got->skeleton, [&](const ast::Definition& def) { out.symbols.push_back(to_symbol_info(def)); });
+    for (const auto& c : got->skeleton->constants) out.constants.push_back(to_constant_info(c));
+    out.count = static_cast<std::int64_t>(out.symbols.size());
+    reply.ok(json::value_from(out));
   });
 
-  d.bind(std::string(proto::method::kSymResolve), [](Context& ctx, Reply reply) {
+  d.bind_typed(proto::spec::kSymResolve, [](Context& ctx, proto::SymResolveParams p, Reply reply) {
     if (!require_segment(ctx, reply)) return;
-    std::string uri;
-    proto::Fields f(ctx.params);
-    f.required("uri", uri);
-    if (!f.ok()) return reply.fail(RpcError{ErrorCode::kInvalidParams, *f.error(), {}});
+    const std::string& uri = p.uri;
     sel::FsSegmentSource source(ctx.segment->root, ctx.segment->skeletons());
     sel::Resolver resolver(source, ctx.segment->telemetry);
     auto r = resolver.resolve(uri);
     if (!r) return reply.fail(selector_rpc_error(r.error()));
-    reply.ok(json::value_from(*r));
+    reply.ok(json::value_from(to_proto(*r)));
   });
 }
 

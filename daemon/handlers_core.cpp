@@ -34,7 +34,7 @@ void bind_core_handlers(Dispatcher& d, CoreDeps deps) {
   auto shared = std::make_shared<CoreDeps>(std::move(deps));
   const Dispatcher* table = &d;
 
-  d.bind_typed<proto::HelloParams>("hello", [shared, table](Context&, proto::HelloParams p, Reply reply) {
+  d.bind_typed(proto::spec::kHello, [shared, table](Context&, proto::HelloParams p, Reply reply) {
     const auto major = major_of(p.protocol);
     if (!major) {
       reply.fail(RpcError{ErrorCode::kInvalidParams, "params.protocol: expected \"major.minor\", got \"" + p.protocol + "\"", {}});
@@ -57,11 +57,11 @@ void bind_core_handlers(Dispatcher& d, CoreDeps deps) {
     reply.ok(json::value_from(r));
   });
 
-  d.bind("ping", [](Context&, Reply reply) {
+  d.bind_typed(proto::spec::kPing, [](Context&, proto::PingParams, Reply reply) {
     reply.ok(json::value_from(proto::PingResult{true, ::getpid()}));
   });
 
-  d.bind("status", [shared](Context&, Reply reply) {
+  d.bind_typed(proto::spec::kStatus, [shared](Context&, proto::StatusParams, Reply reply) {
     const CoreDeps& c = *shared;
     proto::StatusResult r;
     r.daemon_version = proto::kVersion;
@@ -88,24 +88,22 @@ void bind_core_handlers(Dispatcher& d, CoreDeps deps) {
       r.segments.push_back(std::move(st));
     }
     const auto t = c.sink.stats();
-    r.telemetry = json::object{{"enabled", c.sink.enabled()},
-                               {"run_id", c.sink.run_id()},
-                               {"attempted", t.attempted},
-                               {"dropped", t.dropped},
-                               {"lines_written", t.lines_written},
-                               {"write_errors", t.write_errors}};
+    r.telemetry.enabled = c.sink.enabled();
+    r.telemetry.run_id = c.sink.run_id();
+    r.telemetry.attempted = static_cast<std::int64_t>(t.attempted);
+    r.telemetry.dropped = static_cast<std::int64_t>(t.dropped);
+    r.telemetry.lines_written = static_cast<std::int64_t>(t.lines_written);
+    r.telemetry.write_errors = static_cast<std::int64_t>(t.write_errors);
     reply.ok(json::value_from(r));
   });
 
   if (shared->debug_methods) {
     // debug.sleep {ms}: answers after `ms` (<= 60000) without occupying a worker. Lets tests keep
     // requests in flight deterministically (graceful stop, in-flight limits).
-    d.bind("debug.sleep", [shared](Context& ctx, Reply reply) {
-      std::int64_t ms = 0;
-      proto::Fields f(ctx.params);
-      f.required("ms", ms);
-      if (!f.ok() || ms < 0 || ms > 60000) {
-        reply.fail(RpcError{ErrorCode::kInvalidParams, f.ok() ? "params.ms: expected 0..60000" : *f.error(), {}});
+    d.bind_typed(proto::spec::kDebugSleep, [shared](Context&, proto::DebugSleepParams p, Reply reply) {
+      const std::int64_t ms = p.ms;
+      if (ms < 0 || ms > 60000) {
+        reply.fail(RpcError{ErrorCode::kInvalidParams, "params.ms: expected 0..60000", {}});
         return;
       }
       // If the daemon stops before the timer fires, the request is still answered (ShuttingDown).
@@ -118,11 +116,11 @@ void bind_core_handlers(Dispatcher& d, CoreDeps deps) {
         }
       };
       auto held = std::make_shared<Pending>(std::move(reply));
-      shared->schedule_after(std::chrono::milliseconds(ms), [held, ms] { held->reply.ok(json::object{{"slept_ms", ms}}); });
+      shared->schedule_after(std::chrono::milliseconds(ms), [held, ms] { held->reply.ok(json::value_from(proto::DebugSleepResult{ms})); });
     });
   }
 
-  d.bind("shutdown", [shared](Context&, Reply reply) {
+  d.bind_typed(proto::spec::kShutdown, [shared](Context&, proto::ShutdownParams, Reply reply) {
     reply.ok(json::value_from(proto::ShutdownResult{true}));
     shared->request_stop("shutdown request");
   });

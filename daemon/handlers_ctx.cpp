@@ -1,11 +1,10 @@
 #include "handlers_ctx.hpp"
 
 #include "disclosure/disclosure.hpp"
-#include "disclosure/json.hpp"
-#include "index/json.hpp"
 #include "index/segment_index.hpp"
 #include "selector/resolver.hpp"
 #include "util/clock.hpp"
+#include "proto_convert.hpp"
 #include "util/hash.hpp"
 
 namespace trifecta::daemon {
@@ -18,10 +17,12 @@ namespace ws = core::workspace;
 
 namespace {
 
-json::object index_state(const Segment& seg) {
+proto::IndexState index_state(const Segment& seg) {
   std::lock_guard lk(seg.build_mu);
-  json::object o{{"state", build_state_name(seg.build_state)}, {"generation", seg.index ? seg.index->generation() : 0}};
-  if (!seg.build_error.empty()) o["error"] = seg.build_error;
+  proto::IndexState o;
+  o.state = std::string(build_state_name(seg.build_state));
+  o.generation = seg.index ? static_cast<std::int64_t>(seg.index->generation()) : 0;
+  if (!seg.build_error.empty()) o.error = seg.build_error;
   return o;
 }
 
@@ -88,12 +89,9 @@ void ensure_built(Segment& seg, const CtxDeps& deps, std::function<void()> then)
 void bind_ctx_handlers(Dispatcher& d, CtxDeps deps) {
   auto shared = std::make_shared<CtxDeps>(std::move(deps));
 
-  d.bind("ctx.build", [shared](Context& ctx, Reply reply) {
+  d.bind_typed(proto::spec::kCtxBuild, [shared](Context& ctx, proto::CtxBuildParams p, Reply reply) {
     if (!require_segment(ctx, reply)) return;
-    bool rebuild = false;
-    proto::Fields f(ctx.params);
-    f.optional("rebuild", rebuild);
-    if (!f.ok()) return reply.fail(RpcError{ErrorCode::kInvalidParams, *f.error(), {}});
+    const bool rebuild = p.rebuild;
     auto seg = ctx.segment;
     const std::uint64_t listener = seg->add_progress_listener(ctx.peer.notify);
     auto held = std::make_shared<Reply>(std::move(reply));
@@ -113,29 +111,25 @@ void bind_ctx_handlers(Dispatcher& d, CtxDeps deps) {
           return held->fail(RpcError{ErrorCode::kIoError, "index build failed: " + seg->build_error, {}});
         }
       }
-      json::object out{{"build", last ? json::value_from(*last) : json::value(json::object{})},
-                       {"status", json::value_from(seg->index->status())},
-                       {"index", index_state(*seg)}};
-      held->ok(std::move(out));
+      proto::CtxBuildResult out;
+      if (last) out.build = to_proto(*last);
+      out.status = to_proto(seg->index->status());
+      out.index = index_state(*seg);
+      held->ok(json::value_from(out));
     };
     if (rebuild) ensure_built(*seg, *shared, [shared, finish] { shared->post_work(finish); });
     else ensure_built(*seg, *shared, finish);
   });
 
-  d.bind("ctx.search", [shared](Context& ctx, Reply reply) {
+  d.bind_typed(proto::spec::kCtxSearch, [shared](Context& ctx, proto::CtxSearchParams p, Reply reply) {
     if (!require_segment(ctx, reply)) return;
     idx::SearchOptions o;
-    std::int64_t limit = 10;
-    std::string kind;
-    bool wait = true;
-    proto::Fields f(ctx.params);
-    f.required("query", o.query);
-    f.optional("limit", limit);
-    f.optional("path", o.path_glob);
-    f.optional("kind", kind);
-    f.optional("explain", o.explain);
-    f.optional("wait", wait);
-    if (!f.ok()) return reply.fail(RpcError{ErrorCode::kInvalidParams, *f.error(), {}});
+    o.query = p.query;
+    o.path_glob = p.path;
+    o.explain = p.explain;
+    const std::int64_t limit = p.limit;
+    const std::string& kind = p.kind;
+    const bool wait = p.wait;
     if (limit < 1 || limit > 1000) return reply.fail(RpcError{ErrorCode::kInvalidParams, "params.limit: expected 1..1000", {}});
     o.limit = static_cast<std::size_t>(limit);
     if (!kind.empty()) {
@@ -153,9 +147,9 @@ void bind_ctx_handlers(Dispatcher& d, CtxDeps deps) {
       if (!r) return held->fail(r.error());
       json::array ids;
       for (const auto& h : r->hits) ids.emplace_back(h.chunk.id);
-      json::object out = json::value_from(*r).as_object();
-      out["query"] = o.query;
-      out["index"] = index_state(*seg);
+      proto::CtxSearchResult out = to_proto(*r);
+      out.query = o.query;
+      out.index = index_state(*seg);
       json::object filters;
       if (!o.path_glob.empty()) filters["path"] = o.path_glob;
       if (o.kind) filters["kind"] = idx::chunk_kind_name(*o.kind);
@@ -165,28 +159,19 @@ void bind_ctx_handlers(Dispatcher& d, CtxDeps deps) {
                                    {"filters", std::move(filters)}},
                       json::object{{"hits", r->hits.size()}, {"returned_ids", std::move(ids)}},
                       json::object{{"bytes_read", bytes}, {"generation", r->generation}});
-      held->ok(std::move(out));
+      held->ok(json::value_from(out));
     });
   });
 
-  d.bind("ctx.get", [shared](Context& ctx, Reply reply) {
+  d.bind_typed(proto::spec::kCtxGet, [shared](Context& ctx, proto::CtxGetParams p, Reply reply) {
     if (!require_segment(ctx, reply)) return;
-    std::vector<std::string> ids, uris;
-    std::string mode = "excerpt";
-    std::int64_t budget = 2000, max_chunks = 20;
+    std::vector<std::string> ids = std::move(p.ids), uris = std::move(p.uris);
+    const std::int64_t budget = p.budget, max_chunks = p.max_chunks;
     dis::GetRequest req;
-    bool wait = true;
-    proto::Fields f(ctx.params);
-    f.optional("ids", ids);
-    f.optional("uris", uris);
-    f.optional("mode", mode);
-    f.optional("budget", budget);
-    f.optional("max_chunks", max_chunks);
-    f.optional("query", req.query);
-    f.optional("cursor", req.cursor);
-    f.optional("wait", wait);
-    if (!f.ok()) return reply.fail(RpcError{ErrorCode::kInvalidParams, *f.error(), {}});
-    if (!dis::parse_mode(mode, req.mode)) {
+    req.query = p.query;
+    req.cursor = p.cursor;
+    const bool wait = p.wait;
+    if (!dis::parse_mode(p.mode, req.mode)) {
       return reply.fail(RpcError{ErrorCode::kInvalidParams, "params.mode: expected \"skeleton\", \"excerpt\" or \"raw\"", {}});
     }
     if (budget < 0 || max_chunks < 0) {
@@ -198,7 +183,7 @@ void bind_ctx_handlers(Dispatcher& d, CtxDeps deps) {
     auto held = std::make_shared<Reply>(std::move(reply));
     when_ready(ctx, *shared, wait, [seg, held, req, ids, uris]() mutable {
       std::uint64_t synced = sync_segment(*seg);
-      json::array uri_errors;
+      std::vector<proto::TargetError> uri_errors;
       for (const auto& id : ids) req.targets.push_back(dis::Target::chunk(id));
       if (!uris.empty()) {
         core::selector::FsSegmentSource source(seg->root, seg->index->skeletons());
@@ -206,9 +191,8 @@ void bind_ctx_handlers(Dispatcher& d, CtxDeps deps) {
         for (const auto& u : uris) {
           auto r = resolver.resolve(u);
           if (!r) {
-            uri_errors.push_back(json::object{{"target", u},
-                                              {"code", core::selector::selector_errc_name(r.error().code)},
-                                              {"message", r.error().message}});
+            uri_errors.push_back(proto::TargetError{
+                u, std::string(core::selector::selector_errc_name(r.error().code)), r.error().message});
             continue;
           }
           const auto& m = r->match;
@@ -226,30 +210,34 @@ void bind_ctx_handlers(Dispatcher& d, CtxDeps deps) {
         if (!got) return held->fail(got.error());
         r = std::move(*got);
       }
-      json::object out = json::value_from(r).as_object();
-      for (auto& e : uri_errors) out["errors"].as_array().push_back(std::move(e));
-      out["index"] = index_state(*seg);
+      proto::CtxGetResult out = to_proto(r);
+      for (auto& e : uri_errors) out.errors.push_back(std::move(e));
+      out.index = index_state(*seg);
       json::array targets;
       for (const auto& t : req.targets) targets.emplace_back(t.id.empty() ? t.label : t.id);
       held->telemetry(json::object{{"ids", std::move(targets)}, {"mode", dis::mode_name(req.mode)}, {"budget", req.budget}},
                       json::object{{"chunks", r.chunks.size()}, {"used", r.used},
                                    {"stop_reason", dis::stop_reason_name(r.stop_reason)}},
                       json::object{{"bytes_read", r.bytes_read + synced}, {"disclosure_mode", dis::mode_name(req.mode)}});
-      held->ok(std::move(out));
+      held->ok(json::value_from(out));
     });
   });
 
-  d.bind("ctx.status", [](Context& ctx, Reply reply) {
+  d.bind_typed(proto::spec::kCtxStatus, [](Context& ctx, proto::CtxStatusParams, Reply reply) {
     if (!require_segment(ctx, reply)) return;
     auto& seg = *ctx.segment;
     if (seg.build_state_snapshot() == BuildState::kReady) (void)sync_segment(seg);
-    json::object out{{"status", json::value_from(seg.index->status())}, {"index", index_state(seg)}};
-    std::lock_guard g(seg.build_mu);
-    if (seg.last_build) out["build"] = json::value_from(*seg.last_build);
-    reply.ok(std::move(out));
+    proto::CtxStatusResult out;
+    out.status = to_proto(seg.index->status());
+    out.index = index_state(seg);
+    {
+      std::lock_guard g(seg.build_mu);
+      if (seg.last_build) out.build = to_proto(*seg.last_build);
+    }
+    reply.ok(json::value_from(out));
   });
 
-  d.bind("ctx.validate", [shared](Context& ctx, Reply reply) {
+  d.bind_typed(proto::spec::kCtxValidate, [shared](Context& ctx, proto::CtxValidateParams, Reply reply) {
     if (!require_segment(ctx, reply)) return;
     auto seg = ctx.segment;
     auto held = std::make_shared<Reply>(std::move(reply));
@@ -259,9 +247,9 @@ void bind_ctx_handlers(Dispatcher& d, CtxDeps deps) {
       auto r = seg->index->validate(&stats);
       if (!r) return held->fail(r.error());
       held->telemetry({}, json::object{{"ok", r->ok()}}, json::object{{"bytes_read", stats.total_bytes()}});
-      json::object out = json::value_from(*r).as_object();
-      out["index"] = index_state(*seg);
-      held->ok(std::move(out));
+      proto::CtxValidateResult out = to_proto(*r);
+      out.index = index_state(*seg);
+      held->ok(json::value_from(out));
     });
   });
 }

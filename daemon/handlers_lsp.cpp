@@ -8,6 +8,7 @@
 #include "index/segment_index.hpp"
 #include "lsp/client.hpp"
 #include "navigation/navigation.hpp"
+#include "proto_convert.hpp"
 #include "selector/resolver.hpp"
 #include "util/paths.hpp"
 #include "workspace/file_reader.hpp"
@@ -87,23 +88,6 @@ std::string lsp_state_of(const Segment& seg) {
   return seg.lsp ? std::string(lsp::state_name(seg.lsp->state())) : std::string("UNAVAILABLE");
 }
 
-json::object diagnostic_json(const lsp::Diagnostic& d) {
-  return json::object{{"line", d.line},         {"column", d.column},     {"end_line", d.end_line},
-                      {"end_column", d.end_column}, {"severity", d.severity}, {"message", d.message},
-                      {"code", d.code},         {"source", d.source}};
-}
-
-json::object location_json(const lsp::Location& l) {
-  return json::object{{"path", l.path},         {"external", l.external}, {"line", l.line},
-                      {"column", l.column},     {"end_line", l.end_line}, {"end_column", l.end_column}};
-}
-
-json::array locations_json(const std::vector<lsp::Location>& ls) {
-  json::array a;
-  for (const auto& l : ls) a.push_back(location_json(l));
-  return a;
-}
-
 // What a position request is about, resolved on a worker thread.
 struct PosRequest {
   std::string method;  // definition | hover | references | diagnostics
@@ -126,23 +110,16 @@ int name_column(std::string_view line_text, std::string_view name, std::size_t f
   return col;
 }
 
-std::optional<PosRequest> parse_position(Context& ctx, const std::string& method, Reply& reply, bool need_position) {
+std::optional<PosRequest> parse_position(Context& ctx, const proto::LspPositionParams& p, const std::string& method,
+                                         Reply& reply, bool need_position) {
   Segment& seg = *ctx.segment;
   PosRequest r;
   r.method = method;
-  std::string path, uri;
-  std::int64_t line = 0, column = 0;
-  proto::Fields f(ctx.params);
-  f.optional("path", path);
-  f.optional("uri", uri);
-  f.optional("line", line);
-  f.optional("column", column);
-  f.optional("include_declaration", r.include_declaration);
-  f.optional("wait_ready_ms", r.wait_ready_ms);
-  if (!f.ok()) {
-    reply.fail(RpcError{ErrorCode::kInvalidParams, *f.error(), {}});
-    return std::nullopt;
-  }
+  std::string path = p.path;
+  const std::string& uri = p.uri;
+  std::int64_t line = p.line, column = p.column;
+  r.include_declaration = p.include_declaration;
+  r.wait_ready_ms = p.wait_ready_ms;
   if (r.wait_ready_ms < 0 || r.wait_ready_ms > 60'000) {
     reply.fail(RpcError{ErrorCode::kInvalidParams, "params.wait_ready_ms: expected 0..60000", {}});
     return std::nullopt;
@@ -222,6 +199,18 @@ void finish_telemetry(Answer& a, std::string_view backend, bool resolved, const 
                      std::move(result), json::object{{"lsp_state", a.state}});
 }
 
+// What every position answer starts with.
+proto::LspAnswer answer_base(const Answer& a, std::string backend, std::string state, std::optional<std::string> reason) {
+  proto::LspAnswer o;
+  o.backend = std::move(backend);
+  o.lsp_state = std::move(state);
+  o.fallback_reason = std::move(reason);
+  o.file = a.req.rel;
+  o.line = a.req.pos.line;
+  o.column = a.req.pos.column;
+  return o;
+}
+
 // The AST answer. Runs on a worker thread.
 void answer_from_ast(Answer a, std::string reason) {
   Segment& seg = *a.seg;
@@ -231,29 +220,33 @@ void answer_from_ast(Answer a, std::string reason) {
   lsp::record_fallback(seg.telemetry, a.req.method, code, seg.lsp ? seg.lsp->state() : lsp::State::kCold, "ast");
   core::selector::FsSegmentSource source(seg.root, seg.index->skeletons());
   const nav::SymbolIndex& symbols = seg.symbol_index();
-  json::object out{{"backend", "ast"}, {"lsp_state", a.state}, {"fallback_reason", reason},
-                   {"file", a.req.rel}, {"line", a.req.pos.line}, {"column", a.req.pos.column}};
+  const proto::LspAnswer base = answer_base(a, "ast", a.state, reason);
   if (a.req.method == "definition") {
     auto r = nav::definition(source, symbols, a.req.rel, a.req.text, a.req.pos);
     if (!r) return a.reply->fail(r.error());
     const auto locs = r->locations();
-    out["locations"] = locations_json(locs);
-    out["name"] = r->name;
-    out["rule"] = r->rule;
-    if (!r->reason.empty()) out["reason"] = r->reason;
+    proto::LspDefinitionResult out;
+    static_cast<proto::LspAnswer&>(out) = base;
+    out.locations = to_proto(locs);
+    out.name = r->name;
+    out.rule = r->rule;
+    if (!r->reason.empty()) out.reason = r->reason;
     finish_telemetry(a, "ast", !locs.empty(), &locs);
+    a.reply->ok(json::value_from(out));
   } else if (a.req.method == "hover") {
     auto r = nav::hover(source, symbols, a.req.rel, a.req.text, a.req.pos);
     if (!r) return a.reply->fail(r.error());
-    out["rule"] = r->rule;
+    proto::LspHoverResult out;
+    static_cast<proto::LspAnswer&>(out) = base;
+    out.rule = r->rule;
     if (r->hover) {
-      out["contents"] = r->hover->contents;
-      out["kind"] = r->hover->kind;
+      out.contents = r->hover->contents;
+      out.kind = r->hover->kind;
     } else {
-      out["contents"] = nullptr;
-      out["reason"] = r->reason;
+      out.reason = r->reason;
     }
     finish_telemetry(a, "ast", r->hover.has_value(), nullptr);
+    a.reply->ok(json::value_from(out));
   } else if (a.req.method == "references") {
     nav::NavOptions options;
     // Only the files whose index tokens include the name are read (the index was synced with
@@ -262,20 +255,23 @@ void answer_from_ast(Answer a, std::string reason) {
     auto r = nav::references(source, symbols, a.req.rel, a.req.text, a.req.pos, a.req.include_declaration, 1000,
                              options);
     if (!r) return a.reply->fail(r.error());
-    out["locations"] = locations_json(r->locations);
-    out["name"] = r->name;
-    out["truncated"] = r->truncated;
-    out["files_read"] = r->files_scanned;
+    proto::LspReferencesResult out;
+    static_cast<proto::LspAnswer&>(out) = base;
+    out.locations = to_proto(r->locations);
+    out.name = r->name;
+    out.truncated = r->truncated;
+    out.files_read = static_cast<std::int64_t>(r->files_scanned);
     finish_telemetry(a, "ast", !r->locations.empty(), &r->locations);
+    a.reply->ok(json::value_from(out));
   } else {
     auto r = nav::diagnostics(a.req.text);
     if (!r) return a.reply->fail(r.error());
-    json::array ds;
-    for (const auto& d : *r) ds.push_back(diagnostic_json(d));
-    out["diagnostics"] = std::move(ds);
+    proto::LspDiagnosticsResult out;
+    static_cast<proto::LspAnswer&>(out) = base;
+    for (const auto& d : *r) out.diagnostics.push_back(to_proto(d));
     finish_telemetry(a, "ast", true, nullptr);
+    a.reply->ok(json::value_from(out));
   }
-  a.reply->ok(std::move(out));
 }
 
 // Ask Pyright; on any failure (not READY any more, timeout, crash) answer from the AST instead.
@@ -286,19 +282,24 @@ void answer_from_lsp(Answer a, const LspDeps& deps) {
   auto fallback = [post](Answer x, core::Error e) {
     post([x = std::move(x), e = std::move(e)]() mutable { answer_from_ast(std::move(x), "lsp_error: " + e.message); });
   };
-  auto base = [](const Answer& x) {
-    return json::object{{"backend", "lsp"}, {"lsp_state", "READY"}, {"file", x.req.rel},
-                        {"line", x.req.pos.line}, {"column", x.req.pos.column}};
-  };
+  auto base = [](const Answer& x) { return answer_base(x, "lsp", "READY", std::nullopt); };
   const std::string m = a.req.method;
   if (m == "definition" || m == "references") {
-    auto done = [a, post, fallback, base](core::Result<std::vector<lsp::Location>> r) mutable {
+    auto done = [a, post, fallback, base, m](core::Result<std::vector<lsp::Location>> r) mutable {
       if (!r) return fallback(std::move(a), r.error());
-      post([a = std::move(a), locs = std::move(*r), base]() mutable {
-        json::object out = base(a);
-        out["locations"] = locations_json(locs);
+      post([a = std::move(a), locs = std::move(*r), base, m]() mutable {
         finish_telemetry(a, "lsp", !locs.empty(), &locs);
-        a.reply->ok(std::move(out));
+        if (m == "definition") {
+          proto::LspDefinitionResult out;
+          static_cast<proto::LspAnswer&>(out) = base(a);
+          out.locations = to_proto(locs);
+          a.reply->ok(json::value_from(out));
+        } else {
+          proto::LspReferencesResult out;
+          static_cast<proto::LspAnswer&>(out) = base(a);
+          out.locations = to_proto(locs);
+          a.reply->ok(json::value_from(out));
+        }
       });
     };
     if (m == "definition") client.definition(a.req.abs, a.req.pos, std::move(done));
@@ -307,15 +308,14 @@ void answer_from_lsp(Answer a, const LspDeps& deps) {
     client.hover(a.req.abs, a.req.pos, [a, post, fallback, base](core::Result<std::optional<lsp::HoverInfo>> r) mutable {
       if (!r) return fallback(std::move(a), r.error());
       post([a = std::move(a), h = std::move(*r), base]() mutable {
-        json::object out = base(a);
+        proto::LspHoverResult out;
+        static_cast<proto::LspAnswer&>(out) = base(a);
         if (h) {
-          out["contents"] = h->contents;
-          out["kind"] = h->kind;
-        } else {
-          out["contents"] = nullptr;
+          out.contents = h->contents;
+          out.kind = h->kind;
         }
         finish_telemetry(a, "lsp", h.has_value(), nullptr);
-        a.reply->ok(std::move(out));
+        a.reply->ok(json::value_from(out));
       });
     });
   } else {
@@ -323,12 +323,11 @@ void answer_from_lsp(Answer a, const LspDeps& deps) {
                        [a, post, fallback, base](core::Result<std::vector<lsp::Diagnostic>> r) mutable {
                          if (!r) return fallback(std::move(a), r.error());
                          post([a = std::move(a), ds = std::move(*r), base]() mutable {
-                           json::object out = base(a);
-                           json::array arr;
-                           for (const auto& d : ds) arr.push_back(diagnostic_json(d));
-                           out["diagnostics"] = std::move(arr);
+                           proto::LspDiagnosticsResult out;
+                           static_cast<proto::LspAnswer&>(out) = base(a);
+                           for (const auto& d : ds) out.diagnostics.push_back(to_proto(d));
                            finish_telemetry(a, "lsp", true, nullptr);
-                           a.reply->ok(std::move(out));
+                           a.reply->ok(json::value_from(out));
                          });
                        });
   }
@@ -359,41 +358,43 @@ void route(Answer a, const LspDeps& deps) {
 
 void bind_lsp_handlers(Dispatcher& d, const LspConfig& config, LspDeps deps) {
   const bool enabled = config.enabled;
-  d.bind("lsp.status", [enabled](Context& ctx, Reply reply) {
+  d.bind_typed(proto::spec::kLspStatus, [enabled](Context& ctx, proto::LspStatusParams, Reply reply) {
     if (!require_segment(ctx, reply)) return;
     Segment& seg = *ctx.segment;
-    json::object out{{"enabled", enabled}, {"available", seg.lsp != nullptr}};
+    proto::LspStatusResult out;
+    out.enabled = enabled;
+    out.available = seg.lsp != nullptr;
     if (!seg.lsp) {
-      out["state"] = "UNAVAILABLE";
-      out["reason"] = seg.lsp_unavailable;
-      return reply.ok(std::move(out));
+      out.state = "UNAVAILABLE";
+      out.reason = seg.lsp_unavailable;
+      return reply.ok(json::value_from(out));
     }
     const lsp::Status s = seg.lsp->status();
-    out["binary"] = s.binary;
-    out["binary_name"] = s.binary_name;
-    out["version"] = s.version;
-    out["source"] = seg.lsp_server.source;
-    out["state"] = lsp::state_name(s.state);
-    out["reason"] = s.reason;
-    out["pid"] = s.pid;
-    out["uptime_ms"] = s.uptime_ms;
-    out["state_ms"] = s.state_ms;
-    out["restarts"] = s.restarts;
-    out["rss_bytes"] = s.rss_bytes;
-    out["pending"] = s.pending;
-    out["open_documents"] = s.open_documents;
-    out["server_requests_answered"] = s.server_requests_answered;
-    out["timeouts"] = s.timeouts;
-    out["last_stderr"] = s.last_stderr;
-    reply.ok(std::move(out));
+    out.binary = s.binary;
+    out.binary_name = s.binary_name;
+    out.version = s.version;
+    out.source = seg.lsp_server.source;
+    out.state = std::string(lsp::state_name(s.state));
+    out.reason = s.reason;
+    out.pid = s.pid;
+    out.uptime_ms = s.uptime_ms;
+    out.state_ms = s.state_ms;
+    out.restarts = s.restarts;
+    out.rss_bytes = static_cast<std::int64_t>(s.rss_bytes);
+    out.pending = static_cast<std::int64_t>(s.pending);
+    out.open_documents = static_cast<std::int64_t>(s.open_documents);
+    out.server_requests_answered = static_cast<std::int64_t>(s.server_requests_answered);
+    out.timeouts = static_cast<std::int64_t>(s.timeouts);
+    out.last_stderr = s.last_stderr;
+    reply.ok(json::value_from(out));
   });
 
   for (const char* method : {"definition", "hover", "references", "diagnostics"}) {
     const std::string m = method;
-    d.bind("lsp." + m, [m, deps](Context& ctx, Reply reply) {
+    d.bind_typed<proto::LspPositionParams>("lsp." + m, [m, deps](Context& ctx, proto::LspPositionParams p, Reply reply) {
       if (!require_segment(ctx, reply)) return;
       (void)sync_segment(*ctx.segment);  // Pyright and the fallback see every change made so far
-      auto req = parse_position(ctx, m, reply, m != "diagnostics");
+      auto req = parse_position(ctx, p, m, reply, m != "diagnostics");
       if (!req) return;
       route(Answer{std::make_shared<Reply>(std::move(reply)), ctx.segment, std::move(*req), {}}, deps);
     });

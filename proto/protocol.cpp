@@ -1,4 +1,4 @@
-#include "trifecta/proto/protocol.hpp"
+#include "trifecta/proto/jsonrpc.hpp"
 
 #include "util/json_text.hpp"
 
@@ -217,70 +217,5 @@ std::string_view expected_name(const bool&) { return "a boolean"; }
 std::string_view expected_name(const std::vector<std::string>&) { return "an array of strings"; }
 std::string_view expected_name(const json::object&) { return "an object"; }
 std::string_view expected_name(const json::value&) { return "a value"; }
-
-// ---- payloads -------------------------------------------------------------------------------
-
-std::optional<std::string> parse(const json::object& params, HelloParams& out) {
-  Fields f(params);
-  f.optional("client_name", out.client_name);
-  f.optional("client_version", out.client_version);
-  f.required("protocol", out.protocol);
-  return f.error();
-}
-
-void tag_invoke(json::value_from_tag, json::value& v, const HelloResult& r) {
-  json::array caps;
-  for (const auto& c : r.capabilities) caps.emplace_back(c);
-  v = json::object{{"daemon_version", r.daemon_version},
-                   {"protocol", r.protocol},
-                   {"pid", r.pid},
-                   {"capabilities", std::move(caps)}};
-}
-
-HelloResult tag_invoke(json::value_to_tag<HelloResult>, const json::value& v) {
-  HelloResult r;
-  const auto& o = v.as_object();
-  r.daemon_version = json::value_to<std::string>(o.at("daemon_version"));
-  r.protocol = json::value_to<std::string>(o.at("protocol"));
-  r.pid = o.at("pid").to_number<std::int64_t>();
-  if (auto* c = o.if_contains("capabilities")) r.capabilities = json::value_to<std::vector<std::string>>(*c);
-  return r;
-}
-
-void tag_invoke(json::value_from_tag, json::value& v, const PingResult& r) {
-  v = json::object{{"pong", r.pong}, {"pid", r.pid}};
-}
-
-void tag_invoke(json::value_from_tag, json::value& v, const SegmentStatus& s) {
-  v = json::object{{"segment_id", s.segment_id},
-                   {"root", s.root},
-                   {"state", s.state},
-                   {"lsp_state", s.lsp_state},
-                   {"opened_s_ago", s.opened_s_ago},
-                   {"requests", s.requests}};
-}
-
-void tag_invoke(json::value_from_tag, json::value& v, const StatusResult& r) {
-  json::array segs;
-  for (const auto& s : r.segments) segs.push_back(json::value_from(s));
-  v = json::object{{"daemon_version", r.daemon_version},
-                   {"protocol", r.protocol},
-                   {"pid", r.pid},
-                   {"uptime_s", r.uptime_s},
-                   {"rss_bytes", r.rss_bytes},
-                   {"connections", r.connections},
-                   {"in_flight", r.in_flight},
-                   {"requests_total", r.requests_total},
-                   {"workers", r.workers},
-                   {"socket", r.socket},
-                   {"socket_activated", r.socket_activated},
-                   {"idle_timeout_s", r.idle_timeout_s},
-                   {"segments", std::move(segs)},
-                   {"telemetry", r.telemetry}};
-}
-
-void tag_invoke(json::value_from_tag, json::value& v, const ShutdownResult& r) {
-  v = json::object{{"stopping", r.stopping}};
-}
 
 }  // namespace trifecta::proto

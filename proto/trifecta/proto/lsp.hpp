@@ -1,0 +1,194 @@
+// proto/lsp.hpp — payloads of lsp.status and the position methods lsp.definition, lsp.hover,
+// lsp.references, lsp.diagnostics. Every position answer says which backend answered: "lsp"
+// (Pyright, READY) or "ast" (the fallback, with `fallback_reason`); the fallback adds its rule
+// and, when it could not answer, `reason`.
+//
+// Thread rules: plain values. Decode with `decode(v, out)` (codec.hpp), never throws.
+#pragma once
+
+#include "trifecta/proto/codec.hpp"
+
+namespace trifecta::proto {
+
+using LspStatusParams = NoParams;
+struct LspStatusResult {
+  bool enabled = false;
+  bool available = false;  // a client exists for the segment
+  std::string state;       // COLD | WARMING | READY | FAILED | UNAVAILABLE
+  std::string reason;
+  // Present when available:
+  std::optional<std::string> binary;
+  std::optional<std::string> binary_name;
+  std::optional<std::string> version;
+  std::optional<std::string> source;
+  std::optional<std::int64_t> pid;
+  std::optional<double> uptime_ms;
+  std::optional<double> state_ms;
+  std::optional<std::int64_t> restarts;
+  std::optional<std::int64_t> rss_bytes;
+  std::optional<std::int64_t> pending;
+  std::optional<std::int64_t> open_documents;
+  std::optional<std::int64_t> server_requests_answered;
+  std::optional<std::int64_t> timeouts;
+  std::optional<std::string> last_stderr;
+};
+template <class V>
+void describe(V& v, LspStatusResult& s) {
+  v.req("enabled", s.enabled, "LSP is enabled for the daemon");
+  v.req("available", s.available, "a language server client exists for the segment");
+  v.req("state", s.state, "COLD | WARMING | READY | FAILED | UNAVAILABLE");
+  v.req("reason", s.reason, "reason of the last transition (or why unavailable)");
+  v.opt("binary", s.binary, "launcher path");
+  v.opt("binary_name", s.binary_name, "launcher file name");
+  v.opt("version", s.version, "server version");
+  v.opt("source", s.source, "how the server was found");
+  v.opt("pid", s.pid, "server process id (-1: none)");
+  v.opt("uptime_ms", s.uptime_ms, "since the process was spawned");
+  v.opt("state_ms", s.state_ms, "time in the current state");
+  v.opt("restarts", s.restarts, "automatic restarts");
+  v.opt("rss_bytes", s.rss_bytes, "server resident memory");
+  v.opt("pending", s.pending, "requests waiting for the server");
+  v.opt("open_documents", s.open_documents, "documents open in the server");
+  v.opt("server_requests_answered", s.server_requests_answered, "server-to-client requests answered");
+  v.opt("timeouts", s.timeouts, "requests timed out");
+  v.opt("last_stderr", s.last_stderr, "the server's last stderr lines");
+}
+
+// Params of lsp.definition, lsp.hover, lsp.references and lsp.diagnostics: a position by
+// path+line+column, or a symbol by sym:// URI (diagnostics needs only the file).
+struct LspPositionParams {
+  std::string path;
+  std::string uri;
+  std::int64_t line = 0;
+  std::int64_t column = 0;
+  bool include_declaration = true;
+  std::int64_t wait_ready_ms = 0;
+};
+template <class V>
+void describe(V& v, LspPositionParams& s) {
+  v.opt("path", s.path, "file (relative to the segment, or absolute inside it); with line and column");
+  v.opt("uri", s.uri, "sym:// URI instead of path/line/column (points at the symbol's name)");
+  v.opt("line", s.line, "1-based line (with path)");
+  v.opt("column", s.column, "1-based column in code points (with path)");
+  v.opt("include_declaration", s.include_declaration, "references: include the definition");
+  v.opt("wait_ready_ms", s.wait_ready_ms, "wait up to this long for the server to be READY, 0..60000");
+}
+using LspDefinitionParams = LspPositionParams;
+using LspHoverParams = LspPositionParams;
+using LspReferencesParams = LspPositionParams;
+using LspDiagnosticsParams = LspPositionParams;
+
+struct Location {
+  std::string path;  // segment-relative; absolute when external
+  bool external = false;
+  std::int64_t line = 0;
+  std::int64_t column = 0;
+  std::int64_t end_line = 0;
+  std::int64_t end_column = 0;
+};
+template <class V>
+void describe(V& v, Location& s) {
+  v.req("path", s.path, "segment-relative path; absolute when external");
+  v.req("external", s.external, "outside the segment (stdlib, typeshed, site-packages)");
+  v.req("line", s.line, "1-based start line");
+  v.req("column", s.column, "1-based start column");
+  v.req("end_line", s.end_line, "end line");
+  v.req("end_column", s.end_column, "end column (exclusive)");
+}
+
+struct Diagnostic {
+  std::int64_t line = 0;
+  std::int64_t column = 0;
+  std::int64_t end_line = 0;
+  std::int64_t end_column = 0;
+  std::string severity;  // error | warning | information | hint
+  std::string message;
+  std::string code;
+  std::string source;
+};
+template <class V>
+void describe(V& v, Diagnostic& s) {
+  v.req("line", s.line, "1-based line");
+  v.req("column", s.column, "1-based column");
+  v.req("end_line", s.end_line, "end line");
+  v.req("end_column", s.end_column, "end column");
+  v.req("severity", s.severity, "error | warning | information | hint");
+  v.req("message", s.message, "message");
+  v.req("code", s.code, "rule code (may be empty)");
+  v.req("source", s.source, "who reported it (Pyright, syntax)");
+}
+
+// What every position answer starts with.
+struct LspAnswer {
+  std::string backend;    // lsp | ast
+  std::string lsp_state;  // the server's state when the request was routed
+  std::optional<std::string> fallback_reason;  // backend ast: why
+  std::string file;
+  std::int64_t line = 0;
+  std::int64_t column = 0;
+};
+template <class V>
+void describe(V& v, LspAnswer& s) {
+  v.req("backend", s.backend, "lsp | ast");
+  v.req("lsp_state", s.lsp_state, "the server's state when routed");
+  v.opt("fallback_reason", s.fallback_reason, "backend ast: why the server did not answer");
+  v.req("file", s.file, "file asked, relative to the segment");
+  v.req("line", s.line, "position asked (line)");
+  v.req("column", s.column, "position asked (column)");
+}
+
+struct LspDefinitionResult : LspAnswer {
+  std::vector<Location> locations;
+  std::optional<std::string> name;    // ast
+  std::optional<std::string> rule;    // ast: how it was found
+  std::optional<std::string> reason;  // ast: why nothing was found
+};
+template <class V>
+void describe(V& v, LspDefinitionResult& s) {
+  describe(v, static_cast<LspAnswer&>(s));
+  v.req("locations", s.locations, "definitions");
+  v.opt("name", s.name, "ast: the name under the cursor");
+  v.opt("rule", s.rule, "ast: the rule that found it");
+  v.opt("reason", s.reason, "ast: why nothing was found");
+}
+
+struct LspHoverResult : LspAnswer {
+  std::optional<std::string> contents;  // null when nothing to show
+  std::optional<std::string> kind;      // markdown | plaintext
+  std::optional<std::string> rule;      // ast
+  std::optional<std::string> reason;    // ast, when contents is null
+};
+template <class V>
+void describe(V& v, LspHoverResult& s) {
+  describe(v, static_cast<LspAnswer&>(s));
+  v.nullable("contents", s.contents, "hover text; null when nothing to show");
+  v.opt("kind", s.kind, "markdown | plaintext");
+  v.opt("rule", s.rule, "ast: the rule used");
+  v.opt("reason", s.reason, "ast: why there is nothing to show");
+}
+
+struct LspReferencesResult : LspAnswer {
+  std::vector<Location> locations;
+  std::optional<std::string> name;            // ast
+  std::optional<bool> truncated;              // ast: stopped at the limit
+  std::optional<std::int64_t> files_read;     // ast
+};
+template <class V>
+void describe(V& v, LspReferencesResult& s) {
+  describe(v, static_cast<LspAnswer&>(s));
+  v.req("locations", s.locations, "references");
+  v.opt("name", s.name, "ast: the name under the cursor");
+  v.opt("truncated", s.truncated, "ast: stopped at the limit");
+  v.opt("files_read", s.files_read, "ast: files scanned");
+}
+
+struct LspDiagnosticsResult : LspAnswer {
+  std::vector<Diagnostic> diagnostics;
+};
+template <class V>
+void describe(V& v, LspDiagnosticsResult& s) {
+  describe(v, static_cast<LspAnswer&>(s));
+  v.req("diagnostics", s.diagnostics, "diagnostics of the file");
+}
+
+}  // namespace trifecta::proto
