@@ -19,6 +19,7 @@ void describe(V& v, SkeletonImportName& s) {
   v.req("name", s.name, "imported name");
   v.opt("alias", s.alias, "`as` alias");
 }
+constexpr std::string_view wire_name(const SkeletonImportName*) { return "SkeletonImportName"; }
 
 struct SkeletonImport {
   std::string module;
@@ -39,6 +40,7 @@ void describe(V& v, SkeletonImport& s) {
   v.opt("conditional", s.conditional, "under if/try (present only when true)");
   v.req("line", s.line, "line");
 }
+constexpr std::string_view wire_name(const SkeletonImport*) { return "SkeletonImport"; }
 
 struct SkeletonVariable {
   std::string name;
@@ -55,6 +57,7 @@ void describe(V& v, SkeletonVariable& s) {
   v.opt("conditional", s.conditional, "under if/try (present only when true)");
   v.req("line", s.line, "line");
 }
+constexpr std::string_view wire_name(const SkeletonVariable*) { return "SkeletonVariable"; }
 
 struct SkeletonDefinition {
   std::string kind;  // class | function | method
@@ -93,6 +96,7 @@ void describe(V& v, SkeletonDefinition& s) {
   v.opt("attributes", s.attributes, "classes: attributes");
   v.opt("children", s.children, "nested definitions");
 }
+constexpr std::string_view wire_name(const SkeletonDefinition*) { return "SkeletonDefinition"; }
 
 struct SkeletonSyntaxIssue {
   std::string kind;
@@ -107,6 +111,7 @@ void describe(V& v, SkeletonSyntaxIssue& s) {
   v.req("column", s.column, "column");
   v.req("end_line", s.end_line, "last line");
 }
+constexpr std::string_view wire_name(const SkeletonSyntaxIssue*) { return "SkeletonSyntaxIssue"; }
 
 struct Skeleton {
   std::string status;  // ok | partial | ...
@@ -143,6 +148,7 @@ void describe(V& v, Skeleton& s) {
   v.opt("syntax_issues", s.syntax_issues, "syntax errors found (first ones)");
   v.opt("syntax_issue_count", s.syntax_issue_count, "syntax errors found (all)");
 }
+constexpr std::string_view wire_name(const Skeleton*) { return "Skeleton"; }
 
 // ---- ast.skeleton ---------------------------------------------------------------------------
 
@@ -217,6 +223,7 @@ void describe(V& v, SymbolInfo& s) {
   v.req("async", s.async, "async def");
   v.req("conditional", s.conditional, "under if/try");
 }
+constexpr std::string_view wire_name(const SymbolInfo*) { return "SymbolInfo"; }
 
 struct ConstantInfo {
   std::string name;
@@ -231,6 +238,7 @@ void describe(V& v, ConstantInfo& s) {
   v.req("annotation", s.annotation, "type annotation (may be empty)");
   v.req("conditional", s.conditional, "under if/try");
 }
+constexpr std::string_view wire_name(const ConstantInfo*) { return "ConstantInfo"; }
 
 struct AstSymbolsResult {
   std::string file;

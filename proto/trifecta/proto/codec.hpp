@@ -14,6 +14,8 @@
 //                          it absent or null (the member keeps its default / stays nullopt).
 //   nullable(key, std::optional<T>&, doc)  always encoded, as null when empty; absent or null
 //                          decodes to nullopt.
+// A nested struct may also declare `constexpr std::string_view wire_name(const S*)` (its name
+// in docs/protocol.md), which field descriptions then use instead of "object".
 // Member types: std::string, bool, std::int64_t, int, double, json::value, json::object,
 // std::vector<T>, std::map<std::string, T>, std::optional<T> (opt only) and described structs.
 // Unknown keys are ignored on decode (minor versions only add fields).
@@ -281,6 +283,7 @@ std::string type_name() {
   else if constexpr (is_optional<T>::value) return type_name<typename T::value_type>();
   else if constexpr (is_vector<T>::value) return "array<" + type_name<typename T::value_type>() + ">";
   else if constexpr (is_map<T>::value) return "map<string," + type_name<typename T::mapped_type>() + ">";
+  else if constexpr (requires { wire_name(static_cast<const T*>(nullptr)); }) return std::string(wire_name(static_cast<const T*>(nullptr)));
   else return "object";
 }
 

@@ -23,6 +23,7 @@ void describe(V& v, IndexState& s) {
   v.req("generation", s.generation, "index generation (0: none)");
   v.opt("error", s.error, "why the build failed");
 }
+constexpr std::string_view wire_name(const IndexState*) { return "IndexState"; }
 
 struct BuildReport {
   bool warm = false;
@@ -57,6 +58,7 @@ void describe(V& v, BuildReport& s) {
   v.req("warnings", s.warnings, "warnings");
   v.opt("cold_reason", s.cold_reason, "why the persisted index was not used");
 }
+constexpr std::string_view wire_name(const BuildReport*) { return "BuildReport"; }
 
 struct FileRecord {
   std::string path;
@@ -79,6 +81,7 @@ void describe(V& v, FileRecord& s) {
   v.opt("non_utf8_bytes", s.non_utf8_bytes, "bytes replaced while decoding");
   v.opt("parse_partial", s.parse_partial, "the file did not parse cleanly");
 }
+constexpr std::string_view wire_name(const FileRecord*) { return "FileRecord"; }
 
 struct IndexStatus {
   std::int64_t generation = 0;
@@ -119,6 +122,7 @@ void describe(V& v, IndexStatus& s) {
   v.req("memory_bytes", s.memory_bytes, "index memory");
   v.req("warnings", s.warnings, "warnings");
 }
+constexpr std::string_view wire_name(const IndexStatus*) { return "IndexStatus"; }
 
 // ---- ctx.build ------------------------------------------------------------------------------
 
@@ -174,6 +178,7 @@ void describe(V& v, TermContribution& s) {
   v.req("tf", s.tf, "term frequency");
   v.req("score", s.score, "contribution to the score");
 }
+constexpr std::string_view wire_name(const TermContribution*) { return "TermContribution"; }
 
 struct SearchHit {
   std::string id;
@@ -202,6 +207,7 @@ void describe(V& v, SearchHit& s) {
   v.req("sha256", s.sha256, "content hash");
   v.opt("explain", s.explain, "explain: term contributions");
 }
+constexpr std::string_view wire_name(const SearchHit*) { return "SearchHit"; }
 
 struct CtxSearchResult {
   std::vector<std::string> terms;
@@ -286,6 +292,7 @@ void describe(V& v, DisclosedChunk& s) {
   v.opt("stale", s.stale, "the file changed since indexing");
   v.opt("context", s.context, "enclosing context");
 }
+constexpr std::string_view wire_name(const DisclosedChunk*) { return "DisclosedChunk"; }
 
 struct TargetError {
   std::string target;
@@ -298,6 +305,7 @@ void describe(V& v, TargetError& s) {
   v.req("code", s.code, "stable error name");
   v.req("message", s.message, "what went wrong");
 }
+constexpr std::string_view wire_name(const TargetError*) { return "TargetError"; }
 
 struct CtxGetResult {
   std::string mode;

@@ -65,6 +65,7 @@ void describe(V& v, SegmentStatus& s) {
   v.req("opened_s_ago", s.opened_s_ago, "seconds since the segment was opened");
   v.req("requests", s.requests, "requests served for this segment");
 }
+constexpr std::string_view wire_name(const SegmentStatus*) { return "SegmentStatus"; }
 
 struct TelemetryStats {
   bool enabled = false;
@@ -83,6 +84,7 @@ void describe(V& v, TelemetryStats& s) {
   v.req("lines_written", s.lines_written, "lines written");
   v.req("write_errors", s.write_errors, "failed writes");
 }
+constexpr std::string_view wire_name(const TelemetryStats*) { return "TelemetryStats"; }
 
 using StatusParams = NoParams;
 struct StatusResult {

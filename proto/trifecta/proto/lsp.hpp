@@ -95,6 +95,7 @@ void describe(V& v, Location& s) {
   v.req("end_line", s.end_line, "end line");
   v.req("end_column", s.end_column, "end column (exclusive)");
 }
+constexpr std::string_view wire_name(const Location*) { return "Location"; }
 
 struct Diagnostic {
   std::int64_t line = 0;
@@ -117,6 +118,7 @@ void describe(V& v, Diagnostic& s) {
   v.req("code", s.code, "rule code (may be empty)");
   v.req("source", s.source, "who reported it (Pyright, syntax)");
 }
+constexpr std::string_view wire_name(const Diagnostic*) { return "Diagnostic"; }
 
 // What every position answer starts with.
 struct LspAnswer {

@@ -36,6 +36,7 @@ void describe(V& v, SymbolMatch& s) {
   v.req("conditional", s.conditional, "defined under if/try");
   v.req("partial", s.partial, "from a file that did not parse cleanly");
 }
+constexpr std::string_view wire_name(const SymbolMatch*) { return "SymbolMatch"; }
 
 struct SymResolveParams {
   std::string uri;
@@ -72,5 +73,6 @@ void describe(V& v, SelectorErrorData& s) {
   v.req("candidates", s.candidates, "AMBIGUOUS_SYMBOL: the definitions to choose from");
   v.opt("name", s.name, "stable error name (added to every error's data)");
 }
+constexpr std::string_view wire_name(const SelectorErrorData*) { return "SelectorErrorData"; }
 
 }  // namespace trifecta::proto
