@@ -12,6 +12,7 @@
 #include "../support/process.hpp"
 #include "../support/temp_dir.hpp"
 #include "../support/wire_golden.hpp"
+#include "lsp/discovery.hpp"
 #include "trifecta/proto/protocol.hpp"
 
 using namespace trifecta::test;
@@ -182,4 +183,31 @@ TEST_CASE("hello's capabilities are exactly the catalog's methods", "[wire][cata
   std::set<std::string> listed;
   for (const auto& m : trifecta::proto::catalog()) listed.insert(std::string(m.name));
   CHECK(served == listed);
+}
+
+TEST_CASE("Pyright's answers (backend lsp) decode into the typed lsp results", "[wire][proto][daemon][pyright]") {
+  auto server = trifecta::core::lsp::discover_server(trifecta::core::lsp::DiscoveryInputs::from_env());
+  if (!server || ::system("node --version > /dev/null 2>&1") != 0) {
+    WARN("skipped: no language server on this machine");
+    return;
+  }
+  DaemonProcess d;
+  TempDir tmp;
+  fs::copy(TRIFECTA_FIXTURES_DIR "/pyproject_small", tmp.path() / "proj", fs::copy_options::recursive);
+  const fs::path root = fs::canonical(tmp.path() / "proj");
+  Wire w(d, root.string());
+  const json::object pos{{"path", "pkg/service.py"}, {"line", 8}, {"column", 12}, {"wait_ready_ms", 60000}};
+  for (const char* m : {"lsp.definition", "lsp.hover", "lsp.references", "lsp.diagnostics", "lsp.status"}) {
+    INFO(m);
+    const Exchange x = w.call(m, m, std::string(m) == "lsp.status" ? json::object{} : pos);
+    REQUIRE(x.golden.contains("result"));
+    const auto* row = trifecta::proto::find_method(m);
+    REQUIRE(row);
+    CHECK(row->check_result(x.golden.at("result")) == std::nullopt);
+    if (std::string(m) != "lsp.status") CHECK(x.golden.at("result").at("backend") == "lsp");
+  }
+  trifecta::proto::LspStatusResult st;
+  REQUIRE(trifecta::proto::decode(w.call("s", "lsp.status", {}).golden.at("result"), st) == std::nullopt);
+  CHECK(st.state == "READY");
+  CHECK(st.pid.has_value());
 }

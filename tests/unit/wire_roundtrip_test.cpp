@@ -145,3 +145,13 @@ TEST_CASE("params parse with defaults, naming the bad field", "[proto][params]")
   proto::HelloParams hp;
   CHECK(proto::parse(json::object{}, hp) == std::optional<std::string>("params.protocol: missing required field"));
 }
+
+TEST_CASE("docs/protocol.md documents every method's params and result fields", "[proto][docs]") {
+  const std::string doc = trifecta::test::read_text(TRIFECTA_PROTOCOL_DOC);
+  for (const auto& m : proto::catalog()) {
+    INFO(m.name << " (regenerate the reference from proto::describe_method)");
+    CHECK(doc.find("### `" + std::string(m.name) + "` — params and result") != std::string::npos);
+    for (const auto& f : m.params) CHECK(doc.find("| `" + f.name + "` | `" + f.type + "` |") != std::string::npos);
+    for (const auto& f : m.result) CHECK(doc.find("| `" + f.name + "` | `" + f.type + "` |") != std::string::npos);
+  }
+}
