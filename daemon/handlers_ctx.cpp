@@ -3,8 +3,8 @@
 #include "disclosure/disclosure.hpp"
 #include "index/segment_index.hpp"
 #include "selector/resolver.hpp"
-#include "util/clock.hpp"
 #include "proto_convert.hpp"
+#include "util/clock.hpp"
 #include "util/hash.hpp"
 
 namespace trifecta::daemon {

@@ -3,11 +3,17 @@
 
 #include <boost/json.hpp>
 #include <mutex>
+#include <set>
 #include <stdexcept>
 #include <thread>
 
 #include "../support/temp_dir.hpp"
 #include "dispatcher.hpp"
+#include "handlers_ast.hpp"
+#include "handlers_core.hpp"
+#include "handlers_ctx.hpp"
+#include "handlers_lsp.hpp"
+#include "server.hpp"
 #include "telemetry/reader.hpp"
 #include "util/hash.hpp"
 
@@ -139,4 +145,36 @@ TEST_CASE("a request naming a segment leaves one telemetry event there", "[dispa
   CHECK(e.at("x").at("bytes_out").as_int64() > 0);
   REQUIRE(h.segments.list().size() == 1);
   CHECK(h.segments.list()[0]->requests.load() == 1);
+}
+
+TEST_CASE("every bound method has a catalog row and every catalog row is bound", "[dispatcher][catalog]") {
+  Harness h;
+  Config config;
+  ServerCounters counters;
+  CoreDeps core_deps{config, h.segments, h.sink, [&]() -> const ServerCounters& { return counters; },
+                     [] { return 1u; }, [](std::string) {}, [](std::chrono::milliseconds, std::function<void()>) {}};
+  core_deps.debug_methods = true;
+  bind_core_handlers(h.d, core_deps);
+  bind_ast_handlers(h.d);
+  CtxDeps ctx_deps{[](std::function<void()> f) { f(); }};
+  LspConfig lsp_config;
+  lsp_config.enabled = false;
+  bind_lsp_handlers(h.d, lsp_config, LspDeps{ctx_deps.post_work});
+  bind_ctx_handlers(h.d, ctx_deps);
+
+  std::set<std::string> bound;
+  for (const auto& m : h.d.methods()) {
+    INFO(m);
+    CHECK(proto::find_method(m) != nullptr);
+    bound.insert(m);
+  }
+  for (const auto& row : proto::catalog()) {
+    INFO(row.name);
+    CHECK(bound.count(std::string(row.name)) == 1);
+  }
+  // hello's capabilities are the dispatcher's table, hence the catalog.
+  auto hello = h.call(R"({"jsonrpc":"2.0","id":1,"method":"hello","params":{"protocol":"1.1"}})");
+  proto::HelloResult r;
+  REQUIRE(proto::decode(hello.at("result"), r) == std::nullopt);
+  CHECK(std::set<std::string>(r.capabilities.begin(), r.capabilities.end()) == bound);
 }
