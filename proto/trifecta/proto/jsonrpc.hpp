@@ -126,9 +126,11 @@ struct Response {
 };
 std::optional<Response> parse_response(std::string_view line, std::string* why = nullptr);
 
-// ---- typed parameter reading --------------------------------------------------------------
+// ---- ad-hoc parameter reading ----------------------------------------------------------------
 // Reads fields from a params object; the first failure is kept and names the field, e.g.
-// "params.limit: expected an integer" or "params.query: missing required field".
+// "params.limit: expected an integer" or "params.query: missing required field". The methods'
+// own params are typed structs read with `parse(params, XxxParams&)` (codec.hpp), which gives
+// the same messages; Fields is for params outside the catalog.
 class Fields {
  public:
   explicit Fields(const json::object& o) : o_(o) {}
