@@ -85,6 +85,7 @@ void bind_core_handlers(Dispatcher& d, CoreDeps deps) {
       st.lsp_state = s->lsp ? std::string(core::lsp::state_name(s->lsp->state())) : std::string("UNAVAILABLE");
       st.opened_s_ago = std::chrono::duration<double>(core::SteadyClock::now() - s->opened_at).count();
       st.requests = s->requests.load();
+      st.memory_bytes = static_cast<std::int64_t>(s->memory_bytes());
       r.segments.push_back(std::move(st));
     }
     const auto t = c.sink.stats();
@@ -121,6 +122,21 @@ void bind_core_handlers(Dispatcher& d, CoreDeps deps) {
       shared->schedule_after(std::chrono::milliseconds(ms), [held, ms] { held->reply.ok(json::object{{"slept_ms", ms}}); });
     });
   }
+
+  // segment.close {segment}: stop the segment's Pyright, flush its index and forget it (the next
+  // request naming it opens it again). params.segment is not opened by the dispatcher.
+  d.bind(
+      "segment.close",
+      [shared](Context& ctx, Reply reply) {
+        std::string segment;
+        proto::Fields f(ctx.params);
+        f.required("segment", segment);
+        if (!f.ok()) return reply.fail(RpcError{ErrorCode::kInvalidParams, *f.error(), {}});
+        auto r = shared->segments.close(segment);
+        if (!r) return reply.fail(r.error());
+        reply.ok(json::object{{"closed", r->closed}, {"segment_id", r->segment_id}});
+      },
+      Dispatcher::SegmentParam::kRaw);
 
   d.bind("shutdown", [shared](Context&, Reply reply) {
     reply.ok(json::value_from(proto::ShutdownResult{true}));

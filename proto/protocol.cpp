@@ -257,7 +257,8 @@ void tag_invoke(json::value_from_tag, json::value& v, const SegmentStatus& s) {
                    {"state", s.state},
                    {"lsp_state", s.lsp_state},
                    {"opened_s_ago", s.opened_s_ago},
-                   {"requests", s.requests}};
+                   {"requests", s.requests},
+                   {"memory_bytes", s.memory_bytes}};
 }
 
 void tag_invoke(json::value_from_tag, json::value& v, const StatusResult& r) {

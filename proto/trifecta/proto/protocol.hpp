@@ -200,6 +200,7 @@ struct SegmentStatus {
   std::string lsp_state;  // COLD | WARMING | READY | FAILED | UNAVAILABLE
   double opened_s_ago = 0;
   std::int64_t requests = 0;
+  std::int64_t memory_bytes = 0;  // what the open segment costs (index, caches, Pyright RSS)
 };
 void tag_invoke(json::value_from_tag, json::value& v, const SegmentStatus& s);
 
