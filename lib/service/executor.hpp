@@ -34,7 +34,8 @@ class InlineExecutor final : public Executor {
 // Adapts any "post this closure" function (the daemon's worker pool).
 class FunctionExecutor final : public Executor {
  public:
-  explicit FunctionExecutor(std::function<void(std::function<void()>)> post) : post_(std::move(post)) {}
+  explicit FunctionExecutor(std::function<void(std::function<void()>)> post)
+      : post_(std::move(post)) {}
   void post(std::function<void()> fn) override { post_(std::move(fn)); }
 
  private:

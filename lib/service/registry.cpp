@@ -26,7 +26,8 @@ Result<std::shared_ptr<Segment>> SegmentRegistry::open(const std::string& path) 
   auto canon = canonical_path(path);
   if (!canon) return std::move(canon).error();
   std::error_code ec;
-  if (!fs::is_directory(*canon, ec)) return make_error(Errc::kInvalidArgument, "segment is not a directory: " + path);
+  if (!fs::is_directory(*canon, ec))
+    return make_error(Errc::kInvalidArgument, "segment is not a directory: " + path);
 
   std::shared_future<Opened> pending;
   std::shared_ptr<Segment> victim;
@@ -45,11 +46,13 @@ Result<std::shared_ptr<Segment>> SegmentRegistry::open(const std::string& path) 
         for (auto i = segments_.begin(); i != segments_.end(); ++i) {
           const auto& s = i->second.segment;
           if (!s || !idle(s)) continue;
-          if (lru == segments_.end() || s->last_used_ns() < lru->second.segment->last_used_ns()) lru = i;
+          if (lru == segments_.end() || s->last_used_ns() < lru->second.segment->last_used_ns())
+            lru = i;
         }
         if (lru == segments_.end()) {
-          return make_error(Errc::kTooLarge, "too many open segments (" + std::to_string(max_) +
-                                                 "), and none is idle to make room; close one with segment.close");
+          return make_error(Errc::kTooLarge,
+                            "too many open segments (" + std::to_string(max_) +
+                                "), and none is idle to make room; close one with segment.close");
         }
         victim = std::move(lru->second.segment);
         segments_.erase(lru);
@@ -167,7 +170,8 @@ void SegmentRegistry::retire(const std::shared_ptr<Segment>& seg, std::string_vi
   if (seg->lsp) seg->lsp->stop();  // graceful; in-flight LSP requests fail over to the AST
   if (seg->index) seg->index->persist_if_dirty();
   (void)seg->telemetry.event("segment.close", {},
-                             json::object{{"reason", reason}, {"requests", seg->requests.load()},
+                             json::object{{"reason", reason},
+                                          {"requests", seg->requests.load()},
                                           {"memory_bytes", seg->memory_bytes()}},
                              0);
 }

@@ -76,8 +76,8 @@ class SegmentRegistry {
  private:
   using Opened = Result<std::shared_ptr<Segment>>;
   struct Entry {
-    std::shared_ptr<Segment> segment;      // set once open
-    std::shared_future<Opened> opening;    // valid while opening
+    std::shared_ptr<Segment> segment;    // set once open
+    std::shared_future<Opened> opening;  // valid while opening
   };
   Opened open_new(const fs::path& canon);
   std::map<fs::path, Entry>::const_iterator find_locked(std::string_view path_or_id) const;

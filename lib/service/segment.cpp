@@ -6,10 +6,14 @@ namespace trifecta::core::service {
 
 std::string_view build_state_name(BuildState s) {
   switch (s) {
-    case BuildState::kIdle: return "idle";
-    case BuildState::kBuilding: return "building";
-    case BuildState::kReady: return "ready";
-    case BuildState::kFailed: return "failed";
+    case BuildState::kIdle:
+      return "idle";
+    case BuildState::kBuilding:
+      return "building";
+    case BuildState::kReady:
+      return "ready";
+    case BuildState::kFailed:
+      return "failed";
   }
   return "idle";
 }

@@ -39,7 +39,9 @@ namespace trifecta::core::service {
 namespace fs = std::filesystem;
 
 // True for a `.py` path (the files Pyright and the AST fallback care about).
-inline bool is_python_path(std::string_view p) { return p.size() > 3 && p.substr(p.size() - 3) == ".py"; }
+inline bool is_python_path(std::string_view p) {
+  return p.size() > 3 && p.substr(p.size() - 3) == ".py";
+}
 
 enum class BuildState { kIdle, kBuilding, kReady, kFailed };
 std::string_view build_state_name(BuildState s);  // "idle" | "building" | "ready" | "failed"
@@ -47,8 +49,9 @@ std::string_view build_state_name(BuildState s);  // "idle" | "building" | "read
 // A consistent copy of a segment's build fields.
 struct BuildInfo {
   BuildState state = BuildState::kIdle;
-  std::string error;          // why the last build failed ("" otherwise)
-  std::string watcher_error;  // why the file watcher could not start ("" when watching or not tried)
+  std::string error;  // why the last build failed ("" otherwise)
+  std::string
+      watcher_error;  // why the file watcher could not start ("" when watching or not tried)
   std::optional<index::BuildReport> last_build;
 };
 
@@ -56,8 +59,9 @@ struct BuildInfo {
 struct SegmentMemory {
   std::uint64_t index = 0;      // SegmentIndex::Status::memory_bytes
   std::uint64_t skeletons = 0;  // skeleton cache memory tier: entries × kSkeletonEntryEstimate
-  std::uint64_t symbols = 0;    // AST symbol table: definitions × kSymbolEntryEstimate (0 before first use)
-  std::uint64_t lsp_rss = 0;    // the Pyright process group's resident memory (0 when not running)
+  std::uint64_t symbols =
+      0;  // AST symbol table: definitions × kSymbolEntryEstimate (0 before first use)
+  std::uint64_t lsp_rss = 0;  // the Pyright process group's resident memory (0 when not running)
   std::uint64_t total() const { return index + skeletons + symbols + lsp_rss; }
 };
 inline constexpr std::uint64_t kSkeletonEntryEstimate = 2048;
@@ -111,7 +115,9 @@ class Segment {
   std::uint64_t memory_bytes() const { return memory().total(); }
 
   // LRU bookkeeping (the registry's): steady-clock nanoseconds of the last open() that returned it.
-  void touch() { last_used_ns_.store(SteadyClock::now().time_since_epoch().count(), std::memory_order_relaxed); }
+  void touch() {
+    last_used_ns_.store(SteadyClock::now().time_since_epoch().count(), std::memory_order_relaxed);
+  }
   std::int64_t last_used_ns() const { return last_used_ns_.load(std::memory_order_relaxed); }
 
  private:

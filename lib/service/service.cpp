@@ -35,12 +35,13 @@ void Service::run_build(const std::shared_ptr<Segment>& s) {
   auto report = s->index->build(progress);
   std::string watcher_error;
   if (report) {
-    auto watching = options_.start_watcher ? options_.start_watcher(*s) : s->index->start_watching();
+    auto watching =
+        options_.start_watcher ? options_.start_watcher(*s) : s->index->start_watching();
     if (!watching) {
       watcher_error = watching.error().message;
-      (void)s->telemetry.event("segment.watcher_failed", {},
-                               json::object{{"error", errc_name(watching.error().code)}}, 0,
-                               {"watcher unavailable: changes on disk are not seen until `ctx build --rebuild`"});
+      (void)s->telemetry.event(
+          "segment.watcher_failed", {}, json::object{{"error", errc_name(watching.error().code)}},
+          0, {"watcher unavailable: changes on disk are not seen until `ctx build --rebuild`"});
     }
     s->index->publish_pack_state();
   }
@@ -75,7 +76,8 @@ std::uint64_t Service::sync(Segment& seg) {
 }
 
 Result<index::BuildReport> Service::rebuild(Segment& seg) {
-  auto r = seg.index->rebuild([&seg](std::size_t a, std::size_t b) { seg.broadcast_progress(a, b); });
+  auto r =
+      seg.index->rebuild([&seg](std::size_t a, std::size_t b) { seg.broadcast_progress(a, b); });
   if (r) {
     std::lock_guard g(seg.build_mu_);
     seg.build_.last_build = *r;

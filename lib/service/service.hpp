@@ -38,8 +38,9 @@ struct ServiceOptions {
   // outside the registry lock, on the opening thread.
   std::function<void(Segment&)> on_open;
   bool build_on_open = true;  // start the first index build as soon as a segment opens
-  // Starts the segment's file watcher after a successful build; empty = SegmentIndex::start_watching
-  // (a seam for tests: a real watcher fails only when inotify instances run out).
+  // Starts the segment's file watcher after a successful build; empty =
+  // SegmentIndex::start_watching (a seam for tests: a real watcher fails only when inotify
+  // instances run out).
   std::function<Result<void>(Segment&)> start_watcher;
 };
 

@@ -140,3 +140,24 @@ TEST_CASE("a request naming a segment leaves one telemetry event there", "[dispa
   REQUIRE(h.segments.list().size() == 1);
   CHECK(h.segments.list()[0]->requests.load() == 1);
 }
+
+TEST_CASE("a method bound with SegmentParam::kRaw gets params.segment untouched, nothing is opened",
+          "[dispatcher]") {
+  Harness h;
+  h.d.bind(
+      "raw",
+      [](Context& ctx, Reply reply) {
+        reply.ok(json::object{{"seg", ctx.segment != nullptr}, {"param", ctx.params.at("segment")}});
+      },
+      Dispatcher::SegmentParam::kRaw);
+  trifecta::test::TempDir seg;
+  const std::string root = std::filesystem::canonical(seg.path()).string();
+  for (const std::string& name : {root, std::string("/no/such/dir"), std::string("abcd1234")}) {
+    auto r = h.call(json::serialize(json::object{
+        {"jsonrpc", "2.0"}, {"id", 1}, {"method", "raw"}, {"params", json::object{{"segment", name}}}}));
+    REQUIRE(r.contains("result"));
+    CHECK_FALSE(r.at("result").at("seg").as_bool());
+    CHECK(r.at("result").at("param").as_string() == name);
+  }
+  CHECK(h.segments.list().empty());
+}

@@ -1,15 +1,15 @@
 // Spec of lib/service without a socket: the build lifecycle (waiters, failure, one build at a
 // time), sync-before-answer, close, LRU eviction, and opening outside the registry lock.
-#include <catch2/catch.hpp>
+#include "service/service.hpp"
 
 #include <atomic>
+#include <catch2/catch.hpp>
 #include <chrono>
 #include <future>
 #include <thread>
 
 #include "../support/temp_dir.hpp"
 #include "service/executor.hpp"
-#include "service/service.hpp"
 #include "telemetry/reader.hpp"
 
 namespace core = trifecta::core;
@@ -46,7 +46,8 @@ std::size_t hits(svc::Segment& seg, const std::string& query) {
 
 }  // namespace
 
-TEST_CASE("ensure_built: one build, waiters run once after it, later callers run inline", "[service]") {
+TEST_CASE("ensure_built: one build, waiters run once after it, later callers run inline",
+          "[service]") {
   Harness h;
   svc::ManualExecutor exec;
   svc::ServiceOptions o;
@@ -65,7 +66,8 @@ TEST_CASE("ensure_built: one build, waiters run once after it, later callers run
   CHECK(second == 0);
 
   std::vector<std::pair<std::size_t, std::size_t>> progress;
-  const auto token = seg->add_progress_listener([&](std::size_t d, std::size_t t) { progress.emplace_back(d, t); });
+  const auto token = seg->add_progress_listener(
+      [&](std::size_t d, std::size_t t) { progress.emplace_back(d, t); });
   CHECK(token != 0);
   CHECK(exec.run_all() == 1);
   CHECK(first == 1);
@@ -87,8 +89,9 @@ TEST_CASE("ensure_built: one build, waiters run once after it, later callers run
   CHECK(seg->memory().index > 0);
 }
 
-TEST_CASE("ensure_built: a failed build is recorded, its waiters still run once, the next call retries",
-          "[service]") {
+TEST_CASE(
+    "ensure_built: a failed build is recorded, its waiters still run once, the next call retries",
+    "[service]") {
   Harness h;
   svc::ManualExecutor exec;
   svc::ServiceOptions o;
@@ -117,8 +120,9 @@ TEST_CASE("ensure_built: a failed build is recorded, its waiters still run once,
   CHECK(b.error.empty());
 }
 
-TEST_CASE("ensure_built: a watcher that cannot start is kept in the build info and sent to telemetry",
-          "[service]") {
+TEST_CASE(
+    "ensure_built: a watcher that cannot start is kept in the build info and sent to telemetry",
+    "[service]") {
   Harness h;
   svc::ManualExecutor exec;
   svc::ServiceOptions o;
@@ -198,8 +202,9 @@ TEST_CASE("close: the segment leaves the registry, holders keep it alive, reopen
   CHECK(service.close(id)->closed);  // by id
 }
 
-TEST_CASE("LRU: opening one more segment evicts the least recently used idle one; all busy → TOO_LARGE",
-          "[service]") {
+TEST_CASE(
+    "LRU: opening one more segment evicts the least recently used idle one; all busy → TOO_LARGE",
+    "[service]") {
   Harness h;
   svc::InlineExecutor exec;
   svc::ServiceOptions o;
@@ -261,7 +266,7 @@ TEST_CASE("a segment is opened outside the registry lock: a slow open of B does 
   CHECK(service.open(a.string()).value() == sa);
   CHECK(service.segments().find(sa->id) == sa);
   CHECK(service.open(c.string()).ok());
-  CHECK(service.segments().list().size() == 2);            // B is not visible while opening
+  CHECK(service.segments().list().size() == 2);  // B is not visible while opening
   CHECK(service.segments().find(b.string()) == nullptr);
   CHECK(std::chrono::steady_clock::now() - t0 < 10s);
   // A second open of B waits for the first instead of opening it twice.
@@ -287,6 +292,53 @@ TEST_CASE("open: bad paths fail without leaving an entry", "[service]") {
   CHECK(service.open("relative/dir").error().code == core::Errc::kInvalidArgument);
   CHECK_FALSE(service.open((h.tmp.path() / "missing").string()).ok());
   write_text(h.tmp.path() / "file.txt", "x");
-  CHECK(service.open((h.tmp.path() / "file.txt").string()).error().code == core::Errc::kInvalidArgument);
+  CHECK(service.open((h.tmp.path() / "file.txt").string()).error().code ==
+        core::Errc::kInvalidArgument);
+  CHECK(service.segments().list().empty());
+}
+
+TEST_CASE("rebuild: runs now, reports progress and becomes the last build", "[service]") {
+  Harness h;
+  svc::InlineExecutor exec;
+  svc::Service service(h.sink, exec);
+  const fs::path root = h.tree("r");
+  auto seg = service.open(root.string()).value();
+  REQUIRE(seg->build_state_snapshot() == svc::BuildState::kReady);
+  write_text(root / "pkg" / "two.py", "def two():\n    pass\n");
+  std::size_t calls = 0;
+  seg->add_progress_listener([&](std::size_t, std::size_t) { ++calls; });
+  auto r = service.rebuild(*seg);
+  REQUIRE(r.ok());
+  CHECK(calls > 0);
+  const auto b = seg->build_info();
+  REQUIRE(b.last_build.has_value());
+  CHECK(b.last_build->files_indexed == 2);
+  CHECK(b.last_build->generation == r->generation);
+}
+
+TEST_CASE("close waits for an open under way, then closes what it opened", "[service]") {
+  Harness h;
+  svc::InlineExecutor exec;
+  const fs::path b = h.tree("b");
+  std::promise<void> entered, release;
+  std::shared_future<void> go = release.get_future().share();
+  svc::ServiceOptions o;
+  o.build_on_open = false;
+  o.on_open = [&](svc::Segment&) {
+    entered.set_value();
+    REQUIRE(go.wait_for(20s) == std::future_status::ready);
+  };
+  svc::Service service(h.sink, exec, o);
+  auto opener = std::async(std::launch::async, [&] { return service.open(b.string()); });
+  REQUIRE(entered.get_future().wait_for(20s) == std::future_status::ready);
+  auto closer = std::async(std::launch::async, [&] { return service.close(b.string()); });
+  CHECK(closer.wait_for(100ms) == std::future_status::timeout);
+  release.set_value();
+  REQUIRE(opener.wait_for(20s) == std::future_status::ready);
+  REQUIRE(closer.wait_for(20s) == std::future_status::ready);
+  auto closed = closer.get();
+  REQUIRE(closed.ok());
+  CHECK(closed->closed);
+  CHECK(closed->segment_id == opener.get().value()->id);
   CHECK(service.segments().list().empty());
 }
