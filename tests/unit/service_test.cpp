@@ -254,7 +254,7 @@ TEST_CASE("a segment is opened outside the registry lock: a slow open of B does 
     if (seg.root != b) return;
     ++b_hooks;
     b_entered.set_value();
-    REQUIRE(release.wait_for(20s) == std::future_status::ready);
+    (void)release.wait_for(20s);  // bounded; no Catch assertion off the test thread
   };
   svc::Service service(h.sink, exec, o);
   auto sa = service.open(a.string()).value();
@@ -326,7 +326,7 @@ TEST_CASE("close waits for an open under way, then closes what it opened", "[ser
   o.build_on_open = false;
   o.on_open = [&](svc::Segment&) {
     entered.set_value();
-    REQUIRE(go.wait_for(20s) == std::future_status::ready);
+    (void)go.wait_for(20s);  // bounded; no Catch assertion off the test thread
   };
   svc::Service service(h.sink, exec, o);
   auto opener = std::async(std::launch::async, [&] { return service.open(b.string()); });
