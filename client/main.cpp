@@ -194,9 +194,10 @@ void print_status(const json::value& v) {
   std::printf("  segments     %zu open\n", segs.size());
   for (const auto& s : segs) {
     const auto& so = s.as_object();
-    std::printf("    %s  index %-8s lsp %-11s %6.0f requests  %s\n", str(so.at("segment_id")).c_str(),
+    const std::string mem = so.contains("memory_bytes") ? fmt_bytes(num(so.at("memory_bytes"))) : std::string("-");
+    std::printf("    %s  index %-8s lsp %-11s %6.0f requests  %10s  %s\n", str(so.at("segment_id")).c_str(),
                 str(so.at("state")).c_str(), so.contains("lsp_state") ? str(so.at("lsp_state")).c_str() : "-",
-                num(so.at("requests")), str(so.at("root")).c_str());
+                num(so.at("requests")), mem.c_str(), str(so.at("root")).c_str());
   }
 }
 
@@ -373,6 +374,9 @@ void print_ctx_status(const json::value& v) {
               fmt_bytes(num(st.at("memory_bytes"))).c_str());
   std::printf("  pack      %s (%s listing), watching %s, %s rescans\n", str(st.at("pack_state")).c_str(), str(st.at("source")).c_str(),
               st.at("watching").as_bool() ? "yes" : "no", str(st.at("rescans")).c_str());
+  if (const auto* w = o.at("index").as_object().if_contains("watcher_error")) {
+    std::printf("  watcher   unavailable: %s (changes on disk are not seen until `ctx build --rebuild`)\n", str(*w).c_str());
+  }
   for (const auto& f : st.at("skipped").as_array()) {
     const auto* why = f.as_object().if_contains("skip_reason");
     std::printf("  skipped   %s (%s)\n", str(f.at("path")).c_str(), why ? str(*why).c_str() : "?");

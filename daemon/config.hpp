@@ -28,7 +28,7 @@ struct Config {
   std::size_t max_line_bytes = std::size_t{16} << 20;
   std::size_t max_inflight_per_conn = 256;
   std::size_t max_connections = 256;
-  std::size_t max_segments = 64;
+  std::size_t max_segments = 16;             // open segments; more → evict the LRU idle one
   unsigned workers = 0;                        // 0 = hardware threads (at least 2)
 };
 

@@ -101,7 +101,9 @@ bool require_segment(const Context& ctx, Reply& reply) {
   return false;
 }
 
-void Dispatcher::bind(std::string name, Handler handler) { table_[std::move(name)] = std::move(handler); }
+void Dispatcher::bind(std::string name, Handler handler, SegmentParam segment) {
+  table_[std::move(name)] = Method{std::move(handler), segment};
+}
 
 std::vector<std::string> Dispatcher::methods() const {
   std::vector<std::string> out;
@@ -135,7 +137,8 @@ void Dispatcher::dispatch(std::string_view line, Peer peer, SendFn send) const {
   ctx.method = req.method;
   ctx.id = req.id;
   ctx.peer = peer;
-  if (auto* seg = req.params.if_contains("segment"); seg && !seg->is_null()) {
+  if (auto* seg = req.params.if_contains("segment");
+      seg && !seg->is_null() && it->second.segment == SegmentParam::kOpen) {
     if (!seg->is_string()) {
       reply.fail(RpcError{ErrorCode::kInvalidParams, "params.segment: expected a string", {}});
       return;
@@ -158,7 +161,7 @@ void Dispatcher::dispatch(std::string_view line, Peer peer, SendFn send) const {
 
   state->in_dispatch = true;
   try {
-    it->second(ctx, std::move(reply));
+    it->second.handler(ctx, std::move(reply));
   } catch (const std::exception& ex) {
     spdlog::error("{}: handler threw: {}", ctx.method, ex.what());
     if (!state->done.load()) {

@@ -1,7 +1,8 @@
 // daemon/dispatcher.hpp — the method table, typed parameters, exactly-once replies.
 //
 // `dispatch()` takes one raw request line (already size-capped by the session), parses it, resolves
-// `params.segment` through the registry when present, finds the handler and calls it with a
+// `params.segment` through the registry (lib/service) when present (unless the method was bound
+// with SegmentParam::kRaw), finds the handler and calls it with a
 // move-only `Reply`. A handler must call `reply.ok(...)` or `reply.fail(...)` exactly once, now or
 // later from any thread; a Reply destroyed unanswered sends InternalError (and asserts in debug
 // builds). Every finished request writes one log line (method, id, latency, outcome) and, when it
@@ -22,7 +23,8 @@
 #include <string_view>
 #include <vector>
 
-#include "segments.hpp"
+#include "service/registry.hpp"
+#include "service/segment.hpp"
 #include "trifecta/proto/protocol.hpp"
 #include "util/clock.hpp"
 #include "util/result.hpp"
@@ -30,6 +32,12 @@
 namespace trifecta::daemon {
 
 namespace json = boost::json;
+
+// The segment state lives in lib/service; the daemon names it as before.
+using core::service::BuildState;
+using core::service::build_state_name;
+using core::service::Segment;
+using core::service::SegmentRegistry;
 
 // Called exactly once per dispatched line: with the reply line, or with "" for a notification.
 using SendFn = std::function<void(std::string line)>;
@@ -95,13 +103,17 @@ class Dispatcher {
  public:
   explicit Dispatcher(SegmentRegistry& segments) : segments_(segments) {}
 
+  // How a method treats params.segment: kOpen resolves it through the registry (opening the
+  // segment; ctx.segment is set), kRaw leaves it in params untouched (segment.close must not open
+  // what it is asked to close).
+  enum class SegmentParam { kOpen, kRaw };
   // One line registers a method.
-  void bind(std::string name, Handler handler);
+  void bind(std::string name, Handler handler, SegmentParam segment = SegmentParam::kOpen);
 
   // Typed binding: `P` is parsed with `proto::parse(params, P&)` (which names the bad field;
   // proto/codec.hpp).
   template <class P, class F>
-  void bind_typed(std::string name, F f) {
+  void bind_typed(std::string name, F f, SegmentParam segment = SegmentParam::kOpen) {
     bind(std::move(name), [f = std::move(f)](Context& ctx, Reply reply) {
       P p{};
       if (auto err = parse(ctx.params, p)) {
@@ -109,14 +121,14 @@ class Dispatcher {
         return;
       }
       f(ctx, std::move(p), std::move(reply));
-    });
+    }, segment);
   }
 
   // Typed binding by catalog row: the method's name and params type come from `spec`; the
   // handler replies with `reply.ok(json::value_from(Spec::Result{...}))`.
   template <class P, class R, class F>
-  void bind_typed(const proto::MethodSpec<P, R>& spec, F f) {
-    bind_typed<P>(std::string(spec.name), std::move(f));
+  void bind_typed(const proto::MethodSpec<P, R>& spec, F f, SegmentParam segment = SegmentParam::kOpen) {
+    bind_typed<P>(std::string(spec.name), std::move(f), segment);
   }
 
   void dispatch(std::string_view line, Peer peer, SendFn send) const;
@@ -127,7 +139,11 @@ class Dispatcher {
 
  private:
   SegmentRegistry& segments_;
-  std::map<std::string, Handler, std::less<>> table_;
+  struct Method {
+    Handler handler;
+    SegmentParam segment = SegmentParam::kOpen;
+  };
+  std::map<std::string, Method, std::less<>> table_;
 };
 
 }  // namespace trifecta::daemon

@@ -85,6 +85,7 @@ void bind_core_handlers(Dispatcher& d, CoreDeps deps) {
       st.lsp_state = s->lsp ? std::string(core::lsp::state_name(s->lsp->state())) : std::string("UNAVAILABLE");
       st.opened_s_ago = std::chrono::duration<double>(core::SteadyClock::now() - s->opened_at).count();
       st.requests = s->requests.load();
+      st.memory_bytes = static_cast<std::int64_t>(s->memory_bytes());
       r.segments.push_back(std::move(st));
     }
     const auto t = c.sink.stats();
@@ -119,6 +120,17 @@ void bind_core_handlers(Dispatcher& d, CoreDeps deps) {
       shared->schedule_after(std::chrono::milliseconds(ms), [held, ms] { held->reply.ok(json::value_from(proto::DebugSleepResult{ms})); });
     });
   }
+
+  // segment.close {segment}: stop the segment's Pyright, flush its index and forget it (the next
+  // request naming it opens it again). params.segment is not opened by the dispatcher.
+  d.bind_typed(
+      proto::spec::kSegmentClose,
+      [shared](Context&, proto::SegmentCloseParams p, Reply reply) {
+        auto r = shared->segments.close(p.segment);
+        if (!r) return reply.fail(r.error());
+        reply.ok(json::value_from(proto::SegmentCloseResult{r->closed, r->segment_id}));
+      },
+      Dispatcher::SegmentParam::kRaw);
 
   d.bind_typed(proto::spec::kShutdown, [shared](Context&, proto::ShutdownParams, Reply reply) {
     reply.ok(json::value_from(proto::ShutdownResult{true}));

@@ -1,4 +1,4 @@
-// daemon/handlers_core.hpp — the daemon's own methods: hello, ping, status, shutdown.
+// daemon/handlers_core.hpp — the daemon's own methods: hello, ping, status, segment.close, shutdown.
 //
 // Thread rules: handlers run on worker threads; everything they read is thread-safe (atomics,
 // the registry's mutex, the sink's stats). `shutdown` only posts a stop request to the server.

@@ -18,73 +18,25 @@ namespace ws = core::workspace;
 namespace {
 
 proto::IndexState index_state(const Segment& seg) {
-  std::lock_guard lk(seg.build_mu);
+  const core::service::BuildInfo b = seg.build_info();
   proto::IndexState o;
-  o.state = std::string(build_state_name(seg.build_state));
+  o.state = std::string(build_state_name(b.state));
   o.generation = seg.index ? static_cast<std::int64_t>(seg.index->generation()) : 0;
-  if (!seg.build_error.empty()) o.error = seg.build_error;
+  if (!b.error.empty()) o.error = b.error;
+  if (!b.watcher_error.empty()) o.watcher_error = b.watcher_error;
   return o;
 }
 
-}  // namespace
-
-std::uint64_t sync_segment(Segment& seg) {
-  const idx::ApplyReport r = seg.index->sync();
-  seg.apply_changes(r);
-  return r.bytes_read;
-}
-
-namespace {
-
-// Run `fn` when the segment is built (or now, with `wait` false).
-void when_ready(Context& ctx, const CtxDeps& deps, bool wait, std::function<void()> fn) {
-  if (!wait) {
-    fn();
-    return;
-  }
-  ensure_built(*ctx.segment, deps, std::move(fn));
+// ctx.progress notifications for one connection (nothing when it cannot be notified).
+Segment::ProgressFn progress_notifier(const Peer& peer, const std::string& segment_id) {
+  if (!peer.notify) return {};
+  return [notify = peer.notify, segment_id](std::size_t done, std::size_t total) {
+    notify(proto::encode_request(nullptr, "ctx.progress",
+                                 json::object{{"segment_id", segment_id}, {"done", done}, {"total", total}}));
+  };
 }
 
 }  // namespace
-
-void ensure_built(Segment& seg, const CtxDeps& deps, std::function<void()> then) {
-  std::unique_lock lk(seg.build_mu);
-  if (seg.build_state == BuildState::kReady) {
-    lk.unlock();
-    if (then) then();
-    return;
-  }
-  if (then) seg.build_waiters.push_back(std::move(then));
-  if (seg.build_state == BuildState::kBuilding) return;
-  seg.build_state = BuildState::kBuilding;
-  seg.build_error.clear();
-  lk.unlock();
-  Segment* s = &seg;
-  auto keep = seg.self.lock();  // the build keeps its segment alive
-  deps.post_work([s, keep] {
-    core::Stopwatch sw;
-    auto progress = [s](std::size_t done, std::size_t total) { s->broadcast_progress(done, total); };
-    auto report = s->index->build(progress);
-    if (report) {
-      auto watching = s->index->start_watching();
-      if (!watching) s->build_warnings.push_back("watcher unavailable: " + watching.error().message);
-      s->index->publish_pack_state();
-    }
-    std::vector<std::function<void()>> waiters;
-    {
-      std::lock_guard g(s->build_mu);
-      if (report) {
-        s->build_state = BuildState::kReady;
-        s->last_build = *report;
-      } else {
-        s->build_state = BuildState::kFailed;
-        s->build_error = report.error().message;
-      }
-      waiters.swap(s->build_waiters);
-    }
-    for (auto& w : waiters) w();
-  });
-}
 
 void bind_ctx_handlers(Dispatcher& d, CtxDeps deps) {
   auto shared = std::make_shared<CtxDeps>(std::move(deps));
@@ -93,23 +45,18 @@ void bind_ctx_handlers(Dispatcher& d, CtxDeps deps) {
     if (!require_segment(ctx, reply)) return;
     const bool rebuild = p.rebuild;
     auto seg = ctx.segment;
-    const std::uint64_t listener = seg->add_progress_listener(ctx.peer.notify);
+    const std::uint64_t listener = seg->add_progress_listener(progress_notifier(ctx.peer, seg->id));
     auto held = std::make_shared<Reply>(std::move(reply));
     auto finish = [seg, held, listener, rebuild, shared] {
       seg->remove_progress_listener(listener);
       if (rebuild) {
-        auto r = seg->index->rebuild([seg](std::size_t a, std::size_t b) { seg->broadcast_progress(a, b); });
+        auto r = shared->service.rebuild(*seg);
         if (!r) return held->fail(r.error());
-        std::lock_guard g(seg->build_mu);
-        seg->last_build = *r;
       }
-      std::optional<idx::BuildReport> last;
-      {
-        std::lock_guard g(seg->build_mu);
-        last = seg->last_build;
-        if (seg->build_state == BuildState::kFailed) {
-          return held->fail(RpcError{ErrorCode::kIoError, "index build failed: " + seg->build_error, {}});
-        }
+      const core::service::BuildInfo b = seg->build_info();
+      const std::optional<idx::BuildReport>& last = b.last_build;
+      if (b.state == BuildState::kFailed) {
+        return held->fail(RpcError{ErrorCode::kIoError, "index build failed: " + b.error, {}});
       }
       proto::CtxBuildResult out;
       if (last) out.build = to_proto(*last);
@@ -117,8 +64,8 @@ void bind_ctx_handlers(Dispatcher& d, CtxDeps deps) {
       out.index = index_state(*seg);
       held->ok(json::value_from(out));
     };
-    if (rebuild) ensure_built(*seg, *shared, [shared, finish] { shared->post_work(finish); });
-    else ensure_built(*seg, *shared, finish);
+    if (rebuild) shared->service.ensure_built(*seg, [shared, finish] { shared->service.executor().post(finish); });
+    else shared->service.ensure_built(*seg, finish);
   });
 
   d.bind_typed(proto::spec::kCtxSearch, [shared](Context& ctx, proto::CtxSearchParams p, Reply reply) {
@@ -141,8 +88,8 @@ void bind_ctx_handlers(Dispatcher& d, CtxDeps deps) {
     }
     auto seg = ctx.segment;
     auto held = std::make_shared<Reply>(std::move(reply));
-    when_ready(ctx, *shared, wait, [seg, held, o] {
-      const std::uint64_t bytes = sync_segment(*seg);
+    shared->service.when_ready(*seg, wait, [shared, seg, held, o] {
+      const std::uint64_t bytes = shared->service.sync(*seg);
       auto r = seg->index->search(o);
       if (!r) return held->fail(r.error());
       json::array ids;
@@ -181,8 +128,8 @@ void bind_ctx_handlers(Dispatcher& d, CtxDeps deps) {
     req.max_chunks = static_cast<std::size_t>(max_chunks);
     auto seg = ctx.segment;
     auto held = std::make_shared<Reply>(std::move(reply));
-    when_ready(ctx, *shared, wait, [seg, held, req, ids, uris]() mutable {
-      std::uint64_t synced = sync_segment(*seg);
+    shared->service.when_ready(*seg, wait, [shared, seg, held, req, ids, uris]() mutable {
+      std::uint64_t synced = shared->service.sync(*seg);
       std::vector<proto::TargetError> uri_errors;
       for (const auto& id : ids) req.targets.push_back(dis::Target::chunk(id));
       if (!uris.empty()) {
@@ -223,17 +170,15 @@ void bind_ctx_handlers(Dispatcher& d, CtxDeps deps) {
     });
   });
 
-  d.bind_typed(proto::spec::kCtxStatus, [](Context& ctx, proto::CtxStatusParams, Reply reply) {
+  d.bind_typed(proto::spec::kCtxStatus, [shared](Context& ctx, proto::CtxStatusParams, Reply reply) {
     if (!require_segment(ctx, reply)) return;
     auto& seg = *ctx.segment;
-    if (seg.build_state_snapshot() == BuildState::kReady) (void)sync_segment(seg);
+    if (seg.build_state_snapshot() == BuildState::kReady) (void)shared->service.sync(seg);
     proto::CtxStatusResult out;
     out.status = to_proto(seg.index->status());
     out.index = index_state(seg);
-    {
-      std::lock_guard g(seg.build_mu);
-      if (seg.last_build) out.build = to_proto(*seg.last_build);
-    }
+    const core::service::BuildInfo b = seg.build_info();
+    if (b.last_build) out.build = to_proto(*b.last_build);
     reply.ok(json::value_from(out));
   });
 
@@ -241,8 +186,8 @@ void bind_ctx_handlers(Dispatcher& d, CtxDeps deps) {
     if (!require_segment(ctx, reply)) return;
     auto seg = ctx.segment;
     auto held = std::make_shared<Reply>(std::move(reply));
-    ensure_built(*seg, *shared, [seg, held] {
-      (void)sync_segment(*seg);
+    shared->service.ensure_built(*seg, [shared, seg, held] {
+      (void)shared->service.sync(*seg);
       ws::ReadStats stats;
       auto r = seg->index->validate(&stats);
       if (!r) return held->fail(r.error());

@@ -8,28 +8,23 @@
 // request applies the watcher's queued changes (`sync`), so answers reflect every change made on
 // disk before the request. Every reply carries `index {state, generation, files}`.
 //
-// Thread rules: handlers run on worker threads; SegmentIndex is thread-safe; the build-state
-// fields of Segment are guarded by Segment::build_mu.
+// The build lifecycle (ensure_built, when_ready, sync) is lib/service's (service/service.hpp).
+//
+// Thread rules: handlers run on worker threads; SegmentIndex is thread-safe; a Segment's build
+// fields are read through Segment::build_info().
 #pragma once
 
 #include <functional>
 
 #include "dispatcher.hpp"
+#include "service/service.hpp"
 
 namespace trifecta::daemon {
 
 struct CtxDeps {
-  std::function<void(std::function<void()>)> post_work;  // run on the worker pool
+  core::service::Service& service;  // build lifecycle, sync, the worker pool (its executor)
 };
 
-// Start (or join) the segment's first index build; `then` runs once it is built (on the thread
-// that finishes the build, or inline when it is already built).
-void ensure_built(Segment& seg, const CtxDeps& deps, std::function<void()> then);
-
 void bind_ctx_handlers(Dispatcher& d, CtxDeps deps);
-
-// Apply the watcher's queued changes to the index, the AST fallback's symbol table and Pyright's
-// open documents. Returns the bytes read to do so. Call before answering any request about files.
-std::uint64_t sync_segment(Segment& seg);
 
 }  // namespace trifecta::daemon

@@ -393,7 +393,7 @@ void bind_lsp_handlers(Dispatcher& d, const LspConfig& config, LspDeps deps) {
     const std::string m = method;
     d.bind_typed<proto::LspPositionParams>("lsp." + m, [m, deps](Context& ctx, proto::LspPositionParams p, Reply reply) {
       if (!require_segment(ctx, reply)) return;
-      (void)sync_segment(*ctx.segment);  // Pyright and the fallback see every change made so far
+      (void)deps.service->sync(*ctx.segment);  // Pyright and the fallback see every change made so far
       auto req = parse_position(ctx, p, m, reply, m != "diagnostics");
       if (!req) return;
       route(Answer{std::make_shared<Reply>(std::move(reply)), ctx.segment, std::move(*req), {}}, deps);

@@ -1,7 +1,8 @@
 // daemon/handlers_lsp.hpp — the segment's Pyright: attaching it when a segment opens, and the
 // lsp.* methods (status now; definition/hover/references/diagnostics with the AST fallback).
 //
-// Thread rules: attach_lsp runs under the registry lock (it only posts work to the I/O thread);
+// Thread rules: attach_lsp runs from the registry's open hook, outside the registry lock and before
+// the segment is visible to other requests (it only posts work to the I/O thread);
 // handlers run on worker threads; lsp::Client callbacks arrive on the I/O thread and hand any CPU
 // work (the AST fallback) back to the worker pool.
 #pragma once
@@ -10,6 +11,7 @@
 
 #include "dispatcher.hpp"
 #include "lsp/discovery.hpp"
+#include "service/service.hpp"
 
 namespace trifecta::daemon {
 
@@ -31,6 +33,7 @@ void attach_lsp(Segment& seg, boost::asio::io_context& io, const LspConfig& conf
 
 struct LspDeps {
   std::function<void(std::function<void()>)> post_work;  // run on the worker pool
+  core::service::Service* service = nullptr;             // sync-before-answer
 };
 
 // lsp.status, and lsp.definition / lsp.hover / lsp.references / lsp.diagnostics: Pyright when it

@@ -8,6 +8,7 @@
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <memory>
+#include <thread>
 
 #include <spdlog/sinks/rotating_file_sink.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
@@ -19,8 +20,9 @@
 #include "handlers_core.hpp"
 #include "handlers_ctx.hpp"
 #include "handlers_lsp.hpp"
-#include "segments.hpp"
 #include "server.hpp"
+#include "service/executor.hpp"
+#include "service/service.hpp"
 #include "socket_setup.hpp"
 #include "telemetry/sink.hpp"
 #include "trifecta/proto/protocol.hpp"
@@ -94,6 +96,7 @@ int main(int argc, char** argv) {
   bool debug_methods = false;
   bool no_lsp = false;
   std::string pyright_path;
+  long open_delay_ms = 0;
   long lsp_ready_s = 60, lsp_request_ms = 5000, lsp_idle_s = 15 * 60, lsp_rss_mb = 2048;
 
   CLI::App app{"trifectad — Trifecta's resident code-context daemon"};
@@ -111,6 +114,9 @@ int main(int argc, char** argv) {
   app.add_option("--max-connections", cfg.max_connections, "Maximum concurrent connections")->check(CLI::PositiveNumber);
   app.add_option("--max-inflight", cfg.max_inflight_per_conn, "Maximum unanswered requests per connection")
       ->check(CLI::PositiveNumber);
+  app.add_option("--max-segments", cfg.max_segments,
+                 "Open segments kept at once; opening one more closes the least recently used idle one")
+      ->check(CLI::PositiveNumber);
   app.add_option("--max-line-bytes", cfg.max_line_bytes, "Maximum request line size in bytes")->check(CLI::PositiveNumber);
   app.add_flag("--no-lsp", no_lsp, "Never start Pyright (answers come from the AST only)");
   app.add_option("--lsp-ready-timeout", lsp_ready_s, "Seconds Pyright may take to become READY before it counts as FAILED")
@@ -123,6 +129,9 @@ int main(int argc, char** argv) {
       ->check(CLI::NonNegativeNumber);
   app.add_option("--pyright", pyright_path, "Language server launcher (default: $TRIFECTA_PYRIGHT, the set-up's, PATH)");
   app.add_flag("--enable-debug-methods", debug_methods, "Register debug.* methods (for tests)")->group("");
+  app.add_option("--debug-open-delay-ms", open_delay_ms, "Sleep this long in every segment open (for tests)")
+      ->check(CLI::Range(0L, 60'000L))
+      ->group("");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -164,16 +173,7 @@ int main(int argc, char** argv) {
 
   core::telemetry::Sink sink;
   core::telemetry::Channel daemon_events = sink.open_directory(cfg.state_dir / "telemetry", "daemon");
-  td::SegmentRegistry segments(sink, cfg.max_segments);
-  td::Dispatcher dispatcher(segments);
-
   std::unique_ptr<td::Server> server;
-  td::CoreDeps deps{cfg, segments, sink, [&]() -> const td::ServerCounters& { return server->counters(); },
-                    [&] { return server->workers(); }, [&](std::string why) { server->request_stop(std::move(why)); },
-                    [&](std::chrono::milliseconds d, std::function<void()> fn) { server->schedule_after(d, std::move(fn)); },
-                    sock.activated, debug_methods};
-  td::bind_core_handlers(dispatcher, deps);
-  td::bind_ast_handlers(dispatcher);
 
   td::LspConfig lsp_config;
   lsp_config.enabled = !no_lsp;
@@ -187,20 +187,36 @@ int main(int argc, char** argv) {
     if (!pyright_path.empty()) inputs.config_path = pyright_path;
     lsp_config.server = core::lsp::discover_server(inputs);
   }
-  td::CtxDeps ctx_deps{[&](std::function<void()> fn) { server->post_work(std::move(fn)); }};
-  td::bind_lsp_handlers(dispatcher, lsp_config, td::LspDeps{ctx_deps.post_work});
-  td::bind_ctx_handlers(dispatcher, ctx_deps);
+
+  // The service (lib/service): segments, their Pyright and their builds; work runs on the
+  // server's worker pool. Opening a segment starts its index build and its Pyright warm-up, in
+  // parallel, outside the registry lock.
+  core::service::FunctionExecutor worker_pool([&](std::function<void()> fn) { server->post_work(std::move(fn)); });
+  core::service::ServiceOptions service_options;
+  service_options.max_segments = cfg.max_segments;
+  service_options.on_open = [&](core::service::Segment& seg) {
+    if (open_delay_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(open_delay_ms));
+    td::attach_lsp(seg, server->io(), lsp_config);
+  };
+  core::service::Service service(sink, worker_pool, std::move(service_options));
+  td::SegmentRegistry& segments = service.segments();
+  td::Dispatcher dispatcher(segments);
+
+  td::CoreDeps deps{cfg, segments, sink, [&]() -> const td::ServerCounters& { return server->counters(); },
+                    [&] { return server->workers(); }, [&](std::string why) { server->request_stop(std::move(why)); },
+                    [&](std::chrono::milliseconds d, std::function<void()> fn) { server->schedule_after(d, std::move(fn)); },
+                    sock.activated, debug_methods};
+  td::bind_core_handlers(dispatcher, deps);
+  td::bind_ast_handlers(dispatcher);
+  td::bind_lsp_handlers(dispatcher, lsp_config,
+                        td::LspDeps{[&](std::function<void()> fn) { server->post_work(std::move(fn)); }, &service});
+  td::bind_ctx_handlers(dispatcher, td::CtxDeps{service});
 
   td::Server::Hooks hooks;
   hooks.on_refused = [&](std::string_view reason, std::int64_t uid) {
     (void)daemon_events.event("daemon.refused", {}, json::object{{"reason", reason}, {"peer_uid", uid}}, 0);
   };
   server = std::make_unique<td::Server>(cfg, sock.listen_fd, dispatcher, hooks);
-  // Opening a segment starts its index build and its Pyright warm-up, in parallel.
-  segments.set_open_hook([&](td::Segment& seg) {
-    td::attach_lsp(seg, server->io(), lsp_config);
-    td::ensure_built(seg, ctx_deps, {});
-  });
   if (lsp_config.server) {
     spdlog::info("language server: {} {} ({})", lsp_config.server->path.string(), lsp_config.server->version,
                  lsp_config.server->source);

@@ -32,6 +32,7 @@ std::vector<MethodInfo> build() {
   t.push_back(row(spec::kPing, "Liveness check", false, false));
   t.push_back(row(spec::kStatus, "Daemon status: process, connections, open segments, telemetry", false, false));
   t.push_back(row(spec::kShutdown, "Stop the daemon after the requests in flight", false, false));
+  t.push_back(row(spec::kSegmentClose, "Close an open segment: stop its Pyright, save its index, forget it", false, false));
   t.push_back(row(spec::kDebugSleep, "Answer after a delay without holding a worker (tests)", false, false, true));
   t.push_back(row(spec::kAstSkeleton, "Skeleton of a Python file: signatures, docstrings, imports", true, false));
   t.push_back(row(spec::kAstSymbols, "Flat list of a Python file's definitions and constants", true, false));

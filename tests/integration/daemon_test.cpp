@@ -459,3 +459,47 @@ TEST_CASE("idle exit after the configured time without clients", "[daemon][lifec
   CHECK(d.wait(8s) == 0);
   CHECK_FALSE(fs::exists(d.socket()));
 }
+
+TEST_CASE("a slow segment open does not stall requests on another segment; segment.close forgets it",
+          "[daemon][segments]") {
+  // Every segment open sleeps 3 s in the open hook (outside the registry lock).
+  DaemonProcess d({"--debug-open-delay-ms", "3000", "--no-lsp", "--workers", "3"});
+  TempDir trees;
+  const fs::path a = fs::canonical(trees.path()), b = a / "b";
+  write_text(a / "a" / "x.py", "def ax():\n    pass\n");
+  write_text(b / "y.py", "def by():\n    pass\n");
+  const std::string sa = (a / "a").string(), sb = b.string();
+
+  RawClient ca(d.socket()), cb(d.socket());
+  REQUIRE(ca.connected());
+  REQUIRE(cb.connected());
+  ca.send(req(1, "ctx.status", {{"segment", sa}}));  // opens A (slow, nothing else open)
+  REQUIRE(parse_obj(ca.line(15s)).contains("result"));
+
+  cb.send(req(2, "ctx.status", {{"segment", sb}}));  // B starts opening: 3 s in its hook
+  std::this_thread::sleep_for(200ms);
+  const auto t0 = std::chrono::steady_clock::now();
+  ca.send(req(3, "ctx.status", {{"segment", sa}}));
+  auto ra = parse_obj(ca.line(15s));
+  const auto a_ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0);
+  CHECK(ra.contains("result"));
+  CHECK(a_ms < 2000ms);  // answered while B was still opening
+  auto rb = parse_obj(cb.line(15s));
+  CHECK(rb.contains("result"));
+  CHECK(std::chrono::steady_clock::now() - t0 >= 2000ms);  // B really was slow
+
+  ca.send(req(4, "status"));
+  auto st = parse_obj(ca.line(10s)).at("result").as_object();
+  const auto& segs = st.at("segments").as_array();
+  REQUIRE(segs.size() == 2);
+  for (const auto& s : segs) CHECK(s.at("memory_bytes").as_int64() > 0);
+
+  ca.send(req(5, "segment.close", {{"segment", sb}}));
+  auto closed = parse_obj(ca.line(10s)).at("result").as_object();
+  CHECK(closed.at("closed").as_bool());
+  CHECK(closed.at("segment_id").as_string() == trifecta::core::segment_id_of(sb));
+  ca.send(req(6, "segment.close", {{"segment", sb}}));  // not open (and not reopened by the call)
+  CHECK_FALSE(parse_obj(ca.line(10s)).at("result").at("closed").as_bool());
+  ca.send(req(7, "status"));
+  CHECK(parse_obj(ca.line(10s)).at("result").at("segments").as_array().size() == 1);
+}

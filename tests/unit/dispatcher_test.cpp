@@ -156,10 +156,12 @@ TEST_CASE("every bound method has a catalog row and every catalog row is bound",
   core_deps.debug_methods = true;
   bind_core_handlers(h.d, core_deps);
   bind_ast_handlers(h.d);
-  CtxDeps ctx_deps{[](std::function<void()> f) { f(); }};
+  core::service::InlineExecutor inline_executor;
+  core::service::Service service{h.sink, inline_executor};
+  CtxDeps ctx_deps{service};
   LspConfig lsp_config;
   lsp_config.enabled = false;
-  bind_lsp_handlers(h.d, lsp_config, LspDeps{ctx_deps.post_work});
+  bind_lsp_handlers(h.d, lsp_config, LspDeps{[](std::function<void()> f) { f(); }, &service});
   bind_ctx_handlers(h.d, ctx_deps);
 
   std::set<std::string> bound;
@@ -177,4 +179,25 @@ TEST_CASE("every bound method has a catalog row and every catalog row is bound",
   proto::HelloResult r;
   REQUIRE(proto::decode(hello.at("result"), r) == std::nullopt);
   CHECK(std::set<std::string>(r.capabilities.begin(), r.capabilities.end()) == bound);
+}
+
+TEST_CASE("a method bound with SegmentParam::kRaw gets params.segment untouched, nothing is opened",
+          "[dispatcher]") {
+  Harness h;
+  h.d.bind(
+      "raw",
+      [](Context& ctx, Reply reply) {
+        reply.ok(json::object{{"seg", ctx.segment != nullptr}, {"param", ctx.params.at("segment")}});
+      },
+      Dispatcher::SegmentParam::kRaw);
+  trifecta::test::TempDir seg;
+  const std::string root = std::filesystem::canonical(seg.path()).string();
+  for (const std::string& name : {root, std::string("/no/such/dir"), std::string("abcd1234")}) {
+    auto r = h.call(json::serialize(json::object{
+        {"jsonrpc", "2.0"}, {"id", 1}, {"method", "raw"}, {"params", json::object{{"segment", name}}}}));
+    REQUIRE(r.contains("result"));
+    CHECK_FALSE(r.at("result").at("seg").as_bool());
+    CHECK(r.at("result").at("param").as_string() == name);
+  }
+  CHECK(h.segments.list().empty());
 }

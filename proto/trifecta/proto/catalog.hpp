@@ -36,6 +36,7 @@ inline constexpr MethodSpec<PingParams, PingResult> kPing{method::kPing};
 inline constexpr MethodSpec<StatusParams, StatusResult> kStatus{method::kStatus};
 inline constexpr MethodSpec<ShutdownParams, ShutdownResult> kShutdown{method::kShutdown};
 inline constexpr MethodSpec<DebugSleepParams, DebugSleepResult> kDebugSleep{method::kDebugSleep};
+inline constexpr MethodSpec<SegmentCloseParams, SegmentCloseResult> kSegmentClose{method::kSegmentClose};
 inline constexpr MethodSpec<AstSkeletonParams, AstSkeletonResult> kAstSkeleton{method::kAstSkeleton};
 inline constexpr MethodSpec<AstSymbolsParams, AstSymbolsResult> kAstSymbols{method::kAstSymbols};
 inline constexpr MethodSpec<SymResolveParams, SymResolveResult> kSymResolve{method::kSymResolve};

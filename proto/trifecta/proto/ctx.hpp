@@ -16,12 +16,14 @@ struct IndexState {
   std::string state;  // idle | building | ready | failed
   std::int64_t generation = 0;
   std::optional<std::string> error;  // the build's error when failed
+  std::optional<std::string> watcher_error;  // the change watcher could not start (1.1)
 };
 template <class V>
 void describe(V& v, IndexState& s) {
   v.req("state", s.state, "idle | building | ready | failed");
   v.req("generation", s.generation, "index generation (0: none)");
   v.opt("error", s.error, "why the build failed");
+  v.opt("watcher_error", s.watcher_error, "why the change watcher could not start: edits are seen only after a rebuild");
 }
 constexpr std::string_view wire_name(const IndexState*) { return "IndexState"; }
 

@@ -55,6 +55,7 @@ struct SegmentStatus {
   std::string lsp_state;  // COLD | WARMING | READY | FAILED | UNAVAILABLE
   double opened_s_ago = 0;
   std::int64_t requests = 0;
+  std::int64_t memory_bytes = 0;  // what the open segment costs (index, caches, Pyright RSS)
 };
 template <class V>
 void describe(V& v, SegmentStatus& s) {
@@ -64,6 +65,7 @@ void describe(V& v, SegmentStatus& s) {
   v.req("lsp_state", s.lsp_state, "COLD | WARMING | READY | FAILED | UNAVAILABLE");
   v.req("opened_s_ago", s.opened_s_ago, "seconds since the segment was opened");
   v.req("requests", s.requests, "requests served for this segment");
+  v.opt("memory_bytes", s.memory_bytes, "estimated memory of the open segment: index, caches, Pyright RSS (1.1)");
 }
 constexpr std::string_view wire_name(const SegmentStatus*) { return "SegmentStatus"; }
 
@@ -128,6 +130,25 @@ struct ShutdownResult {
 template <class V>
 void describe(V& v, ShutdownResult& s) {
   v.req("stopping", s.stopping, "always true: the daemon stops after in-flight requests");
+}
+
+// segment.close: forget an open segment (its Pyright stops, its index is saved). The dispatcher
+// does not open params.segment for this method: a path or a segment_id names an open segment.
+struct SegmentCloseParams {
+  std::string segment;
+};
+template <class V>
+void describe(V& v, SegmentCloseParams& s) {
+  v.req("segment", s.segment, "the segment's root path or segment_id");
+}
+struct SegmentCloseResult {
+  bool closed = false;
+  std::string segment_id;
+};
+template <class V>
+void describe(V& v, SegmentCloseResult& s) {
+  v.req("closed", s.closed, "false when no such segment was open");
+  v.req("segment_id", s.segment_id, "short id of the segment (empty when none was open)");
 }
 
 struct DebugSleepParams {

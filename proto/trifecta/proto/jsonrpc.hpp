@@ -46,6 +46,7 @@ inline constexpr std::string_view kAstSkeleton = "ast.skeleton";
 inline constexpr std::string_view kAstSymbols = "ast.symbols";
 inline constexpr std::string_view kSymResolve = "sym.resolve";
 inline constexpr std::string_view kDebugSleep = "debug.sleep";
+inline constexpr std::string_view kSegmentClose = "segment.close";
 inline constexpr std::string_view kCtxBuild = "ctx.build";
 inline constexpr std::string_view kCtxSearch = "ctx.search";
 inline constexpr std::string_view kCtxGet = "ctx.get";

@@ -1,0 +1,344 @@
+// Spec of lib/service without a socket: the build lifecycle (waiters, failure, one build at a
+// time), sync-before-answer, close, LRU eviction, and opening outside the registry lock.
+#include "service/service.hpp"
+
+#include <atomic>
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <future>
+#include <thread>
+
+#include "../support/temp_dir.hpp"
+#include "service/executor.hpp"
+#include "telemetry/reader.hpp"
+
+namespace core = trifecta::core;
+namespace svc = trifecta::core::service;
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+using trifecta::test::write_text;
+
+namespace {
+
+struct Harness {
+  trifecta::test::TempDir tmp;
+  core::telemetry::Sink sink{[this] {
+    core::telemetry::SinkOptions o;
+    o.dir_override = tmp.path() / "tel";
+    return o;
+  }()};
+
+  // A segment directory with one Python file.
+  fs::path tree(const std::string& name, const std::string& py = "def alpha():\n    return 1\n") {
+    const fs::path root = tmp.path() / name;
+    write_text(root / "pkg" / "mod.py", py);
+    return fs::canonical(root);
+  }
+};
+
+std::size_t hits(svc::Segment& seg, const std::string& query) {
+  core::index::SearchOptions o;
+  o.query = query;
+  auto r = seg.index->search(o);
+  REQUIRE(r.ok());
+  return r->hits.size();
+}
+
+}  // namespace
+
+TEST_CASE("ensure_built: one build, waiters run once after it, later callers run inline",
+          "[service]") {
+  Harness h;
+  svc::ManualExecutor exec;
+  svc::ServiceOptions o;
+  o.build_on_open = false;
+  svc::Service service(h.sink, exec, o);
+  auto seg = service.open(h.tree("a").string()).value();
+  CHECK(seg->build_state_snapshot() == svc::BuildState::kIdle);
+
+  int first = 0, second = 0, third = 0;
+  service.ensure_built(*seg, [&] { ++first; });
+  CHECK(seg->build_state_snapshot() == svc::BuildState::kBuilding);
+  CHECK(exec.pending() == 1);
+  service.ensure_built(*seg, [&] { ++second; });  // joins the running build
+  CHECK(exec.pending() == 1);                     // no second build was started
+  CHECK(first == 0);
+  CHECK(second == 0);
+
+  std::vector<std::pair<std::size_t, std::size_t>> progress;
+  const auto token = seg->add_progress_listener(
+      [&](std::size_t d, std::size_t t) { progress.emplace_back(d, t); });
+  CHECK(token != 0);
+  CHECK(exec.run_all() == 1);
+  CHECK(first == 1);
+  CHECK(second == 1);
+  const svc::BuildInfo b = seg->build_info();
+  CHECK(b.state == svc::BuildState::kReady);
+  REQUIRE(b.last_build.has_value());
+  CHECK(b.last_build->files_indexed == 1);
+  CHECK(b.error.empty());
+  REQUIRE_FALSE(progress.empty());
+  CHECK(progress.back().first == progress.back().second);  // the last call always comes through
+  seg->remove_progress_listener(token);
+
+  service.ensure_built(*seg, [&] { ++third; });  // already built: inline, nothing posted
+  CHECK(third == 1);
+  CHECK(exec.pending() == 0);
+  CHECK(first == 1);
+  CHECK(seg->memory_bytes() > 0);
+  CHECK(seg->memory().index > 0);
+}
+
+TEST_CASE(
+    "ensure_built: a failed build is recorded, its waiters still run once, the next call retries",
+    "[service]") {
+  Harness h;
+  svc::ManualExecutor exec;
+  svc::ServiceOptions o;
+  o.build_on_open = false;
+  svc::Service service(h.sink, exec, o);
+  const fs::path root = h.tree("gone");
+  auto seg = service.open(root.string()).value();
+  fs::remove_all(root);  // the build cannot list the tree any more
+
+  int waited = 0;
+  service.ensure_built(*seg, [&] { ++waited; });
+  exec.run_all();
+  CHECK(waited == 1);
+  svc::BuildInfo b = seg->build_info();
+  CHECK(b.state == svc::BuildState::kFailed);
+  CHECK_FALSE(b.error.empty());
+  CHECK_FALSE(b.last_build.has_value());
+
+  write_text(root / "pkg" / "mod.py", "def back():\n    pass\n");
+  service.ensure_built(*seg, [&] { ++waited; });
+  CHECK(seg->build_state_snapshot() == svc::BuildState::kBuilding);
+  exec.run_all();
+  CHECK(waited == 2);
+  b = seg->build_info();
+  CHECK(b.state == svc::BuildState::kReady);
+  CHECK(b.error.empty());
+}
+
+TEST_CASE(
+    "ensure_built: a watcher that cannot start is kept in the build info and sent to telemetry",
+    "[service]") {
+  Harness h;
+  svc::ManualExecutor exec;
+  svc::ServiceOptions o;
+  o.build_on_open = false;
+  o.start_watcher = [](svc::Segment&) -> core::Result<void> {
+    return core::make_error(core::Errc::kUnavailable, "inotify_init1: Too many open files");
+  };
+  svc::Service service(h.sink, exec, o);
+  auto seg = service.open(h.tree("w").string()).value();
+  service.ensure_built(*seg, {});
+  exec.run_all();
+  const svc::BuildInfo b = seg->build_info();
+  REQUIRE(b.state == svc::BuildState::kReady);  // the index is usable, only not kept current
+  CHECK(b.watcher_error == "inotify_init1: Too many open files");
+  h.sink.flush();
+  auto events = core::telemetry::read_events(h.tmp.path() / "tel" / seg->id / "events.jsonl");
+  REQUIRE(events.ok());
+  bool found = false;
+  for (const auto& e : events->events) {
+    if (e.at("cmd").as_string() != "segment.watcher_failed") continue;
+    found = true;
+    CHECK(e.at("result").at("error").as_string() == "UNAVAILABLE");
+  }
+  CHECK(found);
+}
+
+TEST_CASE("sync before answer: an edit on disk is seen by the next answer (index and symbol table)",
+          "[service]") {
+  Harness h;
+  svc::InlineExecutor exec;
+  svc::Service service(h.sink, exec);
+  const fs::path root = h.tree("s");
+  auto seg = service.open(root.string()).value();  // the build ran inline
+  REQUIRE(seg->build_state_snapshot() == svc::BuildState::kReady);
+  CHECK(seg->symbol_index().definitions_named("zebra").empty());
+  CHECK(hits(*seg, "zebra") == 0);
+
+  write_text(root / "pkg" / "mod.py", "def zebra():\n    return 2\n");
+  std::size_t seen = 0, symbols = 0;
+  service.when_ready(*seg, true, [&] {
+    (void)service.sync(*seg);
+    seen = hits(*seg, "zebra");
+    symbols = seg->symbol_index().definitions_named("zebra").size();
+  });
+  CHECK(seen == 1);
+  CHECK(symbols == 1);
+}
+
+TEST_CASE("close: the segment leaves the registry, holders keep it alive, reopening starts afresh",
+          "[service]") {
+  Harness h;
+  svc::InlineExecutor exec;
+  svc::Service service(h.sink, exec);
+  const fs::path root = h.tree("c");
+  auto held = service.open(root.string()).value();
+  const std::string id = held->id;
+  CHECK(service.segments().find(id) == held);
+  CHECK(service.segments().find(root.string()) == held);
+
+  auto r = service.close(root.string());
+  REQUIRE(r.ok());
+  CHECK(r->closed);
+  CHECK(r->segment_id == id);
+  CHECK(service.segments().list().empty());
+  CHECK(service.segments().find(id) == nullptr);
+  CHECK(held->index->status().files_indexed == 1);  // an in-flight user still has a working segment
+
+  auto again = service.close(id);
+  REQUIRE(again.ok());
+  CHECK_FALSE(again->closed);
+  CHECK(again->segment_id == id);
+  CHECK(service.close(root.string())->segment_id == id);  // by path, not open: the id it would have
+
+  auto reopened = service.open(root.string()).value();
+  CHECK(reopened != held);
+  CHECK(reopened->id == id);
+  CHECK(service.close(id)->closed);  // by id
+}
+
+TEST_CASE(
+    "LRU: opening one more segment evicts the least recently used idle one; all busy → TOO_LARGE",
+    "[service]") {
+  Harness h;
+  svc::InlineExecutor exec;
+  svc::ServiceOptions o;
+  o.max_segments = 2;
+  svc::Service service(h.sink, exec, o);
+  const fs::path a = h.tree("a"), b = h.tree("b"), c = h.tree("c"), d = h.tree("d");
+  REQUIRE(service.open(a.string()).ok());
+  std::this_thread::sleep_for(2ms);
+  REQUIRE(service.open(b.string()).ok());
+  std::this_thread::sleep_for(2ms);
+  REQUIRE(service.open(a.string()).ok());  // a is now the most recently used
+  std::this_thread::sleep_for(2ms);
+
+  auto sc = service.open(c.string());
+  REQUIRE(sc.ok());
+  CHECK(service.segments().evictions() == 1);
+  CHECK(service.segments().find(b.string()) == nullptr);  // b was the LRU one
+  auto sa = service.segments().find(a.string());
+  CHECK(sa != nullptr);
+  CHECK(service.segments().list().size() == 2);
+
+  // a and c are both in use (held here): nothing can make room for d.
+  auto sd = service.open(d.string());
+  REQUIRE_FALSE(sd.ok());
+  CHECK(sd.error().code == core::Errc::kTooLarge);
+  CHECK(service.segments().list().size() == 2);
+
+  sa.reset();  // a is idle again: it makes room
+  auto sd2 = service.open(d.string());
+  REQUIRE(sd2.ok());
+  CHECK(service.segments().find(a.string()) == nullptr);
+  CHECK(service.segments().find(c.string()) == *sc);
+  CHECK(service.segments().evictions() == 2);
+}
+
+TEST_CASE("a segment is opened outside the registry lock: a slow open of B does not stall A",
+          "[service]") {
+  Harness h;
+  svc::InlineExecutor exec;
+  const fs::path a = h.tree("a"), b = h.tree("b"), c = h.tree("c");
+  std::promise<void> b_entered, release_b;
+  std::shared_future<void> release = release_b.get_future().share();
+  std::atomic<int> b_hooks{0};
+  svc::ServiceOptions o;
+  o.build_on_open = false;
+  o.on_open = [&](svc::Segment& seg) {
+    if (seg.root != b) return;
+    ++b_hooks;
+    b_entered.set_value();
+    (void)release.wait_for(20s);  // bounded; no Catch assertion off the test thread
+  };
+  svc::Service service(h.sink, exec, o);
+  auto sa = service.open(a.string()).value();
+
+  auto opener = std::async(std::launch::async, [&] { return service.open(b.string()); });
+  REQUIRE(b_entered.get_future().wait_for(20s) == std::future_status::ready);
+  // B is stuck in its open hook. A, and a new segment C, proceed.
+  auto t0 = std::chrono::steady_clock::now();
+  CHECK(service.open(a.string()).value() == sa);
+  CHECK(service.segments().find(sa->id) == sa);
+  CHECK(service.open(c.string()).ok());
+  CHECK(service.segments().list().size() == 2);  // B is not visible while opening
+  CHECK(service.segments().find(b.string()) == nullptr);
+  CHECK(std::chrono::steady_clock::now() - t0 < 10s);
+  // A second open of B waits for the first instead of opening it twice.
+  auto joiner = std::async(std::launch::async, [&] { return service.open(b.string()); });
+  CHECK(joiner.wait_for(100ms) == std::future_status::timeout);
+
+  release_b.set_value();
+  REQUIRE(opener.wait_for(20s) == std::future_status::ready);
+  REQUIRE(joiner.wait_for(20s) == std::future_status::ready);
+  auto b1 = opener.get(), b2 = joiner.get();
+  REQUIRE(b1.ok());
+  REQUIRE(b2.ok());
+  CHECK(*b1 == *b2);
+  CHECK(b_hooks == 1);
+  CHECK(service.segments().list().size() == 3);
+}
+
+TEST_CASE("open: bad paths fail without leaving an entry", "[service]") {
+  Harness h;
+  svc::InlineExecutor exec;
+  svc::Service service(h.sink, exec);
+  CHECK(service.open("").error().code == core::Errc::kInvalidArgument);
+  CHECK(service.open("relative/dir").error().code == core::Errc::kInvalidArgument);
+  CHECK_FALSE(service.open((h.tmp.path() / "missing").string()).ok());
+  write_text(h.tmp.path() / "file.txt", "x");
+  CHECK(service.open((h.tmp.path() / "file.txt").string()).error().code ==
+        core::Errc::kInvalidArgument);
+  CHECK(service.segments().list().empty());
+}
+
+TEST_CASE("rebuild: runs now, reports progress and becomes the last build", "[service]") {
+  Harness h;
+  svc::InlineExecutor exec;
+  svc::Service service(h.sink, exec);
+  const fs::path root = h.tree("r");
+  auto seg = service.open(root.string()).value();
+  REQUIRE(seg->build_state_snapshot() == svc::BuildState::kReady);
+  write_text(root / "pkg" / "two.py", "def two():\n    pass\n");
+  std::size_t calls = 0;
+  seg->add_progress_listener([&](std::size_t, std::size_t) { ++calls; });
+  auto r = service.rebuild(*seg);
+  REQUIRE(r.ok());
+  CHECK(calls > 0);
+  const auto b = seg->build_info();
+  REQUIRE(b.last_build.has_value());
+  CHECK(b.last_build->files_indexed == 2);
+  CHECK(b.last_build->generation == r->generation);
+}
+
+TEST_CASE("close waits for an open under way, then closes what it opened", "[service]") {
+  Harness h;
+  svc::InlineExecutor exec;
+  const fs::path b = h.tree("b");
+  std::promise<void> entered, release;
+  std::shared_future<void> go = release.get_future().share();
+  svc::ServiceOptions o;
+  o.build_on_open = false;
+  o.on_open = [&](svc::Segment&) {
+    entered.set_value();
+    (void)go.wait_for(20s);  // bounded; no Catch assertion off the test thread
+  };
+  svc::Service service(h.sink, exec, o);
+  auto opener = std::async(std::launch::async, [&] { return service.open(b.string()); });
+  REQUIRE(entered.get_future().wait_for(20s) == std::future_status::ready);
+  auto closer = std::async(std::launch::async, [&] { return service.close(b.string()); });
+  CHECK(closer.wait_for(100ms) == std::future_status::timeout);
+  release.set_value();
+  REQUIRE(opener.wait_for(20s) == std::future_status::ready);
+  REQUIRE(closer.wait_for(20s) == std::future_status::ready);
+  auto closed = closer.get();
+  REQUIRE(closed.ok());
+  CHECK(closed->closed);
+  CHECK(closed->segment_id == opener.get().value()->id);
+  CHECK(service.segments().list().empty());
+}
