@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "util/paths.hpp"
+#include "util/utf8.hpp"
 
 namespace trifecta::core::workspace {
 
@@ -59,60 +60,6 @@ std::string_view skip_reason_of(Errc code) noexcept {
     case Errc::kInvalidArgument: return "not_regular";
     default: return "error";
   }
-}
-
-std::size_t utf8_sanitize(std::string_view s, std::string& out) {
-  // Fast path: validate first; only build a copy when something is invalid.
-  auto seq_len = [&](std::size_t i) -> std::size_t {
-    const auto c = static_cast<unsigned char>(s[i]);
-    if (c < 0x80) return 1;
-    std::size_t n;
-    unsigned char lo = 0x80, hi = 0xBF;
-    if (c >= 0xC2 && c <= 0xDF) n = 2;
-    else if (c == 0xE0) { n = 3; lo = 0xA0; }
-    else if (c >= 0xE1 && c <= 0xEC) n = 3;
-    else if (c == 0xED) { n = 3; hi = 0x9F; }
-    else if (c >= 0xEE && c <= 0xEF) n = 3;
-    else if (c == 0xF0) { n = 4; lo = 0x90; }
-    else if (c >= 0xF1 && c <= 0xF3) n = 4;
-    else if (c == 0xF4) { n = 4; hi = 0x8F; }
-    else return 0;
-    if (i + n > s.size()) return 0;
-    auto b1 = static_cast<unsigned char>(s[i + 1]);
-    if (b1 < lo || b1 > hi) return 0;
-    for (std::size_t k = 2; k < n; ++k) {
-      auto b = static_cast<unsigned char>(s[i + k]);
-      if (b < 0x80 || b > 0xBF) return 0;
-    }
-    return n;
-  };
-  std::size_t i = 0;
-  while (i < s.size()) {
-    const std::size_t n = seq_len(i);
-    if (n == 0) break;
-    i += n;
-  }
-  if (i == s.size()) return 0;
-  std::string r;
-  r.reserve(s.size() + 16);
-  r.append(s.substr(0, i));
-  std::size_t replaced = 0;
-  while (i < s.size()) {
-    const std::size_t n = seq_len(i);
-    if (n > 0) {
-      r.append(s.substr(i, n));
-      i += n;
-      continue;
-    }
-    // One U+FFFD per maximal run of invalid bytes.
-    while (i < s.size() && seq_len(i) == 0) {
-      ++i;
-      ++replaced;
-    }
-    r.append("\xEF\xBF\xBD");
-  }
-  out = std::move(r);
-  return replaced;
 }
 
 FileReader::FileReader(fs::path root, std::size_t max_file_bytes)
@@ -205,9 +152,11 @@ Result<FileContent> FileReader::read(std::string_view path, ReadPurpose purpose,
   out.raw_bytes = got;
   out.mtime_ns = static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
   out.rel = std::move(r->rel);
-  std::string fixed;
-  out.replaced_bytes = utf8_sanitize(bytes, fixed);
-  out.text = out.replaced_bytes ? std::move(fixed) : std::move(bytes);
+  std::string decoded;
+  const utf8::Decoded d = utf8::decode_source(bytes, decoded);
+  out.encoding = d.encoding;
+  out.replaced_bytes = d.replaced_bytes;
+  out.text = d.changed ? std::move(decoded) : std::move(bytes);
   return out;
 }
 

@@ -8,7 +8,9 @@
 //  * refuses non-regular files (kInvalidArgument), files above `max_file_bytes` (kTooLarge, the
 //    size is checked with fstat before reading), files containing a NUL byte (kBinary), missing
 //    files (kNotFound) and unreadable ones (kPermission / kIo);
-//  * decodes invalid UTF-8 with U+FFFD replacement and flags it (`replaced_bytes > 0`);
+//  * decodes the bytes with util/utf8.hpp's `decode_source`, the one decoding every path shares:
+//    valid UTF-8 as is; otherwise a PEP 263 Latin-1/cp1252 declaration is honoured (`encoding`),
+//    else invalid sequences become U+FFFD and are flagged (`replaced_bytes > 0`);
 //  * adds the bytes it read to the caller's `ReadStats`, under the purpose of the read (index,
 //    skeleton, excerpt, raw, validate) — one ReadStats per request, passed by the daemon.
 // A refused file costs no bytes in the stats (nothing was read) except binary files, whose bytes
@@ -55,7 +57,8 @@ class ReadStats {
 };
 
 struct FileContent {
-  std::string text;             // UTF-8 (invalid sequences replaced by U+FFFD)
+  std::string text;             // UTF-8 (see decode_source: a leading BOM is kept)
+  std::string encoding = "utf-8";  // how the bytes were read: "utf-8" | "latin-1" | "cp1252"
   std::size_t raw_bytes = 0;    // bytes on disk
   std::size_t replaced_bytes = 0;  // invalid UTF-8 bytes replaced (0 = clean)
   std::int64_t mtime_ns = 0;
@@ -65,10 +68,6 @@ struct FileContent {
 // Reason a file was skipped, for records and status: "binary" | "too_large" | "unreadable" |
 // "missing" | "outside_segment" | "not_regular" | "error".
 std::string_view skip_reason_of(Errc code) noexcept;
-
-// Replace each maximal invalid UTF-8 sequence by U+FFFD. Returns the number of bytes replaced
-// (0: `out` is left untouched, `bytes` is valid UTF-8).
-std::size_t utf8_sanitize(std::string_view bytes, std::string& out);
 
 class FileReader {
  public:

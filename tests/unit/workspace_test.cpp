@@ -9,6 +9,7 @@
 #include <fstream>
 
 #include "../support/temp_dir.hpp"
+#include "ast/extractor.hpp"
 #include "util/paths.hpp"
 #include "workspace/file_list.hpp"
 #include "workspace/file_reader.hpp"
@@ -193,6 +194,27 @@ TEST_CASE("FileReader classifies binary, too large, missing and non-UTF-8 files"
   CHECK(stats.bytes(ReadPurpose::kExcerpt) == 13);
   CHECK(stats.bytes(ReadPurpose::kIndex) == 7);  // the binary file was read to find its NUL
   CHECK(stats.total_files() == 3);
+}
+
+TEST_CASE("FileReader and the skeleton extractor decode a declared Latin-1 file the same way") {
+  // One decoding (util/utf8.hpp) for ctx get (FileReader) and ast skeleton (extract_skeleton):
+  // both show `café`, neither a U+FFFD.
+  trifecta::test::TempDir t;
+  const fs::path r = canon(t.path());
+  const std::string bytes = "# -*- coding: latin-1 -*-\ndef caf\xe9():\n    return '\xe9t\xe9'\n";
+  write_text(r / "latin.py", bytes);
+  FileReader reader(r, kDefaultMaxFileBytes);
+  auto got = reader.read("latin.py", ReadPurpose::kExcerpt, nullptr);
+  REQUIRE(got.ok());
+  CHECK(got->encoding == "latin-1");
+  CHECK(got->replaced_bytes == 0);
+  CHECK(got->text == "# -*- coding: latin-1 -*-\ndef caf\xc3\xa9():\n    return '\xc3\xa9t\xc3\xa9'\n");
+  auto sk = trifecta::core::ast::extract_skeleton(bytes);
+  REQUIRE(sk.ok());
+  CHECK(sk->encoding == "latin-1");
+  REQUIRE(sk->definitions.size() == 1);
+  CHECK(sk->definitions[0].name == "caf\xc3\xa9");
+  CHECK(got->text.find(sk->definitions[0].name) != std::string::npos);
 }
 
 TEST_CASE("FileReader refuses paths that leave the segment") {
