@@ -747,18 +747,18 @@ TEST_CASE("postings: malformed lists are refused, never misread") {
   CHECK(decode(view(endless), &bad).empty());
   CHECK(bad);
   std::vector<std::uint8_t> repeat;
-  put_varint(repeat, (5u << 4) | 8u);
+  trifecta::core::bytes::put_varint(repeat, (5u << 4) | 8u);
   repeat.push_back(1);
-  put_varint(repeat, (0u << 4) | 8u);
+  trifecta::core::bytes::put_varint(repeat, (0u << 4) | 8u);
   repeat.push_back(1);
   CHECK(decode(view(repeat), &bad).size() == 1);
   CHECK(bad);
   std::vector<std::uint8_t> zero_tf;
-  put_varint(zero_tf, (5u << 4) | 8u);
+  trifecta::core::bytes::put_varint(zero_tf, (5u << 4) | 8u);
   zero_tf.push_back(0);
   CHECK_FALSE(validate_list(view(zero_tf), 1, 10));
   std::vector<std::uint8_t> no_fields;  // a posting with no field at all
-  put_varint(no_fields, 5u << 4);
+  trifecta::core::bytes::put_varint(no_fields, 5u << 4);
   CHECK_FALSE(validate_list(view(no_fields), 1, 10));
 }
 
