@@ -22,6 +22,7 @@
 #include "ast/skeleton_binary.hpp"
 #include "util/clock.hpp"
 #include "util/hash.hpp"
+#include "util/parallel.hpp"
 
 namespace trifecta::core::ast {
 
@@ -558,8 +559,7 @@ std::vector<std::string> SkeletonCache::warnings() const {
 BuildReport build_skeletons(SkeletonCache& cache, const std::vector<BuildItem>& items, unsigned threads) {
   Stopwatch sw;
   BuildReport report;
-  if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
-  threads = static_cast<unsigned>(std::min<std::size_t>(threads, std::max<std::size_t>(items.size(), 1)));
+  threads = parallel_threads(threads, items.size());
   report.threads = threads;
   std::vector<std::optional<Result<CachedSkeleton>>> slots(items.size());
   // Largest files first: the last file a worker takes is then a small one, so the workers finish
@@ -574,21 +574,10 @@ BuildReport build_skeletons(SkeletonCache& cache, const std::vector<BuildItem>& 
   if (threads > 1) {
     std::stable_sort(order.begin(), order.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
   }
-  std::atomic<std::size_t> next{0};
-  auto work = [&] {
-    for (;;) {
-      const std::size_t k = next.fetch_add(1, std::memory_order_relaxed);
-      if (k >= order.size()) return;
-      const std::size_t i = order[k].second;
-      slots[i].emplace(cache.get(items[i].abs, items[i].rel));
-    }
-  };
-  {
-    std::vector<std::jthread> pool;
-    pool.reserve(threads);
-    for (unsigned t = 1; t < threads; ++t) pool.emplace_back(work);
-    work();  // the calling thread is worker 0
-  }
+  parallel_for(order.size(), threads, [&](std::size_t k) {
+    const std::size_t i = order[k].second;
+    slots[i].emplace(cache.get(items[i].abs, items[i].rel));
+  });
   cache.flush();
   report.results.reserve(items.size());
   for (auto& slot : slots) {

@@ -125,8 +125,9 @@ struct BuildReport {
   double elapsed_ms = 0.0;
 };
 
-// Fill `cache` with the skeletons of `items` on `threads` worker threads (0 = one per hardware
-// thread; the calling thread is one of them), each with its own tree-sitter parser, largest files
+// Fill `cache` with the skeletons of `items` on `threads` worker threads through util's
+// parallel_for (0 = one per hardware thread, capped at kMaxParallelThreads; the calling thread is
+// one of them, all are joined before return), each with its own tree-sitter parser, largest files
 // first; flushes the cache at the end. Per-file failures are recorded in `results` (input order)
 // and never stop the build.
 BuildReport build_skeletons(SkeletonCache& cache, const std::vector<BuildItem>& items,

@@ -21,6 +21,7 @@
 #include "util/bytes.hpp"
 #include "util/clock.hpp"
 #include "util/hash.hpp"
+#include "util/parallel.hpp"
 #include "util/paths.hpp"
 #include "workspace/watcher.hpp"
 
@@ -47,21 +48,6 @@ struct FileOutcome {
   std::vector<ChunkTerms> terms;
   bool unchanged = false;  // same hash as the previous record: nothing re-chunked
 };
-
-// Run fn(i) for i in [0, n) on `threads` threads.
-template <class Fn>
-void parallel_for(std::size_t n, unsigned threads, Fn fn) {
-  if (n == 0) return;
-  threads = std::max(1u, std::min<unsigned>(threads, static_cast<unsigned>(n)));
-  std::atomic<std::size_t> next{0};
-  auto worker = [&] {
-    for (std::size_t i; (i = next.fetch_add(1)) < n;) fn(i);
-  };
-  std::vector<std::thread> pool;
-  for (unsigned t = 1; t < threads; ++t) pool.emplace_back(worker);
-  worker();
-  for (auto& t : pool) t.join();
-}
 
 bool under(std::string_view path, std::string_view dir) {
   return path.size() > dir.size() && path.compare(0, dir.size(), dir) == 0 && path[dir.size()] == '/';
@@ -385,7 +371,7 @@ Result<std::unique_ptr<SegmentIndex>> SegmentIndex::open(const fs::path& root, S
   }
   impl->reader = std::make_unique<workspace::FileReader>(impl->root, config.max_file_bytes);
   impl->filter = workspace::PathFilter(std::move(config));
-  impl->threads = impl->options.threads ? impl->options.threads : std::max(1u, std::thread::hardware_concurrency());
+  impl->threads = parallel_threads(impl->options.threads, SIZE_MAX);
   ast::CacheOptions co;
   co.emit_events = false;  // one event per file per build would drown the telemetry
   // Chunking needs each skeleton once; ctx.get's skeleton mode re-reads from the SQLite tier.
