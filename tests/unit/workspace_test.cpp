@@ -276,3 +276,27 @@ TEST_CASE("Watcher reports edits, creations in new directories and deletions") {
   CHECK(watcher.drain().empty());
   CHECK_FALSE(c5.rescan_needed);
 }
+
+TEST_CASE("first_file_with_suffix walks like list_files: same excludes, files before subdirectories") {
+  trifecta::test::TempDir t;
+  const fs::path r = canon(t.path());
+  write_text(r / "README.md", "x\n");
+  write_text(r / "a_pkg/deep/mod.py", "x = 1\n");
+  write_text(r / "node_modules/x.py", "x = 1\n");
+  write_text(r / "env/pyvenv.cfg", "home = /usr\n");
+  write_text(r / "env/lib/site.py", "x = 1\n");
+  write_text(r / "ignored/y.py", "x = 1\n");
+  write_text(r / ".gitignore", "ignored/\n");
+  // No .py at the top: the first one in sorted, files-first order, excluded trees skipped.
+  CHECK(first_file_with_suffix(r, PathFilter{}, ".py") == "a_pkg/deep/mod.py");
+  write_text(r / "z_main.py", "x = 1\n");
+  CHECK(first_file_with_suffix(r, PathFilter{}, ".py") == "z_main.py");  // a top-level file wins
+  SegmentConfig c;
+  c.exclude = {"z_main.py", "a_pkg/**"};
+  CHECK(first_file_with_suffix(r, PathFilter(c), ".py").empty());  // the segment's config counts
+  trifecta::test::TempDir t2;  // bounded: a/, a/b/, a/b/c.py are three entries
+  write_text(canon(t2.path()) / "a/b/c.py", "x = 1\n");
+  CHECK(first_file_with_suffix(canon(t2.path()), PathFilter{}, ".py", 2).empty());
+  CHECK(first_file_with_suffix(canon(t2.path()), PathFilter{}, ".py", 3) == "a/b/c.py");
+  CHECK(first_file_with_suffix(r / "missing", PathFilter{}, ".py").empty());
+}
