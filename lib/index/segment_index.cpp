@@ -377,7 +377,8 @@ Result<std::unique_ptr<SegmentIndex>> SegmentIndex::open(const fs::path& root, S
   // Chunking needs each skeleton once; ctx.get's skeleton mode re-reads from the SQLite tier.
   // A small memory tier keeps a cold build's RSS close to a warm one's.
   co.memory_entries = 256;
-  co.max_file_bytes = std::max(co.max_file_bytes, impl->reader->max_file_bytes());
+  co.max_file_bytes = impl->reader->max_file_bytes();  // one limit: the segment's
+  co.reader = impl->reader.get();                     // one reader: every read is counted
   impl->skeletons = std::make_unique<ast::SkeletonCache>(
       impl->options.persist && impl->options.persist_skeletons ? impl->cache_dir() / "ast.sqlite" : fs::path(),
       impl->options.channel, co);

@@ -102,7 +102,7 @@ Result<FileReader::Meta> FileReader::stat(std::string_view path) const {
   return m;
 }
 
-Result<FileContent> FileReader::read(std::string_view path, ReadPurpose purpose, ReadStats* stats) const {
+Result<FileContent> FileReader::read_raw(std::string_view path, ReadPurpose purpose, ReadStats* stats) const {
   auto r = resolve(root_, path);
   if (!r) return r.error();
   const int fd = ::open(r->abs.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
@@ -139,12 +139,14 @@ Result<FileContent> FileReader::read(std::string_view path, ReadPurpose purpose,
       sniffed = true;
       if (std::memchr(bytes.data(), '\0', got) != nullptr) {
         if (stats) stats->add(purpose, got);
+        totals_.add(purpose, got);
         return make_error(Errc::kBinary, r->rel + " contains NUL bytes (binary)");
       }
     }
   }
   bytes.resize(got);
   if (stats) stats->add(purpose, got);
+  totals_.add(purpose, got);
   if (std::memchr(bytes.data(), '\0', bytes.size()) != nullptr) {
     return make_error(Errc::kBinary, r->rel + " contains NUL bytes (binary)");
   }
@@ -152,11 +154,22 @@ Result<FileContent> FileReader::read(std::string_view path, ReadPurpose purpose,
   out.raw_bytes = got;
   out.mtime_ns = static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
   out.rel = std::move(r->rel);
+  out.text = std::move(bytes);
+  return out;
+}
+
+Result<FileContent> FileReader::read_bytes(std::string_view path, ReadPurpose purpose, ReadStats* stats) const {
+  return read_raw(path, purpose, stats);
+}
+
+Result<FileContent> FileReader::read(std::string_view path, ReadPurpose purpose, ReadStats* stats) const {
+  auto out = read_raw(path, purpose, stats);
+  if (!out) return out;
   std::string decoded;
-  const utf8::Decoded d = utf8::decode_source(bytes, decoded);
-  out.encoding = d.encoding;
-  out.replaced_bytes = d.replaced_bytes;
-  out.text = d.changed ? std::move(decoded) : std::move(bytes);
+  const utf8::Decoded d = utf8::decode_source(out->text, decoded);
+  out->encoding = d.encoding;
+  out->replaced_bytes = d.replaced_bytes;
+  if (d.changed) out->text = std::move(decoded);
   return out;
 }
 

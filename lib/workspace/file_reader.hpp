@@ -14,10 +14,18 @@
 //  * adds the bytes it read to the caller's `ReadStats`, under the purpose of the read (index,
 //    skeleton, excerpt, raw, validate) — one ReadStats per request, passed by the daemon.
 // A refused file costs no bytes in the stats (nothing was read) except binary files, whose bytes
-// were read to find the NUL.
+// were read to find the NUL. Besides the caller's ReadStats, every read is also added to the
+// reader's own `totals()`, so the bytes read through one reader are complete even where a caller
+// passes no stats (skeletons for ast.*, sym resolution, fallback navigation).
 //
-// Thread rules: FileReader is immutable after construction and safe from any thread. ReadStats
-// uses relaxed atomics so the parallel index build can share one; read it after the work ends.
+// Size limit: ONE per segment, `max_file_bytes` of the segment config (`_ctx/trifecta.json`,
+// default kDefaultMaxFileBytes = 1 MiB, file_list.hpp). The index, ctx.get, the skeleton cache and
+// navigation all read through the segment's reader, so a file is too large for all of them or
+// for none.
+//
+// Thread rules: FileReader is immutable after construction (apart from its totals, relaxed
+// atomics) and safe from any thread. ReadStats uses relaxed atomics so the parallel index build
+// can share one; read it after the work ends.
 #pragma once
 
 #include <array>
@@ -74,8 +82,14 @@ class FileReader {
   // `root` must be canonical (util::canonical_path).
   explicit FileReader(fs::path root, std::size_t max_file_bytes = kDefaultMaxFileBytes);
 
-  // Errors: see the header comment. `stats` may be null (nothing is counted then).
+  // Errors: see the header comment. `stats` may be null (then only totals() counts the read).
   Result<FileContent> read(std::string_view path, ReadPurpose purpose, ReadStats* stats) const;
+  // The same checks and accounting, without decoding: `text` holds the bytes as on disk
+  // (`encoding` and `replaced_bytes` are left at their defaults). For the skeleton extractor,
+  // which decodes them itself (same util/utf8 decoding) and records how.
+  Result<FileContent> read_bytes(std::string_view path, ReadPurpose purpose, ReadStats* stats) const;
+  // Everything read through this reader since it was made.
+  const ReadStats& totals() const { return totals_; }
 
   // Size and mtime without reading (same path checks). Errors as read(), minus kBinary.
   struct Meta {
@@ -88,8 +102,10 @@ class FileReader {
   std::size_t max_file_bytes() const { return max_file_bytes_; }
 
  private:
+  Result<FileContent> read_raw(std::string_view path, ReadPurpose purpose, ReadStats* stats) const;
   fs::path root_;
   std::size_t max_file_bytes_;
+  mutable ReadStats totals_;
 };
 
 }  // namespace trifecta::core::workspace

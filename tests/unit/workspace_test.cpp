@@ -300,3 +300,25 @@ TEST_CASE("first_file_with_suffix walks like list_files: same excludes, files be
   CHECK(first_file_with_suffix(canon(t2.path()), PathFilter{}, ".py", 3) == "a/b/c.py");
   CHECK(first_file_with_suffix(r / "missing", PathFilter{}, ".py").empty());
 }
+
+TEST_CASE("FileReader counts every read in its totals, with or without the caller's stats; read_bytes does not decode") {
+  trifecta::test::TempDir t;
+  const fs::path r = canon(t.path());
+  write_text(r / "latin.py", "# coding: latin-1\nx = '\xe9'\n");  // 26 bytes
+  write_text(r / "bin.dat", std::string("ab\0cd", 5));
+  FileReader reader(r, kDefaultMaxFileBytes);
+  auto raw = reader.read_bytes("latin.py", ReadPurpose::kSkeleton, nullptr);
+  REQUIRE(raw.ok());
+  CHECK(raw->text == "# coding: latin-1\nx = '\xe9'\n");  // as on disk
+  CHECK(raw->raw_bytes == 26);
+  ReadStats mine;
+  auto text = reader.read(r.string() + "/latin.py", ReadPurpose::kRaw, &mine);  // absolute inside the root
+  REQUIRE(text.ok());
+  CHECK(text->text == "# coding: latin-1\nx = '\xc3\xa9'\n");
+  CHECK_FALSE(reader.read("bin.dat", ReadPurpose::kIndex, nullptr).ok());
+  CHECK(mine.total_bytes() == 26);
+  CHECK(reader.totals().bytes(ReadPurpose::kSkeleton) == 26);
+  CHECK(reader.totals().bytes(ReadPurpose::kRaw) == 26);
+  CHECK(reader.totals().bytes(ReadPurpose::kIndex) == 5);
+  CHECK(reader.totals().total_files() == 3);
+}
