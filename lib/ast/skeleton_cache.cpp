@@ -23,6 +23,7 @@
 #include "util/clock.hpp"
 #include "util/hash.hpp"
 #include "util/parallel.hpp"
+#include "util/utf8.hpp"
 
 namespace trifecta::core::ast {
 
@@ -438,9 +439,13 @@ Result<CachedSkeleton> SkeletonCache::get(const fs::path& abs_file, std::string_
 
 Result<CachedSkeleton> SkeletonCache::get_content(std::string_view content, std::string_view rel) {
   Stopwatch sw;
-  if (content.size() > impl_->options.max_file_bytes) {
+  // `content` is a file's bytes or their decoded text (the index passes the FileReader's), and
+  // decoding a non-UTF-8 file makes it up to 3 times longer (a cp1252 byte or a U+FFFD per byte):
+  // a file the reader accepted is never refused here.
+  const std::size_t limit = impl_->options.max_file_bytes * utf8::kMaxDecodedGrowth;
+  if (content.size() > limit) {
     return make_error(Errc::kTooLarge, std::string(rel) + " is " + std::to_string(content.size()) +
-                                           " bytes (limit " + std::to_string(impl_->options.max_file_bytes) + ")");
+                                           " bytes (limit " + std::to_string(limit) + ")");
   }
   CachedSkeleton out;
   out.content_key = blake2b_hex(content);

@@ -62,8 +62,9 @@ namespace fs = std::filesystem;
 
 struct CacheOptions {
   std::size_t memory_entries = 8192;                 // LRU capacity (skeletons); 0 = no memory tier
-  // Larger content is refused (kTooLarge); also the limit of the cache's own reader when `reader`
-  // is null. Default: the segment default (workspace::kDefaultMaxFileBytes).
+  // Larger files are refused (kTooLarge; get_content: content above 3 × this, the most decoding
+  // can add); the limit of the cache's own reader when `reader` is null (SegmentIndex sets it to
+  // its reader's). Default: the segment default (workspace::kDefaultMaxFileBytes).
   std::size_t max_file_bytes = workspace::kDefaultMaxFileBytes;
   const workspace::FileReader* reader = nullptr;  // not owned; must outlive the cache
   std::size_t write_batch = 256;                     // skeletons per SQLite transaction

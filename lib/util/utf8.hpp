@@ -26,6 +26,9 @@ namespace trifecta::core::utf8 {
 
 inline constexpr std::string_view kBom = "\xEF\xBB\xBF";
 inline constexpr std::string_view kReplacement = "\xEF\xBF\xBD";  // U+FFFD
+// decode_source's text is at most this many times longer than its bytes (one byte → U+FFFD or
+// a cp1252 letter: 3 bytes).
+inline constexpr std::size_t kMaxDecodedGrowth = 3;
 
 // Length of the longest prefix of `bytes` that is valid UTF-8 (== bytes.size() when valid).
 std::size_t valid_prefix(std::string_view bytes) noexcept;

@@ -693,6 +693,11 @@ TEST_CASE("cache: unreadable and oversized files are typed errors", "[cache]") {
   auto big = cache.get(seg.write("big.py", std::string(64, '#')), "big.py");
   REQUIRE_FALSE(big.ok());
   CHECK(big.error().code == Errc::kTooLarge);
+  // Content handed in may be decoded text, up to 3 × the file limit: accepted up to there.
+  CHECK(cache.get_content(std::string(47, '#') + "\n", "decoded.py").ok());
+  auto huge = cache.get_content(std::string(49, '#'), "huge.py");
+  REQUIRE_FALSE(huge.ok());
+  CHECK(huge.error().code == Errc::kTooLarge);
 }
 
 TEST_CASE("cache: the memory tier is a bounded LRU", "[cache]") {
