@@ -11,6 +11,7 @@
 #include "proto_convert.hpp"
 #include "selector/resolver.hpp"
 #include "util/paths.hpp"
+#include "workspace/file_list.hpp"
 #include "workspace/file_reader.hpp"
 
 namespace trifecta::daemon {
@@ -21,41 +22,12 @@ namespace lsp = core::lsp;
 namespace nav = core::navigation;
 namespace ws = core::workspace;
 
-namespace {
-
-bool skip_dir(const std::string& name) {
-  static const char* const kSkip[] = {"node_modules", "__pycache__", "_ctx", "venv", "build", "dist", "site-packages"};
-  if (name.empty() || name[0] == '.') return true;
-  for (const char* s : kSkip) {
-    if (name == s) return true;
-  }
-  return false;
-}
-
-}  // namespace
-
 std::filesystem::path first_python_file(const std::filesystem::path& root) {
-  constexpr std::size_t kMaxEntries = 50'000;
-  std::size_t seen = 0;
-  std::deque<std::filesystem::path> dirs{root};
-  while (!dirs.empty() && seen < kMaxEntries) {
-    const auto dir = dirs.front();
-    dirs.pop_front();
-    std::vector<std::filesystem::directory_entry> entries;
-    std::error_code ec;
-    for (std::filesystem::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
-      entries.push_back(*it);
-      if (++seen >= kMaxEntries) break;
-    }
-    std::sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) { return a.path() < b.path(); });
-    for (const auto& e : entries) {
-      if (e.is_regular_file(ec) && e.path().extension() == ".py") return e.path();
-    }
-    for (const auto& e : entries) {
-      if (e.is_directory(ec) && !e.is_symlink(ec) && !skip_dir(e.path().filename().string())) dirs.push_back(e.path());
-    }
-  }
-  return {};
+  // lib/workspace's walker and exclude list (the segment's config included), not a second copy.
+  auto config = ws::load_config(root);
+  const ws::PathFilter filter(config ? std::move(*config) : ws::SegmentConfig{});
+  const std::string rel = ws::first_file_with_suffix(root, filter, ".py");
+  return rel.empty() ? std::filesystem::path() : root / rel;
 }
 
 void attach_lsp(Segment& seg, boost::asio::io_context& io, const LspConfig& config) {

@@ -9,6 +9,8 @@
 #include <memory>
 #include <mutex>
 
+#include "util/utf8.hpp"
+
 extern "C" const TSLanguage* tree_sitter_python(void);
 
 namespace trifecta::core::ast {
@@ -696,43 +698,6 @@ class Extractor {
   std::vector<TreePtr> trees_;       // their trees, alive as long as nodes are in use
 };
 
-// A PEP 263 coding declaration for Latin-1 on line 1 or 2 ("# -*- coding: latin-1 -*-").
-bool declares_latin1(std::string_view text) {
-  std::size_t end = text.find('\n');
-  if (end != std::string_view::npos) end = text.find('\n', end + 1);
-  const std::string_view head = text.substr(0, std::min<std::size_t>(end, 400));
-  for (std::size_t at = head.find("coding"); at != std::string_view::npos; at = head.find("coding", at + 6)) {
-    std::size_t i = at + 6;
-    if (i >= head.size() || (head[i] != ':' && head[i] != '=')) continue;
-    ++i;
-    while (i < head.size() && (head[i] == ' ' || head[i] == '\t')) ++i;
-    std::string name;
-    while (i < head.size() && (std::isalnum(static_cast<unsigned char>(head[i])) || head[i] == '-' ||
-                               head[i] == '_' || head[i] == '.'))
-      name.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(head[i++]))));
-    for (char& c : name)
-      if (c == '_') c = '-';
-    return name == "latin-1" || name == "iso-8859-1" || name == "iso8859-1" || name == "latin1" ||
-           name == "l1" || name == "iso-latin-1";
-  }
-  return false;
-}
-
-std::string latin1_to_utf8(std::string_view text) {
-  std::string out;
-  out.reserve(text.size() + text.size() / 8);
-  for (char ch : text) {
-    const auto c = static_cast<unsigned char>(ch);
-    if (c < 0x80) {
-      out.push_back(ch);
-    } else {
-      out.push_back(static_cast<char>(0xC0 | (c >> 6)));
-      out.push_back(static_cast<char>(0x80 | (c & 0x3F)));
-    }
-  }
-  return out;
-}
-
 int count_lines(std::string_view s) {
   if (s.empty()) return 0;
   int n = 0;
@@ -747,78 +712,17 @@ Result<RuntimeInfo> check_runtime() {
   return result;
 }
 
-std::size_t utf8_replace_invalid(std::string_view b, std::string& out) {
-  // Fast path: validate first; only build a copy when something is wrong.
-  auto valid_at = [&](std::size_t i) -> std::size_t {  // length of a valid sequence at i, or 0
-    const auto c = static_cast<unsigned char>(b[i]);
-    if (c < 0x80) return 1;
-    std::size_t len;
-    unsigned min;
-    unsigned cp;
-    if ((c & 0xE0) == 0xC0) { len = 2; cp = c & 0x1F; min = 0x80; }
-    else if ((c & 0xF0) == 0xE0) { len = 3; cp = c & 0x0F; min = 0x800; }
-    else if ((c & 0xF8) == 0xF0) { len = 4; cp = c & 0x07; min = 0x10000; }
-    else return 0;
-    if (i + len > b.size()) return 0;
-    for (std::size_t k = 1; k < len; ++k) {
-      const auto cc = static_cast<unsigned char>(b[i + k]);
-      if ((cc & 0xC0) != 0x80) return 0;
-      cp = (cp << 6) | (cc & 0x3F);
-    }
-    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
-    return len;
-  };
-  std::size_t i = 0;
-  while (i < b.size()) {
-    // Source code is mostly ASCII: skip 8 bytes at a time while no high bit is set.
-    while (i + 8 <= b.size()) {
-      std::uint64_t word;
-      std::memcpy(&word, b.data() + i, 8);
-      if (word & 0x8080808080808080ULL) break;
-      i += 8;
-    }
-    if (i == b.size()) break;
-    const std::size_t n = valid_at(i);
-    if (n == 0) break;
-    i += n;
-  }
-  if (i == b.size()) return 0;
-  out.assign(b.substr(0, i));
-  std::size_t replaced = 0;
-  while (i < b.size()) {
-    const std::size_t n = valid_at(i);
-    if (n == 0) {
-      out += "\xEF\xBF\xBD";
-      ++replaced;
-      ++i;
-    } else {
-      out.append(b.substr(i, n));
-      i += n;
-    }
-  }
-  return replaced;
-}
-
 Result<Skeleton> extract_skeleton(std::string_view source) {
   Skeleton s;
   s.source_bytes = source.size();
-  std::string_view text = source;
-  if (text.starts_with("\xEF\xBB\xBF")) {
-    s.had_bom = true;
-    text.remove_prefix(3);
-  }
+  // The one decoding of source bytes (util/utf8.hpp): the same text ctx.get and the index see.
   std::string decoded;
-  if (utf8_replace_invalid(text, decoded) > 0) {
-    if (declares_latin1(text)) {
-      // PEP 263: the file says how to read it, and Latin-1 maps every byte to one code point.
-      s.encoding = "latin-1";
-      decoded = latin1_to_utf8(text);
-    } else {
-      s.decoding_replaced = true;
-      s.replaced_bytes = utf8_replace_invalid(text, decoded);
-    }
-    text = decoded;
-  }
+  const utf8::Decoded d = utf8::decode_source(source, decoded);
+  s.encoding = d.encoding;
+  s.had_bom = d.had_bom;
+  s.decoding_replaced = d.replaced_bytes > 0;
+  s.replaced_bytes = d.replaced_bytes;
+  const std::string_view text = utf8::strip_bom(d.changed ? std::string_view(decoded) : source);
   s.line_count = count_lines(text);
   auto tree = parse(text);
   if (!tree) return tree.error();

@@ -3,8 +3,9 @@
 // The only translation unit of lib/ that includes the tree-sitter API. Extraction never fails on
 // content: syntax errors give status `partial` with the well-formed parts kept (including the
 // definitions after an error region, by reparsing from the next top-level `def`/`class`/`@` line);
-// a file that is not valid UTF-8 is read as Latin-1 if it declares so (PEP 263), otherwise each
-// invalid byte becomes U+FFFD (flagged); a leading UTF-8 BOM is stripped (flagged).
+// the bytes are decoded by util/utf8.hpp's `decode_source` (the one decoding every path uses: a
+// file that is not valid UTF-8 is read as Latin-1/cp1252 if it declares so (PEP 263), otherwise
+// each invalid sequence becomes U+FFFD, flagged); a leading UTF-8 BOM is stripped (flagged).
 // What can fail is the runtime itself — a grammar whose ABI the linked libtree-sitter cannot
 // load — and that is reported once by `check_runtime()` as a typed error.
 //
@@ -42,10 +43,6 @@ Result<RuntimeInfo> check_runtime();
 // Extract the skeleton of `source` (raw file bytes). Errors: only kUnavailable from
 // check_runtime() (or kInternal if tree-sitter returns no tree, which it does only when cancelled).
 Result<Skeleton> extract_skeleton(std::string_view source);
-
-// Decode `bytes` as UTF-8, replacing each invalid byte by U+FFFD. Returns the number
-// of invalid bytes replaced (0: `out` is left untouched and `bytes` is valid).
-std::size_t utf8_replace_invalid(std::string_view bytes, std::string& out);
 
 // A raw full parse of `source` with this thread's parser, discarding the tree: the baseline
 // the benchmark compares skeleton builds against. Returns the number of bytes parsed.

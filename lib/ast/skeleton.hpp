@@ -37,7 +37,7 @@ namespace json = boost::json;
 
 // Bump whenever extraction, the data model or the default rendering changes: it is part of every
 // cache key, so old cache rows (which store the rendered size) simply stop matching.
-inline constexpr std::string_view kExtractorVersion = "ts-py-0.23.6/skel-5";
+inline constexpr std::string_view kExtractorVersion = "ts-py-0.23.6/skel-6";
 
 enum class DefKind { kClass, kFunction, kMethod };
 std::string_view def_kind_name(DefKind k) noexcept;  // "class" | "function" | "method"
@@ -106,9 +106,10 @@ struct Skeleton {
   std::vector<Definition> definitions;          // top-level, each with its nested children
   std::vector<SyntaxIssue> syntax_issues;       // first kMaxSyntaxIssues, in source order
   std::size_t syntax_issue_count = 0;           // all of them
-  // How the bytes were read: "utf-8", or "latin-1" when the file is not valid UTF-8 and declares
-  // Latin-1 in a PEP 263 coding line. Otherwise invalid bytes are each replaced by U+FFFD
-  // (`decoding_replaced`, `replaced_bytes`); columns then count the 3-byte replacement.
+  // How the bytes were read (util/utf8.hpp decode_source): "utf-8", or "latin-1" / "cp1252" when
+  // the file is not valid UTF-8 and declares that codec in a PEP 263 coding line. Otherwise each
+  // invalid sequence is replaced by U+FFFD (`decoding_replaced`; `replaced_bytes` counts the
+  // invalid bytes); columns then count the 3-byte replacement.
   std::string encoding = "utf-8";
   bool decoding_replaced = false;
   std::size_t replaced_bytes = 0;

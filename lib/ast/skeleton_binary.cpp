@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "util/bytes.hpp"
 #include "util/hash.hpp"
 
 namespace trifecta::core::ast {
@@ -19,26 +20,16 @@ enum Flag : std::uint8_t {
   kAsync = 1,                                    // definition (with kConditional = 2)
 };
 
+// The skeleton's fields over util/bytes.hpp's codec (varints, zigzag lines, varint-length strings).
 class Writer {
  public:
-  explicit Writer(std::string& out) : out_(out) {}
+  explicit Writer(std::string& out) : w_(out) {}
 
-  void u8(std::uint8_t v) { out_.push_back(static_cast<char>(v)); }
-  void uvar(std::uint64_t v) {
-    while (v >= 0x80) {
-      out_.push_back(static_cast<char>((v & 0x7F) | 0x80));
-      v >>= 7;
-    }
-    out_.push_back(static_cast<char>(v));
-  }
+  void u8(std::uint8_t v) { w_.u8(v); }
+  void uvar(std::uint64_t v) { w_.varint(v); }
   // Zigzag, so that a (never expected) negative line costs no more than a positive one.
-  void svar(std::int64_t v) {
-    uvar((static_cast<std::uint64_t>(v) << 1) ^ static_cast<std::uint64_t>(v >> 63));
-  }
-  void str(std::string_view s) {
-    uvar(s.size());
-    out_.append(s);
-  }
+  void svar(std::int64_t v) { w_.svarint(v); }
+  void str(std::string_view s) { w_.str_var(s); }
   void strs(const std::vector<std::string>& v) {
     uvar(v.size());
     for (const auto& s : v) str(s);
@@ -111,58 +102,26 @@ class Writer {
   }
 
  private:
-  std::string& out_;
+  bytes::Writer w_;
 };
 
 // Reads the payload. After the first failure every read returns a default and `error` names
 // the first bad field; callers check once at the end.
 class Reader {
  public:
-  explicit Reader(std::string_view in) : p_(in.data()), end_(in.data() + in.size()) {}
+  explicit Reader(std::string_view in) : r_(in) {}
 
-  std::string error;
-  bool at_end() const { return p_ == end_; }
+  const std::string& error() const { return r_.error(); }
+  bool ok() const { return r_.ok(); }
+  bool at_end() const { return r_.at_end(); }
+  void fail(const char* what) { r_.fail(what); }
 
-  void fail(const char* what) {
-    if (error.empty()) error = what;
-    p_ = end_;
-  }
-
-  std::uint8_t u8(const char* what) {
-    if (p_ == end_) return fail(what), 0;
-    return static_cast<std::uint8_t>(*p_++);
-  }
-  std::uint64_t uvar(const char* what) {
-    std::uint64_t v = 0;
-    for (int shift = 0; shift < 64; shift += 7) {
-      if (p_ == end_) return fail(what), 0;
-      const auto b = static_cast<std::uint8_t>(*p_++);
-      v |= static_cast<std::uint64_t>(b & 0x7F) << shift;
-      if (!(b & 0x80)) return v;
-    }
-    return fail(what), 0;
-  }
-  std::int64_t svar(const char* what) {
-    const std::uint64_t u = uvar(what);
-    return static_cast<std::int64_t>(u >> 1) ^ -static_cast<std::int64_t>(u & 1);
-  }
-  int i32(const char* what) {
-    const std::int64_t v = svar(what);
-    if (v < INT32_MIN || v > INT32_MAX) return fail(what), 0;
-    return static_cast<int>(v);
-  }
+  std::uint8_t u8(const char* what) { return r_.u8(what); }
+  std::uint64_t uvar(const char* what) { return r_.varint(what); }
+  int i32(const char* what) { return r_.i32_var(what); }
   // A count of items that take at least one byte each: never more than the bytes left.
-  std::size_t count(const char* what) {
-    const std::uint64_t n = uvar(what);
-    if (n > static_cast<std::uint64_t>(end_ - p_)) return fail(what), 0;
-    return static_cast<std::size_t>(n);
-  }
-  std::string str(const char* what) {
-    const std::size_t n = count(what);
-    std::string s(p_, n);
-    p_ += n;
-    return s;
-  }
+  std::size_t count(const char* what) { return r_.count_var(what); }
+  std::string str(const char* what) { return r_.str_var(what); }
   std::vector<std::string> strs(const char* what) {
     std::vector<std::string> v(count(what));
     for (auto& s : v) s = str(what);
@@ -202,7 +161,7 @@ class Reader {
     for (auto& a : d.attributes) a = variable();
     d.children.resize(count("definition.children"));
     for (auto& c : d.children) {
-      if (!error.empty()) break;
+      if (!ok()) break;
       definition(c, depth + 1);
     }
   }
@@ -240,7 +199,7 @@ class Reader {
     if (flags & kHasAll) s.all = strs("all");
     s.definitions.resize(count("definitions"));
     for (auto& d : s.definitions) {
-      if (!error.empty()) break;
+      if (!ok()) break;
       definition(d, 0);
     }
     s.syntax_issues.resize(count("syntax_issues"));
@@ -254,8 +213,7 @@ class Reader {
   }
 
  private:
-  const char* p_;
-  const char* end_;
+  bytes::Reader r_;
 };
 
 Error bad(std::string_view why) {
@@ -271,30 +229,27 @@ std::string encode_skeleton(const Skeleton& s) {
   out.append(kSkeletonBinaryMagic);
   out.push_back(static_cast<char>(kSkeletonBinaryVersion));
   Writer(out).skeleton(s);
-  const std::uint64_t sum = checksum64(out);
-  for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>((sum >> (8 * i)) & 0xFF));
+  bytes::seal(out, checksum64);
   return out;
 }
 
-Result<Skeleton> decode_skeleton(std::string_view bytes) {
-  if (bytes.size() < kHeaderBytes + kChecksumBytes) {
-    return bad("truncated (" + std::to_string(bytes.size()) + " bytes)");
+Result<Skeleton> decode_skeleton(std::string_view row) {
+  if (row.size() < kHeaderBytes + kChecksumBytes) {
+    return bad("truncated (" + std::to_string(row.size()) + " bytes)");
   }
-  if (bytes.substr(0, kSkeletonBinaryMagic.size()) != kSkeletonBinaryMagic) return bad("not a skeleton row");
-  const auto version = static_cast<std::uint8_t>(bytes[kSkeletonBinaryMagic.size()]);
+  if (row.substr(0, kSkeletonBinaryMagic.size()) != kSkeletonBinaryMagic) return bad("not a skeleton row");
+  const auto version = static_cast<std::uint8_t>(row[kSkeletonBinaryMagic.size()]);
   if (version != kSkeletonBinaryVersion) {
     return bad("format version " + std::to_string(version) + " (this build reads " +
                std::to_string(kSkeletonBinaryVersion) + ")");
   }
-  const std::string_view body = bytes.substr(0, bytes.size() - kChecksumBytes);
-  std::uint64_t stored = 0;
-  for (int i = 7; i >= 0; --i) stored = (stored << 8) | static_cast<std::uint8_t>(bytes[body.size() + static_cast<std::size_t>(i)]);
-  if (checksum64(body) != stored) return bad("checksum mismatch (damaged or truncated)");
+  std::string_view body;
+  if (!bytes::unseal(row, checksum64, body)) return bad("checksum mismatch (damaged or truncated)");
   Reader r(body.substr(kHeaderBytes));
   Skeleton s;
   r.skeleton(s);
-  if (r.error.empty() && !r.at_end()) r.fail("trailing bytes");
-  if (!r.error.empty()) return bad("bad field '" + r.error + "'");
+  if (r.ok() && !r.at_end()) r.fail("trailing bytes");
+  if (!r.ok()) return bad("bad field '" + r.error() + "'");
   return s;
 }
 

@@ -22,6 +22,8 @@
 #include "ast/skeleton_binary.hpp"
 #include "util/clock.hpp"
 #include "util/hash.hpp"
+#include "util/parallel.hpp"
+#include "util/utf8.hpp"
 
 namespace trifecta::core::ast {
 
@@ -59,54 +61,13 @@ bool is_corruption(int rc) {
 
 }  // namespace
 
-Result<std::string> read_file_bytes(const fs::path& file, std::size_t max_bytes) {
-  const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    const int e = errno;
-    const Errc code = e == ENOENT || e == ENOTDIR ? Errc::kNotFound
-                      : e == EACCES || e == EPERM ? Errc::kPermission
-                                                  : Errc::kIo;
-    return make_error(code, "cannot open " + file.filename().string() + ": " + std::strerror(e));
-  }
-  struct stat st {};
-  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    ::close(fd);
-    return make_error(Errc::kIo, file.filename().string() + " is not a regular file");
-  }
-  if (static_cast<std::uint64_t>(st.st_size) > max_bytes) {
-    ::close(fd);
-    return make_error(Errc::kTooLarge, file.filename().string() + " is " + std::to_string(st.st_size) +
-                                           " bytes (limit " + std::to_string(max_bytes) + ")");
-  }
-  std::string out;
-  out.resize(static_cast<std::size_t>(st.st_size));
-  std::size_t got = 0;
-  for (;;) {
-    if (got == out.size()) out.resize(out.size() + 4096);  // the file grew since fstat
-    const ssize_t n = ::read(fd, out.data() + got, out.size() - got);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      const int e = errno;
-      ::close(fd);
-      return make_error(Errc::kIo, "cannot read " + file.filename().string() + ": " + std::strerror(e));
-    }
-    if (n == 0) break;
-    got += static_cast<std::size_t>(n);
-    if (got > max_bytes) {
-      ::close(fd);
-      return make_error(Errc::kTooLarge, file.filename().string() + " grew over the size limit");
-    }
-  }
-  ::close(fd);
-  out.resize(got);
-  return out;
-}
-
 // ---- Impl ------------------------------------------------------------------------------------
 
 struct SkeletonCache::Impl {
   telemetry::Channel channel;
   CacheOptions options;
+  std::unique_ptr<workspace::FileReader> own_reader;  // when options.reader is null
+  const workspace::FileReader* reader = nullptr;
 
   // Memory tier: LRU list (front = most recent) + index.
   mutable std::mutex mem_mu;
@@ -449,6 +410,12 @@ SkeletonCache::SkeletonCache(fs::path db_file, telemetry::Channel channel, Cache
   impl_->channel = std::move(channel);
   impl_->options = options;
   if (impl_->options.write_batch == 0) impl_->options.write_batch = 1;
+  if (impl_->options.reader) {
+    impl_->reader = impl_->options.reader;
+  } else {
+    impl_->own_reader = std::make_unique<workspace::FileReader>("/", impl_->options.max_file_bytes);
+    impl_->reader = impl_->own_reader.get();
+  }
   if (!db_file_.empty()) impl_->open(db_file_);
 }
 
@@ -458,21 +425,27 @@ fs::path SkeletonCache::default_file(const fs::path& segment_root) {
   return segment_root / "_ctx" / "cache" / "ast.sqlite";
 }
 
-Result<CachedSkeleton> SkeletonCache::get(const fs::path& abs_file, std::string_view rel) {
-  auto bytes = read_file_bytes(abs_file, impl_->options.max_file_bytes);
-  if (!bytes) return bytes.error();
+const workspace::FileReader& SkeletonCache::reader() const { return *impl_->reader; }
+
+Result<CachedSkeleton> SkeletonCache::get(const fs::path& abs_file, std::string_view rel, workspace::ReadStats* stats) {
+  auto got = impl_->reader->read_bytes(abs_file.string(), workspace::ReadPurpose::kSkeleton, stats);
+  if (!got) return got.error();
   if (rel.empty()) {
     const std::string derived = impl_->channel.relpath(abs_file);
-    return get_content(*bytes, derived);
+    return get_content(got->text, derived);
   }
-  return get_content(*bytes, rel);
+  return get_content(got->text, rel);
 }
 
 Result<CachedSkeleton> SkeletonCache::get_content(std::string_view content, std::string_view rel) {
   Stopwatch sw;
-  if (content.size() > impl_->options.max_file_bytes) {
+  // `content` is a file's bytes or their decoded text (the index passes the FileReader's), and
+  // decoding a non-UTF-8 file makes it up to 3 times longer (a cp1252 byte or a U+FFFD per byte):
+  // a file the reader accepted is never refused here.
+  const std::size_t limit = impl_->options.max_file_bytes * utf8::kMaxDecodedGrowth;
+  if (content.size() > limit) {
     return make_error(Errc::kTooLarge, std::string(rel) + " is " + std::to_string(content.size()) +
-                                           " bytes (limit " + std::to_string(impl_->options.max_file_bytes) + ")");
+                                           " bytes (limit " + std::to_string(limit) + ")");
   }
   CachedSkeleton out;
   out.content_key = blake2b_hex(content);
@@ -558,8 +531,7 @@ std::vector<std::string> SkeletonCache::warnings() const {
 BuildReport build_skeletons(SkeletonCache& cache, const std::vector<BuildItem>& items, unsigned threads) {
   Stopwatch sw;
   BuildReport report;
-  if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
-  threads = static_cast<unsigned>(std::min<std::size_t>(threads, std::max<std::size_t>(items.size(), 1)));
+  threads = parallel_threads(threads, items.size());
   report.threads = threads;
   std::vector<std::optional<Result<CachedSkeleton>>> slots(items.size());
   // Largest files first: the last file a worker takes is then a small one, so the workers finish
@@ -574,21 +546,10 @@ BuildReport build_skeletons(SkeletonCache& cache, const std::vector<BuildItem>& 
   if (threads > 1) {
     std::stable_sort(order.begin(), order.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
   }
-  std::atomic<std::size_t> next{0};
-  auto work = [&] {
-    for (;;) {
-      const std::size_t k = next.fetch_add(1, std::memory_order_relaxed);
-      if (k >= order.size()) return;
-      const std::size_t i = order[k].second;
-      slots[i].emplace(cache.get(items[i].abs, items[i].rel));
-    }
-  };
-  {
-    std::vector<std::jthread> pool;
-    pool.reserve(threads);
-    for (unsigned t = 1; t < threads; ++t) pool.emplace_back(work);
-    work();  // the calling thread is worker 0
-  }
+  parallel_for(order.size(), threads, [&](std::size_t k) {
+    const std::size_t i = order[k].second;
+    slots[i].emplace(cache.get(items[i].abs, items[i].rel));
+  });
   cache.flush();
   report.results.reserve(items.size());
   for (auto& slot : slots) {

@@ -20,8 +20,14 @@
 //    flush()/destruction): a crash loses at most the unflushed rows, never consistency. While
 //    the database is busy, rows wait (at most 16 batches; beyond that the oldest are not
 //    persisted, with a warning — they stay in the memory tier).
-//  * `get` fails only for the file itself: kNotFound/kPermission/kIo when it cannot be read,
-//    kTooLarge above `max_file_bytes`, kUnavailable if the tree-sitter runtime is unusable.
+//  * `get` fails only for the file itself, with the FileReader's errors (kNotFound, kPermission,
+//    kIo, kTooLarge above the reader's limit, kBinary, kPathEscape outside the reader's root,
+//    kInvalidArgument for non-regular files), or kUnavailable if the tree-sitter runtime is unusable.
+//
+// Reading: `get` reads through a workspace::FileReader (purpose kSkeleton), the one reader of the
+// segment (CacheOptions::reader; the SegmentIndex passes its own), so its bytes are counted and its
+// size limit is the segment's. Without one the cache makes its own reader rooted at `/` with
+// `max_file_bytes` (tests, tools).
 //
 // Telemetry (through the Channel given at construction): per `get`, counters `ast_parse_count`
 // (+1), `ast_cache_hit_count` or `ast_cache_miss_count` (+1), and one event `ast.parse` with
@@ -46,6 +52,8 @@
 
 #include "ast/skeleton.hpp"
 #include "telemetry/sink.hpp"
+#include "workspace/file_list.hpp"
+#include "workspace/file_reader.hpp"
 #include "util/result.hpp"
 
 namespace trifecta::core::ast {
@@ -54,7 +62,11 @@ namespace fs = std::filesystem;
 
 struct CacheOptions {
   std::size_t memory_entries = 8192;                 // LRU capacity (skeletons); 0 = no memory tier
-  std::size_t max_file_bytes = std::size_t{8} << 20;  // larger files are refused (kTooLarge)
+  // Larger files are refused (kTooLarge; get_content: content above 3 × this, the most decoding
+  // can add); the limit of the cache's own reader when `reader` is null (SegmentIndex sets it to
+  // its reader's). Default: the segment default (workspace::kDefaultMaxFileBytes).
+  std::size_t max_file_bytes = workspace::kDefaultMaxFileBytes;
+  const workspace::FileReader* reader = nullptr;  // not owned; must outlive the cache
   std::size_t write_batch = 256;                     // skeletons per SQLite transaction
   bool emit_events = true;                           // one `ast.parse` event per get
 };
@@ -87,9 +99,9 @@ class SkeletonCache {
   // `<segment_root>/_ctx/cache/ast.sqlite`
   static fs::path default_file(const fs::path& segment_root);
 
-  // Skeleton of the file at `abs_file` (read here). `rel` is its segment-relative path, used for
-  // telemetry only ("" = derive it with channel.relpath).
-  Result<CachedSkeleton> get(const fs::path& abs_file, std::string_view rel);
+  // Skeleton of the file at `abs_file` (read here, through the reader; `stats` may be null). `rel`
+  // is its segment-relative path, used for telemetry only ("" = derive it with channel.relpath).
+  Result<CachedSkeleton> get(const fs::path& abs_file, std::string_view rel, workspace::ReadStats* stats = nullptr);
   // Same, for content the caller already read (the daemon's file layer counts its bytes).
   Result<CachedSkeleton> get_content(std::string_view content, std::string_view rel);
 
@@ -101,15 +113,14 @@ class SkeletonCache {
   CacheStats stats() const;
   std::vector<std::string> warnings() const;
   const fs::path& file() const { return db_file_; }
+  // The reader `get` uses (CacheOptions::reader, or the cache's own).
+  const workspace::FileReader& reader() const;
 
  private:
   struct Impl;
   fs::path db_file_;
   std::unique_ptr<Impl> impl_;
 };
-
-// Read a whole file. Errors: kNotFound, kPermission, kIo, kTooLarge (above `max_bytes`).
-Result<std::string> read_file_bytes(const fs::path& file, std::size_t max_bytes);
 
 // ---- parallel tree build ---------------------------------------------------------------------
 
@@ -125,8 +136,9 @@ struct BuildReport {
   double elapsed_ms = 0.0;
 };
 
-// Fill `cache` with the skeletons of `items` on `threads` worker threads (0 = one per hardware
-// thread; the calling thread is one of them), each with its own tree-sitter parser, largest files
+// Fill `cache` with the skeletons of `items` on `threads` worker threads through util's
+// parallel_for (0 = one per hardware thread, capped at kMaxParallelThreads; the calling thread is
+// one of them, all are joined before return), each with its own tree-sitter parser, largest files
 // first; flushes the cache at the end. Per-file failures are recorded in `results` (input order)
 // and never stop the build.
 BuildReport build_skeletons(SkeletonCache& cache, const std::vector<BuildItem>& items,

@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "index/tokenizer.hpp"
+#include "util/bytes.hpp"
 #include "workspace/glob.hpp"
 
 namespace trifecta::core::index {
@@ -539,48 +540,7 @@ std::size_t InvertedIndex::memory_bytes() const {
 }
 
 // ---- serialization ----------------------------------------------------------------------------
-namespace {
-
-struct Writer {
-  std::string& out;
-  void u8(std::uint8_t v) { out.push_back(static_cast<char>(v)); }
-  void u32(std::uint32_t v) { out.append(reinterpret_cast<const char*>(&v), 4); }
-  void u64(std::uint64_t v) { out.append(reinterpret_cast<const char*>(&v), 8); }
-  void str(std::string_view s) {
-    u32(static_cast<std::uint32_t>(s.size()));
-    out.append(s);
-  }
-};
-
-struct Reader {
-  std::string_view in;
-  std::size_t pos = 0;
-  bool bad = false;
-  bool need(std::size_t n) {
-    if (bad || in.size() - pos < n) bad = true;
-    return !bad;
-  }
-  std::uint8_t u8() { return need(1) ? static_cast<std::uint8_t>(in[pos++]) : 0; }
-  std::uint32_t u32() {
-    std::uint32_t v = 0;
-    if (need(4)) std::memcpy(&v, in.data() + pos, 4), pos += 4;
-    return v;
-  }
-  std::uint64_t u64() {
-    std::uint64_t v = 0;
-    if (need(8)) std::memcpy(&v, in.data() + pos, 8), pos += 8;
-    return v;
-  }
-  std::string str() {
-    const auto n = u32();
-    if (!need(n)) return {};
-    std::string s(in.substr(pos, n));
-    pos += n;
-    return s;
-  }
-};
-
-}  // namespace
+// Over util/bytes.hpp (u32-length strings, little-endian fixed-width integers).
 
 std::size_t InvertedIndex::serialized_size_hint() const {
   // Per chunk ≈ 150 bytes of fixed fields plus its strings; per term its text and two counts.
@@ -590,7 +550,7 @@ std::size_t InvertedIndex::serialized_size_hint() const {
 }
 
 void InvertedIndex::serialize(std::string& out) const {
-  Writer w{out};
+  bytes::Writer w(out);
   std::vector<DocId> remap(docs_.size(), UINT32_MAX);
   std::uint32_t live = 0;
   for (std::size_t i = 0; i < docs_.size(); ++i) {
@@ -600,21 +560,21 @@ void InvertedIndex::serialize(std::string& out) const {
   for (const auto& d : docs_) {
     if (!d.alive) continue;
     const Chunk& c = d.chunk;
-    w.str(c.id);
-    w.str(c.path);
+    w.str_u32(c.id);
+    w.str_u32(c.path);
     w.u8(static_cast<std::uint8_t>(c.kind));
     w.u8(static_cast<std::uint8_t>(c.role));
-    w.str(c.title);
+    w.str_u32(c.title);
     w.u32(static_cast<std::uint32_t>(c.title_path.size()));
-    for (const auto& t : c.title_path) w.str(t);
+    for (const auto& t : c.title_path) w.str_u32(t);
     w.u32(static_cast<std::uint32_t>(c.start_line));
     w.u32(static_cast<std::uint32_t>(c.end_line));
-    w.str(c.sha256);
+    w.str_u32(c.sha256);
     w.u64(c.bytes);
     w.u64(c.tokens);
-    w.str(c.preview);
-    w.str(c.context);
-    w.str(c.signature);
+    w.str_u32(c.preview);
+    w.str_u32(c.context);
+    w.str_u32(c.signature);
     for (std::size_t f = 0; f < kFieldCount; ++f) w.u32(d.length[f]);
   }
   // Terms: text, posting count, byte length, the encoded list (documents renumbered).
@@ -626,9 +586,9 @@ void InvertedIndex::serialize(std::string& out) const {
     for (std::uint32_t t = 0; t < frozen_.term_count(); ++t) {
       if (frozen_.count(t) == 0) continue;
       const auto bytes = frozen_.bytes(t);
-      w.str(term_text(t));
+      w.str_u32(term_text(t));
       w.u32(frozen_.count(t));
-      w.str(bytes);
+      w.str_u32(bytes);
       ++nterms;
     }
   } else {
@@ -637,62 +597,60 @@ void InvertedIndex::serialize(std::string& out) const {
       buf.clear();
       PostingListBuilder lb(buf);
       for (const auto& p : list) lb.add(p);
-      w.str(term_text(t));
+      w.str_u32(term_text(t));
       w.u32(static_cast<std::uint32_t>(list.size()));
-      w.str(std::string_view(reinterpret_cast<const char*>(buf.data()), buf.size()));
+      w.str_u32(std::string_view(reinterpret_cast<const char*>(buf.data()), buf.size()));
       ++nterms;
     });
   }
-  std::memcpy(out.data() + count_at, &nterms, 4);
+  w.patch_u32(count_at, nterms);
 }
 
 Result<void> InvertedIndex::deserialize(std::string_view data) {
   InvertedIndex fresh;
-  Reader r{data};
+  bytes::Reader r(data);
   const std::uint32_t ndocs = r.u32();
-  if (r.bad || ndocs > data.size()) return make_error(Errc::kParse, "index: bad document count");
+  if (!r.ok() || ndocs > data.size()) return make_error(Errc::kParse, "index: bad document count");
   fresh.docs_.resize(ndocs);
   for (auto& d : fresh.docs_) {
     Chunk& c = d.chunk;
-    c.id = r.str();
-    c.path = r.str();
+    c.id = r.str_u32();
+    c.path = r.str_u32();
     const auto kind = r.u8();
     const auto role = r.u8();
     if (kind > 2 || role > 5) return make_error(Errc::kParse, "index: bad chunk kind");
     c.kind = static_cast<ChunkKind>(kind);
     c.role = static_cast<ChunkRole>(role);
-    c.title = r.str();
+    c.title = r.str_u32();
     const auto ntp = r.u32();
     if (!r.need(ntp)) return make_error(Errc::kParse, "index: truncated");
     c.title_path.reserve(ntp);
-    for (std::uint32_t i = 0; i < ntp; ++i) c.title_path.push_back(r.str());
+    for (std::uint32_t i = 0; i < ntp; ++i) c.title_path.push_back(r.str_u32());
     c.start_line = static_cast<int>(r.u32());
     c.end_line = static_cast<int>(r.u32());
-    c.sha256 = r.str();
+    c.sha256 = r.str_u32();
     c.bytes = r.u64();
     c.tokens = r.u64();
-    c.preview = r.str();
-    c.context = r.str();
-    c.signature = r.str();
+    c.preview = r.str_u32();
+    c.context = r.str_u32();
+    c.signature = r.str_u32();
     for (std::size_t f = 0; f < kFieldCount; ++f) d.length[f] = r.u32();
-    if (r.bad) return make_error(Errc::kParse, "index: truncated document table");
+    if (!r.ok()) return make_error(Errc::kParse, "index: truncated document table");
   }
   const std::uint32_t nterms = r.u32();
-  if (r.bad || nterms > data.size()) return make_error(Errc::kParse, "index: bad term count");
+  if (!r.ok() || nterms > data.size()) return make_error(Errc::kParse, "index: bad term count");
   fresh.reserve_terms(nterms);
   // Lists are copied as they are; the documents they name are checked first.
-  fresh.frozen_.reserve_bytes(data.size() - r.pos);
+  fresh.frozen_.reserve_bytes(data.size() - r.position());
   const auto key_of = [&fresh](std::uint32_t x) { return fresh.term_text(x); };
   for (std::uint32_t t = 0; t < nterms; ++t) {
     const auto tsize = r.u32();
-    if (!r.need(tsize) || tsize == 0) return make_error(Errc::kParse, "index: truncated term");
-    const std::string_view term = data.substr(r.pos, tsize);
-    r.pos += tsize;
+    const std::string_view term = r.raw(tsize);
+    if (!r.ok() || tsize == 0) return make_error(Errc::kParse, "index: truncated term");
     const std::uint32_t count = r.u32();
     const std::uint32_t nbytes = r.u32();
-    if (!r.need(nbytes)) return make_error(Errc::kParse, "index: truncated postings");
-    const std::string_view list = data.substr(r.pos, nbytes);
-    r.pos += nbytes;
+    const std::string_view list = r.raw(nbytes);
+    if (!r.ok()) return make_error(Errc::kParse, "index: truncated postings");
     if (!validate_list(list, count, ndocs)) return make_error(Errc::kParse, "index: bad posting list");
     const std::size_t h = std::hash<std::string_view>{}(term);
     if (fresh.term_ids_.find(term, h, key_of) != IdTable::kNone) return make_error(Errc::kParse, "index: duplicate term");
@@ -702,7 +660,7 @@ Result<void> InvertedIndex::deserialize(std::string_view data) {
   }
   fresh.frozen_.finish(nterms);
   fresh.frozen_horizon_ = ndocs;
-  if (r.pos != data.size()) return make_error(Errc::kParse, "index: trailing bytes");
+  if (r.position() != data.size()) return make_error(Errc::kParse, "index: trailing bytes");
   const auto id_of = [&fresh](std::uint32_t x) { return std::string_view(fresh.docs_[x].chunk.id); };
   fresh.by_id_.reserve(ndocs, id_of);
   for (DocId d = 0; d < ndocs; ++d) {

@@ -2,20 +2,12 @@
 
 namespace trifecta::core::index {
 
-void put_varint(std::vector<std::uint8_t>& out, std::uint64_t v) {
-  while (v >= 0x80) {
-    out.push_back(static_cast<std::uint8_t>(v | 0x80));
-    v >>= 7;
-  }
-  out.push_back(static_cast<std::uint8_t>(v));
-}
-
 namespace {
 
 void put_posting(std::vector<std::uint8_t>& out, std::uint32_t delta, const Posting& p) {
   std::uint64_t mask = 0;
   for (std::size_t f = 0; f < kPostingFields; ++f) mask |= p.tf[f] ? (1u << f) : 0u;
-  put_varint(out, (static_cast<std::uint64_t>(delta) << 4) | mask);
+  bytes::put_varint(out, (static_cast<std::uint64_t>(delta) << 4) | mask);
   for (std::size_t f = 0; f < kPostingFields; ++f) {
     if (p.tf[f]) out.push_back(p.tf[f]);
   }

@@ -8,7 +8,9 @@
 //   per posting:  varint( (doc − previous doc) << 4 | field mask )   previous doc of the first = 0
 //                 then one byte per field whose mask bit is set, in field order (its tf, 1..255)
 //
-// LEB128 varints of up to 64 bits (a delta of 2^32 − 1 shifted by 4 needs 36). On the stdlib a
+// LEB128 varints of up to 64 bits (a delta of 2^32 − 1 shifted by 4 needs 36), written with
+// util/bytes.hpp's `put_varint`; the two decoding loops below (`PostingCursor::next`,
+// `for_each_posting`) read the same varints inline because they are the search's inner loop. On the stdlib a
 // posting takes ≈ 2.8 bytes instead of 8, and a list needs no allocation of its own. The same
 // bytes are what index.bin stores, so persisting and loading copy them without re-encoding.
 //
@@ -32,6 +34,8 @@
 #include <string_view>
 #include <vector>
 
+#include "util/bytes.hpp"
+
 namespace trifecta::core::index {
 
 inline constexpr std::size_t kPostingFields = 4;
@@ -41,9 +45,6 @@ struct Posting {
   std::array<std::uint8_t, kPostingFields> tf{};
   friend bool operator==(const Posting&, const Posting&) = default;
 };
-
-// Append one varint (LEB128, 7 bits a byte, low bits first).
-void put_varint(std::vector<std::uint8_t>& out, std::uint64_t v);
 
 // Appends postings (ascending documents) to `out` in the format above.
 class PostingListBuilder {

@@ -18,8 +18,10 @@
 #include "ast/skeleton.hpp"
 #include "ast/skeleton_cache.hpp"
 #include "index/tokenizer.hpp"
+#include "util/bytes.hpp"
 #include "util/clock.hpp"
 #include "util/hash.hpp"
+#include "util/parallel.hpp"
 #include "util/paths.hpp"
 #include "workspace/watcher.hpp"
 
@@ -31,45 +33,6 @@ namespace {
 
 constexpr char kMagic[8] = {'T', 'R', 'I', 'F', 'I', 'D', 'X', '\n'};
 
-
-struct Out {
-  std::string& s;
-  void u8(std::uint8_t v) { s.push_back(static_cast<char>(v)); }
-  void u32(std::uint32_t v) { s.append(reinterpret_cast<const char*>(&v), 4); }
-  void u64(std::uint64_t v) { s.append(reinterpret_cast<const char*>(&v), 8); }
-  void str(std::string_view v) {
-    u32(static_cast<std::uint32_t>(v.size()));
-    s.append(v);
-  }
-};
-
-struct In {
-  std::string_view d;
-  std::size_t pos = 0;
-  bool bad = false;
-  bool need(std::size_t n) {
-    if (bad || d.size() - pos < n) bad = true;
-    return !bad;
-  }
-  std::uint8_t u8() { return need(1) ? static_cast<std::uint8_t>(d[pos++]) : 0; }
-  std::uint32_t u32() {
-    std::uint32_t v = 0;
-    if (need(4)) std::memcpy(&v, d.data() + pos, 4), pos += 4;
-    return v;
-  }
-  std::uint64_t u64() {
-    std::uint64_t v = 0;
-    if (need(8)) std::memcpy(&v, d.data() + pos, 8), pos += 8;
-    return v;
-  }
-  std::string str() {
-    const auto n = u32();
-    if (!need(n)) return {};
-    std::string v(d.substr(pos, n));
-    pos += n;
-    return v;
-  }
-};
 
 std::string config_fingerprint(const workspace::SegmentConfig& c) {
   std::string s = "max=" + std::to_string(c.max_file_bytes) + "\ninclude=";
@@ -85,21 +48,6 @@ struct FileOutcome {
   std::vector<ChunkTerms> terms;
   bool unchanged = false;  // same hash as the previous record: nothing re-chunked
 };
-
-// Run fn(i) for i in [0, n) on `threads` threads.
-template <class Fn>
-void parallel_for(std::size_t n, unsigned threads, Fn fn) {
-  if (n == 0) return;
-  threads = std::max(1u, std::min<unsigned>(threads, static_cast<unsigned>(n)));
-  std::atomic<std::size_t> next{0};
-  auto worker = [&] {
-    for (std::size_t i; (i = next.fetch_add(1)) < n;) fn(i);
-  };
-  std::vector<std::thread> pool;
-  for (unsigned t = 1; t < threads; ++t) pool.emplace_back(worker);
-  worker();
-  for (auto& t : pool) t.join();
-}
 
 bool under(std::string_view path, std::string_view dir) {
   return path.size() > dir.size() && path.compare(0, dir.size(), dir) == 0 && path[dir.size()] == '/';
@@ -253,22 +201,22 @@ struct SegmentIndex::Impl {
     std::string s;
     s.reserve(index.serialized_size_hint() + records.size() * 160 + 4096);
     s.append(kMagic, 8);
-    Out w{s};
+    bytes::Writer w(s);
     w.u32(kIndexFormatVersion);
-    w.str(ast::kExtractorVersion);
-    w.str(kTokenizerVersion);
-    w.str(config_fingerprint(filter.config()));
+    w.str_u32(ast::kExtractorVersion);
+    w.str_u32(kTokenizerVersion);
+    w.str_u32(config_fingerprint(filter.config()));
     w.u64(generation);
     w.u8(static_cast<std::uint8_t>(source));
     w.u32(static_cast<std::uint32_t>(records.size()));
     for (const auto& [path, r] : records) {
-      w.str(r.path);
+      w.str_u32(r.path);
       w.u64(r.size);
       w.u64(static_cast<std::uint64_t>(r.mtime_ns));
-      w.str(r.sha256);
+      w.str_u32(r.sha256);
       w.u8(r.indexed ? 1 : 0);
-      w.str(r.skip_reason);
-      w.str(r.detail);
+      w.str_u32(r.skip_reason);
+      w.str_u32(r.detail);
       w.u64(r.replaced_bytes);
       w.u8(r.parse_partial ? 1 : 0);
       w.u32(r.chunks);
@@ -277,9 +225,8 @@ struct SegmentIndex::Impl {
     const std::size_t size_at = s.size();
     w.u64(0);
     index.serialize(s);
-    const std::uint64_t blob = s.size() - size_at - 8;
-    std::memcpy(s.data() + size_at, &blob, 8);
-    w.u64(index_checksum(s));
+    w.patch_u64(size_at, s.size() - size_at - 8);
+    bytes::seal(s, index_checksum);
     return s;
   }
 
@@ -310,39 +257,40 @@ struct SegmentIndex::Impl {
     if (data.size() < 16 || std::memcmp(data.data(), kMagic, 8) != 0) {
       return make_error(Errc::kParse, "persisted index: bad magic");
     }
-    std::uint64_t sum;
-    std::memcpy(&sum, data.data() + data.size() - 8, 8);
-    const std::string_view body(data.data(), data.size() - 8);
-    if (index_checksum(body) != sum) return make_error(Errc::kParse, "persisted index: checksum mismatch (truncated or corrupt)");
-    In r{body, 8};
+    std::string_view body;
+    if (!bytes::unseal(data, index_checksum, body)) {
+      return make_error(Errc::kParse, "persisted index: checksum mismatch (truncated or corrupt)");
+    }
+    bytes::Reader r(body);
+    r.raw(8);  // the magic, checked above
     if (r.u32() != kIndexFormatVersion) return make_error(Errc::kParse, "persisted index: other format version");
-    if (r.str() != ast::kExtractorVersion) return make_error(Errc::kParse, "persisted index: other extractor version");
-    if (r.str() != kTokenizerVersion) return make_error(Errc::kParse, "persisted index: other tokenizer version");
-    if (r.str() != config_fingerprint(filter.config())) return make_error(Errc::kParse, "persisted index: config changed");
+    if (r.str_u32() != ast::kExtractorVersion) return make_error(Errc::kParse, "persisted index: other extractor version");
+    if (r.str_u32() != kTokenizerVersion) return make_error(Errc::kParse, "persisted index: other tokenizer version");
+    if (r.str_u32() != config_fingerprint(filter.config())) return make_error(Errc::kParse, "persisted index: config changed");
     Loaded l;
     l.generation = r.u64();
     r.u8();  // listing source at persist time (informational)
     const std::uint32_t n = r.u32();
-    if (r.bad || n > body.size()) return make_error(Errc::kParse, "persisted index: bad record count");
+    if (!r.ok() || n > body.size()) return make_error(Errc::kParse, "persisted index: bad record count");
     for (std::uint32_t i = 0; i < n; ++i) {
       FileRecord rec;
-      rec.path = r.str();
+      rec.path = r.str_u32();
       rec.size = r.u64();
       rec.mtime_ns = static_cast<std::int64_t>(r.u64());
-      rec.sha256 = r.str();
+      rec.sha256 = r.str_u32();
       rec.indexed = r.u8() != 0;
-      rec.skip_reason = r.str();
-      rec.detail = r.str();
+      rec.skip_reason = r.str_u32();
+      rec.detail = r.str_u32();
       rec.replaced_bytes = r.u64();
       rec.parse_partial = r.u8() != 0;
       rec.chunks = r.u32();
-      if (r.bad) return make_error(Errc::kParse, "persisted index: truncated records");
+      if (!r.ok()) return make_error(Errc::kParse, "persisted index: truncated records");
       std::string key = rec.path;
       l.records.emplace(std::move(key), std::move(rec));
     }
     const std::uint64_t blob = r.u64();
-    if (r.bad || blob != body.size() - r.pos) return make_error(Errc::kParse, "persisted index: bad index size");
-    if (auto ok = l.index.deserialize(body.substr(r.pos)); !ok) return ok.error();
+    if (!r.ok() || blob != body.size() - r.position()) return make_error(Errc::kParse, "persisted index: bad index size");
+    if (auto ok = l.index.deserialize(body.substr(r.position())); !ok) return ok.error();
     return l;
   }
 
@@ -423,13 +371,14 @@ Result<std::unique_ptr<SegmentIndex>> SegmentIndex::open(const fs::path& root, S
   }
   impl->reader = std::make_unique<workspace::FileReader>(impl->root, config.max_file_bytes);
   impl->filter = workspace::PathFilter(std::move(config));
-  impl->threads = impl->options.threads ? impl->options.threads : std::max(1u, std::thread::hardware_concurrency());
+  impl->threads = parallel_threads(impl->options.threads, SIZE_MAX);
   ast::CacheOptions co;
   co.emit_events = false;  // one event per file per build would drown the telemetry
   // Chunking needs each skeleton once; ctx.get's skeleton mode re-reads from the SQLite tier.
   // A small memory tier keeps a cold build's RSS close to a warm one's.
   co.memory_entries = 256;
-  co.max_file_bytes = std::max(co.max_file_bytes, impl->reader->max_file_bytes());
+  co.max_file_bytes = impl->reader->max_file_bytes();  // one limit: the segment's
+  co.reader = impl->reader.get();                     // one reader: every read is counted
   impl->skeletons = std::make_unique<ast::SkeletonCache>(
       impl->options.persist && impl->options.persist_skeletons ? impl->cache_dir() / "ast.sqlite" : fs::path(),
       impl->options.channel, co);

@@ -9,7 +9,8 @@
 //   seg->persist_if_dirty();     // on idle / shutdown (the destructor does it too)
 //
 // Build: the file list (workspace::list_files) is read, chunked and tokenized on `threads` worker
-// threads (0 = all cores); Python files get their skeletons from the ast::SkeletonCache
+// threads (util/parallel.hpp's parallel_for: 0 = all cores, capped at kMaxParallelThreads; all
+// joined before build returns); Python files get their skeletons from the ast::SkeletonCache
 // (`<root>/_ctx/cache/ast.sqlite`). Every file gets a FileRecord; unreadable, binary, too large
 // files are recorded as skipped with a reason and never abort the build. A cold build fills a
 // fresh index and swaps it in at the end, so searches keep being answered from the previous
@@ -82,7 +83,7 @@ struct FileRecord {
 };
 
 struct SegmentOptions {
-  unsigned threads = 0;          // 0 = std::thread::hardware_concurrency()
+  unsigned threads = 0;          // 0 = hardware threads (parallel_threads: capped at 64)
   bool persist = true;           // read/write <root>/_ctx/cache/index.bin
   bool persist_skeletons = true; // also back the skeleton cache by <root>/_ctx/cache/ast.sqlite
   bool use_git = true;           // list with git when the root is in a work tree

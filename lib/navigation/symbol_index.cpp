@@ -4,6 +4,7 @@
 #include <mutex>
 
 #include "navigation/syntax.hpp"
+#include "util/parallel.hpp"
 #include "util/paths.hpp"
 
 namespace trifecta::core::navigation {
@@ -56,14 +57,15 @@ void collect(const std::string& rel, const ast::Definition& d, std::string_view 
 }  // namespace
 
 SkeletonSymbolIndex::SkeletonSymbolIndex(fs::path canonical_root, ast::SkeletonCache& cache,
-                                         std::vector<std::string> files, std::size_t max_file_bytes)
-    : root_(std::move(canonical_root)), cache_(cache), max_file_bytes_(max_file_bytes) {
-  for (const auto& rel : files) {
-    Result<void> status;
-    auto entries = entries_of(rel, &status);
-    std::unique_lock lock(mu_);
-    files_[rel] = status.ok();
-    insert_locked(rel, std::move(entries));
+                                         std::vector<std::string> files, unsigned threads)
+    : root_(std::move(canonical_root)), cache_(cache) {
+  std::vector<std::vector<IndexedDefinition>> entries(files.size());
+  std::vector<Result<void>> status(files.size());
+  parallel_for(files.size(), threads, [&](std::size_t i) { entries[i] = entries_of(files[i], &status[i]); });
+  std::unique_lock lock(mu_);
+  for (std::size_t i = 0; i < files.size(); ++i) {
+    files_[files[i]] = status[i].ok();
+    insert_locked(files[i], std::move(entries[i]));
   }
 }
 
@@ -89,10 +91,10 @@ std::vector<IndexedDefinition> SkeletonSymbolIndex::entries_of(std::string_view 
     v.signature = c.annotation.empty() ? (c.value.empty() ? "" : "= " + c.value) : ": " + c.annotation;
     out.push_back(std::move(v));
   }
-  // The text, for instance attributes and for the names' code-point columns (read again: the
-  // cache does not hand it out; the page cache makes the second read cheap).
+  // The text, for instance attributes and for the names' code-point columns (read again, decoded
+  // as ctx.get shows it: the cache does not hand it out; the page cache makes the read cheap).
   std::string text;
-  if (auto t = ast::read_file_bytes(*abs, max_file_bytes_)) text = std::move(*t);
+  if (auto t = cache_.reader().read(abs->string(), workspace::ReadPurpose::kSkeleton, nullptr)) text = std::move(t->text);
   for (const auto& d : sk->skeleton->definitions) collect(file, d, text, out);
   for (auto& e : out) {
     const std::string_view line = syntax::nth_line(text, e.line);
@@ -161,7 +163,9 @@ std::vector<std::string> SkeletonSymbolIndex::files() const {
 Result<std::string> SkeletonSymbolIndex::content(std::string_view rel) const {
   auto abs = safe_join(root_, rel);
   if (!abs) return abs.error();
-  return ast::read_file_bytes(*abs, max_file_bytes_);
+  auto got = cache_.reader().read(abs->string(), workspace::ReadPurpose::kRaw, nullptr);
+  if (!got) return got.error();
+  return std::move(got->text);
 }
 
 Result<void> SkeletonSymbolIndex::update(std::string_view rel) {

@@ -7,13 +7,18 @@
 // byte column of the `def`/`class` keyword (constants and class attributes: 0; instance attributes:
 // of the name), as in ast::Definition; `name_column` is where the name is, in code points.
 //
+// Reading: SkeletonSymbolIndex reads every file through the SkeletonCache's workspace::FileReader
+// (the segment's reader: one size limit, one UTF-8/PEP 263 decoding, every byte counted in its
+// totals), so `content` is the text ctx.get shows and columns are computed on it.
+//
 // Failure behaviour: `definitions_named` and `files` are total (unknown name → empty). `content`
-// returns the error of the read (kNotFound, kPathEscape, kIo, kTooLarge). In SkeletonSymbolIndex a
+// returns the error of the read (kNotFound, kPathEscape, kIo, kTooLarge, kBinary). In SkeletonSymbolIndex a
 // file whose skeleton cannot be built is left out of the table (and counted in `failed_files()`);
 // it stays in `files()` so references can still scan it.
 //
 // Thread rules: every member of SkeletonSymbolIndex is thread-safe (one shared_mutex: lookups
-// share it, update/remove/rebuild take it exclusively; skeletons are read outside the lock).
+// share it, update/remove/rebuild take it exclusively; skeletons are read outside the lock). The
+// constructor builds the table on util's parallel_for workers, joined before it returns.
 // Implementations of SymbolIndex used by the navigation functions must be thread-safe when those
 // functions are called from several threads.
 #pragma once
@@ -63,8 +68,11 @@ class SkeletonSymbolIndex final : public SymbolIndex {
  public:
   // `canonical_root`: the segment root; `files`: segment-relative Python files. Builds the table
   // at once (skeletons through `cache`, which persists them). Never fails; see failure rules.
+  // Files are read through `cache.reader()` (the segment's FileReader: its size limit, its
+  // decoding, its byte count); the table is built on `threads` workers (util parallel_for, 0 =
+  // hardware threads).
   SkeletonSymbolIndex(fs::path canonical_root, ast::SkeletonCache& cache,
-                      std::vector<std::string> files, std::size_t max_file_bytes = std::size_t{8} << 20);
+                      std::vector<std::string> files, unsigned threads = 0);
 
   std::vector<IndexedDefinition> definitions_named(std::string_view name) const override;
   std::vector<std::string> files() const override;
@@ -86,7 +94,6 @@ class SkeletonSymbolIndex final : public SymbolIndex {
 
   fs::path root_;
   ast::SkeletonCache& cache_;
-  std::size_t max_file_bytes_;
   mutable std::shared_mutex mu_;
   std::unordered_map<std::string, std::vector<IndexedDefinition>> by_name_;
   std::unordered_map<std::string, std::vector<std::string>> names_by_file_;  // file → its names

@@ -7,8 +7,6 @@
 #include <cstring>
 #include <mutex>
 
-#include "util/sha256_ni.hpp"
-
 namespace trifecta::core {
 
 static_assert(sizeof(crypto_hash_sha256_state) <= 128, "Sha256Stream buffer too small");
@@ -35,10 +33,6 @@ std::string to_hex(const std::uint8_t* data, std::size_t size) {
 
 Sha256 sha256(std::string_view bytes) {
   Sha256 out{};
-  if (detail::sha256_ni_available()) {  // same digest, ≈ 4× less CPU (sha256_ni.hpp)
-    detail::sha256_ni(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size(), out);
-    return out;
-  }
   ensure_sodium();
   crypto_hash_sha256(out.data(), reinterpret_cast<const unsigned char*>(bytes.data()),
                      bytes.size());

@@ -1,8 +1,9 @@
 // util/hash.hpp — content hashing through libsodium.
 //
-// SHA-256 is the public content hash (chunk hashes, segment ids, telemetry redaction); one-shot
-// `sha256` runs on the CPU's SHA instructions when it has them (sha256_ni.hpp), else libsodium. BLAKE2b
-// (128-bit) is the fast internal cache key. libsodium is initialised once, lazily and thread-safely,
+// SHA-256 is the public content hash (chunk hashes, segment ids, telemetry redaction), computed by
+// libsodium's crypto_hash_sha256 only: the project carries no crypto code of its own (the in-house
+// SHA-NI path was removed; its cost is recorded in docs/benchmarks.md). BLAKE2b (128-bit) is the
+// fast internal cache key. libsodium is initialised once, lazily and thread-safely,
 // on first use; if `sodium_init()` fails the process cannot hash and aborts with a message
 // (there is no meaningful degraded mode).
 //

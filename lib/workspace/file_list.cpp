@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <functional>
 #include <boost/json.hpp>
 #include <cerrno>
 #include <cstring>
@@ -176,14 +177,25 @@ std::string read_small(const fs::path& p) {
   return ss.str();
 }
 
+// THE directory walker (list_files outside git, first_file_with_suffix): `.gitignore`s on the way
+// honoured, symlinks never followed, `filter`'s excludes applied; per directory, names sorted and
+// its files visited before its subdirectories. `visit(rel)` returns false to stop the walk;
+// `max_entries` bounds the directory entries looked at (0 = no bound).
 struct Walker {
-  const fs::path& root;
+  Walker(const PathFilter& f, FileListing& l, std::function<bool(const std::string&)> v, std::size_t max = 0)
+      : filter(f), listing(l), visit(std::move(v)), max_entries(max) {}
+
   const PathFilter& filter;
   FileListing& listing;
+  std::function<bool(const std::string&)> visit;
+  std::size_t max_entries = 0;
+  std::size_t seen = 0;
+  bool stopped = false;
   std::vector<std::unique_ptr<IgnoreRules>> owned;
   std::vector<const IgnoreRules*> stack;
 
   void walk(const fs::path& dir, const std::string& rel_dir) {
+    if (stopped) return;
     std::size_t pushed = 0;
     {
       std::ifstream in(dir / ".gitignore", std::ios::binary);
@@ -201,18 +213,23 @@ struct Walker {
       listing.warnings.push_back("cannot read directory " + (rel_dir.empty() ? std::string(".") : rel_dir) +
                                  ": " + ec.message());
     } else {
-      std::vector<std::pair<std::string, bool>> entries;
+      std::vector<std::pair<bool, std::string>> entries;  // (is_dir, name): files sort first
       for (; it != fs::directory_iterator(); it.increment(ec)) {
         if (ec) break;
+        if (max_entries && ++seen > max_entries) {
+          stopped = true;
+          break;
+        }
         const auto st = it->symlink_status(ec);
         if (ec) continue;
         if (fs::is_symlink(st)) continue;  // never followed; a link out of the tree is never read
         const bool is_dir = fs::is_directory(st);
         if (!is_dir && !fs::is_regular_file(st)) continue;
-        entries.emplace_back(it->path().filename().string(), is_dir);
+        entries.emplace_back(is_dir, it->path().filename().string());
       }
       std::sort(entries.begin(), entries.end());
-      for (const auto& [name, is_dir] : entries) {
+      for (const auto& [is_dir, name] : entries) {
+        if (stopped && is_dir) break;
         const std::string rel = rel_dir.empty() ? name : rel_dir + "/" + name;
         if (is_ignored(stack, rel, is_dir)) continue;
         if (is_dir) {
@@ -223,8 +240,12 @@ struct Walker {
             continue;
           }
           walk(dir / name, rel);
+          if (stopped) break;
         } else if (filter.accept_file(rel)) {
-          listing.files.push_back(rel);
+          if (!visit(rel)) {
+            stopped = true;
+            break;
+          }
         } else {
           ++listing.excluded;
         }
@@ -291,7 +312,10 @@ Result<FileListing> list_files(const fs::path& root, const PathFilter& filter, c
     }
   } else {
     listing.source = ListingSource::kWalk;
-    Walker w{root, filter, listing, {}, {}};
+    Walker w(filter, listing, [&listing](const std::string& rel) {
+      listing.files.push_back(rel);
+      return true;
+    });
     w.walk(root, "");
   }
   std::sort(listing.files.begin(), listing.files.end());
@@ -350,6 +374,24 @@ std::vector<std::string> drop_ignored(const fs::path& root, ListingSource source
     if (!ignored.count(p)) kept.push_back(std::move(p));
   }
   return kept;
+}
+
+std::string first_file_with_suffix(const fs::path& root, const PathFilter& filter, std::string_view suffix,
+                                  std::size_t max_entries) {
+  FileListing scratch;
+  std::string found;
+  Walker w(
+      filter, scratch,
+      [&](const std::string& rel) {
+        if (rel.size() < suffix.size() || rel.compare(rel.size() - suffix.size(), suffix.size(), suffix) != 0) {
+          return true;
+        }
+        found = rel;
+        return false;
+      },
+      max_entries);
+  w.walk(root, "");
+  return found;
 }
 
 }  // namespace trifecta::core::workspace

@@ -4,6 +4,8 @@
 // --others --exclude-standard` (tracked + untracked-not-ignored), spawned directly (no shell).
 // Elsewhere — or when git is missing or fails — the tree is walked and every `.gitignore` on
 // the way is honoured (see glob.hpp for the rules). Symlinks are never followed by the walker.
+// That walker is the only one (the daemon's "first Python file" for Pyright's warm-up uses it
+// too, through `first_file_with_suffix`), so every walk excludes the same directories.
 // Then the default excludes apply (any path segment equal to one of kDefaultExcludedDirs, any
 // directory holding a `pyvenv.cfg`, `*.egg-info` directories), then the config's globs.
 //
@@ -89,6 +91,14 @@ struct ListOptions {
 // Errors: kNotFound / kIo when `root` is not a readable directory.
 Result<FileListing> list_files(const fs::path& root, const PathFilter& filter,
                                const ListOptions& options = {});
+
+// The first file (segment-relative, `/`-separated) whose name ends with `suffix`, in the walk
+// list_files does outside git (`.gitignore`s honoured, symlinks not followed, `filter`'s excludes;
+// per directory, names sorted and files before subdirectories), or "" when there is none among
+// the first `max_entries` directory entries (0 = no bound). Never fails: unreadable directories
+// are skipped.
+std::string first_file_with_suffix(const fs::path& root, const PathFilter& filter, std::string_view suffix,
+                                   std::size_t max_entries = 50'000);
 
 // The subset of `paths` (relative) that git / the .gitignore files do NOT ignore — for files
 // that appear after the listing (watcher events). `source` says which rules apply: kGit asks

@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "util/paths.hpp"
+#include "util/utf8.hpp"
 
 namespace trifecta::core::workspace {
 
@@ -61,60 +62,6 @@ std::string_view skip_reason_of(Errc code) noexcept {
   }
 }
 
-std::size_t utf8_sanitize(std::string_view s, std::string& out) {
-  // Fast path: validate first; only build a copy when something is invalid.
-  auto seq_len = [&](std::size_t i) -> std::size_t {
-    const auto c = static_cast<unsigned char>(s[i]);
-    if (c < 0x80) return 1;
-    std::size_t n;
-    unsigned char lo = 0x80, hi = 0xBF;
-    if (c >= 0xC2 && c <= 0xDF) n = 2;
-    else if (c == 0xE0) { n = 3; lo = 0xA0; }
-    else if (c >= 0xE1 && c <= 0xEC) n = 3;
-    else if (c == 0xED) { n = 3; hi = 0x9F; }
-    else if (c >= 0xEE && c <= 0xEF) n = 3;
-    else if (c == 0xF0) { n = 4; lo = 0x90; }
-    else if (c >= 0xF1 && c <= 0xF3) n = 4;
-    else if (c == 0xF4) { n = 4; hi = 0x8F; }
-    else return 0;
-    if (i + n > s.size()) return 0;
-    auto b1 = static_cast<unsigned char>(s[i + 1]);
-    if (b1 < lo || b1 > hi) return 0;
-    for (std::size_t k = 2; k < n; ++k) {
-      auto b = static_cast<unsigned char>(s[i + k]);
-      if (b < 0x80 || b > 0xBF) return 0;
-    }
-    return n;
-  };
-  std::size_t i = 0;
-  while (i < s.size()) {
-    const std::size_t n = seq_len(i);
-    if (n == 0) break;
-    i += n;
-  }
-  if (i == s.size()) return 0;
-  std::string r;
-  r.reserve(s.size() + 16);
-  r.append(s.substr(0, i));
-  std::size_t replaced = 0;
-  while (i < s.size()) {
-    const std::size_t n = seq_len(i);
-    if (n > 0) {
-      r.append(s.substr(i, n));
-      i += n;
-      continue;
-    }
-    // One U+FFFD per maximal run of invalid bytes.
-    while (i < s.size() && seq_len(i) == 0) {
-      ++i;
-      ++replaced;
-    }
-    r.append("\xEF\xBF\xBD");
-  }
-  out = std::move(r);
-  return replaced;
-}
-
 FileReader::FileReader(fs::path root, std::size_t max_file_bytes)
     : root_(std::move(root)), max_file_bytes_(max_file_bytes) {}
 
@@ -155,7 +102,7 @@ Result<FileReader::Meta> FileReader::stat(std::string_view path) const {
   return m;
 }
 
-Result<FileContent> FileReader::read(std::string_view path, ReadPurpose purpose, ReadStats* stats) const {
+Result<FileContent> FileReader::read_raw(std::string_view path, ReadPurpose purpose, ReadStats* stats) const {
   auto r = resolve(root_, path);
   if (!r) return r.error();
   const int fd = ::open(r->abs.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
@@ -192,12 +139,14 @@ Result<FileContent> FileReader::read(std::string_view path, ReadPurpose purpose,
       sniffed = true;
       if (std::memchr(bytes.data(), '\0', got) != nullptr) {
         if (stats) stats->add(purpose, got);
+        totals_.add(purpose, got);
         return make_error(Errc::kBinary, r->rel + " contains NUL bytes (binary)");
       }
     }
   }
   bytes.resize(got);
   if (stats) stats->add(purpose, got);
+  totals_.add(purpose, got);
   if (std::memchr(bytes.data(), '\0', bytes.size()) != nullptr) {
     return make_error(Errc::kBinary, r->rel + " contains NUL bytes (binary)");
   }
@@ -205,9 +154,22 @@ Result<FileContent> FileReader::read(std::string_view path, ReadPurpose purpose,
   out.raw_bytes = got;
   out.mtime_ns = static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
   out.rel = std::move(r->rel);
-  std::string fixed;
-  out.replaced_bytes = utf8_sanitize(bytes, fixed);
-  out.text = out.replaced_bytes ? std::move(fixed) : std::move(bytes);
+  out.text = std::move(bytes);
+  return out;
+}
+
+Result<FileContent> FileReader::read_bytes(std::string_view path, ReadPurpose purpose, ReadStats* stats) const {
+  return read_raw(path, purpose, stats);
+}
+
+Result<FileContent> FileReader::read(std::string_view path, ReadPurpose purpose, ReadStats* stats) const {
+  auto out = read_raw(path, purpose, stats);
+  if (!out) return out;
+  std::string decoded;
+  const utf8::Decoded d = utf8::decode_source(out->text, decoded);
+  out->encoding = d.encoding;
+  out->replaced_bytes = d.replaced_bytes;
+  if (d.changed) out->text = std::move(decoded);
   return out;
 }
 

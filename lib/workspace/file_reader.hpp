@@ -8,14 +8,24 @@
 //  * refuses non-regular files (kInvalidArgument), files above `max_file_bytes` (kTooLarge, the
 //    size is checked with fstat before reading), files containing a NUL byte (kBinary), missing
 //    files (kNotFound) and unreadable ones (kPermission / kIo);
-//  * decodes invalid UTF-8 with U+FFFD replacement and flags it (`replaced_bytes > 0`);
+//  * decodes the bytes with util/utf8.hpp's `decode_source`, the one decoding every path shares:
+//    valid UTF-8 as is; otherwise a PEP 263 Latin-1/cp1252 declaration is honoured (`encoding`),
+//    else invalid sequences become U+FFFD and are flagged (`replaced_bytes > 0`);
 //  * adds the bytes it read to the caller's `ReadStats`, under the purpose of the read (index,
 //    skeleton, excerpt, raw, validate) — one ReadStats per request, passed by the daemon.
 // A refused file costs no bytes in the stats (nothing was read) except binary files, whose bytes
-// were read to find the NUL.
+// were read to find the NUL. Besides the caller's ReadStats, every read is also added to the
+// reader's own `totals()`, so the bytes read through one reader are complete even where a caller
+// passes no stats (skeletons for ast.*, sym resolution, fallback navigation).
 //
-// Thread rules: FileReader is immutable after construction and safe from any thread. ReadStats
-// uses relaxed atomics so the parallel index build can share one; read it after the work ends.
+// Size limit: ONE per segment, `max_file_bytes` of the segment config (`_ctx/trifecta.json`,
+// default kDefaultMaxFileBytes = 1 MiB, file_list.hpp). The index, ctx.get, the skeleton cache and
+// navigation all read through the segment's reader, so a file is too large for all of them or
+// for none.
+//
+// Thread rules: FileReader is immutable after construction (apart from its totals, relaxed
+// atomics) and safe from any thread. ReadStats uses relaxed atomics so the parallel index build
+// can share one; read it after the work ends.
 #pragma once
 
 #include <array>
@@ -55,7 +65,8 @@ class ReadStats {
 };
 
 struct FileContent {
-  std::string text;             // UTF-8 (invalid sequences replaced by U+FFFD)
+  std::string text;             // UTF-8 (see decode_source: a leading BOM is kept)
+  std::string encoding = "utf-8";  // how the bytes were read: "utf-8" | "latin-1" | "cp1252"
   std::size_t raw_bytes = 0;    // bytes on disk
   std::size_t replaced_bytes = 0;  // invalid UTF-8 bytes replaced (0 = clean)
   std::int64_t mtime_ns = 0;
@@ -66,17 +77,19 @@ struct FileContent {
 // "missing" | "outside_segment" | "not_regular" | "error".
 std::string_view skip_reason_of(Errc code) noexcept;
 
-// Replace each maximal invalid UTF-8 sequence by U+FFFD. Returns the number of bytes replaced
-// (0: `out` is left untouched, `bytes` is valid UTF-8).
-std::size_t utf8_sanitize(std::string_view bytes, std::string& out);
-
 class FileReader {
  public:
   // `root` must be canonical (util::canonical_path).
   explicit FileReader(fs::path root, std::size_t max_file_bytes = kDefaultMaxFileBytes);
 
-  // Errors: see the header comment. `stats` may be null (nothing is counted then).
+  // Errors: see the header comment. `stats` may be null (then only totals() counts the read).
   Result<FileContent> read(std::string_view path, ReadPurpose purpose, ReadStats* stats) const;
+  // The same checks and accounting, without decoding: `text` holds the bytes as on disk
+  // (`encoding` and `replaced_bytes` are left at their defaults). For the skeleton extractor,
+  // which decodes them itself (same util/utf8 decoding) and records how.
+  Result<FileContent> read_bytes(std::string_view path, ReadPurpose purpose, ReadStats* stats) const;
+  // Everything read through this reader since it was made.
+  const ReadStats& totals() const { return totals_; }
 
   // Size and mtime without reading (same path checks). Errors as read(), minus kBinary.
   struct Meta {
@@ -89,8 +102,10 @@ class FileReader {
   std::size_t max_file_bytes() const { return max_file_bytes_; }
 
  private:
+  Result<FileContent> read_raw(std::string_view path, ReadPurpose purpose, ReadStats* stats) const;
   fs::path root_;
   std::size_t max_file_bytes_;
+  mutable ReadStats totals_;
 };
 
 }  // namespace trifecta::core::workspace

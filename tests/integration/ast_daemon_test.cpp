@@ -151,3 +151,22 @@ TEST_CASE("ast methods without a segment or with bad params are typed errors", "
   r = json::parse(*c.line()).as_object();
   CHECK(r.at("error").at("message").as_string() == "params.path: expected a string");
 }
+
+TEST_CASE("a declared Latin-1 file shows é in ast skeleton and in ctx get alike", "[ast][daemon][encoding]") {
+  // One decoding (util/utf8.hpp) behind both: no U+FFFD on either side.
+  DaemonProcess d({"--no-lsp"});
+  Tree t;
+  t.write("pkg/latin.py", "# -*- coding: latin-1 -*-\ndef caf\xe9():\n    return '\xe9t\xe9'\n");
+  const std::string seg = t.root.string();
+  auto sk = d.cli({"ast", "skeleton", "-s", seg, "pkg/latin.py"});
+  REQUIRE(sk.exit_code == 0);
+  CHECK_THAT(sk.out, Catch::Contains("def caf\xc3\xa9():"));
+  CHECK_THAT(sk.out, !Catch::Contains("\xEF\xBF\xBD"));
+  (void)result_of(d.cli({"--json", "ctx", "build", "-s", seg}));
+  auto raw = result_of(d.cli({"--json", "ctx", "get", "-s", seg, "pkg/latin.py#caf\xc3\xa9", "-m", "raw"}));
+  REQUIRE(raw.at("chunks").as_array().size() == 1);
+  const std::string text(raw.at("chunks").as_array()[0].at("text").as_string());
+  CHECK_THAT(text, Catch::Contains("def caf\xc3\xa9():"));
+  CHECK_THAT(text, Catch::Contains("'\xc3\xa9t\xc3\xa9'"));
+  CHECK_THAT(text, !Catch::Contains("\xEF\xBF\xBD"));
+}

@@ -47,12 +47,13 @@ int main(int argc, char** argv) {
     return 1;
   }
   if (mode == "json" || mode == "render") {
-    auto bytes = ast::read_file_bytes(target, std::size_t{64} << 20);
-    if (!bytes) {
-      std::cerr << "skeleton_dump: " << bytes.error().message << "\n";
+    const workspace::FileReader reader("/", std::size_t{64} << 20);
+    auto got = reader.read_bytes(fs::absolute(target).lexically_normal().string(), workspace::ReadPurpose::kSkeleton, nullptr);
+    if (!got) {
+      std::cerr << "skeleton_dump: " << got.error().message << "\n";
       return 1;
     }
-    auto s = ast::extract_skeleton(*bytes);
+    auto s = ast::extract_skeleton(got->text);
     if (!s) {
       std::cerr << "skeleton_dump: " << s.error().message << "\n";
       return 1;

@@ -265,30 +265,6 @@ TEST_CASE("invalid UTF-8 is replaced and flagged; a Latin-1 coding line is honou
   CHECK(find_def(latin, "caf\xc3\xa9"));
 }
 
-TEST_CASE("utf8_replace_invalid leaves valid text alone and replaces each bad byte", "[robust]") {
-  std::string out = "untouched";
-  CHECK(utf8_replace_invalid("h\xc3\xa9llo", out) == 0);
-  CHECK(out == "untouched");
-  CHECK(utf8_replace_invalid("a\xc3(b\xed\xa0\x80", out) == 4);  // truncated lead, surrogate
-  CHECK(out == "a\xEF\xBF\xBD(b\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");
-}
-
-TEST_CASE("utf8_replace_invalid finds a bad byte at every offset of an ASCII run", "[robust]") {
-  // The validator skips ASCII eight bytes at a time: a bad byte must be found wherever it sits
-  // relative to those words, including the very last byte.
-  for (std::size_t at = 0; at < 24; ++at) {
-    std::string text(24, 'a');
-    text[at] = '\xff';
-    std::string out;
-    CHECK(utf8_replace_invalid(text, out) == 1);
-    CHECK(out.size() == 26);
-    CHECK(out.substr(at, 3) == "\xEF\xBF\xBD");
-  }
-  std::string out = "untouched";
-  CHECK(utf8_replace_invalid(std::string(37, 'x') + "\xc3\xa9", out) == 0);
-  CHECK(out == "untouched");
-}
-
 TEST_CASE("nested definitions are found however their keyword is spaced; bodies without one add nothing", "[extract]") {
   const Skeleton s = extract(
       "def outer():\n"
@@ -717,6 +693,11 @@ TEST_CASE("cache: unreadable and oversized files are typed errors", "[cache]") {
   auto big = cache.get(seg.write("big.py", std::string(64, '#')), "big.py");
   REQUIRE_FALSE(big.ok());
   CHECK(big.error().code == Errc::kTooLarge);
+  // Content handed in may be decoded text, up to 3 × the file limit: accepted up to there.
+  CHECK(cache.get_content(std::string(47, '#') + "\n", "decoded.py").ok());
+  auto huge = cache.get_content(std::string(49, '#'), "huge.py");
+  REQUIRE_FALSE(huge.ok());
+  CHECK(huge.error().code == Errc::kTooLarge);
 }
 
 TEST_CASE("cache: the memory tier is a bounded LRU", "[cache]") {

@@ -20,6 +20,7 @@
 #include "index/json.hpp"
 #include "index/segment_index.hpp"
 #include "index/tokenizer.hpp"
+#include "navigation/symbol_index.hpp"
 
 using namespace trifecta::core;
 using namespace trifecta::core::index;
@@ -747,18 +748,18 @@ TEST_CASE("postings: malformed lists are refused, never misread") {
   CHECK(decode(view(endless), &bad).empty());
   CHECK(bad);
   std::vector<std::uint8_t> repeat;
-  put_varint(repeat, (5u << 4) | 8u);
+  trifecta::core::bytes::put_varint(repeat, (5u << 4) | 8u);
   repeat.push_back(1);
-  put_varint(repeat, (0u << 4) | 8u);
+  trifecta::core::bytes::put_varint(repeat, (0u << 4) | 8u);
   repeat.push_back(1);
   CHECK(decode(view(repeat), &bad).size() == 1);
   CHECK(bad);
   std::vector<std::uint8_t> zero_tf;
-  put_varint(zero_tf, (5u << 4) | 8u);
+  trifecta::core::bytes::put_varint(zero_tf, (5u << 4) | 8u);
   zero_tf.push_back(0);
   CHECK_FALSE(validate_list(view(zero_tf), 1, 10));
   std::vector<std::uint8_t> no_fields;  // a posting with no field at all
-  put_varint(no_fields, 5u << 4);
+  trifecta::core::bytes::put_varint(no_fields, 5u << 4);
   CHECK_FALSE(validate_list(view(no_fields), 1, 10));
 }
 
@@ -977,4 +978,38 @@ TEST_CASE("SegmentIndex: an index.bin of another format version is rebuilt, not 
   auto b = seg->build();
   REQUIRE(b.ok());
   CHECK(b->warm);
+}
+
+TEST_CASE("SegmentIndex: skeletons and the symbol index read through the segment's reader (one limit, every byte counted)") {
+  trifecta::test::TempDir t;
+  const fs::path r = t.path();
+  write_text(r / "_ctx/trifecta.json", R"({"max_file_bytes": 4096})");
+  write_text(r / "mod.py", "# coding: latin-1\ndef caf\xe9():\n    pass\n");
+  write_text(r / "big.py", "x = 1\n" + std::string(5000, '#') + "\n");
+  SegmentOptions so;
+  so.use_git = false;
+  so.persist = false;
+  auto seg = SegmentIndex::open(r, so);
+  REQUIRE(seg.ok());
+  auto& reader = (*seg)->reader();
+  const auto before = reader.totals().bytes(workspace::ReadPurpose::kSkeleton);
+  const fs::path root = fs::canonical(r);
+  auto sk = (*seg)->skeletons().get(root / "mod.py", "mod.py");
+  REQUIRE(sk.ok());
+  CHECK(sk->skeleton->encoding == "latin-1");
+  CHECK(reader.totals().bytes(workspace::ReadPurpose::kSkeleton) == before + 39);
+  // The segment's limit (4096 here), not a second one of the skeleton cache's.
+  auto big = (*seg)->skeletons().get(root / "big.py", "big.py");
+  REQUIRE_FALSE(big.ok());
+  CHECK(big.error().code == Errc::kTooLarge);
+  // The fallback navigation's table reads the same way: decoded text, counted.
+  navigation::SkeletonSymbolIndex symbols(root, (*seg)->skeletons(), {"mod.py", "big.py"});
+  CHECK(symbols.failed_files() == 1);
+  const auto defs = symbols.definitions_named("caf\xc3\xa9");
+  REQUIRE(defs.size() == 1);
+  CHECK(defs[0].name_column == 5);  // code-point columns computed on the decoded text
+  auto text = symbols.content("mod.py");
+  REQUIRE(text.ok());
+  CHECK(*text == "# coding: latin-1\ndef caf\xc3\xa9():\n    pass\n");
+  CHECK(reader.totals().bytes(workspace::ReadPurpose::kSkeleton) > before + 39);
 }

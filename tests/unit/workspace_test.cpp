@@ -9,6 +9,7 @@
 #include <fstream>
 
 #include "../support/temp_dir.hpp"
+#include "ast/extractor.hpp"
 #include "util/paths.hpp"
 #include "workspace/file_list.hpp"
 #include "workspace/file_reader.hpp"
@@ -195,6 +196,27 @@ TEST_CASE("FileReader classifies binary, too large, missing and non-UTF-8 files"
   CHECK(stats.total_files() == 3);
 }
 
+TEST_CASE("FileReader and the skeleton extractor decode a declared Latin-1 file the same way") {
+  // One decoding (util/utf8.hpp) for ctx get (FileReader) and ast skeleton (extract_skeleton):
+  // both show `café`, neither a U+FFFD.
+  trifecta::test::TempDir t;
+  const fs::path r = canon(t.path());
+  const std::string bytes = "# -*- coding: latin-1 -*-\ndef caf\xe9():\n    return '\xe9t\xe9'\n";
+  write_text(r / "latin.py", bytes);
+  FileReader reader(r, kDefaultMaxFileBytes);
+  auto got = reader.read("latin.py", ReadPurpose::kExcerpt, nullptr);
+  REQUIRE(got.ok());
+  CHECK(got->encoding == "latin-1");
+  CHECK(got->replaced_bytes == 0);
+  CHECK(got->text == "# -*- coding: latin-1 -*-\ndef caf\xc3\xa9():\n    return '\xc3\xa9t\xc3\xa9'\n");
+  auto sk = trifecta::core::ast::extract_skeleton(bytes);
+  REQUIRE(sk.ok());
+  CHECK(sk->encoding == "latin-1");
+  REQUIRE(sk->definitions.size() == 1);
+  CHECK(sk->definitions[0].name == "caf\xc3\xa9");
+  CHECK(got->text.find(sk->definitions[0].name) != std::string::npos);
+}
+
 TEST_CASE("FileReader refuses paths that leave the segment") {
   trifecta::test::TempDir t;
   trifecta::test::TempDir outside;
@@ -253,4 +275,50 @@ TEST_CASE("Watcher reports edits, creations in new directories and deletions") {
   write_text(r / "node_modules/m.js", "y\n");
   CHECK(watcher.drain().empty());
   CHECK_FALSE(c5.rescan_needed);
+}
+
+TEST_CASE("first_file_with_suffix walks like list_files: same excludes, files before subdirectories") {
+  trifecta::test::TempDir t;
+  const fs::path r = canon(t.path());
+  write_text(r / "README.md", "x\n");
+  write_text(r / "a_pkg/deep/mod.py", "x = 1\n");
+  write_text(r / "node_modules/x.py", "x = 1\n");
+  write_text(r / "env/pyvenv.cfg", "home = /usr\n");
+  write_text(r / "env/lib/site.py", "x = 1\n");
+  write_text(r / "ignored/y.py", "x = 1\n");
+  write_text(r / ".gitignore", "ignored/\n");
+  // No .py at the top: the first one in sorted, files-first order, excluded trees skipped.
+  CHECK(first_file_with_suffix(r, PathFilter{}, ".py") == "a_pkg/deep/mod.py");
+  write_text(r / "z_main.py", "x = 1\n");
+  CHECK(first_file_with_suffix(r, PathFilter{}, ".py") == "z_main.py");  // a top-level file wins
+  SegmentConfig c;
+  c.exclude = {"z_main.py", "a_pkg/**"};
+  CHECK(first_file_with_suffix(r, PathFilter(c), ".py").empty());  // the segment's config counts
+  trifecta::test::TempDir t2;  // bounded: a/, a/b/, a/b/c.py are three entries
+  write_text(canon(t2.path()) / "a/b/c.py", "x = 1\n");
+  CHECK(first_file_with_suffix(canon(t2.path()), PathFilter{}, ".py", 2).empty());
+  CHECK(first_file_with_suffix(canon(t2.path()), PathFilter{}, ".py", 3) == "a/b/c.py");
+  CHECK(first_file_with_suffix(r / "missing", PathFilter{}, ".py").empty());
+}
+
+TEST_CASE("FileReader counts every read in its totals, with or without the caller's stats; read_bytes does not decode") {
+  trifecta::test::TempDir t;
+  const fs::path r = canon(t.path());
+  write_text(r / "latin.py", "# coding: latin-1\nx = '\xe9'\n");  // 26 bytes
+  write_text(r / "bin.dat", std::string("ab\0cd", 5));
+  FileReader reader(r, kDefaultMaxFileBytes);
+  auto raw = reader.read_bytes("latin.py", ReadPurpose::kSkeleton, nullptr);
+  REQUIRE(raw.ok());
+  CHECK(raw->text == "# coding: latin-1\nx = '\xe9'\n");  // as on disk
+  CHECK(raw->raw_bytes == 26);
+  ReadStats mine;
+  auto text = reader.read(r.string() + "/latin.py", ReadPurpose::kRaw, &mine);  // absolute inside the root
+  REQUIRE(text.ok());
+  CHECK(text->text == "# coding: latin-1\nx = '\xc3\xa9'\n");
+  CHECK_FALSE(reader.read("bin.dat", ReadPurpose::kIndex, nullptr).ok());
+  CHECK(mine.total_bytes() == 26);
+  CHECK(reader.totals().bytes(ReadPurpose::kSkeleton) == 26);
+  CHECK(reader.totals().bytes(ReadPurpose::kRaw) == 26);
+  CHECK(reader.totals().bytes(ReadPurpose::kIndex) == 5);
+  CHECK(reader.totals().total_files() == 3);
 }
