@@ -17,6 +17,7 @@
 
 #include "ast/skeleton.hpp"
 #include "ast/skeleton_cache.hpp"
+#include "index/ranking.hpp"
 #include "index/tokenizer.hpp"
 #include "util/clock.hpp"
 #include "util/hash.hpp"
@@ -257,6 +258,7 @@ struct SegmentIndex::Impl {
     w.u32(kIndexFormatVersion);
     w.str(ast::kExtractorVersion);
     w.str(kTokenizerVersion);
+    w.str(kRankingVersion);
     w.str(config_fingerprint(filter.config()));
     w.u64(generation);
     w.u8(static_cast<std::uint8_t>(source));
@@ -318,6 +320,7 @@ struct SegmentIndex::Impl {
     if (r.u32() != kIndexFormatVersion) return make_error(Errc::kParse, "persisted index: other format version");
     if (r.str() != ast::kExtractorVersion) return make_error(Errc::kParse, "persisted index: other extractor version");
     if (r.str() != kTokenizerVersion) return make_error(Errc::kParse, "persisted index: other tokenizer version");
+    if (r.str() != kRankingVersion) return make_error(Errc::kParse, "persisted index: other ranking version");
     if (r.str() != config_fingerprint(filter.config())) return make_error(Errc::kParse, "persisted index: config changed");
     Loaded l;
     l.generation = r.u64();
