@@ -112,7 +112,6 @@ class InvertedIndex {
   std::vector<const Chunk*> chunks_of(std::string_view path) const;  // in line order
   std::size_t chunk_count() const { return alive_; }
   std::size_t term_count() const;
-  std::size_t file_count() const { return by_file_.size(); }
 
   // Suggestions for a term absent from the index: edit distance ≤ 1 (≤ 2 for terms of ≥ 5
   // characters) or a prefix match, ranked by distance, then document frequency. At most `max`.
