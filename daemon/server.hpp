@@ -1,4 +1,5 @@
-// daemon/server.hpp — trifectad's transport and lifecycle (the only Asio code in the daemon).
+// daemon/server.hpp — trifectad's transport and lifecycle: the daemon's Asio code (handlers_lsp.cpp
+// only hands the io_context to lsp::Client; docs/layering.md lists where Asio is allowed).
 //
 // One I/O thread runs the io_context: the acceptor, every session's reads and writes, timers and
 // signals. It never parses JSON, hashes or touches files: each complete request line is posted to

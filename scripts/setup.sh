@@ -20,6 +20,7 @@ APT_PACKAGES=(
   libsodium-dev libspdlog-dev libfmt-dev catch2
   libtree-sitter-dev libsystemd-dev systemd libsqlite3-dev libcli11-dev
   ripgrep nodejs npm python3 util-linux procps
+  clang-format
 )
 
 need_apt=()

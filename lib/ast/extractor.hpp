@@ -1,8 +1,10 @@
 // ast/extractor.hpp — Python source → Skeleton, with tree-sitter and tree-sitter-python.
 //
-// The only translation unit of lib/ that includes the tree-sitter API. Extraction never fails on
-// content: syntax errors give status `partial` with the well-formed parts kept (including the
-// definitions after an error region, by reparsing from the next top-level `def`/`class`/`@` line);
+// extractor.cpp includes the tree-sitter API; so does lib/navigation (through its internal
+// syntax.hpp, sharing this file's thread_python_parser()). Nothing else in lib/ does, and this
+// header only forward-declares TSParser. Extraction never fails on content: syntax errors give
+// status `partial` with the well-formed parts kept (including the definitions after an error
+// region, by reparsing from the next top-level `def`/`class`/`@` line);
 // the bytes are decoded by util/utf8.hpp's `decode_source` (the one decoding every path uses: a
 // file that is not valid UTF-8 is read as Latin-1/cp1252 if it declares so (PEP 263), otherwise
 // each invalid sequence becomes U+FFFD, flagged); a leading UTF-8 BOM is stripped (flagged).

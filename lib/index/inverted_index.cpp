@@ -1,7 +1,6 @@
 #include "index/inverted_index.hpp"
 
 #include <algorithm>
-#include <cmath>
 #include <cstring>
 
 #include "index/tokenizer.hpp"
@@ -9,11 +8,6 @@
 #include "workspace/glob.hpp"
 
 namespace trifecta::core::index {
-
-std::string_view field_name(std::size_t f) noexcept {
-  static constexpr std::string_view kNames[] = {"path", "name", "sig", "body"};
-  return f < kFieldCount ? kNames[f] : "?";
-}
 
 namespace {
 
@@ -75,31 +69,10 @@ ChunkTerms analyze_chunk(const Chunk& chunk, std::string_view body_text) {
   out.terms.reserve(body_text.size() / 16 + 16);
   out.arena.reserve(body_text.size() / 4 + 64);
   Collector col(out, body_text.size() / 16 + 16);
-  auto run = [&](std::uint8_t f, std::string_view text) {
+  for_each_field_text(chunk, body_text, [&](Field f, std::string_view text) {
     col.field = f;
     tokenize_each(text, &Collector::add, &col);
-  };
-  run(kFieldPath, chunk.path);
-  // name: the qualified name / heading chain once; a module header is named by its module
-  // path (`json/decoder.py` → "json decoder", `pkg/__init__.py` → "pkg") so `tempfile` finds
-  // tempfile.py's header; line windows have no name.
-  std::string name;
-  if (chunk.role == ChunkRole::kModule) {
-    std::string_view p = chunk.path;
-    if (const auto dot = p.rfind('.'); dot != std::string_view::npos) p = p.substr(0, dot);
-    if (p.size() >= 9 && p.substr(p.size() - 9) == "/__init__") p = p.substr(0, p.size() - 9);
-    name = std::string(p);
-    if (chunk.title.rfind("(code after ", 0) == 0) name += " " + chunk.title;
-  } else if (chunk.role != ChunkRole::kWindow) {
-    for (const auto& part : chunk.title_path) {
-      name += part;
-      name += ' ';
-    }
-  }
-  run(kFieldName, name);
-  run(kFieldSig, chunk.signature);
-  run(kFieldSig, chunk.context);
-  run(kFieldBody, body_text);
+  });
   return out;
 }
 
@@ -320,32 +293,6 @@ std::vector<const Chunk*> InvertedIndex::chunks_of(std::string_view path) const 
   return out;
 }
 
-std::array<double, kFieldCount> InvertedIndex::averages() const {
-  std::array<double, kFieldCount> avg{};
-  for (std::size_t f = 0; f < kFieldCount; ++f) {
-    avg[f] = alive_ ? std::max(1.0, static_cast<double>(total_len_[f]) / static_cast<double>(alive_)) : 1.0;
-  }
-  return avg;
-}
-
-double InvertedIndex::score_term(const Posting& p, double idf, const std::array<double, kFieldCount>& avg,
-                                 std::array<double, kFieldCount>* per_field) const {
-  const Doc& doc = docs_[p.doc];
-  std::array<double, kFieldCount> part{};
-  double tf_tilde = 0.0;
-  for (std::size_t f = 0; f < kFieldCount; ++f) {
-    if (p.tf[f] == 0) continue;
-    const double norm = 1.0 - kFieldParams[f].b + kFieldParams[f].b * static_cast<double>(doc.length[f]) / avg[f];
-    part[f] = kFieldParams[f].weight * p.tf[f] / norm;
-    tf_tilde += part[f];
-  }
-  const double s = idf * tf_tilde * (kBm25K1 + 1.0) / (kBm25K1 + tf_tilde);
-  if (per_field) {
-    for (std::size_t f = 0; f < kFieldCount; ++f) (*per_field)[f] = tf_tilde > 0 ? s * part[f] / tf_tilde : 0.0;
-  }
-  return s;
-}
-
 namespace {
 
 std::string trim_copy(std::string_view s) {
@@ -423,7 +370,7 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
     return make_error(Errc::kInvalidArgument,
                       "query has no searchable terms (terms are words of at least 2 letters or digits)");
   }
-  const auto avg = averages();
+  const auto avg = field_averages(total_len_, alive_);
   const double n = static_cast<double>(alive_);
   std::vector<double> scores(docs_.size(), 0.0);
   std::vector<DocId> touched;
@@ -446,10 +393,10 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
       continue;
     }
     const double dfd = static_cast<double>(df);
-    idfs[k] = std::log(1.0 + (n - dfd + 0.5) / (dfd + 0.5));
+    idfs[k] = bm25_idf(n, dfd);
     auto score = [&](const Posting& p) {
       if (scores[p.doc] == 0.0) touched.push_back(p.doc);
-      scores[p.doc] += score_term(p, idfs[k], avg, nullptr);
+      scores[p.doc] += score_term(p.tf, docs_[p.doc].length, idfs[k], avg, nullptr);
     };
     if (direct) {
       for_each_posting(frozen_.bytes(ids[k]), score);
@@ -492,7 +439,7 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
                                   [](const Posting& x, DocId d) { return x.doc < d; });
         if (p == list.end() || p->doc != cands[i]) continue;
         std::array<double, kFieldCount> per{};
-        score_term(*p, idfs[t], avg, &per);
+        score_term(p->tf, docs_[p->doc].length, idfs[t], avg, &per);
         for (std::size_t f = 0; f < kFieldCount; ++f) {
           if (p->tf[f] == 0) continue;
           h.explain.push_back({r.terms[t], std::string(field_name(f)), p->tf[f], per[f]});

@@ -1,17 +1,8 @@
-// index/inverted_index.hpp — in-memory inverted index over chunks with BM25F ranking.
-//
-// Fields and weights (BM25F, Robertson & Zaragoza 2009; see docs/index.md):
-//   path  w=1.5 b=0.30   tokens of the file path
-//   name  w=8.0 b=0.50   title path / qualified name (`JSONDecoder.decode` → jsondecoder, json,
-//                        decoder, decode); Markdown: the heading chain
-//   sig   w=2.0 b=0.60   decorators, signature, first docstring line (classes: member names)
-//   body  w=1.0 b=0.75   the chunk text
-//   tf~(t,d) = Σ_f w_f · tf_f(t,d) / (1 − b_f + b_f · len_f(d) / avglen_f)
-//   score(d) = Σ_t idf(t) · tf~ · (k1 + 1) / (k1 + tf~),  k1 = 2.0 (slower saturation than the
-//   usual 1.2, so a name match keeps its lead over repeated body mentions),
-//   idf(t)   = ln(1 + (N − df(t) + 0.5) / (df(t) + 0.5))
-// Ties are broken by path, then start line, then id (ascending): identical inputs always give
-// identical result order.
+// index/inverted_index.hpp — in-memory inverted index over chunks, searched with the BM25F
+// ranking of ranking.hpp (fields, weights, k1, idf and what each field holds live there, with
+// kRankingVersion). This file owns the postings and the search loop: which chunks match, the
+// filters, and the order of equal scores — ties are broken by path, then start line, then id
+// (ascending), so identical inputs always give identical result order.
 //
 // Updates are per file: `replace_file` removes the file's old chunks (tombstones; postings of
 // dead chunks are skipped and compacted away once they are a quarter of the index) and adds the
@@ -44,21 +35,12 @@
 
 #include "index/chunk.hpp"
 #include "index/postings.hpp"
+#include "index/ranking.hpp"
 #include "util/result.hpp"
 
 namespace trifecta::core::index {
 
-enum Field : std::uint8_t { kFieldPath = 0, kFieldName = 1, kFieldSig = 2, kFieldBody = 3 };
-inline constexpr std::size_t kFieldCount = 4;
 static_assert(kFieldCount == kPostingFields, "a posting carries one tf per field");
-std::string_view field_name(std::size_t f) noexcept;  // "path" | "name" | "sig" | "body"
-
-struct FieldParams {
-  double weight;
-  double b;
-};
-inline constexpr std::array<FieldParams, kFieldCount> kFieldParams{{{1.5, 0.30}, {8.0, 0.50}, {2.0, 0.60}, {1.0, 0.75}}};
-inline constexpr double kBm25K1 = 2.0;
 inline constexpr std::size_t kMaxLimit = 1000;
 
 // Term frequencies of one chunk, per field (what the indexer extracts; built in worker threads).
@@ -130,7 +112,6 @@ class InvertedIndex {
   std::vector<const Chunk*> chunks_of(std::string_view path) const;  // in line order
   std::size_t chunk_count() const { return alive_; }
   std::size_t term_count() const;
-  std::size_t file_count() const { return by_file_.size(); }
 
   // Suggestions for a term absent from the index: edit distance ≤ 1 (≤ 2 for terms of ≥ 5
   // characters) or a prefix match, ranked by distance, then document frequency. At most `max`.
@@ -184,9 +165,6 @@ class InvertedIndex {
   // renumbered through `remap` (alive documents only) — what freeze and serialize share.
   template <class Fn>
   void for_each_list(const std::vector<DocId>* remap, Fn fn) const;
-  double score_term(const Posting& p, double idf, const std::array<double, kFieldCount>& avg,
-                    std::array<double, kFieldCount>* per_field) const;
-  std::array<double, kFieldCount> averages() const;
 
   std::vector<Doc> docs_;
   // Vocabulary: term t is term_chars_[term_off_[t], term_off_[t + 1]); term_ids_ maps text → t.

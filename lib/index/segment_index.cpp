@@ -17,6 +17,7 @@
 
 #include "ast/skeleton.hpp"
 #include "ast/skeleton_cache.hpp"
+#include "index/ranking.hpp"
 #include "index/tokenizer.hpp"
 #include "util/bytes.hpp"
 #include "util/clock.hpp"
@@ -205,6 +206,7 @@ struct SegmentIndex::Impl {
     w.u32(kIndexFormatVersion);
     w.str_u32(ast::kExtractorVersion);
     w.str_u32(kTokenizerVersion);
+    w.str_u32(kRankingVersion);
     w.str_u32(config_fingerprint(filter.config()));
     w.u64(generation);
     w.u8(static_cast<std::uint8_t>(source));
@@ -266,6 +268,7 @@ struct SegmentIndex::Impl {
     if (r.u32() != kIndexFormatVersion) return make_error(Errc::kParse, "persisted index: other format version");
     if (r.str_u32() != ast::kExtractorVersion) return make_error(Errc::kParse, "persisted index: other extractor version");
     if (r.str_u32() != kTokenizerVersion) return make_error(Errc::kParse, "persisted index: other tokenizer version");
+    if (r.str_u32() != kRankingVersion) return make_error(Errc::kParse, "persisted index: other ranking version");
     if (r.str_u32() != config_fingerprint(filter.config())) return make_error(Errc::kParse, "persisted index: config changed");
     Loaded l;
     l.generation = r.u64();

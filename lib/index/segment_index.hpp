@@ -17,7 +17,7 @@
 // state meanwhile (or from an empty index, with generation 0).
 //
 // Warm restart: `<root>/_ctx/cache/index.bin` (temp file + rename; checksummed; versioned by
-// extractor, tokenizer and config) holds the file records and the whole inverted index. build()
+// extractor, tokenizer, ranking (kRankingVersion) and config) holds the file records and the whole inverted index. build()
 // loads it, re-lists and stats the tree, and re-reads only files whose size or mtime changed
 // (and files that appeared); files that vanished are dropped. A corrupt, truncated or foreign
 // cache file is ignored (and overwritten) — a cold build, with a warning.
@@ -61,9 +61,11 @@ namespace trifecta::core::index {
 
 namespace fs = std::filesystem;
 
-// index.bin layout version. 2: posting lists delta + varint encoded (postings.hpp). A file of
-// another version is not read: the build is cold and overwrites it.
-inline constexpr std::uint32_t kIndexFormatVersion = 2;
+// index.bin layout version. 2: posting lists delta + varint encoded (postings.hpp). 3: the
+// header also holds kRankingVersion (ranking.hpp), after the tokenizer version. A file of
+// another format version, or of another extractor, tokenizer or ranking version, is not read:
+// the build is cold and overwrites it.
+inline constexpr std::uint32_t kIndexFormatVersion = 3;
 // The checksum stored in index.bin's last 8 bytes over everything before them: a word-at-a-time
 // multiplicative hash that detects truncation and corruption (not a security boundary: the file
 // lives in the segment's own _ctx/). Exposed for tests that forge files.

@@ -69,7 +69,6 @@ class StateMachine {
   // WARMING|READY|FAILED → COLD (idle shutdown, explicit stop).
   bool stopped(std::string reason, SteadyClock::time_point now);
 
-  bool initialize_received() const { return initialized_; }
   const std::string& first_uri() const { return first_uri_; }
 
  private:

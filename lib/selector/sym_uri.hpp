@@ -57,7 +57,6 @@ struct SelectorError {
   std::vector<Match> candidates;         // every candidate (AMBIGUOUS_SYMBOL)
 
   Errc errc() const noexcept;  // the lib/ error vocabulary equivalent
-  Error to_error() const { return Error{errc(), std::string(selector_errc_name(code)) + ": " + message}; }
 };
 
 // Either a T or a SelectorError (richer than Error: candidates and suggestions).

@@ -2,7 +2,10 @@
 //
 // Durations always come from std::chrono::steady_clock (monotonic; never the wall clock).
 // Timestamps for humans/logs come from system_clock, formatted as UTC ISO-8601 with an explicit
-// "+00:00" offset and microseconds. `Clock` is the seam tests use to control time.
+// "+00:00" offset and microseconds. There is no injectable clock object: code whose timing tests
+// drive takes the time point as an argument (lsp::StateMachine and lsp::RestartBackoff take `now`,
+// so tests/unit/lsp_test.cpp steps a fake time); everything else (telemetry sink, SegmentIndex,
+// timers in lib/lsp/client.cpp and the daemon) reads these clocks directly.
 //
 // Thread rules: Stopwatch is a plain value; the functions are thread-safe.
 #pragma once

@@ -96,8 +96,6 @@ Result<std::unique_ptr<Watcher>> Watcher::open(const fs::path& root, PathFilter 
   return w;
 }
 
-std::size_t Watcher::watch_count() const { return impl_->wd_to_rel.size(); }
-
 void Watcher::rewatch() {
   for (const auto& [wd, rel] : impl_->wd_to_rel) inotify_rm_watch(fd_, wd);
   impl_->wd_to_rel.clear();

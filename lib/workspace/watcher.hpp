@@ -60,7 +60,6 @@ class Watcher {
   // Drop all watches and watch the tree again (after a rescan).
   void rewatch();
 
-  std::size_t watch_count() const;
   int fd() const { return fd_; }  // readable when events are pending (for an event loop)
 
  private:

@@ -18,6 +18,7 @@
 #include "index/chunk.hpp"
 #include "index/inverted_index.hpp"
 #include "index/json.hpp"
+#include "index/ranking.hpp"
 #include "index/segment_index.hpp"
 #include "index/tokenizer.hpp"
 #include "navigation/symbol_index.hpp"
@@ -1012,4 +1013,112 @@ TEST_CASE("SegmentIndex: skeletons and the symbol index read through the segment
   REQUIRE(text.ok());
   CHECK(*text == "# coding: latin-1\ndef caf\xc3\xa9():\n    pass\n");
   CHECK(reader.totals().bytes(workspace::ReadPurpose::kSkeleton) > before + 39);
+}
+
+TEST_CASE("ranking: the name field of a module header is its module path; windows have none") {
+  Chunk c;
+  c.path = "json/decoder.py";
+  c.role = ChunkRole::kModule;
+  CHECK(name_field_text(c) == "json/decoder");
+  c.path = "pkg/__init__.py";
+  CHECK(name_field_text(c) == "pkg");
+  c.role = ChunkRole::kFunction;
+  c.title_path = {"JSONDecoder", "decode"};
+  CHECK(name_field_text(c) == "JSONDecoder decode ");
+  c.role = ChunkRole::kWindow;
+  CHECK(name_field_text(c).empty());
+  // Every piece of indexed text goes to one of the fields, path first, body last.
+  std::vector<Field> order;
+  for_each_field_text(c, "body", [&](Field f, std::string_view) { order.push_back(f); });
+  CHECK(order == std::vector<Field>{kFieldPath, kFieldName, kFieldSig, kFieldSig, kFieldBody});
+}
+
+TEST_CASE("ranking: a term's field shares sum to its score; the name field outweighs the body") {
+  const FieldAverages avg{4.0, 2.0, 6.0, 40.0};
+  const FieldLengths len{4, 2, 6, 40};  // an average chunk: no length normalisation
+  std::array<double, kFieldCount> per{};
+  const double s = score_term(FieldTfs{1, 1, 0, 3}, len, 2.0, avg, &per);
+  CHECK(per[0] + per[1] + per[2] + per[3] == Approx(s));
+  CHECK(per[2] == 0.0);
+  CHECK(score_term(FieldTfs{0, 1, 0, 0}, len, 2.0, avg, nullptr) >
+        score_term(FieldTfs{0, 0, 0, 3}, len, 2.0, avg, nullptr));
+  CHECK(bm25_idf(100, 1) > bm25_idf(100, 50));
+  CHECK(field_averages({}, 0) == FieldAverages{1.0, 1.0, 1.0, 1.0});
+}
+
+namespace {
+
+// index.bin's header: magic, u32 format version, then length-prefixed strings (extractor,
+// tokenizer, ranking version, config fingerprint). Returns the offset of string `k` (0-based).
+std::size_t header_string_at(const std::string& data, int k) {
+  std::size_t pos = 8 + 4;
+  for (int i = 0; i < k; ++i) {
+    std::uint32_t n = 0;
+    std::memcpy(&n, data.data() + pos, 4);
+    pos += 4 + n;
+  }
+  return pos;
+}
+
+std::string read_header_string(const std::string& data, int k) {
+  const std::size_t pos = header_string_at(data, k);
+  std::uint32_t n = 0;
+  std::memcpy(&n, data.data() + pos, 4);
+  return data.substr(pos + 4, n);
+}
+
+}  // namespace
+
+TEST_CASE("SegmentIndex: an index.bin of another ranking version is rebuilt cold, not reused") {
+  trifecta::test::TempDir t;
+  const fs::path r = t.path();
+  for (int i = 0; i < 5; ++i) {
+    write_text(r / ("m" + std::to_string(i) + ".py"), "def f" + std::to_string(i) + "():\n    pass\n");
+  }
+  SegmentOptions so;
+  so.use_git = false;
+  {
+    auto seg = std::move(SegmentIndex::open(r, so).value());
+    REQUIRE(seg->build().ok());
+  }
+  const fs::path bin = r / "_ctx/cache/index.bin";
+  const auto read_bin = [&] {
+    std::ifstream in(bin, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  };
+  std::string data = read_bin();
+  REQUIRE(data.size() > 40);
+  REQUIRE(read_header_string(data, 1) == kTokenizerVersion);
+  REQUIRE(read_header_string(data, 2) == kRankingVersion);
+  // What a build with another ranking version would have written: the same file with another
+  // ranking version string (of another length, too) and a valid checksum, so that only the
+  // ranking version check can refuse it.
+  const std::string other = std::string(kRankingVersion) + "-old";
+  const std::size_t at = header_string_at(data, 2);
+  std::string forged = data.substr(0, at);
+  const auto n = static_cast<std::uint32_t>(other.size());
+  forged.append(reinterpret_cast<const char*>(&n), 4);
+  forged += other;
+  forged += data.substr(at + 4 + kRankingVersion.size(), data.size() - 8 - (at + 4 + kRankingVersion.size()));
+  const std::uint64_t h = index_checksum(forged);
+  forged.append(reinterpret_cast<const char*>(&h), 8);
+  write_text(bin, forged);
+  {
+    auto seg = std::move(SegmentIndex::open(r, so).value());
+    auto b = seg->build();
+    REQUIRE(b.ok());
+    CHECK_FALSE(b->warm);
+    CHECK(b->cold_reason.find("other ranking version") != std::string::npos);
+    CHECK(b->files_read == 5);
+    SearchOptions o;
+    o.query = "f3";
+    CHECK(seg->search(o)->hits.at(0).chunk.id == "m3.py#f3");
+  }
+  // Rewritten with the current ranking version: the next start is warm and reads nothing.
+  CHECK(read_header_string(read_bin(), 2) == kRankingVersion);
+  auto seg = std::move(SegmentIndex::open(r, so).value());
+  auto b = seg->build();
+  REQUIRE(b.ok());
+  CHECK(b->warm);
+  CHECK(b->files_read == 0);
 }

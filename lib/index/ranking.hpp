@@ -1,0 +1,103 @@
+// index/ranking.hpp — how ctx.search scores a chunk: the BM25F fields, what text goes into each,
+// their weights and length normalisation, k1 and idf (Robertson & Zaragoza 2009; docs/index.md).
+//
+// Fields and weights:
+//   path  w=1.5 b=0.30   tokens of the file path
+//   name  w=8.0 b=0.50   title path / qualified name (`JSONDecoder.decode` → jsondecoder, json,
+//                        decoder, decode); Markdown: the heading chain; module headers: the
+//                        module path (`json/decoder.py` → json decoder)
+//   sig   w=2.0 b=0.60   decorators, signature, first docstring line (classes: member names),
+//                        and the class header of a split method (`context`)
+//   body  w=1.0 b=0.75   the chunk text
+//   tf~(t,d) = Σ_f w_f · tf_f(t,d) / (1 − b_f + b_f · len_f(d) / avglen_f)
+//   score(d) = Σ_t idf(t) · tf~ · (k1 + 1) / (k1 + tf~),  k1 = 2.0 (slower saturation than the
+//   usual 1.2, so a name match keeps its lead over repeated body mentions),
+//   idf(t)   = ln(1 + (N − df(t) + 0.5) / (df(t) + 0.5))
+// Tie-breaking (path, start line, id) is the inverted index's, not a ranking parameter.
+//
+// Versioning: kRankingVersion is written into index.bin's header next to the tokenizer and
+// extractor versions (segment_index.cpp). Bump it whenever anything in this file changes what a
+// search returns (a weight, b, k1, idf, or what goes into a field): a persisted index of another
+// ranking version is not loaded, the next build is cold, so old and new never mix.
+//
+// Thread rules: constants and pure functions. Failure behaviour: none (no error paths).
+#pragma once
+
+#include <array>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "index/chunk.hpp"
+
+namespace trifecta::core::index {
+
+inline constexpr std::string_view kRankingVersion = "rank-1";
+
+enum Field : std::uint8_t { kFieldPath = 0, kFieldName = 1, kFieldSig = 2, kFieldBody = 3 };
+inline constexpr std::size_t kFieldCount = 4;
+std::string_view field_name(std::size_t f) noexcept;  // "path" | "name" | "sig" | "body"
+
+struct FieldParams {
+  double weight;
+  double b;
+};
+inline constexpr std::array<FieldParams, kFieldCount> kFieldParams{
+    {{1.5, 0.30}, {8.0, 0.50}, {2.0, 0.60}, {1.0, 0.75}}};
+inline constexpr double kBm25K1 = 2.0;
+
+using FieldTfs = std::array<std::uint8_t, kFieldCount>;       // tf per field (saturates at 255)
+using FieldLengths = std::array<std::uint32_t, kFieldCount>;  // tokens per field of one chunk
+using FieldAverages = std::array<double, kFieldCount>;        // avglen_f (at least 1)
+
+// The text of the name field of `chunk`: the qualified name / heading chain; a module header is
+// named by its module path (`json/decoder.py` → "json/decoder", `pkg/__init__.py` → "pkg") so
+// `tempfile` finds tempfile.py's header; line windows have no name.
+std::string name_field_text(const Chunk& chunk);
+
+// Call fn(field, text) for each piece of text that is indexed for `chunk`, in a fixed order
+// (body = `body_text`, the chunk's lines). A field may receive several pieces.
+template <class Fn>
+void for_each_field_text(const Chunk& chunk, std::string_view body_text, Fn&& fn) {
+  fn(kFieldPath, std::string_view(chunk.path));
+  const std::string name = name_field_text(chunk);
+  fn(kFieldName, std::string_view(name));
+  fn(kFieldSig, std::string_view(chunk.signature));
+  fn(kFieldSig, std::string_view(chunk.context));
+  fn(kFieldBody, body_text);
+}
+
+// avglen_f over `docs` live chunks whose field lengths sum to total_len[f] (1 when empty).
+FieldAverages field_averages(const std::array<std::uint64_t, kFieldCount>& total_len,
+                             std::size_t docs);
+
+// idf of a term found in `df` of `n` live chunks.
+inline double bm25_idf(double n, double df) {
+  return std::log(1.0 + (n - df + 0.5) / (df + 0.5));
+}
+
+// One term's BM25F contribution to one chunk. When `per_field` is given it receives each
+// field's share (they sum to the result). Inline: search calls it once per posting.
+inline double score_term(const FieldTfs& tf, const FieldLengths& length, double idf,
+                         const FieldAverages& avg, std::array<double, kFieldCount>* per_field) {
+  std::array<double, kFieldCount> part{};
+  double tf_tilde = 0.0;
+  for (std::size_t f = 0; f < kFieldCount; ++f) {
+    if (tf[f] == 0) continue;
+    const double norm =
+        1.0 - kFieldParams[f].b + kFieldParams[f].b * static_cast<double>(length[f]) / avg[f];
+    part[f] = kFieldParams[f].weight * tf[f] / norm;
+    tf_tilde += part[f];
+  }
+  const double s = idf * tf_tilde * (kBm25K1 + 1.0) / (kBm25K1 + tf_tilde);
+  if (per_field) {
+    for (std::size_t f = 0; f < kFieldCount; ++f) {
+      (*per_field)[f] = tf_tilde > 0 ? s * part[f] / tf_tilde : 0.0;
+    }
+  }
+  return s;
+}
+
+}  // namespace trifecta::core::index
