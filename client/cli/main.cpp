@@ -96,8 +96,8 @@ int emit(const tc::Reply& reply, const tc::Rendered& r, const Opts& o) {
 
 // Open a session, run one method, render its result with `render(result)`.
 template <class RenderFn>
-int run(const Opts& o, std::string_view method, const json::object& params, RenderFn render, bool allow_spawn = true,
-        tc::NotificationFn notify = {}) {
+int run(const Opts& o, std::string_view method, const json::object& params, RenderFn render,
+        bool allow_spawn = true, tc::NotificationFn notify = {}) {
   tc::Session s(session_options(o, allow_spawn));
   if (notify) s.on_notification(std::move(notify));
   tc::ClientError err;
@@ -120,7 +120,8 @@ bool process_alive(std::int64_t pid) {
 
 // Wait until the daemon process has exited (so its lock is free for a successor), or, when its
 // pid is unknown, until nothing answers on the socket.
-bool wait_gone(const std::filesystem::path& socket, std::int64_t pid, std::chrono::milliseconds wait) {
+bool wait_gone(const std::filesystem::path& socket, std::int64_t pid,
+               std::chrono::milliseconds wait) {
   const auto deadline = Clock::now() + wait;
   for (;;) {
     tc::ClientError err;
@@ -138,8 +139,10 @@ bool daemon_running(const Opts& o) {
 
 int daemon_stop(const Opts& o) {
   if (!daemon_running(o)) {
-    if (o.json_out) std::puts(R"({"stopped":false,"running":false})");
-    else std::puts("trifectad is not running");
+    if (o.json_out)
+      std::puts(R"({"stopped":false,"running":false})");
+    else
+      std::puts("trifectad is not running");
     return kExitOk;
   }
   tc::Session s(session_options(o, false));
@@ -150,33 +153,41 @@ int daemon_stop(const Opts& o) {
     std::fprintf(stderr, "trifecta: trifectad accepted shutdown but is still running after 15 s\n");
     return kExitFailed;
   }
-  if (o.json_out) std::puts(R"({"stopped":true,"running":false})");
-  else std::puts("trifectad stopped");
+  if (o.json_out)
+    std::puts(R"({"stopped":true,"running":false})");
+  else
+    std::puts("trifectad stopped");
   return kExitOk;
 }
 
 int daemon_start(const Opts& o) {
   const bool was_running = daemon_running(o);
   const auto sock = session_options(o).socket;
-  return run(o, proto::method::kPing, {}, [&](const json::value& v) { return tc::render_daemon_start(v, was_running, sock); });
+  return run(o, proto::method::kPing, {},
+             [&](const json::value& v) { return tc::render_daemon_start(v, was_running, sock); });
 }
 
 int daemon_status(const Opts& o) {
   if (!daemon_running(o)) {
-    if (o.json_out) std::puts(R"({"running":false})");
-    else std::printf("trifectad is not running (socket %s)\n", session_options(o).socket.c_str());
+    if (o.json_out)
+      std::puts(R"({"running":false})");
+    else
+      std::printf("trifectad is not running (socket %s)\n", session_options(o).socket.c_str());
     return kExitUnavailable;
   }
   return run(o, proto::method::kStatus, {}, tc::render_status, /*allow_spawn=*/false);
 }
 
-std::string seg(const Opts& o) { return tc::resolve_segment(o.segment); }
+std::string seg(const Opts& o) {
+  return tc::resolve_segment(o.segment);
+}
 
 int run_position(const Opts& o, std::string_view method) {
   const std::string segment = seg(o);
   json::object p{{"segment", segment}, {"wait_ready_ms", o.wait_ms}};
   if (!tc::position_params(o.target, p)) {
-    std::fprintf(stderr, "trifecta: expected file:line:col or a sym:// URI, got '%s'\n", o.target.c_str());
+    std::fprintf(stderr, "trifecta: expected file:line:col or a sym:// URI, got '%s'\n",
+                 o.target.c_str());
     return kExitUsage;
   }
   if (method == "lsp.references") p["include_declaration"] = !o.no_decl;
@@ -198,8 +209,9 @@ class ProgressBar {
     const double secs = std::chrono::duration<double>(Clock::now() - start_).count();
     const int width = 30;
     const int filled = static_cast<int>(width * std::min(1.0, done / total));
-    std::fprintf(stderr, "\r[%.*s%.*s] %.0f/%.0f files  %.0f files/s", filled, "==============================",
-                 width - filled, "                              ", done, total, secs > 0 ? done / secs : 0.0);
+    std::fprintf(stderr, "\r[%.*s%.*s] %.0f/%.0f files  %.0f files/s", filled,
+                 "==============================", width - filled, "                              ",
+                 done, total, secs > 0 ? done / secs : 0.0);
     drawn_ = true;
   }
 
@@ -240,16 +252,20 @@ constexpr Group kGroups[] = {
 };
 
 void add_segment(CLI::App* c, Opts& o) {
-  c->add_option("-s,--segment", o.segment, "Segment root (default: the enclosing git work tree, else the cwd)");
+  c->add_option("-s,--segment", o.segment,
+                "Segment root (default: the enclosing git work tree, else the cwd)");
 }
 
 void add_wait(CLI::App* c, Opts& o) {
-  c->add_option("--wait", o.wait_ms, "Wait up to this many ms for Pyright to be READY (else the AST answers)")
+  c->add_option("--wait", o.wait_ms,
+                "Wait up to this many ms for Pyright to be READY (else the AST answers)")
       ->capture_default_str();
 }
 
 void setup_position(CLI::App* c, Opts& o) {
-  c->add_option("position", o.target, "file:line:col (1-based; columns in characters) or a sym:// URI")->required();
+  c->add_option("position", o.target,
+                "file:line:col (1-based; columns in characters) or a sym:// URI")
+      ->required();
   add_wait(c, o);
   add_segment(c, o);
 }
@@ -259,14 +275,17 @@ const Command kCommands[] = {
      [](const Opts& o) {
        const auto t0 = Clock::now();
        return run(o, proto::method::kPing, {}, [&](const json::value& v) {
-         return tc::render_ping(v, std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
+         return tc::render_ping(
+             v, std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
        });
      }},
     {"", "status", "Show the daemon's state", [](CLI::App*, Opts&) {},
      [](const Opts& o) { return run(o, proto::method::kStatus, {}, tc::render_status); }},
     {"daemon", "start",
-     "Start trifectad if it is not running. It starts with its own defaults: exit after 1800 s without "
-     "clients (--idle-timeout), close a connection silent for 300 s (--conn-idle-timeout), stop an unused "
+     "Start trifectad if it is not running. It starts with its own defaults: exit after 1800 s "
+     "without "
+     "clients (--idle-timeout), close a connection silent for 300 s (--conn-idle-timeout), stop an "
+     "unused "
      "segment's Pyright after 900 s (--lsp-idle-timeout), restart a Pyright above 2048 MiB RSS "
      "(--lsp-rss-limit-mb); see `trifectad --help`",
      [](CLI::App*, Opts&) {}, daemon_start},
@@ -280,12 +299,17 @@ const Command kCommands[] = {
      }},
     {"ast", "skeleton", "The outline of a Python file (signatures, docstrings, `...` bodies)",
      [](CLI::App* c, Opts& o) {
-       c->add_option("target", o.target, "File (relative to the cwd or the segment) or sym://python/<module>")->required();
-       c->add_flag("-n,--line-numbers", o.line_numbers, "Append the line range of every definition");
+       c->add_option("target", o.target,
+                     "File (relative to the cwd or the segment) or sym://python/<module>")
+           ->required();
+       c->add_flag("-n,--line-numbers", o.line_numbers,
+                   "Append the line range of every definition");
        add_segment(c, o);
      },
      [](const Opts& o) {
-       json::object p{{"segment", seg(o)}, {"path", tc::resolve_path_arg(o.target)}, {"line_numbers", o.line_numbers},
+       json::object p{{"segment", seg(o)},
+                      {"path", tc::resolve_path_arg(o.target)},
+                      {"line_numbers", o.line_numbers},
                       {"format", o.json_out ? "both" : "text"}};
        return run(o, proto::method::kAstSkeleton, p, tc::render_skeleton);
      }},
@@ -295,7 +319,8 @@ const Command kCommands[] = {
        add_segment(c, o);
      },
      [](const Opts& o) {
-       return run(o, proto::method::kAstSymbols, {{"segment", seg(o)}, {"path", tc::resolve_path_arg(o.target)}},
+       return run(o, proto::method::kAstSymbols,
+                  {{"segment", seg(o)}, {"path", tc::resolve_path_arg(o.target)}},
                   tc::render_symbols);
      }},
     {"ctx", "build", "Index the segment (progress on stderr)",
@@ -319,20 +344,26 @@ const Command kCommands[] = {
     {"ctx", "search", "Ranked chunks for a query",
      [](CLI::App* c, Opts& o) {
        c->add_option("query", o.words, "Query words")->required();
-       c->add_option("-n,--limit", o.limit, "How many hits")->check(CLI::Range(1, 1000))->capture_default_str();
+       c->add_option("-n,--limit", o.limit, "How many hits")
+           ->check(CLI::Range(1, 1000))
+           ->capture_default_str();
        c->add_option("--path", o.path_glob,
-                     "Only paths matching this glob (`db/` or `db/**`: everything under db/; `*.py`: top level only)");
-       c->add_option("--kind", o.kind, "code | doc | other")->check(CLI::IsMember({"code", "doc", "other"}));
+                     "Only paths matching this glob (`db/` or `db/**`: everything under db/; "
+                     "`*.py`: top level only)");
+       c->add_option("--kind", o.kind, "code | doc | other")
+           ->check(CLI::IsMember({"code", "doc", "other"}));
        c->add_flag("--explain", o.explain, "Show per-field term contributions");
        add_segment(c, o);
      },
      [](const Opts& o) {
        std::string q;
        for (const auto& w : o.words) q += (q.empty() ? "" : " ") + w;
-       json::object p{{"segment", seg(o)}, {"query", q}, {"limit", o.limit}, {"explain", o.explain}};
+       json::object p{
+           {"segment", seg(o)}, {"query", q}, {"limit", o.limit}, {"explain", o.explain}};
        if (!o.path_glob.empty()) p["path"] = o.path_glob;
        if (!o.kind.empty()) p["kind"] = o.kind;
-       return run(o, "ctx.search", p, [&](const json::value& v) { return tc::render_search(v, o.path_glob); });
+       return run(o, "ctx.search", p,
+                  [&](const json::value& v) { return tc::render_search(v, o.path_glob); });
      }},
     {"ctx", "get", "Chunks by id or sym:// URI under a token budget (exit 1 when any target fails)",
      [](CLI::App* c, Opts& o) {
@@ -341,9 +372,11 @@ const Command kCommands[] = {
            ->check(CLI::IsMember({"skeleton", "excerpt", "raw"}))
            ->capture_default_str();
        c->add_option("-b,--budget", o.budget, "Token budget")->capture_default_str();
-       c->add_option("--max-chunks", o.max_chunks, "At most this many chunks")->capture_default_str();
+       c->add_option("--max-chunks", o.max_chunks, "At most this many chunks")
+           ->capture_default_str();
        c->add_option("-q,--query", o.query_words,
-                     "Focus excerpts on these words; takes every word up to the next option, so give the ids first "
+                     "Focus excerpts on these words; takes every word up to the next option, so "
+                     "give the ids first "
                      "(`ctx get ID -q where clause`) or quote the query");
        c->add_option("--cursor", o.cursor, "Continue a previous answer");
        add_segment(c, o);
@@ -352,14 +385,16 @@ const Command kCommands[] = {
        if (o.targets.empty()) {
          std::fprintf(stderr, "trifecta: ctx get: no chunk id or sym:// URI given\n");
          if (!o.query_words.empty()) {
-           std::fprintf(stderr, "hint: -q takes every word after it; put the ids first (`ctx get ID -q where clause`) "
-                                "or quote the query (`-q 'where clause' ID`)\n");
+           std::fprintf(stderr,
+                        "hint: -q takes every word after it; put the ids first (`ctx get ID -q "
+                        "where clause`) "
+                        "or quote the query (`-q 'where clause' ID`)\n");
          }
          return kExitUsage;
        }
        json::array ids, uris;
        for (const auto& t : o.targets) (t.rfind("sym://", 0) == 0 ? uris : ids).emplace_back(t);
-       json::object p{{"segment", seg(o)}, {"ids", ids},       {"uris", uris},
+       json::object p{{"segment", seg(o)}, {"ids", ids},         {"uris", uris},
                       {"mode", o.mode},    {"budget", o.budget}, {"max_chunks", o.max_chunks}};
        std::string q;
        for (const auto& w : o.query_words) q += (q.empty() ? "" : " ") + w;
@@ -368,9 +403,13 @@ const Command kCommands[] = {
        return run(o, "ctx.get", p, tc::render_get);
      }},
     {"ctx", "status", "Index generation, files indexed/skipped, chunks, pack_state", add_segment,
-     [](const Opts& o) { return run(o, "ctx.status", {{"segment", seg(o)}}, tc::render_ctx_status); }},
+     [](const Opts& o) {
+       return run(o, "ctx.status", {{"segment", seg(o)}}, tc::render_ctx_status);
+     }},
     {"ctx", "validate", "Compare the index with the disk", add_segment,
-     [](const Opts& o) { return run(o, "ctx.validate", {{"segment", seg(o)}}, tc::render_validate); }},
+     [](const Opts& o) {
+       return run(o, "ctx.validate", {{"segment", seg(o)}}, tc::render_validate);
+     }},
     {"", "def", "Go to definition (Pyright when READY, else the AST)", setup_position,
      [](const Opts& o) { return run_position(o, "lsp.definition"); }},
     {"", "hover", "Signature and docstring of the name at a position", setup_position,
@@ -389,18 +428,24 @@ const Command kCommands[] = {
      },
      [](const Opts& o) {
        return run(o, "lsp.diagnostics",
-                  {{"segment", seg(o)}, {"path", tc::resolve_path_arg(o.target)}, {"wait_ready_ms", o.wait_ms}},
+                  {{"segment", seg(o)},
+                   {"path", tc::resolve_path_arg(o.target)},
+                   {"wait_ready_ms", o.wait_ms}},
                   tc::render_diagnostics);
      }},
-    {"lsp", "status", "Binary, version, state (COLD/WARMING/READY/FAILED), pid, memory", add_segment,
-     [](const Opts& o) { return run(o, "lsp.status", {{"segment", seg(o)}}, tc::render_lsp_status); }},
+    {"lsp", "status", "Binary, version, state (COLD/WARMING/READY/FAILED), pid, memory",
+     add_segment,
+     [](const Opts& o) {
+       return run(o, "lsp.status", {{"segment", seg(o)}}, tc::render_lsp_status);
+     }},
     {"", "sym", "Resolve a sym:// URI, e.g. sym://python/json.decoder/JSONDecoder.decode",
      [](CLI::App* c, Opts& o) {
        c->add_option("uri", o.target, "The sym:// URI")->required();
        add_segment(c, o);
      },
      [](const Opts& o) {
-       return run(o, proto::method::kSymResolve, {{"segment", seg(o)}, {"uri", o.target}}, tc::render_resolution);
+       return run(o, proto::method::kSymResolve, {{"segment", seg(o)}, {"uri", o.target}},
+                  tc::render_resolution);
      }},
 };
 
@@ -421,7 +466,9 @@ std::string valid_commands(std::string_view group) {
   std::vector<std::string_view> names;
   for (const auto& c : kCommands) {
     const std::string_view n = group.empty() ? (*c.group ? c.group : c.name) : c.name;
-    if ((group.empty() || group == c.group) && std::find(names.begin(), names.end(), n) == names.end()) names.push_back(n);
+    if ((group.empty() || group == c.group) &&
+        std::find(names.begin(), names.end(), n) == names.end())
+      names.push_back(n);
   }
   std::string out;
   for (const auto n : names) out += (out.empty() ? "" : ", ") + std::string(n);
@@ -432,7 +479,8 @@ std::string valid_commands(std::string_view group) {
 std::string check_timeout(std::string& s) {
   double v = 0;
   const auto r = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (r.ec != std::errc() || r.ptr != s.data() + s.size()) return "expected seconds (a number), got '" + s + "'";
+  if (r.ec != std::errc() || r.ptr != s.data() + s.size())
+    return "expected seconds (a number), got '" + s + "'";
   if (!(v > 0 && v <= 86400)) return "must be more than 0 and at most 86400 seconds, got " + s;
   return {};
 }
@@ -440,16 +488,21 @@ std::string check_timeout(std::string& s) {
 void add_globals(CLI::App* c, Opts& o) {
   const char* g = "Global options (before or after the command)";
   c->add_flag("--json", o.json_out, "Print the daemon's JSON reply as is")->group(g);
-  c->add_option("--socket", o.socket, "Daemon socket (default: $TRIFECTA_SOCKET or $XDG_RUNTIME_DIR/trifecta/trifectad.sock)")
+  c->add_option(
+       "--socket", o.socket,
+       "Daemon socket (default: $TRIFECTA_SOCKET or $XDG_RUNTIME_DIR/trifecta/trifectad.sock)")
       ->group(g);
-  c->add_flag("--no-spawn", o.no_spawn, "Do not auto-start trifectad when it is not running")->group(g);
+  c->add_flag("--no-spawn", o.no_spawn, "Do not auto-start trifectad when it is not running")
+      ->group(g);
   c->add_option("--timeout", o.timeout_s, "Seconds to wait for a reply")
       ->check(CLI::Validator(check_timeout, "SECONDS", "timeout range"))
       ->capture_default_str()
       ->group(g);
 }
 
-bool takes_value(std::string_view a) { return a == "--socket" || a == "--timeout" || a == "-s" || a == "--segment"; }
+bool takes_value(std::string_view a) {
+  return a == "--socket" || a == "--timeout" || a == "-s" || a == "--segment";
+}
 
 // The command path in argv: up to two words that are not options or global option values.
 struct Scan {
@@ -476,7 +529,8 @@ Scan scan(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  static const std::string version = std::string("trifecta ") + proto::kVersion + " (protocol " + proto::protocol_version() + ")";
+  static const std::string version =
+      std::string("trifecta ") + proto::kVersion + " (protocol " + proto::protocol_version() + ")";
   if (argc == 2 && std::strcmp(argv[1], "--version") == 0) {
     std::puts(version.c_str());
     return kExitOk;
@@ -493,15 +547,20 @@ int main(int argc, char** argv) {
       name = sc.words[0];
     }
     if (!group.empty() && name.empty() && !sc.help) {
-      std::fprintf(stderr, "trifecta: '%s' needs a command: %s\n", std::string(group).c_str(), valid_commands(group).c_str());
+      std::fprintf(stderr, "trifecta: '%s' needs a command: %s\n", std::string(group).c_str(),
+                   valid_commands(group).c_str());
       return kExitUsage;
     }
     const bool known = name.empty() || find_command(group, name);
     if (!known) {
-      const std::string full = group.empty() ? std::string(name) : std::string(group) + " " + std::string(name);
-      std::fprintf(stderr, "trifecta: unknown command '%s'\nvalid %scommands: %s\nrun `trifecta%s%s --help` for more\n",
+      const std::string full =
+          group.empty() ? std::string(name) : std::string(group) + " " + std::string(name);
+      std::fprintf(stderr,
+                   "trifecta: unknown command '%s'\nvalid %scommands: %s\nrun `trifecta%s%s "
+                   "--help` for more\n",
                    full.c_str(), group.empty() ? "" : (std::string(group) + " ").c_str(),
-                   valid_commands(group).c_str(), group.empty() ? "" : " ", std::string(group).c_str());
+                   valid_commands(group).c_str(), group.empty() ? "" : " ",
+                   std::string(group).c_str());
       return kExitUsage;
     }
   }

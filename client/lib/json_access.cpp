@@ -10,14 +10,20 @@ namespace {
 
 const char* kind_name(const json::value& v) {
   switch (v.kind()) {
-    case json::kind::null: return "null";
-    case json::kind::bool_: return "boolean";
+    case json::kind::null:
+      return "null";
+    case json::kind::bool_:
+      return "boolean";
     case json::kind::int64:
     case json::kind::uint64:
-    case json::kind::double_: return "number";
-    case json::kind::string: return "string";
-    case json::kind::array: return "array";
-    case json::kind::object: return "object";
+    case json::kind::double_:
+      return "number";
+    case json::kind::string:
+      return "string";
+    case json::kind::array:
+      return "array";
+    case json::kind::object:
+      return "object";
   }
   return "?";
 }
@@ -51,7 +57,8 @@ std::vector<Field> Field::items() const {
   std::vector<Field> out;
   const auto& a = v_->get_array();
   out.reserve(a.size());
-  for (std::size_t i = 0; i < a.size(); ++i) out.emplace_back(a[i], path_ + "[" + std::to_string(i) + "]");
+  for (std::size_t i = 0; i < a.size(); ++i)
+    out.emplace_back(a[i], path_ + "[" + std::to_string(i) + "]");
   return out;
 }
 
@@ -88,7 +95,8 @@ bool Field::boolean() const {
 
 std::string Field::text() const {
   if (v_->is_string()) return std::string(v_->get_string());
-  if (v_->is_array() || v_->is_object()) fail(std::string("expected a scalar, got ") + kind_name(*v_));
+  if (v_->is_array() || v_->is_object())
+    fail(std::string("expected a scalar, got ") + kind_name(*v_));
   return core::to_json_text(*v_);
 }
 

@@ -49,10 +49,10 @@ class Field {
   // The members of an object, in order.
   std::vector<std::pair<std::string, Field>> members() const;
 
-  std::string string() const;      // must be a string
-  double number() const;           // must be a number (integer or double)
-  std::int64_t integer() const;    // must be an integral number
-  bool boolean() const;            // must be a boolean
+  std::string string() const;    // must be a string
+  double number() const;         // must be a number (integer or double)
+  std::int64_t integer() const;  // must be an integral number
+  bool boolean() const;          // must be a boolean
   // A scalar as display text: a string as is, a number or boolean as its JSON text, null as
   // "null". Arrays and objects are malformed here.
   std::string text() const;

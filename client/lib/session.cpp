@@ -17,7 +17,8 @@ bool Session::open(ClientError* err) {
   auto c = connect_or_spawn(o, err, &spawned_);
   if (!c) return false;
   conn_.emplace(std::move(*c));
-  json::object hello{{"client_name", opts_.client_name}, {"client_version", proto::kVersion},
+  json::object hello{{"client_name", opts_.client_name},
+                     {"client_version", proto::kVersion},
                      {"protocol", proto::protocol_version()}};
   auto r = call(proto::method::kHello, hello, err);
   if (!r) {
@@ -25,12 +26,14 @@ bool Session::open(ClientError* err) {
     return false;
   }
   if (const auto* o2 = r->result.if_object()) {
-    if (const auto* pid = o2->if_contains("pid"); pid && pid->is_int64()) daemon_pid_ = pid->get_int64();
+    if (const auto* pid = o2->if_contains("pid"); pid && pid->is_int64())
+      daemon_pid_ = pid->get_int64();
   }
   return true;
 }
 
-std::optional<Reply> Session::call(std::string_view method, const json::object& params, ClientError* err) {
+std::optional<Reply> Session::call(std::string_view method, const json::object& params,
+                                   ClientError* err) {
   if (!conn_) {
     *err = {ClientErrc::kIo, "not connected to trifectad"};
     return std::nullopt;
@@ -48,7 +51,8 @@ std::optional<Reply> Session::call(std::string_view method, const json::object& 
     // it before our request went out: its error line is still readable, and says why.
     ClientError ignored;
     if (auto line = conn_->read_line(Clock::now() + std::chrono::milliseconds(500), &ignored)) {
-      if (auto resp = proto::parse_response(*line); resp && resp->error) return remote(std::move(*line), *resp->error);
+      if (auto resp = proto::parse_response(*line); resp && resp->error)
+        return remote(std::move(*line), *resp->error);
     }
     return std::nullopt;
   }
@@ -64,7 +68,8 @@ std::optional<Reply> Session::call(std::string_view method, const json::object& 
       if (m && m->is_string() && !o.contains("id")) {
         if (on_notification_) {
           const auto* p = o.if_contains("params");
-          on_notification_(std::string(m->get_string()), p && p->is_object() ? p->get_object() : json::object{});
+          on_notification_(std::string(m->get_string()),
+                           p && p->is_object() ? p->get_object() : json::object{});
         }
         continue;
       }

@@ -28,11 +28,11 @@
 namespace trifecta::client {
 
 struct SessionOptions {
-  fs::path socket;                              // empty: default_socket_path()
-  bool spawn = true;                            // auto-start trifectad when nothing answers
-  std::chrono::milliseconds timeout{30000};     // deadline of every call (hello included)
-  std::chrono::milliseconds spawn_wait{3000};   // how long an auto-start may take
-  std::string client_name = "trifecta-cli";     // sent in hello
+  fs::path socket;                             // empty: default_socket_path()
+  bool spawn = true;                           // auto-start trifectad when nothing answers
+  std::chrono::milliseconds timeout{30000};    // deadline of every call (hello included)
+  std::chrono::milliseconds spawn_wait{3000};  // how long an auto-start may take
+  std::string client_name = "trifecta-cli";    // sent in hello
 };
 
 // A successful reply: the result and the raw line it came in (printed as is by --json).
@@ -41,7 +41,8 @@ struct Reply {
   std::string line;
 };
 
-using NotificationFn = std::function<void(const std::string& method, const boost::json::object& params)>;
+using NotificationFn =
+    std::function<void(const std::string& method, const boost::json::object& params)>;
 
 class Session {
  public:
@@ -53,7 +54,8 @@ class Session {
 
   // Send one request and wait for its reply until the deadline. nullopt + `err` on failure,
   // including an error reply (ClientErrc::kRemote).
-  std::optional<Reply> call(std::string_view method, const boost::json::object& params, ClientError* err);
+  std::optional<Reply> call(std::string_view method, const boost::json::object& params,
+                            ClientError* err);
 
   void on_notification(NotificationFn fn) { on_notification_ = std::move(fn); }
 

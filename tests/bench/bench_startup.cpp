@@ -18,7 +18,8 @@ namespace json = boost::json;
 
 namespace {
 
-double time_once(const std::vector<std::string>& argv, const std::vector<std::string>& env, int* rc) {
+double time_once(const std::vector<std::string>& argv, const std::vector<std::string>& env,
+                 int* rc) {
   const int devnull = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
   const auto t0 = Clock::now();
   const pid_t pid = spawn(argv, env, devnull, devnull);
@@ -52,7 +53,8 @@ int main(int argc, char** argv) {
                              {"TRIFECTA_TELEMETRY_DIR", (tmp.path() / "tel").string()},
                              {"TRIFECTA_DAEMON", daemon}});
   const int log = ::open((tmp.path() / "daemon.log").c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
-  const pid_t dpid = spawn({daemon, "--foreground", "--socket", sock.string(), "--log-level", "warn"}, env, log, log);
+  const pid_t dpid = spawn(
+      {daemon, "--foreground", "--socket", sock.string(), "--log-level", "warn"}, env, log, log);
   ::close(log);
   if (!wait_for_socket(sock, 10s)) {
     std::fprintf(stderr, "trifectad did not come up\n");

@@ -2,10 +2,9 @@
 // either side of the command, exit codes of partial failures, `ctx get -q`, defaults in --help,
 // unknown commands, option ranges, `daemon status` with no daemon, directory path filters, and a
 // malformed reply from a (fake) daemon ending in a message and exit 1, never a crash.
-#include <catch2/catch.hpp>
-
 #include <atomic>
 #include <boost/json.hpp>
+#include <catch2/catch.hpp>
 #include <thread>
 
 #include "../support/cli_json.hpp"
@@ -21,7 +20,9 @@ struct Tree {
   Tree() {
     root = fs::canonical(tmp.path());
     write_text(root / "pkg/__init__.py", "");
-    write_text(root / "pkg/db/models.py", "def frobnicate_record(row):\n    \"\"\"Frobnicate one record.\"\"\"\n    return row\n");
+    write_text(
+        root / "pkg/db/models.py",
+        "def frobnicate_record(row):\n    \"\"\"Frobnicate one record.\"\"\"\n    return row\n");
     write_text(root / "tools/cli.py", "def frobnicate_args(argv):\n    return argv\n");
   }
 };
@@ -117,7 +118,8 @@ TEST_CASE("global options work before and after the command", "[cli][daemon]") {
   CHECK(after == std::vector<std::string>{"pkg/db/models.py"});
   const auto before = hit_paths(result_of(d.cli({"--json", "-s", seg, "ctx", "search", "record"})));
   CHECK(before == after);
-  const auto between = hit_paths(result_of(d.cli({"ctx", "--json", "search", "record", "-s", seg})));
+  const auto between =
+      hit_paths(result_of(d.cli({"ctx", "--json", "search", "record", "-s", seg})));
   CHECK(between == after);
   // Text output too, with -s before the command.
   auto text = d.cli({"-s", seg, "ctx", "search", "record"});
@@ -125,7 +127,8 @@ TEST_CASE("global options work before and after the command", "[cli][daemon]") {
   CHECK_THAT(text.out, Catch::Contains("pkg/db/models.py"));
 }
 
-TEST_CASE("ctx get exits non-zero when any target fails, and -q takes the rest of the words", "[cli][daemon]") {
+TEST_CASE("ctx get exits non-zero when any target fails, and -q takes the rest of the words",
+          "[cli][daemon]") {
   DaemonProcess d({"--no-lsp"});
   Tree t;
   const std::string seg = t.root.string();
@@ -136,7 +139,8 @@ TEST_CASE("ctx get exits non-zero when any target fails, and -q takes the rest o
   CHECK(ok.exit_code == 0);
   auto partial = d.cli({"ctx", "get", "-s", seg, id, "pkg/nope.py#missing"});
   CHECK(partial.exit_code == 1);
-  CHECK_THAT(partial.out, Catch::Contains("frobnicate_record"));  // what could be had is still printed
+  CHECK_THAT(partial.out,
+             Catch::Contains("frobnicate_record"));  // what could be had is still printed
   CHECK_THAT(partial.err, Catch::Contains("pkg/nope.py#missing"));
   CHECK(d.cli({"ctx", "get", "-s", seg, "pkg/nope.py#missing"}).exit_code == 1);
 
@@ -151,14 +155,17 @@ TEST_CASE("ctx get exits non-zero when any target fails, and -q takes the rest o
   CHECK_THAT(swallowed.err, Catch::Contains("quote"));
 }
 
-TEST_CASE("a path filter with a trailing slash means everything under the directory", "[cli][daemon]") {
+TEST_CASE("a path filter with a trailing slash means everything under the directory",
+          "[cli][daemon]") {
   DaemonProcess d({"--no-lsp"});
   Tree t;
   const std::string seg = t.root.string();
   result_of(d.cli({"--json", "ctx", "build", "-s", seg}));
-  CHECK(hit_paths(result_of(d.cli({"--json", "ctx", "search", "-s", seg, "--path", "pkg/db/", "frobnicate"}))) ==
+  CHECK(hit_paths(result_of(
+            d.cli({"--json", "ctx", "search", "-s", seg, "--path", "pkg/db/", "frobnicate"}))) ==
         std::vector<std::string>{"pkg/db/models.py"});
-  CHECK(hit_paths(result_of(d.cli({"--json", "ctx", "search", "-s", seg, "--path", "pkg/", "frobnicate"}))) ==
+  CHECK(hit_paths(result_of(
+            d.cli({"--json", "ctx", "search", "-s", seg, "--path", "pkg/", "frobnicate"}))) ==
         std::vector<std::string>{"pkg/db/models.py"});
   // A bare directory name matches no file: the no-results message says what to write.
   auto none = d.cli({"ctx", "search", "-s", seg, "--path", "pkg", "frobnicate"});
@@ -199,14 +206,16 @@ TEST_CASE("help shows the defaults", "[cli]") {
   CHECK_THAT(start.out, Catch::Contains("2048 MiB"));
   // The top-level help still lists every command.
   auto top = cli_with(env, {"--help"});
-  for (const char* c : {"ping", "status", "daemon", "ast", "ctx", "def", "hover", "refs", "diag", "lsp", "sym"}) {
+  for (const char* c :
+       {"ping", "status", "daemon", "ast", "ctx", "def", "hover", "refs", "diag", "lsp", "sym"}) {
     CHECK_THAT(top.out, Catch::Contains(c));
   }
 }
 
 TEST_CASE("daemon status with no daemon says so and exits 3", "[cli]") {
   TempDir tmp;
-  const std::map<std::string, std::string> env{{"TRIFECTA_SOCKET", (tmp.path() / "d.sock").string()}};
+  const std::map<std::string, std::string> env{
+      {"TRIFECTA_SOCKET", (tmp.path() / "d.sock").string()}};
   auto r = cli_with(env, {"daemon", "status"});
   CHECK(r.exit_code == 3);
   CHECK_THAT(r.out, Catch::Contains("not running"));
@@ -215,12 +224,15 @@ TEST_CASE("daemon status with no daemon says so and exits 3", "[cli]") {
 
 TEST_CASE("a malformed reply ends in a message and exit 1, never a crash", "[cli][malformed]") {
   SECTION("a result without the field the printer needs") {
-    FakeDaemon fake(R"({"jsonrpc":"2.0","id":$ID,"result":{"hits":[{"id":"a#b","start_line":1,"end_line":2,"score":1.0,)"
-                    R"("tokens":3,"preview":"p"}]}})");
+    FakeDaemon fake(
+        R"({"jsonrpc":"2.0","id":$ID,"result":{"hits":[{"id":"a#b","start_line":1,"end_line":2,"score":1.0,)"
+        R"("tokens":3,"preview":"p"}]}})");
     auto r = cli_with(fake.env(), {"ctx", "search", "-s", "/tmp", "query"});
     INFO(r.out << r.err);
     CHECK(r.exit_code == 1);
-    CHECK_THAT(r.err, Catch::Contains("trifecta: malformed reply from trifectad: result.hits[0].path: missing"));
+    CHECK_THAT(
+        r.err,
+        Catch::Contains("trifecta: malformed reply from trifectad: result.hits[0].path: missing"));
   }
   SECTION("a field of the wrong type") {
     FakeDaemon fake(R"({"jsonrpc":"2.0","id":$ID,"result":{"ok":"yes"}})");

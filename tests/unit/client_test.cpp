@@ -1,9 +1,8 @@
 // Spec of trifecta_client without a socket: the renderers on complete, incomplete and mistyped
 // replies (a bad reply is a value naming the field, never an exception), the checked accessors,
 // and segment discovery.
-#include <catch2/catch.hpp>
-
 #include <boost/json.hpp>
+#include <catch2/catch.hpp>
 #include <functional>
 
 #include "../support/temp_dir.hpp"
@@ -17,16 +16,21 @@ namespace fs = std::filesystem;
 
 namespace {
 
-const char* kSearch = R"({"hits":[{"id":"pkg/a.py#f","path":"pkg/a.py","start_line":1,"end_line":3,"score":1.5,
+const char* kSearch =
+    R"({"hits":[{"id":"pkg/a.py#f","path":"pkg/a.py","start_line":1,"end_line":3,"score":1.5,
   "tokens":12,"preview":"def f(): ...","explain":[{"term":"f","field":"name","tf":1,"score":0.5}]}],"reason":""})";
-const char* kGet = R"({"chunks":[{"id":"pkg/a.py#f","path":"pkg/a.py","start_line":1,"end_line":3,"mode":"raw",
+const char* kGet =
+    R"({"chunks":[{"id":"pkg/a.py#f","path":"pkg/a.py","start_line":1,"end_line":3,"mode":"raw",
   "partial":false,"text":"def f():\n    pass"}],"errors":[],"used":10,"budget":2000,"stop_reason":"complete"})";
-const char* kStatus = R"({"daemon_version":"0.1.0","protocol":"1.0","pid":7,"socket":"/s","socket_activated":false,
+const char* kStatus =
+    R"({"daemon_version":"0.1.0","protocol":"1.0","pid":7,"socket":"/s","socket_activated":false,
   "uptime_s":1.5,"rss_bytes":1048576,"connections":1,"in_flight":0,"requests_total":3,"workers":2,"idle_timeout_s":1800,
   "telemetry":{"enabled":true,"lines_written":1,"dropped":0,"write_errors":0},
   "segments":[{"segment_id":"abc","state":"READY","requests":2,"root":"/r"}]})";
-const char* kValidate = R"({"ok":false,"checked":3,"generation":2,"stale":["a.py"],"missing":[],"new":["b.py"]})";
-const char* kLocations = R"({"backend":"ast","lsp_state":"COLD","locations":[{"path":"a.py","line":1,"column":5,
+const char* kValidate =
+    R"({"ok":false,"checked":3,"generation":2,"stale":["a.py"],"missing":[],"new":["b.py"]})";
+const char* kLocations =
+    R"({"backend":"ast","lsp_state":"COLD","locations":[{"path":"a.py","line":1,"column":5,
   "external":false}],"truncated":false})";
 
 using RenderFn = std::function<Rendered(const json::value&)>;
@@ -37,18 +41,20 @@ std::vector<std::pair<const char*, std::pair<const char*, RenderFn>>> samples() 
       {"get", {kGet, render_get}},
       {"status", {kStatus, render_status}},
       {"validate", {kValidate, render_validate}},
-      {"locations", {kLocations, [](const json::value& v) { return render_locations(v, "/nonexistent"); }}},
+      {"locations",
+       {kLocations, [](const json::value& v) { return render_locations(v, "/nonexistent"); }}},
   };
 }
 
 // Calls `fn` with a copy of `v` in which one member (at any depth) was removed, for each member.
-void for_each_removal(const json::value& v, const std::function<void(const json::value&, const std::string&)>& fn) {
+void for_each_removal(const json::value& v,
+                      const std::function<void(const json::value&, const std::string&)>& fn) {
   std::function<void(json::value&, const std::string&)> walk;
   json::value root = v;
   // Paths to every object member, as a list of steps, then one copy per removal.
   std::vector<std::vector<std::variant<std::string, std::size_t>>> paths;
-  std::function<void(const json::value&, std::vector<std::variant<std::string, std::size_t>>)> collect =
-      [&](const json::value& x, std::vector<std::variant<std::string, std::size_t>> at) {
+  std::function<void(const json::value&, std::vector<std::variant<std::string, std::size_t>>)>
+      collect = [&](const json::value& x, std::vector<std::variant<std::string, std::size_t>> at) {
         if (x.is_object()) {
           for (const auto& kv : x.get_object()) {
             auto p = at;
@@ -97,13 +103,16 @@ TEST_CASE("complete replies render without complaint", "[client][render]") {
   const auto search = render_search(json::parse(kSearch));
   CHECK_THAT(search.out, Catch::Contains(" 1. pkg/a.py#f"));
   CHECK_THAT(search.out, Catch::Contains("pkg/a.py:1-3  score 1.50  ~12 tok"));
-  CHECK_THAT(render_get(json::parse(kGet)).out, Catch::Contains("── used 10 of 2000 tokens; stop: complete"));
+  CHECK_THAT(render_get(json::parse(kGet)).out,
+             Catch::Contains("── used 10 of 2000 tokens; stop: complete"));
   CHECK_THAT(render_status(json::parse(kStatus)).out, Catch::Contains("memory       1.0 MiB RSS"));
 }
 
-TEST_CASE("every member removed from a reply: rendered or reported by path, never thrown", "[client][render]") {
+TEST_CASE("every member removed from a reply: rendered or reported by path, never thrown",
+          "[client][render]") {
   for (const auto& [name, s] : samples()) {
-    for_each_removal(json::parse(s.first), [&, n = name, fn = s.second](const json::value& v, const std::string& removed) {
+    for_each_removal(json::parse(s.first), [&, n = name, fn = s.second](
+                                               const json::value& v, const std::string& removed) {
       INFO(n << " without " << removed);
       Rendered r;
       REQUIRE_NOTHROW(r = fn(v));
@@ -118,22 +127,28 @@ TEST_CASE("every member removed from a reply: rendered or reported by path, neve
 TEST_CASE("a missing or mistyped field is named with its path", "[client][render]") {
   auto search = json::parse(kSearch);
   search.at("hits").as_array()[0].as_object().erase("path");
-  CHECK(render_search(search).malformed == std::optional<std::string>("result.hits[0].path: missing"));
+  CHECK(render_search(search).malformed ==
+        std::optional<std::string>("result.hits[0].path: missing"));
 
   auto validate = json::parse(kValidate);
   validate.as_object()["ok"] = "yes";
-  CHECK(render_validate(validate).malformed == std::optional<std::string>("result.ok: expected a boolean, got string"));
+  CHECK(render_validate(validate).malformed ==
+        std::optional<std::string>("result.ok: expected a boolean, got string"));
 
-  CHECK(render_ping(json::parse("[1]"), 1.0).malformed == std::optional<std::string>("result: expected an object, got array"));
-  CHECK(render_status(json::parse("null")).malformed == std::optional<std::string>("result: expected an object, got null"));
+  CHECK(render_ping(json::parse("[1]"), 1.0).malformed ==
+        std::optional<std::string>("result: expected an object, got array"));
+  CHECK(render_status(json::parse("null")).malformed ==
+        std::optional<std::string>("result: expected an object, got null"));
   auto get = json::parse(kGet);
   get.as_object()["chunks"] = json::object{};
-  CHECK(render_get(get).malformed == std::optional<std::string>("result.chunks: expected an array, got object"));
+  CHECK(render_get(get).malformed ==
+        std::optional<std::string>("result.chunks: expected an array, got object"));
 }
 
 TEST_CASE("ctx get: failed targets go to err and mark the answer failed", "[client][render]") {
   auto get = json::parse(kGet);
-  get.as_object()["errors"] = json::array{json::object{{"target", "x#y"}, {"code", "NOT_FOUND"}, {"message", "no such chunk"}}};
+  get.as_object()["errors"] = json::array{
+      json::object{{"target", "x#y"}, {"code", "NOT_FOUND"}, {"message", "no such chunk"}}};
   const auto r = render_get(get);
   CHECK(r.failed);
   CHECK(r.err == "trifecta: x#y: NOT_FOUND: no such chunk\n");
@@ -149,14 +164,19 @@ TEST_CASE("no search results with a path filter suggest a directory glob", "[cli
   CHECK_THAT(render_search(empty).out, !Catch::Contains("hint"));
 }
 
-TEST_CASE("error replies render their name, and bad details do not hide the error", "[client][render]") {
+TEST_CASE("error replies render their name, and bad details do not hide the error",
+          "[client][render]") {
   trifecta::proto::RpcError e;
   e.code = trifecta::proto::ErrorCode::kSymbolNotFound;
   e.message = "no symbol x";
   e.data = {{"name", "SYMBOL_NOT_FOUND"}, {"suggestions", json::array{"xy", "xz"}}};
   CHECK(render_error(e) == "trifecta: SYMBOL_NOT_FOUND: no symbol x\ndid you mean:\n  xy\n  xz\n");
-  e.data = {{"name", "SYMBOL_NOT_FOUND"}, {"candidates", json::array{json::object{
-                     {"file", "a.py"}, {"end_line", 2}, {"kind", "function"}, {"qualname", "x"}, {"conditional", false}}}}};
+  e.data = {{"name", "SYMBOL_NOT_FOUND"},
+            {"candidates", json::array{json::object{{"file", "a.py"},
+                                                    {"end_line", 2},
+                                                    {"kind", "function"},
+                                                    {"qualname", "x"},
+                                                    {"conditional", false}}}}};
   const auto bad = render_error(e);
   CHECK_THAT(bad, Catch::StartsWith("trifecta: SYMBOL_NOT_FOUND: no symbol x\n"));
   CHECK_THAT(bad, Catch::Contains("error.data.candidates[0].line: missing"));
@@ -178,7 +198,8 @@ TEST_CASE("Field accessors check kinds", "[client][json]") {
   CHECK_THROWS_WITH(f["s"]["k"], "result.s: expected an object, got string");
 }
 
-TEST_CASE("segment discovery: the flag, else the enclosing git work tree, else the cwd", "[client][segment]") {
+TEST_CASE("segment discovery: the flag, else the enclosing git work tree, else the cwd",
+          "[client][segment]") {
   trifecta::test::TempDir tmp;
   const fs::path root = fs::canonical(tmp.path());
   fs::create_directories(root / "repo" / ".git");
