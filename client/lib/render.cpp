@@ -240,14 +240,13 @@ Rendered render_search(const json::value& result, const std::string& path_glob) 
           appendf(out, "\n");
         }
       }
-      // A bare directory (`db`) matches no file: the glob must reach inside it.
-      if (!path_glob.empty() && path_glob.find("**") == std::string::npos) {
-        std::string dir = path_glob;
-        while (!dir.empty() && dir.back() == '/') dir.pop_back();
+      // A bare directory name (`db`, `pkg/db`) matches no file: the glob must reach inside it.
+      if (!path_glob.empty() && path_glob.back() != '/' &&
+          path_glob.find_first_of("*?[") == std::string::npos) {
         appendf(out,
                 "hint: --path is a glob over file paths; for everything under a directory use "
-                "--path '%s/**'\n",
-                dir.c_str());
+                "--path '%s/**' (or '%s/')\n",
+                path_glob.c_str(), path_glob.c_str());
       }
       return;
     }

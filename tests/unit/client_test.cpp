@@ -159,7 +159,9 @@ TEST_CASE("ctx get: failed targets go to err and mark the answer failed", "[clie
 TEST_CASE("no search results with a path filter suggest a directory glob", "[client][render]") {
   const auto empty = json::parse(R"({"hits":[],"reason":"no chunk matches"})");
   CHECK_THAT(render_search(empty, "db").out, Catch::Contains("--path 'db/**'"));
-  CHECK_THAT(render_search(empty, "db/").out, Catch::Contains("--path 'db/**'"));
+  CHECK_THAT(render_search(empty, "pkg/db").out, Catch::Contains("--path 'pkg/db/**'"));
+  CHECK_THAT(render_search(empty, "db/").out, !Catch::Contains("hint"));  // already the whole dir
+  CHECK_THAT(render_search(empty, "*.py").out, !Catch::Contains("hint"));
   CHECK_THAT(render_search(empty, "db/**").out, !Catch::Contains("hint"));
   CHECK_THAT(render_search(empty).out, !Catch::Contains("hint"));
 }
