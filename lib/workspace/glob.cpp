@@ -1,5 +1,7 @@
 #include "workspace/glob.hpp"
 
+#include <string>
+
 namespace trifecta::core::workspace {
 namespace {
 
@@ -92,6 +94,8 @@ std::string_view basename_of(std::string_view rel) {
 }  // namespace
 
 bool glob_match(std::string_view pattern, std::string_view path) {
+  // A pattern ending in `/` names a directory: it matches everything under it (`db/` = `db/**`).
+  if (!pattern.empty() && pattern.back() == '/') return glob_match(std::string(pattern) + "**", path);
   return match_from(pattern, 0, path, 0);
 }
 

@@ -3,7 +3,8 @@
 // Glob syntax (used by .gitignore files, `_ctx/trifecta.json` include/exclude lists and the
 // ctx.search path filter): `*` matches any run of characters except `/`; `?` one character except
 // `/`; `[abc]`, `[a-z]`, `[!a]`/`[^a]` a character class; `**` as a whole path segment matches
-// zero or more segments (`**/x`, `a/**/b`, `a/**`); `\` escapes the next character.
+// zero or more segments (`**/x`, `a/**/b`, `a/**`); `\` escapes the next character. A pattern
+// ending in `/` names a directory and matches everything under it (`db/` is `db/**`).
 //
 // Gitignore rules (git's own semantics, see gitignore(5)): blank lines and `#` comments skipped;
 // trailing spaces trimmed; a leading `!` negates; a trailing `/` matches directories only; a

@@ -150,7 +150,10 @@ TEST_CASE("ctx bad input: unknown ids, budgets, cursors, escapes", "[ctx][daemon
   Tree t;
   const std::string seg = t.root.string();
   result_of(d.cli({"--json", "ctx", "build", "-s", seg}));
-  auto unknown = result_of(d.cli({"--json", "ctx", "get", "-s", seg, "nope.py#x", "../../etc/passwd#L1-5"}));
+  // Failed targets: the reply is printed as is, and the exit code says the command failed.
+  auto unknown_run = d.cli({"--json", "ctx", "get", "-s", seg, "nope.py#x", "../../etc/passwd#L1-5"});
+  CHECK(unknown_run.exit_code == 1);
+  auto unknown = json::parse(unknown_run.out).at("result").as_object();
   CHECK(unknown.at("errors").as_array().size() == 2);
   CHECK(unknown.at("chunks").as_array().empty());
 

@@ -45,6 +45,9 @@ TEST_CASE("glob_match: stars, question marks, classes and double stars") {
       {"?.txt", "ab.txt", false},      {"[ab].c", "b.c", true},        {"[!ab].c", "b.c", false},
       {"[a-c]x", "bx", true},          {"[a-c]x", "dx", false},        {"\\*.md", "*.md", true},
       {"\\*.md", "a.md", false},       {"doc/*.md", "doc/x.md", true}, {"doc/*.md", "doc/sub/x.md", false},
+      // A trailing `/` names a directory: everything under it.
+      {"db/", "db/a.py", true},        {"db/", "db/x/y.py", true},     {"db/", "dbx/a.py", false},
+      {"db/", "a/db/x.py", false},     {"src/*/", "src/p/q.py", true},
   };
   for (const auto& r : rows) {
     INFO(r.pattern << " vs " << r.path);

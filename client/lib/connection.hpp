@@ -1,4 +1,4 @@
-// client/connection.hpp — the CLI's side of the socket: connect (or auto-start trifectad), send
+// client/lib/connection.hpp — a client's side of the socket: connect (or auto-start trifectad), send
 // requests, read replies. Blocking I/O with poll() deadlines; no Asio (the client must start fast).
 //
 // Auto-start: when nothing answers on the socket and spawning is allowed, run `trifectad --socket
@@ -22,12 +22,23 @@ namespace trifecta::client {
 namespace fs = std::filesystem;
 namespace json = boost::json;
 
-enum class ClientErrc { kUnavailable, kTimeout, kProtocol, kIo };
+enum class ClientErrc {
+  kUnavailable,  // nothing listens, or the daemon closed the connection
+  kTimeout,      // a deadline passed
+  kProtocol,     // a reply that is not JSON-RPC, or a malformed result
+  kIo,           // the socket failed
+  kRemote,       // the daemon answered with an error reply (see `rpc`)
+};
 
 struct ClientError {
-  ClientErrc code;
+  ClientError() = default;
+  ClientError(ClientErrc c, std::string m, std::string h = {}) : code(c), message(std::move(m)), hint(std::move(h)) {}
+
+  ClientErrc code = ClientErrc::kIo;
   std::string message;
   std::string hint;
+  std::optional<proto::RpcError> rpc;  // kRemote: the daemon's error
+  std::string reply_line;              // kRemote: the raw reply line
 };
 
 fs::path default_socket_path();

@@ -1,0 +1,57 @@
+#include "segment.hpp"
+
+#include <charconv>
+
+namespace trifecta::client {
+
+namespace fs = std::filesystem;
+
+std::string resolve_segment(const std::string& flag, const fs::path& cwd) {
+  std::error_code ec;
+  if (!flag.empty()) {
+    const fs::path p(flag);
+    return (p.is_absolute() ? p : cwd / p).lexically_normal().string();
+  }
+  for (auto dir = cwd; !dir.empty(); dir = dir.parent_path()) {
+    if (fs::exists(dir / ".git", ec)) return dir.string();
+    if (dir == dir.root_path()) break;
+  }
+  return cwd.string();
+}
+
+std::string resolve_segment(const std::string& flag) {
+  std::error_code ec;
+  return resolve_segment(flag, fs::current_path(ec));
+}
+
+std::string resolve_path_arg(const std::string& arg) {
+  if (arg.rfind("sym://", 0) == 0) return arg;
+  std::error_code ec;
+  const fs::path p(arg);
+  if (!p.is_absolute() && fs::exists(p, ec)) return fs::absolute(p, ec).lexically_normal().string();
+  return arg;
+}
+
+bool position_params(const std::string& arg, boost::json::object& p) {
+  if (arg.rfind("sym://", 0) == 0) {
+    p["uri"] = arg;
+    return true;
+  }
+  const auto c2 = arg.rfind(':');
+  if (c2 == std::string::npos || c2 == 0) return false;
+  const auto c1 = arg.rfind(':', c2 - 1);
+  if (c1 == std::string::npos || c1 == 0) return false;
+  auto parse = [](std::string_view s, long long& v) {
+    const auto r = std::from_chars(s.data(), s.data() + s.size(), v);
+    return !s.empty() && r.ec == std::errc() && r.ptr == s.data() + s.size();
+  };
+  long long line = 0, col = 0;
+  const std::string_view a(arg);
+  if (!parse(a.substr(c1 + 1, c2 - c1 - 1), line) || !parse(a.substr(c2 + 1), col)) return false;
+  p["path"] = resolve_path_arg(arg.substr(0, c1));
+  p["line"] = line;
+  p["column"] = col;
+  return true;
+}
+
+}  // namespace trifecta::client

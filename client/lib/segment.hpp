@@ -1,0 +1,31 @@
+// client/lib/segment.hpp — which segment (project root) a request is about, and how file and
+// position arguments are turned into request params.
+//
+// The rule every frontend shares: an explicit segment (-s/--segment) wins, made absolute against
+// `cwd`; else the nearest enclosing directory of `cwd` with a `.git` entry (a work tree, a
+// worktree's .git file included); else `cwd` itself.
+//
+// Failure behaviour: total; filesystem errors count as "not there".
+// Thread rules: pure functions over the filesystem; safe from any thread.
+#pragma once
+
+#include <boost/json.hpp>
+#include <filesystem>
+#include <string>
+
+namespace trifecta::client {
+
+// The segment root for an explicit `flag` (may be empty) seen from `cwd`.
+std::string resolve_segment(const std::string& flag, const std::filesystem::path& cwd);
+// Same, from the process's current directory.
+std::string resolve_segment(const std::string& flag);
+
+// A file argument: a sym:// URI as is; a relative path that exists from the cwd made absolute
+// (the daemon checks it lies inside the segment); anything else as is (segment-relative).
+std::string resolve_path_arg(const std::string& arg);
+
+// "file:line:col" → params {path, line, column}; a sym:// URI → {uri}. False when `arg` is
+// neither (params untouched then).
+bool position_params(const std::string& arg, boost::json::object& params);
+
+}  // namespace trifecta::client

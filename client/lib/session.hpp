@@ -1,0 +1,77 @@
+// client/lib/session.hpp — one conversation with trifectad: connect (or auto-start it), say
+// hello, then call methods, each with a deadline.
+//
+// A frontend (the CLI, the MCP server, an editor bridge) builds a Session from SessionOptions,
+// calls open() once and then call() per request. Notifications that arrive while a call waits
+// (e.g. `ctx.progress` during ctx.build) go to the callback set with on_notification(); replies
+// to other ids are skipped.
+//
+// Failure behaviour: errors are values. open() and call() return nullopt and fill a ClientError:
+// kUnavailable (no daemon / it closed the connection), kTimeout (the deadline passed), kIo,
+// kProtocol (a reply line that is not JSON-RPC), kRemote (the daemon answered with an error:
+// `rpc` holds it, `reply_line` the raw line for --json output).
+//
+// Thread rules: single-threaded use; the notification callback runs on the caller's thread,
+// inside call().
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "connection.hpp"
+#include "trifecta/proto/protocol.hpp"
+
+namespace trifecta::client {
+
+struct SessionOptions {
+  fs::path socket;                             // empty: default_socket_path()
+  bool spawn = true;                           // auto-start trifectad when nothing answers
+  std::chrono::milliseconds timeout{30000};    // deadline of every call (hello included)
+  std::chrono::milliseconds spawn_wait{3000};  // how long an auto-start may take
+  std::string client_name = "trifecta-cli";    // sent in hello
+};
+
+// A successful reply: the result and the raw line it came in (printed as is by --json).
+struct Reply {
+  boost::json::value result;
+  std::string line;
+};
+
+using NotificationFn =
+    std::function<void(const std::string& method, const boost::json::object& params)>;
+
+class Session {
+ public:
+  explicit Session(SessionOptions opts);
+
+  // Connect (auto-starting when allowed) and say hello. On failure fills `err`.
+  bool open(ClientError* err);
+  bool is_open() const { return conn_.has_value(); }
+
+  // Send one request and wait for its reply until the deadline. nullopt + `err` on failure,
+  // including an error reply (ClientErrc::kRemote).
+  std::optional<Reply> call(std::string_view method, const boost::json::object& params,
+                            ClientError* err);
+
+  void on_notification(NotificationFn fn) { on_notification_ = std::move(fn); }
+
+  const fs::path& socket_path() const { return opts_.socket; }
+  // From the hello reply; -1 when the daemon did not say.
+  std::int64_t daemon_pid() const { return daemon_pid_; }
+  // Whether open() started the daemon.
+  bool spawned() const { return spawned_; }
+
+ private:
+  SessionOptions opts_;
+  std::optional<Connection> conn_;
+  std::int64_t next_id_ = 1;
+  std::int64_t daemon_pid_ = -1;
+  bool spawned_ = false;
+  NotificationFn on_notification_;
+};
+
+}  // namespace trifecta::client

@@ -1,0 +1,261 @@
+// Integration spec of the `trifecta` command line as a new user meets it: global options on
+// either side of the command, exit codes of partial failures, `ctx get -q`, defaults in --help,
+// unknown commands, option ranges, `daemon status` with no daemon, directory path filters, and a
+// malformed reply from a (fake) daemon ending in a message and exit 1, never a crash.
+#include <atomic>
+#include <boost/json.hpp>
+#include <catch2/catch.hpp>
+#include <thread>
+
+#include "../support/cli_json.hpp"
+
+using namespace trifecta::test;
+namespace json = boost::json;
+
+namespace {
+
+struct Tree {
+  TempDir tmp;
+  fs::path root;
+  Tree() {
+    root = fs::canonical(tmp.path());
+    write_text(root / "pkg/__init__.py", "");
+    write_text(
+        root / "pkg/db/models.py",
+        "def frobnicate_record(row):\n    \"\"\"Frobnicate one record.\"\"\"\n    return row\n");
+    write_text(root / "tools/cli.py", "def frobnicate_args(argv):\n    return argv\n");
+  }
+};
+
+std::vector<std::string> hit_paths(const json::object& search) {
+  std::vector<std::string> v;
+  for (const auto& h : search.at("hits").as_array()) v.emplace_back(h.at("path").as_string());
+  return v;
+}
+
+// A fake trifectad: answers `hello` properly, then every other request with `reply` (where
+// `$ID` is replaced by the request's id). Runs on its own thread until destroyed.
+class FakeDaemon {
+ public:
+  explicit FakeDaemon(std::string reply) : reply_(std::move(reply)) {
+    socket_ = tmp_.path() / "fake.sock";
+    fd_ = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::strncpy(addr.sun_path, socket_.c_str(), sizeof addr.sun_path - 1);
+    REQUIRE(::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+    REQUIRE(::listen(fd_, 8) == 0);
+    thread_ = std::thread([this] { serve(); });
+  }
+  ~FakeDaemon() {
+    stop_ = true;
+    ::shutdown(fd_, SHUT_RDWR);
+    thread_.join();
+    ::close(fd_);
+  }
+  std::map<std::string, std::string> env() const {
+    return {{"TRIFECTA_SOCKET", socket_.string()}, {"TRIFECTA_DAEMON", "/nonexistent/trifectad"}};
+  }
+
+ private:
+  void serve() {
+    while (!stop_) {
+      pollfd p{fd_, POLLIN, 0};
+      if (::poll(&p, 1, 50) <= 0) continue;
+      const int c = ::accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
+      if (c < 0) continue;
+      std::string buf;
+      char chunk[4096];
+      for (;;) {
+        const auto nl = buf.find('\n');
+        if (nl != std::string::npos) {
+          const auto req = json::parse(buf.substr(0, nl));
+          buf.erase(0, nl + 1);
+          const std::string id = json::serialize(req.at("id"));
+          std::string out;
+          if (req.at("method").as_string() == "hello") {
+            out = R"({"jsonrpc":"2.0","id":)" + id + R"(,"result":{"pid":4242,"protocol":"1.0"}})";
+          } else {
+            out = reply_;
+            if (const auto at = out.find("$ID"); at != std::string::npos) out.replace(at, 3, id);
+          }
+          out += '\n';
+          (void)!::send(c, out.data(), out.size(), MSG_NOSIGNAL);
+          continue;
+        }
+        const ssize_t n = ::recv(c, chunk, sizeof chunk, 0);
+        if (n <= 0) break;
+        buf.append(chunk, static_cast<std::size_t>(n));
+      }
+      ::close(c);
+    }
+  }
+
+  TempDir tmp_;
+  fs::path socket_;
+  std::string reply_;
+  int fd_ = -1;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
+
+RunResult cli_with(const std::map<std::string, std::string>& env, std::vector<std::string> args) {
+  args.insert(args.begin(), TRIFECTA_BIN);
+  return run(args, env, 30s);
+}
+
+}  // namespace
+
+TEST_CASE("global options work before and after the command", "[cli][daemon]") {
+  DaemonProcess d({"--no-lsp"});
+  Tree t;
+  const std::string seg = t.root.string();
+  CHECK(json::parse(d.cli({"ping", "--json"}).out).at("result").at("pid").is_int64());
+  CHECK(json::parse(d.cli({"--json", "ping"}).out).at("result").at("pid").is_int64());
+  result_of(d.cli({"ctx", "build", "--json", "-s", seg}));
+
+  const auto after = hit_paths(result_of(d.cli({"ctx", "search", "--json", "-s", seg, "record"})));
+  CHECK(after == std::vector<std::string>{"pkg/db/models.py"});
+  const auto before = hit_paths(result_of(d.cli({"--json", "-s", seg, "ctx", "search", "record"})));
+  CHECK(before == after);
+  const auto between =
+      hit_paths(result_of(d.cli({"ctx", "--json", "search", "record", "-s", seg})));
+  CHECK(between == after);
+  // Text output too, with -s before the command.
+  auto text = d.cli({"-s", seg, "ctx", "search", "record"});
+  CHECK(text.exit_code == 0);
+  CHECK_THAT(text.out, Catch::Contains("pkg/db/models.py"));
+}
+
+TEST_CASE("ctx get exits non-zero when any target fails, and -q takes the rest of the words",
+          "[cli][daemon]") {
+  DaemonProcess d({"--no-lsp"});
+  Tree t;
+  const std::string seg = t.root.string();
+  result_of(d.cli({"--json", "ctx", "build", "-s", seg}));
+  const std::string id = "pkg/db/models.py#frobnicate_record";
+
+  auto ok = d.cli({"ctx", "get", "-s", seg, id});
+  CHECK(ok.exit_code == 0);
+  auto partial = d.cli({"ctx", "get", "-s", seg, id, "pkg/nope.py#missing"});
+  CHECK(partial.exit_code == 1);
+  CHECK_THAT(partial.out,
+             Catch::Contains("frobnicate_record"));  // what could be had is still printed
+  CHECK_THAT(partial.err, Catch::Contains("pkg/nope.py#missing"));
+  CHECK(d.cli({"ctx", "get", "-s", seg, "pkg/nope.py#missing"}).exit_code == 1);
+
+  // `-q where clause`: both words are the query (before, `clause` became a failing chunk id).
+  auto q = d.cli({"--json", "ctx", "get", "-s", seg, id, "-q", "one", "record"});
+  INFO(q.out << q.err);
+  CHECK(q.exit_code == 0);
+  CHECK(json::parse(q.out).at("result").at("errors").as_array().empty());
+  // Ids after -q are swallowed by it: the CLI says so instead of sending a query without targets.
+  auto swallowed = d.cli({"ctx", "get", "-s", seg, "-q", "one", "record", id});
+  CHECK(swallowed.exit_code == 2);
+  CHECK_THAT(swallowed.err, Catch::Contains("quote"));
+}
+
+TEST_CASE("a path filter with a trailing slash means everything under the directory",
+          "[cli][daemon]") {
+  DaemonProcess d({"--no-lsp"});
+  Tree t;
+  const std::string seg = t.root.string();
+  result_of(d.cli({"--json", "ctx", "build", "-s", seg}));
+  CHECK(hit_paths(result_of(
+            d.cli({"--json", "ctx", "search", "-s", seg, "--path", "pkg/db/", "frobnicate"}))) ==
+        std::vector<std::string>{"pkg/db/models.py"});
+  CHECK(hit_paths(result_of(
+            d.cli({"--json", "ctx", "search", "-s", seg, "--path", "pkg/", "frobnicate"}))) ==
+        std::vector<std::string>{"pkg/db/models.py"});
+  // A bare directory name matches no file: the no-results message says what to write.
+  auto none = d.cli({"ctx", "search", "-s", seg, "--path", "pkg", "frobnicate"});
+  CHECK(none.exit_code == 0);
+  CHECK_THAT(none.out, Catch::Contains("no results"));
+  CHECK_THAT(none.out, Catch::Contains("pkg/**"));
+}
+
+TEST_CASE("usage errors say what is valid", "[cli]") {
+  const std::map<std::string, std::string> env{{"TRIFECTA_SOCKET", "/nonexistent/d.sock"}};
+  auto unknown = cli_with(env, {"serach"});
+  CHECK(unknown.exit_code == 2);
+  CHECK_THAT(unknown.err, Catch::Contains("unknown command 'serach'"));
+  CHECK_THAT(unknown.err, Catch::Contains("ping, status, daemon, ast, ctx"));
+  auto unknown_sub = cli_with(env, {"ctx", "serach", "q"});
+  CHECK(unknown_sub.exit_code == 2);
+  CHECK_THAT(unknown_sub.err, Catch::Contains("build, search, get, status, validate"));
+
+  auto zero = cli_with(env, {"--timeout", "0", "ping"});
+  CHECK(zero.exit_code == 2);
+  CHECK_THAT(zero.err, Catch::Contains("--timeout: must be more than 0"));
+  CHECK(cli_with(env, {"ping", "--timeout", "-1"}).exit_code == 2);
+  CHECK(cli_with(env, {"ping", "--timeout", "soon"}).exit_code == 2);
+}
+
+TEST_CASE("help shows the defaults", "[cli]") {
+  const std::map<std::string, std::string> env{{"TRIFECTA_SOCKET", "/nonexistent/d.sock"}};
+  auto search = cli_with(env, {"ctx", "search", "--help"});
+  CHECK(search.exit_code == 0);
+  CHECK_THAT(search.out, Catch::Contains("=10"));
+  CHECK_THAT(search.out, Catch::Contains("--timeout FLOAT:SECONDS=30"));
+  auto get = cli_with(env, {"ctx", "get", "--help"});
+  CHECK_THAT(get.out, Catch::Contains("=excerpt"));
+  CHECK_THAT(get.out, Catch::Contains("=2000"));
+  CHECK_THAT(cli_with(env, {"def", "--help"}).out, Catch::Contains("=0"));
+  auto start = cli_with(env, {"daemon", "start", "--help"});
+  CHECK_THAT(start.out, Catch::Contains("1800 s"));
+  CHECK_THAT(start.out, Catch::Contains("2048 MiB"));
+  // The top-level help still lists every command.
+  auto top = cli_with(env, {"--help"});
+  for (const char* c :
+       {"ping", "status", "daemon", "ast", "ctx", "def", "hover", "refs", "diag", "lsp", "sym"}) {
+    CHECK_THAT(top.out, Catch::Contains(c));
+  }
+}
+
+TEST_CASE("daemon status with no daemon says so and exits 3", "[cli]") {
+  TempDir tmp;
+  const std::map<std::string, std::string> env{
+      {"TRIFECTA_SOCKET", (tmp.path() / "d.sock").string()}};
+  auto r = cli_with(env, {"daemon", "status"});
+  CHECK(r.exit_code == 3);
+  CHECK_THAT(r.out, Catch::Contains("not running"));
+  CHECK_FALSE(fs::exists(tmp.path() / "d.sock"));  // and it did not start one
+}
+
+TEST_CASE("a malformed reply ends in a message and exit 1, never a crash", "[cli][malformed]") {
+  SECTION("a result without the field the printer needs") {
+    FakeDaemon fake(
+        R"({"jsonrpc":"2.0","id":$ID,"result":{"hits":[{"id":"a#b","start_line":1,"end_line":2,"score":1.0,)"
+        R"("tokens":3,"preview":"p"}]}})");
+    auto r = cli_with(fake.env(), {"ctx", "search", "-s", "/tmp", "query"});
+    INFO(r.out << r.err);
+    CHECK(r.exit_code == 1);
+    CHECK_THAT(
+        r.err,
+        Catch::Contains("trifecta: malformed reply from trifectad: result.hits[0].path: missing"));
+  }
+  SECTION("a field of the wrong type") {
+    FakeDaemon fake(R"({"jsonrpc":"2.0","id":$ID,"result":{"ok":"yes"}})");
+    auto r = cli_with(fake.env(), {"ctx", "validate", "-s", "/tmp"});
+    CHECK(r.exit_code == 1);
+    CHECK_THAT(r.err, Catch::Contains("result.ok: expected a boolean, got string"));
+  }
+  SECTION("a result that is not an object") {
+    FakeDaemon fake(R"({"jsonrpc":"2.0","id":$ID,"result":[1,2]})");
+    auto r = cli_with(fake.env(), {"ping"});
+    CHECK(r.exit_code == 1);
+    CHECK_THAT(r.err, Catch::Contains("result: expected an object, got array"));
+  }
+  SECTION("a line that is not JSON-RPC at all") {
+    FakeDaemon fake("this is not json");
+    auto r = cli_with(fake.env(), {"status"});
+    CHECK(r.exit_code == 1);
+    CHECK_THAT(r.err, Catch::Contains("malformed reply from trifectad"));
+  }
+  SECTION("--json prints the reply as is: reading it is the caller's business") {
+    FakeDaemon fake(R"({"jsonrpc":"2.0","id":$ID,"result":{}})");
+    auto r = cli_with(fake.env(), {"--json", "ctx", "validate", "-s", "/tmp"});
+    CHECK(r.exit_code == 0);
+    CHECK(json::parse(r.out).at("result").as_object().empty());
+  }
+}
