@@ -108,7 +108,8 @@ std::vector<Exchange> capture(const DaemonProcess& d, const std::string& root) {
                        json::object{{"path", "pkg/broken.py"}, {"uri", ""}, {"line", 0}, {"column", 0},
                                     {"include_declaration", true}, {"wait_ready_ms", 0}}));
   out.push_back(w.call("status", "status", {}, false));
-  out.push_back(w.call("segment.close", "segment.close", {}));
+  // segment.close names its segment as its own param (the dispatcher does not open it).
+  out.push_back(w.call("segment.close", "segment.close", json::object{{"segment", root}}, false));
   out.push_back(w.call("shutdown", "shutdown", {}, false));
   return out;
 }
@@ -168,7 +169,7 @@ TEST_CASE("every method's live reply decodes into its typed result", "[wire][pro
       CHECK(trifecta::proto::decode(x.golden.at("error").at("data"), data, "error.data") == std::nullopt);
     }
   }
-  CHECK(decoded.size() == 18);
+  CHECK(decoded.size() == 19);
 }
 
 TEST_CASE("hello's capabilities are exactly the catalog's methods", "[wire][catalog][daemon]") {
