@@ -9,10 +9,8 @@
 
 #include "../support/temp_dir.hpp"
 #include "dispatcher.hpp"
-#include "handlers_ast.hpp"
 #include "handlers_core.hpp"
-#include "handlers_ctx.hpp"
-#include "handlers_lsp.hpp"
+#include "methods.hpp"
 #include "server.hpp"
 #include "telemetry/reader.hpp"
 #include "util/hash.hpp"
@@ -155,14 +153,9 @@ TEST_CASE("every bound method has a catalog row and every catalog row is bound",
                      [] { return 1u; }, [](std::string) {}, [](std::chrono::milliseconds, std::function<void()>) {}};
   core_deps.debug_methods = true;
   bind_core_handlers(h.d, core_deps);
-  bind_ast_handlers(h.d);
   core::service::InlineExecutor inline_executor;
   core::service::Service service{h.sink, inline_executor};
-  CtxDeps ctx_deps{service};
-  LspConfig lsp_config;
-  lsp_config.enabled = false;
-  bind_lsp_handlers(h.d, lsp_config, LspDeps{[](std::function<void()> f) { f(); }, &service});
-  bind_ctx_handlers(h.d, ctx_deps);
+  bind_service_methods(h.d, service);
 
   std::set<std::string> bound;
   for (const auto& m : h.d.methods()) {
