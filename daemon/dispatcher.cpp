@@ -13,25 +13,6 @@ namespace trifecta::daemon {
 using proto::ErrorCode;
 using proto::RpcError;
 
-proto::RpcError to_rpc_error(const core::Error& e) {
-  ErrorCode code = ErrorCode::kInternalError;
-  switch (e.code) {
-    case core::Errc::kInvalidArgument: code = ErrorCode::kInvalidArgument; break;
-    case core::Errc::kNotFound: code = ErrorCode::kNotFound; break;
-    case core::Errc::kPathEscape: code = ErrorCode::kPathEscape; break;
-    case core::Errc::kPermission: code = ErrorCode::kPermissionDenied; break;
-    case core::Errc::kIo: code = ErrorCode::kIoError; break;
-    case core::Errc::kTooLarge: code = ErrorCode::kTooLarge; break;
-    case core::Errc::kBinary: code = ErrorCode::kBinaryFile; break;
-    case core::Errc::kParse: code = ErrorCode::kSourceParseError; break;
-    case core::Errc::kUnavailable: code = ErrorCode::kUnavailable; break;
-    case core::Errc::kTimeout: code = ErrorCode::kTimeout; break;
-    case core::Errc::kAmbiguous: code = ErrorCode::kAmbiguous; break;
-    case core::Errc::kInternal: code = ErrorCode::kInternalError; break;
-  }
-  return RpcError{code, e.message, {}};
-}
-
 struct Reply::State {
   SendFn send;
   json::value id;

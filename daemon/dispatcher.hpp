@@ -9,7 +9,8 @@
 // named a segment, one telemetry event in that segment (cmd = method, timing_ms, x.bytes_in/out).
 //
 // This is the only place with a catch-all: an exception escaping a handler becomes InternalError.
-// lib/ errors (core::Error) map to wire codes in `to_rpc_error`, the one mapping function.
+// lib/ errors (core::Error) map to wire codes in `to_rpc_error` (service/answer.hpp), the one
+// mapping function.
 //
 // Thread rules: bind() only before serving starts; dispatch() is called concurrently from worker
 // threads; `SendFn` must be thread-safe (the session posts the line to its I/O thread).
@@ -23,6 +24,7 @@
 #include <string_view>
 #include <vector>
 
+#include "service/answer.hpp"
 #include "service/registry.hpp"
 #include "service/segment.hpp"
 #include "trifecta/proto/protocol.hpp"
@@ -51,7 +53,8 @@ struct Peer {
   std::function<void(std::string line)> notify;
 };
 
-proto::RpcError to_rpc_error(const core::Error& e);
+// lib/ errors → wire errors: the service's one mapping (service/answer.hpp).
+using core::service::to_rpc_error;
 
 class Reply {
  public:

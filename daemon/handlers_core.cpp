@@ -5,6 +5,8 @@
 #include <charconv>
 #include <fstream>
 
+#include "service/service.hpp"
+
 namespace trifecta::daemon {
 
 using proto::ErrorCode;
@@ -78,15 +80,7 @@ void bind_core_handlers(Dispatcher& d, CoreDeps deps) {
     r.socket_activated = c.socket_activated;
     r.idle_timeout_s = static_cast<double>(c.config.idle_timeout.count());
     for (const auto& s : c.segments.list()) {
-      proto::SegmentStatus st;
-      st.segment_id = s->id;
-      st.root = s->root.string();
-      st.state = std::string(build_state_name(s->build_state_snapshot()));
-      st.lsp_state = s->lsp ? std::string(core::lsp::state_name(s->lsp->state())) : std::string("UNAVAILABLE");
-      st.opened_s_ago = std::chrono::duration<double>(core::SteadyClock::now() - s->opened_at).count();
-      st.requests = s->requests.load();
-      st.memory_bytes = static_cast<std::int64_t>(s->memory_bytes());
-      r.segments.push_back(std::move(st));
+      r.segments.push_back(core::service::Service::segment_status(*s));
     }
     const auto t = c.sink.stats();
     r.telemetry.enabled = c.sink.enabled();

@@ -16,10 +16,9 @@
 
 #include "config.hpp"
 #include "dispatcher.hpp"
-#include "handlers_ast.hpp"
 #include "handlers_core.hpp"
-#include "handlers_ctx.hpp"
-#include "handlers_lsp.hpp"
+#include "lsp_attach.hpp"
+#include "methods.hpp"
 #include "server.hpp"
 #include "service/executor.hpp"
 #include "service/service.hpp"
@@ -194,6 +193,7 @@ int main(int argc, char** argv) {
   core::service::FunctionExecutor worker_pool([&](std::function<void()> fn) { server->post_work(std::move(fn)); });
   core::service::ServiceOptions service_options;
   service_options.max_segments = cfg.max_segments;
+  service_options.lsp_enabled = lsp_config.enabled;
   service_options.on_open = [&](core::service::Segment& seg) {
     if (open_delay_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(open_delay_ms));
     td::attach_lsp(seg, server->io(), lsp_config);
@@ -207,10 +207,7 @@ int main(int argc, char** argv) {
                     [&](std::chrono::milliseconds d, std::function<void()> fn) { server->schedule_after(d, std::move(fn)); },
                     sock.activated, debug_methods};
   td::bind_core_handlers(dispatcher, deps);
-  td::bind_ast_handlers(dispatcher);
-  td::bind_lsp_handlers(dispatcher, lsp_config,
-                        td::LspDeps{[&](std::function<void()> fn) { server->post_work(std::move(fn)); }, &service});
-  td::bind_ctx_handlers(dispatcher, td::CtxDeps{service});
+  td::bind_service_methods(dispatcher, service);
 
   td::Server::Hooks hooks;
   hooks.on_refused = [&](std::string_view reason, std::int64_t uid) {

@@ -1,4 +1,4 @@
-// daemon/server.hpp — trifectad's transport and lifecycle: the daemon's Asio code (handlers_lsp.cpp
+// daemon/server.hpp — trifectad's transport and lifecycle: the daemon's Asio code (lsp_attach.cpp
 // only hands the io_context to lsp::Client; docs/layering.md lists where Asio is allowed).
 //
 // One I/O thread runs the io_context: the acceptor, every session's reads and writes, timers and

@@ -1,6 +1,6 @@
 // index/json.hpp — Boost.JSON mappings of lib/index's result types (value_from only), for tests
 // and tools. The daemon's replies are the typed structs of proto/ (mapped in
-// daemon/proto_convert.cpp), which use the same field names (docs/index.md, docs/protocol.md).
+// lib/service/proto_convert.cpp), which use the same field names (docs/index.md, docs/protocol.md).
 //
 // Thread rules: pure functions.
 #pragma once

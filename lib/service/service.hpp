@@ -15,6 +15,16 @@
 // worker pool, or an inline/manual executor in tests). Pyright is attached by the caller's open
 // hook (ServiceOptions::on_open) because the LSP client needs the daemon's io_context.
 //
+// Typed methods (one per RPC method that works on a segment): each takes the segment, the
+// method's params struct (proto/) and a Callback<Result> (service/answer.hpp) that is called
+// exactly once, with the result struct or the wire error, and optionally what the request's
+// telemetry event records. Methods that read the index sync first; those that may wait for the
+// first build (ctx.search/ctx.get with wait=true, ctx.build, ctx.validate) park the callback
+// until the build finished and answer from the executor thread that finished it; the lsp.*
+// position methods ask Pyright when it is READY (or becomes READY within wait_ready_ms) and
+// otherwise answer from the AST fallback (backend "ast", `fallback_reason`). Parameter errors
+// are answered at once (INVALID_PARAMS naming the field).
+//
 // Thread rules: every member function is thread-safe. `then` callbacks of ensure_built run on the
 // executor thread that finished the build, or inline when the segment is already built.
 // Failure behaviour: open/close as in service/registry.hpp; a failed build leaves BuildState
@@ -26,9 +36,11 @@
 #include <memory>
 #include <string>
 
+#include "service/answer.hpp"
 #include "service/executor.hpp"
 #include "service/registry.hpp"
 #include "service/segment.hpp"
+#include "trifecta/proto/protocol.hpp"
 
 namespace trifecta::core::service {
 
@@ -42,7 +54,10 @@ struct ServiceOptions {
   // SegmentIndex::start_watching (a seam for tests: a real watcher fails only when inotify
   // instances run out).
   std::function<Result<void>(Segment&)> start_watcher;
+  bool lsp_enabled = true;  // reported by lsp.status (false: trifectad --no-lsp)
 };
+
+using SegmentPtr = std::shared_ptr<Segment>;
 
 class Service {
  public:
@@ -67,8 +82,41 @@ class Service {
   // record the report as the segment's last build.
   Result<index::BuildReport> rebuild(Segment& seg);
 
+  // ---- typed methods (service_ast.cpp, service_ctx.cpp, service_lsp.cpp) ----
+  // ast.skeleton / ast.symbols: `path` is a file of the segment (relative, or absolute inside
+  // it: PATH_ESCAPE otherwise) or a sym:// URI (selector errors keep their names and data).
+  void skeleton(SegmentPtr seg, proto::AstSkeletonParams p, Callback<proto::AstSkeletonResult> done);
+  void symbols(SegmentPtr seg, proto::AstSymbolsParams p, Callback<proto::AstSymbolsResult> done);
+  // sym.resolve: the selector; failures carry tried / suggestions / candidates.
+  void resolve(SegmentPtr seg, proto::SymResolveParams p, Callback<proto::SymResolveResult> done);
+
+  // ctx.build: waits for the segment's build (starting it if needed; `rebuild` rebuilds from
+  // scratch afterwards, on the executor). `progress` (may be empty) gets (done, total) meanwhile.
+  void build(SegmentPtr seg, proto::CtxBuildParams p, Segment::ProgressFn progress,
+             Callback<proto::CtxBuildResult> done);
+  // ctx.search / ctx.get: wait=true answers after the first build, wait=false at once from what
+  // is indexed; both sync first and record their own telemetry.
+  void search(SegmentPtr seg, proto::CtxSearchParams p, Callback<proto::CtxSearchResult> done);
+  void get(SegmentPtr seg, proto::CtxGetParams p, Callback<proto::CtxGetResult> done);
+  // ctx.status: answers at once (syncs when the index is ready).
+  void index_status(SegmentPtr seg, proto::CtxStatusParams p, Callback<proto::CtxStatusResult> done);
+  // ctx.validate: after the build, sync, then compare the index with the disk.
+  void validate(SegmentPtr seg, proto::CtxValidateParams p, Callback<proto::CtxValidateResult> done);
+
+  // lsp.status, and the position methods (Pyright or the AST fallback).
+  void lsp_status(SegmentPtr seg, proto::LspStatusParams p, Callback<proto::LspStatusResult> done);
+  void definition(SegmentPtr seg, proto::LspDefinitionParams p, Callback<proto::LspDefinitionResult> done);
+  void hover(SegmentPtr seg, proto::LspHoverParams p, Callback<proto::LspHoverResult> done);
+  void references(SegmentPtr seg, proto::LspReferencesParams p, Callback<proto::LspReferencesResult> done);
+  void diagnostics(SegmentPtr seg, proto::LspDiagnosticsParams p, Callback<proto::LspDiagnosticsResult> done);
+
+  // The per-segment part of `status`.
+  static proto::SegmentStatus segment_status(const Segment& seg);
+
  private:
   void run_build(const std::shared_ptr<Segment>& seg);
+  template <class R>
+  void position(SegmentPtr seg, const proto::LspPositionParams& p, const char* method, Callback<R> done);
 
   Executor& executor_;
   ServiceOptions options_;

@@ -17,6 +17,7 @@
 #                   executables are thin layers over it).
 #   proto-lib       proto/** includes no lib/ module except those in PROTO_LIB_ALLOWED.
 #   proto-no-exe    proto/** never includes daemon/ or client/ headers.
+#   lib-proto       lib/** includes no proto/ header, except the modules in LIB_PROTO_ALLOWED.
 #   client-lib      client/** includes no lib/ module except those in CLIENT_LIB_ALLOWED, and never
 #                   daemon/ headers.
 #   asio            <boost/asio...> is included only under the folders in ASIO_ALLOWED.
@@ -25,9 +26,12 @@ set -euo pipefail
 # proto/ may use lib/util (json_text: the canonical JSON text of every wire message; linked as
 # trifecta_util). Nothing else from lib/.
 PROTO_LIB_ALLOWED=(util)
+# lib/service's typed methods take and return the wire structs (proto/), so the daemon binds each
+# method in one line and the wire shapes live in one place. No other lib/ module knows the wire.
+LIB_PROTO_ALLOWED=(service)
 # client/ talks to the daemon through proto/ and prints with util/json_text; nothing else from lib/.
 CLIENT_LIB_ALLOWED=(util)
-# Boost.Asio: the daemon's transport (daemon/server.cpp; daemon/handlers_lsp.cpp passes the
+# Boost.Asio: the daemon's transport (daemon/server.cpp; daemon/lsp_attach.cpp passes the
 # io_context to the LSP client) and lib/lsp's client/supervisor of Pyright (lib/lsp/client.cpp).
 # Every other lib/ module, lib/service included, is Asio-free.
 ASIO_ALLOWED=(daemon lib/lsp)
@@ -140,6 +144,8 @@ check_tree() {
         lib/*)
           if [[ "$area" == daemon || "$area" == client ]]; then
             report "$rel" "$lineno" lib-no-exe "includes \"$inc\" ($resolved): lib/ must not depend on $area/"
+          elif [[ "$area" == proto ]] && ! in_list "${src_area#lib/}" "${LIB_PROTO_ALLOWED[@]}"; then
+            report "$rel" "$lineno" lib-proto "includes \"$inc\" ($resolved): only lib/{${LIB_PROTO_ALLOWED[*]}} may use proto/"
           fi
           ;;
         proto)
@@ -175,7 +181,7 @@ self_test() {
     rm -rf "$1" && mkdir -p "$1"/lib/util "$1"/lib/lsp "$1"/lib/service "$1"/proto/trifecta/proto \
       "$1"/daemon "$1"/client
     printf '#pragma once\n' >"$1/lib/util/json_text.hpp"
-    printf '#pragma once\n#include "util/json_text.hpp"\n' >"$1/lib/service/service.hpp"
+    printf '#pragma once\n#include "util/json_text.hpp"\n#include "trifecta/proto/protocol.hpp"\n' >"$1/lib/service/service.hpp"
     printf '#include <boost/asio/io_context.hpp>\n#include "util/json_text.hpp"\n' >"$1/lib/lsp/client.cpp"
     printf '#pragma once\n#include "util/json_text.hpp"\n' >"$1/proto/trifecta/proto/protocol.hpp"
     printf '#pragma once\n' >"$1/proto/trifecta/proto/version.hpp.in"
@@ -190,6 +196,8 @@ self_test() {
     "lib/service/bad.cpp|#include \"server.hpp\"|lib-no-exe"
     "lib/service/bad.cpp|#include \"../../daemon/server.hpp\"|lib-no-exe"
     "lib/text/bad.hpp|#include \"daemon/server.hpp\"|lib-no-exe"
+    "lib/index/bad.cpp|#include \"trifecta/proto/protocol.hpp\"|lib-proto"
+    "lib/lang/python/bad.hpp|#include \"../../../proto/trifecta/proto/protocol.hpp\"|lib-proto"
     "lib/lang/python/bad.cpp|#include \"connection.hpp\"|lib-no-exe"
     "proto/bad.cpp|#include \"service/service.hpp\"|proto-lib"
     "proto/bad.cpp|#include \"server.hpp\"|proto-no-exe"

@@ -9,10 +9,8 @@
 
 #include "../support/temp_dir.hpp"
 #include "dispatcher.hpp"
-#include "handlers_ast.hpp"
 #include "handlers_core.hpp"
-#include "handlers_ctx.hpp"
-#include "handlers_lsp.hpp"
+#include "methods.hpp"
 #include "server.hpp"
 #include "telemetry/reader.hpp"
 #include "util/hash.hpp"
@@ -155,14 +153,9 @@ TEST_CASE("every bound method has a catalog row and every catalog row is bound",
                      [] { return 1u; }, [](std::string) {}, [](std::chrono::milliseconds, std::function<void()>) {}};
   core_deps.debug_methods = true;
   bind_core_handlers(h.d, core_deps);
-  bind_ast_handlers(h.d);
   core::service::InlineExecutor inline_executor;
   core::service::Service service{h.sink, inline_executor};
-  CtxDeps ctx_deps{service};
-  LspConfig lsp_config;
-  lsp_config.enabled = false;
-  bind_lsp_handlers(h.d, lsp_config, LspDeps{[](std::function<void()> f) { f(); }, &service});
-  bind_ctx_handlers(h.d, ctx_deps);
+  bind_service_methods(h.d, service);
 
   std::set<std::string> bound;
   for (const auto& m : h.d.methods()) {
@@ -200,4 +193,52 @@ TEST_CASE("a method bound with SegmentParam::kRaw gets params.segment untouched,
     CHECK(r.at("result").at("param").as_string() == name);
   }
   CHECK(h.segments.list().empty());
+}
+
+TEST_CASE("bind: one line binds a service method — the catalog's needs_segment, Outcome → reply, the method's telemetry",
+          "[dispatcher][service]") {
+  trifecta::test::TempDir tmp;
+  core::telemetry::Sink sink{[&] {
+    core::telemetry::SinkOptions o;
+    o.dir_override = tmp.path() / "tel";
+    return o;
+  }()};
+  core::service::InlineExecutor exec;
+  core::service::Service service{sink, exec};
+  Dispatcher d{service.segments()};
+  bind(d, service, proto::spec::kCtxSearch, &Service::search);
+  std::vector<std::string> sent;
+  auto call = [&](json::object params) {
+    d.dispatch(json::serialize(json::object{{"jsonrpc", "2.0"}, {"id", 1}, {"method", "ctx.search"}, {"params", params}}),
+               Peer{}, [&](std::string line) { sent.push_back(std::move(line)); });
+    REQUIRE_FALSE(sent.empty());
+    return json::parse(sent.back()).as_object();
+  };
+
+  auto no_segment = call(json::object{{"query", "alpha"}});
+  CHECK(name_of(no_segment) == "INVALID_PARAMS");
+  CHECK(std::string(no_segment.at("error").at("message").as_string()).find("params.segment") != std::string::npos);
+
+  trifecta::test::write_text(tmp.path() / "seg" / "pkg" / "mod.py", "def alpha():\n    return 1\n");
+  const std::string root = std::filesystem::canonical(tmp.path() / "seg").string();
+  auto ok = call(json::object{{"segment", root}, {"query", "alpha"}});
+  REQUIRE(ok.contains("result"));
+  CHECK(ok.at("result").at("hits").as_array().size() == 1);
+  CHECK(ok.at("result").at("index").at("state").as_string() == "ready");
+
+  auto bad = call(json::object{{"segment", root}, {"query", "alpha"}, {"limit", 0}});
+  CHECK(name_of(bad) == "INVALID_PARAMS");
+  CHECK(bad.at("error").at("message").as_string() == "params.limit: expected 1..1000");
+
+  sink.flush();
+  auto ev = core::telemetry::read_events(tmp.path() / "tel" / core::segment_id_of(root) / "events.jsonl");
+  REQUIRE(ev.ok());
+  bool found = false;
+  for (const auto& e : ev->events) {
+    if (e.at("cmd").as_string() != "ctx.search" || !e.at("args").as_object().contains("query_sha256")) continue;
+    found = true;
+    CHECK(e.at("result").at("hits").to_number<std::int64_t>() == 1);
+    CHECK(e.at("x").as_object().contains("bytes_read"));
+  }
+  CHECK(found);
 }

@@ -1,13 +1,18 @@
 // Spec of lib/service without a socket: the build lifecycle (waiters, failure, one build at a
-// time), sync-before-answer, close, LRU eviction, and opening outside the registry lock.
+// time), sync-before-answer, close, LRU eviction, opening outside the registry lock, and the typed
+// methods (proto params in, Outcome<proto result> out): waiting for the build, sync before answer,
+// selector errors with their data, and the LSP-or-AST routing (no client, a client not READY, the
+// scripted fake server READY).
 #include "service/service.hpp"
 
 #include <atomic>
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <future>
+#include <optional>
 #include <thread>
 
+#include "../support/lsp_harness.hpp"
 #include "../support/temp_dir.hpp"
 #include "service/executor.hpp"
 #include "telemetry/reader.hpp"
@@ -341,4 +346,239 @@ TEST_CASE("close waits for an open under way, then closes what it opened", "[ser
   CHECK(closed->closed);
   CHECK(closed->segment_id == opener.get().value()->id);
   CHECK(service.segments().list().empty());
+}
+
+// ---- typed methods ----------------------------------------------------------------------------
+
+namespace {
+
+// Runs a typed method whose callback is called before it returns (inline executor, nothing to
+// wait for) and hands back the outcome.
+template <class R, class Call>
+svc::Outcome<R> now(Call call) {
+  std::optional<svc::Outcome<R>> got;
+  call([&](svc::Outcome<R> o) { got.emplace(std::move(o)); });
+  REQUIRE(got.has_value());
+  return std::move(*got);
+}
+
+}  // namespace
+
+TEST_CASE("ctx.search: wait=true answers after the first build, wait=false answers at once",
+          "[service][typed]") {
+  Harness h;
+  svc::ManualExecutor exec;
+  svc::Service service(h.sink, exec);  // build_on_open: the build is queued, not run
+  auto seg = service.open(h.tree("q").string()).value();
+  REQUIRE(exec.pending() == 1);
+
+  trifecta::proto::CtxSearchParams p;
+  p.query = "alpha";
+  p.wait = false;
+  auto early = now<trifecta::proto::CtxSearchResult>(
+      [&](auto cb) { service.search(seg, p, std::move(cb)); });
+  REQUIRE(early.ok());
+  CHECK(early.value().index.state == "building");
+  CHECK(early.value().hits.empty());
+
+  p.wait = true;
+  std::optional<svc::Outcome<trifecta::proto::CtxSearchResult>> late;
+  service.search(seg, p, [&](auto o) { late.emplace(std::move(o)); });
+  CHECK_FALSE(late.has_value());  // parked until the build finished
+  exec.run_all();
+  REQUIRE(late.has_value());
+  REQUIRE(late->ok());
+  CHECK(late->value().index.state == "ready");
+  CHECK(late->value().query == "alpha");
+  REQUIRE(late->value().hits.size() == 1);
+  // The method chose what the request's telemetry records: the query's hash, never just the text.
+  REQUIRE(late->telemetry().has_value());
+  CHECK(late->telemetry()->args.contains("query_sha256"));
+  CHECK(late->telemetry()->result.at("hits").to_number<std::int64_t>() == 1);
+
+  // Parameter errors are answered at once, before any waiting.
+  p.limit = 0;
+  auto bad = now<trifecta::proto::CtxSearchResult>([&](auto cb) { service.search(seg, p, std::move(cb)); });
+  REQUIRE_FALSE(bad.ok());
+  CHECK(bad.error().code == trifecta::proto::ErrorCode::kInvalidParams);
+  CHECK(bad.error().message == "params.limit: expected 1..1000");
+}
+
+TEST_CASE("typed methods sync before answering: an edit on disk is in the next ctx.search and ctx.get",
+          "[service][typed]") {
+  Harness h;
+  svc::InlineExecutor exec;
+  svc::Service service(h.sink, exec);
+  const fs::path root = h.tree("e");
+  auto seg = service.open(root.string()).value();
+  REQUIRE(seg->build_state_snapshot() == svc::BuildState::kReady);
+
+  write_text(root / "pkg" / "mod.py", "def zebra():\n    return 2\n");
+  trifecta::proto::CtxSearchParams p;
+  p.query = "zebra";
+  auto r = now<trifecta::proto::CtxSearchResult>([&](auto cb) { service.search(seg, p, std::move(cb)); });
+  REQUIRE(r.ok());
+  REQUIRE(r.value().hits.size() == 1);
+
+  trifecta::proto::CtxGetParams g;
+  g.uris = {"sym://python/pkg.mod/zebra"};
+  g.mode = "raw";
+  auto got = now<trifecta::proto::CtxGetResult>([&](auto cb) { service.get(seg, g, std::move(cb)); });
+  REQUIRE(got.ok());
+  CHECK(got.value().errors.empty());
+  REQUIRE_FALSE(got.value().chunks.empty());
+}
+
+TEST_CASE("sym.resolve and ast.*: selector errors keep their code, tried and suggestions; paths stay in the segment",
+          "[service][typed]") {
+  Harness h;
+  svc::InlineExecutor exec;
+  svc::Service service(h.sink, exec);
+  auto seg = service.open(h.tree("r").string()).value();
+  namespace proto = trifecta::proto;
+
+  auto ok = now<proto::SymResolveResult>(
+      [&](auto cb) { service.resolve(seg, proto::SymResolveParams{"sym://python/pkg.mod/alpha"}, std::move(cb)); });
+  REQUIRE(ok.ok());
+
+  auto miss = now<proto::SymResolveResult>(
+      [&](auto cb) { service.resolve(seg, proto::SymResolveParams{"sym://python/pkg.mod/alpah"}, std::move(cb)); });
+  REQUIRE_FALSE(miss.ok());
+  CHECK(miss.error().code == proto::ErrorCode::kSymbolNotFound);
+  const auto& data = miss.error().data;
+  REQUIRE(data.contains("tried"));
+  REQUIRE(data.contains("suggestions"));
+  CHECK(data.at("tried").as_array().size() >= 1);
+  CHECK(data.at("suggestions").as_array().at(0).as_string() == "sym://python/pkg.mod/alpha");
+  CHECK_FALSE(data.contains("name"));  // added by the encoder
+
+  proto::AstSkeletonParams sp;
+  sp.path = "sym://python/pkg.mod/alpah";
+  auto via_uri = now<proto::AstSkeletonResult>([&](auto cb) { service.skeleton(seg, sp, std::move(cb)); });
+  REQUIRE_FALSE(via_uri.ok());
+  CHECK(via_uri.error().code == proto::ErrorCode::kSymbolNotFound);
+
+  sp.path = "../outside.py";
+  auto escape = now<proto::AstSkeletonResult>([&](auto cb) { service.skeleton(seg, sp, std::move(cb)); });
+  REQUIRE_FALSE(escape.ok());
+  CHECK(escape.error().code == proto::ErrorCode::kPathEscape);
+
+  sp.path = "pkg/mod.py";
+  sp.format = "text";
+  auto sk = now<proto::AstSkeletonResult>([&](auto cb) { service.skeleton(seg, sp, std::move(cb)); });
+  REQUIRE(sk.ok());
+  CHECK(sk.value().file == "pkg/mod.py");
+  CHECK(sk.value().rendered.has_value());
+  CHECK_FALSE(sk.value().skeleton.has_value());
+}
+
+TEST_CASE("lsp.*: without a language server the AST answers, saying why", "[service][typed][lsp]") {
+  Harness h;
+  svc::InlineExecutor exec;
+  svc::ServiceOptions o;
+  o.lsp_enabled = false;
+  o.on_open = [](svc::Segment& seg) { seg.lsp_unavailable = "disabled (test)"; };
+  svc::Service service(h.sink, exec, o);
+  auto seg = service.open(h.tree("l", "def alpha():\n    return 1\n\nx = alpha()\n").string()).value();
+  namespace proto = trifecta::proto;
+
+  proto::LspPositionParams p;
+  p.path = "pkg/mod.py";
+  p.line = 4;
+  p.column = 5;
+  auto def = now<proto::LspDefinitionResult>([&](auto cb) { service.definition(seg, p, std::move(cb)); });
+  REQUIRE(def.ok());
+  CHECK(def.value().backend == "ast");
+  CHECK(def.value().lsp_state == "UNAVAILABLE");
+  CHECK(def.value().fallback_reason == std::optional<std::string>("lsp_unavailable: disabled (test)"));
+  REQUIRE(def.value().locations.size() == 1);
+  CHECK(def.value().locations[0].path == "pkg/mod.py");
+  CHECK(def.value().locations[0].line == 1);
+  REQUIRE(def.telemetry().has_value());
+  CHECK(def.telemetry()->result.at("backend").as_string() == "ast");
+  CHECK(def.telemetry()->x.at("lsp_state").as_string() == "UNAVAILABLE");
+
+  auto st = now<proto::LspStatusResult>([&](auto cb) { service.lsp_status(seg, {}, std::move(cb)); });
+  REQUIRE(st.ok());
+  CHECK_FALSE(st.value().enabled);
+  CHECK_FALSE(st.value().available);
+  CHECK(st.value().state == "UNAVAILABLE");
+  CHECK(st.value().reason == "disabled (test)");
+
+  p.wait_ready_ms = -1;
+  auto bad = now<proto::LspHoverResult>([&](auto cb) { service.hover(seg, p, std::move(cb)); });
+  REQUIRE_FALSE(bad.ok());
+  CHECK(bad.error().code == proto::ErrorCode::kInvalidParams);
+}
+
+TEST_CASE("lsp.definition: Pyright answers once READY (backend lsp); before that the AST does",
+          "[service][typed][lsp]") {
+  trifecta::test::LspHarness lh;  // io_context driven on this thread
+  write_text(lh.root / "main.py",
+             "def greet(name):\n    return name\ns = \"\xF0\x9F\x98\x80\xF0\x9F\x98\x80\"; t = greet(s)\n");
+  Harness h;
+  svc::InlineExecutor exec;
+  svc::ServiceOptions o;
+  o.on_open = [&](svc::Segment& seg) {
+    core::lsp::ClientOptions co;
+    co.segment_root = seg.root;
+    co.server.path = TRIFECTA_FAKE_LSP_SERVER;
+    co.server.name = "fake_lsp_server";
+    co.server.version = "test";
+    co.request_timeout = 2000ms;
+    co.ready_timeout = 5000ms;
+    co.shutdown_grace = 300ms;
+    seg.lsp = std::make_unique<core::lsp::Client>(lh.io, std::move(co));
+  };
+  svc::Service service(h.sink, exec, o);
+  auto seg = service.open(lh.root.string()).value();
+  namespace proto = trifecta::proto;
+  proto::LspPositionParams p;
+  p.path = "main.py";
+  p.line = 3;
+  p.column = 15;  // `greet` after two emoji
+
+  auto cold = now<proto::LspDefinitionResult>([&](auto cb) { service.definition(seg, p, std::move(cb)); });
+  REQUIRE(cold.ok());
+  CHECK(cold.value().backend == "ast");
+  CHECK(cold.value().fallback_reason == std::optional<std::string>("lsp_not_ready: COLD"));
+  REQUIRE(cold.value().locations.size() == 1);
+  CHECK(cold.value().locations[0].line == 1);
+
+  seg->lsp->start(lh.root / "main.py");
+  REQUIRE(lh.run_until([&] { return seg->lsp->state() == core::lsp::State::kReady; }));
+  std::optional<svc::Outcome<proto::LspDefinitionResult>> got;
+  service.definition(seg, p, [&](auto r) { got.emplace(std::move(r)); });
+  REQUIRE(lh.run_until([&] { return got.has_value(); }));
+  REQUIRE(got->ok());
+  CHECK(got->value().backend == "lsp");
+  CHECK(got->value().lsp_state == "READY");
+  CHECK_FALSE(got->value().fallback_reason.has_value());
+  REQUIRE(got->value().locations.size() == 1);
+  CHECK(got->value().locations[0].line == 1);
+  CHECK(got->telemetry()->result.at("backend").as_string() == "lsp");
+}
+
+TEST_CASE("ctx.build: progress reaches the caller's listener, then the build report", "[service][typed]") {
+  Harness h;
+  svc::ManualExecutor exec;
+  svc::ServiceOptions o;
+  o.build_on_open = false;
+  svc::Service service(h.sink, exec, o);
+  auto seg = service.open(h.tree("b").string()).value();
+  std::size_t calls = 0;
+  std::optional<svc::Outcome<trifecta::proto::CtxBuildResult>> got;
+  service.build(seg, {}, [&](std::size_t, std::size_t) { ++calls; }, [&](auto r) { got.emplace(std::move(r)); });
+  CHECK_FALSE(got.has_value());
+  exec.run_all();
+  REQUIRE(got.has_value());
+  REQUIRE(got->ok());
+  CHECK(calls > 0);
+  CHECK(got->value().build.files_indexed == 1);
+  CHECK(got->value().index.state == "ready");
+  // The listener is gone once answered.
+  (void)service.rebuild(*seg);
+  const std::size_t after = calls;
+  (void)service.rebuild(*seg);
+  CHECK(calls == after);
 }

@@ -1,6 +1,6 @@
-#include "proto_convert.hpp"
+#include "service/proto_convert.hpp"
 
-namespace trifecta::daemon {
+namespace trifecta::core::service {
 
 namespace ast = core::ast;
 namespace idx = core::index;
@@ -282,4 +282,4 @@ std::vector<proto::Location> to_proto(const std::vector<lsp::Location>& ls) {
   return out;
 }
 
-}  // namespace trifecta::daemon
+}  // namespace trifecta::core::service

@@ -1,5 +1,5 @@
-// daemon/proto_convert.hpp — lib types → wire structs (proto/). One small free function per
-// type, so handler code (and later lib/service) builds typed results without hand-made JSON.
+// service/proto_convert.hpp — lib types → wire structs (proto/). One small free function per
+// type, so the service's typed methods build their results without hand-made JSON.
 // The wire shapes are documented in docs/protocol.md and pinned by tests/golden/wire/.
 //
 // Thread rules: pure functions. Failure behaviour: none (total mappings).
@@ -12,7 +12,7 @@
 #include "selector/resolver.hpp"
 #include "trifecta/proto/protocol.hpp"
 
-namespace trifecta::daemon {
+namespace trifecta::core::service {
 
 proto::Skeleton to_proto(const core::ast::Skeleton& s);
 proto::SkeletonDefinition to_proto(const core::ast::Definition& d);
@@ -41,4 +41,4 @@ proto::Location to_proto(const core::lsp::Location& l);
 proto::Diagnostic to_proto(const core::lsp::Diagnostic& d);
 std::vector<proto::Location> to_proto(const std::vector<core::lsp::Location>& ls);
 
-}  // namespace trifecta::daemon
+}  // namespace trifecta::core::service

@@ -1,0 +1,203 @@
+// Service's ctx.* methods: the context index (lib/index, lib/disclosure, lib/workspace). Every
+// answer carries `index {state, generation, error?, watcher_error?}`.
+#include "disclosure/disclosure.hpp"
+#include "index/segment_index.hpp"
+#include "selector/resolver.hpp"
+#include "service/proto_convert.hpp"
+#include "service/service.hpp"
+#include "util/hash.hpp"
+
+namespace trifecta::core::service {
+
+using proto::ErrorCode;
+using proto::RpcError;
+namespace json = boost::json;
+namespace idx = index;
+namespace dis = disclosure;
+namespace ws = workspace;
+
+namespace {
+
+proto::IndexState index_state(const Segment& seg) {
+  const BuildInfo b = seg.build_info();
+  proto::IndexState o;
+  o.state = std::string(build_state_name(b.state));
+  o.generation = seg.index ? static_cast<std::int64_t>(seg.index->generation()) : 0;
+  if (!b.error.empty()) o.error = b.error;
+  if (!b.watcher_error.empty()) o.watcher_error = b.watcher_error;
+  return o;
+}
+
+}  // namespace
+
+void Service::build(SegmentPtr seg, proto::CtxBuildParams p, Segment::ProgressFn progress,
+                    Callback<proto::CtxBuildResult> done) {
+  const std::uint64_t listener = seg->add_progress_listener(std::move(progress));
+  auto finish = [this, seg, done = std::move(done), listener, do_rebuild = p.rebuild] {
+    seg->remove_progress_listener(listener);
+    if (do_rebuild) {
+      auto r = rebuild(*seg);
+      if (!r) return done(r.error());
+    }
+    const BuildInfo b = seg->build_info();
+    if (b.state == BuildState::kFailed) {
+      return done(RpcError{ErrorCode::kIoError, "index build failed: " + b.error, {}});
+    }
+    proto::CtxBuildResult out;
+    if (b.last_build) out.build = to_proto(*b.last_build);
+    out.status = to_proto(seg->index->status());
+    out.index = index_state(*seg);
+    done(std::move(out));
+  };
+  // A rebuild runs on the executor, never inside the waiter list of the build that just ended.
+  if (p.rebuild)
+    ensure_built(*seg, [this, finish = std::move(finish)] { executor_.post(finish); });
+  else
+    ensure_built(*seg, std::move(finish));
+}
+
+void Service::search(SegmentPtr seg, proto::CtxSearchParams p,
+                     Callback<proto::CtxSearchResult> done) {
+  idx::SearchOptions o;
+  o.query = p.query;
+  o.path_glob = p.path;
+  o.explain = p.explain;
+  if (p.limit < 1 || p.limit > 1000)
+    return done(RpcError{ErrorCode::kInvalidParams, "params.limit: expected 1..1000", {}});
+  o.limit = static_cast<std::size_t>(p.limit);
+  if (!p.kind.empty()) {
+    idx::ChunkKind k;
+    if (!idx::parse_chunk_kind(p.kind, k)) {
+      return done(RpcError{
+          ErrorCode::kInvalidParams, "params.kind: expected \"code\", \"doc\" or \"other\"", {}});
+    }
+    o.kind = k;
+  }
+  when_ready(*seg, p.wait, [this, seg, done = std::move(done), o] {
+    const std::uint64_t bytes = sync(*seg);
+    auto r = seg->index->search(o);
+    if (!r) return done(r.error());
+    json::array ids;
+    for (const auto& h : r->hits) ids.emplace_back(h.chunk.id);
+    proto::CtxSearchResult out = to_proto(*r);
+    out.query = o.query;
+    out.index = index_state(*seg);
+    json::object filters;
+    if (!o.path_glob.empty()) filters["path"] = o.path_glob;
+    if (o.kind) filters["kind"] = idx::chunk_kind_name(*o.kind);
+    RequestTelemetry t{json::object{{"query", o.query.substr(0, 200)},
+                                    {"query_sha256", sha256_hex(o.query)},
+                                    {"limit", o.limit},
+                                    {"filters", std::move(filters)}},
+                       json::object{{"hits", r->hits.size()}, {"returned_ids", std::move(ids)}},
+                       json::object{{"bytes_read", bytes}, {"generation", r->generation}}};
+    done(Outcome<proto::CtxSearchResult>(std::move(out), std::move(t)));
+  });
+}
+
+void Service::get(SegmentPtr seg, proto::CtxGetParams p, Callback<proto::CtxGetResult> done) {
+  dis::GetRequest req;
+  req.query = p.query;
+  req.cursor = p.cursor;
+  if (!dis::parse_mode(p.mode, req.mode)) {
+    return done(RpcError{ErrorCode::kInvalidParams,
+                         "params.mode: expected \"skeleton\", \"excerpt\" or \"raw\"",
+                         {}});
+  }
+  if (p.budget < 0 || p.max_chunks < 0) {
+    return done(RpcError{
+        ErrorCode::kInvalidParams, "params.budget and params.max_chunks must not be negative", {}});
+  }
+  req.budget = static_cast<std::size_t>(p.budget);
+  req.max_chunks = static_cast<std::size_t>(p.max_chunks);
+  when_ready(
+      *seg, p.wait,
+      [this, seg, done = std::move(done), req, ids = std::move(p.ids),
+       uris = std::move(p.uris)]() mutable {
+        const std::uint64_t synced = sync(*seg);
+        std::vector<proto::TargetError> uri_errors;
+        for (const auto& id : ids) req.targets.push_back(dis::Target::chunk(id));
+        if (!uris.empty()) {
+          selector::FsSegmentSource source(seg->root, seg->index->skeletons());
+          selector::Resolver resolver(source, seg->telemetry);
+          for (const auto& u : uris) {
+            auto r = resolver.resolve(u);
+            if (!r) {
+              uri_errors.push_back(proto::TargetError{
+                  u, std::string(selector::selector_errc_name(r.error().code)), r.error().message});
+              continue;
+            }
+            const auto& m = r->match;
+            req.targets.push_back(
+                dis::Target::range(m.file, std::max(1, m.line), std::max(m.line, m.end_line), u));
+          }
+        }
+        if (req.targets.empty() && uri_errors.empty()) {
+          return done(RpcError{ErrorCode::kInvalidParams,
+                               "params.ids or params.uris: at least one target is required",
+                               {}});
+        }
+        ws::ReadStats stats;
+        dis::GetReply r;
+        r.mode = req.mode;
+        if (!req.targets.empty()) {
+          auto got = dis::get(*seg->index, req, &stats);
+          if (!got) return done(got.error());
+          r = std::move(*got);
+        }
+        proto::CtxGetResult out = to_proto(r);
+        for (auto& e : uri_errors) out.errors.push_back(std::move(e));
+        out.index = index_state(*seg);
+        json::array targets;
+        for (const auto& t : req.targets) targets.emplace_back(t.id.empty() ? t.label : t.id);
+        RequestTelemetry t{json::object{{"ids", std::move(targets)},
+                                        {"mode", dis::mode_name(req.mode)},
+                                        {"budget", req.budget}},
+                           json::object{{"chunks", r.chunks.size()},
+                                        {"used", r.used},
+                                        {"stop_reason", dis::stop_reason_name(r.stop_reason)}},
+                           json::object{{"bytes_read", r.bytes_read + synced},
+                                        {"disclosure_mode", dis::mode_name(req.mode)}}};
+        done(Outcome<proto::CtxGetResult>(std::move(out), std::move(t)));
+      });
+}
+
+void Service::index_status(SegmentPtr seg, proto::CtxStatusParams,
+                           Callback<proto::CtxStatusResult> done) {
+  if (seg->build_state_snapshot() == BuildState::kReady) (void)sync(*seg);
+  proto::CtxStatusResult out;
+  out.status = to_proto(seg->index->status());
+  out.index = index_state(*seg);
+  const BuildInfo b = seg->build_info();
+  if (b.last_build) out.build = to_proto(*b.last_build);
+  done(std::move(out));
+}
+
+void Service::validate(SegmentPtr seg, proto::CtxValidateParams,
+                       Callback<proto::CtxValidateResult> done) {
+  ensure_built(*seg, [this, seg, done = std::move(done)] {
+    (void)sync(*seg);
+    ws::ReadStats stats;
+    auto r = seg->index->validate(&stats);
+    if (!r) return done(r.error());
+    proto::CtxValidateResult out = to_proto(*r);
+    out.index = index_state(*seg);
+    RequestTelemetry t{
+        {}, json::object{{"ok", r->ok()}}, json::object{{"bytes_read", stats.total_bytes()}}};
+    done(Outcome<proto::CtxValidateResult>(std::move(out), std::move(t)));
+  });
+}
+
+proto::SegmentStatus Service::segment_status(const Segment& s) {
+  proto::SegmentStatus st;
+  st.segment_id = s.id;
+  st.root = s.root.string();
+  st.state = std::string(build_state_name(s.build_state_snapshot()));
+  st.lsp_state = s.lsp ? std::string(lsp::state_name(s.lsp->state())) : std::string("UNAVAILABLE");
+  st.opened_s_ago = std::chrono::duration<double>(SteadyClock::now() - s.opened_at).count();
+  st.requests = s.requests.load();
+  st.memory_bytes = static_cast<std::int64_t>(s.memory_bytes());
+  return st;
+}
+
+}  // namespace trifecta::core::service

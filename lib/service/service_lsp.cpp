@@ -1,0 +1,358 @@
+// Service's lsp.* methods: Pyright when it is READY (or becomes READY within wait_ready_ms), the
+// AST fallback (lib/navigation) otherwise. Every position answer says `backend` ("lsp" | "ast")
+// and `lsp_state`; a fallback says why (`fallback_reason`: lsp_unavailable, lsp_not_ready,
+// lsp_error) and records a fallback telemetry event with the reason's code only.
+//
+// Thread rules: lsp::Client callbacks arrive on the client's I/O thread; everything after them
+// (building the answer, the AST fallback) is posted to the executor.
+#include <algorithm>
+
+#include "index/segment_index.hpp"
+#include "lsp/client.hpp"
+#include "navigation/navigation.hpp"
+#include "selector/resolver.hpp"
+#include "service/proto_convert.hpp"
+#include "service/service.hpp"
+#include "util/paths.hpp"
+#include "workspace/file_reader.hpp"
+
+namespace trifecta::core::service {
+
+using proto::ErrorCode;
+using proto::RpcError;
+namespace json = boost::json;
+namespace nav = navigation;
+namespace ws = workspace;
+
+namespace {
+
+std::string lsp_state_of(const Segment& seg) {
+  return seg.lsp ? std::string(lsp::state_name(seg.lsp->state())) : std::string("UNAVAILABLE");
+}
+
+// What a position request is about, resolved on the calling thread.
+struct PosRequest {
+  std::string method;  // definition | hover | references | diagnostics
+  std::string rel;
+  fs::path abs;
+  lsp::Position pos;
+  bool include_declaration = true;
+  std::int64_t wait_ready_ms = 0;
+  std::string text;  // current content (for the fallback)
+};
+
+// Column (1-based, code points) of `name` on `line_text` at or after byte `from`.
+int name_column(std::string_view line_text, std::string_view name, std::size_t from) {
+  std::size_t at = line_text.find(name, from);
+  if (at == std::string_view::npos) at = from;
+  int col = 1;
+  for (std::size_t i = 0; i < at && i < line_text.size(); ++i) {
+    if ((static_cast<unsigned char>(line_text[i]) & 0xC0) != 0x80) ++col;
+  }
+  return col;
+}
+
+std::variant<PosRequest, RpcError> parse_position(Segment& seg, const proto::LspPositionParams& p,
+                                                  const std::string& method, bool need_position) {
+  PosRequest r;
+  r.method = method;
+  std::string path = p.path;
+  const std::string& uri = p.uri;
+  std::int64_t line = p.line, column = p.column;
+  r.include_declaration = p.include_declaration;
+  r.wait_ready_ms = p.wait_ready_ms;
+  if (r.wait_ready_ms < 0 || r.wait_ready_ms > 60'000) {
+    return RpcError{ErrorCode::kInvalidParams, "params.wait_ready_ms: expected 0..60000", {}};
+  }
+  if (!uri.empty()) {
+    selector::FsSegmentSource source(seg.root, seg.index->skeletons());
+    selector::Resolver resolver(source, seg.telemetry);
+    auto res = resolver.resolve(uri);
+    if (!res) return selector_rpc_error(res.error());
+    r.rel = res->match.file;
+    line = std::max(1, res->match.line);
+    path = res->match.file;
+    r.pos.line = static_cast<int>(line);
+    r.pos.column = -1;  // filled from the text below: the name's column on its line
+  } else if (path.empty()) {
+    return RpcError{ErrorCode::kInvalidParams,
+                    "params.path (with line and column) or params.uri is required",
+                    {}};
+  }
+  auto abs = resolve_in_root(seg.root, path);
+  if (!abs) return to_rpc_error(abs.error());
+  r.abs = *abs;
+  r.rel = relpath(seg.root, *abs);
+  ws::ReadStats stats;
+  auto content = seg.index->reader().read(r.rel, ws::ReadPurpose::kIndex, &stats);
+  if (!content) return to_rpc_error(content.error());
+  r.text = std::move(content->text);
+  if (uri.empty() && need_position) {
+    if (line < 1 || column < 1) {
+      return RpcError{ErrorCode::kInvalidParams,
+                      "params.line and params.column: 1-based, required with params.path",
+                      {}};
+    }
+    r.pos.line = static_cast<int>(line);
+    r.pos.column = static_cast<int>(column);
+  } else if (!uri.empty()) {
+    // Point at the symbol's name on its definition line (after def/class/async def, or the first
+    // occurrence of the name for constants).
+    std::string_view t = r.text;
+    std::size_t start = 0;
+    for (int i = 1; i < r.pos.line && start != std::string_view::npos; ++i) {
+      start = t.find('\n', start);
+      if (start != std::string_view::npos) ++start;
+    }
+    std::string_view line_text = start == std::string_view::npos
+                                     ? std::string_view{}
+                                     : t.substr(start, t.find('\n', start) - start);
+    const std::string name = uri.substr(uri.find_last_of("/.#") + 1);
+    std::size_t from = 0;
+    for (std::string_view kw : {"def ", "class "}) {
+      if (auto k = line_text.find(kw); k != std::string_view::npos) from = k + kw.size();
+    }
+    r.pos.column = name_column(line_text, name, from);
+  }
+  return r;
+}
+
+// One position request in flight: where it goes, what it is about, who gets the answer.
+template <class R>
+struct PosCall {
+  std::shared_ptr<Segment> seg;
+  PosRequest req;
+  std::string state;  // lsp_state when the request was routed (what the answer reports)
+  Callback<R> done;
+  Executor* executor = nullptr;
+};
+
+template <class R>
+RequestTelemetry position_telemetry(const PosCall<R>& a, std::string_view backend, bool resolved,
+                                    const std::vector<lsp::Location>* locs) {
+  json::object result{{"backend", backend}, {"resolved", resolved}};
+  if (locs && !locs->empty()) {
+    result["target_file"] =
+        (*locs)[0].external ? a.seg->telemetry.relpath((*locs)[0].path) : (*locs)[0].path;
+    result["target_line"] = (*locs)[0].line;
+  }
+  return RequestTelemetry{
+      json::object{{"file", a.req.rel}, {"line", a.req.pos.line}, {"col", a.req.pos.column}},
+      std::move(result), json::object{{"lsp_state", a.state}}};
+}
+
+// What every position answer starts with.
+template <class R>
+R answer_base(const PosCall<R>& a, std::string backend, std::string state,
+              std::optional<std::string> reason) {
+  R o;
+  o.backend = std::move(backend);
+  o.lsp_state = std::move(state);
+  o.fallback_reason = std::move(reason);
+  o.file = a.req.rel;
+  o.line = a.req.pos.line;
+  o.column = a.req.pos.column;
+  return o;
+}
+
+// The AST answer. Runs on the calling thread or an executor thread.
+template <class R>
+void answer_from_ast(PosCall<R> a, std::string reason) {
+  Segment& seg = *a.seg;
+  // Telemetry gets the reason's code only ("lsp_not_ready", "lsp_error", ...): the detail may
+  // name absolute paths (discovery messages), which never go to telemetry.
+  const std::string code = reason.substr(0, reason.find(':'));
+  lsp::record_fallback(seg.telemetry, a.req.method, code,
+                       seg.lsp ? seg.lsp->state() : lsp::State::kCold, "ast");
+  selector::FsSegmentSource source(seg.root, seg.index->skeletons());
+  const nav::SymbolIndex& symbols = seg.symbol_index();
+  R out = answer_base(a, "ast", a.state, reason);
+  if constexpr (std::is_same_v<R, proto::LspDefinitionResult>) {
+    auto r = nav::definition(source, symbols, a.req.rel, a.req.text, a.req.pos);
+    if (!r) return a.done(r.error());
+    const auto locs = r->locations();
+    out.locations = to_proto(locs);
+    out.name = r->name;
+    out.rule = r->rule;
+    if (!r->reason.empty()) out.reason = r->reason;
+    auto t = position_telemetry(a, "ast", !locs.empty(), &locs);
+    a.done(Outcome<R>(std::move(out), std::move(t)));
+  } else if constexpr (std::is_same_v<R, proto::LspHoverResult>) {
+    auto r = nav::hover(source, symbols, a.req.rel, a.req.text, a.req.pos);
+    if (!r) return a.done(r.error());
+    out.rule = r->rule;
+    if (r->hover) {
+      out.contents = r->hover->contents;
+      out.kind = r->hover->kind;
+    } else {
+      out.reason = r->reason;
+    }
+    auto t = position_telemetry(a, "ast", r->hover.has_value(), nullptr);
+    a.done(Outcome<R>(std::move(out), std::move(t)));
+  } else if constexpr (std::is_same_v<R, proto::LspReferencesResult>) {
+    nav::NavOptions options;
+    // Only the files whose index tokens include the name are read (the index was synced with
+    // the disk before this request).
+    options.candidate_files = [&seg](std::string_view name) {
+      return seg.index->files_with_word(name);
+    };
+    auto r = nav::references(source, symbols, a.req.rel, a.req.text, a.req.pos,
+                             a.req.include_declaration, 1000, options);
+    if (!r) return a.done(r.error());
+    out.locations = to_proto(r->locations);
+    out.name = r->name;
+    out.truncated = r->truncated;
+    out.files_read = static_cast<std::int64_t>(r->files_scanned);
+    auto t = position_telemetry(a, "ast", !r->locations.empty(), &r->locations);
+    a.done(Outcome<R>(std::move(out), std::move(t)));
+  } else {
+    static_assert(std::is_same_v<R, proto::LspDiagnosticsResult>);
+    auto r = nav::diagnostics(a.req.text);
+    if (!r) return a.done(r.error());
+    for (const auto& d : *r) out.diagnostics.push_back(to_proto(d));
+    auto t = position_telemetry(a, "ast", true, nullptr);
+    a.done(Outcome<R>(std::move(out), std::move(t)));
+  }
+}
+
+// Ask Pyright; on any failure (not READY any more, timeout, crash) answer from the AST instead.
+// Callbacks arrive on the I/O thread: everything after them is handed to the executor.
+template <class R>
+void answer_from_lsp(PosCall<R> a) {
+  lsp::Client& client = *a.seg->lsp;
+  Executor* ex = a.executor;
+  auto fallback = [ex](PosCall<R> x, Error e) {
+    ex->post([x = std::move(x), e = std::move(e)]() mutable {
+      answer_from_ast(std::move(x), "lsp_error: " + e.message);
+    });
+  };
+  const fs::path abs = a.req.abs;
+  const lsp::Position pos = a.req.pos;
+  if constexpr (std::is_same_v<R, proto::LspDefinitionResult> ||
+                std::is_same_v<R, proto::LspReferencesResult>) {
+    const bool include_declaration = a.req.include_declaration;
+    auto got = [a = std::move(a), ex, fallback](Result<std::vector<lsp::Location>> r) mutable {
+      if (!r) return fallback(std::move(a), r.error());
+      ex->post([a = std::move(a), locs = std::move(*r)]() mutable {
+        R out = answer_base(a, "lsp", "READY", std::nullopt);
+        out.locations = to_proto(locs);
+        auto t = position_telemetry(a, "lsp", !locs.empty(), &locs);
+        a.done(Outcome<R>(std::move(out), std::move(t)));
+      });
+    };
+    if constexpr (std::is_same_v<R, proto::LspDefinitionResult>)
+      client.definition(abs, pos, std::move(got));
+    else
+      client.references(abs, pos, include_declaration, std::move(got));
+  } else if constexpr (std::is_same_v<R, proto::LspHoverResult>) {
+    client.hover(abs, pos,
+                 [a = std::move(a), ex, fallback](Result<std::optional<lsp::HoverInfo>> r) mutable {
+                   if (!r) return fallback(std::move(a), r.error());
+                   ex->post([a = std::move(a), h = std::move(*r)]() mutable {
+                     R out = answer_base(a, "lsp", "READY", std::nullopt);
+                     if (h) {
+                       out.contents = h->contents;
+                       out.kind = h->kind;
+                     }
+                     auto t = position_telemetry(a, "lsp", h.has_value(), nullptr);
+                     a.done(Outcome<R>(std::move(out), std::move(t)));
+                   });
+                 });
+  } else {
+    client.diagnostics(
+        abs, std::chrono::milliseconds(3000),
+        [a = std::move(a), ex, fallback](Result<std::vector<lsp::Diagnostic>> r) mutable {
+          if (!r) return fallback(std::move(a), r.error());
+          ex->post([a = std::move(a), ds = std::move(*r)]() mutable {
+            R out = answer_base(a, "lsp", "READY", std::nullopt);
+            for (const auto& d : ds) out.diagnostics.push_back(to_proto(d));
+            auto t = position_telemetry(a, "lsp", true, nullptr);
+            a.done(Outcome<R>(std::move(out), std::move(t)));
+          });
+        });
+  }
+}
+
+template <class R>
+void route(PosCall<R> a) {
+  Segment& seg = *a.seg;
+  a.state = lsp_state_of(seg);
+  if (!seg.lsp) return answer_from_ast(std::move(a), "lsp_unavailable: " + seg.lsp_unavailable);
+  const lsp::State st = seg.lsp->state();
+  if (st == lsp::State::kReady) return answer_from_lsp(std::move(a));
+  if (a.req.wait_ready_ms > 0) {
+    const auto wait = std::chrono::milliseconds(a.req.wait_ready_ms);
+    seg.lsp->when_ready(wait, [a = std::move(a)](lsp::State s) mutable {
+      a.state = std::string(lsp::state_name(s));
+      if (s == lsp::State::kReady) return answer_from_lsp(std::move(a));
+      Executor* ex = a.executor;
+      ex->post([a = std::move(a), s]() mutable {
+        answer_from_ast(std::move(a),
+                        "lsp_not_ready: " + std::string(lsp::state_name(s)) + " after wait");
+      });
+    });
+    return;
+  }
+  answer_from_ast(std::move(a), "lsp_not_ready: " + std::string(lsp::state_name(st)));
+}
+
+}  // namespace
+
+template <class R>
+void Service::position(SegmentPtr seg, const proto::LspPositionParams& p, const char* method,
+                       Callback<R> done) {
+  (void)sync(*seg);  // Pyright and the fallback see every change made so far
+  const std::string m = method;
+  auto req = parse_position(*seg, p, m, m != "diagnostics");
+  if (auto* e = std::get_if<RpcError>(&req)) return done(std::move(*e));
+  route(PosCall<R>{
+      std::move(seg), std::move(std::get<PosRequest>(req)), {}, std::move(done), &executor_});
+}
+
+void Service::definition(SegmentPtr seg, proto::LspDefinitionParams p,
+                         Callback<proto::LspDefinitionResult> done) {
+  position(std::move(seg), p, "definition", std::move(done));
+}
+void Service::hover(SegmentPtr seg, proto::LspHoverParams p, Callback<proto::LspHoverResult> done) {
+  position(std::move(seg), p, "hover", std::move(done));
+}
+void Service::references(SegmentPtr seg, proto::LspReferencesParams p,
+                         Callback<proto::LspReferencesResult> done) {
+  position(std::move(seg), p, "references", std::move(done));
+}
+void Service::diagnostics(SegmentPtr seg, proto::LspDiagnosticsParams p,
+                          Callback<proto::LspDiagnosticsResult> done) {
+  position(std::move(seg), p, "diagnostics", std::move(done));
+}
+
+void Service::lsp_status(SegmentPtr seg, proto::LspStatusParams,
+                         Callback<proto::LspStatusResult> done) {
+  proto::LspStatusResult out;
+  out.enabled = options_.lsp_enabled;
+  out.available = seg->lsp != nullptr;
+  if (!seg->lsp) {
+    out.state = "UNAVAILABLE";
+    out.reason = seg->lsp_unavailable;
+    return done(std::move(out));
+  }
+  const lsp::Status s = seg->lsp->status();
+  out.binary = s.binary;
+  out.binary_name = s.binary_name;
+  out.version = s.version;
+  out.source = seg->lsp_server.source;
+  out.state = std::string(lsp::state_name(s.state));
+  out.reason = s.reason;
+  out.pid = s.pid;
+  out.uptime_ms = s.uptime_ms;
+  out.state_ms = s.state_ms;
+  out.restarts = s.restarts;
+  out.rss_bytes = static_cast<std::int64_t>(s.rss_bytes);
+  out.pending = static_cast<std::int64_t>(s.pending);
+  out.open_documents = static_cast<std::int64_t>(s.open_documents);
+  out.server_requests_answered = static_cast<std::int64_t>(s.server_requests_answered);
+  out.timeouts = static_cast<std::int64_t>(s.timeouts);
+  out.last_stderr = s.last_stderr;
+  done(std::move(out));
+}
+
+}  // namespace trifecta::core::service
