@@ -23,6 +23,8 @@ bool Session::open(ClientError* err) {
   hello.protocol = proto::protocol_version();
   auto r = call(proto::spec::kHello, hello, err);
   if (!r) {
+    // A hello that does not decode is not a reply to the caller's request: no line to forward.
+    if (err->code == ClientErrc::kProtocol) err->reply_line.clear();
     conn_.reset();
     return false;
   }
