@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <thread>
+#include <type_traits>
 
 #include "render.hpp"
 #include "segment.hpp"
@@ -379,8 +380,7 @@ constexpr Command kCommands[] = {
          return kExitUsage;
        }
        proto::CtxGetParams p;
-       for (const auto& t : o.targets)
-         (t.rfind("sym://", 0) == 0 ? p.uris : p.ids).push_back(t);
+       for (const auto& t : o.targets) (t.rfind("sym://", 0) == 0 ? p.uris : p.ids).push_back(t);
        p.mode = o.mode;
        p.budget = o.budget;
        p.max_chunks = o.max_chunks;
@@ -471,8 +471,14 @@ void add_segment(CLI::App* c, Opts& o) {
                 "Segment root (default: the enclosing git work tree, else the cwd)");
 }
 
-std::span<const Command> commands() { return kCommands; }
-std::span<const Group> groups() { return kGroups; }
-std::span<const NotExposed> not_exposed() { return kNotExposed; }
+std::span<const Command> commands() {
+  return kCommands;
+}
+std::span<const Group> groups() {
+  return kGroups;
+}
+std::span<const NotExposed> not_exposed() {
+  return kNotExposed;
+}
 
 }  // namespace trifecta::cli

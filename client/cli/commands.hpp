@@ -50,7 +50,7 @@ using Setup = void (*)(CLI::App*, Opts&);
 using Run = int (*)(const Opts&);
 
 struct Command {
-  const char* group;        // "" for a top-level command, else its parent ("ctx")
+  const char* group;  // "" for a top-level command, else its parent ("ctx")
   const char* name;
   const char* help;
   std::string_view method;  // the catalog method it calls (the first, when it calls several)

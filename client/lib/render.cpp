@@ -33,8 +33,12 @@ namespace {
   out.resize(at + static_cast<std::size_t>(n));
 }
 
-long long ll(std::int64_t v) { return static_cast<long long>(v); }
-double dbl(std::int64_t v) { return static_cast<double>(v); }
+long long ll(std::int64_t v) {
+  return static_cast<long long>(v);
+}
+double dbl(std::int64_t v) {
+  return static_cast<double>(v);
+}
 
 std::string line_of(const fs::path& file, long long line) {
   std::ifstream in(file);
@@ -194,9 +198,11 @@ Rendered render_ctx_status(const proto::CtxStatusResult& o) {
   const auto& st = o.status;
   appendf(out, "index %s, generation %lld, last update %s\n", o.index.state.c_str(),
           ll(st.generation), st.last_update.c_str());
-  appendf(out, "  files     %lld indexed, %lld skipped, %lld non-UTF-8 (decoded with replacement)\n",
+  appendf(out,
+          "  files     %lld indexed, %lld skipped, %lld non-UTF-8 (decoded with replacement)\n",
           ll(st.files_indexed), ll(st.files_skipped), ll(st.files_non_utf8));
-  for (const auto& [k, v] : st.skip_reasons) appendf(out, "            %s: %lld\n", k.c_str(), ll(v));
+  for (const auto& [k, v] : st.skip_reasons)
+    appendf(out, "            %s: %lld\n", k.c_str(), ll(v));
   appendf(out, "  chunks    %lld (%lld terms), ~%s in memory\n", ll(st.chunks), ll(st.terms),
           format_bytes(dbl(st.memory_bytes)).c_str());
   appendf(out, "  pack      %s (%s listing), watching %s, %lld rescans\n", st.pack_state.c_str(),
@@ -241,8 +247,8 @@ Rendered render_search(const proto::CtxSearchResult& o, const std::string& path_
     appendf(out, "    %s\n", x.preview.c_str());
     if (x.explain) {
       for (const auto& t : *x.explain) {
-        appendf(out, "      %-16s %-5s tf=%lld  +%.3f\n", t.term.c_str(), t.field.c_str(),
-                ll(t.tf), t.score);
+        appendf(out, "      %-16s %-5s tf=%lld  +%.3f\n", t.term.c_str(), t.field.c_str(), ll(t.tf),
+                t.score);
       }
     }
   }

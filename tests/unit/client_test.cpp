@@ -180,18 +180,28 @@ TEST_CASE("complete replies decode and render", "[client][render]") {
   ClientError err;
   CHECK_THAT(render_get(*decode_result<proto::CtxGetResult>(json::parse(kGet), &err)).out,
              Catch::Contains("── used 10 of 2000 tokens; stop: complete"));
-  const auto status = render_status(*decode_result<proto::StatusResult>(json::parse(kStatus), &err)).out;
+  const auto status =
+      render_status(*decode_result<proto::StatusResult>(json::parse(kStatus), &err)).out;
   CHECK_THAT(status, Catch::Contains("memory       1.0 MiB RSS"));
-  CHECK_THAT(status, Catch::Contains("    abc  index ready    lsp COLD             2 requests     2.0 KiB  /r\n"));
-  const auto ctx = render_ctx_status(*decode_result<proto::CtxStatusResult>(json::parse(kCtxStatus), &err)).out;
+  CHECK_THAT(
+      status,
+      Catch::Contains("    abc  index ready    lsp COLD             2 requests     2.0 KiB  /r\n"));
+  const auto ctx =
+      render_ctx_status(*decode_result<proto::CtxStatusResult>(json::parse(kCtxStatus), &err)).out;
   CHECK_THAT(ctx, Catch::Contains("            binary: 1\n"));
   CHECK_THAT(ctx, Catch::Contains("  watcher   unavailable: inotify limit"));
   CHECK_THAT(ctx, Catch::Contains("  skipped   x.bin (binary)\n"));
-  const auto refs = render_locations(*decode_result<proto::LspReferencesResult>(json::parse(kReferences), &err), "/nonexistent").out;
+  const auto refs =
+      render_locations(*decode_result<proto::LspReferencesResult>(json::parse(kReferences), &err),
+                       "/nonexistent")
+          .out;
   CHECK(refs == "# backend lsp (lsp READY)\na.py:1:5  \n(truncated)\n");
-  const auto diag = render_diagnostics(*decode_result<proto::LspDiagnosticsResult>(json::parse(kDiagnostics), &err)).out;
+  const auto diag = render_diagnostics(*decode_result<proto::LspDiagnosticsResult>(
+                                           json::parse(kDiagnostics), &err))
+                        .out;
   CHECK(diag == "# backend ast (lsp COLD) — not ready\na.py:2:1: error: bad [E1]\n");
-  const auto syms = render_symbols(*decode_result<proto::AstSymbolsResult>(json::parse(kSymbols), &err)).out;
+  const auto syms =
+      render_symbols(*decode_result<proto::AstSymbolsResult>(json::parse(kSymbols), &err)).out;
   CHECK(syms == "# a.py — 1 symbols (ok)\n    1-2     function async f()\n");
 }
 
@@ -214,7 +224,8 @@ TEST_CASE("every member removed from a reply: rendered, or named by the decoder,
       REQUIRE_NOTHROW(r = s.read(copy));
       if (r.error) {
         // The field itself is named, and nothing was printed.
-        CHECK(*r.error == "malformed reply from trifectad: " + removed + ": missing required field");
+        CHECK(*r.error ==
+              "malformed reply from trifectad: " + removed + ": missing required field");
         CHECK(r.rendered.out.empty());
       }
     }
@@ -236,7 +247,8 @@ TEST_CASE("every field mistyped: the decoder names it, never thrown", "[client][
       Outcome r;
       REQUIRE_NOTHROW(r = s.read(copy));
       REQUIRE(r.error);
-      CHECK_THAT(*r.error, Catch::StartsWith("malformed reply from trifectad: " + name + ": expected"));
+      CHECK_THAT(*r.error,
+                 Catch::StartsWith("malformed reply from trifectad: " + name + ": expected"));
     }
   }
 }
@@ -247,7 +259,8 @@ TEST_CASE("a missing or mistyped field is named with its path", "[client][render
   search.at("hits").as_array()[0].as_object().erase("path");
   CHECK_FALSE(decode_result<proto::CtxSearchResult>(search, &err));
   CHECK(err.code == ClientErrc::kProtocol);
-  CHECK(err.message == "malformed reply from trifectad: result.hits[0].path: missing required field");
+  CHECK(err.message ==
+        "malformed reply from trifectad: result.hits[0].path: missing required field");
 
   auto validate = json::parse(kValidate);
   validate.as_object()["ok"] = "yes";
@@ -321,7 +334,8 @@ TEST_CASE("error replies render their SelectorErrorData, and bad details do not 
   d.name = "AMBIGUOUS_SYMBOL";
   e.data = json::value_from(d).as_object();
   CHECK(render_error(e) ==
-        "trifecta: AMBIGUOUS_SYMBOL: no symbol x\ncandidates:\n  a.py:1-2  function x  (conditional)\n");
+        "trifecta: AMBIGUOUS_SYMBOL: no symbol x\ncandidates:\n  a.py:1-2  function x  "
+        "(conditional)\n");
 
   e.data["candidates"].as_array()[0].as_object().erase("line");
   const auto bad = render_error(e);
