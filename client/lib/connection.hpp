@@ -38,7 +38,7 @@ struct ClientError {
   std::string message;
   std::string hint;
   std::optional<proto::RpcError> rpc;  // kRemote: the daemon's error
-  std::string reply_line;              // kRemote: the raw reply line
+  std::string reply_line;              // kRemote, or a result that did not decode: the raw line
 };
 
 fs::path default_socket_path();

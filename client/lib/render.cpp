@@ -5,8 +5,6 @@
 #include <cstdio>
 #include <fstream>
 
-#include "json_access.hpp"
-
 namespace trifecta::client {
 
 namespace json = boost::json;
@@ -35,18 +33,11 @@ namespace {
   out.resize(at + static_cast<std::size_t>(n));
 }
 
-// Runs one renderer body; a MalformedReply becomes a value (and drops the partial text).
-template <class Body>
-Rendered guarded(const json::value& result, Body body) {
-  Rendered r;
-  try {
-    body(Field(result, "result"), r);
-  } catch (const MalformedReply& e) {
-    Rendered bad;
-    bad.malformed = e.what();
-    return bad;
-  }
-  return r;
+long long ll(std::int64_t v) {
+  return static_cast<long long>(v);
+}
+double dbl(std::int64_t v) {
+  return static_cast<double>(v);
 }
 
 std::string line_of(const fs::path& file, long long line) {
@@ -58,12 +49,21 @@ std::string line_of(const fs::path& file, long long line) {
   return b == std::string::npos ? std::string() : l.substr(b, 120);
 }
 
-void backend_line(std::string& out, const Field& o) {
-  const auto rule = o.find("rule");
-  const auto why = o.find("fallback_reason");
-  appendf(out, "# backend %s (lsp %s)%s%s\n", o["backend"].text().c_str(),
-          o["lsp_state"].text().c_str(), rule ? (", rule " + rule->text()).c_str() : "",
-          why ? (" — " + why->text()).c_str() : "");
+void backend_line(std::string& out, const proto::LspAnswer& a,
+                  const std::optional<std::string>& rule) {
+  appendf(out, "# backend %s (lsp %s)%s%s\n", a.backend.c_str(), a.lsp_state.c_str(),
+          rule ? (", rule " + *rule).c_str() : "",
+          a.fallback_reason ? (" — " + *a.fallback_reason).c_str() : "");
+}
+
+void locations(std::string& out, const std::vector<proto::Location>& locs,
+               const std::optional<std::string>& reason, const fs::path& segment) {
+  if (locs.empty()) appendf(out, "no locations%s\n", reason ? (": " + *reason).c_str() : "");
+  for (const auto& x : locs) {
+    const fs::path file = x.external ? fs::path(x.path) : segment / x.path;
+    appendf(out, "%s:%lld:%lld  %s\n", x.path.c_str(), ll(x.line), ll(x.column),
+            line_of(file, x.line).c_str());
+  }
 }
 
 }  // namespace
@@ -80,318 +80,296 @@ std::string format_bytes(double b) {
   return buf;
 }
 
-Rendered render_ping(const json::value& result, double elapsed_ms) {
-  return guarded(result, [&](const Field& o, Rendered& r) {
-    appendf(r.out, "pong from trifectad pid %s in %.2f ms\n", o["pid"].text().c_str(), elapsed_ms);
-  });
+Rendered render_ping(const proto::PingResult& o, double elapsed_ms) {
+  Rendered r;
+  appendf(r.out, "pong from trifectad pid %lld in %.2f ms\n", ll(o.pid), elapsed_ms);
+  return r;
 }
 
-Rendered render_daemon_start(const json::value& result, bool was_running, const fs::path& socket) {
-  return guarded(result, [&](const Field& o, Rendered& r) {
-    appendf(r.out, "trifectad %s (pid %s) on %s\n", was_running ? "already running" : "started",
-            o["pid"].text().c_str(), socket.c_str());
-  });
+Rendered render_daemon_start(const proto::PingResult& o, bool was_running, const fs::path& socket) {
+  Rendered r;
+  appendf(r.out, "trifectad %s (pid %lld) on %s\n", was_running ? "already running" : "started",
+          ll(o.pid), socket.c_str());
+  return r;
 }
 
-Rendered render_status(const json::value& result) {
-  return guarded(result, [](const Field& o, Rendered& r) {
-    auto& out = r.out;
-    appendf(out, "trifectad %s (protocol %s), pid %s\n", o["daemon_version"].text().c_str(),
-            o["protocol"].text().c_str(), o["pid"].text().c_str());
-    appendf(out, "  socket       %s%s\n", o["socket"].text().c_str(),
-            o["socket_activated"].boolean() ? " (systemd)" : "");
-    appendf(out, "  uptime       %.1f s\n", o["uptime_s"].number());
-    appendf(out, "  memory       %s RSS\n", format_bytes(o["rss_bytes"].number()).c_str());
-    appendf(out, "  connections  %.0f, in flight %.0f, served %.0f, workers %.0f\n",
-            o["connections"].number(), o["in_flight"].number(), o["requests_total"].number(),
-            o["workers"].number());
-    const double idle = o["idle_timeout_s"].number();
-    if (idle > 0)
-      appendf(out, "  idle exit    after %.0f s without clients\n", idle);
-    else
-      appendf(out, "  idle exit    never\n");
-    const Field t = o["telemetry"];
-    appendf(out, "  telemetry    %s: %.0f events written, %.0f dropped, %.0f write errors\n",
-            t["enabled"].boolean() ? "on" : "off", t["lines_written"].number(),
-            t["dropped"].number(), t["write_errors"].number());
-    const auto segs = o["segments"].items();
-    appendf(out, "  segments     %zu open\n", segs.size());
-    for (const auto& s : segs) {
-      const auto lsp = s.find("lsp_state");
-      const auto mem = s.find("memory_bytes");
-      appendf(out, "    %s  index %-8s lsp %-11s %6.0f requests  %10s  %s\n",
-              s["segment_id"].text().c_str(), s["state"].text().c_str(),
-              lsp ? lsp->text().c_str() : "-", s["requests"].number(),
-              mem ? format_bytes(mem->number()).c_str() : "-", s["root"].text().c_str());
+Rendered render_status(const proto::StatusResult& o) {
+  Rendered r;
+  auto& out = r.out;
+  appendf(out, "trifectad %s (protocol %s), pid %lld\n", o.daemon_version.c_str(),
+          o.protocol.c_str(), ll(o.pid));
+  appendf(out, "  socket       %s%s\n", o.socket.c_str(), o.socket_activated ? " (systemd)" : "");
+  appendf(out, "  uptime       %.1f s\n", o.uptime_s);
+  appendf(out, "  memory       %s RSS\n", format_bytes(dbl(o.rss_bytes)).c_str());
+  appendf(out, "  connections  %.0f, in flight %.0f, served %.0f, workers %.0f\n",
+          dbl(o.connections), dbl(o.in_flight), dbl(o.requests_total), dbl(o.workers));
+  if (o.idle_timeout_s > 0)
+    appendf(out, "  idle exit    after %.0f s without clients\n", o.idle_timeout_s);
+  else
+    appendf(out, "  idle exit    never\n");
+  const auto& t = o.telemetry;
+  appendf(out, "  telemetry    %s: %.0f events written, %.0f dropped, %.0f write errors\n",
+          t.enabled ? "on" : "off", dbl(t.lines_written), dbl(t.dropped), dbl(t.write_errors));
+  appendf(out, "  segments     %zu open\n", o.segments.size());
+  for (const auto& s : o.segments) {
+    appendf(out, "    %s  index %-8s lsp %-11s %6.0f requests  %10s  %s\n", s.segment_id.c_str(),
+            s.state.c_str(), s.lsp_state.empty() ? "-" : s.lsp_state.c_str(), dbl(s.requests),
+            format_bytes(dbl(s.memory_bytes)).c_str(), s.root.c_str());
+  }
+  return r;
+}
+
+Rendered render_segment_close(const proto::SegmentCloseResult& o, const std::string& segment) {
+  Rendered r;
+  if (o.closed)
+    appendf(r.out, "closed segment %s (%s)\n", o.segment_id.c_str(), segment.c_str());
+  else
+    appendf(r.out, "no open segment for %s\n", segment.c_str());
+  return r;
+}
+
+Rendered render_skeleton(const proto::AstSkeletonResult& o) {
+  Rendered r;
+  appendf(r.out, "# %s — %s, %s → %s (%.1f%%)%s\n", o.file.c_str(), o.status.c_str(),
+          format_bytes(dbl(o.source_bytes)).c_str(), format_bytes(dbl(o.skeleton_bytes)).c_str(),
+          100.0 * o.reduction_ratio, o.cache_hit ? ", cached" : "");
+  if (o.rendered) r.out += *o.rendered;
+  return r;
+}
+
+Rendered render_symbols(const proto::AstSymbolsResult& o) {
+  Rendered r;
+  appendf(r.out, "# %s — %lld symbols (%s)\n", o.file.c_str(), ll(o.count), o.status.c_str());
+  for (const auto& d : o.symbols) {
+    appendf(r.out, "%5lld-%-5lld %-8s %s%s%s\n", ll(d.line), ll(d.end_line), d.kind.c_str(),
+            d.async ? "async " : "", d.qualname.c_str(), d.signature.c_str());
+  }
+  return r;
+}
+
+Rendered render_resolution(const proto::SymResolveResult& m) {
+  Rendered r;
+  appendf(r.out, "%s:%lld-%lld  %s  %s%s\n", m.file.c_str(), ll(m.line), ll(m.end_line),
+          m.kind.c_str(), m.qualname.empty() ? m.module.c_str() : m.qualname.c_str(),
+          m.signature.c_str());
+  if (!m.docstring.empty()) appendf(r.out, "  %s\n", m.docstring.c_str());
+  return r;
+}
+
+Rendered render_lsp_status(const proto::LspStatusResult& o) {
+  Rendered r;
+  auto& out = r.out;
+  if (!o.available) {
+    appendf(out, "language server: unavailable — %s\n", o.reason.c_str());
+    return r;
+  }
+  // A client exists: the daemon reports the process fields; one it left out prints as 0 / "".
+  const std::string none;
+  appendf(out, "language server: %s %s (%s)\n", o.binary_name.value_or(none).c_str(),
+          o.version.value_or(none).c_str(), o.source.value_or(none).c_str());
+  appendf(out, "  binary    %s\n", o.binary.value_or(none).c_str());
+  appendf(out, "  state     %s (%.1f s; %s)\n", o.state.c_str(), o.state_ms.value_or(0) / 1000.0,
+          o.reason.c_str());
+  appendf(out, "  pid       %lld, up %.1f s, %s RSS, %lld restarts\n", ll(o.pid.value_or(0)),
+          o.uptime_ms.value_or(0) / 1000.0, format_bytes(dbl(o.rss_bytes.value_or(0))).c_str(),
+          ll(o.restarts.value_or(0)));
+  appendf(out, "  requests  %lld pending, %lld timeouts, %lld open documents\n",
+          ll(o.pending.value_or(0)), ll(o.timeouts.value_or(0)), ll(o.open_documents.value_or(0)));
+  return r;
+}
+
+Rendered render_build(const proto::CtxBuildResult& o) {
+  Rendered r;
+  const auto& x = o.build;
+  appendf(r.out,
+          "indexed %lld files (%lld skipped), %lld chunks in %.2f s — %s start, %lld files read, "
+          "%lld reused, %lld threads\n",
+          ll(x.files_indexed), ll(x.files_skipped), ll(x.chunks), x.elapsed_ms / 1000.0,
+          x.warm ? "warm" : "cold", ll(x.files_read), ll(x.files_reused), ll(x.threads));
+  const auto& st = o.status;
+  appendf(r.out, "generation %lld, pack_state %s, source %s, watching %s\n", ll(st.generation),
+          st.pack_state.substr(0, 12).c_str(), st.source.c_str(), st.watching ? "yes" : "no");
+  return r;
+}
+
+Rendered render_ctx_status(const proto::CtxStatusResult& o) {
+  Rendered r;
+  auto& out = r.out;
+  const auto& st = o.status;
+  appendf(out, "index %s, generation %lld, last update %s\n", o.index.state.c_str(),
+          ll(st.generation), st.last_update.c_str());
+  appendf(out,
+          "  files     %lld indexed, %lld skipped, %lld non-UTF-8 (decoded with replacement)\n",
+          ll(st.files_indexed), ll(st.files_skipped), ll(st.files_non_utf8));
+  for (const auto& [k, v] : st.skip_reasons)
+    appendf(out, "            %s: %lld\n", k.c_str(), ll(v));
+  appendf(out, "  chunks    %lld (%lld terms), ~%s in memory\n", ll(st.chunks), ll(st.terms),
+          format_bytes(dbl(st.memory_bytes)).c_str());
+  appendf(out, "  pack      %s (%s listing), watching %s, %lld rescans\n", st.pack_state.c_str(),
+          st.source.c_str(), st.watching ? "yes" : "no", ll(st.rescans));
+  if (o.index.watcher_error) {
+    appendf(out,
+            "  watcher   unavailable: %s (changes on disk are not seen until `ctx build "
+            "--rebuild`)\n",
+            o.index.watcher_error->c_str());
+  }
+  for (const auto& f : st.skipped) {
+    appendf(out, "  skipped   %s (%s)\n", f.path.c_str(),
+            f.skip_reason ? f.skip_reason->c_str() : "?");
+  }
+  return r;
+}
+
+Rendered render_search(const proto::CtxSearchResult& o, const std::string& path_glob) {
+  Rendered r;
+  auto& out = r.out;
+  if (o.hits.empty()) {
+    appendf(out, "no results: %s\n", o.reason.value_or("").c_str());
+    if (o.did_you_mean && !o.did_you_mean->empty()) {
+      appendf(out, "did you mean:");
+      for (const auto& w : *o.did_you_mean) appendf(out, " %s", w.c_str());
+      appendf(out, "\n");
     }
-  });
-}
-
-Rendered render_skeleton(const json::value& result) {
-  return guarded(result, [](const Field& o, Rendered& r) {
-    appendf(r.out, "# %s — %s, %s → %s (%.1f%%)%s\n", o["file"].text().c_str(),
-            o["status"].text().c_str(), format_bytes(o["source_bytes"].number()).c_str(),
-            format_bytes(o["skeleton_bytes"].number()).c_str(),
-            100.0 * o["reduction_ratio"].number(), o["cache_hit"].boolean() ? ", cached" : "");
-    if (const auto text = o.find("rendered")) r.out += text->text();
-  });
-}
-
-Rendered render_symbols(const json::value& result) {
-  return guarded(result, [](const Field& o, Rendered& r) {
-    appendf(r.out, "# %s — %s symbols (%s)\n", o["file"].text().c_str(), o["count"].text().c_str(),
-            o["status"].text().c_str());
-    for (const auto& d : o["symbols"].items()) {
-      appendf(r.out, "%5s-%-5s %-8s %s%s%s\n", d["line"].text().c_str(),
-              d["end_line"].text().c_str(), d["kind"].text().c_str(),
-              d["async"].boolean() ? "async " : "", d["qualname"].text().c_str(),
-              d["signature"].text().c_str());
+    // A bare directory name (`db`, `pkg/db`) matches no file: the glob must reach inside it.
+    if (!path_glob.empty() && path_glob.back() != '/' &&
+        path_glob.find_first_of("*?[") == std::string::npos) {
+      appendf(out,
+              "hint: --path is a glob over file paths; for everything under a directory use "
+              "--path '%s/**' (or '%s/')\n",
+              path_glob.c_str(), path_glob.c_str());
     }
-  });
-}
-
-Rendered render_resolution(const json::value& result) {
-  return guarded(result, [](const Field& m, Rendered& r) {
-    const std::string qualname = m["qualname"].string();
-    appendf(r.out, "%s:%s-%s  %s  %s%s\n", m["file"].text().c_str(), m["line"].text().c_str(),
-            m["end_line"].text().c_str(), m["kind"].text().c_str(),
-            qualname.empty() ? m["module"].text().c_str() : qualname.c_str(),
-            m["signature"].text().c_str());
-    if (const auto d = m.find("docstring"); d && !d->is_null()) {
-      const std::string doc = d->string();
-      if (!doc.empty()) appendf(r.out, "  %s\n", doc.c_str());
-    }
-  });
-}
-
-Rendered render_lsp_status(const json::value& result) {
-  return guarded(result, [](const Field& o, Rendered& r) {
-    auto& out = r.out;
-    if (!o["available"].boolean()) {
-      appendf(out, "language server: unavailable — %s\n", o["reason"].text().c_str());
-      return;
-    }
-    appendf(out, "language server: %s %s (%s)\n", o["binary_name"].text().c_str(),
-            o["version"].text().c_str(), o["source"].text().c_str());
-    appendf(out, "  binary    %s\n", o["binary"].text().c_str());
-    appendf(out, "  state     %s (%.1f s; %s)\n", o["state"].text().c_str(),
-            o["state_ms"].number() / 1000.0, o["reason"].text().c_str());
-    appendf(out, "  pid       %s, up %.1f s, %s RSS, %s restarts\n", o["pid"].text().c_str(),
-            o["uptime_ms"].number() / 1000.0, format_bytes(o["rss_bytes"].number()).c_str(),
-            o["restarts"].text().c_str());
-    appendf(out, "  requests  %s pending, %s timeouts, %s open documents\n",
-            o["pending"].text().c_str(), o["timeouts"].text().c_str(),
-            o["open_documents"].text().c_str());
-  });
-}
-
-Rendered render_build(const json::value& result) {
-  return guarded(result, [](const Field& o, Rendered& r) {
-    const Field st = o["status"];
-    if (const auto b = o.find("build"); b && !b->is_null() && !b->members().empty()) {
-      const Field& x = *b;
-      appendf(r.out,
-              "indexed %s files (%s skipped), %s chunks in %.2f s — %s start, %s files read, %s "
-              "reused, %s threads\n",
-              x["files_indexed"].text().c_str(), x["files_skipped"].text().c_str(),
-              x["chunks"].text().c_str(), x["elapsed_ms"].number() / 1000.0,
-              x["warm"].boolean() ? "warm" : "cold", x["files_read"].text().c_str(),
-              x["files_reused"].text().c_str(), x["threads"].text().c_str());
-    }
-    appendf(r.out, "generation %s, pack_state %s, source %s, watching %s\n",
-            st["generation"].text().c_str(), st["pack_state"].text().substr(0, 12).c_str(),
-            st["source"].text().c_str(), st["watching"].boolean() ? "yes" : "no");
-  });
-}
-
-Rendered render_ctx_status(const json::value& result) {
-  return guarded(result, [](const Field& o, Rendered& r) {
-    auto& out = r.out;
-    const Field st = o["status"];
-    appendf(out, "index %s, generation %s, last update %s\n", o["index"]["state"].text().c_str(),
-            st["generation"].text().c_str(), st["last_update"].text().c_str());
-    appendf(out, "  files     %s indexed, %s skipped, %s non-UTF-8 (decoded with replacement)\n",
-            st["files_indexed"].text().c_str(), st["files_skipped"].text().c_str(),
-            st["files_non_utf8"].text().c_str());
-    for (const auto& [k, v] : st["skip_reasons"].members())
-      appendf(out, "            %s: %s\n", k.c_str(), v.text().c_str());
-    appendf(out, "  chunks    %s (%s terms), ~%s in memory\n", st["chunks"].text().c_str(),
-            st["terms"].text().c_str(), format_bytes(st["memory_bytes"].number()).c_str());
-    appendf(out, "  pack      %s (%s listing), watching %s, %s rescans\n",
-            st["pack_state"].text().c_str(), st["source"].text().c_str(),
-            st["watching"].boolean() ? "yes" : "no", st["rescans"].text().c_str());
-    if (const auto w = o["index"].find("watcher_error")) {
-      appendf(out, "  watcher   unavailable: %s (changes on disk are not seen until `ctx build --rebuild`)\n",
-              w->text().c_str());
-    }
-    for (const auto& f : st["skipped"].items()) {
-      const auto why = f.find("skip_reason");
-      appendf(out, "  skipped   %s (%s)\n", f["path"].text().c_str(),
-              why ? why->text().c_str() : "?");
-    }
-  });
-}
-
-Rendered render_search(const json::value& result, const std::string& path_glob) {
-  return guarded(result, [&](const Field& o, Rendered& r) {
-    auto& out = r.out;
-    const auto hits = o["hits"].items();
-    if (hits.empty()) {
-      appendf(out, "no results: %s\n", o["reason"].text().c_str());
-      if (const auto d = o.find("did_you_mean")) {
-        const auto words = d->items();
-        if (!words.empty()) {
-          appendf(out, "did you mean:");
-          for (const auto& w : words) appendf(out, " %s", w.text().c_str());
-          appendf(out, "\n");
-        }
-      }
-      // A bare directory name (`db`, `pkg/db`) matches no file: the glob must reach inside it.
-      if (!path_glob.empty() && path_glob.back() != '/' &&
-          path_glob.find_first_of("*?[") == std::string::npos) {
-        appendf(out,
-                "hint: --path is a glob over file paths; for everything under a directory use "
-                "--path '%s/**' (or '%s/')\n",
-                path_glob.c_str(), path_glob.c_str());
-      }
-      return;
-    }
-    int rank = 0;
-    for (const auto& x : hits) {
-      appendf(out, "%2d. %-50s %s:%s-%s  score %.2f  ~%s tok\n", ++rank, x["id"].text().c_str(),
-              x["path"].text().c_str(), x["start_line"].text().c_str(),
-              x["end_line"].text().c_str(), x["score"].number(), x["tokens"].text().c_str());
-      appendf(out, "    %s\n", x["preview"].text().c_str());
-      if (const auto ex = x.find("explain")) {
-        for (const auto& t : ex->items()) {
-          appendf(out, "      %-16s %-5s tf=%s  +%.3f\n", t["term"].text().c_str(),
-                  t["field"].text().c_str(), t["tf"].text().c_str(), t["score"].number());
-        }
+    return r;
+  }
+  int rank = 0;
+  for (const auto& x : o.hits) {
+    appendf(out, "%2d. %-50s %s:%lld-%lld  score %.2f  ~%lld tok\n", ++rank, x.id.c_str(),
+            x.path.c_str(), ll(x.start_line), ll(x.end_line), x.score, ll(x.tokens));
+    appendf(out, "    %s\n", x.preview.c_str());
+    if (x.explain) {
+      for (const auto& t : *x.explain) {
+        appendf(out, "      %-16s %-5s tf=%lld  +%.3f\n", t.term.c_str(), t.field.c_str(), ll(t.tf),
+                t.score);
       }
     }
-  });
+  }
+  return r;
 }
 
-Rendered render_get(const json::value& result) {
-  return guarded(result, [](const Field& o, Rendered& r) {
-    auto& out = r.out;
-    for (const auto& c : o["chunks"].items()) {
-      std::string flags = c["mode"].text();
-      if (const auto d = c.find("degraded_from")) flags += ", degraded from " + d->text();
-      if (c["partial"].boolean()) flags += ", partial";
-      if (const auto st = c.find("stale"); st && st->boolean()) flags += ", STALE";
-      appendf(out, "── %s  (%s:%s-%s, %s) ──\n", c["id"].text().c_str(), c["path"].text().c_str(),
-              c["start_line"].text().c_str(), c["end_line"].text().c_str(), flags.c_str());
-      std::string text = c["text"].string();
-      if (!text.empty() && text.back() != '\n') text += '\n';
-      out += text;
-    }
-    for (const auto& e : o["errors"].items()) {
-      appendf(r.err, "trifecta: %s: %s: %s\n", e["target"].text().c_str(), e["code"].text().c_str(),
-              e["message"].text().c_str());
-      r.failed = true;
-    }
-    appendf(out, "── used %s of %s tokens; stop: %s", o["used"].text().c_str(),
-            o["budget"].text().c_str(), o["stop_reason"].text().c_str());
-    if (const auto n = o.find("next"); n && !n->is_null())
-      appendf(out, "; continue with --cursor %s", n->text().c_str());
-    appendf(out, "\n");
-  });
+Rendered render_get(const proto::CtxGetResult& o) {
+  Rendered r;
+  auto& out = r.out;
+  for (const auto& c : o.chunks) {
+    std::string flags = c.mode;
+    if (c.degraded_from) flags += ", degraded from " + *c.degraded_from;
+    if (c.partial) flags += ", partial";
+    if (c.stale.value_or(false)) flags += ", STALE";
+    appendf(out, "── %s  (%s:%lld-%lld, %s) ──\n", c.id.c_str(), c.path.c_str(), ll(c.start_line),
+            ll(c.end_line), flags.c_str());
+    out += c.text;
+    if (!c.text.empty() && c.text.back() != '\n') out += '\n';
+  }
+  for (const auto& e : o.errors) {
+    appendf(r.err, "trifecta: %s: %s: %s\n", e.target.c_str(), e.code.c_str(), e.message.c_str());
+    r.failed = true;
+  }
+  appendf(out, "── used %lld of %lld tokens; stop: %s", ll(o.used), ll(o.budget),
+          o.stop_reason.c_str());
+  if (o.next) appendf(out, "; continue with --cursor %s", o.next->c_str());
+  appendf(out, "\n");
+  return r;
 }
 
-Rendered render_validate(const json::value& result) {
-  return guarded(result, [](const Field& o, Rendered& r) {
-    if (o["ok"].boolean()) {
-      appendf(r.out, "index is fresh: %s files checked, generation %s\n",
-              o["checked"].text().c_str(), o["generation"].text().c_str());
-      return;
-    }
-    for (const char* k : {"stale", "missing", "new"}) {
-      for (const auto& p : o[k].items()) appendf(r.out, "%-8s %s\n", k, p.text().c_str());
-    }
-  });
+Rendered render_validate(const proto::CtxValidateResult& o) {
+  Rendered r;
+  if (o.ok) {
+    appendf(r.out, "index is fresh: %lld files checked, generation %lld\n", ll(o.checked),
+            ll(o.generation));
+    return r;
+  }
+  for (const auto& [k, list] : {std::pair{"stale", &o.stale}, std::pair{"missing", &o.missing},
+                                std::pair{"new", &o.added}}) {
+    for (const auto& p : *list) appendf(r.out, "%-8s %s\n", k, p.c_str());
+  }
+  return r;
 }
 
-Rendered render_locations(const json::value& result, const fs::path& segment) {
-  return guarded(result, [&](const Field& o, Rendered& r) {
-    backend_line(r.out, o);
-    const auto locs = o["locations"].items();
-    if (locs.empty()) {
-      const auto reason = o.find("reason");
-      appendf(r.out, "no locations%s\n", reason ? (": " + reason->text()).c_str() : "");
-    }
-    for (const auto& x : locs) {
-      const std::string path = x["path"].string();
-      const fs::path file = x["external"].boolean() ? fs::path(path) : segment / path;
-      const std::int64_t line = x["line"].integer();
-      appendf(r.out, "%s:%lld:%s  %s\n", path.c_str(), static_cast<long long>(line),
-              x["column"].text().c_str(), line_of(file, line).c_str());
-    }
-    if (const auto t = o.find("truncated"); t && t->boolean()) appendf(r.out, "(truncated)\n");
-  });
+Rendered render_locations(const proto::LspDefinitionResult& o, const fs::path& segment) {
+  Rendered r;
+  backend_line(r.out, o, o.rule);
+  locations(r.out, o.locations, o.reason, segment);
+  return r;
 }
 
-Rendered render_hover(const json::value& result) {
-  return guarded(result, [](const Field& o, Rendered& r) {
-    backend_line(r.out, o);
-    const Field contents = o["contents"];
-    if (contents.is_null()) {
-      const auto reason = o.find("reason");
-      appendf(r.out, "nothing to show%s\n", reason ? (": " + reason->text()).c_str() : "");
-      return;
-    }
-    appendf(r.out, "%s\n", contents.text().c_str());
-  });
+Rendered render_locations(const proto::LspReferencesResult& o, const fs::path& segment) {
+  Rendered r;
+  backend_line(r.out, o, std::nullopt);
+  locations(r.out, o.locations, std::nullopt, segment);
+  if (o.truncated.value_or(false)) appendf(r.out, "(truncated)\n");
+  return r;
 }
 
-Rendered render_diagnostics(const json::value& result) {
-  return guarded(result, [](const Field& o, Rendered& r) {
-    backend_line(r.out, o);
-    const std::string file = o["file"].text();
-    const auto ds = o["diagnostics"].items();
-    if (ds.empty()) appendf(r.out, "%s: no diagnostics\n", file.c_str());
-    for (const auto& x : ds) {
-      const std::string code = x["code"].text();
-      appendf(r.out, "%s:%s:%s: %s: %s%s\n", file.c_str(), x["line"].text().c_str(),
-              x["column"].text().c_str(), x["severity"].text().c_str(), x["message"].text().c_str(),
-              code.empty() ? "" : (" [" + code + "]").c_str());
-    }
-  });
+Rendered render_hover(const proto::LspHoverResult& o) {
+  Rendered r;
+  backend_line(r.out, o, o.rule);
+  if (!o.contents) {
+    appendf(r.out, "nothing to show%s\n", o.reason ? (": " + *o.reason).c_str() : "");
+    return r;
+  }
+  appendf(r.out, "%s\n", o.contents->c_str());
+  return r;
 }
+
+Rendered render_diagnostics(const proto::LspDiagnosticsResult& o) {
+  Rendered r;
+  backend_line(r.out, o, std::nullopt);
+  if (o.diagnostics.empty()) appendf(r.out, "%s: no diagnostics\n", o.file.c_str());
+  for (const auto& x : o.diagnostics) {
+    appendf(r.out, "%s:%lld:%lld: %s: %s%s\n", o.file.c_str(), ll(x.line), ll(x.column),
+            x.severity.c_str(), x.message.c_str(),
+            x.code.empty() ? "" : (" [" + x.code + "]").c_str());
+  }
+  return r;
+}
+
+namespace {
+
+// error.data's stable name: every error carries it (the rest of data depends on the error).
+struct ErrorName {
+  std::string name = "ERROR";
+};
+template <class V>
+void describe(V& v, ErrorName& s) {
+  v.opt("name", s.name, "stable error name");
+}
+
+}  // namespace
 
 std::string render_error(const proto::RpcError& e) {
   std::string out;
   const json::value data(e.data);
-  const Field d(data, "error.data");
-  std::string name = "ERROR";
-  try {
-    if (const auto n = d.find("name")) name = n->text();
-  } catch (const MalformedReply&) {
-  }
-  appendf(out, "trifecta: %s: %s\n", name.c_str(), e.message.c_str());
+  ErrorName name;
+  if (proto::decode(data, name, "error.data")) name = ErrorName{};  // a bad name: the generic one
+  appendf(out, "trifecta: %s: %s\n", name.name.c_str(), e.message.c_str());
   if (e.code == proto::ErrorCode::kVersionMismatch)
     appendf(out, "hint: run `trifecta daemon restart`\n");
-  // The details are a courtesy: a malformed list is left out, the error line above stands.
-  try {
-    std::string extra;
-    if (const auto c = d.find("candidates")) {
-      const auto items = c->items();
-      if (!items.empty()) appendf(extra, "candidates:\n");
-      for (const auto& m : items) {
-        appendf(extra, "  %s:%s-%s  %s %s%s\n", m["file"].text().c_str(), m["line"].text().c_str(),
-                m["end_line"].text().c_str(), m["kind"].text().c_str(),
-                m["qualname"].text().c_str(), m["conditional"].boolean() ? "  (conditional)" : "");
-      }
-    }
-    if (const auto sg = d.find("suggestions")) {
-      const auto items = sg->items();
-      if (!items.empty()) appendf(extra, "did you mean:\n");
-      for (const auto& v : items) appendf(extra, "  %s\n", v.text().c_str());
-    }
-    out += extra;
-  } catch (const MalformedReply& m) {
-    appendf(out, "trifecta: (error details unreadable: %s)\n", m.what());
+  // Selector errors (SYMBOL_NOT_FOUND, AMBIGUOUS_SYMBOL, FILE_NOT_FOUND, ...) carry
+  // SelectorErrorData. The details are a courtesy: a malformed payload is named, the error line
+  // above stands.
+  if (!e.data.contains("tried") && !e.data.contains("suggestions") &&
+      !e.data.contains("candidates"))
+    return out;
+  proto::SelectorErrorData sel;
+  if (auto bad = proto::decode(data, sel, "error.data")) {
+    appendf(out, "trifecta: (error details unreadable: %s)\n", bad->c_str());
+    return out;
   }
+  if (!sel.candidates.empty()) appendf(out, "candidates:\n");
+  for (const auto& m : sel.candidates) {
+    appendf(out, "  %s:%lld-%lld  %s %s%s\n", m.file.c_str(), ll(m.line), ll(m.end_line),
+            m.kind.c_str(), m.qualname.c_str(), m.conditional ? "  (conditional)" : "");
+  }
+  if (!sel.suggestions.empty()) appendf(out, "did you mean:\n");
+  for (const auto& v : sel.suggestions) appendf(out, "  %s\n", v.c_str());
   return out;
 }
 

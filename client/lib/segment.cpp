@@ -32,9 +32,9 @@ std::string resolve_path_arg(const std::string& arg) {
   return arg;
 }
 
-bool position_params(const std::string& arg, boost::json::object& p) {
+bool position_params(const std::string& arg, proto::LspPositionParams& p) {
   if (arg.rfind("sym://", 0) == 0) {
-    p["uri"] = arg;
+    p.uri = arg;
     return true;
   }
   const auto c2 = arg.rfind(':');
@@ -48,9 +48,9 @@ bool position_params(const std::string& arg, boost::json::object& p) {
   long long line = 0, col = 0;
   const std::string_view a(arg);
   if (!parse(a.substr(c1 + 1, c2 - c1 - 1), line) || !parse(a.substr(c2 + 1), col)) return false;
-  p["path"] = resolve_path_arg(arg.substr(0, c1));
-  p["line"] = line;
-  p["column"] = col;
+  p.path = resolve_path_arg(arg.substr(0, c1));
+  p.line = line;
+  p.column = col;
   return true;
 }
 

@@ -9,9 +9,10 @@
 // Thread rules: pure functions over the filesystem; safe from any thread.
 #pragma once
 
-#include <boost/json.hpp>
 #include <filesystem>
 #include <string>
+
+#include "trifecta/proto/lsp.hpp"
 
 namespace trifecta::client {
 
@@ -26,6 +27,6 @@ std::string resolve_path_arg(const std::string& arg);
 
 // "file:line:col" → params {path, line, column}; a sym:// URI → {uri}. False when `arg` is
 // neither (params untouched then).
-bool position_params(const std::string& arg, boost::json::object& params);
+bool position_params(const std::string& arg, proto::LspPositionParams& params);
 
 }  // namespace trifecta::client

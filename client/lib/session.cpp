@@ -17,18 +17,18 @@ bool Session::open(ClientError* err) {
   auto c = connect_or_spawn(o, err, &spawned_);
   if (!c) return false;
   conn_.emplace(std::move(*c));
-  json::object hello{{"client_name", opts_.client_name},
-                     {"client_version", proto::kVersion},
-                     {"protocol", proto::protocol_version()}};
-  auto r = call(proto::method::kHello, hello, err);
+  proto::HelloParams hello;
+  hello.client_name = opts_.client_name;
+  hello.client_version = proto::kVersion;
+  hello.protocol = proto::protocol_version();
+  auto r = call(proto::spec::kHello, hello, err);
   if (!r) {
+    // A hello that does not decode is not a reply to the caller's request: no line to forward.
+    if (err->code == ClientErrc::kProtocol) err->reply_line.clear();
     conn_.reset();
     return false;
   }
-  if (const auto* o2 = r->result.if_object()) {
-    if (const auto* pid = o2->if_contains("pid"); pid && pid->is_int64())
-      daemon_pid_ = pid->get_int64();
-  }
+  daemon_pid_ = r->pid;
   return true;
 }
 

@@ -6,10 +6,17 @@
 // (e.g. `ctx.progress` during ctx.build) go to the callback set with on_notification(); replies
 // to other ids are skipped.
 //
+// The typed call takes a catalog row (`proto::spec::kCtxSearch`) and its Params struct, and
+// returns its Result struct, decoded with proto::decode: a reply that does not match the
+// contract is a kProtocol error naming the field ("malformed reply from trifectad:
+// result.hits[0].path: missing required field"), never an exception. The raw call is for
+// frontends that forward JSON as is.
+//
 // Failure behaviour: errors are values. open() and call() return nullopt and fill a ClientError:
 // kUnavailable (no daemon / it closed the connection), kTimeout (the deadline passed), kIo,
-// kProtocol (a reply line that is not JSON-RPC), kRemote (the daemon answered with an error:
-// `rpc` holds it, `reply_line` the raw line for --json output).
+// kProtocol (a reply line that is not JSON-RPC, or a result that does not decode: then
+// `reply_line` holds the line), kRemote (the daemon answered with an error: `rpc` holds it,
+// `reply_line` the raw line for --json output).
 //
 // Thread rules: single-threaded use; the notification callback runs on the caller's thread,
 // inside call().
@@ -23,6 +30,7 @@
 #include <string_view>
 
 #include "connection.hpp"
+#include "trifecta/proto/catalog.hpp"
 #include "trifecta/proto/protocol.hpp"
 
 namespace trifecta::client {
@@ -41,6 +49,24 @@ struct Reply {
   std::string line;
 };
 
+// Extras of a typed call: the segment it is about (sent as `params.segment` unless empty), and
+// where to put the raw reply line (for --json output; filled on success and on a decode failure).
+struct CallOptions {
+  std::string segment;
+  std::string* reply_line = nullptr;
+};
+
+// Decode a method's `result`; nullopt + kProtocol ClientError naming the field on a mismatch.
+template <class R>
+std::optional<R> decode_result(const boost::json::value& result, ClientError* err) {
+  R out{};
+  if (auto bad = proto::decode(result, out, "result")) {
+    *err = ClientError(ClientErrc::kProtocol, "malformed reply from trifectad: " + *bad);
+    return std::nullopt;
+  }
+  return out;
+}
+
 using NotificationFn =
     std::function<void(const std::string& method, const boost::json::object& params)>;
 
@@ -56,6 +82,21 @@ class Session {
   // including an error reply (ClientErrc::kRemote).
   std::optional<Reply> call(std::string_view method, const boost::json::object& params,
                             ClientError* err);
+
+  // The typed call: params encoded from P (plus `segment`), the result decoded into R.
+  template <class P, class R>
+  std::optional<R> call(const proto::MethodSpec<P, R>& method, const P& params, ClientError* err,
+                        const CallOptions& opts = {}) {
+    boost::json::value pv = boost::json::value_from(params);
+    boost::json::object& po = pv.as_object();  // described structs encode as objects
+    if (!opts.segment.empty()) po["segment"] = opts.segment;
+    auto reply = call(method.name, po, err);
+    if (!reply) return std::nullopt;
+    auto out = decode_result<R>(reply->result, err);
+    if (opts.reply_line) *opts.reply_line = reply->line;
+    if (!out) err->reply_line = std::move(reply->line);
+    return out;
+  }
 
   void on_notification(NotificationFn fn) { on_notification_ = std::move(fn); }
 

@@ -1,7 +1,7 @@
 // Integration spec of the `trifecta` command line as a new user meets it: global options on
 // either side of the command, exit codes of partial failures, `ctx get -q`, defaults in --help,
-// unknown commands, option ranges, `daemon status` with no daemon, directory path filters, and a
-// malformed reply from a (fake) daemon ending in a message and exit 1, never a crash.
+// unknown commands, option ranges, `daemon status` with no daemon, directory path filters,
+// `segment close`, the catalog summary in a command's --help, and a malformed reply from a (fake) daemon ending in a message and exit 1, never a crash.
 #include <atomic>
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
@@ -74,7 +74,7 @@ class FakeDaemon {
           const std::string id = json::serialize(req.at("id"));
           std::string out;
           if (req.at("method").as_string() == "hello") {
-            out = R"({"jsonrpc":"2.0","id":)" + id + R"(,"result":{"pid":4242,"protocol":"1.0"}})";
+            out = R"({"jsonrpc":"2.0","id":)" + id + R"(,"result":{"pid":4242,"protocol":"1.0","daemon_version":"0.1.0","capabilities":[]}})";
           } else {
             out = reply_;
             if (const auto at = out.find("$ID"); at != std::string::npos) out.replace(at, 3, id);
@@ -155,6 +155,29 @@ TEST_CASE("ctx get exits non-zero when any target fails, and -q takes the rest o
   CHECK_THAT(swallowed.err, Catch::Contains("quote"));
 }
 
+TEST_CASE("segment close closes the open segment, and never starts the daemon", "[cli][daemon]") {
+  DaemonProcess d({"--no-lsp"});
+  Tree t;
+  const std::string seg = t.root.string();
+  result_of(d.cli({"--json", "ctx", "status", "-s", seg}));  // opens the segment
+  auto closed = d.cli({"segment", "close", "-s", seg});
+  INFO(closed.out << closed.err);
+  CHECK(closed.exit_code == 0);
+  CHECK_THAT(closed.out, Catch::StartsWith("closed segment "));
+  CHECK_THAT(closed.out, Catch::EndsWith(" (" + seg + ")\n"));
+  auto again = d.cli({"segment", "close", "-s", seg});
+  CHECK(again.exit_code == 0);
+  CHECK(again.out == "no open segment for " + seg + "\n");
+  CHECK_FALSE(result_of(d.cli({"--json", "segment", "close", "-s", seg})).at("closed").as_bool());
+
+  TempDir tmp;
+  const std::map<std::string, std::string> env{
+      {"TRIFECTA_SOCKET", (tmp.path() / "d.sock").string()}};
+  auto none = cli_with(env, {"segment", "close", "-s", seg});
+  CHECK(none.exit_code == 3);
+  CHECK_FALSE(fs::exists(tmp.path() / "d.sock"));
+}
+
 TEST_CASE("a path filter with a trailing slash means everything under the directory",
           "[cli][daemon]") {
   DaemonProcess d({"--no-lsp"});
@@ -204,10 +227,16 @@ TEST_CASE("help shows the defaults", "[cli]") {
   auto start = cli_with(env, {"daemon", "start", "--help"});
   CHECK_THAT(start.out, Catch::Contains("1800 s"));
   CHECK_THAT(start.out, Catch::Contains("2048 MiB"));
+  // A command's help ends with the daemon method it calls and the catalog's summary of it.
+  CHECK_THAT(search.out,
+             Catch::Contains("Daemon method: ctx.search — Search the lexical index (BM25) for chunks"));
+  CHECK_THAT(cli_with(env, {"segment", "close", "--help"}).out,
+             Catch::Contains("Daemon method: segment.close — Close an open segment"));
   // The top-level help still lists every command.
   auto top = cli_with(env, {"--help"});
   for (const char* c :
-       {"ping", "status", "daemon", "ast", "ctx", "def", "hover", "refs", "diag", "lsp", "sym"}) {
+       {"ping", "status", "daemon", "ast", "ctx", "def", "hover", "refs", "diag", "lsp", "sym",
+        "segment"}) {
     CHECK_THAT(top.out, Catch::Contains(c));
   }
 }
@@ -225,8 +254,10 @@ TEST_CASE("daemon status with no daemon says so and exits 3", "[cli]") {
 TEST_CASE("a malformed reply ends in a message and exit 1, never a crash", "[cli][malformed]") {
   SECTION("a result without the field the printer needs") {
     FakeDaemon fake(
-        R"({"jsonrpc":"2.0","id":$ID,"result":{"hits":[{"id":"a#b","start_line":1,"end_line":2,"score":1.0,)"
-        R"("tokens":3,"preview":"p"}]}})");
+        R"({"jsonrpc":"2.0","id":$ID,"result":{"terms":["query"],"matched":1,"generation":1,)"
+        R"("query":"query","index":{"state":"ready","generation":1},)"
+        R"("hits":[{"id":"a#b","start_line":1,"end_line":2,"score":1.0,"kind":"code","title":"b",)"
+        R"("sha256":"ab","tokens":3,"preview":"p"}]}})");
     auto r = cli_with(fake.env(), {"ctx", "search", "-s", "/tmp", "query"});
     INFO(r.out << r.err);
     CHECK(r.exit_code == 1);
@@ -238,13 +269,13 @@ TEST_CASE("a malformed reply ends in a message and exit 1, never a crash", "[cli
     FakeDaemon fake(R"({"jsonrpc":"2.0","id":$ID,"result":{"ok":"yes"}})");
     auto r = cli_with(fake.env(), {"ctx", "validate", "-s", "/tmp"});
     CHECK(r.exit_code == 1);
-    CHECK_THAT(r.err, Catch::Contains("result.ok: expected a boolean, got string"));
+    CHECK_THAT(r.err, Catch::Contains("result.ok: expected a boolean"));
   }
   SECTION("a result that is not an object") {
     FakeDaemon fake(R"({"jsonrpc":"2.0","id":$ID,"result":[1,2]})");
     auto r = cli_with(fake.env(), {"ping"});
     CHECK(r.exit_code == 1);
-    CHECK_THAT(r.err, Catch::Contains("result: expected an object, got array"));
+    CHECK_THAT(r.err, Catch::Contains("result: expected an object"));
   }
   SECTION("a line that is not JSON-RPC at all") {
     FakeDaemon fake("this is not json");

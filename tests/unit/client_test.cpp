@@ -1,203 +1,383 @@
-// Spec of trifecta_client without a socket: the renderers on complete, incomplete and mistyped
-// replies (a bad reply is a value naming the field, never an exception), the checked accessors,
-// and segment discovery.
+// Spec of trifecta_client and the CLI's command table without a socket: replies are decoded into
+// the proto/ Result structs (a bad reply is a kProtocol error naming the field, never an
+// exception), the renderers print the typed results, error replies render their selector data,
+// every catalog method has a CLI command (or a reason why not), and segment discovery.
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
 #include <functional>
+#include <variant>
 
 #include "../support/temp_dir.hpp"
-#include "json_access.hpp"
+#include "commands.hpp"
 #include "render.hpp"
 #include "segment.hpp"
+#include "session.hpp"
 
 using namespace trifecta::client;
+namespace proto = trifecta::proto;
 namespace json = boost::json;
 namespace fs = std::filesystem;
 
 namespace {
 
 const char* kSearch =
-    R"({"hits":[{"id":"pkg/a.py#f","path":"pkg/a.py","start_line":1,"end_line":3,"score":1.5,
-  "tokens":12,"preview":"def f(): ...","explain":[{"term":"f","field":"name","tf":1,"score":0.5}]}],"reason":""})";
+    R"({"terms":["f"],"hits":[{"id":"pkg/a.py#f","path":"pkg/a.py","start_line":1,"end_line":3,
+  "kind":"code","title":"f","score":1.5,"tokens":12,"preview":"def f(): ...","sha256":"ab",
+  "explain":[{"term":"f","field":"name","tf":1,"score":0.5}]}],"matched":1,"generation":2,
+  "query":"f","index":{"state":"ready","generation":2}})";
 const char* kGet =
-    R"({"chunks":[{"id":"pkg/a.py#f","path":"pkg/a.py","start_line":1,"end_line":3,"mode":"raw",
-  "partial":false,"text":"def f():\n    pass"}],"errors":[],"used":10,"budget":2000,"stop_reason":"complete"})";
+    R"({"mode":"raw","budget":2000,"used":10,"stop_reason":"complete","chunks":[{"id":"pkg/a.py#f",
+  "path":"pkg/a.py","kind":"code","title":"f","start_line":1,"end_line":3,"mode":"raw",
+  "partial":false,"total_bytes":17,"text":"def f():\n    pass","tokens":5,"sha256":"ab"}],
+  "errors":[],"bytes_read":17,"generation":2,"index":{"state":"ready","generation":2}})";
 const char* kStatus =
-    R"({"daemon_version":"0.1.0","protocol":"1.0","pid":7,"socket":"/s","socket_activated":false,
-  "uptime_s":1.5,"rss_bytes":1048576,"connections":1,"in_flight":0,"requests_total":3,"workers":2,"idle_timeout_s":1800,
-  "telemetry":{"enabled":true,"lines_written":1,"dropped":0,"write_errors":0},
-  "segments":[{"segment_id":"abc","state":"READY","requests":2,"root":"/r"}]})";
+    R"({"daemon_version":"0.1.0","protocol":"1.1","pid":7,"socket":"/s","socket_activated":false,
+  "uptime_s":1.5,"rss_bytes":1048576,"connections":1,"in_flight":0,"requests_total":3,"workers":2,
+  "idle_timeout_s":1800,"telemetry":{"enabled":true,"run_id":"r","attempted":1,"lines_written":1,
+  "dropped":0,"write_errors":0},"segments":[{"segment_id":"abc","root":"/r","state":"ready",
+  "lsp_state":"COLD","opened_s_ago":1.0,"requests":2,"memory_bytes":2048}]})";
 const char* kValidate =
-    R"({"ok":false,"checked":3,"generation":2,"stale":["a.py"],"missing":[],"new":["b.py"]})";
-const char* kLocations =
-    R"({"backend":"ast","lsp_state":"COLD","locations":[{"path":"a.py","line":1,"column":5,
-  "external":false}],"truncated":false})";
+    R"({"ok":false,"checked":3,"generation":2,"stale":["a.py"],"missing":[],"new":["b.py"],
+  "index":{"state":"ready","generation":2}})";
+const char* kDefinition =
+    R"({"backend":"ast","lsp_state":"COLD","file":"a.py","line":1,"column":5,
+  "locations":[{"path":"a.py","external":false,"line":1,"column":5,"end_line":1,"end_column":6}]})";
+const char* kReferences =
+    R"({"backend":"lsp","lsp_state":"READY","file":"a.py","line":1,"column":5,"truncated":true,
+  "locations":[{"path":"a.py","external":false,"line":1,"column":5,"end_line":1,"end_column":6}]})";
+const char* kCtxStatus =
+    R"({"status":{"generation":2,"built":true,"files_indexed":3,"files_skipped":1,"files_non_utf8":0,
+  "skip_reasons":{"binary":1},"skipped":[{"path":"x.bin","size":9,"indexed":false,"chunks":0,
+  "skip_reason":"binary"}],"chunks":7,"terms":40,"last_update":"2026-01-01T00:00:00Z",
+  "pack_state":"fresh","source":"git","watching":true,"warm_start":false,"rescans":0,
+  "memory_bytes":4096,"warnings":[]},"index":{"state":"ready","generation":2,
+  "watcher_error":"inotify limit"}})";
+const char* kLspStatus =
+    R"({"enabled":true,"available":true,"state":"READY","reason":"initialized","binary":"/bin/p",
+  "binary_name":"pyright-langserver","version":"1.1","source":"bundled","pid":9,"uptime_ms":1500,
+  "state_ms":1000,"restarts":0,"rss_bytes":1048576,"pending":0,"open_documents":1,"timeouts":0})";
+const char* kDiagnostics =
+    R"({"backend":"ast","lsp_state":"COLD","fallback_reason":"not ready","file":"a.py","line":0,
+  "column":0,"diagnostics":[{"line":2,"column":1,"end_line":2,"end_column":4,"severity":"error",
+  "message":"bad","code":"E1","source":"syntax"}]})";
+const char* kHover =
+    R"j({"backend":"ast","lsp_state":"COLD","file":"a.py","line":1,"column":5,"contents":"def f()",
+  "kind":"plaintext","rule":"def"})j";
+const char* kSymbols =
+    R"j({"file":"a.py","status":"ok","count":1,"symbols":[{"qualname":"f","name":"f","kind":"function",
+  "line":1,"end_line":2,"signature":"()","docstring":"","decorators":[],"async":true,
+  "conditional":false}],"constants":[{"name":"X","line":3,"annotation":"","conditional":false}]})j";
 
-using RenderFn = std::function<Rendered(const json::value&)>;
+// What a reply became: the decode error, or the rendered text.
+struct Outcome {
+  std::optional<std::string> error;
+  Rendered rendered;
+};
+using Reader = std::function<Outcome(const json::value&)>;
 
-std::vector<std::pair<const char*, std::pair<const char*, RenderFn>>> samples() {
-  return {
-      {"search", {kSearch, [](const json::value& v) { return render_search(v); }}},
-      {"get", {kGet, render_get}},
-      {"status", {kStatus, render_status}},
-      {"validate", {kValidate, render_validate}},
-      {"locations",
-       {kLocations, [](const json::value& v) { return render_locations(v, "/nonexistent"); }}},
+// Decode `v` as R (as Session::call does), then render it.
+template <class R, class F>
+Reader reader(F render) {
+  return [render](const json::value& v) {
+    ClientError err;
+    const auto r = decode_result<R>(v, &err);
+    if (!r) {
+      CHECK(err.code == ClientErrc::kProtocol);
+      return Outcome{err.message, {}};
+    }
+    return Outcome{std::nullopt, render(*r)};
   };
 }
 
-// Calls `fn` with a copy of `v` in which one member (at any depth) was removed, for each member.
-void for_each_removal(const json::value& v,
-                      const std::function<void(const json::value&, const std::string&)>& fn) {
-  std::function<void(json::value&, const std::string&)> walk;
-  json::value root = v;
-  // Paths to every object member, as a list of steps, then one copy per removal.
-  std::vector<std::vector<std::variant<std::string, std::size_t>>> paths;
-  std::function<void(const json::value&, std::vector<std::variant<std::string, std::size_t>>)>
-      collect = [&](const json::value& x, std::vector<std::variant<std::string, std::size_t>> at) {
-        if (x.is_object()) {
-          for (const auto& kv : x.get_object()) {
-            auto p = at;
-            p.emplace_back(std::string(kv.key()));
-            paths.push_back(p);
-            collect(kv.value(), p);
-          }
-        } else if (x.is_array()) {
-          for (std::size_t i = 0; i < x.get_array().size(); ++i) {
-            auto p = at;
-            p.emplace_back(i);
-            collect(x.get_array()[i], p);
-          }
-        }
-      };
-  collect(v, {});
-  for (const auto& p : paths) {
-    json::value copy = v;
-    json::value* cur = &copy;
-    std::string name = "result";
-    for (std::size_t i = 0; i + 1 < p.size(); ++i) {
-      if (const auto* k = std::get_if<std::string>(&p[i])) {
-        cur = &cur->as_object()[*k];
-        name += "." + *k;
-      } else {
-        const auto idx = std::get<std::size_t>(p[i]);
-        cur = &cur->as_array()[idx];
-        name += "[" + std::to_string(idx) + "]";
-      }
+struct Sample {
+  const char* name;
+  const char* json;
+  Reader read;
+};
+
+std::vector<Sample> samples() {
+  return {
+      {"search", kSearch,
+       reader<proto::CtxSearchResult>([](const auto& r) { return render_search(r); })},
+      {"get", kGet, reader<proto::CtxGetResult>([](const auto& r) { return render_get(r); })},
+      {"status", kStatus,
+       reader<proto::StatusResult>([](const auto& r) { return render_status(r); })},
+      {"validate", kValidate,
+       reader<proto::CtxValidateResult>([](const auto& r) { return render_validate(r); })},
+      {"definition", kDefinition, reader<proto::LspDefinitionResult>([](const auto& r) {
+         return render_locations(r, "/nonexistent");
+       })},
+      {"references", kReferences, reader<proto::LspReferencesResult>([](const auto& r) {
+         return render_locations(r, "/nonexistent");
+       })},
+      {"ctx status", kCtxStatus,
+       reader<proto::CtxStatusResult>([](const auto& r) { return render_ctx_status(r); })},
+      {"lsp status", kLspStatus,
+       reader<proto::LspStatusResult>([](const auto& r) { return render_lsp_status(r); })},
+      {"diagnostics", kDiagnostics,
+       reader<proto::LspDiagnosticsResult>([](const auto& r) { return render_diagnostics(r); })},
+      {"hover", kHover,
+       reader<proto::LspHoverResult>([](const auto& r) { return render_hover(r); })},
+      {"symbols", kSymbols,
+       reader<proto::AstSymbolsResult>([](const auto& r) { return render_symbols(r); })},
+  };
+}
+
+using Step = std::variant<std::string, std::size_t>;
+
+// Every place in `v` (object members at any depth, array elements), as steps from the root.
+void collect(const json::value& x, std::vector<Step> at, std::vector<std::vector<Step>>& out) {
+  if (x.is_object()) {
+    for (const auto& kv : x.get_object()) {
+      auto p = at;
+      p.emplace_back(std::string(kv.key()));
+      out.push_back(p);
+      collect(kv.value(), p, out);
     }
-    const auto& last = std::get<std::string>(p.back());
-    cur->as_object().erase(last);
-    fn(copy, name + "." + last);
+  } else if (x.is_array()) {
+    for (std::size_t i = 0; i < x.get_array().size(); ++i) {
+      auto p = at;
+      p.emplace_back(i);
+      out.push_back(p);
+      collect(x.get_array()[i], p, out);
+    }
   }
+}
+
+// The value at `p` in `root` and its path as the decoder names it ("result.hits[0].path").
+json::value& at(json::value& root, const std::vector<Step>& p, std::size_t n, std::string* name) {
+  json::value* cur = &root;
+  *name = "result";
+  for (std::size_t i = 0; i < n; ++i) {
+    if (const auto* k = std::get_if<std::string>(&p[i])) {
+      cur = &cur->as_object()[*k];
+      *name += "." + *k;
+    } else {
+      const auto idx = std::get<std::size_t>(p[i]);
+      cur = &cur->as_array()[idx];
+      *name += "[" + std::to_string(idx) + "]";
+    }
+  }
+  return *cur;
 }
 
 }  // namespace
 
-TEST_CASE("complete replies render without complaint", "[client][render]") {
-  for (const auto& [name, s] : samples()) {
-    INFO(name);
-    const auto r = s.second(json::parse(s.first));
-    CHECK_FALSE(r.malformed);
-    CHECK_FALSE(r.out.empty());
+TEST_CASE("complete replies decode and render", "[client][render]") {
+  for (const auto& s : samples()) {
+    INFO(s.name);
+    const auto r = s.read(json::parse(s.json));
+    CHECK_FALSE(r.error);
+    CHECK_FALSE(r.rendered.out.empty());
   }
-  const auto search = render_search(json::parse(kSearch));
-  CHECK_THAT(search.out, Catch::Contains(" 1. pkg/a.py#f"));
-  CHECK_THAT(search.out, Catch::Contains("pkg/a.py:1-3  score 1.50  ~12 tok"));
-  CHECK_THAT(render_get(json::parse(kGet)).out,
+  auto search = [](const char* j) {
+    return render_search(*decode_result<proto::CtxSearchResult>(json::parse(j), nullptr));
+  };
+  const auto out = search(kSearch).out;
+  CHECK_THAT(out, Catch::Contains(" 1. pkg/a.py#f"));
+  CHECK_THAT(out, Catch::Contains("pkg/a.py:1-3  score 1.50  ~12 tok"));
+  CHECK_THAT(out, Catch::Contains("      f                name  tf=1  +0.500"));
+  ClientError err;
+  CHECK_THAT(render_get(*decode_result<proto::CtxGetResult>(json::parse(kGet), &err)).out,
              Catch::Contains("── used 10 of 2000 tokens; stop: complete"));
-  CHECK_THAT(render_status(json::parse(kStatus)).out, Catch::Contains("memory       1.0 MiB RSS"));
+  const auto status =
+      render_status(*decode_result<proto::StatusResult>(json::parse(kStatus), &err)).out;
+  CHECK_THAT(status, Catch::Contains("memory       1.0 MiB RSS"));
+  CHECK_THAT(
+      status,
+      Catch::Contains("    abc  index ready    lsp COLD             2 requests     2.0 KiB  /r\n"));
+  const auto ctx =
+      render_ctx_status(*decode_result<proto::CtxStatusResult>(json::parse(kCtxStatus), &err)).out;
+  CHECK_THAT(ctx, Catch::Contains("            binary: 1\n"));
+  CHECK_THAT(ctx, Catch::Contains("  watcher   unavailable: inotify limit"));
+  CHECK_THAT(ctx, Catch::Contains("  skipped   x.bin (binary)\n"));
+  const auto refs =
+      render_locations(*decode_result<proto::LspReferencesResult>(json::parse(kReferences), &err),
+                       "/nonexistent")
+          .out;
+  CHECK(refs == "# backend lsp (lsp READY)\na.py:1:5  \n(truncated)\n");
+  const auto diag = render_diagnostics(*decode_result<proto::LspDiagnosticsResult>(
+                                           json::parse(kDiagnostics), &err))
+                        .out;
+  CHECK(diag == "# backend ast (lsp COLD) — not ready\na.py:2:1: error: bad [E1]\n");
+  const auto syms =
+      render_symbols(*decode_result<proto::AstSymbolsResult>(json::parse(kSymbols), &err)).out;
+  CHECK(syms == "# a.py — 1 symbols (ok)\n    1-2     function async f()\n");
 }
 
-TEST_CASE("every member removed from a reply: rendered or reported by path, never thrown",
+TEST_CASE("every member removed from a reply: rendered, or named by the decoder, never thrown",
           "[client][render]") {
-  for (const auto& [name, s] : samples()) {
-    for_each_removal(json::parse(s.first), [&, n = name, fn = s.second](
-                                               const json::value& v, const std::string& removed) {
-      INFO(n << " without " << removed);
-      Rendered r;
-      REQUIRE_NOTHROW(r = fn(v));
-      if (r.malformed) {
-        CHECK_THAT(*r.malformed, Catch::StartsWith("result"));
-        CHECK(r.out.empty());  // no half-printed answer
+  for (const auto& s : samples()) {
+    const json::value full = json::parse(s.json);
+    std::vector<std::vector<Step>> places;
+    collect(full, {}, places);
+    for (const auto& p : places) {
+      if (!std::holds_alternative<std::string>(p.back())) continue;  // members only
+      json::value copy = full;
+      std::string parent;
+      auto& obj = at(copy, p, p.size() - 1, &parent).as_object();
+      const auto& key = std::get<std::string>(p.back());
+      obj.erase(key);
+      const std::string removed = parent + "." + key;
+      INFO(s.name << " without " << removed);
+      Outcome r;
+      REQUIRE_NOTHROW(r = s.read(copy));
+      if (r.error) {
+        // The field itself is named, and nothing was printed.
+        CHECK(*r.error ==
+              "malformed reply from trifectad: " + removed + ": missing required field");
+        CHECK(r.rendered.out.empty());
       }
-    });
+    }
+  }
+}
+
+TEST_CASE("every field mistyped: the decoder names it, never thrown", "[client][render]") {
+  for (const auto& s : samples()) {
+    const json::value full = json::parse(s.json);
+    std::vector<std::vector<Step>> places;
+    collect(full, {}, places);
+    for (const auto& p : places) {
+      json::value copy = full;
+      std::string name;
+      json::value& v = at(copy, p, p.size(), &name);
+      // A kind no member of that place accepts: a string for everything but strings.
+      v = v.is_string() ? json::value(true) : json::value("x");
+      INFO(s.name << " with " << name << " mistyped");
+      Outcome r;
+      REQUIRE_NOTHROW(r = s.read(copy));
+      REQUIRE(r.error);
+      CHECK_THAT(*r.error,
+                 Catch::StartsWith("malformed reply from trifectad: " + name + ": expected"));
+    }
   }
 }
 
 TEST_CASE("a missing or mistyped field is named with its path", "[client][render]") {
+  ClientError err;
   auto search = json::parse(kSearch);
   search.at("hits").as_array()[0].as_object().erase("path");
-  CHECK(render_search(search).malformed ==
-        std::optional<std::string>("result.hits[0].path: missing"));
+  CHECK_FALSE(decode_result<proto::CtxSearchResult>(search, &err));
+  CHECK(err.code == ClientErrc::kProtocol);
+  CHECK(err.message ==
+        "malformed reply from trifectad: result.hits[0].path: missing required field");
 
   auto validate = json::parse(kValidate);
   validate.as_object()["ok"] = "yes";
-  CHECK(render_validate(validate).malformed ==
-        std::optional<std::string>("result.ok: expected a boolean, got string"));
+  CHECK_FALSE(decode_result<proto::CtxValidateResult>(validate, &err));
+  CHECK(err.message == "malformed reply from trifectad: result.ok: expected a boolean");
 
-  CHECK(render_ping(json::parse("[1]"), 1.0).malformed ==
-        std::optional<std::string>("result: expected an object, got array"));
-  CHECK(render_status(json::parse("null")).malformed ==
-        std::optional<std::string>("result: expected an object, got null"));
+  CHECK_FALSE(decode_result<proto::PingResult>(json::parse("[1]"), &err));
+  CHECK(err.message == "malformed reply from trifectad: result: expected an object");
+  CHECK_FALSE(decode_result<proto::StatusResult>(json::parse("null"), &err));
+  CHECK(err.message == "malformed reply from trifectad: result: expected an object");
   auto get = json::parse(kGet);
   get.as_object()["chunks"] = json::object{};
-  CHECK(render_get(get).malformed ==
-        std::optional<std::string>("result.chunks: expected an array, got object"));
+  CHECK_FALSE(decode_result<proto::CtxGetResult>(get, &err));
+  CHECK(err.message == "malformed reply from trifectad: result.chunks: expected an array");
 }
 
 TEST_CASE("ctx get: failed targets go to err and mark the answer failed", "[client][render]") {
-  auto get = json::parse(kGet);
-  get.as_object()["errors"] = json::array{
-      json::object{{"target", "x#y"}, {"code", "NOT_FOUND"}, {"message", "no such chunk"}}};
+  auto get = *decode_result<proto::CtxGetResult>(json::parse(kGet), nullptr);
+  CHECK_FALSE(render_get(get).failed);
+  get.errors.push_back({"x#y", "NOT_FOUND", "no such chunk"});
   const auto r = render_get(get);
   CHECK(r.failed);
   CHECK(r.err == "trifecta: x#y: NOT_FOUND: no such chunk\n");
   CHECK_THAT(r.out, Catch::Contains("def f():"));
-  CHECK_FALSE(render_get(json::parse(kGet)).failed);
+  get.next = "c1";
+  CHECK_THAT(render_get(get).out, Catch::EndsWith("stop: complete; continue with --cursor c1\n"));
 }
 
 TEST_CASE("no search results with a path filter suggest a directory glob", "[client][render]") {
-  const auto empty = json::parse(R"({"hits":[],"reason":"no chunk matches"})");
+  proto::CtxSearchResult empty;
+  empty.reason = "no chunk matches";
+  CHECK(render_search(empty).out == "no results: no chunk matches\n");
   CHECK_THAT(render_search(empty, "db").out, Catch::Contains("--path 'db/**'"));
   CHECK_THAT(render_search(empty, "pkg/db").out, Catch::Contains("--path 'pkg/db/**'"));
   CHECK_THAT(render_search(empty, "db/").out, !Catch::Contains("hint"));  // already the whole dir
   CHECK_THAT(render_search(empty, "*.py").out, !Catch::Contains("hint"));
   CHECK_THAT(render_search(empty, "db/**").out, !Catch::Contains("hint"));
   CHECK_THAT(render_search(empty).out, !Catch::Contains("hint"));
+  empty.did_you_mean = std::vector<std::string>{"query", "queue"};
+  CHECK_THAT(render_search(empty).out, Catch::Contains("did you mean: query queue\n"));
 }
 
-TEST_CASE("error replies render their name, and bad details do not hide the error",
+TEST_CASE("segment close says whether a segment was open", "[client][render]") {
+  proto::SegmentCloseResult r;
+  CHECK(render_segment_close(r, "/r").out == "no open segment for /r\n");
+  r.closed = true;
+  r.segment_id = "abc";
+  CHECK(render_segment_close(r, "/r").out == "closed segment abc (/r)\n");
+}
+
+TEST_CASE("error replies render their SelectorErrorData, and bad details do not hide the error",
           "[client][render]") {
-  trifecta::proto::RpcError e;
-  e.code = trifecta::proto::ErrorCode::kSymbolNotFound;
+  proto::RpcError e;
+  e.code = proto::ErrorCode::kSymbolNotFound;
   e.message = "no symbol x";
-  e.data = {{"name", "SYMBOL_NOT_FOUND"}, {"suggestions", json::array{"xy", "xz"}}};
+  proto::SelectorErrorData d;
+  d.name = "SYMBOL_NOT_FOUND";
+  d.suggestions = {"xy", "xz"};
+  e.data = json::value_from(d).as_object();
   CHECK(render_error(e) == "trifecta: SYMBOL_NOT_FOUND: no symbol x\ndid you mean:\n  xy\n  xz\n");
-  e.data = {{"name", "SYMBOL_NOT_FOUND"},
-            {"candidates", json::array{json::object{{"file", "a.py"},
-                                                    {"end_line", 2},
-                                                    {"kind", "function"},
-                                                    {"qualname", "x"},
-                                                    {"conditional", false}}}}};
+
+  proto::SymbolMatch m;
+  m.file = "a.py";
+  m.line = 1;
+  m.end_line = 2;
+  m.kind = "function";
+  m.qualname = "x";
+  m.conditional = true;
+  d.suggestions.clear();
+  d.candidates = {m};
+  d.name = "AMBIGUOUS_SYMBOL";
+  e.data = json::value_from(d).as_object();
+  CHECK(render_error(e) ==
+        "trifecta: AMBIGUOUS_SYMBOL: no symbol x\ncandidates:\n  a.py:1-2  function x  "
+        "(conditional)\n");
+
+  e.data["candidates"].as_array()[0].as_object().erase("line");
   const auto bad = render_error(e);
-  CHECK_THAT(bad, Catch::StartsWith("trifecta: SYMBOL_NOT_FOUND: no symbol x\n"));
-  CHECK_THAT(bad, Catch::Contains("error.data.candidates[0].line: missing"));
+  CHECK_THAT(bad, Catch::StartsWith("trifecta: AMBIGUOUS_SYMBOL: no symbol x\n"));
+  CHECK_THAT(bad, Catch::Contains("error.data.candidates[0].line: missing required field"));
+
+  // Errors without selector data: the name and message only; a mistyped name is the generic one.
+  e.data = {{"name", "INTERNAL"}};
+  CHECK(render_error(e) == "trifecta: INTERNAL: no symbol x\n");
+  e.data = {{"name", 5}};
+  CHECK(render_error(e) == "trifecta: ERROR: no symbol x\n");
 }
 
-TEST_CASE("Field accessors check kinds", "[client][json]") {
-  const auto v = json::parse(R"({"s":"x","n":3,"d":1.5,"b":true,"z":null,"a":[1],"o":{}})");
-  const Field f(v, "result");
-  CHECK(f["s"].string() == "x");
-  CHECK(f["n"].integer() == 3);
-  CHECK(f["d"].number() == 1.5);
-  CHECK(f["b"].boolean());
-  CHECK(f["n"].text() == "3");
-  CHECK(f["z"].text() == "null");
-  CHECK_FALSE(f.find("nope"));
-  CHECK_THROWS_WITH(f["d"].integer(), "result.d: expected an integer, got number");
-  CHECK_THROWS_WITH(f["a"].text(), "result.a: expected a scalar, got array");
-  CHECK_THROWS_WITH(f["o"]["k"], "result.o.k: missing");
-  CHECK_THROWS_WITH(f["s"]["k"], "result.s: expected an object, got string");
+TEST_CASE("every catalog method has a CLI command, or a reason why not", "[client][cli]") {
+  namespace cli = trifecta::cli;
+  auto has_row = [](std::string_view method) {
+    for (const auto& c : cli::commands())
+      if (c.method == method) return true;
+    return false;
+  };
+  auto not_exposed = [](std::string_view method) {
+    for (const auto& n : cli::not_exposed())
+      if (n.method == method) return true;
+    return false;
+  };
+  for (const auto& m : proto::catalog()) {
+    INFO(m.name);
+    if (m.debug_only) {
+      CHECK_FALSE(has_row(m.name));  // debug methods stay out of the CLI
+      continue;
+    }
+    CHECK(has_row(m.name) != not_exposed(m.name));  // exactly one of the two
+  }
+  for (const auto& c : cli::commands()) {
+    INFO(c.group << " " << c.name);
+    CHECK(proto::find_method(c.method) != nullptr);  // every row names a real method
+  }
+  for (const auto& n : cli::not_exposed()) {
+    INFO(n.method);
+    CHECK(proto::find_method(n.method) != nullptr);
+    CHECK(std::string_view(n.reason).size() > 10);
+  }
 }
 
 TEST_CASE("segment discovery: the flag, else the enclosing git work tree, else the cwd",
@@ -215,17 +395,20 @@ TEST_CASE("segment discovery: the flag, else the enclosing git work tree, else t
 }
 
 TEST_CASE("position arguments", "[client][segment]") {
-  json::object p;
+  proto::LspPositionParams p;
   REQUIRE(position_params("no/such/file.py:12:5", p));
-  CHECK(p.at("path") == "no/such/file.py");
-  CHECK(p.at("line") == 12);
-  CHECK(p.at("column") == 5);
-  json::object u;
+  CHECK(p.path == "no/such/file.py");
+  CHECK(p.line == 12);
+  CHECK(p.column == 5);
+  CHECK(p.uri.empty());
+  proto::LspPositionParams u;
   REQUIRE(position_params("sym://python/a/b", u));
-  CHECK(u.at("uri") == "sym://python/a/b");
-  json::object bad;
+  CHECK(u.uri == "sym://python/a/b");
+  CHECK(u.path.empty());
+  proto::LspPositionParams bad;
   CHECK_FALSE(position_params("file.py:12", bad));
   CHECK_FALSE(position_params("file.py:x:5", bad));
   CHECK_FALSE(position_params("file.py:1:5z", bad));
-  CHECK(bad.empty());
+  CHECK(bad.path.empty());
+  CHECK(bad.line == 0);
 }

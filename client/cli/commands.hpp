@@ -1,0 +1,79 @@
+// client/cli/commands.hpp — the `trifecta` command table: one row per command, each naming the
+// catalog method it calls (proto::catalog(), `proto::spec::kX.name`), with its options (setup)
+// and what it runs. main.cpp parses argv and builds only the row that runs (start-up cost).
+//
+// Every catalog method that is not debug-only has a row, or is listed in not_exposed() with the
+// reason (tests/unit/client_test.cpp checks it), so a method the daemon grows is not silently
+// missing from the CLI.
+//
+// Exit codes: 0 ok · 1 the request failed (error reply, a failed target, a malformed reply) ·
+// 2 usage · 3 daemon unavailable (or, for `daemon status`, not running).
+//
+// Thread rules: the tables are immutable (constant-initialized, no start-up cost); a row's run()
+// is single-threaded. Failure: run() reports on stderr and returns the exit code, never throws.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace CLI {
+class App;
+}
+
+namespace trifecta::cli {
+
+constexpr int kExitOk = 0;
+constexpr int kExitFailed = 1;
+constexpr int kExitUsage = 2;
+constexpr int kExitUnavailable = 3;
+
+// Option values, shared by every command (each command reads the ones it declares).
+struct Opts {
+  // Global: accepted before or after the subcommand.
+  bool json_out = false;
+  bool no_spawn = false;
+  std::string socket;
+  double timeout_s = 30;
+  std::string segment;
+  // Per command.
+  std::string target;
+  bool line_numbers = false, rebuild = false, explain = false, no_decl = false;
+  std::vector<std::string> words, targets, query_words;
+  std::int64_t limit = 10, budget = 2000, max_chunks = 20, wait_ms = 0;
+  std::string path_glob, kind, mode = "excerpt", cursor;
+};
+
+using Setup = void (*)(CLI::App*, Opts&);
+using Run = int (*)(const Opts&);
+
+struct Command {
+  const char* group;  // "" for a top-level command, else its parent ("ctx")
+  const char* name;
+  const char* help;
+  std::string_view method;  // the catalog method it calls (the first, when it calls several)
+  Setup setup;
+  Run run;
+};
+
+struct Group {
+  const char* name;
+  const char* help;
+};
+
+// A catalog method the CLI deliberately has no command for.
+struct NotExposed {
+  std::string_view method;
+  const char* reason;
+};
+
+std::span<const Command> commands();
+std::span<const Group> groups();
+std::span<const NotExposed> not_exposed();
+
+// `-s,--segment`: the root option and every command about a segment.
+void add_segment(CLI::App* c, Opts& o);
+
+}  // namespace trifecta::cli
