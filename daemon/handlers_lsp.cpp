@@ -7,7 +7,7 @@
 #include "handlers_ctx.hpp"
 #include "index/segment_index.hpp"
 #include "lsp/client.hpp"
-#include "navigation/navigation.hpp"
+#include "lang/python/navigation.hpp"
 #include "proto_convert.hpp"
 #include "selector/resolver.hpp"
 #include "util/paths.hpp"

@@ -18,7 +18,7 @@
 #include <thread>
 #include <unordered_map>
 
-#include "ast/extractor.hpp"
+#include "lang/python/extractor.hpp"
 #include "ast/skeleton_binary.hpp"
 #include "util/clock.hpp"
 #include "util/hash.hpp"

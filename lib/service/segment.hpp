@@ -30,7 +30,7 @@
 #include "ast/skeleton_cache.hpp"
 #include "index/segment_index.hpp"
 #include "lsp/client.hpp"
-#include "navigation/symbol_index.hpp"
+#include "lang/python/symbol_index.hpp"
 #include "telemetry/sink.hpp"
 #include "util/clock.hpp"
 

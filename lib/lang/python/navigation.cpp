@@ -1,4 +1,4 @@
-#include "navigation/navigation.hpp"
+#include "lang/python/navigation.hpp"
 
 #include <algorithm>
 #include <map>
@@ -7,7 +7,7 @@
 #include <set>
 #include <unordered_set>
 
-#include "navigation/syntax.hpp"
+#include "lang/python/syntax.hpp"
 
 namespace trifecta::core::navigation {
 
@@ -1166,7 +1166,7 @@ Outcome Navigator::at(TSNode id) {
   return index_fallback(name, false);
 }
 
-Result<std::shared_ptr<const ParsedFile>> parse_checked(std::string_view text, lsp::Position pos) {
+Result<std::shared_ptr<const ParsedFile>> parse_checked(std::string_view text, text::Position pos) {
   auto parsed = syntax::parse_python_cached(text);
   if (!parsed) return parsed;
   if (pos.line < 1 || pos.line > (*parsed)->line_count())
@@ -1176,7 +1176,7 @@ Result<std::shared_ptr<const ParsedFile>> parse_checked(std::string_view text, l
 }
 
 // The identifier under the cursor (or just before it: an editor's caret after the last letter).
-TSNode identifier_at(const ParsedFile& f, lsp::Position pos) {
+TSNode identifier_at(const ParsedFile& f, text::Position pos) {
   const std::uint32_t off = f.offset_of(pos);
   TSNode root = f.root();
   for (std::uint32_t o : {off, off > 0 ? off - 1 : off}) {
@@ -1188,15 +1188,15 @@ TSNode identifier_at(const ParsedFile& f, lsp::Position pos) {
 
 }  // namespace
 
-std::vector<lsp::Location> DefinitionResult::locations() const {
-  std::vector<lsp::Location> out;
+std::vector<text::Location> DefinitionResult::locations() const {
+  std::vector<text::Location> out;
   out.reserve(targets.size());
   for (const auto& t : targets) out.push_back(t.location);
   return out;
 }
 
 Result<DefinitionResult> definition(selector::SegmentSource& source, const SymbolIndex& index, std::string_view rel,
-                                    std::string_view text, lsp::Position pos, const NavOptions& options) {
+                                    std::string_view text, text::Position pos, const NavOptions& options) {
   auto parsed = parse_checked(text, pos);
   if (!parsed) return parsed.error();
   const ParsedFile& f = **parsed;
@@ -1229,14 +1229,14 @@ std::string hover_markdown(const Target& t) {
 }
 
 Result<HoverResult> hover(selector::SegmentSource& source, const SymbolIndex& index, std::string_view rel,
-                          std::string_view text, lsp::Position pos, const NavOptions& options) {
+                          std::string_view text, text::Position pos, const NavOptions& options) {
   auto d = definition(source, index, rel, text, pos, options);
   if (!d) return d.error();
   HoverResult out;
   out.rule = d->rule;
   out.reason = d->reason;
   if (d->targets.empty()) return out;
-  lsp::HoverInfo h;
+  text::HoverInfo h;
   h.kind = "markdown";
   h.contents = hover_markdown(d->targets.front());
   auto parsed = syntax::parse_python_cached(text);  // cached by definition() on this thread
@@ -1251,7 +1251,7 @@ Result<HoverResult> hover(selector::SegmentSource& source, const SymbolIndex& in
 namespace {
 
 void collect_identifiers(const ParsedFile& f, const std::string& name, const std::string& path,
-                         std::vector<lsp::Location>& out, std::size_t limit, bool& truncated) {
+                         std::vector<text::Location>& out, std::size_t limit, bool& truncated) {
   TSTreeCursor c = ts_tree_cursor_new(f.root());
   bool done = false;
   while (!done) {
@@ -1281,7 +1281,7 @@ void collect_identifiers(const ParsedFile& f, const std::string& name, const std
 }  // namespace
 
 Result<ReferencesResult> references(selector::SegmentSource& source, const SymbolIndex& index, std::string_view rel,
-                                    std::string_view text, lsp::Position pos, bool include_declaration,
+                                    std::string_view text, text::Position pos, bool include_declaration,
                                     std::size_t limit, const NavOptions& options) {
   auto parsed = parse_checked(text, pos);
   if (!parsed) return parsed.error();
@@ -1290,17 +1290,17 @@ Result<ReferencesResult> references(selector::SegmentSource& source, const Symbo
   TSNode id = identifier_at(*keep, pos);
   if (ts_node_is_null(id)) return out;
   out.name = std::string(keep->node_text(id));
-  std::vector<lsp::Location> declarations;
+  std::vector<text::Location> declarations;
   if (!include_declaration) {
     auto d = definition(source, index, rel, text, pos, options);
     if (d) declarations = d->locations();
   }
-  auto is_declaration = [&](const lsp::Location& l) {
-    return std::any_of(declarations.begin(), declarations.end(), [&](const lsp::Location& d) {
+  auto is_declaration = [&](const text::Location& l) {
+    return std::any_of(declarations.begin(), declarations.end(), [&](const text::Location& d) {
       return d.path == l.path && d.line == l.line && d.column == l.column;
     });
   };
-  std::vector<lsp::Location> found;
+  std::vector<text::Location> found;
   const std::size_t cap = limit + declarations.size();  // declarations are removed afterwards
   const std::string self(rel);
   out.files_scanned = 1;
@@ -1341,11 +1341,11 @@ Result<ReferencesResult> references(selector::SegmentSource& source, const Symbo
   return out;
 }
 
-Result<std::vector<lsp::Diagnostic>> diagnostics(std::string_view text, std::size_t limit) {
+Result<std::vector<text::Diagnostic>> diagnostics(std::string_view text, std::size_t limit) {
   auto parsed = syntax::parse_python_cached(text);
   if (!parsed) return parsed.error();
   const ParsedFile& f = **parsed;
-  std::vector<lsp::Diagnostic> out;
+  std::vector<text::Diagnostic> out;
   if (!ts_node_has_error(f.root())) return out;
   // Depth-first in source order; an ERROR node is reported once, without what it contains.
   std::vector<TSNode> stack{f.root()};
@@ -1355,8 +1355,8 @@ Result<std::vector<lsp::Diagnostic>> diagnostics(std::string_view text, std::siz
     const bool missing = ts_node_is_missing(n);
     const bool error = !missing && type_of(n) == "ERROR";
     if (missing || error) {
-      lsp::Diagnostic d;
-      const lsp::Location l = f.location_of(n, "");
+      text::Diagnostic d;
+      const text::Location l = f.location_of(n, "");
       d.line = l.line;
       d.column = l.column;
       d.end_line = l.end_line;
