@@ -7,6 +7,7 @@
 #include <set>
 #include <unordered_set>
 
+#include "lang/python/modules.hpp"
 #include "lang/python/syntax.hpp"
 
 namespace trifecta::core::navigation {
@@ -108,23 +109,9 @@ std::size_t find_word(std::string_view text, std::string_view word, std::size_t 
   return std::string_view::npos;
 }
 
-std::string module_of_file(std::string_view rel) {
-  std::string m(rel);
-  if (m.size() >= 3 && m.compare(m.size() - 3, 3, ".py") == 0) m.resize(m.size() - 3);
-  if (m == "__init__") return "";
-  if (m.size() >= 9 && m.compare(m.size() - 9, 9, "/__init__") == 0) m.resize(m.size() - 9);
-  if (m.rfind("src/", 0) == 0) m.erase(0, 4);
-  std::replace(m.begin(), m.end(), '/', '.');
-  return m;
-}
-
 std::string dir_of(std::string_view rel) {
   const auto p = rel.rfind('/');
   return p == std::string_view::npos ? std::string() : std::string(rel.substr(0, p));
-}
-
-bool is_package_file(std::string_view rel) {
-  return rel == "__init__.py" || (rel.size() > 12 && rel.substr(rel.size() - 12) == "/__init__.py");
 }
 
 // ---- values and hits ---------------------------------------------------------------------------
@@ -301,13 +288,8 @@ std::optional<std::string> Navigator::module_file(int level, const std::string& 
     // selector::Resolver's rule (each source root; `a/b.py` or `a/b/__init__.py`; with both, the
     // first), without its failure path: a miss there computes suggestions over directory listings,
     // and misses are common here (stdlib and third-party imports).
-    if (dotted.empty()) return std::nullopt;
-    std::string sub = dotted;
-    std::replace(sub.begin(), sub.end(), '.', '/');
-    for (const auto& root : options_.source_roots) {
-      const std::string base = root.empty() ? sub : root + "/" + sub;
-      if (source_.is_file(base + ".py")) return base + ".py";
-      if (source_.is_file(base + "/__init__.py")) return base + "/__init__.py";
+    for (auto& f : lang::python::candidate_files(dotted, options_.source_roots)) {
+      if (source_.is_file(f.path)) return std::move(f.path);
     }
     return std::nullopt;
   }
@@ -322,9 +304,12 @@ std::optional<std::string> Navigator::module_file(int level, const std::string& 
     std::replace(sub.begin(), sub.end(), '.', '/');
     base = dir.empty() ? sub : dir + "/" + sub;
   }
-  const std::string init = base.empty() ? "__init__.py" : base + "/__init__.py";
-  if (!dotted.empty() && source_.is_file(base + ".py")) return base + ".py";
-  if (source_.is_file(init)) return init;
+  // `from . import x` names the package itself (its __init__.py); `from .m import x` is m.py or
+  // m/__init__.py (files_for gives just the __init__.py for the empty base of the root package).
+  for (auto& f : lang::python::files_for(base)) {
+    if (dotted.empty() && !f.package) continue;
+    if (source_.is_file(f.path)) return std::move(f.path);
+  }
   return std::nullopt;
 }
 
@@ -334,7 +319,7 @@ Outcome Navigator::module_target(const std::string& file) {
   o.decided = true;
   Hit h;
   h.target.kind = "module";
-  h.target.qualname = module_of_file(file);
+  h.target.qualname = lang::python::module_of(file, options_.source_roots);
   const auto dot = h.target.qualname.rfind('.');
   h.target.name = dot == std::string::npos ? h.target.qualname : h.target.qualname.substr(dot + 1);
   h.target.location.path = file;
@@ -408,11 +393,11 @@ Outcome Navigator::lookup_in_module(const std::string& file, const std::string& 
     }
   }
   // A submodule of a package.
-  if (is_package_file(file)) {
+  if (lang::python::is_package_init(file)) {
     const std::string dir = dir_of(file);
-    const std::string base = dir.empty() ? name : dir + "/" + name;
-    if (source_.is_file(base + ".py")) return module_target(base + ".py");
-    if (source_.is_file(base + "/__init__.py")) return module_target(base + "/__init__.py");
+    for (const auto& f : lang::python::files_for(dir.empty() ? name : dir + "/" + name)) {
+      if (source_.is_file(f.path)) return module_target(f.path);
+    }
   }
   // One hop of star imports.
   if (hops < kMaxImportHops) {

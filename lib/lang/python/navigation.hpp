@@ -45,9 +45,9 @@
 #include <string_view>
 #include <vector>
 
-#include "text/location.hpp"
 #include "lang/python/symbol_index.hpp"
 #include "selector/resolver.hpp"
+#include "text/location.hpp"
 #include "util/result.hpp"
 
 namespace trifecta::core::navigation {
@@ -74,8 +74,9 @@ struct DefinitionResult {
 
 struct NavOptions {
   std::size_t max_index_results = 20;
-  // Where absolute imports are looked up (selector::Resolver's rule: `a/b.py`, then
-  // `a/b/__init__.py`, root by root; the first hit wins).
+  // Where absolute imports are looked up (the module rule, lang/python/modules.hpp: `a/b.py`,
+  // then `a/b/__init__.py`, root by root; the first hit wins). Also the roots removed from a
+  // file's path to name its module.
   std::vector<std::string> source_roots{"", "src"};
   // references(): a superset of the files whose text contains `name` as a whole word (e.g. from
   // the lexical index's postings), so only those are read; nullopt (or no function) = unknown,
