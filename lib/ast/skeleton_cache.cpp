@@ -18,8 +18,8 @@
 #include <thread>
 #include <unordered_map>
 
-#include "ast/extractor.hpp"
 #include "ast/skeleton_binary.hpp"
+#include "lang/python/extractor.hpp"
 #include "util/clock.hpp"
 #include "util/hash.hpp"
 #include "util/parallel.hpp"
@@ -460,6 +460,9 @@ Result<CachedSkeleton> SkeletonCache::get_content(std::string_view content, std:
   }
   out.cache_hit = entry.has_value();
   if (!entry) {
+    // The Python extractor (lib/lang/python), called directly: the cache serves one language and
+    // its key is content + kExtractorVersion. A second language takes its extractor from
+    // lang::language_for_path(rel) and adds its name to the key (docs/languages.md).
     auto s = extract_skeleton(content);
     if (!s) return s.error();
     Entry e;

@@ -12,6 +12,10 @@ std::string_view field_name(std::size_t f) noexcept {
 std::string name_field_text(const Chunk& chunk) {
   std::string name;
   if (chunk.role == ChunkRole::kModule) {
+    // Not the Python module rule (lang/python/modules.hpp) on purpose: this is the path stem of
+    // any file (Markdown and text too), extension and a trailing "/__init__" dropped, slashes
+    // kept (the tokenizer splits on them as on dots) and no source root removed. The text is
+    // part of what kRankingVersion versions; changing it changes rankings.
     std::string_view p = chunk.path;
     if (const auto dot = p.rfind('.'); dot != std::string_view::npos) p = p.substr(0, dot);
     if (p.size() >= 9 && p.substr(p.size() - 9) == "/__init__") p = p.substr(0, p.size() - 9);

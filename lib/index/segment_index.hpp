@@ -179,7 +179,7 @@ class SegmentIndex {
   // is case-insensitive), plus every listed file the index skipped (it cannot speak for those).
   // Sorted. nullopt when the index cannot tell: not built yet, or `word` yields no whole-word
   // token (under 2 characters without its leading/trailing `_`, or over kMaxTokenBytes).
-  // What lib/navigation's references() reads instead of every file. Thread-safe.
+  // What the AST fallback's references() (lib/lang/python) reads instead of every file. Thread-safe.
   std::optional<std::vector<std::string>> files_with_word(std::string_view word) const;
 
   std::optional<Chunk> chunk(std::string_view id) const;

@@ -25,11 +25,17 @@
 
 #include "lsp/framing.hpp"
 #include "lsp/process.hpp"
-#include "lsp/text.hpp"
+#include "text/text.hpp"
 #include "util/clock.hpp"
 #include "util/paths.hpp"
 
 namespace trifecta::core::lsp {
+
+using text::column_from_utf16;
+using text::line_text;
+using text::path_to_uri;
+using text::uri_to_path;
+using text::utf16_from_column;
 
 namespace asio = boost::asio;
 using error_code = boost::system::error_code;

@@ -63,6 +63,7 @@
 
 #include "lsp/discovery.hpp"
 #include "lsp/state.hpp"
+#include "text/location.hpp"
 #include "telemetry/sink.hpp"
 #include "util/result.hpp"
 
@@ -76,31 +77,12 @@ namespace fs = std::filesystem;
 namespace json = boost::json;
 using std::chrono::milliseconds;
 
-struct Position {
-  int line = 1;    // 1-based
-  int column = 1;  // 1-based, in characters (code points)
-};
-
-struct Location {
-  std::string path;       // segment-relative; the real absolute path when `external`
-  bool external = false;  // outside the segment (typeshed, stdlib, site-packages)
-  int line = 1, column = 1;          // start, 1-based
-  int end_line = 1, end_column = 1;  // end (exclusive column), 1-based
-};
-
-struct HoverInfo {
-  std::string contents;  // markdown (or plain text) as the server rendered it
-  std::string kind;      // "markdown" | "plaintext"
-  std::optional<Location> range;
-};
-
-struct Diagnostic {
-  int line = 1, column = 1, end_line = 1, end_column = 1;
-  std::string severity;  // "error" | "warning" | "information" | "hint"
-  std::string message;
-  std::string code;      // e.g. "reportAttributeAccessIssue"; may be empty
-  std::string source;    // e.g. "Pyright"
-};
+// The plain types live in lib/text (the fallback uses them without this header); these names keep
+// `lsp::Location` etc. valid for the client's users.
+using text::Diagnostic;
+using text::HoverInfo;
+using text::Location;
+using text::Position;
 
 struct Status {
   bool enabled = true;      // always true from a Client; the daemon reports false when discovery

@@ -4,6 +4,7 @@
 #include <boost/json.hpp>
 #include <set>
 
+#include "lang/python/modules.hpp"
 #include "util/clock.hpp"
 #include "util/paths.hpp"
 
@@ -219,16 +220,11 @@ std::vector<ModuleFile> Resolver::module_candidates(const std::vector<std::strin
                                                     std::vector<std::string>* tried) {
   std::vector<ModuleFile> found;
   const std::string module = join(parts, parts.size(), '.');
-  const std::string rel = join(parts, parts.size(), '/');
-  for (const auto& root : options_.source_roots) {
-    const std::string as_module = join_path(root, rel + ".py");
-    const std::string as_package = join_path(root, rel + "/__init__.py");
-    if (tried) {
-      tried->push_back(as_module);
-      tried->push_back(as_package);
-    }
-    if (source_.is_file(as_module)) found.push_back({module, as_module, false});
-    if (source_.is_file(as_package)) found.push_back({module, as_package, true});
+  // The one module <-> file rule (lang/python/modules.hpp): root by root, `a/b.py` then
+  // `a/b/__init__.py`; every hit is kept (both existing is an ambiguity).
+  for (auto& candidate : lang::python::candidate_files(module, options_.source_roots)) {
+    if (tried) tried->push_back(candidate.path);
+    if (source_.is_file(candidate.path)) found.push_back({module, std::move(candidate.path), candidate.package});
   }
   return found;
 }
@@ -248,7 +244,7 @@ std::vector<std::string> Resolver::module_suggestions(const std::vector<std::str
       }
       for (const auto& entry : source_.list_dir(dir)) {
         std::string name = entry;
-        if (name.ends_with(".py")) name.resize(name.size() - 3);
+        if (name.ends_with(lang::python::kSourceSuffix)) name.resize(name.size() - lang::python::kSourceSuffix.size());
         else if (!source_.is_dir(join_path(dir, entry))) continue;
         if (!is_identifier(name)) continue;
         const std::size_t d = edit_distance(name, parts[i]);

@@ -29,8 +29,9 @@
 
 #include "ast/skeleton_cache.hpp"
 #include "index/segment_index.hpp"
+#include "lang/language.hpp"
 #include "lsp/client.hpp"
-#include "navigation/symbol_index.hpp"
+#include "lang/python/symbol_index.hpp"
 #include "telemetry/sink.hpp"
 #include "util/clock.hpp"
 
@@ -38,10 +39,9 @@ namespace trifecta::core::service {
 
 namespace fs = std::filesystem;
 
-// True for a `.py` path (the files Pyright and the AST fallback care about).
-inline bool is_python_path(std::string_view p) {
-  return p.size() > 3 && p.substr(p.size() - 3) == ".py";
-}
+// True for a path the Python language claims (lang/language.hpp: the files Pyright and the AST
+// fallback care about).
+inline bool is_python_path(std::string_view p) { return lang::language_for_path(p) == &lang::python_language(); }
 
 enum class BuildState { kIdle, kBuilding, kReady, kFailed };
 std::string_view build_state_name(BuildState s);  // "idle" | "building" | "ready" | "failed"

@@ -9,7 +9,7 @@
 
 #include "index/segment_index.hpp"
 #include "lsp/client.hpp"
-#include "navigation/navigation.hpp"
+#include "lang/python/navigation.hpp"
 #include "selector/resolver.hpp"
 #include "service/proto_convert.hpp"
 #include "service/service.hpp"

@@ -27,7 +27,7 @@
 #include <vector>
 
 #include "bench_stats.hpp"
-#include "ast/extractor.hpp"
+#include "lang/python/extractor.hpp"
 #include "ast/skeleton_cache.hpp"
 #include "util/clock.hpp"
 

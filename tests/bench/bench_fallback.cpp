@@ -1,4 +1,4 @@
-// bench_fallback — how often the AST fallback (lib/navigation) gives Pyright's definition answer,
+// bench_fallback — how often the AST fallback (lib/lang/python) gives Pyright's definition answer,
 // and how fast it is.
 //
 //   bench_fallback <corpus_root> [--samples N] [--files K] [--seed S] [--dump FILE]
@@ -45,9 +45,9 @@
 #include "workspace/file_list.hpp"
 #include "lsp/client.hpp"
 #include "lsp/discovery.hpp"
-#include "navigation/navigation.hpp"
-#include "navigation/symbol_index.hpp"
-#include "navigation/syntax.hpp"
+#include "lang/python/navigation.hpp"
+#include "lang/python/symbol_index.hpp"
+#include "lang/python/syntax.hpp"
 #include "selector/resolver.hpp"
 #include "util/clock.hpp"
 

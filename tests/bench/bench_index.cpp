@@ -20,7 +20,7 @@
 #include <vector>
 
 #include "bench_stats.hpp"
-#include "ast/extractor.hpp"
+#include "lang/python/extractor.hpp"
 #include "ast/skeleton_cache.hpp"
 #include "disclosure/disclosure.hpp"
 #include "index/segment_index.hpp"

@@ -37,10 +37,11 @@
 #include "lsp/discovery.hpp"
 #include "lsp/framing.hpp"
 #include "lsp/process.hpp"
-#include "lsp/text.hpp"
+#include "text/text.hpp"
 #include "util/clock.hpp"
 
 using namespace trifecta::core;
+using namespace trifecta::core::text;
 using namespace trifecta::bench;
 using namespace trifecta::core::lsp;
 using namespace std::chrono_literals;

@@ -21,6 +21,10 @@
 #   client-lib      client/** includes no lib/ module except those in CLIENT_LIB_ALLOWED, and never
 #                   daemon/ headers.
 #   asio            <boost/asio...> is included only under the folders in ASIO_ALLOWED.
+#   lib-deps        lib/text and lib/lang include only the lib/ modules in TEXT_LIB_ALLOWED and
+#                   LANG_LIB_ALLOWED (lib/text sits under everything language- or LSP-shaped).
+#   lang-no-client  lib/lang/** never includes lib/lsp/client.hpp: the AST fallback answers when
+#                   the client cannot, so it speaks lib/text, not the client's header.
 set -euo pipefail
 
 # proto/ may use lib/util (json_text: the canonical JSON text of every wire message; linked as
@@ -35,6 +39,12 @@ CLIENT_LIB_ALLOWED=(util)
 # io_context to the LSP client) and lib/lsp's client/supervisor of Pyright (lib/lsp/client.cpp).
 # Every other lib/ module, lib/service included, is Asio-free.
 ASIO_ALLOWED=(daemon lib/lsp)
+# lib/text: positions, locations, UTF-16 columns, URIs; below lib/lsp and lib/lang.
+TEXT_LIB_ALLOWED=(util)
+# lib/lang/<language>: the seam and each language. text (positions), ast (the skeleton model and
+# cache), workspace (file lists and the reader), util, telemetry, selector (the fallback resolves
+# imports through selector::SegmentSource) and lsp (server discovery: Pyright specifics).
+LANG_LIB_ALLOWED=(text ast workspace util telemetry selector lsp)
 
 # Areas scanned and the roots includes are resolved against.
 SCAN_DIRS=(lib proto daemon client)
@@ -146,6 +156,12 @@ check_tree() {
             report "$rel" "$lineno" lib-no-exe "includes \"$inc\" ($resolved): lib/ must not depend on $area/"
           elif [[ "$area" == proto ]] && ! in_list "${src_area#lib/}" "${LIB_PROTO_ALLOWED[@]}"; then
             report "$rel" "$lineno" lib-proto "includes \"$inc\" ($resolved): only lib/{${LIB_PROTO_ALLOWED[*]}} may use proto/"
+          elif [[ "$src_area" == lib/text ]] && ! in_list "$module" "${TEXT_LIB_ALLOWED[@]}"; then
+            report "$rel" "$lineno" lib-deps "includes \"$inc\" ($resolved): lib/text may use only lib/{${TEXT_LIB_ALLOWED[*]}}"
+          elif [[ "$src_area" == lib/lang ]] && ! in_list "$module" "${LANG_LIB_ALLOWED[@]}"; then
+            report "$rel" "$lineno" lib-deps "includes \"$inc\" ($resolved): lib/lang may use only lib/{${LANG_LIB_ALLOWED[*]}}"
+          elif [[ "$src_area" == lib/lang && "$resolved" == lib/lsp/client.hpp ]]; then
+            report "$rel" "$lineno" lang-no-client "includes \"$inc\": lib/lang uses lib/text's positions, never the LSP client's header"
           fi
           ;;
         proto)
@@ -183,6 +199,12 @@ self_test() {
     printf '#pragma once\n' >"$1/lib/util/json_text.hpp"
     printf '#pragma once\n#include "util/json_text.hpp"\n#include "trifecta/proto/protocol.hpp"\n' >"$1/lib/service/service.hpp"
     printf '#include <boost/asio/io_context.hpp>\n#include "util/json_text.hpp"\n' >"$1/lib/lsp/client.cpp"
+    printf '#pragma once\n' >"$1/lib/lsp/client.hpp"
+    printf '#pragma once\n' >"$1/lib/lsp/discovery.hpp"
+    mkdir -p "$1"/lib/text "$1"/lib/lang/python
+    printf '#pragma once\n#include "util/json_text.hpp"\n' >"$1/lib/text/text.hpp"
+    printf '#include "lang/python/fallback.hpp"\n#include "text/text.hpp"\n#include "lsp/discovery.hpp"\n' >"$1/lib/lang/language.cpp"
+    printf '#pragma once\n#include "text/text.hpp"\n' >"$1/lib/lang/python/fallback.hpp"
     printf '#pragma once\n#include "util/json_text.hpp"\n' >"$1/proto/trifecta/proto/protocol.hpp"
     printf '#pragma once\n' >"$1/proto/trifecta/proto/version.hpp.in"
     printf '#include "trifecta/proto/protocol.hpp"\n#include "trifecta/proto/version.hpp"\n' >"$1/proto/protocol.cpp"
@@ -199,6 +221,9 @@ self_test() {
     "lib/index/bad.cpp|#include \"trifecta/proto/protocol.hpp\"|lib-proto"
     "lib/lang/python/bad.hpp|#include \"../../../proto/trifecta/proto/protocol.hpp\"|lib-proto"
     "lib/lang/python/bad.cpp|#include \"connection.hpp\"|lib-no-exe"
+    "lib/text/bad.hpp|#include \"lsp/client.hpp\"|lib-deps"
+    "lib/lang/python/bad.cpp|#include \"service/service.hpp\"|lib-deps"
+    "lib/lang/python/bad.hpp|#include \"lsp/client.hpp\"|lang-no-client"
     "proto/bad.cpp|#include \"service/service.hpp\"|proto-lib"
     "proto/bad.cpp|#include \"server.hpp\"|proto-no-exe"
     "client/bad.cpp|#include \"service/service.hpp\"|client-lib"

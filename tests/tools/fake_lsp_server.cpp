@@ -115,7 +115,7 @@ bool read_message(std::string& body) {
   return true;
 }
 
-// --- positions: an implementation independent of lib/lsp/text.cpp -------------------------
+// --- positions: an implementation independent of lib/text/text.cpp -------------------------
 
 std::vector<std::string> lines_of(const std::string& text) {
   std::vector<std::string> out;

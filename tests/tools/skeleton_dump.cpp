@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-#include "ast/extractor.hpp"
+#include "lang/python/extractor.hpp"
 #include "ast/skeleton.hpp"
 #include "ast/skeleton_cache.hpp"
 

@@ -13,7 +13,7 @@
 #include <sstream>
 
 #include "../support/temp_dir.hpp"
-#include "ast/extractor.hpp"
+#include "lang/python/extractor.hpp"
 #include "ast/skeleton.hpp"
 #include "ast/skeleton_binary.hpp"
 #include "ast/skeleton_cache.hpp"

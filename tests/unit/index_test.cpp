@@ -14,14 +14,14 @@
 #include <thread>
 
 #include "../support/temp_dir.hpp"
-#include "ast/extractor.hpp"
+#include "lang/python/extractor.hpp"
 #include "index/chunk.hpp"
 #include "index/inverted_index.hpp"
 #include "index/json.hpp"
 #include "index/ranking.hpp"
 #include "index/segment_index.hpp"
 #include "index/tokenizer.hpp"
-#include "navigation/symbol_index.hpp"
+#include "lang/python/symbol_index.hpp"
 
 using namespace trifecta::core;
 using namespace trifecta::core::index;

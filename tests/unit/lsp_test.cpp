@@ -16,9 +16,10 @@
 #include "lsp/framing.hpp"
 #include "lsp/process.hpp"
 #include "lsp/state.hpp"
-#include "lsp/text.hpp"
+#include "text/text.hpp"
 
 using namespace trifecta::core;
+using namespace trifecta::core::text;
 using namespace trifecta::core::lsp;
 using namespace std::chrono_literals;
 

@@ -1,4 +1,4 @@
-// Spec of lib/navigation: the AST fallback's definition rules (scopes, classes, imports, the index),
+// Spec of lib/lang/python's AST fallback: the AST fallback's definition rules (scopes, classes, imports, the index),
 // hover text, name-based references and syntax-error diagnostics, on a small tree written here.
 #include <catch2/catch.hpp>
 
@@ -9,8 +9,8 @@
 
 #include "../support/temp_dir.hpp"
 #include "ast/skeleton_cache.hpp"
-#include "navigation/navigation.hpp"
-#include "navigation/symbol_index.hpp"
+#include "lang/python/navigation.hpp"
+#include "lang/python/symbol_index.hpp"
 #include "selector/resolver.hpp"
 
 using namespace trifecta::core;
@@ -121,7 +121,7 @@ struct Fixture {
 
   // Position of the `nth` (0-based) whole occurrence of `needle` on the line containing `line_has`,
   // plus `into` characters; columns counted in code points.
-  static lsp::Position at(const std::string& rel, const std::string& line_has, const std::string& needle,
+  static text::Position at(const std::string& rel, const std::string& line_has, const std::string& needle,
                           int nth = 0, int into = 0) {
     const std::string& text = kTree.at(rel);
     int line = 1;
@@ -146,7 +146,7 @@ struct Fixture {
     return {};
   }
 
-  DefinitionResult def(const std::string& rel, lsp::Position pos) {
+  DefinitionResult def(const std::string& rel, text::Position pos) {
     auto r = definition(*source, *index, rel, kTree.at(rel), pos);
     REQUIRE(r.ok());
     return *r;

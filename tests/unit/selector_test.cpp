@@ -7,7 +7,7 @@
 #include <map>
 
 #include "../support/temp_dir.hpp"
-#include "ast/extractor.hpp"
+#include "lang/python/extractor.hpp"
 #include "ast/skeleton_cache.hpp"
 #include "selector/resolver.hpp"
 #include "selector/sym_uri.hpp"

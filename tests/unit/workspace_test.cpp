@@ -9,7 +9,7 @@
 #include <fstream>
 
 #include "../support/temp_dir.hpp"
-#include "ast/extractor.hpp"
+#include "lang/python/extractor.hpp"
 #include "util/paths.hpp"
 #include "workspace/file_list.hpp"
 #include "workspace/file_reader.hpp"

@@ -1,4 +1,8 @@
-// lsp/text.hpp — positions and URIs between Trifecta's API and the LSP wire.
+// text/text.hpp — column conversions and file URIs between Trifecta's API and the LSP wire.
+//
+// lib/text is language- and transport-neutral: the LSP client (lib/lsp) and the AST fallback
+// (lib/lang/python) both use it, so the fallback needs no LSP header. It depends on lib/util only.
+// The plain position/location types are in text/location.hpp.
 //
 // Trifecta's API speaks 1-based lines and 1-based columns counted in characters (Unicode code
 // points). LSP speaks 0-based lines and 0-based `character` offsets counted in UTF-16 code units:
@@ -22,7 +26,7 @@
 
 #include "util/result.hpp"
 
-namespace trifecta::core::lsp {
+namespace trifecta::core::text {
 
 // The text of 1-based line `line` without its terminator ("\n" or "\r\n"); nullopt when the text
 // has fewer lines. A text ending in "\n" has an empty last line after it (as editors count).
@@ -42,4 +46,4 @@ std::string path_to_uri(const std::filesystem::path& path);
 // The inverse. Errors: kInvalidArgument for a non-file URI, a bad %-escape, or a relative path.
 Result<std::filesystem::path> uri_to_path(std::string_view uri);
 
-}  // namespace trifecta::core::lsp
+}  // namespace trifecta::core::text

@@ -1,4 +1,4 @@
-#include "ast/extractor.hpp"
+#include "lang/python/extractor.hpp"
 
 #include <tree_sitter/api.h>
 

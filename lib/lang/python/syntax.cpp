@@ -1,10 +1,10 @@
-#include "navigation/syntax.hpp"
+#include "lang/python/syntax.hpp"
 
 #include <cstring>
 #include <utility>
 
-#include "ast/extractor.hpp"
-#include "lsp/text.hpp"
+#include "lang/python/extractor.hpp"
+#include "text/text.hpp"
 
 extern "C" const TSLanguage* tree_sitter_python(void);
 
@@ -37,17 +37,17 @@ std::string_view ParsedFile::node_text(TSNode n) const {
   return std::string_view(text_).substr(b, e - b);
 }
 
-std::uint32_t ParsedFile::offset_of(lsp::Position pos) const {
+std::uint32_t ParsedFile::offset_of(text::Position pos) const {
   const auto row = static_cast<std::uint32_t>(pos.line - 1);
   const std::string_view line = row_text(row);
-  const std::size_t byte = lsp::byte_from_utf16(line, lsp::utf16_from_column(line, pos.column));
+  const std::size_t byte = text::byte_from_utf16(line, text::utf16_from_column(line, pos.column));
   return line_starts_[row] + static_cast<std::uint32_t>(byte);
 }
 
 int ParsedFile::column_of(TSPoint p) const { return column_from_byte(row_text(p.row), p.column); }
 
-lsp::Location ParsedFile::location_of(TSNode n, std::string path) const {
-  lsp::Location l;
+text::Location ParsedFile::location_of(TSNode n, std::string path) const {
+  text::Location l;
   l.path = std::move(path);
   const TSPoint s = ts_node_start_point(n), e = ts_node_end_point(n);
   l.line = static_cast<int>(s.row) + 1;
@@ -86,11 +86,11 @@ Result<std::shared_ptr<const ParsedFile>> parse_python_cached(std::string_view t
 }
 
 int column_from_byte(std::string_view line, std::size_t byte) {
-  return lsp::column_from_utf16(line, lsp::utf16_from_byte(line, byte));
+  return text::column_from_utf16(line, text::utf16_from_byte(line, byte));
 }
 
 std::string_view nth_line(std::string_view text, int line) {
-  auto l = lsp::line_text(text, line);
+  auto l = core::text::line_text(text, line);
   return l ? *l : std::string_view{};
 }
 

@@ -1,9 +1,9 @@
-#include "navigation/symbol_index.hpp"
+#include "lang/python/symbol_index.hpp"
 
 #include <algorithm>
 #include <mutex>
 
-#include "navigation/syntax.hpp"
+#include "lang/python/syntax.hpp"
 #include "util/parallel.hpp"
 #include "util/paths.hpp"
 

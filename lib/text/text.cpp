@@ -1,6 +1,6 @@
-#include "lsp/text.hpp"
+#include "text/text.hpp"
 
-namespace trifecta::core::lsp {
+namespace trifecta::core::text {
 
 namespace {
 
@@ -150,4 +150,4 @@ Result<std::filesystem::path> uri_to_path(std::string_view uri) {
   return std::filesystem::path(out);
 }
 
-}  // namespace trifecta::core::lsp
+}  // namespace trifecta::core::text

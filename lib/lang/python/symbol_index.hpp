@@ -1,4 +1,4 @@
-// navigation/symbol_index.hpp — the segment-wide "who defines NAME" table the AST fallback uses
+// lang/python/symbol_index.hpp — the segment-wide "who defines NAME" table the AST fallback uses
 // as its last resort, and the file text it scans for references.
 //
 // `SymbolIndex` is the seam: the daemon may implement it over its own file layer and index, or use

@@ -1,6 +1,6 @@
-// navigation/syntax.hpp — INTERNAL to lib/navigation: a parsed Python file (tree-sitter tree +
+// lang/python/syntax.hpp — INTERNAL to the Python AST fallback: a parsed Python file (tree-sitter tree +
 // line table) and column conversions between tree-sitter's byte columns and the 1-based
-// code-point columns of lsp::Position / lsp::Location.
+// code-point columns of text::Position / text::Location.
 //
 // Failure behaviour: `parse_python` fails only with kUnavailable when the tree-sitter runtime
 // refuses the grammar (ast::check_runtime) or kInternal when tree-sitter returns no tree.
@@ -19,7 +19,7 @@
 
 #include <tree_sitter/api.h>
 
-#include "lsp/client.hpp"
+#include "text/location.hpp"
 #include "util/result.hpp"
 
 namespace trifecta::core::navigation::syntax {
@@ -40,10 +40,10 @@ class ParsedFile {
   std::string_view row_text(std::uint32_t row) const;
   std::string_view node_text(TSNode n) const;
   // 0-based byte offset of (1-based line, 1-based code-point column), clamped to the line.
-  std::uint32_t offset_of(lsp::Position pos) const;
+  std::uint32_t offset_of(text::Position pos) const;
   // 1-based code-point column of a tree-sitter point.
   int column_of(TSPoint p) const;
-  lsp::Location location_of(TSNode n, std::string path) const;
+  text::Location location_of(TSNode n, std::string path) const;
 
  private:
   std::string text_;

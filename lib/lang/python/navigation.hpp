@@ -1,9 +1,9 @@
-// navigation/navigation.hpp — the AST fallback: what the daemon answers for definition, hover,
-// references and diagnostics while Pyright is not READY (issue 6). Replies reuse lib/lsp's
-// Location / HoverInfo / Diagnostic so they look the same whichever backend answered.
+// lang/python/navigation.hpp — the Python AST fallback: what the daemon answers for definition, hover,
+// references and diagnostics while Pyright is not READY (issue 6). Replies use lib/text's
+// Location / HoverInfo / Diagnostic (the LSP client's too) so they look the same whichever backend answered.
 //
-// Positions and columns: input `lsp::Position` and every output column are 1-based and count
-// code points (the lsp::Position convention); tree-sitter's byte columns are converted with the
+// Positions and columns: input `text::Position` and every output column are 1-based and count
+// code points (the text::Position convention); tree-sitter's byte columns are converted with the
 // line's text. Paths are segment-relative ('/' separators). `text` is the current content of
 // `rel` (what the question is about); other files are read through `index.content` and their
 // skeletons through `source.skeleton`.
@@ -45,9 +45,9 @@
 #include <string_view>
 #include <vector>
 
-#include "lsp/client.hpp"
-#include "navigation/symbol_index.hpp"
+#include "lang/python/symbol_index.hpp"
 #include "selector/resolver.hpp"
+#include "text/location.hpp"
 #include "util/result.hpp"
 
 namespace trifecta::core::navigation {
@@ -56,7 +56,7 @@ inline constexpr int kMaxImportHops = 3;
 inline constexpr std::string_view kDiagnosticSource = "trifecta-ast";
 
 struct Target {
-  lsp::Location location;  // the defining name (a module: 1:1-1:1 of its file)
+  text::Location location;  // the defining name (a module: 1:1-1:1 of its file)
   std::string kind;        // class | function | method | variable | constant | attribute | parameter | module
   std::string name;
   std::string qualname;    // "JSONDecoder.decode"; a module's dotted name; "" for locals
@@ -69,13 +69,14 @@ struct DefinitionResult {
   std::string rule;             // declaration|import|keyword|local|module|attribute|builtin|index|none
   std::string reason;           // why the result is empty, or what was approximated
   std::vector<Target> targets;  // best first
-  std::vector<lsp::Location> locations() const;
+  std::vector<text::Location> locations() const;
 };
 
 struct NavOptions {
   std::size_t max_index_results = 20;
-  // Where absolute imports are looked up (selector::Resolver's rule: `a/b.py`, then
-  // `a/b/__init__.py`, root by root; the first hit wins).
+  // Where absolute imports are looked up (the module rule, lang/python/modules.hpp: `a/b.py`,
+  // then `a/b/__init__.py`, root by root; the first hit wins). Also the roots removed from a
+  // file's path to name its module.
   std::vector<std::string> source_roots{"", "src"};
   // references(): a superset of the files whose text contains `name` as a whole word (e.g. from
   // the lexical index's postings), so only those are read; nullopt (or no function) = unknown,
@@ -84,11 +85,11 @@ struct NavOptions {
 };
 
 Result<DefinitionResult> definition(selector::SegmentSource& source, const SymbolIndex& index,
-                                    std::string_view rel, std::string_view text, lsp::Position pos,
+                                    std::string_view rel, std::string_view text, text::Position pos,
                                     const NavOptions& options = {});
 
 struct HoverResult {
-  std::optional<lsp::HoverInfo> hover;  // nullopt when the definition found nothing
+  std::optional<text::HoverInfo> hover;  // nullopt when the definition found nothing
   std::string rule;                     // as DefinitionResult::rule
   std::string reason;
 };
@@ -97,14 +98,14 @@ struct HoverResult {
 //   ```python\n(method) def decode(self, s, _w=WHITESPACE.match)\n```\n---\nReturn the Python...
 // `range` = the identifier under the cursor. Errors: as definition().
 Result<HoverResult> hover(selector::SegmentSource& source, const SymbolIndex& index, std::string_view rel,
-                          std::string_view text, lsp::Position pos, const NavOptions& options = {});
+                          std::string_view text, text::Position pos, const NavOptions& options = {});
 
 // Pure formatting of one target (what hover() puts in the code block and below it).
 std::string hover_markdown(const Target& target);
 
 struct ReferencesResult {
   std::string name;
-  std::vector<lsp::Location> locations;  // current file first, then files in index order
+  std::vector<text::Location> locations;  // current file first, then files in index order
   bool truncated = false;                // stopped at `limit`
   std::size_t candidate_files = 0;       // files whose text contains the name as a word
   std::size_t files_scanned = 0;         // files read
@@ -118,13 +119,13 @@ struct ReferencesResult {
 // `include_declaration`, the locations of definition()'s targets are left out. At most `limit`
 // locations (`truncated` says when more existed). Errors: as definition().
 Result<ReferencesResult> references(selector::SegmentSource& source, const SymbolIndex& index,
-                                    std::string_view rel, std::string_view text, lsp::Position pos,
+                                    std::string_view rel, std::string_view text, text::Position pos,
                                     bool include_declaration, std::size_t limit = 1000,
                                     const NavOptions& options = {});
 
 // Syntax errors of `text`: one Diagnostic per outermost ERROR node ("Syntax error") and per
 // MISSING node ("Missing ')'"), severity "error", source "trifecta-ast", in source order, at most
 // `limit`. Errors: kUnavailable (tree-sitter runtime).
-Result<std::vector<lsp::Diagnostic>> diagnostics(std::string_view text, std::size_t limit = 100);
+Result<std::vector<text::Diagnostic>> diagnostics(std::string_view text, std::size_t limit = 100);
 
 }  // namespace trifecta::core::navigation

@@ -1,6 +1,6 @@
-// ast/extractor.hpp — Python source → Skeleton, with tree-sitter and tree-sitter-python.
+// lang/python/extractor.hpp — Python source → Skeleton, with tree-sitter and tree-sitter-python.
 //
-// extractor.cpp includes the tree-sitter API; so does lib/navigation (through its internal
+// extractor.cpp includes the tree-sitter API; so does the Python AST fallback (through its internal
 // syntax.hpp, sharing this file's thread_python_parser()). Nothing else in lib/ does, and this
 // header only forward-declares TSParser. Extraction never fails on content: syntax errors give
 // status `partial` with the well-formed parts kept (including the definitions after an error

@@ -1,4 +1,4 @@
-#include "navigation/navigation.hpp"
+#include "lang/python/navigation.hpp"
 
 #include <algorithm>
 #include <map>
@@ -7,7 +7,8 @@
 #include <set>
 #include <unordered_set>
 
-#include "navigation/syntax.hpp"
+#include "lang/python/modules.hpp"
+#include "lang/python/syntax.hpp"
 
 namespace trifecta::core::navigation {
 
@@ -108,23 +109,9 @@ std::size_t find_word(std::string_view text, std::string_view word, std::size_t 
   return std::string_view::npos;
 }
 
-std::string module_of_file(std::string_view rel) {
-  std::string m(rel);
-  if (m.size() >= 3 && m.compare(m.size() - 3, 3, ".py") == 0) m.resize(m.size() - 3);
-  if (m == "__init__") return "";
-  if (m.size() >= 9 && m.compare(m.size() - 9, 9, "/__init__") == 0) m.resize(m.size() - 9);
-  if (m.rfind("src/", 0) == 0) m.erase(0, 4);
-  std::replace(m.begin(), m.end(), '/', '.');
-  return m;
-}
-
 std::string dir_of(std::string_view rel) {
   const auto p = rel.rfind('/');
   return p == std::string_view::npos ? std::string() : std::string(rel.substr(0, p));
-}
-
-bool is_package_file(std::string_view rel) {
-  return rel == "__init__.py" || (rel.size() > 12 && rel.substr(rel.size() - 12) == "/__init__.py");
 }
 
 // ---- values and hits ---------------------------------------------------------------------------
@@ -301,13 +288,8 @@ std::optional<std::string> Navigator::module_file(int level, const std::string& 
     // selector::Resolver's rule (each source root; `a/b.py` or `a/b/__init__.py`; with both, the
     // first), without its failure path: a miss there computes suggestions over directory listings,
     // and misses are common here (stdlib and third-party imports).
-    if (dotted.empty()) return std::nullopt;
-    std::string sub = dotted;
-    std::replace(sub.begin(), sub.end(), '.', '/');
-    for (const auto& root : options_.source_roots) {
-      const std::string base = root.empty() ? sub : root + "/" + sub;
-      if (source_.is_file(base + ".py")) return base + ".py";
-      if (source_.is_file(base + "/__init__.py")) return base + "/__init__.py";
+    for (auto& f : lang::python::candidate_files(dotted, options_.source_roots)) {
+      if (source_.is_file(f.path)) return std::move(f.path);
     }
     return std::nullopt;
   }
@@ -322,9 +304,12 @@ std::optional<std::string> Navigator::module_file(int level, const std::string& 
     std::replace(sub.begin(), sub.end(), '.', '/');
     base = dir.empty() ? sub : dir + "/" + sub;
   }
-  const std::string init = base.empty() ? "__init__.py" : base + "/__init__.py";
-  if (!dotted.empty() && source_.is_file(base + ".py")) return base + ".py";
-  if (source_.is_file(init)) return init;
+  // `from . import x` names the package itself (its __init__.py); `from .m import x` is m.py or
+  // m/__init__.py (files_for gives just the __init__.py for the empty base of the root package).
+  for (auto& f : lang::python::files_for(base)) {
+    if (dotted.empty() && !f.package) continue;
+    if (source_.is_file(f.path)) return std::move(f.path);
+  }
   return std::nullopt;
 }
 
@@ -334,7 +319,7 @@ Outcome Navigator::module_target(const std::string& file) {
   o.decided = true;
   Hit h;
   h.target.kind = "module";
-  h.target.qualname = module_of_file(file);
+  h.target.qualname = lang::python::module_of(file, options_.source_roots);
   const auto dot = h.target.qualname.rfind('.');
   h.target.name = dot == std::string::npos ? h.target.qualname : h.target.qualname.substr(dot + 1);
   h.target.location.path = file;
@@ -408,11 +393,11 @@ Outcome Navigator::lookup_in_module(const std::string& file, const std::string& 
     }
   }
   // A submodule of a package.
-  if (is_package_file(file)) {
+  if (lang::python::is_package_init(file)) {
     const std::string dir = dir_of(file);
-    const std::string base = dir.empty() ? name : dir + "/" + name;
-    if (source_.is_file(base + ".py")) return module_target(base + ".py");
-    if (source_.is_file(base + "/__init__.py")) return module_target(base + "/__init__.py");
+    for (const auto& f : lang::python::files_for(dir.empty() ? name : dir + "/" + name)) {
+      if (source_.is_file(f.path)) return module_target(f.path);
+    }
   }
   // One hop of star imports.
   if (hops < kMaxImportHops) {
@@ -1166,7 +1151,7 @@ Outcome Navigator::at(TSNode id) {
   return index_fallback(name, false);
 }
 
-Result<std::shared_ptr<const ParsedFile>> parse_checked(std::string_view text, lsp::Position pos) {
+Result<std::shared_ptr<const ParsedFile>> parse_checked(std::string_view text, text::Position pos) {
   auto parsed = syntax::parse_python_cached(text);
   if (!parsed) return parsed;
   if (pos.line < 1 || pos.line > (*parsed)->line_count())
@@ -1176,7 +1161,7 @@ Result<std::shared_ptr<const ParsedFile>> parse_checked(std::string_view text, l
 }
 
 // The identifier under the cursor (or just before it: an editor's caret after the last letter).
-TSNode identifier_at(const ParsedFile& f, lsp::Position pos) {
+TSNode identifier_at(const ParsedFile& f, text::Position pos) {
   const std::uint32_t off = f.offset_of(pos);
   TSNode root = f.root();
   for (std::uint32_t o : {off, off > 0 ? off - 1 : off}) {
@@ -1188,15 +1173,15 @@ TSNode identifier_at(const ParsedFile& f, lsp::Position pos) {
 
 }  // namespace
 
-std::vector<lsp::Location> DefinitionResult::locations() const {
-  std::vector<lsp::Location> out;
+std::vector<text::Location> DefinitionResult::locations() const {
+  std::vector<text::Location> out;
   out.reserve(targets.size());
   for (const auto& t : targets) out.push_back(t.location);
   return out;
 }
 
 Result<DefinitionResult> definition(selector::SegmentSource& source, const SymbolIndex& index, std::string_view rel,
-                                    std::string_view text, lsp::Position pos, const NavOptions& options) {
+                                    std::string_view text, text::Position pos, const NavOptions& options) {
   auto parsed = parse_checked(text, pos);
   if (!parsed) return parsed.error();
   const ParsedFile& f = **parsed;
@@ -1229,14 +1214,14 @@ std::string hover_markdown(const Target& t) {
 }
 
 Result<HoverResult> hover(selector::SegmentSource& source, const SymbolIndex& index, std::string_view rel,
-                          std::string_view text, lsp::Position pos, const NavOptions& options) {
+                          std::string_view text, text::Position pos, const NavOptions& options) {
   auto d = definition(source, index, rel, text, pos, options);
   if (!d) return d.error();
   HoverResult out;
   out.rule = d->rule;
   out.reason = d->reason;
   if (d->targets.empty()) return out;
-  lsp::HoverInfo h;
+  text::HoverInfo h;
   h.kind = "markdown";
   h.contents = hover_markdown(d->targets.front());
   auto parsed = syntax::parse_python_cached(text);  // cached by definition() on this thread
@@ -1251,7 +1236,7 @@ Result<HoverResult> hover(selector::SegmentSource& source, const SymbolIndex& in
 namespace {
 
 void collect_identifiers(const ParsedFile& f, const std::string& name, const std::string& path,
-                         std::vector<lsp::Location>& out, std::size_t limit, bool& truncated) {
+                         std::vector<text::Location>& out, std::size_t limit, bool& truncated) {
   TSTreeCursor c = ts_tree_cursor_new(f.root());
   bool done = false;
   while (!done) {
@@ -1281,7 +1266,7 @@ void collect_identifiers(const ParsedFile& f, const std::string& name, const std
 }  // namespace
 
 Result<ReferencesResult> references(selector::SegmentSource& source, const SymbolIndex& index, std::string_view rel,
-                                    std::string_view text, lsp::Position pos, bool include_declaration,
+                                    std::string_view text, text::Position pos, bool include_declaration,
                                     std::size_t limit, const NavOptions& options) {
   auto parsed = parse_checked(text, pos);
   if (!parsed) return parsed.error();
@@ -1290,17 +1275,17 @@ Result<ReferencesResult> references(selector::SegmentSource& source, const Symbo
   TSNode id = identifier_at(*keep, pos);
   if (ts_node_is_null(id)) return out;
   out.name = std::string(keep->node_text(id));
-  std::vector<lsp::Location> declarations;
+  std::vector<text::Location> declarations;
   if (!include_declaration) {
     auto d = definition(source, index, rel, text, pos, options);
     if (d) declarations = d->locations();
   }
-  auto is_declaration = [&](const lsp::Location& l) {
-    return std::any_of(declarations.begin(), declarations.end(), [&](const lsp::Location& d) {
+  auto is_declaration = [&](const text::Location& l) {
+    return std::any_of(declarations.begin(), declarations.end(), [&](const text::Location& d) {
       return d.path == l.path && d.line == l.line && d.column == l.column;
     });
   };
-  std::vector<lsp::Location> found;
+  std::vector<text::Location> found;
   const std::size_t cap = limit + declarations.size();  // declarations are removed afterwards
   const std::string self(rel);
   out.files_scanned = 1;
@@ -1341,11 +1326,11 @@ Result<ReferencesResult> references(selector::SegmentSource& source, const Symbo
   return out;
 }
 
-Result<std::vector<lsp::Diagnostic>> diagnostics(std::string_view text, std::size_t limit) {
+Result<std::vector<text::Diagnostic>> diagnostics(std::string_view text, std::size_t limit) {
   auto parsed = syntax::parse_python_cached(text);
   if (!parsed) return parsed.error();
   const ParsedFile& f = **parsed;
-  std::vector<lsp::Diagnostic> out;
+  std::vector<text::Diagnostic> out;
   if (!ts_node_has_error(f.root())) return out;
   // Depth-first in source order; an ERROR node is reported once, without what it contains.
   std::vector<TSNode> stack{f.root()};
@@ -1355,8 +1340,8 @@ Result<std::vector<lsp::Diagnostic>> diagnostics(std::string_view text, std::siz
     const bool missing = ts_node_is_missing(n);
     const bool error = !missing && type_of(n) == "ERROR";
     if (missing || error) {
-      lsp::Diagnostic d;
-      const lsp::Location l = f.location_of(n, "");
+      text::Diagnostic d;
+      const text::Location l = f.location_of(n, "");
       d.line = l.line;
       d.column = l.column;
       d.end_line = l.end_line;
