@@ -8,8 +8,8 @@
 #include <algorithm>
 
 #include "index/segment_index.hpp"
-#include "lsp/client.hpp"
 #include "lang/python/navigation.hpp"
+#include "lsp/client.hpp"
 #include "selector/resolver.hpp"
 #include "service/proto_convert.hpp"
 #include "service/service.hpp"
