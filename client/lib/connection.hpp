@@ -68,7 +68,7 @@ class Connection {
 struct ConnectOptions {
   fs::path socket;
   bool spawn = true;
-  std::chrono::milliseconds spawn_wait{3000};
+  std::chrono::milliseconds spawn_wait{10000};
 };
 
 // Connect, auto-starting the daemon if allowed. `spawned` tells whether this call started it.

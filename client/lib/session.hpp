@@ -39,7 +39,7 @@ struct SessionOptions {
   fs::path socket;                             // empty: default_socket_path()
   bool spawn = true;                           // auto-start trifectad when nothing answers
   std::chrono::milliseconds timeout{30000};    // deadline of every call (hello included)
-  std::chrono::milliseconds spawn_wait{3000};  // how long an auto-start may take
+  std::chrono::milliseconds spawn_wait{10000};  // how long an auto-start may take
   std::string client_name = "trifecta-cli";    // sent in hello
 };
 
