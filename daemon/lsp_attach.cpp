@@ -2,6 +2,7 @@
 
 #include <boost/asio/io_context.hpp>
 
+#include "lang/language.hpp"
 #include "lsp/client.hpp"
 #include "workspace/file_list.hpp"
 
@@ -31,6 +32,11 @@ void attach_lsp(core::service::Segment& seg, boost::asio::io_context& io, const 
   lsp::ClientOptions o;
   o.segment_root = seg.root;
   o.server = *config.server;
+  // The segment's language (Python: the only one the daemon runs a server for today) names the
+  // didOpen languageId and the server's default settings.
+  const core::lang::Language& language = core::lang::python_language();
+  o.language_id = std::string(language.lsp_language_id);
+  o.settings = language.default_settings(o.server);
   o.request_timeout = config.request_timeout;
   o.ready_timeout = config.ready_timeout;
   o.idle_timeout = config.idle_timeout;

@@ -12,7 +12,7 @@
 #include <chrono>
 #include <filesystem>
 
-#include "lsp/discovery.hpp"
+#include "lsp/server.hpp"
 #include "service/segment.hpp"
 
 namespace trifecta::daemon {

@@ -17,6 +17,7 @@
 #include "config.hpp"
 #include "dispatcher.hpp"
 #include "handlers_core.hpp"
+#include "lang/language.hpp"
 #include "lsp_attach.hpp"
 #include "methods.hpp"
 #include "server.hpp"
@@ -181,10 +182,10 @@ int main(int argc, char** argv) {
   lsp_config.idle_timeout = std::chrono::seconds(lsp_idle_s);
   lsp_config.rss_limit_bytes = static_cast<std::uint64_t>(lsp_rss_mb) << 20;
   {
-    auto inputs = core::lsp::DiscoveryInputs::from_env();
+    auto inputs = core::lang::python::DiscoveryInputs::from_env();
     inputs.enabled = !no_lsp;
     if (!pyright_path.empty()) inputs.config_path = pyright_path;
-    lsp_config.server = core::lsp::discover_server(inputs);
+    lsp_config.server = core::lang::python_language().discover_server(inputs);
   }
 
   // The service (lib/service): segments, their Pyright and their builds; work runs on the

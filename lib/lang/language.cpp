@@ -3,6 +3,7 @@
 #include <array>
 
 #include "lang/python/extractor.hpp"
+#include "lang/python/pyright.hpp"
 
 namespace trifecta::core::lang {
 
@@ -14,8 +15,9 @@ constexpr std::array<std::string_view, 1> kPythonSuffixes{python::kSourceSuffix}
 // the LSP routing and the module rule have always been about `.py` sources only (the chunker still
 // types stubs as Python code for the lexical index, index/chunk.cpp).
 const std::array<Language, 1> kLanguages{{
-    {"python", kPythonSuffixes, "python", &lsp::discover_server, &ast::extract_skeleton,
-     &python::module_of, &python::candidate_files, &python::is_package_init},
+    {"python", kPythonSuffixes, "python", &python::discover_server, &python::default_settings,
+     &ast::extract_skeleton, &python::module_of, &python::candidate_files,
+     &python::is_package_init},
 }};
 
 }  // namespace

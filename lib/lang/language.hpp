@@ -3,9 +3,10 @@
 //
 // A `Language` is a static description: its name (also the sym:// scheme segment,
 // `sym://python/…`), the file suffixes it claims, the LSP `languageId`, how to find its language
-// server, its skeleton extractor and its module <-> file rule. The registry holds one language
-// today (Python, lib/lang/python/); docs/languages.md says what a second one (TypeScript) adds.
-// Code that asks "which language handles this file" asks `language_for_path`, never a suffix.
+// server and its default settings, its skeleton extractor and its module <-> file rule. The
+// registry holds one language today (Python, lib/lang/python/); docs/languages.md says what a
+// second one (TypeScript) adds. Code that asks "which language handles this file" asks
+// `language_for_path`, never a suffix.
 //
 // Failure behaviour: `language_for_path` returns nullptr for a path no language claims (the file
 // is still indexed as text; it gets no skeleton, no LSP and no fallback navigation).
@@ -21,7 +22,7 @@
 
 #include "ast/skeleton.hpp"
 #include "lang/python/modules.hpp"
-#include "lsp/discovery.hpp"
+#include "lang/python/pyright.hpp"
 #include "util/result.hpp"
 
 namespace trifecta::core::lang {
@@ -31,8 +32,11 @@ struct Language {
   std::span<const std::string_view> suffixes;  // claimed file suffixes, e.g. ".py"
   std::string_view lsp_language_id;            // textDocument/didOpen `languageId`
 
-  // The language server to run (errors as lsp::discover_server).
-  Result<lsp::ServerBinary> (*discover_server)(const lsp::DiscoveryInputs& inputs);
+  // The language server to run (errors as python::discover_server; the inputs are Pyright's
+  // today, lib/lang/python/pyright.hpp) and the workspace/configuration answers it gets unless
+  // the caller set them (lsp::ClientOptions::settings).
+  Result<lsp::ServerBinary> (*discover_server)(const python::DiscoveryInputs& inputs);
+  boost::json::object (*default_settings)(const lsp::ServerBinary& server);
   // Source bytes → skeleton (errors: only the parser runtime, as ast::extract_skeleton).
   Result<ast::Skeleton> (*extract_skeleton)(std::string_view source);
 

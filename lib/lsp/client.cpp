@@ -13,6 +13,7 @@
 #include <map>
 #include <mutex>
 #include <sstream>
+#include <stdexcept>
 #include <unordered_map>
 
 #include <boost/asio/io_context.hpp>
@@ -226,8 +227,8 @@ class Client::Impl : public std::enable_shared_from_this<Impl> {
         backoff_(opts_.restart),
         restart_timer_(io),
         idle_timer_(io) {
-    if (opts_.server.flavor == ServerFlavor::kBasedPyright && !opts_.settings.contains("basedpyright.analysis"))
-      opts_.settings["basedpyright.analysis"] = json::object{{"typeCheckingMode", "standard"}};
+    if (opts_.language_id.empty())
+      throw std::invalid_argument("lsp::ClientOptions::language_id is required (the didOpen languageId)");
     std::lock_guard lock(status_mu_);
     status_.binary = opts_.server.path.string();
     status_.binary_name = opts_.server.name;
@@ -1122,7 +1123,7 @@ class Client::Impl : public std::enable_shared_from_this<Impl> {
   // ---- documents -----------------------------------------------------------------------------
 
   void send_did_open(const std::shared_ptr<Instance>& inst, const std::string& path, Document& doc) {
-    json::object item{{"uri", path_to_uri(path)}, {"languageId", "python"}, {"version", doc.version}, {"text", doc.text}};
+    json::object item{{"uri", path_to_uri(path)}, {"languageId", opts_.language_id}, {"version", doc.version}, {"text", doc.text}};
     notify(inst, "textDocument/didOpen", json::object{{"textDocument", std::move(item)}});
     doc.opened_gen = gen_;
   }

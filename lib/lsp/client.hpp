@@ -30,6 +30,10 @@
 // In any other state they complete at once with Errc::kUnavailable ("lsp not ready: WARMING");
 // the caller answers from its fallback or first waits with `when_ready`.
 //
+// Language: none is built in. `ClientOptions::language_id` is the didOpen `languageId` (required:
+// the constructor throws std::invalid_argument when it is empty) and `ClientOptions::settings` the
+// workspace/configuration answers; the daemon fills both from lang::Language.
+//
 // Results: paths inside the segment are segment-relative ("pkg/mod.py"); targets outside it
 // (typeshed, the stdlib) keep their real absolute path and `external = true`. Lines are 1-based,
 // columns 1-based in characters (code points), converted from/to LSP's UTF-16 units.
@@ -61,7 +65,7 @@
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 
-#include "lsp/discovery.hpp"
+#include "lsp/server.hpp"
 #include "lsp/state.hpp"
 #include "text/location.hpp"
 #include "telemetry/sink.hpp"
@@ -108,6 +112,9 @@ struct Status {
 struct ClientOptions {
   fs::path segment_root;  // canonical; the workspace root and the cwd of the server
   ServerBinary server;
+  // textDocument/didOpen `languageId` ("python"): the caller's language (lang::Language::
+  // lsp_language_id). Required: the Client constructor throws std::invalid_argument when empty.
+  std::string language_id;
   std::vector<std::string> server_args{"--stdio"};
   milliseconds request_timeout{5'000};
   milliseconds ready_timeout{60'000};
@@ -122,8 +129,9 @@ struct ClientOptions {
   milliseconds rss_check_interval{5'000};
   RestartPolicy restart;
   // Answers to workspace/configuration, by section ("python.analysis" is looked up as
-  // settings["python.analysis"], then settings["python"]["analysis"]). Empty = {} per item; for
-  // basedpyright the client adds typeCheckingMode "standard" unless set.
+  // settings["python.analysis"], then settings["python"]["analysis"]). Empty = {} per item. The
+  // client adds nothing: server-specific defaults are the caller's (lang::Language::
+  // default_settings).
   json::object settings;
   telemetry::Channel telemetry;
   StateMachine::Listener on_state_change;  // called on the io thread after telemetry

@@ -44,8 +44,8 @@
 #include "index/segment_index.hpp"
 #include "workspace/file_list.hpp"
 #include "lsp/client.hpp"
-#include "lsp/discovery.hpp"
 #include "lang/python/navigation.hpp"
+#include "lang/python/pyright.hpp"
 #include "lang/python/symbol_index.hpp"
 #include "lang/python/syntax.hpp"
 #include "selector/resolver.hpp"
@@ -232,7 +232,7 @@ int main(int argc, char** argv) {
                 all.size(), pool.size(), sw.elapsed_ms(), errors, resolved, hovers, refs);
     return errors == 0 ? 0 : 1;
   }
-  auto server = lsp::discover_server(lsp::DiscoveryInputs::from_env());
+  auto server = lang::python::discover_server(lang::python::DiscoveryInputs::from_env());
   if (!server) {
     std::cerr << "bench_fallback: no server: " << server.error().message << "\n";
     return 1;
@@ -243,6 +243,8 @@ int main(int argc, char** argv) {
   lsp::ClientOptions o;
   o.segment_root = root;
   o.server = *server;
+  o.language_id = "python";
+  o.settings = lang::python::default_settings(o.server);
   o.request_timeout = 60s;
   o.ready_timeout = 180s;
   o.rss_limit_bytes = 0;

@@ -33,8 +33,8 @@
 
 #include "bench_stats.hpp"
 #include "../support/temp_dir.hpp"
+#include "lang/python/pyright.hpp"
 #include "lsp/client.hpp"
-#include "lsp/discovery.hpp"
 #include "lsp/framing.hpp"
 #include "lsp/process.hpp"
 #include "text/text.hpp"
@@ -237,7 +237,7 @@ int main(int argc, char** argv) {
     }
   }
   spdlog::set_level(spdlog::level::warn);  // the client logs every transition at info
-  auto server = discover_server(DiscoveryInputs::from_env());
+  auto server = lang::python::discover_server(lang::python::DiscoveryInputs::from_env());
   if (!server) {
     std::cerr << "bench_lsp: no server: " << server.error().message << "\n";
     return 1;
@@ -251,6 +251,8 @@ int main(int argc, char** argv) {
   ClientOptions o;
   o.segment_root = root;
   o.server = *server;
+  o.language_id = "python";
+  o.settings = lang::python::default_settings(o.server);
   o.request_timeout = 30s;
   o.ready_timeout = 120s;
   o.rss_limit_bytes = 0;

@@ -40,6 +40,7 @@ struct Fake : LspHarness {
     o.segment_root = root;
     o.server.path = TRIFECTA_FAKE_LSP_SERVER;
     o.server.name = "fake_lsp_server";
+    o.language_id = "python";
     o.server.version = "test";
     o.server_args = std::move(args);
     o.server_args.insert(o.server_args.end(), {"--transcript", transcript.string()});
@@ -78,6 +79,33 @@ TEST_CASE("warm-up: COLD > WARMING > READY only after initialize, didOpen and th
   CHECK(s.pid > 0);
   CHECK(s.binary_name == "fake_lsp_server");
   CHECK(s.open_documents == 1);
+}
+
+TEST_CASE("didOpen carries ClientOptions::language_id and an empty one is refused", "[documents]") {
+  Fake f;
+  auto o = f.options({});
+  o.language_id = "python-under-test";
+  Client c(f.io, std::move(o));
+  c.start("main.py");
+  REQUIRE(f.ready(c));
+  CHECK_THAT(f.log(), Catch::Contains("languageId python-under-test"));
+  CHECK_THAT(f.log(), !Catch::Contains("languageId python\n"));
+
+  auto none = f.options({});
+  none.language_id.clear();
+  CHECK_THROWS_AS(Client(f.io, std::move(none)), std::invalid_argument);
+}
+
+TEST_CASE("the client adds no server-specific settings of its own", "[server-requests]") {
+  Fake f;
+  auto o = f.options({});
+  o.server.flavor = ServerFlavor::kBasedPyright;  // once the client's own basedpyright default
+  Client c(f.io, std::move(o));
+  c.start("main.py");
+  REQUIRE(f.ready(c));
+  REQUIRE(f.run_until([&] { return f.log().find("response 1000") != std::string::npos; }, 5000ms));
+  CHECK_THAT(f.log(), Catch::Contains("response 1000 [{},{}]"));
+  CHECK_THAT(f.log(), !Catch::Contains("typeCheckingMode"));
 }
 
 TEST_CASE("every server→client request is answered: configuration one object per item, others null",

@@ -10,7 +10,7 @@
 #include <sstream>
 
 #include "../support/cli_json.hpp"
-#include "lsp/discovery.hpp"
+#include "lang/python/pyright.hpp"
 #include "telemetry/reader.hpp"
 #include "util/hash.hpp"
 
@@ -32,7 +32,7 @@ struct Project {
 };
 
 std::optional<std::string> pyright_missing() {
-  auto s = trifecta::core::lsp::discover_server(trifecta::core::lsp::DiscoveryInputs::from_env());
+  auto s = trifecta::core::lang::python::discover_server(trifecta::core::lang::python::DiscoveryInputs::from_env());
   if (!s) return s.error().message;
   if (::system("node --version > /dev/null 2>&1") != 0) return std::string("node is not installed");
   return std::nullopt;

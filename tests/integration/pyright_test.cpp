@@ -8,11 +8,13 @@
 #include <cstdlib>
 
 #include "../support/lsp_harness.hpp"
+#include "lang/python/pyright.hpp"
 #include "telemetry/sink.hpp"
 
 using namespace trifecta;
 using namespace trifecta::core;
 using namespace trifecta::core::lsp;
+using namespace trifecta::core::lang::python;
 using namespace std::chrono_literals;
 using test::LspHarness;
 
@@ -49,6 +51,8 @@ struct Project : LspHarness {
     ClientOptions o;
     o.segment_root = root;
     o.server = std::move(server);
+    o.language_id = "python";
+    o.settings = default_settings(o.server);
     o.request_timeout = 15s;
     o.ready_timeout = 60s;
     o.restart.initial_delay = 50ms;

@@ -12,7 +12,7 @@
 #include "../support/process.hpp"
 #include "../support/temp_dir.hpp"
 #include "../support/wire_golden.hpp"
-#include "lsp/discovery.hpp"
+#include "lang/python/pyright.hpp"
 #include "trifecta/proto/protocol.hpp"
 
 using namespace trifecta::test;
@@ -188,7 +188,7 @@ TEST_CASE("hello's capabilities are exactly the catalog's methods", "[wire][cata
 }
 
 TEST_CASE("Pyright's answers (backend lsp) decode into the typed lsp results", "[wire][proto][daemon][pyright]") {
-  auto server = trifecta::core::lsp::discover_server(trifecta::core::lsp::DiscoveryInputs::from_env());
+  auto server = trifecta::core::lang::python::discover_server(trifecta::core::lang::python::DiscoveryInputs::from_env());
   if (!server || ::system("node --version > /dev/null 2>&1") != 0) {
     WARN("skipped: no language server on this machine");
     return;

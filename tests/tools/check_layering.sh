@@ -25,6 +25,8 @@
 #                   LANG_LIB_ALLOWED (lib/text sits under everything language- or LSP-shaped).
 #   lang-no-client  lib/lang/** never includes lib/lsp/client.hpp: the AST fallback answers when
 #                   the client cannot, so it speaks lib/text, not the client's header.
+#   lsp-no-lang     lib/lsp/** never includes lib/lang: the client is language-neutral; each
+#                   language (lib/lang/<language>/) finds its server and names its settings.
 set -euo pipefail
 
 # proto/ may use lib/util (json_text: the canonical JSON text of every wire message; linked as
@@ -43,7 +45,8 @@ ASIO_ALLOWED=(daemon lib/lsp)
 TEXT_LIB_ALLOWED=(util)
 # lib/lang/<language>: the seam and each language. text (positions), ast (the skeleton model and
 # cache), workspace (file lists and the reader), util, telemetry, selector (the fallback resolves
-# imports through selector::SegmentSource) and lsp (server discovery: Pyright specifics).
+# imports through selector::SegmentSource) and lsp (lsp::ServerBinary, for each language's server
+# discovery: lib/lang/python/pyright.hpp).
 LANG_LIB_ALLOWED=(text ast workspace util telemetry selector lsp)
 
 # Areas scanned and the roots includes are resolved against.
@@ -162,6 +165,8 @@ check_tree() {
             report "$rel" "$lineno" lib-deps "includes \"$inc\" ($resolved): lib/lang may use only lib/{${LANG_LIB_ALLOWED[*]}}"
           elif [[ "$src_area" == lib/lang && "$resolved" == lib/lsp/client.hpp ]]; then
             report "$rel" "$lineno" lang-no-client "includes \"$inc\": lib/lang uses lib/text's positions, never the LSP client's header"
+          elif [[ "$src_area" == lib/lsp && "$area" == lib/lang ]]; then
+            report "$rel" "$lineno" lsp-no-lang "includes \"$inc\" ($resolved): lib/lsp is language-neutral; lib/lang depends on it, not the reverse"
           fi
           ;;
         proto)
@@ -200,10 +205,10 @@ self_test() {
     printf '#pragma once\n#include "util/json_text.hpp"\n#include "trifecta/proto/protocol.hpp"\n' >"$1/lib/service/service.hpp"
     printf '#include <boost/asio/io_context.hpp>\n#include "util/json_text.hpp"\n' >"$1/lib/lsp/client.cpp"
     printf '#pragma once\n' >"$1/lib/lsp/client.hpp"
-    printf '#pragma once\n' >"$1/lib/lsp/discovery.hpp"
+    printf '#pragma once\n' >"$1/lib/lsp/server.hpp"
     mkdir -p "$1"/lib/text "$1"/lib/lang/python
     printf '#pragma once\n#include "util/json_text.hpp"\n' >"$1/lib/text/text.hpp"
-    printf '#include "lang/python/fallback.hpp"\n#include "text/text.hpp"\n#include "lsp/discovery.hpp"\n' >"$1/lib/lang/language.cpp"
+    printf '#include "lang/python/fallback.hpp"\n#include "text/text.hpp"\n#include "lsp/server.hpp"\n' >"$1/lib/lang/language.cpp"
     printf '#pragma once\n#include "text/text.hpp"\n' >"$1/lib/lang/python/fallback.hpp"
     printf '#pragma once\n#include "util/json_text.hpp"\n' >"$1/proto/trifecta/proto/protocol.hpp"
     printf '#pragma once\n' >"$1/proto/trifecta/proto/version.hpp.in"
@@ -224,6 +229,7 @@ self_test() {
     "lib/text/bad.hpp|#include \"lsp/client.hpp\"|lib-deps"
     "lib/lang/python/bad.cpp|#include \"service/service.hpp\"|lib-deps"
     "lib/lang/python/bad.hpp|#include \"lsp/client.hpp\"|lang-no-client"
+    "lib/lsp/bad.cpp|#include \"lang/python/fallback.hpp\"|lsp-no-lang"
     "proto/bad.cpp|#include \"service/service.hpp\"|proto-lib"
     "proto/bad.cpp|#include \"server.hpp\"|proto-no-exe"
     "client/bad.cpp|#include \"service/service.hpp\"|client-lib"

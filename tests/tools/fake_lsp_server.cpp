@@ -26,7 +26,8 @@
 //   --ignore-term           ignore SIGTERM (so only SIGKILL ends it)
 //   --ignore-exit           do not exit on the `exit` notification
 //   --transcript FILE       append one line per received message: the method (or
-//                           "response <id> <result json>"), "$/cancelRequest <id>" for cancels
+//                           "response <id> <result json>"), "$/cancelRequest <id>" for cancels;
+//                           a didOpen also logs "languageId <id>"
 #include <signal.h>
 #include <unistd.h>
 
@@ -306,6 +307,7 @@ void handle(const json::object& msg) {
     const std::string uri(td.at("uri").as_string());
     docs[uri] = std::string(td.at("text").as_string());
     versions[uri] = td.at("version").to_number<std::int64_t>();
+    transcript("languageId " + std::string(td.at("languageId").as_string()));
     publish(uri);
   } else if (method == "textDocument/didChange") {
     const auto& td = params.at("textDocument").as_object();

@@ -6,6 +6,7 @@
 
 #include "lang/language.hpp"
 #include "lang/python/modules.hpp"
+#include "lang/python/pyright.hpp"
 
 using namespace trifecta::core;
 using namespace trifecta::core::lang;
@@ -93,4 +94,17 @@ TEST_CASE("the Python language entry wires the module rule and the extractor") {
   REQUIRE(s);
   REQUIRE(s->definitions.size() == 1);
   CHECK(s->definitions[0].name == "f");
+}
+
+TEST_CASE("the Python language entry carries Pyright: languageId, discovery, default settings") {
+  const Language& py = python_language();
+  CHECK(py.lsp_language_id == "python");
+  CHECK(py.discover_server == &python::discover_server);
+  lsp::ServerBinary based;
+  based.flavor = lsp::ServerFlavor::kBasedPyright;
+  CHECK(py.default_settings(based).contains("basedpyright.analysis"));
+  CHECK(py.default_settings(lsp::ServerBinary{}).empty());
+  python::DiscoveryInputs off;
+  off.enabled = false;
+  CHECK(py.discover_server(off).error().code == Errc::kUnavailable);
 }

@@ -12,15 +12,17 @@
 #include <thread>
 
 #include "../support/temp_dir.hpp"
-#include "lsp/discovery.hpp"
+#include "lang/python/pyright.hpp"
 #include "lsp/framing.hpp"
 #include "lsp/process.hpp"
+#include "lsp/server.hpp"
 #include "lsp/state.hpp"
 #include "text/text.hpp"
 
 using namespace trifecta::core;
 using namespace trifecta::core::text;
 using namespace trifecta::core::lsp;
+using namespace trifecta::core::lang::python;  // Pyright discovery (lib/lang/python/pyright.hpp)
 using namespace std::chrono_literals;
 
 namespace {
@@ -401,6 +403,16 @@ TEST_CASE("LSP_ENABLED=false and the daemon flag disable the server", "[discover
 
 TEST_CASE("the compiled-in project server is the set-up script's prefix", "[discovery]") {
   CHECK_THAT(std::string(kDefaultProjectServer), Catch::EndsWith("pyright/node_modules/.bin/pyright-langserver"));
+}
+
+TEST_CASE("Pyright's default settings: basedpyright gets typeCheckingMode standard", "[discovery]") {
+  ServerBinary b;
+  b.flavor = ServerFlavor::kPyright;
+  CHECK(default_settings(b).empty());
+  b.flavor = ServerFlavor::kBasedPyright;
+  const auto s = default_settings(b);
+  REQUIRE(s.contains("basedpyright.analysis"));
+  CHECK(s.at("basedpyright.analysis").as_object().at("typeCheckingMode") == "standard");
 }
 
 // ---- process -------------------------------------------------------------------------------------

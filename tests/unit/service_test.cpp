@@ -524,6 +524,7 @@ TEST_CASE("lsp.definition: Pyright answers once READY (backend lsp); before that
     co.segment_root = seg.root;
     co.server.path = TRIFECTA_FAKE_LSP_SERVER;
     co.server.name = "fake_lsp_server";
+    co.language_id = "python";
     co.server.version = "test";
     co.request_timeout = 2000ms;
     co.ready_timeout = 5000ms;

@@ -1,21 +1,18 @@
-#include "lsp/discovery.hpp"
+#include "lang/python/pyright.hpp"
 
 #include <unistd.h>
 
-#include <algorithm>
-#include <cctype>
+#include <boost/json.hpp>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <vector>
 
-#include <boost/json.hpp>
-
 #ifndef TRIFECTA_DEFAULT_PYRIGHT
 #define TRIFECTA_DEFAULT_PYRIGHT ""
 #endif
 
-namespace trifecta::core::lsp {
+namespace trifecta::core::lang::python {
 
 const char* const kDefaultProjectServer = TRIFECTA_DEFAULT_PYRIGHT;
 
@@ -46,12 +43,6 @@ ServerBinary make_binary(const fs::path& p, std::string source) {
 }
 
 }  // namespace
-
-bool parse_enabled(std::string_view value) {
-  std::string v(value);
-  std::transform(v.begin(), v.end(), v.begin(), [](unsigned char c) { return std::tolower(c); });
-  return !(v == "false" || v == "0" || v == "no" || v == "off");
-}
 
 DiscoveryInputs DiscoveryInputs::from_env() {
   DiscoveryInputs in;
@@ -87,18 +78,19 @@ std::string read_server_version(const fs::path& launcher) {
 
 Result<ServerBinary> discover_server(const DiscoveryInputs& in) {
   if (!in.enabled) return make_error(Errc::kUnavailable, "disabled (daemon flag)");
-  if (in.lsp_enabled_env && !parse_enabled(*in.lsp_enabled_env))
+  if (in.lsp_enabled_env && !lsp::parse_enabled(*in.lsp_enabled_env))
     return make_error(Errc::kUnavailable, "disabled (LSP_ENABLED=" + *in.lsp_enabled_env + ")");
 
   if (in.env_path && !in.env_path->empty()) {
     if (!is_executable_file(*in.env_path))
-      return make_error(Errc::kNotFound, "TRIFECTA_PYRIGHT is not an executable file: " + *in.env_path);
+      return make_error(Errc::kNotFound,
+                        "TRIFECTA_PYRIGHT is not an executable file: " + *in.env_path);
     return make_binary(*in.env_path, "env");
   }
   if (!in.config_path.empty()) {
     if (!is_executable_file(in.config_path))
-      return make_error(Errc::kNotFound,
-                        "configured pyright path is not an executable file: " + in.config_path.string());
+      return make_error(Errc::kNotFound, "configured pyright path is not an executable file: " +
+                                             in.config_path.string());
     return make_binary(in.config_path, "config");
   }
   std::vector<std::string> tried;
@@ -127,4 +119,11 @@ Result<ServerBinary> discover_server(const DiscoveryInputs& in) {
   return make_error(Errc::kUnavailable, msg + ")");
 }
 
-}  // namespace trifecta::core::lsp
+boost::json::object default_settings(const ServerBinary& server) {
+  boost::json::object settings;
+  if (server.flavor == ServerFlavor::kBasedPyright)
+    settings["basedpyright.analysis"] = boost::json::object{{"typeCheckingMode", "standard"}};
+  return settings;
+}
+
+}  // namespace trifecta::core::lang::python

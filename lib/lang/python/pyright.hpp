@@ -1,4 +1,8 @@
-// lsp/discovery.hpp — which language server to run, and whether to run one at all.
+// lang/python/pyright.hpp — Python's language server: which Pyright to run (and whether to run one
+// at all), and the workspace settings it gets by default. lib/lang/language.cpp points the Python
+// `Language` at these; lib/lsp knows no Pyright (it gets an lsp::ServerBinary and the settings).
+//
+// Discovery
 //
 // Order (first hit wins):
 //   1. an explicit path: `TRIFECTA_PYRIGHT` in the environment, else the daemon's config value;
@@ -15,37 +19,34 @@
 // launcher is a symlink into `node_modules/<pkg>/`; we resolve it and walk up at most four
 // directories). Unknown version → "unknown" (not an error).
 //
+// default_settings: basedpyright gets `basedpyright.analysis.typeCheckingMode = "standard"`
+// (Pyright's own default mode); plain Pyright gets {}.
+//
 // Thread rules: pure functions over the filesystem and the inputs; safe from any thread.
 #pragma once
 
+#include <boost/json/object.hpp>
 #include <filesystem>
 #include <optional>
 #include <string>
 
+#include "lsp/server.hpp"
 #include "util/result.hpp"
 
-namespace trifecta::core::lsp {
+namespace trifecta::core::lang::python {
 
 namespace fs = std::filesystem;
+using lsp::ServerBinary;
+using lsp::ServerFlavor;
 
 // The compiled-in project-local server path ("" when the build did not define one).
 extern const char* const kDefaultProjectServer;
 
-enum class ServerFlavor { kPyright, kBasedPyright };
-
-struct ServerBinary {
-  fs::path path;            // absolute path of the launcher to execute
-  std::string name;         // file name only ("pyright-langserver"); what telemetry may show
-  std::string version;      // from package.json, or "unknown"
-  ServerFlavor flavor = ServerFlavor::kPyright;
-  std::string source;       // "env", "config", "project", "path"
-};
-
 struct DiscoveryInputs {
-  bool enabled = true;                  // the daemon flag; AND-ed with LSP_ENABLED
+  bool enabled = true;                         // the daemon flag; AND-ed with LSP_ENABLED
   std::optional<std::string> lsp_enabled_env;  // LSP_ENABLED
-  std::optional<std::string> env_path;  // TRIFECTA_PYRIGHT
-  fs::path config_path;                 // from the daemon config; empty = unset
+  std::optional<std::string> env_path;         // TRIFECTA_PYRIGHT
+  fs::path config_path;                        // from the daemon config; empty = unset
   fs::path project_server = kDefaultProjectServer;
   std::optional<std::string> path_env;  // PATH
 
@@ -60,7 +61,8 @@ Result<ServerBinary> discover_server(const DiscoveryInputs& in);
 // Version from the package.json owning `launcher`; "unknown" when none is found.
 std::string read_server_version(const fs::path& launcher);
 
-// "false", "0", "no", "off" (any case) → false; anything else → true.
-bool parse_enabled(std::string_view value);
+// The workspace/configuration answers this server gets unless the caller set them (the daemon
+// merges them into lsp::ClientOptions::settings, keys it already has win).
+boost::json::object default_settings(const lsp::ServerBinary& server);
 
-}  // namespace trifecta::core::lsp
+}  // namespace trifecta::core::lang::python
