@@ -226,7 +226,7 @@ TEST_CASE("32 concurrent clients x 500 requests: every reply correct and matched
   CHECK(healthy(d.socket()));
 }
 
-TEST_CASE("a second daemon on the same socket refuses; after kill -9 a new one recovers", "[daemon][lifecycle]") {
+TEST_CASE("a second daemon on the same socket refuses, after kill -9 a new one recovers", "[daemon][lifecycle]") {
   DaemonProcess d;
   auto second = run(d.argv(), d.env(), 10s);
   CHECK(second.exit_code == 3);
@@ -240,7 +240,7 @@ TEST_CASE("a second daemon on the same socket refuses; after kill -9 a new one r
   CHECK(healthy(d.socket()));
 }
 
-TEST_CASE("socket dir is 0700 and owned by us; the socket is 0600", "[daemon][security]") {
+TEST_CASE("socket dir is 0700 and owned by us, the socket is 0600", "[daemon][security]") {
   DaemonProcess d;
   struct stat st {};
   REQUIRE(::stat(d.socket().parent_path().c_str(), &st) == 0);
@@ -460,7 +460,7 @@ TEST_CASE("idle exit after the configured time without clients", "[daemon][lifec
   CHECK_FALSE(fs::exists(d.socket()));
 }
 
-TEST_CASE("a slow segment open does not stall requests on another segment; segment.close forgets it",
+TEST_CASE("a slow segment open does not stall requests on another segment, segment.close forgets it",
           "[daemon][segments]") {
   // Every segment open sleeps 3 s in the open hook (outside the registry lock).
   DaemonProcess d({"--debug-open-delay-ms", "3000", "--no-lsp", "--workers", "3"});

@@ -512,7 +512,7 @@ TEST_CASE("destroying the client kills and reaps the server group", "[stop]") {
   CHECK(::kill(pid, 0) != 0);
 }
 
-TEST_CASE("the API is callable from any thread; callbacks run on the io thread, once each", "[threads]") {
+TEST_CASE("the API is callable from any thread, callbacks run on the io thread, once each", "[threads]") {
   Fake f;
   boost::asio::io_context io;
   auto guard = boost::asio::make_work_guard(io);

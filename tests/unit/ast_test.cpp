@@ -254,7 +254,7 @@ TEST_CASE("empty, whitespace-only and comment-only files are ok and empty", "[ro
   }
 }
 
-TEST_CASE("invalid UTF-8 is replaced and flagged; a Latin-1 coding line is honoured", "[robust]") {
+TEST_CASE("invalid UTF-8 is replaced and flagged, a Latin-1 coding line is honoured", "[robust]") {
   const Skeleton bad = extract("def f():\n    return '\xff'\n");
   CHECK(bad.decoding_replaced);
   CHECK(bad.replaced_bytes == 1);
@@ -265,7 +265,7 @@ TEST_CASE("invalid UTF-8 is replaced and flagged; a Latin-1 coding line is honou
   CHECK(find_def(latin, "caf\xc3\xa9"));
 }
 
-TEST_CASE("nested definitions are found however their keyword is spaced; bodies without one add nothing", "[extract]") {
+TEST_CASE("nested definitions are found however their keyword is spaced, bodies without one add nothing", "[extract]") {
   const Skeleton s = extract(
       "def outer():\n"
       "    x = 'def not_a_function(): pass'  # nor is this: def y():\n"
@@ -316,7 +316,7 @@ TEST_CASE("rendering: outline with ... bodies, docstrings and optional line numb
   CHECK(reduction_ratio(10, 0) == 0.0);
 }
 
-TEST_CASE("rendering: runs of imports share a line; markers: one line number, or only where asked", "[render]") {
+TEST_CASE("rendering: runs of imports share a line, markers: one line number, or only where asked", "[render]") {
   const Skeleton s = extract(
       "import a, b as bb\n"
       "import c\n"
@@ -471,7 +471,7 @@ TEST_CASE("a malformed skeleton document is an error naming the field", "[json]"
 
 // ---- cache -----------------------------------------------------------------------------------
 
-TEST_CASE("cache: second get is a memory hit; counters and the ast.parse event are recorded", "[cache]") {
+TEST_CASE("cache: second get is a memory hit, counters and the ast.parse event are recorded", "[cache]") {
   Segment seg;
   trifecta::test::TempDir tel;
   const fs::path file = seg.write("pkg/mod.py", kSmall);
@@ -536,7 +536,7 @@ TEST_CASE("cache: a restart (new cache on the same file) reparses nothing unchan
   CHECK(json::serialize(to_json(*ra->skeleton)) == json::serialize(to_json(extract(kSmall))));
 }
 
-TEST_CASE("cache: an edit is a miss; identical content in another file is a hit", "[cache]") {
+TEST_CASE("cache: an edit is a miss, identical content in another file is a hit", "[cache]") {
   Segment seg;
   const fs::path a = seg.write("a.py", kSmall);
   SkeletonCache cache(seg.db(), {});

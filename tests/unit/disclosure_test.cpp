@@ -68,7 +68,7 @@ std::string all_text(const GetReply& r) {
 
 }  // namespace
 
-TEST_CASE("raw returns the exact text; excerpt keeps indentation and line numbers; skeleton is the outline") {
+TEST_CASE("raw returns the exact text, excerpt keeps indentation and line numbers, skeleton is the outline") {
   Fixture f;
   GetRequest req;
   req.targets = {Target::chunk("pkg/codec.py#Decoder")};
@@ -109,7 +109,7 @@ TEST_CASE("raw returns the exact text; excerpt keeps indentation and line number
   CHECK(mds->chunks[1].text.find("not heading") == std::string::npos);
 }
 
-TEST_CASE("skeleton: members carry line markers; the chunk's own definition and enclosing classes do not repeat") {
+TEST_CASE("skeleton: members carry line markers, the chunk's own definition and enclosing classes do not repeat") {
   trifecta::test::TempDir dir;
   std::string big =
       "import os\n"                                  // 1
@@ -171,7 +171,7 @@ TEST_CASE("skeleton: members carry line markers; the chunk's own definition and 
   CHECK(skeleton("pkg/small.py#Small") == "class Small:\n  def get(self): ...  # L2\n  def put(self, v): ...  # L3-4\n");
 }
 
-TEST_CASE("unknown ids and bad ranges are reported per target; range targets render") {
+TEST_CASE("unknown ids and bad ranges are reported per target, range targets render") {
   Fixture f;
   GetRequest req;
   req.targets = {Target::chunk("pkg/codec.py#Nope"), Target::chunk("pkg/codec.py#Decoder"),
@@ -266,7 +266,7 @@ TEST_CASE("max_chunks stops the page and the cursor continues") {
   CHECK(r2->stop_reason == StopReason::kComplete);
 }
 
-TEST_CASE("zero, tiny and huge budgets; malformed and foreign cursors are typed errors") {
+TEST_CASE("zero, tiny and huge budgets, malformed and foreign cursors are typed errors") {
   Fixture f;
   GetRequest req;
   req.targets = {Target::chunk("pkg/codec.py#big")};

@@ -192,7 +192,7 @@ TEST_CASE("markdown chunks: headings, fences, nested title paths, duplicate slug
   CHECK(cs[1].preview == "Welcome.");
 }
 
-TEST_CASE("text windows are at most 60 lines and cut at blank lines; huge files chunk fully") {
+TEST_CASE("text windows are at most 60 lines and cut at blank lines, huge files chunk fully") {
   std::string text;
   for (int i = 1; i <= 200; ++i) text += (i % 25 == 0) ? "\n" : "key" + std::to_string(i) + " = v\n";
   auto cs = chunk_text("setup.cfg", text, ChunkKind::kOther);
@@ -280,7 +280,7 @@ TEST_CASE("search options: limit, path glob, kind filter, explain sums to the sc
   CHECK(none->reason.find("none passed the filters") != std::string::npos);
 }
 
-TEST_CASE("search rejects empty and one-character queries; zero hits suggest terms") {
+TEST_CASE("search rejects empty and one-character queries, zero hits suggest terms") {
   auto idx = index_of({{"codec.py", "def decode_payload(data):\n    return data\n"}});
   for (const char* q : {"", " ", "x", " y "}) {
     SearchOptions o;
@@ -413,7 +413,7 @@ TEST_CASE("SegmentIndex: files_with_word names a superset of the files holding a
   CHECK(seg->files_with_word("raw_decode") == std::vector<std::string>{"a.py", "b.py", "big.py", "c.py", "d.md", "e.py"});
 }
 
-TEST_CASE("SegmentIndex: apply_changes re-chunks only what changed; validate finds drift") {
+TEST_CASE("SegmentIndex: apply_changes re-chunks only what changed, validate finds drift") {
   trifecta::test::TempDir t;
   const fs::path r = t.path();
   write_text(r / "a.py", "def alpha():\n    pass\n");
@@ -1015,7 +1015,7 @@ TEST_CASE("SegmentIndex: skeletons and the symbol index read through the segment
   CHECK(reader.totals().bytes(workspace::ReadPurpose::kSkeleton) > before + 39);
 }
 
-TEST_CASE("ranking: the name field of a module header is its module path; windows have none") {
+TEST_CASE("ranking: the name field of a module header is its module path, windows have none") {
   Chunk c;
   c.path = "json/decoder.py";
   c.role = ChunkRole::kModule;
@@ -1033,7 +1033,7 @@ TEST_CASE("ranking: the name field of a module header is its module path; window
   CHECK(order == std::vector<Field>{kFieldPath, kFieldName, kFieldSig, kFieldSig, kFieldBody});
 }
 
-TEST_CASE("ranking: a term's field shares sum to its score; the name field outweighs the body") {
+TEST_CASE("ranking: a term's field shares sum to its score, the name field outweighs the body") {
   const FieldAverages avg{4.0, 2.0, 6.0, 40.0};
   const FieldLengths len{4, 2, 6, 40};  // an average chunk: no length normalisation
   std::array<double, kFieldCount> per{};

@@ -429,7 +429,7 @@ TEST_CASE("typed methods sync before answering: an edit on disk is in the next c
   REQUIRE_FALSE(got.value().chunks.empty());
 }
 
-TEST_CASE("sym.resolve and ast.*: selector errors keep their code, tried and suggestions; paths stay in the segment",
+TEST_CASE("sym.resolve and ast.*: selector errors keep their code, tried and suggestions, paths stay in the segment",
           "[service][typed]") {
   Harness h;
   svc::InlineExecutor exec;
@@ -511,7 +511,7 @@ TEST_CASE("lsp.*: without a language server the AST answers, saying why", "[serv
   CHECK(bad.error().code == proto::ErrorCode::kInvalidParams);
 }
 
-TEST_CASE("lsp.definition: Pyright answers once READY (backend lsp); before that the AST does",
+TEST_CASE("lsp.definition: Pyright answers once READY (backend lsp), before that the AST does",
           "[service][typed][lsp]") {
   trifecta::test::LspHarness lh;  // io_context driven on this thread
   write_text(lh.root / "main.py",

@@ -62,7 +62,7 @@ TEST_CASE("several colliding keys are all named in the error", "[reserved]") {
   CHECK_FALSE(is_reserved_key("bytes_read"));
 }
 
-TEST_CASE("a refused event is not written; reserved checks apply even when disabled", "[reserved]") {
+TEST_CASE("a refused event is not written, reserved checks apply even when disabled", "[reserved]") {
   Fixture f;
   SinkOptions off = test_options(f.out);
   off.enabled = false;
@@ -275,7 +275,7 @@ TEST_CASE("N threads x M events produce exactly N*M valid lines (single writer)"
   }
 }
 
-TEST_CASE("a full queue drops and counts; attempted = written + dropped", "[concurrency]") {
+TEST_CASE("a full queue drops and counts, attempted = written + dropped", "[concurrency]") {
   BoundedQueue<int> q(4);
   int a[5];
   for (int i = 0; i < 4; ++i) CHECK(q.try_push(&a[i]));
@@ -345,7 +345,7 @@ TEST_CASE("last_run.json is rewritten on flush and carries counters and warnings
   }
 }
 
-TEST_CASE("opening the same segment twice shares one channel; the default dir is _ctx/telemetry", "[sink]") {
+TEST_CASE("opening the same segment twice shares one channel, the default dir is _ctx/telemetry", "[sink]") {
   Fixture f;
   SinkOptions o = test_options(f.out);
   o.dir_override.clear();

@@ -304,7 +304,7 @@ TEST_CASE("first_file_with_suffix walks like list_files: same excludes, files be
   CHECK(first_file_with_suffix(r / "missing", PathFilter{}, ".py").empty());
 }
 
-TEST_CASE("FileReader counts every read in its totals, with or without the caller's stats; read_bytes does not decode") {
+TEST_CASE("FileReader counts every read in its totals, with or without the caller's stats, read_bytes does not decode") {
   trifecta::test::TempDir t;
   const fs::path r = canon(t.path());
   write_text(r / "latin.py", "# coding: latin-1\nx = '\xe9'\n");  // 26 bytes
