@@ -3,6 +3,8 @@
 #   * apt packages (compilers, Boost 1.81, libsodium, spdlog, Catch2 v2, tree-sitter, ...)
 #   * the tree-sitter-python grammar sources (npm pack, integrity-checked) -> third_party/
 #   * Pyright from npm into a project-local prefix                       -> third_party/pyright/
+#   * the MCP TypeScript SDK (the official client the MCP tests drive)    -> third_party/mcp-sdk/
+#   * the tools tests drive: neovim, emacs-nox, tmux, chromium, gcovr, lintian, clang (libFuzzer)
 # Nothing fetched here is committed (see .gitignore). Fast when everything is already present.
 set -euo pipefail
 
@@ -21,6 +23,9 @@ APT_PACKAGES=(
   libtree-sitter-dev libsystemd-dev systemd libsqlite3-dev libcli11-dev
   ripgrep nodejs npm python3 util-linux procps
   clang-format
+  # Tools the tests and checks drive (editors headless, the HTML report in a browser, coverage,
+  # package lint, libFuzzer).
+  neovim emacs-nox tmux chromium gcovr lintian dpkg-dev clang libclang-rt-14-dev
 )
 
 need_apt=()
@@ -74,5 +79,19 @@ else
   mkdir -p "$PYRIGHT_DIR"
   npm install --prefix "$PYRIGHT_DIR" --no-audit --no-fund --silent --save-exact "pyright@$PYRIGHT_VERSION" >/dev/null
   echo "$PYRIGHT_VERSION" > "$PYRIGHT_DIR/.version"
+fi
+
+# --- MCP TypeScript SDK (test-only: the official client the MCP tests use) ---------------------
+MCP_SDK_VERSION="1.32.2"
+MCP_DIR="$TP/mcp-sdk"
+if [[ -f "$MCP_DIR/node_modules/@modelcontextprotocol/sdk/package.json" && -f "$MCP_DIR/.version" \
+      && "$(cat "$MCP_DIR/.version")" == "$MCP_SDK_VERSION" ]]; then
+  log "@modelcontextprotocol/sdk $MCP_SDK_VERSION: present"
+else
+  log "installing @modelcontextprotocol/sdk@$MCP_SDK_VERSION into third_party/mcp-sdk"
+  mkdir -p "$MCP_DIR"
+  npm install --prefix "$MCP_DIR" --no-audit --no-fund --silent --save-exact \
+    "@modelcontextprotocol/sdk@$MCP_SDK_VERSION" >/dev/null
+  echo "$MCP_SDK_VERSION" > "$MCP_DIR/.version"
 fi
 log "done"
