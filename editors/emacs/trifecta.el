@@ -194,12 +194,24 @@ false."
   "The symbolic name of error object ERR (e.g. \"UNAVAILABLE\")."
   (plist-get (plist-get err :data) :name))
 
+(defvar trifecta-last-message nil
+  "The last message a trifecta command showed (an answer or a failure).")
+
+(defun trifecta--msg (format-string &rest args)
+  "Show FORMAT-STRING with ARGS in the echo area; remember it in `trifecta-last-message'."
+  (setq trifecta-last-message (apply #'format format-string args))
+  (message "%s" trifecta-last-message))
+
+(defun trifecta--fail (format-string &rest args)
+  "Show a failure: like `trifecta--msg', and remember it in `trifecta-last-error' too."
+  (setq trifecta-last-error (apply #'format format-string args))
+  (trifecta--msg "%s" trifecta-last-error))
+
 (defun trifecta--report (what err)
   "Show ERR, the failure of WHAT, as a message and remember it in
 `trifecta-last-error'."
   (let ((msg (format "trifecta: %s failed: %s" what (plist-get err :message))))
-    (setq trifecta-last-error msg)
-    (message "%s" msg)))
+    (trifecta--fail "%s" msg)))
 
 (defun trifecta--safe-call (fn &rest args)
   "Call FN with ARGS; show an error it signals instead of letting it escape a
@@ -207,8 +219,7 @@ filter."
   (condition-case err
       (apply fn args)
     ((debug error)
-     (setq trifecta-last-error (format "trifecta: %s" (error-message-string err)))
-     (message "%s" trifecta-last-error))))
+     (trifecta--fail "%s" (format "trifecta: %s" (error-message-string err))))))
 
 (defun trifecta-connected-p ()
   "Non-nil when a connection to the daemon is open."
@@ -224,7 +235,10 @@ other errors."
                     :coding 'utf-8-unix :noquery t
                     :filter #'trifecta--filter :sentinel #'trifecta--sentinel)
                  (file-error
-                  (if (file-exists-p socket)
+                  ;; No socket, or a socket nobody listens on (a daemon that died): not running.
+                  (if (and (file-exists-p socket)
+                           (not (string-match-p "refused\\|No such file"
+                                                (error-message-string err))))
                       (signal (car err) (cdr err))
                     nil)))))
     (when proc
@@ -387,7 +401,9 @@ done."
       (cancel-timer (process-get proc 'trifecta-timer))
       (let ((out (with-current-buffer (process-buffer proc) (string-trim (buffer-string)))))
         (if (not (and (eq (process-status proc) 'exit) (= (process-exit-status proc) 0)))
-            (trifecta--fail-queue (format "`%s daemon start' failed: %s" trifecta-cli-program out))
+            (trifecta--fail-queue
+             (format "`%s daemon start' failed: %s (check `trifecta-cli-program' and the daemon log)"
+                     trifecta-cli-program out))
           (condition-case err
               (if (trifecta--connect)
                   (let ((queue (reverse trifecta--queue)))
@@ -514,10 +530,8 @@ it is not."
       (condition-case err
           (apply fn args)
         (quit (message "trifecta: cancelled"))
-        (user-error (setq trifecta-last-error (error-message-string err))
-                    (message "%s" trifecta-last-error))
-        ((debug error) (setq trifecta-last-error (format "trifecta: %s" (error-message-string err)))
-         (message "%s" trifecta-last-error))))))
+        (user-error (trifecta--fail "%s" (error-message-string err)))
+        ((debug error) (trifecta--fail "%s" (format "trifecta: %s" (error-message-string err))))))))
 
 (defvar trifecta-after-jump-hook nil "Hook run after a trifecta command jumped to a location.")
 
@@ -621,7 +635,7 @@ its value."
   "Let the user pick one of REPLY's hits for QUERY under ROOT and jump to it."
   (let ((hits (plist-get reply :hits)))
     (if (null hits)
-        (message "trifecta: no hits for %S%s%s" query
+        (trifecta--msg "trifecta: no hits for %S%s%s" query
                  (let ((r (plist-get reply :reason))) (if r (format " (%s)" r) ""))
                  (let ((d (plist-get reply :did_you_mean)))
                    (if d (format "; did you mean: %s" (mapconcat #'identity d ", ")) "")))
@@ -685,7 +699,7 @@ ambiguous."
                 (trifecta--ui (lambda ()
                                 (trifecta--jump (trifecta--abs root (plist-get r :file))
                                                 (plist-get r :line))
-                                (message "trifecta: %s (%s, %s:%d)" (plist-get r :uri)
+                                (trifecta--msg "trifecta: %s (%s, %s:%d)" (plist-get r :uri)
                                          (plist-get r :kind) (plist-get r :file)
                                          (plist-get r :line)))))
    :on-error
@@ -732,8 +746,7 @@ to choose from."
                         uris)))
            (setq uris (append exact (cl-set-difference uris exact :test #'equal)))
            (if (null uris)
-               (progn (setq trifecta-last-error (format "trifecta: no symbol named %S" name))
-                      (message "%s" trifecta-last-error))
+               (progn (trifecta--fail "%s" (format "trifecta: no symbol named %S" name)))
              (trifecta--ui
               (lambda ()
                 (trifecta--resolve-and-jump
@@ -766,8 +779,10 @@ to choose from."
   (let ((target (get-text-property (line-beginning-position) 'trifecta-target)))
     (unless target (user-error "trifecta: no definition on this line"))
     (let ((buf (find-file-noselect (car target))))
-      (pop-to-buffer buf '((display-buffer-reuse-window display-buffer-use-some-window)
-                           (inhibit-same-window . t)))
+      (if (eq (window-buffer) (current-buffer))
+          (pop-to-buffer buf '((display-buffer-reuse-window display-buffer-use-some-window)
+                               (inhibit-same-window . t)))
+        (pop-to-buffer-same-window buf))
       (widen)
       (goto-char (point-min))
       (forward-line (1- (cdr target)))
@@ -858,13 +873,12 @@ to choose from."
 buffer."
   (let ((locs (plist-get reply :locations)) (backend (trifecta--backend-text reply)))
     (cond
-     ((null locs) (setq trifecta-last-error (format "trifecta: no %s found — %s" what backend))
-      (message "%s" trifecta-last-error))
+     ((null locs) (trifecta--fail "%s" (format "trifecta: no %s found — %s" what backend)))
      ((and (equal what "definition") (= (length locs) 1))
       (let ((l (car locs)))
         (trifecta--jump (trifecta--abs root (plist-get l :path)) (plist-get l :line)
                         (plist-get l :column))
-        (message "trifecta: definition — %s" backend)))
+        (trifecta--msg "trifecta: definition — %s" backend)))
      (t
       (let ((items (trifecta--xrefs root locs)))
         (funcall xref-show-xrefs-function (lambda () items)
@@ -873,7 +887,7 @@ buffer."
           (when xbuf
             (with-current-buffer xbuf
               (setq header-line-format (format " trifecta %s: %d — %s" what (length locs) backend)))))
-        (message "trifecta: %d %s — %s" (length locs)
+        (trifecta--msg "trifecta: %d %s — %s" (length locs)
                  (if (equal what "definition") "definitions" what) backend))))))
 
 (defun trifecta--navigate (method what)
@@ -902,8 +916,7 @@ buffer."
   (let ((contents (string-trim (or (plist-get reply :contents) "")))
         (backend (trifecta--backend-text reply)))
     (if (string-empty-p contents)
-        (progn (setq trifecta-last-error (format "trifecta: nothing to show here — %s" backend))
-               (message "%s" trifecta-last-error))
+        (progn (trifecta--fail "%s" (format "trifecta: nothing to show here — %s" backend)))
       (with-current-buffer (get-buffer-create "*trifecta-hover*")
         (let ((inhibit-read-only t))
           (erase-buffer)
@@ -912,7 +925,7 @@ buffer."
           (setq header-line-format (format " trifecta hover — %s" backend))
           (goto-char (point-min))))
       (display-buffer "*trifecta-hover*" '(nil (inhibit-same-window . t)))
-      (message "%s — %s"
+      (trifecta--msg "%s — %s"
                (car (cl-remove-if (lambda (l) (or (string-prefix-p "```" l) (string-blank-p l)))
                                   (split-string contents "\n")))
                backend))))
@@ -946,7 +959,7 @@ buffer."
         (compilation-mode)
         (goto-char (point-min))))
     (display-buffer "*trifecta-diagnostics*" '(nil (inhibit-same-window . t)))
-    (message "trifecta: %d diagnostic%s — %s" (length diags) (if (= (length diags) 1) "" "s")
+    (trifecta--msg "trifecta: %d diagnostic%s — %s" (length diags) (if (= (length diags) 1) "" "s")
              backend)))
 
 ;;;###autoload
@@ -992,7 +1005,7 @@ it."
       (goto-char (point-min))
       (when (fboundp 'text-mode) (text-mode)))
     (pop-to-buffer buf)
-    (message "trifecta: %d tokens of %d (%s) in *trifecta-context*" (plist-get reply :used)
+    (trifecta--msg "trifecta: %d tokens of %d (%s) in *trifecta-context*" (plist-get reply :used)
              (plist-get reply :budget) (plist-get reply :stop_reason))))
 
 ;;;###autoload
@@ -1189,7 +1202,7 @@ the mode line. The state is polled without blocking: every
      (lambda (r)
        (let ((seg (cl-find root (plist-get r :segments) :key (lambda (s) (plist-get s :root))
                            :test #'equal)))
-         (message "trifectad %s (pid %s, up %.0f s): %s"
+         (trifecta--msg "trifectad %s (pid %s, up %.0f s): %s"
                   (plist-get r :daemon_version) (plist-get r :pid) (plist-get r :uptime_s)
                   (if seg (format "%s — index %s, lsp %s" root (plist-get seg :state)
                                   (plist-get seg :lsp_state))

@@ -1,0 +1,413 @@
+;;; trifecta-test.el --- ERT tests of trifecta.el against a real trifectad -*- lexical-binding: t; -*-
+
+;;; Commentary:
+
+;; Run by tests/editors/emacs/run.sh (CTest `emacs_ert'):
+;;   emacs --batch -l ert -l trifecta.el -l trifecta-test.el -f ert-run-tests-batch-and-exit
+;; with TRIFECTAD_BIN, TRIFECTA_BIN (the built daemon and CLI), TRIFECTA_FIXTURES_DIR and
+;; TRIFECTA_SOURCE_DIR in the environment.  Every test starts its own trifectad on a private socket
+;; in a temporary directory, on a copy of tests/fixtures/pyproject_small, and stops it at the end.
+;; The Pyright test is skipped, with the reason, when third_party/pyright or node is missing.
+
+;;; Code:
+
+(require 'ert)
+(require 'cl-lib)
+(require 'trifecta)
+
+(defvar tt-daemon-bin (getenv "TRIFECTAD_BIN"))
+(defvar tt-cli-bin (getenv "TRIFECTA_BIN"))
+(defvar tt-fixtures (getenv "TRIFECTA_FIXTURES_DIR"))
+(defvar tt-source (getenv "TRIFECTA_SOURCE_DIR"))
+
+(defvar tt-tmp nil "The current test's temporary directory.")
+(defvar tt-root nil "The current test's segment (a copy of the fixture tree).")
+(defvar tt-daemon nil "The current test's trifectad process.")
+
+(defun tt-pyright ()
+  "The Pyright launcher of the set-up, or nil."
+  (let ((p (and tt-source (expand-file-name "third_party/pyright/node_modules/.bin/pyright-langserver"
+                                            tt-source))))
+    (and p (file-executable-p p) (executable-find "node") p)))
+
+(defun tt-wait (pred &optional timeout what)
+  "Run timers and process output until PRED is non-nil (TIMEOUT s, default 20); return it."
+  (let ((deadline (+ (float-time) (or timeout 20))) v)
+    (while (and (not (setq v (funcall pred))) (< (float-time) deadline))
+      (accept-process-output nil 0.02))
+    (or v (ert-fail (format "timed out waiting for %s (last error: %s)" (or what pred)
+                            trifecta-last-error)))))
+
+(defun tt-start-daemon (&rest args)
+  "Start trifectad in the foreground on the test socket with ARGS."
+  (let ((sock (expand-file-name "run/d.sock" tt-tmp)))
+    (when (file-exists-p sock) (delete-file sock))  ; left by a daemon killed with SIGKILL
+    (setq tt-daemon
+          (make-process :name "trifectad-test" :noquery t :connection-type 'pipe
+                        :buffer (get-buffer-create " *trifectad-test*")
+                        :stderr (get-buffer-create " *trifectad-test-stderr*")
+                        :command (append (list tt-daemon-bin "--foreground" "--socket" sock
+                                               "--enable-debug-methods" "--log-level" "warn")
+                                         args)))
+    (tt-wait (lambda () (file-exists-p sock)) 10 "the daemon's socket")))
+
+(defun tt-stop-daemon (&optional signal)
+  "Stop the test daemon with SIGNAL (default TERM) and wait for it."
+  (when (and tt-daemon (process-live-p tt-daemon))
+    (signal-process tt-daemon (or signal 'term))
+    (tt-wait (lambda () (not (process-live-p tt-daemon))) 15 "the daemon to exit")))
+
+(defmacro tt-with-daemon (args &rest body)
+  "Run BODY with a fresh fixture tree and a trifectad started with ARGS."
+  (declare (indent 1))
+  `(let* ((tt-tmp (file-name-as-directory (make-temp-file "tfel" t)))
+          (tt-root (directory-file-name
+                    (file-truename (expand-file-name "proj" tt-tmp))))
+          (process-environment
+           (append (list (concat "XDG_STATE_HOME=" tt-tmp "state")
+                         (concat "XDG_RUNTIME_DIR=" tt-tmp "xdg")
+                         (concat "TRIFECTA_TELEMETRY_DIR=" tt-tmp "telemetry")
+                         (concat "TRIFECTA_SOCKET=" tt-tmp "run/d.sock"))
+                   (let ((p (tt-pyright))) (and p (list (concat "TRIFECTA_PYRIGHT=" p))))
+                   process-environment))
+          (trifecta-socket (expand-file-name "run/d.sock" tt-tmp))
+          (trifecta-segment tt-root)
+          (trifecta-auto-start nil)
+          (trifecta-cli-program tt-cli-bin)
+          (trifecta-daemon-program tt-daemon-bin)
+          (trifecta-timeout 15)
+          (trifecta-wait-ready-ms 0)
+          (trifecta-last-error nil)
+          (trifecta-last-message nil)
+          (tt-daemon nil))
+     (copy-directory (expand-file-name "pyproject_small" tt-fixtures) (concat tt-tmp "proj") nil t t)
+     (make-directory (concat tt-tmp "run") t)
+     (unwind-protect
+         (progn
+           ,(if (eq args 'none) nil `(tt-start-daemon ,@args))
+           ,@body)
+       (when trifecta-mode (trifecta-mode -1))
+       (trifecta-disconnect)
+       (tt-stop-daemon)
+       (dolist (b (buffer-list))
+         (when (and (buffer-file-name b) (string-prefix-p tt-tmp (buffer-file-name b)))
+           (with-current-buffer b (set-buffer-modified-p nil))
+           (kill-buffer b)))
+       (delete-directory tt-tmp t))))
+
+(defun tt-visit (rel &optional line col)
+  "Visit REL under the test root in the selected window, at LINE and COL (1-based)."
+  (find-file (expand-file-name rel tt-root))
+  (goto-char (point-min))
+  (when line (forward-line (1- line)))
+  (when col (forward-char (1- col))))
+
+(defun tt-at (rel line)
+  "Non-nil when the selected window shows REL (under the test root) at LINE."
+  (with-current-buffer (window-buffer (selected-window))
+    (and buffer-file-name
+         (equal (file-truename buffer-file-name) (expand-file-name rel tt-root))
+         (= (line-number-at-pos (window-point)) line))))
+
+(defmacro tt-choosing (chooser &rest body)
+  "Run BODY with `completing-read' answered by CHOOSER, called with (PROMPT CANDIDATES)."
+  (declare (indent 1))
+  `(cl-letf (((symbol-function 'completing-read)
+              (let ((tt--chooser ,chooser))
+                (lambda (tt--prompt tt--collection &rest _)
+                  (funcall tt--chooser tt--prompt (all-completions "" tt--collection))))))
+     ,@body))
+
+(defun tt-buffer-text (name)
+  "The text of buffer NAME, or nil."
+  (let ((b (get-buffer name))) (and b (with-current-buffer b (buffer-string)))))
+
+;;;; Search, symbols, outline, context
+
+(ert-deftest trifecta-test-search-jumps-to-the-hit ()
+  (tt-with-daemon ("--no-lsp")
+    (tt-visit "main.py")
+    (let (prompt cands)
+      (tt-choosing (lambda (p c) (setq prompt p cands c)
+                     (cl-find-if (lambda (x) (string-search "pkg/models.py:17" x)) c))
+        (trifecta-search "make user")
+        (tt-wait (lambda () (tt-at "pkg/models.py" 17)) 20 "the jump to models.py:17"))
+      (should (string-match-p "\\`trifecta \\[[0-9]+ of [0-9]+\\]: \\'" prompt))
+      ;; Every candidate shows the score, path:line, kind and title.
+      (should (cl-every (lambda (c) (string-match-p "\\`  *[0-9]+\\.[0-9][0-9]  [^ ]+:[0-9]+  \\(code\\|doc\\|other\\)  " c))
+                        cands))
+      (should (cl-some (lambda (c) (string-match-p "pkg/models.py:17  code  make_user" c)) cands)))
+    ;; Filters: a path glob and a kind, inline or as arguments.
+    (let (cands)
+      (tt-visit "main.py")
+      (tt-choosing (lambda (_p c) (setq cands c) (car c))
+        (trifecta-search "greeting path:pkg/ kind:code")
+        (tt-wait (lambda () cands) 20 "the filtered candidates"))
+      (should cands)
+      (should (cl-every (lambda (c) (string-match-p "  pkg/" c)) cands))
+      (should-not (cl-some (lambda (c) (string-search "main.py" c)) cands)))
+    (let ((trifecta-last-error nil) (asked nil))
+      (tt-choosing (lambda (_p c) (setq asked t) (car c))
+        (trifecta-search "greeting" nil "doc")
+        (tt-wait (lambda () (and trifecta-last-message (string-search "no hits" trifecta-last-message)))
+                 20 "the no-hits message"))
+      (should-not asked))))
+
+(ert-deftest trifecta-test-find-symbol ()
+  (tt-with-daemon ("--no-lsp")
+    (tt-visit "main.py")
+    (trifecta-find-symbol "sym://python/pkg.models/User.greeting")
+    (tt-wait (lambda () (tt-at "pkg/models.py" 12)) 20 "sym:// jump")
+    (tt-visit "main.py")
+    (trifecta-find-symbol "pkg.service/welcome")
+    (tt-wait (lambda () (tt-at "pkg/service.py" 7)) 20 "module/qualname jump")
+    ;; A bare name is searched and offered as sym:// URIs.
+    (tt-visit "main.py")
+    (let (cands)
+      (tt-choosing (lambda (_p c) (setq cands c) (car c))
+        (trifecta-find-symbol "make_user")
+        (tt-wait (lambda () (tt-at "pkg/models.py" 17)) 20 "bare-name jump"))
+      (should (equal (car cands) "sym://python/pkg.models/make_user")))
+    ;; An unknown module: a clear message, no jump.
+    (tt-visit "main.py")
+    (setq trifecta-last-error nil)
+    (trifecta-find-symbol "pkg.nope/Thing")
+    (tt-wait (lambda () trifecta-last-error) 20 "the error")
+    (should (string-match-p "not found" trifecta-last-error))
+    (should (tt-at "main.py" 1))))
+
+(ert-deftest trifecta-test-outline ()
+  (tt-with-daemon ("--no-lsp")
+    (tt-visit "pkg/models.py")
+    (trifecta-outline)
+    (tt-wait (lambda () (let ((s (tt-buffer-text "*trifecta-outline*")))
+                          (and s (string-search "greeting" s))))
+             20 "the outline")
+    (let ((text (tt-buffer-text "*trifecta-outline*")))
+      (should (string-match-p "^ +6 class User$" text))
+      (should (string-match-p "^ +12   def greeting(self) -> str$" text))
+      (should (string-match-p "^ +17 def make_user(name: str, age: int = 0) -> User$" text)))
+    (should (get-buffer-window "*trifecta-outline*"))
+    (with-selected-window (get-buffer-window "*trifecta-outline*")
+      (goto-char (point-min))
+      (search-forward "greeting")
+      (trifecta-outline-visit))
+    (should (tt-at "pkg/models.py" 12))))
+
+(ert-deftest trifecta-test-context ()
+  (tt-with-daemon ("--no-lsp")
+    (tt-visit "pkg/models.py")
+    (should (equal (trifecta--default-context-target) "sym://python/pkg.models"))
+    ;; Without `trifecta-segment', the root is found from markers (here pyproject.toml).
+    (let ((trifecta-segment nil))
+      (with-temp-file (expand-file-name "pyproject.toml" tt-root) (insert "[project]\n"))
+      (should (equal (trifecta-segment-root) tt-root))
+      (should (equal (trifecta--default-context-target) "sym://python/pkg.models")))
+    (trifecta-context "sym://python/pkg.models/User" "skeleton" 500)
+    (tt-wait (lambda () (tt-buffer-text "*trifecta-context*")) 20 "the context buffer")
+    (let ((text (tt-buffer-text "*trifecta-context*")))
+      (should (string-match-p "mode skeleton, [0-9]+ of 500 tokens, complete" text))
+      (should (string-search "class User" text))
+      (should (string-search "def greeting(self) -> str" text)))))
+
+;;;; Definition, hover, references, diagnostics
+
+(defun tt-navigation-checks (backend-re)
+  "Definition, hover, references and diagnostics on the fixture, answered by BACKEND-RE."
+  (tt-visit "pkg/service.py" 8 12)
+  (trifecta-definition)
+  (tt-wait (lambda () (tt-at "pkg/models.py" 17)) 70 "the definition")
+  (should (string-search (concat "definition — " backend-re) trifecta-last-message))
+  (tt-visit "pkg/service.py" 8 12)
+  (trifecta-hover)
+  (tt-wait (lambda () (tt-buffer-text "*trifecta-hover*")) 20 "the hover")
+  (should (string-search "make_user" (tt-buffer-text "*trifecta-hover*")))
+  (should (string-search backend-re (with-current-buffer "*trifecta-hover*" header-line-format)))
+  (tt-visit "pkg/models.py" 17 5)
+  (trifecta-references)
+  (tt-wait (lambda () (let ((s (tt-buffer-text "*xref*"))) (and s (string-search "service.py" s))))
+           20 "the references")
+  (with-current-buffer "*xref*"
+    (should (string-search backend-re header-line-format))
+    (should (string-search "user = make_user(name)" (buffer-string)))
+    (should (string-search "def make_user(name: str, age: int = 0) -> User:" (buffer-string)))))
+
+(ert-deftest trifecta-test-navigation-ast-fallback ()
+  (tt-with-daemon ("--no-lsp")
+    (tt-navigation-checks "AST fallback (lsp UNAVAILABLE")
+    (with-temp-file (expand-file-name "pkg/broken.py" tt-root) (insert "def oops(:\n    pass\n"))
+    (tt-visit "pkg/broken.py")
+    (trifecta-diagnostics)
+    (tt-wait (lambda () (tt-buffer-text "*trifecta-diagnostics*")) 20 "the diagnostics")
+    (let ((text (tt-buffer-text "*trifecta-diagnostics*")))
+      (should (string-search "AST fallback" text))
+      (should (string-match-p "^pkg/broken.py:1:[0-9]+: error: " text)))))
+
+(ert-deftest trifecta-test-navigation-pyright-and-status ()
+  (unless (tt-pyright) (ert-skip "no Pyright: third_party/pyright or node is missing"))
+  (tt-with-daemon ()
+    ;; The lighter follows the segment from opening through WARMING to READY.
+    (let ((trifecta-status-min-interval 0.1) (seen nil))
+      (tt-visit "main.py")
+      (add-hook 'trifecta-status-functions (lambda (_root s) (push s seen)))
+      (unwind-protect
+          (progn
+            (trifecta-mode 1)
+            (tt-wait (lambda () (equal (trifecta-status-string) "trifecta: READY")) 90 "READY")
+            (should (equal (format-mode-line (trifecta--mode-line)) " trifecta: READY")))
+        (setq trifecta-status-functions nil))
+      (setq seen (nreverse seen))
+      (should (equal (car (last seen)) "trifecta: READY"))
+      (should (> (length seen) 1))
+      (should (cl-some (lambda (s) (member s '("trifecta: WARMING" "trifecta: COLD" "trifecta: opening")))
+                       seen))
+      ;; The daemon goes away: the lighter says so.
+      (tt-stop-daemon)
+      (tt-wait (lambda () (equal (trifecta-status-string) "trifecta: off")) 60 "off"))
+    (trifecta-mode -1)
+    (tt-start-daemon)
+    (let ((trifecta-wait-ready-ms 60000))
+      (tt-navigation-checks "lsp (READY)"))
+    (with-temp-file (expand-file-name "pkg/service.py" tt-root)
+      (insert "def welcome(name: str) -> str:\n    return 1\n"))
+    (tt-visit "pkg/service.py")
+    (tt-wait (lambda ()
+               (when (get-buffer "*trifecta-diagnostics*") (kill-buffer "*trifecta-diagnostics*"))
+               (trifecta-diagnostics)
+               (let ((deadline (+ (float-time) 5)) text)
+                 (while (and (not (setq text (tt-buffer-text "*trifecta-diagnostics*")))
+                             (< (float-time) deadline))
+                   (accept-process-output nil 0.05))
+                 (and text (string-search "error" (replace-regexp-in-string "0 diagnostics" "" text))
+                      text)))
+             60 "a Pyright type error")
+    (should (string-search "lsp (READY)" (tt-buffer-text "*trifecta-diagnostics*")))))
+
+;;;; Status, failures, asynchrony
+
+(defun tt-make-big-tree (dir n)
+  "Write N small Python modules under DIR."
+  (dotimes (i n)
+    (with-temp-file (expand-file-name (format "m%04d.py" i) dir)
+      (dotimes (j 12)
+        (insert (format "def f%d_%d(a, b):\n    \"\"\"Add things %d.\"\"\"\n    return a + b * %d\n\n\n"
+                        i j j i))))))
+
+(ert-deftest trifecta-test-status-build-progress ()
+  (tt-with-daemon ("--no-lsp" "--workers" "2")
+    (let* ((big (expand-file-name "big" tt-tmp))
+           (trifecta-segment big)
+           (trifecta-status-min-interval 0.05)
+           (seen nil))
+      (make-directory big)
+      (tt-make-big-tree big 2500)
+      (find-file (expand-file-name "m0000.py" big))
+      (add-hook 'trifecta-status-functions (lambda (_root s) (push s seen)))
+      (unwind-protect
+          (progn
+            (trifecta-mode 1)
+            (tt-wait (lambda () (equal (trifecta-status-string) "trifecta: AST")) 120 "the built index"))
+        (setq trifecta-status-functions nil))
+      (setq seen (nreverse seen))
+      (message "status transitions: %S" seen)
+      (should (cl-some (lambda (s) (string-match-p "\\`trifecta: index building [0-9]+%\\'" s)) seen))
+      (should (equal (car (last seen)) "trifecta: AST")))))
+
+(ert-deftest trifecta-test-dead-daemon-then-reconnect ()
+  (tt-with-daemon ()
+    (should (plist-get (trifecta-request-sync "ping" nil) :pong))
+    ;; A request in flight when the daemon dies fails with a clear message.
+    (let (err)
+      (trifecta-request "debug.sleep" '(:ms 10000) :on-error (lambda (e) (setq err e)))
+      (accept-process-output nil 0.2)
+      (tt-stop-daemon 'kill)
+      (tt-wait (lambda () err) 10 "the failure")
+      (should (equal (trifecta--error-name err) "DISCONNECTED"))
+      (should (string-match-p "trifectad went away.*the next command reconnects" (plist-get err :message))))
+    ;; No daemon, no auto-start: a clear message that says what to do.
+    (let (err)
+      (trifecta-request "ping" nil :on-error (lambda (e) (setq err e)))
+      (tt-wait (lambda () err) 5 "the failure")
+      (should (string-match-p "trifectad is not running.*trifecta daemon start" (plist-get err :message))))
+    (should-error (trifecta-request-sync "ping" nil) :type 'user-error)
+    ;; The daemon is back: the next call reconnects.
+    (tt-start-daemon)
+    (should (plist-get (trifecta-request-sync "ping" nil) :pong))
+    (should (plist-get trifecta--hello :capabilities))))
+
+(ert-deftest trifecta-test-timeout-then-reconnect ()
+  (tt-with-daemon ()
+    (let (err (t0 (float-time)))
+      (trifecta-request "debug.sleep" '(:ms 3000) :timeout 0.3 :on-error (lambda (e) (setq err e)))
+      (tt-wait (lambda () err) 5 "the timeout")
+      (should (< (- (float-time) t0) 2.0))
+      (should (equal (trifecta--error-name err) "TIMEOUT"))
+      (should (string-match-p "no reply to debug.sleep within 0.3 s" (plist-get err :message))))
+    (should (plist-get (trifecta-request-sync "ping" nil) :pong))))
+
+(ert-deftest trifecta-test-auto-start ()
+  (tt-with-daemon none
+    (let ((trifecta-auto-start t))
+      (should-not (file-exists-p trifecta-socket))
+      (let ((r (trifecta-request-sync "ping" nil 30)))
+        (should (plist-get r :pong))
+        (should (file-exists-p trifecta-socket))
+        ;; Stop the daemon the CLI started (it detached from us).
+        (should (plist-get (trifecta-request-sync "shutdown" nil) :stopping))
+        (tt-wait (lambda () (not (file-exists-p trifecta-socket))) 20 "the daemon to stop")))
+    ;; A CLI that cannot run gives a clear message.
+    (let ((trifecta-auto-start t) (trifecta-cli-program "/nonexistent/trifecta") err)
+      (trifecta-disconnect)
+      (trifecta-request "ping" nil :on-error (lambda (e) (setq err e)))
+      (tt-wait (lambda () err) 5 "the failure")
+      (should (string-match-p "/nonexistent/trifecta daemon start' failed: .*No such file.*trifecta-cli-program"
+                              (plist-get err :message))))))
+
+(ert-deftest trifecta-test-non-blocking ()
+  (tt-with-daemon ()
+    (let* ((reply-at nil) (timer-at nil) (key-at nil)
+           (map (make-sparse-keymap))
+           (t0 (float-time)))
+      (define-key map (kbd "C-c z") (lambda () (interactive) (setq key-at (float-time))))
+      (trifecta-request "debug.sleep" '(:ms 1500) :on-result (lambda (_) (setq reply-at (float-time))))
+      ;; The call returned at once, with the request pending.
+      (should (< (- (float-time) t0) 0.5))
+      (should (cl-some (lambda (r) (equal (trifecta--req-method r) "debug.sleep"))
+                       (hash-table-values trifecta--pending)))
+      (run-at-time 0.1 nil (lambda () (setq timer-at (float-time))))
+      (tt-wait (lambda () timer-at) 5 "the timer")
+      ;; A keypress goes through the command loop while the request is pending.
+      (let ((overriding-local-map map)) (execute-kbd-macro (kbd "C-c z")))
+      (should key-at)
+      (should-not reply-at)
+      (tt-wait (lambda () reply-at) 10 "the reply")
+      (should (< timer-at reply-at))
+      (should (< key-at reply-at))
+      (should (>= (- reply-at t0) 1.4)))))
+
+;;;; Packaging
+
+(ert-deftest trifecta-test-package-install-file ()
+  (let* ((tmp (make-temp-file "tfel-pkg" t))
+         (el (locate-library "trifecta.el" t))
+         (out (with-temp-buffer
+                (list (call-process
+                       (expand-file-name invocation-name invocation-directory) nil t nil
+                       "-Q" "--batch"
+                       "--eval" (format "(setq package-user-dir %S)" tmp)
+                       "--eval" "(progn (require 'package) (package-initialize))"
+                       "--eval" (format "(package-install-file %S)" el)
+                       "--eval" "(progn (package-initialize) (require 'trifecta) (princ (format \"OK %s %s\" (package-installed-p 'trifecta) (commandp 'trifecta-search))))")
+                      (buffer-string)))))
+    (unwind-protect
+        (progn
+          (should (equal (car out) 0))
+          (should (string-search "OK t t" (cadr out)))
+          (let ((dir (car (file-expand-wildcards (expand-file-name "trifecta-*" tmp)))))
+            (should dir)
+            (should (file-exists-p (expand-file-name "trifecta-autoloads.el" dir)))
+            (should (file-exists-p (expand-file-name "trifecta.elc" dir)))))
+      (delete-directory tmp t))))
+
+(provide 'trifecta-test)
+;;; trifecta-test.el ends here
