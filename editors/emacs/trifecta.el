@@ -198,12 +198,14 @@ false."
   "The last message a trifecta command showed (an answer or a failure).")
 
 (defun trifecta--msg (format-string &rest args)
-  "Show FORMAT-STRING with ARGS in the echo area; remember it in `trifecta-last-message'."
+  "Show FORMAT-STRING with ARGS in the echo area.
+Also remember the text in `trifecta-last-message'."
   (setq trifecta-last-message (apply #'format format-string args))
   (message "%s" trifecta-last-message))
 
 (defun trifecta--fail (format-string &rest args)
-  "Show a failure: like `trifecta--msg', and remember it in `trifecta-last-error' too."
+  "Show a failure built from FORMAT-STRING and ARGS, like `trifecta--msg'.
+Also remember the text in `trifecta-last-error'."
   (setq trifecta-last-error (apply #'format format-string args))
   (trifecta--msg "%s" trifecta-last-error))
 
@@ -925,10 +927,17 @@ buffer."
           (setq header-line-format (format " trifecta hover — %s" backend))
           (goto-char (point-min))))
       (display-buffer "*trifecta-hover*" '(nil (inhibit-same-window . t)))
-      (trifecta--msg "%s — %s"
-               (car (cl-remove-if (lambda (l) (or (string-prefix-p "```" l) (string-blank-p l)))
-                                  (split-string contents "\n")))
-               backend))))
+      (trifecta--msg "%s — %s" (trifecta--hover-summary contents) backend))))
+
+(defun trifecta--hover-summary (contents)
+  "One line of hover CONTENTS: its first code block (the signature), else line 1."
+  (let ((text (if (string-match "```[a-z]*\n\\(\\(?:.\\|\n\\)*?\\)\n?```" contents)
+                  (match-string 1 contents)
+                (car (split-string contents "\n" t)))))
+    (replace-regexp-in-string
+     " \\([])]\\)" "\\1"
+     (replace-regexp-in-string "\\([([]\\) " "\\1"
+                               (replace-regexp-in-string "[ \t\n]+" " " (string-trim text))))))
 
 ;;;###autoload
 (defun trifecta-hover ()

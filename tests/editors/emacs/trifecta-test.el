@@ -89,6 +89,7 @@
        (when trifecta-mode (trifecta-mode -1))
        (trifecta-disconnect)
        (tt-stop-daemon)
+       (tt-kill-output-buffers)
        (dolist (b (buffer-list))
          (when (and (buffer-file-name b) (string-prefix-p tt-tmp (buffer-file-name b)))
            (with-current-buffer b (set-buffer-modified-p nil))
@@ -212,8 +213,15 @@
 
 ;;;; Definition, hover, references, diagnostics
 
+(defun tt-kill-output-buffers ()
+  "Kill the buffers trifecta commands fill, so a test sees only its own answers."
+  (dolist (name '("*trifecta-hover*" "*xref*" "*trifecta-outline*" "*trifecta-diagnostics*"
+                  "*trifecta-context*"))
+    (when (get-buffer name) (kill-buffer name))))
+
 (defun tt-navigation-checks (backend-re)
   "Definition, hover, references and diagnostics on the fixture, answered by BACKEND-RE."
+  (tt-kill-output-buffers)
   (tt-visit "pkg/service.py" 8 12)
   (trifecta-definition)
   (tt-wait (lambda () (tt-at "pkg/models.py" 17)) 70 "the definition")
@@ -254,7 +262,10 @@
           (progn
             (trifecta-mode 1)
             (tt-wait (lambda () (equal (trifecta-status-string) "trifecta: READY")) 90 "READY")
-            (should (equal (format-mode-line (trifecta--mode-line)) " trifecta: READY")))
+            ;; The lighter (`format-mode-line' renders nothing in batch: no display).
+            (should (equal (cadr (assq 'trifecta-mode minor-mode-alist)) '(:eval (trifecta--mode-line))))
+            (should (equal (with-current-buffer (window-buffer) (trifecta--mode-line))
+                           " trifecta: READY")))
         (setq trifecta-status-functions nil))
       (setq seen (nreverse seen))
       (should (equal (car (last seen)) "trifecta: READY"))
@@ -268,6 +279,7 @@
     (tt-start-daemon)
     (let ((trifecta-wait-ready-ms 60000))
       (tt-navigation-checks "lsp (READY)"))
+    (kill-buffer (get-file-buffer (expand-file-name "pkg/service.py" tt-root)))
     (with-temp-file (expand-file-name "pkg/service.py" tt-root)
       (insert "def welcome(name: str) -> str:\n    return 1\n"))
     (tt-visit "pkg/service.py")
