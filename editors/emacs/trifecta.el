@@ -638,10 +638,10 @@ its value."
   (let ((hits (plist-get reply :hits)))
     (if (null hits)
         (trifecta--msg "trifecta: no hits for %S%s%s" query
-                 (let ((r (plist-get reply :reason))) (if r (format " (%s)" r) ""))
-                 (let ((d (plist-get reply :did_you_mean)))
-                   (if d (format "; did you mean: %s" (mapconcat #'identity d ", ")) "")))
-      (let* ((hit (trifecta--choose (format "trifecta [%d of %d]: " (length hits)
+                       (let ((r (plist-get reply :reason))) (if r (format " (%s)" r) ""))
+                       (let ((d (plist-get reply :did_you_mean)))
+                         (if d (format "; did you mean: %s" (mapconcat #'identity d ", ")) "")))
+      (let* ((hit (trifecta--choose (format "trifecta %s [%d of %d]: " query (length hits)
                                             (or (plist-get reply :matched) (length hits)))
                                     (trifecta--search-candidates hits) root)))
         (trifecta--jump (trifecta--abs root (plist-get hit :path)) (plist-get hit :start_line))))))
@@ -702,8 +702,8 @@ ambiguous."
                                 (trifecta--jump (trifecta--abs root (plist-get r :file))
                                                 (plist-get r :line))
                                 (trifecta--msg "trifecta: %s (%s, %s:%d)" (plist-get r :uri)
-                                         (plist-get r :kind) (plist-get r :file)
-                                         (plist-get r :line)))))
+                                               (plist-get r :kind) (plist-get r :file)
+                                               (plist-get r :line)))))
    :on-error
    (lambda (e)
      (let* ((data (plist-get e :data))
@@ -890,7 +890,7 @@ buffer."
             (with-current-buffer xbuf
               (setq header-line-format (format " trifecta %s: %d — %s" what (length locs) backend)))))
         (trifecta--msg "trifecta: %d %s — %s" (length locs)
-                 (if (equal what "definition") "definitions" what) backend))))))
+                       (if (equal what "definition") "definitions" what) backend))))))
 
 (defun trifecta--navigate (method what)
   "Ask METHOD about point and show the locations as WHAT."
@@ -969,7 +969,7 @@ buffer."
         (goto-char (point-min))))
     (display-buffer "*trifecta-diagnostics*" '(nil (inhibit-same-window . t)))
     (trifecta--msg "trifecta: %d diagnostic%s — %s" (length diags) (if (= (length diags) 1) "" "s")
-             backend)))
+                   backend)))
 
 ;;;###autoload
 (defun trifecta-diagnostics ()
@@ -1015,7 +1015,7 @@ it."
       (when (fboundp 'text-mode) (text-mode)))
     (pop-to-buffer buf)
     (trifecta--msg "trifecta: %d tokens of %d (%s) in *trifecta-context*" (plist-get reply :used)
-             (plist-get reply :budget) (plist-get reply :stop_reason))))
+                   (plist-get reply :budget) (plist-get reply :stop_reason))))
 
 ;;;###autoload
 (defun trifecta-context (target &optional mode budget)
@@ -1212,10 +1212,10 @@ the mode line. The state is polled without blocking: every
        (let ((seg (cl-find root (plist-get r :segments) :key (lambda (s) (plist-get s :root))
                            :test #'equal)))
          (trifecta--msg "trifectad %s (pid %s, up %.0f s): %s"
-                  (plist-get r :daemon_version) (plist-get r :pid) (plist-get r :uptime_s)
-                  (if seg (format "%s — index %s, lsp %s" root (plist-get seg :state)
-                                  (plist-get seg :lsp_state))
-                    (format "%s is not open" root)))))
+                        (plist-get r :daemon_version) (plist-get r :pid) (plist-get r :uptime_s)
+                        (if seg (format "%s — index %s, lsp %s" root (plist-get seg :state)
+                                        (plist-get seg :lsp_state))
+                          (format "%s is not open" root)))))
      :on-error (lambda (e) (trifecta--report "status" e)))))
 
 (provide 'trifecta)

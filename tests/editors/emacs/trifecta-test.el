@@ -133,7 +133,7 @@
                      (cl-find-if (lambda (x) (string-search "pkg/models.py:17" x)) c))
         (trifecta-search "make user")
         (tt-wait (lambda () (tt-at "pkg/models.py" 17)) 20 "the jump to models.py:17"))
-      (should (string-match-p "\\`trifecta \\[[0-9]+ of [0-9]+\\]: \\'" prompt))
+      (should (string-match-p "\\`trifecta make user \\[[0-9]+ of [0-9]+\\]: \\'" prompt))
       ;; Every candidate shows the score, path:line, kind and title.
       (should (cl-every (lambda (c) (string-match-p "\\`  *[0-9]+\\.[0-9][0-9]  [^ ]+:[0-9]+  \\(code\\|doc\\|other\\)  " c))
                         cands))
@@ -153,6 +153,33 @@
         (tt-wait (lambda () (and trifecta-last-message (string-search "no hits" trifecta-last-message)))
                  20 "the no-hits message"))
       (should-not asked))))
+
+(ert-deftest trifecta-test-search-consult-preview ()
+  ;; consult is not installed here: a stand-in with consult's calling convention checks the glue
+  ;; (candidates in, a preview marker at the hit's line per candidate, the choice out).
+  (tt-with-daemon ("--no-lsp")
+    (let ((log nil))
+      (push 'consult features)  ; not let-bound: timers would not see the binding
+      (unwind-protect
+          (cl-letf (((symbol-function 'consult--jump-state)
+                     (lambda () (lambda (action marker) (push (list action marker) log))))
+                    ((symbol-function 'consult--read)
+                     (lambda (table &rest opts)
+                       (let* ((cands (all-completions "" table))
+                              (pick (cl-find-if (lambda (c) (string-search "pkg/models.py:17" c)) cands))
+                              (state (plist-get opts :state)))
+                         (funcall state 'preview pick)
+                         (funcall state 'exit nil)
+                         pick))))
+            (tt-visit "main.py")
+            (trifecta-search "make user")
+            (tt-wait (lambda () (tt-at "pkg/models.py" 17)) 20 "the jump after the consult picker")
+            (let ((preview (cadr (assq 'preview log))))
+              (should (markerp preview))
+              (with-current-buffer (marker-buffer preview)
+                (should (equal (file-truename buffer-file-name) (expand-file-name "pkg/models.py" tt-root)))
+                (should (= (line-number-at-pos preview) 17)))))
+        (setq features (delq 'consult features))))))
 
 (ert-deftest trifecta-test-find-symbol ()
   (tt-with-daemon ("--no-lsp")
