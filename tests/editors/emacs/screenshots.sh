@@ -2,7 +2,8 @@
 # Text screenshots of trifecta.el for docs/editors.md: `emacs -nw -Q` with the package, in a
 # private tmux server, on the stdlib demo tree (scripts/demo.sh makes it) with a private trifectad.
 #   tests/editors/emacs/screenshots.sh [build-dir] [out-dir=build/emacs-screens]
-# Writes mode-line-warming.txt, search.txt, outline.txt, mode-line-ready.txt (tmux capture-pane -p).
+# Writes mode-line-warming.txt, mode-line-ready.txt, search.txt, search-filtered.txt, outline.txt
+# (tmux capture-pane -p).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)"
 BUILD="${1:-$ROOT/build}"
@@ -47,7 +48,7 @@ wait_for() {  # text, seconds
   for _ in $(seq $(( $2 * 10 ))); do T capture-pane -p -t shot | grep -q -- "$1" && return 0; sleep 0.1; done
   echo "timed out waiting for: $1" >&2; T capture-pane -p -t shot >&2; return 1
 }
-wait_for "trifecta: " 20
+wait_for "trifecta: WARMING" 60
 cap mode-line-warming.txt
 for _ in 1 2 3; do  # Pyright on the whole stdlib may take a while
   "$BUILD/client/trifecta" --timeout 70 def -s "$DEMO_TREE" --wait 60000 json/decoder.py:337:30 2>/dev/null | grep -q . && break
@@ -57,8 +58,13 @@ cap mode-line-ready.txt
 
 T send-keys -t shot M-x; sleep 0.3; T send-keys -t shot "trifecta-search" Enter; sleep 0.5
 T send-keys -t shot "json decode error" Enter
-wait_for "trifecta \[" 20; sleep 0.3
+wait_for " of [0-9]*\]:" 20; sleep 0.3
 cap search.txt
+T send-keys -t shot C-g; sleep 0.3
+T send-keys -t shot M-x; sleep 0.3; T send-keys -t shot "trifecta-search" Enter; sleep 0.5
+T send-keys -t shot "scanner path:json/ kind:code" Enter
+wait_for " of [0-9]*\]:" 20; sleep 0.3
+cap search-filtered.txt
 T send-keys -t shot C-g; sleep 0.3
 
 T send-keys -t shot M-x; sleep 0.3; T send-keys -t shot "trifecta-outline" Enter
