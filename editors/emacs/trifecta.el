@@ -150,8 +150,8 @@ known to the daemon."
     (let ((json-encoding-pretty-print nil)) (json-encode object))))
 
 (defun trifecta--json-decode (string)
-  "Decode STRING into plists (keyword keys), lists for arrays, nil for null and
-false."
+  "Decode STRING into plists with keyword keys.
+Arrays become lists; null and false become nil."
   (if (and (fboundp 'json-parse-string) (fboundp 'json-available-p) (json-available-p))
       (json-parse-string string :object-type 'plist :array-type 'list
                          :null-object nil :false-object nil)
@@ -210,14 +210,14 @@ Also remember the text in `trifecta-last-error'."
   (trifecta--msg "%s" trifecta-last-error))
 
 (defun trifecta--report (what err)
-  "Show ERR, the failure of WHAT, as a message and remember it in
-`trifecta-last-error'."
+  "Show ERR, the failure of WHAT, as a message.
+Also remember it in `trifecta-last-error'."
   (let ((msg (format "trifecta: %s failed: %s" what (plist-get err :message))))
     (trifecta--fail "%s" msg)))
 
 (defun trifecta--safe-call (fn &rest args)
-  "Call FN with ARGS; show an error it signals instead of letting it escape a
-filter."
+  "Call FN with ARGS; show an error it signals.
+No error escapes into a process filter or timer."
   (condition-case err
       (apply fn args)
     ((debug error)
@@ -228,8 +228,8 @@ filter."
   (and trifecta--process (process-live-p trifecta--process)))
 
 (defun trifecta--connect ()
-  "Open the connection and send `hello'.  Return nil with no daemon, signal on
-other errors."
+  "Open the connection and send `hello'.
+Return nil when no daemon listens; signal on other errors."
   (let* ((socket (trifecta-socket-path))
          (proc (condition-case err
                    (make-network-process
@@ -321,9 +321,9 @@ other errors."
                             (plist-get p :segment_id) (plist-get p :done) (plist-get p :total)))))))
 
 (defun trifecta--send (method params on-result on-error &optional timeout)
-  "Send METHOD with PARAMS on the open connection; call ON-RESULT or ON-ERROR
-later. TIMEOUT (seconds, default `trifecta-timeout'; nil for none when given as
-0) bounds the wait."
+  "Send METHOD with PARAMS on the open connection.
+ON-RESULT or ON-ERROR is called later.  TIMEOUT is in seconds (default
+`trifecta-timeout'; 0 means none)."
   (let* ((id (cl-incf trifecta--next-id))
          (timeout (or timeout trifecta-timeout))
          (req (trifecta--req-create :id id :method method :params params :on-result on-result
@@ -347,8 +347,9 @@ later. TIMEOUT (seconds, default `trifecta-timeout'; nil for none when given as
     id))
 
 (defun trifecta--timed-out (id)
-  "Fail request ID, which got no reply in time. A daemon silent since the request
-was sent is treated as gone: the connection is dropped."
+  "Fail request ID, which got no reply in time.
+A daemon silent since the request was sent is treated as gone: the
+connection is dropped."
   (let ((req (gethash id trifecta--pending)))
     (when req
       (remhash id trifecta--pending)
@@ -364,8 +365,8 @@ was sent is treated as gone: the connection is dropped."
           (trifecta-disconnect))))))
 
 (defun trifecta--start-daemon ()
-  "Run `trifecta daemon start' asynchronously; queued requests go out when it is
-done."
+  "Run `trifecta daemon start' asynchronously.
+The queued requests go out when it is done."
   (let* ((process-environment
           (if trifecta-daemon-program
               (cons (concat "TRIFECTA_DAEMON=" (expand-file-name trifecta-daemon-program))
@@ -424,11 +425,11 @@ done."
       (trifecta--safe-call (nth 3 args) (trifecta--error "UNAVAILABLE" why)))))
 
 (cl-defun trifecta-request (method params &key on-result on-error timeout no-start)
-  "Send METHOD with PARAMS (a plist) to the daemon, asynchronously. ON-RESULT is
-called with the result plist, ON-ERROR with an error plist (:code :message
-:data); the default ON-ERROR shows a message.  TIMEOUT is in seconds (0: none).
-Connects, and starts the daemon unless NO-START or `trifecta-auto-start' is
-nil.  Returns immediately."
+  "Send METHOD with PARAMS (a plist) to the daemon, asynchronously.
+ON-RESULT is called with the result plist, ON-ERROR with an error plist
+\(:code :message :data); the default ON-ERROR shows a message.  TIMEOUT is in
+seconds (0: none).  Connects, and starts the daemon unless NO-START or
+`trifecta-auto-start' is nil.  Returns immediately."
   (let ((on-result (or on-result #'ignore))
         (on-error (or on-error (lambda (err) (trifecta--report method err)))))
     (cond
@@ -458,11 +459,12 @@ nil.  Returns immediately."
 `trifecta daemon start' or set `trifecta-auto-start'" (trifecta-socket-path)))))))))))
 
 (defun trifecta-request-sync (method params &optional timeout)
-  "Send METHOD with PARAMS and wait for the reply (for scripts and tests). Return
-the result; signal `user-error' with the daemon's message on failure.  Timers
-and other process output keep running while it waits."
+  "Send METHOD with PARAMS and wait for the reply (for scripts and tests).
+Return the result; signal `user-error' with the daemon's message on failure.
+Timers and other process output keep running while it waits.  TIMEOUT is in
+seconds (0: wait as long as it takes)."
   (let ((done nil) (result nil) (failure nil)
-        (deadline (+ (float-time) (or timeout trifecta-timeout) 1)))
+        (deadline (if (eql timeout 0) 1.0e+INF (+ (float-time) (or timeout trifecta-timeout) 1))))
     (trifecta-request method params
                       :on-result (lambda (r) (setq result r done t))
                       :on-error (lambda (e) (setq failure e done t))
@@ -507,21 +509,20 @@ and other process output keep running while it waits."
         :column (1+ (- (point) (line-beginning-position)))))
 
 (defun trifecta--abs (root path)
-  "PATH from a reply (segment-relative or absolute) as an absolute file under
-ROOT."
+  "PATH from a reply (segment-relative or absolute) as a file under ROOT."
   (if (file-name-absolute-p path) path (expand-file-name path root)))
 
 (defun trifecta--module-of (path)
-  "The Python module name of segment-relative PATH (\"json/decoder.py\" ->
-\"json.decoder\")."
+  "The Python module name of segment-relative PATH.
+\"json/decoder.py\" gives \"json.decoder\"."
   (let ((m (file-name-sans-extension path)))
     (when (string-suffix-p "/__init__" m) (setq m (substring m 0 -9)))
     (replace-regexp-in-string "/" "." m)))
 
 (defun trifecta--ui (fn &rest args)
-  "Run FN with ARGS from a timer, out of the process filter (minibuffer and
-windows are safe). If a minibuffer is active (the user is typing), wait until
-it is not."
+  "Run FN with ARGS from a timer, out of the process filter.
+There the minibuffer and windows are safe to use.  If a minibuffer is active
+\(the user is typing), wait until it is not."
   (run-at-time 0 nil #'trifecta--ui-run fn args))
 
 (defun trifecta--ui-run (fn args)
@@ -538,8 +539,8 @@ it is not."
 (defvar trifecta-after-jump-hook nil "Hook run after a trifecta command jumped to a location.")
 
 (defun trifecta--jump (file line &optional column)
-  "Visit FILE at LINE (1-based) and COLUMN (1-based characters), pushing the xref
-marker."
+  "Visit FILE at LINE and COLUMN (1-based, in characters).
+The xref marker stack gets the position left, so `M-,' comes back."
   (unless (file-exists-p file) (user-error "trifecta: %s does not exist" file))
   (xref-push-marker-stack)
   (find-file file)
@@ -564,8 +565,8 @@ marker."
 (defvar trifecta-symbol-history nil "History of `trifecta-find-symbol'.")
 
 (defun trifecta--parse-query (query)
-  "Split QUERY into (TEXT PATH KIND): `path:GLOB' and `kind:KIND' words are
-filters."
+  "Split QUERY into (TEXT PATH KIND).
+Words `path:GLOB' and `kind:KIND' are filters."
   (let (words path kind)
     (dolist (w (split-string query "[ \t]+" t))
       (cond ((string-prefix-p "path:" w) (setq path (substring w 5)))
@@ -623,8 +624,8 @@ filters."
             (point-marker)))))))
 
 (defun trifecta--choose (prompt alist &optional root)
-  "Read one key of ALIST with PROMPT (consult with preview when available); return
-its value."
+  "Read one key of ALIST with PROMPT and return its value.
+With consult installed, the hits under ROOT are previewed."
   (let* ((table (trifecta--completion-table alist))
          (choice
           (if (and root (featurep 'consult) (fboundp 'consult--read) (fboundp 'consult--jump-state))
@@ -647,17 +648,17 @@ its value."
         (trifecta--jump (trifecta--abs root (plist-get hit :path)) (plist-get hit :start_line))))))
 
 (defun trifecta--read-filters ()
-  "Read a path glob and a kind for a filtered search: (PATH KIND), empty answers
-are nil."
+  "Read a path glob and a kind for a filtered search: (PATH KIND).
+Empty answers are nil."
   (let ((path (read-string "Path glob (empty: all; `dir/' = under dir): "))
         (kind (completing-read "Kind (empty: all): " '("code" "doc" "other") nil t)))
     (list (and (not (string-empty-p path)) path) (and (not (string-empty-p kind)) kind))))
 
 ;;;###autoload
 (defun trifecta-search (query &optional path kind)
-  "Search the project for QUERY (ranked), pick a hit and jump to its file and
-line. Words `path:GLOB' and `kind:code|doc|other' in QUERY filter; with a
-prefix argument, PATH and KIND are prompted for.  Candidates show the score,
+  "Search the project for QUERY, pick a hit and jump to its file and line.
+Words `path:GLOB' and `kind:code|doc|other' in QUERY filter; with a prefix
+argument, PATH and KIND are prompted for.  Candidates show the score,
 path:line, kind and title."
   (interactive
    (let* ((filters (and current-prefix-arg (trifecta--read-filters)))
@@ -693,8 +694,8 @@ path:line, kind and title."
     (nreverse out)))
 
 (defun trifecta--resolve-and-jump (root uri)
-  "Resolve URI in segment ROOT and jump to it; offer the daemon's candidates when
-ambiguous."
+  "Resolve URI in segment ROOT and jump to it.
+When it is ambiguous or unknown, offer the daemon's candidates."
   (trifecta-request
    "sym.resolve" (list :segment root :uri uri)
    :on-result (lambda (r)
@@ -723,9 +724,9 @@ ambiguous."
 
 ;;;###autoload
 (defun trifecta-find-symbol (name)
-  "Jump to the definition of NAME: a sym:// URI, `module/Qual.name', or a bare
-name. A bare name is looked up by name in the index and offered as sym:// URIs
-to choose from."
+  "Jump to the definition of NAME.
+NAME is a sym:// URI, `module/Qual.name', or a bare name.  A bare name is
+looked up by name in the index and offered as sym:// URIs to choose from."
   (interactive
    (list (read-string "trifecta symbol (sym://python/module/Qual.name or name): "
                       (let ((s (thing-at-point 'symbol t))) s)
@@ -871,8 +872,8 @@ to choose from."
             locations)))
 
 (defun trifecta--show-locations (what root reply)
-  "Show REPLY's locations for WHAT under ROOT: jump to a single one, else an xref
-buffer."
+  "Show REPLY's locations for WHAT under ROOT.
+Jump to a single definition, else list them in an xref buffer."
   (let ((locs (plist-get reply :locations)) (backend (trifecta--backend-text reply)))
     (cond
      ((null locs) (trifecta--fail "%s" (format "trifecta: no %s found — %s" what backend)))
@@ -973,8 +974,8 @@ buffer."
 
 ;;;###autoload
 (defun trifecta-diagnostics ()
-  "Show the diagnostics of the current file (Pyright when READY, else syntax
-errors)."
+  "Show the diagnostics of the current file.
+They come from Pyright when READY, else they are the syntax errors."
   (interactive)
   (let ((root (trifecta-segment-root)) (file (trifecta--file)))
     (trifecta-request "lsp.diagnostics" (list :segment root :path file
@@ -993,8 +994,7 @@ errors)."
            (concat "sym://python/" (trifecta--module-of rel))))))
 
 (defun trifecta--context-show (target reply)
-  "Put the `ctx.get' REPLY for TARGET into the *trifecta-context* buffer and show
-it."
+  "Put the `ctx.get' REPLY for TARGET into *trifecta-context* and show it."
   (let ((buf (get-buffer-create "*trifecta-context*")))
     (with-current-buffer buf
       (erase-buffer)
@@ -1019,11 +1019,12 @@ it."
 
 ;;;###autoload
 (defun trifecta-context (target &optional mode budget)
-  "Put `ctx.get' output for TARGET into *trifecta-context*, ready to paste into a
-chat. TARGET is a sym:// URI or a chunk id from a search (`path#Title'); by
-default the current file's module.  MODE (skeleton, excerpt, raw) and BUDGET
-(tokens) default to `trifecta-context-mode' and `trifecta-budget'; a prefix
-argument prompts for them."
+  "Put `ctx.get' output for TARGET into *trifecta-context*.
+The buffer is ready to paste into a chat.  TARGET is a sym:// URI or a chunk
+id from a search (`path#Title'); by default the current file's module.  MODE
+\(skeleton, excerpt, raw) and BUDGET (tokens) default to
+`trifecta-context-mode' and `trifecta-budget'; a prefix argument prompts for
+them."
   (interactive
    (let ((default (trifecta--default-context-target)))
      (list (read-string (format "trifecta context (sym:// URI or chunk id)%s: "
@@ -1111,15 +1112,14 @@ argument prompts for them."
                       :on-error (lambda (_) (remhash root trifecta--building)))))
 
 (defun trifecta--poll-root ()
-  "The segment whose status the lighter shows: that of the selected window's
-buffer."
+  "The segment whose status the lighter shows: the selected window's buffer's."
   (let ((buf (window-buffer (selected-window))))
     (when (buffer-local-value 'buffer-file-name buf)
       (condition-case nil (trifecta-segment-root buf) (error nil)))))
 
 (defun trifecta--poll ()
-  "Poll the daemon's state for the selected buffer's segment, then schedule the
-next poll."
+  "Poll the daemon's state for the selected buffer's segment.
+Then schedule the next poll."
   (setq trifecta--poll-timer nil)
   (let ((root (trifecta--poll-root)))
     (if (or (null root) trifecta--poll-busy)
@@ -1181,10 +1181,10 @@ next poll."
 
 ;;;###autoload
 (define-minor-mode trifecta-mode
-  "Show the daemon, index and language-server state of each buffer's project in
-the mode line. The state is polled without blocking: every
-`trifecta-status-min-interval' seconds while it changes, backing off up to
-`trifecta-status-max-interval' while it does not."
+  "Show the daemon, index and language-server state in the mode line.
+The lighter shows the state of the selected buffer's project.  It is polled
+without blocking: every `trifecta-status-min-interval' seconds while it
+changes, backing off up to `trifecta-status-max-interval' while it does not."
   :global t
   :group 'trifecta
   :lighter (:eval (trifecta--mode-line))
