@@ -282,7 +282,9 @@ Return nil when no daemon listens; signal on other errors."
     (when (eq proc trifecta--process)
       (setq trifecta--process nil)
       (trifecta--fail-all
-       (format "trifectad went away (%s)" (string-trim event))))))
+       (format "trifectad went away (%s)" (string-trim event)))
+      ;; The lighter says so at once rather than at its next (backed-off) poll.
+      (when trifecta-mode (trifecta--poll-soon)))))
 
 (defun trifecta--filter (proc chunk)
   "Split CHUNK from PROC into NDJSON lines and dispatch each."

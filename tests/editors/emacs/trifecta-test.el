@@ -301,7 +301,7 @@
                        seen))
       ;; The daemon goes away: the lighter says so.
       (tt-stop-daemon)
-      (tt-wait (lambda () (equal (trifecta-status-string) "trifecta: off")) 60 "off"))
+      (tt-wait (lambda () (equal (trifecta-status-string) "trifecta: off")) 5 "off"))
     (trifecta-mode -1)
     (tt-start-daemon)
     (let ((trifecta-wait-ready-ms 60000))
