@@ -1081,7 +1081,8 @@ them."
 (defun trifecta--mode-line ()
   "The lighter of `trifecta-mode' for the current buffer."
   (if (or buffer-file-name (derived-mode-p 'dired-mode))
-      (concat " " (trifecta-status-string))
+      ;; `%' is a mode-line construct: "42%" must be written "42%%".
+      (concat " " (string-replace "%" "%%" (trifecta-status-string)))
     ""))
 
 (defun trifecta--set-status (root plist)

@@ -2,7 +2,7 @@
 # Text screenshots of trifecta.el for docs/editors.md: `emacs -nw -Q` with the package, in a
 # private tmux server, on the stdlib demo tree (scripts/demo.sh makes it) with a private trifectad.
 #   tests/editors/emacs/screenshots.sh [build-dir] [out-dir=build/emacs-screens]
-# Writes mode-line-warming.txt, mode-line-ready.txt, search.txt, search-filtered.txt, outline.txt
+# Writes mode-line-building.txt, mode-line-warming.txt, mode-line-ready.txt, search.txt, search-filtered.txt, outline.txt
 # (tmux capture-pane -p).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)"
@@ -29,6 +29,10 @@ PYRIGHT="$ROOT/third_party/pyright/node_modules/.bin/pyright-langserver"
 daemon_pid=$!
 for _ in $(seq 200); do [[ -S "$TRIFECTA_SOCKET" ]] && break; sleep 0.05; done
 
+# A copy of the tree without its index, to show a cold build's progress in the lighter.
+COLD="$tmp/stdlib-cold"
+mkdir -p "$COLD" && (cd "$DEMO_TREE" && find . -name '*.py' -not -path './_ctx/*' -exec cp --parents -t "$COLD" {} +)
+
 cat > "$tmp/init.el" <<EL
 (setq inhibit-startup-screen t)
 (require 'trifecta)
@@ -37,10 +41,14 @@ cat > "$tmp/init.el" <<EL
 (setq icomplete-show-matches-on-no-input t icomplete-prospects-height 12)
 (icomplete-vertical-mode 1)
 (trifecta-mode 1)
-(find-file "$DEMO_TREE/json/decoder.py")
-(goto-char (point-min))
-(search-forward "def decode(self, s")
-(recenter 3)
+(find-file "$COLD/json/decoder.py")
+(setq-local trifecta-segment "$COLD")
+(defun shot-open-demo ()
+  (kill-buffer (current-buffer))
+  (find-file "$DEMO_TREE/json/decoder.py")
+  (goto-char (point-min))
+  (search-forward "def decode(self, s")
+  (recenter 3))
 EL
 T new-session -d -s shot -x 120 -y 34 "TERM=xterm-256color emacs -nw -Q -L '$ROOT/editors/emacs' -l '$tmp/init.el'"
 cap() { T capture-pane -p -t shot | sed -e 's/[[:space:]]*$//' > "$OUT/$1"; echo "wrote $OUT/$1"; }
@@ -48,6 +56,10 @@ wait_for() {  # text, seconds
   for _ in $(seq $(( $2 * 10 ))); do T capture-pane -p -t shot | grep -q -- "$1" && return 0; sleep 0.1; done
   echo "timed out waiting for: $1" >&2; T capture-pane -p -t shot >&2; return 1
 }
+wait_for "trifecta: index building [0-9]*%" 60
+cap mode-line-building.txt
+"$BUILD/client/trifecta" segment close -s "$COLD" > /dev/null
+T send-keys -t shot M-: "(shot-open-demo)" Enter
 wait_for "trifecta: WARMING" 60
 cap mode-line-warming.txt
 for _ in 1 2 3; do  # Pyright on the whole stdlib may take a while

@@ -324,6 +324,31 @@
 
 ;;;; Status, failures, asynchrony
 
+(ert-deftest trifecta-test-status-strings ()
+  ;; What the lighter shows for each state (no daemon needed: the poll's results are set directly).
+  (let ((trifecta--status (make-hash-table :test 'equal)) (root "/nonexistent/seg"))
+    (should (equal (trifecta-status-string root) "trifecta"))
+    (trifecta--set-status root '(:daemon nil))
+    (should (equal (trifecta-status-string root) "trifecta: off"))
+    (trifecta--set-status root '(:daemon t :index "building"))
+    (should (equal (trifecta-status-string root) "trifecta: index building"))
+    (trifecta--set-status root '(:done 42 :total 100))
+    (should (equal (trifecta-status-string root) "trifecta: index building 42%"))
+    ;; In the mode line `%' must be doubled, or "42% " would be read as a %-construct.
+    (with-temp-buffer
+      (setq buffer-file-name "/nonexistent/seg/a.py")
+      (let ((trifecta-segment root))
+        (should (equal (trifecta--mode-line) " trifecta: index building 42%%")))
+      (setq buffer-file-name nil))
+    (trifecta--set-status root '(:index "ready" :lsp "WARMING"))
+    (should (equal (trifecta-status-string root) "trifecta: WARMING"))
+    (trifecta--set-status root '(:lsp "READY"))
+    (should (equal (trifecta-status-string root) "trifecta: READY"))
+    (trifecta--set-status root '(:lsp "UNAVAILABLE"))
+    (should (equal (trifecta-status-string root) "trifecta: AST"))
+    (trifecta--set-status root '(:index "failed"))
+    (should (equal (trifecta-status-string root) "trifecta: index FAILED"))))
+
 (defun tt-make-big-tree (dir n)
   "Write N small Python modules under DIR."
   (dotimes (i n)
