@@ -56,7 +56,7 @@ wait_for() {  # text, seconds
   for _ in $(seq $(( $2 * 10 ))); do T capture-pane -p -t shot | grep -q -- "$1" && return 0; sleep 0.1; done
   echo "timed out waiting for: $1" >&2; T capture-pane -p -t shot >&2; return 1
 }
-wait_for "trifecta: index building [0-9]*%" 60
+wait_for "trifecta: index building [1-9][0-9]*%" 90
 cap mode-line-building.txt
 "$BUILD/client/trifecta" segment close -s "$COLD" > /dev/null
 T send-keys -t shot M-: "(shot-open-demo)" Enter
