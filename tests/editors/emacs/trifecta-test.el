@@ -460,6 +460,89 @@
       (should (< key-at reply-at))
       (should (>= (- reply-at t0) 1.4)))))
 
+;;;; The wire, against a scripted server (framing and version skew the real daemon never shows)
+
+(defmacro tt-with-fake-server (handler &rest body)
+  "Run BODY with a local socket server answering each request line with HANDLER.
+HANDLER gets (CONNECTION REQUEST-PLIST) and sends whatever it likes."
+  (declare (indent 1))
+  `(let* ((tt-tmp (file-name-as-directory (make-temp-file "tfel" t)))
+          (trifecta-socket (concat tt-tmp "f.sock"))
+          (trifecta-auto-start nil)
+          (trifecta-last-error nil)
+          (handler ,handler)
+          (server (make-network-process
+                   :name "tt-fake" :server t :family 'local :service trifecta-socket :noquery t
+                   :coding 'binary      ; bytes on the wire: a write may split a UTF-8 character
+                   :filter (lambda (conn chunk)
+                             (let ((buf (concat (or (process-get conn 'buf) "") chunk)))
+                               (while (string-match "\n" buf)
+                                 (let ((line (substring buf 0 (match-beginning 0))))
+                                   (setq buf (substring buf (match-end 0)))
+                                   (funcall handler conn (trifecta--json-decode
+                                                          (decode-coding-string line 'utf-8)))))
+                               (process-put conn 'buf buf))))))
+     (unwind-protect (progn ,@body)
+       (trifecta-disconnect)
+       (delete-process server)
+       (delete-directory tt-tmp t))))
+
+(defun tt-reply (conn req result)
+  "Send RESULT as the reply to REQ on CONN."
+  (process-send-string conn (encode-coding-string
+                             (concat (trifecta--json-encode (list :jsonrpc "2.0" :id (plist-get req :id)
+                                                                  :result result))
+                                     "\n")
+                             'utf-8)))
+
+(ert-deftest trifecta-test-framing ()
+  ;; Replies split over writes (inside a UTF-8 character), several in one write, blank and unreadable lines, out of order,
+  ;; a notification between them: every request gets its own answer.
+  (tt-with-fake-server
+      (lambda (conn req)
+        (pcase (plist-get req :method)
+          ("hello" (tt-reply conn req '(:protocol "1.1")))
+          ("first" (process-put conn 'first req))
+          ("second"
+           (let* ((r1 (encode-coding-string
+                       (trifecta--json-encode (list :jsonrpc "2.0" :id (plist-get (process-get conn 'first) :id)
+                                                    :result '(:n 1 :text "é🐍")))
+                       'utf-8))
+                  (r2 (trifecta--json-encode (list :jsonrpc "2.0" :id (plist-get req :id)
+                                                   :result '(:n 2))))
+                  (cut (- (length r1) 4))) ; inside the 4 bytes of 🐍
+             ;; The second answer first, then a notification, junk, and the first answer in halves.
+             (process-send-string conn (concat r2 "\n\n"))
+             (process-send-string conn "{\"jsonrpc\":\"2.0\",\"method\":\"ctx.progress\",\"params\":{\"segment_id\":\"s\",\"done\":1,\"total\":2}}\nnot json\n")
+             (process-send-string conn (substring r1 0 cut))
+             (run-at-time 0.1 nil (lambda () (process-send-string conn (concat (substring r1 cut) "\n"))))))))
+    (let (a b progress)
+      (let ((trifecta-progress-functions (list (lambda (&rest args) (setq progress args)))))
+        (trifecta-request "first" nil :on-result (lambda (r) (setq a r)))
+        (trifecta-request "second" nil :on-result (lambda (r) (setq b r)))
+        (tt-wait (lambda () (and a b)) 5 "both replies"))
+      (should (equal a '(:n 1 :text "é🐍")))
+      (should (equal b '(:n 2)))
+      (should (equal progress '("s" 1 2)))
+      (should (= (hash-table-count trifecta--pending) 0)))))
+
+(ert-deftest trifecta-test-version-mismatch ()
+  ;; A daemon of another major version: the user is told to restart it, nothing is served.
+  (tt-with-fake-server
+      (lambda (conn req)
+        (process-send-string
+         conn (concat (trifecta--json-encode
+                       (list :jsonrpc "2.0" :id (plist-get req :id)
+                             :error (list :code -32004
+                                          :message "client speaks protocol 1.1 but trifectad 9.0.0 speaks 9.0; restart the daemon with `trifecta daemon restart`"
+                                          :data '(:name "VERSION_MISMATCH" :daemon_protocol "9.0"))))
+                      "\n")))
+    (let (err)
+      (trifecta-request "ping" nil :on-error (lambda (e) (setq err e)))
+      (tt-wait (lambda () err) 5 "the failure")
+      (should (string-match-p "hello failed: .*trifecta daemon restart" trifecta-last-error))
+      (should-not (trifecta-connected-p)))))
+
 ;;;; Packaging
 
 (ert-deftest trifecta-test-package-install-file ()
