@@ -227,9 +227,11 @@ No error escapes into a process filter or timer."
   "Non-nil when a connection to the daemon is open."
   (and trifecta--process (process-live-p trifecta--process)))
 
+(defvar trifecta--connect-error nil "Why the last connection attempt failed.")
+
 (defun trifecta--connect ()
   "Open the connection and send `hello'.
-Return nil when no daemon listens; signal on other errors."
+Return nil when no daemon listens (the reason is in `trifecta--connect-error')."
   (let* ((socket (trifecta-socket-path))
          (proc (condition-case err
                    (make-network-process
@@ -237,12 +239,13 @@ Return nil when no daemon listens; signal on other errors."
                     :coding 'utf-8-unix :noquery t
                     :filter #'trifecta--filter :sentinel #'trifecta--sentinel)
                  (file-error
-                  ;; No socket, or a socket nobody listens on (a daemon that died): not running.
-                  (if (and (file-exists-p socket)
-                           (not (string-match-p "refused\\|No such file"
-                                                (error-message-string err))))
-                      (signal (car err) (cdr err))
-                    nil)))))
+                  ;; No socket, a socket nobody listens on (a daemon that died), or one we may
+                  ;; not use: no daemon for us.  `trifecta daemon start' sorts out which.
+                  (setq trifecta--connect-error
+                        (format "cannot connect to %s: %s" socket
+                                (let ((why (nth 2 err)))
+                                  (if (stringp why) why (error-message-string err)))))
+                  nil))))
     (when proc
       (process-put proc 'trifecta-chunks nil)
       (setq trifecta--process proc trifecta--hello nil)
@@ -415,8 +418,7 @@ The queued requests go out when it is done."
                     (setq trifecta--queue nil)
                     (message "trifecta: trifectad started")
                     (dolist (args queue) (apply #'trifecta--send args)))
-                (trifecta--fail-queue (format "trifectad started but %s does not exist"
-                                              (trifecta-socket-path))))
+                (trifecta--fail-queue (format "trifectad started but %s" trifecta--connect-error)))
             (error (trifecta--fail-queue (error-message-string err)))))))))
 
 (defun trifecta--fail-queue (why)
@@ -457,8 +459,8 @@ seconds (0: none).  Connects, and starts the daemon unless NO-START or
           (trifecta--safe-call
            on-error
            (trifecta--error "UNAVAILABLE"
-                            (format "trifectad is not running (no socket at %s); start it with \
-`trifecta daemon start' or set `trifecta-auto-start'" (trifecta-socket-path)))))))))))
+                            (format "trifectad is not running (%s); start it with \
+`trifecta daemon start' or set `trifecta-auto-start'" trifecta--connect-error))))))))))
 
 (defun trifecta-request-sync (method params &optional timeout)
   "Send METHOD with PARAMS and wait for the reply (for scripts and tests).

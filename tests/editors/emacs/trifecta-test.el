@@ -403,7 +403,8 @@
     (let (err)
       (trifecta-request "ping" nil :on-error (lambda (e) (setq err e)))
       (tt-wait (lambda () err) 5 "the failure")
-      (should (string-match-p "trifectad is not running.*trifecta daemon start" (plist-get err :message))))
+      (should (string-match-p "\\`trifectad is not running (cannot connect to .*d\\.sock: [^,]+); start it with `trifecta daemon start'"
+                              (plist-get err :message))))
     (should-error (trifecta-request-sync "ping" nil) :type 'user-error)
     ;; The daemon is back: the next call reconnects.
     (tt-start-daemon)
