@@ -21,6 +21,11 @@ if ! command -v nvim > /dev/null 2>&1; then
 fi
 echo "# $(nvim --version | head -1)"
 
+# Pyright for the `pyright` suite: the set-up's copy unless TRIFECTA_PYRIGHT says otherwise.
+if [[ -z "${TRIFECTA_PYRIGHT:-}" && -x "$ROOT/third_party/pyright/node_modules/.bin/pyright-langserver" ]]; then
+  export TRIFECTA_PYRIGHT="$ROOT/third_party/pyright/node_modules/.bin/pyright-langserver"
+fi
+
 TMP="$(mktemp -d /tmp/trifecta-nvim-test.XXXXXX)"
 SOCKETS=()
 cleanup() {

@@ -690,6 +690,11 @@ function M.status()
   return p:text(seg)
 end
 
+-- Every distinct statusline text shown so far, oldest first (at most 50).
+function M.poller_history()
+  return vim.deepcopy(get_poller().history)
+end
+
 -- :Trifecta status — daemon, index and LSP of the current project.
 function M.show_status()
   local seg = M.segment()
