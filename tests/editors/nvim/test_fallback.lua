@@ -120,6 +120,44 @@ return function(T)
     end, 10000, "trifecta: AST")
   end)
 
+  T.test("status shows the index build's progress, then the ready state", function()
+    -- A tree big enough that its first build takes a while, outside the cwd: its segment is the
+    -- file's directory (no .git above it).
+    local big = TMP .. "/big"
+    vim.fn.mkdir(big, "p")
+    for i = 1, 1500 do
+      local lines = {}
+      for j = 1, 20 do
+        table.insert(lines, string.format("def func_%d_%d(alpha, beta):", i, j))
+        table.insert(lines, string.format('    """Compute thing %d of module %d."""', j, i))
+        table.insert(lines, string.format("    return alpha * %d + beta - %d", j, i))
+        table.insert(lines, "")
+      end
+      vim.fn.writefile(lines, string.format("%s/mod_%05d.py", big, i))
+    end
+    local before = #trifecta.poller_history()
+    vim.cmd("edit " .. big .. "/mod_00001.py")
+    T.eq(trifecta.segment(), uv.fs_realpath(big), "segment of a file outside the cwd")
+    trifecta.status()
+    T.wait(function()
+      return trifecta.status() == "trifecta: AST"
+    end, 120000, "the built index")
+    local history = vim.list_slice(trifecta.poller_history(), before + 1)
+    T.log("statusline texts seen: " .. table.concat(history, " → "))
+    local pct = {}
+    for _, h in ipairs(history) do
+      local p = h:match("^trifecta: index building (%d+)%%$")
+      if p then
+        table.insert(pct, tonumber(p))
+      end
+    end
+    T.ok(#pct >= 1, "a percentage was shown")
+    for i = 2, #pct do
+      T.ok(pct[i] >= pct[i - 1], "progress never goes back")
+    end
+    edit("main.py")
+  end)
+
   T.test("sym:// completion lists modules, then definitions, in the form typed", function()
     edit("main.py")
     T.eq(trifecta.complete_sym("pkg.m"), { "pkg.models" }, "modules")
@@ -334,6 +372,7 @@ return function(T)
     T.eq(f({ daemon = true, index = "ready", lsp = "COLD" }), "trifecta: WARMING")
     T.eq(f({ daemon = true, index = "ready", lsp = "READY" }), "trifecta: READY")
     T.eq(f({ daemon = true, index = "failed", lsp = "READY" }), "trifecta: index failed")
+    T.eq(f({ daemon = true, lsp = "READY" }), "trifecta: …", "index state not known yet")
   end)
 
   T.after = function()

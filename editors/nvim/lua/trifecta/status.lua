@@ -36,6 +36,9 @@ function M.format(st)
   if st.index == "failed" then
     return "trifecta: index failed"
   end
+  if st.index == nil then
+    return "trifecta: …" -- the segment was just opened: its index state comes with the next poll
+  end
   local lsp = st.lsp
   if lsp == "READY" then
     return "trifecta: READY"
