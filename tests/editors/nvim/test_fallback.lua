@@ -349,8 +349,21 @@ return function(T)
     T.match(msg, "cannot connect to trifectad at .*d%.sock", "what failed")
     T.match(msg, "trifecta daemon start", "what to do")
 
-    -- With autostart the next call starts a new daemon and answers.
+    -- With autostart the next call starts a new daemon and answers — also when it queued
+    -- behind a request that may not start it (a status poll).
     trifecta.setup(opts)
+    local quiet, loud
+    trifecta.client():request("ping", nil, function(r, e)
+      quiet = { r = r, e = e }
+    end, { spawn = false })
+    trifecta.client():request("ping", nil, function(r, e)
+      loud = { r = r, e = e }
+    end)
+    T.wait(function()
+      return quiet and loud
+    end, 20000, "both pings")
+    T.ok(loud.r and loud.r.pong, "the request allowed to start the daemon is answered: " .. vim.inspect(loud.e))
+    T.ok(loud.r.pid ~= pid, "by a new daemon")
     shown = nil
     vim.cmd("Trifecta search make user")
     T.wait(function()

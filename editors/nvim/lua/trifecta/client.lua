@@ -234,6 +234,8 @@ function Client:_spawn(done)
   end)
 end
 
+-- allow_spawn: nil on the first attempt (start the daemon when a queued request allows it),
+-- false after a start (never start twice in a row).
 function Client:_connect(allow_spawn)
   self.state = "connecting"
   local path = self:socket()
@@ -242,6 +244,14 @@ function Client:_connect(allow_spawn)
     if cerr then
       pipe:close()
       local absent = cerr:match("ENOENT") or cerr:match("ECONNREFUSED")
+      -- A request that may start the daemon may have queued behind one that may not (a status
+      -- poll): the first attempt starts it for them.
+      if allow_spawn == nil then
+        allow_spawn = false
+        for _, q in ipairs(self.queue) do
+          allow_spawn = allow_spawn or (q.spawn and self.pending[q.id] ~= nil)
+        end
+      end
       if absent and allow_spawn then
         self:_spawn(function(ok, why)
           if ok then
@@ -332,13 +342,13 @@ function Client:request(method, params, cb, ropts)
   if self.state == "connected" then
     self:_write(line)
   else
-    table.insert(self.queue, { id = id, line = line })
+    local spawn = ropts.spawn
+    if spawn == nil then
+      spawn = self.opts.autostart ~= false
+    end
+    table.insert(self.queue, { id = id, line = line, spawn = spawn })
     if self.state == "disconnected" then
-      local spawn = ropts.spawn
-      if spawn == nil then
-        spawn = self.opts.autostart ~= false
-      end
-      self:_connect(spawn)
+      self:_connect(nil) -- nil: decide from the queue when the first attempt fails
     end
   end
   return id

@@ -121,7 +121,11 @@ M._call = call
 function M.jump(file, line, col)
   vim.cmd("normal! m'")
   if project.file_of(0) ~= project.realpath(file) then
-    vim.cmd("edit " .. vim.fn.fnameescape(file))
+    -- a modified buffer without 'hidden' cannot be abandoned: open the target in a split then
+    local ok = pcall(vim.cmd, "edit " .. vim.fn.fnameescape(file))
+    if not ok then
+      vim.cmd("split " .. vim.fn.fnameescape(file))
+    end
   end
   local n = vim.api.nvim_buf_line_count(0)
   line = math.max(1, math.min(line or 1, n))
