@@ -43,7 +43,9 @@ demo_copy "$TREE"
 "$T" daemon start > /dev/null
 "$T" --timeout 1800 ctx build -s "$TREE" | head -1
 # Pyright READY for the status line (the AST answers meanwhile; give it up to 5 minutes).
-"$T" --timeout 330 def -s "$TREE" --wait 300000 json/decoder.py:337:30 > /dev/null || true
+for _ in 1 2 3 4 5; do
+  "$T" --timeout 70 --json def -s "$TREE" --wait 60000 json/decoder.py:337:30 | grep -q '"backend":"lsp"' && break
+done
 
 cat > "$TMP/init.lua" <<LUA
 vim.opt.runtimepath:prepend("$ROOT/editors/nvim")
