@@ -244,6 +244,19 @@ return function(T)
     vim.cmd("cclose")
   end)
 
+  T.test("columns are sent in code points: a definition after two emoji on the line", function()
+    edit("main.py")
+    local line = vim.api.nvim_buf_get_lines(0, 3, 4, false)[1]
+    local byte = line:find("welcome", 1, true) - 1
+    vim.api.nvim_win_set_cursor(0, { 4, byte })
+    T.eq(trifecta._position_params().column, 26, "code-point column (the byte column is " .. (byte + 1) .. ")")
+    local n = #T.messages
+    vim.cmd("Trifecta def")
+    T.wait_message("^trifecta: definition pkg/service%.py:7", 10000, n + 1)
+    T.eq(current_rel(), "pkg/service.py", "file")
+    T.eq(cursor()[1], 7, "line")
+  end)
+
   T.test("diagnostics: syntax errors in the quickfix list and vim.diagnostic", function()
     vim.fn.writefile({ "def oops(:", "    pass" }, PROJ .. "/pkg/broken.py")
     edit("pkg/broken.py")

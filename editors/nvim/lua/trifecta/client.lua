@@ -15,7 +15,7 @@
 -- daemon's data.name>, message = "...", code = <int or nil>, data = <table or nil>}.
 -- When the daemon goes away every pending request fails with name "UNAVAILABLE" and the
 -- connection is dropped; the next request connects again (and may start the daemon).
-local uv = vim.loop
+local uv = vim.uv or vim.loop -- vim.loop on 0.7–0.9; the same libuv bindings renamed in 0.10
 
 local M = {}
 

@@ -117,6 +117,22 @@ local function call(what, method, params, cb, ropts)
 end
 M._call = call
 
+-- Code points before byte `byte` of `text`, and the byte offset of code point `index`: the
+-- signatures of vim.str_utfindex / vim.str_byteindex changed in 0.11 (an encoding argument).
+local new_index_api = vim.fn.has("nvim-0.11") == 1
+function M.utfindex(text, byte)
+  if new_index_api then
+    return vim.str_utfindex(text, "utf-32", byte, false)
+  end
+  return (vim.str_utfindex(text, byte)) -- 0.7–0.10: (utf-32 index, utf-16 index)
+end
+function M.byteindex(text, index)
+  if new_index_api then
+    return vim.str_byteindex(text, "utf-32", index, false)
+  end
+  return vim.str_byteindex(text, index)
+end
+
 -- Move to `file` at 1-based `line` and 1-based code-point `col` (default 1), keeping the jumplist.
 function M.jump(file, line, col)
   vim.cmd("normal! m'")
@@ -132,7 +148,7 @@ function M.jump(file, line, col)
   local text = vim.api.nvim_buf_get_lines(0, line - 1, line, false)[1] or ""
   local byte = 0
   if col and col > 1 then
-    local ok, b = pcall(vim.str_byteindex, text, col - 1)
+    local ok, b = pcall(M.byteindex, text, col - 1)
     byte = ok and b or 0
   end
   vim.api.nvim_win_set_cursor(0, { line, byte })
@@ -298,7 +314,7 @@ function M.complete_sym(arglead)
   elseif arglead:match("^s") and SYM:sub(1, #arglead) == arglead then
     return { SYM }
   end
-  local now = vim.loop.now()
+  local now = (vim.uv or vim.loop).now()
   local slash = rest:find("/", 1, true)
   local out = {}
   if not slash then
@@ -421,18 +437,18 @@ function M.outline()
       buf = vim.api.nvim_create_buf(false, true)
       vim.api.nvim_buf_set_name(buf, name)
     end
-    vim.api.nvim_buf_set_option(buf, "modifiable", true)
+    vim.bo[buf].modifiable = true
     vim.api.nvim_buf_set_lines(buf, 0, -1, false, lines)
-    vim.api.nvim_buf_set_option(buf, "modifiable", false)
-    vim.api.nvim_buf_set_option(buf, "filetype", "trifecta-outline")
+    vim.bo[buf].modifiable = false
+    vim.bo[buf].filetype = "trifecta-outline"
     vim.api.nvim_buf_set_var(buf, "trifecta_outline", { file = file, targets = targets, source_win = src_win })
     local win = vim.fn.bufwinid(buf)
     if win == -1 then
       vim.cmd("topleft vertical " .. M.config.outline_width .. "split")
       win = vim.api.nvim_get_current_win()
       vim.api.nvim_win_set_buf(win, buf)
-      vim.api.nvim_win_set_option(win, "number", false)
-      vim.api.nvim_win_set_option(win, "wrap", false)
+      vim.wo[win].number = false
+      vim.wo[win].wrap = false
     else
       vim.api.nvim_set_current_win(win)
     end
@@ -473,7 +489,7 @@ local function position_params()
   end
   local row, byte = unpack(vim.api.nvim_win_get_cursor(0))
   local text = vim.api.nvim_buf_get_lines(0, row - 1, row, false)[1] or ""
-  local col = vim.str_utfindex(text, math.min(byte, #text)) + 1 -- code points, 1-based
+  local col = M.utfindex(text, math.min(byte, #text)) + 1 -- code points, 1-based
   return { path = file, line = row, column = col, wait_ready_ms = M.config.lsp_wait_ms }
 end
 M._position_params = position_params
@@ -626,12 +642,12 @@ local function show_context(r, what)
   M.last.context = { result = r }
   vim.cmd("botright new")
   local buf = vim.api.nvim_get_current_buf()
-  vim.api.nvim_buf_set_option(buf, "buftype", "nofile")
-  vim.api.nvim_buf_set_option(buf, "bufhidden", "wipe")
-  vim.api.nvim_buf_set_option(buf, "swapfile", false)
+  vim.bo[buf].buftype = "nofile"
+  vim.bo[buf].bufhidden = "wipe"
+  vim.bo[buf].swapfile = false
   pcall(vim.api.nvim_buf_set_name, buf, "trifecta://context")
   vim.api.nvim_buf_set_lines(buf, 0, -1, false, M.context_lines(r, what))
-  vim.api.nvim_buf_set_option(buf, "filetype", "markdown")
+  vim.bo[buf].filetype = "markdown"
   M.last.context.buf = buf
   notify(string.format("context: %d chunks, %d of %d tokens (%s)", #(r.chunks or {}), r.used or 0, r.budget or 0, r.stop_reason or ""))
 end

@@ -9,7 +9,7 @@
 -- Thread rules: main loop only (reads buffer names and the filesystem with vim.loop's
 -- synchronous calls, which are cheap stat()s).
 -- Failure behaviour: total; a path that cannot be resolved is used as given.
-local uv = vim.loop
+local uv = vim.uv or vim.loop -- vim.loop on 0.7–0.9; the same libuv bindings renamed in 0.10
 
 local M = {}
 

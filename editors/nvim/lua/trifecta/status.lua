@@ -13,7 +13,7 @@
 --
 -- Thread rules: main loop only. Failure behaviour: a failed poll shows `off` (daemon gone) or
 -- keeps the last text (timeout), and the poller backs off; it never raises.
-local uv = vim.loop
+local uv = vim.uv or vim.loop -- vim.loop on 0.7–0.9; the same libuv bindings renamed in 0.10
 
 local M = {}
 
