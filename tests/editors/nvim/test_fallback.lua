@@ -182,6 +182,56 @@ return function(T)
     T.match(msg, "User", "suggestion")
   end)
 
+  T.test("an ambiguous sym:// name offers its candidates, the choice jumps", function()
+    vim.fn.writefile({ "import sys", 'if sys.platform == "win32":', "    def pick():", "        return 1",
+      "else:", "    def pick():", "        return 2" }, PROJ .. "/pkg/dup.py")
+    edit("main.py")
+    shown = nil
+    vim.cmd("Trifecta sym pkg.dup/pick")
+    T.wait(function()
+      return shown
+    end, 10000, "the candidates")
+    T.match(shown.opts.prompt, "sym://python/pkg%.dup/pick is ambiguous", "prompt")
+    T.eq(shown.lines, { "function pick  pkg/dup.py:3", "function pick  pkg/dup.py:6" }, "candidates")
+    shown.on_choice(shown.items[2])
+    T.eq(current_rel(), "pkg/dup.py", "file")
+    T.eq(cursor()[1], 6, "the second definition")
+  end)
+
+  T.test(":Trifecta status names the daemon, the project, the index and the language server", function()
+    edit("main.py")
+    trifecta.last.status = nil
+    vim.cmd("Trifecta status")
+    T.wait(function()
+      return trifecta.last.status
+    end, 10000, "the status")
+    local text = table.concat(trifecta.last.status.lines, "\n")
+    T.match(trifecta.last.status.lines[1], "^trifecta: %a", "the status line's text first")
+    T.match(text, "daemon %d+%.%d+%.%d+ %(protocol 1%.%d+%), pid %d+, socket .*d%.sock", "daemon")
+    T.match(text, "segment " .. vim.pesc(PROJ), "project")
+    T.match(text, "index ready, generation %d+, %d+ files, %d+ chunks", "index")
+    T.match(text, "lsp UNAVAILABLE", "language server")
+  end)
+
+  T.test("search without words asks for the query (default: the word under the cursor)", function()
+    edit("pkg/service.py")
+    vim.api.nvim_win_set_cursor(0, { 8, 11 })
+    local asked
+    local orig = vim.ui.input
+    vim.ui.input = function(o, cb)
+      asked = o
+      cb("greeting user")
+    end
+    shown = nil
+    vim.cmd("Trifecta search")
+    vim.ui.input = orig
+    T.eq(asked and asked.default, "make_user", "default")
+    T.wait(function()
+      return shown
+    end, 10000, "the picker")
+    T.match(shown.opts.prompt, 'trifecta search "greeting user"', "the query typed")
+  end)
+
   T.test("outline: the file's skeleton in a side buffer, <CR> jumps to the entry", function()
     edit("pkg/models.py")
     local src = vim.api.nvim_get_current_win()

@@ -724,7 +724,7 @@ function M.show_status()
       local idx = c.index or {}
       local st = c.status or {}
       local lines = {
-        string.format("trifecta: %s", get_poller():text(seg)),
+        get_poller():text(seg),
         string.format("daemon %s (protocol %s), pid %s, socket %s", info.daemon_version or "?", info.protocol or "?", tostring(info.pid or "?"), M.client():socket()),
         string.format("segment %s", seg),
         string.format("index %s, generation %d, %d files, %d chunks%s", idx.state or "?", idx.generation or 0, st.files_indexed or 0, st.chunks or 0, idx.error and (" — " .. idx.error) or ""),
