@@ -201,10 +201,18 @@ return function(T)
   T.test(":Trifecta status names the daemon, the project, the index and the language server", function()
     edit("main.py")
     trifecta.last.status = nil
+    local echoed
+    local orig = vim.api.nvim_echo
+    vim.api.nvim_echo = function(chunks)
+      echoed = chunks[1][1]
+    end
     vim.cmd("Trifecta status")
-    T.wait(function()
+    local ok = pcall(T.wait, function()
       return trifecta.last.status
     end, 10000, "the status")
+    vim.api.nvim_echo = orig
+    T.ok(ok, "the status within 10 s")
+    T.eq(echoed, table.concat(trifecta.last.status.lines, "\n"), "shown to the user")
     local text = table.concat(trifecta.last.status.lines, "\n")
     T.match(trifecta.last.status.lines[1], "^trifecta: %a", "the status line's text first")
     T.match(text, "daemon %d+%.%d+%.%d+ %(protocol 1%.%d+%), pid %d+, socket .*d%.sock", "daemon")
