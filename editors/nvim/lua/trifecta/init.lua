@@ -220,9 +220,8 @@ local function use_telescope()
 end
 
 -- Search the current project; show the hits in the picker; choosing one jumps to it.
--- filters: path (glob), kind (code|doc|other), limit. on_shown(hits) is called once the picker
--- has been handed the results (measurement hook).
-function M.search(query, filters, on_shown)
+-- filters: path (glob), kind (code|doc|other), limit.
+function M.search(query, filters)
   filters = filters or {}
   if not query or #query < 2 then
     return notify("search needs a query of at least 2 characters", vim.log.levels.WARN)
@@ -245,11 +244,7 @@ function M.search(query, filters, on_shown)
       if r.did_you_mean and #r.did_you_mean > 0 then
         msg = msg .. " (did you mean: " .. table.concat(r.did_you_mean, ", ") .. ")"
       end
-      notify(msg, vim.log.levels.WARN)
-      if on_shown then
-        on_shown(hits)
-      end
-      return
+      return notify(msg, vim.log.levels.WARN)
     end
     local function choose(h)
       if h then
@@ -260,9 +255,6 @@ function M.search(query, filters, on_shown)
       require("telescope").extensions.trifecta.show(r, seg, filters, choose)
     else
       vim.ui.select(hits, { prompt = M.search_title(r, filters), format_item = M.format_hit, kind = "trifecta.search" }, choose)
-    end
-    if on_shown then
-      on_shown(hits)
     end
   end)
 end
