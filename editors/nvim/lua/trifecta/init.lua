@@ -33,6 +33,9 @@ local defaults = {
   outline_width = 40,
   complete_timeout_ms = 1500,
   status = { min_ms = 500, max_ms = 10000 },
+  -- true: in Python buffers with no LSP client attached, map gd / K / gr (buffer-local) to
+  -- :Trifecta def / hover / refs
+  lsp_mappings = false,
 }
 
 M.config = vim.deepcopy(defaults)
@@ -82,8 +85,39 @@ local function get_poller()
   return poller
 end
 
+local function lsp_clients(bufnr)
+  if vim.lsp.get_clients then
+    return vim.lsp.get_clients({ bufnr = bufnr })
+  end
+  return vim.lsp.buf_get_clients(bufnr) -- 0.7–0.9
+end
+
+-- gd / K / gr in `bufnr` when no LSP client serves it (lsp_mappings = true).
+function M.map_buffer(bufnr)
+  if next(lsp_clients(bufnr)) ~= nil then
+    return false
+  end
+  local o = { buffer = bufnr, silent = true }
+  vim.keymap.set("n", "gd", M.definition, vim.tbl_extend("force", o, { desc = "trifecta: definition" }))
+  vim.keymap.set("n", "K", M.hover, vim.tbl_extend("force", o, { desc = "trifecta: hover" }))
+  vim.keymap.set("n", "gr", M.references, vim.tbl_extend("force", o, { desc = "trifecta: references" }))
+  return true
+end
+
+local augroup = vim.api.nvim_create_augroup("trifecta", { clear = true })
+
 function M.setup(opts)
   M.config = vim.tbl_deep_extend("force", vim.deepcopy(defaults), opts or {})
+  vim.api.nvim_clear_autocmds({ group = augroup })
+  if M.config.lsp_mappings then
+    vim.api.nvim_create_autocmd("FileType", {
+      group = augroup,
+      pattern = "python",
+      callback = function(a)
+        M.map_buffer(a.buf)
+      end,
+    })
+  end
   if poller then
     poller:stop()
     poller = nil
