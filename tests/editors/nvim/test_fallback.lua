@@ -158,6 +158,22 @@ return function(T)
     edit("main.py")
   end)
 
+  T.test("the poller backs off while nothing changes and comes back after a command", function()
+    edit("main.py")
+    trifecta.status()
+    local p = trifecta.poller()
+    T.wait(function()
+      return p.interval == 400
+    end, 10000, "the interval at its maximum (400 ms here)")
+    local before = p.polls
+    T.sleep(1000)
+    T.ok(p.polls - before <= 4, "at most 4 polls in 1 s at 400 ms: " .. (p.polls - before))
+    vim.cmd("Trifecta search make user")
+    T.wait(function()
+      return p.interval < 400
+    end, 5000, "the interval reset by the command")
+  end)
+
   T.test("sym:// completion lists modules, then definitions, in the form typed", function()
     edit("main.py")
     T.eq(trifecta.complete_sym("pkg.m"), { "pkg.models" }, "modules")

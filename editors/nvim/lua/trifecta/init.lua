@@ -736,6 +736,11 @@ function M.status()
   return p:text(seg)
 end
 
+-- The statusline poller (interval, polls, states; see trifecta.status).
+function M.poller()
+  return get_poller()
+end
+
 -- Every distinct statusline text shown so far, oldest first (at most 50).
 function M.poller_history()
   return vim.deepcopy(get_poller().history)
