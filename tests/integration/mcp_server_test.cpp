@@ -16,7 +16,7 @@
 #include <set>
 
 #include "../support/process.hpp"
-#include "schema.hpp"
+#include "mcp/schema.hpp"
 
 using namespace trifecta::test;
 namespace json = boost::json;

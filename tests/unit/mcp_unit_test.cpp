@@ -2,10 +2,10 @@
 // budget arithmetic (fit, cut, cursor), revision negotiation and root choice.
 #include <catch2/catch.hpp>
 
-#include "budget.hpp"
-#include "schema.hpp"
-#include "server.hpp"
-#include "tools.hpp"
+#include "mcp/budget.hpp"
+#include "mcp/schema.hpp"
+#include "mcp/server.hpp"
+#include "mcp/tools.hpp"
 #include "trifecta/proto/protocol.hpp"
 
 namespace json = boost::json;
