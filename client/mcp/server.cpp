@@ -410,7 +410,9 @@ void Server::handle_notification(const std::string& method, const json::object& 
 }
 
 void Server::handle_response(const json::object& msg) {
-  // The only request we send is roots/list.
+  // The only request we send is roots/list (ids "roots-N"); other responses are stray: ignored.
+  const auto& rid = msg.at("id");
+  if (!rid.is_string() || !rid.get_string().starts_with("roots-")) return;
   std::vector<std::string> roots;
   bool ok = false;
   if (const auto* r = msg.if_contains("result"); r && r->is_object()) {

@@ -610,6 +610,9 @@ TEST_CASE(
   // An absolute path picks its root.
   const auto ob = m.call(3, "outline", {{"path", (b.root / "pkg/service.py").string()}});
   CHECK(ob.at("structuredContent").at("root").as_string() == b.root.string());
+  // A response to nothing we asked is ignored (the roots stay).
+  m.send(R"({"jsonrpc":"2.0","id":"other-1","result":{"roots":[]}})");
+  CHECK(m.call(5, "status", {}).at("structuredContent").at("roots").as_array().size() == 2);
   // list_changed: asked again; the new list wins.
   m.send(json::object{{"jsonrpc", "2.0"}, {"method", "notifications/roots/list_changed"}});
   auto again = m.next(10s);
@@ -619,7 +622,7 @@ TEST_CASE(
       {"jsonrpc", "2.0"},
       {"id", again->at("id")},
       {"result", {{"roots", json::array{json::object{{"uri", "file://" + b.root.string()}}}}}}});
-  const auto s2 = m.call(4, "status", {});
+  const auto s2 = m.call(6, "status", {});
   CHECK(s2.at("structuredContent").at("roots").as_array() ==
         json::array{json::value(b.root.string())});
 }
