@@ -452,7 +452,11 @@ void Server::ask_roots() {
 
 std::vector<std::string> Server::current_roots() {
   std::unique_lock lk(mu_);
-  cv_.wait_for(lk, o_.roots_wait, [&] { return !roots_pending_; });
+  if (!cv_.wait_for(lk, o_.roots_wait, [&] { return !roots_pending_; })) {
+    // The client does not answer: stop waiting for it (a late answer still counts).
+    roots_pending_ = false;
+    log("no answer to roots/list: using " + fallback_root());
+  }
   if (!roots_.empty()) return roots_;
   return {fallback_root()};
 }
