@@ -23,6 +23,8 @@ export function parseArgs(argv) {
     out[key.slice(2)] = argv[i + 1];
   }
   for (const k of ['trifecta', 'trifectad', 'sdk', 'fixtures']) if (!out[k]) usage(`missing --${k}`);
+  // Absolute: the servers and the daemon run in other working directories.
+  for (const k of Object.keys(out)) if (out[k].includes('/')) out[k] = path.resolve(out[k]);
   return out;
 }
 
@@ -33,6 +35,7 @@ function usage(msg) {
 
 // The SDK's client classes, and Ajv from the SDK's own dependencies (the validator the SDK uses).
 export async function loadSdk(nodeModules) {
+  nodeModules = path.resolve(nodeModules);
   const esm = path.join(nodeModules, '@modelcontextprotocol', 'sdk', 'dist', 'esm');
   const imp = (rel) => import(pathToFileURL(path.join(esm, rel)).href);
   const { Client } = await imp('client/index.js');
