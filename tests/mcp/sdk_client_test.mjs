@@ -31,7 +31,7 @@ const proj = copyFixture(args.fixtures, 'pyproject_small', path.join(tmp, 'proj'
 fs.writeFileSync(path.join(proj, 'pkg', 'broken.py'), 'def oops(:\n    pass\n');
 console.log(`# SDK @modelcontextprotocol/sdk ${sdk.sdkVersion}, node ${process.version}, tree ${proj}`);
 
-const daemon = await startDaemon(args.trifectad, env, ['--no-lsp']);
+const daemon = await startDaemon(args.trifectad, env, ['--no-lsp', '--enable-debug-methods']);
 const sessions = [];
 let exitCode = 1;
 try {
@@ -153,7 +153,8 @@ async function main() {
   if (t.ok(symArg, 'find_symbol: has a name/query argument', tools.get('find_symbol')?.inputSchema)) {
     const fs1 = await call('find_symbol', { [symArg]: 'make_user' });
     t.ok(json(fs1).includes('pkg.models') || json(fs1).includes('pkg/models.py'), 'find_symbol(make_user): found in pkg.models', json(fs1).slice(0, 400));
-    const fs2 = await call('find_symbol', { [symArg]: 'make_' });
+    const prefixArg = 'match' in (tools.get('find_symbol').inputSchema.properties ?? {}) ? { match: 'prefix' } : {};
+    const fs2 = await call('find_symbol', { [symArg]: 'make_', ...prefixArg });
     t.ok(json(fs2).includes('make_user'), 'find_symbol(make_): a name prefix finds make_user', json(fs2).slice(0, 400));
   }
 
@@ -252,7 +253,42 @@ async function main() {
        'initialize offering an unknown revision: the server answers with one it supports', fr?.protocolVersion);
   await future.client.close();
 
+  await cancelDebugSleep();
   await progressAndCancellation();
+}
+
+// With --debug-tools the server adds `debug_sleep` (the daemon's debug.sleep): a call that is
+// slow for sure. Another call is answered while it runs; cancelling it answers nothing for it.
+async function cancelDebugSleep() {
+  const d = await open({ args: ['-s', proj, '--debug-tools'] });
+  const names = (await d.client.listTools()).tools.map((x) => x.name);
+  if (!t.ok(names.includes('debug_sleep'), 'with --debug-tools the server lists debug_sleep', names)) return;
+  const started = Date.now();
+  let sleptAt = null;
+  const sleeping = d.client.callTool({ name: 'debug_sleep', arguments: { ms: 2500 } }).then(() => { sleptAt = Date.now() - started; });
+  const st = await d.client.callTool({ name: 'status', arguments: {} });
+  const stAt = Date.now() - started;
+  t.ok(!st.isError && sleptAt === null, `a status call is answered while debug_sleep(2500) runs (after ${stAt} ms)`);
+  await sleeping;
+  t.ok(sleptAt >= 2400, `debug_sleep(2500) answered after ${sleptAt} ms`);
+
+  const ac = new AbortController();
+  const t0 = Date.now();
+  let outcome = null;
+  const cancelled = d.client.callTool({ name: 'debug_sleep', arguments: { ms: 3000 } }, undefined, { signal: ac.signal })
+    .then(() => { outcome = 'answered'; }, (e) => { outcome = e; });
+  await sleep(300);
+  const id = d.tap.sent.filter((m) => m.msg.method === 'tools/call').at(-1).msg.id;
+  ac.abort('test cancels debug_sleep');
+  await cancelled;
+  t.ok(outcome instanceof Error && Date.now() - t0 < 2000, `the aborted debug_sleep(3000) rejects at once in the client (${Date.now() - t0} ms)`, String(outcome));
+  const after = await d.client.callTool({ name: 'status', arguments: {} });
+  t.ok(!after.isError, 'the server answers after the cancel');
+  await sleep(3300 - (Date.now() - t0));
+  t.ok(!d.tap.received.some((r) => r.msg.id === id && !('method' in r.msg)),
+       'no response for the cancelled debug_sleep, even after its 3 s are over');
+  t.ok(d.clientErrors.length === 0, 'no protocol errors on the debug session', d.clientErrors.map(String));
+  await d.client.close();
 }
 
 // A call that waits for the first index build of a generated tree (several seconds here):
