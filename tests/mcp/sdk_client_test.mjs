@@ -188,7 +188,10 @@ async function main() {
   t.ok(res.contents?.[0]?.uri && (res.contents[0].text ?? '').includes('def greeting'),
        'resources/read sym://python/pkg.models/User.greeting: the excerpt', res);
   if (chunkId) {
-    const uri = hits[0].uri ?? chunkId;
+    // The chunk's URI: as the hit gives it, else by the server's chunk template.
+    const chunkTemplate = templates.resourceTemplates.find((x) => !x.uriTemplate.startsWith('sym://'));
+    t.ok(chunkTemplate, 'resources/templates/list: a template for chunk ids', templates);
+    const uri = hits[0].uri ?? (chunkTemplate ? chunkTemplate.uriTemplate.replace(/\{\+?id\}/, chunkId) : chunkId);
     try {
       const r2 = await client.readResource({ uri });
       t.ok((r2.contents?.[0]?.text ?? '').length > 0, `resources/read of a search hit's chunk (${uri})`, r2);
