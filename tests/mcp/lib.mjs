@@ -241,14 +241,17 @@ export class TapTransport {
 }
 
 // One `trifecta mcp` server and an SDK client connected to it. `stderr` of the server is kept.
-export async function connect(sdk, { trifecta, env, args = [], cwd, offerProtocolVersion, name = 'trifecta-mcp-test' }) {
+// `capabilities`: the client's (e.g. roots); `setup(client)` runs before connecting (handlers).
+export async function connect(sdk, { trifecta, env, args = [], cwd, offerProtocolVersion, name = 'trifecta-mcp-test',
+                                     capabilities = {}, setup }) {
   const inner = new sdk.StdioClientTransport({
     command: trifecta, args: ['mcp', ...args], env, cwd, stderr: 'pipe',
   });
   const tap = new TapTransport(inner, { offerProtocolVersion });
   let stderr = '';
   inner.stderr?.on('data', (d) => { stderr += d.toString(); });
-  const client = new sdk.Client({ name, version: '1.0.0' }, { capabilities: {} });
+  const client = new sdk.Client({ name, version: '1.0.0' }, { capabilities });
+  setup?.(client);
   const clientErrors = [];
   client.onerror = (e) => clientErrors.push(e);
   try {

@@ -1,6 +1,7 @@
 // `trifecta mcp` through the official MCP TypeScript SDK client (tests/mcp/lib.mjs): a real
 // server subprocess over the SDK's stdio transport, on a copy of tests/fixtures/pyproject_small,
-// against a private trifectad (--no-lsp: answers come from the AST, deterministic, no Pyright).
+// against a private trifectad (--no-lsp: answers come from the AST, deterministic, no Pyright;
+// tests/mcp/shared_daemon_test.mjs covers Pyright).
 //
 // Checks, in order: the handshake (newest revision, then older ones and an unknown one); the tool
 // list (the nine names, each inputSchema/outputSchema a valid JSON Schema object, annotations);
@@ -8,10 +9,12 @@
 // with Ajv, not only by the SDK; a text rendering; the backend and index generation named; the
 // answers right for the fixture); resources (templates, a sym:// URI, a chunk id from search);
 // bad arguments (isError results with a readable message, a protocol error for an unknown
-// method, the server alive afterwards); progress and cancellation of a call that waits for the
-// first build of a generated tree (notifications/progress arrive, the SDK's AbortSignal sends
-// notifications/cancelled, the server frees the request and stays healthy). Exit 0 only when every
-// check passed.
+// method, the server alive afterwards); older protocol revisions; the client's roots (two roots,
+// `root` choosing, roots/list_changed followed); cancellation of the server's debug_sleep tool
+// (--debug-tools; the daemon runs with --enable-debug-methods); progress and cancellation of a
+// call that waits for the first build of a generated tree (notifications/progress arrive, the
+// SDK's AbortSignal sends notifications/cancelled, the server frees the request and stays
+// healthy). Exit 0 only when every check passed.
 import fs from 'node:fs';
 import path from 'node:path';
 
@@ -259,8 +262,49 @@ async function main() {
        'initialize offering an unknown revision: the server answers with one it supports', fr?.protocolVersion);
   await future.client.close();
 
+  await clientRoots();
   await cancelDebugSleep();
   await progressAndCancellation();
+}
+
+// Without -s the server asks the client for its roots (roots/list) when the client declares the
+// capability: two roots are two segments, `root` picks one; roots/list_changed is followed.
+async function clientRoots() {
+  const other = path.join(tmp, 'other');
+  fs.mkdirSync(other);
+  fs.writeFileSync(path.join(other, 'extra.py'), 'def zanzibar_marker() -> int:\n    """Only in the second root."""\n    return 1\n');
+  let roots = [proj, other];
+  let asked = 0;
+  const c = await connect(sdk, {
+    trifecta: args.trifecta, env, cwd: tmp, name: 'roots-client',
+    capabilities: { roots: { listChanged: true } },
+    setup: (client) => client.setRequestHandler(sdk.types.ListRootsRequestSchema, async () => {
+      asked++;
+      return { roots: roots.map((r) => ({ uri: `file://${r}`, name: path.basename(r) })) };
+    }),
+  });
+  sessions.push(c);
+  const rootsOf = async () => (await c.client.callTool({ name: 'status', arguments: {} })).structuredContent?.roots;
+  t.eq(JSON.stringify(await rootsOf()), JSON.stringify([proj, other]), "roots: the client's two roots are the session's roots");
+  t.ok(asked >= 1, 'roots: the server asked roots/list');
+  const hitsIn = async (root) => {
+    const r = await c.client.callTool({ name: 'search', arguments: { query: 'zanzibar_marker', root } });
+    return r.isError ? textOf(r) : (r.structuredContent?.hits ?? []).map((h) => h.path);
+  };
+  t.eq(JSON.stringify(await hitsIn(other)), JSON.stringify(['extra.py']), 'roots: search with root = the second root finds extra.py');
+  t.eq(JSON.stringify(await hitsIn(proj)), JSON.stringify([]), 'roots: search with root = the first root does not');
+  roots = [other];
+  await c.client.sendRootsListChanged();
+  let now;
+  for (let i = 0; i < 50; i++) {
+    now = await rootsOf();
+    if (JSON.stringify(now) === JSON.stringify([other])) break;
+    await sleep(100);
+  }
+  t.eq(JSON.stringify(now), JSON.stringify([other]), 'roots: notifications/roots/list_changed is followed');
+  const gone = await c.client.callTool({ name: 'search', arguments: { query: 'make_user', root: proj } });
+  t.ok(gone.isError && /root/i.test(textOf(gone)), 'roots: a root no longer listed is refused with a readable message', textOf(gone));
+  await c.client.close();
 }
 
 // With --debug-tools the server adds `debug_sleep` (the daemon's debug.sleep): a call that is
