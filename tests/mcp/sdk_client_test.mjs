@@ -32,6 +32,11 @@ const tmp = makeTemp('trifecta-mcp-sdk-');
 const env = daemonEnv(tmp, args.trifectad);
 const proj = copyFixture(args.fixtures, 'pyproject_small', path.join(tmp, 'proj'));
 fs.writeFileSync(path.join(proj, 'pkg', 'broken.py'), 'def oops(:\n    pass\n');
+// Files for the budget checks: 60 helpers (a few KB) and 3,000 (far over 25,000 tokens outlined).
+const helpers = (n) => Array.from({ length: n }, (_, i) =>
+  `def helper_${i}(value: int, scale: int = ${i}) -> int:\n    """Helper function number ${i}: scales the value."""\n    return value * scale\n\n`).join('');
+fs.writeFileSync(path.join(proj, 'pkg', 'big.py'), helpers(60));
+fs.writeFileSync(path.join(proj, 'pkg', 'huge.py'), helpers(3000));
 console.log(`# SDK @modelcontextprotocol/sdk ${sdk.sdkVersion}, node ${process.version}, tree ${proj}`);
 
 const daemon = await startDaemon(args.trifectad, env, ['--no-lsp', '--enable-debug-methods']);
@@ -146,15 +151,6 @@ async function main() {
   }
   const bySym = await call('get', { ids: ['sym://python/pkg.models/User.greeting'], mode: 'excerpt' });
   t.ok(json(bySym).includes('greeting'), 'get(sym:// URI in ids): the symbol comes back', json(bySym).slice(0, 400));
-  // A budget that cannot hold the answer: cut, said so, with a cursor to go on.
-  const small = await call('get', { ids: ['sym://python/pkg.models/User'], mode: 'raw', budget: 5 });
-  const cursor = findKey(sc(small), (k, x) => (k === 'next' || k === 'cursor' || k === 'next_cursor') && typeof x === 'string' && x.length > 0);
-  t.ok(cursor, 'get with budget 5: the result is cut and gives a cursor', json(small).slice(0, 400));
-  if (cursor) {
-    const more = await call('get', { ids: ['sym://python/pkg.models/User'], mode: 'raw', budget: 2000, cursor: cursor.value });
-    t.ok(json(more).length > 0, 'get with the cursor: continues');
-  }
-
   const symArg = pick(tools.get('find_symbol'), ['name', 'query', 'prefix', 'symbol']);
   if (t.ok(symArg, 'find_symbol: has a name/query argument', tools.get('find_symbol')?.inputSchema)) {
     const fs1 = await call('find_symbol', { [symArg]: 'make_user' });
@@ -170,6 +166,26 @@ async function main() {
     t.ok(json(o).includes('User') && json(o).includes('make_user') && json(o).includes('greeting'),
          'outline(pkg/models.py): User, User.greeting, make_user', json(o).slice(0, 400));
   }
+
+  // Budgets. A result that does not fit is cut, says so, and gives a cursor that continues it;
+  // without a budget argument a huge answer still stays under the agents' 25,000-token cap.
+  const budgetCut = async (name, a) => {
+    const r1 = await call(name, { ...a, budget: 300 });
+    const c1 = sc(r1);
+    t.ok(c1.truncated === true && typeof c1.next_cursor === 'string' && c1.next_cursor.length > 0,
+         `${name} with budget 300: cut, with truncated and next_cursor`, json(r1).slice(0, 300));
+    t.ok(Math.ceil(textOf(r1).length / 4) <= 300 && Math.ceil(json(r1).length / 4) <= 300,
+         `${name} with budget 300: both renderings within 300 tokens (bytes / 4)`, [textOf(r1).length, json(r1).length]);
+    if (typeof c1.next_cursor === 'string') {
+      const r2 = await call(name, { ...a, budget: 300, cursor: c1.next_cursor });
+      t.ok(json(r2) !== json(r1) && textOf(r2).length > 0, `${name} with the cursor: the next part`, json(r2).slice(0, 300));
+    }
+  };
+  await budgetCut('outline', { [outArg ?? 'path']: 'pkg/big.py' });
+  await budgetCut('search', { query: 'helper function', limit: 50 });
+  const huge = await call('outline', { [outArg ?? 'path']: 'pkg/huge.py' });
+  t.ok(Math.ceil(textOf(huge).length / 4) < 25000 && Math.ceil(json(huge).length / 4) < 25000 && sc(huge).truncated === true,
+       'outline of a 3,000-function file with the default budget: cut under 25,000 tokens', [textOf(huge).length, json(huge).length]);
 
   const pos = { path: 'pkg/service.py', line: 8, column: 12 };
   const def = await call('definition', pos);
