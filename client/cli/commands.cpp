@@ -6,6 +6,8 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <filesystem>
+
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <cstdio>
@@ -13,7 +15,9 @@
 #include <type_traits>
 
 #include "render.hpp"
+#include "budget.hpp"
 #include "segment.hpp"
+#include "server.hpp"
 #include "session.hpp"
 #include "trifecta/proto/catalog.hpp"
 
@@ -435,6 +439,51 @@ constexpr Command kCommands[] = {
        proto::SymResolveParams p;
        p.uri = o.target;
        return run(o, spec::kSymResolve, p, tc::render_resolution, in_segment(seg(o)));
+     }},
+    {"", "mcp",
+     "Serve the Model Context Protocol on stdin/stdout for coding agents (docs/mcp.md); tools "
+     "ask the shared trifectad, auto-started",
+     spec::kCtxSearch.name,
+     [](CLI::App* c, Opts& o) {
+       c->add_option("-s,--segment", o.targets,
+                     "Project root (repeat for several; default: the client's roots, else the "
+                     "enclosing git work tree, else the cwd)");
+       c->add_option("--budget", o.mcp_budget, "Default token budget of each tool result")
+           ->check(CLI::Range(trifecta::mcp::kMinBudget, trifecta::mcp::kMaxBudget))
+           ->capture_default_str();
+       c->add_option("--max-message-bytes", o.mcp_max_line,
+                     "Longer input messages are refused with a JSON-RPC error")
+           ->check(CLI::Range(std::size_t{1024}, std::size_t{1} << 30))
+           ->capture_default_str();
+       c->add_flag("--debug-tools", o.mcp_debug_tools,
+                   "Also list debug_sleep (needs trifectad --enable-debug-methods; for tests)")
+           ->group("");
+     },
+     [](const Opts& o) {
+       trifecta::mcp::ServerOptions so;
+       so.socket = session_options(o).socket;
+       so.spawn = !o.no_spawn;
+       so.timeout = session_options(o).timeout;
+       std::vector<std::string> dirs = o.targets;
+       if (!o.segment.empty()) dirs.insert(dirs.begin(), o.segment);
+       for (const auto& d : dirs) {
+         std::error_code ec;
+         if (!std::filesystem::is_directory(d, ec)) {
+           std::fprintf(stderr, "trifecta mcp: -s %s: not a directory\n", d.c_str());
+           return kExitUsage;
+         }
+         std::string root = tc::resolve_segment(d);
+         while (root.size() > 1 && root.back() == '/') root.pop_back();
+         if (std::find(so.roots.begin(), so.roots.end(), root) == so.roots.end())
+           so.roots.push_back(root);
+       }
+       so.budget = o.mcp_budget;
+       so.max_line_bytes = o.mcp_max_line;
+       so.debug_tools = o.mcp_debug_tools;
+       const int rc = trifecta::mcp::run_server(so);
+       std::fflush(stdout);
+       std::fflush(stderr);
+       ::_exit(rc);  // call threads may still run: no static destructors under them
      }},
     {"segment", "close",
      "Close the segment in trifectad: stop its Pyright, save its index, free its memory (never "

@@ -44,6 +44,10 @@ struct Opts {
   std::vector<std::string> words, targets, query_words;
   std::int64_t limit = 10, budget = 2000, max_chunks = 20, wait_ms = 0;
   std::string path_glob, kind, mode = "excerpt", cursor;
+  // mcp
+  std::int64_t mcp_budget = 8000;
+  bool mcp_debug_tools = false;
+  std::size_t mcp_max_line = 8u << 20;
 };
 
 using Setup = void (*)(CLI::App*, Opts&);

@@ -60,6 +60,10 @@ class Connection {
   // Read one reply line (without '\n') before the deadline.
   std::optional<std::string> read_line(std::chrono::steady_clock::time_point deadline, ClientError* err);
 
+  // The socket, for a frontend that must interrupt a blocked read from another thread
+  // (::shutdown(fd, SHUT_RDWR): the read then fails). -1 when closed.
+  int native_handle() const { return fd_; }
+
  private:
   int fd_ = -1;
   std::string buf_;

@@ -18,8 +18,8 @@
 // `reply_line` holds the line), kRemote (the daemon answered with an error: `rpc` holds it,
 // `reply_line` the raw line for --json output).
 //
-// Thread rules: single-threaded use; the notification callback runs on the caller's thread,
-// inside call().
+// Thread rules: single-threaded use (but see native_handle()); the notification callback runs
+// on the caller's thread, inside call().
 #pragma once
 
 #include <chrono>
@@ -101,6 +101,10 @@ class Session {
   void on_notification(NotificationFn fn) { on_notification_ = std::move(fn); }
 
   const fs::path& socket_path() const { return opts_.socket; }
+  // The connection's socket (-1 when not open): another thread may ::shutdown() it to make a
+  // waiting call() fail at once (the MCP server cancels a request so). Nothing else may be done
+  // with it.
+  int native_handle() const { return conn_ ? conn_->native_handle() : -1; }
   // From the hello reply; -1 when the daemon did not say.
   std::int64_t daemon_pid() const { return daemon_pid_; }
   // Whether open() started the daemon.
