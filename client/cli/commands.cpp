@@ -15,9 +15,9 @@
 #include <type_traits>
 
 #include "render.hpp"
-#include "budget.hpp"
+#include "mcp/budget.hpp"
 #include "segment.hpp"
-#include "server.hpp"
+#include "mcp/server.hpp"
 #include "session.hpp"
 #include "trifecta/proto/catalog.hpp"
 

@@ -811,6 +811,7 @@ std::vector<ToolSpec> build_table(bool with_debug) {
         "only files matching this glob (`pkg/` or `pkg/**`: everything under pkg/; `*.py`: top "
         "level only)";
     p["kind"].as_object()["enum"] = {"code", "doc", "other"};
+    p["kind"].as_object()["description"] = "only chunks of this kind (default: all)";
     p["limit"] = {{"type", "integer"},
                   {"minimum", 1},
                   {"maximum", 200},
