@@ -6,7 +6,8 @@
 // latency — one private `trifectad --no-lsp` (definition then comes from the AST fallback, which
 // is deterministic) on <segment-dir>, index built first. The same question asked three ways,
 // interleaved request by request (socket, MCP, socket, MCP, ..., and every 10th turn the CLI), so
-// machine noise falls on all three alike:
+// machine noise falls on all three alike (and ctx.status alone on the socket, which the MCP tools
+// ask besides their method for the index generation):
 //   socket  one persistent connection, the daemon's own method (ctx.search, lsp.definition,
 //           ast.skeleton) — the floor;
 //   mcp     one persistent `trifecta mcp -s <segment-dir>` session over pipes, `tools/call` of
@@ -365,6 +366,16 @@ int latency(const std::string& seg, int rounds, int requests) {
         a.insert(a.end(), s.begin(), s.end());
       }
     }
+    // What the MCP tools ask besides their own method: ctx.status (the index generation every
+    // answer carries), measured alone on the socket.
+    std::vector<double> st;
+    for (int i = 0; i < requests; ++i) {
+      const auto t0 = Clock::now();
+      sock.call("ctx.status", {{"segment", seg}});
+      st.push_back(ms_since(t0));
+    }
+    round_medians["socket"]["ctx.status"].push_back(pct(st, 0.5));
+    all["socket"]["ctx.status"].insert(all["socket"]["ctx.status"].end(), st.begin(), st.end());
   }
   for (const auto& [path, by_tool] : all) {
     for (const auto& [tool, v] : by_tool) {
@@ -377,7 +388,7 @@ int latency(const std::string& seg, int rounds, int requests) {
                      {"median_ms", pct(v, 0.5)},
                      {"p90_ms", pct(v, 0.9)},
                      {"round_medians_ms", per_round}};
-      if (path != "socket") {
+      if (path != "socket" && all.at("socket").count(tool)) {
         o["median_minus_socket_ms"] = pct(v, 0.5) - pct(all.at("socket").at(tool), 0.5);
       }
       std::printf("%s\n", json::serialize(o).c_str());
