@@ -7,7 +7,9 @@
 // list (the nine names, each inputSchema/outputSchema a valid JSON Schema object, annotations);
 // every tool with good arguments (structuredContent validated against its outputSchema by us,
 // with Ajv, not only by the SDK; a text rendering; the backend and index generation named; the
-// answers right for the fixture); resources (templates, a sym:// URI, a chunk id from search);
+// answers right for the fixture); budgets (a cut answer says so, fits, and continues by its
+// cursor; the default keeps a huge outline under 25,000 tokens); resources (templates, a sym://
+// URI, a chunk id from search);
 // bad arguments (isError results with a readable message, a protocol error for an unknown
 // method, the server alive afterwards); older protocol revisions; the client's roots (two roots,
 // `root` choosing, roots/list_changed followed); cancellation of the server's debug_sleep tool
