@@ -410,7 +410,9 @@ void Server::handle_notification(const std::string& method, const json::object& 
 }
 
 void Server::handle_response(const json::object& msg) {
-  // The only request we send is roots/list.
+  // The only request we send is roots/list (ids "roots-N"); other responses are stray: ignored.
+  const auto& rid = msg.at("id");
+  if (!rid.is_string() || !rid.get_string().starts_with("roots-")) return;
   std::vector<std::string> roots;
   bool ok = false;
   if (const auto* r = msg.if_contains("result"); r && r->is_object()) {
@@ -450,7 +452,11 @@ void Server::ask_roots() {
 
 std::vector<std::string> Server::current_roots() {
   std::unique_lock lk(mu_);
-  cv_.wait_for(lk, o_.roots_wait, [&] { return !roots_pending_; });
+  if (!cv_.wait_for(lk, o_.roots_wait, [&] { return !roots_pending_; })) {
+    // The client does not answer: stop waiting for it (a late answer still counts).
+    roots_pending_ = false;
+    log("no answer to roots/list: using " + fallback_root());
+  }
   if (!roots_.empty()) return roots_;
   return {fallback_root()};
 }

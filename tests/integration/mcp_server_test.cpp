@@ -51,7 +51,7 @@ struct Tree {
 class Mcp {
  public:
   Mcp(const DaemonProcess& d, std::vector<std::string> args,
-      std::map<std::string, std::string> env_extra = {}) {
+      std::map<std::string, std::string> env_extra = {}, const fs::path& cwd = {}) {
     int in[2], out[2];
     REQUIRE(::pipe2(in, O_CLOEXEC) == 0);
     REQUIRE(::pipe2(out, O_CLOEXEC) == 0);
@@ -72,6 +72,7 @@ class Mcp {
     posix_spawn_file_actions_adddup2(&fa, in[0], 0);
     posix_spawn_file_actions_adddup2(&fa, out[1], 1);
     posix_spawn_file_actions_adddup2(&fa, err, 2);
+    if (!cwd.empty()) posix_spawn_file_actions_addchdir_np(&fa, cwd.c_str());
     REQUIRE(posix_spawn(&pid_, a[0], &fa, nullptr, a.data(), e.data()) == 0);
     posix_spawn_file_actions_destroy(&fa);
     ::close(in[0]);
@@ -610,6 +611,9 @@ TEST_CASE(
   // An absolute path picks its root.
   const auto ob = m.call(3, "outline", {{"path", (b.root / "pkg/service.py").string()}});
   CHECK(ob.at("structuredContent").at("root").as_string() == b.root.string());
+  // A response to nothing we asked is ignored (the roots stay).
+  m.send(R"({"jsonrpc":"2.0","id":"other-1","result":{"roots":[]}})");
+  CHECK(m.call(5, "status", {}).at("structuredContent").at("roots").as_array().size() == 2);
   // list_changed: asked again; the new list wins.
   m.send(json::object{{"jsonrpc", "2.0"}, {"method", "notifications/roots/list_changed"}});
   auto again = m.next(10s);
@@ -619,9 +623,31 @@ TEST_CASE(
       {"jsonrpc", "2.0"},
       {"id", again->at("id")},
       {"result", {{"roots", json::array{json::object{{"uri", "file://" + b.root.string()}}}}}}});
-  const auto s2 = m.call(4, "status", {});
+  const auto s2 = m.call(6, "status", {});
   CHECK(s2.at("structuredContent").at("roots").as_array() ==
         json::array{json::value(b.root.string())});
+}
+
+TEST_CASE(
+    "a client that declares roots but never answers roots/list delays one call, not every call",
+    "[mcp]") {
+  Tree t;
+  DaemonProcess d({"--no-lsp"});
+  Mcp m(d, {}, {}, t.root);  // the fallback: the server's working directory (no git there)
+  m.initialize("2025-11-25", {{"roots", json::object{}}});
+  auto ask = m.next(10s);
+  REQUIRE(ask);
+  CHECK(ask->at("method").as_string() == "roots/list");
+  // No answer: the first call waits (5 s) and falls back to the server's working directory.
+  const auto t0 = Clock::now();
+  const auto first = m.call(1, "status", {});
+  CHECK(first.at("isError") == false);
+  CHECK(first.at("structuredContent").at("root").as_string() == t.root.string());
+  CHECK(Clock::now() - t0 >= 4s);
+  const auto t1 = Clock::now();
+  CHECK(m.call(2, "status", {}).at("isError") == false);
+  CHECK(Clock::now() - t1 < 3s);
+  CHECK_THAT(m.stderr_text(), Catch::Contains("no answer to roots/list"));
 }
 
 TEST_CASE("a lost daemon is restarted on the next call", "[mcp]") {
