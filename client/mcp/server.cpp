@@ -16,6 +16,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <system_error>
 #include <thread>
 
 #include "segment.hpp"
@@ -37,6 +38,7 @@ constexpr int kParseError = -32700;
 constexpr int kInvalidRequest = -32600;
 constexpr int kMethodNotFound = -32601;
 constexpr int kInvalidParams = -32602;
+constexpr int kInternalError = -32603;
 constexpr int kResourceNotFound = -32002;
 
 void log(const std::string& msg) {
@@ -593,6 +595,11 @@ void Server::start_call(const json::value& id, const std::string& method,
     if (inflight_.count(key)) {
       return error(id, kInvalidRequest, "invalid request: id " + key + " is already in use");
     }
+    if (running_ >= o_.max_in_flight) {
+      return error(id, kInternalError,
+                   "busy: " + std::to_string(running_) +
+                       " calls in flight; wait for an answer before sending more");
+    }
     inflight_[key] = fl;
     ++running_;
   }
@@ -602,7 +609,7 @@ void Server::start_call(const json::value& id, const std::string& method,
         t && (t->is_string() || t->is_int64() || t->is_uint64()))
       progress_token = *t;
   }
-  std::thread([this, fl, key, id = json::value(id), method, params = json::object(params),
+  auto body = [this, fl, key, id = json::value(id), method, params = json::object(params),
                progress_token] {
     ToolEnv env;
     env.call = daemon_call(fl);
@@ -678,7 +685,17 @@ void Server::start_call(const json::value& id, const std::string& method,
       --running_;
     }
     cv_.notify_all();
-  }).detach();
+  };
+  try {
+    std::thread(std::move(body)).detach();
+  } catch (const std::system_error& e) {  // out of threads: refuse this call, keep serving
+    {
+      std::lock_guard lk(mu_);
+      inflight_.erase(key);
+      --running_;
+    }
+    error(id, kInternalError, std::string("cannot start the call: ") + e.what());
+  }
 }
 
 }  // namespace

@@ -20,7 +20,8 @@
 //
 // Failure behaviour: the server never dies on input. Unparseable JSON → -32700; not a JSON-RPC
 // request, a line over `max_line_bytes`, a batch, or a request before initialize → -32600; an
-// unknown method → -32601; bad params → -32602; an unknown resource → -32002. Tool failures
+// unknown method → -32601; bad params → -32602; an unknown resource → -32002; a call beyond
+// `max_in_flight` running ones (or when no thread can be started) → -32603. Tool failures
 // (bad arguments, daemon errors) are tool results with isError. A lost daemon is reconnected
 // (and restarted, unless spawn is off) once per call before the call fails. End of input: calls
 // still running get `exit_grace` to answer, then the server returns 0.
@@ -46,6 +47,7 @@ struct ServerOptions {
   std::int64_t budget = 8000;                  // default token budget per tool result
   std::size_t max_line_bytes = 8u << 20;       // longer input lines are refused (-32600)
   bool debug_tools = false;                    // list debug_sleep
+  std::size_t max_in_flight = 64;              // more concurrent calls are refused (-32603)
   std::chrono::milliseconds roots_wait{5000};  // how long a call waits for the client's roots
   std::chrono::milliseconds exit_grace{2000};  // at end of input, for calls still running
   int in_fd = 0;

@@ -695,3 +695,33 @@ TEST_CASE("end of input mid-call: the server exits cleanly within its grace peri
   CHECK(m2.reply(1).at("result").at("isError") == false);
   CHECK(m2.wait(10s) == 0);
 }
+
+TEST_CASE("more than 64 calls in flight: the excess is refused with -32603, the rest answered",
+          "[mcp]") {
+  Tree t;
+  DaemonProcess d({"--no-lsp"});
+  Mcp m(d, {"-s", t.root.string(), "--debug-tools"});
+  m.initialize();
+  for (int i = 1; i <= 70; ++i) {
+    m.send(json::object{{"jsonrpc", "2.0"},
+                        {"id", i},
+                        {"method", "tools/call"},
+                        {"params", {{"name", "debug_sleep"}, {"arguments", {{"ms", 3000}}}}}});
+  }
+  int ok = 0, busy = 0;
+  for (int i = 0; i < 70; ++i) {
+    auto r = m.next(30s);
+    REQUIRE(r);
+    if (r->contains("result")) {
+      CHECK(r->at("result").at("isError") == false);
+      ++ok;
+    } else {
+      CHECK(error_code(*r) == -32603);
+      CHECK_THAT(std::string(r->at("error").at("message").as_string()), Catch::Contains("busy"));
+      ++busy;
+    }
+  }
+  CHECK(ok == 64);
+  CHECK(busy == 6);
+  CHECK(m.call(100, "debug_sleep", {{"ms", 1}}).at("isError") == false);
+}
