@@ -286,9 +286,11 @@ json::object with_common(json::object schema) {
   p["budget"] = {{"type", "integer"}, {"description", "the token budget applied"}};
   p["next_cursor"] = {{"type", "string"},
                       {"description", "pass as `cursor` to get the rest of this answer"}};
+  // `required` must not list a name twice (JSON Schema: uniqueItems); some Results already
+  // require `backend`, `generation` or `budget`.
   json::array& req = schema["required"].as_array();
   for (const auto* k : {"root", "backend", "generation", "truncated", "budget"})
-    req.emplace_back(k);
+    if (std::find(req.begin(), req.end(), json::value(k)) == req.end()) req.emplace_back(k);
   return schema;
 }
 
