@@ -155,7 +155,10 @@ R call(ToolEnv& env, const proto::MethodSpec<P, R>& m, const P& params,
   return std::move(*out);
 }
 
-std::int64_t index_generation(ToolEnv& env) {
+// The index generation an answer was made at: the reply's own (protocol 1.2), else (an older
+// daemon) one `ctx.status` call, which costs a round trip and a reply listing every skipped file.
+std::int64_t index_generation(ToolEnv& env, std::optional<std::int64_t> from_reply) {
+  if (from_reply) return *from_reply;
   return call(env, spec::kCtxStatus, {}).index.generation;
 }
 
@@ -591,7 +594,7 @@ ToolOutcome run_outline(ToolEnv& env, const json::object& args) {
   const std::size_t from = std::min(offset, all.size());
   std::string part = all.substr(from);
   json::object s = to_object(r);
-  stamp(s, env, "ast", index_generation(env), budget);
+  stamp(s, env, "ast", index_generation(env, r.generation), budget);
   s["offset"] = static_cast<std::int64_t>(from);
   const auto render = [](const json::object& o) {
     const auto* x = o.if_contains("rendered");
@@ -653,7 +656,7 @@ ToolOutcome run_definition(ToolEnv& env, const json::object& args) {
   const std::int64_t budget = budget_arg(a, env);
   const auto r = call(env, spec::kLspDefinition, p);
   json::object s = to_object(r);
-  stamp(s, env, backend_of(r), index_generation(env), budget);
+  stamp(s, env, backend_of(r), index_generation(env, r.generation), budget);
   const fs::path root = env.root;
   return finish_list(
       std::move(s), [](json::object& o) -> json::array& { return o["locations"].as_array(); }, 0,
@@ -673,7 +676,7 @@ ToolOutcome run_references(ToolEnv& env, const json::object& args) {
   const std::size_t from = std::min(offset, r.locations.size());
   r.locations.erase(r.locations.begin(), r.locations.begin() + static_cast<std::ptrdiff_t>(from));
   json::object s = to_object(r);
-  stamp(s, env, backend_of(r), index_generation(env), budget);
+  stamp(s, env, backend_of(r), index_generation(env, r.generation), budget);
   const fs::path root = env.root;
   return finish_list(
       std::move(s), [](json::object& o) -> json::array& { return o["locations"].as_array(); }, from,
@@ -688,7 +691,7 @@ ToolOutcome run_hover(ToolEnv& env, const json::object& args) {
   const std::int64_t budget = budget_arg(a, env);
   auto r = call(env, spec::kLspHover, p);
   json::object s = to_object(r);
-  stamp(s, env, backend_of(r), index_generation(env), budget);
+  stamp(s, env, backend_of(r), index_generation(env, r.generation), budget);
   const auto render = typed_render<proto::LspHoverResult>(client::render_hover);
   ToolOutcome o;
   o.text = render(s) + footer(s);
@@ -713,7 +716,7 @@ ToolOutcome run_diagnostics(ToolEnv& env, const json::object& args) {
   r.diagnostics.erase(r.diagnostics.begin(),
                       r.diagnostics.begin() + static_cast<std::ptrdiff_t>(from));
   json::object s = to_object(r);
-  stamp(s, env, backend_of(r), index_generation(env), budget);
+  stamp(s, env, backend_of(r), index_generation(env, r.generation), budget);
   return finish_list(
       std::move(s), [](json::object& o) -> json::array& { return o["diagnostics"].as_array(); },
       from, budget, typed_render<proto::LspDiagnosticsResult>(client::render_diagnostics));

@@ -63,6 +63,7 @@ void Service::skeleton(SegmentPtr seg, proto::AstSkeletonParams p,
   out.content_key = got->content_key;
   if (format != "json") out.rendered = ast::render(sk, ro);
   if (format != "text") out.skeleton = to_proto(sk);
+  out.generation = seg->index ? static_cast<std::int64_t>(seg->index->generation()) : 0;
   done(std::move(out));
 }
 
@@ -81,6 +82,7 @@ void Service::symbols(SegmentPtr seg, proto::AstSymbolsParams p,
   });
   for (const auto& c : got->skeleton->constants) out.constants.push_back(to_constant_info(c));
   out.count = static_cast<std::int64_t>(out.symbols.size());
+  out.generation = seg->index ? static_cast<std::int64_t>(seg->index->generation()) : 0;
   done(std::move(out));
 }
 

@@ -149,6 +149,7 @@ R answer_base(const PosCall<R>& a, std::string backend, std::string state,
   o.backend = std::move(backend);
   o.lsp_state = std::move(state);
   o.fallback_reason = std::move(reason);
+  o.generation = a.seg->index ? static_cast<std::int64_t>(a.seg->index->generation()) : 0;
   o.file = a.req.rel;
   o.line = a.req.pos.line;
   o.column = a.req.pos.column;

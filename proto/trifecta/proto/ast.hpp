@@ -174,6 +174,7 @@ struct AstSkeletonResult {
   std::string content_key;
   std::optional<std::string> rendered;  // format text | both
   std::optional<Skeleton> skeleton;     // format json | both
+  std::optional<std::int64_t> generation;  // the segment's index generation when answered (1.2)
 };
 template <class V>
 void describe(V& v, AstSkeletonResult& s) {
@@ -186,6 +187,7 @@ void describe(V& v, AstSkeletonResult& s) {
   v.req("content_key", s.content_key, "cache key (content hash and extractor version)");
   v.opt("rendered", s.rendered, "format text|both: the rendered skeleton");
   v.opt("skeleton", s.skeleton, "format json|both: the skeleton document");
+  v.opt("generation", s.generation, "the segment's index generation when answered (1.2)");
 }
 
 // ---- ast.symbols ----------------------------------------------------------------------------
@@ -246,6 +248,7 @@ struct AstSymbolsResult {
   std::int64_t count = 0;  // symbols.size()
   std::vector<SymbolInfo> symbols;
   std::vector<ConstantInfo> constants;
+  std::optional<std::int64_t> generation;  // the segment's index generation when answered (1.2)
 };
 template <class V>
 void describe(V& v, AstSymbolsResult& s) {
@@ -254,6 +257,7 @@ void describe(V& v, AstSymbolsResult& s) {
   v.req("count", s.count, "number of symbols");
   v.req("symbols", s.symbols, "every definition, depth first");
   v.req("constants", s.constants, "module-level assignments");
+  v.opt("generation", s.generation, "the segment's index generation when answered (1.2)");
 }
 
 }  // namespace trifecta::proto

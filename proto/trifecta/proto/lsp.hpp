@@ -125,6 +125,7 @@ struct LspAnswer {
   std::string backend;    // lsp | ast
   std::string lsp_state;  // the server's state when the request was routed
   std::optional<std::string> fallback_reason;  // backend ast: why
+  std::optional<std::int64_t> generation;      // the index generation answered at (1.2)
   std::string file;
   std::int64_t line = 0;
   std::int64_t column = 0;
@@ -134,6 +135,7 @@ void describe(V& v, LspAnswer& s) {
   v.req("backend", s.backend, "lsp | ast");
   v.req("lsp_state", s.lsp_state, "the server's state when routed");
   v.opt("fallback_reason", s.fallback_reason, "backend ast: why the server did not answer");
+  v.opt("generation", s.generation, "the segment's index generation when answered (1.2)");
   v.req("file", s.file, "file asked, relative to the segment");
   v.req("line", s.line, "position asked (line)");
   v.req("column", s.column, "position asked (column)");
