@@ -42,6 +42,7 @@ grep -qx 'ExecStart=/usr/bin/trifectad --foreground --socket %t/trifecta/trifect
 # --- control: Depends from dpkg-shlibdeps; the postinst message ----------------------------------
 depends="$(dpkg-deb -f "$deb" Depends)"
 [[ -n "$depends" ]] || fail "no Depends"
+dep_names="$(tr ',|' '\n\n' <<<"$depends" | awk '{print $1}')"
 dpkg-deb --fsys-tarfile "$deb" | tar -xO ./usr/bin/trifectad >"$TMP/trifectad"
 # Every shared library trifectad needs comes from a package that Depends names.
 while read -r lib; do
@@ -50,13 +51,20 @@ while read -r lib; do
   pkg="$(dpkg -S "$(readlink -f "$path")" 2>/dev/null | head -1 | cut -d: -f1)" || true
   [[ -z "$pkg" ]] && pkg="$(dpkg -S "$path" 2>/dev/null | head -1 | cut -d: -f1)" || true
   [[ -n "$pkg" ]] || continue
-  grep -qE "(^|, )$pkg( |,|$)" <<<"$depends" || fail "trifectad needs $lib ($pkg), Depends lacks it: $depends"
+  # Depends may name the package or a virtual package it provides (libspdlog1.10-fmt9).
+  ok=0
+  for name in "$pkg" $(dpkg-query -W -f='${Provides}' "$pkg" 2>/dev/null | tr ',' '\n' | awk '{print $1}'); do
+    grep -qxF -- "$name" <<<"$dep_names" && ok=1
+  done
+  ((ok)) || fail "trifectad needs $lib ($pkg), Depends lacks it: $depends"
 done < <(objdump -p "$TMP/trifectad" | awk '$1 == "NEEDED" {print $2}')
 dpkg-deb -e "$deb" "$TMP/control"
 grep -qF 'systemctl --user enable --now trifectad.socket' "$TMP/control/postinst" || fail "postinst: no socket activation hint"
 grep -qF 'trifecta setup-pyright' "$TMP/control/postinst" || fail "postinst: no Pyright hint"
 # The hint is text in a here-document; no line may run systemctl or deb-systemd-helper itself.
-if grep -nE '^\s*(systemctl|deb-systemd-helper)\b' "$TMP/control/postinst"; then fail "postinst enables units"; fi
+if sed "/<<'MSG'/,/^MSG\$/d" "$TMP/control/postinst" | grep -nE '(systemctl|deb-systemd-helper)'; then
+  fail "postinst runs systemctl or deb-systemd-helper (the units must not be enabled)"
+fi
 
 # --- lintian: no errors (warnings are listed in docs/install.md) ---------------------------------
 if command -v lintian >/dev/null; then

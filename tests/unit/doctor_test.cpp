@@ -110,29 +110,27 @@ TEST_CASE("doctor names a world-writable socket directory, absent units and a mi
   s.in.daemon = fake_daemon(s.tmp.path(), "trifectad 0.1.0 (protocol 1.1)",
                             R"({"grammar":{"grammar_version":14,"runtime_min":13,"runtime_max":14,)"
                             R"("parser_accepts":true,"compatible":true},"pyright":{"found":false,)"
-                            R"("error":"no language server found (tried: x)"
-}
-})");
+                            R"j("error":"no language server found (tried: x)"}})j");
   const auto checks = run_doctor(s.in);
-CHECK_FALSE(doctor_ok(checks));
-const Check& sock = find(checks, "socket-dir");
-CHECK(sock.status == CheckStatus::kFail);
-CHECK_THAT(sock.detail, Catch::Contains("mode 0777"));
-CHECK(sock.fix == "chmod 700 " + s.in.socket.parent_path().string());
-const Check& units = find(checks, "units");
-CHECK(units.status == CheckStatus::kFail);
-CHECK_THAT(units.detail, Catch::Contains("not found"));
-const Check& py = find(checks, "pyright");
-CHECK(py.status == CheckStatus::kFail);
-CHECK_THAT(py.detail, Catch::Contains("no language server found"));
-CHECK_THAT(py.fix, Catch::Contains("trifecta setup-pyright"));
-CHECK(find(checks, "grammar").status == CheckStatus::kOk);
+  CHECK_FALSE(doctor_ok(checks));
+  const Check& sock = find(checks, "socket-dir");
+  CHECK(sock.status == CheckStatus::kFail);
+  CHECK_THAT(sock.detail, Catch::Contains("mode 0777"));
+  CHECK(sock.fix == "chmod 700 " + s.in.socket.parent_path().string());
+  const Check& units = find(checks, "units");
+  CHECK(units.status == CheckStatus::kFail);
+  CHECK_THAT(units.detail, Catch::Contains("not found"));
+  const Check& py = find(checks, "pyright");
+  CHECK(py.status == CheckStatus::kFail);
+  CHECK_THAT(py.detail, Catch::Contains("no language server found"));
+  CHECK_THAT(py.fix, Catch::Contains("trifecta setup-pyright"));
+  CHECK(find(checks, "grammar").status == CheckStatus::kOk);
 
-const std::string text = render_doctor(checks);
-CHECK_THAT(text, Catch::Contains("FAIL  socket-dir: "));
-CHECK_THAT(text, Catch::Contains(" — fix: chmod 700 "));
-CHECK_THAT(text, Catch::EndsWith("trifecta doctor: problems found\n"));
-CHECK_THAT(render_doctor_json(checks), Catch::StartsWith(R"({"ok":false,)"));
+  const std::string text = render_doctor(checks);
+  CHECK_THAT(text, Catch::Contains("FAIL  socket-dir: "));
+  CHECK_THAT(text, Catch::Contains(" — fix: chmod 700 "));
+  CHECK_THAT(text, Catch::EndsWith("trifecta doctor: problems found\n"));
+  CHECK_THAT(render_doctor_json(checks), Catch::StartsWith(R"({"ok":false,)"));
 }
 
 TEST_CASE("doctor compares the daemon's version and reports a grammar the runtime refuses",
