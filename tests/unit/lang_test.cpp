@@ -5,8 +5,8 @@
 #include <vector>
 
 #include "lang/language.hpp"
-#include "lang/python/modules.hpp"
 #include "lang/python/grammar_abi.hpp"
+#include "lang/python/modules.hpp"
 #include "lang/python/pyright.hpp"
 
 using namespace trifecta::core;
