@@ -16,6 +16,7 @@ done
 TMP="$(mktemp -d /tmp/trifecta-deb.XXXXXX)"
 trap 'rm -rf "$TMP"' EXIT
 fail() { echo "FAIL: $*"; exit 1; }
+trap 'echo "FAIL: line $LINENO: $BASH_COMMAND exited $?"' ERR
 
 (cd "$BUILD" && cpack -G DEB -B "$TMP/pkg" >"$TMP/cpack.log" 2>&1) || fail "cpack: $(tail -20 "$TMP/cpack.log")"
 version="$(sed -n 's/^set(CPACK_PACKAGE_VERSION "\(.*\)")$/\1/p' "$BUILD/CPackConfig.cmake")"
@@ -35,7 +36,8 @@ outside="$(grep -v '^/$' "$TMP/contents" | grep -v '^/usr/' || true)"
 [[ -z "$outside" ]] || fail "files outside /usr: $outside"
 # Installed, not enabled: no *.wants links, nothing under /etc.
 ! grep -q '\.wants/' "$TMP/contents" || fail "the package enables units: $(grep '\.wants/' "$TMP/contents")"
-dpkg-deb --fsys-tarfile "$deb" | tar -xO ./usr/lib/systemd/user/trifectad.service >"$TMP/service"
+dpkg-deb -x "$deb" "$TMP/x"
+cp "$TMP/x/usr/lib/systemd/user/trifectad.service" "$TMP/service"
 grep -qx 'ExecStart=/usr/bin/trifectad --foreground --socket %t/trifecta/trifectad.sock' "$TMP/service" ||
   fail "ExecStart in the package: $(grep ExecStart "$TMP/service")"
 
@@ -43,7 +45,7 @@ grep -qx 'ExecStart=/usr/bin/trifectad --foreground --socket %t/trifecta/trifect
 depends="$(dpkg-deb -f "$deb" Depends)"
 [[ -n "$depends" ]] || fail "no Depends"
 dep_names="$(tr ',|' '\n\n' <<<"$depends" | awk '{print $1}')"
-dpkg-deb --fsys-tarfile "$deb" | tar -xO ./usr/bin/trifectad >"$TMP/trifectad"
+cp "$TMP/x/usr/bin/trifectad" "$TMP/trifectad"
 # Every shared library trifectad needs comes from a package that Depends names.
 while read -r lib; do
   path="$(ldconfig -p | awk -v l="$lib" '$1 == l && /x86-64/ {print $NF; exit}')"

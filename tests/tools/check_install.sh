@@ -25,6 +25,7 @@ cleanup() {
 }
 trap cleanup EXIT
 fail() { echo "FAIL: $*"; exit 1; }
+trap 'echo "FAIL: line $LINENO: $BASH_COMMAND exited $?"' ERR
 
 # --- 1. DESTDIR + /usr -----------------------------------------------------------------------------
 DESTDIR="$TMP/dest" cmake --install "$BUILD" --prefix /usr >/dev/null
