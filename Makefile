@@ -1,11 +1,15 @@
 # Thin wrapper over scripts/ and CMake. The two commands the README promises:
 #   make demo   set up dependencies, build, start trifectad, show real answers
 #   make test   set up dependencies, build, run the whole test suite under CTest
+# and for installing (docs/install.md):
+#   make install   build, then `cmake --install` into $(PREFIX) (default /usr/local); DESTDIR honoured
+#   make package   build, then CPack: $(BUILD)/trifecta_<version>_amd64.deb
 BUILD ?= build
 BUILD_TYPE ?= RelWithDebInfo
 CMAKE_FLAGS ?=
+PREFIX ?= /usr/local
 
-.PHONY: all setup configure build demo test bench clean sanitize
+.PHONY: all setup configure build demo test bench clean sanitize install package
 
 all: build
 
@@ -23,6 +27,12 @@ demo: build
 
 test: build
 	ctest --test-dir $(BUILD) --output-on-failure -j 2 --timeout 600
+
+install: build
+	DESTDIR="$(DESTDIR)" cmake --install $(BUILD) --prefix "$(PREFIX)"
+
+package: build
+	cmake --build $(BUILD) --target package
 
 bench: build
 	bash scripts/bench.sh $(BUILD)

@@ -8,6 +8,7 @@
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <memory>
+#include <string_view>
 #include <thread>
 
 #include <spdlog/sinks/rotating_file_sink.h>
@@ -22,7 +23,9 @@
 #include "methods.hpp"
 #include "server.hpp"
 #include "service/executor.hpp"
+#include "self_check.hpp"
 #include "service/service.hpp"
+#include "util/cli_doc.hpp"
 #include "socket_setup.hpp"
 #include "telemetry/sink.hpp"
 #include "trifecta/proto/protocol.hpp"
@@ -132,11 +135,42 @@ int main(int argc, char** argv) {
   app.add_option("--debug-open-delay-ms", open_delay_ms, "Sleep this long in every segment open (for tests)")
       ->check(CLI::Range(0L, 60'000L))
       ->group("");
+  bool self_check = false;
+  app.add_flag("--self-check", self_check,
+               "Print what this binary would run with (version, grammar ABI, language server and "
+               "whether it starts) as JSON, then exit; `trifecta doctor` reads it")
+      ->group("");
+  // The man page is rendered from this App (util/cli_doc.hpp); the build runs `trifectad --man`.
+  if (argc == 2 && std::string_view(argv[1]) == "--man") {
+    namespace cd = core::cli_doc;
+    cd::ManPage page;
+    page.version = std::string("trifectad ") + trifecta::proto::kVersion;
+    page.date = cd::build_date();
+    page.summary = "the Trifecta code-context daemon";
+    page.extra_roff =
+        ".SH ENVIRONMENT\n.TP\n.B TRIFECTA_SOCKET\nSocket path when \\fB\\-\\-socket\\fR is not given.\n"
+        ".TP\n.B TRIFECTA_PYRIGHT\nThe language server launcher to run (see \\fBtrifecta setup\\-pyright\\fR).\n"
+        ".TP\n.B LSP_ENABLED\nfalse, 0, no or off: never start the language server.\n"
+        ".SH FILES\n.TP\n.I $XDG_RUNTIME_DIR/trifecta/trifectad.sock\nThe default socket (directory mode 0700).\n"
+        ".TP\n.I $XDG_STATE_HOME/trifecta/trifectad.log\nThe log when not in the foreground.\n"
+        ".TP\n.I lib/systemd/user/trifectad.socket\nThe socket-activation user unit, under the install prefix: "
+        "\\fBsystemctl \\-\\-user enable \\-\\-now trifectad.socket\\fR.\n"
+        ".SH SEE ALSO\n.BR trifecta (1)\n";
+    std::fputs(cd::man_page(cd::describe_app(app, "trifectad"), page).c_str(), stdout);
+    return kExitOk;
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     const int rc = app.exit(e);
     return rc == 0 ? kExitOk : kExitUsage;
+  }
+  if (self_check) {
+    auto inputs = core::lang::python::DiscoveryInputs::from_env();
+    inputs.enabled = !no_lsp;
+    if (!pyright_path.empty()) inputs.config_path = pyright_path;
+    std::puts(td::self_check_json(inputs, std::chrono::seconds(20)).c_str());
+    return kExitOk;
   }
   if (!socket_flag.empty()) cfg.socket_path = socket_flag;
   cfg.idle_timeout = std::chrono::seconds(idle_s);

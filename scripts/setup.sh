@@ -4,7 +4,8 @@
 #   * the tree-sitter-python grammar sources (npm pack, integrity-checked) -> third_party/
 #   * Pyright from npm into a project-local prefix                       -> third_party/pyright/
 #   * the MCP TypeScript SDK (the official client the MCP tests drive)    -> third_party/mcp-sdk/
-#   * the tools tests drive: neovim, emacs-nox, tmux, chromium, gcovr, lintian, clang (libFuzzer)
+#   * the tools tests drive: neovim, emacs-nox, tmux, chromium, gcovr, lintian, clang (libFuzzer),
+#     zsh and fish (the generated completions)
 # Nothing fetched here is committed (see .gitignore). Fast when everything is already present.
 set -euo pipefail
 
@@ -26,6 +27,8 @@ APT_PACKAGES=(
   # Tools the tests and checks drive (editors headless, the HTML report in a browser, coverage,
   # package lint, libFuzzer).
   neovim emacs-nox tmux chromium gcovr lintian dpkg-dev clang libclang-rt-14-dev
+  # The generated zsh and fish completions are syntax-checked and run (tests/tools/check_cli_docs.sh).
+  zsh fish
 )
 
 need_apt=()

@@ -10,16 +10,19 @@
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <charconv>
 #include <cstdio>
 #include <thread>
 #include <type_traits>
 
+#include "local.hpp"
 #include "render.hpp"
 #include "mcp/budget.hpp"
 #include "segment.hpp"
 #include "mcp/server.hpp"
 #include "session.hpp"
 #include "trifecta/proto/catalog.hpp"
+#include "trifecta/proto/protocol.hpp"
 
 namespace trifecta::cli {
 
@@ -499,6 +502,29 @@ constexpr Command kCommands[] = {
            },
            without_spawn());
      }},
+    {"", "doctor",
+     "Check the installation (daemon binary and version, socket directory, systemd units, "
+     "Pyright, grammar ABI, _ctx, inotify limits, disk space); one line per check with a fix; "
+     "exit 1 when something is broken",
+     "",
+     [](CLI::App* c, Opts& o) { add_segment(c, o); }, run_doctor},
+    {"", "setup-pyright",
+     "Install the pinned Pyright with npm into ${XDG_DATA_HOME:-~/.local/share}/trifecta/pyright, "
+     "where trifectad finds it",
+     "",
+     [](CLI::App* c, Opts& o) {
+       c->add_flag("--dry-run", o.dry_run, "Print the npm command and the target, install nothing");
+     },
+     run_setup_pyright},
+    {"", "completion", "Print the shell completion script (generated from this command table)", "",
+     [](CLI::App* c, Opts& o) {
+       c->add_option("shell", o.shell, "bash | zsh | fish")
+           ->required()
+           ->check(CLI::IsMember({"bash", "zsh", "fish"}));
+     },
+     run_completion},
+    {"", "man", "Print the trifecta(1) man page in roff (generated from this command table)", "",
+     [](CLI::App*, Opts&) {}, run_man},
 };
 
 constexpr Group kGroups[] = {
@@ -514,6 +540,73 @@ constexpr NotExposed kNotExposed[] = {
 };
 
 }  // namespace
+
+namespace {
+
+// Seconds in (0, 86400].
+std::string check_timeout(std::string& s) {
+  double v = 0;
+  const auto r = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (r.ec != std::errc() || r.ptr != s.data() + s.size())
+    return "expected seconds (a number), got '" + s + "'";
+  if (!(v > 0 && v <= 86400)) return "must be more than 0 and at most 86400 seconds, got " + s;
+  return {};
+}
+
+}  // namespace
+
+void add_globals(CLI::App* c, Opts& o) {
+  const char* g = "Global options (before or after the command)";
+  c->add_flag("--json", o.json_out, "Print the daemon's JSON reply as is")->group(g);
+  c->add_option(
+       "--socket", o.socket,
+       "Daemon socket (default: $TRIFECTA_SOCKET or $XDG_RUNTIME_DIR/trifecta/trifectad.sock)")
+      ->group(g);
+  c->add_flag("--no-spawn", o.no_spawn, "Do not auto-start trifectad when it is not running")
+      ->group(g);
+  c->add_option("--timeout", o.timeout_s, "Seconds to wait for a reply")
+      ->check(CLI::Validator(check_timeout, "SECONDS", "timeout range"))
+      ->capture_default_str()
+      ->group(g);
+}
+
+const std::string& version_line() {
+  static const std::string version =
+      std::string("trifecta ") + proto::kVersion + " (protocol " + proto::protocol_version() + ")";
+  return version;
+}
+
+std::vector<std::pair<CLI::App*, const Command*>> build_app(CLI::App& app, Opts& o,
+                                                            const Command* only, bool footers) {
+  app.description("trifecta — code context for coding agents and editors");
+  app.name("trifecta");
+  app.set_version_flag("--version", version_line());
+  app.require_subcommand(1);
+  app.fallthrough();
+  add_globals(&app, o);
+  add_segment(&app, o);
+  std::vector<std::pair<CLI::App*, const Command*>> built;
+  for (const auto& g : groups()) {
+    if (only && std::string_view(only->group) != g.name) continue;
+    auto* gc = app.add_subcommand(g.name, g.help);
+    gc->require_subcommand(1);
+    add_globals(gc, o);
+  }
+  for (const auto& c : commands()) {
+    if (only && &c != only) continue;
+    CLI::App* parent = *c.group ? app.get_subcommand(c.group) : &app;
+    auto* cmd = parent->add_subcommand(c.name, c.help);
+    c.setup(cmd, o);
+    if (footers) {
+      if (const auto* m = proto::find_method(c.method)) {
+        cmd->footer("Daemon method: " + std::string(m->name) + " — " + std::string(m->summary));
+      }
+    }
+    add_globals(cmd, o);
+    built.emplace_back(cmd, &c);
+  }
+  return built;
+}
 
 void add_segment(CLI::App* c, Opts& o) {
   c->add_option("-s,--segment", o.segment,

@@ -17,6 +17,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace CLI {
@@ -48,6 +49,9 @@ struct Opts {
   std::int64_t mcp_budget = 8000;
   bool mcp_debug_tools = false;
   std::size_t mcp_max_line = 8u << 20;
+  // Local commands (doctor, setup-pyright, completion, man).
+  bool dry_run = false;
+  std::string shell;
 };
 
 using Setup = void (*)(CLI::App*, Opts&);
@@ -57,7 +61,9 @@ struct Command {
   const char* group;  // "" for a top-level command, else its parent ("ctx")
   const char* name;
   const char* help;
-  std::string_view method;  // the catalog method it calls (the first, when it calls several)
+  // The catalog method it calls (the first, when it calls several); empty for a local command
+  // that talks to no daemon (doctor, setup-pyright, completion, man).
+  std::string_view method;
   Setup setup;
   Run run;
 };
@@ -79,5 +85,18 @@ std::span<const NotExposed> not_exposed();
 
 // `-s,--segment`: the root option and every command about a segment.
 void add_segment(CLI::App* c, Opts& o);
+
+// The global options (--json, --socket, --no-spawn, --timeout), on the root and every command.
+void add_globals(CLI::App* c, Opts& o);
+
+// "trifecta 0.1.0 (protocol 1.1)".
+const std::string& version_line();
+
+// Builds the command tree on `app` (description, --version, the global options, the groups and
+// rows): every row when `only` is null, else just that row and its group (start-up: main.cpp
+// builds only the command that runs). `footers`: add "Daemon method: ..." to each command's help.
+// Returns each built command with its row.
+std::vector<std::pair<CLI::App*, const Command*>> build_app(CLI::App& app, Opts& o,
+                                                            const Command* only, bool footers);
 
 }  // namespace trifecta::cli

@@ -15,7 +15,6 @@
 #include <string_view>
 
 #include "commands.hpp"
-#include "trifecta/proto/catalog.hpp"
 #include "trifecta/proto/protocol.hpp"
 
 namespace proto = trifecta::proto;
@@ -49,31 +48,6 @@ std::string valid_commands(std::string_view group) {
   return out;
 }
 
-// Seconds in (0, 86400].
-std::string check_timeout(std::string& s) {
-  double v = 0;
-  const auto r = std::from_chars(s.data(), s.data() + s.size(), v);
-  if (r.ec != std::errc() || r.ptr != s.data() + s.size())
-    return "expected seconds (a number), got '" + s + "'";
-  if (!(v > 0 && v <= 86400)) return "must be more than 0 and at most 86400 seconds, got " + s;
-  return {};
-}
-
-void add_globals(CLI::App* c, Opts& o) {
-  const char* g = "Global options (before or after the command)";
-  c->add_flag("--json", o.json_out, "Print the daemon's JSON reply as is")->group(g);
-  c->add_option(
-       "--socket", o.socket,
-       "Daemon socket (default: $TRIFECTA_SOCKET or $XDG_RUNTIME_DIR/trifecta/trifectad.sock)")
-      ->group(g);
-  c->add_flag("--no-spawn", o.no_spawn, "Do not auto-start trifectad when it is not running")
-      ->group(g);
-  c->add_option("--timeout", o.timeout_s, "Seconds to wait for a reply")
-      ->check(CLI::Validator(check_timeout, "SECONDS", "timeout range"))
-      ->capture_default_str()
-      ->group(g);
-}
-
 bool takes_value(std::string_view a) {
   return a == "--socket" || a == "--timeout" || a == "-s" || a == "--segment";
 }
@@ -103,10 +77,8 @@ Scan scan(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  static const std::string version =
-      std::string("trifecta ") + proto::kVersion + " (protocol " + proto::protocol_version() + ")";
   if (argc == 2 && std::strcmp(argv[1], "--version") == 0) {
-    std::puts(version.c_str());
+    std::puts(version_line().c_str());
     return kExitOk;
   }
 
@@ -140,13 +112,7 @@ int main(int argc, char** argv) {
   }
 
   Opts o;
-  CLI::App app{"trifecta — code context for coding agents and editors"};
-  app.set_version_flag("--version", version);
-  app.require_subcommand(1);
-  app.fallthrough();
-  add_globals(&app, o);
-  add_segment(&app, o);
-
+  CLI::App app;
   // Only the command that runs is built; help and a missing command get the whole table.
   const bool full = sc.help || name.empty();
   // `ctx search --help`: the scan stopped at the command path; the footer wants any -h/--help.
@@ -156,26 +122,7 @@ int main(int argc, char** argv) {
     if (a == "--") break;
     help_anywhere = a == "-h" || a == "--help";
   }
-  std::vector<std::pair<CLI::App*, const Command*>> built;
-  for (const auto& g : groups()) {
-    if (!full && group != g.name) continue;
-    auto* gc = app.add_subcommand(g.name, g.help);
-    gc->require_subcommand(1);
-    add_globals(gc, o);
-  }
-  for (const auto& c : commands()) {
-    if (!full && !(group == c.group && name == c.name)) continue;
-    CLI::App* parent = *c.group ? app.get_subcommand(c.group) : &app;
-    auto* cmd = parent->add_subcommand(c.name, c.help);
-    c.setup(cmd, o);
-    if (help_anywhere) {
-      if (const auto* m = proto::find_method(c.method)) {
-        cmd->footer("Daemon method: " + std::string(m->name) + " — " + std::string(m->summary));
-      }
-    }
-    add_globals(cmd, o);
-    built.emplace_back(cmd, &c);
-  }
+  const auto built = build_app(app, o, full ? nullptr : find_command(group, name), help_anywhere);
 
   try {
     app.parse(argc, argv);

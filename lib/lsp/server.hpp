@@ -19,7 +19,7 @@ struct ServerBinary {
   std::string name;            // file name only ("pyright-langserver"); what telemetry may show
   std::string version;         // from package.json, or "unknown"
   ServerFlavor flavor = ServerFlavor::kPyright;
-  std::string source;  // "env", "config", "project", "path"
+  std::string source;  // "env", "config", "user", "project", "path" (lang/python/pyright.hpp)
 };
 
 // "false", "0", "no", "off" (any case) → false; anything else → true (`LSP_ENABLED`).

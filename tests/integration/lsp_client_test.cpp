@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "../support/lsp_harness.hpp"
+#include "lang/python/pyright.hpp"
 #include "telemetry/sink.hpp"
 
 using namespace trifecta;
@@ -553,4 +554,35 @@ TEST_CASE("the API is callable from any thread, callbacks run on the io thread, 
   }
   guard.reset();
   io_thread.join();
+}
+
+// lang::python::probe_server (what `trifectad --self-check` and `trifecta doctor` report as
+// "starts") against the scripted server.
+TEST_CASE("probe_server: a server that answers initialize starts, one that fails is named",
+          "[lsp][probe]") {
+  namespace python = core::lang::python;
+  ServerBinary fake;
+  fake.path = TRIFECTA_FAKE_LSP_SERVER;
+  fake.name = "fake_lsp_server";
+  auto ok = python::probe_server(fake, 5000ms);  // logMessage notifications come first
+  REQUIRE(ok.ok());
+  CHECK_FALSE(ok->empty());
+
+  auto refused = python::probe_server(fake, 5000ms, {"--refuse-initialize"});
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.error().code == Errc::kUnavailable);
+  CHECK_THAT(refused.error().message, Catch::StartsWith("initialize failed"));
+
+  auto exited = python::probe_server(fake, 5000ms, {"--exit-at-start"});
+  REQUIRE_FALSE(exited.ok());
+  CHECK(exited.error().code == Errc::kUnavailable);
+  CHECK_THAT(exited.error().message, Catch::Contains("exited before answering initialize"));
+
+  auto silent = python::probe_server(fake, 300ms, {"--never-answer", "initialize"});
+  REQUIRE_FALSE(silent.ok());
+  CHECK(silent.error().code == Errc::kTimeout);
+
+  ServerBinary missing;
+  missing.path = "/nonexistent/pyright-langserver";
+  CHECK_FALSE(python::probe_server(missing, 1000ms).ok());
 }

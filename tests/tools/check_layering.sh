@@ -35,7 +35,8 @@ PROTO_LIB_ALLOWED=(util)
 # lib/service's typed methods take and return the wire structs (proto/), so the daemon binds each
 # method in one line and the wire shapes live in one place. No other lib/ module knows the wire.
 LIB_PROTO_ALLOWED=(service)
-# client/ talks to the daemon through proto/ and prints with util/json_text; nothing else from lib/.
+# client/ talks to the daemon through proto/, prints with util/json_text and renders its man page and
+# completions with util/cli_doc; nothing else from lib/ (doctor asks `trifectad --self-check`).
 CLIENT_LIB_ALLOWED=(util)
 # Boost.Asio: the daemon's transport (daemon/server.cpp; daemon/lsp_attach.cpp passes the
 # io_context to the LSP client) and lib/lsp's client/supervisor of Pyright (lib/lsp/client.cpp).

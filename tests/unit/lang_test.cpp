@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "lang/language.hpp"
+#include "lang/python/grammar_abi.hpp"
 #include "lang/python/modules.hpp"
 #include "lang/python/pyright.hpp"
 
@@ -107,4 +108,21 @@ TEST_CASE("the Python language entry carries Pyright: languageId, discovery, def
   python::DiscoveryInputs off;
   off.enabled = false;
   CHECK(py.discover_server(off).error().code == Errc::kUnavailable);
+}
+
+TEST_CASE("the compiled-in grammar's ABI is one the linked tree-sitter runtime accepts",
+          "[lang][grammar]") {
+  const python::GrammarAbi abi = python::grammar_abi();
+  CHECK(abi.grammar_version > 0);
+  CHECK(abi.runtime_min <= abi.runtime_max);
+  CHECK(abi.parser_accepts);
+  CHECK(abi.compatible());
+  CHECK(python::describe(abi) == "grammar ABI " + std::to_string(abi.grammar_version) +
+                                     ", runtime accepts " + std::to_string(abi.runtime_min) + ".." +
+                                     std::to_string(abi.runtime_max));
+  // A number outside the runtime's range is a mismatch even if the parser call were to pass.
+  python::GrammarAbi newer = abi;
+  newer.grammar_version = abi.runtime_max + 1;
+  CHECK_FALSE(newer.compatible());
+  CHECK_THAT(python::describe(newer), Catch::EndsWith(": MISMATCH"));
 }

@@ -490,3 +490,61 @@ TEST_CASE("read_rss_bytes reads /proc/<pid>/statm", "[process]") {
   CHECK(*rss > 1024 * 1024);
   CHECK_FALSE(read_rss_bytes(-1).has_value());
 }
+
+TEST_CASE("setup-pyright's install in the user data dir comes after explicit paths, before the project's",
+          "[discovery]") {
+  trifecta::test::TempDir tmp;
+  const fs::path user_bin = tmp.path() / "data/trifecta/pyright/node_modules/.bin/pyright-langserver";
+  const fs::path proj_bin = tmp.path() / "proj/pyright-langserver";
+  const fs::path cfg_bin = tmp.path() / "cfg/pyright-langserver";
+  write_file(user_bin, "#!/bin/sh\n", true);
+  write_file(proj_bin, "#!/bin/sh\n", true);
+  write_file(cfg_bin, "#!/bin/sh\n", true);
+
+  DiscoveryInputs in;
+  in.user_server = user_bin;
+  in.project_server = proj_bin;
+  in.path_env = "/nonexistent";
+  auto b = discover_server(in);
+  REQUIRE(b.ok());
+  CHECK(b->source == "user");
+  CHECK(b->path == user_bin);
+
+  in.config_path = cfg_bin;  // a configured path still wins
+  CHECK(discover_server(in)->source == "config");
+  in.config_path.clear();
+
+  fs::remove(user_bin);  // not installed: the project's, and the error lists the user path
+  CHECK(discover_server(in)->source == "project");
+  in.project_server.clear();
+  auto none = discover_server(in);
+  REQUIRE_FALSE(none.ok());
+  CHECK_THAT(none.error().message, Catch::Contains(user_bin.string() + " (trifecta setup-pyright)"));
+}
+
+TEST_CASE("the user's Pyright prefix follows XDG_DATA_HOME, else HOME", "[discovery]") {
+  const char* old_data = std::getenv("XDG_DATA_HOME");
+  const char* old_home = std::getenv("HOME");
+  const std::string saved_data = old_data ? old_data : "", saved_home = old_home ? old_home : "";
+  ::setenv("XDG_DATA_HOME", "/data", 1);
+  ::setenv("HOME", "/home/u", 1);
+  CHECK(user_pyright_prefix() == "/data/trifecta/pyright");
+  CHECK(user_server_path() == "/data/trifecta/pyright/node_modules/.bin/pyright-langserver");
+  ::setenv("XDG_DATA_HOME", "relative", 1);  // not absolute: ignored (XDG base directory spec)
+  CHECK(user_pyright_prefix() == "/home/u/.local/share/trifecta/pyright");
+  ::unsetenv("XDG_DATA_HOME");
+  CHECK(user_pyright_prefix() == "/home/u/.local/share/trifecta/pyright");
+  CHECK(DiscoveryInputs::from_env().user_server == user_server_path());
+  ::unsetenv("HOME");
+  CHECK(user_pyright_prefix().empty());
+  CHECK(user_server_path().empty());
+  if (old_data) ::setenv("XDG_DATA_HOME", saved_data.c_str(), 1);
+  if (old_home) ::setenv("HOME", saved_home.c_str(), 1);
+}
+
+TEST_CASE("from_env keeps the project-local server for a binary running from its build tree",
+          "[discovery]") {
+  // This test binary lives in the build tree; an installed trifectad does not (check_install.sh
+  // shows it then finds no project server).
+  CHECK(DiscoveryInputs::from_env().project_server == fs::path(kDefaultProjectServer));
+}

@@ -1,15 +1,25 @@
 #include "lang/python/pyright.hpp"
 
+#include <poll.h>
+#include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <boost/json.hpp>
+#include <cerrno>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <vector>
 
+#include "lsp/framing.hpp"
+#include "lsp/process.hpp"
+
 #ifndef TRIFECTA_DEFAULT_PYRIGHT
 #define TRIFECTA_DEFAULT_PYRIGHT ""
+#endif
+#ifndef TRIFECTA_BUILD_TREE
+#define TRIFECTA_BUILD_TREE ""
 #endif
 
 namespace trifecta::core::lang::python {
@@ -42,6 +52,19 @@ ServerBinary make_binary(const fs::path& p, std::string source) {
   return b;
 }
 
+// True when /proc/self/exe lies under the build tree this file was compiled in. The project-local
+// Pyright (third_party/) belongs to a developer's checkout: a binary run from that checkout's
+// build uses it; an installed or packaged binary must not depend on where it was built.
+bool running_from_build_tree() {
+  const fs::path build = TRIFECTA_BUILD_TREE;
+  if (build.empty()) return false;
+  std::error_code ec;
+  const fs::path self = fs::read_symlink("/proc/self/exe", ec);
+  if (ec) return false;
+  const auto [b, s] = std::mismatch(build.begin(), build.end(), self.begin(), self.end());
+  return b == build.end();
+}
+
 }  // namespace
 
 DiscoveryInputs DiscoveryInputs::from_env() {
@@ -49,7 +72,23 @@ DiscoveryInputs DiscoveryInputs::from_env() {
   in.lsp_enabled_env = getenv_opt("LSP_ENABLED");
   in.env_path = getenv_opt("TRIFECTA_PYRIGHT");
   in.path_env = getenv_opt("PATH");
+  in.user_server = user_server_path();
+  if (!running_from_build_tree()) in.project_server.clear();
   return in;
+}
+
+fs::path user_pyright_prefix() {
+  if (const char* d = std::getenv("XDG_DATA_HOME"); d && *d == '/')
+    return fs::path(d) / "trifecta" / "pyright";
+  if (const char* h = std::getenv("HOME"); h && *h)
+    return fs::path(h) / ".local" / "share" / "trifecta" / "pyright";
+  return {};
+}
+
+fs::path user_server_path() {
+  const fs::path prefix = user_pyright_prefix();
+  if (prefix.empty()) return {};
+  return prefix / "node_modules" / ".bin" / "pyright-langserver";
 }
 
 std::string read_server_version(const fs::path& launcher) {
@@ -94,6 +133,10 @@ Result<ServerBinary> discover_server(const DiscoveryInputs& in) {
     return make_binary(in.config_path, "config");
   }
   std::vector<std::string> tried;
+  if (!in.user_server.empty()) {
+    if (is_executable_file(in.user_server)) return make_binary(in.user_server, "user");
+    tried.push_back(in.user_server.string() + " (trifecta setup-pyright)");
+  }
   if (!in.project_server.empty()) {
     if (is_executable_file(in.project_server)) return make_binary(in.project_server, "project");
     tried.push_back(in.project_server.string());
@@ -124,6 +167,110 @@ boost::json::object default_settings(const ServerBinary& server) {
   if (server.flavor == ServerFlavor::kBasedPyright)
     settings["basedpyright.analysis"] = boost::json::object{{"typeCheckingMode", "standard"}};
   return settings;
+}
+
+namespace {
+
+// Reads what is available on `fd` (non-blocking) into `out`; false at end of file or on error.
+bool read_some(int fd, std::string& out) {
+  char buf[8192];
+  for (;;) {
+    const ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n > 0) {
+      out.append(buf, static_cast<std::size_t>(n));
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+  }
+}
+
+std::string tail(const std::string& s, std::size_t n = 300) {
+  return s.size() <= n ? s : "..." + s.substr(s.size() - n);
+}
+
+}  // namespace
+
+Result<std::string> probe_server(const ServerBinary& server, std::chrono::milliseconds timeout,
+                                 const std::vector<std::string>& extra_args) {
+  std::vector<std::string> argv{server.path.string(), "--stdio"};
+  argv.insert(argv.end(), extra_args.begin(), extra_args.end());
+  auto child = lsp::spawn_child(argv, {});
+  if (!child) return child.error();
+  const lsp::ChildProcess c = *child;
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  const std::string init = lsp::encode_frame(
+      R"({"jsonrpc":"2.0","id":1,"method":"initialize","params":{"processId":null,"rootUri":null,)"
+      R"("capabilities":{}}})");
+  std::size_t written = 0;
+  std::string out, err;
+  lsp::FrameDecoder decoder;
+  Result<std::string> result = make_error(
+      Errc::kTimeout, "no initialize reply within " + std::to_string(timeout.count()) + " ms");
+  bool done = false, out_open = true;
+  while (!done) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) break;
+    pollfd fds[3] = {{c.stdout_fd, POLLIN, 0},
+                     {c.stderr_fd, POLLIN, 0},
+                     {c.stdin_fd, written < init.size() ? short(POLLOUT) : short(0), 0}};
+    const int n = ::poll(fds, 3, static_cast<int>(left.count()));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) break;
+    if (fds[2].revents & (POLLOUT | POLLERR | POLLHUP)) {
+      const ssize_t w = ::write(c.stdin_fd, init.data() + written, init.size() - written);
+      if (w > 0) written += static_cast<std::size_t>(w);
+      if (w < 0 && errno != EAGAIN && errno != EINTR) written = init.size();  // it went away
+    }
+    if (fds[1].revents) read_some(c.stderr_fd, err);
+    if (fds[0].revents) {
+      std::string chunk;
+      out_open = read_some(c.stdout_fd, chunk);
+      decoder.feed(chunk);
+      for (;;) {
+        auto body = decoder.next();
+        if (!body) {
+          result = make_error(Errc::kUnavailable, "malformed output: " + body.error().message);
+          done = true;
+          break;
+        }
+        if (!*body) break;
+        boost::system::error_code jec;
+        const boost::json::value msg = boost::json::parse(**body, jec);
+        const auto* obj = msg.if_object();
+        if (jec || !obj) continue;
+        const auto* id = obj->if_contains("id");
+        if (!id || !id->is_int64() || id->as_int64() != 1 || obj->contains("method")) continue;
+        if (const auto* r = obj->if_contains("result"); r && r->is_object()) {
+          std::string info = "initialize answered";
+          if (const auto* si = r->as_object().if_contains("serverInfo"); si && si->is_object()) {
+            const auto* name = si->as_object().if_contains("name");
+            const auto* ver = si->as_object().if_contains("version");
+            if (name && name->is_string()) info = std::string(name->as_string());
+            if (ver && ver->is_string()) info += " " + std::string(ver->as_string());
+          }
+          result = info;
+        } else {
+          result = make_error(Errc::kUnavailable,
+                              "initialize failed: " + tail(boost::json::serialize(msg)));
+        }
+        done = true;
+        break;
+      }
+      if (!out_open && !done) {
+        result = make_error(Errc::kUnavailable, "exited before answering initialize" +
+                                                    (err.empty() ? "" : ": " + tail(err)));
+        done = true;
+      }
+    }
+  }
+  lsp::terminate_group(c.pid, std::chrono::milliseconds(1000));
+  for (int fd : {c.stdin_fd, c.stdout_fd, c.stderr_fd})
+    if (fd >= 0) ::close(fd);
+  if (!result && result.error().code == Errc::kTimeout && !err.empty())
+    result = make_error(Errc::kTimeout, result.error().message + "; stderr: " + tail(err));
+  return result;
 }
 
 }  // namespace trifecta::core::lang::python

@@ -4,14 +4,18 @@
 //
 // Discovery
 //
-// Order (first hit wins):
-//   1. an explicit path: `TRIFECTA_PYRIGHT` in the environment, else the daemon's config value;
-//      if it is set but not an executable file, discovery fails (no silent fallback: the user
-//      asked for that binary);
-//   2. the project-local prefix installed by scripts/setup.sh:
+// Order (first hit wins; `ServerBinary::source` names it):
+//   1. an explicit path: `TRIFECTA_PYRIGHT` in the environment ("env"), else the daemon's
+//      `--pyright` value ("config"); if it is set but not an executable file, discovery fails (no
+//      silent fallback: the user asked for that binary);
+//   2. the user's own install by `trifecta setup-pyright` ("user"):
+//      `${XDG_DATA_HOME:-$HOME/.local/share}/trifecta/pyright/node_modules/.bin/pyright-langserver`
+//      (`user_server_path()`; `DiscoveryInputs::user_server`);
+//   3. the project-local prefix installed by scripts/setup.sh ("project"):
 //      `<TRIFECTA_THIRD_PARTY_DIR>/pyright/node_modules/.bin/pyright-langserver` (compiled in as
-//      `kDefaultProjectServer`, overridable through `DiscoveryInputs::project_server`);
-//   3. `pyright-langserver`, then `basedpyright-langserver`, on PATH.
+//      `kDefaultProjectServer`). `from_env()` keeps it only when the running executable lives in
+//      the build tree it was compiled in: an installed trifectad never depends on the checkout;
+//   4. `pyright-langserver`, then `basedpyright-langserver`, on PATH ("path").
 // `LSP_ENABLED=false` (also 0/no/off, case-insensitive) or `DiscoveryInputs::enabled = false`
 // disables the server: discovery returns Errc::kUnavailable "disabled".
 //
@@ -26,9 +30,11 @@
 #pragma once
 
 #include <boost/json/object.hpp>
+#include <chrono>
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "lsp/server.hpp"
 #include "util/result.hpp"
@@ -47,12 +53,31 @@ struct DiscoveryInputs {
   std::optional<std::string> lsp_enabled_env;  // LSP_ENABLED
   std::optional<std::string> env_path;         // TRIFECTA_PYRIGHT
   fs::path config_path;                        // from the daemon config; empty = unset
+  fs::path user_server;                        // `trifecta setup-pyright`'s; empty = none
   fs::path project_server = kDefaultProjectServer;
   std::optional<std::string> path_env;  // PATH
 
-  // enabled=true, the environment variables read now, the compiled-in project server.
+  // enabled=true, the environment variables read now, the user's server path (user_server_path),
+  // the compiled-in project server only when this process runs from its build tree.
   static DiscoveryInputs from_env();
 };
+
+// Where `trifecta setup-pyright` installs (the npm prefix):
+// `${XDG_DATA_HOME:-$HOME/.local/share}/trifecta/pyright`; empty when neither variable is set.
+// client/lib/setup_pyright.cpp computes the same path (the client links no lib/lang module); the
+// install test checks that the two agree (an installed Pyright is found as "user").
+fs::path user_pyright_prefix();
+// `<user_pyright_prefix()>/node_modules/.bin/pyright-langserver`, or empty.
+fs::path user_server_path();
+
+// Does the server start? Spawns it (`<launcher> --stdio`), sends `initialize` and waits up to
+// `timeout` for its reply, then stops the process group. Ok(the server's name and version from
+// serverInfo, or "initialize answered"); errors: kUnavailable (spawn failed, it exited, or it sent
+// something that is not an initialize reply — the message says which, with its stderr tail),
+// kTimeout (no reply in time).
+// `extra_args` go after `--stdio` (the tests script a fake server with them).
+Result<std::string> probe_server(const ServerBinary& server, std::chrono::milliseconds timeout,
+                                 const std::vector<std::string>& extra_args = {});
 
 // The server to run. Errors: kUnavailable ("disabled", or nothing found: the message lists what
 // was tried), kNotFound (an explicit path that is not an executable file).

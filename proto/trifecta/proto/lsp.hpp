@@ -41,7 +41,9 @@ void describe(V& v, LspStatusResult& s) {
   v.opt("binary", s.binary, "launcher path");
   v.opt("binary_name", s.binary_name, "launcher file name");
   v.opt("version", s.version, "server version");
-  v.opt("source", s.source, "how the server was found");
+  v.opt("source", s.source,
+        "how the server was found: env (TRIFECTA_PYRIGHT), config (--pyright), user (trifecta "
+        "setup-pyright), project (the build tree's set-up), path (PATH)");
   v.opt("pid", s.pid, "server process id (-1: none)");
   v.opt("uptime_ms", s.uptime_ms, "since the process was spawned");
   v.opt("state_ms", s.state_ms, "time in the current state");

@@ -1,0 +1,23 @@
+# cmake -DTRIFECTA=<trifecta> -DTRIFECTAD=<trifectad> -DOUT=<dir> -P GenerateCliDocs.cmake
+# Runs the executables' own generators (util/cli_doc.hpp) into OUT: trifecta.1.gz, trifectad.1.gz,
+# trifecta.bash, _trifecta (zsh), trifecta.fish. A generator that fails stops the build.
+file(MAKE_DIRECTORY "${OUT}")
+function(run_into file)
+  execute_process(COMMAND ${ARGN} OUTPUT_FILE "${OUT}/${file}" RESULT_VARIABLE rc ERROR_VARIABLE err)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "${ARGN} failed (${rc}): ${err}")
+  endif()
+endfunction()
+function(gzip_file file)
+  execute_process(COMMAND gzip -9nf "${OUT}/${file}" RESULT_VARIABLE rc)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "gzip ${OUT}/${file} failed (${rc})")
+  endif()
+endfunction()
+run_into(trifecta.1 "${TRIFECTA}" man)
+run_into(trifectad.1 "${TRIFECTAD}" --man)
+gzip_file(trifecta.1)
+gzip_file(trifectad.1)
+run_into(trifecta.bash "${TRIFECTA}" completion bash)
+run_into(_trifecta "${TRIFECTA}" completion zsh)
+run_into(trifecta.fish "${TRIFECTA}" completion fish)
