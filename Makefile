@@ -9,7 +9,7 @@ BUILD_TYPE ?= RelWithDebInfo
 CMAKE_FLAGS ?=
 PREFIX ?= /usr/local
 
-.PHONY: all setup configure build demo test bench clean sanitize install package
+.PHONY: all setup configure build demo test bench clean sanitize install package coverage
 
 all: build
 
@@ -41,5 +41,12 @@ bench: build
 sanitize:
 	$(MAKE) test BUILD=build-asan BUILD_TYPE=Debug CMAKE_FLAGS="-DTRIFECTA_SANITIZE=address,undefined"
 
+# gcov-instrumented build and test run in a separate tree, then line and branch coverage per
+# module (scripts/coverage.sh; fails below the floors in scripts/coverage_floors.txt).
+coverage:
+	rm -f $$(find build-coverage -name '*.gcda' 2>/dev/null)
+	-$(MAKE) test BUILD=build-coverage BUILD_TYPE=Debug CMAKE_FLAGS="-DTRIFECTA_COVERAGE=ON"
+	bash scripts/coverage.sh build-coverage
+
 clean:
-	rm -rf $(BUILD) build-asan
+	rm -rf $(BUILD) build-asan build-coverage
