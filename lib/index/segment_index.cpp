@@ -10,6 +10,7 @@
 #include <atomic>
 #include <cerrno>
 #include <cstring>
+#include <limits>
 #include <mutex>
 #include <set>
 #include <shared_mutex>
@@ -24,6 +25,7 @@
 #include "util/hash.hpp"
 #include "util/parallel.hpp"
 #include "util/paths.hpp"
+#include "util/regular_file.hpp"
 #include "workspace/watcher.hpp"
 
 namespace trifecta::core::index {
@@ -240,22 +242,13 @@ struct SegmentIndex::Impl {
 
   Result<Loaded> load() const {
     const fs::path file = cache_file();
-    std::string data;
-    {
-      const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
-      if (fd < 0) return make_error(Errc::kNotFound, "no persisted index");
-      struct stat st {};
-      if (::fstat(fd, &st) == 0 && st.st_size > 0) data.resize(static_cast<std::size_t>(st.st_size));
-      std::size_t got = 0;
-      while (got < data.size()) {
-        const ssize_t n = ::read(fd, data.data() + got, data.size() - got);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) break;
-        got += static_cast<std::size_t>(n);
-      }
-      ::close(fd);
-      data.resize(got);
+    // Through THE open of segment files: index.bin swapped for a FIFO is refused, never waited on.
+    auto read = read_regular_file(file, "_ctx/cache/index.bin", std::numeric_limits<std::size_t>::max());
+    if (!read) {
+      if (read.error().code == Errc::kNotFound) return make_error(Errc::kNotFound, "no persisted index");
+      return make_error(Errc::kParse, "persisted index: " + read.error().message);
     }
+    std::string data = std::move(*read);
     if (data.size() < 16 || std::memcmp(data.data(), kMagic, 8) != 0) {
       return make_error(Errc::kParse, "persisted index: bad magic");
     }
