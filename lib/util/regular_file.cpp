@@ -28,7 +28,8 @@ Error errno_error(int e, std::string_view shown) {
   const std::string name(shown);
   if (e == ENOENT || e == ENOTDIR) return make_error(Errc::kNotFound, "no such file: " + name);
   if (e == EACCES || e == EPERM) return make_error(Errc::kPermission, "permission denied: " + name);
-  if (e == ELOOP) return make_error(Errc::kInvalidArgument, "not a regular file (a symlink): " + name);
+  if (e == ELOOP)
+    return make_error(Errc::kInvalidArgument, "not a regular file (a symlink): " + name);
   return make_error(Errc::kIo, "cannot read " + name + ": " + std::strerror(e));
 }
 
@@ -44,7 +45,8 @@ Result<RegularFile> open_regular_file(const std::filesystem::path& path, std::st
     return errno_error(e, shown);
   }
   RegularFile file(fd, st);
-  if (!S_ISREG(st.st_mode)) return make_error(Errc::kInvalidArgument, "not a regular file: " + std::string(shown));
+  if (!S_ISREG(st.st_mode))
+    return make_error(Errc::kInvalidArgument, "not a regular file: " + std::string(shown));
   const int flags = ::fcntl(fd, F_GETFL);
   if (flags < 0 || ::fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) != 0) return errno_error(errno, shown);
   return file;
@@ -56,8 +58,8 @@ Result<std::string> read_regular_file(const std::filesystem::path& path, std::st
   if (!file) return file.error();
   const std::size_t size = file->size();
   if (size > max_bytes) {
-    return make_error(Errc::kTooLarge, std::string(shown) + " is " + std::to_string(size) + " bytes (limit " +
-                                           std::to_string(max_bytes) + ")");
+    return make_error(Errc::kTooLarge, std::string(shown) + " is " + std::to_string(size) +
+                                           " bytes (limit " + std::to_string(max_bytes) + ")");
   }
   std::string out(size, '\0');
   std::size_t got = 0;

@@ -3,16 +3,16 @@
 // chained calls, FIFOs where files are expected) and names that are not UTF-8. After each, the
 // daemon is alive, every reply parses, `ping` answers and SIGTERM stops it within its bound.
 // docs/reliability.md lists the promises these tests hold.
-#include <catch2/catch.hpp>
-
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 
 #include <boost/json.hpp>
+#include <catch2/catch.hpp>
 #include <chrono>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include "../support/cli_json.hpp"
 #include "telemetry/reader.hpp"
@@ -34,11 +34,15 @@ struct Tree {
     write("pkg/__init__.py", "");
     write("pkg/fine.py", "def well_formed_function():\n    return 1\n");
   }
-  void write(const std::string& rel, const std::string& text) const { write_text(root / rel, text); }
+  void write(const std::string& rel, const std::string& text) const {
+    write_text(root / rel, text);
+  }
 };
 
 // The daemon process is still running (not exited, not a zombie we could reap).
-bool alive(DaemonProcess& d) { return d.pid() > 0 && !d.wait(std::chrono::milliseconds(0)); }
+bool alive(DaemonProcess& d) {
+  return d.pid() > 0 && !d.wait(std::chrono::milliseconds(0));
+}
 
 bool pings(DaemonProcess& d) {
   auto r = d.cli({"--json", "ping"}, std::chrono::seconds(5));
@@ -83,7 +87,8 @@ TEST_CASE("70,000 unclosed parentheses and 66,000 comment lines do not take the 
   // The comment file parses (the runtime no longer has the 2^16 bug): its definition is there.
   auto after = result_of(d.cli({"--json", "ast", "skeleton", "-s", seg, "pkg/comments.py"}));
   REQUIRE(after.at("skeleton").at("definitions").as_array().size() == 1);
-  CHECK(after.at("skeleton").at("definitions").as_array()[0].at("name").as_string() == "after_the_comments");
+  CHECK(after.at("skeleton").at("definitions").as_array()[0].at("name").as_string() ==
+        "after_the_comments");
 
   // The parenthesis file is refused before tree-sitter sees it, with a reason that says why.
   auto deep = d.cli({"--json", "ast", "skeleton", "-s", seg, "pkg/parens.py"});
@@ -136,13 +141,17 @@ TEST_CASE("a FIFO where a .py, .gitignore, the config or index.bin should be nev
     fs::remove(t.root / "pkg" / "fine.py");
     REQUIRE(::mkfifo((t.root / "pkg" / "fine.py").c_str(), 0600) == 0);
     REQUIRE(::mkfifo((t.root / "pkg" / "other.py").c_str(), 0600) == 0);
-    auto build = answered(d.cli({"--json", "ctx", "build", "-s", seg, "--rebuild"}, std::chrono::seconds(20)));
+    auto build = answered(
+        d.cli({"--json", "ctx", "build", "-s", seg, "--rebuild"}, std::chrono::seconds(20)));
     CHECK(build.contains("result"));
-    answered(d.cli({"--json", "ctx", "search", "-s", seg, "well_formed_function"}, std::chrono::seconds(20)));
-    auto skel = d.cli({"--json", "ast", "skeleton", "-s", seg, "pkg/fine.py"}, std::chrono::seconds(20));
+    answered(d.cli({"--json", "ctx", "search", "-s", seg, "well_formed_function"},
+                   std::chrono::seconds(20)));
+    auto skel =
+        d.cli({"--json", "ast", "skeleton", "-s", seg, "pkg/fine.py"}, std::chrono::seconds(20));
     CHECK(error_name_of(skel) == "INVALID_ARGUMENT");
     CHECK_THAT(message_of(skel), Catch::Contains("not a regular file"));
-    answered(d.cli({"--json", "ctx", "get", "-s", seg, "pkg/other.py#L1-2"}, std::chrono::seconds(20)));
+    answered(
+        d.cli({"--json", "ctx", "get", "-s", seg, "pkg/other.py#L1-2"}, std::chrono::seconds(20)));
     answered(d.cli({"--json", "def", "-s", seg, "pkg/fine.py:1:5"}, std::chrono::seconds(20)));
     CHECK(pings(d));
     const auto t0 = Clock::now();
@@ -158,7 +167,8 @@ TEST_CASE("a FIFO where a .py, .gitignore, the config or index.bin should be nev
     DaemonProcess d({"--no-lsp"});
     auto build = answered(d.cli({"--json", "ctx", "build", "-s", seg}, std::chrono::seconds(20)));
     CHECK(build.contains("result"));
-    answered(d.cli({"--json", "ctx", "search", "-s", seg, "well_formed_function"}, std::chrono::seconds(20)));
+    answered(d.cli({"--json", "ctx", "search", "-s", seg, "well_formed_function"},
+                   std::chrono::seconds(20)));
     CHECK(pings(d));
     CHECK(d.stop(std::chrono::seconds(15)) == 0);
   }
@@ -189,7 +199,8 @@ TEST_CASE("names that are not UTF-8 come back escaped, parse, print and resolve"
   auto build = result_of(d.cli({"--json", "ctx", "build", "-s", seg}));
   CHECK(build.at("files_indexed").as_int64() >= 4);
 
-  for (const auto& [query, want] : {std::pair{"latin_named_function", want_file}, {"in_a_bad_dir", want_dir_file}}) {
+  for (const auto& [query, want] :
+       {std::pair{"latin_named_function", want_file}, {"in_a_bad_dir", want_dir_file}}) {
     INFO(query);
     auto r = d.cli({"--json", "ctx", "search", "-s", seg, query});
     REQUIRE(trifecta::core::utf8::is_valid(r.out));
@@ -228,4 +239,23 @@ TEST_CASE("names that are not UTF-8 come back escaped, parse, print and resolve"
   auto ev = trifecta::core::telemetry::read_events(events);
   REQUIRE(ev.ok());
   CHECK(ev->invalid_lines == 0);
+}
+
+TEST_CASE("SIGTERM stops the daemon within its bound even with a stuck worker",
+          "[hostile][daemon][stop]") {
+  DaemonProcess d;
+  RawClient c(d.socket());
+  REQUIRE(c.connected());
+  // A worker held for 60 s, as a handler stuck in a call that never returns would hold it.
+  REQUIRE(c.send(
+      R"({"jsonrpc":"2.0","id":1,"method":"debug.sleep","params":{"ms":60000,"occupy_worker":true}})"
+      "\n"));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  CHECK(pings(d));  // the other worker still answers
+  const auto t0 = Clock::now();
+  // drain_timeout (10 s) + kStopJoinGrace (3 s), then the watchdog ends the process.
+  const auto code = d.stop(std::chrono::seconds(20));
+  REQUIRE(code.has_value());
+  CHECK(*code == 70);
+  CHECK(ms_since(t0) < 16000);
 }
