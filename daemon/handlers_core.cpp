@@ -103,7 +103,7 @@ void bind_core_handlers(Dispatcher& d, CoreDeps deps) {
         reply.fail(RpcError{ErrorCode::kInvalidParams, "params.ms: expected 0..60000", {}});
         return;
       }
-      if (p.occupy_worker) {  // hold this worker, as a handler stuck in a slow call would
+      if (p.occupy_worker.value_or(false)) {  // hold this worker, as a handler stuck in a slow call would
         std::this_thread::sleep_for(std::chrono::milliseconds(ms));
         reply.ok(json::value_from(proto::DebugSleepResult{ms}));
         return;

@@ -153,7 +153,7 @@ void describe(V& v, SegmentCloseResult& s) {
 
 struct DebugSleepParams {
   std::int64_t ms = 0;
-  bool occupy_worker = false;
+  std::optional<bool> occupy_worker;  // absent = false (kept off the wire unless asked)
 };
 template <class V>
 void describe(V& v, DebugSleepParams& s) {
