@@ -4,6 +4,7 @@
 
 #include <charconv>
 #include <fstream>
+#include <thread>
 
 #include "service/service.hpp"
 
@@ -96,11 +97,17 @@ void bind_core_handlers(Dispatcher& d, CoreDeps deps) {
 
   if (shared->debug_methods) {
     // debug.sleep {ms}: answers after `ms` (<= 60000) without occupying a worker. Lets tests keep
-    // requests in flight deterministically (graceful stop, in-flight limits).
+    // requests in flight deterministically (graceful stop, in-flight limits). With occupy_worker
+    // it sleeps on the worker instead: a stuck worker, for the stop watchdog's test.
     d.bind_typed(proto::spec::kDebugSleep, [shared](Context&, proto::DebugSleepParams p, Reply reply) {
       const std::int64_t ms = p.ms;
       if (ms < 0 || ms > 60000) {
         reply.fail(RpcError{ErrorCode::kInvalidParams, "params.ms: expected 0..60000", {}});
+        return;
+      }
+      if (p.occupy_worker.value_or(false)) {  // hold this worker, as a handler stuck in a slow call would
+        std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+        reply.ok(json::value_from(proto::DebugSleepResult{ms}));
         return;
       }
       // If the daemon stops before the timer fires, the request is still answered (ShuttingDown).

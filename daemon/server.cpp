@@ -3,9 +3,12 @@
 #include <sys/socket.h>
 
 #include <boost/asio.hpp>
+#include <condition_variable>
+#include <cstdlib>
 #include <deque>
 #include <mutex>
 #include <set>
+#include <thread>
 
 #include <spdlog/spdlog.h>
 
@@ -52,6 +55,17 @@ struct Server::Impl {
   SteadyClock::time_point drain_deadline;
   mutable std::mutex reason_mu;
   std::string reason;
+  // The stop watchdog (docs/concurrency.md "Shutdown"): armed by begin_stop; when the workers are
+  // not joined within drain_timeout + kStopJoinGrace (a worker stuck in a call that never
+  // returns), it logs and ends the process with kExitStuckWorker. Disarmed by disarm_watchdog().
+  std::thread watchdog;
+  std::mutex watchdog_mu;
+  std::condition_variable watchdog_cv;
+  bool workers_joined = false;
+
+  ~Impl() { disarm_watchdog(); }
+  void arm_watchdog();
+  void disarm_watchdog();
 
   void accept();
   void on_accept(const boost::system::error_code& ec, stream::socket sock);
@@ -296,9 +310,32 @@ void Server::Impl::begin_stop(std::string why) {
   signals.cancel(ignored);
   idle_timer.cancel();
   drain_deadline = SteadyClock::now() + cfg.drain_timeout;
+  arm_watchdog();
   auto snapshot = sessions;  // stop_reading may erase
   for (auto& s : snapshot) s->stop_reading();
   check_drained();
+}
+
+void Server::Impl::arm_watchdog() {
+  if (watchdog.joinable()) return;
+  const auto limit = std::chrono::duration_cast<std::chrono::milliseconds>(cfg.drain_timeout) + kStopJoinGrace;
+  watchdog = std::thread([this, limit] {
+    std::unique_lock lk(watchdog_mu);
+    if (watchdog_cv.wait_for(lk, limit, [this] { return workers_joined; })) return;
+    spdlog::critical("stop: a worker is still busy {} ms after the stop began; exiting without joining it",
+                     limit.count());
+    spdlog::default_logger()->flush();
+    std::_Exit(kExitStuckWorker);
+  });
+}
+
+void Server::Impl::disarm_watchdog() {
+  {
+    std::lock_guard lk(watchdog_mu);
+    workers_joined = true;
+  }
+  watchdog_cv.notify_all();
+  if (watchdog.joinable()) watchdog.join();
 }
 
 void Server::Impl::check_drained() {
@@ -335,6 +372,7 @@ void Server::run() {
   impl_->arm_idle_exit();
   impl_->io.run();
   impl_->pool.join();  // in-flight handlers finish; their replies have nowhere to go any more
+  impl_->disarm_watchdog();
 }
 
 bool Server::run_until(const std::function<bool()>& done, std::chrono::milliseconds limit) {

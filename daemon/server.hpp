@@ -16,7 +16,9 @@
 // Lifecycle: run() serves until SIGTERM/SIGINT, a `shutdown` request, or idle exit (no connections
 // and no work for `idle_timeout`). Graceful stop: close the acceptor, stop reading, let in-flight
 // requests finish and their replies drain (bounded by `drain_timeout`), close sessions, join the
-// workers. The caller then flushes telemetry and releases the socket.
+// workers. The caller then flushes telemetry and releases the socket. A worker that is still busy
+// `drain_timeout` + kStopJoinGrace after the stop began (stuck in a call that never returns) does
+// not hold the process: a watchdog logs it and exits with kExitStuckWorker, without the flush.
 //
 // Thread rules: construct and run() on the main thread; request_stop() and the counters are
 // thread-safe.
@@ -35,6 +37,10 @@ class io_context;
 }
 
 namespace trifecta::daemon {
+
+// The stop watchdog's grace after drain_timeout, and the exit status it ends the process with.
+inline constexpr std::chrono::milliseconds kStopJoinGrace{3000};
+inline constexpr int kExitStuckWorker = 70;  // EX_SOFTWARE
 
 struct ServerCounters {
   std::atomic<std::int64_t> connections{0};

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # One-shot, idempotent set-up of everything Trifecta needs on Debian 12:
-#   * apt packages (compilers, Boost 1.81, libsodium, spdlog, Catch2 v2, tree-sitter, ...)
+#   * apt packages (compilers, Boost 1.81, libsodium, spdlog, Catch2 v2, ...)
+#   * the tree-sitter runtime C sources (npm pack tree-sitter, integrity-checked) -> third_party/tree-sitter/
 #   * the tree-sitter-python grammar sources (npm pack, integrity-checked) -> third_party/
 #   * Pyright from npm into a project-local prefix                       -> third_party/pyright/
 #   * the MCP TypeScript SDK (the official client the MCP tests drive)    -> third_party/mcp-sdk/
@@ -14,6 +15,12 @@ TP="$ROOT/third_party"
 GRAMMAR_VERSION="0.23.6"
 GRAMMAR_INTEGRITY="sha512-yIM9z0oxKIxT7bAtPOhgoVl6gTXlmlIhue7liFT4oBPF/lha7Ha4dQBS82Av6hMMRZoVnFJI8M6mL+SwWoLD3A=="
 PYRIGHT_VERSION="1.1.414"
+# The tree-sitter runtime is built from source (lib/lang/python/CMakeLists.txt), not taken from
+# Debian: Debian 12's 0.20.7 corrupts its heap on inputs with more than 2^16 nested nodes
+# (tree-sitter/tree-sitter#2134, issue 16). The npm package carries the C library under
+# vendor/tree-sitter/lib.
+TS_RUNTIME_VERSION="0.25.1"
+TS_RUNTIME_INTEGRITY="sha512-mrcEdkYtHfrK1A6fs3O6FxkBo0Qig5XUXqHhxUOQu0bmPo00QF4XaSx4edpazdHwxnSCjlGKGgIqWdaN4dvTLA=="
 
 log() { printf '[setup] %s\n' "$*" >&2; }
 
@@ -21,7 +28,7 @@ APT_PACKAGES=(
   g++ cmake ninja-build pkg-config make git
   libboost1.81-dev libboost-json1.81-dev
   libsodium-dev libspdlog-dev libfmt-dev catch2
-  libtree-sitter-dev libsystemd-dev systemd libsqlite3-dev libcli11-dev
+  libsystemd-dev systemd libsqlite3-dev libcli11-dev
   ripgrep nodejs npm python3 util-linux procps
   clang-format
   # Tools the tests and checks drive (editors headless, the HTML report in a browser, coverage,
@@ -54,6 +61,32 @@ fi
 
 mkdir -p "$TP"
 
+sha512_of() {
+  echo "sha512-$(openssl dgst -sha512 -binary "$1" 2>/dev/null | base64 -w0 || python3 -c 'import hashlib,base64,sys;print(base64.b64encode(hashlib.sha512(open(sys.argv[1],"rb").read()).digest()).decode())' "$1")"
+}
+
+# --- tree-sitter runtime (C sources) ------------------------------------------------------------
+TS_DIR="$TP/tree-sitter"
+if [[ -f "$TS_DIR/.version" && "$(cat "$TS_DIR/.version")" == "$TS_RUNTIME_VERSION" \
+      && -f "$TS_DIR/lib/src/lib.c" && -f "$TS_DIR/lib/include/tree_sitter/api.h" ]]; then
+  log "tree-sitter runtime $TS_RUNTIME_VERSION: present"
+else
+  log "fetching tree-sitter@$TS_RUNTIME_VERSION (runtime C sources)"
+  ts_tmp="$(mktemp -d)"
+  (cd "$ts_tmp" && npm pack --silent "tree-sitter@$TS_RUNTIME_VERSION" >/dev/null)
+  ts_tgz="$ts_tmp/tree-sitter-$TS_RUNTIME_VERSION.tgz"
+  got="$(sha512_of "$ts_tgz")"
+  if [[ "$got" != "$TS_RUNTIME_INTEGRITY" ]]; then
+    rm -rf "$ts_tmp"
+    log "integrity mismatch for tree-sitter: got $got"; exit 1
+  fi
+  rm -rf "$TS_DIR"; mkdir -p "$TS_DIR"
+  tar -xzf "$ts_tgz" -C "$TS_DIR" --strip-components=3 package/vendor/tree-sitter/lib
+  tar -xzf "$ts_tgz" -C "$TS_DIR" --strip-components=1 package/LICENSE package/package.json
+  rm -rf "$ts_tmp"
+  echo "$TS_RUNTIME_VERSION" > "$TS_DIR/.version"
+fi
+
 # --- tree-sitter-python grammar ------------------------------------------------------------
 GRAMMAR_DIR="$TP/tree-sitter-python"
 if [[ -f "$GRAMMAR_DIR/.version" && "$(cat "$GRAMMAR_DIR/.version")" == "$GRAMMAR_VERSION" ]]; then
@@ -63,7 +96,7 @@ else
   tmp="$(mktemp -d)"; trap 'rm -rf "$tmp"' EXIT
   (cd "$tmp" && npm pack --silent "tree-sitter-python@$GRAMMAR_VERSION" >/dev/null)
   tgz="$tmp/tree-sitter-python-$GRAMMAR_VERSION.tgz"
-  got="sha512-$(openssl dgst -sha512 -binary "$tgz" 2>/dev/null | base64 -w0 || python3 -c 'import hashlib,base64,sys;print(base64.b64encode(hashlib.sha512(open(sys.argv[1],"rb").read()).digest()).decode())' "$tgz")"
+  got="$(sha512_of "$tgz")"
   if [[ "$got" != "$GRAMMAR_INTEGRITY" ]]; then
     log "integrity mismatch for tree-sitter-python: got $got"; exit 1
   fi

@@ -10,6 +10,7 @@
 #include <atomic>
 #include <cerrno>
 #include <cstring>
+#include <limits>
 #include <mutex>
 #include <set>
 #include <shared_mutex>
@@ -24,6 +25,8 @@
 #include "util/hash.hpp"
 #include "util/parallel.hpp"
 #include "util/paths.hpp"
+#include "util/regular_file.hpp"
+#include "util/utf8.hpp"
 #include "workspace/watcher.hpp"
 
 namespace trifecta::core::index {
@@ -241,22 +244,13 @@ struct SegmentIndex::Impl {
 
   Result<Loaded> load() const {
     const fs::path file = cache_file();
-    std::string data;
-    {
-      const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
-      if (fd < 0) return make_error(Errc::kNotFound, "no persisted index");
-      struct stat st {};
-      if (::fstat(fd, &st) == 0 && st.st_size > 0) data.resize(static_cast<std::size_t>(st.st_size));
-      std::size_t got = 0;
-      while (got < data.size()) {
-        const ssize_t n = ::read(fd, data.data() + got, data.size() - got);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) break;
-        got += static_cast<std::size_t>(n);
-      }
-      ::close(fd);
-      data.resize(got);
+    // Through THE open of segment files: index.bin swapped for a FIFO is refused, never waited on.
+    auto read = read_regular_file(file, "_ctx/cache/index.bin", std::numeric_limits<std::size_t>::max());
+    if (!read) {
+      if (read.error().code == Errc::kNotFound) return make_error(Errc::kNotFound, "no persisted index");
+      return make_error(Errc::kParse, "persisted index: " + read.error().message);
     }
+    std::string data = std::move(*read);
     if (data.size() < 16 || std::memcmp(data.data(), kMagic, 8) != 0) {
       return make_error(Errc::kParse, "persisted index: bad magic");
     }
@@ -709,6 +703,11 @@ std::optional<std::vector<std::string>> SegmentIndex::files_with_word(std::strin
 std::optional<Chunk> SegmentIndex::chunk(std::string_view id) const {
   std::shared_lock lk(impl_->state_mu);
   const Chunk* c = impl_->index.find(id);
+  // An id of a file whose name is not UTF-8 comes back percent-escaped, as replies wrote it
+  // (util/utf8.hpp escape_name): the literal id first, then the unescaped one.
+  if (!c) {
+    if (auto raw = utf8::unescape_name(id)) c = impl_->index.find(*raw);
+  }
   if (!c) return std::nullopt;
   return *c;
 }
@@ -717,6 +716,11 @@ std::vector<Chunk> SegmentIndex::chunks_of(std::string_view path) const {
   std::shared_lock lk(impl_->state_mu);
   std::vector<Chunk> out;
   for (const Chunk* c : impl_->index.chunks_of(path)) out.push_back(*c);
+  if (out.empty()) {
+    if (auto raw = utf8::unescape_name(path)) {
+      for (const Chunk* c : impl_->index.chunks_of(*raw)) out.push_back(*c);
+    }
+  }
   return out;
 }
 

@@ -182,6 +182,8 @@ class SegmentIndex {
   // What the AST fallback's references() (lib/lang/python) reads instead of every file. Thread-safe.
   std::optional<std::vector<std::string>> files_with_word(std::string_view word) const;
 
+  // By id / path as stored, else by its percent-escaped form (a name that is not UTF-8, as
+  // replies write it: util/utf8.hpp escape_name).
   std::optional<Chunk> chunk(std::string_view id) const;
   std::vector<Chunk> chunks_of(std::string_view path) const;
   std::optional<FileRecord> file(std::string_view path) const;

@@ -9,6 +9,8 @@
 #include <cmath>
 #include <string_view>
 
+#include "util/utf8.hpp"
+
 namespace trifecta::core {
 
 namespace json = boost::json;
@@ -26,6 +28,13 @@ constexpr std::array<bool, 256> kNeedsEscape = [] {
 
 void append_string(std::string& out, std::string_view s) {
   static constexpr char kHex[] = "0123456789abcdef";
+  // Never invalid UTF-8 on the wire or in telemetry: a string that is not valid UTF-8 (a file
+  // name) is written percent-escaped (utf8::escape_name; docs/protocol.md).
+  std::string escaped;
+  if (utf8::needs_escape(s)) {
+    escaped = utf8::escape_name(s);
+    s = escaped;
+  }
   out.reserve(out.size() + s.size() + 2);
   out += '"';
   std::size_t plain = 0;  // start of the run of bytes that need no escaping

@@ -6,7 +6,9 @@
 // decimal text that parses back to the same double (`0.609`, `3.032`, `1e-07`), and always marks
 // a double as one (`3.0`, never `3`), so a reader sees the same kind (double vs integer) that was
 // written. Everything else matches Boost.JSON: object members in insertion order, no whitespace,
-// strings escaped as RFC 8259 requires (`"`, `\`, control characters), other bytes as they are.
+// strings escaped as RFC 8259 requires (`"`, `\`, control characters), other bytes as they are —
+// except in a string that is not valid UTF-8 (a file name): it is written percent-escaped
+// (util/utf8.hpp `escape_name`), so every text this writer produces is valid UTF-8.
 //
 // Failure behaviour: total. A non-finite double (never produced by trifecta) is written as
 // `null`, since JSON has no infinity or NaN.

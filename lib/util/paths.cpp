@@ -7,6 +7,7 @@
 #include <system_error>
 
 #include "util/hash.hpp"
+#include "util/utf8.hpp"
 
 namespace trifecta::core {
 
@@ -32,7 +33,17 @@ bool is_within(const fs::path& root, const fs::path& p) {
   return true;
 }
 
+namespace {
+Result<fs::path> safe_join_impl(const fs::path& root, std::string_view relative, bool allow_unescape);
+}
+
 Result<fs::path> safe_join(const fs::path& root, std::string_view relative) {
+  return safe_join_impl(root, relative, true);
+}
+
+namespace {
+
+Result<fs::path> safe_join_impl(const fs::path& root, std::string_view relative, bool allow_unescape) {
   if (relative.empty()) return make_error(Errc::kInvalidArgument, "empty path");
   if (relative.find('\0') != std::string_view::npos) {
     return make_error(Errc::kInvalidArgument, "path contains a NUL byte");
@@ -64,8 +75,18 @@ Result<fs::path> safe_join(const fs::path& root, std::string_view relative) {
     return make_error(Errc::kPathEscape,
                       "path leaves the segment through a symlink: " + rel.string());
   }
+  // A name that is not UTF-8 comes back from a reply percent-escaped (utf8::escape_name): when
+  // the literal path does not exist, try the unescaped one.
+  if (allow_unescape && !fs::exists(fs::symlink_status(resolved, ec))) {
+    if (auto raw = utf8::unescape_name(relative)) {
+      auto alt = safe_join_impl(root, *raw, false);
+      if (!alt || fs::exists(fs::symlink_status(*alt, ec))) return alt;
+    }
+  }
   return resolved;
 }
+
+}  // namespace
 
 Result<fs::path> resolve_in_root(const fs::path& root, std::string_view path) {
   const fs::path p{std::string(path)};

@@ -29,7 +29,9 @@ bool is_within(const fs::path& root, const fs::path& p);
 // Join a client-supplied relative path onto a canonical `root`. The target need not exist; if it
 // (or a parent) exists, symlinks are resolved and the result must still be inside `root`.
 // On success the result is absolute and lexically normal (symlinks inside the tree are kept
-// resolved only when they exist).
+// resolved only when they exist). When the path does not exist as given and it is a percent-escaped
+// name that is not UTF-8 (utf8::unescape_name: how replies write such names), the unescaped path is
+// tried, with the same checks, and returned when it exists.
 Result<fs::path> safe_join(const fs::path& root, std::string_view relative);
 
 // Like safe_join, but also accepts an absolute path when it already lies inside `root`

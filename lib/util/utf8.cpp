@@ -203,4 +203,50 @@ Decoded decode_source(std::string_view bytes, std::string& out) {
   return d;
 }
 
+bool needs_escape(std::string_view bytes) noexcept { return !is_valid(bytes); }
+
+std::string escape_name(std::string_view bytes) {
+  if (is_valid(bytes)) return std::string(bytes);
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(bytes.size() + 8);
+  while (!bytes.empty()) {
+    const std::size_t ok = valid_prefix(bytes);
+    for (char c : bytes.substr(0, ok)) {
+      if (c == '%') out += "%25";
+      else out += c;
+    }
+    if (ok == bytes.size()) break;
+    const auto b = static_cast<unsigned char>(bytes[ok]);  // invalid: escape one byte, go on
+    out += '%';
+    out += kHex[b >> 4];
+    out += kHex[b & 0xF];
+    bytes.remove_prefix(ok + 1);
+  }
+  return out;
+}
+
+std::optional<std::string> unescape_name(std::string_view text) {
+  auto hex = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    return -1;
+  };
+  std::string out;
+  out.reserve(text.size());
+  bool escaped = false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '%' && i + 2 < text.size() && hex(text[i + 1]) >= 0 && hex(text[i + 2]) >= 0) {
+      out += static_cast<char>(hex(text[i + 1]) * 16 + hex(text[i + 2]));
+      i += 2;
+      escaped = true;
+    } else {
+      out += text[i];
+    }
+  }
+  if (!escaped || is_valid(out)) return std::nullopt;
+  return out;
+}
+
 }  // namespace trifecta::core::utf8

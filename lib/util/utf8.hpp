@@ -19,6 +19,7 @@
 #pragma once
 
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -59,6 +60,19 @@ struct Decoded {
 // Decode source bytes by the decision above. When the bytes are valid UTF-8 `out` is not
 // written (`changed == false`): the caller keeps using its bytes, no copy is made.
 Decoded decode_source(std::string_view bytes, std::string& out);
+
+// ---- names that are not UTF-8 (file and directory names; docs/protocol.md "Names that are not
+// UTF-8") ----
+// A name (or any string trifecta writes as JSON) that is valid UTF-8 is written as it is. One
+// that is not is written percent-escaped: every byte of an invalid sequence as `%XX` (upper-case
+// hex), every `%` as `%25`, everything else as it is — valid UTF-8, lossless and reversible.
+// `unescape_name` reverses it: it returns the decoded bytes only when `text` holds a `%XX`
+// escape and decoding gives a string that is NOT valid UTF-8 (the only strings escape_name
+// escapes); otherwise nullopt, and `text` is meant literally. So a real name `100%sure.py` is
+// never decoded. Resolution (util/paths.hpp `safe_join`) tries the literal name first.
+bool needs_escape(std::string_view bytes) noexcept;  // == !is_valid(bytes)
+std::string escape_name(std::string_view bytes);     // bytes as they are when valid
+std::optional<std::string> unescape_name(std::string_view text);
 
 // `text` without a leading UTF-8 BOM.
 inline std::string_view strip_bom(std::string_view text) noexcept {

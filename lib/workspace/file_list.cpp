@@ -18,12 +18,18 @@
 #include <sstream>
 #include <system_error>
 
+#include "util/regular_file.hpp"
 #include "workspace/glob.hpp"
 
 extern char** environ;
 
 namespace trifecta::core::workspace {
 namespace json = boost::json;
+
+namespace {
+// `_ctx/trifecta.json` and `.gitignore`s are read whole; larger ones are not read at all.
+constexpr std::size_t kMaxConfigBytes = std::size_t{1} << 20;
+}  // namespace
 
 fs::path config_file(const fs::path& root) { return root / "_ctx" / "trifecta.json"; }
 
@@ -32,12 +38,11 @@ Result<SegmentConfig> load_config(const fs::path& root) {
   const fs::path file = config_file(root);
   std::error_code ec;
   if (!fs::exists(file, ec)) return cfg;
-  std::ifstream in(file, std::ios::binary);
-  if (!in) return make_error(Errc::kIo, "cannot read _ctx/trifecta.json");
-  std::stringstream ss;
-  ss << in.rdbuf();
+  // Through THE open of segment files (util/regular_file.hpp): a FIFO here is refused, not waited on.
+  auto text = read_regular_file(file, "_ctx/trifecta.json", kMaxConfigBytes);
+  if (!text) return make_error(Errc::kIo, "cannot read _ctx/trifecta.json: " + text.error().message);
   boost::system::error_code jec;
-  json::value v = json::parse(ss.str(), jec);
+  json::value v = json::parse(*text, jec);
   if (jec) return make_error(Errc::kParse, "_ctx/trifecta.json: " + jec.message());
   if (!v.is_object()) return make_error(Errc::kParse, "_ctx/trifecta.json: expected an object");
   const auto& o = v.as_object();
@@ -169,12 +174,11 @@ bool run_git_ls_files(const fs::path& root, std::string& out) {
   return run_git(root, {"ls-files", "-z", "--cached", "--others", "--exclude-standard"}, out) == 0;
 }
 
+// A small segment file (`.gitignore`, `.git/info/exclude`), through THE open of segment files: ""
+// when it is missing, unreadable, not a regular file (a FIFO is never waited on) or above 1 MiB.
 std::string read_small(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  if (!in) return {};
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+  auto text = read_regular_file(p, p.filename().string(), kMaxConfigBytes);
+  return text ? std::move(*text) : std::string();
 }
 
 // THE directory walker (list_files outside git, first_file_with_suffix): `.gitignore`s on the way
@@ -197,15 +201,10 @@ struct Walker {
   void walk(const fs::path& dir, const std::string& rel_dir) {
     if (stopped) return;
     std::size_t pushed = 0;
-    {
-      std::ifstream in(dir / ".gitignore", std::ios::binary);
-      if (in) {
-        std::stringstream ss;
-        ss << in.rdbuf();
-        owned.push_back(std::make_unique<IgnoreRules>(rel_dir, ss.str()));
-        stack.push_back(owned.back().get());
-        pushed = 1;
-      }
+    if (auto text = read_regular_file(dir / ".gitignore", ".gitignore", kMaxConfigBytes)) {
+      owned.push_back(std::make_unique<IgnoreRules>(rel_dir, *text));
+      stack.push_back(owned.back().get());
+      pushed = 1;
     }
     std::error_code ec;
     fs::directory_iterator it(dir, fs::directory_options::skip_permission_denied, ec);

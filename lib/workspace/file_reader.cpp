@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "util/paths.hpp"
+#include "util/regular_file.hpp"
 #include "util/utf8.hpp"
 
 namespace trifecta::core::workspace {
@@ -105,16 +106,12 @@ Result<FileReader::Meta> FileReader::stat(std::string_view path) const {
 Result<FileContent> FileReader::read_raw(std::string_view path, ReadPurpose purpose, ReadStats* stats) const {
   auto r = resolve(root_, path);
   if (!r) return r.error();
-  const int fd = ::open(r->abs.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-  if (fd < 0) return errno_error(errno, r->rel);
-  struct Closer {
-    int fd;
-    ~Closer() { ::close(fd); }
-  } closer{fd};
-  struct stat st {};
-  if (::fstat(fd, &st) != 0) return errno_error(errno, r->rel);
-  if (!S_ISREG(st.st_mode)) return make_error(Errc::kInvalidArgument, "not a regular file: " + r->rel);
-  const auto size = static_cast<std::size_t>(st.st_size);
+  // THE open of a segment file: non-blocking, no final symlink, regular files only (a FIFO never
+  // blocks a worker).
+  auto file = open_regular_file(r->abs, r->rel);
+  if (!file) return file.error();
+  const int fd = file->fd();
+  const auto size = file->size();
   if (size > max_file_bytes_) {
     return make_error(Errc::kTooLarge, r->rel + " is " + std::to_string(size) + " bytes (limit " +
                                            std::to_string(max_file_bytes_) + ")");
@@ -152,7 +149,7 @@ Result<FileContent> FileReader::read_raw(std::string_view path, ReadPurpose purp
   }
   FileContent out;
   out.raw_bytes = got;
-  out.mtime_ns = static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
+  out.mtime_ns = file->mtime_ns();
   out.rel = std::move(r->rel);
   out.text = std::move(bytes);
   return out;

@@ -5,7 +5,8 @@
 //  * resolves the path with util's `resolve_in_root` (relative paths, or absolute paths already
 //    inside the root): `..` above the root, absolute paths outside it and symlinks that lead out
 //    of the tree are refused with kPathEscape, before anything is opened;
-//  * refuses non-regular files (kInvalidArgument), files above `max_file_bytes` (kTooLarge, the
+//  * opens through util/regular_file.hpp (O_NONBLOCK | O_NOFOLLOW, then fstat: a FIFO, socket or
+//    device never blocks a reader) and refuses non-regular files (kInvalidArgument), files above `max_file_bytes` (kTooLarge, the
 //    size is checked with fstat before reading), files containing a NUL byte (kBinary), missing
 //    files (kNotFound) and unreadable ones (kPermission / kIo);
 //  * decodes the bytes with util/utf8.hpp's `decode_source`, the one decoding every path shares:

@@ -130,6 +130,52 @@ TEST_CASE("the tree-sitter runtime accepts the grammar's ABI", "[runtime]") {
   CHECK(rt->grammar_abi <= rt->runtime_max_abi);
 }
 
+TEST_CASE("the runtime is tree-sitter 0.25 (ABI 15), built from source", "[runtime]") {
+  auto rt = check_runtime();
+  REQUIRE(rt.ok());
+  CHECK(rt->runtime_max_abi == 15);  // Debian's 0.20.7 stops at 14 and has the 2^16 bug
+}
+
+TEST_CASE("bracket nesting is counted outside strings and comments", "[extract][guard]") {
+  CHECK(bracket_nesting("x = f(a[1], {2: (3)})\n") == 3);
+  CHECK(bracket_nesting("s = '(((('  # ((((\nt = \"\"\"\n((((\n\"\"\"\n") == 0);
+  CHECK(bracket_nesting("s = 'it\\'s (' + (x)\n") == 1);
+  CHECK(bracket_nesting(")))(((") == 3);  // stray closers do not go below zero
+  CHECK(bracket_nesting(std::string(100000, '('), 300) == 300);  // stops at the bound
+}
+
+TEST_CASE("70,000 unclosed parentheses are refused before tree-sitter, 66,000 comment lines parse", "[extract][guard]") {
+  // tree-sitter 0.20.7 corrupted its heap on both (tree-sitter#2134): a crash of the whole daemon.
+  auto deep = extract_skeleton("y = " + std::string(70000, '(') + "\n");
+  REQUIRE_FALSE(deep.ok());
+  CHECK(deep.error().code == Errc::kTooLarge);
+  CHECK_THAT(deep.error().message, Catch::Contains("nested more than 256 levels"));
+  // At the bound it still parses.
+  CHECK(extract_skeleton("y = " + std::string(kMaxBracketNesting, '(') + "\n").ok());
+  std::string comments;
+  for (int i = 0; i < 66000; ++i) comments += "#\n";
+  auto many = extract_skeleton(comments + "def after():\n    return 2\n");
+  REQUIRE(many.ok());
+  REQUIRE(many->definitions.size() == 1);
+  CHECK(many->definitions[0].line == 66001);
+}
+
+TEST_CASE("a parse past its deadline is cancelled with TIMEOUT, and the next parse is clean", "[extract][guard]") {
+  const std::string text = "def f():\n    return 1\n";
+  auto late = parse_python_tree(text, std::chrono::steady_clock::now() - std::chrono::seconds(1));
+  REQUIRE_FALSE(late.ok());
+  CHECK(late.error().code == Errc::kTimeout);
+  // A long file with a deadline that passes mid-parse: cancelled by the progress callback.
+  std::string big;
+  for (int i = 0; i < 40000; ++i) big += "def f" + std::to_string(i) + "(a, b):\n    return a + b * " + std::to_string(i) + "\n";
+  auto cut = parse_python_tree(big, std::chrono::steady_clock::now() + std::chrono::microseconds(200));
+  REQUIRE_FALSE(cut.ok());
+  CHECK(cut.error().code == Errc::kTimeout);
+  auto ok = extract_skeleton(text);
+  REQUIRE(ok.ok());
+  CHECK(ok->definitions.size() == 1);
+}
+
 TEST_CASE("golden fixtures: skeleton JSON and rendering match the expectations", "[golden]") {
   const bool update = std::getenv("TRIFECTA_UPDATE_GOLDEN") && std::string(std::getenv("TRIFECTA_UPDATE_GOLDEN")) == "1";
   std::vector<fs::path> sources;

@@ -1,7 +1,9 @@
 // Spec of lib/util: hashing, canonical paths and the safe join, relpath, clocks, Result, JSON text.
 #include <catch2/catch.hpp>
 
+#include <fcntl.h>
 #include <sodium.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -17,6 +19,7 @@
 #include "util/hash.hpp"
 #include "util/json_text.hpp"
 #include "util/paths.hpp"
+#include "util/regular_file.hpp"
 #include "util/result.hpp"
 #include "../support/temp_dir.hpp"
 
@@ -225,4 +228,57 @@ TEST_CASE("json_text matches Boost.JSON for everything but doubles", "[util][jso
   CHECK(to_json_text(v.as_object()) == boost::json::serialize(v));
   CHECK(boost::json::parse(to_json_text(v)) == v);
   CHECK(to_json_text(boost::json::value(boost::json::string("\x7f"))) == "\"\x7f\"");
+}
+
+TEST_CASE("regular_file: a FIFO, a symlink and a directory are refused at once, a file is read", "[util][regular_file]") {
+  trifecta::test::TempDir tmp;
+  const fs::path dir = tmp.path();
+  { std::ofstream(dir / "f.py") << "x = 1\n"; }
+  REQUIRE(::mkfifo((dir / "fifo.py").c_str(), 0600) == 0);
+  fs::create_symlink(dir / "f.py", dir / "link.py");
+  fs::create_directories(dir / "sub");
+
+  auto ok = read_regular_file(dir / "f.py", "f.py", 1 << 20);
+  REQUIRE(ok.ok());
+  CHECK(*ok == "x = 1\n");
+  // A blocking open() of a FIFO with no writer would never return; this one answers at once.
+  auto fifo = read_regular_file(dir / "fifo.py", "fifo.py", 1 << 20);
+  REQUIRE_FALSE(fifo.ok());
+  CHECK(fifo.error().code == Errc::kInvalidArgument);
+  CHECK(fifo.error().message == "not a regular file: fifo.py");
+  auto link = open_regular_file(dir / "link.py", "link.py");
+  REQUIRE_FALSE(link.ok());
+  CHECK(link.error().code == Errc::kInvalidArgument);
+  CHECK(open_regular_file(dir / "sub", "sub").error().code == Errc::kInvalidArgument);
+  CHECK(open_regular_file(dir / "nope.py", "nope.py").error().code == Errc::kNotFound);
+  CHECK(read_regular_file(dir / "f.py", "f.py", 3).error().code == Errc::kTooLarge);
+  // The descriptor it hands out is blocking again (reads of the regular file behave as usual).
+  auto open = open_regular_file(dir / "f.py", "f.py");
+  REQUIRE(open.ok());
+  CHECK((::fcntl(open->fd(), F_GETFL) & O_NONBLOCK) == 0);
+}
+
+TEST_CASE("safe_join takes an escaped name that is not UTF-8 back to the file, literal names first", "[util][paths][names]") {
+  trifecta::test::TempDir tmp;
+  const fs::path root = fs::canonical(tmp.path());
+  { std::ofstream(root / "caf\xE9.py") << "x\n"; }
+  { std::ofstream(root / "100%sure.py") << "y\n"; }
+  auto escaped = safe_join(root, "caf%E9.py");
+  REQUIRE(escaped.ok());
+  CHECK(*escaped == root / "caf\xE9.py");
+  auto literal = safe_join(root, "100%sure.py");
+  REQUIRE(literal.ok());
+  CHECK(*literal == root / "100%sure.py");
+  // Not found either way: the literal path, as before.
+  CHECK(*safe_join(root, "nope%E9.py") == root / "nope%E9.py");
+  // Escapes never get around the lexical checks.
+  CHECK(safe_join(root, "%2E%2E/x").ok());  // decodes to valid UTF-8: taken literally
+  CHECK(safe_join(root, "../caf%E9.py").error().code == Errc::kPathEscape);
+}
+
+TEST_CASE("json_text never writes invalid UTF-8: such strings come out percent-escaped", "[util][json][names]") {
+  CHECK(to_json_text(boost::json::value("caf\xE9%.py")) == "\"caf%E9%25.py\"");
+  CHECK(to_json_text(boost::json::value("100%sure \xC3\xA9")) == "\"100%sure \xC3\xA9\"");  // valid: as it is
+  boost::json::object o{{"path", "d\xFF/m.py"}, {"id", "d\xFF/m.py#L1-2"}};
+  CHECK(to_json_text(o) == "{\"path\":\"d%FF/m.py\",\"id\":\"d%FF/m.py#L1-2\"}");
 }

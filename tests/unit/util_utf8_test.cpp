@@ -102,3 +102,21 @@ TEST_CASE("decode_source leaves valid UTF-8 alone, even when it declares Latin-1
   CHECK(utf8::strip_bom("\xEF\xBB\xBFx") == "x");
   CHECK(utf8::strip_bom("x") == "x");
 }
+
+TEST_CASE("names that are not UTF-8 are percent-escaped, reversibly, and valid names never are", "[util][utf8][names]") {
+  CHECK(utf8::escape_name("pkg/caf\xC3\xA9%.py") == "pkg/caf\xC3\xA9%.py");  // valid: as it is
+  CHECK(utf8::escape_name("pkg/caf\xE9%.py") == "pkg/caf%E9%25.py");
+  CHECK(utf8::escape_name("d\xFF/m\xC3\xA9\xC3.py") == "d%FF/m\xC3\xA9%C3.py");
+  for (std::string raw : {std::string("caf\xE9.py"), std::string("\xFF\xFE%41"), std::string("a\xC3(%%\x80")}) {
+    const std::string esc = utf8::escape_name(raw);
+    CHECK(utf8::is_valid(esc));
+    auto back = utf8::unescape_name(esc);
+    REQUIRE(back.has_value());
+    CHECK(*back == raw);
+  }
+  // Literal text that decodes to valid UTF-8 (or has no escape) is never decoded.
+  CHECK_FALSE(utf8::unescape_name("100%sure.py").has_value());
+  CHECK_FALSE(utf8::unescape_name("caf%C3%A9.py").has_value());  // é: valid, so not an escape
+  CHECK_FALSE(utf8::unescape_name("plain.py").has_value());
+  CHECK_FALSE(utf8::unescape_name("bad%zz.py").has_value());
+}

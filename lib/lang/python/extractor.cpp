@@ -21,7 +21,7 @@ namespace {
 
 Result<RuntimeInfo> probe_runtime() {
   RuntimeInfo info;
-  info.grammar_abi = ts_language_version(tree_sitter_python());
+  info.grammar_abi = ts_language_abi_version(tree_sitter_python());
   info.runtime_min_abi = TREE_SITTER_MIN_COMPATIBLE_LANGUAGE_VERSION;
   info.runtime_max_abi = TREE_SITTER_LANGUAGE_VERSION;
   const std::string versions = "tree-sitter-python ABI " + std::to_string(info.grammar_abi) +
@@ -48,13 +48,10 @@ struct TreeDeleter {
 };
 using TreePtr = std::unique_ptr<TSTree, TreeDeleter>;
 
-Result<TreePtr> parse(std::string_view text) {
-  auto rt = check_runtime();
-  if (!rt) return rt.error();
-  TSTree* tree = ts_parser_parse_string(thread_python_parser(), nullptr, text.data(),
-                                        static_cast<uint32_t>(text.size()));
-  if (!tree) return make_error(Errc::kInternal, "tree-sitter returned no tree");
-  return TreePtr(tree);
+Result<TreePtr> parse(std::string_view text, std::chrono::steady_clock::time_point deadline) {
+  auto tree = parse_python_tree(text, deadline);
+  if (!tree) return tree.error();
+  return TreePtr(*tree);
 }
 
 // ---- small node helpers ----------------------------------------------------------------------
@@ -90,6 +87,25 @@ void each_child_until(TSNode n, F&& f) {
   TSTreeCursor c = ts_tree_cursor_new(n);
   if (ts_tree_cursor_goto_first_child(&c)) {
     while (f(ts_tree_cursor_current_node(&c)) && ts_tree_cursor_goto_next_sibling(&c)) {
+    }
+  }
+  ts_tree_cursor_delete(&c);
+}
+
+// The descendants of `root` (not `root` itself) in source order, pre-order, without recursion (the
+// depth is the input's: 12,000 chained calls are 12,000 levels). `f(node)` returns whether to
+// visit that node's children.
+template <class F>
+void each_descendant(TSNode root, F&& f) {
+  TSTreeCursor c = ts_tree_cursor_new(root);
+  bool more = ts_tree_cursor_goto_first_child(&c);
+  while (more) {
+    if (f(ts_tree_cursor_current_node(&c)) && ts_tree_cursor_goto_first_child(&c)) continue;
+    while (!ts_tree_cursor_goto_next_sibling(&c)) {
+      if (!ts_tree_cursor_goto_parent(&c) || ts_tree_cursor_current_depth(&c) == 0) {
+        more = false;
+        break;
+      }
     }
   }
   ts_tree_cursor_delete(&c);
@@ -220,11 +236,14 @@ class Extractor {
 
   void find_comments(TSNode n, uint32_t begin, uint32_t end,
                      std::vector<std::pair<uint32_t, uint32_t>>& out) const {
-    each_child(n, [&](TSNode c, std::string_view) {
+    each_descendant(n, [&](TSNode c) {
       const auto b = ts_node_start_byte(c), e = ts_node_end_byte(c);
-      if (e <= begin || b >= end) return;
-      if (type_of(c) == "comment") out.emplace_back(b, e);
-      else if (ts_node_child_count(c) > 0) find_comments(c, begin, end, out);
+      if (e <= begin || b >= end) return false;
+      if (type_of(c) == "comment") {
+        out.emplace_back(b, e);
+        return false;
+      }
+      return true;
     });
   }
 
@@ -272,7 +291,7 @@ class Extractor {
   }
 
   void collect_issues(TSNode n) {
-    each_child(n, [&](TSNode c, std::string_view) {
+    each_descendant(n, [&](TSNode c) {
       const bool error = type_of(c) == "ERROR";
       const bool missing = ts_node_is_missing(c);
       if (error || missing) {
@@ -282,9 +301,9 @@ class Extractor {
           out_.syntax_issues.push_back({error ? "error" : "missing", static_cast<int>(s.row) + 1,
                                         static_cast<int>(s.column), static_cast<int>(e.row) + 1});
         }
-        if (error) return;  // one report per unparseable region
+        if (error) return false;  // one report per unparseable region
       }
-      if (ts_node_has_error(c)) collect_issues(c);
+      return ts_node_has_error(c);
     });
   }
 
@@ -410,11 +429,10 @@ class Extractor {
         if (blanked[i] != '\n' && blanked[i] != '\r') blanked[i] = ' ';
       buffers_.push_back(std::move(blanked));
       src_ = buffers_.back();
-      TSTree* tree = ts_parser_parse_string(thread_python_parser(), nullptr, src_.data(),
-                                            static_cast<uint32_t>(src_.size()));
-      if (!tree) return;
-      trees_.emplace_back(tree);
-      TSNode again = ts_tree_root_node(tree);
+      auto tree = parse_python_tree(src_, deadline_);
+      if (!tree) return;  // out of budget: what was extracted so far stands (status partial)
+      trees_.emplace_back(*tree);
+      TSNode again = ts_tree_root_node(*tree);
       if (ts_node_has_error(again)) collect_issues(again);
       module_statements(again);
     });
@@ -694,6 +712,7 @@ class Extractor {
   std::string_view src_;
   Skeleton& out_;
   int salvage_rounds_ = 0;
+  std::chrono::steady_clock::time_point deadline_ = std::chrono::steady_clock::now() + kParseBudget;
   std::deque<std::string> buffers_;  // blanked sources of salvage rounds (stable addresses)
   std::vector<TreePtr> trees_;       // their trees, alive as long as nodes are in use
 };
@@ -724,16 +743,98 @@ Result<Skeleton> extract_skeleton(std::string_view source) {
   s.replaced_bytes = d.replaced_bytes;
   const std::string_view text = utf8::strip_bom(d.changed ? std::string_view(decoded) : source);
   s.line_count = count_lines(text);
-  auto tree = parse(text);
+  auto tree = parse(text, std::chrono::steady_clock::now() + kParseBudget);
   if (!tree) return tree.error();
   Extractor(text, s).run(ts_tree_root_node(tree->get()));
   return s;
 }
 
 Result<std::size_t> raw_parse(std::string_view source) {
-  auto tree = parse(source);
+  auto tree = parse(source, std::chrono::steady_clock::now() + kParseBudget);
   if (!tree) return tree.error();
   return source.size();
+}
+
+std::size_t bracket_nesting(std::string_view text, std::size_t stop_at) {
+  std::size_t depth = 0, deepest = 0;
+  const std::size_t n = text.size();
+  for (std::size_t i = 0; i < n; ++i) {
+    const char c = text[i];
+    if (c == '#') {  // a comment: to the end of the line
+      const std::size_t nl = text.find('\n', i);
+      if (nl == std::string_view::npos) break;
+      i = nl;
+    } else if (c == '\'' || c == '"') {  // a string: to its closing quote (escapes skipped)
+      const bool triple = i + 2 < n && text[i + 1] == c && text[i + 2] == c;
+      std::size_t j = i + (triple ? 3 : 1);
+      for (; j < n; ++j) {
+        if (text[j] == '\\') {
+          ++j;
+        } else if (text[j] == c && (!triple || (j + 2 < n && text[j + 1] == c && text[j + 2] == c))) {
+          if (triple) j += 2;
+          break;
+        } else if (!triple && text[j] == '\n') {
+          break;  // an unterminated one-line string ends at the line
+        }
+      }
+      i = j;
+    } else if (c == '(' || c == '[' || c == '{') {
+      if (++depth > deepest) {
+        deepest = depth;
+        if (deepest >= stop_at) return stop_at;
+      }
+    } else if ((c == ')' || c == ']' || c == '}') && depth > 0) {
+      --depth;
+    }
+  }
+  return deepest;
+}
+
+namespace {
+bool past_deadline(TSParseState* state) {
+  const auto* deadline = static_cast<const std::chrono::steady_clock::time_point*>(state->payload);
+  return std::chrono::steady_clock::now() >= *deadline;  // true cancels the parse
+}
+}  // namespace
+
+Result<TSTree*> parse_python_tree(std::string_view text, std::chrono::steady_clock::time_point deadline) {
+  auto rt = check_runtime();
+  if (!rt) return rt.error();
+  if (text.size() > UINT32_MAX) return make_error(Errc::kTooLarge, "file too large to parse (over 4 GiB)");
+  if (const std::size_t depth = bracket_nesting(text, kMaxBracketNesting + 1); depth > kMaxBracketNesting) {
+    return make_error(Errc::kTooLarge, "brackets nested more than " + std::to_string(kMaxBracketNesting) +
+                                           " levels deep: not parsed (CPython refuses over 200)");
+  }
+  if (std::chrono::steady_clock::now() >= deadline) return make_error(Errc::kTimeout, "parse budget spent");
+  TSInput input{};
+  struct Src {
+    std::string_view text;
+  } src{text};
+  input.payload = &src;
+  input.encoding = TSInputEncodingUTF8;
+  input.read = [](void* payload, uint32_t byte, TSPoint, uint32_t* read) -> const char* {
+    const auto* s = static_cast<const Src*>(payload);
+    if (byte >= s->text.size()) {
+      *read = 0;
+      return "";
+    }
+    *read = static_cast<uint32_t>(s->text.size() - byte);
+    return s->text.data() + byte;
+  };
+  TSParseOptions options{};
+  options.payload = &deadline;
+  options.progress_callback = &past_deadline;
+  TSParser* parser = thread_python_parser();
+  TSTree* tree = ts_parser_parse_with_options(parser, nullptr, input, options);
+  if (!tree) {
+    ts_parser_reset(parser);  // a cancelled parse would otherwise resume on the next call
+    if (std::chrono::steady_clock::now() >= deadline) {
+      return make_error(Errc::kTimeout, "parse took longer than its budget of " +
+                                            std::to_string(kParseBudget.count()) + " ms: cancelled");
+    }
+    return make_error(Errc::kInternal, "tree-sitter returned no tree");
+  }
+  return tree;
 }
 
 namespace {

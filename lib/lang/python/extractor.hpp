@@ -9,14 +9,24 @@
 // file that is not valid UTF-8 is read as Latin-1/cp1252 if it declares so (PEP 263), otherwise
 // each invalid sequence becomes U+FFFD, flagged); a leading UTF-8 BOM is stripped (flagged).
 // What can fail is the runtime itself — a grammar whose ABI the linked libtree-sitter cannot
-// load — and that is reported once by `check_runtime()` as a typed error.
+// load — and that is reported once by `check_runtime()` as a typed error; and hostile input, which
+// `parse_python_tree` (THE parse: every tree-sitter parse in lib/ goes through it) refuses rather
+// than trusting the parser with it:
+//  * bracket nesting deeper than kMaxBracketNesting (CPython itself refuses more than 200 nested
+//    parentheses) → kTooLarge "nested N levels deep", before tree-sitter sees the text;
+//  * a parse still running after kParseBudget → kTimeout (tree-sitter's progress callback
+//    cancels it; the budget covers one whole extraction, salvage reparses included).
+// The runtime is tree-sitter 0.25, built from source (third_party/tree-sitter, scripts/setup.sh):
+// Debian's 0.20.7 corrupts its heap past 2^16 nested nodes (tree-sitter#2134, issue 16).
 //
 // Thread rules: every function is thread-safe. Each thread lazily creates its own TSParser
 // (thread_local; TSParser is not thread-safe) and keeps it for the thread's lifetime, so a pool
 // of N workers holds N parsers.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -24,12 +34,26 @@
 #include "util/result.hpp"
 
 struct TSParser;  // tree-sitter's parser (tree_sitter/api.h)
+struct TSTree;    // tree-sitter's syntax tree
 
 namespace trifecta::core::ast {
 
 // This thread's tree-sitter parser for Python, created on first use (TSParser is not thread-safe,
 // so every thread has its own). Call check_runtime() once before relying on it.
 TSParser* thread_python_parser();
+
+// Limits of THE parse (see the header comment; docs/reliability.md).
+inline constexpr std::size_t kMaxBracketNesting = 256;
+inline constexpr std::chrono::milliseconds kParseBudget{10000};
+
+// The deepest bracket nesting of `text` — `(`, `[`, `{` outside strings and comments — counted by
+// a linear scan, without parsing. Stops counting at `stop_at` (the answer is then `stop_at`).
+std::size_t bracket_nesting(std::string_view text, std::size_t stop_at = SIZE_MAX);
+
+// Parse `text` with this thread's parser, after the nesting guard, cancelled at `deadline`.
+// The caller owns the tree (ts_tree_delete). Errors: kUnavailable (check_runtime), kTooLarge
+// (nesting, or text above 4 GiB), kTimeout (deadline), kInternal (no tree for another reason).
+Result<TSTree*> parse_python_tree(std::string_view text, std::chrono::steady_clock::time_point deadline);
 
 
 struct RuntimeInfo {
@@ -42,8 +66,8 @@ struct RuntimeInfo {
 // ts_parser_set_language accepts it. Errors: kUnavailable with both versions in the message.
 Result<RuntimeInfo> check_runtime();
 
-// Extract the skeleton of `source` (raw file bytes). Errors: only kUnavailable from
-// check_runtime() (or kInternal if tree-sitter returns no tree, which it does only when cancelled).
+// Extract the skeleton of `source` (raw file bytes). Errors: those of parse_python_tree (the
+// deadline is kParseBudget from the call).
 Result<Skeleton> extract_skeleton(std::string_view source);
 
 // A raw full parse of `source` with this thread's parser, discarding the tree: the baseline

@@ -5,6 +5,7 @@
 #include <memory>
 #include <optional>
 #include <set>
+#include <unordered_map>
 #include <unordered_set>
 
 #include "lang/python/modules.hpp"
@@ -164,6 +165,12 @@ class Navigator {
   Outcome at(TSNode id);
 
  private:
+  // The parent of `n`. tree-sitter keeps no parent links: ts_node_parent descends from the root,
+  // O(depth) per call, so walking up from a deep node cost O(depth^2) (10,000 chained calls: 6 s).
+  // The first call for a node records the parent of every node on its root path in one descent;
+  // the walk up from there is O(1) per step.
+  TSNode parent_of(TSNode n);
+
   // scopes
   Outcome resolve_name(TSNode usage, const std::string& name, bool want_val);
   void collect(TSNode scope_node, const std::string& name, std::vector<Binding>& out);
@@ -211,7 +218,23 @@ class Navigator {
   std::map<std::string, std::shared_ptr<const ast::Skeleton>> skeletons_;
   int eval_depth_ = 0;
   int member_depth_ = 0;  // class_member → base evaluation → class_member chains
+  std::unordered_map<const void*, TSNode> parents_;  // node id → parent, filled by parent_of
 };
+
+TSNode Navigator::parent_of(TSNode n) {
+  if (ts_node_is_null(n)) return TSNode{};
+  if (auto it = parents_.find(n.id); it != parents_.end()) return it->second;
+  TSNode cur = file_.root();
+  if (same_node(cur, n)) return TSNode{};
+  for (;;) {
+    TSNode child = ts_node_child_with_descendant(cur, n);
+    if (ts_node_is_null(child) || same_node(child, cur)) break;
+    parents_.emplace(child.id, cur);
+    if (same_node(child, n)) return cur;
+    cur = child;
+  }
+  return ts_node_parent(n);  // not reachable by the descent (zero-width nodes): ask tree-sitter
+}
 
 std::string_view Navigator::content(const std::string& file) {
   if (file == rel_) return file_.text();
@@ -520,65 +543,76 @@ void Navigator::collect_params(TSNode params, const std::string& name, TSNode de
   });
 }
 
-void Navigator::collect_in(TSNode n, const std::string& name, std::vector<Binding>& out) {
-  const std::string_view t = type_of(n);
-  if (t == "function_definition" || t == "class_definition") {
-    TSNode nm = field(n, "name");
-    if (file_.node_text(nm) == name)
-      out.push_back({t == "class_definition" ? BKind::kClass : BKind::kFunction, nm, n, TSNode{}});
-    return;  // its body is another scope
+// Depth-first in source order with an explicit stack: the depth is the input's (12,000 chained
+// calls are 12,000 levels), so no recursion.
+void Navigator::collect_in(TSNode start, const std::string& name, std::vector<Binding>& out) {
+  std::vector<TSNode> stack{start};
+  std::vector<TSNode> kids;
+  while (!stack.empty()) {
+    TSNode n = stack.back();
+    stack.pop_back();
+    if (ts_node_is_null(n)) continue;
+    const std::string_view t = type_of(n);
+    if (t == "function_definition" || t == "class_definition") {
+      TSNode nm = field(n, "name");
+      if (file_.node_text(nm) == name)
+        out.push_back({t == "class_definition" ? BKind::kClass : BKind::kFunction, nm, n, TSNode{}});
+      continue;  // its body is another scope
+    }
+    if (t == "lambda" || t == "list_comprehension" || t == "set_comprehension" || t == "dictionary_comprehension" ||
+        t == "generator_expression" || t == "string" || t == "comment")
+      continue;
+    if (t == "assignment" || t == "augmented_assignment") {
+      TSNode right = field(n, "right");
+      collect_targets(field(n, "left"), name, BKind::kAssign, n, ts_node_is_null(right) ? field(n, "type") : right, out);
+      if (!ts_node_is_null(right)) stack.push_back(right);
+      continue;
+    }
+    if (t == "for_statement") {
+      collect_targets(field(n, "left"), name, BKind::kOther, n, TSNode{}, out);
+    } else if (t == "with_item") {
+      TSNode v = field(n, "value");
+      if (is(v, "as_pattern")) collect_targets(field(v, "alias"), name, BKind::kOther, n, TSNode{}, out);
+    } else if (t == "except_clause") {
+      // `except E as e` carries an alias field; `except (A, B) as e` parses as an as_pattern.
+      collect_targets(field(n, "alias"), name, BKind::kOther, n, TSNode{}, out);
+      each_named_child(n, [&](TSNode c) {
+        if (is(c, "as_pattern")) collect_targets(field(c, "alias"), name, BKind::kOther, n, TSNode{}, out);
+      });
+    } else if (t == "named_expression") {
+      collect_targets(field(n, "name"), name, BKind::kOther, n, TSNode{}, out);
+    } else if (t == "import_statement") {
+      each_named_child(n, [&](TSNode c) {
+        if (is(c, "aliased_import")) {
+          if (file_.node_text(field(c, "alias")) == name) out.push_back({BKind::kImport, field(c, "alias"), c, n});
+        } else if (is(c, "dotted_name")) {
+          TSNode first = ts_node_named_child(c, 0);
+          if (file_.node_text(first) == name) out.push_back({BKind::kImport, first, c, n});
+        }
+      });
+      continue;
+    } else if (t == "import_from_statement") {
+      TSNode mod = field(n, "module_name");
+      each_named_child(n, [&](TSNode c) {
+        if (same_node(c, mod)) return;
+        if (is(c, "aliased_import")) {
+          if (file_.node_text(field(c, "alias")) == name) out.push_back({BKind::kImportFrom, field(c, "alias"), n, c});
+        } else if (is(c, "dotted_name")) {
+          if (file_.node_text(c) == name) out.push_back({BKind::kImportFrom, ts_node_named_child(c, 0), n, c});
+        }
+      });
+      continue;
+    } else if (t == "global_statement" || t == "nonlocal_statement") {
+      each_named_child(n, [&](TSNode c) {
+        if (is(c, "identifier") && file_.node_text(c) == name)
+          out.push_back({t == "global_statement" ? BKind::kGlobal : BKind::kNonlocal, c, n, TSNode{}});
+      });
+      continue;
+    }
+    kids.clear();
+    each_named_child(n, [&](TSNode c) { kids.push_back(c); });
+    stack.insert(stack.end(), kids.rbegin(), kids.rend());
   }
-  if (t == "lambda" || t == "list_comprehension" || t == "set_comprehension" || t == "dictionary_comprehension" ||
-      t == "generator_expression" || t == "string" || t == "comment")
-    return;
-  if (t == "assignment" || t == "augmented_assignment") {
-    TSNode right = field(n, "right");
-    collect_targets(field(n, "left"), name, BKind::kAssign, n, ts_node_is_null(right) ? field(n, "type") : right, out);
-    if (!ts_node_is_null(right)) collect_in(right, name, out);
-    return;
-  }
-  if (t == "for_statement") {
-    collect_targets(field(n, "left"), name, BKind::kOther, n, TSNode{}, out);
-  } else if (t == "with_item") {
-    TSNode v = field(n, "value");
-    if (is(v, "as_pattern")) collect_targets(field(v, "alias"), name, BKind::kOther, n, TSNode{}, out);
-  } else if (t == "except_clause") {
-    // `except E as e` carries an alias field; `except (A, B) as e` parses as an as_pattern.
-    collect_targets(field(n, "alias"), name, BKind::kOther, n, TSNode{}, out);
-    each_named_child(n, [&](TSNode c) {
-      if (is(c, "as_pattern")) collect_targets(field(c, "alias"), name, BKind::kOther, n, TSNode{}, out);
-    });
-  } else if (t == "named_expression") {
-    collect_targets(field(n, "name"), name, BKind::kOther, n, TSNode{}, out);
-  } else if (t == "import_statement") {
-    each_named_child(n, [&](TSNode c) {
-      if (is(c, "aliased_import")) {
-        if (file_.node_text(field(c, "alias")) == name) out.push_back({BKind::kImport, field(c, "alias"), c, n});
-      } else if (is(c, "dotted_name")) {
-        TSNode first = ts_node_named_child(c, 0);
-        if (file_.node_text(first) == name) out.push_back({BKind::kImport, first, c, n});
-      }
-    });
-    return;
-  } else if (t == "import_from_statement") {
-    TSNode mod = field(n, "module_name");
-    each_named_child(n, [&](TSNode c) {
-      if (same_node(c, mod)) return;
-      if (is(c, "aliased_import")) {
-        if (file_.node_text(field(c, "alias")) == name) out.push_back({BKind::kImportFrom, field(c, "alias"), n, c});
-      } else if (is(c, "dotted_name")) {
-        if (file_.node_text(c) == name) out.push_back({BKind::kImportFrom, ts_node_named_child(c, 0), n, c});
-      }
-    });
-    return;
-  } else if (t == "global_statement" || t == "nonlocal_statement") {
-    each_named_child(n, [&](TSNode c) {
-      if (is(c, "identifier") && file_.node_text(c) == name)
-        out.push_back({t == "global_statement" ? BKind::kGlobal : BKind::kNonlocal, c, n, TSNode{}});
-    });
-    return;
-  }
-  each_named_child(n, [&](TSNode c) { collect_in(c, name, out); });
 }
 
 void Navigator::collect(TSNode scope, const std::string& name, std::vector<Binding>& out) {
@@ -631,11 +665,11 @@ std::optional<ClassRef> Navigator::class_in_current(TSNode class_node) {
 
 // The class whose body directly holds the function containing `n`.
 std::optional<ClassRef> Navigator::enclosing_class(TSNode n) {
-  for (TSNode p = ts_node_parent(n); !ts_node_is_null(p); p = ts_node_parent(p)) {
+  for (TSNode p = parent_of(n); !ts_node_is_null(p); p = parent_of(p)) {
     if (is(p, "function_definition")) {
-      TSNode up = ts_node_parent(p);
-      if (is(up, "decorated_definition")) up = ts_node_parent(up);
-      if (is(up, "block")) up = ts_node_parent(up);
+      TSNode up = parent_of(p);
+      if (is(up, "decorated_definition")) up = parent_of(up);
+      if (is(up, "block")) up = parent_of(up);
       if (is(up, "class_definition")) return class_in_current(up);
     }
   }
@@ -676,7 +710,7 @@ Outcome Navigator::from_binding(const Binding& b, TSNode scope_node, bool class_
       TSNode first = ts_node_named_child(params, 0);
       const bool is_first = contains(first, b.name);
       if (is_first && is(fn, "function_definition")) {
-        TSNode up = ts_node_parent(fn);
+        TSNode up = parent_of(fn);
         bool classmethod = false, staticmethod = false;
         if (is(up, "decorated_definition")) {
           each_named_child(up, [&](TSNode d) {
@@ -685,10 +719,10 @@ Outcome Navigator::from_binding(const Binding& b, TSNode scope_node, bool class_
             classmethod |= txt == "@classmethod";
             staticmethod |= txt == "@staticmethod";
           });
-          up = ts_node_parent(up);
+          up = parent_of(up);
         }
-        if (is(up, "block") && is(ts_node_parent(up), "class_definition") && !staticmethod) {
-          if (auto c = class_in_current(ts_node_parent(up))) {
+        if (is(up, "block") && is(parent_of(up), "class_definition") && !staticmethod) {
+          if (auto c = class_in_current(parent_of(up))) {
             h.val.kind = classmethod ? Val::kClass : Val::kInstance;
             h.val.cls = *c;
           }
@@ -770,7 +804,7 @@ Outcome Navigator::resolve_name(TSNode usage, const std::string& name, bool want
   bool crossed_function = false;
   bool to_module = false;
   TSNode prev = usage;
-  for (TSNode n = ts_node_parent(usage); !ts_node_is_null(n); prev = n, n = ts_node_parent(n)) {
+  for (TSNode n = parent_of(usage); !ts_node_is_null(n); prev = n, n = parent_of(n)) {
     const std::string_view t = type_of(n);
     const bool module = t == "module";
     bool scope = false;
@@ -1099,24 +1133,24 @@ Outcome Navigator::keyword_parameter(TSNode call, const std::string& name) {
 
 Outcome Navigator::at(TSNode id) {
   const std::string name(file_.node_text(id));
-  TSNode parent = ts_node_parent(id);
+  TSNode parent = parent_of(id);
   const std::string_view pt = type_of(parent);
 
   // On a declaration: the name itself.
   if ((pt == "function_definition" || pt == "class_definition") && same_node(field(parent, "name"), id)) {
-    TSNode up = ts_node_parent(parent);
-    if (is(up, "decorated_definition")) up = ts_node_parent(up);
-    const bool in_class = is(up, "block") && is(ts_node_parent(up), "class_definition");
+    TSNode up = parent_of(parent);
+    if (is(up, "decorated_definition")) up = parent_of(up);
+    const bool in_class = is(up, "block") && is(parent_of(up), "class_definition");
     Binding b{pt == "class_definition" ? BKind::kClass : BKind::kFunction, id, parent, TSNode{}};
     Outcome r = from_binding(b, TSNode{}, in_class, false);
     r.rule = "declaration";
     return r;
   }
-  for (TSNode p = parent; !ts_node_is_null(p); p = ts_node_parent(p)) {
+  for (TSNode p = parent; !ts_node_is_null(p); p = parent_of(p)) {
     const std::string_view t = type_of(p);
     if (t == "parameters" || t == "lambda_parameters") {
       // A parameter's own name (not an identifier inside its default value or annotation).
-      TSNode fn = ts_node_parent(p);
+      TSNode fn = parent_of(p);
       std::vector<Binding> bs;
       collect_params(p, name, fn, bs);
       for (const auto& b : bs)
@@ -1141,8 +1175,8 @@ Outcome Navigator::at(TSNode id) {
     return f;
   }
   // `f(name=...)`: the callee's parameter.
-  if (pt == "keyword_argument" && same_node(field(parent, "name"), id) && is(ts_node_parent(parent), "argument_list")) {
-    Outcome o = keyword_parameter(ts_node_parent(ts_node_parent(parent)), name);
+  if (pt == "keyword_argument" && same_node(field(parent, "name"), id) && is(parent_of(parent), "argument_list")) {
+    Outcome o = keyword_parameter(parent_of(parent_of(parent)), name);
     if (!o.hits.empty() || o.decided) return o;
     return index_fallback(name, false);
   }

@@ -1,5 +1,6 @@
 #include "lang/python/syntax.hpp"
 
+#include <chrono>
 #include <cstring>
 #include <utility>
 
@@ -58,12 +59,9 @@ text::Location ParsedFile::location_of(TSNode n, std::string path) const {
 }
 
 Result<std::shared_ptr<const ParsedFile>> parse_python(std::string_view text) {
-  auto rt = ast::check_runtime();
-  if (!rt) return rt.error();
-  if (text.size() > UINT32_MAX) return make_error(Errc::kTooLarge, "file too large to parse");
-  TSTree* tree = ts_parser_parse_string(ast::thread_python_parser(), nullptr, text.data(), static_cast<uint32_t>(text.size()));
-  if (!tree) return make_error(Errc::kInternal, "tree-sitter returned no tree");
-  return std::shared_ptr<const ParsedFile>(std::make_shared<ParsedFile>(std::string(text), tree));
+  auto tree = ast::parse_python_tree(text, std::chrono::steady_clock::now() + ast::kParseBudget);
+  if (!tree) return tree.error();
+  return std::shared_ptr<const ParsedFile>(std::make_shared<ParsedFile>(std::string(text), *tree));
 }
 
 Result<std::shared_ptr<const ParsedFile>> parse_python_cached(std::string_view text) {

@@ -2,8 +2,10 @@
 // line table) and column conversions between tree-sitter's byte columns and the 1-based
 // code-point columns of text::Position / text::Location.
 //
-// Failure behaviour: `parse_python` fails only with kUnavailable when the tree-sitter runtime
-// refuses the grammar (ast::check_runtime) or kInternal when tree-sitter returns no tree.
+// Failure behaviour: `parse_python` fails with the errors of ast::parse_python_tree (THE parse,
+// lang/python/extractor.hpp): kUnavailable when the tree-sitter runtime refuses the grammar,
+// kTooLarge for brackets nested deeper than ast::kMaxBracketNesting, kTimeout past
+// ast::kParseBudget, kInternal when tree-sitter returns no tree.
 //
 // Thread rules: a TSTree must not be read from two threads at once, so a ParsedFile is owned by
 // the thread that parsed it. `parse_python_cached` keeps the last kTreeCacheEntries trees of the

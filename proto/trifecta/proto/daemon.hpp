@@ -157,10 +157,12 @@ void describe(V& v, SegmentCloseResult& s) {
 
 struct DebugSleepParams {
   std::int64_t ms = 0;
+  std::optional<bool> occupy_worker;  // absent = false (kept off the wire unless asked)
 };
 template <class V>
 void describe(V& v, DebugSleepParams& s) {
   v.req("ms", s.ms, "milliseconds to wait before answering, 0..60000");
+  v.opt("occupy_worker", s.occupy_worker, "sleep on a worker thread, holding it (tests of the stop watchdog)");
 }
 struct DebugSleepResult {
   std::int64_t slept_ms = 0;
