@@ -19,6 +19,8 @@
 #include <string_view>
 #include <vector>
 
+#include "telemetry_cmd.hpp"
+
 namespace CLI {
 class App;
 }
@@ -44,6 +46,7 @@ struct Opts {
   std::vector<std::string> words, targets, query_words;
   std::int64_t limit = 10, budget = 2000, max_chunks = 20, wait_ms = 0;
   std::string path_glob, kind, mode = "excerpt", cursor;
+  TelemetryOpts tel;  // `telemetry report|chart|export|health` (telemetry_cmd.hpp)
 };
 
 using Setup = void (*)(CLI::App*, Opts&);
