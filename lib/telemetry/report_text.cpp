@@ -211,12 +211,13 @@ std::string render_chart_text(const Report& r, int width_in, bool color) {
       static_cast<std::size_t>(std::max<std::int64_t>(0, (r.last_us - r.bin_start_us) / w)));
   const std::size_t span = last_bin - first_bin + 1;
   static const char* kBlocks[] = {"▁", "▂", "▃", "▄", "▅", "▆", "▇", "█"};
-  out += st.bold("Latency over time") +
-         fmt(" (mean ms per %s bin, %s → %s; blank: no events)\n",
-             w >= 60000000 && w % 60000000 == 0
-                 ? fmt("%lldm", static_cast<long long>(w / 60000000)).c_str()
-                 : fmt("%llds", static_cast<long long>(w / 1000000)).c_str(),
-             format_ts_us(r.first_us).c_str(), format_ts_us(r.last_us).c_str());
+  out += st.bold("Latency over time") + "\n";
+  out += st.dim(fmt("  mean ms per %s bin, %s → %s",
+                    w >= 60000000 && w % 60000000 == 0
+                        ? fmt("%lldm", static_cast<long long>(w / 60000000)).c_str()
+                        : fmt("%llds", static_cast<long long>(w / 1000000)).c_str(),
+                    format_ts_us(r.first_us).c_str(), format_ts_us(r.last_us).c_str())) +
+         "\n";
   std::size_t name_w = 8;
   for (const auto& c : r.commands)
     name_w = std::max(name_w, std::min<std::size_t>(c.cmd.size(), 24));
@@ -257,7 +258,7 @@ std::string render_chart_text(const Report& r, int width_in, bool color) {
   }
 
   // Histograms: up to 8 rows per command (the report's bins, grouped).
-  out += "\n" + st.bold("Latency histograms") + " (events per latency range)\n";
+  out += "\n" + st.bold("Latency histograms") + "\n";
   for (const auto& c : r.commands) {
     out +=
         "  " + st.bold(c.cmd) +
