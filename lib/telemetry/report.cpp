@@ -264,6 +264,7 @@ struct Aggregator::Impl {
   std::set<std::pair<std::string, std::string>> spawned;    // (run_id, segment_id)
   std::unordered_map<std::string, std::size_t> open_start;  // segment_id -> index in starts
   std::set<std::string> runs;
+  std::string last_run;
 
   // Room for `us` on the time axis: double the bin width until it fits.
   void fit(std::int64_t us) {
@@ -304,7 +305,10 @@ struct Aggregator::Impl {
     if (r.first_us == 0 || ts < r.first_us) r.first_us = ts;
     if (ts > r.last_us) r.last_us = ts;
     const std::string_view run = str_at(e, "run_id");
-    if (runs.size() < 100 && runs.insert(std::string(run)).second) r.runs.emplace_back(run);
+    if (run != last_run) {  // runs change rarely: skip the set for the common case
+      last_run.assign(run);
+      if (runs.size() < 100 && runs.insert(last_run).second) r.runs.push_back(last_run);
+    }
 
     std::string_view cmd = str_at(e, "cmd");
     const double ms = num_at(e, "timing_ms");
