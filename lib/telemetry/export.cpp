@@ -15,11 +15,6 @@ namespace trifecta::core::telemetry {
 namespace json = boost::json;
 namespace fs = std::filesystem;
 
-const std::vector<std::string_view> kExportColumns = {
-    "ts",        "run_id",     "segment_id", "cmd",        "timing_ms",  "status", "error",
-    "tokens_in", "tokens_out", "bytes_in",   "bytes_out",  "bytes_read", "mode",   "file",
-    "backend",   "lsp_state",  "cache_hit",  "from_state", "to_state",   "reason", "warnings"};
-
 std::string csv_field(std::string_view s) {
   if (s.find_first_of(",\"\r\n") == std::string_view::npos) return std::string(s);
   std::string out = "\"";
@@ -58,13 +53,13 @@ Result<std::uint64_t> export_events(const std::vector<fs::path>& files, ExportFo
   std::uint64_t rows = 0;
   if (format == ExportFormat::kCsv) {
     std::string head;
-    for (std::size_t i = 0; i < kExportColumns.size(); ++i)
+    for (std::size_t i = 0; i < std::size(kExportColumns); ++i)
       head += (i ? "," : "") + std::string(kExportColumns[i]);
     head += "\r\n";
     std::fwrite(head.data(), 1, head.size(), out);
   }
   json::parser parser;
-  std::vector<const json::value*> cells(kExportColumns.size());
+  std::vector<const json::value*> cells(std::size(kExportColumns));
   std::string line_out;
   for (const auto& file : files) {
     auto ok = for_each_line(file, [&](std::string_view line) {

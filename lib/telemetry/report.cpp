@@ -218,7 +218,7 @@ namespace {
 
 constexpr std::size_t kMaxProblems = 20;
 constexpr std::int64_t kBaseBinUs = 1000000;  // 1 s; doubled as the span grows
-const std::string kOther = "(other)";
+constexpr std::string_view kOther = "(other)";
 
 std::string_view str_at(const json::object& o, std::string_view key) {
   auto it = o.find(key);
@@ -323,7 +323,8 @@ struct Aggregator::Impl {
     // Per command.
     auto it = cmds.find(std::string(cmd));
     if (it == cmds.end()) {
-      const std::string name = cmds.size() < Report::kMaxCommands ? std::string(cmd) : kOther;
+      const std::string name =
+          cmds.size() < Report::kMaxCommands ? std::string(cmd) : std::string(kOther);
       it = cmds.try_emplace(name).first;
     }
     Cmd& c = it->second;

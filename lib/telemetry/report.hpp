@@ -230,7 +230,10 @@ struct HealthFailure {
 std::vector<HealthFailure> check_health(const Report& r, const HealthThresholds& t);
 
 // `telemetry export`: flat rows, streamed. Columns: kExportColumns (docs/telemetry.md).
-extern const std::vector<std::string_view> kExportColumns;
+inline constexpr std::string_view kExportColumns[] = {
+    "ts",        "run_id",     "segment_id", "cmd",        "timing_ms",  "status", "error",
+    "tokens_in", "tokens_out", "bytes_in",   "bytes_out",  "bytes_read", "mode",   "file",
+    "backend",   "lsp_state",  "cache_hit",  "from_state", "to_state",   "reason", "warnings"};
 enum class ExportFormat { kCsv, kJsonl };
 // Writes the header (CSV) and one row per valid event with ts >= since_us. Returns rows written.
 Result<std::uint64_t> export_events(const std::vector<std::filesystem::path>& events_files,

@@ -281,8 +281,7 @@ std::string render_chart_text(const Report& r, int width_in, bool color) {
     for (std::size_t i = 0; i < rows; ++i) {
       const double frac = top ? static_cast<double>(h[i]) / static_cast<double>(top) : 0;
       const int eighths = static_cast<int>(std::lround(frac * bar_w * 8));
-      std::string bar(static_cast<std::size_t>(eighths / 8) * 3, '\0');
-      bar.clear();
+      std::string bar;
       for (int k = 0; k < eighths / 8; ++k) bar += "█";
       static const char* kPart[] = {"", "▏", "▎", "▍", "▌", "▋", "▊", "▉"};
       bar += kPart[eighths % 8];

@@ -350,7 +350,7 @@ TEST_CASE("export: RFC 4180 quoting and one row per event", "[telemetry][report]
   std::size_t n = 0;
   while (std::getline(in, line)) {
     const json::object o = json::parse(line).as_object();
-    CHECK(o.size() == kExportColumns.size());
+    CHECK(o.size() == std::size(kExportColumns));
     ++n;
   }
   CHECK(n == 53);
