@@ -9,6 +9,7 @@
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <cstdio>
+#include <filesystem>
 #include <thread>
 #include <type_traits>
 
@@ -256,7 +257,13 @@ int run_tel(const Opts& o, TelemetryAction action) {
     if (!s.open(&err)) return report(err, o);
     const auto st = s.call(spec::kStatus, {}, &err);
     if (!st) return report(err, o);
-    for (const auto& sg : st->segments) dirs.push_back(telemetry_dir_of(sg.root));
+    // A segment that has written no event yet has no file: it is left out, not an error.
+    std::error_code ec;
+    for (const auto& sg : st->segments) {
+      const std::string dir = telemetry_dir_of(sg.root);
+      if (std::filesystem::exists(std::filesystem::path(dir) / "events.jsonl", ec))
+        dirs.push_back(dir);
+    }
   } else {
     dirs.push_back(telemetry_dir_of(seg(o)));
   }

@@ -123,7 +123,9 @@ int run_telemetry(const TelemetryOpts& t, TelemetryAction action, bool json_out,
     return kExitUsage;
   }
   if (dirs.empty()) {
-    std::fprintf(stderr, "trifecta: no telemetry to read (no open segment)\n");
+    std::fprintf(
+        stderr,
+        "trifecta: no telemetry to read: no segment open in trifectad has written events yet\n");
     return kExitFailed;
   }
   const auto files = events_files(dirs);
