@@ -5,7 +5,7 @@ BUILD ?= build
 BUILD_TYPE ?= RelWithDebInfo
 CMAKE_FLAGS ?=
 
-.PHONY: all setup configure build demo test bench clean sanitize
+.PHONY: all setup configure build demo test bench clean sanitize coverage
 
 all: build
 
@@ -31,5 +31,12 @@ bench: build
 sanitize:
 	$(MAKE) test BUILD=build-asan BUILD_TYPE=Debug CMAKE_FLAGS="-DTRIFECTA_SANITIZE=address,undefined"
 
+# gcov-instrumented build and test run in a separate tree, then line and branch coverage per
+# module (scripts/coverage.sh; fails below the floors in scripts/coverage_floors.txt).
+coverage:
+	rm -f $$(find build-coverage -name '*.gcda' 2>/dev/null)
+	-$(MAKE) test BUILD=build-coverage BUILD_TYPE=Debug CMAKE_FLAGS="-DTRIFECTA_COVERAGE=ON"
+	bash scripts/coverage.sh build-coverage
+
 clean:
-	rm -rf $(BUILD) build-asan
+	rm -rf $(BUILD) build-asan build-coverage

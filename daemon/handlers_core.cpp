@@ -89,6 +89,8 @@ void bind_core_handlers(Dispatcher& d, CoreDeps deps) {
     r.telemetry.dropped = static_cast<std::int64_t>(t.dropped);
     r.telemetry.lines_written = static_cast<std::int64_t>(t.lines_written);
     r.telemetry.write_errors = static_cast<std::int64_t>(t.write_errors);
+    r.telemetry.recreated = static_cast<std::int64_t>(t.recreated);
+    r.telemetry.last_error = t.last_error;
     reply.ok(json::value_from(r));
   });
 

@@ -110,6 +110,11 @@ Rendered render_status(const proto::StatusResult& o) {
   const auto& t = o.telemetry;
   appendf(out, "  telemetry    %s: %.0f events written, %.0f dropped, %.0f write errors\n",
           t.enabled ? "on" : "off", dbl(t.lines_written), dbl(t.dropped), dbl(t.write_errors));
+  if (t.recreated > 0)
+    appendf(out, "               %.0f events file(s) were removed and recreated\n", dbl(t.recreated));
+  if (!t.last_error.empty())
+    appendf(out, "               NOT WRITING: %s (requests are served; events are counted as write errors)\n",
+            t.last_error.c_str());
   appendf(out, "  segments     %zu open\n", o.segments.size());
   for (const auto& s : o.segments) {
     appendf(out, "    %s  index %-8s lsp %-11s %6.0f requests  %10s  %s\n", s.segment_id.c_str(),

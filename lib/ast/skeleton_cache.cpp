@@ -23,6 +23,7 @@
 #include "util/clock.hpp"
 #include "util/hash.hpp"
 #include "util/parallel.hpp"
+#include "util/paths.hpp"
 #include "util/utf8.hpp"
 
 namespace trifecta::core::ast {
@@ -220,6 +221,7 @@ struct SkeletonCache::Impl {
       warnings.push_back("skeleton cache is memory-only: cannot create its directory (" + ec.message() + ")");
       return;
     }
+    ensure_ctx_gitignore(file.parent_path());  // under _ctx/: out of `git status`
     bool corrupt = false;
     std::string why = try_open(file, corrupt);
     if (why.empty()) return;
@@ -427,17 +429,19 @@ fs::path SkeletonCache::default_file(const fs::path& segment_root) {
 
 const workspace::FileReader& SkeletonCache::reader() const { return *impl_->reader; }
 
-Result<CachedSkeleton> SkeletonCache::get(const fs::path& abs_file, std::string_view rel, workspace::ReadStats* stats) {
+Result<CachedSkeleton> SkeletonCache::get(const fs::path& abs_file, std::string_view rel, workspace::ReadStats* stats,
+                                          ParseEvents events) {
   auto got = impl_->reader->read_bytes(abs_file.string(), workspace::ReadPurpose::kSkeleton, stats);
   if (!got) return got.error();
   if (rel.empty()) {
     const std::string derived = impl_->channel.relpath(abs_file);
-    return get_content(got->text, derived);
+    return get_content(got->text, derived, events);
   }
-  return get_content(got->text, rel);
+  return get_content(got->text, rel, events);
 }
 
-Result<CachedSkeleton> SkeletonCache::get_content(std::string_view content, std::string_view rel) {
+Result<CachedSkeleton> SkeletonCache::get_content(std::string_view content, std::string_view rel,
+                                                  ParseEvents events) {
   Stopwatch sw;
   // `content` is a file's bytes or their decoded text (the index passes the FileReader's), and
   // decoding a non-UTF-8 file makes it up to 3 times longer (a cp1252 byte or a U+FFFD per byte):
@@ -480,7 +484,7 @@ Result<CachedSkeleton> SkeletonCache::get_content(std::string_view content, std:
   auto& ch = impl_->channel;
   ch.incr("ast_parse_count");
   ch.incr(out.cache_hit ? "ast_cache_hit_count" : "ast_cache_miss_count");
-  if (impl_->options.emit_events && ch.enabled()) {
+  if (impl_->options.emit_events && events == ParseEvents::kEmit && ch.enabled()) {
     const Skeleton& s = *out.skeleton;
     json::object args{{"file", rel}};
     json::object result{{"status", parse_status_name(s.status)},

@@ -32,7 +32,9 @@
 // Telemetry (through the Channel given at construction): per `get`, counters `ast_parse_count`
 // (+1), `ast_cache_hit_count` or `ast_cache_miss_count` (+1), and one event `ast.parse` with
 // args {file: relative path}, result {status, functions, classes}, x {skeleton_bytes,
-// reduction_ratio, cache_hit}. Never file contents, never absolute paths.
+// reduction_ratio, cache_hit} — unless CacheOptions::emit_events is false or the call passes
+// ParseEvents::kCountOnly (bulk callers, e.g. an index build: counted, not one event per file).
+// Never file contents, never absolute paths.
 //
 // Thread rules: SkeletonCache is thread-safe. The LRU, the queue of unwritten rows and the SQLite
 // connection have separate mutexes, and parsing and row encoding run outside all of them, so N
@@ -71,6 +73,9 @@ struct CacheOptions {
   bool emit_events = true;                           // one `ast.parse` event per get
 };
 
+// Per call: whether a get writes its `ast.parse` event (counters are always kept).
+enum class ParseEvents { kEmit, kCountOnly };
+
 struct CachedSkeleton {
   std::shared_ptr<const Skeleton> skeleton;
   std::string content_key;        // BLAKE2b-128 hex of the content (cache key without version)
@@ -101,9 +106,11 @@ class SkeletonCache {
 
   // Skeleton of the file at `abs_file` (read here, through the reader; `stats` may be null). `rel`
   // is its segment-relative path, used for telemetry only ("" = derive it with channel.relpath).
-  Result<CachedSkeleton> get(const fs::path& abs_file, std::string_view rel, workspace::ReadStats* stats = nullptr);
+  Result<CachedSkeleton> get(const fs::path& abs_file, std::string_view rel, workspace::ReadStats* stats = nullptr,
+                             ParseEvents events = ParseEvents::kEmit);
   // Same, for content the caller already read (the daemon's file layer counts its bytes).
-  Result<CachedSkeleton> get_content(std::string_view content, std::string_view rel);
+  Result<CachedSkeleton> get_content(std::string_view content, std::string_view rel,
+                                     ParseEvents events = ParseEvents::kEmit);
 
   // Write pending skeletons to SQLite now (one transaction).
   void flush();

@@ -336,12 +336,19 @@ struct Renderer {
                                                        : workspace::ReadPurpose::kRaw;
     Stopwatch sw;
     auto c = seg.reader().read(path, purpose, &stats);
-    if (!c) return c.error();
+    json::object args{{"file", path}, {"mode", mode_name(requested)}};
+    if (!c) {
+      // A read that failed is an event too (status "error" and the error's code, never its
+      // message: messages may name absolute paths).
+      json::object result{{"bytes", 0}, {"status", "error"}, {"error", errc_name(c.error().code)}};
+      json::object x{{"disclosure_mode", mode_name(requested)}, {"bytes_read", 0}};
+      (void)channel.event("file.read", std::move(args), std::move(result), sw.elapsed_ms(), {}, std::move(x));
+      return c.error();
+    }
     bytes += c->raw_bytes;
     const std::string counter = "file_read_" + std::string(mode_name(requested)) + "_bytes_total";
     channel.incr(counter, static_cast<std::int64_t>(c->raw_bytes));
-    json::object args{{"file", path}, {"mode", mode_name(requested)}};
-    json::object result{{"bytes", c->raw_bytes}};
+    json::object result{{"bytes", c->raw_bytes}, {"status", "ok"}};
     json::object x{{"disclosure_mode", mode_name(requested)}, {"bytes_read", c->raw_bytes}};
     (void)channel.event("file.read", std::move(args), std::move(result), sw.elapsed_ms(), {}, std::move(x));
     auto ptr = std::make_shared<workspace::FileContent>(std::move(*c));

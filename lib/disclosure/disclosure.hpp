@@ -33,7 +33,8 @@
 //
 // Accounting: every file is read once per call through the workspace FileReader with the
 // purpose of the requested mode (skeleton/excerpt/raw); per file one `file.read` telemetry
-// event (args {file, mode}, result {bytes}) and the counter `file_read_<mode>_bytes_total`.
+// event (args {file, mode}, result {bytes, status: "ok"|"error", error?: ERRC_NAME}, x
+// {disclosure_mode, bytes_read}) and the counter `file_read_<mode>_bytes_total`.
 // `bytes_read` in the reply equals the bytes those reads returned.
 //
 // Failure behaviour: request-level problems are errors (kInvalidArgument: no targets, too many

@@ -91,6 +91,7 @@ struct SegmentIndex::Impl {
   workspace::ListingSource source = workspace::ListingSource::kWalk;
   bool built = false, warm_start = false;
   std::atomic<bool> dirty{false};  // also cleared by write_locked() under the shared lock
+  std::atomic<int> stale_detected{-1};  // last validate(): -1 never ran, 0 clean, 1 stale
   std::uint64_t rescans = 0;
 
   fs::path cache_dir() const { return options.cache_dir.empty() ? root / "_ctx" / "cache" : options.cache_dir; }
@@ -126,7 +127,7 @@ struct SegmentIndex::Impl {
     const std::string_view text = content->text;
     std::shared_ptr<const ast::Skeleton> sk;
     if (file_type_of(rel) == FileType::kPython) {
-      auto cached = skeletons->get_content(text, rel);
+      auto cached = skeletons->get_content(text, rel, ast::ParseEvents::kCountOnly);
       if (cached) {
         sk = cached->skeleton;
         o.record.parse_partial = sk->status == ast::ParseStatus::kPartial;
@@ -302,6 +303,7 @@ struct SegmentIndex::Impl {
     std::error_code ec;
     fs::create_directories(cache_dir(), ec);
     if (ec) return make_error(Errc::kIo, "cannot create _ctx/cache: " + ec.message());
+    ensure_ctx_gitignore(cache_dir());  // generated files stay out of `git status`
     const fs::path tmp = cache_dir() / ("index.bin.tmp-" + std::to_string(::getpid()));
     const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0) return make_error(Errc::kIo, std::string("cannot write _ctx/cache/index.bin: ") + std::strerror(errno));
@@ -376,7 +378,10 @@ Result<std::unique_ptr<SegmentIndex>> SegmentIndex::open(const fs::path& root, S
   impl->filter = workspace::PathFilter(std::move(config));
   impl->threads = parallel_threads(impl->options.threads, SIZE_MAX);
   ast::CacheOptions co;
-  co.emit_events = false;  // one event per file per build would drown the telemetry
+  // Requests (ast.skeleton, navigation, ctx.get's skeleton mode) write their `ast.parse` events;
+  // a build only counts its parses (ParseEvents::kCountOnly below): one event per file per build
+  // would drown the telemetry.
+  co.emit_events = true;
   // Chunking needs each skeleton once; ctx.get's skeleton mode re-reads from the SQLite tier.
   // A small memory tier keeps a cold build's RSS close to a warm one's.
   co.memory_entries = 256;
@@ -791,6 +796,10 @@ Result<ValidateReport> SegmentIndex::validate(workspace::ReadStats* stats) const
   }
   std::sort(v.stale.begin(), v.stale.end());
   std::sort(v.added.begin(), v.added.end());
+  // The seed's pack_state.stale_detected: what the last validation found (written to
+  // last_run.json with the rest of pack_state).
+  impl_->stale_detected.store(v.ok() ? 0 : 1, std::memory_order_relaxed);
+  publish_pack_state();
   return v;
 }
 
@@ -817,6 +826,9 @@ void SegmentIndex::publish_pack_state() const {
                   {"files_indexed", s.files_indexed},
                   {"files_skipped", s.files_skipped}, {"skip_reasons", std::move(reasons)}, {"chunks", s.chunks},
                   {"last_update", s.last_update}};
+  if (const int stale = impl_->stale_detected.load(std::memory_order_relaxed); stale >= 0) {
+    ps["stale_detected"] = stale == 1;  // the seed writes it only once it is known
+  }
   impl_->options.channel.set_pack_state(std::move(ps));
 }
 

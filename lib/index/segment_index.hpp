@@ -90,7 +90,7 @@ struct SegmentOptions {
   bool persist_skeletons = true; // also back the skeleton cache by <root>/_ctx/cache/ast.sqlite
   bool use_git = true;           // list with git when the root is in a work tree
   fs::path cache_dir;            // "" = <root>/_ctx/cache
-  telemetry::Channel channel;    // counters/events (ast.parse events are off during builds)
+  telemetry::Channel channel;    // counters/events (builds count ast parses, write no ast.parse events)
 };
 
 using ProgressFn = std::function<void(std::size_t done, std::size_t total)>;
@@ -187,7 +187,8 @@ class SegmentIndex {
   std::optional<FileRecord> file(std::string_view path) const;
 
   Status status() const;
-  // Re-list and re-hash the tree (reads every file; ReadPurpose::kValidate).
+  // Re-list and re-hash the tree (reads every file; ReadPurpose::kValidate). What it finds is
+  // published as pack_state.stale_detected (true unless the report is ok()).
   Result<ValidateReport> validate(workspace::ReadStats* stats = nullptr) const;
 
   // Write <cache>/index.bin now (temp + rename). Errors: kIo.

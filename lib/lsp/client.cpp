@@ -533,21 +533,21 @@ class Client::Impl : public std::enable_shared_from_this<Impl> {
     argv.insert(argv.end(), opts_.server_args.begin(), opts_.server_args.end());
     auto child = spawn_child(argv, opts_.segment_root);
     if (!child) {
-      (void)opts_.telemetry.event("lsp.spawn", {}, json::object{{"pyright_binary", opts_.server.name},
-                                                                  {"subprocess_pid", -1},
-                                                                  {"status", "error"},
-                                                                  {"error", child.error().message}},
-                                  0.0);
+      // The seed's shape: the binary's name in args, the state it leads to in x.lsp_state.
+      (void)opts_.telemetry.event("lsp.spawn", json::object{{"pyright_binary", opts_.server.name}},
+                                  json::object{{"subprocess_pid", -1},
+                                               {"status", "error"},
+                                               {"error", errc_name(child.error().code)}},
+                                  0.0, {}, json::object{{"lsp_state", state_name(State::kFailed)}});
       spdlog::error("lsp: cannot start {}: {}", opts_.server.path.string(), child.error().message);
       sm_.failed("spawn error: " + child.error().message, SteadyClock::now());
       schedule_restart();
       return;
     }
     opts_.telemetry.incr("lsp_spawn_count");
-    (void)opts_.telemetry.event("lsp.spawn", {}, json::object{{"pyright_binary", opts_.server.name},
-                                                                {"subprocess_pid", child->pid},
-                                                                {"status", "ok"}},
-                                0.0);
+    (void)opts_.telemetry.event("lsp.spawn", json::object{{"pyright_binary", opts_.server.name}},
+                                json::object{{"subprocess_pid", child->pid}, {"status", "ok"}}, 0.0, {},
+                                json::object{{"lsp_state", state_name(State::kWarming)}});
     spdlog::info("lsp: spawned {} {} (pid {}) for segment {}", opts_.server.name, opts_.server.version,
                  child->pid, opts_.telemetry.segment_id());
     auto inst = std::make_shared<Instance>(io_, *child, opts_.max_message_bytes);
@@ -1274,16 +1274,20 @@ class Client::Impl : public std::enable_shared_from_this<Impl> {
 
   void record_request(const std::string& method, const fs::path& file, Position pos, bool resolved,
                       const Location* target, double ms, const Error* error) {
-    json::object args{{"method", method}, {"file", opts_.telemetry.relpath(file)}, {"line", pos.line}, {"col", pos.column}};
-    json::object result{{"resolved", resolved}};
+    // The seed's short method name ("definition", not "textDocument/definition"). A request that
+    // reaches the server is never a fallback (those are `lsp.fallback`); the field is the seed's.
+    json::object args{{"method", method_short(method)}, {"file", opts_.telemetry.relpath(file)}, {"line", pos.line}, {"col", pos.column}};
+    json::object result{{"resolved", resolved}, {"fallback", false}};
     if (target) {
       const fs::path tp = target->external ? fs::path(target->path) : opts_.segment_root / target->path;
       result["target_file"] = opts_.telemetry.relpath(tp);
       result["target_line"] = target->line;
     }
     if (error) result["error"] = errc_name(error->code);
+    // Its latency is sampled under "lsp.request" (from timing_ms). Not also under "lsp.<method>":
+    // the daemon's request event of that name already samples the whole request, and a second
+    // sample there doubled its count in last_run.json.
     (void)opts_.telemetry.event("lsp.request", std::move(args), std::move(result), ms);
-    opts_.telemetry.observe("lsp." + method_short(method), ms);
   }
 
  public:

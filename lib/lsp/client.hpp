@@ -38,11 +38,13 @@
 // (typeshed, the stdlib) keep their real absolute path and `external = true`. Lines are 1-based,
 // columns 1-based in characters (code points), converted from/to LSP's UTF-16 units.
 //
-// Telemetry (on `ClientOptions::telemetry`): `lsp.spawn {pyright_binary, subprocess_pid, status}`,
-// `lsp.state_change {from_state, to_state, reason}`, `lsp.request {method, file, line, col |
-// resolved, target_file, target_line}` with timing (paths through Channel::relpath, so external
-// targets appear as external/<hash8>-<name>), counters lsp_spawn_count / lsp_warming_count /
-// lsp_ready_count / lsp_failed_count, and per-method latency samples "lsp.definition" etc.
+// Telemetry (on `ClientOptions::telemetry`; shapes in docs/telemetry_event_schema.md):
+// `lsp.spawn {pyright_binary | subprocess_pid, status, error? | x.lsp_state}`, `lsp.state_change
+// {from_state, to_state, reason}` timed by the time spent in from_state, `lsp.request {method
+// (short: "definition"), file, line, col | resolved, fallback: false, target_file?, target_line?,
+// error?}` timed by the server round trip (latencies under "lsp.request"; paths through
+// Channel::relpath, so external targets appear as external/<hash8>-<name>), `lsp.stop`, and the
+// counters lsp_spawn_count / lsp_warming_count / lsp_ready_count / lsp_failed_count.
 //
 // Thread rules: every public member function is thread-safe: it posts its work to the
 // io_context and returns. Callbacks are ALWAYS invoked on the io_context thread, never inline in

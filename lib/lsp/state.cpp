@@ -20,7 +20,7 @@ std::string_view state_name(State s) noexcept {
 }
 
 bool StateMachine::move_to(State to, std::string reason, SteadyClock::time_point now) {
-  Transition t{state_, to, std::move(reason), now};
+  Transition t{state_, to, std::move(reason), now, since_};
   state_ = to;
   since_ = now;
   if (listener_) listener_(t);
@@ -74,11 +74,16 @@ bool StateMachine::stopped(std::string reason, SteadyClock::time_point now) {
   return move_to(State::kCold, std::move(reason), now);
 }
 
+double time_in_from_state_ms(const Transition& t) noexcept {
+  if (t.from_since == SteadyClock::time_point{} || t.at <= t.from_since) return 0.0;
+  return std::chrono::duration<double, std::milli>(t.at - t.from_since).count();
+}
+
 void record_transition(telemetry::Channel& channel, const Transition& t) {
   json::object result{{"from_state", state_name(t.from)},
                       {"to_state", state_name(t.to)},
                       {"reason", t.reason}};
-  (void)channel.event("lsp.state_change", {}, std::move(result), 0.0);
+  (void)channel.event("lsp.state_change", {}, std::move(result), time_in_from_state_ms(t));
   switch (t.to) {
     case State::kWarming: channel.incr("lsp_warming_count"); break;
     case State::kReady: channel.incr("lsp_ready_count"); break;

@@ -15,8 +15,9 @@
 //
 // Every transition is handed to the `on_transition` callback (synchronously, in the caller's
 // thread); `record_transition` turns one into the telemetry event `lsp.state_change
-// {from_state, to_state, reason}` plus the counters lsp_warming_count / lsp_ready_count /
-// lsp_failed_count.
+// {from_state, to_state, reason}` whose timing_ms is the time spent in `from_state` (so the
+// WARMING → READY event carries the time to READY), plus the counters lsp_warming_count /
+// lsp_ready_count / lsp_failed_count.
 //
 // Time is passed in explicitly (`now`) so tests are deterministic.
 //
@@ -44,7 +45,12 @@ struct Transition {
   State to = State::kCold;
   std::string reason;
   SteadyClock::time_point at{};
+  // When `from` was entered; a default (zero) time point means "never" (the first COLD).
+  SteadyClock::time_point from_since{};
 };
+
+// Milliseconds spent in `t.from` (0 when `from_since` is unset or later than `at`).
+double time_in_from_state_ms(const Transition& t) noexcept;
 
 class StateMachine {
  public:
@@ -84,7 +90,7 @@ class StateMachine {
   bool diagnosed_ = false;
 };
 
-// Emit `lsp.state_change` and bump the counter of the state entered (lsp_warming_count,
+// Emit `lsp.state_change` (timing_ms = time_in_from_state_ms) and bump the counter of the state entered (lsp_warming_count,
 // lsp_ready_count, lsp_failed_count). Never fails the caller (telemetry problems are counted by
 // the sink).
 void record_transition(telemetry::Channel& channel, const Transition& t);

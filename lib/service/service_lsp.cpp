@@ -130,7 +130,8 @@ struct PosCall {
 template <class R>
 RequestTelemetry position_telemetry(const PosCall<R>& a, std::string_view backend, bool resolved,
                                     const std::vector<lsp::Location>* locs) {
-  json::object result{{"backend", backend}, {"resolved", resolved}};
+  // `fallback`: the seed's field (true when the AST answered instead of the server).
+  json::object result{{"backend", backend}, {"resolved", resolved}, {"fallback", backend != "lsp"}};
   if (locs && !locs->empty()) {
     result["target_file"] =
         (*locs)[0].external ? a.seg->telemetry.relpath((*locs)[0].path) : (*locs)[0].path;
@@ -276,6 +277,9 @@ void answer_from_lsp(PosCall<R> a) {
 template <class R>
 void route(PosCall<R> a) {
   Segment& seg = *a.seg;
+  // Every position request, whichever backend answers: the denominator of
+  // last_run.json's lsp.lsp_fallback_request_rate.
+  seg.telemetry.incr("lsp_request_count");
   a.state = lsp_state_of(seg);
   if (!seg.lsp) return answer_from_ast(std::move(a), "lsp_unavailable: " + seg.lsp_unavailable);
   const lsp::State st = seg.lsp->state();

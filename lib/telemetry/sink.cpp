@@ -43,15 +43,20 @@ struct ChannelState {
   std::string segment_id;
 
   std::atomic<std::uint64_t> attempted{0}, dropped{0}, lines_written{0}, write_errors{0};
+  std::atomic<std::uint64_t> recreated{0};
 
   // Writer-thread only.
   RunStats stats;
   std::string pending;        // whole lines not yet written
   std::size_t pending_lines = 0;
   int fd = -1;
+  dev_t dev = 0;              // identity of the file `fd` has open (to notice unlink / replace)
+  ino_t ino = 0;
   bool summary_dirty = false;
   bool failure_logged = false;
+  bool failing = false;       // the last write of this channel failed
   SteadyClock::time_point next_open_attempt{};
+  std::string open_error;     // why the file is not open (kept while the reopen back-off runs)
 
   ~ChannelState() {
     if (fd >= 0) ::close(fd);
@@ -80,13 +85,15 @@ struct Core {
   std::atomic<bool> stopping{false};
   std::atomic<bool> writer_sleeping{false};
   std::atomic<std::uint64_t> attempted{0}, dropped{0}, lines_written{0}, write_errors{0};
+  std::atomic<std::uint64_t> recreated{0};
 
-  std::mutex mu;  // guards channels map, cv waits, flush generations
+  std::mutex mu;  // guards channels map, cv waits, flush generations, last_error
   std::condition_variable wake;
   std::condition_variable flushed;
   std::uint64_t flush_requested = 0;
   std::uint64_t flush_done = 0;
   std::map<fs::path, std::unique_ptr<ChannelState>> channels;
+  std::string last_error;  // "segment <id>: <what>" while that channel's writes fail, else ""
   std::thread writer;
 
   bool push(Message* m) {
@@ -121,11 +128,17 @@ struct Core {
   void write_summary(ChannelState& ch);
   void fail(ChannelState& ch, std::uint64_t lost, const std::string& what);
   bool ensure_open(ChannelState& ch);
+  void check_identity(ChannelState& ch);
 };
 
 void Core::fail(ChannelState& ch, std::uint64_t lost, const std::string& what) {
   ch.write_errors.fetch_add(lost, std::memory_order_relaxed);
   write_errors.fetch_add(lost, std::memory_order_relaxed);
+  ch.failing = true;
+  {
+    std::lock_guard lk(mu);
+    last_error = "segment " + ch.segment_id + ": " + what;
+  }
   if (!ch.failure_logged) {
     ch.failure_logged = true;
     // The segment id, never the path, goes to the log.
@@ -141,17 +154,50 @@ bool Core::ensure_open(ChannelState& ch) {
   ch.next_open_attempt = now + std::chrono::seconds(1);
   std::error_code ec;
   fs::create_directories(ch.dir, ec);
+  if (!ec) ensure_ctx_gitignore(ch.dir);
   const fs::path file = ch.dir / "events.jsonl";
   ch.fd = ::open(file.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-  return ch.fd >= 0;
+  if (ch.fd < 0) {
+    ch.open_error = std::string("cannot open events.jsonl: ") + std::strerror(errno);
+    return false;
+  }
+  struct stat st {};
+  if (::fstat(ch.fd, &st) == 0) {
+    ch.dev = st.st_dev;
+    ch.ino = st.st_ino;
+  }
+  return true;
+}
+
+// Before each batch: is `fd` still the file at <dir>/events.jsonl? After `rm -rf _ctx` (what `git
+// clean -fdx` does) or a rotation by rename, appending to the old descriptor would write into a
+// file nobody can read: close it so ensure_open recreates the directory and the file now.
+void Core::check_identity(ChannelState& ch) {
+  if (ch.fd < 0) return;
+  struct stat st {};
+  const fs::path file = ch.dir / "events.jsonl";
+  if (::stat(file.c_str(), &st) == 0 && st.st_dev == ch.dev && st.st_ino == ch.ino) return;
+  ::close(ch.fd);
+  ch.fd = -1;
+  ch.next_open_attempt = {};  // reopen at once, not after the failure back-off
+  ch.recreated.fetch_add(1, std::memory_order_relaxed);
+  recreated.fetch_add(1, std::memory_order_relaxed);
+  spdlog::info("telemetry for segment {}: events.jsonl was removed or replaced; recreating it",
+               ch.segment_id);
 }
 
 void Core::write_pending(ChannelState& ch) {
   if (ch.pending.empty()) return;
   const std::uint64_t lines = ch.pending_lines;
-  if (!ensure_open(ch)) {
-    fail(ch, lines, std::string("cannot open events.jsonl: ") + std::strerror(errno));
-  } else {
+  // Two attempts at most: the second one only when the file was unlinked while the batch was
+  // being written (the batch went into a file nobody can read, so it is written again, into the
+  // recreated file).
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    check_identity(ch);
+    if (!ensure_open(ch)) {
+      fail(ch, lines, ch.open_error);
+      break;
+    }
     const char* p = ch.pending.data();
     std::size_t left = ch.pending.size();
     while (left > 0) {
@@ -162,7 +208,8 @@ void Core::write_pending(ChannelState& ch) {
         // (a line cut by a short write is torn on disk; the reader skips it).
         std::uint64_t lost = 0;
         for (std::size_t i = 0; i < left; ++i) lost += (p[i] == '\n');
-        fail(ch, lost, std::string("write failed: ") + std::strerror(errno));
+        ch.open_error = std::string("write failed: ") + std::strerror(n < 0 ? errno : EIO);
+        fail(ch, lost, ch.open_error);
         ch.lines_written.fetch_add(lines - lost, std::memory_order_relaxed);
         lines_written.fetch_add(lines - lost, std::memory_order_relaxed);
         ::close(ch.fd);
@@ -172,10 +219,21 @@ void Core::write_pending(ChannelState& ch) {
       p += n;
       left -= static_cast<std::size_t>(n);
     }
-    if (left == 0) {
-      ch.lines_written.fetch_add(lines, std::memory_order_relaxed);
-      lines_written.fetch_add(lines, std::memory_order_relaxed);
+    if (left != 0) break;
+    struct stat st {};
+    if (::fstat(ch.fd, &st) == 0 && st.st_nlink == 0) {  // unlinked meanwhile
+      if (attempt == 0) continue;
+      fail(ch, lines, "events.jsonl was removed again while being written");
+      break;
     }
+    ch.lines_written.fetch_add(lines, std::memory_order_relaxed);
+    lines_written.fetch_add(lines, std::memory_order_relaxed);
+    if (ch.failing) {  // writing again: the failure this channel reported is over
+      ch.failing = false;
+      std::lock_guard lk(mu);
+      if (last_error.rfind("segment " + ch.segment_id + ":", 0) == 0) last_error.clear();
+    }
+    break;
   }
   ch.pending.clear();
   ch.pending_lines = 0;
@@ -186,6 +244,7 @@ void Core::write_summary(ChannelState& ch) {
   const std::string doc = to_json_text(ch.stats.build_last_run(run_id, iso8601_utc_now(), drops));
   std::error_code ec;
   fs::create_directories(ch.dir, ec);
+  if (!ec) ensure_ctx_gitignore(ch.dir);
   const fs::path tmp = ch.dir / ("last_run.json.tmp." + std::to_string(::getpid()));
   const fs::path dst = ch.dir / "last_run.json";
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -393,7 +452,7 @@ std::string Channel::relpath(const fs::path& target) const {
 Channel::Stats Channel::stats() const {
   if (!state_) return {};
   return {state_->attempted.load(), state_->dropped.load(), state_->lines_written.load(),
-          state_->write_errors.load()};
+          state_->write_errors.load(), state_->recreated.load()};
 }
 
 // ---- Sink ---------------------------------------------------------------------------------
@@ -463,9 +522,10 @@ void Sink::stop() {
 SinkStats Sink::stats() const {
   if (!core_) return {};
   SinkStats s{core_->attempted.load(), core_->dropped.load(), core_->lines_written.load(),
-              core_->write_errors.load(), 0};
+              core_->write_errors.load(), 0, core_->recreated.load(), {}};
   std::lock_guard lk(core_->mu);
   s.channels = core_->channels.size();
+  s.last_error = core_->last_error;
   return s;
 }
 

@@ -19,8 +19,17 @@
 //  * If the queue is full the event is dropped and counted (`dropped`, per channel and per sink);
 //    `attempted - dropped` events are written. Nothing is lost silently.
 //  * A write failure (read-only directory, disk full) never reaches the caller: it is counted in
-//    `write_errors`, logged once per channel, and the writer keeps going (retrying to open the
-//    directory at most once a second).
+//    `write_errors` (one per line or summary that did not reach the disk), logged once per channel,
+//    shown as `last_error` until that channel writes again, and the writer keeps going (retrying
+//    to open the directory at most once a second).
+//  * A file that vanishes is recreated, not written into the void: before every batch the writer
+//    compares <dir>/events.jsonl's device and inode with those of its open descriptor; when the
+//    file was unlinked (e.g. `rm -rf _ctx`) or replaced, it closes the descriptor, recreates the
+//    directory and the file, and writes the batch there (counted in `recreated`). So every event
+//    lands in the file that is at the path when its batch is written, or is counted in
+//    `write_errors`. last_run.json is rewritten by rename, so it always reappears.
+//  * Creating a directory under `<segment>/_ctx/` also writes `_ctx/.gitignore` (util/paths.hpp:
+//    ensure_ctx_gitignore) so generated files stay out of `git status`.
 //  * `TRIFECTA_NO_TELEMETRY=1` disables the sink: channels accept and discard events (reserved-key
 //    checks still apply so bugs surface in every configuration).
 //
@@ -63,6 +72,9 @@ struct SinkStats {
   std::uint64_t lines_written = 0; // event lines appended to events.jsonl files
   std::uint64_t write_errors = 0;  // lines or summaries that failed to reach the disk
   std::size_t channels = 0;
+  std::uint64_t recreated = 0;     // events.jsonl files found unlinked/replaced and recreated
+  std::string last_error;          // "segment <id>: <what failed>" while that channel's events
+                                   // cannot be written; "" once it writes again (or never failed)
 };
 
 namespace detail {
@@ -91,7 +103,7 @@ class Channel {
   std::string relpath(const fs::path& target) const;
 
   struct Stats {
-    std::uint64_t attempted = 0, dropped = 0, lines_written = 0, write_errors = 0;
+    std::uint64_t attempted = 0, dropped = 0, lines_written = 0, write_errors = 0, recreated = 0;
   };
   Stats stats() const;
 

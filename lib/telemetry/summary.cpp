@@ -106,7 +106,11 @@ json::object RunStats::build_last_run(std::string_view run_id, std::string_view 
                    {"lsp_failed_count", c("lsp_failed_count")},
                    {"lsp_fallback_count", c("lsp_fallback_count")},
                    {"lsp_ready_rate", rate(c("lsp_ready_count"), c("lsp_spawn_count"))},
-                   {"lsp_fallback_rate", rate(c("lsp_fallback_count"), c("lsp_spawn_count"))}};
+                   {"lsp_fallback_rate", rate(c("lsp_fallback_count"), c("lsp_spawn_count"))},
+                   // Not in the seed: fallbacks per position request (the seed's rate is per
+                   // spawn, so 1 fallback after 1 spawn reads 1.0 whatever the request count).
+                   {"lsp_request_count", c("lsp_request_count")},
+                   {"lsp_fallback_request_rate", rate(c("lsp_fallback_count"), c("lsp_request_count"))}};
 
   const std::int64_t sk = c("file_read_skeleton_bytes_total");
   const std::int64_t ex = c("file_read_excerpt_bytes_total");

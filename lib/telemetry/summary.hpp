@@ -7,6 +7,7 @@
 //   ast.ast_cache_hit_rate = round(hit / max(parse_count, 1), 3)
 //   lsp.lsp_ready_rate     = round(ready / max(spawn, 1), 3)
 //   lsp.lsp_fallback_rate  = round(fallback / max(spawn, 1), 3)
+//   lsp.lsp_fallback_request_rate = round(fallback / max(lsp_request_count, 1), 3)  (ours, not the seed's)
 //   file_read.total_bytes  = skeleton + excerpt + raw
 //   telemetry_drops.drop_rate = round(dropped / max(attempted, 1), 4)
 // Percentiles are nearest-rank over the samples kept (all of them up to 100,000 per command, then a

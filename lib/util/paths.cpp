@@ -1,5 +1,9 @@
 #include "util/paths.hpp"
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <system_error>
 
 #include "util/hash.hpp"
@@ -85,6 +89,29 @@ std::string relpath(const fs::path& root, const fs::path& target) {
     return s.empty() ? "." : s;
   }
   return "external/" + sha256_prefix(t.string(), 8) + "-" + t.filename().string();
+}
+
+void ensure_ctx_gitignore(const fs::path& dir) {
+  fs::path p = dir;
+  for (int up = 0; up < 4 && !p.empty(); ++up, p = p.parent_path()) {
+    if (p.filename() != "_ctx") {
+      if (p == p.parent_path()) return;
+      continue;
+    }
+    const fs::path file = p / ".gitignore";
+    // O_EXCL: never replaces a file that is there (ours or the project's).
+    const int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd < 0) return;
+    std::string_view left = kCtxGitignore;
+    while (!left.empty()) {
+      const ssize_t n = ::write(fd, left.data(), left.size());
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) break;
+      left.remove_prefix(static_cast<std::size_t>(n));
+    }
+    ::close(fd);
+    return;
+  }
 }
 
 }  // namespace trifecta::core

@@ -41,4 +41,15 @@ Result<fs::path> resolve_in_root(const fs::path& root, std::string_view path);
 // Never returns an absolute path.
 std::string relpath(const fs::path& root, const fs::path& target);
 
+// The text of `<segment>/_ctx/.gitignore`: everything under _ctx/ is generated (telemetry,
+// caches) except the segment's own config, `_ctx/trifecta.json`, which a project may commit.
+inline constexpr std::string_view kCtxGitignore =
+    "# Written by trifecta: _ctx/ holds generated telemetry and caches.\n*\n!trifecta.json\n";
+
+// Called after creating a directory: when `dir` is, or lies at most three levels under, a
+// directory named `_ctx`, make sure `_ctx/.gitignore` exists (kCtxGitignore). An existing file is
+// never changed (a project may have its own). Best effort: failures are ignored (the caller's own
+// writes report the real problem).
+void ensure_ctx_gitignore(const fs::path& dir);
+
 }  // namespace trifecta::core

@@ -373,7 +373,9 @@ TEST_CASE("a spawn error is FAILED and reported through lsp.spawn", "[lifecycle]
   CHECK_THAT(f.transitions[0].reason, Catch::StartsWith("spawn error: posix_spawn"));
   sink.flush();
   const std::string events = test::read_text(sink.open_segment(f.root).directory() / "events.jsonl");
-  CHECK_THAT(events, Catch::Contains(R"("pyright_binary":"no-such-server","subprocess_pid":-1,"status":"error")"));
+  CHECK_THAT(events, Catch::Contains(R"("args":{"pyright_binary":"no-such-server"})"));
+  CHECK_THAT(events, Catch::Contains(R"("result":{"subprocess_pid":-1,"status":"error","error":)"));
+  CHECK_THAT(events, Catch::Contains(R"("x":{"lsp_state":"FAILED"})"));
   CHECK(events.find(f.tmp.path().string()) == std::string::npos);  // no absolute path leaks
 }
 
@@ -488,16 +490,22 @@ TEST_CASE("telemetry: lsp.spawn, lsp.state_change, lsp.request and the lsp count
   const fs::path dir = sink.open_segment(f.root).directory();
   const std::string events = test::read_text(dir / "events.jsonl");
   CHECK_THAT(events, Catch::Contains(R"("cmd":"lsp.spawn")"));
-  CHECK_THAT(events, Catch::Contains(R"("pyright_binary":"fake_lsp_server")"));
+  // The seed's shapes: the binary in args, the state in x, the short method, `fallback`.
+  CHECK_THAT(events, Catch::Contains(R"("args":{"pyright_binary":"fake_lsp_server"})"));
+  CHECK_THAT(events, Catch::Contains(R"("x":{"lsp_state":"WARMING"})"));
   CHECK_THAT(events, Catch::Contains(R"("from_state":"WARMING","to_state":"READY")"));
   CHECK_THAT(events, Catch::Contains(
-                         R"("args":{"method":"textDocument/definition","file":"main.py","line":3,"col":15})"));
-  CHECK_THAT(events, Catch::Contains(R"("resolved":true,"target_file":"main.py","target_line":1)"));
+                         R"("args":{"method":"definition","file":"main.py","line":3,"col":15})"));
+  CHECK_THAT(events, Catch::Contains(
+                         R"("resolved":true,"fallback":false,"target_file":"main.py","target_line":1)"));
   const std::string summary = test::read_text(dir / "last_run.json");
   CHECK_THAT(summary, Catch::Contains(R"("lsp_spawn_count":1)"));
   CHECK_THAT(summary, Catch::Contains(R"("lsp_warming_count":1)"));
   CHECK_THAT(summary, Catch::Contains(R"("lsp_ready_count":1)"));
-  CHECK_THAT(summary, Catch::Contains(R"("lsp.definition")"));
+  // One request, one latency sample, under the seed's "lsp.request" (no "lsp.definition" from
+  // the client: the daemon's request event owns that name).
+  CHECK_THAT(summary, Catch::Contains(R"("lsp.request":{"count":1,)"));
+  CHECK(summary.find(R"("lsp.definition")") == std::string::npos);
 }
 
 TEST_CASE("destroying the client kills and reaps the server group", "[stop]") {

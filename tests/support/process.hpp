@@ -25,6 +25,9 @@
 #include <vector>
 
 #include "temp_dir.hpp"
+#ifdef TRIFECTA_DOCS_DIR
+#include "telemetry_schema.hpp"
+#endif
 
 extern char** environ;
 
@@ -209,7 +212,14 @@ class DaemonProcess {
     socket_ = tmp_.path() / "run" / "d.sock";
     if (start_now) start();
   }
-  ~DaemonProcess() { stop(); }
+  ~DaemonProcess() {
+    stop();
+#ifdef TRIFECTA_DOCS_DIR
+    // Every event and summary this daemon wrote (segment and daemon-level files, redirected into
+    // this temp dir) must match docs/telemetry/*.schema.json.
+    check_telemetry_tree(tmp_.path());
+#endif
+  }
 
   std::map<std::string, std::string> env() const {
     return {{"XDG_STATE_HOME", (tmp_.path() / "state").string()},

@@ -396,16 +396,27 @@ TEST_CASE("telemetry: file.read events, per-mode byte counters and pack_state re
   opts.channel = sink.open_segment(canon);
   auto seg = std::move(index::SegmentIndex::open(canon, opts).value());
   REQUIRE(seg->build().ok());
+  const fs::path dir = opts.channel.directory();
+  auto count_cmd = [&](std::string_view cmd) {
+    sink.flush();
+    auto all = telemetry::read_events(dir / "events.jsonl");
+    int n = 0;
+    if (all.ok()) {
+      for (const auto& e : all->events) n += e.at("cmd").as_string() == cmd;
+    }
+    return n;
+  };
+  CHECK(count_cmd("ast.parse") == 0);  // a build counts its parses, one event per file would drown
   GetRequest req;
   req.targets = {Target::chunk("m.py#f"), Target::chunk("m.py#g")};
   req.mode = Mode::kSkeleton;
   auto r = get(*seg, req);
   REQUIRE(r.ok());
   CHECK(r->bytes_read == static_cast<std::uint64_t>(size));
+  CHECK(count_cmd("ast.parse") >= 1);  // a request's parses are events
   req.mode = Mode::kRaw;
   REQUIRE(get(*seg, req).ok());
   sink.flush();
-  const fs::path dir = opts.channel.directory();
   auto events = telemetry::read_events(dir / "events.jsonl");
   REQUIRE(events.ok());
   int reads = 0;
@@ -414,6 +425,7 @@ TEST_CASE("telemetry: file.read events, per-mode byte counters and pack_state re
     ++reads;
     CHECK(e.at("args").at("file").as_string() == "m.py");
     CHECK(e.at("result").at("bytes").to_number<std::int64_t>() == size);
+    CHECK(e.at("result").at("status").as_string() == "ok");
     const auto& mode = e.at("x").at("disclosure_mode").as_string();
     CHECK((mode == "skeleton" || mode == "raw"));
   }
@@ -426,4 +438,16 @@ TEST_CASE("telemetry: file.read events, per-mode byte counters and pack_state re
   CHECK(last.at("file_read").at("raw_bytes").to_number<std::int64_t>() == size);
   CHECK(last.at("file_read").at("excerpt_bytes").to_number<std::int64_t>() == 0);
   CHECK(last.at("pack_state").at("pack_sha").as_string() == seg->status().pack_state);
+
+  // A read that fails is an event with status "error" and the error's code.
+  fs::remove(root_dir.path() / "m.py");
+  (void)get(*seg, req);
+  sink.flush();
+  auto after = telemetry::read_events(dir / "events.jsonl");
+  REQUIRE(after.ok());
+  const auto& failed = after->events.back();
+  CHECK(failed.at("cmd").as_string() == "file.read");
+  CHECK(failed.at("result").at("status").as_string() == "error");
+  CHECK(failed.at("result").at("error").as_string() == "NOT_FOUND");
+  CHECK(failed.at("result").at("bytes").to_number<std::int64_t>() == 0);
 }

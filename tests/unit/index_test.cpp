@@ -21,6 +21,7 @@
 #include "index/ranking.hpp"
 #include "index/segment_index.hpp"
 #include "index/tokenizer.hpp"
+#include "telemetry/sink.hpp"
 #include "lang/python/symbol_index.hpp"
 
 using namespace trifecta::core;
@@ -455,6 +456,34 @@ TEST_CASE("SegmentIndex: apply_changes re-chunks only what changed, validate fin
   // Escaping paths are ignored, never read.
   auto esc = seg->apply_changes({"../etc/passwd", "/etc/passwd"});
   CHECK(esc.added == 0);
+}
+
+TEST_CASE("SegmentIndex: validate writes pack_state.stale_detected to last_run.json") {
+  trifecta::test::TempDir t;
+  trifecta::test::TempDir tele;
+  const fs::path r = fs::canonical(t.path());
+  write_text(r / "a.py", "def alpha():\n    pass\n");
+  trifecta::core::telemetry::SinkOptions o;
+  o.dir_override = tele.path();
+  trifecta::core::telemetry::Sink sink(o);
+  SegmentOptions so;
+  so.use_git = false;
+  so.persist = false;
+  so.channel = sink.open_segment(r);
+  auto seg = std::move(SegmentIndex::open(r, so).value());
+  REQUIRE(seg->build().ok());
+  auto pack_state = [&] {
+    sink.flush();
+    return boost::json::parse(trifecta::test::read_text(so.channel.directory() / "last_run.json"))
+        .at("pack_state")
+        .as_object();
+  };
+  CHECK_FALSE(pack_state().contains("stale_detected"));  // unknown until a validation ran
+  REQUIRE(seg->validate()->ok());
+  CHECK(pack_state().at("stale_detected") == false);
+  write_text(r / "a.py", "def alpha_renamed():\n    pass\n");
+  REQUIRE_FALSE(seg->validate()->ok());
+  CHECK(pack_state().at("stale_detected") == true);
 }
 
 TEST_CASE("SegmentIndex: sync() applies watcher events before answering") {

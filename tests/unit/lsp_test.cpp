@@ -17,6 +17,7 @@
 #include "lsp/process.hpp"
 #include "lsp/server.hpp"
 #include "lsp/state.hpp"
+#include "telemetry/reader.hpp"
 #include "text/text.hpp"
 
 using namespace trifecta::core;
@@ -315,6 +316,33 @@ TEST_CASE("record_transition and record_fallback write their events and the lsp 
   CHECK_THAT(summary, Catch::Contains(R"("lsp_ready_count":1)"));
   CHECK_THAT(summary, Catch::Contains(R"("lsp_failed_count":1)"));
   CHECK_THAT(summary, Catch::Contains(R"("lsp_fallback_count":1)"));
+}
+
+TEST_CASE("lsp.state_change carries the time spent in the state it leaves (time to READY)", "[state][telemetry]") {
+  trifecta::test::TempDir tmp;
+  telemetry::SinkOptions so;
+  so.dir_override = tmp.path() / "telemetry";
+  telemetry::Sink sink(so);
+  fs::create_directories(tmp.path() / "seg");
+  auto ch = sink.open_segment(fs::canonical(tmp.path() / "seg"));
+  StateMachine sm([&](const Transition& t) { record_transition(ch, t); });
+  REQUIRE(sm.spawned("file:///seg/main.py", "start", t0 + 10s));
+  REQUIRE(sm.initialized(t0 + 11s));
+  REQUIRE(sm.first_document_opened(t0 + 11s));
+  REQUIRE(sm.diagnostics_published("file:///seg/main.py", t0 + 11500ms));
+  REQUIRE(sm.state() == State::kReady);
+  REQUIRE(sm.failed("server crashed", t0 + 20s));
+  sink.flush();
+  auto events = telemetry::read_events(ch.directory() / "events.jsonl");
+  REQUIRE(events.ok());
+  REQUIRE(events->events.size() == 3);
+  // COLD was never entered at a known time: 0. WARMING lasted 1.5 s, READY 8.5 s.
+  CHECK(events->events[0].at("timing_ms").to_number<double>() == 0.0);
+  CHECK(events->events[1].at("result").at("to_state").as_string() == "READY");
+  CHECK(events->events[1].at("timing_ms").to_number<double>() == 1500.0);
+  CHECK(events->events[2].at("timing_ms").to_number<double>() == 8500.0);
+  const std::string summary = trifecta::test::read_text(ch.directory() / "last_run.json");
+  CHECK_THAT(summary, Catch::Contains(R"("lsp.state_change":{"count":2)"));
 }
 
 // ---- discovery -----------------------------------------------------------------------------------

@@ -14,6 +14,7 @@
 #include "telemetry/summary.hpp"
 #include "util/clock.hpp"
 #include "util/hash.hpp"
+#include "util/paths.hpp"
 
 using namespace trifecta::core;
 using namespace trifecta::core::telemetry;
@@ -175,6 +176,17 @@ TEST_CASE("lsp summary uses the seed's formula", "[summary]") {
   t.incr("lsp_spawn_count", 3);
   t.incr("lsp_fallback_count", 2);
   CHECK(t.build_last_run("r", "t", {}).at("lsp").as_object().at("lsp_fallback_rate").as_double() == 0.667);
+}
+
+TEST_CASE("lsp_fallback_request_rate is fallbacks per position request, not per spawn", "[summary]") {
+  RunStats s;
+  s.incr("lsp_spawn_count", 1);
+  s.incr("lsp_fallback_count", 1);
+  s.incr("lsp_request_count", 90);
+  const auto lsp = s.build_last_run("r", "t", {}).at("lsp").as_object();
+  CHECK(lsp.at("lsp_fallback_rate").as_double() == 1.0);  // the seed's per-spawn formula
+  CHECK(lsp.at("lsp_request_count").as_int64() == 90);
+  CHECK(lsp.at("lsp_fallback_request_rate").as_double() == 0.011);
 }
 
 TEST_CASE("file_read summary adds the three modes", "[summary]") {
@@ -361,6 +373,110 @@ TEST_CASE("opening the same segment twice shares one channel, the default dir is
   auto report = read_events(f.root / "_ctx" / "telemetry" / "events.jsonl");
   REQUIRE(report.ok());
   CHECK(report->events.size() == 2);
+}
+
+TEST_CASE("after rm -rf _ctx the writer recreates _ctx/telemetry and every later event lands there", "[vanish]") {
+  Fixture f;
+  SinkOptions o = test_options(f.out);
+  o.dir_override.clear();  // the segment's own _ctx/telemetry
+  Sink sink(o);
+  Channel ch = sink.open_segment(f.root);
+  const fs::path file = f.root / "_ctx" / "telemetry" / "events.jsonl";
+  for (int i = 0; i < 5; ++i) REQUIRE(ch.event("before", {}, {}, 1).ok());
+  sink.flush();
+  REQUIRE(read_events(file)->events.size() == 5);
+
+  fs::remove_all(f.root / "_ctx");  // what `git clean -fdx` does under a running daemon
+  for (int i = 0; i < 7; ++i) REQUIRE(ch.event("after", {}, {}, 1).ok());
+  sink.flush();
+  auto report = read_events(file);
+  REQUIRE(report.ok());
+  CHECK(report->events.size() == 7);  // all of them, in the new file
+  for (const auto& e : report->events) CHECK(e.at("cmd").as_string() == "after");
+  CHECK(fs::exists(f.root / "_ctx" / "telemetry" / "last_run.json"));
+  CHECK(read_text(f.root / "_ctx" / ".gitignore").find("*\n") != std::string::npos);
+  const auto s = ch.stats();
+  CHECK(s.recreated == 1);
+  CHECK(s.write_errors == 0);
+  CHECK(s.lines_written == 12);
+  CHECK(sink.stats().recreated == 1);
+  CHECK(sink.stats().last_error.empty());
+}
+
+TEST_CASE("a file replaced under the writer (rotation) is reopened, the rotated file keeps its lines", "[vanish]") {
+  Fixture f;
+  Sink sink(test_options(f.out));
+  Channel ch = sink.open_segment(f.root);
+  REQUIRE(ch.event("one", {}, {}, 1).ok());
+  sink.flush();
+  fs::rename(f.dir() / "events.jsonl", f.dir() / "events.1.jsonl");
+  trifecta::test::write_text(f.dir() / "events.jsonl", "");  // a new, empty file at the path
+  REQUIRE(ch.event("two", {}, {}, 1).ok());
+  sink.flush();
+  auto old_file = read_events(f.dir() / "events.1.jsonl");
+  auto new_file = read_events(f.dir() / "events.jsonl");
+  REQUIRE(old_file.ok());
+  REQUIRE(new_file.ok());
+  REQUIRE(old_file->events.size() == 1);
+  REQUIRE(new_file->events.size() == 1);
+  CHECK(new_file->events[0].at("cmd").as_string() == "two");
+  CHECK(ch.stats().recreated == 1);
+}
+
+TEST_CASE("a full disk is counted in write_errors, named in last_error, and the writer goes on", "[failure]") {
+  // /dev/full accepts open(2) and fails every write(2) with ENOSPC: a full disk, without root or
+  // a mount. The events file is a symlink to it.
+  if (!fs::exists("/dev/full")) {
+    WARN("skipped: no /dev/full on this machine");
+    return;
+  }
+  Fixture f;
+  Sink sink(test_options(f.out));
+  Channel ch = sink.open_segment(f.root);
+  fs::create_directories(f.dir());
+  fs::create_symlink("/dev/full", f.dir() / "events.jsonl");
+  for (int i = 0; i < 10; ++i) CHECK(ch.event("ctx.search", {}, {}, 1.0).ok());
+  sink.flush();
+  auto s = ch.stats();
+  CHECK(s.lines_written == 0);
+  CHECK(s.write_errors == 10);
+  CHECK(s.recreated == 0);  // the path still names the same (full) file
+  const auto st = sink.stats();
+  CHECK_THAT(st.last_error, Catch::Contains("segment " + ch.segment_id() + ": write failed"));
+  CHECK_THAT(st.last_error, Catch::Contains("No space left on device"));
+  CHECK(st.last_error.find(f.root.string()) == std::string::npos);  // never a path
+
+  // Space again (the link replaced by a real file): the next events are written.
+  fs::remove(f.dir() / "events.jsonl");
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));  // past the reopen back-off
+  for (int i = 0; i < 3; ++i) CHECK(ch.event("ctx.get", {}, {}, 1.0).ok());
+  sink.flush();
+  s = ch.stats();
+  CHECK(s.lines_written == 3);
+  CHECK(s.write_errors == 10);
+  CHECK(read_events(f.dir() / "events.jsonl")->events.size() == 3);
+  CHECK(last_run(f.dir()).at("telemetry_drops").at("write_errors").to_number<std::int64_t>() == 10);
+  CHECK(sink.stats().last_error.empty());  // writing again
+}
+
+TEST_CASE("_ctx/.gitignore ignores everything but the segment config and is never overwritten", "[sink]") {
+  Fixture f;
+  SinkOptions o = test_options(f.out);
+  o.dir_override.clear();
+  {
+    Sink sink(o);
+    REQUIRE(sink.open_segment(f.root).event("one", {}, {}, 1).ok());
+  }
+  const std::string text = read_text(f.root / "_ctx" / ".gitignore");
+  CHECK_THAT(text, Catch::Contains("\n*\n"));
+  CHECK_THAT(text, Catch::Contains("!trifecta.json"));
+  trifecta::test::write_text(f.root / "_ctx" / ".gitignore", "mine\n");
+  ensure_ctx_gitignore(f.root / "_ctx" / "telemetry");
+  CHECK(read_text(f.root / "_ctx" / ".gitignore") == "mine\n");
+  // Outside any _ctx directory nothing is written.
+  fs::create_directories(f.root / "other" / "deep");
+  ensure_ctx_gitignore(f.root / "other" / "deep");
+  CHECK_FALSE(fs::exists(f.root / "other" / ".gitignore"));
 }
 
 TEST_CASE("the reader skips a torn last line cut at any byte and loses only that line", "[reader]") {

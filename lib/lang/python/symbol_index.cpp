@@ -76,7 +76,8 @@ std::vector<IndexedDefinition> SkeletonSymbolIndex::entries_of(std::string_view 
     *status = abs.error();
     return out;
   }
-  auto sk = cache_.get(*abs, rel);
+  // Counted, not one ast.parse event per file: the table is built over the whole segment.
+  auto sk = cache_.get(*abs, rel, nullptr, ast::ParseEvents::kCountOnly);
   if (!sk) {
     *status = sk.error();
     return out;

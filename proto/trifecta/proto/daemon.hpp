@@ -76,6 +76,8 @@ struct TelemetryStats {
   std::int64_t dropped = 0;
   std::int64_t lines_written = 0;
   std::int64_t write_errors = 0;
+  std::int64_t recreated = 0;
+  std::string last_error;
 };
 template <class V>
 void describe(V& v, TelemetryStats& s) {
@@ -85,6 +87,8 @@ void describe(V& v, TelemetryStats& s) {
   v.req("dropped", s.dropped, "events dropped (queue full)");
   v.req("lines_written", s.lines_written, "lines written");
   v.req("write_errors", s.write_errors, "failed writes");
+  v.opt("recreated", s.recreated, "events files found removed or replaced and recreated");
+  v.opt("last_error", s.last_error, "why events cannot be written now (empty when they can)");
 }
 constexpr std::string_view wire_name(const TelemetryStats*) { return "TelemetryStats"; }
 

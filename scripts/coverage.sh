@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Line and branch coverage per module, from a build made with -DTRIFECTA_COVERAGE=ON whose test
+# suite has run (`make coverage` does both). Reads the .gcda files with gcovr (Debian's package,
+# installed by scripts/setup.sh), writes build-coverage/coverage/{summary.json,summary.txt}, prints
+# one row per module (lib/<module>, daemon, client, proto) and a total, and exits 1 when a module
+# or the total is below its floor in scripts/coverage_floors.txt (the figures CI holds).
+#
+#   scripts/coverage.sh [BUILD_DIR]          (default build-coverage)
+#   COVERAGE_FLOORS=/dev/null scripts/coverage.sh   report only, no floors
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+BUILD="$(cd "${1:-$ROOT/build-coverage}" && pwd)"
+FLOORS="${COVERAGE_FLOORS:-$ROOT/scripts/coverage_floors.txt}"
+OUT="$BUILD/coverage"
+mkdir -p "$OUT"
+command -v gcovr > /dev/null || { echo "coverage: gcovr is not installed (scripts/setup.sh installs it)" >&2; exit 2; }
+if ! find "$BUILD" -name '*.gcda' -print -quit | grep -q .; then
+  echo "coverage: no .gcda files under $BUILD: build with -DTRIFECTA_COVERAGE=ON and run the tests first" >&2
+  exit 2
+fi
+# Throw branches and compiler-made branches on lines without code say nothing about the tests.
+gcovr --root "$ROOT" --object-directory "$BUILD" \
+  --filter "$ROOT/lib/" --filter "$ROOT/daemon/" --filter "$ROOT/client/" --filter "$ROOT/proto/" \
+  --exclude-unreachable-branches --exclude-throw-branches -j 2 \
+  --json-summary-pretty --output "$OUT/summary.json"
+python3 "$ROOT/scripts/coverage_report.py" "$OUT/summary.json" "$FLOORS" | tee "$OUT/summary.txt"
+exit "${PIPESTATUS[0]}"
