@@ -107,9 +107,14 @@ with tempfile.TemporaryDirectory() as tmp:
     check(len(list(csv.DictReader(io.StringIO(r.stdout, newline="")))) == 2, "export --since 1h")
 
 # --- health ------------------------------------------------------------------------------------
+# The sample's --wait'd definition took 10.9 s: above the 10 s default p95 ceiling.
 r = run("telemetry", "health", "--from", SAMPLE)
-check(r.returncode == 0 and r.stdout.startswith("healthy:"), f"the sample is healthy: {r.stdout}")
-r = run("telemetry", "health", "--from", SAMPLE, "--max-error-rate", "0.001", "--p95", "ctx.search=0.5")
+check(r.returncode == 1 and r.stdout.startswith("FAIL p95:lsp.definition: lsp.definition p95 "),
+      f"the sample fails the default p95 ceiling of lsp.definition: {r.stdout}")
+r = run("telemetry", "health", "--from", SAMPLE, "--p95", "lsp.definition=15000")
+check(r.returncode == 0 and r.stdout.startswith("healthy:"), f"healthy with lsp.definition's own ceiling: {r.stdout}")
+r = run("telemetry", "health", "--from", SAMPLE, "--p95", "lsp.definition=15000", "--max-error-rate", "0.001",
+        "--p95", "ctx.search=0.5")
 out = r.stdout.splitlines()
 check(r.returncode == 1, f"health with tight thresholds exits 1 (got {r.returncode})")
 check(any(l.startswith("FAIL error_rate: error rate ") for l in out), f"error_rate reason line: {out}")
@@ -163,7 +168,7 @@ else:
             name = f"tel{width}"
             done = os.path.join(tmp, f"done{width}")
             cmd = f"{T} telemetry chart --from {SAMPLE}; touch {done}; sleep 30"
-            subprocess.run([tmux, "-S", sock, "new-session", "-d", "-s", name, "-x", str(width), "-y", "200",
+            subprocess.run([tmux, "-S", sock, "new-session", "-d", "-s", name, "-x", str(width), "-y", "400",
                             "env", "-u", "NO_COLOR", "-u", "COLUMNS", "sh", "-c", cmd], check=True)
             for _ in range(100):
                 if os.path.exists(done):

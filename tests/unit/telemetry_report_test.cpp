@@ -53,10 +53,10 @@ TEST_CASE("report on the committed sample matches the independent Python figures
   auto rep = build_report({kSample});
   REQUIRE(rep);
   const Report& r = *rep;
-  CHECK(r.events == 53);
+  CHECK(r.events == 66);
   CHECK(r.invalid_lines == 0);
   CHECK(r.torn_tails == 0);
-  REQUIRE(r.commands.size() == 19);
+  REQUIRE(r.commands.size() == 20);
   struct Row {
     const char* cmd;
     std::uint64_t count, errors;
@@ -64,25 +64,26 @@ TEST_CASE("report on the committed sample matches the independent Python figures
   };
   // oracle.py's "cmd" lines, in its order (count descending, then name), which is the report's.
   const Row rows[] = {
-      {"selector.resolve", 7, 0, 0.544, 0.906, 0.906},
-      {"ctx.get", 6, 0, 0.847, 1.267, 1.267},
-      {"ctx.search", 6, 0, 0.417, 1.609, 1.609},
-      {"file.read", 6, 0, 0.051, 0.169, 0.169},
-      {"lsp.request", 5, 0, 321.418, 1454.455, 1454.455},
-      {"ast.skeleton", 3, 0, 0.429, 0.812, 0.812},
-      {"lsp.definition", 3, 0, 1370.348, 5382.508, 5382.508},
-      {"lsp.state_change", 3, 0, 0.0, 0.0, 0.0},
+      {"ast.parse", 13, 0, 0.12, 20.085, 20.085},
+      {"selector.resolve", 7, 0, 0.462, 0.784, 0.784},
+      {"ctx.get", 6, 0, 0.831, 1.07, 1.07},
+      {"ctx.search", 6, 0, 0.288, 0.654, 0.654},
+      {"file.read", 6, 0, 0.044, 0.157, 0.157},
+      {"lsp.request", 5, 0, 499.109, 1719.976, 1719.976},
+      {"ast.skeleton", 3, 0, 0.304, 0.441, 0.441},
+      {"lsp.definition", 3, 0, 2329.418, 10927.925, 10927.925},
+      {"lsp.state_change", 3, 0, 3742.426, 26261.471, 26261.471},
       {"lsp.fallback", 2, 0, 0.0, 0.0, 0.0},
-      {"lsp.hover", 2, 0, 0.542, 321.971, 321.971},
-      {"sym.resolve", 2, 1, 0.598, 1.078, 1.078},
-      {"ctx.build", 1, 0, 8558.221, 8558.221, 8558.221},
-      {"ctx.status", 1, 0, 2.789, 2.789, 2.789},
-      {"ctx.validate", 1, 0, 262.065, 262.065, 262.065},
-      {"index.build", 1, 0, 8400.369, 8400.369, 8400.369},
-      {"lsp.diagnostics", 1, 0, 1454.838, 1454.838, 1454.838},
-      {"lsp.references", 1, 0, 367.49, 367.49, 367.49},
+      {"lsp.hover", 2, 0, 3.974, 499.537, 499.537},
+      {"sym.resolve", 2, 1, 0.582, 0.937, 0.937},
+      {"ctx.build", 1, 0, 11059.801, 11059.801, 11059.801},
+      {"ctx.status", 1, 0, 1.988, 1.988, 1.988},
+      {"ctx.validate", 1, 0, 242.659, 242.659, 242.659},
+      {"index.build", 1, 0, 10983.26, 10983.26, 10983.26},
+      {"lsp.diagnostics", 1, 0, 1720.536, 1720.536, 1720.536},
+      {"lsp.references", 1, 0, 581.101, 581.101, 581.101},
       {"lsp.spawn", 1, 0, 0.0, 0.0, 0.0},
-      {"lsp.stop", 1, 0, 87.412, 87.412, 87.412},
+      {"lsp.stop", 1, 0, 125.206, 125.206, 125.206},
   };
   for (std::size_t i = 0; i < std::size(rows); ++i) {
     INFO(rows[i].cmd);
@@ -95,7 +96,7 @@ TEST_CASE("report on the committed sample matches the independent Python figures
     CHECK(c.p95_ms == Approx(rows[i].p95).margin(1e-9));
     CHECK(c.max_ms == Approx(rows[i].max).margin(1e-9));
   }
-  // lsp spawns=1 ready=1 failed=0 position=7 fallbacks=2; time_to_ready_ms=15980.312
+  // lsp spawns=1 ready=1 failed=0 position=7 fallbacks=2; time_to_ready_ms=26261.471
   CHECK(r.lsp.spawns == 1);
   CHECK(r.lsp.restarts == 0);
   CHECK(r.lsp.ready == 1);
@@ -108,11 +109,11 @@ TEST_CASE("report on the committed sample matches the independent Python figures
   CHECK(r.lsp.merges == 0);
   REQUIRE(r.lsp.starts.size() == 1);
   CHECK(r.lsp.starts[0].outcome == "READY");
-  CHECK(r.lsp.starts[0].ready_ms == Approx(15980.312).margin(1e-6));
+  CHECK(r.lsp.starts[0].ready_ms == Approx(26261.471).margin(1e-6));
   CHECK(r.lsp.timeline.size() == 3);
-  // ast parses=0 hits=0
-  CHECK(r.ast.parses == 0);
-  CHECK(r.ast.hits == 0);
+  // ast parses=13 hits=13
+  CHECK(r.ast.parses == 13);
+  CHECK(r.ast.hits == 13);
   // mode skeleton answers=2 files=2 bytes=28503 served=376 raw=7127 saved=6751 (and the others)
   const struct {
     const char* mode;
@@ -131,16 +132,16 @@ TEST_CASE("report on the committed sample matches the independent Python figures
     CHECK(s.raw_tokens == m.raw);
     CHECK(s.saved() == m.saved);
   }
-  // drops attempted=3971 dropped=0 write_errors=0
+  // drops attempted=3987 dropped=0 write_errors=0
   CHECK(r.telemetry.last_run_files == 1);
-  CHECK(r.telemetry.attempted == 3971);
+  CHECK(r.telemetry.attempted == 3987);
   CHECK(r.telemetry.dropped == 0);
   CHECK(r.telemetry.write_errors == 0);
 
   // The JSON carries the same figures.
   const json::object j = report_to_json(r);
-  CHECK(j.at("source").at("events").as_uint64() == 53);
-  CHECK(j.at("commands").as_array()[0].at("cmd").as_string() == "selector.resolve");
+  CHECK(j.at("source").at("events").as_uint64() == 66);
+  CHECK(j.at("commands").as_array()[0].at("cmd").as_string() == "ast.parse");
   CHECK(j.at("disclosure").at("raw").at("saved_tokens").as_int64() == 4924);
   CHECK(j.at("lsp").at("fallbacks").as_uint64() == 2);
 }
@@ -296,16 +297,23 @@ TEST_CASE("health: each threshold fails with its reason, flags override", "[tele
   auto rep = build_report({kSample});
   REQUIRE(rep);
   HealthThresholds t;
-  CHECK(check_health(*rep, t).empty());  // the sample is healthy under the defaults
-
-  t.max_error_rate = 0.01;  // 1 error in 53 events = 0.0189
-  t.p95_ms["ctx.search"] = 1.0;
+  // Under the defaults the sample fails one check: the definition that waited (--wait) for
+  // Pyright to be READY took 10.9 s, above the 10 s default ceiling.
   auto f = check_health(*rep, t);
+  REQUIRE(f.size() == 1);
+  CHECK(f[0].check == "p95:lsp.definition");
+  CHECK(f[0].reason == "lsp.definition p95 10927.925 ms > 10000.000 ms (3 events)");
+  t.p95_ms["lsp.definition"] = 15000;  // a command's own ceiling overrides the default
+  CHECK(check_health(*rep, t).empty());
+
+  t.max_error_rate = 0.01;  // 1 error in 66 events = 0.0152
+  t.p95_ms["ctx.search"] = 0.5;
+  f = check_health(*rep, t);
   REQUIRE(f.size() == 2);
   CHECK(f[0].check == "error_rate");
-  CHECK(f[0].reason == "error rate 0.0189 (1 of 53 events) > 0.0100");
+  CHECK(f[0].reason == "error rate 0.0152 (1 of 66 events) > 0.0100");
   CHECK(f[1].check == "p95:ctx.search");
-  CHECK(f[1].reason == "ctx.search p95 1.609 ms > 1.000 ms (6 events)");
+  CHECK(f[1].reason == "ctx.search p95 0.654 ms > 0.500 ms (6 events)");
 
   Report r = *rep;
   r.telemetry.attempted = 1000;
@@ -314,6 +322,7 @@ TEST_CASE("health: each threshold fails with its reason, flags override", "[tele
   r.telemetry.write_errors = 2;
   r.lsp.failed = 1;
   HealthThresholds d;
+  d.p95_ms["lsp.definition"] = 15000;
   d.max_lsp_failure_rate = 0.5;
   f = check_health(r, d);
   REQUIRE(f.size() == 3);
@@ -344,7 +353,7 @@ TEST_CASE("export: RFC 4180 quoting and one row per event", "[telemetry][report]
   auto rows = export_events({kSample / "events.jsonl"}, ExportFormat::kJsonl, 0, f);
   std::fclose(f);
   REQUIRE(rows);
-  CHECK(*rows == 53);
+  CHECK(*rows == 66);
   std::ifstream in(out);
   std::string line;
   std::size_t n = 0;
@@ -353,7 +362,7 @@ TEST_CASE("export: RFC 4180 quoting and one row per event", "[telemetry][report]
     CHECK(o.size() == std::size(kExportColumns));
     ++n;
   }
-  CHECK(n == 53);
+  CHECK(n == 66);
 }
 
 TEST_CASE("HTML report: self-contained, data escaped", "[telemetry][report]") {
