@@ -504,6 +504,10 @@ Result<void> Aggregator::add_events_file(const fs::path& file) {
 }
 
 void Aggregator::add_last_run(const json::object& doc) {
+  if (const json::object* a = obj_at(doc, "ast")) {
+    impl_->r.ast.run_parses += static_cast<std::uint64_t>(num_at(*a, "ast_parse_count"));
+    impl_->r.ast.run_hits += static_cast<std::uint64_t>(num_at(*a, "ast_cache_hit_count"));
+  }
   const json::object* d = obj_at(doc, "telemetry_drops");
   if (!d) return;
   auto& t = impl_->r.telemetry;
@@ -568,6 +572,7 @@ Report Aggregator::finish() const {
   r.lsp.fallback_rate = ratio(r.lsp.fallbacks, r.lsp.requests);
   r.lsp.merge_rate = ratio(r.lsp.merges, r.lsp.requests);
   r.ast.hit_rate = ratio(r.ast.hits, r.ast.parses);
+  r.ast.run_hit_rate = ratio(r.ast.run_hits, r.ast.run_parses);
   r.telemetry.drop_rate =
       ratio(r.telemetry.dropped, std::max<std::uint64_t>(r.telemetry.attempted, 1));
   return r;
@@ -665,7 +670,10 @@ json::object report_to_json(const Report& r) {
   o["ast"] = json::object{{"parses", r.ast.parses},
                           {"cache_hits", r.ast.hits},
                           {"cache_misses", r.ast.misses},
-                          {"cache_hit_rate", r3(r.ast.hit_rate)}};
+                          {"cache_hit_rate", r3(r.ast.hit_rate)},
+                          {"run_parses", r.ast.run_parses},
+                          {"run_cache_hits", r.ast.run_hits},
+                          {"run_cache_hit_rate", r3(r.ast.run_hit_rate)}};
   json::object modes;
   for (const auto& [name, m] : r.modes) {
     modes[name] = json::object{{"answers", m.answers},       {"files_read", m.files_read},

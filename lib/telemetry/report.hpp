@@ -25,7 +25,8 @@
 //     lsp.definition|hover|references|diagnostics; fallback rate = those answered with
 //     result.backend "ast" / all of them; merge rate = those whose backend is neither "lsp" nor
 //     "ast" (an answer merging both) / all of them.
-//   - AST cache: `ast.parse` events, hit when x.cache_hit is true.
+//   - AST cache: `ast.parse` events, hit when x.cache_hit is true; and, for the whole run with
+//     index builds, last_run.json's ast.ast_parse_count / ast_cache_hit_count.
 //   - disclosure, per mode (skeleton|excerpt|raw): answers = `ctx.get` events in that mode;
 //     tokens served = ceil(x.bytes_out / 4) of those answers (the reply the agent received);
 //     bytes read = result.bytes of the `file.read` events in that mode; raw tokens =
@@ -156,8 +157,12 @@ struct Report {
   } lsp;
 
   struct Ast {
-    std::uint64_t parses = 0, hits = 0, misses = 0;
+    std::uint64_t parses = 0, hits = 0, misses = 0;  // ast.parse events (requests)
     double hit_rate = 0;
+    // last_run.json's `ast` counters, summed: every parse of the run, index builds included
+    // (builds count parses but write no event per file).
+    std::uint64_t run_parses = 0, run_hits = 0;
+    double run_hit_rate = 0;
   } ast;
 
   std::map<std::string, ModeStats> modes;  // skeleton, excerpt, raw (always present)

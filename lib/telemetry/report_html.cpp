@@ -225,10 +225,12 @@ std::string cache_chart(const Report& r) {
   if (!r.ast.parses)
     s += fmt(R"(<rect x="%d" y="8" width="%d" height="24" fill="#e5e7eb" class="empty"/>)", label,
              W - label - right);
-  s += fmt(R"(<text x="%d" y="50" class="val">%llu hits, %llu misses of %llu parses</text>)", label,
-           static_cast<unsigned long long>(r.ast.hits),
-           static_cast<unsigned long long>(r.ast.misses),
-           static_cast<unsigned long long>(r.ast.parses));
+  s += fmt(
+      R"(<text x="%d" y="50" class="val">requests: %llu hits, %llu misses of %llu parses; whole run with builds: %llu of %llu hits</text>)",
+      label, static_cast<unsigned long long>(r.ast.hits),
+      static_cast<unsigned long long>(r.ast.misses), static_cast<unsigned long long>(r.ast.parses),
+      static_cast<unsigned long long>(r.ast.run_hits),
+      static_cast<unsigned long long>(r.ast.run_parses));
   return s + "</svg>";
 }
 

@@ -159,13 +159,19 @@ std::string render_report_text(const Report& r, bool color) {
   }
 
   out += "\n" + st.bold(st.cyan("AST cache")) + "\n";
-  out += fmt("  parses %llu, hits %llu, misses %llu, hit rate ",
+  out += fmt("  requests (ast.parse events): parses %llu, hits %llu, misses %llu, hit rate ",
              static_cast<unsigned long long>(r.ast.parses),
              static_cast<unsigned long long>(r.ast.hits),
              static_cast<unsigned long long>(r.ast.misses));
   out += (r.ast.parses ? rate_colored(st, r.ast.hit_rate, true, pct(r.ast.hit_rate))
                        : std::string("n/a")) +
          "\n";
+
+  if (r.ast.run_parses)
+    out += fmt("  whole run (last_run.json, builds included): parses %llu, hits %llu, hit rate ",
+               static_cast<unsigned long long>(r.ast.run_parses),
+               static_cast<unsigned long long>(r.ast.run_hits)) +
+           rate_colored(st, r.ast.run_hit_rate, true, pct(r.ast.run_hit_rate)) + "\n";
 
   out += "\n" + st.bold(st.cyan("Disclosure")) + " (tokens = ceil(bytes / 4))\n";
   rows.clear();

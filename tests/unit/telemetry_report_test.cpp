@@ -114,6 +114,10 @@ TEST_CASE("report on the committed sample matches the independent Python figures
   // ast parses=13 hits=13
   CHECK(r.ast.parses == 13);
   CHECK(r.ast.hits == 13);
+  // run ast parses=1949 hits=989 (last_run.json: index builds included)
+  CHECK(r.ast.run_parses == 1949);
+  CHECK(r.ast.run_hits == 989);
+  CHECK(r.ast.run_hit_rate == Approx(989.0 / 1949.0));
   // mode skeleton answers=2 files=2 bytes=28503 served=376 raw=7127 saved=6751 (and the others)
   const struct {
     const char* mode;
