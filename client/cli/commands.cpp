@@ -6,12 +6,11 @@
 #include <signal.h>
 #include <unistd.h>
 
-#include <filesystem>
-
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <charconv>
 #include <cstdio>
+#include <filesystem>
 #include <thread>
 #include <type_traits>
 
@@ -249,6 +248,31 @@ void setup_position(CLI::App* c, Opts& o) {
       ->required();
   add_wait(c, o);
   add_segment(c, o);
+}
+
+// The telemetry directories a `telemetry` command reads: --from as given; with --all, those of
+// every segment open in trifectad (its status; never starts it); else the segment's.
+int run_tel(const Opts& o, TelemetryAction action) {
+  std::vector<std::string> dirs;
+  if (!o.tel.from.empty()) {
+    dirs = o.tel.from;
+  } else if (o.tel.all) {
+    tc::Session s(session_options(o, false));
+    tc::ClientError err;
+    if (!s.open(&err)) return report(err, o);
+    const auto st = s.call(spec::kStatus, {}, &err);
+    if (!st) return report(err, o);
+    // A segment that has written no event yet has no file: it is left out, not an error.
+    std::error_code ec;
+    for (const auto& sg : st->segments) {
+      const std::string dir = telemetry_dir_of(sg.root);
+      if (std::filesystem::exists(std::filesystem::path(dir) / "events.jsonl", ec))
+        dirs.push_back(dir);
+    }
+  } else {
+    dirs.push_back(telemetry_dir_of(seg(o)));
+  }
+  return run_telemetry(o.tel, action, o.json_out, dirs);
 }
 
 constexpr Command kCommands[] = {
@@ -525,6 +549,39 @@ constexpr Command kCommands[] = {
      run_completion},
     {"", "man", "Print the trifecta(1) man page in roff (generated from this command table)", "",
      [](CLI::App*, Opts&) {}, run_man},
+    // Local commands over the telemetry files; `status` is called only for --all.
+    {"telemetry", "report",
+     "Per-command count/errors/p50/p95/max, LSP, AST cache, disclosure savings, drops (--json, "
+     "--html FILE)",
+     spec::kStatus.name,
+     [](CLI::App* c, Opts& o) {
+       setup_telemetry(c, o.tel, TelemetryAction::kReport);
+       add_segment(c, o);
+     },
+     [](const Opts& o) { return run_tel(o, TelemetryAction::kReport); }},
+    {"telemetry", "chart", "Latency over time (sparklines) and latency histograms per command",
+     spec::kStatus.name,
+     [](CLI::App* c, Opts& o) {
+       setup_telemetry(c, o.tel, TelemetryAction::kChart);
+       add_segment(c, o);
+     },
+     [](const Opts& o) { return run_tel(o, TelemetryAction::kChart); }},
+    {"telemetry", "export", "One flat row per event, CSV (RFC 4180) or JSONL (docs/telemetry.md)",
+     spec::kStatus.name,
+     [](CLI::App* c, Opts& o) {
+       setup_telemetry(c, o.tel, TelemetryAction::kExport);
+       add_segment(c, o);
+     },
+     [](const Opts& o) { return run_tel(o, TelemetryAction::kExport); }},
+    {"telemetry", "health",
+     "Exit 0, or 1 with one line per failed check (drop rate, write errors, LSP failures, "
+     "error rate, p95 ceilings)",
+     spec::kStatus.name,
+     [](CLI::App* c, Opts& o) {
+       setup_telemetry(c, o.tel, TelemetryAction::kHealth);
+       add_segment(c, o);
+     },
+     [](const Opts& o) { return run_tel(o, TelemetryAction::kHealth); }},
 };
 
 constexpr Group kGroups[] = {
@@ -533,6 +590,7 @@ constexpr Group kGroups[] = {
     {"ctx", "The context index: build, search, get, status, validate"},
     {"lsp", "The segment's language server (Pyright)"},
     {"segment", "Open segments in trifectad"},
+    {"telemetry", "Read the telemetry: report, chart, export, health"},
 };
 
 constexpr NotExposed kNotExposed[] = {

@@ -20,6 +20,8 @@
 #include <utility>
 #include <vector>
 
+#include "telemetry_cmd.hpp"
+
 namespace CLI {
 class App;
 }
@@ -52,6 +54,7 @@ struct Opts {
   // Local commands (doctor, setup-pyright, completion, man).
   bool dry_run = false;
   std::string shell;
+  TelemetryOpts tel;  // `telemetry report|chart|export|health` (telemetry_cmd.hpp)
 };
 
 using Setup = void (*)(CLI::App*, Opts&);

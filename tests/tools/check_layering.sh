@@ -36,8 +36,11 @@ PROTO_LIB_ALLOWED=(util)
 # method in one line and the wire shapes live in one place. No other lib/ module knows the wire.
 LIB_PROTO_ALLOWED=(service)
 # client/ talks to the daemon through proto/, prints with util/json_text and renders its man page and
-# completions with util/cli_doc; nothing else from lib/ (doctor asks `trifectad --self-check`).
-CLIENT_LIB_ALLOWED=(util)
+# completions with util/cli_doc (doctor asks `trifectad --self-check` rather than linking lib/lang);
+# `trifecta telemetry report|chart|export|health` read the telemetry files locally with lib/telemetry's
+# report module (telemetry/report.hpp, linked as trifecta_telemetry_report: no writer thread, no
+# spdlog). Nothing else from lib/.
+CLIENT_LIB_ALLOWED=(util telemetry)
 # Boost.Asio: the daemon's transport (daemon/server.cpp; daemon/lsp_attach.cpp passes the
 # io_context to the LSP client) and lib/lsp's client/supervisor of Pyright (lib/lsp/client.cpp).
 # Every other lib/ module, lib/service included, is Asio-free.
