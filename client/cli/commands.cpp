@@ -15,10 +15,10 @@
 #include <type_traits>
 
 #include "local.hpp"
-#include "render.hpp"
 #include "mcp/budget.hpp"
-#include "segment.hpp"
 #include "mcp/server.hpp"
+#include "render.hpp"
+#include "segment.hpp"
 #include "session.hpp"
 #include "trifecta/proto/catalog.hpp"
 #include "trifecta/proto/protocol.hpp"
@@ -530,8 +530,7 @@ constexpr Command kCommands[] = {
      "Check the installation (daemon binary and version, socket directory, systemd units, "
      "Pyright, grammar ABI, _ctx, inotify limits, disk space); one line per check with a fix; "
      "exit 1 when something is broken",
-     "",
-     [](CLI::App* c, Opts& o) { add_segment(c, o); }, run_doctor},
+     "", [](CLI::App* c, Opts& o) { add_segment(c, o); }, run_doctor},
     {"", "setup-pyright",
      "Install the pinned Pyright with npm into ${XDG_DATA_HOME:-~/.local/share}/trifecta/pyright, "
      "where trifectad finds it",
