@@ -9,6 +9,7 @@
 #include <cstdio>
 
 #include "telemetry/report.hpp"
+#include "telemetry/report_format.hpp"
 
 namespace trifecta::core::telemetry {
 
@@ -41,24 +42,10 @@ std::string html_escape(std::string_view s) {
 
 namespace {
 
-std::string fmt(const char* f, ...) __attribute__((format(printf, 1, 2)));
-std::string fmt(const char* f, ...) {
-  char buf[2048];
-  va_list ap;
-  va_start(ap, f);
-  std::vsnprintf(buf, sizeof buf, f, ap);
-  va_end(ap);
-  return buf;
-}
-std::string ms(double v) {
-  return v < 100 ? fmt("%.3f", v) : fmt("%.1f", v);
-}
-std::string u(std::uint64_t v) {
-  return std::to_string(v);
-}
-std::string pct(double r) {
-  return fmt("%.1f%%", r * 100);
-}
+using report_format::fmt;
+using report_format::ms;
+using report_format::pct;
+using report_format::u;
 const char* kPalette[] = {"#2563eb", "#16a34a", "#dc2626", "#9333ea", "#ea580c",
                           "#0891b2", "#ca8a04", "#db2777", "#4b5563", "#65a30d"};
 const char* state_color(std::string_view s) {

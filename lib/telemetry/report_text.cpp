@@ -6,6 +6,7 @@
 #include <cstdio>
 
 #include "telemetry/report.hpp"
+#include "telemetry/report_format.hpp"
 
 namespace trifecta::core::telemetry {
 
@@ -24,25 +25,10 @@ struct Style {
   }
 };
 
-std::string fmt(const char* f, ...) __attribute__((format(printf, 1, 2)));
-std::string fmt(const char* f, ...) {
-  char buf[1024];
-  va_list ap;
-  va_start(ap, f);
-  std::vsnprintf(buf, sizeof buf, f, ap);
-  va_end(ap);
-  return buf;
-}
-
-std::string ms(double v) {
-  return v < 100 ? fmt("%.3f", v) : fmt("%.1f", v);
-}
-std::string pct(double rate) {
-  return fmt("%.1f%%", rate * 100.0);
-}
-std::string u(std::uint64_t v) {
-  return std::to_string(v);
-}
+using report_format::fmt;
+using report_format::ms;
+using report_format::pct;
+using report_format::u;
 // Left- or right-pad `s` to `w` columns (`s` is plain ASCII or counted by code points).
 std::size_t columns(std::string_view s) {
   std::size_t n = 0;
