@@ -46,9 +46,11 @@ depends="$(dpkg-deb -f "$deb" Depends)"
 [[ -n "$depends" ]] || fail "no Depends"
 dep_names="$(tr ',|' '\n\n' <<<"$depends" | awk '{print $1}')"
 cp "$TMP/x/usr/bin/trifectad" "$TMP/trifectad"
-# Every shared library trifectad needs comes from a package that Depends names.
+# Every shared library trifectad needs comes from a package that Depends names. (The cache goes
+# to a file first: `ldconfig -p | awk '{…; exit}'` dies of SIGPIPE under pipefail.)
+ldconfig -p > "$TMP/ldconfig.txt"
 while read -r lib; do
-  path="$(ldconfig -p | awk -v l="$lib" '$1 == l && /x86-64/ {print $NF; exit}')"
+  path="$(awk -v l="$lib" '$1 == l && /x86-64/ {print $NF; exit}' "$TMP/ldconfig.txt")"
   [[ -n "$path" ]] || continue
   pkg="$(dpkg -S "$(readlink -f "$path")" 2>/dev/null | head -1 | cut -d: -f1)" || true
   [[ -z "$pkg" ]] && pkg="$(dpkg -S "$path" 2>/dev/null | head -1 | cut -d: -f1)" || true
