@@ -490,7 +490,10 @@ constexpr Command kCommands[] = {
        trifecta::mcp::ServerOptions so;
        so.socket = session_options(o).socket;
        so.spawn = !o.no_spawn;
-       so.timeout = session_options(o).timeout;
+       // A tool call may wait for the first build of a large tree: the MCP server waits up to
+       // 300 s for one daemon request unless --timeout says otherwise (the client can cancel).
+       so.timeout = o.timeout_s == Opts{}.timeout_s ? std::chrono::milliseconds(300000)
+                                                    : session_options(o).timeout;
        std::vector<std::string> dirs = o.targets;
        if (!o.segment.empty()) dirs.insert(dirs.begin(), o.segment);
        for (const auto& d : dirs) {
