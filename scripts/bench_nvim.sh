@@ -13,21 +13,7 @@ for tool in nvim tmux; do
   command -v "$tool" > /dev/null || { echo "bench_nvim: $tool is not installed" >&2; exit 1; }
 done
 
-# A private copy of the demo tree (scripts/demo.sh: the stdlib's .py files, no site-packages),
-# without the demo's _ctx/ so the daemon here builds its own index.
-demo_copy() {
-  local src="${TRIFECTA_DEMO_TREE:-${XDG_CACHE_HOME:-$HOME/.cache}/trifecta-demo/stdlib}"
-  if [[ -f "$src/json/decoder.py" ]]; then
-    cp -r "$src" "$1"
-    rm -rf "$1/_ctx"
-  else
-    local stdlib
-    stdlib="$(python3 -c 'import sysconfig; print(sysconfig.get_paths()["stdlib"])')"
-    mkdir -p "$1"
-    (cd "$stdlib" && find . -name '*.py' -not -path './site-packages/*' -not -path './dist-packages/*' \
-      -exec cp --parents -t "$1" {} +)
-  fi
-}
+source "$ROOT/scripts/bench_common.sh"  # demo_copy
 TMP="$(mktemp -d /tmp/trifecta-bench-nvim.XXXXXX)"
 export TRIFECTA_SOCKET="$TMP/d.sock" XDG_STATE_HOME="$TMP/state" XDG_RUNTIME_DIR="$TMP/xdg" \
   TRIFECTA_TELEMETRY_DIR="$TMP/telemetry" TRIFECTA_DAEMON="$BUILD/daemon/trifectad" LSP_ENABLED=false
