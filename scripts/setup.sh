@@ -36,6 +36,9 @@ APT_PACKAGES=(
   neovim emacs-nox tmux chromium gcovr lintian dpkg-dev clang libclang-rt-14-dev
   # The generated zsh and fish completions are syntax-checked and run (tests/tools/check_cli_docs.sh).
   zsh fish
+  # Relevance evaluation corpora and query sources (tests/relevance/): the Python library
+  # reference and Django 3.2's code and reference docs; Snowball stemmers for ranking.
+  python3.11-doc python3-django python-django-doc libstemmer-dev
 )
 
 need_apt=()
