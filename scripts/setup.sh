@@ -38,7 +38,8 @@ APT_PACKAGES=(
   zsh fish
   # Relevance evaluation corpora and query sources (tests/relevance/): the Python library
   # reference and Django 3.2's code and reference docs; Snowball stemmers for ranking.
-  python3.11-doc python3-django python-django-doc libstemmer-dev
+  python3.11-doc libpython3.11-testsuite python3-django python-django-doc python3-pip
+  libstemmer-dev
 )
 
 need_apt=()

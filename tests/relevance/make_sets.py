@@ -1,0 +1,258 @@
+#!/usr/bin/env python3
+"""Regenerates the reference-derived relevance query sets in tests/relevance/sets/.
+
+The sets are committed; this script documents (and reproduces) how they were made. It reads
+sources this project does not control:
+
+  stdlib_ref  the function and class entries of the Python 3.11 library reference (Debian package
+              python3.11-doc, /usr/share/doc/python3.11-doc/html/library/*.html): the first
+              sentence of an entry is the query, the file that defines the object (found by
+              importing it with Debian's /usr/bin/python3 and asking `inspect`) is the answer.
+              Objects implemented in C answer with the documented module's .py file when there is
+              one (csv.reader -> csv.py: where a reader of the code would look), else are dropped.
+  django_ref  the function, class, method and exception entries of Django 3.2's reference docs
+              (python-django-doc, /usr/share/doc/python-django-doc/html/ref/**/*.html) against
+              Django's code (python3-django): the first sentence is the query, the "[source]" link
+              Sphinx' viewcode wrote next to the entry names the defining module.
+
+The module-index synopses (py-modindex.html) are reserved for evaluation elsewhere and are never
+read here. Entries are sampled by a stable hash of their id (no hand picking) and split in two
+halves, `dev` (what ranking work may look at) and `check` (reported, never tuned on).
+
+Usage: tests/relevance/make_sets.py [--per-set N]   (needs python3.11-doc, python-django-doc,
+python3-django, libpython3.11-testsuite and /usr/bin/python3: scripts/setup.sh installs them)
+"""
+import argparse
+import glob
+import hashlib
+import html
+import html.parser
+import json
+import os
+import re
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+PY_DOC = "/usr/share/doc/python3.11-doc/html/library"
+DJ_DOC = "/usr/share/doc/python-django-doc/html/ref"
+STDLIB = "/usr/lib/python3.11"
+DJANGO = "/usr/lib/python3/dist-packages/django"
+
+# Modules whose import has visible side effects or needs a display / another OS.
+SKIP_MODULES = {"antigravity", "this", "turtle", "turtledemo", "tkinter", "idlelib", "msilib",
+                "winreg", "winsound", "msvcrt", "_winapi", "ensurepip", "venv", "lib2to3"}
+
+
+class EntryParser(html.parser.HTMLParser):
+    """Collects (kind, id, first paragraph text, viewcode href) for Sphinx `<dl class="py KIND">`
+    entries. The first <p> directly inside the entry's <dd> is the description."""
+
+    def __init__(self, kinds):
+        super().__init__(convert_charrefs=True)
+        self.kinds = kinds
+        self.entries = []
+        self.stack = []  # per open <dl>: kind or None
+        self.pending = None  # entry whose <dt> we are in / whose first <p> we wait for
+        self.in_dt = False
+        self.in_p = 0
+        self.text = []
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "dl":
+            cls = (a.get("class") or "").split()
+            kind = cls[1] if len(cls) >= 2 and cls[0] == "py" else None
+            self.stack.append(kind if kind in self.kinds else None)
+        elif tag == "dt" and self.stack and self.stack[-1] and self.pending is None:
+            if a.get("id"):
+                self.pending = {"kind": self.stack[-1], "id": a["id"], "href": None, "text": None,
+                                "depth": len(self.stack)}
+                self.in_dt = True
+        elif tag == "a" and self.in_dt and self.pending is not None:
+            href = a.get("href") or ""
+            if "_modules/" in href:
+                self.pending["href"] = href
+        elif tag == "p" and self.pending is not None and not self.in_dt \
+                and len(self.stack) == self.pending["depth"] and self.pending["text"] is None:
+            self.in_p += 1
+            self.text = []
+        elif tag == "p" and self.in_p:
+            self.in_p += 1
+
+    def handle_endtag(self, tag):
+        if tag == "dt" and self.in_dt:
+            self.in_dt = False
+        elif tag == "p" and self.in_p:
+            self.in_p -= 1
+            if self.in_p == 0 and self.pending is not None:
+                self.pending["text"] = "".join(self.text)
+                self.entries.append(self.pending)
+                self.pending = None
+        elif tag == "dl" and self.stack:
+            if self.pending is not None and self.pending["depth"] == len(self.stack):
+                self.pending = None  # an entry without a paragraph
+            self.stack.pop()
+
+    def handle_data(self, data):
+        if self.in_p:
+            self.text.append(data)
+
+
+def first_sentence(text):
+    text = re.sub(r"\s+", " ", html.unescape(text)).strip()
+    # A sentence ends at . ! or ? followed by a space (not after "e.g." / "i.e." / "etc."), or at
+    # the end of the paragraph.
+    m = re.search(r"(.+?(?<!\be\.g)(?<!\bi\.e)(?<!\betc)[.!?])(\s|$)", text)
+    return (m.group(1) if m else text).strip()
+
+
+def usable(sentence):
+    words = sentence.split()
+    if len(words) < 4 or len(words) > 45:
+        return False
+    low = sentence.lower()
+    return not low.startswith(("alias", "an alias", "same as", "see ", "deprecated", "this is an alias",
+                               "equivalent to", "identical to"))
+
+
+def stable_key(s):
+    return hashlib.sha256(s.encode()).hexdigest()
+
+
+RESOLVER = r"""
+import importlib, inspect, json, os, sys, warnings
+warnings.simplefilter("ignore")
+ROOT = os.path.realpath(sys.argv[1])
+SKIP = set(sys.argv[2].split(","))
+def rel(p):
+    if not p:
+        return None
+    p = os.path.realpath(p)
+    if p.startswith(ROOT + os.sep) and p.endswith(".py"):
+        return os.path.relpath(p, ROOT)
+    return None
+for line in sys.stdin:
+    ident = line.strip()
+    parts = ident.split(".")
+    ans = None
+    for i in range(len(parts), 0, -1):
+        modname = ".".join(parts[:i])
+        if modname.split(".")[0] in SKIP:
+            break
+        try:
+            mod = importlib.import_module(modname)
+        except BaseException:
+            continue
+        obj = mod
+        try:
+            for attr in parts[i:]:
+                obj = getattr(obj, attr)
+        except BaseException:
+            break
+        try:
+            ans = rel(inspect.getsourcefile(inspect.unwrap(obj)))
+        except BaseException:
+            ans = None
+        if ans is None:
+            ans = rel(getattr(mod, "__file__", None))
+        break
+    print(json.dumps({"id": ident, "answer": ans}), flush=True)
+"""
+
+
+def resolve_stdlib(ids):
+    proc = subprocess.run(["/usr/bin/python3", "-I", "-c", RESOLVER, STDLIB, ",".join(sorted(SKIP_MODULES))],
+                          input="\n".join(ids) + "\n", capture_output=True, text=True, timeout=600,
+                          cwd="/tmp")
+    out = {}
+    for line in proc.stdout.splitlines():
+        try:
+            r = json.loads(line)
+        except ValueError:
+            continue
+        out[r["id"]] = r["answer"]
+    return out
+
+
+def django_answer(href):
+    m = re.search(r"_modules/(django/[^#]+)\.html", href or "")
+    if not m:
+        return None
+    mod = m.group(1)[len("django/"):]
+    for cand in (mod + ".py", mod + "/__init__.py"):
+        if os.path.isfile(os.path.join(DJANGO, cand)):
+            return cand
+    return None
+
+
+def parse(paths, kinds):
+    entries = []
+    for p in sorted(paths):
+        parser = EntryParser(kinds)
+        with open(p, encoding="utf-8") as f:
+            parser.feed(f.read())
+        for e in parser.entries:
+            e["page"] = os.path.relpath(p, DJ_DOC if p.startswith(DJ_DOC) else PY_DOC)
+            entries.append(e)
+    return entries
+
+
+def finish(rows, per_set):
+    seen = set()
+    uniq = []
+    for r in sorted(rows, key=lambda r: stable_key(r["id"])):
+        if r["query"].lower() in seen:
+            continue
+        seen.add(r["query"].lower())
+        uniq.append(r)
+    uniq = uniq[:per_set]
+    for i, r in enumerate(uniq):
+        r["split"] = "dev" if i % 2 == 0 else "check"
+    return sorted(uniq, key=lambda r: r["id"])
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--per-set", type=int, default=300)
+    args = ap.parse_args()
+
+    # stdlib_ref
+    entries = [e for e in parse(glob.glob(os.path.join(PY_DOC, "*.html")), {"function", "class"})
+               if os.path.basename(e["page"]) != "py-modindex.html"]
+    entries = [e for e in entries if usable(first_sentence(e["text"]))]
+    answers = resolve_stdlib(sorted({e["id"] for e in entries}))
+    rows = []
+    for e in entries:
+        a = answers.get(e["id"])
+        if not a or a.startswith("test/"):
+            continue
+        rows.append({"id": e["id"], "query": first_sentence(e["text"]), "answers": [a],
+                     "source": "python3.11-doc library/" + os.path.basename(e["page"]) + "#" + e["id"]})
+    write("stdlib_ref", finish(rows, args.per_set), "/usr/lib/python3.11 (Debian python3.11 + libpython3.11-testsuite)")
+
+    # django_ref
+    entries = parse(glob.glob(os.path.join(DJ_DOC, "**", "*.html"), recursive=True),
+                    {"function", "class", "method", "exception"})
+    rows = []
+    for e in entries:
+        s = first_sentence(e["text"] or "")
+        a = django_answer(e["href"])
+        if not a or not usable(s):
+            continue
+        rows.append({"id": e["id"], "query": s, "answers": [a],
+                     "source": "python-django-doc ref/" + e["page"] + "#" + e["id"]})
+    write("django_ref", finish(rows, args.per_set), "/usr/lib/python3/dist-packages/django (Debian python3-django 3.2)")
+
+
+def write(name, rows, corpus):
+    path = os.path.join(HERE, "sets", name + ".jsonl")
+    with open(path, "w", encoding="utf-8") as f:
+        for r in rows:
+            f.write(json.dumps(r, ensure_ascii=False, sort_keys=True) + "\n")
+    dev = sum(1 for r in rows if r["split"] == "dev")
+    print(f"{name}: {len(rows)} queries ({dev} dev, {len(rows) - dev} check) over {corpus} -> {path}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
