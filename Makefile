@@ -9,7 +9,7 @@ BUILD_TYPE ?= RelWithDebInfo
 CMAKE_FLAGS ?=
 PREFIX ?= /usr/local
 
-.PHONY: all setup configure build demo test bench clean sanitize install package coverage
+.PHONY: all setup configure build demo test bench clean sanitize install package coverage relevance
 
 all: build
 
@@ -36,6 +36,11 @@ package: build
 
 bench: build
 	bash scripts/bench.sh $(BUILD)
+
+# Relevance benchmark (docs/relevance.md): MRR@10 / recall@5 / nDCG@10 per query set, next to the
+# FTS5 and ripgrep baselines. RELEVANCE_ARGS passes options (e.g. --split check --sets pip_agent).
+relevance: build
+	BUILD_DIR=$(BUILD) bash scripts/relevance.sh $(RELEVANCE_ARGS)
 
 # ASan + UBSan build and test run in a separate tree.
 sanitize:

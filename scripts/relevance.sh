@@ -7,7 +7,7 @@
 # installs. Figures go to docs/benchmarks.md; see docs/relevance.md.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-BUILD="${BUILD_DIR:-$ROOT/build}"
+BUILD="$(cd "${BUILD_DIR:-$ROOT/build}" 2>/dev/null && pwd || echo "${BUILD_DIR:-$ROOT/build}")"
 if [[ ! -x "$BUILD/client/trifecta" ]]; then
   echo "relevance: $BUILD/client/trifecta is missing: run make build first" >&2
   exit 2

@@ -198,7 +198,10 @@ def main():
     ap.add_argument("--json", dest="json_out", help="write the figures as JSON here")
     ap.add_argument("--dump", help="write each query's ranked files per system (JSONL) here")
     ap.add_argument("--floors", help="fail (exit 1) when a figure is below these: "
-                    "SET:SYSTEM:METRIC=VALUE,... (the CTest smoke subset)")
+                    "SET:SYSTEM:METRIC=VALUE,...; SYSTEM may be A-B for a difference, e.g. "
+                    "django_ref:ours-fts5:mrr10=0 (the CTest smoke subset)")
+    ap.add_argument("--missing-exit", type=int, default=0,
+                    help="exit with this code when no set could run (corpora absent); CTest uses 77")
     args = ap.parse_args()
 
     systems = [s for s in args.systems.split(",") if s]
@@ -274,13 +277,24 @@ def main():
         for item in args.floors.split(","):
             key, _, value = item.partition("=")
             sname, system, metric = key.split(":")
-            got = results.get(sname, {}).get(system, {}).get(metric)
+            figs = results.get(sname, {})
+            if "-" in system:
+                a, b = system.split("-", 1)
+                got = None
+                if metric in figs.get(a, {}) and metric in figs.get(b, {}):
+                    got = figs[a][metric] - figs[b][metric]
+            else:
+                got = figs.get(system, {}).get(metric)
             if got is None:
                 log(f"floor {key}: no figure (set skipped?)")
                 continue
             if got < float(value):
                 log(f"FAIL floor {key}: {got:.3f} < {value}")
                 failed = True
+            else:
+                log(f"ok   floor {key}: {got:.3f} >= {value}")
+    if not results and args.missing_exit:
+        return args.missing_exit
     return 1 if failed else 0
 
 
