@@ -30,6 +30,9 @@ struct Config {
   std::size_t max_connections = 256;
   std::size_t max_segments = 16;             // open segments; more → evict the LRU idle one
   unsigned workers = 0;                        // 0 = hardware threads (at least 2)
+  // Index builds run on their own pool of this many threads (each build reads files on all
+  // cores), never on the workers: ping, status and wait:false requests never queue behind one.
+  unsigned build_threads = 2;
 };
 
 inline constexpr std::size_t kMaxSocketPathBytes = 103;  // 104 incl. NUL (macOS sun_path)

@@ -127,7 +127,9 @@ void Dispatcher::dispatch(std::string_view line, Peer peer, SendFn send) const {
     auto opened = segments_.open(std::string(seg->get_string()));
     if (!opened) {
       RpcError e = to_rpc_error(opened.error());
-      e.code = ErrorCode::kInvalidParams;
+      // A bad path is the caller's parameter; a full registry (TOO_LARGE) is not, and keeps its
+      // code (docs/protocol.md "Segments").
+      if (opened.error().code != core::Errc::kTooLarge) e.code = ErrorCode::kInvalidParams;
       e.message = "params.segment: " + e.message;
       reply.fail(std::move(e));
       return;

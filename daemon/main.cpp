@@ -226,7 +226,9 @@ int main(int argc, char** argv) {
   // server's worker pool. Opening a segment starts its index build and its Pyright warm-up, in
   // parallel, outside the registry lock.
   core::service::FunctionExecutor worker_pool([&](std::function<void()> fn) { server->post_work(std::move(fn)); });
+  core::service::FunctionExecutor build_pool([&](std::function<void()> fn) { server->post_build(std::move(fn)); });
   core::service::ServiceOptions service_options;
+  service_options.build_executor = &build_pool;
   service_options.max_segments = cfg.max_segments;
   service_options.lsp_enabled = lsp_config.enabled;
   service_options.on_open = [&](core::service::Segment& seg) {

@@ -33,6 +33,7 @@ struct Server::Impl {
         acceptor(io, stream(), fd),
         nworkers(c.workers ? c.workers : std::max(2u, std::thread::hardware_concurrency())),
         pool(nworkers),
+        build_pool(std::max(1u, c.build_threads)),
         signals(io, SIGINT, SIGTERM),
         idle_timer(io),
         drain_timer(io) {}
@@ -45,6 +46,7 @@ struct Server::Impl {
   stream::acceptor acceptor;
   unsigned nworkers;
   asio::thread_pool pool;
+  asio::thread_pool build_pool;  // index builds (Config::build_threads)
   asio::signal_set signals;
   asio::steady_timer idle_timer;
   asio::steady_timer drain_timer;
@@ -362,6 +364,7 @@ Server::Server(const Config& config, int listen_fd, Dispatcher& dispatcher, Hook
 
 Server::~Server() {
   impl_->pool.join();
+  impl_->build_pool.join();
 }
 
 void Server::run() {
@@ -372,6 +375,7 @@ void Server::run() {
   impl_->arm_idle_exit();
   impl_->io.run();
   impl_->pool.join();  // in-flight handlers finish; their replies have nowhere to go any more
+  impl_->build_pool.join();  // a build under way finishes (or the watchdog ends the process)
   impl_->disarm_watchdog();
 }
 
@@ -401,6 +405,7 @@ void Server::schedule_after(std::chrono::milliseconds delay, std::function<void(
 }
 
 void Server::post_work(std::function<void()> fn) { asio::post(impl_->pool, std::move(fn)); }
+void Server::post_build(std::function<void()> fn) { asio::post(impl_->build_pool, std::move(fn)); }
 
 boost::asio::io_context& Server::io() { return impl_->io; }
 

@@ -76,6 +76,9 @@ class Server {
   const ServerCounters& counters() const { return counters_; }
   // Run `fn` on the worker pool (CPU work that must not run on the I/O thread). Thread-safe.
   void post_work(std::function<void()> fn);
+  // Run `fn` on the build pool (Config::build_threads threads; index builds and rebuilds), so a
+  // long build never occupies a worker. Thread-safe. Joined at stop like the worker pool.
+  void post_build(std::function<void()> fn);
   // The I/O thread's io_context, for components that do asynchronous I/O on it (the Pyright
   // clients). Valid for the Server's lifetime; run only by run().
   boost::asio::io_context& io();

@@ -456,6 +456,11 @@ constexpr Command kCommands[] = {
      [](const Opts& o) {
        return run(o, spec::kLspStatus, {}, tc::render_lsp_status, in_segment(seg(o)));
      }},
+    {"lsp", "restart", "Restart the segment's language server now (resets the restart backoff)",
+     spec::kLspRestart.name, add_segment,
+     [](const Opts& o) {
+       return run(o, spec::kLspRestart, {}, tc::render_lsp_status, in_segment(seg(o)));
+     }},
     {"", "sym", "Resolve a sym:// URI, e.g. sym://python/json.decoder/JSONDecoder.decode",
      spec::kSymResolve.name,
      [](CLI::App* c, Opts& o) {

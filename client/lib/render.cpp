@@ -180,6 +180,11 @@ Rendered render_lsp_status(const proto::LspStatusResult& o) {
           ll(o.restarts.value_or(0)));
   appendf(out, "  requests  %lld pending, %lld timeouts, %lld open documents\n",
           ll(o.pending.value_or(0)), ll(o.timeouts.value_or(0)), ll(o.open_documents.value_or(0)));
+  if (o.next_retry_ms) {
+    appendf(out, "  retry     next automatic restart in %.1f s (`trifecta lsp restart` now)
+",
+            *o.next_retry_ms / 1000.0);
+  }
   return r;
 }
 
@@ -294,6 +299,10 @@ Rendered render_validate(const proto::CtxValidateResult& o) {
   for (const auto& [k, list] : {std::pair{"stale", &o.stale}, std::pair{"missing", &o.missing},
                                 std::pair{"new", &o.added}}) {
     for (const auto& p : *list) appendf(r.out, "%-8s %s\n", k, p.c_str());
+  }
+  if (o.repair) {
+    appendf(r.out, "repair %s: these files are being re-read; run `trifecta ctx validate` again to confirm\n",
+            o.repair->c_str());
   }
   return r;
 }

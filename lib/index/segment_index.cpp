@@ -1,7 +1,9 @@
 #include "index/segment_index.hpp"
 
 #include <fcntl.h>
+#include <limits.h>
 #include <malloc.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -85,7 +87,8 @@ struct SegmentIndex::Impl {
   std::unique_ptr<workspace::Watcher> watcher;
   unsigned threads = 1;
 
-  std::mutex update_mu;                 // build / apply / sync / persist, one at a time
+  std::timed_mutex update_mu;           // build / apply / sync / persist, one at a time
+  std::atomic<bool> building{false};    // a build holds update_mu (sync does not wait for it)
   mutable std::shared_mutex state_mu;   // the fields below
   InvertedIndex index;
   std::map<std::string, FileRecord> records;
@@ -96,14 +99,61 @@ struct SegmentIndex::Impl {
   std::atomic<bool> dirty{false};  // also cleared by write_locked() under the shared lock
   std::atomic<int> stale_detected{-1};  // last validate(): -1 never ran, 0 clean, 1 stale
   std::uint64_t rescans = 0;
+  bool root_missing = false;          // the watcher found the root gone (status: not watching)
+  std::uint64_t root_replacements = 0;  // times the root reappeared as another directory
+  std::string root_event;             // ISO-8601 UTC of the last of those
 
   fs::path cache_dir() const { return options.cache_dir.empty() ? root / "_ctx" / "cache" : options.cache_dir; }
   fs::path cache_file() const { return cache_dir() / "index.bin"; }
+
+  // Files whose absolute path is PATH_MAX bytes or longer cannot be opened by path: skipped
+  // with their own reason (not "unreadable"), the same in build and validate.
+  bool path_too_long(const std::string& rel) const { return (root / rel).native().size() >= PATH_MAX; }
+  static constexpr const char* kPathTooLong = "path_too_long";
+  std::string too_long_detail() const {
+    return "path is longer than PATH_MAX (" + std::to_string(PATH_MAX) + " bytes): not indexed";
+  }
+
+  // Remove `index.bin.tmp-<pid>` files a crashed writer left behind (the pid is not running, or
+  // the file is over an hour old). Returns how many were removed. Call under update_mu.
+  std::size_t sweep_stale_tmp() const {
+    std::size_t removed = 0;
+    std::error_code ec;
+    fs::directory_iterator it(cache_dir(), ec);
+    for (; !ec && it != fs::directory_iterator(); it.increment(ec)) {
+      const std::string name = it->path().filename().string();
+      constexpr std::string_view kPrefix = "index.bin.tmp-";
+      if (name.rfind(kPrefix, 0) != 0) continue;
+      const std::string pid_text = name.substr(kPrefix.size());
+      long pid = 0;
+      try {
+        pid = std::stol(pid_text);
+      } catch (...) {
+        pid = 0;
+      }
+      bool stale = pid <= 0 || pid == ::getpid() ||  // ours: no write runs while update_mu is held
+                   (::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH);
+      if (!stale) {
+        std::error_code e2;
+        const auto age = fs::file_time_type::clock::now() - fs::last_write_time(it->path(), e2);
+        stale = !e2 && age > std::chrono::hours(1);
+      }
+      std::error_code e3;
+      if (stale && fs::remove(it->path(), e3)) ++removed;
+    }
+    return removed;
+  }
 
   // Read, hash, chunk and tokenize one file. Never fails: problems become a skipped record.
   FileOutcome process(const std::string& rel, const FileRecord* previous, workspace::ReadStats& stats) {
     FileOutcome o;
     o.record.path = rel;
+    if (path_too_long(rel)) {
+      o.record.indexed = false;
+      o.record.skip_reason = kPathTooLong;
+      o.record.detail = too_long_detail();
+      return o;
+    }
     auto content = reader->read(rel, workspace::ReadPurpose::kIndex, &stats);
     if (!content) {
       o.record.indexed = false;
@@ -389,10 +439,22 @@ Result<std::unique_ptr<SegmentIndex>> SegmentIndex::open(const fs::path& root, S
 
 Result<BuildReport> SegmentIndex::Impl::build(const ProgressFn& progress, bool allow_warm) {
   std::lock_guard up(update_mu);
+  building = true;
+  struct Done {
+    std::atomic<bool>& flag;
+    ~Done() { flag = false; }
+  } done_building{building};
   Stopwatch total;
   BuildReport rep;
   rep.threads = threads;
   workspace::ReadStats stats;
+
+  if (options.persist) {
+    if (const std::size_t swept = sweep_stale_tmp()) {
+      rep.warnings.push_back("removed " + std::to_string(swept) +
+                             " index.bin.tmp-* file(s) left by an interrupted write");
+    }
+  }
 
   Loaded staged;
   if (allow_warm && options.persist) {
@@ -424,7 +486,8 @@ Result<BuildReport> SegmentIndex::Impl::build(const ProgressFn& progress, bool a
   bool staged_changed = false;
   if (rep.warm) {
     to_read = stale_by_stat(staged.records, listing->files, rep.files_reused);
-    const std::set<std::string> listed(listing->files.begin(), listing->files.end());
+    std::set<std::string> listed(listing->files.begin(), listing->files.end());
+    listed.insert(listing->too_long.begin(), listing->too_long.end());
     std::vector<std::string> gone;
     for (const auto& [path, r] : staged.records) {
       if (!listed.count(path)) gone.push_back(path);
@@ -445,6 +508,15 @@ Result<BuildReport> SegmentIndex::Impl::build(const ProgressFn& progress, bool a
     staged.index.reserve_terms(std::min<std::size_t>(std::size_t{1} << 20, to_read.size() * 64));
     read_all(to_read, nullptr, stats, progress,
              [&](FileOutcome&& o) { apply_outcome(staged.index, staged.records, std::move(o), true); });
+  }
+  // Directories too deep to open by path: one skipped record each (their files cannot be listed).
+  for (const auto& dir : listing->too_long) {
+    FileRecord r;
+    r.path = dir;
+    r.skip_reason = kPathTooLong;
+    r.detail = "directory path is longer than PATH_MAX (" + std::to_string(PATH_MAX) +
+               " bytes): the files below it are not indexed";
+    staged.records[dir] = std::move(r);
   }
   skeletons->flush();
   staged.index.compact();
@@ -606,7 +678,8 @@ ApplyReport SegmentIndex::Impl::rescan_locked() {
     std::shared_lock lk(state_mu);
     std::size_t reused = 0;
     paths = stale_by_stat(records, listing->files, reused);
-    const std::set<std::string> listed(listing->files.begin(), listing->files.end());
+    std::set<std::string> listed(listing->files.begin(), listing->files.end());
+    listed.insert(listing->too_long.begin(), listing->too_long.end());
     for (const auto& [p, r] : records) {
       if (!listed.count(p)) paths.push_back(p);
     }
@@ -647,9 +720,37 @@ ApplyReport SegmentIndex::sync() {
 }
 
 ApplyReport SegmentIndex::sync_locked(bool& pack_dirty) {
-  std::lock_guard up(impl_->update_mu);
+  // Never wait behind a build: while one runs, answer from the last published index (the
+  // changes stay queued in the watcher and are applied by the sync that ends the build, or the
+  // next one). Other updates are short: wait for them.
+  std::unique_lock up(impl_->update_mu, std::defer_lock);
+  while (!up.try_lock_for(std::chrono::milliseconds(5))) {
+    if (impl_->building.load()) {
+      ApplyReport r;
+      r.deferred = true;
+      std::shared_lock lk(impl_->state_mu);
+      r.generation = impl_->generation;
+      return r;
+    }
+  }
   if (!impl_->watcher) return {};
   workspace::Changes ch = impl_->watcher->drain();
+  if (ch.root_missing || ch.root_replaced) {
+    std::unique_lock lk(impl_->state_mu);
+    if (ch.root_missing && !impl_->root_missing) impl_->root_event = iso8601_utc_now();
+    impl_->root_missing = ch.root_missing;
+    if (ch.root_replaced) {
+      ++impl_->root_replacements;
+      impl_->root_event = iso8601_utc_now();
+    }
+  }
+  if (ch.root_missing) {  // nothing to list: keep the last state until the root reappears
+    ApplyReport r;
+    std::shared_lock lk(impl_->state_mu);
+    r.generation = impl_->generation;
+    r.warnings.push_back("segment root is gone");
+    return r;
+  }
   if (ch.empty() && ch.warnings.empty()) {
     ApplyReport r;
     std::shared_lock lk(impl_->state_mu);
@@ -751,12 +852,20 @@ Status SegmentIndex::status() const {
   s.pack_state = impl_->pack_state_locked();
   s.source = std::string(workspace::listing_source_name(impl_->source));
   s.built = impl_->built;
-  s.watching = impl_->watcher != nullptr;
+  s.watching = impl_->watcher != nullptr && !impl_->root_missing;
   s.warm_start = impl_->warm_start;
   s.dirty = impl_->dirty;
   s.rescans = impl_->rescans;
   s.memory_bytes = impl_->index.memory_bytes();
   s.warnings = impl_->config_warnings;
+  if (impl_->root_missing) {
+    s.warnings.push_back("segment root is gone (deleted or moved away) since " + impl_->root_event +
+                         ": not watching until a directory is at its path again");
+  } else if (impl_->root_replacements > 0) {
+    s.warnings.push_back("segment root was deleted and re-created (or replaced) " +
+                         std::to_string(impl_->root_replacements) + " time(s), last at " +
+                         impl_->root_event + ": watched again and rescanned");
+  }
   return s;
 }
 
@@ -774,7 +883,8 @@ Result<ValidateReport> SegmentIndex::validate(workspace::ReadStats* stats) const
   }
   workspace::ReadStats local;
   workspace::ReadStats& st = stats ? *stats : local;
-  const std::set<std::string> listed(listing->files.begin(), listing->files.end());
+  std::set<std::string> listed(listing->files.begin(), listing->files.end());
+  listed.insert(listing->too_long.begin(), listing->too_long.end());  // recorded as skipped
   std::mutex mu;
   parallel_for(listing->files.size(), impl_->threads, [&](std::size_t i) {
     const std::string& rel = listing->files[i];
@@ -782,6 +892,12 @@ Result<ValidateReport> SegmentIndex::validate(workspace::ReadStats* stats) const
     if (it == recs.end()) {
       std::lock_guard lk(mu);
       v.added.push_back(rel);
+      return;
+    }
+    if (impl_->path_too_long(rel)) {  // skipped by build the same way: nothing to compare
+      std::lock_guard lk(mu);
+      ++v.checked;
+      if (it->second.skip_reason != Impl::kPathTooLong) v.stale.push_back(rel);
       return;
     }
     auto content = impl_->reader->read(rel, workspace::ReadPurpose::kValidate, &st);

@@ -24,7 +24,9 @@
 //
 // Freshness: `sync()` drains the watcher and applies every change already queued (the kernel
 // queues inotify events synchronously, so calling it before answering reflects every change
-// made before the request). A changed file is re-read; if its SHA-256 did not change nothing is
+// made before the request), except while a build runs: then it does not wait (the answer comes
+// from the last published generation). start_watching() may be called before build(): changes
+// made while the build walks and reads are queued and applied by the next sync. A changed file is re-read; if its SHA-256 did not change nothing is
 // re-chunked. Queue overflow → a full rescan (`ApplyReport::rescanned`), never a silent gap.
 // Each state change increments `generation`.
 //
@@ -77,7 +79,8 @@ struct FileRecord {
   std::int64_t mtime_ns = 0;
   std::string sha256;            // of the text as indexed (after UTF-8 repair); "" when skipped
   bool indexed = false;          // false: skipped
-  std::string skip_reason;       // binary | too_large | unreadable | missing | not_regular | ...
+  std::string skip_reason;       // binary | too_large | unreadable | missing | not_regular |
+                                 // path_too_long (a file, or a directory too deep to list) | ...
   std::string detail;            // human-readable message for skips / warnings
   std::uint64_t replaced_bytes = 0;  // > 0: non-UTF-8, decoded with U+FFFD (flagged)
   bool parse_partial = false;    // Python with syntax errors (chunked from what parsed)
@@ -115,6 +118,7 @@ struct ApplyReport {
   std::size_t unchanged = 0;     // event but same content hash (nothing re-chunked)
   std::size_t added = 0, removed = 0, skipped = 0;
   bool rescanned = false;        // a full rescan happened (watch overflow or explicit)
+  bool deferred = false;         // sync(): a build holds the index, nothing applied (changes stay queued)
   std::uint64_t generation = 0;
   std::uint64_t bytes_read = 0;
   std::vector<std::string> warnings;
@@ -134,7 +138,7 @@ struct Status {
   bool built = false, watching = false, warm_start = false, dirty = false;
   std::uint64_t rescans = 0;
   std::size_t memory_bytes = 0;  // approximate index heap
-  std::vector<std::string> warnings;  // config problems and the like
+  std::vector<std::string> warnings;  // config problems, a segment root gone or re-created
 };
 
 struct ValidateReport {
@@ -168,7 +172,9 @@ class SegmentIndex {
   // Start the inotify watcher. Errors: kUnavailable (inotify unusable).
   Result<void> start_watching();
   // Drain the watcher and apply what it reports (full rescan on overflow). No-op without a
-  // watcher. Call before answering each request. When something changed, the pack_state is
+  // watcher. Call before answering each request. Never waits for a build: while one runs it
+  // returns at once (`deferred`), the index answers from its last published state, and the
+  // changes stay queued for the next sync. When something changed, the pack_state is
   // re-published to telemetry (last_run.json) and counters index_sync_changes /
   // index_rescan_count move.
   ApplyReport sync();

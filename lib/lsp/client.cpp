@@ -289,6 +289,7 @@ class Client::Impl : public std::enable_shared_from_this<Impl> {
   void restart(std::string reason) {
     if (closed_) return;
     restart_timer_.cancel();
+    backoff_.reset();  // asked for: the automatic backoff starts afresh
     const bool was_stopping = inst_ && inst_->stopping;
     if (inst_) {
       auto inst = inst_;
@@ -470,6 +471,9 @@ class Client::Impl : public std::enable_shared_from_this<Impl> {
       if (auto rss = read_rss_bytes(s.pid)) s.rss_bytes = *rss;
     }
     s.state_ms = std::chrono::duration<double, std::milli>(now - state_since_).count();
+    if (s.state == State::kFailed && next_retry_at_ != SteadyClock::time_point{}) {
+      s.next_retry_ms = std::max(0.0, std::chrono::duration<double, std::milli>(next_retry_at_ - now).count());
+    }
     return s;
   }
 
@@ -512,6 +516,10 @@ class Client::Impl : public std::enable_shared_from_this<Impl> {
 
   void spawn(const std::string& reason) {
     if (closed_) return;
+    {
+      std::lock_guard lock(status_mu_);
+      next_retry_at_ = {};  // no retry pending while a process runs
+    }
     std::string first_uri;
     if (!first_file_.empty()) {
       // The warm-up probe must be readable, or READY could never be reached.
@@ -752,23 +760,33 @@ class Client::Impl : public std::enable_shared_from_this<Impl> {
     if (closed_) return;
     const auto now = SteadyClock::now();
     auto delay = backoff_.next_delay(now);
-    if (!delay) {
-      spdlog::error("lsp: restart budget exhausted ({} restarts within {} ms); staying FAILED",
-                    opts_.restart.max_restarts, opts_.restart.window.count());
+    std::string why;
+    if (delay) {
+      why = "restart " + std::to_string(backoff_.recent(now)) + " after backoff of " +
+            std::to_string(delay->count()) + " ms";
+    } else {
+      // The budget is spent: never off for good, retry slowly (issue 16 item 13).
+      delay = backoff_.exhausted_delay(now);
+      spdlog::error("lsp: restart budget exhausted ({} restarts within {} ms); retrying in {} ms",
+                    opts_.restart.max_restarts, opts_.restart.window.count(), delay->count());
+      why = "retry after the restart budget was spent, " + std::to_string(delay->count()) + " ms";
       std::lock_guard lock(status_mu_);
-      status_.reason += " (restart budget exhausted)";
-      return;
+      status_.reason += " (restart budget exhausted; retrying in " +
+                        std::to_string((delay->count() + 999) / 1000) + " s)";
     }
-    const int attempt = backoff_.recent(now);
+    {
+      std::lock_guard lock(status_mu_);
+      next_retry_at_ = now + *delay;
+    }
     restart_timer_.expires_after(*delay);
     auto self = shared_from_this();
-    restart_timer_.async_wait([self, delay = *delay, attempt](error_code ec) {
+    restart_timer_.async_wait([self, why = std::move(why)](error_code ec) {
       if (ec || self->closed_ || self->inst_ || self->sm_.state() != State::kFailed) return;
       {
         std::lock_guard lock(self->status_mu_);
         ++self->status_.restarts;
       }
-      self->spawn("restart " + std::to_string(attempt) + " after backoff of " + std::to_string(delay.count()) + " ms");
+      self->spawn(why);
     });
   }
 
@@ -1299,6 +1317,7 @@ class Client::Impl : public std::enable_shared_from_this<Impl> {
   std::atomic<State> state_{State::kCold};
   RestartBackoff backoff_;
   asio::steady_timer restart_timer_, idle_timer_;
+  SteadyClock::time_point next_retry_at_{};  // FAILED with a restart scheduled (status_mu_)
   std::shared_ptr<Instance> inst_;
   std::uint64_t gen_ = 0;
   std::atomic<pid_t> pid_{-1};

@@ -21,8 +21,10 @@
 //  * FAILED (crash, initialize error, warm-up over `ready_timeout`, protocol error, wedged, RSS
 //    over `rss_limit_bytes`): all in-flight requests complete with Errc::kUnavailable (the daemon
 //    answers them from its AST fallback), the process group is killed and reaped, and a restart is
-//    scheduled by RestartBackoff (bounded restarts per window; exhausted → stays FAILED until
-//    `restart()` or `start()`).
+//    scheduled by RestartBackoff (bounded restarts per window; exhausted → a slow retry after
+//    RestartBackoff::exhausted_delay, capped by RestartPolicy::exhausted_retry_cap, so the server
+//    is never off for good; `restart()` retries now and resets the backoff). Status::next_retry_ms
+//    says when the next automatic restart comes.
 //  * `idle_timeout` (0 = never) shuts an unused server down gracefully → COLD; the next request
 //    warms it again (that request itself fails fast with kUnavailable so the caller falls back).
 //
@@ -109,6 +111,7 @@ struct Status {
   std::uint64_t log_messages = 0;
   std::uint64_t timeouts = 0;
   std::string last_stderr;  // the last stderr lines (bounded), for `trifecta lsp status`
+  double next_retry_ms = -1;  // FAILED with an automatic restart scheduled: in how long (else -1)
 };
 
 struct ClientOptions {
@@ -158,7 +161,8 @@ class Client {
   // explicit stop requests do not warm the server on demand (start() again for that).
   // `done` (optional) runs on the io thread when the process is gone.
   void stop(std::function<void()> done = {});
-  // FAILED-or-running → kill and spawn again now (not counted against the restart budget).
+  // FAILED-or-running → kill and spawn again now (not counted against the restart budget, which
+  // it resets).
   void restart(std::string reason);
 
   State state() const;  // lock-free

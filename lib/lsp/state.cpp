@@ -111,6 +111,14 @@ int RestartBackoff::recent(SteadyClock::time_point now) {
   return static_cast<int>(recent_.size());
 }
 
+std::chrono::milliseconds RestartBackoff::exhausted_delay(SteadyClock::time_point now) {
+  expire(now);
+  auto d = recent_.empty() ? policy_.max_delay
+                           : std::chrono::duration_cast<std::chrono::milliseconds>(
+                                 recent_.front() + policy_.window - now);
+  return std::clamp(d, policy_.max_delay, std::max(policy_.max_delay, policy_.exhausted_retry_cap));
+}
+
 std::optional<std::chrono::milliseconds> RestartBackoff::next_delay(SteadyClock::time_point now) {
   expire(now);
   if (static_cast<int>(recent_.size()) >= policy_.max_restarts) return std::nullopt;

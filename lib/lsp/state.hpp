@@ -105,14 +105,19 @@ struct RestartPolicy {
   std::chrono::milliseconds initial_delay{500};
   std::chrono::milliseconds max_delay{30'000};
   double multiplier = 2.0;
-  int max_restarts = 5;                        // within `window`; then give up (stay FAILED)
+  int max_restarts = 5;                        // within `window`; then the slow retry below
   std::chrono::milliseconds window{300'000};
+  // Once `max_restarts` are spent, the server is still retried (never off for good): after the
+  // oldest restart leaves the window, but at most this long and at least `max_delay` after it
+  // failed.
+  std::chrono::milliseconds exhausted_retry_cap{300'000};
 };
 
 // Exponential backoff over a sliding window: the k-th restart within the window waits
 // initial_delay * multiplier^(k-1), capped at max_delay. When `max_restarts` restarts already
-// happened within the window, `next_delay` returns nullopt: the owner stays FAILED until someone
-// asks again (an explicit restart, or a request after the window has slid).
+// happened within the window, `next_delay` returns nullopt; the owner then retries after
+// `exhausted_delay` (the capped slow retry: a crash loop costs at most one spawn per cap), or
+// earlier on an explicit restart.
 class RestartBackoff {
  public:
   explicit RestartBackoff(RestartPolicy policy = {}) : policy_(policy) {}
@@ -122,6 +127,11 @@ class RestartBackoff {
   int recent(SteadyClock::time_point now);
   int total() const { return total_; }
   const RestartPolicy& policy() const { return policy_; }
+  // The budget is spent: how long until the retry (until the oldest restart leaves the window,
+  // clamped to [max_delay, exhausted_retry_cap]).
+  std::chrono::milliseconds exhausted_delay(SteadyClock::time_point now);
+  // Forget the restarts counted so far (an explicit restart: the backoff starts afresh).
+  void reset() { recent_.clear(); }
 
  private:
   void expire(SteadyClock::time_point now);

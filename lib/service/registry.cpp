@@ -20,6 +20,10 @@ bool idle(const std::shared_ptr<Segment>& seg) {
 
 Result<std::shared_ptr<Segment>> SegmentRegistry::open(const std::string& path) {
   if (path.empty()) return make_error(Errc::kInvalidArgument, "segment path is empty");
+  // A NUL would end the path at the syscall: "/a\0/b" must not quietly open "/a".
+  if (path.find('\0') != std::string::npos) {
+    return make_error(Errc::kInvalidArgument, "segment path contains a NUL byte");
+  }
   if (!fs::path(path).is_absolute()) {
     return make_error(Errc::kInvalidArgument, "segment must be an absolute path: " + path);
   }

@@ -15,7 +15,8 @@
 //
 // Thread rules: every member function is thread-safe. The mutex is held for map access only,
 // never across I/O or hooks. Hooks run on the thread that called open()/close().
-// Failure behaviour: open() returns kInvalidArgument (empty, relative, not a directory),
+// Failure behaviour: open() returns kInvalidArgument (empty, holds a NUL byte, relative, not a
+// directory),
 // kNotFound, kTooLarge (full and nothing idle to evict), or the error of SegmentIndex::open;
 // a failed open leaves no entry behind (the next open tries again). An exception from the open
 // hook is turned into kInternal for every waiter and rethrown to the opener.

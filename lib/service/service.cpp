@@ -27,22 +27,25 @@ void Service::ensure_built(Segment& seg, std::function<void()> then) {
   seg.build_.error.clear();
   lk.unlock();
   auto keep = seg.self.lock();  // the build keeps its segment alive
-  executor_.post([this, keep] { run_build(keep); });
+  build_executor().post([this, keep] { run_build(keep); });
 }
 
 void Service::run_build(const std::shared_ptr<Segment>& s) {
   auto progress = [s](std::size_t done, std::size_t total) { s->broadcast_progress(done, total); };
-  auto report = s->index->build(progress);
+  // The watcher is armed before the build walks the tree: a change made while the build runs is
+  // queued and applied by the next sync (issue 16 item 5), never lost between walk and watch.
   std::string watcher_error;
+  auto watching = options_.start_watcher ? options_.start_watcher(*s) : s->index->start_watching();
+  if (!watching) {
+    watcher_error = watching.error().message;
+    (void)s->telemetry.event(
+        "segment.watcher_failed", {}, json::object{{"error", errc_name(watching.error().code)}},
+        0, {"watcher unavailable: changes on disk are not seen until `ctx build --rebuild`"});
+  }
+  auto report = s->index->build(progress);
   if (report) {
-    auto watching =
-        options_.start_watcher ? options_.start_watcher(*s) : s->index->start_watching();
-    if (!watching) {
-      watcher_error = watching.error().message;
-      (void)s->telemetry.event(
-          "segment.watcher_failed", {}, json::object{{"error", errc_name(watching.error().code)}},
-          0, {"watcher unavailable: changes on disk are not seen until `ctx build --rebuild`"});
-    }
+    // What changed during the build is applied now, before anyone waiting is answered.
+    (void)sync(*s);
     s->index->publish_pack_state();
   }
   std::vector<std::function<void()>> waiters;
@@ -58,7 +61,11 @@ void Service::run_build(const std::shared_ptr<Segment>& s) {
     }
     waiters.swap(s->build_waiters_);
   }
-  for (auto& w : waiters) w();
+  // On a build pool of its own, the waiters (requests) go back to the request executor.
+  for (auto& w : waiters) {
+    if (options_.build_executor && options_.build_executor != &executor_) executor_.post(std::move(w));
+    else w();
+  }
 }
 
 void Service::when_ready(Segment& seg, bool wait, std::function<void()> fn) {

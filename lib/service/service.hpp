@@ -4,8 +4,12 @@
 // Build lifecycle: a segment's first index build starts when it opens (ensure_built from the open
 // hook). ensure_built(seg, then) starts the build if none ran yet (or the last one failed), joins
 // it when one is running, and runs `then` once the build finished (ready or failed): never twice,
-// never while the build lock is held. Progress goes to the segment's progress listeners. After a
-// successful build the file watcher starts; if it cannot, the reason is kept in the segment's
+// never while the build lock is held. Builds run on ServiceOptions::build_executor (the daemon's
+// build pool), and `then` is posted back to the executor; requests that do not wait for the
+// build answer from the last published index meanwhile (SegmentIndex::sync does not wait for a
+// build). Progress goes to the segment's progress listeners. The file watcher starts *before*
+// the build walks the tree, and the build ends with a sync, so changes made while it ran are
+// applied, not lost (issue 16 item 5); if the watcher cannot start, the reason is kept in the segment's
 // BuildInfo::watcher_error (shown by `ctx.status`) and emitted as a `segment.watcher_failed`
 // telemetry event. sync(seg) applies the watcher's queued changes to the index, the symbol table
 // and Pyright's open documents: call it before answering anything about files ("sync before
@@ -55,6 +59,9 @@ struct ServiceOptions {
   // instances run out).
   std::function<Result<void>(Segment&)> start_watcher;
   bool lsp_enabled = true;  // reported by lsp.status (false: trifectad --no-lsp)
+  // Where index builds, rebuilds and validate's repairs run; null = the executor. The daemon
+  // gives builds their own bounded pool, so a long build never holds a request worker.
+  Executor* build_executor = nullptr;
 };
 
 using SegmentPtr = std::shared_ptr<Segment>;
@@ -67,6 +74,10 @@ class Service {
 
   SegmentRegistry& segments() { return registry_; }
   Executor& executor() { return executor_; }
+  // Where builds run (ServiceOptions::build_executor, else the executor).
+  Executor& build_executor() {
+    return options_.build_executor ? *options_.build_executor : executor_;
+  }
 
   Result<std::shared_ptr<Segment>> open(const std::string& path) { return registry_.open(path); }
   Result<CloseResult> close(std::string_view path_or_id) { return registry_.close(path_or_id); }
@@ -100,11 +111,15 @@ class Service {
   void get(SegmentPtr seg, proto::CtxGetParams p, Callback<proto::CtxGetResult> done);
   // ctx.status: answers at once (syncs when the index is ready).
   void index_status(SegmentPtr seg, proto::CtxStatusParams p, Callback<proto::CtxStatusResult> done);
-  // ctx.validate: after the build, sync, then compare the index with the disk.
+  // ctx.validate: after the build, sync, then compare the index with the disk. Drift found is
+  // repaired: the files named are re-checked on the build executor (`repair: "scheduled"`).
   void validate(SegmentPtr seg, proto::CtxValidateParams p, Callback<proto::CtxValidateResult> done);
 
   // lsp.status, and the position methods (Pyright or the AST fallback).
   void lsp_status(SegmentPtr seg, proto::LspStatusParams p, Callback<proto::LspStatusResult> done);
+  // lsp.restart: kill the segment's server (if running) and spawn it now, the backoff reset;
+  // answers with the status as of the request (UNAVAILABLE error when there is no client).
+  void lsp_restart(SegmentPtr seg, proto::LspRestartParams p, Callback<proto::LspRestartResult> done);
   void definition(SegmentPtr seg, proto::LspDefinitionParams p, Callback<proto::LspDefinitionResult> done);
   void hover(SegmentPtr seg, proto::LspHoverParams p, Callback<proto::LspHoverResult> done);
   void references(SegmentPtr seg, proto::LspReferencesParams p, Callback<proto::LspReferencesResult> done);

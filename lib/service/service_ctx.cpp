@@ -51,7 +51,7 @@ void Service::build(SegmentPtr seg, proto::CtxBuildParams p, Segment::ProgressFn
   };
   // A rebuild runs on the executor, never inside the waiter list of the build that just ended.
   if (p.rebuild)
-    ensure_built(*seg, [this, finish = std::move(finish)] { executor_.post(finish); });
+    ensure_built(*seg, [this, finish = std::move(finish)] { build_executor().post(finish); });
   else
     ensure_built(*seg, std::move(finish));
 }
@@ -182,6 +182,18 @@ void Service::validate(SegmentPtr seg, proto::CtxValidateParams,
     if (!r) return done(r.error());
     proto::CtxValidateResult out = to_proto(*r);
     out.index = index_state(*seg);
+    if (!r->ok()) {
+      // Drift (a change the watcher never reported, or no watcher): re-check exactly the files
+      // named, in the background; the next validate shows the result.
+      std::vector<std::string> paths;
+      for (const auto* v : {&r->stale, &r->missing, &r->added})
+        paths.insert(paths.end(), v->begin(), v->end());
+      build_executor().post([seg, paths = std::move(paths)] {
+        const idx::ApplyReport applied = seg->index->apply_changes(paths);
+        seg->apply_changes(applied);
+      });
+      out.repair = "scheduled";
+    }
     RequestTelemetry t{
         {}, json::object{{"ok", r->ok()}}, json::object{{"bytes_read", stats.total_bytes()}}};
     done(Outcome<proto::CtxValidateResult>(std::move(out), std::move(t)));

@@ -6,6 +6,7 @@
 // Thread rules: lsp::Client callbacks arrive on the client's I/O thread; everything after them
 // (building the answer, the AST fallback) is posted to the executor.
 #include <algorithm>
+#include <limits>
 
 #include "index/segment_index.hpp"
 #include "lang/python/navigation.hpp"
@@ -91,6 +92,13 @@ std::variant<PosRequest, RpcError> parse_position(Segment& seg, const proto::Lsp
     if (line < 1 || column < 1) {
       return RpcError{ErrorCode::kInvalidParams,
                       "params.line and params.column: 1-based, required with params.path",
+                      {}};
+    }
+    // Positions are ints downstream: 2^32+337 must not become line 337.
+    constexpr std::int64_t kMaxPosition = std::numeric_limits<int>::max();
+    if (line > kMaxPosition || column > kMaxPosition) {
+      return RpcError{ErrorCode::kInvalidParams,
+                      "params.line and params.column: expected 1.." + std::to_string(kMaxPosition),
                       {}};
     }
     r.pos.line = static_cast<int>(line);
@@ -357,7 +365,20 @@ void Service::lsp_status(SegmentPtr seg, proto::LspStatusParams,
   out.server_requests_answered = static_cast<std::int64_t>(s.server_requests_answered);
   out.timeouts = static_cast<std::int64_t>(s.timeouts);
   out.last_stderr = s.last_stderr;
+  if (s.next_retry_ms >= 0) out.next_retry_ms = s.next_retry_ms;
   done(std::move(out));
+}
+
+void Service::lsp_restart(SegmentPtr seg, proto::LspRestartParams p,
+                          Callback<proto::LspRestartResult> done) {
+  if (!seg->lsp) {
+    return done(make_error(
+        Errc::kUnavailable,
+        "no language server for this segment: " +
+            (seg->lsp_unavailable.empty() ? std::string("none attached") : seg->lsp_unavailable)));
+  }
+  seg->lsp->restart("requested by lsp.restart");
+  lsp_status(std::move(seg), p, std::move(done));
 }
 
 }  // namespace trifecta::core::service

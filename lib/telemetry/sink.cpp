@@ -156,7 +156,8 @@ bool Core::ensure_open(ChannelState& ch) {
   fs::create_directories(ch.dir, ec);
   if (!ec) ensure_ctx_gitignore(ch.dir);
   const fs::path file = ch.dir / "events.jsonl";
-  ch.fd = ::open(file.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+  // Read access too: the last byte is checked below.
+  ch.fd = ::open(file.c_str(), O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
   if (ch.fd < 0) {
     ch.open_error = std::string("cannot open events.jsonl: ") + std::strerror(errno);
     return false;
@@ -165,6 +166,12 @@ bool Core::ensure_open(ChannelState& ch) {
   if (::fstat(ch.fd, &st) == 0) {
     ch.dev = st.st_dev;
     ch.ino = st.st_ino;
+    // A crash (or a short write) may have left a torn last line. End it, so the next event starts
+    // a line of its own instead of being glued onto it (the reader skips the torn line).
+    char last = '\n';
+    if (st.st_size > 0 && ::pread(ch.fd, &last, 1, st.st_size - 1) == 1 && last != '\n') {
+      (void)!::write(ch.fd, "\n", 1);
+    }
   }
   return true;
 }

@@ -28,6 +28,8 @@
 //    directory and the file, and writes the batch there (counted in `recreated`). So every event
 //    lands in the file that is at the path when its batch is written, or is counted in
 //    `write_errors`. last_run.json is rewritten by rename, so it always reappears.
+//  * A torn last line (a crash or a short write cut it) is ended with a newline when the file is
+//    opened, so the next event is a line of its own; the reader skips the torn one.
 //  * Creating a directory under `<segment>/_ctx/` also writes `_ctx/.gitignore` (util/paths.hpp:
 //    ensure_ctx_gitignore) so generated files stay out of `git status`.
 //  * `TRIFECTA_NO_TELEMETRY=1` disables the sink: channels accept and discard events (reserved-key

@@ -1,6 +1,7 @@
 #include "workspace/file_list.hpp"
 
 #include <fcntl.h>
+#include <limits.h>
 #include <spawn.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -200,6 +201,10 @@ struct Walker {
 
   void walk(const fs::path& dir, const std::string& rel_dir) {
     if (stopped) return;
+    if (dir.native().size() >= PATH_MAX) {  // cannot be opened by path: say so, never silently
+      listing.too_long.push_back(rel_dir);
+      return;
+    }
     std::size_t pushed = 0;
     if (auto text = read_regular_file(dir / ".gitignore", ".gitignore", kMaxConfigBytes)) {
       owned.push_back(std::make_unique<IgnoreRules>(rel_dir, *text));
@@ -306,7 +311,12 @@ Result<FileListing> list_files(const fs::path& root, const PathFilter& filter, c
       }
       // --cached lists tracked files deleted from the work tree, and submodules: regular files only.
       struct stat st {};
-      if (::lstat((root / rel).c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
+      if (::lstat((root / rel).c_str(), &st) != 0) {
+        // Too long to stat by path: listed, so the index records it as skipped (path_too_long).
+        if (errno != ENAMETOOLONG) continue;
+      } else if (!S_ISREG(st.st_mode)) {
+        continue;
+      }
       if (seen.insert(rel).second) listing.files.push_back(std::move(rel));
     }
   } else {
@@ -318,6 +328,7 @@ Result<FileListing> list_files(const fs::path& root, const PathFilter& filter, c
     w.walk(root, "");
   }
   std::sort(listing.files.begin(), listing.files.end());
+  std::sort(listing.too_long.begin(), listing.too_long.end());
   return listing;
 }
 

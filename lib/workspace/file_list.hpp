@@ -82,6 +82,10 @@ struct FileListing {
   ListingSource source = ListingSource::kWalk;
   std::size_t excluded = 0;        // dropped by default excludes / config
   std::vector<std::string> warnings;
+  // Directories (relative) whose absolute path is PATH_MAX bytes or longer: they cannot be
+  // opened by path, so nothing below them is listed (the index records each as skipped,
+  // `path_too_long`). Sorted.
+  std::vector<std::string> too_long;
 };
 
 struct ListOptions {

@@ -1,6 +1,7 @@
 #include "workspace/watcher.hpp"
 
 #include <sys/inotify.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -26,6 +27,11 @@ struct Watcher::Impl {
   std::map<std::string, int> rel_to_wd;
   bool pending_rescan = false;
   std::vector<std::string> pending_warnings;
+  // The root directory as watched: a root deleted, moved away or replaced by another directory
+  // (another inode at the same path) is noticed by drain().
+  bool root_watched = false;
+  dev_t root_dev = 0;
+  ino_t root_ino = 0;
 
   std::string join(const std::string& dir, std::string_view name) const {
     return dir.empty() ? std::string(name) : dir + "/" + std::string(name);
@@ -48,6 +54,12 @@ struct Watcher::Impl {
     }
     wd_to_rel[wd] = rel;
     rel_to_wd[rel] = wd;
+    if (rel.empty()) {
+      struct stat st {};
+      root_watched = ::stat(abs.c_str(), &st) == 0;
+      root_dev = st.st_dev;
+      root_ino = st.st_ino;
+    }
     std::error_code ec;
     fs::directory_iterator it(abs, fs::directory_options::skip_permission_denied, ec);
     if (ec) return;
@@ -100,6 +112,7 @@ void Watcher::rewatch() {
   for (const auto& [wd, rel] : impl_->wd_to_rel) inotify_rm_watch(fd_, wd);
   impl_->wd_to_rel.clear();
   impl_->rel_to_wd.clear();
+  impl_->root_watched = false;
   // Discard what is queued: the caller has just rescanned.
   alignas(inotify_event) char buf[65536];
   while (::read(fd_, buf, sizeof buf) > 0) {
@@ -152,7 +165,7 @@ Changes Watcher::drain() {
       auto it = impl_->wd_to_rel.find(ev->wd);
       if (it == impl_->wd_to_rel.end()) continue;
       const std::string dir = it->second;
-      if (ev->mask & (IN_DELETE_SELF | IN_MOVE_SELF)) continue;  // reported by the parent
+      if (ev->mask & (IN_DELETE_SELF | IN_MOVE_SELF)) continue;  // reported by the parent (the root: below)
       if (ev->len == 0) continue;
       const std::string rel = impl_->join(dir, ev->name);
       const bool is_dir = ev->mask & IN_ISDIR;
@@ -187,6 +200,24 @@ Changes Watcher::drain() {
       case Kind::kCreated: out.created.push_back(rel); break;
       case Kind::kDeleted: out.deleted.push_back(rel); break;
       case Kind::kDirDeleted: out.deleted_dirs.push_back(rel); break;
+    }
+  }
+  // The root itself: gone, or another directory at its path (deleted and re-created, or a
+  // directory moved over it). One stat per drain; the watches on the old tree are worthless.
+  {
+    struct stat st {};
+    const bool exists = ::stat(impl_->root.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+    if (!exists) {
+      if (impl_->root_watched || !impl_->wd_to_rel.empty()) {
+        for (const auto& [wd, rel] : impl_->wd_to_rel) inotify_rm_watch(fd_, wd);
+        impl_->wd_to_rel.clear();
+        impl_->rel_to_wd.clear();
+        impl_->root_watched = false;
+      }
+      out.root_missing = true;
+    } else if (!impl_->root_watched || st.st_dev != impl_->root_dev || st.st_ino != impl_->root_ino) {
+      out.root_replaced = true;
+      out.rescan_needed = true;  // the caller rescans, then rewatch() watches the new tree
     }
   }
   if (impl_->pending_rescan) {

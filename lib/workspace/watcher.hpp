@@ -14,6 +14,11 @@
 // (ENOSPC: fs.inotify.max_user_watches), `rescan_needed` is set in the next drain(): the caller
 // must rescan the whole tree — never a silent gap. After a rescan call `rewatch()`.
 //
+// The root: every drain() stats the root directory. When it is gone (deleted or moved away:
+// IN_DELETE_SELF / IN_MOVE_SELF) `root_missing` is set and its watches are dropped; when a
+// directory is at its path again (re-created, or another one moved there: a new inode)
+// `root_replaced` and `rescan_needed` are set, and the caller's rescan + rewatch() watch it.
+//
 // Failure behaviour: `Watcher::open` fails (kUnavailable) only when inotify itself is unusable;
 // per-directory watch failures are reported in `Changes::warnings` and set `rescan_needed`.
 //
@@ -38,10 +43,13 @@ struct Changes {
   std::vector<std::string> deleted;       // files deleted or moved out
   std::vector<std::string> deleted_dirs;  // directories deleted or moved out (all below gone)
   bool rescan_needed = false;
+  bool root_missing = false;   // the segment root is gone: nothing is watched until it reappears
+  bool root_replaced = false;  // the root reappeared (another inode at its path): rescan_needed
   std::vector<std::string> warnings;
   std::size_t events = 0;                 // raw inotify events consumed
   bool empty() const {
-    return changed.empty() && created.empty() && deleted.empty() && deleted_dirs.empty() && !rescan_needed;
+    return changed.empty() && created.empty() && deleted.empty() && deleted_dirs.empty() && !rescan_needed &&
+           !root_missing;
   }
 };
 

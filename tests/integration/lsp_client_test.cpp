@@ -594,3 +594,24 @@ TEST_CASE("probe_server: a server that answers initialize starts, one that fails
   missing.path = "/nonexistent/pyright-langserver";
   CHECK_FALSE(python::probe_server(missing, 1000ms).ok());
 }
+
+TEST_CASE("a spent restart budget is not the end: the server is retried after a capped delay, "
+          "and status says when",
+          "[restart]") {
+  Fake f;
+  auto o = f.options({"--exit-at-start"});
+  o.restart.max_restarts = 1;
+  o.restart.max_delay = 100ms;
+  o.restart.exhausted_retry_cap = 400ms;  // the window (60 s) would be much later
+  Client c(f.io, std::move(o));
+  c.start("main.py");
+  // 1 start + 1 restart, both dying: the budget is spent.
+  REQUIRE(f.run_until([&] { return f.count_to(State::kFailed) == 2; }));
+  const auto st = c.status();
+  CHECK_THAT(st.reason, Catch::Contains("restart budget exhausted; retrying in"));
+  REQUIRE(st.next_retry_ms >= 0);
+  CHECK(st.next_retry_ms <= 400);
+  // The slow retry comes (before: FAILED for the client's lifetime), and again after it.
+  REQUIRE(f.run_until([&] { return f.count_to(State::kWarming) >= 4; }));
+  CHECK(c.status().restarts >= 3);
+}

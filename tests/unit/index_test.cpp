@@ -1,12 +1,14 @@
 // lib/index: tokenizer, chunkers, BM25F ranking, did_you_mean, and SegmentIndex (build, skip
 // reasons, incremental updates, watcher sync, validate, persistence / warm restart).
 #include <catch2/catch.hpp>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <boost/json.hpp>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <iterator>
@@ -1150,4 +1152,140 @@ TEST_CASE("SegmentIndex: an index.bin of another ranking version is rebuilt cold
   REQUIRE(b.ok());
   CHECK(b->warm);
   CHECK(b->files_read == 0);
+}
+
+TEST_CASE("SegmentIndex: index.bin.tmp files left by a crashed writer are removed by the next build") {
+  trifecta::test::TempDir t;
+  const fs::path r = t.path();
+  write_text(r / "a.py", "def alpha():\n    pass\n");
+  // pid_max is at most 2^22: this writer cannot be running. The other name is not ours to touch.
+  write_text(r / "_ctx/cache/index.bin.tmp-99999999", "half an index");
+  write_text(r / "_ctx/cache/index.bin.tmp-garbage", "half an index");
+  write_text(r / "_ctx/cache/unrelated.tmp-1", "keep");
+  SegmentOptions so;
+  so.use_git = false;
+  auto seg = std::move(SegmentIndex::open(r, so).value());
+  auto b = seg->build();
+  REQUIRE(b.ok());
+  CHECK_FALSE(fs::exists(r / "_ctx/cache/index.bin.tmp-99999999"));
+  CHECK_FALSE(fs::exists(r / "_ctx/cache/index.bin.tmp-garbage"));
+  CHECK(fs::exists(r / "_ctx/cache/unrelated.tmp-1"));
+  CHECK(fs::exists(r / "_ctx/cache/index.bin"));
+  CHECK(std::any_of(b->warnings.begin(), b->warnings.end(), [](const std::string& w) {
+    return w.find("removed 2 index.bin.tmp-* file(s)") != std::string::npos;
+  }));
+}
+
+TEST_CASE("SegmentIndex: files deeper than PATH_MAX are recorded as skipped, path_too_long") {
+  trifecta::test::TempDir t;
+  const fs::path r = fs::canonical(t.path());
+  write_text(r / "top.py", "def top():\n    pass\n");
+  // Directories of 200-byte names, 25 levels deep (over 5,000 bytes), made relative to an open
+  // directory: the absolute path cannot be used at the bottom.
+  const std::string name(200, 'd');
+  int dir = ::open(r.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  REQUIRE(dir >= 0);
+  for (int level = 0; level < 25; ++level) {
+    REQUIRE(::mkdirat(dir, name.c_str(), 0755) == 0);
+    const int next = ::openat(dir, name.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    REQUIRE(next >= 0);
+    ::close(dir);
+    dir = next;
+    // A file at every level: the shallow ones are indexed, the deep ones are skipped.
+    const int f = ::openat(dir, "m.py", O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+    REQUIRE(f >= 0);
+    REQUIRE(::write(f, "x = 1\n", 6) == 6);
+    ::close(f);
+  }
+  ::close(dir);
+  {
+    SegmentOptions so;
+    so.use_git = false;
+    so.persist = false;
+    auto seg = std::move(SegmentIndex::open(r, so).value());
+    REQUIRE(seg->build().ok());
+    auto st = seg->status();
+    CHECK(st.skip_reasons["path_too_long"] >= 1);
+    CHECK(st.files_indexed >= 10);  // top.py and the shallow m.py files
+    bool named = false;
+    for (const auto& rec : st.skipped) {
+      if (rec.skip_reason == "path_too_long") named = rec.detail.find("PATH_MAX") != std::string::npos;
+    }
+    CHECK(named);
+    // validate agrees with build (nothing stale, missing or added), and so does a rescan.
+    auto v = seg->validate();
+    REQUIRE(v.ok());
+    CHECK(v->ok());
+  }
+  // std::filesystem::remove_all cannot descend that deep; rm can.
+  REQUIRE(std::system(("rm -rf '" + (r / name).string() + "'").c_str()) == 0);
+}
+
+TEST_CASE("SegmentIndex: sync() does not wait for a build, it answers from the last generation") {
+  trifecta::test::TempDir t;
+  const fs::path r = t.path();
+  for (int i = 0; i < 4; ++i) write_text(r / ("m" + std::to_string(i) + ".py"), "def f():\n    pass\n");
+  SegmentOptions so;
+  so.use_git = false;
+  so.persist = false;
+  so.threads = 1;
+  auto seg = std::move(SegmentIndex::open(r, so).value());
+  REQUIRE(seg->start_watching().ok());  // armed before the walk
+  std::atomic<bool> in_build{false}, release{false};
+  std::thread builder([&] {
+    (void)seg->build([&](std::size_t, std::size_t) {
+      in_build = true;
+      while (!release) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    });
+  });
+  while (!in_build) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  write_text(r / "late.py", "def written_during_the_build():\n    pass\n");
+  const auto t0 = std::chrono::steady_clock::now();
+  const ApplyReport during = seg->sync();
+  const auto waited = std::chrono::steady_clock::now() - t0;
+  CHECK(during.deferred);
+  CHECK(during.generation == 0);  // nothing published yet
+  CHECK(waited < std::chrono::seconds(2));  // it returned while the build was still held
+  release = true;
+  builder.join();
+  const ApplyReport after = seg->sync();  // the queued change is applied now
+  CHECK_FALSE(after.deferred);
+  CHECK(after.added == 1);
+  CHECK(seg->file("late.py").has_value());
+}
+
+TEST_CASE("SegmentIndex: a segment root deleted and re-created is noticed, re-watched and rescanned") {
+  trifecta::test::TempDir t;
+  const fs::path r = fs::canonical(t.path()) / "seg";
+  write_text(r / "a.py", "def before_the_removal():\n    pass\n");
+  SegmentOptions so;
+  so.use_git = false;
+  so.persist = false;
+  auto seg = std::move(SegmentIndex::open(r, so).value());
+  REQUIRE(seg->start_watching().ok());
+  REQUIRE(seg->build().ok());
+  CHECK(seg->status().watching);
+
+  fs::remove_all(r);
+  (void)seg->sync();
+  auto gone = seg->status();
+  CHECK_FALSE(gone.watching);  // said plainly, not `watching: true` over nothing
+  CHECK(std::any_of(gone.warnings.begin(), gone.warnings.end(),
+                    [](const std::string& w) { return w.find("segment root is gone") != std::string::npos; }));
+
+  write_text(r / "b.py", "def after_the_recreation():\n    pass\n");
+  (void)seg->sync();  // another directory at the root's path: rescanned
+  CHECK(seg->file("b.py").has_value());
+  CHECK_FALSE(seg->file("a.py").has_value());
+  auto back = seg->status();
+  CHECK(back.watching);
+  CHECK(std::any_of(back.warnings.begin(), back.warnings.end(),
+                    [](const std::string& w) { return w.find("re-created") != std::string::npos; }));
+  // And it is watched again: a later file is seen by the next sync.
+  write_text(r / "c.py", "def later_still():\n    pass\n");
+  (void)seg->sync();
+  CHECK(seg->file("c.py").has_value());
+  auto v = seg->validate();
+  REQUIRE(v.ok());
+  CHECK(v->ok());
 }

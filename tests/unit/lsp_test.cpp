@@ -284,6 +284,27 @@ TEST_CASE("restart backoff doubles per restart in the window, caps, and runs out
   CHECK(b.next_delay(t0 + 60s) == 100ms);
 }
 
+TEST_CASE("restart backoff: a spent budget is retried after the window slides, capped, never given up", "[state]") {
+  RestartPolicy p;
+  p.initial_delay = 100ms;
+  p.max_delay = 1s;
+  p.max_restarts = 2;
+  p.window = 60s;
+  p.exhausted_retry_cap = 20s;
+  RestartBackoff b(p);
+  REQUIRE(b.next_delay(t0).has_value());
+  REQUIRE(b.next_delay(t0 + 1s).has_value());
+  REQUIRE_FALSE(b.next_delay(t0 + 2s).has_value());  // spent
+  // The oldest restart leaves the window in 58 s: capped at 20 s.
+  CHECK(b.exhausted_delay(t0 + 2s) == 20s);
+  // Close to the slide, the retry waits only for it, but never less than max_delay.
+  CHECK(b.exhausted_delay(t0 + 50s) == 10s);
+  CHECK(b.exhausted_delay(t0 + 59'900ms) == 1s);
+  // An explicit restart resets the budget: the backoff starts over.
+  b.reset();
+  CHECK(b.next_delay(t0 + 3s) == 100ms);
+}
+
 TEST_CASE("record_transition and record_fallback write their events and the lsp counters", "[state][telemetry]") {
   trifecta::test::TempDir tmp;
   telemetry::SinkOptions so;

@@ -583,3 +583,92 @@ TEST_CASE("ctx.build: progress reaches the caller's listener, then the build rep
   (void)service.rebuild(*seg);
   CHECK(calls == after);
 }
+
+TEST_CASE("builds run on the build executor: changes made during the first build are applied, "
+          "waiters answer on the request executor",
+          "[service][freshness]") {
+  Harness h;
+  svc::ManualExecutor requests, builds;
+  svc::ServiceOptions o;
+  o.build_executor = &builds;
+  svc::Service service(h.sink, requests, o);
+  const fs::path root = h.tree("during");
+  write_text(root / "pkg" / "other.py", "def beta():\n    return 2\n");
+  auto seg = service.open(root.string()).value();
+  CHECK(builds.pending() == 1);    // the first build went to the build executor
+  CHECK(requests.pending() == 0);  // not to the request workers
+
+  // While the build reads the files (after it listed them): edit both, add one, delete none.
+  bool edited = false;
+  seg->add_progress_listener([&](std::size_t, std::size_t) {
+    if (edited) return;
+    edited = true;
+    write_text(root / "pkg" / "mod.py", "def alpha_edited():\n    return 1\n");
+    write_text(root / "pkg" / "other.py", "def beta_edited():\n    return 2\n");
+    write_text(root / "pkg" / "created_during_build.py", "def gamma_new():\n    return 3\n");
+  });
+  trifecta::proto::CtxSearchParams p;
+  p.query = "gamma_new";
+  p.wait = true;
+  std::optional<svc::Outcome<trifecta::proto::CtxSearchResult>> late;
+  service.search(seg, p, [&](auto r) { late.emplace(std::move(r)); });
+  CHECK(builds.run_all() == 1);
+  REQUIRE(edited);
+  CHECK_FALSE(late.has_value());  // the waiter was posted back to the request executor
+  requests.run_all();
+  REQUIRE(late.has_value());
+  REQUIRE(late->ok());
+  CHECK(late->value().hits.size() == 1);
+  CHECK(hits(*seg, "alpha_edited") == 1);
+  CHECK(hits(*seg, "beta_edited") == 1);
+  auto v = seg->index->validate();
+  REQUIRE(v.ok());
+  CHECK(v->ok());
+}
+
+TEST_CASE("ctx.validate: drift it finds is repaired in the background, and the answer says so",
+          "[service][freshness]") {
+  Harness h;
+  svc::ManualExecutor exec;
+  svc::ServiceOptions o;
+  o.start_watcher = [](svc::Segment&) -> core::Result<void> {  // no watcher: edits are not seen
+    return core::make_error(core::Errc::kUnavailable, "inotify_init1: Too many open files");
+  };
+  svc::Service service(h.sink, exec, o);
+  const fs::path root = h.tree("drift");
+  auto seg = service.open(root.string()).value();
+  exec.run_all();
+  REQUIRE(seg->build_state_snapshot() == svc::BuildState::kReady);
+  write_text(root / "pkg" / "mod.py", "def drifted():\n    return 1\n");
+  write_text(root / "pkg" / "added.py", "def added_later():\n    return 1\n");
+
+  auto first = now<trifecta::proto::CtxValidateResult>(
+      [&](auto cb) { service.validate(seg, {}, std::move(cb)); });
+  REQUIRE(first.ok());
+  CHECK_FALSE(first.value().ok);
+  CHECK(first.value().repair == std::optional<std::string>("scheduled"));
+  CHECK(hits(*seg, "drifted") == 0);  // not yet: the repair is queued
+  CHECK(exec.run_all() == 1);
+  CHECK(hits(*seg, "drifted") == 1);
+  CHECK(hits(*seg, "added_later") == 1);
+
+  auto second = now<trifecta::proto::CtxValidateResult>(
+      [&](auto cb) { service.validate(seg, {}, std::move(cb)); });
+  REQUIRE(second.ok());
+  CHECK(second.value().ok);
+  CHECK_FALSE(second.value().repair.has_value());
+  CHECK(exec.pending() == 0);
+}
+
+TEST_CASE("open: a NUL byte in the segment path is refused, not truncated", "[service]") {
+  Harness h;
+  svc::InlineExecutor exec;
+  svc::Service service(h.sink, exec);
+  const fs::path root = h.tree("nul");
+  const std::string with_nul = root.string() + std::string("\0/elsewhere", 11);
+  auto r = service.open(with_nul);
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.error().code == core::Errc::kInvalidArgument);
+  CHECK(r.error().message.find("NUL") != std::string::npos);
+  CHECK(service.segments().list().empty());
+}

@@ -512,3 +512,22 @@ TEST_CASE("the reader reports invalid lines and keeps going", "[reader]") {
   CHECK(r.problems.size() == 3);
   CHECK_FALSE(read_events("/nonexistent/events.jsonl").ok());
 }
+
+TEST_CASE("the first event after a torn last line starts a line of its own", "[failure]") {
+  Fixture f;
+  fs::create_directories(f.dir());
+  // A crash mid-write left a line without its newline.
+  trifecta::test::write_text(f.dir() / "events.jsonl", "{\"v\":1,\"cmd\":\"whole\"}\n{\"v\":1,\"cmd\":\"tor");
+  Sink sink(test_options(f.out));
+  Channel ch = sink.open_segment(f.root);
+  REQUIRE(ch.event("after_the_tear", {}, {}, 1).ok());
+  sink.flush();
+  const std::string text = read_text(f.dir() / "events.jsonl");
+  // The torn line stays (it is not ours to repair), ended by a newline; the new event is a
+  // complete line after it, not glued onto it.
+  CHECK(text.find("\"cmd\":\"tor\n{") != std::string::npos);
+  auto report = read_events(f.dir() / "events.jsonl");
+  REQUIRE(report.ok());
+  REQUIRE_FALSE(report->events.empty());
+  CHECK(report->events.back().at("cmd").as_string() == "after_the_tear");
+}

@@ -24,7 +24,7 @@ constexpr auto kSpecs = std::make_tuple(
     proto::spec::kHello, proto::spec::kPing, proto::spec::kStatus, proto::spec::kShutdown, proto::spec::kSegmentClose, proto::spec::kDebugSleep,
     proto::spec::kAstSkeleton, proto::spec::kAstSymbols, proto::spec::kSymResolve, proto::spec::kCtxBuild,
     proto::spec::kCtxSearch, proto::spec::kCtxGet, proto::spec::kCtxStatus, proto::spec::kCtxValidate,
-    proto::spec::kLspStatus, proto::spec::kLspDefinition, proto::spec::kLspHover, proto::spec::kLspReferences,
+    proto::spec::kLspStatus, proto::spec::kLspRestart, proto::spec::kLspDefinition, proto::spec::kLspHover, proto::spec::kLspReferences,
     proto::spec::kLspDiagnostics);
 
 template <class T>

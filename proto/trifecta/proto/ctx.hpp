@@ -359,6 +359,7 @@ struct CtxValidateResult {
   std::int64_t checked = 0;
   std::int64_t generation = 0;
   IndexState index;
+  std::optional<std::string> repair;  // "scheduled" when drift was found
 };
 template <class V>
 void describe(V& v, CtxValidateResult& s) {
@@ -369,6 +370,9 @@ void describe(V& v, CtxValidateResult& s) {
   v.req("checked", s.checked, "files checked");
   v.req("generation", s.generation, "index generation");
   v.req("index", s.index, "build state");
+  v.opt("repair", s.repair,
+        "\"scheduled\" when drift was found: the files named are being re-read in the background "
+        "(validate again to confirm)");
 }
 
 }  // namespace trifecta::proto

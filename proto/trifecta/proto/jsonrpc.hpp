@@ -53,6 +53,7 @@ inline constexpr std::string_view kCtxGet = "ctx.get";
 inline constexpr std::string_view kCtxStatus = "ctx.status";
 inline constexpr std::string_view kCtxValidate = "ctx.validate";
 inline constexpr std::string_view kLspStatus = "lsp.status";
+inline constexpr std::string_view kLspRestart = "lsp.restart";
 inline constexpr std::string_view kLspDefinition = "lsp.definition";
 inline constexpr std::string_view kLspHover = "lsp.hover";
 inline constexpr std::string_view kLspReferences = "lsp.references";

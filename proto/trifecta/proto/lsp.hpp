@@ -31,6 +31,7 @@ struct LspStatusResult {
   std::optional<std::int64_t> server_requests_answered;
   std::optional<std::int64_t> timeouts;
   std::optional<std::string> last_stderr;
+  std::optional<double> next_retry_ms;  // FAILED with a restart scheduled: in how long
 };
 template <class V>
 void describe(V& v, LspStatusResult& s) {
@@ -54,7 +55,15 @@ void describe(V& v, LspStatusResult& s) {
   v.opt("server_requests_answered", s.server_requests_answered, "server-to-client requests answered");
   v.opt("timeouts", s.timeouts, "requests timed out");
   v.opt("last_stderr", s.last_stderr, "the server's last stderr lines");
+  v.opt("next_retry_ms", s.next_retry_ms,
+        "FAILED: the next automatic restart is tried in this many ms (the backoff is capped, "
+        "retries never stop)");
 }
+
+// lsp.restart: stop the segment's language server (if running) and start it again now; the
+// automatic restart backoff starts afresh. Answers with the status right after the request.
+using LspRestartParams = NoParams;
+using LspRestartResult = LspStatusResult;
 
 // Params of lsp.definition, lsp.hover, lsp.references and lsp.diagnostics: a position by
 // path+line+column, or a symbol by sym:// URI (diagnostics needs only the file).
