@@ -172,22 +172,23 @@ TEST_CASE("statements nested past kMaxBlockNesting are refused with TOO_LARGE, n
     for (std::size_t k = 0; k < levels; ++k) text += indent;
     return text + "def at_the_bottom(): pass\n";
   };
-  auto deep = extract_skeleton(nested(kMaxBlockNesting + 40, "\t"));
+  // One space per level: tree-sitter-python's scanner handles up to about 250 columns.
+  auto deep = extract_skeleton(nested(kMaxBlockNesting + 30, " "));
   REQUIRE_FALSE(deep.ok());
   CHECK(deep.error().code == Errc::kTooLarge);
-  CHECK_THAT(deep.error().message, Catch::Contains("statements nested more than 256 levels deep"));
+  CHECK_THAT(deep.error().message, Catch::Contains("statements nested more than 200 levels deep"));
   // Within the bound the definition at the bottom is found.
   auto ok = extract_skeleton(nested(kMaxBlockNesting / 2, " "));
   REQUIRE(ok.ok());
   REQUIRE(ok->definitions.size() == 1);
   CHECK(ok->definitions[0].name == "at_the_bottom");
   CHECK(ok->definitions[0].conditional);
-  // Nested else/try clauses count too.
+  // Nested clauses count too: 150 levels of try/finally are 300 levels of blocks and clauses.
   std::string clauses;
-  for (std::size_t i = 0; i < kMaxBlockNesting + 10; ++i) {
+  for (std::size_t i = 0; i < 150; ++i) {
     clauses += std::string(i, ' ') + "try:\n" + std::string(i + 1, ' ') + "pass\n" + std::string(i, ' ') + "finally:\n";
   }
-  clauses += std::string(kMaxBlockNesting + 10, ' ') + "pass\n";
+  clauses += std::string(150, ' ') + "pass\n";
   auto tried = extract_skeleton(clauses);
   REQUIRE_FALSE(tried.ok());
   CHECK(tried.error().code == Errc::kTooLarge);
