@@ -1,6 +1,7 @@
 // lib/workspace: globbing and .gitignore rules, file listing (git and walk), the reading layer,
 // and the inotify watcher.
 #include <catch2/catch.hpp>
+#include <fcntl.h>
 #include <pthread.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -116,8 +117,21 @@ TEST_CASE("the walker lists a file 1,500 directories deep on a 128 KiB stack (no
   std::string rel;
   for (int i = 0; i < 1500; ++i) rel += "d/";
   REQUIRE(r.string().size() + rel.size() + 16 < PATH_MAX);
-  fs::create_directories(r / rel);
-  write_text(r / (rel + "deep.py"), "x = 1\n");
+  // Level by level (mkdirat): libstdc++'s create_directories refuses a path this long.
+  int fd = ::open(r.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  REQUIRE(fd >= 0);
+  for (int i = 0; i < 1500; ++i) {
+    REQUIRE(::mkdirat(fd, "d", 0700) == 0);
+    const int next = ::openat(fd, "d", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    ::close(fd);
+    REQUIRE(next >= 0);
+    fd = next;
+  }
+  const int file = ::openat(fd, "deep.py", O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+  REQUIRE(file >= 0);
+  REQUIRE(::write(file, "x = 1\n", 6) == 6);
+  ::close(file);
+  ::close(fd);
   write_text(r / "top.py", "y = 2\n");
   struct Job {
     fs::path root;
@@ -139,6 +153,8 @@ TEST_CASE("the walker lists a file 1,500 directories deep on a 128 KiB stack (no
   pthread_attr_destroy(&attr);
   REQUIRE(job.listing.ok());
   CHECK(job.listing->files == std::vector<std::string>{rel + "deep.py", "top.py"});
+  // rm works level by level too (TempDir's remove_all may stop at the path length).
+  CHECK(std::system(("rm -rf '" + (r / "d").string() + "'").c_str()) == 0);
 }
 
 TEST_CASE("config include/exclude globs and max_file_bytes") {
