@@ -14,6 +14,8 @@
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <cstdint>
+#include <fstream>
+#include <iterator>
 #include <mutex>
 #include <random>
 #include <string>
@@ -160,7 +162,8 @@ TEST_CASE(
     "hostile corpus: every request on every file answers, the daemon stays up, ping under 100 ms",
     "[hostile][corpus][daemon]") {
   Corpus corpus;
-  DaemonProcess d({"--no-lsp"});
+  // At info level the daemon logs every request, with its error message (which may name a file).
+  DaemonProcess d({"--no-lsp", "--log-level", "info"});
   const std::string seg = corpus.root.string();
   Pinger pinger(d.socket());
 
@@ -200,7 +203,10 @@ TEST_CASE(
     auto search = result_of(d.cli({"--json", "ctx", "search", "-s", seg, word}));
     CHECK_FALSE(search.at("hits").as_array().empty());
   }
-  CHECK(replies == 1 + 5 * static_cast<int>(corpus.files.size()));
+  // A name that is not UTF-8 and does not exist: a typed error, and the log line that reports it.
+  CHECK(error_name_of(answered({"--json", "ast", "skeleton", "-s", seg, "names/caf%E9%FF.py"})) ==
+        "NOT_FOUND");
+  CHECK(replies == 2 + 5 * static_cast<int>(corpus.files.size()));
 
   pinger.stop();
   INFO("pings answered " << pinger.answered() << ", slowest " << pinger.max_ms() << " ms");
@@ -210,4 +216,9 @@ TEST_CASE(
   CHECK(pinger.max_ms() < 100);
   REQUIRE(alive(d));
   CHECK(d.stop() == 0);
+  // The daemon's log (its stderr here) is valid UTF-8 too: names are escaped in it.
+  std::ifstream log(d.dir() / "daemon.stderr", std::ios::binary);
+  const std::string text((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
+  CHECK_THAT(text, Catch::Contains("ast.skeleton"));
+  CHECK(trifecta::core::utf8::is_valid(text));
 }
