@@ -9,7 +9,7 @@ BUILD_TYPE ?= RelWithDebInfo
 CMAKE_FLAGS ?=
 PREFIX ?= /usr/local
 
-.PHONY: all setup configure build demo test bench clean sanitize install package coverage relevance
+.PHONY: all setup configure build demo test bench clean sanitize install package coverage relevance fuzz
 
 all: build
 
@@ -53,5 +53,15 @@ coverage:
 	-$(MAKE) test BUILD=build-coverage BUILD_TYPE=Debug CMAKE_FLAGS="-DTRIFECTA_COVERAGE=ON"
 	bash scripts/coverage.sh build-coverage
 
+# libFuzzer targets (tests/fuzz, docs/fuzzing.md): a clang build with ASan + UBSan in build-fuzz/
+# (only the libraries the targets need), then each target for FUZZ_SECONDS (scripts/fuzz.sh).
+FUZZ_SECONDS ?= 120
+fuzz: setup
+	CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=Fuzz \
+	  -DCMAKE_C_FLAGS_FUZZ="-O1 -gline-tables-only" -DCMAKE_CXX_FLAGS_FUZZ="-O1 -gline-tables-only" \
+	  -DTRIFECTA_FUZZ=ON -DTRIFECTA_BUILD_TESTS=OFF $(CMAKE_FLAGS)
+	cmake --build build-fuzz -j 2 --target trifecta_fuzzers
+	bash scripts/fuzz.sh build-fuzz $(FUZZ_SECONDS)
+
 clean:
-	rm -rf $(BUILD) build-asan build-coverage
+	rm -rf $(BUILD) build-asan build-coverage build-fuzz

@@ -19,6 +19,7 @@
 #include "dispatcher.hpp"
 #include "handlers_core.hpp"
 #include "lang/language.hpp"
+#include "log_format.hpp"
 #include "lsp_attach.hpp"
 #include "methods.hpp"
 #include "server.hpp"
@@ -51,7 +52,8 @@ void setup_logging(const td::Config& cfg) {
     // Bounded: 5 MiB x 3 files.
     logger = spdlog::rotating_logger_mt("trifectad", (cfg.state_dir / "trifectad.log").string(), 5 << 20, 3);
   }
-  logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ [%P] %v");
+  // Names that are not UTF-8 are written percent-escaped, never as raw bytes (log_format.hpp).
+  logger->set_formatter(std::make_unique<td::Utf8SafeFormatter>("%Y-%m-%dT%H:%M:%S.%e %^%l%$ [%P] %v"));
   logger->set_level(spdlog::level::from_str(cfg.log_level));
   logger->flush_on(spdlog::level::warn);
   spdlog::set_default_logger(logger);

@@ -114,6 +114,20 @@ struct SkeletonCache::Impl {
     db = nullptr;
   }
 
+  // "<name>: not a regular file" for the first of the database and its side files (-wal, -shm,
+  // -journal) that exists and is not a regular file (a FIFO, a socket, a device, a directory, a
+  // symlink); "" when there is none.
+  static std::string non_regular_cache_file(const fs::path& file) {
+    for (const char* suffix : {"", "-wal", "-shm", "-journal"}) {
+      const fs::path p = file.string() + suffix;
+      std::error_code ec;
+      const auto st = fs::symlink_status(p, ec);
+      if (ec || st.type() == fs::file_type::not_found || st.type() == fs::file_type::regular) continue;
+      return p.filename().string() + ": not a regular file";
+    }
+    return {};
+  }
+
   // Why a cache file is unusable, or "" when it is good. Leaves `db` open on success.
   std::string try_open(const fs::path& file, bool& corrupt) {
     corrupt = false;
@@ -223,7 +237,15 @@ struct SkeletonCache::Impl {
     }
     ensure_ctx_gitignore(file.parent_path());  // under _ctx/: out of `git status`
     bool corrupt = false;
-    std::string why = try_open(file, corrupt);
+    // SQLite opens its files with a plain blocking open() and reads them: a FIFO (or any other
+    // non-regular file) as the database or a side file would block the opening thread for good.
+    // Such a file is moved aside like a corrupt one (a FIFO is renamed, never opened).
+    std::string why = non_regular_cache_file(file);
+    if (!why.empty()) {
+      corrupt = true;
+    } else {
+      why = try_open(file, corrupt);
+    }
     if (why.empty()) return;
     if (!corrupt) {
       warnings.push_back("skeleton cache is memory-only: " + why);
@@ -235,7 +257,7 @@ struct SkeletonCache::Impl {
     const fs::path aside = file.string() + ".corrupt-" + stamp;
     fs::rename(file, aside, ec);
     if (ec) fs::remove(file, ec);
-    for (const char* suffix : {"-wal", "-shm"}) {
+    for (const char* suffix : {"-wal", "-shm", "-journal"}) {
       const fs::path side = file.string() + suffix;
       std::error_code ec2;
       if (fs::exists(side, ec2)) {

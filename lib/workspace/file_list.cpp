@@ -2,6 +2,8 @@
 
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
+#include <signal.h>
 #include <spawn.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -11,6 +13,8 @@
 #include <functional>
 #include <boost/json.hpp>
 #include <cerrno>
+#include <chrono>
+#include <cstdint>
 #include <cstring>
 #include <fstream>
 #include <map>
@@ -130,8 +134,10 @@ std::string_view listing_source_name(ListingSource s) noexcept {
 namespace {
 
 // Run git without a shell; stdout collected, stderr discarded. Returns the exit status, or -1
-// if git could not be spawned.
-int run_git(const fs::path& root, std::vector<std::string> tail, std::string& out) {
+// if git could not be spawned or ran longer than `timeout` (then it is killed: git opens every
+// `.gitignore` blocking, so one that is a FIFO would hang it, and the caller, for good).
+int run_git(const fs::path& root, std::vector<std::string> tail, std::string& out,
+            std::chrono::milliseconds timeout = kGitTimeout) {
   int pipefd[2];
   if (::pipe2(pipefd, O_CLOEXEC) != 0) return false;
   posix_spawn_file_actions_t actions;
@@ -153,8 +159,20 @@ int run_git(const fs::path& root, std::vector<std::string> tail, std::string& ou
     ::close(pipefd[0]);
     return -1;
   }
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  bool timed_out = false;
   char buf[65536];
   while (true) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) {
+      timed_out = true;
+      break;
+    }
+    pollfd pfd{pipefd[0], POLLIN, 0};
+    const int ready = ::poll(&pfd, 1, static_cast<int>(std::min<std::int64_t>(left.count(), 1000)));
+    if (ready < 0 && errno == EINTR) continue;
+    if (ready < 0) break;
+    if (ready == 0) continue;
     const ssize_t n = ::read(pipefd[0], buf, sizeof buf);
     if (n > 0) {
       out.append(buf, static_cast<std::size_t>(n));
@@ -165,14 +183,16 @@ int run_git(const fs::path& root, std::vector<std::string> tail, std::string& ou
     }
   }
   ::close(pipefd[0]);
+  if (timed_out) ::kill(pid, SIGKILL);
   int status = 0;
   while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
+  if (timed_out) return -1;
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
-bool run_git_ls_files(const fs::path& root, std::string& out) {
-  return run_git(root, {"ls-files", "-z", "--cached", "--others", "--exclude-standard"}, out) == 0;
+bool run_git_ls_files(const fs::path& root, std::string& out, std::chrono::milliseconds timeout) {
+  return run_git(root, {"ls-files", "-z", "--cached", "--others", "--exclude-standard"}, out, timeout) == 0;
 }
 
 // A small segment file (`.gitignore`, `.git/info/exclude`), through THE open of segment files: ""
@@ -199,63 +219,105 @@ struct Walker {
   std::vector<std::unique_ptr<IgnoreRules>> owned;
   std::vector<const IgnoreRules*> stack;
 
-  void walk(const fs::path& dir, const std::string& rel_dir) {
-    if (stopped) return;
-    if (dir.native().size() >= PATH_MAX) {  // cannot be opened by path: say so, never silently
-      listing.too_long.push_back(rel_dir);
-      return;
-    }
-    std::size_t pushed = 0;
+  // One directory being walked: its sorted entries and how far the walk has got in them.
+  struct Frame {
+    fs::path dir;
+    std::string rel_dir;
+    bool pushed_rules = false;  // its .gitignore is on `stack`
+    std::vector<std::pair<bool, std::string>> entries;  // (is_dir, name): files sort first
+    std::size_t next = 0;
+  };
+
+  // Reads `dir`'s .gitignore (onto `stack`) and its entries, sorted.
+  Frame open_dir(const fs::path& dir, const std::string& rel_dir) {
+    Frame f{dir, rel_dir, false, {}, 0};
     if (auto text = read_regular_file(dir / ".gitignore", ".gitignore", kMaxConfigBytes)) {
       owned.push_back(std::make_unique<IgnoreRules>(rel_dir, *text));
       stack.push_back(owned.back().get());
-      pushed = 1;
+      f.pushed_rules = true;
     }
     std::error_code ec;
     fs::directory_iterator it(dir, fs::directory_options::skip_permission_denied, ec);
     if (ec) {
       listing.warnings.push_back("cannot read directory " + (rel_dir.empty() ? std::string(".") : rel_dir) +
                                  ": " + ec.message());
-    } else {
-      std::vector<std::pair<bool, std::string>> entries;  // (is_dir, name): files sort first
-      for (; it != fs::directory_iterator(); it.increment(ec)) {
-        if (ec) break;
-        if (max_entries && ++seen > max_entries) {
-          stopped = true;
+      return f;
+    }
+    for (; it != fs::directory_iterator(); it.increment(ec)) {
+      if (ec) break;
+      if (max_entries && ++seen > max_entries) {
+        stopped = true;
+        break;
+      }
+      const auto st = it->symlink_status(ec);
+      if (ec) continue;
+      if (fs::is_symlink(st)) continue;  // never followed; a link out of the tree is never read
+      const bool is_dir = fs::is_directory(st);
+      if (!is_dir && !fs::is_regular_file(st)) continue;
+      f.entries.emplace_back(is_dir, it->path().filename().string());
+    }
+    std::sort(f.entries.begin(), f.entries.end());
+    return f;
+  }
+
+  // Depth-first, with an explicit stack of open directories: no recursion over the tree's depth
+  // (a segment may nest directories as deep as PATH_MAX allows; issue 16).
+  void walk(const fs::path& root_dir, const std::string& root_rel) {
+    if (stopped) return;
+    if (root_dir.native().size() >= PATH_MAX) {  // cannot be opened by path: say so, never silently
+      listing.too_long.push_back(root_rel);
+      return;
+    }
+    std::vector<Frame> frames;
+    frames.push_back(open_dir(root_dir, root_rel));
+    while (!frames.empty()) {
+      Frame& f = frames.back();
+      bool descended = false;
+      while (f.next < f.entries.size()) {
+        const auto& [is_dir, name] = f.entries[f.next++];
+        if (stopped && is_dir) {
+          f.next = f.entries.size();
           break;
         }
-        const auto st = it->symlink_status(ec);
-        if (ec) continue;
-        if (fs::is_symlink(st)) continue;  // never followed; a link out of the tree is never read
-        const bool is_dir = fs::is_directory(st);
-        if (!is_dir && !fs::is_regular_file(st)) continue;
-        entries.emplace_back(is_dir, it->path().filename().string());
-      }
-      std::sort(entries.begin(), entries.end());
-      for (const auto& [is_dir, name] : entries) {
-        if (stopped && is_dir) break;
-        const std::string rel = rel_dir.empty() ? name : rel_dir + "/" + name;
+        const std::string rel = f.rel_dir.empty() ? name : f.rel_dir + "/" + name;
         if (is_ignored(stack, rel, is_dir)) continue;
         if (is_dir) {
           std::error_code e2;
-          const bool venv = fs::exists(dir / name / "pyvenv.cfg", e2);
+          const bool venv = fs::exists(f.dir / name / "pyvenv.cfg", e2);
           if (!filter.accept_dir(rel, venv)) {
             ++listing.excluded;
             continue;
           }
-          walk(dir / name, rel);
-          if (stopped) break;
-        } else if (filter.accept_file(rel)) {
+          if ((f.dir / name).native().size() >= PATH_MAX) {  // cannot be opened by path: say so
+            listing.too_long.push_back(rel);
+            continue;
+          }
+          Frame child = open_dir(f.dir / name, rel);  // `f` may dangle after the push below
+          frames.push_back(std::move(child));
+          descended = true;
+          break;
+        }
+        if (filter.accept_file(rel)) {
           if (!visit(rel)) {
             stopped = true;
+            f.next = f.entries.size();
             break;
           }
         } else {
           ++listing.excluded;
         }
       }
+      if (descended) continue;
+      if (frames.back().pushed_rules) stack.pop_back();
+      frames.pop_back();
+      if (stopped) {
+        // Unwind: the parents visit nothing more (the recursive walk broke out of each level).
+        for (auto it = frames.rbegin(); it != frames.rend(); ++it) {
+          if (it->pushed_rules) stack.pop_back();
+        }
+        frames.clear();
+      }
     }
-    if (pushed) stack.pop_back();
   }
 };
 
@@ -266,7 +328,8 @@ Result<FileListing> list_files(const fs::path& root, const PathFilter& filter, c
   if (!fs::is_directory(root, ec)) return make_error(Errc::kNotFound, "segment root is not a directory");
   FileListing listing;
   std::string out;
-  if (options.use_git && run_git_ls_files(root, out)) {
+  const auto git_started = std::chrono::steady_clock::now();
+  if (options.use_git && run_git_ls_files(root, out, options.git_timeout)) {
     listing.source = ListingSource::kGit;
     // Directories holding a pyvenv.cfg are virtualenvs: drop everything below them.
     std::vector<std::string> venvs;
@@ -321,6 +384,11 @@ Result<FileListing> list_files(const fs::path& root, const PathFilter& filter, c
     }
   } else {
     listing.source = ListingSource::kWalk;
+    if (options.use_git && std::chrono::steady_clock::now() - git_started >= options.git_timeout) {
+      listing.warnings.push_back("git ls-files did not finish within " +
+                                 std::to_string(options.git_timeout.count()) +
+                                 " ms (a .gitignore that is a FIFO?): walked the tree instead");
+    }
     Walker w(filter, listing, [&listing](const std::string& rel) {
       listing.files.push_back(rel);
       return true;

@@ -2,7 +2,7 @@
 //
 // Inside a git work tree the listing is git's own view: `git -C <root> ls-files -z --cached
 // --others --exclude-standard` (tracked + untracked-not-ignored), spawned directly (no shell).
-// Elsewhere — or when git is missing or fails — the tree is walked and every `.gitignore` on
+// Elsewhere — or when git is missing, fails or runs past kGitTimeout — the tree is walked and every `.gitignore` on
 // the way is honoured (see glob.hpp for the rules). Symlinks are never followed by the walker.
 // That walker is the only one (the daemon's "first Python file" for Pyright's warm-up uses it
 // too, through `first_file_with_suffix`), so every walk excludes the same directories.
@@ -23,6 +23,7 @@
 // Thread rules: pure functions (they spawn `git` and read the filesystem); safe from any thread.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <filesystem>
 #include <string>
@@ -88,8 +89,14 @@ struct FileListing {
   std::vector<std::string> too_long;
 };
 
+// How long `git ls-files` / `git check-ignore` may run. git opens every `.gitignore` blocking, so
+// one that is a FIFO would hang it: past this it is killed and the tree is walked instead (the
+// walker never opens a FIFO), with a warning in FileListing::warnings.
+inline constexpr std::chrono::milliseconds kGitTimeout{10000};
+
 struct ListOptions {
   bool use_git = true;  // false: always walk (tests; trees where git is slow)
+  std::chrono::milliseconds git_timeout = kGitTimeout;
 };
 
 // Errors: kNotFound / kIo when `root` is not a readable directory.

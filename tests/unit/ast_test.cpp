@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 
 #include <sqlite3.h>
+#include <sys/stat.h>
 
 #include <boost/json.hpp>
 #include <cstdlib>
@@ -158,6 +159,39 @@ TEST_CASE("70,000 unclosed parentheses are refused before tree-sitter, 66,000 co
   REQUIRE(many.ok());
   REQUIRE(many->definitions.size() == 1);
   CHECK(many->definitions[0].line == 66001);
+}
+
+TEST_CASE("statements nested past kMaxBlockNesting are refused with TOO_LARGE, not walked", "[extract][guard]") {
+  // Issue 16: the statement walk recursed once per nesting level without a bound.
+  auto nested = [](std::size_t levels, const std::string& indent) {
+    std::string text;
+    for (std::size_t i = 0; i < levels; ++i) {
+      for (std::size_t k = 0; k < i; ++k) text += indent;
+      text += "if x:\n";
+    }
+    for (std::size_t k = 0; k < levels; ++k) text += indent;
+    return text + "def at_the_bottom(): pass\n";
+  };
+  // One space per level: tree-sitter-python's scanner handles up to about 250 columns.
+  auto deep = extract_skeleton(nested(kMaxBlockNesting + 30, " "));
+  REQUIRE_FALSE(deep.ok());
+  CHECK(deep.error().code == Errc::kTooLarge);
+  CHECK_THAT(deep.error().message, Catch::Contains("statements nested more than 200 levels deep"));
+  // Within the bound the definition at the bottom is found.
+  auto ok = extract_skeleton(nested(kMaxBlockNesting / 2, " "));
+  REQUIRE(ok.ok());
+  REQUIRE(ok->definitions.size() == 1);
+  CHECK(ok->definitions[0].name == "at_the_bottom");
+  CHECK(ok->definitions[0].conditional);
+  // Nested clauses count too: 150 levels of try/finally are 300 levels of blocks and clauses.
+  std::string clauses;
+  for (std::size_t i = 0; i < 150; ++i) {
+    clauses += std::string(i, ' ') + "try:\n" + std::string(i + 1, ' ') + "pass\n" + std::string(i, ' ') + "finally:\n";
+  }
+  clauses += std::string(150, ' ') + "pass\n";
+  auto tried = extract_skeleton(clauses);
+  REQUIRE_FALSE(tried.ok());
+  CHECK(tried.error().code == Errc::kTooLarge);
 }
 
 TEST_CASE("a parse past its deadline is cancelled with TIMEOUT, and the next parse is clean", "[extract][guard]") {
@@ -631,6 +665,38 @@ TEST_CASE("cache: a corrupt cache file is moved aside and rebuilt, never a crash
   SkeletonCache reopened(seg.db(), {});
   CHECK_FALSE(reopened.stats().rebuilt);
   CHECK(reopened.get(a, "a.py")->cache_hit);
+}
+
+TEST_CASE("cache: a FIFO as the cache file or a side file is moved aside, never opened", "[cache][corruption][fifo]") {
+  // SQLite opens and reads its files blocking: before the check, a FIFO here hung the segment's
+  // first build for good (issue 16).
+  Segment seg;
+  const fs::path a = seg.write("a.py", kSmall);
+  fs::create_directories(seg.db().parent_path());
+  std::string suffix;
+  SECTION("the database") { suffix = ""; }
+  SECTION("its WAL") { suffix = "-wal"; }
+  SECTION("its shared-memory file") { suffix = "-shm"; }
+  SECTION("a rollback journal") { suffix = "-journal"; }
+  const fs::path fifo = seg.db().string() + suffix;
+  REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  SkeletonCache cache(seg.db(), {});
+  CHECK(cache.stats().rebuilt);
+  CHECK(cache.stats().persistent);
+  REQUIRE_FALSE(cache.warnings().empty());
+  CHECK_THAT(cache.warnings()[0], Catch::Contains("ast.sqlite" + suffix + ": not a regular file"));
+  std::error_code ec;
+  CHECK(fs::is_regular_file(fs::symlink_status(seg.db(), ec)));  // a fresh cache in its place
+  bool moved_aside = false;
+  for (const auto& e : fs::directory_iterator(seg.db().parent_path())) {
+    const std::string name = e.path().filename().string();
+    moved_aside = moved_aside || (name.starts_with("ast.sqlite.corrupt-") && name.ends_with(suffix) &&
+                                  fs::is_fifo(e.symlink_status()));
+  }
+  CHECK(moved_aside);
+  auto r = cache.get(a, "a.py");
+  REQUIRE(r.ok());
+  CHECK_FALSE(r->cache_hit);
 }
 
 TEST_CASE("cache: a row that does not decode is dropped and the file reparsed", "[cache][corruption]") {

@@ -1,10 +1,14 @@
 // lib/workspace: globbing and .gitignore rules, file listing (git and walk), the reading layer,
 // and the inotify watcher.
 #include <catch2/catch.hpp>
+#include <fcntl.h>
+#include <pthread.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
+#include <climits>
 #include <cstdlib>
 #include <fstream>
 
@@ -105,6 +109,54 @@ TEST_CASE("list_files walks and honours nested .gitignore files and default excl
   CHECK(l->files == std::vector<std::string>{".gitignore", "a.py", "pkg/.gitignore", "pkg/important.log", "pkg/mod.py"});
 }
 
+TEST_CASE("the walker lists a file 1,500 directories deep on a 128 KiB stack (no recursion per level)") {
+  // Issue 16: the walker recursed once per directory level, so a deep enough tree overflowed a
+  // small stack (SIGSEGV). 1,500 levels of "d/": about as deep as a path can be opened (PATH_MAX).
+  trifecta::test::TempDir t;
+  const fs::path r = canon(t.path());
+  std::string rel;
+  for (int i = 0; i < 1500; ++i) rel += "d/";
+  REQUIRE(r.string().size() + rel.size() + 16 < PATH_MAX);
+  // Level by level (mkdirat): libstdc++'s create_directories refuses a path this long.
+  int fd = ::open(r.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  REQUIRE(fd >= 0);
+  for (int i = 0; i < 1500; ++i) {
+    REQUIRE(::mkdirat(fd, "d", 0700) == 0);
+    const int next = ::openat(fd, "d", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    ::close(fd);
+    REQUIRE(next >= 0);
+    fd = next;
+  }
+  const int file = ::openat(fd, "deep.py", O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+  REQUIRE(file >= 0);
+  REQUIRE(::write(file, "x = 1\n", 6) == 6);
+  ::close(file);
+  ::close(fd);
+  write_text(r / "top.py", "y = 2\n");
+  struct Job {
+    fs::path root;
+    Result<FileListing> listing{Error{Errc::kInternal, "not run"}};
+  } job{r};
+  pthread_attr_t attr;
+  REQUIRE(pthread_attr_init(&attr) == 0);
+  REQUIRE(pthread_attr_setstacksize(&attr, 128 * 1024) == 0);
+  pthread_t thread;
+  REQUIRE(pthread_create(
+              &thread, &attr,
+              [](void* p) -> void* {
+                auto* j = static_cast<Job*>(p);
+                j->listing = list_files(j->root, PathFilter{}, ListOptions{false});
+                return nullptr;
+              },
+              &job) == 0);
+  pthread_join(thread, nullptr);
+  pthread_attr_destroy(&attr);
+  REQUIRE(job.listing.ok());
+  CHECK(job.listing->files == std::vector<std::string>{rel + "deep.py", "top.py"});
+  // rm works level by level too (TempDir's remove_all may stop at the path length).
+  CHECK(std::system(("rm -rf '" + (r / "d").string() + "'").c_str()) == 0);
+}
+
 TEST_CASE("config include/exclude globs and max_file_bytes") {
   trifecta::test::TempDir t;
   const fs::path r = canon(t.path());
@@ -150,6 +202,31 @@ TEST_CASE("list_files uses git's view inside a work tree") {
   // drop_ignored asks git for paths that appear later.
   auto kept = drop_ignored(r, ListingSource::kGit, {"new.py", "ignored/new.py", "x.tmp"});
   CHECK(kept == std::vector<std::string>{"new.py"});
+}
+
+TEST_CASE("a .gitignore that is a FIFO in a git work tree: git is cut off, the tree is walked") {
+  // Issue 16: git opens every .gitignore blocking, so `git ls-files` (and the build) hung for good.
+  if (std::system("git --version >/dev/null 2>&1") != 0) SUCCEED("git not installed");
+  trifecta::test::TempDir t;
+  const fs::path r = canon(t.path());
+  write_text(r / "tracked.py", "x\n");
+  write_text(r / "pkg/mod.py", "y\n");
+  const std::string cmd = "cd '" + r.string() +
+                          "' && git init -q && git add tracked.py && "
+                          "git -c user.email=t@t -c user.name=t commit -qm init";
+  REQUIRE(std::system(cmd.c_str()) == 0);
+  REQUIRE(::mkfifo((r / "pkg" / ".gitignore").c_str(), 0600) == 0);
+  const auto t0 = std::chrono::steady_clock::now();
+  auto l = list_files(r, PathFilter{}, ListOptions{true, std::chrono::milliseconds(1500)});
+  const auto took = std::chrono::steady_clock::now() - t0;
+  REQUIRE(l.ok());
+  CHECK(took < std::chrono::seconds(10));
+  // Whether this git blocks on the FIFO or not, the listing is right and never waits for good.
+  CHECK(l->files == std::vector<std::string>{"pkg/mod.py", "tracked.py"});
+  if (l->source == ListingSource::kWalk) {
+    REQUIRE_FALSE(l->warnings.empty());
+    CHECK_THAT(l->warnings[0], Catch::Contains("git ls-files did not finish within 1500 ms"));
+  }
 }
 
 TEST_CASE("drop_ignored evaluates .gitignore files outside git") {

@@ -161,6 +161,9 @@ class Extractor {
  public:
   Extractor(std::string_view src, Skeleton& out) : src_(src), out_(out) {}
 
+  // The input nested statements deeper than kMaxBlockNesting: what was extracted is incomplete.
+  bool too_deep() const { return too_deep_; }
+
   void run(TSNode root) {
     if (ts_node_has_error(root)) {
       out_.status = ParseStatus::kPartial;
@@ -394,8 +397,22 @@ class Extractor {
 
   // ---- statements ----
 
+  // The statement walk recurses once per nesting level (block, nested clause): deeper than
+  // kMaxBlockNesting it stops and the extraction fails with kTooLarge (extract_skeleton), so the
+  // recursion depth is bounded whatever the input (issue 16).
+  bool enter() {
+    if (depth_ >= static_cast<int>(kMaxBlockNesting)) {
+      too_deep_ = true;
+      return false;
+    }
+    ++depth_;
+    return true;
+  }
+
   void walk_block(TSNode block, Scope& scope, bool conditional) {
+    if (!enter()) return;
     each_child(block, [&](TSNode c, std::string_view) { statement(c, scope, conditional); });
+    --depth_;
   }
 
   // Module level, with error salvage: tree-sitter's recovery often wraps everything from a bad
@@ -492,8 +509,12 @@ class Extractor {
   void compound(TSNode n, Scope& scope) {
     each_child(n, [&](TSNode c, std::string_view) {
       const auto t = type_of(c);
-      if (t == "block") walk_block(c, scope, true);
-      else if (t.ends_with("_clause") || t == "ERROR") compound(c, scope);
+      if (t == "block") {
+        walk_block(c, scope, true);
+      } else if ((t.ends_with("_clause") || t == "ERROR") && enter()) {
+        compound(c, scope);
+        --depth_;
+      }
     });
   }
 
@@ -712,6 +733,8 @@ class Extractor {
   std::string_view src_;
   Skeleton& out_;
   int salvage_rounds_ = 0;
+  int depth_ = 0;  // blocks and nested clauses being walked
+  bool too_deep_ = false;
   std::chrono::steady_clock::time_point deadline_ = std::chrono::steady_clock::now() + kParseBudget;
   std::deque<std::string> buffers_;  // blanked sources of salvage rounds (stable addresses)
   std::vector<TreePtr> trees_;       // their trees, alive as long as nodes are in use
@@ -745,7 +768,12 @@ Result<Skeleton> extract_skeleton(std::string_view source) {
   s.line_count = count_lines(text);
   auto tree = parse(text, std::chrono::steady_clock::now() + kParseBudget);
   if (!tree) return tree.error();
-  Extractor(text, s).run(ts_tree_root_node(tree->get()));
+  Extractor extractor(text, s);
+  extractor.run(ts_tree_root_node(tree->get()));
+  if (extractor.too_deep()) {
+    return make_error(Errc::kTooLarge, "statements nested more than " + std::to_string(kMaxBlockNesting) +
+                                           " levels deep: not extracted (CPython refuses over 100)");
+  }
   return s;
 }
 

@@ -14,6 +14,11 @@
 // than trusting the parser with it:
 //  * bracket nesting deeper than kMaxBracketNesting (CPython itself refuses more than 200 nested
 //    parentheses) → kTooLarge "nested N levels deep", before tree-sitter sees the text;
+//  * statements nested deeper than kMaxBlockNesting (each block and each nested clause is a level,
+//    so 100 levels of try/finally are 200) → kTooLarge "statements nested more than N levels
+//    deep" from extract_skeleton (the statement walk recurses once per level and stops there;
+//    CPython refuses more than 100 levels of indentation, and tree-sitter-python's scanner gives
+//    up past about 250 columns of indentation anyway);
 //  * a parse still running after kParseBudget → kTimeout (tree-sitter's progress callback
 //    cancels it; the budget covers one whole extraction, salvage reparses included).
 // The runtime is tree-sitter 0.25, built from source (third_party/tree-sitter, scripts/setup.sh):
@@ -44,6 +49,7 @@ TSParser* thread_python_parser();
 
 // Limits of THE parse (see the header comment; docs/reliability.md).
 inline constexpr std::size_t kMaxBracketNesting = 256;
+inline constexpr std::size_t kMaxBlockNesting = 200;
 inline constexpr std::chrono::milliseconds kParseBudget{10000};
 
 // The deepest bracket nesting of `text` — `(`, `[`, `{` outside strings and comments — counted by
