@@ -29,6 +29,11 @@ struct Config {
   std::size_t max_inflight_per_conn = 256;
   std::size_t max_connections = 256;
   std::size_t max_segments = 16;             // open segments; more → evict the LRU idle one
+  // Issue 16 items 8-11 (docs/reliability.md "Limits"):
+  std::size_t max_buffered_bytes = std::size_t{64} << 20;  // unterminated request bytes, all connections
+  std::size_t max_reply_bytes = std::size_t{32} << 20;     // a longer reply becomes TOO_LARGE
+  std::chrono::seconds request_timeout{600};               // a request unanswered this long → TIMEOUT
+  std::chrono::seconds conn_idle_timeout_pressure{10};     // idle timeout above 3/4 of max_connections
   unsigned workers = 0;                        // 0 = hardware threads (at least 2)
   // Index builds run on their own pool of this many threads (each build reads files on all
   // cores), never on the workers: ping, status and wait:false requests never queue behind one.

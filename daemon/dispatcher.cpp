@@ -5,6 +5,7 @@
 #include <atomic>
 #include <cassert>
 #include <exception>
+#include <mutex>
 
 #include "util/json_text.hpp"
 
@@ -20,20 +21,45 @@ struct Reply::State {
   std::string method;
   core::Stopwatch clock;
   std::shared_ptr<Segment> segment;
+  std::mutex telemetry_mu;         // the deadline may finish on the I/O thread while the handler runs
   json::object telemetry_args;
   json::object telemetry_result;  // merged over {status, error}
   json::object telemetry_x;       // merged over {bytes_in, bytes_out}
   std::size_t bytes_in = 0;
+  std::size_t max_reply_bytes = 0;  // 0 = no cap
   std::atomic<bool> done{false};
+  std::atomic<bool> expired{false};  // answered TIMEOUT by the deadline; the handler's answer is dropped
   bool in_dispatch = false;  // the handler is running synchronously inside dispatch()
+
+  // The request deadline: answer TIMEOUT unless the handler has answered.
+  void expire(std::chrono::milliseconds after) {
+    if (done.load()) return;
+    expired.store(true);
+    RpcError e{ErrorCode::kTimeout,
+               "request not answered within " + std::to_string(after.count() / 1000) +
+                   " s (the daemon's --request-timeout); its work may still finish in the background",
+               {}};
+    finish(nullptr, &e);
+  }
 
   void finish(const json::value* result, const RpcError* error) {
     if (done.exchange(true)) {
-      assert(!"a request was answered twice");
+      assert(expired.load() && "a request was answered twice");
       return;
     }
     std::string line;
+    RpcError too_large;
     if (!notification) line = result ? proto::encode_result(id, *result) : proto::encode_error(id, *error);
+    if (max_reply_bytes > 0 && line.size() > max_reply_bytes) {
+      too_large = RpcError{ErrorCode::kTooLarge,
+                           "reply of " + std::to_string(line.size()) + " bytes exceeds the " +
+                               std::to_string(max_reply_bytes) +
+                               "-byte reply cap (the daemon's --max-reply-bytes); ask for less",
+                           {{"reply_bytes", line.size()}, {"max_reply_bytes", max_reply_bytes}}};
+      error = &too_large;
+      result = nullptr;
+      line = proto::encode_error(id, too_large);
+    }
     const double ms = clock.elapsed_ms();
     const std::string id_text = id.is_null() ? std::string("-") : core::to_json_text(id);
     if (error) {
@@ -43,6 +69,7 @@ struct Reply::State {
       spdlog::info("{} id={} {:.3f}ms ok", method, id_text, ms);
     }
     if (segment) {
+      std::lock_guard lk(telemetry_mu);
       segment->requests.fetch_add(1, std::memory_order_relaxed);
       json::object res{{"status", error ? "error" : "ok"}};
       if (error) res["error"] = proto::error_name(error->code);
@@ -71,6 +98,7 @@ void Reply::fail(RpcError error) { s_->finish(nullptr, &error); }
 bool Reply::answered() const { return s_->done.load(); }
 
 void Reply::telemetry(json::object args, json::object result, json::object x) {
+  std::lock_guard lk(s_->telemetry_mu);
   s_->telemetry_args = std::move(args);
   s_->telemetry_result = std::move(result);
   s_->telemetry_x = std::move(x);
@@ -96,6 +124,7 @@ void Dispatcher::dispatch(std::string_view line, Peer peer, SendFn send) const {
   auto state = std::make_shared<Reply::State>();
   state->send = std::move(send);
   state->bytes_in = line.size();
+  state->max_reply_bytes = limits_.max_reply_bytes;
   proto::ParsedRequest parsed = proto::parse_request(line);
   if (!parsed.request) {
     state->id = parsed.id;
@@ -107,6 +136,11 @@ void Dispatcher::dispatch(std::string_view line, Peer peer, SendFn send) const {
   state->notification = req.notification;
   state->method = req.method;
   Reply reply(state);
+  if (limits_.request_timeout.count() > 0 && limits_.schedule && !req.notification) {
+    limits_.schedule(limits_.request_timeout, [weak = std::weak_ptr<Reply::State>(state), t = limits_.request_timeout] {
+      if (auto s = weak.lock()) s->expire(t);
+    });
+  }
 
   auto it = table_.find(req.method);
   if (it == table_.end()) {
@@ -138,6 +172,7 @@ void Dispatcher::dispatch(std::string_view line, Peer peer, SendFn send) const {
     state->segment = *opened;
     json::object args = req.params;
     args.erase("segment");
+    std::lock_guard lk(state->telemetry_mu);
     state->telemetry_args = std::move(args);
   }
   ctx.params = std::move(req.params);

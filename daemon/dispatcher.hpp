@@ -5,8 +5,10 @@
 // with SegmentParam::kRaw), finds the handler and calls it with a
 // move-only `Reply`. A handler must call `reply.ok(...)` or `reply.fail(...)` exactly once, now or
 // later from any thread; a Reply destroyed unanswered sends InternalError (and asserts in debug
-// builds). Every finished request writes one log line (method, id, latency, outcome) and, when it
-// named a segment, one telemetry event in that segment (cmd = method, timing_ms, x.bytes_in/out).
+// builds). A reply over the reply cap becomes TOO_LARGE; a request past its deadline is answered
+// TIMEOUT once, and the handler's own answer is then dropped (Dispatcher::Limits). Every finished
+// request writes one log line (method, id, latency, outcome) and, when it named a segment, one
+// telemetry event in that segment (cmd = method, timing_ms, x.bytes_in/out).
 //
 // This is the only place with a catch-all: an exception escaping a handler becomes InternalError.
 // lib/ errors (core::Error) map to wire codes in `to_rpc_error` (service/answer.hpp), the one
@@ -17,6 +19,7 @@
 #pragma once
 
 #include <boost/json.hpp>
+#include <chrono>
 #include <functional>
 #include <map>
 #include <memory>
@@ -134,6 +137,18 @@ class Dispatcher {
     bind_typed<P>(std::string(spec.name), std::move(f), segment);
   }
 
+  // Limits every request is held to (issue 16 items 8 and 9; docs/reliability.md "Limits"):
+  // a reply line longer than `max_reply_bytes` is replaced by TOO_LARGE (0 = no cap); a request
+  // not answered within `request_timeout` is answered TIMEOUT through `schedule` (which runs its
+  // function after the delay on any thread), and the handler's later answer is dropped (0 = no
+  // deadline). Set before serving starts.
+  struct Limits {
+    std::size_t max_reply_bytes = 0;
+    std::chrono::milliseconds request_timeout{0};
+    std::function<void(std::chrono::milliseconds, std::function<void()>)> schedule;
+  };
+  void set_limits(Limits limits) { limits_ = std::move(limits); }
+
   void dispatch(std::string_view line, Peer peer, SendFn send) const;
   // Answer without executing: ServerBusy (too many requests in flight on that connection).
   void reject_busy(std::string_view line, std::size_t limit, SendFn send) const;
@@ -142,6 +157,7 @@ class Dispatcher {
 
  private:
   SegmentRegistry& segments_;
+  Limits limits_;
   struct Method {
     Handler handler;
     SegmentParam segment = SegmentParam::kOpen;

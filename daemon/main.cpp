@@ -97,6 +97,8 @@ int main(int argc, char** argv) {
   cfg.state_dir = td::default_state_dir();
   long idle_s = static_cast<long>(cfg.idle_timeout.count());
   long conn_idle_s = static_cast<long>(cfg.conn_idle_timeout.count());
+  long conn_idle_pressure_s = static_cast<long>(cfg.conn_idle_timeout_pressure.count());
+  long request_timeout_s = static_cast<long>(cfg.request_timeout.count());
   std::string socket_flag;
   bool debug_methods = false;
   bool no_lsp = false;
@@ -123,6 +125,17 @@ int main(int argc, char** argv) {
                  "Open segments kept at once; opening one more closes the least recently used idle one")
       ->check(CLI::PositiveNumber);
   app.add_option("--max-line-bytes", cfg.max_line_bytes, "Maximum request line size in bytes")->check(CLI::PositiveNumber);
+  app.add_option("--max-buffered-bytes", cfg.max_buffered_bytes,
+                 "Budget for unterminated request bytes across all connections; above it the connection "
+                 "holding the most is refused (SERVER_BUSY)")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--max-reply-bytes", cfg.max_reply_bytes, "A reply longer than this is answered with TOO_LARGE instead")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--request-timeout", request_timeout_s, "Answer TIMEOUT to a request still unanswered after this many seconds")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--conn-idle-timeout-pressure", conn_idle_pressure_s,
+                 "Idle timeout of a connection while more than 3/4 of --max-connections are open, seconds")
+      ->check(CLI::PositiveNumber);
   app.add_flag("--no-lsp", no_lsp, "Never start Pyright (answers come from the AST only)");
   app.add_option("--lsp-ready-timeout", lsp_ready_s, "Seconds Pyright may take to become READY before it counts as FAILED")
       ->check(CLI::PositiveNumber);
@@ -177,6 +190,8 @@ int main(int argc, char** argv) {
   if (!socket_flag.empty()) cfg.socket_path = socket_flag;
   cfg.idle_timeout = std::chrono::seconds(idle_s);
   cfg.conn_idle_timeout = std::chrono::seconds(conn_idle_s);
+  cfg.conn_idle_timeout_pressure = std::chrono::seconds(conn_idle_pressure_s);
+  cfg.request_timeout = std::chrono::seconds(request_timeout_s);
   cfg.socket_path = std::filesystem::absolute(cfg.socket_path);
 
   ::signal(SIGPIPE, SIG_IGN);
@@ -247,6 +262,11 @@ int main(int argc, char** argv) {
                     sock.activated, debug_methods};
   td::bind_core_handlers(dispatcher, deps);
   td::bind_service_methods(dispatcher, service);
+  td::Dispatcher::Limits limits;
+  limits.max_reply_bytes = cfg.max_reply_bytes;
+  limits.request_timeout = std::chrono::duration_cast<std::chrono::milliseconds>(cfg.request_timeout);
+  limits.schedule = [&](std::chrono::milliseconds d, std::function<void()> fn) { server->schedule_after(d, std::move(fn)); };
+  dispatcher.set_limits(std::move(limits));
 
   td::Server::Hooks hooks;
   hooks.on_refused = [&](std::string_view reason, std::int64_t uid) {

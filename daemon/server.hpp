@@ -7,11 +7,16 @@
 // back to the session's I/O thread and written in order of completion.
 //
 // Limits (all with clear errors or clean closes): a line over `max_line_bytes` → RequestTooLarge,
-// then close; more than `max_inflight_per_conn` unanswered requests → ServerBusy for the excess;
-// more than `max_connections` → ServerBusy, then close; a connection silent for
-// `conn_idle_timeout` with nothing in flight → closed; a peer with another uid (SO_PEERCRED) →
-// PermissionDenied, then close. A client that stops reading is not read from until its replies
-// drain.
+// then close; unterminated bytes of all connections over `max_buffered_bytes` → the connection
+// holding the most gets ServerBusy, then close; more than `max_inflight_per_conn` unanswered
+// requests → ServerBusy for the excess; a new connection beyond `max_connections` closes the
+// connection idle the longest, or, when none is idle, gets ServerBusy, then close; a connection
+// silent for `conn_idle_timeout` (`conn_idle_timeout_pressure` while more than 3/4 of
+// `max_connections` are open) with nothing in flight → closed; a peer with another uid
+// (SO_PEERCRED) → PermissionDenied, then close. A client that stops reading is not read from
+// until its replies drain. accept() failing (EMFILE) is never retried at once: a reserve fd
+// accepts the waiting clients to answer them ServerBusy, the oldest idle connection is closed,
+// and accepting resumes after a back-off (50 ms doubling to 1 s), logged once per 10 s.
 //
 // Lifecycle: run() serves until SIGTERM/SIGINT, a `shutdown` request, or idle exit (no connections
 // and no work for `idle_timeout`). Graceful stop: close the acceptor, stop reading, let in-flight

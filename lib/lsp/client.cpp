@@ -1230,10 +1230,16 @@ class Client::Impl : public std::enable_shared_from_this<Impl> {
 
   Location make_location(const fs::path& abs, const json::object& range) {
     Location loc;
-    if (is_within(opts_.segment_root, abs)) {
+    // The segment boundary is decided on the resolved path (issue 16 item 12): a target reached
+    // through an in-tree symlink to a file outside is external, named by its real path, as
+    // ast.* refuses the same path with PATH_ESCAPE.
+    std::error_code ec;
+    fs::path real = fs::weakly_canonical(abs, ec);
+    if (ec) real = abs;
+    if (is_within(opts_.segment_root, abs) && is_within(opts_.segment_root, real)) {
       loc.path = abs.lexically_relative(opts_.segment_root).generic_string();
     } else {
-      loc.path = abs.string();
+      loc.path = real.string();
       loc.external = true;
     }
     const std::string* text = text_of(abs);

@@ -37,7 +37,8 @@
 // workspace/configuration answers; the daemon fills both from lang::Language.
 //
 // Results: paths inside the segment are segment-relative ("pkg/mod.py"); targets outside it
-// (typeshed, the stdlib) keep their real absolute path and `external = true`. Lines are 1-based,
+// (typeshed, the stdlib), also those reached through an in-tree symlink to an outside file (the
+// boundary is checked on the resolved path), keep their real absolute path and `external = true`. Lines are 1-based,
 // columns 1-based in characters (code points), converted from/to LSP's UTF-16 units.
 //
 // Telemetry (on `ClientOptions::telemetry`; shapes in docs/telemetry_event_schema.md):

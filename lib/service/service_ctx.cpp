@@ -108,6 +108,15 @@ void Service::get(SegmentPtr seg, proto::CtxGetParams p, Callback<proto::CtxGetR
     return done(RpcError{
         ErrorCode::kInvalidParams, "params.budget and params.max_chunks must not be negative", {}});
   }
+  // The target cap holds before any work: ids and URIs count alike, resolvable or not (a URI that
+  // does not resolve costs a resolution too).
+  if (p.ids.size() + p.uris.size() > dis::kMaxTargets) {
+    return done(RpcError{ErrorCode::kInvalidArgument,
+                         "too many targets (" + std::to_string(p.ids.size()) + " ids + " +
+                             std::to_string(p.uris.size()) + " uris > " +
+                             std::to_string(dis::kMaxTargets) + ")",
+                         {{"limit", dis::kMaxTargets}}});
+  }
   req.budget = static_cast<std::size_t>(p.budget);
   req.max_chunks = static_cast<std::size_t>(p.max_chunks);
   when_ready(
