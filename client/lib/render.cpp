@@ -181,8 +181,7 @@ Rendered render_lsp_status(const proto::LspStatusResult& o) {
   appendf(out, "  requests  %lld pending, %lld timeouts, %lld open documents\n",
           ll(o.pending.value_or(0)), ll(o.timeouts.value_or(0)), ll(o.open_documents.value_or(0)));
   if (o.next_retry_ms) {
-    appendf(out, "  retry     next automatic restart in %.1f s (`trifecta lsp restart` now)
-",
+    appendf(out, "  retry     next automatic restart in %.1f s (`trifecta lsp restart` now)\n",
             *o.next_retry_ms / 1000.0);
   }
   return r;

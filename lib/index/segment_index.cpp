@@ -509,14 +509,15 @@ Result<BuildReport> SegmentIndex::Impl::build(const ProgressFn& progress, bool a
     read_all(to_read, nullptr, stats, progress,
              [&](FileOutcome&& o) { apply_outcome(staged.index, staged.records, std::move(o), true); });
   }
-  // Directories too deep to open by path: one skipped record each (their files cannot be listed).
-  for (const auto& dir : listing->too_long) {
+  // Entries too deep to stat or open by path: one skipped record each (for a directory, nothing
+  // below it can be listed).
+  for (const auto& deep : listing->too_long) {
     FileRecord r;
-    r.path = dir;
+    r.path = deep;
     r.skip_reason = kPathTooLong;
-    r.detail = "directory path is longer than PATH_MAX (" + std::to_string(PATH_MAX) +
-               " bytes): the files below it are not indexed";
-    staged.records[dir] = std::move(r);
+    r.detail = "path is longer than PATH_MAX (" + std::to_string(PATH_MAX) +
+               " bytes): not indexed (for a directory: nothing below it)";
+    staged.records[deep] = std::move(r);
   }
   skeletons->flush();
   staged.index.compact();

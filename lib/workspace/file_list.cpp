@@ -250,7 +250,15 @@ struct Walker {
         break;
       }
       const auto st = it->symlink_status(ec);
-      if (ec) continue;
+      if (ec) {
+        // An entry whose absolute path is too long to stat: say so, never drop it silently.
+        if (ec == std::errc::filename_too_long) {
+          const std::string name = it->path().filename().string();
+          listing.too_long.push_back(rel_dir.empty() ? name : rel_dir + "/" + name);
+        }
+        ec.clear();
+        continue;
+      }
       if (fs::is_symlink(st)) continue;  // never followed; a link out of the tree is never read
       const bool is_dir = fs::is_directory(st);
       if (!is_dir && !fs::is_regular_file(st)) continue;

@@ -83,9 +83,9 @@ struct FileListing {
   ListingSource source = ListingSource::kWalk;
   std::size_t excluded = 0;        // dropped by default excludes / config
   std::vector<std::string> warnings;
-  // Directories (relative) whose absolute path is PATH_MAX bytes or longer: they cannot be
-  // opened by path, so nothing below them is listed (the index records each as skipped,
-  // `path_too_long`). Sorted.
+  // Entries (relative; files or directories) whose absolute path is PATH_MAX bytes or longer:
+  // they cannot be opened or stat'ed by path, so nothing below them is listed (the index records
+  // each as skipped, `path_too_long`). Sorted.
   std::vector<std::string> too_long;
 };
 

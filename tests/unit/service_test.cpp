@@ -603,8 +603,8 @@ TEST_CASE("builds run on the build executor: changes made during the first build
   seg->add_progress_listener([&](std::size_t, std::size_t) {
     if (edited) return;
     edited = true;
-    write_text(root / "pkg" / "mod.py", "def alpha_edited():\n    return 1\n");
-    write_text(root / "pkg" / "other.py", "def beta_edited():\n    return 2\n");
+    write_text(root / "pkg" / "mod.py", "def zulu():\n    return 1\n");
+    write_text(root / "pkg" / "other.py", "def yankee():\n    return 2\n");
     write_text(root / "pkg" / "created_during_build.py", "def gamma_new():\n    return 3\n");
   });
   trifecta::proto::CtxSearchParams p;
@@ -619,8 +619,8 @@ TEST_CASE("builds run on the build executor: changes made during the first build
   REQUIRE(late.has_value());
   REQUIRE(late->ok());
   CHECK(late->value().hits.size() == 1);
-  CHECK(hits(*seg, "alpha_edited") == 1);
-  CHECK(hits(*seg, "beta_edited") == 1);
+  CHECK(hits(*seg, "zulu") == 1);
+  CHECK(hits(*seg, "yankee") == 1);
   auto v = seg->index->validate();
   REQUIRE(v.ok());
   CHECK(v->ok());
