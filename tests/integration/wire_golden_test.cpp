@@ -107,7 +107,6 @@ std::vector<Exchange> capture(const DaemonProcess& d, const std::string& root) {
   refs["column"] = 5;
   out.push_back(w.call("lsp.references", "lsp.references", refs));
   json::object calls = pos;
-  calls.erase("include_declaration");
   calls["direction"] = "both";
   calls["depth"] = 1;
   out.push_back(w.call("lsp.calls", "lsp.calls", calls));
