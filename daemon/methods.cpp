@@ -21,6 +21,8 @@ void bind_service_methods(Dispatcher& d, Service& s) {
   bind(d, s, proto::spec::kAstSkeleton, &Service::skeleton);
   bind(d, s, proto::spec::kAstSymbols, &Service::symbols);
   bind(d, s, proto::spec::kSymResolve, &Service::resolve);
+  bind(d, s, proto::spec::kSymSearch, &Service::search_symbols);
+  bind(d, s, proto::spec::kLspCalls, &Service::calls);
   bind(d, s, proto::spec::kCtxBuild, &Service::build);
   bind(d, s, proto::spec::kCtxSearch, &Service::search);
   bind(d, s, proto::spec::kCtxGet, &Service::get);

@@ -37,6 +37,7 @@ std::vector<MethodInfo> build() {
   t.push_back(row(spec::kAstSkeleton, "Skeleton of a Python file: signatures, docstrings, imports", true, false));
   t.push_back(row(spec::kAstSymbols, "Flat list of a Python file's definitions and constants", true, false));
   t.push_back(row(spec::kSymResolve, "Resolve a sym:// URI to its definition", true, false));
+  t.push_back(row(spec::kSymSearch, "Definitions by name across the segment (exact, prefix, fuzzy)", true, false));
   t.push_back(row(spec::kCtxBuild, "Build (or rebuild) the segment's lexical index; progress notifications", true, true));
   t.push_back(row(spec::kCtxSearch, "Search the lexical index (BM25) for chunks", true, true));
   t.push_back(row(spec::kCtxGet, "Disclose chunks by id or sym:// URI within a token budget", true, true));
@@ -48,6 +49,7 @@ std::vector<MethodInfo> build() {
   t.push_back(row(spec::kLspHover, "Hover text at a position (Pyright, or the AST fallback)", true, true));
   t.push_back(row(spec::kLspReferences, "References to the symbol at a position", true, true));
   t.push_back(row(spec::kLspDiagnostics, "Diagnostics of a file (Pyright, or syntax errors)", true, true));
+  t.push_back(row(spec::kLspCalls, "Call hierarchy of the function at a position (AST)", true, false));
   return t;
 }
 

@@ -438,6 +438,31 @@ constexpr Command kCommands[] = {
        c->add_flag("--no-declaration", o.no_decl, "Leave out the declaration itself");
      },
      [](const Opts& o) { return run_position(o, spec::kLspReferences); }},
+    {"", "calls",
+     "Call hierarchy of the function at a position: its callers and what it calls (from the AST)",
+     spec::kLspCalls.name,
+     [](CLI::App* c, Opts& o) {
+       c->add_option("position", o.target,
+                     "file:line:col (1-based; columns in characters) or a sym:// URI")
+           ->required();
+       auto* in = c->add_flag("--incoming", o.incoming, "Only the callers");
+       c->add_flag("--outgoing", o.outgoing, "Only the callees")->excludes(in);
+       c->add_option("--depth", o.depth, "Levels of callers / callees")
+           ->check(CLI::Range(1, 5))
+           ->capture_default_str();
+       add_segment(c, o);
+     },
+     [](const Opts& o) {
+       proto::LspCallsParams p;
+       if (!tc::position_params(o.target, p)) {
+         std::fprintf(stderr, "trifecta: expected file:line:col or a sym:// URI, got '%s'\n",
+                      o.target.c_str());
+         return kExitUsage;
+       }
+       p.direction = o.incoming ? "incoming" : o.outgoing ? "outgoing" : "both";
+       p.depth = o.depth;
+       return run(o, spec::kLspCalls, p, tc::render_calls, in_segment(seg(o)));
+     }},
     {"", "diag", "Diagnostics of a file (Pyright when READY, else syntax errors from the AST)",
      spec::kLspDiagnostics.name,
      [](CLI::App* c, Opts& o) {
@@ -461,13 +486,38 @@ constexpr Command kCommands[] = {
      [](const Opts& o) {
        return run(o, spec::kLspRestart, {}, tc::render_lsp_status, in_segment(seg(o)));
      }},
-    {"", "sym", "Resolve a sym:// URI, e.g. sym://python/json.decoder/JSONDecoder.decode",
+    {"", "sym",
+     "Resolve a sym:// URI, e.g. sym://python/json.decoder/JSONDecoder.decode; or find "
+     "definitions by name with --find NAME (sym.search)",
      spec::kSymResolve.name,
      [](CLI::App* c, Opts& o) {
-       c->add_option("uri", o.target, "The sym:// URI")->required();
+       c->add_option("uri", o.target, "The sym:// URI (without --find)");
+       c->add_option("--find", o.find,
+                     "Find definitions by name: exact, prefix, case-insensitive or letters in "
+                     "order (`jdcd` finds JSONDecoder); `Outer.name` narrows by the enclosing name");
+       c->add_option("--match", o.find_mode, "With --find: exact | prefix | fuzzy")
+           ->check(CLI::IsMember({"exact", "prefix", "fuzzy"}))
+           ->capture_default_str();
+       c->add_option("--kind", o.kinds, "With --find: keep only this kind (repeatable)")
+           ->check(CLI::IsMember({"class", "function", "method", "constant", "attribute"}));
+       c->add_option("-n,--limit", o.limit, "With --find: at most this many")
+           ->check(CLI::Range(1, 1000))
+           ->capture_default_str();
        add_segment(c, o);
      },
      [](const Opts& o) {
+       if (!o.find.empty()) {
+         proto::SymSearchParams p;
+         p.query = o.find;
+         p.mode = o.find_mode;
+         p.kinds = o.kinds;
+         p.limit = o.limit;
+         return run(o, spec::kSymSearch, p, tc::render_sym_search, in_segment(seg(o)));
+       }
+       if (o.target.empty()) {
+         std::fprintf(stderr, "trifecta: sym: give a sym:// URI or --find NAME\n");
+         return kExitUsage;
+       }
        proto::SymResolveParams p;
        p.uri = o.target;
        return run(o, spec::kSymResolve, p, tc::render_resolution, in_segment(seg(o)));
@@ -602,6 +652,7 @@ constexpr Group kGroups[] = {
 
 constexpr NotExposed kNotExposed[] = {
     {proto::method::kHello, "the handshake: every command sends it when it connects"},
+    {proto::method::kSymSearch, "`trifecta sym --find NAME` (the sym command's flag)"},
 };
 
 }  // namespace

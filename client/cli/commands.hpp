@@ -47,6 +47,10 @@ struct Opts {
   std::vector<std::string> words, targets, query_words;
   std::int64_t limit = 10, budget = 2000, max_chunks = 20, wait_ms = 0;
   std::string path_glob, kind, mode = "excerpt", cursor;
+  std::string find, find_mode = "fuzzy";  // sym --find
+  std::vector<std::string> kinds;         // sym --find --kind
+  bool incoming = false, outgoing = false;  // calls
+  std::int64_t depth = 1;                   // calls
   // mcp
   std::int64_t mcp_budget = 8000;
   bool mcp_debug_tools = false;

@@ -161,6 +161,51 @@ Rendered render_resolution(const proto::SymResolveResult& m) {
   return r;
 }
 
+Rendered render_sym_search(const proto::SymSearchResult& o) {
+  Rendered r;
+  appendf(r.out, "# '%s' (%s): %lld match%s%s\n", o.query.c_str(), o.mode.c_str(), ll(o.total),
+          o.total == 1 ? "" : "es", o.truncated ? (", showing " + std::to_string(o.matches.size())).c_str() : "");
+  for (const auto& m : o.matches) {
+    appendf(r.out, "%s:%lld:%lld  %-9s %s%s  [%s]\n", m.file.c_str(), ll(m.line), ll(m.column), m.kind.c_str(),
+            m.qualname.c_str(), m.signature.c_str(), m.match.c_str());
+    appendf(r.out, "    %s\n", m.uri.c_str());
+  }
+  return r;
+}
+
+Rendered render_calls(const proto::LspCallsResult& o) {
+  Rendered r;
+  if (!o.root) {
+    appendf(r.out, "no function at %s:%lld:%lld — %s\n", o.file.c_str(), ll(o.line), ll(o.column),
+            o.reason.value_or("").c_str());
+    return r;
+  }
+  const auto& root = *o.root;
+  appendf(r.out, "%s:%lld  %s %s%s  [%s]\n", root.file.c_str(), ll(root.line), root.kind.c_str(),
+          root.qualname.c_str(), root.signature.c_str(), o.backend.c_str());
+  auto edges = [&](const char* title, const std::vector<proto::CallEdge>& v) {
+    if (v.empty()) return;
+    appendf(r.out, "%s (%zu):\n", title, v.size());
+    for (const auto& e : v) {
+      std::string lines;
+      for (std::size_t i = 0; i < e.sites.size() && i < 8; ++i) {
+        lines += (i ? ", " : "") + e.sites[i].path + ":" + std::to_string(e.sites[i].line);
+      }
+      if (e.sites.size() > 8) lines += ", ...";
+      appendf(r.out, "%*s%s:%lld  %s %s  (%zu call%s: %s)\n", static_cast<int>(2 * e.depth), "",
+              e.item.file.c_str(), ll(e.item.line), e.item.kind.c_str(),
+              e.item.qualname.empty() ? e.item.name.c_str() : e.item.qualname.c_str(), e.sites.size(),
+              e.sites.size() == 1 ? "" : "s", lines.c_str());
+    }
+  };
+  edges("callers", o.incoming);
+  edges("callees", o.outgoing);
+  if (o.incoming.empty() && o.outgoing.empty()) r.out += "no callers or callees found\n";
+  if (o.unresolved > 0) appendf(r.out, "(%lld calls to builtins or unresolved names left out)\n", ll(o.unresolved));
+  if (o.truncated) appendf(r.out, "(stopped at 200 edges)\n");
+  return r;
+}
+
 Rendered render_lsp_status(const proto::LspStatusResult& o) {
   Rendered r;
   auto& out = r.out;

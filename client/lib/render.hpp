@@ -35,6 +35,12 @@ Rendered render_segment_close(const proto::SegmentCloseResult& result,
 Rendered render_skeleton(const proto::AstSkeletonResult& result);   // ast.skeleton
 Rendered render_symbols(const proto::AstSymbolsResult& result);     // ast.symbols
 Rendered render_resolution(const proto::SymResolveResult& result);  // sym.resolve
+// sym.search: a header line, then per match `file:line:col  kind  qualname+signature  [match]`
+// and its sym:// URI on the next line.
+Rendered render_sym_search(const proto::SymSearchResult& result);
+// lsp.calls: the root, then `callers:` / `callees:` with one line per edge (indented by depth:
+// `file:line  kind qualname  (N calls: line, line, ...)`).
+Rendered render_calls(const proto::LspCallsResult& result);
 Rendered render_lsp_status(const proto::LspStatusResult& result);   // lsp.status
 Rendered render_build(const proto::CtxBuildResult& result);         // ctx.build
 Rendered render_ctx_status(const proto::CtxStatusResult& result);   // ctx.status

@@ -425,6 +425,7 @@ struct SymbolHit {
   std::int64_t line = 0;
   std::int64_t end_line = 0;
   std::string signature;
+  std::string match;
 };
 template <class V>
 void describe(V& v, SymbolHit& s) {
@@ -437,117 +438,47 @@ void describe(V& v, SymbolHit& s) {
   v.req("line", s.line, "first line (1-based)");
   v.req("end_line", s.end_line, "last line");
   v.req("signature", s.signature, "signature text (empty for constants)");
+  v.req("match", s.match,
+        "how the name matched: exact | exact-ci | prefix | prefix-ci | substring | fuzzy");
 }
 struct FindSymbolResult {
   std::string name;
   std::string match;
   std::vector<SymbolHit> symbols;
-  std::int64_t files_searched = 0;
+  std::int64_t total = 0;
 };
 template <class V>
 void describe(V& v, FindSymbolResult& s) {
   v.req("name", s.name, "the name asked");
-  v.req("match", s.match, "exact | prefix");
-  v.req("symbols", s.symbols, "definitions found, in search rank order of their files");
-  v.req("files_searched", s.files_searched, "candidate files whose definitions were listed");
-}
-
-std::string module_of(std::string path) {
-  if (path.rfind("src/", 0) == 0) path.erase(0, 4);
-  if (path.size() > 3 && path.compare(path.size() - 3, 3, ".py") == 0) path.resize(path.size() - 3);
-  if (path == "__init__") return path;
-  constexpr std::string_view kInit = "/__init__";
-  if (path.size() > kInit.size() &&
-      path.compare(path.size() - kInit.size(), kInit.size(), kInit) == 0)
-    path.resize(path.size() - kInit.size());
-  std::replace(path.begin(), path.end(), '/', '.');
-  return path;
-}
-
-std::string lower(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
+  v.req("match", s.match, "exact | prefix | fuzzy");
+  v.req("symbols", s.symbols, "definitions found, best first (sym.search's rank)");
+  v.req("total", s.total, "definitions that matched (before limit and cursor)");
 }
 
 ToolOutcome run_find_symbol(ToolEnv& env, const json::object& args) {
   const Args a(args, {"name", "match", "kind", "limit", "root", "budget", "cursor"});
   const std::string name = a.str("name", true);
-  const std::string match = a.one_of("match", {"exact", "prefix"}, "exact");
+  const std::string match = a.one_of("match", {"exact", "prefix", "fuzzy"}, "exact");
   const std::string kind = a.one_of("kind", {"class", "function", "method", "constant"}, "");
   const std::int64_t limit = a.integer("limit", 20, 1, 200);
   const std::int64_t budget = budget_arg(a, env);
   const std::size_t offset = a.cursor();
-  ensure_index(env);
 
-  // Candidate files: the lexical index's code chunks for the name (identifiers are indexed
-  // whole and by their parts); for a prefix, also the index terms it suggests.
-  const std::string last =
-      name.substr(name.rfind('.') == std::string::npos ? 0 : name.rfind('.') + 1);
-  std::vector<std::string> queries{last};
-  std::vector<std::string> files;
-  std::int64_t generation = 0;
-  auto add_files = [&](const std::string& q, bool follow_suggestions) {
-    proto::CtxSearchParams sp;
-    sp.query = q;
-    sp.kind = "code";
-    sp.limit = 100;
-    const auto r = call(env, spec::kCtxSearch, sp);
-    generation = r.generation;
-    for (const auto& h : r.hits) {
-      if (h.path.size() < 3 || h.path.compare(h.path.size() - 3, 3, ".py") != 0) continue;
-      if (std::find(files.begin(), files.end(), h.path) == files.end()) files.push_back(h.path);
-    }
-    return follow_suggestions && r.did_you_mean ? *r.did_you_mean : std::vector<std::string>{};
-  };
-  const auto suggestions = add_files(last, match == "prefix");
-  int extra = 0;
-  for (const auto& t : suggestions) {
-    if (extra >= 5) break;
-    if (lower(t).rfind(lower(last), 0) == 0) {
-      add_files(t, false);
-      ++extra;
-    }
-  }
-  if (files.size() > 40) files.resize(40);
-
-  auto name_matches = [&](const std::string& sym_name, const std::string& qualname) {
-    if (match == "prefix") return lower(sym_name).rfind(lower(last), 0) == 0;
-    if (name.find('.') != std::string::npos)
-      return qualname == name ||
-             (qualname.size() > name.size() &&
-              qualname.compare(qualname.size() - name.size(), name.size(), name) == 0 &&
-              qualname[qualname.size() - name.size() - 1] == '.');
-    return sym_name == name;
-  };
+  // sym.search ranks the segment's definitions (the skeleton index) by how the name matches.
+  proto::SymSearchParams sp;
+  sp.query = name;
+  sp.mode = match;
+  if (!kind.empty()) sp.kinds = {kind};
+  sp.limit = std::min<std::int64_t>(1000, static_cast<std::int64_t>(offset) + limit + 1);
+  const auto r = call(env, spec::kSymSearch, sp);
+  const std::int64_t generation = r.generation;
   FindSymbolResult out;
   out.name = name;
   out.match = match;
-  out.files_searched = static_cast<std::int64_t>(files.size());
-  for (const auto& f : files) {
-    proto::AstSymbolsParams sp;
-    sp.path = f;
-    proto::AstSymbolsResult syms;
-    try {
-      syms = call(env, spec::kAstSymbols, sp);
-    } catch (const CallFailed&) {
-      continue;  // a file that vanished since indexing: skip it
-    }
-    const std::string mod = module_of(syms.file.empty() ? f : syms.file);
-    for (const auto& s : syms.symbols) {
-      if (!kind.empty() && s.kind != kind) continue;
-      if (!name_matches(s.name, s.qualname)) continue;
-      out.symbols.push_back({s.name, s.qualname, s.kind, f, mod,
-                             "sym://python/" + mod + "/" + s.qualname, s.line, s.end_line,
-                             s.signature});
-    }
-    if (kind.empty() || kind == "constant") {
-      for (const auto& c : syms.constants) {
-        if (!name_matches(c.name, c.name)) continue;
-        out.symbols.push_back({c.name, c.name, "constant", f, mod,
-                               "sym://python/" + mod + "/" + c.name, c.line, c.line, ""});
-      }
-    }
-  }
+  out.total = r.total;
+  for (const auto& m : r.matches)
+    out.symbols.push_back({m.name, m.qualname, m.kind, m.file, m.module, m.uri, m.line, m.end_line,
+                           m.signature, m.match});
   const std::size_t total = out.symbols.size();
   const std::size_t from = std::min(offset, total);
   out.symbols.erase(out.symbols.begin(), out.symbols.begin() + static_cast<std::ptrdiff_t>(from));
@@ -849,9 +780,11 @@ std::vector<ToolSpec> build_table(bool with_debug) {
                      "the name (`decode`), a qualified name (`JSONDecoder.decode`), or with "
                      "match=prefix the start of a name");
     p["match"] = {{"type", "string"},
-                  {"enum", {"exact", "prefix"}},
+                  {"enum", {"exact", "prefix", "fuzzy"}},
                   {"default", "exact"},
-                  {"description", "exact name, or case-insensitive prefix"}};
+                  {"description",
+                   "exact name (any case), case-insensitive prefix, or fuzzy: the "
+                   "letters in order, like an editor's symbol picker"}};
     p["kind"] = {{"type", "string"},
                  {"enum", {"class", "function", "method", "constant"}},
                  {"description", "only definitions of this kind"}};
@@ -861,9 +794,9 @@ std::vector<ToolSpec> build_table(bool with_debug) {
                   {"default", 20},
                   {"description", "how many definitions"}};
     t.push_back({"find_symbol", "Find definitions by name",
-                 "Definitions (classes, functions, methods, constants) by name or name prefix, "
-                 "each with its file, lines, signature and sym:// URI. Candidate files come from "
-                 "the lexical index, their definitions from the AST.",
+                 "Definitions (classes, functions, methods, constants) by name, name prefix or "
+                 "fuzzy letters, best first, each with its file, lines, signature and sym:// URI. "
+                 "From the daemon's symbol index of the whole tree (sym.search).",
                  input_schema(std::move(p), {"name"}, true),
                  with_common(output_schema<FindSymbolResult>()), true, true, run_find_symbol});
   }

@@ -1,5 +1,7 @@
 #include "ast/skeleton.hpp"
 
+#include <algorithm>
+
 #include <boost/json.hpp>
 
 namespace trifecta::core::ast {
@@ -32,6 +34,22 @@ json::array strings(const std::vector<std::string>& v) {
 }
 
 }  // namespace
+
+std::span<const Occurrence> IdentifierTable::find(std::string_view name) const {
+  const auto it = std::lower_bound(names.begin(), names.end(), name,
+                                   [](const std::string& a, std::string_view b) { return a < b; });
+  if (it == names.end() || *it != name) return {};
+  const auto i = static_cast<std::size_t>(it - names.begin());
+  if (i + 1 >= starts.size() || starts[i + 1] > occurrences.size() || starts[i] > starts[i + 1]) return {};
+  return std::span<const Occurrence>(occurrences).subspan(starts[i], starts[i + 1] - starts[i]);
+}
+
+std::size_t IdentifierTable::memory_bytes() const {
+  std::size_t n = names.capacity() * sizeof(std::string) + starts.capacity() * sizeof(std::uint32_t) +
+                  occurrences.capacity() * sizeof(Occurrence);
+  for (const auto& s : names) n += s.capacity() > 15 ? s.capacity() : 0;
+  return n;
+}
 
 void for_each_definition(const Skeleton& s, const std::function<void(const Definition&)>& fn) {
   for (const auto& d : s.definitions) visit(d, fn);

@@ -25,6 +25,7 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -97,6 +98,32 @@ struct SyntaxIssue {
   int end_line = 0;
 };
 
+// The identifier-occurrence table of one file (issue 13): every `identifier` node of the file's
+// one full parse (the tree the extractor starts from, before any error salvage), grouped by name.
+// This is what name-based references read instead of parsing the file again. Unlike the rest of
+// the skeleton, positions here use the text::Location convention — 1-based line, 1-based
+// code-point column of the name's first character — so a reference is built without the file's
+// text. When the file had a UTF-8 BOM, line-1 columns count it (as a parse of the text that keeps
+// the BOM does). Strings and comments hold no identifier nodes, so they never appear.
+// Not part of the JSON mapping (the wire and golden format); persisted in the binary row.
+struct Occurrence {
+  std::int32_t line = 0;
+  std::int32_t column = 0;
+  bool operator==(const Occurrence&) const = default;
+};
+
+struct IdentifierTable {
+  std::vector<std::string> names;        // sorted, unique
+  std::vector<std::uint32_t> starts;     // names.size() + 1 offsets into `occurrences` ({} when empty)
+  std::vector<Occurrence> occurrences;   // grouped by name (in `names` order), each group in source order
+  bool built = false;                    // false: no table (a skeleton from JSON, or built without one)
+
+  // The occurrences of `name` (empty span when it does not occur).
+  std::span<const Occurrence> find(std::string_view name) const;
+  std::size_t memory_bytes() const;  // approximate heap bytes
+  bool operator==(const IdentifierTable&) const = default;
+};
+
 struct Skeleton {
   ParseStatus status = ParseStatus::kOk;
   std::string docstring;  // module docstring, first line
@@ -117,6 +144,7 @@ struct Skeleton {
   std::size_t source_bytes = 0;    // size of the original content
   int line_count = 0;
   std::string extractor_version{kExtractorVersion};
+  IdentifierTable identifiers;     // see IdentifierTable (not in the JSON mapping)
 
   static constexpr std::size_t kMaxSyntaxIssues = 20;
 };

@@ -1,6 +1,7 @@
 #include "ast/skeleton_binary.hpp"
 
 #include <algorithm>
+#include <cstdint>
 #include <cstring>
 
 #include "util/bytes.hpp"
@@ -99,6 +100,26 @@ class Writer {
       svar(e.end_line);
     }
     uvar(s.syntax_issue_count);
+    identifiers(s.identifiers);
+  }
+  // u8 built; names; per name its occurrences in source order, lines as deltas and columns as
+  // deltas on the same line (most occurrences then take two one-byte varints).
+  void identifiers(const IdentifierTable& t) {
+    u8(t.built ? 1 : 0);
+    if (!t.built) return;
+    uvar(t.names.size());
+    for (std::size_t i = 0; i < t.names.size(); ++i) {
+      str(t.names[i]);
+      const auto occ = t.find(t.names[i]);
+      uvar(occ.size());
+      std::int64_t line = 0, column = 0;
+      for (const auto& o : occ) {
+        svar(o.line - line);
+        svar(o.line == line ? o.column - column : o.column);
+        line = o.line;
+        column = o.column;
+      }
+    }
   }
 
  private:
@@ -210,6 +231,33 @@ class Reader {
       e.end_line = i32("syntax_issue.end_line");
     }
     s.syntax_issue_count = static_cast<std::size_t>(uvar("syntax_issue_count"));
+    identifiers(s.identifiers);
+  }
+  void identifiers(IdentifierTable& t) {
+    const std::uint8_t built = u8("identifiers.built");
+    if (built > 1) return fail("identifiers.built");
+    t.built = built == 1;
+    if (!t.built) return;
+    t.names.resize(count("identifiers.names"));
+    t.starts.reserve(t.names.size() + 1);
+    t.starts.push_back(0);
+    for (std::size_t i = 0; i < t.names.size() && ok(); ++i) {
+      t.names[i] = str("identifiers.name");
+      if (i > 0 && !(t.names[i - 1] < t.names[i])) return fail("identifiers.names (not sorted)");
+      const std::size_t n = count("identifiers.occurrences");
+      std::int64_t line = 0, column = 0;
+      for (std::size_t k = 0; k < n && ok(); ++k) {
+        const std::int64_t dl = r_.svarint("identifiers.line");
+        const std::int64_t c = r_.svarint("identifiers.column");
+        if (dl < -INT32_MAX || dl > INT32_MAX || c < -INT32_MAX || c > INT32_MAX) return fail("identifiers.position");
+        line += dl;
+        column = dl == 0 ? column + c : c;
+        if (line < 1 || line > INT32_MAX || column < 1 || column > INT32_MAX) return fail("identifiers.position");
+        t.occurrences.push_back({static_cast<std::int32_t>(line), static_cast<std::int32_t>(column)});
+      }
+      if (t.occurrences.size() > UINT32_MAX) return fail("identifiers.occurrences");
+      t.starts.push_back(static_cast<std::uint32_t>(t.occurrences.size()));
+    }
   }
 
  private:

@@ -30,7 +30,7 @@
 namespace trifecta::core::ast {
 
 inline constexpr std::string_view kSkeletonBinaryMagic = "TSKB";
-inline constexpr std::uint8_t kSkeletonBinaryVersion = 1;
+inline constexpr std::uint8_t kSkeletonBinaryVersion = 2;  // 2: the identifier-occurrence table
 
 std::string encode_skeleton(const Skeleton& s);
 Result<Skeleton> decode_skeleton(std::string_view bytes);

@@ -12,6 +12,7 @@
 #include "lang/python/navigation.hpp"
 #include "lsp/client.hpp"
 #include "selector/resolver.hpp"
+#include "service/position.hpp"
 #include "service/proto_convert.hpp"
 #include "service/service.hpp"
 #include "util/paths.hpp"
@@ -31,17 +32,6 @@ std::string lsp_state_of(const Segment& seg) {
   return seg.lsp ? std::string(lsp::state_name(seg.lsp->state())) : std::string("UNAVAILABLE");
 }
 
-// What a position request is about, resolved on the calling thread.
-struct PosRequest {
-  std::string method;  // definition | hover | references | diagnostics
-  std::string rel;
-  fs::path abs;
-  lsp::Position pos;
-  bool include_declaration = true;
-  std::int64_t wait_ready_ms = 0;
-  std::string text;  // current content (for the fallback)
-};
-
 // Column (1-based, code points) of `name` on `line_text` at or after byte `from`.
 int name_column(std::string_view line_text, std::string_view name, std::size_t from) {
   std::size_t at = line_text.find(name, from);
@@ -52,6 +42,8 @@ int name_column(std::string_view line_text, std::string_view name, std::size_t f
   }
   return col;
 }
+
+}  // namespace
 
 std::variant<PosRequest, RpcError> parse_position(Segment& seg, const proto::LspPositionParams& p,
                                                   const std::string& method, bool need_position) {
@@ -124,6 +116,8 @@ std::variant<PosRequest, RpcError> parse_position(Segment& seg, const proto::Lsp
   }
   return r;
 }
+
+namespace {
 
 // One position request in flight: where it goes, what it is about, who gets the answer.
 template <class R>

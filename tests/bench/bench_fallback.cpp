@@ -4,9 +4,10 @@
 //   bench_fallback <corpus_root> [--samples N] [--files K] [--seed S] [--dump FILE]
 //   bench_fallback <corpus_root> --sweep [--samples N] [--files K]
 //
-// `--references` skips Pyright: for each sampled position, references() reading every file vs
-// reading only the files the lexical index names (index::SegmentIndex::files_with_word, as the
-// daemon does); the two answers must be identical (exit 1 otherwise); reports both latencies.
+// `--references` skips Pyright: for each sampled position, references() four ways — every file
+// parsed, only the files the lexical index names (index::SegmentIndex::files_with_word) parsed,
+// every file's identifier-occurrence table, the named files' tables (what the daemon does); all
+// answers must be identical to the first (exit 1 otherwise); reports the four latencies.
 //
 // `--sweep` skips Pyright: definition, hover and references(limit 50) of the fallback on the
 // sampled positions only, counting errors — a crash/sanitizer sweep (build with
@@ -29,6 +30,7 @@
 #include <future>
 #include <iostream>
 #include <map>
+#include <optional>
 #include <random>
 #include <set>
 #include <sstream>
@@ -167,51 +169,72 @@ int main(int argc, char** argv) {
         if (f.size() > 3 && f.compare(f.size() - 3, 3, ".py") == 0) listed.push_back(std::move(f));
     }
     navigation::SkeletonSymbolIndex daemon_table(root, cache, listed);
-    navigation::NavOptions narrowed;
-    narrowed.candidate_files = [&](std::string_view name) { return (*lexical)->files_with_word(name); };
-    std::vector<double> full_ms, narrow_ms;
-    std::size_t mismatches = 0, narrowed_count = 0, full_reads = 0, narrow_reads = 0, locations = 0;
+    // Four ways to the same answer: every file parsed (the reference), the lexical index's files
+    // parsed (the daemon before the occurrence table), every file's occurrence table, and the
+    // lexical index's files' tables (the daemon now).
+    navigation::NavOptions parse_all, parse_narrowed, table_all, table_narrowed;
+    parse_all.occurrence_table = parse_narrowed.occurrence_table = false;
+    parse_narrowed.candidate_files = table_narrowed.candidate_files = [&](std::string_view name) {
+      return (*lexical)->files_with_word(name);
+    };
+    struct Way {
+      const char* label;
+      const navigation::NavOptions* options;
+      std::vector<double> ms;
+      std::size_t reads = 0, from_table = 0;
+    };
+    std::vector<Way> ways{{"every file parsed", &parse_all, {}, 0, 0},
+                          {"files named by the lexical index, parsed (daemon before the occurrence table)", &parse_narrowed, {}, 0, 0},
+                          {"every file's occurrence table", &table_all, {}, 0, 0},
+                          {"files named by the lexical index, occurrence tables (daemon now)", &table_narrowed, {}, 0, 0}};
+    std::size_t mismatches = 0, narrowed_count = 0, locations = 0;
     for (const auto& s : all) {
       const std::string& text = texts[s.file];
-      Stopwatch a;
-      auto full = navigation::references(source, daemon_table, s.file, text, s.pos, true);
-      full_ms.push_back(a.elapsed_ms());
-      Stopwatch b;
-      auto fast = navigation::references(source, daemon_table, s.file, text, s.pos, true, 1000, narrowed);
-      narrow_ms.push_back(b.elapsed_ms());
-      if (!full || !fast) {
-        ++mismatches;
-        continue;
-      }
-      narrowed_count += fast->narrowed;
-      full_reads += full->files_scanned;
-      narrow_reads += fast->files_scanned;
-      locations += full->locations.size();
-      bool same = full->locations.size() == fast->locations.size() && full->truncated == fast->truncated;
-      for (std::size_t i = 0; same && i < full->locations.size(); ++i) {
-        const auto& x = full->locations[i];
-        const auto& y = fast->locations[i];
-        same = x.path == y.path && x.line == y.line && x.column == y.column;
-      }
-      if (!same) {
-        ++mismatches;
-        std::cerr << "mismatch: " << s.file << ":" << s.pos.line << ":" << s.pos.column << " `" << s.name << "`: "
-                  << full->locations.size() << " vs " << fast->locations.size() << " locations\n";
+      std::optional<navigation::ReferencesResult> reference;
+      for (auto& w : ways) {
+        Stopwatch sw;
+        auto r = navigation::references(source, daemon_table, s.file, text, s.pos, true, 1000, *w.options);
+        w.ms.push_back(sw.elapsed_ms());
+        if (!r) {
+          ++mismatches;
+          continue;
+        }
+        w.reads += r->files_scanned;
+        w.from_table += r->from_table;
+        if (!reference) {
+          reference = std::move(*r);
+          locations += reference->locations.size();
+          continue;
+        }
+        narrowed_count += w.options == &table_narrowed && r->narrowed;
+        bool same = reference->locations.size() == r->locations.size() && reference->truncated == r->truncated;
+        for (std::size_t i = 0; same && i < r->locations.size(); ++i) {
+          const auto& x = reference->locations[i];
+          const auto& y = r->locations[i];
+          same = x.path == y.path && x.line == y.line && x.column == y.column && x.end_line == y.end_line &&
+                 x.end_column == y.end_column;
+        }
+        if (!same) {
+          ++mismatches;
+          std::cerr << "mismatch (" << w.label << "): " << s.file << ":" << s.pos.line << ":" << s.pos.column << " `"
+                    << s.name << "`: " << reference->locations.size() << " vs " << r->locations.size() << " locations\n";
+        }
       }
     }
     std::error_code ec;
     fs::remove_all(cache_dir, ec);
-    std::printf("| references (%zu positions, %zu files in the tree) | median ms | p90 | p99 | files read (mean) |\n",
+    std::printf("| references (%zu positions, %zu files in the tree) | median ms | p90 | p99 | max | files looked at (mean) | answered from tables (mean) |\n",
                 all.size(), listed.size());
-    std::printf("|---|---|---|---|---|\n");
+    std::printf("|---|---|---|---|---|---|---|\n");
     const double n = static_cast<double>(std::max<std::size_t>(1, all.size()));
-    std::printf("| every file read | %.3f | %.3f | %.3f | %.1f |\n", pct(full_ms, 50), pct(full_ms, 90), pct(full_ms, 99),
-                static_cast<double>(full_reads) / n);
-    std::printf("| files named by the lexical index | %.3f | %.3f | %.3f | %.1f |\n", pct(narrow_ms, 50),
-                pct(narrow_ms, 90), pct(narrow_ms, 99), static_cast<double>(narrow_reads) / n);
+    for (const auto& w : ways)
+      std::printf("| %s | %.3f | %.3f | %.3f | %.3f | %.1f | %.1f |\n", w.label, pct(w.ms, 50), pct(w.ms, 90),
+                  pct(w.ms, 99), w.ms.empty() ? 0.0 : *std::max_element(w.ms.begin(), w.ms.end()),
+                  static_cast<double>(w.reads) / n, static_cast<double>(w.from_table) / n);
     std::printf("\nnarrowed %zu of %zu questions (the rest: names under 2 characters); %zu locations in all; "
-                "answers differing: %zu\n",
-                narrowed_count, all.size(), locations, mismatches);
+                "identifier tables held: %.1f MiB; answers differing from every-file-parsed: %zu\n",
+                narrowed_count, all.size(), locations,
+                static_cast<double>(daemon_table.identifier_table_bytes()) / (1024.0 * 1024.0), mismatches);
     return mismatches == 0 ? 0 : 1;
   }
 

@@ -197,6 +197,110 @@ TEST_CASE("a path filter with a trailing slash means everything under the direct
   CHECK_THAT(none.out, Catch::Contains("pkg/**"));
 }
 
+TEST_CASE("sym --find ranks definitions by name, and each URI resolves", "[cli][daemon][search]") {
+  DaemonProcess d({"--no-lsp"});
+  Tree t;
+  write_text(t.root / "pkg/db/engine.py",
+             "class FrobEngine:\n    def frobnicate_all(self):\n        return 1\n\n\nFROB_LIMIT = 3\n");
+  const std::string seg = t.root.string();
+  // Fuzzy (the default): the letters in order; prefix and exact rank above it.
+  const auto fuzzy = result_of(d.cli({"--json", "sym", "--find", "frbrec", "-s", seg}));
+  REQUIRE(fuzzy.at("matches").as_array().size() == 1);
+  const auto& m = fuzzy.at("matches").at(0).as_object();
+  CHECK(m.at("uri").as_string() == "sym://python/pkg.db.models/frobnicate_record");
+  CHECK(m.at("match").as_string() == "fuzzy");
+  CHECK(m.at("file").as_string() == "pkg/db/models.py");
+  CHECK(m.at("line").as_int64() == 1);
+  CHECK(m.at("column").as_int64() == 5);
+  CHECK(m.at("signature").as_string() == "(row)");
+  CHECK(fuzzy.at("backend").as_string() == "ast");
+
+  const auto prefix = result_of(d.cli({"--json", "sym", "--find", "frob", "--match", "prefix", "-s", seg}));
+  std::vector<std::string> names;
+  for (const auto& x : prefix.at("matches").as_array()) names.emplace_back(x.at("qualname").as_string());
+  // Case-sensitive prefixes first, shorter names first; then the case-insensitive ones, the class
+  // before the constant.
+  CHECK(names == std::vector<std::string>{"FrobEngine.frobnicate_all", "frobnicate_args", "frobnicate_record",
+                                          "FrobEngine", "FROB_LIMIT"});
+  const auto dotted = result_of(d.cli({"--json", "sym", "--find", "frobengine.frob", "-s", seg}));
+  REQUIRE(dotted.at("matches").as_array().size() == 1);
+  const std::string uri(dotted.at("matches").at(0).at("uri").as_string());
+  CHECK(uri == "sym://python/pkg.db.engine/FrobEngine.frobnicate_all");
+  // The URI resolves to the same definition.
+  const auto resolved = result_of(d.cli({"--json", "sym", uri, "-s", seg}));
+  CHECK(resolved.at("line").as_int64() == 2);
+  CHECK(resolved.at("kind").as_string() == "method");
+
+  const auto kinds = result_of(d.cli({"--json", "sym", "--find", "frob", "--kind", "class", "-s", seg}));
+  REQUIRE(kinds.at("matches").as_array().size() == 1);
+  CHECK(kinds.at("matches").at(0).at("qualname").as_string() == "FrobEngine");
+  const auto limited = result_of(d.cli({"--json", "sym", "--find", "frob", "-n", "1", "-s", seg}));
+  CHECK(limited.at("matches").as_array().size() == 1);
+  CHECK(limited.at("truncated").as_bool());
+  CHECK(limited.at("total").as_int64() == 5);
+
+  // Text output: one line per match and its URI; an edit is seen at once (sync before answer).
+  write_text(t.root / "tools/cli.py", "def frobnicate_args(argv):\n    return argv\n\n\ndef frobz():\n    pass\n");
+  auto text = d.cli({"sym", "--find", "frobz", "--match", "exact", "-s", seg});
+  INFO(text.out << text.err);
+  CHECK(text.exit_code == 0);
+  CHECK_THAT(text.out, Catch::Contains("tools/cli.py:5:5  function  frobz()  [exact]"));
+  CHECK_THAT(text.out, Catch::Contains("sym://python/tools.cli/frobz"));
+  // Neither a URI nor --find: a usage error.
+  auto neither = d.cli({"sym", "-s", seg});
+  CHECK(neither.exit_code == 2);
+  CHECK_THAT(neither.err, Catch::Contains("--find"));
+}
+
+TEST_CASE("calls lists callers and callees of a function through the daemon", "[cli][daemon][calls]") {
+  DaemonProcess d({"--no-lsp"});
+  Tree t;
+  write_text(t.root / "pkg/db/jobs.py",
+             "from pkg.db.models import frobnicate_record\n"
+             "\n"
+             "\n"
+             "def run_all(rows):\n"
+             "    out = [frobnicate_record(r) for r in rows]\n"
+             "    return len(out), frobnicate_record(None)\n"
+             "\n"
+             "\n"
+             "def main():\n"
+             "    return run_all([])\n");
+  const std::string seg = t.root.string();
+  // The cursor on the def's name; both directions by default.
+  const auto both = result_of(d.cli({"--json", "calls", "pkg/db/jobs.py:4:6", "-s", seg}));
+  INFO(json::serialize(both));
+  CHECK(both.at("backend").as_string() == "ast");
+  CHECK(both.at("root").at("qualname").as_string() == "run_all");
+  CHECK(both.at("root").at("uri").as_string() == "sym://python/pkg.db.jobs/run_all");
+  REQUIRE(both.at("incoming").as_array().size() == 1);
+  CHECK(both.at("incoming").at(0).at("item").at("qualname").as_string() == "main");
+  CHECK(both.at("incoming").at(0).at("sites").at(0).at("line").as_int64() == 10);
+  REQUIRE(both.at("outgoing").as_array().size() == 1);
+  const auto& callee = both.at("outgoing").at(0).as_object();
+  CHECK(callee.at("item").at("file").as_string() == "pkg/db/models.py");
+  CHECK(callee.at("sites").as_array().size() == 2);
+  CHECK(both.at("unresolved").as_int64() == 1);  // len
+  // A sym:// URI, callers only, two levels: frobnicate_record <- run_all <- main.
+  const auto deep = result_of(d.cli({"--json", "calls", "sym://python/pkg.db.models/frobnicate_record", "--incoming",
+                                     "--depth", "2", "-s", seg}));
+  CHECK(deep.at("outgoing").as_array().empty());
+  REQUIRE(deep.at("incoming").as_array().size() == 2);
+  CHECK(deep.at("incoming").at(1).at("depth").as_int64() == 2);
+  CHECK(deep.at("incoming").at(1).at("parent").as_string() == "pkg/db/jobs.py:run_all");
+  // Text output.
+  auto text = d.cli({"calls", "pkg/db/jobs.py:4:6", "--outgoing", "-s", seg});
+  INFO(text.out << text.err);
+  CHECK(text.exit_code == 0);
+  CHECK_THAT(text.out, Catch::Contains("callees (1):"));
+  CHECK_THAT(text.out, Catch::Contains("pkg/db/models.py:1  function frobnicate_record  (2 calls: pkg/db/jobs.py:5, pkg/db/jobs.py:6)"));
+  // Not a function; bad arguments.
+  auto none = result_of(d.cli({"--json", "calls", "pkg/db/jobs.py:5:5", "-s", seg}));
+  CHECK_FALSE(none.contains("root"));
+  CHECK(d.cli({"calls", "pkg/db/jobs.py:4:6", "--incoming", "--outgoing", "-s", seg}).exit_code == 2);
+  CHECK(d.cli({"calls", "pkg/db/jobs.py:4:6", "--depth", "9", "-s", seg}).exit_code == 2);
+}
+
 TEST_CASE("usage errors say what is valid", "[cli]") {
   const std::map<std::string, std::string> env{{"TRIFECTA_SOCKET", "/nonexistent/d.sock"}};
   auto unknown = cli_with(env, {"serach"});

@@ -94,6 +94,8 @@ std::vector<Exchange> capture(const DaemonProcess& d, const std::string& root) {
   out.push_back(w.call("sym.resolve.not_found", "sym.resolve", json::object{{"uri", "sym://python/pkg.models/Usr"}}));
   out.push_back(w.call("sym.resolve.ambiguous", "sym.resolve", json::object{{"uri", "sym://python/pkg.dup/pick"}}));
   out.push_back(w.call("sym.resolve.invalid_uri", "sym.resolve", json::object{{"uri", "sym://cobol/x"}}));
+  out.push_back(w.call("sym.search", "sym.search",
+                       json::object{{"query", "usr"}, {"mode", "fuzzy"}, {"kinds", json::array{}}, {"limit", 3}}));
   out.push_back(w.call("lsp.status", "lsp.status", {}));
   const json::object pos{{"path", "pkg/service.py"}, {"uri", ""}, {"line", 8},
                          {"column", 12}, {"include_declaration", true}, {"wait_ready_ms", 0}};
@@ -104,6 +106,10 @@ std::vector<Exchange> capture(const DaemonProcess& d, const std::string& root) {
   refs["line"] = 17;
   refs["column"] = 5;
   out.push_back(w.call("lsp.references", "lsp.references", refs));
+  json::object calls = pos;
+  calls["direction"] = "both";
+  calls["depth"] = 1;
+  out.push_back(w.call("lsp.calls", "lsp.calls", calls));
   out.push_back(w.call("lsp.diagnostics", "lsp.diagnostics",
                        json::object{{"path", "pkg/broken.py"}, {"uri", ""}, {"line", 0}, {"column", 0},
                                     {"include_declaration", true}, {"wait_ready_ms", 0}}));
@@ -142,7 +148,7 @@ TEST_CASE("every method's reply matches its wire golden", "[wire][golden][daemon
     INFO(got);
     CHECK(same);
   }
-  CHECK(methods.size() == 19);
+  CHECK(methods.size() == 21);
 }
 
 TEST_CASE("every method's live reply decodes into its typed result", "[wire][proto][daemon]") {
@@ -169,7 +175,7 @@ TEST_CASE("every method's live reply decodes into its typed result", "[wire][pro
       CHECK(trifecta::proto::decode(x.golden.at("error").at("data"), data, "error.data") == std::nullopt);
     }
   }
-  CHECK(decoded.size() == 19);
+  CHECK(decoded.size() == 21);
 }
 
 TEST_CASE("hello's capabilities are exactly the catalog's methods", "[wire][catalog][daemon]") {

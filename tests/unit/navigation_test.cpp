@@ -2,15 +2,21 @@
 // hover text, name-based references and syntax-error diagnostics, on a small tree written here.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <atomic>
+#include <tuple>
 #include <fstream>
 #include <map>
 #include <thread>
 
 #include "../support/temp_dir.hpp"
+#include "ast/skeleton_binary.hpp"
 #include "ast/skeleton_cache.hpp"
+#include "lang/python/extractor.hpp"
+#include "lang/python/calls.hpp"
 #include "lang/python/navigation.hpp"
 #include "lang/python/symbol_index.hpp"
+#include "lang/python/symbol_search.hpp"
 #include "selector/resolver.hpp"
 
 using namespace trifecta::core;
@@ -491,4 +497,291 @@ TEST_CASE("navigation: concurrent questions while the index is updated", "[threa
   for (auto& th : threads) th.join();
   CHECK(wrong == 0);
   CHECK(f.index->definitions_named("Engine").size() == 1);
+}
+
+TEST_CASE("identifier table: every identifier node, code-point columns, no strings or comments", "[occurrences]") {
+  const std::string text =
+      "s = \"héllo\"; value = 1  # value\n"
+      "def f(value):\n"
+      "    return f\"{value}\" + 'value'\n";
+  auto sk = ast::extract_skeleton(text);
+  REQUIRE(sk.ok());
+  const auto& t = sk->identifiers;
+  REQUIRE(t.built);
+  CHECK(std::is_sorted(t.names.begin(), t.names.end()));
+  const auto value = t.find("value");
+  // line 1 after a 2-byte é (character 14, byte 15), the parameter, the f-string interpolation.
+  REQUIRE(value.size() == 3);
+  CHECK(value[0] == ast::Occurrence{1, 14});
+  CHECK(value[1] == ast::Occurrence{2, 7});
+  CHECK(value[2] == ast::Occurrence{3, 15});
+  CHECK(t.find("f").size() == 1);
+  CHECK(t.find("valu").empty());
+  CHECK(t.find("héllo").empty());
+  // A BOM the reader keeps shifts line 1 by one code point; other lines are unchanged.
+  auto bom = ast::extract_skeleton("\xEF\xBB\xBFvalue = 1\nvalue\n");
+  REQUIRE(bom.ok());
+  REQUIRE(bom->identifiers.find("value").size() == 2);
+  CHECK(bom->identifiers.find("value")[0] == ast::Occurrence{1, 2});
+  CHECK(bom->identifiers.find("value")[1] == ast::Occurrence{2, 1});
+}
+
+TEST_CASE("identifier table: persisted with the skeleton, damaged tables refused", "[occurrences]") {
+  const std::string text = kTree.at("app.py");
+  auto fresh = ast::extract_skeleton(text);
+  REQUIRE(fresh.ok());
+  auto round = ast::decode_skeleton(ast::encode_skeleton(*fresh));
+  REQUIRE(round.ok());
+  CHECK(round->identifiers == fresh->identifiers);
+  CHECK(round->identifiers.find("compute").size() == fresh->identifiers.find("compute").size());
+
+  // Through the SQLite tier: a restart (memory dropped) reads the table back, no parse.
+  trifecta::test::TempDir dir;
+  const fs::path file = fs::canonical(dir.path()) / "app.py";
+  trifecta::test::write_text(file, text);
+  {
+    ast::SkeletonCache cache(dir.path() / "ast.sqlite", telemetry::Channel{});
+    auto first = cache.get(file, "app.py");
+    REQUIRE(first.ok());
+    CHECK_FALSE(first->cache_hit);
+    cache.flush();
+    cache.clear_memory();
+    auto again = cache.get(file, "app.py");
+    REQUIRE(again.ok());
+    CHECK(again->cache_hit);
+    CHECK(cache.stats().disk_hits == 1);
+    CHECK(again->skeleton->identifiers == fresh->identifiers);
+  }
+
+  // Names out of order: the row is refused (the cache then reparses).
+  ast::Skeleton bad = *fresh;
+  REQUIRE(bad.identifiers.names.size() >= 2);
+  std::swap(bad.identifiers.names[0], bad.identifiers.names[1]);
+  auto refused = ast::decode_skeleton(ast::encode_skeleton(bad));
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.error().message.find("identifiers") != std::string::npos);
+}
+
+TEST_CASE("references: occurrence tables give the parsed answer without reading files", "[occurrences]") {
+  Fixture f;
+  NavOptions parse;
+  parse.occurrence_table = false;
+  for (const auto& [rel, line_has, name] :
+       std::vector<std::tuple<std::string, std::string, std::string>>{{"app.py", "u.helper(value)", "value"},
+                                                                       {"app.py", "u.helper(value)", "helper"},
+                                                                       {"pkg/core.py", "class Engine", "Engine"},
+                                                                       {"pkg/core.py", "return n * LIMIT", "LIMIT"},
+                                                                       {"pkg/util.py", "def compute", "compute"}}) {
+    INFO(rel << " " << name);
+    const auto pos = Fixture::at(rel, line_has, name);
+    auto tables = references(*f.source, *f.index, rel, kTree.at(rel), pos, true);
+    auto parsed = references(*f.source, *f.index, rel, kTree.at(rel), pos, true, 1000, parse);
+    REQUIRE(tables.ok());
+    REQUIRE(parsed.ok());
+    CHECK(parsed->from_table == 0);
+    CHECK(tables->from_table + 1 == tables->candidate_files);  // every other file from its table
+    CHECK(tables->candidate_files == parsed->candidate_files);
+    REQUIRE(tables->locations.size() == parsed->locations.size());
+    CHECK(tables->locations.size() > 1);
+    for (std::size_t i = 0; i < tables->locations.size(); ++i) {
+      const auto& a = tables->locations[i];
+      const auto& b = parsed->locations[i];
+      CHECK(a.path == b.path);
+      CHECK(a.line == b.line);
+      CHECK(a.column == b.column);
+      CHECK(a.end_line == b.end_line);
+      CHECK(a.end_column == b.end_column);
+    }
+    // The limit cuts both at the same place.
+    auto cut = references(*f.source, *f.index, rel, kTree.at(rel), pos, true, 2);
+    REQUIRE(cut.ok());
+    CHECK(cut->locations.size() == 2);
+    CHECK(cut->truncated == (tables->locations.size() > 2));
+  }
+}
+
+TEST_CASE("references: the occurrence table follows content changes and removals", "[occurrences]") {
+  Fixture f;
+  const auto pos = Fixture::at("app.py", "u.helper(value)", "helper");
+  auto count_in = [&](const std::string& path) {
+    auto r = references(*f.source, *f.index, "app.py", kTree.at("app.py"), pos, true);
+    REQUIRE(r.ok());
+    return std::count_if(r->locations.begin(), r->locations.end(), [&](const text::Location& l) { return l.path == path; });
+  };
+  CHECK(count_in("pkg/util.py") == 1);
+  const auto before = f.index->identifier_table("pkg/util.py");
+  REQUIRE(before);
+  std::ofstream(f.root / "pkg/util.py", std::ios::binary) << "x = 1\n\n\ndef helper():\n    return helper, helper\n";
+  // Not re-indexed yet: the table is the indexed content's.
+  CHECK(count_in("pkg/util.py") == 1);
+  REQUIRE(f.index->update("pkg/util.py").ok());
+  const auto after = f.index->identifier_table("pkg/util.py");
+  REQUIRE(after);
+  CHECK(after != before);
+  REQUIRE(after->find("helper").size() == 3);
+  CHECK(after->find("helper")[0] == ast::Occurrence{4, 5});
+  CHECK(after->find("helper")[2] == ast::Occurrence{5, 20});
+  CHECK(count_in("pkg/util.py") == 3);
+  f.index->remove("pkg/util.py");
+  CHECK_FALSE(f.index->identifier_table("pkg/util.py"));
+  CHECK(count_in("pkg/util.py") == 0);
+  CHECK(f.index->identifier_table_bytes() > 0);
+}
+
+namespace {
+SymbolSearchOptions search_options(SearchMode mode, std::size_t limit = 20, std::vector<std::string> kinds = {}) {
+  SymbolSearchOptions o;
+  o.mode = mode;
+  o.limit = limit;
+  o.kinds = std::move(kinds);
+  return o;
+}
+CallsOptions calls_options(bool incoming, bool outgoing, int depth) {
+  CallsOptions o;
+  o.incoming = incoming;
+  o.outgoing = outgoing;
+  o.depth = depth;
+  return o;
+}
+}  // namespace
+
+TEST_CASE("symbol search: match kinds rank exact, case-insensitive, prefix, substring, fuzzy", "[search]") {
+  using K = NameMatchKind;
+  auto kind = [](std::string_view q, std::string_view s, SearchMode m = SearchMode::kFuzzy) {
+    auto r = match_name(q, s, m);
+    return r ? std::optional<K>(r->kind) : std::nullopt;
+  };
+  CHECK(kind("decode", "decode") == K::kExact);
+  CHECK(kind("DECODE", "decode") == K::kExactIgnoreCase);
+  CHECK(kind("dec", "decode") == K::kPrefix);
+  CHECK(kind("Dec", "decode") == K::kPrefixIgnoreCase);
+  CHECK(kind("code", "decode") == K::kSubstring);
+  CHECK(kind("jdcd", "JSONDecoder") == K::kFuzzy);
+  CHECK_FALSE(kind("xyz", "JSONDecoder"));
+  CHECK_FALSE(kind("decoder", "decode"));
+  // Modes limit the kinds.
+  CHECK(kind("dec", "decode", SearchMode::kExact) == std::nullopt);
+  CHECK(kind("decode", "DECODE", SearchMode::kExact) == K::kExactIgnoreCase);
+  CHECK(kind("dec", "decode", SearchMode::kPrefix) == K::kPrefix);
+  CHECK(kind("jdcd", "JSONDecoder", SearchMode::kPrefix) == std::nullopt);
+  CHECK_FALSE(match_name("", "x", SearchMode::kFuzzy));
+
+  auto score = [](std::string_view q, std::string_view s) { return match_name(q, s, SearchMode::kFuzzy)->score; };
+  // Every kind above the next, whatever the lengths.
+  CHECK(score("decode", "decode") > score("DECODE", "decode"));
+  CHECK(score("DECODE", "decode") > score("dec", "decoder_of_everything_long"));
+  CHECK(score("dec", "decoder_of_everything_long") > score("Dec", "decode"));
+  CHECK(score("Dec", "decode") > score("code", "decode"));
+  CHECK(score("code", "x_code") > score("jdcd", "JSONDecoder"));
+  // Shorter completions first; word starts and runs beat scattered letters.
+  CHECK(score("dec", "decode") > score("dec", "decoder"));
+  CHECK(score("gcc", "get_current_config") > score("gcc", "logic_checker"));
+  CHECK(score("jd", "JSONDecoder") > score("jd", "adjust_decimals"));
+  CHECK(score("Decoder", "JSONDecoder") > score("Decoder", "jsondecoderx"));
+}
+
+TEST_CASE("symbol search: ranked definitions across the tree with sym:// URIs", "[search]") {
+  Fixture f;
+  auto exact = search_symbols(*f.index, "compute", search_options(SearchMode::kExact));
+  REQUIRE(exact.hits.size() == 2);
+  CHECK(exact.total == 2);
+  CHECK(exact.hits[0].definition.file == "app.py");  // same score and kind: qualname, then path
+  CHECK(exact.hits[0].uri == "sym://python/app/compute");
+  CHECK(exact.hits[1].uri == "sym://python/pkg.util/compute");
+  CHECK(exact.hits[1].definition.kind == "function");
+  CHECK(exact.hits[1].definition.signature == "(value)");
+  CHECK(exact.hits[1].definition.line == 6);
+  CHECK(exact.hits[1].definition.name_column == 5);
+
+  // Classes before methods for the same score; prefix before fuzzy.
+  auto e = search_symbols(*f.index, "E");
+  REQUIRE(e.hits.size() >= 2);
+  CHECK(e.hits[0].definition.name == "Engine");
+  CHECK(name_match_kind_name(e.hits[0].match.kind) == "prefix");
+  CHECK(e.hits[1].definition.name == "extra");  // prefix-ci
+
+  auto fuzzy = search_symbols(*f.index, "stp");
+  REQUIRE(!fuzzy.hits.empty());
+  CHECK(fuzzy.hits[0].definition.qualname == "Engine.step");
+  CHECK(fuzzy.hits[0].uri == "sym://python/pkg.core/Engine.step");
+  CHECK(fuzzy.hits[0].match.kind == NameMatchKind::kFuzzy);
+
+  // A dotted query: the container must end the enclosing qualname.
+  auto dotted = search_symbols(*f.index, "engine.ST");
+  REQUIRE(dotted.hits.size() == 1);  // `start` is Base's: not inside Engine
+  CHECK(dotted.hits[0].definition.qualname == "Engine.step");
+  CHECK(search_symbols(*f.index, "Base.start").hits.size() == 1);
+
+  auto kinds = search_symbols(*f.index, "LIMIT", search_options(SearchMode::kFuzzy, 20, {"function"}));
+  CHECK(kinds.hits.empty());
+  auto limited = search_symbols(*f.index, "e", search_options(SearchMode::kFuzzy, 1));
+  CHECK(limited.hits.size() == 1);
+  CHECK(limited.total > 1);
+  CHECK(search_symbols(*f.index, "zzzz").hits.empty());
+  CHECK(search_symbols(*f.index, ".").hits.empty());
+}
+
+namespace {
+const CallEdge* edge_to(const std::vector<CallEdge>& edges, const std::string& file, const std::string& qualname) {
+  for (const auto& e : edges)
+    if (e.item.file == file && e.item.qualname == qualname) return &e;
+  return nullptr;
+}
+}  // namespace
+
+TEST_CASE("call hierarchy: incoming callers by name, outgoing callees resolved", "[calls]") {
+  Fixture f;
+  // The cursor on a call of compute: the root is app.py's compute.
+  auto r = call_hierarchy(*f.source, *f.index, "app.py", kTree.at("app.py"), Fixture::at("app.py", "r = compute(value)", "compute"));
+  REQUIRE(r.ok());
+  REQUIRE(r->root);
+  CHECK(r->root->qualname == "compute");
+  CHECK(r->root->file == "app.py");
+  CHECK(r->root->line == 8);
+  CHECK(r->root->end_line == 12);
+  const auto* main_in = edge_to(r->incoming, "app.py", "main");
+  REQUIRE(main_in);
+  CHECK(main_in->sites.size() == 2);
+  CHECK(main_in->rule == "by name");
+  REQUIRE(edge_to(r->incoming, "app.py", "extra"));
+  // By name: pkg/core.py's util.compute(n) is counted too (what the fallback can know).
+  REQUIRE(edge_to(r->incoming, "pkg/core.py", "Engine.run"));
+  // Declarations (`def compute(` in pkg/util.py) are not calls.
+  for (const auto& e : r->incoming) CHECK(e.item.file != "pkg/util.py");
+  // compute's body calls inner().
+  REQUIRE(edge_to(r->outgoing, "app.py", "compute.<locals>.inner"));
+
+  auto m = call_hierarchy(*f.source, *f.index, "app.py", kTree.at("app.py"), Fixture::at("app.py", "def main", "main"),
+                          calls_options(false, true, 1));
+  REQUIRE(m.ok());
+  CHECK(m->incoming.empty());
+  REQUIRE(edge_to(m->outgoing, "pkg/core.py", "Engine"));
+  REQUIRE(edge_to(m->outgoing, "pkg/core.py", "Engine.run"));
+  const auto* helper = edge_to(m->outgoing, "pkg/util.py", "helper");
+  REQUIRE(helper);
+  CHECK(helper->sites.size() == 2);  // u.helper(value) and h(value)
+  const auto* comp = edge_to(m->outgoing, "app.py", "compute");
+  REQUIRE(comp);
+  CHECK(comp->sites.size() == 2);
+  CHECK(comp->sites[0].line == 22);
+  CHECK(m->unresolved >= 2);  // print, len
+
+  // Depth 2: the callers of Engine.step, then theirs.
+  auto deep = call_hierarchy(*f.source, *f.index, "pkg/core.py", kTree.at("pkg/core.py"),
+                             Fixture::at("pkg/core.py", "def step", "step"), calls_options(true, false, 2));
+  REQUIRE(deep.ok());
+  const auto* run = edge_to(deep->incoming, "pkg/core.py", "Engine.run");
+  REQUIRE(run);
+  CHECK(run->depth == 1);
+  bool main_at_2 = false;
+  for (const auto& e : deep->incoming)
+    main_at_2 |= e.depth == 2 && e.item.qualname == "main" && e.parent == "pkg/core.py:Engine.run";
+  CHECK(main_at_2);
+
+  // Not on a function: an empty result that says why.
+  auto v = call_hierarchy(*f.source, *f.index, "pkg/core.py", kTree.at("pkg/core.py"),
+                          Fixture::at("pkg/core.py", "LIMIT = 10", "LIMIT"));
+  REQUIRE(v.ok());
+  CHECK_FALSE(v->root);
+  CHECK_THAT(v->reason, Catch::Contains("not a function"));
 }

@@ -2,6 +2,7 @@
 
 #include <tree_sitter/api.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cstring>
 #include <deque>
@@ -740,6 +741,53 @@ class Extractor {
   std::vector<TreePtr> trees_;       // their trees, alive as long as nodes are in use
 };
 
+// The identifier-occurrence table (ast::IdentifierTable) of the full parse of `text`: the same
+// walk as the fallback's references (navigation.cpp collect_identifiers — identifiers anywhere,
+// comments and string contents skipped), columns in code points as text::Location counts them.
+// `bom`: the file had a UTF-8 BOM, which `text` no longer holds; readers that keep it see line-1
+// columns one code point further right.
+IdentifierTable identifier_table(std::string_view text, TSNode root, bool bom) {
+  std::vector<std::uint32_t> line_starts{0};
+  for (std::size_t i = 0; i < text.size(); ++i)
+    if (text[i] == '\n') line_starts.push_back(static_cast<std::uint32_t>(i + 1));
+  struct Hit {
+    std::string_view name;
+    Occurrence at;
+  };
+  std::vector<Hit> hits;
+  each_descendant(root, [&](TSNode n) {
+    const std::string_view t = type_of(n);
+    if (t == "identifier") {
+      const std::uint32_t b = ts_node_start_byte(n), e = ts_node_end_byte(n);
+      if (e <= b || e > text.size()) return false;  // MISSING identifiers are empty
+      const TSPoint p = ts_node_start_point(n);
+      if (p.row >= line_starts.size()) return false;
+      const std::size_t line_start = line_starts[p.row];
+      int column = 1;
+      for (std::size_t i = line_start; i < line_start + p.column && i < text.size(); ++i)
+        column += (static_cast<unsigned char>(text[i]) & 0xC0) != 0x80;
+      if (bom && p.row == 0) ++column;
+      hits.push_back({text.substr(b, e - b), {static_cast<std::int32_t>(p.row) + 1, column}});
+      return false;
+    }
+    return t != "comment" && t != "string_content";
+  });
+  // Group by name, keeping source order inside a name (the walk is in source order).
+  std::stable_sort(hits.begin(), hits.end(), [](const Hit& a, const Hit& b) { return a.name < b.name; });
+  IdentifierTable table;
+  table.built = true;
+  table.occurrences.reserve(hits.size());
+  for (std::size_t i = 0; i < hits.size(); ++i) {
+    if (i == 0 || hits[i].name != hits[i - 1].name) {
+      table.names.emplace_back(hits[i].name);
+      table.starts.push_back(static_cast<std::uint32_t>(i));
+    }
+    table.occurrences.push_back(hits[i].at);
+  }
+  table.starts.push_back(static_cast<std::uint32_t>(hits.size()));
+  return table;
+}
+
 int count_lines(std::string_view s) {
   if (s.empty()) return 0;
   int n = 0;
@@ -774,6 +822,7 @@ Result<Skeleton> extract_skeleton(std::string_view source) {
     return make_error(Errc::kTooLarge, "statements nested more than " + std::to_string(kMaxBlockNesting) +
                                            " levels deep: not extracted (CPython refuses over 100)");
   }
+  s.identifiers = identifier_table(text, ts_tree_root_node(tree->get()), d.had_bom);
   return s;
 }
 

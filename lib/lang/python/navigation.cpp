@@ -1325,6 +1325,8 @@ Result<ReferencesResult> references(selector::SegmentSource& source, const Symbo
   out.files_scanned = 1;
   ++out.candidate_files;
   collect_identifiers(*keep, out.name, self, found, cap, out.truncated);
+  // Identifiers never span lines: the end column is the start plus the name's code points.
+  const int name_columns = syntax::column_from_byte(out.name, out.name.size()) - 1;
   std::vector<std::string> files = index.files();
   if (options.candidate_files) {
     if (auto candidates = options.candidate_files(out.name)) {
@@ -1341,8 +1343,24 @@ Result<ReferencesResult> references(selector::SegmentSource& source, const Symbo
   for (const auto& file : files) {
     if (out.truncated) break;
     if (file == self) continue;
-    auto content = index.content(file);
     ++out.files_scanned;
+    if (options.occurrence_table) {
+      if (auto table = index.identifier_table(file)) {
+        const auto occurrences = table->find(out.name);
+        if (occurrences.empty()) continue;
+        ++out.candidate_files;
+        ++out.from_table;
+        for (const auto& o : occurrences) {
+          if (found.size() >= cap) {
+            out.truncated = true;
+            break;
+          }
+          found.push_back(text::Location{file, false, o.line, o.column, o.line, o.column + name_columns});
+        }
+        continue;
+      }
+    }
+    auto content = index.content(file);
     if (!content || find_word(*content, out.name) == std::string_view::npos) continue;
     ++out.candidate_files;
     auto other = syntax::parse_python(*content);

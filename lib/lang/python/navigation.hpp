@@ -82,6 +82,10 @@ struct NavOptions {
   // the lexical index's postings), so only those are read; nullopt (or no function) = unknown,
   // every file of `index.files()` is read. Files it lists outside `index.files()` are ignored.
   std::function<std::optional<std::vector<std::string>>(std::string_view name)> candidate_files;
+  // references(): read other files' identifier-occurrence tables (SymbolIndex::identifier_table)
+  // instead of reading and parsing them; files without a table are parsed as before. false =
+  // always parse (the pre-table path, kept as the benchmark's same-run baseline).
+  bool occurrence_table = true;
 };
 
 Result<DefinitionResult> definition(selector::SegmentSource& source, const SymbolIndex& index,
@@ -107,15 +111,20 @@ struct ReferencesResult {
   std::string name;
   std::vector<text::Location> locations;  // current file first, then files in index order
   bool truncated = false;                // stopped at `limit`
-  std::size_t candidate_files = 0;       // files whose text contains the name as a word
-  std::size_t files_scanned = 0;         // files read
+  std::size_t candidate_files = 0;       // files where the name occurs (as an identifier in a
+                                         // table, as a whole word in a text that was read)
+  std::size_t files_scanned = 0;         // files looked at (table looked up or text read)
+  std::size_t from_table = 0;            // candidate files answered from their occurrence table
   bool narrowed = false;                 // options.candidate_files limited the files read
 };
 
 // Name-based references: every `identifier` node whose text is the name under the cursor, in
 // `rel` (from `text`) and in every file of `index.files()` whose text contains the name as a whole
 // word (strings and comments never match: they hold no identifier nodes); with
-// `options.candidate_files`, only the files it names are read. Without
+// `options.candidate_files`, only the files it names are read. Other files are answered from
+// their identifier-occurrence table when the index has one (`options.occurrence_table`, the
+// default: no read, no parse — the same locations, since the table holds the identifier nodes of
+// the same parse), and read and parsed otherwise. Without
 // `include_declaration`, the locations of definition()'s targets are left out. At most `limit`
 // locations (`truncated` says when more existed). Errors: as definition().
 Result<ReferencesResult> references(selector::SegmentSource& source, const SymbolIndex& index,

@@ -61,15 +61,19 @@ SkeletonSymbolIndex::SkeletonSymbolIndex(fs::path canonical_root, ast::SkeletonC
     : root_(std::move(canonical_root)), cache_(cache) {
   std::vector<std::vector<IndexedDefinition>> entries(files.size());
   std::vector<Result<void>> status(files.size());
-  parallel_for(files.size(), threads, [&](std::size_t i) { entries[i] = entries_of(files[i], &status[i]); });
+  std::vector<std::shared_ptr<const ast::IdentifierTable>> tables(files.size());
+  parallel_for(files.size(), threads,
+               [&](std::size_t i) { entries[i] = entries_of(files[i], &status[i], &tables[i]); });
   std::unique_lock lock(mu_);
   for (std::size_t i = 0; i < files.size(); ++i) {
     files_[files[i]] = status[i].ok();
+    if (tables[i]) tables_[files[i]] = std::move(tables[i]);
     insert_locked(files[i], std::move(entries[i]));
   }
 }
 
-std::vector<IndexedDefinition> SkeletonSymbolIndex::entries_of(std::string_view rel, Result<void>* status) {
+std::vector<IndexedDefinition> SkeletonSymbolIndex::entries_of(std::string_view rel, Result<void>* status,
+                                                                std::shared_ptr<const ast::IdentifierTable>* table) {
   std::vector<IndexedDefinition> out;
   auto abs = safe_join(root_, rel);
   if (!abs) {
@@ -82,6 +86,8 @@ std::vector<IndexedDefinition> SkeletonSymbolIndex::entries_of(std::string_view 
     *status = sk.error();
     return out;
   }
+  if (sk->skeleton->identifiers.built)  // shares the skeleton's lifetime
+    *table = std::shared_ptr<const ast::IdentifierTable>(sk->skeleton, &sk->skeleton->identifiers);
   const std::string file(rel);
   for (const auto& c : sk->skeleton->constants) {
     IndexedDefinition v;
@@ -169,13 +175,37 @@ Result<std::string> SkeletonSymbolIndex::content(std::string_view rel) const {
   return std::move(got->text);
 }
 
+std::shared_ptr<const ast::IdentifierTable> SkeletonSymbolIndex::identifier_table(std::string_view rel) const {
+  std::shared_lock lock(mu_);
+  auto it = tables_.find(std::string(rel));
+  return it == tables_.end() ? nullptr : it->second;
+}
+
+void SkeletonSymbolIndex::for_each_name(
+    const std::function<void(const std::string&, const std::vector<IndexedDefinition>&)>& fn,
+    const std::function<void()>& before_unlock) const {
+  std::shared_lock lock(mu_);
+  for (const auto& [name, entries] : by_name_) fn(name, entries);
+  if (before_unlock) before_unlock();
+}
+
+std::size_t SkeletonSymbolIndex::identifier_table_bytes() const {
+  std::shared_lock lock(mu_);
+  std::size_t n = 0;
+  for (const auto& [f, t] : tables_) n += t->memory_bytes();
+  return n;
+}
+
 Result<void> SkeletonSymbolIndex::update(std::string_view rel) {
   Result<void> status;
-  auto entries = entries_of(rel, &status);  // parse outside the lock
+  std::shared_ptr<const ast::IdentifierTable> table;
+  auto entries = entries_of(rel, &status, &table);  // parse outside the lock
   const std::string file(rel);
   std::unique_lock lock(mu_);
   erase_locked(file);
   files_[file] = status.ok();
+  if (table) tables_[file] = std::move(table);
+  else tables_.erase(file);
   insert_locked(file, std::move(entries));
   return status;
 }
@@ -185,6 +215,7 @@ void SkeletonSymbolIndex::remove(std::string_view rel) {
   std::unique_lock lock(mu_);
   erase_locked(file);
   files_.erase(file);
+  tables_.erase(file);
 }
 
 std::size_t SkeletonSymbolIndex::definition_count() const {

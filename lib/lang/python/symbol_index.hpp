@@ -11,6 +11,10 @@
 // (the segment's reader: one size limit, one UTF-8/PEP 263 decoding, every byte counted in its
 // totals), so `content` is the text ctx.get shows and columns are computed on it.
 //
+// Identifier tables: SkeletonSymbolIndex keeps each file's ast::IdentifierTable (built by the
+// extractor with the skeleton, persisted with it in ast.sqlite, so a restart reads it back
+// instead of parsing) for as long as the file is indexed; references() reads them.
+//
 // Failure behaviour: `definitions_named` and `files` are total (unknown name → empty). `content`
 // returns the error of the read (kNotFound, kPathEscape, kIo, kTooLarge, kBinary). In SkeletonSymbolIndex a
 // file whose skeleton cannot be built is left out of the table (and counted in `failed_files()`);
@@ -25,6 +29,7 @@
 
 #include <cstddef>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <shared_mutex>
 #include <string>
@@ -62,6 +67,13 @@ class SymbolIndex {
   virtual std::vector<std::string> files() const = 0;
   // The current text of a segment file.
   virtual Result<std::string> content(std::string_view rel) const = 0;
+  // The identifier-occurrence table (ast::IdentifierTable) of a segment file's content as last
+  // indexed, so name-based references read postings instead of parsing; nullptr when the index
+  // holds none for the file (the caller then parses `content`). Default: none.
+  virtual std::shared_ptr<const ast::IdentifierTable> identifier_table(std::string_view rel) const {
+    (void)rel;
+    return nullptr;
+  }
 };
 
 class SkeletonSymbolIndex final : public SymbolIndex {
@@ -77,6 +89,10 @@ class SkeletonSymbolIndex final : public SymbolIndex {
   std::vector<IndexedDefinition> definitions_named(std::string_view name) const override;
   std::vector<std::string> files() const override;
   Result<std::string> content(std::string_view rel) const override;
+  // The table built with the file's skeleton (kept alive here; persisted with the skeleton in
+  // the cache), replaced by update() and dropped by remove(); nullptr for a file whose skeleton
+  // could not be built.
+  std::shared_ptr<const ast::IdentifierTable> identifier_table(std::string_view rel) const override;
 
   // Re-read one file (added or changed): its old entries are replaced. Errors: the skeleton's
   // (the file is then kept in files() without entries).
@@ -84,11 +100,20 @@ class SkeletonSymbolIndex final : public SymbolIndex {
   // Forget a file (deleted). Unknown files are ignored.
   void remove(std::string_view rel);
 
+  // Every name of the table with its definitions, in no particular order, under the shared
+  // lock; `before_unlock` (if any) runs after the last name, still under it, so references into
+  // the entries stay valid until it returns. Neither may call back into the index.
+  void for_each_name(const std::function<void(const std::string&, const std::vector<IndexedDefinition>&)>& fn,
+                     const std::function<void()>& before_unlock = {}) const;
+
   std::size_t definition_count() const;
+  // Approximate heap bytes of the identifier tables held (IdentifierTable::memory_bytes).
+  std::size_t identifier_table_bytes() const;
   std::size_t failed_files() const;
 
  private:
-  std::vector<IndexedDefinition> entries_of(std::string_view rel, Result<void>* status);
+  std::vector<IndexedDefinition> entries_of(std::string_view rel, Result<void>* status,
+                                            std::shared_ptr<const ast::IdentifierTable>* table);
   void insert_locked(const std::string& rel, std::vector<IndexedDefinition> entries);
   void erase_locked(const std::string& rel);
 
@@ -98,6 +123,7 @@ class SkeletonSymbolIndex final : public SymbolIndex {
   std::unordered_map<std::string, std::vector<IndexedDefinition>> by_name_;
   std::unordered_map<std::string, std::vector<std::string>> names_by_file_;  // file → its names
   std::unordered_map<std::string, bool> files_;                              // file → indexed ok
+  std::unordered_map<std::string, std::shared_ptr<const ast::IdentifierTable>> tables_;  // file → its table
 };
 
 }  // namespace trifecta::core::navigation

@@ -40,6 +40,7 @@ inline constexpr MethodSpec<SegmentCloseParams, SegmentCloseResult> kSegmentClos
 inline constexpr MethodSpec<AstSkeletonParams, AstSkeletonResult> kAstSkeleton{method::kAstSkeleton};
 inline constexpr MethodSpec<AstSymbolsParams, AstSymbolsResult> kAstSymbols{method::kAstSymbols};
 inline constexpr MethodSpec<SymResolveParams, SymResolveResult> kSymResolve{method::kSymResolve};
+inline constexpr MethodSpec<SymSearchParams, SymSearchResult> kSymSearch{method::kSymSearch};
 inline constexpr MethodSpec<CtxBuildParams, CtxBuildResult> kCtxBuild{method::kCtxBuild};
 inline constexpr MethodSpec<CtxSearchParams, CtxSearchResult> kCtxSearch{method::kCtxSearch};
 inline constexpr MethodSpec<CtxGetParams, CtxGetResult> kCtxGet{method::kCtxGet};
@@ -51,6 +52,7 @@ inline constexpr MethodSpec<LspDefinitionParams, LspDefinitionResult> kLspDefini
 inline constexpr MethodSpec<LspHoverParams, LspHoverResult> kLspHover{method::kLspHover};
 inline constexpr MethodSpec<LspReferencesParams, LspReferencesResult> kLspReferences{method::kLspReferences};
 inline constexpr MethodSpec<LspDiagnosticsParams, LspDiagnosticsResult> kLspDiagnostics{method::kLspDiagnostics};
+inline constexpr MethodSpec<LspCallsParams, LspCallsResult> kLspCalls{method::kLspCalls};
 }  // namespace spec
 
 struct MethodInfo {

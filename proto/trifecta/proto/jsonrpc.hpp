@@ -32,7 +32,7 @@ namespace trifecta::proto {
 namespace json = boost::json;
 
 inline constexpr int kProtocolMajor = 1;
-inline constexpr int kProtocolMinor = 2;
+inline constexpr int kProtocolMinor = 3;
 inline constexpr std::size_t kMaxLineBytes = std::size_t{16} << 20;  // 16 MiB
 std::string protocol_version();  // "1.1"
 
@@ -45,6 +45,7 @@ inline constexpr std::string_view kShutdown = "shutdown";
 inline constexpr std::string_view kAstSkeleton = "ast.skeleton";
 inline constexpr std::string_view kAstSymbols = "ast.symbols";
 inline constexpr std::string_view kSymResolve = "sym.resolve";
+inline constexpr std::string_view kSymSearch = "sym.search";
 inline constexpr std::string_view kDebugSleep = "debug.sleep";
 inline constexpr std::string_view kSegmentClose = "segment.close";
 inline constexpr std::string_view kCtxBuild = "ctx.build";
@@ -58,6 +59,7 @@ inline constexpr std::string_view kLspDefinition = "lsp.definition";
 inline constexpr std::string_view kLspHover = "lsp.hover";
 inline constexpr std::string_view kLspReferences = "lsp.references";
 inline constexpr std::string_view kLspDiagnostics = "lsp.diagnostics";
+inline constexpr std::string_view kLspCalls = "lsp.calls";
 }  // namespace method
 
 // ---- error codes -----------------------------------------------------------------------------

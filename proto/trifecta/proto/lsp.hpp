@@ -206,4 +206,81 @@ void describe(V& v, LspDiagnosticsResult& s) {
   v.req("diagnostics", s.diagnostics, "diagnostics of the file");
 }
 
+// lsp.calls (1.3): the call hierarchy of the function at a position.
+struct LspCallsParams : LspPositionParams {
+  std::string direction = "both";
+  std::int64_t depth = 1;
+};
+template <class V>
+void describe(V& v, LspCallsParams& s) {
+  describe(v, static_cast<LspPositionParams&>(s));
+  v.opt("direction", s.direction, "incoming | outgoing | both (default)");
+  v.opt("depth", s.depth, "levels of callers / callees, 1..5 (default 1)");
+}
+
+struct CallItem {
+  std::string name;
+  std::string qualname;
+  std::string kind;
+  std::string file;
+  std::int64_t line = 0;
+  std::int64_t end_line = 0;
+  std::int64_t column = 0;
+  std::int64_t end_column = 0;
+  std::string signature;
+  std::string uri;
+};
+template <class V>
+void describe(V& v, CallItem& s) {
+  v.req("name", s.name, "the function's name (a module: its dotted name)");
+  v.req("qualname", s.qualname, "qualified name inside its module (\"\" for a module)");
+  v.req("kind", s.kind, "function | method | class | module");
+  v.req("file", s.file, "file relative to the segment root");
+  v.req("line", s.line, "the def/class line (a module: 1)");
+  v.req("end_line", s.end_line, "last line of its body");
+  v.req("column", s.column, "1-based code-point column of the name (0: unknown)");
+  v.req("end_column", s.end_column, "end of the name (exclusive)");
+  v.req("signature", s.signature, "signature text (may be empty)");
+  v.req("uri", s.uri, "its sym:// URI (\"\" for a definition local to a function)");
+}
+constexpr std::string_view wire_name(const CallItem*) { return "CallItem"; }
+
+struct CallEdge {
+  CallItem item;
+  std::vector<Location> sites;
+  std::int64_t depth = 1;
+  std::string parent;
+  std::string rule;
+  std::string source;
+};
+template <class V>
+void describe(V& v, CallEdge& s) {
+  v.req("item", s.item, "incoming: the caller; outgoing: the callee");
+  v.req("sites", s.sites, "the calls: where the callee's name is");
+  v.req("depth", s.depth, "1: a direct caller/callee of the root");
+  v.req("parent", s.parent, "depth > 1: the file:qualname this edge expands (else \"\")");
+  v.req("rule", s.rule, "incoming: `by name`; outgoing: the definition rule that resolved the callee");
+  v.req("source", s.source, "who found it: ast");
+}
+constexpr std::string_view wire_name(const CallEdge*) { return "CallEdge"; }
+
+struct LspCallsResult : LspAnswer {
+  std::optional<CallItem> root;
+  std::vector<CallEdge> incoming;
+  std::vector<CallEdge> outgoing;
+  std::int64_t unresolved = 0;
+  bool truncated = false;
+  std::optional<std::string> reason;
+};
+template <class V>
+void describe(V& v, LspCallsResult& s) {
+  describe(v, static_cast<LspAnswer&>(s));
+  v.opt("root", s.root, "the function at the position (absent when there is none)");
+  v.req("incoming", s.incoming, "callers, breadth first");
+  v.req("outgoing", s.outgoing, "callees, breadth first");
+  v.req("unresolved", s.unresolved, "outgoing calls whose callee is not a function of the segment");
+  v.req("truncated", s.truncated, "stopped at 200 edges");
+  v.opt("reason", s.reason, "why there is no root");
+}
+
 }  // namespace trifecta::proto

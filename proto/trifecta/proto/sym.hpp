@@ -75,4 +75,62 @@ void describe(V& v, SelectorErrorData& s) {
 }
 constexpr std::string_view wire_name(const SelectorErrorData*) { return "SelectorErrorData"; }
 
+// sym.search (1.3): definitions by name across the segment, like an editor's symbol picker.
+struct SymSearchParams {
+  std::string query;
+  std::string mode = "fuzzy";
+  std::vector<std::string> kinds;
+  std::int64_t limit = 20;
+};
+template <class V>
+void describe(V& v, SymSearchParams& s) {
+  v.req("query", s.query, "a name, a prefix or letters of it in order; `Outer.name` also matches the enclosing qualname");
+  v.opt("mode", s.mode, "exact | prefix | fuzzy (default): each accepts the kinds of match of the one before");
+  v.opt("kinds", s.kinds, "keep only these kinds: class, function, method, constant, attribute");
+  v.opt("limit", s.limit, "at most this many matches, 1..1000 (default 20)");
+}
+
+// One definition found: the selector's match shape plus where the name is and how it matched.
+struct SymSearchMatch : SymbolMatch {
+  std::string name;
+  std::string uri;
+  std::int64_t column = 0;
+  std::int64_t end_column = 0;
+  std::string match;
+  std::int64_t score = 0;
+  std::string source;
+};
+template <class V>
+void describe(V& v, SymSearchMatch& s) {
+  describe(v, static_cast<SymbolMatch&>(s));
+  v.req("name", s.name, "the definition's own name");
+  v.req("uri", s.uri, "its sym:// URI (resolves with sym.resolve)");
+  v.req("column", s.column, "1-based code-point column of the name on `line` (0: unknown)");
+  v.req("end_column", s.end_column, "end of the name (exclusive)");
+  v.req("match", s.match, "exact | exact-ci | prefix | prefix-ci | substring | fuzzy");
+  v.req("score", s.score, "rank score, higher first (comparable within one answer)");
+  v.req("source", s.source, "who found it: ast (the skeleton index)");
+}
+constexpr std::string_view wire_name(const SymSearchMatch*) { return "SymSearchMatch"; }
+
+struct SymSearchResult {
+  std::string query;
+  std::string mode;
+  std::vector<SymSearchMatch> matches;
+  std::int64_t total = 0;
+  bool truncated = false;
+  std::string backend;
+  std::int64_t generation = 0;
+};
+template <class V>
+void describe(V& v, SymSearchResult& s) {
+  v.req("query", s.query, "the query as asked");
+  v.req("mode", s.mode, "the mode applied");
+  v.req("matches", s.matches, "best first");
+  v.req("total", s.total, "definitions that matched before the limit");
+  v.req("truncated", s.truncated, "total > matches");
+  v.req("backend", s.backend, "ast (the skeleton index, always available)");
+  v.req("generation", s.generation, "the segment's index generation when answered");
+}
+
 }  // namespace trifecta::proto

@@ -1,0 +1,82 @@
+// lang/python/symbol_search.hpp — symbol search by name over the segment's skeleton index (issue
+// 13): what `sym.search`, `trifecta sym --find NAME` and the MCP `find_symbol` tool answer. Like an
+// editor's symbol picker, a query matches a definition's name
+//   exact             `decode` = decode
+//   exact-ci          `DECODE` = decode (case-insensitive)
+//   prefix            `dec`    ⊑ decode
+//   prefix-ci         `Dec`    ⊑ decode
+//   substring         `code`   in decode (case-insensitive, contiguous)
+//   fuzzy             `jdcd`   a case-insensitive subsequence of JSONDecoder (editor style)
+// best first (the order above; inside a class, shorter names, word-boundary and consecutive
+// characters score higher), then classes before functions before methods before constants and
+// attributes, public names before `_private` ones, then qualname, path and line. A dotted query
+// (`JSONDecoder.dec`) matches its last part against the name and the rest, case-insensitively,
+// against the end of the definition's enclosing qualname.
+//
+// Failure behaviour: total. An empty query (or one that is only dots) matches nothing.
+//
+// Thread rules: `match_name` is a pure function. `search_symbols` takes the index's shared lock
+// for the scan (SkeletonSymbolIndex::for_each_name) and is thread-safe.
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "lang/python/symbol_index.hpp"
+
+namespace trifecta::core::navigation {
+
+enum class NameMatchKind {
+  kExact,
+  kExactIgnoreCase,
+  kPrefix,
+  kPrefixIgnoreCase,
+  kSubstring,
+  kFuzzy
+};
+// "exact" | "exact-ci" | "prefix" | "prefix-ci" | "substring" | "fuzzy"
+std::string_view name_match_kind_name(NameMatchKind k) noexcept;
+
+// Which match kinds a search accepts: kExact = exact and exact-ci; kPrefix adds prefix,
+// prefix-ci; kFuzzy adds substring and fuzzy.
+enum class SearchMode { kExact, kPrefix, kFuzzy };
+// "exact" | "prefix" | "fuzzy" → the mode; anything else nullopt.
+std::optional<SearchMode> parse_search_mode(std::string_view s) noexcept;
+
+struct NameMatch {
+  NameMatchKind kind = NameMatchKind::kFuzzy;
+  int score = 0;  // higher is better; every kind's range is above the next kind's
+};
+
+// How `candidate` matches `query` under `mode`; nullopt when it does not.
+std::optional<NameMatch> match_name(std::string_view query, std::string_view candidate,
+                                    SearchMode mode);
+
+struct SymbolSearchOptions {
+  SearchMode mode = SearchMode::kFuzzy;
+  std::size_t limit = 20;
+  std::vector<std::string> kinds;  // keep only these IndexedDefinition kinds (empty: all)
+  // The roots removed from a file's path to name its module (the sym:// URI), as NavOptions.
+  std::vector<std::string> source_roots{"", "src"};
+};
+
+struct SymbolHit {
+  IndexedDefinition definition;
+  std::string module;  // dotted module of definition.file
+  std::string uri;     // sym://python/<module>/<qualname>
+  NameMatch match;
+};
+
+struct SymbolSearchResult {
+  std::vector<SymbolHit> hits;  // best first, at most options.limit
+  std::size_t total = 0;        // definitions that matched (before the limit)
+  std::size_t names_scanned = 0;
+};
+
+SymbolSearchResult search_symbols(const SkeletonSymbolIndex& index, std::string_view query,
+                                  const SymbolSearchOptions& options = {});
+
+}  // namespace trifecta::core::navigation

@@ -1,0 +1,38 @@
+// service/position.hpp — INTERNAL to lib/service: a position request's params (path + line +
+// column, or a sym:// URI pointing at the symbol's name) resolved against a segment, shared by the
+// lsp.* position methods (service_lsp.cpp) and lsp.calls (service_nav.cpp).
+//
+// Failure behaviour: `parse_position` returns the RpcError to send (INVALID_PARAMS for missing
+// or out-of-range fields, the selector's errors for a URI, PATH_ESCAPE / NOT_FOUND ... for the
+// file). Thread rules: call on a service thread; it reads the file through the segment's reader.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <variant>
+
+#include "lsp/client.hpp"
+#include "service/segment.hpp"
+#include "trifecta/proto/protocol.hpp"
+
+namespace trifecta::core::service {
+
+// What a position request is about, resolved on the calling thread.
+struct PosRequest {
+  std::string method;  // definition | hover | references | diagnostics | calls
+  std::string rel;
+  std::filesystem::path abs;
+  lsp::Position pos;
+  bool include_declaration = true;
+  std::int64_t wait_ready_ms = 0;
+  std::string text;  // current content (for the fallback)
+};
+
+// `need_position`: path requires line and column (diagnostics needs neither).
+std::variant<PosRequest, proto::RpcError> parse_position(Segment& seg,
+                                                         const proto::LspPositionParams& p,
+                                                         const std::string& method,
+                                                         bool need_position);
+
+}  // namespace trifecta::core::service
