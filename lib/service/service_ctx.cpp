@@ -119,7 +119,7 @@ void Service::get(SegmentPtr seg, proto::CtxGetParams p, Callback<proto::CtxGetR
         for (const auto& id : ids) req.targets.push_back(dis::Target::chunk(id));
         if (!uris.empty()) {
           selector::FsSegmentSource source(seg->root, seg->index->skeletons());
-          selector::Resolver resolver(source, seg->telemetry);
+          selector::Resolver resolver(source, seg->telemetry, seg->resolver_options());
           for (const auto& u : uris) {
             auto r = resolver.resolve(u);
             if (!r) {
