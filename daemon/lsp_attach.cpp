@@ -37,6 +37,10 @@ void attach_lsp(core::service::Segment& seg, boost::asio::io_context& io, const 
   const core::lang::Language& language = core::lang::python_language();
   o.language_id = std::string(language.lsp_language_id);
   o.settings = language.default_settings(o.server);
+  // The segment's layout (detected at open): a package root's parent or src/ as extraPaths, so
+  // the tree's own imports resolve (lang/python/layout.hpp).
+  core::lang::python::add_layout_settings(seg.layout, o.settings);
+  o.workspace_scanned = &core::lang::python::workspace_scan_files;
   o.request_timeout = config.request_timeout;
   o.ready_timeout = config.ready_timeout;
   o.idle_timeout = config.idle_timeout;

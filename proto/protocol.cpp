@@ -34,6 +34,7 @@ std::string_view error_name(ErrorCode code) {
     case ErrorCode::kFileNotFound: return "FILE_NOT_FOUND";
     case ErrorCode::kSymbolNotFound: return "SYMBOL_NOT_FOUND";
     case ErrorCode::kAmbiguousSymbol: return "AMBIGUOUS_SYMBOL";
+    case ErrorCode::kNotPython: return "NOT_PYTHON";
   }
   return "INTERNAL_ERROR";
 }

@@ -54,6 +54,7 @@ void backend_line(std::string& out, const proto::LspAnswer& a,
   appendf(out, "# backend %s (lsp %s)%s%s\n", a.backend.c_str(), a.lsp_state.c_str(),
           rule ? (", rule " + *rule).c_str() : "",
           a.fallback_reason ? (" — " + *a.fallback_reason).c_str() : "");
+  if (a.layout_warning) appendf(out, "# warning: %s\n", a.layout_warning->c_str());
 }
 
 void locations(std::string& out, const std::vector<proto::Location>& locs,
@@ -209,8 +210,20 @@ Rendered render_calls(const proto::LspCallsResult& o) {
 Rendered render_lsp_status(const proto::LspStatusResult& o) {
   Rendered r;
   auto& out = r.out;
+  // The segment's Python layout: what was given to the server, or why imports cannot resolve.
+  auto layout_lines = [&] {
+    if (o.layout) {
+      appendf(out, "  layout    %s%s\n", o.layout->c_str(),
+              o.layout_package ? (" (package " + *o.layout_package + ")").c_str() : "");
+    }
+    if (o.extra_paths) {
+      for (const auto& p : *o.extra_paths) appendf(out, "  extraPath %s\n", p.c_str());
+    }
+    if (o.imports_unresolved) appendf(out, "  WARNING   imports cannot resolve: %s\n", o.imports_unresolved->c_str());
+  };
   if (!o.available) {
     appendf(out, "language server: unavailable — %s\n", o.reason.c_str());
+    layout_lines();
     return r;
   }
   // A client exists: the daemon reports the process fields; one it left out prints as 0 / "".
@@ -218,8 +231,20 @@ Rendered render_lsp_status(const proto::LspStatusResult& o) {
   appendf(out, "language server: %s %s (%s)\n", o.binary_name.value_or(none).c_str(),
           o.version.value_or(none).c_str(), o.source.value_or(none).c_str());
   appendf(out, "  binary    %s\n", o.binary.value_or(none).c_str());
-  appendf(out, "  state     %s (%.1f s; %s)\n", o.state.c_str(), o.state_ms.value_or(0) / 1000.0,
+  appendf(out, "  state     %s for %.1f s (%s)\n", o.state.c_str(), o.state_ms.value_or(0) / 1000.0,
           o.reason.c_str());
+  if (o.time_to_ready_ms.value_or(0) > 0)
+    appendf(out, "  ready     after %.1f s from spawn\n", *o.time_to_ready_ms / 1000.0);
+  if (o.indexing.value_or(false)) {
+    appendf(out, "  indexing  still working for %.1f s%s — answers may be slow or incomplete until it ends\n",
+            o.indexing_ms.value_or(0) / 1000.0,
+            o.indexing_title && !o.indexing_title->empty() ? (" (" + *o.indexing_title + ")").c_str() : "");
+  } else if (o.analysis_done_ms.value_or(0) > 0) {
+    appendf(out, "  indexing  done %.1f s after spawn%s\n", *o.analysis_done_ms / 1000.0,
+            o.workspace_files.value_or(-1) >= 0
+                ? (" (" + std::to_string(*o.workspace_files) + " source files)").c_str()
+                : "");
+  }
   appendf(out, "  pid       %lld, up %.1f s, %s RSS, %lld restarts\n", ll(o.pid.value_or(0)),
           o.uptime_ms.value_or(0) / 1000.0, format_bytes(dbl(o.rss_bytes.value_or(0))).c_str(),
           ll(o.restarts.value_or(0)));
@@ -229,6 +254,7 @@ Rendered render_lsp_status(const proto::LspStatusResult& o) {
     appendf(out, "  retry     next automatic restart in %.1f s (`trifecta lsp restart` now)\n",
             *o.next_retry_ms / 1000.0);
   }
+  layout_lines();
   return r;
 }
 

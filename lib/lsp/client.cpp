@@ -474,6 +474,11 @@ class Client::Impl : public std::enable_shared_from_this<Impl> {
     if (s.state == State::kFailed && next_retry_at_ != SteadyClock::time_point{}) {
       s.next_retry_ms = std::max(0.0, std::chrono::duration<double, std::milli>(next_retry_at_ - now).count());
     }
+    s.indexing = indexing_locked();
+    if (s.indexing) {
+      s.indexing_ms = std::chrono::duration<double, std::milli>(now - indexing_since_).count();
+      s.indexing_title = progress_last_title_;
+    }
     return s;
   }
 
@@ -566,6 +571,12 @@ class Client::Impl : public std::enable_shared_from_this<Impl> {
       std::lock_guard lock(status_mu_);
       status_.pid = child->pid;
       spawned_at_ = inst->spawned_at;
+      status_.time_to_ready_ms = 0;
+      status_.analysis_done_ms = 0;
+      status_.workspace_files = -1;
+      progress_.clear();
+      progress_last_title_ = opts_.workspace_scanned ? "scanning the workspace" : "";
+      indexing_since_ = inst->spawned_at;
     }
     read_stdout(inst);
     read_stderr(inst);
@@ -645,6 +656,8 @@ class Client::Impl : public std::enable_shared_from_this<Impl> {
       status_.state = t.to;
       status_.reason = t.reason;
       state_since_ = t.at;
+      if (t.to == State::kReady)
+        status_.time_to_ready_ms = std::chrono::duration<double, std::milli>(t.at - spawned_at_).count();
     }
     spdlog::info("lsp: {} -> {} ({})", state_name(t.from), state_name(t.to), t.reason);
     record_transition(opts_.telemetry, t);
@@ -1099,11 +1112,66 @@ class Client::Impl : public std::enable_shared_from_this<Impl> {
       std::lock_guard lock(status_mu_);
       ++status_.log_messages;
       if (params && params->is_object()) {
-        if (const auto* m = params->as_object().if_contains("message"); m && m->is_string())
+        if (const auto* m = params->as_object().if_contains("message"); m && m->is_string()) {
           spdlog::debug("lsp log: {}", std::string_view(m->as_string()).substr(0, 512));
+          if (opts_.workspace_scanned && status_.workspace_files < 0) {
+            if (auto files = opts_.workspace_scanned(std::string_view(m->as_string()))) {
+              status_.workspace_files = *files;
+              if (progress_.empty()) progress_last_title_.clear();
+              note_work_done(SteadyClock::now());
+            }
+          }
+        }
       }
     }
-    // $/progress, telemetry/event, ...: nothing to do.
+    if (method == "$/progress") return on_progress(params);
+    // telemetry/event, ...: nothing to do.
+  }
+
+  // `$/progress {token, value: {kind: begin|report|end, title?, message?}}`: open work by token.
+  void on_progress(const json::value* params) {
+    if (!params || !params->is_object()) return;
+    const auto& p = params->as_object();
+    const auto* token = p.if_contains("token");
+    const auto* value = p.if_contains("value");
+    if (!token || !value || !value->is_object()) return;
+    const auto& v = value->as_object();
+    const auto* kind = v.if_contains("kind");
+    if (!kind || !kind->is_string()) return;
+    const std::string key = json::serialize(*token);
+    const auto now = SteadyClock::now();
+    auto field = [&](const char* f) {
+      const auto* t = v.if_contains(f);
+      return t && t->is_string() ? std::string(t->as_string()).substr(0, 200) : std::string();
+    };
+    std::lock_guard lock(status_mu_);
+    ++status_.progress_notifications;
+    if (kind->as_string() == "begin" || kind->as_string() == "report") {
+      if (!indexing_locked()) indexing_since_ = now;
+      // The begin's title names the work; a report adds its message ("Analyzing: 12 files").
+      std::string& title = progress_[key];
+      if (kind->as_string() == "begin") title = field("title");
+      const std::string message = field("message");
+      progress_last_title_ = title.empty() ? message : message.empty() ? title : title + ": " + message;
+    } else if (kind->as_string() == "end") {
+      progress_.erase(key);
+      if (progress_.empty()) progress_last_title_.clear();
+      note_work_done(now);
+    }
+  }
+
+  // Under status_mu_: is the server still working (open $/progress, or the workspace scan not
+  // reported yet when we know how to recognise it)?
+  bool indexing_locked() const {
+    if (!inst_pid_alive_locked()) return false;
+    return !progress_.empty() || (opts_.workspace_scanned && status_.workspace_files < 0);
+  }
+  bool inst_pid_alive_locked() const { return status_.pid > 0; }
+
+  // Under status_mu_: record the first moment nothing is left to do.
+  void note_work_done(SteadyClock::time_point now) {
+    if (indexing_locked() || status_.analysis_done_ms != 0 || spawned_at_ == SteadyClock::time_point{}) return;
+    status_.analysis_done_ms = std::chrono::duration<double, std::milli>(now - spawned_at_).count();
   }
 
   // Diagnostics stored for `uri` that describe the version of the document we last sent.
@@ -1348,6 +1416,9 @@ class Client::Impl : public std::enable_shared_from_this<Impl> {
   Status status_;
   SteadyClock::time_point spawned_at_{};
   SteadyClock::time_point state_since_ = SteadyClock::now();
+  std::map<std::string, std::string> progress_;  // open $/progress tokens (serialized) → title
+  std::string progress_last_title_;
+  SteadyClock::time_point indexing_since_{};
 };
 
 // --------------------------------------------------------------------------------------------

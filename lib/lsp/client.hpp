@@ -13,7 +13,8 @@
 //  * Replies are matched to requests by id (Pyright sends window/logMessage before the initialize
 //    result). Every server→client request is answered: workspace/configuration with one settings
 //    object per item (`ClientOptions::settings`, else {}), registerCapability /
-//    workDoneProgress/create / anything unknown with null.
+//    workDoneProgress/create / anything unknown with null. `$/progress` work (begin … end) is
+//    tracked per token: `Status::indexing` is true while any is open (READY ≠ done indexing).
 //  * In-flight requests live in a table bounded by `max_pending` (overflow: the new request fails
 //    at once with kUnavailable) and each has a deadline (`request_timeout`, default 5 s): on expiry
 //    the client sends `$/cancelRequest` and completes the request with Errc::kTimeout.
@@ -65,6 +66,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <boost/json/object.hpp>
@@ -104,6 +106,25 @@ struct Status {
   std::string reason;       // of the last transition
   double uptime_ms = 0;     // since the current process was spawned (0 when none)
   double state_ms = 0;      // time in the current state
+  // Spawn → READY of the current process (0 until it is READY; kept while READY, reset by the
+  // next spawn). Unlike state_ms it does not grow while the server stays READY.
+  double time_to_ready_ms = 0;
+  // The server reports work in progress ($/progress `begin` without its `end`): Pyright's
+  // workspace analysis ("N files to analyze") goes on after READY, and answers (references
+  // especially) are slow until it ends. `indexing_title` is the latest title/message of that
+  // work, `indexing_ms` how long it has been running (0 when not indexing).
+  bool indexing = false;
+  std::string indexing_title;
+  double indexing_ms = 0;
+  // Spawn → the moment no reported work was left for the first time (0: not yet). "Work" is
+  // open $/progress tokens plus, when `ClientOptions::workspace_scanned` is set, the workspace
+  // scan until its log line arrives (Pyright in its default openFilesOnly mode sends no
+  // $/progress at all, but logs "Found N source files" when it has walked the tree).
+  double analysis_done_ms = 0;
+  std::uint64_t progress_notifications = 0;  // $/progress received (all instances)
+  // The server said it has listed the workspace's source files (ClientOptions::workspace_scanned
+  // recognised its log line): how many. -1 until then (or when no recogniser is set).
+  std::int64_t workspace_files = -1;
   int restarts = 0;         // automatic restarts so far
   std::uint64_t rss_bytes = 0;
   std::size_t pending = 0;
@@ -139,6 +160,10 @@ struct ClientOptions {
   // client adds nothing: server-specific defaults are the caller's (lang::Language::
   // default_settings).
   json::object settings;
+  // Recognises the server's "workspace scanned" window/logMessage and returns the number of
+  // source files it names (lang::python::workspace_scan_files for Pyright). Empty: only
+  // $/progress tells indexing apart.
+  std::function<std::optional<std::int64_t>(std::string_view message)> workspace_scanned;
   telemetry::Channel telemetry;
   StateMachine::Listener on_state_change;  // called on the io thread after telemetry
 };

@@ -103,7 +103,8 @@ Match def_match(const ast::Definition& d) {
   Match m;
   m.kind = std::string(ast::def_kind_name(d.kind));
   m.qualname = d.qualname;
-  m.line = d.decorated_line;
+  m.line = d.line;
+  m.decorated_line = d.decorated_line;
   m.end_line = d.end_line;
   m.signature = d.signature;
   m.docstring = d.docstring;
@@ -219,6 +220,24 @@ SelectorResult<Resolution> Resolver::resolve(const SymUri& uri) {
 std::vector<ModuleFile> Resolver::module_candidates(const std::vector<std::string>& parts,
                                                     std::vector<std::string>* tried) {
   std::vector<ModuleFile> found;
+  const std::string& prefix = options_.package_prefix;
+  if (!prefix.empty() && !parts.empty()) {
+    // A package-root segment: `prefix.a.b` (or `a.b`) lives at `a/b…` under the root; the root
+    // package itself is the root's __init__.py.
+    const std::vector<std::string> pp = split_dots(prefix);
+    const bool named = parts.size() >= pp.size() && std::equal(pp.begin(), pp.end(), parts.begin());
+    const std::vector<std::string> inner(parts.begin() + static_cast<std::ptrdiff_t>(named ? pp.size() : 0),
+                                         parts.end());
+    const std::string rest = join(inner, inner.size(), '.');
+    const std::string module = rest.empty() ? prefix : prefix + "." + rest;
+    auto candidates = rest.empty() ? lang::python::files_for("")
+                                   : lang::python::candidate_files(rest, options_.source_roots);
+    for (auto& candidate : candidates) {
+      if (tried) tried->push_back(candidate.path);
+      if (source_.is_file(candidate.path)) found.push_back({module, std::move(candidate.path), candidate.package});
+    }
+    return found;
+  }
   const std::string module = join(parts, parts.size(), '.');
   // The one module <-> file rule (lang/python/modules.hpp): root by root, `a/b.py` then
   // `a/b/__init__.py`; every hit is kept (both existing is an ambiguity).
@@ -229,9 +248,19 @@ std::vector<ModuleFile> Resolver::module_candidates(const std::vector<std::strin
   return found;
 }
 
-std::vector<std::string> Resolver::module_suggestions(const std::vector<std::string>& parts) {
+std::vector<std::string> Resolver::module_suggestions(const std::vector<std::string>& in_parts) {
   // At the first component that exists neither as a package directory nor a module file, offer
-  // the names in that directory closest to it.
+  // the names in that directory closest to it. In a package-root segment the search runs below
+  // the root without the package name and every suggestion gets it back (so it resolves here).
+  const std::string& prefix = options_.package_prefix;
+  const std::vector<std::string> pp = split_dots(prefix);
+  const bool prefixed = !prefix.empty() && in_parts.size() >= pp.size() &&
+                        std::equal(pp.begin(), pp.end(), in_parts.begin());
+  const std::vector<std::string> parts(in_parts.begin() + static_cast<std::ptrdiff_t>(prefixed ? pp.size() : 0),
+                                       in_parts.end());
+  auto make_uri = [&](const std::string& dotted) {
+    return make_sym_uri(prefix.empty() ? dotted : prefix + "." + dotted);
+  };
   std::vector<std::pair<std::size_t, std::string>> scored;
   for (const auto& root : options_.source_roots) {
     std::string dir = root;
@@ -251,7 +280,7 @@ std::vector<std::string> Resolver::module_suggestions(const std::vector<std::str
         if (d <= std::max<std::size_t>(2, parts[i].size() / 3) && d > 0) {
           std::vector<std::string> p(parts.begin(), parts.begin() + static_cast<std::ptrdiff_t>(i));
           p.push_back(name);
-          scored.emplace_back(d, make_sym_uri(join(p, p.size(), '.')));
+          scored.emplace_back(d, make_uri(join(p, p.size(), '.')));
         }
       }
       break;
@@ -421,10 +450,13 @@ SelectorResult<Resolution> Resolver::resolve_symbol(const SymUri& uri, const Mod
         if (local != first || n.name == "*") continue;
         const std::string from = absolute_import(mf, imp);
         std::string rest(qualname.substr(first.size()));
-        e.suggestions.push_back(make_sym_uri(from, n.name + rest));
         e.message += "; it is imported from " + from + " at line " + std::to_string(imp.line);
+        // Suggested only when that module is a file of this segment: a suggestion resolves here.
+        if (!module_candidates(split_dots(from), nullptr).empty())
+          e.suggestions.push_back(make_sym_uri(from, n.name + rest));
       }
-    } else if (!imp.alias.empty() && imp.alias == first) {
+    } else if (!imp.alias.empty() && imp.alias == first &&
+               !module_candidates(split_dots(imp.module), nullptr).empty()) {
       e.suggestions.push_back(make_sym_uri(imp.module, std::string(qualname.substr(first.size() + (qualname.size() > first.size() ? 1 : 0)))));
     }
   }

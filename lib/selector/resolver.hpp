@@ -67,6 +67,12 @@ class FsSegmentSource final : public SegmentSource {
 struct ResolverOptions {
   std::vector<std::string> source_roots{"", "src"};  // relative; "" is the segment root
   std::size_t max_suggestions = 5;
+  // The package a package-root segment IS (its root holds `__init__.py`; lang/python/layout.hpp):
+  // "django" for `-s …/dist-packages/django`. Then module names carry it, as Python and Pyright
+  // name them: `django.db.models` is `db/models/__init__.py` and `django` the root's
+  // `__init__.py`; every reported module and suggestion is prefixed, and a name without the
+  // prefix ("db.models") still resolves to the same file (reported prefixed). "" = none.
+  std::string package_prefix;
 };
 
 struct ModuleFile {

@@ -42,7 +42,8 @@ struct Match {
   std::string module;     // dotted module name
   std::string kind;       // module | class | function | method | constant | attribute
   std::string qualname;   // "" for a module
-  int line = 0, end_line = 0;
+  int line = 0, end_line = 0;  // the `def`/`class` line (as Python's ast), the body's last line
+  int decorated_line = 0;      // the first decorator's line; 0 or == line when undecorated
   std::string signature;  // functions/classes; "" otherwise
   std::string docstring;  // first line
   bool conditional = false;

@@ -1,5 +1,6 @@
 #include "service/answer.hpp"
 
+#include "lang/language.hpp"
 #include "service/proto_convert.hpp"
 
 namespace trifecta::core::service {
@@ -47,6 +48,15 @@ proto::RpcError to_rpc_error(const Error& e) {
       break;
   }
   return proto::RpcError{code, e.message, {}};
+}
+
+std::optional<proto::RpcError> not_python_error(std::string_view rel, std::string_view what) {
+  if (lang::language_for_path(rel) != nullptr) return std::nullopt;
+  boost::json::object data{{"path", std::string(rel)}};
+  return proto::RpcError{ErrorCode::kNotPython,
+                         std::string(rel) + " is not a Python file (no .py suffix): " +
+                             std::string(what) + " needs a Python source",
+                         std::move(data)};
 }
 
 proto::RpcError selector_rpc_error(const selector::SelectorError& e) {

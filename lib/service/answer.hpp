@@ -37,6 +37,10 @@ struct RequestTelemetry {
 proto::RpcError to_rpc_error(const Error& e);
 // A selector failure on the wire: its stable name's code, plus tried / suggestions / candidates.
 proto::RpcError selector_rpc_error(const selector::SelectorError& e);
+// NOT_PYTHON when no language claims the segment-relative `rel` (lang::language_for_path): the
+// message names the file and `what` needs a Python source ("diagnostics", "a skeleton", ...);
+// data = {path}. nullopt for a Python file.
+std::optional<proto::RpcError> not_python_error(std::string_view rel, std::string_view what);
 
 template <class R>
 class Outcome {

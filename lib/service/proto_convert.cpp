@@ -114,7 +114,9 @@ proto::SymbolInfo to_symbol_info(const ast::Definition& d) {
 proto::ConstantInfo to_constant_info(const ast::Variable& v) { return {v.name, v.line, v.annotation, v.conditional}; }
 
 proto::SymbolMatch to_proto(const sel::Match& m) {
-  return {m.file, m.module, m.kind, m.qualname, m.line, m.end_line, m.signature, m.docstring, m.conditional, m.partial};
+  return {m.file,      m.module,      m.kind,        m.qualname, m.line,
+          m.end_line,  m.signature,   m.docstring,   m.conditional, m.partial,
+          m.decorated_line > 0 ? m.decorated_line : m.line};
 }
 
 proto::SymResolveResult to_proto(const sel::Resolution& r) {

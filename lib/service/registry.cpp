@@ -106,6 +106,7 @@ SegmentRegistry::Opened SegmentRegistry::open_new(const fs::path& canon) {
   auto index = index::SegmentIndex::open(canon, options);
   if (!index) return std::move(index).error();
   seg->index = std::move(*index);
+  seg->layout = lang::python::detect_layout(canon);
   if (hook_) hook_(*seg);
   return seg;
 }

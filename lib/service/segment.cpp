@@ -95,4 +95,11 @@ SegmentMemory Segment::memory() const {
   return m;
 }
 
+selector::ResolverOptions Segment::resolver_options() const {
+  selector::ResolverOptions o;
+  o.package_prefix = layout.package;
+  for (const auto& r : layout.source_roots) o.source_roots.push_back(r);
+  return o;
+}
+
 }  // namespace trifecta::core::service

@@ -30,8 +30,10 @@
 #include "ast/skeleton_cache.hpp"
 #include "index/segment_index.hpp"
 #include "lang/language.hpp"
+#include "lang/python/layout.hpp"
 #include "lsp/client.hpp"
 #include "lang/python/symbol_index.hpp"
+#include "selector/resolver.hpp"
 #include "telemetry/sink.hpp"
 #include "util/clock.hpp"
 
@@ -93,6 +95,14 @@ class Segment {
   std::unique_ptr<lsp::Client> lsp;
   lsp::ServerBinary lsp_server;
   std::string lsp_unavailable;
+
+  // How the segment's Python code is laid out (package root, src/, declared package dirs),
+  // detected once when the segment opens (lang/python/layout.hpp). It feeds Pyright's extraPaths
+  // (the open hook), sym:// module names (resolver_options) and the `layout` facts and warning of
+  // lsp.status and every lsp.* answer. Immutable after open.
+  lang::python::Layout layout;
+  // The selector's options for this segment: the layout's package prefix and source roots.
+  selector::ResolverOptions resolver_options() const;
 
   // The AST fallback's segment-wide symbol table, built on first use from the segment's Python
   // files and kept current by apply_changes(). Thread-safe.

@@ -22,7 +22,7 @@ struct Target {
 std::variant<Target, RpcError> resolve_target(Segment& seg, const std::string& path) {
   if (path.rfind("sym://", 0) == 0) {
     sel::FsSegmentSource source(seg.root, seg.skeletons());
-    sel::Resolver resolver(source, seg.telemetry);
+    sel::Resolver resolver(source, seg.telemetry, seg.resolver_options());
     auto r = resolver.resolve(path);
     if (!r) return selector_rpc_error(r.error());
     return Target{r->match.file, seg.root / r->match.file};
@@ -33,7 +33,9 @@ std::variant<Target, RpcError> resolve_target(Segment& seg, const std::string& p
   if (!fs::is_regular_file(*abs, ec)) {
     return RpcError{ErrorCode::kNotFound, "not a file in the segment: " + path, {}};
   }
-  return Target{relpath(seg.root, *abs), *abs};
+  std::string rel = relpath(seg.root, *abs);
+  if (auto e = not_python_error(rel, "a skeleton")) return std::move(*e);
+  return Target{std::move(rel), *abs};
 }
 
 }  // namespace
@@ -89,7 +91,7 @@ void Service::symbols(SegmentPtr seg, proto::AstSymbolsParams p,
 void Service::resolve(SegmentPtr seg, proto::SymResolveParams p,
                       Callback<proto::SymResolveResult> done) {
   sel::FsSegmentSource source(seg->root, seg->skeletons());
-  sel::Resolver resolver(source, seg->telemetry);
+  sel::Resolver resolver(source, seg->telemetry, seg->resolver_options());
   auto r = resolver.resolve(p.uri);
   if (!r) return done(selector_rpc_error(r.error()));
   done(to_proto(*r));

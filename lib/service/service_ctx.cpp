@@ -128,7 +128,7 @@ void Service::get(SegmentPtr seg, proto::CtxGetParams p, Callback<proto::CtxGetR
         for (const auto& id : ids) req.targets.push_back(dis::Target::chunk(id));
         if (!uris.empty()) {
           selector::FsSegmentSource source(seg->root, seg->index->skeletons());
-          selector::Resolver resolver(source, seg->telemetry);
+          selector::Resolver resolver(source, seg->telemetry, seg->resolver_options());
           for (const auto& u : uris) {
             auto r = resolver.resolve(u);
             if (!r) {
@@ -137,8 +137,11 @@ void Service::get(SegmentPtr seg, proto::CtxGetParams p, Callback<proto::CtxGetR
               continue;
             }
             const auto& m = r->match;
+            // The disclosed text starts at the first decorator (the match's line is the
+            // `def`/`class` line since protocol 1.3).
+            const int start = m.decorated_line > 0 ? std::min(m.decorated_line, m.line) : m.line;
             req.targets.push_back(
-                dis::Target::range(m.file, std::max(1, m.line), std::max(m.line, m.end_line), u));
+                dis::Target::range(m.file, std::max(1, start), std::max(m.line, m.end_line), u));
           }
         }
         if (req.targets.empty() && uri_errors.empty()) {

@@ -15,6 +15,7 @@
 #include "service/position.hpp"
 #include "service/proto_convert.hpp"
 #include "service/service.hpp"
+#include "text/text.hpp"
 #include "util/paths.hpp"
 #include "workspace/file_reader.hpp"
 
@@ -43,6 +44,39 @@ int name_column(std::string_view line_text, std::string_view name, std::size_t f
   return col;
 }
 
+// A cursor must be on the text: a line past the end of the file, an empty (blank) line and a
+// column past the end of its line (one past the last character is the caret after a name, kept)
+// are one error, INVALID_ARGUMENT, with the same message shape and data {line, column, lines,
+// line_chars}. nullopt when the position is on the text.
+std::optional<RpcError> position_off_text(std::string_view text, lsp::Position pos) {
+  const int lines = static_cast<int>(std::count(text.begin(), text.end(), '\n')) + 1;
+  const auto lt = text::line_text(text, pos.line);
+  int chars = 0;
+  bool blank = true;
+  if (lt) {
+    for (unsigned char c : *lt) {
+      if ((c & 0xC0) != 0x80) ++chars;
+      if (c != ' ' && c != '\t' && c != '\f') blank = false;
+    }
+  }
+  std::string why;
+  if (!lt || pos.line > lines) {
+    why = "the file has " + std::to_string(lines) + " lines";
+  } else if (blank) {
+    why = "line " + std::to_string(pos.line) + " is empty";
+  } else if (pos.column > chars + 1) {
+    why = "line " + std::to_string(pos.line) + " has " + std::to_string(chars) + " characters";
+  } else {
+    return std::nullopt;
+  }
+  json::object data{
+      {"line", pos.line}, {"column", pos.column}, {"lines", lines}, {"line_chars", chars}};
+  return RpcError{ErrorCode::kInvalidArgument,
+                  "position " + std::to_string(pos.line) + ":" + std::to_string(pos.column) +
+                      " is outside the text: " + why,
+                  std::move(data)};
+}
+
 }  // namespace
 
 std::variant<PosRequest, RpcError> parse_position(Segment& seg, const proto::LspPositionParams& p,
@@ -59,7 +93,7 @@ std::variant<PosRequest, RpcError> parse_position(Segment& seg, const proto::Lsp
   }
   if (!uri.empty()) {
     selector::FsSegmentSource source(seg.root, seg.index->skeletons());
-    selector::Resolver resolver(source, seg.telemetry);
+    selector::Resolver resolver(source, seg.telemetry, seg.resolver_options());
     auto res = resolver.resolve(uri);
     if (!res) return selector_rpc_error(res.error());
     r.rel = res->match.file;
@@ -76,6 +110,7 @@ std::variant<PosRequest, RpcError> parse_position(Segment& seg, const proto::Lsp
   if (!abs) return to_rpc_error(abs.error());
   r.abs = *abs;
   r.rel = relpath(seg.root, *abs);
+  if (auto e = not_python_error(r.rel, method)) return std::move(*e);
   ws::ReadStats stats;
   auto content = seg.index->reader().read(r.rel, ws::ReadPurpose::kIndex, &stats);
   if (!content) return to_rpc_error(content.error());
@@ -95,6 +130,7 @@ std::variant<PosRequest, RpcError> parse_position(Segment& seg, const proto::Lsp
     }
     r.pos.line = static_cast<int>(line);
     r.pos.column = static_cast<int>(column);
+    if (auto e = position_off_text(r.text, r.pos)) return std::move(*e);
   } else if (!uri.empty()) {
     // Point at the symbol's name on its definition line (after def/class/async def, or the first
     // occurrence of the name for constants).
@@ -156,6 +192,7 @@ R answer_base(const PosCall<R>& a, std::string backend, std::string state,
   o.file = a.req.rel;
   o.line = a.req.pos.line;
   o.column = a.req.pos.column;
+  if (!a.seg->layout.unresolved.empty()) o.layout_warning = a.seg->layout.unresolved;
   return o;
 }
 
@@ -171,8 +208,11 @@ void answer_from_ast(PosCall<R> a, std::string reason) {
   selector::FsSegmentSource source(seg.root, seg.index->skeletons());
   const nav::SymbolIndex& symbols = seg.symbol_index();
   R out = answer_base(a, "ast", a.state, reason);
+  nav::NavOptions layout_options;  // the segment's layout: a package root's own imports
+  layout_options.package_prefix = seg.layout.package;
+  for (const auto& root : seg.layout.source_roots) layout_options.source_roots.push_back(root);
   if constexpr (std::is_same_v<R, proto::LspDefinitionResult>) {
-    auto r = nav::definition(source, symbols, a.req.rel, a.req.text, a.req.pos);
+    auto r = nav::definition(source, symbols, a.req.rel, a.req.text, a.req.pos, layout_options);
     if (!r) return a.done(r.error());
     const auto locs = r->locations();
     out.locations = to_proto(locs);
@@ -182,7 +222,7 @@ void answer_from_ast(PosCall<R> a, std::string reason) {
     auto t = position_telemetry(a, "ast", !locs.empty(), &locs);
     a.done(Outcome<R>(std::move(out), std::move(t)));
   } else if constexpr (std::is_same_v<R, proto::LspHoverResult>) {
-    auto r = nav::hover(source, symbols, a.req.rel, a.req.text, a.req.pos);
+    auto r = nav::hover(source, symbols, a.req.rel, a.req.text, a.req.pos, layout_options);
     if (!r) return a.done(r.error());
     out.rule = r->rule;
     if (r->hover) {
@@ -194,7 +234,7 @@ void answer_from_ast(PosCall<R> a, std::string reason) {
     auto t = position_telemetry(a, "ast", r->hover.has_value(), nullptr);
     a.done(Outcome<R>(std::move(out), std::move(t)));
   } else if constexpr (std::is_same_v<R, proto::LspReferencesResult>) {
-    nav::NavOptions options;
+    nav::NavOptions options = layout_options;
     // Only the files whose index tokens include the name are read (the index was synced with
     // the disk before this request).
     options.candidate_files = [&seg](std::string_view name) {
@@ -337,6 +377,12 @@ void Service::lsp_status(SegmentPtr seg, proto::LspStatusParams,
   proto::LspStatusResult out;
   out.enabled = options_.lsp_enabled;
   out.available = seg->lsp != nullptr;
+  const auto& layout = seg->layout;
+  out.layout = std::string(lang::python::layout_kind_name(layout.kind));
+  if (!layout.package.empty()) out.layout_package = layout.package;
+  if (!layout.extra_paths.empty()) out.extra_paths = layout.extra_paths;
+  if (!layout.notes.empty()) out.layout_notes = layout.notes;
+  if (!layout.unresolved.empty()) out.imports_unresolved = layout.unresolved;
   if (!seg->lsp) {
     out.state = "UNAVAILABLE";
     out.reason = seg->lsp_unavailable;
@@ -360,6 +406,14 @@ void Service::lsp_status(SegmentPtr seg, proto::LspStatusParams,
   out.timeouts = static_cast<std::int64_t>(s.timeouts);
   out.last_stderr = s.last_stderr;
   if (s.next_retry_ms >= 0) out.next_retry_ms = s.next_retry_ms;
+  out.time_to_ready_ms = s.time_to_ready_ms;
+  out.indexing = s.indexing;
+  if (s.indexing) {
+    out.indexing_title = s.indexing_title;
+    out.indexing_ms = s.indexing_ms;
+  }
+  out.analysis_done_ms = s.analysis_done_ms;
+  out.workspace_files = s.workspace_files;
   done(std::move(out));
 }
 

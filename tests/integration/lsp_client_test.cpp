@@ -614,4 +614,49 @@ TEST_CASE("a spent restart budget is not the end: the server is retried after a 
   // The slow retry comes (before: FAILED for the client's lifetime), and again after it.
   REQUIRE(f.run_until([&] { return f.count_to(State::kWarming) >= 4; }));
   CHECK(c.status().restarts >= 3);
+TEST_CASE("lsp status: time to READY stays fixed while READY, and READY-but-indexing is reported",
+          "[status][progress]") {
+  Fake f;
+  auto o = f.options({"--progress-until", "textDocument/hover"});
+  o.workspace_scanned = [](std::string_view m) -> std::optional<std::int64_t> {
+    if (m == "Found 3 source files") return 3;
+    return std::nullopt;
+  };
+  Client c(f.io, std::move(o));
+  c.start("main.py");
+  REQUIRE(f.ready(c));
+  // The server's $/progress begin/report arrived around READY: still indexing.
+  REQUIRE(f.run_until([&] { return c.status().progress_notifications >= 2; }));
+  Status s = c.status();
+  CHECK(s.state == State::kReady);
+  CHECK(s.indexing);
+  CHECK(s.indexing_title == "Analyzing: 3 files to analyze");
+  CHECK(s.workspace_files == -1);
+  CHECK(s.analysis_done_ms == 0);
+  CHECK(s.time_to_ready_ms > 0);
+  CHECK(s.time_to_ready_ms <= s.uptime_ms);
+  const double ready_after = s.time_to_ready_ms;
+  f.run_for(50ms);
+  // The scan log line and $/progress end come with the first hover: indexing is over.
+  auto h = f.hover(c, "main.py", 1, 6);
+  REQUIRE(h.ok());
+  s = c.status();
+  CHECK_FALSE(s.indexing);
+  CHECK(s.indexing_title.empty());
+  CHECK(s.workspace_files == 3);
+  CHECK(s.analysis_done_ms >= ready_after);
+  // Time to READY did not move; time in state did.
+  CHECK(s.time_to_ready_ms == ready_after);
+  CHECK(s.state_ms >= 50);
+}
+
+TEST_CASE("lsp status: without a scan recogniser and without $/progress nothing is indexing", "[status][progress]") {
+  Fake f;
+  Client c(f.io, f.options({}));
+  c.start("main.py");
+  REQUIRE(f.ready(c));
+  const Status s = c.status();
+  CHECK_FALSE(s.indexing);
+  CHECK(s.workspace_files == -1);
+  CHECK(s.time_to_ready_ms > 0);
 }

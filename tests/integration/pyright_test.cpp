@@ -207,3 +207,57 @@ TEST_CASE("real Pyright: warm-up, definition, hover, references, diagnostics, ed
   REQUIRE(p.run_until([&] { return stopped; }, 10s));
   CHECK(c.state() == State::kCold);
 }
+
+// A package-root segment (`-s …/site/shop`, the root holds __init__.py): `from shop.util import
+// …` resolves only through the parent, which the layout gives Pyright as extraPaths. Without it
+// (the control) the same definition finds nothing in the tree.
+TEST_CASE("real Pyright: a package-root segment resolves its own absolute imports through extraPaths",
+          "[pyright][layout]") {
+  auto server = pyright_or_reason();
+  if (!server) {
+    WARN("Pyright test skipped: " << server.error().message);
+    SUCCEED();
+    return;
+  }
+  auto definition_in = [&](bool with_layout, lsp::Status* status_out) {
+    LspHarness h;
+    const fs::path site = h.root / "site";
+    const fs::path pkg = site / "shop";
+    test::write_text(pkg / "__init__.py", "");
+    test::write_text(pkg / "util.py", "def price(amount, rate):\n    return amount * rate\n");
+    test::write_text(pkg / "orders" / "__init__.py", "");
+    test::write_text(pkg / "orders" / "cart.py",
+                     "from shop.util import price\nfrom shop import util\n\n\ndef total(a):\n"
+                     "    return price(a, 2) + util.price(a, 3)\n");
+    const fs::path root = fs::canonical(pkg);
+    const Layout layout = detect_layout(root);
+    REQUIRE(layout.package == "shop");
+    ClientOptions o;
+    o.segment_root = root;
+    o.server = *server;
+    o.language_id = "python";
+    o.settings = default_settings(o.server);
+    if (with_layout) add_layout_settings(layout, o.settings);
+    o.request_timeout = 30s;
+    o.ready_timeout = 90s;
+    Client c(h.io, std::move(o));
+    c.start("orders/cart.py");
+    REQUIRE(h.run_until([&] { return c.state() == State::kReady; }, 120s));
+    std::vector<std::string> out;
+    for (int col : {12, 31}) {  // price(…), util.price(…)
+      auto def = h.definition(c, "orders/cart.py", 6, col);
+      REQUIRE(def.ok());
+      for (const auto& l : *def) out.push_back(where(l));
+    }
+    if (status_out) *status_out = c.status();
+    return out;
+  };
+  lsp::Status st;
+  const auto with = definition_in(true, &st);
+  CHECK(with == std::vector<std::string>{"util.py:1:5", "util.py:1:5"});
+  // lsp status: time to READY is its own figure (it stops growing once READY).
+  CHECK(st.time_to_ready_ms > 0);
+  CHECK(st.time_to_ready_ms <= st.uptime_ms);
+  const auto without = definition_in(false, nullptr);
+  for (const auto& w : without) CHECK(w.rfind("util.py", 0) != 0);
+}

@@ -25,6 +25,9 @@
 //   --grow-mb N             allocate and touch N MiB after initialize
 //   --ignore-term           ignore SIGTERM (so only SIGKILL ends it)
 //   --ignore-exit           do not exit on the `exit` notification
+//   --progress-until METHOD after `initialized`: $/progress begin ("Analyzing", token
+//                           "fake-progress") and a report; when METHOD first arrives, the log
+//                           line "Found 3 source files" and $/progress end (before its reply)
 //   --transcript FILE       append one line per received message: the method (or
 //                           "response <id> <result json>"), "$/cancelRequest <id>" for cancels;
 //                           a didOpen also logs "languageId <id>"
@@ -60,6 +63,7 @@ struct Options {
   int grow_mb = 0;
   bool ignore_exit = false;
   std::string transcript;
+  std::string progress_until;
 };
 
 Options opts;
@@ -240,6 +244,13 @@ void maybe_crash(const std::string& method) {
   std::_Exit(3);
 }
 
+void progress(const std::string& kind, json::object value) {
+  value["kind"] = kind;
+  send(json::object{{"jsonrpc", "2.0"},
+                    {"method", "$/progress"},
+                    {"params", json::object{{"token", "fake-progress"}, {"value", std::move(value)}}}});
+}
+
 void handle(const json::object& msg) {
   const auto* m = msg.if_contains("method");
   const auto* id = msg.if_contains("id");
@@ -269,6 +280,13 @@ void handle(const json::object& msg) {
   if (id && opts.never_answer.count(method)) {
     if (id->is_int64()) unanswered[id->as_int64()] = method;
     return;
+  }
+  if (!opts.progress_until.empty() && method == opts.progress_until) {
+    opts.progress_until.clear();
+    send(json::object{{"jsonrpc", "2.0"},
+                      {"method", "window/logMessage"},
+                      {"params", json::object{{"type", 3}, {"message", "Found 3 source files"}}}});
+    progress("end", json::object{});
   }
   if (auto d = opts.delay_ms.find(method); d != opts.delay_ms.end())
     std::this_thread::sleep_for(std::chrono::milliseconds(d->second));
@@ -302,6 +320,10 @@ void handle(const json::object& msg) {
                       {"params", json::object{{"registrations", json::array{}}}}});
     send(json::object{{"jsonrpc", "2.0"}, {"id", 1002}, {"method", "window/workDoneProgress/create"},
                       {"params", json::object{{"token", "fake-progress"}}}});
+    if (!opts.progress_until.empty()) {
+      progress("begin", json::object{{"title", "Analyzing"}, {"cancellable", false}});
+      progress("report", json::object{{"message", "3 files to analyze"}});
+    }
   } else if (method == "textDocument/didOpen") {
     const auto& td = params.at("textDocument").as_object();
     const std::string uri(td.at("uri").as_string());
@@ -367,6 +389,7 @@ int main(int argc, char** argv) {
     } else if (a == "--grow-mb") opts.grow_mb = std::stoi(next());
     else if (a == "--ignore-term") ::signal(SIGTERM, SIG_IGN);
     else if (a == "--ignore-exit") opts.ignore_exit = true;
+    else if (a == "--progress-until") opts.progress_until = next();
     else if (a == "--transcript") opts.transcript = next();
     else if (a == "--stdio") continue;
     else {

@@ -305,7 +305,9 @@ TEST_CASE("resolve: ambiguity is reported with every candidate, never silently p
     CHECK(conv->related.size() == 2);
     auto v = r.resolve("sym://python/app.core/P.v");
     REQUIRE(v.ok());
-    CHECK(v->match.line == 16);
+    // The `def` line, as Python's ast says (protocol 1.3); the decorator start is its own field.
+    CHECK(v->match.line == 17);
+    CHECK(v->match.decorated_line == 16);
     CHECK(v->related.size() == 1);
   }
 }
@@ -372,4 +374,74 @@ TEST_CASE("edit distance", "[suggest]") {
   CHECK(edit_distance("decode", "decod") == 1);
   CHECK(edit_distance("kitten", "sitting") == 3);
   CHECK(edit_distance("abc", "") == 3);
+}
+
+TEST_CASE("a package-root segment names modules with its package, and every suggestion resolves",
+          "[resolve][layout]") {
+  // `-s …/dist-packages/django`: the root is the package, so Python calls db/models.py
+  // django.db.models.
+  MemorySource src;
+  src.add("__init__.py", "VERSION = (3, 2)\n");
+  src.add("db/__init__.py", "");
+  src.add("db/fields.py", "class Field:\n    def get_default(self): pass\n");
+  src.add("db/models.py",
+          "from django.db.fields import Field\nfrom typing import Any\n"
+          "class Model:\n    @classmethod\n    def check(cls): pass\n    def save(self): pass\n");
+  ResolverOptions o;
+  o.package_prefix = "django";
+  Resolver r(src, {}, o);
+
+  auto model = r.resolve("sym://python/django.db.models/Model.save");
+  REQUIRE(model.ok());
+  CHECK(model->match.file == "db/models.py");
+  CHECK(model->match.module == "django.db.models");
+  auto pkg = r.resolve("sym://python/django");
+  REQUIRE(pkg.ok());
+  CHECK(pkg->match.file == "__init__.py");
+  CHECK(r.resolve("sym://python/django/VERSION").ok());
+  // The name without the package still finds the file, reported with the package.
+  auto bare = r.resolve("sym://python/db.models/Model");
+  REQUIRE(bare.ok());
+  CHECK(bare->match.module == "django.db.models");
+  // A decorated method: line is the `def` line, decorated_line the decorator's.
+  auto check = r.resolve("sym://python/django.db.models/Model.check");
+  REQUIRE(check.ok());
+  CHECK(check->match.line == 5);
+  CHECK(check->match.decorated_line == 4);
+
+  // Round trip: every suggestion is a URI that resolves in this same segment.
+  for (const char* uri : {"sym://python/django.db.modls/Model", "sym://python/django.db.models/Modle",
+                          "sym://python/django.db.models/Field", "sym://python/django.db.models/Field.get_default",
+                          "sym://python/db.modls"}) {
+    INFO(uri);
+    auto e = r.resolve(uri);
+    REQUIRE_FALSE(e.ok());
+    REQUIRE_FALSE(e.error().suggestions.empty());
+    for (const auto& s : e.error().suggestions) {
+      INFO(s);
+      CHECK(s.rfind("sym://python/django.", 0) == 0);
+      CHECK(r.resolve(s).ok());
+    }
+  }
+  // An import from outside the segment (typing) is explained, never suggested.
+  auto any = r.resolve("sym://python/django.db.models/Any");
+  REQUIRE_FALSE(any.ok());
+  CHECK_THAT(any.error().message, Catch::Contains("imported from typing"));
+  for (const auto& s : any.error().suggestions) CHECK(r.resolve(s).ok());
+
+  // A nested package root (`-s django/db`) is the package django.db.
+  MemorySource sub;
+  sub.add("__init__.py", "");
+  sub.add("models.py", "class Model:\n    pass\n");
+  ResolverOptions no;
+  no.package_prefix = "django.db";
+  Resolver rn(sub, {}, no);
+  auto nested = rn.resolve("sym://python/django.db.models/Model");
+  REQUIRE(nested.ok());
+  CHECK(nested->match.file == "models.py");
+  CHECK(nested->match.module == "django.db.models");
+  auto typo = rn.resolve("sym://python/django.db.modles");
+  REQUIRE_FALSE(typo.ok());
+  REQUIRE_FALSE(typo.error().suggestions.empty());
+  CHECK(typo.error().suggestions.front() == "sym://python/django.db.models");
 }

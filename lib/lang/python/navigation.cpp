@@ -311,6 +311,16 @@ std::optional<std::string> Navigator::module_file(int level, const std::string& 
     // selector::Resolver's rule (each source root; `a/b.py` or `a/b/__init__.py`; with both, the
     // first), without its failure path: a miss there computes suggestions over directory listings,
     // and misses are common here (stdlib and third-party imports).
+    const std::string& pkg = options_.package_prefix;
+    if (!pkg.empty() && (dotted == pkg || (dotted.size() > pkg.size() && dotted.starts_with(pkg) &&
+                                           dotted[pkg.size()] == '.'))) {
+      // A package-root segment: the package's own modules live under the root without it.
+      const std::string rest = dotted.size() > pkg.size() ? dotted.substr(pkg.size() + 1) : std::string();
+      auto files = rest.empty() ? lang::python::files_for("") : lang::python::candidate_files(rest, options_.source_roots);
+      for (auto& f : files) {
+        if (source_.is_file(f.path)) return std::move(f.path);
+      }
+    }
     for (auto& f : lang::python::candidate_files(dotted, options_.source_roots)) {
       if (source_.is_file(f.path)) return std::move(f.path);
     }
@@ -343,6 +353,9 @@ Outcome Navigator::module_target(const std::string& file) {
   Hit h;
   h.target.kind = "module";
   h.target.qualname = lang::python::module_of(file, options_.source_roots);
+  if (!options_.package_prefix.empty())  // a package-root segment: Python's name for the module
+    h.target.qualname = h.target.qualname.empty() ? options_.package_prefix
+                                                  : options_.package_prefix + "." + h.target.qualname;
   const auto dot = h.target.qualname.rfind('.');
   h.target.name = dot == std::string::npos ? h.target.qualname : h.target.qualname.substr(dot + 1);
   h.target.location.path = file;

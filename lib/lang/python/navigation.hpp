@@ -78,6 +78,9 @@ struct NavOptions {
   // then `a/b/__init__.py`, root by root; the first hit wins). Also the roots removed from a
   // file's path to name its module.
   std::vector<std::string> source_roots{"", "src"};
+  // A package-root segment's package ("django"; lang/python/layout.hpp): `import django.db.x`
+  // is looked up as `db/x` under the root. "" = none.
+  std::string package_prefix;
   // references(): a superset of the files whose text contains `name` as a whole word (e.g. from
   // the lexical index's postings), so only those are read; nullopt (or no function) = unknown,
   // every file of `index.files()` is read. Files it lists outside `index.files()` are ignored.

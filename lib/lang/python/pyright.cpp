@@ -169,6 +169,44 @@ boost::json::object default_settings(const ServerBinary& server) {
   return settings;
 }
 
+void add_layout_settings(const Layout& layout, boost::json::object& settings) {
+  if (layout.extra_paths.empty()) return;
+  // settings["python.analysis"] (the flat key the client looks up first) and the nested form
+  // settings["python"]["analysis"] (what a `python` section request returns) must agree.
+  auto add = [&](boost::json::object& analysis) {
+    boost::json::array paths;
+    if (auto* have = analysis.if_contains("extraPaths"); have && have->is_array())
+      paths = have->as_array();
+    for (const auto& p : layout.extra_paths) paths.emplace_back(p);
+    analysis["extraPaths"] = std::move(paths);
+  };
+  for (const char* key : {"python.analysis", "basedpyright.analysis"}) {
+    auto& v = settings[key];
+    if (!v.is_object()) v = boost::json::object{};
+    add(v.as_object());
+  }
+  auto& python = settings["python"];
+  if (!python.is_object()) python = boost::json::object{};
+  auto& analysis = python.as_object()["analysis"];
+  if (!analysis.is_object()) analysis = boost::json::object{};
+  add(analysis.as_object());
+}
+
+std::optional<std::int64_t> workspace_scan_files(std::string_view msg) {
+  if (msg.starts_with("No source files found")) return 0;
+  constexpr std::string_view kFound = "Found ";
+  if (!msg.starts_with(kFound)) return std::nullopt;
+  msg.remove_prefix(kFound.size());
+  std::int64_t n = 0;
+  std::size_t digits = 0;
+  while (digits < msg.size() && digits < 12 && msg[digits] >= '0' && msg[digits] <= '9')
+    n = n * 10 + (msg[digits++] - '0');
+  if (digits == 0) return std::nullopt;
+  msg.remove_prefix(digits);
+  if (msg.starts_with(" source file")) return n;
+  return std::nullopt;
+}
+
 namespace {
 
 // Reads what is available on `fd` (non-blocking) into `out`; false at end of file or on error.

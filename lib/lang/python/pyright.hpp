@@ -31,11 +31,14 @@
 
 #include <boost/json/object.hpp>
 #include <chrono>
+#include <cstdint>
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
+#include "lang/python/layout.hpp"
 #include "lsp/server.hpp"
 #include "util/result.hpp"
 
@@ -89,5 +92,18 @@ std::string read_server_version(const fs::path& launcher);
 // The workspace/configuration answers this server gets unless the caller set them (the daemon
 // merges them into lsp::ClientOptions::settings, keys it already has win).
 boost::json::object default_settings(const lsp::ServerBinary& server);
+
+// Add what the segment's layout needs (lang/python/layout.hpp) to `settings`:
+// `python.analysis.extraPaths` = layout.extra_paths (appended to any already there; basedpyright
+// reads the same key under `basedpyright.analysis` too, so both get it). Nothing when the layout
+// needs no extra path (or Pyright's own config governs it).
+void add_layout_settings(const Layout& layout, boost::json::object& settings);
+
+// Pyright's "workspace scanned" log line (window/logMessage) → the number of source files:
+// "Found 859 source files" → 859, "Found 1 source file" → 1, "No source files found." → 0;
+// nullopt for any other message. Pyright logs it once it has walked the tree; in its default
+// openFilesOnly mode it sends no $/progress, so this is how `lsp status` knows the scan is over
+// (lsp::ClientOptions::workspace_scanned).
+std::optional<std::int64_t> workspace_scan_files(std::string_view log_message);
 
 }  // namespace trifecta::core::lang::python

@@ -9,7 +9,9 @@
 // Versioning: `kProtocolMajor.kProtocolMinor`. A client announces its protocol in `hello`; a
 // different major is refused with VersionMismatch (the user must restart the daemon); a newer
 // minor on either side is accepted (fields are only ever added; unknown fields are ignored).
-// History: 1.0 first release; 1.1 one shape for a selector match (docs/protocol.md).
+// History: 1.0 first release; 1.1 one shape for a selector match; 1.2 `generation` in answers;
+// 1.3 NOT_PYTHON, `decorated_line` in selector matches, layout and indexing facts in lsp.status
+// (docs/protocol.md).
 //
 // The method payloads are in daemon.hpp, ast.hpp, sym.hpp, ctx.hpp, lsp.hpp (typed structs with
 // both JSON directions, codec.hpp) and the method table in catalog.hpp; protocol.hpp includes all.
@@ -34,7 +36,7 @@ namespace json = boost::json;
 inline constexpr int kProtocolMajor = 1;
 inline constexpr int kProtocolMinor = 3;
 inline constexpr std::size_t kMaxLineBytes = std::size_t{16} << 20;  // 16 MiB
-std::string protocol_version();  // "1.1"
+std::string protocol_version();  // "1.3"
 
 // ---- method names --------------------------------------------------------------------------
 namespace method {
@@ -92,6 +94,8 @@ enum class ErrorCode : int {
   kFileNotFound = -32021,
   kSymbolNotFound = -32022,
   kAmbiguousSymbol = -32023,
+  // a Python-only request (diagnostics, skeleton, navigation) on a file no language claims
+  kNotPython = -32024,
 };
 std::string_view error_name(ErrorCode code);  // "PARSE_ERROR", "PATH_ESCAPE", ...
 

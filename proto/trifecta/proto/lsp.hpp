@@ -32,6 +32,19 @@ struct LspStatusResult {
   std::optional<std::int64_t> timeouts;
   std::optional<std::string> last_stderr;
   std::optional<double> next_retry_ms;  // FAILED with a restart scheduled: in how long
+  // 1.3: time to READY vs time in state, and work the server still does after READY.
+  std::optional<double> time_to_ready_ms;
+  std::optional<bool> indexing;
+  std::optional<std::string> indexing_title;
+  std::optional<double> indexing_ms;
+  std::optional<double> analysis_done_ms;
+  std::optional<std::int64_t> workspace_files;
+  // 1.3: the segment's Python layout (always present, also when unavailable).
+  std::optional<std::string> layout;
+  std::optional<std::string> layout_package;
+  std::optional<std::vector<std::string>> extra_paths;
+  std::optional<std::vector<std::string>> layout_notes;
+  std::optional<std::string> imports_unresolved;
 };
 template <class V>
 void describe(V& v, LspStatusResult& s) {
@@ -58,6 +71,18 @@ void describe(V& v, LspStatusResult& s) {
   v.opt("next_retry_ms", s.next_retry_ms,
         "FAILED: the next automatic restart is tried in this many ms (the backoff is capped, "
         "retries never stop)");
+  v.opt("time_to_ready_ms", s.time_to_ready_ms,
+        "spawn to READY of the current process; 0 until READY (1.3)");
+  v.opt("indexing", s.indexing, "the server reports work in progress ($/progress), e.g. still analysing after READY (1.3)");
+  v.opt("indexing_title", s.indexing_title, "what that work says it is (1.3)");
+  v.opt("indexing_ms", s.indexing_ms, "how long that work has run (1.3)");
+  v.opt("analysis_done_ms", s.analysis_done_ms, "spawn to the end of the first reported work; 0: not yet (1.3)");
+  v.opt("workspace_files", s.workspace_files, "source files the server says it found in the workspace; -1: not reported yet (1.3)");
+  v.opt("layout", s.layout, "plain | package_root | src | declared (1.3)");
+  v.opt("layout_package", s.layout_package, "package_root: the package the segment root is (1.3)");
+  v.opt("extra_paths", s.extra_paths, "directories given to the server as extraPaths (1.3)");
+  v.opt("layout_notes", s.layout_notes, "what the layout detection found and did (1.3)");
+  v.opt("imports_unresolved", s.imports_unresolved, "why the tree's own imports cannot resolve (1.3)");
 }
 
 // lsp.restart: stop the segment's language server (if running) and start it again now; the
@@ -140,6 +165,7 @@ struct LspAnswer {
   std::string file;
   std::int64_t line = 0;
   std::int64_t column = 0;
+  std::optional<std::string> layout_warning;  // imports of the tree cannot resolve: why (1.3)
 };
 template <class V>
 void describe(V& v, LspAnswer& s) {
@@ -150,6 +176,8 @@ void describe(V& v, LspAnswer& s) {
   v.req("file", s.file, "file asked, relative to the segment");
   v.req("line", s.line, "position asked (line)");
   v.req("column", s.column, "position asked (column)");
+  v.opt("layout_warning", s.layout_warning,
+        "the segment's layout keeps its own imports from resolving, and why (1.3)");
 }
 
 struct LspDefinitionResult : LspAnswer {

@@ -22,6 +22,7 @@ struct SymbolMatch {
   std::string docstring;
   bool conditional = false;  // defined under if/try
   bool partial = false;      // from a file that did not parse cleanly
+  std::int64_t decorated_line = 0;  // first decorator's line; == line when undecorated (1.3)
 };
 template <class V>
 void describe(V& v, SymbolMatch& s) {
@@ -29,12 +30,13 @@ void describe(V& v, SymbolMatch& s) {
   v.req("module", s.module, "dotted module name");
   v.req("kind", s.kind, "class | function | method | constant | module");
   v.req("qualname", s.qualname, "qualified name inside the module");
-  v.req("line", s.line, "first line (1-based)");
+  v.req("line", s.line, "the def/class line, 1-based (decorators: decorated_line)");
   v.req("end_line", s.end_line, "last line");
   v.req("signature", s.signature, "signature text");
   v.req("docstring", s.docstring, "docstring (may be empty)");
   v.req("conditional", s.conditional, "defined under if/try");
   v.req("partial", s.partial, "from a file that did not parse cleanly");
+  v.req("decorated_line", s.decorated_line, "first decorator's line; equals line when undecorated (1.3)");
 }
 constexpr std::string_view wire_name(const SymbolMatch*) { return "SymbolMatch"; }
 
