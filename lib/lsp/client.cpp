@@ -308,7 +308,9 @@ class Client::Impl : public std::enable_shared_from_this<Impl> {
   }
 
   void when_ready(milliseconds wait, std::function<void(State)> done) {
-    // A server stopped for idleness or memory (not explicitly) warms again for whoever asks.
+    // A server stopped for idleness or memory (not explicitly) warms again for whoever asks; a
+    // request waiting for it is a use (the memory cap sheds the least recently used first).
+    touch();
     if (sm_.state() == State::kCold && started_ && !inst_ && !closed_) spawn("on demand");
     if (sm_.state() == State::kReady || wait.count() <= 0) {
       done(sm_.state());

@@ -375,11 +375,13 @@ TEST_CASE(
     return std::string(
         result_of(d.cli({"--json", "lsp", "status", "-s", seg})).at("state").as_string());
   };
-  auto def_a =
-      result_of(d.cli({"--json", "def", "-s", sa, "--wait", "60000", "pkg/small.py:1:5"}, 90s));
+  auto def_a = result_of(
+      d.cli({"--json", "def", "-s", sa, "--wait", "60000", "--timeout", "170", "pkg/small.py:1:5"},
+            180s));
   REQUIRE(def_a.at("backend").as_string() == "lsp");
-  auto def_b =
-      result_of(d.cli({"--json", "def", "-s", sb, "--wait", "60000", "pkg/small.py:1:5"}, 90s));
+  auto def_b = result_of(
+      d.cli({"--json", "def", "-s", sb, "--wait", "60000", "--timeout", "170", "pkg/small.py:1:5"},
+            180s));
   REQUIRE(def_b.at("backend").as_string() == "lsp");
   // Before the fix both stayed up (8 small segments used 1.1 GiB). Now `a` (used first) is shed.
   bool a_cold = false;
@@ -391,8 +393,9 @@ TEST_CASE(
   CHECK(state_of(sb) == "READY");  // the most recently used one always stays
   CHECK(count_lines_containing(d.dir() / "daemon.stderr", "over the total cap") >= 1);
   // The next request to `a` warms it again (and then `b` is the one over the cap).
-  auto again =
-      result_of(d.cli({"--json", "def", "-s", sa, "--wait", "60000", "pkg/small.py:1:5"}, 90s));
+  auto again = result_of(
+      d.cli({"--json", "def", "-s", sa, "--wait", "60000", "--timeout", "170", "pkg/small.py:1:5"},
+            180s));
   CHECK(again.at("backend").as_string() == "lsp");
   bool b_cold = false;
   for (int i = 0; i < 60 && !b_cold; ++i) {
