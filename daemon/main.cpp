@@ -105,6 +105,7 @@ int main(int argc, char** argv) {
   std::string pyright_path;
   long open_delay_ms = 0;
   long lsp_ready_s = 60, lsp_request_ms = 5000, lsp_idle_s = 15 * 60, lsp_rss_mb = 2048;
+  long lsp_total_rss_mb = 4096, lsp_memory_check_ms = 5000;
 
   CLI::App app{"trifectad — Trifecta's resident code-context daemon"};
   app.set_version_flag("--version", std::string("trifectad ") + trifecta::proto::kVersion + " (protocol " +
@@ -145,6 +146,13 @@ int main(int argc, char** argv) {
       ->check(CLI::NonNegativeNumber);
   app.add_option("--lsp-rss-limit-mb", lsp_rss_mb, "Restart a Pyright above this resident memory, MiB (0 = no guard)")
       ->check(CLI::NonNegativeNumber);
+  app.add_option("--lsp-total-rss-mb", lsp_total_rss_mb,
+                 "Total resident memory of all language servers, MiB; above it the least recently used are "
+                 "stopped (COLD) until it fits, the most recent always stays (0 = no cap)")
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--lsp-memory-check-ms", lsp_memory_check_ms, "How often the total is checked, ms")
+      ->check(CLI::Range(100L, 600'000L))
+      ->group("");
   app.add_option("--pyright", pyright_path, "Language server launcher (default: $TRIFECTA_PYRIGHT, the set-up's, PATH)");
   app.add_flag("--enable-debug-methods", debug_methods, "Register debug.* methods (for tests)")->group("");
   app.add_option("--debug-open-delay-ms", open_delay_ms, "Sleep this long in every segment open (for tests)")
@@ -292,6 +300,21 @@ int main(int argc, char** argv) {
     const char ok = 0;
     (void)!::write(ready_fd, &ok, 1);
     ::close(ready_fd);
+  }
+
+  // The total memory cap on the language servers: checked on a worker every
+  // --lsp-memory-check-ms (the next check is scheduled when one finished).
+  std::function<void()> lsp_memory_tick;
+  if (lsp_config.enabled && lsp_total_rss_mb > 0) {
+    const std::uint64_t cap = static_cast<std::uint64_t>(lsp_total_rss_mb) << 20;
+    const auto period = std::chrono::milliseconds(lsp_memory_check_ms);
+    lsp_memory_tick = [&, cap, period] {
+      server->post_work([&, cap, period] {
+        for (const auto& line : service.enforce_lsp_memory(cap)) spdlog::warn("language server stopped: {}", line);
+        server->schedule_after(period, lsp_memory_tick);
+      });
+    };
+    server->schedule_after(period, lsp_memory_tick);
   }
 
   const core::Stopwatch uptime;

@@ -220,6 +220,12 @@ struct ReadyWaiter {
 
 class Client::Impl : public std::enable_shared_from_this<Impl> {
  public:
+  // Memory cap (Client::shed): the idle shutdown's graceful stop, so requests warm it again.
+  void shed(std::string reason) {
+    if (!inst_ || inst_->stopping) return;
+    stop({}, "memory cap: " + reason, false);
+  }
+
   Impl(asio::io_context& io, ClientOptions o)
       : io_(io),
         opts_(std::move(o)),
@@ -303,6 +309,10 @@ class Client::Impl : public std::enable_shared_from_this<Impl> {
   }
 
   void when_ready(milliseconds wait, std::function<void(State)> done) {
+    // A server stopped for idleness or memory (not explicitly) warms again for whoever asks; a
+    // request waiting for it is a use (the memory cap sheds the least recently used first).
+    touch();
+    if (sm_.state() == State::kCold && started_ && !inst_ && !closed_) spawn("on demand");
     if (sm_.state() == State::kReady || wait.count() <= 0) {
       done(sm_.state());
       return;
@@ -479,6 +489,8 @@ class Client::Impl : public std::enable_shared_from_this<Impl> {
       s.indexing_ms = std::chrono::duration<double, std::milli>(now - indexing_since_).count();
       s.indexing_title = progress_last_title_;
     }
+    const SteadyClock::time_point last{SteadyClock::duration(last_activity_ns_.load(std::memory_order_relaxed))};
+    s.idle_ms = std::chrono::duration<double, std::milli>(now - last).count();
     return s;
   }
 
@@ -823,7 +835,11 @@ class Client::Impl : public std::enable_shared_from_this<Impl> {
     });
   }
 
-  void touch() { last_activity_ = SteadyClock::now(); }
+  void touch() {
+    last_activity_ = SteadyClock::now();
+    last_activity_ns_.store(last_activity_.time_since_epoch().count(), std::memory_order_relaxed);
+  }
+
 
   void arm_idle() {
     if (opts_.idle_timeout.count() <= 0) return;
@@ -1409,6 +1425,7 @@ class Client::Impl : public std::enable_shared_from_this<Impl> {
   std::vector<std::function<void()>> stop_waiters_;
   int consecutive_timeouts_ = 0;
   SteadyClock::time_point last_activity_ = SteadyClock::now();
+  std::atomic<SteadyClock::rep> last_activity_ns_{SteadyClock::now().time_since_epoch().count()};  // for status()
   std::deque<std::string> stderr_tail_;
   TextCache cache_;
 
@@ -1442,6 +1459,10 @@ void Client::start(fs::path first_python_file) {
 
 void Client::stop(std::function<void()> done) {
   asio::post(impl_->io_, [impl = impl_, done = std::move(done)]() mutable { impl->stop(std::move(done), "stopped", true); });
+}
+
+void Client::shed(std::string reason) {
+  asio::post(impl_->io_, [impl = impl_, r = std::move(reason)]() mutable { impl->shed(std::move(r)); });
 }
 
 void Client::restart(std::string reason) {

@@ -127,6 +127,7 @@ struct Status {
   std::int64_t workspace_files = -1;
   int restarts = 0;         // automatic restarts so far
   std::uint64_t rss_bytes = 0;
+  double idle_ms = 0;       // since the last request or document sync
   std::size_t pending = 0;
   std::size_t open_documents = 0;
   std::uint64_t server_requests_answered = 0;
@@ -190,11 +191,15 @@ class Client {
   // FAILED-or-running → kill and spawn again now (not counted against the restart budget, which
   // it resets).
   void restart(std::string reason);
+  // Memory pressure (the daemon's total cap on its language servers): a graceful stop → COLD, as
+  // after `idle_timeout`, so the next request warms the server again. No-op without a process.
+  void shed(std::string reason);
 
   State state() const;  // lock-free
   Status status() const;
 
-  // Completes with the state once it is READY, or with the current state after `wait`.
+  // Completes with the state once it is READY, or with the current state after `wait`. A server
+  // stopped for idleness or by shed() (not by stop()) is warmed again on demand first.
   void when_ready(milliseconds wait, std::function<void(State)> done);
 
   // Document sync (full text). `file` is absolute (inside the segment) or segment-relative.

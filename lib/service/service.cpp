@@ -1,5 +1,6 @@
 #include "service/service.hpp"
 
+#include <algorithm>
 #include <boost/json.hpp>
 
 namespace trifecta::core::service {
@@ -12,6 +13,38 @@ Service::Service(telemetry::Sink& sink, Executor& executor, ServiceOptions optio
     if (options_.on_open) options_.on_open(seg);
     if (options_.build_on_open) ensure_built(seg, {});
   });
+}
+
+std::vector<std::string> Service::enforce_lsp_memory(std::uint64_t cap_bytes) {
+  struct Running {
+    std::shared_ptr<Segment> seg;
+    std::uint64_t rss = 0;
+    double idle_ms = 0;
+  };
+  std::vector<Running> running;
+  std::uint64_t total = 0;
+  for (auto& seg : registry_.list()) {
+    if (!seg->lsp) continue;
+    const lsp::Status st = seg->lsp->status();
+    if (st.pid <= 0 || st.rss_bytes == 0) continue;
+    total += st.rss_bytes;
+    running.push_back({seg, st.rss_bytes, st.idle_ms});
+  }
+  std::vector<std::string> shed;
+  if (cap_bytes == 0 || total <= cap_bytes) return shed;
+  std::sort(running.begin(), running.end(),
+            [](const Running& a, const Running& b) { return a.idle_ms > b.idle_ms; });
+  for (std::size_t i = 0; i + 1 < running.size() && total > cap_bytes; ++i) {
+    const auto& r = running[i];
+    const std::string why = "language servers hold " + std::to_string(total >> 20) +
+                            " MiB, over the total cap of " + std::to_string(cap_bytes >> 20) +
+                            " MiB; this one was the least recently used (" +
+                            std::to_string(r.rss >> 20) + " MiB)";
+    r.seg->lsp->shed(why);
+    shed.push_back(r.seg->root.string() + ": " + why);
+    total -= r.rss;
+  }
+  return shed;
 }
 
 void Service::ensure_built(Segment& seg, std::function<void()> then) {

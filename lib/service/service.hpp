@@ -135,6 +135,13 @@ class Service {
   // The per-segment part of `status`.
   static proto::SegmentStatus segment_status(const Segment& seg);
 
+  // The total memory cap on the language servers (issue 16 item 9): when the open segments'
+  // running servers together hold more than `cap_bytes` resident (from /proc), the least recently
+  // used are shed (lsp::Client::shed: → COLD, the next request warms them again) until the total
+  // fits; the most recently used one always stays. Returns one line per server shed (for the
+  // log). Thread-safe; reads /proc, so call it on a worker.
+  std::vector<std::string> enforce_lsp_memory(std::uint64_t cap_bytes);
+
  private:
   void run_build(const std::shared_ptr<Segment>& seg);
   template <class R>

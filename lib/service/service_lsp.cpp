@@ -327,6 +327,10 @@ void route(PosCall<R> a) {
   if (!seg.lsp) return answer_from_ast(std::move(a), "lsp_unavailable: " + seg.lsp_unavailable);
   const lsp::State st = seg.lsp->state();
   if (st == lsp::State::kReady) return answer_from_lsp(std::move(a));
+  // A server stopped for idleness or the memory cap warms again on its next request (this one is
+  // answered from the AST unless it waits).
+  if (st == lsp::State::kCold && a.req.wait_ready_ms <= 0)
+    seg.lsp->when_ready(std::chrono::milliseconds(0), [](lsp::State) {});
   if (a.req.wait_ready_ms > 0) {
     const auto wait = std::chrono::milliseconds(a.req.wait_ready_ms);
     seg.lsp->when_ready(wait, [a = std::move(a)](lsp::State s) mutable {

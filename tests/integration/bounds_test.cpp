@@ -249,13 +249,15 @@ TEST_CASE("a full connection table closes the connection idle the longest instea
 
 TEST_CASE("a full connection table with every connection busy refuses SERVER_BUSY",
           "[bounds][daemon][connections]") {
-  DaemonProcess d({"--no-lsp", "--max-connections", "4"});
+  DaemonProcess d({"--no-lsp", "--max-connections", "4", "--max-inflight", "1"});
   std::vector<std::unique_ptr<RawClient>> clients;
   for (int i = 0; i < 4; ++i) {
     clients.push_back(std::make_unique<RawClient>(d.socket()));
     REQUIRE(clients.back()->send(req(i, "debug.sleep", {{"ms", 4000}})));
+    // The SERVER_BUSY for a second request shows the sleep is in flight.
+    REQUIRE(clients.back()->send(req(100 + i, "ping")));
+    CHECK(error_name(parse_obj(clients.back()->line(5s))) == "SERVER_BUSY");
   }
-  std::this_thread::sleep_for(300ms);
   RawClient extra(d.socket());
   auto r = parse_obj(extra.line(5s));
   CHECK(error_name(r) == "SERVER_BUSY");
@@ -356,4 +358,49 @@ TEST_CASE(
   const auto& loc = def.at("locations").as_array()[0].as_object();
   CHECK(loc.at("external").as_bool());
   CHECK(loc.at("path").as_string() == (outside / "secret.py").string());
+}
+
+TEST_CASE(
+    "real Pyright: over the total language-server memory cap the least recently used is stopped",
+    "[bounds][daemon][pyright][memory]") {
+  if (auto why = pyright_missing()) {
+    WARN("skipped: no language server on this machine: " << *why);
+    return;
+  }
+  // A 1 MiB total: any two running servers are over it, so only the most recent one may stay.
+  DaemonProcess d({"--lsp-total-rss-mb", "1", "--lsp-memory-check-ms", "200"});
+  Tree a, b;
+  const std::string sa = a.root.string(), sb = b.root.string();
+  auto state_of = [&](const std::string& seg) {
+    return std::string(
+        result_of(d.cli({"--json", "lsp", "status", "-s", seg})).at("state").as_string());
+  };
+  auto def_a = result_of(
+      d.cli({"--json", "def", "-s", sa, "--wait", "60000", "--timeout", "170", "pkg/small.py:1:5"},
+            180s));
+  REQUIRE(def_a.at("backend").as_string() == "lsp");
+  auto def_b = result_of(
+      d.cli({"--json", "def", "-s", sb, "--wait", "60000", "--timeout", "170", "pkg/small.py:1:5"},
+            180s));
+  REQUIRE(def_b.at("backend").as_string() == "lsp");
+  // Before the fix both stayed up (8 small segments used 1.1 GiB). Now `a` (used first) is shed.
+  bool a_cold = false;
+  for (int i = 0; i < 60 && !a_cold; ++i) {
+    a_cold = state_of(sa) == "COLD";
+    if (!a_cold) std::this_thread::sleep_for(250ms);
+  }
+  CHECK(a_cold);
+  CHECK(state_of(sb) == "READY");  // the most recently used one always stays
+  CHECK(count_lines_containing(d.dir() / "daemon.stderr", "over the total cap") >= 1);
+  // The next request to `a` warms it again (and then `b` is the one over the cap).
+  auto again = result_of(
+      d.cli({"--json", "def", "-s", sa, "--wait", "60000", "--timeout", "170", "pkg/small.py:1:5"},
+            180s));
+  CHECK(again.at("backend").as_string() == "lsp");
+  bool b_cold = false;
+  for (int i = 0; i < 60 && !b_cold; ++i) {
+    b_cold = state_of(sb) == "COLD";
+    if (!b_cold) std::this_thread::sleep_for(250ms);
+  }
+  CHECK(b_cold);
 }

@@ -434,23 +434,29 @@ TEST_CASE("graceful SIGTERM with requests in flight: all answered, telemetry flu
 TEST_CASE("limits: in-flight per connection and max connections give clear errors", "[daemon][limits]") {
   DaemonProcess d({"--max-inflight", "2", "--max-connections", "2"});
   RawClient c(d.socket());
-  c.send(req(1, "debug.sleep", {{"ms", 500}}));
-  c.send(req(2, "debug.sleep", {{"ms", 500}}));
+  c.send(req(1, "debug.sleep", {{"ms", 3000}}));
+  c.send(req(2, "debug.sleep", {{"ms", 3000}}));
   c.send(req(3, "ping"));
   auto busy = parse_obj(c.line());
   CHECK(busy.at("id").as_int64() == 3);
   CHECK(error_name(busy) == "SERVER_BUSY");
 
+  // Both connections have work in flight, so none can be closed to make room (an idle one would
+  // be: bounds_test "a full connection table closes the connection idle the longest…").
   RawClient second(d.socket());
   REQUIRE(second.connected());
-  second.send(req(1, "ping"));
-  CHECK(parse_obj(second.line()).contains("result"));
+  second.send(req(1, "debug.sleep", {{"ms", 3000}}));
+  second.send(req(2, "debug.sleep", {{"ms", 3000}}));
+  second.send(req(3, "ping"));  // its SERVER_BUSY shows both sleeps are in flight
+  CHECK(error_name(parse_obj(second.line())) == "SERVER_BUSY");
   RawClient third(d.socket());
   auto refused = parse_obj(third.line());
   CHECK(error_name(refused) == "SERVER_BUSY");
   CHECK(third.closed_by_peer());
   CHECK(parse_obj(c.line()).contains("result"));
   CHECK(parse_obj(c.line()).contains("result"));
+  CHECK(parse_obj(second.line()).contains("result"));
+  CHECK(parse_obj(second.line()).contains("result"));
 }
 
 TEST_CASE("idle exit after the configured time without clients", "[daemon][lifecycle]") {
