@@ -87,6 +87,7 @@ std::vector<Exchange> capture(const DaemonProcess& d, const std::string& root) {
                                     {"mode", "excerpt"}, {"budget", 2000}, {"max_chunks", 20}, {"query", ""},
                                     {"cursor", ""}, {"wait", true}}));
   out.push_back(w.call("ctx.validate", "ctx.validate", {}));
+  out.push_back(w.call("ctx.map", "ctx.map", json::object{{"path", "pkg"}, {"budget", 300}, {"wait", true}}));
   out.push_back(w.call("ast.skeleton", "ast.skeleton",
                        json::object{{"path", "pkg/models.py"}, {"format", "both"}, {"line_numbers", true}}));
   out.push_back(w.call("ast.symbols", "ast.symbols", json::object{{"path", "pkg/models.py"}}));
