@@ -28,6 +28,7 @@ void bind_service_methods(Dispatcher& d, Service& s) {
   bind(d, s, proto::spec::kCtxGet, &Service::get);
   bind(d, s, proto::spec::kCtxStatus, &Service::index_status);
   bind(d, s, proto::spec::kCtxValidate, &Service::validate);
+  bind(d, s, proto::spec::kCtxMap, &Service::map);
   bind(d, s, proto::spec::kLspStatus, &Service::lsp_status);
   bind(d, s, proto::spec::kLspRestart, &Service::lsp_restart);
   bind(d, s, proto::spec::kLspDefinition, &Service::definition);

@@ -43,6 +43,7 @@ std::vector<MethodInfo> build() {
   t.push_back(row(spec::kCtxGet, "Disclose chunks by id or sym:// URI within a token budget", true, true));
   t.push_back(row(spec::kCtxStatus, "Index status and last build report", true, false));
   t.push_back(row(spec::kCtxValidate, "Check the index against the disk", true, true));
+  t.push_back(row(spec::kCtxMap, "Ranked overview of a tree or folder: its most central files' top symbols", true, true));
   t.push_back(row(spec::kLspStatus, "Language server state for the segment", true, false));
   t.push_back(row(spec::kLspRestart, "Restart the segment's language server now (backoff reset)", true, false));
   t.push_back(row(spec::kLspDefinition, "Go to definition (Pyright, or the AST fallback)", true, true));

@@ -428,6 +428,21 @@ constexpr Command kCommands[] = {
      [](const Opts& o) {
        return run(o, spec::kCtxValidate, {}, tc::render_validate, in_segment(seg(o)));
      }},
+    {"ctx", "map", "Ranked overview: the most central files and their top symbols, within a budget",
+     spec::kCtxMap.name,
+     [](CLI::App* c, Opts& o) {
+       c->add_option("path", o.target,
+                     "Folder or file (relative to the cwd or the segment); default: the whole segment");
+       c->add_option("-b,--budget", o.map_budget, "Token budget of the map (64..100000)")
+           ->capture_default_str();
+       add_segment(c, o);
+     },
+     [](const Opts& o) {
+       proto::CtxMapParams p;
+       if (!o.target.empty()) p.path = tc::resolve_path_arg(o.target);
+       p.budget = o.map_budget;
+       return run(o, spec::kCtxMap, p, tc::render_map, in_segment(seg(o)));
+     }},
     {"", "def", "Go to definition (Pyright when READY, else the AST)", spec::kLspDefinition.name,
      setup_position, [](const Opts& o) { return run_position(o, spec::kLspDefinition); }},
     {"", "hover", "Signature and docstring of the name at a position", spec::kLspHover.name,

@@ -46,6 +46,7 @@ struct Opts {
   bool line_numbers = false, rebuild = false, explain = false, no_decl = false;
   std::vector<std::string> words, targets, query_words;
   std::int64_t limit = 10, budget = 2000, max_chunks = 20, wait_ms = 0;
+  std::int64_t map_budget = 1024;  // ctx map
   std::string path_glob, kind, mode = "excerpt", cursor;
   std::string find, find_mode = "fuzzy";  // sym --find
   std::vector<std::string> kinds;         // sym --find --kind

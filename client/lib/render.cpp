@@ -359,6 +359,16 @@ Rendered render_get(const proto::CtxGetResult& o) {
   return r;
 }
 
+Rendered render_map(const proto::CtxMapResult& o) {
+  Rendered r;
+  r.out = o.text;
+  appendf(r.out, "── %zu of %lld Python files, used %lld of %lld tokens", o.files.size(), ll(o.candidates),
+          ll(o.used), ll(o.budget));
+  if (o.truncated) appendf(r.out, "; more with a larger --budget or a narrower path");
+  appendf(r.out, "\n");
+  return r;
+}
+
 Rendered render_validate(const proto::CtxValidateResult& o) {
   Rendered r;
   if (o.ok) {

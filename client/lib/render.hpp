@@ -50,6 +50,7 @@ Rendered render_search(const proto::CtxSearchResult& result, const std::string& 
 // ctx.get. Failed targets go to `err` and set `failed`.
 Rendered render_get(const proto::CtxGetResult& result);
 Rendered render_validate(const proto::CtxValidateResult& result);  // ctx.validate
+Rendered render_map(const proto::CtxMapResult& result);  // ctx.map: the map, then a summary line
 // lsp.definition / lsp.references: one line per location with its source line, read from
 // `segment` (or the absolute path of an external location).
 Rendered render_locations(const proto::LspDefinitionResult& result,

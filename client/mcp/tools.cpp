@@ -414,6 +414,40 @@ ToolOutcome run_get(ToolEnv& env, const json::object& args) {
   }
 }
 
+ToolOutcome run_map(ToolEnv& env, const json::object& args) {
+  const Args a(args, {"path", "root", "budget"});
+  proto::CtxMapParams p;
+  p.path = a.str("path");
+  const std::int64_t budget = budget_arg(a, env);
+  ensure_index(env);
+  const auto render = typed_render<proto::CtxMapResult>(client::render_map);
+  // The structured answer holds the map's text twice (whole and per file) plus the symbols: ask
+  // the daemon for a fraction of the budget, and shrink until both renderings fit.
+  std::int64_t ask = budget / 3;
+  for (int attempt = 0;; ++attempt) {
+    p.budget = std::clamp<std::int64_t>(ask, static_cast<std::int64_t>(64),
+                                        static_cast<std::int64_t>(100000));
+    auto r = call(env, spec::kCtxMap, p);
+    json::object s = to_object(r);
+    stamp(s, env, "index", r.generation, budget);
+    s["truncated"] = r.truncated;
+    ToolOutcome o;
+    o.text = render(s) + footer(s);
+    const std::size_t tok =
+        std::max(estimate_tokens(o.text.size()), estimate_tokens(json::serialize(s).size()));
+    if (tok <= static_cast<std::size_t>(budget)) {
+      o.structured = std::move(s);
+      return o;
+    }
+    if (attempt == 3 || p.budget <= 64) {
+      throw CallFailed("the map does not fit a budget of " + std::to_string(budget) +
+                       " tokens; raise `budget` or map a narrower `path`");
+    }
+    ask = static_cast<std::int64_t>(static_cast<double>(p.budget) * 0.9 *
+                                    static_cast<double>(budget) / static_cast<double>(tok));
+  }
+}
+
 // find_symbol's answer.
 struct SymbolHit {
   std::string name;
@@ -811,6 +845,18 @@ std::vector<ToolSpec> build_table(bool with_debug) {
                  "signatures, docstrings, `...` bodies, with line numbers.",
                  input_schema(std::move(p), {"path"}, true), with_common(std::move(out)), true,
                  false, run_outline});
+  }
+  {
+    json::object p = input_properties(proto::method::kCtxMap, {"path"});
+    p["path"].as_object().erase("default");
+    p["path"].as_object()["description"] =
+        "a folder or file of the root (relative to it); default: the whole root";
+    t.push_back({"map", "Map the project",
+                 "A ranked overview to start a task with: the most central files (PageRank over "
+                 "the Python import graph) and their public classes, functions and methods as a "
+                 "skeleton with line ranges, within the token budget.",
+                 input_schema(std::move(p), {}, true),
+                 with_common(output_schema<proto::CtxMapResult>()), true, true, run_map});
   }
   t.push_back({"definition", "Go to definition",
                "Where the name at a position (path, line, column; 1-based) or a sym:// URI is "

@@ -168,6 +168,19 @@ std::vector<ast::Definition> defs_in_range(const std::vector<ast::Definition>& d
   return out;
 }
 
+// The last line of the class that starts at `start` (decorators included), searched through nested
+// definitions; `fallback` when no class starts there.
+int class_end(const std::vector<ast::Definition>& defs, int start, int fallback) {
+  for (const auto& d : defs) {
+    const int ds = d.decorated_line > 0 ? std::min(d.decorated_line, d.line) : d.line;
+    if (ds > start) break;
+    if (d.end_line < start) continue;
+    if (ds == start && d.kind == ast::DefKind::kClass) return std::max(fallback, d.end_line);
+    return class_end(d.children, start, fallback);
+  }
+  return fallback;
+}
+
 std::string skeleton_of_python(const ast::Skeleton& s, int a, int b, bool module_chunk) {
   ast::Skeleton sub;
   sub.status = s.status;
@@ -373,7 +386,11 @@ struct Renderer {
         if (type == index::FileType::kPython) {
           auto sk = seg.skeletons().get_content(text, c.path);
           if (sk) {
-            std::string out = skeleton_of_python(*sk->skeleton, c.start_line, c.end_line, r.module_chunk);
+            // A split class's header chunk (or the first piece of a capped class) outlines the
+            // whole class: every method, as the sym:// form of the same class does.
+            const int end = c.role == index::ChunkRole::kClass ? class_end(sk->skeleton->definitions, c.start_line, c.end_line)
+                                                               : c.end_line;
+            std::string out = skeleton_of_python(*sk->skeleton, c.start_line, end, r.module_chunk);
             if (!out.empty()) return out;  // a split method renders inside its class line
           }
           return skeleton_of_text(text, c.start_line, c.end_line);

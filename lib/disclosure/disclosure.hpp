@@ -4,7 +4,9 @@
 // Modes (token estimate everywhere: ceil(bytes / 4)):
 //  * skeleton — Python: the AST outline of the chunk's definitions (ast::render with line
 //    numbers: decorators, signatures, first docstring lines, `...` bodies; every member has its
-//    `# L<a>-<b>` marker, the chunk's own definition and enclosing context lines do not);
+//    `# L<a>-<b>` marker, the chunk's own definition and enclosing context lines do not; a
+//    class chunk outlines its whole class, so the header chunk of a split class lists every
+//    method);
 //    Markdown: the heading outline of the section; other text, and Python code outside
 //    definitions: the first non-blank line + `# L<first>-<last>`.
 //  * excerpt — with a query: windows of ±kExcerptContext lines around lines containing a query

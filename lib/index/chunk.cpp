@@ -212,6 +212,189 @@ std::string def_signature(const ast::Definition& d) {
   return s;
 }
 
+
+// The name a top-level statement assigns (`NAME = ...`, `NAME: T = ...`, `NAME += ...`), or "".
+std::string assigned_name(std::string_view line) {
+  std::size_t i = 0;
+  if (line.empty() || !(std::isalpha(static_cast<unsigned char>(line[0])) || line[0] == '_')) return {};
+  while (i < line.size() && (std::isalnum(static_cast<unsigned char>(line[i])) || line[i] == '_')) ++i;
+  std::size_t j = i;
+  while (j < line.size() && (line[j] == ' ' || line[j] == '\t')) ++j;
+  if (j >= line.size()) return {};
+  const char c = line[j];
+  const bool assign = (c == '=' && (j + 1 >= line.size() || line[j + 1] != '=')) || c == ':' ||
+                      (j + 1 < line.size() && line[j + 1] == '=' && std::strchr("+-*/|&", c) != nullptr);
+  if (!assign) return {};
+  const std::string_view name = line.substr(0, i);
+  for (const std::string_view kw : {"if", "elif", "else", "try", "except", "finally", "for", "while", "with", "match",
+                                    "case", "class", "def", "lambda", "async"}) {
+    if (name == kw) return {};
+  }
+  return std::string(name);
+}
+
+// Split top-level code [a, e] into runs of at most kModuleRunLines lines, cut where a top-level
+// statement follows a blank line (never inside a statement's continuation lines); a run with no
+// such place inside the window ends at the next one (the token cap bounds it). Returns the
+// [start, end] pieces, trailing/leading blank lines trimmed.
+std::vector<std::pair<int, int>> module_runs(std::string_view text, const std::vector<std::size_t>& starts, int a,
+                                             int e) {
+  std::vector<std::pair<int, int>> out;
+  if (e - a + 1 <= kModuleRunLines) {
+    out.emplace_back(a, e);
+    return out;
+  }
+  // inside[l - a]: line l starts inside a bracket, a string or after a backslash continuation — a
+  // lexical scan of [a, e] (strings with escapes, triple quotes, comments, bracket depth).
+  std::vector<char> inside(static_cast<std::size_t>(e - a + 2), 0);
+  {
+    int depth = 0;
+    char quote = 0;      // the quote character of the open string, 0 outside strings
+    bool triple = false;
+    bool cont = false;   // the previous line ended with a backslash
+    for (int l = a; l <= e; ++l) {
+      inside[static_cast<std::size_t>(l - a)] = (depth > 0 || quote != 0 || cont) ? 1 : 0;
+      const auto line = line_span(text, starts, l, l);
+      cont = false;
+      for (std::size_t i = 0; i < line.size(); ++i) {
+        const char ch = line[i];
+        if (quote != 0) {
+          if (ch == '\\') {
+            ++i;
+          } else if (ch == quote) {
+            if (!triple) {
+              quote = 0;
+            } else if (i + 2 < line.size() && line[i + 1] == quote && line[i + 2] == quote) {
+              quote = 0;
+              i += 2;
+            }
+          } else if ((ch == '\n' || ch == '\r') && !triple) {
+            quote = 0;  // an unterminated one-line string ends with its line
+          }
+          continue;
+        }
+        if (ch == '#') break;
+        if (ch == '"' || ch == '\'') {
+          quote = ch;
+          triple = i + 2 < line.size() && line[i + 1] == ch && line[i + 2] == ch;
+          if (triple) i += 2;
+        } else if (ch == '(' || ch == '[' || ch == '{') {
+          ++depth;
+        } else if ((ch == ')' || ch == ']' || ch == '}') && depth > 0) {
+          --depth;
+        } else if (ch == '\\' && (i + 1 == line.size() || line[i + 1] == '\n' || line[i + 1] == '\r')) {
+          cont = true;
+        }
+      }
+    }
+  }
+  // A piece may start at line l: a blank line before it, a column-0 statement or comment that
+  // is not inside an open bracket / string, and not the `else:` / `except:` part of a compound one.
+  auto can_start = [&](int l) {
+    if (l <= a || l > e || inside[static_cast<std::size_t>(l - a)]) return false;
+    const auto s = line_span(text, starts, l, l);
+    if (s.empty() || s[0] == ' ' || s[0] == '\t' || blank(s)) return false;
+    for (const std::string_view kw : {"else", "elif", "except", "finally", "case"}) {
+      if (s.size() > kw.size() && s.substr(0, kw.size()) == kw &&
+          !(std::isalnum(static_cast<unsigned char>(s[kw.size()])) || s[kw.size()] == '_')) {
+        return false;
+      }
+    }
+    return blank(line_span(text, starts, l - 1, l - 1));
+  };
+  int s = a;
+  while (s <= e) {
+    if (e - s + 1 <= kModuleRunLines) {
+      out.emplace_back(s, e);
+      break;
+    }
+    int cut = 0;
+    for (int l = s + kModuleRunLines; l > s + kWindowMinLines; --l) {
+      if (can_start(l)) {
+        cut = l;
+        break;
+      }
+    }
+    if (cut == 0) {
+      for (int l = s + kModuleRunLines + 1; l <= e; ++l) {
+        if (can_start(l)) {
+          cut = l;
+          break;
+        }
+      }
+    }
+    if (cut == 0) {
+      out.emplace_back(s, e);
+      break;
+    }
+    out.emplace_back(s, trim_trailing_blank(text, starts, s, cut - 1));
+    s = cut;
+  }
+  return out;
+}
+
+// Cut every chunk over kMaxChunkTokens into line pieces of at most that size (at the last blank
+// line in the piece's second half when there is one). The first piece keeps the chunk's id,
+// signature and context; piece n ≥ 2 is `<id>~n` with the title "<title> (part n)", no signature,
+// and as context the chunk's first line (or its own context). A single line over the cap stays
+// whole: chunks hold whole lines.
+void cap_chunks(Builder& b) {
+  constexpr std::size_t kMaxBytes = kMaxChunkTokens * 4;
+  std::vector<Chunk> out;
+  out.reserve(b.out.size());
+  for (auto& c : b.out) {
+    if (c.tokens <= kMaxChunkTokens || c.end_line <= c.start_line) {
+      out.push_back(std::move(c));
+      continue;
+    }
+    const std::string base_id = c.id;
+    const std::string base_anchor = base_id.substr(base_id.find('#') + 1);
+    const std::string first_line_text = trim(line_span(b.text, b.starts, c.start_line, c.start_line));
+    int s = c.start_line;
+    int part = 1;
+    while (s <= c.end_line) {
+      // Longest run of whole lines from s within the byte cap (at least one line).
+      int e = s;
+      while (e < c.end_line &&
+             b.starts[static_cast<std::size_t>(e + 1)] - b.starts[static_cast<std::size_t>(s - 1)] <= kMaxBytes) {
+        ++e;
+      }
+      if (e < c.end_line) {
+        for (int l = e; l > s + (e - s) / 2; --l) {
+          if (blank(line_span(b.text, b.starts, l, l))) {
+            e = l;
+            break;
+          }
+        }
+      }
+      const auto span = line_span(b.text, b.starts, s, e);
+      Chunk p;
+      if (part == 1) {
+        p = c;
+        p.id = base_id;
+      } else {
+        p.path = c.path;
+        p.kind = c.kind;
+        p.role = c.role;
+        p.title = c.title + " (part " + std::to_string(part) + ")";
+        p.title_path = c.title_path;
+        p.context = c.context.empty() ? first_line_text : c.context;
+        p.id = std::string(b.rel) + "#" + b.unique(base_anchor + "~" + std::to_string(part));
+        p.preview = first_line(b.text, b.starts, s, e, [](std::string_view) { return true; });
+      }
+      p.start_line = s;
+      p.end_line = e;
+      p.sha256 = sha256_hex(span);
+      p.bytes = span.size();
+      p.tokens = (span.size() + 3) / 4;
+      out.push_back(std::move(p));
+      ++part;
+      s = e + 1;
+    }
+  }
+  b.out = std::move(out);
+}
+
 }  // namespace
 
 std::vector<Chunk> chunk_text(std::string_view rel, std::string_view text, ChunkKind kind) {
@@ -233,6 +416,7 @@ std::vector<Chunk> chunk_text(std::string_view rel, std::string_view text, Chunk
     b.add(anchor, kind, ChunkRole::kWindow, anchor, {anchor}, s, e);
     s = e + 1;
   }
+  cap_chunks(b);
   return std::move(b.out);
 }
 
@@ -312,6 +496,7 @@ std::vector<Chunk> chunk_markdown(std::string_view rel, std::string_view text) {
     });
     if (!p.empty()) c.preview = p;
   }
+  cap_chunks(b);
   return std::move(b.out);
 }
 
@@ -357,8 +542,23 @@ std::vector<Chunk> chunk_python(std::string_view rel, std::string_view text, con
         title = "(code after " + prev->name + ")";
       }
     }
-    auto& c = b.add(anchor, ChunkKind::kCode, ChunkRole::kModule, title, {title}, a, e);
-    if (header && !sk.docstring.empty()) c.signature = sk.docstring;
+    const auto runs = module_runs(text, starts, a, e);
+    for (std::size_t i = 0; i < runs.size(); ++i) {
+      if (i == 0) {
+        auto& c = b.add(anchor, ChunkKind::kCode, ChunkRole::kModule, title, {title}, runs[i].first, runs[i].second);
+        if (header && !sk.docstring.empty()) c.signature = sk.docstring;
+        continue;
+      }
+      // A later run of a long stretch of top-level code (a settings module): named after the
+      // first name it assigns, so its id survives edits above it.
+      std::string name;
+      for (int l = runs[i].first; l <= runs[i].second && name.empty(); ++l) {
+        name = assigned_name(line_span(text, starts, l, l));
+      }
+      if (name.empty()) name = "L" + std::to_string(runs[i].first);
+      b.add(anchor + "+" + name, ChunkKind::kCode, ChunkRole::kModule, title + " " + name, {title, name},
+            runs[i].first, runs[i].second);
+    }
   };
 
   int cursor = 1;
@@ -405,6 +605,7 @@ std::vector<Chunk> chunk_python(std::string_view rel, std::string_view text, con
   }
   add_gap(cursor, n, prev);
   std::sort(b.out.begin(), b.out.end(), [](const Chunk& x, const Chunk& y) { return x.start_line < y.start_line; });
+  cap_chunks(b);
   return std::move(b.out);
 }
 

@@ -5,23 +5,34 @@
 //    `<path>#<Class>.<method>` for methods of a split class, `<path>#<module>` for the module
 //    header (docstring, imports, statements before the first definition), and
 //    `<path>#after:<Name>` for top-level code that follows definition `Name`
-//    (`<path>#<main>` when it starts with `if __name__ == ...`).
+//    (`<path>#<main>` when it starts with `if __name__ == ...`). A long stretch of top-level code
+//    (a settings module) is cut into runs: the first keeps the anchor above, each later one is
+//    `<anchor>+<NAME>`, NAME the first name the run assigns (`global_settings.py#<module>+USE_TZ`),
+//    `<anchor>+L<line>` when it assigns none.
 //  * Markdown: `<path>#<slug>` of the heading (GitHub-style slug; repeated slugs get `-2`, `-3`
 //    in document order); text before the first heading is `<path>#<preamble>`.
 //  * Other text: `<path>#L<start>-<end>` windows (these move when lines above them change; that
 //    is inherent to line windows).
+//  * A chunk cut by the token cap (below): its first piece keeps the id, piece n ≥ 2 is `<id>~n`.
 // Duplicate ids inside one file (e.g. a conditionally redefined function) get `-2`, `-3`, …
 //
 // Chunking rules (see docs/index.md):
 //  * Python (needs the file's ast::Skeleton): header chunk, one chunk per top-level function and
 //    class; a class longer than kLargeClassLines lines is split into a class-header chunk (class
 //    line, docstring, attributes up to its first method) plus one chunk per method / nested
-//    class, each carrying the class header line in `context`.
+//    class, each carrying the class header line in `context`. (ctx.get's skeleton of such a
+//    header chunk outlines the whole class, every method listed: disclosure.hpp.) Top-level code
+//    longer than kModuleRunLines lines is cut into runs of at most that many lines where a
+//    column-0 statement follows a blank line (never inside a statement).
 //  * Markdown (`.md`, `.markdown`): one chunk per ATX heading section (`#`..`######`), fence-aware
 //    (``` and ~~~ fences of ≥ 3 characters; a `#` line inside a fence is not a heading);
 //    `title_path` is the chain of enclosing headings.
 //  * Everything else: windows of at most kWindowLines lines, cut at the last blank line after
 //    kWindowMinLines when there is one.
+//  * Every chunker: a chunk over kMaxChunkTokens tokens (≈ 8 KB) is cut into pieces of whole
+//    lines of at most that size, at a blank line in the piece's second half when there is one;
+//    later pieces carry the chunk's first line (or its context) in `context`. A single line
+//    longer than the cap (minified text) stays one chunk: chunks are whole lines.
 // Line numbers are 1-based and inclusive; a CRLF file counts lines like an LF file.
 // `sha256` is the SHA-256 of the chunk's exact text (its lines, with their line endings);
 // `tokens` estimates its size as ceil(bytes / 4).
@@ -44,6 +55,10 @@ namespace trifecta::core::index {
 inline constexpr int kLargeClassLines = 150;
 inline constexpr int kWindowLines = 60;
 inline constexpr int kWindowMinLines = 20;
+inline constexpr int kModuleRunLines = 80;
+// The size cap of a chunk, in tokens (ceil(bytes / 4)): what one ctx.get piece of a default
+// budget can hold whole, and small enough that BM25 length normalisation stays meaningful.
+inline constexpr std::size_t kMaxChunkTokens = 2048;
 
 enum class ChunkKind : std::uint8_t { kCode = 0, kDoc = 1, kOther = 2 };
 std::string_view chunk_kind_name(ChunkKind k) noexcept;  // "code" | "doc" | "other"

@@ -20,6 +20,7 @@
 
 #include "ast/skeleton.hpp"
 #include "ast/skeleton_cache.hpp"
+#include "index/centrality.hpp"
 #include "index/ranking.hpp"
 #include "index/tokenizer.hpp"
 #include "util/bytes.hpp"
@@ -46,6 +47,25 @@ std::string config_fingerprint(const workspace::SegmentConfig& c) {
   s += "\nexclude=";
   for (const auto& g : c.exclude) s += g + "\x1f";
   return sha256_hex(s);
+}
+
+// What identifies one version of _ctx/trifecta.json on disk (all zero: absent).
+struct ConfigStamp {
+  std::uint64_t dev = 0, ino = 0, size = 0;
+  std::int64_t mtime_ns = 0, ctime_ns = 0;
+  bool operator==(const ConfigStamp&) const = default;
+};
+
+ConfigStamp stamp_config(const fs::path& root) {
+  struct stat st {};
+  ConfigStamp c;
+  if (::stat((root / "_ctx" / "trifecta.json").c_str(), &st) != 0) return c;
+  c.dev = static_cast<std::uint64_t>(st.st_dev);
+  c.ino = static_cast<std::uint64_t>(st.st_ino);
+  c.size = static_cast<std::uint64_t>(st.st_size);
+  c.mtime_ns = static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec;
+  c.ctime_ns = static_cast<std::int64_t>(st.st_ctim.tv_sec) * 1'000'000'000 + st.st_ctim.tv_nsec;
+  return c;
 }
 
 struct FileOutcome {
@@ -80,8 +100,9 @@ std::uint64_t index_checksum(std::string_view data) {
 struct SegmentIndex::Impl {
   fs::path root;
   SegmentOptions options;
-  workspace::PathFilter filter;
+  workspace::PathFilter filter;        // written under update_mu + state_mu (config reload)
   std::vector<std::string> config_warnings;
+  ConfigStamp config_stamp;            // _ctx/trifecta.json as last loaded
   std::unique_ptr<workspace::FileReader> reader;
   std::unique_ptr<ast::SkeletonCache> skeletons;
   std::unique_ptr<workspace::Watcher> watcher;
@@ -175,6 +196,8 @@ struct SegmentIndex::Impl {
       o.unchanged = true;
       o.record.chunks = previous->chunks;
       o.record.parse_partial = previous->parse_partial;
+      o.record.imports = previous->imports;
+      o.record.centrality = previous->centrality;
       return o;
     }
     const std::string_view text = content->text;
@@ -184,6 +207,7 @@ struct SegmentIndex::Impl {
       if (cached) {
         sk = cached->skeleton;
         o.record.parse_partial = sk->status == ast::ParseStatus::kPartial;
+        o.record.imports = import_refs(rel, *sk);
       } else {
         o.record.detail = "no skeleton (" + cached.error().message + "): chunked as text windows";
       }
@@ -276,6 +300,11 @@ struct SegmentIndex::Impl {
       w.u64(r.replaced_bytes);
       w.u8(r.parse_partial ? 1 : 0);
       w.u32(r.chunks);
+      w.u32(static_cast<std::uint32_t>(r.imports.size()));
+      for (const auto& i : r.imports) w.str_u32(i);
+      std::uint64_t bits;
+      std::memcpy(&bits, &r.centrality, sizeof bits);
+      w.u64(bits);
     }
     // The index blob goes straight into the file image (its size patched in after).
     const std::size_t size_at = s.size();
@@ -332,6 +361,12 @@ struct SegmentIndex::Impl {
       rec.replaced_bytes = r.u64();
       rec.parse_partial = r.u8() != 0;
       rec.chunks = r.u32();
+      const std::uint32_t imports = r.u32();
+      if (!r.ok() || imports > body.size()) return make_error(Errc::kParse, "persisted index: truncated records");
+      rec.imports.reserve(imports);
+      for (std::uint32_t k = 0; k < imports; ++k) rec.imports.push_back(r.str_u32());
+      const std::uint64_t bits = r.u64();
+      std::memcpy(&rec.centrality, &bits, sizeof bits);
       if (!r.ok()) return make_error(Errc::kParse, "persisted index: truncated records");
       std::string key = rec.path;
       l.records.emplace(std::move(key), std::move(rec));
@@ -373,6 +408,19 @@ struct SegmentIndex::Impl {
     return {};
   }
 
+  // Recompute every record's centrality from the records' imports (centrality.hpp).
+  static void recompute_centrality(std::map<std::string, FileRecord>& recs) {
+    std::map<std::string, std::vector<std::string>> imports;
+    for (const auto& [path, r] : recs) {
+      if (r.indexed && file_type_of(path) == FileType::kPython) imports.emplace(path, r.imports);
+    }
+    const auto scores = import_centrality(imports);
+    for (auto& [path, r] : recs) {
+      const auto it = scores.find(path);
+      r.centrality = it == scores.end() ? 0.0 : it->second;
+    }
+  }
+
   void touch_locked() {
     ++generation;
     last_update = iso8601_utc_now();
@@ -390,6 +438,40 @@ struct SegmentIndex::Impl {
     }
     const auto d = h.finish();
     return to_hex(d.data(), d.size());
+  }
+
+  // Re-read _ctx/trifecta.json (caller holds update_mu). A malformed file gives the defaults
+  // plus a status warning, as at open. max_file_bytes keeps its value from open (the reader and
+  // the skeleton cache share it), with a warning when the file asks for another. True when the
+  // include/exclude rules changed: the filter is swapped and a running watcher is re-opened
+  // with it (the caller then rescans).
+  bool reload_config_locked(std::vector<std::string>& warnings) {
+    config_stamp = stamp_config(root);
+    auto cfg = workspace::load_config(root);
+    workspace::SegmentConfig config;
+    std::vector<std::string> cw;
+    if (cfg) {
+      config = std::move(*cfg);
+    } else {
+      cw.push_back(cfg.error().message + " (using defaults)");
+    }
+    if (config.max_file_bytes != filter.config().max_file_bytes) {
+      cw.push_back("_ctx/trifecta.json: max_file_bytes takes effect when the segment is reopened (daemon restart)");
+      config.max_file_bytes = filter.config().max_file_bytes;
+    }
+    const bool changed = config_fingerprint(config) != config_fingerprint(filter.config());
+    {
+      std::unique_lock lk(state_mu);
+      config_warnings = cw;
+      if (changed) filter = workspace::PathFilter(std::move(config));
+    }
+    if (changed && watcher) {
+      auto w = workspace::Watcher::open(root, filter);
+      if (w) watcher = std::move(*w);
+      else warnings.push_back("config reload: watcher not re-opened: " + w.error().message);
+    }
+    if (changed) options.channel.incr("index_config_reload_count");
+    return changed;
   }
 
   Result<BuildReport> build(const ProgressFn& progress, bool allow_warm);
@@ -418,6 +500,7 @@ Result<std::unique_ptr<SegmentIndex>> SegmentIndex::open(const fs::path& root, S
   } else {
     impl->config_warnings.push_back(cfg.error().message + " (using defaults)");
   }
+  impl->config_stamp = stamp_config(impl->root);
   impl->reader = std::make_unique<workspace::FileReader>(impl->root, config.max_file_bytes);
   impl->filter = workspace::PathFilter(std::move(config));
   impl->threads = parallel_threads(impl->options.threads, SIZE_MAX);
@@ -455,6 +538,8 @@ Result<BuildReport> SegmentIndex::Impl::build(const ProgressFn& progress, bool a
                              " index.bin.tmp-* file(s) left by an interrupted write");
     }
   }
+  // A rebuild (ctx build --rebuild) picks up _ctx/trifecta.json as it is now.
+  if (!allow_warm) (void)reload_config_locked(rep.warnings);
 
   Loaded staged;
   if (allow_warm && options.persist) {
@@ -523,6 +608,7 @@ Result<BuildReport> SegmentIndex::Impl::build(const ProgressFn& progress, bool a
   staged.index.compact();
 
   const bool changed = !rep.warm || staged_changed;
+  if (changed) recompute_centrality(staged.records);
   {
     std::unique_lock lk(state_mu);
     // Generations only grow, across restarts too (the persisted one is the floor).
@@ -657,7 +743,13 @@ ApplyReport SegmentIndex::Impl::apply_locked(const std::vector<std::string>& pat
       }
       apply_outcome(index, records, std::move(o), false);
     }
-    if (changed) touch_locked();
+    if (changed) {
+      bool python = false;
+      for (const auto& p : rep.changed_paths) python = python || file_type_of(p) == FileType::kPython;
+      for (const auto& p : rep.removed_paths) python = python || file_type_of(p) == FileType::kPython;
+      if (python || rep.skipped > 0) recompute_centrality(records);
+      touch_locked();
+    }
     rep.generation = generation;
   }
   if (!outcomes.empty()) skeletons->flush();
@@ -735,6 +827,19 @@ ApplyReport SegmentIndex::sync_locked(bool& pack_dirty) {
     }
   }
   if (!impl_->watcher) return {};
+  // The config file lives in _ctx/, which the watcher never watches: its identity is checked
+  // here, on every drain (one stat). Changed include/exclude rules → a rescan with the new ones.
+  if (stamp_config(impl_->root) != impl_->config_stamp) {
+    std::vector<std::string> warnings;
+    if (impl_->reload_config_locked(warnings)) {
+      ApplyReport rep = impl_->rescan_locked();
+      rep.config_reloaded = true;
+      for (auto& w : warnings) rep.warnings.push_back(std::move(w));
+      impl_->options.channel.incr("index_sync_changes", static_cast<std::int64_t>(rep.removed + rep.reindexed + rep.added + rep.skipped));
+      pack_dirty = true;
+      return rep;
+    }
+  }
   workspace::Changes ch = impl_->watcher->drain();
   if (ch.root_missing || ch.root_replaced) {
     std::unique_lock lk(impl_->state_mu);
@@ -833,6 +938,31 @@ std::optional<FileRecord> SegmentIndex::file(std::string_view path) const {
   return it->second;
 }
 
+double SegmentIndex::centrality(std::string_view path) const {
+  std::shared_lock lk(impl_->state_mu);
+  auto it = impl_->records.find(std::string(path));
+  return it == impl_->records.end() ? 0.0 : it->second.centrality;
+}
+
+std::vector<CentralFile> SegmentIndex::central_files(std::string_view dir, std::size_t limit) const {
+  std::string d(dir);
+  while (!d.empty() && d.back() == '/') d.pop_back();
+  if (d == ".") d.clear();
+  std::vector<CentralFile> out;
+  {
+    std::shared_lock lk(impl_->state_mu);
+    for (const auto& [path, r] : impl_->records) {
+      if (!r.indexed || r.centrality <= 0.0) continue;
+      if (!d.empty() && path != d && !under(path, d)) continue;
+      out.push_back({path, r.centrality});
+    }
+  }
+  std::stable_sort(out.begin(), out.end(),
+                   [](const CentralFile& a, const CentralFile& b) { return a.centrality > b.centrality; });
+  if (limit && out.size() > limit) out.resize(limit);
+  return out;
+}
+
 Status SegmentIndex::status() const {
   std::shared_lock lk(impl_->state_mu);
   Status s;
@@ -873,7 +1003,7 @@ Status SegmentIndex::status() const {
 Result<ValidateReport> SegmentIndex::validate(workspace::ReadStats* stats) const {
   workspace::ListOptions lo;
   lo.use_git = impl_->options.use_git;
-  auto listing = workspace::list_files(impl_->root, impl_->filter, lo);
+  auto listing = workspace::list_files(impl_->root, filter(), lo);
   if (!listing) return listing.error();
   std::map<std::string, FileRecord> recs;
   ValidateReport v;
@@ -956,7 +1086,10 @@ void SegmentIndex::publish_pack_state() const {
 const fs::path& SegmentIndex::root() const { return impl_->root; }
 const workspace::FileReader& SegmentIndex::reader() const { return *impl_->reader; }
 ast::SkeletonCache& SegmentIndex::skeletons() { return *impl_->skeletons; }
-const workspace::PathFilter& SegmentIndex::filter() const { return impl_->filter; }
+workspace::PathFilter SegmentIndex::filter() const {
+  std::shared_lock lk(impl_->state_mu);
+  return impl_->filter;
+}
 fs::path SegmentIndex::cache_file() const { return impl_->cache_file(); }
 telemetry::Channel& SegmentIndex::channel() { return impl_->options.channel; }
 std::uint64_t SegmentIndex::generation() const {

@@ -30,6 +30,13 @@
 // re-chunked. Queue overflow → a full rescan (`ApplyReport::rescanned`), never a silent gap.
 // Each state change increments `generation`.
 //
+// Configuration: `_ctx/trifecta.json` (include / exclude / max_file_bytes) is read at open, and
+// again by rebuild() (`ctx build --rebuild`) and by sync() when the file changed on disk (while
+// watching: its inode, size, mtime and ctime are compared on every sync, since the watcher does
+// not watch _ctx/). New include/exclude rules swap the filter, re-open the watcher and rescan:
+// files now excluded are dropped, files now admitted are read — no daemon restart. A malformed
+// file gives the defaults plus a status() warning. max_file_bytes changes only on reopen.
+//
 // pack_state = SHA-256 over the sorted lines "<path>\t<sha256>\n" of all indexed files.
 //
 // Thread rules: all public methods are thread-safe. Readers (search, chunk, status, validate)
@@ -64,10 +71,11 @@ namespace trifecta::core::index {
 namespace fs = std::filesystem;
 
 // index.bin layout version. 2: posting lists delta + varint encoded (postings.hpp). 3: the
-// header also holds kRankingVersion (ranking.hpp), after the tokenizer version. A file of
+// header also holds kRankingVersion (ranking.hpp), after the tokenizer version. 4: each file
+// record also holds its import references and its centrality (centrality.hpp). A file of
 // another format version, or of another extractor, tokenizer or ranking version, is not read:
 // the build is cold and overwrites it.
-inline constexpr std::uint32_t kIndexFormatVersion = 3;
+inline constexpr std::uint32_t kIndexFormatVersion = 4;
 // The checksum stored in index.bin's last 8 bytes over everything before them: a word-at-a-time
 // multiplicative hash that detects truncation and corruption (not a security boundary: the file
 // lives in the segment's own _ctx/). Exposed for tests that forge files.
@@ -85,6 +93,14 @@ struct FileRecord {
   std::uint64_t replaced_bytes = 0;  // > 0: non-UTF-8, decoded with U+FFFD (flagged)
   bool parse_partial = false;    // Python with syntax errors (chunked from what parsed)
   std::uint32_t chunks = 0;
+  std::vector<std::string> imports;  // Python: import references (centrality.hpp import_refs)
+  double centrality = 0.0;       // import-graph PageRank, mean 1.0 over Python files; 0 for others
+};
+
+// One file of the import graph with its centrality (SegmentIndex::central_files).
+struct CentralFile {
+  std::string path;
+  double centrality = 0.0;
 };
 
 struct SegmentOptions {
@@ -117,8 +133,9 @@ struct ApplyReport {
   std::size_t reindexed = 0;     // content changed → re-chunked
   std::size_t unchanged = 0;     // event but same content hash (nothing re-chunked)
   std::size_t added = 0, removed = 0, skipped = 0;
-  bool rescanned = false;        // a full rescan happened (watch overflow or explicit)
+  bool rescanned = false;        // a full rescan happened (watch overflow, explicit, config change)
   bool deferred = false;         // sync(): a build holds the index, nothing applied (changes stay queued)
+  bool config_reloaded = false;  // _ctx/trifecta.json changed its include/exclude rules
   std::uint64_t generation = 0;
   std::uint64_t bytes_read = 0;
   std::vector<std::string> warnings;
@@ -194,6 +211,15 @@ class SegmentIndex {
   std::vector<Chunk> chunks_of(std::string_view path) const;
   std::optional<FileRecord> file(std::string_view path) const;
 
+  // Import-graph centrality (index/centrality.hpp): PageRank over the Python files' imports,
+  // scaled to mean 1.0, recomputed by every build and by every update that touches a Python
+  // file, persisted with the records. A query-independent prior for ranking and `ctx.map`.
+  // 0.0 for a path that is not an indexed Python source file.
+  double centrality(std::string_view path) const;
+  // The indexed Python files at or under `dir` ("" or "." = all; a file path names that file),
+  // most central first (ties: path order), at most `limit` (0 = all).
+  std::vector<CentralFile> central_files(std::string_view dir, std::size_t limit = 0) const;
+
   Status status() const;
   // Re-list and re-hash the tree (reads every file; ReadPurpose::kValidate). What it finds is
   // published as pack_state.stale_detected (true unless the report is ok()).
@@ -209,7 +235,8 @@ class SegmentIndex {
   const fs::path& root() const;
   const workspace::FileReader& reader() const;
   ast::SkeletonCache& skeletons();
-  const workspace::PathFilter& filter() const;
+  // A copy: the rules change when _ctx/trifecta.json is reloaded (see "Configuration" above).
+  workspace::PathFilter filter() const;
   fs::path cache_file() const;
   telemetry::Channel& channel();
   std::uint64_t generation() const;

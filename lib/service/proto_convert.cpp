@@ -230,6 +230,27 @@ proto::CtxValidateResult to_proto(const idx::ValidateReport& r) {
   return o;
 }
 
+proto::CtxMapResult to_proto(const dis::MapReply& r) {
+  proto::CtxMapResult o;
+  o.path = r.path;
+  o.budget = static_cast<std::int64_t>(r.budget);
+  o.used = static_cast<std::int64_t>(r.used);
+  o.candidates = static_cast<std::int64_t>(r.candidates);
+  o.skipped = static_cast<std::int64_t>(r.skipped);
+  o.truncated = r.truncated;
+  o.text = r.text;
+  for (const auto& f : r.files) {
+    proto::MapFile m;
+    m.path = f.path;
+    m.centrality = f.centrality;
+    m.reduced = f.reduced;
+    m.text = f.text;
+    for (const auto& s : f.symbols) m.symbols.push_back({s.name, s.kind, s.line, s.end_line});
+    o.files.push_back(std::move(m));
+  }
+  return o;
+}
+
 proto::DisclosedChunk to_proto(const dis::Piece& p) {
   proto::DisclosedChunk o;
   o.id = p.id;

@@ -7,6 +7,7 @@
 
 #include "ast/skeleton.hpp"
 #include "disclosure/disclosure.hpp"
+#include "disclosure/repo_map.hpp"
 #include "index/segment_index.hpp"
 #include "lsp/client.hpp"
 #include "selector/resolver.hpp"
@@ -31,6 +32,7 @@ proto::SearchHit to_proto(const core::index::SearchHit& h);
 proto::CtxSearchResult to_proto(const core::index::SearchResult& r);
 // Fills ok, stale, missing, new, checked, generation (not index).
 proto::CtxValidateResult to_proto(const core::index::ValidateReport& r);
+proto::CtxMapResult to_proto(const core::disclosure::MapReply& r);
 
 proto::DisclosedChunk to_proto(const core::disclosure::Piece& p);
 proto::TargetError to_proto(const core::disclosure::TargetError& e);

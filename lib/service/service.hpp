@@ -121,6 +121,10 @@ class Service {
   // ctx.validate: after the build, sync, then compare the index with the disk. Drift found is
   // repaired: the files named are re-checked on the build executor (`repair: "scheduled"`).
   void validate(SegmentPtr seg, proto::CtxValidateParams p, Callback<proto::CtxValidateResult> done);
+  // ctx.map: after the build (wait=true) or at once, sync, then the ranked skeleton overview of
+  // `path` (relative, or absolute inside the segment: PATH_ESCAPE otherwise) within the budget
+  // (disclosure/repo_map.hpp).
+  void map(SegmentPtr seg, proto::CtxMapParams p, Callback<proto::CtxMapResult> done);
 
   // lsp.status, and the position methods (Pyright or the AST fallback).
   void lsp_status(SegmentPtr seg, proto::LspStatusParams p, Callback<proto::LspStatusResult> done);

@@ -1,11 +1,13 @@
 // Service's ctx.* methods: the context index (lib/index, lib/disclosure, lib/workspace). Every
 // answer carries `index {state, generation, error?, watcher_error?}`.
 #include "disclosure/disclosure.hpp"
+#include "disclosure/repo_map.hpp"
 #include "index/segment_index.hpp"
 #include "selector/resolver.hpp"
 #include "service/proto_convert.hpp"
 #include "service/service.hpp"
 #include "util/hash.hpp"
+#include "util/paths.hpp"
 
 namespace trifecta::core::service {
 
@@ -209,6 +211,40 @@ void Service::validate(SegmentPtr seg, proto::CtxValidateParams,
     RequestTelemetry t{
         {}, json::object{{"ok", r->ok()}}, json::object{{"bytes_read", stats.total_bytes()}}};
     done(Outcome<proto::CtxValidateResult>(std::move(out), std::move(t)));
+  });
+}
+
+void Service::map(SegmentPtr seg, proto::CtxMapParams p, Callback<proto::CtxMapResult> done) {
+  if (p.budget < static_cast<std::int64_t>(dis::kMinMapBudget) ||
+      p.budget > static_cast<std::int64_t>(dis::kMaxMapBudget)) {
+    return done(RpcError{ErrorCode::kInvalidParams,
+                         "params.budget: expected " + std::to_string(dis::kMinMapBudget) + ".." +
+                             std::to_string(dis::kMaxMapBudget),
+                         {}});
+  }
+  std::string rel;
+  if (!p.path.empty()) {
+    auto abs = resolve_in_root(seg->root, p.path);
+    if (!abs) return done(to_rpc_error(abs.error()));
+    rel = relpath(seg->root, *abs);
+  }
+  when_ready(*seg, p.wait, [this, seg, done = std::move(done), rel, budget = p.budget] {
+    const std::uint64_t synced = sync(*seg);
+    dis::MapRequest req;
+    req.path = rel;
+    req.budget = static_cast<std::size_t>(budget);
+    auto r = dis::repo_map(*seg->index, req);
+    if (!r) return done(r.error());
+    proto::CtxMapResult out = to_proto(*r);
+    out.generation = static_cast<std::int64_t>(seg->index->generation());
+    out.index = index_state(*seg);
+    RequestTelemetry t{json::object{{"path", rel}, {"budget", budget}},
+                       json::object{{"files", r->files.size()},
+                                    {"candidates", r->candidates},
+                                    {"used", r->used},
+                                    {"truncated", r->truncated}},
+                       json::object{{"bytes_read", synced}}};
+    done(Outcome<proto::CtxMapResult>(std::move(out), std::move(t)));
   });
 }
 

@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include <boost/json.hpp>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 
@@ -241,4 +242,76 @@ TEST_CASE("ctx.build streams progress notifications before its reply", "[ctx][da
   }
   CHECK(progress >= 1);
   CHECK(last_done == total);  // the last notification is the complete count
+}
+
+TEST_CASE("ctx map: the most central files and their top symbols within the budget", "[ctx][daemon][map]") {
+  DaemonProcess d({"--no-lsp"});
+  Tree t;
+  // decoder.py is imported by three modules: the most central file.
+  t.write("pkg/api.py", "from .decoder import frobnicate_payload\n\n\ndef serve(x):\n    return frobnicate_payload(x)\n");
+  t.write("pkg/cli.py", "from pkg import decoder\nfrom pkg.api import serve\n\n\ndef main():\n    serve(decoder)\n");
+  t.write("tools/report.py", "import pkg.decoder\n\n\nclass Report:\n    def render(self):\n        pass\n\n    def _hidden(self):\n        pass\n");
+  const std::string seg = t.root.string();
+  auto m = result_of(d.cli({"--json", "ctx", "map", "-s", seg}));
+  const auto& files = m.at("files").as_array();
+  REQUIRE(files.size() == 5);  // every Python file (budget 1024 holds them all)
+  CHECK(files[0].at("path").as_string() == "pkg/decoder.py");
+  CHECK(m.at("candidates").as_int64() == 5);
+  CHECK_FALSE(m.at("truncated").as_bool());
+  CHECK(m.at("used").as_int64() <= m.at("budget").as_int64());
+  CHECK(m.at("budget").as_int64() == 1024);
+  const std::string text(m.at("text").as_string());
+  CHECK_THAT(text, Catch::StartsWith("# pkg/decoder.py  (centrality "));
+  CHECK_THAT(text, Catch::Contains("def frobnicate_payload(data, strict=True):"));
+  CHECK_THAT(text, Catch::Contains("class Report:"));
+  CHECK_THAT(text, Catch::Contains("def render(self): ...  # L5-6"));
+  CHECK_THAT(text, !Catch::Contains("_hidden"));  // private members are not top symbols
+  for (std::size_t i = 1; i < files.size(); ++i) {
+    CHECK(files[i - 1].at("centrality").as_double() >= files[i].at("centrality").as_double());
+  }
+  // A folder, relative to the cwd or the segment; a tight budget truncates, reduced outlines first.
+  auto sub = result_of(d.cli({"--json", "ctx", "map", "-s", seg, "tools"}));
+  REQUIRE(sub.at("files").as_array().size() == 1);
+  CHECK(sub.at("files").as_array()[0].at("path").as_string() == "tools/report.py");
+  CHECK(sub.at("files").as_array()[0].at("symbols").as_array().size() == 2);  // Report, Report.render
+  auto tight = result_of(d.cli({"--json", "ctx", "map", "-s", seg, "-b", "64"}));
+  CHECK(tight.at("truncated").as_bool());
+  CHECK(tight.at("used").as_int64() <= 64);
+  // The text form: the map, then a summary line.
+  auto plain = d.cli({"ctx", "map", "-s", seg});
+  REQUIRE(plain.exit_code == 0);
+  CHECK_THAT(plain.out, Catch::StartsWith("# pkg/decoder.py"));
+  CHECK_THAT(plain.out, Catch::Contains("── 5 of 5 Python files, used "));
+  // Bad input: typed errors.
+  CHECK(d.cli({"--json", "ctx", "map", "-s", seg, "-b", "10"}).exit_code == 1);
+  CHECK(error_name_of(d.cli({"--json", "ctx", "map", "-s", seg, (t.root / "nowhere").string()})) == "NOT_FOUND");
+  CHECK(d.cli({"--json", "ctx", "map", "-s", seg, "/etc"}).exit_code == 1);
+  // It follows the disk: a new hub takes the lead without a rebuild.
+  t.write("pkg/hub.py", "def hub():\n    pass\n");
+  for (const char* f : {"pkg/api.py", "pkg/cli.py", "tools/report.py", "pkg/decoder.py"}) {
+    t.write(f, "import pkg.hub\n\n\ndef user_" + std::to_string(std::strlen(f)) + "():\n    pass\n");
+  }
+  auto after = result_of(d.cli({"--json", "ctx", "map", "-s", seg}));
+  CHECK(after.at("files").as_array()[0].at("path").as_string() == "pkg/hub.py");
+}
+
+TEST_CASE("_ctx/trifecta.json excludes apply on the next request and on ctx build --rebuild, no restart", "[ctx][daemon][config]") {
+  DaemonProcess d({"--no-lsp"});
+  Tree t;
+  t.write("gen/generated.py", "def zyzzyva_generated():\n    pass\n");
+  const std::string seg = t.root.string();
+  result_of(d.cli({"--json", "ctx", "build", "-s", seg}));
+  CHECK_FALSE(hit_ids(result_of(d.cli({"--json", "ctx", "search", "-s", seg, "zyzzyva"}))).empty());
+  // The watcher: the next request sees the new rule.
+  t.write("_ctx/trifecta.json", R"({"exclude": ["gen/**"]})");
+  CHECK(hit_ids(result_of(d.cli({"--json", "ctx", "search", "-s", seg, "zyzzyva"}))).empty());
+  CHECK(result_of(d.cli({"--json", "ctx", "validate", "-s", seg})).at("ok").as_bool());
+  // Back again: the file is read again.
+  t.write("_ctx/trifecta.json", R"({"exclude": []})");
+  CHECK_FALSE(hit_ids(result_of(d.cli({"--json", "ctx", "search", "-s", seg, "zyzzyva"}))).empty());
+  // ctx build --rebuild reads it too.
+  t.write("_ctx/trifecta.json", R"({"exclude": ["gen/**", "docs/**"]})");
+  auto rebuilt = result_of(d.cli({"--json", "ctx", "build", "--rebuild", "-s", seg}));
+  CHECK(rebuilt.at("status").at("files_indexed").as_int64() == 2);  // pkg/__init__.py, pkg/decoder.py
+  CHECK(hit_ids(result_of(d.cli({"--json", "ctx", "search", "-s", seg, "installer"}))).empty());
 }

@@ -87,6 +87,7 @@ std::vector<Exchange> capture(const DaemonProcess& d, const std::string& root) {
                                     {"mode", "excerpt"}, {"budget", 2000}, {"max_chunks", 20}, {"query", ""},
                                     {"cursor", ""}, {"wait", true}}));
   out.push_back(w.call("ctx.validate", "ctx.validate", {}));
+  out.push_back(w.call("ctx.map", "ctx.map", json::object{{"path", "pkg"}, {"budget", 300}, {"wait", true}}));
   out.push_back(w.call("ast.skeleton", "ast.skeleton",
                        json::object{{"path", "pkg/models.py"}, {"format", "both"}, {"line_numbers", true}}));
   out.push_back(w.call("ast.symbols", "ast.symbols", json::object{{"path", "pkg/models.py"}}));
@@ -148,7 +149,7 @@ TEST_CASE("every method's reply matches its wire golden", "[wire][golden][daemon
     INFO(got);
     CHECK(same);
   }
-  CHECK(methods.size() == 21);
+  CHECK(methods.size() == 22);
 }
 
 TEST_CASE("every method's live reply decodes into its typed result", "[wire][proto][daemon]") {
@@ -175,7 +176,7 @@ TEST_CASE("every method's live reply decodes into its typed result", "[wire][pro
       CHECK(trifecta::proto::decode(x.golden.at("error").at("data"), data, "error.data") == std::nullopt);
     }
   }
-  CHECK(decoded.size() == 21);
+  CHECK(decoded.size() == 22);
 }
 
 TEST_CASE("hello's capabilities are exactly the catalog's methods", "[wire][catalog][daemon]") {

@@ -25,7 +25,7 @@ import {
   parseArgs, sleep, startDaemon, textOf,
 } from './lib.mjs';
 
-const TOOLS = ['search', 'get', 'find_symbol', 'outline', 'definition', 'hover', 'references', 'diagnostics', 'status'];
+const TOOLS = ['search', 'get', 'find_symbol', 'outline', 'map', 'definition', 'hover', 'references', 'diagnostics', 'status'];
 
 const args = parseArgs(process.argv);
 const sdk = await loadSdk(args.sdk);
@@ -87,7 +87,7 @@ async function main() {
   // ---- tools/list ------------------------------------------------------------------------------
   const listed = await client.listTools();
   const tools = new Map(listed.tools.map((x) => [x.name, x]));
-  t.eq([...tools.keys()].sort().join(','), [...TOOLS].sort().join(','), 'tools/list: exactly the nine tool names');
+  t.eq([...tools.keys()].sort().join(','), [...TOOLS].sort().join(','), 'tools/list: exactly the ten tool names');
   const validators = new Map();
   for (const name of TOOLS) {
     const tool = tools.get(name);
@@ -168,6 +168,16 @@ async function main() {
     t.ok(json(o).includes('User') && json(o).includes('make_user') && json(o).includes('greeting'),
          'outline(pkg/models.py): User, User.greeting, make_user', json(o).slice(0, 400));
   }
+
+  // map: the most central files first (pkg/models.py is imported by the others), within budget.
+  const m = await call('map', { budget: 2000 });
+  const mapFiles = sc(m).files ?? [];
+  t.ok(mapFiles.length > 0 && mapFiles.some((f) => f.path === 'pkg/models.py') && json(m).includes('make_user'),
+       'map: lists pkg/models.py with make_user', json(m).slice(0, 400));
+  t.ok(Math.ceil(textOf(m).length / 4) <= 2000 && Math.ceil(json(m).length / 4) <= 2000,
+       'map with budget 2000: both renderings within 2000 tokens', [textOf(m).length, json(m).length]);
+  const mPkg = await call('map', { path: 'pkg' });
+  t.ok((sc(mPkg).files ?? []).every((f) => f.path.startsWith('pkg/')), 'map(path=pkg): only files under pkg/', json(mPkg).slice(0, 300));
 
   // Budgets. A result that does not fit is cut, says so, and gives a cursor that continues it;
   // without a budget argument a huge answer still stays under the agents' 25,000-token cap.

@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <cstdio>
 
 #include <boost/json.hpp>
 #include <fstream>
@@ -11,6 +12,7 @@
 #include "../support/temp_dir.hpp"
 #include "disclosure/disclosure.hpp"
 #include "disclosure/json.hpp"
+#include "disclosure/repo_map.hpp"
 #include "index/segment_index.hpp"
 #include "telemetry/reader.hpp"
 #include "telemetry/sink.hpp"
@@ -155,8 +157,18 @@ TEST_CASE("skeleton: members carry line markers, the chunk's own definition and 
   };
   // The module header: consecutive imports share a line (from-imports per module).
   CHECK(skeleton("pkg/big.py#<module>") == "import os, sys\nfrom json import dumps, loads as l\n");
-  // The class-header chunk: the class line (its own range is the piece's), docstring, attribute.
-  CHECK(skeleton("pkg/big.py#Big") == "class Big(Base):\n  \"\"\"Big class.\"\"\"\n  kind = 'big'\n");
+  // The class-header chunk: the class line (its own range is the piece's), docstring,
+  // attributes, and every method with its range — the whole class's outline (issue 12).
+  std::string whole =
+      "class Big(Base):\n  \"\"\"Big class.\"\"\"\n  kind = 'big'\n"
+      "  late = 'a value far longer than the forty bytes...\n"
+      "  @staticmethod\n  def first(x: int) -> str:  # L10-13\n    \"\"\"First method.\"\"\"\n"
+      "  def second(self): ...  # L15-16\n";
+  for (int i = 0; i < 20; ++i) {
+    whole += "  def filler_" + std::to_string(i) + "(self): ...  # L" + std::to_string(19 + 9 * i) + "-" +
+             std::to_string(26 + 9 * i) + "\n";
+  }
+  CHECK(skeleton("pkg/big.py#Big") == whole);
   // A member chunk: the method alone — no enclosing class line (the id and `context` say it).
   CHECK(skeleton("pkg/big.py#Big.first") == "@staticmethod\ndef first(x: int) -> str:\n  \"\"\"First method.\"\"\"\n");
   // A member chunk that holds a class attribute keeps the class line as its parent; the value is
@@ -450,4 +462,142 @@ TEST_CASE("telemetry: file.read events, per-mode byte counters and pack_state re
   CHECK(failed.at("result").at("status").as_string() == "error");
   CHECK(failed.at("result").at("error").as_string() == "NOT_FOUND");
   CHECK(failed.at("result").at("bytes").to_number<std::int64_t>() == 0);
+}
+
+TEST_CASE("repo map: central files first, public top symbols, reduced then truncated by the budget") {
+  trifecta::test::TempDir dir;
+  const fs::path r = dir.path();
+  write_text(r / "core/base.py",
+             "\"\"\"Base classes.\"\"\"\n"                      // 1
+             "class Model:\n"                                  // 2
+             "    \"\"\"A model.\"\"\"\n"                       // 3
+             "    def save(self):\n"                           // 4
+             "        \"\"\"Save it.\"\"\"\n"                   // 5
+             "    def _private(self):\n"                       // 6
+             "        pass\n"                                  // 7
+             "    def __init__(self):\n"                       // 8
+             "        pass\n"                                  // 9
+             "def _helper():\n"                                // 10
+             "    pass\n"                                      // 11
+             "def connect(url):\n"                             // 12
+             "    \"\"\"Connect.\"\"\"\n"                        // 13
+             "class Manager:\n"                               // 14: members beyond the minimum budget
+             + [] {
+                 std::string m;
+                 for (int i = 0; i < 12; ++i) {
+                   m += "    def operation_" + std::to_string(i) + "(self, argument):\n        \"\"\"Do operation " +
+                        std::to_string(i) + ".\"\"\"\n";
+                 }
+                 return m;
+               }());
+  write_text(r / "core/views.py", "from .base import Model\n\ndef index():\n    return Model()\n");
+  write_text(r / "app/main.py", "from core.base import connect\nfrom core import views\n\ndef run():\n    connect(1)\n");
+  write_text(r / "README.md", "# Read me\n");
+  index::SegmentOptions so;
+  so.use_git = false;
+  so.persist = false;
+  auto seg = std::move(index::SegmentIndex::open(r, so).value());
+  REQUIRE(seg->build().ok());
+
+  auto m = repo_map(*seg, MapRequest{});
+  REQUIRE(m.ok());
+  CHECK(m->candidates == 3);
+  REQUIRE(m->files.size() == 3);
+  CHECK(m->files[0].path == "core/base.py");
+  CHECK(m->files[1].path == "core/views.py");
+  CHECK(m->files[2].path == "app/main.py");
+  CHECK_FALSE(m->truncated);
+  CHECK(m->files[0].text.rfind(
+            "# core/base.py  (centrality " + [&] {
+          char b[16];
+          std::snprintf(b, sizeof b, "%.2f", seg->centrality("core/base.py"));
+          return std::string(b);
+        }() + ")\n"
+              "\"\"\"Base classes.\"\"\"\n"
+              "class Model:  # L2-9\n"
+              "  \"\"\"A model.\"\"\"\n"
+              "  def save(self):  # L4-5\n"
+              "    \"\"\"Save it.\"\"\"\n"
+              "  def __init__(self): ...  # L8-9\n"
+              "def connect(url):  # L12-13\n"
+              "  \"\"\"Connect.\"\"\"\n"
+              "class Manager:  # L14-",
+            0) == 0);
+  CHECK(m->files[0].text.find("  def operation_11(self, argument):") != std::string::npos);
+  CHECK(m->files[0].text.size() > 2 * m->files[1].text.size());
+  std::vector<std::string> names;
+  for (const auto& s : m->files[0].symbols) names.push_back(s.name + ":" + s.kind);
+  REQUIRE(names.size() == 4 + 1 + 12);
+  CHECK(std::vector<std::string>(names.begin(), names.begin() + 5) ==
+        std::vector<std::string>{"Model:class", "Model.save:method", "Model.__init__:method", "connect:function", "Manager:class"});
+  std::string all;
+  for (const auto& f : m->files) all += f.text;
+  CHECK(m->text == all);
+  CHECK(m->used == (m->text.size() + 3) / 4);
+
+  // A folder; a file; "." is the whole segment.
+  auto core = repo_map(*seg, MapRequest{"core/", kDefaultMapBudget});
+  REQUIRE(core.ok());
+  CHECK(core->files.size() == 2);
+  CHECK(repo_map(*seg, MapRequest{"app/main.py", kDefaultMapBudget})->files.size() == 1);
+  CHECK(repo_map(*seg, MapRequest{".", kDefaultMapBudget})->files.size() == 3);
+  // A folder with no Python file is an empty map; a path that is not there is kNotFound.
+  write_text(r / "docs/x.md", "# X\n");
+  CHECK(repo_map(*seg, MapRequest{"docs", kDefaultMapBudget})->files.empty());
+  CHECK(repo_map(*seg, MapRequest{"nope", kDefaultMapBudget}).error().code == Errc::kNotFound);
+  CHECK(repo_map(*seg, MapRequest{"../x", kDefaultMapBudget}).error().code == Errc::kInvalidArgument);
+  CHECK(repo_map(*seg, MapRequest{"", kMinMapBudget - 1}).error().code == Errc::kInvalidArgument);
+  CHECK(repo_map(*seg, MapRequest{"", kMaxMapBudget + 1}).error().code == Errc::kInvalidArgument);
+
+  // A budget the full outline of base.py does not fit: reduced (top-level only, no docstrings),
+  // and the map stops at the first file that does not fit even so.
+  const std::size_t full = (m->files[0].text.size() + 3) / 4;
+  auto small = repo_map(*seg, MapRequest{"", full - 1});
+  REQUIRE(small.ok());
+  REQUIRE_FALSE(small->files.empty());
+  CHECK(small->files[0].reduced);
+  CHECK(small->files[0].text.find("def save") == std::string::npos);
+  CHECK(small->files[0].text.find("class Model:") != std::string::npos);
+  CHECK(small->files[0].text.find("Base classes.") == std::string::npos);
+  CHECK(small->files[0].text.find("def connect(url): ...  # L12-13") != std::string::npos);
+  CHECK(small->used <= full - 1);
+  auto tiny = repo_map(*seg, MapRequest{"", kMinMapBudget});
+  REQUIRE(tiny.ok());
+  CHECK(tiny->used <= kMinMapBudget);
+  // Deterministic.
+  CHECK(repo_map(*seg, MapRequest{})->text == m->text);
+}
+
+TEST_CASE("skeleton of a split class's header chunk lists every method, like its sym:// form") {
+  trifecta::test::TempDir dir;
+  std::string src = "class Where(Node):\n    \"\"\"A where clause.\"\"\"\n    conn = 'AND'\n\n";
+  for (int i = 0; i < 21; ++i) {
+    src += "    def method_" + std::to_string(i) + "(self, x):\n";
+    for (int k = 0; k < 8; ++k) src += "        y = x + " + std::to_string(k) + "\n";
+    src += "\n";
+  }
+  write_text(dir.path() / "where.py", src);
+  index::SegmentOptions so;
+  so.use_git = false;
+  so.persist = false;
+  auto seg = std::move(index::SegmentIndex::open(dir.path(), so).value());
+  REQUIRE(seg->build().ok());
+  REQUIRE(seg->chunk("where.py#Where.method_0").has_value());  // the class is split
+  auto skeleton = [&](Target t) {
+    GetRequest req;
+    req.targets = {std::move(t)};
+    req.mode = Mode::kSkeleton;
+    auto r = get(*seg, req);
+    REQUIRE(r.ok());
+    REQUIRE(r->chunks.size() == 1);
+    return r->chunks[0].text;
+  };
+  const std::string header = skeleton(Target::chunk("where.py#Where"));
+  for (int i = 0; i < 21; ++i) CHECK(header.find("def method_" + std::to_string(i) + "(self, x)") != std::string::npos);
+  CHECK(header.rfind("class Where(Node):\n  \"\"\"A where clause.\"\"\"\n  conn = 'AND'\n", 0) == 0);
+  // The same outline as the class's whole range (what the sym:// form resolves to).
+  const int last = static_cast<int>(std::count(src.begin(), src.end(), '\n'));
+  CHECK(header == skeleton(Target::range("where.py", 1, last - 1, "sym://python/where/Where")));
+  // A method chunk still shows the method alone.
+  CHECK(skeleton(Target::chunk("where.py#Where.method_3")) == "def method_3(self, x): ...\n");
 }

@@ -17,12 +17,14 @@
 
 #include "../support/temp_dir.hpp"
 #include "lang/python/extractor.hpp"
+#include "index/centrality.hpp"
 #include "index/chunk.hpp"
 #include "index/inverted_index.hpp"
 #include "index/json.hpp"
 #include "index/ranking.hpp"
 #include "index/segment_index.hpp"
 #include "index/tokenizer.hpp"
+#include "util/hash.hpp"
 #include "telemetry/sink.hpp"
 #include "lang/python/symbol_index.hpp"
 
@@ -1258,6 +1260,243 @@ TEST_CASE("SegmentIndex: a segment root deleted and re-created is noticed, re-wa
   trifecta::test::TempDir t;
   const fs::path r = fs::canonical(t.path()) / "seg";
   write_text(r / "a.py", "def before_the_removal():\n    pass\n");
+TEST_CASE("python chunks: a long run of module-level assignments is split into named runs") {
+  // A settings module: 400 lines of assignments in blank-line separated groups, one multi-line
+  // dict that must never be cut inside.
+  std::string src = "\"\"\"Default settings.\"\"\"\nimport os\n\n";
+  int group = 0;
+  while (std::count(src.begin(), src.end(), '\n') < 400) {
+    src += "# group " + std::to_string(group) + "\n";
+    for (int k = 0; k < 6; ++k) src += "SETTING_" + std::to_string(group) + "_" + std::to_string(k) + " = " + std::to_string(k) + "\n";
+    if (group == 7) {
+      src += "LANGUAGES = [\n";
+      for (int k = 0; k < 30; ++k) src += "\n    ('l" + std::to_string(k) + "', 'Language'),\n";
+      src += "]\n";
+    }
+    src += "\n";
+    ++group;
+  }
+  auto cs = chunk_py("conf/global_settings.py", src);
+  REQUIRE(cs.size() > 4);
+  CHECK(cs[0].id == "conf/global_settings.py#<module>");
+  CHECK(cs[0].start_line == 1);
+  CHECK(cs[0].signature == "Default settings.");
+  const auto starts = line_starts(src);
+  for (std::size_t i = 0; i < cs.size(); ++i) {
+    INFO(cs[i].id);
+    CHECK(cs[i].role == ChunkRole::kModule);
+    CHECK(cs[i].end_line - cs[i].start_line + 1 <= kModuleRunLines);
+    if (i > 0) {
+      // Named after the first name the run assigns; starts at a comment or statement at column 0.
+      CHECK(cs[i].id.rfind("conf/global_settings.py#<module>+", 0) == 0);
+      const auto first = std::string(line_span(src, starts, cs[i].start_line, cs[i].start_line));
+      CHECK((first[0] == '#' || first[0] == 'S' || first[0] == 'L'));
+      CHECK(cs[i].start_line > cs[i - 1].end_line);
+      // Nothing but blank lines between runs.
+      for (int l = cs[i - 1].end_line + 1; l < cs[i].start_line; ++l) CHECK(line_span(src, starts, l, l) == "\n");
+    }
+  }
+  CHECK(cs.back().end_line == static_cast<int>(std::count(src.begin(), src.end(), '\n')) - 1);
+  // The second run is named by its first assignment.
+  const auto second = std::string(line_span(src, starts, cs[1].start_line, cs[1].start_line + 1));
+  const std::string name = second.substr(second.find("SETTING_"), second.find(" = ") - second.find("SETTING_"));
+  CHECK(cs[1].id == "conf/global_settings.py#<module>+" + name);
+  // The multi-line list stays in one run.
+  int lang = 0;
+  for (int l = 1; l < static_cast<int>(starts.size()); ++l) {
+    if (line_span(src, starts, l, l).rfind("LANGUAGES = [", 0) == 0) lang = l;
+  }
+  REQUIRE(lang > 0);
+  bool whole = false;
+  for (const auto& c : cs) whole = whole || (c.start_line <= lang && c.end_line >= lang + 61);
+  CHECK(whole);
+  // Never inside a string, a bracket, or between `if` and its `else:`: each construct puts a
+  // column-0 line after a blank line exactly where a naive cut would fall (line 81).
+  const std::vector<std::pair<std::string, std::string>> constructs{
+      {"\nTEMPLATE = \"\"\"\nline\n\n", "NOT_A_NAME = 1\n\"\"\"\n"},
+      {"\nCALL = f(\n    1,\n\n", "PARAM=2)\n"},
+      {"\nif A1:\n    B = 1\n\n", "else:\n    B = 2\n"},
+  };
+  for (const auto& [before, bad] : constructs) {
+    std::string tricky = "\"\"\"Doc.\"\"\"\n";
+    for (int k = 0; k < 80 - 1 - 4; ++k) tricky += "A" + std::to_string(k) + " = " + std::to_string(k) + "\n";
+    tricky += before + bad;
+    for (int k = 0; k < 100; ++k) tricky += "\nZ" + std::to_string(k) + " = " + std::to_string(k) + "\n";
+    const auto ts = line_starts(tricky);
+    REQUIRE(std::string(line_span(tricky, ts, 81, 81)) == bad.substr(0, bad.find('\n') + 1));
+    const auto tc = chunk_py("t.py", tricky);
+    REQUIRE(tc.size() > 1);
+    for (const auto& c : tc) {
+      INFO(bad << c.id);
+      CHECK(c.start_line != 81);
+      CHECK(c.id.find("NOT_A_NAME") == std::string::npos);
+    }
+  }
+  // Short top-level code is not cut.
+  auto small = chunk_py("s.py", "A = 1\nB = 2\n\nC = 3\n");
+  REQUIRE(small.size() == 1);
+  CHECK(small[0].id == "s.py#<module>");
+}
+
+TEST_CASE("chunks: no chunk is over the token cap, the first piece keeps the id") {
+  // A very long function (about 40 KB), a long Markdown section and long text windows.
+  std::string py = "import os\n\n\ndef huge(a):\n    \"\"\"Huge.\"\"\"\n";
+  for (int i = 0; i < 1500; ++i) {
+    py += "    value_" + std::to_string(i) + " = a + " + std::to_string(i) + "\n";
+    if (i % 40 == 39) py += "\n";
+  }
+  py += "    return a\n\n\ndef small():\n    return 1\n";
+  auto cs = chunk_py("m.py", py);
+  std::vector<Chunk> huge;
+  for (const auto& c : cs) {
+    CHECK(c.tokens <= kMaxChunkTokens);
+    if (c.id.rfind("m.py#huge", 0) == 0) huge.push_back(c);
+  }
+  REQUIRE(huge.size() >= 4);
+  CHECK(huge[0].id == "m.py#huge");
+  CHECK(!huge[0].signature.empty());
+  CHECK(huge[1].id == "m.py#huge~2");
+  CHECK(huge[1].title == "huge (part 2)");
+  CHECK(huge[1].context == "def huge(a):");
+  CHECK(huge[1].role == ChunkRole::kFunction);
+  CHECK(huge[1].signature.empty());
+  for (std::size_t i = 1; i < huge.size(); ++i) CHECK(huge[i].start_line == huge[i - 1].end_line + 1);
+  CHECK(cs.back().id == "m.py#small");
+  // The pieces cover the function exactly, and their hashes are of their own text.
+  const auto starts = line_starts(py);
+  std::string joined;
+  for (const auto& c : huge) {
+    const auto span = line_span(py, starts, c.start_line, c.end_line);
+    CHECK(c.sha256 == sha256_hex(span));
+    joined += span;
+  }
+  CHECK(joined.rfind("def huge(a):\n", 0) == 0);
+  CHECK(joined.find("    return a\n") != std::string::npos);
+
+  std::string md = "# Title\n";
+  for (int i = 0; i < 800; ++i) md += "A sentence of prose number " + std::to_string(i) + " that goes on.\n";
+  for (const auto& c : chunk_markdown("d.md", md)) CHECK(c.tokens <= kMaxChunkTokens);
+  CHECK(chunk_markdown("d.md", md).size() > 3);
+
+  std::string wide;
+  for (int i = 0; i < 60; ++i) wide += std::string(400, 'x') + "\n";
+  for (const auto& c : chunk_text("w.txt", wide, ChunkKind::kOther)) CHECK(c.tokens <= kMaxChunkTokens);
+  // One line longer than the cap stays whole (chunks hold whole lines).
+  const std::string line(kMaxChunkTokens * 4 + 100, 'y');
+  auto one = chunk_text("min.js", line + "\n", ChunkKind::kCode);
+  REQUIRE(one.size() == 1);
+  CHECK(one[0].tokens > kMaxChunkTokens);
+}
+
+namespace {
+
+// A tree with a known import graph: app → api, core; __init__ → core; api → core, util;
+// core → util; lone and util import nothing in the tree.
+void write_import_tree(const fs::path& r) {
+  write_text(r / "pkg/__init__.py", "from .core import Engine\n");
+  write_text(r / "pkg/core.py", "from pkg import util\n\nclass Engine:\n    def run(self):\n        return util.helper()\n");
+  write_text(r / "pkg/util.py", "def helper():\n    return 1\n");
+  write_text(r / "pkg/api.py", "import os\nfrom .core import Engine\nfrom . import util\n\ndef serve():\n    return Engine()\n");
+  write_text(r / "app.py", "import pkg.api\nfrom pkg.core import Engine\n\ndef main():\n    pkg.api.serve()\n");
+  write_text(r / "lone.py", "def alone():\n    pass\n");
+  write_text(r / "README.md", "# Readme\nimport pkg\n");
+}
+
+}  // namespace
+
+TEST_CASE("centrality: import references, the graph and its PageRank on a known tree") {
+  auto refs = [](std::string_view path, std::string_view src) {
+    auto sk = ast::extract_skeleton(src);
+    REQUIRE(sk.ok());
+    return import_refs(path, *sk);
+  };
+  CHECK(refs("pkg/api.py", "import os\nfrom .core import Engine\nfrom . import util\n") ==
+        std::vector<std::string>{"os", "pkg.core:Engine", "pkg:util"});
+  CHECK(refs("pkg/__init__.py", "from . import a\nfrom .. import b\n") == std::vector<std::string>{":b", "pkg:a"});
+  CHECK(refs("m.py", "from x.y import *\nimport a.b as c\n") == std::vector<std::string>{"a.b", "x.y"});
+
+  std::map<std::string, std::vector<std::string>> imports{
+      {"app.py", {"pkg.api", "pkg.core:Engine"}},
+      {"lone.py", {}},
+      {"pkg/__init__.py", {"pkg.core:Engine"}},
+      {"pkg/api.py", {"os", "pkg.core:Engine", "pkg:util"}},
+      {"pkg/core.py", {"pkg:util", "pkg.core:Engine"}},  // a self-import is no edge
+      {"pkg/util.py", {}},
+      {"README.md", {"pkg"}},  // not Python: no node
+  };
+  const auto g = build_import_graph(imports);
+  REQUIRE(g.nodes == std::vector<std::string>{"app.py", "lone.py", "pkg/__init__.py", "pkg/api.py", "pkg/core.py", "pkg/util.py"});
+  CHECK(g.out[0] == std::vector<std::size_t>{3, 4});
+  CHECK(g.out[1].empty());
+  CHECK(g.out[2] == std::vector<std::size_t>{4});
+  CHECK(g.out[3] == std::vector<std::size_t>{4, 5});
+  CHECK(g.out[4] == std::vector<std::size_t>{5});
+  CHECK(g.out[5].empty());
+  // Reference values from a plain power iteration (damping 0.85, dangling rank spread evenly).
+  const auto pr = pagerank(g);
+  REQUIRE(pr.size() == 6);
+  const double want[] = {0.528179, 0.528179, 0.528179, 0.752655, 1.521486, 2.141321};
+  double sum = 0;
+  for (std::size_t i = 0; i < 6; ++i) {
+    CHECK(pr[i] == Approx(want[i]).margin(1e-5));
+    sum += pr[i];
+  }
+  CHECK(sum == Approx(6.0));
+  CHECK(pagerank(g) == pr);  // deterministic, bit for bit
+  CHECK(pagerank(ImportGraph{}).empty());
+}
+
+TEST_CASE("SegmentIndex: centrality is computed at build, follows edits and survives a warm restart") {
+  trifecta::test::TempDir t;
+  const fs::path r = t.path();
+  write_import_tree(r);
+  SegmentOptions so;
+  so.use_git = false;
+  {
+    auto seg = std::move(SegmentIndex::open(r, so).value());
+    REQUIRE(seg->build().ok());
+    CHECK(seg->centrality("pkg/util.py") == Approx(2.141321).margin(1e-5));
+    CHECK(seg->centrality("pkg/core.py") == Approx(1.521486).margin(1e-5));
+    CHECK(seg->centrality("README.md") == 0.0);
+    CHECK(seg->centrality("nope.py") == 0.0);
+    CHECK(seg->file("pkg/api.py")->imports == std::vector<std::string>{"os", "pkg.core:Engine", "pkg:util"});
+    const auto all = seg->central_files("");
+    REQUIRE(all.size() == 6);
+    CHECK(all[0].path == "pkg/util.py");
+    CHECK(all[1].path == "pkg/core.py");
+    CHECK(all[2].path == "pkg/api.py");
+    CHECK(all[3].path == "app.py");  // ties: path order
+    const auto sub = seg->central_files("pkg/", 2);
+    REQUIRE(sub.size() == 2);
+    CHECK(sub[0].path == "pkg/util.py");
+    CHECK(seg->central_files("pkg/core.py").size() == 1);
+    CHECK(seg->central_files("pk").empty());
+    // An edit that rewires the graph: util now imports nothing in-tree, lone becomes the hub.
+    write_text(r / "pkg/core.py", "import lone\n");
+    write_text(r / "pkg/api.py", "import lone\n");
+    (void)seg->apply_changes({"pkg/core.py", "pkg/api.py"});
+    CHECK(seg->central_files("")[0].path == "lone.py");
+    CHECK(seg->centrality("pkg/util.py") < 1.0);
+  }
+  // Persisted with the records: a warm restart has the same values without re-reading.
+  auto seg = std::move(SegmentIndex::open(r, so).value());
+  auto b = seg->build();
+  REQUIRE(b.ok());
+  CHECK(b->warm);
+  CHECK(b->files_read == 0);
+  CHECK(seg->central_files("")[0].path == "lone.py");
+  // Same tree, cold: the same scores (deterministic).
+  const double warm = seg->centrality("lone.py");
+  REQUIRE(seg->rebuild().ok());
+  CHECK(seg->centrality("lone.py") == warm);
+}
+
+TEST_CASE("SegmentIndex: _ctx/trifecta.json excludes apply on rebuild and, while watching, on sync") {
+  trifecta::test::TempDir t;
+  const fs::path r = t.path();
+  write_text(r / "keep.py", "def kept():\n    pass\n");
+  write_text(r / "gen/out.py", "def generated_thing():\n    pass\n");
+  write_text(r / "vendor/lib.py", "def vendored_thing():\n    pass\n");
   SegmentOptions so;
   so.use_git = false;
   so.persist = false;
@@ -1288,4 +1527,45 @@ TEST_CASE("SegmentIndex: a segment root deleted and re-created is noticed, re-wa
   auto v = seg->validate();
   REQUIRE(v.ok());
   CHECK(v->ok());
+  REQUIRE(seg->build().ok());
+  CHECK(seg->file("gen/out.py").has_value());
+  // Without a watcher: only a rebuild reads the new rules.
+  write_text(r / "_ctx/trifecta.json", R"({"exclude": ["gen/**"]})");
+  (void)seg->sync();  // no watcher: nothing happens
+  CHECK(seg->file("gen/out.py").has_value());
+  REQUIRE(seg->rebuild().ok());
+  CHECK_FALSE(seg->file("gen/out.py").has_value());
+  CHECK(seg->file("keep.py").has_value());
+  // While watching: the next sync sees the file change, drops what is now excluded and reads
+  // what is admitted again.
+  REQUIRE(seg->start_watching().ok());
+  write_text(r / "_ctx/trifecta.json", R"({"exclude": ["vendor/**"]})");
+  auto rep = seg->sync();
+  CHECK(rep.config_reloaded);
+  CHECK(rep.rescanned);
+  CHECK_FALSE(seg->file("vendor/lib.py").has_value());
+  CHECK(seg->file("gen/out.py").has_value());
+  SearchOptions o;
+  o.query = "generated_thing";
+  CHECK(seg->search(o)->hits.size() == 1);
+  o.query = "vendored";  // "thing" alone would match gen/out.py
+  CHECK(seg->search(o)->hits.empty());
+  // The re-opened watcher follows the new rules: edits in gen/ are seen, in vendor/ not.
+  write_text(r / "gen/out.py", "def generated_other():\n    pass\n");
+  write_text(r / "vendor/lib.py", "def vendored_other():\n    pass\n");
+  rep = seg->sync();
+  CHECK_FALSE(rep.config_reloaded);
+  o.query = "generated_other";
+  CHECK(seg->search(o)->hits.size() == 1);
+  CHECK_FALSE(seg->file("vendor/lib.py").has_value());
+  // A malformed file: defaults (nothing excluded) and a warning.
+  write_text(r / "_ctx/trifecta.json", "{not json");
+  rep = seg->sync();
+  CHECK(rep.config_reloaded);
+  CHECK(seg->file("vendor/lib.py").has_value());
+  REQUIRE_FALSE(seg->status().warnings.empty());
+  CHECK(seg->status().warnings[0].find("using defaults") != std::string::npos);
+  // Unchanged rules (same content rewritten): no rescan.
+  write_text(r / "_ctx/trifecta.json", "{not json");
+  CHECK_FALSE(seg->sync().rescanned);
 }

@@ -73,8 +73,9 @@ TEST_CASE("every tool's schemas are valid objects and the names are the contract
     CHECK(mcp::check_object_schema(t.input_schema) == "");
     CHECK(mcp::check_object_schema(t.output_schema) == "");
   }
-  CHECK(names == std::vector<std::string>{"search", "get", "find_symbol", "outline", "definition",
-                                          "hover", "references", "diagnostics", "status"});
+  CHECK(names == std::vector<std::string>{"search", "get", "find_symbol", "outline", "map",
+                                          "definition", "hover", "references", "diagnostics",
+                                          "status"});
   CHECK(mcp::find_tool("debug_sleep", false) == nullptr);
   CHECK(mcp::find_tool("debug_sleep", true) != nullptr);
 }

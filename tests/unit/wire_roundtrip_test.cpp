@@ -23,7 +23,7 @@ const fs::path kWireDir = TRIFECTA_WIRE_GOLDEN_DIR;
 constexpr auto kSpecs = std::make_tuple(
     proto::spec::kHello, proto::spec::kPing, proto::spec::kStatus, proto::spec::kShutdown, proto::spec::kSegmentClose, proto::spec::kDebugSleep,
     proto::spec::kAstSkeleton, proto::spec::kAstSymbols, proto::spec::kSymResolve, proto::spec::kSymSearch, proto::spec::kCtxBuild,
-    proto::spec::kCtxSearch, proto::spec::kCtxGet, proto::spec::kCtxStatus, proto::spec::kCtxValidate,
+    proto::spec::kCtxSearch, proto::spec::kCtxGet, proto::spec::kCtxStatus, proto::spec::kCtxValidate, proto::spec::kCtxMap,
     proto::spec::kLspStatus, proto::spec::kLspRestart, proto::spec::kLspDefinition, proto::spec::kLspHover, proto::spec::kLspReferences,
     proto::spec::kLspDiagnostics, proto::spec::kLspCalls);
 

@@ -46,6 +46,7 @@ inline constexpr MethodSpec<CtxSearchParams, CtxSearchResult> kCtxSearch{method:
 inline constexpr MethodSpec<CtxGetParams, CtxGetResult> kCtxGet{method::kCtxGet};
 inline constexpr MethodSpec<CtxStatusParams, CtxStatusResult> kCtxStatus{method::kCtxStatus};
 inline constexpr MethodSpec<CtxValidateParams, CtxValidateResult> kCtxValidate{method::kCtxValidate};
+inline constexpr MethodSpec<CtxMapParams, CtxMapResult> kCtxMap{method::kCtxMap};
 inline constexpr MethodSpec<LspStatusParams, LspStatusResult> kLspStatus{method::kLspStatus};
 inline constexpr MethodSpec<LspRestartParams, LspRestartResult> kLspRestart{method::kLspRestart};
 inline constexpr MethodSpec<LspDefinitionParams, LspDefinitionResult> kLspDefinition{method::kLspDefinition};

@@ -375,4 +375,76 @@ void describe(V& v, CtxValidateResult& s) {
         "(validate again to confirm)");
 }
 
+// ---- ctx.map --------------------------------------------------------------------------------
+
+struct CtxMapParams {
+  std::string path;
+  std::int64_t budget = 1024;
+  bool wait = true;
+};
+template <class V>
+void describe(V& v, CtxMapParams& s) {
+  v.opt("path", s.path, "segment-relative folder or file; empty: the whole segment");
+  v.opt("budget", s.budget, "token budget of the map (64..100000)");
+  v.opt("wait", s.wait, "wait for the index build");
+}
+
+struct MapSymbol {
+  std::string name;
+  std::string kind;
+  std::int64_t line = 0;
+  std::int64_t end_line = 0;
+};
+template <class V>
+void describe(V& v, MapSymbol& s) {
+  v.req("name", s.name, "qualified name");
+  v.req("kind", s.kind, "class | function | method");
+  v.req("line", s.line, "definition line");
+  v.req("end_line", s.end_line, "last line");
+}
+constexpr std::string_view wire_name(const MapSymbol*) { return "MapSymbol"; }
+
+struct MapFile {
+  std::string path;
+  double centrality = 0;
+  bool reduced = false;
+  std::vector<MapSymbol> symbols;
+  std::string text;
+};
+template <class V>
+void describe(V& v, MapFile& s) {
+  v.req("path", s.path, "file relative to the segment root");
+  v.req("centrality", s.centrality, "import-graph PageRank, mean 1.0");
+  v.req("reduced", s.reduced, "top-level definitions only (the full outline did not fit)");
+  v.req("symbols", s.symbols, "the definitions shown, in source order");
+  v.req("text", s.text, "this file's part of the map");
+}
+constexpr std::string_view wire_name(const MapFile*) { return "MapFile"; }
+
+struct CtxMapResult {
+  std::string path;
+  std::int64_t budget = 0;
+  std::int64_t used = 0;
+  std::int64_t candidates = 0;
+  std::int64_t skipped = 0;
+  bool truncated = false;
+  std::vector<MapFile> files;
+  std::string text;
+  std::int64_t generation = 0;
+  IndexState index;
+};
+template <class V>
+void describe(V& v, CtxMapResult& s) {
+  v.req("path", s.path, "the folder or file mapped (empty: the whole segment)");
+  v.req("budget", s.budget, "token budget");
+  v.req("used", s.used, "tokens of text");
+  v.req("candidates", s.candidates, "Python files at or under path");
+  v.req("skipped", s.skipped, "files the skeleton cache could not read");
+  v.req("truncated", s.truncated, "files remained when the budget ran out");
+  v.req("files", s.files, "most central first");
+  v.req("text", s.text, "the map: every file's part, in order");
+  v.req("generation", s.generation, "index generation");
+  v.req("index", s.index, "build state");
+}
+
 }  // namespace trifecta::proto

@@ -55,6 +55,7 @@ inline constexpr std::string_view kCtxSearch = "ctx.search";
 inline constexpr std::string_view kCtxGet = "ctx.get";
 inline constexpr std::string_view kCtxStatus = "ctx.status";
 inline constexpr std::string_view kCtxValidate = "ctx.validate";
+inline constexpr std::string_view kCtxMap = "ctx.map";
 inline constexpr std::string_view kLspStatus = "lsp.status";
 inline constexpr std::string_view kLspRestart = "lsp.restart";
 inline constexpr std::string_view kLspDefinition = "lsp.definition";
