@@ -39,6 +39,8 @@ APT_PACKAGES=(
   # Relevance evaluation corpora and query sources (tests/relevance/): the Python library
   # reference and Django 3.2's code and reference docs; Snowball stemmers for ranking.
   python3.11-doc python3-django python-django-doc libstemmer-dev
+  # Merged-navigation benchmark: a second untyped codebase next to Django (tests/navigation/).
+  python3-pyflakes
 )
 
 need_apt=()

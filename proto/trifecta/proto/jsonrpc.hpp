@@ -32,7 +32,7 @@ namespace trifecta::proto {
 namespace json = boost::json;
 
 inline constexpr int kProtocolMajor = 1;
-inline constexpr int kProtocolMinor = 2;
+inline constexpr int kProtocolMinor = 3;
 inline constexpr std::size_t kMaxLineBytes = std::size_t{16} << 20;  // 16 MiB
 std::string protocol_version();  // "1.1"
 
