@@ -97,8 +97,9 @@ TEST_CASE("real Pyright: merged definition, hover and references with labels",
   const std::string seg = t.root.string();
 
   {  // Pyright finds nothing on an untyped receiver: the AST's method, source ast
-    auto r = result_of(
-        d.cli({"--json", "def", "-s", seg, "--wait", "60000", "app/executor.py:6:27"}, 90s));
+    auto r = result_of(d.cli(
+        {"--json", "def", "--timeout", "120", "-s", seg, "--wait", "60000", "app/executor.py:6:27"},
+        150s));
     INFO(json::serialize(r));
     CHECK(r.at("lsp_state").as_string() == "READY");
     CHECK(r.at("backend").as_string() == "lsp+ast");
@@ -125,8 +126,9 @@ TEST_CASE("real Pyright: merged definition, hover and references with labels",
   }
 
   {  // Pyright answers only outside the tree: the same module's method first, Pyright's kept
-    auto r = result_of(
-        d.cli({"--json", "def", "-s", seg, "--wait", "60000", "app/hashers.py:19:19"}, 90s));
+    auto r = result_of(d.cli(
+        {"--json", "def", "--timeout", "120", "-s", seg, "--wait", "60000", "app/hashers.py:19:19"},
+        150s));
     INFO(json::serialize(r));
     CHECK(r.at("backend").as_string() == "lsp+ast");
     CHECK(r.at("merge_reason").as_string() == "lsp_external");
@@ -139,8 +141,9 @@ TEST_CASE("real Pyright: merged definition, hover and references with labels",
   }
 
   {  // Pyright inside the tree: its answer alone, labelled lsp
-    auto r = result_of(
-        d.cli({"--json", "def", "-s", seg, "--wait", "60000", "app/hashers.py:18:14"}, 90s));
+    auto r = result_of(d.cli(
+        {"--json", "def", "--timeout", "120", "-s", seg, "--wait", "60000", "app/hashers.py:18:14"},
+        150s));
     INFO(json::serialize(r));
     CHECK(r.at("backend").as_string() == "lsp");
     CHECK_FALSE(r.contains("merge_reason"));
@@ -149,8 +152,9 @@ TEST_CASE("real Pyright: merged definition, hover and references with labels",
   }
 
   {  // references: confirmed plus candidates, an unrelated class filtered; --confirmed-only
-    auto r = result_of(
-        d.cli({"--json", "refs", "-s", seg, "--wait", "60000", "app/migration.py:2:9"}, 90s));
+    auto r = result_of(d.cli({"--json", "refs", "--timeout", "120", "-s", seg, "--wait", "60000",
+                              "app/migration.py:2:9"},
+                             150s));
     INFO(json::serialize(r));
     CHECK(r.at("backend").as_string() == "lsp+ast");
     CHECK(r.at("confirmed").as_int64() >= 1);
