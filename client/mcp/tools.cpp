@@ -896,8 +896,8 @@ std::vector<ToolSpec> build_table(bool with_debug) {
                with_common(output_schema<proto::LspHoverResult>()), true, false, run_hover});
   {
     json::object p = position_props(true);
-    for (auto& kv : input_properties(proto::method::kLspReferences,
-                                     {"include_declaration", "confirmed_only"}))
+    for (auto& kv :
+         input_properties(proto::method::kLspReferences, {"include_declaration", "confirmed_only"}))
       p[kv.key()] = kv.value();
     t.push_back({"references", "Find references",
                  "Every reference to the name at a position or sym:// URI, within the budget: "
