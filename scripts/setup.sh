@@ -40,6 +40,8 @@ APT_PACKAGES=(
   # reference and Django 3.2's code and reference docs; Snowball stemmers for ranking.
   python3.11-doc libpython3.11-testsuite python3-django python-django-doc python3-pip
   libstemmer-dev
+  # Merged-navigation benchmark: a second untyped codebase next to Django (tests/navigation/).
+  python3-pyflakes
 )
 
 need_apt=()

@@ -185,6 +185,7 @@ int run_position(const Opts& o, const proto::MethodSpec<proto::LspPositionParams
   proto::LspPositionParams p;
   p.wait_ready_ms = o.wait_ms;
   p.include_declaration = !o.no_decl;
+  p.confirmed_only = o.confirmed_only;
   if (!tc::position_params(o.target, p)) {
     std::fprintf(stderr, "trifecta: expected file:line:col or a sym:// URI, got '%s'\n",
                  o.target.c_str());
@@ -451,6 +452,8 @@ constexpr Command kCommands[] = {
      [](CLI::App* c, Opts& o) {
        setup_position(c, o);
        c->add_flag("--no-declaration", o.no_decl, "Leave out the declaration itself");
+       c->add_flag("--confirmed-only", o.confirmed_only,
+                   "Only Pyright's references, without the AST candidates it missed");
      },
      [](const Opts& o) { return run_position(o, spec::kLspReferences); }},
     {"", "calls",

@@ -43,7 +43,8 @@ struct Opts {
   std::string segment;
   // Per command.
   std::string target;
-  bool line_numbers = false, rebuild = false, explain = false, no_decl = false;
+  bool line_numbers = false, rebuild = false, explain = false, no_decl = false,
+       confirmed_only = false;
   std::vector<std::string> words, targets, query_words;
   std::int64_t limit = 10, budget = 2000, max_chunks = 20, wait_ms = 0;
   std::int64_t map_budget = 1024;  // ctx map

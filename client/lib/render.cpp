@@ -51,9 +51,10 @@ std::string line_of(const fs::path& file, long long line) {
 
 void backend_line(std::string& out, const proto::LspAnswer& a,
                   const std::optional<std::string>& rule) {
-  appendf(out, "# backend %s (lsp %s)%s%s\n", a.backend.c_str(), a.lsp_state.c_str(),
+  appendf(out, "# backend %s (lsp %s)%s%s%s\n", a.backend.c_str(), a.lsp_state.c_str(),
           rule ? (", rule " + *rule).c_str() : "",
-          a.fallback_reason ? (" — " + *a.fallback_reason).c_str() : "");
+          a.fallback_reason ? (" — " + *a.fallback_reason).c_str() : "",
+          a.merge_reason ? (", AST asked: " + *a.merge_reason).c_str() : "");
   if (a.layout_warning) appendf(out, "# warning: %s\n", a.layout_warning->c_str());
 }
 
@@ -62,7 +63,17 @@ void locations(std::string& out, const std::vector<proto::Location>& locs,
   if (locs.empty()) appendf(out, "no locations%s\n", reason ? (": " + *reason).c_str() : "");
   for (const auto& x : locs) {
     const fs::path file = x.external ? fs::path(x.path) : segment / x.path;
-    appendf(out, "%s:%lld:%lld  %s\n", x.path.c_str(), ll(x.line), ll(x.column),
+    // Merged answers label each location: [lsp 0.90] / [ast 0.55] (definition),
+    // [confirmed] / [candidate Cls] (references).
+    std::string label;
+    if (x.status) {
+      label = "[" + *x.status + (x.receiver_class ? " " + *x.receiver_class : "") + "]  ";
+    } else if (x.source && x.confidence) {
+      char c[16];
+      std::snprintf(c, sizeof c, "%.2f", *x.confidence);
+      label = "[" + *x.source + " " + c + "]  ";
+    }
+    appendf(out, "%s:%lld:%lld  %s%s\n", x.path.c_str(), ll(x.line), ll(x.column), label.c_str(),
             line_of(file, x.line).c_str());
   }
 }
@@ -397,6 +408,13 @@ Rendered render_locations(const proto::LspDefinitionResult& o, const fs::path& s
 Rendered render_locations(const proto::LspReferencesResult& o, const fs::path& segment) {
   Rendered r;
   backend_line(r.out, o, std::nullopt);
+  if (o.confirmed || o.candidates) {
+    appendf(r.out, "# %lld confirmed, %lld candidate(s)%s\n", ll(o.confirmed.value_or(0)),
+            ll(o.candidates.value_or(0)),
+            o.filtered && *o.filtered
+                ? (", " + std::to_string(*o.filtered) + " filtered (unrelated class)").c_str()
+                : "");
+  }
   locations(r.out, o.locations, std::nullopt, segment);
   if (o.truncated.value_or(false)) appendf(r.out, "(truncated)\n");
   return r;
@@ -410,6 +428,7 @@ Rendered render_hover(const proto::LspHoverResult& o) {
     return r;
   }
   appendf(r.out, "%s\n", o.contents->c_str());
+  if (o.lsp_contents) appendf(r.out, "# Pyright: %s\n", o.lsp_contents->c_str());
   return r;
 }
 

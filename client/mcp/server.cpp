@@ -490,7 +490,7 @@ json::object Server::initialize(const json::object& params) {
            "or sym:// URIs) or `outline` (a file's skeleton), navigate with `definition`, "
            "`hover`, `references`, check with `diagnostics`. Every answer is bounded by a token "
            "budget; a cut answer gives `next_cursor` to continue. `backend` says who answered "
-           "(lsp = Pyright, ast = syntax fallback, index = lexical index)."}};
+           "(lsp = Pyright, ast = syntax fallback, lsp+ast = both, index = lexical index)."}};
 }
 
 json::object Server::tools_list() {

@@ -280,10 +280,11 @@ json::object with_common(json::object schema) {
   json::object& p = schema["properties"].as_object();
   p["root"] = {{"type", "string"}, {"description", "the segment (project root) that answered"}};
   p["backend"] = {{"type", "string"},
-                  {"enum", {"lsp", "ast", "index", "daemon"}},
+                  {"enum", {"lsp", "ast", "lsp+ast", "index", "daemon"}},
                   {"description",
-                   "who answered: lsp (Pyright), ast (the syntax fallback), index (the lexical "
-                   "index), daemon"}};
+                   "who answered: lsp (Pyright), ast (the syntax fallback), lsp+ast (Pyright's "
+                   "answer with the AST's added; each location says its `source`), index (the "
+                   "lexical index), daemon"}};
   p["generation"] = {{"type", "integer"}, {"description", "the segment's index generation"}};
   p["truncated"] = {{"type", "boolean"}, {"description", "the answer was cut to fit the budget"}};
   p["budget"] = {{"type", "integer"}, {"description", "the token budget applied"}};
@@ -612,7 +613,7 @@ proto::LspPositionParams position(const Args& a, bool needs_position) {
 }
 
 std::string backend_of(const proto::LspAnswer& a) {
-  return a.backend == "lsp" ? "lsp" : "ast";
+  return a.backend == "lsp" || a.backend == "lsp+ast" ? a.backend : "ast";
 }
 
 ToolOutcome run_definition(ToolEnv& env, const json::object& args) {
@@ -632,9 +633,10 @@ ToolOutcome run_definition(ToolEnv& env, const json::object& args) {
 
 ToolOutcome run_references(ToolEnv& env, const json::object& args) {
   const Args a(args, {"path", "line", "column", "uri", "wait_ready_ms", "include_declaration",
-                      "root", "budget", "cursor"});
+                      "confirmed_only", "root", "budget", "cursor"});
   auto p = position(a, true);
   p.include_declaration = a.boolean("include_declaration", true);
+  p.confirmed_only = a.boolean("confirmed_only", false);
   const std::int64_t budget = budget_arg(a, env);
   const std::size_t offset = a.cursor();
   auto r = call(env, spec::kLspReferences, p);
@@ -860,7 +862,9 @@ std::vector<ToolSpec> build_table(bool with_debug) {
   }
   t.push_back({"definition", "Go to definition",
                "Where the name at a position (path, line, column; 1-based) or a sym:// URI is "
-               "defined. Pyright answers when ready, else the AST fallback; `backend` says which.",
+               "defined. Pyright answers when ready, else the AST fallback; when Pyright finds "
+               "nothing or only builtins/typeshed, the AST's answer is added (backend lsp+ast; "
+               "each location has `source` and `confidence`, best first).",
                input_schema(position_props(true), {}),
                with_common(output_schema<proto::LspDefinitionResult>()), true, false,
                run_definition});
@@ -871,11 +875,14 @@ std::vector<ToolSpec> build_table(bool with_debug) {
                with_common(output_schema<proto::LspHoverResult>()), true, false, run_hover});
   {
     json::object p = position_props(true);
-    for (auto& kv : input_properties(proto::method::kLspReferences, {"include_declaration"}))
+    for (auto& kv :
+         input_properties(proto::method::kLspReferences, {"include_declaration", "confirmed_only"}))
       p[kv.key()] = kv.value();
     t.push_back({"references", "Find references",
-                 "Every reference to the name at a position or sym:// URI (Pyright, or the AST "
-                 "fallback), within the budget.",
+                 "Every reference to the name at a position or sym:// URI, within the budget: "
+                 "Pyright's (status confirmed) plus the AST/lexical ones it missed (status "
+                 "candidate, with the receiver's class when known); `confirmed_only` gives "
+                 "Pyright's set. Without Pyright, the AST fallback's.",
                  input_schema(std::move(p), {}, true),
                  with_common(output_schema<proto::LspReferencesResult>()), true, false,
                  run_references});

@@ -8,10 +8,10 @@
 // Each tool's inputSchema takes its parameter descriptions from the catalog (schema.hpp,
 // input_properties) plus the MCP-side arguments (`root`, `budget`, `cursor`); its outputSchema
 // is the daemon method's Result schema (output_schema<R>()) plus the fields every answer carries:
-// `root` (the segment), `backend` (lsp | ast | index | daemon: who answered), `generation` (the
-// segment's index generation), `truncated` (cut by the budget) and `next_cursor` (pass it back
-// as `cursor` to continue). The text rendering is client/lib/render's, with a footer saying the
-// same.
+// `root` (the segment), `backend` (lsp | ast | lsp+ast | index | daemon: who answered),
+// `generation` (the segment's index generation), `truncated` (cut by the budget) and `next_cursor`
+// (pass it back as `cursor` to continue). The text rendering is client/lib/render's, with a footer
+// saying the same.
 //
 // Failure behaviour: bad arguments, a daemon error reply (a missing file, an unknown symbol) and
 // an unreachable daemon all give an outcome with is_error set and a readable message (the agent

@@ -556,12 +556,18 @@ The xref marker stack gets the position left, so `M-,' comes back."
   (run-hooks 'trifecta-after-jump-hook))
 
 (defun trifecta--backend-text (r)
-  "How reply R was answered: \"lsp (READY)\" or \"AST fallback (lsp COLD: …)\"."
-  (if (equal (plist-get r :backend) "lsp")
-      (format "lsp (%s)" (or (plist-get r :lsp_state) "READY"))
+  "How reply R was answered: \"lsp (READY)\", \"lsp+ast (READY, AST asked: lsp_empty)\"
+\(Pyright's answer with the AST's added) or \"AST fallback (lsp COLD: …)\"."
+  (cond
+   ((equal (plist-get r :backend) "lsp")
+    (format "lsp (%s)" (or (plist-get r :lsp_state) "READY")))
+   ((equal (plist-get r :backend) "lsp+ast")
+    (format "lsp+ast (%s%s)" (or (plist-get r :lsp_state) "READY")
+            (let ((why (plist-get r :merge_reason))) (if why (concat ", AST asked: " why) ""))))
+   (t
     (format "AST fallback (lsp %s%s%s)" (or (plist-get r :lsp_state) "?")
             (let ((why (plist-get r :fallback_reason))) (if why (concat ": " why) ""))
-            (let ((rule (plist-get r :rule))) (if rule (concat ", rule " rule) "")))))
+            (let ((rule (plist-get r :rule))) (if rule (concat ", rule " rule) ""))))))
 
 ;;;; Search
 

@@ -26,6 +26,7 @@ struct PosRequest {
   std::filesystem::path abs;
   lsp::Position pos;
   bool include_declaration = true;
+  bool confirmed_only = false;  // references: Pyright's set only (no AST candidates)
   std::int64_t wait_ready_ms = 0;
   std::string text;  // current content (for the fallback)
 };

@@ -291,7 +291,14 @@ proto::CtxGetResult to_proto(const dis::GetReply& r) {
 }
 
 proto::Location to_proto(const lsp::Location& l) {
-  return {l.path, l.external, l.line, l.column, l.end_line, l.end_column};
+  proto::Location o;
+  o.path = l.path;
+  o.external = l.external;
+  o.line = l.line;
+  o.column = l.column;
+  o.end_line = l.end_line;
+  o.end_column = l.end_column;
+  return o;
 }
 
 proto::Diagnostic to_proto(const lsp::Diagnostic& d) {

@@ -1,18 +1,24 @@
 // Service's lsp.* methods: Pyright when it is READY (or becomes READY within wait_ready_ms), the
-// AST fallback (lib/navigation) otherwise. Every position answer says `backend` ("lsp" | "ast")
-// and `lsp_state`; a fallback says why (`fallback_reason`: lsp_unavailable, lsp_not_ready,
-// lsp_error) and records a fallback telemetry event with the reason's code only.
+// AST fallback (lib/navigation) otherwise. Every position answer says `backend` ("lsp" | "ast" |
+// "lsp+ast") and `lsp_state`; a fallback says why (`fallback_reason`: lsp_unavailable,
+// lsp_not_ready, lsp_error) and records a fallback telemetry event with the reason's code only.
+// While Pyright is READY, its answer is merged with the AST's (service/nav_merge.hpp): a
+// definition Pyright left empty or answered only outside the segment, a hover whose type is
+// Unknown, and references (Pyright's confirmed set plus the AST candidates it missed, unless
+// `confirmed_only`). A merge is not a fallback: no lsp.fallback event, `merge_reason` says why.
 //
 // Thread rules: lsp::Client callbacks arrive on the client's I/O thread; everything after them
 // (building the answer, the AST fallback) is posted to the executor.
 #include <algorithm>
 #include <limits>
+#include <map>
 
 #include "index/segment_index.hpp"
 #include "lang/python/navigation.hpp"
 #include "lsp/client.hpp"
 #include "selector/resolver.hpp"
 #include "service/position.hpp"
+#include "service/nav_merge.hpp"
 #include "service/proto_convert.hpp"
 #include "service/service.hpp"
 #include "text/text.hpp"
@@ -87,6 +93,7 @@ std::variant<PosRequest, RpcError> parse_position(Segment& seg, const proto::Lsp
   const std::string& uri = p.uri;
   std::int64_t line = p.line, column = p.column;
   r.include_declaration = p.include_declaration;
+  r.confirmed_only = p.confirmed_only;
   r.wait_ready_ms = p.wait_ready_ms;
   if (r.wait_ready_ms < 0 || r.wait_ready_ms > 60'000) {
     return RpcError{ErrorCode::kInvalidParams, "params.wait_ready_ms: expected 0..60000", {}};
@@ -165,19 +172,55 @@ struct PosCall {
   Executor* executor = nullptr;
 };
 
+// What a READY answer adds to the request event: how Pyright's own answer looked (`lsp_outcome`:
+// located | external | empty | unknown), whether the AST added to it, and which side the first
+// location came from (`first_source`: lsp | ast).
+struct MergeTelemetry {
+  std::string lsp_outcome;
+  bool ast_added = false;
+  std::string first_source;
+};
+
 template <class R>
 RequestTelemetry position_telemetry(const PosCall<R>& a, std::string_view backend, bool resolved,
-                                    const std::vector<lsp::Location>* locs) {
+                                    const std::vector<lsp::Location>* locs,
+                                    const MergeTelemetry* merge = nullptr) {
   // `fallback`: the seed's field (true when the AST answered instead of the server).
-  json::object result{{"backend", backend}, {"resolved", resolved}, {"fallback", backend != "lsp"}};
+  json::object result{{"backend", backend}, {"resolved", resolved}, {"fallback", backend == "ast"}};
   if (locs && !locs->empty()) {
     result["target_file"] =
         (*locs)[0].external ? a.seg->telemetry.relpath((*locs)[0].path) : (*locs)[0].path;
     result["target_line"] = (*locs)[0].line;
   }
+  if (merge) {
+    result["lsp_outcome"] = merge->lsp_outcome;
+    result["ast_added"] = merge->ast_added;
+    if (!merge->first_source.empty()) result["first_source"] = merge->first_source;
+  }
   return RequestTelemetry{
       json::object{{"file", a.req.rel}, {"line", a.req.pos.line}, {"col", a.req.pos.column}},
       std::move(result), json::object{{"lsp_state", a.state}}};
+}
+
+proto::Location labeled_to_proto(const LabeledLocation& l) {
+  proto::Location o = to_proto(l.location);
+  o.source = l.source;
+  o.confidence = static_cast<double>(static_cast<long long>(l.confidence * 100 + 0.5)) / 100.0;
+  if (!l.status.empty()) o.status = l.status;
+  if (!l.receiver_class.empty()) o.receiver_class = l.receiver_class;
+  return o;
+}
+
+std::vector<proto::Location> labeled_to_proto(const std::vector<LabeledLocation>& ls) {
+  std::vector<proto::Location> out;
+  for (const auto& l : ls) out.push_back(labeled_to_proto(l));
+  return out;
+}
+
+std::vector<lsp::Location> plain(const std::vector<LabeledLocation>& ls) {
+  std::vector<lsp::Location> out;
+  for (const auto& l : ls) out.push_back(l.location);
+  return out;
 }
 
 // What every position answer starts with.
@@ -194,6 +237,18 @@ R answer_base(const PosCall<R>& a, std::string backend, std::string state,
   o.column = a.req.pos.column;
   if (!a.seg->layout.unresolved.empty()) o.layout_warning = a.seg->layout.unresolved;
   return o;
+}
+
+nav::NavOptions reference_options(Segment& seg) {
+  nav::NavOptions options;
+  options.package_prefix = seg.layout.package;  // the segment's layout: a package root's own imports
+  for (const auto& root : seg.layout.source_roots) options.source_roots.push_back(root);
+  // Only the files whose index tokens include the name are read (the index was synced with
+  // the disk before this request).
+  options.candidate_files = [&seg](std::string_view name) {
+    return seg.index->files_with_word(name);
+  };
+  return options;
 }
 
 // The AST answer. Runs on the calling thread or an executor thread.
@@ -215,7 +270,7 @@ void answer_from_ast(PosCall<R> a, std::string reason) {
     auto r = nav::definition(source, symbols, a.req.rel, a.req.text, a.req.pos, layout_options);
     if (!r) return a.done(r.error());
     const auto locs = r->locations();
-    out.locations = to_proto(locs);
+    out.locations = labeled_to_proto(merge_definitions({}, &*r, a.req.rel));
     out.name = r->name;
     out.rule = r->rule;
     if (!r->reason.empty()) out.reason = r->reason;
@@ -234,16 +289,14 @@ void answer_from_ast(PosCall<R> a, std::string reason) {
     auto t = position_telemetry(a, "ast", r->hover.has_value(), nullptr);
     a.done(Outcome<R>(std::move(out), std::move(t)));
   } else if constexpr (std::is_same_v<R, proto::LspReferencesResult>) {
-    nav::NavOptions options = layout_options;
-    // Only the files whose index tokens include the name are read (the index was synced with
-    // the disk before this request).
-    options.candidate_files = [&seg](std::string_view name) {
-      return seg.index->files_with_word(name);
-    };
     auto r = nav::references(source, symbols, a.req.rel, a.req.text, a.req.pos,
-                             a.req.include_declaration, 1000, options);
+                             a.req.include_declaration, 1000, reference_options(seg));
     if (!r) return a.done(r.error());
-    out.locations = to_proto(r->locations);
+    // Without Pyright every location is a candidate (nothing confirms it).
+    const MergedReferences m = merge_references({}, r->locations, nullptr);
+    out.locations = labeled_to_proto(m.locations);
+    out.confirmed = 0;
+    out.candidates = static_cast<std::int64_t>(m.candidates);
     out.name = r->name;
     out.truncated = r->truncated;
     out.files_read = static_cast<std::int64_t>(r->files_scanned);
@@ -257,6 +310,194 @@ void answer_from_ast(PosCall<R> a, std::string reason) {
     auto t = position_telemetry(a, "ast", true, nullptr);
     a.done(Outcome<R>(std::move(out), std::move(t)));
   }
+}
+
+// "Cls" of a member's qualname "Cls.name" / "Outer.Cls.name"; "" for a module-level name.
+std::string class_of(const std::string& qualname, const std::string& kind) {
+  if (kind != "method" && kind != "attribute") return {};
+  const std::size_t dot = qualname.rfind('.');
+  if (dot == std::string::npos) return {};
+  const std::string owner = qualname.substr(0, dot);
+  const std::size_t prev = owner.rfind('.');
+  return prev == std::string::npos ? owner : owner.substr(prev + 1);
+}
+
+// The class-hierarchy check of merged references (service/nav_merge.hpp): each AST candidate is
+// resolved with the AST's definition rules at its own position and compared with the queried
+// definition. Runs on an executor thread; texts of candidate files are read once.
+class CandidateClassifier {
+ public:
+  CandidateClassifier(Segment& seg, const PosRequest& req,
+                      const std::vector<lsp::Location>& confirmed)
+      : source_(seg.root, seg.index->skeletons()), symbols_(seg.symbol_index()), options_(reference_options(seg)) {
+    texts_[req.rel] = req.text;
+    auto d = nav::definition(source_, symbols_, req.rel, req.text, req.pos, options_);
+    if (d && !weak(d->rule) && !d->targets.empty()) {
+      target_ = d->targets[0].location;
+      target_class_ = class_of(d->targets[0].qualname, d->targets[0].kind);
+      known_ = true;
+    } else if (d && !d->name.empty()) {
+      // The AST could not tell: the queried definition is the one Pyright's set contains.
+      for (const auto& def : symbols_.definitions_named(d->name)) {
+        for (const auto& c : confirmed) {
+          if (!c.external && c.path == def.file && c.line == def.line) {
+            target_ = c;
+            target_class_ = class_of(def.qualname, def.kind);
+            known_ = true;
+          }
+        }
+      }
+    }
+  }
+
+  CandidateClass operator()(const text::Location& l) {
+    if (!known_ || l.external) return {};
+    auto text = text_of(l.path);
+    if (!text) return {};
+    auto d = nav::definition(source_, symbols_, l.path, *text, {l.line, l.column}, options_);
+    if (!d || weak(d->rule) || d->targets.empty()) return {};
+    const nav::Target& t = d->targets[0];
+    if (t.location.path == target_.path && t.location.line == target_.line)
+      return {CandidateClass::kRelated, target_class_};
+    const std::string cls = class_of(t.qualname, t.kind);
+    if (!cls.empty() && !target_class_.empty() &&
+        classes_related(cls, target_class_, [this](const std::string& c) { return bases(c); }))
+      return {CandidateClass::kRelated, cls};
+    return {CandidateClass::kUnrelated, cls};
+  }
+
+ private:
+  static bool weak(const std::string& rule) {
+    return rule == "index" || rule == "none" || rule == "builtin";
+  }
+  const std::string* text_of(const std::string& rel) {
+    auto it = texts_.find(rel);
+    if (it != texts_.end()) return &it->second;
+    auto c = symbols_.content(rel);
+    if (!c) return nullptr;
+    return &texts_.emplace(rel, std::move(*c)).first->second;
+  }
+  std::vector<std::string> bases(const std::string& cls) {
+    auto it = bases_.find(cls);
+    if (it != bases_.end()) return it->second;
+    std::vector<std::string> out;
+    for (const auto& def : symbols_.definitions_named(cls)) {
+      if (def.kind != "class") continue;
+      for (auto& b : bases_of_signature(def.signature)) out.push_back(std::move(b));
+    }
+    return bases_[cls] = out;
+  }
+
+  selector::FsSegmentSource source_;
+  const nav::SymbolIndex& symbols_;
+  nav::NavOptions options_;  // the segment's layout (package prefix, source roots)
+  std::map<std::string, std::string> texts_;
+  std::map<std::string, std::vector<std::string>> bases_;
+  text::Location target_;
+  std::string target_class_;
+  bool known_ = false;
+};
+
+void answer_definition_lsp(PosCall<proto::LspDefinitionResult> a, std::vector<lsp::Location> locs) {
+  using R = proto::LspDefinitionResult;
+  Segment& seg = *a.seg;
+  const LspOutcome outcome = classify_lsp(locs);
+  R out = answer_base(a, "lsp", "READY", std::nullopt);
+  MergeTelemetry mt{std::string(outcome_name(outcome)), false, ""};
+  std::optional<nav::DefinitionResult> ast;
+  if (outcome != LspOutcome::kLocated) {
+    selector::FsSegmentSource source(seg.root, seg.index->skeletons());
+    auto r = nav::definition(source, seg.symbol_index(), a.req.rel, a.req.text, a.req.pos,
+                             reference_options(seg));
+    if (r) ast = std::move(*r);  // an AST error leaves Pyright's answer as it was
+    out.merge_reason = outcome == LspOutcome::kEmpty ? "lsp_empty" : "lsp_external";
+  }
+  const auto merged = merge_definitions(locs, ast ? &*ast : nullptr, a.req.rel);
+  mt.ast_added = std::any_of(merged.begin(), merged.end(),
+                             [](const LabeledLocation& l) { return l.source == "ast"; });
+  if (!merged.empty()) mt.first_source = merged[0].source;
+  if (mt.ast_added) out.backend = "lsp+ast";
+  if (ast) {
+    out.name = ast->name;
+    out.rule = ast->rule;
+    if (merged.empty() && !ast->reason.empty()) out.reason = ast->reason;
+  }
+  out.locations = labeled_to_proto(merged);
+  const auto first = plain(merged);
+  auto t = position_telemetry(a, out.backend, !merged.empty(), &first, &mt);
+  a.done(Outcome<R>(std::move(out), std::move(t)));
+}
+
+void answer_hover_lsp(PosCall<proto::LspHoverResult> a, std::optional<lsp::HoverInfo> h) {
+  using R = proto::LspHoverResult;
+  Segment& seg = *a.seg;
+  const LspOutcome outcome = !h || h->contents.empty()       ? LspOutcome::kEmpty
+                             : hover_is_unknown(h->contents) ? LspOutcome::kUnknown
+                                                             : LspOutcome::kLocated;
+  R out = answer_base(a, "lsp", "READY", std::nullopt);
+  MergeTelemetry mt{std::string(outcome_name(outcome)), false, ""};
+  if (h && !h->contents.empty()) {
+    out.contents = h->contents;
+    out.kind = h->kind;
+    mt.first_source = "lsp";
+  }
+  if (outcome != LspOutcome::kLocated) {
+    out.merge_reason = outcome == LspOutcome::kEmpty ? "lsp_empty" : "lsp_unknown";
+    selector::FsSegmentSource source(seg.root, seg.index->skeletons());
+    auto r = nav::hover(source, seg.symbol_index(), a.req.rel, a.req.text, a.req.pos, reference_options(seg));
+    if (r) {
+      out.rule = r->rule;
+      if (r->hover) {
+        if (out.contents) out.lsp_contents = out.contents;
+        out.contents = r->hover->contents;
+        out.kind = r->hover->kind;
+        out.backend = "lsp+ast";
+        mt.ast_added = true;
+        mt.first_source = "ast";
+      } else if (!out.contents) {
+        out.reason = r->reason;
+      }
+    }
+  }
+  // An Unknown hover alone is not an answer.
+  const bool resolved = outcome == LspOutcome::kLocated || mt.ast_added;
+  auto t = position_telemetry(a, out.backend, resolved, nullptr, &mt);
+  a.done(Outcome<R>(std::move(out), std::move(t)));
+}
+
+void answer_references_lsp(PosCall<proto::LspReferencesResult> a, std::vector<lsp::Location> locs) {
+  using R = proto::LspReferencesResult;
+  Segment& seg = *a.seg;
+  R out = answer_base(a, "lsp", "READY", std::nullopt);
+  MergeTelemetry mt{std::string(outcome_name(classify_lsp(locs))), false, ""};
+  MergedReferences m;
+  if (a.req.confirmed_only) {
+    m = merge_references(locs, {}, nullptr);
+  } else {
+    selector::FsSegmentSource source(seg.root, seg.index->skeletons());
+    auto r = nav::references(source, seg.symbol_index(), a.req.rel, a.req.text, a.req.pos,
+                             a.req.include_declaration, 1000, reference_options(seg));
+    if (r) {
+      CandidateClassifier classify(seg, a.req, locs);
+      m = merge_references(locs, r->locations,
+                           [&classify](const text::Location& l) { return classify(l); });
+      out.name = r->name;
+      out.truncated = r->truncated;
+      out.files_read = static_cast<std::int64_t>(r->files_scanned);
+    } else {
+      m = merge_references(locs, {}, nullptr);  // an AST error leaves Pyright's answer
+    }
+    out.filtered = static_cast<std::int64_t>(m.filtered);
+  }
+  out.confirmed = static_cast<std::int64_t>(m.confirmed);
+  out.candidates = static_cast<std::int64_t>(m.candidates);
+  mt.ast_added = m.candidates > 0;
+  if (!m.locations.empty()) mt.first_source = m.locations[0].source;
+  if (mt.ast_added) out.backend = "lsp+ast";
+  out.locations = labeled_to_proto(m.locations);
+  const auto all = plain(m.locations);
+  auto t = position_telemetry(a, out.backend, !all.empty(), &all, &mt);
+  a.done(Outcome<R>(std::move(out), std::move(t)));
 }
 
 // Ask Pyright; on any failure (not READY any more, timeout, crash) answer from the AST instead.
@@ -278,10 +519,10 @@ void answer_from_lsp(PosCall<R> a) {
     auto got = [a = std::move(a), ex, fallback](Result<std::vector<lsp::Location>> r) mutable {
       if (!r) return fallback(std::move(a), r.error());
       ex->post([a = std::move(a), locs = std::move(*r)]() mutable {
-        R out = answer_base(a, "lsp", "READY", std::nullopt);
-        out.locations = to_proto(locs);
-        auto t = position_telemetry(a, "lsp", !locs.empty(), &locs);
-        a.done(Outcome<R>(std::move(out), std::move(t)));
+        if constexpr (std::is_same_v<R, proto::LspDefinitionResult>)
+          answer_definition_lsp(std::move(a), std::move(locs));
+        else
+          answer_references_lsp(std::move(a), std::move(locs));
       });
     };
     if constexpr (std::is_same_v<R, proto::LspDefinitionResult>)
@@ -293,13 +534,7 @@ void answer_from_lsp(PosCall<R> a) {
                  [a = std::move(a), ex, fallback](Result<std::optional<lsp::HoverInfo>> r) mutable {
                    if (!r) return fallback(std::move(a), r.error());
                    ex->post([a = std::move(a), h = std::move(*r)]() mutable {
-                     R out = answer_base(a, "lsp", "READY", std::nullopt);
-                     if (h) {
-                       out.contents = h->contents;
-                       out.kind = h->kind;
-                     }
-                     auto t = position_telemetry(a, "lsp", h.has_value(), nullptr);
-                     a.done(Outcome<R>(std::move(out), std::move(t)));
+                     answer_hover_lsp(std::move(a), std::move(h));
                    });
                  });
   } else {

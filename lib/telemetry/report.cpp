@@ -374,6 +374,10 @@ struct Aggregator::Impl {
           ++r.lsp.lsp_answers;
         else
           ++r.lsp.merges;
+        const std::string_view outcome = str_at(*result, "lsp_outcome");
+        if (outcome == "empty") ++r.lsp.lsp_empty;
+        if (outcome == "external") ++r.lsp.lsp_external;
+        if (outcome == "unknown") ++r.lsp.lsp_unknown;
       }
     } else if (cmd == "ast.parse") {
       ++r.ast.parses;
@@ -664,6 +668,9 @@ json::object report_to_json(const Report& r) {
                           {"fallback_rate", r3(r.lsp.fallback_rate)},
                           {"merges", r.lsp.merges},
                           {"merge_rate", r3(r.lsp.merge_rate)},
+                          {"lsp_empty", r.lsp.lsp_empty},
+                          {"lsp_external", r.lsp.lsp_external},
+                          {"lsp_unknown", r.lsp.lsp_unknown},
                           {"starts", std::move(starts)},
                           {"transitions", r.lsp.transitions},
                           {"timeline", std::move(timeline)}};

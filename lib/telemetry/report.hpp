@@ -24,7 +24,8 @@
 //     segment entered WARMING when timing_ms is 0; position requests = events of
 //     lsp.definition|hover|references|diagnostics; fallback rate = those answered with
 //     result.backend "ast" / all of them; merge rate = those whose backend is neither "lsp" nor
-//     "ast" (an answer merging both) / all of them.
+//     "ast" (lsp+ast: Pyright's answer with the AST's added) / all of them; Pyright empty /
+//     external / Unknown = READY answers whose result.lsp_outcome says so.
 //   - AST cache: `ast.parse` events, hit when x.cache_hit is true; and, for the whole run with
 //     index builds, last_run.json's ast.ast_parse_count / ast_cache_hit_count.
 //   - disclosure, per mode (skeleton|excerpt|raw): answers = `ctx.get` events in that mode;
@@ -151,6 +152,9 @@ struct Report {
   struct Lsp {
     std::uint64_t spawns = 0, restarts = 0, ready = 0, failed = 0, transitions = 0;
     std::uint64_t requests = 0, fallbacks = 0, merges = 0, lsp_answers = 0;
+    // READY answers by Pyright's own outcome (result.lsp_outcome): nothing, only outside the
+    // segment, a hover typed Unknown. Each of them had the AST asked too.
+    std::uint64_t lsp_empty = 0, lsp_external = 0, lsp_unknown = 0;
     double ready_rate = 0, fallback_rate = 0, merge_rate = 0;
     std::vector<LspStart> starts;         // bounded like the transitions
     std::vector<LspTransition> timeline;  // first kMaxTransitions

@@ -124,6 +124,14 @@ std::string render_report_text(const Report& r, bool color) {
                      : std::string("n/a")) +
          fmt("), merged %llu (%s)\n", static_cast<unsigned long long>(l.merges),
              l.requests ? pct(l.merge_rate).c_str() : "n/a");
+  if (l.lsp_empty + l.lsp_external + l.lsp_unknown > 0) {
+    out +=
+        fmt("  Pyright READY but no answer in the segment: empty %llu, outside only %llu, "
+            "Unknown hover %llu (the AST was asked)\n",
+            static_cast<unsigned long long>(l.lsp_empty),
+            static_cast<unsigned long long>(l.lsp_external),
+            static_cast<unsigned long long>(l.lsp_unknown));
+  }
   if (!l.starts.empty()) {
     out += "  time to READY per start:\n";
     for (const auto& s : l.starts) {

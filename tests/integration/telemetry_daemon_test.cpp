@@ -74,7 +74,9 @@ TEST_CASE(
   for (int i = 0; i < kDefs; ++i) {
     auto def =
         result_of(d.cli({"--json", "def", "-s", seg, "--wait", "10000", "pkg/service.py:8:12"}));
-    CHECK(def.at("backend").as_string() == "lsp");
+    // Pyright answered (when the fake finds nothing the AST's answer is added, issue 13):
+    // lsp or lsp+ast, never the fallback.
+    CHECK(std::string(def.at("backend").as_string()).rfind("lsp", 0) == 0);
   }
   REQUIRE(d.cli({"--json", "ctx", "build", "-s", seg}).exit_code == 0);
   REQUIRE(d.cli({"--json", "ast", "skeleton", "-s", seg, "pkg/models.py"}).exit_code == 0);
@@ -107,7 +109,7 @@ TEST_CASE(
   }
   // The per-method request event says which backend answered and whether it was a fallback.
   for (const auto& e : with_cmd(all, "lsp.definition")) {
-    CHECK(e.at("result").at("backend").as_string() == "lsp");
+    CHECK(std::string(e.at("result").at("backend").as_string()).rfind("lsp", 0) == 0);
     CHECK(e.at("result").at("fallback") == false);
   }
 

@@ -99,7 +99,8 @@ std::vector<Exchange> capture(const DaemonProcess& d, const std::string& root) {
                        json::object{{"query", "usr"}, {"mode", "fuzzy"}, {"kinds", json::array{}}, {"limit", 3}}));
   out.push_back(w.call("lsp.status", "lsp.status", {}));
   const json::object pos{{"path", "pkg/service.py"}, {"uri", ""}, {"line", 8},
-                         {"column", 12}, {"include_declaration", true}, {"wait_ready_ms", 0}};
+                         {"column", 12}, {"include_declaration", true}, {"wait_ready_ms", 0},
+                         {"confirmed_only", false}};
   out.push_back(w.call("lsp.definition", "lsp.definition", pos));
   out.push_back(w.call("lsp.hover", "lsp.hover", pos));
   json::object refs = pos;
@@ -113,7 +114,8 @@ std::vector<Exchange> capture(const DaemonProcess& d, const std::string& root) {
   out.push_back(w.call("lsp.calls", "lsp.calls", calls));
   out.push_back(w.call("lsp.diagnostics", "lsp.diagnostics",
                        json::object{{"path", "pkg/broken.py"}, {"uri", ""}, {"line", 0}, {"column", 0},
-                                    {"include_declaration", true}, {"wait_ready_ms", 0}}));
+                                    {"include_declaration", true}, {"wait_ready_ms", 0},
+                                    {"confirmed_only", false}}));
   out.push_back(w.call("status", "status", {}, false));
   // segment.close names its segment as its own param (the dispatcher does not open it).
   out.push_back(w.call("segment.close", "segment.close", json::object{{"segment", root}}, false));

@@ -1,7 +1,8 @@
 // proto/lsp.hpp — payloads of lsp.status and the position methods lsp.definition, lsp.hover,
 // lsp.references, lsp.diagnostics. Every position answer says which backend answered: "lsp"
-// (Pyright, READY) or "ast" (the fallback, with `fallback_reason`); the fallback adds its rule
-// and, when it could not answer, `reason`.
+// (Pyright, READY), "ast" (the fallback, with `fallback_reason`) or "lsp+ast" (1.3: Pyright READY
+// and the AST's answer added to it, with `merge_reason`); the AST adds its rule and, when it
+// could not answer, `reason`. Locations say their `source` and `confidence` (1.3).
 //
 // Thread rules: plain values. Decode with `decode(v, out)` (codec.hpp), never throws.
 #pragma once
@@ -99,6 +100,7 @@ struct LspPositionParams {
   std::int64_t column = 0;
   bool include_declaration = true;
   std::int64_t wait_ready_ms = 0;
+  bool confirmed_only = false;  // references (1.3)
 };
 template <class V>
 void describe(V& v, LspPositionParams& s) {
@@ -108,6 +110,8 @@ void describe(V& v, LspPositionParams& s) {
   v.opt("column", s.column, "1-based column in code points (with path)");
   v.opt("include_declaration", s.include_declaration, "references: include the definition");
   v.opt("wait_ready_ms", s.wait_ready_ms, "wait up to this long for the server to be READY, 0..60000");
+  v.opt("confirmed_only", s.confirmed_only,
+        "references: Pyright's set only, without the AST candidates it missed (1.3)");
 }
 using LspDefinitionParams = LspPositionParams;
 using LspHoverParams = LspPositionParams;
@@ -121,6 +125,12 @@ struct Location {
   std::int64_t column = 0;
   std::int64_t end_line = 0;
   std::int64_t end_column = 0;
+  // 1.3: merged answers (lsp.definition, lsp.references while Pyright is READY and the AST added
+  // to its answer, and every lsp.references answer).
+  std::optional<std::string> source;          // lsp | ast
+  std::optional<double> confidence;           // 0..1 (lib/service/nav_merge.hpp)
+  std::optional<std::string> status;          // references: confirmed | candidate
+  std::optional<std::string> receiver_class;  // references: a candidate's resolved class
 };
 template <class V>
 void describe(V& v, Location& s) {
@@ -130,6 +140,12 @@ void describe(V& v, Location& s) {
   v.req("column", s.column, "1-based start column");
   v.req("end_line", s.end_line, "end line");
   v.req("end_column", s.end_column, "end column (exclusive)");
+  v.opt("source", s.source, "which side found it: lsp (Pyright) | ast (the fallback) (1.3)");
+  v.opt("confidence", s.confidence, "0..1, the merge rule's rank of this location (1.3)");
+  v.opt("status", s.status,
+        "references: confirmed (Pyright) | candidate (AST/lexical, Pyright did not give it) (1.3)");
+  v.opt("receiver_class", s.receiver_class,
+        "references: the class a candidate's receiver resolved to, when known (1.3)");
 }
 constexpr std::string_view wire_name(const Location*) { return "Location"; }
 
@@ -158,10 +174,12 @@ constexpr std::string_view wire_name(const Diagnostic*) { return "Diagnostic"; }
 
 // What every position answer starts with.
 struct LspAnswer {
-  std::string backend;    // lsp | ast
+  std::string backend;    // lsp | ast | lsp+ast (1.3: Pyright answered and the AST added to it)
   std::string lsp_state;  // the server's state when the request was routed
   std::optional<std::string> fallback_reason;  // backend ast: why
   std::optional<std::int64_t> generation;      // the index generation answered at (1.2)
+  // 1.3: Pyright answered (READY) but the AST was asked too: lsp_empty | lsp_external | lsp_unknown.
+  std::optional<std::string> merge_reason;
   std::string file;
   std::int64_t line = 0;
   std::int64_t column = 0;
@@ -169,10 +187,13 @@ struct LspAnswer {
 };
 template <class V>
 void describe(V& v, LspAnswer& s) {
-  v.req("backend", s.backend, "lsp | ast");
+  v.req("backend", s.backend, "lsp | ast | lsp+ast (Pyright answered, the AST added to it: 1.3)");
   v.req("lsp_state", s.lsp_state, "the server's state when routed");
   v.opt("fallback_reason", s.fallback_reason, "backend ast: why the server did not answer");
   v.opt("generation", s.generation, "the segment's index generation when answered (1.2)");
+  v.opt("merge_reason", s.merge_reason,
+        "why the AST was asked although Pyright answered: lsp_empty | lsp_external | lsp_unknown "
+        "(1.3)");
   v.req("file", s.file, "file asked, relative to the segment");
   v.req("line", s.line, "position asked (line)");
   v.req("column", s.column, "position asked (column)");
@@ -200,6 +221,7 @@ struct LspHoverResult : LspAnswer {
   std::optional<std::string> kind;      // markdown | plaintext
   std::optional<std::string> rule;      // ast
   std::optional<std::string> reason;    // ast, when contents is null
+  std::optional<std::string> lsp_contents;  // lsp+ast: Pyright's own (Unknown) hover (1.3)
 };
 template <class V>
 void describe(V& v, LspHoverResult& s) {
@@ -208,6 +230,7 @@ void describe(V& v, LspHoverResult& s) {
   v.opt("kind", s.kind, "markdown | plaintext");
   v.opt("rule", s.rule, "ast: the rule used");
   v.opt("reason", s.reason, "ast: why there is nothing to show");
+  v.opt("lsp_contents", s.lsp_contents, "lsp+ast: Pyright's hover, whose type was Unknown (1.3)");
 }
 
 struct LspReferencesResult : LspAnswer {
@@ -215,6 +238,9 @@ struct LspReferencesResult : LspAnswer {
   std::optional<std::string> name;            // ast
   std::optional<bool> truncated;              // ast: stopped at the limit
   std::optional<std::int64_t> files_read;     // ast
+  std::optional<std::int64_t> confirmed;      // 1.3: locations Pyright gave
+  std::optional<std::int64_t> candidates;     // 1.3: AST/lexical locations Pyright did not give
+  std::optional<std::int64_t> filtered;       // 1.3: candidates dropped by the class check
 };
 template <class V>
 void describe(V& v, LspReferencesResult& s) {
@@ -223,6 +249,10 @@ void describe(V& v, LspReferencesResult& s) {
   v.opt("name", s.name, "ast: the name under the cursor");
   v.opt("truncated", s.truncated, "ast: stopped at the limit");
   v.opt("files_read", s.files_read, "ast: files scanned");
+  v.opt("confirmed", s.confirmed, "locations Pyright confirmed (status confirmed) (1.3)");
+  v.opt("candidates", s.candidates, "AST/lexical locations Pyright did not give (1.3)");
+  v.opt("filtered", s.filtered,
+        "candidates left out: the AST resolved them to an unrelated class or symbol (1.3)");
 }
 
 struct LspDiagnosticsResult : LspAnswer {

@@ -188,10 +188,18 @@ function M.jump(file, line, col)
   vim.api.nvim_win_set_cursor(0, { line, byte })
 end
 
--- The answering backend of an lsp.* reply, for people: "lsp READY" or "AST fallback (why)".
+-- The answering backend of an lsp.* reply, for people: "lsp READY", "lsp+ast READY (AST asked:
+-- lsp_empty)" (Pyright's answer with the AST's added) or "AST fallback (why)".
 function M.backend_label(r)
   if r.backend == "lsp" then
     return "lsp " .. (r.lsp_state or "")
+  end
+  if r.backend == "lsp+ast" then
+    local s = "lsp+ast " .. (r.lsp_state or "")
+    if r.merge_reason then
+      s = s .. " (AST asked: " .. r.merge_reason .. ")"
+    end
+    return s
   end
   local why = r.fallback_reason or ("lsp " .. (r.lsp_state or "?"))
   local s = "AST fallback (" .. why
