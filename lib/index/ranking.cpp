@@ -45,7 +45,7 @@ FieldAverages field_averages(const std::array<std::uint64_t, kFieldCount>& total
 
 std::uint32_t signals_from_env() {
   static const std::uint32_t value = [] {
-    std::uint32_t v = kSignalAll;
+    std::uint32_t v = kSignalDefault;
     const char* env = std::getenv("TRIFECTA_RANKING_ABLATE");
     if (!env) return v;
     std::string_view rest(env);
@@ -53,6 +53,7 @@ std::uint32_t signals_from_env() {
       const auto comma = rest.find(',');
       const std::string_view name = rest.substr(0, comma);
       rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
+      if (name == "+def") v |= kSignalDefinition;
       if (name == "stop") v &= ~kSignalStopWords;
       if (name == "stem") v &= ~kSignalStemming;
       if (name == "typo") v &= ~kSignalTypo;

@@ -26,7 +26,8 @@
 //   * priors, multiplied into the score: test files, static assets and generated files are
 //     demoted unless the query asks for them (kPathFactor); translation catalogs and minified
 //     assets are never-code and hidden unless the query or path glob asks for them; a definition
-//     whose name matches a query term gets kDefinitionBoost; every chunk of a file whose module
+//     whose name matches a query term gets kDefinitionBoost (off by default: kSignalDefault);
+//     every chunk of a file whose module
 //     name is a query term (`csv.py` for "csv") gets kModuleBoost;
 //   * per-file diversification: the n-th hit of one file on the page is multiplied by
 //     kDiversityDecay^n, so one file cannot fill the page.
@@ -131,10 +132,13 @@ enum Signal : std::uint32_t {
   kSignalModuleName = 1u << 5,
   kSignalDiversity = 1u << 6,
   kSignalAll = (1u << 7) - 1,
+  // What search uses by default: the definition boost measured slightly negative (docs/ranking.md;
+  // the name field's weight already puts definitions first), so it is off unless asked for.
+  kSignalDefault = kSignalAll & ~kSignalDefinition,
 };
-// kSignalAll minus the signals named (comma-separated: stop, stem, typo, path, def, module,
-// diversity) in the environment variable TRIFECTA_RANKING_ABLATE; read once per process. Unknown
-// names are ignored. Only benchmarks set it.
+// kSignalDefault minus the signals named (comma-separated: stop, stem, typo, path, def, module,
+// diversity) in the environment variable TRIFECTA_RANKING_ABLATE, plus those named with a `+`
+// (`+def`); read once per process. Unknown names are ignored. Only benchmarks set it.
 std::uint32_t signals_from_env();
 
 inline constexpr double kTypoWeight = 0.7;
