@@ -437,6 +437,7 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
   std::vector<std::string> stems(nt);
   std::vector<std::vector<Posting>> lists(nt);
   std::vector<Posting> tmp;
+  std::vector<FieldTfs> acc;  // per-document tf sums of a term's variants (allocated on demand)
   for (std::size_t k = 0; k < nt; ++k) {
     const QueryTerm& qt = qterms[k];
     shown[k] = qt.text;
@@ -472,23 +473,32 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
     }
     if (ids[k].size() == 1 && direct) continue;  // streamed below
     auto& list = lists[k];
-    for (const std::uint32_t t : ids[k]) {
-      live_postings(t, tmp);
-      list.insert(list.end(), tmp.begin(), tmp.end());
+    if (ids[k].size() == 1) {
+      live_postings(ids[k][0], list);
+      continue;
     }
-    if (ids[k].size() > 1) {
-      std::stable_sort(list.begin(), list.end(), [](const Posting& a, const Posting& b) { return a.doc < b.doc; });
-      std::size_t w = 0;
-      for (std::size_t i = 0; i < list.size(); ++i) {
-        if (w > 0 && list[w - 1].doc == list[i].doc) {
-          for (std::size_t f = 0; f < kFieldCount; ++f) {
-            list[w - 1].tf[f] = static_cast<std::uint8_t>(std::min(255, list[w - 1].tf[f] + list[i].tf[f]));
-          }
-        } else {
-          list[w++] = list[i];
-        }
+    // Variants: their tfs add up per document and field in a dense table (no sort of the
+    // postings); the list is in first-seen order, sorted by document only for explain.
+    if (acc.size() != docs_.size()) acc.assign(docs_.size(), FieldTfs{});
+    std::vector<DocId> seen;
+    const auto add = [&](const Posting& p) {
+      FieldTfs& a = acc[p.doc];
+      if (a == FieldTfs{}) seen.push_back(p.doc);
+      for (std::size_t f = 0; f < kFieldCount; ++f) a[f] = static_cast<std::uint8_t>(std::min(255, a[f] + p.tf[f]));
+    };
+    for (const std::uint32_t t : ids[k]) {
+      if (direct) {
+        for_each_posting(frozen_.bytes(t), add);
+      } else {
+        live_postings(t, tmp);
+        for (const auto& p : tmp) add(p);
       }
-      list.resize(w);
+    }
+    if (o.explain) std::sort(seen.begin(), seen.end());
+    list.reserve(seen.size());
+    for (const DocId d : seen) {
+      list.push_back(Posting{d, acc[d]});
+      acc[d] = FieldTfs{};
     }
   }
   std::vector<double> idfs(nt, 0.0);
