@@ -598,6 +598,7 @@ TEST_CASE("JSON mappings carry the documented wire fields") {
   CHECK(hit.contains("explain"));
   CHECK(hit.contains("tokens"));
   o.query = "decdoe";
+  o.signals &= ~kSignalTypo;  // typo tolerance would correct it to `decode` and find the chunk
   const json::value z = json::value_from(*idx.search(o));
   CHECK(z.at("hits").as_array().empty());
   CHECK(z.at("did_you_mean").at(0).as_string() == "decode");
