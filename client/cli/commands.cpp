@@ -368,7 +368,7 @@ constexpr Command kCommands[] = {
                      "`*.py`: top level only)");
        c->add_option("--kind", o.kind, "code | doc | other")
            ->check(CLI::IsMember({"code", "doc", "other"}));
-       c->add_flag("--explain", o.explain, "Show per-field term contributions");
+       c->add_flag("--explain", o.explain, "Show per-field term contributions and ranking signals");
        add_segment(c, o);
      },
      [](const Opts& o) {

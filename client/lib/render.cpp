@@ -338,7 +338,7 @@ Rendered render_search(const proto::CtxSearchResult& o, const std::string& path_
     appendf(out, "    %s\n", x.preview.c_str());
     if (x.explain) {
       for (const auto& t : *x.explain) {
-        appendf(out, "      %-16s %-5s tf=%lld  +%.3f\n", t.term.c_str(), t.field.c_str(), ll(t.tf),
+        appendf(out, "      %-16s %-6s tf=%lld  %+.3f\n", t.term.c_str(), t.field.c_str(), ll(t.tf),
                 t.score);
       }
     }

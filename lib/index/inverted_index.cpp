@@ -1,7 +1,9 @@
 #include "index/inverted_index.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
+#include <numeric>
 
 #include "index/tokenizer.hpp"
 #include "util/bytes.hpp"
@@ -127,6 +129,7 @@ void InvertedIndex::replace_file(const std::string& path, std::vector<Chunk> chu
       }
       for (std::size_t f = 0; f < kFieldCount; ++f) total_len_[f] += doc.length[f];
       const std::size_t h = std::hash<std::string_view>{}(doc.chunk.id);
+      classify(doc);
       docs_.push_back(std::move(doc));
       // A duplicate id (which chunkers never produce) shadows the earlier chunk, as before.
       if (const auto old = by_id_.find(docs_[d].chunk.id, h, id_of); old != IdTable::kNone) by_id_.erase(h, old);
@@ -185,6 +188,7 @@ void InvertedIndex::freeze(const std::vector<DocId>* remap) {
   frozen_horizon_ = static_cast<DocId>(remap ? alive_ : docs_.size());
   term_chars_.shrink_to_fit();
   term_off_.shrink_to_fit();
+  sort_terms();
 }
 
 void InvertedIndex::compact() {
@@ -356,6 +360,48 @@ std::vector<std::string> InvertedIndex::suggest(std::string_view term, std::size
   return out;
 }
 
+void InvertedIndex::classify(Doc& doc) {
+  doc.path_class = path_class(doc.chunk.path);
+  std::string m = module_stem(doc.chunk.path);
+  if (m.empty()) return;
+  auto [it, added] = module_ids_.try_emplace(m, static_cast<std::uint32_t>(module_stems_.size()));
+  if (added) module_stems_.push_back(std::move(m));
+  doc.module = it->second;
+}
+
+void InvertedIndex::sort_terms() {
+  sorted_terms_.resize(term_off_.size() - 1);
+  std::iota(sorted_terms_.begin(), sorted_terms_.end(), 0u);
+  std::sort(sorted_terms_.begin(), sorted_terms_.end(),
+            [this](std::uint32_t a, std::uint32_t b) { return term_text(a) < term_text(b); });
+  sorted_terms_.shrink_to_fit();
+}
+
+void InvertedIndex::stem_variants(std::string_view term, const std::string& s, std::vector<std::uint32_t>& out) const {
+  out.clear();
+  // A stem is at most one letter away from a prefix of every word it stems (Snowball English
+  // rewrites at most the last letter: y → i, an -e restored), so the words to test start with
+  // the stem minus its last letter.
+  const std::string_view prefix = std::string_view(s).substr(0, s.size() - 1);
+  const auto test = [&](std::uint32_t t) {
+    const std::string_view x = term_text(t);
+    if (x == term) {
+      out.push_back(t);
+      return;
+    }
+    if (x.size() > s.size() + 8 || x.size() + 2 < s.size() || !stemmable(x)) return;
+    if (stem(x) == s) out.push_back(t);
+  };
+  auto it = std::lower_bound(sorted_terms_.begin(), sorted_terms_.end(), prefix,
+                             [this](std::uint32_t t, std::string_view p) { return term_text(t) < p; });
+  for (; it != sorted_terms_.end() && term_text(*it).substr(0, prefix.size()) == prefix; ++it) test(*it);
+  const std::size_t nterms = term_off_.size() - 1;
+  for (auto t = static_cast<std::uint32_t>(sorted_terms_.size()); t < nterms; ++t) {
+    if (term_text(t).substr(0, prefix.size()) == prefix) test(t);
+  }
+  std::sort(out.begin(), out.end());
+}
+
 Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
   const std::string q = trim_copy(o.query);
   if (q.size() < 2) {
@@ -364,8 +410,10 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
   if (o.limit == 0 || o.limit > kMaxLimit) {
     return make_error(Errc::kInvalidArgument, "limit must be between 1 and " + std::to_string(kMaxLimit));
   }
+  const std::uint32_t sig = o.signals;
   SearchResult r;
-  r.terms = query_terms(q);
+  const std::vector<QueryTerm> qterms = parse_query(q, (sig & kSignalStopWords) != 0);
+  for (const auto& t : qterms) r.terms.push_back(t.text);
   if (r.terms.empty()) {
     return make_error(Errc::kInvalidArgument,
                       "query has no searchable terms (terms are words of at least 2 letters or digits)");
@@ -373,77 +421,223 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
   const auto avg = field_averages(total_len_, alive_);
   const double n = static_cast<double>(alive_);
   std::vector<double> scores(docs_.size(), 0.0);
+  std::vector<std::uint8_t> name_hit;
+  if (sig & kSignalDefinition) name_hit.assign(docs_.size(), 0);
   std::vector<DocId> touched;
   std::vector<std::string> missing;
-  // Per query term: df = its live postings. In the steady state (no tail, no dead chunk in the
-  // frozen lists) that is the stored count and postings are scored as they are decoded;
-  // otherwise the live postings are collected first.
+  // Per query term: the indexed terms it matches (itself, its stem variants, or a correction).
+  // df = their live postings (union). In the steady state (no tail, no dead chunk in the frozen
+  // lists) a single term's df is the stored count and its postings are scored as they are
+  // decoded; otherwise the live postings are collected (and merged) first.
   const bool direct = tail_.empty() && !frozen_has_dead_;
-  std::vector<std::uint32_t> ids(r.terms.size());
-  std::vector<std::vector<Posting>> lists(r.terms.size());
-  for (std::size_t k = 0; k < r.terms.size(); ++k) {
-    ids[k] = term_id(r.terms[k]);
-    if (!direct && ids[k] != IdTable::kNone) live_postings(ids[k], lists[k]);
-  }
-  std::vector<double> idfs(r.terms.size(), 0.0);
-  for (std::size_t k = 0; k < r.terms.size(); ++k) {
-    const std::uint32_t df = ids[k] == IdTable::kNone ? 0 : direct ? frozen_.count(ids[k]) : static_cast<std::uint32_t>(lists[k].size());
-    if (df == 0) {
-      missing.push_back(r.terms[k]);
+  const std::size_t nt = qterms.size();
+  std::vector<std::vector<std::uint32_t>> ids(nt);
+  std::vector<std::string> shown(nt);  // the term as explain names it
+  std::vector<double> weight(nt, 1.0);
+  std::vector<std::string> stems(nt);
+  std::vector<std::vector<Posting>> lists(nt);
+  std::vector<Posting> tmp;
+  std::vector<FieldTfs> acc;  // per-document tf sums of a term's variants (allocated on demand)
+  for (std::size_t k = 0; k < nt; ++k) {
+    const QueryTerm& qt = qterms[k];
+    shown[k] = qt.text;
+    stems[k] = stem(qt.text);
+    if ((sig & kSignalStemming) && !qt.exact && stemmable(qt.text)) {
+      stem_variants(qt.text, stems[k], ids[k]);
+    } else if (const auto id = term_id(qt.text); id != IdTable::kNone) {
+      ids[k].push_back(id);
+    }
+    // Keep terms with live postings only.
+    std::erase_if(ids[k], [&](std::uint32_t t) { return direct ? frozen_.count(t) == 0 : live_df(t) == 0; });
+    if (ids[k].empty()) {
+      missing.push_back(qt.text);
+      const bool digits = qt.text.find_first_not_of("0123456789") == std::string::npos;
+      if ((sig & kSignalTypo) && !qt.exact && qt.text.size() >= 4 && !digits) {
+        for (const auto& s : suggest(qt.text, 1)) {
+          // Prefix completions are suggestions, not corrections.
+          if (s.size() > qt.text.size() && s.compare(0, qt.text.size(), qt.text) == 0) continue;
+          if (bounded_distance(qt.text, s, qt.text.size() >= 6 ? 2 : 1) > (qt.text.size() >= 6 ? 2u : 1u)) continue;
+          ids[k].push_back(term_id(s));
+          shown[k] = qt.text + "\u2192" + s;
+          weight[k] = kTypoWeight;
+          stems[k] = stem(s);
+        }
+      }
+      if (ids[k].empty()) continue;
+    }
+    if (weight[k] == 1.0 && (ids[k].size() > 1 || term_text(ids[k][0]) != qt.text)) {
+      for (std::size_t v = 0; v < ids[k].size(); ++v) {
+        const std::string_view x = term_text(ids[k][v]);
+        if (x != qt.text) (shown[k] += '~') += x;
+      }
+    }
+    if (ids[k].size() == 1 && direct) continue;  // streamed below
+    auto& list = lists[k];
+    if (ids[k].size() == 1) {
+      live_postings(ids[k][0], list);
       continue;
     }
-    const double dfd = static_cast<double>(df);
-    idfs[k] = bm25_idf(n, dfd);
+    // Variants: their tfs add up per document and field in a dense table (no sort of the
+    // postings); the list is in first-seen order, sorted by document only for explain.
+    if (acc.size() != docs_.size()) acc.assign(docs_.size(), FieldTfs{});
+    std::vector<DocId> seen;
+    const auto add = [&](const Posting& p) {
+      FieldTfs& a = acc[p.doc];
+      if (a == FieldTfs{}) seen.push_back(p.doc);
+      for (std::size_t f = 0; f < kFieldCount; ++f) a[f] = static_cast<std::uint8_t>(std::min(255, a[f] + p.tf[f]));
+    };
+    for (const std::uint32_t t : ids[k]) {
+      if (direct) {
+        for_each_posting(frozen_.bytes(t), add);
+      } else {
+        live_postings(t, tmp);
+        for (const auto& p : tmp) add(p);
+      }
+    }
+    if (o.explain) std::sort(seen.begin(), seen.end());
+    list.reserve(seen.size());
+    for (const DocId d : seen) {
+      list.push_back(Posting{d, acc[d]});
+      acc[d] = FieldTfs{};
+    }
+  }
+  std::vector<double> idfs(nt, 0.0);
+  for (std::size_t k = 0; k < nt; ++k) {
+    if (ids[k].empty()) continue;
+    const bool stream = ids[k].size() == 1 && direct;
+    const std::uint32_t df = stream ? frozen_.count(ids[k][0]) : static_cast<std::uint32_t>(lists[k].size());
+    idfs[k] = bm25_idf(n, static_cast<double>(df)) * weight[k];
     auto score = [&](const Posting& p) {
       if (scores[p.doc] == 0.0) touched.push_back(p.doc);
       scores[p.doc] += score_term(p.tf, docs_[p.doc].length, idfs[k], avg, nullptr);
+      if (!name_hit.empty() && p.tf[kFieldName] > 0) name_hit[p.doc] = 1;
     };
-    if (direct) {
-      for_each_posting(frozen_.bytes(ids[k]), score);
+    if (stream) {
+      for_each_posting(frozen_.bytes(ids[k][0]), score);
     } else {
       for (const auto& p : lists[k]) score(p);
     }
   }
+  // Priors (ranking.hpp): which path classes the query asks for, which module names it names.
+  std::uint8_t asked = 0;
+  std::vector<std::uint32_t> modules;
+  for (std::size_t k = 0; k < nt; ++k) {
+    for (const PathClass c : {kPathTest, kPathAsset, kPathGenerated, kPathNeverCode}) {
+      if (asks_for(c, stems[k]) || asks_for(c, qterms[k].text)) asked |= c;
+    }
+    if (const auto it = module_ids_.find(stems[k]); it != module_ids_.end()) modules.push_back(it->second);
+  }
+  if (!o.path_glob.empty()) asked |= kPathNeverCode;  // a path glob that reaches them shows them
+  // Multiply the priors of `d` into `base`; with `out`, add one signal entry each.
+  const auto apply_priors = [&](DocId d, double base, std::vector<TermContribution>* out) {
+    double s = base;
+    const auto apply = [&](double factor, std::string name) {
+      if (out) out->push_back({std::move(name), "signal", 0, s * (factor - 1.0)});
+      s *= factor;
+    };
+    const Doc& doc = docs_[d];
+    if (sig & kSignalPathPrior) {
+      const std::uint8_t cls = doc.path_class & static_cast<std::uint8_t>(~asked);
+      if (cls & kPathTest) apply(path_factor(kPathTest), "test-file\u00d70.35");
+      if (cls & kPathAsset) apply(path_factor(kPathAsset), "static-asset\u00d70.3");
+      if (cls & kPathGenerated) apply(path_factor(kPathGenerated), "generated\u00d70.5");
+    }
+    const ChunkRole role = doc.chunk.role;
+    if (!name_hit.empty() && name_hit[d] &&
+        (role == ChunkRole::kFunction || role == ChunkRole::kClass || role == ChunkRole::kMethod)) {
+      apply(kDefinitionBoost, "definition\u00d71.3");
+    }
+    if ((sig & kSignalModuleName) && doc.module != UINT32_MAX &&
+        std::find(modules.begin(), modules.end(), doc.module) != modules.end()) {
+      apply(kModuleBoost, "module-name\u00d71.5");
+    }
+    return s;
+  };
   std::vector<DocId> cands;
   cands.reserve(touched.size());
+  std::size_t hidden = 0;
   for (const DocId d : touched) {
     const Chunk& c = docs_[d].chunk;
     if (o.kind && c.kind != *o.kind) continue;
     if (!o.path_glob.empty() && !workspace::glob_match(o.path_glob, c.path)) continue;
+    if ((sig & kSignalPathPrior) && (docs_[d].path_class & kPathNeverCode) && !(asked & kPathNeverCode)) {
+      ++hidden;
+      continue;
+    }
+    scores[d] = apply_priors(d, scores[d], nullptr);
     cands.push_back(d);
   }
   r.matched = cands.size();
-  auto better = [&](DocId a, DocId b) {
-    if (scores[a] != scores[b]) return scores[a] > scores[b];
+  auto tie = [&](DocId a, DocId b) {
     const Chunk& x = docs_[a].chunk;
     const Chunk& y = docs_[b].chunk;
     if (x.path != y.path) return x.path < y.path;
     if (x.start_line != y.start_line) return x.start_line < y.start_line;
     return x.id < y.id;
   };
+  auto better = [&](DocId a, DocId b) {
+    if (scores[a] != scores[b]) return scores[a] > scores[b];
+    return tie(a, b);
+  };
   const std::size_t k = std::min(o.limit, cands.size());
-  std::partial_sort(cands.begin(), cands.begin() + static_cast<std::ptrdiff_t>(k), cands.end(), better);
-  if (o.explain && direct) {  // the lists were not collected for scoring
-    for (std::size_t t = 0; t < r.terms.size(); ++t) {
-      if (ids[t] != IdTable::kNone) live_postings(ids[t], lists[t]);
+  // Diversification looks further down than the page: a file's later chunks sink, others rise.
+  const std::size_t depth = (sig & kSignalDiversity) ? std::min(cands.size(), std::max(k * 3, k + 30)) : k;
+  std::partial_sort(cands.begin(), cands.begin() + static_cast<std::ptrdiff_t>(depth), cands.end(), better);
+  std::vector<double> diversity(docs_.size() > 0 && (sig & kSignalDiversity) ? depth : 0, 1.0);
+  std::vector<int> nth(diversity.size(), 0);
+  if (!diversity.empty()) {
+    std::unordered_map<std::string_view, int> per_file;
+    for (std::size_t i = 0; i < depth; ++i) {
+      nth[i] = per_file[docs_[cands[i]].chunk.path]++;
+      diversity[i] = std::pow(kDiversityDecay, nth[i]);
+    }
+    std::vector<std::size_t> order(depth);
+    std::iota(order.begin(), order.end(), std::size_t{0});
+    std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+      const double sa = scores[cands[a]] * diversity[a], sb = scores[cands[b]] * diversity[b];
+      if (sa != sb) return sa > sb;
+      return tie(cands[a], cands[b]);
+    });
+    std::vector<DocId> top(depth);
+    std::vector<double> div(depth);
+    std::vector<int> nn(depth);
+    for (std::size_t i = 0; i < depth; ++i) {
+      top[i] = cands[order[i]];
+      div[i] = diversity[order[i]];
+      nn[i] = nth[order[i]];
+    }
+    std::copy(top.begin(), top.end(), cands.begin());
+    diversity = std::move(div);
+    nth = std::move(nn);
+  }
+  if (o.explain && direct) {  // single-term lists were streamed, not collected
+    for (std::size_t t = 0; t < nt; ++t) {
+      if (ids[t].size() == 1) live_postings(ids[t][0], lists[t]);
     }
   }
   for (std::size_t i = 0; i < k; ++i) {
     SearchHit h;
-    h.chunk = docs_[cands[i]].chunk;
-    h.score = scores[cands[i]];
+    const DocId d = cands[i];
+    h.chunk = docs_[d].chunk;
+    const double div = diversity.empty() ? 1.0 : diversity[i];
+    h.score = scores[d] * div;
     if (o.explain) {
-      for (std::size_t t = 0; t < r.terms.size(); ++t) {
+      double base = 0.0;
+      for (std::size_t t = 0; t < nt; ++t) {
         const auto& list = lists[t];
-        auto p = std::lower_bound(list.begin(), list.end(), cands[i],
-                                  [](const Posting& x, DocId d) { return x.doc < d; });
-        if (p == list.end() || p->doc != cands[i]) continue;
+        auto p = std::lower_bound(list.begin(), list.end(), d, [](const Posting& x, DocId y) { return x.doc < y; });
+        if (p == list.end() || p->doc != d) continue;
         std::array<double, kFieldCount> per{};
-        score_term(p->tf, docs_[p->doc].length, idfs[t], avg, &per);
+        base += score_term(p->tf, docs_[d].length, idfs[t], avg, &per);
         for (std::size_t f = 0; f < kFieldCount; ++f) {
           if (p->tf[f] == 0) continue;
-          h.explain.push_back({r.terms[t], std::string(field_name(f)), p->tf[f], per[f]});
+          h.explain.push_back({shown[t], std::string(field_name(f)), p->tf[f], per[f]});
         }
+      }
+      const double s = apply_priors(d, base, &h.explain);
+      if (div != 1.0) {
+        h.explain.push_back({"same-file#" + std::to_string(nth[i] + 1) + "\u00d7" + std::to_string(div).substr(0, 5),
+                             "signal", 0, s * (div - 1.0)});
       }
     }
     r.hits.push_back(std::move(h));
@@ -453,16 +647,22 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
       std::string list;
       for (const auto& t : r.terms) list += (list.empty() ? "" : ", ") + t;
       r.reason = "no indexed chunk contains any of the terms: " + list;
+    } else if (hidden > 0) {
+      r.reason = std::to_string(hidden) +
+                 " chunks matched, all in translation catalogs or minified assets, which search hides unless the "
+                 "query or --path names them";
     } else {
       r.reason = std::to_string(touched.size()) + " chunks matched the terms but none passed the filters" +
                  (o.path_glob.empty() ? "" : " (path_glob \"" + o.path_glob + "\")") +
                  (o.kind ? " (kind " + std::string(chunk_kind_name(*o.kind)) + ")" : "");
     }
-    for (const auto& m : missing) {
-      for (auto& s : suggest(m)) {
-        if (std::find(r.did_you_mean.begin(), r.did_you_mean.end(), s) == r.did_you_mean.end()) {
-          r.did_you_mean.push_back(std::move(s));
-        }
+  }
+  // Suggestions for the terms the index lacks (also when a correction found hits).
+  for (const auto& m : missing) {
+    if (!r.hits.empty() && !(sig & kSignalTypo)) break;
+    for (auto& s : suggest(m)) {
+      if (std::find(r.did_you_mean.begin(), r.did_you_mean.end(), s) == r.did_you_mean.end()) {
+        r.did_you_mean.push_back(std::move(s));
       }
     }
   }
@@ -481,7 +681,8 @@ std::size_t InvertedIndex::memory_bytes() const {
   }
   b += frozen_.memory_bytes() + tail_.capacity() * sizeof(TailPosting);
   b += term_chars_.capacity() + term_off_.capacity() * sizeof(std::uint32_t) + term_ids_.memory_bytes();
-  b += by_id_.memory_bytes();
+  b += by_id_.memory_bytes() + sorted_terms_.capacity() * sizeof(std::uint32_t);
+  for (const auto& m : module_stems_) b += 64 + heap(m);
   for (const auto& [path, ids] : by_file_) b += 64 + heap(path) + ids.capacity() * sizeof(DocId);
   return b;
 }
@@ -618,6 +819,8 @@ Result<void> InvertedIndex::deserialize(std::string_view data) {
     fresh.by_file_[doc.chunk.path].push_back(d);
     for (std::size_t f = 0; f < kFieldCount; ++f) fresh.total_len_[f] += doc.length[f];
   }
+  for (auto& d : fresh.docs_) fresh.classify(d);
+  fresh.sort_terms();
   fresh.alive_ = ndocs;
   *this = std::move(fresh);
   return {};

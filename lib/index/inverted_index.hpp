@@ -67,6 +67,7 @@ struct SearchOptions {
   std::string path_glob;                 // "" = any (glob.hpp syntax, matched on the path)
   std::optional<ChunkKind> kind;         // nullopt = any
   bool explain = false;
+  std::uint32_t signals = signals_from_env();  // ranking.hpp Signal bits (benchmarks ablate)
 };
 
 struct TermContribution {
@@ -79,7 +80,12 @@ struct TermContribution {
 struct SearchHit {
   Chunk chunk;  // a copy: hits stay valid whatever happens to the index afterwards
   double score = 0.0;
-  std::vector<TermContribution> explain;  // when requested; sums to `score`
+  // When requested; sums to `score`. Term entries: (query term, field, tf, BM25F share); a
+  // stemmed or corrected match names the indexed terms (`dictionaries~dictionary`,
+  // `querset→queryset`). Signal entries have field "signal", tf 0, term = the signal
+  // (`test-file×0.35`, `definition×1.3`, `module-name×1.5`, `same-file#2×0.6`) and score = what
+  // it added (negative for a demotion).
+  std::vector<TermContribution> explain;
 };
 
 struct SearchResult {
@@ -144,7 +150,16 @@ class InvertedIndex {
     Chunk chunk;
     std::array<std::uint32_t, kFieldCount> length{};
     bool alive = true;
+    std::uint8_t path_class = 0;        // ranking.hpp PathClass bits of the chunk's path
+    std::uint32_t module = UINT32_MAX;  // index into module_stems_ (UINT32_MAX: none)
   };
+  // Derived per-document ranking data (path class, module name); set on insert and load.
+  void classify(Doc& doc);
+  // Sort the vocabulary for stem expansion (after freeze / load).
+  void sort_terms();
+  // Indexed terms with the stem `s` of the query term `term` (`term` itself included when
+  // indexed), ascending ids.
+  void stem_variants(std::string_view term, const std::string& s, std::vector<std::uint32_t>& out) const;
   // A posting added since the last freeze (the tail is in document order).
   struct TailPosting {
     std::uint32_t term;
@@ -178,6 +193,10 @@ class InvertedIndex {
   std::unordered_map<std::string, std::vector<DocId>> by_file_;
   IdTable by_id_;  // chunk id → document (alive ones)
   std::array<std::uint64_t, kFieldCount> total_len_{};
+  // Term ids sorted by text, covering ids below sorted_terms_.size() (newer ids are scanned).
+  std::vector<std::uint32_t> sorted_terms_;
+  std::vector<std::string> module_stems_;
+  std::unordered_map<std::string, std::uint32_t> module_ids_;
   std::size_t alive_ = 0;
   std::size_t dead_ = 0;
 };

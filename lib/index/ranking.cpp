@@ -1,6 +1,9 @@
 #include "index/ranking.hpp"
 
 #include <algorithm>
+#include <cstdlib>
+
+#include "index/tokenizer.hpp"
 
 namespace trifecta::core::index {
 
@@ -38,6 +41,180 @@ FieldAverages field_averages(const std::array<std::uint64_t, kFieldCount>& total
         docs ? std::max(1.0, static_cast<double>(total_len[f]) / static_cast<double>(docs)) : 1.0;
   }
   return avg;
+}
+
+std::uint32_t signals_from_env() {
+  static const std::uint32_t value = [] {
+    std::uint32_t v = kSignalDefault;
+    const char* env = std::getenv("TRIFECTA_RANKING_ABLATE");
+    if (!env) return v;
+    std::string_view rest(env);
+    while (!rest.empty()) {
+      const auto comma = rest.find(',');
+      const std::string_view name = rest.substr(0, comma);
+      rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
+      if (name == "+def") v |= kSignalDefinition;
+      if (name == "stop") v &= ~kSignalStopWords;
+      if (name == "stem") v &= ~kSignalStemming;
+      if (name == "typo") v &= ~kSignalTypo;
+      if (name == "path") v &= ~kSignalPathPrior;
+      if (name == "def") v &= ~kSignalDefinition;
+      if (name == "module") v &= ~kSignalModuleName;
+      if (name == "diversity") v &= ~kSignalDiversity;
+    }
+    return v;
+  }();
+  return value;
+}
+
+namespace {
+
+bool ends_with(std::string_view s, std::string_view suffix) {
+  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
+}
+bool starts_with(std::string_view s, std::string_view prefix) {
+  return s.substr(0, prefix.size()) == prefix;
+}
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return out;
+}
+
+}  // namespace
+
+std::uint8_t path_class(std::string_view path_in) {
+  const std::string path = lower(path_in);
+  const std::string_view p(path);
+  std::uint8_t c = 0;
+  const auto slash = p.rfind('/');
+  const std::string_view base = slash == std::string_view::npos ? p : p.substr(slash + 1);
+  // Directory segments.
+  std::string_view dirs = slash == std::string_view::npos ? std::string_view{} : p.substr(0, slash);
+  while (!dirs.empty()) {
+    const auto s = dirs.find('/');
+    const std::string_view seg = dirs.substr(0, s);
+    dirs = s == std::string_view::npos ? std::string_view{} : dirs.substr(s + 1);
+    if (seg == "test" || seg == "tests" || starts_with(seg, "test_") || ends_with(seg, "_test") ||
+        ends_with(seg, "_tests")) {
+      c |= kPathTest;
+    }
+    if (seg == "static") c |= kPathAsset;
+    if (seg == "migrations") c |= kPathGenerated;
+    if (seg == "locale") c |= kPathNeverCode;
+  }
+  if (ends_with(base, ".py") &&
+      (starts_with(base, "test_") || ends_with(base, "_test.py") || ends_with(base, "_tests.py") ||
+       base == "tests.py" || base == "conftest.py")) {
+    c |= kPathTest;
+  }
+  for (const std::string_view ext : {".css", ".js", ".map", ".svg", ".scss", ".less"}) {
+    if (ends_with(base, ext)) c |= kPathAsset;
+  }
+  if (ends_with(base, "_pb2.py")) c |= kPathGenerated;
+  for (const std::string_view ext : {".po", ".pot", ".mo", ".min.js", ".min.css"}) {
+    if (ends_with(base, ext)) c |= kPathNeverCode;
+  }
+  return c;
+}
+
+double path_factor(PathClass c) noexcept {
+  switch (c) {
+    case kPathTest:
+      return 0.35;
+    case kPathAsset:
+      return 0.3;
+    case kPathGenerated:
+      return 0.5;
+    case kPathNeverCode:
+      return 0.0;
+  }
+  return 1.0;
+}
+
+bool asks_for(PathClass c, std::string_view t) noexcept {
+  switch (c) {
+    case kPathTest:
+      return t == "test" || t == "unittest" || t == "pytest";
+    case kPathAsset:
+      return t == "css" || t == "js" || t == "static" || t == "asset" || t == "javascript";
+    case kPathGenerated:
+      return t == "migrat" || t == "pb2" || t == "generat";
+    case kPathNeverCode:
+      return t == "po" || t == "locale" || t == "translat" || t == "msgid";
+  }
+  return false;
+}
+
+std::string module_stem(std::string_view path) {
+  std::string_view p = path;
+  if (const auto dot = p.rfind('.');
+      dot != std::string_view::npos && p.find('/', dot) == std::string_view::npos) {
+    p = p.substr(0, dot);
+  }
+  if (ends_with(p, "/__init__") || p == "__init__") {
+    p = p.substr(0, p.size() >= 9 ? p.size() - 9 : 0);
+  }
+  if (const auto slash = p.rfind('/'); slash != std::string_view::npos) p = p.substr(slash + 1);
+  const auto tok = whole_word_token(p);
+  if (!tok || tok->find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_") != std::string::npos)
+    return {};
+  return stem(*tok);
+}
+
+bool is_stop_word(std::string_view t) noexcept {
+  // Question and function words of English queries (not identifiers a Python tree defines).
+  static constexpr std::string_view kStop[] = {
+      "a",     "about",  "after", "all",   "also",  "an",   "and",   "any",   "are",  "as",
+      "at",    "be",     "been",  "being", "by",    "can",  "could", "did",   "do",   "does",
+      "done",  "each",   "for",   "from",  "has",   "have", "here",  "how",   "i",    "if",
+      "in",    "into",   "is",    "it",    "its",   "me",   "my",    "of",    "on",   "or",
+      "our",   "should", "so",    "some",  "than",  "that", "the",   "their", "them", "then",
+      "there", "these",  "they",  "this",  "those", "to",   "was",   "we",    "were", "what",
+      "when",  "where",  "which", "while", "who",   "whom", "whose", "why",   "will", "with",
+      "would", "you",    "your"};
+  return std::binary_search(std::begin(kStop), std::end(kStop), t);
+}
+
+std::vector<QueryTerm> parse_query(std::string_view q, bool drop_stop_words) {
+  std::vector<QueryTerm> all;
+  std::size_t i = 0;
+  while (i < q.size()) {
+    const char open = q[i];
+    std::size_t end = q.size();
+    bool exact = false;
+    if (open == '"' || open == '`') {
+      const auto close = q.find(open, i + 1);
+      if (close != std::string_view::npos) {
+        exact = true;
+        end = close;
+        ++i;
+      }
+    }
+    if (!exact) {
+      end = std::min(q.find('"', i + 1), q.find('`', i + 1));
+      if (end == std::string_view::npos) end = q.size();
+    }
+    for (auto& t : tokenize(q.substr(i, end - i))) all.push_back({std::move(t), exact});
+    i = exact ? end + 1 : end;
+  }
+  const bool any_content = std::any_of(
+      all.begin(), all.end(), [](const QueryTerm& t) { return t.exact || !is_stop_word(t.text); });
+  std::vector<QueryTerm> out;
+  for (auto& t : all) {
+    if (drop_stop_words && any_content && !t.exact && is_stop_word(t.text)) continue;
+    auto same =
+        std::find_if(out.begin(), out.end(), [&](const QueryTerm& x) { return x.text == t.text; });
+    if (same != out.end()) {
+      same->exact = same->exact || t.exact;
+      continue;
+    }
+    out.push_back(std::move(t));
+  }
+  return out;
 }
 
 }  // namespace trifecta::core::index

@@ -15,6 +15,24 @@
 //   idf(t)   = ln(1 + (N − df(t) + 0.5) / (df(t) + 0.5))
 // Tie-breaking (path, start line, id) is the inverted index's, not a ranking parameter.
 //
+// Around BM25F (rank-2; docs/ranking.md has the measurements behind each):
+//   * query analysis (`parse_query`): question and function words ("where", "how", "the", …)
+//     are dropped unless the query has nothing else or they are quoted ("…" or `…`);
+//   * stemming: a query term matches every indexed term of the same Snowball English stem
+//     (`dictionaries` → dictionary, dictionaries); their tfs add up, df is their union;
+//   * typo tolerance: a term absent from the index (and without stem variants) of ≥ 4 characters
+//     is replaced by its closest indexed term (edit distance ≤ 1, ≤ 2 from 6 characters),
+//     scored at kTypoWeight;
+//   * priors, multiplied into the score: test files, static assets and generated files are
+//     demoted unless the query asks for them (kPathFactor); translation catalogs and minified
+//     assets are never-code and hidden unless the query or path glob asks for them; a definition
+//     whose name matches a query term gets kDefinitionBoost (off by default: kSignalDefault);
+//     every chunk of a file whose module
+//     name is a query term (`csv.py` for "csv") gets kModuleBoost;
+//   * per-file diversification: the n-th hit of one file on the page is multiplied by
+//     kDiversityDecay^n, so one file cannot fill the page.
+// `--explain` lists each term×field share and each prior as a signal (field "signal").
+//
 // Versioning: kRankingVersion is written into index.bin's header next to the tokenizer and
 // extractor versions (segment_index.cpp). Bump it whenever anything in this file changes what a
 // search returns (a weight, b, k1, idf, or what goes into a field): a persisted index of another
@@ -29,12 +47,13 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "index/chunk.hpp"
 
 namespace trifecta::core::index {
 
-inline constexpr std::string_view kRankingVersion = "rank-1";
+inline constexpr std::string_view kRankingVersion = "rank-2";
 
 enum Field : std::uint8_t { kFieldPath = 0, kFieldName = 1, kFieldSig = 2, kFieldBody = 3 };
 inline constexpr std::size_t kFieldCount = 4;
@@ -99,5 +118,61 @@ inline double score_term(const FieldTfs& tf, const FieldLengths& length, double 
   }
   return s;
 }
+
+// ---- rank-2 signals --------------------------------------------------------------------------
+
+// Which signals a search uses. All on by default; the ablation benchmark turns single ones off
+// (TRIFECTA_RANKING_ABLATE, see `signals_from_env`).
+enum Signal : std::uint32_t {
+  kSignalStopWords = 1u << 0,
+  kSignalStemming = 1u << 1,
+  kSignalTypo = 1u << 2,
+  kSignalPathPrior = 1u << 3,  // test / asset / generated demotion, never-code hiding
+  kSignalDefinition = 1u << 4,
+  kSignalModuleName = 1u << 5,
+  kSignalDiversity = 1u << 6,
+  kSignalAll = (1u << 7) - 1,
+  // What search uses by default: the definition boost measured slightly negative (docs/ranking.md;
+  // the name field's weight already puts definitions first), so it is off unless asked for.
+  kSignalDefault = kSignalAll & ~kSignalDefinition,
+};
+// kSignalDefault minus the signals named (comma-separated: stop, stem, typo, path, def, module,
+// diversity) in the environment variable TRIFECTA_RANKING_ABLATE, plus those named with a `+`
+// (`+def`); read once per process. Unknown names are ignored. Only benchmarks set it.
+std::uint32_t signals_from_env();
+
+inline constexpr double kTypoWeight = 0.7;
+inline constexpr double kDefinitionBoost = 1.3;
+inline constexpr double kModuleBoost = 1.5;
+inline constexpr double kDiversityDecay = 0.6;
+
+// What a path is, from its text alone (bit set).
+enum PathClass : std::uint8_t {
+  kPathTest = 1,       // a `test`/`tests` directory, test_*.py, *_test.py, tests.py, conftest.py
+  kPathAsset = 2,      // .css .js .map .svg .scss .less, or a `static` directory
+  kPathGenerated = 4,  // *_pb2.py, a `migrations` directory
+  kPathNeverCode = 8,  // .po .pot .mo, a `locale` directory, *.min.js, *.min.css
+};
+std::uint8_t path_class(std::string_view path);
+// The multiplier for one class bit when the query does not ask for it.
+double path_factor(PathClass c) noexcept;
+// The query terms (stems) that ask for a class: tests → "test"; assets → css, js, static,
+// asset; generated → migrat, pb2, generat; never-code → po, locale, translat, msgid.
+bool asks_for(PathClass c, std::string_view term_stem) noexcept;
+
+// The module name of a path, stemmed: `pkg/csv.py` → "csv", `pkg/paginator.py` → "pagin",
+// `pkg/db/__init__.py` → "db"; empty for a name that is not one token.
+std::string module_stem(std::string_view path);
+
+// A query term after analysis. `exact`: written in quotes/backticks (never dropped, stemmed or
+// corrected).
+struct QueryTerm {
+  std::string text;
+  bool exact = false;
+};
+// Tokenize, drop stop words (unless quoted, or all terms are stop words), deduplicate
+// (first-seen order).
+std::vector<QueryTerm> parse_query(std::string_view query, bool drop_stop_words = true);
+bool is_stop_word(std::string_view token) noexcept;
 
 }  // namespace trifecta::core::index

@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <array>
 #include <cstdint>
+#include <memory>
+
+#include <libstemmer.h>
 
 namespace trifecta::core::index {
 namespace {
@@ -130,6 +133,24 @@ std::vector<std::string> tokenize(std::string_view text) {
   std::vector<std::string> out;
   tokenize(text, out);
   return out;
+}
+
+bool stemmable(std::string_view token) noexcept {
+  if (token.size() < 3 || token.size() > kMaxTokenBytes) return false;
+  return std::all_of(token.begin(), token.end(), [](char c) { return c >= 'a' && c <= 'z'; });
+}
+
+std::string stem(std::string_view token) {
+  if (!stemmable(token)) return std::string(token);
+  struct Deleter {
+    void operator()(sb_stemmer* s) const { sb_stemmer_delete(s); }
+  };
+  thread_local const std::unique_ptr<sb_stemmer, Deleter> stemmer(sb_stemmer_new("english", "UTF_8"));
+  if (!stemmer) return std::string(token);
+  const sb_symbol* out =
+      sb_stemmer_stem(stemmer.get(), reinterpret_cast<const sb_symbol*>(token.data()), static_cast<int>(token.size()));
+  if (!out) return std::string(token);
+  return std::string(reinterpret_cast<const char*>(out), static_cast<std::size_t>(sb_stemmer_length(stemmer.get())));
 }
 
 std::vector<std::string> query_terms(std::string_view query) {

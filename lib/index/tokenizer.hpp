@@ -9,9 +9,13 @@
 //    (`sha256` → sha|256); parts of 1 character are dropped, and digit-only parts are dropped
 //    unless they are a whole word (`404` is a token, the `8` of `utf8` is not).
 // Digit-only words longer than 8 digits (hashes, big literals) and any token longer than 64
-// bytes are dropped. No stemming, no stop words (BM25's idf discounts common terms).
+// bytes are dropped. Tokens are indexed as they are (no stemming at index time): `stem` maps a
+// token to its Snowball English stem (libstemmer) and search expands a query term to the
+// indexed terms of the same stem (ranking.hpp), so the index stays exact for identifiers.
 //
-// Thread rules: pure functions.
+// Thread rules: pure functions (`stem` keeps one libstemmer instance per thread).
+// Failure behaviour: none; `stem` returns the token unchanged when it is not stemmable or the
+// stemmer cannot be created.
 #pragma once
 
 #include <optional>
@@ -37,6 +41,13 @@ std::vector<std::string> tokenize(std::string_view text);
 // both ends, ASCII-lowercased, 2..kMaxTokenBytes bytes, not a digit run over 8 digits. `word`
 // should be one word (an identifier); nullopt when the tokenizer would emit no whole-word token.
 std::optional<std::string> whole_word_token(std::string_view word);
+
+// The Snowball English stem of `token` when it is 3..kMaxTokenBytes ASCII lowercase letters
+// ("dictionaries" → "dictionari", "hashed" → "hash"); otherwise the token unchanged (identifiers
+// with digits or `_`, UTF-8, short words).
+std::string stem(std::string_view token);
+// Whether `stem` would stem `token` (3+ ASCII lowercase letters, at most kMaxTokenBytes).
+bool stemmable(std::string_view token) noexcept;
 
 // Query terms: tokenize + deduplicate, first-seen order.
 std::vector<std::string> query_terms(std::string_view query);

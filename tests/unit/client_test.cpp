@@ -176,7 +176,7 @@ TEST_CASE("complete replies decode and render", "[client][render]") {
   const auto out = search(kSearch).out;
   CHECK_THAT(out, Catch::Contains(" 1. pkg/a.py#f"));
   CHECK_THAT(out, Catch::Contains("pkg/a.py:1-3  score 1.50  ~12 tok"));
-  CHECK_THAT(out, Catch::Contains("      f                name  tf=1  +0.500"));
+  CHECK_THAT(out, Catch::Contains("      f                name   tf=1  +0.500"));
   ClientError err;
   CHECK_THAT(render_get(*decode_result<proto::CtxGetResult>(json::parse(kGet), &err)).out,
              Catch::Contains("── used 10 of 2000 tokens; stop: complete"));

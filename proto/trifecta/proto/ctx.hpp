@@ -163,7 +163,7 @@ void describe(V& v, CtxSearchParams& s) {
   v.opt("limit", s.limit, "maximum hits, 1..1000");
   v.opt("path", s.path, "only files matching this glob (empty: all)");
   v.opt("kind", s.kind, "only chunks of this kind: code | doc | other (empty: all)");
-  v.opt("explain", s.explain, "add each hit's term contributions");
+  v.opt("explain", s.explain, "add each hit's term contributions and ranking signals");
   v.opt("wait", s.wait, "wait for the index build (false: answer from what is there)");
 }
 
@@ -176,7 +176,7 @@ struct TermContribution {
 template <class V>
 void describe(V& v, TermContribution& s) {
   v.req("term", s.term, "term");
-  v.req("field", s.field, "field matched");
+  v.req("field", s.field, "field matched, or \"signal\" (term names the ranking signal)");
   v.req("tf", s.tf, "term frequency");
   v.req("score", s.score, "contribution to the score");
 }
@@ -207,7 +207,7 @@ void describe(V& v, SearchHit& s) {
   v.req("preview", s.preview, "first lines");
   v.req("tokens", s.tokens, "estimated tokens");
   v.req("sha256", s.sha256, "content hash");
-  v.opt("explain", s.explain, "explain: term contributions");
+  v.opt("explain", s.explain, "explain: term contributions and ranking signals");
 }
 constexpr std::string_view wire_name(const SearchHit*) { return "SearchHit"; }
 

@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# Whole-process `trifecta ctx search` (warm daemon) vs `rg -l -i` on the stdlib demo tree and on a
+# tree of four copies of it, for two builds in the same run (issue 12: the ranking must not cost
+# speed): cold `ctx build` wall time, daemon RSS / corpus, per-query medians.
+#
+# Usage: scripts/bench_search_scale.sh NEW_BUILD [BASE_BUILD] [RUNS]
+#   BASE_BUILD: the baseline build dir (e.g. main's), RUNS: runs per median (default 20).
+# Private sockets/state under a temp dir; every daemon started here is stopped here.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# shellcheck source=scripts/bench_common.sh
+source "$ROOT/scripts/bench_common.sh"
+NEW="$(cd "${1:?usage: bench_search_scale.sh NEW_BUILD [BASE_BUILD] [RUNS]}" && pwd)"
+BASE="${2:-}"; [[ -n "$BASE" ]] && BASE="$(cd "$BASE" && pwd)"
+RUNS="${3:-20}"
+TMP="$(mktemp -d)"
+trap 'rm -rf "$TMP"' EXIT
+echo "# machine: $(nproc) cores, $(uname -sr); load: $(cut -d' ' -f1-3 /proc/loadavg); date: $(date -u +%FT%TZ); commit: $(git -C "$ROOT" rev-parse --short HEAD)"
+demo_copy "$TMP/base"
+for b in new base; do
+  [[ $b == base && -z "$BASE" ]] && continue
+  cp -r "$TMP/base" "$TMP/demo-$b"
+  mkdir -p "$TMP/x4-$b"
+  cp -r "$TMP/base/." "$TMP/x4-$b/"
+  for i in 2 3 4; do cp -r "$TMP/base" "$TMP/x4-$b/copy$i"; done
+done
+python3 - "$TMP" "$RUNS" "$NEW" "$BASE" <<'PY'
+import json, os, statistics, subprocess, sys, time
+tmp, runs, new, base = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+QUERIES = ["json decode error", "tempfile", "http cookie parser", "thread pool executor", "utf8 codec",
+           "subprocess pipe", "shutil copytree", "asyncio event loop"]
+
+def med(cmd, env):
+    ts = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        ts.append((time.perf_counter() - t) * 1000)
+    return statistics.median(ts)
+
+def corpus_bytes(seg):
+    n = 0
+    for d, _, fs in os.walk(seg):
+        if "/_ctx" in d: continue
+        n += sum(os.path.getsize(os.path.join(d, f)) for f in fs)
+    return n
+
+builds = [("new", new)] + ([("base", base)] if base else [])
+for tree in ("demo", "x4"):
+    for name, b in builds:
+        seg = f"{tmp}/{tree}-{name}"
+        run = f"{tmp}/run-{tree}-{name}"
+        os.makedirs(run)
+        env = dict(os.environ, XDG_STATE_HOME=run + "/state", TRIFECTA_SOCKET=run + "/d.sock",
+                   TRIFECTA_TELEMETRY_DIR=run + "/tel", TRIFECTA_DAEMON=b + "/daemon/trifectad")
+        cli = b + "/client/trifecta"
+        d = subprocess.Popen([b + "/daemon/trifectad", "--socket", run + "/d.sock", "--no-lsp", "-f", "--log-level", "err"],
+                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            for _ in range(600):
+                if os.path.exists(run + "/d.sock"): break
+                time.sleep(0.05)
+            size = corpus_bytes(seg)
+            out = subprocess.run([cli, "--json", "ctx", "build", "-s", seg, "--no-spawn", "--timeout", "900"], env=env,
+                                 capture_output=True, text=True, check=True)
+            res = json.loads(out.stdout)
+            res = res.get("result", res)
+            st = json.loads(subprocess.run([cli, "--json", "status", "--no-spawn"], env=env, capture_output=True, text=True).stdout)
+            st = st.get("result", st)
+            rss = st.get("rss_bytes", 0)
+            print(json.dumps({"tree": tree, "build": name, "bench": "cold_build", "elapsed_ms": res["build"]["elapsed_ms"],
+                              "chunks": res["build"]["chunks"], "corpus_bytes": size, "rss_bytes": rss,
+                              "rss_over_corpus": round(rss / size, 3)}), flush=True)
+            for q in QUERIES:
+                ours = med([cli, "ctx", "search", "-s", seg, "--no-spawn"] + q.split(), env)
+                rg = ["rg", "-l", "-i"]
+                for w in q.split(): rg += ["-e", w]
+                theirs = med(rg + [seg], env)
+                print(json.dumps({"tree": tree, "build": name, "bench": "search", "query": q, "trifecta_ms": round(ours, 2),
+                                  "rg_ms": round(theirs, 2), "ratio": round(ours / theirs, 3)}), flush=True)
+        finally:
+            d.terminate()
+            d.wait()
+PY

@@ -1,0 +1,274 @@
+// lib/index ranking signals (ranking.hpp, rank-2): stemming, stop words, typo tolerance, path
+// priors, definitions, module names, per-file diversification, --explain and determinism.
+#include "index/ranking.hpp"
+
+#include <algorithm>
+#include <catch2/catch.hpp>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "index/chunk.hpp"
+#include "index/inverted_index.hpp"
+#include "index/tokenizer.hpp"
+#include "lang/python/extractor.hpp"
+
+using namespace trifecta::core;
+using namespace trifecta::core::index;
+
+namespace {
+
+InvertedIndex index_of(const std::vector<std::pair<std::string, std::string>>& files) {
+  InvertedIndex idx;
+  for (const auto& [path, text] : files) {
+    std::vector<Chunk> chunks;
+    if (file_type_of(path) == FileType::kPython) {
+      auto sk = ast::extract_skeleton(text);
+      REQUIRE(sk.ok());
+      chunks = chunk_python(path, text, *sk);
+    } else {
+      chunks = chunk_file(path, text, nullptr);
+    }
+    std::vector<ChunkTerms> terms;
+    const auto starts = line_starts(text);
+    for (const auto& c : chunks)
+      terms.push_back(analyze_chunk(c, line_span(text, starts, c.start_line, c.end_line)));
+    idx.replace_file(path, std::move(chunks), std::move(terms));
+  }
+  return idx;
+}
+
+std::vector<std::string> hit_ids(const SearchResult& r) {
+  std::vector<std::string> out;
+  for (const auto& h : r.hits) out.push_back(h.chunk.id);
+  return out;
+}
+
+SearchResult run(const InvertedIndex& idx, std::string q, std::uint32_t signals = kSignalAll,
+                 bool explain = false) {
+  SearchOptions o;
+  o.query = std::move(q);
+  o.signals = signals;
+  o.explain = explain;
+  auto r = idx.search(o);
+  REQUIRE(r.ok());
+  return std::move(*r);
+}
+
+}  // namespace
+
+TEST_CASE("stem: Snowball English on plain lowercase words, identifiers untouched") {
+  CHECK(stem("dictionaries") == "dictionari");
+  CHECK(stem("dictionary") == "dictionari");
+  CHECK(stem("hashed") == "hash");
+  CHECK(stem("hashing") == "hash");
+  CHECK(stem("signals") == "signal");
+  CHECK(stem("json_decode") == "json_decode");
+  CHECK(stem("sha256") == "sha256");
+  CHECK(stem("is") == "is");
+  CHECK_FALSE(stemmable("utf8"));
+  CHECK(stemmable("rows"));
+}
+
+TEST_CASE("parse_query drops question words unless quoted or alone, keeps first-seen order") {
+  auto texts = [](const std::vector<QueryTerm>& ts) {
+    std::vector<std::string> out;
+    for (const auto& t : ts) out.push_back(t.text);
+    return out;
+  };
+  CHECK(texts(parse_query("where is the password hashed")) ==
+        std::vector<std::string>{"password", "hashed"});
+  CHECK(texts(parse_query("where is the password hashed", false)) ==
+        std::vector<std::string>{"where", "is", "the", "password", "hashed"});
+  const auto quoted = parse_query("how to call \"where\" and `is_`");
+  CHECK(texts(quoted) == std::vector<std::string>{"call", "where", "is"});
+  CHECK(quoted[1].exact);
+  CHECK_FALSE(quoted[0].exact);
+  CHECK(texts(parse_query("what is this")) == std::vector<std::string>{"what", "is", "this"});
+  CHECK(texts(parse_query("decode Decode DECODE")) == std::vector<std::string>{"decode"});
+  CHECK(is_stop_word("where"));
+  CHECK_FALSE(is_stop_word("parse"));
+}
+
+TEST_CASE("path_class and module_stem read what a path is") {
+  CHECK(path_class("lib/csv.py") == 0);
+  CHECK(path_class("test/test_csv.py") == kPathTest);
+  CHECK(path_class("pkg/tests/helpers.py") == kPathTest);
+  CHECK(path_class("idlelib/idle_test/mock.py") == kPathTest);
+  CHECK(path_class("app/conftest.py") == kPathTest);
+  CHECK(path_class("contest.py") == 0);
+  CHECK(path_class("admin/static/admin/js/core.js") == kPathAsset);
+  CHECK(path_class("app/static/app.min.js") == (kPathAsset | kPathNeverCode));
+  CHECK(path_class("conf/locale/de/LC_MESSAGES/django.po") == kPathNeverCode);
+  CHECK(path_class("app/migrations/0001_initial.py") == kPathGenerated);
+  CHECK(path_class("proto/x_pb2.py") == kPathGenerated);
+  CHECK(module_stem("csv.py") == "csv");
+  CHECK(module_stem("django/core/paginator.py") == stem("paginate"));
+  CHECK(module_stem("django/db/__init__.py") == "db");
+  CHECK(module_stem("README") == "readm");
+  CHECK(module_stem("a/b/x-y.py").empty());
+}
+
+TEST_CASE(
+    "stemming: a query word finds the indexed words of the same stem, with the variants "
+    "explained") {
+  auto idx = index_of({
+      {"rows.py",
+       "def read_rows(f):\n    \"\"\"Return each row as a dictionary.\"\"\"\n    return f\n"},
+      {"other.py", "def unrelated():\n    return 1\n"},
+  });
+  const auto on = run(idx, "dictionaries", kSignalAll, true);
+  REQUIRE(on.hits.size() == 1);
+  CHECK(on.hits[0].chunk.id == "rows.py#read_rows");
+  REQUIRE_FALSE(on.hits[0].explain.empty());
+  CHECK(on.hits[0].explain[0].term == "dictionaries~dictionary");
+  CHECK(run(idx, "dictionaries", kSignalAll & ~kSignalStemming).hits.empty());
+  // A quoted word is matched exactly.
+  CHECK(run(idx, "\"dictionaries\"").hits.empty());
+}
+
+TEST_CASE("stop words: question words do not outrank the content word") {
+  auto idx = index_of({
+      {"talk.md", "# Talk\nwhere is the where is the where is the where is the thing\n"},
+      {"auth/hashers.py", "def make_password(password):\n    return hash(password)\n"},
+  });
+  const auto on = run(idx, "where is the password");
+  REQUIRE_FALSE(on.hits.empty());
+  CHECK(on.hits[0].chunk.path == "auth/hashers.py");
+  CHECK(on.terms == std::vector<std::string>{"password"});
+  const auto off = run(idx, "where is the password", kSignalAll & ~kSignalStopWords);
+  REQUIRE(off.hits.size() == 2);
+  CHECK(off.hits[0].chunk.path == "talk.md");
+}
+
+TEST_CASE("typo tolerance: an unknown word is corrected against the index vocabulary") {
+  auto idx = index_of({
+      {"query.py", "class QuerySet:\n    def filter(self, queryset):\n        return queryset\n"},
+  });
+  const auto on = run(idx, "querset filtr", kSignalAll, true);
+  REQUIRE_FALSE(on.hits.empty());
+  CHECK(on.hits[0].chunk.path == "query.py");
+  bool corrected = false;
+  for (const auto& e : on.hits[0].explain)
+    corrected = corrected || e.term == "querset\u2192queryset";
+  CHECK(corrected);
+  const auto off = run(idx, "querset filtr", kSignalAll & ~kSignalTypo);
+  CHECK(off.hits.empty());
+  CHECK(std::find(off.did_you_mean.begin(), off.did_you_mean.end(), "queryset") !=
+        off.did_you_mean.end());
+  // Numbers and quoted words are never corrected.
+  CHECK(run(idx, "\"querset\"").hits.empty());
+}
+
+TEST_CASE("path priors: tests are demoted unless asked for, catalogs hidden unless named") {
+  const std::string body =
+      "import csv\ndef reader_rows(path):\n    return csv.reader(open(path))\n";
+  auto idx = index_of({
+      {"test/test_csv.py", body + "def test_reader():\n    reader_rows('x.csv')\n"},
+      {"csvtools.py", "def reader_rows(path):\n    return list(path)\n"},
+      {"locale/de/LC_MESSAGES/django.po", "msgid \"reader rows\"\nmsgstr \"Leser Zeilen\"\n"},
+  });
+  const auto on = run(idx, "reader rows", kSignalAll, true);
+  REQUIRE_FALSE(on.hits.empty());
+  CHECK(on.hits[0].chunk.path == "csvtools.py");
+  for (const auto& h : on.hits) CHECK(h.chunk.path != "locale/de/LC_MESSAGES/django.po");
+  const auto off = run(idx, "reader rows", kSignalAll & ~kSignalPathPrior);
+  CHECK(off.hits[0].chunk.path == "test/test_csv.py");
+  CHECK(off.hits.size() == on.hits.size() + 1);  // the catalog shows up again
+  const auto asked = run(idx, "reader rows tests");
+  CHECK(asked.hits[0].chunk.path == "test/test_csv.py");
+  const auto translated = run(idx, "reader rows translation");
+  bool po = false;
+  for (const auto& h : translated.hits) po = po || h.chunk.path.ends_with(".po");
+  CHECK(po);
+  // Only catalogs match: nothing is shown and the reason says why.
+  const auto only = run(idx, "Leser Zeilen");
+  CHECK(only.hits.empty());
+  CHECK(only.reason.find("translation catalogs") != std::string::npos);
+}
+
+TEST_CASE("module names: every chunk of csv.py gains when the query names csv") {
+  auto idx = index_of({
+      {"csv.py", "class DictReader:\n    def __init__(self, f):\n        self.rows = f\n"},
+      {"tools/sheets.py",
+       "class DictReader:\n    \"\"\"A csv reader for csv sheets.\"\"\"\n    def __init__(self, "
+       "f):\n        self.rows = f  # csv\n"},
+  });
+  const auto on = run(idx, "csv dict reader", kSignalAll, true);
+  REQUIRE(on.hits.size() >= 2);
+  CHECK(on.hits[0].chunk.path == "csv.py");
+  const auto off = run(idx, "csv dict reader", kSignalAll & ~kSignalModuleName);
+  CHECK(off.hits[0].chunk.path == "tools/sheets.py");
+}
+
+TEST_CASE("diversification: one file cannot fill the page") {
+  std::string big;
+  for (int i = 0; i < 8; ++i)
+    big += "def parse_header_" + std::to_string(i) + "():\n    return parse(header)\n\n";
+  auto idx = index_of({
+      {"big.py", big},
+      {"small.py", "def other():\n    # header parse\n    return 0\n"},
+  });
+  const auto on = run(idx, "parse header", kSignalAll);
+  REQUIRE(on.hits.size() >= 4);
+  bool small_high = false;
+  for (std::size_t i = 0; i < 4; ++i)
+    small_high = small_high || on.hits[i].chunk.path == "small.py";
+  CHECK(small_high);
+  const auto off = run(idx, "parse header", kSignalAll & ~kSignalDiversity);
+  for (std::size_t i = 0; i < 8; ++i) CHECK(off.hits[i].chunk.path == "big.py");
+  for (std::size_t i = 1; i < on.hits.size(); ++i) CHECK(on.hits[i - 1].score >= on.hits[i].score);
+}
+
+TEST_CASE("explain: term shares and signals sum to each hit's score") {
+  auto idx = index_of({
+      {"pkg/hashers.py",
+       "def make_password(password):\n    \"\"\"Hash a password.\"\"\"\n    return password\n"},
+      {"tests/test_hashers.py",
+       "def test_password():\n    make_password('x')\n    make_password('y')\n"},
+      {"pkg/other.py", "def make_password_twice(password):\n    return password + password\n"},
+  });
+  const auto r = run(idx, "how are passwords hashed", kSignalAll, true);
+  REQUIRE(r.hits.size() == 3);
+  bool saw_signal = false;
+  for (const auto& h : r.hits) {
+    double sum = 0;
+    for (const auto& e : h.explain) {
+      sum += e.score;
+      if (e.field == "signal") saw_signal = true;
+    }
+    CHECK(sum == Approx(h.score));
+  }
+  CHECK(saw_signal);
+}
+
+TEST_CASE("determinism: the same index and query give the same order, also after a reload") {
+  std::vector<std::pair<std::string, std::string>> files;
+  for (int i = 0; i < 40; ++i) {
+    files.push_back({"m" + std::to_string(i % 7) + "/f" + std::to_string(i) + ".py",
+                     "def read_value(x):\n    \"\"\"Read the value.\"\"\"\n    return x\n\ndef "
+                     "write_values(y):\n    return y\n"});
+  }
+  files.push_back({"tests/test_read.py", "def test_reading():\n    read_value(1)\n"});
+  auto idx = index_of(files);
+  idx.freeze();
+  const auto first = run(idx, "reading values", kSignalAll, true);
+  REQUIRE(first.hits.size() == 10);
+  for (int round = 0; round < 5; ++round) {
+    const auto again = run(idx, "reading values", kSignalAll, true);
+    CHECK(hit_ids(again) == hit_ids(first));
+    for (std::size_t i = 0; i < first.hits.size(); ++i)
+      CHECK(again.hits[i].score == first.hits[i].score);
+  }
+  std::string bin;
+  idx.serialize(bin);
+  InvertedIndex loaded;
+  REQUIRE(loaded.deserialize(bin).ok());
+  const auto reloaded = run(loaded, "reading values", kSignalAll, true);
+  CHECK(hit_ids(reloaded) == hit_ids(first));
+  // Many files score the same: ties fall back to path order.
+  for (std::size_t i = 1; i < first.hits.size(); ++i) {
+    if (first.hits[i - 1].score == first.hits[i].score)
+      CHECK(first.hits[i - 1].chunk.path <= first.hits[i].chunk.path);
+  }
+}
