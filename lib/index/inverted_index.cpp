@@ -452,7 +452,7 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
     if (ids[k].empty()) {
       missing.push_back(qt.text);
       const bool digits = qt.text.find_first_not_of("0123456789") == std::string::npos;
-      if ((sig & kSignalTypo) && !qt.exact && qt.text.size() >= 4 && !digits) {
+      if ((sig & kSignalTypo) && !qt.exact && !qt.identifier && qt.text.size() >= 4 && !digits) {
         for (const auto& s : suggest(qt.text, 1)) {
           // Prefix completions are suggestions, not corrections.
           if (s.size() > qt.text.size() && s.compare(0, qt.text.size(), qt.text) == 0) continue;

@@ -1,6 +1,7 @@
 #include "index/ranking.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cstdlib>
 
 #include "index/tokenizer.hpp"
@@ -198,7 +199,20 @@ std::vector<QueryTerm> parse_query(std::string_view q, bool drop_stop_words) {
       end = std::min(q.find('"', i + 1), q.find('`', i + 1));
       if (end == std::string_view::npos) end = q.size();
     }
-    for (auto& t : tokenize(q.substr(i, end - i))) all.push_back({std::move(t), exact});
+    // Whitespace-separated words: one that tokenizes into several pieces, or holds an
+    // underscore, is a compound identifier (snake_case, camelCase, digits inside).
+    const std::string_view span = q.substr(i, end - i);
+    std::size_t w = 0;
+    while (w < span.size()) {
+      while (w < span.size() && std::isspace(static_cast<unsigned char>(span[w]))) ++w;
+      std::size_t we = w;
+      while (we < span.size() && !std::isspace(static_cast<unsigned char>(span[we]))) ++we;
+      const std::string_view word = span.substr(w, we - w);
+      auto pieces = tokenize(word);
+      const bool compound = pieces.size() > 1 || word.find('_') != std::string_view::npos;
+      for (auto& t : pieces) all.push_back({std::move(t), exact, compound});
+      w = we;
+    }
     i = exact ? end + 1 : end;
   }
   const bool any_content = std::any_of(
@@ -210,6 +224,7 @@ std::vector<QueryTerm> parse_query(std::string_view q, bool drop_stop_words) {
         std::find_if(out.begin(), out.end(), [&](const QueryTerm& x) { return x.text == t.text; });
     if (same != out.end()) {
       same->exact = same->exact || t.exact;
+      same->identifier = same->identifier || t.identifier;
       continue;
     }
     out.push_back(std::move(t));

@@ -20,9 +20,10 @@
 //     are dropped unless the query has nothing else or they are quoted ("…" or `…`);
 //   * stemming: a query term matches every indexed term of the same Snowball English stem
 //     (`dictionaries` → dictionary, dictionaries); their tfs add up, df is their union;
-//   * typo tolerance: a term absent from the index (and without stem variants) of ≥ 4 characters
-//     is replaced by its closest indexed term (edit distance ≤ 1, ≤ 2 from 6 characters),
-//     scored at kTypoWeight;
+//   * typo tolerance: a prose term absent from the index (and without stem variants) of ≥ 4
+//     characters is replaced by its closest indexed term (edit distance ≤ 1, ≤ 2 from 6
+//     characters), scored at kTypoWeight; pieces of a compound identifier written in the query
+//     (`zanzibar_marker`) are never corrected (rank-3);
 //   * priors, multiplied into the score: test files, static assets and generated files are
 //     demoted unless the query asks for them (kPathFactor); translation catalogs and minified
 //     assets are never-code and hidden unless the query or path glob asks for them; a definition
@@ -53,7 +54,7 @@
 
 namespace trifecta::core::index {
 
-inline constexpr std::string_view kRankingVersion = "rank-2";
+inline constexpr std::string_view kRankingVersion = "rank-3";
 
 enum Field : std::uint8_t { kFieldPath = 0, kFieldName = 1, kFieldSig = 2, kFieldBody = 3 };
 inline constexpr std::size_t kFieldCount = 4;
@@ -165,10 +166,13 @@ bool asks_for(PathClass c, std::string_view term_stem) noexcept;
 std::string module_stem(std::string_view path);
 
 // A query term after analysis. `exact`: written in quotes/backticks (never dropped, stemmed or
-// corrected).
+// corrected). `identifier`: a piece of a compound identifier the query spelled out
+// (`zanzibar_marker`, `getUserName`, `utf8_decode`): never typo-corrected, since the writer
+// typed a name, not prose (a piece missing from the index means the name is not there).
 struct QueryTerm {
   std::string text;
   bool exact = false;
+  bool identifier = false;
 };
 // Tokenize, drop stop words (unless quoted, or all terms are stop words), deduplicate
 // (first-seen order).

@@ -5,7 +5,8 @@
 // Failure behaviour: `parse_position` returns the RpcError to send (INVALID_PARAMS for missing
 // or out-of-range fields, INVALID_ARGUMENT for a position off the text — past the last line, on
 // an empty line, past the end of its line —, NOT_PYTHON for a file that is not Python, the
-// selector's errors for a URI, PATH_ESCAPE / NOT_FOUND ... for the file). Thread rules: call on a service thread; it reads the file through the segment's reader.
+// selector's errors for a URI, PATH_ESCAPE / NOT_FOUND ... for the file). Thread rules: call on a
+// service thread; it reads the file through the segment's reader.
 #pragma once
 
 #include <cstdint>

@@ -17,8 +17,8 @@
 #include "lang/python/navigation.hpp"
 #include "lsp/client.hpp"
 #include "selector/resolver.hpp"
-#include "service/position.hpp"
 #include "service/nav_merge.hpp"
+#include "service/position.hpp"
 #include "service/proto_convert.hpp"
 #include "service/service.hpp"
 #include "text/text.hpp"
@@ -241,7 +241,8 @@ R answer_base(const PosCall<R>& a, std::string backend, std::string state,
 
 nav::NavOptions reference_options(Segment& seg) {
   nav::NavOptions options;
-  options.package_prefix = seg.layout.package;  // the segment's layout: a package root's own imports
+  options.package_prefix =
+      seg.layout.package;  // the segment's layout: a package root's own imports
   for (const auto& root : seg.layout.source_roots) options.source_roots.push_back(root);
   // Only the files whose index tokens include the name are read (the index was synced with
   // the disk before this request).
@@ -329,7 +330,9 @@ class CandidateClassifier {
  public:
   CandidateClassifier(Segment& seg, const PosRequest& req,
                       const std::vector<lsp::Location>& confirmed)
-      : source_(seg.root, seg.index->skeletons()), symbols_(seg.symbol_index()), options_(reference_options(seg)) {
+      : source_(seg.root, seg.index->skeletons()),
+        symbols_(seg.symbol_index()),
+        options_(reference_options(seg)) {
     texts_[req.rel] = req.text;
     auto d = nav::definition(source_, symbols_, req.rel, req.text, req.pos, options_);
     if (d && !weak(d->rule) && !d->targets.empty()) {
@@ -444,7 +447,8 @@ void answer_hover_lsp(PosCall<proto::LspHoverResult> a, std::optional<lsp::Hover
   if (outcome != LspOutcome::kLocated) {
     out.merge_reason = outcome == LspOutcome::kEmpty ? "lsp_empty" : "lsp_unknown";
     selector::FsSegmentSource source(seg.root, seg.index->skeletons());
-    auto r = nav::hover(source, seg.symbol_index(), a.req.rel, a.req.text, a.req.pos, reference_options(seg));
+    auto r = nav::hover(source, seg.symbol_index(), a.req.rel, a.req.text, a.req.pos,
+                        reference_options(seg));
     if (r) {
       out.rule = r->rule;
       if (r->hover) {

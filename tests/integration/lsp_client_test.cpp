@@ -614,6 +614,8 @@ TEST_CASE("a spent restart budget is not the end: the server is retried after a 
   // The slow retry comes (before: FAILED for the client's lifetime), and again after it.
   REQUIRE(f.run_until([&] { return f.count_to(State::kWarming) >= 4; }));
   CHECK(c.status().restarts >= 3);
+}
+
 TEST_CASE("lsp status: time to READY stays fixed while READY, and READY-but-indexing is reported",
           "[status][progress]") {
   Fake f;

@@ -196,9 +196,9 @@ std::string text_of(const json::object& result) {
   return std::string(result.at("content").at(0).at("text").as_string());
 }
 
-const std::vector<std::string> kTools = {"search",     "get",         "find_symbol",
-                                         "outline",    "definition",  "hover",
-                                         "references", "diagnostics", "status"};
+const std::vector<std::string> kTools = {"search",     "get",   "find_symbol", "outline",
+                                         "definition", "hover", "references",  "diagnostics",
+                                         "map",        "status"};
 
 }  // namespace
 
@@ -321,7 +321,7 @@ TEST_CASE("a line over the size limit is refused with an error, and the next one
 }
 
 TEST_CASE(
-    "tools/list has exactly the nine tools, each with valid object schemas and read-only "
+    "tools/list has exactly the ten tools, each with valid object schemas and read-only "
     "annotations",
     "[mcp]") {
   Tree t;

@@ -1262,6 +1262,38 @@ TEST_CASE("SegmentIndex: a segment root deleted and re-created is noticed, re-wa
   trifecta::test::TempDir t;
   const fs::path r = fs::canonical(t.path()) / "seg";
   write_text(r / "a.py", "def before_the_removal():\n    pass\n");
+  SegmentOptions so;
+  so.use_git = false;
+  so.persist = false;
+  auto seg = std::move(SegmentIndex::open(r, so).value());
+  REQUIRE(seg->start_watching().ok());
+  REQUIRE(seg->build().ok());
+  CHECK(seg->status().watching);
+
+  fs::remove_all(r);
+  (void)seg->sync();
+  auto gone = seg->status();
+  CHECK_FALSE(gone.watching);  // said plainly, not `watching: true` over nothing
+  CHECK(std::any_of(gone.warnings.begin(), gone.warnings.end(),
+                    [](const std::string& w) { return w.find("segment root is gone") != std::string::npos; }));
+
+  write_text(r / "b.py", "def after_the_recreation():\n    pass\n");
+  (void)seg->sync();  // another directory at the root's path: rescanned
+  CHECK(seg->file("b.py").has_value());
+  CHECK_FALSE(seg->file("a.py").has_value());
+  auto back = seg->status();
+  CHECK(back.watching);
+  CHECK(std::any_of(back.warnings.begin(), back.warnings.end(),
+                    [](const std::string& w) { return w.find("re-created") != std::string::npos; }));
+  // And it is watched again: a later file is seen by the next sync.
+  write_text(r / "c.py", "def later_still():\n    pass\n");
+  (void)seg->sync();
+  CHECK(seg->file("c.py").has_value());
+  auto v = seg->validate();
+  REQUIRE(v.ok());
+  CHECK(v->ok());
+}
+
 TEST_CASE("python chunks: a long run of module-level assignments is split into named runs") {
   // A settings module: 400 lines of assignments in blank-line separated groups, one multi-line
   // dict that must never be cut inside.
@@ -1503,32 +1535,6 @@ TEST_CASE("SegmentIndex: _ctx/trifecta.json excludes apply on rebuild and, while
   so.use_git = false;
   so.persist = false;
   auto seg = std::move(SegmentIndex::open(r, so).value());
-  REQUIRE(seg->start_watching().ok());
-  REQUIRE(seg->build().ok());
-  CHECK(seg->status().watching);
-
-  fs::remove_all(r);
-  (void)seg->sync();
-  auto gone = seg->status();
-  CHECK_FALSE(gone.watching);  // said plainly, not `watching: true` over nothing
-  CHECK(std::any_of(gone.warnings.begin(), gone.warnings.end(),
-                    [](const std::string& w) { return w.find("segment root is gone") != std::string::npos; }));
-
-  write_text(r / "b.py", "def after_the_recreation():\n    pass\n");
-  (void)seg->sync();  // another directory at the root's path: rescanned
-  CHECK(seg->file("b.py").has_value());
-  CHECK_FALSE(seg->file("a.py").has_value());
-  auto back = seg->status();
-  CHECK(back.watching);
-  CHECK(std::any_of(back.warnings.begin(), back.warnings.end(),
-                    [](const std::string& w) { return w.find("re-created") != std::string::npos; }));
-  // And it is watched again: a later file is seen by the next sync.
-  write_text(r / "c.py", "def later_still():\n    pass\n");
-  (void)seg->sync();
-  CHECK(seg->file("c.py").has_value());
-  auto v = seg->validate();
-  REQUIRE(v.ok());
-  CHECK(v->ok());
   REQUIRE(seg->build().ok());
   CHECK(seg->file("gen/out.py").has_value());
   // Without a watcher: only a rebuild reads the new rules.

@@ -1,4 +1,4 @@
-// lib/index ranking signals (ranking.hpp, rank-2): stemming, stop words, typo tolerance, path
+// lib/index ranking signals (ranking.hpp, rank-3): stemming, stop words, typo tolerance, path
 // priors, definitions, module names, per-file diversification, --explain and determinism.
 #include "index/ranking.hpp"
 
@@ -158,6 +158,14 @@ TEST_CASE("typo tolerance: an unknown word is corrected against the index vocabu
         off.did_you_mean.end());
   // Numbers and quoted words are never corrected.
   CHECK(run(idx, "\"querset\"").hits.empty());
+  // Nor the pieces of an identifier the query spells out: `quersets_filtr` is a name that is not
+  // there (before rank-3 its pieces were corrected and matched QuerySet.filter).
+  CHECK(run(idx, "quersets_filtr").hits.empty());
+  CHECK(run(idx, "quersetsFiltr").hits.empty());
+  const auto terms = parse_query("zanzibar_marker filtr");
+  REQUIRE(terms.size() >= 3);  // the pieces (and the whole name, as the tokenizer emits it)
+  for (const auto& t : terms) CHECK(t.identifier == (t.text != "filtr"));
+  CHECK(terms.back().text == "filtr");
 }
 
 TEST_CASE("path priors: tests are demoted unless asked for, catalogs hidden unless named") {
