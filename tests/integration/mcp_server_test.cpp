@@ -196,9 +196,9 @@ std::string text_of(const json::object& result) {
   return std::string(result.at("content").at(0).at("text").as_string());
 }
 
-const std::vector<std::string> kTools = {"search",     "get",   "find_symbol", "outline",
-                                         "definition", "hover", "references",  "diagnostics",
-                                         "map",        "status"};
+const std::vector<std::string> kTools = {"search",      "get",        "find_symbol", "outline",
+                                         "map",         "definition", "hover",       "references",
+                                         "diagnostics", "status"};
 
 }  // namespace
 
