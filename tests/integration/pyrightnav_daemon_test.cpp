@@ -131,4 +131,16 @@ TEST_CASE("real Pyright: calls from callHierarchy labelled lsp, sym --find merge
     CHECK(compute == 1);
     CHECK(r.at("matches").as_array()[0].at("qualname").as_string() == "compute");
   }
+
+  {  // a name only Pyright indexes (a local variable): appended, labelled lsp
+    auto r = result_of(d.cli({"--json", "sym", "-s", seg, "--find", "total_sum"}));
+    INFO(json::serialize(r));
+    CHECK(r.at("backend").as_string() == "lsp+ast");
+    REQUIRE(r.at("matches").as_array().size() == 1);
+    const auto& m = r.at("matches").as_array()[0];
+    CHECK(m.at("source").as_string() == "lsp");
+    CHECK(m.at("file").as_string() == "app/core.py");
+    CHECK(m.at("line").as_int64() == 6);
+    CHECK(m.at("match").as_string() == "exact");
+  }
 }
