@@ -50,7 +50,7 @@ std::vector<MethodInfo> build() {
   t.push_back(row(spec::kLspHover, "Hover text at a position (Pyright, or the AST fallback)", true, true));
   t.push_back(row(spec::kLspReferences, "References to the symbol at a position", true, true));
   t.push_back(row(spec::kLspDiagnostics, "Diagnostics of a file (Pyright, or syntax errors)", true, true));
-  t.push_back(row(spec::kLspCalls, "Call hierarchy of the function at a position (AST)", true, false));
+  t.push_back(row(spec::kLspCalls, "Call hierarchy of the function at a position (Pyright when READY, else the AST)", true, false));
   return t;
 }
 

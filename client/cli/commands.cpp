@@ -457,7 +457,8 @@ constexpr Command kCommands[] = {
      },
      [](const Opts& o) { return run_position(o, spec::kLspReferences); }},
     {"", "calls",
-     "Call hierarchy of the function at a position: its callers and what it calls (from the AST)",
+     "Call hierarchy of the function at a position: its callers and what it calls (Pyright "
+     "when READY, else the AST)",
      spec::kLspCalls.name,
      [](CLI::App* c, Opts& o) {
        c->add_option("position", o.target,
@@ -468,6 +469,7 @@ constexpr Command kCommands[] = {
        c->add_option("--depth", o.depth, "Levels of callers / callees")
            ->check(CLI::Range(1, 5))
            ->capture_default_str();
+       add_wait(c, o);
        add_segment(c, o);
      },
      [](const Opts& o) {
@@ -478,6 +480,7 @@ constexpr Command kCommands[] = {
          return kExitUsage;
        }
        p.direction = o.incoming ? "incoming" : o.outgoing ? "outgoing" : "both";
+       p.wait_ready_ms = o.wait_ms;
        p.depth = o.depth;
        return run(o, spec::kLspCalls, p, tc::render_calls, in_segment(seg(o)));
      }},

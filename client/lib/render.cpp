@@ -177,10 +177,12 @@ Rendered render_sym_search(const proto::SymSearchResult& o) {
   Rendered r;
   appendf(r.out, "# '%s' (%s): %lld match%s%s\n", o.query.c_str(), o.mode.c_str(), ll(o.total),
           o.total == 1 ? "" : "es", o.truncated ? (", showing " + std::to_string(o.matches.size())).c_str() : "");
+  if (o.lsp_reason) appendf(r.out, "# skeleton index only: %s\n", o.lsp_reason->c_str());
   for (const auto& m : o.matches) {
-    appendf(r.out, "%s:%lld:%lld  %-9s %s%s  [%s]\n", m.file.c_str(), ll(m.line), ll(m.column), m.kind.c_str(),
-            m.qualname.c_str(), m.signature.c_str(), m.match.c_str());
-    appendf(r.out, "    %s\n", m.uri.c_str());
+    appendf(r.out, "%s:%lld:%lld  %-9s %s%s  [%s%s]\n", m.file.c_str(), ll(m.line), ll(m.column),
+            m.kind.c_str(), m.qualname.c_str(), m.signature.c_str(), m.match.c_str(),
+            m.source == "lsp" ? ", lsp" : "");
+    if (!m.uri.empty()) appendf(r.out, "    %s\n", m.uri.c_str());
   }
   return r;
 }
@@ -195,6 +197,7 @@ Rendered render_calls(const proto::LspCallsResult& o) {
   const auto& root = *o.root;
   appendf(r.out, "%s:%lld  %s %s%s  [%s]\n", root.file.c_str(), ll(root.line), root.kind.c_str(),
           root.qualname.c_str(), root.signature.c_str(), o.backend.c_str());
+  if (o.fallback_reason) appendf(r.out, "(from the AST: %s)\n", o.fallback_reason->c_str());
   auto edges = [&](const char* title, const std::vector<proto::CallEdge>& v) {
     if (v.empty()) return;
     appendf(r.out, "%s (%zu):\n", title, v.size());
@@ -204,9 +207,11 @@ Rendered render_calls(const proto::LspCallsResult& o) {
         lines += (i ? ", " : "") + e.sites[i].path + ":" + std::to_string(e.sites[i].line);
       }
       if (e.sites.size() > 8) lines += ", ...";
+      std::string label = e.item.qualname.empty() ? e.item.name : e.item.qualname;
+      if (e.item.external.value_or(false)) label += " (external)";
       appendf(r.out, "%*s%s:%lld  %s %s  (%zu call%s: %s)\n", static_cast<int>(2 * e.depth), "",
               e.item.file.c_str(), ll(e.item.line), e.item.kind.c_str(),
-              e.item.qualname.empty() ? e.item.name.c_str() : e.item.qualname.c_str(), e.sites.size(),
+              label.c_str(), e.sites.size(),
               e.sites.size() == 1 ? "" : "s", lines.c_str());
     }
   };

@@ -420,6 +420,107 @@ class Client::Impl : public std::enable_shared_from_this<Impl> {
         std::move(done));
   }
 
+  std::optional<CallHierarchyItem> call_item(const json::value* v) {
+    if (!v || !v->is_object()) return std::nullopt;
+    const auto& o = v->as_object();
+    const auto* uri = o.if_contains("uri");
+    const auto* range = o.if_contains("range");
+    const auto* sel = o.if_contains("selectionRange");
+    if (!uri || !uri->is_string() || !range || !range->is_object()) return std::nullopt;
+    auto path = uri_to_path(uri->as_string());
+    if (!path) return std::nullopt;
+    CallHierarchyItem item;
+    if (const auto* n = o.if_contains("name"); n && n->is_string()) item.name = n->as_string();
+    if (const auto* d = o.if_contains("detail"); d && d->is_string()) item.detail = d->as_string();
+    item.kind = static_cast<int>(int_or(o.if_contains("kind"), 0));
+    item.range = make_location(*path, range->as_object());
+    item.selection = sel && sel->is_object() ? make_location(*path, sel->as_object()) : item.range;
+    item.raw = *v;
+    return item;
+  }
+
+  void prepare_call_hierarchy(fs::path file, Position pos, Callback<std::vector<CallHierarchyItem>> done) {
+    position_request<std::vector<CallHierarchyItem>>(
+        "textDocument/prepareCallHierarchy", std::move(file), pos, {},
+        [](Impl& self, const json::value& v) -> Result<std::vector<CallHierarchyItem>> {
+          std::vector<CallHierarchyItem> out;
+          if (v.is_array())
+            for (const auto& x : v.as_array())
+              if (auto item = self.call_item(&x)) out.push_back(std::move(*item));
+          return out;
+        },
+        std::move(done));
+  }
+
+  void hierarchy_calls(bool incoming, const CallHierarchyItem& item,
+                       Callback<std::vector<CallHierarchyCall>> done) {
+    touch();
+    if (auto e = gate()) return done(*e);
+    const char* method = incoming ? "callHierarchy/incomingCalls" : "callHierarchy/outgoingCalls";
+    std::optional<fs::path> item_path;
+    if (item.raw.is_object())
+      if (const auto* u = item.raw.as_object().if_contains("uri"); u && u->is_string())
+        if (auto p = uri_to_path(u->as_string())) item_path = *p;
+    send_request(
+        inst_, method, json::object{{"item", item.raw}}, opts_.request_timeout,
+        [weak = weak_from_this(), incoming, item_path, done](Result<json::value> r) {
+          auto self = weak.lock();
+          if (!self) return;
+          if (!r) return done(r.error());
+          std::vector<CallHierarchyCall> out;
+          if (!r->is_array()) return done(std::move(out));
+          for (const auto& x : r->as_array()) {
+            if (!x.is_object()) continue;
+            const auto& o = x.as_object();
+            auto other = self->call_item(o.if_contains(incoming ? "from" : "to"));
+            if (!other) continue;
+            CallHierarchyCall call;
+            // fromRanges are in the caller's file: the other item's (incoming) or ours.
+            std::optional<fs::path> in = item_path;
+            if (incoming) {
+              if (auto p = uri_to_path(other->raw.as_object().at("uri").as_string())) in = *p;
+            }
+            if (const auto* fr = o.if_contains("fromRanges"); fr && fr->is_array() && in)
+              for (const auto& rg : fr->as_array())
+                if (rg.is_object()) call.sites.push_back(self->make_location(*in, rg.as_object()));
+            call.item = std::move(*other);
+            out.push_back(std::move(call));
+          }
+          done(std::move(out));
+        },
+        false);
+  }
+
+  void workspace_symbol(std::string query, Callback<std::vector<WorkspaceSymbol>> done) {
+    touch();
+    if (auto e = gate()) return done(*e);
+    send_request(
+        inst_, "workspace/symbol", json::object{{"query", query}}, opts_.request_timeout,
+        [weak = weak_from_this(), done](Result<json::value> r) {
+          auto self = weak.lock();
+          if (!self) return;
+          if (!r) return done(r.error());
+          std::vector<WorkspaceSymbol> out;
+          if (r->is_array()) {
+            for (const auto& x : r->as_array()) {
+              if (!x.is_object()) continue;
+              const auto& o = x.as_object();
+              auto locs = self->locations(o.if_contains("location") ? o.at("location") : json::value());
+              if (!locs || locs->empty()) continue;
+              WorkspaceSymbol s;
+              if (const auto* n = o.if_contains("name"); n && n->is_string()) s.name = n->as_string();
+              if (const auto* c = o.if_contains("containerName"); c && c->is_string())
+                s.container = c->as_string();
+              s.kind = static_cast<int>(int_or(o.if_contains("kind"), 0));
+              s.location = std::move(locs->front());
+              out.push_back(std::move(s));
+            }
+          }
+          done(std::move(out));
+        },
+        false);
+  }
+
   void diagnostics(fs::path file, milliseconds wait, Callback<std::vector<Diagnostic>> done) {
     touch();
     auto abs = resolve_in_root(opts_.segment_root, file.string());
@@ -1504,6 +1605,31 @@ void Client::hover(fs::path file, Position pos, Callback<std::optional<HoverInfo
 void Client::references(fs::path file, Position pos, bool include_declaration, Callback<std::vector<Location>> done) {
   asio::post(impl_->io_, [impl = impl_, f = std::move(file), pos, include_declaration, d = std::move(done)]() mutable {
     impl->references(std::move(f), pos, include_declaration, std::move(d));
+  });
+}
+
+void Client::prepare_call_hierarchy(fs::path file, Position pos,
+                                    Callback<std::vector<CallHierarchyItem>> done) {
+  asio::post(impl_->io_, [impl = impl_, f = std::move(file), pos, d = std::move(done)]() mutable {
+    impl->prepare_call_hierarchy(std::move(f), pos, std::move(d));
+  });
+}
+
+void Client::incoming_calls(const CallHierarchyItem& item, Callback<std::vector<CallHierarchyCall>> done) {
+  asio::post(impl_->io_, [impl = impl_, item, d = std::move(done)]() mutable {
+    impl->hierarchy_calls(true, item, std::move(d));
+  });
+}
+
+void Client::outgoing_calls(const CallHierarchyItem& item, Callback<std::vector<CallHierarchyCall>> done) {
+  asio::post(impl_->io_, [impl = impl_, item, d = std::move(done)]() mutable {
+    impl->hierarchy_calls(false, item, std::move(d));
+  });
+}
+
+void Client::workspace_symbol(std::string query, Callback<std::vector<WorkspaceSymbol>> done) {
+  asio::post(impl_->io_, [impl = impl_, q = std::move(query), d = std::move(done)]() mutable {
+    impl->workspace_symbol(std::move(q), std::move(d));
   });
 }
 

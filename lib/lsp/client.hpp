@@ -95,6 +95,32 @@ using text::HoverInfo;
 using text::Location;
 using text::Position;
 
+// One callHierarchy item: a function/method/class as the server names it. Locations are made as
+// definition's (segment-relative, `external` outside the segment).
+struct CallHierarchyItem {
+  std::string name;
+  int kind = 0;            // LSP SymbolKind (5 class, 6 method, 12 function, 2 module)
+  std::string detail;      // Pyright: the module name
+  Location range;          // the whole definition
+  Location selection;      // its name
+  json::value raw;         // the item as the server sent it (sent back for incoming/outgoing)
+};
+
+// An incoming call (`item` is the caller) or an outgoing one (`item` is the callee); `sites` are
+// the server's fromRanges (in the caller's file).
+struct CallHierarchyCall {
+  CallHierarchyItem item;
+  std::vector<Location> sites;
+};
+
+// A workspace/symbol answer (SymbolInformation, or WorkspaceSymbol with a full location).
+struct WorkspaceSymbol {
+  std::string name;
+  int kind = 0;  // LSP SymbolKind
+  std::string container;
+  Location location;
+};
+
 struct Status {
   bool enabled = true;      // always true from a Client; the daemon reports false when discovery
                             // says the server is disabled or missing
@@ -215,6 +241,15 @@ class Client {
   void hover(fs::path file, Position pos, Callback<std::optional<HoverInfo>> done);
   void references(fs::path file, Position pos, bool include_declaration,
                   Callback<std::vector<Location>> done);
+  // Call hierarchy (LSP 3.16): the items at a position (textDocument/prepareCallHierarchy), then
+  // the calls into / out of one item (callHierarchy/incomingCalls, callHierarchy/outgoingCalls;
+  // the item is passed back to the server as it sent it). Gated like definition.
+  void prepare_call_hierarchy(fs::path file, Position pos,
+                              Callback<std::vector<CallHierarchyItem>> done);
+  void incoming_calls(const CallHierarchyItem& item, Callback<std::vector<CallHierarchyCall>> done);
+  void outgoing_calls(const CallHierarchyItem& item, Callback<std::vector<CallHierarchyCall>> done);
+  // workspace/symbol: the server's symbols whose name matches `query` (its own fuzzy rule).
+  void workspace_symbol(std::string query, Callback<std::vector<WorkspaceSymbol>> done);
   // From the stored publishDiagnostics; if none are stored for the current version of the file,
   // opens it (when not open) and waits up to `wait` (then kTimeout).
   void diagnostics(fs::path file, milliseconds wait, Callback<std::vector<Diagnostic>> done);

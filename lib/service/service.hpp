@@ -101,11 +101,14 @@ class Service {
   // sym.resolve: the selector; failures carry tried / suggestions / candidates.
   void resolve(SegmentPtr seg, proto::SymResolveParams p, Callback<proto::SymResolveResult> done);
   // sym.search (service_nav.cpp): definitions by name, ranked (lang/python/symbol_search.hpp),
-  // from the skeleton index after a sync. INVALID_PARAMS for a bad mode, kind or limit.
+  // from the skeleton index after a sync; when Pyright is READY its workspace/symbol matches
+  // that the index lacks follow (source "lsp", backend "lsp+ast"; `done` then runs on the
+  // executor). INVALID_PARAMS for a bad mode, kind or limit.
   void search_symbols(SegmentPtr seg, proto::SymSearchParams p, Callback<proto::SymSearchResult> done);
-  // lsp.calls (service_nav.cpp): the call hierarchy at a position from the AST
-  // (lang/python/calls.hpp; backend "ast" whatever Pyright's state). INVALID_PARAMS for a bad
-  // direction or depth; position errors as the other lsp.* methods.
+  // lsp.calls (service_nav.cpp): the call hierarchy at a position: Pyright's callHierarchy when
+  // READY (backend "lsp"; `done` runs on the executor), the AST's (lang/python/calls.hpp,
+  // backend "ast" with fallback_reason) when Pyright is not READY, fails or finds no calls.
+  // INVALID_PARAMS for a bad direction or depth; position errors as the other lsp.* methods.
   void calls(SegmentPtr seg, proto::LspCallsParams p, Callback<proto::LspCallsResult> done);
 
   // ctx.build: waits for the segment's build (starting it if needed; `rebuild` rebuilds from

@@ -662,3 +662,68 @@ TEST_CASE("lsp status: without a scan recogniser and without $/progress nothing 
   CHECK(s.workspace_files == -1);
   CHECK(s.time_to_ready_ms > 0);
 }
+
+TEST_CASE("call hierarchy and workspace/symbol: items, callers with their call sites, symbols",
+          "[requests][calls]") {
+  Fake f;
+  test::write_text(f.root / "pkg/util.py", "def helper():\n    return greet('x')\n");
+  Client c(f.io, f.options({}));
+  c.start("main.py");
+  REQUIRE(f.ready(c));
+  c.did_open("pkg/util.py");
+
+  std::optional<Result<std::vector<CallHierarchyItem>>> items;
+  c.prepare_call_hierarchy("main.py", {1, 6}, [&](auto r) { items.emplace(std::move(r)); });
+  REQUIRE(f.run_until([&] { return items.has_value(); }));
+  REQUIRE(items->ok());
+  REQUIRE((*items)->size() == 1);
+  const CallHierarchyItem root = (*items)->front();
+  CHECK(root.name == "greet");
+  CHECK(root.kind == 12);
+  CHECK(root.selection.path == "main.py");
+  CHECK(root.selection.line == 1);
+  CHECK(root.selection.column == 5);
+
+  std::optional<Result<std::vector<CallHierarchyCall>>> in, out;
+  c.incoming_calls(root, [&](auto r) { in.emplace(std::move(r)); });
+  c.outgoing_calls(root, [&](auto r) { out.emplace(std::move(r)); });
+  REQUIRE(f.run_until([&] { return in.has_value() && out.has_value(); }));
+  REQUIRE(in->ok());
+  std::vector<std::string> got;
+  for (const auto& call : **in)
+    for (const auto& s : call.sites)
+      got.push_back(call.item.name + "@" + call.item.selection.path + ":" +
+                    std::to_string(call.item.selection.line) + " site " + s.path + ":" +
+                    std::to_string(s.line) + ":" + std::to_string(s.column));
+  std::sort(got.begin(), got.end());
+  // Sites are converted from UTF-16 like every location (the emoji before `greet` on line 3).
+  CHECK(got == std::vector<std::string>{"greet@main.py:1 site main.py:3:15",
+                                        "helper@pkg/util.py:1 site pkg/util.py:2:12"});
+  REQUIRE(out->ok());
+  CHECK((*out)->empty());
+  CHECK_THAT(f.log(), Catch::Contains("callHierarchy/incomingCalls"));
+
+  std::optional<Result<std::vector<WorkspaceSymbol>>> syms;
+  c.workspace_symbol("help", [&](auto r) { syms.emplace(std::move(r)); });
+  REQUIRE(f.run_until([&] { return syms.has_value(); }));
+  REQUIRE(syms->ok());
+  REQUIRE((*syms)->size() == 1);
+  CHECK((*syms)->front().name == "helper");
+  CHECK((*syms)->front().kind == 12);
+  CHECK((*syms)->front().location.path == "pkg/util.py");
+  CHECK((*syms)->front().location.line == 1);
+}
+
+TEST_CASE("call hierarchy requests are gated on READY like the others", "[gating][calls]") {
+  Fake f;
+  Client c(f.io, f.options({}));
+  std::optional<Result<std::vector<CallHierarchyItem>>> items;
+  std::optional<Result<std::vector<WorkspaceSymbol>>> syms;
+  c.prepare_call_hierarchy("main.py", {1, 6}, [&](auto r) { items.emplace(std::move(r)); });
+  c.workspace_symbol("greet", [&](auto r) { syms.emplace(std::move(r)); });
+  REQUIRE(f.run_until([&] { return items.has_value() && syms.has_value(); }));
+  REQUIRE_FALSE(items->ok());
+  CHECK(items->error().code == Errc::kUnavailable);
+  REQUIRE_FALSE(syms->ok());
+  CHECK(syms->error().code == Errc::kUnavailable);
+}

@@ -9,6 +9,13 @@
 //                 in any open document (the NAME token's range);
 //   hover       — "```python\nNAME\n```\nat L:C" with the 0-based UTF-16 position it received;
 //   references  — every whole-word occurrence of the identifier in the open documents;
+//   prepareCallHierarchy — the definitions of the identifier at the position (as definition),
+//                 as items named after it (kind 12);
+//   incomingCalls — each whole-word occurrence of the item's name followed by `(` that is not its
+//                 `def`, grouped by the nearest `def NAME` line above it (the caller);
+//   outgoingCalls — always [] (no callee analysis);
+//   workspace/symbol — every `def NAME` / `class NAME` in the open documents whose NAME contains
+//                 the query (kind 12 / 5);
 //   diagnostics — one error per line containing "ERROR", at that word, published after didOpen
 //                 and didChange (with the document version).
 // Flags script failures:
@@ -204,6 +211,80 @@ json::array occurrences(const std::string& word, bool defs_only) {
   return out;
 }
 
+// `def NAME` / `class NAME` at line i of `l`: NAME's start, or npos.
+std::size_t def_name_at(const std::string& l, std::string& name) {
+  for (const char* kw : {"def ", "class "}) {
+    const auto p = l.find(kw);
+    if (p == std::string::npos || l.find_first_not_of(' ') != p) continue;
+    const std::size_t b = p + std::string(kw).size();
+    std::size_t e = b;
+    while (e < l.size() && ident(l[e])) ++e;
+    if (e == b) continue;
+    name = l.substr(b, e - b);
+    return b;
+  }
+  return std::string::npos;
+}
+
+json::object call_item(const std::string& uri, const std::string& name, int kind, const json::value& range) {
+  return json::object{{"name", name}, {"kind", kind}, {"detail", "fake"},
+                      {"uri", uri},   {"range", range}, {"selectionRange", range}};
+}
+
+json::array prepare_call_hierarchy(const std::string& word) {
+  json::array out;
+  for (const auto& loc : occurrences(word, true))
+    out.push_back(call_item(std::string(loc.at("uri").as_string()), word, 12, loc.at("range")));
+  return out;
+}
+
+json::array incoming_calls(const std::string& callee) {
+  json::array out;
+  for (const auto& [uri, text] : docs) {
+    auto ls = lines_of(text);
+    std::map<int, json::array> sites;  // caller's def line → call ranges
+    std::map<int, std::pair<std::string, std::size_t>> callers;
+    int caller = -1;
+    for (int i = 0; i < static_cast<int>(ls.size()); ++i) {
+      const std::string& l = ls[i];
+      std::string name;
+      const std::size_t dp = def_name_at(l, name);
+      if (dp != std::string::npos) {
+        caller = i;
+        callers[i] = {name, dp};
+      }
+      for (std::size_t p = l.find(callee); p != std::string::npos; p = l.find(callee, p + 1)) {
+        const std::size_t e = p + callee.size();
+        if ((p > 0 && ident(l[p - 1])) || e >= l.size() || l[e] != '(' || p == dp || caller < 0) continue;
+        sites[caller].push_back(range_of(l, i, p, callee.size()));
+      }
+    }
+    for (auto& [line, ranges] : sites) {
+      const auto& [name, col] = callers[line];
+      out.push_back(json::object{{"from", call_item(uri, name, 12, range_of(ls[line], line, col, name.size()))},
+                                 {"fromRanges", std::move(ranges)}});
+    }
+  }
+  return out;
+}
+
+json::array workspace_symbols(const std::string& query) {
+  json::array out;
+  for (const auto& [uri, text] : docs) {
+    auto ls = lines_of(text);
+    for (int i = 0; i < static_cast<int>(ls.size()); ++i) {
+      std::string name;
+      const std::size_t p = def_name_at(ls[i], name);
+      if (p == std::string::npos || name.find(query) == std::string::npos) continue;
+      const int kind = ls[i].find("class ") == ls[i].find_first_not_of(' ') ? 5 : 12;
+      out.push_back(json::object{{"name", name},
+                                 {"kind", kind},
+                                 {"location", json::object{{"uri", uri}, {"range", range_of(ls[i], i, p, name.size())}}}});
+    }
+  }
+  return out;
+}
+
 void publish(const std::string& uri) {
   if (!opts.diagnostics) return;
   if (!configured) {
@@ -339,8 +420,14 @@ void handle(const json::object& msg) {
     publish(uri);
   } else if (method == "textDocument/didClose") {
     docs.erase(std::string(params.at("textDocument").at("uri").as_string()));
+  } else if (method == "callHierarchy/incomingCalls") {
+    reply(*id, incoming_calls(std::string(params.at("item").at("name").as_string())));
+  } else if (method == "callHierarchy/outgoingCalls") {
+    reply(*id, json::array{});
+  } else if (method == "workspace/symbol") {
+    reply(*id, workspace_symbols(std::string(params.at("query").as_string())));
   } else if (method == "textDocument/definition" || method == "textDocument/hover" ||
-             method == "textDocument/references") {
+             method == "textDocument/references" || method == "textDocument/prepareCallHierarchy") {
     const std::string uri(params.at("textDocument").at("uri").as_string());
     const int line = params.at("position").at("line").to_number<int>();
     const int character = params.at("position").at("character").to_number<int>();
@@ -352,6 +439,7 @@ void handle(const json::object& msg) {
                                                                              std::to_string(line) + ":" +
                                                                              std::to_string(character)}}}});
     }
+    if (method == "textDocument/prepareCallHierarchy") return reply(*id, prepare_call_hierarchy(word));
     reply(*id, occurrences(word, method == "textDocument/definition"));
   } else if (method == "shutdown") {
     reply(*id, nullptr);

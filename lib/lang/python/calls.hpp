@@ -1,6 +1,7 @@
 // lang/python/calls.hpp — call hierarchy from the AST (issue 13): who calls a function
 // (incoming) and what it calls (outgoing), `depth` levels deep. What `lsp.calls` answers
-// (backend `ast`); Pyright's callHierarchy is not used yet.
+// (backend `ast`) when Pyright's callHierarchy cannot (not READY, failed, found nothing; see
+// lib/service/service_nav.cpp).
 //
 // The root is definition()'s first target at the position (the cursor on a def's name, or on a
 // call of it) when it is a function, method or class. Rules:

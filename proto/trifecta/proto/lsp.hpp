@@ -287,6 +287,7 @@ struct CallItem {
   std::int64_t end_column = 0;
   std::string signature;
   std::string uri;
+  std::optional<bool> external;  // 1.3: an lsp item outside the segment
 };
 template <class V>
 void describe(V& v, CallItem& s) {
@@ -300,6 +301,9 @@ void describe(V& v, CallItem& s) {
   v.req("end_column", s.end_column, "end of the name (exclusive)");
   v.req("signature", s.signature, "signature text (may be empty)");
   v.req("uri", s.uri, "its sym:// URI (\"\" for a definition local to a function)");
+  v.opt("external", s.external,
+        "true: outside the segment (an lsp callee in the stdlib, typeshed, site-packages); not "
+        "expanded further (1.3)");
 }
 constexpr std::string_view wire_name(const CallItem*) { return "CallItem"; }
 
@@ -317,8 +321,10 @@ void describe(V& v, CallEdge& s) {
   v.req("sites", s.sites, "the calls: where the callee's name is");
   v.req("depth", s.depth, "1: a direct caller/callee of the root");
   v.req("parent", s.parent, "depth > 1: the file:qualname this edge expands (else \"\")");
-  v.req("rule", s.rule, "incoming: `by name`; outgoing: the definition rule that resolved the callee");
-  v.req("source", s.source, "who found it: ast");
+  v.req("rule", s.rule,
+        "ast: incoming `by name`, outgoing the definition rule that resolved the callee; lsp: "
+        "`callHierarchy`");
+  v.req("source", s.source, "who found it: lsp (Pyright's callHierarchy) | ast");
 }
 constexpr std::string_view wire_name(const CallEdge*) { return "CallEdge"; }
 

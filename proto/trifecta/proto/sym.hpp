@@ -111,7 +111,9 @@ void describe(V& v, SymSearchMatch& s) {
   v.req("end_column", s.end_column, "end of the name (exclusive)");
   v.req("match", s.match, "exact | exact-ci | prefix | prefix-ci | substring | fuzzy");
   v.req("score", s.score, "rank score, higher first (comparable within one answer)");
-  v.req("source", s.source, "who found it: ast (the skeleton index)");
+  v.req("source", s.source,
+        "who found it: ast (the skeleton index) | lsp (Pyright's workspace/symbol only, after the "
+        "ast matches; its uri and signature are empty) (1.3)");
 }
 constexpr std::string_view wire_name(const SymSearchMatch*) { return "SymSearchMatch"; }
 
@@ -123,6 +125,9 @@ struct SymSearchResult {
   bool truncated = false;
   std::string backend;
   std::int64_t generation = 0;
+  std::vector<std::string> backends;
+  std::optional<std::string> lsp_state;
+  std::optional<std::string> lsp_reason;
 };
 template <class V>
 void describe(V& v, SymSearchResult& s) {
@@ -131,8 +136,16 @@ void describe(V& v, SymSearchResult& s) {
   v.req("matches", s.matches, "best first");
   v.req("total", s.total, "definitions that matched before the limit");
   v.req("truncated", s.truncated, "total > matches");
-  v.req("backend", s.backend, "ast (the skeleton index, always available)");
+  v.req("backend", s.backend,
+        "ast (the skeleton index, always available) | lsp+ast (Pyright's workspace/symbol added "
+        "matches, 1.3)");
   v.req("generation", s.generation, "the segment's index generation when answered");
+  v.opt("backends", s.backends,
+        "who answered: [\"ast\"] or [\"ast\", \"lsp\"] (Pyright READY and answered) (1.3)");
+  v.opt("lsp_state", s.lsp_state, "Pyright's state when asked (UNAVAILABLE: none) (1.3)");
+  v.opt("lsp_reason", s.lsp_reason,
+        "why Pyright was not asked or did not answer: lsp_unavailable | lsp_not_ready | "
+        "lsp_error (1.3)");
 }
 
 }  // namespace trifecta::proto
