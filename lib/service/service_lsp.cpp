@@ -239,7 +239,9 @@ R answer_base(const PosCall<R>& a, std::string backend, std::string state,
   return o;
 }
 
-nav::NavOptions reference_options(Segment& seg) {
+// The AST's options for this segment: its layout (a package root's own imports, declared source
+// roots) and, for references, the files whose index tokens include the name.
+nav::NavOptions nav_options(Segment& seg) {
   nav::NavOptions options;
   options.package_prefix =
       seg.layout.package;  // the segment's layout: a package root's own imports
@@ -264,9 +266,7 @@ void answer_from_ast(PosCall<R> a, std::string reason) {
   selector::FsSegmentSource source(seg.root, seg.index->skeletons());
   const nav::SymbolIndex& symbols = seg.symbol_index();
   R out = answer_base(a, "ast", a.state, reason);
-  nav::NavOptions layout_options;  // the segment's layout: a package root's own imports
-  layout_options.package_prefix = seg.layout.package;
-  for (const auto& root : seg.layout.source_roots) layout_options.source_roots.push_back(root);
+  const nav::NavOptions layout_options = nav_options(seg);
   if constexpr (std::is_same_v<R, proto::LspDefinitionResult>) {
     auto r = nav::definition(source, symbols, a.req.rel, a.req.text, a.req.pos, layout_options);
     if (!r) return a.done(r.error());
@@ -291,7 +291,7 @@ void answer_from_ast(PosCall<R> a, std::string reason) {
     a.done(Outcome<R>(std::move(out), std::move(t)));
   } else if constexpr (std::is_same_v<R, proto::LspReferencesResult>) {
     auto r = nav::references(source, symbols, a.req.rel, a.req.text, a.req.pos,
-                             a.req.include_declaration, 1000, reference_options(seg));
+                             a.req.include_declaration, 1000, nav_options(seg));
     if (!r) return a.done(r.error());
     // Without Pyright every location is a candidate (nothing confirms it).
     const MergedReferences m = merge_references({}, r->locations, nullptr);
@@ -332,7 +332,7 @@ class CandidateClassifier {
                       const std::vector<lsp::Location>& confirmed)
       : source_(seg.root, seg.index->skeletons()),
         symbols_(seg.symbol_index()),
-        options_(reference_options(seg)) {
+        options_(nav_options(seg)) {
     texts_[req.rel] = req.text;
     auto d = nav::definition(source_, symbols_, req.rel, req.text, req.pos, options_);
     if (d && !weak(d->rule) && !d->targets.empty()) {
@@ -411,7 +411,7 @@ void answer_definition_lsp(PosCall<proto::LspDefinitionResult> a, std::vector<ls
   if (outcome != LspOutcome::kLocated) {
     selector::FsSegmentSource source(seg.root, seg.index->skeletons());
     auto r = nav::definition(source, seg.symbol_index(), a.req.rel, a.req.text, a.req.pos,
-                             reference_options(seg));
+                             nav_options(seg));
     if (r) ast = std::move(*r);  // an AST error leaves Pyright's answer as it was
     out.merge_reason = outcome == LspOutcome::kEmpty ? "lsp_empty" : "lsp_external";
   }
@@ -447,8 +447,8 @@ void answer_hover_lsp(PosCall<proto::LspHoverResult> a, std::optional<lsp::Hover
   if (outcome != LspOutcome::kLocated) {
     out.merge_reason = outcome == LspOutcome::kEmpty ? "lsp_empty" : "lsp_unknown";
     selector::FsSegmentSource source(seg.root, seg.index->skeletons());
-    auto r = nav::hover(source, seg.symbol_index(), a.req.rel, a.req.text, a.req.pos,
-                        reference_options(seg));
+    auto r =
+        nav::hover(source, seg.symbol_index(), a.req.rel, a.req.text, a.req.pos, nav_options(seg));
     if (r) {
       out.rule = r->rule;
       if (r->hover) {
@@ -480,7 +480,7 @@ void answer_references_lsp(PosCall<proto::LspReferencesResult> a, std::vector<ls
   } else {
     selector::FsSegmentSource source(seg.root, seg.index->skeletons());
     auto r = nav::references(source, seg.symbol_index(), a.req.rel, a.req.text, a.req.pos,
-                             a.req.include_declaration, 1000, reference_options(seg));
+                             a.req.include_declaration, 1000, nav_options(seg));
     if (r) {
       CandidateClassifier classify(seg, a.req, locs);
       m = merge_references(locs, r->locations,
