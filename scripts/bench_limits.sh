@@ -10,14 +10,15 @@
 #   lines       — 128 connections each sending 15 MiB of one request line without its newline
 #                 (before the budget: 1.99 GB; --max-buffered-bytes 64 MiB by default);
 #   idle-conns  — 256 connections open and silent;
-#   deep-dir    — one segment whose only .py lies 2,000 directories deep ("d/" per level, the
-#                 deepest levels past PATH_MAX), opened and built (before: 378 MiB);
+#   deep-N      — one segment whose .py lies N directories deep ("d/" per level; at 2,100 the
+#                 file is past PATH_MAX and recorded as skipped), opened and built (before:
+#                 378 MiB at 2,000);
 #   lsp (opt.)  — 8 small segments each with a Pyright, total resident memory of the servers
 #                 with no cap (--lsp-total-rss-mb 65536) and with --lsp-total-rss-mb 512.
 set -euo pipefail
 BUILD="${1:-build}"
 TRIFECTAD="$(realpath "$BUILD/daemon/trifectad")"
-TRIFECTA="$(realpath "$BUILD/client/cli/trifecta")"
+TRIFECTA="$(realpath "$BUILD/client/trifecta")"
 WORK="$(mktemp -d)"
 trap 'for p in $(cat "$WORK"/pids 2>/dev/null); do kill "$p" 2>/dev/null || true; done; rm -rf "$WORK"' EXIT
 touch "$WORK/pids"
@@ -72,7 +73,7 @@ for c in conns:
         busy += b"SERVER_BUSY" in c.recv(4096)
     except OSError: pass
 status = open(f"/proc/{pid}/status").read()
-kv = {l.split(":")[0]: l.split()[1] for l in status.splitlines() if ":" in l}
+kv = {l.split(":")[0]: l.split()[1] for l in status.splitlines() if len(l.split()) > 1}
 print(f"{int(kv['VmRSS'])/1024:.1f} {int(kv['VmHWM'])/1024:.1f} {sum(sent)/(1<<20):.0f} {busy}")
 PY
 read -r rss hwm total busy < "$WORK/lines.out"
@@ -86,29 +87,34 @@ conns = []
 for i in range(256):
     c = socket.socket(socket.AF_UNIX); c.connect(sys.argv[1]); conns.append(c)
 time.sleep(1.5)
-kv = {l.split(":")[0]: l.split()[1] for l in open(f"/proc/{sys.argv[2]}/status").read().splitlines() if ":" in l}
+kv = {l.split(":")[0]: l.split()[1] for l in open(f"/proc/{sys.argv[2]}/status").read().splitlines() if len(l.split()) > 1}
 print(f"{int(kv['VmRSS'])/1024:.1f} {int(kv['VmHWM'])/1024:.1f}")
 PY
 read -r rss hwm < "$WORK/conns.out"
 printf '%-12s %12s %12s  %s\n' idle-conns "$rss" "$hwm" "256 silent connections"
 stop
 
-start deep-dir --no-lsp
-SEG="$WORK/deep"
-mkdir -p "$SEG"
-python3 - "$SEG" <<'PY'
+for levels in 2000 2100; do
+  start "deep-$levels" --no-lsp
+  SEG="$WORK/deep"
+  rm -rf "$SEG"; mkdir -p "$SEG"
+  python3 - "$SEG" "$levels" <<'PY'
 import os, sys
 fd = os.open(sys.argv[1], os.O_RDONLY | os.O_DIRECTORY)
-for i in range(2000):
+for i in range(int(sys.argv[2])):
     os.mkdir("d", dir_fd=fd); nfd = os.open("d", os.O_RDONLY | os.O_DIRECTORY, dir_fd=fd); os.close(fd); fd = nfd
 f = os.open("deep.py", os.O_WRONLY | os.O_CREAT, 0o600, dir_fd=fd); os.write(f, b"x = 1\n"); os.close(f); os.close(fd)
 open(os.path.join(sys.argv[1], "top.py"), "w").write("def top():\n    return 1\n")
 PY
-cli --json ctx build -s "$SEG" > "$WORK/deep.json"
-skipped="$(python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); s=r.get("status",r); print(s.get("files_skipped","?"), s.get("skip_reasons",{}))' "$WORK/deep.json" 2>/dev/null || echo '?')"
-printf '%-12s %12s %12s  %s\n' deep-dir "$(mib $PID VmRSS)" "$(mib $PID VmHWM)" "2,000 levels, built; skipped: $skipped"
-stop
-rm -rf "$SEG" 2>/dev/null || true
+  before="$(mib $PID VmHWM)"
+  cli --json ctx build -s "$SEG" > /dev/null
+  cli --json ctx status -s "$SEG" > "$WORK/deep.json"
+  counts="$(python3 -c 'import json,sys; s=json.load(open(sys.argv[1]))["result"]["status"]; print("indexed", s["files_indexed"], "skipped", s["files_skipped"], s["skip_reasons"])' "$WORK/deep.json")"
+  printf '%-12s %12s %12s  %s\n' "deep-$levels" "$(mib $PID VmRSS)" "$(mib $PID VmHWM)" \
+    "one .py $levels levels down, opened and built (peak before opening: $before MiB); $counts"
+  stop
+  rm -rf "$SEG" 2>/dev/null || true
+done
 
 if [[ "${BENCH_LIMITS_LSP:-0}" == 1 ]]; then
   for cap in 65536 512; do
