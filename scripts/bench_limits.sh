@@ -107,7 +107,7 @@ f = os.open("deep.py", os.O_WRONLY | os.O_CREAT, 0o600, dir_fd=fd); os.write(f, 
 open(os.path.join(sys.argv[1], "top.py"), "w").write("def top():\n    return 1\n")
 PY
   before="$(mib $PID VmHWM)"
-  cli --json ctx build -s "$SEG" > /dev/null
+  cli --json --timeout 300 ctx build -s "$SEG" > /dev/null
   cli --json ctx status -s "$SEG" > "$WORK/deep.json"
   counts="$(python3 -c 'import json,sys; s=json.load(open(sys.argv[1]))["result"]["status"]; print("indexed", s["files_indexed"], "skipped", s["files_skipped"], s["skip_reasons"])' "$WORK/deep.json")"
   printf '%-12s %12s %12s  %s\n' "deep-$levels" "$(mib $PID VmRSS)" "$(mib $PID VmHWM)" \
