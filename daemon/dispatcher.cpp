@@ -5,6 +5,7 @@
 #include <atomic>
 #include <cassert>
 #include <exception>
+#include <map>
 #include <mutex>
 
 #include "util/json_text.hpp"
@@ -13,6 +14,33 @@ namespace trifecta::daemon {
 
 using proto::ErrorCode;
 using proto::RpcError;
+
+namespace {
+
+// What to ask instead when a method's reply is over --max-reply-bytes (docs/reliability.md "Reply
+// size cap"): the smaller request that method offers. Every method that can produce a long reply
+// has a row; the others get the generic advice.
+std::string_view too_large_hint(std::string_view method) {
+  static const std::map<std::string_view, std::string_view> hints{
+      {"ast.skeleton",
+       "ask for format \"text\" or \"json\" instead of \"both\", or read the file in parts with ctx.get "
+       "(params.budget, then params.cursor)"},
+      {"ast.symbols", "find the symbols you need with sym.search (params.limit) or read ast.skeleton with format \"text\""},
+      {"ctx.get", "lower params.budget or params.max_chunks, or name fewer targets; continue with params.cursor (the reply's next)"},
+      {"ctx.search", "lower params.limit, or narrow it with params.path or params.kind"},
+      {"ctx.map", "lower params.budget, or narrow it with params.path"},
+      {"ctx.validate", "the drift lists are too long to send: rebuild the segment (ctx.build with rebuild) and validate again"},
+      {"sym.search", "lower params.limit"},
+      {"sym.resolve", "name the symbol more precisely (a longer qualname in the URI)"},
+      {"lsp.references", "ask with params.confirmed_only, or about a less common symbol"},
+      {"lsp.calls", "lower params.depth"},
+      {"lsp.diagnostics", "ask about a smaller file"},
+  };
+  auto it = hints.find(method);
+  return it == hints.end() ? std::string_view("ask for less") : it->second;
+}
+
+}  // namespace
 
 struct Reply::State {
   SendFn send;
@@ -51,11 +79,14 @@ struct Reply::State {
     RpcError too_large;
     if (!notification) line = result ? proto::encode_result(id, *result) : proto::encode_error(id, *error);
     if (max_reply_bytes > 0 && line.size() > max_reply_bytes) {
+      const std::string_view hint = too_large_hint(method);
       too_large = RpcError{ErrorCode::kTooLarge,
                            "reply of " + std::to_string(line.size()) + " bytes exceeds the " +
                                std::to_string(max_reply_bytes) +
-                               "-byte reply cap (the daemon's --max-reply-bytes); ask for less",
-                           {{"reply_bytes", line.size()}, {"max_reply_bytes", max_reply_bytes}}};
+                               "-byte reply cap (the daemon's --max-reply-bytes); " + std::string(hint),
+                           {{"reply_bytes", line.size()},
+                            {"max_reply_bytes", max_reply_bytes},
+                            {"hint", hint}}};
       error = &too_large;
       result = nullptr;
       line = proto::encode_error(id, too_large);
@@ -194,6 +225,30 @@ void Dispatcher::dispatch(std::string_view line, Peer peer, SendFn send) const {
     }
   }
   state->in_dispatch = false;
+}
+
+Dispatcher::Lane Dispatcher::lane(std::string_view line) const {
+  if (line.size() > kQuickLineBytes) return Lane::kWork;
+  boost::system::error_code ec;
+  json::value v = json::parse(line, ec);
+  if (ec || !v.is_object()) return Lane::kWork;  // dispatch() answers the parse error
+  const json::object& o = v.get_object();
+  const auto* m = o.if_contains("method");
+  if (!m || !m->is_string()) return Lane::kWork;
+  const std::string_view method = m->get_string();
+  if (!table_.count(method)) return Lane::kWork;
+  const json::object* params = nullptr;
+  if (const auto* p = o.if_contains("params"); p && p->is_object()) params = &p->get_object();
+  const json::value* seg = params ? params->if_contains("segment") : nullptr;
+  const bool names_segment = seg && !seg->is_null();
+  if (!names_segment && (method == "ping" || method == "hello")) return Lane::kInline;
+  if (!names_segment && method == "status") return Lane::kQuick;
+  if (!names_segment || !seg->is_string()) return Lane::kWork;
+  const json::value* wait = params->if_contains("wait");
+  const bool no_wait = wait && wait->is_bool() && !wait->get_bool();
+  if (method != "ctx.status" && !no_wait) return Lane::kWork;
+  // Only a segment already open: opening one (loading its index) is work for a worker.
+  return segments_.find(std::string_view(seg->get_string())) ? Lane::kQuick : Lane::kWork;
 }
 
 void Dispatcher::reject_busy(std::string_view line, std::size_t limit, SendFn send) const {

@@ -149,6 +149,19 @@ class Dispatcher {
   };
   void set_limits(Limits limits) { limits_ = std::move(limits); }
 
+  // Where a request line runs (issue 16 item 7; docs/reliability.md "Quick lane"), decided on the
+  // I/O thread from a cheap parse of lines up to kQuickLineBytes (longer lines are kWork):
+  //  - kInline: `ping` and `hello` without params.segment: answered on the I/O thread itself, so
+  //    they answer even when every worker and the quick lane are busy;
+  //  - kQuick: `status`, and `ctx.status` or any request with `params.wait: false` naming a segment
+  //    that is already open: run on the quick lane (Server's reserved pool), never queued behind
+  //    a request worker stuck in a handler;
+  //  - kWork: everything else, on the request workers.
+  // Thread-safe (reads the registry under its lock; no I/O).
+  enum class Lane { kInline, kQuick, kWork };
+  static constexpr std::size_t kQuickLineBytes = 4096;
+  Lane lane(std::string_view line) const;
+
   void dispatch(std::string_view line, Peer peer, SendFn send) const;
   // Answer without executing: ServerBusy (too many requests in flight on that connection).
   void reject_busy(std::string_view line, std::size_t limit, SendFn send) const;

@@ -24,7 +24,7 @@ using SteadyClock = std::chrono::steady_clock;
 namespace {
 constexpr std::size_t kMaxQueuedReplies = 1024;  // stop reading from a client that does not read
 constexpr std::size_t kReadChunk = 64 * 1024;      // one read's window, per connection
-}
+}  // namespace
 
 struct Session;
 
@@ -38,6 +38,7 @@ struct Server::Impl {
         nworkers(c.workers ? c.workers : std::max(2u, std::thread::hardware_concurrency())),
         pool(nworkers),
         build_pool(std::max(1u, c.build_threads)),
+        quick_pool(kQuickThreads),
         signals(io, SIGINT, SIGTERM),
         idle_timer(io),
         drain_timer(io),
@@ -55,6 +56,7 @@ struct Server::Impl {
   unsigned nworkers;
   asio::thread_pool pool;
   asio::thread_pool build_pool;  // index builds (Config::build_threads)
+  asio::thread_pool quick_pool;  // the quick lane: status, ctx.status, wait:false (Dispatcher::Lane)
   asio::signal_set signals;
   asio::steady_timer idle_timer;
   asio::steady_timer drain_timer;
@@ -229,10 +231,20 @@ struct Session : std::enable_shared_from_this<Session> {
       asio::post(self->srv.io, [self, r = std::move(reply)]() mutable { self->on_reply(std::move(r)); });
     };
     const bool busy = in_flight > srv.cfg.max_inflight_per_conn;
-    asio::post(srv.pool, [this_srv = &srv, busy, p = peer, l = std::move(line), s = std::move(send)]() mutable {
+    // The lane (issue 16 item 7): ping/hello are answered here, on the I/O thread; status,
+    // ctx.status and wait:false requests on an open segment run on the quick lane; the rest on the
+    // request workers. A worker stuck in a handler never delays the first two.
+    const Dispatcher::Lane lane = busy ? Dispatcher::Lane::kWork : srv.dispatcher.lane(line);
+    if (lane == Dispatcher::Lane::kInline) {
+      srv.dispatcher.dispatch(line, peer, std::move(send));
+      return;
+    }
+    auto run = [this_srv = &srv, busy, p = peer, l = std::move(line), s = std::move(send)]() mutable {
       if (busy) this_srv->dispatcher.reject_busy(l, this_srv->cfg.max_inflight_per_conn, std::move(s));
       else this_srv->dispatcher.dispatch(l, p, std::move(s));
-    });
+    };
+    if (lane == Dispatcher::Lane::kQuick) asio::post(srv.quick_pool, std::move(run));
+    else asio::post(srv.pool, std::move(run));
   }
 
   void on_reply(std::string line) {
@@ -550,6 +562,7 @@ Server::Server(const Config& config, int listen_fd, Dispatcher& dispatcher, Hook
 
 Server::~Server() {
   impl_->pool.join();
+  impl_->quick_pool.join();
   impl_->build_pool.join();
 }
 
@@ -561,6 +574,7 @@ void Server::run() {
   impl_->arm_idle_exit();
   impl_->io.run();
   impl_->pool.join();  // in-flight handlers finish; their replies have nowhere to go any more
+  impl_->quick_pool.join();
   impl_->build_pool.join();  // a build under way finishes (or the watchdog ends the process)
   impl_->disarm_watchdog();
 }

@@ -2,9 +2,13 @@
 // only hands the io_context to lsp::Client; docs/layering.md lists where Asio is allowed).
 //
 // One I/O thread runs the io_context: the acceptor, every session's reads and writes, timers and
-// signals. It never parses JSON, hashes or touches files: each complete request line is posted to
-// the bounded worker pool, where the Dispatcher parses and handles it; the reply line is posted
-// back to the session's I/O thread and written in order of completion.
+// signals. It never hashes or touches files, and parses JSON only to route a short line
+// (Dispatcher::lane): `ping` and `hello` are answered on it; `status`, and `ctx.status` and
+// `wait:false` requests on an open segment, are posted to the quick lane (kQuickThreads threads of
+// their own); every other line to the bounded worker pool. So a worker stuck in a handler (a hung
+// backend) never delays ping, status or a wait:false request (issue 16 item 7). The Dispatcher
+// parses and handles each line; the reply line is posted back to the session's I/O thread and
+// written in order of completion.
 //
 // Limits (all with clear errors or clean closes): a line over `max_line_bytes` → RequestTooLarge,
 // then close; unterminated bytes of all connections over `max_buffered_bytes` → the connection
@@ -46,6 +50,8 @@ namespace trifecta::daemon {
 // The stop watchdog's grace after drain_timeout, and the exit status it ends the process with.
 inline constexpr std::chrono::milliseconds kStopJoinGrace{3000};
 inline constexpr int kExitStuckWorker = 70;  // EX_SOFTWARE
+// Threads of the quick lane (Dispatcher::Lane::kQuick).
+inline constexpr unsigned kQuickThreads = 2;
 
 struct ServerCounters {
   std::atomic<std::int64_t> connections{0};

@@ -431,13 +431,19 @@ void answer_definition_lsp(PosCall<proto::LspDefinitionResult> a, std::vector<ls
   a.done(Outcome<R>(std::move(out), std::move(t)));
 }
 
-void answer_hover_lsp(PosCall<proto::LspHoverResult> a, std::optional<lsp::HoverInfo> h) {
+// `outside`: the real path of the hovered symbol's definition when it is outside the segment.
+void answer_hover_lsp(PosCall<proto::LspHoverResult> a, std::optional<lsp::HoverInfo> h,
+                      std::optional<std::string> outside) {
   using R = proto::LspHoverResult;
   Segment& seg = *a.seg;
   const LspOutcome outcome = !h || h->contents.empty()       ? LspOutcome::kEmpty
                              : hover_is_unknown(h->contents) ? LspOutcome::kUnknown
                                                              : LspOutcome::kLocated;
   R out = answer_base(a, "lsp", "READY", std::nullopt);
+  if (outside) {
+    out.external = true;
+    out.definition_path = std::move(*outside);
+  }
   MergeTelemetry mt{std::string(outcome_name(outcome)), false, ""};
   if (h && !h->contents.empty()) {
     out.contents = h->contents;
@@ -534,13 +540,26 @@ void answer_from_lsp(PosCall<R> a) {
     else
       client.references(abs, pos, include_declaration, std::move(got));
   } else if constexpr (std::is_same_v<R, proto::LspHoverResult>) {
-    client.hover(abs, pos,
-                 [a = std::move(a), ex, fallback](Result<std::optional<lsp::HoverInfo>> r) mutable {
-                   if (!r) return fallback(std::move(a), r.error());
-                   ex->post([a = std::move(a), h = std::move(*r)]() mutable {
-                     answer_hover_lsp(std::move(a), std::move(h));
-                   });
-                 });
+    // The one boundary rule (issue 16 item 12): Pyright's hover names no file, so its definition
+    // at the same position is asked first. When that is outside the segment once symlinks are
+    // resolved (lsp::Client decides `external` on the real path, as for lsp.definition), the
+    // hover is labelled `external` with the definition's real path, as lsp.definition labels it.
+    client.definition(
+        abs, pos,
+        [a = std::move(a), ex, fallback, abs, pos](Result<std::vector<lsp::Location>> d) mutable {
+          std::optional<std::string> outside;
+          if (d && !d->empty() && (*d)[0].external) outside = (*d)[0].path;
+          lsp::Client& c = *a.seg->lsp;
+          c.hover(abs, pos,
+                  [a = std::move(a), ex, fallback,
+                   outside = std::move(outside)](Result<std::optional<lsp::HoverInfo>> r) mutable {
+                    if (!r) return fallback(std::move(a), r.error());
+                    ex->post([a = std::move(a), h = std::move(*r),
+                              outside = std::move(outside)]() mutable {
+                      answer_hover_lsp(std::move(a), std::move(h), std::move(outside));
+                    });
+                  });
+        });
   } else {
     client.diagnostics(
         abs, std::chrono::milliseconds(3000),

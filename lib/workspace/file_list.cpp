@@ -219,18 +219,24 @@ struct Walker {
   std::vector<std::unique_ptr<IgnoreRules>> owned;
   std::vector<const IgnoreRules*> stack;
 
-  // One directory being walked: its sorted entries and how far the walk has got in them.
+  // One directory being walked: its sorted entries and how far the walk has got in them. Its
+  // path is not stored: while a frame is the top of the stack, `abs_buf` / `rel_buf` hold its
+  // absolute and relative path, and each frame keeps only their lengths. So the memory per level
+  // is its entries' names, not its whole path (a std::filesystem::path per level kept one
+  // component object per ancestor: 2,000 levels peaked at 97 MiB; issue 16 item 9).
   struct Frame {
-    fs::path dir;
-    std::string rel_dir;
+    std::size_t abs_len = 0;
+    std::size_t rel_len = 0;
     bool pushed_rules = false;  // its .gitignore is on `stack`
     std::vector<std::pair<bool, std::string>> entries;  // (is_dir, name): files sort first
     std::size_t next = 0;
   };
+  std::string abs_buf;  // the top frame's directory, absolute
+  std::string rel_buf;  // the same, relative to the walk's root
 
   // Reads `dir`'s .gitignore (onto `stack`) and its entries, sorted.
   Frame open_dir(const fs::path& dir, const std::string& rel_dir) {
-    Frame f{dir, rel_dir, false, {}, 0};
+    Frame f{dir.native().size(), rel_dir.size(), false, {}, 0};
     if (auto text = read_regular_file(dir / ".gitignore", ".gitignore", kMaxConfigBytes)) {
       owned.push_back(std::make_unique<IgnoreRules>(rel_dir, *text));
       stack.push_back(owned.back().get());
@@ -276,10 +282,14 @@ struct Walker {
       listing.too_long.push_back(root_rel);
       return;
     }
+    abs_buf = root_dir.native();
+    rel_buf = root_rel;
     std::vector<Frame> frames;
     frames.push_back(open_dir(root_dir, root_rel));
     while (!frames.empty()) {
       Frame& f = frames.back();
+      abs_buf.resize(f.abs_len);  // back to this frame's directory after a child was popped
+      rel_buf.resize(f.rel_len);
       bool descended = false;
       while (f.next < f.entries.size()) {
         const auto& [is_dir, name] = f.entries[f.next++];
@@ -287,20 +297,23 @@ struct Walker {
           f.next = f.entries.size();
           break;
         }
-        const std::string rel = f.rel_dir.empty() ? name : f.rel_dir + "/" + name;
+        const std::string rel = rel_buf.empty() ? name : rel_buf + "/" + name;
         if (is_ignored(stack, rel, is_dir)) continue;
         if (is_dir) {
+          const std::string child_abs = abs_buf + "/" + name;
           std::error_code e2;
-          const bool venv = fs::exists(f.dir / name / "pyvenv.cfg", e2);
+          const bool venv = fs::exists(fs::path(child_abs + "/pyvenv.cfg"), e2);
           if (!filter.accept_dir(rel, venv)) {
             ++listing.excluded;
             continue;
           }
-          if ((f.dir / name).native().size() >= PATH_MAX) {  // cannot be opened by path: say so
+          if (child_abs.size() >= PATH_MAX) {  // cannot be opened by path: say so
             listing.too_long.push_back(rel);
             continue;
           }
-          Frame child = open_dir(f.dir / name, rel);  // `f` may dangle after the push below
+          abs_buf = child_abs;
+          rel_buf = rel;
+          Frame child = open_dir(fs::path(abs_buf), rel_buf);  // `f` may dangle after the push below
           frames.push_back(std::move(child));
           descended = true;
           break;

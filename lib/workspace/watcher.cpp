@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <climits>
 #include <cstring>
 #include <map>
 #include <set>
@@ -27,6 +28,7 @@ struct Watcher::Impl {
   std::map<std::string, int> rel_to_wd;
   bool pending_rescan = false;
   std::vector<std::string> pending_warnings;
+  std::size_t unwatched_too_long = 0;  // entries add_tree skipped for path length (cumulative)
   // The root directory as watched: a root deleted, moved away or replaced by another directory
   // (another inode at the same path) is noticed by drain().
   bool root_watched = false;
@@ -37,45 +39,79 @@ struct Watcher::Impl {
     return dir.empty() ? std::string(name) : dir + "/" + std::string(name);
   }
 
-  // Add a watch on `rel` and, recursively, its accepted subdirectories. When `report` is set the
+  // Add a watch on `rel` and on every accepted directory below it. When `report` is set the
   // regular files found are appended (they may predate the watch).
-  void add_tree(int fd, const std::string& rel, std::vector<std::string>* report) {
-    const fs::path abs = rel.empty() ? root : root / rel;
-    const int wd = inotify_add_watch(fd, abs.c_str(), kMask);
-    if (wd < 0) {
-      if (errno == ENOSPC) {
-        pending_rescan = true;
-        pending_warnings.push_back("inotify watch limit reached (fs.inotify.max_user_watches)");
-      } else if (errno != ENOENT && errno != ENOTDIR) {
-        pending_warnings.push_back("cannot watch " + (rel.empty() ? std::string(".") : rel) + ": " +
-                                   std::strerror(errno));
+  //
+  // No recursion and no directory held open while descending (issue 16 item 9: "depth costs
+  // linear memory"): a work list of relative paths, each directory read to the end and closed
+  // before its subdirectories are visited. The cost per directory is one watch and its relative
+  // path (at most PATH_MAX bytes) in the two maps. A directory or entry whose absolute path is
+  // PATH_MAX bytes or longer cannot be watched or stat'ed by path: it is counted, and one warning
+  // says how many (the walker records each as skipped, `path_too_long`, in the index).
+  void add_tree(int fd, const std::string& top, std::vector<std::string>* report) {
+    std::vector<std::string> todo{top};
+    std::size_t too_long = 0;
+    const std::size_t root_len = root.native().size();
+    auto abs_len = [&](const std::string& rel) { return rel.empty() ? root_len : root_len + 1 + rel.size(); };
+    while (!todo.empty()) {
+      const std::string rel = std::move(todo.back());
+      todo.pop_back();
+      if (abs_len(rel) >= PATH_MAX) {
+        ++too_long;
+        continue;
       }
-      return;
-    }
-    wd_to_rel[wd] = rel;
-    rel_to_wd[rel] = wd;
-    if (rel.empty()) {
-      struct stat st {};
-      root_watched = ::stat(abs.c_str(), &st) == 0;
-      root_dev = st.st_dev;
-      root_ino = st.st_ino;
-    }
-    std::error_code ec;
-    fs::directory_iterator it(abs, fs::directory_options::skip_permission_denied, ec);
-    if (ec) return;
-    for (; it != fs::directory_iterator(); it.increment(ec)) {
-      if (ec) break;
-      const auto st = it->symlink_status(ec);
-      if (ec || fs::is_symlink(st)) continue;
-      const std::string child = join(rel, it->path().filename().string());
-      if (fs::is_directory(st)) {
-        std::error_code e2;
-        const bool venv = fs::exists(it->path() / "pyvenv.cfg", e2);
-        if (filter.accept_dir(child, venv)) add_tree(fd, child, report);
-      } else if (report && fs::is_regular_file(st) && filter.accept_file(child)) {
-        report->push_back(child);
+      const fs::path abs = rel.empty() ? root : root / rel;
+      const int wd = inotify_add_watch(fd, abs.c_str(), kMask);
+      if (wd < 0) {
+        if (errno == ENOSPC) {
+          pending_rescan = true;
+          pending_warnings.push_back("inotify watch limit reached (fs.inotify.max_user_watches)");
+          return;
+        }
+        if (errno == ENAMETOOLONG) ++too_long;
+        else if (errno != ENOENT && errno != ENOTDIR)
+          pending_warnings.push_back("cannot watch " + (rel.empty() ? std::string(".") : rel) + ": " +
+                                     std::strerror(errno));
+        continue;
       }
+      wd_to_rel[wd] = rel;
+      rel_to_wd[rel] = wd;
+      if (rel.empty()) {
+        struct stat st {};
+        root_watched = ::stat(abs.c_str(), &st) == 0;
+        root_dev = st.st_dev;
+        root_ino = st.st_ino;
+      }
+      std::error_code ec;
+      fs::directory_iterator it(abs, fs::directory_options::skip_permission_denied, ec);
+      if (ec) continue;
+      std::vector<std::string> subdirs;
+      for (; it != fs::directory_iterator(); it.increment(ec)) {
+        if (ec) break;
+        const std::string child = join(rel, it->path().filename().string());
+        if (abs_len(child) >= PATH_MAX) {  // lstat by path would fail (ENAMETOOLONG)
+          ++too_long;
+          continue;
+        }
+        const auto st = it->symlink_status(ec);
+        if (ec || fs::is_symlink(st)) continue;
+        if (fs::is_directory(st)) {
+          std::error_code e2;
+          const bool venv = fs::exists(it->path() / "pyvenv.cfg", e2);
+          if (filter.accept_dir(child, venv)) subdirs.push_back(child);
+        } else if (report && fs::is_regular_file(st) && filter.accept_file(child)) {
+          report->push_back(child);
+        }
+      }
+      // Visit in directory order (the work list is a stack).
+      for (auto c = subdirs.rbegin(); c != subdirs.rend(); ++c) todo.push_back(std::move(*c));
     }
+    if (too_long > 0) {
+      pending_warnings.push_back(std::to_string(too_long) + " entr" + (too_long == 1 ? "y" : "ies") +
+                                 " not watched: absolute path of PATH_MAX (" + std::to_string(PATH_MAX) +
+                                 ") bytes or more (recorded as skipped, path_too_long)");
+    }
+    unwatched_too_long += too_long;
   }
 
   void forget_below(const std::string& rel) {
@@ -113,12 +149,16 @@ void Watcher::rewatch() {
   impl_->wd_to_rel.clear();
   impl_->rel_to_wd.clear();
   impl_->root_watched = false;
+  impl_->unwatched_too_long = 0;
   // Discard what is queued: the caller has just rescanned.
   alignas(inotify_event) char buf[65536];
   while (::read(fd_, buf, sizeof buf) > 0) {
   }
   impl_->add_tree(fd_, "", nullptr);
 }
+
+std::size_t Watcher::watches() const { return impl_->wd_to_rel.size(); }
+std::size_t Watcher::unwatched_too_long() const { return impl_->unwatched_too_long; }
 
 Changes Watcher::drain() {
   Changes out;

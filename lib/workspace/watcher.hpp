@@ -19,6 +19,10 @@
 // directory is at its path again (re-created, or another one moved there: a new inode)
 // `root_replaced` and `rescan_needed` are set, and the caller's rescan + rewatch() watch it.
 //
+// Depth: watching a tree is iterative (no recursion, no directory held open while descending);
+// the memory per watched directory is one watch and its relative path. Entries whose absolute
+// path is PATH_MAX bytes or longer are not watched, counted, and named in a warning.
+//
 // Failure behaviour: `Watcher::open` fails (kUnavailable) only when inotify itself is unusable;
 // per-directory watch failures are reported in `Changes::warnings` and set `rescan_needed`.
 //
@@ -67,6 +71,11 @@ class Watcher {
   Changes drain();
   // Drop all watches and watch the tree again (after a rescan).
   void rewatch();
+
+  // Directories watched now, and entries skipped since open()/rewatch() because their absolute
+  // path is PATH_MAX bytes or longer (each reported once in a drain()'s warnings).
+  std::size_t watches() const;
+  std::size_t unwatched_too_long() const;
 
   int fd() const { return fd_; }  // readable when events are pending (for an event loop)
 

@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "../support/cli_json.hpp"
+#include "../support/timing.hpp"
 #include "lang/python/pyright.hpp"
 
 using namespace trifecta::test;
@@ -331,7 +332,8 @@ TEST_CASE("out of file descriptors, accept backs off, refuses with a reply and l
 }
 
 TEST_CASE(
-    "real Pyright: a definition reached through an in-tree symlink to an outside file is external",
+    "real Pyright: a definition or hover reached through an in-tree symlink to an outside file is "
+    "external",
     "[bounds][daemon][pyright][boundary]") {
   if (auto why = pyright_missing()) {
     WARN("skipped: no language server on this machine: " << *why);
@@ -343,7 +345,8 @@ TEST_CASE(
              "def leaked():\n    \"\"\"Outside the segment.\"\"\"\n    return 42\n");
   Tree t;
   fs::create_symlink(outside / "secret.py", t.root / "pkg/link.py");
-  write_text(t.root / "main.py", "from pkg.link import leaked\n\nleaked()\n");
+  write_text(t.root / "main.py",
+             "from pkg.link import leaked\nfrom pkg.small import one\nleaked()\none()\n");
   DaemonProcess d;
   const std::string seg = t.root.string();
   // ast.* refuses the path: it leaves the segment through a symlink.
@@ -358,6 +361,22 @@ TEST_CASE(
   const auto& loc = def.at("locations").as_array()[0].as_object();
   CHECK(loc.at("external").as_bool());
   CHECK(loc.at("path").as_string() == (outside / "secret.py").string());
+  // hover applies the same rule: before the fix it showed the outside file's docstring with no
+  // label. Now the answer says the symbol is defined outside, by its real path.
+  auto hover =
+      result_of(d.cli({"--json", "hover", "-s", seg, "--wait", "60000", "main.py:3:1"}, 90s));
+  INFO(json::serialize(hover));
+  REQUIRE(hover.at("backend").as_string() == "lsp");
+  REQUIRE(hover.contains("external"));
+  CHECK(hover.at("external").as_bool());
+  CHECK(hover.at("definition_path").as_string() == (outside / "secret.py").string());
+  // A symbol defined inside the segment carries no label.
+  auto inside =
+      result_of(d.cli({"--json", "hover", "-s", seg, "--wait", "60000", "main.py:4:1"}, 90s));
+  INFO(json::serialize(inside));
+  CHECK(inside.at("backend").as_string() == "lsp");
+  CHECK_FALSE(inside.contains("external"));
+  CHECK_FALSE(inside.contains("definition_path"));
 }
 
 TEST_CASE(
@@ -403,4 +422,117 @@ TEST_CASE(
     if (!b_cold) std::this_thread::sleep_for(250ms);
   }
   CHECK(b_cold);
+}
+
+TEST_CASE("ping, status and wait:false requests answer while every request worker is stuck",
+          "[bounds][daemon][lanes]") {
+  // Two request workers, both held by a handler that never returns in time (debug.sleep with
+  // occupy_worker sleeps on the worker, as a handler blocked on a hung backend would). Before the
+  // quick lane every request queued behind them: ping answered only when a worker came free.
+  DaemonProcess d({"--no-lsp", "--workers", "2"});
+  Tree t;
+  const std::string seg = t.root.string();
+  // The segment is opened and built first: the quick lane serves segments already open.
+  auto built = d.cli({"--json", "ctx", "build", "-s", seg});
+  REQUIRE(built.exit_code == 0);
+
+  RawClient holder(d.socket());
+  REQUIRE(holder.connected());
+  for (int i = 1; i <= 2; ++i)
+    REQUIRE(holder.send(req(i, "debug.sleep", {{"ms", 8000}, {"occupy_worker", true}})));
+  std::this_thread::sleep_for(300ms);  // both are on their workers now
+
+  RawClient c(d.socket());
+  REQUIRE(c.connected());
+  const auto held_until = Clock::now() + 7s;  // the workers are busy at least until then
+  auto timed = [&](std::int64_t id, std::string_view method, json::object params) {
+    const auto t0 = Clock::now();
+    REQUIRE(c.send(req(id, method, std::move(params))));
+    auto o = parse_obj(c.line(10s));
+    const auto ms = ms_since(t0);
+    INFO(method << ": " << json::serialize(o) << " in " << ms << " ms");
+    REQUIRE(o.at("id").as_int64() == id);
+    REQUIRE(o.contains("result"));
+    return ms;
+  };
+  for (int i = 0; i < 20; ++i) {
+    const auto ms = timed(100 + i, "ping", {});
+    CHECK(ms < 100 * kLatencyScale);  // kLatencyScale: 1 except in the coverage build
+    std::this_thread::sleep_for(25ms);
+  }
+  // On a loaded 2-core machine the quick lane answers in milliseconds; the bound here only shows
+  // that nothing waited for a request worker (held for 8 s).
+  CHECK(timed(200, "hello", {{"protocol", "1.0"}}) < 1000);
+  CHECK(timed(201, "status", {}) < 1000);
+  CHECK(timed(202, "ctx.status", {{"segment", seg}}) < 1000);
+  CHECK(timed(203, "ctx.search", {{"segment", seg}, {"query", "one"}, {"wait", false}}) < 1000);
+  CHECK(timed(204, "ctx.get",
+              {{"segment", seg}, {"ids", json::array{"pkg/small.py#one"}}, {"wait", false}}) <
+        1000);
+  CHECK(timed(205, "ctx.map", {{"segment", seg}, {"wait", false}}) < 1000);
+  CHECK(Clock::now() < held_until);  // all of it while both workers were still held
+  // A request that needs a worker still waits for one (it is not refused).
+  REQUIRE(c.send(req(300, "ctx.search", {{"segment", seg}, {"query", "one"}})));
+  auto waited = parse_obj(c.line(20s));
+  CHECK(waited.contains("result"));
+  CHECK(Clock::now() >= held_until);
+  for (int i = 0; i < 2; ++i) CHECK(parse_obj(holder.line(20s)).contains("result"));
+}
+
+TEST_CASE("TOO_LARGE over --max-reply-bytes says which smaller request to make, per method family",
+          "[bounds][daemon][reply]") {
+  DaemonProcess d({"--no-lsp", "--max-reply-bytes", "4096"});
+  Tree t;
+  std::string big;
+  for (int i = 0; i < 300; ++i)
+    big +=
+        "def function_number_" + std::to_string(i) + "(a, b, c):\n    return function_number_0\n";
+  write_text(t.root / "pkg/big.py", big);
+  const std::string seg = t.root.string();
+  RawClient c(d.socket());
+  std::int64_t id = 0;
+  auto call = [&](std::string_view method, json::object params) {
+    params["segment"] = seg;
+    REQUIRE(c.send(req(++id, method, std::move(params))));
+    for (;;) {  // skip progress notifications
+      auto o = parse_obj(c.line(60s));
+      if (o.contains("id")) return o;
+    }
+  };
+  // Each family's reply is over the cap; the message and data.hint name the smaller request.
+  auto too_large = [&](std::string_view method, json::object params, std::string_view names) {
+    auto r = call(method, std::move(params));
+    INFO(method << ": " << json::serialize(r));
+    REQUIRE(error_name(r) == "TOO_LARGE");
+    CHECK(error_message(r).find("--max-reply-bytes") != std::string::npos);
+    CHECK(error_message(r).find(names) != std::string::npos);
+    CHECK(std::string(r.at("error").at("data").at("hint").as_string()).find(names) !=
+          std::string::npos);
+  };
+  too_large("ast.skeleton", {{"path", "pkg/big.py"}}, "format");
+  too_large("ast.symbols", {{"path", "pkg/big.py"}}, "sym.search");
+  too_large("ctx.search", {{"query", "function_number"}, {"limit", 200}}, "params.limit");
+  json::array ids;
+  for (int i = 0; i < 100; ++i) ids.emplace_back("pkg/big.py#function_number_" + std::to_string(i));
+  too_large("ctx.get", {{"ids", ids}, {"mode", "raw"}, {"budget", 100000}, {"max_chunks", 100}},
+            "params.budget");
+  // mode and kinds are sent as the CLI sends them: the sym.search telemetry event's schema wants
+  // them in args, and the handler records params as given.
+  too_large(
+      "sym.search",
+      {{"query", "function_number"}, {"mode", "fuzzy"}, {"kinds", json::array{}}, {"limit", 300}},
+      "params.limit");
+  too_large("lsp.references", {{"path", "pkg/big.py"}, {"line", 1}, {"column", 5}},
+            "confirmed_only");
+  // Following the advice is served.
+  CHECK(call("ctx.search", {{"query", "function_number"}, {"limit", 2}}).contains("result"));
+  CHECK(
+      call(
+          "sym.search",
+          {{"query", "function_number"}, {"mode", "fuzzy"}, {"kinds", json::array{}}, {"limit", 2}})
+          .contains("result"));
+  auto part = call("ctx.get", {{"ids", ids}, {"mode", "raw"}, {"budget", 200}, {"max_chunks", 5}});
+  INFO(json::serialize(part));
+  REQUIRE(part.contains("result"));
+  CHECK(part.at("result").as_object().contains("next"));  // the cursor continues it
 }

@@ -14,6 +14,7 @@
 #include "server.hpp"
 #include "telemetry/reader.hpp"
 #include "util/hash.hpp"
+#include "util/paths.hpp"
 
 using namespace trifecta::daemon;
 namespace core = trifecta::core;
@@ -241,4 +242,36 @@ TEST_CASE("bind: one line binds a service method — the catalog's needs_segment
     CHECK(e.at("x").as_object().contains("bytes_read"));
   }
   CHECK(found);
+}
+
+TEST_CASE("lane: ping and hello inline, status and no-wait requests on an open segment quick, the rest work",
+          "[dispatcher][lanes]") {
+  Harness h;
+  for (const char* m : {"ping", "hello", "status", "ctx.status", "ctx.search", "ctx.get", "ast.skeleton"})
+    h.d.bind(m, [](Context&, Reply r) { r.ok(json::object{}); });
+  using L = Dispatcher::Lane;
+  auto lane = [&](const std::string& line) { return h.d.lane(line); };
+  CHECK(lane(R"({"jsonrpc":"2.0","id":1,"method":"ping"})") == L::kInline);
+  CHECK(lane(R"({"jsonrpc":"2.0","id":1,"method":"hello","params":{"protocol":"1.3"}})") == L::kInline);
+  CHECK(lane(R"({"jsonrpc":"2.0","id":1,"method":"status"})") == L::kQuick);
+  // Naming a segment that is not open: opening it is a worker's job.
+  const std::string seg = trifecta::core::canonical_path(h.tmp.path()).value().string();
+  const std::string status_line = R"({"jsonrpc":"2.0","id":1,"method":"ctx.status","params":{"segment":")" + seg + R"("}})";
+  const std::string nowait_line =
+      R"({"jsonrpc":"2.0","id":1,"method":"ctx.search","params":{"segment":")" + seg + R"(","query":"x","wait":false}})";
+  CHECK(lane(status_line) == L::kWork);
+  CHECK(lane(nowait_line) == L::kWork);
+  CHECK(lane(R"({"jsonrpc":"2.0","id":1,"method":"ping","params":{"segment":")" + seg + R"("}})") == L::kWork);
+  REQUIRE(h.segments.open(seg));
+  CHECK(lane(status_line) == L::kQuick);
+  CHECK(lane(nowait_line) == L::kQuick);
+  // wait:true (the default) and methods without a wait stay on the workers.
+  CHECK(lane(R"({"jsonrpc":"2.0","id":1,"method":"ctx.search","params":{"segment":")" + seg + R"(","query":"x"}})") == L::kWork);
+  CHECK(lane(R"({"jsonrpc":"2.0","id":1,"method":"ast.skeleton","params":{"segment":")" + seg + R"(","path":"a.py"}})") ==
+        L::kWork);
+  // Unknown methods, malformed and long lines: a worker answers them (dispatch() reports the error).
+  CHECK(lane(R"({"jsonrpc":"2.0","id":1,"method":"nope"})") == L::kWork);
+  CHECK(lane("{not json") == L::kWork);
+  CHECK(lane(R"({"jsonrpc":"2.0","id":1,"method":"ping","params":{"pad":")" + std::string(5000, 'x') + R"("}})") ==
+        L::kWork);
 }

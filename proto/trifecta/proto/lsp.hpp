@@ -222,6 +222,8 @@ struct LspHoverResult : LspAnswer {
   std::optional<std::string> rule;      // ast
   std::optional<std::string> reason;    // ast, when contents is null
   std::optional<std::string> lsp_contents;  // lsp+ast: Pyright's own (Unknown) hover (1.3)
+  std::optional<bool> external;             // lsp: the symbol is defined outside the segment
+  std::optional<std::string> definition_path;  // with external: the definition's real path
 };
 template <class V>
 void describe(V& v, LspHoverResult& s) {
@@ -231,6 +233,8 @@ void describe(V& v, LspHoverResult& s) {
   v.opt("rule", s.rule, "ast: the rule used");
   v.opt("reason", s.reason, "ast: why there is nothing to show");
   v.opt("lsp_contents", s.lsp_contents, "lsp+ast: Pyright's hover, whose type was Unknown (1.3)");
+  v.opt("external", s.external, "lsp: true when the symbol is defined outside the segment (symlinks resolved)");
+  v.opt("definition_path", s.definition_path, "with external: the real absolute path of that definition");
 }
 
 struct LspReferencesResult : LspAnswer {
