@@ -2,7 +2,8 @@
 // hello, then call methods, each with a deadline.
 //
 // A frontend (the CLI, the MCP server, an editor bridge) builds a Session from SessionOptions,
-// calls open() once and then call() per request. Notifications that arrive while a call waits
+// calls open() once (or open_pipelined(): the first call() then reads hello's reply too) and
+// then call() per request. Notifications that arrive while a call waits
 // (e.g. `ctx.progress` during ctx.build) go to the callback set with on_notification(); replies
 // to other ids are skipped.
 //
