@@ -80,6 +80,19 @@ RunOptions without_spawn() {
   return r;
 }
 
+// Methods without side effects: their request may go out behind the hello, before the daemon
+// has accepted it (Session::open_pipelined; one round trip instead of two). A daemon that
+// refuses the hello still answers the request, so nothing that changes state is sent early.
+bool pipelinable(std::string_view m) {
+  namespace mn = proto::method;
+  for (const std::string_view r : {mn::kPing, mn::kStatus, mn::kCtxSearch, mn::kCtxGet, mn::kCtxStatus, mn::kCtxMap,
+                                   mn::kAstSkeleton, mn::kAstSymbols, mn::kSymResolve, mn::kSymSearch,
+                                   mn::kLspDefinition, mn::kLspHover, mn::kLspReferences, mn::kLspCalls}) {
+    if (m == r) return true;
+  }
+  return false;
+}
+
 // Open a session, call one method with typed params, render its typed result with
 // `render(result)`. Prints the text, or with --json the reply line as is (then the renderer only
 // tells whether a target failed). Exit 1 when the reply reports a failed target.
@@ -89,7 +102,7 @@ int run(const Opts& o, const proto::MethodSpec<P, R>& method, const P& params, R
   tc::Session s(session_options(o, ro.allow_spawn));
   if (ro.notify) s.on_notification(std::move(ro.notify));
   tc::ClientError err;
-  if (!s.open(&err)) return report(err, o);
+  if (!(pipelinable(method.name) ? s.open_pipelined(&err) : s.open(&err))) return report(err, o);
   std::string line;
   const auto result = s.call(method, params, &err, {ro.segment, &line});
   if (!result) return report(err, o);

@@ -5,11 +5,23 @@ namespace trifecta::client {
 namespace json = boost::json;
 using Clock = std::chrono::steady_clock;
 
+namespace {
+
+json::object hello_params(const SessionOptions& o) {
+  proto::HelloParams hello;
+  hello.client_name = o.client_name;
+  hello.client_version = proto::kVersion;
+  hello.protocol = proto::protocol_version();
+  return json::value_from(hello).as_object();
+}
+
+}  // namespace
+
 Session::Session(SessionOptions opts) : opts_(std::move(opts)) {
   if (opts_.socket.empty()) opts_.socket = default_socket_path();
 }
 
-bool Session::open(ClientError* err) {
+bool Session::connect(ClientError* err) {
   ConnectOptions o;
   o.socket = opts_.socket;
   o.spawn = opts_.spawn;
@@ -17,19 +29,63 @@ bool Session::open(ClientError* err) {
   auto c = connect_or_spawn(o, err, &spawned_);
   if (!c) return false;
   conn_.emplace(std::move(*c));
-  proto::HelloParams hello;
-  hello.client_name = opts_.client_name;
-  hello.client_version = proto::kVersion;
-  hello.protocol = proto::protocol_version();
-  auto r = call(proto::spec::kHello, hello, err);
+  pending_hello_ = 0;
+  return true;
+}
+
+bool Session::open(ClientError* err) {
+  if (!connect(err)) return false;
+  auto r = call(proto::spec::kHello.name, hello_params(opts_), err);
   if (!r) {
     // A hello that does not decode is not a reply to the caller's request: no line to forward.
     if (err->code == ClientErrc::kProtocol) err->reply_line.clear();
     conn_.reset();
     return false;
   }
-  daemon_pid_ = r->pid;
+  return accept_hello(std::move(r->line), err);
+}
+
+bool Session::open_pipelined(ClientError* err) {
+  if (!connect(err)) return false;
+  // The hello goes out now; call() reads its reply. A hello the daemon refused before it was
+  // sent is reported here, as open() would.
+  const std::int64_t id = next_id_++;
+  if (!send(id, proto::spec::kHello.name, hello_params(opts_), err)) {
+    conn_.reset();
+    return false;
+  }
+  pending_hello_ = id;
   return true;
+}
+
+bool Session::accept_hello(std::string line, ClientError* err) {
+  // The line is a success reply of the hello (checked by the caller): decode its result.
+  auto resp = proto::parse_response(line);
+  std::optional<proto::HelloResult> h;
+  if (resp && resp->result) h = decode_result<proto::HelloResult>(*resp->result, err);
+  else *err = {ClientErrc::kProtocol, "malformed reply from trifectad: neither result nor error"};
+  if (!h) {
+    err->reply_line.clear();  // not a reply to the caller's request: no line to forward
+    conn_.reset();
+    return false;
+  }
+  daemon_pid_ = h->pid;
+  return true;
+}
+
+bool Session::send(std::int64_t id, std::string_view method, const json::object& params, ClientError* err) {
+  if (conn_->send_line(proto::encode_request(id, method, params), err)) return true;
+  // The daemon may have refused the connection (another uid, too many connections) and closed
+  // it before our request went out: its error line is still readable, and says why.
+  ClientError ignored;
+  if (auto line = conn_->read_line(Clock::now() + std::chrono::milliseconds(500), &ignored)) {
+    if (auto resp = proto::parse_response(*line); resp && resp->error) {
+      *err = ClientError(ClientErrc::kRemote, resp->error->message);
+      err->rpc = *resp->error;
+      err->reply_line = std::move(*line);
+    }
+  }
+  return false;
 }
 
 std::optional<Reply> Session::call(std::string_view method, const json::object& params,
@@ -40,25 +96,38 @@ std::optional<Reply> Session::call(std::string_view method, const json::object& 
   }
   const std::int64_t id = next_id_++;
   const auto deadline = Clock::now() + opts_.timeout;
-  auto remote = [&](std::string line, const proto::RpcError& e) {
+  // Any failure while a pipelined hello is unanswered ends the session, as a failed open() does.
+  const auto fail = [&]() -> std::optional<Reply> {
+    if (pending_hello_ != 0) {
+      if (err->code == ClientErrc::kProtocol) err->reply_line.clear();
+      conn_.reset();
+      pending_hello_ = 0;
+    }
+    return std::nullopt;
+  };
+  const auto remote = [&](std::string line, const proto::RpcError& e) {
     *err = ClientError(ClientErrc::kRemote, e.message);
     err->rpc = e;
     err->reply_line = std::move(line);
-    return std::nullopt;
+    return fail();
   };
-  if (!conn_->send_line(proto::encode_request(id, method, params), err)) {
-    // The daemon may have refused the connection (another uid, too many connections) and closed
-    // it before our request went out: its error line is still readable, and says why.
-    ClientError ignored;
-    if (auto line = conn_->read_line(Clock::now() + std::chrono::milliseconds(500), &ignored)) {
-      if (auto resp = proto::parse_response(*line); resp && resp->error)
-        return remote(std::move(*line), *resp->error);
+  if (!send(id, method, params, err)) return fail();
+  // The reply to this request, kept while a pipelined hello's reply is still to come (the
+  // daemon may answer them in either order; the hello's verdict comes first).
+  std::optional<std::string> mine;
+  const auto finish = [&](std::string line) -> std::optional<Reply> {
+    auto resp = proto::parse_response(line);
+    if (resp->error) return remote(std::move(line), *resp->error);
+    if (!resp->result) {
+      *err = {ClientErrc::kProtocol, "malformed reply from trifectad: neither result nor error"};
+      return std::nullopt;
     }
-    return std::nullopt;
-  }
+    return Reply{std::move(*resp->result), std::move(line)};
+  };
   for (;;) {
+    if (mine && pending_hello_ == 0) return finish(std::move(*mine));
     auto line = conn_->read_line(deadline, err);
-    if (!line) return std::nullopt;
+    if (!line) return fail();
     // Notifications (progress) carry a method and no id.
     boost::system::error_code jec;
     const json::value jv = json::parse(*line, jec);
@@ -78,17 +147,23 @@ std::optional<Reply> Session::call(std::string_view method, const json::object& 
     auto resp = proto::parse_response(*line, &why);
     if (!resp) {
       *err = {ClientErrc::kProtocol, "malformed reply from trifectad: " + why};
-      return std::nullopt;
+      return fail();
     }
+    const auto is = [&](std::int64_t want) { return resp->id.is_int64() && resp->id.get_int64() == want; };
     // An error with a null id is about the connection itself (refused peer, oversized line).
-    const bool ours = resp->id.is_int64() && resp->id.get_int64() == id;
-    if (resp->error && (ours || resp->id.is_null())) return remote(std::move(*line), *resp->error);
-    if (!ours) continue;
-    if (!resp->result) {
-      *err = {ClientErrc::kProtocol, "malformed reply from trifectad: neither result nor error"};
-      return std::nullopt;
+    if (resp->error && resp->id.is_null()) return remote(std::move(*line), *resp->error);
+    if (pending_hello_ != 0 && is(pending_hello_)) {
+      if (resp->error) return remote(std::move(*line), *resp->error);
+      pending_hello_ = 0;
+      if (!accept_hello(std::move(*line), err)) return std::nullopt;
+      continue;
     }
-    return Reply{std::move(*resp->result), std::move(*line)};
+    if (!is(id)) continue;
+    if (pending_hello_ != 0) {
+      mine = std::move(*line);
+      continue;
+    }
+    return finish(std::move(*line));
   }
 }
 

@@ -2,7 +2,8 @@
 // hello, then call methods, each with a deadline.
 //
 // A frontend (the CLI, the MCP server, an editor bridge) builds a Session from SessionOptions,
-// calls open() once and then call() per request. Notifications that arrive while a call waits
+// calls open() once (or open_pipelined(): the first call() then reads hello's reply too) and
+// then call() per request. Notifications that arrive while a call waits
 // (e.g. `ctx.progress` during ctx.build) go to the callback set with on_notification(); replies
 // to other ids are skipped.
 //
@@ -76,6 +77,13 @@ class Session {
 
   // Connect (auto-starting when allowed) and say hello. On failure fills `err`.
   bool open(ClientError* err);
+  // Connect and send hello without waiting for its reply: the next call() writes its request
+  // behind it and then reads both replies (one round trip instead of two; the CLI's start-up).
+  // The hello's failure — a refused protocol, a reply that does not decode — is then reported by
+  // that call() exactly as open() would have reported it (same ClientError, the request's reply
+  // is not used), and the session is closed. For requests without side effects only: the daemon
+  // answers the request even when it refuses the hello. daemon_pid() is known after that call().
+  bool open_pipelined(ClientError* err);
   bool is_open() const { return conn_.has_value(); }
 
   // Send one request and wait for its reply until the deadline. nullopt + `err` on failure,
@@ -116,7 +124,13 @@ class Session {
   std::int64_t next_id_ = 1;
   std::int64_t daemon_pid_ = -1;
   bool spawned_ = false;
+  std::int64_t pending_hello_ = 0;  // open_pipelined: the id of the hello whose reply is unread
   NotificationFn on_notification_;
+  bool connect(ClientError* err);
+  // Write one request; on failure read the refusal the daemon may have sent before closing.
+  bool send(std::int64_t id, std::string_view method, const boost::json::object& params, ClientError* err);
+  // The hello reply `line` (id pending_hello_): true when accepted (daemon_pid_ set).
+  bool accept_hello(std::string line, ClientError* err);
 };
 
 }  // namespace trifecta::client

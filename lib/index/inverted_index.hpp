@@ -67,6 +67,8 @@ struct SearchOptions {
   std::string path_glob;                 // "" = any (glob.hpp syntax, matched on the path)
   std::optional<ChunkKind> kind;         // nullopt = any
   bool explain = false;
+  // Score every matching chunk (no dynamic pruning): the same hits, slower; tests compare.
+  bool exhaustive = false;
   std::uint32_t signals = signals_from_env();  // ranking.hpp Signal bits (benchmarks ablate)
 };
 
@@ -92,6 +94,7 @@ struct SearchResult {
   std::vector<std::string> terms;       // the query terms used
   std::vector<SearchHit> hits;
   std::size_t matched = 0;              // chunks matching ≥ 1 term, after filters
+  std::size_t scored = 0;               // chunks scored in full (fewer than matched when pruned)
   std::string reason;                   // set when there are no hits
   std::vector<std::string> did_you_mean;
   std::uint64_t generation = 0;         // set by SegmentIndex: the index state answered from
@@ -148,13 +151,21 @@ class InvertedIndex {
  private:
   struct Doc {
     Chunk chunk;
-    std::array<std::uint32_t, kFieldCount> length{};
     bool alive = true;
-    std::uint8_t path_class = 0;        // ranking.hpp PathClass bits of the chunk's path
-    std::uint32_t module = UINT32_MAX;  // index into module_stems_ (UINT32_MAX: none)
   };
-  // Derived per-document ranking data (path class, module name); set on insert and load.
-  void classify(Doc& doc);
+  // What the search loop reads per matching document, kept apart from the (≈ 300-byte) Doc so
+  // scoring a long posting list walks a dense 24-byte table instead of missing the cache on
+  // every Doc (issue 12: `error` on four stdlib copies spent most of its time in those misses).
+  // rank_[d] belongs to docs_[d]; both grow, shrink and renumber together.
+  struct DocRank {
+    FieldLengths length{};
+    std::uint32_t module = UINT32_MAX;  // index into module_stems_ (UINT32_MAX: none)
+    std::uint8_t path_class = 0;        // ranking.hpp PathClass bits of the chunk's path
+    ChunkRole role = ChunkRole::kWindow;
+    ChunkKind kind = ChunkKind::kOther;
+  };
+  // Derived per-document ranking data (path class, module name, role, kind); set on insert and load.
+  void classify(const Chunk& chunk, DocRank& rank);
   // Sort the vocabulary for stem expansion (after freeze / load).
   void sort_terms();
   // Indexed terms with the stem `s` of the query term `term` (`term` itself included when
@@ -182,6 +193,7 @@ class InvertedIndex {
   void for_each_list(const std::vector<DocId>* remap, Fn fn) const;
 
   std::vector<Doc> docs_;
+  std::vector<DocRank> rank_;
   // Vocabulary: term t is term_chars_[term_off_[t], term_off_[t + 1]); term_ids_ maps text → t.
   std::string term_chars_;
   std::vector<std::uint32_t> term_off_{0};

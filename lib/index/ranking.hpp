@@ -146,6 +146,17 @@ inline constexpr double kTypoWeight = 0.7;
 inline constexpr double kDefinitionBoost = 1.3;
 inline constexpr double kModuleBoost = 1.5;
 inline constexpr double kDiversityDecay = 0.6;
+// Bounds for dynamic pruning (inverted_index.cpp): what one term can add to a chunk's score
+// (score_term saturates: tf~·(k1+1)/(k1+tf~) < k1+1), and the largest factor the priors of
+// `signals` can multiply a score by (every boost above 1; demotions count as 1). A new prior
+// above 1 must be included here, or pruning may drop a chunk that belongs on the page.
+inline double score_term_bound(double idf) noexcept {
+  return idf * (kBm25K1 + 1.0);
+}
+inline double max_prior_factor(std::uint32_t signals) noexcept {
+  return ((signals & kSignalDefinition) ? kDefinitionBoost : 1.0) *
+         ((signals & kSignalModuleName) ? kModuleBoost : 1.0);
+}
 
 // What a path is, from its text alone (bit set).
 enum PathClass : std::uint8_t {

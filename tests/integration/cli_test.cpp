@@ -2,6 +2,7 @@
 // either side of the command, exit codes of partial failures, `ctx get -q`, defaults in --help,
 // unknown commands, option ranges, `daemon status` with no daemon, directory path filters,
 // `segment close`, the catalog summary in a command's --help, and a malformed reply from a (fake) daemon ending in a message and exit 1, never a crash.
+#include <algorithm>
 #include <atomic>
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
@@ -33,11 +34,15 @@ std::vector<std::string> hit_paths(const json::object& search) {
   return v;
 }
 
-// A fake trifectad: answers `hello` properly, then every other request with `reply` (where
-// `$ID` is replaced by the request's id). Runs on its own thread until destroyed.
+// A fake trifectad: answers `hello` properly (or with `hello_reply` when given), then every other
+// request with `reply` (where `$ID` is replaced by the request's id). With `hold`, it answers
+// nothing on a connection until `hold` request lines have arrived on it (a client that waits for
+// the hello's reply before sending its request then times out). Runs on its own thread until
+// destroyed.
 class FakeDaemon {
  public:
-  explicit FakeDaemon(std::string reply) : reply_(std::move(reply)) {
+  explicit FakeDaemon(std::string reply, std::string hello_reply = {}, std::size_t hold = 0)
+      : reply_(std::move(reply)), hello_reply_(std::move(hello_reply)), hold_(hold) {
     socket_ = tmp_.path() / "fake.sock";
     fd_ = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     sockaddr_un addr{};
@@ -68,12 +73,16 @@ class FakeDaemon {
       char chunk[4096];
       for (;;) {
         const auto nl = buf.find('\n');
-        if (nl != std::string::npos) {
+        if (nl != std::string::npos && static_cast<std::size_t>(std::count(buf.begin(), buf.end(), '\n')) >= hold_) {
+          hold_ = 0;
           const auto req = json::parse(buf.substr(0, nl));
           buf.erase(0, nl + 1);
           const std::string id = json::serialize(req.at("id"));
           std::string out;
-          if (req.at("method").as_string() == "hello") {
+          if (req.at("method").as_string() == "hello" && !hello_reply_.empty()) {
+            out = hello_reply_;
+            if (const auto at = out.find("$ID"); at != std::string::npos) out.replace(at, 3, id);
+          } else if (req.at("method").as_string() == "hello") {
             out = R"({"jsonrpc":"2.0","id":)" + id + R"(,"result":{"pid":4242,"protocol":"1.0","daemon_version":"0.1.0","capabilities":[]}})";
           } else {
             out = reply_;
@@ -94,6 +103,8 @@ class FakeDaemon {
   TempDir tmp_;
   fs::path socket_;
   std::string reply_;
+  std::string hello_reply_;
+  std::size_t hold_ = 0;
   int fd_ = -1;
   std::atomic<bool> stop_{false};
   std::thread thread_;
@@ -393,4 +404,46 @@ TEST_CASE("a malformed reply ends in a message and exit 1, never a crash", "[cli
     CHECK(r.exit_code == 0);
     CHECK(json::parse(r.out).at("result").as_object().empty());
   }
+}
+
+TEST_CASE("a read-only command sends its request behind the hello, one round trip", "[cli][pipeline]") {
+  // The fake holds its replies until two lines arrived: a client that waited for the hello's
+  // reply first would time out here.
+  FakeDaemon fake(R"({"jsonrpc":"2.0","id":$ID,"result":{"ok":true,"pid":4242}})", {}, 2);
+  auto r = cli_with(fake.env(), {"--timeout", "3", "--json", "ping"});
+  INFO(r.out << r.err);
+  CHECK(r.exit_code == 0);
+  CHECK(json::parse(r.out).at("result").at("pid").as_int64() == 4242);
+}
+
+TEST_CASE("a refused hello gives the same typed error whether or not the request was pipelined",
+          "[cli][pipeline]") {
+  const std::string refusal =
+      R"({"jsonrpc":"2.0","id":$ID,"error":{"code":-32004,"message":"client speaks protocol 1.3 but trifectad 9.0.0 )"
+      R"((pid 1) speaks 2.0; restart the daemon with `trifecta daemon restart`","data":{"name":"VERSION_MISMATCH",)"
+      R"("daemon_protocol":"2.0","daemon_version":"9.0.0"}}})";
+  // ping is pipelined (its reply here is a success the client must not use); segment close is not.
+  FakeDaemon fake(R"({"jsonrpc":"2.0","id":$ID,"result":{"ok":true,"pid":4242}})", refusal);
+  const auto piped = cli_with(fake.env(), {"ping"});
+  const auto plain = cli_with(fake.env(), {"segment", "close", "-s", "/tmp"});
+  INFO(piped.out << piped.err << plain.out << plain.err);
+  CHECK(piped.exit_code == 1);
+  CHECK(piped.out.empty());
+  CHECK_THAT(piped.err, Catch::Contains("speaks 2.0") && Catch::Contains("trifecta daemon restart"));
+  CHECK(plain.exit_code == piped.exit_code);
+  CHECK(plain.err == piped.err);
+  // --json: the hello's error line as is, never the request's reply.
+  const auto pj = json::parse(cli_with(fake.env(), {"--json", "ping"}).out).as_object();
+  CHECK(pj.at("error").at("data").at("name").as_string() == "VERSION_MISMATCH");
+}
+
+TEST_CASE("a pipelined hello whose reply does not decode is a protocol error, not the request's answer",
+          "[cli][pipeline]") {
+  FakeDaemon fake(R"({"jsonrpc":"2.0","id":$ID,"result":{"ok":true,"pid":4242}})",
+                  R"({"jsonrpc":"2.0","id":$ID,"result":{"pid":"x"}})");
+  const auto r = cli_with(fake.env(), {"--json", "ping"});
+  INFO(r.out << r.err);
+  CHECK(r.exit_code == 1);
+  CHECK(r.out.empty());  // the request's (valid) reply is not printed
+  CHECK_THAT(r.err, Catch::Contains("malformed reply from trifectad: result."));
 }

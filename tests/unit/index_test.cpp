@@ -22,6 +22,7 @@
 #include "index/inverted_index.hpp"
 #include "index/json.hpp"
 #include "index/ranking.hpp"
+#include "ast/skeleton_cache.hpp"
 #include "index/segment_index.hpp"
 #include "index/tokenizer.hpp"
 #include "util/hash.hpp"
@@ -1576,4 +1577,27 @@ TEST_CASE("SegmentIndex: _ctx/trifecta.json excludes apply on rebuild and, while
   // Unchanged rules (same content rewritten): no rescan.
   write_text(r / "_ctx/trifecta.json", "{not json");
   CHECK_FALSE(seg->sync().rescanned);
+}
+
+TEST_CASE("SegmentIndex: a cold build leaves the skeletons in ast.sqlite, not in memory") {
+  trifecta::test::TempDir t;
+  const fs::path r = t.path();
+  write_text(r / "a.py", "def alpha():\n    return 1\n");
+  write_text(r / "b.py", "class Beta:\n    def gamma(self):\n        pass\n");
+  SegmentOptions so;
+  so.use_git = false;
+  auto seg = std::move(SegmentIndex::open(r, so).value());
+  REQUIRE(seg->build().ok());
+  CHECK(seg->skeletons().stats().memory_entries == 0);  // a warm-started daemon's footprint
+  auto sk = seg->skeletons().get(r / "a.py", "a.py");
+  REQUIRE(sk.ok());
+  CHECK(sk->cache_hit);  // from disk, not parsed again
+  CHECK(seg->skeletons().stats().memory_entries == 1);
+  // Without a disk tier the memory tier is all there is: kept.
+  trifecta::test::TempDir t2;
+  write_text(t2.path() / "a.py", "def alpha():\n    return 1\n");
+  so.persist = false;
+  auto mem = std::move(SegmentIndex::open(t2.path(), so).value());
+  REQUIRE(mem->build().ok());
+  CHECK(mem->skeletons().stats().memory_entries == 1);
 }
