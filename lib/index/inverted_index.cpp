@@ -360,6 +360,12 @@ std::vector<std::string> InvertedIndex::suggest(std::string_view term, std::size
   return out;
 }
 
+void InvertedIndex::set_centrality(const std::string& path, double centrality) {
+  const auto it = by_file_.find(path);
+  if (it == by_file_.end()) return;
+  for (const DocId d : it->second) docs_[d].centrality = static_cast<float>(centrality);
+}
+
 void InvertedIndex::classify(Doc& doc) {
   doc.path_class = path_class(doc.chunk.path);
   std::string m = module_stem(doc.chunk.path);
@@ -507,9 +513,18 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
     const bool stream = ids[k].size() == 1 && direct;
     const std::uint32_t df = stream ? frozen_.count(ids[k][0]) : static_cast<std::uint32_t>(lists[k].size());
     idfs[k] = bm25_idf(n, static_cast<double>(df)) * weight[k];
+    const bool no_doc = !(sig & kSignalDocField);  // ablation: the doc field counts nothing
     auto score = [&](const Posting& p) {
-      if (scores[p.doc] == 0.0) touched.push_back(p.doc);
-      scores[p.doc] += score_term(p.tf, docs_[p.doc].length, idfs[k], avg, nullptr);
+      if (no_doc && p.tf[kFieldDoc] > 0) {
+        FieldTfs tf = p.tf;
+        tf[kFieldDoc] = 0;
+        if (tf == FieldTfs{}) return;
+        if (scores[p.doc] == 0.0) touched.push_back(p.doc);
+        scores[p.doc] += score_term(tf, docs_[p.doc].length, idfs[k], avg, nullptr);
+      } else {
+        if (scores[p.doc] == 0.0) touched.push_back(p.doc);
+        scores[p.doc] += score_term(p.tf, docs_[p.doc].length, idfs[k], avg, nullptr);
+      }
       if (!name_hit.empty() && p.tf[kFieldName] > 0) name_hit[p.doc] = 1;
     };
     if (stream) {
@@ -550,6 +565,10 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
     if ((sig & kSignalModuleName) && doc.module != UINT32_MAX &&
         std::find(modules.begin(), modules.end(), doc.module) != modules.end()) {
       apply(kModuleBoost, "module-name\u00d71.5");
+    }
+    if ((sig & kSignalCentrality) && doc.centrality > 0.0f) {
+      const double f = centrality_factor(doc.centrality);
+      if (f != 1.0) apply(f, "centrality\u00d7" + std::to_string(f).substr(0, 5));
     }
     return s;
   };
@@ -628,10 +647,12 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
         auto p = std::lower_bound(list.begin(), list.end(), d, [](const Posting& x, DocId y) { return x.doc < y; });
         if (p == list.end() || p->doc != d) continue;
         std::array<double, kFieldCount> per{};
-        base += score_term(p->tf, docs_[d].length, idfs[t], avg, &per);
+        FieldTfs tf = p->tf;
+        if (!(sig & kSignalDocField)) tf[kFieldDoc] = 0;
+        base += score_term(tf, docs_[d].length, idfs[t], avg, &per);
         for (std::size_t f = 0; f < kFieldCount; ++f) {
-          if (p->tf[f] == 0) continue;
-          h.explain.push_back({shown[t], std::string(field_name(f)), p->tf[f], per[f]});
+          if (tf[f] == 0) continue;
+          h.explain.push_back({shown[t], std::string(field_name(f)), tf[f], per[f]});
         }
       }
       const double s = apply_priors(d, base, &h.explain);
