@@ -537,7 +537,7 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
   std::uint8_t asked = 0;
   std::vector<std::uint32_t> modules;
   for (std::size_t k = 0; k < nt; ++k) {
-    for (const PathClass c : {kPathTest, kPathAsset, kPathGenerated, kPathNeverCode}) {
+    for (const PathClass c : {kPathTest, kPathAsset, kPathGenerated, kPathNeverCode, kPathVendored}) {
       if (asks_for(c, stems[k]) || asks_for(c, qterms[k].text)) asked |= c;
     }
     if (const auto it = module_ids_.find(stems[k]); it != module_ids_.end()) modules.push_back(it->second);
@@ -556,6 +556,7 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
       if (cls & kPathTest) apply(path_factor(kPathTest), "test-file\u00d70.35");
       if (cls & kPathAsset) apply(path_factor(kPathAsset), "static-asset\u00d70.3");
       if (cls & kPathGenerated) apply(path_factor(kPathGenerated), "generated\u00d70.5");
+      if (cls & kPathVendored) apply(path_factor(kPathVendored), "vendored\u00d70.6");
     }
     const ChunkRole role = doc.chunk.role;
     if (!name_hit.empty() && name_hit[d] &&

@@ -227,6 +227,9 @@ std::uint8_t path_class(std::string_view path_in) {
     if (seg == "static") c |= kPathAsset;
     if (seg == "migrations") c |= kPathGenerated;
     if (seg == "locale") c |= kPathNeverCode;
+    if (seg == "_vendor" || seg == "vendor" || seg == "vendored" || seg == "third_party" || seg == "thirdparty") {
+      c |= kPathVendored;
+    }
   }
   if (ends_with(base, ".py") &&
       (starts_with(base, "test_") || ends_with(base, "_test.py") || ends_with(base, "_tests.py") ||
@@ -267,6 +270,8 @@ double path_factor(PathClass c) noexcept {
       return 0.5;
     case kPathNeverCode:
       return 0.0;
+    case kPathVendored:
+      return 0.6;
   }
   return 1.0;
 }
@@ -281,6 +286,8 @@ bool asks_for(PathClass c, std::string_view t) noexcept {
       return t == "migrat" || t == "pb2" || t == "generat";
     case kPathNeverCode:
       return t == "po" || t == "locale" || t == "translat" || t == "msgid";
+    case kPathVendored:
+      return t == "vendor" || t == "vendored" || t == "third" || t == "thirdparty";
   }
   return false;
 }

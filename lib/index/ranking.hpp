@@ -187,6 +187,8 @@ enum PathClass : std::uint8_t {
   kPathAsset = 2,      // .css .js .map .svg .scss .less, or a `static` directory
   kPathGenerated = 4,  // *_pb2.py, a `migrations` directory
   kPathNeverCode = 8,  // .po .pot .mo, a `locale` directory, *.min.js, *.min.css
+  kPathVendored = 16,  // rank-4: a `_vendor`, `vendor`, `vendored`, `third_party` or `thirdparty`
+                       // directory (another project's code shipped inside this one)
 };
 std::uint8_t path_class(std::string_view path);
 // Files that are never code by their extension alone: translation catalogs (.po .pot .mo),
@@ -198,7 +200,8 @@ bool never_code_file(std::string_view path);
 // The multiplier for one class bit when the query does not ask for it.
 double path_factor(PathClass c) noexcept;
 // The query terms (stems) that ask for a class: tests → "test"; assets → css, js, static,
-// asset; generated → migrat, pb2, generat; never-code → po, locale, translat, msgid.
+// asset; generated → migrat, pb2, generat; never-code → po, locale, translat, msgid; vendored →
+// vendor, vendored, third (third_party).
 bool asks_for(PathClass c, std::string_view term_stem) noexcept;
 
 // The module name of a path, stemmed: `pkg/csv.py` → "csv", `pkg/paginator.py` → "pagin",

@@ -357,3 +357,28 @@ TEST_CASE("never_code_file: catalogs, minified assets and images by extension on
   CHECK_FALSE(never_code_file("static/admin/js/core.js"));
   CHECK_FALSE(never_code_file("pkg/polib.py"));
 }
+
+TEST_CASE("vendored code is demoted unless the query asks for it") {
+  CHECK(path_class("pip/_vendor/requests/adapters.py") & kPathVendored);
+  CHECK(path_class("third_party/x/y.py") & kPathVendored);
+  CHECK_FALSE(path_class("pip/_internal/network/session.py") & kPathVendored);
+  CHECK_FALSE(path_class("vendors.py") & kPathVendored);
+  // The vendored file has the better text match; the project's own code still leads.
+  auto idx = index_of({
+      {"_vendor/retry/policy.py", "class Policy:\n    \"\"\"Retry failed http requests.\"\"\"\n"},
+      {"_internal/network/session.py", "class Session:\n    \"\"\"Retry failed http requests.\"\"\"\n"},
+      {"a.py", "def one():\n    return 1\n"},
+      {"b.py", "def two():\n    return 2\n"},
+      {"c.py", "def three():\n    return 3\n"},
+  });
+  const auto on = run(idx, "retry failed http requests", kSignalAll, true);
+  REQUIRE(on.hits.size() == 2);
+  CHECK(on.hits[0].chunk.path == "_internal/network/session.py");
+  bool named = false;
+  for (const auto& e : on.hits[1].explain) named = named || e.term == "vendored\u00d70.6";
+  CHECK(named);
+  const auto off = run(idx, "retry failed http requests", kSignalAll & ~kSignalPathPrior);
+  CHECK(off.hits[0].chunk.path == "_vendor/retry/policy.py");
+  const auto asked = run(idx, "vendored retry failed http requests", kSignalAll);
+  CHECK(asked.hits[0].chunk.path == "_vendor/retry/policy.py");
+}
