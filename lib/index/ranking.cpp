@@ -77,7 +77,8 @@ std::size_t scan_string(std::string_view t, std::size_t i, std::size_t& a, std::
 }
 
 bool ident_char(char c) {
-  return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || static_cast<unsigned char>(c) >= 0x80;
+  return std::isalnum(static_cast<unsigned char>(c)) || c == '_' ||
+         static_cast<unsigned char>(c) >= 0x80;
 }
 
 }  // namespace
@@ -86,7 +87,7 @@ std::string doc_field_text(const Chunk& chunk, std::string_view t, std::string* 
   std::string out;
   if (code) code->clear();
   if (file_type_of(chunk.path) != FileType::kPython) return out;
-  std::size_t kept = 0;  // t[kept, …) not yet copied to *code
+  std::size_t kept = 0;                                  // t[kept, …) not yet copied to *code
   const auto take = [&](std::size_t a, std::size_t b) {  // prose t[a, b): to out, out of *code
     out.append(t.substr(a, b - a));
     out += '\n';
@@ -97,9 +98,9 @@ std::string doc_field_text(const Chunk& chunk, std::string_view t, std::string* 
     }
   };
   const std::size_t n = t.size();
-  int depth = 0;       // open brackets
-  bool stmt = true;    // the next token starts a statement
-  bool cont = false;   // a backslash continues the line
+  int depth = 0;      // open brackets
+  bool stmt = true;   // the next token starts a statement
+  bool cont = false;  // a backslash continues the line
   std::size_t i = 0;
   while (i < n) {
     const char c = t[i];
@@ -131,8 +132,9 @@ std::string doc_field_text(const Chunk& chunk, std::string_view t, std::string* 
     if (ident_char(c)) {
       std::size_t k = i;
       while (k < n && ident_char(t[k])) ++k;
-      const bool prefix = k - i <= 2 && k < n && (t[k] == '"' || t[k] == '\'') &&
-                          t.substr(i, k - i).find_first_not_of("rRuUbBfF") == std::string_view::npos;
+      const bool prefix =
+          k - i <= 2 && k < n && (t[k] == '"' || t[k] == '\'') &&
+          t.substr(i, k - i).find_first_not_of("rRuUbBfF") == std::string_view::npos;
       if (!prefix) {
         i = k;
         continue;
@@ -227,7 +229,8 @@ std::uint8_t path_class(std::string_view path_in) {
     if (seg == "static") c |= kPathAsset;
     if (seg == "migrations") c |= kPathGenerated;
     if (seg == "locale") c |= kPathNeverCode;
-    if (seg == "_vendor" || seg == "vendor" || seg == "vendored" || seg == "third_party" || seg == "thirdparty") {
+    if (seg == "_vendor" || seg == "vendor" || seg == "vendored" || seg == "third_party" ||
+        seg == "thirdparty") {
       c |= kPathVendored;
     }
   }
@@ -248,8 +251,8 @@ std::uint8_t path_class(std::string_view path_in) {
 
 bool never_code_file(std::string_view path_in) {
   const std::string path = lower(path_in);
-  for (const std::string_view ext : {".po", ".pot", ".mo", ".min.js", ".min.css", ".png", ".jpg", ".jpeg", ".gif",
-                                     ".ico", ".bmp", ".webp", ".tif", ".tiff"}) {
+  for (const std::string_view ext : {".po", ".pot", ".mo", ".min.js", ".min.css", ".png", ".jpg",
+                                     ".jpeg", ".gif", ".ico", ".bmp", ".webp", ".tif", ".tiff"}) {
     if (ends_with(path, ext)) return true;
   }
   return false;

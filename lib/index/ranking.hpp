@@ -62,7 +62,13 @@ namespace trifecta::core::index {
 
 inline constexpr std::string_view kRankingVersion = "rank-4";
 
-enum Field : std::uint8_t { kFieldPath = 0, kFieldName = 1, kFieldSig = 2, kFieldBody = 3, kFieldDoc = 4 };
+enum Field : std::uint8_t {
+  kFieldPath = 0,
+  kFieldName = 1,
+  kFieldSig = 2,
+  kFieldBody = 3,
+  kFieldDoc = 4
+};
 inline constexpr std::size_t kFieldCount = 5;
 std::string_view field_name(std::size_t f) noexcept;  // "path" | "name" | "sig" | "body" | "doc"
 
@@ -92,7 +98,8 @@ std::string name_field_text(const Chunk& chunk);
 // body without that prose (each piece replaced by a space) — what the body field indexes, so a
 // word is counted in one field only; `code` stays empty when nothing was taken out (the body
 // is then indexed as it is).
-std::string doc_field_text(const Chunk& chunk, std::string_view body_text, std::string* code = nullptr);
+std::string doc_field_text(const Chunk& chunk, std::string_view body_text,
+                           std::string* code = nullptr);
 
 // Call fn(field, text) for each piece of text that is indexed for `chunk`, in a fixed order
 // (body = `body_text`, the chunk's lines). A field may receive several pieces.
@@ -160,7 +167,8 @@ enum Signal : std::uint32_t {
   kSignalDefault = kSignalAll & ~kSignalDefinition,
 };
 // kSignalDefault minus the signals named (comma-separated: stop, stem, typo, path, def, module,
-// diversity, doc, central) in the environment variable TRIFECTA_RANKING_ABLATE, plus those named with a `+`
+// diversity, doc, central) in the environment variable TRIFECTA_RANKING_ABLATE, plus those named
+// with a `+`
 // (`+def`); read once per process. Unknown names are ignored. Only benchmarks set it.
 std::uint32_t signals_from_env();
 

@@ -325,7 +325,8 @@ TEST_CASE("doc field: a module docstring finds its module, also past its first l
   CHECK(off.hits[0].chunk.path == "misc/helpers.py");
 }
 
-TEST_CASE("centrality prior: bounded, neutral without a score, breaks a tie for the imported file") {
+TEST_CASE(
+    "centrality prior: bounded, neutral without a score, breaks a tie for the imported file") {
   CHECK(centrality_factor(0.0) == 1.0);
   CHECK(centrality_factor(1.0) == 1.0);
   CHECK(centrality_factor(1e9) == kCentralityMax);
@@ -366,7 +367,8 @@ TEST_CASE("vendored code is demoted unless the query asks for it") {
   // The vendored file has the better text match; the project's own code still leads.
   auto idx = index_of({
       {"_vendor/retry/policy.py", "class Policy:\n    \"\"\"Retry failed http requests.\"\"\"\n"},
-      {"_internal/network/session.py", "class Session:\n    \"\"\"Retry failed http requests.\"\"\"\n"},
+      {"_internal/network/session.py",
+       "class Session:\n    \"\"\"Retry failed http requests.\"\"\"\n"},
       {"a.py", "def one():\n    return 1\n"},
       {"b.py", "def two():\n    return 2\n"},
       {"c.py", "def three():\n    return 3\n"},
