@@ -30,12 +30,14 @@
 //     characters is replaced by its closest indexed term (edit distance ≤ 1, ≤ 2 from 6
 //     characters), scored at kTypoWeight; pieces of a compound identifier written in the query
 //     (`zanzibar_marker`) are never corrected (rank-3);
-//   * priors, multiplied into the score: test files, static assets and generated files are
-//     demoted unless the query asks for them (kPathFactor); translation catalogs and minified
-//     assets are never-code and hidden unless the query or path glob asks for them; a definition
-//     whose name matches a query term gets kDefinitionBoost (off by default: kSignalDefault);
-//     every chunk of a file whose module
-//     name is a query term (`csv.py` for "csv") gets kModuleBoost;
+//   * priors, multiplied into the score: test files, static assets, generated files and (rank-4)
+//     vendored code are demoted unless the query asks for them (path_factor); the file's
+//     import-graph centrality gives a bounded factor (rank-4, centrality_factor); what is left
+//     of never-code (a `locale` directory, catalogs an include glob admitted: never_code_file
+//     keeps the rest out of the index) is hidden unless the query or path glob asks for it; a
+//     definition whose name matches a query term gets kDefinitionBoost (off by default:
+//     kSignalDefault); every chunk of a file whose module name is a query term (`csv.py` for
+//     "csv") gets kModuleBoost;
 //   * per-file diversification: the n-th hit of one file on the page is multiplied by
 //     kDiversityDecay^n, so one file cannot fill the page.
 // `--explain` lists each term×field share and each prior as a signal (field "signal").
