@@ -363,7 +363,8 @@ std::vector<std::string> InvertedIndex::suggest(std::string_view term, std::size
 void InvertedIndex::set_centrality(const std::string& path, double centrality) {
   const auto it = by_file_.find(path);
   if (it == by_file_.end()) return;
-  for (const DocId d : it->second) docs_[d].centrality = static_cast<float>(centrality);
+  const auto factor = static_cast<float>(centrality_factor(centrality));
+  for (const DocId d : it->second) docs_[d].centrality = factor;
 }
 
 void InvertedIndex::classify(Doc& doc) {
@@ -567,9 +568,9 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
         std::find(modules.begin(), modules.end(), doc.module) != modules.end()) {
       apply(kModuleBoost, "module-name\u00d71.5");
     }
-    if ((sig & kSignalCentrality) && doc.centrality > 0.0f) {
-      const double f = centrality_factor(doc.centrality);
-      if (f != 1.0) apply(f, "centrality\u00d7" + std::to_string(f).substr(0, 5));
+    if ((sig & kSignalCentrality) && doc.centrality != 1.0f) {
+      const double f = doc.centrality;
+      apply(f, out ? "centrality\u00d7" + std::to_string(f).substr(0, 5) : std::string());
     }
     return s;
   };

@@ -126,7 +126,8 @@ class InvertedIndex {
   // The import-graph centrality of `path` (centrality.hpp; 0 = none), used by the ranking's
   // centrality prior (ranking.hpp centrality_factor) for every chunk of the file. Not persisted
   // here: SegmentIndex keeps it in its file records and sets it after every build and update.
-  // A file without chunks is ignored; a file re-added by replace_file starts at 0.
+  // The factor is computed here, once per file, not per search. A file without chunks is
+  // ignored; a file re-added by replace_file starts neutral (factor 1).
   void set_centrality(const std::string& path, double centrality);
 
   // Pre-size the vocabulary (a cold build of many files avoids rehashing).
@@ -158,7 +159,7 @@ class InvertedIndex {
     bool alive = true;
     std::uint8_t path_class = 0;        // ranking.hpp PathClass bits of the chunk's path
     std::uint32_t module = UINT32_MAX;  // index into module_stems_ (UINT32_MAX: none)
-    float centrality = 0.0f;            // the file's import-graph centrality (0: none)
+    float centrality = 1.0f;            // centrality_factor of the file's import-graph score
   };
   // Derived per-document ranking data (path class, module name); set on insert and load.
   void classify(Doc& doc);
