@@ -443,7 +443,7 @@ struct SegmentIndex::Impl {
   }
 
   // Hand every file's centrality to the index's ranking prior (after a build, a load or a
-  // recompute; chunks of a file re-added since start at 0 until this runs).
+  // recompute; chunks of a file re-added since are neutral until this runs).
   static void push_centrality(InvertedIndex& idx, const std::map<std::string, FileRecord>& recs) {
     for (const auto& [path, r] : recs) {
       if (r.indexed && r.centrality > 0.0) idx.set_centrality(path, r.centrality);
