@@ -381,6 +381,13 @@ std::vector<std::string> InvertedIndex::suggest(std::string_view term, std::size
   return out;
 }
 
+void InvertedIndex::set_centrality(const std::string& path, double centrality) {
+  const auto it = by_file_.find(path);
+  if (it == by_file_.end()) return;
+  const auto factor = static_cast<float>(centrality_factor(centrality));
+  for (const DocId d : it->second) rank_[d].centrality = factor;
+}
+
 void InvertedIndex::classify(const Chunk& chunk, DocRank& rank) {
   rank.role = chunk.role;
   rank.kind = chunk.kind;
@@ -540,16 +547,25 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
       for (const auto& p : lists[k]) fn(p);
     }
   };
+  const bool no_doc = !(sig & kSignalDocField);  // ablation: the doc field counts nothing
   const auto score = [&](std::size_t k, const Posting& p) {
-    if (scores[p.doc] == 0.0) touched.push_back(p.doc);
-    scores[p.doc] += score_term(p.tf, rank_[p.doc].length, idfs[k], avg, nullptr);
+    if (no_doc && p.tf[kFieldDoc] > 0) {
+      FieldTfs tf = p.tf;
+      tf[kFieldDoc] = 0;
+      if (tf == FieldTfs{}) return;
+      if (scores[p.doc] == 0.0) touched.push_back(p.doc);
+      scores[p.doc] += score_term(tf, rank_[p.doc].length, idfs[k], avg, nullptr);
+    } else {
+      if (scores[p.doc] == 0.0) touched.push_back(p.doc);
+      scores[p.doc] += score_term(p.tf, rank_[p.doc].length, idfs[k], avg, nullptr);
+    }
     if (!name_hit.empty() && p.tf[kFieldName] > 0) name_hit[p.doc] = 1;
   };
   // Priors (ranking.hpp): which path classes the query asks for, which module names it names.
   std::uint8_t asked = 0;
   std::vector<std::uint32_t> modules;
   for (std::size_t k = 0; k < nt; ++k) {
-    for (const PathClass c : {kPathTest, kPathAsset, kPathGenerated, kPathNeverCode}) {
+    for (const PathClass c : {kPathTest, kPathAsset, kPathGenerated, kPathNeverCode, kPathVendored}) {
       if (asks_for(c, stems[k]) || asks_for(c, qterms[k].text)) asked |= c;
     }
     if (const auto it = module_ids_.find(stems[k]); it != module_ids_.end()) modules.push_back(it->second);
@@ -568,6 +584,7 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
       if (cls & kPathTest) apply(path_factor(kPathTest), "test-file\u00d70.35");
       if (cls & kPathAsset) apply(path_factor(kPathAsset), "static-asset\u00d70.3");
       if (cls & kPathGenerated) apply(path_factor(kPathGenerated), "generated\u00d70.5");
+      if (cls & kPathVendored) apply(path_factor(kPathVendored), "vendored\u00d70.6");
     }
     const ChunkRole role = doc.role;
     if (!name_hit.empty() && name_hit[d] &&
@@ -577,6 +594,10 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
     if ((sig & kSignalModuleName) && doc.module != UINT32_MAX &&
         std::find(modules.begin(), modules.end(), doc.module) != modules.end()) {
       apply(kModuleBoost, "module-name\u00d71.5");
+    }
+    if ((sig & kSignalCentrality) && doc.centrality != 1.0f) {
+      const double f = doc.centrality;
+      apply(f, out ? "centrality\u00d7" + std::to_string(f).substr(0, 5) : std::string());
     }
     return s;
   };
@@ -719,10 +740,12 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
         auto p = std::lower_bound(list.begin(), list.end(), d, [](const Posting& x, DocId y) { return x.doc < y; });
         if (p == list.end() || p->doc != d) continue;
         std::array<double, kFieldCount> per{};
-        base += score_term(p->tf, rank_[d].length, idfs[t], avg, &per);
+        FieldTfs tf = p->tf;
+        if (no_doc) tf[kFieldDoc] = 0;
+        base += score_term(tf, rank_[d].length, idfs[t], avg, &per);
         for (std::size_t f = 0; f < kFieldCount; ++f) {
-          if (p->tf[f] == 0) continue;
-          h.explain.push_back({shown[t], std::string(field_name(f)), p->tf[f], per[f]});
+          if (tf[f] == 0) continue;
+          h.explain.push_back({shown[t], std::string(field_name(f)), tf[f], per[f]});
         }
       }
       const double s = apply_priors(d, base, &h.explain);

@@ -126,6 +126,13 @@ class InvertedIndex {
   // characters) or a prefix match, ranked by distance, then document frequency. At most `max`.
   std::vector<std::string> suggest(std::string_view term, std::size_t max = 5) const;
 
+  // The import-graph centrality of `path` (centrality.hpp; 0 = none), used by the ranking's
+  // centrality prior (ranking.hpp centrality_factor) for every chunk of the file. Not persisted
+  // here: SegmentIndex keeps it in its file records and sets it after every build and update.
+  // The factor is computed here, once per file, not per search. A file without chunks is
+  // ignored; a file re-added by replace_file starts neutral (factor 1).
+  void set_centrality(const std::string& path, double centrality);
+
   // Pre-size the vocabulary (a cold build of many files avoids rehashing).
   void reserve_terms(std::size_t n);
 
@@ -161,6 +168,7 @@ class InvertedIndex {
     FieldLengths length{};
     std::uint32_t module = UINT32_MAX;  // index into module_stems_ (UINT32_MAX: none)
     std::uint8_t path_class = 0;        // ranking.hpp PathClass bits of the chunk's path
+    float centrality = 1.0f;            // centrality_factor of the file's import-graph score
     ChunkRole role = ChunkRole::kWindow;
     ChunkKind kind = ChunkKind::kOther;
   };

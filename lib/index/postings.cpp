@@ -7,7 +7,7 @@ namespace {
 void put_posting(std::vector<std::uint8_t>& out, std::uint32_t delta, const Posting& p) {
   std::uint64_t mask = 0;
   for (std::size_t f = 0; f < kPostingFields; ++f) mask |= p.tf[f] ? (1u << f) : 0u;
-  bytes::put_varint(out, (static_cast<std::uint64_t>(delta) << 4) | mask);
+  bytes::put_varint(out, (static_cast<std::uint64_t>(delta) << kFieldMaskBits) | mask);
   for (std::size_t f = 0; f < kPostingFields; ++f) {
     if (p.tf[f]) out.push_back(p.tf[f]);
   }

@@ -5,7 +5,8 @@
 // term), instead of one heap vector per term. The encoding of one list, documents strictly
 // ascending:
 //
-//   per posting:  varint( (doc − previous doc) << 4 | field mask )   previous doc of the first = 0
+//   per posting:  varint( (doc − previous doc) << kPostingFields | field mask )   previous doc of
+//                 the first = 0 (5 fields since index format 5: path name sig body doc)
 //                 then one byte per field whose mask bit is set, in field order (its tf, 1..255)
 //
 // LEB128 varints of up to 64 bits (a delta of 2^32 − 1 shifted by 4 needs 36), written with
@@ -38,7 +39,9 @@
 
 namespace trifecta::core::index {
 
-inline constexpr std::size_t kPostingFields = 4;
+inline constexpr std::size_t kPostingFields = 5;
+inline constexpr unsigned kFieldMaskBits = static_cast<unsigned>(kPostingFields);
+inline constexpr std::uint64_t kFieldMask = (std::uint64_t{1} << kPostingFields) - 1;
 
 struct Posting {
   std::uint32_t doc = 0;
@@ -94,7 +97,7 @@ inline bool PostingCursor::next(Posting& out) {
       if (!(b & 0x80)) break;
     }
   }
-  const std::uint64_t doc = prev_ + (v >> 4);
+  const std::uint64_t doc = prev_ + (v >> kFieldMaskBits);
   if (doc > UINT32_MAX || (!first_ && doc == prev_)) {
     bad_ = true;
     return false;
@@ -135,11 +138,11 @@ inline void for_each_posting(std::string_view bytes, Fn&& fn) {
         if (!(b & 0x80)) break;
       }
     }
-    doc += v >> 4;
+    doc += v >> kFieldMaskBits;
     out.doc = static_cast<std::uint32_t>(doc);
-    const unsigned mask = static_cast<unsigned>(v & 0xF);
+    const unsigned mask = static_cast<unsigned>(v & kFieldMask);
     if (mask == 8 && p < end) {
-      out.tf = {0, 0, 0, *p++};
+      out.tf = {0, 0, 0, *p++, 0};
     } else {
       for (std::size_t f = 0; f < kPostingFields; ++f) out.tf[f] = ((mask >> f) & 1) && p < end ? *p++ : 0;
     }

@@ -8,8 +8,14 @@
 
 namespace trifecta::core::index {
 
+const std::array<FieldParams, kFieldCount> kFieldParams{
+    {{1.5, 0.30}, {8.0, 0.50}, {2.0, 0.60}, {1.0, 0.75}, {2.0, 0.50}}};
+const double kCentralityWeight = 0.05;
+const double kCentralityMin = 0.95;
+const double kCentralityMax = 1.15;
+
 std::string_view field_name(std::size_t f) noexcept {
-  static constexpr std::string_view kNames[] = {"path", "name", "sig", "body"};
+  static constexpr std::string_view kNames[] = {"path", "name", "sig", "body", "doc"};
   return f < kFieldCount ? kNames[f] : "?";
 }
 
@@ -32,6 +38,121 @@ std::string name_field_text(const Chunk& chunk) {
     }
   }
   return name;
+}
+
+namespace {
+
+// The string literal whose opening quote is at t[i]: returns the index just after it and sets
+// [a, b) to its content. Backslash escapes are skipped (also in raw strings, as Python's lexer
+// does for the quote); a one-line string ends at its line's end when unterminated, a triple-quoted
+// one at the end of the text.
+std::size_t scan_string(std::string_view t, std::size_t i, std::size_t& a, std::size_t& b) {
+  const char q = t[i];
+  const bool triple = i + 2 < t.size() && t[i + 1] == q && t[i + 2] == q;
+  std::size_t j = i + (triple ? 3 : 1);
+  a = j;
+  while (j < t.size()) {
+    const char c = t[j];
+    if (c == '\\') {
+      j += 2;
+      continue;
+    }
+    if (c == q) {
+      if (!triple) {
+        b = j;
+        return j + 1;
+      }
+      if (j + 2 < t.size() && t[j + 1] == q && t[j + 2] == q) {
+        b = j;
+        return j + 3;
+      }
+    } else if (c == '\n' && !triple) {
+      b = j;
+      return j;
+    }
+    ++j;
+  }
+  b = t.size();
+  return t.size();
+}
+
+bool ident_char(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) || c == '_' ||
+         static_cast<unsigned char>(c) >= 0x80;
+}
+
+}  // namespace
+
+std::string doc_field_text(const Chunk& chunk, std::string_view t, std::string* code) {
+  std::string out;
+  if (code) code->clear();
+  if (file_type_of(chunk.path) != FileType::kPython) return out;
+  std::size_t kept = 0;                                  // t[kept, …) not yet copied to *code
+  const auto take = [&](std::size_t a, std::size_t b) {  // prose t[a, b): to out, out of *code
+    out.append(t.substr(a, b - a));
+    out += '\n';
+    if (code) {
+      code->append(t.substr(kept, a - kept));
+      *code += ' ';
+      kept = b;
+    }
+  };
+  const std::size_t n = t.size();
+  int depth = 0;      // open brackets
+  bool stmt = true;   // the next token starts a statement
+  bool cont = false;  // a backslash continues the line
+  std::size_t i = 0;
+  while (i < n) {
+    const char c = t[i];
+    if (c == '\n') {
+      stmt = depth == 0 && !cont;
+      cont = false;
+      ++i;
+      continue;
+    }
+    if (c == ' ' || c == '\t' || c == '\r' || c == '\f') {
+      ++i;
+      continue;
+    }
+    const bool first = stmt;
+    stmt = false;
+    if (c == '#') {
+      std::size_t e = t.find('\n', i);
+      if (e == std::string_view::npos) e = n;
+      take(i + 1, e);
+      i = e;
+      continue;
+    }
+    if (c == '\\') {
+      cont = true;
+      ++i;
+      continue;
+    }
+    std::size_t q = i;
+    if (ident_char(c)) {
+      std::size_t k = i;
+      while (k < n && ident_char(t[k])) ++k;
+      const bool prefix =
+          k - i <= 2 && k < n && (t[k] == '"' || t[k] == '\'') &&
+          t.substr(i, k - i).find_first_not_of("rRuUbBfF") == std::string_view::npos;
+      if (!prefix) {
+        i = k;
+        continue;
+      }
+      q = k;
+    }
+    if (t[q] == '"' || t[q] == '\'') {
+      std::size_t a = 0, b = 0;
+      i = scan_string(t, q, a, b);
+      if (first && b > a) take(a, b);
+      continue;
+    }
+    if (c == '(' || c == '[' || c == '{') ++depth;
+    if ((c == ')' || c == ']' || c == '}') && depth > 0) --depth;
+    ++i;
+  }
+  if (code && kept > 0) code->append(t.substr(kept));
+  return out;
 }
 
 FieldAverages field_averages(const std::array<std::uint64_t, kFieldCount>& total_len,
@@ -62,6 +183,8 @@ std::uint32_t signals_from_env() {
       if (name == "def") v &= ~kSignalDefinition;
       if (name == "module") v &= ~kSignalModuleName;
       if (name == "diversity") v &= ~kSignalDiversity;
+      if (name == "doc") v &= ~kSignalDocField;
+      if (name == "central") v &= ~kSignalCentrality;
     }
     return v;
   }();
@@ -106,6 +229,10 @@ std::uint8_t path_class(std::string_view path_in) {
     if (seg == "static") c |= kPathAsset;
     if (seg == "migrations") c |= kPathGenerated;
     if (seg == "locale") c |= kPathNeverCode;
+    if (seg == "_vendor" || seg == "vendor" || seg == "vendored" || seg == "third_party" ||
+        seg == "thirdparty") {
+      c |= kPathVendored;
+    }
   }
   if (ends_with(base, ".py") &&
       (starts_with(base, "test_") || ends_with(base, "_test.py") || ends_with(base, "_tests.py") ||
@@ -122,6 +249,20 @@ std::uint8_t path_class(std::string_view path_in) {
   return c;
 }
 
+bool never_code_file(std::string_view path_in) {
+  const std::string path = lower(path_in);
+  for (const std::string_view ext : {".po", ".pot", ".mo", ".min.js", ".min.css", ".png", ".jpg",
+                                     ".jpeg", ".gif", ".ico", ".bmp", ".webp", ".tif", ".tiff"}) {
+    if (ends_with(path, ext)) return true;
+  }
+  return false;
+}
+
+double centrality_factor(double c) noexcept {
+  if (!(c > 0.0)) return 1.0;
+  return std::clamp(1.0 + kCentralityWeight * std::log(c), kCentralityMin, kCentralityMax);
+}
+
 double path_factor(PathClass c) noexcept {
   switch (c) {
     case kPathTest:
@@ -132,6 +273,8 @@ double path_factor(PathClass c) noexcept {
       return 0.5;
     case kPathNeverCode:
       return 0.0;
+    case kPathVendored:
+      return 0.6;
   }
   return 1.0;
 }
@@ -146,6 +289,8 @@ bool asks_for(PathClass c, std::string_view t) noexcept {
       return t == "migrat" || t == "pb2" || t == "generat";
     case kPathNeverCode:
       return t == "po" || t == "locale" || t == "translat" || t == "msgid";
+    case kPathVendored:
+      return t == "vendor" || t == "vendored" || t == "third" || t == "thirdparty";
   }
   return false;
 }

@@ -8,7 +8,13 @@
 //                        module path (`json/decoder.py` → json decoder)
 //   sig   w=2.0 b=0.60   decorators, signature, first docstring line (classes: member names),
 //                        and the class header of a split method (`context`)
-//   body  w=1.0 b=0.75   the chunk text
+//   body  w=1.0 b=0.75   the chunk text without what the doc field holds (Python; all of it
+//                        for other files)
+//   doc   w=2.0 b=0.50   Python prose (rank-4): the docstrings (every string literal that is a
+//                        statement of its own: module, class, function docstrings) and the
+//                        comments of the chunk, whole (`sig` holds only a docstring's first
+//                        line); the module header chunk's doc field holds the module docstring,
+//                        so a query describing a module finds its file (`doc_field_text`)
 //   tf~(t,d) = Σ_f w_f · tf_f(t,d) / (1 − b_f + b_f · len_f(d) / avglen_f)
 //   score(d) = Σ_t idf(t) · tf~ · (k1 + 1) / (k1 + tf~),  k1 = 2.0 (slower saturation than the
 //   usual 1.2, so a name match keeps its lead over repeated body mentions),
@@ -24,12 +30,14 @@
 //     characters is replaced by its closest indexed term (edit distance ≤ 1, ≤ 2 from 6
 //     characters), scored at kTypoWeight; pieces of a compound identifier written in the query
 //     (`zanzibar_marker`) are never corrected (rank-3);
-//   * priors, multiplied into the score: test files, static assets and generated files are
-//     demoted unless the query asks for them (kPathFactor); translation catalogs and minified
-//     assets are never-code and hidden unless the query or path glob asks for them; a definition
-//     whose name matches a query term gets kDefinitionBoost (off by default: kSignalDefault);
-//     every chunk of a file whose module
-//     name is a query term (`csv.py` for "csv") gets kModuleBoost;
+//   * priors, multiplied into the score: test files, static assets, generated files and (rank-4)
+//     vendored code are demoted unless the query asks for them (path_factor); the file's
+//     import-graph centrality gives a bounded factor (rank-4, centrality_factor); what is left
+//     of never-code (a `locale` directory, catalogs an include glob admitted: never_code_file
+//     keeps the rest out of the index) is hidden unless the query or path glob asks for it; a
+//     definition whose name matches a query term gets kDefinitionBoost (off by default:
+//     kSignalDefault); every chunk of a file whose module name is a query term (`csv.py` for
+//     "csv") gets kModuleBoost;
 //   * per-file diversification: the n-th hit of one file on the page is multiplied by
 //     kDiversityDecay^n, so one file cannot fill the page.
 // `--explain` lists each term×field share and each prior as a signal (field "signal").
@@ -54,18 +62,25 @@
 
 namespace trifecta::core::index {
 
-inline constexpr std::string_view kRankingVersion = "rank-3";
+inline constexpr std::string_view kRankingVersion = "rank-4";
 
-enum Field : std::uint8_t { kFieldPath = 0, kFieldName = 1, kFieldSig = 2, kFieldBody = 3 };
-inline constexpr std::size_t kFieldCount = 4;
-std::string_view field_name(std::size_t f) noexcept;  // "path" | "name" | "sig" | "body"
+enum Field : std::uint8_t {
+  kFieldPath = 0,
+  kFieldName = 1,
+  kFieldSig = 2,
+  kFieldBody = 3,
+  kFieldDoc = 4
+};
+inline constexpr std::size_t kFieldCount = 5;
+std::string_view field_name(std::size_t f) noexcept;  // "path" | "name" | "sig" | "body" | "doc"
 
 struct FieldParams {
   double weight;
   double b;
 };
-inline constexpr std::array<FieldParams, kFieldCount> kFieldParams{
-    {{1.5, 0.30}, {8.0, 0.50}, {2.0, 0.60}, {1.0, 0.75}}};
+// Defined in ranking.cpp (the values are in the table at the top of this file), so that a
+// weight change rebuilds one file.
+extern const std::array<FieldParams, kFieldCount> kFieldParams;
 inline constexpr double kBm25K1 = 2.0;
 
 using FieldTfs = std::array<std::uint8_t, kFieldCount>;       // tf per field (saturates at 255)
@@ -77,6 +92,17 @@ using FieldAverages = std::array<double, kFieldCount>;        // avglen_f (at le
 // `tempfile` finds tempfile.py's header; line windows have no name.
 std::string name_field_text(const Chunk& chunk);
 
+// The doc field of a Python chunk: the text of its comments (after `#`) and of every string
+// literal that is a statement of its own (docstrings: the first string of a module, class or
+// function, and any other bare string statement), found by a lexical scan of `body_text`
+// (strings, escapes, triple quotes, bracket depth); pieces joined by newlines. Empty for other
+// files (Markdown and text are prose already: their body is the doc). With `code`, also the
+// body without that prose (each piece replaced by a space) — what the body field indexes, so a
+// word is counted in one field only; `code` stays empty when nothing was taken out (the body
+// is then indexed as it is).
+std::string doc_field_text(const Chunk& chunk, std::string_view body_text,
+                           std::string* code = nullptr);
+
 // Call fn(field, text) for each piece of text that is indexed for `chunk`, in a fixed order
 // (body = `body_text`, the chunk's lines). A field may receive several pieces.
 template <class Fn>
@@ -86,7 +112,10 @@ void for_each_field_text(const Chunk& chunk, std::string_view body_text, Fn&& fn
   fn(kFieldName, std::string_view(name));
   fn(kFieldSig, std::string_view(chunk.signature));
   fn(kFieldSig, std::string_view(chunk.context));
-  fn(kFieldBody, body_text);
+  std::string code;
+  const std::string doc = doc_field_text(chunk, body_text, &code);
+  fn(kFieldBody, doc.empty() ? body_text : std::string_view(code));
+  fn(kFieldDoc, std::string_view(doc));
 }
 
 // avglen_f over `docs` live chunks whose field lengths sum to total_len[f] (1 when empty).
@@ -132,13 +161,16 @@ enum Signal : std::uint32_t {
   kSignalDefinition = 1u << 4,
   kSignalModuleName = 1u << 5,
   kSignalDiversity = 1u << 6,
-  kSignalAll = (1u << 7) - 1,
+  kSignalDocField = 1u << 7,    // rank-4: the doc field's share of the score (ablation: tf 0)
+  kSignalCentrality = 1u << 8,  // rank-4: the import-graph centrality prior
+  kSignalAll = (1u << 9) - 1,
   // What search uses by default: the definition boost measured slightly negative (docs/ranking.md;
   // the name field's weight already puts definitions first), so it is off unless asked for.
   kSignalDefault = kSignalAll & ~kSignalDefinition,
 };
 // kSignalDefault minus the signals named (comma-separated: stop, stem, typo, path, def, module,
-// diversity) in the environment variable TRIFECTA_RANKING_ABLATE, plus those named with a `+`
+// diversity, doc, central) in the environment variable TRIFECTA_RANKING_ABLATE, plus those named
+// with a `+`
 // (`+def`); read once per process. Unknown names are ignored. Only benchmarks set it.
 std::uint32_t signals_from_env();
 
@@ -146,16 +178,30 @@ inline constexpr double kTypoWeight = 0.7;
 inline constexpr double kDefinitionBoost = 1.3;
 inline constexpr double kModuleBoost = 1.5;
 inline constexpr double kDiversityDecay = 0.6;
+// Import-graph centrality prior (rank-4): a file's PageRank c (centrality.hpp: mean 1.0 over the
+// Python files, 0 for other files) multiplies each of its chunks' score by
+//   centrality_factor(c) = clamp(1 + kCentralityWeight · ln c, kCentralityMin, kCentralityMax)
+// so a module imported all over the tree (`os.py`, c ≈ 40) gains up to +kCentralityMax − 1 and a
+// leaf nobody imports (a test, a script: c ≈ 0.3) loses a little; a file outside the graph
+// (c = 0: not Python, or centrality not computed) is neutral (1.0). Bounded so that it breaks
+// near-ties and never outweighs a term match.
+extern const double kCentralityWeight;  // 0.05 (ranking.cpp)
+extern const double kCentralityMin;     // 0.95
+extern const double kCentralityMax;     // 1.15
+double centrality_factor(double centrality) noexcept;
+
 // Bounds for dynamic pruning (inverted_index.cpp): what one term can add to a chunk's score
 // (score_term saturates: tf~·(k1+1)/(k1+tf~) < k1+1), and the largest factor the priors of
-// `signals` can multiply a score by (every boost above 1; demotions count as 1). A new prior
-// above 1 must be included here, or pruning may drop a chunk that belongs on the page.
+// `signals` can multiply a score by (every boost above 1, the centrality prior's ceiling
+// included; demotions count as 1). A new prior above 1 must be included here, or pruning may
+// drop a chunk that belongs on the page.
 inline double score_term_bound(double idf) noexcept {
   return idf * (kBm25K1 + 1.0);
 }
 inline double max_prior_factor(std::uint32_t signals) noexcept {
   return ((signals & kSignalDefinition) ? kDefinitionBoost : 1.0) *
-         ((signals & kSignalModuleName) ? kModuleBoost : 1.0);
+         ((signals & kSignalModuleName) ? kModuleBoost : 1.0) *
+         ((signals & kSignalCentrality) ? kCentralityMax : 1.0);
 }
 
 // What a path is, from its text alone (bit set).
@@ -164,12 +210,21 @@ enum PathClass : std::uint8_t {
   kPathAsset = 2,      // .css .js .map .svg .scss .less, or a `static` directory
   kPathGenerated = 4,  // *_pb2.py, a `migrations` directory
   kPathNeverCode = 8,  // .po .pot .mo, a `locale` directory, *.min.js, *.min.css
+  kPathVendored = 16,  // rank-4: a `_vendor`, `vendor`, `vendored`, `third_party` or `thirdparty`
+                       // directory (another project's code shipped inside this one)
 };
 std::uint8_t path_class(std::string_view path);
+// Files that are never code by their extension alone: translation catalogs (.po .pot .mo),
+// minified assets (.min.js .min.css) and images (.png .jpg .jpeg .gif .ico .bmp .webp .tif
+// .tiff). The index does not read them by default (skip reason `never_code`; an `include` glob
+// of _ctx/trifecta.json admits them: SegmentIndex). Not the `locale` directory rule of
+// path_class: Python files live there too (Django's formats.py); search still hides those.
+bool never_code_file(std::string_view path);
 // The multiplier for one class bit when the query does not ask for it.
 double path_factor(PathClass c) noexcept;
 // The query terms (stems) that ask for a class: tests → "test"; assets → css, js, static,
-// asset; generated → migrat, pb2, generat; never-code → po, locale, translat, msgid.
+// asset; generated → migrat, pb2, generat; never-code → po, locale, translat, msgid; vendored →
+// vendor, vendored, third (third_party).
 bool asks_for(PathClass c, std::string_view term_stem) noexcept;
 
 // The module name of a path, stemmed: `pkg/csv.py` → "csv", `pkg/paginator.py` → "pagin",

@@ -131,6 +131,14 @@ struct SegmentIndex::Impl {
   // with their own reason (not "unreadable"), the same in build and validate.
   bool path_too_long(const std::string& rel) const { return (root / rel).native().size() >= PATH_MAX; }
   static constexpr const char* kPathTooLong = "path_too_long";
+  // Never-code files (ranking.hpp never_code_file) are not read unless an `include` glob admits
+  // them: one skipped record each with this reason, in build, update and validate alike.
+  static constexpr const char* kNeverCode = "never_code";
+  bool never_code(const std::string& rel) const { return never_code_file(rel) && !filter.includes(rel); }
+  static std::string never_code_detail() {
+    return "never code (translation catalog, minified asset or image): not indexed; an \"include\" glob in "
+           "_ctx/trifecta.json admits it";
+  }
   std::string too_long_detail() const {
     return "path is longer than PATH_MAX (" + std::to_string(PATH_MAX) + " bytes): not indexed";
   }
@@ -173,6 +181,16 @@ struct SegmentIndex::Impl {
       o.record.indexed = false;
       o.record.skip_reason = kPathTooLong;
       o.record.detail = too_long_detail();
+      return o;
+    }
+    if (never_code(rel)) {
+      o.record.indexed = false;
+      o.record.skip_reason = kNeverCode;
+      o.record.detail = never_code_detail();
+      if (auto m = reader->stat(rel)) {
+        o.record.size = m->size;
+        o.record.mtime_ns = m->mtime_ns;
+      }
       return o;
     }
     auto content = reader->read(rel, workspace::ReadPurpose::kIndex, &stats);
@@ -245,7 +263,10 @@ struct SegmentIndex::Impl {
       auto it = recs.find(rel);
       if (it != recs.end()) {
         auto m = reader->stat(rel);
-        if (m && m->size == it->second.size && m->mtime_ns == it->second.mtime_ns) {
+        // A never-code decision that changed with the config (an include glob added or
+        // removed) re-reads the file even when it did not change.
+        const bool same_decision = (it->second.skip_reason == kNeverCode) == never_code(rel);
+        if (m && m->size == it->second.size && m->mtime_ns == it->second.mtime_ns && same_decision) {
           ++reused;
           continue;
         }
@@ -418,6 +439,14 @@ struct SegmentIndex::Impl {
     for (auto& [path, r] : recs) {
       const auto it = scores.find(path);
       r.centrality = it == scores.end() ? 0.0 : it->second;
+    }
+  }
+
+  // Hand every file's centrality to the index's ranking prior (after a build, a load or a
+  // recompute; chunks of a file re-added since are neutral until this runs).
+  static void push_centrality(InvertedIndex& idx, const std::map<std::string, FileRecord>& recs) {
+    for (const auto& [path, r] : recs) {
+      if (r.indexed && r.centrality > 0.0) idx.set_centrality(path, r.centrality);
     }
   }
 
@@ -613,6 +642,7 @@ Result<BuildReport> SegmentIndex::Impl::build(const ProgressFn& progress, bool a
 
   const bool changed = !rep.warm || staged_changed;
   if (changed) recompute_centrality(staged.records);
+  push_centrality(staged.index, staged.records);
   {
     std::unique_lock lk(state_mu);
     // Generations only grow, across restarts too (the persisted one is the floor).
@@ -751,7 +781,10 @@ ApplyReport SegmentIndex::Impl::apply_locked(const std::vector<std::string>& pat
       bool python = false;
       for (const auto& p : rep.changed_paths) python = python || file_type_of(p) == FileType::kPython;
       for (const auto& p : rep.removed_paths) python = python || file_type_of(p) == FileType::kPython;
-      if (python || rep.skipped > 0) recompute_centrality(records);
+      if (python || rep.skipped > 0) {
+        recompute_centrality(records);
+        push_centrality(index, records);
+      }
       touch_locked();
     }
     rep.generation = generation;
@@ -1033,6 +1066,12 @@ Result<ValidateReport> SegmentIndex::validate(workspace::ReadStats* stats) const
       std::lock_guard lk(mu);
       ++v.checked;
       if (it->second.skip_reason != Impl::kPathTooLong) v.stale.push_back(rel);
+      return;
+    }
+    if (impl_->never_code(rel)) {  // not read by build either: the decision is what is checked
+      std::lock_guard lk(mu);
+      ++v.checked;
+      if (it->second.skip_reason != Impl::kNeverCode) v.stale.push_back(rel);
       return;
     }
     auto content = impl_->reader->read(rel, workspace::ReadPurpose::kValidate, &st);

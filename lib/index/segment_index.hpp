@@ -72,10 +72,11 @@ namespace fs = std::filesystem;
 
 // index.bin layout version. 2: posting lists delta + varint encoded (postings.hpp). 3: the
 // header also holds kRankingVersion (ranking.hpp), after the tokenizer version. 4: each file
-// record also holds its import references and its centrality (centrality.hpp). A file of
+// record also holds its import references and its centrality (centrality.hpp). 5: postings
+// carry five fields (the doc field, ranking rank-4), chunks five field lengths. A file of
 // another format version, or of another extractor, tokenizer or ranking version, is not read:
 // the build is cold and overwrites it.
-inline constexpr std::uint32_t kIndexFormatVersion = 4;
+inline constexpr std::uint32_t kIndexFormatVersion = 5;
 // The checksum stored in index.bin's last 8 bytes over everything before them: a word-at-a-time
 // multiplicative hash that detects truncation and corruption (not a security boundary: the file
 // lives in the segment's own _ctx/). Exposed for tests that forge files.

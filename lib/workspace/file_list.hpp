@@ -67,6 +67,9 @@ class PathFilter {
   bool accept_file(std::string_view rel) const;
   // Should the walker / watcher descend into this directory?
   bool accept_dir(std::string_view rel, bool has_pyvenv = false) const;
+  // Does an `include` glob of the config match this file? (The index admits never-code files —
+  // translation catalogs, minified assets, images — only then: index/ranking.hpp.)
+  bool includes(std::string_view rel) const { return included(rel); }
   const SegmentConfig& config() const { return config_; }
 
  private:

@@ -731,8 +731,9 @@ std::vector<Posting> decode(std::string_view bytes, bool* bad = nullptr) {
   return out;
 }
 
-Posting posting(std::uint32_t doc, std::uint8_t path, std::uint8_t name, std::uint8_t sig, std::uint8_t body) {
-  return Posting{doc, {path, name, sig, body}};
+Posting posting(std::uint32_t doc, std::uint8_t path, std::uint8_t name, std::uint8_t sig, std::uint8_t body,
+                std::uint8_t doc_field = 0) {
+  return Posting{doc, {path, name, sig, body, doc_field}};
 }
 
 }  // namespace
@@ -753,16 +754,21 @@ TEST_CASE("postings: lists round-trip through delta + varint, including empty li
     CHECK(validate_list(view(bytes), list.size(), std::uint64_t{UINT32_MAX} + 1));
   }
   CHECK(encode({}).empty());
-  // Every field mask (1..15) survives.
+  // Every field mask (1..31: five fields since format 5) survives.
   std::vector<Posting> masks;
-  for (std::uint32_t m = 1; m < 16; ++m) {
-    masks.push_back(posting(m * 1000, m & 1 ? 5 : 0, m & 2 ? 6 : 0, m & 4 ? 7 : 0, m & 8 ? 8 : 0));
+  for (std::uint32_t m = 1; m < 32; ++m) {
+    masks.push_back(
+        posting(m * 1000, m & 1 ? 5 : 0, m & 2 ? 6 : 0, m & 4 ? 7 : 0, m & 8 ? 8 : 0, m & 16 ? 9 : 0));
   }
   CHECK(decode(view(encode(masks))) == masks);
-  // The point of the encoding: a body-only posting close to the previous one takes 2 bytes.
+  // The point of the encoding: a body-only posting close to the previous one (delta < 4 with
+  // the 5-bit field mask) takes 2 bytes, one a little further 3.
   std::vector<Posting> dense;
-  for (std::uint32_t d = 1; d <= 1000; ++d) dense.push_back(posting(d * 7, 0, 0, 0, 1));
+  for (std::uint32_t d = 1; d <= 1000; ++d) dense.push_back(posting(d * 3, 0, 0, 0, 1));
   CHECK(encode(dense).size() == 2000);
+  std::vector<Posting> sparser;
+  for (std::uint32_t d = 1; d <= 1000; ++d) sparser.push_back(posting(d * 7, 0, 0, 0, 1));
+  CHECK(encode(sparser).size() == 3000);
 }
 
 TEST_CASE("postings: malformed lists are refused, never misread") {
@@ -785,18 +791,18 @@ TEST_CASE("postings: malformed lists are refused, never misread") {
   CHECK(decode(view(endless), &bad).empty());
   CHECK(bad);
   std::vector<std::uint8_t> repeat;
-  trifecta::core::bytes::put_varint(repeat, (5u << 4) | 8u);
+  trifecta::core::bytes::put_varint(repeat, (5u << kFieldMaskBits) | 8u);
   repeat.push_back(1);
-  trifecta::core::bytes::put_varint(repeat, (0u << 4) | 8u);
+  trifecta::core::bytes::put_varint(repeat, (0u << kFieldMaskBits) | 8u);
   repeat.push_back(1);
   CHECK(decode(view(repeat), &bad).size() == 1);
   CHECK(bad);
   std::vector<std::uint8_t> zero_tf;
-  trifecta::core::bytes::put_varint(zero_tf, (5u << 4) | 8u);
+  trifecta::core::bytes::put_varint(zero_tf, (5u << kFieldMaskBits) | 8u);
   zero_tf.push_back(0);
   CHECK_FALSE(validate_list(view(zero_tf), 1, 10));
   std::vector<std::uint8_t> no_fields;  // a posting with no field at all
-  trifecta::core::bytes::put_varint(no_fields, 5u << 4);
+  trifecta::core::bytes::put_varint(no_fields, 5u << kFieldMaskBits);
   CHECK_FALSE(validate_list(view(no_fields), 1, 10));
 }
 
@@ -1066,20 +1072,20 @@ TEST_CASE("ranking: the name field of a module header is its module path, window
   // Every piece of indexed text goes to one of the fields, path first, body last.
   std::vector<Field> order;
   for_each_field_text(c, "body", [&](Field f, std::string_view) { order.push_back(f); });
-  CHECK(order == std::vector<Field>{kFieldPath, kFieldName, kFieldSig, kFieldSig, kFieldBody});
+  CHECK(order == std::vector<Field>{kFieldPath, kFieldName, kFieldSig, kFieldSig, kFieldBody, kFieldDoc});
 }
 
 TEST_CASE("ranking: a term's field shares sum to its score, the name field outweighs the body") {
-  const FieldAverages avg{4.0, 2.0, 6.0, 40.0};
-  const FieldLengths len{4, 2, 6, 40};  // an average chunk: no length normalisation
+  const FieldAverages avg{4.0, 2.0, 6.0, 40.0, 10.0};
+  const FieldLengths len{4, 2, 6, 40, 10};  // an average chunk: no length normalisation
   std::array<double, kFieldCount> per{};
-  const double s = score_term(FieldTfs{1, 1, 0, 3}, len, 2.0, avg, &per);
-  CHECK(per[0] + per[1] + per[2] + per[3] == Approx(s));
+  const double s = score_term(FieldTfs{1, 1, 0, 3, 0}, len, 2.0, avg, &per);
+  CHECK(per[0] + per[1] + per[2] + per[3] + per[4] == Approx(s));
   CHECK(per[2] == 0.0);
-  CHECK(score_term(FieldTfs{0, 1, 0, 0}, len, 2.0, avg, nullptr) >
-        score_term(FieldTfs{0, 0, 0, 3}, len, 2.0, avg, nullptr));
+  CHECK(score_term(FieldTfs{0, 1, 0, 0, 0}, len, 2.0, avg, nullptr) >
+        score_term(FieldTfs{0, 0, 0, 3, 0}, len, 2.0, avg, nullptr));
   CHECK(bm25_idf(100, 1) > bm25_idf(100, 50));
-  CHECK(field_averages({}, 0) == FieldAverages{1.0, 1.0, 1.0, 1.0});
+  CHECK(field_averages({}, 0) == FieldAverages{1.0, 1.0, 1.0, 1.0, 1.0});
 }
 
 namespace {
@@ -1600,4 +1606,43 @@ TEST_CASE("SegmentIndex: a cold build leaves the skeletons in ast.sqlite, not in
   auto mem = std::move(SegmentIndex::open(t2.path(), so).value());
   REQUIRE(mem->build().ok());
   CHECK(mem->skeletons().stats().memory_entries == 1);
+}
+
+TEST_CASE("SegmentIndex: never-code files are skipped at build time, an include glob admits them") {
+  trifecta::test::TempDir t;
+  const fs::path r = t.path();
+  write_text(r / "app/views.py", "def render_page():\n    return 1\n");
+  write_text(r / "app/locale/de/LC_MESSAGES/django.po", "msgid \"render page\"\nmsgstr \"Seite zeigen\"\n");
+  write_text(r / "app/locale/de/formats.py", "DATE_FORMAT = 'j. F Y'\n");  // code: indexed
+  write_text(r / "app/static/app.min.js", "function renderPage(){return 1}\n");
+  write_text(r / "app/static/logo.png", "\x89PNG not really\n");
+  SegmentOptions so;
+  so.use_git = false;
+  so.persist = false;
+  auto seg = std::move(SegmentIndex::open(r, so).value());
+  auto b = seg->build();
+  REQUIRE(b.ok());
+  CHECK(b->files_indexed == 2);
+  CHECK(b->files_skipped == 3);
+  auto st = seg->status();
+  CHECK(st.skip_reasons["never_code"] == 3);
+  CHECK_FALSE(seg->file("app/locale/de/LC_MESSAGES/django.po")->indexed);
+  CHECK(seg->file("app/locale/de/LC_MESSAGES/django.po")->skip_reason == "never_code");
+  CHECK(seg->file("app/locale/de/formats.py")->indexed);
+  SearchOptions o;
+  o.query = "seite";  // only in the catalog
+  o.path_glob = "**/*.po";
+  CHECK(seg->search(o)->hits.empty());
+  // validate agrees with build: nothing stale, nothing added or missing.
+  auto v = seg->validate();
+  REQUIRE(v.ok());
+  CHECK(v->ok());
+  CHECK(v->stale.empty());
+  // The way back: an include glob, on the next rebuild (the unchanged file is re-read).
+  write_text(r / "_ctx/trifecta.json", R"({"include": ["**/*.po"]})");
+  REQUIRE(seg->rebuild().ok());
+  CHECK(seg->file("app/locale/de/LC_MESSAGES/django.po")->indexed);
+  CHECK(seg->search(o)->hits.size() == 1);
+  CHECK(seg->status().skip_reasons["never_code"] == 2);
+  CHECK(seg->validate()->ok());
 }

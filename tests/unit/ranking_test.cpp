@@ -280,3 +280,107 @@ TEST_CASE("determinism: the same index and query give the same order, also after
       CHECK(first.hits[i - 1].chunk.path <= first.hits[i].chunk.path);
   }
 }
+
+TEST_CASE("doc field: docstrings and comments are prose of their own, out of the body") {
+  Chunk c;
+  c.path = "pkg/m.py";
+  const std::string body =
+      "def f(x):  # trailing comment\n"
+      "    \"\"\"First line.\n\n    More prose here.\n    \"\"\"\n"
+      "    call(\"not a docstring\")\n"
+      "    r'''raw doc'''\n"
+      "    s = '#not a comment'\n"
+      "    return x\n";
+  std::string code;
+  const std::string doc = doc_field_text(c, body, &code);
+  CHECK(doc.find("trailing comment") != std::string::npos);
+  CHECK(doc.find("More prose here.") != std::string::npos);
+  CHECK(doc.find("raw doc") != std::string::npos);
+  CHECK(doc.find("not a docstring") == std::string::npos);
+  CHECK(doc.find("not a comment") == std::string::npos);
+  CHECK(code.find("More prose") == std::string::npos);
+  CHECK(code.find("trailing") == std::string::npos);
+  CHECK(code.find("call(\"not a docstring\")") != std::string::npos);
+  CHECK(code.find("return x") != std::string::npos);
+  c.path = "README.md";
+  CHECK(doc_field_text(c, body, &code).empty());
+  CHECK(code.empty());
+}
+
+TEST_CASE("doc field: a module docstring finds its module, also past its first line") {
+  auto idx = index_of({
+      {"audio/aiff.py",
+       "\"\"\"Read and write AIFF files.\n\nThe sampled sound data is kept as frames.\n\"\"\"\n"
+       "import struct\n\n\ndef open(f):\n    return struct.unpack(f)\n"},
+      {"misc/helpers.py", "def extract(sound):\n    sampled = sound.data\n    return sampled\n"},
+  });
+  const auto on = run(idx, "sampled sound data kept", kSignalAll, true);
+  REQUIRE(!on.hits.empty());
+  CHECK(on.hits[0].chunk.path == "audio/aiff.py");
+  bool doc_share = false;
+  for (const auto& e : on.hits[0].explain) doc_share = doc_share || e.field == "doc";
+  CHECK(doc_share);
+  const auto off = run(idx, "sampled sound data kept", kSignalAll & ~kSignalDocField);
+  REQUIRE(!off.hits.empty());
+  CHECK(off.hits[0].chunk.path == "misc/helpers.py");
+}
+
+TEST_CASE(
+    "centrality prior: bounded, neutral without a score, breaks a tie for the imported file") {
+  CHECK(centrality_factor(0.0) == 1.0);
+  CHECK(centrality_factor(1.0) == 1.0);
+  CHECK(centrality_factor(1e9) == kCentralityMax);
+  CHECK(centrality_factor(1e-9) == kCentralityMin);
+  CHECK(centrality_factor(40.0) > centrality_factor(2.0));
+  const std::string text = "def parse_config(text):\n    return text\n";
+  auto idx = index_of({{"a/leaf.py", text}, {"b/core.py", text}});
+  idx.set_centrality("a/leaf.py", 0.3);
+  idx.set_centrality("b/core.py", 12.0);
+  const auto on = run(idx, "parse config", kSignalAll, true);
+  REQUIRE(on.hits.size() == 2);
+  CHECK(on.hits[0].chunk.path == "b/core.py");
+  bool named = false;
+  for (const auto& e : on.hits[0].explain) named = named || e.term.rfind("centrality", 0) == 0;
+  CHECK(named);
+  const auto off = run(idx, "parse config", kSignalAll & ~kSignalCentrality);
+  CHECK(off.hits[0].chunk.path == "a/leaf.py");  // equal scores: path order
+  CHECK(off.hits[0].score == off.hits[1].score);
+}
+
+TEST_CASE("never_code_file: catalogs, minified assets and images by extension only") {
+  CHECK(never_code_file("django/conf/locale/de/LC_MESSAGES/django.po"));
+  CHECK(never_code_file("x/messages.POT"));
+  CHECK(never_code_file("x/django.mo"));
+  CHECK(never_code_file("static/admin/js/vendor/jquery.min.js"));
+  CHECK(never_code_file("static/a.min.css"));
+  CHECK(never_code_file("docs/logo.PNG"));
+  CHECK_FALSE(never_code_file("django/conf/locale/de/formats.py"));
+  CHECK_FALSE(never_code_file("static/admin/js/core.js"));
+  CHECK_FALSE(never_code_file("pkg/polib.py"));
+}
+
+TEST_CASE("vendored code is demoted unless the query asks for it") {
+  CHECK(path_class("pip/_vendor/requests/adapters.py") & kPathVendored);
+  CHECK(path_class("third_party/x/y.py") & kPathVendored);
+  CHECK_FALSE(path_class("pip/_internal/network/session.py") & kPathVendored);
+  CHECK_FALSE(path_class("vendors.py") & kPathVendored);
+  // The vendored file has the better text match; the project's own code still leads.
+  auto idx = index_of({
+      {"_vendor/retry/policy.py", "class Policy:\n    \"\"\"Retry failed http requests.\"\"\"\n"},
+      {"_internal/network/session.py",
+       "class Session:\n    \"\"\"Retry failed http requests.\"\"\"\n"},
+      {"a.py", "def one():\n    return 1\n"},
+      {"b.py", "def two():\n    return 2\n"},
+      {"c.py", "def three():\n    return 3\n"},
+  });
+  const auto on = run(idx, "retry failed http requests", kSignalAll, true);
+  REQUIRE(on.hits.size() == 2);
+  CHECK(on.hits[0].chunk.path == "_internal/network/session.py");
+  bool named = false;
+  for (const auto& e : on.hits[1].explain) named = named || e.term == "vendored\u00d70.6";
+  CHECK(named);
+  const auto off = run(idx, "retry failed http requests", kSignalAll & ~kSignalPathPrior);
+  CHECK(off.hits[0].chunk.path == "_vendor/retry/policy.py");
+  const auto asked = run(idx, "vendored retry failed http requests", kSignalAll);
+  CHECK(asked.hits[0].chunk.path == "_vendor/retry/policy.py");
+}
