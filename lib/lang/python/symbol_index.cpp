@@ -127,6 +127,7 @@ std::vector<IndexedDefinition> SkeletonSymbolIndex::entries_of(std::string_view 
 }
 
 void SkeletonSymbolIndex::insert_locked(const std::string& rel, std::vector<IndexedDefinition> entries) {
+  ++version_;
   auto& names = names_by_file_[rel];
   for (auto& e : entries) {
     names.push_back(e.name);
@@ -139,6 +140,7 @@ void SkeletonSymbolIndex::insert_locked(const std::string& rel, std::vector<Inde
 void SkeletonSymbolIndex::erase_locked(const std::string& rel) {
   auto it = names_by_file_.find(rel);
   if (it == names_by_file_.end()) return;
+  ++version_;
   for (const auto& n : it->second) {
     auto b = by_name_.find(n);
     if (b == by_name_.end()) continue;
@@ -187,6 +189,66 @@ void SkeletonSymbolIndex::for_each_name(
   std::shared_lock lock(mu_);
   for (const auto& [name, entries] : by_name_) fn(name, entries);
   if (before_unlock) before_unlock();
+}
+
+std::uint64_t name_char_mask(std::string_view lower) noexcept {
+  std::uint64_t m = 0;
+  for (const char c : lower) {
+    if (c >= 'a' && c <= 'z') m |= std::uint64_t{1} << (c - 'a');
+    else if (c >= '0' && c <= '9') m |= std::uint64_t{1} << (26 + c - '0');
+    else if (c == '_') m |= std::uint64_t{1} << 36;
+    else m |= std::uint64_t{1} << 63;
+  }
+  return m;
+}
+
+NameTable::Kind name_table_kind(std::string_view kind) noexcept {
+  if (kind == "class") return NameTable::kClass;
+  if (kind == "function") return NameTable::kFunction;
+  if (kind == "method") return NameTable::kMethod;
+  if (kind == "constant") return NameTable::kConstant;
+  if (kind == "attribute") return NameTable::kAttribute;
+  return NameTable::kOther;
+}
+
+void SkeletonSymbolIndex::with_names(const std::function<void(const NameTable&)>& fn) const {
+  std::shared_lock lock(mu_);
+  std::shared_ptr<const NameTable> table;
+  {
+    std::lock_guard g(names_mu_);
+    if (!names_ || names_version_ != version_) {
+      auto t = std::make_shared<NameTable>();
+      std::size_t bytes = 0, defs = 0;
+      for (const auto& [name, entries] : by_name_) {
+        bytes += name.size();
+        defs += entries.size();
+      }
+      t->lowered.reserve(bytes);  // never reallocated below: the rows' views stay valid
+      t->rows.reserve(by_name_.size());
+      t->entries.reserve(defs);
+      for (const auto& [name, entries] : by_name_) {
+        NameTable::Row r;
+        r.name = name;
+        const std::size_t at = t->lowered.size();
+        for (const char c : name)
+          t->lowered.push_back((c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c);
+        r.lower = std::string_view(t->lowered).substr(at, name.size());
+        r.mask = name_char_mask(r.lower);
+        r.first = static_cast<std::uint32_t>(t->entries.size());
+        r.count = static_cast<std::uint32_t>(entries.size());
+        for (const auto& e : entries)
+          t->entries.push_back({&e, name_table_kind(e.kind), e.qualname.find("<locals>") != std::string::npos});
+        t->rows.push_back(r);
+      }
+      std::sort(t->rows.begin(), t->rows.end(), [](const NameTable::Row& a, const NameTable::Row& b) {
+        return a.lower != b.lower ? a.lower < b.lower : a.name < b.name;
+      });
+      names_ = std::move(t);
+      names_version_ = version_;
+    }
+    table = names_;
+  }
+  fn(*table);
 }
 
 std::size_t SkeletonSymbolIndex::identifier_table_bytes() const {

@@ -28,9 +28,11 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <shared_mutex>
 #include <string>
 #include <string_view>
@@ -56,6 +58,34 @@ struct IndexedDefinition {
   // Where the name itself is, 1-based code-point columns (0 when the text was not available).
   int name_column = 0, name_end_column = 0;
 };
+
+// The distinct names of a SkeletonSymbolIndex laid out for searching by name
+// (lang/python/symbol_search.hpp): sorted by their ASCII-lower-cased spelling (then as written),
+// so an exact or prefix query is a binary search, each with a mask of the characters it holds,
+// so a substring or fuzzy query skips most names without looking at them. Built on the first
+// search after a change (SkeletonSymbolIndex::with_names) and reused until the next change.
+struct NameTable {
+  // IndexedDefinition::kind as a number: class, function, method, constant, attribute, other.
+  enum Kind : std::uint8_t { kClass, kFunction, kMethod, kConstant, kAttribute, kOther };
+  struct Entry {
+    const IndexedDefinition* def = nullptr;
+    Kind kind = kOther;
+    bool local = false;  // the qualname has `<locals>` (no sym:// URI names it)
+  };
+  struct Row {
+    std::string_view name;   // as written
+    std::string_view lower;  // ASCII lower case (in `lowered`)
+    std::uint64_t mask = 0;  // name_char_mask(lower)
+    std::uint32_t first = 0, count = 0;  // its definitions: entries[first, first + count)
+  };
+  std::string lowered;  // every row's `lower`, back to back
+  std::vector<Row> rows;
+  std::vector<Entry> entries;
+};
+// Bit c - 'a' for a..z, 26 + c - '0' for digits, 36 for '_', 63 for any other byte: a name can
+// contain (case-insensitively) a query's characters only if its mask holds the query's.
+std::uint64_t name_char_mask(std::string_view lower) noexcept;
+NameTable::Kind name_table_kind(std::string_view kind) noexcept;
 
 class SymbolIndex {
  public:
@@ -106,6 +136,11 @@ class SkeletonSymbolIndex final : public SymbolIndex {
   void for_each_name(const std::function<void(const std::string&, const std::vector<IndexedDefinition>&)>& fn,
                      const std::function<void()>& before_unlock = {}) const;
 
+  // fn(table) with the current NameTable, under the shared lock (the rows point into the index):
+  // the table is rebuilt first when a file was updated or removed since it was last built. fn may
+  // not call back into the index. Thread-safe.
+  void with_names(const std::function<void(const NameTable&)>& fn) const;
+
   std::size_t definition_count() const;
   // Approximate heap bytes of the identifier tables held (IdentifierTable::memory_bytes).
   std::size_t identifier_table_bytes() const;
@@ -124,6 +159,10 @@ class SkeletonSymbolIndex final : public SymbolIndex {
   std::unordered_map<std::string, std::vector<std::string>> names_by_file_;  // file → its names
   std::unordered_map<std::string, bool> files_;                              // file → indexed ok
   std::unordered_map<std::string, std::shared_ptr<const ast::IdentifierTable>> tables_;  // file → its table
+  std::uint64_t version_ = 0;  // bumped by every change of by_name_ (under the unique lock)
+  mutable std::mutex names_mu_;  // builds names_ (readers hold mu_ shared)
+  mutable std::shared_ptr<const NameTable> names_;
+  mutable std::uint64_t names_version_ = 0;
 };
 
 }  // namespace trifecta::core::navigation
