@@ -202,6 +202,15 @@ std::uint64_t name_char_mask(std::string_view lower) noexcept {
   return m;
 }
 
+bool name_word_start(std::string_view s, std::size_t i) noexcept {
+  if (i == 0) return true;
+  const char p = s[i - 1], c = s[i];
+  if (p == '_' || p == '.') return c != '_';
+  if (!(c >= 'A' && c <= 'Z')) return false;
+  return (p >= 'a' && p <= 'z') || (p >= '0' && p <= '9') ||
+         ((p >= 'A' && p <= 'Z') && i + 1 < s.size() && s[i + 1] >= 'a' && s[i + 1] <= 'z');
+}
+
 NameTable::Kind name_table_kind(std::string_view kind) noexcept {
   if (kind == "class") return NameTable::kClass;
   if (kind == "function") return NameTable::kFunction;
@@ -234,6 +243,8 @@ void SkeletonSymbolIndex::with_names(const std::function<void(const NameTable&)>
           t->lowered.push_back((c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c);
         r.lower = std::string_view(t->lowered).substr(at, name.size());
         r.mask = name_char_mask(r.lower);
+        for (std::size_t i = 0; i < name.size() && i < 64; ++i)
+          if (name_word_start(name, i)) r.starts |= std::uint64_t{1} << i;
         r.first = static_cast<std::uint32_t>(t->entries.size());
         r.count = static_cast<std::uint32_t>(entries.size());
         for (const auto& e : entries)
@@ -243,6 +254,8 @@ void SkeletonSymbolIndex::with_names(const std::function<void(const NameTable&)>
       std::sort(t->rows.begin(), t->rows.end(), [](const NameTable::Row& a, const NameTable::Row& b) {
         return a.lower != b.lower ? a.lower < b.lower : a.name < b.name;
       });
+      t->masks.reserve(t->rows.size());
+      for (const auto& r : t->rows) t->masks.push_back(r.mask);
       names_ = std::move(t);
       names_version_ = version_;
     }

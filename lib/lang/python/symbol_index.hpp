@@ -75,16 +75,21 @@ struct NameTable {
   struct Row {
     std::string_view name;   // as written
     std::string_view lower;  // ASCII lower case (in `lowered`)
-    std::uint64_t mask = 0;  // name_char_mask(lower)
+    std::uint64_t mask = 0;    // name_char_mask(lower)
+    std::uint64_t starts = 0;  // bit i: name_word_start(name, i), for i < 64
     std::uint32_t first = 0, count = 0;  // its definitions: entries[first, first + count)
   };
   std::string lowered;  // every row's `lower`, back to back
   std::vector<Row> rows;
+  std::vector<std::uint64_t> masks;  // masks[i]: name_char_mask(rows[i].lower), scanned alone
   std::vector<Entry> entries;
 };
 // Bit c - 'a' for a..z, 26 + c - '0' for digits, 36 for '_', 63 for any other byte: a name can
 // contain (case-insensitively) a query's characters only if its mask holds the query's.
 std::uint64_t name_char_mask(std::string_view lower) noexcept;
+// A word starts at `i` of the name `s`: the first character, after `_` or `.`, a camel-case hump,
+// or the last capital of an acronym followed by a lower-case letter (the `D` of `JSONDecoder`).
+bool name_word_start(std::string_view s, std::size_t i) noexcept;
 NameTable::Kind name_table_kind(std::string_view kind) noexcept;
 
 class SymbolIndex {

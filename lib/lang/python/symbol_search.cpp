@@ -12,12 +12,6 @@ namespace {
 char lower(char c) {
   return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
 }
-bool is_upper(char c) {
-  return c >= 'A' && c <= 'Z';
-}
-bool is_lower_or_digit(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
-}
 
 bool equal_ci(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
@@ -30,15 +24,8 @@ bool ends_with_ci(std::string_view s, std::string_view suffix) {
   return s.size() >= suffix.size() && equal_ci(s.substr(s.size() - suffix.size()), suffix);
 }
 
-// A word starts at `i` of `s`: the first character, after `_` or `.`, a camel-case hump, or the
-// last capital of an acronym followed by a lower-case letter (the `D` of `JSONDecoder`).
 bool word_start(std::string_view s, std::size_t i) {
-  if (i == 0) return true;
-  const char p = s[i - 1], c = s[i];
-  if (p == '_' || p == '.') return c != '_';
-  if (!is_upper(c)) return false;
-  return is_lower_or_digit(p) ||
-         (is_upper(p) && i + 1 < s.size() && s[i + 1] >= 'a' && s[i + 1] <= 'z');
+  return name_word_start(s, i);
 }
 
 // Case-insensitive subsequence score: characters at word starts and runs of consecutive
@@ -145,14 +132,15 @@ std::string lower_copy(std::string_view s) {
 // Whether fuzzy_score(q, s) would find a match, without the score: the same walk (a word start
 // within reach is preferred over the leftmost plain occurrence unless that one is consecutive),
 // on the lower-cased spellings. Used to count the fuzzy matches that cannot make the top.
-bool fuzzy_matches(std::string_view lq, std::string_view s, std::string_view ls) {
+bool fuzzy_matches(std::string_view lq, const NameTable::Row& r) {
+  const std::string_view s = r.name, ls = r.lower;
   std::size_t at = 0;
   std::size_t prev = std::string_view::npos;
   for (const char want : lq) {
     std::size_t first = std::string_view::npos, boundary = std::string_view::npos;
     for (std::size_t i = ls.find(want, at); i != std::string_view::npos; i = ls.find(want, i + 1)) {
       if (first == std::string_view::npos) first = i;
-      if (word_start(s, i)) {
+      if (i < 64 ? (r.starts >> i) & 1 : word_start(s, i)) {
         boundary = i;
         break;
       }
@@ -216,19 +204,26 @@ SymbolSearchResult search_symbols(const SkeletonSymbolIndex& index, std::string_
   };
 
   index.with_names([&](const NameTable& t) {
+    // Whether the filters (kinds, locals, the dotted query's container) keep a definition.
+    auto kept = [&](const NameTable::Entry& e) {
+      if (!wanted[e.kind] || e.local) return false;  // no sym:// URI names a local
+      if (container.empty()) return true;
+      const IndexedDefinition& d = *e.def;
+      const std::string_view q(d.qualname);
+      const std::string_view enclosing =
+          q.size() > d.name.size() ? q.substr(0, q.size() - d.name.size() - 1) : std::string_view();
+      return ends_with_ci(enclosing, container);
+    };
+    auto any_kept = [&](const NameTable::Row& r) {
+      for (std::uint32_t i = r.first; i < r.first + r.count; ++i)
+        if (kept(t.entries[i])) return true;
+      return false;
+    };
     // The definitions of a matching row that the filters keep: pushed (when `keep`) or counted.
     auto take = [&](const NameTable::Row& r, const NameMatch& m, bool keep) {
       for (std::uint32_t i = r.first; i < r.first + r.count; ++i) {
         const NameTable::Entry& e = t.entries[i];
-        if (!wanted[e.kind] || e.local) continue;  // no sym:// URI names a local
-        if (!container.empty()) {
-          const IndexedDefinition& d = *e.def;
-          const std::string_view q(d.qualname);
-          const std::string_view enclosing = q.size() > d.name.size()
-                                                 ? q.substr(0, q.size() - d.name.size() - 1)
-                                                 : std::string_view();
-          if (!ends_with_ci(enclosing, container)) continue;
-        }
+        if (!kept(e)) continue;
         ++out.total;
         if (keep) found.push_back({&e, m});
       }
@@ -253,20 +248,28 @@ SymbolSearchResult search_symbols(const SkeletonSymbolIndex& index, std::string_
       // matches are only counted.
       std::size_t better_kinds = found.size();
       std::vector<Found> fuzzy;
-      const auto scan = [&](auto first, auto last) {
-        for (auto it = first; it != last; ++it) {
-          const NameTable::Row& r = *it;
-          if ((r.mask & qmask) != qmask || r.lower.size() < lq.size()) continue;
+      const auto scan = [&](std::size_t first, std::size_t last) {
+        for (std::size_t i = first; i < last; ++i) {
+          if ((t.masks[i] & qmask) != qmask) continue;
+          const NameTable::Row& r = t.rows[i];
+          if (r.lower.size() < lq.size()) continue;
           ++out.names_scanned;
           if (const auto at = r.lower.find(lq, 1); at != std::string_view::npos) {
+            // match_name's substring score (its first case-insensitive occurrence after 0).
+            const int extra =
+                static_cast<int>(std::min<std::size_t>(500, r.name.size() - lq.size()));
+            const NameMatch m{NameMatchKind::kSubstring,
+                              5000 + (word_start(r.name, at) ? 400 : 0) - extra};
             const std::size_t before = found.size();
-            auto m = match_name(name, r.name, options.mode);  // substring, as `at` says
-            if (m) take(r, *m, true);
+            take(r, m, true);
             better_kinds += found.size() - before;
             continue;
           }
+          // Fuzzy: the filters first (a dotted query keeps few), then the cheap walk, then the
+          // score only while it can still make the top.
+          if (!any_kept(r) || !fuzzy_matches(lq, r)) continue;
           if (better_kinds >= options.limit) {
-            if (fuzzy_matches(lq, r.name, r.lower)) take(r, NameMatch{}, false);
+            take(r, NameMatch{}, false);
             continue;
           }
           if (auto m = match_name(name, r.name, options.mode)) {
@@ -276,8 +279,8 @@ SymbolSearchResult search_symbols(const SkeletonSymbolIndex& index, std::string_
           }
         }
       };
-      scan(t.rows.begin(), lo);
-      scan(hi, t.rows.end());
+      scan(0, static_cast<std::size_t>(lo - t.rows.begin()));
+      scan(static_cast<std::size_t>(hi - t.rows.begin()), t.rows.size());
       if (better_kinds < options.limit) found.insert(found.end(), fuzzy.begin(), fuzzy.end());
     }
 
