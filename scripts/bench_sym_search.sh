@@ -20,7 +20,7 @@ mkdir -p "$XDG_RUNTIME_DIR"
 sock="$XDG_RUNTIME_DIR/trifectad.sock"
 "$BUILD/daemon/trifectad" --socket "$sock" --no-lsp > "$tmp/daemon.log" 2>&1 &
 daemon=$!
-trap 'kill $daemon 2>/dev/null; wait $daemon 2>/dev/null; rm -rf "$tmp"' EXIT
+trap 'kill $daemon 2>/dev/null; wait $daemon 2>/dev/null || true; rm -rf "$tmp" || true' EXIT
 tree="$tmp/stdlib"
 demo_copy "$tree"
 files=$(find "$tree" -name '*.py' | wc -l)
@@ -79,6 +79,30 @@ print(f"| in the daemon, one connection ({runs} requests each) | median ms | p90
 print("|---|---|---|---|")
 row("ping", "ping", {})
 row("ctx.search `json decoder`", "ctx.search", {"segment": tree, "query": "json decoder", "limit": 10})
+# After an edit: the search syncs the index (the changed file re-parsed); when the edit adds or
+# drops a name, the name table is rebuilt too.
+import os
+edited = os.path.join(tree, "json", "decoder.py")
+original = open(edited, encoding="utf-8").read()
+def after_edit(label, text_of, query_of):
+    v = []
+    for k in range(min(runs, 40)):
+        with open(edited, "w", encoding="utf-8") as fh:
+            fh.write(text_of(k))
+        time.sleep(0.3)  # let the watcher see it
+        t = time.perf_counter()
+        r = rpc("sym.search", {"segment": tree, "query": query_of(k), "mode": "exact", "limit": 10})
+        v.append((time.perf_counter() - t) * 1000)
+        assert r["total"] >= 1, r
+    with open(edited, "w", encoding="utf-8") as fh:
+        fh.write(original)
+    rpc("sym.search", {"segment": tree, "query": "JSONDecoder", "mode": "exact", "limit": 10})
+    v.sort()
+    print(f"| {label} ({len(v)} edits) | {statistics.median(v):.3f} | {v[int(0.9 * (len(v) - 1))]:.3f} | {v[-1]:.3f} |")
+after_edit("sym.search right after an edit that keeps the names (file re-parsed)",
+           lambda k: original + f"\n# edit {k}\n", lambda k: "JSONDecoder")
+after_edit("sym.search right after an edit that adds a name (file re-parsed, name table rebuilt)",
+           lambda k: original + f"\n\ndef bench_edit_{k}():\n    pass\n", lambda k: f"bench_edit_{k}")
 for label, q, mode in [("exact", "JSONDecoder", "exact"), ("prefix", "getLog", "prefix"), ("fuzzy", "jdcd", "fuzzy"),
                        ("dotted", "JSONDecoder.dec", "fuzzy"), ("common name, fuzzy", "get", "fuzzy")]:
     row(f"sym.search {label}: `{q}` ({mode}, limit 10)", "sym.search",

@@ -841,6 +841,20 @@ TEST_CASE("symbol search: the name table answers exactly what a full scan of eve
   index.remove("m1.py");
   CHECK(search_symbols(index, "getnewth", search_options(SearchMode::kPrefix)).hits.size() == 1);
   compare_all();
+  // An edit that keeps every name (the table is kept): the answers follow the new lines.
+  auto line_of = [&](const char* q) {
+    const auto r = search_symbols(index, q, search_options(SearchMode::kExact, 1000));
+    for (const auto& h : r.hits)
+      if (h.definition.file == "m2.py" && h.definition.qualname == q) return h.definition.line;
+    return -1;
+  };
+  const int before = line_of("get_content2");
+  REQUIRE(before > 0);
+  const std::string m2 = *index.content("m2.py");
+  trifecta::test::write_text(root / "m2.py", "\n\n\n" + m2);
+  REQUIRE(index.update("m2.py").ok());
+  CHECK(line_of("get_content2") == before + 3);
+  compare_all();
 }
 
 namespace {

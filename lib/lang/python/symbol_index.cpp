@@ -127,26 +127,32 @@ std::vector<IndexedDefinition> SkeletonSymbolIndex::entries_of(std::string_view 
 }
 
 void SkeletonSymbolIndex::insert_locked(const std::string& rel, std::vector<IndexedDefinition> entries) {
-  ++version_;
   auto& names = names_by_file_[rel];
   for (auto& e : entries) {
     names.push_back(e.name);
-    by_name_[e.name].push_back(std::move(e));
+    auto [it, added] = by_name_.try_emplace(e.name);
+    if (added) ++version_;
+    it->second.push_back(std::move(e));
   }
   std::sort(names.begin(), names.end());
   names.erase(std::unique(names.begin(), names.end()), names.end());
 }
 
-void SkeletonSymbolIndex::erase_locked(const std::string& rel) {
+void SkeletonSymbolIndex::erase_locked(const std::string& rel, std::vector<std::string>* emptied) {
   auto it = names_by_file_.find(rel);
   if (it == names_by_file_.end()) return;
-  ++version_;
   for (const auto& n : it->second) {
     auto b = by_name_.find(n);
     if (b == by_name_.end()) continue;
     auto& v = b->second;
     v.erase(std::remove_if(v.begin(), v.end(), [&](const IndexedDefinition& e) { return e.file == rel; }), v.end());
-    if (v.empty()) by_name_.erase(b);
+    if (!v.empty()) continue;
+    if (emptied) {
+      emptied->push_back(n);
+    } else {
+      by_name_.erase(b);
+      ++version_;
+    }
   }
   names_by_file_.erase(it);
 }
@@ -227,14 +233,10 @@ void SkeletonSymbolIndex::with_names(const std::function<void(const NameTable&)>
     std::lock_guard g(names_mu_);
     if (!names_ || names_version_ != version_) {
       auto t = std::make_shared<NameTable>();
-      std::size_t bytes = 0, defs = 0;
-      for (const auto& [name, entries] : by_name_) {
-        bytes += name.size();
-        defs += entries.size();
-      }
+      std::size_t bytes = 0;
+      for (const auto& [name, entries] : by_name_) bytes += name.size();
       t->lowered.reserve(bytes);  // never reallocated below: the rows' views stay valid
       t->rows.reserve(by_name_.size());
-      t->entries.reserve(defs);
       for (const auto& [name, entries] : by_name_) {
         NameTable::Row r;
         r.name = name;
@@ -245,10 +247,7 @@ void SkeletonSymbolIndex::with_names(const std::function<void(const NameTable&)>
         r.mask = name_char_mask(r.lower);
         for (std::size_t i = 0; i < name.size() && i < 64; ++i)
           if (name_word_start(name, i)) r.starts |= std::uint64_t{1} << i;
-        r.first = static_cast<std::uint32_t>(t->entries.size());
-        r.count = static_cast<std::uint32_t>(entries.size());
-        for (const auto& e : entries)
-          t->entries.push_back({&e, name_table_kind(e.kind), e.qualname.find("<locals>") != std::string::npos});
+        r.defs = &entries;  // stable: unordered_map nodes move only when erased (version_ bumps)
         t->rows.push_back(r);
       }
       std::sort(t->rows.begin(), t->rows.end(), [](const NameTable::Row& a, const NameTable::Row& b) {
@@ -277,11 +276,20 @@ Result<void> SkeletonSymbolIndex::update(std::string_view rel) {
   auto entries = entries_of(rel, &status, &table);  // parse outside the lock
   const std::string file(rel);
   std::unique_lock lock(mu_);
-  erase_locked(file);
+  // A name the file still defines keeps its place (and the NameTable stays valid).
+  std::vector<std::string> emptied;
+  erase_locked(file, &emptied);
   files_[file] = status.ok();
   if (table) tables_[file] = std::move(table);
   else tables_.erase(file);
   insert_locked(file, std::move(entries));
+  for (const auto& n : emptied) {
+    auto b = by_name_.find(n);
+    if (b != by_name_.end() && b->second.empty()) {
+      by_name_.erase(b);
+      ++version_;
+    }
+  }
   return status;
 }
 

@@ -63,26 +63,23 @@ struct IndexedDefinition {
 // (lang/python/symbol_search.hpp): sorted by their ASCII-lower-cased spelling (then as written),
 // so an exact or prefix query is a binary search, each with a mask of the characters it holds,
 // so a substring or fuzzy query skips most names without looking at them. Built on the first
-// search after a change (SkeletonSymbolIndex::with_names) and reused until the next change.
+// search after the set of names changed (a name defined for the first time or no longer
+// defined; SkeletonSymbolIndex::with_names) and reused until the next such change: an edit that
+// keeps the file's names (a body, a signature, a docstring) keeps the table.
 struct NameTable {
   // IndexedDefinition::kind as a number: class, function, method, constant, attribute, other.
   enum Kind : std::uint8_t { kClass, kFunction, kMethod, kConstant, kAttribute, kOther };
-  struct Entry {
-    const IndexedDefinition* def = nullptr;
-    Kind kind = kOther;
-    bool local = false;  // the qualname has `<locals>` (no sym:// URI names it)
-  };
   struct Row {
-    std::string_view name;   // as written
+    std::string_view name;   // as written (the index's key)
     std::string_view lower;  // ASCII lower case (in `lowered`)
     std::uint64_t mask = 0;    // name_char_mask(lower)
     std::uint64_t starts = 0;  // bit i: name_word_start(name, i), for i < 64
-    std::uint32_t first = 0, count = 0;  // its definitions: entries[first, first + count)
+    // Its definitions: the index's own list for the name (valid under the index's lock).
+    const std::vector<IndexedDefinition>* defs = nullptr;
   };
   std::string lowered;  // every row's `lower`, back to back
   std::vector<Row> rows;
   std::vector<std::uint64_t> masks;  // masks[i]: name_char_mask(rows[i].lower), scanned alone
-  std::vector<Entry> entries;
 };
 // Bit c - 'a' for a..z, 26 + c - '0' for digits, 36 for '_', 63 for any other byte: a name can
 // contain (case-insensitively) a query's characters only if its mask holds the query's.
@@ -142,7 +139,7 @@ class SkeletonSymbolIndex final : public SymbolIndex {
                      const std::function<void()>& before_unlock = {}) const;
 
   // fn(table) with the current NameTable, under the shared lock (the rows point into the index):
-  // the table is rebuilt first when a file was updated or removed since it was last built. fn may
+  // the table is rebuilt first when a name was added or dropped since it was last built. fn may
   // not call back into the index. Thread-safe.
   void with_names(const std::function<void(const NameTable&)>& fn) const;
 
@@ -155,7 +152,9 @@ class SkeletonSymbolIndex final : public SymbolIndex {
   std::vector<IndexedDefinition> entries_of(std::string_view rel, Result<void>* status,
                                             std::shared_ptr<const ast::IdentifierTable>* table);
   void insert_locked(const std::string& rel, std::vector<IndexedDefinition> entries);
-  void erase_locked(const std::string& rel);
+  // Drops the file's entries; a name left without definitions is dropped too, unless `emptied`
+  // is given: then it is kept (empty) and listed there, for update() to drop if it stays empty.
+  void erase_locked(const std::string& rel, std::vector<std::string>* emptied = nullptr);
 
   fs::path root_;
   ast::SkeletonCache& cache_;
@@ -164,7 +163,7 @@ class SkeletonSymbolIndex final : public SymbolIndex {
   std::unordered_map<std::string, std::vector<std::string>> names_by_file_;  // file → its names
   std::unordered_map<std::string, bool> files_;                              // file → indexed ok
   std::unordered_map<std::string, std::shared_ptr<const ast::IdentifierTable>> tables_;  // file → its table
-  std::uint64_t version_ = 0;  // bumped by every change of by_name_ (under the unique lock)
+  std::uint64_t version_ = 0;  // bumped when a name is added to or dropped from by_name_
   mutable std::mutex names_mu_;  // builds names_ (readers hold mu_ shared)
   mutable std::shared_ptr<const NameTable> names_;
   mutable std::uint64_t names_version_ = 0;

@@ -182,17 +182,18 @@ SymbolSearchResult search_symbols(const SkeletonSymbolIndex& index, std::string_
   const std::uint64_t qmask = name_char_mask(lq);
 
   struct Found {
-    const NameTable::Entry* e;
+    const IndexedDefinition* def;
+    NameTable::Kind kind;
     NameMatch match;
   };
   std::vector<Found> found;
   auto better = [](const Found& a, const Found& b) {
     if (a.match.score != b.match.score) return a.match.score > b.match.score;
-    const IndexedDefinition& da = *a.e->def;
-    const IndexedDefinition& db = *b.e->def;
+    const IndexedDefinition& da = *a.def;
+    const IndexedDefinition& db = *b.def;
     // Classes, functions, methods, constants, then the rest.
-    const int ka = std::min<int>(a.e->kind, NameTable::kAttribute),
-              kb = std::min<int>(b.e->kind, NameTable::kAttribute);
+    const int ka = std::min<int>(a.kind, NameTable::kAttribute),
+              kb = std::min<int>(b.kind, NameTable::kAttribute);
     if (ka != kb) return ka < kb;
     const bool pa = !da.name.empty() && da.name[0] == '_',
                pb = !db.name.empty() && db.name[0] == '_';
@@ -205,27 +206,27 @@ SymbolSearchResult search_symbols(const SkeletonSymbolIndex& index, std::string_
 
   index.with_names([&](const NameTable& t) {
     // Whether the filters (kinds, locals, the dotted query's container) keep a definition.
-    auto kept = [&](const NameTable::Entry& e) {
-      if (!wanted[e.kind] || e.local) return false;  // no sym:// URI names a local
+    auto kept = [&](const IndexedDefinition& d, NameTable::Kind kind) {
+      if (!wanted[kind]) return false;
+      if (d.qualname.find("<locals>") != std::string::npos) return false;  // no sym:// URI
       if (container.empty()) return true;
-      const IndexedDefinition& d = *e.def;
       const std::string_view q(d.qualname);
       const std::string_view enclosing =
           q.size() > d.name.size() ? q.substr(0, q.size() - d.name.size() - 1) : std::string_view();
       return ends_with_ci(enclosing, container);
     };
     auto any_kept = [&](const NameTable::Row& r) {
-      for (std::uint32_t i = r.first; i < r.first + r.count; ++i)
-        if (kept(t.entries[i])) return true;
+      for (const auto& d : *r.defs)
+        if (kept(d, name_table_kind(d.kind))) return true;
       return false;
     };
     // The definitions of a matching row that the filters keep: pushed (when `keep`) or counted.
     auto take = [&](const NameTable::Row& r, const NameMatch& m, bool keep) {
-      for (std::uint32_t i = r.first; i < r.first + r.count; ++i) {
-        const NameTable::Entry& e = t.entries[i];
-        if (!kept(e)) continue;
+      for (const auto& d : *r.defs) {
+        const auto kind = name_table_kind(d.kind);
+        if (!kept(d, kind)) continue;
         ++out.total;
-        if (keep) found.push_back({&e, m});
+        if (keep) found.push_back({&d, kind, m});
       }
     };
     // Exact, exact-ci, prefix and prefix-ci matches are the rows whose lower-cased name starts
@@ -290,7 +291,7 @@ SymbolSearchResult search_symbols(const SkeletonSymbolIndex& index, std::string_
     found.resize(keep);
     for (const auto& f : found) {
       SymbolHit h;
-      h.definition = *f.e->def;
+      h.definition = *f.def;
       h.match = f.match;
       out.hits.push_back(std::move(h));
     }
