@@ -20,7 +20,7 @@ mkdir -p "$XDG_RUNTIME_DIR"
 sock="$XDG_RUNTIME_DIR/trifectad.sock"
 "$BUILD/daemon/trifectad" --socket "$sock" --no-lsp > "$tmp/daemon.log" 2>&1 &
 daemon=$!
-trap 'kill $daemon 2>/dev/null; wait $daemon 2>/dev/null || true; rm -rf "$tmp" || true' EXIT
+trap 'kill $daemon 2>/dev/null || true; wait $daemon 2>/dev/null || true; rm -rf "$tmp" || true' EXIT
 tree="$tmp/stdlib"
 demo_copy "$tree"
 files=$(find "$tree" -name '*.py' | wc -l)

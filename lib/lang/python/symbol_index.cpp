@@ -250,9 +250,26 @@ void SkeletonSymbolIndex::with_names(const std::function<void(const NameTable&)>
         r.defs = &entries;  // stable: unordered_map nodes move only when erased (version_ bumps)
         t->rows.push_back(r);
       }
-      std::sort(t->rows.begin(), t->rows.end(), [](const NameTable::Row& a, const NameTable::Row& b) {
-        return a.lower != b.lower ? a.lower < b.lower : a.name < b.name;
+      // Sorted by (lower, name): on the first 8 bytes of `lower` as a big-endian number first
+      // (what most comparisons need), whole strings only on a tie.
+      std::vector<std::pair<std::uint64_t, std::uint32_t>> order(t->rows.size());
+      for (std::size_t i = 0; i < t->rows.size(); ++i) {
+        std::uint64_t key = 0;
+        const std::string_view l = t->rows[i].lower;
+        for (std::size_t k = 0; k < 8; ++k)
+          key = (key << 8) | (k < l.size() ? static_cast<unsigned char>(l[k]) : 0u);
+        order[i] = {key, static_cast<std::uint32_t>(i)};
+      }
+      std::sort(order.begin(), order.end(), [&](const auto& a, const auto& b) {
+        if (a.first != b.first) return a.first < b.first;
+        const NameTable::Row& ra = t->rows[a.second];
+        const NameTable::Row& rb = t->rows[b.second];
+        return ra.lower != rb.lower ? ra.lower < rb.lower : ra.name < rb.name;
       });
+      std::vector<NameTable::Row> sorted;
+      sorted.reserve(order.size());
+      for (const auto& [key, i] : order) sorted.push_back(t->rows[i]);
+      t->rows = std::move(sorted);
       t->masks.reserve(t->rows.size());
       for (const auto& r : t->rows) t->masks.push_back(r.mask);
       names_ = std::move(t);
