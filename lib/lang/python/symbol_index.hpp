@@ -21,7 +21,9 @@
 // it stays in `files()` so references can still scan it.
 //
 // Thread rules: every member of SkeletonSymbolIndex is thread-safe (one shared_mutex: lookups
-// share it, update/remove/rebuild take it exclusively; skeletons are read outside the lock). The
+// share it, update/remove/rebuild take it exclusively; skeletons are read outside the lock;
+// with_names builds its NameTable under a second mutex, taken only while holding the first
+// shared). The
 // constructor builds the table on util's parallel_for workers, joined before it returns.
 // Implementations of SymbolIndex used by the navigation functions must be thread-safe when those
 // functions are called from several threads.
