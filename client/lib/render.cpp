@@ -235,6 +235,9 @@ Rendered render_lsp_status(const proto::LspStatusResult& o) {
     if (o.extra_paths) {
       for (const auto& p : *o.extra_paths) appendf(out, "  extraPath %s\n", p.c_str());
     }
+    if (o.layout_notes) {
+      for (const auto& n : *o.layout_notes) appendf(out, "  note      %s\n", n.c_str());
+    }
     if (o.imports_unresolved) appendf(out, "  WARNING   imports cannot resolve: %s\n", o.imports_unresolved->c_str());
   };
   if (!o.available) {

@@ -652,6 +652,64 @@ ToolOutcome run_references(ToolEnv& env, const json::object& args) {
       }));
 }
 
+// calls: lsp.calls, as `trifecta calls`. The answer's edges (callers, then callees) are one list
+// for the budget: the first n that fit are kept, and the cursor counts into that list.
+ToolOutcome run_calls(ToolEnv& env, const json::object& args) {
+  const Args a(args, {"path", "line", "column", "uri", "direction", "depth", "wait_ready_ms",
+                      "root", "budget", "cursor"});
+  proto::LspCallsParams p;
+  static_cast<proto::LspPositionParams&>(p) = position(a, true);
+  p.direction = a.one_of("direction", {"incoming", "outgoing", "both"}, "both");
+  p.depth = a.integer("depth", 1, 1, 5);
+  const std::int64_t budget = budget_arg(a, env);
+  const std::size_t offset = a.cursor();
+  auto r = call(env, spec::kLspCalls, p);
+  // Drop the first `offset` edges of callers-then-callees.
+  std::size_t skip = std::min(offset, r.incoming.size() + r.outgoing.size());
+  const std::size_t from = skip;
+  const std::size_t drop_in = std::min(skip, r.incoming.size());
+  r.incoming.erase(r.incoming.begin(), r.incoming.begin() + static_cast<std::ptrdiff_t>(drop_in));
+  skip -= drop_in;
+  r.outgoing.erase(r.outgoing.begin(), r.outgoing.begin() + static_cast<std::ptrdiff_t>(skip));
+  json::object s = to_object(r);
+  // `root` is every tool's segment: lsp.calls' root (the function asked about) is `function`.
+  if (auto* fn = s.if_contains("root")) {
+    s["function"] = *fn;
+    s.erase("root");
+  }
+  stamp(s, env, backend_of(r), index_generation(env, r.generation), budget);
+  const auto typed = typed_render<proto::LspCallsResult>(client::render_calls);
+  const RenderFn render = [typed](const json::object& o) {
+    json::object x = o;
+    x.erase("root");
+    if (const auto* fn = o.if_contains("function")) x["root"] = *fn;
+    x.erase("function");
+    return typed(x);
+  };
+  const json::array in = s["incoming"].as_array(), out = s["outgoing"].as_array();
+  auto take = [&](std::size_t n) {
+    json::object t = s;
+    const std::size_t ni = std::min(n, in.size());
+    t["incoming"] = json::array(in.begin(), in.begin() + static_cast<std::ptrdiff_t>(ni));
+    t["outgoing"] = json::array(out.begin(), out.begin() + static_cast<std::ptrdiff_t>(n - ni));
+    if (n < in.size() + out.size()) {
+      t["truncated"] = true;
+      t["next_cursor"] = std::to_string(from + n);
+    }
+    return t;
+  };
+  const std::size_t all = in.size() + out.size();
+  const std::size_t n = fit_count(all, [&](std::size_t k) {
+    json::object t = take(k);
+    return within(t, render(t) + footer(t), budget);
+  });
+  ToolOutcome o;
+  json::object t = take(n);
+  o.text = render(t) + footer(t);
+  o.structured = std::move(t);
+  return o;
+}
+
 ToolOutcome run_hover(ToolEnv& env, const json::object& args) {
   const Args a(args, {"path", "line", "column", "uri", "wait_ready_ms", "root", "budget"});
   const auto p = position(a, true);
@@ -766,6 +824,25 @@ json::object position_props(bool with_uri) {
     p[kv.key()] = kv.value();
   }
   return p;
+}
+
+// lsp.calls' Result with its `root` (the function asked about) as `function`: `root` is the
+// segment in every tool's answer.
+json::object calls_output_schema() {
+  json::object out = output_schema<proto::LspCallsResult>();
+  json::object& props = out["properties"].as_object();
+  if (auto* fn = props.if_contains("root")) {
+    json::value f = *fn;
+    if (f.is_object())
+      f.as_object()["description"] = "the function at the position (absent when there is none)";
+    props["function"] = std::move(f);
+    props.erase("root");
+  }
+  if (auto* req = out.if_contains("required"); req && req->is_array()) {
+    auto& r = req->as_array();
+    r.erase(std::remove(r.begin(), r.end(), json::value("root")), r.end());
+  }
+  return out;
 }
 
 std::vector<ToolSpec> build_table(bool with_debug) {
@@ -886,6 +963,24 @@ std::vector<ToolSpec> build_table(bool with_debug) {
                  input_schema(std::move(p), {}, true),
                  with_common(output_schema<proto::LspReferencesResult>()), true, false,
                  run_references});
+  }
+  {
+    json::object p = position_props(true);
+    for (auto& kv : input_properties(proto::method::kLspCalls, {"direction", "depth"}))
+      p[kv.key()] = kv.value();
+    p["direction"].as_object()["enum"] = {"incoming", "outgoing", "both"};
+    p["direction"].as_object()["default"] = "both";
+    p["depth"].as_object()["minimum"] = 1;
+    p["depth"].as_object()["maximum"] = 5;
+    p["depth"].as_object()["default"] = 1;
+    t.push_back({"calls", "Call hierarchy",
+                 "Callers (incoming) and callees (outgoing) of the function at a position or "
+                 "sym:// URI, up to `depth` levels, each edge with its call sites, its `source` "
+                 "(lsp: Pyright's callHierarchy; ast: the occurrence table and the AST's "
+                 "definition rules) and, for depth > 1, the edge it expands. Pyright when ready, "
+                 "else the AST (`fallback_reason` says why); within the budget, callers first.",
+                 input_schema(std::move(p), {}, true), with_common(calls_output_schema()), true,
+                 false, run_calls});
   }
   {
     json::object p = position_props(false);

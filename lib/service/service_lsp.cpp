@@ -643,7 +643,22 @@ void Service::lsp_status(SegmentPtr seg, proto::LspStatusParams,
   out.layout = std::string(lang::python::layout_kind_name(layout.kind));
   if (!layout.package.empty()) out.layout_package = layout.package;
   if (!layout.extra_paths.empty()) out.extra_paths = layout.extra_paths;
-  if (!layout.notes.empty()) out.layout_notes = layout.notes;
+  std::vector<std::string> notes = layout.notes;
+  // A nested `-s pkg/sub` inside an open tree is a segment of its own, not a path filter of the
+  // enclosing one (docs/languages.md says why): say so where the cost shows.
+  for (const auto& other : registry_.list()) {
+    if (!other || other.get() == seg.get() || other->root == seg->root) continue;
+    if (is_within(other->root, seg->root)) {
+      notes.push_back("inside the open segment " + other->root.string() +
+                      ": a segment of its own (own index and language server), not a view of "
+                      "that one; see docs/languages.md, \"A nested -s\"");
+    } else if (is_within(seg->root, other->root)) {
+      notes.push_back("the open segment " + other->root.string() +
+                      " is inside this one: a segment of its own (own index and language "
+                      "server); see docs/languages.md, \"A nested -s\"");
+    }
+  }
+  if (!notes.empty()) out.layout_notes = std::move(notes);
   if (!layout.unresolved.empty()) out.imports_unresolved = layout.unresolved;
   if (!seg->lsp) {
     out.state = "UNAVAILABLE";

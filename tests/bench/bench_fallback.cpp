@@ -101,25 +101,75 @@ void identifiers(const navigation::syntax::ParsedFile& f, const std::string& rel
 
 }  // namespace
 
+namespace {
+
+constexpr const char* kUsage =
+    "usage: bench_fallback <corpus_root> [--samples N] [--files K] [--seed S] [--dump FILE]\n"
+    "       bench_fallback <corpus_root> --sweep [--samples N] [--files K]\n"
+    "       bench_fallback <corpus_root> --references [--samples N] [--files K] [--seed S]\n"
+    "  <corpus_root>  a directory of Python files (scripts/bench_fallback.sh passes a stdlib copy)\n"
+    "  --samples N    positions sampled (default 600)\n"
+    "  --files K      files the positions are sampled from (default 40)\n"
+    "  --seed S       sampling seed (default 20261125)\n"
+    "  --dump FILE    write every disagreement with Pyright (TSV) to FILE\n"
+    "  --sweep        no Pyright: definition/hover/references of the fallback, counting errors\n"
+    "  --references   no Pyright: fallback references four ways, answers must be identical\n"
+    "  -h, --help     this message\n";
+
+int usage_error(const std::string& why) {
+  std::cerr << "bench_fallback: " << why << "\n" << kUsage;
+  return 2;
+}
+
+// A whole non-negative decimal number, else nullopt.
+std::optional<unsigned long> parse_count(const std::string& s) {
+  if (s.empty() || s.size() > 18 || !std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; }))
+    return std::nullopt;
+  return std::stoul(s);
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
-  if (argc < 2) {
-    std::cerr << "usage: bench_fallback <corpus_root> [--samples N] [--files K] [--seed S] [--dump FILE]\n";
-    return 2;
-  }
-  const fs::path root = fs::canonical(argv[1]);
   std::size_t samples = 600, nfiles = 40;
   unsigned seed = 20261125;
-  std::string dump;
+  std::string dump, root_arg;
   bool sweep = false, references_mode = false;
-  for (int i = 2; i < argc; ++i) {
+  for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
-    if (a == "--samples" && i + 1 < argc) samples = std::stoul(argv[++i]);
-    else if (a == "--files" && i + 1 < argc) nfiles = std::stoul(argv[++i]);
-    else if (a == "--seed" && i + 1 < argc) seed = static_cast<unsigned>(std::stoul(argv[++i]));
-    else if (a == "--dump" && i + 1 < argc) dump = argv[++i];
-    else if (a == "--sweep") sweep = true;
-    else if (a == "--references") references_mode = true;
+    if (a == "-h" || a == "--help") {
+      std::cout << kUsage;
+      return 0;
+    }
+    if (a == "--samples" || a == "--files" || a == "--seed" || a == "--dump") {
+      if (i + 1 >= argc) return usage_error(a + ": expected a value");
+      const std::string v = argv[++i];
+      if (a == "--dump") {
+        dump = v;
+        continue;
+      }
+      const auto n = parse_count(v);
+      if (!n) return usage_error(a + ": expected a number, got \"" + v + "\"");
+      if (a == "--samples") samples = *n;
+      else if (a == "--files") nfiles = *n;
+      else seed = static_cast<unsigned>(*n);
+    } else if (a == "--sweep") {
+      sweep = true;
+    } else if (a == "--references") {
+      references_mode = true;
+    } else if (!a.empty() && a[0] == '-') {
+      return usage_error("unknown option " + a);
+    } else if (root_arg.empty()) {
+      root_arg = a;
+    } else {
+      return usage_error("one corpus root expected, got \"" + root_arg + "\" and \"" + a + "\"");
+    }
   }
+  if (root_arg.empty()) return usage_error("missing <corpus_root>");
+  std::error_code root_ec;
+  if (!fs::is_directory(root_arg, root_ec)) return usage_error("<corpus_root> is not a directory: " + root_arg);
+  const fs::path root = fs::canonical(root_arg, root_ec);
+  if (root_ec) return usage_error("<corpus_root>: " + root_ec.message());
   spdlog::set_level(spdlog::level::warn);
 
   // The corpus and its index (what the daemon holds for a segment).

@@ -149,3 +149,34 @@ TEST_CASE("a package-root segment: sym:// names carry the package, lsp status sa
   auto bad_st = d.cli({"lsp", "status", "-s", bad.string()});
   CHECK_THAT(bad_st.out, Catch::Contains("imports cannot resolve"));
 }
+
+TEST_CASE("a nested -s inside an open tree is its own segment and lsp status says so",
+          "[layout][daemon]") {
+  DaemonProcess d({"--no-lsp"});
+  TempDir tmp;
+  const fs::path outer = fs::canonical(tmp.path()) / "proj";
+  write_text(outer / "app.py", "def main():\n    return 1\n");
+  write_text(outer / "lib" / "util.py", "def helper():\n    return 2\n");
+  const fs::path inner = outer / "lib";
+  // Alone, neither says anything about nesting.
+  auto alone = result_of(d.cli({"--json", "lsp", "status", "-s", outer.string()}));
+  CHECK_FALSE(alone.contains("layout_notes"));
+  auto in_st = result_of(d.cli({"--json", "lsp", "status", "-s", inner.string()}));
+  REQUIRE(in_st.contains("layout_notes"));
+  CHECK_THAT(json::serialize(in_st.at("layout_notes")),
+             Catch::Contains("inside the open segment " + outer.string()));
+  auto text = d.cli({"lsp", "status", "-s", inner.string()});
+  CHECK_THAT(text.out, Catch::Contains("note      inside the open segment " + outer.string()));
+  auto out_st = d.cli({"lsp", "status", "-s", outer.string()});
+  CHECK_THAT(out_st.out, Catch::Contains("note      the open segment " + inner.string() +
+                                         " is inside this one"));
+  // Two segments, each with its own names: `util.helper` is `lib.util.helper` in the outer one.
+  auto st = result_of(d.cli({"--json", "status"}));
+  CHECK(st.at("segments").as_array().size() == 2);
+  CHECK(result_of(d.cli({"--json", "sym", "-s", inner.string(), "sym://python/util/helper"}))
+            .at("file")
+            .as_string() == "util.py");
+  CHECK(result_of(d.cli({"--json", "sym", "-s", outer.string(), "sym://python/lib.util/helper"}))
+            .at("file")
+            .as_string() == "lib/util.py");
+}

@@ -196,9 +196,9 @@ std::string text_of(const json::object& result) {
   return std::string(result.at("content").at(0).at("text").as_string());
 }
 
-const std::vector<std::string> kTools = {"search",      "get",        "find_symbol", "outline",
-                                         "map",         "definition", "hover",       "references",
-                                         "diagnostics", "status"};
+const std::vector<std::string> kTools = {"search", "get",         "find_symbol", "outline",
+                                         "map",    "definition",  "hover",       "references",
+                                         "calls",  "diagnostics", "status"};
 
 }  // namespace
 
@@ -405,6 +405,7 @@ TEST_CASE("every tool answers with structured content, its backend and the index
       {"definition", {{"path", "pkg/service.py"}, {"line", 11}, {"column", 12}}},
       {"hover", {{"uri", "sym://python/pkg.service/welcome"}}},
       {"references", {{"uri", "sym://python/pkg.service/welcome"}}},
+      {"calls", {{"uri", "sym://python/pkg.service/welcome"}}},
       {"diagnostics", {{"path", "pkg/service.py"}}},
       {"status", {}},
   };
@@ -435,6 +436,89 @@ TEST_CASE("every tool answers with structured content, its backend and the index
                                        "sym://python/pkg.service/welcome_back"});
   const auto method = m.call(id++, "find_symbol", {{"name", "User.greeting"}});
   CHECK(method.at("structuredContent").at("symbols").at(0).at("kind").as_string() == "method");
+}
+
+TEST_CASE("calls gives callers and callees like trifecta calls, with depth, direction and a cursor",
+          "[mcp]") {
+  Tree t;
+  // 40 callers of hub(): more than a small budget holds.
+  std::string hub = "def hub(x):\n    return x\n\n\n";
+  for (int i = 0; i < 40; ++i)
+    hub += "def caller_" + std::to_string(i) + "(y):\n    return hub(y)\n\n\n";
+  write_text(t.root / "pkg/hub.py", hub);
+  DaemonProcess d({"--no-lsp"});
+  Mcp m(d, {"-s", t.root.string()});
+  m.initialize();
+  std::int64_t id = 1;
+  auto names = [](const json::value& edges) {
+    std::set<std::string> out;
+    for (const auto& e : edges.as_array())
+      out.insert(std::string(e.at("item").at("qualname").as_string()));
+    return out;
+  };
+  const auto both = m.call(id++, "calls", {{"uri", "sym://python/pkg.service/welcome"}});
+  INFO(json::serialize(both));
+  REQUIRE(both.at("isError") == false);
+  const auto& s = both.at("structuredContent").as_object();
+  CHECK(s.at("backend").as_string() == "ast");
+  CHECK(s.at("root").as_string() == t.root.string());
+  CHECK(s.at("function").as_object().at("qualname").as_string() == "welcome");
+  CHECK(names(s.at("incoming")) == std::set<std::string>{"welcome_back"});
+  CHECK(names(s.at("outgoing")).count("make_user") == 1);
+  CHECK(s.at("incoming").at(0).at("source").as_string() == "ast");
+  CHECK(s.at("incoming").at(0).at("sites").at(0).at("line").as_int64() == 11);
+  CHECK_THAT(text_of(both), Catch::Contains("callers (1):"));
+  CHECK_THAT(text_of(both), Catch::Contains("welcome_back"));
+  CHECK_THAT(text_of(both), Catch::Contains("backend ast"));
+
+  // A position works like a URI; direction and depth go through.
+  const auto in2 = m.call(id++, "calls",
+                          {{"path", "pkg/models.py"},
+                           {"line", 9},
+                           {"column", 5},
+                           {"direction", "incoming"},
+                           {"depth", 2}});
+  INFO(json::serialize(in2));
+  const auto& s2 = in2.at("structuredContent").as_object();
+  CHECK(s2.at("function").as_object().at("qualname").as_string() == "make_user");
+  CHECK(s2.at("outgoing").as_array().empty());
+  CHECK(names(s2.at("incoming")) == std::set<std::string>{"welcome", "welcome_back"});
+  for (const auto& e : s2.at("incoming").as_array()) {
+    if (e.at("item").at("qualname").as_string() == "welcome_back") {
+      CHECK(e.at("depth").as_int64() == 2);
+      CHECK_THAT(std::string(e.at("parent").as_string()), Catch::Contains("welcome"));
+    }
+  }
+
+  // Bad arguments are tool errors that say what is allowed.
+  const auto bad =
+      m.call(id++, "calls", {{"uri", "sym://python/pkg.service/welcome"}, {"direction", "up"}});
+  CHECK(bad.at("isError") == true);
+  CHECK_THAT(text_of(bad), Catch::Contains("incoming | outgoing | both"));
+  const auto deep =
+      m.call(id++, "calls", {{"uri", "sym://python/pkg.service/welcome"}, {"depth", 9}});
+  CHECK(deep.at("isError") == true);
+  CHECK_THAT(text_of(deep), Catch::Contains("1..5"));
+
+  // Over the budget: the first edges that fit, and the cursor continues in the same order.
+  const auto all = m.call(id++, "calls", {{"uri", "sym://python/pkg.hub/hub"}, {"budget", 25000}});
+  const auto& sa = all.at("structuredContent").as_object();
+  REQUIRE(sa.at("incoming").as_array().size() == 40);
+  CHECK(sa.at("truncated") == false);
+  const auto cut = m.call(id++, "calls", {{"uri", "sym://python/pkg.hub/hub"}, {"budget", 1000}});
+  const auto& sc = cut.at("structuredContent").as_object();
+  INFO(json::serialize(sc));
+  CHECK(sc.at("truncated") == true);
+  const auto n = sc.at("incoming").as_array().size();
+  CHECK(n >= 1);
+  CHECK(n < 40);
+  CHECK(json::serialize(sc).size() <= 1000 * 4);
+  CHECK(text_of(cut).size() <= 1000 * 4);
+  const std::string cursor(sc.at("next_cursor").as_string());
+  CHECK(cursor == std::to_string(n));
+  const auto rest = m.call(
+      id++, "calls", {{"uri", "sym://python/pkg.hub/hub"}, {"budget", 1000}, {"cursor", cursor}});
+  CHECK(rest.at("structuredContent").at("incoming").at(0) == sa.at("incoming").at(n));
 }
 
 TEST_CASE("a result over its budget is cut, says so, and the cursor continues it", "[mcp]") {

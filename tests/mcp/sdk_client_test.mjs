@@ -25,7 +25,7 @@ import {
   parseArgs, sleep, startDaemon, textOf,
 } from './lib.mjs';
 
-const TOOLS = ['search', 'get', 'find_symbol', 'outline', 'map', 'definition', 'hover', 'references', 'diagnostics', 'status'];
+const TOOLS = ['search', 'get', 'find_symbol', 'outline', 'map', 'definition', 'hover', 'references', 'calls', 'diagnostics', 'status'];
 
 const args = parseArgs(process.argv);
 const sdk = await loadSdk(args.sdk);
@@ -87,7 +87,7 @@ async function main() {
   // ---- tools/list ------------------------------------------------------------------------------
   const listed = await client.listTools();
   const tools = new Map(listed.tools.map((x) => [x.name, x]));
-  t.eq([...tools.keys()].sort().join(','), [...TOOLS].sort().join(','), 'tools/list: exactly the ten tool names');
+  t.eq([...tools.keys()].sort().join(','), [...TOOLS].sort().join(','), 'tools/list: exactly the eleven tool names');
   const validators = new Map();
   for (const name of TOOLS) {
     const tool = tools.get(name);
@@ -119,7 +119,7 @@ async function main() {
       if (v) t.ok(v(r.structuredContent), `${label}: structuredContent valid against outputSchema (Ajv, explicit)`, v.errors);
       if (name !== 'status') {
         // Navigation answers come from Pyright or the AST; search/get from the lexical index.
-        const nav = ['definition', 'hover', 'references', 'diagnostics'].includes(name);
+        const nav = ['definition', 'hover', 'references', 'calls', 'diagnostics'].includes(name);
         const backend = r.structuredContent.backend;
         const gen = findKey(r.structuredContent, (k, x) => /generation/.test(k) && Number.isInteger(x));
         t.ok(nav ? backend === 'lsp' || backend === 'ast' : typeof backend === 'string' && backend.length > 0,
@@ -209,6 +209,9 @@ async function main() {
   const refs = await call('references', { path: 'pkg/models.py', line: 17, column: 5 });
   const locs = findKey(sc(refs), (k, x) => k === 'locations' && Array.isArray(x))?.value ?? [];
   t.ok(locs.length >= 3, 'references(make_user): definition, import and call (>= 3)', json(refs).slice(0, 400));
+  const calls = await call('calls', { path: 'pkg/models.py', line: 17, column: 5, direction: 'incoming' });
+  const callers = (sc(calls)?.incoming ?? []).map((e) => e.item?.qualname);
+  t.ok(callers.length >= 1 && (sc(calls)?.outgoing ?? []).length === 0, 'calls(make_user, incoming): its callers, no callees', json(calls).slice(0, 400));
   const diag = await call('diagnostics', { path: 'pkg/broken.py' });
   t.ok(/"severity":"error"/.test(json(diag)), 'diagnostics(pkg/broken.py): a syntax error', json(diag).slice(0, 400));
   const st = await call('status', {});

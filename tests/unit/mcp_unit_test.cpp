@@ -74,8 +74,8 @@ TEST_CASE("every tool's schemas are valid objects and the names are the contract
     CHECK(mcp::check_object_schema(t.output_schema) == "");
   }
   CHECK(names == std::vector<std::string>{"search", "get", "find_symbol", "outline", "map",
-                                          "definition", "hover", "references", "diagnostics",
-                                          "status"});
+                                          "definition", "hover", "references", "calls",
+                                          "diagnostics", "status"});
   CHECK(mcp::find_tool("debug_sleep", false) == nullptr);
   CHECK(mcp::find_tool("debug_sleep", true) != nullptr);
 }

@@ -722,6 +722,142 @@ TEST_CASE("symbol search: ranked definitions across the tree with sym:// URIs", 
 }
 
 namespace {
+// The answer of a full scan: every name of the index through match_name, every definition
+// filtered and ranked as symbol_search.hpp says (what search_symbols did before its NameTable).
+struct Oracle {
+  std::vector<std::tuple<std::string, int, std::string, NameMatchKind, int>> hits;  // file, line, qualname
+  std::size_t total = 0;
+};
+Oracle full_scan(const SkeletonSymbolIndex& index, std::string_view query, const SymbolSearchOptions& o) {
+  std::string_view name = query, container;
+  if (const auto dot = query.rfind('.'); dot != std::string_view::npos) {
+    name = query.substr(dot + 1);
+    container = query.substr(0, dot);
+    while (!container.empty() && container.front() == '.') container.remove_prefix(1);
+  }
+  Oracle out;
+  if (name.empty()) return out;
+  auto rank = [](const std::string& k) {
+    return k == "class" ? 0 : k == "function" ? 1 : k == "method" ? 2 : k == "constant" ? 3 : 4;
+  };
+  auto lower = [](std::string s) {
+    for (auto& c : s) c = (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+    return s;
+  };
+  std::vector<std::pair<IndexedDefinition, NameMatch>> found;
+  index.for_each_name([&](const std::string& n, const std::vector<IndexedDefinition>& entries) {
+    auto m = match_name(name, n, o.mode);
+    if (!m) return;
+    for (const auto& e : entries) {
+      if (!o.kinds.empty() && std::find(o.kinds.begin(), o.kinds.end(), e.kind) == o.kinds.end()) continue;
+      if (e.qualname.find("<locals>") != std::string::npos) continue;
+      if (!container.empty()) {
+        const std::string enclosing =
+            e.qualname.size() > e.name.size() ? e.qualname.substr(0, e.qualname.size() - e.name.size() - 1) : "";
+        const std::string lc = lower(std::string(container)), le = lower(enclosing);
+        if (le.size() < lc.size() || le.compare(le.size() - lc.size(), lc.size(), lc) != 0) continue;
+      }
+      found.emplace_back(e, *m);
+    }
+  });
+  std::sort(found.begin(), found.end(), [&](const auto& a, const auto& b) {
+    const auto& [da, ma] = a;
+    const auto& [db, mb] = b;
+    if (ma.score != mb.score) return ma.score > mb.score;
+    if (rank(da.kind) != rank(db.kind)) return rank(da.kind) < rank(db.kind);
+    const bool pa = da.name[0] == '_', pb = db.name[0] == '_';
+    if (pa != pb) return !pa;
+    if (da.qualname.size() != db.qualname.size()) return da.qualname.size() < db.qualname.size();
+    if (da.qualname != db.qualname) return da.qualname < db.qualname;
+    if (da.file != db.file) return da.file < db.file;
+    return da.line < db.line;
+  });
+  out.total = found.size();
+  for (std::size_t i = 0; i < found.size() && i < o.limit; ++i) {
+    const auto& [d, m] = found[i];
+    out.hits.emplace_back(d.file, d.line, d.qualname, m.kind, m.score);
+  }
+  return out;
+}
+Oracle as_oracle(const SymbolSearchResult& r) {
+  Oracle out;
+  out.total = r.total;
+  for (const auto& h : r.hits)
+    out.hits.emplace_back(h.definition.file, h.definition.line, h.definition.qualname, h.match.kind, h.match.score);
+  return out;
+}
+}  // namespace
+
+TEST_CASE("symbol search: the name table answers exactly what a full scan of every name does", "[search]") {
+  // Many names that share letters, cases and prefixes, fuzzy traps (`cab_a`: the word start after
+  // `_` is preferred, so `ac` does not match), locals, class members and constants.
+  trifecta::test::TempDir dir;
+  const fs::path root = fs::canonical(dir.path());
+  const char* stems[] = {"get", "Get", "GET", "getLogger", "get_logger", "JSONDecoder", "jsondecoder",
+                         "decode", "raw_decode", "_decode", "cab_a", "xabc_a", "Decoder", "decoder2",
+                         "get_content", "get_Content", "gc", "logic_checker", "get_current_config", "éte"};
+  std::vector<std::string> files;
+  for (int f = 0; f < 6; ++f) {
+    std::string text;
+    for (const char* s : stems) {
+      const std::string n = std::string(s) + (f % 2 ? "" : std::to_string(f));
+      text += "def " + n + "():\n    def inner_" + n + "():\n        pass\n    return 1\n\n";
+      text += "class C" + n + ":\n    " + n + "_attr = 1\n\n    def " + n + "(self):\n        self.v_" + n +
+              " = 2\n\n";
+      text += "K_" + n + " = 3\n";
+    }
+    const std::string rel = "m" + std::to_string(f) + (f > 2 ? "/sub.py" : ".py");
+    trifecta::test::write_text(root / rel, text);
+    files.push_back(rel);
+  }
+  ast::SkeletonCache cache{"", telemetry::Channel{}};
+  SkeletonSymbolIndex index(root, cache, files);
+  const char* queries[] = {"get", "GET", "g", "gc", "gcc", "getlog", "getLog", "get_l", "JSONDecoder",
+                           "jdcd", "dec", "DEC", "decode", "ode", "ac", "a", "_", "_d", "2", "e0", "K_",
+                           "zz", "Decoder.dec", "cget.GET", "c.get", "inner", "v_get", "éte", "t", "x"};
+  const std::vector<std::vector<std::string>> kind_sets = {{}, {"function"}, {"method", "attribute"}, {"class"}};
+  auto compare_all = [&] {
+    for (const char* q : queries) {
+      for (const auto mode : {SearchMode::kExact, SearchMode::kPrefix, SearchMode::kFuzzy}) {
+        for (const std::size_t limit : {std::size_t{1}, std::size_t{5}, std::size_t{20}, std::size_t{1000}}) {
+          for (const auto& kinds : kind_sets) {
+            const auto o = search_options(mode, limit, kinds);
+            const auto want = full_scan(index, q, o);
+            const auto got = as_oracle(search_symbols(index, q, o));
+            INFO("query " << q << " mode " << static_cast<int>(mode) << " limit " << limit << " kinds "
+                          << kinds.size());
+            CHECK(got.total == want.total);
+            CHECK(got.hits == want.hits);
+          }
+        }
+      }
+    }
+  };
+  compare_all();
+  CHECK(full_scan(index, "get", search_options(SearchMode::kFuzzy, 1000)).total > 100);  // the test bites
+  // After a change the table is rebuilt: a new name is found, a removed file's names are gone.
+  trifecta::test::write_text(root / "m0.py", "def getNewThing():\n    pass\n");
+  REQUIRE(index.update("m0.py").ok());
+  index.remove("m1.py");
+  CHECK(search_symbols(index, "getnewth", search_options(SearchMode::kPrefix)).hits.size() == 1);
+  compare_all();
+  // An edit that keeps every name (the table is kept): the answers follow the new lines.
+  auto line_of = [&](const char* q) {
+    const auto r = search_symbols(index, q, search_options(SearchMode::kExact, 1000));
+    for (const auto& h : r.hits)
+      if (h.definition.file == "m2.py" && h.definition.qualname == q) return h.definition.line;
+    return -1;
+  };
+  const int before = line_of("get_content2");
+  REQUIRE(before > 0);
+  const std::string m2 = *index.content("m2.py");
+  trifecta::test::write_text(root / "m2.py", "\n\n\n" + m2);
+  REQUIRE(index.update("m2.py").ok());
+  CHECK(line_of("get_content2") == before + 3);
+  compare_all();
+}
+
+namespace {
 const CallEdge* edge_to(const std::vector<CallEdge>& edges, const std::string& file, const std::string& qualname) {
   for (const auto& e : edges)
     if (e.item.file == file && e.item.qualname == qualname) return &e;

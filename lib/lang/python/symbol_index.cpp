@@ -130,13 +130,15 @@ void SkeletonSymbolIndex::insert_locked(const std::string& rel, std::vector<Inde
   auto& names = names_by_file_[rel];
   for (auto& e : entries) {
     names.push_back(e.name);
-    by_name_[e.name].push_back(std::move(e));
+    auto [it, added] = by_name_.try_emplace(e.name);
+    if (added) ++version_;
+    it->second.push_back(std::move(e));
   }
   std::sort(names.begin(), names.end());
   names.erase(std::unique(names.begin(), names.end()), names.end());
 }
 
-void SkeletonSymbolIndex::erase_locked(const std::string& rel) {
+void SkeletonSymbolIndex::erase_locked(const std::string& rel, std::vector<std::string>* emptied) {
   auto it = names_by_file_.find(rel);
   if (it == names_by_file_.end()) return;
   for (const auto& n : it->second) {
@@ -144,7 +146,13 @@ void SkeletonSymbolIndex::erase_locked(const std::string& rel) {
     if (b == by_name_.end()) continue;
     auto& v = b->second;
     v.erase(std::remove_if(v.begin(), v.end(), [&](const IndexedDefinition& e) { return e.file == rel; }), v.end());
-    if (v.empty()) by_name_.erase(b);
+    if (!v.empty()) continue;
+    if (emptied) {
+      emptied->push_back(n);
+    } else {
+      by_name_.erase(b);
+      ++version_;
+    }
   }
   names_by_file_.erase(it);
 }
@@ -189,6 +197,89 @@ void SkeletonSymbolIndex::for_each_name(
   if (before_unlock) before_unlock();
 }
 
+std::uint64_t name_char_mask(std::string_view lower) noexcept {
+  std::uint64_t m = 0;
+  for (const char c : lower) {
+    if (c >= 'a' && c <= 'z') m |= std::uint64_t{1} << (c - 'a');
+    else if (c >= '0' && c <= '9') m |= std::uint64_t{1} << (26 + c - '0');
+    else if (c == '_') m |= std::uint64_t{1} << 36;
+    else m |= std::uint64_t{1} << 63;
+  }
+  return m;
+}
+
+bool name_word_start(std::string_view s, std::size_t i) noexcept {
+  if (i == 0) return true;
+  const char p = s[i - 1], c = s[i];
+  if (p == '_' || p == '.') return c != '_';
+  if (!(c >= 'A' && c <= 'Z')) return false;
+  return (p >= 'a' && p <= 'z') || (p >= '0' && p <= '9') ||
+         ((p >= 'A' && p <= 'Z') && i + 1 < s.size() && s[i + 1] >= 'a' && s[i + 1] <= 'z');
+}
+
+NameTable::Kind name_table_kind(std::string_view kind) noexcept {
+  if (kind == "class") return NameTable::kClass;
+  if (kind == "function") return NameTable::kFunction;
+  if (kind == "method") return NameTable::kMethod;
+  if (kind == "constant") return NameTable::kConstant;
+  if (kind == "attribute") return NameTable::kAttribute;
+  return NameTable::kOther;
+}
+
+void SkeletonSymbolIndex::with_names(const std::function<void(const NameTable&)>& fn) const {
+  std::shared_lock lock(mu_);
+  std::shared_ptr<const NameTable> table;
+  {
+    std::lock_guard g(names_mu_);
+    if (!names_ || names_version_ != version_) {
+      auto t = std::make_shared<NameTable>();
+      std::size_t bytes = 0;
+      for (const auto& [name, entries] : by_name_) bytes += name.size();
+      t->lowered.reserve(bytes);  // never reallocated below: the rows' views stay valid
+      t->rows.reserve(by_name_.size());
+      for (const auto& [name, entries] : by_name_) {
+        NameTable::Row r;
+        r.name = name;
+        const std::size_t at = t->lowered.size();
+        for (const char c : name)
+          t->lowered.push_back((c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c);
+        r.lower = std::string_view(t->lowered).substr(at, name.size());
+        r.mask = name_char_mask(r.lower);
+        for (std::size_t i = 0; i < name.size() && i < 64; ++i)
+          if (name_word_start(name, i)) r.starts |= std::uint64_t{1} << i;
+        r.defs = &entries;  // stable: unordered_map nodes move only when erased (version_ bumps)
+        t->rows.push_back(r);
+      }
+      // Sorted by (lower, name): on the first 8 bytes of `lower` as a big-endian number first
+      // (what most comparisons need), whole strings only on a tie.
+      std::vector<std::pair<std::uint64_t, std::uint32_t>> order(t->rows.size());
+      for (std::size_t i = 0; i < t->rows.size(); ++i) {
+        std::uint64_t key = 0;
+        const std::string_view l = t->rows[i].lower;
+        for (std::size_t k = 0; k < 8; ++k)
+          key = (key << 8) | (k < l.size() ? static_cast<unsigned char>(l[k]) : 0u);
+        order[i] = {key, static_cast<std::uint32_t>(i)};
+      }
+      std::sort(order.begin(), order.end(), [&](const auto& a, const auto& b) {
+        if (a.first != b.first) return a.first < b.first;
+        const NameTable::Row& ra = t->rows[a.second];
+        const NameTable::Row& rb = t->rows[b.second];
+        return ra.lower != rb.lower ? ra.lower < rb.lower : ra.name < rb.name;
+      });
+      std::vector<NameTable::Row> sorted;
+      sorted.reserve(order.size());
+      for (const auto& [key, i] : order) sorted.push_back(t->rows[i]);
+      t->rows = std::move(sorted);
+      t->masks.reserve(t->rows.size());
+      for (const auto& r : t->rows) t->masks.push_back(r.mask);
+      names_ = std::move(t);
+      names_version_ = version_;
+    }
+    table = names_;
+  }
+  fn(*table);
+}
+
 std::size_t SkeletonSymbolIndex::identifier_table_bytes() const {
   std::shared_lock lock(mu_);
   std::size_t n = 0;
@@ -202,11 +293,20 @@ Result<void> SkeletonSymbolIndex::update(std::string_view rel) {
   auto entries = entries_of(rel, &status, &table);  // parse outside the lock
   const std::string file(rel);
   std::unique_lock lock(mu_);
-  erase_locked(file);
+  // A name the file still defines keeps its place (and the NameTable stays valid).
+  std::vector<std::string> emptied;
+  erase_locked(file, &emptied);
   files_[file] = status.ok();
   if (table) tables_[file] = std::move(table);
   else tables_.erase(file);
   insert_locked(file, std::move(entries));
+  for (const auto& n : emptied) {
+    auto b = by_name_.find(n);
+    if (b != by_name_.end() && b->second.empty()) {
+      by_name_.erase(b);
+      ++version_;
+    }
+  }
   return status;
 }
 

@@ -21,16 +21,20 @@
 // it stays in `files()` so references can still scan it.
 //
 // Thread rules: every member of SkeletonSymbolIndex is thread-safe (one shared_mutex: lookups
-// share it, update/remove/rebuild take it exclusively; skeletons are read outside the lock). The
+// share it, update/remove/rebuild take it exclusively; skeletons are read outside the lock;
+// with_names builds its NameTable under a second mutex, taken only while holding the first
+// shared). The
 // constructor builds the table on util's parallel_for workers, joined before it returns.
 // Implementations of SymbolIndex used by the navigation functions must be thread-safe when those
 // functions are called from several threads.
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <shared_mutex>
 #include <string>
 #include <string_view>
@@ -56,6 +60,36 @@ struct IndexedDefinition {
   // Where the name itself is, 1-based code-point columns (0 when the text was not available).
   int name_column = 0, name_end_column = 0;
 };
+
+// The distinct names of a SkeletonSymbolIndex laid out for searching by name
+// (lang/python/symbol_search.hpp): sorted by their ASCII-lower-cased spelling (then as written),
+// so an exact or prefix query is a binary search, each with a mask of the characters it holds,
+// so a substring or fuzzy query skips most names without looking at them. Built on the first
+// search after the set of names changed (a name defined for the first time or no longer
+// defined; SkeletonSymbolIndex::with_names) and reused until the next such change: an edit that
+// keeps the file's names (a body, a signature, a docstring) keeps the table.
+struct NameTable {
+  // IndexedDefinition::kind as a number: class, function, method, constant, attribute, other.
+  enum Kind : std::uint8_t { kClass, kFunction, kMethod, kConstant, kAttribute, kOther };
+  struct Row {
+    std::string_view name;   // as written (the index's key)
+    std::string_view lower;  // ASCII lower case (in `lowered`)
+    std::uint64_t mask = 0;    // name_char_mask(lower)
+    std::uint64_t starts = 0;  // bit i: name_word_start(name, i), for i < 64
+    // Its definitions: the index's own list for the name (valid under the index's lock).
+    const std::vector<IndexedDefinition>* defs = nullptr;
+  };
+  std::string lowered;  // every row's `lower`, back to back
+  std::vector<Row> rows;
+  std::vector<std::uint64_t> masks;  // masks[i]: name_char_mask(rows[i].lower), scanned alone
+};
+// Bit c - 'a' for a..z, 26 + c - '0' for digits, 36 for '_', 63 for any other byte: a name can
+// contain (case-insensitively) a query's characters only if its mask holds the query's.
+std::uint64_t name_char_mask(std::string_view lower) noexcept;
+// A word starts at `i` of the name `s`: the first character, after `_` or `.`, a camel-case hump,
+// or the last capital of an acronym followed by a lower-case letter (the `D` of `JSONDecoder`).
+bool name_word_start(std::string_view s, std::size_t i) noexcept;
+NameTable::Kind name_table_kind(std::string_view kind) noexcept;
 
 class SymbolIndex {
  public:
@@ -106,6 +140,11 @@ class SkeletonSymbolIndex final : public SymbolIndex {
   void for_each_name(const std::function<void(const std::string&, const std::vector<IndexedDefinition>&)>& fn,
                      const std::function<void()>& before_unlock = {}) const;
 
+  // fn(table) with the current NameTable, under the shared lock (the rows point into the index):
+  // the table is rebuilt first when a name was added or dropped since it was last built. fn may
+  // not call back into the index. Thread-safe.
+  void with_names(const std::function<void(const NameTable&)>& fn) const;
+
   std::size_t definition_count() const;
   // Approximate heap bytes of the identifier tables held (IdentifierTable::memory_bytes).
   std::size_t identifier_table_bytes() const;
@@ -115,7 +154,9 @@ class SkeletonSymbolIndex final : public SymbolIndex {
   std::vector<IndexedDefinition> entries_of(std::string_view rel, Result<void>* status,
                                             std::shared_ptr<const ast::IdentifierTable>* table);
   void insert_locked(const std::string& rel, std::vector<IndexedDefinition> entries);
-  void erase_locked(const std::string& rel);
+  // Drops the file's entries; a name left without definitions is dropped too, unless `emptied`
+  // is given: then it is kept (empty) and listed there, for update() to drop if it stays empty.
+  void erase_locked(const std::string& rel, std::vector<std::string>* emptied = nullptr);
 
   fs::path root_;
   ast::SkeletonCache& cache_;
@@ -124,6 +165,10 @@ class SkeletonSymbolIndex final : public SymbolIndex {
   std::unordered_map<std::string, std::vector<std::string>> names_by_file_;  // file → its names
   std::unordered_map<std::string, bool> files_;                              // file → indexed ok
   std::unordered_map<std::string, std::shared_ptr<const ast::IdentifierTable>> tables_;  // file → its table
+  std::uint64_t version_ = 0;  // bumped when a name is added to or dropped from by_name_
+  mutable std::mutex names_mu_;  // builds names_ (readers hold mu_ shared)
+  mutable std::shared_ptr<const NameTable> names_;
+  mutable std::uint64_t names_version_ = 0;
 };
 
 }  // namespace trifecta::core::navigation

@@ -12,12 +12,6 @@ namespace {
 char lower(char c) {
   return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
 }
-bool is_upper(char c) {
-  return c >= 'A' && c <= 'Z';
-}
-bool is_lower_or_digit(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
-}
 
 bool equal_ci(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
@@ -30,15 +24,8 @@ bool ends_with_ci(std::string_view s, std::string_view suffix) {
   return s.size() >= suffix.size() && equal_ci(s.substr(s.size() - suffix.size()), suffix);
 }
 
-// A word starts at `i` of `s`: the first character, after `_` or `.`, a camel-case hump, or the
-// last capital of an acronym followed by a lower-case letter (the `D` of `JSONDecoder`).
 bool word_start(std::string_view s, std::size_t i) {
-  if (i == 0) return true;
-  const char p = s[i - 1], c = s[i];
-  if (p == '_' || p == '.') return c != '_';
-  if (!is_upper(c)) return false;
-  return is_lower_or_digit(p) ||
-         (is_upper(p) && i + 1 < s.size() && s[i + 1] >= 'a' && s[i + 1] <= 'z');
+  return name_word_start(s, i);
 }
 
 // Case-insensitive subsequence score: characters at word starts and runs of consecutive
@@ -79,14 +66,6 @@ std::optional<int> fuzzy_score(std::string_view q, std::string_view s) {
     at = pick + 1;
   }
   return score;
-}
-
-int kind_rank(std::string_view kind) {
-  if (kind == "class") return 0;
-  if (kind == "function") return 1;
-  if (kind == "method") return 2;
-  if (kind == "constant") return 3;
-  return 4;
 }
 
 }  // namespace
@@ -142,6 +121,43 @@ std::optional<NameMatch> match_name(std::string_view q, std::string_view s, Sear
   return std::nullopt;
 }
 
+namespace {
+
+std::string lower_copy(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out) c = lower(c);
+  return out;
+}
+
+// Whether fuzzy_score(q, s) would find a match, without the score: the same walk (a word start
+// within reach is preferred over the leftmost plain occurrence unless that one is consecutive),
+// on the lower-cased spellings. Used to count the fuzzy matches that cannot make the top.
+bool fuzzy_matches(std::string_view lq, const NameTable::Row& r) {
+  const std::string_view s = r.name, ls = r.lower;
+  std::size_t at = 0;
+  std::size_t prev = std::string_view::npos;
+  for (const char want : lq) {
+    std::size_t first = std::string_view::npos, boundary = std::string_view::npos;
+    for (std::size_t i = ls.find(want, at); i != std::string_view::npos; i = ls.find(want, i + 1)) {
+      if (first == std::string_view::npos) first = i;
+      if (i < 64 ? (r.starts >> i) & 1 : word_start(s, i)) {
+        boundary = i;
+        break;
+      }
+    }
+    if (first == std::string_view::npos) return false;
+    std::size_t pick = first;
+    if (!(prev != std::string_view::npos && first == prev + 1) &&
+        boundary != std::string_view::npos)
+      pick = boundary;
+    prev = pick;
+    at = pick + 1;
+  }
+  return true;
+}
+
+}  // namespace
+
 SymbolSearchResult search_symbols(const SkeletonSymbolIndex& index, std::string_view query,
                                   const SymbolSearchOptions& options) {
   SymbolSearchResult out;
@@ -153,59 +169,133 @@ SymbolSearchResult search_symbols(const SkeletonSymbolIndex& index, std::string_
     while (!container.empty() && container.front() == '.') container.remove_prefix(1);
   }
   if (name.empty()) return out;
-  auto wanted_kind = [&](const std::string& kind) {
-    return options.kinds.empty() ||
-           std::find(options.kinds.begin(), options.kinds.end(), kind) != options.kinds.end();
-  };
+  bool wanted[NameTable::kOther + 1];
+  for (int k = 0; k <= NameTable::kOther; ++k) {
+    wanted[k] = options.kinds.empty();
+  }
+  for (const auto& k : options.kinds) {
+    const auto code = name_table_kind(k);
+    // An unknown kind name matches no definition's kind ("other" kinds have their own names).
+    if (code != NameTable::kOther) wanted[code] = true;
+  }
+  const std::string lq = lower_copy(name);
+  const std::uint64_t qmask = name_char_mask(lq);
+
   struct Found {
     const IndexedDefinition* def;
+    NameTable::Kind kind;
     NameMatch match;
   };
   std::vector<Found> found;
   auto better = [](const Found& a, const Found& b) {
     if (a.match.score != b.match.score) return a.match.score > b.match.score;
-    const int ka = kind_rank(a.def->kind), kb = kind_rank(b.def->kind);
+    const IndexedDefinition& da = *a.def;
+    const IndexedDefinition& db = *b.def;
+    // Classes, functions, methods, constants, then the rest.
+    const int ka = std::min<int>(a.kind, NameTable::kAttribute),
+              kb = std::min<int>(b.kind, NameTable::kAttribute);
     if (ka != kb) return ka < kb;
-    const bool pa = !a.def->name.empty() && a.def->name[0] == '_',
-               pb = !b.def->name.empty() && b.def->name[0] == '_';
+    const bool pa = !da.name.empty() && da.name[0] == '_',
+               pb = !db.name.empty() && db.name[0] == '_';
     if (pa != pb) return !pa;
-    if (a.def->qualname.size() != b.def->qualname.size())
-      return a.def->qualname.size() < b.def->qualname.size();
-    if (a.def->qualname != b.def->qualname) return a.def->qualname < b.def->qualname;
-    if (a.def->file != b.def->file) return a.def->file < b.def->file;
-    return a.def->line < b.def->line;
+    if (da.qualname.size() != db.qualname.size()) return da.qualname.size() < db.qualname.size();
+    if (da.qualname != db.qualname) return da.qualname < db.qualname;
+    if (da.file != db.file) return da.file < db.file;
+    return da.line < db.line;
   };
-  index.for_each_name(
-      [&](const std::string& n, const std::vector<IndexedDefinition>& entries) {
-        ++out.names_scanned;
-        auto m = match_name(name, n, options.mode);
-        if (!m) return;
-        for (const auto& e : entries) {
-          if (!wanted_kind(e.kind)) continue;
-          if (e.qualname.find("<locals>") != std::string::npos)
-            continue;  // no sym:// URI names a local
-          if (!container.empty()) {
-            const std::string_view q(e.qualname);
-            const std::string_view enclosing = q.size() > e.name.size()
-                                                   ? q.substr(0, q.size() - e.name.size() - 1)
-                                                   : std::string_view();
-            if (!ends_with_ci(enclosing, container)) continue;
+
+  index.with_names([&](const NameTable& t) {
+    // Whether the filters (kinds, locals, the dotted query's container) keep a definition.
+    auto kept = [&](const IndexedDefinition& d, NameTable::Kind kind) {
+      if (!wanted[kind]) return false;
+      if (d.qualname.find("<locals>") != std::string::npos) return false;  // no sym:// URI
+      if (container.empty()) return true;
+      const std::string_view q(d.qualname);
+      const std::string_view enclosing =
+          q.size() > d.name.size() ? q.substr(0, q.size() - d.name.size() - 1) : std::string_view();
+      return ends_with_ci(enclosing, container);
+    };
+    auto any_kept = [&](const NameTable::Row& r) {
+      for (const auto& d : *r.defs)
+        if (kept(d, name_table_kind(d.kind))) return true;
+      return false;
+    };
+    // The definitions of a matching row that the filters keep: pushed (when `keep`) or counted.
+    auto take = [&](const NameTable::Row& r, const NameMatch& m, bool keep) {
+      for (const auto& d : *r.defs) {
+        const auto kind = name_table_kind(d.kind);
+        if (!kept(d, kind)) continue;
+        ++out.total;
+        if (keep) found.push_back({&d, kind, m});
+      }
+    };
+    // Exact, exact-ci, prefix and prefix-ci matches are the rows whose lower-cased name starts
+    // with the lower-cased query (exact mode: equals it): one binary search.
+    const auto lo =
+        std::lower_bound(t.rows.begin(), t.rows.end(), std::string_view(lq),
+                         [](const NameTable::Row& r, std::string_view v) { return r.lower < v; });
+    auto hi = lo;
+    while (hi != t.rows.end() && hi->lower.size() >= lq.size() &&
+           hi->lower.compare(0, lq.size(), lq) == 0 &&
+           (options.mode != SearchMode::kExact || hi->lower.size() == lq.size()))
+      ++hi;
+    for (auto it = lo; it != hi; ++it) {
+      ++out.names_scanned;
+      if (auto m = match_name(name, it->name, options.mode)) take(*it, *m, true);
+    }
+    if (options.mode == SearchMode::kFuzzy) {
+      // Substring and fuzzy: every other row holding the query's characters. The kinds' scores do
+      // not overlap (substring above fuzzy), so once the better kinds fill the limit, fuzzy
+      // matches are only counted.
+      std::size_t better_kinds = found.size();
+      std::vector<Found> fuzzy;
+      const auto scan = [&](std::size_t first, std::size_t last) {
+        for (std::size_t i = first; i < last; ++i) {
+          if ((t.masks[i] & qmask) != qmask) continue;
+          const NameTable::Row& r = t.rows[i];
+          if (r.lower.size() < lq.size()) continue;
+          ++out.names_scanned;
+          if (const auto at = r.lower.find(lq, 1); at != std::string_view::npos) {
+            // match_name's substring score (its first case-insensitive occurrence after 0).
+            const int extra =
+                static_cast<int>(std::min<std::size_t>(500, r.name.size() - lq.size()));
+            const NameMatch m{NameMatchKind::kSubstring,
+                              5000 + (word_start(r.name, at) ? 400 : 0) - extra};
+            const std::size_t before = found.size();
+            take(r, m, true);
+            better_kinds += found.size() - before;
+            continue;
           }
-          found.push_back({&e, *m});
+          // Fuzzy: the filters first (a dotted query keeps few), then the cheap walk, then the
+          // score only while it can still make the top.
+          if (!any_kept(r) || !fuzzy_matches(lq, r)) continue;
+          if (better_kinds >= options.limit) {
+            take(r, NameMatch{}, false);
+            continue;
+          }
+          if (auto m = match_name(name, r.name, options.mode)) {
+            std::swap(found, fuzzy);
+            take(r, *m, true);
+            std::swap(found, fuzzy);
+          }
         }
-      },
-      [&] {  // still under the index's lock: the pointers are valid
-        out.total = found.size();
-        const std::size_t keep = std::min(options.limit, found.size());
-        std::partial_sort(found.begin(), found.begin() + static_cast<std::ptrdiff_t>(keep),
-                          found.end(), better);
-        for (std::size_t i = 0; i < keep; ++i) {
-          SymbolHit h;
-          h.definition = *found[i].def;
-          h.match = found[i].match;
-          out.hits.push_back(std::move(h));
-        }
-      });
+      };
+      scan(0, static_cast<std::size_t>(lo - t.rows.begin()));
+      scan(static_cast<std::size_t>(hi - t.rows.begin()), t.rows.size());
+      if (better_kinds < options.limit) found.insert(found.end(), fuzzy.begin(), fuzzy.end());
+    }
+
+    const std::size_t keep = std::min(options.limit, found.size());
+    std::partial_sort(found.begin(), found.begin() + static_cast<std::ptrdiff_t>(keep), found.end(),
+                      better);
+    found.resize(keep);
+    for (const auto& f : found) {
+      SymbolHit h;
+      h.definition = *f.def;
+      h.match = f.match;
+      out.hits.push_back(std::move(h));
+    }
+  });
   for (auto& h : out.hits) {
     h.module = lang::python::module_of(h.definition.file, options.source_roots);
     h.uri = selector::make_sym_uri(h.module, h.definition.qualname);

@@ -15,8 +15,14 @@
 //
 // Failure behaviour: total. An empty query (or one that is only dots) matches nothing.
 //
+// Speed: `search_symbols` reads the index's NameTable (lang/python/symbol_index.hpp; built once
+// per change of the index, reused by every search until the next): exact and prefix matches are
+// one binary search over the lower-cased names; substring and fuzzy look only at names whose
+// character mask holds the query's, and once substring matches fill the limit, fuzzy ones are
+// counted (for `total`) without being scored or sorted. Only the best `limit` are copied.
+//
 // Thread rules: `match_name` is a pure function. `search_symbols` takes the index's shared lock
-// for the scan (SkeletonSymbolIndex::for_each_name) and is thread-safe.
+// for the search (SkeletonSymbolIndex::with_names) and is thread-safe.
 #pragma once
 
 #include <cstddef>
@@ -71,9 +77,9 @@ struct SymbolHit {
 };
 
 struct SymbolSearchResult {
-  std::vector<SymbolHit> hits;  // best first, at most options.limit
-  std::size_t total = 0;        // definitions that matched (before the limit)
-  std::size_t names_scanned = 0;
+  std::vector<SymbolHit> hits;    // best first, at most options.limit
+  std::size_t total = 0;          // definitions that matched (before the limit)
+  std::size_t names_scanned = 0;  // names matched in full (the rest were skipped by the table)
 };
 
 SymbolSearchResult search_symbols(const SkeletonSymbolIndex& index, std::string_view query,
