@@ -437,6 +437,10 @@ Rendered render_hover(const proto::LspHoverResult& o) {
   }
   appendf(r.out, "%s\n", o.contents->c_str());
   if (o.lsp_contents) appendf(r.out, "# Pyright: %s\n", o.lsp_contents->c_str());
+  if (o.external.value_or(false)) {  // defined outside the segment (symlinks resolved): say where
+    appendf(r.out, "# external: defined outside the segment%s\n",
+            o.definition_path ? (", in " + *o.definition_path).c_str() : "");
+  }
   return r;
 }
 

@@ -7,6 +7,7 @@
 // Thread rules: lsp::Client callbacks arrive on its I/O thread; the answers that use them are
 // built on the executor.
 #include <algorithm>
+#include <boost/json.hpp>
 #include <deque>
 #include <set>
 
@@ -24,6 +25,7 @@
 namespace trifecta::core::service {
 
 namespace nav = core::navigation;
+namespace json = boost::json;
 using proto::ErrorCode;
 using proto::RpcError;
 
@@ -69,7 +71,7 @@ void merge_workspace_symbols(Segment& seg, nav::SearchMode mode, const proto::Sy
       continue;
     proto::SymSearchMatch m;
     m.file = s.location.path;
-    m.module = lang::python::module_of(m.file, {"", "src"});
+    m.module = lang::python::module_of(m.file, seg.resolver_options().source_roots);
     m.kind = kind;
     m.name = s.name;
     m.qualname = s.container.empty() ? s.name : s.container + "." + s.name;
@@ -116,10 +118,24 @@ void Service::search_symbols(SegmentPtr seg, proto::SymSearchParams p,
           {}});
   }
   (void)sync(*seg);  // the table follows every change made so far
+  // The event names the arguments in effect (defaults included), as events.schema.json requires.
+  json::array kinds;
+  for (const auto& k : p.kinds) kinds.emplace_back(k);
+  const RequestTelemetry t{json::object{{"query", p.query.substr(0, 200)},
+                                        {"mode", p.mode},
+                                        {"kinds", std::move(kinds)},
+                                        {"limit", p.limit}},
+                           {},
+                           {}};
+  done = [t, done = std::move(done)](Outcome<proto::SymSearchResult> r) {
+    if (!r.ok()) return done(std::move(r));
+    done(Outcome<proto::SymSearchResult>(std::move(r.value()), t));
+  };
   nav::SymbolSearchOptions o;
   o.mode = *mode;
   o.limit = static_cast<std::size_t>(p.limit);
   o.kinds = p.kinds;
+  o.source_roots = seg->resolver_options().source_roots;  // the layout's, as sym.resolve reads them
   const auto r = nav::search_symbols(seg->symbol_index(), p.query, o);
   proto::SymSearchResult out;
   out.query = p.query;
@@ -372,7 +388,7 @@ struct LspCallsRun : std::enable_shared_from_this<LspCallsRun> {
 
   void finish() {
     const auto& index = seg->symbol_index();
-    const std::vector<std::string> roots{"", "src"};
+    const std::vector<std::string> roots = seg->resolver_options().source_roots;
     proto::LspCallsResult out;
     out.backend = "lsp";
     out.lsp_state = "READY";
@@ -416,6 +432,20 @@ void Service::calls(SegmentPtr seg, proto::LspCallsParams p, Callback<proto::Lsp
   auto req = parse_position(*seg, p, "calls", true);
   if (auto* e = std::get_if<RpcError>(&req)) return done(std::move(*e));
   PosRequest& r = std::get<PosRequest>(req);
+  // The event names the arguments in effect: the segment-relative file (never the caller's
+  // spelling of it), the position asked about, direction and depth (events.schema.json).
+  const RequestTelemetry t{json::object{{"path", r.rel},
+                                        {"uri", p.uri},
+                                        {"line", r.pos.line},
+                                        {"column", r.pos.column},
+                                        {"direction", p.direction},
+                                        {"depth", p.depth}},
+                           {},
+                           {}};
+  done = [t, done = std::move(done)](Outcome<proto::LspCallsResult> res) {
+    if (!res.ok()) return done(std::move(res));
+    done(Outcome<proto::LspCallsResult>(std::move(res.value()), t));
+  };
   if (!seg->lsp)
     return calls_from_ast(*seg, r, p, "lsp_unavailable: " + seg->lsp_unavailable, done);
   const lsp::State st = seg->lsp->state();

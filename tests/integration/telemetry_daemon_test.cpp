@@ -235,3 +235,44 @@ TEST_CASE("daemon telemetry: _ctx/ ignores itself, git status stays clean after 
              "'") == 0);
   CHECK(read_text(out).empty());
 }
+
+TEST_CASE(
+    "daemon telemetry: sym.search and lsp.calls from a raw client that leaves out the optional "
+    "params write events with the arguments in effect",
+    "[telemetry][daemon]") {
+  // A client may send only what the protocol requires (mode, kinds, limit, direction and depth
+  // have defaults); the events must still carry every argument the schema names, with the value
+  // used, and the file as the segment-relative path even when the caller gave it absolute.
+  // DaemonProcess checks every event against docs/telemetry/events.schema.json at teardown.
+  DaemonProcess d({"--no-lsp"});
+  Project p;
+  const std::string seg = p.root.string();
+  RawClient c(d.socket());
+  REQUIRE(c.connected());
+  const auto call = [&](int id, const char* method, json::object params) {
+    params["segment"] = seg;
+    json::object req{{"jsonrpc", "2.0"}, {"id", id}, {"method", method}, {"params", params}};
+    REQUIRE(c.send(json::serialize(req) + "\n"));
+    auto line = c.line(30s);
+    REQUIRE(line);
+    auto reply = json::parse(*line).as_object();
+    INFO(*line);
+    REQUIRE(reply.contains("result"));
+  };
+  call(1, "sym.search", {{"query", "make_user"}});
+  call(2, "lsp.calls", {{"path", (p.root / "pkg/service.py").string()}, {"line", 8}, {"column", 12}});
+  REQUIRE(d.stop() == 0);
+  const auto all = events_of(d, seg);
+  const auto sym = with_cmd(all, "sym.search");
+  REQUIRE(sym.size() == 1);
+  const auto& sa = sym[0].at("args").as_object();
+  CHECK(sa.at("mode").as_string() == "fuzzy");
+  CHECK(sa.at("kinds").as_array().empty());
+  CHECK(sa.at("limit").as_int64() == 20);
+  const auto calls = with_cmd(all, "lsp.calls");
+  REQUIRE(calls.size() == 1);
+  const auto& ca = calls[0].at("args").as_object();
+  CHECK(ca.at("path").as_string() == "pkg/service.py");
+  CHECK(ca.at("direction").as_string() == "both");
+  CHECK(ca.at("depth").as_int64() == 1);
+}

@@ -311,6 +311,17 @@ TEST_CASE("segment close says whether a segment was open", "[client][render]") {
   CHECK(render_segment_close(r, "/r").out == "closed segment abc (/r)\n");
 }
 
+TEST_CASE("hover of a symbol defined outside the segment says so in text", "[client][render]") {
+  proto::LspHoverResult h;
+  h.backend = "lsp";
+  h.contents = "(function) def helper() -> int";
+  CHECK_THAT(render_hover(h).out, !Catch::Contains("external"));
+  h.external = true;
+  h.definition_path = "/elsewhere/lib.py";
+  CHECK_THAT(render_hover(h).out,
+             Catch::Contains("# external: defined outside the segment, in /elsewhere/lib.py\n"));
+}
+
 TEST_CASE("error replies render their SelectorErrorData, and bad details do not hide the error",
           "[client][render]") {
   proto::RpcError e;
