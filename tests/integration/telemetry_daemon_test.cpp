@@ -260,7 +260,8 @@ TEST_CASE(
     REQUIRE(reply.contains("result"));
   };
   call(1, "sym.search", {{"query", "make_user"}});
-  call(2, "lsp.calls", {{"path", (p.root / "pkg/service.py").string()}, {"line", 8}, {"column", 12}});
+  call(2, "lsp.calls",
+       {{"path", (p.root / "pkg/service.py").string()}, {"line", 8}, {"column", 12}});
   REQUIRE(d.stop() == 0);
   const auto all = events_of(d, seg);
   const auto sym = with_cmd(all, "sym.search");
