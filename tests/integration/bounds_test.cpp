@@ -287,6 +287,7 @@ TEST_CASE("out of file descriptors, accept backs off, refuses with a reply and l
   DaemonProcess d({"--no-lsp"});
   REQUIRE(healthy(d.socket()));
   // Leave the daemon four descriptors beyond what it holds now.
+  const auto starved_at = Clock::now();
   const std::size_t base = open_fds(d.pid());
   const rlimit low{static_cast<rlim_t>(base + 4), static_cast<rlim_t>(base + 4)};
   REQUIRE(::prlimit(d.pid(), RLIMIT_NOFILE, &low, nullptr) == 0);
@@ -318,9 +319,14 @@ TEST_CASE("out of file descriptors, accept backs off, refuses with a reply and l
   INFO("served " << served << ", busy " << busy << ", unanswered " << unanswered);
   CHECK(served >= 1);
   CHECK(busy >= 1);
-  // Before the fix: 3.26 million "accept failed" lines in 7 s. Now at most one per 10 s.
+  // Before the fix: 3.26 million "accept failed" lines in 7 s. Now at most one per 10 s (the
+  // promise is a rate: a loaded machine that stretches this test over 20 s may see a fourth line).
   const fs::path log = d.dir() / "daemon.stderr";
-  CHECK(count_lines_containing(log, "accept failed") <= 3);
+  const auto starved_s =
+      std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - starved_at).count();
+  INFO("starved for " << starved_s << " s");
+  CHECK(count_lines_containing(log, "accept failed") <=
+        static_cast<std::size_t>(3 + starved_s / 10));
   clients.clear();
   // With descriptors back the daemon serves new clients again (after at most 1 s of back-off).
   bool ok = false;
