@@ -120,7 +120,8 @@ TEST_CASE(
   CHECK(worst_search < 1500 * kLatencyScale);
 
   // After the build: every edit is there (nothing lost between the walk and the watch).
-  auto built = result_of(d.cli({"--json", "ctx", "build", "-s", seg}, std::chrono::seconds(300)));
+  auto built = result_of(
+      d.cli({"--json", "ctx", "build", "--timeout", "290", "-s", seg}, std::chrono::seconds(300)));
   (void)built;
   auto v = result_of(d.cli({"--json", "ctx", "validate", "-s", seg}, std::chrono::seconds(300)));
   INFO(json::serialize(v));
@@ -219,6 +220,7 @@ TEST_CASE("lesser faults get typed errors: line over 2^31, NUL in params.segment
   auto restart = d.cli({"--json", "lsp", "restart", "-s", big.string()});
   CHECK(error_name_of(restart) == "UNAVAILABLE");
   // Let the build end before stopping (a stop waits for a build under way).
-  result_of(d.cli({"--json", "ctx", "build", "-s", big.string()}, std::chrono::seconds(300)));
+  result_of(d.cli({"--json", "ctx", "build", "--timeout", "290", "-s", big.string()},
+                  std::chrono::seconds(300)));
   CHECK(d.stop() == 0);
 }

@@ -185,7 +185,7 @@ TEST_CASE(
     return r;
   };
 
-  auto build = result_of(answered({"--json", "ctx", "build", "-s", seg}));
+  auto build = result_of(answered({"--json", "ctx", "build", "--timeout", "110", "-s", seg}));
   // 14 files: the 8 MiB one (too large), the binary one and the FIFO are skipped with a reason.
   CHECK(build.at("build").at("files_indexed").as_int64() == 11);
 
