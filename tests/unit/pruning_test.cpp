@@ -198,8 +198,15 @@ TEST_CASE("dynamic pruning returns the exhaustive page on two copies of stdlib p
   }
   const auto files = corpus(lib);
   REQUIRE(files.size() > 100);
-  const auto qs = queries(words_by_frequency(files));
+  auto qs = queries(words_by_frequency(files));
   REQUIRE(qs.size() > 150);
+#ifdef TRIFECTA_COVERAGE_BUILD
+  // The coverage build (-O0, gcov counters) runs the exhaustive comparisons about 20 times
+  // slower: every sixth query keeps each kind of query and the test within its time limit there.
+  std::vector<std::string> sample;
+  for (std::size_t i = 0; i < qs.size(); i += 6) sample.push_back(qs[i]);
+  qs = std::move(sample);
+#endif
 
   InvertedIndex idx;
   for (const char* copy : {"copy1/", "copy2/"}) {
