@@ -1,6 +1,7 @@
 // service/position.hpp — INTERNAL to lib/service: a position request's params (path + line +
 // column, or a sym:// URI pointing at the symbol's name) resolved against a segment, shared by the
-// lsp.* position methods (service_lsp.cpp) and lsp.calls (service_nav.cpp).
+// lsp.* position methods (service_lsp.cpp) and lsp.calls (service_nav.cpp); and the AST's options
+// for a segment (`nav_options`), the one layout every AST answer of those methods uses.
 //
 // Failure behaviour: `parse_position` returns the RpcError to send (INVALID_PARAMS for missing
 // or out-of-range fields, INVALID_ARGUMENT for a position off the text — past the last line, on
@@ -14,6 +15,7 @@
 #include <string>
 #include <variant>
 
+#include "lang/python/navigation.hpp"
 #include "lsp/client.hpp"
 #include "service/segment.hpp"
 #include "trifecta/proto/protocol.hpp"
@@ -37,5 +39,10 @@ std::variant<PosRequest, proto::RpcError> parse_position(Segment& seg,
                                                          const proto::LspPositionParams& p,
                                                          const std::string& method,
                                                          bool need_position);
+
+// The AST's options for this segment: its layout (a package root's own imports, declared source
+// roots) and, for references and calls, only the files whose index tokens include the name (the
+// index synced with the disk before the request). The options keep a reference to `seg`.
+navigation::NavOptions nav_options(Segment& seg);
 
 }  // namespace trifecta::core::service

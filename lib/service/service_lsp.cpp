@@ -239,21 +239,6 @@ R answer_base(const PosCall<R>& a, std::string backend, std::string state,
   return o;
 }
 
-// The AST's options for this segment: its layout (a package root's own imports, declared source
-// roots) and, for references, the files whose index tokens include the name.
-nav::NavOptions nav_options(Segment& seg) {
-  nav::NavOptions options;
-  options.package_prefix =
-      seg.layout.package;  // the segment's layout: a package root's own imports
-  for (const auto& root : seg.layout.source_roots) options.source_roots.push_back(root);
-  // Only the files whose index tokens include the name are read (the index was synced with
-  // the disk before this request).
-  options.candidate_files = [&seg](std::string_view name) {
-    return seg.index->files_with_word(name);
-  };
-  return options;
-}
-
 // The AST answer. Runs on the calling thread or an executor thread.
 template <class R>
 void answer_from_ast(PosCall<R> a, std::string reason) {
@@ -704,6 +689,19 @@ void Service::lsp_restart(SegmentPtr seg, proto::LspRestartParams p,
   }
   seg->lsp->restart("requested by lsp.restart");
   lsp_status(std::move(seg), p, std::move(done));
+}
+
+nav::NavOptions nav_options(Segment& seg) {
+  nav::NavOptions options;
+  options.package_prefix =
+      seg.layout.package;  // the segment's layout: a package root's own imports
+  for (const auto& root : seg.layout.source_roots) options.source_roots.push_back(root);
+  // Only the files whose index tokens include the name are read (the index was synced with
+  // the disk before this request).
+  options.candidate_files = [&seg](std::string_view name) {
+    return seg.index->files_with_word(name);
+  };
+  return options;
 }
 
 }  // namespace trifecta::core::service

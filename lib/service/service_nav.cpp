@@ -50,6 +50,25 @@ std::string skeleton_kind(int k) {
   }
 }
 
+// Python's name for a segment file's module: the layout's source roots, and in a package-root
+// segment the package's own name in front — the names navigation answers with and sym.resolve
+// suggests (the resolver also takes them without the prefix).
+class ModuleNamer {
+ public:
+  explicit ModuleNamer(const Segment& seg)
+      : roots_(seg.resolver_options().source_roots), package_(seg.layout.package) {}
+  std::string operator()(const std::string& file) const {
+    std::string m = lang::python::module_of(file, roots_);
+    if (package_.empty()) return m;
+    return m.empty() ? package_ : package_ + "." + m;
+  }
+  bool prefixed() const { return !package_.empty(); }
+
+ private:
+  std::vector<std::string> roots_;
+  std::string package_;
+};
+
 void merge_workspace_symbols(Segment& seg, nav::SearchMode mode, const proto::SymSearchParams& p,
                              const std::vector<lsp::WorkspaceSymbol>& syms,
                              proto::SymSearchResult& out) {
@@ -71,7 +90,7 @@ void merge_workspace_symbols(Segment& seg, nav::SearchMode mode, const proto::Sy
       continue;
     proto::SymSearchMatch m;
     m.file = s.location.path;
-    m.module = lang::python::module_of(m.file, seg.resolver_options().source_roots);
+    m.module = ModuleNamer(seg)(m.file);
     m.kind = kind;
     m.name = s.name;
     m.qualname = s.container.empty() ? s.name : s.container + "." + s.name;
@@ -147,6 +166,7 @@ void Service::search_symbols(SegmentPtr seg, proto::SymSearchParams p,
   out.lsp_state =
       seg->lsp ? std::string(lsp::state_name(seg->lsp->state())) : std::string("UNAVAILABLE");
   out.generation = seg->index ? static_cast<std::int64_t>(seg->index->generation()) : 0;
+  const ModuleNamer module_of(*seg);
   for (const auto& h : r.hits) {
     proto::SymSearchMatch m;
     const auto& d = h.definition;
@@ -160,6 +180,10 @@ void Service::search_symbols(SegmentPtr seg, proto::SymSearchParams p,
     m.docstring = d.docstring;
     m.name = d.name;
     m.uri = h.uri;
+    if (module_of.prefixed()) {  // a package-root segment: Python's name, package included
+      m.module = module_of(d.file);
+      m.uri = selector::make_sym_uri(m.module, d.qualname);
+    }
     m.column = d.name_column;
     m.end_column = d.name_end_column;
     m.match = std::string(nav::name_match_kind_name(h.match.kind));
@@ -192,7 +216,7 @@ void Service::search_symbols(SegmentPtr seg, proto::SymSearchParams p,
 
 namespace {
 
-proto::CallItem to_proto(const nav::CallItem& i, const std::vector<std::string>& roots) {
+proto::CallItem to_proto(const nav::CallItem& i, const ModuleNamer& module_of) {
   proto::CallItem o;
   o.name = i.name;
   o.qualname = i.qualname;
@@ -204,7 +228,7 @@ proto::CallItem to_proto(const nav::CallItem& i, const std::vector<std::string>&
   o.end_column = i.end_column;
   o.signature = i.signature;
   if (i.qualname.find("<locals>") == std::string::npos)
-    o.uri = selector::make_sym_uri(lang::python::module_of(i.file, roots), i.qualname);
+    o.uri = selector::make_sym_uri(module_of(i.file), i.qualname);
   return o;
 }
 
@@ -221,10 +245,9 @@ void calls_from_ast(Segment& seg, const PosRequest& r, const proto::LspCallsPara
   o.incoming = p.direction != "outgoing";
   o.outgoing = p.direction != "incoming";
   o.depth = static_cast<int>(p.depth);
-  // References read only the files whose index tokens include the name (as lsp.references).
-  o.nav.candidate_files = [&seg](std::string_view name) {
-    return seg.index->files_with_word(name);
-  };
+  // The segment's layout (a package root's own imports, declared source roots), and only the
+  // files whose index tokens include the name (as lsp.references).
+  o.nav = nav_options(seg);
   auto got =
       nav::call_hierarchy(source, seg.symbol_index(), r.rel, r.text, {r.pos.line, r.pos.column}, o);
   if (!got) return done(to_rpc_error(got.error()));
@@ -237,12 +260,13 @@ void calls_from_ast(Segment& seg, const PosRequest& r, const proto::LspCallsPara
   out.file = r.rel;
   out.line = r.pos.line;
   out.column = r.pos.column;
-  if (got->root) out.root = to_proto(*got->root, o.nav.source_roots);
+  const ModuleNamer module_of(seg);
+  if (got->root) out.root = to_proto(*got->root, module_of);
   for (auto* side : {&got->incoming, &got->outgoing}) {
     auto& dst = side == &got->incoming ? out.incoming : out.outgoing;
     for (const auto& e : *side) {
       proto::CallEdge pe;
-      pe.item = to_proto(e.item, o.nav.source_roots);
+      pe.item = to_proto(e.item, module_of);
       pe.sites = service::to_proto(e.sites);
       pe.depth = e.depth;
       pe.parent = e.parent;
@@ -264,7 +288,7 @@ std::string item_key(const lsp::CallHierarchyItem& i) {
 // A Pyright item as a CallItem: the skeleton's definition at the same file and line gives its
 // qualname, kind and signature (Pyright names only the function).
 proto::CallItem lsp_item_to_proto(const lsp::CallHierarchyItem& i, const nav::SymbolIndex& index,
-                                  const std::vector<std::string>& roots) {
+                                  const ModuleNamer& module_of) {
   proto::CallItem o;
   o.name = i.name;
   o.qualname = i.name;
@@ -278,7 +302,7 @@ proto::CallItem lsp_item_to_proto(const lsp::CallHierarchyItem& i, const nav::Sy
     o.external = true;
     return o;
   }
-  const std::string module = lang::python::module_of(o.file, roots);
+  const std::string module = module_of(o.file);
   if (o.kind == "module") {
     o.name = module;
     o.qualname.clear();
@@ -388,7 +412,7 @@ struct LspCallsRun : std::enable_shared_from_this<LspCallsRun> {
 
   void finish() {
     const auto& index = seg->symbol_index();
-    const std::vector<std::string> roots = seg->resolver_options().source_roots;
+    const ModuleNamer module_of(*seg);
     proto::LspCallsResult out;
     out.backend = "lsp";
     out.lsp_state = "READY";
@@ -396,17 +420,17 @@ struct LspCallsRun : std::enable_shared_from_this<LspCallsRun> {
     out.file = req.rel;
     out.line = req.pos.line;
     out.column = req.pos.column;
-    out.root = lsp_item_to_proto(root, index, roots);
+    out.root = lsp_item_to_proto(root, index, module_of);
     for (int side : {0, 1}) {
       auto& dst = side == 0 ? out.incoming : out.outgoing;
       for (const auto& e : edges[side]) {
         proto::CallEdge pe;
-        pe.item = lsp_item_to_proto(e.call.item, index, roots);
+        pe.item = lsp_item_to_proto(e.call.item, index, module_of);
         pe.sites = service::to_proto(e.call.sites);
         for (auto& s : pe.sites) s.source = "lsp";
         pe.depth = e.depth;
         if (e.parent) {
-          const auto p = lsp_item_to_proto(*e.parent, index, roots);
+          const auto p = lsp_item_to_proto(*e.parent, index, module_of);
           pe.parent = p.file + ":" + p.qualname;
         }
         pe.rule = "callHierarchy";

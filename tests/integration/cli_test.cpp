@@ -263,6 +263,38 @@ TEST_CASE("sym --find ranks definitions by name, and each URI resolves", "[cli][
   CHECK_THAT(neither.err, Catch::Contains("--find"));
 }
 
+TEST_CASE("in a package-root segment sym --find and calls name modules as Python does, and resolve",
+          "[cli][daemon][search][calls][layout]") {
+  // The segment is the package folder itself (it holds __init__.py): Python's names carry the
+  // package (`pkg.db.jobs`), as navigation answers and sym.resolve suggests, and resolve here.
+  DaemonProcess d({"--no-lsp"});
+  Tree t;
+  write_text(t.root / "pkg/db/jobs.py",
+             "from pkg.db.models import frobnicate_record\n"
+             "\n"
+             "\n"
+             "def run_all(rows):\n"
+             "    return [frobnicate_record(r) for r in rows]\n");
+  const std::string seg = (t.root / "pkg").string();
+  const auto found = result_of(d.cli({"--json", "sym", "--find", "run_all", "--match", "exact", "-s", seg}));
+  INFO(json::serialize(found));
+  REQUIRE(found.at("matches").as_array().size() == 1);
+  const auto& m = found.at("matches").at(0).as_object();
+  CHECK(m.at("file").as_string() == "db/jobs.py");
+  CHECK(m.at("module").as_string() == "pkg.db.jobs");
+  const std::string uri(m.at("uri").as_string());
+  CHECK(uri == "sym://python/pkg.db.jobs/run_all");
+  const auto resolved = result_of(d.cli({"--json", "sym", uri, "-s", seg}));
+  CHECK(resolved.at("line").as_int64() == 4);
+  // The AST's calls read the package root's own imports (`from pkg.db.models import …`).
+  const auto calls = result_of(d.cli({"--json", "calls", "db/jobs.py:4:6", "--outgoing", "-s", seg}));
+  INFO(json::serialize(calls));
+  CHECK(calls.at("root").at("uri").as_string() == "sym://python/pkg.db.jobs/run_all");
+  REQUIRE(calls.at("outgoing").as_array().size() == 1);
+  CHECK(calls.at("outgoing").at(0).at("item").at("uri").as_string() ==
+        "sym://python/pkg.db.models/frobnicate_record");
+}
+
 TEST_CASE("calls lists callers and callees of a function through the daemon", "[cli][daemon][calls]") {
   DaemonProcess d({"--no-lsp"});
   Tree t;
