@@ -42,7 +42,7 @@ bool Session::open(ClientError* err) {
     conn_.reset();
     return false;
   }
-  return accept_hello(std::move(r->line), err);
+  return accept_hello(&r->result, err);
 }
 
 bool Session::open_pipelined(ClientError* err) {
@@ -58,11 +58,10 @@ bool Session::open_pipelined(ClientError* err) {
   return true;
 }
 
-bool Session::accept_hello(std::string line, ClientError* err) {
-  // The line is a success reply of the hello (checked by the caller): decode its result.
-  auto resp = proto::parse_response(line);
+bool Session::accept_hello(const json::value* result, ClientError* err) {
+  // `result`: the hello's success reply's result (nullptr when the reply had none).
   std::optional<proto::HelloResult> h;
-  if (resp && resp->result) h = decode_result<proto::HelloResult>(*resp->result, err);
+  if (result) h = decode_result<proto::HelloResult>(*result, err);
   else *err = {ClientErrc::kProtocol, "malformed reply from trifectad: neither result nor error"};
   if (!h) {
     err->reply_line.clear();  // not a reply to the caller's request: no line to forward
@@ -114,18 +113,17 @@ std::optional<Reply> Session::call(std::string_view method, const json::object& 
   if (!send(id, method, params, err)) return fail();
   // The reply to this request, kept while a pipelined hello's reply is still to come (the
   // daemon may answer them in either order; the hello's verdict comes first).
-  std::optional<std::string> mine;
-  const auto finish = [&](std::string line) -> std::optional<Reply> {
-    auto resp = proto::parse_response(line);
-    if (resp->error) return remote(std::move(line), *resp->error);
-    if (!resp->result) {
+  std::optional<std::pair<proto::Response, std::string>> mine;
+  const auto finish = [&](proto::Response resp, std::string line) -> std::optional<Reply> {
+    if (resp.error) return remote(std::move(line), *resp.error);
+    if (!resp.result) {
       *err = {ClientErrc::kProtocol, "malformed reply from trifectad: neither result nor error"};
       return std::nullopt;
     }
-    return Reply{std::move(*resp->result), std::move(line)};
+    return Reply{std::move(*resp.result), std::move(line)};
   };
   for (;;) {
-    if (mine && pending_hello_ == 0) return finish(std::move(*mine));
+    if (mine && pending_hello_ == 0) return finish(std::move(mine->first), std::move(mine->second));
     auto line = conn_->read_line(deadline, err);
     if (!line) return fail();
     // Notifications (progress) carry a method and no id.
@@ -155,15 +153,15 @@ std::optional<Reply> Session::call(std::string_view method, const json::object& 
     if (pending_hello_ != 0 && is(pending_hello_)) {
       if (resp->error) return remote(std::move(*line), *resp->error);
       pending_hello_ = 0;
-      if (!accept_hello(std::move(*line), err)) return std::nullopt;
+      if (!accept_hello(resp->result ? &*resp->result : nullptr, err)) return std::nullopt;
       continue;
     }
     if (!is(id)) continue;
     if (pending_hello_ != 0) {
-      mine = std::move(*line);
+      mine.emplace(std::move(*resp), std::move(*line));
       continue;
     }
-    return finish(std::move(*line));
+    return finish(std::move(*resp), std::move(*line));
   }
 }
 

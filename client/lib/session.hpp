@@ -129,8 +129,9 @@ class Session {
   bool connect(ClientError* err);
   // Write one request; on failure read the refusal the daemon may have sent before closing.
   bool send(std::int64_t id, std::string_view method, const boost::json::object& params, ClientError* err);
-  // The hello reply `line` (id pending_hello_): true when accepted (daemon_pid_ set).
-  bool accept_hello(std::string line, ClientError* err);
+  // The hello's success reply's `result` (nullptr: the reply had none): true when it decodes
+  // (daemon_pid_ set); otherwise `err` says why and the session is closed.
+  bool accept_hello(const boost::json::value* result, ClientError* err);
 };
 
 }  // namespace trifecta::client

@@ -550,17 +550,14 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
   };
   const bool no_doc = !(sig & kSignalDocField);  // ablation: the doc field counts nothing
   const auto score = [&](std::size_t k, const Posting& p) {
-    if (no_doc && p.tf[kFieldDoc] > 0) {
-      FieldTfs tf = p.tf;
+    FieldTfs tf = p.tf;
+    if (no_doc) {
       tf[kFieldDoc] = 0;
-      if (tf == FieldTfs{}) return;
-      if (scores[p.doc] == 0.0) touched.push_back(p.doc);
-      scores[p.doc] += score_term(tf, rank_[p.doc].length, idfs[k], avg, nullptr);
-    } else {
-      if (scores[p.doc] == 0.0) touched.push_back(p.doc);
-      scores[p.doc] += score_term(p.tf, rank_[p.doc].length, idfs[k], avg, nullptr);
+      if (tf == FieldTfs{}) return;  // only the ablated field matched
     }
-    if (!name_hit.empty() && p.tf[kFieldName] > 0) name_hit[p.doc] = 1;
+    if (scores[p.doc] == 0.0) touched.push_back(p.doc);
+    scores[p.doc] += score_term(tf, rank_[p.doc].length, idfs[k], avg, nullptr);
+    if (!name_hit.empty() && tf[kFieldName] > 0) name_hit[p.doc] = 1;
   };
   // Priors (ranking.hpp): which path classes the query asks for, which module names it names.
   std::uint8_t asked = 0;

@@ -50,30 +50,12 @@ std::string skeleton_kind(int k) {
   }
 }
 
-// Python's name for a segment file's module: the layout's source roots, and in a package-root
-// segment the package's own name in front — the names navigation answers with and sym.resolve
-// suggests (the resolver also takes them without the prefix).
-class ModuleNamer {
- public:
-  explicit ModuleNamer(const Segment& seg)
-      : roots_(seg.resolver_options().source_roots), package_(seg.layout.package) {}
-  std::string operator()(const std::string& file) const {
-    std::string m = lang::python::module_of(file, roots_);
-    if (package_.empty()) return m;
-    return m.empty() ? package_ : package_ + "." + m;
-  }
-  bool prefixed() const { return !package_.empty(); }
-
- private:
-  std::vector<std::string> roots_;
-  std::string package_;
-};
-
 void merge_workspace_symbols(Segment& seg, nav::SearchMode mode, const proto::SymSearchParams& p,
                              const std::vector<lsp::WorkspaceSymbol>& syms,
                              proto::SymSearchResult& out) {
   std::set<std::pair<std::string, std::int64_t>> have;
   for (const auto& m : out.matches) have.emplace(m.file, m.line);
+  const auto layout = seg.resolver_options();  // module names as sym.resolve reads them
   struct Extra {
     proto::SymSearchMatch m;
     int score;
@@ -90,7 +72,7 @@ void merge_workspace_symbols(Segment& seg, nav::SearchMode mode, const proto::Sy
       continue;
     proto::SymSearchMatch m;
     m.file = s.location.path;
-    m.module = ModuleNamer(seg)(m.file);
+    m.module = lang::python::module_of(m.file, layout.source_roots, layout.package_prefix);
     m.kind = kind;
     m.name = s.name;
     m.qualname = s.container.empty() ? s.name : s.container + "." + s.name;
@@ -154,7 +136,9 @@ void Service::search_symbols(SegmentPtr seg, proto::SymSearchParams p,
   o.mode = *mode;
   o.limit = static_cast<std::size_t>(p.limit);
   o.kinds = p.kinds;
-  o.source_roots = seg->resolver_options().source_roots;  // the layout's, as sym.resolve reads them
+  const auto layout = seg->resolver_options();  // module names as sym.resolve reads them
+  o.source_roots = layout.source_roots;
+  o.package_prefix = layout.package_prefix;
   const auto r = nav::search_symbols(seg->symbol_index(), p.query, o);
   proto::SymSearchResult out;
   out.query = p.query;
@@ -166,7 +150,6 @@ void Service::search_symbols(SegmentPtr seg, proto::SymSearchParams p,
   out.lsp_state =
       seg->lsp ? std::string(lsp::state_name(seg->lsp->state())) : std::string("UNAVAILABLE");
   out.generation = seg->index ? static_cast<std::int64_t>(seg->index->generation()) : 0;
-  const ModuleNamer module_of(*seg);
   for (const auto& h : r.hits) {
     proto::SymSearchMatch m;
     const auto& d = h.definition;
@@ -180,10 +163,6 @@ void Service::search_symbols(SegmentPtr seg, proto::SymSearchParams p,
     m.docstring = d.docstring;
     m.name = d.name;
     m.uri = h.uri;
-    if (module_of.prefixed()) {  // a package-root segment: Python's name, package included
-      m.module = module_of(d.file);
-      m.uri = selector::make_sym_uri(m.module, d.qualname);
-    }
     m.column = d.name_column;
     m.end_column = d.name_end_column;
     m.match = std::string(nav::name_match_kind_name(h.match.kind));
@@ -216,7 +195,7 @@ void Service::search_symbols(SegmentPtr seg, proto::SymSearchParams p,
 
 namespace {
 
-proto::CallItem to_proto(const nav::CallItem& i, const ModuleNamer& module_of) {
+proto::CallItem to_proto(const nav::CallItem& i, const nav::NavOptions& layout) {
   proto::CallItem o;
   o.name = i.name;
   o.qualname = i.qualname;
@@ -228,7 +207,8 @@ proto::CallItem to_proto(const nav::CallItem& i, const ModuleNamer& module_of) {
   o.end_column = i.end_column;
   o.signature = i.signature;
   if (i.qualname.find("<locals>") == std::string::npos)
-    o.uri = selector::make_sym_uri(module_of(i.file), i.qualname);
+    o.uri = selector::make_sym_uri(
+        lang::python::module_of(i.file, layout.source_roots, layout.package_prefix), i.qualname);
   return o;
 }
 
@@ -260,13 +240,12 @@ void calls_from_ast(Segment& seg, const PosRequest& r, const proto::LspCallsPara
   out.file = r.rel;
   out.line = r.pos.line;
   out.column = r.pos.column;
-  const ModuleNamer module_of(seg);
-  if (got->root) out.root = to_proto(*got->root, module_of);
+  if (got->root) out.root = to_proto(*got->root, o.nav);
   for (auto* side : {&got->incoming, &got->outgoing}) {
     auto& dst = side == &got->incoming ? out.incoming : out.outgoing;
     for (const auto& e : *side) {
       proto::CallEdge pe;
-      pe.item = to_proto(e.item, module_of);
+      pe.item = to_proto(e.item, o.nav);
       pe.sites = service::to_proto(e.sites);
       pe.depth = e.depth;
       pe.parent = e.parent;
@@ -288,7 +267,7 @@ std::string item_key(const lsp::CallHierarchyItem& i) {
 // A Pyright item as a CallItem: the skeleton's definition at the same file and line gives its
 // qualname, kind and signature (Pyright names only the function).
 proto::CallItem lsp_item_to_proto(const lsp::CallHierarchyItem& i, const nav::SymbolIndex& index,
-                                  const ModuleNamer& module_of) {
+                                  const nav::NavOptions& layout) {
   proto::CallItem o;
   o.name = i.name;
   o.qualname = i.name;
@@ -302,7 +281,8 @@ proto::CallItem lsp_item_to_proto(const lsp::CallHierarchyItem& i, const nav::Sy
     o.external = true;
     return o;
   }
-  const std::string module = module_of(o.file);
+  const std::string module =
+      lang::python::module_of(o.file, layout.source_roots, layout.package_prefix);
   if (o.kind == "module") {
     o.name = module;
     o.qualname.clear();
@@ -412,7 +392,7 @@ struct LspCallsRun : std::enable_shared_from_this<LspCallsRun> {
 
   void finish() {
     const auto& index = seg->symbol_index();
-    const ModuleNamer module_of(*seg);
+    const nav::NavOptions layout = nav_options(*seg);
     proto::LspCallsResult out;
     out.backend = "lsp";
     out.lsp_state = "READY";
@@ -420,17 +400,17 @@ struct LspCallsRun : std::enable_shared_from_this<LspCallsRun> {
     out.file = req.rel;
     out.line = req.pos.line;
     out.column = req.pos.column;
-    out.root = lsp_item_to_proto(root, index, module_of);
+    out.root = lsp_item_to_proto(root, index, layout);
     for (int side : {0, 1}) {
       auto& dst = side == 0 ? out.incoming : out.outgoing;
       for (const auto& e : edges[side]) {
         proto::CallEdge pe;
-        pe.item = lsp_item_to_proto(e.call.item, index, module_of);
+        pe.item = lsp_item_to_proto(e.call.item, index, layout);
         pe.sites = service::to_proto(e.call.sites);
         for (auto& s : pe.sites) s.source = "lsp";
         pe.depth = e.depth;
         if (e.parent) {
-          const auto p = lsp_item_to_proto(*e.parent, index, module_of);
+          const auto p = lsp_item_to_proto(*e.parent, index, layout);
           pe.parent = p.file + ":" + p.qualname;
         }
         pe.rule = "callHierarchy";

@@ -15,7 +15,8 @@ bool is_package_init(std::string_view relpath) {
          relpath[relpath.size() - kPackageInit.size() - 1] == '/';
 }
 
-std::string module_of(std::string_view relpath, const std::vector<std::string>& source_roots) {
+std::string module_of(std::string_view relpath, const std::vector<std::string>& source_roots,
+                      std::string_view package_prefix) {
   std::string_view m = relpath;
   if (is_package_init(m)) {
     m.remove_suffix(kPackageInit.size());
@@ -33,7 +34,12 @@ std::string module_of(std::string_view relpath, const std::vector<std::string>& 
   }
   std::string out(m);
   std::replace(out.begin(), out.end(), '/', '.');
-  return out;
+  if (package_prefix.empty()) return out;
+  return out.empty() ? std::string(package_prefix) : std::string(package_prefix) + "." + out;
+}
+
+std::string module_of(std::string_view relpath, const std::vector<std::string>& source_roots) {
+  return module_of(relpath, source_roots, {});
 }
 
 std::vector<ModuleFile> files_for(std::string_view base) {

@@ -31,9 +31,14 @@ bool is_package_init(std::string_view relpath);
 // "__init__.py" → "". Then the first non-empty source root that prefixes what is left is
 // removed ("src/a/b.py" → "a.b"; "src/__init__.py" is the package "src"). A path without the ".py"
 // suffix keeps its last component whole
-// ("a/b.pyi" → "a.b.pyi"): callers ask only about Python sources.
+// ("a/b.pyi" → "a.b.pyi"): callers ask only about Python sources. In a package-root segment
+// (layout.hpp: the root holds __init__.py) `package_prefix` is the package's name and goes in
+// front, so the answer is Python's name for the module ("db/models.py" → "django.db.models", the
+// root's "__init__.py" → "django").
 std::string module_of(std::string_view relpath,
                       const std::vector<std::string>& source_roots = default_source_roots());
+std::string module_of(std::string_view relpath, const std::vector<std::string>& source_roots,
+                      std::string_view package_prefix);
 
 struct ModuleFile {
   std::string path;      // segment-relative

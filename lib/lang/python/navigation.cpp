@@ -352,10 +352,8 @@ Outcome Navigator::module_target(const std::string& file) {
   o.decided = true;
   Hit h;
   h.target.kind = "module";
-  h.target.qualname = lang::python::module_of(file, options_.source_roots);
-  if (!options_.package_prefix.empty())  // a package-root segment: Python's name for the module
-    h.target.qualname = h.target.qualname.empty() ? options_.package_prefix
-                                                  : options_.package_prefix + "." + h.target.qualname;
+  // In a package-root segment, Python's name for the module (the package in front).
+  h.target.qualname = lang::python::module_of(file, options_.source_roots, options_.package_prefix);
   const auto dot = h.target.qualname.rfind('.');
   h.target.name = dot == std::string::npos ? h.target.qualname : h.target.qualname.substr(dot + 1);
   h.target.location.path = file;

@@ -297,7 +297,8 @@ SymbolSearchResult search_symbols(const SkeletonSymbolIndex& index, std::string_
     }
   });
   for (auto& h : out.hits) {
-    h.module = lang::python::module_of(h.definition.file, options.source_roots);
+    h.module =
+        lang::python::module_of(h.definition.file, options.source_roots, options.package_prefix);
     h.uri = selector::make_sym_uri(h.module, h.definition.qualname);
   }
   return out;

@@ -65,8 +65,10 @@ struct SymbolSearchOptions {
   SearchMode mode = SearchMode::kFuzzy;
   std::size_t limit = 20;
   std::vector<std::string> kinds;  // keep only these IndexedDefinition kinds (empty: all)
-  // The roots removed from a file's path to name its module (the sym:// URI), as NavOptions.
+  // The roots removed from a file's path to name its module (the sym:// URI), and a package-root
+  // segment's package put in front of it, as NavOptions.
   std::vector<std::string> source_roots{"", "src"};
+  std::string package_prefix;
 };
 
 struct SymbolHit {
