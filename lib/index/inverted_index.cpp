@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <memory>
+#include <mutex>
 #include <numeric>
 
 #include "index/tokenizer.hpp"
@@ -12,6 +14,99 @@
 namespace trifecta::core::index {
 
 namespace {
+
+// The dense per-chunk tables of one search — partial scores, definition-name hits, the tf sums of
+// a term's variants, the pruning marks — the list of chunks scored and the per-term posting lists
+// a search collects. Reused across searches instead of allocated per query: a fresh table or list
+// costs malloc work and, past glibc's mmap threshold, a page fault per 4 KiB written (collecting
+// the 53,000 postings of `error`'s variants on four stdlib copies was a quarter of that query's
+// CPU). Between uses every table entry is zero and every list empty: a search clears exactly
+// what it wrote.
+struct SearchScratch {
+  std::vector<double> scores;
+  std::vector<std::uint8_t> name_hit;
+  std::vector<FieldTfs> acc;  // sized on first use (only queries with stem variants need it)
+  std::vector<std::uint8_t> keep;
+  std::vector<std::uint32_t> touched;  // the chunks with a non-zero score (or name hit)
+  bool keep_used = false;
+  std::vector<std::vector<Posting>> lists;  // per query term
+  std::vector<Posting> tmp;
+  std::vector<std::uint32_t> seen;
+  // Lists are kept with their capacity, up to this many postings in all (then freed).
+  static constexpr std::size_t kMaxKeptPostings = std::size_t{1} << 18;  // 3 MiB
+
+  void fit(std::size_t n) {
+    if (scores.size() >= n) return;
+    scores.resize(n, 0.0);
+    name_hit.resize(n, 0);
+    keep.resize(n, 0);
+  }
+  void clear() {
+    for (const std::uint32_t d : touched) {
+      scores[d] = 0.0;
+      name_hit[d] = 0;
+    }
+    touched.clear();
+    if (keep_used) std::fill(keep.begin(), keep.end(), std::uint8_t{0});
+    keep_used = false;
+    std::size_t kept = tmp.capacity() + seen.capacity() / 3;
+    for (auto& l : lists) {
+      l.clear();
+      kept += l.capacity();
+    }
+    tmp.clear();
+    seen.clear();
+    if (kept > kMaxKeptPostings) {
+      lists = {};
+      tmp = {};
+      seen = {};
+    }
+  }
+};
+
+// Idle scratch tables, shared by every index of the process: as many as searches ran at once (at
+// most kMaxIdle are kept), each sized for the largest index it served. Thread-safe (a mutex held
+// only to take or return one).
+class ScratchPool {
+ public:
+  static constexpr std::size_t kMaxIdle = 4;
+  std::unique_ptr<SearchScratch> take() {
+    const std::lock_guard lock(mu_);
+    if (idle_.empty()) return std::make_unique<SearchScratch>();
+    auto s = std::move(idle_.back());
+    idle_.pop_back();
+    return s;
+  }
+  void give(std::unique_ptr<SearchScratch> s) {
+    const std::lock_guard lock(mu_);
+    if (idle_.size() < kMaxIdle) idle_.push_back(std::move(s));
+  }
+
+ private:
+  std::mutex mu_;
+  std::vector<std::unique_ptr<SearchScratch>> idle_;
+};
+
+ScratchPool& scratch_pool() {
+  static ScratchPool* const pool = new ScratchPool;  // never destroyed: searches may outlive statics
+  return *pool;
+}
+
+// One search's hold on a scratch table, cleared and returned on every way out of the search.
+class ScratchLease {
+ public:
+  explicit ScratchLease(std::size_t n) : s_(scratch_pool().take()) { s_->fit(n); }
+  ~ScratchLease() {
+    s_->clear();
+    scratch_pool().give(std::move(s_));
+  }
+  ScratchLease(const ScratchLease&) = delete;
+  ScratchLease& operator=(const ScratchLease&) = delete;
+  SearchScratch* operator->() const { return s_.get(); }
+
+ private:
+  std::unique_ptr<SearchScratch> s_;
+};
 
 // Per-chunk term table: open addressing over the unique terms, hashed once per token.
 struct Collector {
@@ -449,10 +544,11 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
   }
   const auto avg = field_averages(total_len_, alive_);
   const double n = static_cast<double>(alive_);
-  std::vector<double> scores(docs_.size(), 0.0);
-  std::vector<std::uint8_t> name_hit;
-  if (sig & kSignalDefinition) name_hit.assign(docs_.size(), 0);
-  std::vector<DocId> touched;
+  const ScratchLease scratch(docs_.size());
+  std::vector<double>& scores = scratch->scores;
+  std::vector<std::uint8_t>& name_hit = scratch->name_hit;  // written only with kSignalDefinition
+  const bool definition_signal = (sig & kSignalDefinition) != 0;
+  std::vector<DocId>& touched = scratch->touched;
   std::vector<std::string> missing;
   // Per query term: the indexed terms it matches (itself, its stem variants, or a correction).
   // df = their live postings (union). In the steady state (no tail, no dead chunk in the frozen
@@ -464,9 +560,10 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
   std::vector<std::string> shown(nt);  // the term as explain names it
   std::vector<double> weight(nt, 1.0);
   std::vector<std::string> stems(nt);
-  std::vector<std::vector<Posting>> lists(nt);
-  std::vector<Posting> tmp;
-  std::vector<FieldTfs> acc;  // per-document tf sums of a term's variants (allocated on demand)
+  std::vector<std::vector<Posting>>& lists = scratch->lists;  // empty lists
+  if (lists.size() < nt) lists.resize(nt);
+  std::vector<Posting>& tmp = scratch->tmp;
+  std::vector<FieldTfs>& acc = scratch->acc;  // per-document tf sums of a term's variants
   for (std::size_t k = 0; k < nt; ++k) {
     const QueryTerm& qt = qterms[k];
     shown[k] = qt.text;
@@ -508,8 +605,9 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
     }
     // Variants: their tfs add up per document and field in a dense table (no sort of the
     // postings); the list is in first-seen order, sorted by document only for explain.
-    if (acc.size() != docs_.size()) acc.assign(docs_.size(), FieldTfs{});
-    std::vector<DocId> seen;
+    if (acc.size() < docs_.size()) acc.resize(docs_.size(), FieldTfs{});
+    std::vector<DocId>& seen = scratch->seen;
+    seen.clear();
     const auto add = [&](const Posting& p) {
       FieldTfs& a = acc[p.doc];
       std::uint8_t any = 0;  // OR of the fields, unrolled: not a memcmp call per posting
@@ -557,7 +655,7 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
     }
     if (scores[p.doc] == 0.0) touched.push_back(p.doc);
     scores[p.doc] += score_term(tf, rank_[p.doc].length, idfs[k], avg, nullptr);
-    if (!name_hit.empty() && tf[kFieldName] > 0) name_hit[p.doc] = 1;
+    if (definition_signal && tf[kFieldName] > 0) name_hit[p.doc] = 1;
   };
   // Priors (ranking.hpp): which path classes the query asks for, which module names it names.
   std::uint8_t asked = 0;
@@ -585,7 +683,7 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
       if (cls & kPathVendored) apply(path_factor(kPathVendored), "vendored\u00d70.6");
     }
     const ChunkRole role = doc.role;
-    if (!name_hit.empty() && name_hit[d] &&
+    if (definition_signal && name_hit[d] &&
         (role == ChunkRole::kFunction || role == ChunkRole::kClass || role == ChunkRole::kMethod)) {
       apply(kDefinitionBoost, "definition\u00d71.3");
     }
@@ -620,7 +718,9 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
   // the bit, as the exhaustive loop), and the rest are only counted (`matched`, `hidden`).
   // `error` on four stdlib copies matches 49,000 chunks; "json decode error" scores ~2,000.
   const std::size_t want = (sig & kSignalDiversity) ? std::max(o.limit * 3, o.limit + 30) : o.limit;
-  std::vector<std::uint8_t> keep;  // non-empty: pruned, keep[d] = 1 for the chunks scored in full
+  // pruned: keep[d] = 1 for the chunks scored in full, 2 for those only counted.
+  std::vector<std::uint8_t>& keep = scratch->keep;
+  bool pruned = false;
   if (active.size() >= 2 && !o.exhaustive) {
     std::vector<std::size_t> order = active;
     std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return idfs[a] > idfs[b]; });
@@ -641,7 +741,7 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
                        std::greater<>());
       // Margins for rounding: sums in another order differ in the last bits.
       if (std::max(rest, 0.0) * max_prior * (1.0 + 1e-9) >= lower[want - 1] * (1.0 - 1e-9)) continue;
-      keep.assign(docs_.size(), 0);
+      pruned = scratch->keep_used = true;
       for (const DocId d : touched) {
         keep[d] = 1;
         scores[d] = 0.0;
@@ -649,13 +749,13 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
       touched.clear();
       break;
     }
-    if (keep.empty()) {  // no prefix sufficed: start over, exhaustively
+    if (!pruned) {  // no prefix sufficed: start over, exhaustively
       for (const DocId d : touched) scores[d] = 0.0;
       touched.clear();
     }
   }
   std::size_t pruned_matched = 0;
-  if (keep.empty()) {
+  if (!pruned) {
     for (const std::size_t k : active) each_posting(k, [&](const Posting& p) { score(k, p); });
   } else {
     for (const std::size_t k : active) {

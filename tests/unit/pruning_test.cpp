@@ -5,12 +5,15 @@
 // frozen steady state and with a tail and dead chunks; and it does prune (scores fewer chunks
 // than match) on the queries it is for.
 #include <algorithm>
+#include <atomic>
 #include <catch2/catch.hpp>
 #include <cstdio>
 #include <fstream>
 #include <map>
 #include <sstream>
 #include <string>
+#include <thread>
+#include <tuple>
 #include <vector>
 
 #include "../support/temp_dir.hpp"
@@ -231,4 +234,86 @@ TEST_CASE("dynamic pruning returns the exhaustive page on two copies of stdlib p
     }
     (void)compare_all(idx, qs);
   }
+}
+
+// search() reuses per-process scratch tables (scores, marks, collected posting lists) across
+// queries, indexes and threads; nothing of one search may reach the next. The same queries, run in
+// another order, interleaved with searches of a bigger index and from four threads at once, give
+// the reference pages exactly.
+TEST_CASE("search results do not depend on earlier searches, other indexes or other threads") {
+  const std::string lib = stdlib_dir();
+  if (lib.empty() || !fs::exists(fs::path(lib) / "json/decoder.py")) {
+    WARN("no Python standard library found (python3 sysconfig): skipped");
+    return;
+  }
+  const auto files = corpus(lib);
+  REQUIRE(files.size() > 100);
+  InvertedIndex small, big;
+  for (std::size_t i = 0; i < files.size(); i += 3)
+    add_file(small, files[i].first, files[i].second, true);
+  small.compact();
+  for (const char* copy : {"copy1/", "copy2/", "copy3/"}) {
+    for (const auto& [path, text] : files) add_file(big, copy + path, text, true);
+  }
+  big.compact();
+  std::vector<std::string> qs = {
+      "json decode error",  "error", "errors handler",      "read rows of a csv file",
+      "http cookie parser", "self",  "message get payload", "tempfile"};
+  const auto page = [](const InvertedIndex& idx, const std::string& q, bool explain,
+                       std::uint32_t signals) {
+    SearchOptions o;
+    o.query = q;
+    o.limit = 20;
+    o.explain = explain;
+    o.signals = signals;
+    const auto r = idx.search(o);
+    std::string out;
+    if (!r.ok()) return std::string("error");
+    out += std::to_string(r->matched) + "|" + r->reason + "|";
+    for (const auto& h : r->hits) {
+      char score[64];
+      std::snprintf(score, sizeof score, "%a", h.score);
+      out += h.chunk.id + "=" + score + "/" + std::to_string(h.explain.size()) + ";";
+    }
+    return out;
+  };
+  const std::vector<std::uint32_t> signal_sets = {kSignalDefault, kSignalAll};
+  std::map<std::tuple<int, std::string, bool, std::uint32_t>, std::string> ref;
+  for (const auto& q : qs) {
+    for (const bool ex : {false, true}) {
+      for (const auto s : signal_sets) {
+        ref[{0, q, ex, s}] = page(small, q, ex, s);
+        ref[{1, q, ex, s}] = page(big, q, ex, s);
+      }
+    }
+  }
+  // Reversed order, alternating indexes (a bigger table, then a smaller index reads it).
+  std::reverse(qs.begin(), qs.end());
+  for (const auto& q : qs) {
+    for (const auto s : signal_sets) {
+      for (const bool ex : {true, false}) {
+        INFO("query \"" << q << "\" signals " << s << " explain " << ex);
+        CHECK(page(big, q, ex, s) == ref[{1, q, ex, s}]);
+        CHECK(page(small, q, ex, s) == ref[{0, q, ex, s}]);
+      }
+    }
+  }
+  // Four threads at once, each over every query of both indexes.
+  std::vector<std::thread> threads;
+  std::atomic<int> mismatches{0};
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int round = 0; round < 2; ++round) {
+        for (std::size_t i = 0; i < qs.size(); ++i) {
+          const std::string& q = qs[(i + static_cast<std::size_t>(t)) % qs.size()];
+          const bool ex = (i + static_cast<std::size_t>(round)) % 2 == 0;
+          const std::uint32_t s = signal_sets[static_cast<std::size_t>(t) % 2];
+          const int which = (t + static_cast<int>(i)) % 2;
+          if (page(which ? big : small, q, ex, s) != ref[{which, q, ex, s}]) ++mismatches;
+        }
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  CHECK(mismatches.load() == 0);
 }
