@@ -42,6 +42,9 @@ APT_PACKAGES=(
   libstemmer-dev
   # Merged-navigation benchmark: a second untyped codebase next to Django (tests/navigation/).
   python3-pyflakes
+  # The CLI's link lays its hot functions out first (lld --symbol-ordering-file; client/CMakeLists.txt);
+  # valgrind regenerates that list (scripts/cli_symbol_order.sh).
+  lld valgrind
 )
 
 need_apt=()
