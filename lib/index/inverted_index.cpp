@@ -15,25 +15,25 @@ namespace trifecta::core::index {
 
 namespace {
 
-// The dense per-chunk tables of one search — partial scores, definition-name hits, the tf sums of
-// a term's variants, the pruning marks — the list of chunks scored and the per-term posting lists
-// a search collects. Reused across searches instead of allocated per query: a fresh table or list
-// costs malloc work and, past glibc's mmap threshold, a page fault per 4 KiB written (collecting
-// the 53,000 postings of `error`'s variants on four stdlib copies was a quarter of that query's
-// CPU). Between uses every table entry is zero and every list empty: a search clears exactly
-// what it wrote.
+// The dense per-chunk tables of one search — partial scores, definition-name hits, the pruning
+// marks — the list of chunks scored and the per-term posting lists a search collects and merges.
+// Reused across searches instead of allocated per query: a fresh table or list costs malloc work
+// and, past glibc's mmap threshold, a page fault per 4 KiB written. Between uses every table
+// entry is zero and every list empty: a search clears exactly what it wrote.
 struct SearchScratch {
   std::vector<double> scores;
   std::vector<std::uint8_t> name_hit;
-  std::vector<FieldTfs> acc;  // sized on first use (only queries with stem variants need it)
   std::vector<std::uint8_t> keep;
   std::vector<std::uint32_t> touched;  // the chunks with a non-zero score (or name hit)
   bool keep_used = false;
   std::vector<std::vector<Posting>> lists;  // per query term
   std::vector<Posting> tmp;
-  std::vector<std::uint32_t> seen;
-  // Lists are kept with their capacity, up to this many postings in all (then freed).
-  static constexpr std::size_t kMaxKeptPostings = std::size_t{1} << 18;  // 3 MiB
+  std::vector<Posting> merged;
+  // Lists keep their capacity up to 4 postings a chunk of the largest index served (48 bytes a
+  // chunk; ~4 times the chunks that `error` matches on the stdlib) or 64 Ki postings, whichever is
+  // more; bigger ones are freed. Freed and allocated again per query, lists of that size cost a
+  // page fault per 4 KiB: on four stdlib copies that was most of `json decode error`'s time.
+  std::size_t max_kept_postings() const { return std::max(std::size_t{1} << 16, 4 * scores.size()); }
 
   void fit(std::size_t n) {
     if (scores.size() >= n) return;
@@ -49,17 +49,17 @@ struct SearchScratch {
     touched.clear();
     if (keep_used) std::fill(keep.begin(), keep.end(), std::uint8_t{0});
     keep_used = false;
-    std::size_t kept = tmp.capacity() + seen.capacity() / 3;
+    std::size_t kept = tmp.capacity() + merged.capacity();
     for (auto& l : lists) {
       l.clear();
       kept += l.capacity();
     }
     tmp.clear();
-    seen.clear();
-    if (kept > kMaxKeptPostings) {
+    merged.clear();
+    if (kept > max_kept_postings()) {
       lists = {};
       tmp = {};
-      seen = {};
+      merged = {};
     }
   }
 };
@@ -563,7 +563,6 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
   std::vector<std::vector<Posting>>& lists = scratch->lists;  // empty lists
   if (lists.size() < nt) lists.resize(nt);
   std::vector<Posting>& tmp = scratch->tmp;
-  std::vector<FieldTfs>& acc = scratch->acc;  // per-document tf sums of a term's variants
   for (std::size_t k = 0; k < nt; ++k) {
     const QueryTerm& qt = qterms[k];
     shown[k] = qt.text;
@@ -603,31 +602,38 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
       live_postings(ids[k][0], list);
       continue;
     }
-    // Variants: their tfs add up per document and field in a dense table (no sort of the
-    // postings); the list is in first-seen order, sorted by document only for explain.
-    if (acc.size() < docs_.size()) acc.resize(docs_.size(), FieldTfs{});
-    std::vector<DocId>& seen = scratch->seen;
-    seen.clear();
-    const auto add = [&](const Posting& p) {
-      FieldTfs& a = acc[p.doc];
-      std::uint8_t any = 0;  // OR of the fields, unrolled: not a memcmp call per posting
-      for (const std::uint8_t x : a) any |= x;
-      if (any == 0) seen.push_back(p.doc);
-      for (std::size_t f = 0; f < kFieldCount; ++f) a[f] = static_cast<std::uint8_t>(std::min(255, a[f] + p.tf[f]));
-    };
+    // Variants: their lists (each in document order) are merged one by one into `list`, the tfs
+    // of a document present in several added per field (saturating at 255). Sequential: on four
+    // stdlib copies a dense per-document table missed the cache on nearly every posting.
+    std::vector<Posting>& merged = scratch->merged;
     for (const std::uint32_t t : ids[k]) {
+      tmp.clear();
       if (direct) {
-        for_each_posting(frozen_.bytes(t), add);
+        tmp.reserve(frozen_.count(t));
+        for_each_posting(frozen_.bytes(t), [&](const Posting& p) { tmp.push_back(p); });
       } else {
         live_postings(t, tmp);
-        for (const auto& p : tmp) add(p);
       }
-    }
-    if (o.explain) std::sort(seen.begin(), seen.end());
-    list.reserve(seen.size());
-    for (const DocId d : seen) {
-      list.push_back(Posting{d, acc[d]});
-      acc[d] = FieldTfs{};
+      if (list.empty()) {
+        list.swap(tmp);
+        continue;
+      }
+      merged.clear();
+      merged.reserve(list.size() + tmp.size());
+      std::size_t i = 0, j = 0;
+      while (i < list.size() || j < tmp.size()) {
+        if (j == tmp.size() || (i < list.size() && list[i].doc < tmp[j].doc)) {
+          merged.push_back(list[i++]);
+        } else if (i == list.size() || tmp[j].doc < list[i].doc) {
+          merged.push_back(tmp[j++]);
+        } else {
+          Posting p = list[i++];
+          const Posting& other = tmp[j++];
+          for (std::size_t f = 0; f < kFieldCount; ++f) p.tf[f] = static_cast<std::uint8_t>(std::min(255, p.tf[f] + other.tf[f]));
+          merged.push_back(p);
+        }
+      }
+      list.swap(merged);
     }
   }
   std::vector<double> idfs(nt, 0.0);

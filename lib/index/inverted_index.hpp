@@ -16,9 +16,9 @@
 // once at the end. Document frequencies are counted from the live postings of the query terms
 // (no per-document term list is kept), so ranking is exactly that of the uncompressed lists.
 //
-// A search's per-chunk tables (scores, marks; ~15 bytes a chunk) and collected posting lists are
-// scratch shared by the whole process and reused from query to query: at most 4 are kept idle,
-// each sized for the largest index it served (lists over 3 MiB are freed). memory_bytes() does
+// A search's per-chunk tables (scores, marks; ~10 bytes a chunk) and collected posting lists (up
+// to ~48 bytes a chunk kept) are scratch shared by the whole process and reused from query to
+// query: at most 4 are kept idle, each sized for the largest index it served. memory_bytes() does
 // not count them.
 //
 // Failure behaviour: `search` returns kInvalidArgument for a query shorter than 2 characters
