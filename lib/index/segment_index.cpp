@@ -123,6 +123,21 @@ struct SegmentIndex::Impl {
   bool root_missing = false;          // the watcher found the root gone (status: not watching)
   std::uint64_t root_replacements = 0;  // times the root reappeared as another directory
   std::string root_event;             // ISO-8601 UTC of the last of those
+  // Bumped whenever `index` or `records` change; what status() derives from them (pack_state,
+  // memory) is cached per version under derived_mu (status() holds state_mu shared only).
+  std::uint64_t content_version = 0;
+  mutable std::mutex derived_mu;
+  mutable std::uint64_t derived_version = UINT64_MAX;
+  mutable std::string derived_pack_state;
+  mutable std::size_t derived_memory = 0;
+  // Caller holds state_mu (shared or unique).
+  void derive_locked() const {
+    std::lock_guard lk(derived_mu);
+    if (derived_version == content_version) return;
+    derived_pack_state = pack_state_locked();
+    derived_memory = index.memory_bytes();
+    derived_version = content_version;
+  }
 
   fs::path cache_dir() const { return options.cache_dir.empty() ? root / "_ctx" / "cache" : options.cache_dir; }
   fs::path cache_file() const { return cache_dir() / "index.bin"; }
@@ -452,6 +467,7 @@ struct SegmentIndex::Impl {
 
   void touch_locked() {
     ++generation;
+    ++content_version;
     last_update = iso8601_utc_now();
     dirty = true;
   }
@@ -648,6 +664,7 @@ Result<BuildReport> SegmentIndex::Impl::build(const ProgressFn& progress, bool a
     // Generations only grow, across restarts too (the persisted one is the floor).
     generation = std::max(generation, staged.generation) + (changed ? 1 : 0);
     if (generation == 0) generation = 1;
+    ++content_version;
     index = std::move(staged.index);
     records = std::move(staged.records);
     last_update = iso8601_utc_now();
@@ -753,6 +770,7 @@ ApplyReport SegmentIndex::Impl::apply_locked(const std::vector<std::string>& pat
   bool changed = !to_remove.empty();
   {
     std::unique_lock lk(state_mu);
+    ++content_version;
     for (const auto& r : to_remove) {
       index.remove_file(r);
       records.erase(r);
@@ -1017,14 +1035,15 @@ Status SegmentIndex::status() const {
   s.chunks = impl_->index.chunk_count();
   s.terms = impl_->index.term_count();
   s.last_update = impl_->last_update;
-  s.pack_state = impl_->pack_state_locked();
+  impl_->derive_locked();
+  s.pack_state = impl_->derived_pack_state;
   s.source = std::string(workspace::listing_source_name(impl_->source));
   s.built = impl_->built;
   s.watching = impl_->watcher != nullptr && !impl_->root_missing;
   s.warm_start = impl_->warm_start;
   s.dirty = impl_->dirty;
   s.rescans = impl_->rescans;
-  s.memory_bytes = impl_->index.memory_bytes();
+  s.memory_bytes = impl_->derived_memory;
   s.warnings = impl_->config_warnings;
   if (impl_->root_missing) {
     s.warnings.push_back("segment root is gone (deleted or moved away) since " + impl_->root_event +
@@ -1135,6 +1154,12 @@ workspace::PathFilter SegmentIndex::filter() const {
 }
 fs::path SegmentIndex::cache_file() const { return impl_->cache_file(); }
 telemetry::Channel& SegmentIndex::channel() { return impl_->options.channel; }
+std::size_t SegmentIndex::memory_bytes() const {
+  std::shared_lock lk(impl_->state_mu);
+  impl_->derive_locked();
+  return impl_->derived_memory;
+}
+
 std::uint64_t SegmentIndex::generation() const {
   std::shared_lock lk(impl_->state_mu);
   return impl_->generation;

@@ -84,7 +84,7 @@ void Segment::apply_changes(const index::ApplyReport& changes) {
 SegmentMemory Segment::memory() const {
   SegmentMemory m;
   if (index) {
-    m.index = index->status().memory_bytes;
+    m.index = index->memory_bytes();
     m.skeletons = index->skeletons().stats().memory_entries * kSkeletonEntryEstimate;
   }
   {
