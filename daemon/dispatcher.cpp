@@ -152,11 +152,14 @@ std::vector<std::string> Dispatcher::methods() const {
 }
 
 void Dispatcher::dispatch(std::string_view line, Peer peer, SendFn send) const {
+  dispatch(proto::parse_request(line), line.size(), std::move(peer), std::move(send));
+}
+
+void Dispatcher::dispatch(proto::ParsedRequest parsed, std::size_t line_bytes, Peer peer, SendFn send) const {
   auto state = std::make_shared<Reply::State>();
   state->send = std::move(send);
-  state->bytes_in = line.size();
+  state->bytes_in = line_bytes;
   state->max_reply_bytes = limits_.max_reply_bytes;
-  proto::ParsedRequest parsed = proto::parse_request(line);
   if (!parsed.request) {
     state->id = parsed.id;
     Reply(state).fail(parsed.error);
@@ -227,28 +230,29 @@ void Dispatcher::dispatch(std::string_view line, Peer peer, SendFn send) const {
   state->in_dispatch = false;
 }
 
-Dispatcher::Lane Dispatcher::lane(std::string_view line) const {
-  if (line.size() > kQuickLineBytes) return Lane::kWork;
-  boost::system::error_code ec;
-  json::value v = json::parse(line, ec);
-  if (ec || !v.is_object()) return Lane::kWork;  // dispatch() answers the parse error
-  const json::object& o = v.get_object();
-  const auto* m = o.if_contains("method");
-  if (!m || !m->is_string()) return Lane::kWork;
-  const std::string_view method = m->get_string();
-  if (!table_.count(method)) return Lane::kWork;
-  const json::object* params = nullptr;
-  if (const auto* p = o.if_contains("params"); p && p->is_object()) params = &p->get_object();
-  const json::value* seg = params ? params->if_contains("segment") : nullptr;
+Dispatcher::Route Dispatcher::route(std::string_view line) const {
+  Route r;
+  if (line.size() > kQuickLineBytes) return r;  // parsed by dispatch(), on the worker
+  r.parsed = proto::parse_request(line);
+  if (!r.parsed->request) return r;  // dispatch() answers the parse error
+  const proto::Request& req = *r.parsed->request;
+  const std::string_view method = req.method;
+  if (!table_.count(method)) return r;
+  const json::value* seg = req.params.if_contains("segment");
   const bool names_segment = seg && !seg->is_null();
-  if (!names_segment && (method == "ping" || method == "hello")) return Lane::kInline;
-  if (!names_segment && method == "status") return Lane::kQuick;
-  if (!names_segment || !seg->is_string()) return Lane::kWork;
-  const json::value* wait = params->if_contains("wait");
-  const bool no_wait = wait && wait->is_bool() && !wait->get_bool();
-  if (method != "ctx.status" && !no_wait) return Lane::kWork;
-  // Only a segment already open: opening one (loading its index) is work for a worker.
-  return segments_.find(std::string_view(seg->get_string())) ? Lane::kQuick : Lane::kWork;
+  if (!names_segment && (method == "ping" || method == "hello")) {
+    r.lane = Lane::kInline;
+  } else if (!names_segment && method == "status") {
+    r.lane = Lane::kQuick;
+  } else if (names_segment && seg->is_string()) {
+    const json::value* wait = req.params.if_contains("wait");
+    const bool no_wait = wait && wait->is_bool() && !wait->get_bool();
+    // Only a segment already open: opening one (loading its index) is work for a worker.
+    if ((method == "ctx.status" || no_wait) && segments_.find(std::string_view(seg->get_string()))) {
+      r.lane = Lane::kQuick;
+    }
+  }
+  return r;
 }
 
 void Dispatcher::reject_busy(std::string_view line, std::size_t limit, SendFn send) const {

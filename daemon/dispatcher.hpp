@@ -1,6 +1,7 @@
 // daemon/dispatcher.hpp — the method table, typed parameters, exactly-once replies.
 //
-// `dispatch()` takes one raw request line (already size-capped by the session), parses it, resolves
+// `dispatch()` takes one raw request line (already size-capped by the session) — or the parse
+// route() made of it on the I/O thread, so that a line is parsed once — parses it, resolves
 // `params.segment` through the registry (lib/service) when present (unless the method was bound
 // with SegmentParam::kRaw), finds the handler and calls it with a
 // move-only `Reply`. A handler must call `reply.ok(...)` or `reply.fail(...)` exactly once, now or
@@ -23,6 +24,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -30,6 +32,7 @@
 #include "service/answer.hpp"
 #include "service/registry.hpp"
 #include "service/segment.hpp"
+#include "trifecta/proto/jsonrpc.hpp"
 #include "trifecta/proto/protocol.hpp"
 #include "util/clock.hpp"
 #include "util/result.hpp"
@@ -160,9 +163,18 @@ class Dispatcher {
   // Thread-safe (reads the registry under its lock; no I/O).
   enum class Lane { kInline, kQuick, kWork };
   static constexpr std::size_t kQuickLineBytes = 4096;
-  Lane lane(std::string_view line) const;
+  // The lane, and the parse it was decided from (lines up to kQuickLineBytes), for dispatch() to
+  // use instead of parsing the line again.
+  struct Route {
+    Lane lane = Lane::kWork;
+    std::optional<proto::ParsedRequest> parsed;
+  };
+  Route route(std::string_view line) const;
+  Lane lane(std::string_view line) const { return route(line).lane; }
 
   void dispatch(std::string_view line, Peer peer, SendFn send) const;
+  // The same, for a line route() has parsed (`line_bytes`: its size, for telemetry).
+  void dispatch(proto::ParsedRequest parsed, std::size_t line_bytes, Peer peer, SendFn send) const;
   // Answer without executing: ServerBusy (too many requests in flight on that connection).
   void reject_busy(std::string_view line, std::size_t limit, SendFn send) const;
 

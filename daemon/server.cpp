@@ -234,15 +234,19 @@ struct Session : std::enable_shared_from_this<Session> {
     // The lane (issue 16 item 7): ping/hello are answered here, on the I/O thread; status,
     // ctx.status and wait:false requests on an open segment run on the quick lane; the rest on the
     // request workers. A worker stuck in a handler never delays the first two.
-    const Dispatcher::Lane lane = busy ? Dispatcher::Lane::kWork : srv.dispatcher.lane(line);
-    if (lane == Dispatcher::Lane::kInline) {
-      srv.dispatcher.dispatch(line, peer, std::move(send));
+    // A short line is parsed once, here (to choose the lane); the handler gets that parse.
+    Dispatcher::Route route = busy ? Dispatcher::Route{} : srv.dispatcher.route(line);
+    if (route.lane == Dispatcher::Lane::kInline) {
+      srv.dispatcher.dispatch(std::move(*route.parsed), line.size(), peer, std::move(send));
       return;
     }
-    auto run = [this_srv = &srv, busy, p = peer, l = std::move(line), s = std::move(send)]() mutable {
+    auto run = [this_srv = &srv, busy, p = peer, l = std::move(line), parsed = std::move(route.parsed),
+                s = std::move(send)]() mutable {
       if (busy) this_srv->dispatcher.reject_busy(l, this_srv->cfg.max_inflight_per_conn, std::move(s));
+      else if (parsed) this_srv->dispatcher.dispatch(std::move(*parsed), l.size(), p, std::move(s));
       else this_srv->dispatcher.dispatch(l, p, std::move(s));
     };
+    const Dispatcher::Lane lane = route.lane;
     if (lane == Dispatcher::Lane::kQuick) asio::post(srv.quick_pool, std::move(run));
     else asio::post(srv.pool, std::move(run));
   }
