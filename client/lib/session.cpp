@@ -1,5 +1,7 @@
 #include "session.hpp"
 
+#include <utility>
+
 namespace trifecta::client {
 
 namespace json = boost::json;
@@ -30,6 +32,7 @@ bool Session::connect(ClientError* err) {
   if (!c) return false;
   conn_.emplace(std::move(*c));
   pending_hello_ = 0;
+  hello_line_.clear();
   return true;
 }
 
@@ -47,13 +50,10 @@ bool Session::open(ClientError* err) {
 
 bool Session::open_pipelined(ClientError* err) {
   if (!connect(err)) return false;
-  // The hello goes out now; call() reads its reply. A hello the daemon refused before it was
-  // sent is reported here, as open() would.
+  // The hello goes out with the next call()'s request, in the same write; that call reads its
+  // reply. A connection the daemon refused is reported by that call, as open() would report it.
   const std::int64_t id = next_id_++;
-  if (!send(id, proto::spec::kHello.name, hello_params(opts_), err)) {
-    conn_.reset();
-    return false;
-  }
+  hello_line_ = proto::encode_request(id, proto::spec::kHello.name, hello_params(opts_));
   pending_hello_ = id;
   return true;
 }
@@ -73,7 +73,9 @@ bool Session::accept_hello(const json::value* result, ClientError* err) {
 }
 
 bool Session::send(std::int64_t id, std::string_view method, const json::object& params, ClientError* err) {
-  if (conn_->send_line(proto::encode_request(id, method, params), err)) return true;
+  std::string out = proto::encode_request(id, method, params);
+  if (!hello_line_.empty()) out = std::exchange(hello_line_, {}) + out;  // a pipelined hello first
+  if (conn_->send_line(out, err)) return true;
   // The daemon may have refused the connection (another uid, too many connections) and closed
   // it before our request went out: its error line is still readable, and says why.
   ClientError ignored;

@@ -77,8 +77,9 @@ class Session {
 
   // Connect (auto-starting when allowed) and say hello. On failure fills `err`.
   bool open(ClientError* err);
-  // Connect and send hello without waiting for its reply: the next call() writes its request
-  // behind it and then reads both replies (one round trip instead of two; the CLI's start-up).
+  // Connect and queue hello without waiting for its reply: the next call() writes it and its own
+  // request in one write and then reads both replies (one round trip instead of two, one write
+  // instead of two; the CLI's start-up).
   // The hello's failure — a refused protocol, a reply that does not decode — is then reported by
   // that call() exactly as open() would have reported it (same ClientError, the request's reply
   // is not used), and the session is closed. For requests without side effects only: the daemon
@@ -125,6 +126,7 @@ class Session {
   std::int64_t daemon_pid_ = -1;
   bool spawned_ = false;
   std::int64_t pending_hello_ = 0;  // open_pipelined: the id of the hello whose reply is unread
+  std::string hello_line_;          // open_pipelined: the hello, written with the next request
   NotificationFn on_notification_;
   bool connect(ClientError* err);
   // Write one request; on failure read the refusal the daemon may have sent before closing.
