@@ -266,8 +266,12 @@ NameTable::Kind kind_code(const std::string& k) noexcept {
 // A definition inside a function (`f.<locals>.g`) has no sym:// URI. A qualname as long as the
 // name is a module-level one: no search.
 bool in_locals(const IndexedDefinition& d) noexcept {
-  return d.qualname.size() != d.name.size() &&
-         std::string_view(d.qualname).find("<locals>") != std::string_view::npos;
+  if (d.qualname.size() <= d.name.size()) return false;
+  // Only the enclosing part can hold it; a '<' first (a loop: these are short), then the word.
+  const std::string_view enclosing(d.qualname.data(), d.qualname.size() - d.name.size());
+  for (const char c : enclosing)
+    if (c == '<') return enclosing.find("<locals>") != std::string_view::npos;
+  return false;
 }
 
 }  // namespace
@@ -391,27 +395,45 @@ SymbolSearchResult search_symbols(const SkeletonSymbolIndex& index, std::string_
       // matches.
       const NameScanner scanner(lq);
       const char* const lowered_end = t.lowered.data() + t.lowered.size();
-      const auto scan = [&](std::size_t first, std::size_t last) {
-        for (std::size_t i = first; i < last; ++i) {
-          if ((t.masks[i] & qmask) != qmask) continue;
-          const NameTable::Row& r = t.rows[i];
-          if (r.lower.size() < lq.size()) continue;
-          ++out.names_scanned;
-          const auto v = scanner.classify(r, lowered_end);
-          if (v.what == NameScanner::kNone) continue;
-          if (v.what == NameScanner::kSubstring) {
-            // match_name's substring score (its first case-insensitive occurrence after 0).
-            take(r, [&] {
-              return NameMatch{NameMatchKind::kSubstring,
-                               5000 + (word_start(r.name, v.at) ? 400 : 0) - extra_of(r.name)};
-            });
-            continue;
-          }
-          // Fuzzy: scored only while it can still make the top (else any score below the floor).
+      const auto scan_row = [&](const NameTable::Row& r) {
+        if (r.lower.size() < lq.size()) return;
+        ++out.names_scanned;
+        const auto v = scanner.classify(r, lowered_end);
+        if (v.what == NameScanner::kNone) return;
+        if (v.what == NameScanner::kSubstring) {
+          // match_name's substring score (its first case-insensitive occurrence after 0).
           take(r, [&] {
-            if (floor_score() > kMaxFuzzyScore) return NameMatch{NameMatchKind::kFuzzy, 0};
-            return fuzzy_match(name, r.name).value_or(NameMatch{NameMatchKind::kFuzzy, 0});
+            return NameMatch{NameMatchKind::kSubstring,
+                             5000 + (word_start(r.name, v.at) ? 400 : 0) - extra_of(r.name)};
           });
+          return;
+        }
+        // Fuzzy: scored only while it can still make the top (else any score below the floor).
+        take(r, [&] {
+          if (floor_score() > kMaxFuzzyScore) return NameMatch{NameMatchKind::kFuzzy, 0};
+          return fuzzy_match(name, r.name).value_or(NameMatch{NameMatchKind::kFuzzy, 0});
+        });
+      };
+      // In blocks of 64 rows: the rows whose mask passes are listed first and their spelling and
+      // definitions prefetched, so the cache misses of a block overlap instead of following one
+      // another (the spellings, the definition lists and the definitions are spread over memory).
+      const auto scan = [&](std::size_t first, std::size_t last) {
+        std::uint32_t block[64];
+        for (std::size_t b = first; b < last; b += 64) {
+          const std::size_t e = std::min(last, b + 64);
+          std::size_t n = 0;
+          for (std::size_t i = b; i < e; ++i)
+            if ((t.masks[i] & qmask) == qmask) block[n++] = static_cast<std::uint32_t>(i);
+          for (std::size_t k = 0; k < n; ++k) {
+            __builtin_prefetch(t.rows[block[k]].lower.data());
+            __builtin_prefetch(t.rows[block[k]].defs);
+          }
+          for (std::size_t k = 0; k < n; ++k) {
+            const auto* d = t.rows[block[k]].defs->data();
+            __builtin_prefetch(d);
+            __builtin_prefetch(reinterpret_cast<const char*>(d) + 64);
+          }
+          for (std::size_t k = 0; k < n; ++k) scan_row(t.rows[block[k]]);
         }
       };
       scan(0, static_cast<std::size_t>(lo - t.rows.begin()));
