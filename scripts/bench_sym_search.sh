@@ -18,7 +18,9 @@ tmp="$(mktemp -d)"
 export XDG_RUNTIME_DIR="$tmp/run"
 mkdir -p "$XDG_RUNTIME_DIR"
 sock="$XDG_RUNTIME_DIR/trifectad.sock"
-"$BUILD/daemon/trifectad" --socket "$sock" --no-lsp > "$tmp/daemon.log" 2>&1 &
+# In the foreground, so $daemon is the daemon itself (the trap stops it; a detached one outlived
+# the run and its tree).
+"$BUILD/daemon/trifectad" --socket "$sock" --no-lsp -f --log-level err > "$tmp/daemon.log" 2>&1 &
 daemon=$!
 trap 'kill $daemon 2>/dev/null || true; wait $daemon 2>/dev/null || true; rm -rf "$tmp" || true' EXIT
 tree="$tmp/stdlib"
