@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <atomic>
 #include <tuple>
+#include <utility>
 #include <fstream>
 #include <map>
 #include <thread>
@@ -855,6 +856,77 @@ TEST_CASE("symbol search: the name table answers exactly what a full scan of eve
   REQUIRE(index.update("m2.py").ok());
   CHECK(line_of("get_content2") == before + 3);
   compare_all();
+}
+
+TEST_CASE("symbol search: the name scanner agrees with match_name and the mask never drops a match", "[search]") {
+  // Names of every shape the scan meets: word starts after `_`, camel humps, acronyms, digits,
+  // repeated letters (the walk's traps), long names (past 64 bytes: the slow path), and the query
+  // anywhere or nowhere.
+  std::vector<std::string> names = {"getLogger", "get_logger", "_get", "target", "budget_get", "xab_a", "xa_ab",
+                                    "JSONDecoder", "jsondecoder", "raw_decode", "cab_a", "gEt", "GeT_x", "g_e_t",
+                                    "aaaaab", "ab_ab_ab", "HTTPServer", "x2y2", "a", "_", "__init__", "gexty_e", "abxd_b"};
+  std::uint32_t seed = 12345;
+  auto next = [&] {
+    seed = seed * 1103515245u + 12345u;
+    return (seed >> 16) & 0x7fff;
+  };
+  const std::string alphabet = "abcgetGETAB_x2";
+  for (int i = 0; i < 3000; ++i) {
+    std::string n;
+    const int len = 1 + static_cast<int>(next() % (i % 10 == 0 ? 90 : 20));
+    for (int k = 0; k < len; ++k) n += alphabet[next() % alphabet.size()];
+    names.push_back(n);
+  }
+  const std::vector<std::string> queries = {"get", "g", "ge", "gt", "ab", "abab", "ba", "aab", "x2", "_a", "jdcd",
+                                            "decode", "ttt", "getget", "a_b", "gab", "eee", "tx", "abd"};
+  // Every lowered name in one buffer, then a long tail: both the bit-mask path (64 readable bytes)
+  // and the byte-by-byte one (the buffer's end within 64 bytes) are asked.
+  std::string buffer;
+  std::vector<std::size_t> at;
+  for (const auto& n : names) {
+    at.push_back(buffer.size());
+    for (const char c : n) buffer += (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+  }
+  buffer.append(64, '\0');  // what the bit-mask path may read past the last name
+  int fuzzy = 0, substring = 0, none = 0;
+  for (const auto& q : queries) {
+    std::string lq = q;
+    for (auto& c : lq) c = (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+    const NameScanner scanner(lq);
+    for (std::size_t i = 0; i < names.size(); ++i) {
+      const std::string& n = names[i];
+      NameTable::Row r;
+      r.name = n;
+      r.lower = std::string_view(buffer).substr(at[i], n.size());
+      r.mask = name_char_mask(r.lower);
+      for (std::size_t k = 0; k < n.size() && k < 64; ++k)
+        if (name_word_start(n, k)) r.starts |= std::uint64_t{1} << k;
+      const auto m = match_name(q, n, SearchMode::kFuzzy);
+      // The mask prefilter never drops a true match.
+      if (m) CHECK((r.mask & name_char_mask(lq)) == name_char_mask(lq));
+      if (r.lower.substr(0, lq.size()) == lq) continue;  // exact and prefix rows are not scanned
+      INFO("query " << q << " name " << n);
+      for (const char* end : {std::as_const(buffer).data() + buffer.size(), r.lower.data() + r.lower.size()}) {
+        const auto v = scanner.classify(r, end);
+        if (!m) {
+          CHECK(v.what == NameScanner::kNone);
+        } else if (m->kind == NameMatchKind::kSubstring) {
+          CHECK(v.what == NameScanner::kSubstring);
+          CHECK(v.at == r.lower.find(lq, 1));  // the first occurrence after 0
+        } else {
+          CHECK(m->kind == NameMatchKind::kFuzzy);
+          CHECK(v.what == NameScanner::kFuzzy);
+        }
+      }
+      if (m && m->kind == NameMatchKind::kFuzzy) ++fuzzy;
+      if (m && m->kind == NameMatchKind::kSubstring) ++substring;
+      if (!m) ++none;
+    }
+  }
+  // The test bites: every outcome is met many times.
+  CHECK(fuzzy > 500);
+  CHECK(substring > 500);
+  CHECK(none > 500);
 }
 
 namespace {

@@ -1,6 +1,10 @@
 #include "lang/python/symbol_search.hpp"
 
 #include <algorithm>
+#include <limits>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "lang/python/modules.hpp"
 #include "selector/sym_uri.hpp"
@@ -23,6 +27,9 @@ bool equal_ci(std::string_view a, std::string_view b) {
 bool ends_with_ci(std::string_view s, std::string_view suffix) {
   return s.size() >= suffix.size() && equal_ci(s.substr(s.size() - suffix.size()), suffix);
 }
+
+// The highest score of a fuzzy match (every substring match scores more).
+constexpr int kMaxFuzzyScore = 3999;
 
 bool word_start(std::string_view s, std::size_t i) {
   return name_word_start(s, i);
@@ -66,6 +73,15 @@ std::optional<int> fuzzy_score(std::string_view q, std::string_view s) {
     at = pick + 1;
   }
   return score;
+}
+
+// match_name's fuzzy match (its last resort): a subsequence scored by fuzzy_score.
+std::optional<NameMatch> fuzzy_match(std::string_view q, std::string_view s) {
+  const int extra =
+      static_cast<int>(std::min<std::size_t>(500, s.size() - std::min(s.size(), q.size())));
+  if (auto f = fuzzy_score(q, s))
+    return NameMatch{NameMatchKind::kFuzzy, std::clamp(2000 + *f * 10 - extra, 1, kMaxFuzzyScore)};
+  return std::nullopt;
 }
 
 }  // namespace
@@ -115,10 +131,7 @@ std::optional<NameMatch> match_name(std::string_view q, std::string_view s, Sear
     if (equal_ci(s.substr(i, q.size()), q))
       return NameMatch{NameMatchKind::kSubstring, 5000 + (word_start(s, i) ? 400 : 0) - extra};
   }
-  if (auto f = fuzzy_score(q, s)) {
-    return NameMatch{NameMatchKind::kFuzzy, std::clamp(2000 + *f * 10 - extra, 1, 3999)};
-  }
-  return std::nullopt;
+  return fuzzy_match(q, s);
 }
 
 namespace {
@@ -129,16 +142,31 @@ std::string lower_copy(std::string_view s) {
   return out;
 }
 
+// `lq` (lower case, not empty) in `ls` at or after `from`; npos when not.
+std::size_t find_lower(std::string_view ls, std::string_view lq, std::size_t from) {
+  if (ls.size() < lq.size()) return std::string_view::npos;
+  const char c0 = lq[0];
+  const std::size_t last = ls.size() - lq.size();
+  for (std::size_t i = from; i <= last; ++i) {
+    if (ls[i] != c0) continue;
+    std::size_t k = 1;
+    while (k < lq.size() && ls[i + k] == lq[k]) ++k;
+    if (k == lq.size()) return i;
+  }
+  return std::string_view::npos;
+}
+
 // Whether fuzzy_score(q, s) would find a match, without the score: the same walk (a word start
 // within reach is preferred over the leftmost plain occurrence unless that one is consecutive),
-// on the lower-cased spellings. Used to count the fuzzy matches that cannot make the top.
-bool fuzzy_matches(std::string_view lq, const NameTable::Row& r) {
+// on the lower-cased spellings.
+bool fuzzy_walk_matches(std::string_view lq, const NameTable::Row& r) noexcept {
   const std::string_view s = r.name, ls = r.lower;
   std::size_t at = 0;
   std::size_t prev = std::string_view::npos;
   for (const char want : lq) {
     std::size_t first = std::string_view::npos, boundary = std::string_view::npos;
-    for (std::size_t i = ls.find(want, at); i != std::string_view::npos; i = ls.find(want, i + 1)) {
+    for (std::size_t i = at; i < ls.size(); ++i) {
+      if (ls[i] != want) continue;
       if (first == std::string_view::npos) first = i;
       if (i < 64 ? (r.starts >> i) & 1 : word_start(s, i)) {
         boundary = i;
@@ -158,6 +186,96 @@ bool fuzzy_matches(std::string_view lq, const NameTable::Row& r) {
 
 }  // namespace
 
+NameScanner::NameScanner(std::string_view lq) : lq_(lq) {}
+
+NameScanner::Verdict NameScanner::classify(const NameTable::Row& r,
+                                           const char* readable_end) const noexcept {
+  const std::size_t n = r.lower.size(), m = lq_.size();
+  if (m == 0 || n < m) return {kNone, 0};
+  if (n > 64 || m > 64 || readable_end - r.lower.data() < 64) {
+    if (const auto at = find_lower(r.lower, lq_, 1); at != std::string_view::npos)
+      return {kSubstring, at};
+    return {fuzzy_walk_matches(lq_, r) ? kFuzzy : kNone, 0};
+  }
+  // Bit i of pos[k]: lower[i] == lq[k], for the name's first 64 bytes (read whole; the bits past
+  // the name are dropped).
+  std::uint64_t pos[64];
+  const std::uint64_t valid = n == 64 ? ~std::uint64_t{0} : (std::uint64_t{1} << n) - 1;
+#if defined(__SSE2__)
+  __m128i chunk[4];
+  const std::size_t chunks = (n + 15) / 16;
+  for (std::size_t c = 0; c < chunks; ++c)
+    chunk[c] = _mm_loadu_si128(reinterpret_cast<const __m128i*>(r.lower.data() + 16 * c));
+  for (std::size_t k = 0; k < m; ++k) {
+    const __m128i want = _mm_set1_epi8(lq_[k]);
+    std::uint64_t bits = 0;
+    for (std::size_t c = 0; c < chunks; ++c)
+      bits |= static_cast<std::uint64_t>(
+                  static_cast<std::uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(chunk[c], want))))
+              << (16 * c);
+    pos[k] = bits & valid;
+  }
+#else
+  for (std::size_t k = 0; k < m; ++k) {
+    std::uint64_t bits = 0;
+    for (std::size_t i = 0; i < n; ++i)
+      bits |= static_cast<std::uint64_t>(r.lower[i] == lq_[k]) << i;
+    pos[k] = bits;
+  }
+#endif
+  // Substring at 1 or later: the starts where every query character follows in turn.
+  std::uint64_t sub = pos[0] & ~std::uint64_t{1};
+  for (std::size_t k = 1; k < m && sub; ++k) sub &= pos[k] >> k;
+  if (sub) return {kSubstring, static_cast<std::size_t>(__builtin_ctzll(sub))};
+  // The fuzzy walk of fuzzy_walk_matches on the bits.
+  std::size_t at = 0;
+  int prev = -1;
+  for (std::size_t k = 0; k < m; ++k) {
+    const std::uint64_t cand = at >= 64 ? 0 : pos[k] & (~std::uint64_t{0} << at);
+    if (!cand) return {kNone, 0};
+    const int first = __builtin_ctzll(cand);
+    const std::uint64_t b = cand & r.starts;
+    int pick = first;
+    if (!(prev >= 0 && first == prev + 1) && b) pick = __builtin_ctzll(b);
+    prev = pick;
+    at = static_cast<std::size_t>(pick) + 1;
+  }
+  return {kFuzzy, 0};
+}
+
+namespace {
+
+// IndexedDefinition::kind as NameTable::Kind (name_table_kind, inline: it runs per definition).
+NameTable::Kind kind_code(const std::string& k) noexcept {
+  switch (k.size()) {
+    case 5:
+      return k == "class" ? NameTable::kClass : NameTable::kOther;
+    case 6:
+      return k == "method" ? NameTable::kMethod : NameTable::kOther;
+    case 8:
+      return k == "function"   ? NameTable::kFunction
+             : k == "constant" ? NameTable::kConstant
+                               : NameTable::kOther;
+    case 9:
+      return k == "attribute" ? NameTable::kAttribute : NameTable::kOther;
+    default:
+      return NameTable::kOther;
+  }
+}
+
+// A definition inside a function (`f.<locals>.g`) has no sym:// URI. A qualname as long as the
+// name is a module-level one: no search.
+bool in_locals(const IndexedDefinition& d) noexcept {
+  if (d.qualname.size() <= d.name.size()) return false;
+  // Only the enclosing part can hold it; a '<' first (a loop: these are short), then the word.
+  const std::string_view enclosing(d.qualname.data(), d.qualname.size() - d.name.size());
+  for (const char c : enclosing)
+    if (c == '<') return enclosing.find("<locals>") != std::string_view::npos;
+  return false;
+}
+
+}  // namespace
+
 SymbolSearchResult search_symbols(const SkeletonSymbolIndex& index, std::string_view query,
                                   const SymbolSearchOptions& options) {
   SymbolSearchResult out;
@@ -168,7 +286,7 @@ SymbolSearchResult search_symbols(const SkeletonSymbolIndex& index, std::string_
     container = query.substr(0, dot);
     while (!container.empty() && container.front() == '.') container.remove_prefix(1);
   }
-  if (name.empty()) return out;
+  if (name.empty() || options.limit == 0) return out;
   bool wanted[NameTable::kOther + 1];
   for (int k = 0; k <= NameTable::kOther; ++k) {
     wanted[k] = options.kinds.empty();
@@ -180,13 +298,15 @@ SymbolSearchResult search_symbols(const SkeletonSymbolIndex& index, std::string_
   }
   const std::string lq = lower_copy(name);
   const std::uint64_t qmask = name_char_mask(lq);
+  auto extra_of = [&](std::string_view s) {  // match_name's: the extra characters, at most 500
+    return static_cast<int>(std::min<std::size_t>(500, s.size() - std::min(s.size(), name.size())));
+  };
 
   struct Found {
     const IndexedDefinition* def;
     NameTable::Kind kind;
     NameMatch match;
   };
-  std::vector<Found> found;
   auto better = [](const Found& a, const Found& b) {
     if (a.match.score != b.match.score) return a.match.score > b.match.score;
     const IndexedDefinition& da = *a.def;
@@ -203,30 +323,55 @@ SymbolSearchResult search_symbols(const SkeletonSymbolIndex& index, std::string_
     if (da.file != db.file) return da.file < db.file;
     return da.line < db.line;
   };
+  // The best `limit` so far, as a heap whose top is the worst of them (`better` as the heap's
+  // "less"): a match is compared only while it can still make the top, and nothing else is kept.
+  std::vector<Found> top;
+  top.reserve(std::min<std::size_t>(options.limit, 1000));
+  // The lowest score that can still enter the top (a full top's worst: an equal score is
+  // decided by `better`, a lower one never enters).
+  auto floor_score = [&] {
+    return top.size() < options.limit ? std::numeric_limits<int>::min() : top.front().match.score;
+  };
+  auto offer = [&](const Found& f) {
+    if (top.size() < options.limit) {
+      top.push_back(f);
+      std::push_heap(top.begin(), top.end(), better);
+    } else if (better(f, top.front())) {
+      std::pop_heap(top.begin(), top.end(), better);
+      top.back() = f;
+      std::push_heap(top.begin(), top.end(), better);
+    }
+  };
 
   index.with_names([&](const NameTable& t) {
     // Whether the filters (kinds, locals, the dotted query's container) keep a definition.
     auto kept = [&](const IndexedDefinition& d, NameTable::Kind kind) {
       if (!wanted[kind]) return false;
-      if (d.qualname.find("<locals>") != std::string::npos) return false;  // no sym:// URI
-      if (container.empty()) return true;
-      const std::string_view q(d.qualname);
-      const std::string_view enclosing =
-          q.size() > d.name.size() ? q.substr(0, q.size() - d.name.size() - 1) : std::string_view();
-      return ends_with_ci(enclosing, container);
+      if (!container.empty()) {  // the most selective test first
+        const std::string_view q(d.qualname);
+        const std::string_view enclosing = q.size() > d.name.size()
+                                               ? q.substr(0, q.size() - d.name.size() - 1)
+                                               : std::string_view();
+        if (!ends_with_ci(enclosing, container)) return false;
+      }
+      return !in_locals(d);
     };
-    auto any_kept = [&](const NameTable::Row& r) {
-      for (const auto& d : *r.defs)
-        if (kept(d, name_table_kind(d.kind))) return true;
-      return false;
-    };
-    // The definitions of a matching row that the filters keep: pushed (when `keep`) or counted.
-    auto take = [&](const NameTable::Row& r, const NameMatch& m, bool keep) {
+    // The definitions of a matching row that the filters keep: all counted, offered to the top
+    // while the row's match can still enter it. `score()` gives the row's NameMatch, asked only
+    // once a definition is kept (a dotted query or a kinds filter keeps few).
+    auto take = [&](const NameTable::Row& r, const auto& score) {
+      bool scored = false, may_enter = false;
+      NameMatch m;
       for (const auto& d : *r.defs) {
-        const auto kind = name_table_kind(d.kind);
+        const auto kind = kind_code(d.kind);
         if (!kept(d, kind)) continue;
         ++out.total;
-        if (keep) found.push_back({&d, kind, m});
+        if (!scored) {
+          scored = true;
+          m = score();
+          may_enter = m.score >= floor_score();
+        }
+        if (may_enter) offer({&d, kind, m});
       }
     };
     // Exact, exact-ci, prefix and prefix-ci matches are the rows whose lower-cased name starts
@@ -241,55 +386,63 @@ SymbolSearchResult search_symbols(const SkeletonSymbolIndex& index, std::string_
       ++hi;
     for (auto it = lo; it != hi; ++it) {
       ++out.names_scanned;
-      if (auto m = match_name(name, it->name, options.mode)) take(*it, *m, true);
+      if (auto m = match_name(name, it->name, options.mode)) take(*it, [&] { return *m; });
     }
     if (options.mode == SearchMode::kFuzzy) {
       // Substring and fuzzy: every other row holding the query's characters. The kinds' scores do
-      // not overlap (substring above fuzzy), so once the better kinds fill the limit, fuzzy
-      // matches are only counted.
-      std::size_t better_kinds = found.size();
-      std::vector<Found> fuzzy;
+      // not overlap (substring above fuzzy), so once the top's floor is above every fuzzy score,
+      // fuzzy matches are only counted, and a row's definitions are looked at only when it
+      // matches.
+      const NameScanner scanner(lq);
+      const char* const lowered_end = t.lowered.data() + t.lowered.size();
+      const auto scan_row = [&](const NameTable::Row& r) {
+        if (r.lower.size() < lq.size()) return;
+        ++out.names_scanned;
+        const auto v = scanner.classify(r, lowered_end);
+        if (v.what == NameScanner::kNone) return;
+        if (v.what == NameScanner::kSubstring) {
+          // match_name's substring score (its first case-insensitive occurrence after 0).
+          take(r, [&] {
+            return NameMatch{NameMatchKind::kSubstring,
+                             5000 + (word_start(r.name, v.at) ? 400 : 0) - extra_of(r.name)};
+          });
+          return;
+        }
+        // Fuzzy: scored only while it can still make the top (else any score below the floor).
+        take(r, [&] {
+          if (floor_score() > kMaxFuzzyScore) return NameMatch{NameMatchKind::kFuzzy, 0};
+          return fuzzy_match(name, r.name).value_or(NameMatch{NameMatchKind::kFuzzy, 0});
+        });
+      };
+      // In blocks of 64 rows: the rows whose mask passes are listed first and their spelling and
+      // definitions prefetched, so the cache misses of a block overlap instead of following one
+      // another (the spellings, the definition lists and the definitions are spread over memory).
       const auto scan = [&](std::size_t first, std::size_t last) {
-        for (std::size_t i = first; i < last; ++i) {
-          if ((t.masks[i] & qmask) != qmask) continue;
-          const NameTable::Row& r = t.rows[i];
-          if (r.lower.size() < lq.size()) continue;
-          ++out.names_scanned;
-          if (const auto at = r.lower.find(lq, 1); at != std::string_view::npos) {
-            // match_name's substring score (its first case-insensitive occurrence after 0).
-            const int extra =
-                static_cast<int>(std::min<std::size_t>(500, r.name.size() - lq.size()));
-            const NameMatch m{NameMatchKind::kSubstring,
-                              5000 + (word_start(r.name, at) ? 400 : 0) - extra};
-            const std::size_t before = found.size();
-            take(r, m, true);
-            better_kinds += found.size() - before;
-            continue;
+        std::uint32_t block[64];
+        for (std::size_t b = first; b < last; b += 64) {
+          const std::size_t e = std::min(last, b + 64);
+          std::size_t n = 0;
+          for (std::size_t i = b; i < e; ++i)
+            if ((t.masks[i] & qmask) == qmask) block[n++] = static_cast<std::uint32_t>(i);
+          for (std::size_t k = 0; k < n; ++k) {
+            __builtin_prefetch(t.rows[block[k]].lower.data());
+            __builtin_prefetch(t.rows[block[k]].defs);
           }
-          // Fuzzy: the filters first (a dotted query keeps few), then the cheap walk, then the
-          // score only while it can still make the top.
-          if (!any_kept(r) || !fuzzy_matches(lq, r)) continue;
-          if (better_kinds >= options.limit) {
-            take(r, NameMatch{}, false);
-            continue;
+          for (std::size_t k = 0; k < n; ++k) {
+            const auto* d = t.rows[block[k]].defs->data();
+            __builtin_prefetch(d);
+            __builtin_prefetch(reinterpret_cast<const char*>(d) + 64);
           }
-          if (auto m = match_name(name, r.name, options.mode)) {
-            std::swap(found, fuzzy);
-            take(r, *m, true);
-            std::swap(found, fuzzy);
-          }
+          for (std::size_t k = 0; k < n; ++k) scan_row(t.rows[block[k]]);
         }
       };
       scan(0, static_cast<std::size_t>(lo - t.rows.begin()));
       scan(static_cast<std::size_t>(hi - t.rows.begin()), t.rows.size());
-      if (better_kinds < options.limit) found.insert(found.end(), fuzzy.begin(), fuzzy.end());
     }
 
-    const std::size_t keep = std::min(options.limit, found.size());
-    std::partial_sort(found.begin(), found.begin() + static_cast<std::ptrdiff_t>(keep), found.end(),
-                      better);
-    found.resize(keep);
-    for (const auto& f : found) {
+    std::sort_heap(top.begin(), top.end(), better);
+    out.hits.reserve(top.size());
+    for (const auto& f : top) {
       SymbolHit h;
       h.definition = *f.def;
       h.match = f.match;

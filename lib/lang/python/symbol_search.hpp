@@ -18,8 +18,11 @@
 // Speed: `search_symbols` reads the index's NameTable (lang/python/symbol_index.hpp; built once
 // per change of the index, reused by every search until the next): exact and prefix matches are
 // one binary search over the lower-cased names; substring and fuzzy look only at names whose
-// character mask holds the query's, and once substring matches fill the limit, fuzzy ones are
-// counted (for `total`) without being scored or sorted. Only the best `limit` are copied.
+// character mask holds the query's, and test them on bit masks of where each query character is
+// (NameScanner). The best `limit` are kept in a bounded heap while scanning; a row is scored only
+// when one of its definitions passes the filters and its score can still enter the top, so once
+// the top is full of substring-or-better matches, fuzzy ones are only counted (for `total`). No
+// allocation grows with the number of matches; only the best `limit` are copied.
 //
 // Thread rules: `match_name` is a pure function. `search_symbols` takes the index's shared lock
 // for the search (SkeletonSymbolIndex::with_names) and is thread-safe.
@@ -82,6 +85,28 @@ struct SymbolSearchResult {
   std::vector<SymbolHit> hits;    // best first, at most options.limit
   std::size_t total = 0;          // definitions that matched (before the limit)
   std::size_t names_scanned = 0;  // names matched in full (the rest were skipped by the table)
+};
+
+// The substring/fuzzy test of the scan on one NameTable row (exposed for its tests). For a row
+// whose lower-cased name does not start with the query, `classify` says what match_name(query,
+// row.name, kFuzzy) finds: a substring (`at`: its first case-insensitive occurrence after 0), a
+// fuzzy match (not scored), or none. Needs row.name, row.lower and row.starts; a name of at most
+// 64 bytes is tested on bit masks of its characters' positions when the 64 bytes from
+// row.lower.data() may be read (before `readable_end`), else character by character. The row's
+// character mask is the caller's prefilter. Thread rules: const, thread-safe.
+class NameScanner {
+ public:
+  enum What { kNone, kSubstring, kFuzzy };
+  struct Verdict {
+    What what = kNone;
+    std::size_t at = 0;
+  };
+  // `lq`: the query, lower-cased, kept by reference (it must outlive the scanner).
+  explicit NameScanner(std::string_view lq);
+  Verdict classify(const NameTable::Row& row, const char* readable_end) const noexcept;
+
+ private:
+  std::string_view lq_;
 };
 
 SymbolSearchResult search_symbols(const SkeletonSymbolIndex& index, std::string_view query,
