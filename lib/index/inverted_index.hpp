@@ -85,8 +85,9 @@ struct SearchHit {
   // When requested; sums to `score`. Term entries: (query term, field, tf, BM25F share); a
   // stemmed or corrected match names the indexed terms (`dictionaries~dictionary`,
   // `querset→queryset`). Signal entries have field "signal", tf 0, term = the signal
-  // (`test-file×0.35`, `definition×1.3`, `module-name×1.5`, `same-file#2×0.6`) and score = what
-  // it added (negative for a demotion).
+  // (`test-file×0.35`, `definition×1.3`, `module-name×1.5`, `file-coverage×1.225`,
+  // `same-file#2×0.6`) and score = what it added (negative for a demotion). A compound term
+  // names the query words it joins (`list+directory→listdir`).
   std::vector<TermContribution> explain;
 };
 
@@ -169,6 +170,7 @@ class InvertedIndex {
     std::uint32_t module = UINT32_MAX;  // index into module_stems_ (UINT32_MAX: none)
     std::uint8_t path_class = 0;        // ranking.hpp PathClass bits of the chunk's path
     float centrality = 1.0f;            // centrality_factor of the file's import-graph score
+    std::uint32_t file = 0;             // the file's ordinal (file_count_), for file coverage
     ChunkRole role = ChunkRole::kWindow;
     ChunkKind kind = ChunkKind::kOther;
   };
@@ -219,6 +221,11 @@ class InvertedIndex {
   std::unordered_map<std::string, std::uint32_t> module_ids_;
   std::size_t alive_ = 0;
   std::size_t dead_ = 0;
+  // File ordinals (DocRank::file): one per replace_file call that added chunks, renumbered in
+  // document order by compaction and load; the size of search's per-file coverage table.
+  std::uint32_t file_count_ = 0;
+  // Give each run of chunks of one path its ordinal, in document order (compaction, load).
+  void number_files();
 };
 
 }  // namespace trifecta::core::index
