@@ -144,9 +144,9 @@ void InvertedIndex::replace_file(const std::string& path, std::vector<Chunk> chu
       for (std::size_t f = 0; f < kFieldCount; ++f) total_len_[f] += rank.length[f];
       const std::size_t h = std::hash<std::string_view>{}(doc.chunk.id);
       classify(doc.chunk, rank);
-      rank.file = file;
       docs_.push_back(std::move(doc));
       rank_.push_back(rank);
+      doc_file_.push_back(file);
       // A duplicate id (which chunkers never produce) shadows the earlier chunk, as before.
       if (const auto old = by_id_.find(docs_[d].chunk.id, h, id_of); old != IdTable::kNone) by_id_.erase(h, old);
       by_id_.insert(h, d, id_of);
@@ -212,6 +212,7 @@ void InvertedIndex::compact() {
     freeze(nullptr);
     docs_.shrink_to_fit();
     rank_.shrink_to_fit();
+    doc_file_.shrink_to_fit();
     return;
   }
   std::vector<DocId> remap(docs_.size(), UINT32_MAX);
@@ -245,11 +246,13 @@ void InvertedIndex::compact() {
 
 void InvertedIndex::number_files() {
   file_count_ = 0;
+  doc_file_.assign(docs_.size(), 0);
   for (std::size_t d = 0; d < docs_.size(); ++d) {
     if (d > 0 && docs_[d].chunk.path != docs_[d - 1].chunk.path) ++file_count_;
-    rank_[d].file = file_count_;
+    doc_file_[d] = file_count_;
   }
   if (!docs_.empty()) ++file_count_;
+  doc_file_.shrink_to_fit();
 }
 
 void InvertedIndex::live_postings(std::uint32_t term, std::vector<Posting>& out) const {
@@ -622,11 +625,11 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
       tf[kFieldDoc] = 0;
       if (tf == FieldTfs{}) return;
     }
-    file_terms[rank_[p.doc].file] |= std::uint64_t{1} << cover_bit[k];
+    file_terms[doc_file_[p.doc]] |= std::uint64_t{1} << cover_bit[k];
   };
   const auto coverage_of = [&](DocId d) {  // file_coverage_factor of d's file (1: signal off)
     if (file_terms.empty()) return 1.0;
-    const std::uint64_t m = file_terms[rank_[d].file];
+    const std::uint64_t m = file_terms[doc_file_[d]];
     double got = 0.0;
     for (std::size_t b = 0; b < cover_idf.size(); ++b) {
       if (m & (std::uint64_t{1} << b)) got += cover_idf[b];
@@ -867,7 +870,8 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
 std::size_t InvertedIndex::memory_bytes() const {
   // Heap strings count when they do not fit the small-string buffer (15 bytes in libstdc++).
   const auto heap = [](const std::string& x) { return x.capacity() > 15 ? x.capacity() + 1 : 0; };
-  std::size_t b = docs_.capacity() * sizeof(Doc) + rank_.capacity() * sizeof(DocRank);
+  std::size_t b = docs_.capacity() * sizeof(Doc) + rank_.capacity() * sizeof(DocRank) +
+                  doc_file_.capacity() * sizeof(std::uint32_t);
   for (const auto& d : docs_) {
     const Chunk& c = d.chunk;
     b += heap(c.id) + heap(c.path) + heap(c.title) + heap(c.sha256) + heap(c.preview) + heap(c.context) +

@@ -170,7 +170,6 @@ class InvertedIndex {
     std::uint32_t module = UINT32_MAX;  // index into module_stems_ (UINT32_MAX: none)
     std::uint8_t path_class = 0;        // ranking.hpp PathClass bits of the chunk's path
     float centrality = 1.0f;            // centrality_factor of the file's import-graph score
-    std::uint32_t file = 0;             // the file's ordinal (file_count_), for file coverage
     ChunkRole role = ChunkRole::kWindow;
     ChunkKind kind = ChunkKind::kOther;
   };
@@ -221,8 +220,11 @@ class InvertedIndex {
   std::unordered_map<std::string, std::uint32_t> module_ids_;
   std::size_t alive_ = 0;
   std::size_t dead_ = 0;
-  // File ordinals (DocRank::file): one per replace_file call that added chunks, renumbered in
-  // document order by compaction and load; the size of search's per-file coverage table.
+  // File ordinals: doc_file_[d] is docs_[d]'s file, one ordinal per replace_file call that
+  // added chunks, renumbered in document order by compaction and load; file_count_ is the size
+  // of search's per-file coverage table. A dense array of its own (not in DocRank): search reads
+  // it for every posting of the query's terms, most of them chunks it does not score.
+  std::vector<std::uint32_t> doc_file_;
   std::uint32_t file_count_ = 0;
   // Give each run of chunks of one path its ordinal, in document order (compaction, load).
   void number_files();
