@@ -52,7 +52,8 @@ std::vector<std::string> import_refs(std::string_view rel_path, const ast::Skele
   return out;
 }
 
-ImportGraph build_import_graph(const std::map<std::string, std::vector<std::string>>& imports) {
+ImportGraph build_import_graph(const std::map<std::string, std::vector<std::string>>& imports,
+                               std::string_view package_prefix) {
   ImportGraph g;
   std::map<std::string, std::size_t> id;
   for (const auto& [path, refs] : imports) {
@@ -61,11 +62,27 @@ ImportGraph build_import_graph(const std::map<std::string, std::vector<std::stri
     g.nodes.push_back(path);
   }
   g.out.resize(g.nodes.size());
-  auto resolve = [&id](const std::string& module) -> long {
+  auto resolve_as = [&id](const std::string& module) -> long {
     for (const auto& f : py::candidate_files(module)) {
       if (auto it = id.find(f.path); it != id.end()) return static_cast<long>(it->second);
     }
     return -1;
+  };
+  // In a package-root tree the tree's own modules are imported by their full names
+  // (`django.db.models` for db/models/__init__.py): the package prefix is taken off first.
+  const std::string prefix(package_prefix);
+  auto resolve = [&](const std::string& module) -> long {
+    if (!prefix.empty()) {
+      if (module == prefix) {  // the root's own __init__.py
+        const auto it = id.find("__init__.py");
+        return it == id.end() ? -1 : static_cast<long>(it->second);
+      }
+      if (module.size() > prefix.size() && module.compare(0, prefix.size(), prefix) == 0 &&
+          module[prefix.size()] == '.') {
+        return resolve_as(module.substr(prefix.size() + 1));
+      }
+    }
+    return resolve_as(module);
   };
   for (std::size_t i = 0; i < g.nodes.size(); ++i) {
     auto& targets = g.out[i];
@@ -116,8 +133,9 @@ std::vector<double> pagerank(const ImportGraph& g) {
 }
 
 std::map<std::string, double> import_centrality(
-    const std::map<std::string, std::vector<std::string>>& imports) {
-  const ImportGraph g = build_import_graph(imports);
+    const std::map<std::string, std::vector<std::string>>& imports,
+    std::string_view package_prefix) {
+  const ImportGraph g = build_import_graph(imports, package_prefix);
   const std::vector<double> r = pagerank(g);
   std::map<std::string, double> out;
   for (std::size_t i = 0; i < g.nodes.size(); ++i) out.emplace(g.nodes[i], r[i]);

@@ -42,13 +42,19 @@ struct ImportGraph {
 };
 
 // `imports`: every indexed file with its references (non-Python files are ignored).
-ImportGraph build_import_graph(const std::map<std::string, std::vector<std::string>>& imports);
+// `package_prefix`: in a package-root tree (lang/python/layout.hpp: the root holds __init__.py)
+// the dotted package the root is ("django"); a reference to `django.db.models` then resolves
+// as `db.models` would (rank-5: before, such a tree's absolute imports resolved to nothing and
+// its graph was nearly empty). Relative imports resolve either way.
+ImportGraph build_import_graph(const std::map<std::string, std::vector<std::string>>& imports,
+                               std::string_view package_prefix = {});
 
 // PageRank of every node, mean 1.0 (see above); empty for an empty graph.
 std::vector<double> pagerank(const ImportGraph& graph);
 
 // Both steps: path → score, for the graph's nodes only.
 std::map<std::string, double> import_centrality(
-    const std::map<std::string, std::vector<std::string>>& imports);
+    const std::map<std::string, std::vector<std::string>>& imports,
+    std::string_view package_prefix = {});
 
 }  // namespace trifecta::core::index

@@ -223,6 +223,7 @@ void InvertedIndex::replace_file(const std::string& path, std::vector<Chunk> chu
   }
   if (!chunks.empty()) {
     auto& ids = by_file_[path];
+    const std::uint32_t file = file_count_++;
     for (std::size_t i = 0; i < chunks.size(); ++i) {
       const auto d = static_cast<DocId>(docs_.size());
       Doc doc;
@@ -240,6 +241,7 @@ void InvertedIndex::replace_file(const std::string& path, std::vector<Chunk> chu
       classify(doc.chunk, rank);
       docs_.push_back(std::move(doc));
       rank_.push_back(rank);
+      doc_file_.push_back(file);
       // A duplicate id (which chunkers never produce) shadows the earlier chunk, as before.
       if (const auto old = by_id_.find(docs_[d].chunk.id, h, id_of); old != IdTable::kNone) by_id_.erase(h, old);
       by_id_.insert(h, d, id_of);
@@ -305,6 +307,7 @@ void InvertedIndex::compact() {
     freeze(nullptr);
     docs_.shrink_to_fit();
     rank_.shrink_to_fit();
+    doc_file_.shrink_to_fit();
     return;
   }
   std::vector<DocId> remap(docs_.size(), UINT32_MAX);
@@ -333,6 +336,18 @@ void InvertedIndex::compact() {
     by_id_.insert(std::hash<std::string_view>{}(docs_[d].chunk.id), d, id_of);
   }
   dead_ = 0;
+  number_files();
+}
+
+void InvertedIndex::number_files() {
+  file_count_ = 0;
+  doc_file_.assign(docs_.size(), 0);
+  for (std::size_t d = 0; d < docs_.size(); ++d) {
+    if (d > 0 && docs_[d].chunk.path != docs_[d - 1].chunk.path) ++file_count_;
+    doc_file_[d] = file_count_;
+  }
+  if (!docs_.empty()) ++file_count_;
+  doc_file_.shrink_to_fit();
 }
 
 void InvertedIndex::live_postings(std::uint32_t term, std::vector<Posting>& out) const {
@@ -536,11 +551,24 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
   }
   const std::uint32_t sig = o.signals;
   SearchResult r;
-  const std::vector<QueryTerm> qterms = parse_query(q, (sig & kSignalStopWords) != 0);
+  std::vector<QueryTerm> qterms = parse_query(q, (sig & kSignalStopWords) != 0);
   for (const auto& t : qterms) r.terms.push_back(t.text);
   if (r.terms.empty()) {
     return make_error(Errc::kInvalidArgument,
                       "query has no searchable terms (terms are words of at least 2 letters or digits)");
+  }
+  // Compound identifiers the query spells out (ranking.hpp compound_candidates): the indexed
+  // ones are extra terms after the query's own, scored at kCompoundWeight; not listed in `terms`.
+  const std::size_t own_terms = qterms.size();
+  std::vector<std::string> compound_from;
+  if (sig & kSignalCompound) {
+    for (auto& c : compound_candidates(q)) {
+      if (std::any_of(qterms.begin(), qterms.end(), [&](const QueryTerm& t) { return t.text == c.text; })) continue;
+      if (term_id(c.text) == IdTable::kNone) continue;
+      qterms.push_back({std::move(c.text), true, true});
+      std::replace(c.from.begin(), c.from.end(), ' ', '+');
+      compound_from.push_back(std::move(c.from));
+    }
   }
   const auto avg = field_averages(total_len_, alive_);
   const double n = static_cast<double>(alive_);
@@ -574,6 +602,11 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
     }
     // Keep terms with live postings only.
     std::erase_if(ids[k], [&](std::uint32_t t) { return direct ? frozen_.count(t) == 0 : live_df(t) == 0; });
+    if (k >= own_terms) {  // a compound: indexed (checked above), maybe without live postings
+      if (ids[k].empty()) continue;
+      shown[k] = compound_from[k - own_terms] + "\u2192" + qt.text;
+      weight[k] = kCompoundWeight;
+    }
     if (ids[k].empty()) {
       missing.push_back(qt.text);
       const bool digits = qt.text.find_first_not_of("0123456789") == std::string::npos;
@@ -673,6 +706,40 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
     if (const auto it = module_ids_.find(stems[k]); it != module_ids_.end()) modules.push_back(it->second);
   }
   if (!o.path_glob.empty()) asked |= kPathNeverCode;  // a path glob that reaches them shows them
+  // File coverage (ranking.hpp): per file, which of the first 64 active terms any chunk of it
+  // matches; filled while the terms are scored in full (pruned or not, every posting is read),
+  // applied to the page's candidates after the priors (`coverage_of`).
+  std::vector<std::uint64_t> file_terms;
+  std::vector<double> cover_idf;  // bit b: the idf of active[b]
+  std::vector<int> cover_bit(nt, -1);
+  double cover_total = 0.0;
+  if ((sig & kSignalFileCoverage) && active.size() >= 2) {
+    for (const std::size_t k : active) {
+      if (cover_idf.size() == 64) break;
+      cover_bit[k] = static_cast<int>(cover_idf.size());
+      cover_idf.push_back(idfs[k]);
+      cover_total += idfs[k];
+    }
+    if (cover_total > 0.0) file_terms.assign(file_count_, 0);
+  }
+  const auto cover = [&](std::size_t k, const Posting& p) {
+    if (file_terms.empty() || cover_bit[k] < 0) return;
+    if (no_doc) {
+      FieldTfs tf = p.tf;
+      tf[kFieldDoc] = 0;
+      if (tf == FieldTfs{}) return;
+    }
+    file_terms[doc_file_[p.doc]] |= std::uint64_t{1} << cover_bit[k];
+  };
+  const auto coverage_of = [&](DocId d) {  // file_coverage_factor of d's file (1: signal off)
+    if (file_terms.empty()) return 1.0;
+    const std::uint64_t m = file_terms[doc_file_[d]];
+    double got = 0.0;
+    for (std::size_t b = 0; b < cover_idf.size(); ++b) {
+      if (m & (std::uint64_t{1} << b)) got += cover_idf[b];
+    }
+    return file_coverage_factor(got / cover_total);
+  };
   // Multiply the priors of `d` into `base`; with `out`, add one signal entry each.
   const auto apply_priors = [&](DocId d, double base, std::vector<TermContribution>* out) {
     double s = base;
@@ -762,10 +829,16 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
   }
   std::size_t pruned_matched = 0;
   if (!pruned) {
-    for (const std::size_t k : active) each_posting(k, [&](const Posting& p) { score(k, p); });
+    for (const std::size_t k : active) {
+      each_posting(k, [&](const Posting& p) {
+        score(k, p);
+        cover(k, p);
+      });
+    }
   } else {
     for (const std::size_t k : active) {
       each_posting(k, [&](const Posting& p) {
+        cover(k, p);
         if (keep[p.doc] == 1) {
           score(k, p);
         } else if (keep[p.doc] == 0) {  // first sight of a chunk that cannot reach the page
@@ -798,6 +871,15 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
   const std::size_t k = std::min(o.limit, cands.size());
   // Diversification looks further down than the page: a file's later chunks sink, others rise.
   const std::size_t depth = (sig & kSignalDiversity) ? std::min(cands.size(), std::max(k * 3, k + 30)) : k;
+  // File coverage re-scores the `want` best candidates (or all when fewer) — the chunks pruning
+  // guarantees, so the pruned and the exhaustive page stay identical — and re-sorts them; the
+  // factor is ≥ 1 and bounded, so a chunk below them rarely would have reached the page.
+  if (!file_terms.empty()) {
+    const std::size_t top = std::min(cands.size(), want);
+    std::partial_sort(cands.begin(), cands.begin() + static_cast<std::ptrdiff_t>(top), cands.end(), better);
+    for (std::size_t i = 0; i < top; ++i) scores[cands[i]] *= coverage_of(cands[i]);
+    std::sort(cands.begin(), cands.begin() + static_cast<std::ptrdiff_t>(top), better);
+  }
   std::partial_sort(cands.begin(), cands.begin() + static_cast<std::ptrdiff_t>(depth), cands.end(), better);
   std::vector<double> diversity(docs_.size() > 0 && (sig & kSignalDiversity) ? depth : 0, 1.0);
   std::vector<int> nth(diversity.size(), 0);
@@ -852,7 +934,11 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
           h.explain.push_back({shown[t], std::string(field_name(f)), tf[f], per[f]});
         }
       }
-      const double s = apply_priors(d, base, &h.explain);
+      double s = apply_priors(d, base, &h.explain);
+      if (const double f = coverage_of(d); f != 1.0) {
+        h.explain.push_back({"file-coverage\u00d7" + std::to_string(f).substr(0, 5), "signal", 0, s * (f - 1.0)});
+        s *= f;
+      }
       if (div != 1.0) {
         h.explain.push_back({"same-file#" + std::to_string(nth[i] + 1) + "\u00d7" + std::to_string(div).substr(0, 5),
                              "signal", 0, s * (div - 1.0)});
@@ -890,7 +976,8 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
 std::size_t InvertedIndex::memory_bytes() const {
   // Heap strings count when they do not fit the small-string buffer (15 bytes in libstdc++).
   const auto heap = [](const std::string& x) { return x.capacity() > 15 ? x.capacity() + 1 : 0; };
-  std::size_t b = docs_.capacity() * sizeof(Doc) + rank_.capacity() * sizeof(DocRank);
+  std::size_t b = docs_.capacity() * sizeof(Doc) + rank_.capacity() * sizeof(DocRank) +
+                  doc_file_.capacity() * sizeof(std::uint32_t);
   for (const auto& d : docs_) {
     const Chunk& c = d.chunk;
     b += heap(c.id) + heap(c.path) + heap(c.title) + heap(c.sha256) + heap(c.preview) + heap(c.context) +
@@ -1041,6 +1128,7 @@ Result<void> InvertedIndex::deserialize(std::string_view data) {
   }
   for (DocId d = 0; d < ndocs; ++d) fresh.classify(fresh.docs_[d].chunk, fresh.rank_[d]);
   fresh.sort_terms();
+  fresh.number_files();
   fresh.alive_ = ndocs;
   *this = std::move(fresh);
   return {};

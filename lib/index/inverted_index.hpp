@@ -90,8 +90,9 @@ struct SearchHit {
   // When requested; sums to `score`. Term entries: (query term, field, tf, BM25F share); a
   // stemmed or corrected match names the indexed terms (`dictionaries~dictionary`,
   // `querset→queryset`). Signal entries have field "signal", tf 0, term = the signal
-  // (`test-file×0.35`, `definition×1.3`, `module-name×1.5`, `same-file#2×0.6`) and score = what
-  // it added (negative for a demotion).
+  // (`test-file×0.35`, `definition×1.3`, `module-name×1.5`, `file-coverage×1.225`,
+  // `same-file#2×0.6`) and score = what it added (negative for a demotion). A compound term
+  // names the query words it joins (`list+directory→listdir`).
   std::vector<TermContribution> explain;
 };
 
@@ -224,6 +225,14 @@ class InvertedIndex {
   std::unordered_map<std::string, std::uint32_t> module_ids_;
   std::size_t alive_ = 0;
   std::size_t dead_ = 0;
+  // File ordinals: doc_file_[d] is docs_[d]'s file, one ordinal per replace_file call that
+  // added chunks, renumbered in document order by compaction and load; file_count_ is the size
+  // of search's per-file coverage table. A dense array of its own (not in DocRank): search reads
+  // it for every posting of the query's terms, most of them chunks it does not score.
+  std::vector<std::uint32_t> doc_file_;
+  std::uint32_t file_count_ = 0;
+  // Give each run of chunks of one path its ordinal, in document order (compaction, load).
+  void number_files();
 };
 
 }  // namespace trifecta::core::index

@@ -13,6 +13,8 @@ const std::array<FieldParams, kFieldCount> kFieldParams{
 const double kCentralityWeight = 0.05;
 const double kCentralityMin = 0.95;
 const double kCentralityMax = 1.15;
+const double kCompoundWeight = 0.5;
+const double kFileCoverageWeight = 0.3;
 
 std::string_view field_name(std::size_t f) noexcept {
   static constexpr std::string_view kNames[] = {"path", "name", "sig", "body", "doc"};
@@ -185,6 +187,8 @@ std::uint32_t signals_from_env() {
       if (name == "diversity") v &= ~kSignalDiversity;
       if (name == "doc") v &= ~kSignalDocField;
       if (name == "central") v &= ~kSignalCentrality;
+      if (name == "file") v &= ~kSignalFileCoverage;
+      if (name == "compound") v &= ~kSignalCompound;
     }
     return v;
   }();
@@ -263,6 +267,10 @@ double centrality_factor(double c) noexcept {
   return std::clamp(1.0 + kCentralityWeight * std::log(c), kCentralityMin, kCentralityMax);
 }
 
+double file_coverage_factor(double coverage) noexcept {
+  return 1.0 + kFileCoverageWeight * std::clamp(coverage, 0.0, 1.0);
+}
+
 double path_factor(PathClass c) noexcept {
   switch (c) {
     case kPathTest:
@@ -309,6 +317,153 @@ std::string module_stem(std::string_view path) {
   if (!tok || tok->find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_") != std::string::npos)
     return {};
   return stem(*tok);
+}
+
+namespace {
+
+// Standard programming abbreviations of English words (general vocabulary of identifiers, not
+// of any one code base), sorted by word.
+constexpr std::pair<std::string_view, std::string_view> kAbbreviations[] = {
+    {"address", "addr"},       {"allocate", "alloc"},   {"application", "app"},
+    {"argument", "arg"},       {"attribute", "attr"},   {"authentication", "auth"},
+    {"buffer", "buf"},         {"calculate", "calc"},   {"character", "char"},
+    {"command", "cmd"},        {"compare", "cmp"},      {"configuration", "config"},
+    {"connection", "conn"},    {"context", "ctx"},      {"current", "cur"},
+    {"database", "db"},        {"definition", "def"},   {"delete", "del"},
+    {"description", "desc"},   {"destination", "dst"},  {"dictionary", "dict"},
+    {"directory", "dir"},      {"document", "doc"},     {"environment", "env"},
+    {"error", "err"},          {"execute", "exec"},     {"expression", "expr"},
+    {"extension", "ext"},      {"format", "fmt"},       {"function", "func"},
+    {"generate", "gen"},       {"identifier", "id"},    {"implementation", "impl"},
+    {"index", "idx"},          {"information", "info"}, {"initialize", "init"},
+    {"input", "in"},           {"iterator", "iter"},    {"length", "len"},
+    {"library", "lib"},        {"manager", "mgr"},      {"maximum", "max"},
+    {"message", "msg"},        {"minimum", "min"},      {"module", "mod"},
+    {"number", "num"},         {"object", "obj"},       {"operation", "op"},
+    {"output", "out"},         {"package", "pkg"},      {"parameter", "param"},
+    {"password", "passwd"},    {"pointer", "ptr"},      {"position", "pos"},
+    {"previous", "prev"},      {"process", "proc"},     {"receive", "recv"},
+    {"reference", "ref"},      {"request", "req"},      {"response", "resp"},
+    {"separator", "sep"},      {"sequence", "seq"},     {"source", "src"},
+    {"specification", "spec"}, {"standard", "std"},     {"statement", "stmt"},
+    {"statistics", "stats"},   {"string", "str"},       {"synchronize", "sync"},
+    {"system", "sys"},         {"temporary", "tmp"},    {"utility", "util"},
+    {"value", "val"},          {"variable", "var"},
+};
+
+static_assert(std::is_sorted(std::begin(kAbbreviations), std::end(kAbbreviations),
+                             [](const auto& a, const auto& b) { return a.first < b.first; }),
+              "kAbbreviations is searched by binary search");
+
+// Abbreviations of word sequences (the words, space-separated).
+constexpr std::pair<std::string_view, std::string_view> kPhraseAbbreviations[] = {
+    {"current working directory", "cwd"},
+    {"file descriptor", "fd"},
+    {"group id", "gid"},
+    {"process id", "pid"},
+    {"process identifier", "pid"},
+    {"regular expression", "regex"},
+    {"standard error", "stderr"},
+    {"standard input", "stdin"},
+    {"standard output", "stdout"},
+    {"user id", "uid"},
+};
+
+// The abbreviation of `w` (a lowercase word): the table's, or for a plural of a table word
+// (`directories`, `messages`) the abbreviation plus "s". Empty when none.
+std::string abbreviation(std::string_view w) {
+  const auto find = [](std::string_view x) -> std::string_view {
+    const auto it = std::lower_bound(std::begin(kAbbreviations), std::end(kAbbreviations), x,
+                                     [](const auto& e, std::string_view k) { return e.first < k; });
+    return it != std::end(kAbbreviations) && it->first == x ? it->second : std::string_view{};
+  };
+  if (const auto a = find(w); !a.empty()) return std::string(a);
+  std::string singular;
+  if (ends_with(w, "ies")) {
+    singular = std::string(w.substr(0, w.size() - 3)) + "y";
+  } else if (ends_with(w, "es") && (ends_with(w, "sses") || ends_with(w, "xes"))) {
+    singular = std::string(w.substr(0, w.size() - 2));
+  } else if (ends_with(w, "s") && !ends_with(w, "ss")) {
+    singular = std::string(w.substr(0, w.size() - 1));
+  }
+  if (singular.empty()) return {};
+  if (const auto a = find(singular); !a.empty()) return std::string(a) + "s";
+  return {};
+}
+
+}  // namespace
+
+std::vector<CompoundCandidate> compound_candidates(std::string_view q) {
+  // Letter words, lowercased, each with whether it is adjacent to the previous one.
+  struct Word {
+    std::string text;
+    bool joined;  // only spaces / hyphens (and skipped articles) since the previous word
+  };
+  std::vector<Word> words;
+  bool adjacent = false;
+  std::size_t i = 0;
+  while (i < q.size()) {
+    const char c = q[i];
+    if (std::isalpha(static_cast<unsigned char>(c))) {
+      std::size_t e = i;
+      while (e < q.size() && std::isalnum(static_cast<unsigned char>(q[e]))) ++e;
+      std::string w = lower(q.substr(i, e - i));
+      const bool letters =
+          std::all_of(w.begin(), w.end(), [](char x) { return x >= 'a' && x <= 'z'; });
+      if (!letters) {
+        adjacent = false;
+      } else if (w == "a" || w == "an" || w == "the") {
+        // skipped over: adjacency is kept
+      } else {
+        words.push_back({std::move(w), adjacent});
+        adjacent = true;
+      }
+      i = e;
+      continue;
+    }
+    if (c != ' ' && c != '-') adjacent = false;
+    ++i;
+  }
+  std::vector<CompoundCandidate> out;
+  const auto add = [&](std::string text, std::string from) {
+    if (text.size() < 5) return;
+    for (const auto& w : words) {
+      if (w.text == text) return;
+    }
+    for (const auto& x : out) {
+      if (x.text == text) return;
+    }
+    out.push_back({std::move(text), std::move(from)});
+  };
+  const auto forms = [](const std::string& w) {
+    std::vector<std::string> f{w};
+    if (auto a = abbreviation(w); !a.empty()) f.push_back(std::move(a));
+    return f;
+  };
+  for (std::size_t k = 0; k < words.size(); ++k) {
+    // Multi-word abbreviations.
+    for (const auto& [phrase, abbr] : kPhraseAbbreviations) {
+      std::string seq = words[k].text;
+      for (std::size_t j = k + 1; j < words.size() && seq.size() < phrase.size() && words[j].joined;
+           ++j) {
+        seq += ' ';
+        seq += words[j].text;
+      }
+      if (seq.size() >= phrase.size() && seq.compare(0, phrase.size(), phrase) == 0 &&
+          (seq.size() == phrase.size() || seq[phrase.size()] == ' ')) {
+        out.push_back({std::string(abbr), std::string(phrase)});
+      }
+    }
+    if (k + 1 >= words.size() || !words[k + 1].joined) continue;
+    const std::string from2 = words[k].text + " " + words[k + 1].text;
+    for (const auto& a : forms(words[k].text)) {
+      for (const auto& b : forms(words[k + 1].text)) add(a + b, from2);
+    }
+    if (k + 2 < words.size() && words[k + 2].joined) {
+      add(words[k].text + words[k + 1].text + words[k + 2].text, from2 + " " + words[k + 2].text);
+    }
+  }
+  return out;
 }
 
 bool is_stop_word(std::string_view t) noexcept {

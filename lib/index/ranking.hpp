@@ -38,6 +38,11 @@
 //     definition whose name matches a query term gets kDefinitionBoost (off by default:
 //     kSignalDefault); every chunk of a file whose module name is a query term (`csv.py` for
 //     "csv") gets kModuleBoost;
+//   * compound identifiers (rank-5): adjacent query words joined, also in their standard
+//     abbreviations ("list directory" → listdir, "make directories" → makedirs, "current working
+//     directory" → cwd), are extra terms when the vocabulary holds them (compound_candidates);
+//   * file coverage (rank-5): the page's candidates gain by the share of the query their whole
+//     file matches (file_coverage_factor), before
 //   * per-file diversification: the n-th hit of one file on the page is multiplied by
 //     kDiversityDecay^n, so one file cannot fill the page.
 // `--explain` lists each term×field share and each prior as a signal (field "signal").
@@ -62,7 +67,7 @@
 
 namespace trifecta::core::index {
 
-inline constexpr std::string_view kRankingVersion = "rank-4";
+inline constexpr std::string_view kRankingVersion = "rank-5";
 
 enum Field : std::uint8_t {
   kFieldPath = 0,
@@ -161,16 +166,18 @@ enum Signal : std::uint32_t {
   kSignalDefinition = 1u << 4,
   kSignalModuleName = 1u << 5,
   kSignalDiversity = 1u << 6,
-  kSignalDocField = 1u << 7,    // rank-4: the doc field's share of the score (ablation: tf 0)
-  kSignalCentrality = 1u << 8,  // rank-4: the import-graph centrality prior
-  kSignalAll = (1u << 9) - 1,
+  kSignalDocField = 1u << 7,      // rank-4: the doc field's share of the score (ablation: tf 0)
+  kSignalCentrality = 1u << 8,    // rank-4: the import-graph centrality prior
+  kSignalFileCoverage = 1u << 9,  // rank-5: the share of the query its whole file matches
+  kSignalCompound = 1u << 10,     // rank-5: English words joined into one identifier (listdir)
+  kSignalAll = (1u << 11) - 1,
   // What search uses by default: the definition boost measured slightly negative (docs/ranking.md;
   // the name field's weight already puts definitions first), so it is off unless asked for.
   kSignalDefault = kSignalAll & ~kSignalDefinition,
 };
 // kSignalDefault minus the signals named (comma-separated: stop, stem, typo, path, def, module,
-// diversity, doc, central) in the environment variable TRIFECTA_RANKING_ABLATE, plus those named
-// with a `+`
+// diversity, doc, central, file, compound) in the environment variable TRIFECTA_RANKING_ABLATE,
+// plus those named with a `+`
 // (`+def`); read once per process. Unknown names are ignored. Only benchmarks set it.
 std::uint32_t signals_from_env();
 
@@ -189,6 +196,19 @@ extern const double kCentralityWeight;  // 0.05 (ranking.cpp)
 extern const double kCentralityMin;     // 0.95
 extern const double kCentralityMax;     // 1.15
 double centrality_factor(double centrality) noexcept;
+
+// File coverage (rank-5): the metric an agent cares about is the file, and a file whose chunks
+// together match more of the query is likelier the answer than one whose single chunk matched
+// a word or two. With q the query's terms that have postings (at least two; the first 64
+// count) and idf their weights, a file's coverage is
+//   cov(file) = Σ idf(t) over the terms matched by any chunk of the file / Σ idf(t) over q
+// and each chunk of the file is multiplied by file_coverage_factor(cov) = 1 + kFileCoverageWeight
+// · cov. Counted over every posting of the query's terms (filters aside). It re-scores only the
+// best max(3 × limit, limit + 30) candidates after the priors (the chunks dynamic pruning
+// guarantees, so it needs no place in max_prior_factor and pruned and exhaustive pages stay
+// identical), like the per-file diversification that follows it.
+extern const double kFileCoverageWeight;
+double file_coverage_factor(double coverage) noexcept;
 
 // Bounds for dynamic pruning (inverted_index.cpp): what one term can add to a chunk's score
 // (score_term saturates: tf~·(k1+1)/(k1+tf~) < k1+1), and the largest factor the priors of
@@ -240,6 +260,26 @@ struct QueryTerm {
   bool exact = false;
   bool identifier = false;
 };
+// Identifiers written as one lowercase word (rank-5): `listdir`, `makedirs`, `isfile`, `getcwd`,
+// `halfdelay`. The index keeps such a word whole (the tokenizer cannot split `listdir`), so a
+// query that spells it out in English ("list directory", "make directories", "half-delay")
+// shares no term with it. `compound_candidates` returns the words a query's adjacent words could
+// be written as: the query's letter words in order, adjacent when only spaces or hyphens lie
+// between them (`a`, `an`, `the` are skipped over, so "is a directory" is adjacent); for each
+// adjacent pair and triple the words joined, each word also in its standard programming
+// abbreviation (`kAbbreviations`: directory → dir, directories → dirs, number → num, message →
+// msg, …), and a few multi-word abbreviations (`current working directory` → cwd, `process id`
+// → pid, `file descriptor` → fd). Search looks each one up in the vocabulary (one hash lookup
+// a candidate, at most a few dozen a query) and scores the indexed ones as extra terms at
+// kCompoundWeight of their idf. Joined words shorter than 5 letters are not candidates (too
+// many accidental words), and neither are words the query holds already.
+struct CompoundCandidate {
+  std::string text;  // the joined word (lowercase)
+  std::string from;  // the query words it joins ("list directory"), for explain
+};
+std::vector<CompoundCandidate> compound_candidates(std::string_view query);
+extern const double kCompoundWeight;
+
 // Tokenize, drop stop words (unless quoted, or all terms are stop words), deduplicate
 // (first-seen order).
 std::vector<QueryTerm> parse_query(std::string_view query, bool drop_stop_words = true);

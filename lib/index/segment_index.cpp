@@ -21,6 +21,7 @@
 #include "ast/skeleton.hpp"
 #include "ast/skeleton_cache.hpp"
 #include "index/centrality.hpp"
+#include "lang/python/layout.hpp"
 #include "index/ranking.hpp"
 #include "index/tokenizer.hpp"
 #include "util/bytes.hpp"
@@ -444,13 +445,16 @@ struct SegmentIndex::Impl {
     return {};
   }
 
-  // Recompute every record's centrality from the records' imports (centrality.hpp).
-  static void recompute_centrality(std::map<std::string, FileRecord>& recs) {
+  // Recompute every record's centrality from the records' imports (centrality.hpp); in a
+  // package-root tree with the package's name as the prefix of its own modules.
+  void recompute_centrality(std::map<std::string, FileRecord>& recs) const {
     std::map<std::string, std::vector<std::string>> imports;
     for (const auto& [path, r] : recs) {
       if (r.indexed && file_type_of(path) == FileType::kPython) imports.emplace(path, r.imports);
     }
-    const auto scores = import_centrality(imports);
+    const auto layout = lang::python::detect_layout(root);
+    const auto scores = import_centrality(
+        imports, layout.kind == lang::python::LayoutKind::kPackageRoot ? layout.package : std::string());
     for (auto& [path, r] : recs) {
       const auto it = scores.find(path);
       r.centrality = it == scores.end() ? 0.0 : it->second;

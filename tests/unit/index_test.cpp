@@ -1499,6 +1499,42 @@ TEST_CASE("centrality: import references, the graph and its PageRank on a known 
   CHECK(pagerank(ImportGraph{}).empty());
 }
 
+TEST_CASE("centrality: a package-root tree resolves its own absolute imports through the prefix") {
+  // The tree is the package `django` itself: its files import each other as django.x.
+  std::map<std::string, std::vector<std::string>> imports{
+      {"__init__.py", {"django.utils.version:get_version"}},
+      {"db/__init__.py", {"django.db.utils:ConnectionHandler"}},
+      {"db/utils.py", {"django.utils:version"}},
+      {"utils/__init__.py", {}},
+      {"utils/version.py", {"djangox.other", "django"}},
+  };
+  const auto plain = build_import_graph(imports);
+  for (const auto& out : plain.out) CHECK(out.empty());  // without the prefix: no edge at all
+  const auto g = build_import_graph(imports, "django");
+  REQUIRE(g.nodes.size() == 5);
+  CHECK(g.out[0] == std::vector<std::size_t>{4});  // __init__ → utils/version.py
+  CHECK(g.out[1] == std::vector<std::size_t>{2});  // db → db/utils.py
+  CHECK(g.out[2] == std::vector<std::size_t>{4});  // the submodule, not utils/__init__.py
+  CHECK(g.out[4] == std::vector<std::size_t>{0});  // `django` is the root __init__.py; djangox is not
+  const auto c = import_centrality(imports, "django");
+  CHECK(c.at("utils/version.py") > 1.0);
+}
+
+TEST_CASE("SegmentIndex: a package-root tree gets centrality from its package-prefixed imports") {
+  trifecta::test::TempDir t;
+  const fs::path r = t.path() / "mypkg";
+  write_text(r / "__init__.py", "from mypkg.core import run\n");
+  write_text(r / "core.py", "import mypkg.util\n\ndef run():\n    pass\n");
+  write_text(r / "api.py", "from mypkg import util\nfrom mypkg.core import run\n");
+  write_text(r / "util.py", "def helper():\n    pass\n");
+  SegmentOptions so;
+  so.use_git = false;
+  auto seg = std::move(SegmentIndex::open(r, so).value());
+  REQUIRE(seg->build().ok());
+  CHECK(seg->centrality("util.py") > seg->centrality("api.py"));
+  CHECK(seg->central_files("")[0].path == "util.py");
+}
+
 TEST_CASE("SegmentIndex: centrality is computed at build, follows edits and survives a warm restart") {
   trifecta::test::TempDir t;
   const fs::path r = t.path();

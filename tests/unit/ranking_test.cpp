@@ -384,3 +384,84 @@ TEST_CASE("vendored code is demoted unless the query asks for it") {
   const auto asked = run(idx, "vendored retry failed http requests", kSignalAll);
   CHECK(asked.hits[0].chunk.path == "_vendor/retry/policy.py");
 }
+
+TEST_CASE("compound_candidates: adjacent words joined, abbreviated, and multi-word abbreviations") {
+  const auto texts = [](std::string_view q) {
+    std::vector<std::string> out;
+    for (const auto& c : compound_candidates(q)) out.push_back(c.text);
+    return out;
+  };
+  const auto has = [&](std::string_view q, const std::string& w) {
+    const auto t = texts(q);
+    return std::find(t.begin(), t.end(), w) != t.end();
+  };
+  CHECK(has("List the directory entries", "listdir"));
+  CHECK(has("list directory", "listdirectory"));
+  CHECK(has("make directories recursively", "makedirs"));
+  CHECK(has("used for half-delay mode", "halfdelay"));
+  CHECK(has("whether the path is a directory", "isdir"));
+  CHECK(has("the message number", "msgnum"));
+  CHECK(has("Return the current working directory.", "cwd"));
+  CHECK(has("the current process id", "pid"));
+  CHECK(has("get user name", "getusername"));
+  // Punctuation other than a hyphen breaks adjacency; short joins are no candidates.
+  CHECK_FALSE(has("list. directory", "listdir"));
+  CHECK_FALSE(has("list, directory", "listdirectory"));
+  CHECK_FALSE(has("is it", "isit"));
+  CHECK_FALSE(has("process identification", "pid"));
+  // A word the query holds already is not a candidate.
+  CHECK_FALSE(has("listdir list dir", "listdir"));
+  const auto c = compound_candidates("list directory");
+  REQUIRE_FALSE(c.empty());
+  CHECK(c[0].from == "list directory");
+}
+
+TEST_CASE("compound identifiers: an English phrase finds the one-word identifier it spells") {
+  auto idx = index_of({
+      {"fsutil.py", "def listdir(path):\n    return _scan(path)\n"},
+      {"other.py", "def entries(path):\n    \"\"\"Walk a tree.\"\"\"\n    return path\n"},
+      {"more.py", "def list_all(items):\n    \"\"\"Every item of a directory listing.\"\"\"\n"},
+  });
+  const auto on = run(idx, "list the directory", kSignalAll, true);
+  REQUIRE_FALSE(on.hits.empty());
+  bool found = false;
+  for (const auto& h : on.hits) {
+    if (h.chunk.path != "fsutil.py") continue;
+    found = true;
+    bool named = false;
+    for (const auto& e : h.explain) named = named || e.term == "list+directory\u2192listdir";
+    CHECK(named);
+  }
+  CHECK(found);
+  CHECK(on.terms == std::vector<std::string>{"list", "directory"});
+  const auto off = run(idx, "list the directory", kSignalAll & ~kSignalCompound);
+  for (const auto& h : off.hits) CHECK(h.chunk.path != "fsutil.py");
+}
+
+TEST_CASE("file coverage: a file matching the whole query across its chunks gains") {
+  // spread.py matches both words in two chunks; narrow.py matches one word in one chunk,
+  // better than either of spread.py's chunks alone.
+  auto idx = index_of({
+      {"spread.py",
+       "def parse(x):\n    return x\n\n\ndef handle(y):\n    \"\"\"The header.\"\"\"\n    return "
+       "y\n"},
+      {"narrow.py", "def parse(x):\n    \"\"\"Parse, parse.\"\"\"\n    return parse(parse(x))\n"},
+      {"h1.py", "def one():\n    \"\"\"header\"\"\"\n"},
+      {"h2.py", "def two():\n    \"\"\"header\"\"\"\n"},
+      {"h3.py", "def three():\n    \"\"\"header\"\"\"\n"},
+      {"p1.py", "def four():\n    \"\"\"parse\"\"\"\n"},
+  });
+  const auto off = run(idx, "parse header", kSignalAll & ~kSignalFileCoverage);
+  REQUIRE(off.hits.size() >= 2);
+  CHECK(off.hits[0].chunk.path == "narrow.py");
+  const auto on = run(idx, "parse header", kSignalAll, true);
+  REQUIRE(on.hits.size() >= 2);
+  CHECK(on.hits[0].chunk.path == "spread.py");
+  bool named = false;
+  for (const auto& e : on.hits[0].explain)
+    named = named || e.term.rfind("file-coverage\u00d7", 0) == 0;
+  CHECK(named);
+  CHECK(file_coverage_factor(1.0) == Approx(1.0 + kFileCoverageWeight));
+  CHECK(file_coverage_factor(0.0) == 1.0);
+  CHECK(max_prior_factor(kSignalFileCoverage) == 1.0);  // applied after pruning, not a prior
+}
