@@ -765,15 +765,20 @@ IdentifierTable identifier_table(std::string_view text, const TSTree* tree, bool
   }();
   // Line starts, and per line the offset of its first non-ASCII byte (a column is a byte count
   // up to it, code points counted only past it).
-  std::vector<std::uint32_t> line_starts{0}, first_high{UINT32_MAX};
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    const auto ch = static_cast<unsigned char>(text[i]);
-    if (ch == '\n') {
-      line_starts.push_back(static_cast<std::uint32_t>(i + 1));
-      first_high.push_back(UINT32_MAX);
-    } else if (ch >= 0x80 && first_high.back() == UINT32_MAX) {
-      first_high.back() = static_cast<std::uint32_t>(i);
+  std::vector<std::uint32_t> line_starts{0}, first_high;
+  for (std::size_t start = 0;;) {
+    const void* nl = std::memchr(text.data() + start, '\n', text.size() - start);
+    const std::size_t end = nl ? static_cast<std::size_t>(static_cast<const char*>(nl) - text.data()) : text.size();
+    std::size_t j = start;
+    for (std::uint64_t w; j + 8 <= end; j += 8) {
+      std::memcpy(&w, text.data() + j, 8);
+      if (w & 0x8080808080808080ULL) break;
     }
+    while (j < end && static_cast<unsigned char>(text[j]) < 0x80) ++j;
+    first_high.push_back(j < end ? static_cast<std::uint32_t>(j) : UINT32_MAX);
+    if (!nl) break;
+    start = end + 1;
+    line_starts.push_back(static_cast<std::uint32_t>(start));
   }
   struct Hit {
     std::string_view name;
@@ -803,18 +808,46 @@ IdentifierTable identifier_table(std::string_view text, const TSTree* tree, bool
   if (!trifecta_ts_walk(tree, kClass.data(), static_cast<std::uint32_t>(kClass.size()), report, &walk)) {
     throw std::bad_alloc();  // its stack could not grow: as any other allocation failure here
   }
-  // Group by name, keeping source order inside a name (the walk is in source order).
-  std::stable_sort(hits.begin(), hits.end(), [](const Hit& a, const Hit& b) { return a.name < b.name; });
+  // Group by name, keeping source order inside a name (the walk is in source order): each name
+  // interned once (open addressing), the distinct names sorted, the hits placed name by name
+  // (a counting sort, so stable) — a stable sort of all hits compared names ≈ 2 × more.
+  std::vector<std::string_view> distinct;
+  std::vector<std::uint32_t> name_of(hits.size()), count;
+  {
+    std::size_t cap = 64;
+    while (cap < hits.size() * 2) cap <<= 1;
+    std::vector<std::uint32_t> slots(cap, UINT32_MAX);
+    const std::size_t mask = cap - 1;
+    for (std::size_t i = 0; i < hits.size(); ++i) {
+      const std::string_view name = hits[i].name;
+      std::size_t h = std::hash<std::string_view>{}(name) & mask;
+      while (slots[h] != UINT32_MAX && distinct[slots[h]] != name) h = (h + 1) & mask;
+      if (slots[h] == UINT32_MAX) {
+        slots[h] = static_cast<std::uint32_t>(distinct.size());
+        distinct.push_back(name);
+        count.push_back(0);
+      }
+      name_of[i] = slots[h];
+      ++count[slots[h]];
+    }
+  }
+  std::vector<std::uint32_t> order(distinct.size());
+  for (std::uint32_t k = 0; k < order.size(); ++k) order[k] = k;
+  std::sort(order.begin(), order.end(), [&](std::uint32_t a, std::uint32_t b) { return distinct[a] < distinct[b]; });
   IdentifierTable table;
   table.built = true;
-  table.occurrences.reserve(hits.size());
-  for (std::size_t i = 0; i < hits.size(); ++i) {
-    if (i == 0 || hits[i].name != hits[i - 1].name) {
-      table.names.emplace_back(hits[i].name);
-      table.starts.push_back(static_cast<std::uint32_t>(i));
-    }
-    table.occurrences.push_back(hits[i].at);
+  table.names.reserve(order.size());
+  table.starts.reserve(order.size() + 1);
+  std::vector<std::uint32_t> next(distinct.size());  // where the next hit of a name goes
+  std::uint32_t at = 0;
+  for (const std::uint32_t k : order) {
+    table.names.emplace_back(distinct[k]);
+    table.starts.push_back(at);
+    next[k] = at;
+    at += count[k];
   }
+  table.occurrences.resize(hits.size());
+  for (std::size_t i = 0; i < hits.size(); ++i) table.occurrences[next[name_of[i]]++] = hits[i].at;
   table.starts.push_back(static_cast<std::uint32_t>(hits.size()));
   return table;
 }
@@ -822,7 +855,9 @@ IdentifierTable identifier_table(std::string_view text, const TSTree* tree, bool
 int count_lines(std::string_view s) {
   if (s.empty()) return 0;
   int n = 0;
-  for (char c : s) n += c == '\n';
+  for (const char* p = s.data(), *end = s.data() + s.size();
+       (p = static_cast<const char*>(std::memchr(p, '\n', static_cast<std::size_t>(end - p)))) != nullptr; ++p)
+    ++n;
   return s.back() == '\n' ? n : n + 1;
 }
 
