@@ -792,18 +792,19 @@ IdentifierTable identifier_table(std::string_view text, const TSTree* tree, bool
     const std::vector<std::uint32_t>& first_high;
     bool bom;
     std::vector<Hit>& hits;
+    std::size_t row = 0;  // the line of the last node (nodes come in source order)
   } walk{text, line_starts, first_high, bom, hits};
-  const auto report = [](void* ctx, std::uint32_t b, std::uint32_t e, std::uint32_t row, std::uint32_t col) {
-    const Walk& w = *static_cast<Walk*>(ctx);
+  const auto report = [](void* ctx, std::uint32_t b, std::uint32_t e) {
+    Walk& w = *static_cast<Walk*>(ctx);
     if (e <= b || e > w.text.size()) return;  // MISSING identifiers are empty
-    if (row >= w.line_starts.size()) return;
-    const std::size_t line_start = w.line_starts[row];
-    const std::size_t stop = std::min<std::size_t>(line_start + col, w.text.size());
-    const std::size_t ascii_end = std::max<std::size_t>(std::min<std::size_t>(stop, w.first_high[row]), line_start);
+    // The start point as tree-sitter counts it: rows are '\n' bytes, columns bytes.
+    while (w.row + 1 < w.line_starts.size() && w.line_starts[w.row + 1] <= b) ++w.row;
+    const std::size_t line_start = w.line_starts[w.row];
+    const std::size_t ascii_end = std::max<std::size_t>(std::min<std::size_t>(b, w.first_high[w.row]), line_start);
     int column = 1 + static_cast<int>(ascii_end - line_start);
-    for (std::size_t i = ascii_end; i < stop; ++i) column += (static_cast<unsigned char>(w.text[i]) & 0xC0) != 0x80;
-    if (w.bom && row == 0) ++column;
-    w.hits.push_back({w.text.substr(b, e - b), {static_cast<std::int32_t>(row) + 1, column}});
+    for (std::size_t i = ascii_end; i < b; ++i) column += (static_cast<unsigned char>(w.text[i]) & 0xC0) != 0x80;
+    if (w.bom && w.row == 0) ++column;
+    w.hits.push_back({w.text.substr(b, e - b), {static_cast<std::int32_t>(w.row) + 1, column}});
   };
   if (!trifecta_ts_walk(tree, kClass.data(), static_cast<std::uint32_t>(kClass.size()), report, &walk)) {
     throw std::bad_alloc();  // its stack could not grow: as any other allocation failure here

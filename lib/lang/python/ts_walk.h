@@ -9,8 +9,10 @@
  * and ts_node_type read): 0 = descend into the node's children, 1 = report the node to `fn` and
  * do not descend, anything else = skip the node and its children. Symbols at or above
  * `cls_count` (the error symbols) count as 0. The root itself is not classified or reported
- * (a cursor walk starts at its first child). `fn` gets the node's start and end byte and start
- * point (row, column in bytes), as ts_node_start_byte / ts_node_end_byte / ts_node_start_point.
+ * (a cursor walk starts at its first child). `fn` gets the node's start and end byte, as
+ * ts_node_start_byte / ts_node_end_byte (its start point is the text's: rows count '\n' bytes,
+ * columns bytes since the last one, as tree-sitter's lexer counts them). Nodes come in source
+ * order (pre-order: start bytes never decrease).
  *
  * Thread rules: reads the tree only; as safe as any const use of a TSTree. Failure behaviour:
  * returns false (having reported a prefix of the nodes) when memory for its stack runs out. */
@@ -25,8 +27,7 @@
 extern "C" {
 #endif
 
-typedef void (*trifecta_ts_report_fn)(void* ctx, uint32_t start_byte, uint32_t end_byte,
-                                      uint32_t row, uint32_t column);
+typedef void (*trifecta_ts_report_fn)(void* ctx, uint32_t start_byte, uint32_t end_byte);
 
 bool trifecta_ts_walk(const TSTree* tree, const uint8_t* cls, uint32_t cls_count,
                       trifecta_ts_report_fn fn, void* ctx);
