@@ -81,12 +81,14 @@ std::size_t scan_string(std::string_view t, std::size_t i, std::size_t& a, std::
 constexpr std::array<bool, 256> kIdentByte = [] {
   std::array<bool, 256> t{};
   for (int c = 0; c < 256; ++c) {
-    t[static_cast<std::size_t>(c)] = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                                     c == '_' || c >= 0x80;
+    t[static_cast<std::size_t>(c)] = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                                     (c >= '0' && c <= '9') || c == '_' || c >= 0x80;
   }
   return t;
 }();
-bool ident_char(char c) { return kIdentByte[static_cast<unsigned char>(c)]; }
+bool ident_char(char c) {
+  return kIdentByte[static_cast<unsigned char>(c)];
+}
 
 }  // namespace
 
