@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Whole-process `trifecta ctx search` (warm daemon) vs `rg -l -i` on the stdlib demo tree and on a
 # tree of four copies of it, for two builds in the same run (issue 12: the ranking must not cost
-# speed): cold `ctx build` wall time, daemon RSS / corpus, per-query medians.
+# speed): cold `ctx build` wall time (and the daemon's CPU time up to then), daemon RSS / corpus,
+# per-query medians.
 #
 # Usage: scripts/bench_search_scale.sh NEW_BUILD [BASE_BUILD] [RUNS]
 #   BASE_BUILD: the baseline build dir (e.g. main's), RUNS: runs per median (default 20).
@@ -63,13 +64,17 @@ for tree in ("demo", "x4"):
             size = corpus_bytes(seg)
             out = subprocess.run([cli, "--json", "ctx", "build", "-s", seg, "--no-spawn", "--timeout", "900"], env=env,
                                  capture_output=True, text=True, check=True)
+            # The daemon's CPU time (user + system) so far: the cold build's, less than the wall
+            # time under a shared machine's load.
+            stat = open(f"/proc/{d.pid}/stat").read().rsplit(")", 1)[1].split()
+            cpu_ms = (int(stat[11]) + int(stat[12])) * 1000 / os.sysconf("SC_CLK_TCK")
             res = json.loads(out.stdout)
             res = res.get("result", res)
             st = json.loads(subprocess.run([cli, "--json", "status", "--no-spawn"], env=env, capture_output=True, text=True).stdout)
             st = st.get("result", st)
             rss = st.get("rss_bytes", 0)
             print(json.dumps({"tree": tree, "build": name, "bench": "cold_build", "elapsed_ms": res["build"]["elapsed_ms"],
-                              "chunks": res["build"]["chunks"], "corpus_bytes": size, "rss_bytes": rss,
+                              "cpu_ms": cpu_ms, "chunks": res["build"]["chunks"], "corpus_bytes": size, "rss_bytes": rss,
                               "rss_over_corpus": round(rss / size, 3)}), flush=True)
             for q in QUERIES:
                 ours = med([cli, "ctx", "search", "-s", seg, "--no-spawn"] + q.split(), env)

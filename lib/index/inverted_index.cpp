@@ -238,7 +238,8 @@ void InvertedIndex::replace_file(const std::string& path, std::vector<Chunk> chu
       }
       for (std::size_t f = 0; f < kFieldCount; ++f) total_len_[f] += rank.length[f];
       const std::size_t h = std::hash<std::string_view>{}(doc.chunk.id);
-      classify(doc.chunk, rank);
+      // Chunks of one file share its path: classified once (a few thousand instructions each).
+      classify(doc.chunk, rank, i > 0 && docs_[ids.front()].chunk.path == doc.chunk.path ? &rank_[ids.front()] : nullptr);
       docs_.push_back(std::move(doc));
       rank_.push_back(rank);
       doc_file_.push_back(file);
@@ -497,9 +498,14 @@ void InvertedIndex::set_centrality(const std::string& path, double centrality) {
   for (const DocId d : it->second) rank_[d].centrality = factor;
 }
 
-void InvertedIndex::classify(const Chunk& chunk, DocRank& rank) {
+void InvertedIndex::classify(const Chunk& chunk, DocRank& rank, const DocRank* same_path) {
   rank.role = chunk.role;
   rank.kind = chunk.kind;
+  if (same_path) {
+    rank.path_class = same_path->path_class;
+    rank.module = same_path->module;
+    return;
+  }
   rank.path_class = path_class(chunk.path);
   std::string m = module_stem(chunk.path);
   if (m.empty()) return;
@@ -1126,7 +1132,10 @@ Result<void> InvertedIndex::deserialize(std::string_view data) {
     fresh.by_file_[doc.chunk.path].push_back(d);
     for (std::size_t f = 0; f < kFieldCount; ++f) fresh.total_len_[f] += fresh.rank_[d].length[f];
   }
-  for (DocId d = 0; d < ndocs; ++d) fresh.classify(fresh.docs_[d].chunk, fresh.rank_[d]);
+  for (DocId d = 0; d < ndocs; ++d) {
+    const bool same = d > 0 && fresh.docs_[d - 1].chunk.path == fresh.docs_[d].chunk.path;
+    fresh.classify(fresh.docs_[d].chunk, fresh.rank_[d], same ? &fresh.rank_[d - 1] : nullptr);
+  }
   fresh.sort_terms();
   fresh.number_files();
   fresh.alive_ = ndocs;

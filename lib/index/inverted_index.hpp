@@ -179,7 +179,8 @@ class InvertedIndex {
     ChunkKind kind = ChunkKind::kOther;
   };
   // Derived per-document ranking data (path class, module name, role, kind); set on insert and load.
-  void classify(const Chunk& chunk, DocRank& rank);
+  // `same_path`: the data of a chunk with the same path, whose path class and module are copied.
+  void classify(const Chunk& chunk, DocRank& rank, const DocRank* same_path = nullptr);
   // Sort the vocabulary for stem expansion (after freeze / load).
   void sort_terms();
   // Indexed terms with the stem `s` of the query term `term` (`term` itself included when
