@@ -131,11 +131,18 @@ std::string encode_error(const json::value& id, const RpcError& error) {
 std::optional<Response> parse_response(std::string_view line, std::string* why) {
   boost::system::error_code ec;
   json::value v = json::parse(line, ec);
+  if (ec) {
+    if (why) *why = "reply is not JSON: " + ec.message();
+    return std::nullopt;
+  }
+  return parse_response_value(std::move(v), why);
+}
+
+std::optional<Response> parse_response_value(json::value v, std::string* why) {
   auto fail = [&](std::string msg) -> std::optional<Response> {
     if (why) *why = std::move(msg);
     return std::nullopt;
   };
-  if (ec) return fail("reply is not JSON: " + ec.message());
   if (!v.is_object()) return fail("reply is not an object");
   auto& o = v.get_object();
   Response r;

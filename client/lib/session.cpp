@@ -128,9 +128,9 @@ std::optional<Reply> Session::call(std::string_view method, const json::object& 
     if (mine && pending_hello_ == 0) return finish(std::move(mine->first), std::move(mine->second));
     auto line = conn_->read_line(deadline, err);
     if (!line) return fail();
-    // Notifications (progress) carry a method and no id.
+    // Notifications (progress) carry a method and no id. The line is parsed once, here.
     boost::system::error_code jec;
-    const json::value jv = json::parse(*line, jec);
+    json::value jv = json::parse(*line, jec);
     if (!jec && jv.is_object()) {
       const auto& o = jv.get_object();
       const auto* m = o.if_contains("method");
@@ -144,7 +144,7 @@ std::optional<Reply> Session::call(std::string_view method, const json::object& 
       }
     }
     std::string why;
-    auto resp = proto::parse_response(*line, &why);
+    auto resp = jec ? proto::parse_response(*line, &why) : proto::parse_response_value(std::move(jv), &why);
     if (!resp) {
       *err = {ClientErrc::kProtocol, "malformed reply from trifectad: " + why};
       return fail();

@@ -39,7 +39,10 @@ std::span<const Occurrence> IdentifierTable::find(std::string_view name) const {
   const auto it = std::lower_bound(names.begin(), names.end(), name,
                                    [](const std::string& a, std::string_view b) { return a < b; });
   if (it == names.end() || *it != name) return {};
-  const auto i = static_cast<std::size_t>(it - names.begin());
+  return group(static_cast<std::size_t>(it - names.begin()));
+}
+
+std::span<const Occurrence> IdentifierTable::group(std::size_t i) const {
   if (i + 1 >= starts.size() || starts[i + 1] > occurrences.size() || starts[i] > starts[i + 1]) return {};
   return std::span<const Occurrence>(occurrences).subspan(starts[i], starts[i + 1] - starts[i]);
 }

@@ -120,6 +120,8 @@ struct IdentifierTable {
 
   // The occurrences of `name` (empty span when it does not occur).
   std::span<const Occurrence> find(std::string_view name) const;
+  // The occurrences of names[i] (empty span when the offsets are inconsistent).
+  std::span<const Occurrence> group(std::size_t i) const;
   std::size_t memory_bytes() const;  // approximate heap bytes
   bool operator==(const IdentifierTable&) const = default;
 };

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
-#include <span>
 
 #include "util/bytes.hpp"
 #include "util/hash.hpp"
@@ -111,12 +110,7 @@ class Writer {
     uvar(t.names.size());
     for (std::size_t i = 0; i < t.names.size(); ++i) {
       str(t.names[i]);
-      // The i-th name's group (what t.find(names[i]) answers for sorted, unique names, without a
-      // binary search per name; an inconsistent table gives an empty group, as find does).
-      std::span<const Occurrence> occ;
-      if (i + 1 < t.starts.size() && t.starts[i] <= t.starts[i + 1] && t.starts[i + 1] <= t.occurrences.size()) {
-        occ = std::span<const Occurrence>(t.occurrences).subspan(t.starts[i], t.starts[i + 1] - t.starts[i]);
-      }
+      const auto occ = t.group(i);  // what find(names[i]) answers, without a search per name
       uvar(occ.size());
       std::int64_t line = 0, column = 0;
       for (const auto& o : occ) {

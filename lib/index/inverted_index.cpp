@@ -692,12 +692,17 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
     }
   };
   const bool no_doc = !(sig & kSignalDocField);  // ablation: the doc field counts nothing
+  // The tfs a posting counts with (the doc field's zeroed when ablated); false when only the
+  // ablated field matched.
+  const auto counted = [&](const Posting& p, FieldTfs& tf) {
+    tf = p.tf;
+    if (!no_doc) return true;
+    tf[kFieldDoc] = 0;
+    return tf != FieldTfs{};
+  };
   const auto score = [&](std::size_t k, const Posting& p) {
-    FieldTfs tf = p.tf;
-    if (no_doc) {
-      tf[kFieldDoc] = 0;
-      if (tf == FieldTfs{}) return;  // only the ablated field matched
-    }
+    FieldTfs tf;
+    if (!counted(p, tf)) return;
     if (scores[p.doc] == 0.0) touched.push_back(p.doc);
     scores[p.doc] += score_term(tf, rank_[p.doc].length, idfs[k], avg, nullptr);
     if (definition_signal && tf[kFieldName] > 0) name_hit[p.doc] = 1;
@@ -729,12 +734,8 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
     if (cover_total > 0.0) file_terms.assign(file_count_, 0);
   }
   const auto cover = [&](std::size_t k, const Posting& p) {
-    if (file_terms.empty() || cover_bit[k] < 0) return;
-    if (no_doc) {
-      FieldTfs tf = p.tf;
-      tf[kFieldDoc] = 0;
-      if (tf == FieldTfs{}) return;
-    }
+    FieldTfs tf;
+    if (file_terms.empty() || cover_bit[k] < 0 || !counted(p, tf)) return;
     file_terms[doc_file_[p.doc]] |= std::uint64_t{1} << cover_bit[k];
   };
   const auto coverage_of = [&](DocId d) {  // file_coverage_factor of d's file (1: signal off)

@@ -217,15 +217,6 @@ bool name_word_start(std::string_view s, std::size_t i) noexcept {
          ((p >= 'A' && p <= 'Z') && i + 1 < s.size() && s[i + 1] >= 'a' && s[i + 1] <= 'z');
 }
 
-NameTable::Kind name_table_kind(std::string_view kind) noexcept {
-  if (kind == "class") return NameTable::kClass;
-  if (kind == "function") return NameTable::kFunction;
-  if (kind == "method") return NameTable::kMethod;
-  if (kind == "constant") return NameTable::kConstant;
-  if (kind == "attribute") return NameTable::kAttribute;
-  return NameTable::kOther;
-}
-
 void SkeletonSymbolIndex::with_names(const std::function<void(const NameTable&)>& fn) const {
   std::shared_lock lock(mu_);
   std::shared_ptr<const NameTable> table;

@@ -89,7 +89,21 @@ std::uint64_t name_char_mask(std::string_view lower) noexcept;
 // A word starts at `i` of the name `s`: the first character, after `_` or `.`, a camel-case hump,
 // or the last capital of an acronym followed by a lower-case letter (the `D` of `JSONDecoder`).
 bool name_word_start(std::string_view s, std::size_t i) noexcept;
-NameTable::Kind name_table_kind(std::string_view kind) noexcept;
+// IndexedDefinition::kind as NameTable::Kind (inline: symbol search calls it per definition).
+inline NameTable::Kind name_table_kind(std::string_view kind) noexcept {
+  switch (kind.size()) {
+    case 5:
+      return kind == "class" ? NameTable::kClass : NameTable::kOther;
+    case 6:
+      return kind == "method" ? NameTable::kMethod : NameTable::kOther;
+    case 8:
+      return kind == "function" ? NameTable::kFunction : kind == "constant" ? NameTable::kConstant : NameTable::kOther;
+    case 9:
+      return kind == "attribute" ? NameTable::kAttribute : NameTable::kOther;
+    default:
+      return NameTable::kOther;
+  }
+}
 
 class SymbolIndex {
  public:

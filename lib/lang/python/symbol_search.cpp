@@ -35,6 +35,18 @@ bool word_start(std::string_view s, std::size_t i) {
   return name_word_start(s, i);
 }
 
+// The characters `s` has beyond a query of `q_size`, at most 500: inside a match kind, the fewer
+// the better.
+int extra_chars(std::string_view s, std::size_t q_size) {
+  return static_cast<int>(std::min<std::size_t>(500, s.size() - std::min(s.size(), q_size)));
+}
+
+// The substring score of a query of `q_size` characters found at `at` (≥ 1) of `s`: a word start
+// scores more than mid-word.
+int substring_score(std::string_view s, std::size_t q_size, std::size_t at) {
+  return 5000 + (word_start(s, at) ? 400 : 0) - extra_chars(s, q_size);
+}
+
 // Case-insensitive subsequence score: characters at word starts and runs of consecutive
 // characters count most, gaps cost a little. Among the candidate positions for the next query
 // character, a word start within reach is preferred over the leftmost plain one (what makes
@@ -77,8 +89,7 @@ std::optional<int> fuzzy_score(std::string_view q, std::string_view s) {
 
 // match_name's fuzzy match (its last resort): a subsequence scored by fuzzy_score.
 std::optional<NameMatch> fuzzy_match(std::string_view q, std::string_view s) {
-  const int extra =
-      static_cast<int>(std::min<std::size_t>(500, s.size() - std::min(s.size(), q.size())));
+  const int extra = extra_chars(s, q.size());
   if (auto f = fuzzy_score(q, s))
     return NameMatch{NameMatchKind::kFuzzy, std::clamp(2000 + *f * 10 - extra, 1, kMaxFuzzyScore)};
   return std::nullopt;
@@ -115,8 +126,7 @@ std::optional<NameMatch> match_name(std::string_view q, std::string_view s, Sear
   if (q.empty() || s.empty()) return std::nullopt;
   // Scores: exact 10000, exact-ci 9000, prefix 8000.., prefix-ci 7000.., substring 5000..,
   // fuzzy below 4000; inside a kind, the fewer extra characters the better.
-  const int extra =
-      static_cast<int>(std::min<std::size_t>(500, s.size() - std::min(s.size(), q.size())));
+  const int extra = extra_chars(s, q.size());
   if (s == q) return NameMatch{NameMatchKind::kExact, 10000};
   if (equal_ci(s, q)) return NameMatch{NameMatchKind::kExactIgnoreCase, 9000};
   if (mode == SearchMode::kExact) return std::nullopt;
@@ -129,7 +139,7 @@ std::optional<NameMatch> match_name(std::string_view q, std::string_view s, Sear
   // Contiguous, case-insensitive, anywhere: a word start scores more than mid-word.
   for (std::size_t i = 1; i + q.size() <= s.size(); ++i) {
     if (equal_ci(s.substr(i, q.size()), q))
-      return NameMatch{NameMatchKind::kSubstring, 5000 + (word_start(s, i) ? 400 : 0) - extra};
+      return NameMatch{NameMatchKind::kSubstring, substring_score(s, q.size(), i)};
   }
   return fuzzy_match(q, s);
 }
@@ -245,24 +255,6 @@ NameScanner::Verdict NameScanner::classify(const NameTable::Row& r,
 
 namespace {
 
-// IndexedDefinition::kind as NameTable::Kind (name_table_kind, inline: it runs per definition).
-NameTable::Kind kind_code(const std::string& k) noexcept {
-  switch (k.size()) {
-    case 5:
-      return k == "class" ? NameTable::kClass : NameTable::kOther;
-    case 6:
-      return k == "method" ? NameTable::kMethod : NameTable::kOther;
-    case 8:
-      return k == "function"   ? NameTable::kFunction
-             : k == "constant" ? NameTable::kConstant
-                               : NameTable::kOther;
-    case 9:
-      return k == "attribute" ? NameTable::kAttribute : NameTable::kOther;
-    default:
-      return NameTable::kOther;
-  }
-}
-
 // A definition inside a function (`f.<locals>.g`) has no sym:// URI. A qualname as long as the
 // name is a module-level one: no search.
 bool in_locals(const IndexedDefinition& d) noexcept {
@@ -298,9 +290,6 @@ SymbolSearchResult search_symbols(const SkeletonSymbolIndex& index, std::string_
   }
   const std::string lq = lower_copy(name);
   const std::uint64_t qmask = name_char_mask(lq);
-  auto extra_of = [&](std::string_view s) {  // match_name's: the extra characters, at most 500
-    return static_cast<int>(std::min<std::size_t>(500, s.size() - std::min(s.size(), name.size())));
-  };
 
   struct Found {
     const IndexedDefinition* def;
@@ -363,7 +352,7 @@ SymbolSearchResult search_symbols(const SkeletonSymbolIndex& index, std::string_
       bool scored = false, may_enter = false;
       NameMatch m;
       for (const auto& d : *r.defs) {
-        const auto kind = kind_code(d.kind);
+        const auto kind = name_table_kind(d.kind);
         if (!kept(d, kind)) continue;
         ++out.total;
         if (!scored) {
@@ -403,8 +392,7 @@ SymbolSearchResult search_symbols(const SkeletonSymbolIndex& index, std::string_
         if (v.what == NameScanner::kSubstring) {
           // match_name's substring score (its first case-insensitive occurrence after 0).
           take(r, [&] {
-            return NameMatch{NameMatchKind::kSubstring,
-                             5000 + (word_start(r.name, v.at) ? 400 : 0) - extra_of(r.name)};
+            return NameMatch{NameMatchKind::kSubstring, substring_score(r.name, name.size(), v.at)};
           });
           return;
         }

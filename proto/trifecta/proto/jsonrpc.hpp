@@ -134,6 +134,8 @@ struct Response {
   std::optional<RpcError> error;
 };
 std::optional<Response> parse_response(std::string_view line, std::string* why = nullptr);
+// The same for a reply line the caller has already parsed as JSON (consumed).
+std::optional<Response> parse_response_value(json::value reply, std::string* why = nullptr);
 
 // ---- ad-hoc parameter reading ----------------------------------------------------------------
 // Reads fields from a params object; the first failure is kept and names the field, e.g.
