@@ -856,6 +856,28 @@ TEST_CASE("symbol search: the name table answers exactly what a full scan of eve
   REQUIRE(index.update("m2.py").ok());
   CHECK(line_of("get_content2") == before + 3);
   compare_all();
+  // An edit that keeps every name but changes their kinds and scopes (the table is kept, the
+  // per-kind counts follow): each function becomes a class, so its local `inner_*` becomes a
+  // method and is found, and the `return` lines go.
+  std::string m4 = *index.content("m4/sub.py");
+  for (std::size_t at = 0; (at = m4.find("\ndef ", at)) != std::string::npos;) {
+    const std::size_t paren = m4.find("():\n    def inner_", at);
+    if (paren == std::string::npos) break;
+    m4.replace(paren, 3, ":");
+    m4.replace(at + 1, 3, "class");
+    at = paren;
+  }
+  for (std::size_t at; (at = m4.find("    return 1\n")) != std::string::npos;) m4.erase(at, 13);
+  if (m4.rfind("def ", 0) == 0 && m4.find("():\n    def inner_") != std::string::npos) {
+    m4.replace(m4.find("():\n    def inner_"), 3, ":");
+    m4.replace(0, 3, "class");
+  }
+  trifecta::test::write_text(root / "m4/sub.py", m4);
+  const auto inner_before = search_symbols(index, "inner_get4", search_options(SearchMode::kExact, 1000)).total;
+  REQUIRE(index.update("m4/sub.py").ok());
+  CHECK(search_symbols(index, "inner_get4", search_options(SearchMode::kExact, 1000)).total > inner_before);
+  CHECK(search_symbols(index, "get4", search_options(SearchMode::kExact, 1000, {"class"})).total > 0);
+  compare_all();
 }
 
 TEST_CASE("symbol search: the name scanner agrees with match_name and the mask never drops a match", "[search]") {

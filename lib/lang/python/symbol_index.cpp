@@ -132,7 +132,8 @@ void SkeletonSymbolIndex::insert_locked(const std::string& rel, std::vector<Inde
     names.push_back(e.name);
     auto [it, added] = by_name_.try_emplace(e.name);
     if (added) ++version_;
-    it->second.push_back(std::move(e));
+    if (!in_locals(e)) ++it->second.visible[name_table_kind(e.kind)];
+    it->second.defs.push_back(std::move(e));
   }
   std::sort(names.begin(), names.end());
   names.erase(std::unique(names.begin(), names.end()), names.end());
@@ -144,8 +145,15 @@ void SkeletonSymbolIndex::erase_locked(const std::string& rel, std::vector<std::
   for (const auto& n : it->second) {
     auto b = by_name_.find(n);
     if (b == by_name_.end()) continue;
-    auto& v = b->second;
-    v.erase(std::remove_if(v.begin(), v.end(), [&](const IndexedDefinition& e) { return e.file == rel; }), v.end());
+    auto& v = b->second.defs;
+    auto& visible = b->second.visible;
+    v.erase(std::remove_if(v.begin(), v.end(),
+                           [&](const IndexedDefinition& e) {
+                             if (e.file != rel) return false;
+                             if (!in_locals(e)) --visible[name_table_kind(e.kind)];
+                             return true;
+                           }),
+            v.end());
     if (!v.empty()) continue;
     if (emptied) {
       emptied->push_back(n);
@@ -161,7 +169,7 @@ std::vector<IndexedDefinition> SkeletonSymbolIndex::definitions_named(std::strin
   std::shared_lock lock(mu_);
   auto it = by_name_.find(std::string(name));
   if (it == by_name_.end()) return {};
-  return it->second;
+  return it->second.defs;
 }
 
 std::vector<std::string> SkeletonSymbolIndex::files() const {
@@ -193,7 +201,7 @@ void SkeletonSymbolIndex::for_each_name(
     const std::function<void(const std::string&, const std::vector<IndexedDefinition>&)>& fn,
     const std::function<void()>& before_unlock) const {
   std::shared_lock lock(mu_);
-  for (const auto& [name, entries] : by_name_) fn(name, entries);
+  for (const auto& [name, entry] : by_name_) fn(name, entry.defs);
   if (before_unlock) before_unlock();
 }
 
@@ -225,10 +233,10 @@ void SkeletonSymbolIndex::with_names(const std::function<void(const NameTable&)>
     if (!names_ || names_version_ != version_) {
       auto t = std::make_shared<NameTable>();
       std::size_t bytes = 0;
-      for (const auto& [name, entries] : by_name_) bytes += name.size();
+      for (const auto& [name, entry] : by_name_) bytes += name.size();
       t->lowered.reserve(bytes);  // never reallocated below: the rows' views stay valid
       t->rows.reserve(by_name_.size());
-      for (const auto& [name, entries] : by_name_) {
+      for (const auto& [name, entry] : by_name_) {
         NameTable::Row r;
         r.name = name;
         const std::size_t at = t->lowered.size();
@@ -238,7 +246,8 @@ void SkeletonSymbolIndex::with_names(const std::function<void(const NameTable&)>
         r.mask = name_char_mask(r.lower);
         for (std::size_t i = 0; i < name.size() && i < 64; ++i)
           if (name_word_start(name, i)) r.starts |= std::uint64_t{1} << i;
-        r.defs = &entries;  // stable: unordered_map nodes move only when erased (version_ bumps)
+        for (const auto v : entry.visible) r.visible += v;
+        r.entry = &entry;  // stable: unordered_map nodes move only when erased (version_ bumps)
         t->rows.push_back(r);
       }
       // Sorted by (lower, name): on the first 8 bytes of `lower` as a big-endian number first
@@ -257,9 +266,22 @@ void SkeletonSymbolIndex::with_names(const std::function<void(const NameTable&)>
         const NameTable::Row& rb = t->rows[b.second];
         return ra.lower != rb.lower ? ra.lower < rb.lower : ra.name < rb.name;
       });
+      // The rows, and their lower-cased spellings back to back, in that order: a scan reads both
+      // front to back.
       std::vector<NameTable::Row> sorted;
       sorted.reserve(order.size());
-      for (const auto& [key, i] : order) sorted.push_back(t->rows[i]);
+      std::string lowered;
+      // Reserved once, never reallocated below, and on the heap (more than a short string's
+      // inline buffer), so the views stay valid when the string is moved into the table.
+      lowered.reserve(t->lowered.size() + 32);
+      for (const auto& [key, i] : order) {
+        NameTable::Row r = t->rows[i];
+        const std::size_t at = lowered.size();
+        lowered.append(r.lower);
+        sorted.push_back(r);
+        sorted.back().lower = std::string_view(lowered.data() + at, r.lower.size());
+      }
+      t->lowered = std::move(lowered);
       t->rows = std::move(sorted);
       t->masks.reserve(t->rows.size());
       for (const auto& r : t->rows) t->masks.push_back(r.mask);
@@ -284,16 +306,30 @@ Result<void> SkeletonSymbolIndex::update(std::string_view rel) {
   auto entries = entries_of(rel, &status, &table);  // parse outside the lock
   const std::string file(rel);
   std::unique_lock lock(mu_);
-  // A name the file still defines keeps its place (and the NameTable stays valid).
+  // A name the file still defines keeps its place (and the NameTable stays valid unless its
+  // counts of definitions by kind change: the table copies them).
+  std::vector<std::pair<std::string, std::array<std::uint32_t, NameTable::kKinds>>> counts_before;
+  if (auto old = names_by_file_.find(file); old != names_by_file_.end()) {
+    counts_before.reserve(old->second.size());
+    for (const auto& n : old->second)
+      if (auto b = by_name_.find(n); b != by_name_.end()) counts_before.emplace_back(n, b->second.visible);
+  }
   std::vector<std::string> emptied;
   erase_locked(file, &emptied);
   files_[file] = status.ok();
   if (table) tables_[file] = std::move(table);
   else tables_.erase(file);
   insert_locked(file, std::move(entries));
+  for (const auto& [n, before] : counts_before) {
+    auto b = by_name_.find(n);
+    if (b != by_name_.end() && b->second.visible != before) {
+      ++version_;
+      break;
+    }
+  }
   for (const auto& n : emptied) {
     auto b = by_name_.find(n);
-    if (b != by_name_.end() && b->second.empty()) {
+    if (b != by_name_.end() && b->second.defs.empty()) {
       by_name_.erase(b);
       ++version_;
     }
@@ -312,7 +348,7 @@ void SkeletonSymbolIndex::remove(std::string_view rel) {
 std::size_t SkeletonSymbolIndex::definition_count() const {
   std::shared_lock lock(mu_);
   std::size_t n = 0;
-  for (const auto& [k, v] : by_name_) n += v.size();
+  for (const auto& [k, v] : by_name_) n += v.defs.size();
   return n;
 }
 

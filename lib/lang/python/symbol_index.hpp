@@ -29,6 +29,7 @@
 // functions are called from several threads.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
@@ -66,18 +67,25 @@ struct IndexedDefinition {
 // so an exact or prefix query is a binary search, each with a mask of the characters it holds,
 // so a substring or fuzzy query skips most names without looking at them. Built on the first
 // search after the set of names changed (a name defined for the first time or no longer
-// defined; SkeletonSymbolIndex::with_names) and reused until the next such change: an edit that
-// keeps the file's names (a body, a signature, a docstring) keeps the table.
+// defined, or a name's count of definitions of a kind outside locals changed;
+// SkeletonSymbolIndex::with_names) and reused until the next such change: an edit that keeps the
+// file's names and their kinds (a body, a signature, a docstring) keeps the table.
+struct NamedDefinitions;
 struct NameTable {
   // IndexedDefinition::kind as a number: class, function, method, constant, attribute, other.
   enum Kind : std::uint8_t { kClass, kFunction, kMethod, kConstant, kAttribute, kOther };
+  static constexpr std::size_t kKinds = kOther + 1;
   struct Row {
     std::string_view name;   // as written (the index's key)
-    std::string_view lower;  // ASCII lower case (in `lowered`)
+    std::string_view lower;  // ASCII lower case (in `lowered`, in row order)
     std::uint64_t mask = 0;    // name_char_mask(lower)
     std::uint64_t starts = 0;  // bit i: name_word_start(name, i), for i < 64
-    // Its definitions: the index's own list for the name (valid under the index's lock).
-    const std::vector<IndexedDefinition>* defs = nullptr;
+    // Its definitions and their counts: the index's own entry for the name (valid under the
+    // index's lock).
+    const NamedDefinitions* entry = nullptr;
+    // How many of them are outside a function's locals, of every kind (the sum of
+    // entry->visible, copied here so counting a match reads only the row).
+    std::uint32_t visible = 0;
   };
   std::string lowered;  // every row's `lower`, back to back
   std::vector<Row> rows;
@@ -104,6 +112,25 @@ inline NameTable::Kind name_table_kind(std::string_view kind) noexcept {
       return NameTable::kOther;
   }
 }
+
+// A definition inside a function (`f.<locals>.g`): it has no sym:// URI, and symbol search leaves
+// it out.
+inline bool in_locals(const IndexedDefinition& d) noexcept {
+  if (d.qualname.size() <= d.name.size()) return false;  // a module-level name
+  // Only the enclosing part can hold it; a '<' first (a loop: these are short), then the word.
+  const std::string_view enclosing(d.qualname.data(), d.qualname.size() - d.name.size());
+  for (const char c : enclosing)
+    if (c == '<') return enclosing.find("<locals>") != std::string_view::npos;
+  return false;
+}
+
+// Every definition of one name in a SkeletonSymbolIndex, with how many of them of each kind are
+// outside a function's locals: kept exact by every update and remove, so symbol search counts a
+// name's matches (its `total`) without looking at the definitions.
+struct NamedDefinitions {
+  std::vector<IndexedDefinition> defs;
+  std::array<std::uint32_t, NameTable::kKinds> visible{};  // by NameTable::Kind, not in_locals
+};
 
 class SymbolIndex {
  public:
@@ -175,11 +202,12 @@ class SkeletonSymbolIndex final : public SymbolIndex {
   fs::path root_;
   ast::SkeletonCache& cache_;
   mutable std::shared_mutex mu_;
-  std::unordered_map<std::string, std::vector<IndexedDefinition>> by_name_;
+  std::unordered_map<std::string, NamedDefinitions> by_name_;
   std::unordered_map<std::string, std::vector<std::string>> names_by_file_;  // file → its names
   std::unordered_map<std::string, bool> files_;                              // file → indexed ok
   std::unordered_map<std::string, std::shared_ptr<const ast::IdentifierTable>> tables_;  // file → its table
-  std::uint64_t version_ = 0;  // bumped when a name is added to or dropped from by_name_
+  // Bumped when a name is added to or dropped from by_name_, or its `visible` counts change.
+  std::uint64_t version_ = 0;
   mutable std::mutex names_mu_;  // builds names_ (readers hold mu_ shared)
   mutable std::shared_ptr<const NameTable> names_;
   mutable std::uint64_t names_version_ = 0;

@@ -253,21 +253,6 @@ NameScanner::Verdict NameScanner::classify(const NameTable::Row& r,
   return {kFuzzy, 0};
 }
 
-namespace {
-
-// A definition inside a function (`f.<locals>.g`) has no sym:// URI. A qualname as long as the
-// name is a module-level one: no search.
-bool in_locals(const IndexedDefinition& d) noexcept {
-  if (d.qualname.size() <= d.name.size()) return false;
-  // Only the enclosing part can hold it; a '<' first (a loop: these are short), then the word.
-  const std::string_view enclosing(d.qualname.data(), d.qualname.size() - d.name.size());
-  for (const char c : enclosing)
-    if (c == '<') return enclosing.find("<locals>") != std::string_view::npos;
-  return false;
-}
-
-}  // namespace
-
 SymbolSearchResult search_symbols(const SkeletonSymbolIndex& index, std::string_view query,
                                   const SymbolSearchOptions& options) {
   SymbolSearchResult out;
@@ -283,6 +268,7 @@ SymbolSearchResult search_symbols(const SkeletonSymbolIndex& index, std::string_
   for (int k = 0; k <= NameTable::kOther; ++k) {
     wanted[k] = options.kinds.empty();
   }
+  const bool all_kinds = options.kinds.empty();
   for (const auto& k : options.kinds) {
     const auto code = name_table_kind(k);
     // An unknown kind name matches no definition's kind ("other" kinds have their own names).
@@ -347,11 +333,31 @@ SymbolSearchResult search_symbols(const SkeletonSymbolIndex& index, std::string_
     };
     // The definitions of a matching row that the filters keep: all counted, offered to the top
     // while the row's match can still enter it. `score()` gives the row's NameMatch, asked only
-    // once a definition is kept (a dotted query or a kinds filter keeps few).
+    // once a definition is kept (a dotted query or a kinds filter keeps few). Without a dotted
+    // query the row's count (NameTable::Row::visible; with a kinds filter the entry's per-kind
+    // counts) gives the count, and the definitions are read only when the match can enter the
+    // top.
     auto take = [&](const NameTable::Row& r, const auto& score) {
+      if (container.empty()) {
+        std::size_t n = r.visible;
+        if (!all_kinds) {
+          n = 0;
+          for (std::size_t k = 0; k < NameTable::kKinds; ++k)
+            if (wanted[k]) n += r.entry->visible[k];
+        }
+        if (n == 0) return;
+        out.total += n;
+        const NameMatch m = score();
+        if (m.score < floor_score()) return;
+        for (const auto& d : r.entry->defs) {
+          const auto kind = name_table_kind(d.kind);
+          if (wanted[kind] && !in_locals(d)) offer({&d, kind, m});
+        }
+        return;
+      }
       bool scored = false, may_enter = false;
       NameMatch m;
-      for (const auto& d : *r.defs) {
+      for (const auto& d : r.entry->defs) {
         const auto kind = name_table_kind(d.kind);
         if (!kept(d, kind)) continue;
         ++out.total;
@@ -402,9 +408,9 @@ SymbolSearchResult search_symbols(const SkeletonSymbolIndex& index, std::string_
           return fuzzy_match(name, r.name).value_or(NameMatch{NameMatchKind::kFuzzy, 0});
         });
       };
-      // In blocks of 64 rows: the rows whose mask passes are listed first and their spelling and
-      // definitions prefetched, so the cache misses of a block overlap instead of following one
-      // another (the spellings, the definition lists and the definitions are spread over memory).
+      // In blocks of 64 rows: the rows whose mask passes are listed first and their spelling (for
+      // a dotted query also their definitions) prefetched, so the cache misses of a block overlap
+      // instead of following one another.
       const auto scan = [&](std::size_t first, std::size_t last) {
         std::uint32_t block[64];
         for (std::size_t b = first; b < last; b += 64) {
@@ -414,12 +420,14 @@ SymbolSearchResult search_symbols(const SkeletonSymbolIndex& index, std::string_
             if ((t.masks[i] & qmask) == qmask) block[n++] = static_cast<std::uint32_t>(i);
           for (std::size_t k = 0; k < n; ++k) {
             __builtin_prefetch(t.rows[block[k]].lower.data());
-            __builtin_prefetch(t.rows[block[k]].defs);
+            if (!container.empty()) __builtin_prefetch(t.rows[block[k]].entry);
           }
-          for (std::size_t k = 0; k < n; ++k) {
-            const auto* d = t.rows[block[k]].defs->data();
-            __builtin_prefetch(d);
-            __builtin_prefetch(reinterpret_cast<const char*>(d) + 64);
+          if (!container.empty()) {  // a dotted query reads every definition of a match
+            for (std::size_t k = 0; k < n; ++k) {
+              const auto* d = t.rows[block[k]].entry->defs.data();
+              __builtin_prefetch(d);
+              __builtin_prefetch(reinterpret_cast<const char*>(d) + 64);
+            }
           }
           for (std::size_t k = 0; k < n; ++k) scan_row(t.rows[block[k]]);
         }
