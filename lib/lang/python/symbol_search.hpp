@@ -23,8 +23,9 @@
 // when one of its definitions passes the filters and its score can still enter the top, so once
 // the top is full of substring-or-better matches, fuzzy ones are only counted (for `total`), and
 // counted from the name's row (NameTable::Row::visible; with a kinds filter, the name's per-kind
-// counts) without reading its definitions; only a dotted query reads every definition of a matching name. No allocation
-// grows with the number of matches; only the best `limit` are copied.
+// counts) without reading its definitions; only a dotted query reads every definition of a
+// matching name. No allocation grows with the number of matches; only the best `limit` are
+// copied.
 //
 // Thread rules: `match_name` is a pure function. `search_symbols` takes the index's shared lock
 // for the search (SkeletonSymbolIndex::with_names) and is thread-safe.
