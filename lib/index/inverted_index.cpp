@@ -1001,7 +1001,7 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
       }
       for (const auto& [b, add] : second_bonus) {
         if (b != d) continue;
-        h.explain.push_back({"second-chunk+0.3\u00d7", "signal", 0, add});
+        h.explain.push_back({"second-chunk+0.3\u00d72nd", "signal", 0, add});
         s += add;
       }
       if (div != 1.0) {
