@@ -42,7 +42,9 @@
 //     abbreviations ("list directory" → listdir, "make directories" → makedirs, "current working
 //     directory" → cwd), are extra terms when the vocabulary holds them (compound_candidates);
 //   * file coverage (rank-5): the page's candidates gain by the share of the query their whole
-//     file matches (file_coverage_factor), before
+//     file matches (file_coverage_factor), then (rank-6) by the share their own name, sig and
+//     doc fields match (prose_coverage_factor), and a file's best candidate gains a share of its
+//     second best (kSecondChunkShare), before
 //   * per-file diversification: the n-th hit of one file on the page is multiplied by
 //     kDiversityDecay^n, so one file cannot fill the page.
 // `--explain` lists each term×field share and each prior as a signal (field "signal").
