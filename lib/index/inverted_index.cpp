@@ -798,7 +798,7 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
     }
     if ((sig & kSignalModuleName) && doc.module != UINT32_MAX &&
         std::find(modules.begin(), modules.end(), doc.module) != modules.end()) {
-      apply(kModuleBoost, "module-name\u00d71.5");
+      apply(kModuleBoost, "module-name\u00d71.4");
     }
     if ((sig & kSignalCentrality) && doc.centrality != 1.0f) {
       const double f = doc.centrality;

@@ -188,7 +188,7 @@ std::uint32_t signals_from_env();
 
 inline constexpr double kTypoWeight = 0.7;
 inline constexpr double kDefinitionBoost = 1.3;
-inline constexpr double kModuleBoost = 1.5;
+inline constexpr double kModuleBoost = 1.4;
 inline constexpr double kDiversityDecay = 0.6;
 // Import-graph centrality prior (rank-4): a file's PageRank c (centrality.hpp: mean 1.0 over the
 // Python files, 0 for other files) multiplies each of its chunks' score by
