@@ -168,10 +168,10 @@ enum Signal : std::uint32_t {
   kSignalDefinition = 1u << 4,
   kSignalModuleName = 1u << 5,
   kSignalDiversity = 1u << 6,
-  kSignalDocField = 1u << 7,      // rank-4: the doc field's share of the score (ablation: tf 0)
-  kSignalCentrality = 1u << 8,    // rank-4: the import-graph centrality prior
-  kSignalFileCoverage = 1u << 9,  // rank-5: the share of the query its whole file matches
-  kSignalCompound = 1u << 10,     // rank-5: English words joined into one identifier (listdir)
+  kSignalDocField = 1u << 7,        // rank-4: the doc field's share of the score (ablation: tf 0)
+  kSignalCentrality = 1u << 8,      // rank-4: the import-graph centrality prior
+  kSignalFileCoverage = 1u << 9,    // rank-5: the share of the query its whole file matches
+  kSignalCompound = 1u << 10,       // rank-5: English words joined into one identifier (listdir)
   kSignalProseCoverage = 1u << 11,  // rank-6: the share of the query a chunk's name/sig/doc match
   kSignalSecondChunk = 1u << 12,    // rank-6: a file's best chunk gains a share of its second best
   kSignalAll = (1u << 13) - 1,
@@ -220,7 +220,8 @@ double file_coverage_factor(double coverage) noexcept;
 // name, sig (signature, first docstring line) and doc (docstrings, comments) fields — matches
 // more of the query's terms is likelier the answer than one where a single rare word repeats
 // in the code. With q and idf as for file coverage (the first 32 active terms count),
-//   prose(chunk) = Σ idf(t) over the terms with a tf in the chunk's name, sig or doc field / Σ idf(t) over q
+//   prose(chunk) = Σ idf(t) over the terms with a tf in the chunk's name, sig or doc field
+//                  / Σ idf(t) over q
 // and the chunk is multiplied by prose_coverage_factor(prose) = 1 + kProseCoverageWeight · prose.
 // Recorded while the chunk's postings are scored (one bit per term), applied to the same
 // max(3 × limit, limit + 30) best candidates as file coverage, after it: needs no room in
