@@ -16,7 +16,8 @@ namespace trifecta::core::index {
 namespace {
 
 // The dense per-chunk tables of one search — partial scores, definition-name hits, the pruning
-// marks — the list of chunks scored and the per-term posting lists a search collects and merges.
+// marks, the query terms each chunk's prose fields matched — the list of chunks scored and the
+// per-term posting lists a search collects and merges.
 // Reused across searches instead of allocated per query: a fresh table or list costs malloc work
 // and, past glibc's mmap threshold, a page fault per 4 KiB written. Between uses every table
 // entry is zero and every list empty: a search clears exactly what it wrote.
@@ -24,6 +25,7 @@ struct SearchScratch {
   std::vector<double> scores;
   std::vector<std::uint8_t> name_hit;
   std::vector<std::uint8_t> keep;
+  std::vector<std::uint32_t> prose_terms;  // bit b: active term b has a tf in name, sig or doc
   std::vector<std::uint32_t> touched;  // the chunks with a non-zero score (or name hit)
   bool keep_used = false;
   std::vector<std::vector<Posting>> lists;  // per query term
@@ -40,11 +42,13 @@ struct SearchScratch {
     scores.resize(n, 0.0);
     name_hit.resize(n, 0);
     keep.resize(n, 0);
+    prose_terms.resize(n, 0);
   }
   void clear() {
     for (const std::uint32_t d : touched) {
       scores[d] = 0.0;
       name_hit[d] = 0;
+      prose_terms[d] = 0;
     }
     touched.clear();
     if (keep_used) std::fill(keep.begin(), keep.end(), std::uint8_t{0});
@@ -700,12 +704,37 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
     tf[kFieldDoc] = 0;
     return tf != FieldTfs{};
   };
+  // Prose coverage (ranking.hpp): per chunk, which of the first 32 active terms its name, sig or
+  // doc field holds; recorded as the chunk is scored, applied to the page's candidates.
+  std::vector<std::uint32_t> prose_bit(nt, 0);
+  std::vector<double> prose_idf;  // bit b: the idf of active[b]
+  double prose_total = 0.0;
+  if ((sig & kSignalProseCoverage) && active.size() >= 2) {
+    for (const std::size_t k : active) {
+      if (prose_idf.size() == 32) break;
+      prose_bit[k] = std::uint32_t{1} << prose_idf.size();
+      prose_idf.push_back(idfs[k]);
+      prose_total += idfs[k];
+    }
+  }
+  const bool prose_signal = prose_total > 0.0;
+  std::vector<std::uint32_t>& prose_terms = scratch->prose_terms;
   const auto score = [&](std::size_t k, const Posting& p) {
     FieldTfs tf;
     if (!counted(p, tf)) return;
     if (scores[p.doc] == 0.0) touched.push_back(p.doc);
     scores[p.doc] += score_term(tf, rank_[p.doc].length, idfs[k], avg, nullptr);
     if (definition_signal && tf[kFieldName] > 0) name_hit[p.doc] = 1;
+    if (prose_signal && (tf[kFieldName] | tf[kFieldSig] | tf[kFieldDoc]) != 0) prose_terms[p.doc] |= prose_bit[k];
+  };
+  const auto prose_of = [&](DocId d) {  // prose_coverage_factor of d (1: signal off)
+    if (!prose_signal) return 1.0;
+    const std::uint32_t m = prose_terms[d];
+    double got = 0.0;
+    for (std::size_t b = 0; b < prose_idf.size(); ++b) {
+      if (m & (std::uint32_t{1} << b)) got += prose_idf[b];
+    }
+    return prose_coverage_factor(got / prose_total);
   };
   // Priors (ranking.hpp): which path classes the query asks for, which module names it names.
   std::uint8_t asked = 0;
@@ -769,7 +798,7 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
     }
     if ((sig & kSignalModuleName) && doc.module != UINT32_MAX &&
         std::find(modules.begin(), modules.end(), doc.module) != modules.end()) {
-      apply(kModuleBoost, "module-name\u00d71.5");
+      apply(kModuleBoost, "module-name\u00d71.4");
     }
     if ((sig & kSignalCentrality) && doc.centrality != 1.0f) {
       const double f = doc.centrality;
@@ -881,11 +910,31 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
   // File coverage re-scores the `want` best candidates (or all when fewer) — the chunks pruning
   // guarantees, so the pruned and the exhaustive page stay identical — and re-sorts them; the
   // factor is ≥ 1 and bounded, so a chunk below them rarely would have reached the page.
-  if (!file_terms.empty()) {
+  // Prose coverage and the second chunk (ranking.hpp, rank-6) re-score the same candidates, after.
+  const bool second_signal = (sig & kSignalSecondChunk) && cands.size() > 1;
+  std::vector<std::pair<DocId, double>> second_bonus;  // (a file's best chunk, what it gained)
+  if (!file_terms.empty() || prose_signal || second_signal) {
     const std::size_t top = std::min(cands.size(), want);
-    std::partial_sort(cands.begin(), cands.begin() + static_cast<std::ptrdiff_t>(top), cands.end(), better);
-    for (std::size_t i = 0; i < top; ++i) scores[cands[i]] *= coverage_of(cands[i]);
-    std::sort(cands.begin(), cands.begin() + static_cast<std::ptrdiff_t>(top), better);
+    const auto top_end = cands.begin() + static_cast<std::ptrdiff_t>(top);
+    std::partial_sort(cands.begin(), top_end, cands.end(), better);
+    if (!file_terms.empty() || prose_signal) {
+      for (std::size_t i = 0; i < top; ++i) scores[cands[i]] *= coverage_of(cands[i]) * prose_of(cands[i]);
+      std::sort(cands.begin(), top_end, better);
+    }
+    if (second_signal) {
+      // Per file, its best candidate and whether its second was seen: the best gains
+      // kSecondChunkShare × the second's score (the scores read before any is raised).
+      std::unordered_map<std::uint32_t, std::pair<DocId, bool>> best;
+      for (std::size_t i = 0; i < top; ++i) {
+        const DocId d = cands[i];
+        auto [it, fresh] = best.try_emplace(doc_file_[d], d, false);
+        if (fresh || it->second.second) continue;
+        it->second.second = true;
+        second_bonus.emplace_back(it->second.first, kSecondChunkShare * scores[d]);
+      }
+      for (const auto& [d, add] : second_bonus) scores[d] += add;
+      std::sort(cands.begin(), top_end, better);
+    }
   }
   std::partial_sort(cands.begin(), cands.begin() + static_cast<std::ptrdiff_t>(depth), cands.end(), better);
   std::vector<double> diversity(docs_.size() > 0 && (sig & kSignalDiversity) ? depth : 0, 1.0);
@@ -945,6 +994,15 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
       if (const double f = coverage_of(d); f != 1.0) {
         h.explain.push_back({"file-coverage\u00d7" + std::to_string(f).substr(0, 5), "signal", 0, s * (f - 1.0)});
         s *= f;
+      }
+      if (const double f = prose_of(d); f != 1.0) {
+        h.explain.push_back({"prose-coverage\u00d7" + std::to_string(f).substr(0, 5), "signal", 0, s * (f - 1.0)});
+        s *= f;
+      }
+      for (const auto& [b, add] : second_bonus) {
+        if (b != d) continue;
+        h.explain.push_back({"second-chunk+0.3\u00d72nd", "signal", 0, add});
+        s += add;
       }
       if (div != 1.0) {
         h.explain.push_back({"same-file#" + std::to_string(nth[i] + 1) + "\u00d7" + std::to_string(div).substr(0, 5),

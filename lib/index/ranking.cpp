@@ -15,6 +15,8 @@ const double kCentralityMin = 0.95;
 const double kCentralityMax = 1.15;
 const double kCompoundWeight = 0.5;
 const double kFileCoverageWeight = 0.3;
+const double kProseCoverageWeight = 0.3;
+const double kSecondChunkShare = 0.3;
 
 std::string_view field_name(std::size_t f) noexcept {
   static constexpr std::string_view kNames[] = {"path", "name", "sig", "body", "doc"};
@@ -198,6 +200,8 @@ std::uint32_t signals_from_env() {
       if (name == "central") v &= ~kSignalCentrality;
       if (name == "file") v &= ~kSignalFileCoverage;
       if (name == "compound") v &= ~kSignalCompound;
+      if (name == "prose") v &= ~kSignalProseCoverage;
+      if (name == "second") v &= ~kSignalSecondChunk;
     }
     return v;
   }();
@@ -278,6 +282,10 @@ double centrality_factor(double c) noexcept {
 
 double file_coverage_factor(double coverage) noexcept {
   return 1.0 + kFileCoverageWeight * std::clamp(coverage, 0.0, 1.0);
+}
+
+double prose_coverage_factor(double coverage) noexcept {
+  return 1.0 + kProseCoverageWeight * std::clamp(coverage, 0.0, 1.0);
 }
 
 double path_factor(PathClass c) noexcept {

@@ -42,7 +42,9 @@
 //     abbreviations ("list directory" → listdir, "make directories" → makedirs, "current working
 //     directory" → cwd), are extra terms when the vocabulary holds them (compound_candidates);
 //   * file coverage (rank-5): the page's candidates gain by the share of the query their whole
-//     file matches (file_coverage_factor), before
+//     file matches (file_coverage_factor), then (rank-6) by the share their own name, sig and
+//     doc fields match (prose_coverage_factor), and a file's best candidate gains a share of its
+//     second best (kSecondChunkShare), before
 //   * per-file diversification: the n-th hit of one file on the page is multiplied by
 //     kDiversityDecay^n, so one file cannot fill the page.
 // `--explain` lists each term×field share and each prior as a signal (field "signal").
@@ -67,7 +69,7 @@
 
 namespace trifecta::core::index {
 
-inline constexpr std::string_view kRankingVersion = "rank-5";
+inline constexpr std::string_view kRankingVersion = "rank-6";
 
 enum Field : std::uint8_t {
   kFieldPath = 0,
@@ -166,24 +168,27 @@ enum Signal : std::uint32_t {
   kSignalDefinition = 1u << 4,
   kSignalModuleName = 1u << 5,
   kSignalDiversity = 1u << 6,
-  kSignalDocField = 1u << 7,      // rank-4: the doc field's share of the score (ablation: tf 0)
-  kSignalCentrality = 1u << 8,    // rank-4: the import-graph centrality prior
-  kSignalFileCoverage = 1u << 9,  // rank-5: the share of the query its whole file matches
-  kSignalCompound = 1u << 10,     // rank-5: English words joined into one identifier (listdir)
-  kSignalAll = (1u << 11) - 1,
+  kSignalDocField = 1u << 7,        // rank-4: the doc field's share of the score (ablation: tf 0)
+  kSignalCentrality = 1u << 8,      // rank-4: the import-graph centrality prior
+  kSignalFileCoverage = 1u << 9,    // rank-5: the share of the query its whole file matches
+  kSignalCompound = 1u << 10,       // rank-5: English words joined into one identifier (listdir)
+  kSignalProseCoverage = 1u << 11,  // rank-6: the share of the query a chunk's name/sig/doc match
+  kSignalSecondChunk = 1u << 12,    // rank-6: a file's best chunk gains a share of its second best
+  kSignalAll = (1u << 13) - 1,
   // What search uses by default: the definition boost measured slightly negative (docs/ranking.md;
   // the name field's weight already puts definitions first), so it is off unless asked for.
   kSignalDefault = kSignalAll & ~kSignalDefinition,
 };
 // kSignalDefault minus the signals named (comma-separated: stop, stem, typo, path, def, module,
-// diversity, doc, central, file, compound) in the environment variable TRIFECTA_RANKING_ABLATE,
+// diversity, doc, central, file, compound, prose, second) in the environment variable
+// TRIFECTA_RANKING_ABLATE,
 // plus those named with a `+`
 // (`+def`); read once per process. Unknown names are ignored. Only benchmarks set it.
 std::uint32_t signals_from_env();
 
 inline constexpr double kTypoWeight = 0.7;
 inline constexpr double kDefinitionBoost = 1.3;
-inline constexpr double kModuleBoost = 1.5;
+inline constexpr double kModuleBoost = 1.4;
 inline constexpr double kDiversityDecay = 0.6;
 // Import-graph centrality prior (rank-4): a file's PageRank c (centrality.hpp: mean 1.0 over the
 // Python files, 0 for other files) multiplies each of its chunks' score by
@@ -209,6 +214,27 @@ double centrality_factor(double centrality) noexcept;
 // identical), like the per-file diversification that follows it.
 extern const double kFileCoverageWeight;
 double file_coverage_factor(double coverage) noexcept;
+
+// Prose coverage (rank-6): a reference sentence or an agent's question usually paraphrases the
+// docstring (or names the definition) of what it asks for, so the chunk whose own prose — the
+// name, sig (signature, first docstring line) and doc (docstrings, comments) fields — matches
+// more of the query's terms is likelier the answer than one where a single rare word repeats
+// in the code. With q and idf as for file coverage (the first 32 active terms count),
+//   prose(chunk) = Σ idf(t) over the terms with a tf in the chunk's name, sig or doc field
+//                  / Σ idf(t) over q
+// and the chunk is multiplied by prose_coverage_factor(prose) = 1 + kProseCoverageWeight · prose.
+// Recorded while the chunk's postings are scored (one bit per term), applied to the same
+// max(3 × limit, limit + 30) best candidates as file coverage, after it: needs no room in
+// max_prior_factor, pruned and exhaustive pages stay identical.
+extern const double kProseCoverageWeight;
+double prose_coverage_factor(double coverage) noexcept;
+
+// Second chunk (rank-6): a file whose second-best chunk also matches the query well is likelier
+// the answer than one with a single matching chunk, so among the same best candidates (after
+// file and prose coverage) each file's best chunk gains kSecondChunkShare × the score of that
+// file's second-best candidate (additive; further chunks add nothing, so a long file repeating
+// a word cannot pile up). Per-file diversification follows and still sinks the later chunks.
+extern const double kSecondChunkShare;
 
 // Bounds for dynamic pruning (inverted_index.cpp): what one term can add to a chunk's score
 // (score_term saturates: tf~·(k1+1)/(k1+tf~) < k1+1), and the largest factor the priors of

@@ -451,7 +451,8 @@ TEST_CASE("file coverage: a file matching the whole query across its chunks gain
       {"h3.py", "def three():\n    \"\"\"header\"\"\"\n"},
       {"p1.py", "def four():\n    \"\"\"parse\"\"\"\n"},
   });
-  const auto off = run(idx, "parse header", kSignalAll & ~kSignalFileCoverage);
+  const auto off =
+      run(idx, "parse header", kSignalAll & ~kSignalFileCoverage & ~kSignalSecondChunk);
   REQUIRE(off.hits.size() >= 2);
   CHECK(off.hits[0].chunk.path == "narrow.py");
   const auto on = run(idx, "parse header", kSignalAll, true);
@@ -464,4 +465,74 @@ TEST_CASE("file coverage: a file matching the whole query across its chunks gain
   CHECK(file_coverage_factor(1.0) == Approx(1.0 + kFileCoverageWeight));
   CHECK(file_coverage_factor(0.0) == 1.0);
   CHECK(max_prior_factor(kSignalFileCoverage) == 1.0);  // applied after pruning, not a prior
+}
+
+TEST_CASE("prose coverage: the chunk whose own prose matches the whole query gains") {
+  // described.py's docstring holds both words; named.py's name holds `compress` (the heavier
+  // field) and only its code the word `stream`: ahead on BM25F alone, behind with the signal.
+  auto idx = index_of({
+      {"described.py", "def pack(data):\n    \"\"\"Compress the stream.\"\"\"\n    return data\n"},
+      {"named.py", "def compress_items(data):\n    return data.stream(stream)\n"},
+      {"f1.py", "def one():\n    return 1\n"},
+      {"f2.py", "def two():\n    return 2\n"},
+      {"f3.py", "def three():\n    \"\"\"stream\"\"\"\n"},
+      {"f4.py", "def four():\n    \"\"\"compress\"\"\"\n"},
+  });
+  const auto off = run(idx, "compress stream", kSignalDefault & ~kSignalProseCoverage);
+  REQUIRE(off.hits.size() >= 2);
+  CHECK(off.hits[0].chunk.path == "named.py");
+  const auto on = run(idx, "compress stream", kSignalDefault, true);
+  REQUIRE(on.hits.size() >= 2);
+  CHECK(on.hits[0].chunk.path == "described.py");
+  const auto factor = [](const SearchHit& h) {
+    for (const auto& e : h.explain) {
+      if (e.term.rfind("prose-coverage\u00d7", 0) == 0)
+        return e.term.substr(std::string("prose-coverage\u00d7").size());
+    }
+    return std::string();
+  };
+  CHECK(factor(on.hits[0]) == "1.300");            // both terms in its prose
+  CHECK(factor(on.hits[1]).rfind("1.1", 0) == 0);  // one of two (idf-weighted)
+  CHECK(prose_coverage_factor(1.0) == Approx(1.0 + kProseCoverageWeight));
+  CHECK(prose_coverage_factor(0.0) == 1.0);
+  CHECK(max_prior_factor(kSignalProseCoverage) == 1.0);  // applied after pruning, not a prior
+  // One term: no coverage signal (every matching chunk covers it whole or not at all).
+  for (const auto& h : run(idx, "stream", kSignalDefault, true).hits) CHECK(factor(h).empty());
+}
+
+TEST_CASE("second chunk: a file with two good chunks passes a file with one slightly better") {
+  // two.py has two chunks that each match `parse` a little less than one.py's single chunk.
+  auto idx = index_of({
+      {"one.py", "def run(x):\n    return parse(x)\n"},
+      {"two.py",
+       "def go(x):\n    return parse(x) + extra\n\n\ndef again(x):\n    return parse(x) + extra\n"},
+      {"f1.py", "def one():\n    return 1\n"},
+      {"f2.py", "def two():\n    return 2\n"},
+  });
+  const auto off = run(idx, "parse", kSignalDefault & ~kSignalSecondChunk);
+  REQUIRE(off.hits.size() == 3);
+  CHECK(off.hits[0].chunk.path == "one.py");
+  const auto on = run(idx, "parse", kSignalDefault, true);
+  REQUIRE(on.hits.size() == 3);
+  CHECK(on.hits[0].chunk.path == "two.py");
+  CHECK(on.hits[1].chunk.path == "one.py");  // its second chunk sinks (diversification)
+  double bonus = 0.0, sum = 0.0;
+  for (const auto& e : on.hits[0].explain) {
+    if (e.term.rfind("second-chunk", 0) == 0) bonus = e.score;
+    sum += e.score;
+  }
+  CHECK(bonus > 0.0);
+  CHECK(sum == Approx(on.hits[0].score));
+  // Only the second chunk counts: a third adds nothing more.
+  auto three = index_of({
+      {"two.py", "def go(x):\n    return parse(x)\n\n\ndef again(x):\n    return parse(x)\n"},
+      {"three.py",
+       "def go(x):\n    return parse(x)\n\n\ndef again(x):\n    return parse(x)\n\n\ndef "
+       "more(x):\n    return "
+       "parse(x)\n"},
+      {"f1.py", "def one():\n    return 1\n"},
+  });
+  const auto r = run(three, "parse", kSignalDefault);
+  REQUIRE(r.hits.size() >= 2);
+  CHECK(r.hits[0].score == Approx(r.hits[1].score));
 }
