@@ -103,12 +103,14 @@ std::string encode_request(const json::value& id, std::string_view method, const
 }
 
 std::string encode_result(const json::value& id, const json::value& result) {
-  json::object o;
-  o["jsonrpc"] = "2.0";
-  o["id"] = id;
-  o["result"] = result;
-  std::string s = core::to_json_text(o);
-  s += '\n';
+  // The envelope written around the result as it stands (the text of a json::object of the
+  // three members, in this order), rather than a deep copy of the result into one.
+  std::string s = "{\"jsonrpc\":\"2.0\",\"id\":";
+  s.reserve(1024);
+  core::append_json(s, id);
+  s += ",\"result\":";
+  core::append_json(s, result);
+  s += "}\n";
   return s;
 }
 

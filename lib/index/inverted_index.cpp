@@ -332,6 +332,8 @@ void InvertedIndex::compact() {
   }
   docs_ = std::move(kept);
   rank_ = std::move(kept_rank);
+  never_code_docs_ = static_cast<std::size_t>(
+      std::count_if(rank_.begin(), rank_.end(), [](const DocRank& r) { return (r.path_class & kPathNeverCode) != 0; }));
   by_file_.clear();
   by_id_.clear();
   const auto id_of = [this](std::uint32_t d) { return std::string_view(docs_[d].chunk.id); };
@@ -508,9 +510,11 @@ void InvertedIndex::classify(const Chunk& chunk, DocRank& rank, const DocRank* s
   if (same_path) {
     rank.path_class = same_path->path_class;
     rank.module = same_path->module;
+    if (rank.path_class & kPathNeverCode) ++never_code_docs_;
     return;
   }
   rank.path_class = path_class(chunk.path);
+  if (rank.path_class & kPathNeverCode) ++never_code_docs_;
   std::string m = module_stem(chunk.path);
   if (m.empty()) return;
   auto [it, added] = module_ids_.try_emplace(m, static_cast<std::uint32_t>(module_stems_.size()));
@@ -807,11 +811,14 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
     return s;
   };
   // Whether a chunk passes the filters (kind, path glob, never-code hiding); `hidden` counts
-  // those only the last one stopped.
+  // those only the last one stopped. Without never-code chunks in the index (the default: they
+  // are not indexed unless an `include` glob admits them) the hiding reads nothing: this runs for
+  // every chunk a query's terms match, and a chunk's DocRank is a cache line of its own.
+  const bool hide_never_code = (sig & kSignalPathPrior) && !(asked & kPathNeverCode) && never_code_docs_ > 0;
   const auto admit = [&](DocId d, std::size_t& hidden_count) {
     if (o.kind && rank_[d].kind != *o.kind) return false;
     if (!o.path_glob.empty() && !workspace::glob_match(o.path_glob, docs_[d].chunk.path)) return false;
-    if ((sig & kSignalPathPrior) && (rank_[d].path_class & kPathNeverCode) && !(asked & kPathNeverCode)) {
+    if (hide_never_code && (rank_[d].path_class & kPathNeverCode)) {
       ++hidden_count;
       return false;
     }

@@ -226,6 +226,9 @@ class InvertedIndex {
   std::unordered_map<std::string, std::uint32_t> module_ids_;
   std::size_t alive_ = 0;
   std::size_t dead_ = 0;
+  // Documents (alive or dead) whose path class has kPathNeverCode (counted by classify,
+  // recounted by compaction): search skips the never-code test while there are none.
+  std::size_t never_code_docs_ = 0;
   // File ordinals: doc_file_[d] is docs_[d]'s file, one ordinal per replace_file call that
   // added chunks, renumbered in document order by compaction and load; file_count_ is the size
   // of search's per-file coverage table. A dense array of its own (not in DocRank): search reads

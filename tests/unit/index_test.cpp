@@ -1691,6 +1691,13 @@ TEST_CASE("SegmentIndex: never-code files are skipped at build time, an include 
   REQUIRE(seg->rebuild().ok());
   CHECK(seg->file("app/locale/de/LC_MESSAGES/django.po")->indexed);
   CHECK(seg->search(o)->hits.size() == 1);
+  // Indexed, a catalog is still hidden from a query that does not name it.
+  SearchOptions plain;
+  plain.query = "seite";
+  const auto hidden = seg->search(plain);
+  REQUIRE(hidden.ok());
+  CHECK(hidden->hits.empty());
+  CHECK_THAT(hidden->reason, Catch::Contains("1 chunks matched, all in translation catalogs"));
   CHECK(seg->status().skip_reasons["never_code"] == 2);
   CHECK(seg->validate()->ok());
 }

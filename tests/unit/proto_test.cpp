@@ -2,6 +2,7 @@
 #include <catch2/catch.hpp>
 
 #include "trifecta/proto/protocol.hpp"
+#include "util/json_text.hpp"
 
 using namespace trifecta::proto;
 
@@ -51,6 +52,16 @@ TEST_CASE("parse_request rejects malformed envelopes with the right code", "[pro
 
 TEST_CASE("encoders write one line each and round-trip through parse_response", "[proto]") {
   const std::string ok = encode_result(3, json::object{{"pong", true}});
+  CHECK(ok == "{\"jsonrpc\":\"2.0\",\"id\":3,\"result\":{\"pong\":true}}\n");
+  // The same bytes as the envelope as a json::object (members in that order), for any id and result.
+  for (const json::value& id : {json::value(7), json::value("q\"x"), json::value(nullptr)}) {
+    const json::value result = json::object{{"hits", json::array{1.5, "é", json::object{{"k", nullptr}}}}, {"n", -2}};
+    json::object envelope;
+    envelope["jsonrpc"] = "2.0";
+    envelope["id"] = id;
+    envelope["result"] = result;
+    CHECK(encode_result(id, result) == trifecta::core::to_json_text(envelope) + "\n");
+  }
   CHECK(ok.back() == '\n');
   CHECK(ok.find('\n') == ok.size() - 1);
   auto r = parse_response(ok.substr(0, ok.size() - 1));

@@ -132,7 +132,10 @@ void SkeletonSymbolIndex::insert_locked(const std::string& rel, std::vector<Inde
     names.push_back(e.name);
     auto [it, added] = by_name_.try_emplace(e.name);
     if (added) ++version_;
-    if (!in_locals(e)) ++it->second.visible[name_table_kind(e.kind)];
+    if (!in_locals(e)) {
+      ++it->second.visible[name_table_kind(e.kind)];
+      it->second.tails |= enclosing_tail_bit(enclosing_of(e));
+    }
     it->second.defs.push_back(std::move(e));
   }
   std::sort(names.begin(), names.end());
@@ -147,13 +150,19 @@ void SkeletonSymbolIndex::erase_locked(const std::string& rel, std::vector<std::
     if (b == by_name_.end()) continue;
     auto& v = b->second.defs;
     auto& visible = b->second.visible;
+    std::uint64_t tails = 0;  // an OR is recomputed over what stays
     v.erase(std::remove_if(v.begin(), v.end(),
                            [&](const IndexedDefinition& e) {
-                             if (e.file != rel) return false;
-                             if (!in_locals(e)) --visible[name_table_kind(e.kind)];
+                             const bool local = in_locals(e);
+                             if (e.file != rel) {
+                               if (!local) tails |= enclosing_tail_bit(enclosing_of(e));
+                               return false;
+                             }
+                             if (!local) --visible[name_table_kind(e.kind)];
                              return true;
                            }),
             v.end());
+    b->second.tails = tails;
     if (!v.empty()) continue;
     if (emptied) {
       emptied->push_back(n);
@@ -243,10 +252,10 @@ void SkeletonSymbolIndex::with_names(const std::function<void(const NameTable&)>
         for (const char c : name)
           t->lowered.push_back((c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c);
         r.lower = std::string_view(t->lowered).substr(at, name.size());
-        r.mask = name_char_mask(r.lower);
         for (std::size_t i = 0; i < name.size() && i < 64; ++i)
           if (name_word_start(name, i)) r.starts |= std::uint64_t{1} << i;
         for (const auto v : entry.visible) r.visible += v;
+        r.tails = entry.tails;
         r.entry = &entry;  // stable: unordered_map nodes move only when erased (version_ bumps)
         t->rows.push_back(r);
       }
@@ -284,7 +293,7 @@ void SkeletonSymbolIndex::with_names(const std::function<void(const NameTable&)>
       t->lowered = std::move(lowered);
       t->rows = std::move(sorted);
       t->masks.reserve(t->rows.size());
-      for (const auto& r : t->rows) t->masks.push_back(r.mask);
+      for (const auto& r : t->rows) t->masks.push_back(name_char_mask(r.lower));
       names_ = std::move(t);
       names_version_ = version_;
     }
@@ -307,12 +316,18 @@ Result<void> SkeletonSymbolIndex::update(std::string_view rel) {
   const std::string file(rel);
   std::unique_lock lock(mu_);
   // A name the file still defines keeps its place (and the NameTable stays valid unless its
-  // counts of definitions by kind change: the table copies them).
-  std::vector<std::pair<std::string, std::array<std::uint32_t, NameTable::kKinds>>> counts_before;
+  // counts of definitions by kind or its tail bits change: the table copies them).
+  struct Before {
+    std::string name;
+    std::array<std::uint32_t, NameTable::kKinds> visible;
+    std::uint64_t tails;
+  };
+  std::vector<Before> counts_before;
   if (auto old = names_by_file_.find(file); old != names_by_file_.end()) {
     counts_before.reserve(old->second.size());
     for (const auto& n : old->second)
-      if (auto b = by_name_.find(n); b != by_name_.end()) counts_before.emplace_back(n, b->second.visible);
+      if (auto b = by_name_.find(n); b != by_name_.end())
+        counts_before.push_back({n, b->second.visible, b->second.tails});
   }
   std::vector<std::string> emptied;
   erase_locked(file, &emptied);
@@ -320,9 +335,9 @@ Result<void> SkeletonSymbolIndex::update(std::string_view rel) {
   if (table) tables_[file] = std::move(table);
   else tables_.erase(file);
   insert_locked(file, std::move(entries));
-  for (const auto& [n, before] : counts_before) {
-    auto b = by_name_.find(n);
-    if (b != by_name_.end() && b->second.visible != before) {
+  for (const auto& before : counts_before) {
+    auto b = by_name_.find(before.name);
+    if (b != by_name_.end() && (b->second.visible != before.visible || b->second.tails != before.tails)) {
       ++version_;
       break;
     }

@@ -67,7 +67,7 @@ struct IndexedDefinition {
 // so an exact or prefix query is a binary search, each with a mask of the characters it holds,
 // so a substring or fuzzy query skips most names without looking at them. Built on the first
 // search after the set of names changed (a name defined for the first time or no longer
-// defined, or a name's count of definitions of a kind outside locals changed;
+// defined, or a name's count of definitions of a kind outside locals or its tail bits changed;
 // SkeletonSymbolIndex::with_names) and reused until the next such change: an edit that keeps the
 // file's names and their kinds (a body, a signature, a docstring) keeps the table.
 struct NamedDefinitions;
@@ -75,10 +75,10 @@ struct NameTable {
   // IndexedDefinition::kind as a number: class, function, method, constant, attribute, other.
   enum Kind : std::uint8_t { kClass, kFunction, kMethod, kConstant, kAttribute, kOther };
   static constexpr std::size_t kKinds = kOther + 1;
-  struct Row {
+  // One cache line each (the scan reads the rows whose mask passes, a line apiece).
+  struct alignas(64) Row {
     std::string_view name;   // as written (the index's key)
     std::string_view lower;  // ASCII lower case (in `lowered`, in row order)
-    std::uint64_t mask = 0;    // name_char_mask(lower)
     std::uint64_t starts = 0;  // bit i: name_word_start(name, i), for i < 64
     // Its definitions and their counts: the index's own entry for the name (valid under the
     // index's lock).
@@ -86,6 +86,8 @@ struct NameTable {
     // How many of them are outside a function's locals, of every kind (the sum of
     // entry->visible, copied here so counting a match reads only the row).
     std::uint32_t visible = 0;
+    // entry->tails, copied here: a dotted query skips the rows it rules out unread.
+    std::uint64_t tails = 0;
   };
   std::string lowered;  // every row's `lower`, back to back
   std::vector<Row> rows;
@@ -124,12 +126,32 @@ inline bool in_locals(const IndexedDefinition& d) noexcept {
   return false;
 }
 
+// A definition's enclosing qualname: its qualname without `.name` ("" at module level).
+inline std::string_view enclosing_of(const IndexedDefinition& d) noexcept {
+  const std::string_view q(d.qualname);
+  return q.size() > d.name.size() ? q.substr(0, q.size() - d.name.size() - 1) : std::string_view();
+}
+
+// The bit of NamedDefinitions::tails for an enclosing qualname (a definition's qualname without
+// its name) or a dotted query's container, from its last two characters, ASCII-lower-cased;
+// 0 for one shorter than two characters (it rules nothing out).
+inline std::uint64_t enclosing_tail_bit(std::string_view enclosing) noexcept {
+  if (enclosing.size() < 2) return 0;
+  const auto low = [](char c) {
+    return static_cast<unsigned>(static_cast<unsigned char>((c >= 'A' && c <= 'Z') ? c - 'A' + 'a' : c));
+  };
+  return std::uint64_t{1} << ((low(enclosing[enclosing.size() - 2]) * 31u + low(enclosing.back())) & 63u);
+}
+
 // Every definition of one name in a SkeletonSymbolIndex, with how many of them of each kind are
-// outside a function's locals: kept exact by every update and remove, so symbol search counts a
-// name's matches (its `total`) without looking at the definitions.
+// outside a function's locals and the tail bits of their enclosing qualnames: kept exact by every
+// update and remove, so symbol search counts a name's matches (its `total`) without looking at
+// the definitions, and a dotted query (`Outer.name`, whose `Outer` must end the enclosing
+// qualname) passes over a name none of whose definitions can match.
 struct NamedDefinitions {
   std::vector<IndexedDefinition> defs;
   std::array<std::uint32_t, NameTable::kKinds> visible{};  // by NameTable::Kind, not in_locals
+  std::uint64_t tails = 0;  // OR of enclosing_tail_bit(enclosing_of(d)) over defs not in_locals
 };
 
 class SymbolIndex {
@@ -206,7 +228,7 @@ class SkeletonSymbolIndex final : public SymbolIndex {
   std::unordered_map<std::string, std::vector<std::string>> names_by_file_;  // file → its names
   std::unordered_map<std::string, bool> files_;                              // file → indexed ok
   std::unordered_map<std::string, std::shared_ptr<const ast::IdentifierTable>> tables_;  // file → its table
-  // Bumped when a name is added to or dropped from by_name_, or its `visible` counts change.
+  // Bumped when a name is added to or dropped from by_name_, or its `visible` or `tails` change.
   std::uint64_t version_ = 0;
   mutable std::mutex names_mu_;  // builds names_ (readers hold mu_ shared)
   mutable std::shared_ptr<const NameTable> names_;

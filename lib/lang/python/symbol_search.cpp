@@ -41,10 +41,10 @@ int extra_chars(std::string_view s, std::size_t q_size) {
   return static_cast<int>(std::min<std::size_t>(500, s.size() - std::min(s.size(), q_size)));
 }
 
-// The substring score of a query of `q_size` characters found at `at` (≥ 1) of `s`: a word start
-// scores more than mid-word.
-int substring_score(std::string_view s, std::size_t q_size, std::size_t at) {
-  return 5000 + (word_start(s, at) ? 400 : 0) - extra_chars(s, q_size);
+// The substring score of a query of `q_size` characters found in `s` at a word start or not: a
+// word start scores more than mid-word.
+int substring_score(std::string_view s, std::size_t q_size, bool at_word_start) {
+  return 5000 + (at_word_start ? 400 : 0) - extra_chars(s, q_size);
 }
 
 // Case-insensitive subsequence score: characters at word starts and runs of consecutive
@@ -139,7 +139,7 @@ std::optional<NameMatch> match_name(std::string_view q, std::string_view s, Sear
   // Contiguous, case-insensitive, anywhere: a word start scores more than mid-word.
   for (std::size_t i = 1; i + q.size() <= s.size(); ++i) {
     if (equal_ci(s.substr(i, q.size()), q))
-      return NameMatch{NameMatchKind::kSubstring, substring_score(s, q.size(), i)};
+      return NameMatch{NameMatchKind::kSubstring, substring_score(s, q.size(), word_start(s, i))};
   }
   return fuzzy_match(q, s);
 }
@@ -275,6 +275,9 @@ SymbolSearchResult search_symbols(const SkeletonSymbolIndex& index, std::string_
     if (code != NameTable::kOther) wanted[code] = true;
   }
   const std::string lq = lower_copy(name);
+  // A dotted query's container must end a definition's enclosing qualname: a name whose
+  // definitions' tail bits lack the container's is passed over unread (0: no such test).
+  const std::uint64_t container_bit = enclosing_tail_bit(container);
   const std::uint64_t qmask = name_char_mask(lq);
 
   struct Found {
@@ -322,13 +325,8 @@ SymbolSearchResult search_symbols(const SkeletonSymbolIndex& index, std::string_
     // Whether the filters (kinds, locals, the dotted query's container) keep a definition.
     auto kept = [&](const IndexedDefinition& d, NameTable::Kind kind) {
       if (!wanted[kind]) return false;
-      if (!container.empty()) {  // the most selective test first
-        const std::string_view q(d.qualname);
-        const std::string_view enclosing = q.size() > d.name.size()
-                                               ? q.substr(0, q.size() - d.name.size() - 1)
-                                               : std::string_view();
-        if (!ends_with_ci(enclosing, container)) return false;
-      }
+      if (!container.empty() && !ends_with_ci(enclosing_of(d), container))
+        return false;  // the most selective test first
       return !in_locals(d);
     };
     // The definitions of a matching row that the filters keep: all counted, offered to the top
@@ -338,6 +336,7 @@ SymbolSearchResult search_symbols(const SkeletonSymbolIndex& index, std::string_
     // counts) gives the count, and the definitions are read only when the match can enter the
     // top.
     auto take = [&](const NameTable::Row& r, const auto& score) {
+      if (container_bit && !(r.tails & container_bit)) return;  // no definition can match
       if (container.empty()) {
         std::size_t n = r.visible;
         if (!all_kinds) {
@@ -392,13 +391,17 @@ SymbolSearchResult search_symbols(const SkeletonSymbolIndex& index, std::string_
       const char* const lowered_end = t.lowered.data() + t.lowered.size();
       const auto scan_row = [&](const NameTable::Row& r) {
         if (r.lower.size() < lq.size()) return;
+        if (container_bit && !(r.tails & container_bit)) return;
         ++out.names_scanned;
         const auto v = scanner.classify(r, lowered_end);
         if (v.what == NameScanner::kNone) return;
         if (v.what == NameScanner::kSubstring) {
           // match_name's substring score (its first case-insensitive occurrence after 0).
+          // The word start from the row's bits when it has them (the name's bytes are elsewhere
+          // in memory).
           take(r, [&] {
-            return NameMatch{NameMatchKind::kSubstring, substring_score(r.name, name.size(), v.at)};
+            const bool ws = v.at < 64 ? ((r.starts >> v.at) & 1) != 0 : word_start(r.name, v.at);
+            return NameMatch{NameMatchKind::kSubstring, substring_score(r.name, name.size(), ws)};
           });
           return;
         }
@@ -418,6 +421,12 @@ SymbolSearchResult search_symbols(const SkeletonSymbolIndex& index, std::string_
           std::size_t n = 0;
           for (std::size_t i = b; i < e; ++i)
             if ((t.masks[i] & qmask) == qmask) block[n++] = static_cast<std::uint32_t>(i);
+          if (container_bit) {  // a dotted query: only the rows its container does not rule out
+            std::size_t kept_rows = 0;
+            for (std::size_t k = 0; k < n; ++k)
+              if (t.rows[block[k]].tails & container_bit) block[kept_rows++] = block[k];
+            n = kept_rows;
+          }
           for (std::size_t k = 0; k < n; ++k) {
             __builtin_prefetch(t.rows[block[k]].lower.data());
             if (!container.empty()) __builtin_prefetch(t.rows[block[k]].entry);
