@@ -93,6 +93,7 @@ struct NameTable {
   std::vector<Row> rows;
   std::vector<std::uint64_t> masks;  // masks[i]: name_char_mask(rows[i].lower), scanned alone
 };
+static_assert(sizeof(NameTable::Row) == 64, "a name table row is one cache line");
 // Bit c - 'a' for a..z, 26 + c - '0' for digits, 36 for '_', 63 for any other byte: a name can
 // contain (case-insensitively) a query's characters only if its mask holds the query's.
 std::uint64_t name_char_mask(std::string_view lower) noexcept;
