@@ -708,19 +708,33 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
     tf[kFieldDoc] = 0;
     return tf != FieldTfs{};
   };
-  // Prose coverage (ranking.hpp): per chunk, which of the first 32 active terms its name, sig or
-  // doc field holds; recorded as the chunk is scored, applied to the page's candidates.
-  std::vector<std::uint32_t> prose_bit(nt, 0);
-  std::vector<double> prose_idf;  // bit b: the idf of active[b]
-  double prose_total = 0.0;
-  if ((sig & kSignalProseCoverage) && active.size() >= 2) {
+  // The query's terms as bits of the coverage masks (file and prose coverage, ranking.hpp): bit b
+  // stands for active[b], the first 64 active terms, weighted by its idf. `idf_share(m, bits)`: the
+  // share of the idf of the first `bits` terms that the mask `m` holds.
+  std::vector<int> term_bit(nt, -1);
+  std::vector<double> bit_idf;
+  if (((sig & kSignalFileCoverage) || (sig & kSignalProseCoverage)) && active.size() >= 2) {
     for (const std::size_t k : active) {
-      if (prose_idf.size() == 32) break;
-      prose_bit[k] = std::uint32_t{1} << prose_idf.size();
-      prose_idf.push_back(idfs[k]);
-      prose_total += idfs[k];
+      if (bit_idf.size() == 64) break;
+      term_bit[k] = static_cast<int>(bit_idf.size());
+      bit_idf.push_back(idfs[k]);
     }
   }
+  const auto idf_total = [&](std::size_t bits) {  // summed in term order, like idf_share
+    double total = 0.0;
+    for (std::size_t b = 0; b < bits && b < bit_idf.size(); ++b) total += bit_idf[b];
+    return total;
+  };
+  const auto idf_share = [&](std::uint64_t m, std::size_t bits, double total) {
+    double got = 0.0;
+    for (std::size_t b = 0; b < bits && b < bit_idf.size(); ++b) {
+      if (m & (std::uint64_t{1} << b)) got += bit_idf[b];
+    }
+    return got / total;
+  };
+  // Prose coverage: per chunk, which of the first 32 of those terms its name, sig or doc field
+  // holds; recorded as the chunk is scored, applied to the page's candidates.
+  const double prose_total = (sig & kSignalProseCoverage) ? idf_total(32) : 0.0;
   const bool prose_signal = prose_total > 0.0;
   std::vector<std::uint32_t>& prose_terms = scratch->prose_terms;
   const auto score = [&](std::size_t k, const Posting& p) {
@@ -729,16 +743,11 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
     if (scores[p.doc] == 0.0) touched.push_back(p.doc);
     scores[p.doc] += score_term(tf, rank_[p.doc].length, idfs[k], avg, nullptr);
     if (definition_signal && tf[kFieldName] > 0) name_hit[p.doc] = 1;
-    if (prose_signal && (tf[kFieldName] | tf[kFieldSig] | tf[kFieldDoc]) != 0) prose_terms[p.doc] |= prose_bit[k];
+    if (prose_signal && term_bit[k] >= 0 && term_bit[k] < 32 && (tf[kFieldName] | tf[kFieldSig] | tf[kFieldDoc]) != 0)
+      prose_terms[p.doc] |= std::uint32_t{1} << term_bit[k];
   };
   const auto prose_of = [&](DocId d) {  // prose_coverage_factor of d (1: signal off)
-    if (!prose_signal) return 1.0;
-    const std::uint32_t m = prose_terms[d];
-    double got = 0.0;
-    for (std::size_t b = 0; b < prose_idf.size(); ++b) {
-      if (m & (std::uint32_t{1} << b)) got += prose_idf[b];
-    }
-    return prose_coverage_factor(got / prose_total);
+    return prose_signal ? prose_coverage_factor(idf_share(prose_terms[d], 32, prose_total)) : 1.0;
   };
   // Priors (ranking.hpp): which path classes the query asks for, which module names it names.
   std::uint8_t asked = 0;
@@ -754,31 +763,15 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
   // matches; filled while the terms are scored in full (pruned or not, every posting is read),
   // applied to the page's candidates after the priors (`coverage_of`).
   std::vector<std::uint64_t> file_terms;
-  std::vector<double> cover_idf;  // bit b: the idf of active[b]
-  std::vector<int> cover_bit(nt, -1);
-  double cover_total = 0.0;
-  if ((sig & kSignalFileCoverage) && active.size() >= 2) {
-    for (const std::size_t k : active) {
-      if (cover_idf.size() == 64) break;
-      cover_bit[k] = static_cast<int>(cover_idf.size());
-      cover_idf.push_back(idfs[k]);
-      cover_total += idfs[k];
-    }
-    if (cover_total > 0.0) file_terms.assign(file_count_, 0);
-  }
+  const double cover_total = (sig & kSignalFileCoverage) ? idf_total(64) : 0.0;
+  if (cover_total > 0.0) file_terms.assign(file_count_, 0);
   const auto cover = [&](std::size_t k, const Posting& p) {
     FieldTfs tf;
-    if (file_terms.empty() || cover_bit[k] < 0 || !counted(p, tf)) return;
-    file_terms[doc_file_[p.doc]] |= std::uint64_t{1} << cover_bit[k];
+    if (file_terms.empty() || term_bit[k] < 0 || !counted(p, tf)) return;
+    file_terms[doc_file_[p.doc]] |= std::uint64_t{1} << term_bit[k];
   };
   const auto coverage_of = [&](DocId d) {  // file_coverage_factor of d's file (1: signal off)
-    if (file_terms.empty()) return 1.0;
-    const std::uint64_t m = file_terms[doc_file_[d]];
-    double got = 0.0;
-    for (std::size_t b = 0; b < cover_idf.size(); ++b) {
-      if (m & (std::uint64_t{1} << b)) got += cover_idf[b];
-    }
-    return file_coverage_factor(got / cover_total);
+    return file_terms.empty() ? 1.0 : file_coverage_factor(idf_share(file_terms[doc_file_[d]], 64, cover_total));
   };
   // Multiply the priors of `d` into `base`; with `out`, add one signal entry each.
   const auto apply_priors = [&](DocId d, double base, std::vector<TermContribution>* out) {

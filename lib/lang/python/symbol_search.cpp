@@ -350,7 +350,7 @@ SymbolSearchResult search_symbols(const SkeletonSymbolIndex& index, std::string_
         if (m.score < floor_score()) return;
         for (const auto& d : r.entry->defs) {
           const auto kind = name_table_kind(d.kind);
-          if (wanted[kind] && !in_locals(d)) offer({&d, kind, m});
+          if (kept(d, kind)) offer({&d, kind, m});
         }
         return;
       }
@@ -391,7 +391,6 @@ SymbolSearchResult search_symbols(const SkeletonSymbolIndex& index, std::string_
       const char* const lowered_end = t.lowered.data() + t.lowered.size();
       const auto scan_row = [&](const NameTable::Row& r) {
         if (r.lower.size() < lq.size()) return;
-        if (container_bit && !(r.tails & container_bit)) return;
         ++out.names_scanned;
         const auto v = scanner.classify(r, lowered_end);
         if (v.what == NameScanner::kNone) return;
