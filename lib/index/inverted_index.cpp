@@ -28,6 +28,11 @@ struct SearchScratch {
   std::vector<std::uint32_t> prose_terms;  // bit b: active term b has a tf in name, sig or doc
   std::vector<std::uint32_t> touched;  // the chunks with a non-zero score (or name hit)
   bool keep_used = false;
+  // Streamed stem variants (a pruned search): stamp[d] == epoch when chunk d was counted for the
+  // term being streamed; `kept` the chunks scored in full, ascending, with their summed tfs.
+  std::vector<std::uint32_t> stamp;
+  std::uint32_t epoch = 0;
+  std::vector<Posting> kept;
   std::vector<std::vector<Posting>> lists;  // per query term
   std::vector<Posting> tmp;
   std::vector<Posting> merged;
@@ -43,6 +48,15 @@ struct SearchScratch {
     name_hit.resize(n, 0);
     keep.resize(n, 0);
     prose_terms.resize(n, 0);
+    stamp.resize(n, 0);
+  }
+  // A fresh stamp for one streamed term (stamp is reset when the counter wraps).
+  std::uint32_t next_epoch() {
+    if (++epoch == 0) {
+      std::fill(stamp.begin(), stamp.end(), 0u);
+      epoch = 1;
+    }
+    return epoch;
   }
   void clear() {
     for (const std::uint32_t d : touched) {
@@ -53,14 +67,15 @@ struct SearchScratch {
     touched.clear();
     if (keep_used) std::fill(keep.begin(), keep.end(), std::uint8_t{0});
     keep_used = false;
-    std::size_t kept = tmp.capacity() + merged.capacity();
+    std::size_t held = tmp.capacity() + merged.capacity();
     for (auto& l : lists) {
       l.clear();
-      kept += l.capacity();
+      held += l.capacity();
     }
     tmp.clear();
     merged.clear();
-    if (kept > max_kept_postings()) {
+    kept.clear();
+    if (held > max_kept_postings()) {
       lists = {};
       tmp = {};
       merged = {};
@@ -591,6 +606,7 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
   std::vector<std::uint8_t>& name_hit = scratch->name_hit;  // written only with kSignalDefinition
   const bool definition_signal = (sig & kSignalDefinition) != 0;
   std::vector<DocId>& touched = scratch->touched;
+  std::vector<Posting>& kept = scratch->kept;
   std::vector<std::string> missing;
   // Per query term: the indexed terms it matches (itself, its stem variants, or a correction).
   // df = their live postings (union). In the steady state (no tail, no dead chunk in the frozen
@@ -605,6 +621,49 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
   std::vector<std::vector<Posting>>& lists = scratch->lists;  // empty lists
   if (lists.size() < nt) lists.resize(nt);
   std::vector<Posting>& tmp = scratch->tmp;
+  // Collect the live postings of query term k into lists[k]: one indexed term's, or its stem
+  // variants' merged.
+  const auto collect = [&](std::size_t k) {
+    auto& list = lists[k];
+    if (ids[k].size() == 1) {
+      live_postings(ids[k][0], list);
+      return;
+    }
+    // Variants: their lists (each in document order) are merged one by one into `list`, the tfs
+    // of a document present in several added per field (saturating at 255). Sequential: on four
+    // stdlib copies a dense per-document table missed the cache on nearly every posting.
+    std::vector<Posting>& merged = scratch->merged;
+    for (const std::uint32_t t : ids[k]) {
+      tmp.clear();
+      if (direct) {
+        tmp.reserve(frozen_.count(t));
+        for_each_posting(frozen_.bytes(t), [&](const Posting& p) { tmp.push_back(p); });
+      } else {
+        live_postings(t, tmp);
+      }
+      if (list.empty()) {
+        list.swap(tmp);
+        continue;
+      }
+      merged.clear();
+      merged.reserve(list.size() + tmp.size());
+      std::size_t i = 0, j = 0;
+      while (i < list.size() || j < tmp.size()) {
+        if (j == tmp.size() || (i < list.size() && list[i].doc < tmp[j].doc)) {
+          merged.push_back(list[i++]);
+        } else if (i == list.size() || tmp[j].doc < list[i].doc) {
+          merged.push_back(tmp[j++]);
+        } else {
+          Posting p = list[i++];
+          const Posting& other = tmp[j++];
+          for (std::size_t f = 0; f < kFieldCount; ++f) p.tf[f] = static_cast<std::uint8_t>(std::min(255, p.tf[f] + other.tf[f]));
+          merged.push_back(p);
+        }
+      }
+      list.swap(merged);
+    }
+  };
+  std::vector<std::uint8_t> deferred(nt, 0);  // stem variants not yet collected (`settle`)
   for (std::size_t k = 0; k < nt; ++k) {
     const QueryTerm& qt = qterms[k];
     shown[k] = qt.text;
@@ -644,54 +703,52 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
       }
     }
     if (ids[k].size() == 1 && direct) continue;  // streamed below
-    auto& list = lists[k];
-    if (ids[k].size() == 1) {
-      live_postings(ids[k][0], list);
+    // Stem variants of a steady-state index stay encoded here: a pruned search streams them
+    // (below), anything else collects them when it first needs them (`settle`).
+    if (direct && !o.explain) {
+      deferred[k] = 1;
       continue;
     }
-    // Variants: their lists (each in document order) are merged one by one into `list`, the tfs
-    // of a document present in several added per field (saturating at 255). Sequential: on four
-    // stdlib copies a dense per-document table missed the cache on nearly every posting.
-    std::vector<Posting>& merged = scratch->merged;
-    for (const std::uint32_t t : ids[k]) {
-      tmp.clear();
-      if (direct) {
-        tmp.reserve(frozen_.count(t));
-        for_each_posting(frozen_.bytes(t), [&](const Posting& p) { tmp.push_back(p); });
-      } else {
-        live_postings(t, tmp);
-      }
-      if (list.empty()) {
-        list.swap(tmp);
-        continue;
-      }
-      merged.clear();
-      merged.reserve(list.size() + tmp.size());
-      std::size_t i = 0, j = 0;
-      while (i < list.size() || j < tmp.size()) {
-        if (j == tmp.size() || (i < list.size() && list[i].doc < tmp[j].doc)) {
-          merged.push_back(list[i++]);
-        } else if (i == list.size() || tmp[j].doc < list[i].doc) {
-          merged.push_back(tmp[j++]);
-        } else {
-          Posting p = list[i++];
-          const Posting& other = tmp[j++];
-          for (std::size_t f = 0; f < kFieldCount; ++f) p.tf[f] = static_cast<std::uint8_t>(std::min(255, p.tf[f] + other.tf[f]));
-          merged.push_back(p);
-        }
-      }
-      list.swap(merged);
-    }
+    collect(k);
   }
+  // idfs[k]: the weighted idf of term k's df, the number of chunks it matches. A deferred term's
+  // df (its variants' union) is not known until its lists are read: until then idfs[k] is the
+  // idf of its most frequent variant's df, an upper bound (idf falls as df grows).
   std::vector<double> idfs(nt, 0.0);
   std::vector<std::size_t> active;  // the terms with postings, in query order
   for (std::size_t k = 0; k < nt; ++k) {
     if (ids[k].empty()) continue;
-    const bool stream = ids[k].size() == 1 && direct;
-    const std::uint32_t df = stream ? frozen_.count(ids[k][0]) : static_cast<std::uint32_t>(lists[k].size());
+    std::uint32_t df = 0;
+    if (deferred[k]) {
+      for (const std::uint32_t t : ids[k]) df = std::max(df, frozen_.count(t));
+    } else {
+      const bool stream = ids[k].size() == 1 && direct;
+      df = stream ? frozen_.count(ids[k][0]) : static_cast<std::uint32_t>(lists[k].size());
+    }
     idfs[k] = bm25_idf(n, static_cast<double>(df)) * weight[k];
     active.push_back(k);
   }
+  // A deferred term's df: its variants' lists read, the union counted with stamps.
+  std::vector<std::uint32_t>& stamp = scratch->stamp;
+  const auto union_df = [&](std::size_t k) {
+    const std::uint32_t mark = scratch->next_epoch();
+    std::uint32_t df = 0;
+    for (const std::uint32_t t : ids[k]) {
+      for_each_posting(frozen_.bytes(t), [&](const Posting& p) {
+        df += stamp[p.doc] != mark ? 1 : 0;
+        stamp[p.doc] = mark;
+      });
+    }
+    return df;
+  };
+  std::vector<std::uint8_t> exact_df(nt, 0);  // a deferred term whose idf is exact already
+  // Collect a deferred term's variants, which fixes its idf.
+  const auto settle = [&](std::size_t k) {
+    if (!deferred[k]) return;
+    collect(k);
+    idfs[k] = bm25_idf(n, static_cast<double>(lists[k].size())) * weight[k];
+    deferred[k] = 0;
+  };
   const auto each_posting = [&](std::size_t k, auto&& fn) {
     if (ids[k].size() == 1 && direct) {
       for_each_posting(frozen_.bytes(ids[k][0]), fn);
@@ -709,15 +766,16 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
     return tf != FieldTfs{};
   };
   // The query's terms as bits of the coverage masks (file and prose coverage, ranking.hpp): bit b
-  // stands for active[b], the first 64 active terms, weighted by its idf. `idf_share(m, bits)`: the
-  // share of the idf of the first `bits` terms that the mask `m` holds.
+  // stands for active[b], the first 64 active terms, weighted by its idf (bit_idf, filled once
+  // every idf is exact: after scoring). `idf_share(m, bits)`: the share of the idf of the first
+  // `bits` terms that the mask `m` holds.
   std::vector<int> term_bit(nt, -1);
   std::vector<double> bit_idf;
+  std::size_t bit_count = 0;
   if (((sig & kSignalFileCoverage) || (sig & kSignalProseCoverage)) && active.size() >= 2) {
     for (const std::size_t k : active) {
-      if (bit_idf.size() == 64) break;
-      term_bit[k] = static_cast<int>(bit_idf.size());
-      bit_idf.push_back(idfs[k]);
+      if (bit_count == 64) break;
+      term_bit[k] = static_cast<int>(bit_count++);
     }
   }
   const auto idf_total = [&](std::size_t bits) {  // summed in term order, like idf_share
@@ -734,8 +792,8 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
   };
   // Prose coverage: per chunk, which of the first 32 of those terms its name, sig or doc field
   // holds; recorded as the chunk is scored, applied to the page's candidates.
-  const double prose_total = (sig & kSignalProseCoverage) ? idf_total(32) : 0.0;
-  const bool prose_signal = prose_total > 0.0;
+  const bool prose_signal = (sig & kSignalProseCoverage) && bit_count > 0;
+  double prose_total = 0.0;  // idf_total(32), once the idfs are exact
   std::vector<std::uint32_t>& prose_terms = scratch->prose_terms;
   const auto score = [&](std::size_t k, const Posting& p) {
     FieldTfs tf;
@@ -763,12 +821,20 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
   // matches; filled while the terms are scored in full (pruned or not, every posting is read),
   // applied to the page's candidates after the priors (`coverage_of`).
   std::vector<std::uint64_t> file_terms;
-  const double cover_total = (sig & kSignalFileCoverage) ? idf_total(64) : 0.0;
-  if (cover_total > 0.0) file_terms.assign(file_count_, 0);
+  double cover_total = 0.0;  // idf_total(64), once the idfs are exact
+  if ((sig & kSignalFileCoverage) && bit_count > 0) file_terms.assign(file_count_, 0);
+  // cover_bit[k]: term k's bit in file_terms (0: not recorded).
+  std::vector<std::uint64_t> cover_bit(nt, 0);
+  if (!file_terms.empty()) {
+    for (std::size_t k = 0; k < nt; ++k) cover_bit[k] = term_bit[k] >= 0 ? std::uint64_t{1} << term_bit[k] : 0;
+  }
   const auto cover = [&](std::size_t k, const Posting& p) {
-    FieldTfs tf;
-    if (file_terms.empty() || term_bit[k] < 0 || !counted(p, tf)) return;
-    file_terms[doc_file_[p.doc]] |= std::uint64_t{1} << term_bit[k];
+    if (cover_bit[k] == 0) return;
+    if (no_doc) {
+      FieldTfs tf;
+      if (!counted(p, tf)) return;
+    }
+    file_terms[doc_file_[p.doc]] |= cover_bit[k];
   };
   const auto coverage_of = [&](DocId d) {  // file_coverage_factor of d's file (1: signal off)
     return file_terms.empty() ? 1.0 : file_coverage_factor(idf_share(file_terms[doc_file_[d]], 64, cover_total));
@@ -831,15 +897,35 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
   std::vector<std::uint8_t>& keep = scratch->keep;
   bool pruned = false;
   if (active.size() >= 2 && !o.exhaustive) {
+    // Rarest first. A deferred term sorts by the idf of its variants' summed dfs, at most its
+    // exact idf, so its long lists stay at the end as when the union is known (sorted by its
+    // bound it came before a weighted compound and pruning scored all of `thread`'s variants).
+    std::vector<double> key = idfs;
+    for (const std::size_t k : active) {
+      if (!deferred[k]) continue;
+      double sum = 0.0;
+      for (const std::uint32_t t : ids[k]) sum += frozen_.count(t);
+      key[k] = bm25_idf(n, std::min(sum, n)) * weight[k];
+    }
     std::vector<std::size_t> order = active;
-    std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return idfs[a] > idfs[b]; });
+    std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return key[a] > key[b]; });
+    // What the terms not yet scored could add at most (with the deferred terms' idf bounds).
+    const std::vector<double> bound = idfs;
     double rest = 0.0;
-    for (const std::size_t k : active) rest += score_term_bound(idfs[k]);
+    for (const std::size_t k : active) rest += score_term_bound(bound[k]);
     const double max_prior = max_prior_factor(sig);
     std::vector<double> lower;
+    double done = 0.0;  // the bounds of the terms scored so far: no partial score exceeds it
     for (std::size_t i = 0; i + 1 < order.size(); ++i) {
+      settle(order[i]);
       each_posting(order[i], [&](const Posting& p) { score(order[i], p); });
-      rest -= score_term_bound(idfs[order[i]]);
+      rest -= score_term_bound(bound[order[i]]);
+      done += score_term_bound(bound[order[i]]);
+      // No chunk's lower bound (partial × priors ≤ done × max_prior) can beat what the rest could
+      // add (rest × max_prior): the next term, without ranking the chunks seen so far. Not on the
+      // last chance below, where a deferred term's exact idf may still lower `rest`.
+      const bool last_chance = i + 2 == order.size() && deferred[order.back()];
+      if (!last_chance && rest >= done * (1.0 + 1e-6)) continue;
       lower.clear();
       std::size_t ignored = 0;
       for (const DocId d : touched) {
@@ -849,13 +935,39 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
       std::nth_element(lower.begin(), lower.begin() + static_cast<std::ptrdiff_t>(want - 1), lower.end(),
                        std::greater<>());
       // Margins for rounding: sums in another order differ in the last bits.
-      if (std::max(rest, 0.0) * max_prior * (1.0 + 1e-9) >= lower[want - 1] * (1.0 - 1e-9)) continue;
+      const auto hopeless = [&] { return std::max(rest, 0.0) * max_prior * (1.0 + 1e-9) >= lower[want - 1] * (1.0 - 1e-9); };
+      if (hopeless()) {
+        // The last chance, with one term left: when it is deferred its bound may be loose (one
+        // variant's df where the union's is larger), so count the union and try again.
+        const std::size_t last = order.back();
+        if (i + 2 != order.size() || !deferred[last]) continue;
+        idfs[last] = bm25_idf(n, static_cast<double>(union_df(last))) * weight[last];
+        exact_df[last] = 1;
+        rest = score_term_bound(idfs[last]);
+        if (hopeless()) continue;
+      }
       pruned = scratch->keep_used = true;
       for (const DocId d : touched) {
         keep[d] = 1;
         scores[d] = 0.0;
       }
       touched.clear();
+      if (std::any_of(active.begin(), active.end(), [&](std::size_t k) { return deferred[k] != 0; })) {
+        // The kept chunks in ascending order, for streaming stem variants: a scan of `keep`,
+        // eight entries at a time (most are 0), beats sorting `touched`.
+        const std::size_t words = keep.size() / 8;
+        for (std::size_t w = 0; w < words; ++w) {
+          std::uint64_t x;
+          std::memcpy(&x, keep.data() + w * 8, 8);
+          if (x == 0) continue;
+          for (std::size_t d = w * 8; d < w * 8 + 8; ++d) {
+            if (keep[d] == 1) kept.push_back({static_cast<DocId>(d), {}});
+          }
+        }
+        for (std::size_t d = words * 8; d < keep.size(); ++d) {
+          if (keep[d] == 1) kept.push_back({static_cast<DocId>(d), {}});
+        }
+      }
       break;
     }
     if (!pruned) {  // no prefix sufficed: start over, exhaustively
@@ -864,8 +976,18 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
     }
   }
   std::size_t pruned_matched = 0;
+  // After pruning: what every posting of term k does besides scoring (file coverage, and the
+  // first sight of a chunk that cannot reach the page: counted in `matched`).
+  const auto pass = [&](std::size_t k, const Posting& p) {
+    cover(k, p);
+    if (keep[p.doc] == 0) {
+      keep[p.doc] = 2;
+      if (admit(p.doc, hidden)) ++pruned_matched;
+    }
+  };
   if (!pruned) {
     for (const std::size_t k : active) {
+      settle(k);
       each_posting(k, [&](const Posting& p) {
         score(k, p);
         cover(k, p);
@@ -873,17 +995,56 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
     }
   } else {
     for (const std::size_t k : active) {
-      each_posting(k, [&](const Posting& p) {
-        cover(k, p);
-        if (keep[p.doc] == 1) {
-          score(k, p);
-        } else if (keep[p.doc] == 0) {  // first sight of a chunk that cannot reach the page
-          keep[p.doc] = 2;
-          if (admit(p.doc, hidden)) ++pruned_matched;
-        }
-      });
+      if (!deferred[k]) {
+        each_posting(k, [&](const Posting& p) {
+          if (keep[p.doc] == 1) {
+            cover(k, p);
+            score(k, p);
+          } else {
+            pass(k, p);
+          }
+        });
+        continue;
+      }
+      // Stem variants, streamed list by list instead of merged: the kept chunks (ascending, like
+      // each list) sum their tfs per field (saturating at 255, as the merge does), the union is
+      // counted with stamps for the df, and the kept chunks are scored once the idf is known —
+      // still in query-term order, so the sums are the exhaustive loop's to the bit. On four
+      // stdlib copies `error` + `errors` are ~110,000 postings a merge would write per query.
+      for (auto& e : kept) e.tf = {};
+      const std::uint32_t mark = scratch->next_epoch();
+      const bool count = !exact_df[k];
+      std::uint32_t df = 0;
+      for (const std::uint32_t t : ids[k]) {
+        std::size_t j = 0;
+        for_each_posting(frozen_.bytes(t), [&](const Posting& p) {
+          if (count) {
+            df += stamp[p.doc] != mark ? 1 : 0;
+            stamp[p.doc] = mark;
+          }
+          if (keep[p.doc] != 1) {
+            pass(k, p);
+            return;
+          }
+          cover(k, p);
+          while (kept[j].doc < p.doc) ++j;  // p.doc is kept, so it is there
+          for (std::size_t f = 0; f < kFieldCount; ++f) {
+            kept[j].tf[f] = static_cast<std::uint8_t>(std::min(255, kept[j].tf[f] + p.tf[f]));
+          }
+        });
+      }
+      if (count) idfs[k] = bm25_idf(n, static_cast<double>(df)) * weight[k];
+      deferred[k] = 0;
+      for (const Posting& e : kept) {
+        if (e.tf != FieldTfs{}) score(k, e);
+      }
     }
   }
+  for (const std::size_t k : active) {
+    if (term_bit[k] >= 0) bit_idf.push_back(idfs[k]);
+  }
+  if (prose_signal) prose_total = idf_total(32);
+  if (!file_terms.empty()) cover_total = idf_total(64);
   std::vector<DocId> cands;
   cands.reserve(touched.size());
   for (const DocId d : touched) {

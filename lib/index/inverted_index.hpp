@@ -16,10 +16,12 @@
 // once at the end. Document frequencies are counted from the live postings of the query terms
 // (no per-document term list is kept), so ranking is exactly that of the uncompressed lists.
 //
-// A search's per-chunk tables (scores, marks; ~10 bytes a chunk) and collected posting lists (up
-// to ~48 bytes a chunk kept) are scratch shared by the whole process and reused from query to
-// query: at most 4 are kept idle, each sized for the largest index it served. memory_bytes() does
-// not count them.
+// A search's per-chunk tables (scores, marks, prose bits, stamps; 18 bytes a chunk) and collected
+// posting lists (up to ~48 bytes a chunk kept) are scratch shared by the whole process and reused
+// from query to query: at most 4 are kept idle, each sized for the largest index it served.
+// memory_bytes() does not count them. A query term with several stem variants (`error`, `errors`)
+// is not merged into one list when the search prunes: its lists are streamed one after the other
+// and only the chunks that can reach the page sum their tfs.
 //
 // Failure behaviour: `search` returns kInvalidArgument for a query shorter than 2 characters
 // (after trimming), a query without any searchable term, a limit outside [1, kMaxLimit] or an
