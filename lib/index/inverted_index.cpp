@@ -33,6 +33,11 @@ struct SearchScratch {
   std::vector<std::uint32_t> stamp;
   std::uint32_t epoch = 0;
   std::vector<Posting> kept;
+  // Pruning's lower bounds, the page's candidates, file coverage's per-file masks: at most one
+  // entry a chunk (a file), kept with their capacity like the tables above.
+  std::vector<double> lower;
+  std::vector<std::uint32_t> cands;
+  std::vector<std::uint64_t> file_terms;
   std::vector<std::vector<Posting>> lists;  // per query term
   std::vector<Posting> tmp;
   std::vector<Posting> merged;
@@ -75,6 +80,9 @@ struct SearchScratch {
     tmp.clear();
     merged.clear();
     kept.clear();
+    lower.clear();
+    cands.clear();
+    file_terms.clear();
     if (held > max_kept_postings()) {
       lists = {};
       tmp = {};
@@ -820,7 +828,7 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
   // File coverage (ranking.hpp): per file, which of the first 64 active terms any chunk of it
   // matches; filled while the terms are scored in full (pruned or not, every posting is read),
   // applied to the page's candidates after the priors (`coverage_of`).
-  std::vector<std::uint64_t> file_terms;
+  std::vector<std::uint64_t>& file_terms = scratch->file_terms;  // empty: the signal is off
   double cover_total = 0.0;  // idf_total(64), once the idfs are exact
   if ((sig & kSignalFileCoverage) && bit_count > 0) file_terms.assign(file_count_, 0);
   // cover_bit[k]: term k's bit in file_terms (0: not recorded).
@@ -914,7 +922,7 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
     double rest = 0.0;
     for (const std::size_t k : active) rest += score_term_bound(bound[k]);
     const double max_prior = max_prior_factor(sig);
-    std::vector<double> lower;
+    std::vector<double>& lower = scratch->lower;
     double done = 0.0;  // the bounds of the terms scored so far: no partial score exceeds it
     for (std::size_t i = 0; i + 1 < order.size(); ++i) {
       settle(order[i]);
@@ -1045,7 +1053,7 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
   }
   if (prose_signal) prose_total = idf_total(32);
   if (!file_terms.empty()) cover_total = idf_total(64);
-  std::vector<DocId> cands;
+  std::vector<DocId>& cands = scratch->cands;
   cands.reserve(touched.size());
   for (const DocId d : touched) {
     if (!admit(d, hidden)) continue;
@@ -1085,13 +1093,24 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
     if (second_signal) {
       // Per file, its best candidate and whether its second was seen: the best gains
       // kSecondChunkShare × the second's score (the scores read before any is raised).
-      std::unordered_map<std::uint32_t, std::pair<DocId, bool>> best;
+      // A flat list: `top` is a few dozen candidates at most (a hash map cost more than the scan).
+      struct Best {
+        std::uint32_t file;
+        DocId doc;
+        bool second;
+      };
+      std::vector<Best> best;
+      best.reserve(top);
       for (std::size_t i = 0; i < top; ++i) {
         const DocId d = cands[i];
-        auto [it, fresh] = best.try_emplace(doc_file_[d], d, false);
-        if (fresh || it->second.second) continue;
-        it->second.second = true;
-        second_bonus.emplace_back(it->second.first, kSecondChunkShare * scores[d]);
+        const auto it = std::find_if(best.begin(), best.end(), [&](const Best& b) { return b.file == doc_file_[d]; });
+        if (it == best.end()) {
+          best.push_back({doc_file_[d], d, false});
+          continue;
+        }
+        if (it->second) continue;
+        it->second = true;
+        second_bonus.emplace_back(it->doc, kSecondChunkShare * scores[d]);
       }
       for (const auto& [d, add] : second_bonus) scores[d] += add;
       std::sort(cands.begin(), top_end, better);
@@ -1101,9 +1120,15 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
   std::vector<double> diversity(docs_.size() > 0 && (sig & kSignalDiversity) ? depth : 0, 1.0);
   std::vector<int> nth(diversity.size(), 0);
   if (!diversity.empty()) {
-    std::unordered_map<std::string_view, int> per_file;
+    // Per file (its ordinal: one per path), how many of its chunks rank above; `depth` is a few
+    // dozen, so a flat list.
+    std::vector<std::pair<std::uint32_t, int>> per_file;
+    per_file.reserve(depth);
     for (std::size_t i = 0; i < depth; ++i) {
-      nth[i] = per_file[docs_[cands[i]].chunk.path]++;
+      const std::uint32_t f = doc_file_[cands[i]];
+      auto it = std::find_if(per_file.begin(), per_file.end(), [&](const auto& e) { return e.first == f; });
+      if (it == per_file.end()) it = per_file.insert(per_file.end(), {f, 0});
+      nth[i] = it->second++;
       diversity[i] = std::pow(kDiversityDecay, nth[i]);
     }
     std::vector<std::size_t> order(depth);
