@@ -462,18 +462,27 @@ TEST_CASE("SegmentIndex: apply_changes re-chunks only what changed, validate fin
   // Escaping paths are ignored, never read.
   auto esc = seg->apply_changes({"../etc/passwd", "/etc/passwd"});
   CHECK(esc.added == 0);
-  // What status derives from the whole index (pack_state, memory) is cached per change of the
-  // index: it follows every change, and memory_bytes() alone answers the same figure.
+  // What status derives from the whole index (pack_state, memory, file counts, terms) is cached
+  // per change of the index: it follows every change, and memory_bytes() alone answers the same
+  // figure.
   const auto mem1 = seg->memory_bytes();
-  const auto pack1 = seg->status().pack_state;
-  CHECK(seg->status().memory_bytes == mem1);
+  const auto st1 = seg->status();
+  CHECK(st1.memory_bytes == mem1);
+  CHECK(st1.files_indexed == 2);
   std::string big;
   for (int i = 0; i < 300; ++i) big += "def generated_function_" + std::to_string(i) + "(value):\n    return value\n\n";
   write_text(r / "d.py", big);
   REQUIRE(seg->apply_changes({"d.py"}).added == 1);
   CHECK(seg->memory_bytes() > mem1);
-  CHECK(seg->status().memory_bytes == seg->memory_bytes());
-  CHECK(seg->status().pack_state != pack1);
+  const auto st2 = seg->status();
+  CHECK(st2.memory_bytes == seg->memory_bytes());
+  CHECK(st2.pack_state != st1.pack_state);
+  CHECK(st2.files_indexed == 3);
+  CHECK(st2.terms > st1.terms);  // generated_function_0 … 299: new terms
+  fs::remove(r / "d.py");
+  REQUIRE(seg->apply_changes({"d.py"}).removed == 1);
+  CHECK(seg->status().files_indexed == 2);
+  CHECK(seg->status().terms == st1.terms);
 }
 
 TEST_CASE("SegmentIndex: validate writes pack_state.stale_detected to last_run.json") {
