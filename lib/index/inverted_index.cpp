@@ -960,22 +960,6 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
         scores[d] = 0.0;
       }
       touched.clear();
-      if (std::any_of(active.begin(), active.end(), [&](std::size_t k) { return deferred[k] != 0; })) {
-        // The kept chunks in ascending order, for streaming stem variants: a scan of `keep`,
-        // eight entries at a time (most are 0), beats sorting `touched`.
-        const std::size_t words = keep.size() / 8;
-        for (std::size_t w = 0; w < words; ++w) {
-          std::uint64_t x;
-          std::memcpy(&x, keep.data() + w * 8, 8);
-          if (x == 0) continue;
-          for (std::size_t d = w * 8; d < w * 8 + 8; ++d) {
-            if (keep[d] == 1) kept.push_back({static_cast<DocId>(d), {}});
-          }
-        }
-        for (std::size_t d = words * 8; d < keep.size(); ++d) {
-          if (keep[d] == 1) kept.push_back({static_cast<DocId>(d), {}});
-        }
-      }
       break;
     }
     if (!pruned) {  // no prefix sufficed: start over, exhaustively
@@ -1003,6 +987,13 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
     }
   } else {
     for (const std::size_t k : active) {
+      if (deferred[k]) {
+        // Streaming costs a pass over the keep marks (below) and a stamp per posting: for short
+        // lists collecting them is cheaper (`parser` + `parsers`, ~3,000 postings on four copies).
+        std::size_t postings = 0;
+        for (const std::uint32_t t : ids[k]) postings += frozen_.count(t);
+        if (postings * 16 < keep.size()) settle(k);
+      }
       if (!deferred[k]) {
         each_posting(k, [&](const Posting& p) {
           if (keep[p.doc] == 1) {
@@ -1019,6 +1010,23 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
       // counted with stamps for the df, and the kept chunks are scored once the idf is known —
       // still in query-term order, so the sums are the exhaustive loop's to the bit. On four
       // stdlib copies `error` + `errors` are ~110,000 postings a merge would write per query.
+      if (kept.empty()) {
+        // The kept chunks in ascending order (once per search; kept[j].tf are per term): a scan
+        // of `keep`, eight marks at a time (most are 0 or 2 by now, so test for 1s), beats
+        // sorting the ones pruning chose.
+        const std::size_t words = keep.size() / 8;
+        for (std::size_t w = 0; w < words; ++w) {
+          std::uint64_t x;
+          std::memcpy(&x, keep.data() + w * 8, 8);
+          if ((x & 0x0101010101010101ull) == 0) continue;  // marks are 0, 1 or 2: no 1 here
+          for (std::size_t d = w * 8; d < w * 8 + 8; ++d) {
+            if (keep[d] == 1) kept.push_back({static_cast<DocId>(d), {}});
+          }
+        }
+        for (std::size_t d = words * 8; d < keep.size(); ++d) {
+          if (keep[d] == 1) kept.push_back({static_cast<DocId>(d), {}});
+        }
+      }
       for (auto& e : kept) e.tf = {};
       const std::uint32_t mark = scratch->next_epoch();
       const bool count = !exact_df[k];
