@@ -20,8 +20,9 @@
 // posting lists (up to ~48 bytes a chunk kept) are scratch shared by the whole process and reused
 // from query to query: at most 4 are kept idle, each sized for the largest index it served.
 // memory_bytes() does not count them. A query term with several stem variants (`error`, `errors`)
-// is not merged into one list when the search prunes: its lists are streamed one after the other
-// and only the chunks that can reach the page sum their tfs.
+// is not merged into one list when the search prunes and its lists hold at least 1/16 as many
+// postings as there are chunks: they are streamed one after the other and only the chunks that
+// can reach the page sum their tfs.
 //
 // Failure behaviour: `search` returns kInvalidArgument for a query shorter than 2 characters
 // (after trimming), a query without any searchable term, a limit outside [1, kMaxLimit] or an
