@@ -903,6 +903,8 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
   const std::size_t want = (sig & kSignalDiversity) ? std::max(o.limit * 3, o.limit + 30) : o.limit;
   // pruned: keep[d] = 1 for the chunks scored in full, 2 for those only counted.
   std::vector<std::uint8_t>& keep = scratch->keep;
+  // Pruning failed but its sums stand: the one term it left unscored (SIZE_MAX: none).
+  std::size_t left_over = SIZE_MAX;
   bool pruned = false;
   if (active.size() >= 2 && !o.exhaustive) {
     // Rarest first. A deferred term sorts by the idf of its variants' summed dfs, at most its
@@ -962,9 +964,20 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
       touched.clear();
       break;
     }
-    if (!pruned) {  // no prefix sufficed: start over, exhaustively
-      for (const DocId d : touched) scores[d] = 0.0;
-      touched.clear();
+    if (!pruned) {
+      // No prefix sufficed: every term but the last (order.back()) is scored. Scoring that one
+      // now gives every chunk the query-order sum to the bit when `order` is the query order but
+      // for its first two terms (x + y == y + x; a third term's place changes the rounding): a
+      // two-term query always. Otherwise start over, exhaustively.
+      const bool same_sums = std::equal(order.begin() + std::min<std::ptrdiff_t>(2, std::ssize(order)), order.end(),
+                                        active.begin() + std::min<std::ptrdiff_t>(2, std::ssize(active))) &&
+                             std::is_permutation(order.begin(), order.begin() + 2, active.begin());
+      if (same_sums) {
+        left_over = order.back();
+      } else {
+        for (const DocId d : touched) scores[d] = 0.0;
+        touched.clear();
+      }
     }
   }
   std::size_t pruned_matched = 0;
@@ -979,6 +992,10 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
   };
   if (!pruned) {
     for (const std::size_t k : active) {
+      if (left_over != SIZE_MAX && k != left_over) {  // scored while trying to prune
+        each_posting(k, [&](const Posting& p) { cover(k, p); });
+        continue;
+      }
       settle(k);
       each_posting(k, [&](const Posting& p) {
         score(k, p);
