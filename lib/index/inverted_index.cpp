@@ -724,11 +724,15 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
   // idf of its most frequent variant's df, an upper bound (idf falls as df grows).
   std::vector<double> idfs(nt, 0.0);
   std::vector<std::size_t> active;  // the terms with postings, in query order
+  std::vector<std::size_t> variant_postings(nt, 0);  // a deferred term's: its variants' summed dfs
   for (std::size_t k = 0; k < nt; ++k) {
     if (ids[k].empty()) continue;
     std::uint32_t df = 0;
     if (deferred[k]) {
-      for (const std::uint32_t t : ids[k]) df = std::max(df, frozen_.count(t));
+      for (const std::uint32_t t : ids[k]) {
+        df = std::max(df, frozen_.count(t));
+        variant_postings[k] += frozen_.count(t);
+      }
     } else {
       const bool stream = ids[k].size() == 1 && direct;
       df = stream ? frozen_.count(ids[k][0]) : static_cast<std::uint32_t>(lists[k].size());
@@ -736,16 +740,19 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
     idfs[k] = bm25_idf(n, static_cast<double>(df)) * weight[k];
     active.push_back(k);
   }
-  // A deferred term's df: its variants' lists read, the union counted with stamps.
+  // A deferred term's df: its variants' lists read, the union counted with stamps (`first`:
+  // 1 the first time chunk d is seen under `mark`).
   std::vector<std::uint32_t>& stamp = scratch->stamp;
+  const auto first = [&](DocId d, std::uint32_t mark) -> std::uint32_t {
+    const bool fresh = stamp[d] != mark;
+    stamp[d] = mark;
+    return fresh ? 1 : 0;
+  };
   const auto union_df = [&](std::size_t k) {
     const std::uint32_t mark = scratch->next_epoch();
     std::uint32_t df = 0;
     for (const std::uint32_t t : ids[k]) {
-      for_each_posting(frozen_.bytes(t), [&](const Posting& p) {
-        df += stamp[p.doc] != mark ? 1 : 0;
-        stamp[p.doc] = mark;
-      });
+      for_each_posting(frozen_.bytes(t), [&](const Posting& p) { df += first(p.doc, mark); });
     }
     return df;
   };
@@ -912,10 +919,7 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
     // bound it came before a weighted compound and pruning scored all of `thread`'s variants).
     std::vector<double> key = idfs;
     for (const std::size_t k : active) {
-      if (!deferred[k]) continue;
-      double sum = 0.0;
-      for (const std::uint32_t t : ids[k]) sum += frozen_.count(t);
-      key[k] = bm25_idf(n, std::min(sum, n)) * weight[k];
+      if (deferred[k]) key[k] = bm25_idf(n, std::min(static_cast<double>(variant_postings[k]), n)) * weight[k];
     }
     std::vector<std::size_t> order = active;
     std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return key[a] > key[b]; });
@@ -969,8 +973,7 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
       // now gives every chunk the query-order sum to the bit when `order` is the query order but
       // for its first two terms (x + y == y + x; a third term's place changes the rounding): a
       // two-term query always. Otherwise start over, exhaustively.
-      const bool same_sums = std::equal(order.begin() + std::min<std::ptrdiff_t>(2, std::ssize(order)), order.end(),
-                                        active.begin() + std::min<std::ptrdiff_t>(2, std::ssize(active))) &&
+      const bool same_sums = std::equal(order.begin() + 2, order.end(), active.begin() + 2) &&
                              std::is_permutation(order.begin(), order.begin() + 2, active.begin());
       if (same_sums) {
         left_over = order.back();
@@ -993,7 +996,7 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
   if (!pruned) {
     for (const std::size_t k : active) {
       if (left_over != SIZE_MAX && k != left_over) {  // scored while trying to prune
-        each_posting(k, [&](const Posting& p) { cover(k, p); });
+        if (cover_bit[k] != 0) each_posting(k, [&](const Posting& p) { cover(k, p); });
         continue;
       }
       settle(k);
@@ -1007,9 +1010,7 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
       if (deferred[k]) {
         // Streaming costs a pass over the keep marks (below) and a stamp per posting: for short
         // lists collecting them is cheaper (`parser` + `parsers`, ~3,000 postings on four copies).
-        std::size_t postings = 0;
-        for (const std::uint32_t t : ids[k]) postings += frozen_.count(t);
-        if (postings * 16 < keep.size()) settle(k);
+        if (variant_postings[k] * 16 < keep.size()) settle(k);
       }
       if (!deferred[k]) {
         each_posting(k, [&](const Posting& p) {
@@ -1051,10 +1052,7 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
       for (const std::uint32_t t : ids[k]) {
         std::size_t j = 0;
         for_each_posting(frozen_.bytes(t), [&](const Posting& p) {
-          if (count) {
-            df += stamp[p.doc] != mark ? 1 : 0;
-            stamp[p.doc] = mark;
-          }
+          if (count) df += first(p.doc, mark);
           if (keep[p.doc] != 1) {
             pass(k, p);
             return;

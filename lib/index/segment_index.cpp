@@ -131,16 +131,14 @@ struct SegmentIndex::Impl {
   std::uint64_t content_version = 0;
   mutable std::mutex derived_mu;
   mutable std::uint64_t derived_version = UINT64_MAX;
-  mutable std::string derived_pack_state;
-  mutable std::size_t derived_memory = 0;
-  mutable Status derived_counts;  // files_*, skip_reasons, skipped, terms
-  // Caller holds state_mu (shared or unique).
-  void derive_locked() const {
+  mutable Status derived;  // pack_state, memory_bytes, files_*, skip_reasons, skipped, terms
+  // A copy of `derived`, brought up to date first. Caller holds state_mu (shared or unique).
+  Status derived_locked() const {
     std::lock_guard lk(derived_mu);
-    if (derived_version == content_version) return;
-    derived_pack_state = pack_state_locked();
-    derived_memory = index.memory_bytes();
+    if (derived_version == content_version) return derived;
     Status c;
+    c.pack_state = pack_state_locked();
+    c.memory_bytes = index.memory_bytes();
     for (const auto& [p, r] : records) {
       if (r.indexed) {
         ++c.files_indexed;
@@ -152,8 +150,9 @@ struct SegmentIndex::Impl {
       }
     }
     c.terms = index.term_count();
-    derived_counts = std::move(c);
+    derived = std::move(c);
     derived_version = content_version;
+    return derived;
   }
 
   fs::path cache_dir() const { return options.cache_dir.empty() ? root / "_ctx" / "cache" : options.cache_dir; }
@@ -1040,14 +1039,7 @@ std::vector<CentralFile> SegmentIndex::central_files(std::string_view dir, std::
 
 Status SegmentIndex::status() const {
   std::shared_lock lk(impl_->state_mu);
-  impl_->derive_locked();
-  Status s;
-  {
-    std::lock_guard dlk(impl_->derived_mu);
-    s = impl_->derived_counts;
-    s.pack_state = impl_->derived_pack_state;
-    s.memory_bytes = impl_->derived_memory;
-  }
+  Status s = impl_->derived_locked();
   s.generation = impl_->generation;
   s.chunks = impl_->index.chunk_count();
   s.last_update = impl_->last_update;
@@ -1169,8 +1161,7 @@ fs::path SegmentIndex::cache_file() const { return impl_->cache_file(); }
 telemetry::Channel& SegmentIndex::channel() { return impl_->options.channel; }
 std::size_t SegmentIndex::memory_bytes() const {
   std::shared_lock lk(impl_->state_mu);
-  impl_->derive_locked();
-  return impl_->derived_memory;
+  return impl_->derived_locked().memory_bytes;
 }
 
 std::uint64_t SegmentIndex::generation() const {
