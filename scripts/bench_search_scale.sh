@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Whole-process `trifecta ctx search` (warm daemon) vs `rg -l -i` on the stdlib demo tree and on a
 # tree of four copies of it, for two builds in the same run (issue 12: the ranking must not cost
-# speed): cold `ctx build` wall time (and the daemon's CPU time up to then), daemon RSS / corpus,
-# per-query medians.
+# speed): cold `ctx build` wall time (and the daemon's CPU time up to then), daemon RSS / corpus
+# after the build and again after the searches, per-query medians. scripts/bench_memory.sh follows
+# RSS further (rebuilds, warm start).
 #
 # Usage: scripts/bench_search_scale.sh NEW_BUILD [BASE_BUILD] [RUNS]
 #   BASE_BUILD: the baseline build dir (e.g. main's), RUNS: runs per median (default 20).
@@ -83,6 +84,11 @@ for tree in ("demo", "x4"):
                 theirs = med(rg + [seg], env)
                 print(json.dumps({"tree": tree, "build": name, "bench": "search", "query": q, "trifecta_ms": round(ours, 2),
                                   "rg_ms": round(theirs, 2), "ratio": round(ours / theirs, 3)}), flush=True)
+            # RSS once the searches have run too (their scratch stays): what a daemon in use holds.
+            st = json.loads(subprocess.run([cli, "--json", "status", "--no-spawn"], env=env, capture_output=True, text=True).stdout)
+            rss = st.get("result", st).get("rss_bytes", 0)
+            print(json.dumps({"tree": tree, "build": name, "bench": "rss_after_searches", "rss_bytes": rss,
+                              "rss_over_corpus": round(rss / size, 3)}), flush=True)
         finally:
             d.terminate()
             d.wait()
