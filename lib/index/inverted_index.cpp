@@ -270,6 +270,10 @@ void InvertedIndex::replace_file(const std::string& path, std::vector<Chunk> chu
       docs_.push_back(std::move(doc));
       rank_.push_back(rank);
       doc_file_.push_back(file);
+      if (rank.module != UINT32_MAX) {
+        if (module_docs_.size() <= rank.module) module_docs_.resize(rank.module + 1);
+        module_docs_[rank.module].push_back(d);
+      }
       // A duplicate id (which chunkers never produce) shadows the earlier chunk, as before.
       if (const auto old = by_id_.find(docs_[d].chunk.id, h, id_of); old != IdTable::kNone) by_id_.erase(h, old);
       by_id_.insert(h, d, id_of);
@@ -370,6 +374,11 @@ void InvertedIndex::compact() {
 }
 
 void InvertedIndex::number_files() {
+  module_docs_.assign(module_stems_.size(), {});
+  for (DocId d = 0; d < rank_.size(); ++d) {
+    if (rank_[d].module != UINT32_MAX && docs_[d].alive) module_docs_[rank_[d].module].push_back(d);
+  }
+  for (auto& v : module_docs_) v.shrink_to_fit();
   file_count_ = 0;
   doc_file_.assign(docs_.size(), 0);
   for (std::size_t d = 0; d < docs_.size(); ++d) {
@@ -724,15 +733,15 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
   // idf of its most frequent variant's df, an upper bound (idf falls as df grows).
   std::vector<double> idfs(nt, 0.0);
   std::vector<std::size_t> active;  // the terms with postings, in query order
-  std::vector<std::size_t> variant_postings(nt, 0);  // a deferred term's: its variants' summed dfs
+  // Per term, its indexed terms' summed dfs (the union's df, or more when variants share chunks):
+  // known before any list is read, and the same whether the variants are deferred or collected.
+  std::vector<std::size_t> variant_postings(nt, 0);
   for (std::size_t k = 0; k < nt; ++k) {
     if (ids[k].empty()) continue;
     std::uint32_t df = 0;
+    for (const std::uint32_t t : ids[k]) variant_postings[k] += direct ? frozen_.count(t) : live_df(t);
     if (deferred[k]) {
-      for (const std::uint32_t t : ids[k]) {
-        df = std::max(df, frozen_.count(t));
-        variant_postings[k] += frozen_.count(t);
-      }
+      for (const std::uint32_t t : ids[k]) df = std::max(df, frozen_.count(t));
     } else {
       const bool stream = ids[k].size() == 1 && direct;
       df = stream ? frozen_.count(ids[k][0]) : static_cast<std::uint32_t>(lists[k].size());
@@ -884,6 +893,35 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
     }
     return s;
   };
+  // apply_priors without explain, for the chunks pruning ranks and the final pass scores (tens of
+  // thousands a query on four stdlib copies, where the general form spent a fifth of a search's
+  // instructions in its entry lambda and string temporaries): the same factors multiplied in the
+  // same order, so the same score to the bit.
+  const double test_factor = path_factor(kPathTest), asset_factor = path_factor(kPathAsset),
+               generated_factor = path_factor(kPathGenerated), vendored_factor = path_factor(kPathVendored);
+  const bool path_signal = (sig & kSignalPathPrior) != 0, module_signal = (sig & kSignalModuleName) != 0,
+             centrality_signal = (sig & kSignalCentrality) != 0;
+  const auto prior = [&](DocId d, double s) {
+    const DocRank& doc = rank_[d];
+    if (path_signal) {
+      const std::uint8_t cls = doc.path_class & static_cast<std::uint8_t>(~asked);
+      if (cls & kPathTest) s *= test_factor;
+      if (cls & kPathAsset) s *= asset_factor;
+      if (cls & kPathGenerated) s *= generated_factor;
+      if (cls & kPathVendored) s *= vendored_factor;
+    }
+    const ChunkRole role = doc.role;
+    if (definition_signal && name_hit[d] &&
+        (role == ChunkRole::kFunction || role == ChunkRole::kClass || role == ChunkRole::kMethod)) {
+      s *= kDefinitionBoost;
+    }
+    if (module_signal && doc.module != UINT32_MAX &&
+        std::find(modules.begin(), modules.end(), doc.module) != modules.end()) {
+      s *= kModuleBoost;
+    }
+    if (centrality_signal && doc.centrality != 1.0f) s *= static_cast<double>(doc.centrality);
+    return s;
+  };
   // Whether a chunk passes the filters (kind, path glob, never-code hiding); `hidden` counts
   // those only the last one stopped. Without never-code chunks in the index (the default: they
   // are not indexed unless an `include` glob admits them) the hiding reads nothing: this runs for
@@ -899,35 +937,55 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
     return true;
   };
   std::size_t hidden = 0;
-  // Dynamic pruning (term-at-a-time MaxScore), exact: terms are scored rarest first (highest
-  // upper bound: score_term_bound of its idf) into partial scores, a lower bound of each final
-  // score once its priors are applied. When the page's candidates — the `want` best lower bounds
-  // among the chunks that pass the filters — all beat what a chunk the remaining terms alone
-  // could reach (their bounds × max_prior_factor), the chunks seen so far are the only ones that
-  // can reach the page: they are scored again in full, in query-term order (the same sums, to
-  // the bit, as the exhaustive loop), and the rest are only counted (`matched`, `hidden`).
-  // `error` on four stdlib copies matches 49,000 chunks; "json decode error" scores ~2,000.
+  // Dynamic pruning (term-at-a-time MaxScore), exact: terms are scored in `order` (rarest
+  // first: highest upper bound, score_term_bound of its idf) into partial scores, a lower bound
+  // of each final score once its priors are applied. When the page's candidates — the `want`
+  // best lower bounds among the chunks that pass the filters — all beat what a chunk not seen yet
+  // could reach with the remaining terms alone (their bounds × the largest prior such a chunk can
+  // have), the chunks seen so far, and those of files the query names as modules, are the only
+  // ones that can reach the page: they keep their partial sums and get the remaining terms, in
+  // the same order the unpruned loop adds them (the same sums, to the bit), and the rest are only
+  // counted (`matched`, `hidden`). `error` on four stdlib copies matches 49,000 chunks; "json
+  // decode error" scores ~2,000.
   const std::size_t want = (sig & kSignalDiversity) ? std::max(o.limit * 3, o.limit + 30) : o.limit;
   // pruned: keep[d] = 1 for the chunks scored in full, 2 for those only counted.
   std::vector<std::uint8_t>& keep = scratch->keep;
   // Pruning failed but its sums stand: the one term it left unscored (SIZE_MAX: none).
   std::size_t left_over = SIZE_MAX;
+  // Pruned with its partial sums kept: the terms already scored (the final pass only covers them).
+  std::vector<std::uint8_t> prefix_scored(nt, 0);
   bool pruned = false;
-  if (active.size() >= 2 && !o.exhaustive) {
-    // Rarest first. A deferred term sorts by the idf of its variants' summed dfs, at most its
-    // exact idf, so its long lists stay at the end as when the union is known (sorted by its
-    // bound it came before a weighted compound and pruning scored all of `thread`'s variants).
-    std::vector<double> key = idfs;
-    for (const std::size_t k : active) {
-      if (deferred[k]) key[k] = bm25_idf(n, std::min(static_cast<double>(variant_postings[k]), n)) * weight[k];
-    }
-    std::vector<std::size_t> order = active;
+  // The order every chunk's term contributions are added in, pruned or not (floating-point sums
+  // depend on it): rarest first, by the idf of each term's summed variant dfs (at most its exact
+  // idf, so a deferred term's long lists stay at the end as when the union is known), ties in
+  // query order. Pruning scores terms in this order too, so its partial sums are always a
+  // prefix of the final ones: they are kept, never recomputed.
+  std::vector<std::size_t> order = active;
+  {
+    std::vector<double> key(nt, 0.0);
+    for (const std::size_t k : active) key[k] = bm25_idf(n, std::min(static_cast<double>(variant_postings[k]), n)) * weight[k];
     std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return key[a] > key[b]; });
+  }
+  if (active.size() >= 2 && !o.exhaustive) {
     // What the terms not yet scored could add at most (with the deferred terms' idf bounds).
     const std::vector<double> bound = idfs;
     double rest = 0.0;
     for (const std::size_t k : active) rest += score_term_bound(bound[k]);
-    const double max_prior = max_prior_factor(sig);
+    // The chunks of files the query names as modules (`csv.py` for "csv"), when there are few,
+    // are scored in full whatever pruning decides: a chunk pruning never saw is then not one of
+    // them, and the module-name boost leaves the bound for such chunks (× 1.4 less room for what
+    // the remaining terms could add). Dead ones are skipped when they are marked.
+    const double max_prior_seen = max_prior_factor(sig);  // a scored chunk's priors, at most
+    double max_prior = max_prior_seen;  // the priors of a chunk pruning has not seen, at most
+    std::size_t forced_docs = 0;
+    if (module_signal && !modules.empty()) {
+      for (const std::uint32_t m : modules) forced_docs += module_docs_[m].size();
+      if (forced_docs <= std::max<std::size_t>(4096, docs_.size() / 64)) {
+        max_prior = max_prior_factor(sig & ~kSignalModuleName);
+      } else {
+        forced_docs = 0;
+      }
+    }
     std::vector<double>& lower = scratch->lower;
     double done = 0.0;  // the bounds of the terms scored so far: no partial score exceeds it
     for (std::size_t i = 0; i + 1 < order.size(); ++i) {
@@ -935,15 +993,16 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
       each_posting(order[i], [&](const Posting& p) { score(order[i], p); });
       rest -= score_term_bound(bound[order[i]]);
       done += score_term_bound(bound[order[i]]);
-      // No chunk's lower bound (partial × priors ≤ done × max_prior) can beat what the rest could
-      // add (rest × max_prior): the next term, without ranking the chunks seen so far. Not on the
-      // last chance below, where a deferred term's exact idf may still lower `rest`.
+      // No chunk's lower bound (partial × priors ≤ done × max_prior_seen) can beat what the rest
+      // could add to a chunk not seen (rest × max_prior): the next term, without ranking the
+      // chunks seen so far. Not on the last chance below, where a deferred term's exact idf may
+      // still lower `rest`.
       const bool last_chance = i + 2 == order.size() && deferred[order.back()];
-      if (!last_chance && rest >= done * (1.0 + 1e-6)) continue;
+      if (!last_chance && rest * max_prior >= done * max_prior_seen * (1.0 + 1e-6)) continue;
       lower.clear();
       std::size_t ignored = 0;
       for (const DocId d : touched) {
-        if (admit(d, ignored)) lower.push_back(apply_priors(d, scores[d], nullptr));
+        if (admit(d, ignored)) lower.push_back(prior(d, scores[d]));
       }
       if (lower.size() < want) continue;
       std::nth_element(lower.begin(), lower.begin() + static_cast<std::ptrdiff_t>(want - 1), lower.end(),
@@ -961,27 +1020,21 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
         if (hopeless()) continue;
       }
       pruned = scratch->keep_used = true;
-      for (const DocId d : touched) {
-        keep[d] = 1;
-        scores[d] = 0.0;
+      // Every chunk with a partial score is kept, with it: the final pass adds the other terms.
+      for (std::size_t j = 0; j <= i; ++j) prefix_scored[order[j]] = 1;
+      for (const DocId d : touched) keep[d] = 1;
+      if (forced_docs > 0) {
+        for (const std::uint32_t m : modules) {
+          for (const DocId d : module_docs_[m]) {
+            if (docs_[d].alive) keep[d] = 1;
+          }
+        }
       }
-      touched.clear();
       break;
     }
-    if (!pruned) {
-      // No prefix sufficed: every term but the last (order.back()) is scored. Scoring that one
-      // now gives every chunk the query-order sum to the bit when `order` is the query order but
-      // for its first two terms (x + y == y + x; a third term's place changes the rounding): a
-      // two-term query always. Otherwise start over, exhaustively.
-      const bool same_sums = std::equal(order.begin() + 2, order.end(), active.begin() + 2) &&
-                             std::is_permutation(order.begin(), order.begin() + 2, active.begin());
-      if (same_sums) {
-        left_over = order.back();
-      } else {
-        for (const DocId d : touched) scores[d] = 0.0;
-        touched.clear();
-      }
-    }
+    // No prefix sufficed: every term but the last is scored, in `order`; scoring that one
+    // completes every chunk's sum.
+    if (!pruned) left_over = order.back();
   }
   std::size_t pruned_matched = 0;
   // After pruning: what every posting of term k does besides scoring (file coverage, and the
@@ -993,8 +1046,9 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
       if (admit(p.doc, hidden)) ++pruned_matched;
     }
   };
+  // Both loops score in `order`, so every chunk's sum is added up as the pruning prefix began it.
   if (!pruned) {
-    for (const std::size_t k : active) {
+    for (const std::size_t k : order) {
       if (left_over != SIZE_MAX && k != left_over) {  // scored while trying to prune
         if (cover_bit[k] != 0) each_posting(k, [&](const Posting& p) { cover(k, p); });
         continue;
@@ -1006,7 +1060,17 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
       });
     }
   } else {
-    for (const std::size_t k : active) {
+    for (const std::size_t k : order) {
+      if (prefix_scored[k]) {  // scored while pruning: every chunk it matches with a score is kept
+        each_posting(k, [&](const Posting& p) {
+          if (keep[p.doc] == 1) {
+            cover(k, p);
+          } else {
+            pass(k, p);
+          }
+        });
+        continue;
+      }
       if (deferred[k]) {
         // Streaming costs a pass over the keep marks (below) and a stamp per posting: for short
         // lists collecting them is cheaper (`parser` + `parsers`, ~3,000 postings on four copies).
@@ -1026,7 +1090,7 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
       // Stem variants, streamed list by list instead of merged: the kept chunks (ascending, like
       // each list) sum their tfs per field (saturating at 255, as the merge does), the union is
       // counted with stamps for the df, and the kept chunks are scored once the idf is known —
-      // still in query-term order, so the sums are the exhaustive loop's to the bit. On four
+      // still in `order`, so the sums are the exhaustive loop's to the bit. On four
       // stdlib copies `error` + `errors` are ~110,000 postings a merge would write per query.
       if (kept.empty()) {
         // The kept chunks in ascending order (once per search; kept[j].tf are per term): a scan
@@ -1080,7 +1144,7 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
   cands.reserve(touched.size());
   for (const DocId d : touched) {
     if (!admit(d, hidden)) continue;
-    scores[d] = apply_priors(d, scores[d], nullptr);
+    scores[d] = prior(d, scores[d]);
     cands.push_back(d);
   }
   r.matched = cands.size() + pruned_matched;
@@ -1155,9 +1219,9 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
       nth[i] = it->second++;
       diversity[i] = std::pow(kDiversityDecay, nth[i]);
     }
-    std::vector<std::size_t> order(depth);
-    std::iota(order.begin(), order.end(), std::size_t{0});
-    std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+    std::vector<std::size_t> by_score(depth);
+    std::iota(by_score.begin(), by_score.end(), std::size_t{0});
+    std::sort(by_score.begin(), by_score.end(), [&](std::size_t a, std::size_t b) {
       const double sa = scores[cands[a]] * diversity[a], sb = scores[cands[b]] * diversity[b];
       if (sa != sb) return sa > sb;
       return tie(cands[a], cands[b]);
@@ -1166,9 +1230,9 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
     std::vector<double> div(depth);
     std::vector<int> nn(depth);
     for (std::size_t i = 0; i < depth; ++i) {
-      top[i] = cands[order[i]];
-      div[i] = diversity[order[i]];
-      nn[i] = nth[order[i]];
+      top[i] = cands[by_score[i]];
+      div[i] = diversity[by_score[i]];
+      nn[i] = nth[by_score[i]];
     }
     std::copy(top.begin(), top.end(), cands.begin());
     diversity = std::move(div);
@@ -1263,6 +1327,7 @@ std::size_t InvertedIndex::memory_bytes() const {
   b += term_chars_.capacity() + term_off_.capacity() * sizeof(std::uint32_t) + term_ids_.memory_bytes();
   b += by_id_.memory_bytes() + sorted_terms_.capacity() * sizeof(std::uint32_t);
   for (const auto& m : module_stems_) b += 64 + heap(m);
+  for (const auto& v : module_docs_) b += sizeof(v) + v.capacity() * sizeof(DocId);
   for (const auto& [path, ids] : by_file_) b += 64 + heap(path) + ids.capacity() * sizeof(DocId);
   return b;
 }

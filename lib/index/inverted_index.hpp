@@ -227,6 +227,10 @@ class InvertedIndex {
   std::vector<std::uint32_t> sorted_terms_;
   std::vector<std::string> module_stems_;
   std::unordered_map<std::string, std::uint32_t> module_ids_;
+  // module_docs_[m]: the documents whose file's module name is module_stems_[m], ascending (dead
+  // ones too, until compaction; rebuilt by number_files). Search scores them in full when pruning
+  // so that the module-name boost needs no room in the bound for the chunks it never saw.
+  std::vector<std::vector<DocId>> module_docs_;
   std::size_t alive_ = 0;
   std::size_t dead_ = 0;
   // Documents (alive or dead) whose path class has kPathNeverCode (counted by classify,

@@ -135,6 +135,10 @@ std::vector<std::string> queries(const std::vector<std::string>& words) {
     q.push_back(next(0, 200) + " " + next(100, 1000) + " " + next(500, n));
   for (int i = 0; i < 20; ++i)
     q.push_back(next(0, 50) + " " + next(0, 300) + " " + next(0, 1000) + " " + next(0, n));
+  // Common words first, a rare one last: pruning stops after the rare term with several common
+  // ones left, which must be added in the order the unpruned loop uses (not the query's).
+  for (int i = 0; i < 40; ++i)
+    q.push_back(next(0, 40) + " " + next(0, 80) + " " + next(0, 150) + " " + next(0, 300) + " " + next(1000, n));
   return q;
 }
 
@@ -225,7 +229,9 @@ TEST_CASE("dynamic pruning returns the exhaustive page on two copies of stdlib p
     o.query = "json decode error";
     const auto r = idx.search(o);
     REQUIRE(r.ok());
-    CHECK(r->scored * 4 < r->matched);
+    // Scored: the chunks pruning kept, and those of the files the query names as modules
+    // (json/__init__.py, the errors.py modules), scored whatever pruning decides.
+    CHECK(r->scored * 3 < r->matched);
   }
   SECTION("with a tail and dead chunks (files replaced after the freeze)") {
     for (std::size_t i = 0; i < files.size(); i += 7) {

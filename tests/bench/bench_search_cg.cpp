@@ -1,0 +1,51 @@
+// Instructions a search executes, per query, on a real tree: a deterministic figure to compare
+// two builds of lib/index where wall and CPU time are too noisy (a shared 2-core VM without
+// hardware counters). Run under callgrind by scripts/bench_search_cg.sh: the index is loaded
+// (or built) outside the measurement, then each query runs once to warm the scratch tables and
+// REPEAT times measured, with the counts dumped per query (CALLGRIND_DUMP_STATS_AT). Outside
+// valgrind it only prints each query's hit count (a smoke test).
+//
+// Usage: bench_search_cg <tree> <repeat> <query>...
+#include <valgrind/callgrind.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+
+#include "index/segment_index.hpp"
+
+using namespace trifecta::core;
+
+int main(int argc, char** argv) {
+  if (argc < 4) {
+    std::fprintf(stderr, "usage: bench_search_cg <tree> <repeat> <query>...\n");
+    return 2;
+  }
+  const int repeat = std::atoi(argv[2]);
+  index::SegmentOptions so;
+  so.threads = 2;
+  auto seg = index::SegmentIndex::open(argv[1], so);
+  if (!seg) {
+    std::fprintf(stderr, "bench_search_cg: %s\n", seg.error().message.c_str());
+    return 1;
+  }
+  auto built = (*seg)->build();
+  if (!built) {
+    std::fprintf(stderr, "bench_search_cg: %s\n", built.error().message.c_str());
+    return 1;
+  }
+  for (int q = 3; q < argc; ++q) {
+    index::SearchOptions o;
+    o.query = argv[q];
+    auto warm = (*seg)->search(o);
+    if (!warm) {
+      std::fprintf(stderr, "bench_search_cg: %s\n", warm.error().message.c_str());
+      return 1;
+    }
+    CALLGRIND_ZERO_STATS;
+    for (int i = 0; i < repeat; ++i) (void)(*seg)->search(o);
+    CALLGRIND_DUMP_STATS_AT(argv[q]);
+    std::printf("%s\t%zu hits\n", argv[q], warm->hits.size());
+  }
+  return 0;
+}
