@@ -990,7 +990,12 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
     double done = 0.0;  // the bounds of the terms scored so far: no partial score exceeds it
     for (std::size_t i = 0; i + 1 < order.size(); ++i) {
       settle(order[i]);
-      each_posting(order[i], [&](const Posting& p) { score(order[i], p); });
+      // File coverage is recorded on the way (order does not matter to it): the final pass then
+      // need not read this term's postings again.
+      each_posting(order[i], [&](const Posting& p) {
+        score(order[i], p);
+        cover(order[i], p);
+      });
       rest -= score_term_bound(bound[order[i]]);
       done += score_term_bound(bound[order[i]]);
       // No chunk's lower bound (partial × priors ≤ done × max_prior_seen) can beat what the rest
@@ -999,17 +1004,24 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
       // still lower `rest`.
       const bool last_chance = i + 2 == order.size() && deferred[order.back()];
       if (!last_chance && rest * max_prior >= done * max_prior_seen * (1.0 + 1e-6)) continue;
-      lower.clear();
-      std::size_t ignored = 0;
-      for (const DocId d : touched) {
-        if (admit(d, ignored)) lower.push_back(prior(d, scores[d]));
-      }
-      if (lower.size() < want) continue;
-      std::nth_element(lower.begin(), lower.begin() + static_cast<std::ptrdiff_t>(want - 1), lower.end(),
-                       std::greater<>());
-      // Margins for rounding: sums in another order differ in the last bits.
-      const auto hopeless = [&] { return std::max(rest, 0.0) * max_prior * (1.0 + 1e-9) >= lower[want - 1] * (1.0 - 1e-9); };
-      if (hopeless()) {
+      // Whether `want` admitted candidates' lower bounds beat what an unseen chunk could reach
+      // (with margins for rounding). Only the chunks whose partial score could clear that bar
+      // with the largest priors are ranked: most of the chunks seen score far below it.
+      const auto beaten = [&] {
+        const double bar = std::max(rest, 0.0) * max_prior * (1.0 + 1e-9) / (1.0 - 1e-9);
+        const double cut = bar / (max_prior_seen * (1.0 + 1e-9));
+        lower.clear();
+        std::size_t ignored = 0;
+        for (const DocId d : touched) {
+          if (scores[d] <= cut) continue;  // partial × priors ≤ bar: it cannot clear it
+          if (admit(d, ignored)) lower.push_back(prior(d, scores[d]));
+        }
+        if (lower.size() < want) return false;
+        std::nth_element(lower.begin(), lower.begin() + static_cast<std::ptrdiff_t>(want - 1), lower.end(),
+                         std::greater<>());
+        return lower[want - 1] > bar;
+      };
+      if (!beaten()) {
         // The last chance, with one term left: when it is deferred its bound may be loose (one
         // variant's df where the union's is larger), so count the union and try again.
         const std::size_t last = order.back();
@@ -1017,7 +1029,7 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
         idfs[last] = bm25_idf(n, static_cast<double>(union_df(last))) * weight[last];
         exact_df[last] = 1;
         rest = score_term_bound(idfs[last]);
-        if (hopeless()) continue;
+        if (!beaten()) continue;
       }
       pruned = scratch->keep_used = true;
       // Every chunk with a partial score is kept, with it: the final pass adds the other terms.
@@ -1049,10 +1061,7 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
   // Both loops score in `order`, so every chunk's sum is added up as the pruning prefix began it.
   if (!pruned) {
     for (const std::size_t k : order) {
-      if (left_over != SIZE_MAX && k != left_over) {  // scored while trying to prune
-        if (cover_bit[k] != 0) each_posting(k, [&](const Posting& p) { cover(k, p); });
-        continue;
-      }
+      if (left_over != SIZE_MAX && k != left_over) continue;  // scored and covered while trying to prune
       settle(k);
       each_posting(k, [&](const Posting& p) {
         score(k, p);
@@ -1061,14 +1070,14 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
     }
   } else {
     for (const std::size_t k : order) {
-      if (prefix_scored[k]) {  // scored while pruning: every chunk it matches with a score is kept
-        each_posting(k, [&](const Posting& p) {
-          if (keep[p.doc] == 1) {
-            cover(k, p);
-          } else {
-            pass(k, p);
-          }
-        });
+      if (prefix_scored[k]) {
+        // Scored and covered while pruning, and every chunk it gave a score is kept. Only with the
+        // doc field ablated can a posting have left its chunk unscored: count those.
+        if (no_doc) {
+          each_posting(k, [&](const Posting& p) {
+            if (keep[p.doc] != 1) pass(k, p);
+          });
+        }
         continue;
       }
       if (deferred[k]) {
