@@ -71,6 +71,8 @@ class Reply {
   Reply(const Reply&) = delete;
   ~Reply();
 
+  // Encodes the reply line before returning: `result` (and the memory resource it may live in)
+  // is not used after the call.
   void ok(json::value result);
   void fail(proto::RpcError error);
   void fail(const core::Error& error) { fail(to_rpc_error(error)); }

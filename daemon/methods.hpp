@@ -30,10 +30,14 @@ core::service::Callback<R> answer_into(Reply reply) {
   auto held = std::make_shared<Reply>(std::move(reply));
   return [held](core::service::Outcome<R> out) {
     if (const auto& t = out.telemetry()) held->telemetry(t->args, t->result, t->x);
-    if (out.ok())
-      held->ok(json::value_from(out.value()));
-    else
+    if (out.ok()) {
+      // The reply is encoded before ok() returns (dispatcher.hpp), so its JSON tree is built in
+      // one arena: a search hit alone is a dozen keys and strings, each a malloc otherwise.
+      json::monotonic_resource arena;
+      held->ok(json::value_from(out.value(), json::storage_ptr(&arena)));
+    } else {
       held->fail(out.error());
+    }
   };
 }
 

@@ -138,7 +138,8 @@ std::vector<std::string> queries(const std::vector<std::string>& words) {
   // Common words first, a rare one last: pruning stops after the rare term with several common
   // ones left, which must be added in the order the unpruned loop uses (not the query's).
   for (int i = 0; i < 40; ++i)
-    q.push_back(next(0, 40) + " " + next(0, 80) + " " + next(0, 150) + " " + next(0, 300) + " " + next(1000, n));
+    q.push_back(next(0, 40) + " " + next(0, 80) + " " + next(0, 150) + " " + next(0, 300) + " " +
+                next(1000, n));
   return q;
 }
 

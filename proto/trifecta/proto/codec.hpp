@@ -89,55 +89,60 @@ struct is_optional<std::optional<T>> : std::true_type {};
 
 // ---- encoding -------------------------------------------------------------------------------
 
+// Every node is allocated from `sp` (the default resource when empty): a caller that encodes
+// into an arena (a monotonic_resource) gets the whole tree from it, and no node is copied from
+// one resource to another on the way up.
 template <class T>
-json::value encode_value(const T& x);
+json::value encode_value(const T& x, const json::storage_ptr& sp = {});
 
 struct Encoder {
-  json::object out;
+  json::storage_ptr sp;
+  json::object out{sp};
+  explicit Encoder(json::storage_ptr s) : sp(std::move(s)) {}
   template <class T>
   void req(std::string_view key, const T& x, std::string_view) {
-    out[key] = encode_value(x);
+    out[key] = encode_value(x, sp);
   }
   template <class T>
   void opt(std::string_view key, const T& x, std::string_view) {
     if constexpr (is_optional<T>::value) {
-      if (x) out[key] = encode_value(*x);
+      if (x) out[key] = encode_value(*x, sp);
     } else {
-      out[key] = encode_value(x);
+      out[key] = encode_value(x, sp);
     }
   }
   template <class T>
   void nullable(std::string_view key, const std::optional<T>& x, std::string_view) {
-    out[key] = x ? encode_value(*x) : json::value(nullptr);
+    out[key] = x ? encode_value(*x, sp) : json::value(nullptr, sp);
   }
 };
 
 template <class T>
-json::value encode_value(const T& x) {
+json::value encode_value(const T& x, const json::storage_ptr& sp) {
   if constexpr (std::is_same_v<T, bool>) {
-    return json::value(x);
+    return json::value(x, sp);
   } else if constexpr (std::is_integral_v<T>) {
-    return json::value(static_cast<std::int64_t>(x));
+    return json::value(static_cast<std::int64_t>(x), sp);
   } else if constexpr (std::is_floating_point_v<T>) {
-    return json::value(static_cast<double>(x));
+    return json::value(static_cast<double>(x), sp);
   } else if constexpr (std::is_same_v<T, std::string>) {
-    return json::value(x);
+    return json::value(x, sp);
   } else if constexpr (std::is_same_v<T, json::value>) {
-    return x;
+    return json::value(x, sp);
   } else if constexpr (std::is_same_v<T, json::object>) {
-    return json::value(x);
+    return json::value(x, sp);
   } else if constexpr (is_vector<T>::value) {
-    json::array a;
+    json::array a(sp);
     a.reserve(x.size());
-    for (const auto& e : x) a.push_back(encode_value(e));
+    for (const auto& e : x) a.push_back(encode_value(e, sp));
     return a;
   } else if constexpr (is_map<T>::value) {
-    json::object o;
-    for (const auto& [k, e] : x) o[k] = encode_value(e);
+    json::object o(sp);
+    for (const auto& [k, e] : x) o[k] = encode_value(e, sp);
     return o;
   } else {
     static_assert(Described<T>, "not a wire type: add describe() next to the struct");
-    Encoder e;
+    Encoder e(sp);
     describe(e, const_cast<T&>(x));  // Encoder only reads
     return std::move(e.out);
   }
@@ -330,7 +335,7 @@ void describe(V&, NoParams&) {}
 // Encode (found by Boost.JSON through ADL for every described struct in this namespace).
 template <Described S>
 void tag_invoke(json::value_from_tag, json::value& v, const S& s) {
-  v = codec::encode_value(s);
+  v = codec::encode_value(s, v.storage());
 }
 
 // Decode without throwing: nullopt on success, else the first problem naming the field
