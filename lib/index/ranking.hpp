@@ -240,7 +240,8 @@ extern const double kSecondChunkShare;
 // (score_term saturates: tf~·(k1+1)/(k1+tf~) < k1+1), and the largest factor the priors of
 // `signals` can multiply a score by (every boost above 1, the centrality prior's ceiling
 // included; demotions count as 1). A new prior above 1 must be included here, or pruning may
-// drop a chunk that belongs on the page.
+// drop a chunk that belongs on the page. Search asks without kSignalModuleName for the chunks
+// it has not seen when it keeps every chunk of the files the query names as modules.
 inline double score_term_bound(double idf) noexcept {
   return idf * (kBm25K1 + 1.0);
 }
