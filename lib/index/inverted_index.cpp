@@ -638,14 +638,20 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
   std::vector<std::vector<Posting>>& lists = scratch->lists;  // empty lists
   if (lists.size() < nt) lists.resize(nt);
   std::vector<Posting>& tmp = scratch->tmp;
+  // Per term, its indexed terms' summed live dfs (the union's df, or more when variants share
+  // chunks): the same whether the variants are deferred or collected. From the stored counts in
+  // the steady state (below), else recorded by `collect` from the lists it reads anyway.
+  std::vector<std::size_t> variant_postings(nt, 0);
   // Collect the live postings of query term k into lists[k]: one indexed term's, or its stem
   // variants' merged.
   const auto collect = [&](std::size_t k) {
     auto& list = lists[k];
     if (ids[k].size() == 1) {
       live_postings(ids[k][0], list);
+      variant_postings[k] = list.size();
       return;
     }
+    variant_postings[k] = 0;
     // Variants: their lists (each in document order) are merged one by one into `list`, the tfs
     // of a document present in several added per field (saturating at 255). Sequential: on four
     // stdlib copies a dense per-document table missed the cache on nearly every posting.
@@ -658,6 +664,7 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
       } else {
         live_postings(t, tmp);
       }
+      variant_postings[k] += tmp.size();
       if (list.empty()) {
         list.swap(tmp);
         continue;
@@ -733,13 +740,13 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
   // idf of its most frequent variant's df, an upper bound (idf falls as df grows).
   std::vector<double> idfs(nt, 0.0);
   std::vector<std::size_t> active;  // the terms with postings, in query order
-  // Per term, its indexed terms' summed dfs (the union's df, or more when variants share chunks):
-  // known before any list is read, and the same whether the variants are deferred or collected.
-  std::vector<std::size_t> variant_postings(nt, 0);
   for (std::size_t k = 0; k < nt; ++k) {
     if (ids[k].empty()) continue;
     std::uint32_t df = 0;
-    for (const std::uint32_t t : ids[k]) variant_postings[k] += direct ? frozen_.count(t) : live_df(t);
+    if (direct) {  // the stored counts are the live ones (what `collect` counts there too)
+      variant_postings[k] = 0;
+      for (const std::uint32_t t : ids[k]) variant_postings[k] += frozen_.count(t);
+    }
     if (deferred[k]) {
       for (const std::uint32_t t : ids[k]) df = std::max(df, frozen_.count(t));
     } else {
@@ -863,63 +870,48 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
   const auto coverage_of = [&](DocId d) {  // file_coverage_factor of d's file (1: signal off)
     return file_terms.empty() ? 1.0 : file_coverage_factor(idf_share(file_terms[doc_file_[d]], 64, cover_total));
   };
-  // Multiply the priors of `d` into `base`; with `out`, add one signal entry each.
-  const auto apply_priors = [&](DocId d, double base, std::vector<TermContribution>* out) {
-    double s = base;
-    const auto apply = [&](double factor, std::string_view name) {  // the name only for explain
-      if (out) out->push_back({std::string(name), "signal", 0, s * (factor - 1.0)});
-      s *= factor;
-    };
-    const DocRank& doc = rank_[d];
-    if (sig & kSignalPathPrior) {
-      const std::uint8_t cls = doc.path_class & static_cast<std::uint8_t>(~asked);
-      if (cls & kPathTest) apply(path_factor(kPathTest), "test-file\u00d70.35");
-      if (cls & kPathAsset) apply(path_factor(kPathAsset), "static-asset\u00d70.3");
-      if (cls & kPathGenerated) apply(path_factor(kPathGenerated), "generated\u00d70.5");
-      if (cls & kPathVendored) apply(path_factor(kPathVendored), "vendored\u00d70.6");
-    }
-    const ChunkRole role = doc.role;
-    if (definition_signal && name_hit[d] &&
-        (role == ChunkRole::kFunction || role == ChunkRole::kClass || role == ChunkRole::kMethod)) {
-      apply(kDefinitionBoost, "definition\u00d71.3");
-    }
-    if ((sig & kSignalModuleName) && doc.module != UINT32_MAX &&
-        std::find(modules.begin(), modules.end(), doc.module) != modules.end()) {
-      apply(kModuleBoost, "module-name\u00d71.4");
-    }
-    if ((sig & kSignalCentrality) && doc.centrality != 1.0f) {
-      const double f = doc.centrality;
-      apply(f, out ? "centrality\u00d7" + std::to_string(f).substr(0, 5) : std::string());
-    }
-    return s;
-  };
-  // apply_priors without explain, for the chunks pruning ranks and the final pass scores (tens of
-  // thousands a query on four stdlib copies, where the general form spent a fifth of a search's
-  // instructions in its entry lambda and string temporaries): the same factors multiplied in the
-  // same order, so the same score to the bit.
+  // The priors of `d` (ranking.hpp), in one fixed order: each factor that applies is handed to
+  // `apply(factor, label)`, where `label()` builds its explain name (called only when explaining).
+  // `prior` multiplies them into a score — for the tens of thousands of chunks a query ranks on
+  // four stdlib copies, where building entries and strings per factor cost a fifth of a search —
+  // and `explain_priors` also records one signal entry each: the same factors in the same order,
+  // so the same score to the bit.
   const double test_factor = path_factor(kPathTest), asset_factor = path_factor(kPathAsset),
                generated_factor = path_factor(kPathGenerated), vendored_factor = path_factor(kPathVendored);
   const bool path_signal = (sig & kSignalPathPrior) != 0, module_signal = (sig & kSignalModuleName) != 0,
              centrality_signal = (sig & kSignalCentrality) != 0;
-  const auto prior = [&](DocId d, double s) {
+  const auto each_prior = [&](DocId d, auto&& apply) {
     const DocRank& doc = rank_[d];
     if (path_signal) {
       const std::uint8_t cls = doc.path_class & static_cast<std::uint8_t>(~asked);
-      if (cls & kPathTest) s *= test_factor;
-      if (cls & kPathAsset) s *= asset_factor;
-      if (cls & kPathGenerated) s *= generated_factor;
-      if (cls & kPathVendored) s *= vendored_factor;
+      if (cls & kPathTest) apply(test_factor, [] { return std::string("test-file\u00d70.35"); });
+      if (cls & kPathAsset) apply(asset_factor, [] { return std::string("static-asset\u00d70.3"); });
+      if (cls & kPathGenerated) apply(generated_factor, [] { return std::string("generated\u00d70.5"); });
+      if (cls & kPathVendored) apply(vendored_factor, [] { return std::string("vendored\u00d70.6"); });
     }
     const ChunkRole role = doc.role;
     if (definition_signal && name_hit[d] &&
         (role == ChunkRole::kFunction || role == ChunkRole::kClass || role == ChunkRole::kMethod)) {
-      s *= kDefinitionBoost;
+      apply(kDefinitionBoost, [] { return std::string("definition\u00d71.3"); });
     }
     if (module_signal && doc.module != UINT32_MAX &&
         std::find(modules.begin(), modules.end(), doc.module) != modules.end()) {
-      s *= kModuleBoost;
+      apply(kModuleBoost, [] { return std::string("module-name\u00d71.4"); });
     }
-    if (centrality_signal && doc.centrality != 1.0f) s *= static_cast<double>(doc.centrality);
+    if (centrality_signal && doc.centrality != 1.0f) {
+      const double f = doc.centrality;
+      apply(f, [f] { return "centrality\u00d7" + std::to_string(f).substr(0, 5); });
+    }
+  };
+  const auto prior = [&](DocId d, double s) {
+    each_prior(d, [&](double factor, const auto&) { s *= factor; });
+    return s;
+  };
+  const auto explain_priors = [&](DocId d, double s, std::vector<TermContribution>& out) {
+    each_prior(d, [&](double factor, const auto& label) {
+      out.push_back({label(), "signal", 0, s * (factor - 1.0)});
+      s *= factor;
+    });
     return s;
   };
   // Whether a chunk passes the filters (kind, path glob, never-code hiding); `hidden` counts
@@ -1273,7 +1265,7 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
           h.explain.push_back({shown[t], std::string(field_name(f)), tf[f], per[f]});
         }
       }
-      double s = apply_priors(d, base, &h.explain);
+      double s = explain_priors(d, base, h.explain);
       if (const double f = coverage_of(d); f != 1.0) {
         h.explain.push_back({"file-coverage\u00d7" + std::to_string(f).substr(0, 5), "signal", 0, s * (f - 1.0)});
         s *= f;

@@ -242,7 +242,8 @@ class InvertedIndex {
   // it for every posting of the query's terms, most of them chunks it does not score.
   std::vector<std::uint32_t> doc_file_;
   std::uint32_t file_count_ = 0;
-  // Give each run of chunks of one path its ordinal, in document order (compaction, load).
+  // Give each run of chunks of one path its ordinal, in document order, and list each module's
+  // documents again (module_docs_): after compaction and load, when documents are renumbered.
   void number_files();
 };
 
