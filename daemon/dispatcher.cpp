@@ -2,11 +2,14 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cassert>
+#include <deque>
 #include <exception>
 #include <map>
 #include <mutex>
+#include <utility>
 
 #include "util/json_text.hpp"
 
@@ -92,6 +95,11 @@ struct Reply::State {
       line = proto::encode_error(id, too_large);
     }
     const double ms = clock.elapsed_ms();
+    // The reply first: the log line and the telemetry event (which may wake the telemetry
+    // writer) come after it is handed to the connection.
+    const std::size_t bytes_out = line.size();
+    SendFn fn = std::move(send);
+    fn(std::move(line));
     const std::string id_text = id.is_null() ? std::string("-") : core::to_json_text(id);
     if (error) {
       spdlog::info("{} id={} {:.3f}ms error {} ({})", method.empty() ? "?" : method, id_text, ms,
@@ -105,12 +113,10 @@ struct Reply::State {
       json::object res{{"status", error ? "error" : "ok"}};
       if (error) res["error"] = proto::error_name(error->code);
       for (auto& kv : telemetry_result) res[kv.key()] = std::move(kv.value());
-      json::object x{{"bytes_in", bytes_in}, {"bytes_out", line.size()}};
+      json::object x{{"bytes_in", bytes_in}, {"bytes_out", bytes_out}};
       for (auto& kv : telemetry_x) x[kv.key()] = std::move(kv.value());
       (void)segment->telemetry.event(method, std::move(telemetry_args), std::move(res), ms, {}, std::move(x));
     }
-    SendFn fn = std::move(send);
-    fn(std::move(line));
   }
 };
 
@@ -133,6 +139,73 @@ void Reply::telemetry(json::object args, json::object result, json::object x) {
   s_->telemetry_args = std::move(args);
   s_->telemetry_result = std::move(result);
   s_->telemetry_x = std::move(x);
+}
+
+struct Dispatcher::Deadlines {
+  std::chrono::milliseconds timeout{0};
+  std::chrono::milliseconds period{0};
+  std::function<void(std::chrono::milliseconds, std::function<void()>)> schedule;
+  std::mutex mu;
+  // In the order dispatch() registered them: deadlines ascending but for the few microseconds
+  // between two workers' clocks (a deadline behind a later one is answered one sweep late).
+  std::deque<std::pair<std::chrono::steady_clock::time_point, std::weak_ptr<Reply::State>>> due;
+  bool armed = false;  // a sweep is scheduled
+
+  static void sweep(const std::shared_ptr<Deadlines>& d) {
+    std::vector<std::shared_ptr<Reply::State>> late;
+    bool again = false;
+    {
+      const auto now = std::chrono::steady_clock::now();
+      std::lock_guard lk(d->mu);
+      while (!d->due.empty()) {
+        auto& [at, weak] = d->due.front();
+        auto s = weak.lock();
+        if (s && !s->done.load()) {
+          if (at > now) break;
+          late.push_back(std::move(s));
+        }
+        d->due.pop_front();
+      }
+      // Answered requests behind a long one still in flight: dropped in bulk once they pile up.
+      if (d->due.size() > 4096) {
+        std::erase_if(d->due, [](const auto& e) {
+          const auto s = e.second.lock();
+          return !s || s->done.load();
+        });
+      }
+      again = !d->due.empty();
+      d->armed = again;
+    }
+    for (const auto& s : late) s->expire(d->timeout);
+    if (again) d->schedule(d->period, [d] { sweep(d); });
+  }
+};
+
+void Dispatcher::set_limits(Limits limits) {
+  limits_ = std::move(limits);
+  deadlines_.reset();
+  if (limits_.request_timeout.count() > 0 && limits_.schedule) {
+    deadlines_ = std::make_shared<Deadlines>();
+    deadlines_->timeout = limits_.request_timeout;
+    deadlines_->period = deadline_period();
+    deadlines_->schedule = limits_.schedule;
+  }
+}
+
+std::chrono::milliseconds Dispatcher::deadline_period() const {
+  using std::chrono::milliseconds;
+  return std::clamp(limits_.request_timeout / 10, milliseconds(10), milliseconds(1000));
+}
+
+void Dispatcher::watch_deadline(const std::shared_ptr<Reply::State>& state) const {
+  Deadlines& d = *deadlines_;
+  bool arm = false;
+  {
+    std::lock_guard lk(d.mu);
+    d.due.emplace_back(std::chrono::steady_clock::now() + d.timeout, state);
+    arm = !std::exchange(d.armed, true);
+  }
+  if (arm) d.schedule(d.period, [dl = deadlines_] { Deadlines::sweep(dl); });
 }
 
 bool require_segment(const Context& ctx, Reply& reply) {
@@ -170,11 +243,7 @@ void Dispatcher::dispatch(proto::ParsedRequest parsed, std::size_t line_bytes, P
   state->notification = req.notification;
   state->method = req.method;
   Reply reply(state);
-  if (limits_.request_timeout.count() > 0 && limits_.schedule && !req.notification) {
-    limits_.schedule(limits_.request_timeout, [weak = std::weak_ptr<Reply::State>(state), t = limits_.request_timeout] {
-      if (auto s = weak.lock()) s->expire(t);
-    });
-  }
+  if (deadlines_ && !req.notification) watch_deadline(state);
 
   auto it = table_.find(req.method);
   if (it == table_.end()) {

@@ -9,7 +9,8 @@
 // builds). A reply over the reply cap becomes TOO_LARGE; a request past its deadline is answered
 // TIMEOUT once, and the handler's own answer is then dropped (Dispatcher::Limits). Every finished
 // request writes one log line (method, id, latency, outcome) and, when it named a segment, one
-// telemetry event in that segment (cmd = method, timing_ms, x.bytes_in/out).
+// telemetry event in that segment (cmd = method, timing_ms, x.bytes_in/out), both right after
+// its reply is handed to the connection (so neither delays the reply).
 //
 // This is the only place with a catch-all: an exception escaping a handler becomes InternalError.
 // lib/ errors (core::Error) map to wire codes in `to_rpc_error` (service/answer.hpp), the one
@@ -144,15 +145,20 @@ class Dispatcher {
 
   // Limits every request is held to (issue 16 items 8 and 9; docs/reliability.md "Limits"):
   // a reply line longer than `max_reply_bytes` is replaced by TOO_LARGE (0 = no cap); a request
-  // not answered within `request_timeout` is answered TIMEOUT through `schedule` (which runs its
-  // function after the delay on any thread), and the handler's later answer is dropped (0 = no
-  // deadline). Set before serving starts.
+  // not answered within `request_timeout` is answered TIMEOUT, and the handler's later answer is
+  // dropped (0 = no deadline). Deadlines are checked by one sweep, run through `schedule` (which
+  // runs its function after the delay on any thread) every deadline_period() while any request
+  // is in flight: dispatch() only appends to a list, so a request does not wake the I/O thread
+  // to arm a timer of its own; a TIMEOUT comes between request_timeout and request_timeout +
+  // deadline_period() after the request. Set before serving starts.
   struct Limits {
     std::size_t max_reply_bytes = 0;
     std::chrono::milliseconds request_timeout{0};
     std::function<void(std::chrono::milliseconds, std::function<void()>)> schedule;
   };
-  void set_limits(Limits limits) { limits_ = std::move(limits); }
+  void set_limits(Limits limits);
+  // request_timeout / 10, within [10 ms, 1 s].
+  std::chrono::milliseconds deadline_period() const;
 
   // Where a request line runs (issue 16 item 7; docs/reliability.md "Quick lane"), decided on the
   // I/O thread from a cheap parse of lines up to kQuickLineBytes (longer lines are kWork):
@@ -185,6 +191,9 @@ class Dispatcher {
  private:
   SegmentRegistry& segments_;
   Limits limits_;
+  struct Deadlines;  // the requests in flight with their deadlines, and whether a sweep is due
+  std::shared_ptr<Deadlines> deadlines_;
+  void watch_deadline(const std::shared_ptr<Reply::State>& state) const;
   struct Method {
     Handler handler;
     SegmentParam segment = SegmentParam::kOpen;

@@ -169,6 +169,29 @@ TEST_CASE("a request not answered within --request-timeout is answered TIMEOUT e
   // A request answered in time is untouched.
   c.send(req(4, "debug.sleep", {{"ms", 100}}));
   CHECK(parse_obj(c.line(5s)).contains("result"));
+  // One sweep checks every deadline (each 100 ms while a request is in flight, none while the
+  // daemon is idle): after the idle seconds above and 50 answered requests, two long requests
+  // half a second apart are each answered TIMEOUT about a second after they were sent.
+  for (int i = 0; i < 50; ++i) {
+    c.send(req(10 + i, "ping"));
+    CHECK(parse_obj(c.line(5s)).at("id").as_int64() == 10 + i);
+  }
+  const auto t1 = Clock::now();
+  c.send(req(100, "debug.sleep", {{"ms", 3000}}));
+  std::this_thread::sleep_for(500ms);
+  c.send(req(101, "debug.sleep", {{"ms", 3000}}));
+  auto a = parse_obj(c.line(10s));
+  const auto ta = ms_since(t1);
+  auto b = parse_obj(c.line(10s));
+  const auto tb = ms_since(t1);
+  CHECK(a.at("id").as_int64() == 100);
+  CHECK(error_name(a) == "TIMEOUT");
+  CHECK(ta >= 1000);
+  CHECK(ta < 2400);
+  CHECK(b.at("id").as_int64() == 101);
+  CHECK(error_name(b) == "TIMEOUT");
+  CHECK(tb >= 1500);
+  CHECK(tb < 2900);
 }
 
 TEST_CASE("a reply over --max-reply-bytes is answered TOO_LARGE", "[bounds][daemon][ast]") {
