@@ -202,6 +202,13 @@ void Dispatcher::watch_deadline(const std::shared_ptr<Reply::State>& state) cons
   bool arm = false;
   {
     std::lock_guard lk(d.mu);
+    // Answered requests at the front go now, not at the next sweep: an entry's weak_ptr keeps
+    // its request's memory block (make_shared) allocated until the entry is dropped.
+    while (!d.due.empty()) {
+      const auto front = d.due.front().second.lock();
+      if (front && !front->done.load()) break;
+      d.due.pop_front();
+    }
     d.due.emplace_back(std::chrono::steady_clock::now() + d.timeout, state);
     arm = !std::exchange(d.armed, true);
   }

@@ -10,6 +10,9 @@
 #   lines       — 128 connections each sending 15 MiB of one request line without its newline
 #                 (before the budget: 1.99 GB; --max-buffered-bytes 64 MiB by default);
 #   idle-conns  — 256 connections open and silent;
+#   requests    — 300,000 `status` requests on one connection, 100 pipelined at a time, each
+#                 answered (before the deadline sweep, each request's deadline timer held ~750
+#                 bytes for the whole --request-timeout, 600 s: 224 MiB after 300,000);
 #   deep-N      — one segment whose .py lies N directories deep ("d/" per level; at 2,100 the
 #                 file is past PATH_MAX and recorded as skipped), opened and built (before:
 #                 378 MiB at 2,000);
@@ -92,6 +95,23 @@ print(f"{int(kv['VmRSS'])/1024:.1f} {int(kv['VmHWM'])/1024:.1f}")
 PY
 read -r rss hwm < "$WORK/conns.out"
 printf '%-12s %12s %12s  %s\n' idle-conns "$rss" "$hwm" "256 silent connections"
+stop
+
+start requests --no-lsp
+python3 - "$SOCK" "$PID" > "$WORK/requests.out" <<'PY'
+import json, socket, sys, time
+c = socket.socket(socket.AF_UNIX); c.connect(sys.argv[1]); f = c.makefile("rwb")
+n, batch, t0 = 300000, 100, time.time()
+for i in range(0, n, batch):
+    f.write(b"".join((json.dumps({"jsonrpc": "2.0", "id": i + j, "method": "status"}) + "\n").encode()
+                     for j in range(batch)))
+    f.flush()
+    for _ in range(batch): f.readline()
+kv = {l.split(":")[0]: l.split()[1] for l in open(f"/proc/{sys.argv[2]}/status").read().splitlines() if len(l.split()) > 1}
+print(f"{int(kv['VmRSS'])/1024:.1f} {int(kv['VmHWM'])/1024:.1f} {time.time() - t0:.1f}")
+PY
+read -r rss hwm secs < "$WORK/requests.out"
+printf '%-12s %12s %12s  %s\n' requests "$rss" "$hwm" "300,000 status requests answered on one connection in ${secs} s"
 stop
 
 for levels in 2000 2100; do
