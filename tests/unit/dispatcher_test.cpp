@@ -2,6 +2,8 @@
 #include <catch2/catch.hpp>
 
 #include <boost/json.hpp>
+#include <chrono>
+#include <functional>
 #include <mutex>
 #include <set>
 #include <stdexcept>
@@ -100,6 +102,61 @@ TEST_CASE("replies may come later from another thread, exactly once", "[dispatch
   CHECK(parked->answered());
   parked.reset();
   CHECK(h.sent.size() == 1);
+}
+
+// Deadlines: one sweep, scheduled through Limits::schedule (here a hand-run queue), only while a
+// request is in flight; the due ones are answered TIMEOUT once, the handler's later answer dropped.
+TEST_CASE("request deadlines: one sweep while requests are in flight, TIMEOUT once, re-armed after idle",
+          "[dispatcher][deadline]") {
+  Harness h;
+  std::vector<std::function<void()>> scheduled;  // the sweeps asked for, in order
+  std::vector<std::chrono::milliseconds> delays;
+  Dispatcher::Limits limits;
+  limits.request_timeout = std::chrono::milliseconds(2000);
+  limits.schedule = [&](std::chrono::milliseconds d, std::function<void()> fn) {
+    delays.push_back(d);
+    scheduled.push_back(std::move(fn));
+  };
+  h.d.set_limits(std::move(limits));
+  CHECK(h.d.deadline_period() == std::chrono::milliseconds(200));  // a tenth of the timeout
+  std::vector<Reply> held;
+  h.d.bind("hold", [&](Context&, Reply reply) { held.push_back(std::move(reply)); });
+  h.d.bind("quick", [](Context&, Reply reply) { reply.ok(json::object{}); });
+
+  const auto t0 = std::chrono::steady_clock::now();
+  h.d.dispatch(R"({"jsonrpc":"2.0","id":1,"method":"hold"})", Peer{}, h.send());
+  REQUIRE(scheduled.size() == 1);  // the first request in flight arms the sweep
+  CHECK(delays[0] == std::chrono::milliseconds(200));
+  // 5,000 requests answered at once behind the held one: no more sweeps are asked for, and the
+  // sweep drops them in bulk (over 4,096 waiting) though the held one is not due yet.
+  for (int i = 0; i < 5000; ++i) {
+    h.d.dispatch(R"({"jsonrpc":"2.0","id":2,"method":"quick"})", Peer{}, h.send());
+  }
+  CHECK(scheduled.size() == 1);
+  CHECK(h.sent.size() == 5000);
+  REQUIRE(std::chrono::steady_clock::now() - t0 < std::chrono::milliseconds(1900));
+  scheduled[0]();
+  CHECK(h.sent.size() == 5000);    // not due: nothing answered
+  REQUIRE(scheduled.size() == 2);  // still in flight: the sweep comes again
+  std::this_thread::sleep_until(t0 + std::chrono::milliseconds(2050));
+  scheduled[1]();
+  REQUIRE(h.sent.size() == 5001);
+  const auto timeout = json::parse(h.sent.back()).as_object();
+  CHECK(timeout.at("id").as_int64() == 1);
+  CHECK(name_of(timeout) == "TIMEOUT");
+  CHECK(scheduled.size() == 2);  // nothing in flight: no sweep until the next request
+  held[0].ok(json::object{{"late", true}});
+  CHECK(h.sent.size() == 5001);  // the handler's own answer is dropped
+
+  // After idle, the next request arms the sweep again; answered in time, it is left alone.
+  h.d.dispatch(R"({"jsonrpc":"2.0","id":3,"method":"hold"})", Peer{}, h.send());
+  REQUIRE(scheduled.size() == 3);
+  held[1].ok(json::object{{"in_time", true}});
+  REQUIRE(h.sent.size() == 5002);
+  CHECK(json::parse(h.sent.back()).at("result").at("in_time").as_bool());
+  scheduled[2]();
+  CHECK(h.sent.size() == 5002);
+  CHECK(scheduled.size() == 3);
 }
 
 TEST_CASE("lib errors map to wire codes in one place", "[dispatcher]") {
