@@ -151,6 +151,12 @@ struct Dispatcher::Deadlines {
   std::deque<std::pair<std::chrono::steady_clock::time_point, std::weak_ptr<Reply::State>>> due;
   bool armed = false;  // a sweep is scheduled
 
+  // Whether an entry's request needs no deadline any more (answered, or its state gone).
+  static bool answered(const std::weak_ptr<Reply::State>& w) {
+    const auto s = w.lock();
+    return !s || s->done.load();
+  }
+
   static void sweep(const std::shared_ptr<Deadlines>& d) {
     std::vector<std::shared_ptr<Reply::State>> late;
     bool again = false;
@@ -168,10 +174,7 @@ struct Dispatcher::Deadlines {
       }
       // Answered requests behind a long one still in flight: dropped in bulk once they pile up.
       if (d->due.size() > 4096) {
-        std::erase_if(d->due, [](const auto& e) {
-          const auto s = e.second.lock();
-          return !s || s->done.load();
-        });
+        std::erase_if(d->due, [](const auto& e) { return answered(e.second); });
       }
       again = !d->due.empty();
       d->armed = again;
@@ -204,11 +207,7 @@ void Dispatcher::watch_deadline(const std::shared_ptr<Reply::State>& state) cons
     std::lock_guard lk(d.mu);
     // Answered requests at the front go now, not at the next sweep: an entry's weak_ptr keeps
     // its request's memory block (make_shared) allocated until the entry is dropped.
-    while (!d.due.empty()) {
-      const auto front = d.due.front().second.lock();
-      if (front && !front->done.load()) break;
-      d.due.pop_front();
-    }
+    while (!d.due.empty() && Deadlines::answered(d.due.front().second)) d.due.pop_front();
     d.due.emplace_back(std::chrono::steady_clock::now() + d.timeout, state);
     arm = !std::exchange(d.armed, true);
   }

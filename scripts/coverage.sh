@@ -25,11 +25,9 @@ fi
 gcovr --root "$ROOT" --object-directory "$BUILD" --gcov-ignore-parse-errors \
   --filter "$ROOT/lib/" --filter "$ROOT/daemon/" --filter "$ROOT/client/" --filter "$ROOT/proto/" \
   --exclude-unreachable-branches --exclude-throw-branches -j 2 \
-  --json-summary-pretty --output "$OUT/summary.json" 2> "$OUT/gcovr.stderr" || {
-  cat "$OUT/gcovr.stderr" >&2
-  exit 2
-}
+  --json-summary-pretty --output "$OUT/summary.json" 2> "$OUT/gcovr.stderr" || gcovr_status=$?
 cat "$OUT/gcovr.stderr" >&2
+[[ "${gcovr_status:-0}" -eq 0 ]] || exit 2
 # Damaged counters (a count near -2^63) make gcov print lines gcovr skips; the files they come
 # from then read as less covered than they are (docs/coverage.md). Say so next to the figures.
 damaged=$(grep -c 'UnknownLineType' "$OUT/gcovr.stderr" || true)
