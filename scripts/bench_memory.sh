@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Daemon memory over a day's use (issue 12: RSS ≤ 2.5 × corpus), for one or two builds in the same
 # run: resident memory of a daemon serving the stdlib demo tree after its cold build, after 30
-# searches (common words among them), after each of three `ctx build --rebuild`s, and of a
-# daemon started on the persisted index (warm start). Prints one JSON line per reading, with
-# RSS and anonymous RSS over the corpus (the tree's bytes outside _ctx/).
+# searches (common words among them), after each of REBUILDS `ctx build --rebuild`s (default 3),
+# and of a daemon started on the persisted index (warm start). Prints one JSON line per reading,
+# with RSS and anonymous RSS over the corpus (the tree's bytes outside _ctx/).
 #
-# Usage: scripts/bench_memory.sh NEW_BUILD [BASE_BUILD]
+# Usage: [REBUILDS=N] scripts/bench_memory.sh NEW_BUILD [BASE_BUILD]
 # Private sockets/state under a temp dir; every daemon started here is stopped here.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -63,7 +63,7 @@ for arg in "new=$NEW" ${BASE:+"base=$BASE"}; do
     "${cli[@]}" ctx search -s "$run/seg" --no-spawn $q >/dev/null
   done
   reading "$label" after_30_searches
-  for i in 1 2 3; do
+  for i in $(seq "${REBUILDS:-3}"); do
     "${cli[@]}" --json ctx build --rebuild -s "$run/seg" --no-spawn --timeout 900 >/dev/null
     reading "$label" "after_rebuild_$i"
   done

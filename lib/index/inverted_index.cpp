@@ -6,6 +6,7 @@
 #include <memory>
 #include <mutex>
 #include <numeric>
+#include <stdexcept>
 
 #include "index/tokenizer.hpp"
 #include "util/bytes.hpp"
@@ -215,16 +216,66 @@ std::uint32_t InvertedIndex::intern(std::string_view term, std::size_t hash) {
   return id;
 }
 
-namespace {
-
-// Strings built by concatenation keep spare capacity; the index holds every chunk for its life.
-void shrink(Chunk& c) {
-  for (std::string* x : {&c.id, &c.path, &c.title, &c.sha256, &c.preview, &c.context, &c.signature}) x->shrink_to_fit();
-  for (auto& t : c.title_path) t.shrink_to_fit();
-  c.title_path.shrink_to_fit();
+std::string_view InvertedIndex::str(const Doc& d, Str which) const {
+  std::uint64_t off = d.strs;
+  for (int i = 0; i < which; ++i) off += d.len[static_cast<std::size_t>(i)];
+  return std::string_view(pool_.data() + off, d.len[which]);
 }
 
-}  // namespace
+InvertedIndex::Doc InvertedIndex::pack(const Chunk& c, const std::uint64_t* path) {
+  Doc d;
+  d.path_len = static_cast<std::uint32_t>(c.path.size());
+  if (path) {
+    d.path = *path;
+  } else {
+    d.path = pool_.size();
+    pool_.append(c.path);
+  }
+  std::string tp;
+  for (const auto& piece : c.title_path) {
+    bytes::Writer w(tp);
+    w.str_u32(piece);
+  }
+  d.strs = pool_.size();
+  const std::string_view parts[kStrCount] = {c.id, c.title, tp, c.sha256, c.preview, c.context, c.signature};
+  for (std::size_t i = 0; i < kStrCount; ++i) {
+    d.len[i] = static_cast<std::uint32_t>(parts[i].size());
+    pool_.append(parts[i]);
+  }
+  d.bytes = c.bytes;
+  d.tokens = c.tokens;
+  d.start_line = c.start_line;
+  d.end_line = c.end_line;
+  d.kind = c.kind;
+  d.role = c.role;
+  return d;
+}
+
+Chunk InvertedIndex::unpack(const Doc& d) const {
+  Chunk c;
+  const char* p = pool_.data() + d.strs;
+  const auto next = [&](Str which) {
+    const std::string_view v(p, d.len[which]);
+    p += d.len[which];
+    return v;
+  };
+  c.id = next(kId);
+  c.path = path_text(d);
+  c.kind = d.kind;
+  c.role = d.role;
+  c.title = next(kTitle);
+  const std::string_view tp = next(kTitlePath);
+  for (bytes::Reader r(tp); r.ok() && r.position() < tp.size();) c.title_path.emplace_back(r.str_u32());
+  c.start_line = d.start_line;
+  c.end_line = d.end_line;
+  c.sha256 = next(kSha256);
+  c.bytes = static_cast<std::size_t>(d.bytes);
+  c.tokens = static_cast<std::size_t>(d.tokens);
+  c.preview = next(kPreview);
+  c.context = next(kContext);
+  c.signature = next(kSignature);
+  return c;
+}
 
 void InvertedIndex::reserve_terms(std::size_t n) {
   term_ids_.reserve(n, [this](std::uint32_t t) { return term_text(t); });
@@ -234,7 +285,7 @@ void InvertedIndex::reserve_terms(std::size_t n) {
 
 void InvertedIndex::replace_file(const std::string& path, std::vector<Chunk> chunks, std::vector<ChunkTerms> terms,
                                  bool bulk) {
-  const auto id_of = [this](std::uint32_t d) { return std::string_view(docs_[d].chunk.id); };
+  const auto id_of = [this](std::uint32_t d) { return id_text(docs_[d]); };
   if (auto it = by_file_.find(path); it != by_file_.end()) {
     for (const DocId d : it->second) {
       Doc& doc = docs_[d];
@@ -242,7 +293,7 @@ void InvertedIndex::replace_file(const std::string& path, std::vector<Chunk> chu
       doc.alive = false;
       if (d < frozen_horizon_) frozen_has_dead_ = true;
       for (std::size_t f = 0; f < kFieldCount; ++f) total_len_[f] -= rank_[d].length[f];
-      by_id_.erase(std::hash<std::string_view>{}(doc.chunk.id), d);
+      by_id_.erase(std::hash<std::string_view>{}(id_text(doc)), d);
       --alive_;
       ++dead_;
     }
@@ -251,12 +302,12 @@ void InvertedIndex::replace_file(const std::string& path, std::vector<Chunk> chu
   if (!chunks.empty()) {
     auto& ids = by_file_[path];
     const std::uint32_t file = file_count_++;
+    const std::uint64_t stored_path = pool_.size();
+    pool_.append(path);
     for (std::size_t i = 0; i < chunks.size(); ++i) {
       const auto d = static_cast<DocId>(docs_.size());
-      Doc doc;
+      Doc doc = pack(chunks[i], chunks[i].path == path ? &stored_path : nullptr);
       DocRank rank;
-      doc.chunk = std::move(chunks[i]);
-      shrink(doc.chunk);
       if (i < terms.size()) {
         rank.length = terms[i].length;
         for (const auto& term : terms[i].terms) {
@@ -264,10 +315,10 @@ void InvertedIndex::replace_file(const std::string& path, std::vector<Chunk> chu
         }
       }
       for (std::size_t f = 0; f < kFieldCount; ++f) total_len_[f] += rank.length[f];
-      const std::size_t h = std::hash<std::string_view>{}(doc.chunk.id);
+      const std::size_t h = std::hash<std::string_view>{}(id_text(doc));
       // Chunks of one file share its path: classified once (a few thousand instructions each).
-      classify(doc.chunk, rank, i > 0 && docs_[ids.front()].chunk.path == doc.chunk.path ? &rank_[ids.front()] : nullptr);
-      docs_.push_back(std::move(doc));
+      classify(doc, rank, i > 0 && path_text(docs_[ids.front()]) == path_text(doc) ? &rank_[ids.front()] : nullptr);
+      docs_.push_back(doc);
       rank_.push_back(rank);
       doc_file_.push_back(file);
       if (rank.module != UINT32_MAX) {
@@ -275,7 +326,7 @@ void InvertedIndex::replace_file(const std::string& path, std::vector<Chunk> chu
         module_docs_[rank.module].push_back(d);
       }
       // A duplicate id (which chunkers never produce) shadows the earlier chunk, as before.
-      if (const auto old = by_id_.find(docs_[d].chunk.id, h, id_of); old != IdTable::kNone) by_id_.erase(h, old);
+      if (const auto old = by_id_.find(id_text(docs_[d]), h, id_of); old != IdTable::kNone) by_id_.erase(h, old);
       by_id_.insert(h, d, id_of);
       ids.push_back(d);
       ++alive_;
@@ -337,6 +388,7 @@ void InvertedIndex::freeze(const std::vector<DocId>* remap) {
 void InvertedIndex::compact() {
   if (dead_ == 0) {
     freeze(nullptr);
+    pool_.shrink_to_fit();
     docs_.shrink_to_fit();
     rank_.shrink_to_fit();
     doc_file_.shrink_to_fit();
@@ -352,22 +404,49 @@ void InvertedIndex::compact() {
   std::vector<DocRank> kept_rank;
   kept.reserve(alive_);
   kept_rank.reserve(alive_);
+  // The live chunks' strings move to a new pool; a file's chunks keep sharing one path.
+  const auto strs_size = [](const Doc& d) {
+    std::uint64_t n = 0;
+    for (const auto l : d.len) n += l;
+    return n;
+  };
+  std::uint64_t live_bytes = 0;
+  std::uint64_t old_path = UINT64_MAX, new_path = 0;
+  for (const Doc& d : docs_) {
+    if (!d.alive) continue;
+    live_bytes += strs_size(d) + (d.path != old_path ? d.path_len : 0);
+    old_path = d.path;
+  }
+  std::string pool;
+  pool.reserve(live_bytes);
+  old_path = UINT64_MAX;
   for (std::size_t i = 0; i < docs_.size(); ++i) {
     if (!docs_[i].alive) continue;
-    kept.push_back(std::move(docs_[i]));
+    Doc d = docs_[i];
+    if (d.path != old_path) {
+      old_path = d.path;
+      new_path = pool.size();
+      pool.append(path_text(d));
+    }
+    d.path = new_path;
+    const std::uint64_t total = strs_size(d);
+    pool.append(pool_, d.strs, total);
+    d.strs = pool.size() - total;
+    kept.push_back(d);
     kept_rank.push_back(rank_[i]);
   }
   docs_ = std::move(kept);
   rank_ = std::move(kept_rank);
+  pool_ = std::move(pool);
   never_code_docs_ = static_cast<std::size_t>(
       std::count_if(rank_.begin(), rank_.end(), [](const DocRank& r) { return (r.path_class & kPathNeverCode) != 0; }));
   by_file_.clear();
   by_id_.clear();
-  const auto id_of = [this](std::uint32_t d) { return std::string_view(docs_[d].chunk.id); };
+  const auto id_of = [this](std::uint32_t d) { return id_text(docs_[d]); };
   by_id_.reserve(docs_.size(), id_of);
   for (DocId d = 0; d < docs_.size(); ++d) {
-    by_file_[docs_[d].chunk.path].push_back(d);
-    by_id_.insert(std::hash<std::string_view>{}(docs_[d].chunk.id), d, id_of);
+    by_file_[std::string(path_text(docs_[d]))].push_back(d);
+    by_id_.insert(std::hash<std::string_view>{}(id_text(docs_[d])), d, id_of);
   }
   dead_ = 0;
   number_files();
@@ -382,7 +461,7 @@ void InvertedIndex::number_files() {
   file_count_ = 0;
   doc_file_.assign(docs_.size(), 0);
   for (std::size_t d = 0; d < docs_.size(); ++d) {
-    if (d > 0 && docs_[d].chunk.path != docs_[d - 1].chunk.path) ++file_count_;
+    if (d > 0 && path_text(docs_[d]) != path_text(docs_[d - 1])) ++file_count_;
     doc_file_[d] = file_count_;
   }
   if (!docs_.empty()) ++file_count_;
@@ -408,7 +487,7 @@ std::vector<std::string> InvertedIndex::files_with_term(std::string_view term) c
   live_postings(id, postings);
   std::vector<std::string_view> paths;
   paths.reserve(postings.size());
-  for (const auto& p : postings) paths.push_back(docs_[p.doc].chunk.path);
+  for (const auto& p : postings) paths.push_back(path_text(docs_[p.doc]));
   std::sort(paths.begin(), paths.end());
   paths.erase(std::unique(paths.begin(), paths.end()), paths.end());
   out.assign(paths.begin(), paths.end());
@@ -448,21 +527,23 @@ std::size_t InvertedIndex::term_count() const {
   return static_cast<std::size_t>(std::count(live.begin(), live.end(), true));
 }
 
-const Chunk* InvertedIndex::find(std::string_view id) const {
-  const auto d = by_id_.find(id, std::hash<std::string_view>{}(id),
-                             [this](std::uint32_t x) { return std::string_view(docs_[x].chunk.id); });
-  if (d == IdTable::kNone) return nullptr;
-  return &docs_[d].chunk;
+std::optional<Chunk> InvertedIndex::find(std::string_view id) const {
+  const auto d = by_id_.find(id, std::hash<std::string_view>{}(id), [this](std::uint32_t x) { return id_text(docs_[x]); });
+  if (d == IdTable::kNone) return std::nullopt;
+  return unpack(docs_[d]);
 }
 
-std::vector<const Chunk*> InvertedIndex::chunks_of(std::string_view path) const {
-  std::vector<const Chunk*> out;
+std::vector<Chunk> InvertedIndex::chunks_of(std::string_view path) const {
+  std::vector<Chunk> out;
   auto it = by_file_.find(std::string(path));
   if (it == by_file_.end()) return out;
+  std::vector<DocId> ds;
   for (const DocId d : it->second) {
-    if (docs_[d].alive) out.push_back(&docs_[d].chunk);
+    if (docs_[d].alive) ds.push_back(d);
   }
-  std::sort(out.begin(), out.end(), [](const Chunk* a, const Chunk* b) { return a->start_line < b->start_line; });
+  std::stable_sort(ds.begin(), ds.end(), [this](DocId a, DocId b) { return docs_[a].start_line < docs_[b].start_line; });
+  out.reserve(ds.size());
+  for (const DocId d : ds) out.push_back(unpack(docs_[d]));
   return out;
 }
 
@@ -536,18 +617,18 @@ void InvertedIndex::set_centrality(const std::string& path, double centrality) {
   for (const DocId d : it->second) rank_[d].centrality = factor;
 }
 
-void InvertedIndex::classify(const Chunk& chunk, DocRank& rank, const DocRank* same_path) {
-  rank.role = chunk.role;
-  rank.kind = chunk.kind;
+void InvertedIndex::classify(const Doc& doc, DocRank& rank, const DocRank* same_path) {
+  rank.role = doc.role;
+  rank.kind = doc.kind;
   if (same_path) {
     rank.path_class = same_path->path_class;
     rank.module = same_path->module;
     if (rank.path_class & kPathNeverCode) ++never_code_docs_;
     return;
   }
-  rank.path_class = path_class(chunk.path);
+  rank.path_class = path_class(path_text(doc));
   if (rank.path_class & kPathNeverCode) ++never_code_docs_;
-  std::string m = module_stem(chunk.path);
+  std::string m = module_stem(path_text(doc));
   if (m.empty()) return;
   auto [it, added] = module_ids_.try_emplace(m, static_cast<std::uint32_t>(module_stems_.size()));
   if (added) module_stems_.push_back(std::move(m));
@@ -921,7 +1002,7 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
   const bool hide_never_code = (sig & kSignalPathPrior) && !(asked & kPathNeverCode) && never_code_docs_ > 0;
   const auto admit = [&](DocId d, std::size_t& hidden_count) {
     if (o.kind && rank_[d].kind != *o.kind) return false;
-    if (!o.path_glob.empty() && !workspace::glob_match(o.path_glob, docs_[d].chunk.path)) return false;
+    if (!o.path_glob.empty() && !workspace::glob_match(o.path_glob, path_text(docs_[d]))) return false;
     if (hide_never_code && (rank_[d].path_class & kPathNeverCode)) {
       ++hidden_count;
       return false;
@@ -1151,11 +1232,11 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
   r.matched = cands.size() + pruned_matched;
   r.scored = touched.size();
   auto tie = [&](DocId a, DocId b) {
-    const Chunk& x = docs_[a].chunk;
-    const Chunk& y = docs_[b].chunk;
-    if (x.path != y.path) return x.path < y.path;
+    const Doc& x = docs_[a];
+    const Doc& y = docs_[b];
+    if (const int c = path_text(x).compare(path_text(y)); c != 0) return c < 0;
     if (x.start_line != y.start_line) return x.start_line < y.start_line;
-    return x.id < y.id;
+    return id_text(x) < id_text(y);
   };
   auto better = [&](DocId a, DocId b) {
     if (scores[a] != scores[b]) return scores[a] > scores[b];
@@ -1247,7 +1328,7 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
   for (std::size_t i = 0; i < k; ++i) {
     SearchHit h;
     const DocId d = cands[i];
-    h.chunk = docs_[d].chunk;
+    h.chunk = unpack(docs_[d]);
     const double div = diversity.empty() ? 1.0 : diversity[i];
     h.score = scores[d] * div;
     if (o.explain) {
@@ -1316,14 +1397,8 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
 std::size_t InvertedIndex::memory_bytes() const {
   // Heap strings count when they do not fit the small-string buffer (15 bytes in libstdc++).
   const auto heap = [](const std::string& x) { return x.capacity() > 15 ? x.capacity() + 1 : 0; };
-  std::size_t b = docs_.capacity() * sizeof(Doc) + rank_.capacity() * sizeof(DocRank) +
+  std::size_t b = docs_.capacity() * sizeof(Doc) + pool_.capacity() + rank_.capacity() * sizeof(DocRank) +
                   doc_file_.capacity() * sizeof(std::uint32_t);
-  for (const auto& d : docs_) {
-    const Chunk& c = d.chunk;
-    b += heap(c.id) + heap(c.path) + heap(c.title) + heap(c.sha256) + heap(c.preview) + heap(c.context) +
-         heap(c.signature) + c.title_path.capacity() * sizeof(std::string);
-    for (const auto& t : c.title_path) b += heap(t);
-  }
   b += frozen_.memory_bytes() + tail_.capacity() * sizeof(TailPosting);
   b += term_chars_.capacity() + term_off_.capacity() * sizeof(std::uint32_t) + term_ids_.memory_bytes();
   b += by_id_.memory_bytes() + sorted_terms_.capacity() * sizeof(std::uint32_t);
@@ -1354,22 +1429,25 @@ void InvertedIndex::serialize(std::string& out) const {
   for (std::size_t i = 0; i < docs_.size(); ++i) {
     const Doc& d = docs_[i];
     if (!d.alive) continue;
-    const Chunk& c = d.chunk;
-    w.str_u32(c.id);
-    w.str_u32(c.path);
-    w.u8(static_cast<std::uint8_t>(c.kind));
-    w.u8(static_cast<std::uint8_t>(c.role));
-    w.str_u32(c.title);
-    w.u32(static_cast<std::uint32_t>(c.title_path.size()));
-    for (const auto& t : c.title_path) w.str_u32(t);
-    w.u32(static_cast<std::uint32_t>(c.start_line));
-    w.u32(static_cast<std::uint32_t>(c.end_line));
-    w.str_u32(c.sha256);
-    w.u64(c.bytes);
-    w.u64(c.tokens);
-    w.str_u32(c.preview);
-    w.str_u32(c.context);
-    w.str_u32(c.signature);
+    w.str_u32(id_text(d));
+    w.str_u32(path_text(d));
+    w.u8(static_cast<std::uint8_t>(d.kind));
+    w.u8(static_cast<std::uint8_t>(d.role));
+    w.str_u32(str(d, kTitle));
+    // The stored pieces are already length-prefixed: count them, then copy them as they are.
+    const std::string_view tp = str(d, kTitlePath);
+    std::uint32_t pieces = 0;
+    for (bytes::Reader r(tp); r.ok() && r.position() < tp.size(); ++pieces) (void)r.raw(r.u32());
+    w.u32(pieces);
+    w.raw(tp);
+    w.u32(static_cast<std::uint32_t>(d.start_line));
+    w.u32(static_cast<std::uint32_t>(d.end_line));
+    w.str_u32(str(d, kSha256));
+    w.u64(d.bytes);
+    w.u64(d.tokens);
+    w.str_u32(str(d, kPreview));
+    w.str_u32(str(d, kContext));
+    w.str_u32(str(d, kSignature));
     for (std::size_t f = 0; f < kFieldCount; ++f) w.u32(rank_[i].length[f]);
   }
   // Terms: text, posting count, byte length, the encoded list (documents renumbered).
@@ -1409,30 +1487,50 @@ Result<void> InvertedIndex::deserialize(std::string_view data) {
   fresh.docs_.resize(ndocs);
   fresh.rank_.resize(ndocs);
   for (std::size_t di = 0; di < ndocs; ++di) {
-    Chunk& c = fresh.docs_[di].chunk;
-    c.id = r.str_u32();
-    c.path = r.str_u32();
+    Doc& d = fresh.docs_[di];
+    std::string& pool = fresh.pool_;
+    const std::string_view id = r.raw(r.u32());
+    const std::string_view path = r.raw(r.u32());
+    // A file's chunks are consecutive: they share one stored path (stored before the strings,
+    // which go back to back).
+    d.path_len = static_cast<std::uint32_t>(path.size());
+    if (di > 0 && fresh.path_text(fresh.docs_[di - 1]) == path) {
+      d.path = fresh.docs_[di - 1].path;
+    } else {
+      d.path = pool.size();
+      pool.append(path);
+    }
+    d.strs = pool.size();
+    const auto add = [&](Str which, std::string_view v) {
+      d.len[which] = static_cast<std::uint32_t>(v.size());
+      pool.append(v);
+    };
+    add(kId, id);
     const auto kind = r.u8();
     const auto role = r.u8();
+    if (!r.ok()) return make_error(Errc::kParse, "index: truncated document table");
     if (kind > 2 || role > 5) return make_error(Errc::kParse, "index: bad chunk kind");
-    c.kind = static_cast<ChunkKind>(kind);
-    c.role = static_cast<ChunkRole>(role);
-    c.title = r.str_u32();
+    d.kind = static_cast<ChunkKind>(kind);
+    d.role = static_cast<ChunkRole>(role);
+    add(kTitle, r.raw(r.u32()));
     const auto ntp = r.u32();
     if (!r.need(ntp)) return make_error(Errc::kParse, "index: truncated");
-    c.title_path.reserve(ntp);
-    for (std::uint32_t i = 0; i < ntp; ++i) c.title_path.push_back(r.str_u32());
-    c.start_line = static_cast<int>(r.u32());
-    c.end_line = static_cast<int>(r.u32());
-    c.sha256 = r.str_u32();
-    c.bytes = r.u64();
-    c.tokens = r.u64();
-    c.preview = r.str_u32();
-    c.context = r.str_u32();
-    c.signature = r.str_u32();
+    const std::size_t tp_at = r.position();
+    for (std::uint32_t i = 0; i < ntp && r.ok(); ++i) (void)r.raw(r.u32());
+    if (!r.ok()) return make_error(Errc::kParse, "index: truncated document table");
+    add(kTitlePath, data.substr(tp_at, r.position() - tp_at));
+    d.start_line = static_cast<std::int32_t>(r.u32());
+    d.end_line = static_cast<std::int32_t>(r.u32());
+    add(kSha256, r.raw(r.u32()));
+    d.bytes = r.u64();
+    d.tokens = r.u64();
+    add(kPreview, r.raw(r.u32()));
+    add(kContext, r.raw(r.u32()));
+    add(kSignature, r.raw(r.u32()));
     for (std::size_t f = 0; f < kFieldCount; ++f) fresh.rank_[di].length[f] = r.u32();
     if (!r.ok()) return make_error(Errc::kParse, "index: truncated document table");
   }
+  fresh.pool_.shrink_to_fit();
   const std::uint32_t nterms = r.u32();
   if (!r.ok() || nterms > data.size()) return make_error(Errc::kParse, "index: bad term count");
   fresh.reserve_terms(nterms);
@@ -1457,19 +1555,20 @@ Result<void> InvertedIndex::deserialize(std::string_view data) {
   fresh.frozen_.finish(nterms);
   fresh.frozen_horizon_ = ndocs;
   if (r.position() != data.size()) return make_error(Errc::kParse, "index: trailing bytes");
-  const auto id_of = [&fresh](std::uint32_t x) { return std::string_view(fresh.docs_[x].chunk.id); };
+  const auto id_of = [&fresh](std::uint32_t x) { return fresh.id_text(fresh.docs_[x]); };
   fresh.by_id_.reserve(ndocs, id_of);
   for (DocId d = 0; d < ndocs; ++d) {
     const auto& doc = fresh.docs_[d];
-    const std::size_t h = std::hash<std::string_view>{}(doc.chunk.id);
-    if (fresh.by_id_.find(doc.chunk.id, h, id_of) != IdTable::kNone) return make_error(Errc::kParse, "index: duplicate chunk id");
+    const std::string_view id = fresh.id_text(doc);
+    const std::size_t h = std::hash<std::string_view>{}(id);
+    if (fresh.by_id_.find(id, h, id_of) != IdTable::kNone) return make_error(Errc::kParse, "index: duplicate chunk id");
     fresh.by_id_.insert(h, d, id_of);
-    fresh.by_file_[doc.chunk.path].push_back(d);
+    fresh.by_file_[std::string(fresh.path_text(doc))].push_back(d);
     for (std::size_t f = 0; f < kFieldCount; ++f) fresh.total_len_[f] += fresh.rank_[d].length[f];
   }
   for (DocId d = 0; d < ndocs; ++d) {
-    const bool same = d > 0 && fresh.docs_[d - 1].chunk.path == fresh.docs_[d].chunk.path;
-    fresh.classify(fresh.docs_[d].chunk, fresh.rank_[d], same ? &fresh.rank_[d - 1] : nullptr);
+    const bool same = d > 0 && fresh.docs_[d - 1].path == fresh.docs_[d].path;
+    fresh.classify(fresh.docs_[d], fresh.rank_[d], same ? &fresh.rank_[d - 1] : nullptr);
   }
   fresh.sort_terms();
   fresh.number_files();

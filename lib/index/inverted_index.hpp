@@ -9,7 +9,9 @@
 // new ones. Nothing else is touched.
 //
 // Memory layout (postings.hpp): most postings are *frozen* — delta + varint encoded, all lists in
-// one buffer (≈ 2.8 bytes a posting on the stdlib instead of 8 plus a vector per term). Postings
+// one buffer (≈ 2.8 bytes a posting on the stdlib instead of 8 plus a vector per term). Chunks
+// are stored packed (Doc: fixed fields inline, every string in one pool; find, chunks_of and
+// search hits return rebuilt copies). Postings
 // added since the last freeze sit in a flat *tail* (12 bytes each, document order) that searches
 // scan once per query; `freeze()` (also run by `compact()`, and by `replace_file` once the tail
 // holds kTailLimit postings) merges it in. A cold build adds everything to the tail and freezes
@@ -126,8 +128,9 @@ class InvertedIndex {
   // unique; empty when no chunk has it.
   std::vector<std::string> files_with_term(std::string_view term) const;
 
-  const Chunk* find(std::string_view id) const;
-  std::vector<const Chunk*> chunks_of(std::string_view path) const;  // in line order
+  // Copies, rebuilt from the stored form (see Doc below).
+  std::optional<Chunk> find(std::string_view id) const;
+  std::vector<Chunk> chunks_of(std::string_view path) const;  // in line order
   std::size_t chunk_count() const { return alive_; }
   std::size_t term_count() const;
 
@@ -165,11 +168,36 @@ class InvertedIndex {
   std::size_t memory_bytes() const;
 
  private:
+  // A chunk as stored: 80 bytes, where a Chunk is ~290 plus six to eight heap strings. Its
+  // strings sit back to back in pool_, in Str order from `strs` (their lengths in `len`), and
+  // its path once for all the chunks of its file, at `path`. Not only smaller: a cold build's
+  // chunks come from the parse threads, and their strings, each its own malloc in those
+  // threads' arenas between the parse's freed temporaries, kept the freed memory resident after
+  // every rebuild (issue 12, RSS ≤ 2.5 × corpus). The pool is one block, mapped on its own at
+  // this size (daemon/main.cpp tune_malloc) and given back whole with the index. unpack()
+  // rebuilds the Chunk; the title path is stored as each piece's little-endian u32 length and
+  // bytes. Offsets are 64-bit: no size of tree overflows them.
+  enum Str : std::uint8_t { kId, kTitle, kTitlePath, kSha256, kPreview, kContext, kSignature, kStrCount };
   struct Doc {
-    Chunk chunk;
+    std::uint64_t strs = 0;  // pool_ offset of the strings
+    std::uint64_t path = 0;  // pool_ offset of the path
+    std::array<std::uint32_t, kStrCount> len{};
+    std::uint32_t path_len = 0;
+    std::uint64_t bytes = 0, tokens = 0;
+    std::int32_t start_line = 0, end_line = 0;
+    ChunkKind kind = ChunkKind::kOther;
+    ChunkRole role = ChunkRole::kWindow;
     bool alive = true;
   };
-  // What the search loop reads per matching document, kept apart from the (≈ 300-byte) Doc so
+  static_assert(sizeof(Doc) <= 80, "a chunk record stays small: docs_ is read by every search");
+  std::string_view id_text(const Doc& d) const { return std::string_view(pool_.data() + d.strs, d.len[kId]); }
+  std::string_view path_text(const Doc& d) const { return std::string_view(pool_.data() + d.path, d.path_len); }
+  std::string_view str(const Doc& d, Str which) const;
+  // Append `c`'s strings to pool_ and return its record; its path too unless `path` (the pool
+  // offset of a stored copy of c.path) is given.
+  Doc pack(const Chunk& c, const std::uint64_t* path);
+  Chunk unpack(const Doc& d) const;
+  // What the search loop reads per matching document, kept apart from the Doc so
   // scoring a long posting list walks a dense 24-byte table instead of missing the cache on
   // every Doc (issue 12: `error` on four stdlib copies spent most of its time in those misses).
   // rank_[d] belongs to docs_[d]; both grow, shrink and renumber together.
@@ -183,7 +211,7 @@ class InvertedIndex {
   };
   // Derived per-document ranking data (path class, module name, role, kind); set on insert and load.
   // `same_path`: the data of a chunk with the same path, whose path class and module are copied.
-  void classify(const Chunk& chunk, DocRank& rank, const DocRank* same_path = nullptr);
+  void classify(const Doc& doc, DocRank& rank, const DocRank* same_path = nullptr);
   // Sort the vocabulary for stem expansion (after freeze / load).
   void sort_terms();
   // Indexed terms with the stem `s` of the query term `term` (`term` itself included when
@@ -211,6 +239,7 @@ class InvertedIndex {
   void for_each_list(const std::vector<DocId>* remap, Fn fn) const;
 
   std::vector<Doc> docs_;
+  std::string pool_;  // the chunks' strings and paths (Doc); dead ones' until compaction
   std::vector<DocRank> rank_;
   // Vocabulary: term t is term_chars_[term_off_[t], term_off_[t + 1]); term_ids_ maps text → t.
   std::string term_chars_;

@@ -983,24 +983,20 @@ std::optional<std::vector<std::string>> SegmentIndex::files_with_word(std::strin
 
 std::optional<Chunk> SegmentIndex::chunk(std::string_view id) const {
   std::shared_lock lk(impl_->state_mu);
-  const Chunk* c = impl_->index.find(id);
+  auto c = impl_->index.find(id);
   // An id of a file whose name is not UTF-8 comes back percent-escaped, as replies wrote it
   // (util/utf8.hpp escape_name): the literal id first, then the unescaped one.
   if (!c) {
     if (auto raw = utf8::unescape_name(id)) c = impl_->index.find(*raw);
   }
-  if (!c) return std::nullopt;
-  return *c;
+  return c;
 }
 
 std::vector<Chunk> SegmentIndex::chunks_of(std::string_view path) const {
   std::shared_lock lk(impl_->state_mu);
-  std::vector<Chunk> out;
-  for (const Chunk* c : impl_->index.chunks_of(path)) out.push_back(*c);
+  std::vector<Chunk> out = impl_->index.chunks_of(path);
   if (out.empty()) {
-    if (auto raw = utf8::unescape_name(path)) {
-      for (const Chunk* c : impl_->index.chunks_of(*raw)) out.push_back(*c);
-    }
+    if (auto raw = utf8::unescape_name(path)) out = impl_->index.chunks_of(*raw);
   }
   return out;
 }

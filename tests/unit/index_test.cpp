@@ -335,8 +335,8 @@ TEST_CASE("incremental replace/remove and serialization round trip") {
   CHECK(idx.search(o)->hits.empty());
   o.query = "gamma";
   CHECK(idx.search(o)->hits.size() == 1);
-  CHECK(idx.find("a.py#alpha") == nullptr);
-  CHECK(idx.find("a.py#gamma") != nullptr);
+  CHECK_FALSE(idx.find("a.py#alpha").has_value());
+  CHECK(idx.find("a.py#gamma").has_value());
   std::string blob;
   idx.serialize(blob);
   InvertedIndex copy;
@@ -989,8 +989,8 @@ TEST_CASE("an index updated in place (tail, tombstones, freezes, compaction) ran
   live.serialize(blob2);  // the frozen bytes as they are
   CHECK(blob2 == blob);
   for (const auto& q : queries) CHECK(answer(live, q) == answer(fresh, q));
-  CHECK(live.find("new/g3.txt#L1-20") != nullptr);
-  CHECK(live.find("d5/f5.txt#L1-25") == nullptr);
+  CHECK(live.find("new/g3.txt#L1-20").has_value());
+  CHECK_FALSE(live.find("d5/f5.txt#L1-25").has_value());
 }
 
 TEST_CASE("stem variants merged from the frozen lists score exactly like variants merged from a tail") {
@@ -1759,4 +1759,88 @@ TEST_CASE("SegmentIndex: never-code files are skipped at build time, an include 
   CHECK_THAT(hidden->reason, Catch::Contains("1 chunks matched, all in translation catalogs"));
   CHECK(seg->status().skip_reasons["never_code"] == 2);
   CHECK(seg->validate()->ok());
+}
+
+TEST_CASE("packed chunk storage: every field comes back as it went in, through updates, compaction and reload") {
+  // The index keeps chunks packed (strings in one pool, a file's path once); what find,
+  // chunks_of and search hits return must be the chunk as given, field for field.
+  const auto make = [](const std::string& path, int n) {
+    Chunk c;
+    c.path = path;
+    c.id = path + "#piece" + std::to_string(n);
+    c.kind = n % 2 ? ChunkKind::kCode : ChunkKind::kDoc;
+    c.role = n % 3 ? ChunkRole::kMethod : ChunkRole::kSection;
+    c.title = "Title " + std::to_string(n);
+    if (n % 4 == 1) c.title_path = {"Outer", "", std::string("with\0nul", 8), "é ünïcode " + std::to_string(n)};
+    if (n % 4 == 2) c.title_path = {""};
+    c.start_line = 10 * n + 1;
+    c.end_line = 10 * n + 9;
+    c.sha256 = std::string(64, static_cast<char>('a' + n % 6));
+    c.bytes = 4096 + static_cast<std::size_t>(n);
+    c.tokens = (c.bytes + 3) / 4;
+    c.preview = "preview of zebra " + std::to_string(n) + std::string(static_cast<std::size_t>(n % 200), 'x');
+    c.context = n % 2 ? "class Holder:" : "";
+    c.signature = n % 5 ? "(self, x: int) -> str  first line" : "";
+    return c;
+  };
+  const auto same = [](const Chunk& a, const Chunk& b) {
+    return a.id == b.id && a.path == b.path && a.kind == b.kind && a.role == b.role && a.title == b.title &&
+           a.title_path == b.title_path && a.start_line == b.start_line && a.end_line == b.end_line &&
+           a.sha256 == b.sha256 && a.bytes == b.bytes && a.tokens == b.tokens && a.preview == b.preview &&
+           a.context == b.context && a.signature == b.signature;
+  };
+  const auto add = [&](InvertedIndex& idx, const std::string& path, int version, std::map<std::string, Chunk>& want) {
+    std::vector<Chunk> cs;
+    std::vector<ChunkTerms> ts;
+    for (int i = 0; i < 3; ++i) {
+      cs.push_back(make(path, version * 3 + i));
+      ts.push_back(analyze_chunk(cs.back(), "zebra body " + std::to_string(version)));
+    }
+    for (auto it = want.begin(); it != want.end();) it = it->second.path == path ? want.erase(it) : std::next(it);
+    for (const auto& c : cs) want[c.id] = c;
+    idx.replace_file(path, std::move(cs), std::move(ts));
+  };
+  InvertedIndex idx;
+  std::map<std::string, Chunk> want;
+  for (int f = 0; f < 600; ++f) add(idx, "dir/file" + std::to_string(f) + ".txt", f, want);
+  const auto check_all = [&](const InvertedIndex& ix) {
+    REQUIRE(ix.chunk_count() == want.size());
+    for (const auto& [id, c] : want) {
+      const auto got = ix.find(id);
+      REQUIRE(got.has_value());
+      CHECK(same(*got, c));
+    }
+    const auto of = ix.chunks_of("dir/file7.txt");
+    REQUIRE(of.size() == 3);
+    for (std::size_t i = 0; i < of.size(); ++i) {
+      CHECK(same(of[i], want.at(of[i].id)));
+      if (i > 0) CHECK(of[i - 1].start_line < of[i].start_line);
+    }
+    SearchOptions o;
+    o.query = "zebra";
+    o.limit = 50;
+    const auto r = ix.search(o);
+    REQUIRE(r.ok());
+    REQUIRE(r->hits.size() == 50);
+    for (const auto& h : r->hits) CHECK(same(h.chunk, want.at(h.chunk.id)));
+  };
+  check_all(idx);
+  // Replace most files twice: enough dead chunks for compaction, which moves every live string.
+  for (int round = 1; round <= 2; ++round) {
+    for (int f = 0; f < 500; ++f) add(idx, "dir/file" + std::to_string(f) + ".txt", 1000 * round + f, want);
+  }
+  idx.remove_file("dir/file599.txt");
+  for (auto it = want.begin(); it != want.end();) it = it->second.path == "dir/file599.txt" ? want.erase(it) : std::next(it);
+  CHECK_FALSE(idx.find("dir/file599.txt#piece1797").has_value());
+  check_all(idx);
+  idx.compact();
+  check_all(idx);
+  std::string blob;
+  idx.serialize(blob);
+  InvertedIndex loaded;
+  REQUIRE(loaded.deserialize(blob).ok());
+  check_all(loaded);
+  std::string blob2;
+  loaded.serialize(blob2);
+  CHECK(blob2 == blob);
 }
