@@ -173,8 +173,8 @@ class InvertedIndex {
   // its path once for all the chunks of its file, at `path`. Not only smaller: a cold build's
   // chunks come from the parse threads, and their strings, each its own malloc in those
   // threads' arenas between the parse's freed temporaries, kept the freed memory resident after
-  // every rebuild (issue 12, RSS ≤ 2.5 × corpus). The pool is one block, mapped on its own at
-  // this size (daemon/main.cpp tune_malloc) and given back whole with the index. unpack()
+  // every rebuild (issue 12, RSS ≤ 2.5 × corpus). The pool is one block: once over 1 MiB it is
+  // mapped on its own (daemon/main.cpp tune_malloc) and given back whole with the index. unpack()
   // rebuilds the Chunk; the title path is stored as each piece's little-endian u32 length and
   // bytes. Offsets are 64-bit: no size of tree overflows them.
   enum Str : std::uint8_t { kId, kTitle, kTitlePath, kSha256, kPreview, kContext, kSignature, kStrCount };
