@@ -6,7 +6,6 @@
 #include <memory>
 #include <mutex>
 #include <numeric>
-#include <stdexcept>
 
 #include "index/tokenizer.hpp"
 #include "util/bytes.hpp"
