@@ -7,7 +7,9 @@ sources this project does not control:
   stdlib_ref  the function and class entries of the Python 3.11 library reference (Debian package
               python3.11-doc, /usr/share/doc/python3.11-doc/html/library/*.html): the first
               sentence of an entry is the query, the file that defines the object (found by
-              importing it with Debian's /usr/bin/python3 and asking `inspect`) is the answer.
+              importing it with Debian's /usr/bin/python3 and asking `inspect`, then following
+              frozen modules and re-exports to the file holding its class, def or assignment:
+              collections.abc.Reversible -> _collections_abc.py) is the answer.
               Objects implemented in C answer with the documented module's .py file when there is
               one (csv.reader -> csv.py: where a reader of the code would look), else are dropped.
   django_ref  the function, class, method and exception entries of Django 3.2's reference docs
@@ -121,7 +123,7 @@ def stable_key(s):
 
 
 RESOLVER = r"""
-import importlib, inspect, json, os, sys, warnings
+import ast, importlib, inspect, json, os, sys, warnings
 warnings.simplefilter("ignore")
 ROOT = os.path.realpath(sys.argv[1])
 SKIP = set(sys.argv[2].split(","))
@@ -131,6 +133,58 @@ def rel(p):
     p = os.path.realpath(p)
     if p.startswith(ROOT + os.sep) and p.endswith(".py"):
         return os.path.relpath(p, ROOT)
+    return None
+# The .py file of module `name` (None for a built-in or C module).
+def module_file(name):
+    try:
+        mod = sys.modules.get(name) or importlib.import_module(name)
+    except BaseException:
+        return None
+    return rel(getattr(mod, "__file__", None))
+# A module's statements, those inside top-level if / try blocks included.
+def statements(body):
+    for node in body:
+        yield node
+        if isinstance(node, ast.If):
+            yield from statements(node.body)
+            yield from statements(node.orelse)
+        elif isinstance(node, ast.Try):
+            for block in (node.body, node.orelse, node.finalbody, *[h.body for h in node.handlers]):
+                yield from statements(block)
+# The file that defines `name` as a class, function or assignment: `path` itself, or a file it
+# re-exports `name` from (`from M import *`, `from M import name`, followed up to three levels).
+# None when no .py file does (a C module's object).
+def definer(path, name, depth=0):
+    try:
+        tree = ast.parse(open(os.path.join(ROOT, path), encoding="utf-8").read())
+    except BaseException:
+        return None
+    sources = []
+    for node in statements(tree.body):
+        if isinstance(node, (ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == name:
+            return path
+        if isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == name for t in node.targets):
+            return path
+        if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.target.id == name:
+            return path
+        if isinstance(node, ast.ImportFrom) and any(a.name in ("*", name) and (a.asname or a.name) in ("*", name)
+                                                    for a in node.names):
+            pkg = path[:-len("/__init__.py")] if path.endswith("/__init__.py") else os.path.dirname(path)
+            base = pkg.split("/") if pkg else []
+            if node.level:
+                base = base[:len(base) - (node.level - 1)] if node.level > 1 else base
+                mod = ".".join(base + ([node.module] if node.module else []))
+            else:
+                mod = node.module
+            if mod:
+                sources.append(mod)
+    if depth < 3:
+        for mod in sources:
+            f = module_file(mod)
+            if f and f != path:
+                d = definer(f, name, depth + 1)
+                if d:
+                    return d
     return None
 for line in sys.stdin:
     ident = line.strip()
@@ -151,11 +205,22 @@ for line in sys.stdin:
         except BaseException:
             break
         try:
-            ans = rel(inspect.getsourcefile(inspect.unwrap(obj)))
+            src = inspect.getsourcefile(inspect.unwrap(obj))
         except BaseException:
-            ans = None
+            src = None
+        # A frozen module (os, posixpath, genericpath, _collections_abc, abc, io, stat, codecs in
+        # 3.11) reports "<frozen NAME>": its file is the module's own __file__.
+        if src and src.startswith("<frozen ") and src.endswith(">"):
+            src = getattr(sys.modules.get(src[len("<frozen "):-1]), "__file__", None)
+        ans = rel(src)
         if ans is None:
             ans = rel(getattr(mod, "__file__", None))
+        # What inspect names may only re-export the object (collections/abc.py holds
+        # `from _collections_abc import *`; asyncio/__init__.py `from .futures import *`; a C
+        # object's documented module imports a pure-Python twin, decimal.py from _pydecimal):
+        # the answer is the file whose code defines it, where one is found.
+        if ans is not None and i < len(parts):
+            ans = definer(ans, parts[i]) or ans
         break
     print(json.dumps({"id": ident, "answer": ans}), flush=True)
 """
