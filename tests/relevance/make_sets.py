@@ -21,8 +21,11 @@ The module-index synopses (py-modindex.html) are reserved for evaluation elsewhe
 read here. Entries are sampled by a stable hash of their id (no hand picking) and split in two
 halves, `dev` (what ranking work may look at) and `check` (reported, never tuned on).
 
-Usage: tests/relevance/make_sets.py [--per-set N]   (needs python3.11-doc, python-django-doc,
-python3-django, libpython3.11-testsuite and /usr/bin/python3: scripts/setup.sh installs them)
+Usage: tests/relevance/make_sets.py [--per-set N] [--out-dir DIR] [--check]
+  (needs python3.11-doc, python-django-doc, python3-django, libpython3.11-testsuite and
+  /usr/bin/python3: scripts/setup.sh installs them). --check regenerates the sets into a temporary
+  folder and compares them with the committed ones: exit 0 when identical, 1 when not (the
+  differing ids are printed), 77 when a source is absent. CTest runs it (relevance_sets_reproducible).
 """
 import argparse
 import glob
@@ -280,7 +283,16 @@ def finish(rows, per_set):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--per-set", type=int, default=300)
+    ap.add_argument("--out-dir", default=os.path.join(HERE, "sets"), help="where the .jsonl sets go")
+    ap.add_argument("--check", action="store_true",
+                    help="regenerate into a temporary folder and compare with the committed sets")
     args = ap.parse_args()
+    if args.check:
+        return check(args.per_set)
+    for src in (PY_DOC, DJ_DOC, STDLIB, DJANGO, "/usr/bin/python3"):
+        if not os.path.exists(src):
+            print(f"make_sets: {src} is absent (scripts/setup.sh installs the packages)", file=sys.stderr)
+            return 77
 
     # stdlib_ref
     entries = [e for e in parse(glob.glob(os.path.join(PY_DOC, "*.html")), {"function", "class"})
@@ -294,7 +306,7 @@ def main():
             continue
         rows.append({"id": e["id"], "query": first_sentence(e["text"]), "answers": [a],
                      "source": "python3.11-doc library/" + os.path.basename(e["page"]) + "#" + e["id"]})
-    write("stdlib_ref", finish(rows, args.per_set), "/usr/lib/python3.11 (Debian python3.11 + libpython3.11-testsuite)")
+    write(args.out_dir, "stdlib_ref", finish(rows, args.per_set), "/usr/lib/python3.11 (Debian python3.11 + libpython3.11-testsuite)")
 
     # django_ref
     entries = parse(glob.glob(os.path.join(DJ_DOC, "**", "*.html"), recursive=True),
@@ -307,11 +319,34 @@ def main():
             continue
         rows.append({"id": e["id"], "query": s, "answers": [a],
                      "source": "python-django-doc ref/" + e["page"] + "#" + e["id"]})
-    write("django_ref", finish(rows, args.per_set), "/usr/lib/python3/dist-packages/django (Debian python3-django 3.2)")
+    write(args.out_dir, "django_ref", finish(rows, args.per_set), "/usr/lib/python3/dist-packages/django (Debian python3-django 3.2)")
 
 
-def write(name, rows, corpus):
-    path = os.path.join(HERE, "sets", name + ".jsonl")
+def check(per_set):
+    """Regenerate into a temporary folder; compare with the committed sets."""
+    import tempfile
+    with tempfile.TemporaryDirectory() as tmp:
+        rc = subprocess.run([sys.executable, os.path.abspath(__file__), "--per-set", str(per_set), "--out-dir", tmp],
+                            stdout=subprocess.DEVNULL).returncode
+        if rc != 0:
+            return rc
+        differ = False
+        for name in ("stdlib_ref", "django_ref"):
+            def rows(path):
+                with open(path, encoding="utf-8") as f:
+                    return {json.loads(l)["id"]: l for l in f if l.strip()}
+            new, old = rows(os.path.join(tmp, name + ".jsonl")), rows(os.path.join(HERE, "sets", name + ".jsonl"))
+            changed = sorted(i for i in set(new) | set(old) if new.get(i) != old.get(i))
+            if changed:
+                differ = True
+                print(f"{name}: {len(changed)} entries differ from the committed set: {', '.join(changed[:20])}")
+            else:
+                print(f"{name}: {len(new)} entries, identical to the committed set")
+        return 1 if differ else 0
+
+
+def write(out_dir, name, rows, corpus):
+    path = os.path.join(out_dir, name + ".jsonl")
     with open(path, "w", encoding="utf-8") as f:
         for r in rows:
             f.write(json.dumps(r, ensure_ascii=False, sort_keys=True) + "\n")
