@@ -316,7 +316,7 @@ void InvertedIndex::replace_file(const std::string& path, std::vector<Chunk> chu
       for (std::size_t f = 0; f < kFieldCount; ++f) total_len_[f] += rank.length[f];
       const std::size_t h = std::hash<std::string_view>{}(id_text(doc));
       // Chunks of one file share its path: classified once (a few thousand instructions each).
-      classify(doc, rank, i > 0 && path_text(docs_[ids.front()]) == path_text(doc) ? &rank_[ids.front()] : nullptr);
+      classify(doc, rank, i > 0 && docs_[ids.front()].path == doc.path ? &rank_[ids.front()] : nullptr);
       docs_.push_back(doc);
       rank_.push_back(rank);
       doc_file_.push_back(file);

@@ -37,6 +37,7 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PY_DOC = "/usr/share/doc/python3.11-doc/html/library"
@@ -289,6 +290,11 @@ def main():
     args = ap.parse_args()
     if args.check:
         return check(args.per_set)
+    return generate(args.per_set, args.out_dir)
+
+
+def generate(per_set, out_dir):
+    """Write both sets to out_dir; 77 when a source is absent."""
     for src in (PY_DOC, DJ_DOC, STDLIB, DJANGO, "/usr/bin/python3"):
         if not os.path.exists(src):
             print(f"make_sets: {src} is absent (scripts/setup.sh installs the packages)", file=sys.stderr)
@@ -306,7 +312,7 @@ def main():
             continue
         rows.append({"id": e["id"], "query": first_sentence(e["text"]), "answers": [a],
                      "source": "python3.11-doc library/" + os.path.basename(e["page"]) + "#" + e["id"]})
-    write(args.out_dir, "stdlib_ref", finish(rows, args.per_set), "/usr/lib/python3.11 (Debian python3.11 + libpython3.11-testsuite)")
+    write(out_dir, "stdlib_ref", finish(rows, per_set), "/usr/lib/python3.11 (Debian python3.11 + libpython3.11-testsuite)")
 
     # django_ref
     entries = parse(glob.glob(os.path.join(DJ_DOC, "**", "*.html"), recursive=True),
@@ -319,22 +325,21 @@ def main():
             continue
         rows.append({"id": e["id"], "query": s, "answers": [a],
                      "source": "python-django-doc ref/" + e["page"] + "#" + e["id"]})
-    write(args.out_dir, "django_ref", finish(rows, args.per_set), "/usr/lib/python3/dist-packages/django (Debian python3-django 3.2)")
+    write(out_dir, "django_ref", finish(rows, per_set), "/usr/lib/python3/dist-packages/django (Debian python3-django 3.2)")
+    return 0
 
 
 def check(per_set):
     """Regenerate into a temporary folder; compare with the committed sets."""
-    import tempfile
+    def rows(path):
+        with open(path, encoding="utf-8") as f:
+            return {json.loads(line)["id"]: line for line in f if line.strip()}
     with tempfile.TemporaryDirectory() as tmp:
-        rc = subprocess.run([sys.executable, os.path.abspath(__file__), "--per-set", str(per_set), "--out-dir", tmp],
-                            stdout=subprocess.DEVNULL).returncode
-        if rc != 0:
+        rc = generate(per_set, tmp)
+        if rc:
             return rc
         differ = False
         for name in ("stdlib_ref", "django_ref"):
-            def rows(path):
-                with open(path, encoding="utf-8") as f:
-                    return {json.loads(l)["id"]: l for l in f if l.strip()}
             new, old = rows(os.path.join(tmp, name + ".jsonl")), rows(os.path.join(HERE, "sets", name + ".jsonl"))
             changed = sorted(i for i in set(new) | set(old) if new.get(i) != old.get(i))
             if changed:
