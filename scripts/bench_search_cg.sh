@@ -18,7 +18,9 @@ command -v valgrind >/dev/null || { echo "bench_search_cg.sh: valgrind is not in
 TMP="$(mktemp -d)"
 trap 'rm -rf "$TMP"' EXIT
 QUERIES=("json decode error" tempfile "http cookie parser" "thread pool executor" "utf8 codec" "subprocess pipe"
-         "shutil copytree" "asyncio event loop")
+         "shutil copytree" "asyncio event loop"
+         # Misspelt and absent words: the typo correction and did_you_mean search the vocabulary.
+         "jsno decodr" "threadpol executr" "zqxv blorptastic")
 echo "# machine: $(nproc) cores, $(uname -sr); date: $(date -u +%FT%TZ); commit: $(git -C "$ROOT" rev-parse --short HEAD); repeat: $REPEAT"
 demo_copy "$TMP/demo"
 mkdir -p "$TMP/x4"

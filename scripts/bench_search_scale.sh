@@ -30,7 +30,9 @@ python3 - "$TMP" "$RUNS" "$NEW" "$BASE" <<'PY'
 import json, os, statistics, subprocess, sys, time
 tmp, runs, new, base = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
 QUERIES = ["json decode error", "tempfile", "http cookie parser", "thread pool executor", "utf8 codec",
-           "subprocess pipe", "shutil copytree", "asyncio event loop"]
+           "subprocess pipe", "shutil copytree", "asyncio event loop",
+           # Misspelt and absent words: the typo correction and did_you_mean search the vocabulary.
+           "jsno decodr", "threadpol executr", "zqxv blorptastic"]
 
 def med(cmd, env):
     ts = []

@@ -555,49 +555,170 @@ std::string trim_copy(std::string_view s) {
   return std::string(s.substr(a, b - a));
 }
 
-// Levenshtein distance with an upper bound (returns bound + 1 when exceeded).
-std::size_t bounded_distance(std::string_view a, std::string_view b, std::size_t bound) {
-  if (a.size() > b.size() + bound || b.size() > a.size() + bound) return bound + 1;
-  std::vector<std::size_t> prev(b.size() + 1), cur(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) prev[j] = j;
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    cur[0] = i;
-    std::size_t row_min = cur[0];
-    for (std::size_t j = 1; j <= b.size(); ++j) {
-      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
+// Levenshtein rows of `term` against the prefixes of candidate words, one row per prefix length:
+// row d holds the distances from the first d bytes of a candidate to every prefix of `term`,
+// capped at bound + 1, and only the band |d − j| ≤ bound is computed (every entry outside it is
+// over the bound; those entries are set once, to the cap, and never written). Rows for a shared
+// prefix are computed once (`suggest` walks the sorted vocabulary), and a prefix whose row minimum
+// exceeds the bound rules out every word that starts with it (a row's minimum never decreases
+// with depth). Byte-wise, like the index's terms. No allocation after construction.
+class EditRows {
+ public:
+  EditRows(std::string_view term, std::size_t bound)
+      : term_(term),
+        bound_(bound),
+        cap_(static_cast<std::uint8_t>(bound + 1)),
+        width_(term.size() + 1),
+        rows_((term.size() + bound + 2) * width_, cap_) {
+    for (std::size_t j = 0; j < width_ && j < cap_; ++j) rows_[j] = static_cast<std::uint8_t>(j);
+  }
+  // Deepest row a candidate can need: there every entry is over the bound.
+  std::size_t max_depth() const { return term_.size() + bound_ + 1; }
+  // Compute row d (1 ≤ d ≤ max_depth()) from row d − 1 for candidate byte c; false when every
+  // entry exceeds the bound.
+  bool push(std::size_t d, char c) {
+    const std::uint8_t* prev = &rows_[(d - 1) * width_];
+    std::uint8_t* cur = &rows_[d * width_];
+    const std::size_t lo = d > bound_ ? d - bound_ : 0;
+    const std::size_t hi = std::min(width_ - 1, d + bound_);
+    std::uint8_t row_min = cap_;
+    if (lo == 0) row_min = cur[0] = static_cast<std::uint8_t>(std::min<std::size_t>(d, cap_));
+    for (std::size_t j = std::max<std::size_t>(lo, 1); j <= hi; ++j) {
+      const int sub = prev[j - 1] + (term_[j - 1] == c ? 0 : 1);
+      const int v = std::min({prev[j] + 1, cur[j - 1] + 1, sub, int{cap_}});
+      cur[j] = static_cast<std::uint8_t>(v);
       row_min = std::min(row_min, cur[j]);
     }
-    if (row_min > bound) return bound + 1;
-    std::swap(prev, cur);
+    return row_min <= bound_;
   }
-  return prev[b.size()];
+  // Distance from the candidate's first d bytes to the whole term (bound + 1 when over it).
+  std::size_t distance(std::size_t d) const { return rows_[d * width_ + width_ - 1]; }
+
+ private:
+  std::string_view term_;
+  std::size_t bound_;
+  std::uint8_t cap_;
+  std::size_t width_;
+  std::vector<std::uint8_t> rows_;
+};
+
+// Levenshtein distance from rows' term to `s` with the rows' bound (bound + 1 when over it); the
+// rows are reused, none shared with an earlier word.
+std::size_t distance_to(EditRows& rows, std::string_view term, std::string_view s, std::size_t bound) {
+  if (term.size() > s.size() + bound || s.size() > term.size() + bound) return bound + 1;
+  for (std::size_t d = 1; d <= s.size(); ++d) {
+    if (!rows.push(d, s[d - 1])) return bound + 1;
+  }
+  return rows.distance(s.size());
+}
+
+std::size_t bounded_distance(std::string_view a, std::string_view b, std::size_t bound) {
+  EditRows rows(a, bound);
+  return distance_to(rows, a, b, bound);
+}
+
+bool starts_with(std::string_view s, std::string_view prefix) {
+  return s.size() >= prefix.size() && s.compare(0, prefix.size(), prefix) == 0;
 }
 
 }  // namespace
 
 std::vector<std::string> InvertedIndex::suggest(std::string_view term, std::size_t max) const {
+  // Two edits are allowed from 5 characters, and then only to words with the same first letter
+  // (misspellings rarely start wrong — the convention of Lucene's DirectSpellChecker and
+  // Elasticsearch's term suggester, prefix length 1): a word with another first letter is at most
+  // one edit away. This keeps the walk below to one first letter at two edits, the rest at one.
   const std::size_t bound = term.size() >= 5 ? 2 : 1;
+  const auto bound_for = [&](std::string_view s) { return !s.empty() && !term.empty() && s[0] == term[0] ? bound : 1; };
+  const bool completions = term.size() >= 3;  // longer words starting with `term` rank as one edit
   struct Cand {
     std::size_t dist;
     std::uint32_t df;
     std::uint32_t id;
   };
   std::vector<Cand> cands;
+  // Only close terms pay for counting their live postings.
+  const auto consider = [&](std::uint32_t t, std::size_t dist) {
+    if (const std::uint32_t df = live_df(t); df > 0) cands.push_back({dist, df, t});
+  };
+  using It = std::vector<std::uint32_t>::const_iterator;
+  const auto text_less = [this](std::uint32_t t, std::string_view x) { return term_text(t) < x; };
+  const It begin = sorted_terms_.begin(), end = sorted_terms_.end();
+  // The sorted vocabulary: the completions are one range, the rest is walked by shared prefix.
+  It comp_lo = end, comp_hi = end;
+  if (completions) {
+    comp_lo = std::lower_bound(begin, end, term, text_less);
+    comp_hi = std::partition_point(comp_lo, end, [&](std::uint32_t t) { return starts_with(term_text(t), term); });
+    for (auto it = comp_lo; it != comp_hi; ++it) {
+      if (term_text(*it).size() > term.size()) consider(*it, 1);
+    }
+  }
+  // Walk [first, last) with `rows` (of bound `b`), every word's rows reusing those of the prefix it
+  // shares with the word before it.
+  const auto walk = [&](It first, It last_it, EditRows& rows, std::size_t b) {
+    std::string_view last;  // the word rows 1..valid were computed for
+    std::size_t valid = 0;
+    for (It it = first; it != last_it;) {
+      if (it == comp_lo && comp_lo != comp_hi) {
+        it = comp_hi;
+        continue;
+      }
+      const std::string_view s = term_text(*it);
+      std::size_t d = 0;
+      while (d < valid && d < s.size() && s[d] == last[d]) ++d;
+      const std::size_t depth = std::min(s.size(), rows.max_depth());
+      bool pruned = false;
+      for (; d < depth; ++d) {
+        if (!rows.push(d + 1, s[d])) {
+          pruned = true;
+          ++d;
+          break;
+        }
+      }
+      last = s;
+      valid = d;
+      if (pruned) {  // no word starting with s[0, d) is within the bound
+        // The words sharing the dead prefix follow `it`; usually few, so gallop, then bisect.
+        const std::string_view dead = s.substr(0, d);
+        const auto alive = [&](std::uint32_t t) { return starts_with(term_text(t), dead); };
+        std::ptrdiff_t step = 1;
+        It lo = it + 1;
+        while (last_it - lo >= step && alive(lo[step - 1])) {
+          lo += step;
+          step *= 2;
+        }
+        it = std::partition_point(lo, last_it - lo >= step ? lo + step : last_it, alive);
+        continue;
+      }
+      if (s != term && s.size() <= term.size() + b) {
+        if (const std::size_t dist = rows.distance(s.size()); dist <= b) consider(*it, dist);
+      }
+      ++it;
+    }
+  };
+  EditRows one(term, 1);
+  if (bound == 1) {
+    walk(begin, end, one, 1);
+  } else {
+    const std::string_view first(term.data(), 1);
+    const It lo = std::lower_bound(begin, end, first, text_less);
+    const It hi = std::partition_point(lo, end, [&](std::uint32_t t) { return starts_with(term_text(t), first); });
+    EditRows two(term, 2);
+    walk(begin, lo, one, 1);
+    walk(lo, hi, two, 2);
+    walk(hi, end, one, 1);
+  }
+  // Terms added since the vocabulary was last sorted.
+  EditRows rows(term, bound);
   const std::size_t nterms = term_off_.size() - 1;
-  for (std::uint32_t t = 0; t < nterms; ++t) {
+  for (auto t = static_cast<std::uint32_t>(sorted_terms_.size()); t < nterms; ++t) {
     const std::string_view s = term_text(t);
     if (s == term) continue;
-    std::size_t d;
-    if (term.size() >= 3 && s.size() > term.size() && s.compare(0, term.size(), term) == 0) {
-      d = 1;  // prefix completions rank with single edits
-    } else {
-      d = bounded_distance(term, s, bound);
-      if (d > bound) continue;
+    if (completions && s.size() > term.size() && starts_with(s, term)) {
+      consider(t, 1);
+    } else if (const std::size_t dist = distance_to(rows, term, s, bound); dist <= bound_for(s)) {
+      consider(t, dist);
     }
-    // Only close terms pay for counting their live postings.
-    const std::uint32_t df = live_df(t);
-    if (df == 0) continue;
-    cands.push_back({d, df, t});
   }
   std::sort(cands.begin(), cands.end(), [&](const Cand& a, const Cand& b) {
     if (a.dist != b.dist) return a.dist < b.dist;
@@ -704,7 +825,9 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
   const bool definition_signal = (sig & kSignalDefinition) != 0;
   std::vector<DocId>& touched = scratch->touched;
   std::vector<Posting>& kept = scratch->kept;
-  std::vector<std::string> missing;
+  // Query terms the index lacks and their suggestions (suggest: computed once per term, for the
+  // typo correction and for did_you_mean).
+  std::vector<std::pair<std::string, std::optional<std::vector<std::string>>>> missing;
   // Per query term: the indexed terms it matches (itself, its stem variants, or a correction).
   // df = their live postings (union). In the steady state (no tail, no dead chunk in the frozen
   // lists) a single term's df is the stored count and its postings are scored as they are
@@ -785,13 +908,16 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
       weight[k] = kCompoundWeight;
     }
     if (ids[k].empty()) {
-      missing.push_back(qt.text);
+      missing.emplace_back(qt.text, std::nullopt);
       const bool digits = qt.text.find_first_not_of("0123456789") == std::string::npos;
       if ((sig & kSignalTypo) && !qt.exact && !qt.identifier && qt.text.size() >= 4 && !digits) {
-        for (const auto& s : suggest(qt.text, 1)) {
-          // Prefix completions are suggestions, not corrections.
-          if (s.size() > qt.text.size() && s.compare(0, qt.text.size(), qt.text) == 0) continue;
-          if (bounded_distance(qt.text, s, qt.text.size() >= 6 ? 2 : 1) > (qt.text.size() >= 6 ? 2u : 1u)) continue;
+        const auto& suggested = *(missing.back().second = suggest(qt.text));
+        // The best suggestion corrects the term, unless it is a prefix completion (a suggestion
+        // only) or further than the correction's own bound.
+        const std::size_t bound = qt.text.size() >= 6 ? 2 : 1;
+        if (!suggested.empty() && !starts_with(suggested[0], qt.text) &&
+            bounded_distance(qt.text, suggested[0], bound) <= bound) {
+          const std::string& s = suggested[0];
           ids[k].push_back(term_id(s));
           shown[k] = qt.text + "\u2192" + s;
           weight[k] = kTypoWeight;
@@ -1381,10 +1507,16 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
                  (o.kind ? " (kind " + std::string(chunk_kind_name(*o.kind)) + ")" : "");
     }
   }
-  // Suggestions for the terms the index lacks (also when a correction found hits).
-  for (const auto& m : missing) {
+  // Suggestions for the terms the index lacks: the ones the typo correction looked up (also when
+  // the correction found hits), and the others' only when nothing was found — the one case a
+  // reply carries them (json.hpp), so a search with hits does not walk the vocabulary for them.
+  for (auto& [m, suggested] : missing) {
     if (!r.hits.empty() && !(sig & kSignalTypo)) break;
-    for (auto& s : suggest(m)) {
+    if (!suggested) {
+      if (!r.hits.empty()) continue;
+      suggested = suggest(m);
+    }
+    for (auto& s : *suggested) {
       if (std::find(r.did_you_mean.begin(), r.did_you_mean.end(), s) == r.did_you_mean.end()) {
         r.did_you_mean.push_back(std::move(s));
       }

@@ -107,6 +107,8 @@ struct SearchResult {
   std::size_t matched = 0;              // chunks matching ≥ 1 term, after filters
   std::size_t scored = 0;               // chunks scored in full (fewer than matched when pruned)
   std::string reason;                   // set when there are no hits
+  // Indexed words close to the query terms the index lacks (suggest): every such term's when
+  // there are no hits; with hits, only those the typo correction looked up.
   std::vector<std::string> did_you_mean;
   std::uint64_t generation = 0;         // set by SegmentIndex: the index state answered from
 };
@@ -136,6 +138,9 @@ class InvertedIndex {
 
   // Suggestions for a term absent from the index: edit distance ≤ 1 (≤ 2 for terms of ≥ 5
   // characters) or a prefix match, ranked by distance, then document frequency. At most `max`.
+  // Walks the sorted vocabulary by shared prefix, dropping every word under a prefix already
+  // too far from `term` (and scans the terms added since the last freeze): its cost grows with
+  // the vocabulary's distinct short prefixes, not with the postings.
   std::vector<std::string> suggest(std::string_view term, std::size_t max = 5) const;
 
   // The import-graph centrality of `path` (centrality.hpp; 0 = none), used by the ranking's

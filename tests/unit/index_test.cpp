@@ -13,6 +13,7 @@
 #include <fstream>
 #include <iterator>
 #include <map>
+#include <set>
 #include <thread>
 
 #include "../support/temp_dir.hpp"
@@ -991,6 +992,109 @@ TEST_CASE("an index updated in place (tail, tombstones, freezes, compaction) ran
   for (const auto& q : queries) CHECK(answer(live, q) == answer(fresh, q));
   CHECK(live.find("new/g3.txt#L1-20").has_value());
   CHECK_FALSE(live.find("d5/f5.txt#L1-25").has_value());
+}
+
+namespace {
+
+// Plain Levenshtein distance, the definition the suggestion search must agree with.
+std::size_t levenshtein(std::string_view a, std::string_view b) {
+  std::vector<std::size_t> prev(b.size() + 1), cur(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) prev[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    cur[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
+    }
+    std::swap(prev, cur);
+  }
+  return prev[b.size()];
+}
+
+}  // namespace
+
+TEST_CASE("suggest: the sorted-vocabulary walk finds exactly the words a full scan finds") {
+  // Dense neighbourhoods: words of 2-9 letters over a 4-letter alphabet, so most queries have
+  // many words at distance 1 and 2 and many prefix completions.
+  std::uint32_t x = 99;
+  const auto rnd = [&x]() {
+    x = x * 1103515245u + 12345u;
+    return (x >> 16) & 0x7fff;
+  };
+  const auto word = [&](std::size_t len) {
+    std::string w;
+    for (std::size_t i = 0; i < len; ++i) w += static_cast<char>('a' + rnd() % 4);
+    return w;
+  };
+  std::set<std::string> vocab;
+  std::vector<std::pair<std::string, std::string>> files;
+  for (int f = 0; f < 300; ++f) {
+    std::string text;
+    for (int l = 0; l < 6; ++l) {
+      for (int k = 0; k < 8; ++k) {
+        const std::string w = word(2 + rnd() % 8);
+        vocab.insert(w);
+        text += w + (k == 7 ? "\n" : " ");
+      }
+    }
+    files.emplace_back("f" + std::to_string(f) + ".txt", text);
+  }
+  const auto add = [](InvertedIndex& idx, const std::string& path, const std::string& text, bool bulk) {
+    auto chunks = chunk_file(path, text, nullptr);
+    std::vector<ChunkTerms> terms;
+    const auto starts = line_starts(text);
+    for (const auto& c : chunks) terms.push_back(analyze_chunk(c, line_span(text, starts, c.start_line, c.end_line)));
+    idx.replace_file(path, std::move(chunks), std::move(terms), bulk);
+  };
+  InvertedIndex scanned;  // bulk, never frozen: no sorted vocabulary, every term scanned
+  InvertedIndex sorted;   // frozen: the vocabulary sorted and walked by prefix
+  InvertedIndex mixed;    // frozen, then 40 files more: a sorted part and a scanned part
+  for (std::size_t i = 0; i < files.size(); ++i) {
+    add(scanned, files[i].first, files[i].second, true);
+    add(sorted, files[i].first, files[i].second, true);
+    if (i < 260) add(mixed, files[i].first, files[i].second, true);
+  }
+  sorted.freeze();
+  mixed.freeze();
+  for (std::size_t i = 260; i < files.size(); ++i) add(mixed, files[i].first, files[i].second, false);
+
+  std::vector<std::string> queries = {"ab", "abc", "abcd", "dddd", "abcab", "zzzz", "abcdabcdab", "aaaaaaaaaaaa", "e",
+                                      "abce", "bacd"};
+  for (int i = 0; i < 300; ++i) queries.push_back(word(1 + rnd() % 10));
+  for (int i = 0; i < 100; ++i) {  // one or two edits of indexed words, some with a letter from outside
+    std::string w = *std::next(vocab.begin(), static_cast<long>(rnd() % vocab.size()));
+    for (int e = 0; e < 1 + i % 2; ++e) {
+      const std::size_t at = rnd() % (w.size() + 1);
+      switch (rnd() % 3) {
+        case 0: w.insert(at, 1, "abcdz"[rnd() % 5]); break;
+        case 1: if (at < w.size()) w.erase(at, 1); break;
+        default: if (at < w.size()) w[at] = "abcdz"[rnd() % 5];
+      }
+    }
+    queries.push_back(w);
+  }
+  std::size_t nonempty = 0;
+  for (const auto& q : queries) {
+    INFO("query " << q);
+    const auto want = scanned.suggest(q, 100000);
+    CHECK(sorted.suggest(q, 100000) == want);
+    CHECK(mixed.suggest(q, 100000) == want);
+    CHECK(sorted.suggest(q) == std::vector<std::string>(want.begin(), want.begin() + std::min<std::size_t>(5, want.size())));
+    // Against the definition: every suggestion is within the bound (two edits from 5 characters,
+    // to words with the same first letter; one otherwise) or a completion, and every indexed word
+    // within the bound is suggested.
+    const auto bound = [&](const std::string& w) -> std::size_t { return q.size() >= 5 && w[0] == q[0] ? 2 : 1; };
+    const auto completion = [&](const std::string& w) { return q.size() >= 3 && w.size() > q.size() && w.starts_with(q); };
+    for (const auto& s : want) {
+      CHECK(s != q);
+      CHECK((levenshtein(q, s) <= bound(s) || completion(s)));
+    }
+    for (const auto& w : vocab) {
+      if (w == q || !(levenshtein(q, w) <= bound(w) || completion(w))) continue;
+      CHECK(std::find(want.begin(), want.end(), w) != want.end());
+    }
+    nonempty += want.empty() ? 0 : 1;
+  }
+  CHECK(nonempty > queries.size() / 2);
 }
 
 TEST_CASE("stem variants merged from the frozen lists score exactly like variants merged from a tail") {
