@@ -28,8 +28,8 @@
 //     (`dictionaries` → dictionary, dictionaries); their tfs add up, df is their union;
 //   * typo tolerance: a prose term absent from the index (and without stem variants) of ≥ 4
 //     characters is replaced by its closest indexed term (edit distance ≤ 1, ≤ 2 from 6
-//     characters to a term with the same first letter), scored at kTypoWeight; pieces of a compound identifier written in the query
-//     (`zanzibar_marker`) are never corrected (rank-3);
+//     characters to a term with the same first letter), scored at kTypoWeight; pieces of a
+//     compound identifier written in the query (`zanzibar_marker`) are never corrected (rank-3);
 //   * priors, multiplied into the score: test files, static assets, generated files and (rank-4)
 //     vendored code are demoted unless the query asks for them (path_factor); the file's
 //     import-graph centrality gives a bounded factor (rank-4, centrality_factor); what is left
