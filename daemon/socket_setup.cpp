@@ -106,16 +106,26 @@ core::Result<ClaimedSocket> claim_socket(const fs::path& socket_path, int backlo
     ::close(s.lock_fd);
     return make_error(Errc::kIo, std::string("socket(): ") + errno_text());
   }
+  // Bound and listening under a staging name first, then renamed into place: the socket file
+  // appears only once a connect to it succeeds (a client that waits for the file, as editors do,
+  // never meets the window between bind and listen, where a connect is refused). The staging name
+  // is the path plus ".tmp" (≤ 107 bytes, within sun_path); one left by a daemon killed between
+  // bind and rename is ours to remove, since we hold the lock.
+  const std::string staging = socket_path.string() + ".tmp";
+  if (::lstat(staging.c_str(), &st) == 0 && S_ISSOCK(st.st_mode)) ::unlink(staging.c_str());
   sockaddr_un addr{};
+  static_assert(kMaxSocketPathBytes + 4 < sizeof addr.sun_path);
   addr.sun_family = AF_UNIX;
-  std::memcpy(addr.sun_path, socket_path.c_str(), socket_path.string().size() + 1);
+  std::memcpy(addr.sun_path, staging.c_str(), staging.size() + 1);
   // Create the socket file 0600 from the start (no window where it is wider).
   const mode_t old = ::umask(0177);
   const int rc = ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
   ::umask(old);
-  if (rc != 0 || ::chmod(socket_path.c_str(), 0600) != 0 || ::listen(fd, backlog) != 0) {
+  if (rc != 0 || ::chmod(staging.c_str(), 0600) != 0 || ::listen(fd, backlog) != 0 ||
+      ::rename(staging.c_str(), socket_path.c_str()) != 0) {
     const std::string why = errno_text();
     ::close(fd);
+    if (rc == 0) ::unlink(staging.c_str());
     ::close(s.lock_fd);
     return make_error(Errc::kIo, "cannot listen on " + socket_path.string() + ": " + why);
   }

@@ -34,8 +34,9 @@ struct ClaimedSocket {
 // Create/check the 0700 directory for `socket_path`.
 core::Result<void> prepare_socket_dir(const fs::path& socket_path);
 
-// Take the lock, recover a stale socket, bind and listen. Errc::kUnavailable when another daemon
-// holds the lock (the message names its pid when known).
+// Take the lock, recover a stale socket, bind and listen under `socket_path` + ".tmp" and rename
+// it into place, so the socket file exists only once connects to it succeed. Errc::kUnavailable
+// when another daemon holds the lock (the message names its pid when known).
 core::Result<ClaimedSocket> claim_socket(const fs::path& socket_path, int backlog = 128);
 
 // If systemd passed exactly one listening Unix socket, adopt it (and still take the lock file next

@@ -240,6 +240,40 @@ TEST_CASE("a second daemon on the same socket refuses, after kill -9 a new one r
   CHECK(healthy(d.socket()));
 }
 
+TEST_CASE("the socket file appears only once connects succeed; a staging socket left behind is cleared",
+          "[daemon][lifecycle]") {
+  DaemonProcess d({}, /*start_now=*/false);
+  const fs::path staging = d.socket().string() + ".tmp";
+  fs::create_directories(d.socket().parent_path());
+  fs::permissions(d.socket().parent_path(), fs::perms::owner_all);
+  {  // what a daemon killed between bind and rename leaves: a socket file nobody listens on
+    const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_un a{};
+    a.sun_family = AF_UNIX;
+    std::strncpy(a.sun_path, staging.c_str(), sizeof a.sun_path - 1);
+    REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+    ::close(fd);
+  }
+  REQUIRE(fs::exists(staging));
+  // Start the daemon several times and connect the moment the file shows up (what an editor that
+  // waits for the socket file does): never refused. Before the staging rename this lost the race
+  // to the bind → listen window now and then.
+  for (int round = 0; round < 8; ++round) {
+    const pid_t pid = spawn(d.argv(), make_env(d.env()));
+    const auto deadline = Clock::now() + 10s;
+    struct stat st {};
+    while (::lstat(d.socket().c_str(), &st) != 0 && Clock::now() < deadline) {
+    }
+    REQUIRE(::lstat(d.socket().c_str(), &st) == 0);
+    CHECK(RawClient(d.socket()).connected());
+    CHECK_FALSE(fs::exists(staging));
+    CHECK(healthy(d.socket()));
+    ::kill(pid, SIGTERM);
+    CHECK(wait_exit(pid, 15s) == 0);
+    CHECK_FALSE(fs::exists(d.socket()));
+  }
+}
+
 TEST_CASE("socket dir is 0700 and owned by us, the socket is 0600", "[daemon][security]") {
   DaemonProcess d;
   struct stat st {};
