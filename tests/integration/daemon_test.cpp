@@ -240,7 +240,7 @@ TEST_CASE("a second daemon on the same socket refuses, after kill -9 a new one r
   CHECK(healthy(d.socket()));
 }
 
-TEST_CASE("the socket file appears only once connects succeed; a staging socket left behind is cleared",
+TEST_CASE("the socket file appears only once connects succeed, and a staging socket left behind is cleared",
           "[daemon][lifecycle]") {
   DaemonProcess d({}, /*start_now=*/false);
   const fs::path staging = d.socket().string() + ".tmp";

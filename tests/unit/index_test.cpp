@@ -29,6 +29,7 @@
 #include "util/hash.hpp"
 #include "telemetry/sink.hpp"
 #include "lang/python/symbol_index.hpp"
+#include "selector/resolver.hpp"
 
 using namespace trifecta::core;
 using namespace trifecta::core::index;
@@ -994,25 +995,9 @@ TEST_CASE("an index updated in place (tail, tombstones, freezes, compaction) ran
   CHECK_FALSE(live.find("d5/f5.txt#L1-25").has_value());
 }
 
-namespace {
-
-// Plain Levenshtein distance, the definition the suggestion search must agree with.
-std::size_t levenshtein(std::string_view a, std::string_view b) {
-  std::vector<std::size_t> prev(b.size() + 1), cur(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) prev[j] = j;
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    cur[0] = i;
-    for (std::size_t j = 1; j <= b.size(); ++j) {
-      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
-    }
-    std::swap(prev, cur);
-  }
-  return prev[b.size()];
-}
-
-}  // namespace
-
 TEST_CASE("suggest: the sorted-vocabulary walk finds exactly the words a full scan finds") {
+  // The definition it must agree with: the plain Levenshtein distance (the resolver's).
+  const auto levenshtein = [](std::string_view a, std::string_view b) { return selector::edit_distance(a, b); };
   // Dense neighbourhoods: words of 2-9 letters over a 4-letter alphabet, so most queries have
   // many words at distance 1 and 2 and many prefix completions.
   std::uint32_t x = 99;
