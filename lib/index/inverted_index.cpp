@@ -572,6 +572,7 @@ class EditRows {
         rows_((term.size() + bound + 2) * width_, cap_) {
     for (std::size_t j = 0; j < width_ && j < cap_; ++j) rows_[j] = static_cast<std::uint8_t>(j);
   }
+  std::size_t bound() const { return bound_; }
   // Deepest row a candidate can need: there every entry is over the bound.
   std::size_t max_depth() const { return term_.size() + bound_ + 1; }
   // Compute row d (1 ≤ d ≤ max_depth()) from row d − 1 for candidate byte c; false when every
@@ -593,6 +594,14 @@ class EditRows {
   }
   // Distance from the candidate's first d bytes to the whole term (bound + 1 when over it).
   std::size_t distance(std::size_t d) const { return rows_[d * width_ + width_ - 1]; }
+  // Distance from `s` to the term (bound + 1 when over it), its rows computed afresh.
+  std::size_t distance_to(std::string_view s) {
+    if (term_.size() > s.size() + bound_ || s.size() > term_.size() + bound_) return cap_;
+    for (std::size_t d = 1; d <= s.size(); ++d) {
+      if (!push(d, s[d - 1])) return cap_;
+    }
+    return distance(s.size());
+  }
 
  private:
   std::string_view term_;
@@ -602,23 +611,9 @@ class EditRows {
   std::vector<std::uint8_t> rows_;
 };
 
-// Levenshtein distance from rows' term to `s` with the rows' bound (bound + 1 when over it); the
-// rows are reused, none shared with an earlier word.
-std::size_t distance_to(EditRows& rows, std::string_view term, std::string_view s, std::size_t bound) {
-  if (term.size() > s.size() + bound || s.size() > term.size() + bound) return bound + 1;
-  for (std::size_t d = 1; d <= s.size(); ++d) {
-    if (!rows.push(d, s[d - 1])) return bound + 1;
-  }
-  return rows.distance(s.size());
-}
-
+// Levenshtein distance with an upper bound (returns bound + 1 when exceeded).
 std::size_t bounded_distance(std::string_view a, std::string_view b, std::size_t bound) {
-  EditRows rows(a, bound);
-  return distance_to(rows, a, b, bound);
-}
-
-bool starts_with(std::string_view s, std::string_view prefix) {
-  return s.size() >= prefix.size() && s.compare(0, prefix.size(), prefix) == 0;
+  return EditRows(a, bound).distance_to(b);
 }
 
 }  // namespace
@@ -629,7 +624,7 @@ std::vector<std::string> InvertedIndex::suggest(std::string_view term, std::size
   // Elasticsearch's term suggester, prefix length 1): a word with another first letter is at most
   // one edit away. This keeps the walk below to one first letter at two edits, the rest at one.
   const std::size_t bound = term.size() >= 5 ? 2 : 1;
-  const auto bound_for = [&](std::string_view s) { return !s.empty() && !term.empty() && s[0] == term[0] ? bound : 1; };
+  const auto bound_for = [&](std::string_view s) -> std::size_t { return bound == 2 && !s.empty() && s[0] == term[0] ? 2 : 1; };
   const bool completions = term.size() >= 3;  // longer words starting with `term` rank as one edit
   struct Cand {
     std::size_t dist;
@@ -642,20 +637,23 @@ std::vector<std::string> InvertedIndex::suggest(std::string_view term, std::size
     if (const std::uint32_t df = live_df(t); df > 0) cands.push_back({dist, df, t});
   };
   using It = std::vector<std::uint32_t>::const_iterator;
-  const auto text_less = [this](std::uint32_t t, std::string_view x) { return term_text(t) < x; };
   const It begin = sorted_terms_.begin(), end = sorted_terms_.end();
-  // The sorted vocabulary: the completions are one range, the rest is walked by shared prefix.
+  // The sorted vocabulary's words starting with `prefix`: one range.
+  const auto prefix_range = [&](std::string_view prefix) {
+    const It lo = std::lower_bound(begin, end, prefix, [this](std::uint32_t t, std::string_view x) { return term_text(t) < x; });
+    return std::pair{lo, std::partition_point(lo, end, [&](std::uint32_t t) { return term_text(t).starts_with(prefix); })};
+  };
+  // The completions are one range, the rest is walked by shared prefix.
   It comp_lo = end, comp_hi = end;
   if (completions) {
-    comp_lo = std::lower_bound(begin, end, term, text_less);
-    comp_hi = std::partition_point(comp_lo, end, [&](std::uint32_t t) { return starts_with(term_text(t), term); });
+    std::tie(comp_lo, comp_hi) = prefix_range(term);
     for (auto it = comp_lo; it != comp_hi; ++it) {
       if (term_text(*it).size() > term.size()) consider(*it, 1);
     }
   }
-  // Walk [first, last) with `rows` (of bound `b`), every word's rows reusing those of the prefix it
-  // shares with the word before it.
-  const auto walk = [&](It first, It last_it, EditRows& rows, std::size_t b) {
+  // Walk [first, last) with `rows` (and their bound), every word's rows reusing those of the prefix
+  // it shares with the word before it.
+  const auto walk = [&](It first, It last_it, EditRows& rows) {
     std::string_view last;  // the word rows 1..valid were computed for
     std::size_t valid = 0;
     for (It it = first; it != last_it;) {
@@ -680,7 +678,7 @@ std::vector<std::string> InvertedIndex::suggest(std::string_view term, std::size
       if (pruned) {  // no word starting with s[0, d) is within the bound
         // The words sharing the dead prefix follow `it`; usually few, so gallop, then bisect.
         const std::string_view dead = s.substr(0, d);
-        const auto alive = [&](std::uint32_t t) { return starts_with(term_text(t), dead); };
+        const auto alive = [&](std::uint32_t t) { return term_text(t).starts_with(dead); };
         std::ptrdiff_t step = 1;
         It lo = it + 1;
         while (last_it - lo >= step && alive(lo[step - 1])) {
@@ -690,23 +688,21 @@ std::vector<std::string> InvertedIndex::suggest(std::string_view term, std::size
         it = std::partition_point(lo, last_it - lo >= step ? lo + step : last_it, alive);
         continue;
       }
-      if (s != term && s.size() <= term.size() + b) {
-        if (const std::size_t dist = rows.distance(s.size()); dist <= b) consider(*it, dist);
+      if (s != term && s.size() <= term.size() + rows.bound()) {
+        if (const std::size_t dist = rows.distance(s.size()); dist <= rows.bound()) consider(*it, dist);
       }
       ++it;
     }
   };
   EditRows one(term, 1);
   if (bound == 1) {
-    walk(begin, end, one, 1);
+    walk(begin, end, one);
   } else {
-    const std::string_view first(term.data(), 1);
-    const It lo = std::lower_bound(begin, end, first, text_less);
-    const It hi = std::partition_point(lo, end, [&](std::uint32_t t) { return starts_with(term_text(t), first); });
+    const auto [lo, hi] = prefix_range(term.substr(0, 1));
     EditRows two(term, 2);
-    walk(begin, lo, one, 1);
-    walk(lo, hi, two, 2);
-    walk(hi, end, one, 1);
+    walk(begin, lo, one);
+    walk(lo, hi, two);
+    walk(hi, end, one);
   }
   // Terms added since the vocabulary was last sorted.
   EditRows rows(term, bound);
@@ -714,9 +710,9 @@ std::vector<std::string> InvertedIndex::suggest(std::string_view term, std::size
   for (auto t = static_cast<std::uint32_t>(sorted_terms_.size()); t < nterms; ++t) {
     const std::string_view s = term_text(t);
     if (s == term) continue;
-    if (completions && s.size() > term.size() && starts_with(s, term)) {
+    if (completions && s.size() > term.size() && s.starts_with(term)) {
       consider(t, 1);
-    } else if (const std::size_t dist = distance_to(rows, term, s, bound); dist <= bound_for(s)) {
+    } else if (const std::size_t dist = rows.distance_to(s); dist <= bound_for(s)) {
       consider(t, dist);
     }
   }
@@ -915,7 +911,7 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
         // The best suggestion corrects the term, unless it is a prefix completion (a suggestion
         // only) or further than the correction's own bound.
         const std::size_t bound = qt.text.size() >= 6 ? 2 : 1;
-        if (!suggested.empty() && !starts_with(suggested[0], qt.text) &&
+        if (!suggested.empty() && !suggested[0].starts_with(qt.text) &&
             bounded_distance(qt.text, suggested[0], bound) <= bound) {
           const std::string& s = suggested[0];
           ids[k].push_back(term_id(s));

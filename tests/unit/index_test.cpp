@@ -916,12 +916,12 @@ struct TextGen {
   }
 };
 
-void add_file(InvertedIndex& idx, const std::string& path, const std::string& text) {
+void add_file(InvertedIndex& idx, const std::string& path, const std::string& text, bool bulk = false) {
   auto chunks = chunk_file(path, text, nullptr);
   std::vector<ChunkTerms> terms;
   const auto starts = line_starts(text);
   for (const auto& c : chunks) terms.push_back(analyze_chunk(c, line_span(text, starts, c.start_line, c.end_line)));
-  idx.replace_file(path, std::move(chunks), std::move(terms));
+  idx.replace_file(path, std::move(chunks), std::move(terms), bulk);
 }
 
 // Everything a search answers, scores compared exactly.
@@ -1023,24 +1023,17 @@ TEST_CASE("suggest: the sorted-vocabulary walk finds exactly the words a full sc
     }
     files.emplace_back("f" + std::to_string(f) + ".txt", text);
   }
-  const auto add = [](InvertedIndex& idx, const std::string& path, const std::string& text, bool bulk) {
-    auto chunks = chunk_file(path, text, nullptr);
-    std::vector<ChunkTerms> terms;
-    const auto starts = line_starts(text);
-    for (const auto& c : chunks) terms.push_back(analyze_chunk(c, line_span(text, starts, c.start_line, c.end_line)));
-    idx.replace_file(path, std::move(chunks), std::move(terms), bulk);
-  };
   InvertedIndex scanned;  // bulk, never frozen: no sorted vocabulary, every term scanned
   InvertedIndex sorted;   // frozen: the vocabulary sorted and walked by prefix
   InvertedIndex mixed;    // frozen, then 40 files more: a sorted part and a scanned part
   for (std::size_t i = 0; i < files.size(); ++i) {
-    add(scanned, files[i].first, files[i].second, true);
-    add(sorted, files[i].first, files[i].second, true);
-    if (i < 260) add(mixed, files[i].first, files[i].second, true);
+    add_file(scanned, files[i].first, files[i].second, true);
+    add_file(sorted, files[i].first, files[i].second, true);
+    if (i < 260) add_file(mixed, files[i].first, files[i].second, true);
   }
   sorted.freeze();
   mixed.freeze();
-  for (std::size_t i = 260; i < files.size(); ++i) add(mixed, files[i].first, files[i].second, false);
+  for (std::size_t i = 260; i < files.size(); ++i) add_file(mixed, files[i].first, files[i].second);
 
   std::vector<std::string> queries = {"ab", "abc", "abcd", "dddd", "abcab", "zzzz", "abcdabcdab", "aaaaaaaaaaaa", "e",
                                       "abce", "bacd"};
