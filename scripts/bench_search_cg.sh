@@ -20,7 +20,12 @@ trap 'rm -rf "$TMP"' EXIT
 QUERIES=("json decode error" tempfile "http cookie parser" "thread pool executor" "utf8 codec" "subprocess pipe"
          "shutil copytree" "asyncio event loop"
          # Misspelt and absent words: the typo correction and did_you_mean search the vocabulary.
-         "jsno decodr" "threadpol executr" "zqxv blorptastic")
+         "jsno decodr" "threadpol executr" "zqxv blorptastic"
+         # Long and common-word queries: a pasted traceback, a question as an agent words it, and
+         # words most chunks hold (the pruning's hard cases).
+         'Traceback (most recent call last): File "/usr/lib/python3.11/json/decoder.py", line 337, in decode obj, end = self.raw_decode(s, idx=_w(s, 0).end()) File "/usr/lib/python3.11/json/decoder.py", line 355, in raw_decode raise JSONDecodeError("Expecting value", s, err.value) from None json.decoder.JSONDecodeError: Expecting value: line 1 column 1 (char 0)'
+         "how do I make sure that the temporary files created by my test suite are removed even when a test fails halfway through and raises an exception before cleanup runs"
+         "self return def none")
 echo "# machine: $(nproc) cores, $(uname -sr); date: $(date -u +%FT%TZ); commit: $(git -C "$ROOT" rev-parse --short HEAD); repeat: $REPEAT"
 demo_copy "$TMP/demo"
 mkdir -p "$TMP/x4"
@@ -40,7 +45,9 @@ for tree in demo x4; do
       q=$(sed -n 's/^desc: Trigger: Client Request: //p' "$f")
       [[ -n "$q" ]] || continue
       ir=$(sed -n 's/^summary: //p' "$f")
-      echo "{\"tree\":\"$tree\",\"build\":\"$label\",\"query\":\"$q\",\"instructions_per_search\":$((ir / REPEAT))}"
+      python3 -c 'import json, sys; print(json.dumps({"tree": sys.argv[1], "build": sys.argv[2], "query": sys.argv[3],
+                                                   "instructions_per_search": int(sys.argv[4])}))' \
+        "$tree" "$label" "$q" "$((ir / REPEAT))"
     done
   done
 done

@@ -2,7 +2,8 @@
 # Whole-process `trifecta ctx search` (warm daemon) vs `rg -l -i` on the stdlib demo tree and on a
 # tree of four copies of it, for two builds in the same run (issue 12: the ranking must not cost
 # speed): cold `ctx build` wall time (and the daemon's CPU time up to then), daemon RSS / corpus
-# after the build and again after the searches, per-query medians. scripts/bench_memory.sh follows
+# after the build and again after the searches, per-query medians (whole process, and in the
+# daemon from its telemetry's timing_ms). scripts/bench_memory.sh follows
 # RSS further (rebuilds, warm start).
 #
 # Usage: scripts/bench_search_scale.sh NEW_BUILD [BASE_BUILD] [RUNS]
@@ -32,7 +33,12 @@ tmp, runs, new, base = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
 QUERIES = ["json decode error", "tempfile", "http cookie parser", "thread pool executor", "utf8 codec",
            "subprocess pipe", "shutil copytree", "asyncio event loop",
            # Misspelt and absent words: the typo correction and did_you_mean search the vocabulary.
-           "jsno decodr", "threadpol executr", "zqxv blorptastic"]
+           "jsno decodr", "threadpol executr", "zqxv blorptastic",
+           # Long and common-word queries: a pasted traceback, a question as an agent words it, and
+           # words most chunks hold (the pruning's hard cases).
+           'Traceback (most recent call last): File "/usr/lib/python3.11/json/decoder.py", line 337, in decode obj, end = self.raw_decode(s, idx=_w(s, 0).end()) File "/usr/lib/python3.11/json/decoder.py", line 355, in raw_decode raise JSONDecodeError("Expecting value", s, err.value) from None json.decoder.JSONDecodeError: Expecting value: line 1 column 1 (char 0)',
+           "how do I make sure that the temporary files created by my test suite are removed even when a test fails halfway through and raises an exception before cleanup runs",
+           "self return def none"]
 
 def med(cmd, env):
     ts = []
@@ -41,6 +47,20 @@ def med(cmd, env):
         subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         ts.append((time.perf_counter() - t) * 1000)
     return statistics.median(ts)
+
+def daemon_ms(run, want):
+    """Median in-daemon time (telemetry timing_ms) of the last `runs` ctx.search events, once the
+    daemon has written `want` of them (the telemetry writer is asynchronous)."""
+    for _ in range(100):
+        ts = []
+        for d, _, fs in os.walk(run + "/tel"):
+            if "events.jsonl" in fs:
+                for line in open(os.path.join(d, "events.jsonl")):
+                    e = json.loads(line)
+                    if e.get("cmd") == "ctx.search": ts.append(e["timing_ms"])
+        if len(ts) >= want: return statistics.median(ts[want - runs:want])
+        time.sleep(0.05)
+    return None
 
 def corpus_bytes(seg):
     n = 0
@@ -79,13 +99,16 @@ for tree in ("demo", "x4"):
             print(json.dumps({"tree": tree, "build": name, "bench": "cold_build", "elapsed_ms": res["build"]["elapsed_ms"],
                               "cpu_ms": cpu_ms, "chunks": res["build"]["chunks"], "corpus_bytes": size, "rss_bytes": rss,
                               "rss_over_corpus": round(rss / size, 3)}), flush=True)
-            for q in QUERIES:
+            for i, q in enumerate(QUERIES):
                 ours = med([cli, "ctx", "search", "-s", seg, "--no-spawn"] + q.split(), env)
-                rg = ["rg", "-l", "-i"]
+                inside = daemon_ms(run, (i + 1) * runs)
+                # rg: each word a fixed string (the traceback's brackets are not a regex).
+                rg = ["rg", "-l", "-i", "-F"]
                 for w in q.split(): rg += ["-e", w]
                 theirs = med(rg + [seg], env)
-                print(json.dumps({"tree": tree, "build": name, "bench": "search", "query": q, "trifecta_ms": round(ours, 2),
-                                  "rg_ms": round(theirs, 2), "ratio": round(ours / theirs, 3)}), flush=True)
+                print(json.dumps({"tree": tree, "build": name, "bench": "search", "query": q[:40], "trifecta_ms": round(ours, 2),
+                                  "daemon_ms": inside and round(inside, 2), "rg_ms": round(theirs, 2),
+                                  "ratio": round(ours / theirs, 3)}), flush=True)
             # RSS once the searches have run too (their scratch stays): what a daemon in use holds.
             st = json.loads(subprocess.run([cli, "--json", "status", "--no-spawn"], env=env, capture_output=True, text=True).stdout)
             rss = st.get("result", st).get("rss_bytes", 0)

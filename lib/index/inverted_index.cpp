@@ -1149,6 +1149,7 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
   // Pruned with its partial sums kept: the terms already scored (the final pass only covers them).
   std::vector<std::uint8_t> prefix_scored(nt, 0);
   bool pruned = false;
+  std::size_t trimmed = 0;  // chunks with a partial score pruning stopped scoring (`scored`)
   // The order every chunk's term contributions are added in, pruned or not (floating-point sums
   // depend on it): rarest first, by the idf of each term's summed variant dfs (at most its exact
   // idf, so a deferred term's long lists stay at the end as when the union is known), ties in
@@ -1181,6 +1182,7 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
       }
     }
     std::vector<double>& lower = scratch->lower;
+    double page_floor = 0.0;  // the want-th best lower bound, when beaten() ranked them
     double done = 0.0;  // the bounds of the terms scored so far: no partial score exceeds it
     for (std::size_t i = 0; i + 1 < order.size(); ++i) {
       settle(order[i]);
@@ -1213,7 +1215,8 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
         if (lower.size() < want) return false;
         std::nth_element(lower.begin(), lower.begin() + static_cast<std::ptrdiff_t>(want - 1), lower.end(),
                          std::greater<>());
-        return lower[want - 1] > bar;
+        page_floor = lower[want - 1];
+        return page_floor > bar;
       };
       if (!beaten()) {
         // The last chance, with one term left: when it is deferred its bound may be loose (one
@@ -1226,9 +1229,16 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
         if (!beaten()) continue;
       }
       pruned = scratch->keep_used = true;
-      // Every chunk with a partial score is kept, with it: the final pass adds the other terms.
+      // A chunk with a partial score is kept, with it (the final pass adds the other terms),
+      // unless even the rest added to it could not lift it to the `want`-th best lower bound:
+      // (partial + rest) × max_prior_seen below `page_floor`, with the margins above. Such a
+      // chunk is only counted, like one pruning never saw; its partial score stays in `scores`
+      // (a candidate below the page, never on it). The files the query names as modules are
+      // kept whole below.
       for (std::size_t j = 0; j <= i; ++j) prefix_scored[order[j]] = 1;
-      for (const DocId d : touched) keep[d] = 1;
+      const double reach = std::max(rest, 0.0) * (1.0 + 1e-9) / (1.0 - 1e-9);
+      const double trim = page_floor / (max_prior_seen * (1.0 + 1e-9));
+      for (const DocId d : touched) keep[d] = scores[d] + reach >= trim ? 1 : 2;
       if (forced_docs > 0) {
         for (const std::uint32_t m : modules) {
           for (const DocId d : module_docs_[m]) {
@@ -1236,6 +1246,7 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
           }
         }
       }
+      for (const DocId d : touched) trimmed += keep[d] == 2 ? 1 : 0;
       break;
     }
     // No prefix sufficed: every term but the last is scored, in `order`; scoring that one
@@ -1351,7 +1362,7 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
     cands.push_back(d);
   }
   r.matched = cands.size() + pruned_matched;
-  r.scored = touched.size();
+  r.scored = touched.size() - trimmed;
   auto tie = [&](DocId a, DocId b) {
     const Doc& x = docs_[a];
     const Doc& y = docs_[b];

@@ -3,14 +3,18 @@
 // hardware counters). Run under callgrind by scripts/bench_search_cg.sh: the index is loaded
 // (or built) outside the measurement, then each query runs once to warm the scratch tables and
 // REPEAT times measured, with the counts dumped per query (CALLGRIND_DUMP_STATS_AT). Outside
-// valgrind it only prints each query's hit count (a smoke test).
+// valgrind it prints each query's hits, matched and scored counts and the median wall time of
+// its REPEAT searches (in process: no socket, no reply encoding).
 //
 // Usage: bench_search_cg <tree> <repeat> <query>...
 #include <valgrind/callgrind.h>
 
+#include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
+#include <vector>
 
 #include "index/segment_index.hpp"
 
@@ -42,10 +46,17 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "bench_search_cg: %s\n", warm.error().message.c_str());
       return 1;
     }
+    std::vector<double> ms;
     CALLGRIND_ZERO_STATS;
-    for (int i = 0; i < repeat; ++i) (void)(*seg)->search(o);
+    for (int i = 0; i < repeat; ++i) {
+      const auto t0 = std::chrono::steady_clock::now();
+      (void)(*seg)->search(o);
+      ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+    }
     CALLGRIND_DUMP_STATS_AT(argv[q]);
-    std::printf("%s\t%zu hits\n", argv[q], warm->hits.size());
+    std::sort(ms.begin(), ms.end());
+    std::printf("%s\t%zu hits, %zu matched, %zu scored, median %.3f ms\n", argv[q], warm->hits.size(), warm->matched,
+                warm->scored, ms.empty() ? 0.0 : ms[ms.size() / 2]);
   }
   return 0;
 }

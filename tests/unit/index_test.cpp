@@ -754,6 +754,13 @@ std::vector<Posting> decode(std::string_view bytes, bool* bad = nullptr) {
   return out;
 }
 
+// The search's fast walk (for_each_posting) of the same bytes.
+std::vector<Posting> walk(std::string_view bytes) {
+  std::vector<Posting> out;
+  for_each_posting(bytes, [&](const Posting& p) { out.push_back(p); });
+  return out;
+}
+
 Posting posting(std::uint32_t doc, std::uint8_t path, std::uint8_t name, std::uint8_t sig, std::uint8_t body,
                 std::uint8_t doc_field = 0) {
   return Posting{doc, {path, name, sig, body, doc_field}};
@@ -774,6 +781,7 @@ TEST_CASE("postings: lists round-trip through delta + varint, including empty li
     bool bad = true;
     CHECK(decode(view(bytes), &bad) == list);
     CHECK_FALSE(bad);
+    CHECK(walk(view(bytes)) == list);
     CHECK(validate_list(view(bytes), list.size(), std::uint64_t{UINT32_MAX} + 1));
   }
   CHECK(encode({}).empty());
@@ -784,6 +792,14 @@ TEST_CASE("postings: lists round-trip through delta + varint, including empty li
         posting(m * 1000, m & 1 ? 5 : 0, m & 2 ? 6 : 0, m & 4 ? 7 : 0, m & 8 ? 8 : 0, m & 16 ? 9 : 0));
   }
   CHECK(decode(view(encode(masks))) == masks);
+  CHECK(walk(view(encode(masks))) == masks);
+  // The fast walk stays inside a list cut short anywhere (it trusts the bytes, so what it
+  // decodes then may be wrong, but it reads nothing past the end: ASan checks the copies).
+  const auto whole = encode(masks);
+  for (std::size_t n = 0; n < whole.size(); ++n) {
+    const std::vector<std::uint8_t> cut(whole.begin(), whole.begin() + static_cast<std::ptrdiff_t>(n));
+    CHECK(walk(view(cut)).size() <= masks.size());
+  }
   // The point of the encoding: a body-only posting close to the previous one (delta < 4 with
   // the 5-bit field mask) takes 2 bytes, one a little further 3.
   std::vector<Posting> dense;

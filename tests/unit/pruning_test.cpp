@@ -3,7 +3,7 @@
 // returns exactly the page the exhaustive one does (same chunks, same order, the same scores to
 // the bit, the same matched count) for hundreds of queries, filters and signal sets, in the
 // frozen steady state and with a tail and dead chunks; and it does prune (scores fewer chunks
-// than match) on the queries it is for.
+// than match) on the queries it is for, common words only included.
 #include <algorithm>
 #include <atomic>
 #include <catch2/catch.hpp>
@@ -242,6 +242,14 @@ TEST_CASE("dynamic pruning returns the exhaustive page on two copies of stdlib p
     // Scored: the chunks pruning kept, and those of the files the query names as modules
     // (json/__init__.py, the errors.py modules), scored whatever pruning decides.
     CHECK(r->scored * 3 < r->matched);
+    // Common words only: no chunk escapes scoring by its terms alone, but once pruning starts,
+    // the chunks whose partial score could not reach the page even with every remaining term
+    // stop being scored (trimmed).
+    o.query = "self return none";
+    const auto common = idx.search(o);
+    REQUIRE(common.ok());
+    INFO("scored " << common->scored << " of " << common->matched);
+    CHECK(common->scored * 2 < common->matched);
   }
   {
     INFO("with a tail and dead chunks (files replaced after the freeze)");
