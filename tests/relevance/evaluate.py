@@ -14,8 +14,8 @@ Systems
 
 Corpora are private copies (no __pycache__) under $TRIFECTA_RELEVANCE_DIR (default
 $XDG_CACHE_HOME/trifecta-relevance), made once from the Debian packages scripts/setup.sh installs.
-It is a benchmark, not a test: figures go to docs/benchmarks.md. tests/relevance/smoke.sh runs a
-small subset with generous floors in CTest.
+It is a benchmark, not a test: figures go to docs/benchmarks.md. CTest's relevance_smoke runs a
+small subset with generous floors (tests/CMakeLists.txt).
 """
 import argparse
 import json
@@ -35,6 +35,7 @@ REPO = os.path.dirname(os.path.dirname(HERE))
 # set name -> (corpus name, source directory, packages that provide it)
 SETS = {
     "stdlib_ref": ("stdlib", "/usr/lib/python3.11", "python3.11, libpython3.11-testsuite, python3.11-doc"),
+    "stdlib_modules": ("stdlib", "/usr/lib/python3.11", "python3.11, libpython3.11-testsuite, python3.11-doc"),
     "django_ref": ("django", "/usr/lib/python3/dist-packages/django", "python3-django, python-django-doc"),
     "pip_agent": ("pip", "/usr/lib/python3/dist-packages/pip", "python3-pip"),
 }
@@ -261,12 +262,12 @@ def main():
     if dump:
         dump.close()
 
-    print(f"{'set':<12} {'split':<6} {'system':<6} {'n':>4} {'MRR@10':>7} {'R@5':>6} {'nDCG@10':>8} {'ms/q':>7}  vs fts5")
+    print(f"{'set':<14} {'split':<6} {'system':<6} {'n':>4} {'MRR@10':>7} {'R@5':>6} {'nDCG@10':>8} {'ms/q':>7}  vs fts5")
     for name, per in results.items():
         base = per.get("fts5", {}).get("mrr10")
         for s, r in per.items():
             delta = "" if base is None or s == "fts5" else f"{r['mrr10'] - base:+.3f}"
-            print(f"{name:<12} {args.split:<6} {s:<6} {r['queries']:>4} {r['mrr10']:>7.3f} {r['recall5']:>6.3f} "
+            print(f"{name:<14} {args.split:<6} {s:<6} {r['queries']:>4} {r['mrr10']:>7.3f} {r['recall5']:>6.3f} "
                   f"{r['ndcg10']:>8.3f} {r['median_ms_per_query'] or 0:>7.1f}  {delta}")
     if args.json_out:
         with open(args.json_out, "w") as f:

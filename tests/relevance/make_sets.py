@@ -12,14 +12,23 @@ sources this project does not control:
               collections.abc.Reversible -> _collections_abc.py) is the answer.
               Objects implemented in C answer with the documented module's .py file when there is
               one (csv.reader -> csv.py: where a reader of the code would look), else are dropped.
+  stdlib_modules  the module pages of the same library reference: the first sentence of a page's
+              first prose paragraph (after the "Source code:" line, before the first section;
+              notes, version and availability boxes skipped), with the module's own name taken
+              out where it names the module ("The csv module implements ..." -> "The module
+              implements ..."; a sentence ending in a colon is dropped), is the query; the module's
+              .py file (a package's __init__.py) is the answer. Modules without one are dropped.
+              What a module does, asked without its name: the shape of a question about a module.
   django_ref  the function, class, method and exception entries of Django 3.2's reference docs
               (python-django-doc, /usr/share/doc/python-django-doc/html/ref/**/*.html) against
               Django's code (python3-django): the first sentence is the query, the "[source]" link
               Sphinx' viewcode wrote next to the entry names the defining module.
 
 The module-index synopses (py-modindex.html) are reserved for evaluation elsewhere and are never
-read here. Entries are sampled by a stable hash of their id (no hand picking) and split in two
-halves, `dev` (what ranking work may look at) and `check` (reported, never tuned on).
+read here (nor the `title` attributes of the library pages' links, which repeat them: the parsers
+collect visible text only). Entries are sampled by a stable hash of their id (no hand picking)
+and split in two halves, `dev` (what ranking work may look at) and `check` (reported, never
+tuned on).
 
 Usage: tests/relevance/make_sets.py [--per-set N] [--out-dir DIR] [--check]
   (needs python3.11-doc, python-django-doc, python3-django, libpython3.11-testsuite and
@@ -105,12 +114,90 @@ class EntryParser(html.parser.HTMLParser):
             self.text.append(data)
 
 
+class ModuleIntroParser(html.parser.HTMLParser):
+    """The module a library page documents (its <h1> holds a link to `#module-NAME`) and the text of
+    the page's first prose paragraph after the <h1> and before the first section heading: not the
+    "Source code:" line, not inside a note, a version or availability box, a table or a list.
+    Only visible text is collected: attributes, such as the link titles that hold the
+    module-index synopses, are never read."""
+
+    BOXES = ("admonition", "versionadded", "versionchanged", "deprecated", "deprecated-removed",
+             "availability", "highlight")
+    SKIPPED = ("table", "ul", "ol", "dl", "pre", "aside")
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.module = None
+        self.in_h1 = False
+        self.after_h1 = False
+        self.div_stack = []  # per open <div>: True when it is a box to skip
+        self.skip_depth = 0  # open SKIPPED elements
+        self.availability = False  # in an "Availability:" paragraph (and the note it holds)
+        self.in_p = 0
+        self.text = []
+        self.intro = None
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "h1" and self.module is None:
+            self.in_h1 = True
+        elif tag == "a" and self.in_h1 and self.module is None:
+            m = re.fullmatch(r"#module-([A-Za-z0-9_.]+)", a.get("href") or "")
+            if m:
+                self.module = m.group(1)
+        elif tag in ("h2", "h3") and self.after_h1:
+            self.after_h1 = False  # the intro is what comes before the page's first section
+        elif tag == "div":
+            cls = (a.get("class") or "").split()
+            self.div_stack.append(any(c in self.BOXES for c in cls))
+        elif tag in self.SKIPPED:
+            self.skip_depth += 1
+        elif tag == "p" and "availability" in (a.get("class") or "").split():
+            self.availability = True
+        elif tag == "p" and self.after_h1 and self.intro is None and not any(self.div_stack) \
+                and self.skip_depth == 0 and not self.availability:
+            self.in_p += 1
+            self.text = []
+
+    def handle_endtag(self, tag):
+        if tag == "h1" and self.in_h1:
+            self.in_h1 = False
+            self.after_h1 = self.module is not None
+        elif tag == "div" and self.div_stack:
+            self.div_stack.pop()
+        elif tag in self.SKIPPED and self.skip_depth:
+            self.skip_depth -= 1
+        elif tag == "p" and self.availability:
+            self.availability = False
+        elif tag == "p" and self.in_p:
+            self.in_p -= 1
+            text = re.sub(r"\s+", " ", "".join(self.text)).strip()
+            if text and not text.startswith("Source code:"):
+                self.intro = text
+
+    def handle_data(self, data):
+        if self.in_p:
+            self.text.append(data)
+
+
 def first_sentence(text):
     text = re.sub(r"\s+", " ", html.unescape(text)).strip()
     # A sentence ends at . ! or ? followed by a space (not after "e.g." / "i.e." / "etc."), or at
     # the end of the paragraph.
     m = re.search(r"(.+?(?<!\be\.g)(?<!\bi\.e)(?<!\betc)[.!?])(\s|$)", text)
     return (m.group(1) if m else text).strip()
+
+
+def unnamed(sentence, module):
+    """`sentence` without the module's name where it names the module: "The csv module's reader"
+    -> "The module's reader", "ctypes is a foreign function library" -> "It is a foreign function
+    library" (the dotted name, or its last part, as a whole word before "module" or "package", or
+    opening the sentence). Other uses of the word stay ("the BSD socket interface"): the query asks
+    what a module does, not what it is called."""
+    names = sorted({module, module.rsplit(".", 1)[-1]}, key=len, reverse=True)
+    name = r"(?<![\w.])(?:%s)(?![\w.]*\w)" % "|".join(re.escape(n) for n in names)
+    out = re.sub(name + r"\s+(?=(?:module|package)\b)", "", sentence)
+    return re.sub(r"^" + name + r"(?=\s)", "It", out)
 
 
 def usable(sentence):
@@ -294,7 +381,7 @@ def main():
 
 
 def generate(per_set, out_dir):
-    """Write both sets to out_dir; 77 when a source is absent."""
+    """Write the three sets to out_dir; 77 when a source is absent."""
     for src in (PY_DOC, DJ_DOC, STDLIB, DJANGO, "/usr/bin/python3"):
         if not os.path.exists(src):
             print(f"make_sets: {src} is absent (scripts/setup.sh installs the packages)", file=sys.stderr)
@@ -313,6 +400,31 @@ def generate(per_set, out_dir):
         rows.append({"id": e["id"], "query": first_sentence(e["text"]), "answers": [a],
                      "source": "python3.11-doc library/" + os.path.basename(e["page"]) + "#" + e["id"]})
     write(out_dir, "stdlib_ref", finish(rows, per_set), "/usr/lib/python3.11 (Debian python3.11 + libpython3.11-testsuite)")
+
+    # stdlib_modules
+    intros = []
+    for p in sorted(glob.glob(os.path.join(PY_DOC, "*.html"))):
+        if os.path.basename(p) == "py-modindex.html":
+            continue
+        parser = ModuleIntroParser()
+        with open(p, encoding="utf-8") as f:
+            parser.feed(f.read())
+        if parser.module and parser.intro:
+            query = unnamed(first_sentence(parser.intro), parser.module)
+            # A sentence that ends in a colon introduces a list ("The module defines the following
+            # exceptions:"): it says nothing of what the module does.
+            if usable(query) and not query.endswith(":"):
+                intros.append((parser.module, query, os.path.basename(p)))
+    answers = resolve_stdlib(sorted({m for m, _, _ in intros}))
+    rows = []
+    for module, query, page in intros:
+        a = answers.get(module)
+        if not a or a.startswith("test/"):
+            continue
+        rows.append({"id": module, "query": query, "answers": [a],
+                     "source": "python3.11-doc library/" + page + " (first paragraph, module name removed)"})
+    write(out_dir, "stdlib_modules", finish(rows, per_set),
+          "/usr/lib/python3.11 (Debian python3.11 + libpython3.11-testsuite)")
 
     # django_ref
     entries = parse(glob.glob(os.path.join(DJ_DOC, "**", "*.html"), recursive=True),
@@ -339,7 +451,7 @@ def check(per_set):
         if rc:
             return rc
         differ = False
-        for name in ("stdlib_ref", "django_ref"):
+        for name in ("stdlib_ref", "stdlib_modules", "django_ref"):
             new, old = rows(os.path.join(tmp, name + ".jsonl")), rows(os.path.join(HERE, "sets", name + ".jsonl"))
             changed = sorted(i for i in set(new) | set(old) if new.get(i) != old.get(i))
             if changed:
