@@ -91,7 +91,7 @@ def proximity(toks, query, mode):
 
 def collect(bin_dir):
     data = {}
-    for name in ("stdlib_ref", "django_ref", "pip_agent"):
+    for name in evaluate.SETS:
         rows = evaluate.load_set(name, "all", 0)
         cname, src, pkgs = evaluate.SETS[name]
         root = evaluate.corpus_dir(cname, src)
