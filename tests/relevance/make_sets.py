@@ -190,13 +190,14 @@ def first_sentence(text):
 
 def unnamed(sentence, module):
     """`sentence` without the module's name where it names the module: "The csv module's reader"
-    -> "The module's reader", "ctypes is a foreign function library" -> "It is a foreign function
-    library" (the dotted name, or its last part, as a whole word before "module" or "package", or
-    opening the sentence). Other uses of the word stay ("the BSD socket interface"): the query asks
+    -> "The module's reader", "The module pdb defines" -> "The module defines", "ctypes is a
+    foreign function library" -> "It is a foreign function library" (the dotted name, or its last
+    part, as a whole word next to "module" or "package", or opening the sentence). Other uses of the word stay ("the BSD socket interface"): the query asks
     what a module does, not what it is called."""
     names = sorted({module, module.rsplit(".", 1)[-1]}, key=len, reverse=True)
     name = r"(?<![\w.])(?:%s)(?![\w.]*\w)" % "|".join(re.escape(n) for n in names)
     out = re.sub(name + r"\s+(?=(?:module|package)\b)", "", sentence)
+    out = re.sub(r"\b(module|package)\s+" + name, r"\1", out)
     return re.sub(r"^" + name + r"(?=\s)", "It", out)
 
 
