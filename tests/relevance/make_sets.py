@@ -119,7 +119,18 @@ class ModuleIntroParser(html.parser.HTMLParser):
     the page's first prose paragraph after the <h1> and before the first section heading: not the
     "Source code:" line, not inside a note, a version or availability box, a table or a list.
     Only visible text is collected: attributes, such as the link titles that hold the
-    module-index synopses, are never read."""
+    module-index synopses, are never read.
+
+    >>> p = ModuleIntroParser()
+    >>> p.feed('<h1><a href="#module-zz" title="zz: SYNOPSIS"><code>zz</code></a> — Title</h1>'
+    ...        '<p><strong>Source code:</strong> Lib/zz.py</p>'
+    ...        '<div class="admonition note"><p>Note</p><p>A note.</p></div>'
+    ...        '<p class="availability">Availability: Unix.<p>Not on WASI.</p>'
+    ...        '<p>The <a title="SYNOPSIS" href="#x">zz</a> module does things.</p>'
+    ...        '<p>A later paragraph.</p><section><h2>Functions</h2><p>Not the intro.</p></section>')
+    >>> p.module, p.intro
+    ('zz', 'The zz module does things.')
+    """
 
     BOXES = ("admonition", "versionadded", "versionchanged", "deprecated", "deprecated-removed",
              "availability", "highlight")
@@ -189,11 +200,21 @@ def first_sentence(text):
 
 
 def unnamed(sentence, module):
-    """`sentence` without the module's name where it names the module: "The csv module's reader"
-    -> "The module's reader", "The module pdb defines" -> "The module defines", "ctypes is a
-    foreign function library" -> "It is a foreign function library" (the dotted name, or its last
-    part, as a whole word next to "module" or "package", or opening the sentence). Other uses of the word stay ("the BSD socket interface"): the query asks
-    what a module does, not what it is called."""
+    """`sentence` without the module's name where it names the module (the dotted name, or its
+    last part, as a whole word next to "module" or "package", or opening the sentence). Other
+    uses of the word stay: the query asks what a module does, not what it is called.
+
+    >>> unnamed("The csv module's reader and writer objects read and write sequences.", "csv")
+    "The module's reader and writer objects read and write sequences."
+    >>> unnamed("The module pdb defines an interactive source code debugger.", "pdb")
+    'The module defines an interactive source code debugger.'
+    >>> unnamed("The xml.dom.minidom module is a minimal implementation.", "xml.dom.minidom")
+    'The module is a minimal implementation.'
+    >>> unnamed("ctypes is a foreign function library for Python.", "ctypes")
+    'It is a foreign function library for Python.'
+    >>> unnamed("This module provides access to the BSD socket interface.", "socket")
+    'This module provides access to the BSD socket interface.'
+    """
     names = sorted({module, module.rsplit(".", 1)[-1]}, key=len, reverse=True)
     name = r"(?<![\w.])(?:%s)(?![\w.]*\w)" % "|".join(re.escape(n) for n in names)
     out = re.sub(name + r"\s+(?=(?:module|package)\b)", "", sentence)
