@@ -1,6 +1,7 @@
 #include "index/inverted_index.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <cstring>
 #include <memory>
@@ -38,6 +39,10 @@ struct SearchScratch {
   std::vector<double> lower;
   std::vector<std::uint32_t> cands;
   std::vector<std::uint64_t> file_terms;
+  // A pruned search with document sets: the union of the chunks the query's terms match, one
+  // bit a chunk (assigned, not cleared, by each search that uses it).
+  std::vector<std::uint64_t> matched_set;
+  std::vector<std::uint64_t> group_set;  // the same for one stem group (its document frequency)
   std::vector<std::vector<Posting>> lists;  // per query term
   std::vector<Posting> tmp;
   std::vector<Posting> merged;
@@ -382,6 +387,7 @@ void InvertedIndex::freeze(const std::vector<DocId>* remap) {
   term_chars_.shrink_to_fit();
   term_off_.shrink_to_fit();
   sort_terms();
+  build_doc_sets(remap ? alive_ : docs_.size());  // compaction renumbers before the documents move
 }
 
 void InvertedIndex::compact() {
@@ -449,6 +455,30 @@ void InvertedIndex::compact() {
   }
   dead_ = 0;
   number_files();
+}
+
+void InvertedIndex::build_doc_sets(std::size_t n) {
+  set_of_.clear();
+  doc_sets_.clear();
+  set_words_ = (n + 63) / 64;
+  const std::size_t nterms = frozen_.term_count();
+  std::size_t sets = 0;
+  for (std::uint32_t t = 0; t < nterms; ++t) sets += frozen_.count(t) * 8 >= n && n > 0 ? 1 : 0;
+  set_of_.reserve(sets);
+  doc_sets_.assign(sets * set_words_, 0);
+  for (std::uint32_t t = 0; t < nterms && sets > 0; ++t) {
+    if (frozen_.count(t) * 8 < n) continue;
+    const auto first = static_cast<std::uint32_t>(set_of_.size() * set_words_);
+    set_of_.emplace_back(t, first);
+    std::uint64_t* words = doc_sets_.data() + first;
+    for_each_posting(frozen_.bytes(t), [&](const Posting& p) { words[p.doc / 64] |= std::uint64_t{1} << (p.doc % 64); });
+  }
+}
+
+const std::uint64_t* InvertedIndex::doc_set(std::uint32_t t) const {
+  const auto it = std::lower_bound(set_of_.begin(), set_of_.end(), t,
+                                   [](const std::pair<std::uint32_t, std::uint32_t>& e, std::uint32_t x) { return e.first < x; });
+  return it != set_of_.end() && it->first == t ? doc_sets_.data() + it->second : nullptr;
 }
 
 void InvertedIndex::number_files() {
@@ -610,6 +640,18 @@ class EditRows {
   std::size_t width_;
   std::vector<std::uint8_t> rows_;
 };
+
+// Whether any bit in [lo, hi) of `words` is set.
+bool any_bit(const std::uint64_t* words, std::uint32_t lo, std::uint32_t hi) {
+  for (std::uint32_t b = lo; b < hi;) {
+    const std::uint32_t w = b / 64, from = b % 64;
+    const std::uint32_t to = std::min<std::uint32_t>(64, from + (hi - b));  // exclusive, in this word
+    const std::uint64_t mask = (to == 64 ? ~std::uint64_t{0} : ((std::uint64_t{1} << to) - 1)) & (~std::uint64_t{0} << from);
+    if (words[w] & mask) return true;
+    b += to - from;
+  }
+  return false;
+}
 
 // Levenshtein distance with an upper bound (returns bound + 1 when exceeded).
 std::size_t bounded_distance(std::string_view a, std::string_view b, std::size_t bound) {
@@ -852,10 +894,15 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
     }
     variant_postings[k] = 0;
     // Variants: their lists (each in document order) are merged one by one into `list`, the tfs
-    // of a document present in several added per field (saturating at 255). Sequential: on four
-    // stdlib copies a dense per-document table missed the cache on nearly every posting.
+    // of a document present in several added per field (saturating at 255, which makes the order
+    // of the merges irrelevant to the result). Sequential: on four stdlib copies a dense
+    // per-document table missed the cache on nearly every posting. Shortest lists first, so the
+    // longest (`return` of `returns`, `returned`, …) is copied once, not once per variant.
     std::vector<Posting>& merged = scratch->merged;
-    for (const std::uint32_t t : ids[k]) {
+    std::vector<std::uint32_t> by_size = ids[k];
+    std::stable_sort(by_size.begin(), by_size.end(),
+                     [&](std::uint32_t a, std::uint32_t b) { return frozen_.count(a) < frozen_.count(b); });
+    for (const std::uint32_t t : by_size) {
       tmp.clear();
       if (direct) {
         tmp.reserve(frozen_.count(t));
@@ -1131,6 +1178,33 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
     return true;
   };
   std::size_t hidden = 0;
+  // Document sets (build_doc_sets) stand in for the common terms' lists once the search prunes:
+  // in the steady state (where they are exact), without filters (every chunk in the union of
+  // the lists is matched), without explain and the doc-field ablation (a set holds every
+  // posting). sets[k]: the sets of term k's indexed terms that have one (a stem group's rare
+  // variants have none: open[k] says there are such).
+  const bool use_sets = direct && !o.explain && !no_doc && !o.kind && o.path_glob.empty() && !hide_never_code &&
+                        !o.exhaustive && !set_of_.empty();
+  std::vector<std::vector<const std::uint64_t*>> sets(nt);
+  std::vector<std::uint8_t> open(nt, 0);
+  for (const std::size_t k : use_sets ? active : std::vector<std::size_t>{}) {
+    for (const std::uint32_t t : ids[k]) {
+      if (const std::uint64_t* w = doc_set(t)) {
+        sets[k].push_back(w);
+      } else {
+        open[k] = 1;
+      }
+    }
+  }
+  // Whether term k (with sets) may match chunk d: it does when a set holds d; a variant without
+  // a set may.
+  const auto may_hold = [&](std::size_t k, DocId d) {
+    if (open[k]) return true;
+    for (const std::uint64_t* w : sets[k]) {
+      if ((w[d / 64] >> (d % 64)) & 1u) return true;
+    }
+    return false;
+  };
   // Dynamic pruning (term-at-a-time MaxScore), exact: terms are scored in `order` (rarest
   // first: highest upper bound, score_term_bound of its idf) into partial scores, a lower bound
   // of each final score once its priors are applied. When the page's candidates — the `want`
@@ -1238,7 +1312,37 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
       for (std::size_t j = 0; j <= i; ++j) prefix_scored[order[j]] = 1;
       const double reach = std::max(rest, 0.0) * (1.0 + 1e-9) / (1.0 - 1e-9);
       const double trim = page_floor / (max_prior_seen * (1.0 + 1e-9));
-      for (const DocId d : touched) keep[d] = scores[d] + reach >= trim ? 1 : 2;
+      // A chunk seen already has its priors fixed but for the definition boost, which a later
+      // term may still earn it: its own bound (a test file's × 0.35, a chunk without the module
+      // boost or centrality) replaces max_prior_seen, the bound of any chunk, where that can
+      // tell. On four stdlib copies the pasted traceback keeps 2,066 of 44,136 chunks seen
+      // instead of all, "self return def none" 2,172 of 68,756 instead of 25,104.
+      // With document sets, a chunk's reach counts only the remaining terms it holds (and those
+      // without sets, which it may hold): the traceback keeps 167 chunks.
+      const double floor = page_floor / (1.0 + 1e-9);
+      std::vector<std::size_t> rest_terms(order.begin() + static_cast<std::ptrdiff_t>(i + 1), order.end());
+      const bool own_reach =
+          use_sets && std::any_of(rest_terms.begin(), rest_terms.end(), [&](std::size_t k) { return !sets[k].empty(); });
+      const auto reach_of = [&](DocId d) {
+        double sum = 0.0;
+        for (const std::size_t k : rest_terms) {
+          if (sets[k].empty() || may_hold(k, d)) sum += score_term_bound(idfs[k]);
+        }
+        return sum * (1.0 + 1e-9) / (1.0 - 1e-9);
+      };
+      for (const DocId d : touched) {
+        if (scores[d] + reach < trim) {
+          keep[d] = 2;
+          continue;
+        }
+        double own = prior(d, 1.0);
+        if (definition_signal && !name_hit[d]) own *= kDefinitionBoost;
+        if ((scores[d] + reach) * own * (1.0 + 1e-9) < floor) {
+          keep[d] = 2;
+          continue;
+        }
+        keep[d] = !own_reach || (scores[d] + reach_of(d)) * own * (1.0 + 1e-9) >= floor ? 1 : 2;
+      }
       if (forced_docs > 0) {
         for (const std::uint32_t m : modules) {
           for (const DocId d : module_docs_[m]) {
@@ -1254,13 +1358,43 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
     if (!pruned) left_over = order.back();
   }
   std::size_t pruned_matched = 0;
+  // Pruned with document sets: `matched` is the size of the union of the terms' chunks, a bit
+  // set per chunk — the terms with sets add theirs whole, the others chunk by chunk, the chunks
+  // scored (`touched`) at the end — instead of a first sight counted per posting. Those terms'
+  // file coverage is looked up for the page's files only (below).
+  const bool union_mode = pruned && use_sets;
+  std::vector<std::uint64_t>& matched_set = scratch->matched_set;
+  if (union_mode) matched_set.assign(set_words_, 0);
+  const auto join = [&](DocId d) { matched_set[d / 64] |= std::uint64_t{1} << (d % 64); };
   // After pruning: what every posting of term k does besides scoring (file coverage, and the
   // first sight of a chunk that cannot reach the page: counted in `matched`).
   const auto pass = [&](std::size_t k, const Posting& p) {
     cover(k, p);
+    if (union_mode) {
+      join(p.doc);
+      return;
+    }
     if (keep[p.doc] == 0) {
       keep[p.doc] = 2;
       if (admit(p.doc, hidden)) ++pruned_matched;
+    }
+  };
+  // The kept chunks in ascending order, listed once per search for the streamed stem variants
+  // (kept[j].tf are per term): a scan of `keep`, eight marks at a time (most are 0 or 2 by now,
+  // so test for 1s), beats sorting the ones pruning chose.
+  const auto list_kept = [&] {
+    if (!kept.empty()) return;
+    const std::size_t words = keep.size() / 8;
+    for (std::size_t w = 0; w < words; ++w) {
+      std::uint64_t x;
+      std::memcpy(&x, keep.data() + w * 8, 8);
+      if ((x & 0x0101010101010101ull) == 0) continue;  // marks are 0, 1 or 2: no 1 here
+      for (std::size_t d = w * 8; d < w * 8 + 8; ++d) {
+        if (keep[d] == 1) kept.push_back({static_cast<DocId>(d), {}});
+      }
+    }
+    for (std::size_t d = words * 8; d < keep.size(); ++d) {
+      if (keep[d] == 1) kept.push_back({static_cast<DocId>(d), {}});
     }
   };
   // Both loops score in `order`, so every chunk's sum is added up as the pruning prefix began it.
@@ -1285,6 +1419,50 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
         }
         continue;
       }
+      if (union_mode && !sets[k].empty() && (deferred[k] || ids[k].size() == 1)) {
+        // A term with sets: they give the union and a stem group's document frequency; its lists
+        // are read only for the kept chunks' tfs, and its variants without a set (rare ones)
+        // add their chunks to the group's set and to file coverage posting by posting.
+        if (!deferred[k]) {  // one indexed term, with its set
+          for (std::size_t w = 0; w < set_words_; ++w) matched_set[w] |= sets[k][0][w];
+          each_posting(k, [&](const Posting& p) {
+            if (keep[p.doc] == 1) score(k, p);
+          });
+          continue;
+        }
+        std::vector<std::uint64_t>& group = scratch->group_set;
+        group.assign(set_words_, 0);
+        list_kept();
+        for (auto& e : kept) e.tf = {};
+        for (const std::uint32_t t : ids[k]) {
+          const bool unset = doc_set(t) == nullptr;
+          std::size_t j = 0;
+          for_each_posting(frozen_.bytes(t), [&](const Posting& p) {
+            if (unset) {
+              group[p.doc / 64] |= std::uint64_t{1} << (p.doc % 64);
+              cover(k, p);
+            }
+            if (keep[p.doc] != 1) return;
+            while (kept[j].doc < p.doc) ++j;  // p.doc is kept, so it is there
+            for (std::size_t f = 0; f < kFieldCount; ++f) {
+              kept[j].tf[f] = static_cast<std::uint8_t>(std::min(255, kept[j].tf[f] + p.tf[f]));
+            }
+          });
+        }
+        std::uint32_t df = 0;
+        for (std::size_t w = 0; w < set_words_; ++w) {
+          std::uint64_t x = group[w];
+          for (const std::uint64_t* set : sets[k]) x |= set[w];
+          matched_set[w] |= x;
+          df += static_cast<std::uint32_t>(std::popcount(x));
+        }
+        if (!exact_df[k]) idfs[k] = bm25_idf(n, static_cast<double>(df)) * weight[k];
+        deferred[k] = 0;
+        for (const Posting& e : kept) {
+          if (e.tf != FieldTfs{}) score(k, e);
+        }
+        continue;
+      }
       if (deferred[k]) {
         // Streaming costs a pass over the keep marks (below) and a stamp per posting: for short
         // lists collecting them is cheaper (`parser` + `parsers`, ~3,000 postings on four copies).
@@ -1306,23 +1484,7 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
       // counted with stamps for the df, and the kept chunks are scored once the idf is known —
       // still in `order`, so the sums are the exhaustive loop's to the bit. On four
       // stdlib copies `error` + `errors` are ~110,000 postings a merge would write per query.
-      if (kept.empty()) {
-        // The kept chunks in ascending order (once per search; kept[j].tf are per term): a scan
-        // of `keep`, eight marks at a time (most are 0 or 2 by now, so test for 1s), beats
-        // sorting the ones pruning chose.
-        const std::size_t words = keep.size() / 8;
-        for (std::size_t w = 0; w < words; ++w) {
-          std::uint64_t x;
-          std::memcpy(&x, keep.data() + w * 8, 8);
-          if ((x & 0x0101010101010101ull) == 0) continue;  // marks are 0, 1 or 2: no 1 here
-          for (std::size_t d = w * 8; d < w * 8 + 8; ++d) {
-            if (keep[d] == 1) kept.push_back({static_cast<DocId>(d), {}});
-          }
-        }
-        for (std::size_t d = words * 8; d < keep.size(); ++d) {
-          if (keep[d] == 1) kept.push_back({static_cast<DocId>(d), {}});
-        }
-      }
+      list_kept();
       for (auto& e : kept) e.tf = {};
       const std::uint32_t mark = scratch->next_epoch();
       const bool count = !exact_df[k];
@@ -1349,6 +1511,9 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
       }
     }
   }
+  if (union_mode) {
+    for (const DocId d : touched) join(d);
+  }
   for (const std::size_t k : active) {
     if (term_bit[k] >= 0) bit_idf.push_back(idfs[k]);
   }
@@ -1356,12 +1521,26 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
   if (!file_terms.empty()) cover_total = idf_total(64);
   std::vector<DocId>& cands = scratch->cands;
   cands.reserve(touched.size());
+  // The chunks pruning trimmed (keep 2 among those scored) only count: their partial score
+  // times their priors stays below the `want`-th best lower bound, so they can be none of the
+  // `want` best candidates that coverage, the second chunk and diversification look at.
+  std::size_t trimmed_matched = 0;
   for (const DocId d : touched) {
     if (!admit(d, hidden)) continue;
+    if (pruned && keep[d] == 2) {
+      ++trimmed_matched;
+      continue;
+    }
     scores[d] = prior(d, scores[d]);
     cands.push_back(d);
   }
-  r.matched = cands.size() + pruned_matched;
+  if (union_mode) {
+    std::size_t m = 0;
+    for (const std::uint64_t w : matched_set) m += static_cast<std::size_t>(std::popcount(w));
+    r.matched = m;  // no filter: every chunk in the union is a candidate or only counted
+  } else {
+    r.matched = cands.size() + trimmed_matched + pruned_matched;
+  }
   r.scored = touched.size() - trimmed;
   auto tie = [&](DocId a, DocId b) {
     const Doc& x = docs_[a];
@@ -1388,6 +1567,33 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
     const auto top_end = cands.begin() + static_cast<std::ptrdiff_t>(top);
     std::partial_sort(cands.begin(), top_end, cands.end(), better);
     if (!file_terms.empty() || prose_signal) {
+      if (union_mode && !file_terms.empty()) {
+        // The terms whose sets stood in for their lists after pruning: whether a chunk of each
+        // candidate's file (its documents are consecutive) holds them.
+        std::vector<std::size_t> lazy;
+        for (const std::size_t t : active) {
+          if (!prefix_scored[t] && !sets[t].empty() && cover_bit[t] != 0) lazy.push_back(t);
+        }
+        std::vector<std::uint32_t> done;
+        for (std::size_t i = 0; i < top && !lazy.empty(); ++i) {
+          const DocId d = cands[i];
+          const std::uint32_t f = doc_file_[d];
+          if (std::find(done.begin(), done.end(), f) != done.end()) continue;
+          done.push_back(f);
+          DocId lo = d, hi = d + 1;
+          while (lo > 0 && doc_file_[lo - 1] == f) --lo;
+          while (hi < doc_file_.size() && doc_file_[hi] == f) ++hi;
+          for (const std::size_t t : lazy) {
+            if (file_terms[f] & cover_bit[t]) continue;
+            for (const std::uint64_t* set : sets[t]) {
+              if (any_bit(set, lo, hi)) {
+                file_terms[f] |= cover_bit[t];
+                break;
+              }
+            }
+          }
+        }
+      }
       for (std::size_t i = 0; i < top; ++i) scores[cands[i]] *= coverage_of(cands[i]) * prose_of(cands[i]);
       std::sort(cands.begin(), top_end, better);
     }
@@ -1540,6 +1746,7 @@ std::size_t InvertedIndex::memory_bytes() const {
   b += frozen_.memory_bytes() + tail_.capacity() * sizeof(TailPosting);
   b += term_chars_.capacity() + term_off_.capacity() * sizeof(std::uint32_t) + term_ids_.memory_bytes();
   b += by_id_.memory_bytes() + sorted_terms_.capacity() * sizeof(std::uint32_t);
+  b += doc_sets_.capacity() * sizeof(std::uint64_t) + set_of_.capacity() * sizeof(set_of_[0]);
   for (const auto& m : module_stems_) b += 64 + heap(m);
   for (const auto& v : module_docs_) b += sizeof(v) + v.capacity() * sizeof(DocId);
   for (const auto& [path, ids] : by_file_) b += 64 + heap(path) + ids.capacity() * sizeof(DocId);
@@ -1710,6 +1917,7 @@ Result<void> InvertedIndex::deserialize(std::string_view data) {
   }
   fresh.sort_terms();
   fresh.number_files();
+  fresh.build_doc_sets(fresh.docs_.size());
   fresh.alive_ = ndocs;
   *this = std::move(fresh);
   return {};

@@ -17,9 +17,14 @@
 // holds kTailLimit postings) merges it in. A cold build adds everything to the tail and freezes
 // once at the end. Document frequencies are counted from the live postings of the query terms
 // (no per-document term list is kept), so ranking is exactly that of the uncompressed lists.
+// Every frozen list of a common term (on at least 1/8 of the chunks) also has a *document set*,
+// a bitmap of the chunks it holds, rebuilt at every freeze and load; a pruned search in the
+// steady state takes from the sets all it needs of those lists but the kept chunks' tfs (see
+// doc_sets_ below).
 //
-// A search's per-chunk tables (scores, marks, prose bits, stamps; 18 bytes a chunk) and collected
-// posting lists (up to ~48 bytes a chunk kept) are scratch shared by the whole process and reused
+// A search's per-chunk tables (scores, marks, prose bits, stamps; 18 bytes a chunk; two bitmaps
+// for the document sets, 1/4 byte) and collected posting lists (up to ~48 bytes a chunk kept)
+// are scratch shared by the whole process and reused
 // from query to query: at most 4 are kept idle, each sized for the largest index it served.
 // memory_bytes() does not count them. A query term with several stem variants (`error`, `errors`)
 // is not merged into one list when the search prunes and its lists hold at least 1/16 as many
@@ -276,6 +281,21 @@ class InvertedIndex {
   // it for every posting of the query's terms, most of them chunks it does not score.
   std::vector<std::uint32_t> doc_file_;
   std::uint32_t file_count_ = 0;
+  // Document sets of the common terms: for every frozen list holding at least 1/8 of the
+  // documents, a bitmap with bit d set when document d is on it (set_words_ words a set, in
+  // doc_sets_; set_of_ maps those terms, ascending, to their set's first word). Built by
+  // freeze() and deserialize() from the frozen lists, so they are exact while the index is in
+  // its steady state (no tail, no dead document with frozen postings) and only read then. A set
+  // takes 1/8 byte a document, at most about a third of the bytes of the list it mirrors. A pruned search
+  // reads them instead of decoding those lists for what it needs of every posting: `matched`
+  // (the union's size), a stem group's document frequency, file coverage of the page's files,
+  // and which of the remaining terms a chunk it may keep holds (its bound).
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> set_of_;
+  std::vector<std::uint64_t> doc_sets_;
+  std::size_t set_words_ = 0;
+  void build_doc_sets(std::size_t documents);  // documents: the numbering's size
+  // The set of indexed term `t` (set_words_ words), or nullptr when it has none.
+  const std::uint64_t* doc_set(std::uint32_t t) const;
   // Give each run of chunks of one path its ordinal, in document order, and list each module's
   // documents again (module_docs_): after compaction and load, when documents are renumbered.
   void number_files();

@@ -244,12 +244,13 @@ TEST_CASE("dynamic pruning returns the exhaustive page on two copies of stdlib p
     CHECK(r->scored * 3 < r->matched);
     // Common words only: no chunk escapes scoring by its terms alone, but once pruning starts,
     // the chunks whose partial score could not reach the page even with every remaining term
-    // stop being scored (trimmed).
+    // and their own priors (a test file's × 0.35) stop being scored (trimmed): 264 of 7,314
+    // when this was written, 1,390 with the largest priors of any chunk instead of their own.
     o.query = "self return none";
     const auto common = idx.search(o);
     REQUIRE(common.ok());
     INFO("scored " << common->scored << " of " << common->matched);
-    CHECK(common->scored * 2 < common->matched);
+    CHECK(common->scored * 10 < common->matched);
   }
   {
     INFO("with a tail and dead chunks (files replaced after the freeze)");
@@ -258,6 +259,13 @@ TEST_CASE("dynamic pruning returns the exhaustive page on two copies of stdlib p
                false);
     }
     (void)compare_all(idx, qs);
+  }
+  {
+    // Compaction renumbers the chunks: the document sets (common terms) are rebuilt for the new
+    // numbering, and the steady state's pruned searches read them again.
+    INFO("compacted after the edits");
+    idx.compact();
+    CHECK(compare_all(idx, qs) > qs.size() / 2);
   }
 }
 
