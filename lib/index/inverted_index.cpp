@@ -462,13 +462,14 @@ void InvertedIndex::build_doc_sets(std::size_t n) {
   doc_sets_.clear();
   set_words_ = (n + 63) / 64;
   const std::size_t nterms = frozen_.term_count();
+  const auto common = [&](std::uint32_t t) { return n > 0 && std::size_t{frozen_.count(t)} * 8 >= n; };
   std::size_t sets = 0;
-  for (std::uint32_t t = 0; t < nterms; ++t) sets += frozen_.count(t) * 8 >= n && n > 0 ? 1 : 0;
+  for (std::uint32_t t = 0; t < nterms; ++t) sets += common(t) ? 1 : 0;
   set_of_.reserve(sets);
   doc_sets_.assign(sets * set_words_, 0);
   for (std::uint32_t t = 0; t < nterms && sets > 0; ++t) {
-    if (frozen_.count(t) * 8 < n) continue;
-    const auto first = static_cast<std::uint32_t>(set_of_.size() * set_words_);
+    if (!common(t)) continue;
+    const std::uint64_t first = set_of_.size() * set_words_;
     set_of_.emplace_back(t, first);
     std::uint64_t* words = doc_sets_.data() + first;
     for_each_posting(frozen_.bytes(t), [&](const Posting& p) { words[p.doc / 64] |= std::uint64_t{1} << (p.doc % 64); });
@@ -477,7 +478,7 @@ void InvertedIndex::build_doc_sets(std::size_t n) {
 
 const std::uint64_t* InvertedIndex::doc_set(std::uint32_t t) const {
   const auto it = std::lower_bound(set_of_.begin(), set_of_.end(), t,
-                                   [](const std::pair<std::uint32_t, std::uint32_t>& e, std::uint32_t x) { return e.first < x; });
+                                   [](const std::pair<std::uint32_t, std::uint64_t>& e, std::uint32_t x) { return e.first < x; });
   return it != set_of_.end() && it->first == t ? doc_sets_.data() + it->second : nullptr;
 }
 

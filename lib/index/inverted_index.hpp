@@ -290,7 +290,7 @@ class InvertedIndex {
   // reads them instead of decoding those lists for what it needs of every posting: `matched`
   // (the union's size), a stem group's document frequency, file coverage of the page's files,
   // and which of the remaining terms a chunk it may keep holds (its bound).
-  std::vector<std::pair<std::uint32_t, std::uint32_t>> set_of_;
+  std::vector<std::pair<std::uint32_t, std::uint64_t>> set_of_;
   std::vector<std::uint64_t> doc_sets_;
   std::size_t set_words_ = 0;
   void build_doc_sets(std::size_t documents);  // documents: the numbering's size
