@@ -1091,6 +1091,38 @@ TEST_CASE("suggest: the sorted-vocabulary walk finds exactly the words a full sc
   CHECK(nonempty > queries.size() / 2);
 }
 
+// stem_variants skips the words under a stem's prefix whose letter at the stem's last place
+// cannot end that stem (only y → i, a restored -e and -bility → -bl rewrite it): none of the
+// words it skips has the stem. One word per file; a one-word query matches exactly the files
+// whose word stems like it (within the documented prefix and length window).
+TEST_CASE("stem variants: every indexed word with the query word's stem is found, whatever letter ends the stem") {
+  const std::vector<std::string> words = {
+      "possibility", "possibilities", "possible", "possibly", "possess", "capability", "capable", "capably",
+      "capacity", "happy", "happiness", "happily", "happier", "hope", "hoping", "hoped", "hopes", "hopeful",
+      "hop", "hopping", "hopped", "hops", "end", "ending", "ends", "ended", "endless", "enable", "encode",
+      "sky", "skies", "skill", "die", "dies", "died", "diet", "tendency", "tendencies", "tend", "tender",
+      "analogy", "analogies", "analog", "relational", "relate", "relation", "relations", "relay",
+      "visibility", "visible", "visibly", "vision", "readability", "readable", "reader", "reading"};
+  InvertedIndex idx;
+  for (std::size_t i = 0; i < words.size(); ++i) add_file(idx, "w" + std::to_string(i) + ".txt", words[i] + "\n", true);
+  idx.compact();
+  for (const std::string& q : words) {
+    const std::string s = stem(q);
+    const std::string_view prefix = std::string_view(s).substr(0, s.size() - 1);
+    std::size_t expected = 0;
+    for (const std::string& w : words) {
+      const bool window = w.size() <= s.size() + 8 && w.size() + 2 >= s.size() && w.starts_with(prefix);
+      expected += w == q || (window && stem(w) == s) ? 1 : 0;
+    }
+    SearchOptions o;
+    o.query = q;
+    const auto r = idx.search(o);
+    REQUIRE(r.ok());
+    INFO(q << " (stem " << s << ")");
+    CHECK(r->matched == expected);
+  }
+}
+
 TEST_CASE("stem variants merged from the frozen lists score exactly like variants merged from a tail") {
   // One stem class in many mixes (a chunk holding several forms gets their tfs added), and a
   // line repeating two forms 300 times (each tf is 255, their sum saturates at 255).
