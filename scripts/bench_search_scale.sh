@@ -3,8 +3,9 @@
 # tree of four copies of it, for two builds in the same run (issue 12: the ranking must not cost
 # speed): cold `ctx build` wall time (and the daemon's CPU time up to then), daemon RSS / corpus
 # after the build and again after the searches, per-query medians (whole process, and in the
-# daemon from its telemetry's timing_ms). scripts/bench_memory.sh follows
-# RSS further (rebuilds, warm start).
+# daemon from its telemetry's timing_ms). The two builds' daemons run side by side and every
+# query's searches alternate between them in rounds, so the machine's load falls on both alike.
+# scripts/bench_memory.sh follows RSS further (rebuilds, warm start).
 #
 # Usage: scripts/bench_search_scale.sh NEW_BUILD [BASE_BUILD] [RUNS]
 #   BASE_BUILD: the baseline build dir (e.g. main's), RUNS: runs per median (default 20).
@@ -40,13 +41,13 @@ QUERIES = ["json decode error", "tempfile", "http cookie parser", "thread pool e
            "how do I make sure that the temporary files created by my test suite are removed even when a test fails halfway through and raises an exception before cleanup runs",
            "self return def none"]
 
-def med(cmd, env):
-    ts = []
-    for _ in range(runs):
+ROUNDS = 4  # each query's RUNS searches per build are split into rounds that alternate the builds
+
+def timed(cmd, env, n, into):
+    for _ in range(n):
         t = time.perf_counter()
         subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        ts.append((time.perf_counter() - t) * 1000)
-    return statistics.median(ts)
+        into.append((time.perf_counter() - t) * 1000)
 
 def daemon_ms(run, want):
     """Median in-daemon time (telemetry timing_ms) of the last `runs` ctx.search events, once the
@@ -69,18 +70,29 @@ def corpus_bytes(seg):
         n += sum(os.path.getsize(os.path.join(d, f)) for f in fs)
     return n
 
+def status_rss(cli, env):
+    st = json.loads(subprocess.run([cli, "--json", "status", "--no-spawn"], env=env, capture_output=True, text=True).stdout)
+    return st.get("result", st).get("rss_bytes", 0)
+
 builds = [("new", new)] + ([("base", base)] if base else [])
 for tree in ("demo", "x4"):
-    for name, b in builds:
-        seg = f"{tmp}/{tree}-{name}"
-        run = f"{tmp}/run-{tree}-{name}"
-        os.makedirs(run)
-        env = dict(os.environ, XDG_STATE_HOME=run + "/state", TRIFECTA_SOCKET=run + "/d.sock",
-                   TRIFECTA_TELEMETRY_DIR=run + "/tel", TRIFECTA_DAEMON=b + "/daemon/trifectad")
-        cli = b + "/client/trifecta"
-        d = subprocess.Popen([b + "/daemon/trifectad", "--socket", run + "/d.sock", "--no-lsp", "-f", "--log-level", "err"],
-                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        try:
+    # Both builds' daemons run side by side on their own copies of the tree: each cold build runs
+    # alone (the first build goes first on the demo tree, the other on four copies), then every
+    # query's searches alternate between the builds in ROUNDS rounds, the first build first in
+    # even rounds: on this machine the minute and the order within a run move a short query's
+    # time more than most changes do, so both builds share them.
+    daemons = {}
+    try:
+        for name, b in (builds if tree == "demo" else builds[::-1]):
+            seg = f"{tmp}/{tree}-{name}"
+            run = f"{tmp}/run-{tree}-{name}"
+            os.makedirs(run)
+            env = dict(os.environ, XDG_STATE_HOME=run + "/state", TRIFECTA_SOCKET=run + "/d.sock",
+                       TRIFECTA_TELEMETRY_DIR=run + "/tel", TRIFECTA_DAEMON=b + "/daemon/trifectad")
+            cli = b + "/client/trifecta"
+            d = subprocess.Popen([b + "/daemon/trifectad", "--socket", run + "/d.sock", "--no-lsp", "-f", "--log-level", "err"],
+                                 env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            daemons[name] = (d, seg, run, env, cli)
             for _ in range(600):
                 if os.path.exists(run + "/d.sock"): break
                 time.sleep(0.05)
@@ -93,28 +105,38 @@ for tree in ("demo", "x4"):
             cpu_ms = (int(stat[11]) + int(stat[12])) * 1000 / os.sysconf("SC_CLK_TCK")
             res = json.loads(out.stdout)
             res = res.get("result", res)
-            st = json.loads(subprocess.run([cli, "--json", "status", "--no-spawn"], env=env, capture_output=True, text=True).stdout)
-            st = st.get("result", st)
-            rss = st.get("rss_bytes", 0)
+            rss = status_rss(cli, env)
             print(json.dumps({"tree": tree, "build": name, "bench": "cold_build", "elapsed_ms": res["build"]["elapsed_ms"],
                               "cpu_ms": cpu_ms, "chunks": res["build"]["chunks"], "corpus_bytes": size, "rss_bytes": rss,
                               "rss_over_corpus": round(rss / size, 3)}), flush=True)
-            for i, q in enumerate(QUERIES):
-                ours = med([cli, "ctx", "search", "-s", seg, "--no-spawn"] + q.split(), env)
-                inside = daemon_ms(run, (i + 1) * runs)
-                # rg: each word a fixed string (the traceback's brackets are not a regex).
-                rg = ["rg", "-l", "-i", "-F"]
-                for w in q.split(): rg += ["-e", w]
-                theirs = med(rg + [seg], env)
+        for i, q in enumerate(QUERIES):
+            times = {name: [] for name, _ in builds}
+            for r in range(ROUNDS):
+                n = runs // ROUNDS + (1 if r < runs % ROUNDS else 0)
+                for name, _ in (builds if r % 2 == 0 else builds[::-1]):
+                    _, seg, _, env, cli = daemons[name]
+                    timed([cli, "ctx", "search", "-s", seg, "--no-spawn"] + q.split(), env, n, times[name])
+            # rg once per query (the trees are the same): each word a fixed string (the
+            # traceback's brackets are not a regex).
+            rg = ["rg", "-l", "-i", "-F"]
+            for w in q.split(): rg += ["-e", w]
+            theirs = []
+            timed(rg + [daemons[builds[0][0]][1]], dict(os.environ), runs, theirs)
+            theirs = statistics.median(theirs)
+            for name, _ in builds:
+                ours = statistics.median(times[name])
+                inside = daemon_ms(daemons[name][2], (i + 1) * runs)
                 print(json.dumps({"tree": tree, "build": name, "bench": "search", "query": q[:40], "trifecta_ms": round(ours, 2),
                                   "daemon_ms": inside and round(inside, 2), "rg_ms": round(theirs, 2),
                                   "ratio": round(ours / theirs, 3)}), flush=True)
+        for name, _ in builds:
             # RSS once the searches have run too (their scratch stays): what a daemon in use holds.
-            st = json.loads(subprocess.run([cli, "--json", "status", "--no-spawn"], env=env, capture_output=True, text=True).stdout)
-            rss = st.get("result", st).get("rss_bytes", 0)
+            _, seg, _, env, cli = daemons[name]
+            rss = status_rss(cli, env)
             print(json.dumps({"tree": tree, "build": name, "bench": "rss_after_searches", "rss_bytes": rss,
-                              "rss_over_corpus": round(rss / size, 3)}), flush=True)
-        finally:
+                              "rss_over_corpus": round(rss / corpus_bytes(seg), 3)}), flush=True)
+    finally:
+        for d, *_ in daemons.values():
             d.terminate()
             d.wait()
 PY
