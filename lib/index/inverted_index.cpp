@@ -800,6 +800,7 @@ void InvertedIndex::sort_terms() {
   std::sort(sorted_terms_.begin(), sorted_terms_.end(),
             [this](std::uint32_t a, std::uint32_t b) { return term_text(a) < term_text(b); });
   sorted_terms_.shrink_to_fit();
+  stem_hash_.reset(sorted_terms_.size());
 }
 
 void InvertedIndex::stem_variants(std::string_view term, const std::string& s, std::vector<std::uint32_t>& out) const {
@@ -815,15 +816,38 @@ void InvertedIndex::stem_variants(std::string_view term, const std::string& s, s
   // against libstemmer on 346,000 distinct words of the stdlib, site-packages and /usr/share/doc.
   const char last = s.empty() ? '\0' : s.back();
   const bool any_last = last == 'e' || last == 'i' || last == 'y' || std::string_view(s).ends_with("bl");
+  // A stem's hash in the cache (stem_hash_): never 0 (not computed yet) nor kUnstemmable.
+  constexpr std::uint32_t kUnstemmable = 1;
+  const auto hash32 = [](std::string_view x) {
+    const std::size_t h = std::hash<std::string_view>{}(x);
+    const auto folded = static_cast<std::uint32_t>(h ^ (h >> 32));
+    return folded <= kUnstemmable ? folded + 2 : folded;
+  };
+  const std::uint32_t want = hash32(s);
   const auto test = [&](std::uint32_t t) {
     const std::string_view x = term_text(t);
     if (x == term) {
       out.push_back(t);
       return;
     }
-    if (x.size() > s.size() + 8 || x.size() + 2 < s.size() || !stemmable(x)) return;
+    if (x.size() > s.size() + 8 || x.size() + 2 < s.size()) return;
     if (!any_last && x.size() >= s.size() && x[s.size() - 1] != last) return;
-    if (stem(x) == s) out.push_back(t);
+    if (t < stem_hash_.size()) {
+      std::atomic<std::uint32_t>& slot = stem_hash_[t];
+      if (const std::uint32_t h = slot.load(std::memory_order_relaxed); h != 0) {
+        if (h == want && stem(x) == s) out.push_back(t);  // a hash match is confirmed
+        return;
+      }
+      if (!stemmable(x)) {
+        slot.store(kUnstemmable, std::memory_order_relaxed);
+        return;
+      }
+      const std::string st = stem(x);
+      slot.store(hash32(st), std::memory_order_relaxed);
+      if (st == s) out.push_back(t);
+      return;
+    }
+    if (stemmable(x) && stem(x) == s) out.push_back(t);
   };
   auto it = std::lower_bound(sorted_terms_.begin(), sorted_terms_.end(), prefix,
                              [this](std::uint32_t t, std::string_view p) { return term_text(t) < p; });
@@ -1756,6 +1780,7 @@ std::size_t InvertedIndex::memory_bytes() const {
   b += term_chars_.capacity() + term_off_.capacity() * sizeof(std::uint32_t) + term_ids_.memory_bytes();
   b += by_id_.memory_bytes() + sorted_terms_.capacity() * sizeof(std::uint32_t);
   b += doc_sets_.capacity() * sizeof(std::uint64_t) + set_of_.capacity() * sizeof(set_of_[0]);
+  b += stem_hash_.size() * sizeof(std::uint32_t);
   for (const auto& m : module_stems_) b += 64 + heap(m);
   for (const auto& v : module_docs_) b += sizeof(v) + v.capacity() * sizeof(DocId);
   for (const auto& [path, ids] : by_file_) b += 64 + heap(path) + ids.capacity() * sizeof(DocId);

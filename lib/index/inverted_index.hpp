@@ -35,13 +35,16 @@
 // (after trimming), a query without any searchable term, a limit outside [1, kMaxLimit] or an
 // invalid kind. `deserialize` returns kParse on any truncation or inconsistency.
 //
-// Thread rules: not synchronised. Concurrent const calls (search, lookups) are safe; mutation
-// needs exclusive access (SegmentIndex holds a shared_mutex around it).
+// Thread rules: not synchronised. Concurrent const calls (search, lookups) are safe — the one
+// thing a search writes in the index, the stem-hash cache (stem_hash_), is relaxed atomics;
+// mutation needs exclusive access (SegmentIndex holds a shared_mutex around it).
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -264,6 +267,35 @@ class InvertedIndex {
   std::array<std::uint64_t, kFieldCount> total_len_{};
   // Term ids sorted by text, covering ids below sorted_terms_.size() (newer ids are scanned).
   std::vector<std::uint32_t> sorted_terms_;
+  // The stem of each of those terms, as a 32-bit hash (0: not computed yet), filled in by the
+  // searches whose stem expansion (stem_variants) tests the term and emptied by sort_terms: after
+  // the first query under a prefix, the words under it are compared by hash, not stemmed again
+  // (libstemmer costs ~2,500 instructions a word; a short stem such as `test` has hundreds of
+  // words under its prefix). 4 bytes a term. Concurrent searches may fill the same entry: relaxed
+  // atomics, and every writer stores the same value. A copy of the index starts empty.
+  class StemHashes {
+   public:
+    StemHashes() = default;
+    StemHashes(const StemHashes& other) { reset(other.size_); }
+    StemHashes& operator=(const StemHashes& other) {
+      if (this != &other) reset(other.size_);
+      return *this;
+    }
+    StemHashes(StemHashes&&) noexcept = default;
+    StemHashes& operator=(StemHashes&&) noexcept = default;
+    ~StemHashes() = default;
+    void reset(std::size_t size) {
+      size_ = size;
+      slots_ = size > 0 ? std::make_unique<std::atomic<std::uint32_t>[]>(size) : nullptr;
+    }
+    std::size_t size() const { return size_; }
+    std::atomic<std::uint32_t>& operator[](std::size_t t) const { return slots_[t]; }
+
+   private:
+    std::unique_ptr<std::atomic<std::uint32_t>[]> slots_;
+    std::size_t size_ = 0;
+  };
+  StemHashes stem_hash_;
   std::vector<std::string> module_stems_;
   std::unordered_map<std::string, std::uint32_t> module_ids_;
   // module_docs_[m]: the documents whose file's module name is module_stems_[m], ascending (dead
