@@ -180,6 +180,36 @@ inline void for_each_posting(std::string_view bytes, Fn&& fn) {
   }
 }
 
+// The posting `skip` places after a posting boundary `p` of a list the index encoded itself or
+// checked (no malformation checks beyond staying before `end`), `doc` being the document of the
+// posting before `p` (0 at the start of the list): the postings in between are stepped over by
+// their varint and their field mask's byte count. A search's look-up of one chunk's tfs in a
+// long list, from the nearest skip entry (InvertedIndex's document sets).
+inline Posting posting_after(const std::uint8_t* p, const std::uint8_t* end, std::uint64_t doc, std::size_t skip) {
+  Posting out;
+  for (std::size_t i = 0; p < end; ++i) {
+    std::uint64_t v = *p++;
+    if (v & 0x80) {
+      v &= 0x7F;
+      for (unsigned shift = 7; p < end && shift < 64; shift += 7) {
+        const std::uint8_t b = *p++;
+        v |= static_cast<std::uint64_t>(b & 0x7F) << shift;
+        if (!(b & 0x80)) break;
+      }
+    }
+    doc += v >> kFieldMaskBits;
+    const TfLayout& layout = kTfLayouts[v & kFieldMask];
+    const auto n = std::min<std::size_t>(layout.count, static_cast<std::size_t>(end - p));
+    if (i == skip) {
+      out.doc = static_cast<std::uint32_t>(doc);
+      for (std::size_t j = 0; j < n; ++j) out.tf[layout.shift[j] / 8] = p[j];
+      return out;
+    }
+    p += n;
+  }
+  return out;
+}
+
 // True when `bytes` decodes to exactly `count` postings with strictly ascending documents, all
 // below `doc_limit`, every field mask non-empty.
 bool validate_list(std::string_view bytes, std::size_t count, std::uint64_t doc_limit);

@@ -7,6 +7,9 @@
 // its REPEAT searches (in process: no socket, no reply encoding).
 //
 // Usage: bench_search_cg <tree> <repeat> <query>...
+// BENCH_EVICT_MB=N: before each timed search, write N MiB of another buffer, so the search starts
+// with caches holding little of the index — as in the daemon, where a CLI process runs between
+// two searches (the wall time then counts the misses; not meant for callgrind runs).
 #include <valgrind/callgrind.h>
 
 #include <algorithm>
@@ -26,6 +29,8 @@ int main(int argc, char** argv) {
     return 2;
   }
   const int repeat = std::atoi(argv[2]);
+  const char* evict_env = std::getenv("BENCH_EVICT_MB");
+  std::vector<unsigned char> evict(evict_env ? static_cast<std::size_t>(std::atoi(evict_env)) << 20 : 0);
   index::SegmentOptions so;
   so.threads = 2;
   auto seg = index::SegmentIndex::open(argv[1], so);
@@ -49,6 +54,7 @@ int main(int argc, char** argv) {
     std::vector<double> ms;
     CALLGRIND_ZERO_STATS;
     for (int i = 0; i < repeat; ++i) {
+      for (std::size_t b = 0; b < evict.size(); b += 64) evict[b] = static_cast<unsigned char>(evict[b] + i + 1);
       const auto t0 = std::chrono::steady_clock::now();
       (void)(*seg)->search(o);
       ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());

@@ -785,6 +785,26 @@ TEST_CASE("postings: lists round-trip through delta + varint, including empty li
     CHECK(validate_list(view(bytes), list.size(), std::uint64_t{UINT32_MAX} + 1));
   }
   CHECK(encode({}).empty());
+  // posting_after: from any posting boundary (and the document before it), the posting `skip`
+  // places on — what a look-up through a document set's skip entry decodes.
+  {
+    std::vector<Posting> list;
+    for (std::uint32_t d = 0; d < 200; ++d) {
+      list.push_back(posting(d * d + (d % 3), d % 2 ? 3 : 0, 0, d % 5 ? 0 : 2, 1 + d % 200, d % 7 ? 0 : 9));
+    }
+    const auto bytes = encode(list);
+    std::size_t at = 0;  // byte offset of posting i
+    for (std::size_t i = 0; i < list.size(); ++i) {
+      const std::uint64_t before = i == 0 ? 0 : list[i - 1].doc;
+      for (std::size_t skip : {std::size_t{0}, std::size_t{1}, std::size_t{7}, std::size_t{15}}) {
+        if (i + skip < list.size()) CHECK(posting_after(bytes.data() + at, bytes.data() + bytes.size(), before, skip) == list[i + skip]);
+      }
+      at += encode({posting(static_cast<std::uint32_t>(list[i].doc - before), list[i].tf[0], list[i].tf[1],
+                            list[i].tf[2], list[i].tf[3], list[i].tf[4])})
+                .size();
+    }
+    CHECK(at == bytes.size());
+  }
   // Every field mask (1..31: five fields since format 5) survives.
   std::vector<Posting> masks;
   for (std::uint32_t m = 1; m < 32; ++m) {
