@@ -468,7 +468,7 @@ void InvertedIndex::build_doc_sets(std::size_t n) {
   set_skips_.clear();
   set_words_ = (n + 63) / 64;
   const std::size_t nterms = frozen_.term_count();
-  const auto common = [&](std::uint32_t t) { return n > 0 && std::size_t{frozen_.count(t)} * 8 >= n; };
+  const auto common = [&](std::uint32_t t) { return n > 0 && std::size_t{frozen_.count(t)} * 16 >= n; };
   std::size_t sets = 0, skips = 0;
   for (std::uint32_t t = 0; t < nterms; ++t) {
     if (!common(t)) continue;
@@ -982,12 +982,33 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
     // of a document present in several added per field (saturating at 255, which makes the order
     // of the merges irrelevant to the result). Sequential: on four stdlib copies a dense
     // per-document table missed the cache on nearly every posting. Shortest lists first, so the
-    // longest (`return` of `returns`, `returned`, …) is copied once, not once per variant.
+    // longest (`return` of `returns`, `returned`, …) is written once, not once per variant: from
+    // a frozen list it is merged as it is decoded.
     std::vector<Posting>& merged = scratch->merged;
     std::vector<std::uint32_t> by_size = ids[k];
     std::stable_sort(by_size.begin(), by_size.end(),
                      [&](std::uint32_t a, std::uint32_t b) { return frozen_.count(a) < frozen_.count(b); });
     for (const std::uint32_t t : by_size) {
+      if (direct && !list.empty() && t == by_size.back()) {
+        // The longest list is merged as it is decoded, not copied out first.
+        variant_postings[k] += frozen_.count(t);
+        merged.clear();
+        merged.reserve(list.size() + frozen_.count(t));
+        std::size_t i = 0;
+        for_each_posting(frozen_.bytes(t), [&](const Posting& p) {
+          while (i < list.size() && list[i].doc < p.doc) merged.push_back(list[i++]);
+          if (i < list.size() && list[i].doc == p.doc) {
+            Posting both = list[i++];
+            for (std::size_t f = 0; f < kFieldCount; ++f) both.tf[f] = static_cast<std::uint8_t>(std::min(255, both.tf[f] + p.tf[f]));
+            merged.push_back(both);
+          } else {
+            merged.push_back(p);
+          }
+        });
+        merged.insert(merged.end(), list.begin() + static_cast<std::ptrdiff_t>(i), list.end());
+        list.swap(merged);
+        break;
+      }
       tmp.clear();
       if (direct) {
         tmp.reserve(frozen_.count(t));

@@ -17,7 +17,7 @@
 // holds kTailLimit postings) merges it in. A cold build adds everything to the tail and freezes
 // once at the end. Document frequencies are counted from the live postings of the query terms
 // (no per-document term list is kept), so ranking is exactly that of the uncompressed lists.
-// Every frozen list of a common term (on at least 1/8 of the chunks) also has a *document set*,
+// Every frozen list of a common term (on at least 1/16 of the chunks) also has a *document set*,
 // a bitmap of the chunks it holds, rebuilt at every freeze and load; a pruned search in the
 // steady state takes from the sets all it needs of those lists, and looks the kept chunks' tfs
 // up through the sets' rank counts and skip entries (see doc_sets_ below).
@@ -313,12 +313,13 @@ class InvertedIndex {
   // it for every posting of the query's terms, most of them chunks it does not score.
   std::vector<std::uint32_t> doc_file_;
   std::uint32_t file_count_ = 0;
-  // Document sets of the common terms: for every frozen list holding at least 1/8 of the
+  // Document sets of the common terms: for every frozen list holding at least 1/16 of the
   // documents, a bitmap with bit d set when document d is on it (set_words_ words a set, in
   // doc_sets_; set_of_ maps those terms, ascending, to their set's first word). Built by
   // freeze() and deserialize() from the frozen lists, so they are exact while the index is in
   // its steady state (no tail, no dead document with frozen postings) and only read then. A set
-  // takes 1/8 byte a document, at most about a third of the bytes of the list it mirrors. A pruned search
+  // takes 1/8 byte a document, at most about 70 % of the bytes of the list it mirrors (a list of
+  // n/16 postings at ≈ 2.8 bytes each). A pruned search
   // reads them instead of decoding those lists for what it needs of every posting: `matched`
   // (the union's size), a stem group's document frequency, file coverage of the page's files,
   // and which of the remaining terms a chunk it may keep holds (its bound). With each set come
