@@ -483,29 +483,22 @@ void InvertedIndex::build_doc_sets(std::size_t n) {
     if (!common(t)) continue;
     DocSet s{t, set_of_.size() * set_words_, set_of_.size() * set_words_, set_skips_.size()};
     std::uint64_t* words = doc_sets_.data() + s.words;
-    // The list walked posting by posting, its byte offsets kept for the skip entries.
+    // The list walked posting by posting (its varint, then one byte per field it has), its
+    // byte offsets kept for the skip entries.
     const std::string_view bytes = frozen_.bytes(t);
     const auto* const begin = reinterpret_cast<const std::uint8_t*>(bytes.data());
     const auto* const end = begin + bytes.size();
-    std::uint32_t prev = 0;
-    for (std::size_t i = 0, at = 0; at < bytes.size(); ++i) {
+    std::uint64_t doc = 0;
+    const auto* p = begin;
+    for (std::size_t i = 0; p < end; ++i) {
       if (i % kSetSkip == 0) {
-        set_skips_.push_back(static_cast<std::uint32_t>(at));
-        set_skips_.push_back(prev);
+        set_skips_.push_back(static_cast<std::uint32_t>(p - begin));
+        set_skips_.push_back(static_cast<std::uint32_t>(doc));
       }
-      const Posting p = posting_after(begin + at, end, prev, 0);
-      set_bit(words, p.doc);
-      prev = p.doc;
-      // Step over it: its varint, then one byte per field it has.
-      std::uint64_t v = 0;
-      unsigned shift = 0;
-      while (at < bytes.size()) {
-        const std::uint8_t b = begin[at++];
-        v |= static_cast<std::uint64_t>(b & 0x7F) << shift;
-        shift += 7;
-        if (!(b & 0x80) || shift >= 64) break;
-      }
-      at += kTfLayouts[v & kFieldMask].count;
+      const std::uint64_t v = read_posting_head(p, end);
+      doc += v >> kFieldMaskBits;
+      set_bit(words, static_cast<std::uint32_t>(doc));
+      p += std::min<std::size_t>(kTfLayouts[v & kFieldMask].count, static_cast<std::size_t>(end - p));
     }
     std::uint32_t* ranks = set_ranks_.data() + s.ranks;
     std::uint32_t before = 0;
@@ -1542,9 +1535,15 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
         // are read only for the kept chunks' tfs, and its variants without a set (rare ones)
         // add their chunks to the group's set and to file coverage posting by posting.
         list_kept();
-        // Few kept chunks look their postings up in the sets (rank, then a skip entry: ~kSetSkip/2
-        // postings stepped over); many read the list whole, as cheap then and in the same order.
-        const auto look_up = [&](std::uint32_t t) { return kept.size() * 8 < frozen_.count(t); };
+        // The kept chunks a set holds look their postings up (rank, then a skip entry: ~kSetSkip/2
+        // postings stepped over, about the cost of decoding 16 postings of a list walk) when that
+        // is cheaper than reading the list whole; both give the same tfs in the same order.
+        const auto look_up = [&](std::uint32_t t) {
+          const std::uint64_t* bits = doc_set(t);
+          std::size_t held = 0;
+          for (const Posting& e : kept) held += has_bit(bits, e.doc) ? 1 : 0;
+          return held * 16 < frozen_.count(t);
+        };
         if (!deferred[k]) {  // one indexed term, with its set
           for (std::size_t w = 0; w < set_words_; ++w) matched_set[w] |= sets[k][0][w];
           if (look_up(ids[k][0])) {

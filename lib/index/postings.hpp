@@ -138,6 +138,22 @@ inline constexpr std::array<TfLayout, std::size_t{1} << kPostingFields> kTfLayou
   return out;
 }();
 
+// The varint that opens a posting ((doc − previous doc) << kPostingFields | field mask) at `p`
+// of a list the index encoded itself or checked, `p` moved past it (never beyond `end`). Shared
+// by the fast walks below; inlined into their loops.
+[[gnu::always_inline]] inline std::uint64_t read_posting_head(const std::uint8_t*& p, const std::uint8_t* end) {
+  std::uint64_t v = *p++;
+  if (v & 0x80) {  // most postings fit one byte (delta < 8)
+    v &= 0x7F;
+    for (unsigned shift = 7; p < end && shift < 64; shift += 7) {
+      const std::uint8_t b = *p++;
+      v |= static_cast<std::uint64_t>(b & 0x7F) << shift;
+      if (!(b & 0x80)) break;
+    }
+  }
+  return v;
+}
+
 // Call fn(posting) for every posting of a list the index encoded itself or checked with
 // validate_list (no malformation checks beyond staying inside `bytes`). The search loop: locals
 // only; one-byte deltas and one-field postings (most of them) take the short paths, the tf
@@ -149,15 +165,7 @@ inline void for_each_posting(std::string_view bytes, Fn&& fn) {
   std::uint64_t doc = 0;
   Posting out;
   while (p < end) {
-    std::uint64_t v = *p++;
-    if (v & 0x80) {
-      v &= 0x7F;
-      for (unsigned shift = 7; p < end && shift < 64; shift += 7) {
-        const std::uint8_t b = *p++;
-        v |= static_cast<std::uint64_t>(b & 0x7F) << shift;
-        if (!(b & 0x80)) break;
-      }
-    }
+    const std::uint64_t v = read_posting_head(p, end);
     doc += v >> kFieldMaskBits;
     const TfLayout& layout = kTfLayouts[v & kFieldMask];
     // The tfs are gathered in a register (byte f = field f) and the posting is written as one
@@ -188,15 +196,7 @@ inline void for_each_posting(std::string_view bytes, Fn&& fn) {
 inline Posting posting_after(const std::uint8_t* p, const std::uint8_t* end, std::uint64_t doc, std::size_t skip) {
   Posting out;
   for (std::size_t i = 0; p < end; ++i) {
-    std::uint64_t v = *p++;
-    if (v & 0x80) {
-      v &= 0x7F;
-      for (unsigned shift = 7; p < end && shift < 64; shift += 7) {
-        const std::uint8_t b = *p++;
-        v |= static_cast<std::uint64_t>(b & 0x7F) << shift;
-        if (!(b & 0x80)) break;
-      }
-    }
+    const std::uint64_t v = read_posting_head(p, end);
     doc += v >> kFieldMaskBits;
     const TfLayout& layout = kTfLayouts[v & kFieldMask];
     const auto n = std::min<std::size_t>(layout.count, static_cast<std::size_t>(end - p));
