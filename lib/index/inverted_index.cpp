@@ -19,6 +19,11 @@ namespace {
 // Bit d of a bitmap of 64-bit words (the document sets and a search's unions of them).
 void set_bit(std::uint64_t* words, std::uint32_t d) { words[d / 64] |= std::uint64_t{1} << (d % 64); }
 bool has_bit(const std::uint64_t* words, std::uint32_t d) { return ((words[d / 64] >> (d % 64)) & 1u) != 0; }
+// A stem group's tfs for one chunk: `p`'s added to `into`'s per field, saturating at 255 (which
+// makes the order the variants are added in irrelevant to the sums).
+void add_tfs(Posting& into, const Posting& p) {
+  for (std::size_t f = 0; f < kFieldCount; ++f) into.tf[f] = static_cast<std::uint8_t>(std::min(255, into.tf[f] + p.tf[f]));
+}
 
 // The dense per-chunk tables of one search — partial scores, definition-name hits, the pruning
 // marks, the query terms each chunk's prose fields matched — the list of chunks scored and the
@@ -481,7 +486,7 @@ void InvertedIndex::build_doc_sets(std::size_t n) {
   set_skips_.reserve(skips * 2);
   for (std::uint32_t t = 0; t < nterms && sets > 0; ++t) {
     if (!common(t)) continue;
-    DocSet s{t, set_of_.size() * set_words_, set_of_.size() * set_words_, set_skips_.size()};
+    DocSet s{t, set_of_.size() * set_words_, set_skips_.size()};
     std::uint64_t* words = doc_sets_.data() + s.words;
     // The list walked posting by posting (its varint, then one byte per field it has), its
     // byte offsets kept for the skip entries.
@@ -500,7 +505,7 @@ void InvertedIndex::build_doc_sets(std::size_t n) {
       set_bit(words, static_cast<std::uint32_t>(doc));
       p += std::min<std::size_t>(kTfLayouts[v & kFieldMask].count, static_cast<std::size_t>(end - p));
     }
-    std::uint32_t* ranks = set_ranks_.data() + s.ranks;
+    std::uint32_t* ranks = set_ranks_.data() + s.words;
     std::uint32_t before = 0;
     for (std::size_t w = 0; w < set_words_; ++w) {
       ranks[w] = before;
@@ -519,7 +524,7 @@ const InvertedIndex::DocSet* InvertedIndex::find_set(std::uint32_t t) const {
 Posting InvertedIndex::set_posting(const DocSet& s, DocId d) const {
   const std::uint64_t* words = doc_sets_.data() + s.words;
   // Its index on the list: the set's documents before it.
-  const std::size_t rank = set_ranks_[s.ranks + d / 64] +
+  const std::size_t rank = set_ranks_[s.words + d / 64] +
                            static_cast<std::size_t>(std::popcount(words[d / 64] & ((std::uint64_t{1} << (d % 64)) - 1)));
   const std::uint32_t* skip = set_skips_.data() + s.skips + 2 * (rank / kSetSkip);
   const std::string_view bytes = frozen_.bytes(s.term);
@@ -992,7 +997,7 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
           while (i < list.size() && list[i].doc < p.doc) merged.push_back(list[i++]);
           if (i < list.size() && list[i].doc == p.doc) {
             Posting both = list[i++];
-            for (std::size_t f = 0; f < kFieldCount; ++f) both.tf[f] = static_cast<std::uint8_t>(std::min(255, both.tf[f] + p.tf[f]));
+            add_tfs(both, p);
             merged.push_back(both);
           } else {
             merged.push_back(p);
@@ -1024,8 +1029,7 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
           merged.push_back(tmp[j++]);
         } else {
           Posting p = list[i++];
-          const Posting& other = tmp[j++];
-          for (std::size_t f = 0; f < kFieldCount; ++f) p.tf[f] = static_cast<std::uint8_t>(std::min(255, p.tf[f] + other.tf[f]));
+          add_tfs(p, tmp[j++]);
           merged.push_back(p);
         }
       }
@@ -1538,16 +1542,15 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
         // The kept chunks a set holds look their postings up (rank, then a skip entry: ~kSetSkip/2
         // postings stepped over, about the cost of decoding 16 postings of a list walk) when that
         // is cheaper than reading the list whole; both give the same tfs in the same order.
-        const auto look_up = [&](std::uint32_t t) {
-          const std::uint64_t* bits = doc_set(t);
+        const auto look_up = [&](const DocSet& set) {
+          const std::uint64_t* bits = doc_sets_.data() + set.words;
           std::size_t held = 0;
           for (const Posting& e : kept) held += has_bit(bits, e.doc) ? 1 : 0;
-          return held * 16 < frozen_.count(t);
+          return held * 16 < frozen_.count(set.term);
         };
         if (!deferred[k]) {  // one indexed term, with its set
           for (std::size_t w = 0; w < set_words_; ++w) matched_set[w] |= sets[k][0][w];
-          if (look_up(ids[k][0])) {
-            const DocSet& set = *find_set(ids[k][0]);
+          if (const DocSet& set = *find_set(ids[k][0]); look_up(set)) {
             for (const Posting& e : kept) {
               if (has_bit(sets[k][0], e.doc)) score(k, set_posting(set, e.doc));
             }
@@ -1561,12 +1564,9 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
         std::vector<std::uint64_t>& group = scratch->group_set;
         group.assign(set_words_, 0);
         for (auto& e : kept) e.tf = {};
-        const auto add_tfs = [](Posting& e, const Posting& p) {
-          for (std::size_t f = 0; f < kFieldCount; ++f) e.tf[f] = static_cast<std::uint8_t>(std::min(255, e.tf[f] + p.tf[f]));
-        };
         for (const std::uint32_t t : ids[k]) {
           const DocSet* set = find_set(t);
-          if (set && look_up(t)) {
+          if (set && look_up(*set)) {
             const std::uint64_t* bits = doc_sets_.data() + set->words;
             for (Posting& e : kept) {
               if (has_bit(bits, e.doc)) add_tfs(e, set_posting(*set, e.doc));
@@ -1635,9 +1635,7 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
           }
           cover(k, p);
           while (kept[j].doc < p.doc) ++j;  // p.doc is kept, so it is there
-          for (std::size_t f = 0; f < kFieldCount; ++f) {
-            kept[j].tf[f] = static_cast<std::uint8_t>(std::min(255, kept[j].tf[f] + p.tf[f]));
-          }
+          add_tfs(kept[j], p);
         });
       }
       if (count) idfs[k] = bm25_idf(n, static_cast<double>(df)) * weight[k];

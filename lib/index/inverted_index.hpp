@@ -323,8 +323,8 @@ class InvertedIndex {
   // reads them instead of decoding those lists for what it needs of every posting: `matched`
   // (the union's size), a stem group's document frequency, file coverage of the page's files,
   // and which of the remaining terms a chunk it may keep holds (its bound). With each set come
-  // rank counts (the set's documents before each of its words, set_words_ counts a set, in
-  // set_ranks_) and skip entries (for every kSetSkip-th posting of the list: its byte offset in
+  // rank counts (the set's documents before each of its words, in set_ranks_, laid out like
+  // doc_sets_: a count per word) and skip entries (for every kSetSkip-th posting of the list: its byte offset in
   // the list and the document before it, in set_skips_): a chunk's posting is then the set's
   // rank of the chunk, decoded from the nearest skip entry before it (`set_posting`), so the
   // kept chunks' tfs are looked up instead of decoding the whole list. Together, half the bytes
@@ -332,8 +332,7 @@ class InvertedIndex {
   static constexpr std::size_t kSetSkip = 16;
   struct DocSet {
     std::uint32_t term = 0;
-    std::uint64_t words = 0;  // first word in doc_sets_
-    std::uint64_t ranks = 0;  // first count in set_ranks_
+    std::uint64_t words = 0;  // first word in doc_sets_, and first count in set_ranks_
     std::uint64_t skips = 0;  // first entry in set_skips_ (two words an entry)
   };
   std::vector<DocSet> set_of_;  // ascending terms
@@ -344,11 +343,6 @@ class InvertedIndex {
   void build_doc_sets(std::size_t documents);  // documents: the numbering's size
   // The set of indexed term `t`, or nullptr when it has none.
   const DocSet* find_set(std::uint32_t t) const;
-  // Its bitmap (set_words_ words), or nullptr when it has none.
-  const std::uint64_t* doc_set(std::uint32_t t) const {
-    const DocSet* s = find_set(t);
-    return s ? doc_sets_.data() + s->words : nullptr;
-  }
   // The posting of document `d` on the list of set `s` (d must be in the set).
   Posting set_posting(const DocSet& s, DocId d) const;
   // Give each run of chunks of one path its ordinal, in document order, and list each module's
