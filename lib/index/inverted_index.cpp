@@ -52,6 +52,8 @@ struct SearchScratch {
   // bit a chunk (assigned, not cleared, by each search that uses it).
   std::vector<std::uint64_t> matched_set;
   std::vector<std::uint64_t> group_set;  // the same for one stem group (its document frequency)
+  // Pruning's reach: per remaining term, the chunks of its short lists without a set.
+  std::vector<std::vector<std::uint64_t>> short_sets;
   std::vector<std::vector<Posting>> lists;  // per query term
   std::vector<Posting> tmp;
   std::vector<Posting> merged;
@@ -533,7 +535,7 @@ Posting InvertedIndex::set_posting(const DocSet& s, DocId d) const {
 }
 
 void InvertedIndex::number_files() {
-  module_docs_.assign(module_stems_.size(), {});
+  module_docs_.assign(module_words_.size(), {});
   for (DocId d = 0; d < rank_.size(); ++d) {
     if (rank_[d].module != UINT32_MAX && docs_[d].alive) module_docs_[rank_[d].module].push_back(d);
   }
@@ -837,10 +839,16 @@ void InvertedIndex::classify(const Doc& doc, DocRank& rank, const DocRank* same_
   }
   rank.path_class = path_class(path_text(doc));
   if (rank.path_class & kPathNeverCode) ++never_code_docs_;
-  std::string m = module_stem(path_text(doc));
-  if (m.empty()) return;
-  auto [it, added] = module_ids_.try_emplace(m, static_cast<std::uint32_t>(module_stems_.size()));
-  if (added) module_stems_.push_back(std::move(m));
+  std::string word = module_word(path_text(doc));
+  if (word.empty()) return;
+  auto [it, added] = module_ids_.try_emplace(stem(word), static_cast<std::uint32_t>(module_words_.size()));
+  if (added) {
+    for (const std::uint8_t cut : module_splits(path_text(doc))) {
+      module_pieces_[stem(std::string_view(word).substr(0, cut))].push_back({it->second, cut, false});
+      module_pieces_[stem(std::string_view(word).substr(cut))].push_back({it->second, cut, true});
+    }
+    module_words_.push_back(std::move(word));
+  }
   rank.module = it->second;
 }
 
@@ -928,14 +936,53 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
   // Compound identifiers the query spells out (ranking.hpp compound_candidates): the indexed
   // ones are extra terms after the query's own, scored at kCompoundWeight; not listed in `terms`.
   const std::size_t own_terms = qterms.size();
+  std::vector<std::string> own_stems;
+  for (const QueryTerm& t : qterms) own_stems.push_back(stem(t.text));
   std::vector<std::string> compound_from;
+  std::vector<double> compound_weight;
+  const auto asked_already = [&](std::string_view text) {
+    return std::any_of(qterms.begin(), qterms.end(), [&](const QueryTerm& t) { return t.text == text; });
+  };
   if (sig & kSignalCompound) {
     for (auto& c : compound_candidates(q)) {
-      if (std::any_of(qterms.begin(), qterms.end(), [&](const QueryTerm& t) { return t.text == c.text; })) continue;
+      if (asked_already(c.text)) continue;
       if (term_id(c.text) == IdTable::kNone) continue;
       qterms.push_back({std::move(c.text), true, true});
       std::replace(c.from.begin(), c.from.end(), ' ', '+');
       compound_from.push_back(std::move(c.from));
+      compound_weight.push_back(kCompoundWeight);
+    }
+  }
+  // Module pieces (ranking.hpp module_splits): a query word with the stem of one piece of a
+  // module's name — the piece not common, the other piece an indexed word too, and no other
+  // module named with that piece — adds the module's name as an extra term (`servers` →
+  // socketserver), after the compounds.
+  if (sig & kSignalModulePiece) {
+    for (std::size_t k = 0; k < own_terms; ++k) {
+      if (qterms[k].exact || qterms[k].text.size() < 3) continue;
+      const auto it = module_pieces_.find(own_stems[k]);
+      if (it == module_pieces_.end()) continue;
+      const std::string* named = nullptr;  // the one module the piece names
+      bool several = false;
+      for (const ModulePiece& mp : it->second) {
+        const std::string& word = module_words_[mp.module];
+        if (named == &word) continue;  // another cut of the same name
+        const std::string_view head = std::string_view(word).substr(0, mp.cut);
+        const std::string_view tail = std::string_view(word).substr(mp.cut);
+        const std::uint32_t piece = term_id(mp.tail ? tail : head);
+        if (piece == IdTable::kNone || term_id(mp.tail ? head : tail) == IdTable::kNone) continue;
+        if (static_cast<double>(live_df(piece)) > kModulePieceMaxShare * static_cast<double>(alive_)) continue;
+        if (term_id(word) == IdTable::kNone) continue;
+        const auto& docs = module_docs_[mp.module];
+        if (std::none_of(docs.begin(), docs.end(), [&](DocId d) { return docs_[d].alive; })) continue;
+        several = named != nullptr;
+        if (several) break;
+        named = &word;
+      }
+      if (named == nullptr || several || asked_already(*named)) continue;
+      compound_from.push_back(qterms[k].text);
+      compound_weight.push_back(kModulePieceWeight);
+      qterms.push_back({*named, true, true});
     }
   }
   const auto avg = field_averages(total_len_, alive_);
@@ -1040,7 +1087,7 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
   for (std::size_t k = 0; k < nt; ++k) {
     const QueryTerm& qt = qterms[k];
     shown[k] = qt.text;
-    stems[k] = stem(qt.text);
+    stems[k] = k < own_terms ? own_stems[k] : stem(qt.text);
     if ((sig & kSignalStemming) && !qt.exact && stemmable(qt.text)) {
       stem_variants(qt.text, stems[k], ids[k]);
     } else if (const auto id = term_id(qt.text); id != IdTable::kNone) {
@@ -1048,10 +1095,10 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
     }
     // Keep terms with live postings only.
     std::erase_if(ids[k], [&](std::uint32_t t) { return direct ? frozen_.count(t) == 0 : live_df(t) == 0; });
-    if (k >= own_terms) {  // a compound: indexed (checked above), maybe without live postings
+    if (k >= own_terms) {  // a compound or a module's name: indexed (checked above), maybe without live postings
       if (ids[k].empty()) continue;
       shown[k] = compound_from[k - own_terms] + "\u2192" + qt.text;
-      weight[k] = kCompoundWeight;
+      weight[k] = compound_weight[k - own_terms];
     }
     if (ids[k].empty()) {
       missing.emplace_back(qt.text, std::nullopt);
@@ -1436,12 +1483,44 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
       // without sets, which it may hold): the traceback keeps 869 chunks.
       const double floor = page_floor / (1.0 + 1e-9);
       std::vector<std::size_t> rest_terms(order.begin() + static_cast<std::ptrdiff_t>(i + 1), order.end());
+      // A remaining term's variants without a set whose lists are short (together at most the
+      // chunks seen) have their chunks marked here, so that a chunk's reach counts the term only
+      // where it occurs. A rare extra term — a compound, a module's name, a correction — sorts
+      // late by its weighted idf, and its bound would otherwise be added to every chunk seen (on
+      // four stdlib copies `runs` → runscript, 72 postings, doubled the 30-word question's kept
+      // chunks). short_bits[k]: term k's marks (nullptr: not marked).
+      std::vector<const std::uint64_t*> short_bits(nt, nullptr);
+      if (use_sets) {
+        std::size_t used = 0;
+        for (const std::size_t k : rest_terms) {
+          if (!sets[k].empty() && !open[k]) continue;  // its sets tell already
+          std::size_t postings = 0;
+          for (const std::uint32_t t : ids[k]) postings += find_set(t) ? 0 : frozen_.count(t);
+          if (postings > touched.size()) continue;
+          if (scratch->short_sets.size() <= used) scratch->short_sets.emplace_back();
+          std::vector<std::uint64_t>& bits = scratch->short_sets[used++];
+          bits.assign(set_words_, 0);
+          for (const std::uint32_t t : ids[k]) {
+            if (find_set(t)) continue;
+            for_each_posting(frozen_.bytes(t), [&](const Posting& p) { set_bit(bits.data(), p.doc); });
+          }
+          short_bits[k] = bits.data();
+        }
+      }
       const bool own_reach =
-          use_sets && std::any_of(rest_terms.begin(), rest_terms.end(), [&](std::size_t k) { return !sets[k].empty(); });
+          use_sets && std::any_of(rest_terms.begin(), rest_terms.end(),
+                                  [&](std::size_t k) { return !sets[k].empty() || short_bits[k] != nullptr; });
       const auto reach_of = [&](DocId d) {
         double sum = 0.0;
         for (const std::size_t k : rest_terms) {
-          if (sets[k].empty() || may_hold(k, d)) sum += score_term_bound(idfs[k]);
+          bool holds;
+          if (short_bits[k] != nullptr) {
+            holds = has_bit(short_bits[k], d) ||
+                    std::any_of(sets[k].begin(), sets[k].end(), [&](const std::uint64_t* w) { return has_bit(w, d); });
+          } else {
+            holds = sets[k].empty() || may_hold(k, d);
+          }
+          if (holds) sum += score_term_bound(idfs[k]);
         }
         return sum * (1.0 + 1e-9) / (1.0 - 1e-9);
       };
@@ -1883,7 +1962,8 @@ std::size_t InvertedIndex::memory_bytes() const {
   b += doc_sets_.capacity() * sizeof(std::uint64_t) + set_of_.capacity() * sizeof(set_of_[0]);
   b += (set_ranks_.capacity() + set_skips_.capacity()) * sizeof(std::uint32_t);
   b += stem_hash_.size() * sizeof(std::uint32_t);
-  for (const auto& m : module_stems_) b += 64 + heap(m);
+  for (const auto& m : module_words_) b += 64 + heap(m);
+  for (const auto& [piece, refs] : module_pieces_) b += 64 + heap(piece) + sizeof(refs) + refs.capacity() * sizeof(ModulePiece);
   for (const auto& v : module_docs_) b += sizeof(v) + v.capacity() * sizeof(DocId);
   for (const auto& [path, ids] : by_file_) b += 64 + heap(path) + ids.capacity() * sizeof(DocId);
   return b;

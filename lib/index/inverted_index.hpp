@@ -105,7 +105,8 @@ struct SearchHit {
   // `querset→queryset`). Signal entries have field "signal", tf 0, term = the signal
   // (`test-file×0.35`, `definition×1.3`, `module-name×1.5`, `file-coverage×1.225`,
   // `same-file#2×0.6`) and score = what it added (negative for a demotion). A compound term
-  // names the query words it joins (`list+directory→listdir`).
+  // names the query words it joins (`list+directory→listdir`), a module piece the query word
+  // and the module's name (`servers→socketserver`).
   std::vector<TermContribution> explain;
 };
 
@@ -216,7 +217,7 @@ class InvertedIndex {
   // rank_[d] belongs to docs_[d]; both grow, shrink and renumber together.
   struct DocRank {
     FieldLengths length{};
-    std::uint32_t module = UINT32_MAX;  // index into module_stems_ (UINT32_MAX: none)
+    std::uint32_t module = UINT32_MAX;  // index into module_words_ (UINT32_MAX: none)
     std::uint8_t path_class = 0;        // ranking.hpp PathClass bits of the chunk's path
     float centrality = 1.0f;            // centrality_factor of the file's import-graph score
     ChunkRole role = ChunkRole::kWindow;
@@ -296,9 +297,19 @@ class InvertedIndex {
     std::size_t size_ = 0;
   };
   StemHashes stem_hash_;
-  std::vector<std::string> module_stems_;
+  // Module names (ranking.hpp module_word): module_ids_ maps a name's stem to its id, and
+  // module_words_[id] is the first name seen with that stem.
+  std::vector<std::string> module_words_;
   std::unordered_map<std::string, std::uint32_t> module_ids_;
-  // module_docs_[m]: the documents whose file's module name is module_stems_[m], ascending (dead
+  // Module pieces (ranking.hpp module_splits): the stem of a piece → the modules whose name has
+  // it on one side of a cut (`serv` → socketserver cut at 6, tail). Filled with module_ids_.
+  struct ModulePiece {
+    std::uint32_t module;
+    std::uint8_t cut;   // the head is module_words_[module][0, cut), the tail the rest
+    bool tail;          // the piece is the tail
+  };
+  std::unordered_map<std::string, std::vector<ModulePiece>> module_pieces_;
+  // module_docs_[m]: the documents whose file's module name is module_words_[m], ascending (dead
   // ones too, until compaction; rebuilt by number_files). Search scores them in full when pruning
   // so that the module-name boost needs no room in the bound for the chunks it never saw.
   std::vector<std::vector<DocId>> module_docs_;

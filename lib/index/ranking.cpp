@@ -17,6 +17,8 @@ const double kCompoundWeight = 0.5;
 const double kFileCoverageWeight = 0.3;
 const double kProseCoverageWeight = 0.3;
 const double kSecondChunkShare = 0.3;
+const double kModulePieceWeight = 0.2;
+const double kModulePieceMaxShare = 0.01;
 
 std::string_view field_name(std::size_t f) noexcept {
   static constexpr std::string_view kNames[] = {"path", "name", "sig", "body", "doc"};
@@ -202,6 +204,7 @@ std::uint32_t signals_from_env() {
       if (name == "compound") v &= ~kSignalCompound;
       if (name == "prose") v &= ~kSignalProseCoverage;
       if (name == "second") v &= ~kSignalSecondChunk;
+      if (name == "piece") v &= ~kSignalModulePiece;
     }
     return v;
   }();
@@ -320,7 +323,11 @@ bool asks_for(PathClass c, std::string_view t) noexcept {
   return false;
 }
 
-std::string module_stem(std::string_view path) {
+namespace {
+
+// The file or package name of a module path as written: `pkg/csv.py` → csv, `pkg/db/__init__.py`
+// → db.
+std::string_view module_base(std::string_view path) {
   std::string_view p = path;
   if (const auto dot = p.rfind('.');
       dot != std::string_view::npos && p.find('/', dot) == std::string_view::npos) {
@@ -330,10 +337,33 @@ std::string module_stem(std::string_view path) {
     p = p.substr(0, p.size() >= 9 ? p.size() - 9 : 0);
   }
   if (const auto slash = p.rfind('/'); slash != std::string_view::npos) p = p.substr(slash + 1);
-  const auto tok = whole_word_token(p);
+  return p;
+}
+
+}  // namespace
+
+std::string module_word(std::string_view path) {
+  const auto tok = whole_word_token(module_base(path));
   if (!tok || tok->find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_") != std::string::npos)
     return {};
-  return stem(*tok);
+  return *tok;
+}
+
+std::string module_stem(std::string_view path) {
+  const std::string word = module_word(path);
+  return word.empty() ? word : stem(word);
+}
+
+std::vector<std::uint8_t> module_splits(std::string_view path) {
+  std::vector<std::uint8_t> cuts;
+  std::string_view word = module_base(path);
+  while (!word.empty() && word.front() == '_') word.remove_prefix(1);
+  while (!word.empty() && word.back() == '_') word.remove_suffix(1);
+  // Capitals or inner underscores: the tokenizer splits those names into their words already.
+  if (word.size() < 6 || word.size() > 64 || word.find_first_not_of("abcdefghijklmnopqrstuvwxyz") != std::string_view::npos)
+    return cuts;
+  for (std::size_t i = 3; i + 3 <= word.size(); ++i) cuts.push_back(static_cast<std::uint8_t>(i));
+  return cuts;
 }
 
 namespace {

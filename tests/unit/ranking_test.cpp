@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <catch2/catch.hpp>
+#include <cstdint>
+#include <string_view>
 #include <string>
 #include <utility>
 #include <vector>
@@ -436,6 +438,80 @@ TEST_CASE("compound identifiers: an English phrase finds the one-word identifier
   CHECK(on.terms == std::vector<std::string>{"list", "directory"});
   const auto off = run(idx, "list the directory", kSignalAll & ~kSignalCompound);
   for (const auto& h : off.hits) CHECK(h.chunk.path != "fsutil.py");
+}
+
+TEST_CASE("module_word and module_splits: a module named by two words run together") {
+  CHECK(module_word("lib/socketserver.py") == "socketserver");
+  CHECK(module_word("django/db/__init__.py") == "db");
+  CHECK(module_word("xml/dom/NodeFilter.py") == "nodefilter");
+  CHECK(module_splits("lib/socketserver.py") == std::vector<std::uint8_t>{3, 4, 5, 6, 7, 8, 9});
+  CHECK(module_splits("tomllib/__init__.py") == std::vector<std::uint8_t>{3, 4});
+  CHECK(module_splits("distutils/_msvccompiler.py").size() == 7);  // underscores at the ends aside
+  CHECK(module_splits("xml/dom/NodeFilter.py").empty());  // the tokenizer splits it already
+  CHECK(module_splits("pip/status_codes.py").empty());
+  CHECK(module_splits("lib/utf8codec.py").empty());
+  CHECK(module_splits("lib/shlex.py").empty());  // under 6 letters
+  CHECK(module_splits("README").empty());
+}
+
+namespace {
+
+// `extra` and 150 one-line modules, so that a word in one or two chunks is not common (under
+// kModulePieceMaxShare of the chunks).
+InvertedIndex with_filler(std::vector<std::pair<std::string, std::string>> extra) {
+  for (int i = 0; i < 150; ++i) {
+    extra.emplace_back("filler/f" + std::to_string(i) + ".py",
+                       "def helper_" + std::to_string(i) + "(value):\n    return value\n");
+  }
+  return index_of(extra);
+}
+
+bool has_hit(const SearchResult& r, std::string_view path) {
+  return std::any_of(r.hits.begin(), r.hits.end(), [&](const SearchHit& h) { return h.chunk.path == path; });
+}
+
+}  // namespace
+
+TEST_CASE("module pieces: a word naming one piece of a module's name finds the module") {
+  // socketserver.py never says "server"; net.py makes `socket` and `server` indexed words.
+  const std::pair<std::string, std::string> net{"net.py",
+                                                 "def socket_for(server):\n    return server\n"};
+  const std::pair<std::string, std::string> socketserver{
+      "lib/socketserver.py", "def serve_forever(poll_interval):\n    return poll_interval\n"};
+  auto idx = with_filler({net, socketserver});
+  const auto on = run(idx, "writing network servers", kSignalDefault, true);
+  bool found = false;
+  for (const auto& h : on.hits) {
+    if (h.chunk.path != "lib/socketserver.py") continue;
+    for (const auto& e : h.explain) found = found || e.term == "servers\u2192socketserver";
+  }
+  CHECK(found);
+  CHECK(on.terms == std::vector<std::string>{"writing", "network", "servers"});
+  CHECK_FALSE(has_hit(run(idx, "writing network servers", kSignalDefault & ~kSignalModulePiece),
+                      "lib/socketserver.py"));
+  // Pruned and exhaustive pages agree with the extra term.
+  SearchOptions all;
+  all.query = "writing network servers";
+  all.exhaustive = true;
+  const auto exhaustive = idx.search(all);
+  REQUIRE(exhaustive.ok());
+  CHECK(hit_ids(*exhaustive) == hit_ids(run(idx, "writing network servers", kSignalDefault)));
+
+  // A piece that names two modules tells neither: no extra term.
+  auto two = with_filler({net, socketserver,
+                          {"lib/forkserver.py", "def fork_main(listener):\n    return listener\n"}});
+  CHECK_FALSE(has_hit(run(two, "network servers"), "lib/socketserver.py"));
+  CHECK_FALSE(has_hit(run(two, "network servers"), "lib/forkserver.py"));
+  // A common piece (in more than 1 % of the chunks) tells nothing either.
+  auto common = with_filler({net, socketserver,
+                             {"a.py", "def a(server):\n    return server\n"},
+                             {"b.py", "def b(server):\n    return server\n"}});
+  CHECK_FALSE(has_hit(run(common, "network servers"), "lib/socketserver.py"));
+  // Both pieces must be indexed words: without `socket` anywhere, socketserver is not cut.
+  auto lone = with_filler({{"net.py", "def connect(server):\n    return server\n"}, socketserver});
+  CHECK_FALSE(has_hit(run(lone, "network servers"), "lib/socketserver.py"));
+  // A quoted word is taken as written.
+  CHECK_FALSE(has_hit(run(idx, "\"servers\""), "lib/socketserver.py"));
 }
 
 TEST_CASE("file coverage: a file matching the whole query across its chunks gains") {
