@@ -360,7 +360,8 @@ std::vector<std::uint8_t> module_splits(std::string_view path) {
   while (!word.empty() && word.front() == '_') word.remove_prefix(1);
   while (!word.empty() && word.back() == '_') word.remove_suffix(1);
   // Capitals or inner underscores: the tokenizer splits those names into their words already.
-  if (word.size() < 6 || word.size() > 64 || word.find_first_not_of("abcdefghijklmnopqrstuvwxyz") != std::string_view::npos)
+  if (word.size() < 6 || word.size() > 64 ||
+      word.find_first_not_of("abcdefghijklmnopqrstuvwxyz") != std::string_view::npos)
     return cuts;
   for (std::size_t i = 3; i + 3 <= word.size(); ++i) cuts.push_back(static_cast<std::uint8_t>(i));
   return cuts;

@@ -5,8 +5,8 @@
 #include <algorithm>
 #include <catch2/catch.hpp>
 #include <cstdint>
-#include <string_view>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -467,7 +467,8 @@ InvertedIndex with_filler(std::vector<std::pair<std::string, std::string>> extra
 }
 
 bool has_hit(const SearchResult& r, std::string_view path) {
-  return std::any_of(r.hits.begin(), r.hits.end(), [&](const SearchHit& h) { return h.chunk.path == path; });
+  return std::any_of(r.hits.begin(), r.hits.end(),
+                     [&](const SearchHit& h) { return h.chunk.path == path; });
 }
 
 }  // namespace
@@ -475,7 +476,7 @@ bool has_hit(const SearchResult& r, std::string_view path) {
 TEST_CASE("module pieces: a word naming one piece of a module's name finds the module") {
   // socketserver.py never says "server"; net.py makes `socket` and `server` indexed words.
   const std::pair<std::string, std::string> net{"net.py",
-                                                 "def socket_for(server):\n    return server\n"};
+                                                "def socket_for(server):\n    return server\n"};
   const std::pair<std::string, std::string> socketserver{
       "lib/socketserver.py", "def serve_forever(poll_interval):\n    return poll_interval\n"};
   auto idx = with_filler({net, socketserver});
@@ -498,12 +499,15 @@ TEST_CASE("module pieces: a word naming one piece of a module's name finds the m
   CHECK(hit_ids(*exhaustive) == hit_ids(run(idx, "writing network servers", kSignalDefault)));
 
   // A piece that names two modules tells neither: no extra term.
-  auto two = with_filler({net, socketserver,
-                          {"lib/forkserver.py", "def fork_main(listener):\n    return listener\n"}});
+  auto two =
+      with_filler({net,
+                   socketserver,
+                   {"lib/forkserver.py", "def fork_main(listener):\n    return listener\n"}});
   CHECK_FALSE(has_hit(run(two, "network servers"), "lib/socketserver.py"));
   CHECK_FALSE(has_hit(run(two, "network servers"), "lib/forkserver.py"));
   // A common piece (in more than 1 % of the chunks) tells nothing either.
-  auto common = with_filler({net, socketserver,
+  auto common = with_filler({net,
+                             socketserver,
                              {"a.py", "def a(server):\n    return server\n"},
                              {"b.py", "def b(server):\n    return server\n"}});
   CHECK_FALSE(has_hit(run(common, "network servers"), "lib/socketserver.py"));
