@@ -1483,9 +1483,9 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
       // without sets, which it may hold): the traceback keeps 869 chunks.
       const double floor = page_floor / (1.0 + 1e-9);
       std::vector<std::size_t> rest_terms(order.begin() + static_cast<std::ptrdiff_t>(i + 1), order.end());
-      // A remaining term's variants without a set whose lists are short (together at most the
-      // chunks seen) have their chunks marked here, so that a chunk's reach counts the term only
-      // where it occurs. A rare extra term — a compound, a module's name, a correction — sorts
+      // A remaining term's variants without a set whose lists are short (together at most an
+      // eighth of the chunks seen: longer ones cost more to mark than they save) have their
+      // chunks marked here, so that a chunk's reach counts the term only where it occurs. A rare extra term — a compound, a module's name, a correction — sorts
       // late by its weighted idf, and its bound would otherwise be added to every chunk seen (on
       // four stdlib copies `runs` → runscript, 72 postings, doubled the 30-word question's kept
       // chunks). short_bits[k]: term k's marks (nullptr: not marked).
@@ -1496,7 +1496,7 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
           if (!sets[k].empty() && !open[k]) continue;  // its sets tell already
           std::size_t postings = 0;
           for (const std::uint32_t t : ids[k]) postings += find_set(t) ? 0 : frozen_.count(t);
-          if (postings > touched.size()) continue;
+          if (postings * 8 > touched.size()) continue;
           if (scratch->short_sets.size() <= used) scratch->short_sets.emplace_back();
           std::vector<std::uint64_t>& bits = scratch->short_sets[used++];
           bits.assign(set_words_, 0);
