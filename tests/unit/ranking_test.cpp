@@ -497,6 +497,16 @@ TEST_CASE("module pieces: a word naming one piece of a module's name finds the m
   const auto exhaustive = idx.search(all);
   REQUIRE(exhaustive.ok());
   CHECK(hit_ids(*exhaustive) == hit_ids(run(idx, "writing network servers", kSignalDefault)));
+  // Frozen (document sets, pruning's marks) and reloaded (the table is rebuilt as the chunks are
+  // classified again): the same page.
+  idx.freeze();
+  const auto frozen = run(idx, "writing network servers", kSignalDefault);
+  CHECK(has_hit(frozen, "lib/socketserver.py"));
+  std::string bin;
+  idx.serialize(bin);
+  InvertedIndex loaded;
+  REQUIRE(loaded.deserialize(bin).ok());
+  CHECK(hit_ids(run(loaded, "writing network servers", kSignalDefault)) == hit_ids(frozen));
 
   // A piece that names two modules tells neither: no extra term.
   auto two =
