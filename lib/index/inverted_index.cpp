@@ -882,7 +882,13 @@ void InvertedIndex::stem_variants(std::string_view term, const std::string& s, s
     return folded <= kUnstemmable ? folded + 2 : folded;
   };
   const std::uint32_t want = hash32(s);
-  const auto test = [&](std::uint32_t t) {
+  const auto test = [&](std::uint32_t t) __attribute__((always_inline)) {
+    // A word whose stem is cached and differs is passed over without reading its text (most
+    // words under the prefix, once earlier queries have stemmed them). The query word itself
+    // has the stem `s`: its hash is `want` or not cached yet.
+    if (t < stem_hash_.size()) {
+      if (const std::uint32_t h = stem_hash_[t].load(std::memory_order_relaxed); h != 0 && h != want) return;
+    }
     const std::string_view x = term_text(t);
     if (x == term) {
       out.push_back(t);
@@ -907,9 +913,13 @@ void InvertedIndex::stem_variants(std::string_view term, const std::string& s, s
     }
     if (stemmable(x) && stem(x) == s) out.push_back(t);
   };
-  auto it = std::lower_bound(sorted_terms_.begin(), sorted_terms_.end(), prefix,
-                             [this](std::uint32_t t, std::string_view p) { return term_text(t) < p; });
-  for (; it != sorted_terms_.end() && term_text(*it).substr(0, prefix.size()) == prefix; ++it) test(*it);
+  // The sorted words starting with `prefix`: one range, found by two binary searches.
+  const auto from = std::lower_bound(sorted_terms_.begin(), sorted_terms_.end(), prefix,
+                                      [this](std::uint32_t t, std::string_view p) { return term_text(t) < p; });
+  const auto to = std::partition_point(from, sorted_terms_.end(), [&](std::uint32_t t) {
+    return term_text(t).substr(0, prefix.size()) == prefix;
+  });
+  for (auto it = from; it != to; ++it) test(*it);
   const std::size_t nterms = term_off_.size() - 1;
   for (auto t = static_cast<std::uint32_t>(sorted_terms_.size()); t < nterms; ++t) {
     if (term_text(t).substr(0, prefix.size()) == prefix) test(t);
