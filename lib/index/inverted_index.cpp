@@ -972,11 +972,11 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
       if (qterms[k].exact || qterms[k].text.size() < 3) continue;
       const auto it = module_pieces_.find(own_stems[k]);
       if (it == module_pieces_.end()) continue;
-      const std::string* named = nullptr;  // the one module the piece names
+      std::uint32_t named = UINT32_MAX;  // the one module the piece names
       bool several = false;
       for (const ModulePiece& mp : it->second) {
+        if (mp.module == named) continue;  // another cut of the same name
         const std::string& word = module_words_[mp.module];
-        if (named == &word) continue;  // another cut of the same name
         const std::string_view head = std::string_view(word).substr(0, mp.cut);
         const std::string_view tail = std::string_view(word).substr(mp.cut);
         const std::uint32_t piece = term_id(mp.tail ? tail : head);
@@ -985,14 +985,14 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
         if (term_id(word) == IdTable::kNone) continue;
         const auto& docs = module_docs_[mp.module];
         if (std::none_of(docs.begin(), docs.end(), [&](DocId d) { return docs_[d].alive; })) continue;
-        several = named != nullptr;
+        several = named != UINT32_MAX;
         if (several) break;
-        named = &word;
+        named = mp.module;
       }
-      if (named == nullptr || several || asked_already(*named)) continue;
+      if (named == UINT32_MAX || several || asked_already(module_words_[named])) continue;
       compound_from.push_back(qterms[k].text);
       compound_weight.push_back(kModulePieceWeight);
-      qterms.push_back({*named, true, true});
+      qterms.push_back({module_words_[named], true, true});
     }
   }
   const auto avg = field_averages(total_len_, alive_);
@@ -1356,15 +1356,6 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
       }
     }
   }
-  // Whether term k (with sets) may match chunk d: it does when a set holds d; a variant without
-  // a set may.
-  const auto may_hold = [&](std::size_t k, DocId d) {
-    if (open[k]) return true;
-    for (const std::uint64_t* w : sets[k]) {
-      if (has_bit(w, d)) return true;
-    }
-    return false;
-  };
   // Dynamic pruning (term-at-a-time MaxScore), exact: terms are scored in `order` (rarest
   // first: highest upper bound, score_term_bound of its idf) into partial scores, a lower bound
   // of each final score once its priors are applied. When the page's candidates — the `want`
@@ -1495,15 +1486,16 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
       std::vector<std::size_t> rest_terms(order.begin() + static_cast<std::ptrdiff_t>(i + 1), order.end());
       // A remaining term's variants without a set whose lists are short (together at most an
       // eighth of the chunks seen: longer ones cost more to mark than they save) have their
-      // chunks marked here, so that a chunk's reach counts the term only where it occurs. A rare extra term — a compound, a module's name, a correction — sorts
-      // late by its weighted idf, and its bound would otherwise be added to every chunk seen (on
-      // four stdlib copies `runs` → runscript, 72 postings, doubled the 30-word question's kept
-      // chunks). short_bits[k]: term k's marks (nullptr: not marked).
+      // chunks marked here, so that a chunk's reach counts the term only where it occurs. A rare
+      // extra term — a compound, a module's name, a correction — sorts late by its weighted idf,
+      // and its bound would otherwise be added to every chunk seen (on four stdlib copies `runs`
+      // → runscript, 72 postings, doubled the 30-word question's kept chunks). short_bits[k]:
+      // term k's marks (nullptr: not marked).
       std::vector<const std::uint64_t*> short_bits(nt, nullptr);
       if (use_sets) {
         std::size_t used = 0;
         for (const std::size_t k : rest_terms) {
-          if (!sets[k].empty() && !open[k]) continue;  // its sets tell already
+          if (!open[k]) continue;  // every variant has a set: the sets tell
           std::size_t postings = 0;
           for (const std::uint32_t t : ids[k]) postings += find_set(t) ? 0 : frozen_.count(t);
           if (postings * 8 > touched.size()) continue;
@@ -1517,20 +1509,26 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
           short_bits[k] = bits.data();
         }
       }
+      // Whether remaining term k may match chunk d: its marks or one of its sets hold d; a
+      // variant without a set and without marks may.
+      const auto may_hold = [&](std::size_t k, DocId d) {
+        if (const std::uint64_t* marks = short_bits[k]) {
+          if (has_bit(marks, d)) return true;
+        } else if (open[k]) {
+          return true;
+        }
+        for (const std::uint64_t* w : sets[k]) {
+          if (has_bit(w, d)) return true;
+        }
+        return false;
+      };
       const bool own_reach =
           use_sets && std::any_of(rest_terms.begin(), rest_terms.end(),
                                   [&](std::size_t k) { return !sets[k].empty() || short_bits[k] != nullptr; });
       const auto reach_of = [&](DocId d) {
         double sum = 0.0;
         for (const std::size_t k : rest_terms) {
-          bool holds;
-          if (short_bits[k] != nullptr) {
-            holds = has_bit(short_bits[k], d) ||
-                    std::any_of(sets[k].begin(), sets[k].end(), [&](const std::uint64_t* w) { return has_bit(w, d); });
-          } else {
-            holds = sets[k].empty() || may_hold(k, d);
-          }
-          if (holds) sum += score_term_bound(idfs[k]);
+          if (may_hold(k, d)) sum += score_term_bound(idfs[k]);
         }
         return sum * (1.0 + 1e-9) / (1.0 - 1e-9);
       };
