@@ -547,14 +547,14 @@ std::vector<QueryTerm> parse_query(std::string_view q, bool drop_stop_words) {
       end = std::min(q.find('"', i + 1), q.find('`', i + 1));
       if (end == std::string_view::npos) end = q.size();
     }
-    // Whitespace-separated words: one that tokenizes into several pieces, or holds an
-    // underscore, is a compound identifier (snake_case, camelCase, digits inside).
+    // Words separated by ASCII or Unicode spaces: one that tokenizes into several pieces, or holds
+    // an underscore, is a compound identifier (snake_case, camelCase, digits inside).
     const std::string_view span = q.substr(i, end - i);
     std::size_t w = 0;
     while (w < span.size()) {
-      while (w < span.size() && std::isspace(static_cast<unsigned char>(span[w]))) ++w;
+      while (const std::size_t len = space_at(span, w)) w += len;
       std::size_t we = w;
-      while (we < span.size() && !std::isspace(static_cast<unsigned char>(span[we]))) ++we;
+      while (we < span.size() && space_at(span, we) == 0) ++we;
       const std::string_view word = span.substr(w, we - w);
       auto pieces = tokenize(word);
       const bool compound = pieces.size() > 1 || word.find('_') != std::string_view::npos;

@@ -11,23 +11,80 @@ namespace trifecta::core::index {
 namespace {
 
 // Byte classes, one table lookup per byte (the scan runs over every indexed byte).
-enum : std::uint8_t { kWord = 1, kUpper = 2, kLower = 4, kDigit = 8, kUnderscore = 16 };
+enum : std::uint8_t { kWord = 1, kUpper = 2, kLower = 4, kDigit = 8, kUnderscore = 16, kHigh = 32 };
 constexpr std::array<std::uint8_t, 256> kClass = [] {
   std::array<std::uint8_t, 256> t{};
   for (int c = 0; c < 256; ++c) {
     std::uint8_t v = 0;
     if (c >= 'A' && c <= 'Z') v = kWord | kUpper;
-    if ((c >= 'a' && c <= 'z') || c >= 0x80) v = kWord | kLower;
+    if (c >= 'a' && c <= 'z') v = kWord | kLower;
+    if (c >= 0x80) v = kWord | kLower | kHigh;
     if (c >= '0' && c <= '9') v = kWord | kDigit;
     if (c == '_') v = kWord | kUnderscore;
     t[static_cast<std::size_t>(c)] = v;
   }
   return t;
 }();
-bool is_word_byte(unsigned char c) { return kClass[c] & kWord; }
 bool is_upper(unsigned char c) { return kClass[c] & kUpper; }
 bool is_lower(unsigned char c) { return kClass[c] & kLower; }
 bool is_digit(unsigned char c) { return kClass[c] & kDigit; }
+
+// Code points that separate words although they are not ASCII (tokenizer.hpp): the Latin-1
+// punctuation and symbols, General Punctuation (typographic quotes and apostrophes, dashes,
+// spaces, ellipsis), currency signs, arrows, mathematical operators and other symbol blocks,
+// supplemental punctuation, CJK punctuation, vertical, small and fullwidth forms, the BOM and the
+// emoji planes. Not one of them is a Python identifier character: the connector punctuation
+// (U+203F ‿, U+2040, U+2054, U+FE33, U+FE34, U+FE4D–F, U+FF3F), the middle dot U+00B7, the
+// joiners U+200C/U+200D and the letters ª µ º are left out (each of the 5,971 checked against
+// Python's str.isidentifier). Other scripts' own punctuation (the Arabic comma, the Devanagari
+// danda) stays inside words, as every non-ASCII byte did before.
+constexpr bool separator_code_point(std::uint32_t cp) noexcept {
+  if (cp < 0x80) return false;
+  if (cp <= 0xBF) return cp != 0xAA && cp != 0xB5 && cp != 0xB7 && cp != 0xBA;
+  if (cp == 0xD7 || cp == 0xF7) return true;
+  if (cp < 0x2000) return false;
+  if (cp <= 0x206F) return cp != 0x200C && cp != 0x200D && cp != 0x203F && cp != 0x2040 && cp != 0x2054;
+  if (cp >= 0x20A0 && cp <= 0x20CF) return true;
+  if (cp >= 0x2190 && cp <= 0x2BFF) return true;
+  if (cp >= 0x2E00 && cp <= 0x2E7F) return true;
+  if (cp >= 0x3000 && cp <= 0x303F) {
+    return cp <= 0x3004 || (cp >= 0x3008 && cp <= 0x3020) || cp == 0x3030 || cp >= 0x303D;
+  }
+  if (cp >= 0xFE10 && cp <= 0xFE19) return true;
+  if (cp >= 0xFE30 && cp <= 0xFE4F) return cp != 0xFE33 && cp != 0xFE34 && cp < 0xFE4D;
+  if (cp >= 0xFE50 && cp <= 0xFE6B) return true;
+  if (cp == 0xFEFF) return true;
+  if ((cp >= 0xFF01 && cp <= 0xFF0F) || (cp >= 0xFF1A && cp <= 0xFF20) || (cp >= 0xFF5B && cp <= 0xFF65)) return true;
+  if (cp >= 0xFF3B && cp <= 0xFF40) return cp != 0xFF3F;
+  return cp >= 0x1F000 && cp <= 0x1FAFF;
+}
+
+// The byte length of the UTF-8 sequence at text[i] when it encodes a separator code point, else
+// 0 (a letter, or bytes that are not well-formed UTF-8: those stay inside words, byte by byte).
+std::size_t separator_at(std::string_view text, std::size_t i) noexcept {
+  const auto b0 = static_cast<unsigned char>(text[i]);
+  std::size_t len = 0;
+  std::uint32_t cp = 0;
+  if (b0 >= 0xC2 && b0 <= 0xDF) {
+    len = 2;
+    cp = b0 & 0x1Fu;
+  } else if (b0 >= 0xE0 && b0 <= 0xEF) {
+    len = 3;
+    cp = b0 & 0x0Fu;
+  } else if (b0 >= 0xF0 && b0 <= 0xF4) {
+    len = 4;
+    cp = b0 & 0x07u;
+  } else {
+    return 0;
+  }
+  if (i + len > text.size()) return 0;
+  for (std::size_t k = 1; k < len; ++k) {
+    const auto b = static_cast<unsigned char>(text[i + k]);
+    if ((b & 0xC0) != 0x80) return 0;
+    cp = (cp << 6) | (b & 0x3Fu);
+  }
+  return separator_code_point(cp) ? len : 0;
+}
 
 struct Out {
   TokenFn fn;
@@ -116,12 +173,40 @@ void tokenize_each(std::string_view text, TokenFn fn, void* ctx) {
   std::size_t i = 0;
   const std::size_t n = text.size();
   while (i < n) {
-    while (i < n && !is_word_byte(static_cast<unsigned char>(text[i]))) ++i;
+    // Separators: ASCII ones, then non-ASCII punctuation and symbols (whole sequences).
+    while (i < n) {
+      const std::uint8_t c = kClass[static_cast<unsigned char>(text[i])];
+      if (!(c & kWord)) {
+        ++i;
+      } else if (const std::size_t len = (c & kHigh) ? separator_at(text, i) : 0; len > 0) {
+        i += len;
+      } else {
+        break;
+      }
+    }
     const std::size_t s = i;
     std::uint8_t classes = 0;
-    for (std::uint8_t c; i < n && ((c = kClass[static_cast<unsigned char>(text[i])]) & kWord); ++i) classes |= c;
-    if (i > s) emit_word(text.substr(s, i - s), classes, out);
+    for (std::uint8_t c; i < n && ((c = kClass[static_cast<unsigned char>(text[i])]) & kWord); ++i) {
+      // A separator's lead byte ends the word (its other bytes are 0x80–0xBF, never a lead).
+      if ((c & kHigh) && separator_at(text, i) > 0) break;
+      classes |= c;
+    }
+    if (i > s) emit_word(text.substr(s, i - s), static_cast<std::uint8_t>(classes & ~kHigh), out);
   }
+}
+
+std::size_t space_at(std::string_view text, std::size_t i) noexcept {
+  if (i >= text.size()) return 0;
+  const auto b = static_cast<unsigned char>(text[i]);
+  if (b < 0x80) return (b == ' ' || (b >= '\t' && b <= '\r')) ? 1 : 0;
+  const std::size_t len = separator_at(text, i);
+  if (len == 0 || len == 4) return 0;
+  const auto c1 = static_cast<std::uint32_t>(static_cast<unsigned char>(text[i + 1]) & 0x3Fu);
+  const std::uint32_t cp = len == 2 ? ((b & 0x1Fu) << 6) | c1
+                                    : ((b & 0x0Fu) << 12) | (c1 << 6) | (static_cast<unsigned char>(text[i + 2]) & 0x3Fu);
+  const bool space = cp == 0xA0 || (cp >= 0x2000 && cp <= 0x200A) || cp == 0x2028 || cp == 0x2029 || cp == 0x202F ||
+                     cp == 0x205F || cp == 0x3000;
+  return space ? len : 0;
 }
 
 void tokenize(std::string_view text, std::vector<std::string>& out) {

@@ -1,7 +1,11 @@
 // index/tokenizer.hpp — identifier-aware tokens for indexing and querying.
 //
-// A *word* is a maximal run of ASCII letters, digits, `_` and non-ASCII bytes (UTF-8 letters
-// stay inside words). Each word yields (all ASCII-lowercased, Unicode bytes untouched):
+// A *word* is a maximal run of ASCII letters, digits, `_` and non-ASCII characters other than
+// punctuation and symbols: UTF-8 letters stay inside words, while typographic quotes and
+// apostrophes, dashes, non-breaking and other Unicode spaces, arrows, mathematical and other
+// symbols, CJK and fullwidth punctuation and emoji separate words as ASCII punctuation does
+// (`“pretty-print”` → pretty, print; `process’s` → process). None of those is a Python
+// identifier character. Each word yields (all ASCII-lowercased, Unicode bytes untouched):
 //  * the whole word with leading/trailing `_` stripped, if it has ≥ 2 characters
 //    (`JSONDecodeError` → `jsondecodeerror`, `json_decode` → `json_decode`);
 //  * its parts, when there are ≥ 2: split at `_`, at lower→Upper (`decodeError`), at the last
@@ -25,13 +29,18 @@
 
 namespace trifecta::core::index {
 
-inline constexpr std::string_view kTokenizerVersion = "tok-1";
+inline constexpr std::string_view kTokenizerVersion = "tok-2";
 inline constexpr std::size_t kMaxTokenBytes = 64;
 
 // Call fn(ctx, token) for each token of `text` in order of appearance (duplicates kept). The
 // view is only valid during the call. The allocation-free core the indexer uses.
 using TokenFn = void (*)(void* ctx, std::string_view token);
 void tokenize_each(std::string_view text, TokenFn fn, void* ctx);
+
+// The byte length of the whitespace character at text[i]: ASCII whitespace, or a Unicode space
+// (no-break, en/em and the other General Punctuation spaces, line and paragraph separators,
+// ideographic space); 0 for anything else. Queries split words with it.
+std::size_t space_at(std::string_view text, std::size_t i) noexcept;
 
 // Append the tokens of `text` to `out` in order of appearance (duplicates kept).
 void tokenize(std::string_view text, std::vector<std::string>& out);

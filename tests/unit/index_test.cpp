@@ -90,6 +90,41 @@ TEST_CASE("tokenizer splits identifiers and keeps the whole word") {
   CHECK(tokenize("a = b + c").empty());
 }
 
+TEST_CASE("tokenizer: Unicode punctuation, symbols and spaces separate words, letters stay inside") {
+  using V = std::vector<std::string>;
+  // Typographic quotes and apostrophes (Sphinx writes them into every reference page).
+  CHECK(tokenize("\u201cpretty-print\u201d") == V{"pretty", "print"});
+  CHECK(tokenize("the process\u2019s user id") == V{"the", "process", "user", "id"});
+  CHECK(tokenize("\u2018quoted\u2019 \u00abguillemets\u00bb") == V{"quoted", "guillemets"});
+  // Dashes, the ellipsis, no-break and em spaces, arrows, operators, CJK and fullwidth marks, emoji.
+  CHECK(tokenize("read\u2014write\u2013only\u2026done") == V{"read", "write", "only", "done"});
+  CHECK(tokenize("no\u00a0break\u2003em\u3000wide") == V{"no", "break", "em", "wide"});
+  CHECK(tokenize("a\u2192b x\u2264y parse\u2192tree") == V{"parse", "tree"});
+  CHECK(tokenize("\u3010\u8868\u3011\uff08data\uff09\U0001F600ok") == V{"\u8868", "data", "ok"});
+  CHECK(tokenize("\ufeffbom") == V{"bom"});
+  // Camel case still splits after a separator.
+  CHECK(tokenize("\u201cJSONDecodeError\u201d") == V{"jsondecodeerror", "json", "decode", "error"});
+  // Letters and Python identifier characters stay inside words: accents, Greek, CJK, the middle
+  // dot and connector punctuation (both valid in identifiers), the micro sign.
+  CHECK(tokenize("caf\u00e9 \u03bb\u03cc\u03b3\u03bf\u03c2 \u6570\u636e") ==
+        V{"caf\u00e9", "\u03bb\u03cc\u03b3\u03bf\u03c2", "\u6570\u636e"});
+  CHECK(tokenize("l\u00b7l a\u203fb \u00b5s") == V{"l\u00b7l", "a\u203fb", "\u00b5s"});
+  // Bytes that are not UTF-8 stay inside words, as before (a query is not checked).
+  CHECK(tokenize(std::string("ab\xff\xfe") + "cd \xe2\x80") == V{"ab\xff\xfe" "cd", "\xe2\x80"});
+  CHECK(tokenize("x\xe2\x80") == V{"x\xe2\x80"});
+  // space_at: ASCII whitespace and the Unicode spaces, nothing else.
+  CHECK(space_at(" x", 0) == 1);
+  CHECK(space_at("\tx", 0) == 1);
+  CHECK(space_at("\u00a0x", 0) == 2);
+  CHECK(space_at("\u2009x", 0) == 3);
+  CHECK(space_at("\u3000x", 0) == 3);
+  CHECK(space_at("\u2014x", 0) == 0);
+  CHECK(space_at("\u201cx", 0) == 0);
+  CHECK(space_at("\U0001F600x", 0) == 0);
+  CHECK(space_at("ax", 0) == 0);
+  CHECK(space_at("a", 1) == 0);
+}
+
 TEST_CASE("whole_word_token is the first token a word yields, or none") {
   CHECK(whole_word_token("JSONDecodeError") == std::optional<std::string>("jsondecodeerror"));
   CHECK(whole_word_token("__raw_decode__") == std::optional<std::string>("raw_decode"));

@@ -88,6 +88,14 @@ TEST_CASE("parse_query drops question words unless quoted or alone, keeps first-
   CHECK_FALSE(quoted[0].exact);
   CHECK(texts(parse_query("what is this")) == std::vector<std::string>{"what", "is", "this"});
   CHECK(texts(parse_query("decode Decode DECODE")) == std::vector<std::string>{"decode"});
+  // Typographic quotes and Unicode spaces are what their ASCII forms are: `“pretty-print”` is
+  // one hyphenated word (a compound, like pretty-print), a no-break space separates two words.
+  const auto curly = parse_query("the \u201cpretty-print\u201d module\u2019s output\u00a0format");
+  CHECK(texts(curly) == std::vector<std::string>{"pretty", "print", "module", "output", "format"});
+  CHECK(curly[0].identifier);
+  CHECK_FALSE(curly[0].exact);
+  CHECK_FALSE(curly[2].identifier);
+  CHECK_FALSE(curly[3].identifier);
   CHECK(is_stop_word("where"));
   CHECK_FALSE(is_stop_word("parse"));
 }
