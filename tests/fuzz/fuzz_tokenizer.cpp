@@ -1,10 +1,15 @@
 // fuzz_tokenizer — the lexical tokenizer (lib/index/tokenizer.hpp) on arbitrary bytes: every
-// token is non-empty, no longer than the input, and query_terms / whole_word_token never fail.
+// token is non-empty, no longer than the input and holds no typographic quote or apostrophe
+// (separators since tok-2); space_at never reaches past the input; query_terms, parse_query and
+// whole_word_token never fail.
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
+#include <string>
 #include <string_view>
 
+#include "index/ranking.hpp"
 #include "index/tokenizer.hpp"
 
 using namespace trifecta::core;
@@ -12,8 +17,15 @@ using namespace trifecta::core;
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view text(reinterpret_cast<const char*>(data), size);
   for (const std::string& token : index::tokenize(text)) {
-    if (token.empty()) std::abort();
+    if (token.empty() || token.size() > size) std::abort();
+    for (const std::string_view quote : {"\u201c", "\u201d", "\u2018", "\u2019"}) {
+      if (token.find(quote) != std::string::npos) std::abort();
+    }
   }
+  for (std::size_t i = 0; i <= size; ++i) {
+    if (index::space_at(text, i) > size - std::min(i, size)) std::abort();
+  }
+  (void)index::parse_query(text);
   (void)index::query_terms(text);
   (void)index::whole_word_token(text);
   return 0;
