@@ -847,6 +847,7 @@ void InvertedIndex::classify(const Doc& doc, DocRank& rank, const DocRank* same_
       module_pieces_[stem(std::string_view(word).substr(0, cut))].push_back({it->second, cut, false});
       module_pieces_[stem(std::string_view(word).substr(cut))].push_back({it->second, cut, true});
     }
+    if (std::string phrase = module_phrase(word); !phrase.empty()) module_phrases_[std::move(phrase)].push_back(it->second);
     module_words_.push_back(std::move(word));
   }
   rank.module = it->second;
@@ -1255,6 +1256,17 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
       if (asks_for(c, stems[k]) || asks_for(c, qterms[k].text)) asked |= c;
     }
     if (const auto it = module_ids_.find(stems[k]); it != module_ids_.end()) modules.push_back(it->second);
+  }
+  // Module phrases (ranking.hpp, rank-8): adjacent query words spelling a module name of several
+  // words name it too ("status codes" → status_codes.py).
+  if ((sig & kSignalModulePhrase) && !module_phrases_.empty()) {
+    for (const std::string& phrase : query_phrases(q)) {
+      const auto it = module_phrases_.find(phrase);
+      if (it == module_phrases_.end()) continue;
+      for (const std::uint32_t m : it->second) {
+        if (std::find(modules.begin(), modules.end(), m) == modules.end()) modules.push_back(m);
+      }
+    }
   }
   if (!o.path_glob.empty()) asked |= kPathNeverCode;  // a path glob that reaches them shows them
   // File coverage (ranking.hpp): per file, which of the first 64 active terms any chunk of it
@@ -1972,6 +1984,7 @@ std::size_t InvertedIndex::memory_bytes() const {
   b += stem_hash_.size() * sizeof(std::uint32_t);
   for (const auto& m : module_words_) b += 64 + heap(m);
   for (const auto& [piece, refs] : module_pieces_) b += 64 + heap(piece) + sizeof(refs) + refs.capacity() * sizeof(ModulePiece);
+  for (const auto& [phrase, ids] : module_phrases_) b += 64 + heap(phrase) + sizeof(ids) + ids.capacity() * sizeof(std::uint32_t);
   for (const auto& v : module_docs_) b += sizeof(v) + v.capacity() * sizeof(DocId);
   for (const auto& [path, ids] : by_file_) b += 64 + heap(path) + ids.capacity() * sizeof(DocId);
   return b;

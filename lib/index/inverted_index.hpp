@@ -309,6 +309,9 @@ class InvertedIndex {
     bool tail;          // the piece is the tail
   };
   std::unordered_map<std::string, std::vector<ModulePiece>> module_pieces_;
+  // Module phrases (ranking.hpp module_phrase): a module name of several words' phrase → the
+  // modules with it (`progress bar` → progress_bar, progress_bars). Filled with module_ids_.
+  std::unordered_map<std::string, std::vector<std::uint32_t>> module_phrases_;
   // module_docs_[m]: the documents whose file's module name is module_words_[m], ascending (dead
   // ones too, until compaction; rebuilt by number_files). Search scores them in full when pruning
   // so that the module-name boost needs no room in the bound for the chunks it never saw.

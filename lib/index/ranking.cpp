@@ -205,6 +205,7 @@ std::uint32_t signals_from_env() {
       if (name == "prose") v &= ~kSignalProseCoverage;
       if (name == "second") v &= ~kSignalSecondChunk;
       if (name == "piece") v &= ~kSignalModulePiece;
+      if (name == "phrase") v &= ~kSignalModulePhrase;
     }
     return v;
   }();
@@ -441,12 +442,15 @@ std::string abbreviation(std::string_view w) {
 
 }  // namespace
 
-std::vector<CompoundCandidate> compound_candidates(std::string_view q) {
-  // Letter words, lowercased, each with whether it is adjacent to the previous one.
-  struct Word {
-    std::string text;
-    bool joined;  // only spaces / hyphens (and skipped articles) since the previous word
-  };
+namespace {
+
+// A query's letter words, lowercased, each with whether it is adjacent to the previous one.
+struct Word {
+  std::string text;
+  bool joined;  // only spaces / hyphens (and skipped articles) since the previous word
+};
+
+std::vector<Word> letter_words(std::string_view q) {
   std::vector<Word> words;
   bool adjacent = false;
   std::size_t i = 0;
@@ -469,9 +473,61 @@ std::vector<CompoundCandidate> compound_candidates(std::string_view q) {
       i = e;
       continue;
     }
+    if (const std::size_t len = space_at(q, i); len > 1) {  // a Unicode space: as ' '
+      i += len;
+      continue;
+    }
     if (c != ' ' && c != '-') adjacent = false;
     ++i;
   }
+  return words;
+}
+
+}  // namespace
+
+std::vector<std::string> query_phrases(std::string_view q) {
+  const std::vector<Word> words = letter_words(q);
+  std::vector<std::string> stems;
+  stems.reserve(words.size());
+  for (const Word& w : words) stems.push_back(stem(w.text));
+  std::vector<std::string> out;
+  for (std::size_t k = 0; k < words.size(); ++k) {
+    std::string phrase = stems[k];
+    for (std::size_t j = k + 1; j < words.size() && j < k + 4 && words[j].joined; ++j) {
+      phrase += ' ';
+      phrase += stems[j];
+      if (std::find(out.begin(), out.end(), phrase) == out.end()) out.push_back(phrase);
+    }
+  }
+  return out;
+}
+
+std::string module_phrase(std::string_view word) {
+  std::string out;
+  std::size_t parts = 0;
+  std::size_t i = 0;
+  while (i < word.size()) {
+    while (i < word.size() && word[i] == '_') ++i;
+    std::size_t e = i;
+    while (e < word.size() && word[e] != '_') ++e;
+    if (e == i) break;
+    const std::string_view part = word.substr(i, e - i);
+    if (part.size() < 2 ||
+        part.find_first_not_of("abcdefghijklmnopqrstuvwxyz") != std::string_view::npos)
+      return {};
+    if (++parts > 4) return {};
+    if (!out.empty()) out += ' ';
+    out += stem(part);
+    i = e;
+  }
+  // A test module's `test_` / `_test` is the naming convention, not part of a name: its phrase
+  // would name `test_suite.py` for every question about a test suite.
+  if (parts < 2 || out.starts_with("test ") || out.ends_with(" test")) return {};
+  return out;
+}
+
+std::vector<CompoundCandidate> compound_candidates(std::string_view q) {
+  const std::vector<Word> words = letter_words(q);
   std::vector<CompoundCandidate> out;
   const auto add = [&](std::string text, std::string from) {
     if (text.size() < 5) return;

@@ -43,6 +43,9 @@
 //     directory" → cwd), are extra terms when the vocabulary holds them (compound_candidates);
 //   * module pieces (rank-7): a query word naming one piece of a module's name run together
 //     (`servers` → socketserver) adds that name as an extra term (module_splits);
+//   * module phrases (rank-8): adjacent query words spelling a module's name of several words
+//     ("status codes" → status_codes.py) give its chunks kModuleBoost as a one-word name does
+//     (module_phrase, query_phrases);
 //   * file coverage (rank-5): the page's candidates gain by the share of the query their whole
 //     file matches (file_coverage_factor), then (rank-6) by the share their own name, sig and
 //     doc fields match (prose_coverage_factor), and a file's best candidate gains a share of its
@@ -71,7 +74,7 @@
 
 namespace trifecta::core::index {
 
-inline constexpr std::string_view kRankingVersion = "rank-7";
+inline constexpr std::string_view kRankingVersion = "rank-8";
 
 enum Field : std::uint8_t {
   kFieldPath = 0,
@@ -177,15 +180,15 @@ enum Signal : std::uint32_t {
   kSignalProseCoverage = 1u << 11,  // rank-6: the share of the query a chunk's name/sig/doc match
   kSignalSecondChunk = 1u << 12,    // rank-6: a file's best chunk gains a share of its second best
   kSignalModulePiece = 1u << 13,    // rank-7: a query word naming one piece of a module's name
-  kSignalAll = (1u << 14) - 1,
+  kSignalModulePhrase = 1u << 14,   // rank-8: adjacent query words naming a module of several words
+  kSignalAll = (1u << 15) - 1,
   // What search uses by default: the definition boost measured slightly negative (docs/ranking.md;
   // the name field's weight already puts definitions first), so it is off unless asked for.
   kSignalDefault = kSignalAll & ~kSignalDefinition,
 };
 // kSignalDefault minus the signals named (comma-separated: stop, stem, typo, path, def, module,
-// diversity, doc, central, file, compound, prose, second, piece) in the environment variable
-// TRIFECTA_RANKING_ABLATE,
-// plus those named with a `+`
+// diversity, doc, central, file, compound, prose, second, piece, phrase) in the environment
+// variable TRIFECTA_RANKING_ABLATE, plus those named with a `+`
 // (`+def`); read once per process. Unknown names are ignored. Only benchmarks set it.
 std::uint32_t signals_from_env();
 
@@ -297,7 +300,22 @@ std::string module_stem(std::string_view path);
 // (docs/ranking.md, "Module pieces"). Measured: the module-description set +0.024 MRR@10, the
 // three other sets within ±0.004.
 std::vector<std::uint8_t> module_splits(std::string_view path);
-extern const double kModulePieceWeight;    // 0.2 (ranking.cpp)
+extern const double kModulePieceWeight;  // 0.2 (ranking.cpp)
+
+// Module phrases (rank-8): a module named by several words joined with underscores
+// (`status_codes`, `progress_bars`, `_header_value_parser`, `shared_memory`) is named by a query
+// that writes those words next to each other ("where are the exit status codes defined"), as
+// `csv.py` is by "csv". `module_phrase(word)`: for a module word (module_word) of 2–4 parts
+// between underscores, each of at least 2 letters a-z, the parts' stems joined by single spaces
+// (`progress_bars` → "progress bar"); otherwise empty, and empty for a test module's name
+// (`test_suite`, `suite_test`, `unit_tests`: a first or last part with the stem `test` is the
+// naming convention). `query_phrases(q)`: for every run of 2–4
+// adjacent letter words of the query (adjacent as in compound_candidates: only spaces or hyphens
+// between them, `a`/`an`/`the` skipped over), the words' stems joined by single spaces, in query
+// order, without repeats. Search gives every chunk of a module whose phrase is among the query's
+// kModuleBoost, the module-name prior (explain `module-name×1.4`); no term is added.
+std::string module_phrase(std::string_view module_word);
+std::vector<std::string> query_phrases(std::string_view query);
 extern const double kModulePieceMaxShare;  // 0.01
 
 // A query term after analysis. `exact`: written in quotes/backticks (never dropped, stemmed or
