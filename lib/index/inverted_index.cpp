@@ -7,6 +7,7 @@
 #include <memory>
 #include <mutex>
 #include <numeric>
+#include <unordered_set>
 
 #include "index/tokenizer.hpp"
 #include "util/bytes.hpp"
@@ -951,13 +952,15 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
   for (const QueryTerm& t : qterms) own_stems.push_back(stem(t.text));
   std::vector<std::string> compound_from;
   std::vector<double> compound_weight;
-  const auto asked_already = [&](std::string_view text) {
-    return std::any_of(qterms.begin(), qterms.end(), [&](const QueryTerm& t) { return t.text == text; });
-  };
+  // The query's terms so far (a hash set: a pasted text has thousands of terms and candidates).
+  std::unordered_set<std::string> asked_terms;
+  for (const QueryTerm& t : qterms) asked_terms.insert(t.text);
+  const auto asked_already = [&](const std::string& text) { return asked_terms.contains(text); };
   if (sig & kSignalCompound) {
     for (auto& c : compound_candidates(q)) {
       if (asked_already(c.text)) continue;
       if (term_id(c.text) == IdTable::kNone) continue;
+      asked_terms.insert(c.text);
       qterms.push_back({std::move(c.text), true, true});
       std::replace(c.from.begin(), c.from.end(), ' ', '+');
       compound_from.push_back(std::move(c.from));
@@ -993,6 +996,7 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
       if (named == UINT32_MAX || several || asked_already(module_words_[named])) continue;
       compound_from.push_back(qterms[k].text);
       compound_weight.push_back(kModulePieceWeight);
+      asked_terms.insert(module_words_[named]);
       qterms.push_back({module_words_[named], true, true});
     }
   }
@@ -1007,6 +1011,7 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
   // Query terms the index lacks and their suggestions (suggest: computed once per term, for the
   // typo correction and for did_you_mean).
   std::vector<std::pair<std::string, std::optional<std::vector<std::string>>>> missing;
+  std::size_t lookups = 0;  // suggest() calls: at most kTypoMaxLookups (ranking.hpp)
   // Per query term: the indexed terms it matches (itself, its stem variants, or a correction).
   // df = their live postings (union). In the steady state (no tail, no dead chunk in the frozen
   // lists) a single term's df is the stored count and its postings are scored as they are
@@ -1114,7 +1119,9 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
     if (ids[k].empty()) {
       missing.emplace_back(qt.text, std::nullopt);
       const bool digits = qt.text.find_first_not_of("0123456789") == std::string::npos;
-      if ((sig & kSignalTypo) && !qt.exact && !qt.identifier && qt.text.size() >= 4 && !digits) {
+      if ((sig & kSignalTypo) && !qt.exact && !qt.identifier && qt.text.size() >= 4 && !digits &&
+          lookups < kTypoMaxLookups) {
+        ++lookups;
         const auto& suggested = *(missing.back().second = suggest(qt.text));
         // The best suggestion corrects the term, unless it is a prefix completion (a suggestion
         // only) or further than the correction's own bound.
@@ -1959,7 +1966,8 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
   for (auto& [m, suggested] : missing) {
     if (!r.hits.empty() && !(sig & kSignalTypo)) break;
     if (!suggested) {
-      if (!r.hits.empty()) continue;
+      if (!r.hits.empty() || lookups >= kTypoMaxLookups) continue;
+      ++lookups;
       suggested = suggest(m);
     }
     for (auto& s : *suggested) {

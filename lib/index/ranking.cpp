@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdlib>
+#include <unordered_map>
+#include <unordered_set>
 
 #include "index/tokenizer.hpp"
 
@@ -491,12 +493,13 @@ std::vector<std::string> query_phrases(std::string_view q) {
   stems.reserve(words.size());
   for (const Word& w : words) stems.push_back(stem(w.text));
   std::vector<std::string> out;
+  std::unordered_set<std::string> seen;  // a pasted text's runs are many: no quadratic look-up
   for (std::size_t k = 0; k < words.size(); ++k) {
     std::string phrase = stems[k];
     for (std::size_t j = k + 1; j < words.size() && j < k + 4 && words[j].joined; ++j) {
       phrase += ' ';
       phrase += stems[j];
-      if (std::find(out.begin(), out.end(), phrase) == out.end()) out.push_back(phrase);
+      if (seen.insert(phrase).second) out.push_back(phrase);
     }
   }
   return out;
@@ -529,15 +532,18 @@ std::string module_phrase(std::string_view word) {
 std::vector<CompoundCandidate> compound_candidates(std::string_view q) {
   const std::vector<Word> words = letter_words(q);
   std::vector<CompoundCandidate> out;
+  // Hash sets, not scans: a pasted text of n words has ~5n candidates.
+  std::unordered_set<std::string_view> own;
+  for (const auto& w : words) own.insert(w.text);
+  std::unordered_set<std::string> listed;
+  const auto push = [&](std::string text, std::string from) {
+    listed.insert(text);
+    out.push_back({std::move(text), std::move(from)});
+  };
   const auto add = [&](std::string text, std::string from) {
     if (text.size() < 5) return;
-    for (const auto& w : words) {
-      if (w.text == text) return;
-    }
-    for (const auto& x : out) {
-      if (x.text == text) return;
-    }
-    out.push_back({std::move(text), std::move(from)});
+    if (own.contains(text) || listed.contains(text)) return;
+    push(std::move(text), std::move(from));
   };
   const auto forms = [](const std::string& w) {
     std::vector<std::string> f{w};
@@ -555,7 +561,7 @@ std::vector<CompoundCandidate> compound_candidates(std::string_view q) {
       }
       if (seq.size() >= phrase.size() && seq.compare(0, phrase.size(), phrase) == 0 &&
           (seq.size() == phrase.size() || seq[phrase.size()] == ' ')) {
-        out.push_back({std::string(abbr), std::string(phrase)});
+        push(std::string(abbr), std::string(phrase));
       }
     }
     if (k + 1 >= words.size() || !words[k + 1].joined) continue;
@@ -622,15 +628,16 @@ std::vector<QueryTerm> parse_query(std::string_view q, bool drop_stop_words) {
   const bool any_content = std::any_of(
       all.begin(), all.end(), [](const QueryTerm& t) { return t.exact || !is_stop_word(t.text); });
   std::vector<QueryTerm> out;
+  std::unordered_map<std::string, std::size_t> at;  // term → its index in `out`
   for (auto& t : all) {
     if (drop_stop_words && any_content && !t.exact && is_stop_word(t.text)) continue;
-    auto same =
-        std::find_if(out.begin(), out.end(), [&](const QueryTerm& x) { return x.text == t.text; });
-    if (same != out.end()) {
-      same->exact = same->exact || t.exact;
-      same->identifier = same->identifier || t.identifier;
+    if (const auto same = at.find(t.text); same != at.end()) {
+      QueryTerm& x = out[same->second];
+      x.exact = x.exact || t.exact;
+      x.identifier = x.identifier || t.identifier;
       continue;
     }
+    at.emplace(t.text, out.size());
     out.push_back(std::move(t));
   }
   return out;

@@ -30,6 +30,8 @@
 //     characters is replaced by its closest indexed term (edit distance ≤ 1, ≤ 2 from 6
 //     characters to a term with the same first letter), scored at kTypoWeight; pieces of a
 //     compound identifier written in the query (`zanzibar_marker`) are never corrected (rank-3);
+//     at most kTypoMaxLookups absent terms a search are looked up (a pasted log or foreign text
+//     has hundreds: each look-up walks part of the vocabulary, ~2 M instructions on pip's);
 //   * priors, multiplied into the score: test files, static assets, generated files and (rank-4)
 //     vendored code are demoted unless the query asks for them (path_factor); the file's
 //     import-graph centrality gives a bounded factor (rank-4, centrality_factor); what is left
@@ -193,6 +195,10 @@ enum Signal : std::uint32_t {
 std::uint32_t signals_from_env();
 
 inline constexpr double kTypoWeight = 0.7;
+// The absent query terms a search looks up in the vocabulary (correction and `did_you_mean`), in
+// query order; later ones stay uncorrected. A misspelt query has a few; a pasted text of 20,000
+// unknown words took 8 s in the daemon before the cap (2026-12-03).
+inline constexpr std::size_t kTypoMaxLookups = 16;
 inline constexpr double kDefinitionBoost = 1.3;
 inline constexpr double kModuleBoost = 1.4;
 inline constexpr double kDiversityDecay = 0.6;

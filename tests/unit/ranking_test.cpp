@@ -178,6 +178,43 @@ TEST_CASE("typo tolerance: an unknown word is corrected against the index vocabu
   CHECK(terms.back().text == "filtr");
 }
 
+TEST_CASE("typo tolerance: at most kTypoMaxLookups absent terms are looked up, in query order") {
+  // 20 files, each defining one long word; the query misspells all 20 (one letter dropped).
+  std::vector<std::pair<std::string, std::string>> files;
+  std::string query;
+  for (int i = 0; i < 20; ++i) {
+    const std::string word = "zebrafish" + std::string(1, static_cast<char>('a' + i)) + "quokka";
+    files.emplace_back("m" + std::to_string(i) + ".py", "def " + word + "(x):\n    return x\n");
+    query += word.substr(0, 3) + word.substr(4) + " ";  // `zebafish…`: edit distance 1
+  }
+  const auto hit = [](const SearchResult& r, const std::string& path) {
+    return std::any_of(r.hits.begin(), r.hits.end(),
+                       [&](const SearchHit& h) { return h.chunk.path == path; });
+  };
+  auto idx = index_of(files);
+  SearchOptions o;
+  o.query = query;
+  o.limit = 50;
+  const auto searched = idx.search(o);
+  REQUIRE(searched.ok());
+  const SearchResult& r = *searched;
+  static_assert(kTypoMaxLookups == 16);
+  for (int i = 0; i < 20; ++i) {
+    CAPTURE(i);
+    CHECK(hit(r, "m" + std::to_string(i) + ".py") == (i < 16));  // the first 16 corrected
+  }
+  // A pasted text of thousands of unknown words answers (no hit, no suggestion past the cap).
+  std::string pasted;
+  for (int i = 0; i < 5000; ++i) {
+    std::string w = "qx";
+    for (int v = i * 7919 + 1; v > 0; v /= 26) w += static_cast<char>('a' + v % 26);
+    pasted += w + " ";
+  }
+  const auto big = run(idx, pasted);
+  CHECK(big.hits.empty());
+  CHECK(big.did_you_mean.size() <= kTypoMaxLookups * 5);
+}
+
 TEST_CASE("path priors: tests are demoted unless asked for, catalogs hidden unless named") {
   const std::string body =
       "import csv\ndef reader_rows(path):\n    return csv.reader(open(path))\n";
