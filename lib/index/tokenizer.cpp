@@ -18,7 +18,7 @@ constexpr std::array<std::uint8_t, 256> kClass = [] {
     std::uint8_t v = 0;
     if (c >= 'A' && c <= 'Z') v = kWord | kUpper;
     if (c >= 'a' && c <= 'z') v = kWord | kLower;
-    if (c >= 0x80) v = kWord | kLower | kHigh;
+    if (c >= 0x80) v = kWord | kHigh;  // a letter of unknown case: never a camel-case boundary
     if (c >= '0' && c <= '9') v = kWord | kDigit;
     if (c == '_') v = kWord | kUnderscore;
     t[static_cast<std::size_t>(c)] = v;
@@ -57,6 +57,48 @@ constexpr bool separator_code_point(std::uint32_t cp) noexcept {
   if ((cp >= 0xFF01 && cp <= 0xFF0F) || (cp >= 0xFF1A && cp <= 0xFF20) || (cp >= 0xFF5B && cp <= 0xFF65)) return true;
   if (cp >= 0xFF3B && cp <= 0xFF40) return cp != 0xFF3F;
   return cp >= 0x1F000 && cp <= 0x1FAFF;
+}
+
+// Case folding of the two-byte capitals (tok-3): Latin-1 (À–Þ), Latin Extended-A (Ā–ž, not İ),
+// Greek (accented capitals too, and final ς → σ) and Cyrillic (Ѐ–Я). Each of the 174 agrees with
+// Python's str.casefold, and each result is two bytes as well, so a word keeps its length.
+// Letters whose folding changes length (ß, ſ) and other scripts' capitals are left as they are.
+constexpr std::uint32_t fold_code_point(std::uint32_t cp) noexcept {
+  if (cp >= 0xC0 && cp <= 0xDE) return cp == 0xD7 ? 0 : cp + 0x20;
+  if (cp >= 0x100 && cp <= 0x17F) {
+    if (cp == 0x130 || cp == 0x131 || cp == 0x138 || cp == 0x149 || cp == 0x17F) return 0;
+    if (cp == 0x178) return 0xFF;
+    const bool even_capitals = cp <= 0x137 || (cp >= 0x14A && cp <= 0x177);
+    return (cp % 2 == (even_capitals ? 0u : 1u)) ? cp + 1 : 0;
+  }
+  if (cp == 0x386) return 0x3AC;
+  if (cp >= 0x388 && cp <= 0x38A) return cp + 0x25;
+  if (cp == 0x38C) return 0x3CC;
+  if (cp == 0x38E || cp == 0x38F) return cp + 0x3F;
+  if (cp >= 0x391 && cp <= 0x3AB) return cp == 0x3A2 ? 0 : cp + 0x20;
+  if (cp == 0x3C2) return 0x3C3;
+  if (cp >= 0x410 && cp <= 0x42F) return cp + 0x20;
+  if (cp >= 0x400 && cp <= 0x40F) return cp + 0x50;
+  return 0;
+}
+
+// `w` with its two-byte capitals folded (fold_code_point) into `buf`; false, and `buf` untouched,
+// when it has none (the common case: a word without non-ASCII bytes never gets here).
+bool fold_capitals(std::string_view w, std::string& buf) {
+  bool any = false;
+  for (std::size_t i = 0; i + 1 < w.size(); ++i) {
+    const auto b0 = static_cast<unsigned char>(w[i]);
+    const auto b1 = static_cast<unsigned char>(w[i + 1]);
+    if (b0 < 0xC3 || b0 > 0xD0 || (b1 & 0xC0) != 0x80) continue;  // U+00C0–U+042F lead bytes
+    const std::uint32_t folded = fold_code_point(((b0 & 0x1Fu) << 6) | (b1 & 0x3Fu));
+    if (folded == 0) continue;
+    if (!any) buf.assign(w);
+    any = true;
+    buf[i] = static_cast<char>(0xC0u | (folded >> 6));
+    buf[i + 1] = static_cast<char>(0x80u | (folded & 0x3Fu));
+    ++i;
+  }
+  return any;
 }
 
 // The byte length of the UTF-8 sequence at text[i] when it encodes a separator code point, else
@@ -162,6 +204,8 @@ std::optional<std::string> whole_word_token(std::string_view w) {
   const bool all_digits = std::all_of(w.begin(), w.end(), [](char c) { return is_digit(static_cast<unsigned char>(c)); });
   if (all_digits && w.size() > 8) return std::nullopt;
   std::string out(w);
+  std::string folded;
+  if (fold_capitals(w, folded)) out = std::move(folded);
   for (auto& c : out) {
     if (is_upper(static_cast<unsigned char>(c))) c = static_cast<char>(c - 'A' + 'a');
   }
@@ -170,6 +214,7 @@ std::optional<std::string> whole_word_token(std::string_view w) {
 
 void tokenize_each(std::string_view text, TokenFn fn, void* ctx) {
   const Out out{fn, ctx};
+  std::string folded;  // a word with non-ASCII capitals, folded
   std::size_t i = 0;
   const std::size_t n = text.size();
   while (i < n) {
@@ -191,7 +236,10 @@ void tokenize_each(std::string_view text, TokenFn fn, void* ctx) {
       if ((c & kHigh) && separator_at(text, i) > 0) break;
       classes |= c;
     }
-    if (i > s) emit_word(text.substr(s, i - s), static_cast<std::uint8_t>(classes & ~kHigh), out);
+    if (i == s) continue;
+    std::string_view word = text.substr(s, i - s);
+    if ((classes & kHigh) && fold_capitals(word, folded)) word = folded;
+    emit_word(word, static_cast<std::uint8_t>(classes & ~kHigh), out);
   }
 }
 

@@ -5,7 +5,11 @@
 // apostrophes, dashes, non-breaking and other Unicode spaces, arrows, mathematical and other
 // symbols, CJK and fullwidth punctuation and emoji separate words as ASCII punctuation does
 // (`“pretty-print”` → pretty, print; `process’s` → process). None of those is a Python
-// identifier character. Each word yields (all ASCII-lowercased, Unicode bytes untouched):
+// identifier character. Capitals are lowercased: ASCII ones, and since tok-3 the two-byte
+// capitals of Latin-1, Latin Extended-A, Greek and Cyrillic (`Über` → über, `ΛΌΓΟΣ` and `λόγος`
+// → λόγοσ, as Python's str.casefold; not ß, ſ or other scripts), so a word's length never
+// changes. Camel case splits at ASCII letters only (a non-ASCII letter is of no case there:
+// `ÜBER` stays one word). Each word yields (all lowercased):
 //  * the whole word with leading/trailing `_` stripped, if it has ≥ 2 characters
 //    (`JSONDecodeError` → `jsondecodeerror`, `json_decode` → `json_decode`);
 //  * its parts, when there are ≥ 2: split at `_`, at lower→Upper (`decodeError`), at the last
@@ -29,7 +33,7 @@
 
 namespace trifecta::core::index {
 
-inline constexpr std::string_view kTokenizerVersion = "tok-2";
+inline constexpr std::string_view kTokenizerVersion = "tok-3";
 inline constexpr std::size_t kMaxTokenBytes = 64;
 
 // Call fn(ctx, token) for each token of `text` in order of appearance (duplicates kept). The
@@ -47,7 +51,7 @@ void tokenize(std::string_view text, std::vector<std::string>& out);
 std::vector<std::string> tokenize(std::string_view text);
 
 // The whole-word token a word yields (the first rule above), if it yields one: `_` stripped at
-// both ends, ASCII-lowercased, 2..kMaxTokenBytes bytes, not a digit run over 8 digits. `word`
+// both ends, lowercased (as above), 2..kMaxTokenBytes bytes, not a digit run over 8 digits. `word`
 // should be one word (an identifier); nullopt when the tokenizer would emit no whole-word token.
 std::optional<std::string> whole_word_token(std::string_view word);
 

@@ -1,7 +1,7 @@
 // fuzz_tokenizer — the lexical tokenizer (lib/index/tokenizer.hpp) on arbitrary bytes: every
 // token is non-empty, no longer than the input and holds no typographic quote or apostrophe
-// (separators since tok-2); space_at never reaches past the input; query_terms, parse_query and
-// whole_word_token never fail.
+// (separators since tok-2) nor a folded capital (tok-3); space_at never reaches past the
+// input; query_terms, parse_query and whole_word_token never fail.
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
@@ -20,6 +20,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (token.empty() || token.size() > size) std::abort();
     for (const std::string_view quote : {"\u201c", "\u201d", "\u2018", "\u2019"}) {
       if (token.find(quote) != std::string::npos) std::abort();
+    }
+    // Folded capitals (tok-3): Ü, Ж and Σ never survive in a token.
+    for (const std::string_view capital : {"\u00dc", "\u0416", "\u03a3"}) {
+      if (token.find(capital) != std::string::npos) std::abort();
     }
   }
   for (std::size_t i = 0; i <= size; ++i) {

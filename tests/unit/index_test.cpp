@@ -107,8 +107,22 @@ TEST_CASE("tokenizer: Unicode punctuation, symbols and spaces separate words, le
   // Letters and Python identifier characters stay inside words: accents, Greek, CJK, the middle
   // dot and connector punctuation (both valid in identifiers), the micro sign.
   CHECK(tokenize("caf\u00e9 \u03bb\u03cc\u03b3\u03bf\u03c2 \u6570\u636e") ==
-        V{"caf\u00e9", "\u03bb\u03cc\u03b3\u03bf\u03c2", "\u6570\u636e"});
+        V{"caf\u00e9", "\u03bb\u03cc\u03b3\u03bf\u03c3", "\u6570\u636e"});  // final ς folded
   CHECK(tokenize("l\u00b7l a\u203fb \u00b5s") == V{"l\u00b7l", "a\u203fb", "\u00b5s"});
+  // Two-byte capitals are folded (tok-3): Latin-1, Latin Extended-A, Greek (final sigma too),
+  // Cyrillic; not the dotted İ, ß or other scripts. A mixed word folds whole; camel case splits
+  // at ASCII capitals only, and a non-ASCII letter is never one side of a boundary (`ÜBER` is
+  // one word, not ü|ber).
+  CHECK(tokenize("\u00dcber \u00fcber \u00dcBER") == V{"\u00fcber", "\u00fcber", "\u00fcber"});
+  CHECK(tokenize("\u0141\u00d3D\u0179") == V{"\u0142\u00f3d\u017a"});  // ŁÓDŹ → łódź
+  CHECK(tokenize("\u039b\u038c\u0393\u039f\u03a3 \u03bb\u03cc\u03b3\u03bf\u03c2") ==
+        V{"\u03bb\u03cc\u03b3\u03bf\u03c3", "\u03bb\u03cc\u03b3\u03bf\u03c3"});  // ΛΌΓΟΣ, λόγος
+  CHECK(tokenize("\u041f\u0420\u0418\u0412\u0415\u0422 \u0401\u0436") ==
+        V{"\u043f\u0440\u0438\u0432\u0435\u0442", "\u0451\u0436"});  // ПРИВЕТ, Ёж
+  CHECK(tokenize("\u0130stanbul Stra\u00dfe") == V{"\u0130stanbul", "stra\u00dfe"});
+  CHECK(tokenize("berechneGr\u00f6\u00dfe") == V{"berechnegr\u00f6\u00dfe", "berechne", "gr\u00f6\u00dfe"});
+  CHECK(tokenize("\u00c4nderungZ\u00e4hler") == V{"\u00e4nderungz\u00e4hler", "\u00e4nderung", "z\u00e4hler"});
+  CHECK(whole_word_token("\u00dcber_Gr\u00d6SSE") == std::optional<std::string>("\u00fcber_gr\u00f6sse"));
   // Bytes that are not UTF-8 stay inside words, as before (a query is not checked).
   CHECK(tokenize(std::string("ab\xff\xfe") + "cd \xe2\x80") == V{"ab\xff\xfe" "cd", "\xe2\x80"});
   CHECK(tokenize("x\xe2\x80") == V{"x\xe2\x80"});
