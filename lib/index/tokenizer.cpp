@@ -101,11 +101,12 @@ bool fold_capitals(std::string_view w, std::string& buf) {
   return any;
 }
 
-// The byte length of the UTF-8 sequence at text[i] when it encodes a separator code point, else
-// 0 (a letter, or bytes that are not well-formed UTF-8: those stay inside words, byte by byte).
-std::size_t separator_at(std::string_view text, std::size_t i) noexcept {
+// The code point of the multi-byte UTF-8 sequence at text[i], its byte length in `len`; `len` 0
+// when there is none there (an ASCII byte, a continuation byte, or bytes that are not
+// well-formed UTF-8: those stay inside words, byte by byte).
+std::uint32_t sequence_at(std::string_view text, std::size_t i, std::size_t& len) noexcept {
+  len = 0;
   const auto b0 = static_cast<unsigned char>(text[i]);
-  std::size_t len = 0;
   std::uint32_t cp = 0;
   if (b0 >= 0xC2 && b0 <= 0xDF) {
     len = 2;
@@ -119,13 +120,26 @@ std::size_t separator_at(std::string_view text, std::size_t i) noexcept {
   } else {
     return 0;
   }
-  if (i + len > text.size()) return 0;
+  if (i + len > text.size()) {
+    len = 0;
+    return 0;
+  }
   for (std::size_t k = 1; k < len; ++k) {
     const auto b = static_cast<unsigned char>(text[i + k]);
-    if ((b & 0xC0) != 0x80) return 0;
+    if ((b & 0xC0) != 0x80) {
+      len = 0;
+      return 0;
+    }
     cp = (cp << 6) | (b & 0x3Fu);
   }
-  return separator_code_point(cp) ? len : 0;
+  return cp;
+}
+
+// The byte length of the UTF-8 sequence at text[i] when it encodes a separator code point, else 0.
+std::size_t separator_at(std::string_view text, std::size_t i) noexcept {
+  std::size_t len = 0;
+  const std::uint32_t cp = sequence_at(text, i, len);
+  return len > 0 && separator_code_point(cp) ? len : 0;
 }
 
 struct Out {
@@ -203,9 +217,8 @@ std::optional<std::string> whole_word_token(std::string_view w) {
   if (w.size() < 2 || w.size() > kMaxTokenBytes) return std::nullopt;
   const bool all_digits = std::all_of(w.begin(), w.end(), [](char c) { return is_digit(static_cast<unsigned char>(c)); });
   if (all_digits && w.size() > 8) return std::nullopt;
-  std::string out(w);
-  std::string folded;
-  if (fold_capitals(w, folded)) out = std::move(folded);
+  std::string out;
+  if (!fold_capitals(w, out)) out.assign(w);
   for (auto& c : out) {
     if (is_upper(static_cast<unsigned char>(c))) c = static_cast<char>(c - 'A' + 'a');
   }
@@ -239,7 +252,7 @@ void tokenize_each(std::string_view text, TokenFn fn, void* ctx) {
     if (i == s) continue;
     std::string_view word = text.substr(s, i - s);
     if ((classes & kHigh) && fold_capitals(word, folded)) word = folded;
-    emit_word(word, static_cast<std::uint8_t>(classes & ~kHigh), out);
+    emit_word(word, classes, out);
   }
 }
 
@@ -247,11 +260,8 @@ std::size_t space_at(std::string_view text, std::size_t i) noexcept {
   if (i >= text.size()) return 0;
   const auto b = static_cast<unsigned char>(text[i]);
   if (b < 0x80) return (b == ' ' || (b >= '\t' && b <= '\r')) ? 1 : 0;
-  const std::size_t len = separator_at(text, i);
-  if (len == 0 || len == 4) return 0;
-  const auto c1 = static_cast<std::uint32_t>(static_cast<unsigned char>(text[i + 1]) & 0x3Fu);
-  const std::uint32_t cp = len == 2 ? ((b & 0x1Fu) << 6) | c1
-                                    : ((b & 0x0Fu) << 12) | (c1 << 6) | (static_cast<unsigned char>(text[i + 2]) & 0x3Fu);
+  std::size_t len = 0;
+  const std::uint32_t cp = sequence_at(text, i, len);
   const bool space = cp == 0xA0 || (cp >= 0x2000 && cp <= 0x200A) || cp == 0x2028 || cp == 0x2029 || cp == 0x202F ||
                      cp == 0x205F || cp == 0x3000;
   return space ? len : 0;
