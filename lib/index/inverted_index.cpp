@@ -308,7 +308,7 @@ void InvertedIndex::replace_file(const std::string& path, std::vector<Chunk> chu
       if (!doc.alive) continue;
       doc.alive = false;
       if (d < frozen_horizon_) frozen_has_dead_ = true;
-      for (std::size_t f = 0; f < kFieldCount; ++f) total_len_[f] -= rank_[d].length[f];
+      for (std::size_t f = 0; f < kFieldCount; ++f) total_len_[f] -= lengths_[d][f];
       by_id_.erase(std::hash<std::string_view>{}(id_text(doc)), d);
       --alive_;
       ++dead_;
@@ -324,18 +324,20 @@ void InvertedIndex::replace_file(const std::string& path, std::vector<Chunk> chu
       const auto d = static_cast<DocId>(docs_.size());
       Doc doc = pack(chunks[i], chunks[i].path == path ? &stored_path : nullptr);
       DocRank rank;
+      FieldLengths length{};
       if (i < terms.size()) {
-        rank.length = terms[i].length;
+        for (std::size_t f = 0; f < kFieldCount; ++f) length[f] = stored_length(terms[i].length[f]);
         for (const auto& term : terms[i].terms) {
           tail_.push_back(TailPosting{intern(terms[i].term(term), term.hash), Posting{d, term.tf}});
         }
       }
-      for (std::size_t f = 0; f < kFieldCount; ++f) total_len_[f] += rank.length[f];
+      for (std::size_t f = 0; f < kFieldCount; ++f) total_len_[f] += length[f];
       const std::size_t h = std::hash<std::string_view>{}(id_text(doc));
       // Chunks of one file share its path: classified once (a few thousand instructions each).
       classify(doc, rank, i > 0 && docs_[ids.front()].path == doc.path ? &rank_[ids.front()] : nullptr);
       docs_.push_back(doc);
       rank_.push_back(rank);
+      lengths_.push_back(length);
       doc_file_.push_back(file);
       if (rank.module != UINT32_MAX) {
         if (module_docs_.size() <= rank.module) module_docs_.resize(rank.module + 1);
@@ -408,6 +410,7 @@ void InvertedIndex::compact() {
     pool_.shrink_to_fit();
     docs_.shrink_to_fit();
     rank_.shrink_to_fit();
+    lengths_.shrink_to_fit();
     doc_file_.shrink_to_fit();
     return;
   }
@@ -419,8 +422,10 @@ void InvertedIndex::compact() {
   freeze(&remap);  // reads the old numbering: before the documents move
   std::vector<Doc> kept;
   std::vector<DocRank> kept_rank;
+  std::vector<FieldLengths> kept_lengths;
   kept.reserve(alive_);
   kept_rank.reserve(alive_);
+  kept_lengths.reserve(alive_);
   // The live chunks' strings move to a new pool; a file's chunks keep sharing one path.
   const auto strs_size = [](const Doc& d) {
     std::uint64_t n = 0;
@@ -451,9 +456,11 @@ void InvertedIndex::compact() {
     d.strs = pool.size() - total;
     kept.push_back(d);
     kept_rank.push_back(rank_[i]);
+    kept_lengths.push_back(lengths_[i]);
   }
   docs_ = std::move(kept);
   rank_ = std::move(kept_rank);
+  lengths_ = std::move(kept_lengths);
   pool_ = std::move(pool);
   never_code_docs_ = static_cast<std::size_t>(
       std::count_if(rank_.begin(), rank_.end(), [](const DocRank& r) { return (r.path_class & kPathNeverCode) != 0; }));
@@ -1247,7 +1254,7 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
     FieldTfs tf;
     if (!counted(p, tf)) return;
     if (scores[p.doc] == 0.0) touched.push_back(p.doc);
-    scores[p.doc] += score_term(tf, rank_[p.doc].length, idfs[k], avg, nullptr);
+    scores[p.doc] += score_term(tf, lengths_[p.doc], idfs[k], avg, nullptr);
     if (definition_signal && tf[kFieldName] > 0) name_hit[p.doc] = 1;
     if (prose_signal && term_bit[k] >= 0 && term_bit[k] < 32 && (tf[kFieldName] | tf[kFieldSig] | tf[kFieldDoc]) != 0)
       prose_terms[p.doc] |= std::uint32_t{1} << term_bit[k];
@@ -1918,7 +1925,7 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
         std::array<double, kFieldCount> per{};
         FieldTfs tf = p->tf;
         if (no_doc) tf[kFieldDoc] = 0;
-        base += score_term(tf, rank_[d].length, idfs[t], avg, &per);
+        base += score_term(tf, lengths_[d], idfs[t], avg, &per);
         for (std::size_t f = 0; f < kFieldCount; ++f) {
           if (tf[f] == 0) continue;
           h.explain.push_back({shown[t], std::string(field_name(f)), tf[f], per[f]});
@@ -1983,6 +1990,7 @@ std::size_t InvertedIndex::memory_bytes() const {
   // Heap strings count when they do not fit the small-string buffer (15 bytes in libstdc++).
   const auto heap = [](const std::string& x) { return x.capacity() > 15 ? x.capacity() + 1 : 0; };
   std::size_t b = docs_.capacity() * sizeof(Doc) + pool_.capacity() + rank_.capacity() * sizeof(DocRank) +
+                  lengths_.capacity() * sizeof(FieldLengths) +
                   doc_file_.capacity() * sizeof(std::uint32_t);
   b += frozen_.memory_bytes() + tail_.capacity() * sizeof(TailPosting);
   b += term_chars_.capacity() + term_off_.capacity() * sizeof(std::uint32_t) + term_ids_.memory_bytes();
@@ -2038,7 +2046,7 @@ void InvertedIndex::serialize(std::string& out) const {
     w.str_u32(str(d, kPreview));
     w.str_u32(str(d, kContext));
     w.str_u32(str(d, kSignature));
-    for (std::size_t f = 0; f < kFieldCount; ++f) w.u32(rank_[i].length[f]);
+    for (std::size_t f = 0; f < kFieldCount; ++f) w.u32(lengths_[i][f]);
   }
   // Terms: text, posting count, byte length, the encoded list (documents renumbered).
   const std::size_t count_at = out.size();
@@ -2076,6 +2084,7 @@ Result<void> InvertedIndex::deserialize(std::string_view data) {
   if (!r.ok() || ndocs > data.size()) return make_error(Errc::kParse, "index: bad document count");
   fresh.docs_.resize(ndocs);
   fresh.rank_.resize(ndocs);
+  fresh.lengths_.resize(ndocs);
   for (std::size_t di = 0; di < ndocs; ++di) {
     Doc& d = fresh.docs_[di];
     std::string& pool = fresh.pool_;
@@ -2117,7 +2126,7 @@ Result<void> InvertedIndex::deserialize(std::string_view data) {
     add(kPreview, r.raw(r.u32()));
     add(kContext, r.raw(r.u32()));
     add(kSignature, r.raw(r.u32()));
-    for (std::size_t f = 0; f < kFieldCount; ++f) fresh.rank_[di].length[f] = r.u32();
+    for (std::size_t f = 0; f < kFieldCount; ++f) fresh.lengths_[di][f] = stored_length(r.u32());
     if (!r.ok()) return make_error(Errc::kParse, "index: truncated document table");
   }
   fresh.pool_.shrink_to_fit();
@@ -2154,7 +2163,7 @@ Result<void> InvertedIndex::deserialize(std::string_view data) {
     if (fresh.by_id_.find(id, h, id_of) != IdTable::kNone) return make_error(Errc::kParse, "index: duplicate chunk id");
     fresh.by_id_.insert(h, d, id_of);
     fresh.by_file_[std::string(fresh.path_text(doc))].push_back(d);
-    for (std::size_t f = 0; f < kFieldCount; ++f) fresh.total_len_[f] += fresh.rank_[d].length[f];
+    for (std::size_t f = 0; f < kFieldCount; ++f) fresh.total_len_[f] += fresh.lengths_[d][f];
   }
   for (DocId d = 0; d < ndocs; ++d) {
     const bool same = d > 0 && fresh.docs_[d - 1].path == fresh.docs_[d].path;

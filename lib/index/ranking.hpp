@@ -64,6 +64,7 @@
 // Thread rules: constants and pure functions. Failure behaviour: none (no error paths).
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstddef>
@@ -97,9 +98,16 @@ struct FieldParams {
 extern const std::array<FieldParams, kFieldCount> kFieldParams;
 inline constexpr double kBm25K1 = 2.0;
 
-using FieldTfs = std::array<std::uint8_t, kFieldCount>;       // tf per field (saturates at 255)
-using FieldLengths = std::array<std::uint32_t, kFieldCount>;  // tokens per field of one chunk
-using FieldAverages = std::array<double, kFieldCount>;        // avglen_f (at least 1)
+using FieldTfs = std::array<std::uint8_t, kFieldCount>;  // tf per field (saturates at 255)
+// Tokens per field of one chunk, as the index keeps them: 16 bits each, saturating at 65,535 (only
+// a chunk of one line, some 200 KB or more, gets that far: other long chunks are cut, chunk.hpp).
+// Two bytes, not four: the search reads a chunk's lengths for every posting it scores (`lengths_`).
+using FieldLengths = std::array<std::uint16_t, kFieldCount>;
+// A count of tokens as stored in FieldLengths.
+inline std::uint16_t stored_length(std::uint64_t tokens) {
+  return static_cast<std::uint16_t>(std::min<std::uint64_t>(tokens, UINT16_MAX));
+}
+using FieldAverages = std::array<double, kFieldCount>;  // avglen_f (at least 1)
 
 // The text of the name field of `chunk`: the qualified name / heading chain; a module header is
 // named by its module path (`json/decoder.py` → "json/decoder", `pkg/__init__.py` → "pkg") so

@@ -1358,6 +1358,41 @@ TEST_CASE("ranking: a term's field shares sum to its score, the name field outwe
   CHECK(field_averages({}, 0) == FieldAverages{1.0, 1.0, 1.0, 1.0, 1.0});
 }
 
+TEST_CASE("ranking: a field's stored length saturates at 65,535 tokens, the same before and after a reload") {
+  CHECK(stored_length(7) == 7);
+  CHECK(stored_length(65535) == 65535);
+  CHECK(stored_length(70000) == 65535);
+  // One-line files are not cut (chunk.hpp): a single chunk of 70,001 body tokens and one of
+  // exactly 65,535 both store 65,535, so "needle" scores them alike (the tie goes to the path),
+  // and a short file with the word scores above both.
+  const auto words = [](int n) {
+    std::string line;
+    for (int i = 0; i < n; ++i) line += "filler ";
+    return line + "needle\n";
+  };
+  auto idx = index_of({{"a.txt", words(70000)}, {"b.txt", words(65534)}, {"c.txt", "a needle here\n"}});
+  SearchOptions o;
+  o.query = "needle";
+  const auto r = idx.search(o);
+  REQUIRE(r.ok());
+  REQUIRE(r->hits.size() == 3);
+  CHECK(r->hits[0].chunk.path == "c.txt");
+  CHECK(r->hits[1].chunk.path == "a.txt");
+  CHECK(r->hits[2].chunk.path == "b.txt");
+  CHECK(r->hits[1].score == r->hits[2].score);
+  std::string blob;
+  idx.serialize(blob);
+  InvertedIndex copy;
+  REQUIRE(copy.deserialize(blob).ok());
+  const auto again = copy.search(o);
+  REQUIRE(again.ok());
+  REQUIRE(again->hits.size() == 3);
+  for (std::size_t i = 0; i < 3; ++i) {
+    CHECK(again->hits[i].chunk.path == r->hits[i].chunk.path);
+    CHECK(again->hits[i].score == r->hits[i].score);
+  }
+}
+
 namespace {
 
 // index.bin's header: magic, u32 format version, then length-prefixed strings (extractor,

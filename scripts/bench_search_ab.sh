@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# In-daemon `ctx.search` latency of two or more builds, side by side, on one tree (issue 12): each
+# build's daemon (no Pyright) builds its own copy of the tree cold, then every query is sent over
+# one persistent connection per daemon, in rounds that alternate the builds (PER requests a
+# round, the order flipped every round), so the machine's load falls on every build alike. Prints
+# per query the median round trip (the request's time in the daemon plus a socket round trip; no
+# process start) and the daemon CPU per request, and the last build's median ÷ the first's.
+# scripts/bench_search_scale.sh measures whole-process times; this measures only the search, with
+# less noise, for A/B comparisons of search code.
+#
+# Usage: scripts/bench_search_ab.sh TREE COPIES ROUNDS PER label=BUILD_DIR [label=BUILD_DIR ...]
+#   TREE: a source tree, e.g. the stdlib demo tree (`demo`: scripts/demo.sh's, as bench_common.sh
+#   finds it); COPIES: 1, or 4 for the tree of four copies of it that bench_search_scale.sh uses.
+#   BENCH_QUERIES=long: only the three long query shapes.
+# Private sockets/state/trees under a temp dir; every daemon started here is stopped here.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# shellcheck source=scripts/bench_common.sh
+source "$ROOT/scripts/bench_common.sh"
+usage="usage: bench_search_ab.sh TREE COPIES ROUNDS PER label=BUILD ..."
+TREE="${1:?$usage}"
+COPIES="${2:?$usage}"
+ROUNDS="${3:?$usage}"
+PER="${4:?$usage}"
+shift 4
+[[ $# -ge 2 ]] || { echo "$usage (at least two builds)" >&2; exit 2; }
+TMP="$(mktemp -d)"
+trap 'rm -rf "$TMP"' EXIT
+echo "# machine: $(nproc) cores, $(uname -sr); load: $(cut -d' ' -f1-3 /proc/loadavg); date: $(date -u +%FT%TZ); commit: $(git -C "$ROOT" rev-parse --short HEAD); copies: $COPIES"
+if [[ "$TREE" == demo ]]; then demo_copy "$TMP/one"; else cp -r "$TREE" "$TMP/one"; rm -rf "$TMP/one/_ctx"; fi
+builds=()
+for arg in "$@"; do
+  label="${arg%%=*}"
+  mkdir -p "$TMP/$label/seg"
+  cp -r "$TMP/one/." "$TMP/$label/seg/"
+  if [[ "$COPIES" == 4 ]]; then
+    for i in 2 3 4; do cp -r "$TMP/one" "$TMP/$label/seg/copy$i"; done
+  fi
+  builds+=("$label=$(cd "${arg#*=}" && pwd)")
+done
+python3 - "$TMP" "$ROUNDS" "$PER" "${BENCH_QUERIES:-all}" "${builds[@]}" <<'PY'
+import json, os, socket, statistics, subprocess, sys, time
+tmp, rounds, per, which = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+builds = [a.split("=", 1) for a in sys.argv[5:]]
+LONG = ['Traceback (most recent call last): File "/usr/lib/python3.11/json/decoder.py", line 337, in decode obj, end = self.raw_decode(s, idx=_w(s, 0).end()) File "/usr/lib/python3.11/json/decoder.py", line 355, in raw_decode raise JSONDecodeError("Expecting value", s, err.value) from None json.decoder.JSONDecodeError: Expecting value: line 1 column 1 (char 0)',
+        "how do I make sure that the temporary files created by my test suite are removed even when a test fails halfway through and raises an exception before cleanup runs",
+        "self return def none"]
+SHORT = ["json decode error", "tempfile", "http cookie parser", "thread pool executor", "utf8 codec",
+         "subprocess pipe", "shutil copytree", "asyncio event loop", "jsno decodr"]
+queries = LONG if which == "long" else LONG + SHORT
+daemons = {}
+for label, b in builds:
+    w = f"{tmp}/{label}"
+    env = dict(os.environ, XDG_STATE_HOME=w + "/state", TRIFECTA_SOCKET=w + "/d.sock", TRIFECTA_TELEMETRY_DIR=w + "/tel")
+    p = subprocess.Popen([b + "/daemon/trifectad", "--socket", w + "/d.sock", "--no-lsp", "-f", "--log-level", "err"],
+                         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(200):
+        if os.path.exists(w + "/d.sock"):
+            break
+        time.sleep(0.05)
+    subprocess.run([b + "/client/trifecta", "--json", "ctx", "build", "-s", w + "/seg", "--no-spawn", "--timeout", "900"],
+                   env=env, stdout=subprocess.DEVNULL, check=True)
+    s = socket.socket(socket.AF_UNIX)
+    s.connect(w + "/d.sock")
+    daemons[label] = {"io": s.makefile("rwb"), "id": 0, "seg": w + "/seg", "proc": p}
+
+def call(label, method, params):
+    d = daemons[label]
+    d["id"] += 1
+    d["io"].write((json.dumps({"jsonrpc": "2.0", "id": d["id"], "method": method, "params": params}) + "\n").encode())
+    d["io"].flush()
+    while True:
+        r = json.loads(d["io"].readline())
+        if r.get("id") == d["id"]:
+            if "error" in r:
+                raise SystemExit(f"{label}: {r['error']}")
+            return r
+
+def cpu_ms(label):
+    f = open(f"/proc/{daemons[label]['proc'].pid}/stat").read().rsplit(")", 1)[1].split()
+    return (int(f[11]) + int(f[12])) * 10.0  # USER_HZ = 100
+
+labels = list(daemons)
+for label in labels:
+    call(label, "hello", {"client_name": "bench_search_ab", "client_version": "0", "protocol": "1.0"})
+try:
+    for q in queries:
+        wall = {l: [] for l in labels}
+        cpu = {l: 0.0 for l in labels}
+        for label in labels:
+            call(label, "ctx.search", {"segment": daemons[label]["seg"], "query": q})  # warm-up
+        for r in range(rounds):
+            for label in (labels if r % 2 == 0 else labels[::-1]):
+                c0 = cpu_ms(label)
+                for _ in range(per):
+                    t = time.perf_counter()
+                    call(label, "ctx.search", {"segment": daemons[label]["seg"], "query": q})
+                    wall[label].append((time.perf_counter() - t) * 1000)
+                cpu[label] += cpu_ms(label) - c0
+        med = {l: statistics.median(wall[l]) for l in labels}
+        print(json.dumps({"bench": "search_ab", "query": q[:40],
+                          **{l: {"median_ms": round(med[l], 3), "cpu_ms_per_request": round(cpu[l] / (rounds * per), 3)} for l in labels},
+                          "ratio": round(med[labels[-1]] / med[labels[0]], 3)}), flush=True)
+finally:
+    for d in daemons.values():
+        d["proc"].terminate()
+        d["proc"].wait()
+print(f"# load at the end: {' '.join(open('/proc/loadavg').read().split()[:3])}")
+PY
