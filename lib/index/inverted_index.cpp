@@ -338,6 +338,7 @@ void InvertedIndex::replace_file(const std::string& path, std::vector<Chunk> chu
       docs_.push_back(doc);
       rank_.push_back(rank);
       lengths_.push_back(length);
+      prior_bound_.push_back(static_prior_bound(rank));
       doc_file_.push_back(file);
       if (rank.module != UINT32_MAX) {
         if (module_docs_.size() <= rank.module) module_docs_.resize(rank.module + 1);
@@ -411,6 +412,7 @@ void InvertedIndex::compact() {
     docs_.shrink_to_fit();
     rank_.shrink_to_fit();
     lengths_.shrink_to_fit();
+    prior_bound_.shrink_to_fit();
     doc_file_.shrink_to_fit();
     return;
   }
@@ -423,6 +425,8 @@ void InvertedIndex::compact() {
   std::vector<Doc> kept;
   std::vector<DocRank> kept_rank;
   std::vector<FieldLengths> kept_lengths;
+  std::vector<std::uint8_t> kept_bounds;
+  kept_bounds.reserve(alive_);
   kept.reserve(alive_);
   kept_rank.reserve(alive_);
   kept_lengths.reserve(alive_);
@@ -457,10 +461,12 @@ void InvertedIndex::compact() {
     kept.push_back(d);
     kept_rank.push_back(rank_[i]);
     kept_lengths.push_back(lengths_[i]);
+    kept_bounds.push_back(prior_bound_[i]);
   }
   docs_ = std::move(kept);
   rank_ = std::move(kept_rank);
   lengths_ = std::move(kept_lengths);
+  prior_bound_ = std::move(kept_bounds);
   pool_ = std::move(pool);
   never_code_docs_ = static_cast<std::size_t>(
       std::count_if(rank_.begin(), rank_.end(), [](const DocRank& r) { return (r.path_class & kPathNeverCode) != 0; }));
@@ -833,7 +839,18 @@ void InvertedIndex::set_centrality(const std::string& path, double centrality) {
   const auto it = by_file_.find(path);
   if (it == by_file_.end()) return;
   const auto factor = static_cast<float>(centrality_factor(centrality));
-  for (const DocId d : it->second) rank_[d].centrality = factor;
+  for (const DocId d : it->second) {
+    rank_[d].centrality = factor;
+    prior_bound_[d] = static_prior_bound(rank_[d]);
+  }
+}
+
+std::uint8_t InvertedIndex::static_prior_bound(const DocRank& r) {
+  double f = r.centrality;
+  for (const PathClass c : {kPathTest, kPathAsset, kPathGenerated, kPathVendored}) {
+    if (r.path_class & c) f *= path_factor(c);
+  }
+  return static_cast<std::uint8_t>(std::min(255.0, std::ceil(f * 64.0)));
 }
 
 void InvertedIndex::classify(const Doc& doc, DocRank& rank, const DocRank* same_path) {
@@ -1342,6 +1359,17 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
     each_prior(d, [&](double factor, const auto&) { s *= factor; });
     return s;
   };
+  // What prior_bound_ says of chunk d's priors: at least what `prior(d, 1)` gives, with the
+  // module-name and definition boosts the query may grant it (and a margin for rounding), read
+  // from one byte instead of the chunk's ranking record. Pruning asks it first (`bounds`) and
+  // reads the record only for the chunks the bound cannot rule out. Not when the query asks for
+  // a demoted class (its demotion is lifted) or an ablation drops the path or centrality prior
+  // (the priors may then exceed what the byte holds).
+  constexpr std::uint8_t demotions = kPathTest | kPathAsset | kPathGenerated | kPathVendored;
+  const bool bounds = path_signal && centrality_signal && (asked & demotions) == 0;
+  const double bound_scale = (module_signal && !modules.empty() ? kModuleBoost : 1.0) *
+                             (definition_signal ? kDefinitionBoost : 1.0) * (1.0 + 1e-9) / 64.0;
+  const auto prior_bound = [&](DocId d) { return static_cast<double>(prior_bound_[d]) * bound_scale; };
   const auto explain_priors = [&](DocId d, double s, std::vector<TermContribution>& out) {
     each_prior(d, [&](double factor, const auto& label) {
       out.push_back({label(), "signal", 0, s * (factor - 1.0)});
@@ -1466,6 +1494,9 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
         for (const DocId d : touched) {
           if (scores[d] <= least) continue;  // partial × priors ≤ bar, or ≤ the heap's least
           if (!admit(d, ignored)) continue;
+          // Full heap: a chunk whose partial score times its priors' bound cannot beat the
+          // least is passed over without reading its ranking record.
+          if (bounds && lower.size() == want && scores[d] * prior_bound(d) <= lower.front()) continue;
           const double s = prior(d, scores[d]);
           if (lower.size() == want) {
             if (s <= lower.front()) continue;
@@ -1560,6 +1591,12 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
       };
       for (const DocId d : touched) {
         if (scores[d] + reach < trim) {
+          keep[d] = 2;
+          continue;
+        }
+        // The bound first: most chunks fall below the floor with it, and their ranking records
+        // are not read (prior_bound_ is 1 byte a chunk, the record 12).
+        if (bounds && (scores[d] + reach) * prior_bound(d) * (1.0 + 1e-9) < floor) {
           keep[d] = 2;
           continue;
         }
@@ -1990,7 +2027,7 @@ std::size_t InvertedIndex::memory_bytes() const {
   // Heap strings count when they do not fit the small-string buffer (15 bytes in libstdc++).
   const auto heap = [](const std::string& x) { return x.capacity() > 15 ? x.capacity() + 1 : 0; };
   std::size_t b = docs_.capacity() * sizeof(Doc) + pool_.capacity() + rank_.capacity() * sizeof(DocRank) +
-                  lengths_.capacity() * sizeof(FieldLengths) +
+                  lengths_.capacity() * sizeof(FieldLengths) + prior_bound_.capacity() +
                   doc_file_.capacity() * sizeof(std::uint32_t);
   b += frozen_.memory_bytes() + tail_.capacity() * sizeof(TailPosting);
   b += term_chars_.capacity() + term_off_.capacity() * sizeof(std::uint32_t) + term_ids_.memory_bytes();
@@ -2169,6 +2206,8 @@ Result<void> InvertedIndex::deserialize(std::string_view data) {
     const bool same = d > 0 && fresh.docs_[d - 1].path == fresh.docs_[d].path;
     fresh.classify(fresh.docs_[d], fresh.rank_[d], same ? &fresh.rank_[d - 1] : nullptr);
   }
+  fresh.prior_bound_.resize(ndocs);
+  for (DocId d = 0; d < ndocs; ++d) fresh.prior_bound_[d] = static_prior_bound(fresh.rank_[d]);
   fresh.sort_terms();
   fresh.number_files();
   fresh.build_doc_sets(fresh.docs_.size());

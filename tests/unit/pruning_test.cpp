@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <atomic>
 #include <catch2/catch.hpp>
+#include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <map>
@@ -226,6 +227,17 @@ TEST_CASE("dynamic pruning returns the exhaustive page on two copies of stdlib p
   InvertedIndex idx;
   for (const char* copy : {"copy1/", "copy2/"}) {
     for (const auto& [path, text] : files) add_file(idx, copy + path, text, true);
+  }
+  // Centrality, which the segment sets after every build: a pseudo-random import-graph score per
+  // file over the prior's whole range (factors 0.95–1.15), so that the per-chunk bounds of the
+  // priors that pruning reads before a chunk's ranking record differ from chunk to chunk.
+  std::uint32_t y = 777;
+  for (const char* copy : {"copy1/", "copy2/"}) {
+    for (const auto& f : files) {
+      y = y * 1103515245u + 12345u;
+      idx.set_centrality(copy + f.first,
+                         std::exp(static_cast<double>((y >> 8) % 1000) / 1000.0 * 6.0 - 3.0));
+    }
   }
   idx.compact();
   // One index for both states (not two SECTIONs: Catch2 would build the two copies again).
