@@ -259,13 +259,15 @@ class InvertedIndex {
   std::string pool_;  // the chunks' strings and paths (Doc); dead ones' until compaction
   std::vector<DocRank> rank_;
   std::vector<FieldLengths> lengths_;
-  // prior_bound_[d]: ⌈64 × the priors of rank_[d] that no query changes⌉ — its path-class
-  // demotions times its centrality — so prior_bound_[d] / 64 bounds them from above. Pruning
-  // reads this byte before rank_[d] and skips the record when even the bound cannot lift the
-  // chunk (a query that asks for a demoted class does not use it). Kept with rank_ (classify,
-  // set_centrality, compaction, load).
-  std::vector<std::uint8_t> prior_bound_;
-  static std::uint8_t static_prior_bound(const DocRank& r);
+  // prior_key_[d]: what chunk d's priors depend on besides the query, in one byte — its demoted
+  // path classes (test, asset, generated, vendored: the high four bits) and its centrality
+  // factor rounded up to one of 16 levels over [kCentralityMin, kCentralityMax] (the low four).
+  // A search turns the 256 keys into upper bounds of the priors once (`prior_bound`, with the
+  // demotions the query lifts and the boosts it may grant), and pruning reads this byte before
+  // rank_[d], skipping the 12-byte record when even the bound cannot lift the chunk. Kept with
+  // rank_ (classify, set_centrality, compaction, load).
+  std::vector<std::uint8_t> prior_key_;
+  static std::uint8_t prior_key(const DocRank& r);
   // Vocabulary: term t is term_chars_[term_off_[t], term_off_[t + 1]); term_ids_ maps text → t.
   std::string term_chars_;
   std::vector<std::uint32_t> term_off_{0};
