@@ -1379,20 +1379,20 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
   // prior key instead of its ranking record: the 256 keys' bounds are computed once here (the
   // demotions the query does not lift, the centrality level). Pruning asks it first and reads
   // the record only for the chunks the bound cannot rule out.
-  std::array<double, 256> key_bound{};
+  std::array<double, 256> key_bound;
   {
     const double boosts = (module_signal && !modules.empty() ? kModuleBoost : 1.0) *
                           (definition_signal ? kDefinitionBoost : 1.0) * (1.0 + 1e-9);
-    for (unsigned k = 0; k < key_bound.size(); ++k) {
+    std::array<double, 16> classes, levels;  // the high and the low four bits' factors
+    for (unsigned c = 0; c < 16; ++c) {
       double f = boosts;
-      if (path_signal) {
-        for (std::size_t i = 0; i < kKeyClasses.size(); ++i) {
-          if ((k >> 4 & 1u << i) && !(asked & kKeyClasses[i])) f *= path_factor(kKeyClasses[i]);
-        }
+      for (std::size_t i = 0; i < kKeyClasses.size(); ++i) {
+        if (path_signal && (c & 1u << i) && !(asked & kKeyClasses[i])) f *= path_factor(kKeyClasses[i]);
       }
-      if (centrality_signal) f *= centrality_level(static_cast<int>(k & 15u));
-      key_bound[k] = f;
+      classes[c] = f;
+      levels[c] = centrality_signal ? centrality_level(static_cast<int>(c)) : 1.0;
     }
+    for (unsigned k = 0; k < key_bound.size(); ++k) key_bound[k] = classes[k >> 4] * levels[k & 15u];
   }
   const auto prior_bound = [&](DocId d) { return key_bound[prior_key_[d]]; };
   const auto explain_priors = [&](DocId d, double s, std::vector<TermContribution>& out) {
