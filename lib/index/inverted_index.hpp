@@ -216,8 +216,8 @@ class InvertedIndex {
   // on four stdlib copies spent most of its time in those misses): `lengths_[d]`, 10 bytes, read
   // for every posting scored, and `rank_[d]`, 12 bytes, read for the chunks ranked (priors,
   // filters). The two were one 36-byte record until 2026-12-03; apart, the score loop's reads
-  // span a quarter of the memory (perf put half of its time in that one load). lengths_[d] and
-  // rank_[d] belong to docs_[d]; all three grow, shrink and renumber together.
+  // span a quarter of the memory (perf put half of its time in that one load). lengths_[d],
+  // rank_[d] and prior_key_[d] belong to docs_[d]; all grow, shrink and renumber together.
   struct DocRank {
     std::uint32_t module = UINT32_MAX;  // index into module_words_ (UINT32_MAX: none)
     float centrality = 1.0f;            // centrality_factor of the file's import-graph score
@@ -262,8 +262,8 @@ class InvertedIndex {
   // prior_key_[d]: what chunk d's priors depend on besides the query, in one byte — its demoted
   // path classes (test, asset, generated, vendored: the high four bits) and its centrality
   // factor rounded up to one of 16 levels over [kCentralityMin, kCentralityMax] (the low four).
-  // A search turns the 256 keys into upper bounds of the priors once (`prior_bound`, with the
-  // demotions the query lifts and the boosts it may grant), and pruning reads this byte before
+  // A search turns the 256 keys into upper bounds of the priors once (`prior_bound`: the
+  // demotions the query leaves in place, the boosts it may grant), and pruning reads this byte before
   // rank_[d], skipping the 12-byte record when even the bound cannot lift the chunk. Kept with
   // rank_ (classify, set_centrality, compaction, load).
   std::vector<std::uint8_t> prior_key_;
