@@ -1337,6 +1337,50 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
   const auto coverage_of = [&](DocId d) {  // file_coverage_factor of d's file (1: signal off)
     return file_terms.empty() ? 1.0 : file_coverage_factor(idf_share(file_terms[doc_file_[d]], 64, cover_total));
   };
+  // Score and cover every posting of term k, a batch behind its decoding: the chunks of the
+  // batch just decoded have their field lengths, partial scores and file numbers prefetched
+  // while the batch before it is scored, so those cache misses overlap with work instead of
+  // stalling each posting in turn (on big trees the loop waits on memory more than it
+  // computes). The postings are scored in list order as before: the same sums.
+  const auto score_all = [&](std::size_t k) {
+    constexpr std::size_t kBatch = 32;
+    std::array<Posting, 2 * kBatch> batches;  // the batch being filled, and the one before it
+    Posting* filling = batches.data();
+    Posting* waiting = batches.data() + kBatch;
+    std::size_t held = 0, ready = 0;  // postings in `filling`, in `waiting`
+    const bool covering = cover_bit[k] != 0;
+    const auto run = [&](const Posting* b, std::size_t count) {
+      for (std::size_t j = 0; j < count; ++j) {
+        score(k, b[j]);
+        cover(k, b[j]);
+      }
+    };
+    if (variant_postings[k] * 8 >= docs_.size()) {
+      // A dense list (an eighth of the chunks or more) walks the tables nearly in order, which
+      // the hardware prefetches already: batching would only add work (measured: +5 %
+      // instructions and no gain on "self return def none", four stdlib copies).
+      each_posting(k, [&](const Posting& p) { run(&p, 1); });
+      return;
+    }
+    const auto hand_over = [&] {
+      for (std::size_t j = 0; j < held; ++j) {
+        const DocId d = filling[j].doc;
+        __builtin_prefetch(&lengths_[d]);
+        __builtin_prefetch(&scores[d], 1);
+        if (covering) __builtin_prefetch(&doc_file_[d]);
+      }
+      run(waiting, ready);
+      std::swap(filling, waiting);
+      ready = held;
+      held = 0;
+    };
+    each_posting(k, [&](const Posting& p) {
+      filling[held++] = p;
+      if (held == kBatch) hand_over();
+    });
+    hand_over();
+    run(waiting, ready);
+  };
   // The priors of `d` (ranking.hpp), in one fixed order: each factor that applies is handed to
   // `apply(factor, label)`, where `label()` builds its explain name (called only when explaining).
   // `prior` multiplies them into a score — for the tens of thousands of chunks a query ranks on
@@ -1492,10 +1536,7 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
       settle(order[i]);
       // File coverage is recorded on the way (order does not matter to it): the final pass then
       // need not read this term's postings again.
-      each_posting(order[i], [&](const Posting& p) {
-        score(order[i], p);
-        cover(order[i], p);
-      });
+      score_all(order[i]);
       rest -= score_term_bound(bound[order[i]]);
       done += score_term_bound(bound[order[i]]);
       // No chunk's lower bound (partial × priors ≤ done × max_prior_seen) can beat what the rest
@@ -1704,10 +1745,7 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
     for (const std::size_t k : order) {
       if (left_over != SIZE_MAX && k != left_over) continue;  // scored and covered while trying to prune
       settle(k);
-      each_posting(k, [&](const Posting& p) {
-        score(k, p);
-        cover(k, p);
-      });
+      score_all(k);
     }
   } else {
     for (const std::size_t k : order) {
