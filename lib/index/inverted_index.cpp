@@ -861,9 +861,7 @@ std::uint8_t InvertedIndex::prior_key(const DocRank& r) {
     if (r.path_class & kKeyClasses[i]) classes |= 1u << i;
   }
   // The smallest level at or above the factor (1.0 for a file outside the import graph).
-  const double x = (static_cast<double>(r.centrality) - kCentralityMin) / (kCentralityMax - kCentralityMin);
-  int level = static_cast<int>(std::ceil(x * kCentralityLevels));
-  level = std::clamp(level, 0, kCentralityLevels);
+  int level = 0;
   while (level < kCentralityLevels && centrality_level(level) < static_cast<double>(r.centrality)) ++level;
   return static_cast<std::uint8_t>(classes << 4 | static_cast<unsigned>(level));
 }
@@ -1343,12 +1341,6 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
   // stalling each posting in turn (on big trees the loop waits on memory more than it
   // computes). The postings are scored in list order as before: the same sums.
   const auto score_all = [&](std::size_t k) {
-    constexpr std::size_t kBatch = 32;
-    std::array<Posting, 2 * kBatch> batches;  // the batch being filled, and the one before it
-    Posting* filling = batches.data();
-    Posting* waiting = batches.data() + kBatch;
-    std::size_t held = 0, ready = 0;  // postings in `filling`, in `waiting`
-    const bool covering = cover_bit[k] != 0;
     const auto run = [&](const Posting* b, std::size_t count) {
       for (std::size_t j = 0; j < count; ++j) {
         score(k, b[j]);
@@ -1362,6 +1354,12 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
       each_posting(k, [&](const Posting& p) { run(&p, 1); });
       return;
     }
+    constexpr std::size_t kBatch = 32;
+    std::array<Posting, 2 * kBatch> batches;  // the batch being filled, and the one before it
+    Posting* filling = batches.data();
+    Posting* waiting = batches.data() + kBatch;
+    std::size_t held = 0, ready = 0;  // postings in `filling`, in `waiting`
+    const bool covering = cover_bit[k] != 0;
     const auto hand_over = [&] {
       for (std::size_t j = 0; j < held; ++j) {
         const DocId d = filling[j].doc;
@@ -1418,27 +1416,6 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
     each_prior(d, [&](double factor, const auto&) { s *= factor; });
     return s;
   };
-  // An upper bound of chunk d's priors — at least what `prior(d, 1)` gives, with the module-name
-  // and definition boosts the query may grant it and a margin for rounding — from its one-byte
-  // prior key instead of its ranking record: the 256 keys' bounds are computed once here (the
-  // demotions the query does not lift, the centrality level). Pruning asks it first and reads
-  // the record only for the chunks the bound cannot rule out.
-  std::array<double, 256> key_bound;
-  {
-    const double boosts = (module_signal && !modules.empty() ? kModuleBoost : 1.0) *
-                          (definition_signal ? kDefinitionBoost : 1.0) * (1.0 + 1e-9);
-    std::array<double, 16> classes, levels;  // the high and the low four bits' factors
-    for (unsigned c = 0; c < 16; ++c) {
-      double f = boosts;
-      for (std::size_t i = 0; i < kKeyClasses.size(); ++i) {
-        if (path_signal && (c & 1u << i) && !(asked & kKeyClasses[i])) f *= path_factor(kKeyClasses[i]);
-      }
-      classes[c] = f;
-      levels[c] = centrality_signal ? centrality_level(static_cast<int>(c)) : 1.0;
-    }
-    for (unsigned k = 0; k < key_bound.size(); ++k) key_bound[k] = classes[k >> 4] * levels[k & 15u];
-  }
-  const auto prior_bound = [&](DocId d) { return key_bound[prior_key_[d]]; };
   const auto explain_priors = [&](DocId d, double s, std::vector<TermContribution>& out) {
     each_prior(d, [&](double factor, const auto& label) {
       out.push_back({label(), "signal", 0, s * (factor - 1.0)});
@@ -1510,6 +1487,27 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
     std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return key[a] > key[b]; });
   }
   if (active.size() >= 2 && !o.exhaustive) {
+    // An upper bound of chunk d's priors — at least what `prior(d, 1)` gives, with the module-name
+    // and definition boosts the query may grant it and a margin for rounding — from its one-byte
+    // prior key instead of its ranking record: the 256 keys' bounds are computed once here (the
+    // demotions the query does not lift, the centrality level). Pruning asks it first and reads
+    // the record only for the chunks the bound cannot rule out.
+    std::array<double, 256> key_bound;
+    {
+      const double boosts = (module_signal && !modules.empty() ? kModuleBoost : 1.0) *
+                            (definition_signal ? kDefinitionBoost : 1.0) * (1.0 + 1e-9);
+      std::array<double, 16> classes, levels;  // the high and the low four bits' factors
+      for (unsigned c = 0; c < 16; ++c) {
+        double f = boosts;
+        for (std::size_t i = 0; i < kKeyClasses.size(); ++i) {
+          if (path_signal && (c & 1u << i) && !(asked & kKeyClasses[i])) f *= path_factor(kKeyClasses[i]);
+        }
+        classes[c] = f;
+        levels[c] = centrality_signal ? centrality_level(static_cast<int>(c)) : 1.0;
+      }
+      for (unsigned k = 0; k < key_bound.size(); ++k) key_bound[k] = classes[k >> 4] * levels[k & 15u];
+    }
+    const auto prior_bound = [&](DocId d) { return key_bound[prior_key_[d]]; };
     // What the terms not yet scored could add at most (with the deferred terms' idf bounds).
     const std::vector<double> bound = idfs;
     double rest = 0.0;
@@ -1666,16 +1664,14 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
         // question read 44,116 records here without the bound, and keeps 673 chunks).
         // The tests after it decide exactly as without it: the bound is at least `own`.
         double its_reach = -1.0;  // reach_of(d), once computed
-        {
-          const double b = prior_bound(d) * (1.0 + 1e-9);
-          if ((scores[d] + reach) * b < floor) {
-            keep[d] = 2;
-            continue;
-          }
-          if (own_reach && (scores[d] + (its_reach = reach_of(d))) * b < floor) {
-            keep[d] = 2;
-            continue;
-          }
+        const double b = prior_bound(d) * (1.0 + 1e-9);
+        if ((scores[d] + reach) * b < floor) {
+          keep[d] = 2;
+          continue;
+        }
+        if (own_reach && (scores[d] + (its_reach = reach_of(d))) * b < floor) {
+          keep[d] = 2;
+          continue;
         }
         double own = prior(d, 1.0);
         if (definition_signal && !name_hit[d]) own *= kDefinitionBoost;
@@ -2277,12 +2273,12 @@ Result<void> InvertedIndex::deserialize(std::string_view data) {
     fresh.by_file_[std::string(fresh.path_text(doc))].push_back(d);
     for (std::size_t f = 0; f < kFieldCount; ++f) fresh.total_len_[f] += fresh.lengths_[d][f];
   }
+  fresh.prior_key_.resize(ndocs);
   for (DocId d = 0; d < ndocs; ++d) {
     const bool same = d > 0 && fresh.docs_[d - 1].path == fresh.docs_[d].path;
     fresh.classify(fresh.docs_[d], fresh.rank_[d], same ? &fresh.rank_[d - 1] : nullptr);
+    fresh.prior_key_[d] = prior_key(fresh.rank_[d]);
   }
-  fresh.prior_key_.resize(ndocs);
-  for (DocId d = 0; d < ndocs; ++d) fresh.prior_key_[d] = prior_key(fresh.rank_[d]);
   fresh.sort_terms();
   fresh.number_files();
   fresh.build_doc_sets(fresh.docs_.size());
