@@ -308,7 +308,7 @@ void InvertedIndex::replace_file(const std::string& path, std::vector<Chunk> chu
       if (!doc.alive) continue;
       doc.alive = false;
       if (d < frozen_horizon_) frozen_has_dead_ = true;
-      for (std::size_t f = 0; f < kFieldCount; ++f) total_len_[f] -= lengths_[d][f];
+      for (std::size_t f = 0; f < kFieldCount; ++f) total_len_[f] -= code_length(lengths_[d][f]);
       by_id_.erase(std::hash<std::string_view>{}(id_text(doc)), d);
       --alive_;
       ++dead_;
@@ -326,12 +326,12 @@ void InvertedIndex::replace_file(const std::string& path, std::vector<Chunk> chu
       DocRank rank;
       FieldLengths length{};
       if (i < terms.size()) {
-        for (std::size_t f = 0; f < kFieldCount; ++f) length[f] = stored_length(terms[i].length[f]);
+        for (std::size_t f = 0; f < kFieldCount; ++f) length[f] = length_code(terms[i].length[f]);
         for (const auto& term : terms[i].terms) {
           tail_.push_back(TailPosting{intern(terms[i].term(term), term.hash), Posting{d, term.tf}});
         }
       }
-      for (std::size_t f = 0; f < kFieldCount; ++f) total_len_[f] += length[f];
+      for (std::size_t f = 0; f < kFieldCount; ++f) total_len_[f] += code_length(length[f]);
       const std::size_t h = std::hash<std::string_view>{}(id_text(doc));
       // Chunks of one file share its path: classified once (a few thousand instructions each).
       classify(doc, rank, i > 0 && docs_[ids.front()].path == doc.path ? &rank_[ids.front()] : nullptr);
@@ -351,11 +351,19 @@ void InvertedIndex::replace_file(const std::string& path, std::vector<Chunk> chu
       ++alive_;
     }
   }
+  if (!bulk) refresh_norms();
   if (dead_ > 1024 && dead_ * 4 > docs_.size()) {
     compact();
   } else if (!bulk && tail_.size() >= kTailLimit) {
     freeze(nullptr);
   }
+}
+
+void InvertedIndex::refresh_norms() {
+  const FieldAverages avg = field_averages(total_len_, alive_);
+  if (avg == norm_avg_) return;
+  norm_avg_ = avg;
+  norms_ = norm_table(avg);
 }
 
 template <class Fn>
@@ -385,6 +393,7 @@ void InvertedIndex::for_each_list(const std::vector<DocId>* remap, Fn fn) const 
 }
 
 void InvertedIndex::freeze(const std::vector<DocId>* remap) {
+  refresh_norms();
   if (tail_.empty() && !frozen_has_dead_ && !remap) return;
   FrozenPostings next;
   // The new lists are about as large as the old ones plus ≈ 3 bytes a tail posting.
@@ -1037,7 +1046,12 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
       qterms.push_back({module_words_[named], true, true});
     }
   }
-  const auto avg = field_averages(total_len_, alive_);
+  // The length normalisation: the index's table, unless a bulk build changed the averages since.
+  std::unique_ptr<NormTable> own_norms;
+  if (const FieldAverages avg = field_averages(total_len_, alive_); avg != norm_avg_) {
+    own_norms = std::make_unique<NormTable>(norm_table(avg));
+  }
+  const NormTable& norms = own_norms ? *own_norms : norms_;
   const double n = static_cast<double>(alive_);
   const ScratchLease scratch(docs_.size());
   std::vector<double>& scores = scratch->scores;
@@ -1284,7 +1298,7 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
     FieldTfs tf;
     if (!counted(p, tf)) return;
     if (scores[p.doc] == 0.0) touched.push_back(p.doc);
-    scores[p.doc] += score_term(tf, lengths_[p.doc], idfs[k], avg, nullptr);
+    scores[p.doc] += score_term(tf, lengths_[p.doc], idfs[k], norms, nullptr);
     if (definition_signal && tf[kFieldName] > 0) name_hit[p.doc] = 1;
     if (prose_signal && term_bit[k] >= 0 && term_bit[k] < 32 && (tf[kFieldName] | tf[kFieldSig] | tf[kFieldDoc]) != 0)
       prose_terms[p.doc] |= std::uint32_t{1} << term_bit[k];
@@ -2033,7 +2047,7 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
         std::array<double, kFieldCount> per{};
         FieldTfs tf = p->tf;
         if (no_doc) tf[kFieldDoc] = 0;
-        base += score_term(tf, lengths_[d], idfs[t], avg, &per);
+        base += score_term(tf, lengths_[d], idfs[t], norms, &per);
         for (std::size_t f = 0; f < kFieldCount; ++f) {
           if (tf[f] == 0) continue;
           h.explain.push_back({shown[t], std::string(field_name(f)), tf[f], per[f]});
@@ -2154,7 +2168,7 @@ void InvertedIndex::serialize(std::string& out) const {
     w.str_u32(str(d, kPreview));
     w.str_u32(str(d, kContext));
     w.str_u32(str(d, kSignature));
-    for (std::size_t f = 0; f < kFieldCount; ++f) w.u32(lengths_[i][f]);
+    for (std::size_t f = 0; f < kFieldCount; ++f) w.u32(code_length(lengths_[i][f]));
   }
   // Terms: text, posting count, byte length, the encoded list (documents renumbered).
   const std::size_t count_at = out.size();
@@ -2234,7 +2248,7 @@ Result<void> InvertedIndex::deserialize(std::string_view data) {
     add(kPreview, r.raw(r.u32()));
     add(kContext, r.raw(r.u32()));
     add(kSignature, r.raw(r.u32()));
-    for (std::size_t f = 0; f < kFieldCount; ++f) fresh.lengths_[di][f] = stored_length(r.u32());
+    for (std::size_t f = 0; f < kFieldCount; ++f) fresh.lengths_[di][f] = length_code(r.u32());
     if (!r.ok()) return make_error(Errc::kParse, "index: truncated document table");
   }
   fresh.pool_.shrink_to_fit();
@@ -2271,7 +2285,7 @@ Result<void> InvertedIndex::deserialize(std::string_view data) {
     if (fresh.by_id_.find(id, h, id_of) != IdTable::kNone) return make_error(Errc::kParse, "index: duplicate chunk id");
     fresh.by_id_.insert(h, d, id_of);
     fresh.by_file_[std::string(fresh.path_text(doc))].push_back(d);
-    for (std::size_t f = 0; f < kFieldCount; ++f) fresh.total_len_[f] += fresh.lengths_[d][f];
+    for (std::size_t f = 0; f < kFieldCount; ++f) fresh.total_len_[f] += code_length(fresh.lengths_[d][f]);
   }
   fresh.prior_key_.resize(ndocs);
   for (DocId d = 0; d < ndocs; ++d) {
@@ -2283,6 +2297,7 @@ Result<void> InvertedIndex::deserialize(std::string_view data) {
   fresh.number_files();
   fresh.build_doc_sets(fresh.docs_.size());
   fresh.alive_ = ndocs;
+  fresh.refresh_norms();
   *this = std::move(fresh);
   return {};
 }

@@ -213,10 +213,11 @@ class InvertedIndex {
   Chunk unpack(const Doc& d) const;
   // What the search reads per matching document, kept apart from the Doc so scoring a long
   // posting list walks dense tables instead of missing the cache on every Doc (issue 12: `error`
-  // on four stdlib copies spent most of its time in those misses): `lengths_[d]`, 10 bytes, read
-  // for every posting scored, and `rank_[d]`, 12 bytes, read for the chunks ranked (priors,
-  // filters). The two were one 36-byte record until 2026-12-03; apart, the score loop's reads
-  // span a quarter of the memory (perf put half of its time in that one load). lengths_[d],
+  // on four stdlib copies spent most of its time in those misses): `lengths_[d]`, five one-byte
+  // length codes (ranking.hpp length_code), read for every posting scored, and `rank_[d]`, 12
+  // bytes, read for the chunks ranked (priors, filters). The two were one 36-byte record until
+  // 2026-12-03; apart, the score loop's reads span a quarter of the memory (perf put half of its
+  // time in that one load), and a seventh with the codes (rank-9; 16-bit counts before). lengths_[d],
   // rank_[d] and prior_key_[d] belong to docs_[d]; all grow, shrink and renumber together.
   struct DocRank {
     std::uint32_t module = UINT32_MAX;  // index into module_words_ (UINT32_MAX: none)
@@ -225,7 +226,7 @@ class InvertedIndex {
     ChunkRole role = ChunkRole::kWindow;
     ChunkKind kind = ChunkKind::kOther;
   };
-  static_assert(sizeof(DocRank) == 12 && sizeof(FieldLengths) == 10, "the per-chunk tables the search reads stay dense");
+  static_assert(sizeof(DocRank) == 12 && sizeof(FieldLengths) == 5, "the per-chunk tables the search reads stay dense");
   // Derived per-document ranking data (path class, module name, role, kind); set on insert and load.
   // `same_path`: the data of a chunk with the same path, whose path class and module are copied.
   void classify(const Doc& doc, DocRank& rank, const DocRank* same_path = nullptr);
@@ -279,6 +280,13 @@ class InvertedIndex {
   std::unordered_map<std::string, std::vector<DocId>> by_file_;
   IdTable by_id_;  // chunk id → document (alive ones)
   std::array<std::uint64_t, kFieldCount> total_len_{};
+  // The BM25F normalisation of each field's length codes (ranking.hpp NormTable) for the
+  // averages `norm_avg_` (10 KB). Rebuilt by `refresh_norms` after a change of the lengths
+  // (replace_file outside a bulk build, freeze, load); a search whose averages differ (a bulk
+  // build searched before its freeze) builds its own.
+  NormTable norms_{};
+  FieldAverages norm_avg_{};
+  void refresh_norms();
   // Term ids sorted by text, covering ids below sorted_terms_.size() (newer ids are scanned).
   std::vector<std::uint32_t> sorted_terms_;
   // The stem of each of those terms, as a 32-bit hash (0: not computed yet), filled in by the

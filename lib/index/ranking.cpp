@@ -182,6 +182,18 @@ FieldAverages field_averages(const std::array<std::uint64_t, kFieldCount>& total
   return avg;
 }
 
+NormTable norm_table(const FieldAverages& avg) {
+  NormTable t{};
+  for (std::size_t f = 0; f < kFieldCount; ++f) {
+    const double b = kFieldParams[f].b;
+    for (std::size_t c = 0; c < 256; ++c) {
+      const double len = code_length(static_cast<std::uint8_t>(c));
+      t[f][c] = kFieldParams[f].weight / (1.0 - b + b * len / avg[f]);
+    }
+  }
+  return t;
+}
+
 std::uint32_t signals_from_env() {
   static const std::uint32_t value = [] {
     std::uint32_t v = kSignalDefault;

@@ -48,6 +48,8 @@
 //   * module phrases (rank-8): adjacent query words spelling a module's name of several words
 //     ("status codes" → status_codes.py) give its chunks kModuleBoost as a one-word name does
 //     (module_phrase, query_phrases);
+//   * length codes (rank-9): a field's length enters the normalisation as a one-byte code,
+//     exact below 32 tokens, at most 1/16 under above (length_code, NormTable);
 //   * file coverage (rank-5): the page's candidates gain by the share of the query their whole
 //     file matches (file_coverage_factor), then (rank-6) by the share their own name, sig and
 //     doc fields match (prose_coverage_factor), and a file's best candidate gains a share of its
@@ -66,6 +68,7 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -77,7 +80,7 @@
 
 namespace trifecta::core::index {
 
-inline constexpr std::string_view kRankingVersion = "rank-8";
+inline constexpr std::string_view kRankingVersion = "rank-9";
 
 enum Field : std::uint8_t {
   kFieldPath = 0,
@@ -99,13 +102,24 @@ extern const std::array<FieldParams, kFieldCount> kFieldParams;
 inline constexpr double kBm25K1 = 2.0;
 
 using FieldTfs = std::array<std::uint8_t, kFieldCount>;  // tf per field (saturates at 255)
-// Tokens per field of one chunk, as the index keeps them: 16 bits each, saturating at 65,535 (only
-// a chunk of one line, some 200 KB or more, gets that far: other long chunks are cut, chunk.hpp).
-// Two bytes, not four: the search reads a chunk's lengths for every posting it scores (`lengths_`).
-using FieldLengths = std::array<std::uint16_t, kFieldCount>;
-// A count of tokens as stored in FieldLengths.
-inline std::uint16_t stored_length(std::uint64_t tokens) {
-  return static_cast<std::uint16_t>(std::min<std::uint64_t>(tokens, UINT16_MAX));
+// Tokens per field of one chunk, as the index keeps them: one byte a field, a length code
+// (`length_code`). Exact below 32 tokens; above, five significant bits (a power of two times
+// 16..31), rounded down: at most 1/16 under the count. The search reads a chunk's lengths for
+// every posting it scores (`lengths_`), so they are kept small; the BM25F normalisation of each
+// code is a table look-up (`NormTable`), not a division.
+using FieldLengths = std::array<std::uint8_t, kFieldCount>;
+// The code of a count of tokens (saturates at 31 << 14 = 507,904).
+inline std::uint8_t length_code(std::uint64_t tokens) {
+  if (tokens < 32) return static_cast<std::uint8_t>(tokens);
+  const int e = std::bit_width(tokens) - 5;  // 1 for 32..63
+  if (e > 14) return 255;
+  return static_cast<std::uint8_t>(16 * e + static_cast<int>(tokens >> e));
+}
+// The count a code stands for (the smallest count with that code).
+inline std::uint32_t code_length(std::uint8_t code) {
+  if (code < 32) return code;
+  const unsigned e = code / 16u - 1u;
+  return (code % 16u + 16u) << e;
 }
 using FieldAverages = std::array<double, kFieldCount>;  // avglen_f (at least 1)
 
@@ -149,17 +163,20 @@ inline double bm25_idf(double n, double df) {
   return std::log(1.0 + (n - df + 0.5) / (df + 0.5));
 }
 
+// Per field and length code, the field's weight over its BM25F length normalisation:
+// weight_f / (1 − b_f + b_f · code_length(c) / avglen_f). Built once per change of the averages
+// (InvertedIndex keeps one), read for every posting scored.
+using NormTable = std::array<std::array<double, 256>, kFieldCount>;
+NormTable norm_table(const FieldAverages& avg);
+
 // One term's BM25F contribution to one chunk. When `per_field` is given it receives each
 // field's share (they sum to the result). Inline: search calls it once per posting.
 inline double score_term(const FieldTfs& tf, const FieldLengths& length, double idf,
-                         const FieldAverages& avg, std::array<double, kFieldCount>* per_field) {
+                         const NormTable& norms, std::array<double, kFieldCount>* per_field) {
   std::array<double, kFieldCount> part{};
   double tf_tilde = 0.0;
   for (std::size_t f = 0; f < kFieldCount; ++f) {
-    if (tf[f] == 0) continue;
-    const double norm =
-        1.0 - kFieldParams[f].b + kFieldParams[f].b * static_cast<double>(length[f]) / avg[f];
-    part[f] = kFieldParams[f].weight * tf[f] / norm;
+    part[f] = tf[f] * norms[f][length[f]];
     tf_tilde += part[f];
   }
   const double s = idf * tf_tilde * (kBm25K1 + 1.0) / (kBm25K1 + tf_tilde);

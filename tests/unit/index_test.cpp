@@ -1076,6 +1076,13 @@ TEST_CASE("an index updated in place (tail, tombstones, freezes, compaction) ran
   live.serialize(blob2);  // the frozen bytes as they are
   CHECK(blob2 == blob);
   for (const auto& q : queries) CHECK(answer(live, q) == answer(fresh, q));
+  // A bulk build (no freeze, no refresh of the length normalisation until the caller freezes)
+  // searched before and after its freeze.
+  InvertedIndex bulk;
+  for (const auto& [p, t] : files) add_file(bulk, p, t, true);
+  for (const auto& q : queries) CHECK(answer(bulk, q) == answer(fresh, q));
+  bulk.freeze();
+  for (const auto& q : queries) CHECK(answer(bulk, q) == answer(fresh, q));
   CHECK(live.find("new/g3.txt#L1-20").has_value());
   CHECK_FALSE(live.find("d5/f5.txt#L1-25").has_value());
 }
@@ -1347,47 +1354,76 @@ TEST_CASE("ranking: the name field of a module header is its module path, window
 
 TEST_CASE("ranking: a term's field shares sum to its score, the name field outweighs the body") {
   const FieldAverages avg{4.0, 2.0, 6.0, 40.0, 10.0};
-  const FieldLengths len{4, 2, 6, 40, 10};  // an average chunk: no length normalisation
+  const NormTable norms = norm_table(avg);
+  // An average chunk: no length normalisation (every length is exact under its code).
+  const FieldLengths len{length_code(4), length_code(2), length_code(6), length_code(40), length_code(10)};
   std::array<double, kFieldCount> per{};
-  const double s = score_term(FieldTfs{1, 1, 0, 3, 0}, len, 2.0, avg, &per);
+  const double s = score_term(FieldTfs{1, 1, 0, 3, 0}, len, 2.0, norms, &per);
   CHECK(per[0] + per[1] + per[2] + per[3] + per[4] == Approx(s));
   CHECK(per[2] == 0.0);
-  CHECK(score_term(FieldTfs{0, 1, 0, 0, 0}, len, 2.0, avg, nullptr) >
-        score_term(FieldTfs{0, 0, 0, 3, 0}, len, 2.0, avg, nullptr));
+  for (std::size_t f = 0; f < kFieldCount; ++f) CHECK(norms[f][len[f]] == Approx(kFieldParams[f].weight));
+  CHECK(score_term(FieldTfs{0, 1, 0, 0, 0}, len, 2.0, norms, nullptr) >
+        score_term(FieldTfs{0, 0, 0, 3, 0}, len, 2.0, norms, nullptr));
+  // A longer body weighs a body match less (b > 0), a shorter one more.
+  FieldLengths longer = len, shorter = len;
+  longer[kFieldBody] = length_code(400);
+  shorter[kFieldBody] = length_code(10);
+  CHECK(score_term(FieldTfs{0, 0, 0, 3, 0}, longer, 2.0, norms, nullptr) <
+        score_term(FieldTfs{0, 0, 0, 3, 0}, len, 2.0, norms, nullptr));
+  CHECK(score_term(FieldTfs{0, 0, 0, 3, 0}, shorter, 2.0, norms, nullptr) >
+        score_term(FieldTfs{0, 0, 0, 3, 0}, len, 2.0, norms, nullptr));
   CHECK(bm25_idf(100, 1) > bm25_idf(100, 50));
   CHECK(field_averages({}, 0) == FieldAverages{1.0, 1.0, 1.0, 1.0, 1.0});
 }
 
-TEST_CASE("ranking: a field's stored length saturates at 65,535 tokens, the same before and after a reload") {
-  CHECK(stored_length(7) == 7);
-  CHECK(stored_length(65535) == 65535);
-  CHECK(stored_length(70000) == 65535);
-  // One-line files are not cut (chunk.hpp): a single chunk of 70,001 body tokens and one of
-  // exactly 65,535 both store 65,535, so "needle" scores them alike (the tie goes to the path),
-  // and a short file with the word scores above both.
+TEST_CASE("ranking: a field's length code is exact below 32 tokens, at most 1/16 under above, and survives a reload") {
+  for (std::uint64_t n = 0; n < 32; ++n) CHECK(code_length(length_code(n)) == n);
+  // Every count up to the largest code: rounded down, by less than 1/16; the codes rise with it.
+  std::uint8_t previous = 0;
+  bool within = true, monotone = true;
+  for (std::uint64_t n = 32; n <= (std::uint64_t{31} << 14) + 100; ++n) {
+    const std::uint8_t c = length_code(n);
+    const std::uint64_t back = code_length(c);
+    if (n <= (std::uint64_t{31} << 14) && !(back <= n && (n - back) * 16 < n)) within = false;
+    if (c < previous) monotone = false;
+    previous = c;
+  }
+  CHECK(within);
+  CHECK(monotone);
+  // A code stands for its own smallest count (what serialize writes and deserialize reads back).
+  for (unsigned c = 0; c < 256; ++c) CHECK(length_code(code_length(static_cast<std::uint8_t>(c))) == c);
+  CHECK(length_code(std::uint64_t{1} << 40) == 255);
+  // One-line files are not cut (chunk.hpp): a chunk of 70,001 body tokens scores "needle" below
+  // one of 65,535 (their codes differ), bodies of 64 and 65 tokens share a code and tie (the
+  // tie goes to the path), and a short file with the word scores above all.
   const auto words = [](int n) {
     std::string line;
     for (int i = 0; i < n; ++i) line += "filler ";
     return line + "needle\n";
   };
-  auto idx = index_of({{"a.txt", words(70000)}, {"b.txt", words(65534)}, {"c.txt", "a needle here\n"}});
+  REQUIRE(length_code(64) == length_code(65));
+  auto idx = index_of({{"a.txt", words(70000)}, {"b.txt", words(65534)}, {"c.txt", "a needle here\n"},
+                       {"d.txt", words(63)}, {"e.txt", words(64)}});
   SearchOptions o;
   o.query = "needle";
   const auto r = idx.search(o);
   REQUIRE(r.ok());
-  REQUIRE(r->hits.size() == 3);
+  REQUIRE(r->hits.size() == 5);
   CHECK(r->hits[0].chunk.path == "c.txt");
-  CHECK(r->hits[1].chunk.path == "a.txt");
-  CHECK(r->hits[2].chunk.path == "b.txt");
+  CHECK(r->hits[1].chunk.path == "d.txt");
+  CHECK(r->hits[2].chunk.path == "e.txt");
   CHECK(r->hits[1].score == r->hits[2].score);
+  CHECK(r->hits[3].chunk.path == "b.txt");
+  CHECK(r->hits[4].chunk.path == "a.txt");
+  CHECK(r->hits[3].score > r->hits[4].score);
   std::string blob;
   idx.serialize(blob);
   InvertedIndex copy;
   REQUIRE(copy.deserialize(blob).ok());
   const auto again = copy.search(o);
   REQUIRE(again.ok());
-  REQUIRE(again->hits.size() == 3);
-  for (std::size_t i = 0; i < 3; ++i) {
+  REQUIRE(again->hits.size() == 5);
+  for (std::size_t i = 0; i < 5; ++i) {
     CHECK(again->hits[i].chunk.path == r->hits[i].chunk.path);
     CHECK(again->hits[i].score == r->hits[i].score);
   }
