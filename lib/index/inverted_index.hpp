@@ -216,9 +216,9 @@ class InvertedIndex {
   // on four stdlib copies spent most of its time in those misses): `lengths_[d]`, five one-byte
   // length codes (ranking.hpp length_code), read for every posting scored, and `rank_[d]`, 12
   // bytes, read for the chunks ranked (priors, filters). The two were one 36-byte record until
-  // 2026-12-03; apart, the score loop's reads span a quarter of the memory (perf put half of its
-  // time in that one load), and a seventh with the codes (rank-9; 16-bit counts before). lengths_[d],
-  // rank_[d] and prior_key_[d] belong to docs_[d]; all grow, shrink and renumber together.
+  // 2026-12-03 (perf put half of the score loop's time in that one load); the loop now reads 5 of
+  // those 36 bytes a posting (10 with the 16-bit counts before rank-9). lengths_[d], rank_[d] and
+  // prior_key_[d] belong to docs_[d]; all grow, shrink and renumber together.
   struct DocRank {
     std::uint32_t module = UINT32_MAX;  // index into module_words_ (UINT32_MAX: none)
     float centrality = 1.0f;            // centrality_factor of the file's import-graph score

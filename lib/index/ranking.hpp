@@ -66,7 +66,6 @@
 // Thread rules: constants and pure functions. Failure behaviour: none (no error paths).
 #pragma once
 
-#include <algorithm>
 #include <array>
 #include <bit>
 #include <cmath>
