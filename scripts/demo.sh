@@ -23,6 +23,7 @@ run daemon start
 run ping
 run ctx build -s "$DEMO_TREE"
 run ctx search -s "$DEMO_TREE" -n 5 json decode error
+run ctx map -s "$DEMO_TREE" json -b 300
 run ctx get -s "$DEMO_TREE" 'json/decoder.py#JSONDecodeError' --mode skeleton
 run ctx get -s "$DEMO_TREE" sym://python/json.decoder/JSONDecoder.decode --mode excerpt -q end
 run ast skeleton -s "$DEMO_TREE" json/scanner.py

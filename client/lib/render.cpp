@@ -381,8 +381,10 @@ Rendered render_get(const proto::CtxGetResult& o) {
 Rendered render_map(const proto::CtxMapResult& o) {
   Rendered r;
   r.out = o.text;
-  appendf(r.out, "── %zu of %lld Python files, used %lld of %lld tokens", o.files.size(), ll(o.candidates),
-          ll(o.used), ll(o.budget));
+  const auto part = std::count_if(o.files.begin(), o.files.end(), [](const proto::MapFile& f) { return f.reduced; });
+  appendf(r.out, "── %zu of %lld Python files", o.files.size(), ll(o.candidates));
+  if (part > 0) appendf(r.out, ", %lld in part", static_cast<long long>(part));
+  appendf(r.out, ", used %lld of %lld tokens", ll(o.used), ll(o.budget));
   if (o.truncated) appendf(r.out, "; more with a larger --budget or a narrower path");
   appendf(r.out, "\n");
   return r;

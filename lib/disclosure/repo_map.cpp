@@ -1,7 +1,10 @@
 #include "disclosure/repo_map.hpp"
 
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <memory>
 
 #include "ast/skeleton.hpp"
 #include "ast/skeleton_cache.hpp"
@@ -13,58 +16,74 @@ namespace fs = std::filesystem;
 
 namespace {
 
+constexpr std::size_t kMapMinLines = 3;     // symbol lines a candidate file is given room for
+constexpr std::size_t kMapLineTokens = 10;  // a compact symbol line, about
+
 bool is_public(const std::string& name) {
   if (name.empty() || name[0] != '_') return true;
-  return name.size() > 4 && name.rfind("__", 0) == 0 && name.compare(name.size() - 2, 2, "__") == 0;
+  return is_dunder(name);
 }
 
-// The outline's definitions: public top-level functions and classes; with `methods`, the
-// public function/class members of those classes (one level, no deeper).
-std::vector<ast::Definition> top_symbols(const ast::Skeleton& sk, bool methods, bool docstrings) {
-  std::vector<ast::Definition> out;
-  for (const auto& d : sk.definitions) {
-    if (!is_public(d.name)) continue;
-    ast::Definition t = d;
-    t.attributes.clear();
-    t.children.clear();
-    if (!docstrings) t.docstring.clear();
-    if (methods && d.kind == ast::DefKind::kClass) {
-      for (const auto& m : d.children) {
-        if (!is_public(m.name)) continue;
-        ast::Definition c = m;
-        c.children.clear();
-        c.attributes.clear();
-        if (!docstrings) c.docstring.clear();
-        t.children.push_back(std::move(c));
-      }
-    }
-    out.push_back(std::move(t));
-  }
-  return out;
+std::size_t tokens_of(std::size_t bytes) {
+  return (bytes + 3) / 4;
 }
+
+// A Python file the map may show: its skeleton, and its public definitions with their weights.
+struct Candidate {
+  std::string path;
+  double centrality = 0.0;
+  std::shared_ptr<const ast::Skeleton> skeleton;
+};
+
+// One thing the map can show: a public top-level definition (child < 0), a public member of a
+// public class, or — for a file without public definitions — the file itself (top < 0).
+struct Item {
+  std::size_t file = 0;
+  int top = -1, child = -1;
+  double score = 0.0;
+  std::uint32_t refs = 0;
+  int line = 0;
+};
+
+// What one file shows: which top-level definitions, and which members of each.
+struct Selection {
+  bool shown = false;
+  std::vector<std::vector<int>> members;  // per top-level index; empty when not selected
+  std::vector<bool> tops;
+};
 
 std::string kind_of(const ast::Definition& d, bool member) {
   if (d.kind == ast::DefKind::kClass) return "class";
   return member ? "method" : "function";
 }
 
-MapFile render_file(const std::string& path, double centrality, const ast::Skeleton& sk,
-                    bool full) {
-  MapFile f;
-  f.path = path;
-  f.centrality = centrality;
-  f.reduced = !full;
+// The file's part of the map: header, module docstring, the selected definitions, `# L<a>-<b>`
+// markers. `full`: as the file's outline has them (decorators, whole signatures, first
+// docstring lines); else compact (no decorators or docstrings, compact_signature).
+std::string render_file(const Candidate& c, const Selection& sel, bool full) {
+  const ast::Skeleton& sk = *c.skeleton;
   ast::Skeleton sub;
   sub.status = sk.status;
-  if (full) sub.docstring = sk.docstring;
-  sub.definitions = top_symbols(sk, full, full);
-  for (const auto& d : sub.definitions) {
-    f.symbols.push_back(
-        {d.qualname.empty() ? d.name : d.qualname, kind_of(d, false), d.line, d.end_line});
-    for (const auto& m : d.children) {
-      f.symbols.push_back(
-          {m.qualname.empty() ? m.name : m.qualname, kind_of(m, true), m.line, m.end_line});
+  sub.docstring = sk.docstring;
+  const auto trim = [full](ast::Definition& d) {
+    d.attributes.clear();
+    d.children.clear();
+    if (full) return;
+    d.docstring.clear();
+    d.decorators.clear();
+    d.signature = compact_signature(d.signature);
+  };
+  for (std::size_t t = 0; t < sk.definitions.size(); ++t) {
+    if (!sel.tops[t]) continue;
+    const auto& d = sk.definitions[t];
+    ast::Definition top = d;
+    trim(top);
+    for (const int m : sel.members[t]) {
+      ast::Definition member = d.children[static_cast<std::size_t>(m)];
+      trim(member);
+      top.children.push_back(std::move(member));
     }
+    sub.definitions.push_back(std::move(top));
   }
   ast::RenderOptions ro;
   ro.line_numbers = true;
@@ -72,16 +91,120 @@ MapFile render_file(const std::string& path, double centrality, const ast::Skele
   ro.constants = false;
   ro.nested_functions = false;
   char head[64];
-  std::snprintf(head, sizeof head, "  (centrality %.2f)", centrality);
-  f.text = "# " + path + head + "\n" + ast::render(sub, ro) + "\n";
-  return f;
+  std::snprintf(head, sizeof head, "  (centrality %.2f)", c.centrality);
+  return "# " + c.path + head + "\n" + ast::render(sub, ro) + "\n";
 }
 
-std::size_t tokens_of(std::size_t bytes) {
-  return (bytes + 3) / 4;
+Selection empty_selection(const Candidate& c) {
+  Selection s;
+  s.tops.assign(c.skeleton->definitions.size(), false);
+  s.members.assign(c.skeleton->definitions.size(), {});
+  return s;
+}
+
+// Every public definition and public member: the file's full outline.
+Selection full_selection(const Candidate& c) {
+  Selection s = empty_selection(c);
+  s.shown = true;
+  const auto& defs = c.skeleton->definitions;
+  for (std::size_t t = 0; t < defs.size(); ++t) {
+    if (!is_public(defs[t].name)) continue;
+    s.tops[t] = true;
+    if (defs[t].kind != ast::DefKind::kClass) continue;
+    for (std::size_t m = 0; m < defs[t].children.size(); ++m) {
+      if (is_public(defs[t].children[m].name)) s.members[t].push_back(static_cast<int>(m));
+    }
+  }
+  return s;
+}
+
+// The selections of the first `n` items (a member brings its class along), file by file.
+std::vector<Selection> select(const std::vector<Candidate>& cands, const std::vector<Item>& items,
+                              std::size_t n) {
+  std::vector<Selection> sel;
+  sel.reserve(cands.size());
+  for (const auto& c : cands) sel.push_back(empty_selection(c));
+  for (std::size_t i = 0; i < n; ++i) {
+    const Item& it = items[i];
+    Selection& s = sel[it.file];
+    s.shown = true;
+    if (it.top < 0) continue;
+    s.tops[static_cast<std::size_t>(it.top)] = true;
+    if (it.child >= 0) s.members[static_cast<std::size_t>(it.top)].push_back(it.child);
+  }
+  for (auto& s : sel) {
+    for (auto& m : s.members) std::sort(m.begin(), m.end());
+  }
+  return sel;
+}
+
+std::size_t total_bytes(const std::vector<Candidate>& cands, const std::vector<Selection>& sel) {
+  std::size_t n = 0;
+  for (std::size_t f = 0; f < cands.size(); ++f) {
+    if (sel[f].shown) n += render_file(cands[f], sel[f], false).size();
+  }
+  return n;
 }
 
 }  // namespace
+
+std::string compact_signature(std::string_view sig) {
+  // The parameter list: from the first '(' to its matching ')', outside strings.
+  const std::size_t open = sig.find('(');
+  if (open == std::string_view::npos) return std::string(sig);
+  int depth = 0;
+  char quote = 0;
+  std::size_t close = std::string_view::npos, cut = std::string_view::npos;
+  for (std::size_t i = open; i < sig.size(); ++i) {
+    const char ch = sig[i];
+    if (quote) {
+      if (ch == '\\')
+        ++i;
+      else if (ch == quote)
+        quote = 0;
+      continue;
+    }
+    if (ch == '\'' || ch == '"')
+      quote = ch;
+    else if (ch == '(' || ch == '[' || ch == '{')
+      ++depth;
+    else if (ch == ')' || ch == ']' || ch == '}') {
+      if (--depth == 0) {
+        close = i;
+        break;
+      }
+    } else if (ch == ',' && depth == 1 && i - open <= kMapSignatureBytes) {
+      cut = i;  // the last parameter boundary within the limit
+    }
+  }
+  if (close == std::string_view::npos || close - open <= kMapSignatureBytes)
+    return std::string(sig);
+  std::string out(sig.substr(0, cut == std::string_view::npos ? open + 1 : cut + 1));
+  out += cut == std::string_view::npos ? "...)" : " ...)";
+  out += sig.substr(close + 1);
+  return out;
+}
+
+bool is_dunder(const std::string& name) {
+  return name.size() > 4 && name.rfind("__", 0) == 0 && name.compare(name.size() - 2, 2, "__") == 0;
+}
+
+double reach_weight(std::uint32_t refs, std::size_t files) {
+  const double share =
+      files > 0 ? std::min(1.0, static_cast<double>(refs) / static_cast<double>(files)) : 0.0;
+  return kMapUnusedWeight + std::log1p(static_cast<double>(refs)) * (1.0 - share);
+}
+
+double symbol_weight(bool member, const std::string& name, std::uint32_t refs,
+                     std::uint32_t class_refs, std::size_t files) {
+  if (is_dunder(name)) {
+    if (member && (name == "__init__" || name == "__call__"))
+      return 0.5 * reach_weight(class_refs, files);
+    return 0.25 * kMapUnusedWeight;
+  }
+  if (!member) return reach_weight(refs, files);
+  return 0.5 * reach_weight(std::min(refs, class_refs), files);
+}
 
 Result<MapReply> repo_map(index::SegmentIndex& seg, const MapRequest& req) {
   if (req.budget < kMinMapBudget || req.budget > kMaxMapBudget) {
@@ -105,27 +228,186 @@ Result<MapReply> repo_map(index::SegmentIndex& seg, const MapRequest& req) {
     if (!fs::exists(seg.root() / dir, ec))
       return make_error(Errc::kNotFound, "path: no such file or folder in the segment: " + dir);
   }
-  for (std::size_t i = 0; i < central.size(); ++i) {
-    const auto& c = central[i];
+
+  // The files that could be shown: the most central ones, as many as the budget could show with
+  // a header and kMapMinLines symbol lines each (reading a file's skeleton is most of the map's
+  // cost: a whole stdlib tree's would take ~0.2 s).
+  std::vector<Candidate> cands;
+  std::size_t floor_tokens = 0;
+  for (const auto& c : central) {
+    if (floor_tokens >= req.budget) break;
     auto sk =
         seg.skeletons().get(seg.root() / c.path, c.path, nullptr, ast::ParseEvents::kCountOnly);
     if (!sk) {
       ++r.skipped;
       continue;
     }
-    MapFile f = render_file(c.path, c.centrality, *sk->skeleton, true);
-    if (tokens_of(r.text.size() + f.text.size()) > req.budget) {
-      f = render_file(c.path, c.centrality, *sk->skeleton, false);
+    floor_tokens += tokens_of(c.path.size() + 24) + kMapMinLines * kMapLineTokens;
+    cands.push_back({c.path, c.centrality, sk->skeleton});
+  }
+
+  // Every public definition and member, weighted by how many other files name it. Top-level
+  // names first; then each member, counted no further than its class's refs (all its weight
+  // uses: a member's common name such as `get` would otherwise read a long posting list).
+  std::vector<Item> items;
+  std::vector<index::SegmentIndex::NameAsk> asks;
+  std::vector<std::size_t> asked;  // asks[k] is items[asked[k]]'s
+  for (std::size_t f = 0; f < cands.size(); ++f) {
+    const auto& defs = cands[f].skeleton->definitions;
+    bool any = false;
+    for (std::size_t t = 0; t < defs.size(); ++t) {
+      if (!is_public(defs[t].name)) continue;
+      any = true;
+      if (!is_dunder(defs[t].name)) {
+        asks.push_back({cands[f].path, defs[t].name});
+        asked.push_back(items.size());
+      }
+      items.push_back({f, static_cast<int>(t), -1, 0.0, 0, defs[t].line});
+      if (defs[t].kind != ast::DefKind::kClass) continue;
+      for (std::size_t m = 0; m < defs[t].children.size(); ++m) {
+        if (is_public(defs[t].children[m].name))
+          items.push_back(
+              {f, static_cast<int>(t), static_cast<int>(m), 0.0, 0, defs[t].children[m].line});
+      }
     }
-    const std::size_t next = tokens_of(r.text.size() + f.text.size());
-    if (next > req.budget) {
-      r.truncated = true;
+    if (!any) items.push_back({f, -1, -1, 0.0, 0, 0});
+  }
+  auto reach = seg.name_reach(asks);
+  for (std::size_t k = 0; k < asked.size(); ++k) items[asked[k]].refs = reach.refs[k];
+  asks.clear();
+  asked.clear();
+  std::uint32_t class_refs = 0;
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    const Item& it = items[i];
+    if (it.top < 0) continue;
+    if (it.child < 0) {
+      class_refs = it.refs;  // members follow their class in `items`
+      continue;
+    }
+    const auto& member = cands[it.file]
+                             .skeleton->definitions[static_cast<std::size_t>(it.top)]
+                             .children[static_cast<std::size_t>(it.child)];
+    if (class_refs == 0 || is_dunder(member.name)) continue;
+    asks.push_back({cands[it.file].path, member.name, class_refs});
+    asked.push_back(i);
+  }
+  const auto member_reach = seg.name_reach(asks);
+  for (std::size_t k = 0; k < asked.size(); ++k) items[asked[k]].refs = member_reach.refs[k];
+  for (auto& it : items) {
+    const double c = std::sqrt(cands[it.file].centrality);
+    if (it.top < 0) {
+      it.score = c * kMapUnusedWeight;
+      continue;
+    }
+    const auto& top = cands[it.file].skeleton->definitions[static_cast<std::size_t>(it.top)];
+    if (it.child < 0) {
+      class_refs = it.refs;
+      it.score = c * symbol_weight(false, top.name, it.refs, 0, reach.files);
+    } else {
+      const auto& member = top.children[static_cast<std::size_t>(it.child)];
+      it.score = c * symbol_weight(true, member.name, it.refs, class_refs, reach.files);
+    }
+  }
+  std::stable_sort(items.begin(), items.end(), [](const Item& a, const Item& b) {
+    if (a.score != b.score) return a.score > b.score;
+    if (a.file != b.file) return a.file < b.file;
+    return a.line < b.line;
+  });
+
+  // Breadth first: the longest prefix of the ranked items whose outlines (no docstrings) fit.
+  // Galloping from a small prefix: a probe renders only the files its prefix shows, so the
+  // search never renders most of the candidates (a whole tree's map reads a few hundred).
+  const std::size_t budget_bytes = req.budget * 4;
+  const auto fits = [&](std::size_t n) {
+    return total_bytes(cands, select(cands, items, n)) <= budget_bytes;
+  };
+  std::size_t lo = 0, hi = 0;  // fits(lo); the answer is in [lo, hi]
+  for (std::size_t probe = 16;; probe *= 2) {
+    const std::size_t n = std::min(items.size(), probe);
+    if (!fits(n)) {
+      hi = n - 1;
       break;
     }
-    r.text += f.text;
-    r.files.push_back(std::move(f));
+    lo = hi = n;
+    if (n == items.size()) break;
+  }
+  while (lo < hi) {
+    const std::size_t mid = lo + (hi - lo + 1) / 2;
+    if (fits(mid)) {
+      lo = mid;
+    } else {
+      hi = mid - 1;
+    }
+  }
+  std::vector<Selection> sel = select(cands, items, lo);
+  std::vector<std::string> texts(cands.size());
+  std::vector<bool> full(cands.size(), false);
+  std::size_t used = 0;
+  for (std::size_t f = 0; f < cands.size(); ++f) {
+    if (!sel[f].shown) continue;
+    texts[f] = render_file(cands[f], sel[f], false);
+    used += texts[f].size();
+  }
+  // Then depth: each shown file, in rank order, gets its full outline (every public symbol, first
+  // docstring lines) when that still fits.
+  for (std::size_t f = 0; f < cands.size(); ++f) {
+    if (!sel[f].shown) continue;
+    const Selection all = full_selection(cands[f]);
+    std::string t = render_file(cands[f], all, true);
+    if (used - texts[f].size() + t.size() <= budget_bytes) {
+      used = used - texts[f].size() + t.size();
+      texts[f] = std::move(t);
+      sel[f] = all;
+      full[f] = true;
+    }
+  }
+
+  // A symbol's `refs`, by position.
+  std::vector<std::vector<std::uint32_t>> top_refs(cands.size());
+  std::vector<std::vector<std::vector<std::uint32_t>>> member_refs(cands.size());
+  for (std::size_t f = 0; f < cands.size(); ++f) {
+    const auto& defs = cands[f].skeleton->definitions;
+    top_refs[f].assign(defs.size(), 0);
+    member_refs[f].resize(defs.size());
+    for (std::size_t t = 0; t < defs.size(); ++t)
+      member_refs[f][t].assign(defs[t].children.size(), 0);
+  }
+  for (const auto& it : items) {
+    if (it.top < 0) continue;
+    const auto t = static_cast<std::size_t>(it.top);
+    if (it.child < 0) {
+      top_refs[it.file][t] = it.refs;
+    } else {
+      member_refs[it.file][t][static_cast<std::size_t>(it.child)] = it.refs;
+    }
+  }
+  for (std::size_t f = 0; f < cands.size(); ++f) {
+    if (!sel[f].shown) continue;
+    MapFile mf;
+    mf.path = cands[f].path;
+    mf.centrality = cands[f].centrality;
+    mf.reduced = !full[f];
+    mf.text = std::move(texts[f]);
+    const auto& defs = cands[f].skeleton->definitions;
+    for (std::size_t t = 0; t < defs.size(); ++t) {
+      if (!sel[f].tops[t]) continue;
+      const auto& d = defs[t];
+      mf.symbols.push_back({d.qualname.empty() ? d.name : d.qualname, kind_of(d, false), d.line,
+                            d.end_line, top_refs[f][t]});
+      for (const int m : sel[f].members[t]) {
+        const auto& member = d.children[static_cast<std::size_t>(m)];
+        mf.symbols.push_back({member.qualname.empty() ? member.name : member.qualname,
+                              kind_of(member, true), member.line, member.end_line,
+                              member_refs[f][t][static_cast<std::size_t>(m)]});
+      }
+    }
+    r.text += mf.text;
+    r.files.push_back(std::move(mf));
   }
   r.used = tokens_of(r.text.size());
+  r.truncated =
+      r.files.size() + r.skipped < r.candidates ||
+      std::any_of(r.files.begin(), r.files.end(), [](const MapFile& m) { return m.reduced; });
   return r;
 }
 

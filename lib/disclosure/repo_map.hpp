@@ -2,24 +2,40 @@
 // budget, what an agent reads at the start of a task (as Aider's repo map).
 //
 // What it gives. The indexed Python files at or under `path`, most central first (import-graph
-// PageRank: SegmentIndex::central_files, index/centrality.hpp), each rendered as a skeleton
-// outline of its top symbols:
+// PageRank: SegmentIndex::central_files, index/centrality.hpp), each as a skeleton outline of its
+// top symbols:
 //
 //   # json/decoder.py  (centrality 2.41)
 //   """Implementation of JSONDecoder"""
 //   class JSONDecoder(object):  # L254-356
-//     """Simple JSON <https://json.org> decoder"""
 //     def decode(self, s, _w=WHITESPACE.match): ...  # L332-343
 //
-// Top symbols: the module docstring, the public top-level functions and classes (names not
-// starting with `_`), and the public methods of those classes (dunder methods such as
-// `__init__` count as public); no imports, constants, nested functions or deeper levels. Every
-// definition carries its `# L<a>-<b>` marker for a ranged follow-up (ctx.get sym:// or chunk ids).
+// Symbols: the public top-level functions and classes (names not starting with `_`) and the
+// public members of those classes (dunder methods such as `__init__` count as public); no
+// imports, constants, nested functions or deeper levels. Every definition carries its
+// `# L<a>-<b>` marker for a ranged follow-up (ctx.get sym:// or chunk ids); the file's header
+// line carries its module docstring's first line.
 //
-// Budget (tokens, ceil(bytes / 4)). Files are added in rank order. A file's full outline is
-// used when it fits in what is left; else its reduced outline (top-level definitions only,
-// without docstrings); else the map stops there (`truncated`). `used` is the size of `text`,
-// always ≤ `budget`. A file the skeleton cache cannot read (deleted meanwhile, too large) is
+// Ranking (as Aider's repo map ranks definitions). Each symbol scores √centrality of its file ×
+// `symbol_weight`, which grows with `refs`: how many other indexed files name the symbol
+// (SegmentIndex::name_reach, a whole-word look-up in the lexical index). The square root keeps
+// a hub file's unused helpers from crowding out the most used definitions of the files below
+// it. A member weighs half as much and counts at most its class's refs (`get` is named
+// everywhere; `Model.get` is used where `Model` is). A file without public definitions is one
+// item, weighted as an unused symbol.
+//
+// Budget (tokens, ceil(bytes / 4)). Breadth first: the longest prefix of the ranked symbols
+// whose compact outline fits — one line a symbol: no decorators or docstrings, long parameter
+// lists cut (`compact_signature`); a member brings its class line along; files in rank order,
+// symbols in source order. Then depth: each shown file, in rank order, gets its full outline
+// (every public symbol with its decorators, whole signature and first docstring line) when that
+// still fits, so a small folder reads as before and a large tree shows many files rather than
+// the first one whole. A file
+// shown with less than its full outline is `reduced`; `truncated` says a larger budget would
+// show more (a file left out or reduced). `used` is the size of `text`, always ≤ `budget`. Only
+// the most central files are read: as many as the budget could show with a header and three
+// symbol lines each (about 30 of a whole tree at the default budget; reading skeletons is most
+// of the map's cost). A file the skeleton cache cannot read (deleted meanwhile, too large) is
 // skipped and counted in `skipped`.
 //
 // Failure behaviour: kInvalidArgument for a budget below kMinMapBudget or above kMaxMapBudget,
@@ -31,7 +47,9 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "util/result.hpp"
@@ -55,12 +73,14 @@ struct MapSymbol {
   std::string name;  // qualified: "JSONDecoder.decode"
   std::string kind;  // "class" | "function" | "method"
   int line = 0, end_line = 0;
+  std::uint32_t refs =
+      0;  // other indexed files naming it; a member's at most its class's; dunders 0
 };
 
 struct MapFile {
   std::string path;
   double centrality = 0.0;
-  bool reduced = false;            // top-level definitions only (the full outline did not fit)
+  bool reduced = false;            // less than its full outline (symbols or docstrings left out)
   std::vector<MapSymbol> symbols;  // what `text` shows, in source order
   std::string text;                // this file's part of the map
 };
@@ -70,11 +90,32 @@ struct MapReply {
   std::size_t budget = 0, used = 0;
   std::size_t candidates = 0;  // Python files at or under `path`
   std::size_t skipped = 0;     // unreadable by the skeleton cache
-  bool truncated = false;      // files remained when the budget ran out
+  bool truncated = false;      // a larger budget would show more (a file left out or reduced)
   std::vector<MapFile> files;  // most central first
   std::string text;            // the concatenated map
 };
 
 Result<MapReply> repo_map(index::SegmentIndex& segment, const MapRequest& request);
+
+// A signature as the map's compact outline shows it: a parameter list longer than
+// kMapSignatureBytes is cut after the last parameter that ends within it, and "...)" closes it;
+// what follows the list (`-> T`) stays. "(obj, fp, *, skipkeys=False, ensure_ascii=True, …)"
+// becomes "(obj, fp, *, skipkeys=False, ensure_ascii=True, ...)".
+inline constexpr std::size_t kMapSignatureBytes = 48;
+std::string compact_signature(std::string_view sig);
+
+// `__name__` (at least one character between the underscores).
+bool is_dunder(const std::string& name);
+// A symbol's weight in the map's ranking (multiplied by the square root of its file's
+// centrality). `reach_weight(refs, files)` = kMapUnusedWeight + ln(1 + refs) × (1 − refs/files)²:
+// it grows with the other files naming the symbol, but a word most files hold (a keyword such as
+// `in` for a class `In`, an English word such as `error`) tells little, so the weight falls
+// again as the share nears 1. A top-level definition weighs reach_weight(refs); a member
+// 0.5 × reach_weight(min(refs, class_refs)); `__init__` and `__call__` 0.5 ×
+// reach_weight(class_refs); other dunders (members or module-level) 0.25 × kMapUnusedWeight.
+inline constexpr double kMapUnusedWeight = 0.1;
+double reach_weight(std::uint32_t refs, std::size_t files);
+double symbol_weight(bool member, const std::string& name, std::uint32_t refs,
+                     std::uint32_t class_refs, std::size_t files);
 
 }  // namespace trifecta::core::disclosure

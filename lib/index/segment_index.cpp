@@ -981,6 +981,28 @@ std::optional<std::vector<std::string>> SegmentIndex::files_with_word(std::strin
   return files;
 }
 
+SegmentIndex::NameReach SegmentIndex::name_reach(const std::vector<NameAsk>& asks) const {
+  std::vector<std::string> terms(asks.size());
+  std::vector<InvertedIndex::ReachAsk> reach;
+  std::vector<std::size_t> at;  // reach[k] answers asks[at[k]]
+  reach.reserve(asks.size());
+  for (std::size_t i = 0; i < asks.size(); ++i) {
+    auto term = whole_word_token(asks[i].name);
+    if (!term) continue;
+    terms[i] = std::move(*term);
+    reach.push_back({terms[i], asks[i].path, asks[i].cap});
+    at.push_back(i);
+  }
+  NameReach out;
+  out.refs.assign(asks.size(), 0);
+  std::shared_lock lk(impl_->state_mu);
+  if (!impl_->built) return out;
+  const auto counts = impl_->index.file_reach(reach);
+  for (std::size_t k = 0; k < counts.size(); ++k) out.refs[at[k]] = counts[k];
+  out.files = impl_->index.file_count();
+  return out;
+}
+
 std::optional<Chunk> SegmentIndex::chunk(std::string_view id) const {
   std::shared_lock lk(impl_->state_mu);
   auto c = impl_->index.find(id);

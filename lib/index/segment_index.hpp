@@ -205,6 +205,22 @@ class SegmentIndex {
   // token (under 2 characters without its leading/trailing `_`, or over kMaxTokenBytes).
   // What the AST fallback's references() (lib/lang/python) reads instead of every file. Thread-safe.
   std::optional<std::vector<std::string>> files_with_word(std::string_view word) const;
+  // For each (path, name) asked: how many indexed files other than `path` hold the identifier
+  // `name` as a whole word (any case, in code or prose), at most `cap` — ctx.map's measure of
+  // how much of the tree uses a definition — and how many files the index holds. 0 for a name
+  // without a whole-word token (see files_with_word) and before the first build. A small cap
+  // stops reading a common word's postings early. One lock and one pass over the index's tail
+  // for the batch. Thread-safe.
+  struct NameAsk {
+    std::string path;
+    std::string name;
+    std::uint32_t cap = UINT32_MAX;
+  };
+  struct NameReach {
+    std::vector<std::uint32_t> refs;  // per ask
+    std::size_t files = 0;            // indexed files with chunks
+  };
+  NameReach name_reach(const std::vector<NameAsk>& asks) const;
 
   // By id / path as stored, else by its percent-escaped form (a name that is not UTF-8, as
   // replies write it: util/utf8.hpp escape_name).

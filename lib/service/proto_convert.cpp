@@ -245,7 +245,7 @@ proto::CtxMapResult to_proto(const dis::MapReply& r) {
     m.centrality = f.centrality;
     m.reduced = f.reduced;
     m.text = f.text;
-    for (const auto& s : f.symbols) m.symbols.push_back({s.name, s.kind, s.line, s.end_line});
+    for (const auto& s : f.symbols) m.symbols.push_back({s.name, s.kind, s.line, s.end_line, s.refs});
     o.files.push_back(std::move(m));
   }
   return o;

@@ -269,6 +269,14 @@ TEST_CASE("ctx map: the most central files and their top symbols within the budg
   for (std::size_t i = 1; i < files.size(); ++i) {
     CHECK(files[i - 1].at("centrality").as_double() >= files[i].at("centrality").as_double());
   }
+  // Each symbol says how many other files name it (api.py imports and calls frobnicate_payload).
+  bool counted = false;
+  for (const auto& sym : files[0].at("symbols").as_array()) {
+    if (sym.at("name").as_string() != "frobnicate_payload") continue;
+    CHECK(sym.at("refs").as_int64() == 1);
+    counted = true;
+  }
+  CHECK(counted);
   // A folder, relative to the cwd or the segment; a tight budget truncates, reduced outlines first.
   auto sub = result_of(d.cli({"--json", "ctx", "map", "-s", seg, "tools"}));
   REQUIRE(sub.at("files").as_array().size() == 1);

@@ -549,23 +549,126 @@ TEST_CASE("repo map: central files first, public top symbols, reduced then trunc
   CHECK(repo_map(*seg, MapRequest{"", kMinMapBudget - 1}).error().code == Errc::kInvalidArgument);
   CHECK(repo_map(*seg, MapRequest{"", kMaxMapBudget + 1}).error().code == Errc::kInvalidArgument);
 
-  // A budget the full outline of base.py does not fit: reduced (top-level only, no docstrings),
-  // and the map stops at the first file that does not fit even so.
+  // refs: the other files naming a symbol (views.py imports Model, main.py calls connect).
+  for (const auto& sym : m->files[0].symbols) {
+    if (sym.name == "Model" || sym.name == "connect") CHECK(sym.refs == 1);
+    if (sym.name == "Manager" || sym.name == "Model.save") CHECK(sym.refs == 0);
+  }
+
+  // A budget the full outline of base.py does not fit: every symbol still shows, without its
+  // docstring (breadth before depth); the other files, small, get their full outlines.
   const std::size_t full = (m->files[0].text.size() + 3) / 4;
   auto small = repo_map(*seg, MapRequest{"", full - 1});
   REQUIRE(small.ok());
-  REQUIRE_FALSE(small->files.empty());
+  REQUIRE(small->files.size() == 3);
   CHECK(small->files[0].reduced);
-  CHECK(small->files[0].text.find("def save") == std::string::npos);
-  CHECK(small->files[0].text.find("class Model:") != std::string::npos);
-  CHECK(small->files[0].text.find("Base classes.") == std::string::npos);
+  CHECK_FALSE(small->files[1].reduced);
+  CHECK(small->truncated);
+  CHECK(small->files[0].text.find("  def save(self): ...  # L4-5") != std::string::npos);
+  CHECK(small->files[0].text.find("Save it.") == std::string::npos);
+  CHECK(small->files[0].text.find("\"\"\"Base classes.\"\"\"") != std::string::npos);  // the module's line stays
   CHECK(small->files[0].text.find("def connect(url): ...  # L12-13") != std::string::npos);
   CHECK(small->used <= full - 1);
+  // Tighter: the least used symbols go first — Manager's unused members before the definitions
+  // another file names.
+  auto tighter = repo_map(*seg, MapRequest{"", 100});
+  REQUIRE(tighter.ok());
+  REQUIRE_FALSE(tighter->files.empty());
+  CHECK(tighter->used <= 100);
+  CHECK(tighter->files[0].text.find("class Model:") != std::string::npos);
+  CHECK(tighter->files[0].text.find("def connect(url)") != std::string::npos);
+  CHECK(tighter->files[0].text.find("operation_11") == std::string::npos);
   auto tiny = repo_map(*seg, MapRequest{"", kMinMapBudget});
   REQUIRE(tiny.ok());
   CHECK(tiny->used <= kMinMapBudget);
+  CHECK(tiny->truncated);
   // Deterministic.
   CHECK(repo_map(*seg, MapRequest{})->text == m->text);
+}
+
+TEST_CASE("repo map: breadth first, the most used definitions before a hub's unused helpers") {
+  trifecta::test::TempDir dir;
+  const fs::path r = dir.path();
+  // hub.py: imported by every file, 30 public helpers nobody calls. engine.py: imported by two
+  // files, its Engine used by five.
+  std::string hub = "\"\"\"Shared helpers.\"\"\"\n";
+  for (int i = 0; i < 30; ++i) {
+    hub += "def helper_number_" + std::to_string(i) + "(value, *, strict=False):\n    \"\"\"Helper " +
+           std::to_string(i) + ".\"\"\"\n    return value\n";
+  }
+  write_text(r / "hub.py", hub);
+  write_text(r / "engine.py",
+             "import hub\n\nclass Engine:\n    def start(self):\n        pass\n    def __repr__(self):\n"
+             "        return 'E'\n\ndef unused_engine_tool():\n    pass\n");
+  for (int i = 0; i < 5; ++i) {
+    write_text(r / ("user" + std::to_string(i) + ".py"),
+               std::string("import hub\n") + (i < 2 ? "from engine import Engine\n" : "") +
+                   "\ndef run_" + std::to_string(i) + "():\n    return Engine\n");
+  }
+  index::SegmentOptions so;
+  so.use_git = false;
+  so.persist = false;
+  auto seg = std::move(index::SegmentIndex::open(r, so).value());
+  REQUIRE(seg->build().ok());
+  REQUIRE(seg->central_files("").front().path == "hub.py");
+
+  auto m = repo_map(*seg, MapRequest{"", 160});
+  REQUIRE(m.ok());
+  CHECK(m->used <= 160);
+  CHECK(m->truncated);
+  REQUIRE(m->files.size() >= 2);
+  CHECK(m->files[0].path == "hub.py");  // files keep their rank order
+  CHECK(m->files[0].reduced);
+  const auto engine = std::find_if(m->files.begin(), m->files.end(), [](const MapFile& f) { return f.path == "engine.py"; });
+  REQUIRE(engine != m->files.end());
+  REQUIRE_FALSE(engine->symbols.empty());
+  CHECK(engine->symbols[0].name == "Engine");
+  CHECK(engine->symbols[0].refs == 5);
+  CHECK(engine->text.find("unused_engine_tool") == std::string::npos);  // less used than Engine
+  CHECK(engine->text.find("__repr__") == std::string::npos);
+  // hub.py shows some helpers, not all thirty: the budget went to Engine too.
+  CHECK(m->files[0].symbols.size() < 30);
+  // The whole map at a budget that holds it: every public symbol, docstrings, nothing reduced.
+  auto all = repo_map(*seg, MapRequest{"", 4000});
+  REQUIRE(all.ok());
+  CHECK_FALSE(all->truncated);
+  CHECK(all->files.size() == 7);
+  CHECK(all->files[0].symbols.size() == 30);
+  CHECK(all->files[0].text.find("  \"\"\"Helper 29.\"\"\"") != std::string::npos);
+  CHECK(repo_map(*seg, MapRequest{"", 160})->text == m->text);  // deterministic
+}
+
+TEST_CASE("repo map weights: refs raise a symbol, words most files hold do not, members weigh less") {
+  CHECK(reach_weight(0, 100) == kMapUnusedWeight);
+  CHECK(reach_weight(100, 100) == kMapUnusedWeight);  // a name every file holds tells nothing
+  CHECK(reach_weight(5, 100) > reach_weight(1, 100));
+  CHECK(reach_weight(20, 100) > reach_weight(5, 100));
+  CHECK(reach_weight(90, 100) < reach_weight(20, 100));
+  CHECK(symbol_weight(true, "start", 20, 20, 100) == 0.5 * symbol_weight(false, "start", 20, 0, 100));
+  CHECK(symbol_weight(true, "get", 60, 3, 100) == 0.5 * reach_weight(3, 100));  // capped by its class
+  CHECK(symbol_weight(true, "__init__", 0, 10, 100) == 0.5 * reach_weight(10, 100));
+  CHECK(symbol_weight(true, "__repr__", 50, 50, 100) == 0.25 * kMapUnusedWeight);
+  CHECK(symbol_weight(false, "__getattr__", 50, 0, 100) == 0.25 * kMapUnusedWeight);
+  CHECK(is_dunder("__init__"));
+  CHECK_FALSE(is_dunder("____"));
+  CHECK_FALSE(is_dunder("_private"));
+}
+
+TEST_CASE("repo map: a compact signature cuts a long parameter list at a parameter, keeps the return") {
+  CHECK(compact_signature("(self, x)") == "(self, x)");
+  CHECK(compact_signature("") == "");
+  CHECK(compact_signature("(obj, fp, *, skipkeys=False, ensure_ascii=True, check_circular=True, allow_nan=True) -> None") ==
+        "(obj, fp, *, skipkeys=False, ensure_ascii=True, ...) -> None");
+  // Commas inside brackets and strings are not parameter boundaries.
+  CHECK(compact_signature("(x: dict[str, int] = {'a,b': 1, 'c': 2}, y=2, z=3, w=4, v=5, u=6, t=7) -> list[int]") ==
+        "(x: dict[str, int] = {'a,b': 1, 'c': 2}, y=2, ...) -> list[int]");
+  // A first parameter longer than the limit leaves "(...)"; a class's bases are cut the same way.
+  CHECK(compact_signature("(a_very_long_parameter_name_that_goes_on_and_on_and_on=1, b=2)") == "(...)");
+  CHECK(compact_signature("[T](Generic[T], metaclass=SomeVeryLongMetaclassName, extra_keyword=True)") ==
+        "[T](Generic[T], metaclass=SomeVeryLongMetaclassName, ...)");
+  // Unbalanced (a signature cut by a syntax error): as it is.
+  CHECK(compact_signature("(a, b, c, d, e, f, g, h, i, j, k, l, m, n, o, p, q, r, s") ==
+        "(a, b, c, d, e, f, g, h, i, j, k, l, m, n, o, p, q, r, s");
 }
 
 TEST_CASE("skeleton of a split class's header chunk lists every method, like its sym:// form") {

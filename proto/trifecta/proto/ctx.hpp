@@ -394,6 +394,7 @@ struct MapSymbol {
   std::string kind;
   std::int64_t line = 0;
   std::int64_t end_line = 0;
+  std::int64_t refs = 0;
 };
 template <class V>
 void describe(V& v, MapSymbol& s) {
@@ -401,6 +402,7 @@ void describe(V& v, MapSymbol& s) {
   v.req("kind", s.kind, "class | function | method");
   v.req("line", s.line, "definition line");
   v.req("end_line", s.end_line, "last line");
+  v.opt("refs", s.refs, "other indexed files that name it (whole word); a member's counts up to its class's, dunders 0; protocol 1.4");
 }
 constexpr std::string_view wire_name(const MapSymbol*) { return "MapSymbol"; }
 
@@ -415,7 +417,7 @@ template <class V>
 void describe(V& v, MapFile& s) {
   v.req("path", s.path, "file relative to the segment root");
   v.req("centrality", s.centrality, "import-graph PageRank, mean 1.0");
-  v.req("reduced", s.reduced, "top-level definitions only (the full outline did not fit)");
+  v.req("reduced", s.reduced, "less than its full outline: symbols or docstrings left out");
   v.req("symbols", s.symbols, "the definitions shown, in source order");
   v.req("text", s.text, "this file's part of the map");
 }
@@ -440,7 +442,7 @@ void describe(V& v, CtxMapResult& s) {
   v.req("used", s.used, "tokens of text");
   v.req("candidates", s.candidates, "Python files at or under path");
   v.req("skipped", s.skipped, "files the skeleton cache could not read");
-  v.req("truncated", s.truncated, "files remained when the budget ran out");
+  v.req("truncated", s.truncated, "a larger budget would show more: a file left out or reduced");
   v.req("files", s.files, "most central first");
   v.req("text", s.text, "the map: every file's part, in order");
   v.req("generation", s.generation, "index generation");
