@@ -28,7 +28,7 @@ std::size_t tokens_of(std::size_t bytes) {
   return (bytes + 3) / 4;
 }
 
-// A Python file the map may show: its skeleton, and its public definitions with their weights.
+// A Python file the map may show, with its skeleton.
 struct Candidate {
   std::string path;
   double centrality = 0.0;
