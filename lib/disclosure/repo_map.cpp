@@ -28,11 +28,14 @@ std::size_t tokens_of(std::size_t bytes) {
   return (bytes + 3) / 4;
 }
 
-// A Python file the map may show, with its skeleton.
+// A Python file the map may show, with its skeleton and, once counted, its symbols' refs by
+// position (top-level index; top-level index and member index).
 struct Candidate {
   std::string path;
   double centrality = 0.0;
   std::shared_ptr<const ast::Skeleton> skeleton;
+  std::vector<std::uint32_t> top_refs;
+  std::vector<std::vector<std::uint32_t>> member_refs;
 };
 
 // One thing the map can show: a public top-level definition (child < 0), a public member of a
@@ -243,7 +246,7 @@ Result<MapReply> repo_map(index::SegmentIndex& seg, const MapRequest& req) {
       continue;
     }
     floor_tokens += tokens_of(c.path.size() + 24) + kMapMinLines * kMapLineTokens;
-    cands.push_back({c.path, c.centrality, sk->skeleton});
+    cands.push_back({c.path, c.centrality, sk->skeleton, {}, {}});
   }
 
   // Every public definition and member, weighted by how many other files name it. Top-level
@@ -254,6 +257,10 @@ Result<MapReply> repo_map(index::SegmentIndex& seg, const MapRequest& req) {
   std::vector<std::size_t> asked;  // asks[k] is items[asked[k]]'s
   for (std::size_t f = 0; f < cands.size(); ++f) {
     const auto& defs = cands[f].skeleton->definitions;
+    cands[f].top_refs.assign(defs.size(), 0);
+    cands[f].member_refs.resize(defs.size());
+    for (std::size_t t = 0; t < defs.size(); ++t)
+      cands[f].member_refs[t].assign(defs[t].children.size(), 0);
     bool any = false;
     for (std::size_t t = 0; t < defs.size(); ++t) {
       if (!is_public(defs[t].name)) continue;
@@ -299,13 +306,17 @@ Result<MapReply> repo_map(index::SegmentIndex& seg, const MapRequest& req) {
       it.score = c * kMapUnusedWeight;
       continue;
     }
-    const auto& top = cands[it.file].skeleton->definitions[static_cast<std::size_t>(it.top)];
+    Candidate& cand = cands[it.file];
+    const auto t = static_cast<std::size_t>(it.top);
+    const auto& top = cand.skeleton->definitions[t];
     if (it.child < 0) {
       class_refs = it.refs;
+      cand.top_refs[t] = it.refs;
       it.score = c * symbol_weight(false, top.name, it.refs, 0, reach.files);
     } else {
-      const auto& member = top.children[static_cast<std::size_t>(it.child)];
-      it.score = c * symbol_weight(true, member.name, it.refs, class_refs, reach.files);
+      const auto m = static_cast<std::size_t>(it.child);
+      cand.member_refs[t][m] = it.refs;
+      it.score = c * symbol_weight(true, top.children[m].name, it.refs, class_refs, reach.files);
     }
   }
   std::stable_sort(items.begin(), items.end(), [](const Item& a, const Item& b) {
@@ -314,9 +325,9 @@ Result<MapReply> repo_map(index::SegmentIndex& seg, const MapRequest& req) {
     return a.line < b.line;
   });
 
-  // Breadth first: the longest prefix of the ranked items whose outlines (no docstrings) fit.
-  // Galloping from a small prefix: a probe renders only the files its prefix shows, so the
-  // search never renders most of the candidates (a whole tree's map reads a few hundred).
+  // Breadth first: the longest prefix of the ranked items whose compact outline fits. Galloping
+  // from a small prefix: a probe renders only the files its prefix shows, so the search renders
+  // few of the candidates until the prefix nears the budget.
   const std::size_t budget_bytes = req.budget * 4;
   const auto fits = [&](std::size_t n) {
     return total_bytes(cands, select(cands, items, n)) <= budget_bytes;
@@ -362,25 +373,6 @@ Result<MapReply> repo_map(index::SegmentIndex& seg, const MapRequest& req) {
     }
   }
 
-  // A symbol's `refs`, by position.
-  std::vector<std::vector<std::uint32_t>> top_refs(cands.size());
-  std::vector<std::vector<std::vector<std::uint32_t>>> member_refs(cands.size());
-  for (std::size_t f = 0; f < cands.size(); ++f) {
-    const auto& defs = cands[f].skeleton->definitions;
-    top_refs[f].assign(defs.size(), 0);
-    member_refs[f].resize(defs.size());
-    for (std::size_t t = 0; t < defs.size(); ++t)
-      member_refs[f][t].assign(defs[t].children.size(), 0);
-  }
-  for (const auto& it : items) {
-    if (it.top < 0) continue;
-    const auto t = static_cast<std::size_t>(it.top);
-    if (it.child < 0) {
-      top_refs[it.file][t] = it.refs;
-    } else {
-      member_refs[it.file][t][static_cast<std::size_t>(it.child)] = it.refs;
-    }
-  }
   for (std::size_t f = 0; f < cands.size(); ++f) {
     if (!sel[f].shown) continue;
     MapFile mf;
@@ -393,12 +385,12 @@ Result<MapReply> repo_map(index::SegmentIndex& seg, const MapRequest& req) {
       if (!sel[f].tops[t]) continue;
       const auto& d = defs[t];
       mf.symbols.push_back({d.qualname.empty() ? d.name : d.qualname, kind_of(d, false), d.line,
-                            d.end_line, top_refs[f][t]});
+                            d.end_line, cands[f].top_refs[t]});
       for (const int m : sel[f].members[t]) {
         const auto& member = d.children[static_cast<std::size_t>(m)];
         mf.symbols.push_back({member.qualname.empty() ? member.name : member.qualname,
                               kind_of(member, true), member.line, member.end_line,
-                              member_refs[f][t][static_cast<std::size_t>(m)]});
+                              cands[f].member_refs[t][static_cast<std::size_t>(m)]});
       }
     }
     r.text += mf.text;

@@ -30,13 +30,12 @@
 // symbols in source order. Then depth: each shown file, in rank order, gets its full outline
 // (every public symbol with its decorators, whole signature and first docstring line) when that
 // still fits, so a small folder reads as before and a large tree shows many files rather than
-// the first one whole. A file
-// shown with less than its full outline is `reduced`; `truncated` says a larger budget would
-// show more (a file left out or reduced). `used` is the size of `text`, always ≤ `budget`. Only
-// the most central files are read: as many as the budget could show with a header and three
-// symbol lines each (about 30 of a whole tree at the default budget; reading skeletons is most
-// of the map's cost). A file the skeleton cache cannot read (deleted meanwhile, too large) is
-// skipped and counted in `skipped`.
+// the first one whole. A file shown with less than its full outline is `reduced`; `truncated`
+// says a larger budget would show more (a file left out or reduced). `used` is the size of
+// `text`, always ≤ `budget`. Only the most central files are read: as many as the budget could
+// show with a header and three symbol lines each (about 30 of a whole tree at the default
+// budget; reading skeletons is most of the map's cost). A file the skeleton cache cannot read
+// (deleted meanwhile, too large) is skipped and counted in `skipped`.
 //
 // Failure behaviour: kInvalidArgument for a budget below kMinMapBudget or above kMaxMapBudget,
 // or a path that is absolute or leaves the segment; kNotFound for a path that names no indexed
@@ -73,8 +72,8 @@ struct MapSymbol {
   std::string name;  // qualified: "JSONDecoder.decode"
   std::string kind;  // "class" | "function" | "method"
   int line = 0, end_line = 0;
-  std::uint32_t refs =
-      0;  // other indexed files naming it; a member's at most its class's; dunders 0
+  // Other indexed files naming it; a member's at most its class's; dunders 0.
+  std::uint32_t refs = 0;
 };
 
 struct MapFile {
@@ -107,7 +106,7 @@ std::string compact_signature(std::string_view sig);
 // `__name__` (at least one character between the underscores).
 bool is_dunder(const std::string& name);
 // A symbol's weight in the map's ranking (multiplied by the square root of its file's
-// centrality). `reach_weight(refs, files)` = kMapUnusedWeight + ln(1 + refs) × (1 − refs/files)²:
+// centrality). `reach_weight(refs, files)` = kMapUnusedWeight + ln(1 + refs) × (1 − refs/files):
 // it grows with the other files naming the symbol, but a word most files hold (a keyword such as
 // `in` for a class `In`, an English word such as `error`) tells little, so the weight falls
 // again as the share nears 1. A top-level definition weighs reach_weight(refs); a member
