@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <memory>
+#include <unordered_map>
 
 #include "ast/skeleton.hpp"
 #include "ast/skeleton_cache.hpp"
@@ -249,9 +250,9 @@ Result<MapReply> repo_map(index::SegmentIndex& seg, const MapRequest& req) {
     cands.push_back({c.path, c.centrality, sk->skeleton, {}, {}});
   }
 
-  // Every public definition and member, weighted by how many other files name it. Top-level
-  // names first; then each member, counted no further than its class's refs (all its weight
-  // uses: a member's common name such as `get` would otherwise read a long posting list).
+  // Every public definition and member, weighted by how many other files name it (one look-up
+  // a name). A member counts no more uses than its class has (all its weight uses): `get` is
+  // named everywhere, `Model.get` where `Model` is.
   std::vector<Item> items;
   std::vector<index::SegmentIndex::NameAsk> asks;
   std::vector<std::size_t> asked;  // asks[k] is items[asked[k]]'s
@@ -272,34 +273,53 @@ Result<MapReply> repo_map(index::SegmentIndex& seg, const MapRequest& req) {
       items.push_back({f, static_cast<int>(t), -1, 0.0, 0, defs[t].line});
       if (defs[t].kind != ast::DefKind::kClass) continue;
       for (std::size_t m = 0; m < defs[t].children.size(); ++m) {
-        if (is_public(defs[t].children[m].name))
-          items.push_back(
-              {f, static_cast<int>(t), static_cast<int>(m), 0.0, 0, defs[t].children[m].line});
+        const auto& member = defs[t].children[m];
+        if (!is_public(member.name)) continue;
+        if (!is_dunder(member.name)) {
+          asks.push_back({cands[f].path, member.name});
+          asked.push_back(items.size());
+        }
+        items.push_back({f, static_cast<int>(t), static_cast<int>(m), 0.0, 0, member.line});
       }
     }
     if (!any) items.push_back({f, -1, -1, 0.0, 0, 0});
   }
-  auto reach = seg.name_reach(asks);
+  const auto reach = seg.name_reach(asks);
   for (std::size_t k = 0; k < asked.size(); ++k) items[asked[k]].refs = reach.refs[k];
-  asks.clear();
-  asked.clear();
   std::uint32_t class_refs = 0;
-  for (std::size_t i = 0; i < items.size(); ++i) {
-    const Item& it = items[i];
-    if (it.top < 0) continue;
-    if (it.child < 0) {
-      class_refs = it.refs;  // members follow their class in `items`
-      continue;
+  // Overrides: a member whose name an ancestor class among the candidates also defines, the
+  // ancestors followed through `bases` by their last dotted part (`models.Field` → `Field`;
+  // keyword arguments such as `metaclass=M` are not bases). At most 64 classes are visited.
+  std::unordered_map<std::string_view, std::vector<const ast::Definition*>> classes;
+  for (const auto& cand : cands)
+    for (const auto& d : cand.skeleton->definitions)
+      if (d.kind == ast::DefKind::kClass) classes[d.name].push_back(&d);
+  const auto base_name = [](std::string_view b) {
+    if (b.find('=') != std::string_view::npos) return std::string_view();  // metaclass=…
+    if (const auto k = b.find('['); k != std::string_view::npos) b = b.substr(0, k);
+    if (const auto k = b.rfind('.'); k != std::string_view::npos) b = b.substr(k + 1);
+    return b;
+  };
+  const auto overrides = [&](const ast::Definition& cls, const std::string& member) {
+    std::vector<const ast::Definition*> todo{&cls};
+    std::vector<const ast::Definition*> seen{&cls};
+    while (!todo.empty() && seen.size() < 64) {
+      const ast::Definition* d = todo.back();
+      todo.pop_back();
+      for (const auto& b : d->bases) {
+        const auto it = classes.find(base_name(b));
+        if (it == classes.end()) continue;
+        for (const ast::Definition* a : it->second) {
+          if (std::find(seen.begin(), seen.end(), a) != seen.end()) continue;
+          seen.push_back(a);
+          for (const auto& ch : a->children)
+            if (ch.name == member) return true;
+          todo.push_back(a);
+        }
+      }
     }
-    const auto& member = cands[it.file]
-                             .skeleton->definitions[static_cast<std::size_t>(it.top)]
-                             .children[static_cast<std::size_t>(it.child)];
-    if (class_refs == 0 || is_dunder(member.name)) continue;
-    asks.push_back({cands[it.file].path, member.name, class_refs});
-    asked.push_back(i);
-  }
-  const auto member_reach = seg.name_reach(asks);
-  for (std::size_t k = 0; k < asked.size(); ++k) items[asked[k]].refs = member_reach.refs[k];
+    return false;
+  };
   for (auto& it : items) {
     const double c = std::sqrt(cands[it.file].centrality);
     if (it.top < 0) {
@@ -315,8 +335,11 @@ Result<MapReply> repo_map(index::SegmentIndex& seg, const MapRequest& req) {
       it.score = c * symbol_weight(false, top.name, it.refs, 0, reach.files);
     } else {
       const auto m = static_cast<std::size_t>(it.child);
+      it.refs = std::min(it.refs, class_refs);  // members follow their class in `items`
       cand.member_refs[t][m] = it.refs;
       it.score = c * symbol_weight(true, top.children[m].name, it.refs, class_refs, reach.files);
+      if (!is_dunder(top.children[m].name) && overrides(top, top.children[m].name))
+        it.score *= kMapOverrideWeight;
     }
   }
   std::stable_sort(items.begin(), items.end(), [](const Item& a, const Item& b) {

@@ -17,12 +17,15 @@
 // line carries its module docstring's first line.
 //
 // Ranking (as Aider's repo map ranks definitions). Each symbol scores √centrality of its file ×
-// `symbol_weight`, which grows with `refs`: how many other indexed files name the symbol
-// (SegmentIndex::name_reach, a whole-word look-up in the lexical index). The square root keeps
+// `symbol_weight`, which grows with `refs`: how many other indexed Python files use the symbol's
+// name as an identifier in their code, exact case, strings and comments not counted
+// (SegmentIndex::name_reach, from each file's identifier table; by name, as Aider counts
+// references: a file naming another class of the same name counts too). The square root keeps
 // a hub file's unused helpers from crowding out the most used definitions of the files below
 // it. A member weighs half as much and counts at most its class's refs (`get` is named
-// everywhere; `Model.get` is used where `Model` is). A file without public definitions is one
-// item, weighted as an unused symbol.
+// everywhere; `Model.get` is used where `Model` is); a member overriding a method of an ancestor
+// class in the files read weighs a quarter of that (kMapOverrideWeight). A file without public
+// definitions is one item, weighted as an unused symbol.
 //
 // Budget (tokens, ceil(bytes / 4)). Breadth first: the longest prefix of the ranked symbols
 // whose compact outline fits — one line a symbol: no decorators or docstrings, long parameter
@@ -72,7 +75,8 @@ struct MapSymbol {
   std::string name;  // qualified: "JSONDecoder.decode"
   std::string kind;  // "class" | "function" | "method"
   int line = 0, end_line = 0;
-  // Other indexed files naming it; a member's at most its class's; dunders 0.
+  // Other indexed Python files using its name in code (exact case); a member's at most its
+  // class's; dunders 0.
   std::uint32_t refs = 0;
 };
 
@@ -107,12 +111,17 @@ std::string compact_signature(std::string_view sig);
 bool is_dunder(const std::string& name);
 // A symbol's weight in the map's ranking (multiplied by the square root of its file's
 // centrality). `reach_weight(refs, files)` = kMapUnusedWeight + ln(1 + refs) × (1 − refs/files):
-// it grows with the other files naming the symbol, but a word most files hold (a keyword such as
-// `in` for a class `In`, an English word such as `error`) tells little, so the weight falls
-// again as the share nears 1. A top-level definition weighs reach_weight(refs); a member
-// 0.5 × reach_weight(min(refs, class_refs)); `__init__` and `__call__` 0.5 ×
-// reach_weight(class_refs); other dunders (members or module-level) 0.25 × kMapUnusedWeight.
+// it grows with the other files naming the symbol, but a name most files use (`name`, `value`,
+// `get`) tells little of this definition, so the weight falls again as the share nears 1. A
+// top-level definition weighs reach_weight(refs); a member 0.5 × reach_weight(min(refs,
+// class_refs)); `__init__` and `__call__` 0.5 × reach_weight(class_refs); other dunders
+// (members or module-level) 0.25 × kMapUnusedWeight. repo_map multiplies an override's weight
+// by kMapOverrideWeight.
 inline constexpr double kMapUnusedWeight = 0.1;
+// A member that overrides a method of an ancestor class among the files the map reads
+// (`CharField.to_python` under `Field.to_python`) scores this share of its weight: the
+// ancestor's line already tells the reader the name (measured: tests/relevance/map_docs.py).
+inline constexpr double kMapOverrideWeight = 0.25;
 double reach_weight(std::uint32_t refs, std::size_t files);
 double symbol_weight(bool member, const std::string& name, std::uint32_t refs,
                      std::uint32_t class_refs, std::size_t files);

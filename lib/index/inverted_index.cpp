@@ -7,7 +7,6 @@
 #include <memory>
 #include <mutex>
 #include <numeric>
-#include <unordered_map>
 #include <unordered_set>
 
 #include "index/tokenizer.hpp"
@@ -597,65 +596,6 @@ std::vector<std::string> InvertedIndex::files_with_term(std::string_view term) c
   std::sort(paths.begin(), paths.end());
   paths.erase(std::unique(paths.begin(), paths.end()), paths.end());
   out.assign(paths.begin(), paths.end());
-  return out;
-}
-
-std::vector<std::uint32_t> InvertedIndex::file_reach(const std::vector<ReachAsk>& asks) const {
-  std::vector<std::uint32_t> out(asks.size(), 0);
-  // The asks of each distinct indexed term, in first-asked order.
-  std::unordered_map<std::uint32_t, std::size_t> slot;  // term → index into `terms`
-  std::vector<std::pair<std::uint32_t, std::vector<std::size_t>>> terms;
-  for (std::size_t i = 0; i < asks.size(); ++i) {
-    const std::uint32_t id = term_id(asks[i].term);
-    if (id == IdTable::kNone) continue;
-    auto [it, fresh] = slot.try_emplace(id, terms.size());
-    if (fresh) terms.push_back({id, {}});
-    terms[it->second].second.push_back(i);
-  }
-  if (terms.empty()) return out;
-  // Each live document's file as an ordinal, in a dense table: a walk reads 4 bytes a posting
-  // instead of the posting's 80-byte record (a common word's list is thousands long). by_file_
-  // holds live documents only. Built per call: one pass over the live documents.
-  constexpr std::uint32_t kNoFile = UINT32_MAX;
-  std::vector<std::uint32_t> file_of(docs_.size(), kNoFile);
-  std::uint32_t nfiles = 0;
-  for (const auto& entry : by_file_) {
-    for (const DocId d : entry.second) file_of[d] = nfiles;
-    ++nfiles;
-  }
-  // The tail's postings of the asked terms (one pass for the batch).
-  std::unordered_map<std::uint32_t, std::vector<DocId>> tail_docs;
-  for (const auto& e : tail_) {
-    if (slot.count(e.term) != 0) tail_docs[e.term].push_back(e.p.doc);
-  }
-  // seen[f] == k: file f holds term k (counted once).
-  std::vector<std::uint32_t> seen(nfiles, kNoFile);
-  for (std::uint32_t k = 0; k < terms.size(); ++k) {
-    const auto& [id, which] = terms[k];
-    std::uint32_t cap = 0;  // the largest cap asked of the term; a walk stops past cap + 1 files
-    for (const std::size_t i : which) cap = std::max(cap, asks[i].cap);
-    const std::uint64_t stop = static_cast<std::uint64_t>(cap) + 1;
-    std::uint64_t files = 0;
-    const auto see = [&](DocId d) {
-      const std::uint32_t f = file_of[d];
-      if (f == kNoFile || seen[f] == k) return;
-      seen[f] = k;
-      ++files;
-    };
-    PostingCursor cur(frozen_.bytes(id));
-    Posting p;
-    while (files <= stop && cur.next(p)) see(p.doc);
-    if (auto t = tail_docs.find(id); t != tail_docs.end()) {
-      for (const DocId d : t->second) see(d);
-    }
-    for (const std::size_t i : which) {
-      std::uint64_t n = files;
-      if (auto f = by_file_.find(std::string(asks[i].path)); f != by_file_.end() && !f->second.empty()) {
-        if (seen[file_of[f->second.front()]] == k) --n;
-      }
-      out[i] = static_cast<std::uint32_t>(std::min<std::uint64_t>(n, asks[i].cap));
-    }
-  }
   return out;
 }
 

@@ -138,18 +138,6 @@ class InvertedIndex {
   // Paths of the live chunks whose tokens include `term` (an index term: lowercased), sorted and
   // unique; empty when no chunk has it.
   std::vector<std::string> files_with_term(std::string_view term) const;
-  // For each ask: how many files other than `path` have a live chunk whose tokens include `term`
-  // (an index term; 0 when no chunk has it), at most `cap`. What ctx.map ranks a file's symbols
-  // by: how much of the tree names them. The frozen list of each distinct term is read once (and
-  // no further than the largest cap asked of it needs: a common word's list is long), the tail
-  // once for the whole batch.
-  struct ReachAsk {
-    std::string_view term;
-    std::string_view path;
-    std::uint32_t cap = UINT32_MAX;
-  };
-  std::vector<std::uint32_t> file_reach(const std::vector<ReachAsk>& asks) const;
-  std::size_t file_count() const { return by_file_.size(); }  // files with live chunks
 
   // Copies, rebuilt from the stored form (see Doc below).
   std::optional<Chunk> find(std::string_view id) const;

@@ -73,10 +73,11 @@ namespace fs = std::filesystem;
 // index.bin layout version. 2: posting lists delta + varint encoded (postings.hpp). 3: the
 // header also holds kRankingVersion (ranking.hpp), after the tokenizer version. 4: each file
 // record also holds its import references and its centrality (centrality.hpp). 5: postings
-// carry five fields (the doc field, ranking rank-4), chunks five field lengths. A file of
+// carry five fields (the doc field, ranking rank-4), chunks five field lengths. 6: each file
+// record also holds its identifier name keys (FileRecord::names, ctx.map's refs). A file of
 // another format version, or of another extractor, tokenizer or ranking version, is not read:
 // the build is cold and overwrites it.
-inline constexpr std::uint32_t kIndexFormatVersion = 5;
+inline constexpr std::uint32_t kIndexFormatVersion = 6;
 // The checksum stored in index.bin's last 8 bytes over everything before them: a word-at-a-time
 // multiplicative hash that detects truncation and corruption (not a security boundary: the file
 // lives in the segment's own _ctx/). Exposed for tests that forge files.
@@ -95,6 +96,9 @@ struct FileRecord {
   bool parse_partial = false;    // Python with syntax errors (chunked from what parsed)
   std::uint32_t chunks = 0;
   std::vector<std::string> imports;  // Python: import references (centrality.hpp import_refs)
+  // Python: util key_hash64 of each distinct identifier of the file's code (the names of its
+  // ast::IdentifierTable: code only, exact case), sorted; what name_reach counts.
+  std::vector<std::uint64_t> names;
   double centrality = 0.0;       // import-graph PageRank, mean 1.0 over Python files; 0 for others
 };
 
@@ -205,20 +209,20 @@ class SegmentIndex {
   // token (under 2 characters without its leading/trailing `_`, or over kMaxTokenBytes).
   // What the AST fallback's references() (lib/lang/python) reads instead of every file. Thread-safe.
   std::optional<std::vector<std::string>> files_with_word(std::string_view word) const;
-  // For each (path, name) asked: how many indexed files other than `path` hold the identifier
-  // `name` as a whole word (any case, in code or prose), at most `cap` — ctx.map's measure of
-  // how much of the tree uses a definition — and how many files the index holds. 0 for a name
-  // without a whole-word token (see files_with_word) and before the first build. A small cap
-  // stops reading a common word's postings early. One lock and one pass over the index's tail
-  // for the batch. Thread-safe.
+  // For each (path, name) asked: how many indexed Python files other than `path` use the
+  // identifier `name` in their code — as written (case counts), as a whole identifier (not a
+  // piece of `is_name`), in code (strings and comments hold no identifiers) — ctx.map's measure
+  // of how much of the tree uses a definition; and how many indexed Python files there are. 0
+  // before the first build. From FileRecord::names: the first call after a build counts every
+  // file's names once into a hash table (about 30 bytes a distinct name) that updates then keep
+  // current file by file; each ask is one look-up. Thread-safe.
   struct NameAsk {
     std::string path;
     std::string name;
-    std::uint32_t cap = UINT32_MAX;
   };
   struct NameReach {
     std::vector<std::uint32_t> refs;  // per ask
-    std::size_t files = 0;            // indexed files with chunks
+    std::size_t files = 0;            // indexed Python files
   };
   NameReach name_reach(const std::vector<NameAsk>& asks) const;
 

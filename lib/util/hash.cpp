@@ -58,15 +58,27 @@ std::string blake2b_hex(std::string_view bytes) {
   return to_hex(out, sizeof out);
 }
 
-std::uint64_t checksum64(std::string_view bytes) {
+namespace {
+std::uint64_t siphash64(std::string_view bytes, const unsigned char* key) {
   ensure_sodium();
-  static const unsigned char kKey[crypto_shorthash_KEYBYTES] = {'t', 'r', 'i', 'f', 'e', 'c', 't', 'a',
-                                                                's', 'k', 'e', 'l', 'r', 'o', 'w', '1'};
   unsigned char out[crypto_shorthash_BYTES];
-  crypto_shorthash(out, reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), kKey);
+  crypto_shorthash(out, reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), key);
   std::uint64_t v = 0;
   for (int i = 7; i >= 0; --i) v = (v << 8) | out[i];  // little-endian, as SipHash defines it
   return v;
+}
+}  // namespace
+
+std::uint64_t checksum64(std::string_view bytes) {
+  static const unsigned char kKey[crypto_shorthash_KEYBYTES] = {
+      't', 'r', 'i', 'f', 'e', 'c', 't', 'a', 's', 'k', 'e', 'l', 'r', 'o', 'w', '1'};
+  return siphash64(bytes, kKey);
+}
+
+std::uint64_t key_hash64(std::string_view bytes) {
+  static const unsigned char kKey[crypto_shorthash_KEYBYTES] = {
+      't', 'r', 'i', 'f', 'e', 'c', 't', 'a', 'n', 'a', 'm', 'e', 'k', 'e', 'y', '1'};
+  return siphash64(bytes, kKey);
 }
 
 Sha256Stream::Sha256Stream() {

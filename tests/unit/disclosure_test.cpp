@@ -704,3 +704,45 @@ TEST_CASE("skeleton of a split class's header chunk lists every method, like its
   // A method chunk still shows the method alone.
   CHECK(skeleton(Target::chunk("where.py#Where.method_3")) == "def method_3(self, x): ...\n");
 }
+
+TEST_CASE("repo map: an override weighs less than a member its ancestor does not have") {
+  trifecta::test::TempDir dir;
+  const fs::path r = dir.path();
+  // Child(core.Base) overrides Base's ten methods and adds `fresh`; three files use them all.
+  std::string core = "class Base:\n";
+  for (int i = 0; i < 10; ++i)
+    core += "    def method_" + std::to_string(i) + "(self):\n        pass\n";
+  core += "\n\nclass Child(core.Base, metaclass=type):\n";
+  for (int i = 0; i < 10; ++i)
+    core += "    def method_" + std::to_string(i) + "(self):\n        pass\n";
+  core += "    def fresh(self):\n        pass\n";
+  write_text(r / "core.py", core);
+  for (int u = 0; u < 3; ++u) {
+    std::string user =
+        "from core import Base, Child\n\ndef use_" + std::to_string(u) + "():\n    c = Child()\n";
+    for (int i = 0; i < 10; ++i) user += "    c.method_" + std::to_string(i) + "()\n";
+    user += "    c.fresh()\n    return Base\n";
+    write_text(r / ("user" + std::to_string(u) + ".py"), user);
+  }
+  index::SegmentOptions so;
+  so.use_git = false;
+  so.persist = false;
+  auto seg = std::move(index::SegmentIndex::open(r, so).value());
+  REQUIRE(seg->build().ok());
+  // Every member has the same refs (3, its class's); Child's ten overrides come after `fresh`.
+  auto m = repo_map(*seg, MapRequest{"core.py", 130});
+  REQUIRE(m.ok());
+  REQUIRE(m->files.size() == 1);
+  const auto& syms = m->files[0].symbols;
+  const auto has = [&](const std::string& name) {
+    return std::any_of(syms.begin(), syms.end(),
+                       [&](const MapSymbol& s) { return s.name == name; });
+  };
+  CHECK(m->files[0].reduced);
+  CHECK(has("Base.method_9"));
+  CHECK(has("Child.fresh"));
+  CHECK_FALSE(has("Child.method_0"));
+  for (const auto& s : syms) {
+    if (s.kind == "method") CHECK(s.refs == 3);
+  }
+}

@@ -471,35 +471,49 @@ TEST_CASE("SegmentIndex: files_with_word names a superset of the files holding a
   CHECK(seg->files_with_word("raw_decode") == std::vector<std::string>{"a.py", "b.py", "big.py", "c.py", "d.md", "e.py"});
 }
 
-TEST_CASE("SegmentIndex: name_reach counts the other indexed files naming an identifier") {
+TEST_CASE("SegmentIndex: name_reach counts the other Python files using a name in code") {
   trifecta::test::TempDir t;
   const fs::path r = t.path();
-  // a.py defines raw_decode and names it in two chunks; every other file names it once or not.
-  write_text(r / "a.py", "def raw_decode(s):\n    return s\n\n\ndef again():\n    return raw_decode\n");
-  write_text(r / "b.py", "from a import raw_decode\nfrom a import raw_decode as rd\n");
-  write_text(r / "c.py", "RAW_DECODE = 1\nraw_decoder = 2\n");
+  // a.py defines raw_decode and uses it again; b.py imports it (and mentions it in a comment);
+  // c.py holds only other identifiers spelled alike and the word in a string; d.md is prose.
+  write_text(r / "a.py",
+             "def raw_decode(s):\n    return s\n\n\ndef again():\n    return raw_decode\n");
+  write_text(r / "b.py",
+             "from a import raw_decode  # raw_decode again\nfrom a import raw_decode as rd\n");
+  write_text(r / "c.py", "RAW_DECODE = 1\nraw_decoder = 2\nis_raw_decode = 3\ns = 'raw_decode'\n");
   write_text(r / "d.md", "Call `raw_decode` to parse.\n");
   write_text(r / "e.py", "def other():\n    pass\n");
+  write_text(r / "f.py", "def g(x):\n    return x.raw_decode(1)\n");
   SegmentOptions so;
   so.use_git = false;
-  so.persist = false;
   auto seg = std::move(SegmentIndex::open(r, so).value());
-  const std::vector<SegmentIndex::NameAsk> asks{
-      {"a.py", "raw_decode"}, {"e.py", "raw_decode"}, {"a.py", "other"}, {"a.py", "nowhere_at_all"}, {"a.py", "x"}};
-  CHECK(seg->name_reach(asks).refs == std::vector<std::uint32_t>{0, 0, 0, 0, 0});  // not built
+  const std::vector<SegmentIndex::NameAsk> asks{{"a.py", "raw_decode"}, {"e.py", "raw_decode"},
+                                                {"a.py", "other"},      {"a.py", "nowhere_at_all"},
+                                                {"a.py", "x"},          {"a.py", "RAW_DECODE"},
+                                                {"zz.py", "raw_decode"}};
+  CHECK(seg->name_reach(asks).refs == std::vector<std::uint32_t>(asks.size(), 0));  // not built
   REQUIRE(seg->build().ok());
   auto reach = seg->name_reach(asks);
-  CHECK(reach.files == 5);
-  // Files, not chunks or occurrences; not the asking file itself; any case, prose included.
-  CHECK(reach.refs == std::vector<std::uint32_t>{3, 4, 1, 0, 0});
-  // It follows the disk (postings in the index's tail since the last freeze).
+  CHECK(reach.files == 5);  // the Python files
+  // Files, not occurrences; not the asking file; exact case; whole identifiers in code only (an
+  // attribute counts: f.py); one character is a name too; an unknown asking path excludes none.
+  CHECK(reach.refs == std::vector<std::uint32_t>{2, 3, 1, 0, 1, 1, 3});
+  // It follows the disk, and a warm start (the names persisted in index.bin) gives the same.
   write_text(r / "e.py", "def other():\n    return raw_decode\n");
   (void)seg->apply_changes({"e.py"});
   fs::remove(r / "c.py");
   (void)seg->apply_changes({"c.py"});
+  const std::vector<std::uint32_t> after{3, 3, 1, 0, 1, 0, 4};
   reach = seg->name_reach(asks);
   CHECK(reach.files == 4);
-  CHECK(reach.refs == std::vector<std::uint32_t>{3, 3, 1, 0, 0});
+  CHECK(reach.refs == after);
+  REQUIRE(seg->persist().ok());
+  seg.reset();
+  auto warm = std::move(SegmentIndex::open(r, so).value());
+  const auto rep = warm->build();
+  REQUIRE(rep.ok());
+  CHECK(rep->warm);
+  CHECK(warm->name_reach(asks).refs == after);
 }
 
 TEST_CASE("SegmentIndex: apply_changes re-chunks only what changed, validate finds drift") {

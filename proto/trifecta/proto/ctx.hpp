@@ -402,7 +402,7 @@ void describe(V& v, MapSymbol& s) {
   v.req("kind", s.kind, "class | function | method");
   v.req("line", s.line, "definition line");
   v.req("end_line", s.end_line, "last line");
-  v.opt("refs", s.refs, "other indexed files that name it (whole word); a member's counts up to its class's, dunders 0; protocol 1.4");
+  v.opt("refs", s.refs, "other indexed Python files using its name in code (exact case); a member's counts up to its class's, dunders 0; protocol 1.4");
 }
 constexpr std::string_view wire_name(const MapSymbol*) { return "MapSymbol"; }
 
