@@ -9,6 +9,7 @@
 
 #include "ast/skeleton.hpp"
 #include "ast/skeleton_cache.hpp"
+#include "index/ranking.hpp"
 #include "index/segment_index.hpp"
 
 namespace trifecta::core::disclosure {
@@ -34,6 +35,7 @@ std::size_t tokens_of(std::size_t bytes) {
 struct Candidate {
   std::string path;
   double centrality = 0.0;
+  double weight = 0.0;  // centrality × the factors of its path classes (file_weight)
   std::shared_ptr<const ast::Skeleton> skeleton;
   std::vector<std::uint32_t> top_refs;
   std::vector<std::vector<std::uint32_t>> member_refs;
@@ -210,6 +212,20 @@ double symbol_weight(bool member, const std::string& name, std::uint32_t refs,
   return 0.5 * reach_weight(std::min(refs, class_refs), files);
 }
 
+double file_weight(const index::CentralFile& file, std::string_view dir) {
+  std::string_view rel = file.path;
+  if (!dir.empty() && rel.size() > dir.size() && rel.compare(0, dir.size(), dir) == 0 &&
+      rel[dir.size()] == '/')
+    rel.remove_prefix(dir.size() + 1);
+  const std::uint8_t cls = index::path_class(rel);
+  double w = file.centrality;
+  for (const index::PathClass c : {index::kPathTest, index::kPathAsset, index::kPathGenerated,
+                                   index::kPathNeverCode, index::kPathVendored}) {
+    if (cls & c) w *= index::path_factor(c);
+  }
+  return w;
+}
+
 Result<MapReply> repo_map(index::SegmentIndex& seg, const MapRequest& req) {
   if (req.budget < kMinMapBudget || req.budget > kMaxMapBudget) {
     return make_error(Errc::kInvalidArgument, "budget: expected " + std::to_string(kMinMapBudget) +
@@ -224,8 +240,15 @@ Result<MapReply> repo_map(index::SegmentIndex& seg, const MapRequest& req) {
   MapReply r;
   r.path = dir;
   r.budget = req.budget;
-  const auto central = seg.central_files(dir);
+  auto central = seg.central_files(dir);
   r.candidates = central.size();
+  // Rank order: centrality × the factors of the file's path classes below `dir`.
+  std::vector<double> weights(central.size());
+  for (std::size_t i = 0; i < central.size(); ++i) weights[i] = file_weight(central[i], dir);
+  std::vector<std::size_t> order(central.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(),
+                   [&](std::size_t a, std::size_t b) { return weights[a] > weights[b]; });
   if (central.empty() && !dir.empty() && !seg.file(dir)) {
     // Neither a Python file nor a folder holding one: say whether the path exists at all.
     std::error_code ec;
@@ -238,7 +261,8 @@ Result<MapReply> repo_map(index::SegmentIndex& seg, const MapRequest& req) {
   // cost: a whole stdlib tree's would take ~0.2 s).
   std::vector<Candidate> cands;
   std::size_t floor_tokens = 0;
-  for (const auto& c : central) {
+  for (const std::size_t i : order) {
+    const auto& c = central[i];
     if (floor_tokens >= req.budget) break;
     auto sk =
         seg.skeletons().get(seg.root() / c.path, c.path, nullptr, ast::ParseEvents::kCountOnly);
@@ -247,7 +271,7 @@ Result<MapReply> repo_map(index::SegmentIndex& seg, const MapRequest& req) {
       continue;
     }
     floor_tokens += tokens_of(c.path.size() + 24) + kMapMinLines * kMapLineTokens;
-    cands.push_back({c.path, c.centrality, sk->skeleton, {}, {}});
+    cands.push_back({c.path, c.centrality, weights[i], sk->skeleton, {}, {}});
   }
 
   // Every public definition and member, weighted by how many other files name it (one look-up
@@ -321,7 +345,7 @@ Result<MapReply> repo_map(index::SegmentIndex& seg, const MapRequest& req) {
     return false;
   };
   for (auto& it : items) {
-    const double c = std::sqrt(cands[it.file].centrality);
+    const double c = std::sqrt(cands[it.file].weight);
     if (it.top < 0) {
       it.score = c * kMapUnusedWeight;
       continue;

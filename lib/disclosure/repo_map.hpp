@@ -2,8 +2,9 @@
 // budget, what an agent reads at the start of a task (as Aider's repo map).
 //
 // What it gives. The indexed Python files at or under `path`, most central first (import-graph
-// PageRank: SegmentIndex::central_files, index/centrality.hpp), each as a skeleton outline of its
-// top symbols:
+// PageRank: SegmentIndex::central_files, index/centrality.hpp; tests, generated and vendored
+// files demoted as search demotes them: file_weight), each as a skeleton outline of its top
+// symbols:
 //
 //   # json/decoder.py  (centrality 2.41)
 //   """Implementation of JSONDecoder"""
@@ -16,7 +17,7 @@
 // `# L<a>-<b>` marker for a ranged follow-up (ctx.get sym:// or chunk ids); the file's header
 // line carries its module docstring's first line.
 //
-// Ranking (as Aider's repo map ranks definitions). Each symbol scores √centrality of its file ×
+// Ranking (as Aider's repo map ranks definitions). Each symbol scores √file_weight of its file ×
 // `symbol_weight`, which grows with `refs`: how many other indexed Python files use the symbol's
 // name as an identifier in their code, exact case, strings and comments not counted
 // (SegmentIndex::name_reach, from each file's identifier table; by name, as Aider counts
@@ -35,7 +36,7 @@
 // still fits, so a small folder reads as before and a large tree shows many files rather than
 // the first one whole. A file shown with less than its full outline is `reduced`; `truncated`
 // says a larger budget would show more (a file left out or reduced). `used` is the size of
-// `text`, always ≤ `budget`. Only the most central files are read: as many as the budget could
+// `text`, always ≤ `budget`. Only the best-weighted files are read: as many as the budget could
 // show with a header and three symbol lines each (about 30 of a whole tree at the default
 // budget; reading skeletons is most of the map's cost). A file the skeleton cache cannot read
 // (deleted meanwhile, too large) is skipped and counted in `skipped`.
@@ -58,7 +59,8 @@
 
 namespace trifecta::core::index {
 class SegmentIndex;
-}
+struct CentralFile;
+}  // namespace trifecta::core::index
 
 namespace trifecta::core::disclosure {
 
@@ -82,7 +84,7 @@ struct MapSymbol {
 
 struct MapFile {
   std::string path;
-  double centrality = 0.0;
+  double centrality = 0.0;         // import-graph PageRank (not demoted by path classes)
   bool reduced = false;            // less than its full outline (symbols or docstrings left out)
   std::vector<MapSymbol> symbols;  // what `text` shows, in source order
   std::string text;                // this file's part of the map
@@ -94,7 +96,7 @@ struct MapReply {
   std::size_t candidates = 0;  // Python files at or under `path`
   std::size_t skipped = 0;     // unreadable by the skeleton cache
   bool truncated = false;      // a larger budget would show more (a file left out or reduced)
-  std::vector<MapFile> files;  // most central first
+  std::vector<MapFile> files;  // in rank order (file_weight: centrality, path classes)
   std::string text;            // the concatenated map
 };
 
@@ -109,8 +111,14 @@ std::string compact_signature(std::string_view sig);
 
 // `__name__` (at least one character between the underscores).
 bool is_dunder(const std::string& name);
+// A file's weight in the map's ranking: its centrality × the search's factor for each class of
+// its path below `dir` (index/ranking.hpp path_class, path_factor: tests × 0.35, generated ×
+// 0.5, vendored × 0.6, locale folders × 0) — a map of a tree leads with its own code, not its
+// tests or another project's code shipped inside it; a map of `tests/` or `_vendor/rich` itself
+// weighs its files by centrality alone.
+double file_weight(const index::CentralFile& file, std::string_view dir);
 // A symbol's weight in the map's ranking (multiplied by the square root of its file's
-// centrality). `reach_weight(refs, files)` = kMapUnusedWeight + ln(1 + refs) × (1 − refs/files):
+// file_weight). `reach_weight(refs, files)` = kMapUnusedWeight + ln(1 + refs) × (1 − refs/files):
 // it grows with the other files naming the symbol, but a name most files use (`name`, `value`,
 // `get`) tells little of this definition, so the weight falls again as the share nears 1. A
 // top-level definition weighs reach_weight(refs); a member 0.5 × reach_weight(min(refs,

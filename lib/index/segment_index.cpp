@@ -154,6 +154,12 @@ struct SegmentIndex::Impl {
   // Moves name_files from `before` to `after` (either may be null): what an update does to one
   // record, so the table stays current instead of being rebuilt (≈ 20 ms on the stdlib demo
   // tree). Caller holds state_mu exclusively and the table is current.
+  // name_files' approximate heap bytes (a node of key, count and next pointer per name, a
+  // bucket pointer per bucket); 0 until a map asks for it. Caller holds state_mu.
+  std::size_t name_files_bytes() const {
+    std::lock_guard nk(name_files_mu);
+    return name_files.size() * 32 + name_files.bucket_count() * sizeof(void*);
+  }
   void names_replace(const FileRecord* before, const FileRecord* after) {
     if (before && counts_names(*before)) {
       --name_files_total;
@@ -1130,6 +1136,7 @@ std::vector<CentralFile> SegmentIndex::central_files(std::string_view dir, std::
 Status SegmentIndex::status() const {
   std::shared_lock lk(impl_->state_mu);
   Status s = impl_->derived_locked();
+  s.memory_bytes += impl_->name_files_bytes();
   s.generation = impl_->generation;
   s.chunks = impl_->index.chunk_count();
   s.last_update = impl_->last_update;
@@ -1251,7 +1258,7 @@ fs::path SegmentIndex::cache_file() const { return impl_->cache_file(); }
 telemetry::Channel& SegmentIndex::channel() { return impl_->options.channel; }
 std::size_t SegmentIndex::memory_bytes() const {
   std::shared_lock lk(impl_->state_mu);
-  return impl_->derived_locked().memory_bytes;
+  return impl_->derived_locked().memory_bytes + impl_->name_files_bytes();
 }
 
 std::uint64_t SegmentIndex::generation() const {

@@ -244,7 +244,8 @@ class SegmentIndex {
   Status status() const;
   // The index's approximate heap bytes (Status::memory_bytes) alone. status() and this compute it
   // (and the pack_state hash) once per change of the index, not per call: both walk every chunk
-  // or file, which took ~40 ms on four stdlib copies for every `status`.
+  // or file, which took ~40 ms on four stdlib copies for every `status`. It counts the records'
+  // identifier keys and, once a map has asked for it, name_reach's table.
   std::size_t memory_bytes() const;
   // Re-list and re-hash the tree (reads every file; ReadPurpose::kValidate). What it finds is
   // published as pack_state.stale_detected (true unless the report is ok()).

@@ -638,7 +638,7 @@ TEST_CASE("repo map: breadth first, the most used definitions before a hub's unu
   CHECK(repo_map(*seg, MapRequest{"", 160})->text == m->text);  // deterministic
 }
 
-TEST_CASE("repo map weights: refs raise a symbol, words most files hold do not, members weigh less") {
+TEST_CASE("repo map weights: refs raise a symbol, words most files hold do not, members weigh less, tests and vendored files less") {
   CHECK(reach_weight(0, 100) == kMapUnusedWeight);
   CHECK(reach_weight(100, 100) == kMapUnusedWeight);  // a name every file holds tells nothing
   CHECK(reach_weight(5, 100) > reach_weight(1, 100));
@@ -649,6 +649,14 @@ TEST_CASE("repo map weights: refs raise a symbol, words most files hold do not, 
   CHECK(symbol_weight(true, "__init__", 0, 10, 100) == 0.5 * reach_weight(10, 100));
   CHECK(symbol_weight(true, "__repr__", 50, 50, 100) == 0.25 * kMapUnusedWeight);
   CHECK(symbol_weight(false, "__getattr__", 50, 0, 100) == 0.25 * kMapUnusedWeight);
+  // A file's weight: its centrality, demoted for the path classes below the map's own path.
+  CHECK(file_weight({"_vendor/rich/console.py", 2.0}, "") == 2.0 * 0.6);
+  CHECK(file_weight({"_vendor/rich/console.py", 2.0}, "_vendor/rich") == 2.0);
+  CHECK(file_weight({"_vendor/rich/console.py", 2.0}, "_vendor") == 2.0);
+  CHECK(file_weight({"pkg/tests/test_x.py", 2.0}, "") == 2.0 * 0.35);
+  CHECK(file_weight({"conf/locale/fr/formats.py", 2.0}, "") == 0.0);
+  CHECK(file_weight({"pkg/core.py", 2.0}, "") == 2.0);
+  CHECK(file_weight({"pkg/core.py", 2.0}, "pkg/core.py") == 2.0);
   CHECK(is_dunder("__init__"));
   CHECK_FALSE(is_dunder("____"));
   CHECK_FALSE(is_dunder("_private"));
@@ -745,4 +753,34 @@ TEST_CASE("repo map: an override weighs less than a member its ancestor does not
   for (const auto& s : syms) {
     if (s.kind == "method") CHECK(s.refs == 3);
   }
+}
+
+TEST_CASE("repo map: a tree's own code leads and its test helpers follow, but a map of the tests ranks them") {
+  trifecta::test::TempDir dir;
+  const fs::path r = dir.path();
+  // tests/helpers.py is imported by four test files, lib.py by two of them: helpers is the most
+  // central file, but it is test code.
+  write_text(r / "lib.py", "def parse(text):\n    return text\n");
+  write_text(r / "tests" / "__init__.py", "");
+  write_text(r / "tests" / "helpers.py", "def make_fixture():\n    return 1\n");
+  for (int i = 0; i < 4; ++i) {
+    write_text(r / "tests" / ("test_" + std::to_string(i) + ".py"),
+               std::string("from tests.helpers import make_fixture\n") + (i < 2 ? "from lib import parse\n" : "") +
+                   "\ndef test_" + std::to_string(i) + "():\n    return make_fixture()\n");
+  }
+  index::SegmentOptions so;
+  so.use_git = false;
+  so.persist = false;
+  auto seg = std::move(index::SegmentIndex::open(r, so).value());
+  REQUIRE(seg->build().ok());
+  REQUIRE(seg->central_files("").front().path == "tests/helpers.py");
+  auto m = repo_map(*seg, MapRequest{"", 1024});
+  REQUIRE(m.ok());
+  REQUIRE(m->files.size() >= 2);
+  CHECK(m->files[0].path == "lib.py");
+  CHECK(m->files[0].centrality < m->files[1].centrality);  // the reply keeps the PageRank itself
+  auto t = repo_map(*seg, MapRequest{"tests", 1024});
+  REQUIRE(t.ok());
+  REQUIRE_FALSE(t->files.empty());
+  CHECK(t->files[0].path == "tests/helpers.py");
 }

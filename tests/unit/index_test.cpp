@@ -493,7 +493,9 @@ TEST_CASE("SegmentIndex: name_reach counts the other Python files using a name i
                                                 {"zz.py", "raw_decode"}};
   CHECK(seg->name_reach(asks).refs == std::vector<std::uint32_t>(asks.size(), 0));  // not built
   REQUIRE(seg->build().ok());
+  const std::size_t memory = seg->memory_bytes();
   auto reach = seg->name_reach(asks);
+  CHECK(seg->memory_bytes() > memory);  // the table the first call built is counted
   CHECK(reach.files == 5);  // the Python files
   // Files, not occurrences; not the asking file; exact case; whole identifiers in code only (an
   // attribute counts: f.py); one character is a name too; an unknown asking path excludes none.
