@@ -79,7 +79,7 @@
 
 namespace trifecta::core::index {
 
-inline constexpr std::string_view kRankingVersion = "rank-9";
+inline constexpr std::string_view kRankingVersion = "rank-10";
 
 enum Field : std::uint8_t {
   kFieldPath = 0,

@@ -1911,6 +1911,30 @@ TEST_CASE("SegmentIndex: a package-root tree gets centrality from its package-pr
   CHECK(seg->central_files("")[0].path == "util.py");
 }
 
+TEST_CASE("SegmentIndex: a vendored file's own imports are not edges of the centrality graph") {
+  trifecta::test::TempDir t;
+  const fs::path r = t.path();
+  // Three vendored modules import _vendor/lib/base.py; the tree's own code imports one of them
+  // and its own util.py twice.
+  write_text(r / "_vendor" / "__init__.py", "");
+  write_text(r / "_vendor" / "lib" / "__init__.py", "");
+  write_text(r / "_vendor" / "lib" / "base.py", "X = 1\n");
+  for (const char* m : {"a", "b", "c"})
+    write_text(r / "_vendor" / "lib" / (std::string(m) + ".py"), "from _vendor.lib import base\n");
+  write_text(r / "util.py", "def helper():\n    pass\n");
+  write_text(r / "main.py", "from _vendor.lib import a\nimport util\n");
+  write_text(r / "cli.py", "import util\n");
+  SegmentOptions so;
+  so.use_git = false;
+  so.persist = false;
+  auto seg = std::move(SegmentIndex::open(r, so).value());
+  REQUIRE(seg->build().ok());
+  CHECK(seg->central_files("")[0].path == "util.py");
+  // base.py is imported only by vendored files: it ranks as a file nothing imports.
+  CHECK(seg->centrality("_vendor/lib/base.py") == Approx(seg->centrality("cli.py")));
+  CHECK(seg->centrality("_vendor/lib/a.py") > seg->centrality("_vendor/lib/b.py"));  // main.py uses a
+}
+
 TEST_CASE("SegmentIndex: centrality is computed at build, follows edits and survives a warm restart") {
   trifecta::test::TempDir t;
   const fs::path r = t.path();
