@@ -934,9 +934,8 @@ std::vector<ToolSpec> build_table(bool with_debug) {
                  "A ranked overview to start a task with: the most central files (PageRank over "
                  "the Python import graph; tests and vendored code weighed down) and their most "
                  "used public classes, functions and methods (by how many other files use their "
-                 "names in code) as a skeleton with line ranges, "
-                 "within the token budget: many files one line a symbol, whole outlines when "
-                 "they fit.",
+                 "names in code) as a skeleton with line ranges, within the token budget: many "
+                 "files one line a symbol, whole outlines when they fit.",
                  input_schema(std::move(p), {}, true),
                  with_common(output_schema<proto::CtxMapResult>()), true, true, run_map});
   }

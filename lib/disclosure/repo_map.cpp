@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <memory>
+#include <numeric>
 #include <unordered_map>
 
 #include "ast/skeleton.hpp"
@@ -240,13 +241,13 @@ Result<MapReply> repo_map(index::SegmentIndex& seg, const MapRequest& req) {
   MapReply r;
   r.path = dir;
   r.budget = req.budget;
-  auto central = seg.central_files(dir);
+  const auto central = seg.central_files(dir);
   r.candidates = central.size();
   // Rank order: centrality × the factors of the file's path classes below `dir`.
   std::vector<double> weights(central.size());
   for (std::size_t i = 0; i < central.size(); ++i) weights[i] = file_weight(central[i], dir);
   std::vector<std::size_t> order(central.size());
-  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::iota(order.begin(), order.end(), std::size_t{0});
   std::stable_sort(order.begin(), order.end(),
                    [&](std::size_t a, std::size_t b) { return weights[a] > weights[b]; });
   if (central.empty() && !dir.empty() && !seg.file(dir)) {
