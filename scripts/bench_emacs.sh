@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Emacs search picker: keypress (RET on the query) to completion candidates ready, measured inside
-# Emacs with float-time (tests/editors/emacs/bench-picker.el), on the stdlib demo tree with a warm
-# private trifectad. Usage:
+# Emacs search picker: keypress (RET on the query) to completion candidates ready, and
+# `trifecta-map` to the map buffer shown, measured inside Emacs with float-time
+# (tests/editors/emacs/bench-picker.el), on the stdlib demo tree with a warm private trifectad.
+# Usage:
 #   scripts/bench_emacs.sh [build-dir] [runs-per-query=20]
 # Prints the machine, then JSON lines: per query and over all queries (median, p10, p90, min, max
 # in ms) for the picker, the bare ctx.search round trip on the same connection (interleaved), and
-# the CLI (`trifecta --json ctx search`, whole process) as a same-run baseline.
+# the CLI (`trifecta --json ctx search`, whole process) as a same-run baseline; then the map and
+# the bare ctx.map round trip (emacs_map, emacs_ctx_map_rpc).
 # Results are recorded by hand in docs/benchmarks.md ("Editor plugins: Emacs").
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Keypress → search picker shown, measured inside Neovim (tests/bench/nvim/picker.lua), on a
-# private copy of the stdlib demo tree with a warm daemon (index built, warm-up runs first).
+# Keypress → search picker shown, and keypress → map shown, measured inside Neovim
+# (tests/bench/nvim/picker.lua), on a private copy of the stdlib demo tree with a warm daemon (index built, warm-up runs first).
 #   scripts/bench_nvim.sh [build-dir] [runs]        (default: build, 200)
 # Neovim runs in tmux (a real terminal UI, 160x45) on a private tmux socket and a private
 # trifectad socket; Pyright is off for the daemon (LSP_ENABLED=false): search does not use it

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Regenerates the Neovim screenshots of docs/editors.md: Neovim in tmux on a private copy of the
 # stdlib demo tree (see scripts/demo.sh), with a private trifectad; the text of the search
-# picker, the outline and the status line is captured with `tmux capture-pane -p` and written
+# picker, the outline, the map and the status line is captured with `tmux capture-pane -p` and written
 # between the `<!-- screen:NAME -->` markers of docs/editors.md.
 #   scripts/nvim_screens.sh [build-dir]
 set -euo pipefail
@@ -70,13 +70,21 @@ wait_for "class JSONDecoder" 20
 "${TM[@]}" send-keys "/raw_decode" Enter
 sleep 0.5
 screen > "$TMP/outline.txt"
+"${TM[@]}" send-keys "q"
+sleep 0.3
+
+"${TM[@]}" send-keys ":Trifecta map json budget=300" Enter
+wait_for "trifecta map of json" 20
+"${TM[@]}" send-keys ":only | echo" Enter
+sleep 0.5
+screen > "$TMP/map.txt"
 "${TM[@]}" send-keys ":qa!" Enter
 
 python3 - "$ROOT/docs/editors.md" "$TMP" <<'PY'
 import re, sys, pathlib
 doc = pathlib.Path(sys.argv[1]); tmp = pathlib.Path(sys.argv[2])
 text = doc.read_text()
-for name in ("search", "outline", "status"):
+for name in ("search", "outline", "map", "status"):
     shot = (tmp / f"{name}.txt").read_text().rstrip("\n")
     block = f"<!-- screen:{name} -->\n```text\n{shot}\n```\n<!-- /screen:{name} -->"
     text, n = re.subn(rf"<!-- screen:{name} -->.*?<!-- /screen:{name} -->", lambda _: block, text, flags=re.S)

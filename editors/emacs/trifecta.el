@@ -31,6 +31,8 @@
 ;;                            navigation from Pyright when READY, else from the AST fallback;
 ;;                            the answering backend is always shown
 ;;   `trifecta-context'       `ctx.get' output under a token budget in a scratch buffer
+;;   `trifecta-map'           the project's most central files and their most used definitions,
+;;                            within a token budget (C-u: a folder or file, and the budget)
 ;;   `trifecta-mode'          global minor mode: a mode-line lighter with the daemon, index and
 ;;                            language-server state of the current buffer's project
 ;;
@@ -92,6 +94,10 @@ else /tmp/trifecta-UID/trifectad.sock."
 
 (defcustom trifecta-budget 2000
   "Token budget of `trifecta-context' (16 to 1000000)."
+  :type 'integer)
+
+(defcustom trifecta-map-budget 1024
+  "Token budget of `trifecta-map' (64..100000)."
   :type 'integer)
 
 (defcustom trifecta-context-mode "skeleton"
@@ -770,14 +776,19 @@ looked up by name in the index and offered as sym:// URIs to choose from."
 
 ;;;; Outline
 
-(defvar trifecta-outline-mode-map
+(defun trifecta--listing-keymap (visit refresh)
+  "A keymap for a listing of definitions.
+RET and mouse-2 run VISIT, g runs REFRESH, n and p move."
   (let ((m (make-sparse-keymap)))
-    (define-key m (kbd "RET") #'trifecta-outline-visit)
-    (define-key m (kbd "<mouse-2>") #'trifecta-outline-visit)
+    (define-key m (kbd "RET") visit)
+    (define-key m (kbd "<mouse-2>") visit)
     (define-key m (kbd "n") #'next-line)
     (define-key m (kbd "p") #'previous-line)
-    (define-key m (kbd "g") #'trifecta-outline-refresh)
-    m)
+    (define-key m (kbd "g") refresh)
+    m))
+
+(defvar trifecta-outline-mode-map
+  (trifecta--listing-keymap #'trifecta-outline-visit #'trifecta-outline-refresh)
   "Keymap of `trifecta-outline-mode'.")
 
 (define-derived-mode trifecta-outline-mode special-mode "trifecta-outline"
@@ -789,8 +800,14 @@ looked up by name in the index and offered as sym:// URIs to choose from."
 (defun trifecta-outline-visit ()
   "Jump to the definition on this outline line."
   (interactive)
+  (trifecta--visit-line-target "trifecta: no definition on this line"))
+
+(defun trifecta--visit-line-target (none)
+  "Visit the `trifecta-target' (FILE . LINE) of this line.
+Without one, signal `user-error' NONE.  From the buffer's own window, the file
+opens in another window."
   (let ((target (get-text-property (line-beginning-position) 'trifecta-target)))
-    (unless target (user-error "trifecta: no definition on this line"))
+    (unless target (user-error "%s" none))
     (let ((buf (find-file-noselect (car target))))
       (if (eq (window-buffer) (current-buffer))
           (pop-to-buffer buf '((display-buffer-reuse-window display-buffer-use-some-window)
@@ -857,6 +874,127 @@ looked up by name in the index and offered as sym:// URIs to choose from."
     (trifecta-request "ast.symbols" (list :segment root :path file)
                       :on-result (lambda (r) (trifecta--ui #'trifecta--outline-show file r))
                       :on-error (lambda (e) (trifecta--report "outline" e)))))
+
+;;;; Repo map
+
+(defvar trifecta-map-mode-map
+  (trifecta--listing-keymap #'trifecta-map-visit #'trifecta-map-refresh)
+  "Keymap of `trifecta-map-mode'.")
+
+(defconst trifecta--map-font-lock
+  '(("^# .*$" . 'trifecta-path)
+    ("^ *\\(\"\"\".*\\)$" 1 'font-lock-doc-face)
+    ("^ *\\(@[[:alnum:]_.]+\\)" 1 'font-lock-preprocessor-face)
+    ("^ *\\(?:async \\)?\\(class\\|def\\) +\\([[:alnum:]_]+\\)"
+     (1 'font-lock-keyword-face) (2 'font-lock-function-name-face))
+    ("# L[0-9]+-[0-9]+$" . 'font-lock-comment-face))
+  "Highlighting of the map's skeleton text.")
+
+(define-derived-mode trifecta-map-mode special-mode "trifecta-map"
+  "A ranked map of a project: its most central files and their most used
+definitions.  RET opens the file at the definition on this line; g asks again.
+\\{trifecta-map-mode-map}"
+  (setq-local font-lock-defaults '(trifecta--map-font-lock t))
+  (setq-local truncate-lines t))
+
+(defvar-local trifecta--map-args nil "(ROOT PATH BUDGET) of the map this buffer shows.")
+
+(defun trifecta-map-visit ()
+  "Open the file of this map line, at its definition."
+  (interactive)
+  (trifecta--visit-line-target "trifecta: nothing to open on this line"))
+
+(defun trifecta-map-refresh ()
+  "Ask the daemon again for the map this buffer shows."
+  (interactive)
+  (when trifecta--map-args
+    (let ((trifecta-segment (car trifecta--map-args)))
+      (apply #'trifecta-map (cdr trifecta--map-args)))))
+
+(defun trifecta--map-line-targets (file)
+  "The target line of each line of map FILE (a `MapFile' plist).
+A symbol line ends in \"# L<first>-<last>\" (the decorated range) and goes to
+the definition line of the symbol spanning it; a decorator line goes where the
+definition below it goes; a file's header and module docstring go to line 1, a
+docstring line to the definition above it."
+  (let ((at 1) (decorators nil) (out nil))
+    (dolist (l (split-string (string-trim-right (or (plist-get file :text) "") "\n+") "\n"))
+      (let ((cell (list 1)))
+        (if (string-match "#[ \t]*L\\([0-9]+\\)-\\([0-9]+\\)[ \t]*$" l)
+            (let ((first (string-to-number (match-string 1 l)))
+                  (last (string-to-number (match-string 2 l))))
+              (setq at first)
+              (cl-loop for sym in (plist-get file :symbols)
+                       for line = (plist-get sym :line)
+                       when (and (eql (plist-get sym :end_line) last) (<= first line last))
+                       return (setq at line))
+              (dolist (d decorators) (setcar d at))
+              (setq decorators nil))
+          (when (string-match-p "\\`[ \t]*@" l) (push cell decorators)))
+        (setcar cell at)
+        (push (cons l cell) out)))
+    (mapcar (lambda (e) (cons (car e) (cadr e))) (nreverse out))))
+
+(defun trifecta--map-show (root path budget reply)
+  "Fill *trifecta-map* from the `ctx.map' REPLY.
+It asked for PATH under ROOT within BUDGET tokens."
+  (let* ((buf (get-buffer-create "*trifecta-map*"))
+         (files (plist-get reply :files))
+         (partial (cl-count-if (lambda (f) (plist-get f :reduced)) files))
+         (what (let ((p (plist-get reply :path)))
+                 (if (string-empty-p p) (file-name-nondirectory root) p)))
+         (summary (format "%s — %d of %d Python files%s, %d of %d tokens" what (length files)
+                          (plist-get reply :candidates)
+                          (if (> partial 0) (format ", %d in part" partial) "")
+                          (plist-get reply :used) (plist-get reply :budget))))
+    (with-current-buffer buf
+      (let ((inhibit-read-only t))
+        (erase-buffer)
+        (trifecta-map-mode)
+        (setq trifecta--map-args (list root path budget))
+        (setq header-line-format (concat " trifecta map of " summary))
+        (dolist (f files)
+          (let ((abs (trifecta--abs root (plist-get f :path))))
+            (pcase-dolist (`(,line . ,target) (trifecta--map-line-targets f))
+              (let ((start (point)))
+                (insert line "\n")
+                (add-text-properties start (point)
+                                     (list 'trifecta-target (cons abs target)
+                                           'mouse-face 'highlight)))))
+          (insert "\n"))
+        (unless files (insert "No indexed Python files here.\n"))
+        (when (> (or (plist-get reply :skipped) 0) 0)
+          (insert (format "%d files could not be read.\n" (plist-get reply :skipped))))
+        (when (plist-get reply :truncated)
+          (insert (format "More with a budget above %d or a narrower path (C-u M-x trifecta-map).\n"
+                          (plist-get reply :budget))))
+        (goto-char (point-min))))
+    (pop-to-buffer buf)
+    (trifecta--msg "trifecta: map of %s%s" summary
+                   (if (plist-get reply :truncated) " (a larger budget shows more)" ""))))
+
+;;;###autoload
+(defun trifecta-map (&optional path budget)
+  "Show the project's ranked map in *trifecta-map*.
+The daemon's `ctx.map': the most central files first (by the import graph,
+tests and vendored code weighed down), each as a skeleton of its most used
+classes, functions and methods with their line ranges, within BUDGET tokens
+\(default `trifecta-map-budget').  PATH (a folder or file, absolute or
+relative to the project) narrows it; a prefix argument prompts for both.
+RET on a line opens its file at the definition."
+  (interactive
+   (when current-prefix-arg
+     (let ((root (trifecta-segment-root)))
+       (list (read-file-name "trifecta map of (folder or file): " (file-name-as-directory root)
+                             root t)
+             (read-number "Budget (tokens): " trifecta-map-budget)))))
+  (let* ((root (trifecta-segment-root))
+         (path (if (or (null path) (string-empty-p path)) ""
+                 (if (file-name-absolute-p path) (directory-file-name (file-truename path)) path)))
+         (budget (or budget trifecta-map-budget)))
+    (trifecta-request "ctx.map" (list :segment root :path path :budget budget)
+                      :on-result (lambda (r) (trifecta--ui #'trifecta--map-show root path budget r))
+                      :on-error (lambda (e) (trifecta--report "map" e)))))
 
 ;;;; Definition, hover, references, diagnostics
 

@@ -14,7 +14,7 @@ vim.api.nvim_create_user_command("Trifecta", function(o)
   require("trifecta").command(o.fargs)
 end, {
   nargs = "*",
-  desc = "trifecta: search|sym|outline|def|hover|refs|diag|status|context",
+  desc = "trifecta: search|sym|outline|def|hover|refs|diag|status|context|map",
   complete = function(arglead, cmdline, pos)
     return require("trifecta").complete(arglead, cmdline, pos)
   end,

@@ -7,6 +7,11 @@
 -- plugin's own title and item format); the picker below draws those lines into a floating
 -- window and forces a screen update (`:redraw`); t1 after the redraw. Also timed, alone: the
 -- ctx.search round trip on the plugin's connection (no picker), to show where the time goes.
+--
+-- Then the map: t0 before <F6> is fed; the mapping runs `:Trifecta map PATH` (the whole tree,
+-- json, email, http in turn, the default 1,024-token budget); the plugin fills and opens the map
+-- buffer and ends with its notification, which the vim.notify below turns into a `:redraw`; t1
+-- after it. And the ctx.map round trip alone.
 local uv = vim.loop
 local trifecta = require("trifecta")
 trifecta.setup({ picker = "select", segment = os.getenv("TRIFECTA_BENCH_TREE") })
@@ -40,6 +45,20 @@ vim.keymap.set("n", "<F5>", function()
   trifecta.search(queries[qi])
 end)
 
+local map_paths = { "", "json", "email", "http" }
+local mi, map_lines = 0, 0
+vim.keymap.set("n", "<F6>", function()
+  mi = mi % #map_paths + 1
+  vim.cmd("Trifecta map " .. map_paths[mi])
+end)
+vim.notify = function(msg)
+  if msg:find("^trifecta: map: ") then
+    vim.cmd("redraw")
+    t1 = uv.hrtime()
+    map_lines = math.max(map_lines, vim.api.nvim_buf_line_count(0))
+  end
+end
+
 local function median(xs)
   table.sort(xs)
   local n = #xs
@@ -61,39 +80,66 @@ local function sleep(ms)
   coroutine.yield()
 end
 
-co = coroutine.create(function()
-  local picker, rpc = {}, {}
-  local hits_min = math.huge
+-- WARMUP + RUNS times: feed `key`, wait until the handler sets t1, run `after`; the last RUNS
+-- durations (ms).
+local function time_key(key, what, after)
+  local ms = {}
   for i = 1, WARMUP + RUNS do
     t1 = nil
     t0 = uv.hrtime()
-    vim.api.nvim_input("<F5>")
+    vim.api.nvim_input(key)
     local deadline = uv.hrtime() + 10e9
     while not t1 do
       if uv.hrtime() > deadline then
-        error("no picker within 10 s (run " .. i .. ")")
+        error("no " .. what .. " within 10 s (run " .. i .. ")")
       end
       sleep(1)
     end
     if i > WARMUP then
-      table.insert(picker, (t1 - t0) / 1e6)
-      hits_min = math.min(hits_min, nhits)
+      table.insert(ms, (t1 - t0) / 1e6)
     end
+    after(i)
     sleep(5)
   end
+  return ms
+end
+
+-- WARMUP + RUNS round trips of `method` with params(i) on the plugin's connection; the last RUNS (ms).
+local function time_rpc(method, params)
+  local ms = {}
   for i = 1, WARMUP + RUNS do
     local done
     local s = uv.hrtime()
-    trifecta.client():request("ctx.search", { segment = os.getenv("TRIFECTA_BENCH_TREE"), query = queries[i % #queries + 1], limit = 20 }, function()
+    trifecta.client():request(method, params(i), function()
       done = uv.hrtime()
     end)
     while not done do
       sleep(1)
     end
     if i > WARMUP then
-      table.insert(rpc, (done - s) / 1e6)
+      table.insert(ms, (done - s) / 1e6)
     end
   end
+  return ms
+end
+
+co = coroutine.create(function()
+  local tree = os.getenv("TRIFECTA_BENCH_TREE")
+  local hits_min = math.huge
+  local picker = time_key("<F5>", "picker", function(i)
+    if i > WARMUP then
+      hits_min = math.min(hits_min, nhits)
+    end
+  end)
+  local rpc = time_rpc("ctx.search", function(i)
+    return { segment = tree, query = queries[i % #queries + 1], limit = 20 }
+  end)
+  local map = time_key("<F6>", "map", function()
+    vim.cmd("only")
+  end)
+  local map_rpc = time_rpc("ctx.map", function(i)
+    return { segment = tree, path = map_paths[i % #map_paths + 1], budget = 1024 }
+  end)
   local f = io.open(OUT, "w")
   f:write(string.format("nvim %s, %d runs after %d warm-up, %d queries, >= %d hits each\n",
     tostring(vim.version().major .. "." .. vim.version().minor .. "." .. vim.version().patch), RUNS, WARMUP, #queries, hits_min))
@@ -101,6 +147,10 @@ co = coroutine.create(function()
     median(picker), pct(picker, 0.9), pct(picker, 0), pct(picker, 1)))
   f:write(string.format("ctx.search round trip alone: median %.2f ms, p90 %.2f ms, min %.2f ms, max %.2f ms\n",
     median(rpc), pct(rpc, 0.9), pct(rpc, 0), pct(rpc, 1)))
+  f:write(string.format("keypress -> map shown (%d paths, budget 1024, up to %d lines): median %.2f ms, p90 %.2f ms, min %.2f ms, max %.2f ms\n",
+    #map_paths, map_lines, median(map), pct(map, 0.9), pct(map, 0), pct(map, 1)))
+  f:write(string.format("ctx.map round trip alone: median %.2f ms, p90 %.2f ms, min %.2f ms, max %.2f ms\n",
+    median(map_rpc), pct(map_rpc, 0.9), pct(map_rpc, 0), pct(map_rpc, 1)))
   f:close()
   vim.cmd("qall!")
 end)

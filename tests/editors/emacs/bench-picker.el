@@ -8,7 +8,10 @@
 ;; For each sample, `float-time' before `trifecta-search' is called with the query (what RET in
 ;; its prompt does) and when `completing-read' is entered with the candidate list computed (the
 ;; picker would draw now); the same query as a bare `ctx.search' round trip on the same
-;; connection, interleaved, separates the picker's own cost.  Prints JSON lines.
+;; connection, interleaved, separates the picker's own cost.  Then the map: from
+;; `trifecta-map' called with a path (the whole tree, json, email, http; 1,024 tokens) to the
+;; *trifecta-map* buffer filled and shown, and the bare `ctx.map' round trip, interleaved.
+;; Prints JSON lines.
 
 ;;; Code:
 
@@ -72,7 +75,34 @@
                    (bench-json (bench-stats picker))
                    (nth (/ (length ncands) 2) (sort ncands #'<))))
     (princ (format "{\"bench\":\"emacs_ctx_search_rpc\",\"query\":\"all\",%s}\n"
-                   (bench-json (bench-stats rpc))))))
+                   (bench-json (bench-stats rpc))))
+    (bench-map runs)))
+
+(defconst bench-map-paths '("" "json" "email" "http"))
+
+(defun bench-map (runs)
+  "Keypress to map shown, and the bare `ctx.map' round trip: RUNS samples per path."
+  (let ((shown nil) (rpc nil) (t1 nil) (lines 0))
+    (advice-add 'trifecta--map-show :after
+                (lambda (&rest _)
+                  (setq t1 (float-time))
+                  (setq lines (max lines (with-current-buffer "*trifecta-map*"
+                                           (count-lines (point-min) (point-max)))))))
+    (dotimes (round (1+ runs))
+      (dolist (p bench-map-paths)
+        (setq t1 nil)
+        (let ((t0 (float-time)))
+          (trifecta-map p 1024)
+          (bench-wait (lambda () t1))
+          (when (> round 0) (push (* 1000 (- t1 t0)) shown)))
+        (let ((t0 (float-time)) (done nil))
+          (trifecta-request "ctx.map" (list :segment trifecta-segment :path p :budget 1024)
+                            :on-result (lambda (_) (setq done (float-time))))
+          (bench-wait (lambda () done))
+          (when (> round 0) (push (* 1000 (- done t0)) rpc)))))
+    (princ (format "{\"bench\":\"emacs_map\",\"paths\":%d,\"budget\":1024,\"lines_max\":%d,%s}\n"
+                   (length bench-map-paths) lines (bench-json (bench-stats shown))))
+    (princ (format "{\"bench\":\"emacs_ctx_map_rpc\",%s}\n" (bench-json (bench-stats rpc))))))
 
 (defun bench-json (plist)
   "PLIST of stats as JSON members (ms with 3 decimals)."

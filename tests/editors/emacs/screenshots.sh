@@ -2,7 +2,8 @@
 # Text screenshots of trifecta.el for docs/editors.md: `emacs -nw -Q` with the package, in a
 # private tmux server, on the stdlib demo tree (scripts/demo.sh makes it) with a private trifectad.
 #   tests/editors/emacs/screenshots.sh [build-dir] [out-dir=build/emacs-screens]
-# Writes mode-line-building.txt, mode-line-warming.txt, mode-line-ready.txt, search.txt, search-filtered.txt, outline.txt
+# Writes mode-line-building.txt, mode-line-warming.txt, mode-line-ready.txt, search.txt, search-filtered.txt, outline.txt,
+# map.txt
 # (tmux capture-pane -p).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)"
@@ -82,4 +83,9 @@ T send-keys -t shot C-g; sleep 0.3
 T send-keys -t shot M-x; sleep 0.3; T send-keys -t shot "trifecta-outline" Enter
 wait_for "definitions" 20; sleep 0.3
 cap outline.txt
+T send-keys -t shot C-x 1; sleep 0.3
+
+T send-keys -t shot M-: '(trifecta-map "json" 300)' Enter
+wait_for "trifecta map of json" 20; sleep 0.3
+cap map.txt
 T send-keys -t shot C-x C-c; sleep 0.3

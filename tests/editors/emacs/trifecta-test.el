@@ -249,12 +249,75 @@
       (should (string-search "class User" text))
       (should (string-search "def greeting(self) -> str" text)))))
 
+;; The map: most central file first, RET opens the definition (a decorator line
+;; its class), a folder and a small budget narrow it, bad paths fail clearly.
+(ert-deftest trifecta-test-map ()
+  (tt-with-daemon ("--no-lsp")
+    (tt-visit "main.py")
+    (trifecta-map)
+    (tt-wait (lambda () (let ((s (tt-buffer-text "*trifecta-map*")))
+                          (and s (string-search "# pkg/service.py" s))))
+             20 "the map")
+    (let ((text (tt-buffer-text "*trifecta-map*")))
+      (should (< (string-search "# pkg/models.py" text) (string-search "# pkg/service.py" text)))
+      (should (string-match-p "^class User:  # L5-14$" text))
+      (should (string-match-p "^def make_user(name: str, age: int = 0) -> User:  # L17-19$" text))
+      (with-current-buffer "*trifecta-map*"
+        (should (eq major-mode 'trifecta-map-mode))
+        (should buffer-read-only)
+        (should (string-match-p "trifecta map of proj — \\([0-9]+\\) of \\1 Python files, [0-9]+ of 1024 tokens"
+                                header-line-format))))
+    (should (string-prefix-p "trifecta: map of proj" trifecta-last-message))
+    (select-window (get-buffer-window "*trifecta-map*"))
+    (goto-char (point-min))
+    (search-forward "@dataclass")
+    (trifecta-map-visit)
+    (should (tt-at "pkg/models.py" 6))
+    (should (get-buffer-window "*trifecta-map*"))  ; the map stays open beside the file
+    (select-window (get-buffer-window "*trifecta-map*"))
+    (goto-char (point-min))
+    (search-forward "def welcome(")
+    (trifecta-map-visit)
+    (should (tt-at "pkg/service.py" 7))
+    ;; A folder and a small budget: one file, in part; the last line says more would fit.
+    (kill-buffer "*trifecta-map*")
+    (trifecta-map "pkg" 64)
+    (tt-wait (lambda () (tt-buffer-text "*trifecta-map*")) 20 "the narrowed map")
+    (let ((text (tt-buffer-text "*trifecta-map*")))
+      (should (string-search "# pkg/models.py" text))
+      (should-not (string-search "main.py" text))
+      (should (string-match-p "^More with a budget above 64 or a narrower path" text)))
+    (with-current-buffer "*trifecta-map*"
+      (should (string-match-p "pkg — 1 of [0-9]+ Python files, 1 in part, [0-9]+ of 64 tokens"
+                              header-line-format))
+      ;; g asks again for the same map
+      (let ((inhibit-read-only t)) (erase-buffer))
+      (trifecta-map-refresh))
+    (tt-wait (lambda () (let ((s (tt-buffer-text "*trifecta-map*")))
+                          (and s (string-search "# pkg/models.py" s))))
+             20 "the refreshed map")
+    ;; An absolute path inside the project works; outside it, or missing, fails with the reason.
+    (trifecta-map (expand-file-name "pkg/service.py" tt-root))
+    (tt-wait (lambda () (string-search "pkg/service.py — 1 of 1" (or trifecta-last-message "")))
+             20 "the map of one file")
+    (trifecta-map "/")
+    (tt-wait (lambda () trifecta-last-error) 20 "the escape error")
+    (should (string-match-p "trifecta: map failed: path is outside the segment" trifecta-last-error))
+    (setq trifecta-last-error nil)
+    (trifecta-map "no/such/dir")
+    (tt-wait (lambda () trifecta-last-error) 20 "the missing-path error")
+    (should (string-search "no such file or folder" trifecta-last-error))
+    (setq trifecta-last-error nil)
+    (trifecta-map nil 10)
+    (tt-wait (lambda () trifecta-last-error) 20 "the budget error")
+    (should (string-search "budget" trifecta-last-error))))
+
 ;;;; Definition, hover, references, diagnostics
 
 (defun tt-kill-output-buffers ()
   "Kill the buffers trifecta commands fill, so a test sees only its own answers."
   (dolist (name '("*trifecta-hover*" "*xref*" "*trifecta-outline*" "*trifecta-diagnostics*"
-                  "*trifecta-context*"))
+                  "*trifecta-context*" "*trifecta-map*"))
     (when (get-buffer name) (kill-buffer name))))
 
 (defun tt-navigation-checks (backend-re)

@@ -1,6 +1,6 @@
 -- The plugin against a real trifectad started by the plugin itself, with Pyright disabled
 -- (`--no-lsp`): every lsp.* answer comes from the AST fallback and says so. Also: search →
--- jump, sym:// completion and open, outline, diagnostics, context, status transitions, a slow
+-- jump, sym:// completion and open, outline, diagnostics, context, map, status transitions, a slow
 -- request that does not block the editor, timeouts, and a daemon that dies.
 local uv = vim.loop
 local TMP = os.getenv("TRIFECTA_TEST_TMP")
@@ -378,6 +378,85 @@ return function(T)
     T.eq(tonumber(budget), 40, "budget")
     T.ok(tonumber(used) <= 40, "used within the budget: " .. head)
     vim.cmd("close")
+  end)
+
+  T.test("map: the ranked overview in a buffer, <CR> opens the symbol, a path and a budget narrow it", function()
+    edit("main.py")
+    local src = vim.api.nvim_get_current_win()
+    vim.cmd("Trifecta map")
+    T.wait(function()
+      return vim.bo.filetype == "trifecta-map"
+    end, 10000, "the map buffer")
+    local lines = vim.api.nvim_buf_get_lines(0, 0, -1, false)
+    local shown, all = lines[1]:match("^trifecta map of proj — (%d+) of (%d+) Python files, %d+ of 1024 tokens$")
+    T.ok(shown and shown == all, "header, every file shown: " .. lines[1])
+    local text = table.concat(lines, "\n")
+    -- the file every other one imports comes first, then its importer
+    local models, service = text:find("# pkg/models.py", 1, true), text:find("# pkg/service.py", 1, true)
+    T.ok(models and service and models < service, "pkg/models.py before pkg/service.py:\n" .. text)
+    T.match(text, "class User:  # L5%-14", "a class with its range")
+    T.match(text, "def make_user%(name: str, age: int = 0%) %-> User:  # L17%-19", "a function")
+    T.eq(vim.bo.modifiable, false, "read-only")
+    T.ok(vim.api.nvim_get_current_win() ~= src, "its own window")
+    -- the decorator line goes where its class goes: the class line (6), not the decorator (5)
+    local function row_of(prefix)
+      for i, l in ipairs(lines) do
+        if vim.trim(l):sub(1, #prefix) == prefix then
+          return i
+        end
+      end
+      error("no map line starts with " .. prefix)
+    end
+    vim.api.nvim_win_set_cursor(0, { row_of("@dataclass"), 0 })
+    vim.api.nvim_input("<CR>")
+    T.wait(function()
+      return vim.api.nvim_get_current_win() == src and current_rel() == "pkg/models.py"
+    end, 5000, "the jump from the map")
+    T.eq(cursor()[1], 6, "the class line")
+    vim.cmd("wincmd b")
+    T.eq(vim.bo.filetype, "trifecta-map", "the map stays open")
+    vim.api.nvim_win_set_cursor(0, { row_of("def welcome("), 0 })
+    vim.api.nvim_input("<CR>")
+    T.wait(function()
+      return current_rel() == "pkg/service.py" and cursor()[1] == 7
+    end, 5000, "the jump to welcome")
+    vim.cmd("only")
+
+    -- a folder (relative to the current directory, here the project) and a small budget
+    local n = #T.messages
+    vim.cmd("Trifecta map pkg budget=64")
+    T.wait_message("^trifecta: map: 1 of %d+ Python files, %d+ of 64 tokens %(a larger budget shows more%)", 10000, n + 1)
+    T.eq(vim.api.nvim_buf_get_name(0):match("trifecta://map/.*$"), "trifecta://map/pkg", "buffer name")
+    lines = vim.api.nvim_buf_get_lines(0, 0, -1, false)
+    T.match(lines[1], "^trifecta map of pkg — 1 of %d+ Python files, 1 in part, %d+ of 64 tokens$", "header")
+    T.match(lines[#lines], "^%(more with a budget above 64", "the footer says a larger budget shows more")
+    T.ok(not table.concat(lines, "\n"):find("main.py", 1, true), "nothing outside pkg/")
+    vim.cmd("close")
+
+    -- "%": the current file only
+    edit("pkg/service.py")
+    n = #T.messages
+    vim.cmd("Trifecta map %")
+    T.wait_message("^trifecta: map: 1 of 1 Python files", 10000, n + 1)
+    T.match(vim.api.nvim_buf_get_lines(0, 2, 3, false)[1], "^# pkg/service%.py", "the file")
+    vim.cmd("only")
+
+    -- bad paths: a typed error each, no buffer
+    n = #T.messages
+    vim.cmd("Trifecta map ../..")
+    T.match(T.wait_message("^trifecta: map failed", 10000, n + 1), "outside the segment", "PATH_ESCAPE")
+    n = #T.messages
+    vim.cmd("Trifecta map no/such/dir")
+    T.match(T.wait_message("^trifecta: map failed", 10000, n + 1), "no such file or folder", "NOT_FOUND")
+    n = #T.messages
+    vim.cmd("Trifecta map budget=10")
+    T.match(T.wait_message("^trifecta: map failed", 10000, n + 1), "budget", "INVALID_PARAMS")
+    T.eq(#vim.api.nvim_list_wins(), 1, "no map window for an error")
+
+    -- completion offers budget= and the files of the current directory
+    local c = trifecta.complete("", "Trifecta map ", 13)
+    T.eq(c[1], "budget=", "budget= first")
+    T.ok(vim.tbl_contains(c, "pkg/"), "a folder: " .. vim.inspect(c))
   end)
 
   T.test("a slow request does not block the editor: a keypress is handled while it is pending", function()

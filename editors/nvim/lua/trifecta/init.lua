@@ -5,8 +5,9 @@
 -- waits at most `complete_timeout_ms` with vim.wait, so the event loop keeps running).
 --
 -- Public API: setup(opts), status(), search(query, filters), search_prompt(), sym(uri),
--- outline(), definition(), hover(), references(), diagnostics(), context(args), show_status(),
--- complete_sym(arglead), command(args) (what :Trifecta runs) and complete(...) (its completion).
+-- outline(), definition(), hover(), references(), diagnostics(), context(args), map(args),
+-- show_status(), complete_sym(arglead), command(args) (what :Trifecta runs) and complete(...)
+-- (its completion).
 --
 -- Thread rules: main loop only. Failure behaviour: a failed request is reported with
 -- vim.notify ("trifecta: <what> failed: <daemon's message>") at ERROR level; nothing raises.
@@ -30,6 +31,7 @@ local defaults = {
   picker = "auto", -- "auto" (Telescope when installed, else vim.ui.select) | "select" | "telescope"
   search_limit = 20,
   context = { mode = "excerpt", budget = 2000 },
+  map = { budget = 1024 }, -- :Trifecta map: token budget of the overview (64..100000)
   outline_width = 40,
   complete_timeout_ms = 1500,
   status = { min_ms = 500, max_ms = 10000 },
@@ -453,6 +455,56 @@ function M.outline_lines(r)
   return lines, targets
 end
 
+-- A listing (the outline, the map): read-only scratch buffer `name` holding `lines`, with buffer
+-- variable `var` = `value` (its jump targets and the window it came from), shown in a window
+-- opened by `split` (or the one already showing it) and made current; <CR> runs `on_enter`, q
+-- closes. Returns the buffer.
+local function show_listing(name, lines, filetype, var, value, split, on_enter, desc)
+  local buf = vim.fn.bufnr("^" .. vim.fn.escape(name, "\\/.*$^~[]") .. "$")
+  if buf == -1 then
+    buf = vim.api.nvim_create_buf(false, true)
+    vim.api.nvim_buf_set_name(buf, name)
+  end
+  vim.bo[buf].modifiable = true
+  vim.api.nvim_buf_set_lines(buf, 0, -1, false, lines)
+  vim.bo[buf].modifiable = false
+  vim.bo[buf].filetype = filetype
+  vim.api.nvim_buf_set_var(buf, var, value)
+  local win = vim.fn.bufwinid(buf)
+  if win == -1 then
+    vim.cmd(split)
+    win = vim.api.nvim_get_current_win()
+    vim.api.nvim_win_set_buf(win, buf)
+    vim.wo[win].number = false
+    vim.wo[win].wrap = false
+  else
+    vim.api.nvim_set_current_win(win)
+  end
+  vim.keymap.set("n", "<CR>", on_enter, { buffer = buf, silent = true, desc = desc })
+  vim.keymap.set("n", "q", "<cmd>close<CR>", { buffer = buf, silent = true })
+  return buf
+end
+
+-- From a listing buffer: its variable `var` and the target of the cursor's row (`offset` rows
+-- of header above the first target), or nil; with a target, the window the listing came from
+-- (else the previous one) is made current for the jump.
+local function listing_target(var, offset)
+  local ok, o = pcall(vim.api.nvim_buf_get_var, 0, var)
+  if not ok then
+    return nil
+  end
+  local target = o.targets[vim.api.nvim_win_get_cursor(0)[1] - offset]
+  if not target then
+    return nil
+  end
+  if vim.api.nvim_win_is_valid(o.source_win) and o.source_win ~= vim.api.nvim_get_current_win() then
+    vim.api.nvim_set_current_win(o.source_win)
+  else
+    vim.cmd("wincmd p")
+  end
+  return o, target
+end
+
 -- The current file's skeleton in a side buffer; <CR> jumps to the entry's line, q closes.
 function M.outline()
   local file = project.file_of(0)
@@ -465,52 +517,18 @@ function M.outline()
     local lines, targets = M.outline_lines(r)
     local header = string.format("%s (%d)%s", r.file, #targets, r.status == "partial" and " — syntax errors, partial" or "")
     table.insert(lines, 1, header)
-    local name = "trifecta://outline/" .. r.file
-    local buf = vim.fn.bufnr("^" .. vim.fn.escape(name, "\\/.*$^~[]") .. "$")
-    if buf == -1 then
-      buf = vim.api.nvim_create_buf(false, true)
-      vim.api.nvim_buf_set_name(buf, name)
-    end
-    vim.bo[buf].modifiable = true
-    vim.api.nvim_buf_set_lines(buf, 0, -1, false, lines)
-    vim.bo[buf].modifiable = false
-    vim.bo[buf].filetype = "trifecta-outline"
-    vim.api.nvim_buf_set_var(buf, "trifecta_outline", { file = file, targets = targets, source_win = src_win })
-    local win = vim.fn.bufwinid(buf)
-    if win == -1 then
-      vim.cmd("topleft vertical " .. M.config.outline_width .. "split")
-      win = vim.api.nvim_get_current_win()
-      vim.api.nvim_win_set_buf(win, buf)
-      vim.wo[win].number = false
-      vim.wo[win].wrap = false
-    else
-      vim.api.nvim_set_current_win(win)
-    end
-    vim.keymap.set("n", "<CR>", function()
-      M.outline_jump()
-    end, { buffer = buf, silent = true, desc = "trifecta: jump to this definition" })
-    vim.keymap.set("n", "q", "<cmd>close<CR>", { buffer = buf, silent = true })
-    M.last.outline.buf = buf
+    M.last.outline.buf = show_listing("trifecta://outline/" .. r.file, lines, "trifecta-outline", "trifecta_outline",
+      { file = file, targets = targets, source_win = src_win }, "topleft vertical " .. M.config.outline_width .. "split",
+      M.outline_jump, "trifecta: jump to this definition")
   end)
 end
 
 -- From the outline buffer: jump to the entry under the cursor in the source window.
 function M.outline_jump()
-  local ok, o = pcall(vim.api.nvim_buf_get_var, 0, "trifecta_outline")
-  if not ok then
-    return
+  local o, line = listing_target("trifecta_outline", 1) -- row 1 is the header
+  if o then
+    M.jump(o.file, line, 1)
   end
-  local row = vim.api.nvim_win_get_cursor(0)[1]
-  local target = o.targets[row - 1] -- row 1 is the header
-  if not target then
-    return
-  end
-  if vim.api.nvim_win_is_valid(o.source_win) then
-    vim.api.nvim_set_current_win(o.source_win)
-  else
-    vim.cmd("wincmd p")
-  end
-  M.jump(o.file, target, 1)
 end
 
 -- ---------------------------------------------------------------------------------------------
@@ -734,6 +752,126 @@ function M.context(args)
 end
 
 -- ---------------------------------------------------------------------------------------------
+-- Repo map
+
+-- Pure: the map buffer's lines and, per line, where <CR> goes ({ path, line } or false), from a
+-- ctx.map reply. `what` names the tree mapped. A symbol line ends in "# L<first>-<last>" (the
+-- decorated range); <CR> goes to its definition line from `symbols` when one spans that range,
+-- a decorator line with it, a file's header and module docstring to line 1, a symbol's docstring
+-- line to the symbol.
+function M.map_lines(r, what)
+  local files = r.files or {}
+  local partial = 0
+  for _, f in ipairs(files) do
+    if f.reduced then
+      partial = partial + 1
+    end
+  end
+  local head = string.format("trifecta map of %s — %d of %d Python files", what, #files, r.candidates or 0)
+  if partial > 0 then
+    head = head .. string.format(", %d in part", partial)
+  end
+  head = head .. string.format(", %d of %d tokens", r.used or 0, r.budget or 0)
+  local lines, targets = { head, "" }, { false, false }
+  for _, f in ipairs(files) do
+    local at, decorators = 1, {}
+    local body = ((f.text or ""):gsub("\n+$", ""))
+    for _, l in ipairs(vim.split(body, "\n", { plain = true })) do
+      local first, last = l:match("#%s*L(%d+)%-(%d+)%s*$")
+      table.insert(lines, l)
+      table.insert(targets, false)
+      if first then
+        first, last = tonumber(first), tonumber(last)
+        at = first
+        for _, s in ipairs(f.symbols or {}) do
+          if s.end_line == last and s.line >= first and s.line <= last then
+            at = s.line
+            break
+          end
+        end
+        for _, row in ipairs(decorators) do
+          targets[row] = { f.path, at }
+        end
+        decorators = {}
+      elseif l:match("^%s*@") then
+        table.insert(decorators, #targets) -- goes where the definition below it goes
+      end
+      targets[#targets] = { f.path, at }
+    end
+    table.insert(lines, "")
+    table.insert(targets, false)
+  end
+  if #files == 0 then
+    table.insert(lines, "(no indexed Python files here)")
+    table.insert(targets, false)
+  end
+  if r.skipped and r.skipped > 0 then
+    table.insert(lines, string.format("(%d files could not be read)", r.skipped))
+    table.insert(targets, false)
+  end
+  if r.truncated then
+    table.insert(lines, string.format("(more with a budget above %d or a narrower path: :Trifecta map PATH budget=N)", r.budget or 0))
+    table.insert(targets, false)
+  end
+  return lines, targets
+end
+
+-- Pure: ":Trifecta map" arguments → path (as typed, or nil) and budget.
+function M.parse_map_args(args)
+  local path, budget = nil, M.config.map.budget
+  for _, a in ipairs(args or {}) do
+    local v = a:match("^budget=(.*)$")
+    if v then
+      budget = tonumber(v) or budget
+    else
+      path = a
+    end
+  end
+  return path, budget
+end
+
+-- :Trifecta map [path] [budget=N] — the daemon's ranked overview (ctx.map) of the project, or of
+-- a folder or file in it, in a scratch buffer: most central files first, their most used symbols.
+-- `path` is taken relative to the current directory when it exists there ("%" is the current
+-- file), else relative to the project. <CR> opens the file at the symbol, q closes.
+function M.map(args)
+  local arg, budget = M.parse_map_args(args)
+  local seg = M.segment()
+  local path = ""
+  if arg == "%" then
+    arg = project.file_of(0)
+    if not arg then
+      return notify("map %: the current buffer has no file", vim.log.levels.WARN)
+    end
+  end
+  if arg and arg ~= "" then
+    -- cwd-relative when it exists (as the CLI reads it); the daemon checks it is in the segment
+    path = (vim.uv or vim.loop).fs_realpath(vim.fn.fnamemodify(arg, ":p")) or arg
+  end
+  local src_win = vim.api.nvim_get_current_win()
+  call("map", "ctx.map", { path = path, budget = budget, segment = seg }, function(r)
+    M.last.map = { result = r }
+    local what = r.path ~= "" and r.path or vim.fn.fnamemodify(seg, ":t")
+    local lines, targets = M.map_lines(r, what)
+    local buf = show_listing("trifecta://map/" .. (r.path ~= "" and r.path or "."), lines, "trifecta-map", "trifecta_map",
+      { segment = seg, targets = targets, source_win = src_win }, "botright split", M.map_jump,
+      "trifecta: open this file or symbol")
+    vim.bo[buf].syntax = "python" -- highlighting only: no Python filetype, so no LSP attaches
+    vim.api.nvim_win_set_cursor(0, { 1, 0 })
+    M.last.map.buf = buf
+    notify(string.format("map: %d of %d Python files, %d of %d tokens%s", #(r.files or {}), r.candidates or 0, r.used or 0, r.budget or 0, r.truncated and " (a larger budget shows more)" or ""))
+  end)
+end
+
+-- From the map buffer: open the file or symbol under the cursor in the window the map came from.
+function M.map_jump()
+  local m, target = listing_target("trifecta_map", 0)
+  if m then
+    M.jump(project.absolute(m.segment, target[1]), target[2], 1)
+  end
+end
+
+-- ---------------------------------------------------------------------------------------------
 -- Status
 
 -- The statusline component: never blocks; starts the poller on first use.
@@ -811,6 +949,9 @@ local subcommands = {
   context = function(args)
     M.context(args)
   end,
+  map = function(args)
+    M.map(args)
+  end,
 }
 
 function M.command(fargs)
@@ -850,6 +991,12 @@ function M.complete(arglead, cmdline, _)
     return vim.tbl_filter(function(n)
       return n:sub(1, #arglead) == arglead
     end, { "mode=skeleton", "mode=excerpt", "mode=raw", "budget=", "sym://python/" })
+  elseif sub == "map" then
+    local r = vim.fn.getcompletion(arglead, "file")
+    if ("budget="):sub(1, #arglead) == arglead then
+      table.insert(r, 1, "budget=")
+    end
+    return r
   end
   return {}
 end
