@@ -37,8 +37,10 @@ APT_PACKAGES=(
   # The generated zsh and fish completions are syntax-checked and run (tests/tools/check_cli_docs.sh).
   zsh fish
   # Relevance evaluation corpora and query sources (tests/relevance/): the Python library
-  # reference and Django 3.2's code and reference docs; Snowball stemmers for ranking.
+  # reference, Django 3.2's and SQLAlchemy 1.4's code and reference docs; Snowball stemmers for
+  # ranking.
   python3.11-doc libpython3.11-testsuite python3-django python-django-doc python3-pip
+  python3-sqlalchemy python3-sqlalchemy-ext python-sqlalchemy-doc
   libstemmer-dev
   # Merged-navigation benchmark: a second untyped codebase next to Django (tests/navigation/).
   python3-pyflakes

@@ -23,6 +23,12 @@ sources this project does not control:
               (python-django-doc, /usr/share/doc/python-django-doc/html/ref/**/*.html) against
               Django's code (python3-django): the first sentence is the query, the "[source]" link
               Sphinx' viewcode wrote next to the entry names the defining module.
+  sqlalchemy_ref  held out (added 2026-12-04, after every ranking change so far; every query is
+              `check`): the function, class, method and exception entries of SQLAlchemy 1.4's
+              documentation (python-sqlalchemy-doc, /usr/share/doc/python-sqlalchemy-doc/html/
+              **/*.html) against SQLAlchemy's code (python3-sqlalchemy): the first sentence is the
+              query (autodoc's "inherited from the ... method of ..." stubs dropped), the file
+              that defines the object (import and `inspect`, as for stdlib_ref) the answer.
 
 The module-index synopses (py-modindex.html) are reserved for evaluation elsewhere and are never
 read here (nor the `title` attributes of the library pages' links, which repeat them: the parsers
@@ -31,8 +37,8 @@ and split in two halves, `dev` (what ranking work may look at) and `check` (repo
 tuned on).
 
 Usage: tests/relevance/make_sets.py [--per-set N] [--out-dir DIR] [--check]
-  (needs python3.11-doc, python-django-doc, python3-django, libpython3.11-testsuite and
-  /usr/bin/python3: scripts/setup.sh installs them). --check regenerates the sets into a temporary
+  (needs python3.11-doc, python-django-doc, python3-django, libpython3.11-testsuite,
+  python-sqlalchemy-doc, python3-sqlalchemy and /usr/bin/python3: scripts/setup.sh installs them). --check regenerates the sets into a temporary
   folder and compares them with the committed ones: exit 0 when identical, 1 when not (the
   differing ids are printed), 77 when a source is absent. CTest runs it (relevance_sets_reproducible).
 """
@@ -53,6 +59,8 @@ PY_DOC = "/usr/share/doc/python3.11-doc/html/library"
 DJ_DOC = "/usr/share/doc/python-django-doc/html/ref"
 STDLIB = "/usr/lib/python3.11"
 DJANGO = "/usr/lib/python3/dist-packages/django"
+SA_DOC = "/usr/share/doc/python-sqlalchemy-doc/html"
+SQLALCHEMY = "/usr/lib/python3/dist-packages/sqlalchemy"
 
 # Modules whose import has visible side effects or needs a display / another OS.
 SKIP_MODULES = {"antigravity", "this", "turtle", "turtledemo", "tkinter", "idlelib", "msilib",
@@ -240,6 +248,8 @@ import ast, importlib, inspect, json, os, sys, warnings
 warnings.simplefilter("ignore")
 ROOT = os.path.realpath(sys.argv[1])
 SKIP = set(sys.argv[2].split(","))
+# The module name of ROOT when ROOT is a package (sqlalchemy), else "" (a sys.path folder).
+PREFIX = sys.argv[3] if len(sys.argv) > 3 else ""
 def rel(p):
     if not p:
         return None
@@ -283,7 +293,7 @@ def definer(path, name, depth=0):
         if isinstance(node, ast.ImportFrom) and any(a.name in ("*", name) and (a.asname or a.name) in ("*", name)
                                                     for a in node.names):
             pkg = path[:-len("/__init__.py")] if path.endswith("/__init__.py") else os.path.dirname(path)
-            base = pkg.split("/") if pkg else []
+            base = ([PREFIX] if PREFIX else []) + (pkg.split("/") if pkg else [])
             if node.level:
                 base = base[:len(base) - (node.level - 1)] if node.level > 1 else base
                 mod = ".".join(base + ([node.module] if node.module else []))
@@ -311,16 +321,22 @@ for line in sys.stdin:
             mod = importlib.import_module(modname)
         except BaseException:
             continue
-        obj = mod
+        chain = [mod]
         try:
             for attr in parts[i:]:
-                obj = getattr(obj, attr)
+                chain.append(getattr(chain[-1], attr))
         except BaseException:
             break
-        try:
-            src = inspect.getsourcefile(inspect.unwrap(obj))
-        except BaseException:
-            src = None
+        # The object's file; for a member inspect cannot place (a method generated at run time,
+        # as SQLAlchemy's proxies are), the file of the class holding it.
+        src = None
+        for obj in reversed(chain[1:] or chain):
+            try:
+                src = inspect.getsourcefile(inspect.unwrap(obj))
+            except BaseException:
+                src = None
+            if src:
+                break
         # A frozen module (os, posixpath, genericpath, _collections_abc, abc, io, stat, codecs in
         # 3.11) reports "<frozen NAME>": its file is the module's own __file__.
         if src and src.startswith("<frozen ") and src.endswith(">"):
@@ -339,8 +355,10 @@ for line in sys.stdin:
 """
 
 
-def resolve_stdlib(ids):
-    proc = subprocess.run(["/usr/bin/python3", "-I", "-c", RESOLVER, STDLIB, ",".join(sorted(SKIP_MODULES))],
+def resolve(root, ids, skip=(), prefix=""):
+    """{id: the file under `root` defining the object (None when none does)}, from RESOLVER;
+    `prefix`: the module name of `root` when it is a package."""
+    proc = subprocess.run(["/usr/bin/python3", "-I", "-c", RESOLVER, root, ",".join(sorted(skip)), prefix],
                           input="\n".join(ids) + "\n", capture_output=True, text=True, timeout=600,
                           cwd="/tmp")
     out = {}
@@ -364,19 +382,22 @@ def django_answer(href):
     return None
 
 
-def parse(paths, kinds):
+def parse(paths, kinds, base):
+    """The entries of the pages `paths`, each with its page relative to `base`."""
     entries = []
     for p in sorted(paths):
         parser = EntryParser(kinds)
         with open(p, encoding="utf-8") as f:
             parser.feed(f.read())
         for e in parser.entries:
-            e["page"] = os.path.relpath(p, DJ_DOC if p.startswith(DJ_DOC) else PY_DOC)
+            e["page"] = os.path.relpath(p, base)
             entries.append(e)
     return entries
 
 
-def finish(rows, per_set):
+def finish(rows, per_set, held_out=False):
+    """Deduplicated by query, the first `per_set` in hash order, split dev/check alternately
+    (every query `check` for a held-out set)."""
     seen = set()
     uniq = []
     for r in sorted(rows, key=lambda r: stable_key(r["id"])):
@@ -386,7 +407,7 @@ def finish(rows, per_set):
         uniq.append(r)
     uniq = uniq[:per_set]
     for i, r in enumerate(uniq):
-        r["split"] = "dev" if i % 2 == 0 else "check"
+        r["split"] = "dev" if i % 2 == 0 and not held_out else "check"
     return sorted(uniq, key=lambda r: r["id"])
 
 
@@ -403,17 +424,17 @@ def main():
 
 
 def generate(per_set, out_dir):
-    """Write the three sets to out_dir; 77 when a source is absent."""
-    for src in (PY_DOC, DJ_DOC, STDLIB, DJANGO, "/usr/bin/python3"):
+    """Write the four sets to out_dir; 77 when a source is absent."""
+    for src in (PY_DOC, DJ_DOC, STDLIB, DJANGO, SA_DOC, SQLALCHEMY, "/usr/bin/python3"):
         if not os.path.exists(src):
             print(f"make_sets: {src} is absent (scripts/setup.sh installs the packages)", file=sys.stderr)
             return 77
 
     # stdlib_ref
-    entries = [e for e in parse(glob.glob(os.path.join(PY_DOC, "*.html")), {"function", "class"})
+    entries = [e for e in parse(glob.glob(os.path.join(PY_DOC, "*.html")), {"function", "class"}, PY_DOC)
                if os.path.basename(e["page"]) != "py-modindex.html"]
     entries = [e for e in entries if usable(first_sentence(e["text"]))]
-    answers = resolve_stdlib(sorted({e["id"] for e in entries}))
+    answers = resolve(STDLIB, sorted({e["id"] for e in entries}), SKIP_MODULES)
     rows = []
     for e in entries:
         a = answers.get(e["id"])
@@ -437,7 +458,7 @@ def generate(per_set, out_dir):
             # exceptions:"): it says nothing of what the module does.
             if usable(query) and not query.endswith(":"):
                 intros.append((parser.module, query, os.path.basename(p)))
-    answers = resolve_stdlib(sorted({m for m, _, _ in intros}))
+    answers = resolve(STDLIB, sorted({m for m, _, _ in intros}), SKIP_MODULES)
     rows = []
     for module, query, page in intros:
         a = answers.get(module)
@@ -450,7 +471,7 @@ def generate(per_set, out_dir):
 
     # django_ref
     entries = parse(glob.glob(os.path.join(DJ_DOC, "**", "*.html"), recursive=True),
-                    {"function", "class", "method", "exception"})
+                    {"function", "class", "method", "exception"}, DJ_DOC)
     rows = []
     for e in entries:
         s = first_sentence(e["text"] or "")
@@ -460,6 +481,23 @@ def generate(per_set, out_dir):
         rows.append({"id": e["id"], "query": s, "answers": [a],
                      "source": "python-django-doc ref/" + e["page"] + "#" + e["id"]})
     write(out_dir, "django_ref", finish(rows, per_set), "/usr/lib/python3/dist-packages/django (Debian python3-django 3.2)")
+
+    # sqlalchemy_ref (held out)
+    entries = parse(glob.glob(os.path.join(SA_DOC, "**", "*.html"), recursive=True),
+                    {"function", "class", "method", "exception"}, SA_DOC)
+    entries = [e for e in entries if e["id"].startswith("sqlalchemy.")]
+    entries = [e for e in entries if usable(first_sentence(e["text"] or ""))
+               and not first_sentence(e["text"] or "").lower().startswith("inherited from")]
+    answers = resolve(SQLALCHEMY, sorted({e["id"] for e in entries}), prefix="sqlalchemy")
+    rows = []
+    for e in entries:
+        a = answers.get(e["id"])
+        if not a:
+            continue
+        rows.append({"id": e["id"], "query": first_sentence(e["text"]), "answers": [a],
+                     "source": "python-sqlalchemy-doc " + e["page"] + "#" + e["id"]})
+    write(out_dir, "sqlalchemy_ref", finish(rows, per_set, held_out=True),
+          "/usr/lib/python3/dist-packages/sqlalchemy (Debian python3-sqlalchemy 1.4)")
     return 0
 
 
@@ -473,7 +511,7 @@ def check(per_set):
         if rc:
             return rc
         differ = False
-        for name in ("stdlib_ref", "stdlib_modules", "django_ref"):
+        for name in ("stdlib_ref", "stdlib_modules", "django_ref", "sqlalchemy_ref"):
             new, old = rows(os.path.join(tmp, name + ".jsonl")), rows(os.path.join(HERE, "sets", name + ".jsonl"))
             changed = sorted(i for i in set(new) | set(old) if new.get(i) != old.get(i))
             if changed:
