@@ -40,7 +40,7 @@ APT_PACKAGES=(
   # reference, Django 3.2's and SQLAlchemy 1.4's code and reference docs; Snowball stemmers for
   # ranking.
   python3.11-doc libpython3.11-testsuite python3-django python-django-doc python3-pip
-  python3-sqlalchemy python3-sqlalchemy-ext python-sqlalchemy-doc
+  python3-sqlalchemy python3-sqlalchemy-ext python-sqlalchemy-doc python3-sphinx sphinx-doc
   libstemmer-dev
   # Merged-navigation benchmark: a second untyped codebase next to Django (tests/navigation/).
   python3-pyflakes

@@ -113,9 +113,9 @@ std::string compact_signature(std::string_view sig);
 bool is_dunder(const std::string& name);
 // A file's weight in the map's ranking: its centrality × the search's factor for each class of
 // its path below `dir` (index/ranking.hpp path_class, path_factor: tests × 0.35, generated ×
-// 0.5, vendored × 0.6, locale folders × 0) — a map of a tree leads with its own code, not its
-// tests or another project's code shipped inside it; a map of `tests/` or `_vendor/rich` itself
-// weighs its files by centrality alone.
+// 0.5, vendored × 0.6, a language's folder below `locale/` × 0) — a map of a tree leads with
+// its own code, not its tests or another project's code shipped inside it; a map of `tests/` or
+// `_vendor/rich` itself weighs its files by centrality alone.
 double file_weight(const index::CentralFile& file, std::string_view dir);
 // A symbol's weight in the map's ranking (multiplied by the square root of its file's
 // file_weight). `reach_weight(refs, files)` = kMapUnusedWeight + ln(1 + refs) × (1 − refs/files):

@@ -263,7 +263,9 @@ std::uint8_t path_class(std::string_view path_in) {
     }
     if (seg == "static") c |= kPathAsset;
     if (seg == "migrations") c |= kPathGenerated;
-    if (seg == "locale") c |= kPathNeverCode;
+    // A language's tree below a `locale` folder (`conf/locale/de/formats.py`, catalogs) is data;
+    // a file directly in it is the locale package's own code (`sphinx/locale/__init__.py`).
+    if (seg == "locale" && !dirs.empty()) c |= kPathNeverCode;
     if (seg == "_vendor" || seg == "vendor" || seg == "vendored" || seg == "third_party" ||
         seg == "thirdparty") {
       c |= kPathVendored;

@@ -35,11 +35,11 @@
 //   * priors, multiplied into the score: test files, static assets, generated files and (rank-4)
 //     vendored code are demoted unless the query asks for them (path_factor); the file's
 //     import-graph centrality gives a bounded factor (rank-4, centrality_factor); what is left
-//     of never-code (a `locale` directory, catalogs an include glob admitted: never_code_file
-//     keeps the rest out of the index) is hidden unless the query or path glob asks for it; a
-//     definition whose name matches a query term gets kDefinitionBoost (off by default:
-//     kSignalDefault); every chunk of a file whose module name is a query term (`csv.py` for
-//     "csv") gets kModuleBoost;
+//     of never-code (a language's folder below `locale/`, catalogs an include glob admitted:
+//     never_code_file keeps the rest out of the index) is hidden unless the query or path glob
+//     asks for it; a definition whose name matches a query term gets kDefinitionBoost (off by
+//     default: kSignalDefault); every chunk of a file whose module name is a query term (`csv.py`
+//     for "csv") gets kModuleBoost;
 //   * compound identifiers (rank-5): adjacent query words joined, also in their standard
 //     abbreviations ("list directory" → listdir, "make directories" → makedirs, "current working
 //     directory" → cwd), are extra terms when the vocabulary holds them (compound_candidates);
@@ -79,7 +79,7 @@
 
 namespace trifecta::core::index {
 
-inline constexpr std::string_view kRankingVersion = "rank-10";
+inline constexpr std::string_view kRankingVersion = "rank-11";
 
 enum Field : std::uint8_t {
   kFieldPath = 0,
@@ -292,7 +292,8 @@ enum PathClass : std::uint8_t {
   kPathTest = 1,       // a `test`/`tests` directory, test_*.py, *_test.py, tests.py, conftest.py
   kPathAsset = 2,      // .css .js .map .svg .scss .less, or a `static` directory
   kPathGenerated = 4,  // *_pb2.py, a `migrations` directory
-  kPathNeverCode = 8,  // .po .pot .mo, a `locale` directory, *.min.js, *.min.css
+  kPathNeverCode = 8,  // .po .pot .mo, *.min.js, *.min.css, and a folder below a `locale`
+                       // directory (rank-11: a file directly in `locale/` is code)
   kPathVendored = 16,  // rank-4: a `_vendor`, `vendor`, `vendored`, `third_party` or `thirdparty`
                        // directory (another project's code shipped inside this one)
 };
@@ -301,7 +302,8 @@ std::uint8_t path_class(std::string_view path);
 // minified assets (.min.js .min.css) and images (.png .jpg .jpeg .gif .ico .bmp .webp .tif
 // .tiff). The index does not read them by default (skip reason `never_code`; an `include` glob
 // of _ctx/trifecta.json admits them: SegmentIndex). Not the `locale` directory rule of
-// path_class: Python files live there too (Django's formats.py); search still hides those.
+// path_class: Python files live there too (Django's `conf/locale/de/formats.py`); search still
+// hides those, but not a file directly in `locale/` (`sphinx/locale/__init__.py`, rank-11).
 bool never_code_file(std::string_view path);
 // The multiplier for one class bit when the query does not ask for it.
 double path_factor(PathClass c) noexcept;

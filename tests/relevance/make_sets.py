@@ -29,6 +29,9 @@ sources this project does not control:
               **/*.html) against SQLAlchemy's code (python3-sqlalchemy): the first sentence is the
               query (autodoc's "inherited from the ... method of ..." stubs dropped), the file
               that defines the object (import and `inspect`, as for stdlib_ref) the answer.
+  sphinx_ref  held out likewise (added 2026-12-04): the same entries of Sphinx 5.3's own
+              documentation (sphinx-doc, /usr/share/doc/sphinx-doc/html/**/*.html) against its
+              code (python3-sphinx), made the same way.
 
 The module-index synopses (py-modindex.html) are reserved for evaluation elsewhere and are never
 read here (nor the `title` attributes of the library pages' links, which repeat them: the parsers
@@ -38,7 +41,8 @@ tuned on).
 
 Usage: tests/relevance/make_sets.py [--per-set N] [--out-dir DIR] [--check]
   (needs python3.11-doc, python-django-doc, python3-django, libpython3.11-testsuite,
-  python-sqlalchemy-doc, python3-sqlalchemy and /usr/bin/python3: scripts/setup.sh installs them). --check regenerates the sets into a temporary
+  python-sqlalchemy-doc, python3-sqlalchemy, sphinx-doc, python3-sphinx and /usr/bin/python3:
+  scripts/setup.sh installs them). --check regenerates the sets into a temporary
   folder and compares them with the committed ones: exit 0 when identical, 1 when not (the
   differing ids are printed), 77 when a source is absent. CTest runs it (relevance_sets_reproducible).
 """
@@ -61,6 +65,8 @@ STDLIB = "/usr/lib/python3.11"
 DJANGO = "/usr/lib/python3/dist-packages/django"
 SA_DOC = "/usr/share/doc/python-sqlalchemy-doc/html"
 SQLALCHEMY = "/usr/lib/python3/dist-packages/sqlalchemy"
+SPHINX_DOC = "/usr/share/doc/sphinx-doc/html"
+SPHINX = "/usr/lib/python3/dist-packages/sphinx"
 
 # Modules whose import has visible side effects or needs a display / another OS.
 SKIP_MODULES = {"antigravity", "this", "turtle", "turtledemo", "tkinter", "idlelib", "msilib",
@@ -424,8 +430,8 @@ def main():
 
 
 def generate(per_set, out_dir):
-    """Write the four sets to out_dir; 77 when a source is absent."""
-    for src in (PY_DOC, DJ_DOC, STDLIB, DJANGO, SA_DOC, SQLALCHEMY, "/usr/bin/python3"):
+    """Write the five sets to out_dir; 77 when a source is absent."""
+    for src in (PY_DOC, DJ_DOC, STDLIB, DJANGO, SA_DOC, SQLALCHEMY, SPHINX_DOC, SPHINX, "/usr/bin/python3"):
         if not os.path.exists(src):
             print(f"make_sets: {src} is absent (scripts/setup.sh installs the packages)", file=sys.stderr)
             return 77
@@ -482,23 +488,31 @@ def generate(per_set, out_dir):
                      "source": "python-django-doc ref/" + e["page"] + "#" + e["id"]})
     write(out_dir, "django_ref", finish(rows, per_set), "/usr/lib/python3/dist-packages/django (Debian python3-django 3.2)")
 
-    # sqlalchemy_ref (held out)
-    entries = parse(glob.glob(os.path.join(SA_DOC, "**", "*.html"), recursive=True),
-                    {"function", "class", "method", "exception"}, SA_DOC)
-    entries = [e for e in entries if e["id"].startswith("sqlalchemy.")]
+    # The held-out sets: a package's reference docs against its code.
+    write(out_dir, "sqlalchemy_ref", package_rows(SA_DOC, SQLALCHEMY, "sqlalchemy", "python-sqlalchemy-doc", per_set),
+          "/usr/lib/python3/dist-packages/sqlalchemy (Debian python3-sqlalchemy 1.4)")
+    write(out_dir, "sphinx_ref", package_rows(SPHINX_DOC, SPHINX, "sphinx", "sphinx-doc", per_set),
+          "/usr/lib/python3/dist-packages/sphinx (Debian python3-sphinx 5.3)")
+    return 0
+
+
+def package_rows(doc, root, package, doc_package, per_set):
+    """A held-out set: the function, class, method and exception entries of `package`'s docs
+    under `doc`, answered with the file under `root` that defines each object."""
+    entries = parse(glob.glob(os.path.join(doc, "**", "*.html"), recursive=True),
+                    {"function", "class", "method", "exception"}, doc)
+    entries = [e for e in entries if e["id"].startswith(package + ".")]
     entries = [e for e in entries if usable(first_sentence(e["text"] or ""))
                and not first_sentence(e["text"] or "").lower().startswith("inherited from")]
-    answers = resolve(SQLALCHEMY, sorted({e["id"] for e in entries}), prefix="sqlalchemy")
+    answers = resolve(root, sorted({e["id"] for e in entries}), prefix=package)
     rows = []
     for e in entries:
         a = answers.get(e["id"])
         if not a:
             continue
         rows.append({"id": e["id"], "query": first_sentence(e["text"]), "answers": [a],
-                     "source": "python-sqlalchemy-doc " + e["page"] + "#" + e["id"]})
-    write(out_dir, "sqlalchemy_ref", finish(rows, per_set, held_out=True),
-          "/usr/lib/python3/dist-packages/sqlalchemy (Debian python3-sqlalchemy 1.4)")
-    return 0
+                     "source": doc_package + " " + e["page"] + "#" + e["id"]})
+    return finish(rows, per_set, held_out=True)
 
 
 def check(per_set):
@@ -511,7 +525,7 @@ def check(per_set):
         if rc:
             return rc
         differ = False
-        for name in ("stdlib_ref", "stdlib_modules", "django_ref", "sqlalchemy_ref"):
+        for name in ("stdlib_ref", "stdlib_modules", "django_ref", "sqlalchemy_ref", "sphinx_ref"):
             new, old = rows(os.path.join(tmp, name + ".jsonl")), rows(os.path.join(HERE, "sets", name + ".jsonl"))
             changed = sorted(i for i in set(new) | set(old) if new.get(i) != old.get(i))
             if changed:

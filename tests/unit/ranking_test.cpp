@@ -110,6 +110,11 @@ TEST_CASE("path_class and module_stem read what a path is") {
   CHECK(path_class("admin/static/admin/js/core.js") == kPathAsset);
   CHECK(path_class("app/static/app.min.js") == (kPathAsset | kPathNeverCode));
   CHECK(path_class("conf/locale/de/LC_MESSAGES/django.po") == kPathNeverCode);
+  CHECK(path_class("conf/locale/de/formats.py") == kPathNeverCode);
+  // rank-11: the locale package's own code is code (sphinx.locale, django.conf.locale)
+  CHECK(path_class("sphinx/locale/__init__.py") == 0);
+  CHECK(path_class("locale/__init__.py") == 0);
+  CHECK(path_class("conf/locale/__init__.py") == 0);
   CHECK(path_class("app/migrations/0001_initial.py") == kPathGenerated);
   CHECK(path_class("proto/x_pb2.py") == kPathGenerated);
   CHECK(module_stem("csv.py") == "csv");
@@ -240,6 +245,26 @@ TEST_CASE("path priors: tests are demoted unless asked for, catalogs hidden unle
   const auto only = run(idx, "Leser Zeilen");
   CHECK(only.hits.empty());
   CHECK(only.reason.find("translation catalogs") != std::string::npos);
+}
+
+TEST_CASE("path priors: a locale package's own code is searched but not its language folders") {
+  // rank-11: Sphinx's `sphinx/locale/__init__.py` (init_console, get_translation) was hidden
+  // with Django's per-language `conf/locale/de/formats.py`.
+  auto idx = index_of({
+      {"pkg/locale/__init__.py", "def init_console(locale_dir, catalog):\n    return catalog\n"},
+      {"pkg/locale/de/formats.py", "def init_console_formats():\n    DATE_FORMAT = 'j. F Y'\n"},
+      {"pkg/console.py", "def colorize(text):\n    return text\n"},
+  });
+  const auto r = run(idx, "init_console", kSignalAll, true);
+  REQUIRE_FALSE(r.hits.empty());
+  CHECK(r.hits[0].chunk.path == "pkg/locale/__init__.py");
+  for (const auto& h : r.hits) CHECK(h.chunk.path != "pkg/locale/de/formats.py");
+  const auto formats = run(idx, "init console formats");
+  for (const auto& h : formats.hits) CHECK(h.chunk.path != "pkg/locale/de/formats.py");
+  const auto asked = run(idx, "init console formats locale");
+  bool shown = false;
+  for (const auto& h : asked.hits) shown = shown || h.chunk.path == "pkg/locale/de/formats.py";
+  CHECK(shown);
 }
 
 TEST_CASE("module names: every chunk of csv.py gains when the query names csv") {
