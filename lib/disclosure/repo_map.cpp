@@ -7,6 +7,7 @@
 #include <memory>
 #include <numeric>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "ast/skeleton.hpp"
 #include "ast/skeleton_cache.hpp"
@@ -25,6 +26,18 @@ constexpr std::size_t kMapLineTokens = 10;  // a compact symbol line, about
 bool is_public(const std::string& name) {
   if (name.empty() || name[0] != '_') return true;
   return is_dunder(name);
+}
+
+// Per definition of one scope: whether the map may show it — public, and the first of its name
+// there. A name defined twice in a scope (`if PY3: def b(...)` / `else: def b(...)`, a
+// property's getter and its `@x.setter`) is one thing to a reader: its first definition stands
+// for it.
+std::vector<bool> shown_names(const std::vector<ast::Definition>& defs) {
+  std::vector<bool> keep(defs.size(), false);
+  std::unordered_set<std::string_view> seen;
+  for (std::size_t i = 0; i < defs.size(); ++i)
+    keep[i] = is_public(defs[i].name) && seen.insert(defs[i].name).second;
+  return keep;
 }
 
 std::size_t tokens_of(std::size_t bytes) {
@@ -114,12 +127,14 @@ Selection full_selection(const Candidate& c) {
   Selection s = empty_selection(c);
   s.shown = true;
   const auto& defs = c.skeleton->definitions;
+  const auto keep = shown_names(defs);
   for (std::size_t t = 0; t < defs.size(); ++t) {
-    if (!is_public(defs[t].name)) continue;
+    if (!keep[t]) continue;
     s.tops[t] = true;
     if (defs[t].kind != ast::DefKind::kClass) continue;
+    const auto keep_member = shown_names(defs[t].children);
     for (std::size_t m = 0; m < defs[t].children.size(); ++m) {
-      if (is_public(defs[t].children[m].name)) s.members[t].push_back(static_cast<int>(m));
+      if (keep_member[m]) s.members[t].push_back(static_cast<int>(m));
     }
   }
   return s;
@@ -288,8 +303,9 @@ Result<MapReply> repo_map(index::SegmentIndex& seg, const MapRequest& req) {
     for (std::size_t t = 0; t < defs.size(); ++t)
       cands[f].member_refs[t].assign(defs[t].children.size(), 0);
     bool any = false;
+    const auto keep = shown_names(defs);
     for (std::size_t t = 0; t < defs.size(); ++t) {
-      if (!is_public(defs[t].name)) continue;
+      if (!keep[t]) continue;
       any = true;
       if (!is_dunder(defs[t].name)) {
         asks.push_back({cands[f].path, defs[t].name});
@@ -297,9 +313,10 @@ Result<MapReply> repo_map(index::SegmentIndex& seg, const MapRequest& req) {
       }
       items.push_back({f, static_cast<int>(t), -1, 0.0, 0, defs[t].line});
       if (defs[t].kind != ast::DefKind::kClass) continue;
+      const auto keep_member = shown_names(defs[t].children);
       for (std::size_t m = 0; m < defs[t].children.size(); ++m) {
         const auto& member = defs[t].children[m];
-        if (!is_public(member.name)) continue;
+        if (!keep_member[m]) continue;
         if (!is_dunder(member.name)) {
           asks.push_back({cands[f].path, member.name});
           asked.push_back(items.size());

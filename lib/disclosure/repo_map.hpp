@@ -13,9 +13,11 @@
 //
 // Symbols: the public top-level functions and classes (names not starting with `_`) and the
 // public members of those classes (dunder methods such as `__init__` count as public); no
-// imports, constants, nested functions or deeper levels. Every definition carries its
-// `# L<a>-<b>` marker for a ranged follow-up (ctx.get sym:// or chunk ids); the file's header
-// line carries its module docstring's first line.
+// imports, constants, nested functions or deeper levels. A name defined twice in one scope (a
+// conditional `def` in both branches of an `if`, a property's getter and `@x.setter`) is one
+// symbol, shown by its first definition. Every definition carries its `# L<a>-<b>` marker for
+// a ranged follow-up (ctx.get sym:// or chunk ids); the file's header line carries its module
+// docstring's first line.
 //
 // Ranking (as Aider's repo map ranks definitions). Each symbol scores √file_weight of its file ×
 // `symbol_weight`, which grows with `refs`: how many other indexed Python files use the symbol's

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <map>
 
 #include <boost/json.hpp>
 #include <fstream>
@@ -753,6 +754,44 @@ TEST_CASE("repo map: an override weighs less than a member its ancestor does not
   for (const auto& s : syms) {
     if (s.kind == "method") CHECK(s.refs == 3);
   }
+}
+
+TEST_CASE("repo map: a name defined twice in one scope is shown once by its first definition") {
+  trifecta::test::TempDir dir;
+  const fs::path r = dir.path();
+  write_text(r / "compat.py",
+             "import sys\n\nif sys.version_info >= (3,):\n    def b(s):\n        return s.encode()\n"
+             "else:\n    def b(s):\n        return s\n\n\n"
+             "class Box:\n    @property\n    def size(self):\n        return self._size\n\n"
+             "    @size.setter\n    def size(self, v):\n        self._size = v\n\n"
+             "    def fill(self):\n        pass\n");
+  write_text(r / "user.py", "from compat import b, Box\n\ndef go():\n    return b(Box().size)\n");
+  index::SegmentOptions so;
+  so.use_git = false;
+  so.persist = false;
+  auto seg = std::move(index::SegmentIndex::open(r, so).value());
+  REQUIRE(seg->build().ok());
+  for (const std::size_t budget : {std::size_t{64}, std::size_t{2000}}) {  // compact, full
+    auto m = repo_map(*seg, MapRequest{"compat.py", budget});
+    REQUIRE(m.ok());
+    REQUIRE(m->files.size() == 1);
+    std::map<std::string, int> count;
+    int b_line = 0;
+    for (const auto& s : m->files[0].symbols) {
+      ++count[s.name];
+      if (s.name == "b") b_line = static_cast<int>(s.line);
+    }
+    CAPTURE(budget, m->files[0].text);
+    CHECK(count["b"] == 1);
+    CHECK(b_line == 4);  // the first definition
+    if (count.count("Box.size")) CHECK(count["Box.size"] == 1);
+    const std::string& text = m->files[0].text;
+    CHECK(text.find("def b(") == text.rfind("def b("));
+    CHECK(text.find("def size(") == text.rfind("def size("));
+  }
+  auto full = repo_map(*seg, MapRequest{"compat.py", 2000});
+  REQUIRE(full.ok());
+  CHECK_FALSE(full->files[0].reduced);  // everything a reader needs is shown
 }
 
 TEST_CASE("repo map: a tree's own code leads and its test helpers follow, but a map of the tests ranks them") {
