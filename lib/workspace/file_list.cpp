@@ -195,6 +195,13 @@ bool run_git_ls_files(const fs::path& root, std::string& out, std::chrono::milli
   return run_git(root, {"ls-files", "-z", "--cached", "--others", "--exclude-standard"}, out, timeout) == 0;
 }
 
+// Whether the enclosing work tree ignores `root` itself (`git check-ignore -q .` exits 0): then
+// git's view of it is empty, whatever it holds.
+bool root_ignored_by_git(const fs::path& root, std::chrono::milliseconds timeout) {
+  std::string out;
+  return run_git(root, {"check-ignore", "-q", "."}, out, timeout) == 0;
+}
+
 // A small segment file (`.gitignore`, `.git/info/exclude`), through THE open of segment files: ""
 // when it is missing, unreadable, not a regular file (a FIFO is never waited on) or above 1 MiB.
 std::string read_small(const fs::path& p) {
@@ -350,7 +357,11 @@ Result<FileListing> list_files(const fs::path& root, const PathFilter& filter, c
   FileListing listing;
   std::string out;
   const auto git_started = std::chrono::steady_clock::now();
-  if (options.use_git && run_git_ls_files(root, out, options.git_timeout)) {
+  bool use_git_listing = options.use_git && run_git_ls_files(root, out, options.git_timeout);
+  // git lists nothing for a root its work tree ignores: walk that tree like one outside git.
+  const bool ignored_root = use_git_listing && out.empty() && root_ignored_by_git(root, options.git_timeout);
+  if (ignored_root) use_git_listing = false;
+  if (use_git_listing) {
     listing.source = ListingSource::kGit;
     // Directories holding a pyvenv.cfg are virtualenvs: drop everything below them.
     std::vector<std::string> venvs;
@@ -405,7 +416,11 @@ Result<FileListing> list_files(const fs::path& root, const PathFilter& filter, c
     }
   } else {
     listing.source = ListingSource::kWalk;
-    if (options.use_git && std::chrono::steady_clock::now() - git_started >= options.git_timeout) {
+    if (ignored_root) {
+      listing.warnings.push_back(
+          "the segment is inside a folder its git work tree ignores: walked the tree instead "
+          "(its own .gitignore files apply)");
+    } else if (options.use_git && std::chrono::steady_clock::now() - git_started >= options.git_timeout) {
       listing.warnings.push_back("git ls-files did not finish within " +
                                  std::to_string(options.git_timeout.count()) +
                                  " ms (a .gitignore that is a FIFO?): walked the tree instead");

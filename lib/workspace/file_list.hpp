@@ -2,8 +2,10 @@
 //
 // Inside a git work tree the listing is git's own view: `git -C <root> ls-files -z --cached
 // --others --exclude-standard` (tracked + untracked-not-ignored), spawned directly (no shell).
-// Elsewhere — or when git is missing, fails or runs past kGitTimeout — the tree is walked and every `.gitignore` on
-// the way is honoured (see glob.hpp for the rules). Symlinks are never followed by the walker.
+// Elsewhere — or when git is missing, fails or runs past kGitTimeout, or when the work tree ignores
+// the root itself (a segment in a `.venv/` or `build/` of an enclosing repository: git lists
+// nothing there; a warning says so) — the tree is walked and every `.gitignore` on the way is
+// honoured (see glob.hpp for the rules). Symlinks are never followed by the walker.
 // That walker is the only one (the daemon's "first Python file" for Pyright's warm-up uses it
 // too, through `first_file_with_suffix`), so every walk excludes the same directories.
 // Then the default excludes apply (any path segment equal to one of kDefaultExcludedDirs, any

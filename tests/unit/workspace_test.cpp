@@ -205,6 +205,37 @@ TEST_CASE("list_files uses git's view inside a work tree") {
   CHECK(kept == std::vector<std::string>{"new.py"});
 }
 
+TEST_CASE("a segment inside a folder its git work tree ignores is walked and not listed empty") {
+  // A package in `.venv/…/site-packages` or an in-tree `build/` of a repository: git lists
+  // nothing there, so the segment had no files at all.
+  if (std::system("git --version >/dev/null 2>&1") != 0) SUCCEED("git not installed");
+  trifecta::test::TempDir t;
+  const fs::path r = canon(t.path());
+  write_text(r / ".gitignore", "deps/\n");
+  write_text(r / "app.py", "x\n");
+  write_text(r / "deps/lib/pkg/mod.py", "y\n");
+  write_text(r / "deps/lib/pkg/.gitignore", "*.gen.py\n");
+  write_text(r / "deps/lib/pkg/out.gen.py", "z\n");
+  write_text(r / "deps/lib/pkg/__pycache__/mod.pyc", "c\n");
+  write_text(r / "empty_dir/.keep", "");
+  const std::string cmd = "cd '" + r.string() +
+                          "' && git init -q && git add app.py .gitignore && "
+                          "git -c user.email=t@t -c user.name=t commit -qm init";
+  REQUIRE(std::system(cmd.c_str()) == 0);
+  auto l = list_files(r / "deps/lib/pkg", PathFilter{});
+  REQUIRE(l.ok());
+  CHECK(l->source == ListingSource::kWalk);
+  // its own .gitignore and the default excludes still apply
+  CHECK(l->files == std::vector<std::string>{".gitignore", "mod.py"});
+  REQUIRE_FALSE(l->warnings.empty());
+  CHECK_THAT(l->warnings[0], Catch::Contains("inside a folder its git work tree ignores"));
+  // The repository itself is still git's view, and an empty but tracked-able folder stays git's.
+  auto top = list_files(r, PathFilter{});
+  REQUIRE(top.ok());
+  CHECK(top->source == ListingSource::kGit);
+  CHECK(top->files == std::vector<std::string>{".gitignore", "app.py", "empty_dir/.keep"});
+}
+
 TEST_CASE("a .gitignore that is a FIFO in a git work tree: git is cut off, the tree is walked") {
   // Issue 16: git opens every .gitignore blocking, so `git ls-files` (and the build) hung for good.
   if (std::system("git --version >/dev/null 2>&1") != 0) SUCCEED("git not installed");
