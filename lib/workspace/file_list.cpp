@@ -133,13 +133,17 @@ std::string_view listing_source_name(ListingSource s) noexcept {
 
 namespace {
 
-// Run git without a shell; stdout collected, stderr discarded. Returns the exit status, or -1
-// if git could not be spawned or ran longer than `timeout` (then it is killed: git opens every
-// `.gitignore` blocking, so one that is a FIFO would hang it, and the caller, for good).
+// run_git's result when git ran longer than its timeout (and was killed).
+constexpr int kGitTimedOut = -2;
+
+// Run git without a shell; stdout collected, stderr discarded. Returns the exit status, -1 if
+// git could not be spawned (or no pipe could be made), or kGitTimedOut if it ran longer than
+// `timeout` (then it is killed: git opens every `.gitignore` blocking, so one that is a FIFO
+// would hang it, and the caller, for good).
 int run_git(const fs::path& root, std::vector<std::string> tail, std::string& out,
             std::chrono::milliseconds timeout = kGitTimeout) {
   int pipefd[2];
-  if (::pipe2(pipefd, O_CLOEXEC) != 0) return false;
+  if (::pipe2(pipefd, O_CLOEXEC) != 0) return -1;
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_adddup2(&actions, pipefd[1], STDOUT_FILENO);
@@ -187,12 +191,13 @@ int run_git(const fs::path& root, std::vector<std::string> tail, std::string& ou
   int status = 0;
   while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
-  if (timed_out) return -1;
+  if (timed_out) return kGitTimedOut;
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
-bool run_git_ls_files(const fs::path& root, std::string& out, std::chrono::milliseconds timeout) {
-  return run_git(root, {"ls-files", "-z", "--cached", "--others", "--exclude-standard"}, out, timeout) == 0;
+// run_git's result for the listing: 0 when `out` is git's view.
+int run_git_ls_files(const fs::path& root, std::string& out, std::chrono::milliseconds timeout) {
+  return run_git(root, {"ls-files", "-z", "--cached", "--others", "--exclude-standard"}, out, timeout);
 }
 
 // Whether the enclosing work tree ignores `root` itself (`git check-ignore -q .` exits 0): then
@@ -356,8 +361,8 @@ Result<FileListing> list_files(const fs::path& root, const PathFilter& filter, c
   if (!fs::is_directory(root, ec)) return make_error(Errc::kNotFound, "segment root is not a directory");
   FileListing listing;
   std::string out;
-  const auto git_started = std::chrono::steady_clock::now();
-  bool use_git_listing = options.use_git && run_git_ls_files(root, out, options.git_timeout);
+  const int git_rc = options.use_git ? run_git_ls_files(root, out, options.git_timeout) : -1;
+  bool use_git_listing = git_rc == 0;
   // git lists nothing for a root its work tree ignores: walk that tree like one outside git.
   const bool ignored_root = use_git_listing && out.empty() && root_ignored_by_git(root, options.git_timeout);
   if (ignored_root) use_git_listing = false;
@@ -420,7 +425,7 @@ Result<FileListing> list_files(const fs::path& root, const PathFilter& filter, c
       listing.warnings.push_back(
           "the segment is inside a folder its git work tree ignores: walked the tree instead "
           "(its own .gitignore files apply)");
-    } else if (options.use_git && std::chrono::steady_clock::now() - git_started >= options.git_timeout) {
+    } else if (git_rc == kGitTimedOut) {
       listing.warnings.push_back("git ls-files did not finish within " +
                                  std::to_string(options.git_timeout.count()) +
                                  " ms (a .gitignore that is a FIFO?): walked the tree instead");
