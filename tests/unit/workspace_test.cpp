@@ -180,6 +180,17 @@ TEST_CASE("config include/exclude globs and max_file_bytes") {
   CHECK(bad.error().code == Errc::kParse);
 }
 
+namespace {
+// `git init` in `r`, `git add` the paths named, one commit, then `then` (a shell command, or
+// empty); true when it all worked.
+bool git_commit(const fs::path& r, const std::string& paths, const std::string& then = "") {
+  const std::string cmd = "cd '" + r.string() + "' && git init -q && git add " + paths +
+                          " && git -c user.email=t@t -c user.name=t commit -qm init" +
+                          (then.empty() ? "" : " && " + then);
+  return std::system(cmd.c_str()) == 0;
+}
+}  // namespace
+
 TEST_CASE("list_files uses git's view inside a work tree") {
   if (std::system("git --version >/dev/null 2>&1") != 0) SUCCEED("git not installed");
   trifecta::test::TempDir t;
@@ -192,10 +203,7 @@ TEST_CASE("list_files uses git's view inside a work tree") {
   write_text(r / "deleted.py", "x\n");
   write_text(r / "venv2/pyvenv.cfg", "home\n");
   write_text(r / "venv2/lib.py", "x\n");
-  const std::string cmd = "cd '" + r.string() +
-                          "' && git init -q && git add tracked.py deleted.py .gitignore && "
-                          "git -c user.email=t@t -c user.name=t commit -qm init && rm deleted.py";
-  REQUIRE(std::system(cmd.c_str()) == 0);
+  REQUIRE(git_commit(r, "tracked.py deleted.py .gitignore", "rm deleted.py"));
   auto l = list_files(r, PathFilter{});
   REQUIRE(l.ok());
   CHECK(l->source == ListingSource::kGit);
@@ -218,10 +226,7 @@ TEST_CASE("a segment inside a folder its git work tree ignores is walked and not
   write_text(r / "deps/lib/pkg/out.gen.py", "z\n");
   write_text(r / "deps/lib/pkg/__pycache__/mod.pyc", "c\n");
   write_text(r / "empty_dir/.keep", "");
-  const std::string cmd = "cd '" + r.string() +
-                          "' && git init -q && git add app.py .gitignore && "
-                          "git -c user.email=t@t -c user.name=t commit -qm init";
-  REQUIRE(std::system(cmd.c_str()) == 0);
+  REQUIRE(git_commit(r, "app.py .gitignore"));
   auto l = list_files(r / "deps/lib/pkg", PathFilter{});
   REQUIRE(l.ok());
   CHECK(l->source == ListingSource::kWalk);
@@ -243,10 +248,7 @@ TEST_CASE("a .gitignore that is a FIFO in a git work tree: git is cut off, the t
   const fs::path r = canon(t.path());
   write_text(r / "tracked.py", "x\n");
   write_text(r / "pkg/mod.py", "y\n");
-  const std::string cmd = "cd '" + r.string() +
-                          "' && git init -q && git add tracked.py && "
-                          "git -c user.email=t@t -c user.name=t commit -qm init";
-  REQUIRE(std::system(cmd.c_str()) == 0);
+  REQUIRE(git_commit(r, "tracked.py"));
   REQUIRE(::mkfifo((r / "pkg" / ".gitignore").c_str(), 0600) == 0);
   const auto t0 = std::chrono::steady_clock::now();
   auto l = list_files(r, PathFilter{}, ListOptions{true, std::chrono::milliseconds(1500)});
