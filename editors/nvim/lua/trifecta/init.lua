@@ -778,8 +778,6 @@ function M.map_lines(r, what)
     local body = ((f.text or ""):gsub("\n+$", ""))
     for _, l in ipairs(vim.split(body, "\n", { plain = true })) do
       local first, last = l:match("#%s*L(%d+)%-(%d+)%s*$")
-      table.insert(lines, l)
-      table.insert(targets, false)
       if first then
         first, last = tonumber(first), tonumber(last)
         at = first
@@ -789,14 +787,17 @@ function M.map_lines(r, what)
             break
           end
         end
-        for _, row in ipairs(decorators) do
-          targets[row] = { f.path, at }
+        for _, target in ipairs(decorators) do
+          target[2] = at
         end
         decorators = {}
-      elseif l:match("^%s*@") then
-        table.insert(decorators, #targets) -- goes where the definition below it goes
       end
-      targets[#targets] = { f.path, at }
+      local target = { f.path, at }
+      if not first and l:match("^%s*@") then
+        table.insert(decorators, target) -- goes where the definition below it goes
+      end
+      table.insert(lines, l)
+      table.insert(targets, target)
     end
     table.insert(lines, "")
     table.insert(targets, false)
