@@ -1,6 +1,7 @@
 #include "lsp/process.hpp"
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
 #include <string.h>
@@ -146,6 +147,28 @@ std::optional<std::uint64_t> read_rss_bytes(pid_t pid) {
   std::uint64_t size = 0, resident = 0;
   if (!(in >> size >> resident)) return std::nullopt;
   return resident * static_cast<std::uint64_t>(::sysconf(_SC_PAGESIZE));
+}
+
+ssize_t write_without_sigpipe(int fd, const void* data, std::size_t size) {
+  sigset_t pipe_only, old_mask, pending;
+  sigemptyset(&pipe_only);
+  sigaddset(&pipe_only, SIGPIPE);
+  sigemptyset(&pending);
+  sigpending(&pending);
+  const bool was_pending = sigismember(&pending, SIGPIPE) == 1;
+  pthread_sigmask(SIG_BLOCK, &pipe_only, &old_mask);
+  ssize_t n;
+  do n = ::write(fd, data, size);
+  while (n < 0 && errno == EINTR);
+  const int saved = errno;
+  if (n < 0 && saved == EPIPE && !was_pending) {
+    const timespec zero{0, 0};
+    while (sigtimedwait(&pipe_only, nullptr, &zero) < 0 && errno == EINTR) {
+    }
+  }
+  pthread_sigmask(SIG_SETMASK, &old_mask, nullptr);
+  errno = saved;
+  return n;
 }
 
 }  // namespace trifecta::core::lsp

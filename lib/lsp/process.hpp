@@ -16,6 +16,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <filesystem>
 #include <optional>
@@ -48,6 +49,11 @@ int terminate_group(pid_t pgid, std::chrono::milliseconds grace);
 
 // "exit status 3", "killed by signal 9 (Killed)".
 std::string describe_wait_status(int status);
+
+// write(2) to a pipe that never raises SIGPIPE, whatever the process's disposition: SIGPIPE is
+// blocked in the calling thread for the call, and one it raised is taken back (sigtimedwait) unless
+// it was already pending. A reader that went away is -1 with errno EPIPE. Same return as write(2).
+ssize_t write_without_sigpipe(int fd, const void* data, std::size_t size);
 
 // Resident set size of `pid` in bytes from /proc/<pid>/statm; nullopt if unreadable.
 std::optional<std::uint64_t> read_rss_bytes(pid_t pid);

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -531,6 +532,31 @@ TEST_CASE("terminate_group escalates to SIGKILL for a child that ignores SIGTERM
   CHECK(describe_wait_status(status) == "killed by signal 9 (Killed)");
   CHECK(::kill(c->pid, 0) != 0);  // reaped: the pid is gone
   for (int fd : {c->stdin_fd, c->stdout_fd, c->stderr_fd}) ::close(fd);
+}
+
+TEST_CASE("write_without_sigpipe: a closed pipe is EPIPE and no signal, even at the default disposition",
+          "[process]") {
+  struct sigaction dfl {}, saved {};
+  dfl.sa_handler = SIG_DFL;
+  REQUIRE(::sigaction(SIGPIPE, &dfl, &saved) == 0);
+  int fds[2];
+  REQUIRE(::pipe(fds) == 0);
+  ::close(fds[0]);
+  errno = 0;
+  CHECK(write_without_sigpipe(fds[1], "x", 1) == -1);
+  CHECK(errno == EPIPE);
+  sigset_t pending;
+  sigemptyset(&pending);
+  sigpending(&pending);
+  CHECK(sigismember(&pending, SIGPIPE) == 0);  // taken back, not left to fire later
+
+  int open_fds[2];
+  REQUIRE(::pipe(open_fds) == 0);
+  CHECK(write_without_sigpipe(open_fds[1], "ok", 2) == 2);
+  char buf[2];
+  CHECK(::read(open_fds[0], buf, 2) == 2);
+  for (int fd : {fds[1], open_fds[0], open_fds[1]}) ::close(fd);
+  ::sigaction(SIGPIPE, &saved, nullptr);
 }
 
 TEST_CASE("read_rss_bytes reads /proc/<pid>/statm", "[process]") {

@@ -257,7 +257,8 @@ Result<std::string> probe_server(const ServerBinary& server, std::chrono::millis
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) break;
     if (fds[2].revents & (POLLOUT | POLLERR | POLLHUP)) {
-      const ssize_t w = ::write(c.stdin_fd, init.data() + written, init.size() - written);
+      const ssize_t w =
+          lsp::write_without_sigpipe(c.stdin_fd, init.data() + written, init.size() - written);
       if (w > 0) written += static_cast<std::size_t>(w);
       if (w < 0 && errno != EAGAIN && errno != EINTR) written = init.size();  // it went away
     }

@@ -78,6 +78,7 @@ fs::path user_server_path();
 // serverInfo, or "initialize answered"); errors: kUnavailable (spawn failed, it exited, or it sent
 // something that is not an initialize reply — the message says which, with its stderr tail),
 // kTimeout (no reply in time).
+// A server that exits before reading costs an EPIPE, never a SIGPIPE (write_without_sigpipe).
 // `extra_args` go after `--stdio` (the tests script a fake server with them).
 Result<std::string> probe_server(const ServerBinary& server, std::chrono::milliseconds timeout,
                                  const std::vector<std::string>& extra_args = {});
