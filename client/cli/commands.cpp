@@ -60,7 +60,7 @@ tc::SessionOptions session_options(const Opts& o, bool allow_spawn = true) {
   tc::SessionOptions s;
   s.socket = o.socket.empty() ? tc::default_socket_path() : std::filesystem::path(o.socket);
   s.spawn = allow_spawn && !o.no_spawn;
-  s.timeout = std::chrono::milliseconds(static_cast<long>(o.timeout_s * 1000));
+  s.timeout = reply_timeout(o);
   return s;
 }
 
@@ -581,8 +581,7 @@ constexpr Command kCommands[] = {
        so.spawn = !o.no_spawn;
        // A tool call may wait for the first build of a large tree: the MCP server waits up to
        // 300 s for one daemon request unless --timeout says otherwise (the client can cancel).
-       so.timeout = o.timeout_s == Opts{}.timeout_s ? std::chrono::milliseconds(300000)
-                                                    : session_options(o).timeout;
+       so.timeout = o.timeout_given ? session_options(o).timeout : std::chrono::milliseconds(300000);
        std::vector<std::string> dirs = o.targets;
        if (!o.segment.empty()) dirs.insert(dirs.begin(), o.segment);
        for (const auto& d : dirs) {
@@ -691,6 +690,12 @@ constexpr NotExposed kNotExposed[] = {
 
 }  // namespace
 
+std::chrono::milliseconds reply_timeout(const Opts& o) {
+  const auto given = std::chrono::milliseconds(static_cast<long>(o.timeout_s * 1000));
+  if (o.timeout_given) return given;
+  return given + std::chrono::milliseconds(std::max<std::int64_t>(o.wait_ms, 0));
+}
+
 namespace {
 
 // Seconds in (0, 86400].
@@ -714,8 +719,10 @@ void add_globals(CLI::App* c, Opts& o) {
       ->group(g);
   c->add_flag("--no-spawn", o.no_spawn, "Do not auto-start trifectad when it is not running")
       ->group(g);
-  c->add_option("--timeout", o.timeout_s, "Seconds to wait for a reply")
+  c->add_option("--timeout", o.timeout_s,
+                "Seconds to wait for a reply (without it: 30, plus a command's --wait)")
       ->check(CLI::Validator(check_timeout, "SECONDS", "timeout range"))
+      ->each([&o](const std::string&) { o.timeout_given = true; })
       ->capture_default_str()
       ->group(g);
 }

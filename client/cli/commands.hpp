@@ -13,6 +13,7 @@
 // is single-threaded. Failure: run() reports on stderr and returns the exit code, never throws.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <span>
 #include <string>
@@ -40,6 +41,7 @@ struct Opts {
   bool no_spawn = false;
   std::string socket;
   double timeout_s = 30;
+  bool timeout_given = false;  // --timeout was on the command line
   std::string segment;
   // Per command.
   std::string target;
@@ -107,5 +109,10 @@ const std::string& version_line();
 // Returns each built command with its row.
 std::vector<std::pair<CLI::App*, const Command*>> build_app(CLI::App& app, Opts& o,
                                                             const Command* only, bool footers);
+
+// How long the CLI waits for one daemon reply: --timeout when given; else 30 s, plus --wait's
+// milliseconds for the commands that ask the daemon to wait that long for Pyright first (a
+// `--wait 60000` must not be cut off by the 30 s default).
+std::chrono::milliseconds reply_timeout(const Opts& o);
 
 }  // namespace trifecta::cli

@@ -2,8 +2,10 @@
 // the proto/ Result structs (a bad reply is a kProtocol error naming the field, never an
 // exception), the renderers print the typed results, error replies render their selector data,
 // every catalog method has a CLI command (or a reason why not), and segment discovery.
+#include <CLI/CLI.hpp>
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
+#include <algorithm>
 #include <functional>
 #include <variant>
 
@@ -390,6 +392,33 @@ TEST_CASE("every catalog method has a CLI command, or a reason why not", "[clien
     CHECK(proto::find_method(n.method) != nullptr);
     CHECK(std::string_view(n.reason).size() > 10);
   }
+}
+
+TEST_CASE("the reply timeout: --timeout when given, else 30 s plus the command's --wait",
+          "[client][cli]") {
+  namespace cli = trifecta::cli;
+  using std::chrono::milliseconds;
+  // Parsed by the real command tree, so `timeout_given` comes from the option itself.
+  const auto parsed = [](std::vector<std::string> args) {
+    cli::Opts o;
+    CLI::App app{"trifecta"};
+    cli::build_app(app, o, nullptr, false);
+    std::reverse(args.begin(), args.end());
+    app.parse(args);
+    return o;
+  };
+  CHECK(cli::reply_timeout(parsed({"ping"})) == milliseconds(30'000));
+  CHECK(cli::reply_timeout(parsed({"hover", "a.py:1:1"})) == milliseconds(30'000));
+  // The daemon may hold the request up to 60 s for Pyright: the CLI waits that long and more.
+  CHECK(cli::reply_timeout(parsed({"hover", "a.py:1:1", "--wait", "60000"})) ==
+        milliseconds(90'000));
+  CHECK(cli::reply_timeout(parsed({"def", "--wait", "5000", "a.py:1:1"})) == milliseconds(35'000));
+  // An explicit --timeout is the user's word, even the default's value or below the wait.
+  CHECK(cli::reply_timeout(parsed({"--timeout", "2", "hover", "a.py:1:1", "--wait", "60000"})) ==
+        milliseconds(2'000));
+  CHECK(cli::reply_timeout(parsed({"hover", "a.py:1:1", "--wait", "9000", "--timeout", "30"})) ==
+        milliseconds(30'000));
+  CHECK(cli::reply_timeout(parsed({"ping", "--timeout", "0.5"})) == milliseconds(500));
 }
 
 TEST_CASE("segment discovery: the flag, else the enclosing git work tree, else the cwd",
