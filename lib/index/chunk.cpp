@@ -6,6 +6,7 @@
 #include <map>
 
 #include "ast/skeleton.hpp"
+#include "lang/python/lexical.hpp"
 #include "util/hash.hpp"
 
 namespace trifecta::core::index {
@@ -245,47 +246,45 @@ std::vector<std::pair<int, int>> module_runs(std::string_view text, const std::v
     return out;
   }
   // inside[l - a]: line l starts inside a bracket, a string or after a backslash continuation — a
-  // lexical scan of [a, e] (strings with escapes, triple quotes, comments, bracket depth).
+  // lexical scan of [a, e] (lang/python/lexical.hpp: strings with escapes, triple quotes,
+  // comments), counting bracket depth.
   std::vector<char> inside(static_cast<std::size_t>(e - a + 2), 0);
   {
+    const std::string_view span = line_span(text, starts, a, e);
     int depth = 0;
-    char quote = 0;      // the quote character of the open string, 0 outside strings
-    bool triple = false;
-    bool cont = false;   // the previous line ended with a backslash
-    for (int l = a; l <= e; ++l) {
-      inside[static_cast<std::size_t>(l - a)] = (depth > 0 || quote != 0 || cont) ? 1 : 0;
-      const auto line = line_span(text, starts, l, l);
-      cont = false;
-      for (std::size_t i = 0; i < line.size(); ++i) {
-        const char ch = line[i];
-        if (quote != 0) {
-          if (ch == '\\') {
-            ++i;
-          } else if (ch == quote) {
-            if (!triple) {
-              quote = 0;
-            } else if (i + 2 < line.size() && line[i + 1] == quote && line[i + 2] == quote) {
-              quote = 0;
-              i += 2;
-            }
-          } else if ((ch == '\n' || ch == '\r') && !triple) {
-            quote = 0;  // an unterminated one-line string ends with its line
-          }
-          continue;
-        }
-        if (ch == '#') break;
-        if (ch == '"' || ch == '\'') {
-          quote = ch;
-          triple = i + 2 < line.size() && line[i + 1] == ch && line[i + 2] == ch;
-          if (triple) i += 2;
-        } else if (ch == '(' || ch == '[' || ch == '{') {
-          ++depth;
-        } else if ((ch == ')' || ch == ']' || ch == '}') && depth > 0) {
-          --depth;
-        } else if (ch == '\\' && (i + 1 == line.size() || line[i + 1] == '\n' || line[i + 1] == '\r')) {
-          cont = true;
-        }
+    bool cont = false;  // a backslash ends the line
+    int l = a;          // the line of span[i]
+    const auto next_line = [&](bool in) {
+      if (++l <= e) inside[static_cast<std::size_t>(l - a)] = in ? 1 : 0;
+    };
+    for (std::size_t i = 0; i < span.size();) {
+      const char ch = span[i];
+      if (ch == '\n') {
+        next_line(depth > 0 || cont);
+        cont = false;
+        ++i;
+        continue;
       }
+      if (ch == '#') {
+        i = lang::python::comment_end(span, i);
+        continue;
+      }
+      if (ch == '"' || ch == '\'') {
+        const std::size_t end = lang::python::scan_string(span, i).end;
+        for (std::size_t k = i + 1; k < end; ++k) {
+          if (span[k] == '\n') next_line(true);  // the next line starts inside the string
+        }
+        i = end;
+        continue;
+      }
+      if (ch == '(' || ch == '[' || ch == '{') {
+        ++depth;
+      } else if ((ch == ')' || ch == ']' || ch == '}') && depth > 0) {
+        --depth;
+      } else if (ch == '\\' && (i + 1 == span.size() || span[i + 1] == '\n' || span[i + 1] == '\r')) {
+        cont = true;
+      }
+      ++i;
     }
   }
   // A piece may start at line l: a blank line before it, a column-0 statement or comment that

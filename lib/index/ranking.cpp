@@ -7,6 +7,7 @@
 #include <unordered_set>
 
 #include "index/tokenizer.hpp"
+#include "lang/python/lexical.hpp"
 
 namespace trifecta::core::index {
 
@@ -49,40 +50,6 @@ std::string name_field_text(const Chunk& chunk) {
 }
 
 namespace {
-
-// The string literal whose opening quote is at t[i]: returns the index just after it and sets
-// [a, b) to its content. Backslash escapes are skipped (also in raw strings, as Python's lexer
-// does for the quote); a one-line string ends at its line's end when unterminated, a triple-quoted
-// one at the end of the text.
-std::size_t scan_string(std::string_view t, std::size_t i, std::size_t& a, std::size_t& b) {
-  const char q = t[i];
-  const bool triple = i + 2 < t.size() && t[i + 1] == q && t[i + 2] == q;
-  std::size_t j = i + (triple ? 3 : 1);
-  a = j;
-  while (j < t.size()) {
-    const char c = t[j];
-    if (c == '\\') {
-      j += 2;
-      continue;
-    }
-    if (c == q) {
-      if (!triple) {
-        b = j;
-        return j + 1;
-      }
-      if (j + 2 < t.size() && t[j + 1] == q && t[j + 2] == q) {
-        b = j;
-        return j + 3;
-      }
-    } else if (c == '\n' && !triple) {
-      b = j;
-      return j;
-    }
-    ++j;
-  }
-  b = t.size();
-  return t.size();
-}
 
 // [A-Za-z0-9_] and every byte of a UTF-8 sequence (std::isalnum's "C" locale, without a libc call
 // per byte: this runs over every byte of every Python chunk of a build).
@@ -134,8 +101,7 @@ std::string doc_field_text(const Chunk& chunk, std::string_view t, std::string* 
     const bool first = stmt;
     stmt = false;
     if (c == '#') {
-      std::size_t e = t.find('\n', i);
-      if (e == std::string_view::npos) e = n;
+      const std::size_t e = lang::python::comment_end(t, i);
       take(i + 1, e);
       i = e;
       continue;
@@ -159,9 +125,10 @@ std::string doc_field_text(const Chunk& chunk, std::string_view t, std::string* 
       q = k;
     }
     if (t[q] == '"' || t[q] == '\'') {
-      std::size_t a = 0, b = 0;
-      i = scan_string(t, q, a, b);
-      if (first && b > a) take(a, b);
+      const auto literal = lang::python::scan_string(t, q);
+      i = literal.end;
+      if (first && literal.content_end > literal.content_begin)
+        take(literal.content_begin, literal.content_end);
       continue;
     }
     if (c == '(' || c == '[' || c == '{') ++depth;

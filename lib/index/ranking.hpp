@@ -130,10 +130,10 @@ std::string name_field_text(const Chunk& chunk);
 // The doc field of a Python chunk: the text of its comments (after `#`) and of every string
 // literal that is a statement of its own (docstrings: the first string of a module, class or
 // function, and any other bare string statement), found by a lexical scan of `body_text`
-// (strings, escapes, triple quotes, bracket depth); pieces joined by newlines. Empty for other
-// files (Markdown and text are prose already: their body is the doc). With `code`, also the
-// body without that prose (each piece replaced by a space) — what the body field indexes, so a
-// word is counted in one field only; `code` stays empty when nothing was taken out (the body
+// (lang/python/lexical.hpp's strings and comments, and bracket depth); pieces joined by newlines.
+// Empty for other files (Markdown and text are prose already: their body is the doc). With `code`,
+// also the body without that prose (each piece replaced by a space) — what the body field indexes,
+// so a word is counted in one field only; `code` stays empty when nothing was taken out (the body
 // is then indexed as it is).
 std::string doc_field_text(const Chunk& chunk, std::string_view body_text,
                            std::string* code = nullptr);

@@ -15,6 +15,7 @@
 
 #include "../support/temp_dir.hpp"
 #include "lang/python/extractor.hpp"
+#include "lang/python/lexical.hpp"
 #include "ast/skeleton.hpp"
 #include "ast/skeleton_binary.hpp"
 #include "ast/skeleton_cache.hpp"
@@ -143,6 +144,25 @@ TEST_CASE("bracket nesting is counted outside strings and comments", "[extract][
   CHECK(bracket_nesting("s = 'it\\'s (' + (x)\n") == 1);
   CHECK(bracket_nesting(")))(((") == 3);  // stray closers do not go below zero
   CHECK(bracket_nesting(std::string(100000, '('), 300) == 300);  // stops at the bound
+}
+
+TEST_CASE("the Python lexical scan: strings, escapes, triple quotes, comments", "[extract][lexical]") {
+  namespace py = trifecta::core::lang::python;
+  const auto literal = [](std::string_view t, std::size_t i) {
+    const auto s = py::scan_string(t, i);
+    return std::string(t.substr(s.content_begin, s.content_end - s.content_begin)) + "|" +
+           std::to_string(s.end);
+  };
+  CHECK(literal("x = 'a(b' + c", 4) == "a(b|9");
+  CHECK(literal(R"(s = "it\"s" #)", 4) == R"(it\"s|11)");  // an escaped quote
+  CHECK(literal("'''one\n'two'\nthree''' x", 0) == "one\n'two'\nthree|21");
+  CHECK(literal("\"\"", 0) == "|2");                  // empty, not triple
+  CHECK(literal("'open\nnext'", 0) == "open|5");      // ends at its line's end
+  CHECK(literal("'a\\\nb' c", 0) == "a\\\nb|6");       // a backslash-newline continues it
+  CHECK(literal("\"\"\"never closed\n(", 0) == "never closed\n(|17");  // to the end of the text
+  CHECK(literal("'ends in a backslash\\", 0) == "ends in a backslash\\|21");
+  CHECK(py::comment_end("x  # it's (\ny", 3) == 11);
+  CHECK(py::comment_end("# last", 0) == 6);
 }
 
 TEST_CASE("70,000 unclosed parentheses are refused before tree-sitter, 66,000 comment lines parse", "[extract][guard]") {

@@ -1761,6 +1761,27 @@ TEST_CASE("python chunks: a long run of module-level assignments is split into n
       CHECK(c.id.find("NOT_A_NAME") == std::string::npos);
     }
   }
+  // Quotes and brackets in a comment, and strings closed on their line, open nothing: the cut
+  // falls on line 81 as for plain assignments.
+  const std::vector<std::string> harmless{
+      "\n# it's ( not code\n\n",
+      "\nS = '(' + \"[\"  # {\n\n",
+      "\nT = \"\"\"((\n'\n\"\"\"\n\n",
+      "\nU = 'a\\\\'\n\n",  // an escaped backslash before the closing quote
+  };
+  for (const auto& before : harmless) {
+    std::string plain = "\"\"\"Doc.\"\"\"\n";
+    const int extra = static_cast<int>(std::count(before.begin(), before.end(), '\n'));
+    for (int k = 0; k < 80 - 1 - extra; ++k) plain += "A" + std::to_string(k) + " = " + std::to_string(k) + "\n";
+    plain += before + "CUT_HERE = 1\n";
+    for (int k = 0; k < 100; ++k) plain += "\nZ" + std::to_string(k) + " = " + std::to_string(k) + "\n";
+    const auto ps = line_starts(plain);
+    REQUIRE(std::string(line_span(plain, ps, 81, 81)) == "CUT_HERE = 1\n");
+    bool cut = false;
+    for (const auto& c : chunk_py("p.py", plain)) cut = cut || c.start_line == 81;
+    INFO(before);
+    CHECK(cut);
+  }
   // Short top-level code is not cut.
   auto small = chunk_py("s.py", "A = 1\nB = 2\n\nC = 3\n");
   REQUIRE(small.size() == 1);

@@ -11,6 +11,7 @@
 #include <mutex>
 #include <new>
 
+#include "lang/python/lexical.hpp"
 #include "lang/python/ts_walk.h"
 #include "util/utf8.hpp"
 
@@ -901,28 +902,17 @@ Result<std::size_t> raw_parse(std::string_view source) {
 
 std::size_t bracket_nesting(std::string_view text, std::size_t stop_at) {
   std::size_t depth = 0, deepest = 0;
-  const std::size_t n = text.size();
-  for (std::size_t i = 0; i < n; ++i) {
+  for (std::size_t i = 0; i < text.size();) {
     const char c = text[i];
-    if (c == '#') {  // a comment: to the end of the line
-      const std::size_t nl = text.find('\n', i);
-      if (nl == std::string_view::npos) break;
-      i = nl;
-    } else if (c == '\'' || c == '"') {  // a string: to its closing quote (escapes skipped)
-      const bool triple = i + 2 < n && text[i + 1] == c && text[i + 2] == c;
-      std::size_t j = i + (triple ? 3 : 1);
-      for (; j < n; ++j) {
-        if (text[j] == '\\') {
-          ++j;
-        } else if (text[j] == c && (!triple || (j + 2 < n && text[j + 1] == c && text[j + 2] == c))) {
-          if (triple) j += 2;
-          break;
-        } else if (!triple && text[j] == '\n') {
-          break;  // an unterminated one-line string ends at the line
-        }
-      }
-      i = j;
-    } else if (c == '(' || c == '[' || c == '{') {
+    if (c == '#') {
+      i = lang::python::comment_end(text, i);
+      continue;
+    }
+    if (c == '\'' || c == '"') {
+      i = lang::python::scan_string(text, i).end;
+      continue;
+    }
+    if (c == '(' || c == '[' || c == '{') {
       if (++depth > deepest) {
         deepest = depth;
         if (deepest >= stop_at) return stop_at;
@@ -930,6 +920,7 @@ std::size_t bracket_nesting(std::string_view text, std::size_t stop_at) {
     } else if ((c == ')' || c == ']' || c == '}') && depth > 0) {
       --depth;
     }
+    ++i;
   }
   return deepest;
 }
