@@ -53,7 +53,8 @@ inline constexpr std::size_t kMaxBlockNesting = 200;
 inline constexpr std::chrono::milliseconds kParseBudget{10000};
 
 // The deepest bracket nesting of `text` — `(`, `[`, `{` outside strings and comments — counted by
-// a linear scan (lexical.hpp's strings and comments), without parsing. Stops counting at `stop_at` (the answer is then `stop_at`).
+// a linear scan (lexical.hpp's strings and comments), without parsing. Stops counting at
+// `stop_at` (the answer is then `stop_at`).
 std::size_t bracket_nesting(std::string_view text, std::size_t stop_at = SIZE_MAX);
 
 // Parse `text` with this thread's parser, after the nesting guard, cancelled at `deadline`.
