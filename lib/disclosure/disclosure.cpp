@@ -420,15 +420,20 @@ std::size_t cut_prefix(std::string_view s, std::size_t max_bytes) {
 
 }  // namespace
 
+Result<void> check_request(const GetRequest& req) {
+  if (req.budget < kMinBudget) {
+    return make_error(Errc::kInvalidArgument, "budget must be at least " + std::to_string(kMinBudget) + " tokens");
+  }
+  if (req.max_chunks == 0) return make_error(Errc::kInvalidArgument, "max_chunks must be at least 1");
+  return {};
+}
+
 Result<GetReply> get(index::SegmentIndex& seg, const GetRequest& req, workspace::ReadStats* stats_out) {
   if (req.targets.empty()) return make_error(Errc::kInvalidArgument, "no ids given");
   if (req.targets.size() > kMaxTargets) {
     return make_error(Errc::kInvalidArgument, "too many ids (" + std::to_string(req.targets.size()) + " > " + std::to_string(kMaxTargets) + ")");
   }
-  if (req.budget < kMinBudget) {
-    return make_error(Errc::kInvalidArgument, "budget must be at least " + std::to_string(kMinBudget) + " tokens");
-  }
-  if (req.max_chunks == 0) return make_error(Errc::kInvalidArgument, "max_chunks must be at least 1");
+  if (auto checked = check_request(req); !checked) return checked.error();
   const std::string fp = request_fingerprint(req);
   CursorState start;
   if (!req.cursor.empty()) {

@@ -131,6 +131,12 @@ struct GetReply {
   std::uint64_t generation = 0;
 };
 
+// The checks of `request` that do not depend on its targets: budget ≥ kMinBudget and
+// max_chunks ≥ 1 (kInvalidArgument otherwise). `get` runs them first; a caller whose targets all
+// failed before reaching `get` (unresolvable URIs) runs them itself, so that a bad budget is an
+// error whatever the targets.
+Result<void> check_request(const GetRequest& request);
+
 // Render `request` against `segment`. `stats` (optional) receives the reads too.
 Result<GetReply> get(index::SegmentIndex& segment, const GetRequest& request, workspace::ReadStats* stats = nullptr);
 

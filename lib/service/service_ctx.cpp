@@ -153,11 +153,17 @@ void Service::get(SegmentPtr seg, proto::CtxGetParams p, Callback<proto::CtxGetR
         }
         ws::ReadStats stats;
         dis::GetReply r;
-        r.mode = req.mode;
         if (!req.targets.empty()) {
           auto got = dis::get(*seg->index, req, &stats);
           if (!got) return done(got.error());
           r = std::move(*got);
+        } else {
+          // No target resolved (every one a URI error): the request's own checks still hold, and
+          // the reply states the budget and index generation dis::get would have, not zeros.
+          if (auto checked = dis::check_request(req); !checked) return done(checked.error());
+          r.mode = req.mode;
+          r.budget = std::min(req.budget, dis::kMaxBudget);
+          r.generation = seg->index->generation();
         }
         proto::CtxGetResult out = to_proto(r);
         for (auto& e : uri_errors) out.errors.push_back(std::move(e));

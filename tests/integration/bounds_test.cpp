@@ -142,6 +142,21 @@ TEST_CASE(
   INFO(json::serialize(ok).substr(0, 400));
   REQUIRE(ok.contains("result"));
   CHECK(ok.at("result").at("errors").as_array().size() == 1000);
+  // With no target resolved the reply still states the budget and generation a resolved one
+  // would (they were 0 and 0), and the request's own checks still apply.
+  CHECK(ok.at("result").at("budget").as_int64() == 2000);
+  CHECK(ok.at("result").at("generation").as_int64() >= 1);
+  CHECK(ok.at("result").at("generation") == ok.at("result").at("index").at("generation"));
+  const json::array one_missing{json::string("sym://python/pkg.small/missing")};
+  c.send(req(5, "ctx.get", {{"segment", seg}, {"uris", one_missing}, {"budget", 5}}));
+  auto small = parse_obj(c.line(60s));
+  CHECK(error_name(small) == "INVALID_ARGUMENT");
+  CHECK(error_message(small).find("budget must be at least") != std::string::npos);
+  c.send(req(6, "ctx.get", {{"segment", seg}, {"uris", one_missing}, {"budget", 5000000}}));
+  auto big = parse_obj(c.line(60s));
+  INFO(json::serialize(big).substr(0, 400));
+  REQUIRE(big.contains("result"));
+  CHECK(big.at("result").at("budget").as_int64() == 1000000);  // clamped, like a resolved request
   CHECK(healthy(d.socket()));
 }
 
