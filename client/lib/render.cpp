@@ -40,6 +40,29 @@ double dbl(std::int64_t v) {
   return static_cast<double>(v);
 }
 
+// Display columns of UTF-8 text, one a code point: every character --explain prints (index terms,
+// `~`, `+`, `→`, `×`, `#`) takes one column in a terminal. (A wide CJK term would take two and
+// misalign its row, nothing worse.)
+std::size_t columns(std::string_view s) {
+  return static_cast<std::size_t>(std::count_if(
+      s.begin(), s.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
+}
+
+// `s` cut to at most `width` columns, the last one `…` when it was cut (at a code point boundary).
+std::string fit(std::string_view s, std::size_t width) {
+  if (columns(s) <= width || width == 0) return std::string(s);
+  std::size_t kept = 0, i = 0;
+  for (; i < s.size(); ++i) {
+    if ((static_cast<unsigned char>(s[i]) & 0xC0) == 0x80) continue;
+    if (kept == width - 1) break;
+    ++kept;
+  }
+  return std::string(s.substr(0, i)) + "\u2026";
+}
+
+// The widest term column --explain gives (a longer term is cut).
+constexpr std::size_t kExplainTermColumns = 36;
+
 std::string line_of(const fs::path& file, long long line) {
   std::ifstream in(file);
   std::string l;
@@ -319,6 +342,29 @@ Rendered render_ctx_status(const proto::CtxStatusResult& o) {
   return r;
 }
 
+namespace {
+
+// --explain rows: the term (or signal) in a column of `width` display columns, cut with `…` when
+// longer (a stem group lists every indexed variant: `resolved~resolve~resolver~…`; --json has it
+// whole), the field, the tf (none for a signal) and the share, right-aligned.
+void explain_rows(std::string& out, const std::vector<proto::TermContribution>& rows,
+                  std::size_t width) {
+  for (const auto& t : rows) {
+    const std::string term = fit(t.term, width);
+    out += "      ";
+    out += term;
+    const std::size_t used = columns(term);
+    out.append((used < width ? width - used : 0) + 2, ' ');
+    if (t.field == "signal") {
+      appendf(out, "%-6s  %-6s %+9.3f\n", t.field.c_str(), "", t.score);
+    } else {
+      appendf(out, "%-6s  tf=%-3lld %+9.3f\n", t.field.c_str(), ll(t.tf), t.score);
+    }
+  }
+}
+
+}  // namespace
+
 Rendered render_search(const proto::CtxSearchResult& o, const std::string& path_glob) {
   Rendered r;
   auto& out = r.out;
@@ -339,17 +385,17 @@ Rendered render_search(const proto::CtxSearchResult& o, const std::string& path_
     }
     return r;
   }
+  std::size_t term_width = 0;  // one column width for the whole page, so every hit lines up
+  for (const auto& x : o.hits) {
+    if (!x.explain) continue;
+    for (const auto& t : *x.explain) term_width = std::max(term_width, std::min(columns(t.term), kExplainTermColumns));
+  }
   int rank = 0;
   for (const auto& x : o.hits) {
     appendf(out, "%2d. %-50s %s:%lld-%lld  score %.2f  ~%lld tok\n", ++rank, x.id.c_str(),
             x.path.c_str(), ll(x.start_line), ll(x.end_line), x.score, ll(x.tokens));
     appendf(out, "    %s\n", x.preview.c_str());
-    if (x.explain) {
-      for (const auto& t : *x.explain) {
-        appendf(out, "      %-16s %-6s tf=%lld  %+.3f\n", t.term.c_str(), t.field.c_str(), ll(t.tf),
-                t.score);
-      }
-    }
+    if (x.explain) explain_rows(out, *x.explain, term_width);
   }
   return r;
 }

@@ -7,6 +7,7 @@
 #include <catch2/catch.hpp>
 #include <algorithm>
 #include <functional>
+#include <sstream>
 #include <variant>
 
 #include "../support/temp_dir.hpp"
@@ -178,7 +179,7 @@ TEST_CASE("complete replies decode and render", "[client][render]") {
   const auto out = search(kSearch).out;
   CHECK_THAT(out, Catch::Contains(" 1. pkg/a.py#f"));
   CHECK_THAT(out, Catch::Contains("pkg/a.py:1-3  score 1.50  ~12 tok"));
-  CHECK_THAT(out, Catch::Contains("      f                name   tf=1  +0.500"));
+  CHECK_THAT(out, Catch::Contains("      f  name    tf=1      +0.500\n"));
   ClientError err;
   CHECK_THAT(render_get(*decode_result<proto::CtxGetResult>(json::parse(kGet), &err)).out,
              Catch::Contains("── used 10 of 2000 tokens; stop: complete"));
@@ -303,6 +304,60 @@ TEST_CASE("no search results with a path filter suggest a directory glob", "[cli
   CHECK_THAT(render_search(empty).out, !Catch::Contains("hint"));
   empty.did_you_mean = std::vector<std::string>{"query", "queue"};
   CHECK_THAT(render_search(empty).out, Catch::Contains("did you mean: query queue\n"));
+}
+
+TEST_CASE("search explain rows line up across hits whatever the terms' length and characters",
+          "[client][render]") {
+  proto::CtxSearchResult r;
+  const auto hit = [](std::string id, std::vector<proto::TermContribution> rows) {
+    proto::SearchHit h;
+    h.id = h.path = std::move(id);
+    h.explain = std::move(rows);
+    return h;
+  };
+  const auto row = [](std::string term, std::string field, std::int64_t tf, double score) {
+    proto::TermContribution t;
+    t.term = std::move(term);
+    t.field = std::move(field);
+    t.tf = tf;
+    t.score = score;
+    return t;
+  };
+  r.hits.push_back(hit(
+      "a.py", {row("url~urls", "path", 1, 1.059),
+               row("resolved~resolve~resolver~resolving~resolves~resolvable", "name", 12, 5.871),
+               row("url+patterns\u2192urlpatterns", "doc", 4, 6.629)}));
+  r.hits.push_back(hit("b.py", {row("module-name\u00d71.4", "signal", 0, 12.077),
+                                row("same-file#2\u00d70.600", "signal", 0, -16.894)}));
+  const std::string out = render_search(r).out;
+  // The term column is as wide as the page's widest term, up to 36 columns; a longer one is cut
+  // with an ellipsis (--json keeps it whole). Columns are counted in code points: `→` and `×`
+  // are three and two bytes but one column.
+  CHECK_THAT(out, Catch::Contains(
+                      "      url~urls                              path    tf=1      +1.059\n"));
+  CHECK_THAT(out,
+             Catch::Contains(
+                 "      resolved~resolve~resolver~resolving\u2026  name    tf=12     +5.871\n"));
+  CHECK_THAT(out,
+             Catch::Contains(
+                 "      url+patterns\u2192urlpatterns              doc     tf=4      +6.629\n"));
+  CHECK_THAT(out,
+             Catch::Contains(
+                 "      module-name\u00d71.4                       signal           +12.077\n"));
+  CHECK_THAT(out,
+             Catch::Contains(
+                 "      same-file#2\u00d70.600                     signal           -16.894\n"));
+  // Every share ends in the same column.
+  std::size_t ends = 0, column = 0;
+  std::istringstream lines(out);
+  for (std::string line; std::getline(lines, line);) {
+    if (!line.starts_with("      ")) continue;
+    std::size_t cols = 0;
+    for (const char c : line) cols += (static_cast<unsigned char>(c) & 0xC0) != 0x80 ? 1 : 0;
+    if (ends++ == 0) column = cols;
+    CHECK(cols == column);
+  }
+  CHECK(ends == 5);
 }
 
 TEST_CASE("segment close says whether a segment was open", "[client][render]") {
