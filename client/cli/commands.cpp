@@ -22,6 +22,7 @@
 #include "session.hpp"
 #include "trifecta/proto/catalog.hpp"
 #include "trifecta/proto/protocol.hpp"
+#include "util/utf8.hpp"
 
 namespace trifecta::cli {
 
@@ -31,6 +32,19 @@ namespace json = boost::json;
 using Clock = std::chrono::steady_clock;
 
 namespace {
+
+// Words the daemon matches as text (a search query, `ctx get -q`, `sym --find`) must be UTF-8. A
+// file name that is not travels percent-escaped (docs/protocol.md) and is unescaped by the daemon;
+// words have no such way back, so a query typed in another encoding (a Latin-1 terminal's `café`)
+// would be searched as the text of its escape. Refused here instead, as a usage error.
+std::string check_utf8_text(std::string& s) {
+  const std::size_t ok = core::utf8::valid_prefix(s);
+  if (ok == s.size()) return {};
+  char what[96];
+  std::snprintf(what, sizeof what, "not UTF-8 text (byte 0x%02X at offset %zu); give it in UTF-8",
+                static_cast<unsigned>(static_cast<unsigned char>(s[ok])), ok);
+  return what;
+}
 
 int write_out(const std::string& s, std::FILE* f) {
   if (!s.empty()) std::fwrite(s.data(), 1, s.size(), f);
@@ -372,7 +386,9 @@ constexpr Command kCommands[] = {
      }},
     {"ctx", "search", "Ranked chunks for a query", spec::kCtxSearch.name,
      [](CLI::App* c, Opts& o) {
-       c->add_option("query", o.words, "Query words")->required();
+       c->add_option("query", o.words, "Query words")
+           ->required()
+           ->check(CLI::Validator(check_utf8_text, "TEXT", "UTF-8 text"));
        c->add_option("-n,--limit", o.limit, "How many hits")
            ->check(CLI::Range(1, 1000))
            ->capture_default_str();
@@ -409,7 +425,8 @@ constexpr Command kCommands[] = {
        c->add_option("-q,--query", o.query_words,
                      "Focus excerpts on these words; takes every word up to the next option, so "
                      "give the ids first "
-                     "(`ctx get ID -q where clause`) or quote the query");
+                     "(`ctx get ID -q where clause`) or quote the query")
+           ->check(CLI::Validator(check_utf8_text, "TEXT", "UTF-8 text"));
        c->add_option("--cursor", o.cursor, "Continue a previous answer");
        add_segment(c, o);
      },
@@ -528,7 +545,8 @@ constexpr Command kCommands[] = {
        c->add_option("uri", o.target, "The sym:// URI (without --find)");
        c->add_option("--find", o.find,
                      "Find definitions by name: exact, prefix, case-insensitive or letters in "
-                     "order (`jdcd` finds JSONDecoder); `Outer.name` narrows by the enclosing name");
+                     "order (`jdcd` finds JSONDecoder); `Outer.name` narrows by the enclosing name")
+           ->check(CLI::Validator(check_utf8_text, "TEXT", "UTF-8 text"));
        c->add_option("--match", o.find_mode, "With --find: exact | prefix | fuzzy")
            ->check(CLI::IsMember({"exact", "prefix", "fuzzy"}))
            ->capture_default_str();

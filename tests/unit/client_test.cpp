@@ -476,6 +476,29 @@ TEST_CASE("the reply timeout: --timeout when given, else 30 s plus the command's
   CHECK(cli::reply_timeout(parsed({"ping", "--timeout", "0.5"})) == milliseconds(500));
 }
 
+TEST_CASE("query words that are not UTF-8 are a usage error naming the byte", "[client][cli]") {
+  namespace cli = trifecta::cli;
+  // The real command tree; before, a Latin-1 `caf\xe9` was sent as the text of its escape and
+  // searched as the words `caf` and `e9`.
+  const auto parse = [](std::vector<std::string> args) {
+    cli::Opts o;
+    CLI::App app{"trifecta"};
+    cli::build_app(app, o, nullptr, false);
+    std::reverse(args.begin(), args.end());
+    app.parse(args);
+    return o;
+  };
+  CHECK_THROWS_WITH(parse({"ctx", "search", "caf\xe9", "x"}),
+                    Catch::Contains("not UTF-8 text (byte 0xE9 at offset 3)"));
+  CHECK_THROWS_WITH(parse({"ctx", "get", "a.py#f", "-q", "\xff"}),
+                    Catch::Contains("not UTF-8 text (byte 0xFF at offset 0)"));
+  CHECK_THROWS_WITH(parse({"sym", "--find", "a\xc3"}), Catch::Contains("byte 0xC3 at offset 1"));
+  CHECK_THROWS_AS(parse({"ctx", "search", "caf\xe9"}), CLI::ValidationError);
+  // UTF-8 passes whole, whatever the script.
+  CHECK(parse({"ctx", "search", "caf\xc3\xa9", "\xe6\x97\xa5\xe6\x9c\xac"}).words.size() == 2);
+  CHECK(parse({"sym", "--find", "na\xc3\xafve"}).find == "na\xc3\xafve");
+}
+
 TEST_CASE("segment discovery: the flag, else the enclosing git work tree, else the cwd",
           "[client][segment]") {
   trifecta::test::TempDir tmp;
