@@ -639,6 +639,35 @@ TEST_CASE("repo map: breadth first, the most used definitions before a hub's unu
   CHECK(repo_map(*seg, MapRequest{"", 160})->text == m->text);  // deterministic
 }
 
+TEST_CASE("repo map: files without public definitions take only their header from the budget") {
+  trifecta::test::TempDir dir;
+  const fs::path r = dir.path();
+  // Thirty modules of constants only (no symbol to show: a header line each, ~10 tokens) and one
+  // with a function. Each used to be given room for three symbol lines when choosing the files to
+  // read, so a 200-token map read five of them and stopped at about a quarter of its budget.
+  for (int i = 0; i < 30; ++i) {
+    write_text(r / ("consts_" + std::string(i < 10 ? "0" : "") + std::to_string(i) + ".py"),
+               "LIMIT = " + std::to_string(i) + "\n");
+  }
+  write_text(r / "tool.py", "def run_tool(value):\n    return value\n");
+  index::SegmentOptions so;
+  so.use_git = false;
+  so.persist = false;
+  auto seg = std::move(index::SegmentIndex::open(r, so).value());
+  REQUIRE(seg->build().ok());
+  auto m = repo_map(*seg, MapRequest{"", 200});
+  REQUIRE(m.ok());
+  INFO(m->text);
+  CHECK(m->used <= 200);
+  CHECK(m->truncated);
+  CHECK(m->files.size() >= 15);
+  CHECK(m->used >= 200 - 20);  // filled up to about one header of the budget
+  auto all = repo_map(*seg, MapRequest{"", 2000});
+  REQUIRE(all.ok());
+  CHECK_FALSE(all->truncated);
+  CHECK(all->files.size() == 31);
+}
+
 TEST_CASE("repo map weights: refs raise a symbol, words most files hold do not, members weigh less, tests and vendored files less") {
   CHECK(reach_weight(0, 100) == kMapUnusedWeight);
   CHECK(reach_weight(100, 100) == kMapUnusedWeight);  // a name every file holds tells nothing
