@@ -291,7 +291,8 @@ Result<MapReply> repo_map(index::SegmentIndex& seg, const MapRequest& req) {
     // the budget and its map stopped far under it.
     const auto& defs = sk->skeleton->definitions;
     const auto keep = shown_names(defs);
-    const std::size_t lines = std::min<std::size_t>(kMapMinLines, static_cast<std::size_t>(std::count(keep.begin(), keep.end(), true)));
+    const std::size_t lines = std::min<std::size_t>(
+        kMapMinLines, static_cast<std::size_t>(std::count(keep.begin(), keep.end(), true)));
     floor_tokens += tokens_of(c.path.size() + 24) + lines * kMapLineTokens;
     cands.push_back({c.path, c.centrality, weights[i], sk->skeleton, {}, {}});
   }

@@ -41,8 +41,8 @@
 // `text`, always ≤ `budget`. Only the best-weighted files are read: as many as the budget could
 // show with a header and three symbol lines each, or as many as a file has public definitions
 // when it has fewer (about 30 files of a whole tree at the default budget; a folder of empty
-// `__init__.py` files many more; reading skeletons is most of the map's cost). A file the skeleton cache cannot read
-// (deleted meanwhile, too large) is skipped and counted in `skipped`.
+// `__init__.py` files many more; reading skeletons is most of the map's cost). A file the skeleton
+// cache cannot read (deleted meanwhile, too large) is skipped and counted in `skipped`.
 //
 // Failure behaviour: kInvalidArgument for a budget below kMinMapBudget or above kMaxMapBudget,
 // or a path that is absolute or leaves the segment; kNotFound for a path that names no indexed
