@@ -23,6 +23,16 @@ namespace fs = std::filesystem;
 
 namespace {
 
+// `args` (after the program name) parsed by the CLI's real command tree; CLI11's errors propagate.
+trifecta::cli::Opts parse_cli(std::vector<std::string> args) {
+  trifecta::cli::Opts o;
+  CLI::App app{"trifecta"};
+  trifecta::cli::build_app(app, o, nullptr, false);
+  std::reverse(args.begin(), args.end());
+  app.parse(args);
+  return o;
+}
+
 const char* kSearch =
     R"({"terms":["f"],"hits":[{"id":"pkg/a.py#f","path":"pkg/a.py","start_line":1,"end_line":3,
   "kind":"code","title":"f","score":1.5,"tokens":12,"preview":"def f(): ...","sha256":"ab",
@@ -454,14 +464,7 @@ TEST_CASE("the reply timeout: --timeout when given, else 30 s plus the command's
   namespace cli = trifecta::cli;
   using std::chrono::milliseconds;
   // Parsed by the real command tree, so `timeout_given` comes from the option itself.
-  const auto parsed = [](std::vector<std::string> args) {
-    cli::Opts o;
-    CLI::App app{"trifecta"};
-    cli::build_app(app, o, nullptr, false);
-    std::reverse(args.begin(), args.end());
-    app.parse(args);
-    return o;
-  };
+  const auto parsed = parse_cli;
   CHECK(cli::reply_timeout(parsed({"ping"})) == milliseconds(30'000));
   CHECK(cli::reply_timeout(parsed({"hover", "a.py:1:1"})) == milliseconds(30'000));
   // The daemon may hold the request up to 60 s for Pyright: the CLI waits that long and more.
@@ -480,14 +483,7 @@ TEST_CASE("query words that are not UTF-8 are a usage error naming the byte", "[
   namespace cli = trifecta::cli;
   // The real command tree; before, a Latin-1 `caf\xe9` was sent as the text of its escape and
   // searched as the words `caf` and `e9`.
-  const auto parse = [](std::vector<std::string> args) {
-    cli::Opts o;
-    CLI::App app{"trifecta"};
-    cli::build_app(app, o, nullptr, false);
-    std::reverse(args.begin(), args.end());
-    app.parse(args);
-    return o;
-  };
+  const auto parse = parse_cli;
   CHECK_THROWS_WITH(parse({"ctx", "search", "caf\xe9", "x"}),
                     Catch::Contains("not UTF-8 text (byte 0xE9 at offset 3)"));
   CHECK_THROWS_WITH(parse({"ctx", "get", "a.py#f", "-q", "\xff"}),

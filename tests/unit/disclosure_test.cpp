@@ -33,6 +33,16 @@ std::string big_function(int body_lines) {
   return s;
 }
 
+// A segment over `root`, without git or a persisted index, built.
+std::unique_ptr<index::SegmentIndex> built_segment(const fs::path& root) {
+  index::SegmentOptions so;
+  so.use_git = false;
+  so.persist = false;
+  auto seg = std::move(index::SegmentIndex::open(root, so).value());
+  REQUIRE(seg->build().ok());
+  return seg;
+}
+
 struct Fixture {
   trifecta::test::TempDir dir;
   std::unique_ptr<index::SegmentIndex> seg;
@@ -55,11 +65,7 @@ struct Fixture {
           "\n" +
               big_function(300));
     write_text(dir.path() / "docs/guide.md", "# Guide\nIntro.\n## Install\n```\n# not heading\n```\nRun it.\n");
-    index::SegmentOptions so;
-    so.use_git = false;
-    so.persist = false;
-    seg = std::move(index::SegmentIndex::open(dir.path(), so).value());
-    REQUIRE(seg->build().ok());
+    seg = built_segment(dir.path());
   }
 };
 
@@ -141,11 +147,7 @@ TEST_CASE("skeleton: members carry line markers, the chunk's own definition and 
   big += "print('loaded')\nos.sync()\n";
   write_text(dir.path() / "pkg/big.py", big);
   write_text(dir.path() / "pkg/small.py", "class Small:\n    def get(self): return 1\n    def put(self, v):\n        pass\n");
-  index::SegmentOptions so;
-  so.use_git = false;
-  so.persist = false;
-  auto seg = std::move(index::SegmentIndex::open(dir.path(), so).value());
-  REQUIRE(seg->build().ok());
+  auto seg = built_segment(dir.path());
   auto skeleton = [&](const std::string& id) {
     GetRequest req;
     req.targets = {Target::chunk(id)};
@@ -494,11 +496,7 @@ TEST_CASE("repo map: central files first, public top symbols, reduced then trunc
   write_text(r / "core/views.py", "from .base import Model\n\ndef index():\n    return Model()\n");
   write_text(r / "app/main.py", "from core.base import connect\nfrom core import views\n\ndef run():\n    connect(1)\n");
   write_text(r / "README.md", "# Read me\n");
-  index::SegmentOptions so;
-  so.use_git = false;
-  so.persist = false;
-  auto seg = std::move(index::SegmentIndex::open(r, so).value());
-  REQUIRE(seg->build().ok());
+  auto seg = built_segment(r);
 
   auto m = repo_map(*seg, MapRequest{});
   REQUIRE(m.ok());
@@ -606,11 +604,7 @@ TEST_CASE("repo map: breadth first, the most used definitions before a hub's unu
                std::string("import hub\n") + (i < 2 ? "from engine import Engine\n" : "") +
                    "\ndef run_" + std::to_string(i) + "():\n    return Engine\n");
   }
-  index::SegmentOptions so;
-  so.use_git = false;
-  so.persist = false;
-  auto seg = std::move(index::SegmentIndex::open(r, so).value());
-  REQUIRE(seg->build().ok());
+  auto seg = built_segment(r);
   REQUIRE(seg->central_files("").front().path == "hub.py");
 
   auto m = repo_map(*seg, MapRequest{"", 160});
@@ -650,11 +644,7 @@ TEST_CASE("repo map: files without public definitions take only their header fro
                "LIMIT = " + std::to_string(i) + "\n");
   }
   write_text(r / "tool.py", "def run_tool(value):\n    return value\n");
-  index::SegmentOptions so;
-  so.use_git = false;
-  so.persist = false;
-  auto seg = std::move(index::SegmentIndex::open(r, so).value());
-  REQUIRE(seg->build().ok());
+  auto seg = built_segment(r);
   auto m = repo_map(*seg, MapRequest{"", 200});
   REQUIRE(m.ok());
   INFO(m->text);
@@ -718,11 +708,7 @@ TEST_CASE("skeleton of a split class's header chunk lists every method, like its
     src += "\n";
   }
   write_text(dir.path() / "where.py", src);
-  index::SegmentOptions so;
-  so.use_git = false;
-  so.persist = false;
-  auto seg = std::move(index::SegmentIndex::open(dir.path(), so).value());
-  REQUIRE(seg->build().ok());
+  auto seg = built_segment(dir.path());
   REQUIRE(seg->chunk("where.py#Where.method_0").has_value());  // the class is split
   auto skeleton = [&](Target t) {
     GetRequest req;
@@ -762,11 +748,7 @@ TEST_CASE("repo map: an override weighs less than a member its ancestor does not
     user += "    c.fresh()\n    return Base\n";
     write_text(r / ("user" + std::to_string(u) + ".py"), user);
   }
-  index::SegmentOptions so;
-  so.use_git = false;
-  so.persist = false;
-  auto seg = std::move(index::SegmentIndex::open(r, so).value());
-  REQUIRE(seg->build().ok());
+  auto seg = built_segment(r);
   // Every member has the same refs (3, its class's); Child's ten overrides come after `fresh`.
   auto m = repo_map(*seg, MapRequest{"core.py", 130});
   REQUIRE(m.ok());
@@ -795,11 +777,7 @@ TEST_CASE("repo map: a name defined twice in one scope is shown once by its firs
              "    @size.setter\n    def size(self, v):\n        self._size = v\n\n"
              "    def fill(self):\n        pass\n");
   write_text(r / "user.py", "from compat import b, Box\n\ndef go():\n    return b(Box().size)\n");
-  index::SegmentOptions so;
-  so.use_git = false;
-  so.persist = false;
-  auto seg = std::move(index::SegmentIndex::open(r, so).value());
-  REQUIRE(seg->build().ok());
+  auto seg = built_segment(r);
   for (const std::size_t budget : {std::size_t{64}, std::size_t{2000}}) {  // compact, full
     auto m = repo_map(*seg, MapRequest{"compat.py", budget});
     REQUIRE(m.ok());
@@ -836,11 +814,7 @@ TEST_CASE("repo map: a tree's own code leads and its test helpers follow, but a 
                std::string("from tests.helpers import make_fixture\n") + (i < 2 ? "from lib import parse\n" : "") +
                    "\ndef test_" + std::to_string(i) + "():\n    return make_fixture()\n");
   }
-  index::SegmentOptions so;
-  so.use_git = false;
-  so.persist = false;
-  auto seg = std::move(index::SegmentIndex::open(r, so).value());
-  REQUIRE(seg->build().ok());
+  auto seg = built_segment(r);
   REQUIRE(seg->central_files("").front().path == "tests/helpers.py");
   auto m = repo_map(*seg, MapRequest{"", 1024});
   REQUIRE(m.ok());
