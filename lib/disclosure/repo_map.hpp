@@ -39,9 +39,11 @@
 // the first one whole. A file shown with less than its full outline is `reduced`; `truncated`
 // says a larger budget would show more (a file left out or reduced). `used` is the size of
 // `text`, always ≤ `budget`. Only the best-weighted files are read: as many as the budget could
-// show with a header and three symbol lines each, or as many as a file has public definitions
-// when it has fewer (about 30 files of a whole tree at the default budget; a folder of empty
-// `__init__.py` files many more; reading skeletons is most of the map's cost). A file the skeleton
+// show with a header and three symbol lines each (about 30 of a whole tree at the default budget;
+// reading skeletons is most of the map's cost). When the map then comes out more than two lines
+// under its budget with files left unread (files with fewer public definitions than three, such
+// as a folder of empty `__init__.py` files, cost less than that), it reads on by what is left,
+// counting those files exactly, and is composed again (at most 8 times). A file the skeleton
 // cache cannot read (deleted meanwhile, too large) is skipped and counted in `skipped`.
 //
 // Failure behaviour: kInvalidArgument for a budget below kMinMapBudget or above kMaxMapBudget,

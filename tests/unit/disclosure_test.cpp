@@ -633,12 +633,13 @@ TEST_CASE("repo map: breadth first, the most used definitions before a hub's unu
   CHECK(repo_map(*seg, MapRequest{"", 160})->text == m->text);  // deterministic
 }
 
-TEST_CASE("repo map: files without public definitions take only their header from the budget") {
+TEST_CASE("repo map: a map its file choice starved reads on until its budget is used") {
   trifecta::test::TempDir dir;
   const fs::path r = dir.path();
   // Thirty modules of constants only (no symbol to show: a header line each, ~10 tokens) and one
-  // with a function. Each used to be given room for three symbol lines when choosing the files to
-  // read, so a 200-token map read five of them and stopped at about a quarter of its budget.
+  // with a function. The files to read are chosen giving each room for three symbol lines, so a
+  // 200-token map read five of them and stopped at about a quarter of its budget; it now reads on
+  // while it is under its budget by more than two lines.
   for (int i = 0; i < 30; ++i) {
     write_text(r / ("consts_" + std::string(i < 10 ? "0" : "") + std::to_string(i) + ".py"),
                "LIMIT = " + std::to_string(i) + "\n");
