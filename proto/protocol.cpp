@@ -1,6 +1,9 @@
 #include "trifecta/proto/jsonrpc.hpp"
 
+#include <cstdio>
+
 #include "util/json_text.hpp"
+#include "util/utf8.hpp"
 
 namespace trifecta::proto {
 
@@ -50,7 +53,16 @@ ParsedRequest parse_request(std::string_view line) {
   boost::system::error_code ec;
   json::value v = json::parse(line, ec);
   if (ec) {
-    out.error = {ErrorCode::kParseError, "request is not valid JSON: " + ec.message(), {}};
+    // JSON text is UTF-8 (RFC 8259 §8.1); Boost.JSON calls a byte outside it a syntax error, so
+    // say which byte it is.
+    std::string why = ec.message();
+    if (const std::size_t ok = core::utf8::valid_prefix(line); ok < line.size()) {
+      char what[64];
+      std::snprintf(what, sizeof what, "not UTF-8 (byte 0x%02X at offset %zu)",
+                    static_cast<unsigned>(static_cast<unsigned char>(line[ok])), ok);
+      why = what;
+    }
+    out.error = {ErrorCode::kParseError, "request is not valid JSON: " + why, {}};
     return out;
   }
   if (!v.is_object()) {

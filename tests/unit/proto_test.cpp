@@ -48,6 +48,11 @@ TEST_CASE("parse_request rejects malformed envelopes with the right code", "[pro
   }
   // The id is kept for the error reply when it could be read.
   CHECK(parse_request(R"({"jsonrpc":"2.0","id":4})").id.as_int64() == 4);
+  // A byte outside UTF-8 (a Latin-1 `é`) is named, not called a syntax error.
+  const auto latin1 = parse_request("{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"m\",\"params\":{\"q\":\"caf\xe9\"}}");
+  CHECK(latin1.error.code == ErrorCode::kParseError);
+  CHECK(latin1.error.message == "request is not valid JSON: not UTF-8 (byte 0xE9 at offset 55)");
+  CHECK(parse_request("{").error.message.find("UTF-8") == std::string::npos);
 }
 
 TEST_CASE("encoders write one line each and round-trip through parse_response", "[proto]") {
