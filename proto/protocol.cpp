@@ -1,7 +1,5 @@
 #include "trifecta/proto/jsonrpc.hpp"
 
-#include <cstdio>
-
 #include "util/json_text.hpp"
 #include "util/utf8.hpp"
 
@@ -55,14 +53,10 @@ ParsedRequest parse_request(std::string_view line) {
   if (ec) {
     // JSON text is UTF-8 (RFC 8259 §8.1); Boost.JSON calls a byte outside it a syntax error, so
     // say which byte it is.
-    std::string why = ec.message();
-    if (const std::size_t ok = core::utf8::valid_prefix(line); ok < line.size()) {
-      char what[64];
-      std::snprintf(what, sizeof what, "not UTF-8 (byte 0x%02X at offset %zu)",
-                    static_cast<unsigned>(static_cast<unsigned char>(line[ok])), ok);
-      why = what;
-    }
-    out.error = {ErrorCode::kParseError, "request is not valid JSON: " + why, {}};
+    const std::string where = core::utf8::first_invalid(line);
+    out.error = {ErrorCode::kParseError,
+                 "request is not valid JSON: " + (where.empty() ? ec.message() : "not UTF-8 (" + where + ")"),
+                 {}};
     return out;
   }
   if (!v.is_object()) {

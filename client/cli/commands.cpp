@@ -38,12 +38,8 @@ namespace {
 // words have no such way back, so a query typed in another encoding (a Latin-1 terminal's `café`)
 // would be searched as the text of its escape. Refused here instead, as a usage error.
 std::string check_utf8_text(std::string& s) {
-  const std::size_t ok = core::utf8::valid_prefix(s);
-  if (ok == s.size()) return {};
-  char what[96];
-  std::snprintf(what, sizeof what, "not UTF-8 text (byte 0x%02X at offset %zu); give it in UTF-8",
-                static_cast<unsigned>(static_cast<unsigned char>(s[ok])), ok);
-  return what;
+  const std::string where = core::utf8::first_invalid(s);
+  return where.empty() ? where : "not UTF-8 text (" + where + "); give it in UTF-8";
 }
 
 int write_out(const std::string& s, std::FILE* f) {

@@ -1,6 +1,7 @@
 #include "util/utf8.hpp"
 
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
 
 namespace trifecta::core::utf8 {
@@ -204,6 +205,15 @@ Decoded decode_source(std::string_view bytes, std::string& out) {
 }
 
 bool needs_escape(std::string_view bytes) noexcept { return !is_valid(bytes); }
+
+std::string first_invalid(std::string_view bytes) {
+  const std::size_t ok = valid_prefix(bytes);
+  if (ok == bytes.size()) return {};
+  char what[48];
+  std::snprintf(what, sizeof what, "byte 0x%02X at offset %zu",
+                static_cast<unsigned>(static_cast<unsigned char>(bytes[ok])), ok);
+  return what;
+}
 
 std::string escape_name(std::string_view bytes) {
   if (is_valid(bytes)) return std::string(bytes);

@@ -34,6 +34,8 @@ inline constexpr std::size_t kMaxDecodedGrowth = 3;
 // Length of the longest prefix of `bytes` that is valid UTF-8 (== bytes.size() when valid).
 std::size_t valid_prefix(std::string_view bytes) noexcept;
 inline bool is_valid(std::string_view bytes) noexcept { return valid_prefix(bytes) == bytes.size(); }
+// Where `bytes` stops being UTF-8, for an error message: "byte 0xE9 at offset 3"; "" when valid.
+std::string first_invalid(std::string_view bytes);
 
 // Replace each maximal invalid subpart by U+FFFD. Returns the number of invalid bytes; 0 means
 // `bytes` is valid and `out` was not touched.
