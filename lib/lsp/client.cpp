@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <deque>
 #include <fstream>
@@ -148,6 +149,32 @@ std::int64_t int_or(const json::value* v, std::int64_t fallback) {
   if (v->is_uint64()) return static_cast<std::int64_t>(v->as_uint64());
   if (v->is_double()) return static_cast<std::int64_t>(v->as_double());
   return fallback;
+}
+
+bool same_place(const Location& a, const Location& b) {
+  return a.path == b.path && a.external == b.external && a.line == b.line && a.column == b.column &&
+         a.end_line == b.end_line && a.end_column == b.end_column;
+}
+
+// One entry per caller (callee) and one site per place, in the server's order. Pyright answers a
+// call through a union of classes that share the method once per member: the same caller with
+// the same fromRange twice ("2 calls" at one place).
+std::vector<CallHierarchyCall> merge_calls(std::vector<CallHierarchyCall> calls) {
+  std::vector<CallHierarchyCall> out;
+  out.reserve(calls.size());
+  for (auto& c : calls) {
+    auto same = std::find_if(out.begin(), out.end(), [&](const CallHierarchyCall& o) {
+      return o.item.name == c.item.name && same_place(o.item.selection, c.item.selection);
+    });
+    if (same == out.end()) {
+      same = out.insert(out.end(), CallHierarchyCall{std::move(c.item), {}});
+    }
+    for (auto& site : c.sites)
+      if (std::none_of(same->sites.begin(), same->sites.end(),
+                       [&](const Location& s) { return same_place(s, site); }))
+        same->sites.push_back(std::move(site));
+  }
+  return out;
 }
 
 std::string method_short(std::string_view method) {
@@ -486,7 +513,7 @@ class Client::Impl : public std::enable_shared_from_this<Impl> {
             call.item = std::move(*other);
             out.push_back(std::move(call));
           }
-          done(std::move(out));
+          done(merge_calls(std::move(out)));
         },
         false);
   }

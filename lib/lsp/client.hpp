@@ -243,7 +243,9 @@ class Client {
                   Callback<std::vector<Location>> done);
   // Call hierarchy (LSP 3.16): the items at a position (textDocument/prepareCallHierarchy), then
   // the calls into / out of one item (callHierarchy/incomingCalls, callHierarchy/outgoingCalls;
-  // the item is passed back to the server as it sent it). Gated like definition.
+  // the item is passed back to the server as it sent it). Gated like definition. One entry per
+// caller (callee) and one site per place: a server's repeats are merged (Pyright answers a call
+// through a union of classes once per member).
   void prepare_call_hierarchy(fs::path file, Position pos,
                               Callback<std::vector<CallHierarchyItem>> done);
   void incoming_calls(const CallHierarchyItem& item, Callback<std::vector<CallHierarchyCall>> done);

@@ -17,7 +17,8 @@
 //  * Every event accepted into the queue is written exactly once, as one whole line, in the order
 //    it was enqueued by its producer.
 //  * If the queue is full the event is dropped and counted (`dropped`, per channel and per sink);
-//    `attempted - dropped` events are written. Nothing is lost silently.
+//    of what producers offer (`attempted`: events and counter updates), `attempted - dropped`
+//    reach the disk (lines in events.jsonl, counters in last_run.json). Nothing is lost silently.
 //  * A write failure (read-only directory, disk full) never reaches the caller: it is counted in
 //    `write_errors` (one per line or summary that did not reach the disk), logged once per channel,
 //    shown as `last_error` until that channel writes again, and the writer keeps going (retrying

@@ -723,6 +723,33 @@ TEST_CASE("call hierarchy and workspace/symbol: items, callers with their call s
   CHECK((*syms)->front().location.line == 1);
 }
 
+TEST_CASE("call hierarchy: a caller the server repeats is one caller with each site once", "[requests][calls]") {
+  Fake f;
+  test::write_text(f.root / "pkg/util.py", "def helper():\n    greet('x')\n    return greet('y')\n");
+  Client c(f.io, f.options({"--repeat-calls"}));
+  c.start("main.py");
+  REQUIRE(f.ready(c));
+  c.did_open("pkg/util.py");
+  std::optional<Result<std::vector<CallHierarchyItem>>> items;
+  c.prepare_call_hierarchy("main.py", {1, 6}, [&](auto r) { items.emplace(std::move(r)); });
+  REQUIRE(f.run_until([&] { return items.has_value(); }));
+  REQUIRE(items->ok());
+  REQUIRE((*items)->size() == 1);
+  std::optional<Result<std::vector<CallHierarchyCall>>> in;
+  c.incoming_calls((*items)->front(), [&](auto r) { in.emplace(std::move(r)); });
+  REQUIRE(f.run_until([&] { return in.has_value(); }));
+  REQUIRE(in->ok());
+  std::vector<std::string> got;
+  for (const auto& call : **in) {
+    std::string sites;
+    for (const auto& s : call.sites) sites += " " + std::to_string(s.line) + ":" + std::to_string(s.column);
+    got.push_back(call.item.name + "@" + call.item.selection.path + sites);
+  }
+  std::sort(got.begin(), got.end());
+  // The fake sends each caller twice with every range twice: one caller, its sites in order, once.
+  CHECK(got == std::vector<std::string>{"greet@main.py 3:15", "helper@pkg/util.py 2:5 3:12"});
+}
+
 TEST_CASE("call hierarchy requests are gated on READY like the others", "[gating][calls]") {
   Fake f;
   Client c(f.io, f.options({}));

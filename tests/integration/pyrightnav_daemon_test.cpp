@@ -43,6 +43,28 @@ struct Tree {
                "\n"
                "def run():\n"
                "    return report(3)\n");
+    // A call through a union of classes that share the method: Pyright answers it once per member.
+    write_text(root / "app/pools.py",
+               "class Pool:\n"
+               "    def connect(self):\n"
+               "        return 1\n"
+               "\n"
+               "\n"
+               "class Queue(Pool):\n"
+               "    pass\n"
+               "\n"
+               "\n"
+               "class Single(Pool):\n"
+               "    def connect(self):\n"
+               "        return 2\n"
+               "\n"
+               "\n"
+               "def get_pool(kind):\n"
+               "    return Queue() if kind else Single()\n"
+               "\n"
+               "\n"
+               "def caller(kind):\n"
+               "    return get_pool(kind).connect()\n");
     root = fs::canonical(root);
   }
 };
@@ -100,6 +122,16 @@ TEST_CASE("real Pyright: calls from callHierarchy labelled lsp, sym --find merge
     REQUIRE(compute);
     CHECK(compute->at("source").as_string() == "lsp");
     CHECK(compute->at("item").at("line").as_int64() == 1);
+
+    // A caller Pyright lists once per member of a union is one caller with its one call site.
+    auto u = result_of(d.cli({"--json", "calls", "-s", seg, "--incoming", "app/pools.py:2:9"}));
+    INFO(json::serialize(u));
+    CHECK(u.at("backend").as_string() == "lsp");
+    REQUIRE(u.at("incoming").as_array().size() == 1);
+    const auto& via_union = u.at("incoming").as_array()[0].as_object();
+    CHECK(via_union.at("item").at("name").as_string() == "caller");
+    REQUIRE(via_union.at("sites").as_array().size() == 1);
+    CHECK(via_union.at("sites").as_array()[0].at("line").as_int64() == 20);
 
     // The text rendering names the backend.
     auto text = d.cli({"calls", "-s", seg, "--incoming", "app/core.py:1:5"});

@@ -35,6 +35,8 @@
 //   --progress-until METHOD after `initialized`: $/progress begin ("Analyzing", token
 //                           "fake-progress") and a report; when METHOD first arrives, the log
 //                           line "Found 3 source files" and $/progress end (before its reply)
+//   --repeat-calls          incomingCalls sends every caller twice, each with its fromRanges
+//                           doubled (Pyright repeats a call made through a union of classes)
 //   --transcript FILE       append one line per received message: the method (or
 //                           "response <id> <result json>"), "$/cancelRequest <id>" for cancels;
 //                           a didOpen also logs "languageId <id>"
@@ -71,6 +73,7 @@ struct Options {
   bool ignore_exit = false;
   std::string transcript;
   std::string progress_until;
+  bool repeat_calls = false;
 };
 
 Options opts;
@@ -261,8 +264,14 @@ json::array incoming_calls(const std::string& callee) {
     }
     for (auto& [line, ranges] : sites) {
       const auto& [name, col] = callers[line];
-      out.push_back(json::object{{"from", call_item(uri, name, 12, range_of(ls[line], line, col, name.size()))},
-                                 {"fromRanges", std::move(ranges)}});
+      if (opts.repeat_calls) {
+        const json::array once = ranges;
+        for (const auto& r : once) ranges.push_back(r);
+      }
+      const json::object call{{"from", call_item(uri, name, 12, range_of(ls[line], line, col, name.size()))},
+                              {"fromRanges", std::move(ranges)}};
+      out.push_back(call);
+      if (opts.repeat_calls) out.push_back(call);
     }
   }
   return out;
@@ -478,6 +487,7 @@ int main(int argc, char** argv) {
     else if (a == "--ignore-term") ::signal(SIGTERM, SIG_IGN);
     else if (a == "--ignore-exit") opts.ignore_exit = true;
     else if (a == "--progress-until") opts.progress_until = next();
+    else if (a == "--repeat-calls") opts.repeat_calls = true;
     else if (a == "--transcript") opts.transcript = next();
     else if (a == "--stdio") continue;
     else {
