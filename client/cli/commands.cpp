@@ -408,10 +408,13 @@ constexpr Command kCommands[] = {
            [&](const proto::CtxSearchResult& v) { return tc::render_search(v, o.path_glob); },
            in_segment(seg(o)));
      }},
-    {"ctx", "get", "Chunks by id or sym:// URI under a token budget (exit 1 when any target fails)",
+    {"ctx", "get",
+     "Chunks by id, files or sym:// URIs under a token budget (exit 1 when any target fails)",
      spec::kCtxGet.name,
      [](CLI::App* c, Opts& o) {
-       c->add_option("targets", o.targets, "Chunk ids (from search) or sym:// URIs");
+       c->add_option("targets", o.targets,
+                     "Chunk ids (from search), files (the whole file; relative to the cwd or the "
+                     "segment) or sym:// URIs");
        c->add_option("-m,--mode", o.mode, "skeleton | excerpt | raw")
            ->check(CLI::IsMember({"skeleton", "excerpt", "raw"}))
            ->capture_default_str();
@@ -428,7 +431,7 @@ constexpr Command kCommands[] = {
      },
      [](const Opts& o) {
        if (o.targets.empty()) {
-         std::fprintf(stderr, "trifecta: ctx get: no chunk id or sym:// URI given\n");
+         std::fprintf(stderr, "trifecta: ctx get: no chunk id, file or sym:// URI given\n");
          if (!o.query_words.empty()) {
            std::fprintf(stderr,
                         "hint: -q takes every word after it; put the ids first (`ctx get ID -q "
@@ -438,7 +441,12 @@ constexpr Command kCommands[] = {
          return kExitUsage;
        }
        proto::CtxGetParams p;
-       for (const auto& t : o.targets) (t.rfind("sym://", 0) == 0 ? p.uris : p.ids).push_back(t);
+       for (const auto& t : o.targets) {
+         if (t.rfind("sym://", 0) == 0)
+           p.uris.push_back(t);
+         else  // a file (no '#'): relative to the cwd or the segment, as `ast skeleton` takes it
+           p.ids.push_back(t.find('#') == std::string::npos ? tc::resolve_path_arg(t) : t);
+       }
        p.mode = o.mode;
        p.budget = o.budget;
        p.max_chunks = o.max_chunks;

@@ -382,7 +382,8 @@ ToolOutcome run_get(ToolEnv& env, const json::object& args) {
   p.cursor = a.str("cursor");
   const std::int64_t budget = budget_arg(a, env);
   if (p.ids.empty() && p.uris.empty() && p.cursor.empty())
-    throw ArgError("give `ids` (chunk ids from search) or `uris` (sym:// URIs), or a `cursor`");
+    throw ArgError(
+        "give `ids` (chunk ids from search, or file paths) or `uris` (sym:// URIs), or a `cursor`");
   ensure_index(env);
   // The daemon's budget counts chunk text only; JSON escapes and metadata come on top, so ask
   // for less and shrink until both renderings fit.
@@ -876,14 +877,15 @@ std::vector<ToolSpec> build_table(bool with_debug) {
         input_properties(proto::method::kCtxGet, {"ids", "uris", "mode", "max_chunks", "query"}),
         {"ids", "uris", "query"});
     p["ids"].as_object()["description"] =
-        "chunk ids from search (or chunk:// URIs); sym:// URIs are accepted here too";
+        "chunk ids from search (or chunk:// URIs), or project files by path (the whole "
+        "file); sym:// URIs are accepted here too";
     p["mode"].as_object()["enum"] = {"skeleton", "excerpt", "raw"};
     p["max_chunks"].as_object()["minimum"] = 1;
     p["max_chunks"].as_object()["maximum"] = 1000;
     t.push_back({"get", "Read code",
-                 "The text of chunks by id (from search) or of definitions by sym:// URI "
-                 "(sym://python/<module>/<qualname>), as skeleton, excerpt or raw, within the "
-                 "token budget; a cut answer gives a `next_cursor`.",
+                 "The text of chunks by id (from search), of whole files by path, or of "
+                 "definitions by sym:// URI (sym://python/<module>/<qualname>), as skeleton, "
+                 "excerpt or raw, within the token budget; a cut answer gives a `next_cursor`.",
                  input_schema(std::move(p), {}, true),
                  with_common(output_schema<proto::CtxGetResult>()), true, true, run_get});
   }

@@ -461,35 +461,57 @@ Result<GetReply> get(index::SegmentIndex& seg, const GetRequest& req, workspace:
     // Resolve.
     Resolved r;
     const std::string label = t.id.empty() ? (t.label.empty() ? t.path + "#L" + std::to_string(t.start_line) + "-" + std::to_string(t.end_line) : t.label) : t.id;
+    std::vector<Chunk> file_chunks;  // a file path given as an id: the file's chunks
     if (!t.id.empty()) {
       auto c = seg.chunk(t.id);
-      if (!c) {
-        reply.errors.push_back({t.id, Errc::kNotFound, "unknown chunk id (not in the index at generation " + std::to_string(reply.generation) + ")"});
+      if (c) {
+        r.chunk = std::move(*c);
+        r.module_chunk = r.chunk.role == index::ChunkRole::kModule;
+      } else if (t.id.find('#') == std::string::npos && !(file_chunks = seg.chunks_of(t.id)).empty()) {
+        // Chunk ids are `path#name`: an id without '#' naming an indexed file is the whole file,
+        // a range target from its first line to its last chunk's end (for a Python file what
+        // the module's sym:// URI gives).
+        int end = 1;
+        for (const auto& fc : file_chunks) end = std::max(end, fc.end_line);
+        r.chunk.path = t.id;
+        r.chunk.start_line = 1;
+        r.chunk.end_line = end;
+      } else {
+        reply.errors.push_back({t.id, Errc::kNotFound,
+                                t.id.find('#') == std::string::npos
+                                    ? "neither a chunk id (path#name, from ctx search) nor a file in the index at generation " + std::to_string(reply.generation)
+                                    : "unknown chunk id (not in the index at generation " + std::to_string(reply.generation) + ")"});
         continue;
       }
-      r.chunk = std::move(*c);
-      r.module_chunk = r.chunk.role == index::ChunkRole::kModule;
-    } else {
-      if (t.path.empty() || t.start_line < 1 || t.end_line < t.start_line) {
+    }
+    if (t.id.empty() || !file_chunks.empty()) {
+      const Target& range = t.id.empty() ? t : Target::range(r.chunk.path, r.chunk.start_line, r.chunk.end_line, t.id);
+      if (range.path.empty() || range.start_line < 1 || range.end_line < range.start_line) {
         reply.errors.push_back({label, Errc::kInvalidArgument, "a range target needs a path and 1 <= start_line <= end_line"});
         continue;
       }
       r.chunk.id = label;
-      r.chunk.path = t.path;
-      r.chunk.kind = index::kind_of(t.path);
+      r.chunk.path = range.path;
+      r.chunk.kind = index::kind_of(range.path);
       r.chunk.title = label;
-      r.chunk.start_line = t.start_line;
-      r.chunk.end_line = t.end_line;
+      r.chunk.start_line = range.start_line;
+      r.chunk.end_line = range.end_line;
       r.chunk.role = index::ChunkRole::kFunction;
-      // Adopt the hash/title of an indexed chunk with exactly this range, if any.
-      for (auto& c : seg.chunks_of(t.path)) {
-        if (c.start_line == t.start_line && c.end_line == t.end_line) {
+      if (file_chunks.empty()) file_chunks = seg.chunks_of(range.path);
+      // Adopt the hash/title of an indexed chunk with exactly this range, if any. A range from the
+      // first line to the last chunk's end is the whole module: its skeleton keeps the module
+      // docstring and __all__ as the module chunk's does.
+      int file_end = 0;
+      for (auto& c : file_chunks) {
+        file_end = std::max(file_end, c.end_line);
+        if (c.start_line == range.start_line && c.end_line == range.end_line) {
           r.chunk.sha256 = c.sha256;
           r.chunk.title = c.title;
           r.chunk.context = c.context;
           r.module_chunk = c.role == index::ChunkRole::kModule;
         }
       }
+      if (range.start_line == 1 && range.end_line >= file_end) r.module_chunk = true;
     }
     const std::string hash16 = r.chunk.sha256.empty() ? std::string("-") : r.chunk.sha256.substr(0, 16);
     if (resumed && start.chunk_hash != hash16) {

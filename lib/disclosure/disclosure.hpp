@@ -29,6 +29,11 @@
 // Unknown ids / unresolvable targets are reported per target in `errors` (once, on the page
 // that reaches them); they never stop the reply.
 //
+// Targets: a chunk id (`path#name`); an id without '#' naming an indexed file, which is the
+// whole file (first line to its last chunk's end, labelled with the path); or a range. A range
+// over a whole Python module (first line to the last chunk's end: a file id, a module URI) has
+// the module chunk's skeleton header: the module docstring and `__all__`.
+//
 // Cursor: opaque text bound to the request (targets, mode, query, max_chunks) and to the content
 // hash of the chunk it points into, with a checksum. Malformed, tampered, or used with another
 // request → kInvalidArgument; the chunk changed since → kInvalidArgument ("stale cursor").
@@ -76,7 +81,8 @@ inline constexpr int kExcerptHeadLines = 12;
 enum class StopReason { kComplete, kBudget, kMaxChunks };
 std::string_view stop_reason_name(StopReason r) noexcept;  // "complete" | "budget" | "max_chunks"
 
-// One requested item: a chunk id, or an already-resolved range (e.g. from a sym:// URI).
+// One requested item: a chunk id (or an indexed file's path: the whole file), or an
+// already-resolved range (e.g. from a sym:// URI).
 struct Target {
   std::string id;          // chunk id; empty for a range target
   std::string path;        // range target: segment-relative path

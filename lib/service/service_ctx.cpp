@@ -126,15 +126,33 @@ void Service::get(SegmentPtr seg, proto::CtxGetParams p, Callback<proto::CtxGetR
       [this, seg, done = std::move(done), req, ids = std::move(p.ids),
        uris = std::move(p.uris)]() mutable {
         const std::uint64_t synced = sync(*seg);
-        std::vector<proto::TargetError> uri_errors;
-        for (const auto& id : ids) req.targets.push_back(dis::Target::chunk(id));
+        // Targets that fail before disclosure (a path leaving the segment, a URI that does not
+        // resolve), listed after disclosure's own errors.
+        std::vector<proto::TargetError> early_errors;
+        for (const auto& id : ids) {
+          // An id without '#' may be a file (the whole file: disclosure.hpp), given relative to
+          // the segment or absolute inside it, as other methods take paths.
+          if (id.find('#') == std::string::npos) {
+            auto abs = resolve_in_root(seg->root, id);
+            if (abs) {
+              req.targets.push_back(dis::Target::chunk(relpath(seg->root, *abs)));
+              continue;
+            }
+            if (abs.error().code == Errc::kPathEscape) {
+              early_errors.push_back(proto::TargetError{
+                  id, std::string(errc_name(abs.error().code)), abs.error().message});
+              continue;
+            }
+          }
+          req.targets.push_back(dis::Target::chunk(id));
+        }
         if (!uris.empty()) {
           selector::FsSegmentSource source(seg->root, seg->index->skeletons());
           selector::Resolver resolver(source, seg->telemetry, seg->resolver_options());
           for (const auto& u : uris) {
             auto r = resolver.resolve(u);
             if (!r) {
-              uri_errors.push_back(proto::TargetError{
+              early_errors.push_back(proto::TargetError{
                   u, std::string(selector::selector_errc_name(r.error().code)), r.error().message});
               continue;
             }
@@ -146,7 +164,7 @@ void Service::get(SegmentPtr seg, proto::CtxGetParams p, Callback<proto::CtxGetR
                 dis::Target::range(m.file, std::max(1, start), std::max(m.line, m.end_line), u));
           }
         }
-        if (req.targets.empty() && uri_errors.empty()) {
+        if (req.targets.empty() && early_errors.empty()) {
           return done(RpcError{ErrorCode::kInvalidParams,
                                "params.ids or params.uris: at least one target is required",
                                {}});
@@ -166,7 +184,7 @@ void Service::get(SegmentPtr seg, proto::CtxGetParams p, Callback<proto::CtxGetR
           r.generation = seg->index->generation();
         }
         proto::CtxGetResult out = to_proto(r);
-        for (auto& e : uri_errors) out.errors.push_back(std::move(e));
+        for (auto& e : early_errors) out.errors.push_back(std::move(e));
         out.index = index_state(*seg);
         json::array targets;
         for (const auto& t : req.targets) targets.emplace_back(t.id.empty() ? t.label : t.id);

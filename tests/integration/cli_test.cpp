@@ -166,6 +166,36 @@ TEST_CASE("ctx get exits non-zero when any target fails, and -q takes the rest o
   CHECK_THAT(swallowed.err, Catch::Contains("quote"));
 }
 
+TEST_CASE("ctx get takes a file: the whole file, by its segment path or an absolute one inside",
+          "[cli][daemon]") {
+  DaemonProcess d({"--no-lsp"});
+  Tree t;
+  const std::string seg = t.root.string();
+  result_of(d.cli({"--json", "ctx", "build", "-s", seg}));
+  const std::string file = read_text(t.root / "pkg/db/models.py");
+  for (const std::string& target : {std::string("pkg/db/models.py"), (t.root / "pkg/db/models.py").string()}) {
+    auto r = result_of(d.cli({"--json", "ctx", "get", "-s", seg, "-m", "raw", target}));
+    INFO(target << ": " << json::serialize(r));
+    CHECK(r.at("errors").as_array().empty());
+    REQUIRE(r.at("chunks").as_array().size() == 1);
+    const auto& piece = r.at("chunks").as_array()[0];
+    CHECK(piece.at("id").as_string() == "pkg/db/models.py");  // relative, whatever was given
+    CHECK(piece.at("text").as_string() == file);
+  }
+  auto skeleton = d.cli({"ctx", "get", "-s", seg, "-m", "skeleton", "pkg/db/models.py"});
+  CHECK(skeleton.exit_code == 0);
+  CHECK_THAT(skeleton.out, Catch::Contains("def frobnicate_record(row):"));
+  // Outside the segment: PATH_ESCAPE for that target, exit 1; a folder is not a file.
+  auto escape = d.cli({"--json", "ctx", "get", "-s", seg, "../outside.py"});
+  CHECK(escape.exit_code == 1);
+  const auto errors = json::parse(escape.out).at("result").at("errors").as_array();
+  REQUIRE(errors.size() == 1);
+  CHECK(errors[0].at("code").as_string() == "PATH_ESCAPE");
+  auto folder = d.cli({"ctx", "get", "-s", seg, "pkg/db"});
+  CHECK(folder.exit_code == 1);
+  CHECK_THAT(folder.err, Catch::Contains("nor a file in the index"));
+}
+
 TEST_CASE("segment close closes the open segment, and never starts the daemon", "[cli][daemon]") {
   DaemonProcess d({"--no-lsp"});
   Tree t;

@@ -153,6 +153,11 @@ async function main() {
   }
   const bySym = await call('get', { ids: ['sym://python/pkg.models/User.greeting'], mode: 'excerpt' });
   t.ok(json(bySym).includes('greeting'), 'get(sym:// URI in ids): the symbol comes back', json(bySym).slice(0, 400));
+  const byFile = await call('get', { ids: ['pkg/models.py'], mode: 'skeleton' });
+  const filePieces = sc(byFile).chunks ?? [];
+  t.ok(filePieces.length === 1 && filePieces[0].id === 'pkg/models.py' && filePieces[0].start_line === 1 &&
+       json(byFile).includes('make_user') && json(byFile).includes('greeting') && (sc(byFile).errors ?? []).length === 0,
+       'get(a file path in ids): the whole file comes back', json(byFile).slice(0, 400));
   const symArg = pick(tools.get('find_symbol'), ['name', 'query', 'prefix', 'symbol']);
   if (t.ok(symArg, 'find_symbol: has a name/query argument', tools.get('find_symbol')?.inputSchema)) {
     const fs1 = await call('find_symbol', { [symArg]: 'make_user' });

@@ -205,6 +205,52 @@ TEST_CASE("unknown ids and bad ranges are reported per target, range targets ren
   CHECK(r->errors[2].code == Errc::kInvalidArgument);
 }
 
+TEST_CASE("a file path is the whole file and a whole module's skeleton starts with its docstring") {
+  Fixture f;
+  const std::string text = trifecta::test::read_text(f.dir.path() / "pkg/codec.py");
+  GetRequest req;
+  req.targets = {Target::chunk("pkg/codec.py"), Target::chunk("docs/guide.md"), Target::chunk("pkg/none.py"),
+                 Target::chunk("pkg")};
+  req.mode = Mode::kRaw;
+  req.budget = 100000;
+  auto r = get(*f.seg, req);
+  REQUIRE(r.ok());
+  REQUIRE(r->chunks.size() == 2);
+  CHECK(r->chunks[0].id == "pkg/codec.py");
+  CHECK(r->chunks[0].start_line == 1);
+  CHECK(r->chunks[0].text == text);  // every line, the file's last chunk included
+  CHECK(r->chunks[1].id == "docs/guide.md");
+  CHECK(r->chunks[1].text == trifecta::test::read_text(f.dir.path() / "docs/guide.md"));
+  // Not a file in the index, nor a chunk id (a folder is neither).
+  REQUIRE(r->errors.size() == 2);
+  CHECK(r->errors[0].target == "pkg/none.py");
+  CHECK(r->errors[0].code == Errc::kNotFound);
+  CHECK_THAT(r->errors[0].message, Catch::Contains("nor a file in the index"));
+  CHECK(r->errors[1].target == "pkg");
+
+  // Skeleton: the module docstring and imports head the outline, as the module chunk's do; so
+  // does a module URI's range (the same lines). A range from line 1 that stops short of the end
+  // is not the module: no docstring.
+  req.mode = Mode::kSkeleton;
+  req.targets = {Target::chunk("pkg/codec.py")};
+  auto whole = get(*f.seg, req);
+  REQUIRE(whole.ok());
+  REQUIRE(whole->chunks.size() == 1);
+  const std::string outline = whole->chunks[0].text;
+  CHECK(outline.rfind("\"\"\"Codec module.\"\"\"\nimport json\nclass Decoder(object):", 0) == 0);
+  CHECK_THAT(outline, Catch::Contains("def big(alpha, beta=2):"));
+  req.targets = {Target::range("pkg/codec.py", 1, whole->chunks[0].end_line, "sym://python/pkg.codec")};
+  auto uri = get(*f.seg, req);
+  REQUIRE(uri.ok());
+  REQUIRE(uri->chunks.size() == 1);
+  CHECK(uri->chunks[0].text == outline);
+  req.targets = {Target::range("pkg/codec.py", 1, 14)};
+  auto part = get(*f.seg, req);
+  REQUIRE(part.ok());
+  REQUIRE(part->chunks.size() == 1);
+  CHECK(part->chunks[0].text.rfind("import json\n", 0) == 0);
+}
+
 TEST_CASE("budget: a chunk that does not fit degrades raw -> excerpt -> skeleton, marked") {
   Fixture f;
   GetRequest req;

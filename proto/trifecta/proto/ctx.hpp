@@ -247,7 +247,9 @@ struct CtxGetParams {
 };
 template <class V>
 void describe(V& v, CtxGetParams& s) {
-  v.opt("ids", s.ids, "chunk ids (from ctx.search); ids or uris must name at least one target");
+  v.opt("ids", s.ids,
+        "chunk ids (from ctx.search), or files (an id without '#': relative to the segment or "
+        "absolute inside it; the whole file, 1.5); ids or uris must name at least one target");
   v.opt("uris", s.uris, "sym:// URIs");
   v.opt("mode", s.mode, "skeleton | excerpt | raw");
   v.opt("budget", s.budget, "token budget (>= 0)");

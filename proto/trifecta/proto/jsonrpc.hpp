@@ -34,9 +34,9 @@ namespace trifecta::proto {
 namespace json = boost::json;
 
 inline constexpr int kProtocolMajor = 1;
-inline constexpr int kProtocolMinor = 4;
+inline constexpr int kProtocolMinor = 5;
 inline constexpr std::size_t kMaxLineBytes = std::size_t{16} << 20;  // 16 MiB
-std::string protocol_version();  // "1.4"
+std::string protocol_version();  // "1.5"
 
 // ---- method names --------------------------------------------------------------------------
 namespace method {
