@@ -68,11 +68,15 @@ ChunkKind kind_of(std::string_view rel) noexcept {
   for (auto* c : kCode) {
     if (e == c) return ChunkKind::kCode;
   }
+  const auto slash = rel.rfind('/');
+  const auto name = slash == std::string_view::npos ? rel : rel.substr(slash + 1);
+  // Build and dependency files that happen to end in .txt are not prose: other, like a Makefile.
+  if (e == ".txt" && (name == "CMakeLists.txt" || name.rfind("requirements", 0) == 0 ||
+                      name.rfind("constraints", 0) == 0))
+    return ChunkKind::kOther;
   for (auto* d : kDoc) {
     if (e == d) return ChunkKind::kDoc;
   }
-  const auto slash = rel.rfind('/');
-  const auto name = slash == std::string_view::npos ? rel : rel.substr(slash + 1);
   if (name.rfind("README", 0) == 0 || name.rfind("CHANGELOG", 0) == 0) return ChunkKind::kDoc;
   return ChunkKind::kOther;
 }

@@ -78,6 +78,8 @@ std::string_view chunk_role_name(ChunkRole r) noexcept;
 // How a file is chunked, from its path.
 enum class FileType : std::uint8_t { kPython, kMarkdown, kText };
 FileType file_type_of(std::string_view rel_path) noexcept;
+// code: source extensions; doc: prose (.md, .rst, .txt, …, README*, CHANGELOG*) but for
+// CMakeLists.txt, requirements*.txt and constraints*.txt; other: the rest (Makefile, .toml, …).
 ChunkKind kind_of(std::string_view rel_path) noexcept;
 
 struct Chunk {

@@ -79,7 +79,7 @@
 
 namespace trifecta::core::index {
 
-inline constexpr std::string_view kRankingVersion = "rank-11";
+inline constexpr std::string_view kRankingVersion = "rank-12";
 
 enum Field : std::uint8_t {
   kFieldPath = 0,

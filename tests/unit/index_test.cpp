@@ -2206,3 +2206,17 @@ TEST_CASE("packed chunk storage: every field comes back as it went in, through u
   loaded.serialize(blob2);
   CHECK(blob2 == blob);
 }
+
+TEST_CASE("chunk kinds: source is code, prose is doc, build and dependency files are other") {
+  CHECK(kind_of("pkg/mod.py") == ChunkKind::kCode);
+  CHECK(kind_of("docs/guide.md") == ChunkKind::kDoc);
+  CHECK(kind_of("NOTES.txt") == ChunkKind::kDoc);
+  CHECK(kind_of("README") == ChunkKind::kDoc);
+  CHECK(kind_of("CHANGELOG.rst") == ChunkKind::kDoc);
+  CHECK(kind_of("CMakeLists.txt") == ChunkKind::kOther);
+  CHECK(kind_of("lib/CMakeLists.txt") == ChunkKind::kOther);
+  CHECK(kind_of("requirements-dev.txt") == ChunkKind::kOther);
+  CHECK(kind_of("ci/constraints.txt") == ChunkKind::kOther);
+  CHECK(kind_of("Makefile") == ChunkKind::kOther);
+  CHECK(kind_of("pyproject.toml") == ChunkKind::kOther);
+}
