@@ -17,6 +17,8 @@
 #include <cstring>
 #include <fstream>
 
+#include "session.hpp"
+
 extern char** environ;
 
 namespace trifecta::client {
@@ -85,6 +87,44 @@ Check check_daemon(const DoctorInputs& in, bool& runnable) {
                     in.client_version + " (protocol " + in.client_protocol + ")",
                 "install client and daemon from the same build; then `trifecta daemon restart`");
   return ok("daemon", "trifectad " + version + " (protocol " + protocol + ") at " + in.daemon);
+}
+
+// The trifectad answering at the socket, if any (never started here): a daemon started before an
+// upgrade keeps serving its old version until it exits or is restarted.
+Check check_running(const DoctorInputs& in) {
+  SessionOptions so;
+  so.socket = in.socket;
+  so.spawn = false;
+  so.timeout = std::chrono::milliseconds(3000);
+  so.client_name = "trifecta-doctor";
+  Session s(so);
+  ClientError err;
+  if (!s.open(&err)) {
+    if (err.code == ClientErrc::kUnavailable)
+      return ok("running", "no trifectad answers at " + in.socket.string() +
+                               " (the first command starts one)");
+    return fail(
+        "running",
+        "the trifectad at " + in.socket.string() + " does not talk to this client: " + err.message,
+        "trifecta daemon restart (or stop it and let the next command start this build)");
+  }
+  auto reply = s.call("status", boost::json::object{}, &err);
+  if (!reply) return fail("running", "`status` failed: " + err.message, "trifecta daemon restart");
+  const auto* o = reply->result.if_object();
+  const auto field = [o](const char* k) -> std::string {
+    const auto* v = o ? o->if_contains(k) : nullptr;
+    return v && v->is_string() ? std::string(v->as_string()) : std::string("?");
+  };
+  const std::string version = field("daemon_version"), protocol = field("protocol");
+  const std::string pid =
+      std::to_string(s.daemon_pid() > 0 ? s.daemon_pid() : static_cast<std::int64_t>(0));
+  const std::string what = "trifectad " + version + " (protocol " + protocol + "), pid " + pid;
+  if (version != in.client_version || protocol != in.client_protocol)
+    return warn("running",
+                what + " is running, this client is " + in.client_version + " (protocol " +
+                    in.client_protocol + "): it was started before an upgrade",
+                "trifecta daemon restart (segments reopen and their indexes load warm)");
+  return ok("running", what);
 }
 
 Check check_socket_dir(const DoctorInputs& in) {
@@ -300,6 +340,7 @@ std::vector<Check> run_doctor(const DoctorInputs& in) {
   std::vector<Check> out;
   bool runnable = false;
   out.push_back(check_daemon(in, runnable));
+  out.push_back(check_running(in));
   out.push_back(check_socket_dir(in));
   out.push_back(check_units(in));
   auto [py, gr] = check_self(in, runnable);

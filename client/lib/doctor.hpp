@@ -4,6 +4,9 @@
 // Checks (names as printed):
 //   daemon      the trifectad the client would start (TRIFECTA_DAEMON, beside the client, PATH):
 //               runs, and its version and protocol equal the client's
+//   running     the trifectad answering at the socket (never started here), if any: its version
+//               and protocol equal the client's, else a warning (started before an upgrade) and
+//               `trifecta daemon restart`; one that refuses this client's hello fails
 //   socket-dir  the socket's directory: owned by us, no group/other access (or absent: trifectad
 //               creates it 0700); the socket itself, when present, owned by us
 //   units       trifectad.socket + trifectad.service in a systemd user unit directory, the

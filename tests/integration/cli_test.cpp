@@ -196,6 +196,41 @@ TEST_CASE("ctx get takes a file: the whole file, by its segment path or an absol
   CHECK_THAT(folder.err, Catch::Contains("nor a file in the index"));
 }
 
+TEST_CASE("doctor names a running daemon older than the client, and a current one as ok",
+          "[cli][daemon]") {
+  const auto running = [](const RunResult& r) {
+    INFO(r.out << r.err);
+    const json::value doc = json::parse(r.out);
+    for (const auto& c : doc.at("checks").as_array())
+      if (c.at("name").as_string() == "running") return c.as_object();
+    FAIL("no running check");
+    return json::object{};
+  };
+  {  // a daemon started before an upgrade: it speaks protocol 1.0
+    FakeDaemon fake(
+        R"({"jsonrpc":"2.0","id":$ID,"result":{"daemon_version":"0.0.9","protocol":"1.0","pid":4242}})");
+    const auto c = running(cli_with(fake.env(), {"doctor", "--json"}));
+    CHECK(c.at("status").as_string() == "warn");
+    CHECK_THAT(std::string(c.at("detail").as_string()),
+               Catch::Contains("trifectad 0.0.9 (protocol 1.0), pid 4242 is running"));
+    CHECK_THAT(std::string(c.at("fix").as_string()), Catch::Contains("trifecta daemon restart"));
+  }
+  {  // this build's daemon
+    DaemonProcess d({"--no-lsp"});
+    const auto c = running(d.cli({"doctor", "--json"}));
+    CHECK(c.at("status").as_string() == "ok");
+    CHECK_THAT(std::string(c.at("detail").as_string()), Catch::StartsWith("trifectad "));
+  }
+  {  // none: the doctor does not start one
+    TempDir empty;
+    const auto c = running(cli_with({{"TRIFECTA_SOCKET", (empty.path() / "none.sock").string()}},
+                                    {"doctor", "--json"}));
+    CHECK(c.at("status").as_string() == "ok");
+    CHECK_THAT(std::string(c.at("detail").as_string()), Catch::StartsWith("no trifectad answers"));
+    CHECK_FALSE(fs::exists(empty.path() / "none.sock"));
+  }
+}
+
 TEST_CASE("segment close closes the open segment, and never starts the daemon", "[cli][daemon]") {
   DaemonProcess d({"--no-lsp"});
   Tree t;
