@@ -681,6 +681,30 @@ TEST_CASE("symbol search: match kinds rank exact, case-insensitive, prefix, subs
   CHECK(score("Decoder", "JSONDecoder") > score("Decoder", "jsondecoderx"));
 }
 
+TEST_CASE("symbol search: a dotted query's container is whole parts of the enclosing qualname",
+          "[search]") {
+  trifecta::test::TempDir dir;
+  const fs::path root = fs::canonical(dir.path());
+  trifecta::test::write_text(root / "orm.py",
+                             "class Session:\n    def execute(self):\n        pass\n\n\n"
+                             "class AsyncSession:\n    def execute(self):\n        pass\n\n\n"
+                             "class Outer:\n    class Inner:\n        def execute(self):\n"
+                             "            pass\n");
+  ast::SkeletonCache cache{"", telemetry::Channel{}};
+  SkeletonSymbolIndex index(root, cache, {"orm.py"});
+  auto qualnames = [&](const std::string& q) {
+    std::vector<std::string> out;
+    for (const auto& h : search_symbols(index, q).hits) out.push_back(h.definition.qualname);
+    std::sort(out.begin(), out.end());
+    return out;
+  };
+  CHECK(qualnames("Session.execute") == std::vector<std::string>{"Session.execute"});
+  CHECK(qualnames("asyncsession.exec") == std::vector<std::string>{"AsyncSession.execute"});
+  CHECK(qualnames("Inner.execute") == std::vector<std::string>{"Outer.Inner.execute"});
+  CHECK(qualnames("Outer.Inner.execute") == std::vector<std::string>{"Outer.Inner.execute"});
+  CHECK(qualnames("ner.execute").empty());  // a part's tail is not the part
+}
+
 TEST_CASE("symbol search: ranked definitions across the tree with sym:// URIs", "[search]") {
   Fixture f;
   auto exact = search_symbols(*f.index, "compute", search_options(SearchMode::kExact));
@@ -757,6 +781,7 @@ Oracle full_scan(const SkeletonSymbolIndex& index, std::string_view query, const
             e.qualname.size() > e.name.size() ? e.qualname.substr(0, e.qualname.size() - e.name.size() - 1) : "";
         const std::string lc = lower(std::string(container)), le = lower(enclosing);
         if (le.size() < lc.size() || le.compare(le.size() - lc.size(), lc.size(), lc) != 0) continue;
+        if (le.size() > lc.size() && le[le.size() - lc.size() - 1] != '.') continue;  // whole parts
       }
       found.emplace_back(e, *m);
     }
@@ -815,7 +840,7 @@ TEST_CASE("symbol search: the name table answers exactly what a full scan of eve
   SkeletonSymbolIndex index(root, cache, files);
   const char* queries[] = {"get", "GET", "g", "gc", "gcc", "getlog", "getLog", "get_l", "JSONDecoder",
                            "jdcd", "dec", "DEC", "decode", "ode", "ac", "a", "_", "_d", "2", "e0", "K_",
-                           "zz", "Decoder.dec", "cget.GET", "c.get", "get4.inner_get4", "CGet.v_get", "xabc_a2.X", "inner", "v_get", "éte", "t", "x"};
+                           "zz", "Decoder.dec", "CDecoder.dec", "cget.GET", "c.get", "Cget0.get", "get4.inner_get4", "CGet.v_get", "xabc_a2.X", "inner", "v_get", "éte", "t", "x"};
   const std::vector<std::vector<std::string>> kind_sets = {{}, {"function"}, {"method", "attribute"}, {"class"}};
   auto compare_all = [&] {
     for (const char* q : queries) {

@@ -24,8 +24,12 @@ bool equal_ci(std::string_view a, std::string_view b) {
   return true;
 }
 
-bool ends_with_ci(std::string_view s, std::string_view suffix) {
-  return s.size() >= suffix.size() && equal_ci(s.substr(s.size() - suffix.size()), suffix);
+// Whether the dotted parts `suffix` end the qualname `s`, case-insensitively, whole parts only:
+// `Session` ends `orm.Session`, not `AsyncSession`.
+bool ends_with_parts_ci(std::string_view s, std::string_view suffix) {
+  if (s.size() < suffix.size() || !equal_ci(s.substr(s.size() - suffix.size()), suffix))
+    return false;
+  return s.size() == suffix.size() || s[s.size() - suffix.size() - 1] == '.';
 }
 
 // The highest score of a fuzzy match (every substring match scores more).
@@ -325,7 +329,7 @@ SymbolSearchResult search_symbols(const SkeletonSymbolIndex& index, std::string_
     // Whether the filters (kinds, locals, the dotted query's container) keep a definition.
     auto kept = [&](const IndexedDefinition& d, NameTable::Kind kind) {
       if (!wanted[kind]) return false;
-      if (!container.empty() && !ends_with_ci(enclosing_of(d), container))
+      if (!container.empty() && !ends_with_parts_ci(enclosing_of(d), container))
         return false;  // the most selective test first
       return !in_locals(d);
     };

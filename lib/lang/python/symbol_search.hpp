@@ -11,7 +11,8 @@
 // characters score higher), then classes before functions before methods before constants and
 // attributes, public names before `_private` ones, then qualname, path and line. A dotted query
 // (`JSONDecoder.dec`) matches its last part against the name and the rest, case-insensitively,
-// against the end of the definition's enclosing qualname.
+// against the last whole parts of the definition's enclosing qualname (`Session.execute` is not
+// `AsyncSession.execute`; `Outer.Inner.f` and `Inner.f` both find `Outer.Inner.f`).
 //
 // Failure behaviour: total. An empty query (or one that is only dots) matches nothing.
 //
