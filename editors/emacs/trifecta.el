@@ -1135,11 +1135,15 @@ They come from Pyright when READY, else they are the syntax errors."
 ;;;; Budgeted context
 
 (defun trifecta--default-context-target ()
-  "The sym:// URI of the current file's module, or nil."
+  "The sym:// URI of the current file's module, the file itself, or nil.
+A Python file gives its module's URI; any other file of the project its
+segment-relative path (`ctx.get' takes files since protocol 1.5)."
   (when buffer-file-name
     (let* ((root (trifecta-segment-root)) (rel (file-relative-name (trifecta--file) root)))
-      (and (string-suffix-p ".py" rel) (not (string-prefix-p "../" rel))
-           (concat "sym://python/" (trifecta--module-of rel))))))
+      (unless (string-prefix-p "../" rel)
+        (if (string-suffix-p ".py" rel)
+            (concat "sym://python/" (trifecta--module-of rel))
+          rel)))))
 
 (defun trifecta--context-show (target reply)
   "Put the `ctx.get' REPLY for TARGET into *trifecta-context* and show it."
@@ -1168,14 +1172,15 @@ They come from Pyright when READY, else they are the syntax errors."
 ;;;###autoload
 (defun trifecta-context (target &optional mode budget)
   "Put `ctx.get' output for TARGET into *trifecta-context*.
-The buffer is ready to paste into a chat.  TARGET is a sym:// URI or a chunk
-id from a search (`path#Title'); by default the current file's module.  MODE
-\(skeleton, excerpt, raw) and BUDGET (tokens) default to
+The buffer is ready to paste into a chat.  TARGET is a sym:// URI, a chunk
+id from a search (`path#Title') or a file of the project (the whole file); by
+default the current file's module, or the current file when it is not
+Python.  MODE \(skeleton, excerpt, raw) and BUDGET (tokens) default to
 `trifecta-context-mode' and `trifecta-budget'; a prefix argument prompts for
 them."
   (interactive
    (let ((default (trifecta--default-context-target)))
-     (list (read-string (format "trifecta context (sym:// URI or chunk id)%s: "
+     (list (read-string (format "trifecta context (sym:// URI, chunk id or file)%s: "
                                 (if default (format " [%s]" default) ""))
                         nil nil default)
            (and current-prefix-arg
@@ -1183,7 +1188,7 @@ them."
                                  trifecta-context-mode))
            (and current-prefix-arg (read-number "Budget (tokens): " trifecta-budget)))))
   (when (or (null target) (string-empty-p target))
-    (user-error "trifecta: no target (give a sym:// URI or a chunk id)"))
+    (user-error "trifecta: no target (give a sym:// URI, a chunk id or a file)"))
   (let ((root (trifecta-segment-root)) (mode (or mode trifecta-context-mode))
         (budget (or budget trifecta-budget)))
     (trifecta-request "ctx.get"

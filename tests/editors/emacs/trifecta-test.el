@@ -247,7 +247,17 @@
     (let ((text (tt-buffer-text "*trifecta-context*")))
       (should (string-match-p "mode skeleton, [0-9]+ of 500 tokens, complete" text))
       (should (string-search "class User" text))
-      (should (string-search "def greeting(self) -> str" text)))))
+      (should (string-search "def greeting(self) -> str" text)))
+    ;; A file that is not Python: the default target is the file itself.
+    (with-temp-file (expand-file-name "NOTES.md" tt-root) (insert "# Notes\n\nDeploy with care.\n"))
+    (tt-visit "NOTES.md")
+    (should (equal (trifecta--default-context-target) "NOTES.md"))
+    (with-current-buffer (get-buffer-create "*trifecta-context*") (erase-buffer))
+    (trifecta-context "NOTES.md" "raw" 500)
+    (tt-wait (lambda () (let ((s (tt-buffer-text "*trifecta-context*")))
+                          (and s (string-search "Deploy with care." s))))
+             20 "the file's context")
+    (should (string-search "NOTES.md — mode raw" (tt-buffer-text "*trifecta-context*")))))
 
 ;; The map: most central file first, RET opens the definition (a decorator line
 ;; its class), a folder and a small budget narrow it, bad paths fail clearly.

@@ -705,7 +705,8 @@ local function show_context(r, what)
 end
 
 -- :Trifecta context [mode=skeleton|excerpt|raw] [budget=N] [sym://… …] [query words]
--- Targets: sym:// names given; else the hits of the query; else the current file's module.
+-- Targets: sym:// names given; else the hits of the query; else the current file's module (a
+-- Python file) or the current file itself (any other file of the project).
 function M.context(args)
   local mode, budget = M.config.context.mode, M.config.context.budget
   local uris, words = {}, {}
@@ -738,16 +739,25 @@ function M.context(args)
     end)
     return
   end
+  local ids = {}
   if #uris == 0 then
     local file = project.file_of(0)
-    local module = file and project.module_of(project.relative(seg, file))
-    if not module then
-      return notify("context needs sym:// names, a query, or a Python file of the project", vim.log.levels.WARN)
+    local rel = file and project.relative(seg, file)
+    local module = project.module_of(rel)
+    if module then
+      uris = { SYM .. module }
+    elseif rel then
+      ids = { rel } -- the whole file (ctx.get takes files since protocol 1.5)
+    else
+      return notify("context needs sym:// names, a query, or a file of the project", vim.log.levels.WARN)
     end
-    uris = { SYM .. module }
   end
-  call("context", "ctx.get", { uris = uris, mode = mode, budget = budget, query = query, segment = seg }, function(g)
-    show_context(g, table.concat(uris, " "))
+  local params = { uris = uris, mode = mode, budget = budget, query = query, segment = seg }
+  if #ids > 0 then
+    params = { ids = ids, mode = mode, budget = budget, query = query, segment = seg }
+  end
+  call("context", "ctx.get", params, function(g)
+    show_context(g, #ids > 0 and ids[1] or table.concat(uris, " "))
   end)
 end
 
