@@ -57,6 +57,19 @@ struct Fake : LspHarness {
   }
   std::string log() const { return test::read_text(transcript); }
   bool ready(const Client& c) { return run_until([&] { return c.state() == State::kReady; }); }
+  // `c` started on main.py with `util_py` open as pkg/util.py, READY; the call hierarchy items at
+  // main.py's `greet` (line 1).
+  std::vector<CallHierarchyItem> greet_items(Client& c, const std::string& util_py) {
+    test::write_text(root / "pkg/util.py", util_py);
+    c.start("main.py");
+    REQUIRE(ready(c));
+    c.did_open("pkg/util.py");
+    std::optional<Result<std::vector<CallHierarchyItem>>> items;
+    c.prepare_call_hierarchy("main.py", {1, 6}, [&](auto r) { items.emplace(std::move(r)); });
+    REQUIRE(run_until([&] { return items.has_value(); }));
+    REQUIRE(items->ok());
+    return std::move(**items);
+  }
 };
 
 }  // namespace
@@ -675,18 +688,10 @@ TEST_CASE("lsp status: without a scan recogniser and without $/progress nothing 
 TEST_CASE("call hierarchy and workspace/symbol: items, callers with their call sites, symbols",
           "[requests][calls]") {
   Fake f;
-  test::write_text(f.root / "pkg/util.py", "def helper():\n    return greet('x')\n");
   Client c(f.io, f.options({}));
-  c.start("main.py");
-  REQUIRE(f.ready(c));
-  c.did_open("pkg/util.py");
-
-  std::optional<Result<std::vector<CallHierarchyItem>>> items;
-  c.prepare_call_hierarchy("main.py", {1, 6}, [&](auto r) { items.emplace(std::move(r)); });
-  REQUIRE(f.run_until([&] { return items.has_value(); }));
-  REQUIRE(items->ok());
-  REQUIRE((*items)->size() == 1);
-  const CallHierarchyItem root = (*items)->front();
+  const auto items = f.greet_items(c, "def helper():\n    return greet('x')\n");
+  REQUIRE(items.size() == 1);
+  const CallHierarchyItem root = items.front();
   CHECK(root.name == "greet");
   CHECK(root.kind == 12);
   CHECK(root.selection.path == "main.py");
@@ -725,18 +730,11 @@ TEST_CASE("call hierarchy and workspace/symbol: items, callers with their call s
 
 TEST_CASE("call hierarchy: a caller the server repeats is one caller with each site once", "[requests][calls]") {
   Fake f;
-  test::write_text(f.root / "pkg/util.py", "def helper():\n    greet('x')\n    return greet('y')\n");
   Client c(f.io, f.options({"--repeat-calls"}));
-  c.start("main.py");
-  REQUIRE(f.ready(c));
-  c.did_open("pkg/util.py");
-  std::optional<Result<std::vector<CallHierarchyItem>>> items;
-  c.prepare_call_hierarchy("main.py", {1, 6}, [&](auto r) { items.emplace(std::move(r)); });
-  REQUIRE(f.run_until([&] { return items.has_value(); }));
-  REQUIRE(items->ok());
-  REQUIRE((*items)->size() == 1);
+  const auto items = f.greet_items(c, "def helper():\n    greet('x')\n    return greet('y')\n");
+  REQUIRE(items.size() == 1);
   std::optional<Result<std::vector<CallHierarchyCall>>> in;
-  c.incoming_calls((*items)->front(), [&](auto r) { in.emplace(std::move(r)); });
+  c.incoming_calls(items.front(), [&](auto r) { in.emplace(std::move(r)); });
   REQUIRE(f.run_until([&] { return in.has_value(); }));
   REQUIRE(in->ok());
   std::vector<std::string> got;
