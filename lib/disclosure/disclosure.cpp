@@ -462,20 +462,27 @@ Result<GetReply> get(index::SegmentIndex& seg, const GetRequest& req, workspace:
     Resolved r;
     const std::string label = t.id.empty() ? (t.label.empty() ? t.path + "#L" + std::to_string(t.start_line) + "-" + std::to_string(t.end_line) : t.label) : t.id;
     std::vector<Chunk> file_chunks;  // a file path given as an id: the file's chunks
+    bool whole_file = false;
     if (!t.id.empty()) {
       auto c = seg.chunk(t.id);
+      const auto record = c || t.id.find('#') != std::string::npos ? std::nullopt : seg.file(t.id);
       if (c) {
         r.chunk = std::move(*c);
         r.module_chunk = r.chunk.role == index::ChunkRole::kModule;
-      } else if (t.id.find('#') == std::string::npos && !(file_chunks = seg.chunks_of(t.id)).empty()) {
+      } else if (record && record->indexed) {
         // Chunk ids are `path#name`: an id without '#' naming an indexed file is the whole file,
         // a range target from its first line to its last chunk's end (for a Python file what
-        // the module's sym:// URI gives).
+        // the module's sym:// URI gives; an empty file is line 1).
+        whole_file = true;
+        file_chunks = seg.chunks_of(t.id);
         int end = 1;
         for (const auto& fc : file_chunks) end = std::max(end, fc.end_line);
         r.chunk.path = t.id;
         r.chunk.start_line = 1;
         r.chunk.end_line = end;
+      } else if (record) {
+        reply.errors.push_back({t.id, Errc::kNotFound, "a file the index skipped (" + record->skip_reason + "): nothing to disclose"});
+        continue;
       } else {
         reply.errors.push_back({t.id, Errc::kNotFound,
                                 t.id.find('#') == std::string::npos
@@ -484,7 +491,7 @@ Result<GetReply> get(index::SegmentIndex& seg, const GetRequest& req, workspace:
         continue;
       }
     }
-    if (t.id.empty() || !file_chunks.empty()) {
+    if (t.id.empty() || whole_file) {
       const Target& range = t.id.empty() ? t : Target::range(r.chunk.path, r.chunk.start_line, r.chunk.end_line, t.id);
       if (range.path.empty() || range.start_line < 1 || range.end_line < range.start_line) {
         reply.errors.push_back({label, Errc::kInvalidArgument, "a range target needs a path and 1 <= start_line <= end_line"});

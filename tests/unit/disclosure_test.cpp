@@ -249,6 +249,22 @@ TEST_CASE("a file path is the whole file and a whole module's skeleton starts wi
   REQUIRE(part.ok());
   REQUIRE(part->chunks.size() == 1);
   CHECK(part->chunks[0].text.rfind("import json\n", 0) == 0);
+
+  // An empty file is indexed with no chunk: it is served (empty); a file the index skipped is not.
+  trifecta::test::TempDir other;
+  write_text(other.path() / "pkg/__init__.py", "");
+  write_text(other.path() / "blob.dat", std::string("\x00\x01\x02binary", 9));
+  auto seg = built_segment(other.path());
+  req.mode = Mode::kRaw;
+  req.targets = {Target::chunk("pkg/__init__.py"), Target::chunk("blob.dat")};
+  auto edge = get(*seg, req);
+  REQUIRE(edge.ok());
+  REQUIRE(edge->chunks.size() == 1);
+  CHECK(edge->chunks[0].id == "pkg/__init__.py");
+  CHECK(edge->chunks[0].text.empty());
+  REQUIRE(edge->errors.size() == 1);
+  CHECK(edge->errors[0].target == "blob.dat");
+  CHECK_THAT(edge->errors[0].message, Catch::Contains("skipped (binary)"));
 }
 
 TEST_CASE("budget: a chunk that does not fit degrades raw -> excerpt -> skeleton, marked") {
