@@ -133,6 +133,12 @@ Rendered render_status(const proto::StatusResult& o) {
   auto& out = r.out;
   appendf(out, "trifectad %s (protocol %s), pid %lld\n", o.daemon_version.c_str(),
           o.protocol.c_str(), ll(o.pid));
+  // A daemon of another build (started before an upgrade) serves on until it exits: say so.
+  if (o.daemon_version != proto::kVersion || o.protocol != proto::protocol_version())
+    appendf(out,
+            "  note         this client is %s (protocol %s): the daemon is another build, started "
+            "before an upgrade; `trifecta daemon restart` runs this one\n",
+            proto::kVersion, proto::protocol_version().c_str());
   appendf(out, "  socket       %s%s\n", o.socket.c_str(), o.socket_activated ? " (systemd)" : "");
   appendf(out, "  uptime       %.1f s\n", o.uptime_s);
   appendf(out, "  memory       %s RSS\n", format_bytes(dbl(o.rss_bytes)).c_str());

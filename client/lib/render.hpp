@@ -29,7 +29,8 @@ Rendered render_ping(const proto::PingResult& result, double elapsed_ms);
 // `daemon start`: whether it was already running, its pid, the socket.
 Rendered render_daemon_start(const proto::PingResult& result, bool was_running,
                              const std::filesystem::path& socket);
-Rendered render_status(const proto::StatusResult& result);  // status
+// `status`; a daemon of another version or protocol than this client gets a `note` line.
+Rendered render_status(const proto::StatusResult& result);
 Rendered render_segment_close(const proto::SegmentCloseResult& result,
                               const std::string& segment);          // segment.close
 Rendered render_skeleton(const proto::AstSkeletonResult& result);   // ast.skeleton

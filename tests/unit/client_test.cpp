@@ -196,6 +196,14 @@ TEST_CASE("complete replies decode and render", "[client][render]") {
   const auto status =
       render_status(*decode_result<proto::StatusResult>(json::parse(kStatus), &err)).out;
   CHECK_THAT(status, Catch::Contains("memory       1.0 MiB RSS"));
+  // The fixture's daemon speaks protocol 1.1: another build than this client's.
+  CHECK_THAT(status, Catch::Contains("  note         this client is " + std::string(proto::kVersion) +
+                                     " (protocol " + proto::protocol_version() + ")"));
+  CHECK_THAT(status, Catch::Contains("`trifecta daemon restart` runs this one"));
+  auto current = *decode_result<proto::StatusResult>(json::parse(kStatus), &err);
+  current.protocol = proto::protocol_version();
+  current.daemon_version = proto::kVersion;
+  CHECK_THAT(render_status(current).out, !Catch::Contains("note"));
   CHECK_THAT(
       status,
       Catch::Contains("    abc  index ready    lsp COLD             2 requests     2.0 KiB  /r\n"));
