@@ -108,6 +108,8 @@ Check check_running(const DoctorInputs& in) {
         "the trifectad at " + in.socket.string() + " does not talk to this client: " + err.message,
         "trifecta daemon restart (or stop it and let the next command start this build)");
   }
+  // Read as plain JSON, not decoded as this build's StatusResult: another build's reply may lack
+  // fields this one requires, and its version is what is asked.
   auto reply = s.call("status", boost::json::object{}, &err);
   if (!reply) return fail("running", "`status` failed: " + err.message, "trifecta daemon restart");
   const auto* o = reply->result.if_object();

@@ -327,6 +327,13 @@ Result<CursorState> decode_cursor(std::string_view cur, const std::string& fp) {
   return c;
 }
 
+// The last line of a file's chunks (0 for none: an empty file).
+int last_line(const std::vector<Chunk>& chunks) {
+  int end = 0;
+  for (const auto& c : chunks) end = std::max(end, c.end_line);
+  return end;
+}
+
 // ---- per-call state ----------------------------------------------------------------------------
 struct Resolved {
   Chunk chunk;  // for range targets: synthesised (id = label or path#La-b)
@@ -461,9 +468,11 @@ Result<GetReply> get(index::SegmentIndex& seg, const GetRequest& req, workspace:
     // Resolve.
     Resolved r;
     const std::string label = t.id.empty() ? (t.label.empty() ? t.path + "#L" + std::to_string(t.start_line) + "-" + std::to_string(t.end_line) : t.label) : t.id;
-    std::vector<Chunk> file_chunks;  // a file path given as an id: the file's chunks
-    bool whole_file = false;
-    if (!t.id.empty()) {
+    std::optional<Target> range;  // a range target, or a file path given as an id
+    std::vector<Chunk> file_chunks;  // the range's file's chunks
+    if (t.id.empty()) {
+      range = t;
+    } else {
       auto c = seg.chunk(t.id);
       const auto record = c || t.id.find('#') != std::string::npos ? std::nullopt : seg.file(t.id);
       if (c) {
@@ -473,13 +482,8 @@ Result<GetReply> get(index::SegmentIndex& seg, const GetRequest& req, workspace:
         // Chunk ids are `path#name`: an id without '#' naming an indexed file is the whole file,
         // a range target from its first line to its last chunk's end (for a Python file what
         // the module's sym:// URI gives; an empty file is line 1).
-        whole_file = true;
         file_chunks = seg.chunks_of(t.id);
-        int end = 1;
-        for (const auto& fc : file_chunks) end = std::max(end, fc.end_line);
-        r.chunk.path = t.id;
-        r.chunk.start_line = 1;
-        r.chunk.end_line = end;
+        range = Target::range(t.id, 1, std::max(1, last_line(file_chunks)), t.id);
       } else if (record) {
         reply.errors.push_back({t.id, Errc::kNotFound, "a file the index skipped (" + record->skip_reason + "): nothing to disclose"});
         continue;
@@ -491,34 +495,31 @@ Result<GetReply> get(index::SegmentIndex& seg, const GetRequest& req, workspace:
         continue;
       }
     }
-    if (t.id.empty() || whole_file) {
-      const Target& range = t.id.empty() ? t : Target::range(r.chunk.path, r.chunk.start_line, r.chunk.end_line, t.id);
-      if (range.path.empty() || range.start_line < 1 || range.end_line < range.start_line) {
+    if (range) {
+      if (range->path.empty() || range->start_line < 1 || range->end_line < range->start_line) {
         reply.errors.push_back({label, Errc::kInvalidArgument, "a range target needs a path and 1 <= start_line <= end_line"});
         continue;
       }
       r.chunk.id = label;
-      r.chunk.path = range.path;
-      r.chunk.kind = index::kind_of(range.path);
+      r.chunk.path = range->path;
+      r.chunk.kind = index::kind_of(range->path);
       r.chunk.title = label;
-      r.chunk.start_line = range.start_line;
-      r.chunk.end_line = range.end_line;
+      r.chunk.start_line = range->start_line;
+      r.chunk.end_line = range->end_line;
       r.chunk.role = index::ChunkRole::kFunction;
-      if (file_chunks.empty()) file_chunks = seg.chunks_of(range.path);
-      // Adopt the hash/title of an indexed chunk with exactly this range, if any. A range from the
-      // first line to the last chunk's end is the whole module: its skeleton keeps the module
-      // docstring and __all__ as the module chunk's does.
-      int file_end = 0;
+      if (file_chunks.empty()) file_chunks = seg.chunks_of(range->path);
+      // Adopt the hash/title of an indexed chunk with exactly this range, if any.
       for (auto& c : file_chunks) {
-        file_end = std::max(file_end, c.end_line);
-        if (c.start_line == range.start_line && c.end_line == range.end_line) {
+        if (c.start_line == range->start_line && c.end_line == range->end_line) {
           r.chunk.sha256 = c.sha256;
           r.chunk.title = c.title;
           r.chunk.context = c.context;
           r.module_chunk = c.role == index::ChunkRole::kModule;
         }
       }
-      if (range.start_line == 1 && range.end_line >= file_end) r.module_chunk = true;
+      // A range from the first line to the last chunk's end is the whole module: its skeleton
+      // keeps the module docstring and __all__ as the module chunk's does.
+      if (range->start_line == 1 && range->end_line >= last_line(file_chunks)) r.module_chunk = true;
     }
     const std::string hash16 = r.chunk.sha256.empty() ? std::string("-") : r.chunk.sha256.substr(0, 16);
     if (resumed && start.chunk_hash != hash16) {

@@ -170,6 +170,188 @@ std::size_t total_bytes(const std::vector<Candidate>& cands, const std::vector<S
   return n;
 }
 
+// The map of the files read (`cands`, their refs filled in here) within `budget` tokens, on top
+// of `out` (path, budget, candidates and skipped already set).
+MapReply compose(const index::SegmentIndex& seg, std::size_t budget, std::vector<Candidate>& cands,
+                 MapReply out) {
+  // Every public definition and member, weighted by how many other files name it (one look-up
+  // a name). A member counts no more uses than its class has (all its weight uses): `get` is
+  // named everywhere, `Model.get` where `Model` is.
+  std::vector<Item> items;
+  std::vector<index::SegmentIndex::NameAsk> asks;
+  std::vector<std::size_t> asked;  // asks[k] is items[asked[k]]'s
+  for (std::size_t f = 0; f < cands.size(); ++f) {
+    const auto& defs = cands[f].skeleton->definitions;
+    cands[f].top_refs.assign(defs.size(), 0);
+    cands[f].member_refs.resize(defs.size());
+    for (std::size_t t = 0; t < defs.size(); ++t)
+      cands[f].member_refs[t].assign(defs[t].children.size(), 0);
+    bool any = false;
+    const auto keep = shown_names(defs);
+    for (std::size_t t = 0; t < defs.size(); ++t) {
+      if (!keep[t]) continue;
+      any = true;
+      if (!is_dunder(defs[t].name)) {
+        asks.push_back({cands[f].path, defs[t].name});
+        asked.push_back(items.size());
+      }
+      items.push_back({f, static_cast<int>(t), -1, 0.0, 0, defs[t].line});
+      if (defs[t].kind != ast::DefKind::kClass) continue;
+      const auto keep_member = shown_names(defs[t].children);
+      for (std::size_t m = 0; m < defs[t].children.size(); ++m) {
+        const auto& member = defs[t].children[m];
+        if (!keep_member[m]) continue;
+        if (!is_dunder(member.name)) {
+          asks.push_back({cands[f].path, member.name});
+          asked.push_back(items.size());
+        }
+        items.push_back({f, static_cast<int>(t), static_cast<int>(m), 0.0, 0, member.line});
+      }
+    }
+    if (!any) items.push_back({f, -1, -1, 0.0, 0, 0});
+  }
+  const auto reach = seg.name_reach(asks);
+  for (std::size_t k = 0; k < asked.size(); ++k) items[asked[k]].refs = reach.refs[k];
+  std::uint32_t class_refs = 0;
+  // Overrides: a member whose name an ancestor class among the candidates also defines, the
+  // ancestors followed through `bases` by their last dotted part (`models.Field` → `Field`;
+  // keyword arguments such as `metaclass=M` are not bases). At most 64 classes are visited.
+  std::unordered_map<std::string_view, std::vector<const ast::Definition*>> classes;
+  for (const auto& cand : cands)
+    for (const auto& d : cand.skeleton->definitions)
+      if (d.kind == ast::DefKind::kClass) classes[d.name].push_back(&d);
+  const auto base_name = [](std::string_view b) {
+    if (b.find('=') != std::string_view::npos) return std::string_view();  // metaclass=…
+    if (const auto k = b.find('['); k != std::string_view::npos) b = b.substr(0, k);
+    if (const auto k = b.rfind('.'); k != std::string_view::npos) b = b.substr(k + 1);
+    return b;
+  };
+  const auto overrides = [&](const ast::Definition& cls, const std::string& member) {
+    std::vector<const ast::Definition*> todo{&cls};
+    std::vector<const ast::Definition*> seen{&cls};
+    while (!todo.empty() && seen.size() < 64) {
+      const ast::Definition* d = todo.back();
+      todo.pop_back();
+      for (const auto& b : d->bases) {
+        const auto it = classes.find(base_name(b));
+        if (it == classes.end()) continue;
+        for (const ast::Definition* a : it->second) {
+          if (std::find(seen.begin(), seen.end(), a) != seen.end()) continue;
+          seen.push_back(a);
+          for (const auto& ch : a->children)
+            if (ch.name == member) return true;
+          todo.push_back(a);
+        }
+      }
+    }
+    return false;
+  };
+  for (auto& it : items) {
+    const double c = std::sqrt(cands[it.file].weight);
+    if (it.top < 0) {
+      it.score = c * kMapUnusedWeight;
+      continue;
+    }
+    Candidate& cand = cands[it.file];
+    const auto t = static_cast<std::size_t>(it.top);
+    const auto& top = cand.skeleton->definitions[t];
+    if (it.child < 0) {
+      class_refs = it.refs;
+      cand.top_refs[t] = it.refs;
+      it.score = c * symbol_weight(false, top.name, it.refs, 0, reach.files);
+    } else {
+      const auto m = static_cast<std::size_t>(it.child);
+      it.refs = std::min(it.refs, class_refs);  // members follow their class in `items`
+      cand.member_refs[t][m] = it.refs;
+      it.score = c * symbol_weight(true, top.children[m].name, it.refs, class_refs, reach.files);
+      if (!is_dunder(top.children[m].name) && overrides(top, top.children[m].name))
+        it.score *= kMapOverrideWeight;
+    }
+  }
+  std::stable_sort(items.begin(), items.end(), [](const Item& a, const Item& b) {
+    if (a.score != b.score) return a.score > b.score;
+    if (a.file != b.file) return a.file < b.file;
+    return a.line < b.line;
+  });
+
+  // Breadth first: the longest prefix of the ranked items whose compact outline fits. Galloping
+  // from a small prefix: a probe renders only the files its prefix shows, so the search renders
+  // few of the candidates until the prefix nears the budget.
+  const std::size_t budget_bytes = budget * 4;
+  const auto fits = [&](std::size_t n) {
+    return total_bytes(cands, select(cands, items, n)) <= budget_bytes;
+  };
+  std::size_t lo = 0, hi = 0;  // fits(lo); the answer is in [lo, hi]
+  for (std::size_t probe = 16;; probe *= 2) {
+    const std::size_t n = std::min(items.size(), probe);
+    if (!fits(n)) {
+      hi = n - 1;
+      break;
+    }
+    lo = hi = n;
+    if (n == items.size()) break;
+  }
+  while (lo < hi) {
+    const std::size_t mid = lo + (hi - lo + 1) / 2;
+    if (fits(mid)) {
+      lo = mid;
+    } else {
+      hi = mid - 1;
+    }
+  }
+  std::vector<Selection> sel = select(cands, items, lo);
+  std::vector<std::string> texts(cands.size());
+  std::vector<bool> full(cands.size(), false);
+  std::size_t used = 0;
+  for (std::size_t f = 0; f < cands.size(); ++f) {
+    if (!sel[f].shown) continue;
+    texts[f] = render_file(cands[f], sel[f], false);
+    used += texts[f].size();
+  }
+  // Then depth: each shown file, in rank order, gets its full outline (every public symbol, first
+  // docstring lines) when that still fits.
+  for (std::size_t f = 0; f < cands.size(); ++f) {
+    if (!sel[f].shown) continue;
+    const Selection all = full_selection(cands[f]);
+    std::string t = render_file(cands[f], all, true);
+    if (used - texts[f].size() + t.size() <= budget_bytes) {
+      used = used - texts[f].size() + t.size();
+      texts[f] = std::move(t);
+      sel[f] = all;
+      full[f] = true;
+    }
+  }
+
+  for (std::size_t f = 0; f < cands.size(); ++f) {
+    if (!sel[f].shown) continue;
+    MapFile mf;
+    mf.path = cands[f].path;
+    mf.centrality = cands[f].centrality;
+    mf.reduced = !full[f];
+    mf.text = std::move(texts[f]);
+    const auto& defs = cands[f].skeleton->definitions;
+    for (std::size_t t = 0; t < defs.size(); ++t) {
+      if (!sel[f].tops[t]) continue;
+      const auto& d = defs[t];
+      mf.symbols.push_back({d.qualname.empty() ? d.name : d.qualname, kind_of(d, false), d.line,
+                            d.end_line, cands[f].top_refs[t]});
+      for (const int m : sel[f].members[t]) {
+        const auto& member = d.children[static_cast<std::size_t>(m)];
+        mf.symbols.push_back({member.qualname.empty() ? member.name : member.qualname,
+                              kind_of(member, true), member.line, member.end_line,
+                              cands[f].member_refs[t][static_cast<std::size_t>(m)]});
+      }
+    }
+    out.text += mf.text;
+    out.files.push_back(std::move(mf));
+  }
+  out.used = tokens_of(out.text.size());
+  out.truncated =
+      out.files.size() + out.skipped < out.candidates ||
+      std::any_of(out.files.begin(), out.files.end(), [](const MapFile& m) { return m.reduced; });
+  return out;
+}
+
 }  // namespace
 
 std::string compact_signature(std::string_view sig) {
@@ -304,186 +486,6 @@ Result<MapReply> repo_map(index::SegmentIndex& seg, const MapRequest& req) {
   };
   read_until(req.budget, false);
 
-  // The map of the files read so far.
-  const auto compose = [&]() {
-    MapReply out = r;
-    // Every public definition and member, weighted by how many other files name it (one look-up
-    // a name). A member counts no more uses than its class has (all its weight uses): `get` is
-    // named everywhere, `Model.get` where `Model` is.
-    std::vector<Item> items;
-    std::vector<index::SegmentIndex::NameAsk> asks;
-    std::vector<std::size_t> asked;  // asks[k] is items[asked[k]]'s
-    for (std::size_t f = 0; f < cands.size(); ++f) {
-      const auto& defs = cands[f].skeleton->definitions;
-      cands[f].top_refs.assign(defs.size(), 0);
-      cands[f].member_refs.resize(defs.size());
-      for (std::size_t t = 0; t < defs.size(); ++t)
-        cands[f].member_refs[t].assign(defs[t].children.size(), 0);
-      bool any = false;
-      const auto keep = shown_names(defs);
-      for (std::size_t t = 0; t < defs.size(); ++t) {
-        if (!keep[t]) continue;
-        any = true;
-        if (!is_dunder(defs[t].name)) {
-          asks.push_back({cands[f].path, defs[t].name});
-          asked.push_back(items.size());
-        }
-        items.push_back({f, static_cast<int>(t), -1, 0.0, 0, defs[t].line});
-        if (defs[t].kind != ast::DefKind::kClass) continue;
-        const auto keep_member = shown_names(defs[t].children);
-        for (std::size_t m = 0; m < defs[t].children.size(); ++m) {
-          const auto& member = defs[t].children[m];
-          if (!keep_member[m]) continue;
-          if (!is_dunder(member.name)) {
-            asks.push_back({cands[f].path, member.name});
-            asked.push_back(items.size());
-          }
-          items.push_back({f, static_cast<int>(t), static_cast<int>(m), 0.0, 0, member.line});
-        }
-      }
-      if (!any) items.push_back({f, -1, -1, 0.0, 0, 0});
-    }
-    const auto reach = seg.name_reach(asks);
-    for (std::size_t k = 0; k < asked.size(); ++k) items[asked[k]].refs = reach.refs[k];
-    std::uint32_t class_refs = 0;
-    // Overrides: a member whose name an ancestor class among the candidates also defines, the
-    // ancestors followed through `bases` by their last dotted part (`models.Field` → `Field`;
-    // keyword arguments such as `metaclass=M` are not bases). At most 64 classes are visited.
-    std::unordered_map<std::string_view, std::vector<const ast::Definition*>> classes;
-    for (const auto& cand : cands)
-      for (const auto& d : cand.skeleton->definitions)
-        if (d.kind == ast::DefKind::kClass) classes[d.name].push_back(&d);
-    const auto base_name = [](std::string_view b) {
-      if (b.find('=') != std::string_view::npos) return std::string_view();  // metaclass=…
-      if (const auto k = b.find('['); k != std::string_view::npos) b = b.substr(0, k);
-      if (const auto k = b.rfind('.'); k != std::string_view::npos) b = b.substr(k + 1);
-      return b;
-    };
-    const auto overrides = [&](const ast::Definition& cls, const std::string& member) {
-      std::vector<const ast::Definition*> todo{&cls};
-      std::vector<const ast::Definition*> seen{&cls};
-      while (!todo.empty() && seen.size() < 64) {
-        const ast::Definition* d = todo.back();
-        todo.pop_back();
-        for (const auto& b : d->bases) {
-          const auto it = classes.find(base_name(b));
-          if (it == classes.end()) continue;
-          for (const ast::Definition* a : it->second) {
-            if (std::find(seen.begin(), seen.end(), a) != seen.end()) continue;
-            seen.push_back(a);
-            for (const auto& ch : a->children)
-              if (ch.name == member) return true;
-            todo.push_back(a);
-          }
-        }
-      }
-      return false;
-    };
-    for (auto& it : items) {
-      const double c = std::sqrt(cands[it.file].weight);
-      if (it.top < 0) {
-        it.score = c * kMapUnusedWeight;
-        continue;
-      }
-      Candidate& cand = cands[it.file];
-      const auto t = static_cast<std::size_t>(it.top);
-      const auto& top = cand.skeleton->definitions[t];
-      if (it.child < 0) {
-        class_refs = it.refs;
-        cand.top_refs[t] = it.refs;
-        it.score = c * symbol_weight(false, top.name, it.refs, 0, reach.files);
-      } else {
-        const auto m = static_cast<std::size_t>(it.child);
-        it.refs = std::min(it.refs, class_refs);  // members follow their class in `items`
-        cand.member_refs[t][m] = it.refs;
-        it.score = c * symbol_weight(true, top.children[m].name, it.refs, class_refs, reach.files);
-        if (!is_dunder(top.children[m].name) && overrides(top, top.children[m].name))
-          it.score *= kMapOverrideWeight;
-      }
-    }
-    std::stable_sort(items.begin(), items.end(), [](const Item& a, const Item& b) {
-      if (a.score != b.score) return a.score > b.score;
-      if (a.file != b.file) return a.file < b.file;
-      return a.line < b.line;
-    });
-
-    // Breadth first: the longest prefix of the ranked items whose compact outline fits. Galloping
-    // from a small prefix: a probe renders only the files its prefix shows, so the search renders
-    // few of the candidates until the prefix nears the budget.
-    const std::size_t budget_bytes = req.budget * 4;
-    const auto fits = [&](std::size_t n) {
-      return total_bytes(cands, select(cands, items, n)) <= budget_bytes;
-    };
-    std::size_t lo = 0, hi = 0;  // fits(lo); the answer is in [lo, hi]
-    for (std::size_t probe = 16;; probe *= 2) {
-      const std::size_t n = std::min(items.size(), probe);
-      if (!fits(n)) {
-        hi = n - 1;
-        break;
-      }
-      lo = hi = n;
-      if (n == items.size()) break;
-    }
-    while (lo < hi) {
-      const std::size_t mid = lo + (hi - lo + 1) / 2;
-      if (fits(mid)) {
-        lo = mid;
-      } else {
-        hi = mid - 1;
-      }
-    }
-    std::vector<Selection> sel = select(cands, items, lo);
-    std::vector<std::string> texts(cands.size());
-    std::vector<bool> full(cands.size(), false);
-    std::size_t used = 0;
-    for (std::size_t f = 0; f < cands.size(); ++f) {
-      if (!sel[f].shown) continue;
-      texts[f] = render_file(cands[f], sel[f], false);
-      used += texts[f].size();
-    }
-    // Then depth: each shown file, in rank order, gets its full outline (every public symbol, first
-    // docstring lines) when that still fits.
-    for (std::size_t f = 0; f < cands.size(); ++f) {
-      if (!sel[f].shown) continue;
-      const Selection all = full_selection(cands[f]);
-      std::string t = render_file(cands[f], all, true);
-      if (used - texts[f].size() + t.size() <= budget_bytes) {
-        used = used - texts[f].size() + t.size();
-        texts[f] = std::move(t);
-        sel[f] = all;
-        full[f] = true;
-      }
-    }
-
-    for (std::size_t f = 0; f < cands.size(); ++f) {
-      if (!sel[f].shown) continue;
-      MapFile mf;
-      mf.path = cands[f].path;
-      mf.centrality = cands[f].centrality;
-      mf.reduced = !full[f];
-      mf.text = std::move(texts[f]);
-      const auto& defs = cands[f].skeleton->definitions;
-      for (std::size_t t = 0; t < defs.size(); ++t) {
-        if (!sel[f].tops[t]) continue;
-        const auto& d = defs[t];
-        mf.symbols.push_back({d.qualname.empty() ? d.name : d.qualname, kind_of(d, false), d.line,
-                              d.end_line, cands[f].top_refs[t]});
-        for (const int m : sel[f].members[t]) {
-          const auto& member = d.children[static_cast<std::size_t>(m)];
-          mf.symbols.push_back({member.qualname.empty() ? member.name : member.qualname,
-                                kind_of(member, true), member.line, member.end_line,
-                                cands[f].member_refs[t][static_cast<std::size_t>(m)]});
-        }
-      }
-      out.text += mf.text;
-      out.files.push_back(std::move(mf));
-    }
-    out.used = tokens_of(out.text.size());
-    out.truncated =
-        out.files.size() + out.skipped < out.candidates ||
-        std::any_of(out.files.begin(), out.files.end(), [](const MapFile& m) { return m.reduced; });
-    return out;
-  };
   // A map under its budget by more than a line while files are left unread was starved by the
   // floors, not by the budget: files with fewer public definitions than kMapMinLines (a folder of
   // empty `__init__.py` files or modules of constants showed 7 of its 153 files in 108 of 300
@@ -491,7 +493,7 @@ Result<MapReply> repo_map(index::SegmentIndex& seg, const MapRequest& req) {
   // fills its budget to within kMapRefillTokens (the whole-tree maps of the relevance corpora)
   // reads no more files than the floors said.
   for (int refill = 0;; ++refill) {
-    MapReply m = compose();
+    MapReply m = compose(seg, req.budget, cands, r);
     const std::size_t left = req.budget - std::min(m.used, req.budget);
     if (next >= order.size() || left < kMapRefillTokens || refill == kMapMaxRefills) return m;
     read_until(left, true);
