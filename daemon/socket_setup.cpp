@@ -9,10 +9,12 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 
 #include "config.hpp"
+#include "trifecta/proto/socket_dir.hpp"
 
 namespace trifecta::daemon {
 
@@ -31,14 +33,14 @@ std::string read_pid(const fs::path& p) {
 }
 
 core::Result<int> take_lock(const fs::path& dir) {
-  const fs::path lock = dir / "trifectad.lock";
+  const fs::path lock = dir / proto::kDaemonLockFile;
   const int fd = ::open(lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
   if (fd < 0) return make_error(Errc::kIo, "cannot open lock file " + lock.string() + ": " + errno_text());
   if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
     const int err = errno;
     ::close(fd);
     if (err == EWOULDBLOCK) {
-      const std::string pid = read_pid(dir / "trifectad.pid");
+      const std::string pid = read_pid(dir / proto::kDaemonPidFile);
       return make_error(Errc::kUnavailable, "another trifectad is already running on this socket" +
                                                 (pid.empty() ? std::string() : " (pid " + pid + ")"));
     }
@@ -72,7 +74,18 @@ core::Result<void> prepare_socket_dir(const fs::path& socket_path) {
                                              std::to_string(st.st_uid) + ", not by us; refusing to use it");
   }
   if ((st.st_mode & 077) != 0) {
-    // Ours but too open (e.g. created by hand): tighten rather than fail.
+    // Ours but too open: tightened when it is trifecta's own (created by hand, empty or holding
+    // only a daemon's files); a shared one is never changed (proto/socket_dir.hpp).
+    if (!proto::daemon_only_dir(dir, socket_path)) {
+      char mode[8];
+      std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
+      return make_error(Errc::kPermission,
+                        "socket directory " + dir.string() + " (mode " + mode +
+                            ") is open to others and shared (sticky, or holding other files); "
+                            "trifectad does not change a shared directory's mode: put the socket in "
+                            "a directory of its own, "
+                            "e.g. --socket " + (dir / "trifecta" / socket_path.filename()).string());
+    }
     if (::chmod(dir.c_str(), 0700) != 0) {
       return make_error(Errc::kPermission, "socket directory " + dir.string() + " is accessible by others "
                                            "and cannot be made 0700: " + errno_text());
@@ -89,7 +102,7 @@ core::Result<ClaimedSocket> claim_socket(const fs::path& socket_path, int backlo
   ClaimedSocket s;
   s.lock_fd = *lock;
   s.socket_path = socket_path;
-  s.pid_path = socket_path.parent_path() / "trifectad.pid";
+  s.pid_path = socket_path.parent_path() / proto::kDaemonPidFile;
 
   // We hold the lock, so anything at the path is a stale socket from a dead daemon.
   struct stat st {};
@@ -147,7 +160,7 @@ core::Result<ClaimedSocket> adopt_systemd_socket(const fs::path& socket_path) {
   s.listen_fd = fd;
   s.activated = true;
   s.socket_path = socket_path;
-  s.pid_path = socket_path.parent_path() / "trifectad.pid";
+  s.pid_path = socket_path.parent_path() / proto::kDaemonPidFile;
   std::error_code ec;
   if (fs::is_directory(socket_path.parent_path(), ec)) {
     auto lock = take_lock(socket_path.parent_path());

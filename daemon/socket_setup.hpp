@@ -1,8 +1,11 @@
 // daemon/socket_setup.hpp — claiming the daemon's socket safely (plain POSIX, no Asio).
 //
 // Order matters and is the whole point of this module:
-//  1. the socket directory exists, is owned by us and is mode 0700 (created so; an existing
-//     directory owned by someone else, or with group/other access, is refused);
+//  1. the socket directory exists, is owned by us and is mode 0700: created so when missing; an
+//     existing one owned by someone else is refused; one of ours with group/other access is
+//     tightened to 0700 only when it is trifecta's own (nothing in it but a daemon's socket,
+//     lock and pid files, and no sticky bit), else refused unchanged — a shared directory such
+//     as /tmp or a home directory is never chmod-ed;
 //  2. `<dir>/trifectad.lock` is locked with flock(LOCK_EX|LOCK_NB) and kept for the daemon's life;
 //     failure means another daemon owns the socket: a clean, typed refusal;
 //  3. only then is a stale socket (left by a killed daemon) unlinked, the new one bound, chmod 0600,

@@ -19,11 +19,11 @@ median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a
 bench_one() {  # label build-dir
   local label="$1" build="$2" w="$tmp/$1"
   mkdir -p "$w/xdg"
-  export XDG_STATE_HOME="$w/state" XDG_RUNTIME_DIR="$w/xdg" TRIFECTA_SOCKET="$w/d.sock" \
+  export XDG_STATE_HOME="$w/state" XDG_RUNTIME_DIR="$w/xdg" TRIFECTA_SOCKET="$w/run/d.sock" \
          TRIFECTA_TELEMETRY_DIR="$w/tel" TRIFECTA_DAEMON="$build/daemon/trifectad"
-  "$build/daemon/trifectad" --foreground --socket "$w/d.sock" --no-lsp --log-level warn >"$w/d.log" 2>&1 &
+  "$build/daemon/trifectad" --foreground --socket "$w/run/d.sock" --no-lsp --log-level warn >"$w/d.log" 2>&1 &
   local pid=$!; pids+=("$pid")
-  for _ in $(seq 100); do [[ -S "$w/d.sock" ]] && break; sleep 0.1; done
+  for _ in $(seq 100); do [[ -S "$w/run/d.sock" ]] && break; sleep 0.1; done
   "$build/client/trifecta" --json ctx build -s "$tmp/seg" >/dev/null
   for method in def hover refs; do
     local times=()

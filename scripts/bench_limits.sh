@@ -29,7 +29,7 @@ touch "$WORK/pids"
 start() {  # start NAME [FLAGS...] → sets SOCK and PID
   local name="$1"; shift
   mkdir -p "$WORK/$name/state"
-  SOCK="$WORK/$name/d.sock"
+  SOCK="$WORK/$name/run/d.sock"
   XDG_STATE_HOME="$WORK/$name/state" TRIFECTA_TELEMETRY_DIR="$WORK/$name/tel" \
     "$TRIFECTAD" --foreground --socket "$SOCK" --log-level warn "$@" 2> "$WORK/$name/stderr" &
   PID=$!

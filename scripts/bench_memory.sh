@@ -34,9 +34,9 @@ reading() {  # reading LABEL STAGE
 }
 
 start_daemon() {  # start_daemon BUILD RUN_DIR
-  "$1/daemon/trifectad" --socket "$2/d.sock" --no-lsp -f --log-level err >/dev/null 2>&1 &
+  "$1/daemon/trifectad" --socket "$2/run/d.sock" --no-lsp -f --log-level err >/dev/null 2>&1 &
   pid=$!
-  for _ in $(seq 200); do [[ -S "$2/d.sock" ]] && return 0; sleep 0.05; done
+  for _ in $(seq 200); do [[ -S "$2/run/d.sock" ]] && return 0; sleep 0.05; done
   echo "daemon did not start" >&2
   exit 1
 }
@@ -53,7 +53,7 @@ for arg in "new=$NEW" ${BASE:+"base=$BASE"}; do
   run="$TMP/run-$label"
   mkdir -p "$run"
   cp -r "$TMP/tree" "$run/seg"
-  export XDG_STATE_HOME="$run/state" TRIFECTA_SOCKET="$run/d.sock" TRIFECTA_TELEMETRY_DIR="$run/tel"
+  export XDG_STATE_HOME="$run/state" TRIFECTA_SOCKET="$run/run/d.sock" TRIFECTA_TELEMETRY_DIR="$run/tel"
   cli=("$build/client/trifecta")
   start_daemon "$build" "$run"
   "${cli[@]}" --json ctx build -s "$run/seg" --no-spawn --timeout 900 >/dev/null
@@ -68,7 +68,7 @@ for arg in "new=$NEW" ${BASE:+"base=$BASE"}; do
     reading "$label" "after_rebuild_$i"
   done
   stop_daemon
-  rm -f "$run/d.sock"
+  rm -f "$run/run/d.sock"
   start_daemon "$build" "$run"
   "${cli[@]}" --json ctx build -s "$run/seg" --no-spawn --timeout 900 >/dev/null
   reading "$label" warm_start

@@ -51,17 +51,17 @@ queries = LONG if which == "long" else LONG + SHORT
 daemons = {}
 for label, b in builds:
     w = f"{tmp}/{label}"
-    env = dict(os.environ, XDG_STATE_HOME=w + "/state", TRIFECTA_SOCKET=w + "/d.sock", TRIFECTA_TELEMETRY_DIR=w + "/tel")
-    p = subprocess.Popen([b + "/daemon/trifectad", "--socket", w + "/d.sock", "--no-lsp", "-f", "--log-level", "err"],
+    env = dict(os.environ, XDG_STATE_HOME=w + "/state", TRIFECTA_SOCKET=w + "/run/d.sock", TRIFECTA_TELEMETRY_DIR=w + "/tel")
+    p = subprocess.Popen([b + "/daemon/trifectad", "--socket", w + "/run/d.sock", "--no-lsp", "-f", "--log-level", "err"],
                          env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     for _ in range(200):
-        if os.path.exists(w + "/d.sock"):
+        if os.path.exists(w + "/run/d.sock"):
             break
         time.sleep(0.05)
     subprocess.run([b + "/client/trifecta", "--json", "ctx", "build", "-s", w + "/seg", "--no-spawn", "--timeout", "900"],
                    env=env, stdout=subprocess.DEVNULL, check=True)
     s = socket.socket(socket.AF_UNIX)
-    s.connect(w + "/d.sock")
+    s.connect(w + "/run/d.sock")
     daemons[label] = {"io": s.makefile("rwb"), "id": 0, "seg": w + "/seg", "proc": p}
 
 def call(label, method, params):

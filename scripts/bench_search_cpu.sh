@@ -24,11 +24,11 @@ for arg in "$@"; do
   mkdir -p "$w"
   cp -r "$TREE" "$w/seg"
   rm -rf "$w/seg/_ctx"
-  export XDG_STATE_HOME="$w/state" TRIFECTA_SOCKET="$w/d.sock" TRIFECTA_TELEMETRY_DIR="$w/tel"
-  "$build/daemon/trifectad" --socket "$w/d.sock" --no-lsp -f --log-level err >"$w/d.log" 2>&1 &
+  export XDG_STATE_HOME="$w/state" TRIFECTA_SOCKET="$w/run/d.sock" TRIFECTA_TELEMETRY_DIR="$w/tel"
+  "$build/daemon/trifectad" --socket "$w/run/d.sock" --no-lsp -f --log-level err >"$w/d.log" 2>&1 &
   pid=$!
   pids+=("$pid")
-  for _ in $(seq 200); do [[ -S "$w/d.sock" ]] && break; sleep 0.05; done
+  for _ in $(seq 200); do [[ -S "$w/run/d.sock" ]] && break; sleep 0.05; done
   corpus=$(find "$w/seg" -path '*/_ctx' -prune -o -type f -printf '%s\n' | awk '{s += $1} END {print s}')
   c0=$(cpu_ms "$pid")
   wall=$("$build/client/trifecta" --json ctx build -s "$w/seg" --no-spawn --timeout 900 |
@@ -36,7 +36,7 @@ for arg in "$@"; do
   c1=$(cpu_ms "$pid")
   rss=$(awk '/VmRSS/ {print $2 * 1024}' "/proc/$pid/status")
   echo "{\"build\":\"$label\",\"bench\":\"cold_build\",\"wall_ms\":$wall,\"daemon_cpu_ms\":$((c1 - c0)),\"rss_bytes\":$rss,\"corpus_bytes\":$corpus,\"rss_over_corpus\":$(python3 -c "print(round($rss / $corpus, 3))")}"
-  python3 - "$w/d.sock" "$w/seg" "$pid" "$REQUESTS" "$label" <<'PY'
+  python3 - "$w/run/d.sock" "$w/seg" "$pid" "$REQUESTS" "$label" <<'PY'
 import json, os, socket, sys
 sock, seg, pid, n, label = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5]
 QUERIES = ["json decode error", "tempfile", "http cookie parser", "thread pool executor", "utf8 codec",

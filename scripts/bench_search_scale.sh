@@ -87,14 +87,14 @@ for tree in ("demo", "x4"):
             seg = f"{tmp}/{tree}-{name}"
             run = f"{tmp}/run-{tree}-{name}"
             os.makedirs(run)
-            env = dict(os.environ, XDG_STATE_HOME=run + "/state", TRIFECTA_SOCKET=run + "/d.sock",
+            env = dict(os.environ, XDG_STATE_HOME=run + "/state", TRIFECTA_SOCKET=run + "/run/d.sock",
                        TRIFECTA_TELEMETRY_DIR=run + "/tel", TRIFECTA_DAEMON=b + "/daemon/trifectad")
             cli = b + "/client/trifecta"
-            d = subprocess.Popen([b + "/daemon/trifectad", "--socket", run + "/d.sock", "--no-lsp", "-f", "--log-level", "err"],
+            d = subprocess.Popen([b + "/daemon/trifectad", "--socket", run + "/run/d.sock", "--no-lsp", "-f", "--log-level", "err"],
                                  env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             daemons[name] = (d, seg, run, env, cli)
             for _ in range(600):
-                if os.path.exists(run + "/d.sock"): break
+                if os.path.exists(run + "/run/d.sock"): break
                 time.sleep(0.05)
             size = corpus_bytes(seg)
             out = subprocess.run([cli, "--json", "ctx", "build", "-s", seg, "--no-spawn", "--timeout", "900"], env=env,

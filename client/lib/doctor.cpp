@@ -18,6 +18,7 @@
 #include <fstream>
 
 #include "session.hpp"
+#include "trifecta/proto/socket_dir.hpp"
 
 extern char** environ;
 
@@ -141,16 +142,32 @@ Check check_socket_dir(const DoctorInputs& in) {
   if (!S_ISDIR(st.st_mode))
     return fail("socket-dir", dir.string() + " is not a directory",
                 "remove it (`rm " + dir.string() + "`); trifectad creates the directory");
+  // A shared directory (/tmp, a home directory) is never to be removed or chmod-ed: the fix is
+  // a socket in a directory of its own (proto/socket_dir.hpp).
+  const bool own = proto::daemon_only_dir(dir, in.socket);
+  const std::string own_dir =
+      "use a socket in a directory of its own (--socket or TRIFECTA_SOCKET), e.g. " +
+      (dir / ("trifecta-" + std::to_string(::geteuid())) / in.socket.filename()).string();
   if (st.st_uid != ::geteuid())
-    return fail("socket-dir",
-                dir.string() + " is owned by uid " + std::to_string(st.st_uid) + ", not by you (" +
-                    std::to_string(::geteuid()) + ")",
-                "remove it (`rm -rf " + dir.string() + "`, as its owner); trifectad recreates it");
-  if (st.st_mode & 077)
-    return fail("socket-dir",
-                dir.string() + " has mode " + octal(st.st_mode) +
-                    ": other users can reach the socket (trifectad refuses to serve there)",
-                "chmod 700 " + dir.string());
+    return fail(
+        "socket-dir",
+        dir.string() + " is owned by uid " + std::to_string(st.st_uid) + ", not by you (" +
+            std::to_string(::geteuid()) + ")",
+        own ? "remove it (`rm -rf " + dir.string() + "`, as its owner); trifectad recreates it"
+            : own_dir);
+  if (st.st_mode & 077) {
+    if (!own)
+      return fail("socket-dir",
+                  dir.string() + " has mode " + octal(st.st_mode) +
+                      ": a shared directory (sticky, or holding other files), which trifectad "
+                      "refuses to use (it never changes its mode)",
+                  own_dir);
+    return fail(
+        "socket-dir",
+        dir.string() + " has mode " + octal(st.st_mode) +
+            ": other users can reach the socket until trifectad tightens it to 0700 at start",
+        "chmod 700 " + dir.string());
+  }
   struct stat ss {};
   if (::lstat(in.socket.c_str(), &ss) == 0 && ss.st_uid != ::geteuid())
     return fail("socket-dir", in.socket.string() + " is owned by uid " + std::to_string(ss.st_uid),

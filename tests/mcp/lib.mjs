@@ -117,8 +117,10 @@ export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 // A trifectad in the foreground on the private socket of `env`; killed by stop() (and on exit).
 export async function startDaemon(trifectad, env, extraArgs = []) {
   const socket = env.TRIFECTA_SOCKET;
-  fs.mkdirSync(path.dirname(socket), { recursive: true });
-  const log = fs.openSync(path.join(path.dirname(socket), 'daemon.stderr'), 'a');
+  // The socket's directory is the daemon's own (it makes it 0700, and refuses a directory
+  // holding other files): the log goes beside it.
+  fs.mkdirSync(path.dirname(socket), { recursive: true, mode: 0o700 });
+  const log = fs.openSync(path.join(path.dirname(path.dirname(socket)), 'daemon.stderr'), 'a');
   const child = spawn(trifectad, ['--foreground', '--socket', socket, '--log-level', 'warn', ...extraArgs],
                       { env, stdio: ['ignore', log, log] });
   fs.closeSync(log);

@@ -38,7 +38,7 @@ class Daemon:
         # One private runtime/state directory per daemon (one daemon per runtime directory).
         home = os.path.join(workdir, "daemon-" + name)
         os.makedirs(home, exist_ok=True)
-        self.sock_path = os.path.join(home, "d.sock")
+        self.sock_path = os.path.join(home, "run", "d.sock")
         env = dict(os.environ)
         env["XDG_RUNTIME_DIR"] = home
         env["XDG_STATE_HOME"] = os.path.join(home, "state")

@@ -102,6 +102,40 @@ TEST_CASE("doctor passes a good installation, with a warning for units that are 
              Catch::StartsWith(R"({"ok":true,"checks":[{"name":"daemon","status":"ok")"));
 }
 
+TEST_CASE("doctor never tells a user to chmod or remove a shared socket directory", "[doctor]") {
+  Setup s;
+  // The socket straight in a directory that holds other files (a home directory, /tmp).
+  const fs::path shared = s.tmp.path() / "home";
+  fs::create_directories(shared);
+  ::chmod(shared.c_str(), 0755);
+  write_text(shared / ".profile", "# mine\n");
+  s.in.socket = shared / "d.sock";
+  auto checks = run_doctor(s.in);
+  const Check& sock = find(checks, "socket-dir");
+  CHECK(sock.status == CheckStatus::kFail);
+  CHECK_THAT(sock.detail, Catch::Contains("shared directory"));
+  CHECK_THAT(sock.fix, Catch::StartsWith("use a socket in a directory of its own"));
+  CHECK_THAT(
+      sock.fix,
+      Catch::Contains((shared / ("trifecta-" + std::to_string(::geteuid())) / "d.sock").string()));
+  CHECK_THAT(sock.fix, !Catch::Contains("chmod") && !Catch::Contains("rm "));
+  // Sticky (as /tmp is) and empty: shared all the same.
+  ::chmod(shared.c_str(), 01777);
+  fs::remove(shared / ".profile");
+  CHECK_THAT(find(run_doctor(s.in), "socket-dir").fix,
+             Catch::StartsWith("use a socket in a directory of its own"));
+  // Owned by someone else and shared: not "rm -rf" it.
+  if (::geteuid() == 0) {
+    ::chmod(shared.c_str(), 0755);
+    write_text(shared / ".profile", "# theirs\n");
+    REQUIRE(::chown(shared.c_str(), 65534, 65534) == 0);
+    const auto again = run_doctor(s.in);
+    const Check& theirs = find(again, "socket-dir");
+    CHECK(theirs.status == CheckStatus::kFail);
+    CHECK_THAT(theirs.fix, Catch::StartsWith("use a socket in a directory of its own"));
+  }
+}
+
 TEST_CASE("doctor names a world-writable socket directory, absent units and a missing Pyright",
           "[doctor]") {
   Setup s;

@@ -42,11 +42,11 @@ for suite in "${SUITES[@]}"; do
   mkdir -p "$dir/xdg" "$dir/state" "$dir/config" "$dir/data" "$dir/telemetry"
   chmod 700 "$dir/xdg"
   cp -r "$ROOT/tests/fixtures/pyproject_small" "$dir/proj"
-  SOCKETS+=("$dir/d.sock")
+  SOCKETS+=("$dir/run/d.sock")
   echo "# suite $suite"
   set +e
   (cd "$dir/proj" && env XDG_RUNTIME_DIR="$dir/xdg" XDG_STATE_HOME="$dir/state" XDG_CONFIG_HOME="$dir/config" \
-    XDG_DATA_HOME="$dir/data" TRIFECTA_TELEMETRY_DIR="$dir/telemetry" TRIFECTA_SOCKET="$dir/d.sock" \
+    XDG_DATA_HOME="$dir/data" TRIFECTA_TELEMETRY_DIR="$dir/telemetry" TRIFECTA_SOCKET="$dir/run/d.sock" \
     TRIFECTA_DAEMON="$TRIFECTAD" TRIFECTA_TEST_TMP="$dir" TRIFECTA_TEST_ROOT="$ROOT" \
     TRIFECTA_TEST_SUITE="$HERE/test_$suite.lua" \
     timeout 280 nvim --headless -u NONE -i NONE -n --cmd "set rtp^=$ROOT/editors/nvim" \
