@@ -369,6 +369,15 @@ void explain_rows(std::string& out, const std::vector<proto::TermContribution>& 
   }
 }
 
+// The term cap's note (protocol 1.6): which of the query's words were not scored.
+void unscored_note(std::string& out, const proto::CtxSearchResult& o) {
+  if (!o.unscored || o.unscored->empty()) return;
+  appendf(out, "note: a long query scores its most selective terms; %zu of %zu not scored:",
+          o.unscored->size(), o.terms.size());
+  for (const auto& w : *o.unscored) appendf(out, " %s", w.c_str());
+  appendf(out, "\n");
+}
+
 }  // namespace
 
 Rendered render_search(const proto::CtxSearchResult& o, const std::string& path_glob) {
@@ -381,6 +390,7 @@ Rendered render_search(const proto::CtxSearchResult& o, const std::string& path_
       for (const auto& w : *o.did_you_mean) appendf(out, " %s", w.c_str());
       appendf(out, "\n");
     }
+    unscored_note(out, o);
     // A bare directory name (`db`, `pkg/db`) matches no file: the glob must reach inside it.
     if (!path_glob.empty() && path_glob.back() != '/' &&
         path_glob.find_first_of("*?[") == std::string::npos) {
@@ -403,6 +413,7 @@ Rendered render_search(const proto::CtxSearchResult& o, const std::string& path_
     appendf(out, "    %s\n", x.preview.c_str());
     if (x.explain) explain_rows(out, *x.explain, term_width);
   }
+  unscored_note(out, o);
   return r;
 }
 

@@ -1224,6 +1224,30 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
     idfs[k] = bm25_idf(n, static_cast<double>(df)) * weight[k];
     active.push_back(k);
   }
+  // The term cap (ranking.hpp kMaxScoredTerms): the most selective terms by weighted idf of their
+  // summed variant postings (known in every state without reading a list; the same in the steady
+  // and the tail state, with or without explain), ties in query order; the rest are dropped
+  // before anything is scored.
+  if ((sig & kSignalTermCap) && active.size() > kMaxScoredTerms) {
+    std::vector<double> key(nt, 0.0);
+    for (const std::size_t k : active) {
+      key[k] = bm25_idf(n, std::min(static_cast<double>(variant_postings[k]), n)) * weight[k];
+    }
+    std::vector<std::size_t> by_key = active;
+    std::stable_sort(by_key.begin(), by_key.end(), [&](std::size_t a, std::size_t b) { return key[a] > key[b]; });
+    std::vector<std::uint8_t> dropped(nt, 0);
+    for (std::size_t i = kMaxScoredTerms; i < by_key.size(); ++i) {
+      const std::size_t k = by_key[i];
+      dropped[k] = 1;
+      ids[k].clear();
+      lists[k].clear();
+      deferred[k] = 0;
+    }
+    std::erase_if(active, [&](std::size_t k) { return dropped[k] != 0; });
+    for (std::size_t k = 0; k < own_terms; ++k) {
+      if (dropped[k]) r.unscored.push_back(qterms[k].text);
+    }
+  }
   // A deferred term's df: its variants' lists read, the union counted with stamps (`first`:
   // 1 the first time chunk d is seen under `mark`).
   std::vector<std::uint32_t>& stamp = scratch->stamp;

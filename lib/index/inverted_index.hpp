@@ -111,7 +111,10 @@ struct SearchHit {
 };
 
 struct SearchResult {
-  std::vector<std::string> terms;       // the query terms used
+  std::vector<std::string> terms;       // the query's terms (after stop words, deduplicated)
+  // Those of `terms` the term cap left out (ranking.hpp kMaxScoredTerms), in query order; empty
+  // unless the query had more terms with postings than the cap.
+  std::vector<std::string> unscored;
   std::vector<SearchHit> hits;
   std::size_t matched = 0;              // chunks matching ≥ 1 term, after filters
   std::size_t scored = 0;               // chunks scored in full (fewer than matched when pruned)

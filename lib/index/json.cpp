@@ -57,6 +57,7 @@ void tag_invoke(json::value_from_tag, json::value& v, const SearchResult& r) {
                  {"generation", r.generation}};
   if (!r.reason.empty()) o["reason"] = r.reason;
   if (r.hits.empty()) o["did_you_mean"] = strings(r.did_you_mean);
+  if (!r.unscored.empty()) o["unscored"] = strings(r.unscored);
   v = std::move(o);
 }
 

@@ -187,6 +187,7 @@ std::uint32_t signals_from_env() {
       if (name == "second") v &= ~kSignalSecondChunk;
       if (name == "piece") v &= ~kSignalModulePiece;
       if (name == "phrase") v &= ~kSignalModulePhrase;
+      if (name == "cap") v &= ~kSignalTermCap;
     }
     return v;
   }();

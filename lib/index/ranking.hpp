@@ -55,7 +55,9 @@
 //     doc fields match (prose_coverage_factor), and a file's best candidate gains a share of its
 //     second best (kSecondChunkShare), before
 //   * per-file diversification: the n-th hit of one file on the page is multiplied by
-//     kDiversityDecay^n, so one file cannot fill the page.
+//     kDiversityDecay^n, so one file cannot fill the page;
+//   * a term cap (rank-13): a query of more than kMaxScoredTerms terms with postings scores only
+//     its kMaxScoredTerms most selective ones.
 // `--explain` lists each term×field share and each prior as a signal (field "signal").
 //
 // Versioning: kRankingVersion is written into index.bin's header next to the tokenizer and
@@ -79,7 +81,7 @@
 
 namespace trifecta::core::index {
 
-inline constexpr std::string_view kRankingVersion = "rank-12";
+inline constexpr std::string_view kRankingVersion = "rank-13";
 
 enum Field : std::uint8_t {
   kFieldPath = 0,
@@ -207,13 +209,14 @@ enum Signal : std::uint32_t {
   kSignalSecondChunk = 1u << 12,    // rank-6: a file's best chunk gains a share of its second best
   kSignalModulePiece = 1u << 13,    // rank-7: a query word naming one piece of a module's name
   kSignalModulePhrase = 1u << 14,   // rank-8: adjacent query words naming a module of several words
-  kSignalAll = (1u << 15) - 1,
+  kSignalTermCap = 1u << 15,        // rank-13: at most kMaxScoredTerms terms are scored
+  kSignalAll = (1u << 16) - 1,
   // What search uses by default: the definition boost measured slightly negative (docs/ranking.md;
   // the name field's weight already puts definitions first), so it is off unless asked for.
   kSignalDefault = kSignalAll & ~kSignalDefinition,
 };
 // kSignalDefault minus the signals named (comma-separated: stop, stem, typo, path, def, module,
-// diversity, doc, central, file, compound, prose, second, piece, phrase) in the environment
+// diversity, doc, central, file, compound, prose, second, piece, phrase, cap) in the environment
 // variable TRIFECTA_RANKING_ABLATE, plus those named with a `+`
 // (`+def`); read once per process. Unknown names are ignored. Only benchmarks set it.
 std::uint32_t signals_from_env();
@@ -223,6 +226,16 @@ inline constexpr double kTypoWeight = 0.7;
 // query order; later ones stay uncorrected. A misspelt query has a few; a pasted text of 20,000
 // unknown words took 8 s in the daemon before the cap (2026-12-03).
 inline constexpr std::size_t kTypoMaxLookups = 16;
+// The most terms one search scores (rank-13, kSignalTermCap). A query with more terms that have
+// postings (its own words, compounds and module pieces together, after stop words) keeps the
+// kMaxScoredTerms most selective — by weighted idf of their summed variant postings, ties in
+// query order — and drops the rest, as Lucene's MoreLikeThis keeps its 25: a pasted traceback
+// or a paragraph is mostly words every file has, whose long posting lists cost the search most
+// and move its page least. At 24 no page's first file moved on the six relevance sets (8 of
+// 1,334 top-10 lists changed) and a 33-term traceback took ×0.53 of the time on four stdlib
+// copies (docs/benchmarks.md, "Long queries: a term cap"). SearchResult::unscored names the
+// query's own words dropped.
+inline constexpr std::size_t kMaxScoredTerms = 24;
 inline constexpr double kDefinitionBoost = 1.3;
 inline constexpr double kModuleBoost = 1.4;
 inline constexpr double kDiversityDecay = 0.6;

@@ -216,6 +216,7 @@ proto::CtxSearchResult to_proto(const idx::SearchResult& r) {
   o.generation = static_cast<std::int64_t>(r.generation);
   o.reason = non_empty(r.reason);
   o.did_you_mean = when(r.hits.empty(), r.did_you_mean);
+  o.unscored = when(!r.unscored.empty(), r.unscored);
   return o;
 }
 

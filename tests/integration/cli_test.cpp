@@ -273,6 +273,37 @@ TEST_CASE("a path filter with a trailing slash means everything under the direct
   CHECK_THAT(none.out, Catch::Contains("pkg/**"));
 }
 
+TEST_CASE("a query over the term cap names the terms it did not score", "[cli][daemon][search]") {
+  DaemonProcess d({"--no-lsp"});
+  Tree t;
+  const std::string seg = t.root.string();
+  // Thirty words, each once in one file: equally selective, so the last six asked are left out.
+  std::vector<std::string> words;
+  std::string text, query;
+  for (const char a : std::string("abc")) {
+    for (const char b : std::string("abcdefghij")) {
+      words.push_back(std::string("kw") + a + b + "o");
+      text += "# " + words.back() + "\n";
+      query += (query.empty() ? "" : " ") + words.back();
+    }
+  }
+  write_text(t.root / "pkg/notes.py", text);
+  result_of(d.cli({"--json", "ctx", "build", "-s", seg}));
+  const auto reply = result_of(d.cli({"--json", "ctx", "search", "-s", seg, query}));
+  CHECK(hit_paths(reply) == std::vector<std::string>{"pkg/notes.py"});
+  REQUIRE(reply.contains("unscored"));
+  std::vector<std::string> unscored;
+  for (const auto& w : reply.at("unscored").as_array()) unscored.emplace_back(w.as_string());
+  CHECK(unscored == std::vector<std::string>(words.end() - 6, words.end()));
+  auto shown = d.cli({"ctx", "search", "-s", seg, query});
+  CHECK(shown.exit_code == 0);
+  CHECK_THAT(shown.out, Catch::Contains("note: a long query scores its most selective terms; 6 of 30 not scored: "
+                                        "kwceo kwcfo kwcgo kwcho kwcio kwcjo"));
+  // A query within the cap has neither.
+  CHECK_FALSE(result_of(d.cli({"--json", "ctx", "search", "-s", seg, "kwaao kwabo"})).contains("unscored"));
+  CHECK_THAT(d.cli({"ctx", "search", "-s", seg, "kwaao kwabo"}).out, !Catch::Contains("note:"));
+}
+
 TEST_CASE("sym --find ranks definitions by name, and each URI resolves", "[cli][daemon][search]") {
   DaemonProcess d({"--no-lsp"});
   Tree t;

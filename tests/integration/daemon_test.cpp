@@ -69,7 +69,7 @@ TEST_CASE("hello, ping, status and shutdown answer over the socket", "[daemon]")
   c.send(req(1, "hello", {{"protocol", "1.0"}, {"client_name", "test"}}));
   auto hello = parse_obj(c.line());
   CHECK(hello.at("id").as_int64() == 1);
-  CHECK(hello.at("result").at("protocol").as_string() == "1.5");
+  CHECK(hello.at("result").at("protocol").as_string() == "1.6");
   CHECK(hello.at("result").at("pid").as_int64() == d.pid());
   const auto& caps = hello.at("result").at("capabilities").as_array();
   CHECK(std::find(caps.begin(), caps.end(), json::value("status")) != caps.end());
@@ -307,6 +307,45 @@ TEST_CASE("a socket directory owned by another user is refused", "[daemon][secur
   CHECK_THAT(r.err, Catch::Contains("owned by uid 65534"));
 }
 
+TEST_CASE("a shared socket directory is refused and keeps its mode but one of its own is tightened",
+          "[daemon][security]") {
+  TempDir tmp;
+  const auto mode_of = [](const fs::path& p) {
+    struct stat st {};
+    REQUIRE(::stat(p.c_str(), &st) == 0);
+    return st.st_mode & 07777;
+  };
+  const std::map<std::string, std::string> env{{"XDG_STATE_HOME", (tmp.path() / "state").string()}};
+  // A directory holding other files (a home directory), and a sticky one (/tmp): `--socket` there
+  // once chmod-ed them 0700 (as root, /tmp itself), cutting every other user off.
+  const fs::path shared = tmp.path() / "shared";
+  fs::create_directory(shared);
+  ::chmod(shared.c_str(), 0755);
+  write_text(shared / "notes.txt", "mine\n");
+  const fs::path sticky = tmp.path() / "sticky";
+  fs::create_directory(sticky);
+  ::chmod(sticky.c_str(), 01777);
+  for (const auto& [dir, mode] : {std::pair{shared, 0755u}, std::pair{sticky, 01777u}}) {
+    INFO(dir);
+    auto r = run({TRIFECTAD_BIN, "--foreground", "--no-lsp", "--socket", (dir / "d.sock").string()}, env, 10s);
+    CHECK(r.exit_code == 1);
+    CHECK_THAT(r.err, Catch::Contains("directory of its own"));
+    CHECK(mode_of(dir) == mode);
+    CHECK_FALSE(fs::exists(dir / "trifectad.lock"));
+    CHECK_FALSE(fs::exists(dir / "d.sock"));
+  }
+  // A directory of its own, made by hand too open (empty, or holding a daemon's files only):
+  // tightened, and served (the daemon exits after a second without clients).
+  const fs::path own = tmp.path() / "own";
+  fs::create_directory(own);
+  ::chmod(own.c_str(), 0755);
+  auto r = run({TRIFECTAD_BIN, "--foreground", "--no-lsp", "--idle-timeout", "1", "--socket", (own / "d.sock").string()},
+               env, 20s);
+  INFO(r.err);
+  CHECK(r.exit_code == 0);
+  CHECK(mode_of(own) == 0700);
+}
+
 TEST_CASE("another uid is refused by the peer-credential check", "[daemon][security]") {
   if (::geteuid() != 0) {
     WARN("skipped: needs root to run a client as another user");
@@ -377,7 +416,7 @@ TEST_CASE("the CLI's exit codes and outputs", "[cli]") {
   CHECK(status.exit_code == 0);
   CHECK_THAT(status.out, Catch::Contains("segments"));
   auto js = d.cli({"--json", "status"});
-  CHECK(json::parse(js.out).at("result").at("protocol").as_string() == "1.5");
+  CHECK(json::parse(js.out).at("result").at("protocol").as_string() == "1.6");
   auto restart = d.cli({"daemon", "restart"});
   CHECK(restart.exit_code == 0);
   CHECK_THAT(restart.out, Catch::Contains("stopped"));

@@ -133,6 +133,13 @@ std::vector<std::string> queries(const std::vector<std::string>& words) {
   for (int i = 0; i < 40; ++i)
     q.push_back(next(0, 40) + " " + next(0, 80) + " " + next(0, 150) + " " + next(0, 300) + " " +
                 next(1000, n));
+  // Over the term cap (ranking.hpp kMaxScoredTerms): 30 words of every rank, so the cap drops
+  // common and mid-frequency ones, before pruning starts.
+  for (int i = 0; i < 8; ++i) {
+    std::string text = next(0, 30);
+    for (int w = 1; w < 30; ++w) text += " " + next(0, w % 3 == 0 ? 100 : n);
+    q.push_back(text);
+  }
   return q;
 }
 
@@ -175,6 +182,7 @@ std::size_t compare_all(const InvertedIndex& idx, const std::vector<std::string>
       CHECK(a->matched == b->matched);
       CHECK(a->reason == b->reason);
       CHECK(a->did_you_mean == b->did_you_mean);
+      CHECK(a->unscored == b->unscored);
       REQUIRE(a->hits.size() == b->hits.size());
       for (std::size_t i = 0; i < a->hits.size(); ++i) {
         INFO("hit " << i);

@@ -777,3 +777,61 @@ TEST_CASE("second chunk: a file with two good chunks passes a file with one slig
   REQUIRE(r.hits.size() >= 2);
   CHECK(r.hits[0].score == Approx(r.hits[1].score));
 }
+
+TEST_CASE("term cap: a query over kMaxScoredTerms terms scores its most selective ones") {
+  // Thirty words, the k-th on k + 1 of 30 files (file j holds the words k ≥ j), and `kwzzo` on
+  // the same files as the 24th: doc frequency falls with k's order.
+  std::vector<std::string> words;
+  for (const char a : std::string("abc")) {
+    for (const char b : std::string("abcdefghij")) words.push_back(std::string("kw") + a + b + "o");
+  }
+  REQUIRE(words.size() == 30);
+  std::vector<std::pair<std::string, std::string>> files;
+  for (std::size_t j = 0; j < 30; ++j) {
+    std::string text;
+    for (std::size_t k = j; k < 30; ++k) text += words[k] + "\n";
+    if (j <= 23) text += "kwzzo\n";
+    files.push_back({"notes/f" + std::to_string(100 + j) + ".txt", text});
+  }
+  auto idx = index_of(files);
+  STATIC_REQUIRE(kMaxScoredTerms == 24);
+  const auto joined = [&](std::size_t from, std::size_t to) {  // words[to-1] … words[from]
+    std::string q;
+    for (std::size_t k = to; k-- > from;) q += (q.empty() ? "" : " ") + words[k];
+    return q;
+  };
+  for (const bool frozen : {false, true}) {
+    INFO((frozen ? "frozen steady state" : "tail state"));
+    if (frozen) idx.freeze();
+    // All thirty, most common first: the six most common are left out, named in query order.
+    const auto capped = run(idx, joined(0, 30), kSignalDefault, true);
+    CHECK(capped.terms.size() == 30);
+    CHECK(capped.unscored == std::vector<std::string>{words[29], words[28], words[27], words[26],
+                                                      words[25], words[24]});
+    for (const auto& h : capped.hits) {
+      for (const auto& e : h.explain)
+        CHECK(std::find(capped.unscored.begin(), capped.unscored.end(), e.term) ==
+              capped.unscored.end());
+    }
+    // The page is the one of the 24 kept words asked alone (the same scores: nothing of the
+    // dropped words is counted anywhere, coverage signals included); fewer chunks match.
+    const auto kept = run(idx, joined(0, 24), kSignalDefault);
+    CHECK(kept.unscored.empty());
+    CHECK(hit_ids(capped) == hit_ids(kept));
+    REQUIRE(capped.hits.size() == kept.hits.size());
+    for (std::size_t i = 0; i < kept.hits.size(); ++i)
+      CHECK(capped.hits[i].score == Approx(kept.hits[i].score));
+    CHECK(capped.matched < run(idx, joined(0, 30), kSignalDefault & ~kSignalTermCap).matched);
+    // Without the cap (ablation) every word counts.
+    const auto all = run(idx, joined(0, 30), kSignalDefault & ~kSignalTermCap);
+    CHECK(all.unscored.empty());
+    CHECK(all.matched == 30);
+    // Two words equally common at the cut: the later one in the query is left out.
+    const std::string head = joined(0, 23);
+    CHECK(run(idx, head + " " + words[23] + " kwzzo").unscored ==
+          std::vector<std::string>{"kwzzo"});
+    CHECK(run(idx, head + " kwzzo " + words[23]).unscored == std::vector<std::string>{words[23]});
+    // At the cap nothing is left out.
+    CHECK(run(idx, joined(0, 24)).unscored.empty());
+  }
+}

@@ -218,6 +218,7 @@ struct CtxSearchResult {
   std::int64_t generation = 0;
   std::optional<std::string> reason;                     // why nothing matched
   std::optional<std::vector<std::string>> did_you_mean;  // present when there are no hits
+  std::optional<std::vector<std::string>> unscored;      // the terms the term cap left out
   std::string query;
   IndexState index;
 };
@@ -229,6 +230,7 @@ void describe(V& v, CtxSearchResult& s) {
   v.req("generation", s.generation, "index generation searched");
   v.opt("reason", s.reason, "why nothing matched");
   v.opt("did_you_mean", s.did_you_mean, "no hits: close terms");
+  v.opt("unscored", s.unscored, "since 1.6: the query's terms not scored (a query over 24 terms keeps its most selective)");
   v.req("query", s.query, "the query as asked");
   v.req("index", s.index, "build state");
 }
