@@ -487,6 +487,10 @@ Result<GetReply> get(index::SegmentIndex& seg, const GetRequest& req, workspace:
       } else if (record) {
         reply.errors.push_back({t.id, Errc::kNotFound, "a file the index skipped (" + record->skip_reason + "): nothing to disclose"});
         continue;
+      } else if (t.id.find('#') == std::string::npos && seg.has_files_under(t.id)) {
+        reply.errors.push_back({t.id, Errc::kInvalidArgument,
+                                "a directory: ctx.get takes files and chunk ids; ctx.map outlines a folder"});
+        continue;
       } else {
         reply.errors.push_back({t.id, Errc::kNotFound,
                                 t.id.find('#') == std::string::npos

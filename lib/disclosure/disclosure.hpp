@@ -30,7 +30,8 @@
 // that reaches them); they never stop the reply.
 //
 // Targets: a chunk id (`path#name`); an id without '#' naming an indexed file, which is the
-// whole file (first line to its last chunk's end, labelled with the path); or a range. A range
+// whole file (first line to its last chunk's end, labelled with the path); or a range. An id
+// naming a folder of the index is a per-target kInvalidArgument that points at ctx.map. A range
 // over a whole Python module (first line to the last chunk's end: a file id, a module URI) has
 // the module chunk's skeleton header: the module docstring and `__all__`.
 //

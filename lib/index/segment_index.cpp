@@ -1111,6 +1111,15 @@ std::optional<FileRecord> SegmentIndex::file(std::string_view path) const {
   return it->second;
 }
 
+bool SegmentIndex::has_files_under(std::string_view dir) const {
+  while (!dir.empty() && dir.back() == '/') dir.remove_suffix(1);
+  if (dir.empty()) return false;
+  const std::string prefix = std::string(dir) + "/";
+  std::shared_lock lk(impl_->state_mu);
+  const auto it = impl_->records.lower_bound(prefix);
+  return it != impl_->records.end() && it->first.starts_with(prefix);
+}
+
 double SegmentIndex::centrality(std::string_view path) const {
   std::shared_lock lk(impl_->state_mu);
   auto it = impl_->records.find(std::string(path));

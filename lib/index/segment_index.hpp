@@ -231,6 +231,9 @@ class SegmentIndex {
   std::optional<Chunk> chunk(std::string_view id) const;
   std::vector<Chunk> chunks_of(std::string_view path) const;
   std::optional<FileRecord> file(std::string_view path) const;
+  // Whether some listed file (indexed or skipped) lies below the directory `dir` (relative, a
+  // trailing '/' allowed): ctx.get tells a folder from an unknown path with it.
+  bool has_files_under(std::string_view dir) const;
 
   // Import-graph centrality (index/centrality.hpp): PageRank over the Python files' imports,
   // scaled to mean 1.0, recomputed by every build and by every update that touches a Python

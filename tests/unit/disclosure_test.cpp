@@ -221,12 +221,24 @@ TEST_CASE("a file path is the whole file and a whole module's skeleton starts wi
   CHECK(r->chunks[0].text == text);  // every line, the file's last chunk included
   CHECK(r->chunks[1].id == "docs/guide.md");
   CHECK(r->chunks[1].text == trifecta::test::read_text(f.dir.path() / "docs/guide.md"));
-  // Not a file in the index, nor a chunk id (a folder is neither).
-  REQUIRE(r->errors.size() == 2);
+  // Not a file in the index, nor a chunk id; a folder is neither, and is told to use ctx.map
+  // (also with a trailing slash); a path that merely starts like a folder is unknown.
+  req.targets.push_back(Target::chunk("pkg/"));
+  req.targets.push_back(Target::chunk("pk"));
+  r = get(*f.seg, req);
+  REQUIRE(r.ok());
+  REQUIRE(r->errors.size() == 4);
   CHECK(r->errors[0].target == "pkg/none.py");
   CHECK(r->errors[0].code == Errc::kNotFound);
   CHECK_THAT(r->errors[0].message, Catch::Contains("nor a file in the index"));
+  for (const std::size_t i : {std::size_t{1}, std::size_t{2}}) {
+    CHECK(r->errors[i].code == Errc::kInvalidArgument);
+    CHECK_THAT(r->errors[i].message, Catch::StartsWith("a directory") && Catch::Contains("ctx.map"));
+  }
   CHECK(r->errors[1].target == "pkg");
+  CHECK(r->errors[2].target == "pkg/");
+  CHECK(r->errors[3].target == "pk");
+  CHECK(r->errors[3].code == Errc::kNotFound);
 
   // Skeleton: the module docstring and imports head the outline, as the module chunk's do; so
   // does a module URI's range (the same lines). A range from line 1 that stops short of the end
