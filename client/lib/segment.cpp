@@ -13,7 +13,7 @@ std::string resolve_segment(const std::string& flag, const fs::path& cwd) {
     return (p.is_absolute() ? p : cwd / p).lexically_normal().string();
   }
   for (auto dir = cwd; !dir.empty(); dir = dir.parent_path()) {
-    if (fs::exists(dir / ".git", ec)) return dir.string();
+    if (fs::exists(dir / ".git", ec) || fs::is_directory(dir / "_ctx", ec)) return dir.string();
     if (dir == dir.root_path()) break;
   }
   return cwd.string();

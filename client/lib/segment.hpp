@@ -1,9 +1,12 @@
 // client/lib/segment.hpp — which segment (project root) a request is about, and how file and
 // position arguments are turned into request params.
 //
-// The rule every frontend shares: an explicit segment (-s/--segment) wins, made absolute against
-// `cwd`; else the nearest enclosing directory of `cwd` with a `.git` entry (a work tree, a
-// worktree's .git file included); else `cwd` itself.
+// The rule every frontend shares (the CLI, the MCP server, the Neovim and Emacs plugins): an
+// explicit segment (-s/--segment) wins, made absolute against `cwd`; else the nearest enclosing
+// directory of `cwd` with a `.git` entry (a work tree, a worktree's .git file included) or a
+// `_ctx` directory (a segment trifectad has opened: its index cache and telemetry live there, so
+// a tree that is not under git is found again from any folder in it, by every client); else
+// `cwd` itself.
 //
 // Failure behaviour: total; filesystem errors count as "not there".
 // Thread rules: pure functions over the filesystem; safe from any thread.

@@ -133,8 +133,10 @@ known to the daemon."
   :safe #'stringp)
 
 (defcustom trifecta-segment-markers
-  '("_ctx" "pyproject.toml" "setup.py" "setup.cfg" ".git" ".hg")
-  "Files or directories whose parent directory is a segment root, nearest first.
+  '(".git" "_ctx")
+  "Files or directories whose parent directory is a segment root.
+The nearest directory above the file holding any of them wins, as in the CLI
+and Neovim, so that every client of one tree shares one daemon segment.
 `_ctx' is the directory the daemon keeps in every segment it has opened."
   :type '(repeat string))
 
@@ -500,8 +502,11 @@ seconds (0: wait as long as it takes)."
         (let ((root
                (trifecta--canonical-dir
                 (or trifecta-segment
-                    (cl-some (lambda (m) (locate-dominating-file default-directory m))
-                             trifecta-segment-markers)
+                    (locate-dominating-file
+                     default-directory
+                     (lambda (dir)
+                       (cl-some (lambda (m) (file-exists-p (expand-file-name m dir)))
+                                trifecta-segment-markers)))
                     (let ((pr (project-current nil))) (and pr (project-root pr)))
                     default-directory))))
           (unless trifecta-segment (setq trifecta--buffer-segment root))

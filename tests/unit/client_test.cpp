@@ -503,7 +503,7 @@ TEST_CASE("query words that are not UTF-8 are a usage error naming the byte", "[
   CHECK(parse({"sym", "--find", "na\xc3\xafve"}).find == "na\xc3\xafve");
 }
 
-TEST_CASE("segment discovery: the flag, else the enclosing git work tree, else the cwd",
+TEST_CASE("segment discovery: the flag, else the nearest work tree or opened segment, else the cwd",
           "[client][segment]") {
   trifecta::test::TempDir tmp;
   const fs::path root = fs::canonical(tmp.path());
@@ -515,6 +515,18 @@ TEST_CASE("segment discovery: the flag, else the enclosing git work tree, else t
   CHECK(resolve_segment("", root / "plain" / "dir") == (root / "plain" / "dir").string());
   CHECK(resolve_segment("../other", root / "repo" / "src") == (root / "repo" / "other").string());
   CHECK(resolve_segment("/abs/seg/", root) == "/abs/seg/");
+  // A tree outside git that trifectad has opened (it keeps `_ctx` there) is found from any
+  // folder in it: one segment, not one per folder a command ran in. The nearest marker wins
+  // either way round; a file named `_ctx` is no marker.
+  fs::create_directories(root / "plain" / "_ctx");
+  CHECK(resolve_segment("", root / "plain" / "dir") == (root / "plain").string());
+  fs::create_directories(root / "repo" / "src" / "_ctx");
+  CHECK(resolve_segment("", root / "repo" / "src" / "deep") == (root / "repo" / "src").string());
+  fs::create_directories(root / "plain" / "dir" / "sub" / ".git");
+  CHECK(resolve_segment("", root / "plain" / "dir" / "sub") == (root / "plain" / "dir" / "sub").string());
+  fs::create_directories(root / "loose" / "in");
+  trifecta::test::write_text(root / "loose" / "_ctx", "");
+  CHECK(resolve_segment("", root / "loose" / "in") == (root / "loose" / "in").string());
 }
 
 TEST_CASE("position arguments", "[client][segment]") {

@@ -237,11 +237,28 @@
   (tt-with-daemon ("--no-lsp")
     (tt-visit "pkg/models.py")
     (should (equal (trifecta--default-context-target) "sym://python/pkg.models"))
-    ;; Without `trifecta-segment', the root is found from markers (here pyproject.toml).
+    ;; Without `trifecta-segment', the root is found from markers: here `_ctx', the directory
+    ;; the daemon keeps in a segment it opened; the nearest marker wins, so a work tree nested
+    ;; below it (a `.git' nearer the file) is a root of its own, as for the CLI.
     (let ((trifecta-segment nil))
-      (with-temp-file (expand-file-name "pyproject.toml" tt-root) (insert "[project]\n"))
+      (make-directory (expand-file-name "_ctx" tt-root) t)
       (should (equal (trifecta-segment-root) tt-root))
-      (should (equal (trifecta--default-context-target) "sym://python/pkg.models")))
+      (should (equal (trifecta--default-context-target) "sym://python/pkg.models"))
+      (let ((nested (expand-file-name "vendor/lib/" tt-root)))
+        (make-directory (expand-file-name ".git" nested) t)
+        (with-temp-buffer
+          (setq default-directory nested)
+          (should (equal (trifecta-segment-root) (directory-file-name (file-truename nested)))))
+        (delete-directory (expand-file-name "vendor" tt-root) t))
+      ;; And the other way round: a segment opened below a work tree is nearer than its `.git'.
+      (let ((inner (expand-file-name "tools/" tt-root)))
+        (make-directory (expand-file-name ".git" tt-root) t)
+        (make-directory (expand-file-name "_ctx" inner) t)
+        (with-temp-buffer
+          (setq default-directory inner)
+          (should (equal (trifecta-segment-root) (directory-file-name (file-truename inner)))))
+        (delete-directory (expand-file-name ".git" tt-root) t)
+        (delete-directory inner t)))
     (trifecta-context "sym://python/pkg.models/User" "skeleton" 500)
     (tt-wait (lambda () (tt-buffer-text "*trifecta-context*")) 20 "the context buffer")
     (let ((text (tt-buffer-text "*trifecta-context*")))

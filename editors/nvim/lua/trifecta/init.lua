@@ -26,7 +26,7 @@ local defaults = {
   timeout_ms = 10000, -- per request (search, outline, …)
   lsp_timeout_ms = 30000, -- def/hover/refs/diag (Pyright may be slow on a cold file)
   lsp_wait_ms = 0, -- wait_ready_ms for def/hover/refs/diag: 0 = answer from the AST while Pyright warms up
-  root_markers = { ".git" },
+  root_markers = { ".git", "_ctx" },
   segment = nil, -- a path or function(bufnr) → path: overrides the root detection
   picker = "auto", -- "auto" (Telescope when installed, else vim.ui.select) | "select" | "telescope"
   search_limit = 20,

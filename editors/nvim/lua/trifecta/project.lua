@@ -1,7 +1,8 @@
 -- trifecta.project — which segment (project root) a buffer belongs to, and path helpers.
 --
 -- The rule the CLI uses (client/lib/segment.hpp), seen from the buffer's file: the nearest
--- enclosing directory with one of `root_markers` (default `.git`); else the editor's cwd when
+-- enclosing directory with one of `root_markers` (default `.git` and `_ctx`, the directory of a
+-- segment the daemon has opened); else the editor's cwd when
 -- the file lies under it; else the file's directory. `segment` in the config (a path, or a
 -- function(bufnr) returning one) overrides it. Paths are resolved with realpath, because the
 -- daemon names segments by their canonical path.
@@ -55,7 +56,7 @@ function M.segment(bufnr, cfg)
   if cache[start] then
     return cache[start]
   end
-  local markers = cfg.root_markers or { ".git" }
+  local markers = cfg.root_markers or { ".git", "_ctx" }
   local dir = start
   while true do
     for _, m in ipairs(markers) do
