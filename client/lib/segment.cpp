@@ -12,9 +12,12 @@ std::string resolve_segment(const std::string& flag, const fs::path& cwd) {
     const fs::path p(flag);
     return (p.is_absolute() ? p : cwd / p).lexically_normal().string();
   }
-  for (auto dir = cwd; !dir.empty(); dir = dir.parent_path()) {
-    if (fs::exists(dir / ".git", ec) || fs::is_directory(dir / "_ctx", ec)) return dir.string();
-    if (dir == dir.root_path()) break;
+  // A work tree first (its root, wherever a segment was opened below it), then an opened segment.
+  for (const bool git : {true, false}) {
+    for (auto dir = cwd; !dir.empty(); dir = dir.parent_path()) {
+      if (git ? fs::exists(dir / ".git", ec) : fs::is_directory(dir / "_ctx", ec)) return dir.string();
+      if (dir == dir.root_path()) break;
+    }
   }
   return cwd.string();
 }

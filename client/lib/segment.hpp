@@ -3,9 +3,10 @@
 //
 // The rule every frontend shares (the CLI, the MCP server, the Neovim and Emacs plugins): an
 // explicit segment (-s/--segment) wins, made absolute against `cwd`; else the nearest enclosing
-// directory of `cwd` with a `.git` entry (a work tree, a worktree's .git file included) or a
-// `_ctx` directory (a segment trifectad has opened: its index cache and telemetry live there, so
-// a tree that is not under git is found again from any folder in it, by every client); else
+// directory of `cwd` with a `.git` entry (a work tree, a worktree's .git file included); else the
+// nearest with a `_ctx` directory (a segment trifectad has opened: its index cache and telemetry
+// live there, so a tree that is not under git is found again from any folder in it, by every
+// client; a segment once opened below a work tree's root does not take the root's place); else
 // `cwd` itself.
 //
 // Failure behaviour: total; filesystem errors count as "not there".

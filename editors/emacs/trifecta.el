@@ -134,10 +134,11 @@ known to the daemon."
 
 (defcustom trifecta-segment-markers
   '(".git" "_ctx")
-  "Files or directories whose parent directory is a segment root.
-The nearest directory above the file holding any of them wins, as in the CLI
-and Neovim, so that every client of one tree shares one daemon segment.
-`_ctx' is the directory the daemon keeps in every segment it has opened."
+  "Files or directories whose parent directory is a segment root, in order.
+The nearest directory above the file holding the first marker wins; the next
+marker is looked for only when no directory holds it.  This is the rule of the
+CLI and Neovim, so every client of one tree shares one daemon segment.  `_ctx'
+is the directory the daemon keeps in every segment it has opened."
   :type '(repeat string))
 
 (defface trifecta-score '((t :inherit font-lock-constant-face))
@@ -502,11 +503,8 @@ seconds (0: wait as long as it takes)."
         (let ((root
                (trifecta--canonical-dir
                 (or trifecta-segment
-                    (locate-dominating-file
-                     default-directory
-                     (lambda (dir)
-                       (cl-some (lambda (m) (file-exists-p (expand-file-name m dir)))
-                                trifecta-segment-markers)))
+                    (cl-some (lambda (m) (locate-dominating-file default-directory m))
+                             trifecta-segment-markers)
                     (let ((pr (project-current nil))) (and pr (project-root pr)))
                     default-directory))))
           (unless trifecta-segment (setq trifecta--buffer-segment root))

@@ -516,14 +516,16 @@ TEST_CASE("segment discovery: the flag, else the nearest work tree or opened seg
   CHECK(resolve_segment("../other", root / "repo" / "src") == (root / "repo" / "other").string());
   CHECK(resolve_segment("/abs/seg/", root) == "/abs/seg/");
   // A tree outside git that trifectad has opened (it keeps `_ctx` there) is found from any
-  // folder in it: one segment, not one per folder a command ran in. The nearest marker wins
-  // either way round; a file named `_ctx` is no marker.
+  // folder in it: one segment, not one per folder a command ran in. A work tree comes first,
+  // nested in an opened tree or with a segment once opened below its root; a file named `_ctx`
+  // is no marker.
   fs::create_directories(root / "plain" / "_ctx");
   CHECK(resolve_segment("", root / "plain" / "dir") == (root / "plain").string());
   fs::create_directories(root / "repo" / "src" / "_ctx");
-  CHECK(resolve_segment("", root / "repo" / "src" / "deep") == (root / "repo" / "src").string());
+  CHECK(resolve_segment("", root / "repo" / "src" / "deep") == (root / "repo").string());
   fs::create_directories(root / "plain" / "dir" / "sub" / ".git");
-  CHECK(resolve_segment("", root / "plain" / "dir" / "sub") == (root / "plain" / "dir" / "sub").string());
+  fs::create_directories(root / "plain" / "dir" / "sub" / "pkg");
+  CHECK(resolve_segment("", root / "plain" / "dir" / "sub" / "pkg") == (root / "plain" / "dir" / "sub").string());
   fs::create_directories(root / "loose" / "in");
   trifecta::test::write_text(root / "loose" / "_ctx", "");
   CHECK(resolve_segment("", root / "loose" / "in") == (root / "loose" / "in").string());

@@ -238,8 +238,9 @@
     (tt-visit "pkg/models.py")
     (should (equal (trifecta--default-context-target) "sym://python/pkg.models"))
     ;; Without `trifecta-segment', the root is found from markers: here `_ctx', the directory
-    ;; the daemon keeps in a segment it opened; the nearest marker wins, so a work tree nested
-    ;; below it (a `.git' nearer the file) is a root of its own, as for the CLI.
+    ;; the daemon keeps in a segment it opened.  A work tree comes first, as for the CLI: one
+    ;; nested below it is a root of its own, and a segment once opened below a work tree's
+    ;; root does not take the root's place.
     (let ((trifecta-segment nil))
       (make-directory (expand-file-name "_ctx" tt-root) t)
       (should (equal (trifecta-segment-root) tt-root))
@@ -250,13 +251,12 @@
           (setq default-directory nested)
           (should (equal (trifecta-segment-root) (directory-file-name (file-truename nested)))))
         (delete-directory (expand-file-name "vendor" tt-root) t))
-      ;; And the other way round: a segment opened below a work tree is nearer than its `.git'.
       (let ((inner (expand-file-name "tools/" tt-root)))
         (make-directory (expand-file-name ".git" tt-root) t)
         (make-directory (expand-file-name "_ctx" inner) t)
         (with-temp-buffer
           (setq default-directory inner)
-          (should (equal (trifecta-segment-root) (directory-file-name (file-truename inner)))))
+          (should (equal (trifecta-segment-root) tt-root)))
         (delete-directory (expand-file-name ".git" tt-root) t)
         (delete-directory inner t)))
     (trifecta-context "sym://python/pkg.models/User" "skeleton" 500)

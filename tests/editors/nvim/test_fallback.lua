@@ -120,6 +120,22 @@ return function(T)
     end, 10000, "trifecta: AST")
   end)
 
+  T.test("segment: a work tree's root first, then the nearest opened segment (_ctx)", function()
+    local base = TMP .. "/markers"
+    vim.fn.mkdir(base .. "/outer/.git", "p")
+    vim.fn.mkdir(base .. "/outer/inner/_ctx", "p")
+    vim.fn.mkdir(base .. "/plain/_ctx", "p")
+    vim.fn.mkdir(base .. "/plain/sub", "p")
+    vim.fn.writefile({ "x = 1" }, base .. "/outer/inner/a.py")
+    vim.fn.writefile({ "y = 2" }, base .. "/plain/sub/b.py")
+    vim.cmd("edit " .. base .. "/outer/inner/a.py")
+    T.eq(trifecta.segment(), uv.fs_realpath(base .. "/outer"), "a segment opened below a work tree")
+    vim.cmd("edit " .. base .. "/plain/sub/b.py")
+    T.eq(trifecta.segment(), uv.fs_realpath(base .. "/plain"), "a tree outside git, opened before")
+    vim.cmd("bwipeout! " .. vim.fn.fnameescape(base .. "/outer/inner/a.py"))
+    vim.cmd("bwipeout!")
+  end)
+
   T.test("status shows the index build's progress, then the ready state", function()
     -- A tree big enough that its first build takes a while, outside the cwd: its segment is the
     -- file's directory (no .git above it).

@@ -1,8 +1,8 @@
 -- trifecta.project — which segment (project root) a buffer belongs to, and path helpers.
 --
 -- The rule the CLI uses (client/lib/segment.hpp), seen from the buffer's file: the nearest
--- enclosing directory with one of `root_markers` (default `.git` and `_ctx`, the directory of a
--- segment the daemon has opened); else the editor's cwd when
+-- enclosing directory with the first of `root_markers` found (default `.git`, then `_ctx`, the
+-- directory of a segment the daemon has opened); else the editor's cwd when
 -- the file lies under it; else the file's directory. `segment` in the config (a path, or a
 -- function(bufnr) returning one) overrides it. Paths are resolved with realpath, because the
 -- daemon names segments by their canonical path.
@@ -57,18 +57,19 @@ function M.segment(bufnr, cfg)
     return cache[start]
   end
   local markers = cfg.root_markers or { ".git", "_ctx" }
-  local dir = start
-  while true do
-    for _, m in ipairs(markers) do
+  -- Marker by marker (a work tree's root before a segment opened below it), nearest first.
+  for _, m in ipairs(markers) do
+    local dir = start
+    while true do
       if uv.fs_stat(dir .. "/" .. m) then
         cache[start] = dir
         return dir
       end
+      if dir == "/" then
+        break
+      end
+      dir = parent(dir)
     end
-    if dir == "/" then
-      break
-    end
-    dir = parent(dir)
   end
   local root = start
   if start == cwd or start:sub(1, #cwd + 1) == cwd .. "/" then
