@@ -334,11 +334,13 @@ TEST_CASE("a shared socket directory is refused and keeps its mode but one of it
     CHECK_FALSE(fs::exists(dir / "trifectad.lock"));
     CHECK_FALSE(fs::exists(dir / "d.sock"));
   }
-  // A directory of its own, made by hand too open (empty, or holding a daemon's files only):
-  // tightened, and served (the daemon exits after a second without clients).
+  // A directory of its own, made by hand too open (empty, or holding a daemon's files only: here
+  // the pid file's staging name, left by a daemon killed mid-write): tightened, and served (the
+  // daemon exits after a second without clients).
   const fs::path own = tmp.path() / "own";
   fs::create_directory(own);
   ::chmod(own.c_str(), 0755);
+  write_text(own / "trifectad.pid.tmp", "1\n");
   auto r = run({TRIFECTAD_BIN, "--foreground", "--no-lsp", "--idle-timeout", "1", "--socket", (own / "d.sock").string()},
                env, 20s);
   INFO(r.err);

@@ -5,7 +5,8 @@
 // The directory must be owned by the daemon's user with no group or other access. trifectad
 // creates it 0700 when it is missing. An existing one of ours that is too open is tightened to
 // 0700 only when it is trifecta's own: `daemon_only_dir` — no sticky bit, and nothing in it but
-// a daemon's files (the socket, its `.tmp` staging name, `trifectad.lock`, `trifectad.pid`). A
+// a daemon's files (the socket, `trifectad.lock`, `trifectad.pid`, and the `.tmp` names the
+// socket and the pid file are written under first). A
 // shared directory (`/tmp`, a home directory) is never chmod-ed: `--socket /tmp/x.sock` run as
 // root once made /tmp 0700 for every user. The daemon refuses such a directory instead.
 //
@@ -33,7 +34,9 @@ inline bool daemon_only_dir(const std::filesystem::path& dir, const std::filesys
   std::error_code ec;
   for (std::filesystem::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
     const std::string name = it->path().filename().string();
-    if (name != sock && name != sock + ".tmp" && name != kDaemonLockFile && name != kDaemonPidFile) return false;
+    const bool ours = name == sock || name == sock + ".tmp" || name == kDaemonLockFile ||
+                      name == kDaemonPidFile || name == std::string(kDaemonPidFile) + ".tmp";
+    if (!ours) return false;
   }
   return !ec;
 }
