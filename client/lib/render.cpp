@@ -369,12 +369,16 @@ void explain_rows(std::string& out, const std::vector<proto::TermContribution>& 
   }
 }
 
-// The term cap's note (protocol 1.6): which of the query's words were not scored.
+// The term cap's note (protocol 1.6): which of the query's words were not scored — the first
+// kShown of them (a pasted file leaves hundreds out; --json lists every one).
 void unscored_note(std::string& out, const proto::CtxSearchResult& o) {
+  constexpr std::size_t kShown = 12;
   if (!o.unscored || o.unscored->empty()) return;
+  const auto& words = *o.unscored;
   appendf(out, "note: a long query scores its most selective terms; %zu of %zu not scored:",
-          o.unscored->size(), o.terms.size());
-  for (const auto& w : *o.unscored) appendf(out, " %s", w.c_str());
+          words.size(), o.terms.size());
+  for (std::size_t i = 0; i < words.size() && i < kShown; ++i) appendf(out, " %s", words[i].c_str());
+  if (words.size() > kShown) appendf(out, " … and %zu more (--json lists them)", words.size() - kShown);
   appendf(out, "\n");
 }
 

@@ -299,6 +299,17 @@ TEST_CASE("a query over the term cap names the terms it did not score", "[cli][d
   CHECK(shown.exit_code == 0);
   CHECK_THAT(shown.out, Catch::Contains("note: a long query scores its most selective terms; 6 of 30 not scored: "
                                         "kwceo kwcfo kwcgo kwcho kwcio kwcjo"));
+  // A pasted text leaves many out: the note shows the first twelve and counts the rest.
+  std::string pasted = query;
+  for (int i = 0; i < 20; ++i) pasted += " " + words[static_cast<std::size_t>(i)] + "x";
+  write_text(t.root / "pkg/more.py", [&] {
+    std::string more;
+    for (int i = 0; i < 20; ++i) more += "# " + words[static_cast<std::size_t>(i)] + "x\n";
+    return more;
+  }());
+  result_of(d.cli({"--json", "ctx", "build", "-s", seg}));
+  auto long_note = d.cli({"ctx", "search", "-s", seg, pasted});
+  CHECK_THAT(long_note.out, Catch::Contains("; 26 of 50 not scored: ") && Catch::Contains(" … and 14 more (--json lists them)\n"));
   // A query within the cap has neither.
   CHECK_FALSE(result_of(d.cli({"--json", "ctx", "search", "-s", seg, "kwaao kwabo"})).contains("unscored"));
   CHECK_THAT(d.cli({"ctx", "search", "-s", seg, "kwaao kwabo"}).out, !Catch::Contains("note:"));
