@@ -76,7 +76,7 @@ core::Result<void> prepare_socket_dir(const fs::path& socket_path) {
   if ((st.st_mode & 077) != 0) {
     // Ours but too open: tightened when it is trifecta's own (created by hand, empty or holding
     // only a daemon's files); a shared one is never changed (proto/socket_dir.hpp).
-    if (!proto::daemon_only_dir(dir, socket_path)) {
+    if (!proto::daemon_only_dir(socket_path)) {
       char mode[8];
       std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
       return make_error(Errc::kPermission,

@@ -144,7 +144,7 @@ Check check_socket_dir(const DoctorInputs& in) {
                 "remove it (`rm " + dir.string() + "`); trifectad creates the directory");
   // A shared directory (/tmp, a home directory) is never to be removed or chmod-ed: the fix is
   // a socket in a directory of its own (proto/socket_dir.hpp).
-  const bool own = proto::daemon_only_dir(dir, in.socket);
+  const bool own = proto::daemon_only_dir(in.socket);
   const std::string own_dir =
       "use a socket in a directory of its own (--socket or TRIFECTA_SOCKET), e.g. " +
       (dir / ("trifecta-" + std::to_string(::geteuid())) / in.socket.filename()).string();

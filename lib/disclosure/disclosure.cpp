@@ -474,7 +474,8 @@ Result<GetReply> get(index::SegmentIndex& seg, const GetRequest& req, workspace:
       range = t;
     } else {
       auto c = seg.chunk(t.id);
-      const auto record = c || t.id.find('#') != std::string::npos ? std::nullopt : seg.file(t.id);
+      const bool path_like = t.id.find('#') == std::string::npos;  // chunk ids are `path#name`
+      const auto record = c || !path_like ? std::nullopt : seg.file(t.id);
       if (c) {
         r.chunk = std::move(*c);
         r.module_chunk = r.chunk.role == index::ChunkRole::kModule;
@@ -487,13 +488,13 @@ Result<GetReply> get(index::SegmentIndex& seg, const GetRequest& req, workspace:
       } else if (record) {
         reply.errors.push_back({t.id, Errc::kNotFound, "a file the index skipped (" + record->skip_reason + "): nothing to disclose"});
         continue;
-      } else if (t.id.find('#') == std::string::npos && seg.has_files_under(t.id)) {
+      } else if (path_like && seg.has_files_under(t.id)) {
         reply.errors.push_back({t.id, Errc::kInvalidArgument,
                                 "a directory: ctx.get takes files and chunk ids; ctx.map outlines a folder"});
         continue;
       } else {
         reply.errors.push_back({t.id, Errc::kNotFound,
-                                t.id.find('#') == std::string::npos
+                                path_like
                                     ? "neither a chunk id (path#name, from ctx search) nor a file in the index at generation " + std::to_string(reply.generation)
                                     : "unknown chunk id (not in the index at generation " + std::to_string(reply.generation) + ")"});
         continue;

@@ -1224,25 +1224,30 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
     idfs[k] = bm25_idf(n, static_cast<double>(df)) * weight[k];
     active.push_back(k);
   }
-  // The term cap (ranking.hpp kMaxScoredTerms): the most selective terms by weighted idf of their
-  // summed variant postings (known in every state without reading a list; the same in the steady
-  // and the tail state, with or without explain), ties in query order; the rest are dropped
-  // before anything is scored.
-  if ((sig & kSignalTermCap) && active.size() > kMaxScoredTerms) {
+  // The order every chunk's term contributions are added in, pruned or not (floating-point sums
+  // depend on it): rarest first, by the idf of each term's summed variant dfs (at most its exact
+  // idf, so a deferred term's long lists stay at the end as when the union is known), ties in
+  // query order. Pruning scores terms in this order too, so its partial sums are always a
+  // prefix of the final ones: they are kept, never recomputed. The key is known before any
+  // deferred list is read, and is the same in the steady and the tail state.
+  std::vector<std::size_t> order = active;
+  {
     std::vector<double> key(nt, 0.0);
-    for (const std::size_t k : active) {
-      key[k] = bm25_idf(n, std::min(static_cast<double>(variant_postings[k]), n)) * weight[k];
-    }
-    std::vector<std::size_t> by_key = active;
-    std::stable_sort(by_key.begin(), by_key.end(), [&](std::size_t a, std::size_t b) { return key[a] > key[b]; });
+    for (const std::size_t k : active) key[k] = bm25_idf(n, std::min(static_cast<double>(variant_postings[k]), n)) * weight[k];
+    std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return key[a] > key[b]; });
+  }
+  // The term cap (ranking.hpp kMaxScoredTerms): the first kMaxScoredTerms of that order, the most
+  // selective, are kept; the rest are dropped before anything is scored.
+  if ((sig & kSignalTermCap) && order.size() > kMaxScoredTerms) {
     std::vector<std::uint8_t> dropped(nt, 0);
-    for (std::size_t i = kMaxScoredTerms; i < by_key.size(); ++i) {
-      const std::size_t k = by_key[i];
+    for (std::size_t i = kMaxScoredTerms; i < order.size(); ++i) {
+      const std::size_t k = order[i];
       dropped[k] = 1;
       ids[k].clear();
       lists[k].clear();
       deferred[k] = 0;
     }
+    order.resize(kMaxScoredTerms);
     std::erase_if(active, [&](std::size_t k) { return dropped[k] != 0; });
     for (std::size_t k = 0; k < own_terms; ++k) {
       if (dropped[k]) r.unscored.push_back(qterms[k].text);
@@ -1513,17 +1518,6 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
   std::vector<std::uint8_t> prefix_scored(nt, 0);
   bool pruned = false;
   std::size_t trimmed = 0;  // chunks with a partial score pruning stopped scoring (`scored`)
-  // The order every chunk's term contributions are added in, pruned or not (floating-point sums
-  // depend on it): rarest first, by the idf of each term's summed variant dfs (at most its exact
-  // idf, so a deferred term's long lists stay at the end as when the union is known), ties in
-  // query order. Pruning scores terms in this order too, so its partial sums are always a
-  // prefix of the final ones: they are kept, never recomputed.
-  std::vector<std::size_t> order = active;
-  {
-    std::vector<double> key(nt, 0.0);
-    for (const std::size_t k : active) key[k] = bm25_idf(n, std::min(static_cast<double>(variant_postings[k]), n)) * weight[k];
-    std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return key[a] > key[b]; });
-  }
   if (active.size() >= 2 && !o.exhaustive) {
     // An upper bound of chunk d's priors — at least what `prior(d, 1)` gives, with the module-name
     // and definition boosts the query may grant it and a margin for rounding — from its one-byte

@@ -25,9 +25,10 @@ namespace trifecta::proto {
 inline constexpr const char* kDaemonLockFile = "trifectad.lock";
 inline constexpr const char* kDaemonPidFile = "trifectad.pid";
 
-// Whether `dir` (the directory of `socket_path`) is trifecta's own: not sticky, and holding
-// nothing but what a daemon on `socket_path` puts there.
-inline bool daemon_only_dir(const std::filesystem::path& dir, const std::filesystem::path& socket_path) {
+// Whether the directory of `socket_path` is trifecta's own: not sticky, and holding nothing but
+// what a daemon on `socket_path` puts there.
+inline bool daemon_only_dir(const std::filesystem::path& socket_path) {
+  const std::filesystem::path dir = socket_path.parent_path();
   struct stat st {};
   if (::lstat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode) || (st.st_mode & S_ISVTX) != 0) return false;
   const std::string sock = socket_path.filename().string();
