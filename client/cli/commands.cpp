@@ -585,7 +585,7 @@ constexpr Command kCommands[] = {
      [](CLI::App* c, Opts& o) {
        c->add_option("-s,--segment", o.targets,
                      "Project root (repeat for several; default: the client's roots, else the "
-                     "enclosing git work tree, else the cwd)");
+                     "enclosing git work tree, else the nearest folder with _ctx, else the cwd)");
        c->add_option("--budget", o.mcp_budget, "Default token budget of each tool result")
            ->check(CLI::Range(trifecta::mcp::kMinBudget, trifecta::mcp::kMaxBudget))
            ->capture_default_str();
@@ -789,7 +789,8 @@ std::vector<std::pair<CLI::App*, const Command*>> build_app(CLI::App& app, Opts&
 
 void add_segment(CLI::App* c, Opts& o) {
   c->add_option("-s,--segment", o.segment,
-                "Segment root (default: the enclosing git work tree, else the cwd)");
+                "Segment root (default: the enclosing git work tree, else the nearest folder with "
+                "_ctx, else the cwd)");
 }
 
 std::span<const Command> commands() {

@@ -416,25 +416,69 @@ ToolOutcome run_get(ToolEnv& env, const json::object& args) {
   }
 }
 
+// map's answer: ctx.map's, less what repeats the map's text. The daemon's reply gives each file
+// its part of the text and every symbol shown as an object (name, kind, lines, refs), which made
+// the JSON about 3.5 × the text; a client shows the model the text or the structured answer, and
+// both must fit the budget, so a map asked for 8,000 tokens showed about 2,000. Here each file
+// keeps its path, centrality, whether it is reduced and how many symbols it shows (their names,
+// kinds and lines are in `text`; `outline` and `find_symbol` give them as objects): the JSON is
+// about 1.2 × the text.
+struct MapFileShown {
+  std::string path;
+  double centrality = 0;
+  bool reduced = false;
+  std::int64_t symbols = 0;
+};
+template <class V>
+void describe(V& v, MapFileShown& s) {
+  v.req("path", s.path, "file relative to the root");
+  v.req("centrality", s.centrality, "import-graph PageRank, mean 1.0");
+  v.req("reduced", s.reduced, "less than its full outline: symbols or docstrings left out");
+  v.req("symbols", s.symbols, "how many definitions the map shows for it (in `text`)");
+}
+struct MapResult {
+  std::string path;
+  std::int64_t used = 0;
+  std::int64_t candidates = 0;
+  std::int64_t skipped = 0;
+  std::vector<MapFileShown> files;
+  std::string text;
+};
+template <class V>
+void describe(V& v, MapResult& s) {
+  v.req("path", s.path, "the folder or file mapped (empty: the whole root)");
+  v.req("used", s.used, "tokens of the map's text");
+  v.req("candidates", s.candidates, "Python files at or under path");
+  v.req("skipped", s.skipped, "files the skeleton cache could not read");
+  v.req("files", s.files, "the files shown, most central first");
+  v.req("text", s.text,
+        "the map: per file its path and its most used definitions as a skeleton with line ranges");
+}
+
 ToolOutcome run_map(ToolEnv& env, const json::object& args) {
   const Args a(args, {"path", "root", "budget"});
   proto::CtxMapParams p;
   p.path = a.str("path");
   const std::int64_t budget = budget_arg(a, env);
   ensure_index(env);
-  const auto render = typed_render<proto::CtxMapResult>(client::render_map);
-  // The structured answer holds the map's text twice (whole and per file) plus the symbols: ask
-  // the daemon for a fraction of the budget, and shrink until both renderings fit.
-  std::int64_t ask = budget / 3;
+  // Ask the daemon for most of the budget (the footer and the structured answer's file list
+  // take the rest), and shrink until both renderings fit.
+  std::int64_t ask = budget * 3 / 4;
   for (int attempt = 0;; ++attempt) {
     p.budget = std::clamp<std::int64_t>(ask, static_cast<std::int64_t>(64),
                                         static_cast<std::int64_t>(100000));
     auto r = call(env, spec::kCtxMap, p);
-    json::object s = to_object(r);
+    MapResult m{r.path, r.used, r.candidates, r.skipped, {}, r.text};
+    for (const auto& f : r.files)
+      m.files.push_back(
+          {f.path, f.centrality, f.reduced, static_cast<std::int64_t>(f.symbols.size())});
+    json::object s = to_object(m);
     stamp(s, env, "index", r.generation, budget);
     s["truncated"] = r.truncated;
+    r.budget = budget;  // the text says "used N of <the tool's budget> tokens"
+    const client::Rendered shown = client::render_map(r);
     ToolOutcome o;
-    o.text = render(s) + footer(s);
+    o.text = shown.out + shown.err + footer(s);
     const std::size_t tok =
         std::max(estimate_tokens(o.text.size()), estimate_tokens(json::serialize(s).size()));
     if (tok <= static_cast<std::size_t>(budget)) {
@@ -938,8 +982,8 @@ std::vector<ToolSpec> build_table(bool with_debug) {
                  "used public classes, functions and methods (by how many other files use their "
                  "names in code) as a skeleton with line ranges, within the token budget: many "
                  "files one line a symbol, whole outlines when they fit.",
-                 input_schema(std::move(p), {}, true),
-                 with_common(output_schema<proto::CtxMapResult>()), true, true, run_map});
+                 input_schema(std::move(p), {}, true), with_common(output_schema<MapResult>()),
+                 true, true, run_map});
   }
   t.push_back({"definition", "Go to definition",
                "Where the name at a position (path, line, column; 1-based) or a sym:// URI is "

@@ -181,6 +181,12 @@ async function main() {
        'map: lists pkg/models.py with make_user', json(m).slice(0, 400));
   t.ok(Math.ceil(textOf(m).length / 4) <= 2000 && Math.ceil(json(m).length / 4) <= 2000,
        'map with budget 2000: both renderings within 2000 tokens', [textOf(m).length, json(m).length]);
+  // pkg/huge.py's 3,000 helpers do not fit: the map is cut, and its text still takes most of the
+  // budget (the structured answer does not repeat it per file, nor each symbol as an object).
+  t.ok(sc(m).truncated === true && Math.ceil(textOf(m).length / 4) >= 1400,
+       'map with budget 2000, cut: its text takes at least 1,400 tokens', [sc(m).truncated, textOf(m).length, json(m).length]);
+  t.ok(mapFiles.every((f) => f.text === undefined && Number.isInteger(f.symbols)) && sc(m).text.includes('make_user'),
+       'map: one text, files with a symbol count', JSON.stringify(mapFiles.slice(0, 2)));
   const mPkg = await call('map', { path: 'pkg' });
   t.ok((sc(mPkg).files ?? []).every((f) => f.path.startsWith('pkg/')), 'map(path=pkg): only files under pkg/', json(mPkg).slice(0, 300));
 
