@@ -85,7 +85,8 @@ std::string render_raw(std::string_view text, int start_line, int end_line) {
   return std::string(index::line_span(text, starts, start_line, end_line));
 }
 
-std::string render_excerpt(std::string_view text, int a, int b, const std::vector<std::string>& terms) {
+std::string render_excerpt(std::string_view text, int a, int b, const std::vector<std::string>& terms,
+                           const std::vector<int>& outline) {
   const auto starts = index::line_starts(text);
   const int lines = text.empty() ? 0 : static_cast<int>(starts.size()) - 1;
   a = std::clamp(a, 1, std::max(1, lines));
@@ -104,6 +105,13 @@ std::string render_excerpt(std::string_view text, int a, int b, const std::vecto
       if (!hit) continue;
       any = true;
       for (int k = std::max(a, l - kExcerptContext); k <= std::min(b, l + kExcerptContext); ++k) keep[static_cast<std::size_t>(k - a)] = 1;
+    }
+  }
+  if (!any) {
+    for (const int l : outline) {
+      if (l < a || l > b) continue;
+      keep[static_cast<std::size_t>(l - a)] = 1;
+      any = true;
     }
   }
   std::string out;
@@ -128,6 +136,91 @@ std::string render_excerpt(std::string_view text, int a, int b, const std::vecto
 }
 
 namespace {
+
+// `v` without surrounding blanks and line ends.
+std::string_view trim(std::string_view v) {
+  while (!v.empty() && (v.back() == '\n' || v.back() == '\r' || v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
+  while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
+  return v;
+}
+
+// Line l of `text`, trimmed.
+std::string_view trimmed_line(std::string_view text, const std::vector<std::size_t>& starts, int l) {
+  return trim(index::line_span(text, starts, l, l));
+}
+
+// Whether a (trimmed) line opens a string: an optional prefix (r, u, b, f, any case) and a quote.
+bool opens_string(std::string_view v) {
+  std::size_t i = 0;
+  while (i < v.size() && i < 2 && std::string_view("rRuUbBfF").find(v[i]) != std::string_view::npos) ++i;
+  return i < v.size() && (v[i] == '"' || v[i] == '\'');
+}
+
+// A string line that is only its opening quotes (`"""`, `r'''`): the text starts on the next line.
+bool bare_opener(std::string_view v) {
+  return opens_string(v) && (v.ends_with("\"\"\"") || v.ends_with("'''")) && v.size() <= 5;
+}
+
+// The docstring's opening line at or after `from` (its first non-blank line, at most `to`), and
+// the line after it when the opener holds only quotes.
+void add_docstring_lines(std::string_view text, const std::vector<std::size_t>& starts, int from, int to,
+                         std::vector<int>& out) {
+  for (int l = from; l <= to; ++l) {
+    const std::string_view v = trimmed_line(text, starts, l);
+    if (v.empty()) continue;
+    if (!opens_string(v)) return;
+    out.push_back(l);
+    if (bare_opener(v) && l < to) out.push_back(l + 1);
+    return;
+  }
+}
+
+// The header lines of `d` and of its members (a class's methods and nested classes; never a
+// function's local helpers): decorators, the `def`/`class` line and the signature's
+// continuation lines (up to the line ending in ':', at most kExcerptHeaderLines), then the
+// docstring's opening line.
+void add_definition_lines(const std::vector<ast::Definition>& defs, std::string_view text,
+                          const std::vector<std::size_t>& starts, std::vector<int>& out) {
+  const int lines = static_cast<int>(starts.size()) - 1;
+  for (const auto& d : defs) {
+    if (d.line < 1 || d.line > lines) continue;
+    const int end = std::clamp(d.end_line, d.line, lines);
+    const int from = d.decorated_line > 0 ? std::max(d.decorated_line, d.line - kExcerptHeaderLines) : d.line;
+    for (int l = from; l < d.line; ++l) out.push_back(l);
+    int h = d.line;
+    while (h < end && h < d.line + kExcerptHeaderLines - 1) {
+      const std::string_view v = trimmed_line(text, starts, h);
+      const auto hash = v.find('#');
+      const std::string_view code = hash == std::string_view::npos ? v : trim(v.substr(0, hash));
+      if (v.ends_with(':') || code.ends_with(':')) break;
+      ++h;
+    }
+    for (int l = d.line; l <= h; ++l) out.push_back(l);
+    if (!d.docstring.empty()) add_docstring_lines(text, starts, h + 1, end, out);
+    if (d.kind == ast::DefKind::kClass) add_definition_lines(d.children, text, starts, out);
+  }
+}
+
+// What an excerpt of a whole Python module shows when no query term hits: the module
+// docstring's first line, then every definition's header and docstring line (sorted).
+std::vector<int> python_outline_lines(const ast::Skeleton& s, std::string_view text) {
+  const auto starts = index::line_starts(text);
+  std::vector<int> out;
+  if (!s.docstring.empty()) {
+    // The docstring is the first statement: after comments (a licence, a coding line) and blanks.
+    const int lines = static_cast<int>(starts.size()) - 1;
+    for (int l = 1; l <= lines; ++l) {
+      const std::string_view v = trimmed_line(text, starts, l);
+      if (v.empty() || v.front() == '#') continue;
+      add_docstring_lines(text, starts, l, lines, out);
+      break;
+    }
+  }
+  add_definition_lines(s.definitions, text, starts, out);
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
 
 // Definitions of `defs` overlapping [a, b]: fully inside → kept whole; containing the range
 // (a split class around a method chunk) → replaced by its members in the range. The enclosing
@@ -209,13 +302,14 @@ std::string skeleton_of_python(const ast::Skeleton& s, int a, int b, bool module
   return ast::render(sub, ro);
 }
 
-std::string skeleton_of_markdown(std::string_view text, int a, int b) {
-  // Heading lines of the section (fence-aware), indented by level, with line numbers.
+// Walks lines [a, b] of Markdown `text`, fence-aware: `heading(line, level, text)` for an ATX
+// heading outside fences (up to 3 spaces of indent), `prose()` for any other non-blank line
+// outside fences.
+template <class Heading, class Prose>
+void walk_markdown(std::string_view text, int a, int b, Heading&& heading, Prose&& prose) {
   const auto starts = index::line_starts(text);
-  std::string out;
   char fence = 0;
   std::size_t fence_len = 0;
-  int prose = 0;
   for (int l = a; l <= b; ++l) {
     const std::string line = strip_eol(index::line_span(text, starts, l, l));
     std::size_t ind = 0;
@@ -240,12 +334,31 @@ std::string skeleton_of_markdown(std::string_view text, int a, int b) {
     std::size_t level = 0;
     while (level < body.size() && body[level] == '#') ++level;
     if (level >= 1 && level <= 6 && (level == body.size() || body[level] == ' ' || body[level] == '\t')) {
-      out += std::string((level - 1) * 2, ' ') + std::string(body) + "  # L" + std::to_string(l) + "\n";
+      heading(l, level, body);
     } else if (!body.empty()) {
-      ++prose;
+      prose();
     }
   }
+}
+
+std::string skeleton_of_markdown(std::string_view text, int a, int b) {
+  // Heading lines of the section (fence-aware), indented by level, with line numbers.
+  std::string out;
+  int prose = 0;
+  walk_markdown(
+      text, a, b,
+      [&](int l, std::size_t level, std::string_view body) {
+        out += std::string((level - 1) * 2, ' ') + std::string(body) + "  # L" + std::to_string(l) + "\n";
+      },
+      [&] { ++prose; });
   out += "(" + std::to_string(b - a + 1) + " lines, " + std::to_string(prose) + " of text)\n";
+  return out;
+}
+
+// What an excerpt of a whole Markdown file shows when no query term hits: its heading lines.
+std::vector<int> markdown_outline_lines(std::string_view text, int a, int b) {
+  std::vector<int> out;
+  walk_markdown(text, a, b, [&](int l, std::size_t, std::string_view) { out.push_back(l); }, [] {});
   return out;
 }
 
@@ -338,6 +451,7 @@ int last_line(const std::vector<Chunk>& chunks) {
 struct Resolved {
   Chunk chunk;  // for range targets: synthesised (id = label or path#La-b)
   bool module_chunk = false;
+  bool whole_file = false;  // a range over the whole file: a file path, a module URI
 };
 
 struct Renderer {
@@ -387,7 +501,21 @@ struct Renderer {
     }
     switch (m) {
       case Mode::kRaw: return render_raw(text, c.start_line, c.end_line);
-      case Mode::kExcerpt: return render_excerpt(text, c.start_line, c.end_line, terms);
+      case Mode::kExcerpt: {
+        // A whole file without a query hit shows its outline (a Python module's definitions and
+        // docstring lines, a Markdown file's headings) instead of its first lines, which are
+        // often a licence or imports.
+        std::vector<int> outline;
+        if (r.whole_file) {
+          const auto type = index::file_type_of(c.path);
+          if (type == index::FileType::kPython) {
+            if (auto sk = seg.skeletons().get_content(text, c.path)) outline = python_outline_lines(*sk->skeleton, text);
+          } else if (type == index::FileType::kMarkdown) {
+            outline = markdown_outline_lines(text, c.start_line, c.end_line);
+          }
+        }
+        return render_excerpt(text, c.start_line, c.end_line, terms, outline);
+      }
       case Mode::kSkeleton: {
         const auto type = index::file_type_of(c.path);
         if (type == index::FileType::kPython) {
@@ -524,7 +652,7 @@ Result<GetReply> get(index::SegmentIndex& seg, const GetRequest& req, workspace:
       }
       // A range from the first line to the last chunk's end is the whole module: its skeleton
       // keeps the module docstring and __all__ as the module chunk's does.
-      if (range->start_line == 1 && range->end_line >= last_line(file_chunks)) r.module_chunk = true;
+      if (range->start_line == 1 && range->end_line >= last_line(file_chunks)) r.module_chunk = r.whole_file = true;
     }
     const std::string hash16 = r.chunk.sha256.empty() ? std::string("-") : r.chunk.sha256.substr(0, 16);
     if (resumed && start.chunk_hash != hash16) {

@@ -11,7 +11,11 @@
 //    definitions: the first non-blank line + `# L<first>-<last>`.
 //  * excerpt — with a query: windows of ±kExcerptContext lines around lines containing a query
 //    term, each line prefixed by its number, indentation kept, gaps shown as `...`; without a
-//    query (or no hit): the first kExcerptHeadLines lines, numbered.
+//    query (or no hit): the first kExcerptHeadLines lines, numbered — except for a whole file
+//    (a file path, a module URI), which shows its outline in the same numbered form: a Python
+//    module's docstring line and every class's and function's header lines (decorators, the
+//    signature up to its ':', at most kExcerptHeaderLines) and docstring line, members included,
+//    local helpers not; a Markdown file's headings. Other files: the first lines.
 //  * raw — the exact text of the chunk's lines.
 //
 // Budget contract. The reply states `budget` (effective, after clamping to kMaxBudget), `used`
@@ -78,6 +82,7 @@ inline constexpr std::size_t kMaxBudget = 1'000'000;     // larger budgets are c
 inline constexpr std::size_t kMaxTargets = 1000;
 inline constexpr int kExcerptContext = 2;
 inline constexpr int kExcerptHeadLines = 12;
+inline constexpr int kExcerptHeaderLines = 6;  // a definition's decorators, or its signature
 
 enum class StopReason { kComplete, kBudget, kMaxChunks };
 std::string_view stop_reason_name(StopReason r) noexcept;  // "complete" | "budget" | "max_chunks"
@@ -149,6 +154,9 @@ Result<GetReply> get(index::SegmentIndex& segment, const GetRequest& request, wo
 
 // Renderers (exposed for tests and benchmarks). `text` is the whole file; lines 1-based.
 std::string render_raw(std::string_view text, int start_line, int end_line);
-std::string render_excerpt(std::string_view text, int start_line, int end_line, const std::vector<std::string>& terms);
+// `outline`: the lines shown when no query term hits (a whole file's outline); empty: the first
+// kExcerptHeadLines lines.
+std::string render_excerpt(std::string_view text, int start_line, int end_line, const std::vector<std::string>& terms,
+                           const std::vector<int>& outline = {});
 
 }  // namespace trifecta::core::disclosure

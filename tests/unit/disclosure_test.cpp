@@ -279,6 +279,98 @@ TEST_CASE("a file path is the whole file and a whole module's skeleton starts wi
   CHECK_THAT(edge->errors[0].message, Catch::Contains("skipped (binary)"));
 }
 
+TEST_CASE("a whole file's excerpt without a query hit is its outline: definitions and docstring lines or headings") {
+  trifecta::test::TempDir dir;
+  // A licence comment before the module docstring, a decorated class, a signature over three
+  // lines, a docstring whose opener is bare quotes, a '#' inside a default value and a function's
+  // local helper (not outlined).
+  write_text(dir.path() / "pkg/mod.py",
+             "# Copyright (c) The Authors.\n"                // 1
+             "# Licensed under the terms of the licence.\n"  // 2
+             "\n"                                            // 3
+             "\"\"\"Tools for widgets.\n"                    // 4
+             "\n"                                            // 5
+             "More words about widgets.\n"                   // 6
+             "\"\"\"\n"                                      // 7
+             "import os\n"                                   // 8
+             "\n"                                            // 9
+             "@register\n"                                   // 10
+             "@dataclass(frozen=True)\n"                     // 11
+             "class Widget:\n"                               // 12
+             "    \"\"\"\n"                                  // 13
+             "    A widget.\n"                               // 14
+             "    \"\"\"\n"                                  // 15
+             "    size: int = 0\n"                           // 16
+             "\n"                                            // 17
+             "    def grow(self,\n"                          // 18
+             "             by: int = 1,\n"                   // 19
+             "             mark: str = '#') -> int:\n"       // 20
+             "        '''Grow it.'''\n"                      // 21
+             "        def helper():\n"                       // 22
+             "            return by\n"                       // 23
+             "        return self.size + helper()\n"         // 24
+             "\n"                                            // 25
+             "def plain(x):  # no docstring\n"               // 26
+             "    return os.sep + x\n");                     // 27
+  write_text(dir.path() / "docs/guide.md", "# Guide\nIntro.\n## Install\n```\n# not heading\n```\nRun it.\n");
+  write_text(dir.path() / "notes.txt", "line one\nline two\n");
+  auto seg = built_segment(dir.path());
+  GetRequest req;
+  req.targets = {Target::chunk("pkg/mod.py")};
+  req.budget = 100000;
+  auto r = get(*seg, req);
+  REQUIRE(r.ok());
+  REQUIRE(r->chunks.size() == 1);
+  CHECK(r->chunks[0].mode == Mode::kExcerpt);
+  CHECK(r->chunks[0].text ==
+        "   ...\n"
+        "     4  \"\"\"Tools for widgets.\n"
+        "   ...\n"
+        "    10  @register\n"
+        "    11  @dataclass(frozen=True)\n"
+        "    12  class Widget:\n"
+        "    13      \"\"\"\n"
+        "    14      A widget.\n"
+        "   ...\n"
+        "    18      def grow(self,\n"
+        "    19               by: int = 1,\n"
+        "    20               mark: str = '#') -> int:\n"
+        "    21          '''Grow it.'''\n"
+        "   ...\n"
+        "    26  def plain(x):  # no docstring\n"
+        "   ...\n");
+  // A module URI's range is the whole file too; a query that hits shows its windows instead.
+  req.targets = {Target::range("pkg/mod.py", 1, 27, "sym://python/pkg.mod")};
+  auto uri = get(*seg, req);
+  REQUIRE(uri.ok());
+  REQUIRE(uri->chunks.size() == 1);
+  CHECK(uri->chunks[0].text == r->chunks[0].text);
+  req.query = "helper";
+  auto hit = get(*seg, req);
+  REQUIRE(hit.ok());
+  REQUIRE(hit->chunks.size() == 1);
+  CHECK(hit->chunks[0].text.rfind("   ...\n    20  ", 0) == 0);
+  CHECK_THAT(hit->chunks[0].text,
+             Catch::Contains("    24          return self.size + helper()\n") && !Catch::Contains("@register"));
+  // A query without a hit falls back to the outline; part of a file, or a chunk, to its first lines.
+  req.query = "zebra";
+  auto miss = get(*seg, req);
+  REQUIRE(miss.ok());
+  CHECK(miss->chunks.at(0).text == r->chunks[0].text);
+  req.query.clear();
+  req.targets = {Target::range("pkg/mod.py", 1, 26)};
+  auto part = get(*seg, req);
+  REQUIRE(part.ok());
+  CHECK(part->chunks.at(0).text.rfind("     1  # Copyright (c) The Authors.\n     2  ", 0) == 0);
+  // Markdown: the headings outside fences; other text: the first lines.
+  req.targets = {Target::chunk("docs/guide.md"), Target::chunk("notes.txt")};
+  auto other = get(*seg, req);
+  REQUIRE(other.ok());
+  REQUIRE(other->chunks.size() == 2);
+  CHECK(other->chunks[0].text == "     1  # Guide\n   ...\n     3  ## Install\n   ...\n");
+  CHECK(other->chunks[1].text == "     1  line one\n     2  line two\n");
+}
+
 TEST_CASE("budget: a chunk that does not fit degrades raw -> excerpt -> skeleton, marked") {
   Fixture f;
   GetRequest req;
