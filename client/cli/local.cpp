@@ -59,7 +59,10 @@ The segment's persisted index and AST cache.
 
 int run_doctor(const Opts& o) {
   const auto socket = o.socket.empty() ? tc::default_socket_path() : tc::fs::path(o.socket);
-  auto in = tc::DoctorInputs::from_env(socket, tc::resolve_segment(o.segment));
+  std::error_code ec;
+  const auto chosen = tc::choose_segment(o.segment, tc::fs::current_path(ec));
+  auto in = tc::DoctorInputs::from_env(socket, chosen.root);
+  in.segment_source = chosen.source;
   in.daemon = tc::daemon_binary();
   in.client_version = proto::kVersion;
   in.client_protocol = proto::protocol_version();

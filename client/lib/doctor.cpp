@@ -274,6 +274,43 @@ std::pair<Check, Check> check_self(const DoctorInputs& in, bool runnable) {
   return {py, gr};
 }
 
+Check check_segment(const DoctorInputs& in) {
+  const std::string root = in.segment_root.string();
+  std::string how;
+  switch (in.segment_source) {
+    case SegmentSource::kFlag:
+      how = "given with -s";
+      break;
+    case SegmentSource::kWorkTree:
+      how = "the enclosing git work tree";
+      break;
+    case SegmentSource::kOpened:
+      how = "the nearest folder with _ctx (a tree trifecta has opened)";
+      break;
+    case SegmentSource::kCwd:
+      how = "the current directory (no git work tree or _ctx above it)";
+      break;
+  }
+  // Inside a work tree its root always wins, whatever _ctx lies below or above it.
+  if (in.segment_source != SegmentSource::kWorkTree) {
+    std::error_code ec;
+    for (auto dir = in.segment_root.parent_path(); !dir.empty(); dir = dir.parent_path()) {
+      if (fs::is_directory(dir / "_ctx", ec)) {
+        return warn("segment",
+                    root + ": " + how + ", inside " + dir.string() +
+                        ", also a segment (both have _ctx): commands under " + root +
+                        " use its own index and Pyright",
+                    "if " + root + " was opened by mistake: trifecta segment close -s " + root +
+                        ", then remove " + (in.segment_root / "_ctx").string() +
+                        " (its index cache and telemetry); commands under it then use " +
+                        dir.string());
+      }
+      if (dir == dir.root_path()) break;
+    }
+  }
+  return ok("segment", root + ": " + how);
+}
+
 Check check_ctx(const DoctorInputs& in) {
   const fs::path ctx = in.segment_root / "_ctx";
   std::error_code ec;
@@ -365,6 +402,7 @@ std::vector<Check> run_doctor(const DoctorInputs& in) {
   auto [py, gr] = check_self(in, runnable);
   out.push_back(std::move(py));
   out.push_back(std::move(gr));
+  out.push_back(check_segment(in));
   out.push_back(check_ctx(in));
 
   const TreeStats t = walk(in.segment_root);

@@ -14,6 +14,10 @@
 //   pyright     `trifectad --self-check`: the server discovery picks, its source and version, and
 //               whether it answers `initialize`
 //   grammar     `trifectad --self-check`: the grammar's ABI is one the tree-sitter runtime accepts
+//   segment     which tree this is and the rule that chose it (-s, the git work tree, the
+//               nearest folder with `_ctx`, the cwd); a warning when a segment outside git sits
+//               inside another (an ancestor has `_ctx` too: a subfolder opened by mistake pins
+//               itself for every client), with how to undo it
 //   ctx         `<segment>/_ctx` writable (or creatable)
 //   inotify     fs.inotify.max_user_watches against the segment's directory count
 //   disk        free space where `_ctx` lives against an estimate of the index size
@@ -26,6 +30,8 @@
 #include <filesystem>
 #include <string>
 #include <vector>
+
+#include "segment.hpp"
 
 namespace trifecta::client {
 
@@ -41,13 +47,14 @@ struct Check {
 };
 
 struct DoctorInputs {
-  std::string daemon;               // binary to ask (daemon_binary())
-  std::string client_version;       // proto::kVersion
-  std::string client_protocol;      // proto::protocol_version()
-  fs::path socket;                  // default_socket_path() or --socket
-  fs::path segment_root;            // the tree being checked
-  std::vector<fs::path> unit_dirs;  // systemd user unit search path, in order
-  fs::path wants_dir;               // $XDG_CONFIG_HOME/systemd/user/sockets.target.wants
+  std::string daemon;                                   // binary to ask (daemon_binary())
+  std::string client_version;                           // proto::kVersion
+  std::string client_protocol;                          // proto::protocol_version()
+  fs::path socket;                                      // default_socket_path() or --socket
+  fs::path segment_root;                                // the tree being checked
+  SegmentSource segment_source = SegmentSource::kFlag;  // how it was chosen (choose_segment)
+  std::vector<fs::path> unit_dirs;                      // systemd user unit search path, in order
+  fs::path wants_dir;  // $XDG_CONFIG_HOME/systemd/user/sockets.target.wants
   fs::path inotify_limit_file = "/proc/sys/fs/inotify/max_user_watches";
 
   // The environment's: systemd's user unit path ($XDG_CONFIG_HOME/systemd/user, /etc/systemd/user,

@@ -6,20 +6,25 @@ namespace trifecta::client {
 
 namespace fs = std::filesystem;
 
-std::string resolve_segment(const std::string& flag, const fs::path& cwd) {
+SegmentChoice choose_segment(const std::string& flag, const fs::path& cwd) {
   std::error_code ec;
   if (!flag.empty()) {
     const fs::path p(flag);
-    return (p.is_absolute() ? p : cwd / p).lexically_normal().string();
+    return {(p.is_absolute() ? p : cwd / p).lexically_normal().string(), SegmentSource::kFlag};
   }
   // A work tree first (its root, wherever a segment was opened below it), then an opened segment.
   for (const bool git : {true, false}) {
     for (auto dir = cwd; !dir.empty(); dir = dir.parent_path()) {
-      if (git ? fs::exists(dir / ".git", ec) : fs::is_directory(dir / "_ctx", ec)) return dir.string();
+      if (git ? fs::exists(dir / ".git", ec) : fs::is_directory(dir / "_ctx", ec))
+        return {dir.string(), git ? SegmentSource::kWorkTree : SegmentSource::kOpened};
       if (dir == dir.root_path()) break;
     }
   }
-  return cwd.string();
+  return {cwd.string(), SegmentSource::kCwd};
+}
+
+std::string resolve_segment(const std::string& flag, const fs::path& cwd) {
+  return choose_segment(flag, cwd).root;
 }
 
 std::string resolve_segment(const std::string& flag) {

@@ -20,6 +20,20 @@
 
 namespace trifecta::client {
 
+// Which rule chose a segment root.
+enum class SegmentSource {
+  kFlag,      // -s/--segment
+  kWorkTree,  // the enclosing git work tree
+  kOpened,    // the nearest enclosing directory with `_ctx`
+  kCwd,       // none of those: the current directory
+};
+struct SegmentChoice {
+  std::string root;
+  SegmentSource source = SegmentSource::kCwd;
+};
+// The segment for an explicit `flag` (may be empty) seen from `cwd`, and the rule that chose it.
+SegmentChoice choose_segment(const std::string& flag, const std::filesystem::path& cwd);
+
 // The segment root for an explicit `flag` (may be empty) seen from `cwd`.
 std::string resolve_segment(const std::string& flag, const std::filesystem::path& cwd);
 // Same, from the process's current directory.

@@ -529,6 +529,11 @@ TEST_CASE("segment discovery: the flag, else the nearest work tree or opened seg
   fs::create_directories(root / "loose" / "in");
   trifecta::test::write_text(root / "loose" / "_ctx", "");
   CHECK(resolve_segment("", root / "loose" / "in") == (root / "loose" / "in").string());
+  // The rule that chose each (doctor prints it).
+  CHECK(choose_segment("", root / "repo" / "src" / "deep").source == SegmentSource::kWorkTree);
+  CHECK(choose_segment("", root / "plain" / "dir").source == SegmentSource::kOpened);
+  CHECK(choose_segment("", root / "loose" / "in").source == SegmentSource::kCwd);
+  CHECK(choose_segment("x", root).source == SegmentSource::kFlag);
 }
 
 TEST_CASE("position arguments", "[client][segment]") {

@@ -220,6 +220,48 @@ TEST_CASE("doctor checks the units' ExecStart, the inotify limit and the socket'
   CHECK(find(run_doctor(s.in), "ctx").status == CheckStatus::kFail);
 }
 
+TEST_CASE("doctor names the segment's rule and a segment outside git nested in another one",
+          "[doctor]") {
+  Setup s;
+  // The checks of an un-nested segment need a temporary directory without `_ctx` above it.
+  bool clean_above = true;
+  std::error_code ec;
+  for (auto d = s.tmp.path(); clean_above && !d.empty() && d != d.root_path(); d = d.parent_path())
+    clean_above = !fs::is_directory(d / "_ctx", ec);
+  if (!clean_above)
+    WARN("a folder above " << s.tmp.path() << " has _ctx: the un-nested checks are skipped");
+  s.in.segment_source = SegmentSource::kCwd;
+  Check seg = find(run_doctor(s.in), "segment");
+  if (clean_above) {
+    CHECK(seg.status == CheckStatus::kOk);
+    CHECK(seg.detail == s.in.segment_root.string() +
+                            ": the current directory (no git work tree or _ctx above it)");
+  }
+  // tree/pkg/sub was opened once (a command run there first): it pins itself for every client,
+  // while tree, opened later, holds the rest.
+  fs::create_directories(s.in.segment_root / "_ctx");
+  const fs::path sub = s.in.segment_root / "pkg" / "sub";
+  fs::create_directories(sub / "_ctx");
+  const fs::path top = s.in.segment_root;
+  s.in.segment_root = sub;
+  s.in.segment_source = SegmentSource::kOpened;
+  seg = find(run_doctor(s.in), "segment");
+  CHECK(seg.status == CheckStatus::kWarn);
+  CHECK_THAT(seg.detail, Catch::StartsWith(sub.string() + ": the nearest folder with _ctx") &&
+                             Catch::Contains("inside " + top.string() + ", also a segment"));
+  CHECK_THAT(seg.fix, Catch::Contains("trifecta segment close -s " + sub.string()) &&
+                          Catch::Contains("remove " + (sub / "_ctx").string()));
+  // In a work tree its root wins whatever _ctx lies around it: nothing to undo.
+  s.in.segment_source = SegmentSource::kWorkTree;
+  seg = find(run_doctor(s.in), "segment");
+  CHECK(seg.status == CheckStatus::kOk);
+  CHECK_THAT(seg.detail, Catch::EndsWith(": the enclosing git work tree"));
+  // The top segment itself is fine.
+  s.in.segment_root = top;
+  s.in.segment_source = SegmentSource::kOpened;
+  if (clean_above) CHECK(find(run_doctor(s.in), "segment").status == CheckStatus::kOk);
+}
+
 TEST_CASE("run_capture returns the exit status and stdout, and -1 for a missing program",
           "[doctor]") {
   std::string out;
