@@ -198,8 +198,9 @@ int daemon_status(const Opts& o) {
   return run(o, spec::kStatus, {}, tc::render_status, without_spawn());
 }
 
+// The command's segment; NoSegment (main prints it) where there is none.
 std::string seg(const Opts& o) {
-  return tc::resolve_segment(o.segment);
+  return tc::require_segment(o.segment);
 }
 
 template <class R>

@@ -15,6 +15,7 @@
 #include <string_view>
 
 #include "commands.hpp"
+#include "segment.hpp"
 #include "trifecta/proto/protocol.hpp"
 
 namespace proto = trifecta::proto;
@@ -131,7 +132,13 @@ int main(int argc, char** argv) {
     return rc == 0 ? kExitOk : kExitUsage;
   }
   for (const auto& [cmd, c] : built) {
-    if (*cmd) return c->run(o);
+    if (!*cmd) continue;
+    try {
+      return c->run(o);
+    } catch (const trifecta::client::NoSegment& e) {
+      std::fprintf(stderr, "trifecta: %s\n", e.what());
+      return kExitUsage;
+    }
   }
   return kExitUsage;
 }

@@ -290,6 +290,9 @@ Check check_segment(const DoctorInputs& in) {
     case SegmentSource::kCwd:
       how = "the current directory (no git work tree or _ctx above it)";
       break;
+    case SegmentSource::kNone:
+      return warn("segment", "none: " + no_segment_message(in.segment_root),
+                  "cd into a project, or give -s DIR (to `doctor` too, for the checks below)");
   }
   // Inside a work tree its root always wins, whatever _ctx lies below or above it.
   if (in.segment_source != SegmentSource::kWorkTree) {

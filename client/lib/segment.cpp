@@ -1,6 +1,7 @@
 #include "segment.hpp"
 
 #include <charconv>
+#include <cstdlib>
 
 namespace trifecta::client {
 
@@ -20,7 +21,33 @@ SegmentChoice choose_segment(const std::string& flag, const fs::path& cwd) {
       if (dir == dir.root_path()) break;
     }
   }
-  return {cwd.string(), SegmentSource::kCwd};
+  return {cwd.string(), too_broad_for_segment(cwd) ? SegmentSource::kNone : SegmentSource::kCwd};
+}
+
+bool too_broad_for_segment(const fs::path& dir) {
+  std::error_code ec;
+  const fs::path d = fs::weakly_canonical(dir, ec);
+  if (d == d.root_path()) return true;
+  const char* home = std::getenv("HOME");
+  if (home == nullptr || *home == '\0') return false;
+  const fs::path h = fs::weakly_canonical(home, ec);
+  return !ec && h != h.root_path() && d == h;
+}
+
+std::string no_segment_message(const fs::path& cwd) {
+  std::error_code ec;
+  const fs::path d = fs::weakly_canonical(cwd, ec);
+  return cwd.string() + " is " + (d == d.root_path() ? "the filesystem root" : "your home directory") +
+         ", not a project (no git work tree or _ctx above it), and trifecta would index everything "
+         "under it: run in a project's folder, or pass -s DIR";
+}
+
+std::string require_segment(const std::string& flag) {
+  std::error_code ec;
+  const fs::path cwd = fs::current_path(ec);
+  const SegmentChoice c = choose_segment(flag, cwd);
+  if (c.source == SegmentSource::kNone) throw NoSegment(no_segment_message(cwd));
+  return c.root;
 }
 
 std::string resolve_segment(const std::string& flag, const fs::path& cwd) {

@@ -9,11 +9,18 @@
 // client; a segment once opened below a work tree's root does not take the root's place); else
 // `cwd` itself.
 //
+//
+// The last fallback never makes the filesystem root or the home directory a segment (trifectad
+// would index everything under it): from there, without -s, a work tree or `_ctx`, there is no
+// segment (SegmentSource::kNone); the CLI and the MCP server say so and ask for -s. A work tree
+// at the home directory (a dotfiles repository) and an explicit -s are taken as they are.
+//
 // Failure behaviour: total; filesystem errors count as "not there".
 // Thread rules: pure functions over the filesystem; safe from any thread.
 #pragma once
 
 #include <filesystem>
+#include <stdexcept>
 #include <string>
 
 #include "trifecta/proto/lsp.hpp"
@@ -26,18 +33,35 @@ enum class SegmentSource {
   kWorkTree,  // the enclosing git work tree
   kOpened,    // the nearest enclosing directory with `_ctx`
   kCwd,       // none of those: the current directory
+  kNone,      // none of those, and the current directory is / or the home directory: no segment
 };
 struct SegmentChoice {
   std::string root;
   SegmentSource source = SegmentSource::kCwd;
 };
-// The segment for an explicit `flag` (may be empty) seen from `cwd`, and the rule that chose it.
+// The segment for an explicit `flag` (may be empty) seen from `cwd`, and the rule that chose it
+// (kNone: `root` is the cwd, which is not a segment).
 SegmentChoice choose_segment(const std::string& flag, const std::filesystem::path& cwd);
 
-// The segment root for an explicit `flag` (may be empty) seen from `cwd`.
+// Whether `dir` is the filesystem root or the home directory ($HOME, compared canonically).
+bool too_broad_for_segment(const std::filesystem::path& dir);
+
+// Why there is no segment at `cwd` (for SegmentSource::kNone), with what to do.
+std::string no_segment_message(const std::filesystem::path& cwd);
+
+// The segment root for an explicit `flag` (may be empty) seen from `cwd` (the cwd itself for
+// kNone: callers that must not use it ask choose_segment).
 std::string resolve_segment(const std::string& flag, const std::filesystem::path& cwd);
 // Same, from the process's current directory.
 std::string resolve_segment(const std::string& flag);
+
+// Thrown by callers that need a segment where there is none (kNone): what() is
+// no_segment_message.
+struct NoSegment : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+// The segment for `flag` from the process's current directory; NoSegment for kNone.
+std::string require_segment(const std::string& flag);
 
 // A file argument: a sym:// URI as is; a relative path that exists from the cwd made absolute
 // (the daemon checks it lies inside the segment); anything else as is (segment-relative).

@@ -179,8 +179,16 @@ class Server {
   // ---- roots ----
   void ask_roots();
   std::vector<std::string> current_roots();
+  // The root without -s or client roots: the segment of the server's directory (none when that
+  // is / or the home directory: the calls then say so).
   std::string fallback_root() const {
-    return client::resolve_segment("", o_.cwd.empty() ? std::filesystem::current_path() : o_.cwd);
+    const auto c =
+        client::choose_segment("", o_.cwd.empty() ? std::filesystem::current_path() : o_.cwd);
+    return c.source == client::SegmentSource::kNone ? std::string() : c.root;
+  }
+  std::string fallback_name() const {
+    const std::string root = fallback_root();
+    return root.empty() ? "no root (the server runs in / or the home directory)" : root;
   }
 
   DaemonCall daemon_call(std::shared_ptr<InFlight> fl);
@@ -432,7 +440,7 @@ void Server::handle_response(const json::object& msg) {
       }
     }
   }
-  if (!ok) log("roots/list failed: using " + fallback_root());
+  if (!ok) log("roots/list failed: using " + fallback_name());
   {
     std::lock_guard lk(mu_);
     roots_ = std::move(roots);
@@ -457,10 +465,11 @@ std::vector<std::string> Server::current_roots() {
   if (!cv_.wait_for(lk, o_.roots_wait, [&] { return !roots_pending_; })) {
     // The client does not answer: stop waiting for it (a late answer still counts).
     roots_pending_ = false;
-    log("no answer to roots/list: using " + fallback_root());
+    log("no answer to roots/list: using " + fallback_name());
   }
   if (!roots_.empty()) return roots_;
-  return {fallback_root()};
+  if (std::string root = fallback_root(); !root.empty()) return {root};
+  return {};
 }
 
 json::object Server::initialize(const json::object& params) {

@@ -1099,7 +1099,10 @@ std::optional<std::string> choose_root(const std::vector<std::string>& roots,
     return path.rfind(r, 0) == 0;
   };
   if (roots.empty()) {
-    *error = "no project root: start the server with -s DIR, or let the client send roots";
+    *error =
+        "no project root: the client sent no roots and the server's directory is in no project (a "
+        "git work tree, a folder trifecta has opened; / and the home directory never are): start "
+        "the server with -s DIR, or let the client send roots";
     return std::nullopt;
   }
   const auto* r = args.if_contains("root");

@@ -496,17 +496,28 @@ seconds (0: wait as long as it takes)."
   "DIR as an absolute, symlink-free directory name without a trailing slash."
   (directory-file-name (file-truename (expand-file-name dir))))
 
+(defun trifecta--too-broad-p (dir)
+  "Non-nil when DIR (canonical) is the filesystem root or the home directory."
+  (or (equal dir "/")
+      (let ((home (getenv "HOME")))
+        (and home (not (string-empty-p home))
+             (equal dir (trifecta--canonical-dir home))))))
+
 (defun trifecta-segment-root (&optional buffer)
-  "The segment (project root) of BUFFER (default: the current one), absolute."
+  "The segment (project root) of BUFFER (default: the current one), absolute.
+The last fallback, the buffer's directory, is never the filesystem root or the
+home directory (the daemon would index everything under it): there, outside
+any marker and project, this signals a `user-error' that says so."
   (with-current-buffer (or buffer (current-buffer))
     (or (and (not trifecta-segment) trifecta--buffer-segment)
-        (let ((root
-               (trifecta--canonical-dir
-                (or trifecta-segment
-                    (cl-some (lambda (m) (locate-dominating-file default-directory m))
-                             trifecta-segment-markers)
-                    (let ((pr (project-current nil))) (and pr (project-root pr)))
-                    default-directory))))
+        (let* ((found (or trifecta-segment
+                          (cl-some (lambda (m) (locate-dominating-file default-directory m))
+                                   trifecta-segment-markers)
+                          (let ((pr (project-current nil))) (and pr (project-root pr)))))
+               (root (trifecta--canonical-dir (or found default-directory))))
+          (when (and (not found) (trifecta--too-broad-p root))
+            (user-error "trifecta: no project here: %s is %s, not a git work tree or a tree trifecta has opened, and would be indexed whole; visit a project's file, or set `trifecta-segment'"
+                        root (if (equal root "/") "the filesystem root" "your home directory")))
           (unless trifecta-segment (setq trifecta--buffer-segment root))
           root))))
 

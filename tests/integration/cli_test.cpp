@@ -495,6 +495,32 @@ TEST_CASE("help shows the defaults", "[cli]") {
   }
 }
 
+TEST_CASE("from the home directory outside any project a command asks for -s and starts nothing",
+          "[cli][segment]") {
+  TempDir tmp;
+  const fs::path home = fs::canonical(tmp.path());
+  fs::create_directories(home / "proj");
+  const std::map<std::string, std::string> env{{"HOME", home.string()},
+                                               {"TRIFECTA_SOCKET", (home / "run" / "d.sock").string()},
+                                               {"TRIFECTA_DAEMON", "/nonexistent/trifectad"}};
+  const auto in_home = [&](const std::string& args) {
+    return run({"/bin/sh", "-c", "cd \"$HOME\" && exec \"$0\" " + args, TRIFECTA_BIN}, env, 30s);
+  };
+  auto r = in_home("ctx search json");
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.err, Catch::Contains(home.string() + " is your home directory, not a project") &&
+                        Catch::Contains("pass -s DIR"));
+  CHECK_FALSE(fs::exists(home / "_ctx"));
+  CHECK_FALSE(fs::exists(home / "run"));
+  // -s names a tree, and the command goes on (to the missing daemon: unavailable, exit 3).
+  r = in_home("--no-spawn ctx search json -s proj");
+  CHECK(r.exit_code == 3);
+  CHECK_THAT(r.err, !Catch::Contains("home directory"));
+  // doctor reports it, among its other checks.
+  r = in_home("doctor");
+  CHECK_THAT(r.out, Catch::Contains("warn  segment: none: " + home.string() + " is your home directory"));
+}
+
 TEST_CASE("daemon status with no daemon says so and exits 3", "[cli]") {
   TempDir tmp;
   const std::map<std::string, std::string> env{

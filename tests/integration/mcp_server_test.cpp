@@ -737,6 +737,23 @@ TEST_CASE(
   CHECK_THAT(m.stderr_text(), Catch::Contains("no answer to roots/list"));
 }
 
+TEST_CASE("a server started in the home directory without -s or roots has no root, and says so",
+          "[mcp]") {
+  Tree t;
+  DaemonProcess d({"--no-lsp"});
+  // The tree stands for the home directory: no git, no _ctx, and $HOME.
+  Mcp m(d, {}, {{"HOME", t.root.string()}}, t.root);
+  m.initialize();
+  const auto r = m.call(1, "search", {{"query", "welcome"}});
+  CHECK(r.at("isError") == true);
+  const std::string text(r.at("content").at(0).at("text").as_string());
+  CHECK_THAT(text, Catch::Contains("no project root") && Catch::Contains("home directory") &&
+                       Catch::Contains("-s DIR"));
+  CHECK_FALSE(fs::exists(t.root / "_ctx"));  // nothing opened there
+  // A root argument naming it does not get around that: it is not one of the session's roots.
+  CHECK(m.call(2, "status", {{"root", t.root.string()}}).at("isError") == true);
+}
+
 TEST_CASE("a lost daemon is restarted on the next call", "[mcp]") {
   Tree t;
   DaemonProcess d({"--no-lsp"});

@@ -5,6 +5,8 @@
 #include <CLI/CLI.hpp>
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
+
+#include <cstdlib>
 #include <algorithm>
 #include <functional>
 #include <sstream>
@@ -534,6 +536,38 @@ TEST_CASE("segment discovery: the flag, else the nearest work tree or opened seg
   CHECK(choose_segment("", root / "plain" / "dir").source == SegmentSource::kOpened);
   CHECK(choose_segment("", root / "loose" / "in").source == SegmentSource::kCwd);
   CHECK(choose_segment("x", root).source == SegmentSource::kFlag);
+}
+
+TEST_CASE("segment discovery: neither the filesystem root nor the home directory by the last fallback",
+          "[client][segment]") {
+  trifecta::test::TempDir tmp;
+  const fs::path home = fs::canonical(tmp.path());
+  fs::create_directories(home / "proj" / "pkg");
+  fs::create_directories(home / "dots");
+  const char* saved = std::getenv("HOME");
+  const std::string old_home = saved ? saved : "";
+  ::setenv("HOME", (home.string() + "/").c_str(), 1);  // compared canonically
+  CHECK(too_broad_for_segment(home));
+  CHECK(too_broad_for_segment("/"));
+  CHECK_FALSE(too_broad_for_segment(home / "proj"));
+  const SegmentChoice at_home = choose_segment("", home);
+  CHECK(at_home.source == SegmentSource::kNone);
+  CHECK(at_home.root == home.string());
+  CHECK(choose_segment("", "/").source == SegmentSource::kNone);
+  CHECK_THAT(no_segment_message(home), Catch::Contains("your home directory") && Catch::Contains("-s DIR"));
+  CHECK_THAT(no_segment_message("/"), Catch::StartsWith("/ is the filesystem root"));
+  // A folder below it is a project of its own; -s, a work tree or an opened segment at home stand.
+  CHECK(choose_segment("", home / "proj" / "pkg").source == SegmentSource::kCwd);
+  CHECK(choose_segment(".", home).source == SegmentSource::kFlag);
+  fs::create_directories(home / "_ctx");
+  CHECK(choose_segment("", home).source == SegmentSource::kOpened);
+  fs::create_directories(home / ".git");
+  CHECK(choose_segment("", home / "dots").source == SegmentSource::kWorkTree);
+  if (saved) {
+    ::setenv("HOME", old_home.c_str(), 1);
+  } else {
+    ::unsetenv("HOME");
+  }
 }
 
 TEST_CASE("position arguments", "[client][segment]") {

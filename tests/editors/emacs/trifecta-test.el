@@ -276,6 +276,37 @@
              20 "the file's context")
     (should (string-search "NOTES.md — mode raw" (tt-buffer-text "*trifecta-context*")))))
 
+;; Outside any marker and project, the buffer's directory is the segment, but never the home
+;; directory or /: there the root is refused with a message (the daemon would index it all).
+(ert-deftest trifecta-test-segment-never-home ()
+  (let* ((home (file-truename (make-temp-file "tt-home" t)))
+         (proj (expand-file-name "proj/" home))
+         (process-environment (cons (concat "HOME=" home "/") process-environment))
+         (trifecta-segment nil))
+    (unwind-protect
+        (progn
+          (make-directory proj t)
+          (dolist (dir (list (file-name-as-directory home) "/"))
+            (with-temp-buffer
+              (setq default-directory dir)
+              (let ((err (should-error (trifecta-segment-root) :type 'user-error)))
+                (should (string-match-p "no project here" (cadr err)))
+                (should (string-match-p (if (equal dir "/") "the filesystem root" "your home directory")
+                                        (cadr err))))))
+          (with-temp-buffer
+            (setq default-directory proj)
+            (should (equal (trifecta-segment-root) (directory-file-name proj))))
+          ;; Chosen, or opened before (its `_ctx'): taken as it is.
+          (with-temp-buffer
+            (setq default-directory (file-name-as-directory home))
+            (let ((trifecta-segment home))
+              (should (equal (trifecta-segment-root) home))))
+          (make-directory (expand-file-name "_ctx" home))
+          (with-temp-buffer
+            (setq default-directory (file-name-as-directory home))
+            (should (equal (trifecta-segment-root) home))))
+      (delete-directory home t))))
+
 ;; The map: most central file first, RET opens the definition (a decorator line
 ;; its class), a folder and a small budget narrow it, bad paths fail clearly.
 (ert-deftest trifecta-test-map ()

@@ -136,6 +136,36 @@ return function(T)
     vim.cmd("bwipeout!")
   end)
 
+  T.test("segment: none for a file in the home directory outside any work tree or opened tree", function()
+    local base = uv.fs_realpath(TMP) .. "/fakehome"
+    vim.fn.mkdir(base .. "/proj", "p")
+    vim.fn.writefile({ "z = 3" }, base .. "/loose.py")
+    vim.fn.writefile({ "w = 4" }, base .. "/proj/c.py")
+    local saved_home, saved_cwd = vim.env.HOME, vim.fn.getcwd()
+    vim.env.HOME = base .. "/"
+    vim.cmd("cd " .. vim.fn.fnameescape(base))
+    local ok, err = pcall(function()
+      vim.cmd("edit " .. base .. "/loose.py")
+      T.eq(trifecta.segment(), nil, "a file directly in the home directory")
+      local from = #T.messages + 1
+      trifecta.show_status()
+      T.match(T.wait_message("no project here", 2000, from), "is your home directory", "what :Trifecta status says")
+      T.eq(trifecta.status(), "", "no statusline text")
+      T.eq(vim.fn.isdirectory(base .. "/_ctx"), 0, "nothing opened at home")
+      -- A folder below it is a tree of its own: the file's directory, not the home directory it
+      -- lies under.
+      vim.cmd("edit " .. base .. "/proj/c.py")
+      T.eq(trifecta.segment(), base .. "/proj", "a file in a folder of the home directory")
+    end)
+    vim.env.HOME = saved_home
+    vim.cmd("cd " .. vim.fn.fnameescape(saved_cwd))
+    vim.cmd("silent! bwipeout! " .. vim.fn.fnameescape(base .. "/loose.py"))
+    vim.cmd("silent! bwipeout! " .. vim.fn.fnameescape(base .. "/proj/c.py"))
+    if not ok then
+      error(err, 0)
+    end
+  end)
+
   T.test("status shows the index build's progress, then the ready state", function()
     -- A tree big enough that its first build takes a while, outside the cwd: its segment is the
     -- file's directory (no .git above it).

@@ -136,10 +136,32 @@ function M.segment(bufnr)
   return project.segment(bufnr, M.config)
 end
 
+-- Where there is no segment (a file in the home directory or /, outside any work tree or opened
+-- tree): say so instead of sending a request.
+local function no_segment(what)
+  local file = project.file_of(0)
+  local dir = file and file:match("^(.*)/[^/]*$") or project.realpath(vim.fn.getcwd())
+  if dir == "" then
+    dir = "/"
+  end
+  notify(
+    string.format(
+      "%s: no project here: %s is %s, not a git work tree or a tree trifecta has opened, and would be indexed whole; open a project's file, or set `segment` in setup()",
+      what,
+      dir,
+      dir == "/" and "the filesystem root" or "your home directory"
+    ),
+    vim.log.levels.WARN
+  )
+end
+
 -- Send `method` for the current segment; cb(result) runs only on success.
 local function call(what, method, params, cb, ropts)
   params = params or {}
   params.segment = params.segment or M.segment()
+  if not params.segment then
+    return no_segment(what)
+  end
   M.client():request(method, params, function(r, e)
     if poller then
       poller:poke()
@@ -343,6 +365,9 @@ end
 -- without the "sym://python/" prefix).
 function M.complete_sym(arglead)
   local seg = M.segment()
+  if not seg then
+    return {}
+  end
   local prefix = ""
   local rest = arglead
   if arglead:sub(1, #SYM) == SYM then
@@ -401,6 +426,9 @@ function M.sym(arg)
   end
   local uri = M.sym_uri(arg)
   local seg = M.segment()
+  if not seg then
+    return no_segment("sym")
+  end
   M.client():request("sym.resolve", { segment = seg, uri = uri }, function(r, e)
     if e and e.name == "AMBIGUOUS_SYMBOL" and e.data and e.data.candidates then
       M.last.sym = { error = e }
@@ -724,6 +752,9 @@ function M.context(args)
   end
   local query = table.concat(words, " ")
   local seg = M.segment()
+  if not seg then
+    return no_segment("context")
+  end
   if #uris == 0 and #query >= 2 then
     call("context", "ctx.search", { query = query, limit = 20, segment = seg }, function(r)
       local ids = {}
@@ -848,6 +879,9 @@ end
 function M.map(args)
   local arg, budget = M.parse_map_args(args)
   local seg = M.segment()
+  if not seg then
+    return no_segment("map")
+  end
   local path = ""
   if arg == "%" then
     arg = project.file_of(0)
@@ -888,6 +922,9 @@ end
 -- The statusline component: never blocks; starts the poller on first use.
 function M.status()
   local seg = M.segment()
+  if not seg then
+    return ""
+  end
   local p = get_poller()
   p:watch(seg)
   return p:text(seg)

@@ -3,9 +3,11 @@
 -- The rule the CLI uses (client/lib/segment.hpp), seen from the buffer's file: the nearest
 -- enclosing directory with the first of `root_markers` found (default `.git`, then `_ctx`, the
 -- directory of a segment the daemon has opened); else the editor's cwd when
--- the file lies under it; else the file's directory. `segment` in the config (a path, or a
--- function(bufnr) returning one) overrides it. Paths are resolved with realpath, because the
--- daemon names segments by their canonical path.
+-- the file lies under it; else the file's directory. The last two never give the filesystem
+-- root or the home directory (trifectad would index everything under it): the file's directory
+-- stands in for such a cwd, and where that is one too there is no segment (nil). `segment` in
+-- the config (a path, or a function(bufnr) returning one) overrides it. Paths are resolved with
+-- realpath, because the daemon names segments by their canonical path.
 --
 -- Thread rules: main loop only (reads buffer names and the filesystem with vim.loop's
 -- synchronous calls, which are cheap stat()s).
@@ -38,7 +40,18 @@ end
 
 local cache = {} -- start dir -> root
 
--- The segment of `bufnr` (default: current buffer). `cfg` is the plugin's config.
+-- Whether `dir` (resolved) is the filesystem root or the home directory: never a segment by the
+-- fallback.
+function M.too_broad(dir)
+  if dir == "/" then
+    return true
+  end
+  local home = os.getenv("HOME")
+  return home ~= nil and home ~= "" and dir == realpath((home:gsub("(.)/+$", "%1")))
+end
+
+-- The segment of `bufnr` (default: current buffer), or nil where there is none (see above). `cfg`
+-- is the plugin's config.
 function M.segment(bufnr, cfg)
   bufnr = bufnr or vim.api.nvim_get_current_buf()
   cfg = cfg or {}
@@ -72,8 +85,11 @@ function M.segment(bufnr, cfg)
     end
   end
   local root = start
-  if start == cwd or start:sub(1, #cwd + 1) == cwd .. "/" then
+  if (start == cwd or start:sub(1, #cwd + 1) == cwd .. "/") and not M.too_broad(cwd) then
     root = cwd
+  end
+  if M.too_broad(root) then
+    return nil -- not cached: a marker made later counts
   end
   cache[start] = root
   return root
