@@ -478,7 +478,12 @@ ToolOutcome run_map(ToolEnv& env, const json::object& args) {
     r.budget = budget;  // the text says "used N of <the tool's budget> tokens"
     const client::Rendered shown = client::render_map(r);
     ToolOutcome o;
-    o.text = shown.out + shown.err + footer(s);
+    o.text = shown.out + shown.err;
+    // The CLI's advice names its flag; a tool call has the `budget` and `path` arguments.
+    constexpr std::string_view kFlag = "a larger --budget or a narrower path";
+    if (const auto at = o.text.find(kFlag); at != std::string::npos)
+      o.text.replace(at, kFlag.size(), "a larger `budget` or a narrower `path`");
+    o.text += footer(s);
     const std::size_t tok =
         std::max(estimate_tokens(o.text.size()), estimate_tokens(json::serialize(s).size()));
     if (tok <= static_cast<std::size_t>(budget)) {

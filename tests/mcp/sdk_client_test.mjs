@@ -183,6 +183,8 @@ async function main() {
        'map with budget 2000: both renderings within 2000 tokens', [textOf(m).length, json(m).length]);
   // pkg/huge.py's 3,000 helpers do not fit: the map is cut, and its text still takes most of the
   // budget (the structured answer does not repeat it per file, nor each symbol as an object).
+  t.ok(textOf(m).includes('more with a larger `budget` or a narrower `path`') && !textOf(m).includes('--budget'),
+       'map, cut: says which arguments show more', textOf(m).slice(-400));
   t.ok(sc(m).truncated === true && Math.ceil(textOf(m).length / 4) >= 1400,
        'map with budget 2000, cut: its text takes at least 1,400 tokens', [sc(m).truncated, textOf(m).length, json(m).length]);
   t.ok(mapFiles.every((f) => f.text === undefined && Number.isInteger(f.symbols)) && sc(m).text.includes('make_user'),
