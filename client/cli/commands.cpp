@@ -477,7 +477,9 @@ constexpr Command kCommands[] = {
        proto::CtxMapParams p;
        if (!o.target.empty()) p.path = tc::resolve_path_arg(o.target);
        p.budget = o.map_budget;
-       return run(o, spec::kCtxMap, p, tc::render_map, in_segment(seg(o)));
+       return run(
+           o, spec::kCtxMap, p, [](const proto::CtxMapResult& v) { return tc::render_map(v); },
+           in_segment(seg(o)));
      }},
     {"", "def", "Go to definition (Pyright when READY, else the AST)", spec::kLspDefinition.name,
      setup_position, [](const Opts& o) { return run_position(o, spec::kLspDefinition); }},

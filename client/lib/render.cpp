@@ -445,14 +445,14 @@ Rendered render_get(const proto::CtxGetResult& o) {
   return r;
 }
 
-Rendered render_map(const proto::CtxMapResult& o) {
+Rendered render_map(const proto::CtxMapResult& o, std::string_view more) {
   Rendered r;
   r.out = o.text;
   const auto part = std::count_if(o.files.begin(), o.files.end(), [](const proto::MapFile& f) { return f.reduced; });
   appendf(r.out, "── %zu of %lld Python files", o.files.size(), ll(o.candidates));
   if (part > 0) appendf(r.out, ", %lld in part", static_cast<long long>(part));
   appendf(r.out, ", used %lld of %lld tokens", ll(o.used), ll(o.budget));
-  if (o.truncated) appendf(r.out, "; more with a larger --budget or a narrower path");
+  if (o.truncated) appendf(r.out, "; more with %.*s", static_cast<int>(more.size()), more.data());
   appendf(r.out, "\n");
   return r;
 }

@@ -12,6 +12,7 @@
 
 #include <filesystem>
 #include <string>
+#include <string_view>
 
 #include "trifecta/proto/catalog.hpp"
 #include "trifecta/proto/protocol.hpp"
@@ -51,7 +52,10 @@ Rendered render_search(const proto::CtxSearchResult& result, const std::string& 
 // ctx.get. Failed targets go to `err` and set `failed`.
 Rendered render_get(const proto::CtxGetResult& result);
 Rendered render_validate(const proto::CtxValidateResult& result);  // ctx.validate
-Rendered render_map(const proto::CtxMapResult& result);  // ctx.map: the map, then a summary line
+// ctx.map: the map, then a summary line; when the map was cut it ends with `more` (how to see
+// more: the CLI's flags by default, a tool's arguments through MCP).
+Rendered render_map(const proto::CtxMapResult& result,
+                    std::string_view more = "a larger --budget or a narrower path");
 // lsp.definition / lsp.references: one line per location with its source line, read from
 // `segment` (or the absolute path of an external location).
 Rendered render_locations(const proto::LspDefinitionResult& result,

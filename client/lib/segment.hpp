@@ -9,7 +9,6 @@
 // client; a segment once opened below a work tree's root does not take the root's place); else
 // `cwd` itself.
 //
-//
 // The last fallback never makes the filesystem root or the home directory a segment (trifectad
 // would index everything under it): from there, without -s, a work tree or `_ctx`, there is no
 // segment (SegmentSource::kNone); the CLI and the MCP server say so and ask for -s. A work tree

@@ -476,14 +476,10 @@ ToolOutcome run_map(ToolEnv& env, const json::object& args) {
     stamp(s, env, "index", r.generation, budget);
     s["truncated"] = r.truncated;
     r.budget = budget;  // the text says "used N of <the tool's budget> tokens"
-    const client::Rendered shown = client::render_map(r);
+    // A tool call has the `budget` and `path` arguments, not the CLI's flags.
+    const client::Rendered shown = client::render_map(r, "a larger `budget` or a narrower `path`");
     ToolOutcome o;
-    o.text = shown.out + shown.err;
-    // The CLI's advice names its flag; a tool call has the `budget` and `path` arguments.
-    constexpr std::string_view kFlag = "a larger --budget or a narrower path";
-    if (const auto at = o.text.find(kFlag); at != std::string::npos)
-      o.text.replace(at, kFlag.size(), "a larger `budget` or a narrower `path`");
-    o.text += footer(s);
+    o.text = shown.out + shown.err + footer(s);
     const std::size_t tok =
         std::max(estimate_tokens(o.text.size()), estimate_tokens(json::serialize(s).size()));
     if (tok <= static_cast<std::size_t>(budget)) {

@@ -86,7 +86,7 @@ std::string render_raw(std::string_view text, int start_line, int end_line) {
 }
 
 std::string render_excerpt(std::string_view text, int a, int b, const std::vector<std::string>& terms,
-                           const std::vector<int>& outline) {
+                           const std::function<std::vector<int>()>& outline) {
   const auto starts = index::line_starts(text);
   const int lines = text.empty() ? 0 : static_cast<int>(starts.size()) - 1;
   a = std::clamp(a, 1, std::max(1, lines));
@@ -107,8 +107,8 @@ std::string render_excerpt(std::string_view text, int a, int b, const std::vecto
       for (int k = std::max(a, l - kExcerptContext); k <= std::min(b, l + kExcerptContext); ++k) keep[static_cast<std::size_t>(k - a)] = 1;
     }
   }
-  if (!any) {
-    for (const int l : outline) {
+  if (!any && outline) {
+    for (const int l : outline()) {
       if (l < a || l > b) continue;
       keep[static_cast<std::size_t>(l - a)] = 1;
       any = true;
@@ -505,15 +505,17 @@ struct Renderer {
         // A whole file without a query hit shows its outline (a Python module's definitions and
         // docstring lines, a Markdown file's headings) instead of its first lines, which are
         // often a licence or imports.
-        std::vector<int> outline;
-        if (r.whole_file) {
+        // Computed only when no query term hits.
+        const auto outline = [&]() -> std::vector<int> {
+          if (!r.whole_file) return {};
           const auto type = index::file_type_of(c.path);
           if (type == index::FileType::kPython) {
-            if (auto sk = seg.skeletons().get_content(text, c.path)) outline = python_outline_lines(*sk->skeleton, text);
-          } else if (type == index::FileType::kMarkdown) {
-            outline = markdown_outline_lines(text, c.start_line, c.end_line);
+            auto sk = seg.skeletons().get_content(text, c.path);
+            return sk ? python_outline_lines(*sk->skeleton, text) : std::vector<int>{};
           }
-        }
+          if (type == index::FileType::kMarkdown) return markdown_outline_lines(text, c.start_line, c.end_line);
+          return {};
+        };
         return render_excerpt(text, c.start_line, c.end_line, terms, outline);
       }
       case Mode::kSkeleton: {

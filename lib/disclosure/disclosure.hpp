@@ -58,6 +58,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -154,9 +155,9 @@ Result<GetReply> get(index::SegmentIndex& segment, const GetRequest& request, wo
 
 // Renderers (exposed for tests and benchmarks). `text` is the whole file; lines 1-based.
 std::string render_raw(std::string_view text, int start_line, int end_line);
-// `outline`: the lines shown when no query term hits (a whole file's outline); empty: the first
-// kExcerptHeadLines lines.
+// `outline` (called only when no query term hits): the lines to show then (a whole file's
+// outline); empty or none: the first kExcerptHeadLines lines.
 std::string render_excerpt(std::string_view text, int start_line, int end_line, const std::vector<std::string>& terms,
-                           const std::vector<int>& outline = {});
+                           const std::function<std::vector<int>()>& outline = {});
 
 }  // namespace trifecta::core::disclosure
