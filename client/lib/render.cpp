@@ -382,6 +382,19 @@ void unscored_note(std::string& out, const proto::CtxSearchResult& o) {
   appendf(out, "\n");
 }
 
+// The typo correction's note (protocol 1.7), above the hits: which query words the index lacks
+// and what they were searched as, so a reader knows the page answers another spelling.
+void corrected_note(std::string& out, const proto::CtxSearchResult& o) {
+  if (!o.corrected || o.corrected->empty()) return;
+  appendf(out, "note: not in the index, searched as:");
+  const char* sep = " ";
+  for (const auto& c : *o.corrected) {
+    appendf(out, "%s%s \u2192 %s", sep, c.from.c_str(), c.to.c_str());
+    sep = ", ";
+  }
+  appendf(out, "\n");
+}
+
 }  // namespace
 
 Rendered render_search(const proto::CtxSearchResult& o, const std::string& path_glob) {
@@ -405,6 +418,7 @@ Rendered render_search(const proto::CtxSearchResult& o, const std::string& path_
     }
     return r;
   }
+  corrected_note(out, o);
   std::size_t term_width = 0;  // one column width for the whole page, so every hit lines up
   for (const auto& x : o.hits) {
     if (!x.explain) continue;

@@ -664,6 +664,17 @@ With consult installed, the hits under ROOT are previewed."
             (completing-read prompt table nil t))))
     (or (cdr (assoc choice alist)) (user-error "trifecta: nothing chosen"))))
 
+(defun trifecta--corrected-note (reply)
+  "The prompt's note on REPLY's corrected words, or \"\".
+\" (searched as: lenght → length)\": the daemon names each query word
+the index lacks and the word it searched instead (protocol 1.7)."
+  (let ((c (plist-get reply :corrected)))
+    (if c
+        (format " (searched as: %s)"
+                (mapconcat (lambda (x) (format "%s → %s" (plist-get x :from) (plist-get x :to)))
+                           c ", "))
+      "")))
+
 (defun trifecta--search-show (root query reply)
   "Let the user pick one of REPLY's hits for QUERY under ROOT and jump to it."
   (let ((hits (plist-get reply :hits)))
@@ -672,7 +683,9 @@ With consult installed, the hits under ROOT are previewed."
                        (let ((r (plist-get reply :reason))) (if r (format " (%s)" r) ""))
                        (let ((d (plist-get reply :did_you_mean)))
                          (if d (format "; did you mean: %s" (mapconcat #'identity d ", ")) "")))
-      (let* ((hit (trifecta--choose (format "trifecta %s [%d of %d]: " query (length hits)
+      (let* ((hit (trifecta--choose (format "trifecta %s%s [%d of %d]: " query
+                                            (trifecta--corrected-note reply)
+                                            (length hits)
                                             (or (plist-get reply :matched) (length hits)))
                                     (trifecta--search-candidates hits) root)))
         (trifecta--jump (trifecta--abs root (plist-get hit :path)) (plist-get hit :start_line))))))

@@ -661,13 +661,15 @@ std::string trim_copy(std::string_view s) {
   return std::string(s.substr(a, b - a));
 }
 
-// Levenshtein rows of `term` against the prefixes of candidate words, one row per prefix length:
+// Edit-distance rows of `term` against the prefixes of candidate words (insertions, deletions,
+// substitutions and swaps of two neighbouring bytes, each one edit), one row per prefix length:
 // row d holds the distances from the first d bytes of a candidate to every prefix of `term`,
 // capped at bound + 1, and only the band |d − j| ≤ bound is computed (every entry outside it is
 // over the bound; those entries are set once, to the cap, and never written). Rows for a shared
 // prefix are computed once (`suggest` walks the sorted vocabulary), and a prefix whose row minimum
 // exceeds the bound rules out every word that starts with it (a row's minimum never decreases
-// with depth). Byte-wise, like the index's terms. No allocation after construction.
+// with depth: a swap's entry is never below the substitution path's entry one row up). Byte-wise,
+// like the index's terms. No allocation after construction.
 class EditRows {
  public:
   EditRows(std::string_view term, std::size_t bound)
@@ -675,7 +677,8 @@ class EditRows {
         bound_(bound),
         cap_(static_cast<std::uint8_t>(bound + 1)),
         width_(term.size() + 1),
-        rows_((term.size() + bound + 2) * width_, cap_) {
+        rows_((term.size() + bound + 2) * width_, cap_),
+        chars_(term.size() + bound + 2, '\0') {
     for (std::size_t j = 0; j < width_ && j < cap_; ++j) rows_[j] = static_cast<std::uint8_t>(j);
   }
   std::size_t bound() const { return bound_; }
@@ -690,9 +693,15 @@ class EditRows {
     const std::size_t hi = std::min(width_ - 1, d + bound_);
     std::uint8_t row_min = cap_;
     if (lo == 0) row_min = cur[0] = static_cast<std::uint8_t>(std::min<std::size_t>(d, cap_));
+    chars_[d] = c;
     for (std::size_t j = std::max<std::size_t>(lo, 1); j <= hi; ++j) {
       const int sub = prev[j - 1] + (term_[j - 1] == c ? 0 : 1);
-      const int v = std::min({prev[j] + 1, cur[j - 1] + 1, sub, int{cap_}});
+      int v = std::min({prev[j] + 1, cur[j - 1] + 1, sub, int{cap_}});
+      // Two neighbouring bytes swapped (`lenght`) are one edit, as Damerau counted typing errors
+      // (the optimal string alignment distance; Lucene's spell checker counts them so too).
+      if (d >= 2 && j >= 2 && c == term_[j - 2] && chars_[d - 1] == term_[j - 1] && c != chars_[d - 1]) {
+        v = std::min(v, rows_[(d - 2) * width_ + j - 2] + 1);
+      }
       cur[j] = static_cast<std::uint8_t>(v);
       row_min = std::min(row_min, cur[j]);
     }
@@ -715,6 +724,7 @@ class EditRows {
   std::uint8_t cap_;
   std::size_t width_;
   std::vector<std::uint8_t> rows_;
+  std::vector<char> chars_;  // the candidate byte pushed at each depth
 };
 
 // Whether any bit in [lo, hi) of `words` is set.
@@ -729,14 +739,43 @@ bool any_bit(const std::uint64_t* words, std::uint32_t lo, std::uint32_t hi) {
   return false;
 }
 
-// Levenshtein distance with an upper bound (returns bound + 1 when exceeded).
-std::size_t bounded_distance(std::string_view a, std::string_view b, std::size_t bound) {
-  return EditRows(a, bound).distance_to(b);
-}
-
 }  // namespace
 
 std::vector<std::string> InvertedIndex::suggest(std::string_view term, std::size_t max) const {
+  return top_suggestions(suggestion_candidates(term), max);
+}
+
+std::vector<std::string> InvertedIndex::top_suggestions(std::vector<Suggestion> cands, std::size_t max) const {
+  std::sort(cands.begin(), cands.end(), [&](const Suggestion& a, const Suggestion& b) {
+    if (a.rank_dist != b.rank_dist) return a.rank_dist < b.rank_dist;
+    if (a.df != b.df) return a.df > b.df;
+    return term_text(a.id) < term_text(b.id);
+  });
+  std::vector<std::string> out;
+  for (std::size_t i = 0; i < cands.size() && out.size() < max; ++i) out.emplace_back(term_text(cands[i].id));
+  return out;
+}
+
+const InvertedIndex::Suggestion* InvertedIndex::correction(std::string_view term,
+                                                           const std::vector<Suggestion>& cands) const {
+  // One edit for a word of 4 or 5 letters, two from 6 (suggestion_candidates finds two only
+  // under the same first letter). A completion counts by the letters it adds (`sitema` →
+  // `sitemap`, a word cut short); one adding more is a suggestion only (`payl` → `payload`).
+  const std::size_t bound = term.size() >= 6 ? 2 : 1;
+  const Suggestion* best = nullptr;
+  // Nearest first; then a word with the term's first letter (misspellings rarely start wrong:
+  // about 7 % do, Pollock and Zamora 1984), then the most chunks, then the text (determinism).
+  const auto key = [&](const Suggestion& c) {
+    const std::string_view x = term_text(c.id);
+    return std::tuple{c.dist, x.empty() || x[0] != term[0], -static_cast<std::int64_t>(c.df), x};
+  };
+  for (const Suggestion& c : cands) {
+    if (c.dist <= bound && (!best || key(c) < key(*best))) best = &c;
+  }
+  return best;
+}
+
+std::vector<InvertedIndex::Suggestion> InvertedIndex::suggestion_candidates(std::string_view term) const {
   // Two edits are allowed from 5 characters, and then only to words with the same first letter
   // (misspellings rarely start wrong — the convention of Lucene's DirectSpellChecker and
   // Elasticsearch's term suggester, prefix length 1): a word with another first letter is at most
@@ -744,15 +783,17 @@ std::vector<std::string> InvertedIndex::suggest(std::string_view term, std::size
   const std::size_t bound = term.size() >= 5 ? 2 : 1;
   const auto bound_for = [&](std::string_view s) -> std::size_t { return bound == 2 && !s.empty() && s[0] == term[0] ? 2 : 1; };
   const bool completions = term.size() >= 3;  // longer words starting with `term` rank as one edit
-  struct Cand {
-    std::size_t dist;
-    std::uint32_t df;
-    std::uint32_t id;
-  };
-  std::vector<Cand> cands;
-  // Only close terms pay for counting their live postings.
+  std::vector<Suggestion> cands;
+  // Only close terms pay for counting their live postings. A completion's distance is the
+  // letters it adds; it ranks as one edit.
   const auto consider = [&](std::uint32_t t, std::size_t dist) {
-    if (const std::uint32_t df = live_df(t); df > 0) cands.push_back({dist, df, t});
+    const std::size_t size = term_text(t).size();
+    const bool completion = size > term.size() && term_text(t).starts_with(term);
+    const std::size_t true_dist = completion ? size - term.size() : dist;
+    if (const std::uint32_t df = live_df(t); df > 0) {
+      cands.push_back({t, df, static_cast<std::uint8_t>(std::min<std::size_t>(dist, 255)),
+                       static_cast<std::uint8_t>(std::min<std::size_t>(true_dist, 255))});
+    }
   };
   using It = std::vector<std::uint32_t>::const_iterator;
   const It begin = sorted_terms_.begin(), end = sorted_terms_.end();
@@ -834,14 +875,7 @@ std::vector<std::string> InvertedIndex::suggest(std::string_view term, std::size
       consider(t, dist);
     }
   }
-  std::sort(cands.begin(), cands.end(), [&](const Cand& a, const Cand& b) {
-    if (a.dist != b.dist) return a.dist < b.dist;
-    if (a.df != b.df) return a.df > b.df;
-    return term_text(a.id) < term_text(b.id);
-  });
-  std::vector<std::string> out;
-  for (std::size_t i = 0; i < cands.size() && out.size() < max; ++i) out.emplace_back(term_text(cands[i].id));
-  return out;
+  return cands;
 }
 
 void InvertedIndex::set_centrality(const std::string& path, double centrality) {
@@ -1173,22 +1207,28 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
       if ((sig & kSignalTypo) && !qt.exact && !qt.identifier && qt.text.size() >= 4 && !digits &&
           lookups < kTypoMaxLookups) {
         ++lookups;
-        const auto& suggested = *(missing.back().second = suggest(qt.text));
-        // The best suggestion corrects the term, unless it is a prefix completion (a suggestion
-        // only) or further than the correction's own bound.
-        const std::size_t bound = qt.text.size() >= 6 ? 2 : 1;
-        if (!suggested.empty() && !suggested[0].starts_with(qt.text) &&
-            bounded_distance(qt.text, suggested[0], bound) <= bound) {
-          const std::string& s = suggested[0];
-          ids[k].push_back(term_id(s));
-          shown[k] = qt.text + "\u2192" + s;
-          weight[k] = kTypoWeight;
+        const std::vector<Suggestion> cands = suggestion_candidates(qt.text);
+        missing.back().second = top_suggestions(cands, 5);
+        if (const Suggestion* best = correction(qt.text, cands)) {
+          // Searched as if typed right: the word and its stem variants, at kTypoWeight.
+          const std::string s(term_text(best->id));
           stems[k] = stem(s);
+          if ((sig & kSignalStemming) && stemmable(s)) {
+            stem_variants(s, stems[k], ids[k]);
+            std::erase_if(ids[k], [&](std::uint32_t t) { return direct ? frozen_.count(t) == 0 : live_df(t) == 0; });
+          }
+          if (ids[k].empty()) ids[k].push_back(best->id);
+          shown[k] = qt.text + "\u2192" + s;  // `lenght→length~lengths`
+          for (const std::uint32_t t : ids[k]) {
+            if (t != best->id) (shown[k] += '~') += term_text(t);
+          }
+          weight[k] = kTypoWeight;
+          r.corrected.push_back({qt.text, s});
         }
       }
       if (ids[k].empty()) continue;
     }
-    if (weight[k] == 1.0 && (ids[k].size() > 1 || term_text(ids[k][0]) != qt.text)) {
+    if (shown[k] == qt.text && (ids[k].size() > 1 || term_text(ids[k][0]) != qt.text)) {  // not a compound or a correction
       for (std::size_t v = 0; v < ids[k].size(); ++v) {
         const std::string_view x = term_text(ids[k][v]);
         if (x != qt.text) (shown[k] += '~') += x;
@@ -1250,7 +1290,9 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
     order.resize(kMaxScoredTerms);
     std::erase_if(active, [&](std::size_t k) { return dropped[k] != 0; });
     for (std::size_t k = 0; k < own_terms; ++k) {
-      if (dropped[k]) r.unscored.push_back(qterms[k].text);
+      if (!dropped[k]) continue;
+      r.unscored.push_back(qterms[k].text);
+      std::erase_if(r.corrected, [&](const Correction& c) { return c.from == qterms[k].text; });
     }
   }
   // A deferred term's df: its variants' lists read, the union counted with stamps (`first`:

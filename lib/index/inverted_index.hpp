@@ -102,7 +102,7 @@ struct SearchHit {
   double score = 0.0;
   // When requested; sums to `score`. Term entries: (query term, field, tf, BM25F share); a
   // stemmed or corrected match names the indexed terms (`dictionaries~dictionary`,
-  // `querset→queryset`). Signal entries have field "signal", tf 0, term = the signal
+  // `querset→queryset~querysets`). Signal entries have field "signal", tf 0, term = the signal
   // (`test-file×0.35`, `definition×1.3`, `module-name×1.5`, `file-coverage×1.225`,
   // `same-file#2×0.6`) and score = what it added (negative for a demotion). A compound term
   // names the query words it joins (`list+directory→listdir`), a module piece the query word
@@ -110,8 +110,18 @@ struct SearchHit {
   std::vector<TermContribution> explain;
 };
 
+// A query term the index lacks that the typo correction searched as an indexed word instead.
+struct Correction {
+  std::string from;  // the query's term
+  std::string to;    // the indexed word searched (with its stem variants when stemming is on)
+  friend bool operator==(const Correction&, const Correction&) = default;
+};
+
 struct SearchResult {
   std::vector<std::string> terms;       // the query's terms (after stop words, deduplicated)
+  // The query's terms the typo correction replaced (ranking.hpp kTypoWeight), in query order;
+  // empty when every term was found as written or stayed uncorrected.
+  std::vector<Correction> corrected;
   // Those of `terms` the term cap left out (ranking.hpp kMaxScoredTerms), in query order; empty
   // unless the query had more terms with postings than the cap.
   std::vector<std::string> unscored;
@@ -149,11 +159,31 @@ class InvertedIndex {
   std::size_t term_count() const;
 
   // Suggestions for a term absent from the index: edit distance ≤ 1 (≤ 2 for terms of ≥ 5
-  // characters) or a prefix match, ranked by distance, then document frequency. At most `max`.
+  // characters, then only under the same first letter; a swap of two neighbouring letters is one
+  // edit) or a prefix match, ranked by distance (a prefix match as 1), then document frequency.
+  // At most `max`.
   // Walks the sorted vocabulary by shared prefix, dropping every word under a prefix already
   // too far from `term` (and scans the terms added since the last freeze): its cost grows with
   // the vocabulary's distinct short prefixes, not with the postings.
   std::vector<std::string> suggest(std::string_view term, std::size_t max = 5) const;
+
+ private:
+  // One indexed word close to an absent term: `dist` its edit distance (a completion's: the
+  // letters it adds), `rank_dist` the distance suggestions rank by (a completion ranks as 1).
+  struct Suggestion {
+    std::uint32_t id;
+    std::uint32_t df;
+    std::uint8_t rank_dist;
+    std::uint8_t dist;
+  };
+  // Every indexed word with live postings close to `term` (as `suggest` finds them), unsorted.
+  std::vector<Suggestion> suggestion_candidates(std::string_view term) const;
+  // The first `max` of them in `suggest`'s order (distance, completions as one edit; then df).
+  std::vector<std::string> top_suggestions(std::vector<Suggestion> cands, std::size_t max) const;
+  // The word the typo correction searches `term` as (null: none close enough; ranking.hpp).
+  const Suggestion* correction(std::string_view term, const std::vector<Suggestion>& cands) const;
+
+ public:
 
   // The import-graph centrality of `path` (centrality.hpp; 0 = none), used by the ranking's
   // centrality prior (ranking.hpp centrality_factor) for every chunk of the file. Not persisted

@@ -58,6 +58,11 @@ void tag_invoke(json::value_from_tag, json::value& v, const SearchResult& r) {
   if (!r.reason.empty()) o["reason"] = r.reason;
   if (r.hits.empty()) o["did_you_mean"] = strings(r.did_you_mean);
   if (!r.unscored.empty()) o["unscored"] = strings(r.unscored);
+  if (!r.corrected.empty()) {
+    json::array c;
+    for (const auto& x : r.corrected) c.push_back(json::object{{"from", x.from}, {"to", x.to}});
+    o["corrected"] = std::move(c);
+  }
   v = std::move(o);
 }
 

@@ -601,8 +601,15 @@ std::vector<QueryTerm> parse_query(std::string_view q, bool drop_stop_words) {
       while (we < span.size() && space_at(span, we) == 0) ++we;
       const std::string_view word = span.substr(w, we - w);
       auto pieces = tokenize(word);
-      const bool compound = pieces.size() > 1 || word.find('_') != std::string_view::npos;
-      for (auto& t : pieces) all.push_back({std::move(t), exact, compound});
+      // A word in capitals, two letters or more and no lowercase one, is a constant's or an
+      // acronym's name (`SIGCONT`, `O_RDONLY`).
+      const auto letters =
+          std::count_if(word.begin(), word.end(), [](char c) { return c >= 'A' && c <= 'Z'; });
+      const bool capitals = letters >= 2 && std::none_of(word.begin(), word.end(), [](char c) {
+                              return c >= 'a' && c <= 'z';
+                            });
+      const bool name = pieces.size() > 1 || word.find('_') != std::string_view::npos || capitals;
+      for (auto& t : pieces) all.push_back({std::move(t), exact, name});
       w = we;
     }
     i = exact ? end + 1 : end;

@@ -81,7 +81,7 @@
 
 namespace trifecta::core::index {
 
-inline constexpr std::string_view kRankingVersion = "rank-13";
+inline constexpr std::string_view kRankingVersion = "rank-14";
 
 enum Field : std::uint8_t {
   kFieldPath = 0,
@@ -221,7 +221,9 @@ enum Signal : std::uint32_t {
 // (`+def`); read once per process. Unknown names are ignored. Only benchmarks set it.
 std::uint32_t signals_from_env();
 
-inline constexpr double kTypoWeight = 0.7;
+// A corrected term's weight (rank-14: 1, as typed right; 0.7 before, when one correction in
+// five was another word; docs/ranking.md 3).
+inline constexpr double kTypoWeight = 1.0;
 // The absent query terms a search looks up in the vocabulary (correction and `did_you_mean`), in
 // query order; later ones stay uncorrected. A misspelt query has a few; a pasted text of 20,000
 // unknown words took 8 s in the daemon before the cap (2026-12-03).
@@ -365,8 +367,9 @@ extern const double kModulePieceMaxShare;  // 0.01
 
 // A query term after analysis. `exact`: written in quotes/backticks (never dropped, stemmed or
 // corrected). `identifier`: a piece of a compound identifier the query spelled out
-// (`zanzibar_marker`, `getUserName`, `utf8_decode`): never typo-corrected, since the writer
-// typed a name, not prose (a piece missing from the index means the name is not there).
+// (`zanzibar_marker`, `getUserName`, `utf8_decode`) or a word in capitals (`SIGCONT`, `EPUB`;
+// rank-14): never typo-corrected, since the writer typed a name, not prose (a name missing from
+// the index is not there: `SIGCONT` is not `sigint`).
 struct QueryTerm {
   std::string text;
   bool exact = false;

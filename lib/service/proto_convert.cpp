@@ -217,6 +217,10 @@ proto::CtxSearchResult to_proto(const idx::SearchResult& r) {
   o.reason = non_empty(r.reason);
   o.did_you_mean = when(r.hits.empty(), r.did_you_mean);
   o.unscored = when(!r.unscored.empty(), r.unscored);
+  if (!r.corrected.empty()) {
+    o.corrected.emplace();
+    for (const auto& c : r.corrected) o.corrected->push_back({c.from, c.to});
+  }
   return o;
 }
 

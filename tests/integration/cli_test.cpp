@@ -315,6 +315,33 @@ TEST_CASE("a query over the term cap names the terms it did not score", "[cli][d
   CHECK_THAT(d.cli({"ctx", "search", "-s", seg, "kwaao kwabo"}).out, !Catch::Contains("note:"));
 }
 
+TEST_CASE("a misspelt query names what it was searched as", "[cli][daemon][search]") {
+  DaemonProcess d({"--no-lsp"});
+  Tree t;
+  const std::string seg = t.root.string();
+  write_text(t.root / "pkg/loader.py", "def make_loader(path):\n    return path\n");
+  write_text(t.root / "pkg/length.py", "def length_of(items):\n    return len(items)\n");
+  result_of(d.cli({"--json", "ctx", "build", "-s", seg}));
+  const auto reply = result_of(d.cli({"--json", "ctx", "search", "-s", seg, "loadre lenght"}));
+  auto paths = hit_paths(reply);
+  std::sort(paths.begin(), paths.end());
+  CHECK(paths == std::vector<std::string>{"pkg/length.py", "pkg/loader.py"});
+  REQUIRE(reply.contains("corrected"));
+  const auto& corrected = reply.at("corrected").as_array();
+  REQUIRE(corrected.size() == 2);
+  CHECK(corrected[0].at("from").as_string() == "loadre");
+  CHECK(corrected[0].at("to").as_string() == "loader");
+  CHECK(corrected[1].at("from").as_string() == "lenght");
+  CHECK(corrected[1].at("to").as_string() == "length");
+  // The text names the correction above the hits.
+  const auto shown = d.cli({"ctx", "search", "-s", seg, "loadre lenght"});
+  CHECK(shown.exit_code == 0);
+  CHECK_THAT(shown.out, Catch::StartsWith("note: not in the index, searched as: loadre \u2192 loader, lenght \u2192 length\n"));
+  // A query found as written has neither.
+  CHECK_FALSE(result_of(d.cli({"--json", "ctx", "search", "-s", seg, "loader length"})).contains("corrected"));
+  CHECK_THAT(d.cli({"ctx", "search", "-s", seg, "loader length"}).out, !Catch::Contains("note:"));
+}
+
 TEST_CASE("sym --find ranks definitions by name, and each URI resolves", "[cli][daemon][search]") {
   DaemonProcess d({"--no-lsp"});
   Tree t;

@@ -69,7 +69,7 @@ TEST_CASE("hello, ping, status and shutdown answer over the socket", "[daemon]")
   c.send(req(1, "hello", {{"protocol", "1.0"}, {"client_name", "test"}}));
   auto hello = parse_obj(c.line());
   CHECK(hello.at("id").as_int64() == 1);
-  CHECK(hello.at("result").at("protocol").as_string() == "1.6");
+  CHECK(hello.at("result").at("protocol").as_string() == "1.7");
   CHECK(hello.at("result").at("pid").as_int64() == d.pid());
   const auto& caps = hello.at("result").at("capabilities").as_array();
   CHECK(std::find(caps.begin(), caps.end(), json::value("status")) != caps.end());
@@ -418,7 +418,7 @@ TEST_CASE("the CLI's exit codes and outputs", "[cli]") {
   CHECK(status.exit_code == 0);
   CHECK_THAT(status.out, Catch::Contains("segments"));
   auto js = d.cli({"--json", "status"});
-  CHECK(json::parse(js.out).at("result").at("protocol").as_string() == "1.6");
+  CHECK(json::parse(js.out).at("result").at("protocol").as_string() == "1.7");
   auto restart = d.cli({"daemon", "restart"});
   CHECK(restart.exit_code == 0);
   CHECK_THAT(restart.out, Catch::Contains("stopped"));

@@ -43,6 +43,9 @@ SETS = {
                        "python3-sqlalchemy, python-sqlalchemy-doc"),
     "sphinx_ref": ("sphinx", "/usr/lib/python3/dist-packages/sphinx", "python3-sphinx, sphinx-doc"),
 }
+# Misspelt variants (make_typo_sets.py): one typing error per query, the base set's corpus, split
+# and held-out status.
+SETS.update({name + "_typo": corpus for name, corpus in list(SETS.items())})
 SYSTEMS = ("ours", "fts5", "rg")
 MAX_FILE_BYTES = 4 << 20
 TOP_FILES = 10
@@ -166,6 +169,8 @@ class Ours:
 
     def search(self, query):
         reply = self.run(["ctx", "search", "-s", self.root, "-n", "50", "--", query])
+        # What the typo correction searched instead (protocol 1.7), for the dump.
+        self.corrected = [c["from"] + "\u2192" + c["to"] for c in reply["result"].get("corrected", [])]
         files = []
         for h in reply["result"]["hits"]:
             if h["path"] not in files:
@@ -245,12 +250,16 @@ def main():
             secs = {s: [] for s in engines}
             for q in queries:
                 rec = {"set": name, "id": q["id"], "query": q["query"], "answers": q["answers"], "split": q["split"]}
+                if "typo" in q:
+                    rec["typo"] = q["typo"]
                 for s, eng in engines.items():
                     t = time.monotonic()
                     ranked = rg_search(root, q["query"]) if s == "rg" else eng.search(q["query"])
                     secs[s].append(time.monotonic() - t)
                     per[s].append(scores(ranked, q["answers"]))
                     rec[s] = ranked
+                    if s == "ours" and eng.corrected:
+                        rec["ours_corrected"] = eng.corrected
                 if dump:
                     dump.write(json.dumps(rec, ensure_ascii=False) + "\n")
         finally:
@@ -269,12 +278,12 @@ def main():
     if dump:
         dump.close()
 
-    print(f"{'set':<14} {'split':<6} {'system':<6} {'n':>4} {'MRR@10':>7} {'R@5':>6} {'nDCG@10':>8} {'ms/q':>7}  vs fts5")
+    print(f"{'set':<19} {'split':<6} {'system':<6} {'n':>4} {'MRR@10':>7} {'R@5':>6} {'nDCG@10':>8} {'ms/q':>7}  vs fts5")
     for name, per in results.items():
         base = per.get("fts5", {}).get("mrr10")
         for s, r in per.items():
             delta = "" if base is None or s == "fts5" else f"{r['mrr10'] - base:+.3f}"
-            print(f"{name:<14} {args.split:<6} {s:<6} {r['queries']:>4} {r['mrr10']:>7.3f} {r['recall5']:>6.3f} "
+            print(f"{name:<19} {args.split:<6} {s:<6} {r['queries']:>4} {r['mrr10']:>7.3f} {r['recall5']:>6.3f} "
                   f"{r['ndcg10']:>8.3f} {r['median_ms_per_query'] or 0:>7.1f}  {delta}")
     if args.json_out:
         with open(args.json_out, "w") as f:

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <catch2/catch.hpp>
 #include <cstdint>
+#include <set>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -181,6 +182,65 @@ TEST_CASE("typo tolerance: an unknown word is corrected against the index vocabu
   REQUIRE(terms.size() >= 3);  // the pieces (and the whole name, as the tokenizer emits it)
   for (const auto& t : terms) CHECK(t.identifier == (t.text != "filtr"));
   CHECK(terms.back().text == "filtr");
+}
+
+TEST_CASE(
+    "typo tolerance (rank-14): the correction is the word as typed right and the reply names it") {
+  auto idx = index_of({
+      {"since.py", "def since_epoch(t):\n    return t\n"},
+      {"shell.py", "def run_shell(cmd):\n    return cmd\n"},
+      {"help1.py", "def help_one():\n    return 1\n"},
+      {"help2.py", "def help_two():\n    return 2\n"},
+      {"help3.py", "def help_three():\n    return 3\n"},
+      {"sitemap.py", "def build_sitemap(urls):\n    return urls\n"},
+      {"payload.py", "def read_payload(b):\n    return b\n"},
+      {"loader.py", "def make_loader(path):\n    return path\n"},
+      {"loaders.py", "def all_loaders(paths):\n    return paths\n"},
+      {"signals.py", "def on_sigint(n):\n    return n\n"},
+  });
+  const auto paths = [](const SearchResult& r) {
+    std::set<std::string> out;
+    for (const auto& h : r.hits) out.insert(h.chunk.path);
+    return out;
+  };
+  // Two neighbouring letters swapped are one edit: `sinec` (5 letters, one edit allowed) is
+  // `since`, which plain Levenshtein puts two edits away.
+  const auto swapped = run(idx, "sinec");
+  CHECK(paths(swapped) == std::set<std::string>{"since.py"});
+  CHECK(swapped.corrected == std::vector<Correction>{{"sinec", "since"}});
+  // At one edit each, the word with the typed first letter wins over the commoner one: `shelp`
+  // is `shell` (a wrong last letter), not `help` (three chunks).
+  CHECK(run(idx, "shelp").corrected == std::vector<Correction>{{"shelp", "shell"}});
+  // A word cut short is completed when the letters missing are within the bound; a longer
+  // completion stays a suggestion.
+  CHECK(paths(run(idx, "sitema")) == std::set<std::string>{"sitemap.py"});
+  const auto cut = run(idx, "payl");
+  CHECK(cut.hits.empty());
+  CHECK(cut.corrected.empty());
+  CHECK(std::find(cut.did_you_mean.begin(), cut.did_you_mean.end(), "payload") !=
+        cut.did_you_mean.end());
+  // The correction brings its stem variants, as the word typed right would: `loadre` is
+  // `loader`, and `loaders` matches too.
+  const auto stems = run(idx, "loadre", kSignalAll, true);
+  CHECK(paths(stems) == std::set<std::string>{"loader.py", "loaders.py"});
+  CHECK(stems.corrected == std::vector<Correction>{{"loadre", "loader"}});
+  REQUIRE_FALSE(stems.hits.empty());
+  REQUIRE_FALSE(stems.hits[0].explain.empty());
+  CHECK_THAT(stems.hits[0].explain[0].term, Catch::StartsWith("loadre\u2192loader"));
+  CHECK(run(idx, "loadre", kSignalAll & ~kSignalStemming).corrected ==
+        std::vector<Correction>{{"loadre", "loader"}});
+  CHECK(paths(run(idx, "loadre", kSignalAll & ~kSignalStemming)) ==
+        std::set<std::string>{"loader.py"});
+  // A word in capitals is a name: `SIGCONT` is not corrected to `sigint` (the same word in
+  // lowercase prose is, two edits from seven letters).
+  CHECK(parse_query("SIGCONT")[0].identifier);
+  CHECK_FALSE(parse_query("Sigcont")[0].identifier);
+  CHECK(run(idx, "SIGCONT").hits.empty());
+  CHECK(run(idx, "sigcont").corrected == std::vector<Correction>{{"sigcont", "sigint"}});
+  // Several corrections, in query order; a word found as written is not listed.
+  CHECK(run(idx, "shelp since sinec").corrected ==
+        std::vector<Correction>{{"shelp", "shell"}, {"sinec", "since"}});
+  CHECK(run(idx, "shelp sinec", kSignalAll & ~kSignalTypo).corrected.empty());
 }
 
 TEST_CASE("typo tolerance: at most kTypoMaxLookups absent terms are looked up, in query order") {

@@ -211,6 +211,18 @@ void describe(V& v, SearchHit& s) {
 }
 constexpr std::string_view wire_name(const SearchHit*) { return "SearchHit"; }
 
+// A query term the index lacks, searched as the indexed word closest to it (since 1.7).
+struct SearchCorrection {
+  std::string from;
+  std::string to;
+};
+template <class V>
+void describe(V& v, SearchCorrection& s) {
+  v.req("from", s.from, "the query's term, absent from the index");
+  v.req("to", s.to, "the indexed word searched instead (with its stem variants)");
+}
+constexpr std::string_view wire_name(const SearchCorrection*) { return "SearchCorrection"; }
+
 struct CtxSearchResult {
   std::vector<std::string> terms;
   std::vector<SearchHit> hits;
@@ -219,6 +231,7 @@ struct CtxSearchResult {
   std::optional<std::string> reason;                     // why nothing matched
   std::optional<std::vector<std::string>> did_you_mean;  // present when there are no hits
   std::optional<std::vector<std::string>> unscored;      // the terms the term cap left out
+  std::optional<std::vector<SearchCorrection>> corrected;  // misspelt terms searched as others
   std::string query;
   IndexState index;
 };
@@ -231,6 +244,7 @@ void describe(V& v, CtxSearchResult& s) {
   v.opt("reason", s.reason, "why nothing matched");
   v.opt("did_you_mean", s.did_you_mean, "no hits: close terms");
   v.opt("unscored", s.unscored, "since 1.6: the query's terms not scored (a query over 24 terms keeps its most selective)");
+  v.opt("corrected", s.corrected, "since 1.7: the query's terms the index lacks that were searched as the closest indexed word");
   v.req("query", s.query, "the query as asked");
   v.req("index", s.index, "build state");
 }

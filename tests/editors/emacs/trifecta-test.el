@@ -137,7 +137,14 @@
       ;; Every candidate shows the score, path:line, kind and title.
       (should (cl-every (lambda (c) (string-match-p "\\`  *[0-9]+\\.[0-9][0-9]  [^ ]+:[0-9]+  \\(code\\|doc\\|other\\)  " c))
                         cands))
-      (should (cl-some (lambda (c) (string-match-p "pkg/models.py:17  code  make_user" c)) cands)))
+      (should (cl-some (lambda (c) (string-match-p "pkg/models.py:17  code  make_user" c)) cands))
+      ;; A misspelt word is searched as the indexed word, and the prompt says so.
+      (setq prompt nil)
+      (tt-choosing (lambda (p c) (setq prompt p cands c) (car c))
+        (trifecta-search "greetign")
+        (tt-wait (lambda () prompt) 20 "the picker for the misspelt query"))
+      (should (string-match-p "\\`trifecta greetign (searched as: greetign → greeting) \\[[0-9]+ of [0-9]+\\]: \\'" prompt))
+      (should (cl-some (lambda (c) (string-match-p "pkg/models.py:" c)) cands)))
     ;; Filters: a path glob and a kind, inline or as arguments.
     (let (cands)
       (tt-visit "main.py")

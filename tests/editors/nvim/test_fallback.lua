@@ -96,6 +96,20 @@ return function(T)
     T.eq(cursor()[1], 17, "line of def make_user")
   end)
 
+  T.test("a misspelt word is searched as the indexed word, and the picker title says so", function()
+    shown = nil
+    vim.cmd("Trifecta search greetign")
+    T.wait(function()
+      return shown
+    end, 10000, "the picker")
+    T.match(shown.opts.prompt, 'trifecta search "greetign" %(searched as: greetign → greeting%)', "the correction in the title")
+    local found = false
+    for _, h in ipairs(shown.items) do
+      found = found or h.path == "pkg/models.py"
+    end
+    T.ok(found, "User.greeting's file in the hits: " .. vim.inspect(shown.lines))
+  end)
+
   T.test("the path/kind filter reaches the daemon and is shown", function()
     shown = nil
     vim.cmd("Trifecta search user path=pkg/ kind=code")

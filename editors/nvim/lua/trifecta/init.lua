@@ -251,6 +251,14 @@ function M.search_title(r, filters)
     table.insert(f, "kind: " .. filters.kind)
   end
   local s = string.format("trifecta search %q", r.query or "")
+  -- Words the index lacks, searched as the closest indexed word (protocol 1.7).
+  if r.corrected and #r.corrected > 0 then
+    local c = {}
+    for _, x in ipairs(r.corrected) do
+      table.insert(c, x.from .. " → " .. x.to)
+    end
+    s = s .. " (searched as: " .. table.concat(c, ", ") .. ")"
+  end
   if #f > 0 then
     s = s .. " [" .. table.concat(f, ", ") .. "]"
   end
