@@ -139,6 +139,14 @@ async function main() {
   const chunkId = hits.find((h) => typeof h.id === 'string')?.id;
   t.ok(chunkId, 'search: hits carry chunk ids', hits[0]);
 
+  // A misspelt word is searched as the indexed word; the answer says so, in both renderings
+  // (`call` validates the structured one against the tool's outputSchema).
+  const misspelt = await call('search', { query: 'greetign' });
+  t.eq(JSON.stringify(sc(misspelt).corrected), JSON.stringify([{ from: 'greetign', to: 'greeting' }]),
+       'search: a misspelt word names its correction', json(misspelt).slice(0, 600));
+  t.ok(textOf(misspelt).includes('searched as: greetign → greeting'), 'search: the text names the correction',
+       textOf(misspelt).slice(0, 300));
+
   const pathFilter = pick(tools.get('search'), ['path', 'paths', 'glob']);
   if (t.ok(pathFilter, 'search: takes a path filter', tools.get('search')?.inputSchema)) {
     const filtered = await call('search', { query: 'make_user', [pathFilter]: pathFilter === 'paths' ? ['main.py'] : 'main.py' });
