@@ -87,11 +87,19 @@ void Service::search(SegmentPtr seg, proto::CtxSearchParams p,
     json::object filters;
     if (!o.path_glob.empty()) filters["path"] = o.path_glob;
     if (o.kind) filters["kind"] = idx::chunk_kind_name(*o.kind);
+    json::object result{{"hits", r->hits.size()}, {"returned_ids", std::move(ids)}};
+    // The typo correction's words, as the reply names them: misspellings as users make them.
+    if (!r->corrected.empty()) {
+      json::array corrected;
+      for (const auto& c : r->corrected)
+        corrected.push_back(json::object{{"from", c.from}, {"to", c.to}});
+      result["corrected"] = std::move(corrected);
+    }
     RequestTelemetry t{json::object{{"query", o.query.substr(0, 200)},
                                     {"query_sha256", sha256_hex(o.query)},
                                     {"limit", o.limit},
                                     {"filters", std::move(filters)}},
-                       json::object{{"hits", r->hits.size()}, {"returned_ids", std::move(ids)}},
+                       std::move(result),
                        json::object{{"bytes_read", bytes}, {"generation", r->generation}}};
     done(Outcome<proto::CtxSearchResult>(std::move(out), std::move(t)));
   });

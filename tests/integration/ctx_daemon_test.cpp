@@ -121,6 +121,7 @@ TEST_CASE("ctx telemetry records what was read and returned", "[ctx][daemon][tel
   const std::string seg = t.root.string();
   result_of(d.cli({"--json", "ctx", "build", "-s", seg}));
   result_of(d.cli({"--json", "ctx", "search", "-s", seg, "frobnicate"}));
+  result_of(d.cli({"--json", "ctx", "search", "-s", seg, "frobnciate"}));  // a swap: corrected
   auto raw = result_of(d.cli({"--json", "ctx", "get", "-s", seg, "pkg/decoder.py#frobnicate_payload", "-m", "raw"}));
   auto ex = result_of(d.cli({"--json", "ctx", "get", "-s", seg, "pkg/decoder.py#frobnicate_payload", "-m", "excerpt"}));
   REQUIRE(d.stop() == 0);
@@ -132,10 +133,13 @@ TEST_CASE("ctx telemetry records what was read and returned", "[ctx][daemon][tel
     if (e.at("cmd").as_string() == "ctx.get") gets.push_back(e);
     if (e.at("cmd").as_string() == "ctx.search") searches.push_back(e);
   }
-  REQUIRE(searches.size() == 1);
+  REQUIRE(searches.size() == 2);
   CHECK(searches[0].at("args").at("query").as_string() == "frobnicate");
   CHECK(searches[0].at("x").as_object().contains("bytes_read"));
   CHECK(searches[0].at("result").at("returned_ids").as_array().size() >= 1);
+  CHECK_FALSE(searches[0].at("result").as_object().contains("corrected"));
+  // The typo correction's words are recorded as the reply names them.
+  CHECK(json::serialize(searches[1].at("result").at("corrected")) == R"([{"from":"frobnciate","to":"frobnicate"}])");
   REQUIRE(gets.size() == 2);
   CHECK(gets[0].at("x").at("disclosure_mode").as_string() == "raw");
   CHECK(gets[0].at("x").at("bytes_read").as_int64() == raw.at("bytes_read").as_int64());
