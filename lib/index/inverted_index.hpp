@@ -184,7 +184,6 @@ class InvertedIndex {
   const Suggestion* correction(std::string_view term, const std::vector<Suggestion>& cands) const;
 
  public:
-
   // The import-graph centrality of `path` (centrality.hpp; 0 = none), used by the ranking's
   // centrality prior (ranking.hpp centrality_factor) for every chunk of the file. Not persisted
   // here: SegmentIndex keeps it in its file records and sets it after every build and update.

@@ -27,9 +27,12 @@
 //   * stemming: a query term matches every indexed term of the same Snowball English stem
 //     (`dictionaries` → dictionary, dictionaries); their tfs add up, df is their union;
 //   * typo tolerance: a prose term absent from the index (and without stem variants) of ≥ 4
-//     characters is replaced by its closest indexed term (edit distance ≤ 1, ≤ 2 from 6
-//     characters to a term with the same first letter), scored at kTypoWeight; pieces of a
-//     compound identifier written in the query (`zanzibar_marker`) are never corrected (rank-3);
+//     characters is searched as its closest indexed term, with that term's stem variants, at
+//     kTypoWeight (edit distance ≤ 1, ≤ 2 from 6 characters to a term with the same first
+//     letter; a swap of neighbouring letters is one edit, a completion counts the letters it
+//     adds; ties go to the typed first letter, then to document frequency: rank-14); the reply
+//     names it (SearchResult::corrected); pieces of a compound identifier written in the query
+//     (`zanzibar_marker`, rank-3) and words in capitals (`SIGCONT`, rank-14) are never corrected;
 //     at most kTypoMaxLookups absent terms a search are looked up (a pasted log or foreign text
 //     has hundreds: each look-up walks part of the vocabulary, ~2 M instructions on pip's);
 //   * priors, multiplied into the score: test files, static assets, generated files and (rank-4)
@@ -221,8 +224,8 @@ enum Signal : std::uint32_t {
 // (`+def`); read once per process. Unknown names are ignored. Only benchmarks set it.
 std::uint32_t signals_from_env();
 
-// A corrected term's weight (rank-14: 1, as typed right; 0.7 before, when one correction in
-// five was another word; docs/ranking.md 3).
+// A corrected term's weight: 1 since rank-14, the word as if typed right (0.7 before, a hedge
+// against a wrong correction; docs/ranking.md 3 has the measurements).
 inline constexpr double kTypoWeight = 1.0;
 // The absent query terms a search looks up in the vocabulary (correction and `did_you_mean`), in
 // query order; later ones stay uncorrected. A misspelt query has a few; a pasted text of 20,000
