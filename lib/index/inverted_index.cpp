@@ -1185,6 +1185,8 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
     }
   };
   std::vector<std::uint8_t> deferred(nt, 0);  // stem variants not yet collected (`settle`)
+  // An indexed term without live postings (the stored count is the live one in the steady state).
+  const auto no_live_postings = [&](std::uint32_t t) { return direct ? frozen_.count(t) == 0 : live_df(t) == 0; };
   for (std::size_t k = 0; k < nt; ++k) {
     const QueryTerm& qt = qterms[k];
     shown[k] = qt.text;
@@ -1194,8 +1196,7 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
     } else if (const auto id = term_id(qt.text); id != IdTable::kNone) {
       ids[k].push_back(id);
     }
-    // Keep terms with live postings only.
-    std::erase_if(ids[k], [&](std::uint32_t t) { return direct ? frozen_.count(t) == 0 : live_df(t) == 0; });
+    std::erase_if(ids[k], no_live_postings);
     if (k >= own_terms) {  // a compound or a module's name: indexed (checked above), maybe without live postings
       if (ids[k].empty()) continue;
       shown[k] = compound_from[k - own_terms] + "\u2192" + qt.text;
@@ -1215,7 +1216,7 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
           stems[k] = stem(s);
           if ((sig & kSignalStemming) && stemmable(s)) {
             stem_variants(s, stems[k], ids[k]);
-            std::erase_if(ids[k], [&](std::uint32_t t) { return direct ? frozen_.count(t) == 0 : live_df(t) == 0; });
+            std::erase_if(ids[k], no_live_postings);
           }
           if (ids[k].empty()) ids[k].push_back(best->id);
           shown[k] = qt.text + "\u2192" + s;  // `lenght→length~lengths`

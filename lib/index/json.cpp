@@ -35,6 +35,10 @@ void tag_invoke(json::value_from_tag, json::value& v, const TermContribution& t)
   v = json::object{{"term", t.term}, {"field", t.field}, {"tf", t.tf}, {"score", t.score}};
 }
 
+void tag_invoke(json::value_from_tag, json::value& v, const Correction& c) {
+  v = json::object{{"from", c.from}, {"to", c.to}};
+}
+
 void tag_invoke(json::value_from_tag, json::value& v, const SearchHit& h) {
   json::object o{{"id", h.chunk.id},
                  {"path", h.chunk.path},
@@ -58,11 +62,7 @@ void tag_invoke(json::value_from_tag, json::value& v, const SearchResult& r) {
   if (!r.reason.empty()) o["reason"] = r.reason;
   if (r.hits.empty()) o["did_you_mean"] = strings(r.did_you_mean);
   if (!r.unscored.empty()) o["unscored"] = strings(r.unscored);
-  if (!r.corrected.empty()) {
-    json::array c;
-    for (const auto& x : r.corrected) c.push_back(json::object{{"from", x.from}, {"to", x.to}});
-    o["corrected"] = std::move(c);
-  }
+  if (!r.corrected.empty()) o["corrected"] = json::value_from(r.corrected);
   v = std::move(o);
 }
 

@@ -23,7 +23,9 @@ void tag_invoke(json::value_from_tag, json::value& v, const Chunk& c);
 void tag_invoke(json::value_from_tag, json::value& v, const TermContribution& t);
 // {id, path, start_line, end_line, kind, title, score, preview, tokens, sha256, explain?}
 void tag_invoke(json::value_from_tag, json::value& v, const SearchHit& h);
-// {terms, hits, matched, generation, reason?, did_you_mean?}
+// {from, to}
+void tag_invoke(json::value_from_tag, json::value& v, const Correction& c);
+// {terms, hits, matched, generation, reason?, did_you_mean?, unscored?, corrected?}
 void tag_invoke(json::value_from_tag, json::value& v, const SearchResult& r);
 void tag_invoke(json::value_from_tag, json::value& v, const FileRecord& r);
 void tag_invoke(json::value_from_tag, json::value& v, const BuildReport& r);

@@ -89,12 +89,7 @@ void Service::search(SegmentPtr seg, proto::CtxSearchParams p,
     if (o.kind) filters["kind"] = idx::chunk_kind_name(*o.kind);
     json::object result{{"hits", r->hits.size()}, {"returned_ids", std::move(ids)}};
     // The typo correction's words, as the reply names them: misspellings as users make them.
-    if (!r->corrected.empty()) {
-      json::array corrected;
-      for (const auto& c : r->corrected)
-        corrected.push_back(json::object{{"from", c.from}, {"to", c.to}});
-      result["corrected"] = std::move(corrected);
-    }
+    if (out.corrected) result["corrected"] = json::value_from(*out.corrected);
     RequestTelemetry t{json::object{{"query", o.query.substr(0, 200)},
                                     {"query_sha256", sha256_hex(o.query)},
                                     {"limit", o.limit},
