@@ -26,17 +26,6 @@ void add_tfs(Posting& into, const Posting& p) {
   for (std::size_t f = 0; f < kFieldCount; ++f) into.tf[f] = static_cast<std::uint8_t>(std::min(255, into.tf[f] + p.tf[f]));
 }
 
-// One chunk's state in a search, in one place: its partial score, which active query terms its
-// name, sig or doc field holds (bit b: active term b, for prose coverage), and whether a term hit
-// its name (the definition boost). A chunk scored for the first time then misses the cache once,
-// not once a table (on four stdlib copies a long query scores 44,000 chunks an eviction away).
-struct ChunkScore {
-  double score = 0.0;
-  std::uint32_t prose = 0;
-  std::uint8_t name_hit = 0;
-};
-static_assert(sizeof(ChunkScore) == 16);
-
 // The chunks a search gave a score, in the order first scored: a list with room for every chunk
 // of the index made once (`fit`), which TermPass fills through `data()` — a store and a
 // predictable test per chunk, where std::vector::push_back was a call in the scoring loop.
@@ -75,10 +64,11 @@ class DocList {
 // `done()` after the loop: it gives `list` its new size.
 struct TermPass {
   double idf = 0.0;
-  ChunkScore* scores = nullptr;
+  double* scores = nullptr;
   const FieldLengths* lengths = nullptr;
   const NormTable* norms = nullptr;
-  bool name_hit = false;        // the definition signal is on: record name hits
+  std::uint8_t* name_hit = nullptr;  // nullptr: the definition signal is off
+  std::uint32_t* prose = nullptr;
   std::uint32_t prose_bit = 0;  // 0: the term has no prose bit
   bool no_doc = false;          // the doc field's ablation: its tfs count nothing
   std::uint64_t* file_terms = nullptr;
@@ -96,17 +86,16 @@ struct TermPass {
       if (tf == FieldTfs{}) return;
     }
     const std::uint32_t d = p.doc;
-    ChunkScore& c = scores[d];
-    if (c.score == 0.0) {
+    if (scores[d] == 0.0) {
       if (seen_n == seen_cap) [[unlikely]] {
         grow();
       }
       seen[seen_n++] = d;
     }
-    c.score += score_term(tf, lengths[d], idf, *norms, nullptr);
-    top = std::max(top, c.score);
-    if (name_hit && tf[kFieldName] > 0) c.name_hit = 1;
-    if (prose_bit != 0 && (tf[kFieldName] | tf[kFieldSig] | tf[kFieldDoc]) != 0) c.prose |= prose_bit;
+    scores[d] += score_term(tf, lengths[d], idf, *norms, nullptr);
+    top = std::max(top, scores[d]);
+    if (name_hit && tf[kFieldName] > 0) name_hit[d] = 1;
+    if (prose_bit != 0 && (tf[kFieldName] | tf[kFieldSig] | tf[kFieldDoc]) != 0) prose[d] |= prose_bit;
     if (cover_bit != 0) file_terms[doc_file[d]] |= cover_bit;
   }
   void done() { list->set_size(seen_n); }
@@ -127,8 +116,10 @@ struct TermPass {
 // and, past glibc's mmap threshold, a page fault per 4 KiB written. Between uses every table
 // entry is zero and every list empty: a search clears exactly what it wrote.
 struct SearchScratch {
-  std::vector<ChunkScore> scores;
+  std::vector<double> scores;
+  std::vector<std::uint8_t> name_hit;
   std::vector<std::uint8_t> keep;
+  std::vector<std::uint32_t> prose_terms;  // bit b: active term b has a tf in name, sig or doc
   DocList touched;  // the chunks with a non-zero score (or name hit)
   bool keep_used = false;
   // Streamed stem variants (a pruned search): stamp[d] == epoch when chunk d was counted for the
@@ -161,8 +152,10 @@ struct SearchScratch {
 
   void fit(std::size_t n) {
     if (scores.size() >= n) return;
-    scores.resize(n);
+    scores.resize(n, 0.0);
+    name_hit.resize(n, 0);
     keep.resize(n, 0);
+    prose_terms.resize(n, 0);
     stamp.resize(n, 0);
     touched.fit(n);
   }
@@ -176,7 +169,9 @@ struct SearchScratch {
   }
   void clear() {
     for (const std::uint32_t d : touched) {
-      scores[d] = ChunkScore{};
+      scores[d] = 0.0;
+      name_hit[d] = 0;
+      prose_terms[d] = 0;
     }
     touched.clear();
     if (keep_used) std::fill(keep.begin(), keep.end(), std::uint8_t{0});
@@ -1180,7 +1175,8 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
   const NormTable& norms = own_norms ? *own_norms : norms_;
   const double n = static_cast<double>(alive_);
   const ScratchLease scratch(docs_.size());
-  std::vector<ChunkScore>& scores = scratch->scores;
+  std::vector<double>& scores = scratch->scores;
+  std::vector<std::uint8_t>& name_hit = scratch->name_hit;  // written only with kSignalDefinition
   const bool definition_signal = (sig & kSignalDefinition) != 0;
   DocList& touched = scratch->touched;
   std::vector<Posting>& kept = scratch->kept;
@@ -1468,8 +1464,9 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
   // holds; recorded as the chunk is scored, applied to the page's candidates.
   const bool prose_signal = (sig & kSignalProseCoverage) && bit_count > 0;
   double prose_total = 0.0;  // idf_total(32), once the idfs are exact
+  std::vector<std::uint32_t>& prose_terms = scratch->prose_terms;
   const auto prose_of = [&](DocId d) {  // prose_coverage_factor of d (1: signal off)
-    return prose_signal ? prose_coverage_factor(idf_share(scores[d].prose, 32, prose_total)) : 1.0;
+    return prose_signal ? prose_coverage_factor(idf_share(prose_terms[d], 32, prose_total)) : 1.0;
   };
   // Priors (ranking.hpp): which path classes the query asks for, which module names it names.
   std::uint8_t asked = 0;
@@ -1522,7 +1519,8 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
     t.scores = scores.data();
     t.lengths = lengths_.data();
     t.norms = &norms;
-    t.name_hit = definition_signal;
+    t.name_hit = definition_signal ? name_hit.data() : nullptr;
+    t.prose = prose_terms.data();
     t.prose_bit = prose_signal && term_bit[k] >= 0 && term_bit[k] < 32 ? std::uint32_t{1} << term_bit[k] : 0u;
     t.no_doc = no_doc;
     t.file_terms = file_terms.data();
@@ -1566,7 +1564,7 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
       for (std::size_t j = 0; j < held; ++j) {
         const DocId d = filling[j].doc;
         __builtin_prefetch(&lengths_[d]);
-        __builtin_prefetch(&scores[d].score, 1);
+        __builtin_prefetch(&scores[d], 1);
         if (covering) __builtin_prefetch(&doc_file_[d]);
       }
       for (std::size_t j = 0; j < ready; ++j) t(waiting[j]);
@@ -1603,7 +1601,7 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
       if (cls & kPathVendored) apply(vendored_factor, [] { return std::string("vendored\u00d70.6"); });
     }
     const ChunkRole role = doc.role;
-    if (definition_signal && scores[d].name_hit &&
+    if (definition_signal && name_hit[d] &&
         (role == ChunkRole::kFunction || role == ChunkRole::kClass || role == ChunkRole::kMethod)) {
       apply(kDefinitionBoost, [] { return std::string("definition\u00d71.3"); });
     }
@@ -1752,12 +1750,12 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
         std::size_t ignored = 0;
         double least = cut;  // a partial score at or below it cannot enter the heap
         for (const DocId d : touched) {
-          if (scores[d].score <= least) continue;  // partial × priors ≤ bar, or ≤ the heap's least
+          if (scores[d] <= least) continue;  // partial × priors ≤ bar, or ≤ the heap's least
           if (!admit(d, ignored)) continue;
           // Full heap: a chunk whose partial score times its priors' bound cannot beat the
           // least is passed over without reading its ranking record.
-          if (lower.size() == want && scores[d].score * prior_bound(d) <= lower.front()) continue;
-          const double s = prior(d, scores[d].score);
+          if (lower.size() == want && scores[d] * prior_bound(d) <= lower.front()) continue;
+          const double s = prior(d, scores[d]);
           if (lower.size() == want) {
             if (s <= lower.front()) continue;
             std::pop_heap(lower.begin(), lower.end(), std::greater<>());
@@ -1892,7 +1890,7 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
         return sum * (1.0 + 1e-9) / (1.0 - 1e-9);
       };
       for (const DocId d : touched) {
-        if (scores[d].score + reach < trim) {
+        if (scores[d] + reach < trim) {
           keep[d] = 2;
           continue;
         }
@@ -1903,22 +1901,22 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
         // The tests after it decide exactly as without it: the bound is at least `own`.
         double its_reach = -1.0;  // reach_of(d), once computed
         const double b = prior_bound(d) * (1.0 + 1e-9);
-        if ((scores[d].score + reach) * b < floor) {
+        if ((scores[d] + reach) * b < floor) {
           keep[d] = 2;
           continue;
         }
-        if (own_reach && (scores[d].score + (its_reach = reach_of(d))) * b < floor) {
+        if (own_reach && (scores[d] + (its_reach = reach_of(d))) * b < floor) {
           keep[d] = 2;
           continue;
         }
         double own = prior(d, 1.0);
-        if (definition_signal && !scores[d].name_hit) own *= kDefinitionBoost;
-        if ((scores[d].score + reach) * own * (1.0 + 1e-9) < floor) {
+        if (definition_signal && !name_hit[d]) own *= kDefinitionBoost;
+        if ((scores[d] + reach) * own * (1.0 + 1e-9) < floor) {
           keep[d] = 2;
           continue;
         }
         if (own_reach && its_reach < 0.0) its_reach = reach_of(d);
-        keep[d] = !own_reach || (scores[d].score + its_reach) * own * (1.0 + 1e-9) >= floor ? 1 : 2;
+        keep[d] = !own_reach || (scores[d] + its_reach) * own * (1.0 + 1e-9) >= floor ? 1 : 2;
       }
       if (forced_docs > 0) {
         for (const std::uint32_t m : modules) {
@@ -2124,7 +2122,7 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
       ++trimmed_matched;
       continue;
     }
-    scores[d].score = prior(d, scores[d].score);
+    scores[d] = prior(d, scores[d]);
     cands.push_back(d);
   }
   if (union_mode) {
@@ -2143,7 +2141,7 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
     return id_text(x) < id_text(y);
   };
   auto better = [&](DocId a, DocId b) {
-    if (scores[a].score != scores[b].score) return scores[a].score > scores[b].score;
+    if (scores[a] != scores[b]) return scores[a] > scores[b];
     return tie(a, b);
   };
   const std::size_t k = std::min(o.limit, cands.size());
@@ -2187,7 +2185,7 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
           }
         }
       }
-      for (std::size_t i = 0; i < top; ++i) scores[cands[i]].score *= coverage_of(cands[i]) * prose_of(cands[i]);
+      for (std::size_t i = 0; i < top; ++i) scores[cands[i]] *= coverage_of(cands[i]) * prose_of(cands[i]);
       std::sort(cands.begin(), top_end, better);
     }
     if (second_signal) {
@@ -2211,9 +2209,9 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
         }
         if (it->second) continue;
         it->second = true;
-        second_bonus.emplace_back(it->doc, kSecondChunkShare * scores[d].score);
+        second_bonus.emplace_back(it->doc, kSecondChunkShare * scores[d]);
       }
-      for (const auto& [d, add] : second_bonus) scores[d].score += add;
+      for (const auto& [d, add] : second_bonus) scores[d] += add;
       std::sort(cands.begin(), top_end, better);
     }
   }
@@ -2235,7 +2233,7 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
     std::vector<std::size_t> by_score(depth);
     std::iota(by_score.begin(), by_score.end(), std::size_t{0});
     std::sort(by_score.begin(), by_score.end(), [&](std::size_t a, std::size_t b) {
-      const double sa = scores[cands[a]].score * diversity[a], sb = scores[cands[b]].score * diversity[b];
+      const double sa = scores[cands[a]] * diversity[a], sb = scores[cands[b]] * diversity[b];
       if (sa != sb) return sa > sb;
       return tie(cands[a], cands[b]);
     });
@@ -2261,7 +2259,7 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
     const DocId d = cands[i];
     h.chunk = unpack(docs_[d]);
     const double div = diversity.empty() ? 1.0 : diversity[i];
-    h.score = scores[d].score * div;
+    h.score = scores[d] * div;
     if (o.explain) {
       double base = 0.0;
       for (std::size_t t = 0; t < nt; ++t) {
