@@ -1438,56 +1438,6 @@ TEST_CASE("ranking: a term's field shares sum to its score, the name field outwe
   CHECK(field_averages({}, 0) == FieldAverages{1.0, 1.0, 1.0, 1.0, 1.0});
 }
 
-TEST_CASE("ranking: a tf in one field scores as the sum over the five fields does to the bit") {
-  // score_term takes a shortcut for a posting with a tf in one field only (most of them); the
-  // pruned search compares sums to the bit, so the shortcut must give exactly the five-field sum.
-  const auto reference = [](const FieldTfs& tf, const FieldLengths& len, double idf, const NormTable& norms) {
-    double t = 0.0;
-    for (std::size_t f = 0; f < kFieldCount; ++f) t += tf[f] * norms[f][len[f]];
-    return idf * t * (kBm25K1 + 1.0) / (kBm25K1 + t);
-  };
-  std::size_t checked = 0, differ = 0, differ_explained = 0;
-  for (const FieldAverages avg : {FieldAverages{4.0, 2.0, 6.0, 40.0, 10.0}, FieldAverages{3.3, 1.7, 9.1, 123.4, 57.9}}) {
-    const NormTable norms = norm_table(avg);
-    for (const double idf : {3e-6, 0.37, 2.0, 11.9}) {
-      for (std::size_t f = 0; f < kFieldCount; ++f) {
-        for (unsigned tf = 1; tf < 256; tf += (tf < 40 ? 1 : 7)) {
-          for (unsigned code = 0; code < 256; ++code) {
-            FieldTfs tfs{};
-            tfs[f] = static_cast<std::uint8_t>(tf);
-            // The other fields' lengths vary too: only field f's may be read.
-            FieldLengths len{};
-            for (std::size_t g = 0; g < kFieldCount; ++g) len[g] = static_cast<std::uint8_t>((code * 37 + g * 101) % 256);
-            len[f] = static_cast<std::uint8_t>(code);
-            std::array<double, kFieldCount> per{};
-            ++checked;
-            if (score_term(tfs, len, idf, norms, nullptr) != reference(tfs, len, idf, norms)) ++differ;
-            if (score_term(tfs, len, idf, norms, &per) != reference(tfs, len, idf, norms)) ++differ_explained;
-          }
-        }
-      }
-    }
-    // Several fields: the five-field sum, with or without the explanation.
-    std::uint64_t x = 88172645463325252ull;
-    for (int i = 0; i < 20000; ++i) {
-      x ^= x << 13, x ^= x >> 7, x ^= x << 17;
-      FieldTfs tfs{};
-      FieldLengths len{};
-      for (std::size_t g = 0; g < kFieldCount; ++g) {
-        tfs[g] = (x >> (8 * g)) % 3 == 0 ? static_cast<std::uint8_t>(1 + (x >> (8 * g + 2)) % 9) : 0;
-        len[g] = static_cast<std::uint8_t>(x >> (40 + 4 * g));
-      }
-      std::array<double, kFieldCount> per{};
-      ++checked;
-      if (score_term(tfs, len, 1.7, norms, nullptr) != reference(tfs, len, 1.7, norms)) ++differ;
-      if (score_term(tfs, len, 1.7, norms, &per) != reference(tfs, len, 1.7, norms)) ++differ_explained;
-    }
-  }
-  CHECK(checked > 400000);
-  CHECK(differ == 0);
-  CHECK(differ_explained == 0);
-}
-
 TEST_CASE("ranking: a field's length code is exact below 32 tokens, at most 1/16 under above, and survives a reload") {
   for (std::uint64_t n = 0; n < 32; ++n) CHECK(code_length(length_code(n)) == n);
   // Every count up to the largest code: rounded down, by less than 1/16; the codes rise with it.
