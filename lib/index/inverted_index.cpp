@@ -1751,7 +1751,7 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
         const double cut = bar / (max_prior_seen * (1.0 + 1e-9));
         lower.clear();
         // No partial score above the cut: no chunk can enter the heap (the 30-word question on
-        // four stdlib copies fails 8 of its 10 tries so, after up to 28,000 chunks each).
+        // four stdlib copies fails 8 of its 11 tries so, after up to 28,500 chunks each).
         if (top_partial <= cut) return false;
         std::size_t ignored = 0;
         double least = cut;  // a partial score at or below it cannot enter the heap
