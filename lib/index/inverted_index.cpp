@@ -1538,9 +1538,10 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
     t.seen_cap = touched.capacity();
     return t;
   };
-  const auto score = [&](std::size_t k, const Posting& p) {
-    TermPass t = pass_of(k, false);
-    t(p);
+  // Run `body(pass)` with term k's TermPass, made once for the loop the body runs.
+  const auto with_pass = [&](std::size_t k, bool covering, auto&& body) {
+    TermPass t = pass_of(k, covering);
+    body(t);
     t.done();
   };
   // Score and cover every posting of term k, a batch behind its decoding: the chunks of the
@@ -2014,13 +2015,17 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
         if (!deferred[k]) {  // one indexed term, with its set
           for (std::size_t w = 0; w < set_words_; ++w) matched_set[w] |= sets[k][0][w];
           if (const DocSet& set = *find_set(ids[k][0]); look_up(set)) {
-            for (const Posting& e : kept) {
-              if (has_bit(sets[k][0], e.doc)) score(k, set_posting(set, e.doc));
-            }
+            with_pass(k, false, [&](TermPass& t) {
+              for (const Posting& e : kept) {
+                if (has_bit(sets[k][0], e.doc)) t(set_posting(set, e.doc));
+              }
+            });
             continue;
           }
-          each_posting(k, [&](const Posting& p) {
-            if (keep[p.doc] == 1) score(k, p);
+          with_pass(k, false, [&](TermPass& t) {
+            each_posting(k, [&](const Posting& p) {
+              if (keep[p.doc] == 1) t(p);
+            });
           });
           continue;
         }
@@ -2057,9 +2062,11 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
         }
         if (!exact_df[k]) idfs[k] = bm25_idf(n, static_cast<double>(df)) * weight[k];
         deferred[k] = 0;
-        for (const Posting& e : kept) {
-          if (e.tf != FieldTfs{}) score(k, e);
-        }
+        with_pass(k, false, [&](TermPass& t) {
+          for (const Posting& e : kept) {
+            if (e.tf != FieldTfs{}) t(e);
+          }
+        });
         continue;
       }
       if (deferred[k]) {
@@ -2068,13 +2075,14 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
         if (variant_postings[k] * 16 < keep.size()) settle(k);
       }
       if (!deferred[k]) {
-        each_posting(k, [&](const Posting& p) {
-          if (keep[p.doc] == 1) {
-            cover(k, p);
-            score(k, p);
-          } else {
-            pass(k, p);
-          }
+        with_pass(k, true, [&](TermPass& t) {  // it covers the kept chunks' postings too
+          each_posting(k, [&](const Posting& p) {
+            if (keep[p.doc] == 1) {
+              t(p);
+            } else {
+              pass(k, p);
+            }
+          });
         });
         continue;
       }
@@ -2103,9 +2111,11 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
       }
       if (count) idfs[k] = bm25_idf(n, static_cast<double>(df)) * weight[k];
       deferred[k] = 0;
-      for (const Posting& e : kept) {
-        if (e.tf != FieldTfs{}) score(k, e);
-      }
+      with_pass(k, false, [&](TermPass& t) {
+        for (const Posting& e : kept) {
+          if (e.tf != FieldTfs{}) t(e);
+        }
+      });
     }
   }
   if (union_mode) {
