@@ -319,6 +319,7 @@ std::uint32_t InvertedIndex::intern(std::string_view term, std::size_t hash) {
   const std::uint32_t found = term_ids_.find(term, hash, key_of);
   if (found != IdTable::kNone) return found;
   const auto id = static_cast<std::uint32_t>(term_off_.size() - 1);
+  variant_cache_.clear();  // a new word may be a variant of a cached stem
   term_chars_.append(term);
   term_off_.push_back(static_cast<std::uint32_t>(term_chars_.size()));
   term_ids_.insert(hash, id, key_of);
@@ -1034,10 +1035,45 @@ void InvertedIndex::sort_terms() {
             [this](std::uint32_t a, std::uint32_t b) { return term_text(a) < term_text(b); });
   sorted_terms_.shrink_to_fit();
   stem_hash_.reset(sorted_terms_.size());
+  variant_cache_.clear();
+}
+
+bool InvertedIndex::VariantCache::find(const std::string& key, std::vector<std::uint32_t>& out) const {
+  const std::lock_guard lock(mu_);
+  const auto it = map_.find(key);
+  if (it == map_.end()) return false;
+  out = it->second;
+  return true;
+}
+
+void InvertedIndex::VariantCache::put(std::string key, const std::vector<std::uint32_t>& ids) const {
+  const std::lock_guard lock(mu_);
+  if (map_.size() >= kMaxStems) {
+    map_.clear();
+    bytes_ = 0;
+  }
+  const std::size_t bytes = key.capacity() + ids.size() * sizeof(std::uint32_t) + 64;
+  if (map_.try_emplace(std::move(key), ids).second) bytes_ += bytes;
+}
+
+void InvertedIndex::VariantCache::clear() const {
+  const std::lock_guard lock(mu_);
+  if (map_.empty()) return;
+  map_.clear();
+  bytes_ = 0;
+}
+
+std::size_t InvertedIndex::VariantCache::memory_bytes() const {
+  const std::lock_guard lock(mu_);
+  return bytes_;
 }
 
 void InvertedIndex::stem_variants(std::string_view term, const std::string& s, std::vector<std::uint32_t>& out) const {
   out.clear();
+  std::string key;
+  key.reserve(term.size() + 1 + s.size());
+  ((key += term) += '\0') += s;
+  if (variant_cache_.find(key, out)) return;
   // A stem is at most one letter away from a prefix of every word it stems (Snowball English
   // rewrites at most the last letter: y → i, an -e restored), so the words to test start with
   // the stem minus its last letter.
@@ -1057,12 +1093,15 @@ void InvertedIndex::stem_variants(std::string_view term, const std::string& s, s
     return folded <= kUnstemmable ? folded + 2 : folded;
   };
   const std::uint32_t want = hash32(s);
-  const auto test = [&](std::uint32_t t) __attribute__((always_inline)) {
+  // Term t, at position `pos` of sorted_terms_ (or past its end: a term newer than the sort,
+  // with no cache slot).
+  const auto test = [&](std::uint32_t t, std::size_t pos) __attribute__((always_inline)) {
     // A word whose stem is cached and differs is passed over without reading its text (most
     // words under the prefix, once earlier queries have stemmed them). The query word itself
     // has the stem `s`: its hash is `want` or not cached yet.
-    if (t < stem_hash_.size()) {
-      if (const std::uint32_t h = stem_hash_[t].load(std::memory_order_relaxed); h != 0 && h != want) return;
+    const bool cached = pos < stem_hash_.size();
+    if (cached) {
+      if (const std::uint32_t h = stem_hash_[pos].load(std::memory_order_relaxed); h != 0 && h != want) return;
     }
     const std::string_view x = term_text(t);
     if (x == term) {
@@ -1071,8 +1110,8 @@ void InvertedIndex::stem_variants(std::string_view term, const std::string& s, s
     }
     if (x.size() > s.size() + 8 || x.size() + 2 < s.size()) return;
     if (!any_last && x.size() >= s.size() && x[s.size() - 1] != last) return;
-    if (t < stem_hash_.size()) {
-      std::atomic<std::uint32_t>& slot = stem_hash_[t];
+    if (cached) {
+      std::atomic<std::uint32_t>& slot = stem_hash_[pos];
       if (const std::uint32_t h = slot.load(std::memory_order_relaxed); h != 0) {
         if (h == want && stem(x) == s) out.push_back(t);  // a hash match is confirmed
         return;
@@ -1088,18 +1127,20 @@ void InvertedIndex::stem_variants(std::string_view term, const std::string& s, s
     }
     if (stemmable(x) && stem(x) == s) out.push_back(t);
   };
-  // The sorted words starting with `prefix`: one range, found by two binary searches.
+  // The sorted words starting with `prefix`: one range, found by two binary searches, and their
+  // cache slots read in order.
   const auto from = std::lower_bound(sorted_terms_.begin(), sorted_terms_.end(), prefix,
                                       [this](std::uint32_t t, std::string_view p) { return term_text(t) < p; });
   const auto to = std::partition_point(from, sorted_terms_.end(), [&](std::uint32_t t) {
     return term_text(t).substr(0, prefix.size()) == prefix;
   });
-  for (auto it = from; it != to; ++it) test(*it);
+  for (auto it = from; it != to; ++it) test(*it, static_cast<std::size_t>(it - sorted_terms_.begin()));
   const std::size_t nterms = term_off_.size() - 1;
   for (auto t = static_cast<std::uint32_t>(sorted_terms_.size()); t < nterms; ++t) {
-    if (term_text(t).substr(0, prefix.size()) == prefix) test(t);
+    if (term_text(t).substr(0, prefix.size()) == prefix) test(t, SIZE_MAX);
   }
   std::sort(out.begin(), out.end());
+  variant_cache_.put(std::move(key), out);
 }
 
 Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
@@ -2357,7 +2398,7 @@ std::size_t InvertedIndex::memory_bytes() const {
   b += by_id_.memory_bytes() + sorted_terms_.capacity() * sizeof(std::uint32_t);
   b += doc_sets_.capacity() * sizeof(std::uint64_t) + set_of_.capacity() * sizeof(set_of_[0]);
   b += (set_ranks_.capacity() + set_skips_.capacity()) * sizeof(std::uint32_t);
-  b += stem_hash_.size() * sizeof(std::uint32_t);
+  b += stem_hash_.size() * sizeof(std::uint32_t) + variant_cache_.memory_bytes();
   for (const auto& m : module_words_) b += 64 + heap(m);
   for (const auto& [piece, refs] : module_pieces_) b += 64 + heap(piece) + sizeof(refs) + refs.capacity() * sizeof(ModulePiece);
   for (const auto& [phrase, ids] : module_phrases_) b += 64 + heap(phrase) + sizeof(ids) + ids.capacity() * sizeof(std::uint32_t);

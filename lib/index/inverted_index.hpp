@@ -35,8 +35,9 @@
 // (after trimming), a query without any searchable term, a limit outside [1, kMaxLimit] or an
 // invalid kind. `deserialize` returns kParse on any truncation or inconsistency.
 //
-// Thread rules: not synchronised. Concurrent const calls (search, lookups) are safe — the one
-// thing a search writes in the index, the stem-hash cache (stem_hash_), is relaxed atomics;
+// Thread rules: not synchronised. Concurrent const calls (search, lookups) are safe — the two
+// things a search writes in the index are its stem caches: stem_hash_ is relaxed atomics and
+// variant_cache_ has its own mutex;
 // mutation needs exclusive access (SegmentIndex holds a shared_mutex around it).
 #pragma once
 
@@ -45,6 +46,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -321,11 +323,12 @@ class InvertedIndex {
   void refresh_norms();
   // Term ids sorted by text, covering ids below sorted_terms_.size() (newer ids are scanned).
   std::vector<std::uint32_t> sorted_terms_;
-  // The stem of each of those terms, as a 32-bit hash (0: not computed yet), filled in by the
-  // searches whose stem expansion (stem_variants) tests the term and emptied by sort_terms: after
-  // the first query under a prefix, the words under it are compared by hash, not stemmed again
-  // (libstemmer costs ~2,500 instructions a word; a short stem such as `test` has hundreds of
-  // words under its prefix). 4 bytes a term. Concurrent searches may fill the same entry: relaxed
+  // The stem of each of those terms, as a 32-bit hash (0: not computed yet), in sorted_terms_'s
+  // order (slot i is term sorted_terms_[i]'s), filled in by the searches whose stem expansion
+  // (stem_variants) tests the term and emptied by sort_terms: after the first query under a
+  // prefix, the words under it are compared by hash, not stemmed again (libstemmer costs ~2,500
+  // instructions a word; a short stem such as `test` has hundreds of words under its prefix), and
+  // their slots are read in order, not one cache miss each. 4 bytes a term. Concurrent searches may fill the same entry: relaxed
   // atomics, and every writer stores the same value. A copy of the index starts empty.
   class StemHashes {
    public:
@@ -350,6 +353,42 @@ class InvertedIndex {
     std::size_t size_ = 0;
   };
   StemHashes stem_hash_;
+  // The last searches' stem expansions (stem_variants' results), keyed by query word and stem:
+  // a word an agent asks about again (`file`, `test`, `run`) is expanded by one look-up instead of
+  // a walk over every word under its prefix (hundreds for a short stem; ~5 % of a 30-word
+  // question on four stdlib copies). Valid while the vocabulary is: emptied when intern adds a
+  // word and by sort_terms; at most kMaxStems entries (emptied when full). Concurrent searches
+  // share it under its own mutex; a copy of the index starts empty.
+  class VariantCache {
+   public:
+    static constexpr std::size_t kMaxStems = 4096;
+    VariantCache() = default;
+    VariantCache(const VariantCache&) {}
+    VariantCache& operator=(const VariantCache& other) {
+      if (this != &other) clear();
+      return *this;
+    }
+    VariantCache(VariantCache&& other) noexcept { other.clear(); }
+    VariantCache& operator=(VariantCache&& other) noexcept {
+      if (this != &other) {
+        clear();
+        other.clear();
+      }
+      return *this;
+    }
+    ~VariantCache() = default;
+    // True, with `out` filled, when `key` is cached.
+    bool find(const std::string& key, std::vector<std::uint32_t>& out) const;
+    void put(std::string key, const std::vector<std::uint32_t>& ids) const;
+    void clear() const;
+    std::size_t memory_bytes() const;
+
+   private:
+    mutable std::mutex mu_;
+    mutable std::unordered_map<std::string, std::vector<std::uint32_t>> map_;
+    mutable std::size_t bytes_ = 0;
+  };
+  VariantCache variant_cache_;
   // Module names (ranking.hpp module_word): module_ids_ maps a name's stem to its id, and
   // module_words_[id] is the first name seen with that stem.
   std::vector<std::string> module_words_;

@@ -1261,6 +1261,35 @@ TEST_CASE("stem variants: every indexed word with the query word's stem is found
   }
 }
 
+// The stem expansion of a query word is cached between searches (InvertedIndex's variant cache);
+// a word the index learns afterwards, written to a tail or frozen by compaction, is still one of
+// the word's variants in the next search, and a copy of the index expands alike.
+TEST_CASE("stem variants: a variant indexed after a cached expansion is found by the next search") {
+  InvertedIndex idx;
+  add_file(idx, "a.txt", "parsing\n", true);
+  add_file(idx, "b.txt", "unrelated\n", true);
+  idx.compact();
+  const auto matched = [](const InvertedIndex& index, const std::string& q) {
+    SearchOptions o;
+    o.query = q;
+    const auto r = index.search(o);
+    REQUIRE(r.ok());
+    return r->matched;
+  };
+  CHECK(matched(idx, "parse") == 1);
+  CHECK(matched(idx, "parse") == 1);  // from the cache
+  add_file(idx, "c.txt", "parsed\n");  // a new word: a tail posting
+  CHECK(matched(idx, "parse") == 2);
+  add_file(idx, "d.txt", "parses\n");
+  idx.compact();  // frozen and the vocabulary sorted again
+  CHECK(matched(idx, "parse") == 3);
+  const InvertedIndex copy = idx;
+  CHECK(matched(copy, "parse") == 3);
+  add_file(idx, "e.txt", "parse\n");  // the query word itself, new
+  CHECK(matched(idx, "parse") == 4);
+  CHECK(matched(copy, "parse") == 3);
+}
+
 TEST_CASE("stem variants merged from the frozen lists score exactly like variants merged from a tail") {
   // One stem class in many mixes (a chunk holding several forms gets their tfs added), and a
   // line repeating two forms 300 times (each tf is 255, their sum saturates at 255).
