@@ -119,8 +119,9 @@ struct TermPass {
 // marks, the query terms each chunk's prose fields matched — the list of chunks scored and the
 // per-term posting lists a search collects and merges.
 // Reused across searches instead of allocated per query: a fresh table or list costs malloc work
-// and, past glibc's mmap threshold, a page fault per 4 KiB written. Between uses every table
-// entry is zero and every list empty: a search clears exactly what it wrote.
+// and, past glibc's mmap threshold, a page fault per 4 KiB written. When a search takes one,
+// every table entry is zero and every list empty: `clear` resets exactly what a search wrote,
+// before the table is used again (ScratchPool).
 struct SearchScratch {
   std::vector<double> scores;
   std::vector<std::uint8_t> name_hit;
@@ -202,26 +203,52 @@ struct SearchScratch {
 };
 
 // Idle scratch tables, shared by every index of the process: as many as searches ran at once (at
-// most kMaxIdle are kept), each sized for the largest index it served. Thread-safe (a mutex held
-// only to take or return one).
+// most kMaxIdle are kept), each sized for the largest index it served. A search returns its table
+// dirty — clearing what it wrote (up to tens of thousands of chunks' entries on four stdlib
+// copies) is left to `tidy`, which the daemon calls once the reply is sent, or to the next `take`
+// that finds no clean one. Thread-safe (a mutex held only to take or return one; clearing runs
+// outside it).
 class ScratchPool {
  public:
   static constexpr std::size_t kMaxIdle = 4;
   std::unique_ptr<SearchScratch> take() {
-    const std::lock_guard lock(mu_);
-    if (idle_.empty()) return std::make_unique<SearchScratch>();
-    auto s = std::move(idle_.back());
-    idle_.pop_back();
+    std::unique_ptr<SearchScratch> s;
+    {
+      const std::lock_guard lock(mu_);
+      if (!clean_.empty()) {
+        s = std::move(clean_.back());
+        clean_.pop_back();
+        return s;
+      }
+      if (dirty_.empty()) return std::make_unique<SearchScratch>();
+      s = std::move(dirty_.back());
+      dirty_.pop_back();
+    }
+    s->clear();
     return s;
   }
-  void give(std::unique_ptr<SearchScratch> s) {
+  void give_dirty(std::unique_ptr<SearchScratch> s) {
     const std::lock_guard lock(mu_);
-    if (idle_.size() < kMaxIdle) idle_.push_back(std::move(s));
+    if (clean_.size() + dirty_.size() < kMaxIdle) dirty_.push_back(std::move(s));
+  }
+  void tidy() {
+    while (true) {
+      std::unique_ptr<SearchScratch> s;
+      {
+        const std::lock_guard lock(mu_);
+        if (dirty_.empty()) return;
+        s = std::move(dirty_.back());
+        dirty_.pop_back();
+      }
+      s->clear();
+      const std::lock_guard lock(mu_);
+      if (clean_.size() + dirty_.size() < kMaxIdle) clean_.push_back(std::move(s));
+    }
   }
 
  private:
   std::mutex mu_;
-  std::vector<std::unique_ptr<SearchScratch>> idle_;
+  std::vector<std::unique_ptr<SearchScratch>> clean_, dirty_;
 };
 
 ScratchPool& scratch_pool() {
@@ -229,14 +256,11 @@ ScratchPool& scratch_pool() {
   return *pool;
 }
 
-// One search's hold on a scratch table, cleared and returned on every way out of the search.
+// One search's hold on a scratch table, returned dirty on every way out of the search.
 class ScratchLease {
  public:
   explicit ScratchLease(std::size_t n) : s_(scratch_pool().take()) { s_->fit(n); }
-  ~ScratchLease() {
-    s_->clear();
-    scratch_pool().give(std::move(s_));
-  }
+  ~ScratchLease() { scratch_pool().give_dirty(std::move(s_)); }
   ScratchLease(const ScratchLease&) = delete;
   ScratchLease& operator=(const ScratchLease&) = delete;
   SearchScratch* operator->() const { return s_.get(); }
@@ -1142,6 +1166,8 @@ void InvertedIndex::stem_variants(std::string_view term, const std::string& s, s
   std::sort(out.begin(), out.end());
   variant_cache_.put(std::move(key), out);
 }
+
+void InvertedIndex::tidy_scratch() { scratch_pool().tidy(); }
 
 Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
   const std::string q = trim_copy(o.query);

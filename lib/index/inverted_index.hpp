@@ -149,6 +149,11 @@ class InvertedIndex {
   void remove_file(const std::string& path) { replace_file(path, {}, {}, false); }
 
   Result<SearchResult> search(const SearchOptions& options) const;
+  // Clear the per-search scratch tables the last searches handed back (a search leaves its
+  // tables to be cleared later, so that it can reply first; a search that finds none clean clears
+  // one itself). For a caller with a moment after its reply: the daemon calls it once a search's
+  // reply is sent. Thread-safe, shared by every index of the process; a no-op when none is left.
+  static void tidy_scratch();
 
   // Paths of the live chunks whose tokens include `term` (an index term: lowercased), sorted and
   // unique; empty when no chunk has it.

@@ -97,6 +97,7 @@ void Service::search(SegmentPtr seg, proto::CtxSearchParams p,
                        std::move(result),
                        json::object{{"bytes_read", bytes}, {"generation", r->generation}}};
     done(Outcome<proto::CtxSearchResult>(std::move(out), std::move(t)));
+    idx::InvertedIndex::tidy_scratch();  // the search's tables, cleared once its reply is sent
   });
 }
 

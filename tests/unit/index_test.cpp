@@ -1290,6 +1290,33 @@ TEST_CASE("stem variants: a variant indexed after a cached expansion is found by
   CHECK(matched(copy, "parse") == 3);
 }
 
+// A search hands its scratch tables back dirty; InvertedIndex::tidy_scratch (the daemon's call
+// once a reply is sent) or the next search clears them. Either way the next search answers as a
+// fresh process would, whichever query ran before it.
+TEST_CASE("search scratch: tables tidied after a search or cleared by the next one leave no trace") {
+  InvertedIndex idx;
+  for (int i = 0; i < 40; ++i) {
+    add_file(idx, "m" + std::to_string(i) + ".py",
+             "def decode_" + std::to_string(i) + "(data):\n    \"\"\"Decode the error data.\"\"\"\n    return error\n",
+             true);
+  }
+  idx.compact();
+  const std::vector<std::string> queries = {"decode error", "error", "data decode", "return"};
+  std::vector<std::string> fresh;
+  for (const auto& q : queries) {
+    InvertedIndex::tidy_scratch();
+    fresh.push_back(answer(idx, q));
+  }
+  for (int round = 0; round < 2; ++round) {
+    for (std::size_t i = 0; i < queries.size(); ++i) {
+      INFO(queries[i] << " round " << round);
+      (void)answer(idx, queries[(i + 1) % queries.size()]);  // another query's tables left behind
+      if (round == 1) InvertedIndex::tidy_scratch();
+      CHECK(answer(idx, queries[i]) == fresh[i]);
+    }
+  }
+}
+
 TEST_CASE("stem variants merged from the frozen lists score exactly like variants merged from a tail") {
   // One stem class in many mixes (a chunk holding several forms gets their tfs added), and a
   // line repeating two forms 300 times (each tf is 255, their sum saturates at 255).
