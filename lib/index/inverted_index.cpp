@@ -1078,13 +1078,15 @@ void InvertedIndex::VariantCache::put(std::string key, const std::vector<std::ui
   }
   const std::size_t bytes = key.capacity() + ids.size() * sizeof(std::uint32_t) + 64;
   if (map_.try_emplace(std::move(key), ids).second) bytes_ += bytes;
+  used_.store(true, std::memory_order_release);
 }
 
 void InvertedIndex::VariantCache::clear() const {
+  if (!used_.load(std::memory_order_acquire)) return;
   const std::lock_guard lock(mu_);
-  if (map_.empty()) return;
   map_.clear();
   bytes_ = 0;
+  used_.store(false, std::memory_order_release);
 }
 
 std::size_t InvertedIndex::VariantCache::memory_bytes() const {

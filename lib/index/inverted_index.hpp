@@ -392,6 +392,8 @@ class InvertedIndex {
     mutable std::mutex mu_;
     mutable std::unordered_map<std::string, std::vector<std::uint32_t>> map_;
     mutable std::size_t bytes_ = 0;
+    // Whether map_ may hold entries: clear() (once per word a build adds) takes no lock when not.
+    mutable std::atomic<bool> used_{false};
   };
   VariantCache variant_cache_;
   // Module names (ranking.hpp module_word): module_ids_ maps a name's stem to its id, and
