@@ -333,8 +333,9 @@ class InvertedIndex {
   // (stem_variants) tests the term and emptied by sort_terms: after the first query under a
   // prefix, the words under it are compared by hash, not stemmed again (libstemmer costs ~2,500
   // instructions a word; a short stem such as `test` has hundreds of words under its prefix), and
-  // their slots are read in order, not one cache miss each. 4 bytes a term. Concurrent searches may fill the same entry: relaxed
-  // atomics, and every writer stores the same value. A copy of the index starts empty.
+  // their slots are read in order, not one cache miss each. 4 bytes a term. Concurrent searches
+  // may fill the same entry: relaxed atomics, and every writer stores the same value. A copy of
+  // the index starts empty.
   class StemHashes {
    public:
     StemHashes() = default;
