@@ -37,10 +37,11 @@ APT_PACKAGES=(
   # The generated zsh and fish completions are syntax-checked and run (tests/tools/check_cli_docs.sh).
   zsh fish
   # Relevance evaluation corpora and query sources (tests/relevance/): the Python library
-  # reference, Django 3.2's and SQLAlchemy 1.4's code and reference docs; Snowball stemmers for
-  # ranking.
+  # reference, Django 3.2's, SQLAlchemy 1.4's, Sphinx 5.3's, Jinja2 3.1's, Werkzeug 2.2's and
+  # Click 8.1's code and reference docs; Snowball stemmers for ranking.
   python3.11-doc libpython3.11-testsuite python3-django python-django-doc python3-pip
   python3-sqlalchemy python3-sqlalchemy-ext python-sqlalchemy-doc python3-sphinx sphinx-doc
+  python3-jinja2 python-jinja2-doc python3-werkzeug python-werkzeug-doc python3-click python-click-doc
   libstemmer-dev
   # Merged-navigation benchmark: a second untyped codebase next to Django (tests/navigation/).
   python3-pyflakes

@@ -42,6 +42,11 @@ SETS = {
     "sqlalchemy_ref": ("sqlalchemy", "/usr/lib/python3/dist-packages/sqlalchemy",
                        "python3-sqlalchemy, python-sqlalchemy-doc"),
     "sphinx_ref": ("sphinx", "/usr/lib/python3/dist-packages/sphinx", "python3-sphinx, sphinx-doc"),
+    # the third wave (2026-12-05, after rank-14)
+    "jinja2_ref": ("jinja2", "/usr/lib/python3/dist-packages/jinja2", "python3-jinja2, python-jinja2-doc"),
+    "werkzeug_ref": ("werkzeug", "/usr/lib/python3/dist-packages/werkzeug",
+                     "python3-werkzeug, python-werkzeug-doc"),
+    "click_ref": ("click", "/usr/lib/python3/dist-packages/click", "python3-click, python-click-doc"),
 }
 # Misspelt variants (make_typo_sets.py): one typing error per query, the base set's corpus, split
 # and held-out status.

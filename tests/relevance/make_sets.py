@@ -32,6 +32,10 @@ sources this project does not control:
   sphinx_ref  held out likewise (added 2026-12-04): the same entries of Sphinx 5.3's own
               documentation (sphinx-doc, /usr/share/doc/sphinx-doc/html/**/*.html) against its
               code (python3-sphinx), made the same way.
+  jinja2_ref, werkzeug_ref, click_ref  held out likewise (added 2026-12-05, after rank-14): the
+              same entries of Jinja2 3.1's, Werkzeug 2.2's and Click 8.1's documentation
+              (python-jinja2-doc, python-werkzeug-doc, python-click-doc) against their code
+              (python3-jinja2, python3-werkzeug, python3-click), made the same way.
 
 The module-index synopses (py-modindex.html) are reserved for evaluation elsewhere and are never
 read here (nor the `title` attributes of the library pages' links, which repeat them: the parsers
@@ -41,7 +45,9 @@ tuned on).
 
 Usage: tests/relevance/make_sets.py [--per-set N] [--out-dir DIR] [--check]
   (needs python3.11-doc, python-django-doc, python3-django, libpython3.11-testsuite,
-  python-sqlalchemy-doc, python3-sqlalchemy, sphinx-doc, python3-sphinx and /usr/bin/python3:
+  python-sqlalchemy-doc, python3-sqlalchemy, sphinx-doc, python3-sphinx, python-jinja2-doc,
+  python3-jinja2, python-werkzeug-doc, python3-werkzeug, python-click-doc, python3-click and
+  /usr/bin/python3:
   scripts/setup.sh installs them). --check regenerates the sets into a temporary
   folder and compares them with the committed ones: exit 0 when identical, 1 when not (the
   differing ids are printed), 77 when a source is absent. CTest runs it (relevance_sets_reproducible).
@@ -67,6 +73,15 @@ SA_DOC = "/usr/share/doc/python-sqlalchemy-doc/html"
 SQLALCHEMY = "/usr/lib/python3/dist-packages/sqlalchemy"
 SPHINX_DOC = "/usr/share/doc/sphinx-doc/html"
 SPHINX = "/usr/lib/python3/dist-packages/sphinx"
+# The third wave of held-out sets (2026-12-05): (set, doc package, its HTML, code folder, package).
+HELD_OUT_3 = (
+    ("jinja2_ref", "python-jinja2-doc", "/usr/share/doc/python-jinja2-doc/html",
+     "/usr/lib/python3/dist-packages/jinja2", "jinja2", "Debian python3-jinja2 3.1"),
+    ("werkzeug_ref", "python-werkzeug-doc", "/usr/share/doc/python-werkzeug-doc/html",
+     "/usr/lib/python3/dist-packages/werkzeug", "werkzeug", "Debian python3-werkzeug 2.2"),
+    ("click_ref", "python-click-doc", "/usr/share/doc/python-click-doc/html",
+     "/usr/lib/python3/dist-packages/click", "click", "Debian python3-click 8.1"),
+)
 
 # Modules whose import has visible side effects or needs a display / another OS.
 SKIP_MODULES = {"antigravity", "this", "turtle", "turtledemo", "tkinter", "idlelib", "msilib",
@@ -430,8 +445,9 @@ def main():
 
 
 def generate(per_set, out_dir):
-    """Write the five sets to out_dir; 77 when a source is absent."""
-    for src in (PY_DOC, DJ_DOC, STDLIB, DJANGO, SA_DOC, SQLALCHEMY, SPHINX_DOC, SPHINX, "/usr/bin/python3"):
+    """Write the eight sets to out_dir; 77 when a source is absent."""
+    held = [p for _, _, doc, root, _, _ in HELD_OUT_3 for p in (doc, root)]
+    for src in (PY_DOC, DJ_DOC, STDLIB, DJANGO, SA_DOC, SQLALCHEMY, SPHINX_DOC, SPHINX, *held, "/usr/bin/python3"):
         if not os.path.exists(src):
             print(f"make_sets: {src} is absent (scripts/setup.sh installs the packages)", file=sys.stderr)
             return 77
@@ -493,6 +509,8 @@ def generate(per_set, out_dir):
           "/usr/lib/python3/dist-packages/sqlalchemy (Debian python3-sqlalchemy 1.4)")
     write(out_dir, "sphinx_ref", package_rows(SPHINX_DOC, SPHINX, "sphinx", "sphinx-doc", per_set),
           "/usr/lib/python3/dist-packages/sphinx (Debian python3-sphinx 5.3)")
+    for name, doc_package, doc, root, package, what in HELD_OUT_3:
+        write(out_dir, name, package_rows(doc, root, package, doc_package, per_set), f"{root} ({what})")
     return 0
 
 
@@ -525,7 +543,8 @@ def check(per_set):
         if rc:
             return rc
         differ = False
-        for name in ("stdlib_ref", "stdlib_modules", "django_ref", "sqlalchemy_ref", "sphinx_ref"):
+        for name in ("stdlib_ref", "stdlib_modules", "django_ref", "sqlalchemy_ref", "sphinx_ref",
+                     *(h[0] for h in HELD_OUT_3)):
             new, old = rows(os.path.join(tmp, name + ".jsonl")), rows(os.path.join(HERE, "sets", name + ".jsonl"))
             changed = sorted(i for i in set(new) | set(old) if new.get(i) != old.get(i))
             if changed:

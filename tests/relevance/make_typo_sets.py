@@ -28,7 +28,8 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SETS_DIR = os.path.join(HERE, "sets")
-BASES = ("stdlib_ref", "stdlib_modules", "django_ref", "pip_agent", "sqlalchemy_ref", "sphinx_ref")
+BASES = ("stdlib_ref", "stdlib_modules", "django_ref", "pip_agent", "sqlalchemy_ref", "sphinx_ref", "jinja2_ref",
+         "werkzeug_ref", "click_ref")
 
 # lib/index/ranking.cpp is_stop_word: the search drops these, so a typo in one would test nothing.
 STOP = set("""a about after all also an and any are as at be been being by can could did do does
