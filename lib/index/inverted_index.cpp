@@ -2238,11 +2238,87 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
   // Prose coverage and the second chunk (ranking.hpp, rank-6) re-score the same candidates, after.
   const bool second_signal = (sig & kSignalSecondChunk) && cands.size() > 1;
   std::vector<std::pair<DocId, double>> second_bonus;  // (a file's best chunk, what it gained)
-  if (!file_terms.empty() || prose_signal || second_signal) {
+  // Verbatim match (ranking.hpp, rank-15): the query's key, when it is long enough and every
+  // query word is indexed (a word no chunk holds cannot be in a chunk's text either).
+  const std::string verbatim =
+      (sig & kSignalVerbatim) && o.chunk_text && missing.empty() && !cands.empty() ? verbatim_query(q) : std::string();
+  const bool verbatim_signal = !verbatim.empty();
+  std::vector<DocId> verbatim_hits;  // the window's candidates whose text holds it
+  // Find them among the first `window` candidates. A chunk whose text holds the query holds each
+  // of its words, so it is matched by every one of the query's own active terms (not by a
+  // compound or a module's name the search added): only such a chunk is read. Its file is asked
+  // first (file coverage, when it records every own term), then the chunk itself — a term's
+  // document sets in the steady state, else its lists (rare terms: short) — for the few left.
+  const auto find_verbatim = [&](std::size_t window) {
+    std::vector<std::size_t> own;
+    std::uint64_t own_bits = 0;
+    bool recorded = !file_terms.empty();
+    for (const std::size_t t : active) {
+      if (t >= own_terms) continue;
+      own.push_back(t);
+      if (cover_bit[t] == 0) recorded = false;
+      own_bits |= cover_bit[t];
+    }
+    std::vector<DocId> maybe;
+    for (std::size_t i = 0; i < window; ++i) {
+      const DocId d = cands[i];
+      if (recorded && (file_terms[doc_file_[d]] & own_bits) != own_bits) continue;
+      maybe.push_back(d);
+    }
+    std::sort(maybe.begin(), maybe.end());
+    std::vector<std::uint8_t> hit(maybe.size());
+    std::vector<Posting> live;
+    for (const std::size_t t : own) {
+      if (maybe.empty()) break;
+      std::fill(hit.begin(), hit.end(), 0);
+      for (const std::uint32_t id : ids[t]) {
+        if (const DocSet* set = direct ? find_set(id) : nullptr) {
+          const std::uint64_t* bits = doc_sets_.data() + set->words;
+          for (std::size_t j = 0; j < maybe.size(); ++j) hit[j] |= has_bit(bits, maybe[j]) ? 1 : 0;
+          continue;
+        }
+        std::size_t j = 0;
+        const auto mark = [&](const Posting& p) {
+          while (j < maybe.size() && maybe[j] < p.doc) ++j;
+          if (j < maybe.size() && maybe[j] == p.doc) hit[j] = 1;
+        };
+        if (direct) {
+          for_each_posting(frozen_.bytes(id), mark);
+        } else {
+          live_postings(id, live);
+          for (const Posting& p : live) mark(p);
+        }
+      }
+      std::size_t left = 0;  // the candidates every term so far matches
+      for (std::size_t j = 0; j < maybe.size(); ++j) {
+        if (hit[j]) maybe[left++] = maybe[j];
+      }
+      maybe.resize(left);
+      hit.resize(left);
+    }
+    // Read in the candidates' order, from at most kVerbatimFiles files (a query of words most
+    // chunks hold, "self return def none", would read a file per candidate).
+    std::vector<std::uint32_t> files_read;
+    for (std::size_t i = 0; i < window && !maybe.empty(); ++i) {
+      const DocId d = cands[i];
+      if (!std::binary_search(maybe.begin(), maybe.end(), d)) continue;
+      if (std::find(files_read.begin(), files_read.end(), doc_file_[d]) == files_read.end()) {
+        if (files_read.size() == kVerbatimFiles) continue;
+        files_read.push_back(doc_file_[d]);
+      }
+      const Doc& doc = docs_[d];
+      const auto text = o.chunk_text(path_text(doc), doc.start_line, doc.end_line);
+      if (text && verbatim_key(*text).find(verbatim) != std::string::npos) verbatim_hits.push_back(d);
+    }
+  };
+  const auto verbatim_of = [&](DocId d) {
+    return std::find(verbatim_hits.begin(), verbatim_hits.end(), d) != verbatim_hits.end() ? kVerbatimBoost : 1.0;
+  };
+  if (!file_terms.empty() || prose_signal || second_signal || verbatim_signal) {
     const std::size_t top = std::min(cands.size(), want);
     const auto top_end = cands.begin() + static_cast<std::ptrdiff_t>(top);
     std::partial_sort(cands.begin(), top_end, cands.end(), better);
-    if (!file_terms.empty() || prose_signal) {
+    if (!file_terms.empty() || prose_signal || verbatim_signal) {
       if (union_mode && !file_terms.empty()) {
         // The terms whose sets stood in for their lists after pruning: whether a chunk of each
         // candidate's file (its documents are consecutive) holds them.
@@ -2270,7 +2346,10 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
           }
         }
       }
-      for (std::size_t i = 0; i < top; ++i) scores[cands[i]] *= coverage_of(cands[i]) * prose_of(cands[i]);
+      if (verbatim_signal) find_verbatim(std::min(top, kVerbatimWindow));
+      for (std::size_t i = 0; i < top; ++i) {
+        scores[cands[i]] *= coverage_of(cands[i]) * prose_of(cands[i]) * verbatim_of(cands[i]);
+      }
       std::sort(cands.begin(), top_end, better);
     }
     if (second_signal) {
@@ -2368,6 +2447,11 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
       if (const double f = prose_of(d); f != 1.0) {
         h.explain.push_back({"prose-coverage\u00d7" + std::to_string(f).substr(0, 5), "signal", 0, s * (f - 1.0)});
         s *= f;
+      }
+      if (verbatim_of(d) != 1.0) {
+        h.explain.push_back({"verbatim\u00d7" + std::to_string(kVerbatimBoost).substr(0, 3), "signal", 0,
+                             s * (kVerbatimBoost - 1.0)});
+        s *= kVerbatimBoost;
       }
       for (const auto& [b, add] : second_bonus) {
         if (b != d) continue;

@@ -45,6 +45,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -90,6 +91,12 @@ struct SearchOptions {
   // Score every matching chunk (no dynamic pruning): the same hits, slower; tests compare.
   bool exhaustive = false;
   std::uint32_t signals = signals_from_env();  // ranking.hpp Signal bits (benchmarks ablate)
+  // The text of lines [first, last] of a file, for the verbatim signal (ranking.hpp,
+  // kSignalVerbatim); nullopt when it cannot be read (then the chunk does not match). Unset: the
+  // signal is off. Called from the searching thread, for at most the page's best candidates,
+  // while the search holds the index (SegmentIndex::search sets it: a read through the segment's
+  // FileReader, ReadPurpose::kRank, each file at most once a search).
+  std::function<std::optional<std::string>(std::string_view path, int first, int last)> chunk_text;
 };
 
 struct TermContribution {

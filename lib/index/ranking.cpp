@@ -188,6 +188,7 @@ std::uint32_t signals_from_env() {
       if (name == "piece") v &= ~kSignalModulePiece;
       if (name == "phrase") v &= ~kSignalModulePhrase;
       if (name == "cap") v &= ~kSignalTermCap;
+      if (name == "verbatim") v &= ~kSignalVerbatim;
     }
     return v;
   }();
@@ -212,6 +213,47 @@ std::string lower(std::string_view s) {
 }
 
 }  // namespace
+
+std::string verbatim_key(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  bool space = false;  // whitespace seen since the last character kept
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v') {
+      space = true;
+      continue;
+    }
+    if (c == '\'' || c == '"' || c == '`') continue;
+    // U+2018 U+2019 U+201C U+201D: E2 80 98 / 99 / 9C / 9D.
+    if (c == 0xE2 && i + 2 < s.size() && static_cast<unsigned char>(s[i + 1]) == 0x80) {
+      const auto d = static_cast<unsigned char>(s[i + 2]);
+      if (d == 0x98 || d == 0x99 || d == 0x9C || d == 0x9D) {
+        i += 2;
+        continue;
+      }
+    }
+    if (space && !out.empty()) out += ' ';
+    space = false;
+    out += static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+  }
+  return out;
+}
+
+std::string verbatim_query(std::string_view q) {
+  std::string key = verbatim_key(q);
+  while (!key.empty() && (key.back() == '.' || key.back() == ':' || key.back() == ';'))
+    key.pop_back();
+  std::size_t words = 0;
+  bool in_word = false;
+  for (const char ch : key) {
+    const auto c = static_cast<unsigned char>(ch);
+    const bool word = std::isalnum(c) != 0 || c >= 0x80;
+    if (word && !in_word) ++words;
+    in_word = word;
+  }
+  return words >= kVerbatimMinWords ? key : std::string();
+}
 
 std::uint8_t path_class(std::string_view path_in) {
   const std::string path = lower(path_in);

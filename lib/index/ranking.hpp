@@ -55,8 +55,9 @@
 //     exact below 32 tokens, at most 1/16 under above (length_code, NormTable);
 //   * file coverage (rank-5): the page's candidates gain by the share of the query their whole
 //     file matches (file_coverage_factor), then (rank-6) by the share their own name, sig and
-//     doc fields match (prose_coverage_factor), and a file's best candidate gains a share of its
-//     second best (kSecondChunkShare), before
+//     doc fields match (prose_coverage_factor) and (rank-15) by kVerbatimBoost when their text
+//     holds the whole query (4+ words) as written (verbatim_query); then a file's best candidate
+//     gains a share of its second best (kSecondChunkShare), before
 //   * per-file diversification: the n-th hit of one file on the page is multiplied by
 //     kDiversityDecay^n, so one file cannot fill the page;
 //   * a term cap (rank-13): a query of more than kMaxScoredTerms terms with postings scores only
@@ -84,7 +85,7 @@
 
 namespace trifecta::core::index {
 
-inline constexpr std::string_view kRankingVersion = "rank-14";
+inline constexpr std::string_view kRankingVersion = "rank-15";
 
 enum Field : std::uint8_t {
   kFieldPath = 0,
@@ -218,14 +219,15 @@ enum Signal : std::uint32_t {
   kSignalModulePiece = 1u << 13,    // rank-7: a query word naming one piece of a module's name
   kSignalModulePhrase = 1u << 14,   // rank-8: adjacent query words naming a module of several words
   kSignalTermCap = 1u << 15,        // rank-13: at most kMaxScoredTerms terms are scored
-  kSignalAll = (1u << 16) - 1,
+  kSignalVerbatim = 1u << 16,       // rank-15: a candidate holding the whole query as written
+  kSignalAll = (1u << 17) - 1,
   // What search uses by default: the definition boost measured slightly negative (docs/ranking.md;
   // the name field's weight already puts definitions first), so it is off unless asked for.
   kSignalDefault = kSignalAll & ~kSignalDefinition,
 };
 // kSignalDefault minus the signals named (comma-separated: stop, stem, typo, path, def, module,
-// diversity, doc, central, file, compound, prose, second, piece, phrase, cap) in the environment
-// variable TRIFECTA_RANKING_ABLATE, plus those named with a `+`
+// diversity, doc, central, file, compound, prose, second, piece, phrase, cap, verbatim) in the
+// environment variable TRIFECTA_RANKING_ABLATE, plus those named with a `+`
 // (`+def`); read once per process. Unknown names are ignored. Only benchmarks set it.
 std::uint32_t signals_from_env();
 
@@ -294,6 +296,26 @@ double prose_coverage_factor(double coverage) noexcept;
 // file's second-best candidate (additive; further chunks add nothing, so a long file repeating
 // a word cannot pile up). Per-file diversification follows and still sinks the later chunks.
 extern const double kSecondChunkShare;
+
+// Verbatim match (rank-15): a query of at least kVerbatimMinWords words that a candidate's text
+// holds as written — a docstring's sentence, a comment, an error message copied from where it is
+// raised — is the strongest evidence a text search gets that the chunk is the one meant. Among the
+// same best candidates as file coverage (before the second chunk), a chunk whose lines hold the
+// query's verbatim_key gets × kVerbatimBoost. Compared on verbatim_key of both sides, so line
+// breaks, indentation, case and quoting marks do not matter. Read (SearchOptions::chunk_text):
+// the first kVerbatimWindow candidates that every one of the query's own words matches (its
+// file first, then the chunk itself), best first, from at most kVerbatimFiles files; a query
+// with a word no chunk holds reads nothing.
+inline constexpr double kVerbatimBoost = 2.0;
+inline constexpr std::size_t kVerbatimMinWords = 4;
+inline constexpr std::size_t kVerbatimWindow = 20;
+inline constexpr std::size_t kVerbatimFiles = 4;
+// `s` as the verbatim signal compares it: ASCII letters lowercased; quoting marks dropped (' " `
+// and the typographic ‘ ’ “ ”); every run of whitespace one space; trimmed.
+std::string verbatim_key(std::string_view s);
+// The query's key for the verbatim signal — verbatim_key(q) without a final '.', ':' or ';' —
+// when it has at least kVerbatimMinWords words (runs of letters or digits), else "".
+std::string verbatim_query(std::string_view q);
 
 // Bounds for dynamic pruning (inverted_index.cpp): what one term can add to a chunk's score
 // (score_term saturates: tf~·(k1+1)/(k1+tf~) < k1+1), and the largest factor the priors of

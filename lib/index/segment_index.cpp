@@ -1028,8 +1028,34 @@ ApplyReport SegmentIndex::sync_locked(bool& pack_dirty) {
 }
 
 Result<SearchResult> SegmentIndex::search(const SearchOptions& options) const {
+  // The verbatim signal's text (ranking.hpp, rank-15): a candidate's lines, each file read at most
+  // once a search through the segment's reader (path checks, size limit, the same decoding as
+  // the build: line numbers agree). A file that cannot be read (gone, grown too large) matches
+  // nothing.
+  SearchOptions o = options;
+  struct Text {
+    std::string text;
+    std::vector<std::size_t> starts;
+  };
+  std::unordered_map<std::string, std::optional<Text>> files;
+  if (!o.chunk_text && (o.signals & kSignalVerbatim)) {
+    o.chunk_text = [this, &files](std::string_view path, int first, int last) -> std::optional<std::string> {
+      auto it = files.find(std::string(path));
+      if (it == files.end()) {
+        std::optional<Text> t;
+        if (auto content = impl_->reader->read(path, workspace::ReadPurpose::kRank, nullptr)) {
+          t.emplace();
+          t->text = std::move(content->text);
+          t->starts = line_starts(t->text);
+        }
+        it = files.emplace(std::string(path), std::move(t)).first;
+      }
+      if (!it->second) return std::nullopt;
+      return std::string(line_span(it->second->text, it->second->starts, first, last));
+    };
+  }
   std::shared_lock lk(impl_->state_mu);
-  auto r = impl_->index.search(options);
+  auto r = impl_->index.search(o);
   if (r) r->generation = impl_->generation;
   return r;
 }

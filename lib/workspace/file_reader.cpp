@@ -21,6 +21,7 @@ std::string_view read_purpose_name(ReadPurpose p) noexcept {
     case ReadPurpose::kExcerpt: return "excerpt";
     case ReadPurpose::kRaw: return "raw";
     case ReadPurpose::kValidate: return "validate";
+    case ReadPurpose::kRank: return "rank";
   }
   return "index";
 }

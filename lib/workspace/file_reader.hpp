@@ -1,5 +1,5 @@
 // workspace/file_reader.hpp — THE file-reading layer: the only code that reads segment files on
-// a client's behalf (index builds, ctx.get, validate).
+// a client's behalf (index builds, ctx.get, validate, and the lines a search ranks by).
 //
 // Every read goes through `FileReader::read`, which
 //  * resolves the path with util's `resolve_in_root` (relative paths, or absolute paths already
@@ -13,7 +13,7 @@
 //    valid UTF-8 as is; otherwise a PEP 263 Latin-1/cp1252 declaration is honoured (`encoding`),
 //    else invalid sequences become U+FFFD and are flagged (`replaced_bytes > 0`);
 //  * adds the bytes it read to the caller's `ReadStats`, under the purpose of the read (index,
-//    skeleton, excerpt, raw, validate) — one ReadStats per request, passed by the daemon.
+//    skeleton, excerpt, raw, validate, rank) — one ReadStats per request, passed by the daemon.
 // A refused file costs no bytes in the stats (nothing was read) except binary files, whose bytes
 // were read to find the NUL. Besides the caller's ReadStats, every read is also added to the
 // reader's own `totals()`, so the bytes read through one reader are complete even where a caller
@@ -42,8 +42,9 @@
 
 namespace trifecta::core::workspace {
 
-enum class ReadPurpose { kIndex = 0, kSkeleton, kExcerpt, kRaw, kValidate };
-inline constexpr std::size_t kReadPurposeCount = 5;
+// kRank: a search reading its best candidates' lines (the verbatim signal, ranking.hpp).
+enum class ReadPurpose { kIndex = 0, kSkeleton, kExcerpt, kRaw, kValidate, kRank };
+inline constexpr std::size_t kReadPurposeCount = 6;
 std::string_view read_purpose_name(ReadPurpose p) noexcept;  // "index" | "skeleton" | ...
 
 // Bytes and files read, in total and per purpose.

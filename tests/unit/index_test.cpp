@@ -2291,3 +2291,42 @@ TEST_CASE("chunk kinds: source is code, prose is doc, build and dependency files
   CHECK(kind_of("Makefile") == ChunkKind::kOther);
   CHECK(kind_of("pyproject.toml") == ChunkKind::kOther);
 }
+
+TEST_CASE("SegmentIndex: the verbatim signal reads candidates' lines from disk, each file once, and skips what it cannot read") {
+  trifecta::test::TempDir t;
+  const fs::path r = t.path();
+  write_text(r / "listing.py",
+             "def scan(p):\n    \"\"\"Return the list of entries\n    in the directory given by PATH.\"\"\"\n    return p\n");
+  write_text(r / "entries.py",
+             "def directory_entries_list(path):\n    \"\"\"Entries: the directory's entries as a list, given a path.\n\n"
+             "    The list of the directory entries, the path given.\"\"\"\n    return path\n");
+  SegmentOptions so;
+  so.use_git = false;
+  so.persist = false;
+  auto seg = SegmentIndex::open(r, so);
+  REQUIRE(seg.ok());
+  REQUIRE((*seg)->build().ok());
+  const auto& reader = (*seg)->reader();
+  const auto files_before = reader.totals().files(workspace::ReadPurpose::kRank);
+  SearchOptions o;
+  o.query = "Return the list of entries in the directory given by path.";
+  auto hit = (*seg)->search(o);
+  REQUIRE(hit.ok());
+  REQUIRE(hit->hits.size() == 2);
+  CHECK(hit->hits[0].chunk.path == "listing.py");
+  // Two candidates in two files: two reads, under their own purpose.
+  CHECK(reader.totals().files(workspace::ReadPurpose::kRank) == files_before + 2);
+  o.signals = kSignalAll & ~kSignalVerbatim;
+  auto off = (*seg)->search(o);
+  REQUIRE(off.ok());
+  CHECK(off->hits[0].chunk.path == "entries.py");
+  CHECK(reader.totals().files(workspace::ReadPurpose::kRank) == files_before + 2);
+  // The file gone from disk (no watcher here: the index still has it): the search answers, and
+  // the chunk is not lifted.
+  fs::remove(r / "listing.py");
+  o.signals = kSignalAll;
+  auto gone = (*seg)->search(o);
+  REQUIRE(gone.ok());
+  REQUIRE(gone->hits.size() == 2);
+  CHECK(gone->hits[0].chunk.path == "entries.py");
+}

@@ -10,7 +10,9 @@
 #include <cmath>
 #include <cstdio>
 #include <fstream>
+#include <functional>
 #include <map>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -106,6 +108,41 @@ std::vector<std::string> words_by_frequency(
   return out;
 }
 
+// The files' texts by indexed path, as the searches' chunk_text reads them (the verbatim signal,
+// ranking.hpp rank-15; SegmentIndex reads the disk instead).
+using Texts = std::map<std::string, std::string>;
+
+std::function<std::optional<std::string>(std::string_view, int, int)> text_source(
+    const Texts& texts) {
+  return [&texts](std::string_view path, int first, int last) -> std::optional<std::string> {
+    const auto it = texts.find(std::string(path));
+    if (it == texts.end()) return std::nullopt;
+    return std::string(line_span(it->second, line_starts(it->second), first, last));
+  };
+}
+
+// First sentences of docstrings (4–12 words, up to the first '.' or line end), every 25th one:
+// queries the verbatim signal lifts.
+std::vector<std::string> docstring_sentences(
+    const std::vector<std::pair<std::string, std::string>>& files) {
+  std::vector<std::string> all;
+  for (const auto& [path, text] : files) {
+    for (std::size_t at = text.find("\"\"\""); at != std::string::npos;
+         at = text.find("\"\"\"", at + 3)) {
+      const std::size_t begin = at + 3;
+      const std::size_t end = text.find_first_of(".\n\"", begin);
+      if (end == std::string::npos) break;
+      const std::string s = text.substr(begin, end - begin);
+      const auto words = std::count(s.begin(), s.end(), ' ') + 1;
+      if (words >= 4 && words <= 12 && s.find_first_not_of(" ") == 0) all.push_back(s);
+      at = end;
+    }
+  }
+  std::vector<std::string> out;
+  for (std::size_t i = 0; i < all.size() && out.size() < 24; i += 25) out.push_back(all[i]);
+  return out;
+}
+
 std::vector<std::string> queries(const std::vector<std::string>& words) {
   std::vector<std::string> q = {
       "json decode error", "tempfile", "http cookie parser", "thread pool executor", "utf8 codec",
@@ -143,8 +180,11 @@ std::vector<std::string> queries(const std::vector<std::string>& words) {
   return q;
 }
 
-// Pruned vs exhaustive, every option set; returns how many searches pruned (scored < matched).
-std::size_t compare_all(const InvertedIndex& idx, const std::vector<std::string>& qs) {
+// Pruned vs exhaustive, every option set, with the files' texts for the verbatim signal; returns
+// how many searches pruned (scored < matched), and counts in `verbatim` the explained hits the
+// verbatim signal lifted.
+std::size_t compare_all(const InvertedIndex& idx, const std::vector<std::string>& qs,
+                        const Texts& texts, std::size_t* verbatim = nullptr) {
   struct Variant {
     std::size_t limit;
     std::string glob;
@@ -171,6 +211,7 @@ std::size_t compare_all(const InvertedIndex& idx, const std::vector<std::string>
       o.kind = v.kind;
       o.signals = v.signals;
       o.explain = v.limit == 1;
+      o.chunk_text = text_source(texts);
       SearchOptions e = o;
       e.exhaustive = true;
       const auto a = idx.search(o);
@@ -189,6 +230,9 @@ std::size_t compare_all(const InvertedIndex& idx, const std::vector<std::string>
         CHECK(a->hits[i].chunk.id == b->hits[i].chunk.id);
         CHECK(a->hits[i].score == b->hits[i].score);  // the same sums, to the bit
         CHECK(a->hits[i].explain.size() == b->hits[i].explain.size());
+        for (const auto& x : a->hits[i].explain) {
+          if (verbatim && x.term.rfind("verbatim", 0) == 0) ++*verbatim;
+        }
       }
       CHECK(b->scored >= b->matched);
       if (a->scored < b->scored) ++pruned;
@@ -209,6 +253,8 @@ TEST_CASE("dynamic pruning returns the exhaustive page on two copies of stdlib p
   REQUIRE(files.size() > 100);
   auto qs = queries(words_by_frequency(files));
   REQUIRE(qs.size() > 150);
+  auto sentences = docstring_sentences(files);
+  REQUIRE(sentences.size() >= 10);
 #if defined(TRIFECTA_COVERAGE_BUILD) || defined(__SANITIZE_ADDRESS__)
   // The coverage build (-O0, gcov counters) runs the exhaustive comparisons about 20 times
   // slower, the ASan/UBSan build (-O0) about 12 times: every twelfth (every third) query keeps
@@ -222,11 +268,19 @@ TEST_CASE("dynamic pruning returns the exhaustive page on two copies of stdlib p
   std::vector<std::string> sample;
   for (std::size_t i = 0; i < qs.size(); i += step) sample.push_back(qs[i]);
   qs = std::move(sample);
+  sample.clear();
+  for (std::size_t i = 0; i < sentences.size(); i += step) sample.push_back(sentences[i]);
+  sentences = std::move(sample);
 #endif
+  qs.insert(qs.end(), sentences.begin(), sentences.end());
 
   InvertedIndex idx;
+  Texts texts;
   for (const char* copy : {"copy1/", "copy2/"}) {
-    for (const auto& [path, text] : files) add_file(idx, copy + path, text, true);
+    for (const auto& [path, text] : files) {
+      add_file(idx, copy + path, text, true);
+      texts[copy + path] = text;
+    }
   }
   // Centrality, which the segment sets after every build: a pseudo-random import-graph score per
   // file over the prior's whole range (factors 0.95–1.15), so that the per-chunk bounds of the
@@ -243,7 +297,11 @@ TEST_CASE("dynamic pruning returns the exhaustive page on two copies of stdlib p
   // One index for both states (not two SECTIONs: Catch2 would build the two copies again).
   {
     INFO("frozen steady state");
-    const std::size_t pruned = compare_all(idx, qs);
+    std::size_t verbatim = 0;
+    const std::size_t pruned = compare_all(idx, qs, texts, &verbatim);
+    // The docstring sentences are found as written (explained: the searches of limit 1).
+    INFO(verbatim << " of " << sentences.size() << " docstring sentences lifted");
+    CHECK(verbatim * 2 >= sentences.size());
     // It is there for queries that mix a rare term with common ones (167 of the 1,480 searches
     // here when this was written; none without pruning).
     CHECK(pruned > qs.size() / 2);
@@ -269,15 +327,16 @@ TEST_CASE("dynamic pruning returns the exhaustive page on two copies of stdlib p
     for (std::size_t i = 0; i < files.size(); i += 7) {
       add_file(idx, "copy1/" + files[i].first, files[i].second + "\n# edited: error handler json\n",
                false);
+      texts["copy1/" + files[i].first] = files[i].second + "\n# edited: error handler json\n";
     }
-    (void)compare_all(idx, qs);
+    (void)compare_all(idx, qs, texts);
   }
   {
     // Compaction renumbers the chunks: the document sets (common terms) are rebuilt for the new
     // numbering, and the steady state's pruned searches read them again.
     INFO("compacted after the edits");
     idx.compact();
-    CHECK(compare_all(idx, qs) > qs.size() / 2);
+    CHECK(compare_all(idx, qs, texts) > qs.size() / 2);
   }
 }
 

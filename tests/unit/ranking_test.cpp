@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <catch2/catch.hpp>
 #include <cstdint>
+#include <functional>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
@@ -893,5 +895,177 @@ TEST_CASE("term cap: a query over kMaxScoredTerms terms scores its most selectiv
     CHECK(run(idx, head + " kwzzo " + words[23]).unscored == std::vector<std::string>{words[23]});
     // At the cap nothing is left out.
     CHECK(run(idx, joined(0, 24)).unscored.empty());
+  }
+}
+
+TEST_CASE("verbatim_key and verbatim_query: case, whitespace runs and quoting marks do not count") {
+  CHECK(verbatim_key("  Return the\n        list of `entries`  ") == "return the list of entries");
+  CHECK(verbatim_key("It\u2019s \u201cquoted\u201d and 'single' \"double\"") ==
+        "its quoted and single double");
+  CHECK(verbatim_key("A\tB\r\nC") == "a b c");
+  CHECK(verbatim_key("") == "");
+  CHECK(verbatim_key("caf\u00e9 \u00c9T\u00c9") ==
+        "caf\u00e9 \u00c9t\u00c9");  // ASCII letters only are lowered
+  // The query: a final '.', ':' or ';' dropped; fewer than kVerbatimMinWords words give "".
+  CHECK(verbatim_query("Get a resource from a package.") == "get a resource from a package");
+  CHECK(verbatim_query("Return a is b.") == "return a is b");
+  CHECK(verbatim_query("json decode error") == "");
+  CHECK(verbatim_query("a.b.c d") == "a.b.c d");  // four words: a, b, c, d
+  CHECK(verbatim_query("   ...   ") == "");
+}
+
+namespace {
+
+// A chunk_text source over the test's files (as SegmentIndex reads them from disk), counting calls.
+struct Texts {
+  std::vector<std::pair<std::string, std::string>> files;
+  int calls = 0;
+  std::function<std::optional<std::string>(std::string_view, int, int)> source() {
+    return [this](std::string_view path, int first, int last) -> std::optional<std::string> {
+      ++calls;
+      for (const auto& [p, text] : files) {
+        if (p != path) continue;
+        return std::string(line_span(text, line_starts(text), first, last));
+      }
+      return std::nullopt;
+    };
+  }
+};
+
+SearchResult run_with(const InvertedIndex& idx, std::string q, Texts& texts,
+                      std::uint32_t signals = kSignalAll, bool explain = false,
+                      bool exhaustive = false) {
+  SearchOptions o;
+  o.query = std::move(q);
+  o.signals = signals;
+  o.explain = explain;
+  o.exhaustive = exhaustive;
+  o.chunk_text = texts.source();
+  auto r = idx.search(o);
+  REQUIRE(r.ok());
+  return std::move(*r);
+}
+
+}  // namespace
+
+TEST_CASE("verbatim (rank-15): the chunk whose text holds the whole query as written ranks first") {
+  Texts t;
+  t.files = {
+      // Holds the sentence, wrapped and indented, in another case.
+      {"listing.py",
+       "def scan(p):\n    \"\"\"Return the list of entries\n    in the directory given by "
+       "PATH.\"\"\"\n    return p\n"},
+      // The same words, more of them and in its name: BM25F prefers it without the signal.
+      {"entries.py",
+       "def directory_entries_list(path):\n    \"\"\"Entries: the directory's entries as a list, "
+       "given a path.\n\n"
+       "    The list of the directory entries, the path given.\"\"\"\n    return path\n"},
+  };
+  auto idx = index_of(t.files);
+  const std::string q = "Return the list of entries in the directory given by path.";
+  const auto off = run_with(idx, q, t, kSignalAll & ~kSignalVerbatim);
+  REQUIRE(off.hits.size() == 2);
+  CHECK(off.hits[0].chunk.path == "entries.py");
+  CHECK(t.calls == 0);  // the signal off reads nothing
+
+  const auto on = run_with(idx, q, t, kSignalAll, true);
+  REQUIRE(on.hits.size() == 2);
+  CHECK(on.hits[0].chunk.path == "listing.py");
+  const auto& ex = on.hits[0].explain;
+  CHECK(std::any_of(ex.begin(), ex.end(), [](const TermContribution& e) {
+    return e.term == "verbatim\u00d72.0" && e.field == "signal" && e.score > 0.0;
+  }));
+  double sum = 0.0;
+  for (const auto& e : ex) sum += e.score;
+  CHECK(sum == Approx(on.hits[0].score).epsilon(1e-9));
+  // Pruned or exhaustive: the same page with the signal as without it.
+  CHECK(hit_ids(run_with(idx, q, t, kSignalAll, false, true)) == hit_ids(on));
+  // Three words are not a sentence: nothing is read, BM25F decides.
+  t.calls = 0;
+  CHECK(run_with(idx, "list directory entries", t).hits[0].chunk.path == "entries.py");
+  CHECK(t.calls == 0);
+}
+
+TEST_CASE(
+    "verbatim: only candidates whose file has every query term are read, and an unreadable one "
+    "matches nothing") {
+  Texts t;
+  t.files = {
+      {"a.py",
+       "def first(x):\n    \"\"\"Close the pool and wait for the workers.\"\"\"\n    return x\n"},
+      // Lacks `wait` and `workers`.
+      {"b.py", "def second(x):\n    \"\"\"Close the pool.\"\"\"\n    return x\n"},
+      {"c.py",
+       "def third(x):\n    \"\"\"Close and wait for the workers of the pool.\"\"\"\n    return "
+       "x\n"},
+      // Every word, but no chunk with all of them: its file passes, its chunks do not.
+      {"d.py",
+       "def fourth(x):\n    \"\"\"Close the pool.\"\"\"\n    return x\n\n\n"
+       "def fifth(x):\n    \"\"\"Wait for the workers.\"\"\"\n    return x\n"},
+  };
+  auto idx = index_of(t.files);
+  const std::string q = "close the pool and wait for the workers";
+  const auto r = run_with(idx, q, t);
+  REQUIRE_FALSE(r.hits.empty());
+  CHECK(r.hits[0].chunk.path == "a.py");
+  CHECK(t.calls == 2);  // a.py and c.py; b.py and d.py's chunks cannot hold the sentence
+  // A word no chunk holds: no chunk's text can hold the query either, and none is read.
+  t.calls = 0;
+  (void)run_with(idx, "close the pool and wait for the zanzibar", t);
+  CHECK(t.calls == 0);
+  // The text cannot be read (the file went away): no boost, no error.
+  Texts gone;
+  const auto g = run_with(idx, q, gone, kSignalAll, true);
+  REQUIRE_FALSE(g.hits.empty());
+  CHECK(gone.calls == 2);
+  for (const auto& h : g.hits) {
+    for (const auto& e : h.explain) CHECK(e.term.rfind("verbatim", 0) != 0);
+  }
+}
+
+TEST_CASE("verbatim: a compound the search adds is not a word the text must hold") {
+  Texts t;
+  t.files = {
+      {"walk.py",
+       "def walk(top):\n    \"\"\"List directory contents recursively for every path.\"\"\"\n"
+       "    return top\n"},
+      {"osmod.py",
+       "def listdir(path):\n    \"\"\"Directory contents: list them for a path, every path.\"\"\"\n"
+       "    return path\n"},
+  };
+  auto idx = index_of(t.files);
+  const std::string q = "list directory contents recursively for every path";
+  const auto r = run_with(idx, q, t, kSignalAll, true);
+  REQUIRE_FALSE(r.hits.empty());
+  CHECK(r.hits[0].chunk.path == "walk.py");
+  bool compound = false, verbatim = false;
+  for (const auto& h : r.hits) {
+    for (const auto& e : h.explain) {
+      compound = compound || e.term.find("\u2192listdir") != std::string::npos;
+      verbatim = verbatim || (h.chunk.path == "walk.py" && e.term == "verbatim\u00d72.0");
+    }
+  }
+  CHECK(compound);  // the search added `listdir`, which walk.py does not hold
+  CHECK(verbatim);
+}
+
+TEST_CASE("verbatim: at most kVerbatimFiles files are read a search, the best candidates first") {
+  Texts t;
+  for (int i = 0; i < 12; ++i) {
+    // The same words everywhere; only the last file holds them as the query writes them.
+    const std::string doc =
+        i == 11 ? "Flush the queue and stop the worker." : "Stop the worker and flush the queue.";
+    t.files.push_back(
+        {"m" + std::to_string(100 + i) + ".py",
+         "def f" + std::to_string(i) + "(x):\n    \"\"\"" + doc + "\"\"\"\n    return x\n"});
+  }
+  auto idx = index_of(t.files);
+  const auto r = run_with(idx, "flush the queue and stop the worker", t, kSignalAll, true);
+  CHECK(t.calls == static_cast<int>(kVerbatimFiles));
+  REQUIRE_FALSE(r.hits.empty());
+  // Equal scores: path order decides, so m111.py is the 12th candidate and never read.
+  CHECK(r.hits[0].chunk.path == "m100.py");
+  for (const auto& h : r.hits) {
+    for (const auto& e : h.explain) CHECK(e.term.rfind("verbatim", 0) != 0);
   }
 }
