@@ -11,7 +11,8 @@
 # Usage: scripts/bench_search_ab.sh TREE COPIES ROUNDS PER label=BUILD_DIR [label=BUILD_DIR ...]
 #   TREE: a source tree, e.g. the stdlib demo tree (`demo`: scripts/demo.sh's, as bench_common.sh
 #   finds it); COPIES: 1, or 4 for the tree of four copies of it that bench_search_scale.sh uses.
-#   BENCH_QUERIES=long: only the three long query shapes.
+#   BENCH_QUERIES=long: only the three long query shapes; BENCH_QUERIES=file:PATH: the queries of
+#   PATH, one a line (each printed with its own medians; the last line sums them up).
 # Private sockets/state/trees under a temp dir; every daemon started here is stopped here.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -47,7 +48,10 @@ LONG = ['Traceback (most recent call last): File "/usr/lib/python3.11/json/decod
         "self return def none"]
 SHORT = ["json decode error", "tempfile", "http cookie parser", "thread pool executor", "utf8 codec",
          "subprocess pipe", "shutil copytree", "asyncio event loop", "jsno decodr"]
-queries = LONG if which == "long" else LONG + SHORT
+if which.startswith("file:"):  # one query a line
+    queries = [l.strip() for l in open(which[5:], encoding="utf-8") if l.strip()]
+else:
+    queries = LONG if which == "long" else LONG + SHORT
 daemons = {}
 for label, b in builds:
     w = f"{tmp}/{label}"
@@ -83,6 +87,7 @@ def cpu_ms(label):
 labels = list(daemons)
 for label in labels:
     call(label, "hello", {"client_name": "bench_search_ab", "client_version": "0", "protocol": "1.0"})
+summary = {l: [] for l in labels}
 try:
     for q in queries:
         wall = {l: [] for l in labels}
@@ -101,6 +106,14 @@ try:
         print(json.dumps({"bench": "search_ab", "query": q[:40],
                           **{l: {"median_ms": round(med[l], 3), "cpu_ms_per_request": round(cpu[l] / (rounds * per), 3)} for l in labels},
                           "ratio": round(med[labels[-1]] / med[labels[0]], 3)}), flush=True)
+        for l in labels:
+            summary[l].append(med[l])
+    if len(queries) > 1:
+        print(json.dumps({"bench": "search_ab_summary", "queries": len(queries),
+                          **{l: {"sum_of_medians_ms": round(sum(summary[l]), 3),
+                                 "median_of_medians_ms": round(statistics.median(summary[l]), 3)} for l in labels},
+                          "median_ratio": round(statistics.median(
+                              [b / a for a, b in zip(summary[labels[0]], summary[labels[-1]])]), 3)}), flush=True)
 finally:
     for d in daemons.values():
         d["proc"].terminate()
