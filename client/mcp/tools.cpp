@@ -913,7 +913,9 @@ std::vector<ToolSpec> build_table(bool with_debug) {
     t.push_back({"search", "Search code",
                  "Ranked chunks (functions, classes, doc sections) of the project for a query, "
                  "from the shared lexical index (BM25; identifiers match whole and by their "
-                 "parts). Each hit has an `id` to read with `get`.",
+                 "parts; a sentence or line of four or more words pasted as written, such as a "
+                 "docstring, a comment or a line of code, ranks the chunk holding it first). Each "
+                 "hit has an `id` to read with `get`.",
                  input_schema(std::move(p), {"query"}, true),
                  with_common(output_schema<proto::CtxSearchResult>()), true, true, run_search});
   }
