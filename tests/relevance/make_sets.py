@@ -37,6 +37,14 @@ sources this project does not control:
               (python-jinja2-doc, python-werkzeug-doc, python-click-doc) against their code
               (python3-jinja2, python3-werkzeug, python3-click), made the same way.
 
+  stdlib_faq  held out likewise (added 2026-12-05, after rank-15): the questions of the Python FAQ
+              (python3.11-doc, faq/*.html): a section heading that asks a question ("How do I copy
+              a file?") is the query; the library objects and modules its own answer links to
+              (shutil.copyfile, module-shutil), each resolved to its defining file as for
+              stdlib_ref, are the acceptable answers. Questions whose answer links to none that
+              a .py file defines (built-ins, C modules, language reference pages) are dropped.
+              Questions written by people for people, not generated from the code's docstrings.
+
 The module-index synopses (py-modindex.html) are reserved for evaluation elsewhere and are never
 read here (nor the `title` attributes of the library pages' links, which repeat them: the parsers
 collect visible text only). Entries are sampled by a stable hash of their id (no hand picking)
@@ -66,6 +74,9 @@ import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 PY_DOC = "/usr/share/doc/python3.11-doc/html/library"
+PY_FAQ = "/usr/share/doc/python3.11-doc/html/faq"
+# The links of a Python FAQ answer that name a library object or module: their targets (group 1).
+PY_FAQ_LINK = r"\.\./library/[\w.-]+\.html#(?:module-)?([A-Za-z_][\w.]*)"
 DJ_DOC = "/usr/share/doc/python-django-doc/html/ref"
 STDLIB = "/usr/lib/python3.11"
 DJANGO = "/usr/lib/python3/dist-packages/django"
@@ -218,6 +229,69 @@ class ModuleIntroParser(html.parser.HTMLParser):
     def handle_data(self, data):
         if self.in_p:
             self.text.append(data)
+
+
+class FaqParser(html.parser.HTMLParser):
+    """The questions of a FAQ page: per section (`<section>`, or an older Sphinx's `<div
+    class="section">`) whose heading ends in "?", the heading's visible text and the targets of
+    the links in the section's own text (not its subsections') that `link` matches, its group 1:
+    for the Python FAQ `../library/shutil.html#shutil.copyfile` -> shutil.copyfile and
+    `#module-shutil` -> shutil. Attributes other than hrefs (link titles) are never read.
+
+    >>> p = FaqParser(PY_FAQ_LINK)
+    >>> p.feed('<section id="a"><h2>Files<a class="headerlink" href="#a">¶</a></h2>'
+    ...        '<section id="b"><h3>How do I copy a file?<a class="headerlink" href="#b">¶</a></h3>'
+    ...        '<p>The <a href="../library/shutil.html#module-shutil" title="T">shutil</a> module has'
+    ...        ' <a href="../library/shutil.html#shutil.copyfile">copyfile()</a>; see'
+    ...        ' <a href="../reference/x.html#y">y</a> and <a href="../glossary.html#term-z">z</a>.</p>'
+    ...        '</section><div class="section" id="c"><h3>Why &amp; how?</h3><div><p>None.</p></div>'
+    ...        '</div></section>')
+    >>> p.questions
+    [('How do I copy a file?', ['shutil', 'shutil.copyfile']), ('Why & how?', [])]
+    """
+
+    def __init__(self, link):
+        super().__init__(convert_charrefs=True)
+        self.link = link
+        self.open = []  # per open <section> / <div>: its section's state, or None (a plain div)
+        self.questions = []
+
+    def section(self):
+        return next((s for s in reversed(self.open) if s is not None), None)
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "section" or tag == "div":
+            is_section = tag == "section" or "section" in (a.get("class") or "").split()
+            self.open.append({"heading": [], "targets": [], "in_heading": False} if is_section else None)
+            return
+        sec = self.section()
+        if sec is None:
+            return
+        if tag in ("h1", "h2", "h3", "h4"):
+            sec["in_heading"] = True
+        elif tag == "a":
+            if "headerlink" in (a.get("class") or "").split():
+                sec["in_heading"] = False  # the pilcrow is not the heading's text
+                return
+            m = re.fullmatch(self.link, a.get("href") or "")
+            if m and not sec["in_heading"]:
+                sec["targets"].append(m.group(1))
+
+    def handle_endtag(self, tag):
+        if tag in ("section", "div") and self.open:
+            sec = self.open.pop()
+            if sec is not None:
+                heading = re.sub(r"\s+", " ", "".join(sec["heading"])).strip()
+                if heading.endswith("?"):
+                    self.questions.append((heading, sorted(set(sec["targets"]))))
+        elif tag in ("h1", "h2", "h3", "h4") and self.section() is not None:
+            self.section()["in_heading"] = False
+
+    def handle_data(self, data):
+        sec = self.section()
+        if sec is not None and sec["in_heading"]:
+            sec["heading"].append(data)
 
 
 def first_sentence(text):
@@ -445,9 +519,9 @@ def main():
 
 
 def generate(per_set, out_dir):
-    """Write the eight sets to out_dir; 77 when a source is absent."""
+    """Write the nine sets to out_dir; 77 when a source is absent."""
     held = [p for _, _, doc, root, _, _ in HELD_OUT_3 for p in (doc, root)]
-    for src in (PY_DOC, DJ_DOC, STDLIB, DJANGO, SA_DOC, SQLALCHEMY, SPHINX_DOC, SPHINX, *held, "/usr/bin/python3"):
+    for src in (PY_DOC, PY_FAQ, DJ_DOC, STDLIB, DJANGO, SA_DOC, SQLALCHEMY, SPHINX_DOC, SPHINX, *held, "/usr/bin/python3"):
         if not os.path.exists(src):
             print(f"make_sets: {src} is absent (scripts/setup.sh installs the packages)", file=sys.stderr)
             return 77
@@ -511,7 +585,28 @@ def generate(per_set, out_dir):
           "/usr/lib/python3/dist-packages/sphinx (Debian python3-sphinx 5.3)")
     for name, doc_package, doc, root, package, what in HELD_OUT_3:
         write(out_dir, name, package_rows(doc, root, package, doc_package, per_set), f"{root} ({what})")
+    write(out_dir, "stdlib_faq", faq_rows(per_set), "/usr/lib/python3.11 (Debian python3.11 + libpython3.11-testsuite)")
     return 0
+
+
+def faq_rows(per_set):
+    """The held-out FAQ set: each question of the Python FAQ whose own answer links to library
+    objects or modules, answered by the files that define them (test/ files left out)."""
+    questions = []
+    for p in sorted(glob.glob(os.path.join(PY_FAQ, "*.html"))):
+        parser = FaqParser(PY_FAQ_LINK)
+        with open(p, encoding="utf-8") as f:
+            parser.feed(f.read())
+        questions += [(q, targets, os.path.basename(p)) for q, targets in parser.questions if targets]
+    answers = resolve(STDLIB, sorted({t for _, targets, _ in questions for t in targets}), SKIP_MODULES)
+    rows = []
+    for q, targets, page in questions:
+        files = sorted({answers[t] for t in targets if answers.get(t) and not answers[t].startswith("test/")})
+        if not files or len(q.split()) < 3:
+            continue
+        rows.append({"id": page[:-len(".html")] + ":" + stable_key(q)[:12], "query": q, "answers": files,
+                     "source": "python3.11-doc faq/" + page + " (a question; its answer's library links)"})
+    return finish(rows, per_set, held_out=True)
 
 
 def package_rows(doc, root, package, doc_package, per_set):
@@ -544,7 +639,7 @@ def check(per_set):
             return rc
         differ = False
         for name in ("stdlib_ref", "stdlib_modules", "django_ref", "sqlalchemy_ref", "sphinx_ref",
-                     *(h[0] for h in HELD_OUT_3)):
+                     *(h[0] for h in HELD_OUT_3), "stdlib_faq"):
             new, old = rows(os.path.join(tmp, name + ".jsonl")), rows(os.path.join(HERE, "sets", name + ".jsonl"))
             changed = sorted(i for i in set(new) | set(old) if new.get(i) != old.get(i))
             if changed:
