@@ -51,9 +51,12 @@ SETS = {
 # Misspelt variants (make_typo_sets.py): one typing error per query, the base set's corpus, split
 # and held-out status.
 SETS.update({name + "_typo": corpus for name, corpus in list(SETS.items())})
-# Held out (2026-12-05, after rank-15): the Python FAQ's questions, answered by the files their
-# answers link to (make_sets.py); written by people, not from docstrings. No misspelt variant.
+# Held out (2026-12-05, after rank-15): questions the docs ask in their headings (the Python FAQ
+# and HOWTOs, SQLAlchemy's docs), answered by the files their answers link to (make_sets.py);
+# written by people, not from docstrings. No misspelt variants.
 SETS["stdlib_faq"] = ("stdlib", "/usr/lib/python3.11", "python3.11, libpython3.11-testsuite, python3.11-doc")
+SETS["sqlalchemy_faq"] = ("sqlalchemy", "/usr/lib/python3/dist-packages/sqlalchemy",
+                          "python3-sqlalchemy, python-sqlalchemy-doc")
 SYSTEMS = ("ours", "fts5", "rg")
 MAX_FILE_BYTES = 4 << 20
 TOP_FILES = 10

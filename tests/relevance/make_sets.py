@@ -37,13 +37,15 @@ sources this project does not control:
               (python-jinja2-doc, python-werkzeug-doc, python-click-doc) against their code
               (python3-jinja2, python3-werkzeug, python3-click), made the same way.
 
-  stdlib_faq  held out likewise (added 2026-12-05, after rank-15): the questions of the Python FAQ
-              (python3.11-doc, faq/*.html): a section heading that asks a question ("How do I copy
-              a file?") is the query; the library objects and modules its own answer links to
-              (shutil.copyfile, module-shutil), each resolved to its defining file as for
-              stdlib_ref, are the acceptable answers. Questions whose answer links to none that
-              a .py file defines (built-ins, C modules, language reference pages) are dropped.
-              Questions written by people for people, not generated from the code's docstrings.
+  stdlib_faq, sqlalchemy_faq  held out likewise (added 2026-12-05, after rank-15): the questions
+              the documentation asks in its headings — the Python FAQ and HOWTOs (python3.11-doc,
+              faq/*.html, howto/*.html), every page of SQLAlchemy's (its FAQ, and sections such as
+              "When do I make a sessionmaker?"). A section heading that asks a question ("How do I
+              copy a file?") is the query; the objects and modules the section's own text links
+              to (shutil.copyfile, module-shutil; sqlalchemy.orm.sessionmaker), each resolved to
+              its defining file as for stdlib_ref, are the acceptable answers. Questions whose
+              answer links to nothing a .py file defines (built-ins, C modules, prose pages) are
+              dropped. Questions written by people for people, not generated from docstrings.
 
 The module-index synopses (py-modindex.html) are reserved for evaluation elsewhere and are never
 read here (nor the `title` attributes of the library pages' links, which repeat them: the parsers
@@ -75,8 +77,10 @@ import tempfile
 HERE = os.path.dirname(os.path.abspath(__file__))
 PY_DOC = "/usr/share/doc/python3.11-doc/html/library"
 PY_FAQ = "/usr/share/doc/python3.11-doc/html/faq"
-# The links of a Python FAQ answer that name a library object or module: their targets (group 1).
+# The links of an answer that name an object or module of the code: their targets (group 1).
+# Python's FAQ and HOWTOs link into the library reference; SQLAlchemy's pages to its entries.
 PY_FAQ_LINK = r"\.\./library/[\w.-]+\.html#(?:module-)?([A-Za-z_][\w.]*)"
+SA_FAQ_LINK = r"(?:[\w./-]*\.html)?#(sqlalchemy\.[\w.]+)"
 DJ_DOC = "/usr/share/doc/python-django-doc/html/ref"
 STDLIB = "/usr/lib/python3.11"
 DJANGO = "/usr/lib/python3/dist-packages/django"
@@ -519,7 +523,7 @@ def main():
 
 
 def generate(per_set, out_dir):
-    """Write the nine sets to out_dir; 77 when a source is absent."""
+    """Write the ten sets to out_dir; 77 when a source is absent."""
     held = [p for _, _, doc, root, _, _ in HELD_OUT_3 for p in (doc, root)]
     for src in (PY_DOC, PY_FAQ, DJ_DOC, STDLIB, DJANGO, SA_DOC, SQLALCHEMY, SPHINX_DOC, SPHINX, *held, "/usr/bin/python3"):
         if not os.path.exists(src):
@@ -585,27 +589,41 @@ def generate(per_set, out_dir):
           "/usr/lib/python3/dist-packages/sphinx (Debian python3-sphinx 5.3)")
     for name, doc_package, doc, root, package, what in HELD_OUT_3:
         write(out_dir, name, package_rows(doc, root, package, doc_package, per_set), f"{root} ({what})")
-    write(out_dir, "stdlib_faq", faq_rows(per_set), "/usr/lib/python3.11 (Debian python3.11 + libpython3.11-testsuite)")
+    # The question sets: the Python FAQ and HOWTOs; SQLAlchemy's FAQ and the questions its other
+    # pages ask in their headings.
+    py_docs = os.path.dirname(PY_DOC)
+    write(out_dir, "stdlib_faq",
+          faq_rows(glob.glob(os.path.join(py_docs, "faq", "*.html")) + glob.glob(os.path.join(py_docs, "howto", "*.html")),
+                   py_docs, PY_FAQ_LINK, STDLIB, per_set, SKIP_MODULES, source="python3.11-doc"),
+          "/usr/lib/python3.11 (Debian python3.11 + libpython3.11-testsuite)")
+    write(out_dir, "sqlalchemy_faq",
+          faq_rows(glob.glob(os.path.join(SA_DOC, "**", "*.html"), recursive=True), SA_DOC, SA_FAQ_LINK,
+                   SQLALCHEMY, per_set, prefix="sqlalchemy", source="python-sqlalchemy-doc"),
+          "/usr/lib/python3/dist-packages/sqlalchemy (Debian python3-sqlalchemy 1.4)")
     return 0
 
 
-def faq_rows(per_set):
-    """The held-out FAQ set: each question of the Python FAQ whose own answer links to library
-    objects or modules, answered by the files that define them (test/ files left out)."""
+def faq_rows(pages, base, link, root, per_set, skip=(), prefix="", source=""):
+    """A held-out set of questions: each section of the HTML `pages` (under `base`) whose heading
+    asks a question and whose own text links to code (`link`, FaqParser), answered by the files
+    under `root` that define the linked objects (resolve; a parameter's anchor,
+    `create_engine.params.pool_size`, stands for its function; test/ files left out)."""
     questions = []
-    for p in sorted(glob.glob(os.path.join(PY_FAQ, "*.html"))):
-        parser = FaqParser(PY_FAQ_LINK)
+    for p in sorted(pages):
+        parser = FaqParser(link)
         with open(p, encoding="utf-8") as f:
             parser.feed(f.read())
-        questions += [(q, targets, os.path.basename(p)) for q, targets in parser.questions if targets]
-    answers = resolve(STDLIB, sorted({t for _, targets, _ in questions for t in targets}), SKIP_MODULES)
+        page = os.path.relpath(p, base)
+        questions += [(q, sorted({t.split(".params.")[0] for t in targets}), page)
+                      for q, targets in parser.questions if targets]
+    answers = resolve(root, sorted({t for _, targets, _ in questions for t in targets}), skip, prefix)
     rows = []
     for q, targets, page in questions:
         files = sorted({answers[t] for t in targets if answers.get(t) and not answers[t].startswith("test/")})
         if not files or len(q.split()) < 3:
             continue
         rows.append({"id": page[:-len(".html")] + ":" + stable_key(q)[:12], "query": q, "answers": files,
-                     "source": "python3.11-doc faq/" + page + " (a question; its answer's library links)"})
+                     "source": source + " " + page + " (a question; its answer's links to the code)"})
     return finish(rows, per_set, held_out=True)
 
 
@@ -639,7 +657,7 @@ def check(per_set):
             return rc
         differ = False
         for name in ("stdlib_ref", "stdlib_modules", "django_ref", "sqlalchemy_ref", "sphinx_ref",
-                     *(h[0] for h in HELD_OUT_3), "stdlib_faq"):
+                     *(h[0] for h in HELD_OUT_3), "stdlib_faq", "sqlalchemy_faq"):
             new, old = rows(os.path.join(tmp, name + ".jsonl")), rows(os.path.join(HERE, "sets", name + ".jsonl"))
             changed = sorted(i for i in set(new) | set(old) if new.get(i) != old.get(i))
             if changed:
