@@ -75,8 +75,9 @@ import sys
 import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-PY_DOC = "/usr/share/doc/python3.11-doc/html/library"
-PY_FAQ = "/usr/share/doc/python3.11-doc/html/faq"
+PY_HTML = "/usr/share/doc/python3.11-doc/html"
+PY_DOC = PY_HTML + "/library"
+PY_FAQ = PY_HTML + "/faq"
 # The links of an answer that name an object or module of the code: their targets (group 1).
 # Python's FAQ and HOWTOs link into the library reference; SQLAlchemy's pages to its entries.
 PY_FAQ_LINK = r"\.\./library/[\w.-]+\.html#(?:module-)?([A-Za-z_][\w.]*)"
@@ -591,10 +592,9 @@ def generate(per_set, out_dir):
         write(out_dir, name, package_rows(doc, root, package, doc_package, per_set), f"{root} ({what})")
     # The question sets: the Python FAQ and HOWTOs; SQLAlchemy's FAQ and the questions its other
     # pages ask in their headings.
-    py_docs = os.path.dirname(PY_DOC)
     write(out_dir, "stdlib_faq",
-          faq_rows(glob.glob(os.path.join(py_docs, "faq", "*.html")) + glob.glob(os.path.join(py_docs, "howto", "*.html")),
-                   py_docs, PY_FAQ_LINK, STDLIB, per_set, SKIP_MODULES, source="python3.11-doc"),
+          faq_rows(glob.glob(os.path.join(PY_FAQ, "*.html")) + glob.glob(os.path.join(PY_HTML, "howto", "*.html")),
+                   PY_HTML, PY_FAQ_LINK, STDLIB, per_set, SKIP_MODULES, source="python3.11-doc"),
           "/usr/lib/python3.11 (Debian python3.11 + libpython3.11-testsuite)")
     write(out_dir, "sqlalchemy_faq",
           faq_rows(glob.glob(os.path.join(SA_DOC, "**", "*.html"), recursive=True), SA_DOC, SA_FAQ_LINK,
