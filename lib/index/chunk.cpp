@@ -98,6 +98,25 @@ std::vector<std::size_t> line_starts(std::string_view text) {
   return s;
 }
 
+void extend_line_starts(std::string_view text, std::vector<std::size_t>& starts, std::size_t line) {
+  if (starts.empty()) starts.push_back(0);
+  const auto whole = [&] { return starts.size() >= 2 && starts.back() == text.size(); };
+  if (whole()) return;
+  // As line_starts: a line start is recorded when a line follows the newline, then the end.
+  const char* const begin = text.data();
+  const char* const end = begin + text.size();
+  const char* p = begin + starts.back();
+  while (starts.size() <= line) {
+    const auto* nl = p < end ? static_cast<const char*>(std::memchr(p, '\n', static_cast<std::size_t>(end - p))) : nullptr;
+    if (!nl || nl + 1 >= end) {
+      starts.push_back(text.size());
+      return;
+    }
+    starts.push_back(static_cast<std::size_t>(nl + 1 - begin));
+    p = nl + 1;
+  }
+}
+
 std::string_view line_span(std::string_view text, const std::vector<std::size_t>& starts, int first, int last) {
   const int lines = static_cast<int>(starts.size()) - 1;
   if (text.empty() || lines <= 0) return {};

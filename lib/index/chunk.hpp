@@ -100,6 +100,11 @@ struct Chunk {
 
 // Byte offsets of line starts: starts[i] is where line i+1 begins; starts.back() == text.size().
 std::vector<std::size_t> line_starts(std::string_view text);
+// line_starts(text) computed only as far as needed: `starts` holds a prefix of line_starts(text)
+// (empty at first, for that same text); it is extended until it has more than `line` entries or
+// is whole (its last entry then text.size()). line_span over it gives what it gives over the
+// whole list for any `first`, `last` ≤ `line`.
+void extend_line_starts(std::string_view text, std::vector<std::size_t>& starts, std::size_t line);
 // Text of lines [first, last] (1-based, inclusive), line endings kept; clamped to the file.
 std::string_view line_span(std::string_view text, const std::vector<std::size_t>& starts, int first, int last);
 

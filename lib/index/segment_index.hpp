@@ -203,7 +203,8 @@ class SegmentIndex {
 
   // The index's search; unless `options.chunk_text` is set, the verbatim signal (ranking.hpp,
   // rank-15) reads its candidates' lines through reader() (ReadPurpose::kRank, each file at most
-  // once a search, under the shared state lock; counted in the reader's totals only).
+  // once a search, under the shared state lock; counted in the reader's totals only), split into
+  // lines only as far as asked and decoded as the build decodes (only when not plain ASCII).
   Result<SearchResult> search(const SearchOptions& options) const;
   // A superset of the files whose text contains the identifier `word` as a whole word: the
   // indexed files with a chunk holding its whole-word token (tokens are lowercased, so the match
