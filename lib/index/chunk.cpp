@@ -100,8 +100,7 @@ std::vector<std::size_t> line_starts(std::string_view text) {
 
 void extend_line_starts(std::string_view text, std::vector<std::size_t>& starts, std::size_t line) {
   if (starts.empty()) starts.push_back(0);
-  const auto whole = [&] { return starts.size() >= 2 && starts.back() == text.size(); };
-  if (whole()) return;
+  if (starts.size() >= 2 && starts.back() == text.size()) return;  // whole already
   // As line_starts: a line start is recorded when a line follows the newline, then the end.
   const char* const begin = text.data();
   const char* const end = begin + text.size();

@@ -1040,7 +1040,8 @@ Result<SearchResult> SegmentIndex::search(const SearchOptions& options) const {
   struct Text {
     std::string bytes;                 // as on disk
     std::vector<std::size_t> starts;   // a prefix of line_starts(bytes) (extend_line_starts)
-    std::optional<std::string> text;   // decoded, once a chunk needed it (nullopt: not yet)
+    bool checked = false;              // whether the bytes were decoded yet (a chunk not ASCII)
+    std::optional<std::string> text;   // decoded, when decoding changed them (else the bytes are it)
     std::vector<std::size_t> text_starts;
   };
   std::unordered_map<std::string, std::optional<Text>> files;
@@ -1062,11 +1063,14 @@ Result<SearchResult> SegmentIndex::search(const SearchOptions& options) const {
       if (std::all_of(span.begin(), span.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; })) {
         return std::string(span);
       }
-      if (!t.text) {
-        std::string decoded;
-        t.text = utf8::decode_source(t.bytes, decoded).changed ? std::move(decoded) : t.bytes;
-        t.text_starts = line_starts(*t.text);
+      if (!t.checked) {
+        t.checked = true;
+        if (std::string decoded; utf8::decode_source(t.bytes, decoded).changed) {
+          t.text = std::move(decoded);
+          t.text_starts = line_starts(*t.text);
+        }
       }
+      if (!t.text) return std::string(span);  // valid UTF-8: the bytes are the text
       return std::string(line_span(*t.text, t.text_starts, first, last));
     };
   }
