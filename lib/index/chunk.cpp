@@ -139,6 +139,11 @@ std::string slugify(std::string_view h) {
 
 namespace {
 
+// Where `span` (a line_span of `text`) begins in it; 0 for the empty span of an empty text.
+std::uint64_t offset_in(std::string_view text, std::string_view span) {
+  return span.data() == nullptr ? 0 : static_cast<std::uint64_t>(span.data() - text.data());
+}
+
 int line_count(const std::vector<std::size_t>& starts, std::string_view text) {
   return text.empty() ? 0 : static_cast<int>(starts.size()) - 1;
 }
@@ -203,6 +208,7 @@ struct Builder {
     const auto span = line_span(text, starts, a, b);
     c.sha256 = sha256_hex(span);
     c.bytes = span.size();
+    c.offset = offset_in(text, span);
     c.tokens = (span.size() + 3) / 4;
     c.preview = first_line(text, starts, a, b, [](std::string_view) { return true; });
     out.push_back(std::move(c));
@@ -407,6 +413,7 @@ void cap_chunks(Builder& b) {
       p.end_line = e;
       p.sha256 = sha256_hex(span);
       p.bytes = span.size();
+      p.offset = offset_in(b.text, span);
       p.tokens = (span.size() + 3) / 4;
       out.push_back(std::move(p));
       ++part;

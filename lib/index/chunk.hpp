@@ -35,7 +35,9 @@
 //    longer than the cap (minified text) stays one chunk: chunks are whole lines.
 // Line numbers are 1-based and inclusive; a CRLF file counts lines like an LF file.
 // `sha256` is the SHA-256 of the chunk's exact text (its lines, with their line endings);
-// `tokens` estimates its size as ceil(bytes / 4).
+// `offset` is where that text begins in the text the file was cut from (its first line's
+// start; the chunk is bytes [offset, offset + bytes) of it); `tokens` estimates its size as
+// ceil(bytes / 4).
 //
 // Thread rules: plain values and pure functions.
 #pragma once
@@ -59,6 +61,8 @@ inline constexpr int kModuleRunLines = 80;
 // The size cap of a chunk, in tokens (ceil(bytes / 4)): what one ctx.get piece of a default
 // budget can hold whole, and small enough that BM25 length normalisation stays meaningful.
 inline constexpr std::size_t kMaxChunkTokens = 2048;
+// Chunk::offset of a chunk whose text is not the file's bytes at any offset.
+inline constexpr std::uint64_t kNoOffset = UINT64_MAX;
 
 enum class ChunkKind : std::uint8_t { kCode = 0, kDoc = 1, kOther = 2 };
 std::string_view chunk_kind_name(ChunkKind k) noexcept;  // "code" | "doc" | "other"
@@ -92,6 +96,10 @@ struct Chunk {
   int start_line = 0, end_line = 0;     // 1-based, inclusive
   std::string sha256;                   // hex of the chunk text
   std::size_t bytes = 0;
+  // Byte offset of the chunk's text in the file's text (see above). kNoOffset: not an offset in
+  // the file as on disk — SegmentIndex sets it for a file whose decoding changed its bytes
+  // (Latin-1, cp1252, invalid UTF-8 replaced), where the text's offsets are not the file's.
+  std::uint64_t offset = 0;
   std::size_t tokens = 0;               // ceil(bytes / 4)
   std::string preview;                  // one line, ≤ 160 bytes
   std::string context;                  // split-class methods: the class header line

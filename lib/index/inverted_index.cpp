@@ -377,7 +377,7 @@ InvertedIndex::Doc InvertedIndex::pack(const Chunk& c, const std::uint64_t* path
     pool_.append(parts[i]);
   }
   d.bytes = c.bytes;
-  d.tokens = c.tokens;
+  d.offset = c.offset;
   d.start_line = c.start_line;
   d.end_line = c.end_line;
   d.kind = c.kind;
@@ -404,7 +404,8 @@ Chunk InvertedIndex::unpack(const Doc& d) const {
   c.end_line = d.end_line;
   c.sha256 = next(kSha256);
   c.bytes = static_cast<std::size_t>(d.bytes);
-  c.tokens = static_cast<std::size_t>(d.tokens);
+  c.offset = d.offset;
+  c.tokens = (c.bytes + 3) / 4;
   c.preview = next(kPreview);
   c.context = next(kContext);
   c.signature = next(kSignature);
@@ -2307,7 +2308,7 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
         files_read.push_back(doc_file_[d]);
       }
       const Doc& doc = docs_[d];
-      const auto text = o.chunk_text(path_text(doc), doc.start_line, doc.end_line);
+      const auto text = o.chunk_text({path_text(doc), doc.start_line, doc.end_line, doc.offset, doc.bytes});
       if (text && verbatim_key(*text).find(verbatim) != std::string::npos) verbatim_hits.push_back(d);
     }
   };
@@ -2555,7 +2556,7 @@ void InvertedIndex::serialize(std::string& out) const {
     w.u32(static_cast<std::uint32_t>(d.end_line));
     w.str_u32(str(d, kSha256));
     w.u64(d.bytes);
-    w.u64(d.tokens);
+    w.u64(d.offset);
     w.str_u32(str(d, kPreview));
     w.str_u32(str(d, kContext));
     w.str_u32(str(d, kSignature));
@@ -2635,7 +2636,7 @@ Result<void> InvertedIndex::deserialize(std::string_view data) {
     d.end_line = static_cast<std::int32_t>(r.u32());
     add(kSha256, r.raw(r.u32()));
     d.bytes = r.u64();
-    d.tokens = r.u64();
+    d.offset = r.u64();
     add(kPreview, r.raw(r.u32()));
     add(kContext, r.raw(r.u32()));
     add(kSignature, r.raw(r.u32()));

@@ -82,6 +82,15 @@ struct ChunkTerms {
 // Tokenize the fields of `chunk` (body = `body_text`, the chunk's lines).
 ChunkTerms analyze_chunk(const Chunk& chunk, std::string_view body_text);
 
+// Where a chunk's text is, as indexed (SearchOptions::chunk_text): lines [first_line, last_line]
+// of `path`, which are bytes [offset, offset + bytes) of its text (offset kNoOffset: not an
+// offset in the file on disk; chunk.hpp Chunk::offset).
+struct ChunkPlace {
+  std::string_view path;
+  int first_line = 0, last_line = 0;
+  std::uint64_t offset = kNoOffset, bytes = 0;
+};
+
 struct SearchOptions {
   std::string query;
   std::size_t limit = 10;
@@ -91,12 +100,12 @@ struct SearchOptions {
   // Score every matching chunk (no dynamic pruning): the same hits, slower; tests compare.
   bool exhaustive = false;
   std::uint32_t signals = signals_from_env();  // ranking.hpp Signal bits (benchmarks ablate)
-  // The text of lines [first, last] of a file, for the verbatim signal (ranking.hpp,
-  // kSignalVerbatim); nullopt when it cannot be read (then the chunk does not match). Unset: the
-  // signal is off. Called from the searching thread, for at most the page's best candidates,
-  // while the search holds the index (SegmentIndex::search sets it: a read through the segment's
-  // FileReader, ReadPurpose::kRank, each file at most once a search).
-  std::function<std::optional<std::string>(std::string_view path, int first, int last)> chunk_text;
+  // A chunk's text, for the verbatim signal (ranking.hpp, kSignalVerbatim); nullopt when it
+  // cannot be read (then the chunk does not match). Unset: the signal is off. Called from the
+  // searching thread, for at most the page's best candidates, while the search holds the index
+  // (SegmentIndex::search sets it: reads through the segment's FileReader, ReadPurpose::kRank —
+  // the chunk's bytes alone when its file is as indexed, else its lines from the whole file).
+  std::function<std::optional<std::string>(const ChunkPlace& place)> chunk_text;
 };
 
 struct TermContribution {
@@ -243,7 +252,8 @@ class InvertedIndex {
     std::uint64_t path = 0;  // pool_ offset of the path
     std::array<std::uint32_t, kStrCount> len{};
     std::uint32_t path_len = 0;
-    std::uint64_t bytes = 0, tokens = 0;
+    std::uint64_t bytes = 0;
+    std::uint64_t offset = 0;  // Chunk::offset (its `tokens` are not kept: ceil(bytes / 4))
     std::int32_t start_line = 0, end_line = 0;
     ChunkKind kind = ChunkKind::kOther;
     ChunkRole role = ChunkRole::kWindow;

@@ -1,7 +1,9 @@
 #include "index/ranking.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cctype>
+#include <cstdint>
 #include <cstdlib>
 #include <unordered_map>
 #include <unordered_set>
@@ -215,28 +217,47 @@ std::string lower(std::string_view s) {
 }  // namespace
 
 std::string verbatim_key(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
+  // Written through a pointer into room for all of `s` (the key is never longer: a space stands
+  // for one or more whitespace bytes dropped): the verbatim signal keys up to 20 candidates' texts
+  // a search, and an append per byte (a capacity check and a terminator each) was most of that.
+  enum : std::uint8_t { kKeep, kSpace, kDrop, kMaybeQuote };
+  static constexpr auto kClass = [] {
+    std::array<std::uint8_t, 256> t{};
+    for (const unsigned char c : {' ', '\t', '\n', '\r', '\f', '\v'}) t[c] = kSpace;
+    for (const unsigned char c : {'\'', '"', '`'}) t[c] = kDrop;
+    t[0xE2] = kMaybeQuote;
+    return t;
+  }();
+  std::string out(s.size(), '\0');
+  char* const begin = out.data();
+  char* o = begin;
   bool space = false;  // whitespace seen since the last character kept
   for (std::size_t i = 0; i < s.size(); ++i) {
     const auto c = static_cast<unsigned char>(s[i]);
-    if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v') {
-      space = true;
-      continue;
-    }
-    if (c == '\'' || c == '"' || c == '`') continue;
-    // U+2018 U+2019 U+201C U+201D: E2 80 98 / 99 / 9C / 9D.
-    if (c == 0xE2 && i + 2 < s.size() && static_cast<unsigned char>(s[i + 1]) == 0x80) {
-      const auto d = static_cast<unsigned char>(s[i + 2]);
-      if (d == 0x98 || d == 0x99 || d == 0x9C || d == 0x9D) {
-        i += 2;
+    switch (kClass[c]) {
+      case kSpace:
+        space = true;
         continue;
-      }
+      case kDrop:
+        continue;
+      case kMaybeQuote:
+        // U+2018 U+2019 U+201C U+201D: E2 80 98 / 99 / 9C / 9D.
+        if (i + 2 < s.size() && static_cast<unsigned char>(s[i + 1]) == 0x80) {
+          const auto d = static_cast<unsigned char>(s[i + 2]);
+          if (d == 0x98 || d == 0x99 || d == 0x9C || d == 0x9D) {
+            i += 2;
+            continue;
+          }
+        }
+        break;
+      default:
+        break;
     }
-    if (space && !out.empty()) out += ' ';
+    if (space && o != begin) *o++ = ' ';
     space = false;
-    out += static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+    *o++ = static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
   }
+  out.resize(static_cast<std::size_t>(o - begin));
   return out;
 }
 

@@ -284,7 +284,12 @@ struct SegmentIndex::Impl {
     o.record.sha256 = sha256_hex(content->text);
     o.record.indexed = true;
     if (content->replaced_bytes) o.record.detail = "non-UTF-8: invalid bytes replaced by U+FFFD";
-    if (previous && previous->indexed && previous->sha256 == o.record.sha256) {
+    // Whether the text is the file's bytes (valid UTF-8, nothing replaced): only then are its
+    // chunks' offsets (Chunk::offset) offsets in the file on disk. A decoded file is chunked
+    // again even when its text is unchanged: its bytes may differ from those its chunks were
+    // cut from (a file re-saved in the encoding it declares).
+    const bool bytes_are_text = content->encoding == "utf-8" && content->replaced_bytes == 0;
+    if (previous && previous->indexed && previous->sha256 == o.record.sha256 && bytes_are_text) {
       o.unchanged = true;
       o.record.chunks = previous->chunks;
       o.record.parse_partial = previous->parse_partial;
@@ -307,6 +312,9 @@ struct SegmentIndex::Impl {
       }
     }
     o.chunks = chunk_file(rel, text, sk.get());
+    if (!bytes_are_text) {
+      for (auto& c : o.chunks) c.offset = kNoOffset;
+    }
     const auto starts = line_starts(text);
     o.terms.reserve(o.chunks.size());
     for (const auto& c : o.chunks) o.terms.push_back(analyze_chunk(c, line_span(text, starts, c.start_line, c.end_line)));
@@ -1028,14 +1036,17 @@ ApplyReport SegmentIndex::sync_locked(bool& pack_dirty) {
 }
 
 Result<SearchResult> SegmentIndex::search(const SearchOptions& options) const {
-  // The verbatim signal's text (ranking.hpp, rank-15): a candidate's lines, each file read at most
-  // once a search through the segment's reader (path checks, size limit, the same decoding as
-  // the build: line numbers agree). A file that cannot be read (gone, grown too large) matches
-  // nothing. The bytes are split into lines only as far as the chunks asked for, and decoded
-  // only when a chunk's lines are not plain ASCII (which every decoding leaves as it is; a newline
-  // byte never belongs to a longer character, so the lines are the decoded text's): a query of
-  // common words reads whole files of 50–200 KB, where validating and splitting all of each
-  // took a fifth of the search (four stdlib copies, "self return def none").
+  // The verbatim signal's text (ranking.hpp, rank-15): a candidate's text, read through the
+  // segment's reader (path checks, size limit). When its file is as indexed — the size and mtime
+  // its record holds, at an open made once a search — and its bytes are its text (valid UTF-8:
+  // Chunk::offset), only the chunk's bytes are read: a query of common words would otherwise
+  // read whole files of 50–200 KB for chunks of a few KB (four stdlib copies, "self return def
+  // none": 460 KB a search). Otherwise its lines, from the whole file, each file read at most
+  // once a search, with the same decoding as the build (line numbers agree); the bytes are split
+  // into lines only as far as asked, and decoded only when the lines are not plain ASCII (which
+  // every decoding leaves as it is; a newline byte never belongs to a longer character). A file
+  // that cannot be read (gone, grown too large) matches nothing. Called under state_mu (shared):
+  // the records are the index's.
   SearchOptions o = options;
   struct Text {
     std::string bytes;                 // as on disk
@@ -1044,20 +1055,39 @@ Result<SearchResult> SegmentIndex::search(const SearchOptions& options) const {
     std::optional<std::string> text;   // decoded, when decoding changed them (else the bytes are it)
     std::vector<std::size_t> text_starts;
   };
-  std::unordered_map<std::string, std::optional<Text>> files;
+  struct Source {
+    bool opened = false;  // open_ranges tried
+    std::optional<workspace::FileReader::Ranges> ranges;  // open, and the file is as indexed
+    bool read = false;    // the whole file tried
+    std::optional<Text> whole;
+  };
+  std::unordered_map<std::string, Source> files;
   if (!o.chunk_text && (o.signals & kSignalVerbatim)) {
-    o.chunk_text = [this, &files](std::string_view path, int first, int last) -> std::optional<std::string> {
-      auto it = files.find(std::string(path));
-      if (it == files.end()) {
-        std::optional<Text> t;
-        if (auto content = impl_->reader->read_bytes(path, workspace::ReadPurpose::kRank, nullptr)) {
-          t.emplace();
-          t->bytes = std::move(content->text);
+    o.chunk_text = [this, &files](const ChunkPlace& at) -> std::optional<std::string> {
+      Source& src = files[std::string(at.path)];
+      if (at.offset != kNoOffset && !src.opened) {
+        src.opened = true;
+        const auto rec = impl_->records.find(std::string(at.path));
+        auto r = impl_->reader->open_ranges(at.path);
+        if (r && rec != impl_->records.end() && rec->second.indexed && rec->second.size == r->size() &&
+            rec->second.mtime_ns == r->mtime_ns()) {
+          src.ranges.emplace(std::move(*r));
         }
-        it = files.emplace(std::string(path), std::move(t)).first;
       }
-      if (!it->second) return std::nullopt;
-      Text& t = *it->second;
+      if (at.offset != kNoOffset && src.ranges) {
+        auto bytes = src.ranges->read(at.offset, static_cast<std::size_t>(at.bytes), workspace::ReadPurpose::kRank, nullptr);
+        if (bytes && bytes->size() == at.bytes) return std::move(*bytes);
+      }
+      if (!src.read) {
+        src.read = true;
+        if (auto content = impl_->reader->read_bytes(at.path, workspace::ReadPurpose::kRank, nullptr)) {
+          src.whole.emplace();
+          src.whole->bytes = std::move(content->text);
+        }
+      }
+      if (!src.whole) return std::nullopt;
+      Text& t = *src.whole;
+      const int first = at.first_line, last = at.last_line;
       extend_line_starts(t.bytes, t.starts, static_cast<std::size_t>(std::max({first, last, 1})));
       const std::string_view span = line_span(t.bytes, t.starts, first, last);
       if (std::all_of(span.begin(), span.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; })) {

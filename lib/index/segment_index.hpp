@@ -74,10 +74,11 @@ namespace fs = std::filesystem;
 // header also holds kRankingVersion (ranking.hpp), after the tokenizer version. 4: each file
 // record also holds its import references and its centrality (centrality.hpp). 5: postings
 // carry five fields (the doc field, ranking rank-4), chunks five field lengths. 6: each file
-// record also holds its identifier name keys (FileRecord::names, ctx.map's refs). A file of
+// record also holds its identifier name keys (FileRecord::names, ctx.map's refs). 7: each chunk
+// holds its byte offset in its file (Chunk::offset) instead of its token count. A file of
 // another format version, or of another extractor, tokenizer or ranking version, is not read:
 // the build is cold and overwrites it.
-inline constexpr std::uint32_t kIndexFormatVersion = 6;
+inline constexpr std::uint32_t kIndexFormatVersion = 7;
 // The checksum stored in index.bin's last 8 bytes over everything before them: a word-at-a-time
 // multiplicative hash that detects truncation and corruption (not a security boundary: the file
 // lives in the segment's own _ctx/). Exposed for tests that forge files.
@@ -202,9 +203,11 @@ class SegmentIndex {
   ApplyReport sync();
 
   // The index's search; unless `options.chunk_text` is set, the verbatim signal (ranking.hpp,
-  // rank-15) reads its candidates' lines through reader() (ReadPurpose::kRank, each file at most
-  // once a search, under the shared state lock; counted in the reader's totals only), split into
-  // lines only as far as asked and decoded as the build decodes (only when not plain ASCII).
+  // rank-15) reads its candidates' text through reader() (ReadPurpose::kRank, under the shared
+  // state lock; counted in the reader's totals only): only the chunk's bytes when its file's size
+  // and mtime are its record's and its bytes are its text (Chunk::offset), else its lines from
+  // the whole file (each file read at most once a search, split into lines only as far as asked,
+  // decoded as the build decodes only when not plain ASCII).
   Result<SearchResult> search(const SearchOptions& options) const;
   // A superset of the files whose text contains the identifier `word` as a whole word: the
   // indexed files with a chunk holding its whole-word token (tokens are lowercased, so the match

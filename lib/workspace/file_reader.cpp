@@ -34,9 +34,9 @@ ReadStats& ReadStats::operator=(const ReadStats& other) {
   return *this;
 }
 
-void ReadStats::add(ReadPurpose p, std::size_t bytes) {
+void ReadStats::add(ReadPurpose p, std::size_t bytes, std::uint64_t files) {
   bytes_[idx(p)].fetch_add(bytes, std::memory_order_relaxed);
-  files_[idx(p)].fetch_add(1, std::memory_order_relaxed);
+  files_[idx(p)].fetch_add(files, std::memory_order_relaxed);
 }
 
 std::uint64_t ReadStats::total_bytes() const {
@@ -154,6 +154,41 @@ Result<FileContent> FileReader::read_raw(std::string_view path, ReadPurpose purp
   out.rel = std::move(r->rel);
   out.text = std::move(bytes);
   return out;
+}
+
+Result<FileReader::Ranges> FileReader::open_ranges(std::string_view path) const {
+  auto r = resolve(root_, path);
+  if (!r) return r.error();
+  auto file = open_regular_file(r->abs, r->rel);
+  if (!file) return file.error();
+  if (file->size() > max_file_bytes_) {
+    return make_error(Errc::kTooLarge, r->rel + " is " + std::to_string(file->size()) + " bytes (limit " +
+                                           std::to_string(max_file_bytes_) + ")");
+  }
+  return Ranges(std::move(*file), std::move(r->rel), totals_);
+}
+
+Result<std::string> FileReader::Ranges::read(std::uint64_t offset, std::size_t n, ReadPurpose purpose,
+                                             ReadStats* stats) {
+  std::string bytes;
+  const std::uint64_t size = file_.size();
+  if (offset < size) bytes.resize(static_cast<std::size_t>(std::min<std::uint64_t>(n, size - offset)));
+  std::size_t got = 0;
+  while (got < bytes.size()) {
+    const ssize_t k = ::pread(file_.fd(), bytes.data() + got, bytes.size() - got, static_cast<off_t>(offset + got));
+    if (k < 0) {
+      if (errno == EINTR) continue;
+      return errno_error(errno, rel_);
+    }
+    if (k == 0) break;  // truncated since the open: take what is there
+    got += static_cast<std::size_t>(k);
+  }
+  bytes.resize(got);
+  const std::uint64_t files = counted_ ? 0 : 1;
+  counted_ = true;
+  if (stats) stats->add(purpose, got, files);
+  totals_->add(purpose, got, files);
+  return bytes;
 }
 
 Result<FileContent> FileReader::read_bytes(std::string_view path, ReadPurpose purpose, ReadStats* stats) const {

@@ -14,6 +14,8 @@
 //    else invalid sequences become U+FFFD and are flagged (`replaced_bytes > 0`);
 //  * adds the bytes it read to the caller's `ReadStats`, under the purpose of the read (index,
 //    skeleton, excerpt, raw, validate, rank) — one ReadStats per request, passed by the daemon.
+// `open_ranges` opens a file with the same checks, for reads of byte ranges instead of the whole
+// file (as on disk, not decoded: for a caller that knows the file's bytes are its text).
 // A refused file costs no bytes in the stats (nothing was read) except binary files, whose bytes
 // were read to find the NUL. Besides the caller's ReadStats, every read is also added to the
 // reader's own `totals()`, so the bytes read through one reader are complete even where a caller
@@ -36,7 +38,9 @@
 #include <filesystem>
 #include <string>
 #include <string_view>
+#include <utility>
 
+#include "util/regular_file.hpp"
 #include "util/result.hpp"
 #include "workspace/file_list.hpp"
 
@@ -54,7 +58,8 @@ class ReadStats {
   ReadStats(const ReadStats& other) { *this = other; }
   ReadStats& operator=(const ReadStats& other);
 
-  void add(ReadPurpose p, std::size_t bytes);
+  // `files`: 1 for a read of a file, 0 for a further range of one already counted.
+  void add(ReadPurpose p, std::size_t bytes, std::uint64_t files = 1);
   std::uint64_t bytes(ReadPurpose p) const { return bytes_[idx(p)].load(std::memory_order_relaxed); }
   std::uint64_t files(ReadPurpose p) const { return files_[idx(p)].load(std::memory_order_relaxed); }
   std::uint64_t total_bytes() const;
@@ -92,6 +97,33 @@ class FileReader {
   Result<FileContent> read_bytes(std::string_view path, ReadPurpose purpose, ReadStats* stats) const;
   // Everything read through this reader since it was made.
   const ReadStats& totals() const { return totals_; }
+
+  // A file opened for reads of byte ranges, none read yet: what a caller that needs a few spans
+  // of a file (the verbatim signal: its candidates' chunks) uses instead of reading it whole.
+  // Opened with the same path checks as read (kPathEscape, kNotFound, kInvalidArgument for a
+  // non-regular file, kTooLarge above the size limit, …). Move-only; the descriptor closes with
+  // it. Thread rules: one thread at a time (the reader it came from is shared as usual).
+  class Ranges {
+   public:
+    // The descriptor's fstat at the open: what the caller compares with what it indexed.
+    std::size_t size() const { return file_.size(); }
+    std::int64_t mtime_ns() const { return file_.mtime_ns(); }
+    // Bytes [offset, offset + n) as on disk — fewer where the file ends first, none past its end
+    // — not decoded and not checked for NUL bytes (the caller knows the file: it indexed it).
+    // kIo on a read error. Counted like a read under `purpose`, in `stats` (may be null) and the
+    // reader's totals: the first range counts the file, every range its bytes.
+    Result<std::string> read(std::uint64_t offset, std::size_t n, ReadPurpose purpose, ReadStats* stats);
+
+   private:
+    friend class FileReader;
+    Ranges(RegularFile file, std::string rel, ReadStats& totals)
+        : file_(std::move(file)), rel_(std::move(rel)), totals_(&totals) {}
+    RegularFile file_;
+    std::string rel_;
+    ReadStats* totals_;
+    bool counted_ = false;  // the file is in the stats already
+  };
+  Result<Ranges> open_ranges(std::string_view path) const;
 
   // Size and mtime without reading (same path checks). Errors as read(), minus kBinary.
   struct Meta {

@@ -394,6 +394,10 @@ TEST_CASE("incremental replace/remove and serialization round trip") {
   REQUIRE(copy.deserialize(blob).ok());
   CHECK(copy.chunk_count() == 2);
   CHECK(copy.search(o)->hits[0].score == Approx(idx.search(o)->hits[0].score));
+  // A chunk read back is the chunk stored: its byte offset kept, its tokens ceil(bytes / 4).
+  REQUIRE(copy.find("a.py#gamma").has_value());
+  CHECK(copy.find("a.py#gamma")->offset == idx.find("a.py#gamma")->offset);
+  CHECK(copy.find("a.py#gamma")->tokens == (copy.find("a.py#gamma")->bytes + 3) / 4);
   idx.remove_file("a.py");
   CHECK(idx.search(o)->hits.empty());
   // Truncations of the blob are refused, never crash.
@@ -2316,6 +2320,143 @@ TEST_CASE("extend_line_starts: a prefix of line_starts as far as asked, the same
         for (int last = first; last <= n; ++last) CHECK(line_span(text, part, first, last) == line_span(text, whole, first, last));
       }
     }
+  }
+}
+
+TEST_CASE("chunks: offset and bytes are the chunk's lines in the text, for every chunker and every capped piece") {
+  std::string big_class = "class Big:\n    \"\"\"A class long enough to be split.\"\"\"\n\n    size = 3\n\n";
+  for (int i = 0; i < 60; ++i) big_class += "    def m" + std::to_string(i) + "(self):\n        return " + std::to_string(i) + "\n\n";
+  std::string settings = "\"\"\"Settings.\"\"\"\n";
+  for (int i = 0; i < 200; ++i) settings += "\nNAME_" + std::to_string(i) + " = " + std::to_string(i) + "\n";
+  std::string huge_fn = "def huge():\n";
+  for (int i = 0; i < 1500; ++i) huge_fn += "    x" + std::to_string(i) + " = 'padding padding padding'\n" + (i % 40 == 0 ? "\n" : "");
+  std::string crlf = "def a():\r\n    return 1\r\n\r\n\r\nclass B:\r\n    def c(self):\r\n        return 2\r\n";
+  const std::string bom = "\xEF\xBB\xBF\"\"\"Doc \xC3\xA9t\xC3\xA9.\"\"\"\n\ndef f():\n    return 'caf\xC3\xA9'\n";
+  std::string windows;
+  for (int i = 0; i < 300; ++i) windows += (i % 23 == 0 ? std::string() : "line " + std::to_string(i)) + "\n";
+  const std::string markdown = "Intro\r\n\r\n# Guide\r\n\r\ntext\r\n\r\n```\r\n# not a heading\r\n```\r\n## Part\r\nmore\r\n";
+  const std::vector<std::pair<std::string, std::string>> files = {
+      {"big.py", big_class}, {"settings.py", settings}, {"huge.py", huge_fn}, {"crlf.py", crlf}, {"bom.py", bom},
+      {"notes.txt", windows}, {"guide.md", markdown}, {"empty.py", ""}, {"one.txt", "no newline at the end"}};
+  for (const auto& [path, text] : files) {
+    CAPTURE(path);
+    std::vector<Chunk> cs = file_type_of(path) == FileType::kPython ? chunk_py(path, text) : chunk_file(path, text, nullptr);
+    if (path != "empty.py") REQUIRE(cs.size() >= 1);
+    const auto starts = line_starts(text);
+    for (const Chunk& c : cs) {
+      CAPTURE(c.id);
+      REQUIRE(c.offset <= text.size());
+      REQUIRE(c.bytes <= text.size() - c.offset);
+      CHECK(std::string_view(text).substr(c.offset, c.bytes) == line_span(text, starts, c.start_line, c.end_line));
+      CHECK(c.tokens == (c.bytes + 3) / 4);
+    }
+  }
+}
+
+TEST_CASE("SegmentIndex: the verbatim signal reads only a chunk's bytes from a file as indexed, whole lines otherwise") {
+  trifecta::test::TempDir t;
+  const fs::path r = t.path();
+  // The phrase's chunk is a small part of its file: the reads tell which way it was read.
+  std::string text = "def quiet(x):\n    \"\"\"Fold the crumpled parchment into seven equal parts.\"\"\"\n    return x\n\n\n";
+  for (int i = 0; i < 40; ++i) {
+    text += "def pad" + std::to_string(i) + "(y):\n    \"\"\"Something else entirely, number " + std::to_string(i) +
+            ".\"\"\"\n    return y + " + std::to_string(i) + "\n\n\n";
+  }
+  write_text(r / "paper.py", text);
+  write_text(r / "latin.py", std::string("# -*- coding: latin-1 -*-\n\n\ndef g(x):\n    \"\"\"Le caf\xe9 est servi tr\xe8s chaud ici.\"\"\"\n") +
+                                 "    return x\n");
+  SegmentOptions so;
+  so.use_git = false;  // persisted: a build after the first is warm (records of the files before)
+  auto seg = SegmentIndex::open(r, so);
+  REQUIRE(seg.ok());
+  REQUIRE((*seg)->build().ok());
+  const auto indexed_mtime = fs::last_write_time(r / "paper.py");
+  const auto& reader = (*seg)->reader();
+  constexpr auto kRank = workspace::ReadPurpose::kRank;
+  SearchOptions o;
+  o.query = "fold the crumpled parchment into seven equal parts";
+  o.explain = true;
+  // One search: the reads it adds under kRank (files, bytes), and whether the first hit was lifted.
+  const auto run = [&](std::uint64_t& files, std::uint64_t& bytes) {
+    const auto f0 = reader.totals().files(kRank), b0 = reader.totals().bytes(kRank);
+    auto res = (*seg)->search(o);
+    REQUIRE(res.ok());
+    REQUIRE_FALSE(res->hits.empty());
+    files = reader.totals().files(kRank) - f0;
+    bytes = reader.totals().bytes(kRank) - b0;
+    bool verbatim = false;
+    for (const auto& e : res->hits[0].explain) verbatim = verbatim || e.term.starts_with("verbatim");
+    return std::make_pair(res->hits[0].chunk, verbatim);
+  };
+  std::uint64_t files = 0, bytes = 0;
+  {
+    INFO("as indexed: the chunk's bytes alone");
+    const auto [chunk, lifted] = run(files, bytes);
+    CHECK(chunk.id == "paper.py#quiet");
+    CHECK(lifted);
+    CHECK(chunk.offset == 0);
+    CHECK(files == 1);
+    CHECK(bytes == chunk.bytes);
+    CHECK(bytes < text.size() / 10);
+  }
+  {
+    INFO("the same bytes with another mtime (no sync since): its lines, from the whole file");
+    fs::last_write_time(r / "paper.py", fs::last_write_time(r / "paper.py") + std::chrono::seconds(7));
+    const auto [chunk, lifted] = run(files, bytes);
+    CHECK(chunk.id == "paper.py#quiet");
+    CHECK(lifted);
+    CHECK(files == 1);
+    CHECK(bytes == text.size());
+  }
+  {
+    INFO("grown at the end, its mtime set back (no sync since): its lines, from the whole file as it is now");
+    write_text(r / "paper.py", text + "# appended\n");
+    fs::last_write_time(r / "paper.py", indexed_mtime);
+    const auto [chunk, lifted] = run(files, bytes);
+    CHECK(lifted);
+    CHECK(bytes == text.size() + 11);
+  }
+  {
+    INFO("rewritten above the chunk (no sync since): its lines as they are now, no longer the phrase");
+    write_text(r / "paper.py", "# one\n# two\n# six\n" + text);
+    const auto [chunk, lifted] = run(files, bytes);
+    CHECK(chunk.id == "paper.py#quiet");
+    CHECK_FALSE(lifted);
+  }
+  {
+    INFO("after a build: the chunk's bytes alone again, at its new offset");
+    REQUIRE((*seg)->build().ok());
+    const auto [chunk, lifted] = run(files, bytes);
+    CHECK(lifted);
+    CHECK(chunk.offset == 18);
+    CHECK(bytes == chunk.bytes);
+  }
+  {
+    INFO("a Latin-1 file: its text is not its bytes, so no offset; its lines, decoded");
+    o.query = "Le café est servi très chaud";
+    const auto [chunk, lifted] = run(files, bytes);
+    CHECK(chunk.path == "latin.py");
+    CHECK(lifted);
+    CHECK(chunk.offset == kNoOffset);
+    CHECK(bytes == fs::file_size(r / "latin.py"));
+  }
+  {
+    INFO("declared Latin-1, written in UTF-8, then saved in Latin-1: the same text in other bytes, chunked again");
+    const std::string head = "# -*- coding: latin-1 -*-\n\n\ndef h(x):\n    \"\"\"Un th";
+    write_text(r / "both.py", head + "\xc3\xa9 vert tr\xc3\xa8s l\xc3\xa9ger pour deux.\"\"\"\n    return x\n");
+    REQUIRE((*seg)->build().ok());
+    o.query = "Un thé vert très léger pour deux";
+    const auto [utf8, lifted_utf8] = run(files, bytes);
+    CHECK(utf8.path == "both.py");
+    CHECK(lifted_utf8);
+    CHECK(utf8.offset == head.find("def h"));
+    CHECK(bytes == utf8.bytes);
+    write_text(r / "both.py", head + "\xe9 vert tr\xe8s l\xe9ger pour deux.\"\"\"\n    return x\n");
+    REQUIRE((*seg)->build().ok());
+    const auto [latin, lifted_latin] = run(files, bytes);
+    CHECK(latin.path == "both.py");
+    CHECK(lifted_latin);
+    CHECK(latin.offset == kNoOffset);
   }
 }
 

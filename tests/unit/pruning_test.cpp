@@ -112,12 +112,11 @@ std::vector<std::string> words_by_frequency(
 // ranking.hpp rank-15; SegmentIndex reads the disk instead).
 using Texts = std::map<std::string, std::string>;
 
-std::function<std::optional<std::string>(std::string_view, int, int)> text_source(
-    const Texts& texts) {
-  return [&texts](std::string_view path, int first, int last) -> std::optional<std::string> {
-    const auto it = texts.find(std::string(path));
+std::function<std::optional<std::string>(const ChunkPlace&)> text_source(const Texts& texts) {
+  return [&texts](const ChunkPlace& at) -> std::optional<std::string> {
+    const auto it = texts.find(std::string(at.path));
     if (it == texts.end()) return std::nullopt;
-    return std::string(line_span(it->second, line_starts(it->second), first, last));
+    return std::string(line_span(it->second, line_starts(it->second), at.first_line, at.last_line));
   };
 }
 

@@ -4,9 +4,11 @@
 
 #include <algorithm>
 #include <catch2/catch.hpp>
+#include <cctype>
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <random>
 #include <set>
 #include <string>
 #include <string_view>
@@ -898,6 +900,59 @@ TEST_CASE("term cap: a query over kMaxScoredTerms terms scores its most selectiv
   }
 }
 
+namespace {
+
+// verbatim_key as ranking.hpp states it, written the plain way: what the fast one must equal.
+std::string plain_verbatim_key(std::string_view s) {
+  std::string out;
+  bool space = false;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (std::string_view(" \t\n\r\f\v").find(static_cast<char>(c)) != std::string_view::npos) {
+      space = true;
+      continue;
+    }
+    if (c == '\'' || c == '"' || c == '`') continue;
+    const std::string_view rest = s.substr(i);
+    if (rest.starts_with("\u2018") || rest.starts_with("\u2019") || rest.starts_with("\u201c") ||
+        rest.starts_with("\u201d")) {
+      i += 2;
+      continue;
+    }
+    if (space && !out.empty()) out += ' ';
+    space = false;
+    out += static_cast<char>(c < 0x80 ? std::tolower(c) : c);  // the C locale: only A-Z change
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("verbatim_key equals its plain statement on random texts of quotes and UTF-8") {
+  // Separated by '|': whitespace, quoting marks, capitals, typographic quotes and other UTF-8, and
+  // broken or near-miss quote sequences.
+  constexpr std::string_view kPieces =
+      " |  "
+      "|\t|\n|\r\n|\f|\v|'|\"|`|A|z|Q|0|.|\u2018|\u2019|\u201c|\u201d|\u2013|\u00c9|\xe2|\xe2\x80|"
+      "\xe2\x80\x98|"
+      "\xe2\x81\x98|\xff|word";
+  std::vector<std::string> pieces;
+  for (std::size_t at = 0; at <= kPieces.size();) {
+    const std::size_t bar = std::min(kPieces.find('|', at), kPieces.size());
+    pieces.emplace_back(kPieces.substr(at, bar - at));
+    at = bar + 1;
+  }
+  REQUIRE(pieces.size() == 27);
+  std::mt19937 rng(12);
+  for (int n = 0; n < 5000; ++n) {
+    std::string s;
+    const int len = static_cast<int>(rng() % 12);
+    for (int k = 0; k < len; ++k) s += pieces[rng() % pieces.size()];
+    CAPTURE(s);
+    CHECK(verbatim_key(s) == plain_verbatim_key(s));
+  }
+}
+
 TEST_CASE("verbatim_key and verbatim_query: case, whitespace runs and quoting marks do not count") {
   CHECK(verbatim_key("  Return the\n        list of `entries`  ") == "return the list of entries");
   CHECK(verbatim_key("It\u2019s \u201cquoted\u201d and 'single' \"double\"") ==
@@ -920,12 +975,17 @@ namespace {
 struct Texts {
   std::vector<std::pair<std::string, std::string>> files;
   int calls = 0;
-  std::function<std::optional<std::string>(std::string_view, int, int)> source() {
-    return [this](std::string_view path, int first, int last) -> std::optional<std::string> {
+  // Every place handed over says the same text both ways: its lines, and its bytes at its offset.
+  std::function<std::optional<std::string>(const ChunkPlace&)> source() {
+    return [this](const ChunkPlace& at) -> std::optional<std::string> {
       ++calls;
       for (const auto& [p, text] : files) {
-        if (p != path) continue;
-        return std::string(line_span(text, line_starts(text), first, last));
+        if (p != at.path) continue;
+        const std::string_view lines =
+            line_span(text, line_starts(text), at.first_line, at.last_line);
+        REQUIRE(at.offset != kNoOffset);
+        REQUIRE(std::string_view(text).substr(at.offset, at.bytes) == lines);
+        return std::string(lines);
       }
       return std::nullopt;
     };

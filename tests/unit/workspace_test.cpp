@@ -437,6 +437,45 @@ TEST_CASE("FileReader counts every read in its totals, with or without the calle
   CHECK(reader.totals().total_files() == 3);
 }
 
+TEST_CASE("FileReader::open_ranges: the read checks, then byte ranges as on disk, the file counted once") {
+  trifecta::test::TempDir t;
+  trifecta::test::TempDir outside;
+  const fs::path r = canon(t.path());
+  write_text(r / "a.py", "0123456789abcdef\n");  // 17 bytes
+  write_text(r / "big.txt", std::string(200, 'x'));
+  write_text(outside.path() / "secret.txt", "secret\n");
+  fs::create_symlink(outside.path() / "secret.txt", r / "link.txt");
+  REQUIRE(::mkfifo((r / "pipe").c_str(), 0600) == 0);
+  FileReader reader(r, 100);
+  for (const std::string& bad : {std::string("../x"), (outside.path() / "secret.txt").string(), std::string("link.txt")}) {
+    INFO(bad);
+    auto res = reader.open_ranges(bad);
+    REQUIRE_FALSE(res.ok());
+    CHECK(res.error().code == Errc::kPathEscape);
+  }
+  CHECK(reader.open_ranges("big.txt").error().code == Errc::kTooLarge);
+  CHECK(reader.open_ranges("pipe").error().code == Errc::kInvalidArgument);  // opened at once, refused
+  CHECK(reader.open_ranges("nope.py").error().code == Errc::kNotFound);
+  CHECK(reader.totals().total_files() == 0);
+  auto f = reader.open_ranges("a.py");
+  REQUIRE(f.ok());
+  CHECK(f->size() == 17);
+  CHECK(f->mtime_ns() == reader.stat("a.py")->mtime_ns);
+  ReadStats mine;
+  CHECK(*f->read(3, 4, ReadPurpose::kRank, &mine) == "3456");
+  CHECK(*f->read(10, 100, ReadPurpose::kRank, &mine) == "abcdef\n");  // the file ends first
+  CHECK(f->read(17, 5, ReadPurpose::kRank, &mine)->empty());            // at or past the end: nothing
+  CHECK(f->read(1000, 5, ReadPurpose::kRank, &mine)->empty());
+  CHECK(f->read(0, 0, ReadPurpose::kRank, &mine)->empty());
+  CHECK(mine.files(ReadPurpose::kRank) == 1);
+  CHECK(mine.bytes(ReadPurpose::kRank) == 11);
+  CHECK(reader.totals().files(ReadPurpose::kRank) == 1);
+  CHECK(reader.totals().bytes(ReadPurpose::kRank) == 11);
+  // Truncated after the open: what is there.
+  write_text(r / "a.py", "0123\n");
+  CHECK(*f->read(2, 10, ReadPurpose::kRank, nullptr) == "23\n");
+}
+
 TEST_CASE("the watcher watches a tree 2,100 directories deep on a 128 KiB stack, past PATH_MAX with a warning") {
   // Issue 16 item 9: add_tree recursed once per directory level holding each level's directory
   // open (a deep tree overflowed a small stack, or ran out of descriptors and silently stopped
