@@ -1,5 +1,5 @@
 // workspace/file_reader.hpp — THE file-reading layer: the only code that reads segment files on
-// a client's behalf (index builds, ctx.get, validate, and the lines a search ranks by).
+// a client's behalf (index builds, ctx.get, validate, and the text a search ranks by).
 //
 // Every read goes through `FileReader::read`, which
 //  * resolves the path with util's `resolve_in_root` (relative paths, or absolute paths already
