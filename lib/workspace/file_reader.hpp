@@ -102,7 +102,8 @@ class FileReader {
   // of a file (the verbatim signal: its candidates' chunks) uses instead of reading it whole.
   // Opened with the same path checks as read (kPathEscape, kNotFound, kInvalidArgument for a
   // non-regular file, kTooLarge above the size limit, …). Move-only; the descriptor closes with
-  // it. Thread rules: one thread at a time (the reader it came from is shared as usual).
+  // it; it counts its reads in the reader's totals, so it must not outlive that reader. Thread
+  // rules: one thread at a time (the reader it came from is shared as usual).
   class Ranges {
    public:
     // The descriptor's fstat at the open: what the caller compares with what it indexed.
