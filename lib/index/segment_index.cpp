@@ -1068,10 +1068,11 @@ Result<SearchResult> SegmentIndex::search(const SearchOptions& options) const {
       if (at.offset != kNoOffset && !src.opened) {
         src.opened = true;
         const auto rec = impl_->records.find(std::string(at.path));
-        auto r = impl_->reader->open_ranges(at.path);
-        if (r && rec != impl_->records.end() && rec->second.indexed && rec->second.size == r->size() &&
-            rec->second.mtime_ns == r->mtime_ns()) {
-          src.ranges.emplace(std::move(*r));
+        if (rec != impl_->records.end() && rec->second.indexed) {
+          auto r = impl_->reader->open_ranges(at.path);
+          if (r && rec->second.size == r->size() && rec->second.mtime_ns == r->mtime_ns()) {
+            src.ranges.emplace(std::move(*r));
+          }
         }
       }
       if (at.offset != kNoOffset && src.ranges) {

@@ -104,19 +104,26 @@ Result<FileReader::Meta> FileReader::stat(std::string_view path) const {
   return m;
 }
 
-Result<FileContent> FileReader::read_raw(std::string_view path, ReadPurpose purpose, ReadStats* stats) const {
+Result<FileReader::Opened> FileReader::open_checked(std::string_view path) const {
   auto r = resolve(root_, path);
   if (!r) return r.error();
   // THE open of a segment file: non-blocking, no final symlink, regular files only (a FIFO never
   // blocks a worker).
   auto file = open_regular_file(r->abs, r->rel);
   if (!file) return file.error();
-  const int fd = file->fd();
-  const auto size = file->size();
-  if (size > max_file_bytes_) {
-    return make_error(Errc::kTooLarge, r->rel + " is " + std::to_string(size) + " bytes (limit " +
+  if (file->size() > max_file_bytes_) {
+    return make_error(Errc::kTooLarge, r->rel + " is " + std::to_string(file->size()) + " bytes (limit " +
                                            std::to_string(max_file_bytes_) + ")");
   }
+  return Opened{std::move(*file), std::move(r->rel)};
+}
+
+Result<FileContent> FileReader::read_raw(std::string_view path, ReadPurpose purpose, ReadStats* stats) const {
+  auto opened = open_checked(path);
+  if (!opened) return opened.error();
+  Opened& f = *opened;
+  const int fd = f.file.fd();
+  const auto size = f.file.size();
   std::string bytes;
   bytes.resize(size);
   std::size_t got = 0;
@@ -129,7 +136,7 @@ Result<FileContent> FileReader::read_raw(std::string_view path, ReadPurpose purp
     const ssize_t n = ::read(fd, bytes.data() + got, want);
     if (n < 0) {
       if (errno == EINTR) continue;
-      return errno_error(errno, r->rel);
+      return errno_error(errno, f.rel);
     }
     if (n == 0) break;  // truncated while reading: take what is there
     got += static_cast<std::size_t>(n);
@@ -138,7 +145,7 @@ Result<FileContent> FileReader::read_raw(std::string_view path, ReadPurpose purp
       if (std::memchr(bytes.data(), '\0', got) != nullptr) {
         if (stats) stats->add(purpose, got);
         totals_.add(purpose, got);
-        return make_error(Errc::kBinary, r->rel + " contains NUL bytes (binary)");
+        return make_error(Errc::kBinary, f.rel + " contains NUL bytes (binary)");
       }
     }
   }
@@ -146,26 +153,20 @@ Result<FileContent> FileReader::read_raw(std::string_view path, ReadPurpose purp
   if (stats) stats->add(purpose, got);
   totals_.add(purpose, got);
   if (std::memchr(bytes.data(), '\0', bytes.size()) != nullptr) {
-    return make_error(Errc::kBinary, r->rel + " contains NUL bytes (binary)");
+    return make_error(Errc::kBinary, f.rel + " contains NUL bytes (binary)");
   }
   FileContent out;
   out.raw_bytes = got;
-  out.mtime_ns = file->mtime_ns();
-  out.rel = std::move(r->rel);
+  out.mtime_ns = f.file.mtime_ns();
+  out.rel = std::move(f.rel);
   out.text = std::move(bytes);
   return out;
 }
 
 Result<FileReader::Ranges> FileReader::open_ranges(std::string_view path) const {
-  auto r = resolve(root_, path);
-  if (!r) return r.error();
-  auto file = open_regular_file(r->abs, r->rel);
-  if (!file) return file.error();
-  if (file->size() > max_file_bytes_) {
-    return make_error(Errc::kTooLarge, r->rel + " is " + std::to_string(file->size()) + " bytes (limit " +
-                                           std::to_string(max_file_bytes_) + ")");
-  }
-  return Ranges(std::move(*file), std::move(r->rel), totals_);
+  auto opened = open_checked(path);
+  if (!opened) return opened.error();
+  return Ranges(std::move(opened->file), std::move(opened->rel), totals_);
 }
 
 Result<std::string> FileReader::Ranges::read(std::uint64_t offset, std::size_t n, ReadPurpose purpose,

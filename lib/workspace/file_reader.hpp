@@ -137,6 +137,13 @@ class FileReader {
   std::size_t max_file_bytes() const { return max_file_bytes_; }
 
  private:
+  // Resolve `path`, open it (util/regular_file.hpp) and apply the size limit: what read_raw and
+  // open_ranges share.
+  struct Opened {
+    RegularFile file;
+    std::string rel;
+  };
+  Result<Opened> open_checked(std::string_view path) const;
   Result<FileContent> read_raw(std::string_view path, ReadPurpose purpose, ReadStats* stats) const;
   fs::path root_;
   std::size_t max_file_bytes_;
