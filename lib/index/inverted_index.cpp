@@ -26,6 +26,19 @@ void add_tfs(Posting& into, const Posting& p) {
   for (std::size_t f = 0; f < kFieldCount; ++f) into.tf[f] = static_cast<std::uint8_t>(std::min(255, into.tf[f] + p.tf[f]));
 }
 
+// Whether stem_variants' scan for the stem `s` tests the word `x`: a word under the stem's
+// prefix (the stem minus its last letter: Snowball English rewrites at most the last letter,
+// y → i, an -e restored), of a length the stem can come from, whose letter at the stem's last
+// place is the stem's unless the stem ends in a letter its rules write. Shared with the stem
+// groups (build_groups), which must hold exactly the words a search's expansion finds.
+bool stem_scan_admits(std::string_view x, std::string_view s) {
+  if (s.empty() || x.size() > s.size() + 8 || x.size() + 2 < s.size()) return false;
+  const char last = s.back();
+  const bool any_last = last == 'e' || last == 'i' || last == 'y' || s.ends_with("bl");
+  if (!any_last && x.size() >= s.size() && x[s.size() - 1] != last) return false;
+  return x.substr(0, s.size() - 1) == s.substr(0, s.size() - 1);
+}
+
 // The chunks a search gave a score, in the order first scored: a list with room for every chunk
 // of the index made once (`fit`), which TermPass fills through `data()` — a store and a
 // predictable test per chunk, where std::vector::push_back was a call in the scoring loop.
@@ -435,6 +448,7 @@ void InvertedIndex::replace_file(const std::string& path, std::vector<Chunk> chu
     by_file_.erase(it);
   }
   if (!chunks.empty()) {
+    drop_groups();  // a word this file adds would take the first group's id
     auto& ids = by_file_[path];
     const std::uint32_t file = file_count_++;
     const std::uint64_t stored_path = pool_.size();
@@ -514,6 +528,7 @@ void InvertedIndex::for_each_list(const std::vector<DocId>* remap, Fn fn) const 
 void InvertedIndex::freeze(const std::vector<DocId>* remap) {
   refresh_norms();
   if (tail_.empty() && !frozen_has_dead_ && !remap) return;
+  drop_groups();  // rebuilt below, after the terms' lists
   FrozenPostings next;
   // The new lists are about as large as the old ones plus ≈ 3 bytes a tail posting.
   next.reserve_bytes(frozen_.byte_size() + tail_.size() * 3 + 64);
@@ -530,6 +545,7 @@ void InvertedIndex::freeze(const std::vector<DocId>* remap) {
   term_chars_.shrink_to_fit();
   term_off_.shrink_to_fit();
   sort_terms();
+  build_groups();
   build_doc_sets(remap ? alive_ : docs_.size());  // compaction renumbers before the documents move
 }
 
@@ -732,7 +748,7 @@ std::uint32_t InvertedIndex::live_df(std::uint32_t term) const {
 std::size_t InvertedIndex::term_count() const {
   const std::size_t nterms = term_off_.size() - 1;
   std::vector<bool> live(nterms, false);
-  for (std::uint32_t t = 0; t < frozen_.term_count(); ++t) {
+  for (std::uint32_t t = 0; t < std::min(frozen_.term_count(), nterms); ++t) {  // not the groups' lists
     if (!frozen_has_dead_) {
       live[t] = frozen_.count(t) > 0;
       continue;
@@ -1053,6 +1069,111 @@ void InvertedIndex::classify(const Doc& doc, DocRank& rank, const DocRank* same_
   rank.module = it->second;
 }
 
+void InvertedIndex::drop_groups() {
+  if (vocab_lists_ == 0) return;
+  frozen_.clear_extension();
+  set_of_.erase(std::find_if(set_of_.begin(), set_of_.end(), [&](const DocSet& e) { return e.term >= vocab_lists_; }),
+                set_of_.end());  // a group's set is left in doc_sets_ until build_doc_sets runs again
+  vocab_lists_ = 0;
+  group_members_.clear();
+  group_start_.clear();
+  group_first_.clear();
+  group_postings_ = 0;
+}
+
+void InvertedIndex::build_groups() {
+  drop_groups();
+  if (!tail_.empty() || frozen_has_dead_) return;
+  const auto nterms = static_cast<std::uint32_t>(term_off_.size() - 1);
+  // Every indexed word with postings and its stem, where the stem's scan would find the word.
+  struct Member {
+    std::string stem;
+    std::uint32_t term;
+  };
+  std::vector<Member> members;
+  for (std::uint32_t t = 0; t < nterms; ++t) {
+    if (frozen_.count(t) == 0) continue;
+    const std::string_view x = term_text(t);
+    if (!stemmable(x)) continue;
+    std::string s = stem(x);
+    if (!stem_scan_admits(x, s)) continue;
+    members.push_back({std::move(s), t});
+  }
+  std::sort(members.begin(), members.end(),
+            [](const Member& a, const Member& b) { return a.stem != b.stem ? a.stem < b.stem : a.term < b.term; });
+  // Each group's members merged one by one into `acc` (a chunk several hold getting their tfs
+  // added), each member's list as it is decoded; the group's list then encoded into `encoded`,
+  // which becomes frozen_'s extension (ids from nterms up). Its room is reserved first: the
+  // members' bytes, at least the group's (a union has no more postings, no longer deltas, and
+  // its summed tfs no more bytes) — growing it by doubling cost a page fault per 4 KiB twice.
+  std::size_t room = 0;
+  for (std::size_t i = 0, j = 0; i < members.size(); i = j) {
+    for (j = i + 1; j < members.size() && members[j].stem == members[i].stem;) ++j;
+    if (j - i < 2) continue;
+    for (std::size_t m = i; m < j; ++m) room += frozen_.bytes(members[m].term).size();
+  }
+  std::vector<Posting> acc, merged;
+  std::vector<std::uint8_t> encoded;
+  encoded.reserve(room);
+  std::vector<std::uint32_t> ends, counts;
+  group_start_.push_back(0);
+  for (std::size_t i = 0, j = 0; i < members.size(); i = j) {
+    for (j = i + 1; j < members.size() && members[j].stem == members[i].stem;) ++j;
+    if (j - i < 2) continue;
+    acc.clear();
+    for (std::size_t m = i; m < j; ++m) {
+      const std::uint32_t t = members[m].term;
+      group_members_.push_back(t);
+      merged.resize(acc.size() + frozen_.count(t));  // a frozen list holds exactly its count
+      Posting* out = merged.data();
+      const Posting* a = acc.data();
+      const Posting* const a_end = a + acc.size();
+      for_each_posting(frozen_.bytes(t), [&](const Posting& p) {
+        while (a != a_end && a->doc < p.doc) *out++ = *a++;
+        if (a != a_end && a->doc == p.doc) {
+          *out = *a++;
+          add_tfs(*out++, p);
+        } else {
+          *out++ = p;
+        }
+      });
+      out = std::copy(a, a_end, out);
+      merged.resize(static_cast<std::size_t>(out - merged.data()));
+      acc.swap(merged);
+    }
+    PostingListBuilder list(encoded);
+    for (const Posting& p : acc) list.add(p);
+    ends.push_back(static_cast<std::uint32_t>(encoded.size()));
+    counts.push_back(static_cast<std::uint32_t>(acc.size()));
+    group_postings_ += acc.size();
+    group_start_.push_back(static_cast<std::uint32_t>(group_members_.size()));
+  }
+  if (counts.empty()) {
+    group_start_.clear();
+    return;
+  }
+  frozen_.extend(std::move(encoded), std::move(ends), std::move(counts));
+  vocab_lists_ = nterms;
+  group_first_.reserve(group_start_.size() - 1);
+  for (std::uint32_t g = 0; g + 1 < group_start_.size(); ++g) {
+    group_first_.emplace_back(group_members_[group_start_[g]], g);
+  }
+  std::sort(group_first_.begin(), group_first_.end());
+}
+
+std::uint32_t InvertedIndex::group_list(const std::vector<std::uint32_t>& ids) const {
+  if (vocab_lists_ == 0 || ids.size() < 2) return IdTable::kNone;
+  // A word has one stem, so its group is the one its smallest member opens (group_first_).
+  const auto it = std::lower_bound(group_first_.begin(), group_first_.end(), ids[0],
+                                   [](const auto& e, std::uint32_t t) { return e.first < t; });
+  if (it == group_first_.end() || it->first != ids[0]) return IdTable::kNone;
+  const std::uint32_t g = it->second;
+  const std::uint32_t* b = group_members_.data() + group_start_[g];
+  const std::uint32_t* e = group_members_.data() + group_start_[g + 1];
+  if (static_cast<std::size_t>(e - b) != ids.size() || !std::equal(b, e, ids.begin())) return IdTable::kNone;
+  return vocab_lists_ + g;
+}
+
 void InvertedIndex::sort_terms() {
   sorted_terms_.resize(term_off_.size() - 1);
   std::iota(sorted_terms_.begin(), sorted_terms_.end(), 0u);
@@ -1110,8 +1231,7 @@ void InvertedIndex::stem_variants(std::string_view term, const std::string& s, s
   // that place differs from a stem ending otherwise cannot have this stem, and is not stemmed
   // (the bulk of the words under a short prefix: `end` tests `ending`, not `enable`). Checked
   // against libstemmer on 346,000 distinct words of the stdlib, site-packages and /usr/share/doc.
-  const char last = s.empty() ? '\0' : s.back();
-  const bool any_last = last == 'e' || last == 'i' || last == 'y' || std::string_view(s).ends_with("bl");
+  // Both tests: stem_scan_admits.
   // A stem's hash in the cache (stem_hash_): never 0 (not computed yet) nor kUnstemmable.
   constexpr std::uint32_t kUnstemmable = 1;
   const auto hash32 = [](std::string_view x) {
@@ -1135,8 +1255,7 @@ void InvertedIndex::stem_variants(std::string_view term, const std::string& s, s
       out.push_back(t);
       return;
     }
-    if (x.size() > s.size() + 8 || x.size() + 2 < s.size()) return;
-    if (!any_last && x.size() >= s.size() && x[s.size() - 1] != last) return;
+    if (!stem_scan_admits(x, s)) return;
     if (cached) {
       std::atomic<std::uint32_t>& slot = stem_hash_[pos];
       if (const std::uint32_t h = slot.load(std::memory_order_relaxed); h != 0) {
@@ -1277,6 +1396,9 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
   // chunks): the same whether the variants are deferred or collected. From the stored counts in
   // the steady state (below), else recorded by `collect` from the lists it reads anyway.
   std::vector<std::size_t> variant_postings(nt, 0);
+  // A term whose expansion is a stem group (group_list): its members' summed counts, which order
+  // the terms as when the members were merged here (0: not a group).
+  std::vector<std::size_t> member_postings(nt, 0);
   // Collect the live postings of query term k into lists[k]: one indexed term's, or its stem
   // variants' merged.
   const auto collect = [&](std::size_t k) {
@@ -1410,6 +1532,14 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
         if (x != qt.text) (shown[k] += '~') += x;
       }
     }
+    // An expansion that is exactly a stem group's members: the group's list, merged when the
+    // index was built (the same postings and tfs as merging them here).
+    if (direct && ids[k].size() >= 2 && !o.merge_variants) {
+      if (const std::uint32_t g = group_list(ids[k]); g != IdTable::kNone) {
+        for (const std::uint32_t t : ids[k]) member_postings[k] += frozen_.count(t);
+        ids[k].assign(1, g);
+      }
+    }
     if (ids[k].size() == 1 && direct) continue;  // streamed below
     // Stem variants of a steady-state index stay encoded here: a pruned search streams long ones
     // (below); anything else collects them when it first needs them (`settle`).
@@ -1428,8 +1558,10 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
     if (ids[k].empty()) continue;
     std::uint32_t df = 0;
     if (direct) {  // the stored counts are the live ones (what `collect` counts there too)
-      variant_postings[k] = 0;
-      for (const std::uint32_t t : ids[k]) variant_postings[k] += frozen_.count(t);
+      variant_postings[k] = member_postings[k];
+      if (member_postings[k] == 0) {
+        for (const std::uint32_t t : ids[k]) variant_postings[k] += frozen_.count(t);
+      }
     }
     if (deferred[k]) {
       for (const std::uint32_t t : ids[k]) df = std::max(df, frozen_.count(t));
@@ -2512,6 +2644,8 @@ std::size_t InvertedIndex::memory_bytes() const {
   b += doc_sets_.capacity() * sizeof(std::uint64_t) + set_of_.capacity() * sizeof(set_of_[0]);
   b += (set_ranks_.capacity() + set_skips_.capacity()) * sizeof(std::uint32_t);
   b += stem_hash_.size() * sizeof(std::uint32_t) + variant_cache_.memory_bytes();
+  b += (group_members_.capacity() + group_start_.capacity()) * sizeof(std::uint32_t) +
+       group_first_.capacity() * sizeof(group_first_[0]);
   for (const auto& m : module_words_) b += 64 + heap(m);
   for (const auto& [piece, refs] : module_pieces_) b += 64 + heap(piece) + sizeof(refs) + refs.capacity() * sizeof(ModulePiece);
   for (const auto& [phrase, ids] : module_phrases_) b += 64 + heap(phrase) + sizeof(ids) + ids.capacity() * sizeof(std::uint32_t);
@@ -2568,7 +2702,8 @@ void InvertedIndex::serialize(std::string& out) const {
   std::uint32_t nterms = 0;
   if (dead_ == 0 && tail_.empty()) {
     // The usual case (after a build): the frozen bytes are the file's bytes.
-    for (std::uint32_t t = 0; t < frozen_.term_count(); ++t) {
+    const std::size_t vocab = std::min(frozen_.term_count(), term_off_.size() - 1);  // not the groups' lists
+    for (std::uint32_t t = 0; t < vocab; ++t) {
       if (frozen_.count(t) == 0) continue;
       const auto bytes = frozen_.bytes(t);
       w.str_u32(term_text(t));
@@ -2686,6 +2821,7 @@ Result<void> InvertedIndex::deserialize(std::string_view data) {
     fresh.prior_key_[d] = prior_key(fresh.rank_[d]);
   }
   fresh.sort_terms();
+  fresh.build_groups();
   fresh.number_files();
   fresh.build_doc_sets(fresh.docs_.size());
   fresh.alive_ = ndocs;

@@ -27,9 +27,12 @@
 // are scratch shared by the whole process and reused
 // from query to query: at most 4 are kept idle, each sized for the largest index it served.
 // memory_bytes() does not count them. A query term with several stem variants (`error`, `errors`)
-// is not merged into one list when the search prunes and its lists hold at least 1/16 as many
-// postings as there are chunks: they are streamed one after the other and only the chunks that
-// can reach the page sum their tfs.
+// reads them merged already in the steady state: every stem two or more indexed words share has
+// a *stem group*, the union of their lists, built at freeze and load (build_groups below). Outside
+// the steady state, or when the expansion is not a group's words exactly, the variants are merged
+// by the search — or, when it prunes and their lists hold at least 1/16 as many postings as there
+// are chunks, streamed one after the other, only the chunks that can reach the page summing
+// their tfs.
 //
 // Failure behaviour: `search` returns kInvalidArgument for a query shorter than 2 characters
 // (after trimming), a query without any searchable term, a limit outside [1, kMaxLimit] or an
@@ -52,6 +55,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "index/chunk.hpp"
@@ -99,6 +103,9 @@ struct SearchOptions {
   bool explain = false;
   // Score every matching chunk (no dynamic pruning): the same hits, slower; tests compare.
   bool exhaustive = false;
+  // Merge a term's stem variants in the search even when a stem group holds them merged
+  // (InvertedIndex::build_groups): the same hits and scores, slower; tests compare.
+  bool merge_variants = false;
   std::uint32_t signals = signals_from_env();  // ranking.hpp Signal bits (benchmarks ablate)
   // A chunk's text, for the verbatim signal (ranking.hpp, kSignalVerbatim); nullopt when it
   // cannot be read (then the chunk does not match). Unset: the signal is off. Called from the
@@ -235,6 +242,9 @@ class InvertedIndex {
 
   // Approximate heap bytes (for status and benchmarks).
   std::size_t memory_bytes() const;
+  // The stem groups built (build_groups; 0 outside the steady state) and their postings.
+  std::size_t group_count() const { return group_start_.empty() ? 0 : group_start_.size() - 1; }
+  std::size_t group_postings() const { return group_postings_; }
 
  private:
   // A chunk as stored: 80 bytes, where a Chunk is ~290 plus six to eight heap strings. Its
@@ -291,6 +301,29 @@ class InvertedIndex {
   // Indexed terms with the stem `s` of the query term `term` (`term` itself included when
   // indexed), ascending ids.
   void stem_variants(std::string_view term, const std::string& s, std::vector<std::uint32_t>& out) const;
+  // Stem groups: the stem expansions merged once instead of by every search that asks. For each
+  // stem that two or more indexed terms have (those of them stem_variants' scan would find:
+  // `stem_scan_admits`), the union of their lists — the tfs of a chunk several of them hold added
+  // per field, saturating, as a search's merge adds them — is appended to frozen_ as one more
+  // list, with an id from vocab_lists_ up (and a document set when it is common: build_doc_sets).
+  // A search whose expansion is exactly a group's members (group_list compares them, so an
+  // expansion the scan made otherwise just merges as before) scores the group's list as it would
+  // a single term's: the same postings and tfs, so the same sums; its terms are ordered by the
+  // members' summed counts as when it merged them. Built by freeze() and deserialize() (the
+  // steady state only) and dropped by the first replace_file that adds chunks (a word it adds
+  // would get the first group's id); never serialized. The stdlib demo tree has 3,377 groups
+  // over 9,391 words: +48 % of the terms' posting bytes (2.7 MB; 11.2 MB on four copies), built
+  // in under 0.1 s (0.2 s on four copies; docs/benchmarks.md, "Stem groups").
+  void build_groups();
+  void drop_groups();
+  // The list id of the group whose members are exactly `ids` (ascending), or IdTable::kNone.
+  std::uint32_t group_list(const std::vector<std::uint32_t>& ids) const;
+  std::uint32_t vocab_lists_ = 0;             // frozen_'s lists from this id up are groups' (0: none)
+  std::vector<std::uint32_t> group_members_;  // each group's members, ascending, back to back
+  std::vector<std::uint32_t> group_start_;    // group g's members from group_start_[g] to [g + 1]
+  std::size_t group_postings_ = 0;            // the groups' postings (memory figures)
+  // (smallest member, group) of every group, ascending: a word has one stem, so one group.
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> group_first_;
   // A posting added since the last freeze (the tail is in document order).
   struct TailPosting {
     std::uint32_t term;

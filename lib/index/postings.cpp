@@ -33,12 +33,32 @@ bool validate_list(std::string_view bytes, std::size_t count, std::uint64_t doc_
 }
 
 std::string_view FrozenPostings::bytes(std::uint32_t term) const {
-  if (term + std::size_t{1} >= offsets_.size()) return {};
+  if (term + std::size_t{1} >= offsets_.size()) {
+    const std::size_t e = term - counts_.size();
+    if (term < counts_.size() || e >= ext_ends_.size()) return {};
+    const std::size_t from = e == 0 ? 0 : ext_ends_[e - 1];
+    return std::string_view(reinterpret_cast<const char*>(ext_bytes_.data()) + from,
+                            ext_ends_[e] - from);
+  }
   const auto b = offsets_[term], e = offsets_[term + 1];
   return std::string_view(reinterpret_cast<const char*>(bytes_.data()) + b, e - b);
 }
 
+void FrozenPostings::extend(std::vector<std::uint8_t> bytes, std::vector<std::uint32_t> ends,
+                            std::vector<std::uint32_t> counts) {
+  ext_bytes_ = std::move(bytes);
+  ext_ends_ = std::move(ends);
+  ext_counts_ = std::move(counts);
+}
+
+void FrozenPostings::clear_extension() {
+  ext_bytes_ = {};
+  ext_ends_ = {};
+  ext_counts_ = {};
+}
+
 void FrozenPostings::begin_term(std::uint32_t term) {
+  clear_extension();
   if (open_) {
     offsets_.push_back(bytes_.size());
     open_ = false;
@@ -66,6 +86,7 @@ void FrozenPostings::add_encoded(std::string_view bytes, std::uint32_t count) {
 }
 
 void FrozenPostings::finish(std::size_t term_count) {
+  clear_extension();
   if (open_) {
     offsets_.push_back(bytes_.size());
     open_ = false;

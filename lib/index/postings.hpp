@@ -217,9 +217,12 @@ bool validate_list(std::string_view bytes, std::size_t count, std::uint64_t doc_
 // All lists, term after term. Terms are dense ids [0, term_count()).
 class FrozenPostings {
  public:
-  std::size_t term_count() const { return counts_.size(); }
+  // The terms' lists, then the extension's (below).
+  std::size_t term_count() const { return counts_.size() + ext_counts_.size(); }
   std::uint32_t count(std::uint32_t term) const {
-    return term < counts_.size() ? counts_[term] : 0;
+    if (term < counts_.size()) return counts_[term];
+    const std::size_t e = term - counts_.size();
+    return e < ext_counts_.size() ? ext_counts_[e] : 0;
   }
   // The encoded list of `term` (empty for terms beyond term_count()).
   std::string_view bytes(std::uint32_t term) const;
@@ -227,11 +230,13 @@ class FrozenPostings {
     const auto b = bytes(term);
     return PostingCursor(b);
   }
+  // Of the terms' lists (not the extension's).
   std::size_t total_postings() const { return total_; }
   std::size_t byte_size() const { return bytes_.size(); }
   std::size_t memory_bytes() const {
     return bytes_.capacity() + offsets_.capacity() * sizeof(std::uint64_t) +
-           counts_.capacity() * sizeof(std::uint32_t);
+           counts_.capacity() * sizeof(std::uint32_t) + ext_bytes_.capacity() +
+           (ext_ends_.capacity() + ext_counts_.capacity()) * sizeof(std::uint32_t);
   }
 
   // Building: terms in ascending id order, each once; a term may get no list (count 0).
@@ -244,8 +249,19 @@ class FrozenPostings {
   // Close the last term and pad to `term_count` terms; shrinks the buffers to fit.
   void finish(std::size_t term_count);
   void reserve_bytes(std::size_t n) { bytes_.reserve(n); }
+  // The extension: lists after the terms' (ids from the terms' count up), in a buffer of their
+  // own, so that adding them after a finish neither copies nor re-faults the terms' buffer
+  // (InvertedIndex's stem groups). `bytes` holds them back to back, list i ending at ends[i];
+  // each list encoded as above (validated by the caller). Replaces any earlier extension; any
+  // begin_term or finish afterwards clears it.
+  void extend(std::vector<std::uint8_t> bytes, std::vector<std::uint32_t> ends,
+              std::vector<std::uint32_t> counts);
+  void clear_extension();
 
  private:
+  std::vector<std::uint8_t> ext_bytes_;
+  std::vector<std::uint32_t> ext_ends_;
+  std::vector<std::uint32_t> ext_counts_;
   std::vector<std::uint8_t> bytes_;
   std::vector<std::uint64_t> offsets_{0};  // offsets_[t] .. offsets_[t + 1] is term t's list
   std::vector<std::uint32_t> counts_;

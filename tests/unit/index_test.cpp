@@ -999,6 +999,38 @@ TEST_CASE("postings: FrozenPostings keeps many terms, gaps and empty lists apart
   copy.finish(fp.term_count());
   CHECK(copy.byte_size() == fp.byte_size());
   for (std::uint32_t t = 0; t < fp.term_count(); t += 97) CHECK(copy.bytes(t) == fp.bytes(t));
+  // An extension: lists after the terms', in a buffer of their own (InvertedIndex's stem groups).
+  std::vector<std::uint8_t> ext;
+  std::vector<std::uint32_t> ends, counts;
+  const std::uint32_t base = static_cast<std::uint32_t>(fp.term_count());
+  for (std::uint32_t e = 0; e < 7; ++e) {
+    PostingListBuilder b(ext);
+    for (const auto& p : list_of(e + 1)) b.add(p);  // lists of 1, 2, 3, 4, 0, 1, 2 postings
+    ends.push_back(static_cast<std::uint32_t>(ext.size()));
+    counts.push_back(static_cast<std::uint32_t>(list_of(e + 1).size()));
+  }
+  const std::size_t terms_bytes = fp.byte_size();
+  fp.extend(ext, ends, counts);
+  CHECK(fp.term_count() == base + 7);
+  CHECK(fp.total_postings() == total);  // the terms' only
+  CHECK(fp.byte_size() == terms_bytes);
+  for (std::uint32_t e = 0; e < 9; ++e) {
+    const std::vector<Posting> want = e < 7 ? list_of(e + 1) : std::vector<Posting>{};
+    CHECK(decode(fp.bytes(base + e)) == want);
+    CHECK(fp.count(base + e) == want.size());
+  }
+  for (std::uint32_t t = 0; t < base; t += 101)
+    CHECK(decode(fp.bytes(t)) == (t < nterms && began[t] ? list_of(t) : std::vector<Posting>{}));
+  fp.clear_extension();
+  CHECK(fp.term_count() == base);
+  CHECK(fp.bytes(base).empty());
+  CHECK(fp.count(base) == 0);
+  fp.extend(ext, ends, counts);
+  fp.begin_term(base);  // adding terms again drops the extension first
+  fp.add(posting(3, 1, 0, 0, 0));
+  fp.finish(base + 1);
+  CHECK(fp.term_count() == base + 1);
+  CHECK(decode(fp.bytes(base)) == std::vector<Posting>{posting(3, 1, 0, 0, 0)});
 }
 
 TEST_CASE("IdTable: find, insert, erase with tombstones, growth") {
@@ -1373,6 +1405,101 @@ TEST_CASE("stem variants merged from the frozen lists score exactly like variant
       if (e.field == "body") body_tf = static_cast<int>(e.tf);
     CHECK(body_tf == 255);
   }
+}
+
+// Stem groups (InvertedIndex::build_groups): a stem's variants merged once, at freeze and load,
+// into one more list each; a search whose expansion is a group's members reads that list. The
+// lists live after the terms' in the frozen postings, so a word learned after the freeze (whose
+// id is the first group's) must not find them, and index.bin never holds them.
+TEST_CASE(
+    "stem groups: built at freeze and load, dropped by a new word, never written to index.bin") {
+  InvertedIndex idx;
+  const char* forms[] = {"decode", "decoded", "decoding", "decoder", "error",
+                         "errors", "parse",   "parsed",   "lone"};
+  for (int i = 0; i < 60; ++i) {
+    std::string text;
+    for (int w = 0; w < 5; ++w) (text += forms[(i * 7 + w * 3) % 9]) += ' ';
+    add_file(idx, "f" + std::to_string(i) + ".txt", text + "\n", true);
+  }
+  // A stem whose words are not all found by a search's expansion: `computationally` has the
+  // stem of `compute` but is longer than a stem's scan looks (stem + 8 letters), so the group
+  // holds the other two, and only the word itself asked for brings it in (no group then).
+  add_file(idx, "i1.txt", "compute computed\n", true);
+  add_file(idx, "i2.txt", "computationally\n", true);
+  REQUIRE(stem("computationally") == stem("compute"));
+  CHECK(idx.group_count() == 0);  // a bulk build's tail: nothing frozen yet
+  const std::size_t terms = idx.term_count();
+  idx.compact();
+  // decod (4 forms), error (2), pars (2), comput (2 of its 3 words); `lone` has no other form.
+  CHECK(idx.group_count() == 4);
+  CHECK(idx.group_postings() > 0);
+  CHECK(idx.term_count() == terms);  // groups are not words
+  const auto merged = [](const InvertedIndex& index, const std::string& q) {
+    SearchOptions o;
+    o.query = q;
+    o.limit = 50;
+    o.explain = true;
+    o.merge_variants = true;
+    const auto r = index.search(o);
+    REQUIRE(r.ok());
+    std::string s = std::to_string(r->matched) + "\n";
+    char buf[64];
+    for (const auto& h : r->hits) {
+      std::snprintf(buf, sizeof buf, " %a\n", h.score);
+      s += h.chunk.id + buf;
+    }
+    return s;
+  };
+  const auto brief = [](const InvertedIndex& index, const std::string& q) {
+    SearchOptions o;
+    o.query = q;
+    o.limit = 50;
+    const auto r = index.search(o);
+    REQUIRE(r.ok());
+    std::string s = std::to_string(r->matched) + "\n";
+    char buf[64];
+    for (const auto& h : r->hits) {
+      std::snprintf(buf, sizeof buf, " %a\n", h.score);
+      s += h.chunk.id + buf;
+    }
+    return s;
+  };
+  for (const char* q : {"decoding", "decoder errors", "parse error lone", "decoded parsed",
+                        "compute", "computationally"}) {
+    INFO(q);
+    CHECK(brief(idx, q) == merged(idx, q));
+  }
+  // Persisted without the groups' lists, built again on load.
+  std::string blob;
+  idx.serialize(blob);
+  InvertedIndex copy;
+  REQUIRE(copy.deserialize(blob).ok());
+  CHECK(copy.group_count() == idx.group_count());
+  CHECK(copy.group_postings() == idx.group_postings());
+  std::string again;
+  copy.serialize(again);
+  CHECK(again == blob);
+  CHECK(answer(copy, "decoder errors") == answer(idx, "decoder errors"));
+  // A word the index learns after the freeze gets the id the first group's list has: the groups
+  // are dropped, and the word finds its own file only.
+  add_file(idx, "new.txt", "zyzzyva decoders\n");
+  CHECK(idx.group_count() == 0);
+  SearchOptions o;
+  o.query = "zyzzyva";
+  const auto r = idx.search(o);
+  REQUIRE(r.ok());
+  CHECK(r->matched == 1);
+  REQUIRE(r->hits.size() == 1);
+  CHECK(r->hits[0].chunk.path == "new.txt");
+  std::string tailed;
+  idx.serialize(tailed);  // the tail's lists re-encoded, no group among them
+  InvertedIndex reloaded;
+  REQUIRE(reloaded.deserialize(tailed).ok());
+  CHECK(answer(reloaded, "zyzzyva decoding") == answer(idx, "zyzzyva decoding"));
+  idx.compact();
+  CHECK(idx.group_count() == 4);
+  CHECK(brief(idx, "decoders zyzzyva") == merged(idx, "decoders zyzzyva"));
+  CHECK(answer(idx, "decoding errors") == answer(reloaded, "decoding errors"));
 }
 
 TEST_CASE("SegmentIndex: an index.bin of another format version is rebuilt, not misread") {
