@@ -26,6 +26,32 @@ void add_tfs(Posting& into, const Posting& p) {
   for (std::size_t f = 0; f < kFieldCount; ++f) into.tf[f] = static_cast<std::uint8_t>(std::min(255, into.tf[f] + p.tf[f]));
 }
 
+// Merge the frozen list `bytes` (`count` postings) into `list` (both in document order) as it is
+// decoded, a chunk on both getting its tfs added (add_tfs); `room` is scratch, swapped with
+// `list`. Written through a pointer into room made first (at most both lists' postings; a frozen
+// list holds exactly its count, which validate_list checks when an index is loaded): a push_back
+// per posting rechecked the capacity and reloaded the vector each time. The search's merge of a
+// word's stem variants and the stem groups' (InvertedIndex::build_groups) share it.
+inline void merge_frozen(std::vector<Posting>& list, std::string_view bytes, std::uint32_t count,
+                         std::vector<Posting>& room) {
+  room.resize(list.size() + count);
+  Posting* out = room.data();
+  const Posting* a = list.data();
+  const Posting* const a_end = a + list.size();
+  for_each_posting(bytes, [&](const Posting& p) __attribute__((always_inline)) {
+    while (a != a_end && a->doc < p.doc) *out++ = *a++;
+    if (a != a_end && a->doc == p.doc) {
+      *out = *a++;
+      add_tfs(*out++, p);
+    } else {
+      *out++ = p;
+    }
+  });
+  out = std::copy(a, a_end, out);
+  room.resize(static_cast<std::size_t>(out - room.data()));
+  list.swap(room);
+}
+
 // Whether stem_variants' scan for the stem `s` tests the word `x`: a word under the stem's
 // prefix (the stem minus its last letter: Snowball English rewrites at most the last letter,
 // y → i, an -e restored), of a length the stem can come from, whose letter at the stem's last
@@ -1124,22 +1150,7 @@ void InvertedIndex::build_groups() {
     for (std::size_t m = i; m < j; ++m) {
       const std::uint32_t t = members[m].term;
       group_members_.push_back(t);
-      merged.resize(acc.size() + frozen_.count(t));  // a frozen list holds exactly its count
-      Posting* out = merged.data();
-      const Posting* a = acc.data();
-      const Posting* const a_end = a + acc.size();
-      for_each_posting(frozen_.bytes(t), [&](const Posting& p) {
-        while (a != a_end && a->doc < p.doc) *out++ = *a++;
-        if (a != a_end && a->doc == p.doc) {
-          *out = *a++;
-          add_tfs(*out++, p);
-        } else {
-          *out++ = p;
-        }
-      });
-      out = std::copy(a, a_end, out);
-      merged.resize(static_cast<std::size_t>(out - merged.data()));
-      acc.swap(merged);
+      merge_frozen(acc, frozen_.bytes(t), frozen_.count(t), merged);
     }
     PostingListBuilder list(encoded);
     for (const Posting& p : acc) list.add(p);
@@ -1423,25 +1434,7 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
       if (direct && !list.empty() && t == by_size.back()) {
         // The longest list is merged as it is decoded, not copied out first.
         variant_postings[k] += frozen_.count(t);
-        // Written through a pointer into room made first (at most both lists' postings; a frozen
-        // list holds exactly its count, which validate_list checks when an index is loaded): a
-        // push_back per posting rechecked the capacity and reloaded the vector each time.
-        merged.resize(list.size() + frozen_.count(t));
-        Posting* out = merged.data();
-        const Posting* a = list.data();
-        const Posting* const a_end = a + list.size();
-        for_each_posting(frozen_.bytes(t), [&](const Posting& p) __attribute__((always_inline)) {
-          while (a != a_end && a->doc < p.doc) *out++ = *a++;
-          if (a != a_end && a->doc == p.doc) {
-            *out = *a++;
-            add_tfs(*out++, p);
-          } else {
-            *out++ = p;
-          }
-        });
-        out = std::copy(a, a_end, out);
-        merged.resize(static_cast<std::size_t>(out - merged.data()));
-        list.swap(merged);
+        merge_frozen(list, frozen_.bytes(t), frozen_.count(t), merged);
         break;
       }
       tmp.clear();

@@ -1434,12 +1434,12 @@ TEST_CASE(
   CHECK(idx.group_count() == 4);
   CHECK(idx.group_postings() > 0);
   CHECK(idx.term_count() == terms);  // groups are not words
-  const auto merged = [](const InvertedIndex& index, const std::string& q) {
+  // The page of `q` (chunks and scores to the bit), read from the groups or merged by the search.
+  const auto page = [](const InvertedIndex& index, const std::string& q, bool merge) {
     SearchOptions o;
     o.query = q;
     o.limit = 50;
-    o.explain = true;
-    o.merge_variants = true;
+    o.merge_variants = merge;
     const auto r = index.search(o);
     REQUIRE(r.ok());
     std::string s = std::to_string(r->matched) + "\n";
@@ -1450,20 +1450,8 @@ TEST_CASE(
     }
     return s;
   };
-  const auto brief = [](const InvertedIndex& index, const std::string& q) {
-    SearchOptions o;
-    o.query = q;
-    o.limit = 50;
-    const auto r = index.search(o);
-    REQUIRE(r.ok());
-    std::string s = std::to_string(r->matched) + "\n";
-    char buf[64];
-    for (const auto& h : r->hits) {
-      std::snprintf(buf, sizeof buf, " %a\n", h.score);
-      s += h.chunk.id + buf;
-    }
-    return s;
-  };
+  const auto brief = [&](const InvertedIndex& index, const std::string& q) { return page(index, q, false); };
+  const auto merged = [&](const InvertedIndex& index, const std::string& q) { return page(index, q, true); };
   for (const char* q : {"decoding", "decoder errors", "parse error lone", "decoded parsed",
                         "compute", "computationally"}) {
     INFO(q);
