@@ -23,3 +23,23 @@ demo_copy() {
       -exec cp --parents -t "$1" {} +)
   fi
 }
+
+# bench_trees TMP TREE COPIES label=BUILD_DIR ... — one private tree per build, $TMP/LABEL/seg:
+# a copy of TREE (`demo`: demo_copy's; another tree without its _ctx/, so each daemon builds its
+# own index), or with COPIES=4 that tree and copy2..copy4 of it inside (the four copies of
+# bench_search_scale.sh). $TMP/one keeps the single tree. Sets `builds` to label=ABSOLUTE_BUILD_DIR.
+bench_trees() {
+  local tmp="$1" tree="$2" copies="$3" arg label i
+  shift 3
+  if [[ "$tree" == demo ]]; then demo_copy "$tmp/one"; else cp -r "$tree" "$tmp/one"; rm -rf "$tmp/one/_ctx"; fi
+  builds=()
+  for arg in "$@"; do
+    label="${arg%%=*}"
+    mkdir -p "$tmp/$label/seg"
+    cp -r "$tmp/one/." "$tmp/$label/seg/"
+    if [[ "$copies" == 4 ]]; then
+      for i in 2 3 4; do cp -r "$tmp/one" "$tmp/$label/seg/copy$i"; done
+    fi
+    builds+=("$label=$(cd "${arg#*=}" && pwd)")
+  done
+}

@@ -28,17 +28,7 @@ shift 4
 TMP="$(mktemp -d)"
 trap 'rm -rf "$TMP"' EXIT
 echo "# machine: $(nproc) cores, $(uname -sr); load: $(cut -d' ' -f1-3 /proc/loadavg); date: $(date -u +%FT%TZ); commit: $(git -C "$ROOT" rev-parse --short HEAD); copies: $COPIES"
-if [[ "$TREE" == demo ]]; then demo_copy "$TMP/one"; else cp -r "$TREE" "$TMP/one"; rm -rf "$TMP/one/_ctx"; fi
-builds=()
-for arg in "$@"; do
-  label="${arg%%=*}"
-  mkdir -p "$TMP/$label/seg"
-  cp -r "$TMP/one/." "$TMP/$label/seg/"
-  if [[ "$COPIES" == 4 ]]; then
-    for i in 2 3 4; do cp -r "$TMP/one" "$TMP/$label/seg/copy$i"; done
-  fi
-  builds+=("$label=$(cd "${arg#*=}" && pwd)")
-done
+bench_trees "$TMP" "$TREE" "$COPIES" "$@"
 python3 - "$TMP" "$ROUNDS" "$PER" "${BENCH_QUERIES:-all}" "${builds[@]}" <<'PY'
 import json, os, socket, statistics, subprocess, sys, time
 tmp, rounds, per, which = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]

@@ -23,18 +23,8 @@ shift 3
 TMP="$(mktemp -d)"
 trap 'rm -rf "$TMP"' EXIT
 echo "# machine: $(nproc) cores, $(uname -sr); load: $(cut -d' ' -f1-3 /proc/loadavg); date: $(date -u +%FT%TZ); commit: $(git -C "$ROOT" rev-parse --short HEAD); copies: $COPIES"
-if [[ "$TREE" == demo ]]; then demo_copy "$TMP/one"; else cp -r "$TREE" "$TMP/one"; rm -rf "$TMP/one/_ctx"; fi
+bench_trees "$TMP" "$TREE" "$COPIES" "$@"
 [[ -f "$TMP/one/tempfile.py" ]] || { echo "bench_search_edit.sh: the tree has no tempfile.py to edit" >&2; exit 1; }
-builds=()
-for arg in "$@"; do
-  label="${arg%%=*}"
-  mkdir -p "$TMP/$label/seg"
-  cp -r "$TMP/one/." "$TMP/$label/seg/"
-  if [[ "$COPIES" == 4 ]]; then
-    for i in 2 3 4; do cp -r "$TMP/one" "$TMP/$label/seg/copy$i"; done
-  fi
-  builds+=("$label=$(cd "${arg#*=}" && pwd)")
-done
 python3 - "$TMP" "$ROUNDS" "${builds[@]}" <<'PY'
 import json, os, socket, statistics, subprocess, sys, time
 tmp, rounds = sys.argv[1], int(sys.argv[2])

@@ -8,6 +8,7 @@
 #include <mutex>
 #include <numeric>
 #include <unordered_set>
+#include <utility>
 
 #include "index/tokenizer.hpp"
 #include "util/bytes.hpp"
@@ -1103,7 +1104,6 @@ void InvertedIndex::drop_groups() {
   vocab_lists_ = 0;
   group_members_.clear();
   group_start_.clear();
-  group_first_.clear();
   group_postings_ = 0;
 }
 
@@ -1127,15 +1127,23 @@ void InvertedIndex::build_groups() {
   }
   std::sort(members.begin(), members.end(),
             [](const Member& a, const Member& b) { return a.stem != b.stem ? a.stem < b.stem : a.term < b.term; });
+  // The groups (runs of two or more members with one stem), in the order of their smallest
+  // member: a word has one stem, so group_list finds its group by binary search on that member.
+  std::vector<std::pair<std::size_t, std::size_t>> runs;  // [begin, end) in `members`
+  for (std::size_t i = 0, j = 0; i < members.size(); i = j) {
+    for (j = i + 1; j < members.size() && members[j].stem == members[i].stem;) ++j;
+    if (j - i >= 2) runs.emplace_back(i, j);
+  }
+  if (runs.empty()) return;
+  std::sort(runs.begin(), runs.end(),
+            [&](const auto& x, const auto& y) { return members[x.first].term < members[y.first].term; });
   // Each group's members merged one by one into `acc` (a chunk several hold getting their tfs
   // added), each member's list as it is decoded; the group's list then encoded into `encoded`,
   // which becomes frozen_'s extension (ids from nterms up). Its room is reserved first: the
   // members' bytes, at least the group's (a union has no more postings, no longer deltas, and
   // its summed tfs no more bytes) — growing it by doubling cost a page fault per 4 KiB twice.
   std::size_t room = 0;
-  for (std::size_t i = 0, j = 0; i < members.size(); i = j) {
-    for (j = i + 1; j < members.size() && members[j].stem == members[i].stem;) ++j;
-    if (j - i < 2) continue;
+  for (const auto& [i, j] : runs) {
     for (std::size_t m = i; m < j; ++m) room += frozen_.bytes(members[m].term).size();
   }
   std::vector<Posting> acc, merged;
@@ -1143,9 +1151,7 @@ void InvertedIndex::build_groups() {
   encoded.reserve(room);
   std::vector<std::uint32_t> ends, counts;
   group_start_.push_back(0);
-  for (std::size_t i = 0, j = 0; i < members.size(); i = j) {
-    for (j = i + 1; j < members.size() && members[j].stem == members[i].stem;) ++j;
-    if (j - i < 2) continue;
+  for (const auto& [i, j] : runs) {
     acc.clear();
     for (std::size_t m = i; m < j; ++m) {
       const std::uint32_t t = members[m].term;
@@ -1159,30 +1165,21 @@ void InvertedIndex::build_groups() {
     group_postings_ += acc.size();
     group_start_.push_back(static_cast<std::uint32_t>(group_members_.size()));
   }
-  if (counts.empty()) {
-    group_start_.clear();
-    return;
-  }
   frozen_.extend(std::move(encoded), std::move(ends), std::move(counts));
   vocab_lists_ = nterms;
-  group_first_.reserve(group_start_.size() - 1);
-  for (std::uint32_t g = 0; g + 1 < group_start_.size(); ++g) {
-    group_first_.emplace_back(group_members_[group_start_[g]], g);
-  }
-  std::sort(group_first_.begin(), group_first_.end());
 }
 
 std::uint32_t InvertedIndex::group_list(const std::vector<std::uint32_t>& ids) const {
   if (vocab_lists_ == 0 || ids.size() < 2) return IdTable::kNone;
-  // A word has one stem, so its group is the one its smallest member opens (group_first_).
-  const auto it = std::lower_bound(group_first_.begin(), group_first_.end(), ids[0],
-                                   [](const auto& e, std::uint32_t t) { return e.first < t; });
-  if (it == group_first_.end() || it->first != ids[0]) return IdTable::kNone;
-  const std::uint32_t g = it->second;
-  const std::uint32_t* b = group_members_.data() + group_start_[g];
-  const std::uint32_t* e = group_members_.data() + group_start_[g + 1];
+  // The groups are in the order of their smallest member (build_groups): the one `ids[0]` opens.
+  const auto last = group_start_.end() - 1;  // group g's members start at group_start_[g], g < count
+  const auto it = std::lower_bound(group_start_.begin(), last, ids[0],
+                                   [&](std::uint32_t start, std::uint32_t t) { return group_members_[start] < t; });
+  if (it == last || group_members_[*it] != ids[0]) return IdTable::kNone;
+  const std::uint32_t* b = group_members_.data() + *it;
+  const std::uint32_t* e = group_members_.data() + *(it + 1);
   if (static_cast<std::size_t>(e - b) != ids.size() || !std::equal(b, e, ids.begin())) return IdTable::kNone;
-  return vocab_lists_ + g;
+  return vocab_lists_ + static_cast<std::uint32_t>(it - group_start_.begin());
 }
 
 void InvertedIndex::sort_terms() {
@@ -2637,8 +2634,7 @@ std::size_t InvertedIndex::memory_bytes() const {
   b += doc_sets_.capacity() * sizeof(std::uint64_t) + set_of_.capacity() * sizeof(set_of_[0]);
   b += (set_ranks_.capacity() + set_skips_.capacity()) * sizeof(std::uint32_t);
   b += stem_hash_.size() * sizeof(std::uint32_t) + variant_cache_.memory_bytes();
-  b += (group_members_.capacity() + group_start_.capacity()) * sizeof(std::uint32_t) +
-       group_first_.capacity() * sizeof(group_first_[0]);
+  b += (group_members_.capacity() + group_start_.capacity()) * sizeof(std::uint32_t);
   for (const auto& m : module_words_) b += 64 + heap(m);
   for (const auto& [piece, refs] : module_pieces_) b += 64 + heap(piece) + sizeof(refs) + refs.capacity() * sizeof(ModulePiece);
   for (const auto& [phrase, ids] : module_phrases_) b += 64 + heap(phrase) + sizeof(ids) + ids.capacity() * sizeof(std::uint32_t);

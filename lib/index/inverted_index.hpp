@@ -55,7 +55,6 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
-#include <utility>
 #include <vector>
 
 #include "index/chunk.hpp"
@@ -320,10 +319,10 @@ class InvertedIndex {
   std::uint32_t group_list(const std::vector<std::uint32_t>& ids) const;
   std::uint32_t vocab_lists_ = 0;             // frozen_'s lists from this id up are groups' (0: none)
   std::vector<std::uint32_t> group_members_;  // each group's members, ascending, back to back
-  std::vector<std::uint32_t> group_start_;    // group g's members from group_start_[g] to [g + 1]
-  std::size_t group_postings_ = 0;            // the groups' postings (memory figures)
-  // (smallest member, group) of every group, ascending: a word has one stem, so one group.
-  std::vector<std::pair<std::uint32_t, std::uint32_t>> group_first_;
+  // Group g's members from group_start_[g] to [g + 1]; the groups in the order of their smallest
+  // member (a word has one stem, so one group: group_list's binary search).
+  std::vector<std::uint32_t> group_start_;
+  std::size_t group_postings_ = 0;  // the groups' postings (memory figures)
   // A posting added since the last freeze (the tail is in document order).
   struct TailPosting {
     std::uint32_t term;
