@@ -7,6 +7,7 @@
 #include <memory>
 #include <mutex>
 #include <numeric>
+#include <type_traits>
 #include <unordered_set>
 #include <utility>
 
@@ -17,6 +18,24 @@
 namespace trifecta::core::index {
 
 namespace {
+
+// `v` (a vector or a string) reallocated, when its capacity is off, to its size plus 1/32 (at
+// least 64 elements) of room: what every table that replace_file appends to gets after a
+// compaction, a load and a freeze. Without it the first chunk an edit added after a build
+// reallocated and copied every per-chunk table and the string pool — 60 of the 75 ms an edit of
+// one file took on the stdlib demo tree, nearly all of it page faults. The room is address space:
+// blocks over 1 MiB are mapped on their own (daemon/main.cpp tune_malloc), and their pages become
+// resident only when written.
+constexpr std::size_t with_room(std::size_t n) { return n + n / 32 + 64; }
+template <class V>
+void fit_with_room(V& v) {
+  const std::size_t want = with_room(v.size());
+  if (v.capacity() >= want && v.capacity() <= want + want / 8) return;
+  V next;
+  next.reserve(want);
+  next.insert(next.end(), v.begin(), v.end());
+  v.swap(next);
+}
 
 // Bit d of a bitmap of 64-bit words (the document sets and a search's unions of them).
 void set_bit(std::uint64_t* words, std::uint32_t d) { words[d / 64] |= std::uint64_t{1} << (d % 64); }
@@ -460,6 +479,7 @@ void InvertedIndex::reserve_terms(std::size_t n) {
 
 void InvertedIndex::replace_file(const std::string& path, std::vector<Chunk> chunks, std::vector<ChunkTerms> terms,
                                  bool bulk) {
+  stamp_ = new_stamp();  // a freeze prepared before this call is out of date
   const auto id_of = [this](std::uint32_t d) { return id_text(docs_[d]); };
   if (auto it = by_file_.find(path); it != by_file_.end()) {
     for (const DocId d : it->second) {
@@ -526,8 +546,9 @@ void InvertedIndex::refresh_norms() {
   norms_ = norm_table(avg);
 }
 
-template <class Fn>
-void InvertedIndex::for_each_list(const std::vector<DocId>* remap, Fn fn) const {
+template <class Fn, class Raw>
+bool InvertedIndex::for_each_list(const std::vector<DocId>* remap, Fn fn, const std::atomic<bool>* cancel,
+                                  Raw raw) const {
   const std::size_t nterms = term_off_.size() - 1;
   // Group the tail by term (counting sort; stable, so each group stays in document order).
   std::vector<std::uint32_t> start(nterms + 1, 0);
@@ -538,6 +559,18 @@ void InvertedIndex::for_each_list(const std::vector<DocId>* remap, Fn fn) const 
     std::vector<std::uint32_t> fill(start.begin(), start.end() - 1);
     for (const auto& e : tail_) grouped[fill[e.term]++] = e.p;
   }
+  // With `raw` and no renumbering, a frozen list that gains nothing from the tail and holds no
+  // dead document is handed over as it is encoded: after an edit that is nearly every list, and
+  // re-encoding them was the largest part of a settle. The dead documents with frozen postings
+  // as a bitmap (one bit test a posting, where docs_[d].alive is a cache miss).
+  constexpr bool kRaw = !std::is_same_v<Raw, std::nullptr_t>;
+  std::vector<std::uint64_t> dead;
+  if (kRaw && !remap && frozen_has_dead_) {
+    dead.assign((std::size_t{frozen_horizon_} + 63) / 64, 0);
+    for (DocId d = 0; d < frozen_horizon_; ++d) {
+      if (!docs_[d].alive) set_bit(dead.data(), d);
+    }
+  }
   std::vector<Posting> list;
   auto keep = [&](Posting p) {
     if (!docs_[p.doc].alive) return;
@@ -545,46 +578,123 @@ void InvertedIndex::for_each_list(const std::vector<DocId>* remap, Fn fn) const 
     list.push_back(p);
   };
   for (std::uint32_t t = 0; t < nterms; ++t) {
+    if (cancel && t % 1024 == 0 && cancel->load(std::memory_order_relaxed)) return false;
+    const std::string_view bytes = frozen_.bytes(t);
+    if constexpr (kRaw) {
+      if (!remap && start[t] == start[t + 1]) {
+        bool clean = true;
+        if (!dead.empty()) {
+          for_each_posting(bytes, [&](const Posting& p) { clean = clean && !has_bit(dead.data(), p.doc); });
+        }
+        if (clean) {
+          if (!bytes.empty()) raw(t, bytes, frozen_.count(t));
+          continue;
+        }
+      }
+    }
     list.clear();
-    for_each_posting(frozen_.bytes(t), keep);
+    for_each_posting(bytes, keep);
     for (std::uint32_t i = start[t]; i < start[t + 1]; ++i) keep(grouped[i]);
     if (!list.empty()) fn(t, list);
   }
+  return true;
+}
+
+// Everything a freeze installs (InvertedIndex::settle), built apart from the index.
+struct InvertedIndex::Settled {
+  std::uint64_t stamp = 0;  // the index's when prepared
+  FrozenPostings frozen;    // every list re-encoded, then the stem groups' (the extension)
+  DocId horizon = 0;
+  bool resorted = false;    // sorted_terms holds the vocabulary sorted anew
+  std::vector<std::uint32_t> sorted_terms;
+  std::uint32_t vocab_lists = 0;
+  std::vector<std::uint32_t> group_members, group_start;
+  std::size_t group_postings = 0;
+  std::vector<DocSet> set_of;
+  std::vector<std::uint64_t> doc_sets;
+  std::vector<std::uint32_t> set_ranks, set_skips;
+  std::size_t set_words = 0;
+};
+
+void InvertedIndex::SettledDelete::operator()(Settled* s) const { delete s; }
+
+std::uint64_t InvertedIndex::new_stamp() {
+  static std::atomic<std::uint64_t> next{0};
+  return next.fetch_add(1, std::memory_order_relaxed) + 1;
+}
+
+InvertedIndex::SettledPtr InvertedIndex::settle(const std::vector<DocId>* remap, const std::atomic<bool>* cancel) const {
+  SettledPtr s(new Settled);
+  s->stamp = stamp_;
+  // The new lists are about as large as the old ones plus ≈ 3 bytes a tail posting.
+  s->frozen.reserve_bytes(frozen_.byte_size() + tail_.size() * 3 + 64);
+  const bool whole = for_each_list(
+      remap,
+      [&](std::uint32_t t, const std::vector<Posting>& list) {
+        s->frozen.begin_term(t);
+        for (const auto& p : list) s->frozen.add(p);
+      },
+      cancel,
+      [&](std::uint32_t t, std::string_view bytes, std::uint32_t count) {
+        s->frozen.begin_term(t);
+        s->frozen.add_encoded(bytes, count);
+      });
+  if (!whole) return nullptr;
+  s->frozen.finish(term_off_.size() - 1);
+  s->horizon = static_cast<DocId>(remap ? alive_ : docs_.size());
+  sort_terms(*s);
+  // Compaction renumbers before the documents move: the sets are sized for the new numbering.
+  if (!build_groups(*s, cancel) || !build_doc_sets(*s, s->horizon, cancel)) return nullptr;
+  return s;
+}
+
+void InvertedIndex::install(Settled& s) {
+  frozen_ = std::move(s.frozen);
+  tail_.clear();
+  tail_.shrink_to_fit();
+  frozen_has_dead_ = false;
+  frozen_horizon_ = s.horizon;
+  fit_with_room(term_chars_);
+  fit_with_room(term_off_);
+  if (s.resorted) {
+    sorted_terms_ = std::move(s.sorted_terms);
+    stem_hash_.reset(sorted_terms_.size());
+    variant_cache_.clear();
+  }
+  vocab_lists_ = s.vocab_lists;
+  group_members_ = std::move(s.group_members);
+  group_start_ = std::move(s.group_start);
+  group_postings_ = s.group_postings;
+  set_of_ = std::move(s.set_of);
+  doc_sets_ = std::move(s.doc_sets);
+  set_ranks_ = std::move(s.set_ranks);
+  set_skips_ = std::move(s.set_skips);
+  set_words_ = s.set_words;
+  stamp_ = new_stamp();
+}
+
+InvertedIndex::SettledPtr InvertedIndex::prepare_freeze(const std::atomic<bool>* cancel) const {
+  if (steady()) return nullptr;
+  return settle(nullptr, cancel);
+}
+
+bool InvertedIndex::commit_freeze(SettledPtr settled) {
+  if (!settled || settled->stamp != stamp_) return false;
+  refresh_norms();
+  install(*settled);
+  return true;
 }
 
 void InvertedIndex::freeze(const std::vector<DocId>* remap) {
   refresh_norms();
-  if (tail_.empty() && !frozen_has_dead_ && !remap) return;
-  drop_groups();  // rebuilt below, after the terms' lists
-  FrozenPostings next;
-  // The new lists are about as large as the old ones plus ≈ 3 bytes a tail posting.
-  next.reserve_bytes(frozen_.byte_size() + tail_.size() * 3 + 64);
-  for_each_list(remap, [&](std::uint32_t t, const std::vector<Posting>& list) {
-    next.begin_term(t);
-    for (const auto& p : list) next.add(p);
-  });
-  next.finish(term_off_.size() - 1);
-  frozen_ = std::move(next);
-  tail_.clear();
-  tail_.shrink_to_fit();
-  frozen_has_dead_ = false;
-  frozen_horizon_ = static_cast<DocId>(remap ? alive_ : docs_.size());
-  term_chars_.shrink_to_fit();
-  term_off_.shrink_to_fit();
-  sort_terms();
-  build_groups();
-  build_doc_sets(remap ? alive_ : docs_.size());  // compaction renumbers before the documents move
+  if (steady() && !remap) return;
+  install(*settle(remap, nullptr));
 }
 
 void InvertedIndex::compact() {
   if (dead_ == 0) {
     freeze(nullptr);
-    pool_.shrink_to_fit();
-    docs_.shrink_to_fit();
-    rank_.shrink_to_fit();
-    lengths_.shrink_to_fit();
-    prior_key_.shrink_to_fit();
-    doc_file_.shrink_to_fit();
+    leave_room();
     return;
   }
   std::vector<DocId> remap(docs_.size(), UINT32_MAX);
@@ -597,10 +707,10 @@ void InvertedIndex::compact() {
   std::vector<DocRank> kept_rank;
   std::vector<FieldLengths> kept_lengths;
   std::vector<std::uint8_t> kept_keys;
-  kept_keys.reserve(alive_);
-  kept.reserve(alive_);
-  kept_rank.reserve(alive_);
-  kept_lengths.reserve(alive_);
+  kept_keys.reserve(with_room(alive_));  // leave_room() below finds them as it wants them
+  kept.reserve(with_room(alive_));
+  kept_rank.reserve(with_room(alive_));
+  kept_lengths.reserve(with_room(alive_));
   // The live chunks' strings move to a new pool; a file's chunks keep sharing one path.
   const auto strs_size = [](const Doc& d) {
     std::uint64_t n = 0;
@@ -615,7 +725,7 @@ void InvertedIndex::compact() {
     old_path = d.path;
   }
   std::string pool;
-  pool.reserve(live_bytes);
+  pool.reserve(with_room(live_bytes));
   old_path = UINT64_MAX;
   for (std::size_t i = 0; i < docs_.size(); ++i) {
     if (!docs_[i].alive) continue;
@@ -651,55 +761,67 @@ void InvertedIndex::compact() {
   }
   dead_ = 0;
   number_files();
+  leave_room();
 }
 
-void InvertedIndex::build_doc_sets(std::size_t n) {
-  set_of_.clear();
-  doc_sets_.clear();
-  set_ranks_.clear();
-  set_skips_.clear();
-  set_words_ = (n + 63) / 64;
-  const std::size_t nterms = frozen_.term_count();
-  const auto common = [&](std::uint32_t t) { return n > 0 && std::size_t{frozen_.count(t)} * 16 >= n; };
+void InvertedIndex::leave_room() {
+  fit_with_room(pool_);
+  fit_with_room(docs_);
+  fit_with_room(rank_);
+  fit_with_room(lengths_);
+  fit_with_room(prior_key_);
+  fit_with_room(doc_file_);
+}
+
+bool InvertedIndex::build_doc_sets(Settled& st, std::size_t n, const std::atomic<bool>* cancel) const {
+  const FrozenPostings& frozen = st.frozen;
+  const std::size_t set_words = (n + 63) / 64;
+  st.set_words = set_words;
+  const std::size_t nterms = frozen.term_count();
+  const auto common = [&](std::uint32_t t) { return n > 0 && std::size_t{frozen.count(t)} * 16 >= n; };
   std::size_t sets = 0, skips = 0;
   for (std::uint32_t t = 0; t < nterms; ++t) {
     if (!common(t)) continue;
     ++sets;
-    skips += (frozen_.count(t) + kSetSkip - 1) / kSetSkip;
+    skips += (frozen.count(t) + kSetSkip - 1) / kSetSkip;
   }
-  set_of_.reserve(sets);
-  doc_sets_.assign(sets * set_words_, 0);
-  set_ranks_.assign(sets * set_words_, 0);
-  set_skips_.reserve(skips * 2);
+  auto& set_of = st.set_of;
+  auto& set_skips = st.set_skips;
+  set_of.reserve(sets);
+  st.doc_sets.assign(sets * set_words, 0);
+  st.set_ranks.assign(sets * set_words, 0);
+  set_skips.reserve(skips * 2);
   for (std::uint32_t t = 0; t < nterms && sets > 0; ++t) {
     if (!common(t)) continue;
-    DocSet s{t, set_of_.size() * set_words_, set_skips_.size()};
-    std::uint64_t* words = doc_sets_.data() + s.words;
+    if (cancel && set_of.size() % 64 == 0 && cancel->load(std::memory_order_relaxed)) return false;
+    DocSet s{t, set_of.size() * set_words, set_skips.size()};
+    std::uint64_t* words = st.doc_sets.data() + s.words;
     // The list walked posting by posting (its varint, then one byte per field it has), its
     // byte offsets kept for the skip entries.
-    const std::string_view bytes = frozen_.bytes(t);
+    const std::string_view bytes = frozen.bytes(t);
     const auto* const begin = reinterpret_cast<const std::uint8_t*>(bytes.data());
     const auto* const end = begin + bytes.size();
     std::uint64_t doc = 0;
     const auto* p = begin;
     for (std::size_t i = 0; p < end; ++i) {
       if (i % kSetSkip == 0) {
-        set_skips_.push_back(static_cast<std::uint32_t>(p - begin));
-        set_skips_.push_back(static_cast<std::uint32_t>(doc));
+        set_skips.push_back(static_cast<std::uint32_t>(p - begin));
+        set_skips.push_back(static_cast<std::uint32_t>(doc));
       }
       const std::uint64_t v = read_posting_head(p, end);
       doc += v >> kFieldMaskBits;
       set_bit(words, static_cast<std::uint32_t>(doc));
       p += std::min<std::size_t>(kTfLayouts[v & kFieldMask].count, static_cast<std::size_t>(end - p));
     }
-    std::uint32_t* ranks = set_ranks_.data() + s.words;
+    std::uint32_t* ranks = st.set_ranks.data() + s.words;
     std::uint32_t before = 0;
-    for (std::size_t w = 0; w < set_words_; ++w) {
+    for (std::size_t w = 0; w < set_words; ++w) {
       ranks[w] = before;
       before += static_cast<std::uint32_t>(std::popcount(words[w]));
     }
-    set_of_.push_back(s);
+    set_of.push_back(s);
   }
+  return true;
 }
 
 const InvertedIndex::DocSet* InvertedIndex::find_set(std::uint32_t t) const {
@@ -732,7 +854,6 @@ void InvertedIndex::number_files() {
     doc_file_[d] = file_count_;
   }
   if (!docs_.empty()) ++file_count_;
-  doc_file_.shrink_to_fit();
 }
 
 void InvertedIndex::live_postings(std::uint32_t term, std::vector<Posting>& out) const {
@@ -1107,9 +1228,8 @@ void InvertedIndex::drop_groups() {
   group_postings_ = 0;
 }
 
-void InvertedIndex::build_groups() {
-  drop_groups();
-  if (!tail_.empty() || frozen_has_dead_) return;
+bool InvertedIndex::build_groups(Settled& st, const std::atomic<bool>* cancel) const {
+  FrozenPostings& frozen = st.frozen;
   const auto nterms = static_cast<std::uint32_t>(term_off_.size() - 1);
   // Every indexed word with postings and its stem, where the stem's scan would find the word.
   struct Member {
@@ -1118,7 +1238,7 @@ void InvertedIndex::build_groups() {
   };
   std::vector<Member> members;
   for (std::uint32_t t = 0; t < nterms; ++t) {
-    if (frozen_.count(t) == 0) continue;
+    if (frozen.count(t) == 0) continue;
     const std::string_view x = term_text(t);
     if (!stemmable(x)) continue;
     std::string s = stem(x);
@@ -1134,7 +1254,7 @@ void InvertedIndex::build_groups() {
     for (j = i + 1; j < members.size() && members[j].stem == members[i].stem;) ++j;
     if (j - i >= 2) runs.emplace_back(i, j);
   }
-  if (runs.empty()) return;
+  if (runs.empty()) return true;
   std::sort(runs.begin(), runs.end(),
             [&](const auto& x, const auto& y) { return members[x.first].term < members[y.first].term; });
   // Each group's members merged one by one into `acc` (a chunk several hold getting their tfs
@@ -1144,29 +1264,33 @@ void InvertedIndex::build_groups() {
   // its summed tfs no more bytes) — growing it by doubling cost a page fault per 4 KiB twice.
   std::size_t room = 0;
   for (const auto& [i, j] : runs) {
-    for (std::size_t m = i; m < j; ++m) room += frozen_.bytes(members[m].term).size();
+    for (std::size_t m = i; m < j; ++m) room += frozen.bytes(members[m].term).size();
   }
   std::vector<Posting> acc, merged;
   std::vector<std::uint8_t> encoded;
   encoded.reserve(room);
   std::vector<std::uint32_t> ends, counts;
-  group_start_.push_back(0);
+  auto& group_members = st.group_members;
+  auto& group_start = st.group_start;
+  group_start.push_back(0);
   for (const auto& [i, j] : runs) {
+    if (cancel && group_start.size() % 256 == 0 && cancel->load(std::memory_order_relaxed)) return false;
     acc.clear();
     for (std::size_t m = i; m < j; ++m) {
       const std::uint32_t t = members[m].term;
-      group_members_.push_back(t);
-      merge_frozen(acc, frozen_.bytes(t), frozen_.count(t), merged);
+      group_members.push_back(t);
+      merge_frozen(acc, frozen.bytes(t), frozen.count(t), merged);
     }
     PostingListBuilder list(encoded);
     for (const Posting& p : acc) list.add(p);
     ends.push_back(static_cast<std::uint32_t>(encoded.size()));
     counts.push_back(static_cast<std::uint32_t>(acc.size()));
-    group_postings_ += acc.size();
-    group_start_.push_back(static_cast<std::uint32_t>(group_members_.size()));
+    st.group_postings += acc.size();
+    group_start.push_back(static_cast<std::uint32_t>(group_members.size()));
   }
-  frozen_.extend(std::move(encoded), std::move(ends), std::move(counts));
-  vocab_lists_ = nterms;
+  frozen.extend(std::move(encoded), std::move(ends), std::move(counts));
+  st.vocab_lists = nterms;
+  return true;
 }
 
 std::uint32_t InvertedIndex::group_list(const std::vector<std::uint32_t>& ids) const {
@@ -1182,14 +1306,14 @@ std::uint32_t InvertedIndex::group_list(const std::vector<std::uint32_t>& ids) c
   return vocab_lists_ + static_cast<std::uint32_t>(it - group_start_.begin());
 }
 
-void InvertedIndex::sort_terms() {
-  sorted_terms_.resize(term_off_.size() - 1);
-  std::iota(sorted_terms_.begin(), sorted_terms_.end(), 0u);
-  std::sort(sorted_terms_.begin(), sorted_terms_.end(),
+void InvertedIndex::sort_terms(Settled& s) const {
+  const std::size_t nterms = term_off_.size() - 1;
+  if (sorted_terms_.size() == nterms) return;  // no word added since: the caches stay valid
+  s.resorted = true;
+  s.sorted_terms.resize(nterms);
+  std::iota(s.sorted_terms.begin(), s.sorted_terms.end(), 0u);
+  std::sort(s.sorted_terms.begin(), s.sorted_terms.end(),
             [this](std::uint32_t a, std::uint32_t b) { return term_text(a) < term_text(b); });
-  sorted_terms_.shrink_to_fit();
-  stem_hash_.reset(sorted_terms_.size());
-  variant_cache_.clear();
 }
 
 bool InvertedIndex::VariantCache::find(const std::string& key, std::vector<std::uint32_t>& out) const {
@@ -2720,6 +2844,10 @@ Result<void> InvertedIndex::deserialize(std::string_view data) {
   bytes::Reader r(data);
   const std::uint32_t ndocs = r.u32();
   if (!r.ok() || ndocs > data.size()) return make_error(Errc::kParse, "index: bad document count");
+  fresh.docs_.reserve(with_room(ndocs));  // as leave_room() wants them
+  fresh.rank_.reserve(with_room(ndocs));
+  fresh.lengths_.reserve(with_room(ndocs));
+  fresh.prior_key_.reserve(with_room(ndocs));
   fresh.docs_.resize(ndocs);
   fresh.rank_.resize(ndocs);
   fresh.lengths_.resize(ndocs);
@@ -2767,7 +2895,6 @@ Result<void> InvertedIndex::deserialize(std::string_view data) {
     for (std::size_t f = 0; f < kFieldCount; ++f) fresh.lengths_[di][f] = length_code(r.u32());
     if (!r.ok()) return make_error(Errc::kParse, "index: truncated document table");
   }
-  fresh.pool_.shrink_to_fit();
   const std::uint32_t nterms = r.u32();
   if (!r.ok() || nterms > data.size()) return make_error(Errc::kParse, "index: bad term count");
   fresh.reserve_terms(nterms);
@@ -2809,10 +2936,18 @@ Result<void> InvertedIndex::deserialize(std::string_view data) {
     fresh.classify(fresh.docs_[d], fresh.rank_[d], same ? &fresh.rank_[d - 1] : nullptr);
     fresh.prior_key_[d] = prior_key(fresh.rank_[d]);
   }
-  fresh.sort_terms();
-  fresh.build_groups();
+  {
+    Settled s;  // the lists as read; the rest built from them as a freeze builds it
+    s.stamp = fresh.stamp_;
+    s.frozen = std::move(fresh.frozen_);
+    s.horizon = ndocs;
+    fresh.sort_terms(s);
+    (void)fresh.build_groups(s, nullptr);
+    (void)fresh.build_doc_sets(s, ndocs, nullptr);
+    fresh.install(s);
+  }
   fresh.number_files();
-  fresh.build_doc_sets(fresh.docs_.size());
+  fresh.leave_room();
   fresh.alive_ = ndocs;
   fresh.refresh_norms();
   *this = std::move(fresh);

@@ -15,7 +15,9 @@
 // added since the last freeze sit in a flat *tail* (12 bytes each, document order) that searches
 // scan once per query; `freeze()` (also run by `compact()`, and by `replace_file` once the tail
 // holds kTailLimit postings) merges it in. A cold build adds everything to the tail and freezes
-// once at the end. Document frequencies are counted from the live postings of the query terms
+// once at the end. A freeze can also be prepared beside searches and installed afterwards
+// (prepare_freeze / commit_freeze): what SegmentIndex::settle does after every update, so that an
+// edited index is back in its steady state (below) within a fraction of a second. Document frequencies are counted from the live postings of the query terms
 // (no per-document term list is kept), so ranking is exactly that of the uncompressed lists.
 // Every frozen list of a common term (on at least 1/16 of the chunks) also has a *document set*,
 // a bitmap of the chunks it holds, rebuilt at every freeze and load; a pruned search in the
@@ -226,8 +228,31 @@ class InvertedIndex {
   // Postings held in the tail before replace_file freezes on its own.
   static constexpr std::size_t kTailLimit = std::size_t{1} << 16;
   // Encode the tail into the frozen lists (dropping postings of dead chunks). Call after a bulk
-  // load (many replace_file calls); cost is linear in all postings.
+  // load (many replace_file calls); cost is linear in all postings. prepare_freeze +
+  // commit_freeze in one step.
   void freeze() { freeze(nullptr); }
+
+  // Whether the index is in its steady state: no tail, no dead chunk with frozen postings. Only
+  // then do searches prune with the document sets and read stem groups; after an edit (a
+  // replace_file outside a bulk build) a long query costs 3-12x more until the next freeze
+  // (docs/benchmarks.md, "Searches after an edit").
+  bool steady() const { return tail_.empty() && !frozen_has_dead_; }
+  // Freezing in two steps, so that the costly one runs beside searches (SegmentIndex::settle):
+  // prepare_freeze is const — it reads the index and builds apart from it everything a freeze
+  // makes (the re-encoded lists, the stem groups, the document sets, the sorted vocabulary when
+  // it grew): concurrent const calls (searches) may run meanwhile, mutation may not. It returns
+  // null when the index is steady already, or when `*cancel` became true (checked between
+  // lists; a writer waiting for the index sets it). commit_freeze installs what was prepared —
+  // moves, no re-encoding — when the index has not changed since (every replace_file,
+  // compaction, freeze and load gives the index a new stamp), and otherwise discards it and
+  // returns false. What a search answers is the same before and after: only its cost changes.
+  struct Settled;
+  struct SettledDelete {
+    void operator()(Settled* s) const;
+  };
+  using SettledPtr = std::unique_ptr<Settled, SettledDelete>;
+  SettledPtr prepare_freeze(const std::atomic<bool>* cancel = nullptr) const;
+  bool commit_freeze(SettledPtr settled);
 
   // Drop tombstones and renumber, then freeze (also done automatically).
   void compact();
@@ -295,8 +320,9 @@ class InvertedIndex {
   // Derived per-document ranking data (path class, module name, role, kind); set on insert and load.
   // `same_path`: the data of a chunk with the same path, whose path class and module are copied.
   void classify(const Doc& doc, DocRank& rank, const DocRank* same_path = nullptr);
-  // Sort the vocabulary for stem expansion (after freeze / load).
-  void sort_terms();
+  // The vocabulary sorted for stem expansion, into `s` unless it did not grow since the last
+  // sort (then the stem caches stay valid and are kept).
+  void sort_terms(Settled& s) const;
   // Indexed terms with the stem `s` of the query term `term` (`term` itself included when
   // indexed), ascending ids.
   void stem_variants(std::string_view term, const std::string& s, std::vector<std::uint32_t>& out) const;
@@ -308,12 +334,13 @@ class InvertedIndex {
   // A search whose expansion is exactly a group's members (group_list compares them, so an
   // expansion the scan made otherwise just merges as before) scores the group's list as it would
   // a single term's: the same postings and tfs, so the same sums; its terms are ordered by the
-  // members' summed counts as when it merged them. Built by freeze() and deserialize() (the
-  // steady state only) and dropped by the first replace_file that adds chunks (a word it adds
-  // would get the first group's id); never serialized. The stdlib demo tree has 3,377 groups
+  // members' summed counts as when it merged them. Built for freeze() and deserialize() (the
+  // steady state only: from the settled lists in `s`, into `s`) and dropped by the first
+  // replace_file that adds chunks (a word it adds would get the first group's id); never
+  // serialized. False when `*cancel` turned true. The stdlib demo tree has 3,377 groups
   // over 9,391 words: +48 % of the terms' posting bytes (2.7 MB; 11.2 MB on four copies), built
   // in under 0.1 s (0.2 s on four copies; docs/benchmarks.md, "Stem groups").
-  void build_groups();
+  bool build_groups(Settled& s, const std::atomic<bool>* cancel) const;
   void drop_groups();
   // The list id of the group whose members are exactly `ids` (ascending), or IdTable::kNone.
   std::uint32_t group_list(const std::vector<std::uint32_t>& ids) const;
@@ -339,10 +366,21 @@ class InvertedIndex {
   // Re-encode every list: frozen + tail, postings of dead documents dropped, documents renumbered
   // through `remap` when given (compaction). Empties the tail.
   void freeze(const std::vector<DocId>* remap);
+  // What a freeze installs, built from the index as it is (null when `*cancel` turned true).
+  SettledPtr settle(const std::vector<DocId>* remap, const std::atomic<bool>* cancel) const;
+  // Move `s` in: the steady state (the index gets a new stamp).
+  void install(Settled& s);
   // Call fn(term, postings) for every term with live postings, in term order, documents
-  // renumbered through `remap` (alive documents only) — what freeze and serialize share.
-  template <class Fn>
-  void for_each_list(const std::vector<DocId>* remap, Fn fn) const;
+  // renumbered through `remap` (alive documents only) — what freeze and serialize share. With
+  // `raw` and no `remap`, a frozen list the tail adds nothing to and without a dead document goes
+  // to raw(term, encoded bytes, count) instead, not decoded into postings (a settle copies it).
+  // False (stopped between two lists) when `*cancel` turned true.
+  template <class Fn, class Raw = std::nullptr_t>
+  bool for_each_list(const std::vector<DocId>* remap, Fn fn, const std::atomic<bool>* cancel = nullptr,
+                     Raw raw = nullptr) const;
+  // A stamp no index had before (prepare_freeze / commit_freeze). Thread-safe.
+  static std::uint64_t new_stamp();
+  std::uint64_t stamp_ = new_stamp();
 
   std::vector<Doc> docs_;
   std::string pool_;  // the chunks' strings and paths (Doc); dead ones' until compaction
@@ -379,7 +417,8 @@ class InvertedIndex {
   std::vector<std::uint32_t> sorted_terms_;
   // The stem of each of those terms, as a 32-bit hash (0: not computed yet), in sorted_terms_'s
   // order (slot i is term sorted_terms_[i]'s), filled in by the searches whose stem expansion
-  // (stem_variants) tests the term and emptied by sort_terms: after the first query under a
+  // (stem_variants) tests the term and emptied when a freeze sorts a grown vocabulary (sort_terms;
+  // a freeze that added no word keeps them): after the first query under a
   // prefix, the words under it are compared by hash, not stemmed again (libstemmer costs ~2,500
   // instructions a word; a short stem such as `test` has hundreds of words under its prefix), and
   // their slots are read in order, not one cache miss each. 4 bytes a term. Concurrent searches
@@ -412,7 +451,7 @@ class InvertedIndex {
   // a word an agent asks about again (`file`, `test`, `run`) is expanded by one look-up instead of
   // a walk over every word under its prefix (hundreds for a short stem; ~5 % of a 30-word
   // question on four stdlib copies). Valid while the vocabulary is: emptied when intern adds a
-  // word and by sort_terms; at most kMaxStems entries (emptied when full). Concurrent searches
+  // word and when a freeze sorts it anew; at most kMaxStems entries (emptied when full). Concurrent searches
   // share it under its own mutex; a copy of the index starts empty.
   class VariantCache {
    public:
@@ -503,7 +542,9 @@ class InvertedIndex {
   std::vector<std::uint32_t> set_ranks_;
   std::vector<std::uint32_t> set_skips_;
   std::size_t set_words_ = 0;
-  void build_doc_sets(std::size_t documents);  // documents: the numbering's size
+  // The document sets of the settled lists in `s`, into `s` (documents: the numbering's size).
+  // False when `*cancel` turned true.
+  bool build_doc_sets(Settled& s, std::size_t documents, const std::atomic<bool>* cancel) const;
   // The set of indexed term `t`, or nullptr when it has none.
   const DocSet* find_set(std::uint32_t t) const;
   // The posting of document `d` on the list of set `s` (d must be in the set).
@@ -511,6 +552,9 @@ class InvertedIndex {
   // Give each run of chunks of one path its ordinal, in document order, and list each module's
   // documents again (module_docs_): after compaction and load, when documents are renumbered.
   void number_files();
+  // The per-chunk tables and the string pool at their size plus 1/32 of room, so that the next
+  // updates append without copying them (fit_with_room in the .cpp): after compaction and load.
+  void leave_room();
 };
 
 }  // namespace trifecta::core::index

@@ -123,6 +123,13 @@ struct SegmentIndex::Impl {
   std::timed_mutex update_mu;           // build / apply / sync / persist, one at a time
   std::atomic<bool> building{false};    // a build holds update_mu (sync does not wait for it)
   mutable std::shared_mutex state_mu;   // the fields below
+  // True while an update (which holds update_mu, so one at a time) waits for or holds state_mu
+  // exclusively: a settle preparing under the shared lock stops at once (WriteLock).
+  std::atomic<bool> writer_waiting{false};
+  // settle(): one at a time (settle_mu), and a settle asked for while one runs is run by it
+  // (settle_pending, re-checked after settle_mu is released).
+  std::mutex settle_mu;
+  std::atomic<bool> settle_pending{false};
   InvertedIndex index;
   std::map<std::string, FileRecord> records;
   std::uint64_t generation = 0;
@@ -552,6 +559,28 @@ struct SegmentIndex::Impl {
     }
   }
 
+  // state_mu held exclusively by an update (the caller holds update_mu): a settle preparing
+  // under the shared lock (settle_once) sees writer_waiting and lets go within a few
+  // milliseconds instead of keeping the update waiting for its whole preparation.
+  class WriteLock {
+   public:
+    explicit WriteLock(Impl& m) : m_(m) {
+      m_.writer_waiting.store(true);
+      lk_ = std::unique_lock<std::shared_mutex>(m_.state_mu);
+    }
+    ~WriteLock() { m_.writer_waiting.store(false); }  // then lk_ unlocks
+    WriteLock(const WriteLock&) = delete;
+    WriteLock& operator=(const WriteLock&) = delete;
+
+   private:
+    Impl& m_;
+    std::unique_lock<std::shared_mutex> lk_;
+  };
+
+  // One settle: prepare beside the searches, commit under the exclusive lock; a few attempts
+  // when an update comes between. True when a steady state was installed.
+  bool settle_once();
+
   void touch_locked() {
     ++generation;
     ++content_version;
@@ -593,7 +622,7 @@ struct SegmentIndex::Impl {
     }
     const bool changed = config_fingerprint(config) != config_fingerprint(filter.config());
     {
-      std::unique_lock lk(state_mu);
+      WriteLock lk(*this);
       config_warnings = cw;
       if (changed) filter = workspace::PathFilter(std::move(config));
     }
@@ -747,7 +776,7 @@ Result<BuildReport> SegmentIndex::Impl::build(const ProgressFn& progress, bool a
   if (changed) recompute_centrality(staged.records);
   push_centrality(staged.index, staged.records);
   {
-    std::unique_lock lk(state_mu);
+    WriteLock lk(*this);
     // Generations only grow, across restarts too (the persisted one is the floor).
     generation = std::max(generation, staged.generation) + (changed ? 1 : 0);
     if (generation == 0) generation = 1;
@@ -856,9 +885,25 @@ ApplyReport SegmentIndex::Impl::apply_locked(const std::vector<std::string>& pat
   rep.bytes_read = stats.total_bytes();
   bool changed = !to_remove.empty();
   {
-    std::unique_lock lk(state_mu);
+    WriteLock lk(*this);
     const bool names_current = name_files_version == content_version;
     ++content_version;
+    // Whether the import graph changed: a Python file came, went, started or stopped being
+    // indexed, or changed its imports. Only then is the centrality recomputed (a PageRank over
+    // every Python file, under this lock); an edit that keeps a file's imports keeps its score.
+    const auto in_graph = [](const FileRecord& r) { return r.indexed && file_type_of(r.path) == FileType::kPython; };
+    bool graph_changed = false;
+    std::vector<std::pair<std::string, double>> kept_centrality;
+    for (const auto& r : to_remove) {
+      if (const auto it = prev.find(r); it != prev.end() && in_graph(it->second)) graph_changed = true;
+    }
+    for (const auto& o : outcomes) {
+      if (o.unchanged) continue;
+      const auto it = prev.find(o.record.path);
+      const bool was = it != prev.end() && in_graph(it->second), is = in_graph(o.record);
+      if (was != is || (is && it->second.imports != o.record.imports)) graph_changed = true;
+      else if (is) kept_centrality.emplace_back(o.record.path, it->second.centrality);
+    }
     for (const auto& r : to_remove) {
       index.remove_file(r);
       if (names_current) {
@@ -892,12 +937,14 @@ ApplyReport SegmentIndex::Impl::apply_locked(const std::vector<std::string>& pat
       apply_outcome(index, records, std::move(o), false);
     }
     if (changed) {
-      bool python = false;
-      for (const auto& p : rep.changed_paths) python = python || file_type_of(p) == FileType::kPython;
-      for (const auto& p : rep.removed_paths) python = python || file_type_of(p) == FileType::kPython;
-      if (python || rep.skipped > 0) {
+      if (graph_changed) {
         recompute_centrality(records);
         push_centrality(index, records);
+      } else {
+        for (const auto& [path, c] : kept_centrality) {  // re-added chunks start neutral
+          records[path].centrality = c;
+          if (c > 0.0) index.set_centrality(path, c);
+        }
       }
       touch_locked();
     }
@@ -932,7 +979,7 @@ ApplyReport SegmentIndex::Impl::rescan_locked() {
   rep = apply_locked(paths);
   rep.rescanned = true;
   {
-    std::unique_lock lk(state_mu);
+    WriteLock lk(*this);
     ++rescans;
   }
   return rep;
@@ -946,6 +993,53 @@ ApplyReport SegmentIndex::apply_changes(const std::vector<std::string>& paths) {
   }
   if (rep.removed + rep.reindexed + rep.added + rep.skipped > 0) publish_pack_state();
   return rep;
+}
+
+bool SegmentIndex::Impl::settle_once() {
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    const auto t0 = std::chrono::steady_clock::now();
+    InvertedIndex::SettledPtr prepared;
+    {
+      std::shared_lock lk(state_mu);
+      if (index.steady()) return false;
+      prepared = index.prepare_freeze(&writer_waiting);
+    }
+    if (!prepared) {
+      // An update wants the index: let it through (it holds update_mu until it is done), then
+      // prepare again from what it left.
+      options.channel.incr("index_settle_discarded");
+      std::lock_guard up(update_mu);
+      continue;
+    }
+    std::unique_lock lk(state_mu);
+    if (!index.commit_freeze(std::move(prepared))) {
+      options.channel.incr("index_settle_discarded");  // changed between prepare and commit
+      continue;
+    }
+    // Answers are unchanged (no new generation); the memory status() derives is not.
+    const bool names_current = name_files_version == content_version;
+    ++content_version;
+    if (names_current) name_files_version = content_version;
+    lk.unlock();
+    options.channel.incr("index_settle_count");
+    options.channel.observe("index.settle",
+                            std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+    return true;
+  }
+  return false;
+}
+
+bool SegmentIndex::settle() {
+  Impl& m = *impl_;
+  m.settle_pending.store(true);
+  bool installed = false;
+  while (m.settle_pending.load()) {
+    std::unique_lock one(m.settle_mu, std::try_to_lock);
+    if (!one.owns_lock()) return installed;  // the running settle sees settle_pending after it
+    m.settle_pending.store(false);
+    installed = m.settle_once() || installed;
+  }
+  return installed;
 }
 
 Result<void> SegmentIndex::start_watching() {
@@ -994,7 +1088,7 @@ ApplyReport SegmentIndex::sync_locked(bool& pack_dirty) {
   }
   workspace::Changes ch = impl_->watcher->drain();
   if (ch.root_missing || ch.root_replaced) {
-    std::unique_lock lk(impl_->state_mu);
+    Impl::WriteLock lk(*impl_);
     if (ch.root_missing && !impl_->root_missing) impl_->root_event = iso8601_utc_now();
     impl_->root_missing = ch.root_missing;
     if (ch.root_replaced) {
@@ -1235,6 +1329,7 @@ Status SegmentIndex::status() const {
   s.warm_start = impl_->warm_start;
   s.dirty = impl_->dirty;
   s.rescans = impl_->rescans;
+  s.steady = impl_->index.steady();
   s.warnings = impl_->config_warnings;
   if (impl_->root_missing) {
     s.warnings.push_back("segment root is gone (deleted or moved away) since " + impl_->root_event +

@@ -39,10 +39,16 @@
 //
 // pack_state = SHA-256 over the sorted lines "<path>\t<sha256>\n" of all indexed files.
 //
+// Settling: an update leaves the index outside its steady state (a tail of new postings, dead
+// chunks in the frozen lists), where long queries cost several times more; settle() re-freezes
+// it beside the searches (see there).
+//
 // Thread rules: all public methods are thread-safe. Readers (search, chunk, status, validate)
 // share a std::shared_mutex; build/apply_changes/sync/persist serialise on an update mutex and
 // take the state lock exclusively only to swap in results (file reading and parsing run
-// outside it). Returned values are copies.
+// outside it). settle() reads under the shared lock and swaps under the exclusive one, without
+// the update mutex; an update waiting for the exclusive lock stops it. Returned values are
+// copies.
 #pragma once
 
 #include <cstddef>
@@ -160,6 +166,9 @@ struct Status {
   std::string source;            // "git" | "walk"
   bool built = false, watching = false, warm_start = false, dirty = false;
   std::uint64_t rescans = 0;
+  // The index is in its steady state (InvertedIndex::steady): every search prunes fully. False
+  // after an update until settle() ran (the daemon runs it in the background after each change).
+  bool steady = true;
   std::size_t memory_bytes = 0;  // approximate index heap
   std::vector<std::string> warnings;  // config problems, a segment root gone or re-created
 };
@@ -191,6 +200,18 @@ class SegmentIndex {
   // Re-check these relative paths (files or directories) against the disk: changed → re-chunked,
   // gone → removed, new → added (if listing rules admit them). Never fails.
   ApplyReport apply_changes(const std::vector<std::string>& paths);
+
+  // Bring the index back to its steady state after updates (InvertedIndex::steady): until then a
+  // long query costs 3-12x more (docs/benchmarks.md, "Searches after an edit"). The freeze is
+  // prepared under the shared lock, beside searches (InvertedIndex::prepare_freeze: ~0.1 s on the
+  // stdlib, ~0.4 s on four copies), and installed under the exclusive lock by moves; an update
+  // arriving meanwhile makes it stop within a few milliseconds, and it prepares again from the
+  // updated index (at most three attempts). Answers are the same before and after (same
+  // generation). For a background thread after sync() or apply_changes() applied something
+  // (Service::sync posts it to the build executor); concurrent calls are folded into one run.
+  // True when it installed a steady state. Counters index_settle_count / index_settle_discarded,
+  // latency "index.settle" (prepare to commit) in telemetry.
+  bool settle();
 
   // Start the inotify watcher. Errors: kUnavailable (inotify unusable).
   Result<void> start_watching();

@@ -112,7 +112,16 @@ void Service::when_ready(Segment& seg, bool wait, std::function<void()> fn) {
 std::uint64_t Service::sync(Segment& seg) {
   const index::ApplyReport r = seg.index->sync();
   seg.apply_changes(r);
+  if (r.removed + r.reindexed + r.added + r.skipped > 0 || r.rescanned) settle_later(seg);
   return r.bytes_read;
+}
+
+void Service::settle_later(Segment& seg) {
+  // On the build executor: a settle reads the whole index (0.1-0.5 s of one core) and must not
+  // hold a request worker; searches meanwhile are answered as before, from the unsettled index.
+  auto keep = seg.self.lock();
+  if (!keep) return;
+  build_executor().post([keep] { (void)keep->index->settle(); });
 }
 
 Result<index::BuildReport> Service::rebuild(Segment& seg) {

@@ -87,8 +87,11 @@ class Service {
   // `wait`: run `fn` once built (ensure_built); otherwise run it now on whatever is indexed.
   void when_ready(Segment& seg, bool wait, std::function<void()> fn);
   // Apply the watcher's queued changes everywhere (index, symbol table, Pyright documents).
-  // Returns the bytes read to do so.
+  // Returns the bytes read to do so. When something was applied, the index is settled again
+  // (SegmentIndex::settle) on the build executor, after the request is answered.
   std::uint64_t sync(Segment& seg);
+  // Post SegmentIndex::settle for `seg` to the build executor (keeps the segment alive).
+  void settle_later(Segment& seg);
   // Rebuild the index from scratch now, on the calling thread (progress to the listeners), and
   // record the report as the segment's last build.
   Result<index::BuildReport> rebuild(Segment& seg);

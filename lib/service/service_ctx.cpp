@@ -233,6 +233,7 @@ void Service::validate(SegmentPtr seg, proto::CtxValidateParams,
       build_executor().post([seg, paths = std::move(paths)] {
         const idx::ApplyReport applied = seg->index->apply_changes(paths);
         seg->apply_changes(applied);
+        (void)seg->index->settle();  // already on the build executor
       });
       out.repair = "scheduled";
     }

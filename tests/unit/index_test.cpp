@@ -830,6 +830,126 @@ TEST_CASE("SegmentIndex: searches run concurrently with updates") {
   CHECK(seg->validate()->ok());
 }
 
+// settle(): after an update the index leaves its steady state (slow long queries) until settled;
+// settling changes the cost of a search, never its answer or the generation.
+TEST_CASE("SegmentIndex: settle restores the steady state after an edit, with the same answers and generation") {
+  trifecta::test::TempDir t;
+  const fs::path r = t.path();
+  for (int i = 0; i < 40; ++i) {
+    write_text(r / ("m" + std::to_string(i) + ".py"),
+               "def parse_value_" + std::to_string(i) + "(tokens):\n    \"\"\"Parse the tokens into values.\"\"\"\n"
+               "    errors = []\n    return decode(tokens, errors)\n");
+  }
+  SegmentOptions so;
+  so.use_git = false;
+  so.persist = false;
+  auto seg = std::move(SegmentIndex::open(r, so).value());
+  REQUIRE(seg->build().ok());
+  CHECK(seg->status().steady);
+  CHECK_FALSE(seg->settle());  // nothing to do
+  const auto page = [&](const std::string& q) {
+    SearchOptions o;
+    o.query = q;
+    o.limit = 20;
+    o.explain = true;
+    const auto res = seg->search(o);
+    REQUIRE(res.ok());
+    std::string out = std::to_string(res->matched) + "\n";
+    char buf[64];
+    for (const auto& h : res->hits) {
+      std::snprintf(buf, sizeof buf, " %a\n", h.score);
+      out += h.chunk.id + buf;
+      for (const auto& e : h.explain) {
+        std::snprintf(buf, sizeof buf, " %a\n", e.score);
+        out += "  " + e.term + " " + e.field + buf;
+      }
+    }
+    return out;
+  };
+  write_text(r / "m7.py", "def parse_values(tokens):\n    \"\"\"Decode errors.\"\"\"\n    return tokens\n");
+  fs::remove(r / "m9.py");
+  const auto applied = seg->apply_changes({"m7.py", "m9.py"});
+  CHECK(applied.reindexed == 1);
+  CHECK(applied.removed == 1);
+  const Status before = seg->status();
+  CHECK_FALSE(before.steady);
+  const std::vector<std::string> queries = {"parse values", "decode the tokens errors", "parse_values", "value"};
+  std::vector<std::string> pages;
+  for (const auto& q : queries) pages.push_back(page(q));
+  CHECK(seg->settle());
+  const Status after = seg->status();
+  CHECK(after.steady);
+  CHECK(after.generation == before.generation);
+  CHECK(after.pack_state == before.pack_state);
+  CHECK(after.chunks == before.chunks);
+  for (std::size_t i = 0; i < queries.size(); ++i) {
+    INFO(queries[i]);
+    CHECK(page(queries[i]) == pages[i]);
+  }
+  CHECK_FALSE(seg->settle());
+  CHECK(seg->validate()->ok());
+}
+
+// Settles beside searches and updates (what the daemon does: searches on its workers, an update
+// on a request's sync, a settle on the build executor): every search answers, no settle installs
+// an outdated state, and the end state ranks like a fresh build of the same files.
+TEST_CASE("SegmentIndex: settles run beside searches and updates and never install an outdated state") {
+  trifecta::test::TempDir t;
+  const fs::path r = t.path();
+  for (int i = 0; i < 60; ++i) {
+    write_text(r / ("f" + std::to_string(i) + ".py"),
+               "def func_" + std::to_string(i) + "():\n    shared_word = 1\n    return parse_errors(values)\n");
+  }
+  SegmentOptions so;
+  so.use_git = false;
+  so.persist = false;
+  auto seg = std::move(SegmentIndex::open(r, so).value());
+  REQUIRE(seg->build().ok());
+  std::atomic<bool> stop{false};
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  threads.emplace_back([&] {
+    SearchOptions o;
+    o.query = "shared_word parsing error value";
+    o.limit = 100;
+    while (!stop) {
+      auto res = seg->search(o);
+      if (!res.ok() || res->hits.size() < 59) ++failures;
+    }
+  });
+  threads.emplace_back([&] {
+    while (!stop) (void)seg->settle();
+  });
+  for (int round = 0; round < 40; ++round) {
+    const std::string name = "f" + std::to_string(round % 60) + ".py";
+    write_text(r / name, "def func_" + std::to_string(round) + "_v2():\n    shared_word = " + std::to_string(round) +
+                             "\n    return parse_error(value_" + std::to_string(round) + ")\n");
+    seg->apply_changes({name});
+  }
+  stop = true;
+  for (auto& th : threads) th.join();
+  CHECK(failures == 0);
+  (void)seg->settle();
+  CHECK(seg->status().steady);
+  CHECK(seg->validate()->ok());
+  auto fresh = std::move(SegmentIndex::open(r, so).value());
+  REQUIRE(fresh->build().ok());
+  for (const char* q : {"shared_word parsing error value", "func_7_v2", "parse errors values"}) {
+    INFO(q);
+    SearchOptions o;
+    o.query = q;
+    o.limit = 100;
+    const auto x = seg->search(o), y = fresh->search(o);
+    REQUIRE(x.ok());
+    REQUIRE(y.ok());
+    REQUIRE(x->hits.size() == y->hits.size());
+    for (std::size_t i = 0; i < x->hits.size(); ++i) {
+      CHECK(x->hits[i].chunk.path == y->hits[i].chunk.path);
+      CHECK(x->hits[i].score == y->hits[i].score);
+    }
+  }
+}
+
 // ---- compact postings (postings.hpp) ------------------------------------------------------------
 
 namespace {
@@ -1488,6 +1608,93 @@ TEST_CASE(
   CHECK(idx.group_count() == 4);
   CHECK(brief(idx, "decoders zyzzyva") == merged(idx, "decoders zyzzyva"));
   CHECK(answer(idx, "decoding errors") == answer(reloaded, "decoding errors"));
+}
+
+// A freeze in two steps (InvertedIndex::prepare_freeze / commit_freeze, what SegmentIndex::settle
+// runs beside searches): what is prepared from an index and committed to it unchanged is exactly
+// what freeze() makes; prepared and then outdated by an update, it is refused; a cancel stops it.
+TEST_CASE("prepare_freeze and commit_freeze: the same steady state as freeze, refused once outdated") {
+  const char* forms[] = {"decode", "decoded", "decoding", "decoder", "error", "errors", "parse", "parsed",
+                         "lone",   "token",   "tokens",   "value",   "values"};
+  const auto fill = [&](InvertedIndex& idx) {
+    for (int i = 0; i < 120; ++i) {
+      std::string text;
+      for (int w = 0; w < 6; ++w) (text += forms[(i * 7 + w * 3) % 13]) += ' ';
+      add_file(idx, "f" + std::to_string(i) + ".txt", text + "\n", true);
+    }
+    idx.compact();
+  };
+  // Two identical indexes, edited alike: one frozen at once, the other in two steps.
+  InvertedIndex a, b;
+  fill(a);
+  fill(b);
+  CHECK(a.steady());
+  CHECK(a.prepare_freeze() == nullptr);  // nothing to do in the steady state
+  const auto edit = [](InvertedIndex& idx, int round) {
+    add_file(idx, "f3.txt", "decoders tokens zyzzyva" + std::to_string(round) + "\n");
+    add_file(idx, "g" + std::to_string(round) + ".txt", "values parsed lone decoding\n");
+    idx.remove_file("f5.txt");
+  };
+  edit(a, 0);
+  edit(b, 0);
+  CHECK_FALSE(b.steady());
+  CHECK(b.group_count() == 0);
+  const char* queries[] = {"decoding errors", "tokens values lone", "zyzzyva0 decoders", "parsed"};
+  for (const char* q : queries) CHECK(answer(a, q) == answer(b, q));
+  a.freeze();
+  auto prepared = b.prepare_freeze();
+  REQUIRE(prepared != nullptr);
+  CHECK_FALSE(b.steady());  // preparing changes nothing
+  for (const char* q : queries) CHECK(answer(a, q) == answer(b, q));
+  CHECK(b.commit_freeze(std::move(prepared)));
+  CHECK(b.steady());
+  CHECK(b.group_count() == a.group_count());
+  CHECK(b.group_count() > 0);
+  CHECK(b.group_postings() == a.group_postings());
+  std::string sa, sb;
+  a.serialize(sa);
+  b.serialize(sb);
+  CHECK(sa == sb);
+  for (const char* q : queries) CHECK(answer(a, q) == answer(b, q));
+  CHECK(b.memory_bytes() == a.memory_bytes());  // after the same searches (their stem caches)
+  // Prepared, then outdated by an update: refused, and the index is as the update left it.
+  edit(a, 1);
+  edit(b, 1);
+  prepared = b.prepare_freeze();
+  REQUIRE(prepared != nullptr);
+  add_file(b, "h.txt", "lone values\n");
+  add_file(a, "h.txt", "lone values\n");
+  CHECK_FALSE(b.commit_freeze(std::move(prepared)));
+  CHECK_FALSE(b.steady());
+  for (const char* q : queries) CHECK(answer(a, q) == answer(b, q));
+  // A freeze (or a compaction) outdates it too.
+  prepared = b.prepare_freeze();
+  REQUIRE(prepared != nullptr);
+  b.freeze();
+  a.freeze();
+  add_file(b, "k.txt", "errors\n");
+  add_file(a, "k.txt", "errors\n");
+  CHECK_FALSE(b.commit_freeze(std::move(prepared)));
+  // Cancelled: nothing prepared; a null commit is refused.
+  std::atomic<bool> cancel{true};
+  CHECK(b.prepare_freeze(&cancel) == nullptr);
+  CHECK_FALSE(b.commit_freeze(nullptr));
+  cancel = false;
+  prepared = b.prepare_freeze(&cancel);
+  REQUIRE(prepared != nullptr);
+  CHECK(b.commit_freeze(std::move(prepared)));
+  a.freeze();
+  for (const char* q : queries) CHECK(answer(a, q) == answer(b, q));
+  a.serialize(sa = {});
+  b.serialize(sb = {});
+  CHECK(sa == sb);
+  // A prepared state of another index (a copy made before an update) is refused too.
+  InvertedIndex c = b;
+  add_file(c, "m.txt", "tokens\n");
+  add_file(b, "m.txt", "tokens\n");
+  prepared = c.prepare_freeze();
+  REQUIRE(prepared != nullptr);
+  CHECK_FALSE(b.commit_freeze(std::move(prepared)));
 }
 
 TEST_CASE("SegmentIndex: an index.bin of another format version is rebuilt, not misread") {
@@ -2175,6 +2382,32 @@ TEST_CASE("SegmentIndex: centrality is computed at build, follows edits and surv
     CHECK(sub[0].path == "pkg/util.py");
     CHECK(seg->central_files("pkg/core.py").size() == 1);
     CHECK(seg->central_files("pk").empty());
+    // An edit that keeps every import: the graph, so every score, is as it was (no recompute),
+    // and the edited file's new chunks rank with its score, as a fresh build's do.
+    write_text(r / "pkg/util.py", "def helper():\n    \"\"\"Return one, the helper value.\"\"\"\n    return 1\n");
+    write_text(r / "README.md", "# Readme\nimport lone\n");  // not Python: not in the graph
+    (void)seg->apply_changes({"pkg/util.py", "README.md"});
+    CHECK(seg->centrality("pkg/util.py") == Approx(2.141321).margin(1e-5));
+    CHECK(seg->centrality("pkg/core.py") == Approx(1.521486).margin(1e-5));
+    CHECK(seg->file("pkg/util.py")->centrality == seg->centrality("pkg/util.py"));
+    {
+      SegmentOptions cold = so;
+      cold.persist = false;
+      auto fresh = std::move(SegmentIndex::open(r, cold).value());
+      REQUIRE(fresh->build().ok());
+      for (const char* path : {"pkg/util.py", "pkg/core.py", "pkg/api.py", "app.py", "lone.py"}) {
+        CHECK(seg->centrality(path) == fresh->centrality(path));
+      }
+      SearchOptions o;
+      o.query = "helper value";
+      const auto x = seg->search(o), y = fresh->search(o);
+      REQUIRE(x.ok());
+      REQUIRE(y.ok());
+      REQUIRE(!x->hits.empty());
+      REQUIRE(x->hits.size() == y->hits.size());
+      CHECK(x->hits[0].chunk.path == "pkg/util.py");
+      for (std::size_t i = 0; i < x->hits.size(); ++i) CHECK(x->hits[i].score == y->hits[i].score);
+    }
     // An edit that rewires the graph: util now imports nothing in-tree, lone becomes the hub.
     write_text(r / "pkg/core.py", "import lone\n");
     write_text(r / "pkg/api.py", "import lone\n");

@@ -612,8 +612,11 @@ TEST_CASE("builds run on the build executor: changes made during the first build
   p.wait = true;
   std::optional<svc::Outcome<trifecta::proto::CtxSearchResult>> late;
   service.search(seg, p, [&](auto r) { late.emplace(std::move(r)); });
-  CHECK(builds.run_all() == 1);
+  // The build, then the settle its sync posted (it applied the edits: the index is out of its
+  // steady state until settled), both on the build executor.
+  CHECK(builds.run_all() == 2);
   REQUIRE(edited);
+  CHECK(seg->index->status().steady);
   CHECK_FALSE(late.has_value());  // the waiter was posted back to the request executor
   requests.run_all();
   REQUIRE(late.has_value());
