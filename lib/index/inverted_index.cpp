@@ -564,6 +564,7 @@ bool InvertedIndex::for_each_list(const std::vector<DocId>* remap, Fn fn, const 
   // re-encoding them was the largest part of a settle. The dead documents with frozen postings
   // as a bitmap (one bit test a posting, where docs_[d].alive is a cache miss).
   constexpr bool kRaw = !std::is_same_v<Raw, std::nullptr_t>;
+  // A common term's list is checked against its document set, a word (64 documents) at a time.
   std::vector<std::uint64_t> dead;
   if (kRaw && !remap && frozen_has_dead_) {
     dead.assign((std::size_t{frozen_horizon_} + 63) / 64, 0);
@@ -571,6 +572,21 @@ bool InvertedIndex::for_each_list(const std::vector<DocId>* remap, Fn fn, const 
       if (!docs_[d].alive) set_bit(dead.data(), d);
     }
   }
+  const auto holds_dead = [&](std::uint32_t t, std::string_view bytes, std::size_t& next_set) {
+    while (next_set < set_of_.size() && set_of_[next_set].term < t) ++next_set;
+    if (next_set < set_of_.size() && set_of_[next_set].term == t) {
+      const std::uint64_t* words = doc_sets_.data() + set_of_[next_set].words;
+      const std::size_t n = std::min(set_words_, dead.size());
+      for (std::size_t w = 0; w < n; ++w) {
+        if ((words[w] & dead[w]) != 0) return true;
+      }
+      return false;
+    }
+    bool found = false;
+    for_each_posting(bytes, [&](const Posting& p) { found = found || has_bit(dead.data(), p.doc); });
+    return found;
+  };
+  std::size_t next_set = 0;
   std::vector<Posting> list;
   auto keep = [&](Posting p) {
     if (!docs_[p.doc].alive) return;
@@ -582,11 +598,7 @@ bool InvertedIndex::for_each_list(const std::vector<DocId>* remap, Fn fn, const 
     const std::string_view bytes = frozen_.bytes(t);
     if constexpr (kRaw) {
       if (!remap && start[t] == start[t + 1]) {
-        bool clean = true;
-        if (!dead.empty()) {
-          for_each_posting(bytes, [&](const Posting& p) { clean = clean && !has_bit(dead.data(), p.doc); });
-        }
-        if (clean) {
+        if (dead.empty() || !holds_dead(t, bytes, next_set)) {
           if (!bytes.empty()) raw(t, bytes, frozen_.count(t));
           continue;
         }
@@ -614,6 +626,9 @@ struct InvertedIndex::Settled {
   std::vector<std::uint64_t> doc_sets;
   std::vector<std::uint32_t> set_ranks, set_skips;
   std::size_t set_words = 0;
+  // changed[t]: term t's list was re-encoded (it gained tail postings or lost dead ones); a list
+  // copied as it was is 0. Empty after a renumbering (compaction): no stale group is reused.
+  std::vector<std::uint8_t> changed;
 };
 
 void InvertedIndex::SettledDelete::operator()(Settled* s) const { delete s; }
@@ -628,9 +643,11 @@ InvertedIndex::SettledPtr InvertedIndex::settle(const std::vector<DocId>* remap,
   s->stamp = stamp_;
   // The new lists are about as large as the old ones plus ≈ 3 bytes a tail posting.
   s->frozen.reserve_bytes(frozen_.byte_size() + tail_.size() * 3 + 64);
+  if (!remap) s->changed.assign(term_off_.size() - 1, 0);  // renumbered: every group merged anew
   const bool whole = for_each_list(
       remap,
       [&](std::uint32_t t, const std::vector<Posting>& list) {
+        if (!remap) s->changed[t] = 1;
         s->frozen.begin_term(t);
         for (const auto& p : list) s->frozen.add(p);
       },
@@ -670,6 +687,7 @@ void InvertedIndex::install(Settled& s) {
   set_ranks_ = std::move(s.set_ranks);
   set_skips_ = std::move(s.set_skips);
   set_words_ = s.set_words;
+  stale_groups_ = {};
   stamp_ = new_stamp();
 }
 
@@ -1219,7 +1237,9 @@ void InvertedIndex::classify(const Doc& doc, DocRank& rank, const DocRank* same_
 
 void InvertedIndex::drop_groups() {
   if (vocab_lists_ == 0) return;
-  frozen_.clear_extension();
+  stale_groups_.lists = frozen_.take_extension();
+  stale_groups_.members = std::move(group_members_);
+  stale_groups_.start = std::move(group_start_);
   set_of_.erase(std::find_if(set_of_.begin(), set_of_.end(), [&](const DocSet& e) { return e.term >= vocab_lists_; }),
                 set_of_.end());  // a group's set is left in doc_sets_ until build_doc_sets runs again
   vocab_lists_ = 0;
@@ -1272,9 +1292,36 @@ bool InvertedIndex::build_groups(Settled& st, const std::atomic<bool>* cancel) c
   std::vector<std::uint32_t> ends, counts;
   auto& group_members = st.group_members;
   auto& group_start = st.group_start;
+  // The stale group (drop_groups) with exactly these members, none of whose lists changed since:
+  // its list is the union these lists give, as it was merged. SIZE_MAX: none.
+  const StaleGroups& old = stale_groups_;
+  const auto reusable = [&](std::size_t i, std::size_t j) -> std::size_t {
+    if (st.changed.empty() || old.start.size() < 2) return SIZE_MAX;
+    for (std::size_t m = i; m < j; ++m) {
+      if (st.changed[members[m].term] != 0) return SIZE_MAX;
+    }
+    const auto last = old.start.end() - 1;
+    const auto it = std::lower_bound(old.start.begin(), last, members[i].term,
+                                     [&](std::uint32_t from, std::uint32_t t) { return old.members[from] < t; });
+    if (it == last || *(it + 1) - *it != j - i) return SIZE_MAX;
+    for (std::size_t m = i; m < j; ++m) {
+      if (old.members[*it + (m - i)] != members[m].term) return SIZE_MAX;
+    }
+    return static_cast<std::size_t>(it - old.start.begin());
+  };
   group_start.push_back(0);
   for (const auto& [i, j] : runs) {
     if (cancel && group_start.size() % 256 == 0 && cancel->load(std::memory_order_relaxed)) return false;
+    if (const std::size_t g = reusable(i, j); g != SIZE_MAX) {
+      const std::string_view list = old.lists.list(g);
+      for (std::size_t m = i; m < j; ++m) group_members.push_back(members[m].term);
+      encoded.insert(encoded.end(), list.begin(), list.end());
+      ends.push_back(static_cast<std::uint32_t>(encoded.size()));
+      counts.push_back(old.lists.counts[g]);
+      st.group_postings += old.lists.counts[g];
+      group_start.push_back(static_cast<std::uint32_t>(group_members.size()));
+      continue;
+    }
     acc.clear();
     for (std::size_t m = i; m < j; ++m) {
       const std::uint32_t t = members[m].term;
@@ -2759,6 +2806,10 @@ std::size_t InvertedIndex::memory_bytes() const {
   b += (set_ranks_.capacity() + set_skips_.capacity()) * sizeof(std::uint32_t);
   b += stem_hash_.size() * sizeof(std::uint32_t) + variant_cache_.memory_bytes();
   b += (group_members_.capacity() + group_start_.capacity()) * sizeof(std::uint32_t);
+  b += stale_groups_.lists.bytes.capacity() +
+       (stale_groups_.lists.ends.capacity() + stale_groups_.lists.counts.capacity() +
+        stale_groups_.members.capacity() + stale_groups_.start.capacity()) *
+           sizeof(std::uint32_t);
   for (const auto& m : module_words_) b += 64 + heap(m);
   for (const auto& [piece, refs] : module_pieces_) b += 64 + heap(piece) + sizeof(refs) + refs.capacity() * sizeof(ModulePiece);
   for (const auto& [phrase, ids] : module_phrases_) b += 64 + heap(phrase) + sizeof(ids) + ids.capacity() * sizeof(std::uint32_t);

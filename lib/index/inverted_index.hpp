@@ -350,6 +350,14 @@ class InvertedIndex {
   // member (a word has one stem, so one group: group_list's binary search).
   std::vector<std::uint32_t> group_start_;
   std::size_t group_postings_ = 0;  // the groups' postings (memory figures)
+  // The groups drop_groups() took out of the index, kept (not freed) until the next freeze:
+  // build_groups copies the list of every group whose members are the same and none of whose
+  // members' lists changed (Settled::changed) instead of merging it again.
+  struct StaleGroups {
+    FrozenPostings::Extension lists;
+    std::vector<std::uint32_t> members, start;
+  };
+  StaleGroups stale_groups_;
   // A posting added since the last freeze (the tail is in document order).
   struct TailPosting {
     std::uint32_t term;

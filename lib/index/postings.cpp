@@ -51,6 +51,12 @@ void FrozenPostings::extend(std::vector<std::uint8_t> bytes, std::vector<std::ui
   ext_counts_ = std::move(counts);
 }
 
+FrozenPostings::Extension FrozenPostings::take_extension() {
+  Extension e{std::move(ext_bytes_), std::move(ext_ends_), std::move(ext_counts_)};
+  clear_extension();
+  return e;
+}
+
 void FrozenPostings::clear_extension() {
   ext_bytes_ = {};
   ext_ends_ = {};

@@ -257,6 +257,16 @@ class FrozenPostings {
   void extend(std::vector<std::uint8_t> bytes, std::vector<std::uint32_t> ends,
               std::vector<std::uint32_t> counts);
   void clear_extension();
+  // The extension moved out (bytes, ends, counts as extend() took them), leaving none.
+  struct Extension {
+    std::vector<std::uint8_t> bytes;
+    std::vector<std::uint32_t> ends, counts;
+    std::string_view list(std::size_t i) const {
+      const std::size_t from = i == 0 ? 0 : ends[i - 1];
+      return std::string_view(reinterpret_cast<const char*>(bytes.data()) + from, ends[i] - from);
+    }
+  };
+  Extension take_extension();
 
  private:
   std::vector<std::uint8_t> ext_bytes_;
