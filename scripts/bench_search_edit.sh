@@ -2,10 +2,16 @@
 # In-daemon `ctx.search` latency before and after one edit (issue 12): what a user who edits files
 # while the daemon watches the tree gets. Each build's daemon (no Pyright) builds its own copy of
 # the tree cold (the index's steady state: every list frozen), answers each query ROUNDS times
-# over one persistent connection (median round trip), then one line is appended to one file; once
-# the watcher has applied it (the segment's generation moved), the same queries are timed again.
-# After the edit the index holds a tail (the new chunks' postings) and dead chunks (the old ones)
-# until enough edits pile up to freeze it again (InvertedIndex::kTailLimit postings).
+# over one persistent connection (median round trip), then one line is appended to one file and
+# `ctx.status` is asked until the segment's generation moves (the request's sync applied it:
+# `apply_ms` is that request's round trip). After the edit the index holds a tail (the new
+# chunks' postings) and dead chunks (the old ones): searches cost more until it settles
+# (SegmentIndex::settle, run by the daemon on its build executor after each applied change; a
+# build without it stays so until enough edits pile up, InvertedIndex::kTailLimit postings).
+# The queries are timed twice more: at once (`after_edit_ms`, while the settle may still run),
+# and once the settle is counted in the daemon's last_run.json (`settled_ms`; `settle_ms` is the
+# settle's own time from there) — or, for a build that does not settle, after 5 s. The daemon's
+# RSS is read before the edit and after the settle.
 #
 # Usage: scripts/bench_search_edit.sh TREE COPIES ROUNDS label=BUILD_DIR [label=BUILD_DIR ...]
 #   TREE: a source tree or `demo` (scripts/demo.sh's, as bench_common.sh finds it); COPIES: 1, or 4.
@@ -26,7 +32,7 @@ echo "# machine: $(nproc) cores, $(uname -sr); load: $(cut -d' ' -f1-3 /proc/loa
 bench_trees "$TMP" "$TREE" "$COPIES" "$@"
 [[ -f "$TMP/one/tempfile.py" ]] || { echo "bench_search_edit.sh: the tree has no tempfile.py to edit" >&2; exit 1; }
 python3 - "$TMP" "$ROUNDS" "${builds[@]}" <<'PY'
-import json, os, socket, statistics, subprocess, sys, time
+import glob, json, os, socket, statistics, subprocess, sys, time
 tmp, rounds = sys.argv[1], int(sys.argv[2])
 builds = [a.split("=", 1) for a in sys.argv[3:]]
 QUERIES = ["how do I make sure that the temporary files created by my test suite are removed even when a test fails halfway through and raises an exception before cleanup runs",
@@ -72,21 +78,53 @@ for label, b in builds:
                 out[q] = statistics.median(t)
             return out
 
+        def rss_mb():
+            with open(f"/proc/{p.pid}/status", encoding="utf-8") as f:
+                for line in f:
+                    if line.startswith("VmRSS:"):
+                        return round(int(line.split()[1]) / 1024, 1)
+            return None
+
         call("hello", {"client_name": "bench_search_edit", "client_version": "0", "protocol": "1.0"})
         before = medians()
+        rss_before = rss_mb()
         generation = call("ctx.status", {"segment": seg})["index"]["generation"]
         with open(seg + "/tempfile.py", "a", encoding="utf-8") as f:
             f.write("\n# edited by bench_search_edit\n")
-        for _ in range(200):  # the watcher applies it (sync also runs before each search)
-            time.sleep(0.05)
-            if call("ctx.status", {"segment": seg})["index"]["generation"] != generation:
+        time.sleep(0.2)  # the watcher's event is queued; the next request's sync applies it
+        for _ in range(200):
+            t0 = time.perf_counter()
+            moved = call("ctx.status", {"segment": seg})["index"]["generation"] != generation
+            apply_ms = (time.perf_counter() - t0) * 1000
+            if moved:
                 break
+            time.sleep(0.05)
         else:
             raise SystemExit(f"{label}: the edit was not applied within 10 s")
         after = medians()
+
+        def settle_stats():
+            for path in glob.glob(w + "/tel/*/last_run.json"):
+                with open(path, encoding="utf-8") as f:
+                    run = json.load(f)
+                if run.get("metrics_delta", {}).get("index_settle_count", 0) >= 1:
+                    return run["latencies"]["index.settle"]["max_ms"]
+            return None
+
+        settle_ms = None
+        for _ in range(50):  # last_run.json is rewritten once a second while something changed
+            settle_ms = settle_stats()
+            if settle_ms is not None:
+                break
+            time.sleep(0.1)
+        settled = medians()
+        rss_settled = rss_mb()
+        print(json.dumps({"bench": "search_edit_rss", "build": label, "rss_before_mb": rss_before, "rss_settled_mb": rss_settled}))
         for q in QUERIES:
             print(json.dumps({"bench": "search_edit", "build": label, "query": q[:40], "before_ms": round(before[q], 3),
-                              "after_one_edit_ms": round(after[q], 3), "ratio": round(after[q] / before[q], 3)}))
+                              "apply_ms": round(apply_ms, 1), "after_edit_ms": round(after[q], 3),
+                              "settled_ms": round(settled[q], 3), "settle_ms": settle_ms,
+                              "settled_ratio": round(settled[q] / before[q], 3)}))
     finally:
         p.terminate()
         p.wait()

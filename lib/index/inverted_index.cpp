@@ -1241,7 +1241,7 @@ void InvertedIndex::drop_groups() {
   stale_groups_.members = std::move(group_members_);
   stale_groups_.start = std::move(group_start_);
   set_of_.erase(std::find_if(set_of_.begin(), set_of_.end(), [&](const DocSet& e) { return e.term >= vocab_lists_; }),
-                set_of_.end());  // a group's set is left in doc_sets_ until build_doc_sets runs again
+                set_of_.end());  // a group's set is left in doc_sets_ until the next freeze installs new ones
   vocab_lists_ = 0;
   group_members_.clear();
   group_start_.clear();

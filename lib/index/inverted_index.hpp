@@ -6,7 +6,8 @@
 //
 // Updates are per file: `replace_file` removes the file's old chunks (tombstones; postings of
 // dead chunks are skipped and compacted away once they are a quarter of the index) and adds the
-// new ones. Nothing else is touched.
+// new ones. Nothing else is touched, but for the stem groups (below), set aside until the next
+// freeze.
 //
 // Memory layout (postings.hpp): most postings are *frozen* — delta + varint encoded, all lists in
 // one buffer (≈ 2.8 bytes a posting on the stdlib instead of 8 plus a vector per term). Chunks
@@ -335,9 +336,10 @@ class InvertedIndex {
   // expansion the scan made otherwise just merges as before) scores the group's list as it would
   // a single term's: the same postings and tfs, so the same sums; its terms are ordered by the
   // members' summed counts as when it merged them. Built for freeze() and deserialize() (the
-  // steady state only: from the settled lists in `s`, into `s`) and dropped by the first
-  // replace_file that adds chunks (a word it adds would get the first group's id); never
-  // serialized. False when `*cancel` turned true. The stdlib demo tree has 3,377 groups
+  // steady state only: from the settled lists in `s`, into `s`) and set aside (stale_groups_) by
+  // the first replace_file that adds chunks (a word it adds would get the first group's id), for
+  // the next freeze to copy the groups none of whose words' lists changed; never serialized.
+  // False when `*cancel` turned true. The stdlib demo tree has 3,377 groups
   // over 9,391 words: +48 % of the terms' posting bytes (2.7 MB; 11.2 MB on four copies), built
   // in under 0.1 s (0.2 s on four copies; docs/benchmarks.md, "Stem groups").
   bool build_groups(Settled& s, const std::atomic<bool>* cancel) const;

@@ -6,6 +6,7 @@
 //   seg->build(progress);        // warm from <root>/_ctx/cache/index.bin when present, else cold
 //   seg->start_watching();       // inotify; optional (tests/CLI one-shots skip it)
 //   ... per request: seg->sync(); then seg->search(...) / disclosure::get(*seg, ...)
+//   ... after a sync that applied changes, on a background thread: seg->settle();
 //   seg->persist_if_dirty();     // on idle / shutdown (the destructor does it too)
 //
 // Build: the file list (workspace::list_files) is read, chunked and tokenized on `threads` worker

@@ -792,22 +792,60 @@ TEST_CASE("python chunks of a CRLF file keep their line endings and ranges") {
   CHECK(line_span(src, starts, cs[1].start_line, cs[1].end_line) == "def f():\r\n    return 1\r\n");
 }
 
-TEST_CASE("SegmentIndex: searches run concurrently with updates") {
-  trifecta::test::TempDir t;
-  const fs::path r = t.path();
-  for (int i = 0; i < 30; ++i) write_text(r / ("f" + std::to_string(i) + ".py"), "def func_" + std::to_string(i) + "():\n    shared_word = 1\n");
+namespace {
+
+// Everything a search answered, scores compared exactly (to the bit: %a).
+std::string describe(const Result<SearchResult>& r) {
+  REQUIRE(r.ok());
+  std::string s = std::to_string(r->matched) + " " + r->reason + "\n";
+  for (const auto& d : r->did_you_mean) s += "dym " + d + "\n";
+  char buf[64];
+  for (const auto& h : r->hits) {
+    std::snprintf(buf, sizeof buf, " %a\n", h.score);
+    s += h.chunk.id + buf;
+    for (const auto& e : h.explain) {
+      std::snprintf(buf, sizeof buf, " %u %a\n", e.tf, e.score);
+      s += "  " + e.term + " " + e.field + buf;
+    }
+  }
+  return s;
+}
+
+// Files <prefix>0.py .. <prefix>(n-1).py under `r`, file i holding text("i").
+template <class Text>
+void write_numbered(const fs::path& r, const std::string& prefix, int n, Text text) {
+  for (int i = 0; i < n; ++i) write_text(r / (prefix + std::to_string(i) + ".py"), text(std::to_string(i)));
+}
+
+// A segment over `r`, built, kept in memory only (no git listing, no index.bin).
+std::unique_ptr<SegmentIndex> built_in_memory(const fs::path& r) {
   SegmentOptions so;
   so.use_git = false;
   so.persist = false;
   auto seg = std::move(SegmentIndex::open(r, so).value());
   REQUIRE(seg->build().ok());
+  return seg;
+}
+
+}  // namespace
+
+// Searches beside updates and settles (what the daemon does: searches on its workers, an update
+// on a request's sync, a settle on the build executor): every search answers, no settle installs
+// an outdated state, and the end state ranks like a fresh build of the same files.
+TEST_CASE("SegmentIndex: searches run concurrently with updates and settles") {
+  trifecta::test::TempDir t;
+  const fs::path r = t.path();
+  write_numbered(r, "f", 30, [](const std::string& i) {
+    return "def func_" + i + "():\n    shared_word = 1\n    return parse_errors(values)\n";
+  });
+  auto seg = built_in_memory(r);
   std::atomic<bool> stop{false};
   std::atomic<int> failures{0};
-  std::vector<std::thread> readers;
-  for (int k = 0; k < 2; ++k) {
-    readers.emplace_back([&] {
+  std::vector<std::thread> threads;
+  for (const char* query : {"shared_word", "shared_word parsing error value"}) {
+    threads.emplace_back([&, query] {
       SearchOptions o;
-      o.query = "shared_word";
+      o.query = query;
       o.limit = 50;
       while (!stop) {
         auto res = seg->search(o);
@@ -819,15 +857,36 @@ TEST_CASE("SegmentIndex: searches run concurrently with updates") {
       }
     });
   }
+  threads.emplace_back([&] {
+    while (!stop) (void)seg->settle();
+  });
   for (int round = 0; round < 40; ++round) {
     const std::string name = "f" + std::to_string(round % 30) + ".py";
-    write_text(r / name, "def func_" + std::to_string(round) + "_v2():\n    shared_word = " + std::to_string(round) + "\n");
+    write_text(r / name, "def func_" + std::to_string(round) + "_v2():\n    shared_word = " + std::to_string(round) +
+                             "\n    return parse_error(value_" + std::to_string(round) + ")\n");
     seg->apply_changes({name});
   }
   stop = true;
-  for (auto& th : readers) th.join();
+  for (auto& th : threads) th.join();
   CHECK(failures == 0);
   CHECK(seg->validate()->ok());
+  (void)seg->settle();
+  CHECK(seg->status().steady);
+  auto fresh = built_in_memory(r);
+  for (const char* q : {"shared_word parsing error value", "func_7_v2", "parse errors values"}) {
+    INFO(q);
+    SearchOptions o;
+    o.query = q;
+    o.limit = 100;
+    const auto x = seg->search(o), y = fresh->search(o);
+    REQUIRE(x.ok());
+    REQUIRE(y.ok());
+    REQUIRE(x->hits.size() == y->hits.size());
+    for (std::size_t i = 0; i < x->hits.size(); ++i) {
+      CHECK(x->hits[i].chunk.path == y->hits[i].chunk.path);
+      CHECK(x->hits[i].score == y->hits[i].score);
+    }
+  }
 }
 
 // settle(): after an update the index leaves its steady state (slow long queries) until settled;
@@ -835,16 +894,11 @@ TEST_CASE("SegmentIndex: searches run concurrently with updates") {
 TEST_CASE("SegmentIndex: settle restores the steady state after an edit, with the same answers and generation") {
   trifecta::test::TempDir t;
   const fs::path r = t.path();
-  for (int i = 0; i < 40; ++i) {
-    write_text(r / ("m" + std::to_string(i) + ".py"),
-               "def parse_value_" + std::to_string(i) + "(tokens):\n    \"\"\"Parse the tokens into values.\"\"\"\n"
-               "    errors = []\n    return decode(tokens, errors)\n");
-  }
-  SegmentOptions so;
-  so.use_git = false;
-  so.persist = false;
-  auto seg = std::move(SegmentIndex::open(r, so).value());
-  REQUIRE(seg->build().ok());
+  write_numbered(r, "m", 40, [](const std::string& i) {
+    return "def parse_value_" + i + "(tokens):\n    \"\"\"Parse the tokens into values.\"\"\"\n    errors = []\n" +
+           "    return decode(tokens, errors)\n";
+  });
+  auto seg = built_in_memory(r);
   CHECK(seg->status().steady);
   CHECK_FALSE(seg->settle());  // nothing to do
   const auto page = [&](const std::string& q) {
@@ -852,19 +906,7 @@ TEST_CASE("SegmentIndex: settle restores the steady state after an edit, with th
     o.query = q;
     o.limit = 20;
     o.explain = true;
-    const auto res = seg->search(o);
-    REQUIRE(res.ok());
-    std::string out = std::to_string(res->matched) + "\n";
-    char buf[64];
-    for (const auto& h : res->hits) {
-      std::snprintf(buf, sizeof buf, " %a\n", h.score);
-      out += h.chunk.id + buf;
-      for (const auto& e : h.explain) {
-        std::snprintf(buf, sizeof buf, " %a\n", e.score);
-        out += "  " + e.term + " " + e.field + buf;
-      }
-    }
-    return out;
+    return describe(seg->search(o));
   };
   write_text(r / "m7.py", "def parse_values(tokens):\n    \"\"\"Decode errors.\"\"\"\n    return tokens\n");
   fs::remove(r / "m9.py");
@@ -888,66 +930,6 @@ TEST_CASE("SegmentIndex: settle restores the steady state after an edit, with th
   }
   CHECK_FALSE(seg->settle());
   CHECK(seg->validate()->ok());
-}
-
-// Settles beside searches and updates (what the daemon does: searches on its workers, an update
-// on a request's sync, a settle on the build executor): every search answers, no settle installs
-// an outdated state, and the end state ranks like a fresh build of the same files.
-TEST_CASE("SegmentIndex: settles run beside searches and updates and never install an outdated state") {
-  trifecta::test::TempDir t;
-  const fs::path r = t.path();
-  for (int i = 0; i < 60; ++i) {
-    write_text(r / ("f" + std::to_string(i) + ".py"),
-               "def func_" + std::to_string(i) + "():\n    shared_word = 1\n    return parse_errors(values)\n");
-  }
-  SegmentOptions so;
-  so.use_git = false;
-  so.persist = false;
-  auto seg = std::move(SegmentIndex::open(r, so).value());
-  REQUIRE(seg->build().ok());
-  std::atomic<bool> stop{false};
-  std::atomic<int> failures{0};
-  std::vector<std::thread> threads;
-  threads.emplace_back([&] {
-    SearchOptions o;
-    o.query = "shared_word parsing error value";
-    o.limit = 100;
-    while (!stop) {
-      auto res = seg->search(o);
-      if (!res.ok() || res->hits.size() < 59) ++failures;
-    }
-  });
-  threads.emplace_back([&] {
-    while (!stop) (void)seg->settle();
-  });
-  for (int round = 0; round < 40; ++round) {
-    const std::string name = "f" + std::to_string(round % 60) + ".py";
-    write_text(r / name, "def func_" + std::to_string(round) + "_v2():\n    shared_word = " + std::to_string(round) +
-                             "\n    return parse_error(value_" + std::to_string(round) + ")\n");
-    seg->apply_changes({name});
-  }
-  stop = true;
-  for (auto& th : threads) th.join();
-  CHECK(failures == 0);
-  (void)seg->settle();
-  CHECK(seg->status().steady);
-  CHECK(seg->validate()->ok());
-  auto fresh = std::move(SegmentIndex::open(r, so).value());
-  REQUIRE(fresh->build().ok());
-  for (const char* q : {"shared_word parsing error value", "func_7_v2", "parse errors values"}) {
-    INFO(q);
-    SearchOptions o;
-    o.query = q;
-    o.limit = 100;
-    const auto x = seg->search(o), y = fresh->search(o);
-    REQUIRE(x.ok());
-    REQUIRE(y.ok());
-    REQUIRE(x->hits.size() == y->hits.size());
-    for (std::size_t i = 0; i < x->hits.size(); ++i) {
-      CHECK(x->hits[i].chunk.path == y->hits[i].chunk.path);
-      CHECK(x->hits[i].score == y->hits[i].score);
-    }
-  }
 }
 
 // ---- compact postings (postings.hpp) ------------------------------------------------------------
@@ -1212,26 +1194,23 @@ void add_file(InvertedIndex& idx, const std::string& path, const std::string& te
   idx.replace_file(path, std::move(chunks), std::move(terms), bulk);
 }
 
+// The page of `q` (chunks and scores to the bit), read from the stem groups or, with `merge`,
+// merged by the search (SearchOptions::merge_variants).
+std::string group_page(const InvertedIndex& idx, const std::string& q, bool merge, std::size_t limit = 50) {
+  SearchOptions o;
+  o.query = q;
+  o.limit = limit;
+  o.merge_variants = merge;
+  return describe(idx.search(o));
+}
+
 // Everything a search answers, scores compared exactly.
 std::string answer(const InvertedIndex& idx, const std::string& q) {
   SearchOptions o;
   o.query = q;
   o.limit = 50;
   o.explain = true;
-  auto r = idx.search(o);
-  REQUIRE(r.ok());
-  std::string s = std::to_string(r->matched) + " " + r->reason + "\n";
-  for (const auto& d : r->did_you_mean) s += "dym " + d + "\n";
-  char buf[64];
-  for (const auto& h : r->hits) {
-    std::snprintf(buf, sizeof buf, " %a\n", h.score);
-    s += h.chunk.id + buf;
-    for (const auto& e : h.explain) {
-      std::snprintf(buf, sizeof buf, " %u %a\n", e.tf, e.score);
-      s += "  " + e.term + " " + e.field + buf;
-    }
-  }
-  return s;
+  return describe(idx.search(o));
 }
 
 }  // namespace
@@ -1554,24 +1533,8 @@ TEST_CASE(
   CHECK(idx.group_count() == 4);
   CHECK(idx.group_postings() > 0);
   CHECK(idx.term_count() == terms);  // groups are not words
-  // The page of `q` (chunks and scores to the bit), read from the groups or merged by the search.
-  const auto page = [](const InvertedIndex& index, const std::string& q, bool merge) {
-    SearchOptions o;
-    o.query = q;
-    o.limit = 50;
-    o.merge_variants = merge;
-    const auto r = index.search(o);
-    REQUIRE(r.ok());
-    std::string s = std::to_string(r->matched) + "\n";
-    char buf[64];
-    for (const auto& h : r->hits) {
-      std::snprintf(buf, sizeof buf, " %a\n", h.score);
-      s += h.chunk.id + buf;
-    }
-    return s;
-  };
-  const auto brief = [&](const InvertedIndex& index, const std::string& q) { return page(index, q, false); };
-  const auto merged = [&](const InvertedIndex& index, const std::string& q) { return page(index, q, true); };
+  const auto brief = [&](const InvertedIndex& index, const std::string& q) { return group_page(index, q, false); };
+  const auto merged = [&](const InvertedIndex& index, const std::string& q) { return group_page(index, q, true); };
   for (const char* q : {"decoding", "decoder errors", "parse error lone", "decoded parsed",
                         "compute", "computationally"}) {
     INFO(q);
@@ -1691,21 +1654,6 @@ TEST_CASE("prepare_freeze and commit_freeze: the same steady state as freeze, re
   // An edit that changes one stem's words only: the settle copies every other group's list as
   // merged before (stale groups) and merges that one again. Each group's list must still be
   // exactly the search's own merge of its words' lists.
-  const auto page = [](const InvertedIndex& index, const std::string& q, bool merge) {
-    SearchOptions o;
-    o.query = q;
-    o.limit = 200;
-    o.merge_variants = merge;
-    const auto r = index.search(o);
-    REQUIRE(r.ok());
-    std::string out = std::to_string(r->matched) + "\n";
-    char buf[64];
-    for (const auto& h : r->hits) {
-      std::snprintf(buf, sizeof buf, " %a\n", h.score);
-      out += h.chunk.id + buf;
-    }
-    return out;
-  };
   const char* stems[] = {"decoding", "errors", "parsed", "tokens", "values", "decoders errors tokens values parsed"};
   for (int round = 0; round < 3; ++round) {
     const std::string word = round == 0 ? "decoders" : round == 1 ? "tokens parse" : "values";
@@ -1717,7 +1665,7 @@ TEST_CASE("prepare_freeze and commit_freeze: the same steady state as freeze, re
     CHECK(b.group_count() == a.group_count());
     for (const char* q : stems) {
       INFO(round << ": " << q);
-      CHECK(page(b, q, false) == page(b, q, true));
+      CHECK(group_page(b, q, false, 200) == group_page(b, q, true, 200));
     }
   }
   // A prepared state of another index (a copy made before an update) is refused too.
