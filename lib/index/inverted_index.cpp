@@ -629,6 +629,7 @@ struct InvertedIndex::Settled {
   // changed[t]: term t's list was re-encoded (it gained tail postings or lost dead ones); a list
   // copied as it was is 0. Empty after a renumbering (compaction): no stale group is reused.
   std::vector<std::uint8_t> changed;
+  StaleGroups stale;  // after install: the index's stale groups, to be freed with this
 };
 
 void InvertedIndex::SettledDelete::operator()(Settled* s) const { delete s; }
@@ -666,7 +667,9 @@ InvertedIndex::SettledPtr InvertedIndex::settle(const std::vector<DocId>* remap,
 }
 
 void InvertedIndex::install(Settled& s) {
-  frozen_ = std::move(s.frozen);
+  // Swapped, not assigned: the tables replaced end up in `s`, freed with it (commit_freeze's
+  // caller may do that outside its lock).
+  std::swap(frozen_, s.frozen);
   tail_.clear();
   tail_.shrink_to_fit();
   frozen_has_dead_ = false;
@@ -674,20 +677,22 @@ void InvertedIndex::install(Settled& s) {
   fit_with_room(term_chars_);
   fit_with_room(term_off_);
   if (s.resorted) {
-    sorted_terms_ = std::move(s.sorted_terms);
+    std::swap(sorted_terms_, s.sorted_terms);
     stem_hash_.reset(sorted_terms_.size());
     variant_cache_.clear();
   }
   vocab_lists_ = s.vocab_lists;
-  group_members_ = std::move(s.group_members);
-  group_start_ = std::move(s.group_start);
+  std::swap(group_members_, s.group_members);
+  std::swap(group_start_, s.group_start);
   group_postings_ = s.group_postings;
-  set_of_ = std::move(s.set_of);
-  doc_sets_ = std::move(s.doc_sets);
-  set_ranks_ = std::move(s.set_ranks);
-  set_skips_ = std::move(s.set_skips);
+  std::swap(set_of_, s.set_of);
+  std::swap(doc_sets_, s.doc_sets);
+  std::swap(set_ranks_, s.set_ranks);
+  std::swap(set_skips_, s.set_skips);
   set_words_ = s.set_words;
-  stale_groups_ = {};
+  std::swap(stale_groups_.lists, s.stale.lists);
+  std::swap(stale_groups_.members, s.stale.members);
+  std::swap(stale_groups_.start, s.stale.start);  // s.stale was empty: none are left here
   stamp_ = new_stamp();
 }
 
@@ -696,10 +701,11 @@ InvertedIndex::SettledPtr InvertedIndex::prepare_freeze(const std::atomic<bool>*
   return settle(nullptr, cancel);
 }
 
-bool InvertedIndex::commit_freeze(SettledPtr settled) {
+bool InvertedIndex::commit_freeze(SettledPtr settled, SettledPtr* replaced) {
   if (!settled || settled->stamp != stamp_) return false;
   refresh_norms();
   install(*settled);
+  if (replaced) *replaced = std::move(settled);
   return true;
 }
 

@@ -247,13 +247,15 @@ class InvertedIndex {
   // moves, no re-encoding — when the index has not changed since (every replace_file,
   // compaction, freeze and load gives the index a new stamp), and otherwise discards it and
   // returns false. What a search answers is the same before and after: only its cost changes.
+  // With `replaced`, the tables the commit replaced (tens of MB on a large tree) are handed back
+  // in it, for the caller to free once it let go of the index.
   struct Settled;
   struct SettledDelete {
     void operator()(Settled* s) const;
   };
   using SettledPtr = std::unique_ptr<Settled, SettledDelete>;
   SettledPtr prepare_freeze(const std::atomic<bool>* cancel = nullptr) const;
-  bool commit_freeze(SettledPtr settled);
+  bool commit_freeze(SettledPtr settled, SettledPtr* replaced = nullptr);
 
   // Drop tombstones and renumber, then freeze (also done automatically).
   void compact();

@@ -1011,8 +1011,9 @@ bool SegmentIndex::Impl::settle_once() {
       std::lock_guard up(update_mu);
       continue;
     }
+    InvertedIndex::SettledPtr replaced;  // freed after the lock is let go (below)
     std::unique_lock lk(state_mu);
-    if (!index.commit_freeze(std::move(prepared))) {
+    if (!index.commit_freeze(std::move(prepared), &replaced)) {
       options.channel.incr("index_settle_discarded");  // changed between prepare and commit
       continue;
     }

@@ -1609,7 +1609,10 @@ TEST_CASE("prepare_freeze and commit_freeze: the same steady state as freeze, re
   REQUIRE(prepared != nullptr);
   CHECK_FALSE(b.steady());  // preparing changes nothing
   for (const char* q : queries) CHECK(answer(a, q) == answer(b, q));
-  CHECK(b.commit_freeze(std::move(prepared)));
+  InvertedIndex::SettledPtr replaced;  // the tables the commit replaced, freed by the caller
+  CHECK(b.commit_freeze(std::move(prepared), &replaced));
+  CHECK(replaced != nullptr);
+  replaced.reset();
   CHECK(b.steady());
   CHECK(b.group_count() == a.group_count());
   CHECK(b.group_count() > 0);
