@@ -7,7 +7,6 @@
 #include <memory>
 #include <mutex>
 #include <numeric>
-#include <type_traits>
 #include <unordered_set>
 #include <utility>
 
@@ -546,72 +545,6 @@ void InvertedIndex::refresh_norms() {
   norms_ = norm_table(avg);
 }
 
-template <class Fn, class Raw>
-bool InvertedIndex::for_each_list(const std::vector<DocId>* remap, Fn fn, const std::atomic<bool>* cancel,
-                                  Raw raw) const {
-  const std::size_t nterms = term_off_.size() - 1;
-  // Group the tail by term (counting sort; stable, so each group stays in document order).
-  std::vector<std::uint32_t> start(nterms + 1, 0);
-  for (const auto& e : tail_) ++start[e.term + 1];
-  for (std::size_t t = 0; t < nterms; ++t) start[t + 1] += start[t];
-  std::vector<Posting> grouped(tail_.size());
-  {
-    std::vector<std::uint32_t> fill(start.begin(), start.end() - 1);
-    for (const auto& e : tail_) grouped[fill[e.term]++] = e.p;
-  }
-  // With `raw` and no renumbering, a frozen list that gains nothing from the tail and holds no
-  // dead document is handed over as it is encoded: after an edit that is nearly every list, and
-  // re-encoding them was the largest part of a settle. The dead documents with frozen postings
-  // as a bitmap (one bit test a posting, where docs_[d].alive is a cache miss).
-  constexpr bool kRaw = !std::is_same_v<Raw, std::nullptr_t>;
-  // A common term's list is checked against its document set, a word (64 documents) at a time.
-  std::vector<std::uint64_t> dead;
-  if (kRaw && !remap && frozen_has_dead_) {
-    dead.assign((std::size_t{frozen_horizon_} + 63) / 64, 0);
-    for (DocId d = 0; d < frozen_horizon_; ++d) {
-      if (!docs_[d].alive) set_bit(dead.data(), d);
-    }
-  }
-  const auto holds_dead = [&](std::uint32_t t, std::string_view bytes, std::size_t& next_set) {
-    while (next_set < set_of_.size() && set_of_[next_set].term < t) ++next_set;
-    if (next_set < set_of_.size() && set_of_[next_set].term == t) {
-      const std::uint64_t* words = doc_sets_.data() + set_of_[next_set].words;
-      const std::size_t n = std::min(set_words_, dead.size());
-      for (std::size_t w = 0; w < n; ++w) {
-        if ((words[w] & dead[w]) != 0) return true;
-      }
-      return false;
-    }
-    bool found = false;
-    for_each_posting(bytes, [&](const Posting& p) { found = found || has_bit(dead.data(), p.doc); });
-    return found;
-  };
-  std::size_t next_set = 0;
-  std::vector<Posting> list;
-  auto keep = [&](Posting p) {
-    if (!docs_[p.doc].alive) return;
-    if (remap) p.doc = (*remap)[p.doc];
-    list.push_back(p);
-  };
-  for (std::uint32_t t = 0; t < nterms; ++t) {
-    if (cancel && t % 1024 == 0 && cancel->load(std::memory_order_relaxed)) return false;
-    const std::string_view bytes = frozen_.bytes(t);
-    if constexpr (kRaw) {
-      if (!remap && start[t] == start[t + 1]) {
-        if (dead.empty() || !holds_dead(t, bytes, next_set)) {
-          if (!bytes.empty()) raw(t, bytes, frozen_.count(t));
-          continue;
-        }
-      }
-    }
-    list.clear();
-    for_each_posting(bytes, keep);
-    for (std::uint32_t i = start[t]; i < start[t + 1]; ++i) keep(grouped[i]);
-    if (!list.empty()) fn(t, list);
-  }
-  return true;
-}
-
 // Everything a freeze installs (InvertedIndex::settle), built apart from the index.
 struct InvertedIndex::Settled {
   std::uint64_t stamp = 0;  // the index's when prepared
@@ -632,6 +565,94 @@ struct InvertedIndex::Settled {
   StaleGroups stale;  // after install: the index's stale groups, to be freed with this
 };
 
+void InvertedIndex::group_tail(std::vector<std::uint32_t>& start, std::vector<Posting>& grouped) const {
+  const std::size_t nterms = term_off_.size() - 1;
+  // By term (counting sort; stable, so each group stays in document order).
+  start.assign(nterms + 1, 0);
+  for (const auto& e : tail_) ++start[e.term + 1];
+  for (std::size_t t = 0; t < nterms; ++t) start[t + 1] += start[t];
+  grouped.resize(tail_.size());
+  std::vector<std::uint32_t> fill(start.begin(), start.end() - 1);
+  for (const auto& e : tail_) grouped[fill[e.term]++] = e.p;
+}
+
+template <class Fn>
+bool InvertedIndex::for_each_list(const std::vector<DocId>* remap, Fn fn, const std::atomic<bool>* cancel) const {
+  const std::size_t nterms = term_off_.size() - 1;
+  std::vector<std::uint32_t> start;
+  std::vector<Posting> grouped;
+  group_tail(start, grouped);
+  std::vector<Posting> list;
+  auto keep = [&](Posting p) {
+    if (!docs_[p.doc].alive) return;
+    if (remap) p.doc = (*remap)[p.doc];
+    list.push_back(p);
+  };
+  for (std::uint32_t t = 0; t < nterms; ++t) {
+    if (cancel && t % 1024 == 0 && cancel->load(std::memory_order_relaxed)) return false;
+    list.clear();
+    for_each_posting(frozen_.bytes(t), keep);
+    for (std::uint32_t i = start[t]; i < start[t + 1]; ++i) keep(grouped[i]);
+    if (!list.empty()) fn(t, list);
+  }
+  return true;
+}
+
+bool InvertedIndex::settle_lists(Settled& s, const std::atomic<bool>* cancel) const {
+  const std::size_t nterms = term_off_.size() - 1;
+  std::vector<std::uint32_t> start;
+  std::vector<Posting> grouped;
+  group_tail(start, grouped);
+  // The dead documents with frozen postings, as a bitmap (one bit test a posting, where
+  // docs_[d].alive is a cache miss); a common term's list is checked against its document set a
+  // word (64 documents) at a time.
+  std::vector<std::uint64_t> dead;
+  if (frozen_has_dead_) {
+    dead.assign((std::size_t{frozen_horizon_} + 63) / 64, 0);
+    for (DocId d = 0; d < frozen_horizon_; ++d) {
+      if (!docs_[d].alive) set_bit(dead.data(), d);
+    }
+  }
+  std::size_t next_set = 0;
+  const auto holds_dead = [&](std::uint32_t t, std::string_view bytes) {
+    while (next_set < set_of_.size() && set_of_[next_set].term < t) ++next_set;
+    if (next_set < set_of_.size() && set_of_[next_set].term == t) {
+      const std::uint64_t* words = doc_sets_.data() + set_of_[next_set].words;
+      const std::size_t n = std::min(set_words_, dead.size());
+      for (std::size_t w = 0; w < n; ++w) {
+        if ((words[w] & dead[w]) != 0) return true;
+      }
+      return false;
+    }
+    bool found = false;
+    for_each_posting(bytes, [&](const Posting& p) { found = found || has_bit(dead.data(), p.doc); });
+    return found;
+  };
+  s.changed.assign(nterms, 0);
+  for (std::uint32_t t = 0; t < nterms; ++t) {
+    if (cancel && t % 1024 == 0 && cancel->load(std::memory_order_relaxed)) return false;
+    const std::string_view bytes = frozen_.bytes(t);
+    const bool tail = start[t] != start[t + 1];
+    const bool spliced = !dead.empty() && !bytes.empty() && holds_dead(t, bytes);
+    if (!tail && !spliced) {  // untouched by the updates: copied as encoded
+      if (!bytes.empty()) {
+        s.frozen.begin_term(t);
+        s.frozen.add_encoded(bytes, frozen_.count(t));
+      }
+      continue;
+    }
+    // The frozen list without its dead chunks (runs copied, the posting after each dead one
+    // re-encoded), then the tail's live postings, all of them above the frozen documents.
+    s.changed[t] = 1;
+    s.frozen.begin_term(t);
+    s.frozen.add_spliced(bytes, spliced ? dead.data() : nullptr, spliced ? dead.size() : 0);
+    for (std::uint32_t i = start[t]; i < start[t + 1]; ++i) {
+      if (docs_[grouped[i].doc].alive) s.frozen.add(grouped[i]);
+    }
+  }
+  return true;
+}
+
 void InvertedIndex::SettledDelete::operator()(Settled* s) const { delete s; }
 
 std::uint64_t InvertedIndex::new_stamp() {
@@ -644,19 +665,16 @@ InvertedIndex::SettledPtr InvertedIndex::settle(const std::vector<DocId>* remap,
   s->stamp = stamp_;
   // The new lists are about as large as the old ones plus ≈ 3 bytes a tail posting.
   s->frozen.reserve_bytes(frozen_.byte_size() + tail_.size() * 3 + 64);
-  if (!remap) s->changed.assign(term_off_.size() - 1, 0);  // renumbered: every group merged anew
-  const bool whole = for_each_list(
-      remap,
-      [&](std::uint32_t t, const std::vector<Posting>& list) {
-        if (!remap) s->changed[t] = 1;
-        s->frozen.begin_term(t);
-        for (const auto& p : list) s->frozen.add(p);
-      },
-      cancel,
-      [&](std::uint32_t t, std::string_view bytes, std::uint32_t count) {
-        s->frozen.begin_term(t);
-        s->frozen.add_encoded(bytes, count);
-      });
+  // Without renumbering, the lists the updates did not touch are copied and the others spliced
+  // (settle_lists); a compaction re-encodes every list (and merges every group anew).
+  const bool whole = remap ? for_each_list(
+                                 remap,
+                                 [&](std::uint32_t t, const std::vector<Posting>& list) {
+                                   s->frozen.begin_term(t);
+                                   for (const auto& p : list) s->frozen.add(p);
+                                 },
+                                 cancel)
+                           : settle_lists(*s, cancel);
   if (!whole) return nullptr;
   s->frozen.finish(term_off_.size() - 1);
   s->horizon = static_cast<DocId>(remap ? alive_ : docs_.size());

@@ -383,13 +383,18 @@ class InvertedIndex {
   // Move `s` in: the steady state (the index gets a new stamp).
   void install(Settled& s);
   // Call fn(term, postings) for every term with live postings, in term order, documents
-  // renumbered through `remap` (alive documents only) — what freeze and serialize share. With
-  // `raw` and no `remap`, a frozen list the tail adds nothing to and without a dead document goes
-  // to raw(term, encoded bytes, count) instead, not decoded into postings (a settle copies it).
+  // renumbered through `remap` (alive documents only) — what compaction and serialize share.
   // False (stopped between two lists) when `*cancel` turned true.
-  template <class Fn, class Raw = std::nullptr_t>
-  bool for_each_list(const std::vector<DocId>* remap, Fn fn, const std::atomic<bool>* cancel = nullptr,
-                     Raw raw = nullptr) const;
+  template <class Fn>
+  bool for_each_list(const std::vector<DocId>* remap, Fn fn, const std::atomic<bool>* cancel = nullptr) const;
+  // A freeze's lists without renumbering, into s.frozen: a list the updates did not touch (no
+  // tail posting, no dead chunk) copied as encoded, another spliced (FrozenPostings::add_spliced:
+  // dead chunks left out, the runs between them copied) with the tail's live postings appended;
+  // s.changed marks the latter. False when `*cancel` turned true.
+  bool settle_lists(Settled& s, const std::atomic<bool>* cancel) const;
+  // The tail's postings grouped by term: term t's are grouped[start[t] .. start[t + 1]), in
+  // document order.
+  void group_tail(std::vector<std::uint32_t>& start, std::vector<Posting>& grouped) const;
   // A stamp no index had before (prepare_freeze / commit_freeze). Thread-safe.
   static std::uint64_t new_stamp();
   std::uint64_t stamp_ = new_stamp();

@@ -91,6 +91,39 @@ void FrozenPostings::add_encoded(std::string_view bytes, std::uint32_t count) {
   total_ += count;
 }
 
+void FrozenPostings::add_spliced(std::string_view bytes, const std::uint64_t* dead, std::size_t dead_words) {
+  const auto* p = reinterpret_cast<const std::uint8_t*>(bytes.data());
+  const auto* const end = p + bytes.size();
+  const std::uint8_t* run = p;  // the kept postings from here on are not copied yet
+  std::uint64_t doc = 0;
+  std::uint64_t kept = prev_doc_;  // the last kept document (0 before the first)
+  bool gap = false;                // a posting was left out since the last kept one
+  while (p < end) {
+    const std::uint8_t* const at = p;
+    const std::uint64_t v = read_posting_head(p, end);
+    doc += v >> kFieldMaskBits;
+    const std::uint8_t* const tfs = p;
+    p += std::min<std::size_t>(kTfLayouts[v & kFieldMask].count, static_cast<std::size_t>(end - p));
+    if (doc / 64 < dead_words && ((dead[doc / 64] >> (doc % 64)) & 1u) != 0) {
+      bytes_.insert(bytes_.end(), run, at);
+      run = p;
+      gap = true;
+      continue;
+    }
+    if (gap) {  // its delta spans the postings left out: the head re-encoded, the tfs as they are
+      bytes::put_varint(bytes_, ((doc - kept) << kFieldMaskBits) | (v & kFieldMask));
+      bytes_.insert(bytes_.end(), tfs, p);
+      run = p;
+      gap = false;
+    }
+    kept = doc;
+    ++counts_.back();
+    ++total_;
+  }
+  bytes_.insert(bytes_.end(), run, end);
+  prev_doc_ = static_cast<std::uint32_t>(kept);
+}
+
 void FrozenPostings::finish(std::size_t term_count) {
   clear_extension();
   if (open_) {

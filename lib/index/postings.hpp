@@ -246,6 +246,12 @@ class FrozenPostings {
   void add(const Posting& p);  // to the current term
   // Append an already encoded list (validated by the caller) as the current term's.
   void add_encoded(std::string_view bytes, std::uint32_t count);
+  // Append the encoded list `bytes` (trusted) as the current term's without the postings of the
+  // documents set in the bitmap `dead` (`dead_words` 64-bit words; null and 0: none): the runs
+  // of postings kept are copied as they are, only the posting after a left-out one gets its
+  // head re-encoded (its delta spans them). add() may follow, for documents above the list's.
+  // What a settle does to a list with dead chunks, instead of decoding and re-encoding it.
+  void add_spliced(std::string_view bytes, const std::uint64_t* dead, std::size_t dead_words);
   // Close the last term and pad to `term_count` terms; shrinks the buffers to fit.
   void finish(std::size_t term_count);
   void reserve_bytes(std::size_t n) { bytes_.reserve(n); }

@@ -14,6 +14,7 @@
 #include <iterator>
 #include <map>
 #include <set>
+#include <random>
 #include <thread>
 
 #include "../support/temp_dir.hpp"
@@ -1065,6 +1066,64 @@ TEST_CASE("postings: malformed lists are refused, never misread") {
   std::vector<std::uint8_t> no_fields;  // a posting with no field at all
   trifecta::core::bytes::put_varint(no_fields, 5u << kFieldMaskBits);
   CHECK_FALSE(validate_list(view(no_fields), 1, 10));
+}
+
+// A settle's splice (FrozenPostings::add_spliced): the list without the dead documents, byte for
+// byte what encoding the kept postings anew gives, whatever the deltas (one-byte, multi-byte
+// varints on either side of a removed run) and wherever the dead sit (first, last, all, runs);
+// postings added after it continue the deltas; the total counts only the kept.
+TEST_CASE("postings: a spliced list is the list re-encoded without its dead documents") {
+  std::mt19937 rng(7);
+  for (int round = 0; round < 400; ++round) {
+    std::vector<Posting> list;
+    std::uint32_t doc = rng() % 3;
+    const int n = static_cast<int>(rng() % 60);
+    for (int i = 0; i < n; ++i) {
+      // Deltas of 1 (one byte) to over 2^14 (three bytes), and tfs in one to five fields.
+      doc += 1 + (rng() % 4 == 0 ? rng() % 20000 : rng() % 3);
+      Posting p{doc, {}};
+      for (auto& tf : p.tf) tf = static_cast<std::uint8_t>(rng() % 3 == 0 ? 1 + rng() % 255 : 0);
+      if (p.tf == std::array<std::uint8_t, kPostingFields>{}) p.tf[3] = 1;
+      list.push_back(p);
+    }
+    const std::uint32_t top = doc + 1;
+    std::vector<std::uint64_t> dead((top + 63) / 64 + (round % 2), 0);  // one word more, or exact
+    const int mode = round % 5;  // 0: random, 1: none, 2: all, 3: the first and last, 4: runs
+    for (std::size_t i = 0; i < list.size(); ++i) {
+      const bool d = mode == 0 ? rng() % 3 == 0
+                     : mode == 1 ? false
+                     : mode == 2 ? true
+                     : mode == 3 ? (i == 0 || i + 1 == list.size())
+                                 : (i / 4) % 2 == 1;
+      if (d) dead[list[i].doc / 64] |= std::uint64_t{1} << (list[i].doc % 64);
+    }
+    std::vector<Posting> kept;
+    for (const auto& p : list) {
+      if (((dead[p.doc / 64] >> (p.doc % 64)) & 1u) == 0) kept.push_back(p);
+    }
+    const Posting after{top + static_cast<std::uint32_t>(rng() % 300), {0, 2, 0, 1, 0}};
+    const auto bytes = encode(list);
+    FrozenPostings spliced, fresh;
+    spliced.begin_term(0);
+    spliced.add_spliced(view(bytes), dead.data(), dead.size());
+    spliced.add(after);
+    spliced.finish(1);
+    fresh.begin_term(0);
+    for (const auto& p : kept) fresh.add(p);
+    fresh.add(after);
+    fresh.finish(1);
+    INFO("round " << round << ", " << list.size() << " postings, " << kept.size() << " kept");
+    CHECK(spliced.bytes(0) == fresh.bytes(0));
+    CHECK(spliced.count(0) == kept.size() + 1);
+    CHECK(spliced.total_postings() == kept.size() + 1);
+    // No dead bitmap: the list as it is (what a list gaining only tail postings gets).
+    FrozenPostings whole;
+    whole.begin_term(0);
+    whole.add_spliced(view(bytes), nullptr, 0);
+    whole.finish(1);
+    CHECK(whole.bytes(0) == view(bytes));
+    CHECK(whole.count(0) == list.size());
+  }
 }
 
 TEST_CASE("postings: FrozenPostings keeps many terms, gaps and empty lists apart") {
