@@ -91,7 +91,8 @@ void FrozenPostings::add_encoded(std::string_view bytes, std::uint32_t count) {
   total_ += count;
 }
 
-void FrozenPostings::add_spliced(std::string_view bytes, const std::uint64_t* dead, std::size_t dead_words) {
+void FrozenPostings::add_spliced(std::string_view bytes, const std::uint64_t* dead,
+                                 std::size_t dead_words) {
   const auto* p = reinterpret_cast<const std::uint8_t*>(bytes.data());
   const auto* const end = p + bytes.size();
   const std::uint8_t* run = p;  // the kept postings from here on are not copied yet
