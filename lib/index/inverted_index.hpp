@@ -240,11 +240,12 @@ class InvertedIndex {
   bool steady() const { return tail_.empty() && !frozen_has_dead_; }
   // Freezing in two steps, so that the costly one runs beside searches (SegmentIndex::settle):
   // prepare_freeze is const — it reads the index and builds apart from it everything a freeze
-  // makes (the re-encoded lists, the stem groups, the document sets, the sorted vocabulary when
-  // it grew): concurrent const calls (searches) may run meanwhile, mutation may not. It returns
+  // makes (every list: copied as encoded when the updates did not touch it, else spliced —
+  // settle_lists; the stem groups; the document sets; the sorted vocabulary when it grew):
+  // concurrent const calls (searches) may run meanwhile, mutation may not. It returns
   // null when the index is steady already, or when `*cancel` became true (checked between
   // lists; a writer waiting for the index sets it). commit_freeze installs what was prepared —
-  // moves, no re-encoding — when the index has not changed since (every replace_file,
+  // swaps, no re-encoding — when the index has not changed since (every replace_file,
   // compaction, freeze and load gives the index a new stamp), and otherwise discards it and
   // returns false. What a search answers is the same before and after: only its cost changes.
   // With `replaced`, the tables the commit replaced (tens of MB on a large tree) are handed back
