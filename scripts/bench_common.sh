@@ -24,13 +24,19 @@ demo_copy() {
   fi
 }
 
-# bench_trees TMP TREE COPIES label=BUILD_DIR ... — one private tree per build, $TMP/LABEL/seg:
-# a copy of TREE (`demo`: demo_copy's; another tree without its _ctx/, so each daemon builds its
-# own index), or with COPIES=4 that tree and copy2..copy4 of it inside (the four copies of
-# bench_search_scale.sh). $TMP/one keeps the single tree. Sets `builds` to label=ABSOLUTE_BUILD_DIR.
+# bench_trees TREE COPIES label=BUILD_DIR ... — sets TMP to a temp dir removed on exit, prints the
+# machine line (cores, kernel, load, date, commit, copies), and makes one private tree per build,
+# $TMP/LABEL/seg: a copy of TREE (`demo`: demo_copy's; another tree without its _ctx/, so each
+# daemon builds its own index), or with COPIES=4 that tree and copy2..copy4 of it inside (the four
+# copies of bench_search_scale.sh). $TMP/one keeps the single tree. Sets `builds` to
+# label=ABSOLUTE_BUILD_DIR. Expects ROOT (the repository).
 bench_trees() {
-  local tmp="$1" tree="$2" copies="$3" arg label i
-  shift 3
+  local tree="$1" copies="$2" tmp arg label i
+  shift 2
+  TMP="$(mktemp -d)"
+  trap 'rm -rf "$TMP"' EXIT
+  tmp="$TMP"
+  echo "# machine: $(nproc) cores, $(uname -sr); load: $(cut -d' ' -f1-3 /proc/loadavg); date: $(date -u +%FT%TZ); commit: $(git -C "$ROOT" rev-parse --short HEAD); copies: $copies"
   if [[ "$tree" == demo ]]; then demo_copy "$tmp/one"; else cp -r "$tree" "$tmp/one"; rm -rf "$tmp/one/_ctx"; fi
   builds=()
   for arg in "$@"; do

@@ -25,10 +25,7 @@ ROUNDS="${3:?$usage}"
 PER="${4:?$usage}"
 shift 4
 [[ $# -ge 2 ]] || { echo "$usage (at least two builds)" >&2; exit 2; }
-TMP="$(mktemp -d)"
-trap 'rm -rf "$TMP"' EXIT
-echo "# machine: $(nproc) cores, $(uname -sr); load: $(cut -d' ' -f1-3 /proc/loadavg); date: $(date -u +%FT%TZ); commit: $(git -C "$ROOT" rev-parse --short HEAD); copies: $COPIES"
-bench_trees "$TMP" "$TREE" "$COPIES" "$@"
+bench_trees "$TREE" "$COPIES" "$@"  # sets TMP, prints the machine line
 python3 - "$TMP" "$ROUNDS" "$PER" "${BENCH_QUERIES:-all}" "${builds[@]}" <<'PY'
 import json, os, socket, statistics, subprocess, sys, time
 tmp, rounds, per, which = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]

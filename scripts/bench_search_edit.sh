@@ -26,10 +26,7 @@ COPIES="${2:?$usage}"
 ROUNDS="${3:?$usage}"
 shift 3
 [[ $# -ge 1 ]] || { echo "$usage" >&2; exit 2; }
-TMP="$(mktemp -d)"
-trap 'rm -rf "$TMP"' EXIT
-echo "# machine: $(nproc) cores, $(uname -sr); load: $(cut -d' ' -f1-3 /proc/loadavg); date: $(date -u +%FT%TZ); commit: $(git -C "$ROOT" rev-parse --short HEAD); copies: $COPIES"
-bench_trees "$TMP" "$TREE" "$COPIES" "$@"
+bench_trees "$TREE" "$COPIES" "$@"  # sets TMP, prints the machine line
 [[ -f "$TMP/one/tempfile.py" ]] || { echo "bench_search_edit.sh: the tree has no tempfile.py to edit" >&2; exit 1; }
 python3 - "$TMP" "$ROUNDS" "${builds[@]}" <<'PY'
 import glob, json, os, socket, statistics, subprocess, sys, time

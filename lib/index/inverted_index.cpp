@@ -36,6 +36,23 @@ void fit_with_room(V& v) {
   v.swap(next);
 }
 
+// The group whose members are exactly ids [b, e), among groups laid out as InvertedIndex keeps
+// them (group g's members at members[start[g] .. start[g + 1]), the groups in the order of their
+// smallest member: a word has one stem, so one group opens with ids[0]); SIZE_MAX when none.
+// What group_list and build_groups' reuse of stale groups both look up.
+std::size_t find_group(const std::vector<std::uint32_t>& members, const std::vector<std::uint32_t>& start,
+                       const std::uint32_t* b, const std::uint32_t* e) {
+  if (start.size() < 2 || b == e) return SIZE_MAX;
+  const auto last = start.end() - 1;
+  const auto it = std::lower_bound(start.begin(), last, *b,
+                                   [&](std::uint32_t from, std::uint32_t t) { return members[from] < t; });
+  if (it == last || static_cast<std::ptrdiff_t>(*(it + 1) - *it) != e - b ||
+      !std::equal(b, e, members.begin() + *it)) {
+    return SIZE_MAX;
+  }
+  return static_cast<std::size_t>(it - start.begin());
+}
+
 // Bit d of a bitmap of 64-bit words (the document sets and a search's unions of them).
 void set_bit(std::uint64_t* words, std::uint32_t d) { words[d / 64] |= std::uint64_t{1} << (d % 64); }
 bool has_bit(const std::uint64_t* words, std::uint32_t d) { return ((words[d / 64] >> (d % 64)) & 1u) != 0; }
@@ -1319,19 +1336,15 @@ bool InvertedIndex::build_groups(Settled& st, const std::atomic<bool>* cancel) c
   // The stale group (drop_groups) with exactly these members, none of whose lists changed since:
   // its list is the union these lists give, as it was merged. SIZE_MAX: none.
   const StaleGroups& old = stale_groups_;
+  std::vector<std::uint32_t> ids;
   const auto reusable = [&](std::size_t i, std::size_t j) -> std::size_t {
-    if (st.changed.empty() || old.start.size() < 2) return SIZE_MAX;
+    if (st.changed.empty()) return SIZE_MAX;
+    ids.clear();
     for (std::size_t m = i; m < j; ++m) {
       if (st.changed[members[m].term] != 0) return SIZE_MAX;
+      ids.push_back(members[m].term);
     }
-    const auto last = old.start.end() - 1;
-    const auto it = std::lower_bound(old.start.begin(), last, members[i].term,
-                                     [&](std::uint32_t from, std::uint32_t t) { return old.members[from] < t; });
-    if (it == last || *(it + 1) - *it != j - i) return SIZE_MAX;
-    for (std::size_t m = i; m < j; ++m) {
-      if (old.members[*it + (m - i)] != members[m].term) return SIZE_MAX;
-    }
-    return static_cast<std::size_t>(it - old.start.begin());
+    return find_group(old.members, old.start, ids.data(), ids.data() + ids.size());
   };
   group_start.push_back(0);
   for (const auto& [i, j] : runs) {
@@ -1366,15 +1379,8 @@ bool InvertedIndex::build_groups(Settled& st, const std::atomic<bool>* cancel) c
 
 std::uint32_t InvertedIndex::group_list(const std::vector<std::uint32_t>& ids) const {
   if (vocab_lists_ == 0 || ids.size() < 2) return IdTable::kNone;
-  // The groups are in the order of their smallest member (build_groups): the one `ids[0]` opens.
-  const auto last = group_start_.end() - 1;  // group g's members start at group_start_[g], g < count
-  const auto it = std::lower_bound(group_start_.begin(), last, ids[0],
-                                   [&](std::uint32_t start, std::uint32_t t) { return group_members_[start] < t; });
-  if (it == last || group_members_[*it] != ids[0]) return IdTable::kNone;
-  const std::uint32_t* b = group_members_.data() + *it;
-  const std::uint32_t* e = group_members_.data() + *(it + 1);
-  if (static_cast<std::size_t>(e - b) != ids.size() || !std::equal(b, e, ids.begin())) return IdTable::kNone;
-  return vocab_lists_ + static_cast<std::uint32_t>(it - group_start_.begin());
+  const std::size_t g = find_group(group_members_, group_start_, ids.data(), ids.data() + ids.size());
+  return g == SIZE_MAX ? IdTable::kNone : vocab_lists_ + static_cast<std::uint32_t>(g);
 }
 
 void InvertedIndex::sort_terms(Settled& s) const {

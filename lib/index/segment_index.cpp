@@ -528,10 +528,14 @@ struct SegmentIndex::Impl {
 
   // Recompute every record's centrality from the records' imports (centrality.hpp); in a
   // package-root tree with the package's name as the prefix of its own modules.
+  // A node of the import graph: an indexed Python file (`path` is its record's key).
+  static bool in_import_graph(const std::string& path, const FileRecord& r) {
+    return r.indexed && file_type_of(path) == FileType::kPython;
+  }
   void recompute_centrality(std::map<std::string, FileRecord>& recs) const {
     std::map<std::string, std::vector<std::string>> imports;
     for (const auto& [path, r] : recs) {
-      if (!r.indexed || file_type_of(path) != FileType::kPython) continue;
+      if (!in_import_graph(path, r)) continue;
       // A vendored file (another project's code shipped inside this one) is a node, imported
       // by the tree's own code as any module is, but its own imports are not edges: how the
       // vendored packages import each other says nothing of what this tree uses (pip's
@@ -891,16 +895,16 @@ ApplyReport SegmentIndex::Impl::apply_locked(const std::vector<std::string>& pat
     // Whether the import graph changed: a Python file came, went, started or stopped being
     // indexed, or changed its imports. Only then is the centrality recomputed (a PageRank over
     // every Python file, under this lock); an edit that keeps a file's imports keeps its score.
-    const auto in_graph = [](const FileRecord& r) { return r.indexed && file_type_of(r.path) == FileType::kPython; };
     bool graph_changed = false;
     std::vector<std::pair<std::string, double>> kept_centrality;
     for (const auto& r : to_remove) {
-      if (const auto it = prev.find(r); it != prev.end() && in_graph(it->second)) graph_changed = true;
+      if (const auto it = prev.find(r); it != prev.end() && in_import_graph(r, it->second)) graph_changed = true;
     }
     for (const auto& o : outcomes) {
       if (o.unchanged) continue;
-      const auto it = prev.find(o.record.path);
-      const bool was = it != prev.end() && in_graph(it->second), is = in_graph(o.record);
+      const std::string& path = o.record.path;
+      const auto it = prev.find(path);
+      const bool was = it != prev.end() && in_import_graph(path, it->second), is = in_import_graph(path, o.record);
       if (was != is || (is && it->second.imports != o.record.imports)) graph_changed = true;
       else if (is) kept_centrality.emplace_back(o.record.path, it->second.centrality);
     }
@@ -991,7 +995,7 @@ ApplyReport SegmentIndex::apply_changes(const std::vector<std::string>& paths) {
     std::lock_guard up(impl_->update_mu);
     rep = impl_->apply_locked(paths);
   }
-  if (rep.removed + rep.reindexed + rep.added + rep.skipped > 0) publish_pack_state();
+  if (rep.changed_files() > 0) publish_pack_state();
   return rep;
 }
 
@@ -1082,7 +1086,7 @@ ApplyReport SegmentIndex::sync_locked(bool& pack_dirty) {
       ApplyReport rep = impl_->rescan_locked();
       rep.config_reloaded = true;
       for (auto& w : warnings) rep.warnings.push_back(std::move(w));
-      impl_->options.channel.incr("index_sync_changes", static_cast<std::int64_t>(rep.removed + rep.reindexed + rep.added + rep.skipped));
+      impl_->options.channel.incr("index_sync_changes", static_cast<std::int64_t>(rep.changed_files()));
       pack_dirty = true;
       return rep;
     }
@@ -1122,8 +1126,8 @@ ApplyReport SegmentIndex::sync_locked(bool& pack_dirty) {
     rep = impl_->apply_locked(paths);
   }
   for (auto& w : ch.warnings) rep.warnings.push_back(std::move(w));
-  if (rep.rescanned || rep.removed + rep.reindexed + rep.added + rep.skipped > 0) {
-    impl_->options.channel.incr("index_sync_changes", static_cast<std::int64_t>(rep.removed + rep.reindexed + rep.added + rep.skipped));
+  if (rep.rescanned || rep.changed_files() > 0) {
+    impl_->options.channel.incr("index_sync_changes", static_cast<std::int64_t>(rep.changed_files()));
     if (rep.rescanned) impl_->options.channel.incr("index_rescan_count");
     pack_dirty = true;
   }

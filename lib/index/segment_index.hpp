@@ -154,6 +154,8 @@ struct ApplyReport {
   std::vector<std::string> warnings;
   std::vector<std::string> changed_paths;  // re-chunked or added (for the daemon's Pyright sync)
   std::vector<std::string> removed_paths;  // dropped from the index
+  // Files whose state in the index changed (removed, re-indexed, added or now skipped).
+  std::size_t changed_files() const { return removed + reindexed + added + skipped; }
 };
 
 struct Status {

@@ -112,7 +112,7 @@ void Service::when_ready(Segment& seg, bool wait, std::function<void()> fn) {
 std::uint64_t Service::sync(Segment& seg) {
   const index::ApplyReport r = seg.index->sync();
   seg.apply_changes(r);
-  if (r.removed + r.reindexed + r.added + r.skipped > 0 || r.rescanned) settle_later(seg);
+  if (r.changed_files() > 0 || r.rescanned) settle_later(seg);
   return r.bytes_read;
 }
 
