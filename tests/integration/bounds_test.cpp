@@ -501,7 +501,7 @@ TEST_CASE("ping, status and wait:false requests answer while every request worke
   };
   for (int i = 0; i < 20; ++i) {
     const auto ms = timed(100 + i, "ping", {});
-    CHECK(ms < 100 * kLatencyScale);  // kLatencyScale: 1 except in the coverage build
+    CHECK(ms < 100 * kLatencyScale);  // kLatencyScale: 1 except in the instrumented builds
     std::this_thread::sleep_for(25ms);
   }
   // On a loaded 2-core machine the quick lane answers in milliseconds; the bound here only shows

@@ -117,7 +117,7 @@ TEST_CASE(
                                   << worst_status << " ms, search " << worst_search << " ms");
   if (samples == 0) WARN("the build finished before the first sample: latency not exercised");
   // Generous bounds for a loaded CI machine; before the fix each was the whole build (seconds).
-  // kLatencyScale is 1 except in the coverage build (tests/support/timing.hpp).
+  // kLatencyScale is 1 except in the instrumented builds (tests/support/timing.hpp).
   CHECK(worst_ping < 1500 * kLatencyScale);
   CHECK(worst_status < 1500 * kLatencyScale);
   CHECK(worst_search < 1500 * kLatencyScale);

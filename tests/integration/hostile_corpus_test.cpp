@@ -214,7 +214,7 @@ TEST_CASE(
   CHECK(pinger.failed() == 0);
   CHECK(pinger.answered() > 10);
   // Issue 16 item 7: ping never waits behind a build or a long request.
-  CHECK(pinger.max_ms() < 100 * kLatencyScale);  // unscaled but in the coverage build
+  CHECK(pinger.max_ms() < 100 * kLatencyScale);  // scaled only in the instrumented builds
   REQUIRE(alive(d));
   CHECK(d.stop() == 0);
   // The daemon's log (its stderr here) is valid UTF-8 too: names are escaped in it.
