@@ -25,7 +25,9 @@ namespace {
 // one file took on the stdlib demo tree, nearly all of it page faults. The room is address space:
 // blocks over 1 MiB are mapped on their own (daemon/main.cpp tune_malloc), and their pages become
 // resident only when written.
-constexpr std::size_t with_room(std::size_t n) { return n + n / 32 + 64; }
+constexpr std::size_t with_room(std::size_t n) {
+  return n + n / 32 + 64;
+}
 template <class V>
 void fit_with_room(V& v) {
   const std::size_t want = with_room(v.size());
@@ -40,12 +42,14 @@ void fit_with_room(V& v) {
 // them (group g's members at members[start[g] .. start[g + 1]), the groups in the order of their
 // smallest member: a word has one stem, so one group opens with ids[0]); SIZE_MAX when none.
 // What group_list and build_groups' reuse of stale groups both look up.
-std::size_t find_group(const std::vector<std::uint32_t>& members, const std::vector<std::uint32_t>& start,
-                       const std::uint32_t* b, const std::uint32_t* e) {
+std::size_t find_group(const std::vector<std::uint32_t>& members,
+                       const std::vector<std::uint32_t>& start, const std::uint32_t* b,
+                       const std::uint32_t* e) {
   if (start.size() < 2 || b == e) return SIZE_MAX;
   const auto last = start.end() - 1;
-  const auto it = std::lower_bound(start.begin(), last, *b,
-                                   [&](std::uint32_t from, std::uint32_t t) { return members[from] < t; });
+  const auto it =
+      std::lower_bound(start.begin(), last, *b,
+                       [&](std::uint32_t from, std::uint32_t t) { return members[from] < t; });
   if (it == last || static_cast<std::ptrdiff_t>(*(it + 1) - *it) != e - b ||
       !std::equal(b, e, members.begin() + *it)) {
     return SIZE_MAX;
@@ -54,12 +58,17 @@ std::size_t find_group(const std::vector<std::uint32_t>& members, const std::vec
 }
 
 // Bit d of a bitmap of 64-bit words (the document sets and a search's unions of them).
-void set_bit(std::uint64_t* words, std::uint32_t d) { words[d / 64] |= std::uint64_t{1} << (d % 64); }
-bool has_bit(const std::uint64_t* words, std::uint32_t d) { return ((words[d / 64] >> (d % 64)) & 1u) != 0; }
+void set_bit(std::uint64_t* words, std::uint32_t d) {
+  words[d / 64] |= std::uint64_t{1} << (d % 64);
+}
+bool has_bit(const std::uint64_t* words, std::uint32_t d) {
+  return ((words[d / 64] >> (d % 64)) & 1u) != 0;
+}
 // A stem group's tfs for one chunk: `p`'s added to `into`'s per field, saturating at 255 (which
 // makes the order the variants are added in irrelevant to the sums).
 void add_tfs(Posting& into, const Posting& p) {
-  for (std::size_t f = 0; f < kFieldCount; ++f) into.tf[f] = static_cast<std::uint8_t>(std::min(255, into.tf[f] + p.tf[f]));
+  for (std::size_t f = 0; f < kFieldCount; ++f)
+    into.tf[f] = static_cast<std::uint8_t>(std::min(255, into.tf[f] + p.tf[f]));
 }
 
 // Merge the frozen list `bytes` (`count` postings) into `list` (both in document order) as it is
@@ -74,15 +83,16 @@ inline void merge_frozen(std::vector<Posting>& list, std::string_view bytes, std
   Posting* out = room.data();
   const Posting* a = list.data();
   const Posting* const a_end = a + list.size();
-  for_each_posting(bytes, [&](const Posting& p) __attribute__((always_inline)) {
-    while (a != a_end && a->doc < p.doc) *out++ = *a++;
-    if (a != a_end && a->doc == p.doc) {
-      *out = *a++;
-      add_tfs(*out++, p);
-    } else {
-      *out++ = p;
-    }
-  });
+  for_each_posting(
+      bytes, [&](const Posting& p) __attribute__((always_inline)) {
+        while (a != a_end && a->doc < p.doc) *out++ = *a++;
+        if (a != a_end && a->doc == p.doc) {
+          *out = *a++;
+          add_tfs(*out++, p);
+        } else {
+          *out++ = p;
+        }
+      });
   out = std::copy(a, a_end, out);
   room.resize(static_cast<std::size_t>(out - room.data()));
   list.swap(room);
@@ -174,7 +184,8 @@ struct TermPass {
     scores[d] = before + score_term(tf, lengths[d], idf, *norms, nullptr);
     top = std::max(top, scores[d]);
     if (name_hit && tf[kFieldName] > 0) name_hit[d] = 1;
-    if (prose_bit != 0) prose[d] |= (tf[kFieldName] | tf[kFieldSig] | tf[kFieldDoc]) != 0 ? prose_bit : 0u;
+    if (prose_bit != 0)
+      prose[d] |= (tf[kFieldName] | tf[kFieldSig] | tf[kFieldDoc]) != 0 ? prose_bit : 0u;
     if (cover_bit != 0) file_terms[doc_file[d]] |= cover_bit;
   }
   void done() { list->set_size(seen_n); }
@@ -202,7 +213,7 @@ struct SearchScratch {
   std::vector<std::uint8_t> name_hit;
   std::vector<std::uint8_t> keep;
   std::vector<std::uint32_t> prose_terms;  // bit b: active term b has a tf in name, sig or doc
-  DocList touched;  // the chunks with a non-zero score (or name hit)
+  DocList touched;                         // the chunks with a non-zero score (or name hit)
   bool keep_used = false;
   // Streamed stem variants (a pruned search): stamp[d] == epoch when chunk d was counted for the
   // term being streamed; `kept` the chunks scored in full, ascending, with their summed tfs.
@@ -230,7 +241,9 @@ struct SearchScratch {
   // chunk; ~4 times the chunks that `error` matches on the stdlib) or 64 Ki postings, whichever is
   // more; bigger ones are freed. Freed and allocated again per query, lists of that size cost a
   // page fault per 4 KiB: on four stdlib copies that was most of `json decode error`'s time.
-  std::size_t max_kept_postings() const { return std::max(std::size_t{1} << 16, 4 * scores.size()); }
+  std::size_t max_kept_postings() const {
+    return std::max(std::size_t{1} << 16, 4 * scores.size());
+  }
 
   void fit(std::size_t n) {
     if (scores.size() >= n) return;
@@ -327,7 +340,8 @@ class ScratchPool {
 };
 
 ScratchPool& scratch_pool() {
-  static ScratchPool* const pool = new ScratchPool;  // never destroyed: searches may outlive statics
+  static ScratchPool* const pool =
+      new ScratchPool;  // never destroyed: searches may outlive statics
   return *pool;
 }
 
@@ -410,7 +424,8 @@ ChunkTerms analyze_chunk(const Chunk& chunk, std::string_view body_text) {
 }
 
 std::uint32_t InvertedIndex::term_id(std::string_view term) const {
-  return term_ids_.find(term, std::hash<std::string_view>{}(term), [this](std::uint32_t t) { return term_text(t); });
+  return term_ids_.find(term, std::hash<std::string_view>{}(term),
+                        [this](std::uint32_t t) { return term_text(t); });
 }
 
 std::uint32_t InvertedIndex::intern(std::string_view term, std::size_t hash) {
@@ -446,7 +461,8 @@ InvertedIndex::Doc InvertedIndex::pack(const Chunk& c, const std::uint64_t* path
     w.str_u32(piece);
   }
   d.strs = pool_.size();
-  const std::string_view parts[kStrCount] = {c.id, c.title, tp, c.sha256, c.preview, c.context, c.signature};
+  const std::string_view parts[kStrCount] = {c.id,      c.title,   tp,         c.sha256,
+                                             c.preview, c.context, c.signature};
   for (std::size_t i = 0; i < kStrCount; ++i) {
     d.len[i] = static_cast<std::uint32_t>(parts[i].size());
     pool_.append(parts[i]);
@@ -474,7 +490,8 @@ Chunk InvertedIndex::unpack(const Doc& d) const {
   c.role = d.role;
   c.title = next(kTitle);
   const std::string_view tp = next(kTitlePath);
-  for (bytes::Reader r(tp); r.ok() && r.position() < tp.size();) c.title_path.emplace_back(r.str_u32());
+  for (bytes::Reader r(tp); r.ok() && r.position() < tp.size();)
+    c.title_path.emplace_back(r.str_u32());
   c.start_line = d.start_line;
   c.end_line = d.end_line;
   c.sha256 = next(kSha256);
@@ -493,8 +510,8 @@ void InvertedIndex::reserve_terms(std::size_t n) {
   term_chars_.reserve(n * 12);  // ≈ 12.6 bytes a term on the stdlib
 }
 
-void InvertedIndex::replace_file(const std::string& path, std::vector<Chunk> chunks, std::vector<ChunkTerms> terms,
-                                 bool bulk) {
+void InvertedIndex::replace_file(const std::string& path, std::vector<Chunk> chunks,
+                                 std::vector<ChunkTerms> terms, bool bulk) {
   stamp_ = new_stamp();  // a freeze prepared before this call is out of date
   const auto id_of = [this](std::uint32_t d) { return id_text(docs_[d]); };
   if (auto it = by_file_.find(path); it != by_file_.end()) {
@@ -530,7 +547,8 @@ void InvertedIndex::replace_file(const std::string& path, std::vector<Chunk> chu
       for (std::size_t f = 0; f < kFieldCount; ++f) total_len_[f] += code_length(length[f]);
       const std::size_t h = std::hash<std::string_view>{}(id_text(doc));
       // Chunks of one file share its path: classified once (a few thousand instructions each).
-      classify(doc, rank, i > 0 && docs_[ids.front()].path == doc.path ? &rank_[ids.front()] : nullptr);
+      classify(doc, rank,
+               i > 0 && docs_[ids.front()].path == doc.path ? &rank_[ids.front()] : nullptr);
       docs_.push_back(doc);
       rank_.push_back(rank);
       lengths_.push_back(length);
@@ -541,7 +559,8 @@ void InvertedIndex::replace_file(const std::string& path, std::vector<Chunk> chu
         module_docs_[rank.module].push_back(d);
       }
       // A duplicate id (which chunkers never produce) shadows the earlier chunk, as before.
-      if (const auto old = by_id_.find(id_text(docs_[d]), h, id_of); old != IdTable::kNone) by_id_.erase(h, old);
+      if (const auto old = by_id_.find(id_text(docs_[d]), h, id_of); old != IdTable::kNone)
+        by_id_.erase(h, old);
       by_id_.insert(h, d, id_of);
       ids.push_back(d);
       ++alive_;
@@ -567,7 +586,7 @@ struct InvertedIndex::Settled {
   std::uint64_t stamp = 0;  // the index's when prepared
   FrozenPostings frozen;    // every list re-encoded, then the stem groups' (the extension)
   DocId horizon = 0;
-  bool resorted = false;    // sorted_terms holds the vocabulary sorted anew
+  bool resorted = false;  // sorted_terms holds the vocabulary sorted anew
   std::vector<std::uint32_t> sorted_terms;
   std::uint32_t vocab_lists = 0;
   std::vector<std::uint32_t> group_members, group_start;
@@ -582,7 +601,8 @@ struct InvertedIndex::Settled {
   StaleGroups stale;  // after install: the index's stale groups, to be freed with this
 };
 
-void InvertedIndex::group_tail(std::vector<std::uint32_t>& start, std::vector<Posting>& grouped) const {
+void InvertedIndex::group_tail(std::vector<std::uint32_t>& start,
+                               std::vector<Posting>& grouped) const {
   const std::size_t nterms = term_off_.size() - 1;
   // By term (counting sort; stable, so each group stays in document order).
   start.assign(nterms + 1, 0);
@@ -594,7 +614,8 @@ void InvertedIndex::group_tail(std::vector<std::uint32_t>& start, std::vector<Po
 }
 
 template <class Fn>
-bool InvertedIndex::for_each_list(const std::vector<DocId>* remap, Fn fn, const std::atomic<bool>* cancel) const {
+bool InvertedIndex::for_each_list(const std::vector<DocId>* remap, Fn fn,
+                                  const std::atomic<bool>* cancel) const {
   const std::size_t nterms = term_off_.size() - 1;
   std::vector<std::uint32_t> start;
   std::vector<Posting> grouped;
@@ -642,7 +663,8 @@ bool InvertedIndex::settle_lists(Settled& s, const std::atomic<bool>* cancel) co
       return false;
     }
     bool found = false;
-    for_each_posting(bytes, [&](const Posting& p) { found = found || has_bit(dead.data(), p.doc); });
+    for_each_posting(bytes,
+                     [&](const Posting& p) { found = found || has_bit(dead.data(), p.doc); });
     return found;
   };
   s.changed.assign(nterms, 0);
@@ -670,14 +692,17 @@ bool InvertedIndex::settle_lists(Settled& s, const std::atomic<bool>* cancel) co
   return true;
 }
 
-void InvertedIndex::SettledDelete::operator()(Settled* s) const { delete s; }
+void InvertedIndex::SettledDelete::operator()(Settled* s) const {
+  delete s;
+}
 
 std::uint64_t InvertedIndex::new_stamp() {
   static std::atomic<std::uint64_t> next{0};
   return next.fetch_add(1, std::memory_order_relaxed) + 1;
 }
 
-InvertedIndex::SettledPtr InvertedIndex::settle(const std::vector<DocId>* remap, const std::atomic<bool>* cancel) const {
+InvertedIndex::SettledPtr InvertedIndex::settle(const std::vector<DocId>* remap,
+                                                const std::atomic<bool>* cancel) const {
   SettledPtr s(new Settled);
   s->stamp = stamp_;
   // The new lists are about as large as the old ones plus ≈ 3 bytes a tail posting.
@@ -808,8 +833,10 @@ void InvertedIndex::compact() {
   lengths_ = std::move(kept_lengths);
   prior_key_ = std::move(kept_keys);
   pool_ = std::move(pool);
-  never_code_docs_ = static_cast<std::size_t>(
-      std::count_if(rank_.begin(), rank_.end(), [](const DocRank& r) { return (r.path_class & kPathNeverCode) != 0; }));
+  never_code_docs_ =
+      static_cast<std::size_t>(std::count_if(rank_.begin(), rank_.end(), [](const DocRank& r) {
+        return (r.path_class & kPathNeverCode) != 0;
+      }));
   by_file_.clear();
   by_id_.clear();
   const auto id_of = [this](std::uint32_t d) { return id_text(docs_[d]); };
@@ -832,12 +859,15 @@ void InvertedIndex::leave_room() {
   fit_with_room(doc_file_);
 }
 
-bool InvertedIndex::build_doc_sets(Settled& st, std::size_t n, const std::atomic<bool>* cancel) const {
+bool InvertedIndex::build_doc_sets(Settled& st, std::size_t n,
+                                   const std::atomic<bool>* cancel) const {
   const FrozenPostings& frozen = st.frozen;
   const std::size_t set_words = (n + 63) / 64;
   st.set_words = set_words;
   const std::size_t nterms = frozen.term_count();
-  const auto common = [&](std::uint32_t t) { return n > 0 && std::size_t{frozen.count(t)} * 16 >= n; };
+  const auto common = [&](std::uint32_t t) {
+    return n > 0 && std::size_t{frozen.count(t)} * 16 >= n;
+  };
   std::size_t sets = 0, skips = 0;
   for (std::uint32_t t = 0; t < nterms; ++t) {
     if (!common(t)) continue;
@@ -870,7 +900,8 @@ bool InvertedIndex::build_doc_sets(Settled& st, std::size_t n, const std::atomic
       const std::uint64_t v = read_posting_head(p, end);
       doc += v >> kFieldMaskBits;
       set_bit(words, static_cast<std::uint32_t>(doc));
-      p += std::min<std::size_t>(kTfLayouts[v & kFieldMask].count, static_cast<std::size_t>(end - p));
+      p += std::min<std::size_t>(kTfLayouts[v & kFieldMask].count,
+                                 static_cast<std::size_t>(end - p));
     }
     std::uint32_t* ranks = st.set_ranks.data() + s.words;
     std::uint32_t before = 0;
@@ -892,8 +923,9 @@ const InvertedIndex::DocSet* InvertedIndex::find_set(std::uint32_t t) const {
 Posting InvertedIndex::set_posting(const DocSet& s, DocId d) const {
   const std::uint64_t* words = doc_sets_.data() + s.words;
   // Its index on the list: the set's documents before it.
-  const std::size_t rank = set_ranks_[s.words + d / 64] +
-                           static_cast<std::size_t>(std::popcount(words[d / 64] & ((std::uint64_t{1} << (d % 64)) - 1)));
+  const std::size_t rank =
+      set_ranks_[s.words + d / 64] +
+      static_cast<std::size_t>(std::popcount(words[d / 64] & ((std::uint64_t{1} << (d % 64)) - 1)));
   const std::uint32_t* skip = set_skips_.data() + s.skips + 2 * (rank / kSetSkip);
   const std::string_view bytes = frozen_.bytes(s.term);
   const auto* const begin = reinterpret_cast<const std::uint8_t*>(bytes.data());
@@ -946,7 +978,8 @@ std::uint32_t InvertedIndex::live_df(std::uint32_t term) const {
   if (!frozen_has_dead_) {
     n = frozen_.count(term);
   } else {
-    for_each_posting(frozen_.bytes(term), [&](const Posting& p) { n += docs_[p.doc].alive ? 1 : 0; });
+    for_each_posting(frozen_.bytes(term),
+                     [&](const Posting& p) { n += docs_[p.doc].alive ? 1 : 0; });
   }
   for (const auto& e : tail_) n += (e.term == term && docs_[e.p.doc].alive) ? 1 : 0;
   return n;
@@ -955,7 +988,8 @@ std::uint32_t InvertedIndex::live_df(std::uint32_t term) const {
 std::size_t InvertedIndex::term_count() const {
   const std::size_t nterms = term_off_.size() - 1;
   std::vector<bool> live(nterms, false);
-  for (std::uint32_t t = 0; t < std::min(frozen_.term_count(), nterms); ++t) {  // not the groups' lists
+  for (std::uint32_t t = 0; t < std::min(frozen_.term_count(), nterms);
+       ++t) {  // not the groups' lists
     if (!frozen_has_dead_) {
       live[t] = frozen_.count(t) > 0;
       continue;
@@ -975,7 +1009,8 @@ std::size_t InvertedIndex::term_count() const {
 }
 
 std::optional<Chunk> InvertedIndex::find(std::string_view id) const {
-  const auto d = by_id_.find(id, std::hash<std::string_view>{}(id), [this](std::uint32_t x) { return id_text(docs_[x]); });
+  const auto d = by_id_.find(id, std::hash<std::string_view>{}(id),
+                             [this](std::uint32_t x) { return id_text(docs_[x]); });
   if (d == IdTable::kNone) return std::nullopt;
   return unpack(docs_[d]);
 }
@@ -988,7 +1023,8 @@ std::vector<Chunk> InvertedIndex::chunks_of(std::string_view path) const {
   for (const DocId d : it->second) {
     if (docs_[d].alive) ds.push_back(d);
   }
-  std::stable_sort(ds.begin(), ds.end(), [this](DocId a, DocId b) { return docs_[a].start_line < docs_[b].start_line; });
+  std::stable_sort(ds.begin(), ds.end(),
+                   [this](DocId a, DocId b) { return docs_[a].start_line < docs_[b].start_line; });
   out.reserve(ds.size());
   for (const DocId d : ds) out.push_back(unpack(docs_[d]));
   return out;
@@ -1041,7 +1077,8 @@ class EditRows {
       int v = std::min({prev[j] + 1, cur[j - 1] + 1, sub, int{cap_}});
       // Two neighbouring bytes swapped (`lenght`) are one edit, as Damerau counted typing errors
       // (the optimal string alignment distance; Lucene's spell checker counts them so too).
-      if (d >= 2 && j >= 2 && c == term_[j - 2] && chars_[d - 1] == term_[j - 1] && c != chars_[d - 1]) {
+      if (d >= 2 && j >= 2 && c == term_[j - 2] && chars_[d - 1] == term_[j - 1] &&
+          c != chars_[d - 1]) {
         v = std::min(v, rows_[(d - 2) * width_ + j - 2] + 1);
       }
       cur[j] = static_cast<std::uint8_t>(v);
@@ -1073,8 +1110,10 @@ class EditRows {
 bool any_bit(const std::uint64_t* words, std::uint32_t lo, std::uint32_t hi) {
   for (std::uint32_t b = lo; b < hi;) {
     const std::uint32_t w = b / 64, from = b % 64;
-    const std::uint32_t to = std::min<std::uint32_t>(64, from + (hi - b));  // exclusive, in this word
-    const std::uint64_t mask = (to == 64 ? ~std::uint64_t{0} : ((std::uint64_t{1} << to) - 1)) & (~std::uint64_t{0} << from);
+    const std::uint32_t to =
+        std::min<std::uint32_t>(64, from + (hi - b));  // exclusive, in this word
+    const std::uint64_t mask = (to == 64 ? ~std::uint64_t{0} : ((std::uint64_t{1} << to) - 1)) &
+                               (~std::uint64_t{0} << from);
     if (words[w] & mask) return true;
     b += to - from;
   }
@@ -1087,19 +1126,21 @@ std::vector<std::string> InvertedIndex::suggest(std::string_view term, std::size
   return top_suggestions(suggestion_candidates(term), max);
 }
 
-std::vector<std::string> InvertedIndex::top_suggestions(std::vector<Suggestion> cands, std::size_t max) const {
+std::vector<std::string> InvertedIndex::top_suggestions(std::vector<Suggestion> cands,
+                                                        std::size_t max) const {
   std::sort(cands.begin(), cands.end(), [&](const Suggestion& a, const Suggestion& b) {
     if (a.rank_dist != b.rank_dist) return a.rank_dist < b.rank_dist;
     if (a.df != b.df) return a.df > b.df;
     return term_text(a.id) < term_text(b.id);
   });
   std::vector<std::string> out;
-  for (std::size_t i = 0; i < cands.size() && out.size() < max; ++i) out.emplace_back(term_text(cands[i].id));
+  for (std::size_t i = 0; i < cands.size() && out.size() < max; ++i)
+    out.emplace_back(term_text(cands[i].id));
   return out;
 }
 
-const InvertedIndex::Suggestion* InvertedIndex::correction(std::string_view term,
-                                                           const std::vector<Suggestion>& cands) const {
+const InvertedIndex::Suggestion* InvertedIndex::correction(
+    std::string_view term, const std::vector<Suggestion>& cands) const {
   // One edit for a word of 4 or 5 letters, two from 6 (suggestion_candidates finds two only
   // under the same first letter). A completion counts by the letters it adds (`sitema` →
   // `sitemap`, a word cut short); one adding more is a suggestion only (`payl` → `payload`).
@@ -1117,13 +1158,16 @@ const InvertedIndex::Suggestion* InvertedIndex::correction(std::string_view term
   return best;
 }
 
-std::vector<InvertedIndex::Suggestion> InvertedIndex::suggestion_candidates(std::string_view term) const {
+std::vector<InvertedIndex::Suggestion> InvertedIndex::suggestion_candidates(
+    std::string_view term) const {
   // Two edits are allowed from 5 characters, and then only to words with the same first letter
   // (misspellings rarely start wrong — the convention of Lucene's DirectSpellChecker and
   // Elasticsearch's term suggester, prefix length 1): a word with another first letter is at most
   // one edit away. This keeps the walk below to one first letter at two edits, the rest at one.
   const std::size_t bound = term.size() >= 5 ? 2 : 1;
-  const auto bound_for = [&](std::string_view s) -> std::size_t { return bound == 2 && !s.empty() && s[0] == term[0] ? 2 : 1; };
+  const auto bound_for = [&](std::string_view s) -> std::size_t {
+    return bound == 2 && !s.empty() && s[0] == term[0] ? 2 : 1;
+  };
   const bool completions = term.size() >= 3;  // longer words starting with `term` rank as one edit
   std::vector<Suggestion> cands;
   // Only close terms pay for counting their live postings. A completion's distance is the
@@ -1141,8 +1185,12 @@ std::vector<InvertedIndex::Suggestion> InvertedIndex::suggestion_candidates(std:
   const It begin = sorted_terms_.begin(), end = sorted_terms_.end();
   // The sorted vocabulary's words starting with `prefix`: one range.
   const auto prefix_range = [&](std::string_view prefix) {
-    const It lo = std::lower_bound(begin, end, prefix, [this](std::uint32_t t, std::string_view x) { return term_text(t) < x; });
-    return std::pair{lo, std::partition_point(lo, end, [&](std::uint32_t t) { return term_text(t).starts_with(prefix); })};
+    const It lo = std::lower_bound(begin, end, prefix, [this](std::uint32_t t, std::string_view x) {
+      return term_text(t) < x;
+    });
+    return std::pair{lo, std::partition_point(lo, end, [&](std::uint32_t t) {
+                       return term_text(t).starts_with(prefix);
+                     })};
   };
   // The completions are one range, the rest is walked by shared prefix.
   It comp_lo = end, comp_hi = end;
@@ -1190,7 +1238,8 @@ std::vector<InvertedIndex::Suggestion> InvertedIndex::suggestion_candidates(std:
         continue;
       }
       if (s != term && s.size() <= term.size() + rows.bound()) {
-        if (const std::size_t dist = rows.distance(s.size()); dist <= rows.bound()) consider(*it, dist);
+        if (const std::size_t dist = rows.distance(s.size()); dist <= rows.bound())
+          consider(*it, dist);
       }
       ++it;
     }
@@ -1233,7 +1282,8 @@ void InvertedIndex::set_centrality(const std::string& path, double centrality) {
 namespace {
 // The demotions a prior key's high four bits stand for (InvertedIndex::prior_key), in bit order,
 // and the centrality level its low four bits give.
-constexpr std::array<PathClass, 4> kKeyClasses = {kPathTest, kPathAsset, kPathGenerated, kPathVendored};
+constexpr std::array<PathClass, 4> kKeyClasses = {kPathTest, kPathAsset, kPathGenerated,
+                                                  kPathVendored};
 constexpr int kCentralityLevels = 15;  // levels 0..15
 double centrality_level(int level) {
   return kCentralityMin + (kCentralityMax - kCentralityMin) * level / kCentralityLevels;
@@ -1247,7 +1297,8 @@ std::uint8_t InvertedIndex::prior_key(const DocRank& r) {
   }
   // The smallest level at or above the factor (1.0 for a file outside the import graph).
   int level = 0;
-  while (level < kCentralityLevels && centrality_level(level) < static_cast<double>(r.centrality)) ++level;
+  while (level < kCentralityLevels && centrality_level(level) < static_cast<double>(r.centrality))
+    ++level;
   return static_cast<std::uint8_t>(classes << 4 | static_cast<unsigned>(level));
 }
 
@@ -1264,13 +1315,16 @@ void InvertedIndex::classify(const Doc& doc, DocRank& rank, const DocRank* same_
   if (rank.path_class & kPathNeverCode) ++never_code_docs_;
   std::string word = module_word(path_text(doc));
   if (word.empty()) return;
-  auto [it, added] = module_ids_.try_emplace(stem(word), static_cast<std::uint32_t>(module_words_.size()));
+  auto [it, added] =
+      module_ids_.try_emplace(stem(word), static_cast<std::uint32_t>(module_words_.size()));
   if (added) {
     for (const std::uint8_t cut : module_splits(path_text(doc))) {
-      module_pieces_[stem(std::string_view(word).substr(0, cut))].push_back({it->second, cut, false});
+      module_pieces_[stem(std::string_view(word).substr(0, cut))].push_back(
+          {it->second, cut, false});
       module_pieces_[stem(std::string_view(word).substr(cut))].push_back({it->second, cut, true});
     }
-    if (std::string phrase = module_phrase(word); !phrase.empty()) module_phrases_[std::move(phrase)].push_back(it->second);
+    if (std::string phrase = module_phrase(word); !phrase.empty())
+      module_phrases_[std::move(phrase)].push_back(it->second);
     module_words_.push_back(std::move(word));
   }
   rank.module = it->second;
@@ -1281,8 +1335,10 @@ void InvertedIndex::drop_groups() {
   stale_groups_.lists = frozen_.take_extension();
   stale_groups_.members = std::move(group_members_);
   stale_groups_.start = std::move(group_start_);
-  set_of_.erase(std::find_if(set_of_.begin(), set_of_.end(), [&](const DocSet& e) { return e.term >= vocab_lists_; }),
-                set_of_.end());  // a group's set is left in doc_sets_ until the next freeze installs new ones
+  set_of_.erase(
+      std::find_if(set_of_.begin(), set_of_.end(),
+                   [&](const DocSet& e) { return e.term >= vocab_lists_; }),
+      set_of_.end());  // a group's set is left in doc_sets_ until the next freeze installs new ones
   vocab_lists_ = 0;
   group_members_.clear();
   group_start_.clear();
@@ -1306,8 +1362,9 @@ bool InvertedIndex::build_groups(Settled& st, const std::atomic<bool>* cancel) c
     if (!stem_scan_admits(x, s)) continue;
     members.push_back({std::move(s), t});
   }
-  std::sort(members.begin(), members.end(),
-            [](const Member& a, const Member& b) { return a.stem != b.stem ? a.stem < b.stem : a.term < b.term; });
+  std::sort(members.begin(), members.end(), [](const Member& a, const Member& b) {
+    return a.stem != b.stem ? a.stem < b.stem : a.term < b.term;
+  });
   // The groups (runs of two or more members with one stem), in the order of their smallest
   // member: a word has one stem, so group_list finds its group by binary search on that member.
   std::vector<std::pair<std::size_t, std::size_t>> runs;  // [begin, end) in `members`
@@ -1316,8 +1373,9 @@ bool InvertedIndex::build_groups(Settled& st, const std::atomic<bool>* cancel) c
     if (j - i >= 2) runs.emplace_back(i, j);
   }
   if (runs.empty()) return true;
-  std::sort(runs.begin(), runs.end(),
-            [&](const auto& x, const auto& y) { return members[x.first].term < members[y.first].term; });
+  std::sort(runs.begin(), runs.end(), [&](const auto& x, const auto& y) {
+    return members[x.first].term < members[y.first].term;
+  });
   // Each group's members merged one by one into `acc` (a chunk several hold getting their tfs
   // added), each member's list as it is decoded; the group's list then encoded into `encoded`,
   // which becomes frozen_'s extension (ids from nterms up). Its room is reserved first: the
@@ -1348,7 +1406,8 @@ bool InvertedIndex::build_groups(Settled& st, const std::atomic<bool>* cancel) c
   };
   group_start.push_back(0);
   for (const auto& [i, j] : runs) {
-    if (cancel && group_start.size() % 256 == 0 && cancel->load(std::memory_order_relaxed)) return false;
+    if (cancel && group_start.size() % 256 == 0 && cancel->load(std::memory_order_relaxed))
+      return false;
     if (const std::size_t g = reusable(i, j); g != SIZE_MAX) {
       const std::string_view list = old.lists.list(g);
       for (std::size_t m = i; m < j; ++m) group_members.push_back(members[m].term);
@@ -1379,7 +1438,8 @@ bool InvertedIndex::build_groups(Settled& st, const std::atomic<bool>* cancel) c
 
 std::uint32_t InvertedIndex::group_list(const std::vector<std::uint32_t>& ids) const {
   if (vocab_lists_ == 0 || ids.size() < 2) return IdTable::kNone;
-  const std::size_t g = find_group(group_members_, group_start_, ids.data(), ids.data() + ids.size());
+  const std::size_t g =
+      find_group(group_members_, group_start_, ids.data(), ids.data() + ids.size());
   return g == SIZE_MAX ? IdTable::kNone : vocab_lists_ + static_cast<std::uint32_t>(g);
 }
 
@@ -1393,7 +1453,8 @@ void InvertedIndex::sort_terms(Settled& s) const {
             [this](std::uint32_t a, std::uint32_t b) { return term_text(a) < term_text(b); });
 }
 
-bool InvertedIndex::VariantCache::find(const std::string& key, std::vector<std::uint32_t>& out) const {
+bool InvertedIndex::VariantCache::find(const std::string& key,
+                                       std::vector<std::uint32_t>& out) const {
   const std::lock_guard lock(mu_);
   const auto it = map_.find(key);
   if (it == map_.end()) return false;
@@ -1401,7 +1462,8 @@ bool InvertedIndex::VariantCache::find(const std::string& key, std::vector<std::
   return true;
 }
 
-void InvertedIndex::VariantCache::put(std::string key, const std::vector<std::uint32_t>& ids) const {
+void InvertedIndex::VariantCache::put(std::string key,
+                                      const std::vector<std::uint32_t>& ids) const {
   const std::lock_guard lock(mu_);
   if (map_.size() >= kMaxStems) {
     map_.clear();
@@ -1425,7 +1487,8 @@ std::size_t InvertedIndex::VariantCache::memory_bytes() const {
   return bytes_;
 }
 
-void InvertedIndex::stem_variants(std::string_view term, const std::string& s, std::vector<std::uint32_t>& out) const {
+void InvertedIndex::stem_variants(std::string_view term, const std::string& s,
+                                  std::vector<std::uint32_t>& out) const {
   out.clear();
   std::string key;
   key.reserve(term.size() + 1 + s.size());
@@ -1457,7 +1520,9 @@ void InvertedIndex::stem_variants(std::string_view term, const std::string& s, s
     // has the stem `s`: its hash is `want` or not cached yet.
     const bool cached = pos < stem_hash_.size();
     if (cached) {
-      if (const std::uint32_t h = stem_hash_[pos].load(std::memory_order_relaxed); h != 0 && h != want) return;
+      if (const std::uint32_t h = stem_hash_[pos].load(std::memory_order_relaxed);
+          h != 0 && h != want)
+        return;
     }
     const std::string_view x = term_text(t);
     if (x == term) {
@@ -1484,12 +1549,14 @@ void InvertedIndex::stem_variants(std::string_view term, const std::string& s, s
   };
   // The sorted words starting with `prefix`: one range, found by two binary searches, and their
   // cache slots read in order.
-  const auto from = std::lower_bound(sorted_terms_.begin(), sorted_terms_.end(), prefix,
-                                      [this](std::uint32_t t, std::string_view p) { return term_text(t) < p; });
+  const auto from =
+      std::lower_bound(sorted_terms_.begin(), sorted_terms_.end(), prefix,
+                       [this](std::uint32_t t, std::string_view p) { return term_text(t) < p; });
   const auto to = std::partition_point(from, sorted_terms_.end(), [&](std::uint32_t t) {
     return term_text(t).substr(0, prefix.size()) == prefix;
   });
-  for (auto it = from; it != to; ++it) test(*it, static_cast<std::size_t>(it - sorted_terms_.begin()));
+  for (auto it = from; it != to; ++it)
+    test(*it, static_cast<std::size_t>(it - sorted_terms_.begin()));
   const std::size_t nterms = term_off_.size() - 1;
   for (auto t = static_cast<std::uint32_t>(sorted_terms_.size()); t < nterms; ++t) {
     if (term_text(t).substr(0, prefix.size()) == prefix) test(t, SIZE_MAX);
@@ -1498,23 +1565,29 @@ void InvertedIndex::stem_variants(std::string_view term, const std::string& s, s
   variant_cache_.put(std::move(key), out);
 }
 
-void InvertedIndex::tidy_scratch() { scratch_pool().tidy(); }
+void InvertedIndex::tidy_scratch() {
+  scratch_pool().tidy();
+}
 
 Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
   const std::string q = trim_copy(o.query);
   if (q.size() < 2) {
-    return make_error(Errc::kInvalidArgument, q.empty() ? "query is empty" : "query is too short (one character); use at least 2");
+    return make_error(
+        Errc::kInvalidArgument,
+        q.empty() ? "query is empty" : "query is too short (one character); use at least 2");
   }
   if (o.limit == 0 || o.limit > kMaxLimit) {
-    return make_error(Errc::kInvalidArgument, "limit must be between 1 and " + std::to_string(kMaxLimit));
+    return make_error(Errc::kInvalidArgument,
+                      "limit must be between 1 and " + std::to_string(kMaxLimit));
   }
   const std::uint32_t sig = o.signals;
   SearchResult r;
   std::vector<QueryTerm> qterms = parse_query(q, (sig & kSignalStopWords) != 0);
   for (const auto& t : qterms) r.terms.push_back(t.text);
   if (r.terms.empty()) {
-    return make_error(Errc::kInvalidArgument,
-                      "query has no searchable terms (terms are words of at least 2 letters or digits)");
+    return make_error(
+        Errc::kInvalidArgument,
+        "query has no searchable terms (terms are words of at least 2 letters or digits)");
   }
   // Compound identifiers the query spells out (ranking.hpp compound_candidates): the indexed
   // ones are extra terms after the query's own, scored at kCompoundWeight; not listed in `terms`.
@@ -1556,10 +1629,13 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
         const std::string_view tail = std::string_view(word).substr(mp.cut);
         const std::uint32_t piece = term_id(mp.tail ? tail : head);
         if (piece == IdTable::kNone || term_id(mp.tail ? head : tail) == IdTable::kNone) continue;
-        if (static_cast<double>(live_df(piece)) > kModulePieceMaxShare * static_cast<double>(alive_)) continue;
+        if (static_cast<double>(live_df(piece)) >
+            kModulePieceMaxShare * static_cast<double>(alive_))
+          continue;
         if (term_id(word) == IdTable::kNone) continue;
         const auto& docs = module_docs_[mp.module];
-        if (std::none_of(docs.begin(), docs.end(), [&](DocId d) { return docs_[d].alive; })) continue;
+        if (std::none_of(docs.begin(), docs.end(), [&](DocId d) { return docs_[d].alive; }))
+          continue;
         several = named != UINT32_MAX;
         if (several) break;
         named = mp.module;
@@ -1626,8 +1702,9 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
     // a frozen list it is merged as it is decoded.
     std::vector<Posting>& merged = scratch->merged;
     std::vector<std::uint32_t> by_size = ids[k];
-    std::stable_sort(by_size.begin(), by_size.end(),
-                     [&](std::uint32_t a, std::uint32_t b) { return frozen_.count(a) < frozen_.count(b); });
+    std::stable_sort(by_size.begin(), by_size.end(), [&](std::uint32_t a, std::uint32_t b) {
+      return frozen_.count(a) < frozen_.count(b);
+    });
     for (const std::uint32_t t : by_size) {
       if (direct && !list.empty() && t == by_size.back()) {
         // The longest list is merged as it is decoded, not copied out first.
@@ -1640,9 +1717,10 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
         tmp.resize(frozen_.count(t));
         Posting* out = tmp.data();
         const Posting* const out_end = out + tmp.size();
-        for_each_posting(frozen_.bytes(t), [&](const Posting& p) __attribute__((always_inline)) {
-          if (out != out_end) *out++ = p;  // the stored count is the list's (validated at load)
-        });
+        for_each_posting(
+            frozen_.bytes(t), [&](const Posting& p) __attribute__((always_inline)) {
+              if (out != out_end) *out++ = p;  // the stored count is the list's (validated at load)
+            });
         tmp.resize(static_cast<std::size_t>(out - tmp.data()));
       } else {
         live_postings(t, tmp);
@@ -1674,7 +1752,9 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
   };
   std::vector<std::uint8_t> deferred(nt, 0);  // stem variants not yet collected (`settle`)
   // An indexed term without live postings (the stored count is the live one in the steady state).
-  const auto no_live_postings = [&](std::uint32_t t) { return direct ? frozen_.count(t) == 0 : live_df(t) == 0; };
+  const auto no_live_postings = [&](std::uint32_t t) {
+    return direct ? frozen_.count(t) == 0 : live_df(t) == 0;
+  };
   for (std::size_t k = 0; k < nt; ++k) {
     const QueryTerm& qt = qterms[k];
     shown[k] = qt.text;
@@ -1685,7 +1765,8 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
       ids[k].push_back(id);
     }
     std::erase_if(ids[k], no_live_postings);
-    if (k >= own_terms) {  // a compound or a module's name: indexed (checked above), maybe without live postings
+    if (k >= own_terms) {  // a compound or a module's name: indexed (checked above), maybe without
+                           // live postings
       if (ids[k].empty()) continue;
       shown[k] = compound_from[k - own_terms] + "\u2192" + qt.text;
       weight[k] = compound_weight[k - own_terms];
@@ -1717,7 +1798,8 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
       }
       if (ids[k].empty()) continue;
     }
-    if (shown[k] == qt.text && (ids[k].size() > 1 || term_text(ids[k][0]) != qt.text)) {  // not a compound or a correction
+    if (shown[k] == qt.text &&
+        (ids[k].size() > 1 || term_text(ids[k][0]) != qt.text)) {  // not a compound or a correction
       for (std::size_t v = 0; v < ids[k].size(); ++v) {
         const std::string_view x = term_text(ids[k][v]);
         if (x != qt.text) (shown[k] += '~') += x;
@@ -1772,8 +1854,10 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
   std::vector<std::size_t> order = active;
   {
     std::vector<double> key(nt, 0.0);
-    for (const std::size_t k : active) key[k] = bm25_idf(n, std::min(static_cast<double>(variant_postings[k]), n)) * weight[k];
-    std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return key[a] > key[b]; });
+    for (const std::size_t k : active)
+      key[k] = bm25_idf(n, std::min(static_cast<double>(variant_postings[k]), n)) * weight[k];
+    std::stable_sort(order.begin(), order.end(),
+                     [&](std::size_t a, std::size_t b) { return key[a] > key[b]; });
   }
   // The term cap (ranking.hpp kMaxScoredTerms): the first kMaxScoredTerms of that order, the most
   // selective, are kept; the rest are dropped before anything is scored.
@@ -1871,10 +1955,12 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
   std::uint8_t asked = 0;
   std::vector<std::uint32_t> modules;
   for (std::size_t k = 0; k < nt; ++k) {
-    for (const PathClass c : {kPathTest, kPathAsset, kPathGenerated, kPathNeverCode, kPathVendored}) {
+    for (const PathClass c :
+         {kPathTest, kPathAsset, kPathGenerated, kPathNeverCode, kPathVendored}) {
       if (asks_for(c, stems[k]) || asks_for(c, qterms[k].text)) asked |= c;
     }
-    if (const auto it = module_ids_.find(stems[k]); it != module_ids_.end()) modules.push_back(it->second);
+    if (const auto it = module_ids_.find(stems[k]); it != module_ids_.end())
+      modules.push_back(it->second);
   }
   // Module phrases (ranking.hpp, rank-8): adjacent query words spelling a module name of several
   // words name it too ("status codes" → status_codes.py).
@@ -1897,7 +1983,8 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
   // cover_bit[k]: term k's bit in file_terms (0: not recorded).
   std::vector<std::uint64_t> cover_bit(nt, 0);
   if (!file_terms.empty()) {
-    for (std::size_t k = 0; k < nt; ++k) cover_bit[k] = term_bit[k] >= 0 ? std::uint64_t{1} << term_bit[k] : 0;
+    for (std::size_t k = 0; k < nt; ++k)
+      cover_bit[k] = term_bit[k] >= 0 ? std::uint64_t{1} << term_bit[k] : 0;
   }
   const auto cover = [&](std::size_t k, const Posting& p) {
     if (cover_bit[k] == 0) return;
@@ -1908,7 +1995,9 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
     file_terms[doc_file_[p.doc]] |= cover_bit[k];
   };
   const auto coverage_of = [&](DocId d) {  // file_coverage_factor of d's file (1: signal off)
-    return file_terms.empty() ? 1.0 : file_coverage_factor(idf_share(file_terms[doc_file_[d]], 64, cover_total));
+    return file_terms.empty()
+               ? 1.0
+               : file_coverage_factor(idf_share(file_terms[doc_file_[d]], 64, cover_total));
   };
   // Term k's TermPass (its idf as it stands when made: make it after `settle`); with `covering`
   // it records file coverage too (`cover`).
@@ -1920,7 +2009,8 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
     t.norms = &norms;
     t.name_hit = definition_signal ? name_hit.data() : nullptr;
     t.prose = prose_terms.data();
-    t.prose_bit = prose_signal && term_bit[k] >= 0 && term_bit[k] < 32 ? std::uint32_t{1} << term_bit[k] : 0u;
+    t.prose_bit =
+        prose_signal && term_bit[k] >= 0 && term_bit[k] < 32 ? std::uint32_t{1} << term_bit[k] : 0u;
     t.no_doc = no_doc;
     t.file_terms = file_terms.data();
     t.doc_file = doc_file_.data();
@@ -1950,7 +2040,8 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
       // A dense list (an eighth of the chunks or more) walks the tables nearly in order, which
       // the hardware prefetches already: batching would only add work (measured: +5 %
       // instructions and no gain on "self return def none", four stdlib copies).
-      each_posting(k, [&t](const Posting& p) __attribute__((always_inline)) { t(p); });
+      each_posting(
+          k, [&t](const Posting& p) __attribute__((always_inline)) { t(p); });
       t.done();
       top_partial = std::max(top_partial, t.top);
       return;
@@ -1988,17 +2079,22 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
   // and `explain_priors` also records one signal entry each: the same factors in the same order,
   // so the same score to the bit.
   const double test_factor = path_factor(kPathTest), asset_factor = path_factor(kPathAsset),
-               generated_factor = path_factor(kPathGenerated), vendored_factor = path_factor(kPathVendored);
-  const bool path_signal = (sig & kSignalPathPrior) != 0, module_signal = (sig & kSignalModuleName) != 0,
+               generated_factor = path_factor(kPathGenerated),
+               vendored_factor = path_factor(kPathVendored);
+  const bool path_signal = (sig & kSignalPathPrior) != 0,
+             module_signal = (sig & kSignalModuleName) != 0,
              centrality_signal = (sig & kSignalCentrality) != 0;
   const auto each_prior = [&](DocId d, auto&& apply) {
     const DocRank& doc = rank_[d];
     if (path_signal) {
       const std::uint8_t cls = doc.path_class & static_cast<std::uint8_t>(~asked);
       if (cls & kPathTest) apply(test_factor, [] { return std::string("test-file\u00d70.35"); });
-      if (cls & kPathAsset) apply(asset_factor, [] { return std::string("static-asset\u00d70.3"); });
-      if (cls & kPathGenerated) apply(generated_factor, [] { return std::string("generated\u00d70.5"); });
-      if (cls & kPathVendored) apply(vendored_factor, [] { return std::string("vendored\u00d70.6"); });
+      if (cls & kPathAsset)
+        apply(asset_factor, [] { return std::string("static-asset\u00d70.3"); });
+      if (cls & kPathGenerated)
+        apply(generated_factor, [] { return std::string("generated\u00d70.5"); });
+      if (cls & kPathVendored)
+        apply(vendored_factor, [] { return std::string("vendored\u00d70.6"); });
     }
     const ChunkRole role = doc.role;
     if (definition_signal && name_hit[d] &&
@@ -2029,10 +2125,12 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
   // those only the last one stopped. Without never-code chunks in the index (the default: they
   // are not indexed unless an `include` glob admits them) the hiding reads nothing: this runs for
   // every chunk a query's terms match, and a chunk's DocRank is a cache line of its own.
-  const bool hide_never_code = (sig & kSignalPathPrior) && !(asked & kPathNeverCode) && never_code_docs_ > 0;
+  const bool hide_never_code =
+      (sig & kSignalPathPrior) && !(asked & kPathNeverCode) && never_code_docs_ > 0;
   const auto admit = [&](DocId d, std::size_t& hidden_count) {
     if (o.kind && rank_[d].kind != *o.kind) return false;
-    if (!o.path_glob.empty() && !workspace::glob_match(o.path_glob, path_text(docs_[d]))) return false;
+    if (!o.path_glob.empty() && !workspace::glob_match(o.path_glob, path_text(docs_[d])))
+      return false;
     if (hide_never_code && (rank_[d].path_class & kPathNeverCode)) {
       ++hidden_count;
       return false;
@@ -2045,8 +2143,8 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
   // the lists is matched), without explain and the doc-field ablation (a set holds every
   // posting). sets[k]: the sets of term k's indexed terms that have one (a stem group's rare
   // variants have none: open[k] says there are such).
-  const bool use_sets = direct && !o.explain && !no_doc && !o.kind && o.path_glob.empty() && !hide_never_code &&
-                        !o.exhaustive && !set_of_.empty();
+  const bool use_sets = direct && !o.explain && !no_doc && !o.kind && o.path_glob.empty() &&
+                        !hide_never_code && !o.exhaustive && !set_of_.empty();
   std::vector<std::vector<const std::uint64_t*>> sets(nt);
   std::vector<std::uint8_t> open(nt, 0);
   for (const std::size_t k : use_sets ? active : std::vector<std::size_t>{}) {
@@ -2091,12 +2189,14 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
       for (unsigned c = 0; c < 16; ++c) {
         double f = boosts;
         for (std::size_t i = 0; i < kKeyClasses.size(); ++i) {
-          if (path_signal && (c & 1u << i) && !(asked & kKeyClasses[i])) f *= path_factor(kKeyClasses[i]);
+          if (path_signal && (c & 1u << i) && !(asked & kKeyClasses[i]))
+            f *= path_factor(kKeyClasses[i]);
         }
         classes[c] = f;
         levels[c] = centrality_signal ? centrality_level(static_cast<int>(c)) : 1.0;
       }
-      for (unsigned k = 0; k < key_bound.size(); ++k) key_bound[k] = classes[k >> 4] * levels[k & 15u];
+      for (unsigned k = 0; k < key_bound.size(); ++k)
+        key_bound[k] = classes[k >> 4] * levels[k & 15u];
     }
     const auto prior_bound = [&](DocId d) { return key_bound[prior_key_[d]]; };
     // What the terms not yet scored could add at most (with the deferred terms' idf bounds).
@@ -2120,7 +2220,7 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
     }
     std::vector<double>& lower = scratch->lower;
     double page_floor = 0.0;  // the want-th best lower bound, when beaten() ranked them
-    double done = 0.0;  // the bounds of the terms scored so far: no partial score exceeds it
+    double done = 0.0;        // the bounds of the terms scored so far: no partial score exceeds it
     for (std::size_t i = 0; i + 1 < order.size(); ++i) {
       settle(order[i]);
       // File coverage is recorded on the way (order does not matter to it): the final pass then
@@ -2164,7 +2264,8 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
             lower.push_back(s);
           }
           std::push_heap(lower.begin(), lower.end(), std::greater<>());
-          if (lower.size() == want) least = std::max(cut, lower.front() / (max_prior_seen * (1.0 + 1e-9)));
+          if (lower.size() == want)
+            least = std::max(cut, lower.front() / (max_prior_seen * (1.0 + 1e-9)));
         }
         if (lower.size() < want) return false;
         page_floor = lower.front();
@@ -2198,7 +2299,8 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
       // With document sets, a chunk's reach counts only the remaining terms it holds (and those
       // without sets, which it may hold): the traceback keeps 869 chunks.
       const double floor = page_floor / (1.0 + 1e-9);
-      std::vector<std::size_t> rest_terms(order.begin() + static_cast<std::ptrdiff_t>(i + 1), order.end());
+      std::vector<std::size_t> rest_terms(order.begin() + static_cast<std::ptrdiff_t>(i + 1),
+                                          order.end());
       // A remaining term's variants without a set whose lists are short (together at most an
       // eighth of the chunks seen: longer ones cost more to mark than they save) have their
       // chunks marked here, so that a chunk's reach counts the term only where it occurs. A rare
@@ -2219,14 +2321,16 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
           bits.assign(set_words_, 0);
           for (const std::uint32_t t : ids[k]) {
             if (find_set(t)) continue;
-            for_each_posting(frozen_.bytes(t), [&](const Posting& p) { set_bit(bits.data(), p.doc); });
+            for_each_posting(frozen_.bytes(t),
+                             [&](const Posting& p) { set_bit(bits.data(), p.doc); });
           }
           short_bits[k] = bits.data();
         }
       }
       const bool own_reach =
-          use_sets && std::any_of(rest_terms.begin(), rest_terms.end(),
-                                  [&](std::size_t k) { return !sets[k].empty() || short_bits[k] != nullptr; });
+          use_sets && std::any_of(rest_terms.begin(), rest_terms.end(), [&](std::size_t k) {
+            return !sets[k].empty() || short_bits[k] != nullptr;
+          });
       // Whether the j-th remaining term may match chunk d: bit d of may[j] — its marks and sets
       // OR-ed into one bitmap once (one of them as it is; all ones for a term with a variant
       // that has neither a set nor marks, which may hold any chunk), so reach_of reads one bit a
@@ -2273,14 +2377,17 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
           }
         }
       }
-      const auto reach_of = [mp = may.data(), rb = rest_bound.data(), sums = sum_of.empty() ? nullptr : sum_of.data(),
-                             nrest](DocId d) __attribute__((always_inline)) {
+      const auto reach_of = [
+        mp = may.data(), rb = rest_bound.data(), sums = sum_of.empty() ? nullptr : sum_of.data(),
+        nrest
+      ](DocId d) __attribute__((always_inline)) {
         const std::size_t w = d / 64;
         const unsigned bit = d % 64;
         double sum = 0.0;
         if (sums) {
           std::size_t m = 0;
-          for (std::size_t j = 0; j < nrest; ++j) m |= static_cast<std::size_t>((mp[j][w] >> bit) & 1u) << j;
+          for (std::size_t j = 0; j < nrest; ++j)
+            m |= static_cast<std::size_t>((mp[j][w] >> bit) & 1u) << j;
           sum = sums[m];
         } else {
           for (std::size_t j = 0; j < nrest; ++j) {
@@ -2375,7 +2482,8 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
   // Both loops score in `order`, so every chunk's sum is added up as the pruning prefix began it.
   if (!pruned) {
     for (const std::size_t k : order) {
-      if (left_over != SIZE_MAX && k != left_over) continue;  // scored and covered while trying to prune
+      if (left_over != SIZE_MAX && k != left_over)
+        continue;  // scored and covered while trying to prune
       settle(k);
       score_all(k);
     }
@@ -2555,7 +2663,8 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
   };
   const std::size_t k = std::min(o.limit, cands.size());
   // Diversification looks further down than the page: a file's later chunks sink, others rise.
-  const std::size_t depth = (sig & kSignalDiversity) ? std::min(cands.size(), std::max(k * 3, k + 30)) : k;
+  const std::size_t depth =
+      (sig & kSignalDiversity) ? std::min(cands.size(), std::max(k * 3, k + 30)) : k;
   // File coverage re-scores the `want` best candidates (or all when fewer) — the chunks pruning
   // guarantees, so the pruned and the exhaustive page stay identical — and re-sorts them; the
   // factor is ≥ 1 and bounded, so a chunk below them rarely would have reached the page.
@@ -2565,7 +2674,9 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
   // Verbatim match (ranking.hpp, rank-15): the query's key, when it is long enough and every
   // query word is indexed (a word no chunk holds cannot be in a chunk's text either).
   const std::string verbatim =
-      (sig & kSignalVerbatim) && o.chunk_text && missing.empty() && !cands.empty() ? verbatim_query(q) : std::string();
+      (sig & kSignalVerbatim) && o.chunk_text && missing.empty() && !cands.empty()
+          ? verbatim_query(q)
+          : std::string();
   const bool verbatim_signal = !verbatim.empty();
   std::vector<DocId> verbatim_hits;  // the window's candidates whose text holds it
   // Find them among the first `window` candidates. A chunk whose text holds the query holds each
@@ -2631,12 +2742,16 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
         files_read.push_back(doc_file_[d]);
       }
       const Doc& doc = docs_[d];
-      const auto text = o.chunk_text({path_text(doc), doc.start_line, doc.end_line, doc.offset, doc.bytes});
-      if (text && verbatim_key(*text).find(verbatim) != std::string::npos) verbatim_hits.push_back(d);
+      const auto text =
+          o.chunk_text({path_text(doc), doc.start_line, doc.end_line, doc.offset, doc.bytes});
+      if (text && verbatim_key(*text).find(verbatim) != std::string::npos)
+        verbatim_hits.push_back(d);
     }
   };
   const auto verbatim_of = [&](DocId d) {
-    return std::find(verbatim_hits.begin(), verbatim_hits.end(), d) != verbatim_hits.end() ? kVerbatimBoost : 1.0;
+    return std::find(verbatim_hits.begin(), verbatim_hits.end(), d) != verbatim_hits.end()
+               ? kVerbatimBoost
+               : 1.0;
   };
   if (!file_terms.empty() || prose_signal || second_signal || verbatim_signal) {
     const std::size_t top = std::min(cands.size(), want);
@@ -2690,7 +2805,8 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
       best.reserve(top);
       for (std::size_t i = 0; i < top; ++i) {
         const DocId d = cands[i];
-        const auto it = std::find_if(best.begin(), best.end(), [&](const Best& b) { return b.file == doc_file_[d]; });
+        const auto it = std::find_if(best.begin(), best.end(),
+                                     [&](const Best& b) { return b.file == doc_file_[d]; });
         if (it == best.end()) {
           best.push_back({doc_file_[d], d, false});
           continue;
@@ -2703,7 +2819,8 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
       std::sort(cands.begin(), top_end, better);
     }
   }
-  std::partial_sort(cands.begin(), cands.begin() + static_cast<std::ptrdiff_t>(depth), cands.end(), better);
+  std::partial_sort(cands.begin(), cands.begin() + static_cast<std::ptrdiff_t>(depth), cands.end(),
+                    better);
   std::vector<double> diversity(docs_.size() > 0 && (sig & kSignalDiversity) ? depth : 0, 1.0);
   std::vector<int> nth(diversity.size(), 0);
   if (!diversity.empty()) {
@@ -2713,7 +2830,8 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
     per_file.reserve(depth);
     for (std::size_t i = 0; i < depth; ++i) {
       const std::uint32_t f = doc_file_[cands[i]];
-      auto it = std::find_if(per_file.begin(), per_file.end(), [&](const auto& e) { return e.first == f; });
+      auto it = std::find_if(per_file.begin(), per_file.end(),
+                             [&](const auto& e) { return e.first == f; });
       if (it == per_file.end()) it = per_file.insert(per_file.end(), {f, 0});
       nth[i] = it->second++;
       diversity[i] = std::pow(kDiversityDecay, nth[i]);
@@ -2752,7 +2870,8 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
       double base = 0.0;
       for (std::size_t t = 0; t < nt; ++t) {
         const auto& list = lists[t];
-        auto p = std::lower_bound(list.begin(), list.end(), d, [](const Posting& x, DocId y) { return x.doc < y; });
+        auto p = std::lower_bound(list.begin(), list.end(), d,
+                                  [](const Posting& x, DocId y) { return x.doc < y; });
         if (p == list.end() || p->doc != d) continue;
         std::array<double, kFieldCount> per{};
         FieldTfs tf = p->tf;
@@ -2765,16 +2884,18 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
       }
       double s = explain_priors(d, base, h.explain);
       if (const double f = coverage_of(d); f != 1.0) {
-        h.explain.push_back({"file-coverage\u00d7" + std::to_string(f).substr(0, 5), "signal", 0, s * (f - 1.0)});
+        h.explain.push_back(
+            {"file-coverage\u00d7" + std::to_string(f).substr(0, 5), "signal", 0, s * (f - 1.0)});
         s *= f;
       }
       if (const double f = prose_of(d); f != 1.0) {
-        h.explain.push_back({"prose-coverage\u00d7" + std::to_string(f).substr(0, 5), "signal", 0, s * (f - 1.0)});
+        h.explain.push_back(
+            {"prose-coverage\u00d7" + std::to_string(f).substr(0, 5), "signal", 0, s * (f - 1.0)});
         s *= f;
       }
       if (verbatim_of(d) != 1.0) {
-        h.explain.push_back({"verbatim\u00d7" + std::to_string(kVerbatimBoost).substr(0, 3), "signal", 0,
-                             s * (kVerbatimBoost - 1.0)});
+        h.explain.push_back({"verbatim\u00d7" + std::to_string(kVerbatimBoost).substr(0, 3),
+                             "signal", 0, s * (kVerbatimBoost - 1.0)});
         s *= kVerbatimBoost;
       }
       for (const auto& [b, add] : second_bonus) {
@@ -2783,7 +2904,8 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
         s += add;
       }
       if (div != 1.0) {
-        h.explain.push_back({"same-file#" + std::to_string(nth[i] + 1) + "\u00d7" + std::to_string(div).substr(0, 5),
+        h.explain.push_back({"same-file#" + std::to_string(nth[i] + 1) + "\u00d7" +
+                                 std::to_string(div).substr(0, 5),
                              "signal", 0, s * (div - 1.0)});
       }
     }
@@ -2796,10 +2918,12 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
       r.reason = "no indexed chunk contains any of the terms: " + list;
     } else if (hidden > 0) {
       r.reason = std::to_string(hidden) +
-                 " chunks matched, all in translation catalogs or minified assets, which search hides unless the "
+                 " chunks matched, all in translation catalogs or minified assets, which search "
+                 "hides unless the "
                  "query or --path names them";
     } else {
-      r.reason = std::to_string(touched.size()) + " chunks matched the terms but none passed the filters" +
+      r.reason = std::to_string(touched.size()) +
+                 " chunks matched the terms but none passed the filters" +
                  (o.path_glob.empty() ? "" : " (path_glob \"" + o.path_glob + "\")") +
                  (o.kind ? " (kind " + std::string(chunk_kind_name(*o.kind)) + ")" : "");
     }
@@ -2826,11 +2950,12 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
 std::size_t InvertedIndex::memory_bytes() const {
   // Heap strings count when they do not fit the small-string buffer (15 bytes in libstdc++).
   const auto heap = [](const std::string& x) { return x.capacity() > 15 ? x.capacity() + 1 : 0; };
-  std::size_t b = docs_.capacity() * sizeof(Doc) + pool_.capacity() + rank_.capacity() * sizeof(DocRank) +
-                  lengths_.capacity() * sizeof(FieldLengths) + prior_key_.capacity() +
-                  doc_file_.capacity() * sizeof(std::uint32_t);
+  std::size_t b = docs_.capacity() * sizeof(Doc) + pool_.capacity() +
+                  rank_.capacity() * sizeof(DocRank) + lengths_.capacity() * sizeof(FieldLengths) +
+                  prior_key_.capacity() + doc_file_.capacity() * sizeof(std::uint32_t);
   b += frozen_.memory_bytes() + tail_.capacity() * sizeof(TailPosting);
-  b += term_chars_.capacity() + term_off_.capacity() * sizeof(std::uint32_t) + term_ids_.memory_bytes();
+  b += term_chars_.capacity() + term_off_.capacity() * sizeof(std::uint32_t) +
+       term_ids_.memory_bytes();
   b += by_id_.memory_bytes() + sorted_terms_.capacity() * sizeof(std::uint32_t);
   b += doc_sets_.capacity() * sizeof(std::uint64_t) + set_of_.capacity() * sizeof(set_of_[0]);
   b += (set_ranks_.capacity() + set_skips_.capacity()) * sizeof(std::uint32_t);
@@ -2841,8 +2966,10 @@ std::size_t InvertedIndex::memory_bytes() const {
         stale_groups_.members.capacity() + stale_groups_.start.capacity()) *
            sizeof(std::uint32_t);
   for (const auto& m : module_words_) b += 64 + heap(m);
-  for (const auto& [piece, refs] : module_pieces_) b += 64 + heap(piece) + sizeof(refs) + refs.capacity() * sizeof(ModulePiece);
-  for (const auto& [phrase, ids] : module_phrases_) b += 64 + heap(phrase) + sizeof(ids) + ids.capacity() * sizeof(std::uint32_t);
+  for (const auto& [piece, refs] : module_pieces_)
+    b += 64 + heap(piece) + sizeof(refs) + refs.capacity() * sizeof(ModulePiece);
+  for (const auto& [phrase, ids] : module_phrases_)
+    b += 64 + heap(phrase) + sizeof(ids) + ids.capacity() * sizeof(std::uint32_t);
   for (const auto& v : module_docs_) b += sizeof(v) + v.capacity() * sizeof(DocId);
   for (const auto& [path, ids] : by_file_) b += 64 + heap(path) + ids.capacity() * sizeof(DocId);
   return b;
@@ -2896,7 +3023,8 @@ void InvertedIndex::serialize(std::string& out) const {
   std::uint32_t nterms = 0;
   if (dead_ == 0 && tail_.empty()) {
     // The usual case (after a build): the frozen bytes are the file's bytes.
-    const std::size_t vocab = std::min(frozen_.term_count(), term_off_.size() - 1);  // not the groups' lists
+    const std::size_t vocab =
+        std::min(frozen_.term_count(), term_off_.size() - 1);  // not the groups' lists
     for (std::uint32_t t = 0; t < vocab; ++t) {
       if (frozen_.count(t) == 0) continue;
       const auto bytes = frozen_.bytes(t);
@@ -2990,9 +3118,11 @@ Result<void> InvertedIndex::deserialize(std::string_view data) {
     const std::uint32_t nbytes = r.u32();
     const std::string_view list = r.raw(nbytes);
     if (!r.ok()) return make_error(Errc::kParse, "index: truncated postings");
-    if (!validate_list(list, count, ndocs)) return make_error(Errc::kParse, "index: bad posting list");
+    if (!validate_list(list, count, ndocs))
+      return make_error(Errc::kParse, "index: bad posting list");
     const std::size_t h = std::hash<std::string_view>{}(term);
-    if (fresh.term_ids_.find(term, h, key_of) != IdTable::kNone) return make_error(Errc::kParse, "index: duplicate term");
+    if (fresh.term_ids_.find(term, h, key_of) != IdTable::kNone)
+      return make_error(Errc::kParse, "index: duplicate term");
     if (fresh.intern(term, h) != t) return make_error(Errc::kParse, "index: term numbering");
     fresh.frozen_.begin_term(t);
     fresh.frozen_.add_encoded(list, count);
@@ -3006,10 +3136,12 @@ Result<void> InvertedIndex::deserialize(std::string_view data) {
     const auto& doc = fresh.docs_[d];
     const std::string_view id = fresh.id_text(doc);
     const std::size_t h = std::hash<std::string_view>{}(id);
-    if (fresh.by_id_.find(id, h, id_of) != IdTable::kNone) return make_error(Errc::kParse, "index: duplicate chunk id");
+    if (fresh.by_id_.find(id, h, id_of) != IdTable::kNone)
+      return make_error(Errc::kParse, "index: duplicate chunk id");
     fresh.by_id_.insert(h, d, id_of);
     fresh.by_file_[std::string(fresh.path_text(doc))].push_back(d);
-    for (std::size_t f = 0; f < kFieldCount; ++f) fresh.total_len_[f] += code_length(fresh.lengths_[d][f]);
+    for (std::size_t f = 0; f < kFieldCount; ++f)
+      fresh.total_len_[f] += code_length(fresh.lengths_[d][f]);
   }
   fresh.prior_key_.resize(ndocs);
   for (DocId d = 0; d < ndocs; ++d) {

@@ -18,12 +18,13 @@
 // holds kTailLimit postings) merges it in. A cold build adds everything to the tail and freezes
 // once at the end. A freeze can also be prepared beside searches and installed afterwards
 // (prepare_freeze / commit_freeze): what SegmentIndex::settle does after every update, so that an
-// edited index is back in its steady state (below) within a fraction of a second. Document frequencies are counted from the live postings of the query terms
-// (no per-document term list is kept), so ranking is exactly that of the uncompressed lists.
-// Every frozen list of a common term (on at least 1/16 of the chunks) also has a *document set*,
-// a bitmap of the chunks it holds, rebuilt at every freeze and load; a pruned search in the
-// steady state takes from the sets all it needs of those lists, and looks the kept chunks' tfs
-// up through the sets' rank counts and skip entries (see doc_sets_ below).
+// edited index is back in its steady state (below) within a fraction of a second. Document
+// frequencies are counted from the live postings of the query terms (no per-document term list is
+// kept), so ranking is exactly that of the uncompressed lists. Every frozen list of a common term
+// (on at least 1/16 of the chunks) also has a *document set*, a bitmap of the chunks it holds,
+// rebuilt at every freeze and load; a pruned search in the steady state takes from the sets all it
+// needs of those lists, and looks the kept chunks' tfs up through the sets' rank counts and skip
+// entries (see doc_sets_ below).
 //
 // A search's per-chunk tables (scores, marks, prose bits, stamps; 18 bytes a chunk; two bitmaps
 // for the document sets, 1/4 byte) and collected posting lists (up to ~48 bytes a chunk kept)
@@ -82,7 +83,9 @@ struct ChunkTerms {
   std::array<std::uint32_t, kFieldCount> length{};  // tokens per field
   std::string arena;
   std::vector<Term> terms;
-  std::string_view term(const Term& t) const { return std::string_view(arena).substr(t.offset, t.size); }
+  std::string_view term(const Term& t) const {
+    return std::string_view(arena).substr(t.offset, t.size);
+  }
 };
 
 // Tokenize the fields of `chunk` (body = `body_text`, the chunk's lines).
@@ -100,8 +103,8 @@ struct ChunkPlace {
 struct SearchOptions {
   std::string query;
   std::size_t limit = 10;
-  std::string path_glob;                 // "" = any (glob.hpp syntax, matched on the path)
-  std::optional<ChunkKind> kind;         // nullopt = any
+  std::string path_glob;          // "" = any (glob.hpp syntax, matched on the path)
+  std::optional<ChunkKind> kind;  // nullopt = any
   bool explain = false;
   // Score every matching chunk (no dynamic pruning): the same hits, slower; tests compare.
   bool exhaustive = false;
@@ -145,7 +148,7 @@ struct Correction {
 };
 
 struct SearchResult {
-  std::vector<std::string> terms;       // the query's terms (after stop words, deduplicated)
+  std::vector<std::string> terms;  // the query's terms (after stop words, deduplicated)
   // The query's terms the typo correction replaced (ranking.hpp kTypoWeight), in query order;
   // empty when every term was found as written or stayed uncorrected.
   std::vector<Correction> corrected;
@@ -153,13 +156,13 @@ struct SearchResult {
   // unless the query had more terms with postings than the cap.
   std::vector<std::string> unscored;
   std::vector<SearchHit> hits;
-  std::size_t matched = 0;              // chunks matching ≥ 1 term, after filters
-  std::size_t scored = 0;               // chunks scored in full (fewer than matched when pruned)
-  std::string reason;                   // set when there are no hits
+  std::size_t matched = 0;  // chunks matching ≥ 1 term, after filters
+  std::size_t scored = 0;   // chunks scored in full (fewer than matched when pruned)
+  std::string reason;       // set when there are no hits
   // Indexed words close to the query terms the index lacks (suggest): every such term's when
   // there are no hits; with hits, only those the typo correction looked up.
   std::vector<std::string> did_you_mean;
-  std::uint64_t generation = 0;         // set by SegmentIndex: the index state answered from
+  std::uint64_t generation = 0;  // set by SegmentIndex: the index state answered from
 };
 
 class InvertedIndex {
@@ -169,8 +172,8 @@ class InvertedIndex {
   // Replace every chunk of `path` (none → removal). `terms[i]` belongs to `chunks[i]`.
   // Freezes on its own when the tail exceeds kTailLimit, unless `bulk` (a cold build: the caller
   // freezes or compacts once at the end).
-  void replace_file(const std::string& path, std::vector<Chunk> chunks, std::vector<ChunkTerms> terms,
-                    bool bulk = false);
+  void replace_file(const std::string& path, std::vector<Chunk> chunks,
+                    std::vector<ChunkTerms> terms, bool bulk = false);
   void remove_file(const std::string& path) { replace_file(path, {}, {}, false); }
 
   Result<SearchResult> search(const SearchOptions& options) const;
@@ -284,7 +287,16 @@ class InvertedIndex {
   // mapped on its own (daemon/main.cpp tune_malloc) and given back whole with the index. unpack()
   // rebuilds the Chunk; the title path is stored as each piece's little-endian u32 length and
   // bytes. Offsets are 64-bit: no size of tree overflows them.
-  enum Str : std::uint8_t { kId, kTitle, kTitlePath, kSha256, kPreview, kContext, kSignature, kStrCount };
+  enum Str : std::uint8_t {
+    kId,
+    kTitle,
+    kTitlePath,
+    kSha256,
+    kPreview,
+    kContext,
+    kSignature,
+    kStrCount
+  };
   struct Doc {
     std::uint64_t strs = 0;  // pool_ offset of the strings
     std::uint64_t path = 0;  // pool_ offset of the path
@@ -298,8 +310,12 @@ class InvertedIndex {
     bool alive = true;
   };
   static_assert(sizeof(Doc) <= 80, "a chunk record stays small: docs_ is read by every search");
-  std::string_view id_text(const Doc& d) const { return std::string_view(pool_.data() + d.strs, d.len[kId]); }
-  std::string_view path_text(const Doc& d) const { return std::string_view(pool_.data() + d.path, d.path_len); }
+  std::string_view id_text(const Doc& d) const {
+    return std::string_view(pool_.data() + d.strs, d.len[kId]);
+  }
+  std::string_view path_text(const Doc& d) const {
+    return std::string_view(pool_.data() + d.path, d.path_len);
+  }
   std::string_view str(const Doc& d, Str which) const;
   // Append `c`'s strings to pool_ and return its record; its path too unless `path` (the pool
   // offset of a stored copy of c.path) is given.
@@ -320,16 +336,19 @@ class InvertedIndex {
     ChunkRole role = ChunkRole::kWindow;
     ChunkKind kind = ChunkKind::kOther;
   };
-  static_assert(sizeof(DocRank) == 12 && sizeof(FieldLengths) == 5, "the per-chunk tables the search reads stay dense");
-  // Derived per-document ranking data (path class, module name, role, kind); set on insert and load.
-  // `same_path`: the data of a chunk with the same path, whose path class and module are copied.
+  static_assert(sizeof(DocRank) == 12 && sizeof(FieldLengths) == 5,
+                "the per-chunk tables the search reads stay dense");
+  // Derived per-document ranking data (path class, module name, role, kind); set on insert and
+  // load. `same_path`: the data of a chunk with the same path, whose path class and module are
+  // copied.
   void classify(const Doc& doc, DocRank& rank, const DocRank* same_path = nullptr);
   // The vocabulary sorted for stem expansion, into `s` unless it did not grow since the last
   // sort (then the stem caches stay valid and are kept).
   void sort_terms(Settled& s) const;
   // Indexed terms with the stem `s` of the query term `term` (`term` itself included when
   // indexed), ascending ids.
-  void stem_variants(std::string_view term, const std::string& s, std::vector<std::uint32_t>& out) const;
+  void stem_variants(std::string_view term, const std::string& s,
+                     std::vector<std::uint32_t>& out) const;
   // Stem groups: the stem expansions merged once instead of by every search that asks. For each
   // stem that two or more indexed terms have (those of them stem_variants' scan would find:
   // `stem_scan_admits`), the union of their lists — the tfs of a chunk several of them hold added
@@ -349,7 +368,7 @@ class InvertedIndex {
   void drop_groups();
   // The list id of the group whose members are exactly `ids` (ascending), or IdTable::kNone.
   std::uint32_t group_list(const std::vector<std::uint32_t>& ids) const;
-  std::uint32_t vocab_lists_ = 0;             // frozen_'s lists from this id up are groups' (0: none)
+  std::uint32_t vocab_lists_ = 0;  // frozen_'s lists from this id up are groups' (0: none)
   std::vector<std::uint32_t> group_members_;  // each group's members, ascending, back to back
   // Group g's members from group_start_[g] to [g + 1]; the groups in the order of their smallest
   // member (a word has one stem, so one group: group_list's binary search).
@@ -387,7 +406,8 @@ class InvertedIndex {
   // renumbered through `remap` (alive documents only) — what compaction and serialize share.
   // False (stopped between two lists) when `*cancel` turned true.
   template <class Fn>
-  bool for_each_list(const std::vector<DocId>* remap, Fn fn, const std::atomic<bool>* cancel = nullptr) const;
+  bool for_each_list(const std::vector<DocId>* remap, Fn fn,
+                     const std::atomic<bool>* cancel = nullptr) const;
   // A freeze's lists without renumbering, into s.frozen: a list the updates did not touch (no
   // tail posting, no dead chunk) copied as encoded, another spliced (FrozenPostings::add_spliced:
   // dead chunks left out, the runs between them copied) with the tail's live postings appended;
@@ -408,9 +428,9 @@ class InvertedIndex {
   // path classes (test, asset, generated, vendored: the high four bits) and its centrality
   // factor rounded up to one of 16 levels over [kCentralityMin, kCentralityMax] (the low four).
   // A search turns the 256 keys into upper bounds of the priors once (`prior_bound`: the
-  // demotions the query leaves in place, the boosts it may grant), and pruning reads this byte before
-  // rank_[d], skipping the 12-byte record when even the bound cannot lift the chunk. Kept with
-  // rank_ (classify, set_centrality, compaction, load).
+  // demotions the query leaves in place, the boosts it may grant), and pruning reads this byte
+  // before rank_[d], skipping the 12-byte record when even the bound cannot lift the chunk. Kept
+  // with rank_ (classify, set_centrality, compaction, load).
   std::vector<std::uint8_t> prior_key_;
   static std::uint8_t prior_key(const DocRank& r);
   // Vocabulary: term t is term_chars_[term_off_[t], term_off_[t + 1]); term_ids_ maps text → t.
@@ -469,8 +489,8 @@ class InvertedIndex {
   // a word an agent asks about again (`file`, `test`, `run`) is expanded by one look-up instead of
   // a walk over every word under its prefix (hundreds for a short stem; ~5 % of a 30-word
   // question on four stdlib copies). Valid while the vocabulary is: emptied when intern adds a
-  // word and when a freeze sorts it anew; at most kMaxStems entries (emptied when full). Concurrent searches
-  // share it under its own mutex; a copy of the index starts empty.
+  // word and when a freeze sorts it anew; at most kMaxStems entries (emptied when full). Concurrent
+  // searches share it under its own mutex; a copy of the index starts empty.
   class VariantCache {
    public:
     static constexpr std::size_t kMaxStems = 4096;
@@ -511,8 +531,8 @@ class InvertedIndex {
   // it on one side of a cut (`serv` → socketserver cut at 6, tail). Filled with module_ids_.
   struct ModulePiece {
     std::uint32_t module;
-    std::uint8_t cut;   // the head is module_words_[module][0, cut), the tail the rest
-    bool tail;          // the piece is the tail
+    std::uint8_t cut;  // the head is module_words_[module][0, cut), the tail the rest
+    bool tail;         // the piece is the tail
   };
   std::unordered_map<std::string, std::vector<ModulePiece>> module_pieces_;
   // Module phrases (ranking.hpp module_phrase): a module name of several words' phrase → the
@@ -544,10 +564,10 @@ class InvertedIndex {
   // (the union's size), a stem group's document frequency, file coverage of the page's files,
   // and which of the remaining terms a chunk it may keep holds (its bound). With each set come
   // rank counts (the set's documents before each of its words, in set_ranks_, laid out like
-  // doc_sets_: a count per word) and skip entries (for every kSetSkip-th posting of the list: its byte offset in
-  // the list and the document before it, in set_skips_): a chunk's posting is then the set's
-  // rank of the chunk, decoded from the nearest skip entry before it (`set_posting`), so the
-  // kept chunks' tfs are looked up instead of decoding the whole list. Together, half the bytes
+  // doc_sets_: a count per word) and skip entries (for every kSetSkip-th posting of the list: its
+  // byte offset in the list and the document before it, in set_skips_): a chunk's posting is then
+  // the set's rank of the chunk, decoded from the nearest skip entry before it (`set_posting`), so
+  // the kept chunks' tfs are looked up instead of decoding the whole list. Together, half the bytes
   // of the sets and ≈ 1/2 byte a posting of those lists more.
   static constexpr std::size_t kSetSkip = 16;
   struct DocSet {

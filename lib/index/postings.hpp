@@ -11,9 +11,9 @@
 //
 // LEB128 varints of up to 64 bits (a delta of 2^32 − 1 shifted by 4 needs 36), written with
 // util/bytes.hpp's `put_varint`; the two decoding loops below (`PostingCursor::next`,
-// `for_each_posting`) read the same varints inline because they are the search's inner loop. On the stdlib a
-// posting takes ≈ 2.8 bytes instead of 8, and a list needs no allocation of its own. The same
-// bytes are what index.bin stores, so persisting and loading copy them without re-encoding.
+// `for_each_posting`) read the same varints inline because they are the search's inner loop. On the
+// stdlib a posting takes ≈ 2.8 bytes instead of 8, and a list needs no allocation of its own. The
+// same bytes are what index.bin stores, so persisting and loading copy them without re-encoding.
 //
 // `PostingListBuilder` appends to one list; `PostingCursor` walks one list checking every step
 // (validation, tests); `for_each_posting` walks a trusted list fast (search); `FrozenPostings`
@@ -141,7 +141,8 @@ inline constexpr std::array<TfLayout, std::size_t{1} << kPostingFields> kTfLayou
 // The varint that opens a posting ((doc − previous doc) << kPostingFields | field mask) at `p`
 // of a list the index encoded itself or checked, `p` moved past it (never beyond `end`). Shared
 // by the fast walks below; inlined into their loops.
-[[gnu::always_inline]] inline std::uint64_t read_posting_head(const std::uint8_t*& p, const std::uint8_t* end) {
+[[gnu::always_inline]] inline std::uint64_t read_posting_head(const std::uint8_t*& p,
+                                                              const std::uint8_t* end) {
   std::uint64_t v = *p++;
   if (v & 0x80) {  // most postings fit one byte (delta < 8)
     v &= 0x7F;
@@ -193,7 +194,8 @@ inline void for_each_posting(std::string_view bytes, Fn&& fn) {
 // posting before `p` (0 at the start of the list): the postings in between are stepped over by
 // their varint and their field mask's byte count. A search's look-up of one chunk's tfs in a
 // long list, from the nearest skip entry (InvertedIndex's document sets).
-inline Posting posting_after(const std::uint8_t* p, const std::uint8_t* end, std::uint64_t doc, std::size_t skip) {
+inline Posting posting_after(const std::uint8_t* p, const std::uint8_t* end, std::uint64_t doc,
+                             std::size_t skip) {
   Posting out;
   for (std::size_t i = 0; p < end; ++i) {
     const std::uint64_t v = read_posting_head(p, end);

@@ -1,6 +1,5 @@
 // lib/index: tokenizer, chunkers, BM25F ranking, did_you_mean, and SegmentIndex (build, skip
 // reasons, incremental updates, watcher sync, validate, persistence / warm restart).
-#include <catch2/catch.hpp>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -8,29 +7,30 @@
 #include <algorithm>
 #include <atomic>
 #include <boost/json.hpp>
+#include <catch2/catch.hpp>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <iterator>
 #include <map>
-#include <set>
 #include <random>
+#include <set>
 #include <thread>
 
 #include "../support/temp_dir.hpp"
-#include "lang/python/extractor.hpp"
+#include "ast/skeleton_cache.hpp"
 #include "index/centrality.hpp"
 #include "index/chunk.hpp"
 #include "index/inverted_index.hpp"
 #include "index/json.hpp"
 #include "index/ranking.hpp"
-#include "ast/skeleton_cache.hpp"
 #include "index/segment_index.hpp"
 #include "index/tokenizer.hpp"
-#include "util/hash.hpp"
-#include "telemetry/sink.hpp"
+#include "lang/python/extractor.hpp"
 #include "lang/python/symbol_index.hpp"
 #include "selector/resolver.hpp"
+#include "telemetry/sink.hpp"
+#include "util/hash.hpp"
 
 using namespace trifecta::core;
 using namespace trifecta::core::index;
@@ -65,7 +65,8 @@ InvertedIndex index_of(const std::vector<std::pair<std::string, std::string>>& f
     }
     std::vector<ChunkTerms> terms;
     const auto starts = line_starts(text);
-    for (const auto& c : chunks) terms.push_back(analyze_chunk(c, line_span(text, starts, c.start_line, c.end_line)));
+    for (const auto& c : chunks)
+      terms.push_back(analyze_chunk(c, line_span(text, starts, c.start_line, c.end_line)));
     idx.replace_file(path, std::move(chunks), std::move(terms));
   }
   return idx;
@@ -80,10 +81,12 @@ std::string lines(int n, std::string_view prefix = "line") {
 }  // namespace
 
 TEST_CASE("tokenizer splits identifiers and keeps the whole word") {
-  CHECK(tokenize("JSONDecodeError") == std::vector<std::string>{"jsondecodeerror", "json", "decode", "error"});
+  CHECK(tokenize("JSONDecodeError") ==
+        std::vector<std::string>{"jsondecodeerror", "json", "decode", "error"});
   CHECK(tokenize("json_decode") == std::vector<std::string>{"json_decode", "json", "decode"});
   CHECK(tokenize("__init__") == std::vector<std::string>{"init"});
-  CHECK(tokenize("parseHTTPResponse") == std::vector<std::string>{"parsehttpresponse", "parse", "http", "response"});
+  CHECK(tokenize("parseHTTPResponse") ==
+        std::vector<std::string>{"parsehttpresponse", "parse", "http", "response"});
   CHECK(tokenize("sha256 utf8") == std::vector<std::string>{"sha256", "sha", "utf8", "utf"});
   CHECK(tokenize("error 404 x 1234567890123") == std::vector<std::string>{"error", "404"});
   CHECK(tokenize("Café naïve") == std::vector<std::string>{"café", "naïve"});
@@ -91,13 +94,15 @@ TEST_CASE("tokenizer splits identifiers and keeps the whole word") {
   CHECK(tokenize("a = b + c").empty());
 }
 
-TEST_CASE("tokenizer: Unicode punctuation, symbols and spaces separate words, letters stay inside") {
+TEST_CASE(
+    "tokenizer: Unicode punctuation, symbols and spaces separate words, letters stay inside") {
   using V = std::vector<std::string>;
   // Typographic quotes and apostrophes (Sphinx writes them into every reference page).
   CHECK(tokenize("\u201cpretty-print\u201d") == V{"pretty", "print"});
   CHECK(tokenize("the process\u2019s user id") == V{"the", "process", "user", "id"});
   CHECK(tokenize("\u2018quoted\u2019 \u00abguillemets\u00bb") == V{"quoted", "guillemets"});
-  // Dashes, the ellipsis, no-break and em spaces, arrows, operators, CJK and fullwidth marks, emoji.
+  // Dashes, the ellipsis, no-break and em spaces, arrows, operators, CJK and fullwidth marks,
+  // emoji.
   CHECK(tokenize("read\u2014write\u2013only\u2026done") == V{"read", "write", "only", "done"});
   CHECK(tokenize("no\u00a0break\u2003em\u3000wide") == V{"no", "break", "em", "wide"});
   CHECK(tokenize("a\u2192b x\u2264y parse\u2192tree") == V{"parse", "tree"});
@@ -121,11 +126,16 @@ TEST_CASE("tokenizer: Unicode punctuation, symbols and spaces separate words, le
   CHECK(tokenize("\u041f\u0420\u0418\u0412\u0415\u0422 \u0401\u0436") ==
         V{"\u043f\u0440\u0438\u0432\u0435\u0442", "\u0451\u0436"});  // ПРИВЕТ, Ёж
   CHECK(tokenize("\u0130stanbul Stra\u00dfe") == V{"\u0130stanbul", "stra\u00dfe"});
-  CHECK(tokenize("berechneGr\u00f6\u00dfe") == V{"berechnegr\u00f6\u00dfe", "berechne", "gr\u00f6\u00dfe"});
-  CHECK(tokenize("\u00c4nderungZ\u00e4hler") == V{"\u00e4nderungz\u00e4hler", "\u00e4nderung", "z\u00e4hler"});
-  CHECK(whole_word_token("\u00dcber_Gr\u00d6SSE") == std::optional<std::string>("\u00fcber_gr\u00f6sse"));
+  CHECK(tokenize("berechneGr\u00f6\u00dfe") ==
+        V{"berechnegr\u00f6\u00dfe", "berechne", "gr\u00f6\u00dfe"});
+  CHECK(tokenize("\u00c4nderungZ\u00e4hler") ==
+        V{"\u00e4nderungz\u00e4hler", "\u00e4nderung", "z\u00e4hler"});
+  CHECK(whole_word_token("\u00dcber_Gr\u00d6SSE") ==
+        std::optional<std::string>("\u00fcber_gr\u00f6sse"));
   // Bytes that are not UTF-8 stay inside words, as before (a query is not checked).
-  CHECK(tokenize(std::string("ab\xff\xfe") + "cd \xe2\x80") == V{"ab\xff\xfe" "cd", "\xe2\x80"});
+  CHECK(tokenize(std::string("ab\xff\xfe") + "cd \xe2\x80") == V{"ab\xff\xfe"
+                                                                 "cd",
+                                                                 "\xe2\x80"});
   CHECK(tokenize("x\xe2\x80") == V{"x\xe2\x80"});
   // space_at: ASCII whitespace and the Unicode spaces, nothing else.
   CHECK(space_at(" x", 0) == 1);
@@ -150,7 +160,8 @@ TEST_CASE("whole_word_token is the first token a word yields, or none") {
   CHECK_FALSE(whole_word_token("_x_").has_value());
   CHECK_FALSE(whole_word_token(std::string(65, 'a')).has_value());
   // Whenever there is one, tokenize emits it first for the same word.
-  for (const char* w : {"JSONDecodeError", "json_decode", "__init__", "sha256", "parseHTTPResponse", "naïve", "404"}) {
+  for (const char* w : {"JSONDecodeError", "json_decode", "__init__", "sha256", "parseHTTPResponse",
+                        "naïve", "404"}) {
     const auto t = whole_word_token(w);
     REQUIRE(t.has_value());
     const auto all = tokenize(w);
@@ -177,7 +188,8 @@ TEST_CASE("python chunks: module header, functions, classes, main block, stable 
       "if __name__ == '__main__':\n"
       "    top(1, 2)\n";
   auto cs = chunk_py("pkg/mod.py", src);
-  CHECK(ids(cs) == std::vector<std::string>{"pkg/mod.py#<module>", "pkg/mod.py#top", "pkg/mod.py#Thing", "pkg/mod.py#<main>"});
+  CHECK(ids(cs) == std::vector<std::string>{"pkg/mod.py#<module>", "pkg/mod.py#top",
+                                            "pkg/mod.py#Thing", "pkg/mod.py#<main>"});
   CHECK(cs[0].start_line == 1);
   CHECK(cs[0].end_line == 3);
   CHECK(cs[1].start_line == 5);
@@ -240,8 +252,10 @@ TEST_CASE("markdown chunks: headings, fences, nested title paths, duplicate slug
       "Again.\r\n"
       "# Other\r\n";
   auto cs = chunk_markdown("docs/guide.md", md);
-  CHECK(ids(cs) == std::vector<std::string>{"docs/guide.md#<preamble>", "docs/guide.md#guide", "docs/guide.md#installation",
-                                            "docs/guide.md#from-source", "docs/guide.md#installation-2", "docs/guide.md#other"});
+  CHECK(ids(cs) == std::vector<std::string>{"docs/guide.md#<preamble>", "docs/guide.md#guide",
+                                            "docs/guide.md#installation",
+                                            "docs/guide.md#from-source",
+                                            "docs/guide.md#installation-2", "docs/guide.md#other"});
   CHECK(cs[2].start_line == 5);
   CHECK(cs[2].end_line == 12);
   CHECK(cs[3].title_path == std::vector<std::string>{"Guide", "Installation", "From source"});
@@ -252,7 +266,8 @@ TEST_CASE("markdown chunks: headings, fences, nested title paths, duplicate slug
 
 TEST_CASE("text windows are at most 60 lines and cut at blank lines, huge files chunk fully") {
   std::string text;
-  for (int i = 1; i <= 200; ++i) text += (i % 25 == 0) ? "\n" : "key" + std::to_string(i) + " = v\n";
+  for (int i = 1; i <= 200; ++i)
+    text += (i % 25 == 0) ? "\n" : "key" + std::to_string(i) + " = v\n";
   auto cs = chunk_text("setup.cfg", text, ChunkKind::kOther);
   REQUIRE(!cs.empty());
   CHECK(cs[0].id == "setup.cfg#L1-50");
@@ -271,7 +286,9 @@ TEST_CASE("text windows are at most 60 lines and cut at blank lines, huge files 
 
 TEST_CASE("ranking: a definition named like the query outranks body mentions") {
   auto idx = index_of({
-      {"a/user.py", "def helper():\n    # we decode here, decode there, decode everywhere\n    return decode(x)\n"},
+      {"a/user.py",
+       "def helper():\n    # we decode here, decode there, decode everywhere\n    return "
+       "decode(x)\n"},
       {"b/codec.py", "def decode(data):\n    \"\"\"Decode bytes.\"\"\"\n    return data\n"},
       {"c/notes.md", "# Notes\nSomething about decoding.\n"},
   });
@@ -287,7 +304,8 @@ TEST_CASE("ranking: a definition named like the query outranks body mentions") {
 }
 
 TEST_CASE("ranking: ties are broken deterministically by path then line") {
-  auto idx = index_of({{"z.txt", "alpha beta\n"}, {"a.txt", "alpha beta\n"}, {"m.txt", "alpha beta\n"}});
+  auto idx =
+      index_of({{"z.txt", "alpha beta\n"}, {"a.txt", "alpha beta\n"}, {"m.txt", "alpha beta\n"}});
   SearchOptions o;
   o.query = "alpha";
   for (int round = 0; round < 3; ++round) {
@@ -356,11 +374,13 @@ TEST_CASE("search rejects empty and one-character queries, zero hits suggest ter
   REQUIRE(r.ok());
   CHECK(r->hits.empty());
   CHECK(r->reason.find("decdoe") != std::string::npos);
-  CHECK(std::find(r->did_you_mean.begin(), r->did_you_mean.end(), "decode") != r->did_you_mean.end());
+  CHECK(std::find(r->did_you_mean.begin(), r->did_you_mean.end(), "decode") !=
+        r->did_you_mean.end());
   o.query = "payl";  // prefix
   auto p = idx.search(o);
   REQUIRE(p.ok());
-  CHECK(std::find(p->did_you_mean.begin(), p->did_you_mean.end(), "payload") != p->did_you_mean.end());
+  CHECK(std::find(p->did_you_mean.begin(), p->did_you_mean.end(), "payload") !=
+        p->did_you_mean.end());
 }
 
 TEST_CASE("incremental replace/remove and serialization round trip") {
@@ -465,15 +485,17 @@ TEST_CASE("SegmentIndex: files_with_word names a superset of the files holding a
   // Case-insensitive (tokens are lowercased); whole words only; every skipped file (big.py).
   const std::vector<std::string> want{"a.py", "b.py", "big.py", "c.py", "d.md"};
   CHECK(seg->files_with_word("raw_decode") == want);
-  CHECK(seg->files_with_word("__raw_decode__") == want);  // `_` at both ends stripped, as the tokenizer does
+  CHECK(seg->files_with_word("__raw_decode__") ==
+        want);  // `_` at both ends stripped, as the tokenizer does
   CHECK(seg->files_with_word("nowhere_at_all") == std::vector<std::string>{"big.py"});
-  CHECK_FALSE(seg->files_with_word("x").has_value());     // one character: never a token
+  CHECK_FALSE(seg->files_with_word("x").has_value());  // one character: never a token
   CHECK_FALSE(seg->files_with_word("_x_").has_value());
   CHECK_FALSE(seg->files_with_word(std::string(65, 'a')).has_value());
   // It follows the disk.
   write_text(r / "e.py", "def other():\n    return raw_decode\n");
   (void)seg->apply_changes({"e.py"});
-  CHECK(seg->files_with_word("raw_decode") == std::vector<std::string>{"a.py", "b.py", "big.py", "c.py", "d.md", "e.py"});
+  CHECK(seg->files_with_word("raw_decode") ==
+        std::vector<std::string>{"a.py", "b.py", "big.py", "c.py", "d.md", "e.py"});
 }
 
 TEST_CASE("SegmentIndex: name_reach counts the other Python files using a name in code") {
@@ -501,7 +523,7 @@ TEST_CASE("SegmentIndex: name_reach counts the other Python files using a name i
   const std::size_t memory = seg->memory_bytes();
   auto reach = seg->name_reach(asks);
   CHECK(seg->memory_bytes() > memory);  // the table the first call built is counted
-  CHECK(reach.files == 5);  // the Python files
+  CHECK(reach.files == 5);              // the Python files
   // Files, not occurrences; not the asking file; exact case; whole identifiers in code only (an
   // attribute counts: f.py); one character is a name too; an unknown asking path excludes none.
   CHECK(reach.refs == std::vector<std::uint32_t>{2, 3, 1, 0, 1, 1, 3});
@@ -573,7 +595,8 @@ TEST_CASE("SegmentIndex: apply_changes re-chunks only what changed, validate fin
   CHECK(st1.memory_bytes == mem1);
   CHECK(st1.files_indexed == 2);
   std::string big;
-  for (int i = 0; i < 300; ++i) big += "def generated_function_" + std::to_string(i) + "(value):\n    return value\n\n";
+  for (int i = 0; i < 300; ++i)
+    big += "def generated_function_" + std::to_string(i) + "(value):\n    return value\n\n";
   write_text(r / "d.py", big);
   REQUIRE(seg->apply_changes({"d.py"}).added == 1);
   CHECK(seg->memory_bytes() > mem1);
@@ -648,7 +671,9 @@ TEST_CASE("SegmentIndex: sync() applies watcher events before answering") {
 TEST_CASE("SegmentIndex: persistence gives a warm restart that rereads only edited files") {
   trifecta::test::TempDir t;
   const fs::path r = t.path();
-  for (int i = 0; i < 20; ++i) write_text(r / ("m" + std::to_string(i) + ".py"), "def f" + std::to_string(i) + "():\n    pass\n");
+  for (int i = 0; i < 20; ++i)
+    write_text(r / ("m" + std::to_string(i) + ".py"),
+               "def f" + std::to_string(i) + "():\n    pass\n");
   write_text(r / "bin.dat", std::string("\0", 1));
   SegmentOptions so;
   so.use_git = false;
@@ -784,7 +809,8 @@ TEST_CASE("SegmentIndex: a watch-queue overflow triggers a full rescan, never a 
 }
 
 TEST_CASE("python chunks of a CRLF file keep their line endings and ranges") {
-  const std::string src = "import os\r\n\r\ndef f():\r\n    return 1\r\n\r\nclass C:\r\n    pass\r\n";
+  const std::string src =
+      "import os\r\n\r\ndef f():\r\n    return 1\r\n\r\nclass C:\r\n    pass\r\n";
   auto cs = chunk_py("crlf.py", src);
   REQUIRE(ids(cs) == std::vector<std::string>{"crlf.py#<module>", "crlf.py#f", "crlf.py#C"});
   CHECK(cs[1].start_line == 3);
@@ -815,7 +841,8 @@ std::string describe(const Result<SearchResult>& r) {
 // Files <prefix>0.py .. <prefix>(n-1).py under `r`, file i holding text("i").
 template <class Text>
 void write_numbered(const fs::path& r, const std::string& prefix, int n, Text text) {
-  for (int i = 0; i < n; ++i) write_text(r / (prefix + std::to_string(i) + ".py"), text(std::to_string(i)));
+  for (int i = 0; i < n; ++i)
+    write_text(r / (prefix + std::to_string(i) + ".py"), text(std::to_string(i)));
 }
 
 // A segment over `r`, built, kept in memory only (no git listing, no index.bin).
@@ -863,7 +890,8 @@ TEST_CASE("SegmentIndex: searches run concurrently with updates and settles") {
   });
   for (int round = 0; round < 40; ++round) {
     const std::string name = "f" + std::to_string(round % 30) + ".py";
-    write_text(r / name, "def func_" + std::to_string(round) + "_v2():\n    shared_word = " + std::to_string(round) +
+    write_text(r / name, "def func_" + std::to_string(round) +
+                             "_v2():\n    shared_word = " + std::to_string(round) +
                              "\n    return parse_error(value_" + std::to_string(round) + ")\n");
     seg->apply_changes({name});
   }
@@ -892,11 +920,14 @@ TEST_CASE("SegmentIndex: searches run concurrently with updates and settles") {
 
 // settle(): after an update the index leaves its steady state (slow long queries) until settled;
 // settling changes the cost of a search, never its answer or the generation.
-TEST_CASE("SegmentIndex: settle restores the steady state after an edit, with the same answers and generation") {
+TEST_CASE(
+    "SegmentIndex: settle restores the steady state after an edit, with the same answers and "
+    "generation") {
   trifecta::test::TempDir t;
   const fs::path r = t.path();
   write_numbered(r, "m", 40, [](const std::string& i) {
-    return "def parse_value_" + i + "(tokens):\n    \"\"\"Parse the tokens into values.\"\"\"\n    errors = []\n" +
+    return "def parse_value_" + i +
+           "(tokens):\n    \"\"\"Parse the tokens into values.\"\"\"\n    errors = []\n" +
            "    return decode(tokens, errors)\n";
   });
   auto seg = built_in_memory(r);
@@ -909,14 +940,16 @@ TEST_CASE("SegmentIndex: settle restores the steady state after an edit, with th
     o.explain = true;
     return describe(seg->search(o));
   };
-  write_text(r / "m7.py", "def parse_values(tokens):\n    \"\"\"Decode errors.\"\"\"\n    return tokens\n");
+  write_text(r / "m7.py",
+             "def parse_values(tokens):\n    \"\"\"Decode errors.\"\"\"\n    return tokens\n");
   fs::remove(r / "m9.py");
   const auto applied = seg->apply_changes({"m7.py", "m9.py"});
   CHECK(applied.reindexed == 1);
   CHECK(applied.removed == 1);
   const Status before = seg->status();
   CHECK_FALSE(before.steady);
-  const std::vector<std::string> queries = {"parse values", "decode the tokens errors", "parse_values", "value"};
+  const std::vector<std::string> queries = {"parse values", "decode the tokens errors",
+                                            "parse_values", "value"};
   std::vector<std::string> pages;
   for (const auto& q : queries) pages.push_back(page(q));
   CHECK(seg->settle());
@@ -964,20 +997,25 @@ std::vector<Posting> walk(std::string_view bytes) {
   return out;
 }
 
-Posting posting(std::uint32_t doc, std::uint8_t path, std::uint8_t name, std::uint8_t sig, std::uint8_t body,
-                std::uint8_t doc_field = 0) {
+Posting posting(std::uint32_t doc, std::uint8_t path, std::uint8_t name, std::uint8_t sig,
+                std::uint8_t body, std::uint8_t doc_field = 0) {
   return Posting{doc, {path, name, sig, body, doc_field}};
 }
 
 }  // namespace
 
-TEST_CASE("postings: lists round-trip through delta + varint, including empty lists and huge document ids") {
+TEST_CASE(
+    "postings: lists round-trip through delta + varint, including empty lists and huge document "
+    "ids") {
   const std::vector<std::vector<Posting>> lists = {
       {},
       {posting(0, 0, 0, 0, 1)},
-      {posting(0, 1, 2, 3, 4), posting(1, 0, 0, 0, 255), posting(2, 255, 255, 255, 255), posting(9, 0, 7, 0, 0)},
-      {posting(0, 1, 0, 0, 0), posting(UINT32_MAX, 0, 0, 0, 3)},  // the largest delta (36 bits shifted)
-      {posting(UINT32_MAX - 2, 1, 1, 1, 1), posting(UINT32_MAX - 1, 0, 1, 0, 0), posting(UINT32_MAX, 0, 0, 1, 0)},
+      {posting(0, 1, 2, 3, 4), posting(1, 0, 0, 0, 255), posting(2, 255, 255, 255, 255),
+       posting(9, 0, 7, 0, 0)},
+      {posting(0, 1, 0, 0, 0),
+       posting(UINT32_MAX, 0, 0, 0, 3)},  // the largest delta (36 bits shifted)
+      {posting(UINT32_MAX - 2, 1, 1, 1, 1), posting(UINT32_MAX - 1, 0, 1, 0, 0),
+       posting(UINT32_MAX, 0, 0, 1, 0)},
   };
   for (const auto& list : lists) {
     const auto bytes = encode(list);
@@ -993,17 +1031,20 @@ TEST_CASE("postings: lists round-trip through delta + varint, including empty li
   {
     std::vector<Posting> list;
     for (std::uint32_t d = 0; d < 200; ++d) {
-      list.push_back(posting(d * d + (d % 3), d % 2 ? 3 : 0, 0, d % 5 ? 0 : 2, 1 + d % 200, d % 7 ? 0 : 9));
+      list.push_back(
+          posting(d * d + (d % 3), d % 2 ? 3 : 0, 0, d % 5 ? 0 : 2, 1 + d % 200, d % 7 ? 0 : 9));
     }
     const auto bytes = encode(list);
     std::size_t at = 0;  // byte offset of posting i
     for (std::size_t i = 0; i < list.size(); ++i) {
       const std::uint64_t before = i == 0 ? 0 : list[i - 1].doc;
       for (std::size_t skip : {std::size_t{0}, std::size_t{1}, std::size_t{7}, std::size_t{15}}) {
-        if (i + skip < list.size()) CHECK(posting_after(bytes.data() + at, bytes.data() + bytes.size(), before, skip) == list[i + skip]);
+        if (i + skip < list.size())
+          CHECK(posting_after(bytes.data() + at, bytes.data() + bytes.size(), before, skip) ==
+                list[i + skip]);
       }
-      at += encode({posting(static_cast<std::uint32_t>(list[i].doc - before), list[i].tf[0], list[i].tf[1],
-                            list[i].tf[2], list[i].tf[3], list[i].tf[4])})
+      at += encode({posting(static_cast<std::uint32_t>(list[i].doc - before), list[i].tf[0],
+                            list[i].tf[1], list[i].tf[2], list[i].tf[3], list[i].tf[4])})
                 .size();
     }
     CHECK(at == bytes.size());
@@ -1011,8 +1052,8 @@ TEST_CASE("postings: lists round-trip through delta + varint, including empty li
   // Every field mask (1..31: five fields since format 5) survives.
   std::vector<Posting> masks;
   for (std::uint32_t m = 1; m < 32; ++m) {
-    masks.push_back(
-        posting(m * 1000, m & 1 ? 5 : 0, m & 2 ? 6 : 0, m & 4 ? 7 : 0, m & 8 ? 8 : 0, m & 16 ? 9 : 0));
+    masks.push_back(posting(m * 1000, m & 1 ? 5 : 0, m & 2 ? 6 : 0, m & 4 ? 7 : 0, m & 8 ? 8 : 0,
+                            m & 16 ? 9 : 0));
   }
   CHECK(decode(view(encode(masks))) == masks);
   CHECK(walk(view(encode(masks))) == masks);
@@ -1020,7 +1061,8 @@ TEST_CASE("postings: lists round-trip through delta + varint, including empty li
   // decodes then may be wrong, but it reads nothing past the end: ASan checks the copies).
   const auto whole = encode(masks);
   for (std::size_t n = 0; n < whole.size(); ++n) {
-    const std::vector<std::uint8_t> cut(whole.begin(), whole.begin() + static_cast<std::ptrdiff_t>(n));
+    const std::vector<std::uint8_t> cut(whole.begin(),
+                                        whole.begin() + static_cast<std::ptrdiff_t>(n));
     CHECK(walk(view(cut)).size() <= masks.size());
   }
   // The point of the encoding: a body-only posting close to the previous one (delta < 4 with
@@ -1034,7 +1076,8 @@ TEST_CASE("postings: lists round-trip through delta + varint, including empty li
 }
 
 TEST_CASE("postings: malformed lists are refused, never misread") {
-  const std::vector<Posting> list = {posting(3, 0, 0, 0, 2), posting(200, 1, 0, 0, 9), posting(70000, 0, 4, 0, 1)};
+  const std::vector<Posting> list = {posting(3, 0, 0, 0, 2), posting(200, 1, 0, 0, 9),
+                                     posting(70000, 0, 4, 0, 1)};
   const auto bytes = encode(list);
   CHECK(validate_list(view(bytes), 3, 70001));
   CHECK_FALSE(validate_list(view(bytes), 3, 70000));  // a document beyond the table
@@ -1090,7 +1133,7 @@ TEST_CASE("postings: a spliced list is the list re-encoded without its dead docu
     std::vector<std::uint64_t> dead((top + 63) / 64 + (round % 2), 0);  // one word more, or exact
     const int mode = round % 5;  // 0: random, 1: none, 2: all, 3: the first and last, 4: runs
     for (std::size_t i = 0; i < list.size(); ++i) {
-      const bool d = mode == 0 ? rng() % 3 == 0
+      const bool d = mode == 0   ? rng() % 3 == 0
                      : mode == 1 ? false
                      : mode == 2 ? true
                      : mode == 3 ? (i == 0 || i + 1 == list.size())
@@ -1132,11 +1175,13 @@ TEST_CASE("postings: FrozenPostings keeps many terms, gaps and empty lists apart
   std::size_t total = 0;
   auto list_of = [](std::uint32_t t) {
     std::vector<Posting> l;
-    for (std::uint32_t i = 0; i < t % 5; ++i) l.push_back(posting(t + i * 977, 0, 0, 1, static_cast<std::uint8_t>(1 + i)));
+    for (std::uint32_t i = 0; i < t % 5; ++i)
+      l.push_back(posting(t + i * 977, 0, 0, 1, static_cast<std::uint8_t>(1 + i)));
     return l;
   };
   std::vector<bool> began(nterms, false);
-  for (std::uint32_t t = 0; t < nterms; t += (t % 3 == 0 ? 2 : 1)) {  // the term after a multiple of 3 is skipped
+  for (std::uint32_t t = 0; t < nterms;
+       t += (t % 3 == 0 ? 2 : 1)) {  // the term after a multiple of 3 is skipped
     fp.begin_term(t);
     began[t] = true;
     for (const auto& p : list_of(t)) fp.add(p);
@@ -1203,7 +1248,8 @@ TEST_CASE("IdTable: find, insert, erase with tombstones, growth") {
   CHECK(table.find("key0", h("key0"), key_of) == IdTable::kNone);  // empty table
   for (std::uint32_t v = 0; v < keys.size(); ++v) table.insert(h(keys[v]), v, key_of);
   CHECK(table.size() == keys.size());
-  for (std::uint32_t v = 0; v < keys.size(); ++v) REQUIRE(table.find(keys[v], h(keys[v]), key_of) == v);
+  for (std::uint32_t v = 0; v < keys.size(); ++v)
+    REQUIRE(table.find(keys[v], h(keys[v]), key_of) == v);
   CHECK(table.find("absent", h("absent"), key_of) == IdTable::kNone);
   for (std::uint32_t v = 0; v < keys.size(); v += 3) table.erase(h(keys[v]), v);
   CHECK(table.size() == keys.size() - (keys.size() + 2) / 3);
@@ -1213,9 +1259,11 @@ TEST_CASE("IdTable: find, insert, erase with tombstones, growth") {
   // Re-inserted keys land in tombstones or fresh slots and are found again; growth keeps them.
   for (std::uint32_t v = 0; v < keys.size(); v += 3) table.insert(h(keys[v]), v, key_of);
   for (int i = 0; i < 50000; ++i) keys.push_back("more" + std::to_string(i));
-  for (auto v = static_cast<std::uint32_t>(keys.size() / 2); v < keys.size(); ++v) table.insert(h(keys[v]), v, key_of);
+  for (auto v = static_cast<std::uint32_t>(keys.size() / 2); v < keys.size(); ++v)
+    table.insert(h(keys[v]), v, key_of);
   CHECK(table.size() == keys.size());
-  for (std::uint32_t v = 0; v < keys.size(); ++v) REQUIRE(table.find(keys[v], h(keys[v]), key_of) == v);
+  for (std::uint32_t v = 0; v < keys.size(); ++v)
+    REQUIRE(table.find(keys[v], h(keys[v]), key_of) == v);
 }
 
 namespace {
@@ -1245,17 +1293,20 @@ struct TextGen {
   }
 };
 
-void add_file(InvertedIndex& idx, const std::string& path, const std::string& text, bool bulk = false) {
+void add_file(InvertedIndex& idx, const std::string& path, const std::string& text,
+              bool bulk = false) {
   auto chunks = chunk_file(path, text, nullptr);
   std::vector<ChunkTerms> terms;
   const auto starts = line_starts(text);
-  for (const auto& c : chunks) terms.push_back(analyze_chunk(c, line_span(text, starts, c.start_line, c.end_line)));
+  for (const auto& c : chunks)
+    terms.push_back(analyze_chunk(c, line_span(text, starts, c.start_line, c.end_line)));
   idx.replace_file(path, std::move(chunks), std::move(terms), bulk);
 }
 
 // The page of `q` (chunks and scores to the bit), read from the stem groups or, with `merge`,
 // merged by the search (SearchOptions::merge_variants).
-std::string group_page(const InvertedIndex& idx, const std::string& q, bool merge, std::size_t limit = 50) {
+std::string group_page(const InvertedIndex& idx, const std::string& q, bool merge,
+                       std::size_t limit = 50) {
   SearchOptions o;
   o.query = q;
   o.limit = limit;
@@ -1274,10 +1325,13 @@ std::string answer(const InvertedIndex& idx, const std::string& q) {
 
 }  // namespace
 
-TEST_CASE("an index updated in place (tail, tombstones, freezes, compaction) ranks exactly like a fresh one") {
+TEST_CASE(
+    "an index updated in place (tail, tombstones, freezes, compaction) ranks exactly like a fresh "
+    "one") {
   TextGen gen{42};
   std::map<std::string, std::string> files;
-  for (int i = 0; i < 600; ++i) files["d" + std::to_string(i % 7) + "/f" + std::to_string(i) + ".txt"] = gen.file(25);
+  for (int i = 0; i < 600; ++i)
+    files["d" + std::to_string(i % 7) + "/f" + std::to_string(i) + ".txt"] = gen.file(25);
   InvertedIndex live;  // added one file at a time: freezes on its own past kTailLimit postings
   for (const auto& [p, t] : files) add_file(live, p, t);
   // Edits after the freeze: changed files, removed files, new files (tail + dead frozen postings).
@@ -1301,7 +1355,8 @@ TEST_CASE("an index updated in place (tail, tombstones, freezes, compaction) ran
   CHECK(live.chunk_count() == fresh.chunk_count());
   CHECK(live.term_count() == fresh.term_count());
 
-  std::vector<std::string> queries = {"wa wb", "wzc", "wqd wrd wsd", "d3 wab", "new wbc", "wabcd", "wbcz wcc"};
+  std::vector<std::string> queries = {"wa wb",   "wzc",   "wqd wrd wsd", "d3 wab",
+                                      "new wbc", "wabcd", "wbcz wcc"};
   for (int i = 0; i < 25; ++i) queries.push_back(gen.word() + " " + gen.word());
   std::string blob;
   live.serialize(blob);  // with tombstones and a tail: lists re-encoded
@@ -1333,13 +1388,16 @@ TEST_CASE("suggest: the sorted-vocabulary walk finds exactly the words a full sc
   // swap of two neighbouring letters as one edit, rank-14), written out plainly here.
   const auto distance = [](std::string_view a, std::string_view b) {
     std::size_t d[16][16];  // every word and query here is at most 12 letters
-    if (a.size() >= 16 || b.size() >= 16) throw std::length_error("distance: a word longer than the table");
+    if (a.size() >= 16 || b.size() >= 16)
+      throw std::length_error("distance: a word longer than the table");
     for (std::size_t i = 0; i <= a.size(); ++i) d[i][0] = i;
     for (std::size_t j = 0; j <= b.size(); ++j) d[0][j] = j;
     for (std::size_t i = 1; i <= a.size(); ++i) {
       for (std::size_t j = 1; j <= b.size(); ++j) {
-        d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
-        if (i >= 2 && j >= 2 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
+        d[i][j] = std::min(
+            {d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
+        if (i >= 2 && j >= 2 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1])
+          d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
       }
     }
     return d[a.size()][b.size()];
@@ -1383,18 +1441,26 @@ TEST_CASE("suggest: the sorted-vocabulary walk finds exactly the words a full sc
   mixed.freeze();
   for (std::size_t i = 260; i < files.size(); ++i) add_file(mixed, files[i].first, files[i].second);
 
-  std::vector<std::string> queries = {"ab", "abc", "abcd", "dddd", "abcab", "zzzz", "abcdabcdab", "aaaaaaaaaaaa", "e",
-                                      "abce", "bacd"};
+  std::vector<std::string> queries = {"ab",         "abc",          "abcd", "dddd", "abcab", "zzzz",
+                                      "abcdabcdab", "aaaaaaaaaaaa", "e",    "abce", "bacd"};
   for (int i = 0; i < 300; ++i) queries.push_back(word(1 + rnd() % 10));
-  for (int i = 0; i < 100; ++i) {  // one or two edits of indexed words, some with a letter from outside
+  for (int i = 0; i < 100;
+       ++i) {  // one or two edits of indexed words, some with a letter from outside
     std::string w = *std::next(vocab.begin(), static_cast<long>(rnd() % vocab.size()));
     for (int e = 0; e < 1 + i % 2; ++e) {
       const std::size_t at = rnd() % (w.size() + 1);
       switch (rnd() % 4) {
-        case 0: w.insert(at, 1, "abcdz"[rnd() % 5]); break;
-        case 1: if (at < w.size()) w.erase(at, 1); break;
-        case 2: if (at + 1 < w.size()) std::swap(w[at], w[at + 1]); break;
-        default: if (at < w.size()) w[at] = "abcdz"[rnd() % 5];
+        case 0:
+          w.insert(at, 1, "abcdz"[rnd() % 5]);
+          break;
+        case 1:
+          if (at < w.size()) w.erase(at, 1);
+          break;
+        case 2:
+          if (at + 1 < w.size()) std::swap(w[at], w[at + 1]);
+          break;
+        default:
+          if (at < w.size()) w[at] = "abcdz"[rnd() % 5];
       }
     }
     queries.push_back(w);
@@ -1405,12 +1471,18 @@ TEST_CASE("suggest: the sorted-vocabulary walk finds exactly the words a full sc
     const auto want = scanned.suggest(q, 100000);
     CHECK(sorted.suggest(q, 100000) == want);
     CHECK(mixed.suggest(q, 100000) == want);
-    CHECK(sorted.suggest(q) == std::vector<std::string>(want.begin(), want.begin() + std::min<std::size_t>(5, want.size())));
+    CHECK(sorted.suggest(q) ==
+          std::vector<std::string>(want.begin(),
+                                   want.begin() + std::min<std::size_t>(5, want.size())));
     // Against the definition: every suggestion is within the bound (two edits from 5 characters,
     // to words with the same first letter; one otherwise) or a completion, and every indexed word
     // within the bound is suggested.
-    const auto bound = [&](const std::string& w) -> std::size_t { return q.size() >= 5 && w[0] == q[0] ? 2 : 1; };
-    const auto completion = [&](const std::string& w) { return q.size() >= 3 && w.size() > q.size() && w.starts_with(q); };
+    const auto bound = [&](const std::string& w) -> std::size_t {
+      return q.size() >= 5 && w[0] == q[0] ? 2 : 1;
+    };
+    const auto completion = [&](const std::string& w) {
+      return q.size() >= 3 && w.size() > q.size() && w.starts_with(q);
+    };
     for (const auto& s : want) {
       CHECK(s != q);
       CHECK((distance(q, s) <= bound(s) || completion(s)));
@@ -1431,23 +1503,31 @@ TEST_CASE("suggest: the sorted-vocabulary walk finds exactly the words a full sc
 // cannot end that stem (only y → i, a restored -e and -bility → -bl rewrite it): none of the
 // words it skips has the stem. One word per file; a one-word query matches exactly the files
 // whose word stems like it (within the documented prefix and length window).
-TEST_CASE("stem variants: every indexed word with the query word's stem is found, whatever letter ends the stem") {
+TEST_CASE(
+    "stem variants: every indexed word with the query word's stem is found, whatever letter ends "
+    "the stem") {
   const std::vector<std::string> words = {
-      "possibility", "possibilities", "possible", "possibly", "possess", "capability", "capable", "capably",
-      "capacity", "happy", "happiness", "happily", "happier", "hope", "hoping", "hoped", "hopes", "hopeful",
-      "hop", "hopping", "hopped", "hops", "end", "ending", "ends", "ended", "endless", "enable", "encode",
-      "sky", "skies", "skill", "die", "dies", "died", "diet", "tendency", "tendencies", "tend", "tender",
-      "analogy", "analogies", "analog", "relational", "relate", "relation", "relations", "relay",
-      "visibility", "visible", "visibly", "vision", "readability", "readable", "reader", "reading"};
+      "possibility", "possibilities", "possible", "possibly", "possess",     "capability",
+      "capable",     "capably",       "capacity", "happy",    "happiness",   "happily",
+      "happier",     "hope",          "hoping",   "hoped",    "hopes",       "hopeful",
+      "hop",         "hopping",       "hopped",   "hops",     "end",         "ending",
+      "ends",        "ended",         "endless",  "enable",   "encode",      "sky",
+      "skies",       "skill",         "die",      "dies",     "died",        "diet",
+      "tendency",    "tendencies",    "tend",     "tender",   "analogy",     "analogies",
+      "analog",      "relational",    "relate",   "relation", "relations",   "relay",
+      "visibility",  "visible",       "visibly",  "vision",   "readability", "readable",
+      "reader",      "reading"};
   InvertedIndex idx;
-  for (std::size_t i = 0; i < words.size(); ++i) add_file(idx, "w" + std::to_string(i) + ".txt", words[i] + "\n", true);
+  for (std::size_t i = 0; i < words.size(); ++i)
+    add_file(idx, "w" + std::to_string(i) + ".txt", words[i] + "\n", true);
   idx.compact();
   for (const std::string& q : words) {
     const std::string s = stem(q);
     const std::string_view prefix = std::string_view(s).substr(0, s.size() - 1);
     std::size_t expected = 0;
     for (const std::string& w : words) {
-      const bool window = w.size() <= s.size() + 8 && w.size() + 2 >= s.size() && w.starts_with(prefix);
+      const bool window =
+          w.size() <= s.size() + 8 && w.size() + 2 >= s.size() && w.starts_with(prefix);
       expected += w == q || (window && stem(w) == s) ? 1 : 0;
     }
     SearchOptions o;
@@ -1475,7 +1555,7 @@ TEST_CASE("stem variants: a variant indexed after a cached expansion is found by
     return r->matched;
   };
   CHECK(matched(idx, "parse") == 1);
-  CHECK(matched(idx, "parse") == 1);  // from the cache
+  CHECK(matched(idx, "parse") == 1);   // from the cache
   add_file(idx, "c.txt", "parsed\n");  // a new word: a tail posting
   CHECK(matched(idx, "parse") == 2);
   add_file(idx, "d.txt", "parses\n");
@@ -1491,11 +1571,13 @@ TEST_CASE("stem variants: a variant indexed after a cached expansion is found by
 // A search hands its scratch tables back dirty; InvertedIndex::tidy_scratch (the daemon's call
 // once a reply is sent) or the next search clears them. Either way the next search answers as a
 // fresh process would, whichever query ran before it.
-TEST_CASE("search scratch: tables tidied after a search or cleared by the next one leave no trace") {
+TEST_CASE(
+    "search scratch: tables tidied after a search or cleared by the next one leave no trace") {
   InvertedIndex idx;
   for (int i = 0; i < 40; ++i) {
     add_file(idx, "m" + std::to_string(i) + ".py",
-             "def decode_" + std::to_string(i) + "(data):\n    \"\"\"Decode the error data.\"\"\"\n    return error\n",
+             "def decode_" + std::to_string(i) +
+                 "(data):\n    \"\"\"Decode the error data.\"\"\"\n    return error\n",
              true);
   }
   idx.compact();
@@ -1515,10 +1597,12 @@ TEST_CASE("search scratch: tables tidied after a search or cleared by the next o
   }
 }
 
-TEST_CASE("stem variants merged from the frozen lists score exactly like variants merged from a tail") {
+TEST_CASE(
+    "stem variants merged from the frozen lists score exactly like variants merged from a tail") {
   // One stem class in many mixes (a chunk holding several forms gets their tfs added), and a
   // line repeating two forms 300 times (each tf is 255, their sum saturates at 255).
-  const char* forms[] = {"decode", "decoded", "decodes", "decoding", "decoder", "decoders", "error", "errors"};
+  const char* forms[] = {"decode",  "decoded",  "decodes", "decoding",
+                         "decoder", "decoders", "error",   "errors"};
   std::uint32_t x = 7;
   const auto next = [&](std::uint32_t n) {
     x = x * 1103515245u + 12345u;
@@ -1592,8 +1676,12 @@ TEST_CASE(
   CHECK(idx.group_count() == 4);
   CHECK(idx.group_postings() > 0);
   CHECK(idx.term_count() == terms);  // groups are not words
-  const auto brief = [&](const InvertedIndex& index, const std::string& q) { return group_page(index, q, false); };
-  const auto merged = [&](const InvertedIndex& index, const std::string& q) { return group_page(index, q, true); };
+  const auto brief = [&](const InvertedIndex& index, const std::string& q) {
+    return group_page(index, q, false);
+  };
+  const auto merged = [&](const InvertedIndex& index, const std::string& q) {
+    return group_page(index, q, true);
+  };
   for (const char* q : {"decoding", "decoder errors", "parse error lone", "decoded parsed",
                         "compute", "computationally"}) {
     INFO(q);
@@ -1635,9 +1723,10 @@ TEST_CASE(
 // A freeze in two steps (InvertedIndex::prepare_freeze / commit_freeze, what SegmentIndex::settle
 // runs beside searches): what is prepared from an index and committed to it unchanged is exactly
 // what freeze() makes; prepared and then outdated by an update, it is refused; a cancel stops it.
-TEST_CASE("prepare_freeze and commit_freeze: the same steady state as freeze, refused once outdated") {
-  const char* forms[] = {"decode", "decoded", "decoding", "decoder", "error", "errors", "parse", "parsed",
-                         "lone",   "token",   "tokens",   "value",   "values"};
+TEST_CASE(
+    "prepare_freeze and commit_freeze: the same steady state as freeze, refused once outdated") {
+  const char* forms[] = {"decode", "decoded", "decoding", "decoder", "error", "errors", "parse",
+                         "parsed", "lone",    "token",    "tokens",  "value", "values"};
   const auto fill = [&](InvertedIndex& idx) {
     for (int i = 0; i < 120; ++i) {
       std::string text;
@@ -1716,7 +1805,8 @@ TEST_CASE("prepare_freeze and commit_freeze: the same steady state as freeze, re
   // An edit that changes one stem's words only: the settle copies every other group's list as
   // merged before (stale groups) and merges that one again. Each group's list must still be
   // exactly the search's own merge of its words' lists.
-  const char* stems[] = {"decoding", "errors", "parsed", "tokens", "values", "decoders errors tokens values parsed"};
+  const char* stems[] = {"decoding", "errors", "parsed",
+                         "tokens",   "values", "decoders errors tokens values parsed"};
   for (int round = 0; round < 3; ++round) {
     const std::string word = round == 0 ? "decoders" : round == 1 ? "tokens parse" : "values";
     add_file(b, "n" + std::to_string(round) + ".txt", word + "\n");
@@ -1742,7 +1832,9 @@ TEST_CASE("prepare_freeze and commit_freeze: the same steady state as freeze, re
 TEST_CASE("SegmentIndex: an index.bin of another format version is rebuilt, not misread") {
   trifecta::test::TempDir t;
   const fs::path r = t.path();
-  for (int i = 0; i < 5; ++i) write_text(r / ("m" + std::to_string(i) + ".py"), "def f" + std::to_string(i) + "():\n    pass\n");
+  for (int i = 0; i < 5; ++i)
+    write_text(r / ("m" + std::to_string(i) + ".py"),
+               "def f" + std::to_string(i) + "():\n    pass\n");
   SegmentOptions so;
   so.use_git = false;
   {
@@ -1790,7 +1882,9 @@ TEST_CASE("SegmentIndex: an index.bin of another format version is rebuilt, not 
   CHECK(b->warm);
 }
 
-TEST_CASE("SegmentIndex: skeletons and the symbol index read through the segment's reader (one limit, every byte counted)") {
+TEST_CASE(
+    "SegmentIndex: skeletons and the symbol index read through the segment's reader (one limit, "
+    "every byte counted)") {
   trifecta::test::TempDir t;
   const fs::path r = t.path();
   write_text(r / "_ctx/trifecta.json", R"({"max_file_bytes": 4096})");
@@ -1839,19 +1933,22 @@ TEST_CASE("ranking: the name field of a module header is its module path, window
   // Every piece of indexed text goes to one of the fields, path first, body last.
   std::vector<Field> order;
   for_each_field_text(c, "body", [&](Field f, std::string_view) { order.push_back(f); });
-  CHECK(order == std::vector<Field>{kFieldPath, kFieldName, kFieldSig, kFieldSig, kFieldBody, kFieldDoc});
+  CHECK(order ==
+        std::vector<Field>{kFieldPath, kFieldName, kFieldSig, kFieldSig, kFieldBody, kFieldDoc});
 }
 
 TEST_CASE("ranking: a term's field shares sum to its score, the name field outweighs the body") {
   const FieldAverages avg{4.0, 2.0, 6.0, 40.0, 10.0};
   const NormTable norms = norm_table(avg);
   // An average chunk: no length normalisation (every length is exact under its code).
-  const FieldLengths len{length_code(4), length_code(2), length_code(6), length_code(40), length_code(10)};
+  const FieldLengths len{length_code(4), length_code(2), length_code(6), length_code(40),
+                         length_code(10)};
   std::array<double, kFieldCount> per{};
   const double s = score_term(FieldTfs{1, 1, 0, 3, 0}, len, 2.0, norms, &per);
   CHECK(per[0] + per[1] + per[2] + per[3] + per[4] == Approx(s));
   CHECK(per[2] == 0.0);
-  for (std::size_t f = 0; f < kFieldCount; ++f) CHECK(norms[f][len[f]] == Approx(kFieldParams[f].weight));
+  for (std::size_t f = 0; f < kFieldCount; ++f)
+    CHECK(norms[f][len[f]] == Approx(kFieldParams[f].weight));
   CHECK(score_term(FieldTfs{0, 1, 0, 0, 0}, len, 2.0, norms, nullptr) >
         score_term(FieldTfs{0, 0, 0, 3, 0}, len, 2.0, norms, nullptr));
   // A longer body weighs a body match less (b > 0), a shorter one more.
@@ -1866,7 +1963,9 @@ TEST_CASE("ranking: a term's field shares sum to its score, the name field outwe
   CHECK(field_averages({}, 0) == FieldAverages{1.0, 1.0, 1.0, 1.0, 1.0});
 }
 
-TEST_CASE("ranking: a field's length code is exact below 32 tokens, at most 1/16 under above, and survives a reload") {
+TEST_CASE(
+    "ranking: a field's length code is exact below 32 tokens, at most 1/16 under above, and "
+    "survives a reload") {
   for (std::uint64_t n = 0; n < 32; ++n) CHECK(code_length(length_code(n)) == n);
   // Every count up to the largest code: rounded down, by less than 1/16; the codes rise with it.
   std::uint8_t previous = 0;
@@ -1881,7 +1980,8 @@ TEST_CASE("ranking: a field's length code is exact below 32 tokens, at most 1/16
   CHECK(within);
   CHECK(monotone);
   // A code stands for its own smallest count (what serialize writes and deserialize reads back).
-  for (unsigned c = 0; c < 256; ++c) CHECK(length_code(code_length(static_cast<std::uint8_t>(c))) == c);
+  for (unsigned c = 0; c < 256; ++c)
+    CHECK(length_code(code_length(static_cast<std::uint8_t>(c))) == c);
   CHECK(length_code(std::uint64_t{1} << 40) == 255);
   // One-line files are not cut (chunk.hpp): a chunk of 70,001 body tokens scores "needle" below
   // one of 65,535 (their codes differ), bodies of 64 and 65 tokens share a code and tie (the
@@ -1892,8 +1992,11 @@ TEST_CASE("ranking: a field's length code is exact below 32 tokens, at most 1/16
     return line + "needle\n";
   };
   REQUIRE(length_code(64) == length_code(65));
-  auto idx = index_of({{"a.txt", words(70000)}, {"b.txt", words(65534)}, {"c.txt", "a needle here\n"},
-                       {"d.txt", words(63)}, {"e.txt", words(64)}});
+  auto idx = index_of({{"a.txt", words(70000)},
+                       {"b.txt", words(65534)},
+                       {"c.txt", "a needle here\n"},
+                       {"d.txt", words(63)},
+                       {"e.txt", words(64)}});
   SearchOptions o;
   o.query = "needle";
   const auto r = idx.search(o);
@@ -1946,7 +2049,8 @@ TEST_CASE("SegmentIndex: an index.bin of another ranking version is rebuilt cold
   trifecta::test::TempDir t;
   const fs::path r = t.path();
   for (int i = 0; i < 5; ++i) {
-    write_text(r / ("m" + std::to_string(i) + ".py"), "def f" + std::to_string(i) + "():\n    pass\n");
+    write_text(r / ("m" + std::to_string(i) + ".py"),
+               "def f" + std::to_string(i) + "():\n    pass\n");
   }
   SegmentOptions so;
   so.use_git = false;
@@ -1972,7 +2076,8 @@ TEST_CASE("SegmentIndex: an index.bin of another ranking version is rebuilt cold
   const auto n = static_cast<std::uint32_t>(other.size());
   forged.append(reinterpret_cast<const char*>(&n), 4);
   forged += other;
-  forged += data.substr(at + 4 + kRankingVersion.size(), data.size() - 8 - (at + 4 + kRankingVersion.size()));
+  forged += data.substr(at + 4 + kRankingVersion.size(),
+                        data.size() - 8 - (at + 4 + kRankingVersion.size()));
   const std::uint64_t h = index_checksum(forged);
   forged.append(reinterpret_cast<const char*>(&h), 8);
   write_text(bin, forged);
@@ -1996,7 +2101,8 @@ TEST_CASE("SegmentIndex: an index.bin of another ranking version is rebuilt cold
   CHECK(b->files_read == 0);
 }
 
-TEST_CASE("SegmentIndex: index.bin.tmp files left by a crashed writer are removed by the next build") {
+TEST_CASE(
+    "SegmentIndex: index.bin.tmp files left by a crashed writer are removed by the next build") {
   trifecta::test::TempDir t;
   const fs::path r = t.path();
   write_text(r / "a.py", "def alpha():\n    pass\n");
@@ -2051,7 +2157,8 @@ TEST_CASE("SegmentIndex: files deeper than PATH_MAX are recorded as skipped, pat
     CHECK(st.files_indexed >= 10);  // top.py and the shallow m.py files
     bool named = false;
     for (const auto& rec : st.skipped) {
-      if (rec.skip_reason == "path_too_long") named = rec.detail.find("PATH_MAX") != std::string::npos;
+      if (rec.skip_reason == "path_too_long")
+        named = rec.detail.find("PATH_MAX") != std::string::npos;
     }
     CHECK(named);
     // validate agrees with build (nothing stale, missing or added), and so does a rescan.
@@ -2066,7 +2173,8 @@ TEST_CASE("SegmentIndex: files deeper than PATH_MAX are recorded as skipped, pat
 TEST_CASE("SegmentIndex: sync() does not wait for a build, it answers from the last generation") {
   trifecta::test::TempDir t;
   const fs::path r = t.path();
-  for (int i = 0; i < 4; ++i) write_text(r / ("m" + std::to_string(i) + ".py"), "def f():\n    pass\n");
+  for (int i = 0; i < 4; ++i)
+    write_text(r / ("m" + std::to_string(i) + ".py"), "def f():\n    pass\n");
   SegmentOptions so;
   so.use_git = false;
   so.persist = false;
@@ -2086,7 +2194,7 @@ TEST_CASE("SegmentIndex: sync() does not wait for a build, it answers from the l
   const ApplyReport during = seg->sync();
   const auto waited = std::chrono::steady_clock::now() - t0;
   CHECK(during.deferred);
-  CHECK(during.generation == 0);  // nothing published yet
+  CHECK(during.generation == 0);            // nothing published yet
   CHECK(waited < std::chrono::seconds(2));  // it returned while the build was still held
   release = true;
   builder.join();
@@ -2096,7 +2204,8 @@ TEST_CASE("SegmentIndex: sync() does not wait for a build, it answers from the l
   CHECK(seg->file("late.py").has_value());
 }
 
-TEST_CASE("SegmentIndex: a segment root deleted and re-created is noticed, re-watched and rescanned") {
+TEST_CASE(
+    "SegmentIndex: a segment root deleted and re-created is noticed, re-watched and rescanned") {
   trifecta::test::TempDir t;
   const fs::path r = fs::canonical(t.path()) / "seg";
   write_text(r / "a.py", "def before_the_removal():\n    pass\n");
@@ -2112,8 +2221,9 @@ TEST_CASE("SegmentIndex: a segment root deleted and re-created is noticed, re-wa
   (void)seg->sync();
   auto gone = seg->status();
   CHECK_FALSE(gone.watching);  // said plainly, not `watching: true` over nothing
-  CHECK(std::any_of(gone.warnings.begin(), gone.warnings.end(),
-                    [](const std::string& w) { return w.find("segment root is gone") != std::string::npos; }));
+  CHECK(std::any_of(gone.warnings.begin(), gone.warnings.end(), [](const std::string& w) {
+    return w.find("segment root is gone") != std::string::npos;
+  }));
 
   write_text(r / "b.py", "def after_the_recreation():\n    pass\n");
   (void)seg->sync();  // another directory at the root's path: rescanned
@@ -2121,8 +2231,9 @@ TEST_CASE("SegmentIndex: a segment root deleted and re-created is noticed, re-wa
   CHECK_FALSE(seg->file("a.py").has_value());
   auto back = seg->status();
   CHECK(back.watching);
-  CHECK(std::any_of(back.warnings.begin(), back.warnings.end(),
-                    [](const std::string& w) { return w.find("re-created") != std::string::npos; }));
+  CHECK(std::any_of(back.warnings.begin(), back.warnings.end(), [](const std::string& w) {
+    return w.find("re-created") != std::string::npos;
+  }));
   // And it is watched again: a later file is seen by the next sync.
   write_text(r / "c.py", "def later_still():\n    pass\n");
   (void)seg->sync();
@@ -2139,7 +2250,9 @@ TEST_CASE("python chunks: a long run of module-level assignments is split into n
   int group = 0;
   while (std::count(src.begin(), src.end(), '\n') < 400) {
     src += "# group " + std::to_string(group) + "\n";
-    for (int k = 0; k < 6; ++k) src += "SETTING_" + std::to_string(group) + "_" + std::to_string(k) + " = " + std::to_string(k) + "\n";
+    for (int k = 0; k < 6; ++k)
+      src += "SETTING_" + std::to_string(group) + "_" + std::to_string(k) + " = " +
+             std::to_string(k) + "\n";
     if (group == 7) {
       src += "LANGUAGES = [\n";
       for (int k = 0; k < 30; ++k) src += "\n    ('l" + std::to_string(k) + "', 'Language'),\n";
@@ -2165,13 +2278,15 @@ TEST_CASE("python chunks: a long run of module-level assignments is split into n
       CHECK((first[0] == '#' || first[0] == 'S' || first[0] == 'L'));
       CHECK(cs[i].start_line > cs[i - 1].end_line);
       // Nothing but blank lines between runs.
-      for (int l = cs[i - 1].end_line + 1; l < cs[i].start_line; ++l) CHECK(line_span(src, starts, l, l) == "\n");
+      for (int l = cs[i - 1].end_line + 1; l < cs[i].start_line; ++l)
+        CHECK(line_span(src, starts, l, l) == "\n");
     }
   }
   CHECK(cs.back().end_line == static_cast<int>(std::count(src.begin(), src.end(), '\n')) - 1);
   // The second run is named by its first assignment.
   const auto second = std::string(line_span(src, starts, cs[1].start_line, cs[1].start_line + 1));
-  const std::string name = second.substr(second.find("SETTING_"), second.find(" = ") - second.find("SETTING_"));
+  const std::string name =
+      second.substr(second.find("SETTING_"), second.find(" = ") - second.find("SETTING_"));
   CHECK(cs[1].id == "conf/global_settings.py#<module>+" + name);
   // The multi-line list stays in one run.
   int lang = 0;
@@ -2191,9 +2306,11 @@ TEST_CASE("python chunks: a long run of module-level assignments is split into n
   };
   for (const auto& [before, bad] : constructs) {
     std::string tricky = "\"\"\"Doc.\"\"\"\n";
-    for (int k = 0; k < 80 - 1 - 4; ++k) tricky += "A" + std::to_string(k) + " = " + std::to_string(k) + "\n";
+    for (int k = 0; k < 80 - 1 - 4; ++k)
+      tricky += "A" + std::to_string(k) + " = " + std::to_string(k) + "\n";
     tricky += before + bad;
-    for (int k = 0; k < 100; ++k) tricky += "\nZ" + std::to_string(k) + " = " + std::to_string(k) + "\n";
+    for (int k = 0; k < 100; ++k)
+      tricky += "\nZ" + std::to_string(k) + " = " + std::to_string(k) + "\n";
     const auto ts = line_starts(tricky);
     REQUIRE(std::string(line_span(tricky, ts, 81, 81)) == bad.substr(0, bad.find('\n') + 1));
     const auto tc = chunk_py("t.py", tricky);
@@ -2207,17 +2324,17 @@ TEST_CASE("python chunks: a long run of module-level assignments is split into n
   // Quotes and brackets in a comment, and strings closed on their line, open nothing: the cut
   // falls on line 81 as for plain assignments.
   const std::vector<std::string> harmless{
-      "\n# it's ( not code\n\n",
-      "\nS = '(' + \"[\"  # {\n\n",
-      "\nT = \"\"\"((\n'\n\"\"\"\n\n",
+      "\n# it's ( not code\n\n", "\nS = '(' + \"[\"  # {\n\n", "\nT = \"\"\"((\n'\n\"\"\"\n\n",
       "\nU = 'a\\\\'\n\n",  // an escaped backslash before the closing quote
   };
   for (const auto& before : harmless) {
     std::string plain = "\"\"\"Doc.\"\"\"\n";
     const int extra = static_cast<int>(std::count(before.begin(), before.end(), '\n'));
-    for (int k = 0; k < 80 - 1 - extra; ++k) plain += "A" + std::to_string(k) + " = " + std::to_string(k) + "\n";
+    for (int k = 0; k < 80 - 1 - extra; ++k)
+      plain += "A" + std::to_string(k) + " = " + std::to_string(k) + "\n";
     plain += before + "CUT_HERE = 1\n";
-    for (int k = 0; k < 100; ++k) plain += "\nZ" + std::to_string(k) + " = " + std::to_string(k) + "\n";
+    for (int k = 0; k < 100; ++k)
+      plain += "\nZ" + std::to_string(k) + " = " + std::to_string(k) + "\n";
     const auto ps = line_starts(plain);
     REQUIRE(std::string(line_span(plain, ps, 81, 81)) == "CUT_HERE = 1\n");
     bool cut = false;
@@ -2253,7 +2370,8 @@ TEST_CASE("chunks: no chunk is over the token cap, the first piece keeps the id"
   CHECK(huge[1].context == "def huge(a):");
   CHECK(huge[1].role == ChunkRole::kFunction);
   CHECK(huge[1].signature.empty());
-  for (std::size_t i = 1; i < huge.size(); ++i) CHECK(huge[i].start_line == huge[i - 1].end_line + 1);
+  for (std::size_t i = 1; i < huge.size(); ++i)
+    CHECK(huge[i].start_line == huge[i - 1].end_line + 1);
   CHECK(cs.back().id == "m.py#small");
   // The pieces cover the function exactly, and their hashes are of their own text.
   const auto starts = line_starts(py);
@@ -2267,13 +2385,15 @@ TEST_CASE("chunks: no chunk is over the token cap, the first piece keeps the id"
   CHECK(joined.find("    return a\n") != std::string::npos);
 
   std::string md = "# Title\n";
-  for (int i = 0; i < 800; ++i) md += "A sentence of prose number " + std::to_string(i) + " that goes on.\n";
+  for (int i = 0; i < 800; ++i)
+    md += "A sentence of prose number " + std::to_string(i) + " that goes on.\n";
   for (const auto& c : chunk_markdown("d.md", md)) CHECK(c.tokens <= kMaxChunkTokens);
   CHECK(chunk_markdown("d.md", md).size() > 3);
 
   std::string wide;
   for (int i = 0; i < 60; ++i) wide += std::string(400, 'x') + "\n";
-  for (const auto& c : chunk_text("w.txt", wide, ChunkKind::kOther)) CHECK(c.tokens <= kMaxChunkTokens);
+  for (const auto& c : chunk_text("w.txt", wide, ChunkKind::kOther))
+    CHECK(c.tokens <= kMaxChunkTokens);
   // One line longer than the cap stays whole (chunks hold whole lines).
   const std::string line(kMaxChunkTokens * 4 + 100, 'y');
   auto one = chunk_text("min.js", line + "\n", ChunkKind::kCode);
@@ -2287,10 +2407,15 @@ namespace {
 // core → util; lone and util import nothing in the tree.
 void write_import_tree(const fs::path& r) {
   write_text(r / "pkg/__init__.py", "from .core import Engine\n");
-  write_text(r / "pkg/core.py", "from pkg import util\n\nclass Engine:\n    def run(self):\n        return util.helper()\n");
+  write_text(
+      r / "pkg/core.py",
+      "from pkg import util\n\nclass Engine:\n    def run(self):\n        return util.helper()\n");
   write_text(r / "pkg/util.py", "def helper():\n    return 1\n");
-  write_text(r / "pkg/api.py", "import os\nfrom .core import Engine\nfrom . import util\n\ndef serve():\n    return Engine()\n");
-  write_text(r / "app.py", "import pkg.api\nfrom pkg.core import Engine\n\ndef main():\n    pkg.api.serve()\n");
+  write_text(r / "pkg/api.py",
+             "import os\nfrom .core import Engine\nfrom . import util\n\ndef serve():\n    return "
+             "Engine()\n");
+  write_text(r / "app.py",
+             "import pkg.api\nfrom pkg.core import Engine\n\ndef main():\n    pkg.api.serve()\n");
   write_text(r / "lone.py", "def alone():\n    pass\n");
   write_text(r / "README.md", "# Readme\nimport pkg\n");
 }
@@ -2305,8 +2430,10 @@ TEST_CASE("centrality: import references, the graph and its PageRank on a known 
   };
   CHECK(refs("pkg/api.py", "import os\nfrom .core import Engine\nfrom . import util\n") ==
         std::vector<std::string>{"os", "pkg.core:Engine", "pkg:util"});
-  CHECK(refs("pkg/__init__.py", "from . import a\nfrom .. import b\n") == std::vector<std::string>{":b", "pkg:a"});
-  CHECK(refs("m.py", "from x.y import *\nimport a.b as c\n") == std::vector<std::string>{"a.b", "x.y"});
+  CHECK(refs("pkg/__init__.py", "from . import a\nfrom .. import b\n") ==
+        std::vector<std::string>{":b", "pkg:a"});
+  CHECK(refs("m.py", "from x.y import *\nimport a.b as c\n") ==
+        std::vector<std::string>{"a.b", "x.y"});
 
   std::map<std::string, std::vector<std::string>> imports{
       {"app.py", {"pkg.api", "pkg.core:Engine"}},
@@ -2318,7 +2445,8 @@ TEST_CASE("centrality: import references, the graph and its PageRank on a known 
       {"README.md", {"pkg"}},  // not Python: no node
   };
   const auto g = build_import_graph(imports);
-  REQUIRE(g.nodes == std::vector<std::string>{"app.py", "lone.py", "pkg/__init__.py", "pkg/api.py", "pkg/core.py", "pkg/util.py"});
+  REQUIRE(g.nodes == std::vector<std::string>{"app.py", "lone.py", "pkg/__init__.py", "pkg/api.py",
+                                              "pkg/core.py", "pkg/util.py"});
   CHECK(g.out[0] == std::vector<std::size_t>{3, 4});
   CHECK(g.out[1].empty());
   CHECK(g.out[2] == std::vector<std::size_t>{4});
@@ -2355,7 +2483,8 @@ TEST_CASE("centrality: a package-root tree resolves its own absolute imports thr
   CHECK(g.out[0] == std::vector<std::size_t>{4});  // __init__ → utils/version.py
   CHECK(g.out[1] == std::vector<std::size_t>{2});  // db → db/utils.py
   CHECK(g.out[2] == std::vector<std::size_t>{4});  // the submodule, not utils/__init__.py
-  CHECK(g.out[4] == std::vector<std::size_t>{0});  // `django` is the root __init__.py; djangox is not
+  CHECK(g.out[4] ==
+        std::vector<std::size_t>{0});  // `django` is the root __init__.py; djangox is not
   const auto c = import_centrality(imports, "django");
   CHECK(c.at("utils/version.py") > 1.0);
 }
@@ -2396,10 +2525,12 @@ TEST_CASE("SegmentIndex: a vendored file's own imports are not edges of the cent
   CHECK(seg->central_files("")[0].path == "util.py");
   // base.py is imported only by vendored files: it ranks as a file nothing imports.
   CHECK(seg->centrality("_vendor/lib/base.py") == Approx(seg->centrality("cli.py")));
-  CHECK(seg->centrality("_vendor/lib/a.py") > seg->centrality("_vendor/lib/b.py"));  // main.py uses a
+  CHECK(seg->centrality("_vendor/lib/a.py") >
+        seg->centrality("_vendor/lib/b.py"));  // main.py uses a
 }
 
-TEST_CASE("SegmentIndex: centrality is computed at build, follows edits and survives a warm restart") {
+TEST_CASE(
+    "SegmentIndex: centrality is computed at build, follows edits and survives a warm restart") {
   trifecta::test::TempDir t;
   const fs::path r = t.path();
   write_import_tree(r);
@@ -2412,7 +2543,8 @@ TEST_CASE("SegmentIndex: centrality is computed at build, follows edits and surv
     CHECK(seg->centrality("pkg/core.py") == Approx(1.521486).margin(1e-5));
     CHECK(seg->centrality("README.md") == 0.0);
     CHECK(seg->centrality("nope.py") == 0.0);
-    CHECK(seg->file("pkg/api.py")->imports == std::vector<std::string>{"os", "pkg.core:Engine", "pkg:util"});
+    CHECK(seg->file("pkg/api.py")->imports ==
+          std::vector<std::string>{"os", "pkg.core:Engine", "pkg:util"});
     const auto all = seg->central_files("");
     REQUIRE(all.size() == 6);
     CHECK(all[0].path == "pkg/util.py");
@@ -2426,7 +2558,8 @@ TEST_CASE("SegmentIndex: centrality is computed at build, follows edits and surv
     CHECK(seg->central_files("pk").empty());
     // An edit that keeps every import: the graph, so every score, is as it was (no recompute),
     // and the edited file's new chunks rank with its score, as a fresh build's do.
-    write_text(r / "pkg/util.py", "def helper():\n    \"\"\"Return one, the helper value.\"\"\"\n    return 1\n");
+    write_text(r / "pkg/util.py",
+               "def helper():\n    \"\"\"Return one, the helper value.\"\"\"\n    return 1\n");
     write_text(r / "README.md", "# Readme\nimport lone\n");  // not Python: not in the graph
     (void)seg->apply_changes({"pkg/util.py", "README.md"});
     CHECK(seg->centrality("pkg/util.py") == Approx(2.141321).margin(1e-5));
@@ -2470,7 +2603,8 @@ TEST_CASE("SegmentIndex: centrality is computed at build, follows edits and surv
   CHECK(seg->centrality("lone.py") == warm);
 }
 
-TEST_CASE("SegmentIndex: _ctx/trifecta.json excludes apply on rebuild and, while watching, on sync") {
+TEST_CASE(
+    "SegmentIndex: _ctx/trifecta.json excludes apply on rebuild and, while watching, on sync") {
   trifecta::test::TempDir t;
   const fs::path r = t.path();
   write_text(r / "keep.py", "def kept():\n    pass\n");
@@ -2550,7 +2684,8 @@ TEST_CASE("SegmentIndex: never-code files are skipped at build time, an include 
   trifecta::test::TempDir t;
   const fs::path r = t.path();
   write_text(r / "app/views.py", "def render_page():\n    return 1\n");
-  write_text(r / "app/locale/de/LC_MESSAGES/django.po", "msgid \"render page\"\nmsgstr \"Seite zeigen\"\n");
+  write_text(r / "app/locale/de/LC_MESSAGES/django.po",
+             "msgid \"render page\"\nmsgstr \"Seite zeigen\"\n");
   write_text(r / "app/locale/de/formats.py", "DATE_FORMAT = 'j. F Y'\n");  // code: indexed
   write_text(r / "app/static/app.min.js", "function renderPage(){return 1}\n");
   write_text(r / "app/static/logo.png", "\x89PNG not really\n");
@@ -2592,7 +2727,9 @@ TEST_CASE("SegmentIndex: never-code files are skipped at build time, an include 
   CHECK(seg->validate()->ok());
 }
 
-TEST_CASE("packed chunk storage: every field comes back as it went in, through updates, compaction and reload") {
+TEST_CASE(
+    "packed chunk storage: every field comes back as it went in, through updates, compaction and "
+    "reload") {
   // The index keeps chunks packed (strings in one pool, a file's path once); what find,
   // chunks_of and search hits return must be the chunk as given, field for field.
   const auto make = [](const std::string& path, int n) {
@@ -2602,32 +2739,37 @@ TEST_CASE("packed chunk storage: every field comes back as it went in, through u
     c.kind = n % 2 ? ChunkKind::kCode : ChunkKind::kDoc;
     c.role = n % 3 ? ChunkRole::kMethod : ChunkRole::kSection;
     c.title = "Title " + std::to_string(n);
-    if (n % 4 == 1) c.title_path = {"Outer", "", std::string("with\0nul", 8), "é ünïcode " + std::to_string(n)};
+    if (n % 4 == 1)
+      c.title_path = {"Outer", "", std::string("with\0nul", 8), "é ünïcode " + std::to_string(n)};
     if (n % 4 == 2) c.title_path = {""};
     c.start_line = 10 * n + 1;
     c.end_line = 10 * n + 9;
     c.sha256 = std::string(64, static_cast<char>('a' + n % 6));
     c.bytes = 4096 + static_cast<std::size_t>(n);
     c.tokens = (c.bytes + 3) / 4;
-    c.preview = "preview of zebra " + std::to_string(n) + std::string(static_cast<std::size_t>(n % 200), 'x');
+    c.preview = "preview of zebra " + std::to_string(n) +
+                std::string(static_cast<std::size_t>(n % 200), 'x');
     c.context = n % 2 ? "class Holder:" : "";
     c.signature = n % 5 ? "(self, x: int) -> str  first line" : "";
     return c;
   };
   const auto same = [](const Chunk& a, const Chunk& b) {
-    return a.id == b.id && a.path == b.path && a.kind == b.kind && a.role == b.role && a.title == b.title &&
-           a.title_path == b.title_path && a.start_line == b.start_line && a.end_line == b.end_line &&
-           a.sha256 == b.sha256 && a.bytes == b.bytes && a.tokens == b.tokens && a.preview == b.preview &&
-           a.context == b.context && a.signature == b.signature;
+    return a.id == b.id && a.path == b.path && a.kind == b.kind && a.role == b.role &&
+           a.title == b.title && a.title_path == b.title_path && a.start_line == b.start_line &&
+           a.end_line == b.end_line && a.sha256 == b.sha256 && a.bytes == b.bytes &&
+           a.tokens == b.tokens && a.preview == b.preview && a.context == b.context &&
+           a.signature == b.signature;
   };
-  const auto add = [&](InvertedIndex& idx, const std::string& path, int version, std::map<std::string, Chunk>& want) {
+  const auto add = [&](InvertedIndex& idx, const std::string& path, int version,
+                       std::map<std::string, Chunk>& want) {
     std::vector<Chunk> cs;
     std::vector<ChunkTerms> ts;
     for (int i = 0; i < 3; ++i) {
       cs.push_back(make(path, version * 3 + i));
       ts.push_back(analyze_chunk(cs.back(), "zebra body " + std::to_string(version)));
     }
-    for (auto it = want.begin(); it != want.end();) it = it->second.path == path ? want.erase(it) : std::next(it);
+    for (auto it = want.begin(); it != want.end();)
+      it = it->second.path == path ? want.erase(it) : std::next(it);
     for (const auto& c : cs) want[c.id] = c;
     idx.replace_file(path, std::move(cs), std::move(ts));
   };
@@ -2658,10 +2800,12 @@ TEST_CASE("packed chunk storage: every field comes back as it went in, through u
   check_all(idx);
   // Replace most files twice: enough dead chunks for compaction, which moves every live string.
   for (int round = 1; round <= 2; ++round) {
-    for (int f = 0; f < 500; ++f) add(idx, "dir/file" + std::to_string(f) + ".txt", 1000 * round + f, want);
+    for (int f = 0; f < 500; ++f)
+      add(idx, "dir/file" + std::to_string(f) + ".txt", 1000 * round + f, want);
   }
   idx.remove_file("dir/file599.txt");
-  for (auto it = want.begin(); it != want.end();) it = it->second.path == "dir/file599.txt" ? want.erase(it) : std::next(it);
+  for (auto it = want.begin(); it != want.end();)
+    it = it->second.path == "dir/file599.txt" ? want.erase(it) : std::next(it);
   CHECK_FALSE(idx.find("dir/file599.txt#piece1797").has_value());
   check_all(idx);
   idx.compact();
@@ -2691,8 +2835,9 @@ TEST_CASE("chunk kinds: source is code, prose is doc, build and dependency files
 }
 
 TEST_CASE("extend_line_starts: a prefix of line_starts as far as asked, the same spans") {
-  for (const std::string& text : {std::string(), std::string("\n"), std::string("a"), std::string("a\n"), std::string("a\nb"),
-                                 std::string("a\n\nb\n"), std::string("x\r\ny\r\n\r\n"), std::string("\n\n\n")}) {
+  for (const std::string& text :
+       {std::string(), std::string("\n"), std::string("a"), std::string("a\n"), std::string("a\nb"),
+        std::string("a\n\nb\n"), std::string("x\r\ny\r\n\r\n"), std::string("\n\n\n")}) {
     CAPTURE(text);
     const auto whole = line_starts(text);
     for (std::size_t line = 0; line <= whole.size() + 2; ++line) {
@@ -2707,53 +2852,76 @@ TEST_CASE("extend_line_starts: a prefix of line_starts as far as asked, the same
       CHECK(std::equal(part.begin(), part.end(), whole.begin()));
       const int n = static_cast<int>(line);
       for (int first = 1; first <= n; ++first) {
-        for (int last = first; last <= n; ++last) CHECK(line_span(text, part, first, last) == line_span(text, whole, first, last));
+        for (int last = first; last <= n; ++last)
+          CHECK(line_span(text, part, first, last) == line_span(text, whole, first, last));
       }
     }
   }
 }
 
-TEST_CASE("chunks: offset and bytes are the chunk's lines in the text, for every chunker and every capped piece") {
-  std::string big_class = "class Big:\n    \"\"\"A class long enough to be split.\"\"\"\n\n    size = 3\n\n";
-  for (int i = 0; i < 60; ++i) big_class += "    def m" + std::to_string(i) + "(self):\n        return " + std::to_string(i) + "\n\n";
+TEST_CASE(
+    "chunks: offset and bytes are the chunk's lines in the text, for every chunker and every "
+    "capped piece") {
+  std::string big_class =
+      "class Big:\n    \"\"\"A class long enough to be split.\"\"\"\n\n    size = 3\n\n";
+  for (int i = 0; i < 60; ++i)
+    big_class +=
+        "    def m" + std::to_string(i) + "(self):\n        return " + std::to_string(i) + "\n\n";
   std::string settings = "\"\"\"Settings.\"\"\"\n";
-  for (int i = 0; i < 200; ++i) settings += "\nNAME_" + std::to_string(i) + " = " + std::to_string(i) + "\n";
+  for (int i = 0; i < 200; ++i)
+    settings += "\nNAME_" + std::to_string(i) + " = " + std::to_string(i) + "\n";
   std::string huge_fn = "def huge():\n";
-  for (int i = 0; i < 1500; ++i) huge_fn += "    x" + std::to_string(i) + " = 'padding padding padding'\n" + (i % 40 == 0 ? "\n" : "");
-  std::string crlf = "def a():\r\n    return 1\r\n\r\n\r\nclass B:\r\n    def c(self):\r\n        return 2\r\n";
-  const std::string bom = "\xEF\xBB\xBF\"\"\"Doc \xC3\xA9t\xC3\xA9.\"\"\"\n\ndef f():\n    return 'caf\xC3\xA9'\n";
+  for (int i = 0; i < 1500; ++i)
+    huge_fn +=
+        "    x" + std::to_string(i) + " = 'padding padding padding'\n" + (i % 40 == 0 ? "\n" : "");
+  std::string crlf =
+      "def a():\r\n    return 1\r\n\r\n\r\nclass B:\r\n    def c(self):\r\n        return 2\r\n";
+  const std::string bom =
+      "\xEF\xBB\xBF\"\"\"Doc \xC3\xA9t\xC3\xA9.\"\"\"\n\ndef f():\n    return 'caf\xC3\xA9'\n";
   std::string windows;
-  for (int i = 0; i < 300; ++i) windows += (i % 23 == 0 ? std::string() : "line " + std::to_string(i)) + "\n";
-  const std::string markdown = "Intro\r\n\r\n# Guide\r\n\r\ntext\r\n\r\n```\r\n# not a heading\r\n```\r\n## Part\r\nmore\r\n";
+  for (int i = 0; i < 300; ++i)
+    windows += (i % 23 == 0 ? std::string() : "line " + std::to_string(i)) + "\n";
+  const std::string markdown =
+      "Intro\r\n\r\n# Guide\r\n\r\ntext\r\n\r\n```\r\n# not a heading\r\n```\r\n## "
+      "Part\r\nmore\r\n";
   const std::vector<std::pair<std::string, std::string>> files = {
-      {"big.py", big_class}, {"settings.py", settings}, {"huge.py", huge_fn}, {"crlf.py", crlf}, {"bom.py", bom},
-      {"notes.txt", windows}, {"guide.md", markdown}, {"empty.py", ""}, {"one.txt", "no newline at the end"}};
+      {"big.py", big_class},  {"settings.py", settings}, {"huge.py", huge_fn},
+      {"crlf.py", crlf},      {"bom.py", bom},           {"notes.txt", windows},
+      {"guide.md", markdown}, {"empty.py", ""},          {"one.txt", "no newline at the end"}};
   for (const auto& [path, text] : files) {
     CAPTURE(path);
-    std::vector<Chunk> cs = file_type_of(path) == FileType::kPython ? chunk_py(path, text) : chunk_file(path, text, nullptr);
+    std::vector<Chunk> cs = file_type_of(path) == FileType::kPython
+                                ? chunk_py(path, text)
+                                : chunk_file(path, text, nullptr);
     if (path != "empty.py") REQUIRE(cs.size() >= 1);
     const auto starts = line_starts(text);
     for (const Chunk& c : cs) {
       CAPTURE(c.id);
       REQUIRE(c.offset <= text.size());
       REQUIRE(c.bytes <= text.size() - c.offset);
-      CHECK(std::string_view(text).substr(c.offset, c.bytes) == line_span(text, starts, c.start_line, c.end_line));
+      CHECK(std::string_view(text).substr(c.offset, c.bytes) ==
+            line_span(text, starts, c.start_line, c.end_line));
       CHECK(c.tokens == (c.bytes + 3) / 4);
     }
   }
 }
 
-TEST_CASE("SegmentIndex: the verbatim signal reads only a chunk's bytes from a file as indexed, whole lines otherwise") {
+TEST_CASE(
+    "SegmentIndex: the verbatim signal reads only a chunk's bytes from a file as indexed, whole "
+    "lines otherwise") {
   trifecta::test::TempDir t;
   const fs::path r = t.path();
   // The phrase's chunk is a small part of its file: the reads tell which way it was read.
-  std::string text = "def quiet(x):\n    \"\"\"Fold the crumpled parchment into seven equal parts.\"\"\"\n    return x\n\n\n";
+  std::string text =
+      "def quiet(x):\n    \"\"\"Fold the crumpled parchment into seven equal parts.\"\"\"\n    "
+      "return x\n\n\n";
   for (int i = 0; i < 40; ++i) {
-    text += "def pad" + std::to_string(i) + "(y):\n    \"\"\"Something else entirely, number " + std::to_string(i) +
-            ".\"\"\"\n    return y + " + std::to_string(i) + "\n\n\n";
+    text += "def pad" + std::to_string(i) + "(y):\n    \"\"\"Something else entirely, number " +
+            std::to_string(i) + ".\"\"\"\n    return y + " + std::to_string(i) + "\n\n\n";
   }
   write_text(r / "paper.py", text);
-  write_text(r / "latin.py", std::string("# -*- coding: latin-1 -*-\n\n\ndef g(x):\n    \"\"\"Le caf\xe9 est servi tr\xe8s chaud ici.\"\"\"\n") +
+  write_text(r / "latin.py", std::string("# -*- coding: latin-1 -*-\n\n\ndef g(x):\n    \"\"\"Le "
+                                         "caf\xe9 est servi tr\xe8s chaud ici.\"\"\"\n") +
                                  "    return x\n");
   SegmentOptions so;
   so.use_git = false;  // persisted: a build after the first is warm (records of the files before)
@@ -2775,7 +2943,8 @@ TEST_CASE("SegmentIndex: the verbatim signal reads only a chunk's bytes from a f
     files = reader.totals().files(kRank) - f0;
     bytes = reader.totals().bytes(kRank) - b0;
     bool verbatim = false;
-    for (const auto& e : res->hits[0].explain) verbatim = verbatim || e.term.starts_with("verbatim");
+    for (const auto& e : res->hits[0].explain)
+      verbatim = verbatim || e.term.starts_with("verbatim");
     return std::make_pair(res->hits[0].chunk, verbatim);
   };
   std::uint64_t files = 0, bytes = 0;
@@ -2791,7 +2960,8 @@ TEST_CASE("SegmentIndex: the verbatim signal reads only a chunk's bytes from a f
   }
   {
     INFO("the same bytes with another mtime (no sync since): its lines, from the whole file");
-    fs::last_write_time(r / "paper.py", fs::last_write_time(r / "paper.py") + std::chrono::seconds(7));
+    fs::last_write_time(r / "paper.py",
+                        fs::last_write_time(r / "paper.py") + std::chrono::seconds(7));
     const auto [chunk, lifted] = run(files, bytes);
     CHECK(chunk.id == "paper.py#quiet");
     CHECK(lifted);
@@ -2799,7 +2969,9 @@ TEST_CASE("SegmentIndex: the verbatim signal reads only a chunk's bytes from a f
     CHECK(bytes == text.size());
   }
   {
-    INFO("grown at the end, its mtime set back (no sync since): its lines, from the whole file as it is now");
+    INFO(
+        "grown at the end, its mtime set back (no sync since): its lines, from the whole file as "
+        "it is now");
     write_text(r / "paper.py", text + "# appended\n");
     fs::last_write_time(r / "paper.py", indexed_mtime);
     const auto [chunk, lifted] = run(files, bytes);
@@ -2807,7 +2979,9 @@ TEST_CASE("SegmentIndex: the verbatim signal reads only a chunk's bytes from a f
     CHECK(bytes == text.size() + 11);
   }
   {
-    INFO("rewritten above the chunk (no sync since): its lines as they are now, no longer the phrase");
+    INFO(
+        "rewritten above the chunk (no sync since): its lines as they are now, no longer the "
+        "phrase");
     write_text(r / "paper.py", "# one\n# two\n# six\n" + text);
     const auto [chunk, lifted] = run(files, bytes);
     CHECK(chunk.id == "paper.py#quiet");
@@ -2831,9 +3005,12 @@ TEST_CASE("SegmentIndex: the verbatim signal reads only a chunk's bytes from a f
     CHECK(bytes == fs::file_size(r / "latin.py"));
   }
   {
-    INFO("declared Latin-1, written in UTF-8, then saved in Latin-1: the same text in other bytes, chunked again");
+    INFO(
+        "declared Latin-1, written in UTF-8, then saved in Latin-1: the same text in other bytes, "
+        "chunked again");
     const std::string head = "# -*- coding: latin-1 -*-\n\n\ndef h(x):\n    \"\"\"Un th";
-    write_text(r / "both.py", head + "\xc3\xa9 vert tr\xc3\xa8s l\xc3\xa9ger pour deux.\"\"\"\n    return x\n");
+    write_text(r / "both.py",
+               head + "\xc3\xa9 vert tr\xc3\xa8s l\xc3\xa9ger pour deux.\"\"\"\n    return x\n");
     REQUIRE((*seg)->build().ok());
     o.query = "Un thé vert très léger pour deux";
     const auto [utf8, lifted_utf8] = run(files, bytes);
@@ -2850,13 +3027,17 @@ TEST_CASE("SegmentIndex: the verbatim signal reads only a chunk's bytes from a f
   }
 }
 
-TEST_CASE("SegmentIndex: the verbatim signal reads candidates' lines from disk, each file once, and skips what it cannot read") {
+TEST_CASE(
+    "SegmentIndex: the verbatim signal reads candidates' lines from disk, each file once, and "
+    "skips what it cannot read") {
   trifecta::test::TempDir t;
   const fs::path r = t.path();
   write_text(r / "listing.py",
-             "def scan(p):\n    \"\"\"Return the list of entries\n    in the directory given by PATH.\"\"\"\n    return p\n");
+             "def scan(p):\n    \"\"\"Return the list of entries\n    in the directory given by "
+             "PATH.\"\"\"\n    return p\n");
   write_text(r / "entries.py",
-             "def directory_entries_list(path):\n    \"\"\"Entries: the directory's entries as a list, given a path.\n\n"
+             "def directory_entries_list(path):\n    \"\"\"Entries: the directory's entries as a "
+             "list, given a path.\n\n"
              "    The list of the directory entries, the path given.\"\"\"\n    return path\n");
   SegmentOptions so;
   so.use_git = false;
@@ -2881,14 +3062,19 @@ TEST_CASE("SegmentIndex: the verbatim signal reads candidates' lines from disk, 
   CHECK(reader.totals().files(workspace::ReadPurpose::kRank) == files_before + 2);
   // Text that is not plain ASCII is compared decoded as the build decoded it: UTF-8 as written,
   // and a Latin-1 file (PEP 263) as Latin-1 — the raw bytes would hold neither phrase.
-  write_text(r / "utf8.py", "def f(x):\n    \"\"\"Gib die Größe der Straße zurück, bitte sehr.\"\"\"\n    return x\n");
-  write_text(r / "latin.py", std::string("# -*- coding: latin-1 -*-\n\n\ndef g(x):\n    \"\"\"Le caf\xe9 est servi tr\xe8s chaud ici.\"\"\"\n") +
+  write_text(
+      r / "utf8.py",
+      "def f(x):\n    \"\"\"Gib die Größe der Straße zurück, bitte sehr.\"\"\"\n    return x\n");
+  write_text(r / "latin.py", std::string("# -*- coding: latin-1 -*-\n\n\ndef g(x):\n    \"\"\"Le "
+                                         "caf\xe9 est servi tr\xe8s chaud ici.\"\"\"\n") +
                                  "    return x\n");
-  write_text(r / "plain.py", "def h(x):\n    \"\"\"Gib die Groesse der Strasse zurueck, bitte sehr.\"\"\"\n"
-                              "    \"\"\"Le cafe est servi tres chaud ici.\"\"\"\n    return x\n");
+  write_text(r / "plain.py",
+             "def h(x):\n    \"\"\"Gib die Groesse der Strasse zurueck, bitte sehr.\"\"\"\n"
+             "    \"\"\"Le cafe est servi tres chaud ici.\"\"\"\n    return x\n");
   REQUIRE((*seg)->build().ok());
   for (const auto& [query, want] : std::vector<std::pair<std::string, std::string>>{
-           {"Größe der Straße zurück, bitte sehr", "utf8.py"}, {"Le café est servi très chaud", "latin.py"}}) {
+           {"Größe der Straße zurück, bitte sehr", "utf8.py"},
+           {"Le café est servi très chaud", "latin.py"}}) {
     CAPTURE(query);
     o.query = query;
     o.signals = kSignalAll;
@@ -2898,7 +3084,8 @@ TEST_CASE("SegmentIndex: the verbatim signal reads candidates' lines from disk, 
     REQUIRE_FALSE(lifted->hits.empty());
     CHECK(lifted->hits[0].chunk.path == want);
     bool verbatim = false;
-    for (const auto& e : lifted->hits[0].explain) verbatim = verbatim || e.term.starts_with("verbatim");
+    for (const auto& e : lifted->hits[0].explain)
+      verbatim = verbatim || e.term.starts_with("verbatim");
     CHECK(verbatim);
     o.explain = false;
   }
