@@ -7,6 +7,7 @@
 #include <memory>
 #include <mutex>
 #include <numeric>
+#include <unordered_map>
 #include <unordered_set>
 #include <utility>
 
@@ -519,7 +520,13 @@ void InvertedIndex::replace_file(const std::string& path, std::vector<Chunk> chu
       Doc& doc = docs_[d];
       if (!doc.alive) continue;
       doc.alive = false;
-      if (d < frozen_horizon_) frozen_has_dead_ = true;
+      if (d < frozen_horizon_) {
+        frozen_has_dead_ = true;
+        frozen_dead_.push_back(d);
+        if (frozen_dead_bits_.empty())
+          frozen_dead_bits_.assign((std::size_t{frozen_horizon_} + 63) / 64, 0);
+        set_bit(frozen_dead_bits_.data(), d);
+      }
       for (std::size_t f = 0; f < kFieldCount; ++f) total_len_[f] -= code_length(lengths_[d][f]);
       by_id_.erase(std::hash<std::string_view>{}(id_text(doc)), d);
       --alive_;
@@ -733,6 +740,10 @@ void InvertedIndex::install(Settled& s) {
   tail_.clear();
   tail_.shrink_to_fit();
   frozen_has_dead_ = false;
+  frozen_dead_.clear();
+  frozen_dead_.shrink_to_fit();
+  frozen_dead_bits_.clear();
+  frozen_dead_bits_.shrink_to_fit();
   frozen_horizon_ = s.horizon;
   fit_with_room(term_chars_);
   fit_with_room(term_off_);
@@ -950,9 +961,13 @@ void InvertedIndex::number_files() {
 void InvertedIndex::live_postings(std::uint32_t term, std::vector<Posting>& out) const {
   out.clear();
   out.reserve(frozen_.count(term));
-  for_each_posting(frozen_.bytes(term), [&](const Posting& p) {
-    if (docs_[p.doc].alive) out.push_back(p);
-  });
+  if (!frozen_has_dead_) {
+    for_each_posting(frozen_.bytes(term), [&](const Posting& p) { out.push_back(p); });
+  } else {
+    for_each_posting(frozen_.bytes(term), [&](const Posting& p) {
+      if (!frozen_dead(p.doc)) out.push_back(p);
+    });
+  }
   for (const auto& e : tail_) {
     if (e.term == term && docs_[e.p.doc].alive) out.push_back(e.p);
   }
@@ -977,12 +992,32 @@ std::uint32_t InvertedIndex::live_df(std::uint32_t term) const {
   std::uint32_t n = 0;
   if (!frozen_has_dead_) {
     n = frozen_.count(term);
+  } else if (const DocSet* set = find_set(term)) {
+    // A common term's list: its stored count less the dead documents its set holds (a few bit
+    // tests after an edit, where decoding the list cost up to a tenth of a millisecond).
+    const std::uint64_t* words = doc_sets_.data() + set->words;
+    n = frozen_.count(term);
+    for (const DocId d : frozen_dead_)
+      n -= static_cast<std::uint32_t>((words[d / 64] >> (d % 64)) & 1u);
   } else {
     for_each_posting(frozen_.bytes(term),
-                     [&](const Posting& p) { n += docs_[p.doc].alive ? 1 : 0; });
+                     [&](const Posting& p) { n += frozen_dead(p.doc) ? 0 : 1; });
   }
   for (const auto& e : tail_) n += (e.term == term && docs_[e.p.doc].alive) ? 1 : 0;
   return n;
+}
+
+bool InvertedIndex::has_live_postings(std::uint32_t term) const {
+  if (!frozen_has_dead_) {
+    if (frozen_.count(term) > 0) return true;
+  } else {
+    auto c = frozen_.cursor(term);
+    for (Posting p; c.next(p);) {
+      if (!frozen_dead(p.doc)) return true;
+    }
+  }
+  return std::any_of(tail_.begin(), tail_.end(),
+                     [&](const TailPosting& e) { return e.term == term && docs_[e.p.doc].alive; });
 }
 
 std::size_t InvertedIndex::term_count() const {
@@ -1753,7 +1788,7 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
   std::vector<std::uint8_t> deferred(nt, 0);  // stem variants not yet collected (`settle`)
   // An indexed term without live postings (the stored count is the live one in the steady state).
   const auto no_live_postings = [&](std::uint32_t t) {
-    return direct ? frozen_.count(t) == 0 : live_df(t) == 0;
+    return direct ? frozen_.count(t) == 0 : !has_live_postings(t);
   };
   for (std::size_t k = 0; k < nt; ++k) {
     const QueryTerm& qt = qterms[k];
@@ -1813,7 +1848,7 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
         ids[k].assign(1, g);
       }
     }
-    if (ids[k].size() == 1 && direct) continue;  // streamed below
+    if (ids[k].size() == 1) continue;  // streamed below (after an update too: `each_posting`)
     // Stem variants of a steady-state index stay encoded here: a pruned search streams long ones
     // (below); anything else collects them when it first needs them (`settle`).
     if (direct && !o.explain) {
@@ -1838,9 +1873,11 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
     }
     if (deferred[k]) {
       for (const std::uint32_t t : ids[k]) df = std::max(df, frozen_.count(t));
+    } else if (ids[k].size() == 1) {  // streamed
+      df = direct ? frozen_.count(ids[k][0]) : live_df(ids[k][0]);
+      if (!direct) variant_postings[k] = df;  // what `collect` would have counted
     } else {
-      const bool stream = ids[k].size() == 1 && direct;
-      df = stream ? frozen_.count(ids[k][0]) : static_cast<std::uint32_t>(lists[k].size());
+      df = static_cast<std::uint32_t>(lists[k].size());
     }
     idfs[k] = bm25_idf(n, static_cast<double>(df)) * weight[k];
     active.push_back(k);
@@ -1902,11 +1939,37 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
     idfs[k] = bm25_idf(n, static_cast<double>(lists[k].size())) * weight[k];
     deferred[k] = 0;
   };
+  // A single indexed term's postings are streamed from its frozen list. After an update (the
+  // index not steady) the dead chunks' postings are skipped on the way (a bit test each) and its
+  // tail postings, whose chunks all come after the frozen ones, follow: the live postings in
+  // document order, as `live_postings` would copy them out (on four stdlib copies, the copies
+  // cost a 30-word question about a third of its time after an edit).
+  std::unordered_map<std::uint32_t, std::vector<Posting>> tail_of;  // streamed term → live tail
+  if (!direct && !tail_.empty()) {
+    for (std::size_t k = 0; k < nt; ++k) {
+      if (ids[k].size() == 1) tail_of.try_emplace(ids[k][0]);
+    }
+    for (const TailPosting& e : tail_) {
+      if (const auto it = tail_of.find(e.term); it != tail_of.end() && docs_[e.p.doc].alive)
+        it->second.push_back(e.p);
+    }
+  }
   const auto each_posting = [&](std::size_t k, auto&& fn) {
-    if (ids[k].size() == 1 && direct) {
+    if (ids[k].size() != 1) {
+      for (const auto& p : lists[k]) fn(p);
+    } else if (direct) {
       for_each_posting(frozen_.bytes(ids[k][0]), fn);
     } else {
-      for (const auto& p : lists[k]) fn(p);
+      if (frozen_has_dead_) {
+        for_each_posting(frozen_.bytes(ids[k][0]), [&](const Posting& p) {
+          if (!frozen_dead(p.doc)) fn(p);
+        });
+      } else {
+        for_each_posting(frozen_.bytes(ids[k][0]), fn);
+      }
+      if (const auto it = tail_of.find(ids[k][0]); it != tail_of.end()) {
+        for (const Posting& p : it->second) fn(p);
+      }
     }
   };
   const bool no_doc = !(sig & kSignalDocField);  // ablation: the doc field counts nothing
@@ -2138,12 +2201,15 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
     return true;
   };
   std::size_t hidden = 0;
-  // Document sets (build_doc_sets) stand in for the common terms' lists once the search prunes:
-  // in the steady state (where they are exact), without filters (every chunk in the union of
-  // the lists is matched), without explain and the doc-field ablation (a set holds every
-  // posting). sets[k]: the sets of term k's indexed terms that have one (a stem group's rare
-  // variants have none: open[k] says there are such).
-  const bool use_sets = direct && !o.explain && !no_doc && !o.kind && o.path_glob.empty() &&
+  // Document sets (build_doc_sets) stand in for the common terms' lists once the search prunes,
+  // without filters (every chunk in the union of the lists is matched), without explain and the
+  // doc-field ablation (a set holds every posting). sets[k]: the sets of term k's indexed terms
+  // that have one (a stem group's rare variants have none: open[k] says there are such). After an
+  // update (not `direct`) they describe the frozen lists as last frozen: a dead chunk's bit may
+  // still be set and the chunks added since (from frozen_horizon_ on) have none. Pruning then
+  // still reads them as bounds (a chunk may hold a term only where its bit is set), but for those
+  // new chunks, which may hold any term; they do not stand in for the lists (`union_mode`).
+  const bool use_sets = !o.explain && !no_doc && !o.kind && o.path_glob.empty() &&
                         !hide_never_code && !o.exhaustive && !set_of_.empty();
   std::vector<std::vector<const std::uint64_t*>> sets(nt);
   std::vector<std::uint8_t> open(nt, 0);
@@ -2396,6 +2462,8 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
         }
         return sum * (1.0 + 1e-9) / (1.0 - 1e-9);
       };
+      // The chunks the sets describe (see use_sets); the others may hold any remaining term.
+      const DocId set_limit = frozen_horizon_;
       for (const DocId d : touched) {
         if (scores[d] + reach < trim) {
           keep[d] = 2;
@@ -2412,7 +2480,8 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
           keep[d] = 2;
           continue;
         }
-        if (own_reach && (scores[d] + (its_reach = reach_of(d))) * b < floor) {
+        const bool described = own_reach && d < set_limit;
+        if (described && (scores[d] + (its_reach = reach_of(d))) * b < floor) {
           keep[d] = 2;
           continue;
         }
@@ -2422,8 +2491,8 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
           keep[d] = 2;
           continue;
         }
-        if (own_reach && its_reach < 0.0) its_reach = reach_of(d);
-        keep[d] = !own_reach || (scores[d] + its_reach) * own * (1.0 + 1e-9) >= floor ? 1 : 2;
+        if (described && its_reach < 0.0) its_reach = reach_of(d);
+        keep[d] = !described || (scores[d] + its_reach) * own * (1.0 + 1e-9) >= floor ? 1 : 2;
       }
       if (forced_docs > 0) {
         for (const std::uint32_t m : modules) {
@@ -2444,7 +2513,7 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
   // set per chunk — the terms with sets add theirs whole, the others chunk by chunk, the chunks
   // scored (`touched`) at the end — instead of a first sight counted per posting. Those terms'
   // file coverage is looked up for the page's files only (below).
-  const bool union_mode = pruned && use_sets;
+  const bool union_mode = pruned && use_sets && direct;  // the sets exact
   std::vector<std::uint64_t>& matched_set = scratch->matched_set;
   if (union_mode) matched_set.assign(set_words_, 0);
   const auto join = [&](DocId d) { set_bit(matched_set.data(), d); };
@@ -2855,7 +2924,7 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
     diversity = std::move(div);
     nth = std::move(nn);
   }
-  if (o.explain && direct) {  // single-term lists were streamed, not collected
+  if (o.explain) {  // single-term lists were streamed, not collected
     for (std::size_t t = 0; t < nt; ++t) {
       if (ids[t].size() == 1) live_postings(ids[t][0], lists[t]);
     }

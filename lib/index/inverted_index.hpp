@@ -395,6 +395,9 @@ class InvertedIndex {
   // Live postings of `term` (ascending documents): frozen ones, then the tail's.
   void live_postings(std::uint32_t term, std::vector<Posting>& out) const;
   std::uint32_t live_df(std::uint32_t term) const;
+  // Whether `term` has a live posting: live_df(term) > 0, stopping at the first one found (after
+  // an edit few chunks are dead, so that is nearly always the list's first posting).
+  bool has_live_postings(std::uint32_t term) const;
   // Re-encode every list: frozen + tail, postings of dead documents dropped, documents renumbered
   // through `remap` when given (compaction). Empties the tail.
   void freeze(const std::vector<DocId>* remap);
@@ -439,8 +442,13 @@ class InvertedIndex {
   IdTable term_ids_;
   FrozenPostings frozen_;
   std::vector<TailPosting> tail_;
-  bool frozen_has_dead_ = false;  // a document with frozen postings died since the last freeze
-  DocId frozen_horizon_ = 0;      // documents below it may have frozen postings
+  bool frozen_has_dead_ = false;    // a document with frozen postings died since the last freeze
+  std::vector<DocId> frozen_dead_;  // those documents, in the order they died (live_df)
+  // The same as a bitmap over the documents below frozen_horizon_ (empty while none died): one
+  // bit test a posting where docs_[d].alive is a cache miss (live_postings, live_df).
+  std::vector<std::uint64_t> frozen_dead_bits_;
+  bool frozen_dead(DocId d) const { return (frozen_dead_bits_[d / 64] >> (d % 64)) & 1u; }
+  DocId frozen_horizon_ = 0;  // documents below it may have frozen postings
   std::unordered_map<std::string, std::vector<DocId>> by_file_;
   IdTable by_id_;  // chunk id → document (alive ones)
   std::array<std::uint64_t, kFieldCount> total_len_{};
