@@ -1786,6 +1786,10 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
     }
   };
   std::vector<std::uint8_t> deferred(nt, 0);  // stem variants not yet collected (`settle`)
+  // After an update: the frozen list of the group term k's variants make (empty: none).
+  std::vector<std::string_view> group_bytes(nt);
+  std::vector<std::uint32_t> group_count(nt, 0);  // its postings
+  const auto grouped = [&](std::size_t k) { return !group_bytes[k].empty(); };
   // An indexed term without live postings (the stored count is the live one in the steady state).
   const auto no_live_postings = [&](std::uint32_t t) {
     return direct ? frozen_.count(t) == 0 : !has_live_postings(t);
@@ -1849,6 +1853,24 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
       }
     }
     if (ids[k].size() == 1) continue;  // streamed below (after an update too: `each_posting`)
+    // After an update, an expansion that is exactly the members of a group of the last freeze —
+    // kept (no word added since) or set aside (drop_groups) — streams that group's list like a
+    // single term's: its frozen lists are those the group merged (`each_posting`).
+    if (!direct && !o.explain && !o.merge_variants) {
+      if (const std::uint32_t g = group_list(ids[k]); g != IdTable::kNone) {
+        group_bytes[k] = frozen_.bytes(g);
+        group_count[k] = frozen_.count(g);
+        continue;
+      }
+      const StaleGroups& old = stale_groups_;
+      if (const std::size_t g =
+              find_group(old.members, old.start, ids[k].data(), ids[k].data() + ids[k].size());
+          g != SIZE_MAX) {
+        group_bytes[k] = old.lists.list(g);
+        group_count[k] = old.lists.counts[g];
+        continue;
+      }
+    }
     // Stem variants of a steady-state index stay encoded here: a pruned search streams long ones
     // (below); anything else collects them when it first needs them (`settle`).
     if (direct && !o.explain) {
@@ -1857,6 +1879,68 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
     }
     collect(k);
   }
+  // After an update (the index not steady), a single indexed term's postings and a group's (above)
+  // are streamed from their frozen list: the dead chunks' postings are skipped on the way (a bit
+  // test each), and the term's tail postings (its variants' merged, for a group), whose chunks
+  // all come after the frozen ones, follow — the live postings in document order, as
+  // `live_postings` and `collect` would copy them out (on four stdlib copies those copies cost a
+  // 30-word question about a third of its time after an edit). tail_lists[k]: term k's tail.
+  std::vector<std::vector<Posting>> tail_lists(direct ? 0 : nt);
+  if (!direct && !tail_.empty()) {
+    std::unordered_map<std::uint32_t, std::vector<std::size_t>> wanted;  // indexed term → k
+    for (std::size_t k = 0; k < nt; ++k) {
+      if (ids[k].size() == 1 || grouped(k)) {
+        for (const std::uint32_t t : ids[k]) wanted[t].push_back(k);
+      }
+    }
+    for (const TailPosting& e : tail_) {
+      const auto it = wanted.find(e.term);
+      if (it == wanted.end() || !docs_[e.p.doc].alive) continue;
+      for (const std::size_t k : it->second) tail_lists[k].push_back(e.p);
+    }
+    for (std::size_t k = 0; k < nt; ++k) {
+      if (!grouped(k) || tail_lists[k].empty()) continue;
+      // The variants' tail postings as one list: by chunk, the tfs of a chunk several variants
+      // hold added (saturating, as `collect` merges them).
+      auto& list = tail_lists[k];
+      std::stable_sort(list.begin(), list.end(),
+                       [](const Posting& a, const Posting& b) { return a.doc < b.doc; });
+      std::size_t out = 0;
+      for (std::size_t i = 0; i < list.size(); ++i) {
+        if (out > 0 && list[out - 1].doc == list[i].doc) {
+          add_tfs(list[out - 1], list[i]);
+        } else {
+          list[out++] = list[i];
+        }
+      }
+      list.resize(out);
+    }
+  }
+  // A group's live chunks: its list's count, less the dead chunks any variant's frozen list holds
+  // (a variant with a document set tells by bit tests, one without has a short list, read), plus
+  // its tail's.
+  const auto group_df = [&](std::size_t k, std::uint32_t count) {
+    std::uint32_t df =
+        count + static_cast<std::uint32_t>(tail_lists.empty() ? 0 : tail_lists[k].size());
+    if (!frozen_has_dead_) return df;
+    std::vector<DocId> dead = frozen_dead_;
+    std::sort(dead.begin(), dead.end());
+    std::vector<std::uint8_t> held(dead.size(), 0);
+    for (const std::uint32_t t : ids[k]) {
+      if (const DocSet* set = find_set(t)) {
+        const std::uint64_t* words = doc_sets_.data() + set->words;
+        for (std::size_t i = 0; i < dead.size(); ++i) held[i] |= has_bit(words, dead[i]) ? 1 : 0;
+        continue;
+      }
+      for_each_posting(frozen_.bytes(t), [&](const Posting& p) {
+        if (!frozen_dead(p.doc)) return;
+        held[static_cast<std::size_t>(std::lower_bound(dead.begin(), dead.end(), p.doc) -
+                                      dead.begin())] = 1;
+      });
+    }
+    for (const std::uint8_t h : held) df -= h;
+    return df;
+  };
   // idfs[k]: the weighted idf of term k's df, the number of chunks it matches. A deferred term's
   // df (its variants' union) is not known until its lists are read: until then idfs[k] is the
   // idf of its most frequent variant's df, an upper bound (idf falls as df grows).
@@ -1876,6 +1960,10 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
     } else if (ids[k].size() == 1) {  // streamed
       df = direct ? frozen_.count(ids[k][0]) : live_df(ids[k][0]);
       if (!direct) variant_postings[k] = df;  // what `collect` would have counted
+    } else if (grouped(k)) {                  // streamed too
+      df = group_df(k, group_count[k]);
+      variant_postings[k] = 0;  // what `collect` would have counted: the variants' live postings
+      for (const std::uint32_t t : ids[k]) variant_postings[k] += live_df(t);
     } else {
       df = static_cast<std::uint32_t>(lists[k].size());
     }
@@ -1906,6 +1994,7 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
       ids[k].clear();
       lists[k].clear();
       deferred[k] = 0;
+      group_bytes[k] = {};
     }
     order.resize(kMaxScoredTerms);
     std::erase_if(active, [&](std::size_t k) { return dropped[k] != 0; });
@@ -1939,38 +2028,28 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
     idfs[k] = bm25_idf(n, static_cast<double>(lists[k].size())) * weight[k];
     deferred[k] = 0;
   };
-  // A single indexed term's postings are streamed from its frozen list. After an update (the
-  // index not steady) the dead chunks' postings are skipped on the way (a bit test each) and its
-  // tail postings, whose chunks all come after the frozen ones, follow: the live postings in
-  // document order, as `live_postings` would copy them out (on four stdlib copies, the copies
-  // cost a 30-word question about a third of its time after an edit).
-  std::unordered_map<std::uint32_t, std::vector<Posting>> tail_of;  // streamed term → live tail
-  if (!direct && !tail_.empty()) {
-    for (std::size_t k = 0; k < nt; ++k) {
-      if (ids[k].size() == 1) tail_of.try_emplace(ids[k][0]);
-    }
-    for (const TailPosting& e : tail_) {
-      if (const auto it = tail_of.find(e.term); it != tail_of.end() && docs_[e.p.doc].alive)
-        it->second.push_back(e.p);
-    }
-  }
   const auto each_posting = [&](std::size_t k, auto&& fn) {
-    if (ids[k].size() != 1) {
-      for (const auto& p : lists[k]) fn(p);
-    } else if (direct) {
-      for_each_posting(frozen_.bytes(ids[k][0]), fn);
-    } else {
-      if (frozen_has_dead_) {
-        for_each_posting(frozen_.bytes(ids[k][0]), [&](const Posting& p) {
-          if (!frozen_dead(p.doc)) fn(p);
-        });
-      } else {
+    if (direct) {
+      if (ids[k].size() == 1) {
         for_each_posting(frozen_.bytes(ids[k][0]), fn);
+      } else {
+        for (const auto& p : lists[k]) fn(p);
       }
-      if (const auto it = tail_of.find(ids[k][0]); it != tail_of.end()) {
-        for (const Posting& p : it->second) fn(p);
-      }
+      return;
     }
+    if (ids[k].size() != 1 && !grouped(k)) {
+      for (const auto& p : lists[k]) fn(p);
+      return;
+    }
+    const std::string_view bytes = grouped(k) ? group_bytes[k] : frozen_.bytes(ids[k][0]);
+    if (frozen_has_dead_) {
+      for_each_posting(bytes, [&](const Posting& p) {
+        if (!frozen_dead(p.doc)) fn(p);
+      });
+    } else {
+      for_each_posting(bytes, fn);
+    }
+    for (const Posting& p : tail_lists[k]) fn(p);
   };
   const bool no_doc = !(sig & kSignalDocField);  // ablation: the doc field counts nothing
   // The tfs a posting counts with (the doc field's zeroed when ablated); false when only the
@@ -2208,7 +2287,9 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
   // update (not `direct`) they describe the frozen lists as last frozen: a dead chunk's bit may
   // still be set and the chunks added since (from frozen_horizon_ on) have none. Pruning then
   // still reads them as bounds (a chunk may hold a term only where its bit is set), but for those
-  // new chunks, which may hold any term; they do not stand in for the lists (`union_mode`).
+  // new chunks, which may hold any term; and where they stand in for the lists (`union_mode`), the
+  // union drops the dead chunks and adds the terms' tail postings, which also give the new
+  // chunks' tfs and file coverage.
   const bool use_sets = !o.explain && !no_doc && !o.kind && o.path_glob.empty() &&
                         !hide_never_code && !o.exhaustive && !set_of_.empty();
   std::vector<std::vector<const std::uint64_t*>> sets(nt);
@@ -2513,9 +2594,18 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
   // set per chunk — the terms with sets add theirs whole, the others chunk by chunk, the chunks
   // scored (`touched`) at the end — instead of a first sight counted per posting. Those terms'
   // file coverage is looked up for the page's files only (below).
-  const bool union_mode = pruned && use_sets && direct;  // the sets exact
+  const bool union_mode = pruned && use_sets;
   std::vector<std::uint64_t>& matched_set = scratch->matched_set;
-  if (union_mode) matched_set.assign(set_words_, 0);
+  if (union_mode) matched_set.assign(std::max(set_words_, (docs_.size() + 63) / 64), 0);
+  const DocId horizon = frozen_horizon_;  // the chunks the sets describe: below it
+  // After an update: term k's tail postings in the union and file coverage (the sets hold none).
+  const auto join_tail = [&](std::size_t k) {
+    if (direct) return;
+    for (const Posting& p : tail_lists[k]) {
+      matched_set[p.doc / 64] |= std::uint64_t{1} << (p.doc % 64);
+      cover(k, p);
+    }
+  };
   const auto join = [&](DocId d) { set_bit(matched_set.data(), d); };
   // After pruning: what every posting of term k does besides scoring (file coverage, and the
   // first sight of a chunk that cannot reach the page: counted in `matched`).
@@ -2568,7 +2658,7 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
         }
         continue;
       }
-      if (union_mode && !sets[k].empty() && (deferred[k] || ids[k].size() == 1)) {
+      if (union_mode && !sets[k].empty() && (deferred[k] || ids[k].size() == 1 || grouped(k))) {
         // A term with sets: they give the union and a stem group's document frequency; its lists
         // are read only for the kept chunks' tfs, and its variants without a set (rare ones)
         // add their chunks to the group's set and to file coverage posting by posting.
@@ -2579,15 +2669,20 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
         const auto look_up = [&](const DocSet& set) {
           const std::uint64_t* bits = doc_sets_.data() + set.words;
           std::size_t held = 0;
-          for (const Posting& e : kept) held += has_bit(bits, e.doc) ? 1 : 0;
+          for (const Posting& e : kept) held += e.doc < horizon && has_bit(bits, e.doc) ? 1 : 0;
           return held * 16 < frozen_.count(set.term);
         };
-        if (!deferred[k]) {  // one indexed term, with its set
+        if (ids[k].size() == 1) {  // one indexed term, with its set
           for (std::size_t w = 0; w < set_words_; ++w) matched_set[w] |= sets[k][0][w];
+          join_tail(k);
           if (const DocSet& set = *find_set(ids[k][0]); look_up(set)) {
             with_pass(k, false, [&](TermPass& t) {
               for (const Posting& e : kept) {
-                if (has_bit(sets[k][0], e.doc)) t(set_posting(set, e.doc));
+                if (e.doc < horizon && has_bit(sets[k][0], e.doc)) t(set_posting(set, e.doc));
+              }
+              if (direct) return;
+              for (const Posting& p : tail_lists[k]) {  // the kept chunks added since
+                if (keep[p.doc] == 1) t(p);
               }
             });
             continue;
@@ -2599,6 +2694,7 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
           });
           continue;
         }
+        // A stem group (deferred, or after an update `grouped`): its variants' sets and lists.
         std::vector<std::uint64_t>& group = scratch->group_set;
         group.assign(set_words_, 0);
         for (auto& e : kept) e.tf = {};
@@ -2607,13 +2703,14 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
           if (set && look_up(*set)) {
             const std::uint64_t* bits = doc_sets_.data() + set->words;
             for (Posting& e : kept) {
-              if (has_bit(bits, e.doc)) add_tfs(e, set_posting(*set, e.doc));
+              if (e.doc < horizon && has_bit(bits, e.doc)) add_tfs(e, set_posting(*set, e.doc));
             }
             continue;
           }
           const bool unset = set == nullptr;
           std::size_t j = 0;
           for_each_posting(frozen_.bytes(t), [&](const Posting& p) {
+            if (frozen_has_dead_ && frozen_dead(p.doc)) return;  // not direct: dead since
             if (unset) {
               set_bit(group.data(), p.doc);
               cover(k, p);
@@ -2630,7 +2727,18 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
           matched_set[w] |= x;
           df += static_cast<std::uint32_t>(std::popcount(x));
         }
-        if (!exact_df[k]) idfs[k] = bm25_idf(n, static_cast<double>(df)) * weight[k];
+        // After an update the group's df is exact already (group_df); the sets' union may
+        // still hold dead chunks, dropped from the union at the end, and lacks the tail's.
+        if (direct && !exact_df[k]) idfs[k] = bm25_idf(n, static_cast<double>(df)) * weight[k];
+        if (!direct) {
+          join_tail(k);
+          std::size_t j = 0;
+          for (const Posting& p : tail_lists[k]) {
+            if (keep[p.doc] != 1) continue;
+            while (kept[j].doc < p.doc) ++j;  // p.doc is kept, so it is there
+            add_tfs(kept[j], p);
+          }
+        }
         deferred[k] = 0;
         with_pass(k, false, [&](TermPass& t) {
           for (const Posting& e : kept) {
@@ -2690,6 +2798,9 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
   }
   if (union_mode) {
     for (const DocId d : touched) join(d);
+    // After an update: the dead chunks the sets still hold are no match.
+    for (std::size_t w = 0; w < frozen_dead_bits_.size() && !direct; ++w)
+      matched_set[w] &= ~frozen_dead_bits_[w];
   }
   for (const std::size_t k : active) {
     if (term_bit[k] >= 0) bit_idf.push_back(idfs[k]);
@@ -2843,6 +2954,10 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
           DocId lo = d, hi = d + 1;
           while (lo > 0 && doc_file_[lo - 1] == f) --lo;
           while (hi < doc_file_.size() && doc_file_[hi] == f) ++hi;
+          // A file added since the sets were built: its postings are in the tail, and the terms'
+          // tails were covered (join_tail).
+          hi = std::min(hi, horizon);
+          if (lo >= hi) continue;
           for (const std::size_t t : lazy) {
             if (file_terms[f] & cover_bit[t]) continue;
             for (const std::uint64_t* set : sets[t]) {
@@ -3023,6 +3138,8 @@ std::size_t InvertedIndex::memory_bytes() const {
                   rank_.capacity() * sizeof(DocRank) + lengths_.capacity() * sizeof(FieldLengths) +
                   prior_key_.capacity() + doc_file_.capacity() * sizeof(std::uint32_t);
   b += frozen_.memory_bytes() + tail_.capacity() * sizeof(TailPosting);
+  b += frozen_dead_.capacity() * sizeof(DocId) +
+       frozen_dead_bits_.capacity() * sizeof(std::uint64_t);
   b += term_chars_.capacity() + term_off_.capacity() * sizeof(std::uint32_t) +
        term_ids_.memory_bytes();
   b += by_id_.memory_bytes() + sorted_terms_.capacity() * sizeof(std::uint32_t);

@@ -392,6 +392,25 @@ TEST_CASE("dynamic pruning returns the exhaustive page on two copies of stdlib p
       CHECK(tail_pages[i] == compacted[i]);
     }
   }
+  {
+    // Files only removed: dead chunks in the frozen lists and no tail; no word was added, so the
+    // stem groups stay, and the searches stream them past the dead chunks.
+    INFO("files removed after the compaction");
+    for (std::size_t i = 3; i < files.size(); i += 11) {
+      idx.remove_file("copy2/" + files[i].first);
+      texts.erase("copy2/" + files[i].first);
+    }
+    CHECK(idx.group_count() > 100);
+    (void)compare_all(idx, qs, texts);
+    const auto removed = pages_of(idx, qs);
+    idx.compact();
+    const auto compacted = pages_of(idx, qs);
+    REQUIRE(compacted.size() == removed.size());
+    for (std::size_t i = 0; i < compacted.size(); ++i) {
+      INFO("query \"" << qs[i / 2] << "\"");
+      CHECK(removed[i] == compacted[i]);
+    }
+  }
 }
 
 // search() reuses per-process scratch tables (scores, marks, collected posting lists) across
