@@ -1704,6 +1704,7 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
   // lists) a single term's df is the stored count and its postings are scored as they are
   // decoded; otherwise the live postings are collected (and merged) first.
   const bool direct = tail_.empty() && !frozen_has_dead_;
+  const bool skip_dead = frozen_has_dead_;  // not direct: postings of dead chunks to skip
   const std::size_t nt = qterms.size();
   std::vector<std::vector<std::uint32_t>> ids(nt);
   std::vector<std::string> shown(nt);  // the term as explain names it
@@ -1790,6 +1791,9 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
   std::vector<std::string_view> group_bytes(nt);
   std::vector<std::uint32_t> group_count(nt, 0);  // its postings
   const auto grouped = [&](std::size_t k) { return !group_bytes[k].empty(); };
+  // A single indexed term whose postings are streamed from its frozen list (`each_posting`), not
+  // collected: every one in the steady state.
+  std::vector<std::uint8_t> streamed(nt, 0);
   // An indexed term without live postings (the stored count is the live one in the steady state).
   const auto no_live_postings = [&](std::uint32_t t) {
     return direct ? frozen_.count(t) == 0 : !has_live_postings(t);
@@ -1852,11 +1856,20 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
         ids[k].assign(1, g);
       }
     }
-    if (ids[k].size() == 1) continue;  // streamed below (after an update too: `each_posting`)
+    // After an update (not `direct`), a common term (one with a document set) is streamed too,
+    // past the dead chunks (`each_posting`); a rarer one's list is short, and collected: its live
+    // count would cost a read of its list of its own.
+    if (ids[k].size() == 1 && (direct || find_set(ids[k][0]) != nullptr)) {
+      streamed[k] = 1;
+      continue;
+    }
     // After an update, an expansion that is exactly the members of a group of the last freeze —
     // kept (no word added since) or set aside (drop_groups) — streams that group's list like a
-    // single term's: its frozen lists are those the group merged (`each_posting`).
-    if (!direct && !o.explain && !o.merge_variants) {
+    // single term's (its frozen lists are those the group merged), when one of its words is
+    // common (has a set).
+    if (!direct && !o.explain && !o.merge_variants &&
+        std::any_of(ids[k].begin(), ids[k].end(),
+                    [&](std::uint32_t t) { return find_set(t) != nullptr; })) {
       if (const std::uint32_t g = group_list(ids[k]); g != IdTable::kNone) {
         group_bytes[k] = frozen_.bytes(g);
         group_count[k] = frozen_.count(g);
@@ -1886,10 +1899,11 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
   // `live_postings` and `collect` would copy them out (on four stdlib copies those copies cost a
   // 30-word question about a third of its time after an edit). tail_lists[k]: term k's tail.
   std::vector<std::vector<Posting>> tail_lists(direct ? 0 : nt);
+  std::vector<std::size_t> group_tail_postings(nt, 0);  // a group's tail postings before merging
   if (!direct && !tail_.empty()) {
     std::unordered_map<std::uint32_t, std::vector<std::size_t>> wanted;  // indexed term → k
     for (std::size_t k = 0; k < nt; ++k) {
-      if (ids[k].size() == 1 || grouped(k)) {
+      if (streamed[k] || grouped(k)) {
         for (const std::uint32_t t : ids[k]) wanted[t].push_back(k);
       }
     }
@@ -1903,6 +1917,7 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
       // The variants' tail postings as one list: by chunk, the tfs of a chunk several variants
       // hold added (saturating, as `collect` merges them).
       auto& list = tail_lists[k];
+      group_tail_postings[k] = list.size();
       std::stable_sort(list.begin(), list.end(),
                        [](const Posting& a, const Posting& b) { return a.doc < b.doc; });
       std::size_t out = 0;
@@ -1916,24 +1931,38 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
       list.resize(out);
     }
   }
-  // A group's live chunks: its list's count, less the dead chunks any variant's frozen list holds
-  // (a variant with a document set tells by bit tests, one without has a short list, read), plus
-  // its tail's.
-  const auto group_df = [&](std::size_t k, std::uint32_t count) {
+  // A group's live chunks (its df): its list's count, less the dead chunks any variant's frozen
+  // list holds (a variant with a document set tells by bit tests; one without has a short list,
+  // read once), plus its merged tail's. `postings`: its variants' live postings summed (what
+  // `collect` counts to order the terms).
+  const auto group_df = [&](std::size_t k, std::size_t& postings) {
     std::uint32_t df =
-        count + static_cast<std::uint32_t>(tail_lists.empty() ? 0 : tail_lists[k].size());
-    if (!frozen_has_dead_) return df;
+        group_count[k] + static_cast<std::uint32_t>(tail_lists.empty() ? 0 : tail_lists[k].size());
+    postings = group_tail_postings[k];
     std::vector<DocId> dead = frozen_dead_;
     std::sort(dead.begin(), dead.end());
     std::vector<std::uint8_t> held(dead.size(), 0);
     for (const std::uint32_t t : ids[k]) {
       if (const DocSet* set = find_set(t)) {
         const std::uint64_t* words = doc_sets_.data() + set->words;
-        for (std::size_t i = 0; i < dead.size(); ++i) held[i] |= has_bit(words, dead[i]) ? 1 : 0;
+        std::size_t in = 0;
+        for (std::size_t i = 0; i < dead.size(); ++i) {
+          const bool h = has_bit(words, dead[i]);
+          held[i] |= h ? 1 : 0;
+          in += h ? 1 : 0;
+        }
+        postings += frozen_.count(t) - in;
+        continue;
+      }
+      if (!skip_dead) {
+        postings += frozen_.count(t);
         continue;
       }
       for_each_posting(frozen_.bytes(t), [&](const Posting& p) {
-        if (!frozen_dead(p.doc)) return;
+        if (!frozen_dead(p.doc)) {
+          ++postings;
+          return;
+        }
         held[static_cast<std::size_t>(std::lower_bound(dead.begin(), dead.end(), p.doc) -
                                       dead.begin())] = 1;
       });
@@ -1957,13 +1986,11 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
     }
     if (deferred[k]) {
       for (const std::uint32_t t : ids[k]) df = std::max(df, frozen_.count(t));
-    } else if (ids[k].size() == 1) {  // streamed
+    } else if (streamed[k]) {
       df = direct ? frozen_.count(ids[k][0]) : live_df(ids[k][0]);
       if (!direct) variant_postings[k] = df;  // what `collect` would have counted
     } else if (grouped(k)) {                  // streamed too
-      df = group_df(k, group_count[k]);
-      variant_postings[k] = 0;  // what `collect` would have counted: the variants' live postings
-      for (const std::uint32_t t : ids[k]) variant_postings[k] += live_df(t);
+      df = group_df(k, variant_postings[k]);
     } else {
       df = static_cast<std::uint32_t>(lists[k].size());
     }
@@ -2028,21 +2055,13 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
     idfs[k] = bm25_idf(n, static_cast<double>(lists[k].size())) * weight[k];
     deferred[k] = 0;
   };
-  const auto each_posting = [&](std::size_t k, auto&& fn) {
-    if (direct) {
-      if (ids[k].size() == 1) {
-        for_each_posting(frozen_.bytes(ids[k][0]), fn);
-      } else {
-        for (const auto& p : lists[k]) fn(p);
-      }
-      return;
-    }
-    if (ids[k].size() != 1 && !grouped(k)) {
-      for (const auto& p : lists[k]) fn(p);
-      return;
-    }
+  // The postings of a term streamed after an update, past the dead chunks and then its tail.
+  // Not inlined: each_posting stays as small as in the steady state, where GCC inlines the
+  // list walk into the score loop (inlined here too, it did not: +1.5 % instructions for long
+  // queries on the stdlib).
+  const auto each_edited_posting = [&](std::size_t k, auto&& fn) __attribute__((noinline)) {
     const std::string_view bytes = grouped(k) ? group_bytes[k] : frozen_.bytes(ids[k][0]);
-    if (frozen_has_dead_) {
+    if (skip_dead) {
       for_each_posting(bytes, [&](const Posting& p) {
         if (!frozen_dead(p.doc)) fn(p);
       });
@@ -2050,6 +2069,15 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
       for_each_posting(bytes, fn);
     }
     for (const Posting& p : tail_lists[k]) fn(p);
+  };
+  const auto each_posting = [&](std::size_t k, auto&& fn) {
+    if (streamed[k] && direct) {
+      for_each_posting(frozen_.bytes(ids[k][0]), fn);
+    } else if (!streamed[k] && !grouped(k)) {
+      for (const auto& p : lists[k]) fn(p);
+    } else {
+      each_edited_posting(k, fn);
+    }
   };
   const bool no_doc = !(sig & kSignalDocField);  // ablation: the doc field counts nothing
   // The tfs a posting counts with (the doc field's zeroed when ablated); false when only the
@@ -2492,8 +2520,11 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
       std::vector<double>& sum_of = scratch->reach_sums;  // by mask of the terms held
       sum_of.clear();
       if (own_reach) {
+        // After an update the bitmaps cover every chunk, those added since the sets were built
+        // (see use_sets) with every bit set: such a chunk may hold any remaining term.
+        const std::size_t may_words = direct ? set_words_ : (docs_.size() + 63) / 64;
         std::vector<std::uint64_t>& ones = scratch->all_ones;
-        ones.assign(set_words_, ~std::uint64_t{0});
+        ones.assign(std::max(set_words_, may_words), ~std::uint64_t{0});
         std::size_t used = 0;
         for (std::size_t j = 0; j < nrest; ++j) {
           const std::size_t k = rest_terms[j];
@@ -2513,6 +2544,15 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
             for (const std::uint64_t* set : sets[k]) {
               for (std::size_t w = 0; w < set_words_; ++w) bits[w] |= set[w];
             }
+            may[j] = bits.data();
+          }
+          if (!direct && may[j] != ones.data()) {
+            if (scratch->may_sets.size() <= used) scratch->may_sets.emplace_back();
+            std::vector<std::uint64_t>& bits = scratch->may_sets[used++];
+            bits.assign(std::max(set_words_, may_words), ~std::uint64_t{0});
+            std::copy(may[j], may[j] + set_words_, bits.begin());
+            if (const DocId h = frozen_horizon_; h % 64 != 0)
+              bits[h / 64] |= ~((std::uint64_t{1} << (h % 64)) - 1);
             may[j] = bits.data();
           }
         }
@@ -2543,8 +2583,6 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
         }
         return sum * (1.0 + 1e-9) / (1.0 - 1e-9);
       };
-      // The chunks the sets describe (see use_sets); the others may hold any remaining term.
-      const DocId set_limit = frozen_horizon_;
       for (const DocId d : touched) {
         if (scores[d] + reach < trim) {
           keep[d] = 2;
@@ -2561,8 +2599,7 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
           keep[d] = 2;
           continue;
         }
-        const bool described = own_reach && d < set_limit;
-        if (described && (scores[d] + (its_reach = reach_of(d))) * b < floor) {
+        if (own_reach && (scores[d] + (its_reach = reach_of(d))) * b < floor) {
           keep[d] = 2;
           continue;
         }
@@ -2572,8 +2609,8 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
           keep[d] = 2;
           continue;
         }
-        if (described && its_reach < 0.0) its_reach = reach_of(d);
-        keep[d] = !described || (scores[d] + its_reach) * own * (1.0 + 1e-9) >= floor ? 1 : 2;
+        if (own_reach && its_reach < 0.0) its_reach = reach_of(d);
+        keep[d] = !own_reach || (scores[d] + its_reach) * own * (1.0 + 1e-9) >= floor ? 1 : 2;
       }
       if (forced_docs > 0) {
         for (const std::uint32_t m : modules) {
@@ -2710,7 +2747,7 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
           const bool unset = set == nullptr;
           std::size_t j = 0;
           for_each_posting(frozen_.bytes(t), [&](const Posting& p) {
-            if (frozen_has_dead_ && frozen_dead(p.doc)) return;  // not direct: dead since
+            if (skip_dead && frozen_dead(p.doc)) return;  // not direct: dead since
             if (unset) {
               set_bit(group.data(), p.doc);
               cover(k, p);

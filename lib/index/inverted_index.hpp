@@ -26,17 +26,26 @@
 // needs of those lists, and looks the kept chunks' tfs up through the sets' rank counts and skip
 // entries (see doc_sets_ below).
 //
+// Between an update and the next freeze (a tail, dead chunks in the frozen lists) a search still
+// reads what the last freeze left: a term's frozen list, or its stem group's, streamed past the
+// dead chunks (frozen_dead_bits_, a bit test a posting) with its tail postings after (the new
+// chunks come after every frozen one); a common term's live count is its stored count less the
+// dead chunks its set holds; the sets bound pruning and stand in for the lists for the chunks
+// they describe (below frozen_horizon_), the dead ones dropped from the union and the tail's
+// added. Only an expansion that is no group's words exactly is merged by the search. The answers
+// are those of the index frozen anew, to the bit (pruning_test).
+//
 // A search's per-chunk tables (scores, marks, prose bits, stamps; 18 bytes a chunk; two bitmaps
 // for the document sets, 1/4 byte) and collected posting lists (up to ~48 bytes a chunk kept)
 // are scratch shared by the whole process and reused
 // from query to query: at most 4 are kept idle, each sized for the largest index it served.
 // memory_bytes() does not count them. A query term with several stem variants (`error`, `errors`)
-// reads them merged already in the steady state: every stem two or more indexed words share has
-// a *stem group*, the union of their lists, built at freeze and load (build_groups below). Outside
-// the steady state, or when the expansion is not a group's words exactly, the variants are merged
-// by the search — or, when it prunes and their lists hold at least 1/16 as many postings as there
-// are chunks, streamed one after the other, only the chunks that can reach the page summing
-// their tfs.
+// reads them merged already: every stem two or more indexed words share has a *stem group*, the
+// union of their lists, built at freeze and load (build_groups below; after an update, the last
+// freeze's, as above). When the expansion is not a group's words exactly (or with
+// `merge_variants`), the variants are merged by the search — or, in the steady state when it
+// prunes and their lists hold at least 1/16 as many postings as there are chunks, streamed one
+// after the other, only the chunks that can reach the page summing their tfs.
 //
 // Failure behaviour: `search` returns kInvalidArgument for a query shorter than 2 characters
 // (after trimming), a query without any searchable term, a limit outside [1, kMaxLimit] or an
