@@ -27,13 +27,14 @@
 // entries (see doc_sets_ below).
 //
 // Between an update and the next freeze (a tail, dead chunks in the frozen lists) a search still
-// reads what the last freeze left: a term's frozen list, or its stem group's, streamed past the
-// dead chunks (frozen_dead_bits_, a bit test a posting) with its tail postings after (the new
-// chunks come after every frozen one); a common term's live count is its stored count less the
-// dead chunks its set holds; the sets bound pruning and stand in for the lists for the chunks
-// they describe (below frozen_horizon_), the dead ones dropped from the union and the tail's
-// added. Only an expansion that is no group's words exactly is merged by the search. The answers
-// are those of the index frozen anew, to the bit (pruning_test).
+// reads what the last freeze left: a common term's frozen list (one with a document set), or a
+// stem group's with a common word, streamed past the dead chunks (frozen_dead_bits_, a bit test
+// a posting) with its tail postings after (the new chunks come after every frozen one); a common
+// term's live count is its stored count less the dead chunks its set holds; the sets bound
+// pruning (a chunk added since may hold any term) and stand in for the lists, the dead chunks
+// dropped from the union and the tails added. A rarer term's short list, and an expansion that
+// is no group's words exactly, are collected (and merged) by the search. The answers are those
+// of the index frozen anew, to the bit (pruning_test).
 //
 // A search's per-chunk tables (scores, marks, prose bits, stamps; 18 bytes a chunk; two bitmaps
 // for the document sets, 1/4 byte) and collected posting lists (up to ~48 bytes a chunk kept)

@@ -41,8 +41,9 @@
 // pack_state = SHA-256 over the sorted lines "<path>\t<sha256>\n" of all indexed files.
 //
 // Settling: an update leaves the index outside its steady state (a tail of new postings, dead
-// chunks in the frozen lists), where long queries cost several times more; settle() re-freezes
-// it beside the searches (see there).
+// chunks in the frozen lists), where searches read the last freeze's lists past the dead chunks
+// and cost up to about twice as much (inverted_index.hpp); settle() re-freezes it beside the
+// searches (see there).
 //
 // Thread rules: all public methods are thread-safe. Readers (search, chunk, status, validate)
 // share a std::shared_mutex; build/apply_changes/sync/persist serialise on an update mutex and
