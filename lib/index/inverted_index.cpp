@@ -1935,12 +1935,15 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
   // list holds (a variant with a document set tells by bit tests; one without has a short list,
   // read once), plus its merged tail's. `postings`: its variants' live postings summed (what
   // `collect` counts to order the terms).
+  std::vector<DocId> dead;  // frozen_dead_ sorted, for group_df
   const auto group_df = [&](std::size_t k, std::size_t& postings) {
     std::uint32_t df =
         group_count[k] + static_cast<std::uint32_t>(tail_lists.empty() ? 0 : tail_lists[k].size());
     postings = group_tail_postings[k];
-    std::vector<DocId> dead = frozen_dead_;
-    std::sort(dead.begin(), dead.end());
+    if (dead.empty() && !frozen_dead_.empty()) {  // sorted once a search
+      dead = frozen_dead_;
+      std::sort(dead.begin(), dead.end());
+    }
     std::vector<std::uint8_t> held(dead.size(), 0);
     for (const std::uint32_t t : ids[k]) {
       if (const DocSet* set = find_set(t)) {
