@@ -648,16 +648,10 @@ bool InvertedIndex::settle_lists(Settled& s, const std::atomic<bool>* cancel) co
   std::vector<std::uint32_t> start;
   std::vector<Posting> grouped;
   group_tail(start, grouped);
-  // The dead documents with frozen postings, as a bitmap (one bit test a posting, where
-  // docs_[d].alive is a cache miss); a common term's list is checked against its document set a
-  // word (64 documents) at a time.
-  std::vector<std::uint64_t> dead;
-  if (frozen_has_dead_) {
-    dead.assign((std::size_t{frozen_horizon_} + 63) / 64, 0);
-    for (DocId d = 0; d < frozen_horizon_; ++d) {
-      if (!docs_[d].alive) set_bit(dead.data(), d);
-    }
-  }
+  // The dead documents with frozen postings, as the bitmap replace_file keeps (empty while none
+  // died); a common term's list is checked against its document set a word (64 documents) at a
+  // time.
+  const std::vector<std::uint64_t>& dead = frozen_dead_bits_;
   std::size_t next_set = 0;
   const auto holds_dead = [&](std::uint32_t t, std::string_view bytes) {
     while (next_set < set_of_.size() && set_of_[next_set].term < t) ++next_set;
@@ -670,8 +664,7 @@ bool InvertedIndex::settle_lists(Settled& s, const std::atomic<bool>* cancel) co
       return false;
     }
     bool found = false;
-    for_each_posting(bytes,
-                     [&](const Posting& p) { found = found || has_bit(dead.data(), p.doc); });
+    for_each_posting(bytes, [&](const Posting& p) { found = found || frozen_dead(p.doc); });
     return found;
   };
   s.changed.assign(nterms, 0);

@@ -455,7 +455,8 @@ class InvertedIndex {
   bool frozen_has_dead_ = false;    // a document with frozen postings died since the last freeze
   std::vector<DocId> frozen_dead_;  // those documents, in the order they died (live_df)
   // The same as a bitmap over the documents below frozen_horizon_ (empty while none died): one
-  // bit test a posting where docs_[d].alive is a cache miss (live_postings, live_df).
+  // bit test a posting where docs_[d].alive is a cache miss (live_postings, live_df, the search
+  // after an update, settle_lists).
   std::vector<std::uint64_t> frozen_dead_bits_;
   bool frozen_dead(DocId d) const { return (frozen_dead_bits_[d / 64] >> (d % 64)) & 1u; }
   DocId frozen_horizon_ = 0;  // documents below it may have frozen postings
