@@ -18,6 +18,7 @@
 #include "lang/python/navigation.hpp"
 #include "lang/python/symbol_index.hpp"
 #include "lang/python/symbol_search.hpp"
+#include "lang/python/syntax.hpp"
 #include "selector/resolver.hpp"
 
 using namespace trifecta::core;
@@ -324,6 +325,60 @@ TEST_CASE("definition: a line outside the file is an invalid argument", "[defini
   auto r = definition(*f.source, *f.index, "app.py", kTree.at("app.py"), {99, 1});
   REQUIRE(!r.ok());
   CHECK(r.error().code == Errc::kInvalidArgument);
+}
+
+TEST_CASE("definition: broken code whose nodes lack fields gets answers at every column", "[definition]") {
+  // tree-sitter's error recovery leaves out fields the grammar names (a lambda's parameters
+  // without the `lambda` node around them, an import without its alias, a class without its
+  // name). tree-sitter's accessors dereference a null node, so every such read must be checked:
+  // `lambda a, b` without a colon crashed the fallback on `a` (found by fuzz_navigation).
+  Fixture f;
+  const std::vector<std::string> snippets = {
+      "lambda a, b\n",          "x = lambda a, b\n",      "class K:\n  lambda self, b\n",
+      "def f(self, a\n  a\n",   "import a as\n",          "from . import (a as\n",
+      "from x import a as , b\n", "class :\n  pass\n",    "def (x):\n  pass\n",
+      "f(a=)\n",                "with a as :\n  pass\n",  "except E as:\n",
+      "x = [y for y in]\n",     "(x := )\n",              "def f(*, **):\n  pass\n",
+      "super().\n",             "a.b.\n",                 "@dec\nclass\n"};
+  std::size_t asked = 0;
+  for (const auto& text : snippets) {
+    int line = 1;
+    std::size_t b = 0;
+    while (b < text.size()) {
+      const std::size_t e = text.find('\n', b);
+      const int width = static_cast<int>(e - b);
+      for (int col = 1; col <= width + 1; ++col) {
+        INFO("snippet=" << text << " at " << line << ":" << col);
+        const text::Position pos{line, col};
+        CHECK(definition(*f.source, *f.index, "scratch.py", text, pos).ok());
+        CHECK(hover(*f.source, *f.index, "scratch.py", text, pos).ok());
+        CHECK(references(*f.source, *f.index, "scratch.py", text, pos, false, 50).ok());
+        ++asked;
+      }
+      b = e + 1;
+      ++line;
+    }
+  }
+  CHECK(asked > 200);
+  // The case the fuzzer found: `a` is still the lambda's parameter.
+  auto d = definition(*f.source, *f.index, "scratch.py", "lambda a, b\n", {1, 8});
+  REQUIRE(d.ok());
+  CHECK(d->name == "a");
+  REQUIRE(!d->targets.empty());
+  CHECK(d->targets.front().kind == "parameter");
+  CHECK(d->targets.front().location.line == 1);
+  CHECK(d->targets.front().location.column == 8);
+  // The helpers every read goes through take a null node.
+  auto parsed = syntax::parse_python("x = 1\n");
+  REQUIRE(parsed.ok());
+  CHECK(syntax::type_of(TSNode{}).empty());
+  CHECK((*parsed)->node_text(TSNode{}).empty());
+  CHECK(ts_node_is_null(syntax::field(TSNode{}, "name")));
+  const auto nowhere = (*parsed)->location_of(TSNode{}, "m.py");
+  CHECK(nowhere.path == "m.py");
+  CHECK(nowhere.line == 1);
+  CHECK(nowhere.end_line == 1);
+  CHECK(nowhere.end_column == nowhere.column);
 }
 
 TEST_CASE("hover: signature, kind and first docstring line like Pyright", "[hover]") {

@@ -57,8 +57,12 @@ bool contains(TSNode outer, TSNode inner) {
   return ts_node_start_byte(inner) >= ts_node_start_byte(outer) && ts_node_end_byte(inner) <= ts_node_end_byte(outer);
 }
 
+// The first named child, or null (also for a null node: ts_node_named_child dereferences it).
+TSNode first_named_child(TSNode n) { return ts_node_is_null(n) ? TSNode{} : ts_node_named_child(n, 0); }
+
 template <class F>
 void each_named_child(TSNode n, F&& f) {
+  if (ts_node_is_null(n)) return;
   const uint32_t count = ts_node_named_child_count(n);
   for (uint32_t i = 0; i < count; ++i) f(ts_node_named_child(n, i));
 }
@@ -473,6 +477,7 @@ Outcome Navigator::in_import_statement(TSNode id, TSNode stmt) {
   Outcome none;
   none.rule = "import";
   none.decided = true;
+  if (ts_node_is_null(stmt)) return none;
   if (is(stmt, "import_statement")) {
     const uint32_t count = ts_node_named_child_count(stmt);
     for (uint32_t i = 0; i < count; ++i) {
@@ -545,10 +550,10 @@ void Navigator::collect_params(TSNode params, const std::string& name, TSNode de
       annotation = field(p, "type");
       each_named_child(p, [&](TSNode c) {
         if (is(c, "identifier")) id = c;
-        else if (is(c, "list_splat_pattern") || is(c, "dictionary_splat_pattern")) id = ts_node_named_child(c, 0);
+        else if (is(c, "list_splat_pattern") || is(c, "dictionary_splat_pattern")) id = first_named_child(c);
       });
     } else if (t == "list_splat_pattern" || t == "dictionary_splat_pattern") {
-      id = ts_node_named_child(p, 0);
+      id = first_named_child(p);
     }
     if (is(id, "identifier") && file_.node_text(id) == name) out.push_back({BKind::kParam, id, decl, annotation});
   });
@@ -597,7 +602,7 @@ void Navigator::collect_in(TSNode start, const std::string& name, std::vector<Bi
         if (is(c, "aliased_import")) {
           if (file_.node_text(field(c, "alias")) == name) out.push_back({BKind::kImport, field(c, "alias"), c, n});
         } else if (is(c, "dotted_name")) {
-          TSNode first = ts_node_named_child(c, 0);
+          TSNode first = first_named_child(c);
           if (file_.node_text(first) == name) out.push_back({BKind::kImport, first, c, n});
         }
       });
@@ -609,7 +614,7 @@ void Navigator::collect_in(TSNode start, const std::string& name, std::vector<Bi
         if (is(c, "aliased_import")) {
           if (file_.node_text(field(c, "alias")) == name) out.push_back({BKind::kImportFrom, field(c, "alias"), n, c});
         } else if (is(c, "dotted_name")) {
-          if (file_.node_text(c) == name) out.push_back({BKind::kImportFrom, ts_node_named_child(c, 0), n, c});
+          if (file_.node_text(c) == name) out.push_back({BKind::kImportFrom, first_named_child(c), n, c});
         }
       });
       continue;
@@ -718,7 +723,7 @@ Outcome Navigator::from_binding(const Binding& b, TSNode scope_node, bool class_
       // `self` / `cls`: the first parameter of a function directly in a class body.
       TSNode fn = b.decl;
       TSNode params = field(fn, "parameters");
-      TSNode first = ts_node_named_child(params, 0);
+      TSNode first = first_named_child(params);
       const bool is_first = contains(first, b.name);
       if (is_first && is(fn, "function_definition")) {
         TSNode up = parent_of(fn);
@@ -739,7 +744,7 @@ Outcome Navigator::from_binding(const Binding& b, TSNode scope_node, bool class_
           }
         }
       } else if (want_val && !ts_node_is_null(b.value)) {
-        Val v = eval(ts_node_named_child(b.value, 0), 1);
+        Val v = eval(first_named_child(b.value), 1);
         if (v.kind == Val::kClass) {
           h.val.kind = Val::kInstance;
           h.val.cls = v.cls;
@@ -962,7 +967,7 @@ Val Navigator::eval(TSNode e, int depth) {
     Outcome o = resolve_name(e, std::string(file_.node_text(e)), true);
     return val_of(o);
   }
-  if (t == "parenthesized_expression") return eval(ts_node_named_child(e, 0), depth + 1);
+  if (t == "parenthesized_expression") return eval(first_named_child(e), depth + 1);
   if (t == "attribute") {
     Val obj = eval(field(e, "object"), depth + 1);
     const std::string attr(file_.node_text(field(e, "attribute")));

@@ -33,6 +33,7 @@ std::string_view ParsedFile::row_text(std::uint32_t row) const {
 }
 
 std::string_view ParsedFile::node_text(TSNode n) const {
+  if (ts_node_is_null(n)) return {};
   const std::uint32_t b = ts_node_start_byte(n), e = ts_node_end_byte(n);
   if (b >= text_.size() || e < b) return {};
   return std::string_view(text_).substr(b, e - b);
@@ -50,6 +51,7 @@ int ParsedFile::column_of(TSPoint p) const { return column_from_byte(row_text(p.
 text::Location ParsedFile::location_of(TSNode n, std::string path) const {
   text::Location l;
   l.path = std::move(path);
+  if (ts_node_is_null(n)) return l;
   const TSPoint s = ts_node_start_point(n), e = ts_node_end_point(n);
   l.line = static_cast<int>(s.row) + 1;
   l.column = column_of(s);
@@ -127,7 +129,7 @@ std::vector<InstanceAttribute> instance_attributes(std::string_view text, int fi
   return out;
 }
 
-std::string_view type_of(TSNode n) { return ts_node_type(n); }
+std::string_view type_of(TSNode n) { return ts_node_is_null(n) ? std::string_view{} : ts_node_type(n); }
 
 TSNode field(TSNode n, const char* name) {
   // Through a cursor, not ts_node_child_by_field_name: Debian's libtree-sitter 0.20.7 crashes in

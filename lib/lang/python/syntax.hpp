@@ -40,11 +40,13 @@ class ParsedFile {
   int line_count() const { return static_cast<int>(line_starts_.size()); }
   // 0-based row → its text without the terminator ("" past the end).
   std::string_view row_text(std::uint32_t row) const;
+  // "" for a null node (a field the error recovery left out).
   std::string_view node_text(TSNode n) const;
   // 0-based byte offset of (1-based line, 1-based code-point column), clamped to the line.
   std::uint32_t offset_of(text::Position pos) const;
   // 1-based code-point column of a tree-sitter point.
   int column_of(TSPoint p) const;
+  // A null node's location is `path` at 1:1 with no width (callers only ask for nodes they found).
   text::Location location_of(TSNode n, std::string path) const;
 
  private:
@@ -70,6 +72,9 @@ struct InstanceAttribute {
 };
 std::vector<InstanceAttribute> instance_attributes(std::string_view text, int first_line, int last_line);
 
+// Null-safe, as node_text: a null node's type is "", the field of a null node is null. tree-sitter's
+// own accessors (ts_node_type, ts_node_end_byte, ts_node_child_count...) dereference a null node,
+// and the fields this code reads can be absent from a tree built by error recovery.
 std::string_view type_of(TSNode n);
 TSNode field(TSNode n, const char* name);
 bool is_identifier_byte(char c);
