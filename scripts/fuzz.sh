@@ -6,6 +6,10 @@
 # UBSan report, an input slower than FUZZ_TIMEOUT or an RSS over FUZZ_RSS_MB fails the run and
 # leaves the input in BUILD_DIR/fuzz-artifacts/<name>/ (replay: BUILD_DIR/tests/fuzz/fuzz_<name> FILE).
 #
+# The tree-sitter targets (extractor, chunker, navigation) also start from FUZZ_DAMAGED (1500; 0:
+# none) inputs of damaged Python that tests/fuzz/damaged_python.py cuts from the standard library
+# (seed FUZZ_DAMAGED_SEED, 7), in BUILD_DIR/fuzz-damaged/<name>/, written again each run.
+#
 #   scripts/fuzz.sh [BUILD_DIR] [SECONDS_PER_TARGET] [TARGET...]   (default build-fuzz 60, all)
 #   exit 0: no target failed; 1: at least one failed (named on stderr); 2: a target is not built
 set -euo pipefail
@@ -20,6 +24,8 @@ fi
 TIMEOUT="${FUZZ_TIMEOUT:-20}"
 RSS_MB="${FUZZ_RSS_MB:-2048}"
 MAX_LEN="${FUZZ_MAX_LEN:-16384}"
+DAMAGED="${FUZZ_DAMAGED:-1500}"
+DAMAGED_SEED="${FUZZ_DAMAGED_SEED:-7}"
 
 failed=()
 for t in "${TARGETS[@]}"; do
@@ -32,11 +38,32 @@ for t in "${TARGETS[@]}"; do
   work="$BUILD/fuzz-corpus/$t"
   artifacts="$BUILD/fuzz-artifacts/$t"
   mkdir -p "$work" "$artifacts"
+  corpora=("$work" "$seeds")
+  case "$t" in
+    extractor|chunker|navigation)
+      if [ "$DAMAGED" -gt 0 ]; then
+        damaged="$BUILD/fuzz-damaged/$t"
+        rm -rf "$damaged"
+        flags=()
+        [ "$t" = navigation ] && flags=(--positions)
+        rc=0
+        python3 "$ROOT/tests/fuzz/damaged_python.py" "$damaged" "$DAMAGED" --seed "$DAMAGED_SEED" "${flags[@]}" || rc=$?
+        if [ "$rc" -eq 0 ]; then
+          corpora+=("$damaged")
+        elif [ "$rc" -eq 3 ]; then
+          echo "fuzz: $t without damaged Python (no standard library found)" >&2
+        else
+          echo "fuzz: tests/fuzz/damaged_python.py failed ($rc)" >&2
+          exit 1
+        fi
+      fi
+      ;;
+  esac
   log="$BUILD/fuzz-$t.log"
   echo "fuzz: $t for ${SECONDS_PER_TARGET}s (log $log)"
   if "$bin" -max_total_time="$SECONDS_PER_TARGET" -timeout="$TIMEOUT" -rss_limit_mb="$RSS_MB" \
        -max_len="$MAX_LEN" -print_final_stats=1 -artifact_prefix="$artifacts/" \
-       "$work" "$seeds" > "$log" 2>&1; then
+       "${corpora[@]}" > "$log" 2>&1; then
     runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo '?')
     echo "fuzz: $t ok, $runs inputs, corpus $(ls "$work" | wc -l) files"
   else

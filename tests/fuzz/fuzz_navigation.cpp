@@ -1,6 +1,7 @@
-// fuzz_navigation — the Python AST fallback (lib/lang/python/navigation.hpp): definition, hover,
-// references and diagnostics on an arbitrary file `m.py` at a position taken from the input,
-// over an in-memory segment holding that one file. Answers or typed errors, never a crash.
+// fuzz_navigation — the Python AST fallback (lib/lang/python/navigation.hpp, calls.hpp):
+// definition, hover, references, the call hierarchy (both directions, two levels) and
+// diagnostics on an arbitrary file `m.py` at a position taken from the input, over an in-memory
+// segment holding that one file. Answers or typed errors, never a crash.
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -9,6 +10,7 @@
 #include <vector>
 
 #include "ast/skeleton.hpp"
+#include "lang/python/calls.hpp"
 #include "lang/python/extractor.hpp"
 #include "lang/python/navigation.hpp"
 
@@ -78,6 +80,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   (void)navigation::definition(segment, segment, kRel, text, pos);
   (void)navigation::hover(segment, segment, kRel, text, pos);
   (void)navigation::references(segment, segment, kRel, text, pos, true, 100);
+  navigation::CallsOptions calls;
+  calls.depth = 2;
+  calls.max_edges = 50;
+  (void)navigation::call_hierarchy(segment, segment, kRel, text, pos, calls);
   (void)navigation::diagnostics(text);
   return 0;
 }
