@@ -13,6 +13,13 @@
 # settle's own time from there) — or, for a build that does not settle, after 5 s. The daemon's
 # RSS is read before the edit and after the settle.
 #
+# `after_edit_ms` mixes states (the first rounds run before the settle installs, later ones after
+# it, beside its CPU), so a last phase times what an agent's edit-then-search gets, alone: for
+# each query, EDIT_ROUNDS (5) times, one more line is appended, the watcher's event is waited for
+# (0.2 s), and the search itself is sent — its request's sync applies the edit and the search runs
+# in the state the edit leaves, before any settle. `edit_search_ms` is that round trip's median
+# (apply + search); between rounds the settle is waited for (its count in last_run.json, or 1 s).
+#
 # Usage: scripts/bench_search_edit.sh TREE COPIES ROUNDS label=BUILD_DIR [label=BUILD_DIR ...]
 #   TREE: a source tree or `demo` (scripts/demo.sh's, as bench_common.sh finds it); COPIES: 1, or 4.
 # Private sockets/state/trees under a temp dir; every daemon started here is stopped here.
@@ -108,6 +115,15 @@ for label, b in builds:
                     return run["latencies"]["index.settle"]["max_ms"]
             return None
 
+        def settle_count():
+            for path in glob.glob(w + "/tel/*/last_run.json"):
+                try:
+                    with open(path, encoding="utf-8") as f:
+                        return json.load(f).get("metrics_delta", {}).get("index_settle_count", 0)
+                except (OSError, ValueError):  # rewritten while read
+                    return None
+            return None
+
         settle_ms = None
         for _ in range(50):  # last_run.json is rewritten once a second while something changed
             settle_ms = settle_stats()
@@ -116,12 +132,35 @@ for label, b in builds:
             time.sleep(0.1)
         settled = medians()
         rss_settled = rss_mb()
+        edit_rounds = int(os.environ.get("EDIT_ROUNDS", "5"))
+        edit_search = {}
+        for q in QUERIES:
+            t = []
+            for _ in range(edit_rounds):
+                settles = settle_count()
+                generation = call("ctx.status", {"segment": seg})["index"]["generation"]
+                with open(seg + "/tempfile.py", "a", encoding="utf-8") as f:
+                    f.write("\n# edited again by bench_search_edit\n")
+                time.sleep(0.2)
+                t0 = time.perf_counter()
+                call("ctx.search", {"segment": seg, "query": q})
+                t.append((time.perf_counter() - t0) * 1000)
+                if call("ctx.status", {"segment": seg})["index"]["generation"] == generation:
+                    raise SystemExit(f"{label}: the search did not apply the edit (the watcher was late)")
+                for _ in range(20):  # until the settle is counted (a build that does not settle: 1 s)
+                    time.sleep(0.05)
+                    c = settle_count()
+                    if settles is not None and c is not None and c > settles:
+                        break
+                time.sleep(0.1)
+            edit_search[q] = statistics.median(t)
         print(json.dumps({"bench": "search_edit_rss", "build": label, "rss_before_mb": rss_before, "rss_settled_mb": rss_settled}))
         for q in QUERIES:
             print(json.dumps({"bench": "search_edit", "build": label, "query": q[:40], "before_ms": round(before[q], 3),
                               "apply_ms": round(apply_ms, 1), "after_edit_ms": round(after[q], 3),
                               "settled_ms": round(settled[q], 3), "settle_ms": settle_ms,
-                              "settled_ratio": round(settled[q] / before[q], 3)}))
+                              "settled_ratio": round(settled[q] / before[q], 3),
+                              "edit_search_ms": round(edit_search[q], 3)}))
     finally:
         p.terminate()
         p.wait()

@@ -1056,10 +1056,10 @@ Result<void> SegmentIndex::start_watching() {
   return {};
 }
 
-ApplyReport SegmentIndex::sync() {
+ApplyReport SegmentIndex::sync(bool publish) {
   bool pack_dirty = false;
   ApplyReport rep = sync_locked(pack_dirty);
-  if (pack_dirty) publish_pack_state();
+  if (pack_dirty && publish) publish_pack_state();
   return rep;
 }
 

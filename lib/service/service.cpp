@@ -110,7 +110,9 @@ void Service::when_ready(Segment& seg, bool wait, std::function<void()> fn) {
 }
 
 std::uint64_t Service::sync(Segment& seg) {
-  const index::ApplyReport r = seg.index->sync();
+  // The pack_state is published with the settle, not here: the request that applies an edit
+  // (an agent's edit-then-search) does not wait for it (SegmentIndex::sync).
+  const index::ApplyReport r = seg.index->sync(/*publish=*/false);
   seg.apply_changes(r);
   if (r.changed_files() > 0 || r.rescanned) settle_later(seg);
   return r.bytes_read;
@@ -119,9 +121,14 @@ std::uint64_t Service::sync(Segment& seg) {
 void Service::settle_later(Segment& seg) {
   // On the build executor: a settle reads the whole index (0.1-0.5 s of one core) and must not
   // hold a request worker; searches meanwhile are answered as before, from the unsettled index.
+  // The pack_state goes to telemetry after it (its live-term count is cheaper in the steady
+  // state; last_run.json is rewritten once a second anyway).
   auto keep = seg.self.lock();
   if (!keep) return;
-  build_executor().post([keep] { (void)keep->index->settle(); });
+  build_executor().post([keep] {
+    (void)keep->index->settle();
+    keep->index->publish_pack_state();
+  });
 }
 
 Result<index::BuildReport> Service::rebuild(Segment& seg) {

@@ -88,9 +88,11 @@ class Service {
   void when_ready(Segment& seg, bool wait, std::function<void()> fn);
   // Apply the watcher's queued changes everywhere (index, symbol table, Pyright documents).
   // Returns the bytes read to do so. When something was applied, the index is settled again
-  // (SegmentIndex::settle) on the build executor, after the request is answered.
+  // (SegmentIndex::settle) and its pack_state published to telemetry on the build executor,
+  // after the request is answered.
   std::uint64_t sync(Segment& seg);
-  // Post SegmentIndex::settle for `seg` to the build executor (keeps the segment alive).
+  // Post SegmentIndex::settle, then publish_pack_state, for `seg` to the build executor (keeps
+  // the segment alive).
   void settle_later(Segment& seg);
   // Rebuild the index from scratch now, on the calling thread (progress to the listeners), and
   // record the report as the segment's last build.

@@ -6,6 +6,7 @@
 #include "service/service.hpp"
 
 #include <atomic>
+#include <boost/json.hpp>
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <future>
@@ -627,6 +628,40 @@ TEST_CASE("builds run on the build executor: changes made during the first build
   auto v = seg->index->validate();
   REQUIRE(v.ok());
   CHECK(v->ok());
+}
+
+TEST_CASE("sync: the pack_state reaches telemetry with the settle, after the request", "[service][freshness]") {
+  Harness h;
+  svc::ManualExecutor requests, builds;
+  svc::ServiceOptions o;
+  o.build_executor = &builds;
+  svc::Service service(h.sink, requests, o);
+  const fs::path root = h.tree("pack");
+  auto seg = service.open(root.string()).value();
+  CHECK(builds.run_all() == 1);  // the first build
+  auto published = [&] {
+    h.sink.flush();
+    const auto lr = boost::json::parse(trifecta::test::read_text(seg->index->channel().directory() / "last_run.json"));
+    return lr.at("pack_state").at("generation").to_number<std::uint64_t>();
+  };
+  const std::uint64_t built = seg->index->generation();
+  CHECK(published() == built);
+
+  write_text(root / "pkg" / "mod.py", "def zebra():\n    return 2\n");
+  std::uint64_t applied = built;
+  for (int i = 0; i < 200 && applied == built; ++i) {  // the watcher's event, then the sync applies it
+    std::this_thread::sleep_for(10ms);
+    (void)service.sync(*seg);
+    applied = seg->index->generation();
+  }
+  REQUIRE(applied > built);
+  CHECK(hits(*seg, "zebra") == 1);
+  // The request's sync did not wait for the pack_state (a hash of every record, a live-term
+  // count): it is published on the build executor, after the settle.
+  CHECK(published() == built);
+  CHECK(builds.run_all() >= 1);
+  CHECK(seg->index->status().steady);
+  CHECK(published() == applied);
 }
 
 TEST_CASE("ctx.validate: drift it finds is repaired in the background, and the answer says so",
