@@ -42,6 +42,19 @@ struct Harness {
   }
 };
 
+// A Service whose builds (and settles) go to an executor of their own, run by hand, and whose
+// request work goes to another.
+struct SplitService {
+  svc::ManualExecutor requests, builds;
+  svc::Service service;
+  explicit SplitService(core::telemetry::Sink& sink)
+      : service(sink, requests, [this] {
+          svc::ServiceOptions o;
+          o.build_executor = &builds;
+          return o;
+        }()) {}
+};
+
 std::size_t hits(svc::Segment& seg, const std::string& query) {
   core::index::SearchOptions o;
   o.query = query;
@@ -589,10 +602,8 @@ TEST_CASE("builds run on the build executor: changes made during the first build
           "waiters answer on the request executor",
           "[service][freshness]") {
   Harness h;
-  svc::ManualExecutor requests, builds;
-  svc::ServiceOptions o;
-  o.build_executor = &builds;
-  svc::Service service(h.sink, requests, o);
+  SplitService split(h.sink);
+  auto& [requests, builds, service] = split;
   const fs::path root = h.tree("during");
   write_text(root / "pkg" / "other.py", "def beta():\n    return 2\n");
   auto seg = service.open(root.string()).value();
@@ -632,10 +643,8 @@ TEST_CASE("builds run on the build executor: changes made during the first build
 
 TEST_CASE("sync: the pack_state reaches telemetry with the settle, after the request", "[service][freshness]") {
   Harness h;
-  svc::ManualExecutor requests, builds;
-  svc::ServiceOptions o;
-  o.build_executor = &builds;
-  svc::Service service(h.sink, requests, o);
+  SplitService split(h.sink);
+  auto& [requests, builds, service] = split;
   const fs::path root = h.tree("pack");
   auto seg = service.open(root.string()).value();
   CHECK(builds.run_all() == 1);  // the first build
