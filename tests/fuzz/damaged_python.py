@@ -2,8 +2,9 @@
 """Damaged Python for the tree-sitter fuzz targets (docs/fuzzing.md, "Damaged Python").
 
 Writes COUNT inputs to OUT_DIR: runs of 1-8 lines cut from the Python standard library's own
-modules, with one to three syntax tokens deleted (a colon, a bracket, a comma, `=`, `.`, `as`,
-`in`, `lambda`) and some lines' indentation stripped, the half-typed code an editor sends while
+modules, with one to three syntax tokens deleted (a colon, a bracket or brace, a comma, `=`,
+`.`, `@`, a quote, `as`, `in`, `lambda`, `def`, `class`) and some lines' indentation stripped,
+the half-typed code an editor sends while
 someone types. libFuzzer's byte mutations rarely make such text: they break the tokens, not the
 grammar, so error recovery's partial trees (nodes without the fields the grammar names) are what
 this adds. It found the fallback's `lambda a, b` crash in seconds where a 25 s random run needed luck.
@@ -22,7 +23,7 @@ import re
 import sys
 import sysconfig
 
-DAMAGE = re.compile(r"[:()\[\],=.]|\bas\b|\bin\b|\blambda\b")
+DAMAGE = re.compile(r"[:()\[\]{},=.@'\"]|\bas\b|\bin\b|\blambda\b|\bdef\b|\bclass\b")
 IDENT = re.compile(r"[A-Za-z_]\w*")
 
 
@@ -46,10 +47,10 @@ def damaged(rng, lines):
     snippet = lines[start:start + rng.randint(1, 8)]
     text = "\n".join(l.lstrip() if rng.random() < 0.3 else l for l in snippet)
     for _ in range(rng.randint(1, 3)):
-        spots = [m.start() for m in DAMAGE.finditer(text)]
+        spots = [m.span() for m in DAMAGE.finditer(text)]
         if spots:
-            i = rng.choice(spots)
-            text = text[:i] + text[i + 1:]
+            b, e = rng.choice(spots)
+            text = text[:b] + text[e:]
     return text
 
 
