@@ -107,21 +107,20 @@ for label, b in builds:
             raise SystemExit(f"{label}: the edit was not applied within 10 s")
         after = medians()
 
-        def settle_stats():
+        def last_run():  # the segment's (written by temp file + rename: never half read)
             for path in glob.glob(w + "/tel/*/last_run.json"):
                 with open(path, encoding="utf-8") as f:
-                    run = json.load(f)
-                if run.get("metrics_delta", {}).get("index_settle_count", 0) >= 1:
-                    return run["latencies"]["index.settle"]["max_ms"]
+                    return json.load(f)
             return None
 
         def settle_count():
-            for path in glob.glob(w + "/tel/*/last_run.json"):
-                try:
-                    with open(path, encoding="utf-8") as f:
-                        return json.load(f).get("metrics_delta", {}).get("index_settle_count", 0)
-                except (OSError, ValueError):  # rewritten while read
-                    return None
+            run = last_run()
+            return None if run is None else run.get("metrics_delta", {}).get("index_settle_count", 0)
+
+        def settle_stats():
+            run = last_run()
+            if run is not None and run.get("metrics_delta", {}).get("index_settle_count", 0) >= 1:
+                return run["latencies"]["index.settle"]["max_ms"]
             return None
 
         settle_ms = None

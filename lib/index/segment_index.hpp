@@ -226,8 +226,8 @@ class SegmentIndex {
   // index_rescan_count move and the pack_state is re-published to telemetry (last_run.json) —
   // unless `publish` is false: then the caller calls publish_pack_state() when the report has
   // changed files or a rescan, off the request path. Service::sync does so on the build executor:
-  // the pack_state hashes every file record and counts the live terms (status()), 3.5-4 ms of a
-  // one-file edit's 10-13 ms sync on the stdlib demo tree, which the request need not wait for.
+  // the pack_state hashes every file record and counts the live terms (status()), 3.5-4.9 ms of
+  // a one-file edit's 9.5-14 ms sync on the stdlib demo tree, which the request need not wait for.
   ApplyReport sync(bool publish = true);
 
   // The index's search; unless `options.chunk_text` is set, the verbatim signal (ranking.hpp,
