@@ -532,11 +532,17 @@ void InvertedIndex::replace_file(const std::string& path, std::vector<Chunk> chu
       --alive_;
       ++dead_;
     }
+    if (const auto n = file_names_.find(name_hash(path)); n != file_names_.end()) {
+      std::erase(n->second, &it->first);
+      if (n->second.empty()) file_names_.erase(n);
+    }
     by_file_.erase(it);
   }
   if (!chunks.empty()) {
     drop_groups();  // a word this file adds would take the first group's id
-    auto& ids = by_file_[path];
+    const auto [entry, added] = by_file_.try_emplace(path);
+    file_names_[name_hash(path)].push_back(&entry->first);
+    auto& ids = entry->second;
     const std::uint32_t file = file_count_++;
     const std::uint64_t stored_path = pool_.size();
     pool_.append(path);
@@ -849,6 +855,7 @@ void InvertedIndex::compact() {
     by_file_[std::string(path_text(docs_[d]))].push_back(d);
     by_id_.insert(std::hash<std::string_view>{}(id_text(docs_[d])), d, id_of);
   }
+  count_file_names();
   dead_ = 0;
   number_files();
   leave_room();
@@ -1595,6 +1602,78 @@ void InvertedIndex::stem_variants(std::string_view term, const std::string& s,
 
 void InvertedIndex::tidy_scratch() {
   scratch_pool().tidy();
+}
+
+std::uint64_t InvertedIndex::name_hash(std::string_view path) {
+  const std::size_t slash = path.rfind('/');
+  return std::hash<std::string_view>{}(slash == std::string_view::npos ? path
+                                                                       : path.substr(slash + 1));
+}
+
+void InvertedIndex::count_file_names() {
+  file_names_.clear();
+  for (const auto& entry : by_file_) file_names_[name_hash(entry.first)].push_back(&entry.first);
+}
+
+std::vector<InvertedIndex::DocId> InvertedIndex::named_chunks(std::string_view query,
+                                                              const SearchOptions& o) const {
+  const std::optional<FileReference> ref = file_reference(query);
+  // A path names a file only with that file's name (path_match: one ends with the other after
+  // a '/'): most one-word queries with a dot (`json.loads`) stop here.
+  if (!ref || !file_names_.contains(name_hash(ref->path))) return {};
+  // The files it names with the longest match: each one's path and chunks.
+  std::vector<std::pair<std::string_view, const std::vector<DocId>*>> files;
+  std::size_t longest = 0;
+  for (const std::string* path : file_names_.at(name_hash(ref->path))) {
+    const std::size_t m = path_match(*path, ref->path);
+    if (m == 0 || m < longest) continue;
+    if (m > longest) files.clear();
+    longest = m;
+    files.emplace_back(*path, &by_file_.at(*path));
+  }
+  if (files.empty() || files.size() > kMaxNamedFiles) return {};
+  // The whole match first (an exact path), then the paths nearer the root, then by name.
+  std::sort(files.begin(), files.end(), [&](const auto& a, const auto& b) {
+    const bool ea = a.first == ref->path, eb = b.first == ref->path;
+    if (ea != eb) return ea;
+    if (a.first.size() != b.first.size()) return a.first.size() < b.first.size();
+    return a.first < b.first;
+  });
+  std::vector<DocId> out;
+  for (const auto& [path, ids] : files) {
+    // With a line: the narrowest chunk holding it (else the last one starting before it);
+    // without: the file's first chunk.
+    DocId pick = UINT32_MAX;
+    const auto before = [&](DocId a, DocId b) {  // a is the better pick
+      const Doc &x = docs_[a], &y = docs_[b];
+      const std::uint32_t line = ref->line;
+      if (line == 0) return x.start_line != y.start_line ? x.start_line < y.start_line : a < b;
+      const auto holds = [line](const Doc& c) {
+        return c.start_line <= static_cast<std::int64_t>(line) &&
+               static_cast<std::int64_t>(line) <= c.end_line;
+      };
+      if (holds(x) != holds(y)) return holds(x);
+      if (holds(x)) {
+        const auto wx = x.end_line - x.start_line, wy = y.end_line - y.start_line;
+        if (wx != wy) return wx < wy;
+        return x.start_line != y.start_line ? x.start_line > y.start_line : a < b;
+      }
+      const bool bx = x.start_line <= static_cast<std::int64_t>(line),
+                 by = y.start_line <= static_cast<std::int64_t>(line);
+      if (bx != by) return bx;
+      if (x.start_line != y.start_line)
+        return bx ? x.start_line > y.start_line : x.start_line < y.start_line;
+      return a < b;
+    };
+    for (const DocId d : *ids) {
+      if (!docs_[d].alive) continue;
+      if (o.kind && rank_[d].kind != *o.kind) continue;
+      if (!o.path_glob.empty() && !workspace::glob_match(o.path_glob, path)) continue;
+      if (pick == UINT32_MAX || before(d, pick)) pick = d;
+    }
+    if (pick != UINT32_MAX) out.push_back(pick);
+  }
+  return out;
 }
 
 Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
@@ -3077,7 +3156,28 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
       if (ids[t].size() == 1) live_postings(ids[t][0], lists[t]);
     }
   }
-  for (std::size_t i = 0; i < k; ++i) {
+  // File named (ranking.hpp, rank-16): the chunks of the files the query names go first, above
+  // the best score; the ranked candidates fill the rest of the page, without them.
+  std::vector<DocId> pinned;
+  if (sig & kSignalFileNamed) pinned = named_chunks(q, o);
+  if (pinned.size() > o.limit) pinned.resize(o.limit);
+  std::vector<std::size_t> page;  // indexes into cands
+  for (std::size_t i = 0; i < depth && page.size() + pinned.size() < o.limit; ++i) {
+    if (std::find(pinned.begin(), pinned.end(), cands[i]) == pinned.end()) page.push_back(i);
+  }
+  if (!pinned.empty()) {
+    const double best =
+        page.empty() ? 0.0
+                     : scores[cands[page[0]]] * (diversity.empty() ? 1.0 : diversity[page[0]]);
+    for (std::size_t j = 0; j < pinned.size(); ++j) {
+      SearchHit h;
+      h.chunk = unpack(docs_[pinned[j]]);
+      h.score = best + static_cast<double>(pinned.size() - j);
+      if (o.explain) h.explain.push_back({"file-named", "signal", 0, h.score});
+      r.hits.push_back(std::move(h));
+    }
+  }
+  for (const std::size_t i : page) {
     SearchHit h;
     const DocId d = cands[i];
     h.chunk = unpack(docs_[d]);
@@ -3191,6 +3291,8 @@ std::size_t InvertedIndex::memory_bytes() const {
     b += 64 + heap(phrase) + sizeof(ids) + ids.capacity() * sizeof(std::uint32_t);
   for (const auto& v : module_docs_) b += sizeof(v) + v.capacity() * sizeof(DocId);
   for (const auto& [path, ids] : by_file_) b += 64 + heap(path) + ids.capacity() * sizeof(DocId);
+  for (const auto& entry : file_names_)
+    b += 48 + entry.second.capacity() * sizeof(const std::string*);
   return b;
 }
 
@@ -3383,6 +3485,7 @@ Result<void> InvertedIndex::deserialize(std::string_view data) {
   fresh.alive_ = ndocs;
   fresh.refresh_norms();
   *this = std::move(fresh);
+  count_file_names();  // pointers into by_file_: made for this object's
   return {};
 }
 

@@ -213,6 +213,10 @@ class InvertedIndex {
   std::vector<std::string> suggest(std::string_view term, std::size_t max = 5) const;
 
  private:
+  // The chunk of each file `query` names (ranking.hpp file_reference: the files with the longest
+  // path match, at most kMaxNamedFiles of them, else none) that passes `o`'s kind and path
+  // filters: the one holding the named line, else the file's first. In page order.
+  std::vector<DocId> named_chunks(std::string_view query, const SearchOptions& o) const;
   // One indexed word close to an absent term: `dist` its edit distance (a completion's: the
   // letters it adds), `rank_dist` the distance suggestions rank by (a completion ranks as 1).
   struct Suggestion {
@@ -461,7 +465,13 @@ class InvertedIndex {
   bool frozen_dead(DocId d) const { return (frozen_dead_bits_[d / 64] >> (d % 64)) & 1u; }
   DocId frozen_horizon_ = 0;  // documents below it may have frozen postings
   std::unordered_map<std::string, std::vector<DocId>> by_file_;
-  IdTable by_id_;  // chunk id → document (alive ones)
+  // The paths of by_file_ (its keys: an unordered_map's elements stay where they are until
+  // erased) by the hash of their file name, the path's last part: a query that names a file
+  // (named_chunks) compares only the paths with that name.
+  std::unordered_map<std::uint64_t, std::vector<const std::string*>> file_names_;
+  static std::uint64_t name_hash(std::string_view path);
+  void count_file_names();  // file_names_ from by_file_
+  IdTable by_id_;           // chunk id → document (alive ones)
   std::array<std::uint64_t, kFieldCount> total_len_{};
   // The BM25F normalisation of each field's length codes (ranking.hpp NormTable) for the
   // averages `norm_avg_` (10 KB). Rebuilt by `refresh_norms` after a change of the lengths

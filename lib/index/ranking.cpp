@@ -191,6 +191,7 @@ std::uint32_t signals_from_env() {
       if (name == "phrase") v &= ~kSignalModulePhrase;
       if (name == "cap") v &= ~kSignalTermCap;
       if (name == "verbatim") v &= ~kSignalVerbatim;
+      if (name == "named") v &= ~kSignalFileNamed;
     }
     return v;
   }();
@@ -274,6 +275,59 @@ std::string verbatim_query(std::string_view q) {
     in_word = word;
   }
   return words >= kVerbatimMinWords ? key : std::string();
+}
+
+std::optional<FileReference> file_reference(std::string_view query) {
+  std::string_view q = query;
+  const auto space = [](char c) {
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+  };
+  while (!q.empty() && space(q.front())) q.remove_prefix(1);
+  while (!q.empty() && space(q.back())) q.remove_suffix(1);
+  if (q.size() >= 2 && (q.front() == '"' || q.front() == '\'' || q.front() == '`') &&
+      q.back() == q.front()) {
+    q = q.substr(1, q.size() - 2);
+  }
+  if (q.empty() || q.size() > 4096 || std::any_of(q.begin(), q.end(), space) ||
+      q.find("://") != std::string_view::npos) {
+    return std::nullopt;
+  }
+  // A trailing run of digits after a ':' (LINE, or COLUMN after LINE).
+  const auto number = [&q]() -> std::optional<std::uint32_t> {
+    const std::size_t colon = q.rfind(':');
+    if (colon == std::string_view::npos || colon + 1 == q.size() || q.size() - colon > 10)
+      return std::nullopt;
+    std::uint32_t n = 0;
+    for (const char c : q.substr(colon + 1)) {
+      if (c < '0' || c > '9') return std::nullopt;
+      n = n * 10 + static_cast<std::uint32_t>(c - '0');
+    }
+    q = q.substr(0, colon);
+    return n;
+  };
+  FileReference ref;
+  if (const auto last = number()) {
+    const auto before = number();
+    ref.line = before ? *before : *last;
+  }
+  while (q.starts_with("./")) q.remove_prefix(2);
+  const std::size_t slash = q.rfind('/');
+  const std::string_view name = slash == std::string_view::npos ? q : q.substr(slash + 1);
+  if (name.empty() || name == "." || name == "..") return std::nullopt;
+  if (slash == std::string_view::npos && name.find('.') == std::string_view::npos)
+    return std::nullopt;  // one word: a term, not a place
+  ref.path = std::string(q);
+  return ref;
+}
+
+std::size_t path_match(std::string_view indexed, std::string_view named) {
+  if (indexed.empty() || named.empty()) return 0;
+  if (indexed == named) return indexed.size();
+  const std::string_view& longer = indexed.size() > named.size() ? indexed : named;
+  const std::string_view& shorter = indexed.size() > named.size() ? named : indexed;
+  if (longer.ends_with(shorter) && longer[longer.size() - shorter.size() - 1] == '/')
+    return shorter.size();
+  return 0;
 }
 
 std::uint8_t path_class(std::string_view path_in) {

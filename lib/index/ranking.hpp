@@ -61,7 +61,9 @@
 //   * per-file diversification: the n-th hit of one file on the page is multiplied by
 //     kDiversityDecay^n, so one file cannot fill the page;
 //   * a term cap (rank-13): a query of more than kMaxScoredTerms terms with postings scores only
-//     its kMaxScoredTerms most selective ones.
+//     its kMaxScoredTerms most selective ones;
+//   * file named (rank-16): a query that is only a file's path (`retry.py`, `pkg/mod.py:120`)
+//     puts that file's chunk (holding the line, else its first) above the page (file_reference).
 // `--explain` lists each term×field share and each prior as a signal (field "signal").
 //
 // Versioning: kRankingVersion is written into index.bin's header next to the tokenizer and
@@ -77,6 +79,7 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -85,7 +88,7 @@
 
 namespace trifecta::core::index {
 
-inline constexpr std::string_view kRankingVersion = "rank-15";
+inline constexpr std::string_view kRankingVersion = "rank-16";
 
 enum Field : std::uint8_t {
   kFieldPath = 0,
@@ -220,14 +223,15 @@ enum Signal : std::uint32_t {
   kSignalModulePhrase = 1u << 14,   // rank-8: adjacent query words naming a module of several words
   kSignalTermCap = 1u << 15,        // rank-13: at most kMaxScoredTerms terms are scored
   kSignalVerbatim = 1u << 16,       // rank-15: a candidate holding the whole query as written
-  kSignalAll = (1u << 17) - 1,
+  kSignalFileNamed = 1u << 17,      // rank-16: a query that is a file's path pins that file
+  kSignalAll = (1u << 18) - 1,
   // What search uses by default: the definition boost measured slightly negative (docs/ranking.md;
   // the name field's weight already puts definitions first), so it is off unless asked for.
   kSignalDefault = kSignalAll & ~kSignalDefinition,
 };
 // kSignalDefault minus the signals named (comma-separated: stop, stem, typo, path, def, module,
-// diversity, doc, central, file, compound, prose, second, piece, phrase, cap, verbatim) in the
-// environment variable TRIFECTA_RANKING_ABLATE, plus those named with a `+`
+// diversity, doc, central, file, compound, prose, second, piece, phrase, cap, verbatim, named) in
+// the environment variable TRIFECTA_RANKING_ABLATE, plus those named with a `+`
 // (`+def`); read once per process. Unknown names are ignored. Only benchmarks set it.
 std::uint32_t signals_from_env();
 
@@ -316,6 +320,29 @@ std::string verbatim_key(std::string_view s);
 // The query's key for the verbatim signal — verbatim_key(q) without a final '.', ':' or ';' —
 // when it has at least kVerbatimMinWords words (runs of letters or digits), else "".
 std::string verbatim_query(std::string_view q);
+
+// File named (rank-16): a query that is nothing but a file's path — `sessions.py`,
+// `urllib3/util/retry.py`, a path pasted from a traceback or an editor, `./x.py`, optionally with
+// `:LINE` or `:LINE:COLUMN` — asks for that file, not for its words: the chunk of each file it
+// names (the one holding LINE, else the file's first) goes to the top of the page, above every
+// scored hit, and the page goes on as ranked. A named file is one whose path and the query's
+// are equal or one ends with the other after a '/' (a path from another root ends with the
+// indexed one); only the files with the longest such match count, and none when more than
+// kMaxNamedFiles do (`__init__.py` names a package's every one: a word, not a place). The query
+// words are still searched as usual for the rest of the page. Filters (kind, path glob) apply;
+// the never-code hiding does not (the query named the file).
+inline constexpr std::size_t kMaxNamedFiles = 8;
+struct FileReference {
+  std::string path;        // as written, less a leading "./" and the line suffix
+  std::uint32_t line = 0;  // 1-based; 0: none given
+};
+// The file `query` names when it is one (above): a single word (no whitespace inside, one pair of
+// surrounding quotes or backticks allowed) with a '/' or with a '.' in its last component, not a
+// URL (`://`), not ending in '/'; else nullopt. Whether such a file is indexed is the caller's.
+std::optional<FileReference> file_reference(std::string_view query);
+// How much of `indexed` (an indexed path) and `named` (a FileReference's path) match: the length
+// of the matched path when they are equal or one ends with the other after a '/', else 0.
+std::size_t path_match(std::string_view indexed, std::string_view named);
 
 // Bounds for dynamic pruning (inverted_index.cpp): what one term can add to a chunk's score
 // (score_term saturates: tf~·(k1+1)/(k1+tf~) < k1+1), and the largest factor the priors of

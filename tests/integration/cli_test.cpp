@@ -342,6 +342,31 @@ TEST_CASE("a misspelt query names what it was searched as", "[cli][daemon][searc
   CHECK_THAT(d.cli({"ctx", "search", "-s", seg, "loader length"}).out, !Catch::Contains("note:"));
 }
 
+TEST_CASE("a file's path as the query puts that file first, at the line it names",
+          "[cli][daemon][search]") {
+  DaemonProcess d({"--no-lsp"});
+  Tree t;
+  const std::string seg = t.root.string();
+  // Words of the path everywhere else: `models` and `py` name other chunks better.
+  write_text(t.root / "pkg/db/other.py",
+             "def models_py():\n    \"\"\"models py models py: the models of py files.\"\"\"\n"
+             "    return 'models'\n\n\ndef helper():\n    return 2\n");
+  result_of(d.cli({"--json", "ctx", "build", "-s", seg}));
+  const auto first_id = [](const json::object& reply) {
+    return std::string(reply.at("hits").as_array().at(0).at("id").as_string());
+  };
+  CHECK(first_id(result_of(d.cli({"--json", "ctx", "search", "-s", seg, "models.py"}))) ==
+        "pkg/db/models.py#frobnicate_record");
+  // An absolute path inside the tree, with a line and a column, as an editor or traceback gives.
+  CHECK(first_id(result_of(d.cli({"--json", "ctx", "search", "-s", seg,
+                                  seg + "/pkg/db/other.py:6:5"}))) == "pkg/db/other.py#helper");
+  // The text form shows it first too; a sentence with the path in it is ranked as words.
+  CHECK_THAT(d.cli({"ctx", "search", "-s", seg, "./pkg/db/other.py:6"}).out,
+             Catch::StartsWith(" 1. pkg/db/other.py#helper"));
+  const auto words = result_of(d.cli({"--json", "ctx", "search", "-s", seg, "models py files"}));
+  CHECK(first_id(words) == "pkg/db/other.py#models_py");
+}
+
 TEST_CASE("sym --find ranks definitions by name, and each URI resolves", "[cli][daemon][search]") {
   DaemonProcess d({"--no-lsp"});
   Tree t;

@@ -1129,3 +1129,164 @@ TEST_CASE("verbatim: at most kVerbatimFiles files are read a search, the best ca
     for (const auto& e : h.explain) CHECK(e.term.rfind("verbatim", 0) != 0);
   }
 }
+
+TEST_CASE("file_reference: one word that is a path, with an optional line and column") {
+  const auto ref = [](std::string_view q) { return file_reference(q); };
+  REQUIRE(ref("retry.py"));
+  CHECK(ref("retry.py")->path == "retry.py");
+  CHECK(ref("retry.py")->line == 0);
+  CHECK(ref("  urllib3/util/retry.py\n")->path == "urllib3/util/retry.py");
+  CHECK(ref("./pkg/mod.py")->path == "pkg/mod.py");
+  CHECK(ref("\"pkg/mod.py\"")->path == "pkg/mod.py");
+  CHECK(ref("`mod.py`")->path == "mod.py");
+  CHECK(ref("/usr/lib/python3.11/json/decoder.py")->path == "/usr/lib/python3.11/json/decoder.py");
+  CHECK(ref("pkg/Makefile")->path == "pkg/Makefile");  // a '/': a path without an extension
+  const auto line = ref("pkg/mod.py:120");
+  REQUIRE(line);
+  CHECK(line->path == "pkg/mod.py");
+  CHECK(line->line == 120);
+  const auto column = ref("pkg/mod.py:120:7");
+  REQUIRE(column);
+  CHECK(column->path == "pkg/mod.py");
+  CHECK(column->line == 120);
+  // Words, sentences, URLs, folders and selectors are not files.
+  CHECK_FALSE(ref("retry"));
+  CHECK_FALSE(ref("retry policy.py"));
+  CHECK_FALSE(ref("where is retry.py"));
+  CHECK_FALSE(ref("https://example.org/a.py"));
+  CHECK_FALSE(ref("sym://python/mod/a"));
+  CHECK_FALSE(ref("pkg/"));
+  CHECK_FALSE(ref("pkg/.."));
+  CHECK_FALSE(ref(""));
+  CHECK(ref("mod.py:")->path == "mod.py:");  // not a line: a path ending in ':' (no file has it)
+}
+
+TEST_CASE("path_match: equal paths, or one ending with the other after a '/'") {
+  CHECK(path_match("urllib3/util/retry.py", "urllib3/util/retry.py") == 21);
+  CHECK(path_match("urllib3/util/retry.py", "retry.py") == 8);
+  CHECK(path_match("urllib3/util/retry.py", "util/retry.py") == 13);
+  CHECK(path_match("json/decoder.py", "/usr/lib/python3.11/json/decoder.py") == 15);
+  CHECK(path_match("urllib3/util/parse_retry.py", "retry.py") == 0);
+  CHECK(path_match("urllib3/util/retry.py", "til/retry.py") == 0);
+  CHECK(path_match("retry.py", "") == 0);
+}
+
+TEST_CASE("file named (rank-16): a query that is a file's path puts that file first") {
+  // The query's words favour other chunks: a longer file that says `decoder` and `py` often.
+  auto idx = index_of({
+      {"json/decoder.py",
+       "\"\"\"Implementation of JSONDecoder.\"\"\"\nimport re\n\n\ndef scan(s):\n    return s\n\n\n"
+       "class JSONDecoder:\n    def decode(self, s):\n        return s\n\n    def raw(self, s):\n"
+       "        return s\n"},
+      {"notes/decoder_py.py",
+       "def decoder_py():\n    \"\"\"decoder py decoder py: the decoder for py files.\"\"\"\n"
+       "    return 'decoder.py'\n"},
+      {"copy/json/decoder.py", "def other():\n    return 1\n"},
+      {"tests/test_decoder.py", "def test_decoder():\n    assert 'json/decoder.py'\n"},
+  });
+  const auto off = run(idx, "json/decoder.py", kSignalAll & ~kSignalFileNamed);
+  REQUIRE_FALSE(off.hits.empty());
+  CHECK(off.hits[0].chunk.id != "json/decoder.py#<module>");
+
+  // The exact path first, then the file it is a suffix of, each by its first chunk; scored
+  // hits follow, without the pinned chunks.
+  const auto on = run(idx, "json/decoder.py", kSignalAll, true);
+  REQUIRE(on.hits.size() >= 3);
+  CHECK(on.hits[0].chunk.path == "json/decoder.py");
+  CHECK(on.hits[0].chunk.start_line == 1);
+  CHECK(on.hits[1].chunk.path == "copy/json/decoder.py");
+  CHECK(on.hits[0].score > on.hits[1].score);
+  CHECK(on.hits[1].score > on.hits[2].score);
+  REQUIRE(on.hits[0].explain.size() == 1);
+  CHECK(on.hits[0].explain[0].term == "file-named");
+  CHECK(on.hits[0].explain[0].score == Approx(on.hits[0].score));
+  std::set<std::string> ids;
+  for (const auto& h : on.hits) CHECK(ids.insert(h.chunk.id).second);  // each chunk once
+
+  // A line: the chunk holding it; a column is ignored; past the end, the last chunk before it.
+  const auto at = run(idx, "json/decoder.py:13:5");
+  REQUIRE_FALSE(at.hits.empty());
+  CHECK(at.hits[0].chunk.id == "json/decoder.py#JSONDecoder");
+  CHECK(run(idx, "json/decoder.py:6").hits[0].chunk.id == "json/decoder.py#scan");
+  CHECK(run(idx, "json/decoder.py:900").hits[0].chunk.id == "json/decoder.py#JSONDecoder");
+
+  // A path from another root ends with the indexed one: only the longest match counts.
+  const auto abs = run(idx, "/home/me/src/json/decoder.py");
+  CHECK(abs.hits[0].chunk.path == "json/decoder.py");
+  CHECK((abs.hits.size() < 2 || abs.hits[1].chunk.path != "copy/json/decoder.py"));
+
+  // A longer path names the file it spells, not also those it ends with.
+  const auto longer = run(idx, "copy/json/decoder.py", kSignalAll, true);
+  CHECK(longer.hits[0].chunk.path == "copy/json/decoder.py");
+  CHECK(std::count_if(longer.hits.begin(), longer.hits.end(), [](const SearchHit& h) {
+          return !h.explain.empty() && h.explain[0].term == "file-named";
+        }) == 1);
+
+  // The filters still apply: a path glob that leaves the file out pins nothing.
+  SearchOptions o;
+  o.query = "json/decoder.py";
+  o.path_glob = "tests/**";
+  const auto filtered = idx.search(o);
+  REQUIRE(filtered.ok());
+  for (const auto& h : filtered->hits) CHECK(h.chunk.path.rfind("tests/", 0) == 0);
+
+  // A word, or a sentence with a path in it, is searched as before.
+  CHECK(hit_ids(run(idx, "decoder")) ==
+        hit_ids(run(idx, "decoder", kSignalAll & ~kSignalFileNamed)));
+  const std::string sentence = "where is json/decoder.py";
+  CHECK(hit_ids(run(idx, sentence)) == hit_ids(run(idx, sentence, kSignalAll & ~kSignalFileNamed)));
+  // Deterministic.
+  CHECK(hit_ids(run(idx, "decoder.py")) == hit_ids(run(idx, "decoder.py")));
+}
+
+TEST_CASE("file named: a name more than kMaxNamedFiles files share names none of them") {
+  std::vector<std::pair<std::string, std::string>> files;
+  for (std::size_t i = 0; i <= kMaxNamedFiles; ++i)
+    files.push_back(
+        {"pkg" + std::to_string(i) + "/__init__.py", "X = " + std::to_string(i) + "\n"});
+  files.push_back({"pkg0/util.py", "def helper():\n    return 1\n"});
+  auto idx = index_of(files);
+  const std::string q = "__init__.py";
+  CHECK(hit_ids(run(idx, q)) == hit_ids(run(idx, q, kSignalAll & ~kSignalFileNamed)));
+  // One fewer, and each is pinned, nearest the root first, then by name.
+  files.erase(files.begin());
+  auto fewer = index_of(files);
+  const auto r = run(fewer, q);
+  REQUIRE(r.hits.size() >= kMaxNamedFiles);
+  for (std::size_t i = 0; i < kMaxNamedFiles; ++i)
+    CHECK(r.hits[i].chunk.path == "pkg" + std::to_string(i + 1) + "/__init__.py");
+}
+
+TEST_CASE("file named: files added, removed, compacted and reloaded are named as they are now") {
+  auto idx = index_of({{"pkg/alpha.py", "def alpha():\n    return 1\n"},
+                       {"pkg/beta.py", "def beta():\n    return alpha()\n"}});
+  const auto first = [&](const InvertedIndex& i, const std::string& q) {
+    const auto r = run(i, q);
+    return r.hits.empty() ? std::string() : r.hits[0].chunk.id;
+  };
+  CHECK(first(idx, "alpha.py") == "pkg/alpha.py#alpha");
+  // Renamed: the old name names nothing, the new one its file.
+  idx.remove_file("pkg/alpha.py");
+  auto again = index_of({{"lib/gamma.py", "def alpha():\n    return 1\n"}});
+  idx.replace_file(
+      "lib/gamma.py", again.chunks_of("lib/gamma.py"),
+      {analyze_chunk(again.chunks_of("lib/gamma.py")[0], "def alpha():\n    return 1\n")});
+  CHECK(first(idx, "pkg/alpha.py") != "pkg/alpha.py#alpha");
+  CHECK(first(idx, "gamma.py") == "lib/gamma.py#alpha");
+  // Replaced in place (the same path twice), compacted, then reloaded from its binary form.
+  idx.replace_file(
+      "pkg/beta.py", idx.chunks_of("pkg/beta.py"),
+      {analyze_chunk(idx.chunks_of("pkg/beta.py")[0], "def beta():\n    return alpha()\n")});
+  CHECK(first(idx, "beta.py") == "pkg/beta.py#beta");
+  idx.compact();
+  CHECK(first(idx, "beta.py") == "pkg/beta.py#beta");
+  CHECK(first(idx, "lib/gamma.py") == "lib/gamma.py#alpha");
+  std::string bytes;
+  idx.serialize(bytes);
+  InvertedIndex loaded;
+  REQUIRE(loaded.deserialize(bytes).ok());
+  CHECK(first(loaded, "beta.py") == "pkg/beta.py#beta");
+  CHECK(first(loaded, "./lib/gamma.py:2") == "lib/gamma.py#alpha");
+  CHECK(first(loaded, "alpha.py").empty() == false);  // words still search: `alpha` is a name
+  CHECK(first(loaded, "alpha.py") != "pkg/alpha.py#alpha");
+}
