@@ -1615,16 +1615,35 @@ void InvertedIndex::count_file_names() {
   for (const auto& entry : by_file_) file_names_[name_hash(entry.first)].push_back(&entry.first);
 }
 
-std::vector<InvertedIndex::DocId> InvertedIndex::named_chunks(std::string_view query,
-                                                              const SearchOptions& o) const {
-  const std::optional<FileReference> ref = file_reference(query);
+std::vector<InvertedIndex::DocId> InvertedIndex::named_chunks(
+    std::string_view query, const SearchOptions& o, std::optional<Correction>* corrected) const {
+  std::optional<FileReference> ref = file_reference(query);
+  if (!ref) return {};
   // A path names a file only with that file's name (path_match: one ends with the other after
-  // a '/'): most one-word queries with a dot (`json.loads`) stop here.
-  if (!ref || !file_names_.contains(name_hash(ref->path))) return {};
+  // a '/'): most one-word queries with a dot (`json.loads`) stop here. A code or doc file's name
+  // that no file has may be misspelt (ranking.hpp, misspelt_file_name).
+  auto named = file_names_.find(name_hash(ref->path));
+  if (named == file_names_.end()) {
+    const std::size_t slash = ref->path.rfind('/');
+    const std::string typed = slash == std::string::npos ? ref->path : ref->path.substr(slash + 1);
+    if (!corrected || !(o.signals & kSignalTypo) || kind_of(typed) == ChunkKind::kOther) return {};
+    std::vector<std::string_view> names;
+    for (const auto& entry : file_names_) {
+      const std::string& path = *entry.second.front();
+      const std::size_t cut = path.rfind('/');
+      names.push_back(cut == std::string::npos ? std::string_view(path)
+                                               : std::string_view(path).substr(cut + 1));
+    }
+    const std::optional<std::string_view> fix = misspelt_file_name(typed, names);
+    if (!fix) return {};
+    named = file_names_.find(name_hash(*fix));
+    ref->path.replace(ref->path.size() - typed.size(), typed.size(), *fix);
+    *corrected = Correction{typed, std::string(*fix)};
+  }
   // The files it names with the longest match: each one's path and chunks.
   std::vector<std::pair<std::string_view, const std::vector<DocId>*>> files;
   std::size_t longest = 0;
-  for (const std::string* path : file_names_.at(name_hash(ref->path))) {
+  for (const std::string* path : named->second) {
     const std::size_t m = path_match(*path, ref->path);
     if (m == 0 || m < longest) continue;
     if (m > longest) files.clear();
@@ -1677,7 +1696,7 @@ std::vector<InvertedIndex::DocId> InvertedIndex::named_chunks(std::string_view q
 }
 
 Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
-  const std::string q = trim_copy(o.query);
+  std::string q = trim_copy(o.query);
   if (q.size() < 2) {
     return make_error(
         Errc::kInvalidArgument,
@@ -1689,6 +1708,17 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
   }
   const std::uint32_t sig = o.signals;
   SearchResult r;
+  // File named (ranking.hpp, rank-16): the chunks of the files the query names, pinned above the
+  // page at the end. A misspelt file name is searched as the name it corrects to, words included.
+  std::vector<DocId> pinned;
+  if (sig & kSignalFileNamed) {
+    std::optional<Correction> fixed;
+    pinned = named_chunks(q, o, &fixed);
+    if (fixed && !pinned.empty()) {
+      q.replace(q.rfind(fixed->from), fixed->from.size(), fixed->to);
+      r.corrected.push_back(std::move(*fixed));
+    }
+  }
   std::vector<QueryTerm> qterms = parse_query(q, (sig & kSignalStopWords) != 0);
   for (const auto& t : qterms) r.terms.push_back(t.text);
   if (r.terms.empty()) {
@@ -3156,10 +3186,8 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
       if (ids[t].size() == 1) live_postings(ids[t][0], lists[t]);
     }
   }
-  // File named (ranking.hpp, rank-16): the chunks of the files the query names go first, above
-  // the best score; the ranked candidates fill the rest of the page, without them.
-  std::vector<DocId> pinned;
-  if (sig & kSignalFileNamed) pinned = named_chunks(q, o);
+  // The chunks of the files the query names (above) go first, above the best score; the ranked
+  // candidates fill the rest of the page, without them.
   if (pinned.size() > o.limit) pinned.resize(o.limit);
   std::vector<std::size_t> page;  // indexes into cands
   for (std::size_t i = 0; i < depth && page.size() + pinned.size() < o.limit; ++i) {

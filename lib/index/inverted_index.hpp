@@ -215,8 +215,11 @@ class InvertedIndex {
  private:
   // The chunk of each file `query` names (ranking.hpp file_reference: the files with the longest
   // path match, at most kMaxNamedFiles of them, else none) that passes `o`'s kind and path
-  // filters: the one holding the named line, else the file's first. In page order.
-  std::vector<DocId> named_chunks(std::string_view query, const SearchOptions& o) const;
+  // filters: the one holding the named line, else the file's first. In page order. With
+  // `corrected` (and the typo signal on), a code or doc file's name no file has is looked up as
+  // the one name misspelt_file_name finds, which `*corrected` then says.
+  std::vector<DocId> named_chunks(std::string_view query, const SearchOptions& o,
+                                  std::optional<Correction>* corrected = nullptr) const;
   // One indexed word close to an absent term: `dist` its edit distance (a completion's: the
   // letters it adds), `rank_dist` the distance suggestions rank by (a completion ranks as 1).
   struct Suggestion {

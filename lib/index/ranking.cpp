@@ -320,6 +320,58 @@ std::optional<FileReference> file_reference(std::string_view query) {
   return ref;
 }
 
+namespace {
+
+// The optimal string alignment distance of `a` and `b` (insertions, deletions, substitutions and
+// swaps of neighbouring characters), or `bound` + 1 once it must exceed `bound`.
+std::size_t osa_distance(std::string_view a, std::string_view b, std::size_t bound) {
+  if ((a.size() > b.size() ? a.size() - b.size() : b.size() - a.size()) > bound) return bound + 1;
+  std::vector<std::size_t> prev2(b.size() + 1), prev(b.size() + 1), row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) prev[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    row[0] = i;
+    std::size_t best = row[0];
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const std::size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
+      row[j] = std::min({prev[j] + 1, row[j - 1] + 1, prev[j - 1] + cost});
+      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1])
+        row[j] = std::min(row[j], prev2[j - 2] + 1);
+      best = std::min(best, row[j]);
+    }
+    if (best > bound) return bound + 1;
+    std::swap(prev2, prev);
+    std::swap(prev, row);
+  }
+  return std::min(prev[b.size()], bound + 1);
+}
+
+}  // namespace
+
+std::optional<std::string_view> misspelt_file_name(std::string_view typed,
+                                                   const std::vector<std::string_view>& names) {
+  const std::size_t dot = typed.rfind('.');
+  if (dot == std::string_view::npos || dot == 0 || typed.size() > 255) return std::nullopt;
+  const std::string_view stem = typed.substr(0, dot), ext = typed.substr(dot);
+  if (stem.size() < 4) return std::nullopt;  // the typo correction's shortest word
+  const std::size_t most = stem.size() >= 6 ? 2 : 1;
+  std::optional<std::string_view> best;
+  std::size_t best_dist = most + 1;
+  bool tie = false;
+  for (const std::string_view name : names) {
+    if (!name.ends_with(ext) || name.size() == ext.size()) continue;
+    const std::string_view other = name.substr(0, name.size() - ext.size());
+    const std::size_t bound = most == 2 && other.front() == stem.front() ? 2 : 1;
+    const std::size_t d = osa_distance(stem, other, std::min(bound, best_dist));
+    if (d > bound || d == 0 || d > best_dist) continue;
+    tie = d == best_dist && best && *best != name;
+    if (d < best_dist) tie = false;
+    best = name;
+    best_dist = d;
+  }
+  if (!best || tie) return std::nullopt;
+  return best;
+}
+
 std::size_t path_match(std::string_view indexed, std::string_view named) {
   if (indexed.empty() || named.empty()) return 0;
   if (indexed == named) return indexed.size();

@@ -63,7 +63,8 @@
 //   * a term cap (rank-13): a query of more than kMaxScoredTerms terms with postings scores only
 //     its kMaxScoredTerms most selective ones;
 //   * file named (rank-16): a query that is only a file's path (`retry.py`, `pkg/mod.py:120`)
-//     puts that file's chunk (holding the line, else its first) above the page (file_reference).
+//     puts that file's chunk (holding the line, else its first) above the page (file_reference),
+//     a misspelt name (`sesions.py`) as the one indexed name it is close to (misspelt_file_name).
 // `--explain` lists each term×field share and each prior as a signal (field "signal").
 //
 // Versioning: kRankingVersion is written into index.bin's header next to the tokenizer and
@@ -340,6 +341,14 @@ struct FileReference {
 // surrounding quotes or backticks allowed) with a '/' or with a '.' in its last component, not a
 // URL (`://`), not ending in '/'; else nullopt. Whether such a file is indexed is the caller's.
 std::optional<FileReference> file_reference(std::string_view query);
+// A file name the query misspelt (`sesions.py`): the one name of `names` (the indexed files'
+// names) within the typo correction's distance of `typed` — an insertion, deletion, substitution
+// or swap of neighbouring letters each one edit, at most 1, or 2 when `typed` has 6 or more
+// characters before its extension and the name starts with the same letter — with the same
+// extension, the fewest edits; nullopt when none is, or when two names are equally close (the
+// query then names no file: its words are searched).
+std::optional<std::string_view> misspelt_file_name(std::string_view typed,
+                                                   const std::vector<std::string_view>& names);
 // How much of `indexed` (an indexed path) and `named` (a FileReference's path) match: the length
 // of the matched path when they are equal or one ends with the other after a '/', else 0.
 std::size_t path_match(std::string_view indexed, std::string_view named);

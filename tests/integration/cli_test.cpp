@@ -365,6 +365,10 @@ TEST_CASE("a file's path as the query puts that file first, at the line it names
              Catch::StartsWith(" 1. pkg/db/other.py#helper"));
   const auto words = result_of(d.cli({"--json", "ctx", "search", "-s", seg, "models py files"}));
   CHECK(first_id(words) == "pkg/db/other.py#models_py");
+  // A misspelt name: the file it is a typo away from, and a note saying so.
+  const auto typo = d.cli({"ctx", "search", "-s", seg, "modles.py"});
+  CHECK_THAT(typo.out, Catch::StartsWith("note: not in the index, searched as: modles.py \u2192 "
+                                         "models.py\n 1. pkg/db/models.py#frobnicate_record"));
 }
 
 TEST_CASE("sym --find ranks definitions by name, and each URI resolves", "[cli][daemon][search]") {

@@ -1290,3 +1290,40 @@ TEST_CASE("file named: files added, removed, compacted and reloaded are named as
   CHECK(first(loaded, "alpha.py").empty() == false);  // words still search: `alpha` is a name
   CHECK(first(loaded, "alpha.py") != "pkg/alpha.py#alpha");
 }
+
+TEST_CASE("misspelt_file_name: the one indexed name within the typo correction's distance") {
+  const std::vector<std::string_view> names = {"sessions.py",   "session.md", "adapters.py",
+                                               "connection.py", "abce.py",    "abcf.py",
+                                               "retry.md"};
+  CHECK(misspelt_file_name("sesions.py", names) == std::optional<std::string_view>("sessions.py"));
+  CHECK(misspelt_file_name("adaptres.py", names) == std::optional<std::string_view>("adapters.py"));
+  // Two edits from six letters on, to a name with the same first letter; one edit otherwise.
+  CHECK(misspelt_file_name("conectoin.py", names) ==
+        std::optional<std::string_view>("connection.py"));
+  CHECK(misspelt_file_name("xonnection.py", names) ==
+        std::optional<std::string_view>("connection.py"));
+  CHECK_FALSE(misspelt_file_name("xonectoin.py", names));
+  // Two names as close: none. Another extension, a short name, no extension: none.
+  CHECK_FALSE(misspelt_file_name("abcd.py", names));
+  CHECK_FALSE(misspelt_file_name("retyr.py", names));
+  CHECK_FALSE(misspelt_file_name("ses.py", names));
+  CHECK_FALSE(misspelt_file_name("sessions", names));
+  CHECK_FALSE(misspelt_file_name("sessions.py", {}));
+}
+
+TEST_CASE("file named: a misspelt file name is searched as the indexed name it is close to") {
+  auto idx = index_of({{"pkg/sessions.py", "def open_session():\n    return 1\n"},
+                       {"pkg/other.py", "def py_helper():\n    return 'sesions py'\n"}});
+  const auto r = run(idx, "sesions.py");
+  REQUIRE_FALSE(r.hits.empty());
+  CHECK(r.hits[0].chunk.path == "pkg/sessions.py");
+  CHECK(r.corrected == std::vector<Correction>{{"sesions.py", "sessions.py"}});
+  CHECK(r.terms == std::vector<std::string>{"sessions", "py"});  // the words searched, corrected
+  CHECK(run(idx, "pkg/sesions.py:2").hits[0].chunk.path == "pkg/sessions.py");
+  // Without the typo signal the name is not corrected, nor is one of a kind the index never
+  // corrects (a config file's), nor a name as close to two files.
+  const auto plain = run(idx, "sesions.py", kSignalAll & ~kSignalTypo);
+  CHECK(plain.corrected.empty());
+  CHECK(plain.hits[0].chunk.path == "pkg/other.py");
+  CHECK(run(idx, "sesions.toml").corrected.empty());
+}
