@@ -1,13 +1,16 @@
 // fuzz_tokenizer — the lexical tokenizer (lib/index/tokenizer.hpp) on arbitrary bytes: every
 // token is non-empty, no longer than the input and holds no typographic quote or apostrophe
 // (separators since tok-2) nor a folded capital (tok-3); space_at never reaches past the
-// input; query_terms, parse_query and whole_word_token never fail.
+// input; query_terms, parse_query and whole_word_token never fail; a query read as a file's path
+// (file_reference, rank-16) is a part of the input, and path_match and misspelt_file_name on it
+// stay within what they are given.
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "index/ranking.hpp"
 #include "index/tokenizer.hpp"
@@ -32,5 +35,19 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   (void)index::parse_query(text);
   (void)index::query_terms(text);
   (void)index::whole_word_token(text);
+  if (const auto ref = index::file_reference(text)) {
+    if (ref->path.empty() || ref->path.size() > size || text.find(ref->path) == std::string::npos)
+      std::abort();
+    if (index::path_match(ref->path, ref->path) != ref->path.size()) std::abort();
+    // Names made from the input: its halves, and the path's own last part.
+    const std::size_t slash = ref->path.rfind('/');
+    const std::string_view name = std::string_view(ref->path).substr(slash + 1);
+    const std::vector<std::string_view> names = {text.substr(0, size / 2), text.substr(size / 2),
+                                                 name};
+    if (const auto fix = index::misspelt_file_name(name, names)) {
+      if (std::find(names.begin(), names.end(), *fix) == names.end()) std::abort();
+      if (*fix == name) std::abort();  // a name is not its own correction
+    }
+  }
   return 0;
 }
