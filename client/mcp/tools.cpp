@@ -915,9 +915,10 @@ std::vector<ToolSpec> build_table(bool with_debug) {
                  "from the shared lexical index (BM25; identifiers match whole and by their "
                  "parts; a sentence or line of four or more words pasted as written, such as a "
                  "docstring, a comment or a line of code, ranks the chunk holding it first; a "
-                 "file's path alone, such as `utils.py` or `pkg/mod.py:120` from a traceback, "
-                 "puts that file's chunk holding the line, or its first, on top). Each hit has an "
-                 "`id` to read with `get`.",
+                 "file's path alone, such as `utils.py`, `pkg/mod.py:120` from a traceback or a "
+                 "pytest node id `tests/test_x.py::TestA::test_b`, puts that file's chunk for "
+                 "the test or line, or its first, on top). Each hit has an `id` to read with "
+                 "`get`.",
                  input_schema(std::move(p), {"query"}, true),
                  with_common(output_schema<proto::CtxSearchResult>()), true, true, run_search});
   }

@@ -1660,9 +1660,21 @@ std::vector<InvertedIndex::DocId> InvertedIndex::named_chunks(
   });
   std::vector<DocId> out;
   for (const auto& [path, ids] : files) {
+    // A pytest node id's definition: its chunk (the chunk id's part after '#'), else the chunk of
+    // the nearest enclosing name (a small class is one chunk with its methods).
+    DocId pick = UINT32_MAX;
+    for (std::string_view symbol = ref->symbol; !symbol.empty() && pick == UINT32_MAX;) {
+      for (const DocId d : *ids) {
+        const std::string_view id = id_text(docs_[d]);
+        const std::size_t hash = id.rfind('#');
+        if (docs_[d].alive && hash != std::string_view::npos && id.substr(hash + 1) == symbol)
+          pick = d;
+      }
+      const std::size_t dot = symbol.rfind('.');
+      symbol = dot == std::string_view::npos ? std::string_view() : symbol.substr(0, dot);
+    }
     // With a line: the narrowest chunk holding it (else the last one starting before it);
     // without: the file's first chunk.
-    DocId pick = UINT32_MAX;
     const auto before = [&](DocId a, DocId b) {  // a is the better pick
       const Doc &x = docs_[a], &y = docs_[b];
       const std::uint32_t line = ref->line;
@@ -1684,6 +1696,12 @@ std::vector<InvertedIndex::DocId> InvertedIndex::named_chunks(
         return bx ? x.start_line > y.start_line : x.start_line < y.start_line;
       return a < b;
     };
+    if (pick != UINT32_MAX) {  // the node id's definition, if the filters admit it
+      if ((!o.kind || rank_[pick].kind == *o.kind) &&
+          (o.path_glob.empty() || workspace::glob_match(o.path_glob, path)))
+        out.push_back(pick);
+      continue;
+    }
     for (const DocId d : *ids) {
       if (!docs_[d].alive) continue;
       if (o.kind && rank_[d].kind != *o.kind) continue;

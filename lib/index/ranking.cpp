@@ -306,7 +306,21 @@ std::optional<FileReference> file_reference(std::string_view query) {
     return n;
   };
   FileReference ref;
-  if (const auto last = number()) {
+  // A pytest node id: the file, then `::`-separated class and function names, the last perhaps
+  // with its parameters in brackets.
+  if (const std::size_t node = q.find("::"); node != std::string_view::npos) {
+    std::string_view rest = q.substr(node + 2);
+    q = q.substr(0, node);
+    if (const std::size_t bracket = rest.find('['); bracket != std::string_view::npos)
+      rest = rest.substr(0, bracket);
+    for (std::size_t at = 0; at <= rest.size();) {
+      const std::size_t next = std::min(rest.find("::", at), rest.size());
+      const std::string_view part = rest.substr(at, next - at);
+      if (part.empty()) return std::nullopt;
+      ref.symbol += (ref.symbol.empty() ? "" : ".") + std::string(part);
+      at = next + 2;
+    }
+  } else if (const auto last = number()) {
     const auto before = number();
     ref.line = before ? *before : *last;
   }

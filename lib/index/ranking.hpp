@@ -62,8 +62,9 @@
 //     kDiversityDecay^n, so one file cannot fill the page;
 //   * a term cap (rank-13): a query of more than kMaxScoredTerms terms with postings scores only
 //     its kMaxScoredTerms most selective ones;
-//   * file named (rank-16): a query that is only a file's path (`retry.py`, `pkg/mod.py:120`)
-//     puts that file's chunk (holding the line, else its first) above the page (file_reference),
+//   * file named (rank-16): a query that is only a file's path (`retry.py`, `pkg/mod.py:120`, a
+//     pytest node id) puts that file's chunk (the test's, or holding the line, else its first)
+//     above the page (file_reference),
 //     a misspelt name (`sesions.py`) as the one indexed name it is close to (misspelt_file_name).
 // `--explain` lists each term×field share and each prior as a signal (field "signal").
 //
@@ -324,8 +325,9 @@ std::string verbatim_query(std::string_view q);
 
 // File named (rank-16): a query that is nothing but a file's path — `sessions.py`,
 // `urllib3/util/retry.py`, a path pasted from a traceback or an editor, `./x.py`, optionally with
-// `:LINE` or `:LINE:COLUMN` — asks for that file, not for its words: the chunk of each file it
-// names (the one holding LINE, else the file's first) goes to the top of the page, above every
+// `:LINE` or `:LINE:COLUMN`, or a pytest node id (`tests/test_x.py::TestA::test_b`) — asks for
+// that file, not for its words: the chunk of each file it names (the node id's definition, else
+// the one holding LINE, else the file's first) goes to the top of the page, above every
 // scored hit, and the page goes on as ranked. A named file is one whose path and the query's
 // are equal or one ends with the other after a '/' (a path from another root ends with the
 // indexed one); only the files with the longest such match count, and none when more than
@@ -336,10 +338,15 @@ inline constexpr std::size_t kMaxNamedFiles = 8;
 struct FileReference {
   std::string path;        // as written, less a leading "./" and the line suffix
   std::uint32_t line = 0;  // 1-based; 0: none given
+  // A pytest node id's definition (`tests/test_api.py::TestSession::test_send[1-2]` →
+  // `TestSession.test_send`, parameters dropped): the chunk of that qualified name is the one
+  // meant. Empty: none given.
+  std::string symbol;
 };
 // The file `query` names when it is one (above): a single word (no whitespace inside, one pair of
 // surrounding quotes or backticks allowed) with a '/' or with a '.' in its last component, not a
-// URL (`://`), not ending in '/'; else nullopt. Whether such a file is indexed is the caller's.
+// URL (`://`), not ending in '/', optionally followed by `:LINE[:COLUMN]` or by a pytest node
+// id's `::Class::function[params]`; else nullopt. Whether such a file is indexed is the caller's.
 std::optional<FileReference> file_reference(std::string_view query);
 // A file name the query misspelt (`sesions.py`): the one name of `names` (the indexed files'
 // names) within the typo correction's distance of `typed` — an insertion, deletion, substitution

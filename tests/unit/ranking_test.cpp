@@ -1327,3 +1327,25 @@ TEST_CASE("file named: a misspelt file name is searched as the indexed name it i
   CHECK(plain.hits[0].chunk.path == "pkg/other.py");
   CHECK(run(idx, "sesions.toml").corrected.empty());
 }
+
+TEST_CASE("file named: a pytest node id puts its test's chunk first") {
+  CHECK(file_reference("tests/test_api.py::TestSession::test_send")->symbol ==
+        "TestSession.test_send");
+  CHECK(file_reference("tests/test_api.py::TestSession::test_send")->path == "tests/test_api.py");
+  CHECK(file_reference("test_api.py::test_get[http-2]")->symbol == "test_get");
+  CHECK_FALSE(file_reference("test_api.py::"));
+  CHECK_FALSE(file_reference("test_api.py::A::::b"));
+  auto idx =
+      index_of({{"tests/test_api.py",
+                 "import api\n\n\ndef test_get():\n    assert api.get()\n\n\n"
+                 "class TestSession:\n    def test_send(self):\n        assert api.send()\n"},
+                {"api.py", "def get():\n    return 1\n\n\ndef send():\n    return 2\n"}});
+  const auto first = [&](const std::string& q) { return run(idx, q).hits.at(0).chunk.id; };
+  CHECK(first("tests/test_api.py::test_get") == "tests/test_api.py#test_get");
+  CHECK(first("tests/test_api.py::test_get[case-1]") == "tests/test_api.py#test_get");
+  CHECK(first("test_api.py::TestSession") == "tests/test_api.py#TestSession");
+  // A method of a class small enough to be one chunk: the class's.
+  CHECK(first("tests/test_api.py::TestSession::test_send") == "tests/test_api.py#TestSession");
+  // A name the file does not define: the file's first chunk, as for the path alone.
+  CHECK(first("tests/test_api.py::test_gone") == first("tests/test_api.py"));
+}
