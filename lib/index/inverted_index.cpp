@@ -540,7 +540,7 @@ void InvertedIndex::replace_file(const std::string& path, std::vector<Chunk> chu
   }
   if (!chunks.empty()) {
     drop_groups();  // a word this file adds would take the first group's id
-    const auto [entry, added] = by_file_.try_emplace(path);
+    const auto entry = by_file_.try_emplace(path).first;
     file_names_[name_hash(path)].push_back(&entry->first);
     auto& ids = entry->second;
     const std::uint32_t file = file_count_++;
@@ -1605,9 +1605,7 @@ void InvertedIndex::tidy_scratch() {
 }
 
 std::uint64_t InvertedIndex::name_hash(std::string_view path) {
-  const std::size_t slash = path.rfind('/');
-  return std::hash<std::string_view>{}(slash == std::string_view::npos ? path
-                                                                       : path.substr(slash + 1));
+  return std::hash<std::string_view>{}(file_name_of(path));
 }
 
 void InvertedIndex::count_file_names() {
@@ -1624,16 +1622,10 @@ std::vector<InvertedIndex::DocId> InvertedIndex::named_chunks(
   // that no file has may be misspelt (ranking.hpp, misspelt_file_name).
   auto named = file_names_.find(name_hash(ref->path));
   if (named == file_names_.end()) {
-    const std::size_t slash = ref->path.rfind('/');
-    const std::string typed = slash == std::string::npos ? ref->path : ref->path.substr(slash + 1);
+    const std::string typed(file_name_of(ref->path));
     if (!corrected || !(o.signals & kSignalTypo) || kind_of(typed) == ChunkKind::kOther) return {};
     std::vector<std::string_view> names;
-    for (const auto& entry : file_names_) {
-      const std::string& path = *entry.second.front();
-      const std::size_t cut = path.rfind('/');
-      names.push_back(cut == std::string::npos ? std::string_view(path)
-                                               : std::string_view(path).substr(cut + 1));
-    }
+    for (const auto& entry : file_names_) names.push_back(file_name_of(*entry.second.front()));
     const std::optional<std::string_view> fix = misspelt_file_name(typed, names);
     if (!fix) return {};
     named = file_names_.find(name_hash(*fix));
@@ -1660,6 +1652,8 @@ std::vector<InvertedIndex::DocId> InvertedIndex::named_chunks(
   });
   std::vector<DocId> out;
   for (const auto& [path, ids] : files) {
+    if (!o.path_glob.empty() && !workspace::glob_match(o.path_glob, path)) continue;
+    const auto admitted = [&](DocId d) { return !o.kind || rank_[d].kind == *o.kind; };
     // A pytest node id's definition: its chunk (the chunk id's part after '#'), else the chunk of
     // the nearest enclosing name (a small class is one chunk with its methods).
     DocId pick = UINT32_MAX;
@@ -1696,17 +1690,12 @@ std::vector<InvertedIndex::DocId> InvertedIndex::named_chunks(
         return bx ? x.start_line > y.start_line : x.start_line < y.start_line;
       return a < b;
     };
-    if (pick != UINT32_MAX) {  // the node id's definition, if the filters admit it
-      if ((!o.kind || rank_[pick].kind == *o.kind) &&
-          (o.path_glob.empty() || workspace::glob_match(o.path_glob, path)))
-        out.push_back(pick);
+    if (pick != UINT32_MAX) {  // the node id's definition, if the kind filter admits it
+      if (admitted(pick)) out.push_back(pick);
       continue;
     }
     for (const DocId d : *ids) {
-      if (!docs_[d].alive) continue;
-      if (o.kind && rank_[d].kind != *o.kind) continue;
-      if (!o.path_glob.empty() && !workspace::glob_match(o.path_glob, path)) continue;
-      if (pick == UINT32_MAX || before(d, pick)) pick = d;
+      if (docs_[d].alive && admitted(d) && (pick == UINT32_MAX || before(d, pick))) pick = d;
     }
     if (pick != UINT32_MAX) out.push_back(pick);
   }

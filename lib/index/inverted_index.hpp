@@ -215,7 +215,8 @@ class InvertedIndex {
  private:
   // The chunk of each file `query` names (ranking.hpp file_reference: the files with the longest
   // path match, at most kMaxNamedFiles of them, else none) that passes `o`'s kind and path
-  // filters: the one holding the named line, else the file's first. In page order. With
+  // filters: a pytest node id's definition (or its nearest enclosing chunk), else the one holding
+  // the named line, else the file's first. In page order. With
   // `corrected` (and the typo signal on), a code or doc file's name no file has is looked up as
   // the one name misspelt_file_name finds, which `*corrected` then says.
   std::vector<DocId> named_chunks(std::string_view query, const SearchOptions& o,

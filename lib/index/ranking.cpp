@@ -325,10 +325,9 @@ std::optional<FileReference> file_reference(std::string_view query) {
     ref.line = before ? *before : *last;
   }
   while (q.starts_with("./")) q.remove_prefix(2);
-  const std::size_t slash = q.rfind('/');
-  const std::string_view name = slash == std::string_view::npos ? q : q.substr(slash + 1);
+  const std::string_view name = file_name_of(q);
   if (name.empty() || name == "." || name == "..") return std::nullopt;
-  if (slash == std::string_view::npos && name.find('.') == std::string_view::npos)
+  if (name.size() == q.size() && name.find('.') == std::string_view::npos)
     return std::nullopt;  // one word: a term, not a place
   ref.path = std::string(q);
   return ref;
@@ -370,17 +369,20 @@ std::optional<std::string_view> misspelt_file_name(std::string_view typed,
   const std::size_t most = stem.size() >= 6 ? 2 : 1;
   std::optional<std::string_view> best;
   std::size_t best_dist = most + 1;
-  bool tie = false;
+  bool tie = false;  // another name as close as `best`
   for (const std::string_view name : names) {
     if (!name.ends_with(ext) || name.size() == ext.size()) continue;
     const std::string_view other = name.substr(0, name.size() - ext.size());
     const std::size_t bound = most == 2 && other.front() == stem.front() ? 2 : 1;
     const std::size_t d = osa_distance(stem, other, std::min(bound, best_dist));
     if (d > bound || d == 0 || d > best_dist) continue;
-    tie = d == best_dist && best && *best != name;
-    if (d < best_dist) tie = false;
+    if (d == best_dist) {
+      tie = tie || *best != name;
+      continue;
+    }
     best = name;
     best_dist = d;
+    tie = false;
   }
   if (!best || tie) return std::nullopt;
   return best;

@@ -356,6 +356,11 @@ std::optional<FileReference> file_reference(std::string_view query);
 // query then names no file: its words are searched).
 std::optional<std::string_view> misspelt_file_name(std::string_view typed,
                                                    const std::vector<std::string_view>& names);
+// A path's last part, its file name (`pkg/mod.py` → `mod.py`).
+inline std::string_view file_name_of(std::string_view path) {
+  const std::size_t slash = path.rfind('/');
+  return slash == std::string_view::npos ? path : path.substr(slash + 1);
+}
 // How much of `indexed` (an indexed path) and `named` (a FileReference's path) match: the length
 // of the matched path when they are equal or one ends with the other after a '/', else 0.
 std::size_t path_match(std::string_view indexed, std::string_view named);

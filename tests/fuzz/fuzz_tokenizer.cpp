@@ -40,8 +40,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       std::abort();
     if (index::path_match(ref->path, ref->path) != ref->path.size()) std::abort();
     // Names made from the input: its halves, and the path's own last part.
-    const std::size_t slash = ref->path.rfind('/');
-    const std::string_view name = std::string_view(ref->path).substr(slash + 1);
+    const std::string_view name = index::file_name_of(ref->path);
     const std::vector<std::string_view> names = {text.substr(0, size / 2), text.substr(size / 2),
                                                  name};
     if (const auto fix = index::misspelt_file_name(name, names)) {
