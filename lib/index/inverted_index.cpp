@@ -1727,6 +1727,27 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
     }
   }
   std::vector<QueryTerm> qterms = parse_query(q, (sig & kSignalStopWords) != 0);
+  // A file reference's extension (`py` of `retry.py`, `md` of `README.md`) is no search word: it
+  // is in the path of every chunk of its kind, so it scored them all for nothing, and a name no
+  // file has (`xyzzyq.py`) gave a page of chunks that matched only `py`. Kept when nothing else
+  // is left to search (`a.py`).
+  if (sig & kSignalFileNamed) {
+    if (const std::optional<FileReference> ref = file_reference(q)) {
+      const std::string_view name = file_name_of(ref->path);
+      const std::size_t dot = name.rfind('.');
+      const std::size_t at = q.rfind(name);
+      if (dot != std::string_view::npos && at != std::string::npos &&
+          kind_of(name) != ChunkKind::kOther) {
+        std::string bare = q;
+        bare.erase(at + dot, name.size() - dot);
+        std::vector<QueryTerm> words = parse_query(bare, (sig & kSignalStopWords) != 0);
+        if (!words.empty()) {
+          q = std::move(bare);
+          qterms = std::move(words);
+        }
+      }
+    }
+  }
   for (const auto& t : qterms) r.terms.push_back(t.text);
   if (r.terms.empty()) {
     return make_error(

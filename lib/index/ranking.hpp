@@ -65,7 +65,8 @@
 //   * file named (rank-16): a query that is only a file's path (`retry.py`, `pkg/mod.py:120`, a
 //     pytest node id) puts that file's chunk (the test's, or holding the line, else its first)
 //     above the page (file_reference),
-//     a misspelt name (`sesions.py`) as the one indexed name it is close to (misspelt_file_name).
+//     a misspelt name (`sesions.py`) as the one indexed name it is close to (misspelt_file_name);
+//     its extension (`py`) is no search word (rank-17).
 // `--explain` lists each term×field share and each prior as a signal (field "signal").
 //
 // Versioning: kRankingVersion is written into index.bin's header next to the tokenizer and
@@ -90,7 +91,7 @@
 
 namespace trifecta::core::index {
 
-inline constexpr std::string_view kRankingVersion = "rank-16";
+inline constexpr std::string_view kRankingVersion = "rank-17";
 
 enum Field : std::uint8_t {
   kFieldPath = 0,

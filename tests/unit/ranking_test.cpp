@@ -1239,6 +1239,30 @@ TEST_CASE("file named (rank-16): a query that is a file's path puts that file fi
   CHECK(hit_ids(run(idx, "decoder.py")) == hit_ids(run(idx, "decoder.py")));
 }
 
+TEST_CASE("file named: a file reference's extension is no search word") {
+  auto idx = index_of({
+      {"json/decoder.py", "def scan(s):\n    return s\n"},
+      {"pkg/a.py", "def alpha():\n    return 1\n"},
+      {"tests/test_decoder.py", "def test_decoder():\n    assert True\n"},
+      {"README.md", "# Decoder\n\nHow to decode.\n"},
+  });
+  using Terms = std::vector<std::string>;
+  CHECK(run(idx, "decoder.py").terms == Terms{"decoder"});
+  CHECK(run(idx, "README.md").terms == Terms{"readme"});
+  CHECK(run(idx, "tests/test_decoder.py::test_decoder").terms ==
+        run(idx, "tests/test_decoder::test_decoder").terms);
+  // A name no file has, whose words are in no chunk: nothing, not every chunk matching `py`.
+  const auto none = run(idx, "xyzzyq.py");
+  CHECK(none.terms == Terms{"xyzzyq"});
+  CHECK(none.hits.empty());
+  // Kept when nothing else is left to search; not an extension of a known kind; signal off.
+  CHECK(run(idx, "a.py").terms == Terms{"py"});
+  CHECK(run(idx, "a.py").hits.at(0).chunk.path == "pkg/a.py");
+  CHECK(run(idx, "json.loads").terms == Terms{"json", "loads"});
+  const Terms off = run(idx, "decoder.py", kSignalAll & ~kSignalFileNamed).terms;
+  CHECK(std::find(off.begin(), off.end(), "py") != off.end());
+}
+
 TEST_CASE("file named: a name more than kMaxNamedFiles files share names none of them") {
   std::vector<std::pair<std::string, std::string>> files;
   for (std::size_t i = 0; i <= kMaxNamedFiles; ++i)
@@ -1247,7 +1271,8 @@ TEST_CASE("file named: a name more than kMaxNamedFiles files share names none of
   files.push_back({"pkg0/util.py", "def helper():\n    return 1\n"});
   auto idx = index_of(files);
   const std::string q = "__init__.py";
-  CHECK(hit_ids(run(idx, q)) == hit_ids(run(idx, q, kSignalAll & ~kSignalFileNamed)));
+  // Nothing pinned: searched as its name's words (the extension is no search word, rank-17).
+  CHECK(hit_ids(run(idx, q)) == hit_ids(run(idx, "__init__", kSignalAll & ~kSignalFileNamed)));
   // One fewer, and each is pinned, nearest the root first, then by name.
   files.erase(files.begin());
   auto fewer = index_of(files);
@@ -1318,7 +1343,7 @@ TEST_CASE("file named: a misspelt file name is searched as the indexed name it i
   REQUIRE_FALSE(r.hits.empty());
   CHECK(r.hits[0].chunk.path == "pkg/sessions.py");
   CHECK(r.corrected == std::vector<Correction>{{"sesions.py", "sessions.py"}});
-  CHECK(r.terms == std::vector<std::string>{"sessions", "py"});  // the words searched, corrected
+  CHECK(r.terms == std::vector<std::string>{"sessions"});  // the words searched, corrected
   CHECK(run(idx, "pkg/sesions.py:2").hits[0].chunk.path == "pkg/sessions.py");
   // Without the typo signal the name is not corrected, nor is one of a kind the index never
   // corrects (a config file's), nor a name as close to two files.
