@@ -171,9 +171,10 @@ std::size_t total_bytes(const std::vector<Candidate>& cands, const std::vector<S
 }
 
 // The map of the files read (`cands`, their refs filled in here) within `budget` tokens, on top
-// of `out` (path, budget, candidates and skipped already set).
+// of `out` (path, budget, candidates and skipped already set). `unread`: files at or under the
+// path are left to read (repo_map reads on when this map leaves enough of its budget).
 MapReply compose(const index::SegmentIndex& seg, std::size_t budget, std::vector<Candidate>& cands,
-                 MapReply out) {
+                 bool unread, MapReply out) {
   // Every public definition and member, weighted by how many other files name it (one look-up
   // a name). A member counts no more uses than its class has (all its weight uses): `get` is
   // named everywhere, `Model.get` where `Model` is.
@@ -278,26 +279,83 @@ MapReply compose(const index::SegmentIndex& seg, std::size_t budget, std::vector
   // from a small prefix: a probe renders only the files its prefix shows, so the search renders
   // few of the candidates until the prefix nears the budget.
   const std::size_t budget_bytes = budget * 4;
-  const auto fits = [&](std::size_t n) {
-    return total_bytes(cands, select(cands, items, n)) <= budget_bytes;
+  const auto longest_prefix = [&] {
+    const auto fits = [&](std::size_t n) {
+      return total_bytes(cands, select(cands, items, n)) <= budget_bytes;
+    };
+    std::size_t lo = 0, hi = 0;  // fits(lo); the answer is in [lo, hi]
+    for (std::size_t probe = 16;; probe *= 2) {
+      const std::size_t n = std::min(items.size(), probe);
+      if (!fits(n)) {
+        hi = n - 1;
+        break;
+      }
+      lo = hi = n;
+      if (n == items.size()) break;
+    }
+    while (lo < hi) {
+      const std::size_t mid = lo + (hi - lo + 1) / 2;
+      if (fits(mid)) {
+        lo = mid;
+      } else {
+        hi = mid - 1;
+      }
+    }
+    return lo;
   };
-  std::size_t lo = 0, hi = 0;  // fits(lo); the answer is in [lo, hi]
-  for (std::size_t probe = 16;; probe *= 2) {
-    const std::size_t n = std::min(items.size(), probe);
-    if (!fits(n)) {
-      hi = n - 1;
-      break;
+  std::size_t lo = longest_prefix();
+
+  // A file's share: while other files wait (their items not shown, or files not read yet), no
+  // file's compact outline takes more than kMapFileShare of the budget (an exceptions module of
+  // forty classes that every file imports filled 91 % of a 600-token map of requests +
+  // urllib3). The first file over it, in rank order, keeps the longest run of its best items (at
+  // least its first) that fits the share; the rest of its items go after every other file's —
+  // or, with files unread, out of this map, so that what it leaves of the budget reads on — and
+  // the longest prefix is sought again. Each file is capped at most once; a budget that holds
+  // every file's other items shows the rest again.
+  const auto share_bytes =
+      static_cast<std::size_t>(static_cast<double>(budget_bytes) * kMapFileShare);
+  std::vector<bool> capped(cands.size(), false);
+  while (lo < items.size()) {
+    const std::vector<Selection> shown = select(cands, items, lo);
+    std::size_t over = cands.size();
+    for (std::size_t f = 0; f < cands.size() && over == cands.size(); ++f) {
+      if (shown[f].shown && !capped[f] &&
+          render_file(cands[f], shown[f], false).size() > share_bytes &&
+          (unread || std::any_of(items.begin() + static_cast<std::ptrdiff_t>(lo), items.end(),
+                                 [f](const Item& it) { return it.file != f; })))
+        over = f;
     }
-    lo = hi = n;
-    if (n == items.size()) break;
-  }
-  while (lo < hi) {
-    const std::size_t mid = lo + (hi - lo + 1) / 2;
-    if (fits(mid)) {
-      lo = mid;
-    } else {
-      hi = mid - 1;
+    if (over == cands.size()) break;
+    capped[over] = true;
+    std::vector<Item> own;  // its items, best first
+    for (const Item& it : items)
+      if (it.file == over) own.push_back(it);
+    const auto own_fits = [&](std::size_t n) {
+      return render_file(cands[over], select(cands, own, n)[over], false).size() <= share_bytes;
+    };
+    std::size_t keep = 1, top = own.size();  // own_fits(keep) or keep == 1; the answer ≤ top
+    while (keep < top) {
+      const std::size_t mid = keep + (top - keep + 1) / 2;
+      if (own_fits(mid)) {
+        keep = mid;
+      } else {
+        top = mid - 1;
+      }
     }
+    // items: every item before `over`'s (keep+1)-th, then the other files' rest, then its rest.
+    std::size_t seen = 0, cut = items.size();
+    for (std::size_t i = 0; i < items.size(); ++i) {
+      if (items[i].file == over && ++seen == keep + 1) {
+        cut = i;
+        break;
+      }
+    }
+    const auto rest =
+        std::stable_partition(items.begin() + static_cast<std::ptrdiff_t>(cut), items.end(),
+                              [over](const Item& it) { return it.file != over; });
+    if (unread) items.erase(rest, items.end());
+    lo = longest_prefix();
   }
   std::vector<Selection> sel = select(cands, items, lo);
   std::vector<std::string> texts(cands.size());
@@ -493,7 +551,7 @@ Result<MapReply> repo_map(index::SegmentIndex& seg, const MapRequest& req) {
   // fills its budget to within kMapRefillTokens (the whole-tree maps of the relevance corpora)
   // reads no more files than the floors said.
   for (int refill = 0;; ++refill) {
-    MapReply m = compose(seg, req.budget, cands, r);
+    MapReply m = compose(seg, req.budget, cands, next < order.size(), r);
     const std::size_t left = req.budget - std::min(m.used, req.budget);
     if (next >= order.size() || left < kMapRefillTokens || refill == kMapMaxRefills) return m;
     read_until(left, true);

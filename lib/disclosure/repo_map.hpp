@@ -36,15 +36,19 @@
 // symbols in source order. Then depth: each shown file, in rank order, gets its full outline
 // (every public symbol with its decorators, whole signature and first docstring line) when that
 // still fits, so a small folder reads as before and a large tree shows many files rather than
-// the first one whole. A file shown with less than its full outline is `reduced`; `truncated`
-// says a larger budget would show more (a file left out or reduced). `used` is the size of
-// `text`, always ≤ `budget`. Only the best-weighted files are read: as many as the budget could
-// show with a header and three symbol lines each (about 30 of a whole tree at the default budget;
-// reading skeletons is most of the map's cost). When the map then comes out more than two lines
-// under its budget with files left unread (files with fewer public definitions than three, such
-// as a folder of empty `__init__.py` files, cost less than that), it reads on by what is left,
-// counting those files exactly, and is composed again (at most 8 times). A file the skeleton
-// cache cannot read (deleted meanwhile, too large) is skipped and counted in `skipped`.
+// the first one whole. While other files' symbols wait, no file's compact outline in the breadth
+// pass takes more than kMapFileShare of the budget: the file over it keeps its best symbols that
+// fit that share, and its others rank after every other file's (a module of forty exception
+// classes that every file imports no longer fills a small map). A file shown with less than its
+// full outline is `reduced`; `truncated` says a larger budget would show more (a file left out or
+// reduced). `used` is the size of `text`, always ≤ `budget`. Only the best-weighted files are read:
+// as many as the budget could show with a header and three symbol lines each (about 30 of a whole
+// tree at the default budget; reading skeletons is most of the map's cost). When the map then comes
+// out more than two lines under its budget with files left unread (files with fewer public
+// definitions than three, such as a folder of empty `__init__.py` files, cost less than that), it
+// reads on by what is left, counting those files exactly, and is composed again (at most 8 times).
+// A file the skeleton cache cannot read (deleted meanwhile, too large) is skipped and counted in
+// `skipped`.
 //
 // Failure behaviour: kInvalidArgument for a budget below kMinMapBudget or above kMaxMapBudget,
 // or a path that is absolute or leaves the segment; kNotFound for a path that names no indexed
@@ -72,6 +76,9 @@ namespace trifecta::core::disclosure {
 inline constexpr std::size_t kDefaultMapBudget = 1024;
 inline constexpr std::size_t kMinMapBudget = 64;
 inline constexpr std::size_t kMaxMapBudget = 100'000;
+// The most of the budget one file's compact outline takes while other files' symbols wait
+// (measured: docs/benchmarks.md, "`ctx map`: no file takes more than a quarter").
+inline constexpr double kMapFileShare = 0.25;
 
 struct MapRequest {
   std::string path;  // segment-relative folder or file; "" or "." = the whole segment

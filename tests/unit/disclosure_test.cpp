@@ -785,10 +785,18 @@ TEST_CASE("repo map: breadth first, the most used definitions before a hub's unu
   REQUIRE_FALSE(engine->symbols.empty());
   CHECK(engine->symbols[0].name == "Engine");
   CHECK(engine->symbols[0].refs == 5);
-  CHECK(engine->text.find("unused_engine_tool") == std::string::npos);  // less used than Engine
-  CHECK(engine->text.find("__repr__") == std::string::npos);
-  // hub.py shows some helpers, not all thirty: the budget went to Engine too.
+  // hub.py shows some helpers, not all thirty: the budget went to Engine and the users too.
   CHECK(m->files[0].symbols.size() < 30);
+  // Where engine.py is shown in part, Engine (used by five files) comes before the tool nobody
+  // uses and the dunder.
+  auto tight = repo_map(*seg, MapRequest{"", 80});
+  REQUIRE(tight.ok());
+  INFO(tight->text);
+  const auto part = std::find_if(tight->files.begin(), tight->files.end(), [](const MapFile& f) { return f.path == "engine.py"; });
+  REQUIRE(part != tight->files.end());
+  CHECK(part->text.find("class Engine") != std::string::npos);
+  CHECK(part->text.find("unused_engine_tool") == std::string::npos);
+  CHECK(part->text.find("__repr__") == std::string::npos);
   // The whole map at a budget that holds it: every public symbol, docstrings, nothing reduced.
   auto all = repo_map(*seg, MapRequest{"", 4000});
   REQUIRE(all.ok());
@@ -797,6 +805,51 @@ TEST_CASE("repo map: breadth first, the most used definitions before a hub's unu
   CHECK(all->files[0].symbols.size() == 30);
   CHECK(all->files[0].text.find("  \"\"\"Helper 29.\"\"\"") != std::string::npos);
   CHECK(repo_map(*seg, MapRequest{"", 160})->text == m->text);  // deterministic
+}
+
+TEST_CASE("repo map: while other files wait no file takes more than a quarter of the budget") {
+  trifecta::test::TempDir dir;
+  const fs::path r = dir.path();
+  // errors.py: forty exception classes, each raised by every other file (urllib3/exceptions.py
+  // filled 91 % of a 600-token map of requests + urllib3); thirty modules with a function each,
+  // more than the budget holds.
+  std::string errors = "\"\"\"Errors.\"\"\"\n";
+  std::string raises;
+  for (int i = 0; i < 40; ++i) {
+    errors += "class ProblemNumber" + std::to_string(i) + "(Exception):\n    pass\n";
+    raises += "    if value == " + std::to_string(i) + ":\n        raise errors.ProblemNumber" +
+              std::to_string(i) + "()\n";
+  }
+  write_text(r / "errors.py", errors);
+  for (int i = 0; i < 30; ++i) {
+    write_text(r / ("worker" + std::string(i < 10 ? "0" : "") + std::to_string(i) + ".py"),
+               "import errors\n\ndef work_" + std::to_string(i) + "(value):\n" + raises +
+                   "    return value\n");
+  }
+  auto seg = built_segment(r);
+  REQUIRE(seg->central_files("").front().path == "errors.py");
+  constexpr std::size_t kBudget = 200;
+  auto m = repo_map(*seg, MapRequest{"", kBudget});
+  REQUIRE(m.ok());
+  INFO(m->text);
+  CHECK(m->used <= kBudget);
+  CHECK(m->truncated);
+  REQUIRE_FALSE(m->files.empty());
+  CHECK(m->files[0].path == "errors.py");
+  CHECK(m->files[0].reduced);
+  CHECK(m->files[0].symbols.size() >= 1);
+  CHECK(m->files[0].text.size() <= static_cast<std::size_t>(kBudget * 4 * kMapFileShare));
+  CHECK(m->files.size() >= 8);  // the workers have the rest
+  // A budget that holds every other file's symbols gives the rest back to errors.py.
+  auto others = repo_map(*seg, MapRequest{"", 800});
+  REQUIRE(others.ok());
+  CHECK(others->files.size() == 31);
+  CHECK(others->files[0].symbols.size() > m->files[0].symbols.size());
+  auto all = repo_map(*seg, MapRequest{"", 4000});
+  REQUIRE(all.ok());
+  CHECK_FALSE(all->truncated);
+  CHECK(all->files[0].symbols.size() == 40);
+  CHECK(repo_map(*seg, MapRequest{"", kBudget})->text == m->text);  // deterministic
 }
 
 TEST_CASE("repo map: a map its file choice starved reads on until its budget is used") {
