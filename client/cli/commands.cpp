@@ -445,6 +445,8 @@ constexpr Command kCommands[] = {
        for (const auto& t : o.targets) {
          if (t.rfind("sym://", 0) == 0)
            p.uris.push_back(t);
+         else if (auto id = tc::node_id_arg(t))  // a pytest node id: its path as a file's
+           p.uris.push_back(std::move(*id));
          else  // a file (no '#'): relative to the cwd or the segment, as `ast skeleton` takes it
            p.ids.push_back(t.find('#') == std::string::npos ? tc::resolve_path_arg(t) : t);
        }
@@ -578,7 +580,7 @@ constexpr Command kCommands[] = {
          return kExitUsage;
        }
        proto::SymResolveParams p;
-       p.uri = o.target;
+       p.uri = tc::node_id_arg(o.target).value_or(o.target);
        return run(o, spec::kSymResolve, p, tc::render_resolution, in_segment(seg(o)));
      }},
     {"", "mcp",

@@ -67,9 +67,21 @@ std::string resolve_path_arg(const std::string& arg) {
   return arg;
 }
 
+std::optional<std::string> node_id_arg(const std::string& arg) {
+  const auto sep = arg.find("::");
+  if (arg.rfind("sym://", 0) == 0 || sep == std::string::npos || sep <= 3 ||
+      arg.compare(sep - 3, 3, ".py") != 0)
+    return std::nullopt;
+  return resolve_path_arg(arg.substr(0, sep)) + arg.substr(sep);
+}
+
 bool position_params(const std::string& arg, proto::LspPositionParams& p) {
   if (arg.rfind("sym://", 0) == 0) {
     p.uri = arg;
+    return true;
+  }
+  if (auto id = node_id_arg(arg)) {
+    p.uri = std::move(*id);
     return true;
   }
   const auto c2 = arg.rfind(':');

@@ -19,6 +19,7 @@
 #pragma once
 
 #include <filesystem>
+#include <optional>
 #include <stdexcept>
 #include <string>
 
@@ -66,8 +67,12 @@ std::string require_segment(const std::string& flag);
 // (the daemon checks it lies inside the segment); anything else as is (segment-relative).
 std::string resolve_path_arg(const std::string& arg);
 
-// "file:line:col" → params {path, line, column}; a sym:// URI → {uri}. False when `arg` is
-// neither (params untouched then).
+// A pytest node id (`tests/test_x.py::TestA::test_b[param]`: a path ending in ".py", then
+// `::`): its path part through resolve_path_arg, the rest as is. Anything else: nullopt.
+std::optional<std::string> node_id_arg(const std::string& arg);
+
+// "file:line:col" → params {path, line, column}; a sym:// URI or a pytest node id → {uri}.
+// False when `arg` is none of these (params untouched then).
 bool position_params(const std::string& arg, proto::LspPositionParams& params);
 
 }  // namespace trifecta::client

@@ -927,8 +927,9 @@ std::vector<ToolSpec> build_table(bool with_debug) {
         input_properties(proto::method::kCtxGet, {"ids", "uris", "mode", "max_chunks", "query"}),
         {"ids", "uris", "query"});
     p["ids"].as_object()["description"] =
-        "chunk ids from search (or chunk:// URIs), or project files by path (the whole "
-        "file); sym:// URIs are accepted here too";
+        "chunk ids from search (or chunk:// URIs), project files by path (the whole file), or "
+        "pytest node ids (tests/test_x.py::TestA::test_b[param]: that test's definition); "
+        "sym:// URIs are accepted here too";
     p["mode"].as_object()["enum"] = {"skeleton", "excerpt", "raw"};
     p["max_chunks"].as_object()["minimum"] = 1;
     p["max_chunks"].as_object()["maximum"] = 1000;

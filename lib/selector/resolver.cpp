@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <boost/json.hpp>
+#include <filesystem>
 #include <set>
 
 #include "lang/python/modules.hpp"
@@ -16,6 +17,12 @@ bool FsSegmentSource::is_file(std::string_view rel) {
   auto p = safe_join(root_, rel);
   std::error_code ec;
   return p && fs::is_regular_file(*p, ec);
+}
+
+std::optional<std::string> FsSegmentSource::relative(std::string_view absolute) {
+  auto p = resolve_in_root(root_, absolute);
+  if (!p) return std::nullopt;
+  return fs::path(*p).lexically_relative(root_).generic_string();
 }
 
 bool FsSegmentSource::is_dir(std::string_view rel) {
@@ -202,12 +209,81 @@ void emit_resolve(telemetry::Channel& ch, std::string_view query, const Selector
 
 }  // namespace
 
+std::optional<NodeId> parse_node_id(std::string_view text) {
+  if (text.rfind("sym://", 0) == 0) return std::nullopt;
+  const std::size_t sep = text.find("::");
+  if (sep == std::string_view::npos || sep <= 3 || !text.substr(0, sep).ends_with(".py"))
+    return std::nullopt;  // no `::`, or no file name before ".py"
+  NodeId id;
+  id.file = std::string(text.substr(0, sep));
+  std::string_view rest = text.substr(sep + 2);
+  // The parametrization: from the first '[' to a closing ']' at the end (it may hold anything).
+  if (const std::size_t open = rest.find('['); open != std::string_view::npos) {
+    if (!rest.ends_with("]")) return std::nullopt;
+    rest = rest.substr(0, open);
+  }
+  while (true) {
+    const std::size_t next = rest.find("::");
+    const std::string_view name = rest.substr(0, next);
+    if (!is_identifier(name)) return std::nullopt;
+    if (!id.qualname.empty()) id.qualname += '.';
+    id.qualname += name;
+    if (next == std::string_view::npos) break;
+    rest = rest.substr(next + 2);
+  }
+  return id;
+}
+
 SelectorResult<Resolution> Resolver::resolve(std::string_view text) {
   Stopwatch sw;
+  if (const auto id = parse_node_id(text)) {
+    SelectorResult<Resolution> out = resolve_node_id(text, *id);
+    // An absolute path is not telemetry's to keep (docs/telemetry.md): the segment-relative id
+    // when it resolved, else only what follows the path.
+    const bool absolute = fs::path(id->file).is_absolute();
+    emit_resolve(channel_,
+                 out.ok() ? std::string_view(out->uri.raw)
+                          : absolute ? text.substr(id->file.size()) : text,
+                 out, sw);
+    return out;
+  }
   auto parsed = parse_sym_uri(text);
   SelectorResult<Resolution> out = parsed ? resolve_uri(*parsed) : SelectorResult<Resolution>(parsed.error());
   emit_resolve(channel_, text, out, sw);
   return out;
+}
+
+SelectorResult<Resolution> Resolver::resolve_node_id(std::string_view text, const NodeId& id) {
+  const bool absolute = fs::path(id.file).is_absolute();
+  std::optional<std::string> inside =
+      absolute ? source_.relative(id.file) : fs::path(id.file).lexically_normal().generic_string();
+  const std::string normal = inside ? *inside : std::string();
+  if (!inside || normal.empty() || normal == "." || normal == ".." || normal.rfind("../", 0) == 0) {
+    SelectorError e;
+    e.code = SelectorErrc::kInvalidUri;
+    // The message repeats the names, not an absolute path.
+    e.message = "node id '" + (absolute ? "…" + std::string(text.substr(id.file.size())) : std::string(text)) +
+                "': its file is not inside the segment";
+    return e;
+  }
+  if (!source_.is_file(normal)) {
+    SelectorError e;
+    e.code = SelectorErrc::kFileNotFound;
+    e.tried = {normal};
+    e.message = "node id: no file " + normal + " in the segment";
+    return e;
+  }
+  ModuleFile mf;
+  mf.file = normal;
+  mf.module = lang::python::module_of(normal, options_.source_roots, options_.package_prefix);
+  mf.package = lang::python::is_package_init(normal);
+  SymUri uri;
+  uri.raw = normal + std::string(text.substr(id.file.size()));  // the id, segment-relative
+  uri.language = "python";
+  uri.form = UriForm::kSymbol;
+  uri.module = mf.module;
+  uri.qualname = id.qualname;
+  return resolve_symbol(uri, mf, id.qualname);
 }
 
 SelectorResult<Resolution> Resolver::resolve(const SymUri& uri) {

@@ -13,6 +13,13 @@
 // `related`. SYMBOL_NOT_FOUND comes with near names (edit distance, same last component) and,
 // when the name is imported into the module, the URI where it is defined.
 //
+// pytest node ids. `resolve` also takes a test's node id as pytest prints it,
+// `tests/test_x.py::TestA::test_b[param]`: the segment-relative file, then the `::`-separated
+// names (a trailing `[…]` parametrization dropped) as the qualified name in that file —
+// `TestA.test_b` — with the same matching, ambiguity and suggestions as a sym:// URI's symbol
+// (suggestions are sym:// URIs). The path may be absolute inside the segment (what a CLI in a
+// subfolder sends); one that leaves the segment is INVALID_URI; a file not in it, FILE_NOT_FOUND.
+//
 // The resolver sees the segment only through `SegmentSource`, so the daemon can plug in its file
 // layer and skeleton cache; `FsSegmentSource` is the plain filesystem + SkeletonCache version.
 //
@@ -22,6 +29,7 @@
 
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -46,6 +54,9 @@ class SegmentSource {
   virtual std::vector<std::string> list_dir(std::string_view rel) = 0;
   // The file's skeleton. Errors as the implementation reports them (kNotFound, kIo, ...).
   virtual Result<std::shared_ptr<const ast::Skeleton>> skeleton(std::string_view rel) = 0;
+  // An absolute path inside the segment as a segment-relative one; nullopt when it is outside
+  // (or the source cannot tell).
+  virtual std::optional<std::string> relative(std::string_view /*absolute*/) { return std::nullopt; }
 };
 
 // The filesystem under a canonical `root` (every path goes through safe_join: nothing outside
@@ -58,6 +69,7 @@ class FsSegmentSource final : public SegmentSource {
   bool is_dir(std::string_view rel) override;
   std::vector<std::string> list_dir(std::string_view rel) override;
   Result<std::shared_ptr<const ast::Skeleton>> skeleton(std::string_view rel) override;
+  std::optional<std::string> relative(std::string_view absolute) override;
 
  private:
   fs::path root_;
@@ -89,13 +101,23 @@ struct Resolution {
 
 void tag_invoke(json::value_from_tag, json::value& v, const Resolution& r);
 
+// A pytest node id, split: `file` (as written, '/' separators) and the dotted `qualname`.
+struct NodeId {
+  std::string file;
+  std::string qualname;
+};
+// `text` as a node id: not a sym:// URI; a path ending in ".py", then one or more `::NAME`
+// (Python identifiers), the last one optionally followed by `[…]`. Anything else: nullopt.
+std::optional<NodeId> parse_node_id(std::string_view text);
+
 class Resolver {
  public:
   // `channel`: where `selector.resolve` events go (a default Channel discards them).
   Resolver(SegmentSource& source, telemetry::Channel channel = {}, ResolverOptions options = {});
 
-  // Parse and resolve; emits one `selector.resolve` event {symbol_query, resolved, matches,
-  // ambiguous} whatever the outcome.
+  // Parse and resolve a sym:// URI or a pytest node id; emits one `selector.resolve` event
+  // {symbol_query, resolved, matches, ambiguous} whatever the outcome (a node id's absolute path
+  // is not recorded: symbol_query keeps only what follows it).
   SelectorResult<Resolution> resolve(std::string_view uri);
   SelectorResult<Resolution> resolve(const SymUri& uri);
 
@@ -104,6 +126,7 @@ class Resolver {
 
  private:
   SelectorResult<Resolution> resolve_uri(const SymUri& uri);
+  SelectorResult<Resolution> resolve_node_id(std::string_view text, const NodeId& id);
   std::vector<ModuleFile> module_candidates(const std::vector<std::string>& parts,
                                             std::vector<std::string>* tried);
   SelectorResult<Resolution> resolve_symbol(const SymUri& uri, const ModuleFile& mf, std::string_view qualname);

@@ -133,7 +133,12 @@ void Service::get(SegmentPtr seg, proto::CtxGetParams p, Callback<proto::CtxGetR
         // Targets that fail before disclosure (a path leaving the segment, a URI that does not
         // resolve), listed after disclosure's own errors.
         std::vector<proto::TargetError> early_errors;
-        for (const auto& id : ids) {
+        for (auto& id : ids) {
+          // A pytest node id (`tests/test_x.py::TestA::test_b`) is a symbol: the resolver's.
+          if (selector::parse_node_id(id)) {
+            uris.push_back(std::move(id));
+            continue;
+          }
           // An id without '#' may be a file (the whole file: disclosure.hpp), given relative to
           // the segment or absolute inside it, as other methods take paths.
           if (id.find('#') == std::string::npos) {
@@ -156,16 +161,23 @@ void Service::get(SegmentPtr seg, proto::CtxGetParams p, Callback<proto::CtxGetR
           for (const auto& u : uris) {
             auto r = resolver.resolve(u);
             if (!r) {
-              early_errors.push_back(proto::TargetError{
-                  u, std::string(selector::selector_errc_name(r.error().code)), r.error().message});
+              // A target error has no list of its own: the near names go in its message.
+              std::string message = r.error().message;
+              const auto& near = r.error().suggestions;
+              for (std::size_t k = 0; k < near.size() && k < 3; ++k)
+                message += (k == 0 ? "; did you mean " : ", ") + near[k];
+              early_errors.push_back(
+                  proto::TargetError{u, std::string(selector::selector_errc_name(r.error().code)),
+                                     std::move(message)});
               continue;
             }
             const auto& m = r->match;
             // The disclosed text starts at the first decorator (the match's line is the
             // `def`/`class` line since protocol 1.3).
             const int start = m.decorated_line > 0 ? std::min(m.decorated_line, m.line) : m.line;
-            req.targets.push_back(
-                dis::Target::range(m.file, std::max(1, start), std::max(m.line, m.end_line), u));
+            // Labelled as resolved: a node id's path segment-relative, a URI as given.
+            req.targets.push_back(dis::Target::range(m.file, std::max(1, start),
+                                                     std::max(m.line, m.end_line), r->uri.raw));
           }
         }
         if (req.targets.empty() && early_errors.empty()) {

@@ -371,6 +371,47 @@ TEST_CASE("a file's path as the query puts that file first, at the line it names
                                          "models.py\n 1. pkg/db/models.py#frobnicate_record"));
 }
 
+TEST_CASE("a pytest node id names its test to ctx get, sym and hover", "[cli][daemon]") {
+  DaemonProcess d({"--no-lsp"});
+  Tree t;
+  const std::string seg = t.root.string();
+  write_text(t.root / "tests/test_models.py",
+             "import pytest\n\n\nclass TestRecord:\n    @pytest.mark.parametrize('n', [1, 2])\n"
+             "    def test_one(self, n):\n        \"\"\"One record.\"\"\"\n        assert n\n\n\n"
+             "def test_plain():\n    assert True\n");
+  result_of(d.cli({"--json", "ctx", "build", "-s", seg}));
+  // As pytest prints it (parametrized), relative to the segment or absolute inside it.
+  for (const std::string& id : {std::string("tests/test_models.py::TestRecord::test_one[1]"),
+                                seg + "/tests/test_models.py::TestRecord::test_one[1]"}) {
+    auto r = result_of(d.cli({"--json", "ctx", "get", "-s", seg, "-m", "raw", id}));
+    INFO(id << ": " << json::serialize(r));
+    CHECK(r.at("errors").as_array().empty());
+    REQUIRE(r.at("chunks").as_array().size() == 1);
+    const auto& piece = r.at("chunks").as_array()[0];
+    CHECK(piece.at("id").as_string() == "tests/test_models.py::TestRecord::test_one[1]");
+    CHECK(piece.at("start_line").as_int64() == 5);  // from its decorator
+    CHECK(piece.at("end_line").as_int64() == 8);
+  }
+  auto sym = result_of(d.cli({"--json", "sym", "-s", seg, "tests/test_models.py::test_plain"}));
+  CHECK(sym.at("qualname").as_string() == "test_plain");
+  CHECK(sym.at("line").as_int64() == 11);
+  auto hover = d.cli({"hover", "-s", seg, "tests/test_models.py::TestRecord::test_one"});
+  CHECK(hover.exit_code == 0);
+  CHECK_THAT(hover.out, Catch::Contains("One record."));
+  // A test that is not there: exit 1, the near name suggested.
+  auto typo = d.cli({"sym", "-s", seg, "tests/test_models.py::TestRecord::test_onw"});
+  CHECK(typo.exit_code == 1);
+  CHECK_THAT(typo.err, Catch::Contains("SYMBOL_NOT_FOUND") &&
+                           Catch::Contains("sym://python/tests.test_models/TestRecord.test_one"));
+  // ctx get's target error names them too.
+  auto typo_get = d.cli({"ctx", "get", "-s", seg, "tests/test_models.py::test_plian"});
+  CHECK(typo_get.exit_code == 1);
+  CHECK_THAT(typo_get.err, Catch::Contains("did you mean sym://python/tests.test_models/test_plain"));
+  auto missing = d.cli({"ctx", "get", "-s", seg, "tests/test_nope.py::test_a"});
+  CHECK(missing.exit_code == 1);
+  CHECK_THAT(missing.err, Catch::Contains("FILE_NOT_FOUND"));
+}
+
 TEST_CASE("sym --find ranks definitions by name, and each URI resolves", "[cli][daemon][search]") {
   DaemonProcess d({"--no-lsp"});
   Tree t;

@@ -69,7 +69,7 @@ TEST_CASE("hello, ping, status and shutdown answer over the socket", "[daemon]")
   c.send(req(1, "hello", {{"protocol", "1.0"}, {"client_name", "test"}}));
   auto hello = parse_obj(c.line());
   CHECK(hello.at("id").as_int64() == 1);
-  CHECK(hello.at("result").at("protocol").as_string() == "1.7");
+  CHECK(hello.at("result").at("protocol").as_string() == "1.8");
   CHECK(hello.at("result").at("pid").as_int64() == d.pid());
   const auto& caps = hello.at("result").at("capabilities").as_array();
   CHECK(std::find(caps.begin(), caps.end(), json::value("status")) != caps.end());
@@ -94,7 +94,7 @@ TEST_CASE("a different protocol major is refused with a restart hint", "[daemon]
   auto r = parse_obj(c.line());
   CHECK(error_name(r) == "VERSION_MISMATCH");
   CHECK_THAT(std::string(r.at("error").at("message").as_string()), Catch::Contains("trifecta daemon restart"));
-  c.send(req(2, "hello", {{"protocol", "1.7"}}));  // a newer minor is fine
+  c.send(req(2, "hello", {{"protocol", "1.9"}}));  // a newer minor is fine
   CHECK(parse_obj(c.line()).contains("result"));
   c.send(req(3, "hello", {{"protocol", "one"}}));
   CHECK(error_name(parse_obj(c.line())) == "INVALID_PARAMS");
@@ -418,7 +418,7 @@ TEST_CASE("the CLI's exit codes and outputs", "[cli]") {
   CHECK(status.exit_code == 0);
   CHECK_THAT(status.out, Catch::Contains("segments"));
   auto js = d.cli({"--json", "status"});
-  CHECK(json::parse(js.out).at("result").at("protocol").as_string() == "1.7");
+  CHECK(json::parse(js.out).at("result").at("protocol").as_string() == "1.8");
   auto restart = d.cli({"daemon", "restart"});
   CHECK(restart.exit_code == 0);
   CHECK_THAT(restart.out, Catch::Contains("stopped"));

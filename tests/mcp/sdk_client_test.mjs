@@ -161,6 +161,11 @@ async function main() {
   }
   const bySym = await call('get', { ids: ['sym://python/pkg.models/User.greeting'], mode: 'excerpt' });
   t.ok(json(bySym).includes('greeting'), 'get(sym:// URI in ids): the symbol comes back', json(bySym).slice(0, 400));
+  // A pytest node id (as a failing test's report names it) reads its definition.
+  const byNode = await call('get', { ids: ['pkg/models.py::User::greeting[case-1]'], mode: 'raw' });
+  t.ok((sc(byNode).chunks ?? [])[0]?.id === 'pkg/models.py::User::greeting[case-1]' && json(byNode).includes('def greeting') &&
+       (sc(byNode).errors ?? []).length === 0,
+       'get(a pytest node id in ids): the definition comes back', json(byNode).slice(0, 400));
   const byFile = await call('get', { ids: ['pkg/models.py'], mode: 'skeleton' });
   const filePieces = sc(byFile).chunks ?? [];
   t.ok(filePieces.length === 1 && filePieces[0].id === 'pkg/models.py' && filePieces[0].start_line === 1 &&

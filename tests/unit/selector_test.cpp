@@ -445,3 +445,93 @@ TEST_CASE("a package-root segment names modules with its package, and every sugg
   REQUIRE_FALSE(typo.error().suggestions.empty());
   CHECK(typo.error().suggestions.front() == "sym://python/django.db.models");
 }
+
+TEST_CASE("pytest node ids: parsed as a file and a qualified name, parametrization dropped", "[nodeid]") {
+  const auto id = parse_node_id("tests/test_x.py::TestA::test_b[param-1]");
+  REQUIRE(id);
+  CHECK(id->file == "tests/test_x.py");
+  CHECK(id->qualname == "TestA.test_b");
+  CHECK(parse_node_id("test_x.py::test_c")->qualname == "test_c");
+  CHECK(parse_node_id("t.py::test_d[a::b]")->qualname == "test_d");  // brackets may hold anything
+  CHECK(parse_node_id("/abs/t.py::T::u")->file == "/abs/t.py");
+  for (const char* no : {"sym://python/a.b/C", "tests/test_x.py", "tests/test_x.py::", "x.txt::a",
+                         ".py::a", "t.py::1bad", "t.py::a::", "t.py::a[unclosed", "t.py::a[x]b",
+                         "t.py#a::b", "t.py::a b"}) {
+    INFO(no);
+    CHECK_FALSE(parse_node_id(no));
+  }
+}
+
+TEST_CASE("pytest node ids resolve like sym:// symbols: matches, errors and suggestions", "[nodeid][resolve]") {
+  MemorySource src = sample();
+  src.add("tests/test_dec.py",
+          "import pytest\n"
+          "class TestDecode:\n"
+          "    @pytest.mark.parametrize('s', ['1', '2'])\n"
+          "    def test_number(self, s):\n"
+          "        pass\n"
+          "def test_plain():\n"
+          "    pass\n");
+  Resolver r(src);
+  auto hit = r.resolve("tests/test_dec.py::TestDecode::test_number[1]");
+  REQUIRE(hit.ok());
+  CHECK(hit->match.file == "tests/test_dec.py");
+  CHECK(hit->match.qualname == "TestDecode.test_number");
+  CHECK(hit->match.kind == "method");
+  CHECK(hit->match.line == 4);
+  CHECK(hit->match.decorated_line == 3);
+  CHECK(hit->match.module == "tests.test_dec");
+  CHECK(hit->uri.raw == "tests/test_dec.py::TestDecode::test_number[1]");
+  CHECK(r.resolve("./tests/test_dec.py::test_plain")->uri.raw == "tests/test_dec.py::test_plain");
+  CHECK(r.resolve("tests/test_dec.py::TestDecode")->match.kind == "class");
+
+  auto typo = r.resolve("tests/test_dec.py::TestDecode::test_numbr");
+  REQUIRE_FALSE(typo.ok());
+  CHECK(typo.error().code == SelectorErrc::kSymbolNotFound);
+  REQUIRE_FALSE(typo.error().suggestions.empty());
+  CHECK(typo.error().suggestions.front() == "sym://python/tests.test_dec/TestDecode.test_number");
+  auto missing = r.resolve("tests/test_nope.py::test_a");
+  REQUIRE_FALSE(missing.ok());
+  CHECK(missing.error().code == SelectorErrc::kFileNotFound);
+  auto out = r.resolve("../outside.py::test_a");
+  REQUIRE_FALSE(out.ok());
+  CHECK(out.error().code == SelectorErrc::kInvalidUri);
+  // The memory source cannot place an absolute path: outside, whatever it names.
+  auto abs = r.resolve("/seg/tests/test_dec.py::test_plain");
+  REQUIRE_FALSE(abs.ok());
+  CHECK(abs.error().code == SelectorErrc::kInvalidUri);
+  CHECK(abs.error().message.find("/seg") == std::string::npos);
+}
+
+TEST_CASE("pytest node ids on the filesystem: an absolute path inside the segment, telemetry relative", "[nodeid][fs]") {
+  trifecta::test::TempDir tmp;
+  fs::path root = tmp.path() / "seg";
+  fs::create_directories(root / "tests");
+  root = fs::canonical(root);
+  std::ofstream(root / "tests" / "test_m.py") << "class TestM:\n    def test_one(self):\n        pass\n";
+  trifecta::test::TempDir tel;
+  telemetry::SinkOptions o;
+  o.dir_override = tel.path();
+  {
+    telemetry::Sink sink(o);
+    auto ch = sink.open_segment(root);
+    ast::SkeletonCache cache(ast::SkeletonCache::default_file(root), ch);
+    FsSegmentSource source(root, cache);
+    Resolver r(source, ch);
+    auto hit = r.resolve((root / "tests" / "test_m.py").string() + "::TestM::test_one");
+    REQUIRE(hit.ok());
+    CHECK(hit->match.file == "tests/test_m.py");
+    CHECK(hit->uri.raw == "tests/test_m.py::TestM::test_one");
+    auto out = r.resolve((tmp.path() / "other.py").string() + "::test_x");
+    REQUIRE_FALSE(out.ok());
+    CHECK(out.error().code == SelectorErrc::kInvalidUri);
+    sink.flush();
+  }
+  auto report = telemetry::read_events(tel.path() / segment_id_of(root.string()) / "events.jsonl");
+  REQUIRE(report.ok());
+  std::vector<std::string> queries;
+  for (const auto& ev : report->events)
+    if (ev.at("cmd").as_string() == "selector.resolve")
+      queries.emplace_back(ev.at("args").at("symbol_query").as_string());
+  CHECK(queries == std::vector<std::string>{"tests/test_m.py::TestM::test_one", "::test_x"});
+}

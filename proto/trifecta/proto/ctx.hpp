@@ -265,8 +265,9 @@ template <class V>
 void describe(V& v, CtxGetParams& s) {
   v.opt("ids", s.ids,
         "chunk ids (from ctx.search), or files (an id without '#': relative to the segment or "
-        "absolute inside it; the whole file, 1.5); ids or uris must name at least one target");
-  v.opt("uris", s.uris, "sym:// URIs");
+        "absolute inside it; the whole file, 1.5), or pytest node ids (as in uris, 1.8); ids or "
+        "uris must name at least one target");
+  v.opt("uris", s.uris, "sym:// URIs, or pytest node ids (tests/test_x.py::TestA::test_b[p], 1.8)");
   v.opt("mode", s.mode, "skeleton | excerpt | raw");
   v.opt("budget", s.budget, "token budget (>= 0)");
   v.opt("max_chunks", s.max_chunks, "maximum chunks (>= 0)");

@@ -12,7 +12,8 @@
 // History: 1.0 first release; 1.1 one shape for a selector match; 1.2 `generation` in answers;
 // 1.3 NOT_PYTHON, `decorated_line` in selector matches, layout and indexing facts in lsp.status;
 // 1.4 `ctx.map` ranks symbols (`refs`); 1.5 `ctx.get` takes files; 1.6 `unscored` in ctx.search;
-// 1.7 `corrected` in ctx.search (docs/protocol.md, "History").
+// 1.7 `corrected` in ctx.search; 1.8 pytest node ids wherever a sym:// URI goes (docs/protocol.md,
+// "History").
 //
 // The method payloads are in daemon.hpp, ast.hpp, sym.hpp, ctx.hpp, lsp.hpp (typed structs with
 // both JSON directions, codec.hpp) and the method table in catalog.hpp; protocol.hpp includes all.
@@ -35,9 +36,9 @@ namespace trifecta::proto {
 namespace json = boost::json;
 
 inline constexpr int kProtocolMajor = 1;
-inline constexpr int kProtocolMinor = 7;
+inline constexpr int kProtocolMinor = 8;
 inline constexpr std::size_t kMaxLineBytes = std::size_t{16} << 20;  // 16 MiB
-std::string protocol_version();  // "1.7"
+std::string protocol_version();  // "1.8"
 
 // ---- method names --------------------------------------------------------------------------
 namespace method {

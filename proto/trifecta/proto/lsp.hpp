@@ -105,7 +105,9 @@ struct LspPositionParams {
 template <class V>
 void describe(V& v, LspPositionParams& s) {
   v.opt("path", s.path, "file (relative to the segment, or absolute inside it); with line and column");
-  v.opt("uri", s.uri, "sym:// URI instead of path/line/column (points at the symbol's name)");
+  v.opt("uri", s.uri,
+        "sym:// URI or pytest node id (1.8) instead of path/line/column (points at the symbol's "
+        "name)");
   v.opt("line", s.line, "1-based line (with path)");
   v.opt("column", s.column, "1-based column in code points (with path)");
   v.opt("include_declaration", s.include_declaration, "references: include the definition");

@@ -45,7 +45,9 @@ struct SymResolveParams {
 };
 template <class V>
 void describe(V& v, SymResolveParams& s) {
-  v.req("uri", s.uri, "sym://python/<module>[/<qualname>] (docs/sym-uri.md)");
+  v.req("uri", s.uri,
+        "sym://python/<module>[/<qualname>] (docs/sym-uri.md), or a pytest node id "
+        "(tests/test_x.py::TestA::test_b[p], 1.8)");
 }
 
 // The match's fields, flattened, plus the URI and related matches (e.g. a class's methods when
@@ -57,7 +59,7 @@ struct SymResolveResult : SymbolMatch {
 template <class V>
 void describe(V& v, SymResolveResult& s) {
   describe(v, static_cast<SymbolMatch&>(s));
-  v.req("uri", s.uri, "the URI as asked");
+  v.req("uri", s.uri, "the URI as asked (a node id: its path segment-relative)");
   v.req("related", s.related, "further matches the URI names (may be empty)");
 }
 
