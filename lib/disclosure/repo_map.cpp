@@ -162,6 +162,21 @@ std::vector<Selection> select(const std::vector<Candidate>& cands, const std::ve
   return sel;
 }
 
+// The largest n in [lo, hi] with fits(n), by bisection: fits is monotone (a longer prefix renders
+// no shorter) and taken to hold at lo.
+template <class Fits>
+std::size_t largest_fitting(std::size_t lo, std::size_t hi, const Fits& fits) {
+  while (lo < hi) {
+    const std::size_t mid = lo + (hi - lo + 1) / 2;
+    if (fits(mid)) {
+      lo = mid;
+    } else {
+      hi = mid - 1;
+    }
+  }
+  return lo;
+}
+
 std::size_t total_bytes(const std::vector<Candidate>& cands, const std::vector<Selection>& sel) {
   std::size_t n = 0;
   for (std::size_t f = 0; f < cands.size(); ++f) {
@@ -293,15 +308,7 @@ MapReply compose(const index::SegmentIndex& seg, std::size_t budget, std::vector
       lo = hi = n;
       if (n == items.size()) break;
     }
-    while (lo < hi) {
-      const std::size_t mid = lo + (hi - lo + 1) / 2;
-      if (fits(mid)) {
-        lo = mid;
-      } else {
-        hi = mid - 1;
-      }
-    }
-    return lo;
+    return largest_fitting(lo, hi, fits);
   };
   std::size_t lo = longest_prefix();
 
@@ -334,15 +341,7 @@ MapReply compose(const index::SegmentIndex& seg, std::size_t budget, std::vector
     const auto own_fits = [&](std::size_t n) {
       return render_file(cands[over], select(cands, own, n)[over], false).size() <= share_bytes;
     };
-    std::size_t keep = 1, top = own.size();  // own_fits(keep) or keep == 1; the answer ≤ top
-    while (keep < top) {
-      const std::size_t mid = keep + (top - keep + 1) / 2;
-      if (own_fits(mid)) {
-        keep = mid;
-      } else {
-        top = mid - 1;
-      }
-    }
+    const std::size_t keep = largest_fitting(1, own.size(), own_fits);  // at least its first
     // items: every item before `over`'s (keep+1)-th, then the other files' rest, then its rest.
     std::size_t seen = 0, cut = items.size();
     for (std::size_t i = 0; i < items.size(); ++i) {

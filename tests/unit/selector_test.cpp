@@ -100,6 +100,30 @@ MemorySource sample() {
   return src;
 }
 
+// A resolver on the filesystem under `root` (canonical), its telemetry in a temporary folder:
+// runs `use` with it, then returns the selector.resolve events it wrote, in order.
+template <class Use>
+std::vector<json::object> resolve_events(const fs::path& root, const Use& use) {
+  trifecta::test::TempDir tel;
+  telemetry::SinkOptions o;
+  o.dir_override = tel.path();
+  {
+    telemetry::Sink sink(o);
+    auto ch = sink.open_segment(root);
+    ast::SkeletonCache cache(ast::SkeletonCache::default_file(root), ch);
+    FsSegmentSource source(root, cache);
+    Resolver r(source, ch);
+    use(r, source, cache);
+    sink.flush();
+  }
+  auto report = telemetry::read_events(tel.path() / segment_id_of(root.string()) / "events.jsonl");
+  REQUIRE(report.ok());
+  std::vector<json::object> resolves;
+  for (const auto& ev : report->events)
+    if (ev.at("cmd").as_string() == "selector.resolve") resolves.push_back(ev);
+  return resolves;
+}
+
 }  // namespace
 
 TEST_CASE("sym:// parser: valid addresses", "[uri]") {
@@ -336,15 +360,7 @@ TEST_CASE("resolve on the filesystem: cached skeletons, no escape, selector.reso
   root = fs::canonical(root);
   std::ofstream(root / "pkg" / "__init__.py") << "";
   std::ofstream(root / "pkg" / "mod.py") << "class A:\n    def run(self): pass\n";
-  trifecta::test::TempDir tel;
-  telemetry::SinkOptions o;
-  o.dir_override = tel.path();
-  {
-    telemetry::Sink sink(o);
-    auto ch = sink.open_segment(root);
-    ast::SkeletonCache cache(ast::SkeletonCache::default_file(root), ch);
-    FsSegmentSource source(root, cache);
-    Resolver r(source, ch);
+  const auto resolves = resolve_events(root, [](Resolver& r, FsSegmentSource& source, ast::SkeletonCache& cache) {
     auto hit = r.resolve("sym://python/pkg.mod/A.run");
     REQUIRE(hit.ok());
     CHECK(hit->match.file == "pkg/mod.py");
@@ -353,13 +369,7 @@ TEST_CASE("resolve on the filesystem: cached skeletons, no escape, selector.reso
     CHECK(r.resolve("sym://python/pkg.mod/B").error().code == SelectorErrc::kSymbolNotFound);
     CHECK_FALSE(source.is_file("../seg/pkg/mod.py"));  // safe_join refuses to climb out
     CHECK_FALSE(source.is_file("/etc/passwd"));
-    sink.flush();
-  }
-  auto report = telemetry::read_events(tel.path() / segment_id_of(root.string()) / "events.jsonl");
-  REQUIRE(report.ok());
-  std::vector<json::object> resolves;
-  for (const auto& ev : report->events)
-    if (ev.at("cmd").as_string() == "selector.resolve") resolves.push_back(ev);
+  });
   REQUIRE(resolves.size() == 3);
   CHECK(resolves[0].at("args").at("symbol_query").as_string() == "sym://python/pkg.mod/A.run");
   CHECK(resolves[0].at("result").at("resolved").as_bool());
@@ -509,15 +519,7 @@ TEST_CASE("pytest node ids on the filesystem: an absolute path inside the segmen
   fs::create_directories(root / "tests");
   root = fs::canonical(root);
   std::ofstream(root / "tests" / "test_m.py") << "class TestM:\n    def test_one(self):\n        pass\n";
-  trifecta::test::TempDir tel;
-  telemetry::SinkOptions o;
-  o.dir_override = tel.path();
-  {
-    telemetry::Sink sink(o);
-    auto ch = sink.open_segment(root);
-    ast::SkeletonCache cache(ast::SkeletonCache::default_file(root), ch);
-    FsSegmentSource source(root, cache);
-    Resolver r(source, ch);
+  const auto resolves = resolve_events(root, [&](Resolver& r, FsSegmentSource&, ast::SkeletonCache&) {
     auto hit = r.resolve((root / "tests" / "test_m.py").string() + "::TestM::test_one");
     REQUIRE(hit.ok());
     CHECK(hit->match.file == "tests/test_m.py");
@@ -525,13 +527,8 @@ TEST_CASE("pytest node ids on the filesystem: an absolute path inside the segmen
     auto out = r.resolve((tmp.path() / "other.py").string() + "::test_x");
     REQUIRE_FALSE(out.ok());
     CHECK(out.error().code == SelectorErrc::kInvalidUri);
-    sink.flush();
-  }
-  auto report = telemetry::read_events(tel.path() / segment_id_of(root.string()) / "events.jsonl");
-  REQUIRE(report.ok());
+  });
   std::vector<std::string> queries;
-  for (const auto& ev : report->events)
-    if (ev.at("cmd").as_string() == "selector.resolve")
-      queries.emplace_back(ev.at("args").at("symbol_query").as_string());
+  for (const auto& ev : resolves) queries.emplace_back(ev.at("args").at("symbol_query").as_string());
   CHECK(queries == std::vector<std::string>{"tests/test_m.py::TestM::test_one", "::test_x"});
 }
