@@ -30,6 +30,40 @@ proto::IndexState index_state(const Segment& seg) {
   return o;
 }
 
+// An unknown chunk id `path#name` of an indexed file — an id from a search before the code
+// changed, or a name mistyped — and up to three of that file's chunk ids nearest by name: within
+// edit distance max(2, ⌈len/3⌉), or with the same last dotted part (`Decoder.decode` for
+// `decode`); nearest first, then by id. Empty when the file is not indexed.
+std::vector<std::string> near_chunk_ids(const idx::SegmentIndex& index, std::string_view id) {
+  const std::size_t hash = id.find('#');
+  if (hash == std::string_view::npos) return {};
+  const std::string_view want = id.substr(hash + 1);
+  const auto last = [](std::string_view n) {
+    const std::size_t dot = n.rfind('.');
+    return dot == std::string_view::npos ? n : n.substr(dot + 1);
+  };
+  const std::size_t limit = std::max<std::size_t>(2, (want.size() + 2) / 3);
+  std::vector<std::pair<std::size_t, std::string>> scored;
+  for (const auto& c : index.chunks_of(id.substr(0, hash))) {
+    const std::size_t at = c.id.find('#');
+    if (at == std::string::npos) continue;
+    const std::string_view name = std::string_view(c.id).substr(at + 1);
+    std::size_t d = selector::edit_distance(name, want);
+    if (last(name) == last(want)) d = std::min<std::size_t>(d, 1);
+    if (d <= limit) scored.emplace_back(d, c.id);
+  }
+  std::sort(scored.begin(), scored.end());
+  std::vector<std::string> out;
+  for (std::size_t k = 0; k < scored.size() && k < 3; ++k) out.push_back(scored[k].second);
+  return out;
+}
+
+// A target error has no list of its own: near names go at the end of its message.
+void name_near(std::string& message, const std::vector<std::string>& near) {
+  for (std::size_t k = 0; k < near.size() && k < 3; ++k)
+    message += (k == 0 ? "; did you mean " : ", ") + near[k];
+}
+
 }  // namespace
 
 void Service::build(SegmentPtr seg, proto::CtxBuildParams p, Segment::ProgressFn progress,
@@ -161,11 +195,8 @@ void Service::get(SegmentPtr seg, proto::CtxGetParams p, Callback<proto::CtxGetR
           for (const auto& u : uris) {
             auto r = resolver.resolve(u);
             if (!r) {
-              // A target error has no list of its own: the near names go in its message.
               std::string message = r.error().message;
-              const auto& near = r.error().suggestions;
-              for (std::size_t k = 0; k < near.size() && k < 3; ++k)
-                message += (k == 0 ? "; did you mean " : ", ") + near[k];
+              name_near(message, r.error().suggestions);
               early_errors.push_back(
                   proto::TargetError{u, std::string(selector::selector_errc_name(r.error().code)),
                                      std::move(message)});
@@ -200,6 +231,9 @@ void Service::get(SegmentPtr seg, proto::CtxGetParams p, Callback<proto::CtxGetR
           r.generation = seg->index->generation();
         }
         proto::CtxGetResult out = to_proto(r);
+        for (auto& e : out.errors)
+          if (e.code == errc_name(Errc::kNotFound))
+            name_near(e.message, near_chunk_ids(*seg->index, e.target));
         for (auto& e : early_errors) out.errors.push_back(std::move(e));
         out.index = index_state(*seg);
         json::array targets;

@@ -154,6 +154,11 @@ TEST_CASE("ctx get exits non-zero when any target fails, and -q takes the rest o
              Catch::Contains("frobnicate_record"));  // what could be had is still printed
   CHECK_THAT(partial.err, Catch::Contains("pkg/nope.py#missing"));
   CHECK(d.cli({"ctx", "get", "-s", seg, "pkg/nope.py#missing"}).exit_code == 1);
+  // A mistyped (or stale) chunk id of an indexed file: its nearest chunk ids are named.
+  auto stale = d.cli({"ctx", "get", "-s", seg, "pkg/db/models.py#frobnicate_recrd"});
+  CHECK(stale.exit_code == 1);
+  CHECK_THAT(stale.err, Catch::Contains("NOT_FOUND") &&
+                            Catch::Contains("did you mean pkg/db/models.py#frobnicate_record"));
 
   // `-q where clause`: both words are the query (before, `clause` became a failing chunk id).
   auto q = d.cli({"--json", "ctx", "get", "-s", seg, id, "-q", "one", "record"});
