@@ -1616,6 +1616,7 @@ void InvertedIndex::count_file_names() {
 std::vector<InvertedIndex::DocId> InvertedIndex::named_chunks(
     std::string_view query, const SearchOptions& o, std::optional<Correction>* corrected) const {
   std::optional<FileReference> ref = file_reference(query);
+  if (!ref) ref = node_id_in_line(query);  // a pytest result line: its test
   if (!ref) return {};
   // A path names a file only with that file's name (path_match: one ends with the other after
   // a '/'): most one-word queries with a dot (`json.loads`) stop here. A code or doc file's name

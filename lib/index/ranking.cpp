@@ -333,6 +333,31 @@ std::optional<FileReference> file_reference(std::string_view query) {
   return ref;
 }
 
+std::optional<FileReference> node_id_in_line(std::string_view line) {
+  std::optional<FileReference> found;
+  std::string_view token_found;
+  const auto space = [](char c) {
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+  };
+  for (std::size_t at = 0; at < line.size();) {
+    while (at < line.size() && space(line[at])) ++at;
+    std::size_t end = at;
+    while (end < line.size() && !space(line[end])) ++end;
+    std::string_view token = line.substr(at, end - at);
+    at = end;
+    while (!token.empty() && (token.back() == ',' || token.back() == ';' || token.back() == ':'))
+      token.remove_suffix(1);
+    const std::size_t sep = token.find("::");
+    if (sep == std::string_view::npos || sep < 4 || token.substr(sep - 3, 3) != ".py") continue;
+    std::optional<FileReference> ref = file_reference(token);
+    if (!ref || ref->symbol.empty()) continue;
+    if (found && token != token_found) return std::nullopt;  // two different tests: neither
+    found = std::move(ref);
+    token_found = token;
+  }
+  return found;
+}
+
 namespace {
 
 // The optimal string alignment distance of `a` and `b` (insertions, deletions, substitutions and

@@ -66,7 +66,9 @@
 //     pytest node id) puts that file's chunk (the test's, or holding the line, else its first)
 //     above the page (file_reference),
 //     a misspelt name (`sesions.py`) as the one indexed name it is close to (misspelt_file_name);
-//     its extension (`py`) is no search word (rank-17).
+//     its extension (`py`) is no search word (rank-17); a pytest result line holding one node id
+//     (`FAILED tests/x.py::test_a - AssertionError`) pins that test too (rank-17,
+//     node_id_in_line).
 // `--explain` lists each term×field share and each prior as a signal (field "signal").
 //
 // Versioning: kRankingVersion is written into index.bin's header next to the tokenizer and
@@ -349,6 +351,13 @@ struct FileReference {
 // URL (`://`), not ending in '/', optionally followed by `:LINE[:COLUMN]` or by a pytest node
 // id's `::Class::function[params]`; else nullopt. Whether such a file is indexed is the caller's.
 std::optional<FileReference> file_reference(std::string_view query);
+// A line that holds one pytest node id among other words, as pytest prints a result
+// (`FAILED tests/test_x.py::TestA::test_b[1] - AssertionError: assert 1 == 2`, `ERROR
+// tests/test_y.py::test_c`, `tests/test_x.py::test_d PASSED [ 50%]`): that node id's reference.
+// A token counts when it has `::` after a part ending in ".py" (trailing `,;:` dropped) and
+// file_reference reads it; two different such tokens, or none: nullopt. A plain path among words
+// (`where is json/decoder.py`) is not one: a sentence is searched as words.
+std::optional<FileReference> node_id_in_line(std::string_view line);
 // A file name the query misspelt (`sesions.py`): the one name of `names` (the indexed files'
 // names) within the typo correction's distance of `typed` — an insertion, deletion, substitution
 // or swap of neighbouring letters each one edit, at most 1, or 2 when `typed` has 6 or more

@@ -3,7 +3,8 @@
 // (separators since tok-2) nor a folded capital (tok-3); space_at never reaches past the
 // input; query_terms, parse_query and whole_word_token never fail; a query read as a file's path
 // (file_reference, rank-16) is a part of the input, and path_match and misspelt_file_name on it
-// stay within what they are given.
+// stay within what they are given; a node id found in a line (node_id_in_line, rank-17) is a
+// part of the input with a definition named.
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
@@ -47,6 +48,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       if (std::find(names.begin(), names.end(), *fix) == names.end()) std::abort();
       if (*fix == name) std::abort();  // a name is not its own correction
     }
+  }
+  if (const auto ref = index::node_id_in_line(text)) {
+    if (ref->path.empty() || ref->symbol.empty() || text.find(ref->path) == std::string::npos)
+      std::abort();
   }
   return 0;
 }

@@ -1373,4 +1373,31 @@ TEST_CASE("file named: a pytest node id puts its test's chunk first") {
   CHECK(first("tests/test_api.py::TestSession::test_send") == "tests/test_api.py#TestSession");
   // A name the file does not define: the file's first chunk, as for the path alone.
   CHECK(first("tests/test_api.py::test_gone") == first("tests/test_api.py"));
+  // A result line as pytest prints it: its test first, whatever the rest of the line says (here
+  // its words favour another chunk: without the node id it comes first).
+  auto lines = index_of(
+      {{"tests/test_api.py",
+        "import api\n\n\ndef test_get():\n    assert api.get()\n\n\n"
+        "class TestSession:\n    def test_send(self):\n        assert api.send()\n"},
+       {"report.py",
+        "def failed_error_passed():\n    \"\"\"A report: FAILED tests/test_api.py::test_get - "
+        "AssertionError: assert send() == 2\"\"\"\n    return 0\n"}});
+  const auto first_line = [&](const std::string& q, std::uint32_t sig = kSignalAll) {
+    return run(lines, q, sig).hits.at(0).chunk.id;
+  };
+  const std::string failed =
+      "FAILED tests/test_api.py::test_get - AssertionError: assert send() == 2";
+  CHECK(first_line(failed, kSignalAll & ~kSignalFileNamed) == "report.py#failed_error_passed");
+  CHECK(first_line(failed) == "tests/test_api.py#test_get");
+  CHECK(first_line("tests/test_api.py::TestSession::test_send PASSED   [ 50%]") ==
+        "tests/test_api.py#TestSession");
+  CHECK(first_line("ERROR tests/test_api.py::test_get, tests/test_api.py::test_get") ==
+        "tests/test_api.py#test_get");  // the same test twice
+  CHECK(node_id_in_line("FAILED tests/test_api.py::test_get - boom")->symbol == "test_get");
+  // Two different tests, or a plain path among words: none (the words are searched).
+  CHECK_FALSE(node_id_in_line("tests/test_api.py::test_get tests/test_api.py::TestSession"));
+  CHECK_FALSE(node_id_in_line("where is tests/test_api.py"));
+  CHECK_FALSE(node_id_in_line("a::b c.txt::d"));
+  const std::string words = "send get api";
+  CHECK(hit_ids(run(idx, words)) == hit_ids(run(idx, words, kSignalAll & ~kSignalFileNamed)));
 }
