@@ -77,7 +77,7 @@ inline constexpr std::size_t kDefaultMapBudget = 1024;
 inline constexpr std::size_t kMinMapBudget = 64;
 inline constexpr std::size_t kMaxMapBudget = 100'000;
 // The most of the budget one file's compact outline takes while other files' symbols wait
-// (measured: docs/benchmarks.md, "`ctx map`: no file takes more than a quarter").
+// (measured: docs/benchmarks.md, section "Node ids, a map's share, a file reference's extension").
 inline constexpr double kMapFileShare = 0.25;
 
 struct MapRequest {
