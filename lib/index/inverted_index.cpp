@@ -1617,7 +1617,19 @@ std::vector<InvertedIndex::DocId> InvertedIndex::named_chunks(
     std::string_view query, const SearchOptions& o, std::optional<Correction>* corrected) const {
   std::optional<FileReference> ref = file_reference(query);
   if (!ref) ref = node_id_in_line(query);  // a pytest result line: its test
-  if (!ref) return {};
+  if (ref) return chunks_named(std::move(*ref), o, corrected);
+  // A pasted traceback or log: its innermost place (the last named) in an indexed file.
+  std::vector<FileReference> frames = frames_in_text(query);
+  for (auto it = frames.rbegin(); it != frames.rend(); ++it) {
+    std::vector<DocId> got = chunks_named(std::move(*it), o, nullptr);
+    if (!got.empty()) return got;
+  }
+  return {};
+}
+
+std::vector<InvertedIndex::DocId> InvertedIndex::chunks_named(
+    FileReference ref_in, const SearchOptions& o, std::optional<Correction>* corrected) const {
+  std::optional<FileReference> ref = std::move(ref_in);
   // A path names a file only with that file's name (path_match: one ends with the other after
   // a '/'): most one-word queries with a dot (`json.loads`) stop here. A code or doc file's name
   // that no file has may be misspelt (ranking.hpp, misspelt_file_name).

@@ -213,14 +213,19 @@ class InvertedIndex {
   std::vector<std::string> suggest(std::string_view term, std::size_t max = 5) const;
 
  private:
-  // The chunk of each file `query` names (ranking.hpp file_reference: the files with the longest
-  // path match, at most kMaxNamedFiles of them, else none) that passes `o`'s kind and path
-  // filters: a pytest node id's definition (or its nearest enclosing chunk), else the one holding
-  // the named line, else the file's first. In page order. With
-  // `corrected` (and the typo signal on), a code or doc file's name no file has is looked up as
-  // the one name misspelt_file_name finds, which `*corrected` then says.
+  // The chunk of each file `query` names (ranking.hpp file_reference, or the one pytest node id
+  // of a line, node_id_in_line; else the innermost place of a pasted traceback or log that names
+  // an indexed file, frames_in_text) that passes `o`'s kind and path filters: see chunks_named.
+  // In page order. With `corrected` (and the typo signal on), a whole query's code or doc file
+  // name that no file has is looked up as the one name misspelt_file_name finds, which
+  // `*corrected` then says (a traceback's frames are not corrected).
   std::vector<DocId> named_chunks(std::string_view query, const SearchOptions& o,
                                   std::optional<Correction>* corrected = nullptr) const;
+  // The files `ref` names (the longest path match, at most kMaxNamedFiles of them, else none),
+  // each by one chunk: a pytest node id's definition (or its nearest enclosing chunk), else the
+  // one holding the line, else the file's first.
+  std::vector<DocId> chunks_named(FileReference ref, const SearchOptions& o,
+                                  std::optional<Correction>* corrected) const;
   // One indexed word close to an absent term: `dist` its edit distance (a completion's: the
   // letters it adds), `rank_dist` the distance suggestions rank by (a completion ranks as 1).
   struct Suggestion {

@@ -358,6 +358,52 @@ std::optional<FileReference> node_id_in_line(std::string_view line) {
   return found;
 }
 
+std::vector<FileReference> frames_in_text(std::string_view text) {
+  std::vector<std::pair<std::size_t, FileReference>> found;  // by position in the text
+  const auto digits = [](std::string_view s) {
+    std::uint32_t n = 0;
+    std::size_t k = 0;
+    for (; k < s.size() && k < 9 && s[k] >= '0' && s[k] <= '9'; ++k)
+      n = n * 10 + static_cast<std::uint32_t>(s[k] - '0');
+    return k == 0 ? 0u : n;
+  };
+  constexpr std::string_view kFile = "File \"", kLine = ", line ";
+  for (std::size_t at = text.find(kFile); at != std::string_view::npos;
+       at = text.find(kFile, at + 1)) {
+    const std::size_t start = at + kFile.size();
+    const std::size_t close = text.find('"', start);
+    if (close == std::string_view::npos) break;
+    const std::string_view after = text.substr(close + 1);
+    if (!after.starts_with(kLine)) continue;
+    const std::uint32_t line = digits(after.substr(kLine.size()));
+    std::optional<FileReference> ref = file_reference(text.substr(start, close - start));
+    if (!ref || line == 0 || !ref->symbol.empty()) continue;
+    ref->line = line;
+    found.emplace_back(at, std::move(*ref));
+  }
+  const auto space = [](char c) {
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+  };
+  for (std::size_t at = 0; at < text.size();) {
+    while (at < text.size() && space(text[at])) ++at;
+    const std::size_t begin = at;
+    while (at < text.size() && !space(text[at])) ++at;
+    std::string_view token = text.substr(begin, at - begin);
+    while (!token.empty() && (token.back() == ',' || token.back() == ';' || token.back() == ':'))
+      token.remove_suffix(1);
+    if (token.find(':') == std::string_view::npos || token.find("::") != std::string_view::npos)
+      continue;
+    std::optional<FileReference> ref = file_reference(token);
+    if (ref && ref->line > 0) found.emplace_back(begin, std::move(*ref));
+  }
+  std::stable_sort(found.begin(), found.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::vector<FileReference> out;
+  out.reserve(found.size());
+  for (auto& f : found) out.push_back(std::move(f.second));
+  return out;
+}
+
 namespace {
 
 // The optimal string alignment distance of `a` and `b` (insertions, deletions, substitutions and

@@ -67,8 +67,8 @@
 //     above the page (file_reference),
 //     a misspelt name (`sesions.py`) as the one indexed name it is close to (misspelt_file_name);
 //     its extension (`py`) is no search word (rank-17); a pytest result line holding one node id
-//     (`FAILED tests/x.py::test_a - AssertionError`) pins that test too (rank-17,
-//     node_id_in_line).
+//     (`FAILED tests/x.py::test_a - AssertionError`) pins that test too, and a pasted traceback
+//     or log its innermost place in an indexed file (rank-17, node_id_in_line, frames_in_text).
 // `--explain` lists each term×field share and each prior as a signal (field "signal").
 //
 // Versioning: kRankingVersion is written into index.bin's header next to the tokenizer and
@@ -358,6 +358,11 @@ std::optional<FileReference> file_reference(std::string_view query);
 // file_reference reads it; two different such tokens, or none: nullopt. A plain path among words
 // (`where is json/decoder.py`) is not one: a sentence is searched as words.
 std::optional<FileReference> node_id_in_line(std::string_view line);
+// The places a pasted traceback or log names, in the order the text names them: Python's frames
+// (`File "PATH", line N`) and `PATH:LINE` tokens (pytest's `src/pkg/mod.py:55: AssertionError`,
+// a compiler's or `grep -n`'s; trailing `,;:` dropped), each as file_reference reads the path,
+// with its line. A path without a line is not a place here (a sentence naming a file is words).
+std::vector<FileReference> frames_in_text(std::string_view text);
 // A file name the query misspelt (`sesions.py`): the one name of `names` (the indexed files'
 // names) within the typo correction's distance of `typed` — an insertion, deletion, substitution
 // or swap of neighbouring letters each one edit, at most 1, or 2 when `typed` has 6 or more

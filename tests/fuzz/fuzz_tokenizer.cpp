@@ -53,5 +53,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (ref->path.empty() || ref->symbol.empty() || text.find(ref->path) == std::string::npos)
       std::abort();
   }
+  for (const auto& frame : index::frames_in_text(text)) {
+    if (frame.path.empty() || frame.line == 0 || text.find(frame.path) == std::string::npos)
+      std::abort();
+  }
   return 0;
 }

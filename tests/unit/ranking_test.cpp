@@ -1263,6 +1263,44 @@ TEST_CASE("file named: a file reference's extension is no search word") {
   CHECK(std::find(off.begin(), off.end(), "py") != off.end());
 }
 
+TEST_CASE("file named: a pasted traceback or log pins its innermost place in an indexed file") {
+  const auto frames = frames_in_text(
+      "Traceback (most recent call last):\n  File \"/srv/app/main.py\", line 9, in <module>\n"
+      "  File \"/usr/lib/python3/pkg/codec.py\", line 4, in decode\nValueError: bad\n"
+      "tests/test_codec.py:12: in test_decode\nwhere is pkg/codec.py");
+  REQUIRE(frames.size() == 3);
+  CHECK(frames[0].path == "/srv/app/main.py");
+  CHECK(frames[0].line == 9);
+  CHECK(frames[1].path == "/usr/lib/python3/pkg/codec.py");
+  CHECK(frames[1].line == 4);
+  CHECK(frames[2].path == "tests/test_codec.py");
+  CHECK(frames[2].line == 12);
+  CHECK(frames_in_text("where is pkg/codec.py, and what does decode do").empty());
+  CHECK(frames_in_text("File \"x.py\", line").empty());
+
+  auto idx = index_of({
+      {"pkg/codec.py",
+       "def encode(s):\n    return s\n\n\ndef decode(s):\n    raise ValueError(s)\n"},
+      {"notes/errors.py",
+       "def traceback_notes():\n    \"\"\"Traceback most recent call last main module decode "
+       "ValueError bad: notes on errors.\"\"\"\n    return 0\n"},
+  });
+  const std::string tb =
+      "Traceback (most recent call last): File \"/srv/app/main.py\", line 9, in <module> File "
+      "\"/usr/lib/python3/pkg/codec.py\", line 5, in decode ValueError: bad";
+  // Its words favour the notes; the innermost frame in the tree (main.py is not indexed) comes
+  // first, by the chunk holding its line.
+  CHECK(run(idx, tb, kSignalAll & ~kSignalFileNamed).hits.at(0).chunk.id ==
+        "notes/errors.py#traceback_notes");
+  const auto on = run(idx, tb, kSignalAll, true);
+  CHECK(on.hits.at(0).chunk.id == "pkg/codec.py#decode");
+  CHECK(on.hits.at(0).explain.at(0).term == "file-named");
+  CHECK(on.hits.at(1).chunk.id == "notes/errors.py#traceback_notes");
+  // No frame in an indexed file: the words alone.
+  const std::string outside = "File \"/srv/app/main.py\", line 9, in <module> ValueError bad";
+  CHECK(hit_ids(run(idx, outside)) == hit_ids(run(idx, outside, kSignalAll & ~kSignalFileNamed)));
+}
+
 TEST_CASE("file named: a name more than kMaxNamedFiles files share names none of them") {
   std::vector<std::pair<std::string, std::string>> files;
   for (std::size_t i = 0; i <= kMaxNamedFiles; ++i)
