@@ -1628,28 +1628,27 @@ std::vector<InvertedIndex::DocId> InvertedIndex::named_chunks(
 }
 
 std::vector<InvertedIndex::DocId> InvertedIndex::chunks_named(
-    FileReference ref_in, const SearchOptions& o, std::optional<Correction>* corrected) const {
-  std::optional<FileReference> ref = std::move(ref_in);
+    FileReference ref, const SearchOptions& o, std::optional<Correction>* corrected) const {
   // A path names a file only with that file's name (path_match: one ends with the other after
   // a '/'): most one-word queries with a dot (`json.loads`) stop here. A code or doc file's name
   // that no file has may be misspelt (ranking.hpp, misspelt_file_name).
-  auto named = file_names_.find(name_hash(ref->path));
+  auto named = file_names_.find(name_hash(ref.path));
   if (named == file_names_.end()) {
-    const std::string typed(file_name_of(ref->path));
+    const std::string typed(file_name_of(ref.path));
     if (!corrected || !(o.signals & kSignalTypo) || kind_of(typed) == ChunkKind::kOther) return {};
     std::vector<std::string_view> names;
     for (const auto& entry : file_names_) names.push_back(file_name_of(*entry.second.front()));
     const std::optional<std::string_view> fix = misspelt_file_name(typed, names);
     if (!fix) return {};
     named = file_names_.find(name_hash(*fix));
-    ref->path.replace(ref->path.size() - typed.size(), typed.size(), *fix);
+    ref.path.replace(ref.path.size() - typed.size(), typed.size(), *fix);
     *corrected = Correction{typed, std::string(*fix)};
   }
   // The files it names with the longest match: each one's path and chunks.
   std::vector<std::pair<std::string_view, const std::vector<DocId>*>> files;
   std::size_t longest = 0;
   for (const std::string* path : named->second) {
-    const std::size_t m = path_match(*path, ref->path);
+    const std::size_t m = path_match(*path, ref.path);
     if (m == 0 || m < longest) continue;
     if (m > longest) files.clear();
     longest = m;
@@ -1658,7 +1657,7 @@ std::vector<InvertedIndex::DocId> InvertedIndex::chunks_named(
   if (files.empty() || files.size() > kMaxNamedFiles) return {};
   // The whole match first (an exact path), then the paths nearer the root, then by name.
   std::sort(files.begin(), files.end(), [&](const auto& a, const auto& b) {
-    const bool ea = a.first == ref->path, eb = b.first == ref->path;
+    const bool ea = a.first == ref.path, eb = b.first == ref.path;
     if (ea != eb) return ea;
     if (a.first.size() != b.first.size()) return a.first.size() < b.first.size();
     return a.first < b.first;
@@ -1670,7 +1669,7 @@ std::vector<InvertedIndex::DocId> InvertedIndex::chunks_named(
     // A pytest node id's definition: its chunk (the chunk id's part after '#'), else the chunk of
     // the nearest enclosing name (a small class is one chunk with its methods).
     DocId pick = UINT32_MAX;
-    for (std::string_view symbol = ref->symbol; !symbol.empty() && pick == UINT32_MAX;) {
+    for (std::string_view symbol = ref.symbol; !symbol.empty() && pick == UINT32_MAX;) {
       for (const DocId d : *ids) {
         const std::string_view id = id_text(docs_[d]);
         const std::size_t hash = id.rfind('#');
@@ -1684,7 +1683,7 @@ std::vector<InvertedIndex::DocId> InvertedIndex::chunks_named(
     // without: the file's first chunk.
     const auto before = [&](DocId a, DocId b) {  // a is the better pick
       const Doc &x = docs_[a], &y = docs_[b];
-      const std::uint32_t line = ref->line;
+      const std::uint32_t line = ref.line;
       if (line == 0) return x.start_line != y.start_line ? x.start_line < y.start_line : a < b;
       const auto holds = [line](const Doc& c) {
         return c.start_line <= static_cast<std::int64_t>(line) &&
@@ -1739,11 +1738,11 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
       r.corrected.push_back(std::move(*fixed));
     }
   }
-  std::vector<QueryTerm> qterms = parse_query(q, (sig & kSignalStopWords) != 0);
   // A file reference's extension (`py` of `retry.py`, `md` of `README.md`) is no search word: it
   // is in the path of every chunk of its kind, so it scored them all for nothing, and a name no
   // file has (`xyzzyq.py`) gave a page of chunks that matched only `py`. Kept when nothing else
   // is left to search (`a.py`).
+  std::vector<QueryTerm> qterms;
   if (sig & kSignalFileNamed) {
     if (const std::optional<FileReference> ref = file_reference(q)) {
       const std::string_view name = file_name_of(ref->path);
@@ -1753,14 +1752,12 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
           kind_of(name) != ChunkKind::kOther) {
         std::string bare = q;
         bare.erase(at + dot, name.size() - dot);
-        std::vector<QueryTerm> words = parse_query(bare, (sig & kSignalStopWords) != 0);
-        if (!words.empty()) {
-          q = std::move(bare);
-          qterms = std::move(words);
-        }
+        qterms = parse_query(bare, (sig & kSignalStopWords) != 0);
+        if (!qterms.empty()) q = std::move(bare);
       }
     }
   }
+  if (qterms.empty()) qterms = parse_query(q, (sig & kSignalStopWords) != 0);
   for (const auto& t : qterms) r.terms.push_back(t.text);
   if (r.terms.empty()) {
     return make_error(

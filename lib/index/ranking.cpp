@@ -277,18 +277,38 @@ std::string verbatim_query(std::string_view q) {
   return words >= kVerbatimMinWords ? key : std::string();
 }
 
+namespace {
+
+bool is_space(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
+
+// fn(token, where it starts) for each whitespace-separated token of `text`, trailing `,;:`
+// dropped (`tests/x.py:12:`, `a.py::t,`).
+template <class Fn>
+void for_each_token(std::string_view text, const Fn& fn) {
+  for (std::size_t at = 0; at < text.size();) {
+    while (at < text.size() && is_space(text[at])) ++at;
+    const std::size_t begin = at;
+    while (at < text.size() && !is_space(text[at])) ++at;
+    std::string_view token = text.substr(begin, at - begin);
+    while (!token.empty() && (token.back() == ',' || token.back() == ';' || token.back() == ':'))
+      token.remove_suffix(1);
+    if (!token.empty()) fn(token, begin);
+  }
+}
+
+}  // namespace
+
 std::optional<FileReference> file_reference(std::string_view query) {
   std::string_view q = query;
-  const auto space = [](char c) {
-    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
-  };
-  while (!q.empty() && space(q.front())) q.remove_prefix(1);
-  while (!q.empty() && space(q.back())) q.remove_suffix(1);
+  while (!q.empty() && is_space(q.front())) q.remove_prefix(1);
+  while (!q.empty() && is_space(q.back())) q.remove_suffix(1);
   if (q.size() >= 2 && (q.front() == '"' || q.front() == '\'' || q.front() == '`') &&
       q.back() == q.front()) {
     q = q.substr(1, q.size() - 2);
   }
-  if (q.empty() || q.size() > 4096 || std::any_of(q.begin(), q.end(), space) ||
+  if (q.empty() || q.size() > 4096 || std::any_of(q.begin(), q.end(), is_space) ||
       q.find("://") != std::string_view::npos) {
     return std::nullopt;
   }
@@ -336,25 +356,18 @@ std::optional<FileReference> file_reference(std::string_view query) {
 std::optional<FileReference> node_id_in_line(std::string_view line) {
   std::optional<FileReference> found;
   std::string_view token_found;
-  const auto space = [](char c) {
-    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
-  };
-  for (std::size_t at = 0; at < line.size();) {
-    while (at < line.size() && space(line[at])) ++at;
-    std::size_t end = at;
-    while (end < line.size() && !space(line[end])) ++end;
-    std::string_view token = line.substr(at, end - at);
-    at = end;
-    while (!token.empty() && (token.back() == ',' || token.back() == ';' || token.back() == ':'))
-      token.remove_suffix(1);
+  bool two = false;  // two different tests: neither
+  for_each_token(line, [&](std::string_view token, std::size_t) {
     const std::size_t sep = token.find("::");
-    if (sep == std::string_view::npos || sep < 4 || token.substr(sep - 3, 3) != ".py") continue;
+    if (two || sep == std::string_view::npos || sep < 4 || token.substr(sep - 3, 3) != ".py")
+      return;
     std::optional<FileReference> ref = file_reference(token);
-    if (!ref || ref->symbol.empty()) continue;
-    if (found && token != token_found) return std::nullopt;  // two different tests: neither
+    if (!ref || ref->symbol.empty()) return;
+    two = found && token != token_found;
     found = std::move(ref);
     token_found = token;
-  }
+  });
+  if (two) return std::nullopt;
   return found;
 }
 
@@ -381,21 +394,12 @@ std::vector<FileReference> frames_in_text(std::string_view text) {
     ref->line = line;
     found.emplace_back(at, std::move(*ref));
   }
-  const auto space = [](char c) {
-    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
-  };
-  for (std::size_t at = 0; at < text.size();) {
-    while (at < text.size() && space(text[at])) ++at;
-    const std::size_t begin = at;
-    while (at < text.size() && !space(text[at])) ++at;
-    std::string_view token = text.substr(begin, at - begin);
-    while (!token.empty() && (token.back() == ',' || token.back() == ';' || token.back() == ':'))
-      token.remove_suffix(1);
+  for_each_token(text, [&](std::string_view token, std::size_t begin) {
     if (token.find(':') == std::string_view::npos || token.find("::") != std::string_view::npos)
-      continue;
+      return;
     std::optional<FileReference> ref = file_reference(token);
     if (ref && ref->line > 0) found.emplace_back(begin, std::move(*ref));
-  }
+  });
   std::stable_sort(found.begin(), found.end(),
                    [](const auto& a, const auto& b) { return a.first < b.first; });
   std::vector<FileReference> out;

@@ -22,7 +22,7 @@ bool FsSegmentSource::is_file(std::string_view rel) {
 std::optional<std::string> FsSegmentSource::relative(std::string_view absolute) {
   auto p = resolve_in_root(root_, absolute);
   if (!p) return std::nullopt;
-  return fs::path(*p).lexically_relative(root_).generic_string();
+  return relpath(root_, *p);  // inside: resolve_in_root checked it
 }
 
 bool FsSegmentSource::is_dir(std::string_view rel) {
@@ -74,7 +74,8 @@ std::vector<std::string> split_dots(std::string_view s) {
   std::size_t pos = 0;
   for (;;) {
     const std::size_t at = s.find('.', pos);
-    out.emplace_back(s.substr(pos, at == std::string_view::npos ? std::string_view::npos : at - pos));
+    out.emplace_back(
+        s.substr(pos, at == std::string_view::npos ? std::string_view::npos : at - pos));
     if (at == std::string_view::npos) return out;
     pos = at + 1;
   }
@@ -154,7 +155,8 @@ std::vector<Named> all_names(const ast::Skeleton& s) {
 bool is_companion(const Named& n) {
   if (!n.def) return false;
   for (const auto& dec : n.def->decorators) {
-    if (dec == "overload" || dec == "typing.overload" || dec == "typing_extensions.overload") return true;
+    if (dec == "overload" || dec == "typing.overload" || dec == "typing_extensions.overload")
+      return true;
     for (std::string_view suffix : {".setter", ".deleter"}) {
       if (dec == n.def->name + std::string(suffix)) return true;
     }
@@ -193,8 +195,8 @@ Resolver::Resolver(SegmentSource& source, telemetry::Channel channel, ResolverOp
 
 namespace {
 
-void emit_resolve(telemetry::Channel& ch, std::string_view query, const SelectorResult<Resolution>& out,
-                  const Stopwatch& sw) {
+void emit_resolve(telemetry::Channel& ch, std::string_view query,
+                  const SelectorResult<Resolution>& out, const Stopwatch& sw) {
   if (!ch.enabled()) return;
   const bool ok = out.ok();
   const bool ambiguous = !ok && out.error().code == SelectorErrc::kAmbiguousSymbol;
@@ -242,13 +244,15 @@ SelectorResult<Resolution> Resolver::resolve(std::string_view text) {
     // when it resolved, else only what follows the path.
     const bool absolute = fs::path(id->file).is_absolute();
     emit_resolve(channel_,
-                 out.ok() ? std::string_view(out->uri.raw)
-                          : absolute ? text.substr(id->file.size()) : text,
+                 out.ok()   ? std::string_view(out->uri.raw)
+                 : absolute ? text.substr(id->file.size())
+                            : text,
                  out, sw);
     return out;
   }
   auto parsed = parse_sym_uri(text);
-  SelectorResult<Resolution> out = parsed ? resolve_uri(*parsed) : SelectorResult<Resolution>(parsed.error());
+  SelectorResult<Resolution> out =
+      parsed ? resolve_uri(*parsed) : SelectorResult<Resolution>(parsed.error());
   emit_resolve(channel_, text, out, sw);
   return out;
 }
@@ -262,7 +266,8 @@ SelectorResult<Resolution> Resolver::resolve_node_id(std::string_view text, cons
     SelectorError e;
     e.code = SelectorErrc::kInvalidUri;
     // The message repeats the names, not an absolute path.
-    e.message = "node id '" + (absolute ? "…" + std::string(text.substr(id.file.size())) : std::string(text)) +
+    e.message = "node id '" +
+                (absolute ? "…" + std::string(text.substr(id.file.size())) : std::string(text)) +
                 "': its file is not inside the segment";
     return e;
   }
@@ -302,15 +307,16 @@ std::vector<ModuleFile> Resolver::module_candidates(const std::vector<std::strin
     // package itself is the root's __init__.py.
     const std::vector<std::string> pp = split_dots(prefix);
     const bool named = parts.size() >= pp.size() && std::equal(pp.begin(), pp.end(), parts.begin());
-    const std::vector<std::string> inner(parts.begin() + static_cast<std::ptrdiff_t>(named ? pp.size() : 0),
-                                         parts.end());
+    const std::vector<std::string> inner(
+        parts.begin() + static_cast<std::ptrdiff_t>(named ? pp.size() : 0), parts.end());
     const std::string rest = join(inner, inner.size(), '.');
     const std::string module = rest.empty() ? prefix : prefix + "." + rest;
     auto candidates = rest.empty() ? lang::python::files_for("")
                                    : lang::python::candidate_files(rest, options_.source_roots);
     for (auto& candidate : candidates) {
       if (tried) tried->push_back(candidate.path);
-      if (source_.is_file(candidate.path)) found.push_back({module, std::move(candidate.path), candidate.package});
+      if (source_.is_file(candidate.path))
+        found.push_back({module, std::move(candidate.path), candidate.package});
     }
     return found;
   }
@@ -319,7 +325,8 @@ std::vector<ModuleFile> Resolver::module_candidates(const std::vector<std::strin
   // `a/b/__init__.py`; every hit is kept (both existing is an ambiguity).
   for (auto& candidate : lang::python::candidate_files(module, options_.source_roots)) {
     if (tried) tried->push_back(candidate.path);
-    if (source_.is_file(candidate.path)) found.push_back({module, std::move(candidate.path), candidate.package});
+    if (source_.is_file(candidate.path))
+      found.push_back({module, std::move(candidate.path), candidate.package});
   }
   return found;
 }
@@ -332,8 +339,8 @@ std::vector<std::string> Resolver::module_suggestions(const std::vector<std::str
   const std::vector<std::string> pp = split_dots(prefix);
   const bool prefixed = !prefix.empty() && in_parts.size() >= pp.size() &&
                         std::equal(pp.begin(), pp.end(), in_parts.begin());
-  const std::vector<std::string> parts(in_parts.begin() + static_cast<std::ptrdiff_t>(prefixed ? pp.size() : 0),
-                                       in_parts.end());
+  const std::vector<std::string> parts(
+      in_parts.begin() + static_cast<std::ptrdiff_t>(prefixed ? pp.size() : 0), in_parts.end());
   auto make_uri = [&](const std::string& dotted) {
     return make_sym_uri(prefix.empty() ? dotted : prefix + "." + dotted);
   };
@@ -349,8 +356,10 @@ std::vector<std::string> Resolver::module_suggestions(const std::vector<std::str
       }
       for (const auto& entry : source_.list_dir(dir)) {
         std::string name = entry;
-        if (name.ends_with(lang::python::kSourceSuffix)) name.resize(name.size() - lang::python::kSourceSuffix.size());
-        else if (!source_.is_dir(join_path(dir, entry))) continue;
+        if (name.ends_with(lang::python::kSourceSuffix))
+          name.resize(name.size() - lang::python::kSourceSuffix.size());
+        else if (!source_.is_dir(join_path(dir, entry)))
+          continue;
         if (!is_identifier(name)) continue;
         const std::size_t d = edit_distance(name, parts[i]);
         if (d <= std::max<std::size_t>(2, parts[i].size() / 3) && d > 0) {
@@ -380,14 +389,17 @@ SelectorResult<ModuleFile> Resolver::resolve_module(std::string_view dotted) {
   e.tried = tried;
   if (found.empty()) {
     e.code = SelectorErrc::kFileNotFound;
-    e.message = "module '" + std::string(dotted) + "' not found; tried " + join(tried, tried.size(), ',');
-    for (auto pos = e.message.find(','); pos != std::string::npos; pos = e.message.find(',', pos + 2))
+    e.message =
+        "module '" + std::string(dotted) + "' not found; tried " + join(tried, tried.size(), ',');
+    for (auto pos = e.message.find(','); pos != std::string::npos;
+         pos = e.message.find(',', pos + 2))
       e.message.replace(pos, 1, ", ");
     e.suggestions = module_suggestions(parts);
     return e;
   }
   e.code = SelectorErrc::kAmbiguousSymbol;
-  e.message = "module '" + std::string(dotted) + "' exists as " + std::to_string(found.size()) + " files:";
+  e.message =
+      "module '" + std::string(dotted) + "' exists as " + std::to_string(found.size()) + " files:";
   for (const auto& f : found) {
     e.message += " " + f.file;
     Match m;
@@ -409,11 +421,14 @@ SelectorResult<Resolution> Resolver::resolve_uri(const SymUri& uri) {
     std::vector<std::string> tried;
     bool found = false;
     for (std::size_t n = uri.path.size() - 1; n >= 1 && !found; --n) {
-      std::vector<std::string> prefix(uri.path.begin(), uri.path.begin() + static_cast<std::ptrdiff_t>(n));
+      std::vector<std::string> prefix(uri.path.begin(),
+                                      uri.path.begin() + static_cast<std::ptrdiff_t>(n));
       if (!module_candidates(prefix, &tried).empty()) {
         module = join(prefix, n, '.');
-        qualname = join(std::vector<std::string>(uri.path.begin() + static_cast<std::ptrdiff_t>(n), uri.path.end()),
-                        uri.path.size() - n, '.') + "." + uri.member;
+        qualname = join(std::vector<std::string>(uri.path.begin() + static_cast<std::ptrdiff_t>(n),
+                                                 uri.path.end()),
+                        uri.path.size() - n, '.') +
+                   "." + uri.member;
         found = true;
       }
     }
@@ -421,9 +436,10 @@ SelectorResult<Resolution> Resolver::resolve_uri(const SymUri& uri) {
       SelectorError e;
       e.code = SelectorErrc::kFileNotFound;
       e.tried = tried;
-      e.message = "no prefix of '" + join(uri.path, uri.path.size(), '/') + "' is a module; tried " +
-                  std::to_string(tried.size()) + " paths";
-      e.suggestions = module_suggestions(std::vector<std::string>(uri.path.begin(), uri.path.end() - 1));
+      e.message = "no prefix of '" + join(uri.path, uri.path.size(), '/') +
+                  "' is a module; tried " + std::to_string(tried.size()) + " paths";
+      e.suggestions =
+          module_suggestions(std::vector<std::string>(uri.path.begin(), uri.path.end() - 1));
       return e;
     }
   }
@@ -478,7 +494,8 @@ SelectorResult<Resolution> Resolver::resolve_symbol(const SymUri& uri, const Mod
   if (hits.empty()) {
     // `outer.helper` for `outer.<locals>.helper`.
     for (const auto& n : names)
-      if (n.qualname.find("<locals>") != std::string::npos && without_locals(n.qualname) == qualname)
+      if (n.qualname.find("<locals>") != std::string::npos &&
+          without_locals(n.qualname) == qualname)
         hits.push_back(&n);
   }
 
@@ -496,10 +513,11 @@ SelectorResult<Resolution> Resolver::resolve_symbol(const SymUri& uri, const Mod
     SelectorError e;
     e.code = SelectorErrc::kAmbiguousSymbol;
     e.tried = {mf.file};
-    e.message = "'" + std::string(qualname) + "' is defined " + std::to_string(hits.size()) + " times in " +
-                mf.file + " (lines";
+    e.message = "'" + std::string(qualname) + "' is defined " + std::to_string(hits.size()) +
+                " times in " + mf.file + " (lines";
     for (const Named* h : hits) {
-      e.message += " " + std::to_string(h->match.line) + (h->match.conditional ? " (conditional)" : "");
+      e.message +=
+          " " + std::to_string(h->match.line) + (h->match.conditional ? " (conditional)" : "");
       e.candidates.push_back(finish(h->match));
     }
     e.message += "); address one by line with ast.symbols";
@@ -516,8 +534,8 @@ SelectorResult<Resolution> Resolver::resolve_symbol(const SymUri& uri, const Mod
   SelectorError e;
   e.code = SelectorErrc::kSymbolNotFound;
   e.tried = {mf.file};
-  e.message = "'" + std::string(qualname) + "' is not defined in " + mf.file + " (module " + mf.module + ", " +
-              std::to_string(names.size()) + " names searched)";
+  e.message = "'" + std::string(qualname) + "' is not defined in " + mf.file + " (module " +
+              mf.module + ", " + std::to_string(names.size()) + " names searched)";
   const std::string first = split_dots(qualname).front();
   for (const auto& imp : s.imports) {
     if (imp.is_from) {
@@ -533,7 +551,9 @@ SelectorResult<Resolution> Resolver::resolve_symbol(const SymUri& uri, const Mod
       }
     } else if (!imp.alias.empty() && imp.alias == first &&
                !module_candidates(split_dots(imp.module), nullptr).empty()) {
-      e.suggestions.push_back(make_sym_uri(imp.module, std::string(qualname.substr(first.size() + (qualname.size() > first.size() ? 1 : 0)))));
+      e.suggestions.push_back(make_sym_uri(
+          imp.module,
+          std::string(qualname.substr(first.size() + (qualname.size() > first.size() ? 1 : 0)))));
     }
   }
   const std::string want_last = last_component(qualname);
@@ -545,8 +565,10 @@ SelectorResult<Resolution> Resolver::resolve_symbol(const SymUri& uri, const Mod
     const std::size_t last = edit_distance(last_component(n.qualname), want_last);
     const std::size_t limit = std::max<std::size_t>(2, qualname.size() / 3);
     std::size_t score = full;
-    if (last == 0) score = std::min<std::size_t>(score, 1);  // same name, other scope
-    else if (last <= std::max<std::size_t>(1, want_last.size() / 3)) score = std::min(score, last + 1);
+    if (last == 0)
+      score = std::min<std::size_t>(score, 1);  // same name, other scope
+    else if (last <= std::max<std::size_t>(1, want_last.size() / 3))
+      score = std::min(score, last + 1);
     if (score <= limit) scored.emplace_back(score, n.qualname);
   }
   std::sort(scored.begin(), scored.end());
