@@ -38,10 +38,12 @@ APT_PACKAGES=(
   zsh fish
   # Relevance evaluation corpora and query sources (tests/relevance/): the Python library
   # reference, Django 3.2's, SQLAlchemy 1.4's, Sphinx 5.3's, Jinja2 3.1's, Werkzeug 2.2's and
-  # Click 8.1's code and reference docs; Snowball stemmers for ranking.
+  # Click 8.1's code and reference docs (and Requests 2.28's, a map corpus only:
+  # tests/relevance/map_docs.py); Snowball stemmers for ranking.
   python3.11-doc libpython3.11-testsuite python3-django python-django-doc python3-pip
   python3-sqlalchemy python3-sqlalchemy-ext python-sqlalchemy-doc python3-sphinx sphinx-doc
   python3-jinja2 python-jinja2-doc python3-werkzeug python-werkzeug-doc python3-click python-click-doc
+  python3-requests python-requests-doc
   libstemmer-dev
   # Merged-navigation benchmark: a second untyped codebase next to Django (tests/navigation/).
   python3-pyflakes

@@ -42,6 +42,12 @@ std::vector<bool> shown_names(const std::vector<ast::Definition>& defs) {
   return keep;
 }
 
+// Whether a package re-exports `name` from the file (`exports`: CentralFile::exports).
+bool exported(const std::vector<std::string>& exports, const std::string& name) {
+  return std::binary_search(exports.begin(), exports.end(), std::string("*")) ||
+         std::binary_search(exports.begin(), exports.end(), name);
+}
+
 std::size_t tokens_of(std::size_t bytes) {
   return (bytes + 3) / 4;
 }
@@ -51,7 +57,9 @@ std::size_t tokens_of(std::size_t bytes) {
 struct Candidate {
   std::string path;
   double centrality = 0.0;
-  double weight = 0.0;  // centrality × the factors of its path classes (file_weight)
+  double weight = 0.0;               // centrality × the factors of its path classes (file_weight)
+  std::vector<std::string> exports;  // CentralFile::exports, ::interface
+  double interface = 0.0;
   std::shared_ptr<const ast::Skeleton> skeleton;
   std::vector<std::uint32_t> top_refs;
   std::vector<std::vector<std::uint32_t>> member_refs;
@@ -275,6 +283,8 @@ MapReply compose(const index::SegmentIndex& seg, std::size_t budget, std::vector
       class_refs = it.refs;
       cand.top_refs[t] = it.refs;
       it.score = c * symbol_weight(false, top.name, it.refs, 0, reach.files);
+      if (exported(cand.exports, top.name))
+        it.score *= 1.0 + (kMapExportWeight - 1.0) * cand.interface;
     } else {
       const auto m = static_cast<std::size_t>(it.child);
       it.refs = std::min(it.refs, class_refs);  // members follow their class in `items`
@@ -476,6 +486,7 @@ double file_weight(const index::CentralFile& file, std::string_view dir) {
     rel.remove_prefix(dir.size() + 1);
   const std::uint8_t cls = index::path_class(rel);
   double w = file.centrality;
+  if (!file.exports.empty()) w *= 1.0 + (kMapExportFileWeight - 1.0) * file.interface;
   for (const index::PathClass c : {index::kPathTest, index::kPathAsset, index::kPathGenerated,
                                    index::kPathNeverCode, index::kPathVendored}) {
     if (cls & c) w *= index::path_factor(c);
@@ -538,7 +549,8 @@ Result<MapReply> repo_map(index::SegmentIndex& seg, const MapRequest& req) {
             lines, static_cast<std::size_t>(std::count(keep.begin(), keep.end(), true)));
       }
       floor_tokens += tokens_of(c.path.size() + 24) + lines * kMapLineTokens;
-      cands.push_back({c.path, c.centrality, weights[i], sk->skeleton, {}, {}});
+      cands.push_back(
+          {c.path, c.centrality, weights[i], c.exports, c.interface, sk->skeleton, {}, {}});
     }
   };
   read_until(req.budget, false);

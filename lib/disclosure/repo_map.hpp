@@ -27,8 +27,10 @@
 // a hub file's unused helpers from crowding out the most used definitions of the files below
 // it. A member weighs half as much and counts at most its class's refs (`get` is named
 // everywhere; `Model.get` is used where `Model` is); a member overriding a method of an ancestor
-// class in the files read weighs a quarter of that (kMapOverrideWeight). A file without public
-// definitions is one item, weighted as an unused symbol.
+// class in the files read weighs a quarter of that (kMapOverrideWeight). A top-level definition
+// a package re-exports weighs more (kMapExportWeight: the package's interface, which users
+// outside the tree call and its own files may not). A file without public definitions is one
+// item, weighted as an unused symbol.
 //
 // Budget (tokens, ceil(bytes / 4)). Breadth first: the longest prefix of the ranked symbols
 // whose compact outline fits — one line a symbol: no decorators or docstrings, long parameter
@@ -123,11 +125,12 @@ std::string compact_signature(std::string_view sig);
 
 // `__name__` (at least one character between the underscores).
 bool is_dunder(const std::string& name);
-// A file's weight in the map's ranking: its centrality × the search's factor for each class of
-// its path below `dir` (index/ranking.hpp path_class, path_factor: tests × 0.35, generated ×
-// 0.5, vendored × 0.6, a language's folder below `locale/` × 0) — a map of a tree leads with
-// its own code, not its tests or another project's code shipped inside it; a map of `tests/` or
-// `_vendor/rich` itself weighs its files by centrality alone.
+// A file's weight in the map's ranking: its centrality, × the export factor when a package
+// re-exports from it (kMapExportFileWeight, below), × the search's factor for each class of its
+// path below `dir` (index/ranking.hpp path_class, path_factor: tests × 0.35, generated × 0.5,
+// vendored × 0.6, a language's folder below `locale/` × 0) — a map of a tree leads with its own
+// code, not its tests or another project's code shipped inside it; a map of `tests/` or
+// `_vendor/rich` itself does not demote its files for those classes.
 double file_weight(const index::CentralFile& file, std::string_view dir);
 // A symbol's weight in the map's ranking (multiplied by the square root of its file's
 // file_weight). `reach_weight(refs, files)` = kMapUnusedWeight + ln(1 + refs) × (1 − refs/files):
@@ -142,6 +145,15 @@ inline constexpr double kMapUnusedWeight = 0.1;
 // (`CharField.to_python` under `Field.to_python`) scores this share of its weight: the
 // ancestor's line already tells the reader the name (measured: tests/relevance/map_docs.py).
 inline constexpr double kMapOverrideWeight = 0.25;
+// A top-level definition a package re-exports (CentralFile::exports: `from .api import get` in
+// requests/__init__.py) is the package's interface. With `i` = CentralFile::interface (1 for a
+// package nothing else in the tree imports, 0 for one every other file imports: a `util` package
+// re-exporting its helpers), its weight is × (1 + (kMapExportWeight − 1) × i), and file_weight of
+// a file exporting any name × (1 + (kMapExportFileWeight − 1) × i). requests/api.py (`get`,
+// `post`), which nothing in the tree imports, was in no map of requests + urllib3 up to 4,000
+// tokens (measured: docs/benchmarks.md, section "`ctx map`: a package's re-exports").
+inline constexpr double kMapExportWeight = 2.0;
+inline constexpr double kMapExportFileWeight = 2.0;
 double reach_weight(std::uint32_t refs, std::size_t files);
 double symbol_weight(bool member, const std::string& name, std::uint32_t refs,
                      std::uint32_t class_refs, std::size_t files);

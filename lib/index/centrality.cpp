@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <set>
 
 #include "ast/skeleton.hpp"
 #include "lang/python/modules.hpp"
@@ -38,8 +39,15 @@ std::vector<std::string> import_refs(std::string_view rel_path, const ast::Skele
     if (imp.is_from) {
       bool any = false;
       for (const auto& n : imp.names) {
-        if (n.name.empty() || n.name == "*") continue;
-        out.push_back(module + ":" + n.name);
+        if (n.name.empty()) continue;
+        if (n.name == "*") {
+          if (module.empty()) continue;
+          out.push_back(module + ":*");
+        } else if (n.alias.empty() || n.alias == n.name) {
+          out.push_back(module + ":" + n.name);
+        } else {
+          out.push_back(module + ":" + n.name + " as " + n.alias);
+        }
         any = true;
       }
       if (!any && !module.empty()) out.push_back(module);
@@ -52,50 +60,91 @@ std::vector<std::string> import_refs(std::string_view rel_path, const ast::Skele
   return out;
 }
 
-ImportGraph build_import_graph(const std::map<std::string, std::vector<std::string>>& imports,
-                               std::string_view package_prefix) {
-  ImportGraph g;
-  std::map<std::string, std::size_t> id;
-  for (const auto& [path, refs] : imports) {
-    if (!is_python_source(path)) continue;
-    id.emplace(path, g.nodes.size());
-    g.nodes.push_back(path);
+namespace {
+
+// Resolves a dotted module to a node of the graph (an index into `nodes`, -1 for none): the first
+// of its candidate files that is a node; in a package-root tree the tree's own modules are
+// imported by their full names (`django.db.models` for db/models/__init__.py), so the package
+// prefix is taken off first.
+class ModuleResolver {
+ public:
+  ModuleResolver(const std::vector<std::string>& nodes, std::string_view package_prefix)
+      : prefix_(package_prefix) {
+    for (std::size_t i = 0; i < nodes.size(); ++i) id_.emplace(nodes[i], i);
   }
-  g.out.resize(g.nodes.size());
-  auto resolve_as = [&id](const std::string& module) -> long {
-    for (const auto& f : py::candidate_files(module)) {
-      if (auto it = id.find(f.path); it != id.end()) return static_cast<long>(it->second);
-    }
-    return -1;
-  };
-  // In a package-root tree the tree's own modules are imported by their full names
-  // (`django.db.models` for db/models/__init__.py): the package prefix is taken off first.
-  const std::string prefix(package_prefix);
-  auto resolve = [&](const std::string& module) -> long {
-    if (!prefix.empty()) {
-      if (module == prefix) {  // the root's own __init__.py
-        const auto it = id.find("__init__.py");
-        return it == id.end() ? -1 : static_cast<long>(it->second);
+
+  long operator()(const std::string& module) const {
+    if (!prefix_.empty()) {
+      if (module == prefix_) {  // the root's own __init__.py
+        const auto it = id_.find("__init__.py");
+        return it == id_.end() ? -1 : static_cast<long>(it->second);
       }
-      if (module.size() > prefix.size() && module.compare(0, prefix.size(), prefix) == 0 &&
-          module[prefix.size()] == '.') {
-        return resolve_as(module.substr(prefix.size() + 1));
+      if (module.size() > prefix_.size() && module.compare(0, prefix_.size(), prefix_) == 0 &&
+          module[prefix_.size()] == '.') {
+        return resolve_as(module.substr(prefix_.size() + 1));
       }
     }
     return resolve_as(module);
-  };
+  }
+
+ private:
+  long resolve_as(const std::string& module) const {
+    for (const auto& f : py::candidate_files(module)) {
+      if (auto it = id_.find(f.path); it != id_.end()) return static_cast<long>(it->second);
+    }
+    return -1;
+  }
+
+  std::string prefix_;
+  std::map<std::string, std::size_t> id_;
+};
+
+// A `from` reference "module:name[ as alias]" taken apart; `module` is empty for other
+// references (`import a.b`).
+struct FromRef {
+  std::string module, name, alias;
+};
+FromRef split_ref(const std::string& ref) {
+  FromRef r;
+  const auto colon = ref.find(':');
+  if (colon == std::string::npos) return r;
+  r.module = ref.substr(0, colon);
+  r.name = ref.substr(colon + 1);
+  if (const auto as = r.name.find(" as "); as != std::string::npos) {
+    r.alias = r.name.substr(as + 4);
+    r.name.resize(as);
+  }
+  return r;
+}
+
+std::vector<std::string> python_nodes(
+    const std::map<std::string, std::vector<std::string>>& imports) {
+  std::vector<std::string> nodes;
+  for (const auto& [path, refs] : imports) {
+    if (is_python_source(path)) nodes.push_back(path);
+  }
+  return nodes;
+}
+
+}  // namespace
+
+ImportGraph build_import_graph(const std::map<std::string, std::vector<std::string>>& imports,
+                               std::string_view package_prefix) {
+  ImportGraph g;
+  g.nodes = python_nodes(imports);
+  g.out.resize(g.nodes.size());
+  const ModuleResolver resolve(g.nodes, package_prefix);
   for (std::size_t i = 0; i < g.nodes.size(); ++i) {
     auto& targets = g.out[i];
     for (const auto& ref : imports.at(g.nodes[i])) {
-      const auto colon = ref.find(':');
+      const FromRef from = split_ref(ref);
       long t = -1;
-      if (colon == std::string::npos) {
+      if (from.module.empty() && ref.find(':') == std::string::npos) {
         t = resolve(ref);
       } else {
-        const std::string module = ref.substr(0, colon);
-        const std::string name = ref.substr(colon + 1);
-        t = resolve(module.empty() ? name : module + "." + name);  // a submodule, else the module
-        if (t < 0 && !module.empty()) t = resolve(module);
+        // a submodule, else the module (`from . import x` in the root: ":x")
+        t = resolve(from.module.empty() ? from.name : from.module + "." + from.name);
+        if (t < 0 && !from.module.empty()) t = resolve(from.module);
       }
       if (t >= 0 && static_cast<std::size_t>(t) != i)
         targets.push_back(static_cast<std::size_t>(t));
@@ -130,6 +179,97 @@ std::vector<double> pagerank(const ImportGraph& g) {
   }
   for (auto& x : r) x *= nd;
   return r;
+}
+
+std::map<std::string, PackageExports> package_exports(
+    const std::map<std::string, std::vector<std::string>>& imports,
+    std::string_view package_prefix) {
+  const ImportGraph g = build_import_graph(imports, package_prefix);
+  const std::vector<std::string>& nodes = g.nodes;
+  const ModuleResolver resolve(nodes, package_prefix);
+  const auto dir_of = [](const std::string& path) {
+    const auto slash = path.rfind('/');
+    return slash == std::string::npos ? std::string() : path.substr(0, slash);
+  };
+  const auto below = [](const std::string& path, const std::string& dir) {
+    return dir.empty() || (path.size() > dir.size() && path.compare(0, dir.size(), dir) == 0 &&
+                           path[dir.size()] == '/');
+  };
+  // Each package's share of interface: 1 − the share of the files outside its folder that import
+  // a file inside it (the root package: 1, nothing is outside it).
+  std::map<std::string, std::set<std::size_t>> users;  // package folder → importers outside it
+  for (std::size_t i = 0; i < nodes.size(); ++i)
+    if (py::is_package_init(nodes[i]) && !dir_of(nodes[i]).empty()) users[dir_of(nodes[i])];
+  for (std::size_t u = 0; u < nodes.size(); ++u) {
+    for (const std::size_t v : g.out[u]) {
+      for (std::string d = dir_of(nodes[v]); !d.empty(); d = dir_of(d)) {
+        if (below(nodes[u], d)) break;  // and below every folder above d
+        if (const auto it = users.find(d); it != users.end()) it->second.insert(u);
+      }
+    }
+  }
+  const auto interface_of = [&](const std::string& dir) {
+    if (dir.empty()) return 1.0;
+    const auto inside = static_cast<std::size_t>(std::count_if(
+        nodes.begin(), nodes.end(), [&](const std::string& p) { return below(p, dir); }));
+    const std::size_t outside = nodes.size() - inside;
+    const auto it = users.find(dir);
+    if (outside == 0 || it == users.end()) return 1.0;
+    return 1.0 - static_cast<double>(it->second.size()) / static_cast<double>(outside);
+  };
+  // (file, name) → the largest interface share it was exported with; pairs to follow.
+  std::map<std::pair<std::size_t, std::string>, double> found;
+  std::vector<std::pair<std::size_t, std::string>> todo;
+  // `ref` of node `from` brings `name` ("*": every public name) from a file below `dir`: that
+  // file exports it too.
+  const auto add = [&](std::size_t from, const FromRef& ref, const std::string& name,
+                       const std::string& dir, double share) {
+    if (ref.module.empty()) return;  // `import a.b`, or `from . import x` in the root
+    if (ref.name != "*" && resolve(ref.module + "." + ref.name) >= 0) return;  // a submodule
+    const long t = resolve(ref.module);
+    if (t < 0 || static_cast<std::size_t>(t) == from) return;
+    const auto target = static_cast<std::size_t>(t);
+    if (!below(nodes[target], dir)) return;
+    const auto [it, fresh] = found.emplace(std::pair{target, name}, share);
+    if (!fresh && it->second >= share) return;
+    it->second = share;
+    todo.emplace_back(target, name);
+  };
+  for (std::size_t i = 0; i < nodes.size(); ++i) {
+    if (!py::is_package_init(nodes[i]) || imports.at(nodes[i]).empty()) continue;
+    const std::string dir = dir_of(nodes[i]);
+    const double share = interface_of(dir);
+    for (const auto& r : imports.at(nodes[i])) {
+      const FromRef ref = split_ref(r);
+      const std::string& bound = ref.alias.empty() ? ref.name : ref.alias;
+      if (ref.name != "*" && (bound.empty() || bound[0] == '_')) continue;  // private
+      add(i, ref, ref.name, dir, share);
+    }
+  }
+  // Follow each exported name to where it is defined: a module re-exporting `name` (imported
+  // under that name) or importing `*` from below its own package passes it on, with its share;
+  // `*` passes on through `*` imports only.
+  while (!todo.empty()) {
+    const auto [file, name] = todo.back();
+    todo.pop_back();
+    const double share = found.at({file, name});
+    const std::string dir = dir_of(nodes[file]);
+    for (const auto& r : imports.at(nodes[file])) {
+      const FromRef ref = split_ref(r);
+      if (ref.name == "*") {
+        add(file, ref, name, dir, share);
+      } else if (name != "*" && (ref.alias.empty() ? ref.name : ref.alias) == name) {
+        add(file, ref, ref.name, dir, share);
+      }
+    }
+  }
+  std::map<std::string, PackageExports> out;
+  for (const auto& [key, share] : found) {  // sorted by file, then name
+    PackageExports& e = out[nodes[key.first]];
+    e.names.push_back(key.second);
+    e.interface = std::max(e.interface, share);
+  }
+  return out;
 }
 
 std::map<std::string, double> import_centrality(

@@ -156,6 +156,12 @@ struct SegmentIndex::Impl {
   mutable std::uint64_t name_files_version = UINT64_MAX;
   mutable std::unordered_map<std::uint64_t, std::uint32_t> name_files;
   mutable std::size_t name_files_total = 0;
+  // package_exports of the records (centrality.hpp), per content version under exports_mu
+  // (callers hold state_mu shared): central_files hands each file its exported names. An update
+  // that leaves the import graph as it was (or a settle) keeps it current, as name_files.
+  mutable std::mutex exports_mu;
+  mutable std::uint64_t exports_version = UINT64_MAX;
+  mutable std::map<std::string, PackageExports> exports;
   // Whether a record's names are in name_files (an indexed Python file with identifiers).
   static bool counts_names(const FileRecord& r) { return r.indexed && !r.names.empty(); }
   // name_files' approximate heap bytes (a node of key, count and next pointer per name, a
@@ -532,7 +538,9 @@ struct SegmentIndex::Impl {
   static bool in_import_graph(const std::string& path, const FileRecord& r) {
     return r.indexed && file_type_of(path) == FileType::kPython;
   }
-  void recompute_centrality(std::map<std::string, FileRecord>& recs) const {
+  // The import references the graph is built from, per node (centrality.hpp).
+  static std::map<std::string, std::vector<std::string>> graph_imports(
+      const std::map<std::string, FileRecord>& recs) {
     std::map<std::string, std::vector<std::string>> imports;
     for (const auto& [path, r] : recs) {
       if (!in_import_graph(path, r)) continue;
@@ -546,9 +554,15 @@ struct SegmentIndex::Impl {
       else
         imports.emplace(path, r.imports);
     }
+    return imports;
+  }
+  // In a package-root tree the package's name, the prefix of its own modules; else "".
+  std::string package_prefix() const {
     const auto layout = lang::python::detect_layout(root);
-    const auto scores = import_centrality(
-        imports, layout.kind == lang::python::LayoutKind::kPackageRoot ? layout.package : std::string());
+    return layout.kind == lang::python::LayoutKind::kPackageRoot ? layout.package : std::string();
+  }
+  void recompute_centrality(std::map<std::string, FileRecord>& recs) const {
+    const auto scores = import_centrality(graph_imports(recs), package_prefix());
     for (auto& [path, r] : recs) {
       const auto it = scores.find(path);
       r.centrality = it == scores.end() ? 0.0 : it->second;
@@ -891,6 +905,7 @@ ApplyReport SegmentIndex::Impl::apply_locked(const std::vector<std::string>& pat
   {
     WriteLock lk(*this);
     const bool names_current = name_files_version == content_version;
+    const bool exports_current = exports_version == content_version;
     ++content_version;
     // Whether the import graph changed: a Python file came, went, started or stopped being
     // indexed, or changed its imports. Only then is the centrality recomputed (a PageRank over
@@ -953,6 +968,7 @@ ApplyReport SegmentIndex::Impl::apply_locked(const std::vector<std::string>& pat
       touch_locked();
     }
     if (names_current) name_files_version = content_version;
+    if (exports_current && !graph_changed) exports_version = content_version;  // same imports
     rep.generation = generation;
   }
   if (!outcomes.empty()) skeletons->flush();
@@ -1023,8 +1039,10 @@ bool SegmentIndex::Impl::settle_once() {
     }
     // Answers are unchanged (no new generation); the memory status() derives is not.
     const bool names_current = name_files_version == content_version;
+    const bool exports_current = exports_version == content_version;
     ++content_version;
     if (names_current) name_files_version = content_version;
+    if (exports_current) exports_version = content_version;
     lk.unlock();
     options.channel.incr("index_settle_count");
     options.channel.observe("index.settle",
@@ -1309,10 +1327,19 @@ std::vector<CentralFile> SegmentIndex::central_files(std::string_view dir, std::
   std::vector<CentralFile> out;
   {
     std::shared_lock lk(impl_->state_mu);
+    std::lock_guard ex(impl_->exports_mu);
+    if (impl_->exports_version != impl_->content_version) {
+      impl_->exports = package_exports(Impl::graph_imports(impl_->records), impl_->package_prefix());
+      impl_->exports_version = impl_->content_version;
+    }
     for (const auto& [path, r] : impl_->records) {
       if (!r.indexed || r.centrality <= 0.0) continue;
       if (!d.empty() && path != d && !under(path, d)) continue;
-      out.push_back({path, r.centrality});
+      const auto it = impl_->exports.find(path);
+      if (it == impl_->exports.end())
+        out.push_back({path, r.centrality, {}, 0.0});
+      else
+        out.push_back({path, r.centrality, it->second.names, it->second.interface});
     }
   }
   std::stable_sort(out.begin(), out.end(),

@@ -83,10 +83,11 @@ namespace fs = std::filesystem;
 // record also holds its import references and its centrality (centrality.hpp). 5: postings
 // carry five fields (the doc field, ranking rank-4), chunks five field lengths. 6: each file
 // record also holds its identifier name keys (FileRecord::names, ctx.map's refs). 7: each chunk
-// holds its byte offset in its file (Chunk::offset) instead of its token count. A file of
+// holds its byte offset in its file (Chunk::offset) instead of its token count. 8: import
+// references keep wildcards ("a.b:*") and aliases ("a.b:c as d"; package_exports). A file of
 // another format version, or of another extractor, tokenizer or ranking version, is not read:
 // the build is cold and overwrites it.
-inline constexpr std::uint32_t kIndexFormatVersion = 7;
+inline constexpr std::uint32_t kIndexFormatVersion = 8;
 // The checksum stored in index.bin's last 8 bytes over everything before them: a word-at-a-time
 // multiplicative hash that detects truncation and corruption (not a security boundary: the file
 // lives in the segment's own _ctx/). Exposed for tests that forge files.
@@ -115,6 +116,10 @@ struct FileRecord {
 struct CentralFile {
   std::string path;
   double centrality = 0.0;
+  // Names a package re-exports from this file, sorted; "*" for all its public names; and how
+  // much of an interface that package is, in [0, 1] (centrality.hpp package_exports).
+  std::vector<std::string> exports;
+  double interface = 0.0;
 };
 
 struct SegmentOptions {
@@ -276,7 +281,8 @@ class SegmentIndex {
   // 0.0 for a path that is not an indexed Python source file.
   double centrality(std::string_view path) const;
   // The indexed Python files at or under `dir` ("" or "." = all; a file path names that file),
-  // most central first (ties: path order), at most `limit` (0 = all).
+  // most central first (ties: path order), at most `limit` (0 = all), each with the names its
+  // packages re-export from it (worked out once per change of the index).
   std::vector<CentralFile> central_files(std::string_view dir, std::size_t limit = 0) const;
 
   Status status() const;

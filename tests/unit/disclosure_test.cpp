@@ -852,6 +852,58 @@ TEST_CASE("repo map: while other files wait no file takes more than a quarter of
   CHECK(repo_map(*seg, MapRequest{"", kBudget})->text == m->text);  // deterministic
 }
 
+TEST_CASE("repo map: a package's re-exported names lead over its most imported helpers") {
+  trifecta::test::TempDir dir;
+  const fs::path r = dir.path();
+  // pkg/__init__.py exports fetch and send from api.py, which nothing else imports; twelve
+  // internal modules each import helpers.py and the next of them and name the eight helpers
+  // (requests' api.py, with `get` and `post`, was no map's up to 600 tokens: nothing inside the
+  // tree imports it).
+  write_text(r / "pkg" / "__init__.py",
+             "from . import internal_00, internal_01\nfrom .api import fetch, send\n");
+  write_text(r / "pkg" / "api.py",
+             "from . import helpers\n\ndef unlisted():\n    pass\n\ndef fetch(url):\n"
+             "    return helpers.helper_0(url)\n\ndef send(url, body):\n"
+             "    return helpers.helper_1(url)\n");
+  std::string helpers, uses;
+  for (int i = 0; i < 8; ++i) {
+    helpers += "def helper_" + std::to_string(i) + "(value):\n    return value\n";
+    uses += "    helpers.helper_" + std::to_string(i) + "(value)\n";
+  }
+  write_text(r / "pkg" / "helpers.py", helpers);
+  const auto two = [](int i) { return std::string(i < 10 ? "0" : "") + std::to_string(i); };
+  for (int i = 0; i < 12; ++i) {
+    write_text(r / "pkg" / ("internal_" + two(i) + ".py"),
+               "from . import helpers, internal_" + two((i + 1) % 12) + "\n\ndef step_" +
+                   std::to_string(i) + "(value):\n" + uses +
+                   (i < 2 ? "    unlisted = value\n    return unlisted\n" : ""));
+  }
+  auto seg = built_segment(r);
+  REQUIRE(seg->central_files("").front().path == "pkg/helpers.py");
+  for (const auto& f : seg->central_files(""))
+    if (f.path == "pkg/api.py") REQUIRE(f.exports == std::vector<std::string>{"fetch", "send"});
+  auto m = repo_map(*seg, MapRequest{"", 120});
+  REQUIRE(m.ok());
+  INFO(m->text);
+  REQUIRE(m->files.size() >= 2);
+  CHECK(m->files[0].path == "pkg/helpers.py");  // the most central file still leads
+  CHECK(m->files[1].path == "pkg/api.py");      // then the package's interface
+  std::vector<std::string> names;
+  for (const auto& s : m->files[1].symbols) names.push_back(s.name);
+  CHECK(names.size() >= 2);
+  CHECK(std::find(names.begin(), names.end(), "fetch") != names.end());
+  CHECK(std::find(names.begin(), names.end(), "send") != names.end());
+  // A budget with room for one of its lines: an exported name (named by __init__.py alone), not
+  // `unlisted` above them (a name two files use).
+  auto small = repo_map(*seg, MapRequest{"", 72});
+  REQUIRE(small.ok());
+  INFO(small->text);
+  REQUIRE(small->files.size() >= 2);
+  CHECK(small->files[1].path == "pkg/api.py");
+  REQUIRE(small->files[1].symbols.size() == 1);
+  CHECK(small->files[1].symbols[0].name == "fetch");
+}
+
 TEST_CASE("repo map: a map its file choice starved reads on until its budget is used") {
   trifecta::test::TempDir dir;
   const fs::path r = dir.path();
@@ -890,13 +942,20 @@ TEST_CASE("repo map weights: refs raise a symbol, words most files hold do not, 
   CHECK(symbol_weight(true, "__repr__", 50, 50, 100) == 0.25 * kMapUnusedWeight);
   CHECK(symbol_weight(false, "__getattr__", 50, 0, 100) == 0.25 * kMapUnusedWeight);
   // A file's weight: its centrality, demoted for the path classes below the map's own path.
-  CHECK(file_weight({"_vendor/rich/console.py", 2.0}, "") == 2.0 * 0.6);
-  CHECK(file_weight({"_vendor/rich/console.py", 2.0}, "_vendor/rich") == 2.0);
-  CHECK(file_weight({"_vendor/rich/console.py", 2.0}, "_vendor") == 2.0);
-  CHECK(file_weight({"pkg/tests/test_x.py", 2.0}, "") == 2.0 * 0.35);
-  CHECK(file_weight({"conf/locale/fr/formats.py", 2.0}, "") == 0.0);
-  CHECK(file_weight({"pkg/core.py", 2.0}, "") == 2.0);
-  CHECK(file_weight({"pkg/core.py", 2.0}, "pkg/core.py") == 2.0);
+  CHECK(file_weight({"_vendor/rich/console.py", 2.0, {}, 0.0}, "") == 2.0 * 0.6);
+  CHECK(file_weight({"_vendor/rich/console.py", 2.0, {}, 0.0}, "_vendor/rich") == 2.0);
+  CHECK(file_weight({"_vendor/rich/console.py", 2.0, {}, 0.0}, "_vendor") == 2.0);
+  CHECK(file_weight({"pkg/tests/test_x.py", 2.0, {}, 0.0}, "") == 2.0 * 0.35);
+  CHECK(file_weight({"conf/locale/fr/formats.py", 2.0, {}, 0.0}, "") == 0.0);
+  CHECK(file_weight({"pkg/core.py", 2.0, {}, 0.0}, "") == 2.0);
+  CHECK(file_weight({"pkg/core.py", 2.0, {}, 0.0}, "pkg/core.py") == 2.0);
+  // ... and raised for a file its package re-exports from, as far as that package is an
+  // interface (not the rest of the tree's toolkit).
+  CHECK(file_weight({"pkg/api.py", 2.0, {"get"}, 1.0}, "") == 2.0 * kMapExportFileWeight);
+  CHECK(file_weight({"pkg/api.py", 2.0, {"get"}, 0.5}, "") ==
+        2.0 * (1.0 + 0.5 * (kMapExportFileWeight - 1.0)));
+  CHECK(file_weight({"pkg/api.py", 2.0, {"get"}, 0.0}, "") == 2.0);
+  CHECK(file_weight({"pkg/tests/x.py", 2.0, {"*"}, 1.0}, "") == 2.0 * kMapExportFileWeight * 0.35);
   CHECK(is_dunder("__init__"));
   CHECK_FALSE(is_dunder("____"));
   CHECK_FALSE(is_dunder("_private"));

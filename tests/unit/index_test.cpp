@@ -2432,18 +2432,20 @@ TEST_CASE("centrality: import references, the graph and its PageRank on a known 
         std::vector<std::string>{"os", "pkg.core:Engine", "pkg:util"});
   CHECK(refs("pkg/__init__.py", "from . import a\nfrom .. import b\n") ==
         std::vector<std::string>{":b", "pkg:a"});
-  CHECK(refs("m.py", "from x.y import *\nimport a.b as c\n") ==
-        std::vector<std::string>{"a.b", "x.y"});
+  CHECK(refs("m.py", "from x.y import *\nimport a.b as c\nfrom p import q as r, s as s\n") ==
+        std::vector<std::string>{"a.b", "p:q as r", "p:s", "x.y:*"});
 
   std::map<std::string, std::vector<std::string>> imports{
       {"app.py", {"pkg.api", "pkg.core:Engine"}},
       {"lone.py", {}},
       {"pkg/__init__.py", {"pkg.core:Engine"}},
       {"pkg/api.py", {"os", "pkg.core:Engine", "pkg:util"}},
-      {"pkg/core.py", {"pkg:util", "pkg.core:Engine"}},  // a self-import is no edge
-      {"pkg/util.py", {}},
-      {"README.md", {"pkg"}},  // not Python: no node
+      {"pkg/core.py", {"pkg:util as _u", "pkg.core:Engine"}},  // a self-import is no edge
+      {"pkg/util.py", {"pkg.core:*"}},  // a wildcard's edge is its module's; deleted below
+      {"README.md", {"pkg"}},           // not Python: no node
   };
+  CHECK(build_import_graph(imports).out[5] == std::vector<std::size_t>{4});
+  imports["pkg/util.py"].clear();
   const auto g = build_import_graph(imports);
   REQUIRE(g.nodes == std::vector<std::string>{"app.py", "lone.py", "pkg/__init__.py", "pkg/api.py",
                                               "pkg/core.py", "pkg/util.py"});
@@ -2489,6 +2491,55 @@ TEST_CASE("centrality: a package-root tree resolves its own absolute imports thr
   CHECK(c.at("utils/version.py") > 1.0);
 }
 
+TEST_CASE("centrality: a package's re-exports are followed to the modules that define them") {
+  using Exports = std::map<std::string, PackageExports>;
+  std::map<std::string, std::vector<std::string>> imports{
+      // the package's interface: two functions, a class under another name, a private alias, a
+      // submodule, a module outside the package, everything of fields.py
+      {"pkg/__init__.py",
+       {"pkg.api:get", "pkg.api:post", "pkg.models:Request as Req", "pkg.models:Hidden as _Hidden",
+        "pkg:api", "outside:thing", "pkg.fields:*", "os:path"}},
+      {"pkg/api.py", {"pkg.sessions:post", "pkg.sessions:Session"}},  // post is passed on
+      {"pkg/models.py", {}},
+      {"pkg/fields.py", {"pkg.fields_base:*"}},  // `*` passes on through `*` only
+      {"pkg/fields_base.py", {}},
+      {"pkg/sessions.py", {}},
+      {"outside.py", {}},
+      {"pkg/sub/__init__.py", {"pkg.sub.leaf:Leaf", "pkg.models:Request"}},  // models is not below
+      {"pkg/sub/leaf.py", {}},
+      {"lone.py", {"pkg.api:get"}},  // not a package: exports nothing
+  };
+  // pkg/ is imported by one of the two files outside it (lone.py): half an interface; nothing
+  // outside pkg/sub/ imports it.
+  CHECK(package_exports(imports) == Exports{{"pkg/api.py", {{"get", "post"}, 0.5}},
+                                            {"pkg/fields.py", {{"*"}, 0.5}},
+                                            {"pkg/fields_base.py", {{"*"}, 0.5}},
+                                            {"pkg/models.py", {{"Request"}, 0.5}},
+                                            {"pkg/sessions.py", {{"post"}, 0.5}},
+                                            {"pkg/sub/leaf.py", {{"Leaf"}, 1.0}}});
+  // A package most of the rest of the tree imports is its toolkit: little of an interface.
+  imports["outside.py"] = {"pkg.models:Request"};
+  CHECK(package_exports(imports).at("pkg/api.py").interface == 0.0);
+  CHECK(package_exports(imports).at("pkg/sub/leaf.py").interface == 1.0);
+  // A package-root tree's own absolute imports; its root __init__.py exports from the whole tree.
+  std::map<std::string, std::vector<std::string>> root{
+      {"__init__.py", {"sa.sql:select", "sa.engine:create_engine"}},
+      {"sql/__init__.py", {"sa.sql.expression:select"}},
+      {"sql/expression.py", {"sa.sql.selectable:select as select"}},
+      {"sql/selectable.py", {}},
+      {"engine/__init__.py", {"sa.engine.create:create_engine"}},
+      {"engine/create.py", {}},
+  };
+  // The root package's exports are a whole interface (nothing is outside it), also where
+  // engine/__init__.py (imported by the root) passes them on.
+  CHECK(package_exports(root, "sa") == Exports{{"engine/__init__.py", {{"create_engine"}, 1.0}},
+                                               {"engine/create.py", {{"create_engine"}, 1.0}},
+                                               {"sql/__init__.py", {{"select"}, 1.0}},
+                                               {"sql/expression.py", {{"select"}, 1.0}},
+                                               {"sql/selectable.py", {{"select"}, 1.0}}});
+  CHECK(package_exports(root).empty());  // without the prefix nothing resolves
+}
+
 TEST_CASE("SegmentIndex: a package-root tree gets centrality from its package-prefixed imports") {
   trifecta::test::TempDir t;
   const fs::path r = t.path() / "mypkg";
@@ -2502,6 +2553,47 @@ TEST_CASE("SegmentIndex: a package-root tree gets centrality from its package-pr
   REQUIRE(seg->build().ok());
   CHECK(seg->centrality("util.py") > seg->centrality("api.py"));
   CHECK(seg->central_files("")[0].path == "util.py");
+}
+
+TEST_CASE("SegmentIndex: central files carry their package's re-exports, current after an edit") {
+  trifecta::test::TempDir t;
+  const fs::path r = t.path();
+  write_text(r / "pkg" / "__init__.py", "from .api import get\nfrom .models import *\n");
+  write_text(r / "pkg" / "api.py", "def get():\n    pass\n\ndef post():\n    pass\n");
+  write_text(r / "pkg" / "models.py", "class Model:\n    pass\n");
+  SegmentOptions so;
+  so.use_git = false;
+  auto seg = std::move(SegmentIndex::open(r, so).value());
+  REQUIRE(seg->build().ok());
+  const auto exports = [&seg](const std::string& path) {
+    for (const auto& f : seg->central_files("pkg"))
+      if (f.path == path) return f.exports;
+    FAIL("not a central file: " << path);
+    return std::vector<std::string>{};
+  };
+  CHECK(exports("pkg/api.py") == std::vector<std::string>{"get"});
+  CHECK(exports("pkg/models.py") == std::vector<std::string>{"*"});
+  CHECK(exports("pkg/__init__.py").empty());
+  write_text(r / "pkg" / "__init__.py", "from .api import get, post\n");
+  (void)seg->apply_changes({"pkg/__init__.py"});
+  CHECK(exports("pkg/api.py") == std::vector<std::string>{"get", "post"});
+  CHECK(exports("pkg/models.py").empty());
+  // An edit that keeps every import keeps them (not worked out again); one that adds an import
+  // of a package's name brings it in.
+  write_text(r / "pkg" / "api.py", "def get():\n    return 1\n\ndef post():\n    pass\n");
+  (void)seg->apply_changes({"pkg/api.py"});
+  CHECK(exports("pkg/api.py") == std::vector<std::string>{"get", "post"});
+  write_text(r / "pkg" / "__init__.py", "from .api import get, post\nfrom .models import Model\n");
+  (void)seg->apply_changes({"pkg/__init__.py"});
+  CHECK(exports("pkg/models.py") == std::vector<std::string>{"Model"});
+  write_text(r / "pkg" / "__init__.py", "from .api import get, post\n");
+  (void)seg->apply_changes({"pkg/__init__.py"});
+  // Loaded from index.bin: the same (the references persist; the exports are worked out again).
+  seg.reset();
+  auto again = std::move(SegmentIndex::open(r, so).value());
+  REQUIRE(again->build().ok());
+  for (const auto& f : again->central_files("pkg"))
+    if (f.path == "pkg/api.py") CHECK(f.exports == std::vector<std::string>{"get", "post"});
 }
 
 TEST_CASE("SegmentIndex: a vendored file's own imports are not edges of the centrality graph") {
