@@ -549,8 +549,25 @@ Result<MapReply> repo_map(index::SegmentIndex& seg, const MapRequest& req) {
             lines, static_cast<std::size_t>(std::count(keep.begin(), keep.end(), true)));
       }
       floor_tokens += tokens_of(c.path.size() + 24) + lines * kMapLineTokens;
-      cands.push_back(
-          {c.path, c.centrality, weights[i], c.exports, c.interface, sk->skeleton, {}, {}});
+      // A file its package exports from but that defines none of the names (an `__init__.py`
+      // of imports only, a module whose exported names are constants) weighs as any other.
+      const auto& defs = sk->skeleton->definitions;
+      const auto keep = shown_names(defs);
+      bool defines = false;
+      for (std::size_t t = 0; t < defs.size() && !defines; ++t)
+        defines = keep[t] && exported(c.exports, defs[t].name);
+      if (defines)
+        cands.push_back(
+            {c.path, c.centrality, weights[i], c.exports, c.interface, sk->skeleton, {}, {}});
+      else
+        cands.push_back({c.path,
+                         c.centrality,
+                         file_weight({c.path, c.centrality, {}, 0.0}, dir),
+                         {},
+                         0.0,
+                         sk->skeleton,
+                         {},
+                         {}});
     }
   };
   read_until(req.budget, false);

@@ -149,7 +149,8 @@ inline constexpr double kMapOverrideWeight = 0.25;
 // requests/__init__.py) is the package's interface. With `i` = CentralFile::interface (1 for a
 // package nothing else in the tree imports, 0 for one every other file imports: a `util` package
 // re-exporting its helpers), its weight is × (1 + (kMapExportWeight − 1) × i), and file_weight of
-// a file exporting any name × (1 + (kMapExportFileWeight − 1) × i). requests/api.py (`get`,
+// a file exporting any name × (1 + (kMapExportFileWeight − 1) × i) — kept by repo_map only when
+// the file defines one of them (a package's own names count: `json.dumps`). requests/api.py (`get`,
 // `post`), which nothing in the tree imports, was in no map of requests + urllib3 up to 4,000
 // tokens (measured: docs/benchmarks.md, section "`ctx map`: a package's re-exports").
 inline constexpr double kMapExportWeight = 2.0;

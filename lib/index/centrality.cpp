@@ -210,8 +210,11 @@ std::map<std::string, PackageExports> package_exports(
   }
   const auto interface_of = [&](const std::string& dir) {
     if (dir.empty()) return 1.0;
-    const auto inside = static_cast<std::size_t>(std::count_if(
-        nodes.begin(), nodes.end(), [&](const std::string& p) { return below(p, dir); }));
+    // The paths below dir are those from "dir/" up to "dir0" ('0' follows '/'): one range of the
+    // sorted nodes.
+    const auto first = std::lower_bound(nodes.begin(), nodes.end(), dir + "/");
+    const auto last = std::lower_bound(first, nodes.end(), dir + "0");
+    const auto inside = static_cast<std::size_t>(last - first);
     const std::size_t outside = nodes.size() - inside;
     const auto it = users.find(dir);
     if (outside == 0 || it == users.end()) return 1.0;
@@ -236,9 +239,10 @@ std::map<std::string, PackageExports> package_exports(
     todo.emplace_back(target, name);
   };
   for (std::size_t i = 0; i < nodes.size(); ++i) {
-    if (!py::is_package_init(nodes[i]) || imports.at(nodes[i]).empty()) continue;
+    if (!py::is_package_init(nodes[i])) continue;
     const std::string dir = dir_of(nodes[i]);
     const double share = interface_of(dir);
+    found.emplace(std::pair{i, std::string("*")}, share);  // its own public names
     for (const auto& r : imports.at(nodes[i])) {
       const FromRef ref = split_ref(r);
       const std::string& bound = ref.alias.empty() ? ref.name : ref.alias;

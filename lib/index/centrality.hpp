@@ -53,15 +53,16 @@ ImportGraph build_import_graph(const std::map<std::string, std::vector<std::stri
 std::vector<double> pagerank(const ImportGraph& graph);
 
 // Re-exports: the names each file gives a package's interface (files without any left out). A
-// package's `__init__.py` that imports a public name from a module below its own folder (`from .api
-// import get, post` in requests/__init__.py; `from django.db.models.query import QuerySet` in
-// db/models/__init__.py) exports it from that module;
-// "*" stands for every public name (`from .fields import *`). An import bound to a private name
-// (`as _x`) or of a submodule exports nothing. A module that itself imports an exported name,
-// under that name, from below its own folder passes it on to where it is defined
-// (sqlalchemy/__init__.py → sql/__init__.py → sql/expression.py → sql/selectable.py), and a `*`
-// import below its folder passes on every name. The names are as imported: whether the module
-// defines them is for the caller to check (ctx.map: disclosure/repo_map.hpp).
+// package's `__init__.py` exports its own public names ("*": `json.dumps`, defined in
+// json/__init__.py) and every public name it imports from a module below its own folder (`from
+// .api import get, post` in requests/__init__.py; `from django.db.models.query import QuerySet`
+// in db/models/__init__.py) from that module; "*" stands for every public name there too (`from
+// .fields import *`). An import bound to a private name (`as _x`) or of a submodule exports
+// nothing. A module that itself imports an exported name, under that name, from below its own
+// folder passes it on to where it is defined (sqlalchemy/__init__.py → sql/__init__.py →
+// sql/expression.py → sql/selectable.py), and a `*` import below its folder passes on every
+// name. The names are as imported: whether the module defines them is for the caller to check
+// (ctx.map: disclosure/repo_map.hpp).
 //
 // How much of an interface: a package that most of the tree's other files import (a `util`
 // package re-exporting its helpers) is the tree's own toolkit, which centrality already ranks;

@@ -904,6 +904,43 @@ TEST_CASE("repo map: a package's re-exported names lead over its most imported h
   CHECK(small->files[1].symbols[0].name == "fetch");
 }
 
+TEST_CASE("repo map: a package's own functions are its interface as much as what it re-exports") {
+  trifecta::test::TempDir dir;
+  const fs::path r = dir.path();
+  // As json/ in the stdlib: codec/__init__.py defines dumps and loads and re-exports Decoder and
+  // Encoder; three of twenty other files import the package. The map of the folder leads with
+  // the package's own functions, then the re-exported classes; scanner.py, which decoder.py
+  // imports (more central than either) but no package exports from, after them.
+  write_text(r / "codec" / "__init__.py",
+             "from .decoder import Decoder\nfrom .encoder import Encoder\n\n"
+             "def dumps(obj):\n    return Encoder().encode(obj)\n\n"
+             "def loads(text):\n    return Decoder().decode(text)\n\n"
+             "def detect(data):\n    return 'utf-8'\n");
+  write_text(r / "codec" / "decoder.py",
+             "from . import scanner\n\nclass Decoder:\n    def decode(self, text):\n"
+             "        return scanner.scan(text)\n");
+  write_text(r / "codec" / "encoder.py", "class Encoder:\n    def encode(self, obj):\n"
+                                          "        return str(obj)\n");
+  write_text(r / "codec" / "scanner.py", "def scan(text):\n    return text\n");
+  for (int i = 0; i < 20; ++i) {
+    write_text(r / ("app_" + std::string(i < 10 ? "0" : "") + std::to_string(i) + ".py"),
+               std::string(i < 3 ? "import codec\n\n" : "") + "def run_" + std::to_string(i) +
+                   "(x):\n    return " + (i < 2 ? "codec.loads(x)" : i < 3 ? "codec.dumps(x)" : "x") +
+                   "\n");
+  }
+  auto seg = built_segment(r);
+  auto m = repo_map(*seg, MapRequest{"codec", 100});
+  REQUIRE(m.ok());
+  INFO(m->text);
+  REQUIRE(m->files.size() >= 2);
+  CHECK(m->files[0].path == "codec/__init__.py");
+  std::vector<std::string> names;
+  for (const auto& s : m->files[0].symbols) names.push_back(s.name);
+  CHECK(std::find(names.begin(), names.end(), "dumps") != names.end());
+  CHECK(std::find(names.begin(), names.end(), "loads") != names.end());
+  CHECK(m->files[1].path == "codec/decoder.py");  // the re-exported class next
+}
+
 TEST_CASE("repo map: a map its file choice starved reads on until its budget is used") {
   trifecta::test::TempDir dir;
   const fs::path r = dir.path();

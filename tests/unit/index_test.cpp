@@ -2510,12 +2510,14 @@ TEST_CASE("centrality: a package's re-exports are followed to the modules that d
       {"lone.py", {"pkg.api:get"}},  // not a package: exports nothing
   };
   // pkg/ is imported by one of the two files outside it (lone.py): half an interface; nothing
-  // outside pkg/sub/ imports it.
-  CHECK(package_exports(imports) == Exports{{"pkg/api.py", {{"get", "post"}, 0.5}},
+  // outside pkg/sub/ imports it. Each package's own public names are its interface too ("*").
+  CHECK(package_exports(imports) == Exports{{"pkg/__init__.py", {{"*"}, 0.5}},
+                                            {"pkg/api.py", {{"get", "post"}, 0.5}},
                                             {"pkg/fields.py", {{"*"}, 0.5}},
                                             {"pkg/fields_base.py", {{"*"}, 0.5}},
                                             {"pkg/models.py", {{"Request"}, 0.5}},
                                             {"pkg/sessions.py", {{"post"}, 0.5}},
+                                            {"pkg/sub/__init__.py", {{"*"}, 1.0}},
                                             {"pkg/sub/leaf.py", {{"Leaf"}, 1.0}}});
   // A package most of the rest of the tree imports is its toolkit: little of an interface.
   imports["outside.py"] = {"pkg.models:Request"};
@@ -2532,12 +2534,18 @@ TEST_CASE("centrality: a package's re-exports are followed to the modules that d
   };
   // The root package's exports are a whole interface (nothing is outside it), also where
   // engine/__init__.py (imported by the root) passes them on.
-  CHECK(package_exports(root, "sa") == Exports{{"engine/__init__.py", {{"create_engine"}, 1.0}},
-                                               {"engine/create.py", {{"create_engine"}, 1.0}},
-                                               {"sql/__init__.py", {{"select"}, 1.0}},
-                                               {"sql/expression.py", {{"select"}, 1.0}},
-                                               {"sql/selectable.py", {{"select"}, 1.0}}});
-  CHECK(package_exports(root).empty());  // without the prefix nothing resolves
+  CHECK(package_exports(root, "sa") ==
+        Exports{{"__init__.py", {{"*"}, 1.0}},
+                {"engine/__init__.py", {{"*", "create_engine"}, 1.0}},
+                {"engine/create.py", {{"create_engine"}, 1.0}},
+                {"sql/__init__.py", {{"*", "select"}, 1.0}},
+                {"sql/expression.py", {{"select"}, 1.0}},
+                {"sql/selectable.py", {{"select"}, 1.0}}});
+  // Without the prefix no import resolves: the packages' own names alone. engine/ is then
+  // imported by nothing outside it: a whole interface.
+  CHECK(package_exports(root) == Exports{{"__init__.py", {{"*"}, 1.0}},
+                                         {"engine/__init__.py", {{"*"}, 1.0}},
+                                         {"sql/__init__.py", {{"*"}, 1.0}}});
 }
 
 TEST_CASE("SegmentIndex: a package-root tree gets centrality from its package-prefixed imports") {
@@ -2573,7 +2581,7 @@ TEST_CASE("SegmentIndex: central files carry their package's re-exports, current
   };
   CHECK(exports("pkg/api.py") == std::vector<std::string>{"get"});
   CHECK(exports("pkg/models.py") == std::vector<std::string>{"*"});
-  CHECK(exports("pkg/__init__.py").empty());
+  CHECK(exports("pkg/__init__.py") == std::vector<std::string>{"*"});  // its own names
   write_text(r / "pkg" / "__init__.py", "from .api import get, post\n");
   (void)seg->apply_changes({"pkg/__init__.py"});
   CHECK(exports("pkg/api.py") == std::vector<std::string>{"get", "post"});
