@@ -986,7 +986,8 @@ std::vector<ToolSpec> build_table(bool with_debug) {
         "a folder or file of the root (relative to it); default: the whole root";
     t.push_back({"map", "Map the project",
                  "A ranked overview to start a task with: the most central files (PageRank over "
-                 "the Python import graph; tests and vendored code weighed down) and their most "
+                 "the Python import graph; a package's interface - what its __init__.py defines "
+                 "and re-exports - weighed up, tests and vendored code down) and their most "
                  "used public classes, functions and methods (by how many other files use their "
                  "names in code) as a skeleton with line ranges, within the token budget: many "
                  "files one line a symbol, whole outlines when they fit.",
