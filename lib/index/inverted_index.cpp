@@ -1618,13 +1618,21 @@ std::vector<InvertedIndex::DocId> InvertedIndex::named_chunks(
   std::optional<FileReference> ref = file_reference(query);
   if (!ref) ref = node_id_in_line(query);  // a pytest result line: its test
   if (ref) return chunks_named(std::move(*ref), o, corrected);
-  // A pasted traceback or log: its innermost place (the last named) in an indexed file.
+  // A pasted traceback or log: its places in indexed files from the innermost (the last named)
+  // outward — the call chain an agent reads — at most kMaxPinnedFrames of them, each chunk once.
   std::vector<FileReference> frames = frames_in_text(query);
-  for (auto it = frames.rbegin(); it != frames.rend(); ++it) {
-    std::vector<DocId> got = chunks_named(std::move(*it), o, nullptr);
-    if (!got.empty()) return got;
+  std::vector<DocId> out;
+  std::size_t places = 0;
+  for (auto it = frames.rbegin(); it != frames.rend() && places < kMaxPinnedFrames; ++it) {
+    bool added = false;
+    for (const DocId d : chunks_named(std::move(*it), o, nullptr)) {
+      if (std::find(out.begin(), out.end(), d) != out.end()) continue;
+      out.push_back(d);
+      added = true;
+    }
+    places += added ? 1 : 0;
   }
-  return {};
+  return out;
 }
 
 std::vector<InvertedIndex::DocId> InvertedIndex::chunks_named(

@@ -214,8 +214,9 @@ class InvertedIndex {
 
  private:
   // The chunk of each file `query` names (ranking.hpp file_reference, or the one pytest node id
-  // of a line, node_id_in_line; else the innermost place of a pasted traceback or log that names
-  // an indexed file, frames_in_text) that passes `o`'s kind and path filters: see chunks_named.
+  // of a line, node_id_in_line; else the places of a pasted traceback or log that name indexed
+  // files, innermost first, at most kMaxPinnedFrames of them, frames_in_text) that passes `o`'s
+  // kind and path filters: see chunks_named.
   // In page order. With `corrected` (and the typo signal on), a whole query's code or doc file
   // name that no file has is looked up as the one name misspelt_file_name finds, which
   // `*corrected` then says (a traceback's frames are not corrected).

@@ -68,7 +68,8 @@
 //     a misspelt name (`sesions.py`) as the one indexed name it is close to (misspelt_file_name);
 //     its extension (`py`) is no search word (rank-17); a pytest result line holding one node id
 //     (`FAILED tests/x.py::test_a - AssertionError`) pins that test too, and a pasted traceback
-//     or log its innermost place in an indexed file (rank-17, node_id_in_line, frames_in_text).
+//     or log its innermost place in an indexed file (rank-17, node_id_in_line, frames_in_text),
+//     then the places it was called from, up to kMaxPinnedFrames (rank-18).
 // `--explain` lists each term×field share and each prior as a signal (field "signal").
 //
 // Versioning: kRankingVersion is written into index.bin's header next to the tokenizer and
@@ -93,7 +94,7 @@
 
 namespace trifecta::core::index {
 
-inline constexpr std::string_view kRankingVersion = "rank-17";
+inline constexpr std::string_view kRankingVersion = "rank-18";
 
 enum Field : std::uint8_t {
   kFieldPath = 0,
@@ -358,6 +359,10 @@ std::optional<FileReference> file_reference(std::string_view query);
 // file_reference reads it; two different such tokens, or none: nullopt. A plain path among words
 // (`where is json/decoder.py`) is not one: a sentence is searched as words.
 std::optional<FileReference> node_id_in_line(std::string_view line);
+// A pasted traceback or log pins the chunks of its places in indexed files from the innermost
+// (the last it names) outward, at most this many places (rank-18): the failing line, then the
+// code that called it — what an agent reads next; the rest of the page is ranked by its words.
+inline constexpr std::size_t kMaxPinnedFrames = 3;
 // The places a pasted traceback or log names, in the order the text names them: Python's frames
 // (`File "PATH", line N`) and `PATH:LINE` tokens (pytest's `src/pkg/mod.py:55: AssertionError`,
 // a compiler's or `grep -n`'s; trailing `,;:` dropped), each as file_reference reads the path,

@@ -1301,6 +1301,41 @@ TEST_CASE("file named: a pasted traceback or log pins its innermost place in an 
   CHECK(hit_ids(run(idx, outside)) == hit_ids(run(idx, outside, kSignalAll & ~kSignalFileNamed)));
 }
 
+TEST_CASE("file named: a traceback pins its call chain in the tree, innermost first (rank-18)") {
+  auto idx = index_of({
+      {"pkg/codec.py",
+       "def encode(s):\n    return s\n\n\ndef decode(s):\n    raise ValueError(s)\n"},
+      {"pkg/api.py", "from pkg import codec\n\n\ndef load(text):\n    return codec.decode(text)\n"},
+      {"pkg/cli.py", "from pkg import api\n\n\ndef main(argv):\n    return api.load(argv[0])\n"},
+      {"pkg/entry.py", "from pkg import cli\n\n\ndef run():\n    return cli.main([])\n"},
+      {"notes/errors.py",
+       "def traceback_notes():\n    \"\"\"Traceback decode load main "
+       "ValueError bad: notes.\"\"\"\n    return 0\n"},
+  });
+  // Outermost first, as Python prints it: the application's main.py (not indexed), entry.py,
+  // cli.py twice (its line 5 in main, then again through a helper on the same line), api.py,
+  // codec.py.
+  const std::string tb =
+      "Traceback (most recent call last):\n"
+      "  File \"/srv/app/main.py\", line 3, in <module>\n"
+      "  File \"/usr/lib/python3/pkg/entry.py\", line 5, in run\n"
+      "  File \"/usr/lib/python3/pkg/cli.py\", line 5, in main\n"
+      "  File \"/usr/lib/python3/pkg/cli.py\", line 5, in main\n"
+      "  File \"/usr/lib/python3/pkg/api.py\", line 5, in load\n"
+      "  File \"/usr/lib/python3/pkg/codec.py\", line 6, in decode\n"
+      "ValueError: bad\n";
+  const auto r = run(idx, tb, kSignalAll, true);
+  REQUIRE(r.hits.size() >= 4);
+  // The three innermost places, each chunk once; entry.py, the fourth, is ranked by the words.
+  CHECK(r.hits[0].chunk.id == "pkg/codec.py#decode");
+  CHECK(r.hits[1].chunk.id == "pkg/api.py#load");
+  CHECK(r.hits[2].chunk.id == "pkg/cli.py#main");
+  for (std::size_t i = 0; i < 3; ++i) CHECK(r.hits[i].explain.at(0).term == "file-named");
+  for (std::size_t i = 3; i < r.hits.size(); ++i)
+    CHECK(r.hits[i].explain.at(0).term != "file-named");
+  CHECK(hit_ids(run(idx, tb)) == hit_ids(run(idx, tb)));  // deterministic
+}
+
 TEST_CASE("file named: a name more than kMaxNamedFiles files share names none of them") {
   std::vector<std::pair<std::string, std::string>> files;
   for (std::size_t i = 0; i <= kMaxNamedFiles; ++i)
