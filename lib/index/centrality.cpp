@@ -223,6 +223,13 @@ std::map<std::string, PackageExports> package_exports(
   // (file, name) → the largest interface share it was exported with; pairs to follow.
   std::map<std::pair<std::size_t, std::string>, double> found;
   std::vector<std::pair<std::size_t, std::string>> todo;
+  // File `target` exports `name` with `share`: a new pair, or a larger share, is followed (again).
+  const auto exports = [&](std::size_t target, const std::string& name, double share) {
+    const auto [it, fresh] = found.emplace(std::pair{target, name}, share);
+    if (!fresh && it->second >= share) return;
+    it->second = share;
+    todo.emplace_back(target, name);
+  };
   // `ref` of node `from` brings `name` ("*": every public name) from a file below `dir`: that
   // file exports it too.
   const auto add = [&](std::size_t from, const FromRef& ref, const std::string& name,
@@ -232,17 +239,13 @@ std::map<std::string, PackageExports> package_exports(
     const long t = resolve(ref.module);
     if (t < 0 || static_cast<std::size_t>(t) == from) return;
     const auto target = static_cast<std::size_t>(t);
-    if (!below(nodes[target], dir)) return;
-    const auto [it, fresh] = found.emplace(std::pair{target, name}, share);
-    if (!fresh && it->second >= share) return;
-    it->second = share;
-    todo.emplace_back(target, name);
+    if (below(nodes[target], dir)) exports(target, name, share);
   };
   for (std::size_t i = 0; i < nodes.size(); ++i) {
     if (!py::is_package_init(nodes[i])) continue;
     const std::string dir = dir_of(nodes[i]);
     const double share = interface_of(dir);
-    found.emplace(std::pair{i, std::string("*")}, share);  // its own public names
+    exports(i, "*", share);  // its own public names (a parent's `*` may have reached it first)
     for (const auto& r : imports.at(nodes[i])) {
       const FromRef ref = split_ref(r);
       const std::string& bound = ref.alias.empty() ? ref.name : ref.alias;

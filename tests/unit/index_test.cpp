@@ -2523,6 +2523,14 @@ TEST_CASE("centrality: a package's re-exports are followed to the modules that d
   imports["outside.py"] = {"pkg.models:Request"};
   CHECK(package_exports(imports).at("pkg/api.py").interface == 0.0);
   CHECK(package_exports(imports).at("pkg/sub/leaf.py").interface == 1.0);
+  // A package's own names keep its own share when a toolkit parent's `*` reaches them first:
+  // the largest share counts.
+  const std::map<std::string, std::vector<std::string>> nested{
+      {"a.py", {"pkg.x:f"}}, {"b.py", {"pkg.x:g"}},       {"pkg/__init__.py", {"pkg.sub:*"}},
+      {"pkg/x.py", {}},      {"pkg/sub/__init__.py", {}},
+  };
+  CHECK(package_exports(nested).at("pkg/__init__.py").interface == 0.0);
+  CHECK(package_exports(nested).at("pkg/sub/__init__.py").interface == 0.75);
   // A package-root tree's own absolute imports; its root __init__.py exports from the whole tree.
   std::map<std::string, std::vector<std::string>> root{
       {"__init__.py", {"sa.sql:select", "sa.engine:create_engine"}},
