@@ -282,7 +282,8 @@ class SegmentIndex {
   double centrality(std::string_view path) const;
   // The indexed Python files at or under `dir` ("" or "." = all; a file path names that file),
   // most central first (ties: path order), at most `limit` (0 = all), each with the names its
-  // packages re-export from it (worked out once per change of the index).
+  // packages re-export from it (worked out again only after a build or an update that may have
+  // changed the import graph; an edit that keeps every import keeps them).
   std::vector<CentralFile> central_files(std::string_view dir, std::size_t limit = 0) const;
 
   Status status() const;
