@@ -99,15 +99,18 @@ class ModuleResolver {
   std::map<std::string, std::size_t> id_;
 };
 
-// A `from` reference "module:name[ as alias]" taken apart; `module` is empty for other
-// references (`import a.b`).
+// A `from` reference "module:name[ as alias]" taken apart (`module` empty for `from . import x`
+// in the root: ":x"); `from` false and the rest empty for other references (`import a.b`).
 struct FromRef {
+  bool from = false;
   std::string module, name, alias;
+  const std::string& bound() const { return alias.empty() ? name : alias; }  // the name bound
 };
 FromRef split_ref(const std::string& ref) {
   FromRef r;
   const auto colon = ref.find(':');
   if (colon == std::string::npos) return r;
+  r.from = true;
   r.module = ref.substr(0, colon);
   r.name = ref.substr(colon + 1);
   if (const auto as = r.name.find(" as "); as != std::string::npos) {
@@ -139,7 +142,7 @@ ImportGraph build_import_graph(const std::map<std::string, std::vector<std::stri
     for (const auto& ref : imports.at(g.nodes[i])) {
       const FromRef from = split_ref(ref);
       long t = -1;
-      if (from.module.empty() && ref.find(':') == std::string::npos) {
+      if (!from.from) {
         t = resolve(ref);
       } else {
         // a submodule, else the module (`from . import x` in the root: ":x")
@@ -245,11 +248,12 @@ std::map<std::string, PackageExports> package_exports(
     if (!py::is_package_init(nodes[i])) continue;
     const std::string dir = dir_of(nodes[i]);
     const double share = interface_of(dir);
-    exports(i, "*", share);  // its own public names (a parent's `*` may have reached it first)
+    // Its own public names (a parent's `*` may have reached them first); following them passes
+    // its `*` imports on (below).
+    exports(i, "*", share);
     for (const auto& r : imports.at(nodes[i])) {
       const FromRef ref = split_ref(r);
-      const std::string& bound = ref.alias.empty() ? ref.name : ref.alias;
-      if (ref.name != "*" && (bound.empty() || bound[0] == '_')) continue;  // private
+      if (ref.name == "*" || ref.bound().empty() || ref.bound()[0] == '_') continue;  // private
       add(i, ref, ref.name, dir, share);
     }
   }
@@ -265,7 +269,7 @@ std::map<std::string, PackageExports> package_exports(
       const FromRef ref = split_ref(r);
       if (ref.name == "*") {
         add(file, ref, name, dir, share);
-      } else if (name != "*" && (ref.alias.empty() ? ref.name : ref.alias) == name) {
+      } else if (name != "*" && ref.bound() == name) {
         add(file, ref, ref.name, dir, share);
       }
     }
