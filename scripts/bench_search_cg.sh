@@ -25,7 +25,9 @@ QUERIES=("json decode error" tempfile "http cookie parser" "thread pool executor
          # words most chunks hold (the pruning's hard cases).
          'Traceback (most recent call last): File "/usr/lib/python3.11/json/decoder.py", line 337, in decode obj, end = self.raw_decode(s, idx=_w(s, 0).end()) File "/usr/lib/python3.11/json/decoder.py", line 355, in raw_decode raise JSONDecodeError("Expecting value", s, err.value) from None json.decoder.JSONDecodeError: Expecting value: line 1 column 1 (char 0)'
          "how do I make sure that the temporary files created by my test suite are removed even when a test fails halfway through and raises an exception before cleanup runs"
-         "self return def none")
+         "self return def none"
+         # One common word alone (block-max: the blocks that can reach the page are scored).
+         self error)
 echo "# machine: $(nproc) cores, $(uname -sr); date: $(date -u +%FT%TZ); commit: $(git -C "$ROOT" rev-parse --short HEAD); repeat: $REPEAT"
 demo_copy "$TMP/demo"
 mkdir -p "$TMP/x4"

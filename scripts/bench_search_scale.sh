@@ -39,7 +39,9 @@ QUERIES = ["json decode error", "tempfile", "http cookie parser", "thread pool e
            # words most chunks hold (the pruning's hard cases).
            'Traceback (most recent call last): File "/usr/lib/python3.11/json/decoder.py", line 337, in decode obj, end = self.raw_decode(s, idx=_w(s, 0).end()) File "/usr/lib/python3.11/json/decoder.py", line 355, in raw_decode raise JSONDecodeError("Expecting value", s, err.value) from None json.decoder.JSONDecodeError: Expecting value: line 1 column 1 (char 0)',
            "how do I make sure that the temporary files created by my test suite are removed even when a test fails halfway through and raises an exception before cleanup runs",
-           "self return def none"]
+           "self return def none",
+           # One common word alone (block-max: the blocks that can reach the page are scored).
+           "self", "error"]
 
 ROUNDS = 4  # each query's RUNS searches per build are split into rounds that alternate the builds
 

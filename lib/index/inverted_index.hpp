@@ -24,7 +24,9 @@
 // (on at least 1/16 of the chunks) also has a *document set*, a bitmap of the chunks it holds,
 // rebuilt at every freeze and load; a pruned search in the steady state takes from the sets all it
 // needs of those lists, and looks the kept chunks' tfs up through the sets' rank counts and skip
-// entries (see doc_sets_ below).
+// entries (see doc_sets_ below). A search of one common term reads only the blocks of 64 chunks
+// whose bound — the set's peak for the block, the idf, the block's best priors — can reach the
+// page (block-max, exact; docs/index.md).
 //
 // Between an update and the next freeze (a tail, dead chunks in the frozen lists) a search still
 // reads what the last freeze left: a common term's frozen list (one with a document set), or a
@@ -608,6 +610,11 @@ class InvertedIndex {
   // the set's rank of the chunk, decoded from the nearest skip entry before it (`set_posting`), so
   // the kept chunks' tfs are looked up instead of decoding the whole list. Together, half the bytes
   // of the sets and ≈ 1/2 byte a posting of those lists more.
+  // With them come peaks (set_peaks_, a byte per set word, laid out like set_ranks_): the largest
+  // share of the score any posting of the word's 64 chunks gives without its idf (ranking.hpp
+  // peak_code), for the length normalisation of the averages `set_avg_` — what a one-term search
+  // bounds a block of 64 chunks by, to score only the blocks that can reach its page (block-max).
+  // An eighth of the sets' bytes more.
   static constexpr std::size_t kSetSkip = 16;
   struct DocSet {
     std::uint32_t term = 0;
@@ -618,10 +625,14 @@ class InvertedIndex {
   std::vector<std::uint64_t> doc_sets_;
   std::vector<std::uint32_t> set_ranks_;
   std::vector<std::uint32_t> set_skips_;
+  std::vector<std::uint8_t> set_peaks_;
+  FieldAverages set_avg_{};
   std::size_t set_words_ = 0;
-  // The document sets of the settled lists in `s`, into `s` (documents: the numbering's size).
-  // False when `*cancel` turned true.
-  bool build_doc_sets(Settled& s, std::size_t documents, const std::atomic<bool>* cancel) const;
+  // The document sets of the settled lists in `s`, into `s` (documents: the numbering's size),
+  // their peaks from the chunks' `lengths` (in that numbering) normalised for `avg`. False when
+  // `*cancel` turned true.
+  bool build_doc_sets(Settled& s, std::size_t documents, const FieldLengths* lengths,
+                      const FieldAverages& avg, const std::atomic<bool>* cancel) const;
   // The set of indexed term `t`, or nullptr when it has none.
   const DocSet* find_set(std::uint32_t t) const;
   // The posting of document `d` on the list of set `s` (d must be in the set).

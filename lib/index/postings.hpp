@@ -212,6 +212,28 @@ inline Posting posting_after(const std::uint8_t* p, const std::uint8_t* end, std
   return out;
 }
 
+// Call fn(posting) for the `count` postings that follow the first `skip` after a posting boundary
+// `p` (as posting_after: `doc` the document before `p`, no checks beyond staying before `end`).
+// A one-term search's walk over the postings of one block of chunks (InvertedIndex's set peaks).
+template <class Fn>
+inline void for_postings_after(const std::uint8_t* p, const std::uint8_t* end, std::uint64_t doc,
+                               std::size_t skip, std::size_t count, Fn&& fn) {
+  Posting out;
+  for (std::size_t i = 0; p < end && i < skip + count; ++i) {
+    const std::uint64_t v = read_posting_head(p, end);
+    doc += v >> kFieldMaskBits;
+    const TfLayout& layout = kTfLayouts[v & kFieldMask];
+    const auto n = std::min<std::size_t>(layout.count, static_cast<std::size_t>(end - p));
+    if (i >= skip) {
+      out.doc = static_cast<std::uint32_t>(doc);
+      out.tf = {};
+      for (std::size_t j = 0; j < n; ++j) out.tf[layout.shift[j] / 8] = p[j];
+      fn(static_cast<const Posting&>(out));
+    }
+    p += n;
+  }
+}
+
 // True when `bytes` decodes to exactly `count` postings with strictly ascending documents, all
 // below `doc_limit`, every field mask non-empty.
 bool validate_list(std::string_view bytes, std::size_t count, std::uint64_t doc_limit);

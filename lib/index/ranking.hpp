@@ -394,6 +394,20 @@ std::size_t path_match(std::string_view indexed, std::string_view named);
 inline double score_term_bound(double idf) noexcept {
   return idf * (kBm25K1 + 1.0);
 }
+// The block bounds of a one-term search (InvertedIndex's set peaks): a posting's share of the
+// score without its idf (score_term with idf 1), × kDefinitionBoost when its chunk's name holds
+// the term (a definition may earn that boost), coded in one byte rounded up: peak_bound of the
+// code is at least that share. 255 codes up to (k1 + 1) × kDefinitionBoost, above any share.
+inline constexpr double kPeakUnit = (kBm25K1 + 1.0) * kDefinitionBoost / 255.0;
+inline std::uint8_t peak_code(const FieldTfs& tf, const FieldLengths& length,
+                              const NormTable& norms) {
+  double v = score_term(tf, length, 1.0, norms, nullptr);
+  if (tf[kFieldName] > 0) v *= kDefinitionBoost;
+  return static_cast<std::uint8_t>(std::min(std::ceil(v / kPeakUnit * (1.0 + 1e-9)), 255.0));
+}
+inline double peak_bound(std::uint8_t code) noexcept {
+  return code * kPeakUnit;
+}
 inline double max_prior_factor(std::uint32_t signals) noexcept {
   return ((signals & kSignalDefinition) ? kDefinitionBoost : 1.0) *
          ((signals & kSignalModuleName) ? kModuleBoost : 1.0) *
