@@ -988,10 +988,10 @@ std::vector<ToolSpec> build_table(bool with_debug) {
     t.push_back({"map", "Map the project",
                  "A ranked overview to start a task with: the most central files (PageRank over "
                  "the Python import graph; a package's interface - what its __init__.py defines "
-                 "and re-exports - weighed up, tests and vendored code down) and their most "
-                 "used public classes, functions and methods (by how many other files use their "
-                 "names in code) as a skeleton with line ranges, within the token budget: many "
-                 "files one line a symbol, whole outlines when they fit.",
+                 "and re-exports - weighed up; tests, vendored code and private _modules down) "
+                 "and their most used public classes, functions and methods (by how many other "
+                 "files use their names in code) as a skeleton with line ranges, within the "
+                 "token budget: many files one line a symbol, whole outlines when they fit.",
                  input_schema(std::move(p), {}, true), with_common(output_schema<MapResult>()),
                  true, true, run_map});
   }

@@ -479,6 +479,21 @@ double symbol_weight(bool member, const std::string& name, std::uint32_t refs,
   return 0.5 * reach_weight(std::min(refs, class_refs), files);
 }
 
+bool private_module(std::string_view rel) {
+  std::size_t at = 0;
+  while (at < rel.size()) {
+    const std::size_t slash = rel.find('/', at);
+    std::string_view part =
+        rel.substr(at, slash == std::string_view::npos ? rel.size() - at : slash - at);
+    if (slash == std::string_view::npos && part.size() > 3 && part.substr(part.size() - 3) == ".py")
+      part.remove_suffix(3);
+    if (part.size() >= 2 && part[0] == '_' && part[1] != '_') return true;
+    if (slash == std::string_view::npos) break;
+    at = slash + 1;
+  }
+  return false;
+}
+
 double file_weight(const index::CentralFile& file, std::string_view dir) {
   std::string_view rel = file.path;
   if (!dir.empty() && rel.size() > dir.size() && rel.compare(0, dir.size(), dir) == 0 &&
@@ -487,6 +502,7 @@ double file_weight(const index::CentralFile& file, std::string_view dir) {
   const std::uint8_t cls = index::path_class(rel);
   double w = file.centrality;
   if (!file.exports.empty()) w *= 1.0 + (kMapExportFileWeight - 1.0) * file.interface;
+  if (file.exports.empty() && private_module(rel)) w *= kMapPrivateWeight;
   for (const index::PathClass c : {index::kPathTest, index::kPathAsset, index::kPathGenerated,
                                    index::kPathNeverCode, index::kPathVendored}) {
     if (cls & c) w *= index::path_factor(c);

@@ -126,7 +126,8 @@ std::string compact_signature(std::string_view sig);
 // `__name__` (at least one character between the underscores).
 bool is_dunder(const std::string& name);
 // A file's weight in the map's ranking: its centrality, × the export factor when a package
-// re-exports from it (kMapExportFileWeight, below), × the search's factor for each class of its
+// re-exports from it (kMapExportFileWeight, below), else × kMapPrivateWeight for a private
+// module (below), × the search's factor for each class of its
 // path below `dir` (index/ranking.hpp path_class, path_factor: tests × 0.35, generated × 0.5,
 // vendored × 0.6, a language's folder below `locale/` × 0) — a map of a tree leads with its own
 // code, not its tests or another project's code shipped inside it; a map of `tests/` or
@@ -153,6 +154,15 @@ inline constexpr double kMapOverrideWeight = 0.25;
 // the file defines one of them (a package's own names count: `json.dumps`). requests/api.py (`get`,
 // `post`), which nothing in the tree imports, was in no map of requests + urllib3 up to 4,000
 // tokens (measured: docs/benchmarks.md, section "`ctx map`: a package's re-exports").
+// A private module — PEP 8's leading underscore on the file (`_weakrefset.py`, `_py_abc.py`) or
+// on a folder of its path below the map's own path (`pip/_internal/…`), not a dunder — is its
+// package's internals: file_weight × kMapPrivateWeight, unless a package re-exports names from
+// it (then it is where the interface is defined: `sqlalchemy/sql/_elements_constructors.py`).
+// The whole stdlib's map at 4,000 tokens showed `_py_abc.py`, `_weakrefset.py` and
+// `_collections_abc.py` among its first files (measured: docs/benchmarks.md, section "`ctx map`:
+// private modules").
+inline constexpr double kMapPrivateWeight = 0.5;
+bool private_module(std::string_view rel);  // `rel`: the path below the map's own path
 inline constexpr double kMapExportWeight = 2.0;
 inline constexpr double kMapExportFileWeight = 2.0;
 double reach_weight(std::uint32_t refs, std::size_t files);

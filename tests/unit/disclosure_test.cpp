@@ -1,17 +1,16 @@
 // lib/disclosure: skeleton/excerpt/raw rendering, the budget contract, degradation, cursors,
 // per-target errors and read accounting.
-#include <catch2/catch.hpp>
+#include "disclosure/disclosure.hpp"
 
 #include <algorithm>
-#include <cstdio>
-#include <map>
-
 #include <boost/json.hpp>
+#include <catch2/catch.hpp>
+#include <cstdio>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include "../support/temp_dir.hpp"
-#include "disclosure/disclosure.hpp"
 #include "disclosure/json.hpp"
 #include "disclosure/repo_map.hpp"
 #include "index/segment_index.hpp"
@@ -28,7 +27,8 @@ using trifecta::test::write_text;
 
 std::string big_function(int body_lines) {
   std::string s = "def big(alpha, beta=2):\n    \"\"\"Compute a big thing.\"\"\"\n";
-  for (int i = 0; i < body_lines; ++i) s += "    value_" + std::to_string(i) + " = alpha + " + std::to_string(i) + "\n";
+  for (int i = 0; i < body_lines; ++i)
+    s += "    value_" + std::to_string(i) + " = alpha + " + std::to_string(i) + "\n";
   s += "    return beta\n";
   return s;
 }
@@ -48,23 +48,24 @@ struct Fixture {
   std::unique_ptr<index::SegmentIndex> seg;
   Fixture() {
     write_text(dir.path() / "pkg/codec.py",
-          "\"\"\"Codec module.\"\"\"\n"
-          "import json\n"
-          "\n"
-          "class Decoder(object):\n"
-          "    \"\"\"Decodes things.\"\"\"\n"
-          "\n"
-          "    def decode(self, s):\n"
-          "        \"\"\"Decode s.\"\"\"\n"
-          "        if s:\n"
-          "            return json.loads(s)\n"
-          "        return None\n"
-          "\n"
-          "    def encode(self, o):\n"
-          "        return json.dumps(o)\n"
-          "\n" +
-              big_function(300));
-    write_text(dir.path() / "docs/guide.md", "# Guide\nIntro.\n## Install\n```\n# not heading\n```\nRun it.\n");
+               "\"\"\"Codec module.\"\"\"\n"
+               "import json\n"
+               "\n"
+               "class Decoder(object):\n"
+               "    \"\"\"Decodes things.\"\"\"\n"
+               "\n"
+               "    def decode(self, s):\n"
+               "        \"\"\"Decode s.\"\"\"\n"
+               "        if s:\n"
+               "            return json.loads(s)\n"
+               "        return None\n"
+               "\n"
+               "    def encode(self, o):\n"
+               "        return json.dumps(o)\n"
+               "\n" +
+                   big_function(300));
+    write_text(dir.path() / "docs/guide.md",
+               "# Guide\nIntro.\n## Install\n```\n# not heading\n```\nRun it.\n");
     seg = built_segment(dir.path());
   }
 };
@@ -77,7 +78,9 @@ std::string all_text(const GetReply& r) {
 
 }  // namespace
 
-TEST_CASE("raw returns the exact text, excerpt keeps indentation and line numbers, skeleton is the outline") {
+TEST_CASE(
+    "raw returns the exact text, excerpt keeps indentation and line numbers, skeleton is the "
+    "outline") {
   Fixture f;
   GetRequest req;
   req.targets = {Target::chunk("pkg/codec.py#Decoder")};
@@ -118,27 +121,29 @@ TEST_CASE("raw returns the exact text, excerpt keeps indentation and line number
   CHECK(mds->chunks[1].text.find("not heading") == std::string::npos);
 }
 
-TEST_CASE("skeleton: members carry line markers, the chunk's own definition and enclosing classes do not repeat") {
+TEST_CASE(
+    "skeleton: members carry line markers, the chunk's own definition and enclosing classes do not "
+    "repeat") {
   trifecta::test::TempDir dir;
   std::string big =
-      "import os\n"                                  // 1
-      "import sys\n"                                 // 2
-      "from json import dumps\n"                     // 3
-      "from json import loads as l\n"                // 4
-      "\n"                                           // 5
-      "class Big(Base):\n"                           // 6
-      "    \"\"\"Big class.\"\"\"\n"                   // 7
-      "    kind = 'big'\n"                           // 8
-      "\n"                                           // 9
-      "    @staticmethod\n"                          // 10
-      "    def first(x: int) -> str:\n"              // 11
-      "        \"\"\"First method.\"\"\"\n"             // 12
-      "        return str(x)\n"                      // 13
-      "\n"                                           // 14
-      "    def second(self):\n"                      // 15
-      "        return 2\n"                           // 16
+      "import os\n"                                                              // 1
+      "import sys\n"                                                             // 2
+      "from json import dumps\n"                                                 // 3
+      "from json import loads as l\n"                                            // 4
+      "\n"                                                                       // 5
+      "class Big(Base):\n"                                                       // 6
+      "    \"\"\"Big class.\"\"\"\n"                                             // 7
+      "    kind = 'big'\n"                                                       // 8
+      "\n"                                                                       // 9
+      "    @staticmethod\n"                                                      // 10
+      "    def first(x: int) -> str:\n"                                          // 11
+      "        \"\"\"First method.\"\"\"\n"                                      // 12
+      "        return str(x)\n"                                                  // 13
+      "\n"                                                                       // 14
+      "    def second(self):\n"                                                  // 15
+      "        return 2\n"                                                       // 16
       "    late = 'a value far longer than the forty bytes a skeleton shows'\n"  // 17
-      "\n";                                          // 18
+      "\n";                                                                      // 18
   for (int i = 0; i < 20; ++i) {  // enough lines to split the class into member chunks
     big += "    def filler_" + std::to_string(i) + "(self):\n";
     for (int k = 0; k < 7; ++k) big += "        x = " + std::to_string(k) + "\n";
@@ -146,7 +151,8 @@ TEST_CASE("skeleton: members carry line markers, the chunk's own definition and 
   }
   big += "print('loaded')\nos.sync()\n";
   write_text(dir.path() / "pkg/big.py", big);
-  write_text(dir.path() / "pkg/small.py", "class Small:\n    def get(self): return 1\n    def put(self, v):\n        pass\n");
+  write_text(dir.path() / "pkg/small.py",
+             "class Small:\n    def get(self): return 1\n    def put(self, v):\n        pass\n");
   auto seg = built_segment(dir.path());
   auto skeleton = [&](const std::string& id) {
     GetRequest req;
@@ -168,22 +174,25 @@ TEST_CASE("skeleton: members carry line markers, the chunk's own definition and 
       "  @staticmethod\n  def first(x: int) -> str:  # L10-13\n    \"\"\"First method.\"\"\"\n"
       "  def second(self): ...  # L15-16\n";
   for (int i = 0; i < 20; ++i) {
-    whole += "  def filler_" + std::to_string(i) + "(self): ...  # L" + std::to_string(19 + 9 * i) + "-" +
-             std::to_string(26 + 9 * i) + "\n";
+    whole += "  def filler_" + std::to_string(i) + "(self): ...  # L" + std::to_string(19 + 9 * i) +
+             "-" + std::to_string(26 + 9 * i) + "\n";
   }
   CHECK(skeleton("pkg/big.py#Big") == whole);
   // A member chunk: the method alone — no enclosing class line (the id and `context` say it).
-  CHECK(skeleton("pkg/big.py#Big.first") == "@staticmethod\ndef first(x: int) -> str:\n  \"\"\"First method.\"\"\"\n");
+  CHECK(skeleton("pkg/big.py#Big.first") ==
+        "@staticmethod\ndef first(x: int) -> str:\n  \"\"\"First method.\"\"\"\n");
   // A member chunk that holds a class attribute keeps the class line as its parent; the value is
   // cut at 40 bytes.
   CHECK(skeleton("pkg/big.py#Big.second") ==
-        "class Big(Base):\n  late = 'a value far longer than the forty bytes...\n  def second(self): ...\n");
+        "class Big(Base):\n  late = 'a value far longer than the forty bytes...\n  def "
+        "second(self): ...\n");
   // Code outside definitions: its first line and its range.
   const int last = static_cast<int>(std::count(big.begin(), big.end(), '\n'));
   CHECK(skeleton("pkg/big.py#after:Big") ==
         "print('loaded')  # L" + std::to_string(last - 1) + "-" + std::to_string(last) + "\n");
   // A whole small class: members keep their markers, a one-line member shows one line number.
-  CHECK(skeleton("pkg/small.py#Small") == "class Small:\n  def get(self): ...  # L2\n  def put(self, v): ...  # L3-4\n");
+  CHECK(skeleton("pkg/small.py#Small") ==
+        "class Small:\n  def get(self): ...  # L2\n  def put(self, v): ...  # L3-4\n");
 }
 
 TEST_CASE("unknown ids and bad ranges are reported per target, range targets render") {
@@ -209,8 +218,8 @@ TEST_CASE("a file path is the whole file and a whole module's skeleton starts wi
   Fixture f;
   const std::string text = trifecta::test::read_text(f.dir.path() / "pkg/codec.py");
   GetRequest req;
-  req.targets = {Target::chunk("pkg/codec.py"), Target::chunk("docs/guide.md"), Target::chunk("pkg/none.py"),
-                 Target::chunk("pkg")};
+  req.targets = {Target::chunk("pkg/codec.py"), Target::chunk("docs/guide.md"),
+                 Target::chunk("pkg/none.py"), Target::chunk("pkg")};
   req.mode = Mode::kRaw;
   req.budget = 100000;
   auto r = get(*f.seg, req);
@@ -233,7 +242,8 @@ TEST_CASE("a file path is the whole file and a whole module's skeleton starts wi
   CHECK_THAT(r->errors[0].message, Catch::Contains("nor a file in the index"));
   for (const std::size_t i : {std::size_t{1}, std::size_t{2}}) {
     CHECK(r->errors[i].code == Errc::kInvalidArgument);
-    CHECK_THAT(r->errors[i].message, Catch::StartsWith("a directory") && Catch::Contains("ctx.map"));
+    CHECK_THAT(r->errors[i].message,
+               Catch::StartsWith("a directory") && Catch::Contains("ctx.map"));
   }
   CHECK(r->errors[1].target == "pkg");
   CHECK(r->errors[2].target == "pkg/");
@@ -251,7 +261,8 @@ TEST_CASE("a file path is the whole file and a whole module's skeleton starts wi
   const std::string outline = whole->chunks[0].text;
   CHECK(outline.rfind("\"\"\"Codec module.\"\"\"\nimport json\nclass Decoder(object):", 0) == 0);
   CHECK_THAT(outline, Catch::Contains("def big(alpha, beta=2):"));
-  req.targets = {Target::range("pkg/codec.py", 1, whole->chunks[0].end_line, "sym://python/pkg.codec")};
+  req.targets = {
+      Target::range("pkg/codec.py", 1, whole->chunks[0].end_line, "sym://python/pkg.codec")};
   auto uri = get(*f.seg, req);
   REQUIRE(uri.ok());
   REQUIRE(uri->chunks.size() == 1);
@@ -279,7 +290,9 @@ TEST_CASE("a file path is the whole file and a whole module's skeleton starts wi
   CHECK_THAT(edge->errors[0].message, Catch::Contains("skipped (binary)"));
 }
 
-TEST_CASE("a whole file's excerpt without a query hit is its outline: definitions and docstring lines or headings") {
+TEST_CASE(
+    "a whole file's excerpt without a query hit is its outline: definitions and docstring lines or "
+    "headings") {
   trifecta::test::TempDir dir;
   // A licence comment before the module docstring, a decorated class, a signature over three
   // lines, a docstring whose opener is bare quotes, a '#' inside a default value and a function's
@@ -312,7 +325,8 @@ TEST_CASE("a whole file's excerpt without a query hit is its outline: definition
              "\n"                                            // 25
              "def plain(x):  # no docstring\n"               // 26
              "    return os.sep + x\n");                     // 27
-  write_text(dir.path() / "docs/guide.md", "# Guide\nIntro.\n## Install\n```\n# not heading\n```\nRun it.\n");
+  write_text(dir.path() / "docs/guide.md",
+             "# Guide\nIntro.\n## Install\n```\n# not heading\n```\nRun it.\n");
   write_text(dir.path() / "notes.txt", "line one\nline two\n");
   auto seg = built_segment(dir.path());
   GetRequest req;
@@ -351,8 +365,10 @@ TEST_CASE("a whole file's excerpt without a query hit is its outline: definition
   REQUIRE(hit->chunks.size() == 1);
   CHECK(hit->chunks[0].text.rfind("   ...\n    20  ", 0) == 0);
   CHECK_THAT(hit->chunks[0].text,
-             Catch::Contains("    24          return self.size + helper()\n") && !Catch::Contains("@register"));
-  // A query without a hit falls back to the outline; part of a file, or a chunk, to its first lines.
+             Catch::Contains("    24          return self.size + helper()\n") &&
+                 !Catch::Contains("@register"));
+  // A query without a hit falls back to the outline; part of a file, or a chunk, to its first
+  // lines.
   req.query = "zebra";
   auto miss = get(*seg, req);
   REQUIRE(miss.ok());
@@ -466,9 +482,10 @@ TEST_CASE("zero, tiny and huge budgets, malformed and foreign cursors are typed 
   auto page = get(*f.seg, req);
   REQUIRE(page.ok());
   REQUIRE_FALSE(page->next.empty());
-  for (const std::string& bad : {std::string("garbage"), std::string("c1.0.0.s.x.y.z"), page->next + "x",
-                                page->next.substr(0, page->next.size() - 1) + (page->next.back() == '0' ? "1" : "0"),
-                                std::string(1000, 'c')}) {
+  for (const std::string& bad :
+       {std::string("garbage"), std::string("c1.0.0.s.x.y.z"), page->next + "x",
+        page->next.substr(0, page->next.size() - 1) + (page->next.back() == '0' ? "1" : "0"),
+        std::string(1000, 'c')}) {
     GetRequest b = req;
     b.cursor = bad;
     auto res = get(*f.seg, b);
@@ -496,7 +513,7 @@ TEST_CASE("bytes read are counted per mode and equal what the reader read") {
     auto r = get(*f.seg, req, &stats);
     REQUIRE(r.ok());
     CHECK(r->bytes_read == size);  // one read per file per call
-    const auto purpose = m == Mode::kSkeleton ? workspace::ReadPurpose::kSkeleton
+    const auto purpose = m == Mode::kSkeleton  ? workspace::ReadPurpose::kSkeleton
                          : m == Mode::kExcerpt ? workspace::ReadPurpose::kExcerpt
                                                : workspace::ReadPurpose::kRaw;
     CHECK(stats.bytes(purpose) == size);
@@ -537,7 +554,8 @@ TEST_CASE("a stale chunk is flagged and a stale cursor refused") {
 TEST_CASE("GetReply JSON states budget, used, stop_reason, next and degraded pieces") {
   Fixture f;
   GetRequest req;
-  req.targets = {Target::chunk("pkg/codec.py#Decoder"), Target::chunk("pkg/codec.py#big"), Target::chunk("nope#x")};
+  req.targets = {Target::chunk("pkg/codec.py#Decoder"), Target::chunk("pkg/codec.py#big"),
+                 Target::chunk("nope#x")};
   req.mode = Mode::kRaw;
   req.budget = 400;
   auto r = get(*f.seg, req);
@@ -633,34 +651,39 @@ TEST_CASE("telemetry: file.read events, per-mode byte counters and pack_state re
   CHECK(failed.at("result").at("bytes").to_number<std::int64_t>() == 0);
 }
 
-TEST_CASE("repo map: central files first, public top symbols, reduced then truncated by the budget") {
+TEST_CASE(
+    "repo map: central files first, public top symbols, reduced then truncated by the budget") {
   trifecta::test::TempDir dir;
   const fs::path r = dir.path();
-  write_text(r / "core/base.py",
-             "\"\"\"Base classes.\"\"\"\n"                      // 1
-             "class Model:\n"                                  // 2
-             "    \"\"\"A model.\"\"\"\n"                       // 3
-             "    def save(self):\n"                           // 4
-             "        \"\"\"Save it.\"\"\"\n"                   // 5
-             "    def _private(self):\n"                       // 6
-             "        pass\n"                                  // 7
-             "    def __init__(self):\n"                       // 8
-             "        pass\n"                                  // 9
-             "def _helper():\n"                                // 10
-             "    pass\n"                                      // 11
-             "def connect(url):\n"                             // 12
-             "    \"\"\"Connect.\"\"\"\n"                        // 13
-             "class Manager:\n"                               // 14: members beyond the minimum budget
-             + [] {
-                 std::string m;
-                 for (int i = 0; i < 12; ++i) {
-                   m += "    def operation_" + std::to_string(i) + "(self, argument):\n        \"\"\"Do operation " +
-                        std::to_string(i) + ".\"\"\"\n";
-                 }
-                 return m;
-               }());
+  write_text(
+      r / "core/base.py",
+      "\"\"\"Base classes.\"\"\"\n"     // 1
+      "class Model:\n"                  // 2
+      "    \"\"\"A model.\"\"\"\n"      // 3
+      "    def save(self):\n"           // 4
+      "        \"\"\"Save it.\"\"\"\n"  // 5
+      "    def _private(self):\n"       // 6
+      "        pass\n"                  // 7
+      "    def __init__(self):\n"       // 8
+      "        pass\n"                  // 9
+      "def _helper():\n"                // 10
+      "    pass\n"                      // 11
+      "def connect(url):\n"             // 12
+      "    \"\"\"Connect.\"\"\"\n"      // 13
+      "class Manager:\n"                // 14: members beyond the minimum budget
+          + [] {
+              std::string m;
+              for (int i = 0; i < 12; ++i) {
+                m += "    def operation_" + std::to_string(i) +
+                     "(self, argument):\n        \"\"\"Do operation " + std::to_string(i) +
+                     ".\"\"\"\n";
+              }
+              return m;
+            }());
   write_text(r / "core/views.py", "from .base import Model\n\ndef index():\n    return Model()\n");
-  write_text(r / "app/main.py", "from core.base import connect\nfrom core import views\n\ndef run():\n    connect(1)\n");
+  write_text(
+      r / "app/main.py",
+      "from core.base import connect\nfrom core import views\n\ndef run():\n    connect(1)\n");
   write_text(r / "README.md", "# Read me\n");
   auto seg = built_segment(r);
 
@@ -673,20 +696,22 @@ TEST_CASE("repo map: central files first, public top symbols, reduced then trunc
   CHECK(m->files[2].path == "app/main.py");
   CHECK_FALSE(m->truncated);
   CHECK(m->files[0].text.rfind(
-            "# core/base.py  (centrality " + [&] {
-          char b[16];
-          std::snprintf(b, sizeof b, "%.2f", seg->centrality("core/base.py"));
-          return std::string(b);
-        }() + ")\n"
-              "\"\"\"Base classes.\"\"\"\n"
-              "class Model:  # L2-9\n"
-              "  \"\"\"A model.\"\"\"\n"
-              "  def save(self):  # L4-5\n"
-              "    \"\"\"Save it.\"\"\"\n"
-              "  def __init__(self): ...  # L8-9\n"
-              "def connect(url):  # L12-13\n"
-              "  \"\"\"Connect.\"\"\"\n"
-              "class Manager:  # L14-",
+            "# core/base.py  (centrality " +
+                [&] {
+                  char b[16];
+                  std::snprintf(b, sizeof b, "%.2f", seg->centrality("core/base.py"));
+                  return std::string(b);
+                }() +
+                ")\n"
+                "\"\"\"Base classes.\"\"\"\n"
+                "class Model:  # L2-9\n"
+                "  \"\"\"A model.\"\"\"\n"
+                "  def save(self):  # L4-5\n"
+                "    \"\"\"Save it.\"\"\"\n"
+                "  def __init__(self): ...  # L8-9\n"
+                "def connect(url):  # L12-13\n"
+                "  \"\"\"Connect.\"\"\"\n"
+                "class Manager:  # L14-",
             0) == 0);
   CHECK(m->files[0].text.find("  def operation_11(self, argument):") != std::string::npos);
   CHECK(m->files[0].text.size() > 2 * m->files[1].text.size());
@@ -694,7 +719,8 @@ TEST_CASE("repo map: central files first, public top symbols, reduced then trunc
   for (const auto& s : m->files[0].symbols) names.push_back(s.name + ":" + s.kind);
   REQUIRE(names.size() == 4 + 1 + 12);
   CHECK(std::vector<std::string>(names.begin(), names.begin() + 5) ==
-        std::vector<std::string>{"Model:class", "Model.save:method", "Model.__init__:method", "connect:function", "Manager:class"});
+        std::vector<std::string>{"Model:class", "Model.save:method", "Model.__init__:method",
+                                 "connect:function", "Manager:class"});
   std::string all;
   for (const auto& f : m->files) all += f.text;
   CHECK(m->text == all);
@@ -710,7 +736,8 @@ TEST_CASE("repo map: central files first, public top symbols, reduced then trunc
   write_text(r / "docs/x.md", "# X\n");
   CHECK(repo_map(*seg, MapRequest{"docs", kDefaultMapBudget})->files.empty());
   CHECK(repo_map(*seg, MapRequest{"nope", kDefaultMapBudget}).error().code == Errc::kNotFound);
-  CHECK(repo_map(*seg, MapRequest{"../x", kDefaultMapBudget}).error().code == Errc::kInvalidArgument);
+  CHECK(repo_map(*seg, MapRequest{"../x", kDefaultMapBudget}).error().code ==
+        Errc::kInvalidArgument);
   CHECK(repo_map(*seg, MapRequest{"", kMinMapBudget - 1}).error().code == Errc::kInvalidArgument);
   CHECK(repo_map(*seg, MapRequest{"", kMaxMapBudget + 1}).error().code == Errc::kInvalidArgument);
 
@@ -731,7 +758,8 @@ TEST_CASE("repo map: central files first, public top symbols, reduced then trunc
   CHECK(small->truncated);
   CHECK(small->files[0].text.find("  def save(self): ...  # L4-5") != std::string::npos);
   CHECK(small->files[0].text.find("Save it.") == std::string::npos);
-  CHECK(small->files[0].text.find("\"\"\"Base classes.\"\"\"") != std::string::npos);  // the module's line stays
+  CHECK(small->files[0].text.find("\"\"\"Base classes.\"\"\"") !=
+        std::string::npos);  // the module's line stays
   CHECK(small->files[0].text.find("def connect(url): ...  # L12-13") != std::string::npos);
   CHECK(small->used <= full - 1);
   // Tighter: the least used symbols go first — Manager's unused members before the definitions
@@ -758,13 +786,15 @@ TEST_CASE("repo map: breadth first, the most used definitions before a hub's unu
   // files, its Engine used by five.
   std::string hub = "\"\"\"Shared helpers.\"\"\"\n";
   for (int i = 0; i < 30; ++i) {
-    hub += "def helper_number_" + std::to_string(i) + "(value, *, strict=False):\n    \"\"\"Helper " +
-           std::to_string(i) + ".\"\"\"\n    return value\n";
+    hub += "def helper_number_" + std::to_string(i) +
+           "(value, *, strict=False):\n    \"\"\"Helper " + std::to_string(i) +
+           ".\"\"\"\n    return value\n";
   }
   write_text(r / "hub.py", hub);
-  write_text(r / "engine.py",
-             "import hub\n\nclass Engine:\n    def start(self):\n        pass\n    def __repr__(self):\n"
-             "        return 'E'\n\ndef unused_engine_tool():\n    pass\n");
+  write_text(
+      r / "engine.py",
+      "import hub\n\nclass Engine:\n    def start(self):\n        pass\n    def __repr__(self):\n"
+      "        return 'E'\n\ndef unused_engine_tool():\n    pass\n");
   for (int i = 0; i < 5; ++i) {
     write_text(r / ("user" + std::to_string(i) + ".py"),
                std::string("import hub\n") + (i < 2 ? "from engine import Engine\n" : "") +
@@ -780,7 +810,8 @@ TEST_CASE("repo map: breadth first, the most used definitions before a hub's unu
   REQUIRE(m->files.size() >= 2);
   CHECK(m->files[0].path == "hub.py");  // files keep their rank order
   CHECK(m->files[0].reduced);
-  const auto engine = std::find_if(m->files.begin(), m->files.end(), [](const MapFile& f) { return f.path == "engine.py"; });
+  const auto engine = std::find_if(m->files.begin(), m->files.end(),
+                                   [](const MapFile& f) { return f.path == "engine.py"; });
   REQUIRE(engine != m->files.end());
   REQUIRE_FALSE(engine->symbols.empty());
   CHECK(engine->symbols[0].name == "Engine");
@@ -792,7 +823,8 @@ TEST_CASE("repo map: breadth first, the most used definitions before a hub's unu
   auto tight = repo_map(*seg, MapRequest{"", 80});
   REQUIRE(tight.ok());
   INFO(tight->text);
-  const auto part = std::find_if(tight->files.begin(), tight->files.end(), [](const MapFile& f) { return f.path == "engine.py"; });
+  const auto part = std::find_if(tight->files.begin(), tight->files.end(),
+                                 [](const MapFile& f) { return f.path == "engine.py"; });
   REQUIRE(part != tight->files.end());
   CHECK(part->text.find("class Engine") != std::string::npos);
   CHECK(part->text.find("unused_engine_tool") == std::string::npos);
@@ -919,13 +951,17 @@ TEST_CASE("repo map: a package's own functions are its interface as much as what
   write_text(r / "codec" / "decoder.py",
              "from . import scanner\n\nclass Decoder:\n    def decode(self, text):\n"
              "        return scanner.scan(text)\n");
-  write_text(r / "codec" / "encoder.py", "class Encoder:\n    def encode(self, obj):\n"
-                                          "        return str(obj)\n");
+  write_text(r / "codec" / "encoder.py",
+             "class Encoder:\n    def encode(self, obj):\n"
+             "        return str(obj)\n");
   write_text(r / "codec" / "scanner.py", "def scan(text):\n    return text\n");
   for (int i = 0; i < 20; ++i) {
     write_text(r / ("app_" + std::string(i < 10 ? "0" : "") + std::to_string(i) + ".py"),
                std::string(i < 3 ? "import codec\n\n" : "") + "def run_" + std::to_string(i) +
-                   "(x):\n    return " + (i < 2 ? "codec.loads(x)" : i < 3 ? "codec.dumps(x)" : "x") +
+                   "(x):\n    return " +
+                   (i < 2   ? "codec.loads(x)"
+                    : i < 3 ? "codec.dumps(x)"
+                            : "x") +
                    "\n");
   }
   auto seg = built_segment(r);
@@ -967,19 +1003,24 @@ TEST_CASE("repo map: a map its file choice starved reads on until its budget is 
   CHECK(all->files.size() == 31);
 }
 
-TEST_CASE("repo map weights: refs raise a symbol, words most files hold do not, members weigh less, tests and vendored files less") {
+TEST_CASE(
+    "repo map weights: refs raise a symbol, words most files hold do not, members weigh less, "
+    "tests, vendored files and private modules less") {
   CHECK(reach_weight(0, 100) == kMapUnusedWeight);
   CHECK(reach_weight(100, 100) == kMapUnusedWeight);  // a name every file holds tells nothing
   CHECK(reach_weight(5, 100) > reach_weight(1, 100));
   CHECK(reach_weight(20, 100) > reach_weight(5, 100));
   CHECK(reach_weight(90, 100) < reach_weight(20, 100));
-  CHECK(symbol_weight(true, "start", 20, 20, 100) == 0.5 * symbol_weight(false, "start", 20, 0, 100));
-  CHECK(symbol_weight(true, "get", 60, 3, 100) == 0.5 * reach_weight(3, 100));  // capped by its class
+  CHECK(symbol_weight(true, "start", 20, 20, 100) ==
+        0.5 * symbol_weight(false, "start", 20, 0, 100));
+  CHECK(symbol_weight(true, "get", 60, 3, 100) ==
+        0.5 * reach_weight(3, 100));  // capped by its class
   CHECK(symbol_weight(true, "__init__", 0, 10, 100) == 0.5 * reach_weight(10, 100));
   CHECK(symbol_weight(true, "__repr__", 50, 50, 100) == 0.25 * kMapUnusedWeight);
   CHECK(symbol_weight(false, "__getattr__", 50, 0, 100) == 0.25 * kMapUnusedWeight);
   // A file's weight: its centrality, demoted for the path classes below the map's own path.
-  CHECK(file_weight({"_vendor/rich/console.py", 2.0, {}, 0.0}, "") == 2.0 * 0.6);
+  CHECK(file_weight({"_vendor/rich/console.py", 2.0, {}, 0.0}, "") ==
+        2.0 * kMapPrivateWeight * 0.6);
   CHECK(file_weight({"_vendor/rich/console.py", 2.0, {}, 0.0}, "_vendor/rich") == 2.0);
   CHECK(file_weight({"_vendor/rich/console.py", 2.0, {}, 0.0}, "_vendor") == 2.0);
   CHECK(file_weight({"pkg/tests/test_x.py", 2.0, {}, 0.0}, "") == 2.0 * 0.35);
@@ -993,22 +1034,43 @@ TEST_CASE("repo map weights: refs raise a symbol, words most files hold do not, 
         2.0 * (1.0 + 0.5 * (kMapExportFileWeight - 1.0)));
   CHECK(file_weight({"pkg/api.py", 2.0, {"get"}, 0.0}, "") == 2.0);
   CHECK(file_weight({"pkg/tests/x.py", 2.0, {"*"}, 1.0}, "") == 2.0 * kMapExportFileWeight * 0.35);
+  // A private module (PEP 8: a leading underscore; its file or a folder of its path below the
+  // map's own path) is its package's internals: demoted, unless its package re-exports from it.
+  CHECK(file_weight({"_weakrefset.py", 2.0, {}, 0.0}, "") == 2.0 * kMapPrivateWeight);
+  CHECK(file_weight({"_weakrefset.py", 2.0, {}, 0.0}, "") <
+        file_weight({"weakref.py", 2.0, {}, 0.0}, ""));
+  CHECK(file_weight({"pkg/_internal/core.py", 2.0, {}, 0.0}, "") == 2.0 * kMapPrivateWeight);
+  CHECK(file_weight({"pkg/_internal/core.py", 2.0, {}, 0.0}, "pkg/_internal") == 2.0);
+  CHECK(file_weight({"pkg/__init__.py", 2.0, {}, 0.0}, "") == 2.0);
+  CHECK(file_weight({"pkg/__main__.py", 2.0, {}, 0.0}, "") == 2.0);
+  CHECK(file_weight({"pkg/_api.py", 2.0, {"get"}, 1.0}, "") == 2.0 * kMapExportFileWeight);
+  CHECK(private_module("_py_abc.py"));
+  CHECK(private_module("sql/_typing.py"));
+  CHECK_FALSE(private_module("sql/typing.py"));
+  CHECK_FALSE(private_module("__init__.py"));
+  CHECK_FALSE(private_module("a/b_c/_"));
   CHECK(is_dunder("__init__"));
   CHECK_FALSE(is_dunder("____"));
   CHECK_FALSE(is_dunder("_private"));
 }
 
-TEST_CASE("repo map: a compact signature cuts a long parameter list at a parameter, keeps the return") {
+TEST_CASE(
+    "repo map: a compact signature cuts a long parameter list at a parameter, keeps the return") {
   CHECK(compact_signature("(self, x)") == "(self, x)");
   CHECK(compact_signature("") == "");
-  CHECK(compact_signature("(obj, fp, *, skipkeys=False, ensure_ascii=True, check_circular=True, allow_nan=True) -> None") ==
+  CHECK(compact_signature("(obj, fp, *, skipkeys=False, ensure_ascii=True, check_circular=True, "
+                          "allow_nan=True) -> None") ==
         "(obj, fp, *, skipkeys=False, ensure_ascii=True, ...) -> None");
   // Commas inside brackets and strings are not parameter boundaries.
-  CHECK(compact_signature("(x: dict[str, int] = {'a,b': 1, 'c': 2}, y=2, z=3, w=4, v=5, u=6, t=7) -> list[int]") ==
-        "(x: dict[str, int] = {'a,b': 1, 'c': 2}, y=2, ...) -> list[int]");
+  CHECK(
+      compact_signature(
+          "(x: dict[str, int] = {'a,b': 1, 'c': 2}, y=2, z=3, w=4, v=5, u=6, t=7) -> list[int]") ==
+      "(x: dict[str, int] = {'a,b': 1, 'c': 2}, y=2, ...) -> list[int]");
   // A first parameter longer than the limit leaves "(...)"; a class's bases are cut the same way.
-  CHECK(compact_signature("(a_very_long_parameter_name_that_goes_on_and_on_and_on=1, b=2)") == "(...)");
-  CHECK(compact_signature("[T](Generic[T], metaclass=SomeVeryLongMetaclassName, extra_keyword=True)") ==
+  CHECK(compact_signature("(a_very_long_parameter_name_that_goes_on_and_on_and_on=1, b=2)") ==
+        "(...)");
+  CHECK(compact_signature(
+            "[T](Generic[T], metaclass=SomeVeryLongMetaclassName, extra_keyword=True)") ==
         "[T](Generic[T], metaclass=SomeVeryLongMetaclassName, ...)");
   // Unbalanced (a signature cut by a syntax error): as it is.
   CHECK(compact_signature("(a, b, c, d, e, f, g, h, i, j, k, l, m, n, o, p, q, r, s") ==
@@ -1036,8 +1098,10 @@ TEST_CASE("skeleton of a split class's header chunk lists every method, like its
     return r->chunks[0].text;
   };
   const std::string header = skeleton(Target::chunk("where.py#Where"));
-  for (int i = 0; i < 21; ++i) CHECK(header.find("def method_" + std::to_string(i) + "(self, x)") != std::string::npos);
-  CHECK(header.rfind("class Where(Node):\n  \"\"\"A where clause.\"\"\"\n  conn = 'AND'\n", 0) == 0);
+  for (int i = 0; i < 21; ++i)
+    CHECK(header.find("def method_" + std::to_string(i) + "(self, x)") != std::string::npos);
+  CHECK(header.rfind("class Where(Node):\n  \"\"\"A where clause.\"\"\"\n  conn = 'AND'\n", 0) ==
+        0);
   // The same outline as the class's whole range (what the sym:// form resolves to).
   const int last = static_cast<int>(std::count(src.begin(), src.end(), '\n'));
   CHECK(header == skeleton(Target::range("where.py", 1, last - 1, "sym://python/where/Where")));
@@ -1086,12 +1150,13 @@ TEST_CASE("repo map: an override weighs less than a member its ancestor does not
 TEST_CASE("repo map: a name defined twice in one scope is shown once by its first definition") {
   trifecta::test::TempDir dir;
   const fs::path r = dir.path();
-  write_text(r / "compat.py",
-             "import sys\n\nif sys.version_info >= (3,):\n    def b(s):\n        return s.encode()\n"
-             "else:\n    def b(s):\n        return s\n\n\n"
-             "class Box:\n    @property\n    def size(self):\n        return self._size\n\n"
-             "    @size.setter\n    def size(self, v):\n        self._size = v\n\n"
-             "    def fill(self):\n        pass\n");
+  write_text(
+      r / "compat.py",
+      "import sys\n\nif sys.version_info >= (3,):\n    def b(s):\n        return s.encode()\n"
+      "else:\n    def b(s):\n        return s\n\n\n"
+      "class Box:\n    @property\n    def size(self):\n        return self._size\n\n"
+      "    @size.setter\n    def size(self, v):\n        self._size = v\n\n"
+      "    def fill(self):\n        pass\n");
   write_text(r / "user.py", "from compat import b, Box\n\ndef go():\n    return b(Box().size)\n");
   auto seg = built_segment(r);
   for (const std::size_t budget : {std::size_t{64}, std::size_t{2000}}) {  // compact, full
@@ -1117,7 +1182,9 @@ TEST_CASE("repo map: a name defined twice in one scope is shown once by its firs
   CHECK_FALSE(full->files[0].reduced);  // everything a reader needs is shown
 }
 
-TEST_CASE("repo map: a tree's own code leads and its test helpers follow, but a map of the tests ranks them") {
+TEST_CASE(
+    "repo map: a tree's own code leads and its test helpers follow, but a map of the tests ranks "
+    "them") {
   trifecta::test::TempDir dir;
   const fs::path r = dir.path();
   // tests/helpers.py is imported by four test files, lib.py by two of them: helpers is the most
@@ -1127,8 +1194,9 @@ TEST_CASE("repo map: a tree's own code leads and its test helpers follow, but a 
   write_text(r / "tests" / "helpers.py", "def make_fixture():\n    return 1\n");
   for (int i = 0; i < 4; ++i) {
     write_text(r / "tests" / ("test_" + std::to_string(i) + ".py"),
-               std::string("from tests.helpers import make_fixture\n") + (i < 2 ? "from lib import parse\n" : "") +
-                   "\ndef test_" + std::to_string(i) + "():\n    return make_fixture()\n");
+               std::string("from tests.helpers import make_fixture\n") +
+                   (i < 2 ? "from lib import parse\n" : "") + "\ndef test_" + std::to_string(i) +
+                   "():\n    return make_fixture()\n");
   }
   auto seg = built_segment(r);
   REQUIRE(seg->central_files("").front().path == "tests/helpers.py");
