@@ -202,6 +202,21 @@ struct TermPass {
   }
 };
 
+// Offer `s` to `heap`, a min-heap of the `want` largest values offered so far (its front the
+// least of them): true when `s` is kept.
+[[gnu::always_inline]] inline bool keep_best(std::vector<double>& heap, std::size_t want,
+                                             double s) {
+  if (heap.size() == want) {
+    if (s <= heap.front()) return false;
+    std::pop_heap(heap.begin(), heap.end(), std::greater<>());
+    heap.back() = s;
+  } else {
+    heap.push_back(s);
+  }
+  std::push_heap(heap.begin(), heap.end(), std::greater<>());
+  return true;
+}
+
 // The dense per-chunk tables of one search — partial scores, definition-name hits, the pruning
 // marks, the query terms each chunk's prose fields matched — the list of chunks scored and the
 // per-term posting lists a search collects and merges.
@@ -2624,15 +2639,8 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
                                t(p);
                                // No filter applies (use_sets): every chunk is a candidate, and
                                // its score final once its priors are applied.
-                               const double s = scores[p.doc] = prior(p.doc, scores[p.doc]);
-                               if (best.size() == want) {
-                                 if (s <= best.front()) return;
-                                 std::pop_heap(best.begin(), best.end(), std::greater<>());
-                                 best.back() = s;
-                               } else {
-                                 best.push_back(s);
-                               }
-                               std::push_heap(best.begin(), best.end(), std::greater<>());
+                               scores[p.doc] = prior(p.doc, scores[p.doc]);
+                               keep_best(best, want, scores[p.doc]);
                              });
         }
       });
@@ -2707,15 +2715,7 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
           // Full heap: a chunk whose partial score times its priors' bound cannot beat the
           // least is passed over without reading its ranking record.
           if (lower.size() == want && scores[d] * prior_bound(d) <= lower.front()) continue;
-          const double s = prior(d, scores[d]);
-          if (lower.size() == want) {
-            if (s <= lower.front()) continue;
-            std::pop_heap(lower.begin(), lower.end(), std::greater<>());
-            lower.back() = s;
-          } else {
-            lower.push_back(s);
-          }
-          std::push_heap(lower.begin(), lower.end(), std::greater<>());
+          if (!keep_best(lower, want, prior(d, scores[d]))) continue;
           if (lower.size() == want)
             least = std::max(cut, lower.front() / (max_prior_seen * (1.0 + 1e-9)));
         }
