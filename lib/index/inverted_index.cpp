@@ -1758,9 +1758,55 @@ std::vector<InvertedIndex::DocId> InvertedIndex::chunks_named(
     for (const DocId d : *ids) {
       if (docs_[d].alive && admitted(d) && (pick == UINT32_MAX || before(d, pick))) pick = d;
     }
+    if (pick != UINT32_MAX && !ref.function.empty() && ref.line > 0)
+      pick = frame_function_chunk(*ids, pick, ref, o);
     if (pick != UINT32_MAX) out.push_back(pick);
   }
   return out;
+}
+
+InvertedIndex::DocId InvertedIndex::frame_function_chunk(const std::vector<DocId>& ids, DocId at,
+                                                         const FileReference& ref,
+                                                         const SearchOptions& o) const {
+  // The last part of a chunk's symbol (`decode` of `pkg/codec.py#JSONDecoder.decode`).
+  const auto name_of = [&](DocId d) {
+    std::string_view id = id_text(docs_[d]);
+    id.remove_prefix(std::min(id.rfind('#') + 1, id.size()));
+    const std::size_t dot = id.rfind('.');
+    return dot == std::string_view::npos ? id : id.substr(dot + 1);
+  };
+  if (name_of(at) == ref.function) return at;
+  // The file's chunks of that name, the nearest the line first (then the earlier one).
+  const auto line = static_cast<std::int64_t>(ref.line);
+  const auto distance = [&](DocId d) {
+    const Doc& c = docs_[d];
+    return line < c.start_line ? c.start_line - line : line > c.end_line ? line - c.end_line : 0;
+  };
+  DocId named = UINT32_MAX;
+  for (const DocId d : ids) {
+    if (!docs_[d].alive || (o.kind && rank_[d].kind != *o.kind) || name_of(d) != ref.function)
+      continue;
+    if (named == UINT32_MAX || distance(d) < distance(named) ||
+        (distance(d) == distance(named) && docs_[d].start_line < docs_[named].start_line))
+      named = d;
+  }
+  if (named == UINT32_MAX || !o.chunk_text) return at;
+  // The chunk at the line may still define it (a method of a class kept as one chunk): its text
+  // tells. Unreadable: the line's chunk stays.
+  const Doc& doc = docs_[at];
+  const auto text =
+      o.chunk_text({path_text(doc), doc.start_line, doc.end_line, doc.offset, doc.bytes});
+  if (!text) return at;
+  for (const std::string_view opener : {"def ", "class "}) {
+    const std::string decl = std::string(opener) + ref.function;
+    for (std::size_t p = text->find(decl); p != std::string::npos; p = text->find(decl, p + 1)) {
+      const std::size_t end = p + decl.size();
+      if (end < text->size() && (text->at(end) == '(' || text->at(end) == ':' ||
+                                 text->at(end) == '[' || text->at(end) == ' '))
+        return at;
+    }
+  }
+  return named;
 }
 
 Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {

@@ -226,9 +226,16 @@ class InvertedIndex {
                                   std::optional<Correction>* corrected = nullptr) const;
   // The files `ref` names (the longest path match, at most kMaxNamedFiles of them, else none),
   // each by one chunk: a pytest node id's definition (or its nearest enclosing chunk), else the
-  // one holding the line, else the file's first.
+  // one holding the line (frame_function_chunk when a traceback frame names its function), else
+  // the file's first.
   std::vector<DocId> chunks_named(FileReference ref, const SearchOptions& o,
                                   std::optional<Correction>* corrected) const;
+  // A traceback frame's chunk: `at` (the chunk holding its line, among `ids`, one file's) when
+  // its symbol is `ref.function` or its text defines it (`def NAME`, `class NAME`), else that
+  // file's chunk named `ref.function` nearest the line (a line gone stale after an edit); `at`
+  // when there is none or the text cannot be read (no `o.chunk_text`, or it fails).
+  DocId frame_function_chunk(const std::vector<DocId>& ids, DocId at, const FileReference& ref,
+                             const SearchOptions& o) const;
   // One indexed word close to an absent term: `dist` its edit distance (a completion's: the
   // letters it adds), `rank_dist` the distance suggestions rank by (a completion ranks as 1).
   struct Suggestion {

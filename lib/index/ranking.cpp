@@ -392,6 +392,19 @@ std::vector<FileReference> frames_in_text(std::string_view text) {
     std::optional<FileReference> ref = file_reference(text.substr(start, close - start));
     if (!ref || line == 0 || !ref->symbol.empty()) continue;
     ref->line = line;
+    // `, in NAME` after the line number: the frame's function (an identifier).
+    constexpr std::string_view kIn = ", in ";
+    std::string_view rest = after.substr(kLine.size());
+    rest.remove_prefix(std::min(rest.find_first_not_of("0123456789"), rest.size()));
+    if (rest.starts_with(kIn)) {
+      rest.remove_prefix(kIn.size());
+      std::size_t n = 0;
+      while (n < rest.size() && (std::isalnum(static_cast<unsigned char>(rest[n])) ||
+                                 rest[n] == '_' || static_cast<unsigned char>(rest[n]) >= 0x80))
+        ++n;
+      if (n > 0 && !std::isdigit(static_cast<unsigned char>(rest[0])))
+        ref->function = std::string(rest.substr(0, n));
+    }
     found.emplace_back(at, std::move(*ref));
   }
   for_each_token(text, [&](std::string_view token, std::size_t begin) {

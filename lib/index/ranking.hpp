@@ -94,7 +94,7 @@
 
 namespace trifecta::core::index {
 
-inline constexpr std::string_view kRankingVersion = "rank-18";
+inline constexpr std::string_view kRankingVersion = "rank-19";
 
 enum Field : std::uint8_t {
   kFieldPath = 0,
@@ -346,6 +346,10 @@ struct FileReference {
   // `TestSession.test_send`, parameters dropped): the chunk of that qualified name is the one
   // meant. Empty: none given.
   std::string symbol;
+  // A traceback frame's function (`File "x.py", line 6, in decode` → `decode`; not `<module>`):
+  // when the chunk at the line is not that function's and does not define it (a line gone stale
+  // after an edit), the file's chunk of that name nearest the line is the one meant. Empty: none.
+  std::string function;
 };
 // The file `query` names when it is one (above): a single word (no whitespace inside, one pair of
 // surrounding quotes or backticks allowed) with a '/' or with a '.' in its last component, not a

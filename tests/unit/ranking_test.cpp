@@ -1275,6 +1275,10 @@ TEST_CASE("file named: a pasted traceback or log pins its innermost place in an 
   CHECK(frames[1].line == 4);
   CHECK(frames[2].path == "tests/test_codec.py");
   CHECK(frames[2].line == 12);
+  // A frame's function: an identifier after `, in ` (not `<module>`; none for a pytest place).
+  CHECK(frames[0].function.empty());
+  CHECK(frames[1].function == "decode");
+  CHECK(frames[2].function.empty());
   CHECK(frames_in_text("where is pkg/codec.py, and what does decode do").empty());
   CHECK(frames_in_text("File \"x.py\", line").empty());
 
@@ -1334,6 +1338,37 @@ TEST_CASE("file named: a traceback pins its call chain in the tree, innermost fi
   for (std::size_t i = 3; i < r.hits.size(); ++i)
     CHECK(r.hits[i].explain.at(0).term != "file-named");
   CHECK(hit_ids(run(idx, tb)) == hit_ids(run(idx, tb)));  // deterministic
+}
+
+TEST_CASE("file named: a traceback frame's function corrects a line gone stale after an edit") {
+  // codec.py as the traceback saw it: decode at lines 5-6. Since then a helper was added above
+  // it, so line 6 is now in `_check`; Codec is a small class kept as one chunk.
+  const std::string codec =
+      "def encode(s):\n    return s\n\n\ndef _check(s):\n    return bool(s)\n\n\n"
+      "def decode(s):\n    raise ValueError(s)\n\n\nclass Codec:\n    def decode(self, s):\n"
+      "        return decode(s)\n";
+  Texts texts;
+  texts.files = {{"pkg/codec.py", codec}};
+  auto idx = index_of(texts.files);
+  const auto first = [&](const std::string& frame) {
+    const std::string tb =
+        "Traceback (most recent call last):\n  File \"/usr/lib/pkg/codec.py\", " + frame +
+        "\nValueError: bad\n";
+    const auto r = run_with(idx, tb, texts);
+    return r.hits.empty() ? std::string() : r.hits[0].chunk.id;
+  };
+  CHECK(first("line 6, in decode") == "pkg/codec.py#decode");   // the stale line: the name wins
+  CHECK(first("line 6, in _check") == "pkg/codec.py#_check");   // the line's own function
+  CHECK(first("line 10, in decode") == "pkg/codec.py#decode");  // a current line
+  // A method of a class kept as one chunk, named as a function elsewhere in the file: the
+  // class's text defines it, so the line's chunk stays.
+  CHECK(first("line 15, in decode") == "pkg/codec.py#Codec");
+  CHECK(first("line 6, in <module>") == "pkg/codec.py#_check");  // no function: the line
+  CHECK(first("line 6, in missing") == "pkg/codec.py#_check");   // no chunk of that name
+  // Without the chunks' text the line's chunk stays (a method of a one-chunk class cannot be
+  // told from a stale line then).
+  CHECK(run(idx, "File \"/usr/lib/pkg/codec.py\", line 6, in decode").hits.at(0).chunk.id ==
+        "pkg/codec.py#_check");
 }
 
 TEST_CASE("file named: a name more than kMaxNamedFiles files share names none of them") {
