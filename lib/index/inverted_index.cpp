@@ -972,16 +972,25 @@ const InvertedIndex::DocSet* InvertedIndex::find_set(std::uint32_t t) const {
   return it != set_of_.end() && it->term == t ? &*it : nullptr;
 }
 
+template <class Fn>
+void InvertedIndex::for_set_postings(const DocSet& s, std::size_t rank, std::size_t count,
+                                     Fn&& fn) const {
+  const std::uint32_t* skip = set_skips_.data() + s.skips + 2 * (rank / kSetSkip);
+  const std::string_view bytes = frozen_.bytes(s.term);
+  const auto* const begin = reinterpret_cast<const std::uint8_t*>(bytes.data());
+  for_postings_after(begin + skip[0], begin + bytes.size(), skip[1], rank % kSetSkip, count,
+                     std::forward<Fn>(fn));
+}
+
 Posting InvertedIndex::set_posting(const DocSet& s, DocId d) const {
   const std::uint64_t* words = doc_sets_.data() + s.words;
   // Its index on the list: the set's documents before it.
   const std::size_t rank =
       set_ranks_[s.words + d / 64] +
       static_cast<std::size_t>(std::popcount(words[d / 64] & ((std::uint64_t{1} << (d % 64)) - 1)));
-  const std::uint32_t* skip = set_skips_.data() + s.skips + 2 * (rank / kSetSkip);
-  const std::string_view bytes = frozen_.bytes(s.term);
-  const auto* const begin = reinterpret_cast<const std::uint8_t*>(bytes.data());
-  return posting_after(begin + skip[0], begin + bytes.size(), skip[1], rank % kSetSkip);
+  Posting out;
+  for_set_postings(s, rank, 1, [&out](const Posting& p) { out = p; });
+  return out;
 }
 
 void InvertedIndex::number_files() {
@@ -2668,26 +2677,21 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
       std::make_heap(blocks.begin(), blocks.end(), by_bound);
       std::vector<double>& best = scratch->lower;  // a min-heap of the `want` best scores
       best.clear();
-      const std::string_view bytes = frozen_.bytes(set->term);
-      const auto* const begin = reinterpret_cast<const std::uint8_t*>(bytes.data());
-      const auto* const end = begin + bytes.size();
       with_pass(k, false, [&](TermPass& t) {
         while (!blocks.empty()) {
           if (best.size() == want && best.front() > blocks.front().first) break;
           const std::uint32_t w = blocks.front().second;
           std::pop_heap(blocks.begin(), blocks.end(), by_bound);
           blocks.pop_back();
-          const std::size_t rank = set_ranks_[set->words + w];
-          const std::uint32_t* skip = set_skips_.data() + set->skips + 2 * (rank / kSetSkip);
-          for_postings_after(begin + skip[0], end, skip[1], rank % kSetSkip,
-                             static_cast<std::size_t>(std::popcount(bits[w])),
-                             [&](const Posting& p) {
-                               t(p);
-                               // No filter applies (use_sets): every chunk is a candidate, and
-                               // its score final once its priors are applied.
-                               scores[p.doc] = prior(p.doc, scores[p.doc]);
-                               keep_best(best, want, scores[p.doc]);
-                             });
+          // Its chunks' postings: from the first, the set's rank at the word, on.
+          for_set_postings(*set, set_ranks_[set->words + w],
+                           static_cast<std::size_t>(std::popcount(bits[w])), [&](const Posting& p) {
+                             t(p);
+                             // No filter applies (use_sets): every chunk is a candidate, and
+                             // its score final once its priors are applied.
+                             scores[p.doc] = prior(p.doc, scores[p.doc]);
+                             keep_best(best, want, scores[p.doc]);
+                           });
         }
       });
       if (best.size() == want) block_floor = best.front();

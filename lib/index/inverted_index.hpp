@@ -644,6 +644,10 @@ class InvertedIndex {
   const DocSet* find_set(std::uint32_t t) const;
   // The posting of document `d` on the list of set `s` (d must be in the set).
   Posting set_posting(const DocSet& s, DocId d) const;
+  // Call fn(posting) for `count` postings of set `s`'s list from its `rank`-th (0-based) on,
+  // decoded from the nearest skip entry before it (set_posting; a one-term search's blocks).
+  template <class Fn>
+  void for_set_postings(const DocSet& s, std::size_t rank, std::size_t count, Fn&& fn) const;
   // Give each run of chunks of one path its ordinal, in document order, and list each module's
   // documents again (module_docs_): after compaction and load, when documents are renumbered.
   void number_files();

@@ -189,32 +189,12 @@ inline void for_each_posting(std::string_view bytes, Fn&& fn) {
   }
 }
 
-// The posting `skip` places after a posting boundary `p` of a list the index encoded itself or
-// checked (no malformation checks beyond staying before `end`), `doc` being the document of the
-// posting before `p` (0 at the start of the list): the postings in between are stepped over by
-// their varint and their field mask's byte count. A search's look-up of one chunk's tfs in a
-// long list, from the nearest skip entry (InvertedIndex's document sets).
-inline Posting posting_after(const std::uint8_t* p, const std::uint8_t* end, std::uint64_t doc,
-                             std::size_t skip) {
-  Posting out;
-  for (std::size_t i = 0; p < end; ++i) {
-    const std::uint64_t v = read_posting_head(p, end);
-    doc += v >> kFieldMaskBits;
-    const TfLayout& layout = kTfLayouts[v & kFieldMask];
-    const auto n = std::min<std::size_t>(layout.count, static_cast<std::size_t>(end - p));
-    if (i == skip) {
-      out.doc = static_cast<std::uint32_t>(doc);
-      for (std::size_t j = 0; j < n; ++j) out.tf[layout.shift[j] / 8] = p[j];
-      return out;
-    }
-    p += n;
-  }
-  return out;
-}
-
 // Call fn(posting) for the `count` postings that follow the first `skip` after a posting boundary
-// `p` (as posting_after: `doc` the document before `p`, no checks beyond staying before `end`).
-// A one-term search's walk over the postings of one block of chunks (InvertedIndex's set peaks).
+// `p` of a list the index encoded itself or checked (no malformation checks beyond staying before
+// `end`), `doc` being the document of the posting before `p` (0 at the start of the list): the
+// postings in between are stepped over by their varint and their field mask's byte count. The
+// walks from a skip entry of InvertedIndex's document sets: a kept chunk's tfs (posting_after),
+// a one-term search's block of 64 chunks.
 template <class Fn>
 inline void for_postings_after(const std::uint8_t* p, const std::uint8_t* end, std::uint64_t doc,
                                std::size_t skip, std::size_t count, Fn&& fn) {
@@ -232,6 +212,15 @@ inline void for_postings_after(const std::uint8_t* p, const std::uint8_t* end, s
     }
     p += n;
   }
+}
+
+// The posting `skip` places after a posting boundary `p` (for_postings_after); a default
+// Posting past the end.
+inline Posting posting_after(const std::uint8_t* p, const std::uint8_t* end, std::uint64_t doc,
+                             std::size_t skip) {
+  Posting out;
+  for_postings_after(p, end, doc, skip, 1, [&out](const Posting& x) { out = x; });
+  return out;
 }
 
 // True when `bytes` decodes to exactly `count` postings with strictly ascending documents, all
