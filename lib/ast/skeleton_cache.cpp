@@ -100,6 +100,42 @@ struct SkeletonCache::Impl {
   // adds meanwhile are missed: their files are reparsed, which is only wasted work.
   std::atomic<bool> disk_mirrored_in_memory{false};
   std::atomic<std::uint64_t> memory_hits{0}, disk_hits{0}, misses{0}, bad_rows{0}, rows_written{0};
+  std::atomic<std::uint64_t> incremental_parses{0};
+
+  // The last parses of recently edited files (ParseReuse::kEdited), most recent first, at most
+  // kParseMemoFiles of them holding kParseMemoBytes of text in all. A memo is taken out of the list
+  // while its file is parsed (one thread at a time uses it) and put back at the front after.
+  mutable std::mutex memo_mu;
+  std::list<std::pair<std::string, ParseMemo>> memos;
+
+  ParseMemo take_memo(std::string_view rel) {
+    std::lock_guard lk(memo_mu);
+    for (auto it = memos.begin(); it != memos.end(); ++it) {
+      if (it->first == rel) {
+        ParseMemo m = std::move(it->second);
+        memos.erase(it);
+        return m;
+      }
+    }
+    return {};
+  }
+
+  void keep_memo(std::string_view rel, ParseMemo&& memo) {
+    if (memo.empty() || memo.text_bytes() > kParseMemoBytes) return;  // dropped here, outside the lock
+    std::list<std::pair<std::string, ParseMemo>> evicted;
+    {
+      std::lock_guard lk(memo_mu);
+      memos.emplace_front(std::string(rel), std::move(memo));
+      std::size_t bytes = 0, files = 0;
+      auto it = memos.begin();
+      for (; it != memos.end(); ++it) {
+        if (files + 1 > kParseMemoFiles || bytes + it->second.text_bytes() > kParseMemoBytes) break;
+        bytes += it->second.text_bytes();
+        ++files;
+      }
+      evicted.splice(evicted.begin(), memos, it, memos.end());
+    }
+  }  // the evicted trees are freed here, outside the lock
 
   ~Impl() { close_db(); }
 
@@ -463,7 +499,7 @@ Result<CachedSkeleton> SkeletonCache::get(const fs::path& abs_file, std::string_
 }
 
 Result<CachedSkeleton> SkeletonCache::get_content(std::string_view content, std::string_view rel,
-                                                  ParseEvents events) {
+                                                  ParseEvents events, ParseReuse reuse) {
   Stopwatch sw;
   // `content` is a file's bytes or their decoded text (the index passes the FileReader's), and
   // decoding a non-UTF-8 file makes it up to 3 times longer (a cp1252 byte or a U+FFFD per byte):
@@ -489,7 +525,18 @@ Result<CachedSkeleton> SkeletonCache::get_content(std::string_view content, std:
     // The Python extractor (lib/lang/python), called directly: the cache serves one language and
     // its key is content + kExtractorVersion. A second language takes its extractor from
     // lang::language_for_path(rel) and adds its name to the key (docs/languages.md).
-    auto s = extract_skeleton(content);
+    Result<Skeleton> s = make_error(Errc::kInternal, "not parsed");
+    if (reuse == ParseReuse::kEdited) {
+      ParseMemo memo = impl_->take_memo(rel);
+      s = extract_skeleton(content, memo);
+      if (memo.incremental()) {
+        ++impl_->incremental_parses;
+        impl_->channel.incr("ast_incremental_parse_count");
+      }
+      impl_->keep_memo(rel, std::move(memo));
+    } else {
+      s = extract_skeleton(content);
+    }
     if (!s) return s.error();
     Entry e;
     e.skeleton_bytes = rendered_size(*s);
@@ -528,6 +575,11 @@ void SkeletonCache::flush() {
 
 void SkeletonCache::clear_memory() {
   impl_->disk_mirrored_in_memory = false;  // the disk now holds rows the memory tier does not
+  std::list<std::pair<std::string, ParseMemo>> memos;  // freed after the locks
+  {
+    std::lock_guard lock(impl_->memo_mu);
+    memos.swap(impl_->memos);
+  }
   std::lock_guard lock(impl_->mem_mu);
   impl_->index.clear();
   impl_->lru.clear();
@@ -540,6 +592,11 @@ CacheStats SkeletonCache::stats() const {
   s.misses = impl_->misses;
   s.bad_rows = impl_->bad_rows;
   s.rows_written = impl_->rows_written;
+  s.incremental_parses = impl_->incremental_parses;
+  {
+    std::lock_guard lock(impl_->memo_mu);
+    s.parse_memos = impl_->memos.size();
+  }
   {
     std::lock_guard lock(impl_->mem_mu);
     s.memory_entries = impl_->lru.size();

@@ -30,7 +30,8 @@
 // `max_file_bytes` (tests, tools).
 //
 // Telemetry (through the Channel given at construction): per `get`, counters `ast_parse_count`
-// (+1), `ast_cache_hit_count` or `ast_cache_miss_count` (+1), and one event `ast.parse` with
+// (+1), `ast_cache_hit_count` or `ast_cache_miss_count` (+1), `ast_incremental_parse_count` (+1
+// for a miss parsed from a kept parse, ParseReuse), and one event `ast.parse` with
 // args {file: relative path}, result {status, functions, classes}, x {skeleton_bytes,
 // reduction_ratio, cache_hit} — unless CacheOptions::emit_events is false or the call passes
 // ParseEvents::kCountOnly (bulk callers, e.g. an index build: counted, not one event per file).
@@ -42,7 +43,10 @@
 // holds the connection (it never waits for a write). When the table was empty at open and the
 // LRU has evicted nothing, a memory miss skips the SQLite lookup (the disk holds nothing else).
 // Two threads that miss on the same content at the same time may both parse it (harmless; last
-// write wins). Returned skeletons are immutable and shared (shared_ptr<const Skeleton>).
+// write wins). Kept parses (ParseReuse) have a mutex of their own; a parse takes its file's out
+// of the list and puts its own back, so two threads editing one file at once each parse (one of
+// them from scratch) and the later keeps its tree. Returned skeletons are immutable and shared
+// (shared_ptr<const Skeleton>).
 #pragma once
 
 #include <cstddef>
@@ -76,6 +80,18 @@ struct CacheOptions {
 // Per call: whether a get writes its `ast.parse` event (counters are always kept).
 enum class ParseEvents { kEmit, kCountOnly };
 
+// Per call: whether the content is a new version of a file the caller indexed before (an edit).
+// kEdited parses incrementally from that path's last kEdited parse when the cache still holds it
+// (lang/python/extractor.hpp ParseMemo), and keeps this parse for the next edit: an agent's or an
+// editor's second and later edits of a file are parsed in a fraction of a fresh parse's time (the
+// first edit of a file has no earlier tree and is parsed from scratch). The cache keeps the last
+// parses of at most kParseMemoFiles files holding kParseMemoBytes of text in all (a tree takes
+// about 22 × its text's bytes: ≈ 6 MB at most); a larger file is parsed from scratch every time.
+// The skeleton is the same either way. A cache hit parses nothing and keeps nothing.
+enum class ParseReuse { kNone, kEdited };
+inline constexpr std::size_t kParseMemoFiles = 8;
+inline constexpr std::size_t kParseMemoBytes = 256 * 1024;
+
 struct CachedSkeleton {
   std::shared_ptr<const Skeleton> skeleton;
   std::string content_key;        // BLAKE2b-128 hex of the content (cache key without version)
@@ -87,7 +103,9 @@ struct CachedSkeleton {
 struct CacheStats {
   std::uint64_t memory_hits = 0, disk_hits = 0, misses = 0, bad_rows = 0;
   std::uint64_t rows_written = 0;
+  std::uint64_t incremental_parses = 0;  // misses parsed from a kept earlier parse (ParseReuse)
   std::size_t memory_entries = 0;
+  std::size_t parse_memos = 0;           // files whose last parse is kept (≤ kParseMemoFiles)
   bool persistent = false;  // backed by SQLite right now
   bool rebuilt = false;     // a corrupt/foreign cache file was moved aside at open
 };
@@ -108,13 +126,14 @@ class SkeletonCache {
   // is its segment-relative path, used for telemetry only ("" = derive it with channel.relpath).
   Result<CachedSkeleton> get(const fs::path& abs_file, std::string_view rel, workspace::ReadStats* stats = nullptr,
                              ParseEvents events = ParseEvents::kEmit);
-  // Same, for content the caller already read (the daemon's file layer counts its bytes).
+  // Same, for content the caller already read (the daemon's file layer counts its bytes). `rel`
+  // also names the file for ParseReuse::kEdited.
   Result<CachedSkeleton> get_content(std::string_view content, std::string_view rel,
-                                     ParseEvents events = ParseEvents::kEmit);
+                                     ParseEvents events = ParseEvents::kEmit, ParseReuse reuse = ParseReuse::kNone);
 
   // Write pending skeletons to SQLite now (one transaction).
   void flush();
-  // Drop the in-memory tier (the persisted table stays): what a restart sees.
+  // Drop the in-memory tier and the kept parses (the persisted table stays): what a restart sees.
   void clear_memory();
 
   CacheStats stats() const;

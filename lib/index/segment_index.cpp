@@ -314,7 +314,9 @@ struct SegmentIndex::Impl {
     const std::string_view text = content->text;
     std::shared_ptr<const ast::Skeleton> sk;
     if (file_type_of(rel) == FileType::kPython) {
-      auto cached = skeletons->get_content(text, rel, ast::ParseEvents::kCountOnly);
+      // A file indexed before whose text changed is an edit: its next edits parse incrementally.
+      const auto reuse = previous && previous->indexed ? ast::ParseReuse::kEdited : ast::ParseReuse::kNone;
+      auto cached = skeletons->get_content(text, rel, ast::ParseEvents::kCountOnly, reuse);
       if (cached) {
         sk = cached->skeleton;
         o.record.parse_partial = sk->status == ast::ParseStatus::kPartial;

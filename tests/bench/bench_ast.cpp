@@ -13,6 +13,15 @@
 //   restart  a new SkeletonCache on the persisted file (open + quick_check), then the same build
 //            (every file a disk hit)
 // and prints a Markdown table plus the targets.
+//
+//   bench_ast --edits <dir> [runs=5]
+//
+// An edited file's skeleton, parsed from scratch against parsed from the file's last parse
+// (ParseMemo, what the index does for a file edited again): for every .py file the cache would
+// keep a parse of (≤ ast::kParseMemoBytes), two edits — a line appended at the end, and the
+// middle line of the file duplicated under itself — each extracted fresh and incrementally
+// `runs` times (medians per file, one thread). Prints the totals, the per-file ratio's median and
+// p90, and the largest files' figures.
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -50,11 +59,92 @@ void remove_db(const fs::path& db) {
   for (const char* suffix : {"", "-wal", "-shm"}) fs::remove(db.string() + suffix);
 }
 
+// The --edits mode (see the header).
+int bench_edits(const fs::path& root, int runs) {
+  struct Row {
+    std::string rel;
+    std::size_t bytes = 0;
+    double fresh_ms = 0, incremental_ms = 0;
+  };
+  std::vector<Row> rows;
+  std::size_t mismatches = 0;
+  for (const auto& e : fs::recursive_directory_iterator(root)) {
+    if (!e.is_regular_file() || e.path().extension() != ".py") continue;
+    if (e.path().string().find("/_ctx/") != std::string::npos) continue;
+    if (e.file_size() == 0 || e.file_size() > ast::kParseMemoBytes) continue;
+    std::string text;
+    {
+      std::FILE* f = std::fopen(e.path().c_str(), "rb");
+      if (!f) continue;
+      char buf[65536];
+      std::size_t n;
+      while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) text.append(buf, n);
+      std::fclose(f);
+    }
+    std::size_t mid = text.size() / 2;
+    mid = text.rfind('\n', mid);
+    mid = mid == std::string::npos ? 0 : mid + 1;
+    const std::size_t mid_end = text.find('\n', mid);
+    const std::string line = text.substr(mid, mid_end == std::string::npos ? std::string::npos : mid_end + 1 - mid);
+    const std::string edits[] = {text + "edited_by_bench = 1\n", text.substr(0, mid) + line + text.substr(mid)};
+    for (const std::string& edited : edits) {
+      std::vector<double> fresh, inc;
+      for (int r = 0; r < runs; ++r) {
+        Stopwatch a;
+        auto f = ast::extract_skeleton(edited);
+        fresh.push_back(a.elapsed_ms());
+        ast::ParseMemo memo;
+        (void)ast::extract_skeleton(text, memo);  // the file's last parse (not timed)
+        Stopwatch b;
+        auto i = ast::extract_skeleton(edited, memo);
+        inc.push_back(b.elapsed_ms());
+        if (static_cast<bool>(f) != static_cast<bool>(i) || (f && ast::to_json(*f) != ast::to_json(*i))) ++mismatches;
+      }
+      rows.push_back({e.path().lexically_relative(root).generic_string(), edited.size(), median(fresh), median(inc)});
+    }
+  }
+  if (rows.empty()) {
+    std::cerr << "no .py files under " << root << "\n";
+    return 1;
+  }
+  double fresh_total = 0, inc_total = 0;
+  std::vector<double> ratios;
+  for (const auto& r : rows) {
+    fresh_total += r.fresh_ms;
+    inc_total += r.incremental_ms;
+    if (r.fresh_ms > 0) ratios.push_back(r.incremental_ms / r.fresh_ms);
+  }
+  std::sort(ratios.begin(), ratios.end());
+  std::printf("| edits | files ≤ %zu KiB | fresh ms (sum of medians) | incremental ms | total ratio | per-edit ratio median | p90 |\n",
+              ast::kParseMemoBytes / 1024);
+  std::printf("|---:|---:|---:|---:|---:|---:|---:|\n");
+  std::printf("| %zu | %zu | %.1f | %.1f | %.3f | %.3f | %.3f |\n", rows.size(), rows.size() / 2, fresh_total, inc_total,
+              inc_total / fresh_total, ratios[ratios.size() / 2], ratios[std::min(ratios.size() - 1, ratios.size() * 9 / 10)]);
+  std::sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) { return a.bytes > b.bytes; });
+  std::printf("\n| largest files' edits | bytes | fresh ms | incremental ms | ratio |\n|---|---:|---:|---:|---:|\n");
+  for (std::size_t i = 0; i < std::min<std::size_t>(6, rows.size()); ++i) {
+    std::printf("| %s | %zu | %.2f | %.2f | %.3f |\n", rows[i].rel.c_str(), rows[i].bytes, rows[i].fresh_ms,
+                rows[i].incremental_ms, rows[i].incremental_ms / rows[i].fresh_ms);
+  }
+  if (mismatches) {
+    std::fprintf(stderr, "%zu incremental skeletons differ from the fresh ones\n", mismatches);
+    return 1;
+  }
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (argc >= 3 && std::string(argv[1]) == "--edits") {
+    if (auto rt = ast::check_runtime(); !rt) {
+      std::cerr << rt.error().message << "\n";
+      return 1;
+    }
+    return bench_edits(fs::canonical(argv[2]), argc > 3 ? std::max(1, std::atoi(argv[3])) : 5);
+  }
   if (argc < 2) {
-    std::cerr << "usage: bench_ast <dir> [runs] [threads]\n";
+    std::cerr << "usage: bench_ast <dir> [runs] [threads] | bench_ast --edits <dir> [runs]\n";
     return 2;
   }
   const fs::path root = fs::canonical(argv[1]);

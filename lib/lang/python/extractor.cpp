@@ -10,6 +10,7 @@
 #include <memory>
 #include <mutex>
 #include <new>
+#include <utility>
 
 #include "lang/python/lexical.hpp"
 #include "lang/python/ts_walk.h"
@@ -52,10 +53,42 @@ struct TreeDeleter {
 };
 using TreePtr = std::unique_ptr<TSTree, TreeDeleter>;
 
-Result<TreePtr> parse(std::string_view text, std::chrono::steady_clock::time_point deadline) {
-  auto tree = parse_python_tree(text, deadline);
+Result<TreePtr> parse(std::string_view text, std::chrono::steady_clock::time_point deadline,
+                      const TSTree* edited = nullptr) {
+  auto tree = parse_python_tree(text, deadline, edited);
   if (!tree) return tree.error();
   return TreePtr(*tree);
+}
+
+// Row and byte column of `offset` in `text` (tree-sitter's TSPoint).
+TSPoint point_at(std::string_view text, std::size_t offset) {
+  const std::size_t nl = offset == 0 ? std::string_view::npos : text.rfind('\n', offset - 1);
+  const std::size_t line_start = nl == std::string_view::npos ? 0 : nl + 1;
+  const auto rows = std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(line_start), '\n');
+  return TSPoint{static_cast<uint32_t>(rows), static_cast<uint32_t>(offset - line_start)};
+}
+
+bool continuation_byte(char c) { return (static_cast<unsigned char>(c) & 0xC0) == 0x80; }
+
+// The one edit that turns `before` into `after`: the bytes between their common prefix and their
+// common suffix, both ending on a UTF-8 character boundary.
+TSInputEdit edit_between(std::string_view before, std::string_view after) {
+  const std::size_t shorter = std::min(before.size(), after.size());
+  std::size_t prefix = static_cast<std::size_t>(
+      std::mismatch(before.begin(), before.begin() + static_cast<std::ptrdiff_t>(shorter), after.begin()).first -
+      before.begin());
+  while (prefix > 0 && prefix < shorter && continuation_byte(after[prefix])) --prefix;
+  std::size_t suffix = 0;
+  while (suffix < shorter - prefix && before[before.size() - 1 - suffix] == after[after.size() - 1 - suffix]) ++suffix;
+  while (suffix > 0 && continuation_byte(after[after.size() - suffix])) --suffix;
+  TSInputEdit e{};
+  e.start_byte = static_cast<uint32_t>(prefix);
+  e.old_end_byte = static_cast<uint32_t>(before.size() - suffix);
+  e.new_end_byte = static_cast<uint32_t>(after.size() - suffix);
+  e.start_point = point_at(after, prefix);
+  e.old_end_point = point_at(before, e.old_end_byte);
+  e.new_end_point = point_at(after, e.new_end_byte);
+  return e;
 }
 
 // ---- small node helpers ----------------------------------------------------------------------
@@ -870,7 +903,35 @@ Result<RuntimeInfo> check_runtime() {
   return result;
 }
 
-Result<Skeleton> extract_skeleton(std::string_view source) {
+ParseMemo::~ParseMemo() {
+  if (tree_) ts_tree_delete(tree_);
+}
+
+ParseMemo::ParseMemo(ParseMemo&& o) noexcept
+    : text_(std::move(o.text_)), tree_(std::exchange(o.tree_, nullptr)), incremental_(o.incremental_) {}
+
+ParseMemo& ParseMemo::operator=(ParseMemo&& o) noexcept {
+  if (this != &o) {
+    if (tree_) ts_tree_delete(tree_);
+    text_ = std::move(o.text_);
+    tree_ = std::exchange(o.tree_, nullptr);
+    incremental_ = o.incremental_;
+  }
+  return *this;
+}
+
+namespace {
+
+// What one extraction parsed: its tree and the text it read (for a ParseMemo).
+struct Parsed {
+  TreePtr tree;
+  std::string text;
+};
+
+// extract_skeleton. `previous`/`previous_text`: an earlier parse to start from (null: a fresh
+// parse); `keep`: where this parse goes (null: the tree is dropped).
+Result<Skeleton> extract(std::string_view source, const TSTree* previous, std::string_view previous_text,
+                         Parsed* keep) {
   Skeleton s;
   s.source_bytes = source.size();
   // The one decoding of source bytes (util/utf8.hpp): the same text ctx.get and the index see.
@@ -882,7 +943,13 @@ Result<Skeleton> extract_skeleton(std::string_view source) {
   s.replaced_bytes = d.replaced_bytes;
   const std::string_view text = utf8::strip_bom(d.changed ? std::string_view(decoded) : source);
   s.line_count = count_lines(text);
-  auto tree = parse(text, std::chrono::steady_clock::now() + kParseBudget);
+  TreePtr edited;
+  if (previous) {
+    edited.reset(ts_tree_copy(previous));
+    const TSInputEdit e = edit_between(previous_text, text);
+    ts_tree_edit(edited.get(), &e);
+  }
+  auto tree = parse(text, std::chrono::steady_clock::now() + kParseBudget, edited.get());
   if (!tree) return tree.error();
   Extractor extractor(text, s);
   extractor.run(ts_tree_root_node(tree->get()));
@@ -891,6 +958,26 @@ Result<Skeleton> extract_skeleton(std::string_view source) {
                                            " levels deep: not extracted (CPython refuses over 100)");
   }
   s.identifiers = identifier_table(text, tree->get(), d.had_bom);
+  if (keep) {
+    keep->tree = std::move(*tree);
+    keep->text.assign(text);
+  }
+  return s;
+}
+
+}  // namespace
+
+Result<Skeleton> extract_skeleton(std::string_view source) { return extract(source, nullptr, {}, nullptr); }
+
+Result<Skeleton> extract_skeleton(std::string_view source, ParseMemo& memo) {
+  Parsed parsed;
+  auto s = extract(source, memo.tree_, memo.text_, &parsed);
+  const bool incremental = memo.tree_ != nullptr;
+  memo = ParseMemo();
+  if (!s) return s;
+  memo.tree_ = parsed.tree.release();
+  memo.text_ = std::move(parsed.text);
+  memo.incremental_ = incremental;
   return s;
 }
 
@@ -932,7 +1019,8 @@ bool past_deadline(TSParseState* state) {
 }
 }  // namespace
 
-Result<TSTree*> parse_python_tree(std::string_view text, std::chrono::steady_clock::time_point deadline) {
+Result<TSTree*> parse_python_tree(std::string_view text, std::chrono::steady_clock::time_point deadline,
+                                  const TSTree* edited) {
   auto rt = check_runtime();
   if (!rt) return rt.error();
   if (text.size() > UINT32_MAX) return make_error(Errc::kTooLarge, "file too large to parse (over 4 GiB)");
@@ -960,7 +1048,7 @@ Result<TSTree*> parse_python_tree(std::string_view text, std::chrono::steady_clo
   options.payload = &deadline;
   options.progress_callback = &past_deadline;
   TSParser* parser = thread_python_parser();
-  TSTree* tree = ts_parser_parse_with_options(parser, nullptr, input, options);
+  TSTree* tree = ts_parser_parse_with_options(parser, edited, input, options);
   if (!tree) {
     ts_parser_reset(parser);  // a cancelled parse would otherwise resume on the next call
     if (std::chrono::steady_clock::now() >= deadline) {
