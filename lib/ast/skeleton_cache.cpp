@@ -596,6 +596,7 @@ CacheStats SkeletonCache::stats() const {
   {
     std::lock_guard lock(impl_->memo_mu);
     s.parse_memos = impl_->memos.size();
+    for (const auto& [rel, memo] : impl_->memos) s.parse_memo_bytes += memo.text_bytes();
   }
   {
     std::lock_guard lock(impl_->mem_mu);

@@ -91,6 +91,7 @@ enum class ParseEvents { kEmit, kCountOnly };
 enum class ParseReuse { kNone, kEdited };
 inline constexpr std::size_t kParseMemoFiles = 8;
 inline constexpr std::size_t kParseMemoBytes = 256 * 1024;
+inline constexpr std::size_t kParseTreeBytesPerTextByte = 22;  // measured (docs/benchmarks.md), for estimates
 
 struct CachedSkeleton {
   std::shared_ptr<const Skeleton> skeleton;
@@ -106,6 +107,7 @@ struct CacheStats {
   std::uint64_t incremental_parses = 0;  // misses parsed from a kept earlier parse (ParseReuse)
   std::size_t memory_entries = 0;
   std::size_t parse_memos = 0;           // files whose last parse is kept (≤ kParseMemoFiles)
+  std::size_t parse_memo_bytes = 0;      // their texts' bytes (≤ kParseMemoBytes; trees ≈ 22 × that)
   bool persistent = false;  // backed by SQLite right now
   bool rebuilt = false;     // a corrupt/foreign cache file was moved aside at open
 };

@@ -85,7 +85,9 @@ SegmentMemory Segment::memory() const {
   SegmentMemory m;
   if (index) {
     m.index = index->memory_bytes();
-    m.skeletons = index->skeletons().stats().memory_entries * kSkeletonEntryEstimate;
+    const auto cache = index->skeletons().stats();
+    m.skeletons = cache.memory_entries * kSkeletonEntryEstimate +
+                  cache.parse_memo_bytes * (1 + ast::kParseTreeBytesPerTextByte);
   }
   {
     std::lock_guard lk(symbols_mu_);

@@ -60,7 +60,8 @@ struct BuildInfo {
 // What an open segment costs, in bytes (estimates except `lsp_rss`).
 struct SegmentMemory {
   std::uint64_t index = 0;      // SegmentIndex::Status::memory_bytes
-  std::uint64_t skeletons = 0;  // skeleton cache memory tier: entries × kSkeletonEntryEstimate
+  std::uint64_t skeletons = 0;  // skeleton cache memory tier: entries × kSkeletonEntryEstimate,
+                                // and its kept parses: text × (1 + ast::kParseTreeBytesPerTextByte)
   std::uint64_t symbols =
       0;  // AST symbol table: definitions × kSymbolEntryEstimate (0 before first use)
   std::uint64_t lsp_rss = 0;  // the Pyright process group's resident memory (0 when not running)

@@ -545,44 +545,6 @@ TEST_CASE("SegmentIndex: name_reach counts the other Python files using a name i
   CHECK(warm->name_reach(asks).refs == after);
 }
 
-TEST_CASE("SegmentIndex: a file edited again is parsed from its last parse, with the same chunks") {
-  trifecta::test::TempDir t;
-  const fs::path r = t.path();
-  std::string body;
-  for (int i = 0; i < 40; ++i)
-    body += "def f" + std::to_string(i) + "(x):\n    return x + " + std::to_string(i) + "\n\n\n";
-  write_text(r / "a.py", body);
-  write_text(r / "b.py", "def beta():\n    pass\n");
-  SegmentOptions so;
-  so.use_git = false;
-  so.persist = false;
-  auto seg = std::move(SegmentIndex::open(r, so).value());
-  REQUIRE(seg->build().ok());
-  CHECK(seg->skeletons().stats().parse_memos == 0);  // a build keeps no parse
-  // The first edit has no earlier parse to start from; the second and third have.
-  for (int edit = 1; edit <= 3; ++edit) {
-    body += "def edited" + std::to_string(edit) + "():\n    return " + std::to_string(edit) + "\n";
-    write_text(r / "a.py", body);
-    REQUIRE(seg->apply_changes({"a.py"}).reindexed == 1);
-    CHECK(seg->skeletons().stats().incremental_parses == static_cast<std::uint64_t>(edit - 1));
-    CHECK(seg->chunk("a.py#edited" + std::to_string(edit)).has_value());
-  }
-  CHECK(seg->chunk("a.py#f39").has_value());
-  // The same chunks as a fresh index of the same bytes.
-  SegmentOptions fresh_opts = so;
-  auto fresh = std::move(SegmentIndex::open(r, fresh_opts).value());
-  REQUIRE(fresh->build().ok());
-  for (const char* id : {"a.py#f0", "a.py#f39", "a.py#edited1", "a.py#edited3"}) {
-    INFO(id);
-    auto a = seg->chunk(id);
-    auto b = fresh->chunk(id);
-    REQUIRE(a.has_value());
-    REQUIRE(b.has_value());
-    CHECK(a->start_line == b->start_line);
-    CHECK(a->end_line == b->end_line);
-  }
-}
-
 TEST_CASE("SegmentIndex: apply_changes re-chunks only what changed, validate finds drift") {
   trifecta::test::TempDir t;
   const fs::path r = t.path();
@@ -894,6 +856,40 @@ std::unique_ptr<SegmentIndex> built_in_memory(const fs::path& r) {
 }
 
 }  // namespace
+
+TEST_CASE("SegmentIndex: a file edited again is parsed from its last parse, with the same chunks") {
+  trifecta::test::TempDir t;
+  const fs::path r = t.path();
+  std::string body;
+  for (int i = 0; i < 40; ++i)
+    body += "def f" + std::to_string(i) + "(x):\n    return x + " + std::to_string(i) + "\n\n\n";
+  write_text(r / "a.py", body);
+  write_text(r / "b.py", "def beta():\n    pass\n");
+  auto seg = built_in_memory(r);
+  CHECK(seg->skeletons().stats().parse_memos == 0);  // a build keeps no parse
+  // The first edit has no earlier parse to start from; the second and third have.
+  for (int edit = 1; edit <= 3; ++edit) {
+    body += "def edited" + std::to_string(edit) + "():\n    return " + std::to_string(edit) + "\n";
+    write_text(r / "a.py", body);
+    REQUIRE(seg->apply_changes({"a.py"}).reindexed == 1);
+    CHECK(seg->skeletons().stats().incremental_parses == static_cast<std::uint64_t>(edit - 1));
+    CHECK(seg->chunk("a.py#edited" + std::to_string(edit)).has_value());
+  }
+  CHECK(seg->chunk("a.py#f39").has_value());
+  CHECK(seg->skeletons().stats().parse_memos == 1);
+  CHECK(seg->skeletons().stats().parse_memo_bytes == body.size());
+  // The same chunks as a fresh index of the same bytes.
+  auto fresh = built_in_memory(r);
+  for (const char* id : {"a.py#f0", "a.py#f39", "a.py#edited1", "a.py#edited3"}) {
+    INFO(id);
+    auto a = seg->chunk(id);
+    auto b = fresh->chunk(id);
+    REQUIRE(a.has_value());
+    REQUIRE(b.has_value());
+    CHECK(a->start_line == b->start_line);
+    CHECK(a->end_line == b->end_line);
+  }
+}
 
 // Searches beside updates and settles (what the daemon does: searches on its workers, an update
 // on a request's sync, a settle on the build executor): every search answers, no settle installs
