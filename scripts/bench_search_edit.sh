@@ -19,6 +19,8 @@
 # (0.2 s), and the search itself is sent — its request's sync applies the edit and the search runs
 # in the state the edit leaves, before any settle. `edit_search_ms` is that round trip's median
 # (apply + search); between rounds the settle is waited for (its count in last_run.json, or 1 s).
+# `search_edit_tail` gives the phase's slowest and 90th-percentile edit-then-search over all its
+# queries (5 × EDIT_ROUNDS edits of the same file), and which edit of the file was the slowest.
 #
 # Usage: scripts/bench_search_edit.sh TREE COPIES ROUNDS label=BUILD_DIR [label=BUILD_DIR ...]
 #   TREE: a source tree or `demo` (scripts/demo.sh's, as bench_common.sh finds it); COPIES: 1, or 4.
@@ -133,6 +135,7 @@ for label, b in builds:
         rss_settled = rss_mb()
         edit_rounds = int(os.environ.get("EDIT_ROUNDS", "5"))
         edit_search = {}
+        edit_all = []  # every edit-then-search of the phase, in order (its slowest is reported)
         for q in QUERIES:
             t = []
             for _ in range(edit_rounds):
@@ -153,7 +156,12 @@ for label, b in builds:
                         break
                 time.sleep(0.1)
             edit_search[q] = statistics.median(t)
+            edit_all.extend(t)
         print(json.dumps({"bench": "search_edit_rss", "build": label, "rss_before_mb": rss_before, "rss_settled_mb": rss_settled}))
+        print(json.dumps({"bench": "search_edit_tail", "build": label, "edits": len(edit_all),
+                          "max_ms": round(max(edit_all), 1),
+                          "slowest_edit": edit_all.index(max(edit_all)) + 2,  # the phase before made edit 1
+                          "p90_ms": round(sorted(edit_all)[len(edit_all) * 9 // 10], 1)}))
         for q in QUERIES:
             print(json.dumps({"bench": "search_edit", "build": label, "query": q[:40], "before_ms": round(before[q], 3),
                               "apply_ms": round(apply_ms, 1), "after_edit_ms": round(after[q], 3),

@@ -19,15 +19,22 @@ namespace trifecta::core::index {
 
 namespace {
 
-// `v` (a vector or a string) reallocated, when its capacity is off, to its size plus 1/32 (at
+// Compaction renumbers the documents once the dead ones are over a quarter of them (and over
+// kCompactDead): until then the per-chunk tables grow by every chunk an edit adds.
+constexpr std::size_t kCompactDead = 1024;
+
+// `v` (a vector or a string) reallocated, when its capacity is off, to its size plus a third (at
 // least 64 elements) of room: what every table that replace_file appends to gets after a
-// compaction, a load and a freeze. Without it the first chunk an edit added after a build
+// compaction, a load and a freeze. Without room the first chunk an edit added after a build
 // reallocated and copied every per-chunk table and the string pool — 60 of the 75 ms an edit of
-// one file took on the stdlib demo tree, nearly all of it page faults. The room is address space:
-// blocks over 1 MiB are mapped on their own (daemon/main.cpp tune_malloc), and their pages become
-// resident only when written.
+// one file took on the stdlib demo tree, nearly all of it page faults. A third is as much as the
+// tables grow before the next compaction (dead ones a quarter of all: the live ones plus a third
+// of them), so edits never copy them in between; with 1/32 of room, the 22nd edit of `tempfile.py`
+// on the demo tree copied them (a 37 ms search after that edit against 6 ms for the others). The
+// room is address space: blocks over 1 MiB are mapped on their own (daemon/main.cpp tune_malloc),
+// and their pages become resident only when written (memory_bytes counts sizes for them).
 constexpr std::size_t with_room(std::size_t n) {
-  return n + n / 32 + 64;
+  return n + n / 3 + 64;
 }
 template <class V>
 void fit_with_room(V& v) {
@@ -596,7 +603,7 @@ void InvertedIndex::replace_file(const std::string& path, std::vector<Chunk> chu
     }
   }
   if (!bulk) refresh_norms();
-  if (dead_ > 1024 && dead_ * 4 > docs_.size()) {
+  if (dead_ > kCompactDead && dead_ * 4 > docs_.size()) {
     compact();
   } else if (!bulk && tail_.size() >= kTailLimit) {
     freeze(nullptr);
@@ -3526,14 +3533,15 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
 std::size_t InvertedIndex::memory_bytes() const {
   // Heap strings count when they do not fit the small-string buffer (15 bytes in libstdc++).
   const auto heap = [](const std::string& x) { return x.capacity() > 15 ? x.capacity() + 1 : 0; };
-  std::size_t b = docs_.capacity() * sizeof(Doc) + pool_.capacity() +
-                  rank_.capacity() * sizeof(DocRank) + lengths_.capacity() * sizeof(FieldLengths) +
-                  prior_key_.capacity() + doc_file_.capacity() * sizeof(std::uint32_t);
+  // The tables kept with room (with_room) count their size: the room is address space that
+  // becomes resident as edits fill it.
+  std::size_t b = docs_.size() * sizeof(Doc) + pool_.size() + rank_.size() * sizeof(DocRank) +
+                  lengths_.size() * sizeof(FieldLengths) + prior_key_.size() +
+                  doc_file_.size() * sizeof(std::uint32_t);
   b += frozen_.memory_bytes() + tail_.capacity() * sizeof(TailPosting);
   b += frozen_dead_.capacity() * sizeof(DocId) +
        frozen_dead_bits_.capacity() * sizeof(std::uint64_t);
-  b += term_chars_.capacity() + term_off_.capacity() * sizeof(std::uint32_t) +
-       term_ids_.memory_bytes();
+  b += term_chars_.size() + term_off_.size() * sizeof(std::uint32_t) + term_ids_.memory_bytes();
   b += by_id_.memory_bytes() + sorted_terms_.capacity() * sizeof(std::uint32_t);
   b += doc_sets_.capacity() * sizeof(std::uint64_t) + set_of_.capacity() * sizeof(set_of_[0]);
   b += (set_ranks_.capacity() + set_skips_.capacity()) * sizeof(std::uint32_t) +

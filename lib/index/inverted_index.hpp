@@ -304,7 +304,8 @@ class InvertedIndex {
   std::size_t serialized_size_hint() const;  // about what serialize appends (for reserving)
   Result<void> deserialize(std::string_view data);
 
-  // Approximate heap bytes (for status and benchmarks).
+  // Approximate heap bytes (for status and benchmarks): the tables kept with room for edits
+  // (leave_room) count their size, the room being address space until edits fill it.
   std::size_t memory_bytes() const;
   // The stem groups built (build_groups; 0 outside the steady state) and their postings.
   std::size_t group_count() const { return group_start_.empty() ? 0 : group_start_.size() - 1; }
@@ -651,8 +652,9 @@ class InvertedIndex {
   // Give each run of chunks of one path its ordinal, in document order, and list each module's
   // documents again (module_docs_): after compaction and load, when documents are renumbered.
   void number_files();
-  // The per-chunk tables and the string pool at their size plus 1/32 of room, so that the next
-  // updates append without copying them (fit_with_room in the .cpp): after compaction and load.
+  // The per-chunk tables and the string pool at their size plus a third of room, so that updates
+  // until the next compaction append without copying them (fit_with_room in the .cpp): after
+  // compaction and load.
   void leave_room();
 };
 
