@@ -613,6 +613,24 @@ TEST_CASE("cache: second get is a memory hit, counters and the ast.parse event a
   CHECK(last.at("ast").at("ast_cache_miss_count").as_int64() == 1);
 }
 
+TEST_CASE("cache: a parse from a kept earlier parse is counted as ast_incremental_parse_count", "[cache]") {
+  Segment seg;
+  trifecta::test::TempDir tel;
+  {
+    telemetry::Sink sink(sink_options(tel.path()));
+    auto ch = sink.open_segment(seg.root);
+    SkeletonCache cache(seg.db(), ch);
+    for (const char* v : {"def f():\n    return 1\n", "def f():\n    return 2\n", "def f():\n    return 3\n"})
+      REQUIRE(cache.get_content(v, "pkg/mod.py", ParseEvents::kEmit, ParseReuse::kEdited));
+    CHECK(cache.stats().incremental_parses == 2);
+    sink.flush();
+  }
+  const fs::path dir = tel.path() / segment_id_of(seg.root.string());
+  const auto last = json::parse(read_text(dir / "last_run.json"));
+  CHECK(last.at("metrics_delta").at("ast_incremental_parse_count").as_int64() == 2);
+  CHECK(last.at("ast").at("ast_cache_miss_count").as_int64() == 3);
+}
+
 TEST_CASE("cache: a restart (new cache on the same file) reparses nothing unchanged", "[cache]") {
   Segment seg;
   const fs::path a = seg.write("a.py", kSmall);
