@@ -137,6 +137,19 @@ struct SkeletonCache::Impl {
     }
   }  // the evicted trees are freed here, outside the lock
 
+  // The skeleton of an edit of `rel`: parsed from that file's kept parse if there is one (counted),
+  // this parse kept for its next edit.
+  Result<Skeleton> extract_edit(std::string_view content, std::string_view rel) {
+    ParseMemo memo = take_memo(rel);
+    auto s = extract_skeleton(content, memo);
+    if (memo.incremental()) {
+      ++incremental_parses;
+      channel.incr("ast_incremental_parse_count");
+    }
+    keep_memo(rel, std::move(memo));
+    return s;
+  }
+
   ~Impl() { close_db(); }
 
   void close_db() {
@@ -525,18 +538,7 @@ Result<CachedSkeleton> SkeletonCache::get_content(std::string_view content, std:
     // The Python extractor (lib/lang/python), called directly: the cache serves one language and
     // its key is content + kExtractorVersion. A second language takes its extractor from
     // lang::language_for_path(rel) and adds its name to the key (docs/languages.md).
-    Result<Skeleton> s = make_error(Errc::kInternal, "not parsed");
-    if (reuse == ParseReuse::kEdited) {
-      ParseMemo memo = impl_->take_memo(rel);
-      s = extract_skeleton(content, memo);
-      if (memo.incremental()) {
-        ++impl_->incremental_parses;
-        impl_->channel.incr("ast_incremental_parse_count");
-      }
-      impl_->keep_memo(rel, std::move(memo));
-    } else {
-      s = extract_skeleton(content);
-    }
+    auto s = reuse == ParseReuse::kEdited ? impl_->extract_edit(content, rel) : extract_skeleton(content);
     if (!s) return s.error();
     Entry e;
     e.skeleton_bytes = rendered_size(*s);

@@ -61,6 +61,7 @@ void remove_db(const fs::path& db) {
 
 // The --edits mode (see the header).
 int bench_edits(const fs::path& root, int runs) {
+  const workspace::FileReader reader("/", ast::kParseMemoBytes);
   struct Row {
     std::string rel;
     std::size_t bytes = 0;
@@ -72,15 +73,9 @@ int bench_edits(const fs::path& root, int runs) {
     if (!e.is_regular_file() || e.path().extension() != ".py") continue;
     if (e.path().string().find("/_ctx/") != std::string::npos) continue;
     if (e.file_size() == 0 || e.file_size() > ast::kParseMemoBytes) continue;
-    std::string text;
-    {
-      std::FILE* f = std::fopen(e.path().c_str(), "rb");
-      if (!f) continue;
-      char buf[65536];
-      std::size_t n;
-      while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) text.append(buf, n);
-      std::fclose(f);
-    }
+    auto got = reader.read_bytes(e.path().string(), workspace::ReadPurpose::kSkeleton, nullptr);
+    if (!got) continue;
+    const std::string& text = got->text;
     std::size_t mid = text.size() / 2;
     mid = text.rfind('\n', mid);
     mid = mid == std::string::npos ? 0 : mid + 1;

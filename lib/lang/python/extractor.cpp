@@ -48,9 +48,6 @@ Result<RuntimeInfo> probe_runtime() {
 }
 
 
-struct TreeDeleter {
-  void operator()(TSTree* t) const { ts_tree_delete(t); }
-};
 using TreePtr = std::unique_ptr<TSTree, TreeDeleter>;
 
 Result<TreePtr> parse(std::string_view text, std::chrono::steady_clock::time_point deadline,
@@ -903,22 +900,7 @@ Result<RuntimeInfo> check_runtime() {
   return result;
 }
 
-ParseMemo::~ParseMemo() {
-  if (tree_) ts_tree_delete(tree_);
-}
-
-ParseMemo::ParseMemo(ParseMemo&& o) noexcept
-    : text_(std::move(o.text_)), tree_(std::exchange(o.tree_, nullptr)), incremental_(o.incremental_) {}
-
-ParseMemo& ParseMemo::operator=(ParseMemo&& o) noexcept {
-  if (this != &o) {
-    if (tree_) ts_tree_delete(tree_);
-    text_ = std::move(o.text_);
-    tree_ = std::exchange(o.tree_, nullptr);
-    incremental_ = o.incremental_;
-  }
-  return *this;
-}
+void TreeDeleter::operator()(TSTree* tree) const { ts_tree_delete(tree); }
 
 namespace {
 
@@ -928,10 +910,9 @@ struct Parsed {
   std::string text;
 };
 
-// extract_skeleton. `previous`/`previous_text`: an earlier parse to start from (null: a fresh
-// parse); `keep`: where this parse goes (null: the tree is dropped).
-Result<Skeleton> extract(std::string_view source, const TSTree* previous, std::string_view previous_text,
-                         Parsed* keep) {
+// extract_skeleton. `previous`/`previous_text`: an earlier parse to start from, edited here to
+// match (null: a fresh parse); `keep`: where this parse goes (null: the tree is dropped).
+Result<Skeleton> extract(std::string_view source, TreePtr previous, std::string_view previous_text, Parsed* keep) {
   Skeleton s;
   s.source_bytes = source.size();
   // The one decoding of source bytes (util/utf8.hpp): the same text ctx.get and the index see.
@@ -943,13 +924,11 @@ Result<Skeleton> extract(std::string_view source, const TSTree* previous, std::s
   s.replaced_bytes = d.replaced_bytes;
   const std::string_view text = utf8::strip_bom(d.changed ? std::string_view(decoded) : source);
   s.line_count = count_lines(text);
-  TreePtr edited;
   if (previous) {
-    edited.reset(ts_tree_copy(previous));
     const TSInputEdit e = edit_between(previous_text, text);
-    ts_tree_edit(edited.get(), &e);
+    ts_tree_edit(previous.get(), &e);
   }
-  auto tree = parse(text, std::chrono::steady_clock::now() + kParseBudget, edited.get());
+  auto tree = parse(text, std::chrono::steady_clock::now() + kParseBudget, previous.get());
   if (!tree) return tree.error();
   Extractor extractor(text, s);
   extractor.run(ts_tree_root_node(tree->get()));
@@ -970,12 +949,12 @@ Result<Skeleton> extract(std::string_view source, const TSTree* previous, std::s
 Result<Skeleton> extract_skeleton(std::string_view source) { return extract(source, nullptr, {}, nullptr); }
 
 Result<Skeleton> extract_skeleton(std::string_view source, ParseMemo& memo) {
+  const bool incremental = !memo.empty();
   Parsed parsed;
-  auto s = extract(source, memo.tree_, memo.text_, &parsed);
-  const bool incremental = memo.tree_ != nullptr;
+  auto s = extract(source, std::move(memo.tree_), memo.text_, &parsed);
   memo = ParseMemo();
   if (!s) return s;
-  memo.tree_ = parsed.tree.release();
+  memo.tree_ = std::move(parsed.tree);
   memo.text_ = std::move(parsed.text);
   memo.incremental_ = incremental;
   return s;
