@@ -21,6 +21,12 @@
 # (apply + search); between rounds the settle is waited for (its count in last_run.json, or 1 s).
 # `search_edit_tail` gives the phase's slowest and 90th-percentile edit-then-search over all its
 # queries (5 × EDIT_ROUNDS edits of the same file), and which edit of the file was the slowest.
+# A last phase edits FIRST_EDITS (32) files once each — Python files of 8–64 KiB outside tests,
+# evenly spread over the sorted list — one of each pair of about the same size shown by a `ctx.get`
+# (skeleton) 0.3 s before its edit, as an agent reads a file before editing it; then one short
+# search as above.
+# `search_first_edit` gives the medians and maxima of both halves (`read_*`, `cold_*`) and the
+# daemon's count of parses kept for read files (`ast_parse_kept_count`; null for a build without).
 #
 # Usage: scripts/bench_search_edit.sh TREE COPIES ROUNDS label=BUILD_DIR [label=BUILD_DIR ...]
 #   TREE: a source tree or `demo` (scripts/demo.sh's, as bench_common.sh finds it); COPIES: 1, or 4.
@@ -38,7 +44,7 @@ shift 3
 bench_trees "$TREE" "$COPIES" "$@"  # sets TMP, prints the machine line
 [[ -f "$TMP/one/tempfile.py" ]] || { echo "bench_search_edit.sh: the tree has no tempfile.py to edit" >&2; exit 1; }
 python3 - "$TMP" "$ROUNDS" "${builds[@]}" <<'PY'
-import glob, json, os, socket, statistics, subprocess, sys, time
+import glob, json, os, random, socket, statistics, subprocess, sys, time
 tmp, rounds = sys.argv[1], int(sys.argv[2])
 builds = [a.split("=", 1) for a in sys.argv[3:]]
 QUERIES = ["how do I make sure that the temporary files created by my test suite are removed even when a test fails halfway through and raises an exception before cleanup runs",
@@ -157,6 +163,61 @@ for label, b in builds:
                 time.sleep(0.1)
             edit_search[q] = statistics.median(t)
             edit_all.extend(t)
+        # First edits: files never edited before, half of them shown by a ctx.get first (what an
+        # agent does before it edits a file; a build with keep_parse then parses their first edit
+        # incrementally), half not; in turn, so both halves see the same phases of the machine.
+        def settle_wait(settles):
+            for _ in range(20):
+                time.sleep(0.05)
+                c = settle_count()
+                if settles is not None and c is not None and c > settles:
+                    break
+            time.sleep(0.1)
+
+        candidates = []
+        excluded = {".git", ".hg", ".svn", "node_modules", "__pycache__", "venv", ".venv", ".tox", ".nox",
+                    ".mypy_cache", ".pytest_cache", ".ruff_cache", "build", "dist", "_ctx", ".eggs"}  # kDefaultExcludedDirs
+        for d, dirs, files in os.walk(seg):
+            dirs[:] = sorted(x for x in dirs if x not in excluded and not x.endswith(".egg-info") and "test" not in x)
+            for f in sorted(files):
+                full = os.path.join(d, f)
+                if f.endswith(".py") and "test" not in f and 8192 <= os.path.getsize(full) <= 65536:
+                    candidates.append(os.path.relpath(full, seg))
+        n_first = int(os.environ.get("FIRST_EDITS", "32")) // 2 * 2
+        candidates = [c for c in candidates if c != "tempfile.py"]
+        step = max(1, len(candidates) // n_first)
+        chosen = candidates[::step][:n_first]
+        # Pairs of files of about the same size (the chosen files sorted by size), one of each pair
+        # read first (a fixed pseudo-random pick), so the halves parse alike; then in path order.
+        rng = random.Random(12)
+        roles = {}
+        by_size = sorted(chosen, key=lambda c: (os.path.getsize(os.path.join(seg, c)), c))
+        for a, b in zip(by_size[::2], by_size[1::2]):
+            r = rng.random() < 0.5
+            roles[a], roles[b] = ("read", "cold") if r else ("cold", "read")
+        first = {"read": [], "cold": []}
+        for rel in chosen:
+            kind = roles[rel]
+            if kind == "read":
+                call("ctx.get", {"segment": seg, "ids": [rel], "mode": "skeleton"})
+                time.sleep(0.3)  # the kept parse is made on the build executor, after the reply
+            settles = settle_count()
+            generation = call("ctx.status", {"segment": seg})["index"]["generation"]
+            with open(os.path.join(seg, rel), "a", encoding="utf-8") as f:
+                f.write("\n# edited by bench_search_edit\n")
+            time.sleep(0.2)
+            t0 = time.perf_counter()
+            call("ctx.search", {"segment": seg, "query": "json decode error"})
+            first[kind].append((time.perf_counter() - t0) * 1000)
+            if call("ctx.status", {"segment": seg})["index"]["generation"] == generation:
+                raise SystemExit(f"{label}: the search did not apply the first edit of {rel}")
+            settle_wait(settles)
+        run = last_run() or {}
+        print(json.dumps({"bench": "search_first_edit", "build": label, "files": len(chosen),
+                          "cold_median_ms": round(statistics.median(first["cold"]), 2),
+                          "read_median_ms": round(statistics.median(first["read"]), 2),
+                          "cold_max_ms": round(max(first["cold"]), 1), "read_max_ms": round(max(first["read"]), 1),
+                          "kept_parses": run.get("metrics_delta", {}).get("ast_parse_kept_count")}))
         print(json.dumps({"bench": "search_edit_rss", "build": label, "rss_before_mb": rss_before, "rss_settled_mb": rss_settled}))
         print(json.dumps({"bench": "search_edit_tail", "build": label, "edits": len(edit_all),
                           "max_ms": round(max(edit_all), 1),

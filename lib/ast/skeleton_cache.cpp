@@ -32,7 +32,13 @@ namespace {
 
 // Schema version of the table layout (not of the extractor: that is part of each row's key).
 // 1: skeleton TEXT holding JSON. 2: skeleton BLOB in the binary row format (skeleton_binary.hpp).
-constexpr int kSchemaVersion = 2;
+// 3: the same rows in a rowid table with a unique (key, version) index. Version 2 kept them in a
+// WITHOUT ROWID table keyed by (key, version), whose b-tree cells hold the whole row: a lookup
+// compares ~11 cells on its way down (the stdlib's 1,639 rows), and SQLite reads a cell that
+// spills onto overflow pages in full to compare its key — most rows do (7.8 KiB on average, up to
+// ~190 KiB) — for a miss, such as every edited file's new text, as much as for a hit. The index
+// holds only the keys.
+constexpr int kSchemaVersion = 3;
 
 // A cache file at a known older layout is upgraded by dropping its rows (it is a cache), never
 // moved aside as corrupt.
@@ -100,7 +106,7 @@ struct SkeletonCache::Impl {
   // adds meanwhile are missed: their files are reparsed, which is only wasted work.
   std::atomic<bool> disk_mirrored_in_memory{false};
   std::atomic<std::uint64_t> memory_hits{0}, disk_hits{0}, misses{0}, bad_rows{0}, rows_written{0};
-  std::atomic<std::uint64_t> incremental_parses{0};
+  std::atomic<std::uint64_t> incremental_parses{0}, kept_for_reads{0};
 
   // The last parses of recently edited files (ParseReuse::kEdited), most recent first, at most
   // kParseMemoFiles of them holding kParseMemoBytes of text in all. A memo is taken out of the list
@@ -120,11 +126,20 @@ struct SkeletonCache::Impl {
     return {};
   }
 
-  void keep_memo(std::string_view rel, ParseMemo&& memo) {
-    if (memo.empty() || memo.text_bytes() > kParseMemoBytes) return;  // dropped here, outside the lock
+  // Puts `memo` first as `rel`'s kept parse, replacing one kept for `rel` meanwhile (by keep_parse
+  // while an edit parsed) — unless `if_absent`: then one kept already wins and `memo` is dropped.
+  // False when `memo` was not kept.
+  bool keep_memo(std::string_view rel, ParseMemo&& memo, bool if_absent = false) {
+    if (memo.empty() || memo.text_bytes() > kParseMemoBytes) return false;  // dropped outside the lock
     std::list<std::pair<std::string, ParseMemo>> evicted;
     {
       std::lock_guard lk(memo_mu);
+      for (auto it = memos.begin(); it != memos.end(); ++it) {
+        if (it->first != rel) continue;
+        if (if_absent) return false;
+        evicted.splice(evicted.begin(), memos, it);
+        break;
+      }
       memos.emplace_front(std::string(rel), std::move(memo));
       std::size_t bytes = 0, files = 0;
       auto it = memos.begin();
@@ -133,8 +148,9 @@ struct SkeletonCache::Impl {
         bytes += it->second.text_bytes();
         ++files;
       }
-      evicted.splice(evicted.begin(), memos, it, memos.end());
+      evicted.splice(evicted.end(), memos, it, memos.end());
     }
+    return true;
   }  // the evicted trees are freed here, outside the lock
 
   // The skeleton of an edit of `rel`: parsed from that file's kept parse if there is one (counted),
@@ -247,7 +263,7 @@ struct SkeletonCache::Impl {
       why = exec(
           ("BEGIN IMMEDIATE; DROP TABLE IF EXISTS skeletons;"
            " CREATE TABLE skeletons(key TEXT NOT NULL, version TEXT NOT NULL, skeleton BLOB NOT NULL,"
-           " skeleton_bytes INTEGER NOT NULL, PRIMARY KEY(key, version)) WITHOUT ROWID;"
+           " skeleton_bytes INTEGER NOT NULL, UNIQUE(key, version));"
            " PRAGMA user_version=" + current + "; COMMIT")
               .c_str());
       if (!why.empty()) sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
@@ -570,6 +586,24 @@ Result<CachedSkeleton> SkeletonCache::get_content(std::string_view content, std:
   return out;
 }
 
+bool SkeletonCache::keep_parse(std::string_view content, std::string_view rel) {
+  if (content.size() > kParseMemoBytes || content.size() > impl_->options.max_file_bytes * utf8::kMaxDecodedGrowth)
+    return false;
+  {
+    std::lock_guard lk(impl_->memo_mu);
+    for (const auto& [path, memo] : impl_->memos) {
+      if (path == rel) return false;
+    }
+  }
+  ParseMemo memo;
+  if (!extract_skeleton(content, memo)) return false;
+  // An edit of `rel` that ran meanwhile kept its own parse, which is newer: that one stays.
+  if (!impl_->keep_memo(rel, std::move(memo), /*if_absent=*/true)) return false;
+  ++impl_->kept_for_reads;
+  impl_->channel.incr("ast_parse_kept_count");
+  return true;
+}
+
 void SkeletonCache::flush() {
   std::lock_guard lock(impl_->db_mu);
   impl_->write_pending();
@@ -595,6 +629,7 @@ CacheStats SkeletonCache::stats() const {
   s.bad_rows = impl_->bad_rows;
   s.rows_written = impl_->rows_written;
   s.incremental_parses = impl_->incremental_parses;
+  s.kept_for_reads = impl_->kept_for_reads;
   {
     std::lock_guard lock(impl_->memo_mu);
     s.parse_memos = impl_->memos.size();

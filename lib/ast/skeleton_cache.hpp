@@ -11,7 +11,8 @@
 //  * The cache file is checked when opened (open, WAL switch, `PRAGMA quick_check`, schema). A
 //    corrupt or foreign file is moved aside to `ast.sqlite.corrupt-<unix-seconds>` (with its
 //    -wal/-shm) and a fresh table is created; `stats().rebuilt` says so. A cache of an older
-//    schema of ours (JSON rows) is emptied and upgraded in place, not counted as rebuilt.
+//    schema of ours (JSON rows; rows in a WITHOUT ROWID table) is emptied and upgraded in place,
+//    not counted as rebuilt.
 //  * A row that does not decode (truncated, damaged — checksum —, another row-format version)
 //    is deleted and counted (`bad_rows`); the file is reparsed.
 //  * If the directory cannot be written, or SQLite reports corruption later, the cache continues
@@ -87,7 +88,8 @@ enum class ParseEvents { kEmit, kCountOnly };
 // first edit of a file has no earlier tree and is parsed from scratch). The cache keeps the last
 // parses of at most kParseMemoFiles files holding kParseMemoBytes of text in all (a tree takes
 // about 22 × its text's bytes: ≈ 6 MB at most); a larger file is parsed from scratch every time.
-// The skeleton is the same either way. A cache hit parses nothing and keeps nothing.
+// The skeleton is the same either way. A cache hit parses nothing and keeps nothing. keep_parse
+// keeps a parse of a file before its first edit (the daemon: of the files ctx.get shows).
 enum class ParseReuse { kNone, kEdited };
 inline constexpr std::size_t kParseMemoFiles = 8;
 inline constexpr std::size_t kParseMemoBytes = 256 * 1024;
@@ -105,6 +107,7 @@ struct CacheStats {
   std::uint64_t memory_hits = 0, disk_hits = 0, misses = 0, bad_rows = 0;
   std::uint64_t rows_written = 0;
   std::uint64_t incremental_parses = 0;  // misses parsed from a kept earlier parse (ParseReuse)
+  std::uint64_t kept_for_reads = 0;      // parses kept by keep_parse
   std::size_t memory_entries = 0;
   std::size_t parse_memos = 0;           // files whose last parse is kept (≤ kParseMemoFiles)
   std::size_t parse_memo_bytes = 0;      // their texts' bytes (≤ kParseMemoBytes; trees ≈ 22 × that)
@@ -132,6 +135,15 @@ class SkeletonCache {
   // also names the file for ParseReuse::kEdited.
   Result<CachedSkeleton> get_content(std::string_view content, std::string_view rel,
                                      ParseEvents events = ParseEvents::kEmit, ParseReuse reuse = ParseReuse::kNone);
+
+  // Parse `content` and keep the parse as `rel`'s, for its next ParseReuse::kEdited call, unless
+  // the cache keeps one for `rel` already (a kept parse of any earlier text serves) or the text is
+  // over kParseMemoBytes: a file a client reads (ctx.get) is often the next one it edits, and then
+  // its first edit parses incrementally too. It takes a kept-parse slot like an edit (the least
+  // recently used file's parse goes). Costs a fresh parse and extraction (the skeleton is not
+  // cached: the index holds the file's); for a background thread (the daemon's build executor).
+  // True when kept; counted in CacheStats::kept_for_reads and counter `ast_parse_kept_count`.
+  bool keep_parse(std::string_view content, std::string_view rel);
 
   // Write pending skeletons to SQLite now (one transaction).
   void flush();

@@ -656,7 +656,11 @@ struct SegmentIndex::Impl {
   }
 
   Result<BuildReport> build(const ProgressFn& progress, bool allow_warm);
-  ApplyReport apply_locked(const std::vector<std::string>& paths);
+  // Applies the changes of `paths` (update_mu held). The skeletons parsed meanwhile are written to
+  // the skeleton cache's disk tier at the end, unless `write_rows` is false: then the next flush
+  // writes them — settle(), another apply, the cache's own batches or its destructor — and until
+  // then the cache serves them from memory (a crash loses only those rows: a reparse).
+  ApplyReport apply_locked(const std::vector<std::string>& paths, bool write_rows = true);
   ApplyReport rescan_locked();
 };
 
@@ -846,7 +850,7 @@ Result<BuildReport> SegmentIndex::rebuild(const ProgressFn& progress) {
   return r;
 }
 
-ApplyReport SegmentIndex::Impl::apply_locked(const std::vector<std::string>& paths) {
+ApplyReport SegmentIndex::Impl::apply_locked(const std::vector<std::string>& paths, bool write_rows) {
   ApplyReport rep;
   workspace::ReadStats stats;
   // Expand directories (deleted ones through the records, existing ones through the disk).
@@ -973,7 +977,7 @@ ApplyReport SegmentIndex::Impl::apply_locked(const std::vector<std::string>& pat
     if (exports_current && !graph_changed) exports_version = content_version;  // same imports
     rep.generation = generation;
   }
-  if (!outcomes.empty()) skeletons->flush();
+  if (!outcomes.empty() && write_rows) skeletons->flush();
   return rep;
 }
 
@@ -1056,6 +1060,7 @@ bool SegmentIndex::Impl::settle_once() {
 
 bool SegmentIndex::settle() {
   Impl& m = *impl_;
+  m.skeletons->flush();  // the rows a sync(publish = false) left to write
   m.settle_pending.store(true);
   bool installed = false;
   while (m.settle_pending.load()) {
@@ -1078,12 +1083,12 @@ Result<void> SegmentIndex::start_watching() {
 
 ApplyReport SegmentIndex::sync(bool publish) {
   bool pack_dirty = false;
-  ApplyReport rep = sync_locked(pack_dirty);
+  ApplyReport rep = sync_locked(pack_dirty, publish);
   if (pack_dirty && publish) publish_pack_state();
   return rep;
 }
 
-ApplyReport SegmentIndex::sync_locked(bool& pack_dirty) {
+ApplyReport SegmentIndex::sync_locked(bool& pack_dirty, bool write_rows) {
   // Never wait behind a build: while one runs, answer from the last published index (the
   // changes stay queued in the watcher and are applied by the sync that ends the build, or the
   // next one). Other updates are short: wait for them.
@@ -1143,7 +1148,7 @@ ApplyReport SegmentIndex::sync_locked(bool& pack_dirty) {
     for (auto* v : {&ch.changed, &ch.created, &ch.deleted, &ch.deleted_dirs}) {
       for (auto& p : *v) paths.push_back(std::move(p));
     }
-    rep = impl_->apply_locked(paths);
+    rep = impl_->apply_locked(paths, write_rows);
   }
   for (auto& w : ch.warnings) rep.warnings.push_back(std::move(w));
   if (rep.rescanned || rep.changed_files() > 0) {
@@ -1466,6 +1471,19 @@ void SegmentIndex::publish_pack_state() const {
 }
 
 const fs::path& SegmentIndex::root() const { return impl_->root; }
+bool SegmentIndex::keep_parse(const std::string& rel, workspace::ReadStats* stats) {
+  if (file_type_of(rel) != FileType::kPython) return false;
+  {
+    std::shared_lock lk(impl_->state_mu);
+    const auto it = impl_->records.find(rel);
+    if (it == impl_->records.end() || !it->second.indexed || it->second.size > ast::kParseMemoBytes) return false;
+  }
+  workspace::ReadStats local;
+  auto content = impl_->reader->read(rel, workspace::ReadPurpose::kSkeleton, stats ? stats : &local);
+  if (!content) return false;
+  return impl_->skeletons->keep_parse(content->text, rel);
+}
+
 const workspace::FileReader& SegmentIndex::reader() const { return *impl_->reader; }
 ast::SkeletonCache& SegmentIndex::skeletons() { return *impl_->skeletons; }
 workspace::PathFilter SegmentIndex::filter() const {

@@ -131,6 +131,19 @@ void Service::settle_later(Segment& seg) {
   });
 }
 
+void Service::keep_parses_later(Segment& seg, std::vector<std::string> paths) {
+  std::vector<std::string> distinct;
+  for (auto& p : paths) {
+    if (distinct.size() == kKeepParseFiles) break;
+    if (std::find(distinct.begin(), distinct.end(), p) == distinct.end()) distinct.push_back(std::move(p));
+  }
+  auto keep = seg.self.lock();
+  if (!keep || distinct.empty()) return;
+  build_executor().post([keep, distinct = std::move(distinct)] {
+    for (const auto& p : distinct) (void)keep->index->keep_parse(p);
+  });
+}
+
 Result<index::BuildReport> Service::rebuild(Segment& seg) {
   auto r =
       seg.index->rebuild([&seg](std::size_t a, std::size_t b) { seg.broadcast_progress(a, b); });

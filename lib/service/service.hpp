@@ -94,6 +94,11 @@ class Service {
   // Post SegmentIndex::settle, then publish_pack_state, for `seg` to the build executor (keeps
   // the segment alive).
   void settle_later(Segment& seg);
+  // Post SegmentIndex::keep_parse for the first kKeepParseFiles distinct `paths` to the build
+  // executor (keeps the segment alive): the files a ctx.get showed are often the next ones edited,
+  // and a kept parse makes their first edit parse incrementally.
+  static constexpr std::size_t kKeepParseFiles = 4;
+  void keep_parses_later(Segment& seg, std::vector<std::string> paths);
   // Rebuild the index from scratch now, on the calling thread (progress to the listeners), and
   // record the report as the segment's last build.
   Result<index::BuildReport> rebuild(Segment& seg);

@@ -247,6 +247,10 @@ void Service::get(SegmentPtr seg, proto::CtxGetParams p, Callback<proto::CtxGetR
                            json::object{{"bytes_read", r.bytes_read + synced},
                                         {"disclosure_mode", dis::mode_name(req.mode)}}};
         done(Outcome<proto::CtxGetResult>(std::move(out), std::move(t)));
+        // After the reply: the files shown are often the next ones edited (keep_parses_later).
+        std::vector<std::string> shown;
+        for (const auto& c : r.chunks) shown.push_back(c.path);
+        keep_parses_later(*seg, std::move(shown));
       });
 }
 

@@ -265,3 +265,40 @@ TEST_CASE(
   cache.clear_memory();
   CHECK(cache.stats().parse_memos == 0);
 }
+
+TEST_CASE(
+    "SkeletonCache: keep_parse keeps a read file's parse for its first edit, never over an edit's",
+    "[ast][incremental][cache]") {
+  SkeletonCache cache({}, {});  // memory only
+  const std::string v1 = "class A:\n    def f(self):\n        return 1\n";
+  const std::string v2 =
+      "class A:\n    def f(self):\n        return 2\n\n    def g(self):\n        pass\n";
+  CHECK(cache.keep_parse(v1, "a.py"));
+  CHECK(cache.stats().parse_memos == 1);
+  CHECK(cache.stats().kept_for_reads == 1);
+  CHECK(cache.stats().memory_entries == 0);  // the index holds the file's skeleton: not cached here
+  CHECK_FALSE(cache.keep_parse(v1, "a.py"));  // one kept already
+  // The first edit parses from the kept parse, to the skeleton a fresh parse gives.
+  auto first = cache.get_content(v2, "a.py", ParseEvents::kCountOnly, ParseReuse::kEdited);
+  REQUIRE(first);
+  CHECK(cache.stats().incremental_parses == 1);
+  CHECK(json::serialize(to_json(*first->skeleton)) ==
+        json::serialize(to_json(*extract_skeleton(v2))));
+  // The edit's parse is newer than the file as read: a later read does not replace it.
+  CHECK_FALSE(cache.keep_parse(v1, "a.py"));
+  REQUIRE(cache.get_content(v2 + "x = 1\n", "a.py", ParseEvents::kCountOnly, ParseReuse::kEdited));
+  CHECK(cache.stats().incremental_parses == 2);
+  // Too large to keep; a refused text keeps nothing.
+  std::string big;
+  while (big.size() <= kParseMemoBytes) big += "def h():\n    return 'padding padding padding'\n";
+  CHECK_FALSE(cache.keep_parse(big, "big.py"));
+  CHECK_FALSE(cache.keep_parse(std::string(300, '(') + "\n", "deep.py"));
+  CHECK(cache.stats().parse_memos == 1);
+  CHECK(cache.stats().kept_for_reads == 1);
+  // Kept parses share the edits' budget of files, the least recent going first.
+  for (std::size_t i = 0; i < kParseMemoFiles; ++i)
+    CHECK(cache.keep_parse("y = " + std::to_string(i) + "\n", "r" + std::to_string(i) + ".py"));
+  CHECK(cache.stats().parse_memos == kParseMemoFiles);
+  REQUIRE(cache.get_content(v2 + "x = 2\n", "a.py", ParseEvents::kCountOnly, ParseReuse::kEdited));
+  CHECK(cache.stats().incremental_parses == 2);  // a.py's parse went first: parsed afresh
+}

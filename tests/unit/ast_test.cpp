@@ -631,6 +631,24 @@ TEST_CASE("cache: a parse from a kept earlier parse is counted as ast_incrementa
   CHECK(last.at("ast").at("ast_cache_miss_count").as_int64() == 3);
 }
 
+TEST_CASE("cache: a parse kept for a read file is counted as ast_parse_kept_count and not as a parse", "[cache]") {
+  Segment seg;
+  trifecta::test::TempDir tel;
+  {
+    telemetry::Sink sink(sink_options(tel.path()));
+    auto ch = sink.open_segment(seg.root);
+    SkeletonCache cache(seg.db(), ch);
+    CHECK(cache.keep_parse("def f():\n    return 1\n", "pkg/a.py"));
+    CHECK(cache.keep_parse("def g():\n    return 1\n", "pkg/b.py"));
+    CHECK_FALSE(cache.keep_parse("def g():\n    return 2\n", "pkg/b.py"));
+    sink.flush();
+  }
+  const fs::path dir = tel.path() / segment_id_of(seg.root.string());
+  const auto last = json::parse(read_text(dir / "last_run.json"));
+  CHECK(last.at("metrics_delta").at("ast_parse_kept_count").as_int64() == 2);
+  CHECK(last.at("ast").at("ast_parse_count").as_int64() == 0);
+}
+
 TEST_CASE("cache: a restart (new cache on the same file) reparses nothing unchanged", "[cache]") {
   Segment seg;
   const fs::path a = seg.write("a.py", kSmall);
@@ -781,6 +799,56 @@ TEST_CASE("cache: a cache of the older JSON schema is upgraded in place, its row
   }
   for (const auto& e : fs::directory_iterator(seg.db().parent_path()))
     CHECK_FALSE(e.path().filename().string().starts_with("ast.sqlite.corrupt-"));
+  SkeletonCache again(seg.db(), {});
+  CHECK(again.get(a, "a.py")->cache_hit);
+  CHECK(again.stats().disk_hits == 1);
+}
+
+TEST_CASE("cache: a cache of schema 2 (rows in a WITHOUT ROWID table) is upgraded to a rowid table", "[cache]") {
+  // Schema 2 kept whole rows in the (key, version) b-tree, so a lookup read every row it compared
+  // on its way down; schema 3 keeps the keys in an index of their own.
+  Segment seg;
+  const fs::path a = seg.write("a.py", kSmall);
+  fs::create_directories(seg.db().parent_path());
+  const std::string row = encode_skeleton(extract(std::string(kSmall)));
+  std::string hex;
+  for (unsigned char c : row) {
+    constexpr char kDigits[] = "0123456789abcdef";
+    hex += kDigits[c >> 4];
+    hex += kDigits[c & 15];
+  }
+  REQUIRE(sql(seg.db(),
+              "CREATE TABLE skeletons(key TEXT NOT NULL, version TEXT NOT NULL, skeleton BLOB NOT NULL,"
+              " skeleton_bytes INTEGER NOT NULL, PRIMARY KEY(key, version)) WITHOUT ROWID;"
+              "INSERT INTO skeletons VALUES('" + blake2b_hex(kSmall) + "', '" + std::string(kExtractorVersion) +
+                  "', x'" + hex + "', 3);"
+              "PRAGMA user_version=2;"));
+  auto table_sql = [&] {
+    sqlite3* h = nullptr;
+    std::string out;
+    sqlite3_stmt* st = nullptr;
+    if (sqlite3_open(seg.db().c_str(), &h) == SQLITE_OK &&
+        sqlite3_prepare_v2(h, "SELECT sql FROM sqlite_master WHERE name='skeletons'", -1, &st, nullptr) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW) {
+      out = reinterpret_cast<const char*>(sqlite3_column_text(st, 0));
+    }
+    sqlite3_finalize(st);
+    sqlite3_close(h);
+    return out;
+  };
+  REQUIRE(table_sql().find("WITHOUT ROWID") != std::string::npos);
+  {
+    SkeletonCache cache(seg.db(), {});
+    CHECK(cache.stats().persistent);
+    CHECK_FALSE(cache.stats().rebuilt);  // ours, only older: not moved aside
+    auto r = cache.get(a, "a.py");
+    REQUIRE(r.ok());
+    CHECK_FALSE(r->cache_hit);  // the old rows were dropped with their table
+    CHECK(cache.stats().bad_rows == 0);
+  }
+  const std::string now = table_sql();
+  CHECK(now.find("WITHOUT ROWID") == std::string::npos);
+  CHECK(now.find("UNIQUE(key, version)") != std::string::npos);
   SkeletonCache again(seg.db(), {});
   CHECK(again.get(a, "a.py")->cache_hit);
   CHECK(again.stats().disk_hits == 1);

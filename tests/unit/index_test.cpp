@@ -891,6 +891,30 @@ TEST_CASE("SegmentIndex: a file edited again is parsed from its last parse, with
   }
 }
 
+// What the daemon does for the files a ctx.get showed: their first edit parses incrementally too.
+TEST_CASE("SegmentIndex: keep_parse makes a file's first edit parse from its kept parse") {
+  trifecta::test::TempDir t;
+  const fs::path r = t.path();
+  std::string body;
+  for (int i = 0; i < 20; ++i) body += "def f" + std::to_string(i) + "(x):\n    return x\n\n\n";
+  write_text(r / "a.py", body);
+  write_text(r / "notes.md", "# notes\n");
+  auto seg = built_in_memory(r);
+  CHECK_FALSE(seg->keep_parse("notes.md"));    // not Python
+  CHECK_FALSE(seg->keep_parse("missing.py"));  // not indexed
+  CHECK_FALSE(seg->keep_parse("../a.py"));
+  workspace::ReadStats stats;
+  CHECK(seg->keep_parse("a.py", &stats));
+  CHECK(stats.total_bytes() == body.size());
+  CHECK_FALSE(seg->keep_parse("a.py"));  // kept already
+  body += "def added():\n    return 1\n";
+  write_text(r / "a.py", body);
+  REQUIRE(seg->apply_changes({"a.py"}).reindexed == 1);
+  CHECK(seg->skeletons().stats().incremental_parses == 1);
+  CHECK(seg->chunk("a.py#added").has_value());
+  CHECK(seg->chunk("a.py#f19").has_value());
+}
+
 // Searches beside updates and settles (what the daemon does: searches on its workers, an update
 // on a request's sync, a settle on the build executor): every search answers, no settle installs
 // an outdated state, and the end state ranks like a fresh build of the same files.
@@ -950,6 +974,35 @@ TEST_CASE("SegmentIndex: searches run concurrently with updates and settles") {
       CHECK(x->hits[i].score == y->hits[i].score);
     }
   }
+}
+
+// The request path (Service::sync) calls sync(publish = false): the edited file's skeleton row
+// goes to the cache's SQLite file with the settle, not before the answer.
+TEST_CASE("SegmentIndex: sync without publishing leaves the new skeleton rows to settle") {
+  trifecta::test::TempDir t;
+  const fs::path r = t.path();
+  write_text(r / "a.py", "def alpha():\n    pass\n");
+  SegmentOptions so;
+  so.use_git = false;
+  auto seg = std::move(SegmentIndex::open(r, so).value());
+  REQUIRE(seg->build().ok());
+  REQUIRE(seg->start_watching().ok());
+  const auto written = [&] { return seg->skeletons().stats().rows_written; };
+  const std::uint64_t at_build = written();
+  write_text(r / "a.py", "def zebra():\n    pass\n");
+  CHECK(seg->sync(/*publish=*/false).reindexed == 1);
+  CHECK(written() == at_build);
+  SearchOptions o;
+  o.query = "zebra";
+  CHECK(seg->search(o)->hits.size() == 1);
+  CHECK(seg->skeletons()
+            .get_content("def zebra():\n    pass\n", "a.py")
+            ->cache_hit);  // served meanwhile
+  (void)seg->settle();
+  CHECK(written() == at_build + 1);
+  write_text(r / "a.py", "def yak():\n    pass\n");
+  CHECK(seg->sync().reindexed == 1);  // publishing: written at once
+  CHECK(written() == at_build + 2);
 }
 
 // settle(): after an update the index leaves its steady state (slow long queries) until settled;

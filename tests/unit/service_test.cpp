@@ -719,3 +719,41 @@ TEST_CASE("open: a NUL byte in the segment path is refused, not truncated", "[se
   CHECK(r.error().message.find("NUL") != std::string::npos);
   CHECK(service.segments().list().empty());
 }
+
+TEST_CASE("ctx.get: the files shown get a kept parse after the reply and their first edit parses incrementally",
+          "[service][typed][freshness]") {
+  Harness h;
+  SplitService split(h.sink);
+  auto& [requests, builds, service] = split;
+  const fs::path root = h.tree("keep", "def alpha():\n    return 1\n\n\ndef beta():\n    return 2\n");
+  write_text(root / "README.md", "# read me\n");
+  auto seg = service.open(root.string()).value();
+  CHECK(builds.run_all() == 1);  // the first build
+  const auto& cache = seg->index->skeletons();
+  CHECK(cache.stats().parse_memos == 0);
+
+  trifecta::proto::CtxGetParams g;
+  g.ids = {"pkg/mod.py#alpha", "pkg/mod.py#beta", "README.md"};
+  g.mode = "skeleton";
+  std::optional<trifecta::proto::CtxGetResult> got;
+  service.get(seg, g, [&](auto r) {
+    REQUIRE(r.ok());
+    got = std::move(r.value());
+    CHECK(seg->index->skeletons().stats().parse_memos == 0);  // not before the reply
+  });
+  requests.run_all();
+  REQUIRE(got.has_value());
+  CHECK(got->errors.empty());
+  CHECK(cache.stats().parse_memos == 0);  // on the build executor, not the request's
+  CHECK(builds.run_all() == 1);           // one task: the Python file, once
+  CHECK(cache.stats().kept_for_reads == 1);
+
+  write_text(root / "pkg" / "mod.py", "def alpha():\n    return 1\n\n\ndef beta():\n    return 3\n");
+  bool applied = false;
+  for (int i = 0; i < 200 && !applied; ++i) {  // the watcher's event, then the sync applies it
+    std::this_thread::sleep_for(10ms);
+    applied = seg->index->sync().reindexed == 1;
+  }
+  REQUIRE(applied);
+  CHECK(cache.stats().incremental_parses == 1);
+}
