@@ -11,6 +11,7 @@
 #include <boost/json.hpp>
 #include <cstdlib>
 #include <fstream>
+#include <functional>
 #include <sstream>
 
 #include "../support/temp_dir.hpp"
@@ -613,38 +614,40 @@ TEST_CASE("cache: second get is a memory hit, counters and the ast.parse event a
   CHECK(last.at("ast").at("ast_cache_miss_count").as_int64() == 1);
 }
 
-TEST_CASE("cache: a parse from a kept earlier parse is counted as ast_incremental_parse_count", "[cache]") {
+namespace {
+
+// The segment's last_run.json after `use` ran on a cache whose channel writes to a telemetry
+// directory of its own.
+json::value last_run_after(const std::function<void(SkeletonCache&)>& use) {
   Segment seg;
   trifecta::test::TempDir tel;
   {
     telemetry::Sink sink(sink_options(tel.path()));
-    auto ch = sink.open_segment(seg.root);
-    SkeletonCache cache(seg.db(), ch);
+    SkeletonCache cache(seg.db(), sink.open_segment(seg.root));
+    use(cache);
+    sink.flush();
+  }
+  return json::parse(read_text(tel.path() / segment_id_of(seg.root.string()) / "last_run.json"));
+}
+
+}  // namespace
+
+TEST_CASE("cache: a parse from a kept earlier parse is counted as ast_incremental_parse_count", "[cache]") {
+  const auto last = last_run_after([](SkeletonCache& cache) {
     for (const char* v : {"def f():\n    return 1\n", "def f():\n    return 2\n", "def f():\n    return 3\n"})
       REQUIRE(cache.get_content(v, "pkg/mod.py", ParseEvents::kEmit, ParseReuse::kEdited));
     CHECK(cache.stats().incremental_parses == 2);
-    sink.flush();
-  }
-  const fs::path dir = tel.path() / segment_id_of(seg.root.string());
-  const auto last = json::parse(read_text(dir / "last_run.json"));
+  });
   CHECK(last.at("metrics_delta").at("ast_incremental_parse_count").as_int64() == 2);
   CHECK(last.at("ast").at("ast_cache_miss_count").as_int64() == 3);
 }
 
 TEST_CASE("cache: a parse kept for a read file is counted as ast_parse_kept_count and not as a parse", "[cache]") {
-  Segment seg;
-  trifecta::test::TempDir tel;
-  {
-    telemetry::Sink sink(sink_options(tel.path()));
-    auto ch = sink.open_segment(seg.root);
-    SkeletonCache cache(seg.db(), ch);
+  const auto last = last_run_after([](SkeletonCache& cache) {
     CHECK(cache.keep_parse("def f():\n    return 1\n", "pkg/a.py"));
     CHECK(cache.keep_parse("def g():\n    return 1\n", "pkg/b.py"));
     CHECK_FALSE(cache.keep_parse("def g():\n    return 2\n", "pkg/b.py"));
-    sink.flush();
-  }
-  const fs::path dir = tel.path() / segment_id_of(seg.root.string());
-  const auto last = json::parse(read_text(dir / "last_run.json"));
+  });
   CHECK(last.at("metrics_delta").at("ast_parse_kept_count").as_int64() == 2);
   CHECK(last.at("ast").at("ast_parse_count").as_int64() == 0);
 }
