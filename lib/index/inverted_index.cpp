@@ -3242,8 +3242,9 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
   // Find them among the first `window` candidates. A chunk whose text holds the query holds each
   // of its words, so it is matched by every one of the query's own active terms (not by a
   // compound or a module's name the search added): only such a chunk is read. Its file is asked
-  // first (file coverage, when it records every own term), then the chunk itself — a term's
-  // document sets in the steady state, else its lists (rare terms: short) — for the few left.
+  // first (file coverage, when it records every own term), then the chunk itself — a common
+  // term's document set (after an update: for the chunks of the last freeze, the tail for those
+  // added since), a rarer term's list (short) — for the few left.
   const auto find_verbatim = [&](std::size_t window) {
     std::vector<std::size_t> own;
     std::uint64_t own_bits = 0;
@@ -3267,16 +3268,28 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
       if (maybe.empty()) break;
       std::fill(hit.begin(), hit.end(), 0);
       for (const std::uint32_t id : ids[t]) {
-        if (const DocSet* set = direct ? find_set(id) : nullptr) {
-          const std::uint64_t* bits = doc_sets_.data() + set->words;
-          for (std::size_t j = 0; j < maybe.size(); ++j) hit[j] |= has_bit(bits, maybe[j]) ? 1 : 0;
-          continue;
-        }
         std::size_t j = 0;
         const auto mark = [&](const Posting& p) {
           while (j < maybe.size() && maybe[j] < p.doc) ++j;
           if (j < maybe.size() && maybe[j] == p.doc) hit[j] = 1;
         };
+        if (const DocSet* set = find_set(id)) {
+          // The set holds the term's chunks of the last freeze. After an update (not `direct`) a
+          // candidate below frozen_horizon_ is one of those (a live one: its postings are as
+          // frozen), and the chunks added since hold the term only by a tail posting — not its
+          // whole live list copied out (on four stdlib copies, 11 ms of "self return def none"
+          // right after an edit).
+          const std::uint64_t* bits = doc_sets_.data() + set->words;
+          const DocId below = direct ? static_cast<DocId>(docs_.size()) : horizon;
+          for (std::size_t i = 0; i < maybe.size() && maybe[i] < below; ++i)
+            hit[i] |= has_bit(bits, maybe[i]) ? 1 : 0;
+          if (!direct && !maybe.empty() && maybe.back() >= below) {
+            for (const TailPosting& e : tail_) {
+              if (e.term == id) mark(e.p);
+            }
+          }
+          continue;
+        }
         if (direct) {
           for_each_posting(frozen_.bytes(id), mark);
         } else {

@@ -263,15 +263,18 @@ std::size_t compare_all(const InvertedIndex& idx, const std::vector<std::string>
 }
 
 // Every query's page (chunk ids and scores to the bit, matched, unscored) under the default
-// options, pruned and then with the definition boost on: what must not change when the index
-// settles or is compacted (chunk numbers change there; ids, scores and counts do not).
-std::vector<std::string> pages_of(const InvertedIndex& idx, const std::vector<std::string>& qs) {
+// options, pruned and then with the definition boost on, the files' texts given to the verbatim
+// signal: what must not change when the index settles or is compacted (chunk numbers change
+// there; ids, scores and counts do not).
+std::vector<std::string> pages_of(const InvertedIndex& idx, const std::vector<std::string>& qs,
+                                  const Texts& texts) {
   std::vector<std::string> out;
   for (const auto& q : qs) {
     for (const std::uint32_t signals : {kSignalDefault, kSignalAll}) {
       SearchOptions o;
       o.query = q;
       o.signals = signals;
+      o.chunk_text = text_source(texts);
       const auto r = idx.search(o);
       std::ostringstream page;
       if (!r.ok()) {
@@ -385,7 +388,7 @@ TEST_CASE("dynamic pruning returns the exhaustive page on two copies of stdlib p
     }
     CHECK(idx.group_count() == 0);  // dropped: the searches merge the variants themselves
     (void)compare_all(idx, qs, texts);
-    tail_pages = pages_of(idx, qs);
+    tail_pages = pages_of(idx, qs, texts);
   }
   {
     // Compaction renumbers the chunks: the document sets (common terms) are rebuilt for the new
@@ -397,7 +400,7 @@ TEST_CASE("dynamic pruning returns the exhaustive page on two copies of stdlib p
     // The state the edits left (frozen lists with dead chunks, a tail; searches streaming the
     // lists past the dead chunks, pruning with the sets of the last freeze) answered exactly as
     // the compacted index does, whose lists hold only the live postings.
-    const auto compacted = pages_of(idx, qs);
+    const auto compacted = pages_of(idx, qs, texts);
     REQUIRE(compacted.size() == tail_pages.size());
     for (std::size_t i = 0; i < compacted.size(); ++i) {
       INFO("query \"" << qs[i / 2] << "\"");
@@ -414,9 +417,9 @@ TEST_CASE("dynamic pruning returns the exhaustive page on two copies of stdlib p
     }
     CHECK(idx.group_count() > 100);
     (void)compare_all(idx, qs, texts);
-    const auto removed = pages_of(idx, qs);
+    const auto removed = pages_of(idx, qs, texts);
     idx.compact();
-    const auto compacted = pages_of(idx, qs);
+    const auto compacted = pages_of(idx, qs, texts);
     REQUIRE(compacted.size() == removed.size());
     for (std::size_t i = 0; i < compacted.size(); ++i) {
       INFO("query \"" << qs[i / 2] << "\"");
