@@ -46,8 +46,9 @@
 // Two threads that miss on the same content at the same time may both parse it (harmless; last
 // write wins). Kept parses (ParseReuse) have a mutex of their own; a parse takes its file's out
 // of the list and puts its own back, so two threads editing one file at once each parse (one of
-// them from scratch) and the later keeps its tree. Returned skeletons are immutable and shared
-// (shared_ptr<const Skeleton>).
+// them from scratch) and the later keeps its tree; keep_parse adds a parse only where none is
+// kept, and an edit's parse replaces one keep_parse added meanwhile (the edit's text is newer).
+// Returned skeletons are immutable and shared (shared_ptr<const Skeleton>).
 #pragma once
 
 #include <cstddef>
