@@ -114,16 +114,23 @@ struct SkeletonCache::Impl {
   mutable std::mutex memo_mu;
   std::list<std::pair<std::string, ParseMemo>> memos;
 
+  // `rel`'s entry in `memos`, or end(); memo_mu held.
+  std::list<std::pair<std::string, ParseMemo>>::iterator find_memo(std::string_view rel) {
+    return std::find_if(memos.begin(), memos.end(), [&](const auto& m) { return m.first == rel; });
+  }
+
+  bool has_memo(std::string_view rel) {
+    std::lock_guard lk(memo_mu);
+    return find_memo(rel) != memos.end();
+  }
+
   ParseMemo take_memo(std::string_view rel) {
     std::lock_guard lk(memo_mu);
-    for (auto it = memos.begin(); it != memos.end(); ++it) {
-      if (it->first == rel) {
-        ParseMemo m = std::move(it->second);
-        memos.erase(it);
-        return m;
-      }
-    }
-    return {};
+    const auto it = find_memo(rel);
+    if (it == memos.end()) return {};
+    ParseMemo m = std::move(it->second);
+    memos.erase(it);
+    return m;
   }
 
   // Puts `memo` first as `rel`'s kept parse, replacing one kept for `rel` meanwhile (by keep_parse
@@ -134,11 +141,9 @@ struct SkeletonCache::Impl {
     std::list<std::pair<std::string, ParseMemo>> evicted;
     {
       std::lock_guard lk(memo_mu);
-      for (auto it = memos.begin(); it != memos.end(); ++it) {
-        if (it->first != rel) continue;
+      if (const auto old = find_memo(rel); old != memos.end()) {
         if (if_absent) return false;
-        evicted.splice(evicted.begin(), memos, it);
-        break;
+        evicted.splice(evicted.begin(), memos, old);
       }
       memos.emplace_front(std::string(rel), std::move(memo));
       std::size_t bytes = 0, files = 0;
@@ -589,12 +594,7 @@ Result<CachedSkeleton> SkeletonCache::get_content(std::string_view content, std:
 bool SkeletonCache::keep_parse(std::string_view content, std::string_view rel) {
   if (content.size() > kParseMemoBytes || content.size() > impl_->options.max_file_bytes * utf8::kMaxDecodedGrowth)
     return false;
-  {
-    std::lock_guard lk(impl_->memo_mu);
-    for (const auto& [path, memo] : impl_->memos) {
-      if (path == rel) return false;
-    }
-  }
+  if (impl_->has_memo(rel)) return false;  // before the parse it would waste
   ParseMemo memo;
   if (!extract_skeleton(content, memo)) return false;
   // An edit of `rel` that ran meanwhile kept its own parse, which is newer: that one stays.

@@ -3274,16 +3274,14 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
           if (j < maybe.size() && maybe[j] == p.doc) hit[j] = 1;
         };
         if (const DocSet* set = find_set(id)) {
-          // The set holds the term's chunks of the last freeze. After an update (not `direct`) a
-          // candidate below frozen_horizon_ is one of those (a live one: its postings are as
-          // frozen), and the chunks added since hold the term only by a tail posting — not its
-          // whole live list copied out (on four stdlib copies, 11 ms of "self return def none"
-          // right after an edit).
+          // The set holds the term's chunks of the last freeze: a candidate below the horizon is
+          // one of those (a live one: its postings are as frozen). After an update the chunks
+          // added since hold the term only by a tail posting — not its whole live list copied
+          // out (on four stdlib copies, 11 ms of "self return def none" right after an edit).
           const std::uint64_t* bits = doc_sets_.data() + set->words;
-          const DocId below = direct ? static_cast<DocId>(docs_.size()) : horizon;
-          for (std::size_t i = 0; i < maybe.size() && maybe[i] < below; ++i)
+          for (std::size_t i = 0; i < maybe.size() && maybe[i] < horizon; ++i)
             hit[i] |= has_bit(bits, maybe[i]) ? 1 : 0;
-          if (!direct && !maybe.empty() && maybe.back() >= below) {
+          if (!maybe.empty() && maybe.back() >= horizon) {
             for (const TailPosting& e : tail_) {
               if (e.term == id) mark(e.p);
             }

@@ -1478,8 +1478,7 @@ bool SegmentIndex::keep_parse(const std::string& rel, workspace::ReadStats* stat
     const auto it = impl_->records.find(rel);
     if (it == impl_->records.end() || !it->second.indexed || it->second.size > ast::kParseMemoBytes) return false;
   }
-  workspace::ReadStats local;
-  auto content = impl_->reader->read(rel, workspace::ReadPurpose::kSkeleton, stats ? stats : &local);
+  auto content = impl_->reader->read(rel, workspace::ReadPurpose::kSkeleton, stats);
   if (!content) return false;
   return impl_->skeletons->keep_parse(content->text, rel);
 }

@@ -219,8 +219,9 @@ class SegmentIndex {
   // generation). For a background thread after sync() or apply_changes() applied something
   // (Service::sync posts it to the build executor); concurrent calls are folded into one run.
   // First it writes the skeleton rows a sync(publish = false) left in the cache's queue (also
-  // when the index is steady already). True when it installed a steady state. Counters index_settle_count / index_settle_discarded,
-  // latency "index.settle" (prepare to commit) in telemetry.
+  // when the index is steady already). True when it installed a steady state. Counters
+  // index_settle_count / index_settle_discarded, latency "index.settle" (prepare to commit) in
+  // telemetry.
   bool settle();
 
   // Start the inotify watcher. Errors: kUnavailable (inotify unusable).
