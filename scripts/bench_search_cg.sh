@@ -5,6 +5,12 @@
 # perf has no hardware counters. Each build's tests/bench/bench_search_cg loads (or first builds)
 # the index outside the measurement, warms up once, then runs each query REPEAT times.
 #
+# With EDIT_ROUNDS=N (> 0) a second phase times edits as the daemon applies them (bench_search_cg's
+# BENCH_EDIT_ROUNDS: a comment line written into the middle of `tempfile.py`, the watcher's sync,
+# then the search; the settle after each round, outside the measurement): per tree, build and
+# query, the instructions of one edit + search (callgrind, the mean of N rounds) and — natively,
+# in turn base / new twice — the median wall time of N rounds and of the sync alone.
+#
 # Usage: scripts/bench_search_cg.sh NEW_BUILD [BASE_BUILD] [REPEAT]
 # Needs valgrind (scripts/setup.sh installs it). Private trees under a temp dir.
 set -euo pipefail
@@ -50,6 +56,41 @@ for tree in demo x4; do
       python3 -c 'import json, sys; print(json.dumps({"tree": sys.argv[1], "build": sys.argv[2], "query": sys.argv[3],
                                                    "instructions_per_search": int(sys.argv[4])}))' \
         "$tree" "$label" "$q" "$((ir / REPEAT))"
+    done
+  done
+done
+EDIT_ROUNDS="${EDIT_ROUNDS:-0}"
+[[ "$EDIT_ROUNDS" -gt 0 ]] || exit 0
+EDIT_QUERIES=("json decode error"
+              "how do I make sure that the temporary files created by my test suite are removed even when a test fails halfway through and raises an exception before cleanup runs")
+for tree in demo x4; do
+  for arg in "new=$NEW" ${BASE:+"base=$BASE"}; do
+    label="${arg%%=*}"
+    bin="${arg#*=}/tests/bench/bench_search_cg"
+    out="$TMP/cge-$tree-$label"
+    BENCH_EDIT=tempfile.py BENCH_EDIT_ROUNDS="$EDIT_ROUNDS" valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$out" \
+      "$bin" "$TMP/$tree" 1 "${EDIT_QUERIES[@]}" >/dev/null 2>"$out.log"
+    python3 - "$tree" "$label" "$EDIT_ROUNDS" "$out" <<'PY'
+import glob, json, re, sys
+tree, label, rounds, out = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
+total = {}
+for f in glob.glob(out + ".*"):
+    if f.endswith(".log"):
+        continue
+    text = open(f, encoding="utf-8", errors="replace").read()
+    q = re.search(r"^desc: Trigger: Client Request: edit: (.*)$", text, re.M)
+    ir = re.search(r"^summary: (\d+)$", text, re.M)
+    if q and ir:
+        total[q.group(1)] = total.get(q.group(1), 0) + int(ir.group(1))
+for q, ir in total.items():
+    print(json.dumps({"tree": tree, "build": label, "query": q, "instructions_per_edit_and_search": ir // rounds}))
+PY
+  done
+  for pass in 1 2; do
+    for arg in ${BASE:+"base=$BASE"} "new=$NEW"; do
+      label="${arg%%=*}"
+      BENCH_EDIT=tempfile.py BENCH_EDIT_ROUNDS="$EDIT_ROUNDS" "${arg#*=}/tests/bench/bench_search_cg" "$TMP/$tree" 1 \
+        "${EDIT_QUERIES[@]}" 2>/dev/null | sed "s/^/{$tree $label pass $pass} /"
     done
   done
 done

@@ -13,6 +13,7 @@
 
 #include "index/tokenizer.hpp"
 #include "util/bytes.hpp"
+#include "util/hash.hpp"
 #include "workspace/glob.hpp"
 
 namespace trifecta::core::index {
@@ -444,6 +445,43 @@ ChunkTerms analyze_chunk(const Chunk& chunk, std::string_view body_text) {
     col.field = f;
     tokenize_each(text, &Collector::add, &col);
   });
+  return out;
+}
+
+ChunkTerms ChunkAnalyses::analyze(const Chunk& chunk, std::string_view body_text,
+                                  ChunkAnalyses& next) {
+  // The key: what for_each_field_text reads (ranking.hpp) — the chunk's path, role, title,
+  // title_path, signature and context, and `body_text` — each after its length. Not the field
+  // texts themselves: doc_field_text's scan costs as much as a third of the tokenizing it saves.
+  std::string texts;
+  texts.reserve(body_text.size() + 512);
+  const auto add = [&texts](std::string_view piece) {
+    const auto size = static_cast<std::uint32_t>(piece.size());
+    texts.append(reinterpret_cast<const char*>(&size), sizeof size);
+    texts.append(piece);
+  };
+  add(chunk.path);
+  texts.push_back(static_cast<char>(chunk.role));
+  add(chunk.title);
+  texts.push_back(static_cast<char>(chunk.title_path.size()));
+  for (const auto& part : chunk.title_path) add(part);
+  add(chunk.signature);
+  add(chunk.context);
+  add(body_text);
+  const std::uint64_t key = key_hash64(texts);
+  ChunkTerms out;
+  if (const auto it = by_key_.find(key); it != by_key_.end()) {
+    out = std::move(it->second);
+    by_key_.erase(it);
+    ++reused_;
+  } else {
+    out = analyze_chunk(chunk, body_text);
+  }
+  const auto [slot, added] = next.by_key_.try_emplace(key, out);
+  if (added) {
+    next.bytes_ +=
+        slot->second.arena.capacity() + slot->second.terms.capacity() * sizeof(ChunkTerms::Term);
+  }
   return out;
 }
 

@@ -103,6 +103,27 @@ struct ChunkTerms {
 // Tokenize the fields of `chunk` (body = `body_text`, the chunk's lines).
 ChunkTerms analyze_chunk(const Chunk& chunk, std::string_view body_text);
 
+// One version of a file's chunk analyses, by key — a 64-bit SipHash (key_hash64) of everything
+// analyze_chunk reads: the chunk's text and the members for_each_field_text uses (ranking.hpp) —
+// for the file's next version: an edit then tokenizes only the chunks whose texts it changed (a
+// one-line edit of `tempfile.py`: 1 of its ~60 chunks; the others move down a line, which the
+// analysis never sees). Distinct inputs share a key with probability about n² / 2⁶⁵. Not
+// thread-safe; SegmentIndex keeps those of the files it applied edits to last (segment_index.cpp,
+// kAnalysisMemoFiles).
+class ChunkAnalyses {
+ public:
+  // analyze_chunk(chunk, body_text) — moved out of this set when it holds an analysis with the
+  // same key (each is reused once), tokenized otherwise — and a copy of it added to `next`.
+  ChunkTerms analyze(const Chunk& chunk, std::string_view body_text, ChunkAnalyses& next);
+  std::size_t size() const { return by_key_.size(); }
+  std::size_t memory_bytes() const { return bytes_; }  // the analyses' arenas and term tables
+  std::size_t reused() const { return reused_; }       // analyze calls this set answered
+
+ private:
+  std::unordered_map<std::uint64_t, ChunkTerms> by_key_;
+  std::size_t bytes_ = 0, reused_ = 0;
+};
+
 // Where a chunk's text is, as indexed (SearchOptions::chunk_text): lines [first_line, last_line]
 // of `path`, which are bytes [offset, offset + bytes) of its text (offset kNoOffset: not an
 // offset in the file on disk; chunk.hpp Chunk::offset).

@@ -154,7 +154,9 @@ std::string doc_field_text(const Chunk& chunk, std::string_view body_text,
                            std::string* code = nullptr);
 
 // Call fn(field, text) for each piece of text that is indexed for `chunk`, in a fixed order
-// (body = `body_text`, the chunk's lines). A field may receive several pieces.
+// (body = `body_text`, the chunk's lines). A field may receive several pieces. What it reads of
+// the chunk (path, role, title, title_path, signature, context) is ChunkAnalyses's key
+// (inverted_index.cpp): a change here that reads another member must add it there.
 template <class Fn>
 void for_each_field_text(const Chunk& chunk, std::string_view body_text, Fn&& fn) {
   fn(kFieldPath, std::string_view(chunk.path));

@@ -13,6 +13,7 @@
 #include <cerrno>
 #include <cstring>
 #include <limits>
+#include <list>
 #include <mutex>
 #include <set>
 #include <shared_mutex>
@@ -75,6 +76,7 @@ struct FileOutcome {
   std::vector<Chunk> chunks;
   std::vector<ChunkTerms> terms;
   bool unchanged = false;  // same hash as the previous record: nothing re-chunked
+  std::size_t reused = 0;  // chunk analyses taken from the file's previous version (ChunkAnalyses)
 };
 
 // FileRecord::names of a file: its identifier table's names as sorted, distinct keys.
@@ -119,6 +121,45 @@ struct SegmentIndex::Impl {
   std::unique_ptr<ast::SkeletonCache> skeletons;
   std::unique_ptr<workspace::Watcher> watcher;
   unsigned threads = 1;
+  // The chunk analyses of the files whose changes were applied last, a few at a time (ChunkAnalyses:
+  // their next edit tokenizes only the chunks it changed): most recent first, at most
+  // kAnalysisMemoFiles files and kAnalysisMemoBytes in all. Kept by applies of at most
+  // kAnalysisMemoFiles files (an edit, not a checkout or a build). Their own mutex: process()
+  // runs on the reading threads.
+  static constexpr std::size_t kAnalysisMemoFiles = ast::kParseMemoFiles;
+  static constexpr std::size_t kAnalysisMemoBytes = 2 * ast::kParseMemoBytes;
+  std::mutex analyses_mu;
+  std::list<std::pair<std::string, ChunkAnalyses>> analyses;
+
+  ChunkAnalyses take_analyses(const std::string& rel) {
+    std::lock_guard lk(analyses_mu);
+    for (auto it = analyses.begin(); it != analyses.end(); ++it) {
+      if (it->first != rel) continue;
+      ChunkAnalyses a = std::move(it->second);
+      analyses.erase(it);
+      return a;
+    }
+    return {};
+  }
+  void keep_analyses(const std::string& rel, ChunkAnalyses&& a) {
+    std::list<std::pair<std::string, ChunkAnalyses>> dropped;  // freed after the lock
+    std::lock_guard lk(analyses_mu);
+    for (auto it = analyses.begin(); it != analyses.end(); ++it) {
+      if (it->first == rel) {
+        dropped.splice(dropped.end(), analyses, it);
+        break;
+      }
+    }
+    if (a.memory_bytes() > kAnalysisMemoBytes) return;
+    analyses.emplace_front(rel, std::move(a));
+    std::size_t files = 0, bytes = 0;
+    for (auto it = analyses.begin(); it != analyses.end(); ++it) {
+      if (++files > kAnalysisMemoFiles || (bytes += it->second.memory_bytes()) > kAnalysisMemoBytes) {
+        dropped.splice(dropped.end(), analyses, it, analyses.end());
+        break;
+      }
+    }
+  }
 
   std::timed_mutex update_mu;           // build / apply / sync / persist, one at a time
   std::atomic<bool> building{false};    // a build holds update_mu (sync does not wait for it)
@@ -261,7 +302,10 @@ struct SegmentIndex::Impl {
   }
 
   // Read, hash, chunk and tokenize one file. Never fails: problems become a skipped record.
-  FileOutcome process(const std::string& rel, const FileRecord* previous, workspace::ReadStats& stats) {
+  // `reuse_analyses`: an edit of a few files (apply_locked): the chunks of a file indexed before
+  // are analysed through its kept ChunkAnalyses, and this version's kept for the next.
+  FileOutcome process(const std::string& rel, const FileRecord* previous, workspace::ReadStats& stats,
+                      bool reuse_analyses = false) {
     FileOutcome o;
     o.record.path = rel;
     if (path_too_long(rel)) {
@@ -332,7 +376,15 @@ struct SegmentIndex::Impl {
     }
     const auto starts = line_starts(text);
     o.terms.reserve(o.chunks.size());
-    for (const auto& c : o.chunks) o.terms.push_back(analyze_chunk(c, line_span(text, starts, c.start_line, c.end_line)));
+    if (reuse_analyses && previous && previous->indexed) {
+      ChunkAnalyses before = take_analyses(rel), after;
+      for (const auto& c : o.chunks)
+        o.terms.push_back(before.analyze(c, line_span(text, starts, c.start_line, c.end_line), after));
+      o.reused = before.reused();
+      keep_analyses(rel, std::move(after));
+    } else {
+      for (const auto& c : o.chunks) o.terms.push_back(analyze_chunk(c, line_span(text, starts, c.start_line, c.end_line)));
+    }
     o.record.chunks = static_cast<std::uint32_t>(o.chunks.size());
     return o;
   }
@@ -378,7 +430,8 @@ struct SegmentIndex::Impl {
   // Read `paths` in parallel; each outcome is handed to `sink` under a mutex.
   template <class Sink>
   void read_all(const std::vector<std::string>& paths, const std::map<std::string, FileRecord>* prev,
-                workspace::ReadStats& stats, const ProgressFn& progress, Sink sink) {
+                workspace::ReadStats& stats, const ProgressFn& progress, Sink sink,
+                bool reuse_analyses = false) {
     std::mutex mu;
     std::size_t done = 0;
     parallel_for(paths.size(), threads, [&](std::size_t i) {
@@ -387,7 +440,7 @@ struct SegmentIndex::Impl {
         auto it = prev->find(paths[i]);
         if (it != prev->end()) p = &it->second;
       }
-      FileOutcome o = process(paths[i], p, stats);
+      FileOutcome o = process(paths[i], p, stats, reuse_analyses);
       std::lock_guard lk(mu);
       sink(std::move(o));
       ++done;
@@ -905,7 +958,9 @@ ApplyReport SegmentIndex::Impl::apply_locked(const std::vector<std::string>& pat
   for (auto& f : workspace::drop_ignored(root, source, std::move(fresh))) to_read.push_back(std::move(f));
 
   std::vector<FileOutcome> outcomes;
-  read_all(to_read, &prev, stats, {}, [&](FileOutcome&& o) { outcomes.push_back(std::move(o)); });
+  read_all(
+      to_read, &prev, stats, {}, [&](FileOutcome&& o) { outcomes.push_back(std::move(o)); },
+      /*reuse_analyses=*/to_read.size() <= kAnalysisMemoFiles);
   rep.bytes_read = stats.total_bytes();
   bool changed = !to_remove.empty();
   {
@@ -941,6 +996,7 @@ ApplyReport SegmentIndex::Impl::apply_locked(const std::vector<std::string>& pat
     }
     for (auto& o : outcomes) {
       const bool had = prev.count(o.record.path) > 0;
+      rep.chunks_reused += o.reused;
       if (o.unchanged) {
         ++rep.unchanged;
       } else if (!o.record.indexed) {

@@ -28,7 +28,11 @@
 // made before the request), except while a build runs: then it does not wait (the answer comes
 // from the last published generation). start_watching() may be called before build(): changes
 // made while the build walks and reads are queued and applied by the next sync. A changed file is re-read; if its SHA-256 did not change nothing is
-// re-chunked. Queue overflow → a full rescan (`ApplyReport::rescanned`), never a silent gap.
+// re-chunked. An apply of at most a few files (an edit) parses a Python file from its last parse
+// when one is kept (ast::SkeletonCache, ParseMemo) and tokenizes only the chunks whose texts
+// changed (ChunkAnalyses, `ApplyReport::chunks_reused`); the index it leaves is the one a fresh
+// read of the same bytes gives. Queue overflow → a full rescan (`ApplyReport::rescanned`), never
+// a silent gap.
 // Each state change increments `generation`.
 //
 // Configuration: `_ctx/trifecta.json` (include / exclude / max_file_bytes) is read at open, and
@@ -157,6 +161,10 @@ struct ApplyReport {
   bool config_reloaded = false;  // _ctx/trifecta.json changed its include/exclude rules
   std::uint64_t generation = 0;
   std::uint64_t bytes_read = 0;
+  // Chunks of re-chunked files whose analysis (their tokens per field) was the file's previous
+  // version's, not tokenized again: an apply of at most a few files keeps each file's analyses
+  // for its next edit (index/inverted_index.hpp ChunkAnalyses).
+  std::size_t chunks_reused = 0;
   std::vector<std::string> warnings;
   std::vector<std::string> changed_paths;  // re-chunked or added (for the daemon's Pyright sync)
   std::vector<std::string> removed_paths;  // dropped from the index

@@ -109,12 +109,15 @@ void Service::when_ready(Segment& seg, bool wait, std::function<void()> fn) {
   ensure_built(seg, std::move(fn));
 }
 
-std::uint64_t Service::sync(Segment& seg) {
+std::uint64_t Service::sync(Segment& seg, bool* settle_due) {
   // The pack_state is published with the settle, not here: the request that applies an edit
   // (an agent's edit-then-search) does not wait for it (SegmentIndex::sync).
   const index::ApplyReport r = seg.index->sync(/*publish=*/false);
   seg.apply_changes(r);
-  if (r.changed_files() > 0 || r.rescanned) settle_later(seg);
+  if (r.changed_files() > 0 || r.rescanned) {
+    if (settle_due) *settle_due = true;
+    else settle_later(seg);
+  }
   return r.bytes_read;
 }
 

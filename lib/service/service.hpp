@@ -88,9 +88,12 @@ class Service {
   void when_ready(Segment& seg, bool wait, std::function<void()> fn);
   // Apply the watcher's queued changes everywhere (index, symbol table, Pyright documents).
   // Returns the bytes read to do so. When something was applied, the index is settled again
-  // (SegmentIndex::settle) and its pack_state published to telemetry on the build executor,
-  // after the request is answered.
-  std::uint64_t sync(Segment& seg);
+  // (SegmentIndex::settle) and its pack_state published to telemetry on the build executor:
+  // posted at once, or — when `settle_due` is given — left to the caller, which is told so
+  // (`*settle_due` set true) and calls settle_later once its reply is sent. ctx.search and
+  // ctx.get do that: on two cores the settle (0.1-0.5 s of one core) would otherwise run beside
+  // the search or the reading that the request's edit is applied for.
+  std::uint64_t sync(Segment& seg, bool* settle_due = nullptr);
   // Post SegmentIndex::settle, then publish_pack_state, for `seg` to the build executor (keeps
   // the segment alive).
   void settle_later(Segment& seg);

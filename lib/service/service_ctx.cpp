@@ -20,6 +20,23 @@ namespace ws = workspace;
 
 namespace {
 
+// The settle a request's sync left due (Service::sync's `settle_due`), posted when the handler
+// returns — after its reply, on every way out.
+class SettleAfterReply {
+ public:
+  SettleAfterReply(Service& service, Segment& seg) : service_(service), seg_(seg) {}
+  ~SettleAfterReply() {
+    if (due) service_.settle_later(seg_);
+  }
+  SettleAfterReply(const SettleAfterReply&) = delete;
+  SettleAfterReply& operator=(const SettleAfterReply&) = delete;
+  bool due = false;
+
+ private:
+  Service& service_;
+  Segment& seg_;
+};
+
 proto::IndexState index_state(const Segment& seg) {
   const BuildInfo b = seg.build_info();
   proto::IndexState o;
@@ -110,7 +127,8 @@ void Service::search(SegmentPtr seg, proto::CtxSearchParams p,
     o.kind = k;
   }
   when_ready(*seg, p.wait, [this, seg, done = std::move(done), o] {
-    const std::uint64_t bytes = sync(*seg);
+    SettleAfterReply settle(*this, *seg);
+    const std::uint64_t bytes = sync(*seg, &settle.due);
     auto r = seg->index->search(o);
     if (!r) return done(r.error());
     json::array ids;
@@ -163,7 +181,8 @@ void Service::get(SegmentPtr seg, proto::CtxGetParams p, Callback<proto::CtxGetR
       *seg, p.wait,
       [this, seg, done = std::move(done), req, ids = std::move(p.ids),
        uris = std::move(p.uris)]() mutable {
-        const std::uint64_t synced = sync(*seg);
+        SettleAfterReply settle(*this, *seg);
+        const std::uint64_t synced = sync(*seg, &settle.due);
         // Targets that fail before disclosure (a path leaving the segment, a URI that does not
         // resolve), listed after disclosure's own errors.
         std::vector<proto::TargetError> early_errors;

@@ -13,6 +13,15 @@
 // BENCH_EDIT=FILE (a path in the tree): after the build, one line is appended to FILE (removed
 // again at exit) and the change applied (`apply_changes`), and the queries run in the state an
 // edit leaves until SegmentIndex::settle (not called here): a tail and dead chunks.
+// BENCH_EDIT_ROUNDS=N with BENCH_EDIT=FILE: instead, per query, N + 1 edits as the daemon sees
+// them: the watcher on, a comment line written into the middle of FILE (indented as the line
+// after it; the run's time and the round's number in it, a text no earlier run left in the
+// skeleton cache), `sync(publish = false)` then the search, `settle()` after it, as Service does
+// in the background. The first round warms up (the file's first edit, parsed whole; the first
+// query's is printed last), the other N are measured — sync and search together, one callgrind
+// dump per round named "edit: QUERY" (instrumentation is switched on for those only: run it with
+// --instr-atstart=no, or every settle runs instrumented too) — and their median wall time printed
+// with the sync's alone.
 #include <valgrind/callgrind.h>
 
 #include <algorithm>
@@ -25,9 +34,84 @@
 #include <string>
 #include <vector>
 
+#include "ast/skeleton_cache.hpp"
 #include "index/segment_index.hpp"
 
 using namespace trifecta::core;
+
+namespace {
+
+double ms_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+}
+
+// BENCH_EDIT_ROUNDS: edit `file` (whose text was `text`) and search, round after round.
+int edit_loop(index::SegmentIndex& seg, const std::filesystem::path& file, const std::string& text,
+              int rounds, int argc, char** argv) {
+  if (auto w = seg.start_watching(); !w) {
+    std::fprintf(stderr, "bench_search_cg: %s\n", w.error().message.c_str());
+    return 1;
+  }
+  std::size_t middle = 0;  // the start of the line in the middle of the file
+  for (std::size_t lines = static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n')) / 2;
+       lines > 0 && middle < text.size(); --lines)
+    middle = text.find('\n', middle) + 1;
+  // Indented as the line it goes before (a comment at column 0 inside a block is an ERROR to
+  // tree-sitter-python's scanner, and the extraction's salvage then parses the file again).
+  const std::string indent = text.substr(middle, text.find_first_not_of(" \t", middle) - middle);
+  // Each run's edits are new texts: the skeleton cache's disk tier keeps those of earlier runs.
+  const auto run = std::chrono::system_clock::now().time_since_epoch().count();
+  int round = 0;
+  double first_edit_ms = 0.0;  // the first round of the first query: the index's first edit
+  for (int q = 3; q < argc; ++q) {
+    index::SearchOptions o;
+    o.query = argv[q];
+    const std::string label = std::string("edit: ") + argv[q];
+    std::vector<double> both, sync_only;
+    for (int i = 0; i <= rounds; ++i, ++round) {
+      std::ofstream(file, std::ios::binary | std::ios::trunc)
+          << text.substr(0, middle) << indent << "# bench_search_cg edit " << run << "-" << round
+          << "\n"
+          << text.substr(middle);
+      if (i > 0) {
+        CALLGRIND_START_INSTRUMENTATION;  // a run under --instr-atstart=no measures only this
+        CALLGRIND_ZERO_STATS;
+      }
+      const auto t0 = std::chrono::steady_clock::now();
+      const auto report = seg.sync(/*publish=*/false);
+      const double synced = ms_since(t0);
+      auto result = seg.search(o);
+      const double total = ms_since(t0);
+      if (i > 0) {
+        CALLGRIND_DUMP_STATS_AT(label.c_str());
+        CALLGRIND_STOP_INSTRUMENTATION;  // the settle runs natively fast, unmeasured
+      }
+      if (!result || report.reindexed != 1) {
+        std::fprintf(stderr, "bench_search_cg: round %d: %s\n", round,
+                     result ? "the edit was not applied" : result.error().message.c_str());
+        return 1;
+      }
+      (void)seg.settle();
+      if (i == 0) {
+        if (q == 3) first_edit_ms = total;
+        continue;
+      }
+      both.push_back(total);
+      sync_only.push_back(synced);
+    }
+    std::sort(both.begin(), both.end());
+    std::sort(sync_only.begin(), sync_only.end());
+    std::printf(
+        "%s\tedit + search median %.3f ms, sync %.3f ms (%d rounds; %llu incremental parses so "
+        "far)\n",
+        argv[q], both[both.size() / 2], sync_only[sync_only.size() / 2], rounds,
+        static_cast<unsigned long long>(seg.skeletons().stats().incremental_parses));
+  }
+  std::printf("first edit + search %.3f ms\n", first_edit_ms);
+  return 0;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   if (argc < 4) {
@@ -59,6 +143,8 @@ int main(int argc, char** argv) {
       std::ofstream(path, std::ios::binary | std::ios::trunc) << text;
     }
   } restore;
+  const char* edit_rounds_env = std::getenv("BENCH_EDIT_ROUNDS");
+  const int edit_rounds = edit_rounds_env ? std::atoi(edit_rounds_env) : 0;
   if (const char* edit = std::getenv("BENCH_EDIT"); edit && *edit) {
     restore.path = std::filesystem::path(argv[1]) / edit;
     std::ifstream in(restore.path, std::ios::binary);
@@ -68,6 +154,8 @@ int main(int argc, char** argv) {
       return 1;
     }
     restore.text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    if (edit_rounds > 0)
+      return edit_loop(**seg, restore.path, restore.text, edit_rounds, argc, argv);
     std::ofstream(restore.path, std::ios::binary | std::ios::app) << "\n# bench_search_cg edit\n";
     const auto report = (*seg)->apply_changes({edit});
     std::fprintf(stderr,

@@ -891,6 +891,90 @@ TEST_CASE("SegmentIndex: a file edited again is parsed from its last parse, with
   }
 }
 
+// An edit tokenizes only the chunks whose texts it changed (ChunkAnalyses): moved, renamed,
+// re-documented and deleted definitions leave an index that ranks as a fresh build of the same
+// bytes does, and the chunks an edit left as they were (lines moved or not) are reused.
+TEST_CASE(
+    "SegmentIndex: an edit reuses the analyses of the chunks it left, and ranks as a fresh build") {
+  trifecta::test::TempDir t;
+  const fs::path r = t.path();
+  const auto def = [](int i, const std::string& name, const std::string& doc) {
+    return "def " + name + "(x):\n    \"\"\"" + doc + "\"\"\"\n    return x + " +
+           std::to_string(i) + "  # word" + std::to_string(i) + "\n\n\n";
+  };
+  std::vector<std::string> defs;
+  for (int i = 0; i < 24; ++i)
+    defs.push_back(
+        def(i, "func" + std::to_string(i), "Compute the value " + std::to_string(i) + "."));
+  const auto text = [&] {
+    std::string s = "\"\"\"A module of functions.\"\"\"\n\n";
+    for (const auto& d : defs) s += d;
+    return s;
+  };
+  // A class over kLargeClassLines lines: one chunk a method, each with the class in its name
+  // and context fields — which a rename of the class changes and the method's lines do not.
+  const auto cls = [](const std::string& name) {
+    std::string c = "class " + name + ":\n    \"\"\"Holds values.\"\"\"\n\n";
+    for (int m = 0; m < 60; ++m)
+      c += "    def method" + std::to_string(m) + "(self):\n        return " + std::to_string(m) +
+           "\n\n";
+    return c + "\n";
+  };
+  defs.push_back(cls("Holder"));
+  write_text(r / "a.py", text());
+  write_text(r / "notes.md",
+             "# Notes\n\nSome words about func3 and parsing.\n\n## More\n\nOther words.\n");
+  auto seg = built_in_memory(r);
+  REQUIRE(seg->chunk("a.py#Holder.method7").has_value());
+  const auto apply = [&](const char* what) {
+    INFO(what);
+    write_text(r / "a.py", text());
+    const ApplyReport rep = seg->apply_changes({"a.py"});
+    REQUIRE(rep.reindexed == 1);
+    return rep.chunks_reused;
+  };
+  defs[0] = def(0, "func0", "Compute the value 0 first.");
+  CHECK(apply("first edit: nothing kept to reuse") == 0);
+  defs[10] = def(10, "func10", "Compute the value 10, carefully.");  // one docstring
+  CHECK(apply("a docstring") >= 20);
+  defs.insert(defs.begin() + 3, def(99, "inserted", "A new helper."));  // later chunks move down
+  CHECK(apply("a definition inserted") >= 20);
+  defs[5] = def(5, "renamed_five", "Compute the value 5.");           // the name field changes
+  std::rotate(defs.begin() + 1, defs.begin() + 2, defs.begin() + 8);  // a definition moved
+  defs.erase(defs.begin() + 20);
+  CHECK(apply("renamed, moved and deleted") >= 15);
+  defs.back() = cls("Keeper");  // every method's name field changes, not one of its lines
+  CHECK(apply("the class renamed") >= 20);
+  CHECK(seg->chunk("a.py#Keeper.method7").has_value());
+  write_text(
+      r / "notes.md",
+      "# Notes\n\nSome words about func3 and parsing.\n\n## More\n\nOther words, changed.\n");
+  CHECK(seg->apply_changes({"notes.md"}).chunks_reused == 0);  // its first edit
+  write_text(r / "notes.md",
+             "# Notes\n\nSome words about func3 and parsing.\n\n## More\n\nOther words, again.\n");
+  CHECK(seg->apply_changes({"notes.md"}).chunks_reused >= 1);  // not only Python files
+  (void)seg->settle();
+  auto fresh = built_in_memory(r);
+  for (const char* q : {"compute the value carefully", "renamed_five", "func5", "inserted helper",
+                        "word10", "keeper method7", "holder method", "holds values", "value 7",
+                        "func3 parsing", "other words again", "module of functions"}) {
+    INFO(q);
+    SearchOptions o;
+    o.query = q;
+    o.limit = 50;
+    o.explain = true;
+    const auto x = seg->search(o), y = fresh->search(o);
+    REQUIRE(x.ok());
+    REQUIRE(y.ok());
+    REQUIRE(x->hits.size() == y->hits.size());
+    for (std::size_t i = 0; i < x->hits.size(); ++i) {
+      CHECK(x->hits[i].chunk.id == y->hits[i].chunk.id);
+      CHECK(x->hits[i].chunk.start_line == y->hits[i].chunk.start_line);
+      CHECK(x->hits[i].score == y->hits[i].score);
+    }
+  }
+}
+
 // What the daemon does for the files a ctx.get showed: their first edit parses incrementally too.
 TEST_CASE("SegmentIndex: keep_parse makes a file's first edit parse from its kept parse") {
   trifecta::test::TempDir t;

@@ -91,9 +91,12 @@ struct TreeDeleter {
 // bytes between the two texts' common prefix and common suffix, the kept tree is edited to match
 // (ts_tree_edit; the next parse consumes the memo) and tree-sitter reuses every subtree outside
 // it. An edit of one place
-// in a 35 KB file parses in about a twentieth of the time of a fresh parse; the skeleton is the
-// same as a fresh parse's (tests/unit/ast_incremental_test.cpp compares them over thousands of
-// edits). Move-only; owns its tree. Not thread-safe: one thread uses a memo at a time.
+// in a 35 KB file parses in about a twentieth of the time of a fresh parse. The memo also keeps
+// that text's identifier table: the next extraction walks for identifiers only the lines the edit
+// and the syntax changes it caused touch (ts_tree_get_changed_ranges), the rest moved over from
+// the table kept. The skeleton, identifier table included, is the same as a fresh parse's
+// (tests/unit/ast_incremental_test.cpp compares them over thousands of edits). Move-only; owns
+// its tree. Not thread-safe: one thread uses a memo at a time.
 class ParseMemo {
  public:
   bool empty() const { return tree_ == nullptr; }
@@ -105,6 +108,8 @@ class ParseMemo {
   friend Result<Skeleton> extract_skeleton(std::string_view source, ParseMemo& memo);
   std::string text_;
   std::unique_ptr<TSTree, TreeDeleter> tree_;
+  IdentifierTable identifiers_;  // text_'s: the next parse walks only the lines that changed
+  bool bom_ = false;             // text_ had a BOM (a table's line-1 columns count it)
   bool incremental_ = false;
 };
 

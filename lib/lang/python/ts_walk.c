@@ -38,6 +38,11 @@ static inline bool push(Frame** stack, uint32_t* size, uint32_t* cap, const TSLa
 
 bool trifecta_ts_walk(const TSTree* tree, const uint8_t* cls, uint32_t cls_count,
                       trifecta_ts_report_fn fn, void* ctx) {
+  return trifecta_ts_walk_range(tree, cls, cls_count, 0, UINT32_MAX, fn, ctx);
+}
+
+bool trifecta_ts_walk_range(const TSTree* tree, const uint8_t* cls, uint32_t cls_count, uint32_t lo,
+                            uint32_t hi, trifecta_ts_report_fn fn, void* ctx) {
   const TSLanguage* lang = tree->language;
   Frame* stack = NULL;
   uint32_t size = 0, cap = 0;
@@ -57,6 +62,11 @@ bool trifecta_ts_walk(const TSTree* tree, const uint8_t* cls, uint32_t cls_count
     const uint32_t bytes = ts_subtree_size(child).bytes;
     f->position += bytes;
     f->child++;
+    if (start >= hi) { /* so do the later siblings: done with this parent */
+      f->child = f->count;
+      continue;
+    }
+    if (start + bytes <= lo) continue; /* ends before the range: neither reported nor entered */
     TSSymbol alias = 0;
     if (!ts_subtree_extra(child)) {
       if (f->aliases) alias = f->aliases[f->structural];

@@ -32,6 +32,12 @@ typedef void (*trifecta_ts_report_fn)(void* ctx, uint32_t start_byte, uint32_t e
 bool trifecta_ts_walk(const TSTree* tree, const uint8_t* cls, uint32_t cls_count,
                       trifecta_ts_report_fn fn, void* ctx);
 
+/* The same walk restricted to the nodes that overlap the bytes [lo, hi): a node that ends at or
+ * before `lo` or starts at or after `hi` is neither reported nor entered (nor are the siblings
+ * after one that starts at or after `hi`). With [0, UINT32_MAX) it is trifecta_ts_walk. */
+bool trifecta_ts_walk_range(const TSTree* tree, const uint8_t* cls, uint32_t cls_count, uint32_t lo,
+                            uint32_t hi, trifecta_ts_report_fn fn, void* ctx);
+
 #ifdef __cplusplus
 }
 #endif
