@@ -855,6 +855,26 @@ std::unique_ptr<SegmentIndex> built_in_memory(const fs::path& r) {
   return seg;
 }
 
+// `a` answers each query with `b`'s page: the same chunks, lines and scores, in the same order.
+void check_same_pages(const SegmentIndex& a, const SegmentIndex& b,
+                      std::initializer_list<const char*> queries, std::size_t limit) {
+  for (const char* q : queries) {
+    INFO(q);
+    SearchOptions o;
+    o.query = q;
+    o.limit = limit;
+    const auto x = a.search(o), y = b.search(o);
+    REQUIRE(x.ok());
+    REQUIRE(y.ok());
+    REQUIRE(x->hits.size() == y->hits.size());
+    for (std::size_t i = 0; i < x->hits.size(); ++i) {
+      CHECK(x->hits[i].chunk.id == y->hits[i].chunk.id);
+      CHECK(x->hits[i].chunk.start_line == y->hits[i].chunk.start_line);
+      CHECK(x->hits[i].score == y->hits[i].score);
+    }
+  }
+}
+
 }  // namespace
 
 TEST_CASE("SegmentIndex: a file edited again is parsed from its last parse, with the same chunks") {
@@ -955,24 +975,11 @@ TEST_CASE(
   CHECK(seg->apply_changes({"notes.md"}).chunks_reused >= 1);  // not only Python files
   (void)seg->settle();
   auto fresh = built_in_memory(r);
-  for (const char* q : {"compute the value carefully", "renamed_five", "func5", "inserted helper",
-                        "word10", "keeper method7", "holder method", "holds values", "value 7",
-                        "func3 parsing", "other words again", "module of functions"}) {
-    INFO(q);
-    SearchOptions o;
-    o.query = q;
-    o.limit = 50;
-    o.explain = true;
-    const auto x = seg->search(o), y = fresh->search(o);
-    REQUIRE(x.ok());
-    REQUIRE(y.ok());
-    REQUIRE(x->hits.size() == y->hits.size());
-    for (std::size_t i = 0; i < x->hits.size(); ++i) {
-      CHECK(x->hits[i].chunk.id == y->hits[i].chunk.id);
-      CHECK(x->hits[i].chunk.start_line == y->hits[i].chunk.start_line);
-      CHECK(x->hits[i].score == y->hits[i].score);
-    }
-  }
+  check_same_pages(*seg, *fresh,
+                   {"compute the value carefully", "renamed_five", "func5", "inserted helper",
+                    "word10", "keeper method7", "holder method", "holds values", "value 7",
+                    "func3 parsing", "other words again", "module of functions"},
+                   50);
 }
 
 // What the daemon does for the files a ctx.get showed: their first edit parses incrementally too.
@@ -1044,20 +1051,8 @@ TEST_CASE("SegmentIndex: searches run concurrently with updates and settles") {
   (void)seg->settle();
   CHECK(seg->status().steady);
   auto fresh = built_in_memory(r);
-  for (const char* q : {"shared_word parsing error value", "func_7_v2", "parse errors values"}) {
-    INFO(q);
-    SearchOptions o;
-    o.query = q;
-    o.limit = 100;
-    const auto x = seg->search(o), y = fresh->search(o);
-    REQUIRE(x.ok());
-    REQUIRE(y.ok());
-    REQUIRE(x->hits.size() == y->hits.size());
-    for (std::size_t i = 0; i < x->hits.size(); ++i) {
-      CHECK(x->hits[i].chunk.path == y->hits[i].chunk.path);
-      CHECK(x->hits[i].score == y->hits[i].score);
-    }
-  }
+  check_same_pages(*seg, *fresh,
+                   {"shared_word parsing error value", "func_7_v2", "parse errors values"}, 100);
 }
 
 // The request path (Service::sync) calls sync(publish = false): the edited file's skeleton row
