@@ -184,6 +184,7 @@ struct Builder {
   const std::vector<std::size_t>& starts;
   std::vector<Chunk> out;
   std::map<std::string, int> used;
+  bool hash = true;  // fill Chunk::sha256 (chunk_file's `hash_chunks`)
 
   std::string unique(std::string anchor) {
     const int n = ++used[anchor];
@@ -206,7 +207,7 @@ struct Builder {
     c.start_line = a;
     c.end_line = b;
     const auto span = line_span(text, starts, a, b);
-    c.sha256 = sha256_hex(span);
+    if (hash) c.sha256 = sha256_hex(span);
     c.bytes = span.size();
     c.offset = offset_in(text, span);
     c.tokens = (span.size() + 3) / 4;
@@ -411,7 +412,7 @@ void cap_chunks(Builder& b) {
       }
       p.start_line = s;
       p.end_line = e;
-      p.sha256 = sha256_hex(span);
+      p.sha256 = b.hash ? sha256_hex(span) : std::string();
       p.bytes = span.size();
       p.offset = offset_in(b.text, span);
       p.tokens = (span.size() + 3) / 4;
@@ -425,9 +426,9 @@ void cap_chunks(Builder& b) {
 
 }  // namespace
 
-std::vector<Chunk> chunk_text(std::string_view rel, std::string_view text, ChunkKind kind) {
+std::vector<Chunk> chunk_text(std::string_view rel, std::string_view text, ChunkKind kind, bool hash_chunks) {
   const auto starts = line_starts(text);
-  Builder b{rel, text, starts, {}, {}};
+  Builder b{rel, text, starts, {}, {}, hash_chunks};
   const int n = line_count(starts, text);
   int s = 1;
   while (s <= n) {
@@ -448,9 +449,9 @@ std::vector<Chunk> chunk_text(std::string_view rel, std::string_view text, Chunk
   return std::move(b.out);
 }
 
-std::vector<Chunk> chunk_markdown(std::string_view rel, std::string_view text) {
+std::vector<Chunk> chunk_markdown(std::string_view rel, std::string_view text, bool hash_chunks) {
   const auto starts = line_starts(text);
-  Builder b{rel, text, starts, {}, {}};
+  Builder b{rel, text, starts, {}, {}, hash_chunks};
   const int n = line_count(starts, text);
   struct Heading {
     int line;
@@ -528,9 +529,10 @@ std::vector<Chunk> chunk_markdown(std::string_view rel, std::string_view text) {
   return std::move(b.out);
 }
 
-std::vector<Chunk> chunk_python(std::string_view rel, std::string_view text, const ast::Skeleton& sk) {
+std::vector<Chunk> chunk_python(std::string_view rel, std::string_view text, const ast::Skeleton& sk,
+                                bool hash_chunks) {
   const auto starts = line_starts(text);
-  Builder b{rel, text, starts, {}, {}};
+  Builder b{rel, text, starts, {}, {}, hash_chunks};
   const int n = line_count(starts, text);
   if (n == 0) return {};
   const auto& defs = sk.definitions;
@@ -637,13 +639,14 @@ std::vector<Chunk> chunk_python(std::string_view rel, std::string_view text, con
   return std::move(b.out);
 }
 
-std::vector<Chunk> chunk_file(std::string_view rel, std::string_view text, const ast::Skeleton* skeleton) {
+std::vector<Chunk> chunk_file(std::string_view rel, std::string_view text, const ast::Skeleton* skeleton,
+                              bool hash_chunks) {
   switch (file_type_of(rel)) {
     case FileType::kPython:
-      if (skeleton) return chunk_python(rel, text, *skeleton);
-      return chunk_text(rel, text, ChunkKind::kCode);
-    case FileType::kMarkdown: return chunk_markdown(rel, text);
-    case FileType::kText: return chunk_text(rel, text, kind_of(rel));
+      if (skeleton) return chunk_python(rel, text, *skeleton, hash_chunks);
+      return chunk_text(rel, text, ChunkKind::kCode, hash_chunks);
+    case FileType::kMarkdown: return chunk_markdown(rel, text, hash_chunks);
+    case FileType::kText: return chunk_text(rel, text, kind_of(rel), hash_chunks);
   }
   return {};
 }

@@ -117,11 +117,17 @@ void extend_line_starts(std::string_view text, std::vector<std::size_t>& starts,
 std::string_view line_span(std::string_view text, const std::vector<std::size_t>& starts, int first, int last);
 
 // Chunk one file. `skeleton` is used for Python files (null → windows). Never fails.
-std::vector<Chunk> chunk_file(std::string_view rel_path, std::string_view text, const ast::Skeleton* skeleton);
+// `hash_chunks` false leaves every Chunk::sha256 empty for the caller to fill — the SHA-256 of
+// line_span(text, line_starts(text), start_line, end_line), which is what it would hold
+// (SegmentIndex takes an unchanged chunk's from the file's previous version: ChunkAnalyses).
+std::vector<Chunk> chunk_file(std::string_view rel_path, std::string_view text, const ast::Skeleton* skeleton,
+                              bool hash_chunks = true);
 
-std::vector<Chunk> chunk_python(std::string_view rel_path, std::string_view text, const ast::Skeleton& skeleton);
-std::vector<Chunk> chunk_markdown(std::string_view rel_path, std::string_view text);
-std::vector<Chunk> chunk_text(std::string_view rel_path, std::string_view text, ChunkKind kind);
+std::vector<Chunk> chunk_python(std::string_view rel_path, std::string_view text, const ast::Skeleton& skeleton,
+                                bool hash_chunks = true);
+std::vector<Chunk> chunk_markdown(std::string_view rel_path, std::string_view text, bool hash_chunks = true);
+std::vector<Chunk> chunk_text(std::string_view rel_path, std::string_view text, ChunkKind kind,
+                              bool hash_chunks = true);
 
 // GitHub-style heading slug: lowercase ASCII, spaces → '-', punctuation other than '-'/'_' dropped.
 std::string slugify(std::string_view heading);

@@ -448,8 +448,7 @@ ChunkTerms analyze_chunk(const Chunk& chunk, std::string_view body_text) {
   return out;
 }
 
-ChunkTerms ChunkAnalyses::analyze(const Chunk& chunk, std::string_view body_text,
-                                  ChunkAnalyses& next) {
+ChunkTerms ChunkAnalyses::analyze(Chunk& chunk, std::string_view body_text, ChunkAnalyses& next) {
   // The key: what for_each_field_text reads (ranking.hpp) — the chunk's path, role, title,
   // title_path, signature and context, and `body_text` — each after its length. Not the field
   // texts themselves: doc_field_text's scan costs as much as a third of the tokenizing it saves.
@@ -471,16 +470,19 @@ ChunkTerms ChunkAnalyses::analyze(const Chunk& chunk, std::string_view body_text
   const std::uint64_t key = key_hash64(texts);
   ChunkTerms out;
   if (const auto it = by_key_.find(key); it != by_key_.end()) {
-    out = std::move(it->second);
+    out = std::move(it->second.terms);
+    if (chunk.sha256.empty()) chunk.sha256 = std::move(it->second.sha256);
     by_key_.erase(it);
     ++reused_;
   } else {
     out = analyze_chunk(chunk, body_text);
   }
-  const auto [slot, added] = next.by_key_.try_emplace(key, out);
+  if (chunk.sha256.empty()) chunk.sha256 = sha256_hex(body_text);
+  const auto [slot, added] = next.by_key_.try_emplace(key, Kept{out, chunk.sha256});
   if (added) {
-    next.bytes_ +=
-        slot->second.arena.capacity() + slot->second.terms.capacity() * sizeof(ChunkTerms::Term);
+    next.bytes_ += slot->second.terms.arena.capacity() +
+                   slot->second.terms.terms.capacity() * sizeof(ChunkTerms::Term) +
+                   slot->second.sha256.capacity();
   }
   return out;
 }

@@ -113,14 +113,20 @@ ChunkTerms analyze_chunk(const Chunk& chunk, std::string_view body_text);
 class ChunkAnalyses {
  public:
   // analyze_chunk(chunk, body_text) — moved out of this set when it holds an analysis with the
-  // same key (each is reused once), tokenized otherwise — and a copy of it added to `next`.
-  ChunkTerms analyze(const Chunk& chunk, std::string_view body_text, ChunkAnalyses& next);
+  // same key (each is reused once), tokenized otherwise — and a copy of it added to `next`. An
+  // empty `chunk.sha256` (chunk_file's `hash_chunks` false) is filled: the one kept with the
+  // analysis, else SHA-256 of `body_text` (which must then be the chunk's lines).
+  ChunkTerms analyze(Chunk& chunk, std::string_view body_text, ChunkAnalyses& next);
   std::size_t size() const { return by_key_.size(); }
   std::size_t memory_bytes() const { return bytes_; }  // the analyses' arenas and term tables
   std::size_t reused() const { return reused_; }       // analyze calls this set answered
 
  private:
-  std::unordered_map<std::uint64_t, ChunkTerms> by_key_;
+  struct Kept {
+    ChunkTerms terms;
+    std::string sha256;
+  };
+  std::unordered_map<std::uint64_t, Kept> by_key_;
   std::size_t bytes_ = 0, reused_ = 0;
 };
 

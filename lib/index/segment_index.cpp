@@ -370,15 +370,18 @@ struct SegmentIndex::Impl {
         o.record.detail = "no skeleton (" + cached.error().message + "): chunked as text windows";
       }
     }
-    o.chunks = chunk_file(rel, text, sk.get());
+    // An edit's unchanged chunks take their SHA-256 from the file's previous version with their
+    // analyses (ChunkAnalyses fills the empty ones): an edit hashes only the chunks it changed.
+    const bool reuse = reuse_analyses && previous && previous->indexed;
+    o.chunks = chunk_file(rel, text, sk.get(), /*hash_chunks=*/!reuse);
     if (!bytes_are_text) {
       for (auto& c : o.chunks) c.offset = kNoOffset;
     }
     const auto starts = line_starts(text);
     o.terms.reserve(o.chunks.size());
-    if (reuse_analyses && previous && previous->indexed) {
+    if (reuse) {
       ChunkAnalyses before = take_analyses(rel), after;
-      for (const auto& c : o.chunks)
+      for (auto& c : o.chunks)
         o.terms.push_back(before.analyze(c, line_span(text, starts, c.start_line, c.end_line), after));
       o.reused = before.reused();
       keep_analyses(rel, std::move(after));

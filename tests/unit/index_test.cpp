@@ -855,7 +855,8 @@ std::unique_ptr<SegmentIndex> built_in_memory(const fs::path& r) {
   return seg;
 }
 
-// `a` answers each query with `b`'s page: the same chunks, lines and scores, in the same order.
+// `a` answers each query with `b`'s page: the same chunks (ids, lines, hashes) and scores, in the
+// same order.
 void check_same_pages(const SegmentIndex& a, const SegmentIndex& b,
                       std::initializer_list<const char*> queries, std::size_t limit) {
   for (const char* q : queries) {
@@ -870,6 +871,7 @@ void check_same_pages(const SegmentIndex& a, const SegmentIndex& b,
     for (std::size_t i = 0; i < x->hits.size(); ++i) {
       CHECK(x->hits[i].chunk.id == y->hits[i].chunk.id);
       CHECK(x->hits[i].chunk.start_line == y->hits[i].chunk.start_line);
+      CHECK(x->hits[i].chunk.sha256 == y->hits[i].chunk.sha256);
       CHECK(x->hits[i].score == y->hits[i].score);
     }
   }
