@@ -32,6 +32,7 @@
 #include <fstream>
 #include <iterator>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "ast/skeleton_cache.hpp"
@@ -43,6 +44,47 @@ namespace {
 
 double ms_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+}
+
+// BENCH_SETTLE_RACE=N with BENCH_EDIT: instead, N edits that each land while the previous edit's
+// settle prepares — `settle()` started on a thread, the next edit's sync 1–40 ms later — printing
+// the median and maximum of those syncs (a writer waits until the preparing settle sees it
+// waiting and stops) beside those of syncs with no settle running.
+int settle_race(index::SegmentIndex& seg, const std::filesystem::path& file,
+                const std::string& text, int rounds) {
+  if (auto w = seg.start_watching(); !w) {
+    std::fprintf(stderr, "bench_search_cg: %s\n", w.error().message.c_str());
+    return 1;
+  }
+  const auto run = std::chrono::system_clock::now().time_since_epoch().count();
+  const auto edit = [&](int i) {
+    std::ofstream(file, std::ios::binary | std::ios::trunc)
+        << text << "\n# bench_search_cg settle race " << run << "-" << i << "\n";
+  };
+  std::vector<double> racing, alone;
+  for (int i = 0; i < rounds; ++i) {
+    edit(3 * i);
+    (void)seg.sync(/*publish=*/false);
+    (void)seg.settle();  // settled: the next sync runs alone
+    edit(3 * i + 1);
+    auto t0 = std::chrono::steady_clock::now();
+    (void)seg.sync(/*publish=*/false);
+    alone.push_back(ms_since(t0));
+    std::thread settler([&seg] { (void)seg.settle(); });
+    std::this_thread::sleep_for(std::chrono::milliseconds(1 + (i * 7) % 40));
+    edit(3 * i + 2);
+    t0 = std::chrono::steady_clock::now();
+    (void)seg.sync(/*publish=*/false);
+    racing.push_back(ms_since(t0));
+    settler.join();
+  }
+  std::sort(racing.begin(), racing.end());
+  std::sort(alone.begin(), alone.end());
+  std::printf(
+      "sync beside a preparing settle: median %.3f ms, max %.3f; alone: median %.3f, max %.3f (%d "
+      "rounds)\n",
+      racing[racing.size() / 2], racing.back(), alone[alone.size() / 2], alone.back(), rounds);
+  return 0;
 }
 
 // BENCH_EDIT_ROUNDS: edit `file` (whose text was `text`) and search, round after round.
@@ -154,6 +196,8 @@ int main(int argc, char** argv) {
       return 1;
     }
     restore.text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    if (const char* race = std::getenv("BENCH_SETTLE_RACE"); race && std::atoi(race) > 0)
+      return settle_race(**seg, restore.path, restore.text, std::atoi(race));
     if (edit_rounds > 0)
       return edit_loop(**seg, restore.path, restore.text, edit_rounds, argc, argv);
     std::ofstream(restore.path, std::ios::binary | std::ios::app) << "\n# bench_search_cg edit\n";
