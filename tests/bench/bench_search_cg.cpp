@@ -22,6 +22,8 @@
 // dump per round named "edit: QUERY" (instrumentation is switched on for those only: run it with
 // --instr-atstart=no, or every settle runs instrumented too) — and their median wall time printed
 // with the sync's alone.
+// BENCH_SETTLE_RACE=N with BENCH_EDIT=FILE: instead, N edits' syncs timed while the previous
+// edit's settle prepares on another thread, beside N with nothing running (settle_race below).
 #include <valgrind/callgrind.h>
 
 #include <algorithm>
