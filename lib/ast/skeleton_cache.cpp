@@ -16,6 +16,7 @@
 #include <list>
 #include <mutex>
 #include <thread>
+#include <tuple>
 #include <unordered_map>
 
 #include "ast/skeleton_binary.hpp"
@@ -24,6 +25,7 @@
 #include "util/hash.hpp"
 #include "util/parallel.hpp"
 #include "util/paths.hpp"
+#include "util/recent.hpp"
 #include "util/utf8.hpp"
 
 namespace trifecta::core::ast {
@@ -109,59 +111,23 @@ struct SkeletonCache::Impl {
   std::atomic<std::uint64_t> incremental_parses{0}, kept_for_reads{0};
 
   // The last parses of recently edited files (ParseReuse::kEdited), most recent first, at most
-  // kParseMemoFiles of them holding kParseMemoBytes of text in all. A memo is taken out of the list
-  // while its file is parsed (one thread at a time uses it) and put back at the front after.
-  mutable std::mutex memo_mu;
-  std::list<std::pair<std::string, ParseMemo>> memos;
-
-  // `rel`'s entry in `memos`, or end(); memo_mu held.
-  std::list<std::pair<std::string, ParseMemo>>::iterator find_memo(std::string_view rel) {
-    return std::find_if(memos.begin(), memos.end(), [&](const auto& m) { return m.first == rel; });
-  }
-
-  bool has_memo(std::string_view rel) {
-    std::lock_guard lk(memo_mu);
-    return find_memo(rel) != memos.end();
-  }
-
-  ParseMemo take_memo(std::string_view rel) {
-    std::lock_guard lk(memo_mu);
-    const auto it = find_memo(rel);
-    if (it == memos.end()) return {};
-    ParseMemo m = std::move(it->second);
-    memos.erase(it);
-    return m;
-  }
+  // kParseMemoFiles of them holding kParseMemoBytes of text in all (evicted trees are freed
+  // outside its lock). A memo is taken out while its file is parsed (one thread at a time uses
+  // it) and kept again after.
+  RecentByName<ParseMemo> memos{kParseMemoFiles, kParseMemoBytes,
+                                [](const ParseMemo& m) { return m.text_bytes(); }};
 
   // Puts `memo` first as `rel`'s kept parse, replacing one kept for `rel` meanwhile (by keep_parse
   // while an edit parsed) — unless `if_absent`: then one kept already wins and `memo` is dropped.
   // False when `memo` was not kept.
   bool keep_memo(std::string_view rel, ParseMemo&& memo, bool if_absent = false) {
-    if (memo.empty() || memo.text_bytes() > kParseMemoBytes) return false;  // dropped outside the lock
-    std::list<std::pair<std::string, ParseMemo>> evicted;
-    {
-      std::lock_guard lk(memo_mu);
-      if (const auto old = find_memo(rel); old != memos.end()) {
-        if (if_absent) return false;
-        evicted.splice(evicted.begin(), memos, old);
-      }
-      memos.emplace_front(std::string(rel), std::move(memo));
-      std::size_t bytes = 0, files = 0;
-      auto it = memos.begin();
-      for (; it != memos.end(); ++it) {
-        if (files + 1 > kParseMemoFiles || bytes + it->second.text_bytes() > kParseMemoBytes) break;
-        bytes += it->second.text_bytes();
-        ++files;
-      }
-      evicted.splice(evicted.end(), memos, it, memos.end());
-    }
-    return true;
-  }  // the evicted trees are freed here, outside the lock
+    return !memo.empty() && memos.keep(rel, std::move(memo), if_absent);
+  }
 
   // The skeleton of an edit of `rel`: parsed from that file's kept parse if there is one (counted),
   // this parse kept for its next edit.
   Result<Skeleton> extract_edit(std::string_view content, std::string_view rel) {
-    ParseMemo memo = take_memo(rel);
+    ParseMemo memo = memos.take(rel);
     auto s = extract_skeleton(content, memo);
     if (memo.incremental()) {
       ++incremental_parses;
@@ -594,7 +560,7 @@ Result<CachedSkeleton> SkeletonCache::get_content(std::string_view content, std:
 bool SkeletonCache::keep_parse(std::string_view content, std::string_view rel) {
   if (content.size() > kParseMemoBytes || content.size() > impl_->options.max_file_bytes * utf8::kMaxDecodedGrowth)
     return false;
-  if (impl_->has_memo(rel)) return false;  // before the parse it would waste
+  if (impl_->memos.has(rel)) return false;  // before the parse it would waste
   ParseMemo memo;
   if (!extract_skeleton(content, memo)) return false;
   // An edit of `rel` that ran meanwhile kept its own parse, which is newer: that one stays.
@@ -611,11 +577,7 @@ void SkeletonCache::flush() {
 
 void SkeletonCache::clear_memory() {
   impl_->disk_mirrored_in_memory = false;  // the disk now holds rows the memory tier does not
-  std::list<std::pair<std::string, ParseMemo>> memos;  // freed after the locks
-  {
-    std::lock_guard lock(impl_->memo_mu);
-    memos.swap(impl_->memos);
-  }
+  impl_->memos.clear();
   std::lock_guard lock(impl_->mem_mu);
   impl_->index.clear();
   impl_->lru.clear();
@@ -630,11 +592,7 @@ CacheStats SkeletonCache::stats() const {
   s.rows_written = impl_->rows_written;
   s.incremental_parses = impl_->incremental_parses;
   s.kept_for_reads = impl_->kept_for_reads;
-  {
-    std::lock_guard lock(impl_->memo_mu);
-    s.parse_memos = impl_->memos.size();
-    for (const auto& [rel, memo] : impl_->memos) s.parse_memo_bytes += memo.text_bytes();
-  }
+  std::tie(s.parse_memos, s.parse_memo_bytes) = impl_->memos.totals();
   {
     std::lock_guard lock(impl_->mem_mu);
     s.memory_entries = impl_->lru.size();

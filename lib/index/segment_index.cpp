@@ -13,7 +13,6 @@
 #include <cerrno>
 #include <cstring>
 #include <limits>
-#include <list>
 #include <mutex>
 #include <set>
 #include <shared_mutex>
@@ -31,6 +30,7 @@
 #include "util/hash.hpp"
 #include "util/parallel.hpp"
 #include "util/paths.hpp"
+#include "util/recent.hpp"
 #include "util/regular_file.hpp"
 #include "util/utf8.hpp"
 #include "workspace/watcher.hpp"
@@ -124,42 +124,12 @@ struct SegmentIndex::Impl {
   // The chunk analyses of the files whose changes were applied last, a few at a time (ChunkAnalyses:
   // their next edit tokenizes only the chunks it changed): most recent first, at most
   // kAnalysisMemoFiles files and kAnalysisMemoBytes in all. Kept by applies of at most
-  // kAnalysisMemoFiles files (an edit, not a checkout or a build). Their own mutex: process()
-  // runs on the reading threads.
+  // kAnalysisMemoFiles files (an edit, not a checkout or a build); thread-safe (process() runs on
+  // the reading threads).
   static constexpr std::size_t kAnalysisMemoFiles = ast::kParseMemoFiles;
   static constexpr std::size_t kAnalysisMemoBytes = 2 * ast::kParseMemoBytes;
-  std::mutex analyses_mu;
-  std::list<std::pair<std::string, ChunkAnalyses>> analyses;
-
-  ChunkAnalyses take_analyses(const std::string& rel) {
-    std::lock_guard lk(analyses_mu);
-    for (auto it = analyses.begin(); it != analyses.end(); ++it) {
-      if (it->first != rel) continue;
-      ChunkAnalyses a = std::move(it->second);
-      analyses.erase(it);
-      return a;
-    }
-    return {};
-  }
-  void keep_analyses(const std::string& rel, ChunkAnalyses&& a) {
-    std::list<std::pair<std::string, ChunkAnalyses>> dropped;  // freed after the lock
-    std::lock_guard lk(analyses_mu);
-    for (auto it = analyses.begin(); it != analyses.end(); ++it) {
-      if (it->first == rel) {
-        dropped.splice(dropped.end(), analyses, it);
-        break;
-      }
-    }
-    if (a.memory_bytes() > kAnalysisMemoBytes) return;
-    analyses.emplace_front(rel, std::move(a));
-    std::size_t files = 0, bytes = 0;
-    for (auto it = analyses.begin(); it != analyses.end(); ++it) {
-      if (++files > kAnalysisMemoFiles || (bytes += it->second.memory_bytes()) > kAnalysisMemoBytes) {
-        dropped.splice(dropped.end(), analyses, it, analyses.end());
-        break;
-      }
-    }
-  }
+  RecentByName<ChunkAnalyses> analyses{kAnalysisMemoFiles, kAnalysisMemoBytes,
+                                       [](const ChunkAnalyses& a) { return a.memory_bytes(); }};
 
   std::timed_mutex update_mu;           // build / apply / sync / persist, one at a time
   std::atomic<bool> building{false};    // a build holds update_mu (sync does not wait for it)
@@ -380,11 +350,11 @@ struct SegmentIndex::Impl {
     const auto starts = line_starts(text);
     o.terms.reserve(o.chunks.size());
     if (reuse) {
-      ChunkAnalyses before = take_analyses(rel), after;
+      ChunkAnalyses before = analyses.take(rel), after;
       for (auto& c : o.chunks)
         o.terms.push_back(before.analyze(c, line_span(text, starts, c.start_line, c.end_line), after));
       o.reused = before.reused();
-      keep_analyses(rel, std::move(after));
+      analyses.keep(rel, std::move(after));
     } else {
       for (const auto& c : o.chunks) o.terms.push_back(analyze_chunk(c, line_span(text, starts, c.start_line, c.end_line)));
     }

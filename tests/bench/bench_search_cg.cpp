@@ -51,13 +51,9 @@ double ms_since(std::chrono::steady_clock::time_point t0) {
 // BENCH_SETTLE_RACE=N with BENCH_EDIT: instead, N edits that each land while the previous edit's
 // settle prepares — `settle()` started on a thread, the next edit's sync 1–40 ms later — printing
 // the median and maximum of those syncs (a writer waits until the preparing settle sees it
-// waiting and stops) beside those of syncs with no settle running.
+// waiting and stops) beside those of syncs with no settle running (`seg` watching).
 int settle_race(index::SegmentIndex& seg, const std::filesystem::path& file,
                 const std::string& text, int rounds) {
-  if (auto w = seg.start_watching(); !w) {
-    std::fprintf(stderr, "bench_search_cg: %s\n", w.error().message.c_str());
-    return 1;
-  }
   const auto run = std::chrono::system_clock::now().time_since_epoch().count();
   const auto edit = [&](int i) {
     std::ofstream(file, std::ios::binary | std::ios::trunc)
@@ -89,13 +85,10 @@ int settle_race(index::SegmentIndex& seg, const std::filesystem::path& file,
   return 0;
 }
 
-// BENCH_EDIT_ROUNDS: edit `file` (whose text was `text`) and search, round after round.
+// BENCH_EDIT_ROUNDS: edit `file` (whose text was `text`) and search, round after round (`seg`
+// watching).
 int edit_loop(index::SegmentIndex& seg, const std::filesystem::path& file, const std::string& text,
               int rounds, int argc, char** argv) {
-  if (auto w = seg.start_watching(); !w) {
-    std::fprintf(stderr, "bench_search_cg: %s\n", w.error().message.c_str());
-    return 1;
-  }
   std::size_t middle = 0;  // the start of the line in the middle of the file
   for (std::size_t lines = static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n')) / 2;
        lines > 0 && middle < text.size(); --lines)
@@ -198,10 +191,17 @@ int main(int argc, char** argv) {
       return 1;
     }
     restore.text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-    if (const char* race = std::getenv("BENCH_SETTLE_RACE"); race && std::atoi(race) > 0)
-      return settle_race(**seg, restore.path, restore.text, std::atoi(race));
-    if (edit_rounds > 0)
-      return edit_loop(**seg, restore.path, restore.text, edit_rounds, argc, argv);
+    const char* race = std::getenv("BENCH_SETTLE_RACE");
+    const int race_rounds = race ? std::atoi(race) : 0;
+    if (race_rounds > 0 || edit_rounds > 0) {  // edits as the daemon sees them: the watcher's
+      if (auto w = (*seg)->start_watching(); !w) {
+        std::fprintf(stderr, "bench_search_cg: %s\n", w.error().message.c_str());
+        return 1;
+      }
+      return race_rounds > 0
+                 ? settle_race(**seg, restore.path, restore.text, race_rounds)
+                 : edit_loop(**seg, restore.path, restore.text, edit_rounds, argc, argv);
+    }
     std::ofstream(restore.path, std::ios::binary | std::ios::app) << "\n# bench_search_cg edit\n";
     const auto report = (*seg)->apply_changes({edit});
     std::fprintf(stderr,
