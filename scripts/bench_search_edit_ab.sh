@@ -8,7 +8,10 @@
 # the line after it (`EDIT_AT=middle`, the default) — with the time in it (no earlier text
 # comes back from the skeleton cache), 0.15 s for the watcher's event, then the search, whose
 # request's sync applies the edit; its round trip on one persistent connection is the figure.
-# Then 0.7 s for that daemon's settle. Prints, per query, each build's median / p10 / p90 and the
+# Then 0.7 s for that daemon's settle (`SETTLE_WAIT=S` seconds instead: with 0 on four copies each
+# build's next edit lands while its settle of the last one still runs; `ISOLATE=1` stops the other
+# build's daemon (SIGSTOP) during each build's turn, so that its settle does not take a core from
+# the measured one). Prints, per query, each build's median / p10 / p90 and the
 # median of the per-round ratios (second build ÷ first).
 #
 # Usage: scripts/bench_search_edit_ab.sh TREE COPIES ROUNDS base=BUILD_DIR new=BUILD_DIR
@@ -26,14 +29,16 @@ shift 3
 [[ $# -eq 2 ]] || { echo "$usage" >&2; exit 2; }
 bench_trees "$TREE" "$COPIES" "$@"  # sets TMP and builds, prints the machine line
 [[ -f "$TMP/one/tempfile.py" ]] || { echo "bench_search_edit_ab.sh: the tree has no tempfile.py to edit" >&2; exit 1; }
-EDIT_AT="${EDIT_AT:-middle}" python3 - "$TMP" "$ROUNDS" "${builds[@]}" <<'PY'
-import json, os, socket, statistics, subprocess, sys, time
+EDIT_AT="${EDIT_AT:-middle}" SETTLE_WAIT="${SETTLE_WAIT:-0.7}" ISOLATE="${ISOLATE:-0}" python3 - "$TMP" "$ROUNDS" "${builds[@]}" <<'PY'
+import json, os, signal, socket, statistics, subprocess, sys, time
 tmp, rounds = sys.argv[1], int(sys.argv[2])
 builds = [a.split("=", 1) for a in sys.argv[3:]]
 queries = os.environ.get("QUERIES", "json decode error|self return def none|"
                          "how do I make sure that the temporary files created by my test suite are removed "
                          "even when a test fails halfway through").split("|")
 at_end = os.environ["EDIT_AT"] == "end"
+settle_wait = float(os.environ["SETTLE_WAIT"])
+isolate = os.environ["ISOLATE"] == "1"
 daemons = []
 
 
@@ -76,6 +81,9 @@ try:
     for i in range(rounds):
         for q in queries:
             for d in (daemons if i % 2 == 0 else daemons[::-1]):
+                if isolate:  # this build's daemon runs, the other's waits
+                    for o in daemons:
+                        o["p"].send_signal(signal.SIGCONT if o is d else signal.SIGSTOP)
                 path = d["seg"] + "/tempfile.py"
                 with open(path, encoding="utf-8") as f:
                     text = f.read()
@@ -94,7 +102,7 @@ try:
                 r = call(d, "ctx.search", {"segment": d["seg"], "query": q})
                 d["t"][q].append((time.perf_counter() - t0) * 1000)
                 d.setdefault("generations", []).append(r["generation"])
-                time.sleep(0.7)  # the settle
+                time.sleep(settle_wait)  # the settle
     for d in daemons:  # every search applied its edit: one generation more each time
         g = d["generations"]
         if any(b <= a for a, b in zip(g, g[1:])):
@@ -110,6 +118,7 @@ try:
         print(json.dumps(out))
 finally:
     for d in daemons:
+        d["p"].send_signal(signal.SIGCONT)
         d["p"].terminate()
         d["p"].wait()
 PY

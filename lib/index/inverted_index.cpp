@@ -4,9 +4,11 @@
 #include <bit>
 #include <cmath>
 #include <cstring>
+#include <iterator>
 #include <memory>
 #include <mutex>
 #include <numeric>
+#include <type_traits>
 #include <unordered_map>
 #include <unordered_set>
 #include <utility>
@@ -660,10 +662,15 @@ void InvertedIndex::refresh_norms() {
 // Everything a freeze installs (InvertedIndex::settle), built apart from the index.
 struct InvertedIndex::Settled {
   std::uint64_t stamp = 0;  // the index's when prepared
+  bool complete = false;    // false: a cancel stopped the preparation (InvertedIndex::settle)
   FrozenPostings frozen;    // every list re-encoded, then the stem groups' (the extension)
   DocId horizon = 0;
-  bool resorted = false;  // sorted_terms holds the vocabulary sorted anew
+  bool resorted = false;  // sorted_terms holds the vocabulary sorted anew, stem_hashes its slots
   std::vector<std::uint32_t> sorted_terms;
+  StemHashes stem_hashes;
+  bool restemmed = false;  // stem_members holds the members of stemmed_terms words
+  std::vector<StemMember> stem_members;
+  std::uint32_t stemmed_terms = 0;
   std::uint32_t vocab_lists = 0;
   std::vector<std::uint32_t> group_members, group_start;
   std::size_t group_postings = 0;
@@ -705,7 +712,7 @@ bool InvertedIndex::for_each_list(const std::vector<DocId>* remap, Fn fn,
     list.push_back(p);
   };
   for (std::uint32_t t = 0; t < nterms; ++t) {
-    if (cancel && t % 1024 == 0 && cancel->load(std::memory_order_relaxed)) return false;
+    if (cancel && cancel->load(std::memory_order_relaxed)) return false;
     list.clear();
     for_each_posting(frozen_.bytes(t), keep);
     for (std::uint32_t i = start[t]; i < start[t + 1]; ++i) keep(grouped[i]);
@@ -740,7 +747,7 @@ bool InvertedIndex::settle_lists(Settled& s, const std::atomic<bool>* cancel) co
   };
   s.changed.assign(nterms, 0);
   for (std::uint32_t t = 0; t < nterms; ++t) {
-    if (cancel && t % 1024 == 0 && cancel->load(std::memory_order_relaxed)) return false;
+    if (cancel && cancel->load(std::memory_order_relaxed)) return false;
     const std::string_view bytes = frozen_.bytes(t);
     const bool tail = start[t] != start[t + 1];
     const bool spliced = !dead.empty() && !bytes.empty() && holds_dead(t, bytes);
@@ -778,6 +785,7 @@ InvertedIndex::SettledPtr InvertedIndex::settle(const std::vector<DocId>* remap,
   s->stamp = stamp_;
   // The new lists are about as large as the old ones plus ≈ 3 bytes a tail posting.
   s->frozen.reserve_bytes(frozen_.byte_size() + tail_.size() * 3 + 64);
+  s->frozen.reserve_terms(term_off_.size() - 1);
   // Without renumbering, the lists the updates did not touch are copied and the others spliced
   // (settle_lists); a compaction re-encodes every list (and merges every group anew).
   const bool whole = remap ? for_each_list(
@@ -788,7 +796,7 @@ InvertedIndex::SettledPtr InvertedIndex::settle(const std::vector<DocId>* remap,
                                  },
                                  cancel)
                            : settle_lists(*s, cancel);
-  if (!whole) return nullptr;
+  if (!whole) return s;  // stopped: incomplete, handed back for its caller to free
   s->frozen.finish(term_off_.size() - 1);
   s->horizon = static_cast<DocId>(remap ? alive_ : docs_.size());
   sort_terms(*s);
@@ -804,7 +812,8 @@ InvertedIndex::SettledPtr InvertedIndex::settle(const std::vector<DocId>* remap,
   if (!build_groups(*s, cancel) ||
       !build_doc_sets(*s, s->horizon, remap ? renumbered.data() : lengths_.data(),
                       field_averages(total_len_, alive_), cancel))
-    return nullptr;
+    return s;
+  s->complete = true;
   return s;
 }
 
@@ -824,8 +833,11 @@ void InvertedIndex::install(Settled& s) {
   fit_with_room(term_off_);
   if (s.resorted) {
     std::swap(sorted_terms_, s.sorted_terms);
-    stem_hash_.reset(sorted_terms_.size());
-    variant_cache_.clear();
+    std::swap(stem_hash_, s.stem_hashes);
+  }
+  if (s.restemmed) {
+    std::swap(stem_members_, s.stem_members);
+    stemmed_terms_ = s.stemmed_terms;
   }
   vocab_lists_ = s.vocab_lists;
   std::swap(group_members_, s.group_members);
@@ -844,13 +856,17 @@ void InvertedIndex::install(Settled& s) {
   stamp_ = new_stamp();
 }
 
-InvertedIndex::SettledPtr InvertedIndex::prepare_freeze(const std::atomic<bool>* cancel) const {
+InvertedIndex::SettledPtr InvertedIndex::prepare_freeze(const std::atomic<bool>* cancel,
+                                                        SettledPtr* stopped) const {
   if (steady()) return nullptr;
-  return settle(nullptr, cancel);
+  SettledPtr s = settle(nullptr, cancel);
+  if (s->complete) return s;
+  if (stopped) *stopped = std::move(s);
+  return nullptr;
 }
 
 bool InvertedIndex::commit_freeze(SettledPtr settled, SettledPtr* replaced) {
-  if (!settled || settled->stamp != stamp_) return false;
+  if (!settled || !settled->complete || settled->stamp != stamp_) return false;
   refresh_norms();
   install(*settled);
   if (replaced) *replaced = std::move(settled);
@@ -967,15 +983,26 @@ bool InvertedIndex::build_doc_sets(Settled& st, std::size_t n, const FieldLength
   auto& set_of = st.set_of;
   auto& set_skips = st.set_skips;
   set_of.reserve(sets);
-  st.doc_sets.assign(sets * set_words, 0);
-  st.set_ranks.assign(sets * set_words, 0);
-  st.set_peaks.assign(sets * set_words, 0);
+  // Zeroed 1 MiB at a time, a cancel check between (tens of MB on four stdlib copies, each page
+  // faulted in as it is first written: SegmentIndex::settle's update must not wait for all).
+  const auto zeroed = [&](auto& v) {
+    using T = typename std::decay_t<decltype(v)>::value_type;
+    const std::size_t size = sets * set_words;
+    v.clear();
+    v.reserve(size);
+    while (v.size() < size) {
+      if (cancel && cancel->load(std::memory_order_relaxed)) return false;
+      v.resize(std::min(size, v.size() + (std::size_t{1} << 20) / sizeof(T)));
+    }
+    return true;
+  };
+  if (!zeroed(st.doc_sets) || !zeroed(st.set_ranks) || !zeroed(st.set_peaks)) return false;
   st.set_avg = avg;
   const NormTable norms = norm_table(avg);
   set_skips.reserve(skips * 2);
   for (std::uint32_t t = 0; t < nterms && sets > 0; ++t) {
     if (!common(t)) continue;
-    if (cancel && set_of.size() % 64 == 0 && cancel->load(std::memory_order_relaxed)) return false;
+    if (cancel && cancel->load(std::memory_order_relaxed)) return false;
     DocSet s{t, set_of.size() * set_words, set_skips.size()};
     std::uint64_t* words = st.doc_sets.data() + s.words;
     // The list walked posting by posting (its varint, then one byte per field it has), its
@@ -1480,29 +1507,46 @@ void InvertedIndex::drop_groups() {
 bool InvertedIndex::build_groups(Settled& st, const std::atomic<bool>* cancel) const {
   FrozenPostings& frozen = st.frozen;
   const auto nterms = static_cast<std::uint32_t>(term_off_.size() - 1);
-  // Every indexed word with postings and its stem, where the stem's scan would find the word.
+  // The words the last freeze stemmed, and those added since (stemmed here and merged in).
+  const std::vector<StemMember>* all = &stem_members_;
+  if (stemmed_terms_ < nterms) {
+    const auto by_stem = [](const StemMember& a, const StemMember& b) {
+      return a.stem != b.stem ? a.stem < b.stem : a.term < b.term;
+    };
+    std::vector<StemMember> added;
+    for (std::uint32_t t = stemmed_terms_; t < nterms; ++t) {
+      if (cancel && cancel->load(std::memory_order_relaxed)) return false;
+      const std::string_view x = term_text(t);
+      if (!stemmable(x)) continue;
+      const std::string s = stem(x);
+      if (!stem_scan_admits(x, s)) continue;
+      added.push_back({std::hash<std::string_view>{}(s), t});
+    }
+    std::sort(added.begin(), added.end(), by_stem);
+    st.stem_members.reserve(stem_members_.size() + added.size());
+    std::merge(stem_members_.begin(), stem_members_.end(), added.begin(), added.end(),
+               std::back_inserter(st.stem_members), by_stem);
+    st.stemmed_terms = nterms;
+    st.restemmed = true;
+    all = &st.stem_members;
+  }
+  // The groups: runs of two or more members with postings and one stem, each ascending (in
+  // `members`, back to back), in the order of their smallest member: a word has one stem, so
+  // group_list finds its group by binary search on that member.
   struct Member {
-    std::string stem;
     std::uint32_t term;
   };
   std::vector<Member> members;
-  for (std::uint32_t t = 0; t < nterms; ++t) {
-    if (frozen.count(t) == 0) continue;
-    const std::string_view x = term_text(t);
-    if (!stemmable(x)) continue;
-    std::string s = stem(x);
-    if (!stem_scan_admits(x, s)) continue;
-    members.push_back({std::move(s), t});
-  }
-  std::sort(members.begin(), members.end(), [](const Member& a, const Member& b) {
-    return a.stem != b.stem ? a.stem < b.stem : a.term < b.term;
-  });
-  // The groups (runs of two or more members with one stem), in the order of their smallest
-  // member: a word has one stem, so group_list finds its group by binary search on that member.
   std::vector<std::pair<std::size_t, std::size_t>> runs;  // [begin, end) in `members`
-  for (std::size_t i = 0, j = 0; i < members.size(); i = j) {
-    for (j = i + 1; j < members.size() && members[j].stem == members[i].stem;) ++j;
-    if (j - i >= 2) runs.emplace_back(i, j);
+  for (std::size_t i = 0, j = 0; i < all->size(); i = j) {
+    const std::size_t begin = members.size();
+    for (j = i; j < all->size() && (*all)[j].stem == (*all)[i].stem; ++j) {
+      if (frozen.count((*all)[j].term) != 0) members.push_back({(*all)[j].term});
+    }
+    if (members.size() - begin >= 2)
+      runs.emplace_back(begin, members.size());
+    else
+      members.resize(begin);
   }
   if (runs.empty()) return true;
   std::sort(runs.begin(), runs.end(), [&](const auto& x, const auto& y) {
@@ -1537,9 +1581,13 @@ bool InvertedIndex::build_groups(Settled& st, const std::atomic<bool>* cancel) c
     return find_group(old.members, old.start, ids.data(), ids.data() + ids.size());
   };
   group_start.push_back(0);
+  // Stopped: the lists merged so far go with `st`, freed by its owner (outside the index's lock).
+  const auto stop = [&] {
+    frozen.extend(std::move(encoded), std::move(ends), std::move(counts));
+    return false;
+  };
   for (const auto& [i, j] : runs) {
-    if (cancel && group_start.size() % 256 == 0 && cancel->load(std::memory_order_relaxed))
-      return false;
+    if (cancel && cancel->load(std::memory_order_relaxed)) return stop();
     if (const std::size_t g = reusable(i, j); g != SIZE_MAX) {
       const std::string_view list = old.lists.list(g);
       for (std::size_t m = i; m < j; ++m) group_members.push_back(members[m].term);
@@ -1552,6 +1600,8 @@ bool InvertedIndex::build_groups(Settled& st, const std::atomic<bool>* cancel) c
     }
     acc.clear();
     for (std::size_t m = i; m < j; ++m) {
+      // A group of a common stem merges long lists (~2 ms on four stdlib copies): checked per list.
+      if (cancel && m > i && cancel->load(std::memory_order_relaxed)) return stop();
       const std::uint32_t t = members[m].term;
       group_members.push_back(t);
       merge_frozen(acc, frozen.bytes(t), frozen.count(t), merged);
@@ -1577,12 +1627,39 @@ std::uint32_t InvertedIndex::group_list(const std::vector<std::uint32_t>& ids) c
 
 void InvertedIndex::sort_terms(Settled& s) const {
   const std::size_t nterms = term_off_.size() - 1;
-  if (sorted_terms_.size() == nterms) return;  // no word added since: the caches stay valid
+  const std::size_t old = sorted_terms_.size();
+  if (old == nterms) return;  // no word added since: the caches stay valid
   s.resorted = true;
+  const auto less = [this](std::uint32_t a, std::uint32_t b) {
+    return term_text(a) < term_text(b);
+  };
+  std::vector<std::uint32_t> added(nterms - old);
+  std::iota(added.begin(), added.end(), static_cast<std::uint32_t>(old));
+  std::sort(added.begin(), added.end(), less);
   s.sorted_terms.resize(nterms);
-  std::iota(s.sorted_terms.begin(), s.sorted_terms.end(), 0u);
-  std::sort(s.sorted_terms.begin(), s.sorted_terms.end(),
-            [this](std::uint32_t a, std::uint32_t b) { return term_text(a) < term_text(b); });
+  s.stem_hashes.reset(nterms);
+  // The words sorted before keep their order (words are distinct, so each new one has one place
+  // among them); runs of them are copied with their cache slots between the new ones.
+  const bool carry = stem_hash_.size() == old;
+  std::size_t from = 0, out = 0;
+  const auto copy_to = [&](std::size_t to) {
+    std::copy(sorted_terms_.begin() + static_cast<std::ptrdiff_t>(from),
+              sorted_terms_.begin() + static_cast<std::ptrdiff_t>(to),
+              s.sorted_terms.begin() + static_cast<std::ptrdiff_t>(out));
+    for (std::size_t i = from; carry && i < to; ++i)
+      s.stem_hashes[out + (i - from)].store(stem_hash_[i].load(std::memory_order_relaxed),
+                                            std::memory_order_relaxed);
+    out += to - from;
+    from = to;
+  };
+  for (const std::uint32_t t : added) {
+    copy_to(static_cast<std::size_t>(
+        std::upper_bound(sorted_terms_.begin() + static_cast<std::ptrdiff_t>(from),
+                         sorted_terms_.end(), t, less) -
+        sorted_terms_.begin()));
+    s.sorted_terms[out++] = t;
+  }
+  copy_to(old);
 }
 
 bool InvertedIndex::VariantCache::find(const std::string& key,
@@ -3598,6 +3675,7 @@ std::size_t InvertedIndex::memory_bytes() const {
   b += (set_ranks_.capacity() + set_skips_.capacity()) * sizeof(std::uint32_t) +
        set_peaks_.capacity();
   b += stem_hash_.size() * sizeof(std::uint32_t) + variant_cache_.memory_bytes();
+  b += stem_members_.capacity() * sizeof(StemMember);
   b += (group_members_.capacity() + group_start_.capacity()) * sizeof(std::uint32_t);
   b += stale_groups_.lists.bytes.capacity() +
        (stale_groups_.lists.ends.capacity() + stale_groups_.lists.counts.capacity() +

@@ -306,19 +306,26 @@ class InvertedIndex {
   // makes (every list: copied as encoded when the updates did not touch it, else spliced —
   // settle_lists; the stem groups; the document sets; the sorted vocabulary when it grew):
   // concurrent const calls (searches) may run meanwhile, mutation may not. It returns
-  // null when the index is steady already, or when `*cancel` became true (checked between
-  // lists; a writer waiting for the index sets it). commit_freeze installs what was prepared —
+  // null when the index is steady already, or when `*cancel` became true (checked before each
+  // list, each stem group, each document set and every word it stems; a writer waiting for the
+  // index sets it, and waits under a millisecond on the stdlib demo tree and on four copies of
+  // it: docs/benchmarks.md, "An edit that lands while the previous edit's settle runs"; the
+  // vocabulary sort and the stemming cover only the words added since the last freeze).
+  // commit_freeze installs what was prepared —
   // swaps, no re-encoding — when the index has not changed since (every replace_file,
   // compaction, freeze and load gives the index a new stamp), and otherwise discards it and
   // returns false. What a search answers is the same before and after: only its cost changes.
   // With `replaced`, the tables the commit replaced (tens of MB on a large tree) are handed back
-  // in it, for the caller to free once it let go of the index.
+  // in it, for the caller to free once it let go of the index; with `stopped`, likewise what a
+  // cancelled preparation had built (freeing it took 1-5 ms on four stdlib copies, which the
+  // waiting writer would wait for under the shared lock).
   struct Settled;
   struct SettledDelete {
     void operator()(Settled* s) const;
   };
   using SettledPtr = std::unique_ptr<Settled, SettledDelete>;
-  SettledPtr prepare_freeze(const std::atomic<bool>* cancel = nullptr) const;
+  SettledPtr prepare_freeze(const std::atomic<bool>* cancel = nullptr,
+                            SettledPtr* stopped = nullptr) const;
   bool commit_freeze(SettledPtr settled, SettledPtr* replaced = nullptr);
 
   // Drop tombstones and renumber, then freeze (also done automatically).
@@ -404,7 +411,10 @@ class InvertedIndex {
   // copied.
   void classify(const Doc& doc, DocRank& rank, const DocRank* same_path = nullptr);
   // The vocabulary sorted for stem expansion, into `s` unless it did not grow since the last
-  // sort (then the stem caches stay valid and are kept).
+  // sort (then the stem caches stay valid and are kept): the words added since are sorted and
+  // each put in its place in the last sort's order by a binary search, the rest copied in runs
+  // with their stem cache slots (a full sort of the stdlib demo tree's 106,000 words took 7-15 ms
+  // of a settle that cannot stop for an update meanwhile).
   void sort_terms(Settled& s) const;
   // Indexed terms with the stem `s` of the query term `term` (`term` itself included when
   // indexed), ascending ids.
@@ -424,8 +434,23 @@ class InvertedIndex {
   // the next freeze to copy the groups none of whose words' lists changed; never serialized.
   // False when `*cancel` turned true. The stdlib demo tree has 3,377 groups
   // over 9,391 words: +48 % of the terms' posting bytes (2.7 MB; 11.2 MB on four copies), built
-  // in under 0.1 s (0.2 s on four copies; docs/benchmarks.md, "Stem groups").
+  // in under 0.1 s (0.2 s on four copies; docs/benchmarks.md, "Stem groups"). The words are
+  // grouped through stem_members_, which a freeze extends by the words added since the last one.
   bool build_groups(Settled& s, const std::atomic<bool>* cancel) const;
+  // The words of the vocabulary's first stemmed_terms_ ids that a stem scan would find under
+  // their own stem (stemmable, stem_scan_admits), each with its stem's 64-bit hash, sorted by
+  // (hash, term): what build_groups groups (those with postings), kept so that a freeze stems
+  // only the words added since the last one — stemming all 106,000 words of the stdlib demo tree
+  // and sorting the 38,000 members by their stems took ~30 ms of every settle, with no point to
+  // stop at for an update that wanted the index. Two stems with one hash would make one group
+  // that no expansion matches (group_list compares the members), which only loses that group's
+  // saving. Term ids never change (the vocabulary only grows). 16 bytes a member.
+  struct StemMember {
+    std::uint64_t stem;
+    std::uint32_t term;
+  };
+  std::vector<StemMember> stem_members_;
+  std::uint32_t stemmed_terms_ = 0;
   void drop_groups();
   // The list id of the group whose members are exactly `ids` (ascending), or IdTable::kNone.
   std::uint32_t group_list(const std::vector<std::uint32_t>& ids) const;
@@ -462,7 +487,8 @@ class InvertedIndex {
   // Re-encode every list: frozen + tail, postings of dead documents dropped, documents renumbered
   // through `remap` when given (compaction). Empties the tail.
   void freeze(const std::vector<DocId>* remap);
-  // What a freeze installs, built from the index as it is (null when `*cancel` turned true).
+  // What a freeze installs, built from the index as it is (not `complete` when `*cancel` turned
+  // true: what it built so far, to be freed).
   SettledPtr settle(const std::vector<DocId>* remap, const std::atomic<bool>* cancel) const;
   // Move `s` in: the steady state (the index gets a new stamp).
   void install(Settled& s);
@@ -531,13 +557,13 @@ class InvertedIndex {
   std::vector<std::uint32_t> sorted_terms_;
   // The stem of each of those terms, as a 32-bit hash (0: not computed yet), in sorted_terms_'s
   // order (slot i is term sorted_terms_[i]'s), filled in by the searches whose stem expansion
-  // (stem_variants) tests the term and emptied when a freeze sorts a grown vocabulary (sort_terms;
-  // a freeze that added no word keeps them): after the first query under a
-  // prefix, the words under it are compared by hash, not stemmed again (libstemmer costs ~2,500
-  // instructions a word; a short stem such as `test` has hundreds of words under its prefix), and
-  // their slots are read in order, not one cache miss each. 4 bytes a term. Concurrent searches
-  // may fill the same entry: relaxed atomics, and every writer stores the same value. A copy of
-  // the index starts empty.
+  // (stem_variants) tests the term, and moved with their words when a freeze places the words
+  // added since the last one (sort_terms; the new words' slots start at 0; a fill a search makes
+  // while the freeze prepares may be lost): after the first query under a prefix, the words under
+  // it are compared by hash, not stemmed again (libstemmer costs ~2,500 instructions a word; a
+  // short stem such as `test` has hundreds of words under its prefix), and their slots are read in
+  // order, not one cache miss each. 4 bytes a term. Concurrent searches may fill the same entry:
+  // relaxed atomics, and every writer stores the same value. A copy of the index starts empty.
   class StemHashes {
    public:
     StemHashes() = default;

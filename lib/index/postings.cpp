@@ -135,9 +135,12 @@ void FrozenPostings::finish(std::size_t term_count) {
     counts_.push_back(0);
     offsets_.push_back(bytes_.size());
   }
-  bytes_.shrink_to_fit();
-  offsets_.shrink_to_fit();
-  counts_.shrink_to_fit();
+  const auto fit = [](auto& v) {
+    if (v.capacity() - v.size() > v.size() / 8) v.shrink_to_fit();
+  };
+  fit(bytes_);
+  fit(offsets_);
+  fit(counts_);
 }
 
 void IdTable::erase(std::size_t hash, std::uint32_t value) {

@@ -265,9 +265,17 @@ class FrozenPostings {
   // head re-encoded (its delta spans them). add() may follow, for documents above the list's.
   // What a settle does to a list with dead chunks, instead of decoding and re-encoding it.
   void add_spliced(std::string_view bytes, const std::uint64_t* dead, std::size_t dead_words);
-  // Close the last term and pad to `term_count` terms; shrinks the buffers to fit.
+  // Close the last term and pad to `term_count` terms. A buffer is shrunk to fit only when over
+  // an eighth of it is spare (grown by doubling): shrinking copies it whole, into fresh pages in
+  // the daemon (a block of 1 MiB or more is mapped on its own) — ~70 ms on four stdlib copies,
+  // with no point to stop at for an update (SegmentIndex::settle) — and the spare room a reserve
+  // left (reserve_bytes, reserve_terms) is pages never written, so never resident.
   void finish(std::size_t term_count);
   void reserve_bytes(std::size_t n) { bytes_.reserve(n); }
+  void reserve_terms(std::size_t n) {
+    offsets_.reserve(n + 1);
+    counts_.reserve(n);
+  }
   // The extension: lists after the terms' (ids from the terms' count up), in a buffer of their
   // own, so that adding them after a finish neither copies nor re-faults the terms' buffer
   // (InvertedIndex's stem groups). `bytes` holds them back to back, list i ending at ends[i];

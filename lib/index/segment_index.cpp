@@ -606,8 +606,8 @@ struct SegmentIndex::Impl {
   }
 
   // state_mu held exclusively by an update (the caller holds update_mu): a settle preparing
-  // under the shared lock (settle_once) sees writer_waiting and lets go within a few
-  // milliseconds instead of keeping the update waiting for its whole preparation.
+  // under the shared lock (settle_once) sees writer_waiting and lets go within about a
+  // millisecond instead of keeping the update waiting for its whole preparation.
   class WriteLock {
    public:
     explicit WriteLock(Impl& m) : m_(m) {
@@ -1053,12 +1053,13 @@ ApplyReport SegmentIndex::apply_changes(const std::vector<std::string>& paths) {
 bool SegmentIndex::Impl::settle_once() {
   for (int attempt = 0; attempt < 3; ++attempt) {
     const auto t0 = std::chrono::steady_clock::now();
-    InvertedIndex::SettledPtr prepared;
+    InvertedIndex::SettledPtr prepared, stopped;
     {
       std::shared_lock lk(state_mu);
       if (index.steady()) return false;
-      prepared = index.prepare_freeze(&writer_waiting);
+      prepared = index.prepare_freeze(&writer_waiting, &stopped);
     }
+    stopped.reset();  // a stopped preparation's tables, freed with the index let go
     if (!prepared) {
       // An update wants the index: let it through (it holds update_mu until it is done), then
       // prepare again from what it left.

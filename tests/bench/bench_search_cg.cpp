@@ -24,6 +24,7 @@
 // with the sync's alone.
 // BENCH_SETTLE_RACE=N with BENCH_EDIT=FILE: instead, N edits' syncs timed while the previous
 // edit's settle prepares on another thread, beside N with nothing running (settle_race below).
+#include <malloc.h>
 #include <valgrind/callgrind.h>
 
 #include <algorithm>
@@ -49,27 +50,36 @@ double ms_since(std::chrono::steady_clock::time_point t0) {
 }
 
 // BENCH_SETTLE_RACE=N with BENCH_EDIT: instead, N edits that each land while the previous edit's
-// settle prepares — `settle()` started on a thread, the next edit's sync 1–40 ms later — printing
+// settle prepares — `settle()` started on a thread (then publish_pack_state(), as the daemon
+// does), the next edit's sync 0–95 % of a settle's time later — printing
 // the median and maximum of those syncs (a writer waits until the preparing settle sees it
-// waiting and stops) beside those of syncs with no settle running (`seg` watching).
+// waiting and stops) beside those of syncs with no settle running (`seg` watching), and the
+// median time of a whole settle after one edit.
 int settle_race(index::SegmentIndex& seg, const std::filesystem::path& file,
                 const std::string& text, int rounds) {
   const auto run = std::chrono::system_clock::now().time_since_epoch().count();
   const auto edit = [&](int i) {
     std::ofstream(file, std::ios::binary | std::ios::trunc)
-        << text << "\n# bench_search_cg settle race " << run << "-" << i << "\n";
+        << text << "\n# bench_search_cg settle race w" << run << "x" << i << "\n";  // a new word
   };
-  std::vector<double> racing, alone;
+  std::vector<double> racing, alone, settles;
   for (int i = 0; i < rounds; ++i) {
     edit(3 * i);
     (void)seg.sync(/*publish=*/false);
-    (void)seg.settle();  // settled: the next sync runs alone
-    edit(3 * i + 1);
     auto t0 = std::chrono::steady_clock::now();
+    (void)seg.settle();  // settled: the next sync runs alone
+    settles.push_back(ms_since(t0));
+    edit(3 * i + 1);
+    t0 = std::chrono::steady_clock::now();
     (void)seg.sync(/*publish=*/false);
     alone.push_back(ms_since(t0));
-    std::thread settler([&seg] { (void)seg.settle(); });
-    std::this_thread::sleep_for(std::chrono::milliseconds(1 + (i * 7) % 40));
+    std::thread settler([&seg] {  // as the daemon does (Service::settle_later)
+      (void)seg.settle();
+      seg.publish_pack_state();
+    });
+    // Spread over the whole settle: 0-95 % of the last one's time into it.
+    std::this_thread::sleep_for(
+        std::chrono::duration<double, std::milli>(settles.back() * ((i * 7) % 20) / 20.0));
     edit(3 * i + 2);
     t0 = std::chrono::steady_clock::now();
     (void)seg.sync(/*publish=*/false);
@@ -78,10 +88,12 @@ int settle_race(index::SegmentIndex& seg, const std::filesystem::path& file,
   }
   std::sort(racing.begin(), racing.end());
   std::sort(alone.begin(), alone.end());
+  std::sort(settles.begin(), settles.end());
   std::printf(
       "sync beside a preparing settle: median %.3f ms, max %.3f; alone: median %.3f, max %.3f (%d "
-      "rounds)\n",
-      racing[racing.size() / 2], racing.back(), alone[alone.size() / 2], alone.back(), rounds);
+      "rounds); a settle after one edit: median %.3f ms\n",
+      racing[racing.size() / 2], racing.back(), alone[alone.size() / 2], alone.back(), rounds,
+      settles[settles.size() / 2]);
   return 0;
 }
 
@@ -154,6 +166,13 @@ int main(int argc, char** argv) {
   if (argc < 4) {
     std::fprintf(stderr, "usage: bench_search_cg <tree> <repeat> <query>...\n");
     return 2;
+  }
+  // The settle race runs with the daemon's allocator settings (daemon/main.cpp tune_malloc): every
+  // block of 1 MiB or more mapped on its own, so a settle's large tables are fresh pages, faulted
+  // in as they are first written — as in trifectad, where this costs the most.
+  if (const char* race = std::getenv("BENCH_SETTLE_RACE"); race && std::atoi(race) > 0) {
+    (void)::mallopt(M_MMAP_THRESHOLD, 1 << 20);
+    (void)::mallopt(M_TRIM_THRESHOLD, 1 << 20);
   }
   const int repeat = std::atoi(argv[2]);
   const char* evict_env = std::getenv("BENCH_EVICT_MB");

@@ -1957,10 +1957,16 @@ TEST_CASE(
   add_file(b, "k.txt", "errors\n");
   add_file(a, "k.txt", "errors\n");
   CHECK_FALSE(b.commit_freeze(std::move(prepared)));
-  // Cancelled: nothing prepared; a null commit is refused.
+  // Cancelled: nothing prepared; a null commit is refused. What it had built is handed back when
+  // asked for (to be freed outside the caller's lock), and refused as a commit.
   std::atomic<bool> cancel{true};
   CHECK(b.prepare_freeze(&cancel) == nullptr);
   CHECK_FALSE(b.commit_freeze(nullptr));
+  InvertedIndex::SettledPtr stopped;
+  CHECK(b.prepare_freeze(&cancel, &stopped) == nullptr);
+  REQUIRE(stopped != nullptr);
+  CHECK_FALSE(b.commit_freeze(std::move(stopped)));
+  CHECK_FALSE(b.steady());
   cancel = false;
   prepared = b.prepare_freeze(&cancel);
   REQUIRE(prepared != nullptr);
@@ -1995,6 +2001,60 @@ TEST_CASE(
   prepared = c.prepare_freeze();
   REQUIRE(prepared != nullptr);
   CHECK_FALSE(b.commit_freeze(std::move(prepared)));
+}
+
+// A freeze after new words stems and sorts only those: sort_terms places each among the words
+// sorted before (carrying their stem caches, which the searches before filled), build_groups
+// merges their stems into the members it kept. Rounds of new words — joining an old group, making
+// a group of an old word alone until then, a group of new words only, words sorting first and
+// last — must leave an index that answers as one built from the same files at once.
+TEST_CASE("a freeze after new words: stem expansions and groups as in an index built at once") {
+  const char* words[] = {"decode", "decoded", "error",  "errors", "lone",  "parse",
+                         "token",  "value",   "values", "render", "cache", "widget"};
+  std::map<std::string, std::string> files;
+  for (int i = 0; i < 80; ++i) {
+    std::string text;
+    for (int w = 0; w < 5; ++w) (text += words[(i * 5 + w * 7) % 12]) += ' ';
+    files["f" + std::to_string(i) + ".txt"] = text + "\n";
+  }
+  InvertedIndex live;
+  for (const auto& [p, t] : files) add_file(live, p, t, true);
+  live.compact();
+  const std::size_t groups_before = live.group_count();
+  const char* queries[] = {"decoding errors",   "lonely values",   "parsing tokens",
+                           "rendered caches",   "zebra",           "aardvarks decoders",
+                           "widgets rendering", "tokenizing lone", "zzzyzx values"};
+  // The searches fill the stem caches of the words under their prefixes.
+  for (const char* q : queries) (void)answer(live, q);
+  const char* rounds[][2] = {
+      {"n0.txt", "decoders lonely zebra zebras"},    // old group, old single word, new group
+      {"n1.txt", "aardvark aardvarks tokenizing"},   // sorted first
+      {"n2.txt", "zzzyzx zzzyzxes cached caching"},  // sorted last; an old group grows
+      {"n3.txt", "widgets rendered renders"},        // old single words become groups
+  };
+  int r = 0;
+  for (const auto& [path, text] : rounds) {
+    files[path] = std::string(text) + "\n";
+    add_file(live, path, files[path]);
+    files.erase("f" + std::to_string(r) + ".txt");
+    live.remove_file("f" + std::to_string(r) + ".txt");
+    auto prepared = live.prepare_freeze();
+    REQUIRE(prepared != nullptr);
+    REQUIRE(live.commit_freeze(std::move(prepared)));
+    for (const char* q : queries) (void)answer(live, q);
+    ++r;
+  }
+  InvertedIndex once;
+  for (const auto& [p, t] : files) add_file(once, p, t, true);
+  once.compact();
+  CHECK(live.group_count() == once.group_count());
+  CHECK(live.group_count() > groups_before);
+  CHECK(live.group_postings() == once.group_postings());
+  for (const char* q : queries) {
+    INFO(q);
+    CHECK(answer(live, q) == answer(once, q));
+    CHECK(group_page(live, q, false) == group_page(live, q, true));
+  }
 }
 
 TEST_CASE("SegmentIndex: an index.bin of another format version is rebuilt, not misread") {
