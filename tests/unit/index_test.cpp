@@ -609,6 +609,7 @@ TEST_CASE("SegmentIndex: apply_changes re-chunks only what changed, validate fin
   REQUIRE(seg->apply_changes({"d.py"}).removed == 1);
   CHECK(seg->status().files_indexed == 2);
   CHECK(seg->status().terms == st1.terms);
+  CHECK(seg->status().pack_state == st1.pack_state);  // the records are st1's again
 }
 
 TEST_CASE("SegmentIndex: validate writes pack_state.stale_detected to last_run.json") {
