@@ -23,7 +23,8 @@
 // --instr-atstart=no, or every settle runs instrumented too) — and their median wall time printed
 // with the sync's alone.
 // BENCH_SETTLE_RACE=N with BENCH_EDIT=FILE: instead, N edits' syncs timed while the previous
-// edit's settle prepares on another thread, beside N with nothing running (settle_race below).
+// edit's settle prepares on another thread, beside N with nothing running, and the settle's own
+// time (settle_race below; with the daemon's allocator settings).
 #include <malloc.h>
 #include <valgrind/callgrind.h>
 
