@@ -1,6 +1,5 @@
 // trifectad — the resident Trifecta daemon. Wiring only: flags → config → socket → serve.
 #include <fcntl.h>
-#include <malloc.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <systemd/sd-daemon.h>
@@ -28,6 +27,7 @@
 #include "self_check.hpp"
 #include "service/service.hpp"
 #include "util/cli_doc.hpp"
+#include "util/malloc_tune.hpp"
 #include "socket_setup.hpp"
 #include "telemetry/sink.hpp"
 #include "trifecta/proto/protocol.hpp"
@@ -90,30 +90,10 @@ int daemonize(int& ready_fd) {
   return 0;
 }
 
-// glibc malloc for a process that lives for days and builds indexes of tens of megabytes.
-//
-// By default glibc adapts its mmap threshold: freeing an mmapped block raises the threshold to
-// that block's size (up to 32 MiB) and the trim threshold to twice it (64 MiB). A cold build frees
-// blocks of 20–35 MB (the posting tail, the grouping vector), so from then on every block below
-// ~32 MiB comes from a thread's arena, and no arena gives memory back to the system until 64 MiB
-// at its top are free; malloc_trim does not trim a thread arena's top either. Each `ctx build
-// --rebuild` (or a config change, or a big sync) then left its transient memory resident: three
-// rebuilds of the stdlib demo tree took the daemon from 64 to 125 MB of anonymous memory with the
-// same 55 MB in use. Fixed thresholds (which also turn the adaptation off) keep blocks of 1 MiB
-// and more in their own mappings, returned when freed, and trim an arena once 1 MiB at its top is
-// free: the same three rebuilds end at 72 MB (docs/benchmarks.md, "Daemon memory over rebuilds").
-void tune_malloc() {
-#ifdef __GLIBC__
-  constexpr int kThreshold = 1 << 20;
-  (void)::mallopt(M_MMAP_THRESHOLD, kThreshold);
-  (void)::mallopt(M_TRIM_THRESHOLD, kThreshold);
-#endif
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
-  tune_malloc();
+  core::util::tune_malloc();
   td::Config cfg;
   cfg.socket_path = td::default_socket_path();
   cfg.state_dir = td::default_state_dir();

@@ -34,7 +34,7 @@ constexpr std::size_t kCompactDead = 1024;
 // tables grow before the next compaction (dead ones a quarter of all: the live ones plus a third
 // of them), so edits never copy them in between; with 1/32 of room, the 22nd edit of `tempfile.py`
 // on the demo tree copied them (a 37 ms search after that edit against 6 ms for the others). The
-// room is address space: blocks over 1 MiB are mapped on their own (daemon/main.cpp tune_malloc),
+// room is address space: blocks over 1 MiB are mapped on their own (util/malloc_tune.hpp),
 // and their pages become resident only when written (memory_bytes counts sizes for them).
 constexpr std::size_t with_room(std::size_t n) {
   return n + n / 3 + 64;
@@ -1533,15 +1533,12 @@ bool InvertedIndex::build_groups(Settled& st, const std::atomic<bool>* cancel) c
   // The groups: runs of two or more members with postings and one stem, each ascending (in
   // `members`, back to back), in the order of their smallest member: a word has one stem, so
   // group_list finds its group by binary search on that member.
-  struct Member {
-    std::uint32_t term;
-  };
-  std::vector<Member> members;
+  std::vector<std::uint32_t> members;
   std::vector<std::pair<std::size_t, std::size_t>> runs;  // [begin, end) in `members`
   for (std::size_t i = 0, j = 0; i < all->size(); i = j) {
     const std::size_t begin = members.size();
     for (j = i; j < all->size() && (*all)[j].stem == (*all)[i].stem; ++j) {
-      if (frozen.count((*all)[j].term) != 0) members.push_back({(*all)[j].term});
+      if (frozen.count((*all)[j].term) != 0) members.push_back((*all)[j].term);
     }
     if (members.size() - begin >= 2)
       runs.emplace_back(begin, members.size());
@@ -1549,9 +1546,8 @@ bool InvertedIndex::build_groups(Settled& st, const std::atomic<bool>* cancel) c
       members.resize(begin);
   }
   if (runs.empty()) return true;
-  std::sort(runs.begin(), runs.end(), [&](const auto& x, const auto& y) {
-    return members[x.first].term < members[y.first].term;
-  });
+  std::sort(runs.begin(), runs.end(),
+            [&](const auto& x, const auto& y) { return members[x.first] < members[y.first]; });
   // Each group's members merged one by one into `acc` (a chunk several hold getting their tfs
   // added), each member's list as it is decoded; the group's list then encoded into `encoded`,
   // which becomes frozen_'s extension (ids from nterms up). Its room is reserved first: the
@@ -1559,7 +1555,7 @@ bool InvertedIndex::build_groups(Settled& st, const std::atomic<bool>* cancel) c
   // its summed tfs no more bytes) — growing it by doubling cost a page fault per 4 KiB twice.
   std::size_t room = 0;
   for (const auto& [i, j] : runs) {
-    for (std::size_t m = i; m < j; ++m) room += frozen.bytes(members[m].term).size();
+    for (std::size_t m = i; m < j; ++m) room += frozen.bytes(members[m]).size();
   }
   std::vector<Posting> acc, merged;
   std::vector<std::uint8_t> encoded;
@@ -1575,8 +1571,8 @@ bool InvertedIndex::build_groups(Settled& st, const std::atomic<bool>* cancel) c
     if (st.changed.empty()) return SIZE_MAX;
     ids.clear();
     for (std::size_t m = i; m < j; ++m) {
-      if (st.changed[members[m].term] != 0) return SIZE_MAX;
-      ids.push_back(members[m].term);
+      if (st.changed[members[m]] != 0) return SIZE_MAX;
+      ids.push_back(members[m]);
     }
     return find_group(old.members, old.start, ids.data(), ids.data() + ids.size());
   };
@@ -1590,7 +1586,7 @@ bool InvertedIndex::build_groups(Settled& st, const std::atomic<bool>* cancel) c
     if (cancel && cancel->load(std::memory_order_relaxed)) return stop();
     if (const std::size_t g = reusable(i, j); g != SIZE_MAX) {
       const std::string_view list = old.lists.list(g);
-      for (std::size_t m = i; m < j; ++m) group_members.push_back(members[m].term);
+      for (std::size_t m = i; m < j; ++m) group_members.push_back(members[m]);
       encoded.insert(encoded.end(), list.begin(), list.end());
       ends.push_back(static_cast<std::uint32_t>(encoded.size()));
       counts.push_back(old.lists.counts[g]);
@@ -1602,7 +1598,7 @@ bool InvertedIndex::build_groups(Settled& st, const std::atomic<bool>* cancel) c
     for (std::size_t m = i; m < j; ++m) {
       // A group of a common stem merges long lists (~2 ms on four stdlib copies): checked per list.
       if (cancel && m > i && cancel->load(std::memory_order_relaxed)) return stop();
-      const std::uint32_t t = members[m].term;
+      const std::uint32_t t = members[m];
       group_members.push_back(t);
       merge_frozen(acc, frozen.bytes(t), frozen.count(t), merged);
     }

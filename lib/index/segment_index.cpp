@@ -606,8 +606,8 @@ struct SegmentIndex::Impl {
   }
 
   // state_mu held exclusively by an update (the caller holds update_mu): a settle preparing
-  // under the shared lock (settle_once) sees writer_waiting and lets go within about a
-  // millisecond instead of keeping the update waiting for its whole preparation.
+  // under the shared lock (settle_once) sees writer_waiting and lets go (~1 ms at the median)
+  // instead of keeping the update waiting for its whole preparation.
   class WriteLock {
    public:
     explicit WriteLock(Impl& m) : m_(m) {

@@ -220,10 +220,11 @@ class SegmentIndex {
 
   // Bring the index back to its steady state after updates (InvertedIndex::steady): until then a
   // long query costs 3-12x more (docs/benchmarks.md, "Searches after an edit"). The freeze is
-  // prepared under the shared lock, beside searches (InvertedIndex::prepare_freeze: ~60 ms after
-  // an edit on the stdlib, ~0.2 s on four copies), and installed under the exclusive lock by moves; an update
-  // arriving meanwhile makes it stop within about a millisecond, and it prepares again from the
-  // updated index (at most three attempts). Answers are the same before and after (same
+  // prepared under the shared lock, beside searches (InvertedIndex::prepare_freeze: ~80 ms after
+  // an edit on the stdlib, ~0.3 s on four copies, in the daemon), and installed under the
+  // exclusive lock by moves; an update arriving meanwhile makes it stop (the update's sync waits
+  // ~1 ms more at the median, 3-7 ms at most on four stdlib copies), and it prepares again from
+  // the updated index (at most three attempts). Answers are the same before and after (same
   // generation). For a background thread after sync() or apply_changes() applied something
   // (Service::sync posts it to the build executor); concurrent calls are folded into one run.
   // First it writes the skeleton rows a sync(publish = false) left in the cache's queue (also

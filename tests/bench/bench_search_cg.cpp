@@ -25,7 +25,6 @@
 // BENCH_SETTLE_RACE=N with BENCH_EDIT=FILE: instead, N edits' syncs timed while the previous
 // edit's settle prepares on another thread, beside N with nothing running, and the settle's own
 // time (settle_race below; with the daemon's allocator settings).
-#include <malloc.h>
 #include <valgrind/callgrind.h>
 
 #include <algorithm>
@@ -41,6 +40,7 @@
 
 #include "ast/skeleton_cache.hpp"
 #include "index/segment_index.hpp"
+#include "util/malloc_tune.hpp"
 
 using namespace trifecta::core;
 
@@ -168,13 +168,11 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "usage: bench_search_cg <tree> <repeat> <query>...\n");
     return 2;
   }
-  // The settle race runs with the daemon's allocator settings (daemon/main.cpp tune_malloc): every
+  // The settle race runs with the daemon's allocator settings (util/malloc_tune.hpp): every
   // block of 1 MiB or more mapped on its own, so a settle's large tables are fresh pages, faulted
   // in as they are first written — as in trifectad, where this costs the most.
-  if (const char* race = std::getenv("BENCH_SETTLE_RACE"); race && std::atoi(race) > 0) {
-    (void)::mallopt(M_MMAP_THRESHOLD, 1 << 20);
-    (void)::mallopt(M_TRIM_THRESHOLD, 1 << 20);
-  }
+  if (const char* race = std::getenv("BENCH_SETTLE_RACE"); race && std::atoi(race) > 0)
+    util::tune_malloc();
   const int repeat = std::atoi(argv[2]);
   const char* evict_env = std::getenv("BENCH_EVICT_MB");
   std::vector<unsigned char> evict(evict_env ? static_cast<std::size_t>(std::atoi(evict_env)) << 20
