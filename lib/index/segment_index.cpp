@@ -153,14 +153,21 @@ struct SegmentIndex::Impl {
   bool root_missing = false;          // the watcher found the root gone (status: not watching)
   std::uint64_t root_replacements = 0;  // times the root reappeared as another directory
   std::string root_event;             // ISO-8601 UTC of the last of those
-  // Bumped whenever `index` or `records` change; what status() derives from them (pack_state,
-  // memory, the live vocabulary's size, the file counts: each a walk over every file, chunk or
-  // term — 0.6 ms a ctx.status on four stdlib copies) is cached per version under derived_mu
-  // (status() holds state_mu shared only).
+  // Bumped whenever `index` or `records` change; what status() derives from them (memory, the
+  // live vocabulary's size, the file counts: each a walk over every file, chunk or term — ~2 ms
+  // on four stdlib copies) is cached per version under derived_mu (status() holds state_mu
+  // shared only).
   std::uint64_t content_version = 0;
   mutable std::mutex derived_mu;
   mutable std::uint64_t derived_version = UINT64_MAX;
-  mutable Status derived;  // pack_state, memory_bytes, files_*, skip_reasons, skipped, terms
+  mutable Status derived;  // memory_bytes, files_*, skip_reasons, skipped, terms (no pack_state)
+  // Bumped whenever `records` may change (not by a settle, which changes only the index's
+  // layout). The pack_state (a SHA-256 over every indexed file's path and hash: ~4 ms on four
+  // stdlib copies) is hashed from a copy of its input after state_mu is let go — a writer (an
+  // edit's sync) does not wait for it — and cached per records version under derived_mu.
+  std::uint64_t records_version = 0;
+  mutable std::uint64_t pack_version = UINT64_MAX;
+  mutable std::string pack_sha;
   // name_reach's table, per content version under name_files_mu (callers hold state_mu shared):
   // a name key → how many indexed Python files name it, and how many such files there are.
   mutable std::mutex name_files_mu;
@@ -198,18 +205,24 @@ struct SegmentIndex::Impl {
       for (const std::uint64_t k : after->names) ++name_files[k];
     }
   }
-  // A copy of `derived`, brought up to date first. Caller holds state_mu (shared or unique).
-  Status derived_locked() const {
+  // A copy of `derived`, brought up to date first; with `pack_input`, also the pack_state's
+  // input (pack_input_locked's text), in the same walk over the records when `derived` was
+  // stale. Caller holds state_mu (shared or unique).
+  Status derived_locked(std::string* pack_input = nullptr) const {
     std::lock_guard lk(derived_mu);
-    if (derived_version == content_version) return derived;
+    if (derived_version == content_version) {
+      if (pack_input) pack_input_locked(*pack_input);
+      return derived;
+    }
     Status c;
-    c.pack_state = pack_state_locked();
     c.memory_bytes = index.memory_bytes();
+    if (pack_input) pack_input->reserve(records.size() * kPackLineBytes);
     for (const auto& [p, r] : records) {
       c.memory_bytes += r.names.capacity() * sizeof(std::uint64_t);
       if (r.indexed) {
         ++c.files_indexed;
         if (r.replaced_bytes) ++c.files_non_utf8;
+        if (pack_input) (((*pack_input += p) += '\t') += r.sha256) += '\n';
       } else {
         ++c.files_skipped;
         ++c.skip_reasons[r.skip_reason];
@@ -630,21 +643,19 @@ struct SegmentIndex::Impl {
   void touch_locked() {
     ++generation;
     ++content_version;
+    ++records_version;
     last_update = iso8601_utc_now();
     dirty = true;
   }
 
-  std::string pack_state_locked() const {
-    Sha256Stream h;
+  // The pack_state's input: "path\thash\n" per indexed file, in path order (its SHA-256 is the
+  // pack_state). Caller holds state_mu (shared or unique).
+  static constexpr std::size_t kPackLineBytes = 112;  // a reserve: 64 hex digits, a path, 2
+  void pack_input_locked(std::string& in) const {
+    in.reserve(records.size() * kPackLineBytes);
     for (const auto& [path, r] : records) {
-      if (!r.indexed) continue;
-      h.update(path);
-      h.update("\t");
-      h.update(r.sha256);
-      h.update("\n");
+      if (r.indexed) (((in += path) += '\t') += r.sha256) += '\n';
     }
-    const auto d = h.finish();
-    return to_hex(d.data(), d.size());
   }
 
   // Re-read _ctx/trifecta.json (caller holds update_mu). A malformed file gives the defaults
@@ -831,6 +842,7 @@ Result<BuildReport> SegmentIndex::Impl::build(const ProgressFn& progress, bool a
     generation = std::max(generation, staged.generation) + (changed ? 1 : 0);
     if (generation == 0) generation = 1;
     ++content_version;
+    ++records_version;
     index = std::move(staged.index);
     records = std::move(staged.records);
     last_update = iso8601_utc_now();
@@ -941,6 +953,7 @@ ApplyReport SegmentIndex::Impl::apply_locked(const std::vector<std::string>& pat
     const bool names_current = name_files_version == content_version;
     const bool exports_current = exports_version == content_version;
     ++content_version;
+    ++records_version;
     // Whether the import graph changed: a Python file came, went, started or stopped being
     // indexed, or changed its imports. Only then is the centrality recomputed (a PageRank over
     // every Python file, under this lock); an edit that keeps a file's imports keeps its score.
@@ -1387,7 +1400,18 @@ std::vector<CentralFile> SegmentIndex::central_files(std::string_view dir, std::
 
 Status SegmentIndex::status() const {
   std::shared_lock lk(impl_->state_mu);
-  Status s = impl_->derived_locked();
+  // The pack_state, cached per records version; else hashed below, after the lock, from a copy
+  // of its input taken in derived_locked's walk.
+  const std::uint64_t records_version = impl_->records_version;
+  std::string pack_state;
+  {
+    std::lock_guard g(impl_->derived_mu);
+    if (impl_->pack_version == records_version) pack_state = impl_->pack_sha;
+  }
+  const bool hash_pack = pack_state.empty();
+  std::string pack_input;
+  Status s = impl_->derived_locked(hash_pack ? &pack_input : nullptr);
+  s.pack_state = std::move(pack_state);
   s.memory_bytes += impl_->name_files_bytes();
   s.generation = impl_->generation;
   s.chunks = impl_->index.chunk_count();
@@ -1407,6 +1431,16 @@ Status SegmentIndex::status() const {
     s.warnings.push_back("segment root was deleted and re-created (or replaced) " +
                          std::to_string(impl_->root_replacements) + " time(s), last at " +
                          impl_->root_event + ": watched again and rescanned");
+  }
+  lk.unlock();
+  if (hash_pack) {
+    s.pack_state = sha256_hex(pack_input);
+    std::lock_guard g(impl_->derived_mu);
+    // Another status() may have hashed a newer version meanwhile: the newest stays.
+    if (impl_->pack_version == UINT64_MAX || impl_->pack_version < records_version) {
+      impl_->pack_version = records_version;
+      impl_->pack_sha = s.pack_state;
+    }
   }
   return s;
 }

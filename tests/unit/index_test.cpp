@@ -610,6 +610,16 @@ TEST_CASE("SegmentIndex: apply_changes re-chunks only what changed, validate fin
   CHECK(seg->status().files_indexed == 2);
   CHECK(seg->status().terms == st1.terms);
   CHECK(seg->status().pack_state == st1.pack_state);  // the records are st1's again
+  // The pack_state is the SHA-256 of "<path>\t<sha256>\n" per indexed file, in path order (the
+  // files are indexed as written: valid UTF-8), and a settle, which changes no record, keeps it.
+  const auto line = [&](const char* name) {
+    std::ifstream in(r / name, std::ios::binary);
+    const std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+    return std::string(name) + "\t" + trifecta::core::sha256_hex(text) + "\n";
+  };
+  CHECK(st1.pack_state == trifecta::core::sha256_hex(line("a.py") + line("c.py")));
+  (void)seg->settle();
+  CHECK(seg->status().pack_state == st1.pack_state);
 }
 
 TEST_CASE("SegmentIndex: validate writes pack_state.stale_detected to last_run.json") {
