@@ -6,8 +6,13 @@
 # daemon from its telemetry's timing_ms). The two builds' daemons run side by side and every
 # query's searches alternate between them in rounds, so the machine's load falls on both alike.
 # scripts/bench_memory.sh follows RSS further (rebuilds, warm start).
+# With IDLE=S (seconds), every query is also searched after S seconds of rest before each search,
+# in rounds alternating with the back-to-back ones (each of those after one untimed search;
+# `idle_ms` and `daemon_idle_ms` beside them; `/bin/true` timed both ways first, the control):
+# what an agent or an editor meets, whose searches come seconds apart, after the daemon's caches
+# and the CPU's have gone cold.
 #
-# Usage: scripts/bench_search_scale.sh NEW_BUILD [BASE_BUILD] [RUNS]
+# Usage: [IDLE=S] scripts/bench_search_scale.sh NEW_BUILD [BASE_BUILD] [RUNS]
 #   BASE_BUILD: the baseline build dir (e.g. main's), RUNS: runs per median (default 20).
 # Private sockets/state under a temp dir; every daemon started here is stopped here.
 set -euo pipefail
@@ -28,9 +33,10 @@ for b in new base; do
   cp -r "$TMP/base/." "$TMP/x4-$b/"
   for i in 2 3 4; do cp -r "$TMP/base" "$TMP/x4-$b/copy$i"; done
 done
-python3 - "$TMP" "$RUNS" "$NEW" "$BASE" <<'PY'
+IDLE="${IDLE:-0}" python3 - "$TMP" "$RUNS" "$NEW" "$BASE" <<'PY'
 import json, os, statistics, subprocess, sys, time
 tmp, runs, new, base = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+idle = float(os.environ["IDLE"])
 QUERIES = ["json decode error", "tempfile", "http cookie parser", "thread pool executor", "utf8 codec",
            "subprocess pipe", "shutil copytree", "asyncio event loop",
            # Misspelt and absent words: the typo correction and did_you_mean search the vocabulary.
@@ -45,15 +51,17 @@ QUERIES = ["json decode error", "tempfile", "http cookie parser", "thread pool e
 
 ROUNDS = 4  # each query's RUNS searches per build are split into rounds that alternate the builds
 
-def timed(cmd, env, n, into):
+def timed(cmd, env, n, into, rest=0.0):
     for _ in range(n):
+        time.sleep(rest)
         t = time.perf_counter()
         subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         into.append((time.perf_counter() - t) * 1000)
 
-def daemon_ms(run, want):
-    """Median in-daemon time (telemetry timing_ms) of the last `runs` ctx.search events, once the
-    daemon has written `want` of them (the telemetry writer is asynchronous)."""
+def daemon_ms(run, want, labels, label):
+    """Median in-daemon time (telemetry timing_ms) of the last len(labels) ctx.search events whose
+    label (labels: one per search, in request order) is `label`, once the daemon has written
+    `want` of them (the telemetry writer is asynchronous)."""
     for _ in range(100):
         ts = []
         for d, _, fs in os.walk(run + "/tel"):
@@ -61,7 +69,9 @@ def daemon_ms(run, want):
                 for line in open(os.path.join(d, "events.jsonl")):
                     e = json.loads(line)
                     if e.get("cmd") == "ctx.search": ts.append(e["timing_ms"])
-        if len(ts) >= want: return statistics.median(ts[want - runs:want])
+        if len(ts) >= want:
+            mine = [t for t, l in zip(ts[want - len(labels):want], labels) if l == label]
+            return statistics.median(mine) if mine else None
         time.sleep(0.05)
     return None
 
@@ -111,13 +121,37 @@ for tree in ("demo", "x4"):
             print(json.dumps({"tree": tree, "build": name, "bench": "cold_build", "elapsed_ms": res["build"]["elapsed_ms"],
                               "cpu_ms": cpu_ms, "chunks": res["build"]["chunks"], "corpus_bytes": size, "rss_bytes": rss,
                               "rss_over_corpus": round(rss / size, 3)}), flush=True)
+        # The cold builds' writes (index.bin, the skeleton cache: hundreds of MB on four copies)
+        # flushed before anything is timed: their writeback took the machine for ~20 s after the
+        # four copies' build (`/bin/true` after a rest 10.9 ms instead of ~1).
+        os.sync()
+        time.sleep(2.0)
+        if idle > 0:  # the control: a process that does nothing, back to back and after the rest
+            hot, rested = [], []
+            for _ in range(ROUNDS):
+                timed(["/bin/true"], dict(os.environ), 1, [])
+                timed(["/bin/true"], dict(os.environ), runs // ROUNDS, hot)
+                timed(["/bin/true"], dict(os.environ), runs // ROUNDS, rested, idle)
+            print(json.dumps({"tree": tree, "bench": "true", "true_ms": round(statistics.median(hot), 2),
+                              "idle_s": idle, "true_idle_ms": round(statistics.median(rested), 2)}), flush=True)
+        searched = {name: 0 for name, _ in builds}  # ctx.search requests so far, per daemon
         for i, q in enumerate(QUERIES):
             times = {name: [] for name, _ in builds}
+            idle_times = {name: [] for name, _ in builds}
+            labels = {name: [] for name, _ in builds}  # "hot" or "idle", in request order
             for r in range(ROUNDS):
                 n = runs // ROUNDS + (1 if r < runs % ROUNDS else 0)
                 for name, _ in (builds if r % 2 == 0 else builds[::-1]):
                     _, seg, _, env, cli = daemons[name]
-                    timed([cli, "ctx", "search", "-s", seg, "--no-spawn"] + q.split(), env, n, times[name])
+                    cmd = [cli, "ctx", "search", "-s", seg, "--no-spawn"] + q.split()
+                    if idle > 0:  # after an idle round: one search untimed, so the hot ones are hot
+                        timed(cmd, env, 1, [])
+                        labels[name].append("warm-up")
+                    timed(cmd, env, n, times[name])
+                    labels[name] += ["hot"] * n
+                    if idle > 0:
+                        timed(cmd, env, n, idle_times[name], idle)
+                        labels[name] += ["idle"] * n
             # rg once per query (the trees are the same): each word a fixed string (the
             # traceback's brackets are not a regex).
             rg = ["rg", "-l", "-i", "-F"]
@@ -127,10 +161,16 @@ for tree in ("demo", "x4"):
             theirs = statistics.median(theirs)
             for name, _ in builds:
                 ours = statistics.median(times[name])
-                inside = daemon_ms(daemons[name][2], (i + 1) * runs)
-                print(json.dumps({"tree": tree, "build": name, "bench": "search", "query": q[:40], "trifecta_ms": round(ours, 2),
-                                  "daemon_ms": inside and round(inside, 2), "rg_ms": round(theirs, 2),
-                                  "ratio": round(ours / theirs, 3)}), flush=True)
+                searched[name] += len(labels[name])
+                inside = daemon_ms(daemons[name][2], searched[name], labels[name], "hot")
+                row = {"tree": tree, "build": name, "bench": "search", "query": q[:40], "trifecta_ms": round(ours, 2),
+                       "daemon_ms": inside and round(inside, 2), "rg_ms": round(theirs, 2),
+                       "ratio": round(ours / theirs, 3)}
+                if idle > 0:
+                    inside_idle = daemon_ms(daemons[name][2], searched[name], labels[name], "idle")
+                    row.update({"idle_s": idle, "idle_ms": round(statistics.median(idle_times[name]), 2),
+                                "daemon_idle_ms": inside_idle and round(inside_idle, 2)})
+                print(json.dumps(row), flush=True)
         for name, _ in builds:
             # RSS once the searches have run too (their scratch stays): what a daemon in use holds.
             _, seg, _, env, cli = daemons[name]
