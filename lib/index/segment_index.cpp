@@ -161,8 +161,8 @@ struct SegmentIndex::Impl {
   mutable std::mutex derived_mu;
   mutable std::uint64_t derived_version = UINT64_MAX;
   mutable Status derived;  // memory_bytes, files_*, skip_reasons, skipped, terms (no pack_state)
-  // Bumped whenever `records` may change (not by a settle, which changes only the index's
-  // layout). The pack_state (a SHA-256 over every indexed file's path and hash: ~4 ms on four
+  // Bumped wherever `records` may change (a build's install, an apply; not a settle, which
+  // changes only the index's layout). The pack_state (a SHA-256 over every indexed file's path and hash: ~4 ms on four
   // stdlib copies) is hashed from a copy of its input after state_mu is let go — a writer (an
   // edit's sync) does not wait for it — and cached per records version under derived_mu.
   std::uint64_t records_version = 0;
@@ -222,7 +222,7 @@ struct SegmentIndex::Impl {
       if (r.indexed) {
         ++c.files_indexed;
         if (r.replaced_bytes) ++c.files_non_utf8;
-        if (pack_input) (((*pack_input += p) += '\t') += r.sha256) += '\n';
+        if (pack_input) append_pack_line(*pack_input, p, r);
       } else {
         ++c.files_skipped;
         ++c.skip_reasons[r.skip_reason];
@@ -643,7 +643,6 @@ struct SegmentIndex::Impl {
   void touch_locked() {
     ++generation;
     ++content_version;
-    ++records_version;
     last_update = iso8601_utc_now();
     dirty = true;
   }
@@ -651,10 +650,13 @@ struct SegmentIndex::Impl {
   // The pack_state's input: "path\thash\n" per indexed file, in path order (its SHA-256 is the
   // pack_state). Caller holds state_mu (shared or unique).
   static constexpr std::size_t kPackLineBytes = 112;  // a reserve: 64 hex digits, a path, 2
+  static void append_pack_line(std::string& in, const std::string& path, const FileRecord& r) {
+    (((in += path) += '\t') += r.sha256) += '\n';
+  }
   void pack_input_locked(std::string& in) const {
     in.reserve(records.size() * kPackLineBytes);
     for (const auto& [path, r] : records) {
-      if (r.indexed) (((in += path) += '\t') += r.sha256) += '\n';
+      if (r.indexed) append_pack_line(in, path, r);
     }
   }
 
