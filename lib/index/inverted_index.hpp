@@ -528,6 +528,9 @@ class InvertedIndex {
   std::string term_chars_;
   std::vector<std::uint32_t> term_off_{0};
   IdTable term_ids_;
+  // The bytes some word of the vocabulary starts with (bit b of word b / 64), set by intern: the
+  // typo look-up probes a misspelt word's one-edit variants under each other first byte.
+  std::array<std::uint64_t, 4> first_bytes_{};
   FrozenPostings frozen_;
   std::vector<TailPosting> tail_;
   bool frozen_has_dead_ = false;    // a document with frozen postings died since the last freeze

@@ -1562,6 +1562,9 @@ TEST_CASE(
   CHECK_FALSE(live.find("d5/f5.txt#L1-25").has_value());
 }
 
+// The words with the query's first letter come from a walk of the sorted vocabulary, those with
+// another first letter from look-ups of the query's one-edit variants at its start, and words
+// newer than the sort from a scan: together exactly what a full scan and the definition give.
 TEST_CASE("suggest: the sorted-vocabulary walk finds exactly the words a full scan finds") {
   // The definition it must agree with: the optimal string alignment distance (Levenshtein with a
   // swap of two neighbouring letters as one edit, rank-14), written out plainly here.
