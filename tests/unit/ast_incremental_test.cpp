@@ -6,6 +6,7 @@
 // The edits are pseudo-random with fixed seeds (the same edits on every run), over the golden
 // fixtures (BOM, CRLF, tabs, Latin-1, invalid UTF-8, syntax errors) and real standard-library
 // modules when this machine has them.
+#include <algorithm>
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
 #include <cstdint>
@@ -140,7 +141,7 @@ TEST_CASE(
     "[ast][incremental]") {
   const auto files = fixtures();
   REQUIRE(files.size() >= 9);
-  std::size_t edits = 0, incremental = 0;
+  std::size_t edits = 0, incremental = 0, reused = 0;
   for (std::size_t f = 0; f < files.size(); ++f) {
     std::mt19937 rng(static_cast<std::uint32_t>(1000 + f));
     std::string text = files[f].text;
@@ -155,6 +156,7 @@ TEST_CASE(
       if (inc) {
         CHECK(memo.incremental() == !memo.empty());
         incremental += memo.incremental() ? 1 : 0;
+        reused += memo.reused_definitions();
       } else {
         CHECK(memo.empty());  // a failed parse leaves nothing to start from
       }
@@ -163,9 +165,157 @@ TEST_CASE(
       ++edits;
     }
   }
-  INFO("edits " << edits << ", incremental " << incremental);
+  INFO("edits " << edits << ", incremental " << incremental << ", definitions reused " << reused);
   CHECK(edits >= 1000);
   CHECK(incremental >= edits * 9 / 10);
+  CHECK(reused > 0);  // most of these edits break the syntax: the next test edits within it
+}
+
+// Edits that keep a file valid, as most of a person's or an agent's do: top-level definitions
+// outside the edit come from the previous parse (lines moved), and the skeleton is still exactly
+// the fresh parse's.
+TEST_CASE(
+    "incremental parse: top-level definitions the edit leaves alone are reused, lines moved, the "
+    "skeleton the fresh parse's",
+    "[ast][incremental]") {
+  const std::string v1 =
+      "import os\n\n\ndef a():\n    return 1\n\n\n@dec(1)\ndef b(x: int) -> int:\n"
+      "    '''Doc of b.'''\n    return x\n\n\nclass C(Base):\n    y = 1\n\n    def m(self):\n"
+      "        return 2\n\n\ndef d():\n    pass\n";
+  ParseMemo memo;
+  REQUIRE(extract_skeleton(v1, memo));
+  CHECK(memo.reused_definitions() == 0);
+  // Inside a(), on its line: b, C and d are taken as they were.
+  std::string v2 = v1;
+  v2.replace(v2.find("return 1"), 8, "return 10");
+  auto s2 = extract_skeleton(v2, memo);
+  REQUIRE(s2);
+  CHECK(memo.reused_definitions() == 3);
+  require_same(extract_skeleton(v2), s2, "a value in a()");
+  // Two lines more in a(): b, C and d move down by two.
+  std::string v3 = v2;
+  v3.insert(v3.find("    return 10"), "    z = 3\n    w = 4\n");
+  auto s3 = extract_skeleton(v3, memo);
+  REQUIRE(s3);
+  CHECK(memo.reused_definitions() == 3);
+  require_same(extract_skeleton(v3), s3, "two lines added to a()");
+  CHECK(s3->definitions.at(2).name == "C");
+  CHECK(s3->definitions.at(2).children.at(0).line == 19);
+  // A line more in C's method: a and b before it, d after it.
+  std::string v4 = v3;
+  v4.insert(v4.find("        return 2\n"), "        pass\n");
+  auto s4 = extract_skeleton(v4, memo);
+  REQUIRE(s4);
+  CHECK(memo.reused_definitions() == 3);
+  require_same(extract_skeleton(v4), s4, "C's method");
+  // A line less in C.
+  std::string v5 = v4;
+  v5.erase(v5.find("    y = 1\n"), 10);
+  auto s5 = extract_skeleton(v5, memo);
+  REQUIRE(s5);
+  CHECK(memo.reused_definitions() == 3);
+  require_same(extract_skeleton(v5), s5, "a line less in C");
+  // A decorator changed: b walked again, its decorated line too.
+  std::string v6 = v5;
+  v6.replace(v6.find("@dec(1)"), 7, "@dec(2)\n@other");
+  auto s6 = extract_skeleton(v6, memo);
+  REQUIRE(s6);
+  CHECK(memo.reused_definitions() == 3);
+  require_same(extract_skeleton(v6), s6, "b's decorators");
+  // An edit that opens a string to the end of the file: nothing after it is the same syntax.
+  std::string v7 = v6;
+  v7.insert(v7.find("def a"), "x = '''\n");
+  auto s7 = extract_skeleton(v7, memo);
+  REQUIRE(s7);
+  require_same(extract_skeleton(v7), s7, "an open string");
+  CHECK(memo.reused_definitions() == 0);
+  // Back to valid: a tree with errors kept no definitions, so nothing is reused yet.
+  auto s8 = extract_skeleton(v6, memo);
+  REQUIRE(s8);
+  require_same(extract_skeleton(v6), s8, "closed again");
+  CHECK(memo.reused_definitions() == 0);
+  auto s9 = extract_skeleton(v5, memo);
+  REQUIRE(s9);
+  require_same(extract_skeleton(v5), s9, "and the decorator back");
+  CHECK(memo.reused_definitions() == 3);
+  // The edit starts at a definition's last byte (a file without a final newline): not reused.
+  ParseMemo tail;
+  REQUIRE(extract_skeleton("def f():\n    pass\n\n\nclass K:\n    y = 1", tail));
+  auto last = extract_skeleton("def f():\n    pass\n\n\nclass K:\n    y = 2", tail);
+  REQUIRE(last);
+  CHECK(tail.reused_definitions() == 1);
+  require_same(extract_skeleton("def f():\n    pass\n\n\nclass K:\n    y = 2"), last,
+               "K's last byte");
+  CHECK(last->definitions.at(1).attributes.at(0).value == "2");
+
+  // Real modules and the golden fixtures, with edits that keep them parseable: a comment line
+  // indented as the line after it, a blank line, a digit changed, a line of a body deleted.
+  std::vector<std::pair<std::string, std::string>> files;
+  for (const char* m : {"tempfile.py", "argparse.py", "string.py", "json/decoder.py"}) {
+    const fs::path p = fs::path("/usr/lib/python3.11") / m;
+    std::error_code ec;
+    if (fs::is_regular_file(p, ec)) files.emplace_back(m, trifecta::test::read_text(p));
+  }
+  if (files.empty()) WARN("no /usr/lib/python3.11 modules on this machine: the example above only");
+  std::size_t edits = 0, reused = 0, tops = 0;
+  for (std::size_t f = 0; f < files.size(); ++f) {
+    std::mt19937 rng(static_cast<std::uint32_t>(7 + f));
+    const auto pick = [&](std::size_t n) {
+      return std::uniform_int_distribution<std::size_t>(0, n - 1)(rng);
+    };
+    std::string text = files[f].second;
+    ParseMemo m;
+    REQUIRE(extract_skeleton(text, m));
+    bool clean_before = true;
+    for (int i = 0; i < 40; ++i) {
+      std::vector<std::size_t> starts{0};  // line starts
+      for (std::size_t k = text.find('\n'); k != std::string::npos && k + 1 < text.size();
+           k = text.find('\n', k + 1))
+        starts.push_back(k + 1);
+      const std::size_t at = starts[pick(starts.size())];
+      const std::size_t eol = std::min(text.find('\n', at), text.size());
+      const std::string line = text.substr(at, eol - at);
+      const std::string indent = line.substr(0, line.find_first_not_of(" \t"));
+      switch (i % 4) {
+        case 0:
+          text.insert(at, indent + "# note " + std::to_string(i) + "\n");
+          break;
+        case 1:
+          text.insert(at, "\n");
+          break;
+        case 2: {
+          const std::size_t digit = text.find_first_of("0123456789", at);
+          if (digit != std::string::npos)
+            text[digit] = static_cast<char>('0' + (text[digit] - '0' + 1) % 10);
+          break;
+        }
+        default:
+          if (!indent.empty() && line.find_first_not_of(" \t") != std::string::npos &&
+              line.find_first_of("([{:\\'\"") == std::string::npos && eol < text.size())
+            text.erase(at, eol + 1 - at);
+      }
+      auto inc = extract_skeleton(text, m);
+      require_same(extract_skeleton(text), inc,
+                   files[f].first + " after edit " + std::to_string(i + 1));
+      ++edits;
+      // The statements the reuse is for: `def`/`class` directly in the module (those in a
+      // top-level if/try block are conditional and always walked), less the one edited, when
+      // this text and the one before parsed without errors (a deleted line may leave a block
+      // empty: then nothing is reused, nor in the edit after it).
+      const bool clean = inc && inc->syntax_issue_count == 0;
+      if (clean && clean_before) {
+        const auto direct = static_cast<std::size_t>(
+            std::count_if(inc->definitions.begin(), inc->definitions.end(),
+                          [](const Definition& d) { return !d.conditional; }));
+        tops += direct > 0 ? direct - 1 : 0;
+        reused += m.reused_definitions();
+      }
+      clean_before = clean;
+    }
+  }
+  INFO("edits " << edits << ", top-level definitions not edited " << tops << ", reused " << reused);
+  if (!files.empty())
+    CHECK(reused >= tops);  // every one (and all of them when no definition was edited)
 }
 
 TEST_CASE(

@@ -211,6 +211,25 @@ class Extractor {
   // The input nested statements deeper than kMaxBlockNesting: what was extracted is incomplete.
   bool too_deep() const { return too_deep_; }
 
+  // Take top-level definitions from an earlier parse of this file (ParseMemo): `previous` its
+  // definitions in source order (moved from when taken), `edit` the edit between its text and
+  // this one, `changed` the ranges whose syntax changed (ts_tree_get_changed_ranges, in this
+  // text's bytes). Set before run(); only for a tree without errors.
+  void reuse(std::vector<KeptDefinition>* previous, const TSInputEdit& edit,
+             const std::vector<TSRange>* changed) {
+    previous_ = previous;
+    edit_ = edit;
+    changed_ = changed;
+  }
+  // The top-level `def`/`class` statements run() found directly in the module: their bytes and
+  // the index of their definition in Skeleton::definitions.
+  struct Top {
+    std::uint32_t start_byte, end_byte;
+    std::size_t index;
+  };
+  const std::vector<Top>& tops() const { return tops_; }
+  std::size_t reused() const { return reused_; }
+
   void run(TSNode root) {
     if (ts_node_has_error(root)) {
       out_.status = ParseStatus::kPartial;
@@ -474,7 +493,15 @@ class Extractor {
     each_child(root, [&](TSNode c, std::string_view) {
       if (restarted) return;
       if (type_of(c) != "ERROR" || salvage_rounds_ >= kMaxSalvageRounds) {
-        statement(c, module, false);
+        const auto t = type_of(c);
+        if (t != "function_definition" && t != "class_definition" && t != "decorated_definition") {
+          statement(c, module, false);
+          return;
+        }
+        const std::size_t before = out_.definitions.size();
+        if (!take_previous(c)) statement(c, module, false);
+        if (out_.definitions.size() == before + 1)
+          tops_.push_back({ts_node_start_byte(c), ts_node_end_byte(c), before});
         return;
       }
       const uint32_t resume = next_top_level_line(c);
@@ -500,6 +527,48 @@ class Extractor {
       if (ts_node_has_error(again)) collect_issues(again);
       module_statements(again);
     });
+  }
+
+  // Top-level definition statement `c` from the earlier parse (reuse()), when the edit left its
+  // bytes alone: it ends before the edit starts, or starts after the edit ends on a later line
+  // (its columns the same, its lines moved by the lines the edit added), and the earlier parse
+  // has a top-level definition statement of exactly those bytes at that place. Both trees are
+  // free of errors, so both parsed those bytes as a statement at the top level, where nothing
+  // before it carries over (no open bracket, string or block): the same subtree, the same
+  // extraction. That it also touches no range whose syntax changed follows from this; it is
+  // checked anyway, as is the later line (a top-level statement starts at column 0), as guards
+  // that cost nothing.
+  bool take_previous(TSNode c) {
+    if (!previous_ || previous_->empty()) return false;
+    const std::uint32_t start = ts_node_start_byte(c), end = ts_node_end_byte(c);
+    std::uint32_t old_start = start;
+    int shift = 0;
+    if (end <= edit_.start_byte) {
+      // before the edit: the same bytes at the same place
+    } else if (start >= edit_.new_end_byte && ts_node_start_point(c).row > edit_.new_end_point.row) {
+      old_start = start - edit_.new_end_byte + edit_.old_end_byte;
+      shift = static_cast<int>(edit_.new_end_point.row) - static_cast<int>(edit_.old_end_point.row);
+    } else {
+      return false;
+    }
+    for (const TSRange& r : *changed_) {
+      if (r.start_byte < end && start < std::max(r.end_byte, r.start_byte + 1)) return false;
+    }
+    const auto it = std::lower_bound(previous_->begin(), previous_->end(), old_start,
+                                     [](const KeptDefinition& k, std::uint32_t b) { return k.start_byte < b; });
+    if (it == previous_->end() || it->start_byte != old_start || it->end_byte - it->start_byte != end - start)
+      return false;
+    if (shift != 0) shift_lines(it->definition, shift);
+    out_.definitions.push_back(std::move(it->definition));
+    ++reused_;
+    return true;
+  }
+  static void shift_lines(Definition& d, int shift) {
+    d.line += shift;
+    d.end_line += shift;
+    d.decorated_line += shift;
+    for (Variable& v : d.attributes) v.line += shift;
+    for (Definition& child : d.children) shift_lines(child, shift);
   }
 
   // Byte offset of the first line after the start of `error` and inside it that starts (at
@@ -785,6 +854,11 @@ class Extractor {
   std::chrono::steady_clock::time_point deadline_ = std::chrono::steady_clock::now() + kParseBudget;
   std::deque<std::string> buffers_;  // blanked sources of salvage rounds (stable addresses)
   std::vector<TreePtr> trees_;       // their trees, alive as long as nodes are in use
+  std::vector<KeptDefinition>* previous_ = nullptr;  // reuse(): the earlier parse's definitions
+  TSInputEdit edit_{};
+  const std::vector<TSRange>* changed_ = nullptr;
+  std::vector<Top> tops_;
+  std::size_t reused_ = 0;
 };
 
 // The identifier-occurrence table (ast::IdentifierTable) of the full parse of `text`: the same
@@ -967,6 +1041,8 @@ struct Parsed {
   std::string text;
   IdentifierTable identifiers;
   bool bom = false;
+  std::vector<KeptDefinition> definitions;
+  std::size_t reused = 0;  // top-level definitions this parse took from the previous one
 };
 
 // extract_skeleton. `previous`: an earlier parse to start from (its tree edited here to match;
@@ -993,8 +1069,19 @@ Result<Skeleton> extract(std::string_view source, Parsed* previous, Parsed* keep
   auto tree = parse(text, std::chrono::steady_clock::now() + kParseBudget,
                     from_previous ? previous->tree.get() : nullptr);
   if (!tree) return tree.error();
+  // Where the syntax changed (this text's bytes and lines): what neither the identifier table nor
+  // the top-level definitions take from the previous parse.
+  std::vector<TSRange> changed;
+  if (from_previous) {
+    std::uint32_t count = 0;
+    TSRange* ranges = ts_tree_get_changed_ranges(previous->tree.get(), tree->get(), &count);
+    changed.assign(ranges, ranges + count);
+    std::free(ranges);
+  }
+  const TSNode root = ts_tree_root_node(tree->get());
   Extractor extractor(text, s);
-  extractor.run(ts_tree_root_node(tree->get()));
+  if (from_previous && !ts_node_has_error(root)) extractor.reuse(&previous->definitions, e, &changed);
+  extractor.run(root);
   if (extractor.too_deep()) {
     return make_error(Errc::kTooLarge, "statements nested more than " + std::to_string(kMaxBlockNesting) +
                                            " levels deep: not extracted (CPython refuses over 100)");
@@ -1003,13 +1090,11 @@ Result<Skeleton> extract(std::string_view source, Parsed* previous, Parsed* keep
     // Only the lines the edit or a change of syntax touched are walked again (an edit of one
     // line in a 35 KB file: about a twentieth of the whole walk); the rest comes from the
     // previous table.
-    std::uint32_t first = e.start_point.row, last = e.new_end_point.row, count = 0;
-    TSRange* changed = ts_tree_get_changed_ranges(previous->tree.get(), tree->get(), &count);
-    for (std::uint32_t k = 0; k < count; ++k) {
-      first = std::min(first, changed[k].start_point.row);
-      last = std::max(last, changed[k].end_point.row);
+    std::uint32_t first = e.start_point.row, last = e.new_end_point.row;
+    for (const TSRange& r : changed) {
+      first = std::min(first, r.start_point.row);
+      last = std::max(last, r.end_point.row);
     }
-    std::free(changed);
     const IdentifierTable region = identifier_table(text, tree->get(), d.had_bom, first, last);
     const auto shift = static_cast<std::int32_t>(e.new_end_point.row) - static_cast<std::int32_t>(e.old_end_point.row);
     s.identifiers = merge_tables(previous->identifiers, region, static_cast<std::int32_t>(first) + 1,
@@ -1022,6 +1107,15 @@ Result<Skeleton> extract(std::string_view source, Parsed* previous, Parsed* keep
     keep->text.assign(text);
     keep->identifiers = s.identifiers;
     keep->bom = d.had_bom;
+    // The top-level definitions, for the next parse to take the ones its edit leaves alone; none
+    // from a tree with errors (salvage may have reparsed a blanked text).
+    keep->reused = extractor.reused();
+    keep->definitions.clear();
+    if (s.status == ParseStatus::kOk) {
+      keep->definitions.reserve(extractor.tops().size());
+      for (const Extractor::Top& t : extractor.tops())
+        keep->definitions.push_back({t.start_byte, t.end_byte, s.definitions[t.index]});
+    }
   }
   return s;
 }
@@ -1032,7 +1126,8 @@ Result<Skeleton> extract_skeleton(std::string_view source) { return extract(sour
 
 Result<Skeleton> extract_skeleton(std::string_view source, ParseMemo& memo) {
   const bool incremental = !memo.empty();
-  Parsed previous{std::move(memo.tree_), std::move(memo.text_), std::move(memo.identifiers_), memo.bom_};
+  Parsed previous{std::move(memo.tree_), std::move(memo.text_), std::move(memo.identifiers_), memo.bom_,
+                  std::move(memo.definitions_)};
   Parsed parsed;
   auto s = extract(source, &previous, &parsed);
   memo = ParseMemo();
@@ -1040,6 +1135,8 @@ Result<Skeleton> extract_skeleton(std::string_view source, ParseMemo& memo) {
   memo.tree_ = std::move(parsed.tree);
   memo.text_ = std::move(parsed.text);
   memo.identifiers_ = std::move(parsed.identifiers);
+  memo.definitions_ = std::move(parsed.definitions);
+  memo.reused_ = parsed.reused;
   memo.bom_ = parsed.bom;
   memo.incremental_ = incremental;
   return s;

@@ -35,6 +35,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "ast/skeleton.hpp"
 #include "util/result.hpp"
@@ -81,6 +82,13 @@ Result<RuntimeInfo> check_runtime();
 // deadline is kParseBudget from the call).
 Result<Skeleton> extract_skeleton(std::string_view source);
 
+// A top-level definition of a kept parse (ParseMemo): the bytes of its statement, decorators
+// included, and what the extractor made of it.
+struct KeptDefinition {
+  std::uint32_t start_byte = 0, end_byte = 0;
+  Definition definition;
+};
+
 // Deletes a tree-sitter tree (ts_tree_delete): what owns one outside extractor.cpp.
 struct TreeDeleter {
   void operator()(TSTree* tree) const;
@@ -94,7 +102,13 @@ struct TreeDeleter {
 // in a 35 KB file parses in about a twentieth of the time of a fresh parse. The memo also keeps
 // that text's identifier table: the next extraction walks for identifiers only the lines the edit
 // and the syntax changes it caused touch (ts_tree_get_changed_ranges), the rest moved over from
-// the table kept. The skeleton, identifier table included, is the same as a fresh parse's
+// the table kept. It keeps the top-level definitions extracted from that text, with their
+// statements' bytes, too: a top-level `def`/`class` statement of the next text that lies outside
+// the edit and outside every syntax change, on a line of its own after the edit or wholly before
+// it, is taken from there (its lines moved by the lines the edit added or removed) instead of
+// being walked again — an edit of one function of a 35 KB file walks that function only. A
+// parse with syntax errors keeps no definitions (its salvage may reparse) and reuses none. The
+// skeleton, identifier table included, is the same as a fresh parse's
 // (tests/unit/ast_incremental_test.cpp compares them over thousands of edits). Move-only; owns
 // its tree. Not thread-safe: one thread uses a memo at a time.
 class ParseMemo {
@@ -103,14 +117,18 @@ class ParseMemo {
   std::size_t text_bytes() const { return text_.size(); }
   // Whether the parse that filled this memo started from the previous one (false: a fresh parse).
   bool incremental() const { return incremental_; }
+  // How many top-level definitions that parse took from the previous one instead of walking them.
+  std::size_t reused_definitions() const { return reused_; }
 
  private:
   friend Result<Skeleton> extract_skeleton(std::string_view source, ParseMemo& memo);
   std::string text_;
   std::unique_ptr<TSTree, TreeDeleter> tree_;
   IdentifierTable identifiers_;  // text_'s: the next parse walks only the lines that changed
+  std::vector<KeptDefinition> definitions_;  // text_'s top-level definitions (none: not reusable)
   bool bom_ = false;             // text_ had a BOM (a table's line-1 columns count it)
   bool incremental_ = false;
+  std::size_t reused_ = 0;
 };
 
 // extract_skeleton, parsing incrementally from `memo` when it holds an earlier parse (of any
