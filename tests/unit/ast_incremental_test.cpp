@@ -185,59 +185,44 @@ TEST_CASE(
   ParseMemo memo;
   REQUIRE(extract_skeleton(v1, memo));
   CHECK(memo.reused_definitions() == 0);
+  // Parse `text` from the memo: the fresh parse's skeleton, `reused` definitions taken.
+  const auto step = [&](const std::string& text, std::size_t reused, const std::string& what) {
+    auto s = extract_skeleton(text, memo);
+    REQUIRE(s);
+    INFO(what);
+    CHECK(memo.reused_definitions() == reused);
+    require_same(extract_skeleton(text), s, what);
+    return *s;
+  };
   // Inside a(), on its line: b, C and d are taken as they were.
   std::string v2 = v1;
   v2.replace(v2.find("return 1"), 8, "return 10");
-  auto s2 = extract_skeleton(v2, memo);
-  REQUIRE(s2);
-  CHECK(memo.reused_definitions() == 3);
-  require_same(extract_skeleton(v2), s2, "a value in a()");
+  step(v2, 3, "a value in a()");
   // Two lines more in a(): b, C and d move down by two.
   std::string v3 = v2;
   v3.insert(v3.find("    return 10"), "    z = 3\n    w = 4\n");
-  auto s3 = extract_skeleton(v3, memo);
-  REQUIRE(s3);
-  CHECK(memo.reused_definitions() == 3);
-  require_same(extract_skeleton(v3), s3, "two lines added to a()");
-  CHECK(s3->definitions.at(2).name == "C");
-  CHECK(s3->definitions.at(2).children.at(0).line == 19);
+  const Skeleton s3 = step(v3, 3, "two lines added to a()");
+  CHECK(s3.definitions.at(2).name == "C");
+  CHECK(s3.definitions.at(2).children.at(0).line == 19);
   // A line more in C's method: a and b before it, d after it.
   std::string v4 = v3;
   v4.insert(v4.find("        return 2\n"), "        pass\n");
-  auto s4 = extract_skeleton(v4, memo);
-  REQUIRE(s4);
-  CHECK(memo.reused_definitions() == 3);
-  require_same(extract_skeleton(v4), s4, "C's method");
+  step(v4, 3, "C's method");
   // A line less in C.
   std::string v5 = v4;
   v5.erase(v5.find("    y = 1\n"), 10);
-  auto s5 = extract_skeleton(v5, memo);
-  REQUIRE(s5);
-  CHECK(memo.reused_definitions() == 3);
-  require_same(extract_skeleton(v5), s5, "a line less in C");
+  step(v5, 3, "a line less in C");
   // A decorator changed: b walked again, its decorated line too.
   std::string v6 = v5;
   v6.replace(v6.find("@dec(1)"), 7, "@dec(2)\n@other");
-  auto s6 = extract_skeleton(v6, memo);
-  REQUIRE(s6);
-  CHECK(memo.reused_definitions() == 3);
-  require_same(extract_skeleton(v6), s6, "b's decorators");
+  step(v6, 3, "b's decorators");
   // An edit that opens a string to the end of the file: nothing after it is the same syntax.
   std::string v7 = v6;
   v7.insert(v7.find("def a"), "x = '''\n");
-  auto s7 = extract_skeleton(v7, memo);
-  REQUIRE(s7);
-  require_same(extract_skeleton(v7), s7, "an open string");
-  CHECK(memo.reused_definitions() == 0);
+  step(v7, 0, "an open string");
   // Back to valid: a tree with errors kept no definitions, so nothing is reused yet.
-  auto s8 = extract_skeleton(v6, memo);
-  REQUIRE(s8);
-  require_same(extract_skeleton(v6), s8, "closed again");
-  CHECK(memo.reused_definitions() == 0);
-  auto s9 = extract_skeleton(v5, memo);
-  REQUIRE(s9);
-  require_same(extract_skeleton(v5), s9, "and the decorator back");
-  CHECK(memo.reused_definitions() == 3);
+  step(v6, 0, "closed again");
+  step(v5, 3, "and the decorator back");
   // The edit starts at a definition's last byte (a file without a final newline): not reused.
   ParseMemo tail;
   REQUIRE(extract_skeleton("def f():\n    pass\n\n\nclass K:\n    y = 1", tail));
