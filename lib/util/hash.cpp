@@ -9,8 +9,6 @@
 
 namespace trifecta::core {
 
-static_assert(sizeof(crypto_hash_sha256_state) <= 128, "Sha256Stream buffer too small");
-
 void ensure_sodium() {
   static std::once_flag once;
   std::call_once(once, [] {
@@ -79,22 +77,6 @@ std::uint64_t key_hash64(std::string_view bytes) {
   static const unsigned char kKey[crypto_shorthash_KEYBYTES] = {
       't', 'r', 'i', 'f', 'e', 'c', 't', 'a', 'n', 'a', 'm', 'e', 'k', 'e', 'y', '1'};
   return siphash64(bytes, kKey);
-}
-
-Sha256Stream::Sha256Stream() {
-  ensure_sodium();
-  crypto_hash_sha256_init(reinterpret_cast<crypto_hash_sha256_state*>(state_));
-}
-
-void Sha256Stream::update(std::string_view bytes) {
-  crypto_hash_sha256_update(reinterpret_cast<crypto_hash_sha256_state*>(state_),
-                            reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());
-}
-
-Sha256 Sha256Stream::finish() {
-  Sha256 out{};
-  crypto_hash_sha256_final(reinterpret_cast<crypto_hash_sha256_state*>(state_), out.data());
-  return out;
 }
 
 }  // namespace trifecta::core

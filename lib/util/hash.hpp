@@ -40,15 +40,4 @@ inline std::string segment_id_of(std::string_view canonical_path) {
 }
 std::string to_hex(const std::uint8_t* data, std::size_t size);
 
-// Incremental SHA-256 for streams.
-class Sha256Stream {
- public:
-  Sha256Stream();
-  void update(std::string_view bytes);
-  Sha256 finish();
-
- private:
-  alignas(64) unsigned char state_[128];
-};
-
 }  // namespace trifecta::core

@@ -49,14 +49,6 @@ TEST_CASE("sha256 equals libsodium's crypto_hash_sha256 on every length around t
   }
 }
 
-TEST_CASE("streaming sha256 equals one-shot sha256", "[hash]") {
-  Sha256Stream s;
-  s.update("a");
-  s.update("bc");
-  const Sha256 h = s.finish();
-  CHECK(to_hex(h.data(), h.size()) == sha256_hex("abc"));
-}
-
 TEST_CASE("blake2b cache keys are 128-bit, stable and content-sensitive", "[hash]") {
   // BLAKE2b-128 of "" (RFC 7693 parameters, 16-byte digest, no key).
   CHECK(blake2b_hex("") == "cae66941d9efbd404e4d88758ea67670");
