@@ -112,7 +112,8 @@ struct Fixture {
   int edits;
 };
 
-std::vector<Fixture> fixtures() {
+// The golden fixtures (BOM, CRLF, tabs, Latin-1, invalid UTF-8, syntax errors), by name.
+std::vector<Fixture> golden_fixtures() {
   std::vector<Fixture> out;
   for (const auto& e : fs::directory_iterator(kGoldenDir)) {
     if (e.path().extension() == ".py")
@@ -120,6 +121,11 @@ std::vector<Fixture> fixtures() {
   }
   std::sort(out.begin(), out.end(),
             [](const Fixture& a, const Fixture& b) { return a.name < b.name; });
+  return out;
+}
+
+std::vector<Fixture> fixtures() {
+  std::vector<Fixture> out = golden_fixtures();
   // Real modules: a large class-heavy file, a long function-heavy one, one with many strings.
   int found = 0;
   for (const char* m : {"tempfile.py", "argparse.py", "string.py", "json/decoder.py"}) {
@@ -241,7 +247,10 @@ TEST_CASE(
     std::error_code ec;
     if (fs::is_regular_file(p, ec)) files.emplace_back(m, trifecta::test::read_text(p));
   }
-  if (files.empty()) WARN("no /usr/lib/python3.11 modules on this machine: the example above only");
+  if (files.empty()) WARN("no /usr/lib/python3.11 modules on this machine: the fixtures only");
+  // The golden fixtures too: a BOM, CRLF line ends, tabs, Latin-1 and invalid UTF-8 (decoded
+  // before the parse: the edit and the reused bytes are the decoded text's), syntax errors.
+  for (const Fixture& x : golden_fixtures()) files.emplace_back(x.name, x.text);
   std::size_t edits = 0, reused = 0, tops = 0;
   for (std::size_t f = 0; f < files.size(); ++f) {
     std::mt19937 rng(static_cast<std::uint32_t>(7 + f));
