@@ -1043,6 +1043,7 @@ struct Parsed {
   bool bom = false;
   std::vector<KeptDefinition> definitions;
   std::size_t reused = 0;  // top-level definitions this parse took from the previous one
+  bool incremental = false;  // this parse started from the previous one's tree
 };
 
 // extract_skeleton. `previous`: an earlier parse to start from (its tree edited here to match;
@@ -1060,15 +1061,27 @@ Result<Skeleton> extract(std::string_view source, Parsed* previous, Parsed* keep
   s.replaced_bytes = d.replaced_bytes;
   const std::string_view text = utf8::strip_bom(d.changed ? std::string_view(decoded) : source);
   s.line_count = count_lines(text);
-  const bool from_previous = previous && previous->tree;
+  // tree-sitter's error recovery depends on where a parse resumes: from a tree with syntax errors,
+  // or to one, an incremental parse may recover otherwise than a fresh parse of the same text
+  // (fuzz_extractor found a text whose last error region ended a line earlier, and identifiers
+  // that differed with it). So a text after one with errors is parsed fresh, and a text whose
+  // incremental parse has errors is parsed again fresh: a skeleton never depends on the file's
+  // history.
+  bool from_previous =
+      previous && previous->tree && !ts_node_has_error(ts_tree_root_node(previous->tree.get()));
   TSInputEdit e{};
   if (from_previous) {
     e = edit_between(previous->text, text);
     ts_tree_edit(previous->tree.get(), &e);
   }
-  auto tree = parse(text, std::chrono::steady_clock::now() + kParseBudget,
-                    from_previous ? previous->tree.get() : nullptr);
+  const auto deadline = std::chrono::steady_clock::now() + kParseBudget;
+  auto tree = parse(text, deadline, from_previous ? previous->tree.get() : nullptr);
   if (!tree) return tree.error();
+  if (from_previous && ts_node_has_error(ts_tree_root_node(tree->get()))) {
+    from_previous = false;
+    tree = parse(text, deadline, nullptr);
+    if (!tree) return tree.error();
+  }
   // Where the syntax changed (this text's bytes and lines): what neither the identifier table nor
   // the top-level definitions take from the previous parse.
   std::vector<TSRange> changed;
@@ -1080,7 +1093,7 @@ Result<Skeleton> extract(std::string_view source, Parsed* previous, Parsed* keep
   }
   const TSNode root = ts_tree_root_node(tree->get());
   Extractor extractor(text, s);
-  if (from_previous && !ts_node_has_error(root)) extractor.reuse(&previous->definitions, e, &changed);
+  if (from_previous) extractor.reuse(&previous->definitions, e, &changed);
   extractor.run(root);
   if (extractor.too_deep()) {
     return make_error(Errc::kTooLarge, "statements nested more than " + std::to_string(kMaxBlockNesting) +
@@ -1108,8 +1121,9 @@ Result<Skeleton> extract(std::string_view source, Parsed* previous, Parsed* keep
     keep->identifiers = s.identifiers;
     keep->bom = d.had_bom;
     // The top-level definitions, for the next parse to take the ones its edit leaves alone; none
-    // from a tree with errors (salvage may have reparsed a blanked text).
+    // from a tree with errors (the next parse is a fresh one).
     keep->reused = extractor.reused();
+    keep->incremental = from_previous;
     keep->definitions.clear();
     if (s.status == ParseStatus::kOk) {
       keep->definitions.reserve(extractor.tops().size());
@@ -1125,7 +1139,6 @@ Result<Skeleton> extract(std::string_view source, Parsed* previous, Parsed* keep
 Result<Skeleton> extract_skeleton(std::string_view source) { return extract(source, nullptr, nullptr); }
 
 Result<Skeleton> extract_skeleton(std::string_view source, ParseMemo& memo) {
-  const bool incremental = !memo.empty();
   Parsed previous{std::move(memo.tree_), std::move(memo.text_), std::move(memo.identifiers_), memo.bom_,
                   std::move(memo.definitions_)};
   Parsed parsed;
@@ -1138,7 +1151,7 @@ Result<Skeleton> extract_skeleton(std::string_view source, ParseMemo& memo) {
   memo.definitions_ = std::move(parsed.definitions);
   memo.reused_ = parsed.reused;
   memo.bom_ = parsed.bom;
-  memo.incremental_ = incremental;
+  memo.incremental_ = parsed.incremental;
   return s;
 }
 

@@ -106,16 +106,19 @@ struct TreeDeleter {
 // statements' bytes, too: a top-level `def`/`class` statement of the next text that lies outside
 // the edit and outside every syntax change, on a line of its own after the edit or wholly before
 // it, is taken from there (its lines moved by the lines the edit added or removed) instead of
-// being walked again — an edit of one function of a 35 KB file walks that function only. A
-// parse with syntax errors keeps no definitions (its salvage may reparse) and reuses none. The
-// skeleton, identifier table included, is the same as a fresh parse's
-// (tests/unit/ast_incremental_test.cpp compares them over thousands of edits). Move-only; owns
-// its tree. Not thread-safe: one thread uses a memo at a time.
+// being walked again — an edit of one function of a 35 KB file walks that function only. Only
+// texts free of syntax errors are parsed incrementally: tree-sitter's error recovery may differ
+// between an incremental and a fresh parse, so a text after one with errors is parsed fresh, and
+// so is a text whose incremental parse has errors (parsed twice). The skeleton, identifier table
+// included, is the same as a fresh parse's (tests/unit/ast_incremental_test.cpp compares them
+// over thousands of edits; fuzz_extractor on arbitrary inputs). Move-only; owns its tree. Not
+// thread-safe: one thread uses a memo at a time.
 class ParseMemo {
  public:
   bool empty() const { return tree_ == nullptr; }
   std::size_t text_bytes() const { return text_.size(); }
-  // Whether the parse that filled this memo started from the previous one (false: a fresh parse).
+  // Whether the parse that filled this memo started from the previous one (false: a fresh parse:
+  // no previous one, or syntax errors in either text).
   bool incremental() const { return incremental_; }
   // How many top-level definitions that parse took from the previous one instead of walking them.
   std::size_t reused_definitions() const { return reused_; }
