@@ -1623,8 +1623,8 @@ TEST_CASE("suggest: the sorted-vocabulary walk finds exactly the words a full sc
   mixed.freeze();
   for (std::size_t i = 260; i < files.size(); ++i) add_file(mixed, files[i].first, files[i].second);
 
-  std::vector<std::string> queries = {"ab",         "abc",          "abcd", "dddd", "abcab", "zzzz",
-                                      "abcdabcdab", "aaaaaaaaaaaa", "e",    "abce", "bacd"};
+  std::vector<std::string> queries = {"",     "ab",   "abc",        "abcd",         "dddd", "abcab",
+                                      "zzzz", "abce", "abcdabcdab", "aaaaaaaaaaaa", "e",    "bacd"};
   for (int i = 0; i < 300; ++i) queries.push_back(word(1 + rnd() % 10));
   for (int i = 0; i < 100;
        ++i) {  // one or two edits of indexed words, some with a letter from outside
