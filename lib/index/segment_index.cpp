@@ -162,9 +162,10 @@ struct SegmentIndex::Impl {
   mutable std::uint64_t derived_version = UINT64_MAX;
   mutable Status derived;  // memory_bytes, files_*, skip_reasons, skipped, terms (no pack_state)
   // Bumped wherever `records` may change (a build's install, an apply; not a settle, which
-  // changes only the index's layout). The pack_state (a SHA-256 over every indexed file's path and hash: ~4 ms on four
-  // stdlib copies) is hashed from a copy of its input after state_mu is let go — a writer (an
-  // edit's sync) does not wait for it — and cached per records version under derived_mu.
+  // changes only the index's layout). The pack_state (a SHA-256 over every indexed file's path
+  // and hash: ~4 ms on four stdlib copies) is hashed from a copy of its input after state_mu is
+  // let go — a writer (an edit's sync) does not wait for it — and cached per records version
+  // under derived_mu.
   std::uint64_t records_version = 0;
   mutable std::uint64_t pack_version = UINT64_MAX;
   mutable std::string pack_sha;
