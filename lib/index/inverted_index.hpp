@@ -12,21 +12,21 @@
 // Memory layout (postings.hpp): most postings are *frozen* — delta + varint encoded, all lists in
 // one buffer (≈ 2.8 bytes a posting on the stdlib instead of 8 plus a vector per term). Chunks
 // are stored packed (Doc: fixed fields inline, every string in one pool; find, chunks_of and
-// search hits return rebuilt copies). Postings
-// added since the last freeze sit in a flat *tail* (12 bytes each, document order) that searches
-// scan once per query; `freeze()` (also run by `compact()`, and by `replace_file` once the tail
-// holds kTailLimit postings) merges it in. A cold build adds everything to the tail and freezes
-// once at the end. A freeze can also be prepared beside searches and installed afterwards
-// (prepare_freeze / commit_freeze): what SegmentIndex::settle does after every update, so that an
-// edited index is back in its steady state (below) within a fraction of a second. Document
-// frequencies are counted from the live postings of the query terms (no per-document term list is
-// kept), so ranking is exactly that of the uncompressed lists. Every frozen list of a common term
-// (on at least 1/16 of the chunks) also has a *document set*, a bitmap of the chunks it holds,
-// rebuilt at every freeze and load; a pruned search in the steady state takes from the sets all it
-// needs of those lists, and looks the kept chunks' tfs up through the sets' rank counts and skip
-// entries (see doc_sets_ below). A search of one common term reads only the blocks of 64 chunks
-// whose bound — the set's peak for the block, the idf, the block's best priors — can reach the
-// page (block-max, exact; docs/index.md).
+// search hits return rebuilt copies). Postings added since the last freeze sit in a flat *tail*
+// (12 bytes each; a search finds a term's by binary search in its runs sorted by term, and scans
+// the up to kTailSortAt postings added since); `freeze()` (also run by `compact()`, and by
+// `replace_file` once the tail holds kTailLimit postings) merges it in. A cold build adds
+// everything to the tail and freezes once at the end. A freeze can also be prepared beside searches
+// and installed afterwards (prepare_freeze / commit_freeze): what SegmentIndex::settle does after
+// every update, so that an edited index is back in its steady state (below) within a fraction of a
+// second. Document frequencies are counted from the live postings of the query terms (no
+// per-document term list is kept), so ranking is exactly that of the uncompressed lists. Every
+// frozen list of a common term (on at least 1/16 of the chunks) also has a *document set*, a bitmap
+// of the chunks it holds, rebuilt at every freeze and load; a pruned search in the steady state
+// takes from the sets all it needs of those lists, and looks the kept chunks' tfs up through the
+// sets' rank counts and skip entries (see doc_sets_ below). A search of one common term reads only
+// the blocks of 64 chunks whose bound — the set's peak for the block, the idf, the block's best
+// priors — can reach the page (block-max, exact; docs/index.md).
 //
 // Between an update and the next freeze (a tail, dead chunks in the frozen lists) a search still
 // reads what the last freeze left: a common term's frozen list (one with a document set), or a
@@ -291,6 +291,8 @@ class InvertedIndex {
 
   // Postings held in the tail before replace_file freezes on its own.
   static constexpr std::size_t kTailLimit = std::size_t{1} << 16;
+  // Unsorted tail postings replace_file sorts by term (TailPosting below).
+  static constexpr std::size_t kTailSortAt = std::size_t{1} << 13;
   // Encode the tail into the frozen lists (dropping postings of dead chunks). Call after a bulk
   // load (many replace_file calls); cost is linear in all postings. prepare_freeze +
   // commit_freeze in one step.
@@ -469,11 +471,23 @@ class InvertedIndex {
     std::vector<std::uint32_t> members, start;
   };
   StaleGroups stale_groups_;
-  // A posting added since the last freeze (the tail is in document order).
+  // A posting added since the last freeze. The tail: tail_[0, tail_sorted_) is a series of runs
+  // (tail_runs_: their ends), each sorted by term with each term's postings in document order,
+  // every document of a run above those of the runs before; the rest in document order, above
+  // every document of the runs. replace_file sorts that rest into a run once it holds
+  // kTailSortAt postings (not in a bulk build, whose caller freezes it as it is): one edit adds a
+  // few thousand, scanned per query term as cheaply as looked up; many files changed at once (a
+  // branch switch, before the settle) are not scanned again and again. for_each_tail reads a
+  // term's from the runs (binary search in each) and the rest, in document order.
   struct TailPosting {
     std::uint32_t term;
     Posting p;
   };
+  template <class Fn>
+  void for_each_sorted_tail(std::uint32_t term, Fn&& fn) const;  // the runs' only: fn(TailPosting)
+  template <class Fn>
+  void for_each_tail(std::uint32_t term, Fn&& fn) const;  // fn(Posting)
+  void sort_tail();
   std::uint32_t intern(std::string_view term, std::size_t hash);
   std::uint32_t term_id(std::string_view term) const;  // IdTable::kNone when absent
   std::string_view term_text(std::uint32_t t) const {
@@ -533,6 +547,8 @@ class InvertedIndex {
   std::array<std::uint64_t, 4> first_bytes_{};
   FrozenPostings frozen_;
   std::vector<TailPosting> tail_;
+  std::size_t tail_sorted_ = 0;           // tail_[0, tail_sorted_): sorted runs (TailPosting)
+  std::vector<std::uint32_t> tail_runs_;  // their ends, ascending; the last is tail_sorted_
   bool frozen_has_dead_ = false;    // a document with frozen postings died since the last freeze
   std::vector<DocId> frozen_dead_;  // those documents, in the order they died (live_df)
   // The same as a bitmap over the documents below frozen_horizon_ (empty while none died): one

@@ -12,7 +12,9 @@
 // two searches (the wall time then counts the misses; not meant for callgrind runs).
 // BENCH_EDIT=FILE (a path in the tree): after the build, one line is appended to FILE (removed
 // again at exit) and the change applied (`apply_changes`), and the queries run in the state an
-// edit leaves until SegmentIndex::settle (not called here): a tail and dead chunks.
+// edit leaves until SegmentIndex::settle (not called here): a tail and dead chunks. FILE may be a
+// comma-separated list (many files changed at once, as by a branch switch; not with the two
+// modes below).
 // BENCH_EDIT_ROUNDS=N with BENCH_EDIT=FILE: instead, per query, N + 1 edits as the daemon sees
 // them: the watcher on, a comment line written into the middle of FILE (indented as the line
 // after it; the run's time and the round's number in it, a text no earlier run left in the
@@ -198,9 +200,18 @@ int main(int argc, char** argv) {
       std::ofstream(path, std::ios::binary | std::ios::trunc) << text;
     }
   } restore;
+  std::vector<Restore> more;  // BENCH_EDIT's other files'
+  more.reserve(4096);
   const char* edit_rounds_env = std::getenv("BENCH_EDIT_ROUNDS");
   const int edit_rounds = edit_rounds_env ? std::atoi(edit_rounds_env) : 0;
-  if (const char* edit = std::getenv("BENCH_EDIT"); edit && *edit) {
+  if (const char* edit_env = std::getenv("BENCH_EDIT"); edit_env && *edit_env) {
+    std::vector<std::string> edits;
+    for (std::string_view rest = edit_env; !rest.empty();) {
+      const std::size_t comma = rest.find(',');
+      if (comma != 0) edits.emplace_back(rest.substr(0, comma));
+      rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+    }
+    const std::string& edit = edits.at(0);
     restore.path = std::filesystem::path(argv[1]) / edit;
     std::ifstream in(restore.path, std::ios::binary);
     if (!in) {
@@ -211,6 +222,11 @@ int main(int argc, char** argv) {
     restore.text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
     const char* race = std::getenv("BENCH_SETTLE_RACE");
     const int race_rounds = race ? std::atoi(race) : 0;
+    if ((race_rounds > 0 || edit_rounds > 0) && edits.size() > 1) {
+      std::fprintf(stderr,
+                   "bench_search_cg: BENCH_EDIT_ROUNDS and BENCH_SETTLE_RACE edit one file\n");
+      return 2;
+    }
     if (race_rounds > 0 || edit_rounds > 0) {  // edits as the daemon sees them: the watcher's
       if (auto w = (*seg)->start_watching(); !w) {
         std::fprintf(stderr, "bench_search_cg: %s\n", w.error().message.c_str());
@@ -220,11 +236,26 @@ int main(int argc, char** argv) {
                  ? settle_race(**seg, restore.path, restore.text, race_rounds)
                  : edit_loop(**seg, restore.path, restore.text, edit_rounds, argc, argv);
     }
+    for (std::size_t i = 1; i < edits.size(); ++i) {
+      Restore& r = more.emplace_back();
+      std::ifstream other(std::filesystem::path(argv[1]) / edits[i], std::ios::binary);
+      if (!other) {
+        std::fprintf(stderr, "bench_search_cg: cannot read %s\n", edits[i].c_str());
+        more.pop_back();
+        return 1;
+      }
+      r.text.assign(std::istreambuf_iterator<char>(other), std::istreambuf_iterator<char>());
+      r.path = std::filesystem::path(argv[1]) / edits[i];
+    }
     std::ofstream(restore.path, std::ios::binary | std::ios::app) << "\n# bench_search_cg edit\n";
-    const auto report = (*seg)->apply_changes({edit});
+    for (const Restore& r : more)
+      std::ofstream(r.path, std::ios::binary | std::ios::app) << "\n# bench_search_cg edit\n";
+    const auto t0 = std::chrono::steady_clock::now();
+    const auto report = (*seg)->apply_changes(edits);
     std::fprintf(stderr,
-                 "bench_search_cg: %s edited and applied (%zu files changed); not settled\n", edit,
-                 report.changed_files());
+                 "bench_search_cg: %s edited and applied (%zu files changed) in %.2f ms; not "
+                 "settled\n",
+                 edit_env, report.changed_files(), ms_since(t0));
   }
   for (int q = 3; q < argc; ++q) {
     index::SearchOptions o;

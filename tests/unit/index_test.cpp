@@ -1558,6 +1558,14 @@ TEST_CASE(
   for (const auto& q : queries) CHECK(answer(bulk, q) == answer(fresh, q));
   bulk.freeze();
   for (const auto& q : queries) CHECK(answer(bulk, q) == answer(fresh, q));
+  // Bulk additions, then updates before any freeze: their postings join the bulk part of the tail
+  // (pruning_test's edits add enough to have it sorted by term and merged).
+  InvertedIndex mixed;
+  for (const auto& [p, t] : files) add_file(mixed, p, t, true);
+  add_file(mixed, files.begin()->first, files.begin()->second);
+  add_file(mixed, files.rbegin()->first, files.rbegin()->second);
+  CHECK_FALSE(mixed.steady());
+  for (const auto& q : queries) CHECK(answer(mixed, q) == answer(fresh, q));
   CHECK(live.find("new/g3.txt#L1-20").has_value());
   CHECK_FALSE(live.find("d5/f5.txt#L1-25").has_value());
 }
