@@ -264,6 +264,14 @@ int main(int argc, char** argv) {
   service_options.build_executor = &build_pool;
   service_options.max_segments = cfg.max_segments;
   service_options.lsp_enabled = lsp_config.enabled;
+  // Changes are applied in the background too, not only by the next request's sync
+  // (Service::watch_changes): the server's loop waits on a copy of each watcher's descriptor.
+  service_options.when_readable = [&](int fd, std::function<void()> fn) {
+    return server->when_readable(fd, std::move(fn));
+  };
+  service_options.schedule_after = [&](std::chrono::milliseconds d, std::function<void()> fn) {
+    server->schedule_after(d, std::move(fn));
+  };
   service_options.on_open = [&](core::service::Segment& seg) {
     if (open_delay_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(open_delay_ms));
     td::attach_lsp(seg, server->io(), lsp_config);
@@ -327,6 +335,7 @@ int main(int argc, char** argv) {
 
   const core::Stopwatch uptime;
   server->run();
+  service.stop_watching_changes();  // the loop runs again below only to stop the language servers
 
   sd_notify(0, "STOPPING=1");
   // Stop every Pyright gracefully (shutdown request, exit notification) on the I/O loop their

@@ -608,6 +608,37 @@ void Server::schedule_after(std::chrono::milliseconds delay, std::function<void(
   });
 }
 
+std::function<void()> Server::when_readable(int fd, std::function<void()> fn) {
+  // The descriptor object is touched on the I/O thread only; it owns `fd` from the start, so a
+  // wait never posted (the loop already gone) still closes it.
+  auto d = std::make_shared<asio::posix::stream_descriptor>(impl_->io);
+  boost::system::error_code ec;
+  d->assign(fd, ec);
+  if (ec) {
+    ::close(fd);
+    return [] {};
+  }
+  asio::post(impl_->io, [this, d, f = std::move(fn)]() mutable {
+    if (impl_->stopping || !d->is_open()) {
+      boost::system::error_code ignored;
+      d->close(ignored);
+      return;
+    }
+    d->async_wait(asio::posix::stream_descriptor::wait_read,
+                  [this, d, f = std::move(f)](const boost::system::error_code& e) {
+                    boost::system::error_code ignored;
+                    d->close(ignored);
+                    if (!e && !impl_->stopping) f();
+                  });
+  });
+  return [this, d] {
+    asio::post(impl_->io, [d] {
+      boost::system::error_code ignored;
+      d->close(ignored);  // a pending wait ends with operation_aborted: `fn` does not run
+    });
+  };
+}
+
 void Server::post_work(std::function<void()> fn) { asio::post(impl_->pool, std::move(fn)); }
 void Server::post_build(std::function<void()> fn) { asio::post(impl_->build_pool, std::move(fn)); }
 

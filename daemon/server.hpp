@@ -83,6 +83,12 @@ class Server {
   // Run `fn` on the I/O thread after `delay` (a deadline or a deferred reply). `fn` must be quick.
   // Thread-safe. If the server stops first, `fn` is destroyed without running.
   void schedule_after(std::chrono::milliseconds delay, std::function<void()> fn);
+  // Take `fd` over and wait, on the I/O thread, until it is readable; then close it and run `fn`
+  // there (quick, like schedule_after's). Returns a function that cancels the wait and closes
+  // `fd` (any thread, any number of times, also after the wait ended; not after the Server is
+  // destroyed). Once the server stops, `fn` no longer runs. Thread-safe. For the service's
+  // background apply (ServiceOptions::when_readable: a copy of a segment's inotify descriptor).
+  std::function<void()> when_readable(int fd, std::function<void()> fn);
 
   const ServerCounters& counters() const { return counters_; }
   // Run `fn` on the worker pool (CPU work that must not run on the I/O thread). Thread-safe.

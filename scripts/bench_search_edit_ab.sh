@@ -6,8 +6,11 @@
 # and settled. Per round and query, each build in turn (the order alternating per round): one
 # line is written into `tempfile.py` — at its end (`EDIT_AT=end`) or into its middle, indented as
 # the line after it (`EDIT_AT=middle`, the default) — with the time in it (no earlier text
-# comes back from the skeleton cache), 0.15 s for the watcher's event, then the search, whose
-# request's sync applies the edit; its round trip on one persistent connection is the figure.
+# comes back from the skeleton cache), 0.15 s for the watcher's event (`EDIT_PAUSE=S` seconds
+# instead), then the search; its round trip on one persistent connection is the figure. Its
+# request's sync applies the edit — unless the daemon applied it in the background meanwhile
+# (Service::watch_changes, 50 ms after the event: with EDIT_PAUSE well above that, the search
+# meets the edit applied, and the index settled when the pause also covers the settle).
 # Then 0.7 s for that daemon's settle (`SETTLE_WAIT=S` seconds instead: with 0 on four copies each
 # build's next edit lands while its settle of the last one still runs; `ISOLATE=1` stops the other
 # build's daemon (SIGSTOP) during each build's turn, so that its settle does not take a core from
@@ -29,7 +32,7 @@ shift 3
 [[ $# -eq 2 ]] || { echo "$usage" >&2; exit 2; }
 bench_trees "$TREE" "$COPIES" "$@"  # sets TMP and builds, prints the machine line
 [[ -f "$TMP/one/tempfile.py" ]] || { echo "bench_search_edit_ab.sh: the tree has no tempfile.py to edit" >&2; exit 1; }
-EDIT_AT="${EDIT_AT:-middle}" SETTLE_WAIT="${SETTLE_WAIT:-0.7}" ISOLATE="${ISOLATE:-0}" python3 - "$TMP" "$ROUNDS" "${builds[@]}" <<'PY'
+EDIT_AT="${EDIT_AT:-middle}" SETTLE_WAIT="${SETTLE_WAIT:-0.7}" EDIT_PAUSE="${EDIT_PAUSE:-0.15}" ISOLATE="${ISOLATE:-0}" python3 - "$TMP" "$ROUNDS" "${builds[@]}" <<'PY'
 import json, os, signal, socket, statistics, subprocess, sys, time
 tmp, rounds = sys.argv[1], int(sys.argv[2])
 builds = [a.split("=", 1) for a in sys.argv[3:]]
@@ -38,6 +41,7 @@ queries = os.environ.get("QUERIES", "json decode error|self return def none|"
                          "even when a test fails halfway through").split("|")
 at_end = os.environ["EDIT_AT"] == "end"
 settle_wait = float(os.environ["SETTLE_WAIT"])
+edit_pause = float(os.environ["EDIT_PAUSE"])
 isolate = os.environ["ISOLATE"] == "1"
 daemons = []
 
@@ -97,7 +101,7 @@ try:
                     text = "\n".join(lines[:mid] + [indent + mark] + lines[mid:])
                 with open(path, "w", encoding="utf-8") as f:
                     f.write(text)
-                time.sleep(0.15)  # the watcher's event is queued; the search's sync applies it
+                time.sleep(edit_pause)  # the watcher's event is queued (and maybe applied)
                 t0 = time.perf_counter()
                 r = call(d, "ctx.search", {"segment": d["seg"], "query": q})
                 d["t"][q].append((time.perf_counter() - t0) * 1000)
@@ -108,7 +112,8 @@ try:
         if any(b <= a for a, b in zip(g, g[1:])):
             raise SystemExit(f"{d['label']}: a search did not apply its edit (the watcher was late)")
     for q in queries:
-        out = {"bench": "search_edit_ab", "edit_at": "end" if at_end else "middle", "query": q[:40], "rounds": rounds}
+        out = {"bench": "search_edit_ab", "edit_at": "end" if at_end else "middle", "edit_pause_s": edit_pause,
+               "query": q[:40], "rounds": rounds}
         for d in daemons:
             t = sorted(d["t"][q])
             out[d["label"]] = {"median_ms": round(statistics.median(t), 3), "p10_ms": round(t[len(t) // 10], 3),

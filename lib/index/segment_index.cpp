@@ -120,6 +120,16 @@ struct SegmentIndex::Impl {
   std::unique_ptr<workspace::FileReader> reader;
   std::unique_ptr<ast::SkeletonCache> skeletons;
   std::unique_ptr<workspace::Watcher> watcher;
+  // Held to replace `watcher` (under update_mu too) and to duplicate its descriptor
+  // (dup_watch_fd): never a descriptor number the old watcher closed.
+  mutable std::mutex watcher_fd_mu;
+  void set_watcher(std::unique_ptr<workspace::Watcher> w) {
+    {
+      std::lock_guard g(watcher_fd_mu);
+      w.swap(watcher);
+    }
+    w.reset();  // the old one closed outside the lock (an instance with many watches is slow to)
+  }
   unsigned threads = 1;
   // The chunk analyses of the files whose changes were applied last, a few at a time (ChunkAnalyses:
   // their next edit tokenizes only the chunks it changed): most recent first, at most
@@ -688,7 +698,7 @@ struct SegmentIndex::Impl {
     }
     if (changed && watcher) {
       auto w = workspace::Watcher::open(root, filter);
-      if (w) watcher = std::move(*w);
+      if (w) set_watcher(std::move(*w));
       else warnings.push_back("config reload: watcher not re-opened: " + w.error().message);
     }
     if (changed) options.channel.incr("index_config_reload_count");
@@ -1123,8 +1133,14 @@ Result<void> SegmentIndex::start_watching() {
   if (impl_->watcher) return {};
   auto w = workspace::Watcher::open(impl_->root, impl_->filter);
   if (!w) return w.error();
-  impl_->watcher = std::move(*w);
+  impl_->set_watcher(std::move(*w));
   return {};
+}
+
+int SegmentIndex::dup_watch_fd() const {
+  std::lock_guard g(impl_->watcher_fd_mu);
+  if (!impl_->watcher) return -1;
+  return ::fcntl(impl_->watcher->fd(), F_DUPFD_CLOEXEC, 0);
 }
 
 ApplyReport SegmentIndex::sync(bool publish) {

@@ -235,6 +235,12 @@ class SegmentIndex {
 
   // Start the inotify watcher. Errors: kUnavailable (inotify unusable).
   Result<void> start_watching();
+  // A duplicate of the watcher's descriptor (close-on-exec; the caller owns it): readable while
+  // changes are queued, for an event loop that has them applied without waiting for a request
+  // (Service's background apply). It stays valid when the watcher is replaced or closed — the
+  // events of the watcher open then go to its own descriptor, so fetch a new one after each
+  // sync. -1 without a watcher (or when the descriptor table is full).
+  int dup_watch_fd() const;
   // Drain the watcher and apply what it reports (full rescan on overflow). No-op without a
   // watcher. Call before answering each request. Never waits for a build: while one runs it
   // returns at once (`deferred`), the index answers from its last published state, and the

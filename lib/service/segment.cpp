@@ -18,7 +18,14 @@ std::string_view build_state_name(BuildState s) {
   return "idle";
 }
 
-Segment::~Segment() = default;
+Segment::~Segment() {
+  std::function<void()> cancel;
+  {
+    std::lock_guard lk(watch_mu_);
+    cancel.swap(cancel_watch_);
+  }
+  if (cancel) cancel();
+}
 
 BuildInfo Segment::build_info() const {
   std::lock_guard lk(build_mu_);

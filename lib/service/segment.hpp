@@ -145,6 +145,13 @@ class Segment {
   mutable std::mutex symbols_mu_;  // guards creating symbols_ against apply_changes
   std::unique_ptr<navigation::SkeletonSymbolIndex> symbols_;
 
+  // The background apply (Service::watch_changes): whether its chain of waits runs, and how to
+  // cancel the wait pending on a copy of the watcher's descriptor (the destructor does, so no
+  // inotify instance outlives the segment).
+  std::atomic<bool> watching_changes_{false};
+  std::mutex watch_mu_;
+  std::function<void()> cancel_watch_;
+
   std::atomic<std::int64_t> last_used_ns_{0};
 };
 

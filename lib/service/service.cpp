@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <boost/json.hpp>
+#include <utility>
 
 namespace trifecta::core::service {
 
@@ -80,6 +81,7 @@ void Service::run_build(const std::shared_ptr<Segment>& s) {
     // What changed during the build is applied now, before anyone waiting is answered.
     (void)sync(*s);
     s->index->publish_pack_state();
+    watch_changes(s);  // from now on changes are applied in the background too
   }
   std::vector<std::function<void()>> waiters;
   {
@@ -110,15 +112,73 @@ void Service::when_ready(Segment& seg, bool wait, std::function<void()> fn) {
 }
 
 std::uint64_t Service::sync(Segment& seg, bool* settle_due) {
+  return sync_report(seg, settle_due).bytes_read;
+}
+
+index::ApplyReport Service::sync_report(Segment& seg, bool* settle_due) {
   // The pack_state is published with the settle, not here: the request that applies an edit
   // (an agent's edit-then-search) does not wait for it (SegmentIndex::sync).
-  const index::ApplyReport r = seg.index->sync(/*publish=*/false);
+  index::ApplyReport r = seg.index->sync(/*publish=*/false);
   seg.apply_changes(r);
   if (r.changed_files() > 0 || r.rescanned) {
     if (settle_due) *settle_due = true;
     else settle_later(seg);
   }
-  return r.bytes_read;
+  return r;
+}
+
+void Service::watch_changes(const SegmentPtr& seg) {
+  if (!options_.when_readable || !options_.schedule_after || watch_stopped_.load()) return;
+  if (seg->watching_changes_.exchange(true)) return;  // its chain runs already
+  arm_watch(seg);
+}
+
+void Service::arm_watch(const SegmentPtr& seg) {
+  if (watch_stopped_.load()) return;
+  const int fd = seg->index->dup_watch_fd();
+  if (fd < 0) {  // no watcher (its start failed): nothing to wait on; a later build tries again
+    seg->watching_changes_.store(false);
+    return;
+  }
+  std::weak_ptr<Segment> weak = seg;
+  auto cancel = options_.when_readable(fd, [this, weak] {
+    // Changes are queued: give the burst (an editor's save, a checkout) kWatchQuiet to land, then
+    // apply what is queued by then on the build executor.
+    options_.schedule_after(kWatchQuiet, [this, weak] {
+      auto s = weak.lock();
+      if (!s || watch_stopped_.load()) return;
+      build_executor().post([this, s] { background_sync(s); });
+    });
+  });
+  std::function<void()> old;
+  {
+    std::lock_guard lk(seg->watch_mu_);
+    old = std::exchange(seg->cancel_watch_, std::move(cancel));
+  }
+  // The last round's wait, which completed already: cancelling it again is a no-op.
+  if (old) old();
+}
+
+void Service::background_sync(const SegmentPtr& seg) {
+  if (!watch_stopped_.load()) (void)sync_report(*seg, nullptr);
+  // Waiting again at once would make a file written without pause cost a sync and a settle at
+  // every write, and a running build (the sync is `deferred` then) a round every kWatchQuiet.
+  std::weak_ptr<Segment> weak = seg;
+  options_.schedule_after(kWatchGap, [this, weak] {
+    if (auto s = weak.lock()) arm_watch(s);
+  });
+}
+
+void Service::stop_watching_changes() {
+  watch_stopped_.store(true);
+  for (const auto& seg : registry_.list()) {
+    std::function<void()> cancel;
+    {
+      std::lock_guard lk(seg->watch_mu_);
+      cancel.swap(seg->cancel_watch_);
+    }
+    if (cancel) cancel();
+  }
 }
 
 void Service::settle_later(Segment& seg) {

@@ -13,11 +13,14 @@
 // BuildInfo::watcher_error (shown by `ctx.status`) and emitted as a `segment.watcher_failed`
 // telemetry event. sync(seg) applies the watcher's queued changes to the index, the symbol table
 // and Pyright's open documents: call it before answering anything about files ("sync before
-// answer").
+// answer"). With the daemon's event loop (ServiceOptions::when_readable) changes are also applied
+// in the background soon after they happen (watch_changes), so a later request finds nothing
+// left to apply.
 //
 // The service has no Asio and no sockets: work runs on the Executor it is given (the daemon's
 // worker pool, or an inline/manual executor in tests). Pyright is attached by the caller's open
-// hook (ServiceOptions::on_open) because the LSP client needs the daemon's io_context.
+// hook (ServiceOptions::on_open) because the LSP client needs the daemon's io_context; the
+// background apply waits through the caller's when_readable / schedule_after for the same reason.
 //
 // Typed methods (one per RPC method that works on a segment): each takes the segment, the
 // method's params struct (proto/) and a Callback<Result> (service/answer.hpp) that is called
@@ -35,6 +38,7 @@
 // kFailed with its message (the next ensure_built tries again); rebuild() returns the error.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -62,6 +66,14 @@ struct ServiceOptions {
   // Where index builds, rebuilds and validate's repairs run; null = the executor. The daemon
   // gives builds their own bounded pool, so a long build never holds a request worker.
   Executor* build_executor = nullptr;
+  // The caller's event loop, for applying a segment's changes without waiting for a request (the
+  // background apply, Service::watch_changes). Both set, or the changes are applied only by the
+  // syncs of requests (tests, one-shot tools). when_readable(fd, fn) takes `fd` over and, once
+  // it is readable, closes it and calls `fn` (any thread); it returns a function (callable from
+  // any thread, any number of times) that cancels the wait and closes `fd`. schedule_after(d, fn)
+  // calls `fn` after `d` (any thread).
+  std::function<std::function<void()>(int fd, std::function<void()> fn)> when_readable;
+  std::function<void(std::chrono::milliseconds, std::function<void()>)> schedule_after;
 };
 
 using SegmentPtr = std::shared_ptr<Segment>;
@@ -97,6 +109,21 @@ class Service {
   // Post SegmentIndex::settle, then publish_pack_state, for `seg` to the build executor (keeps
   // the segment alive).
   void settle_later(Segment& seg);
+  // The background apply (with ServiceOptions::when_readable and schedule_after; else a no-op):
+  // from a segment's first successful build on, when its watcher has changes queued, they are
+  // applied kWatchQuiet later (an editor's save, a checkout: a burst of events) on the build
+  // executor, as a request's sync would apply them, and the index settled after — so a request
+  // that comes later finds them applied and the index steady (docs/benchmarks.md, "Changes
+  // applied in the background"). The next round waits at least kWatchGap (a file rewritten
+  // without pause is applied about twice a second, not at every write). A request's own sync
+  // still applies whatever is queued when it comes. Stops when the segment closes (its pending
+  // wait is cancelled) or at stop_watching_changes(). Called by run_build; idempotent.
+  void watch_changes(const SegmentPtr& seg);
+  static constexpr std::chrono::milliseconds kWatchQuiet{50};
+  static constexpr std::chrono::milliseconds kWatchGap{500};
+  // No background apply from now on (the daemon's shutdown): pending waits are cancelled, a
+  // round under way ends without waiting again.
+  void stop_watching_changes();
   // Post SegmentIndex::keep_parse for the first kKeepParseFiles distinct `paths` to the build
   // executor (keeps the segment alive): the files a ctx.get showed are often the next ones edited,
   // and a kept parse makes their first edit parse incrementally.
@@ -164,6 +191,11 @@ class Service {
 
  private:
   void run_build(const std::shared_ptr<Segment>& seg);
+  // Service::sync with the index's report (`deferred`: a build held the index).
+  index::ApplyReport sync_report(Segment& seg, bool* settle_due);
+  void arm_watch(const SegmentPtr& seg);
+  void background_sync(const SegmentPtr& seg);
+  std::atomic<bool> watch_stopped_{false};
   template <class R>
   void position(SegmentPtr seg, const proto::LspPositionParams& p, const char* method, Callback<R> done);
 

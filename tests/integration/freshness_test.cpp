@@ -197,6 +197,63 @@ TEST_CASE("after an edit the index settles in the background: same pages, counte
   CHECK(v.at("latencies").at("index.settle").at("count").as_int64() >= 1);
 }
 
+// The daemon's inotify instances (each watcher's descriptor, and the copy the background apply
+// waits on), from /proc.
+static int inotify_fds(pid_t pid) {
+  int n = 0;
+  std::error_code ec;
+  for (fs::directory_iterator it(fs::path("/proc") / std::to_string(pid) / "fd", ec), end;
+       !ec && it != end; it.increment(ec)) {
+    std::error_code e2;
+    if (fs::read_symlink(it->path(), e2).string() == "anon_inode:inotify") ++n;
+  }
+  return n;
+}
+
+// Changes are applied without waiting for a request (Service::watch_changes): a file written
+// while no request comes is in the index, and the index settled, before the next request — which
+// then finds it. Closing the segment ends the wait: no inotify instance of it is left.
+TEST_CASE("a file written while no request comes is applied and settled in the background",
+          "[freshness][daemon][settle][background]") {
+  DaemonProcess d({"--no-lsp"});
+  TempDir tmp;
+  const fs::path root = big_tree(tmp, 50);
+  const std::string seg = root.string();
+  REQUIRE(d.cli({"--json", "ctx", "build", "-s", seg}).exit_code == 0);
+  const fs::path last_run =
+      d.telemetry_dir() / trifecta::core::segment_id_of(seg) / "last_run.json";
+  const auto counter = [&](const char* name) -> std::int64_t {
+    if (!fs::exists(last_run)) return 0;
+    const auto v = json::parse(read_text(last_run)).as_object();
+    const auto& m = v.at("metrics_delta").as_object();
+    return m.contains(name) ? m.at(name).as_int64() : 0;
+  };
+  CHECK(counter("index_sync_changes") == 0);
+  // The watcher and the copy of its descriptor the daemon waits on.
+  for (int i = 0; i < 100 && inotify_fds(d.pid()) < 2; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  CHECK(inotify_fds(d.pid()) == 2);
+
+  write_text(root / "pkg7" / "m7.py",
+             "def background_probe_word(a, b):\n    \"\"\"Multiply.\"\"\"\n    return a * b\n");
+  // No request meanwhile: only the background apply can count the change, and its settle.
+  for (int i = 0;
+       i < 300 && (counter("index_sync_changes") < 1 || counter("index_settle_count") < 1); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  CHECK(counter("index_sync_changes") == 1);
+  CHECK(counter("index_settle_count") >= 1);
+  auto r = result_of(d.cli({"--json", "ctx", "search", "-s", seg, "background_probe_word"}));
+  REQUIRE_FALSE(r.at("hits").as_array().empty());
+  CHECK_THAT(std::string(r.at("hits").at(0).at("id").as_string()), Catch::StartsWith("pkg7/m7.py"));
+  CHECK(counter("index_sync_changes") == 1);  // the search found nothing left to apply
+
+  REQUIRE(d.cli({"--json", "segment", "close", "-s", seg}).exit_code == 0);
+  for (int i = 0; i < 100 && inotify_fds(d.pid()) > 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  CHECK(inotify_fds(d.pid()) == 0);
+  CHECK(d.stop() == 0);
+}
+
 TEST_CASE("a segment root deleted and re-created is watched again, and --rebuild sees its files",
           "[freshness][daemon]") {
   DaemonProcess d({"--no-lsp"});
