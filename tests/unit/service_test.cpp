@@ -2,16 +2,24 @@
 // time), sync-before-answer, close, LRU eviction, opening outside the registry lock, and the typed
 // methods (proto params in, Outcome<proto result> out): waiting for the build, sync before answer,
 // selector errors with their data, and the LSP-or-AST routing (no client, a client not READY, the
-// scripted fake server READY).
+// scripted fake server READY); the background apply with a hand-played event loop.
 #include "service/service.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <functional>
 #include <future>
+#include <memory>
 #include <optional>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "../support/lsp_harness.hpp"
 #include "../support/temp_dir.hpp"
@@ -756,4 +764,160 @@ TEST_CASE("ctx.get: the files shown get a kept parse after the reply and their f
   }
   REQUIRE(applied);
   CHECK(cache.stats().incremental_parses == 1);
+}
+
+namespace {
+
+// The daemon's loop, played by hand: the waits on a descriptor the background apply asks for, and
+// its timers (ServiceOptions::when_readable / schedule_after).
+struct FakeLoop {
+  struct Wait {
+    int fd = -1;
+    std::function<void()> fn;
+    bool cancelled = false;
+    void close_fd() {
+      if (fd >= 0) ::close(fd);
+      fd = -1;
+    }
+  };
+  std::vector<std::shared_ptr<Wait>> waits;
+  std::vector<std::pair<std::chrono::milliseconds, std::function<void()>>> timers;
+
+  void install(svc::ServiceOptions& o) {
+    o.when_readable = [this](int fd, std::function<void()> fn) -> std::function<void()> {
+      auto w = std::make_shared<Wait>();
+      w->fd = fd;
+      w->fn = std::move(fn);
+      waits.push_back(w);
+      return [w] {
+        w->cancelled = true;
+        w->close_fd();
+      };
+    };
+    o.schedule_after = [this](std::chrono::milliseconds d, std::function<void()> fn) {
+      timers.emplace_back(d, std::move(fn));
+    };
+  }
+  static bool readable(int fd, int timeout_ms) {
+    pollfd p{fd, POLLIN, 0};
+    return ::poll(&p, 1, timeout_ms) == 1 && (p.revents & POLLIN) != 0;
+  }
+  // The loop sees the wait's descriptor readable: it closes it and calls the function.
+  void fire(std::size_t i) {
+    auto w = waits.at(i);
+    w->close_fd();
+    auto fn = std::move(w->fn);
+    fn();
+  }
+  // The oldest timer runs (its delay is returned).
+  std::chrono::milliseconds tick() {
+    auto [d, fn] = std::move(timers.front());
+    timers.erase(timers.begin());
+    fn();
+    return d;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("background apply: a change no request asks for is applied and settled on the build "
+          "executor, the next wait starts after the gap, closing the segment cancels the wait",
+          "[service][freshness][background]") {
+  Harness h;
+  FakeLoop loop;
+  svc::ManualExecutor requests, builds;
+  svc::ServiceOptions o;
+  o.build_executor = &builds;
+  loop.install(o);
+  svc::Service service(h.sink, requests, std::move(o));
+  const fs::path root = h.tree("background");
+  auto seg = service.open(root.string()).value();
+  CHECK(builds.run_all() == 1);  // the first build; its end starts the waiting
+  REQUIRE(loop.waits.size() == 1);
+  const int fd = loop.waits[0]->fd;
+  REQUIRE(fd >= 0);
+  CHECK(::fcntl(fd, F_GETFD) == FD_CLOEXEC);
+  CHECK_FALSE(FakeLoop::readable(fd, 0));  // nothing changed yet
+  const std::uint64_t built = seg->index->generation();
+
+  write_text(root / "pkg" / "later.py", "def background_only():\n    return 3\n");
+  REQUIRE(FakeLoop::readable(fd, 5000));  // the copy sees the watcher's event
+  loop.fire(0);
+  REQUIRE(loop.timers.size() == 1);
+  CHECK(loop.tick() == svc::Service::kWatchQuiet);  // the burst's grace, then the round is posted
+  CHECK(builds.pending() == 1);
+  CHECK(requests.pending() == 0);  // never on a request worker
+  CHECK(hits(*seg, "background_only") == 0);
+  builds.run_one();  // the round: a sync, as a request's would be
+  CHECK(hits(*seg, "background_only") == 1);
+  CHECK(seg->index->generation() == built + 1);
+  CHECK_FALSE(seg->index->status().steady);
+  CHECK(builds.run_all() == 1);  // the settle the round posted
+  CHECK(seg->index->status().steady);
+  // Waiting again only after the gap, on a fresh copy of the descriptor.
+  REQUIRE(loop.timers.size() == 1);
+  CHECK(loop.waits.size() == 1);
+  CHECK(loop.tick() == svc::Service::kWatchGap);
+  REQUIRE(loop.waits.size() == 2);
+  CHECK(loop.waits[1]->fd >= 0);
+  CHECK_FALSE(loop.waits[1]->cancelled);
+  CHECK_FALSE(FakeLoop::readable(loop.waits[1]->fd, 0));  // the round drained the watcher
+
+  // A request's sync finds nothing left; a change it applies itself is not applied twice.
+  CHECK(service.sync(*seg) == 0);
+  write_text(root / "pkg" / "later.py", "def background_twice():\n    return 4\n");
+  REQUIRE(FakeLoop::readable(loop.waits[1]->fd, 5000));
+  CHECK(service.sync(*seg) > 0);  // the request came first
+  CHECK(seg->index->generation() == built + 2);
+  loop.fire(1);
+  loop.tick();
+  builds.run_all();  // the round (nothing to apply) and the request's settle
+  CHECK(seg->index->generation() == built + 2);
+  CHECK(hits(*seg, "background_twice") == 1);
+  CHECK(loop.tick() == svc::Service::kWatchGap);
+  REQUIRE(loop.waits.size() == 3);
+
+  // Closing the segment (its last holder gone) cancels the pending wait: no inotify copy is left.
+  REQUIRE(service.close(root.string()).ok());
+  seg.reset();
+  requests.run_all();
+  builds.run_all();
+  CHECK(loop.waits[2]->cancelled);
+  CHECK(loop.waits[2]->fd == -1);
+}
+
+TEST_CASE("background apply: stop_watching_changes cancels the waits, a late readiness posts "
+          "nothing, and without the loop's hooks nothing waits",
+          "[service][freshness][background]") {
+  Harness h;
+  FakeLoop loop;
+  svc::ManualExecutor requests, builds;
+  svc::ServiceOptions o;
+  o.build_executor = &builds;
+  loop.install(o);
+  svc::Service service(h.sink, requests, std::move(o));
+  const fs::path root = h.tree("stopping");
+  auto seg = service.open(root.string()).value();
+  CHECK(builds.run_all() == 1);
+  REQUIRE(loop.waits.size() == 1);
+  auto late = loop.waits[0]->fn;  // as if the descriptor became readable as the daemon stopped
+  service.stop_watching_changes();
+  CHECK(loop.waits[0]->cancelled);
+  late();
+  REQUIRE(loop.timers.size() == 1);
+  loop.tick();
+  CHECK(builds.pending() == 0);  // no round
+  auto after = service.open(h.tree("after_stop").string()).value();
+  CHECK(builds.run_all() == 1);  // its build: no wait at its end
+  CHECK(loop.waits.size() == 1);
+
+  SplitService plain(h.sink);  // no when_readable / schedule_after: requests' syncs only
+  auto other = plain.service.open(h.tree("plain").string()).value();
+  CHECK(plain.builds.run_all() == 1);
+  write_text(other->root / "pkg" / "mod.py", "def only_by_request():\n    return 1\n");
+  std::this_thread::sleep_for(100ms);
+  CHECK(plain.builds.pending() == 0);
+  CHECK(hits(*other, "only_by_request") == 0);
+  CHECK(plain.service.sync(*other) > 0);
+  CHECK(hits(*other, "only_by_request") == 1);
 }
