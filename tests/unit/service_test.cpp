@@ -818,22 +818,36 @@ struct FakeLoop {
   }
 };
 
+// A Service played by that loop, its builds (and the background rounds) on an executor of their
+// own, with one segment opened and built.
+struct LoopedService {
+  FakeLoop loop;
+  svc::ManualExecutor requests, builds;
+  svc::Service service;
+  fs::path root;
+  std::shared_ptr<svc::Segment> seg;
+  LoopedService(Harness& h, const std::string& name)
+      : service(h.sink, requests, [this] {
+          svc::ServiceOptions o;
+          o.build_executor = &builds;
+          loop.install(o);
+          return o;
+        }()),
+        root(h.tree(name)),
+        seg(service.open(root.string()).value()) {
+    CHECK(builds.run_all() == 1);  // the first build; its end starts the waiting
+    REQUIRE(loop.waits.size() == 1);
+  }
+};
+
 }  // namespace
 
 TEST_CASE("background apply: a change no request asks for is applied and settled on the build "
           "executor, the next wait starts after the gap, closing the segment cancels the wait",
           "[service][freshness][background]") {
   Harness h;
-  FakeLoop loop;
-  svc::ManualExecutor requests, builds;
-  svc::ServiceOptions o;
-  o.build_executor = &builds;
-  loop.install(o);
-  svc::Service service(h.sink, requests, std::move(o));
-  const fs::path root = h.tree("background");
-  auto seg = service.open(root.string()).value();
-  CHECK(builds.run_all() == 1);  // the first build; its end starts the waiting
-  REQUIRE(loop.waits.size() == 1);
+  LoopedService ls(h, "background");
+  auto& [loop, requests, builds, service, root, seg] = ls;
   const int fd = loop.waits[0]->fd;
   REQUIRE(fd >= 0);
   CHECK(::fcntl(fd, F_GETFD) == FD_CLOEXEC);
@@ -890,16 +904,8 @@ TEST_CASE("background apply: stop_watching_changes cancels the waits, a late rea
           "nothing, and without the loop's hooks nothing waits",
           "[service][freshness][background]") {
   Harness h;
-  FakeLoop loop;
-  svc::ManualExecutor requests, builds;
-  svc::ServiceOptions o;
-  o.build_executor = &builds;
-  loop.install(o);
-  svc::Service service(h.sink, requests, std::move(o));
-  const fs::path root = h.tree("stopping");
-  auto seg = service.open(root.string()).value();
-  CHECK(builds.run_all() == 1);
-  REQUIRE(loop.waits.size() == 1);
+  LoopedService ls(h, "stopping");
+  auto& [loop, requests, builds, service, root, seg] = ls;
   auto late = loop.waits[0]->fn;  // as if the descriptor became readable as the daemon stopped
   service.stop_watching_changes();
   CHECK(loop.waits[0]->cancelled);
