@@ -739,6 +739,10 @@ struct InvertedIndex::Settled {
   // changed[t]: term t's list was re-encoded (it gained tail postings or lost dead ones); a list
   // copied as it was is 0. Empty after a renumbering (compaction): no stale group is reused.
   std::vector<std::uint8_t> changed;
+  // The tail's postings by term (group_tail), as settle_lists read them; build_groups appends a
+  // group's to the last freeze's list of it. Freed before the document sets are built.
+  std::vector<std::uint32_t> tail_start;
+  std::vector<Posting> tail_grouped;
   StaleGroups stale;  // after install: the index's stale groups, to be freed with this
 };
 
@@ -779,35 +783,33 @@ bool InvertedIndex::for_each_list(const std::vector<DocId>* remap, Fn fn,
 
 bool InvertedIndex::settle_lists(Settled& s, const std::atomic<bool>* cancel) const {
   const std::size_t nterms = term_off_.size() - 1;
-  std::vector<std::uint32_t> start;
-  std::vector<Posting> grouped;
+  std::vector<std::uint32_t>& start = s.tail_start;
+  std::vector<Posting>& grouped = s.tail_grouped;
   group_tail(start, grouped);
   // The dead documents with frozen postings, as the bitmap replace_file keeps (empty while none
-  // died); a common term's list is checked against its document set a word (64 documents) at a
-  // time.
+  // died). A common term's list is checked against its document set a word (64 documents) at a
+  // time; a rarer one is spliced whatever it holds — reading it once to copy its runs costs what
+  // reading it once to look for a dead chunk did, and a list without one comes out as it was.
   const std::vector<std::uint64_t>& dead = frozen_dead_bits_;
   std::size_t next_set = 0;
-  const auto holds_dead = [&](std::uint32_t t, std::string_view bytes) {
+  // 1: the term's set holds a dead chunk, 0: it holds none, -1: the term has no set.
+  const auto set_holds_dead = [&](std::uint32_t t) {
     while (next_set < set_of_.size() && set_of_[next_set].term < t) ++next_set;
-    if (next_set < set_of_.size() && set_of_[next_set].term == t) {
-      const std::uint64_t* words = doc_sets_.data() + set_of_[next_set].words;
-      const std::size_t n = std::min(set_words_, dead.size());
-      for (std::size_t w = 0; w < n; ++w) {
-        if ((words[w] & dead[w]) != 0) return true;
-      }
-      return false;
+    if (next_set == set_of_.size() || set_of_[next_set].term != t) return -1;
+    const std::uint64_t* words = doc_sets_.data() + set_of_[next_set].words;
+    const std::size_t n = std::min(set_words_, dead.size());
+    for (std::size_t w = 0; w < n; ++w) {
+      if ((words[w] & dead[w]) != 0) return 1;
     }
-    bool found = false;
-    for_each_posting(bytes, [&](const Posting& p) { found = found || frozen_dead(p.doc); });
-    return found;
+    return 0;
   };
   s.changed.assign(nterms, 0);
   for (std::uint32_t t = 0; t < nterms; ++t) {
     if (cancel && cancel->load(std::memory_order_relaxed)) return false;
     const std::string_view bytes = frozen_.bytes(t);
     const bool tail = start[t] != start[t + 1];
-    const bool spliced = !dead.empty() && !bytes.empty() && holds_dead(t, bytes);
-    if (!tail && !spliced) {  // untouched by the updates: copied as encoded
+    const int in_set = !dead.empty() && !bytes.empty() ? set_holds_dead(t) : 0;
+    if (!tail && in_set == 0) {  // untouched by the updates: copied as encoded
       if (!bytes.empty()) {
         s.frozen.begin_term(t);
         s.frozen.add_encoded(bytes, frozen_.count(t));
@@ -816,9 +818,11 @@ bool InvertedIndex::settle_lists(Settled& s, const std::atomic<bool>* cancel) co
     }
     // The frozen list without its dead chunks (runs copied, the posting after each dead one
     // re-encoded), then the tail's live postings, all of them above the frozen documents.
-    s.changed[t] = 1;
     s.frozen.begin_term(t);
-    s.frozen.add_spliced(bytes, spliced ? dead.data() : nullptr, spliced ? dead.size() : 0);
+    const bool splice = in_set != 0;
+    const std::size_t kept =
+        s.frozen.add_spliced(bytes, splice ? dead.data() : nullptr, splice ? dead.size() : 0);
+    s.changed[t] = tail || kept != frozen_.count(t) ? 1 : 0;
     for (std::uint32_t i = start[t]; i < start[t + 1]; ++i) {
       if (docs_[grouped[i].doc].alive) s.frozen.add(grouped[i]);
     }
@@ -865,9 +869,11 @@ InvertedIndex::SettledPtr InvertedIndex::settle(const std::vector<DocId>* remap,
       if ((*remap)[d] != UINT32_MAX) renumbered[(*remap)[d]] = lengths_[d];
     }
   }
-  if (!build_groups(*s, cancel) ||
-      !build_doc_sets(*s, s->horizon, remap ? renumbered.data() : lengths_.data(),
-                      field_averages(total_len_, alive_), cancel))
+  const bool grouped = build_groups(*s, cancel);
+  std::vector<std::uint32_t>().swap(s->tail_start);  // the tail by term: used by then
+  std::vector<Posting>().swap(s->tail_grouped);
+  if (!grouped || !build_doc_sets(*s, s->horizon, remap ? renumbered.data() : lengths_.data(),
+                                  field_averages(total_len_, alive_), cancel))
     return s;
   s->complete = true;
   return s;
@@ -1674,6 +1680,30 @@ bool InvertedIndex::build_groups(Settled& st, const std::atomic<bool>* cancel) c
     }
     return find_group(old.members, old.start, ids.data(), ids.data() + ids.size());
   };
+  // A settle without renumbering (`changed` filled): the last freeze's group of a stem — set
+  // aside by drop_groups, or still installed when no word was added since — by member. Its list
+  // less the chunks that died since, then the members' tail postings (their chunks come after
+  // every frozen one) merged by chunk, is the union the members' lists now give: a live chunk
+  // below the horizon holds the same members' postings as then (a word in the group since has
+  // all of its postings in the tail, a word gone has none live), and saturating tf sums do not
+  // depend on the order. An edit touches the lists of most common stems: merging their members'
+  // long lists again was a third of a settle's work on four stdlib copies.
+  const bool dropped = vocab_lists_ == 0;
+  const std::vector<std::uint32_t>& last_members = dropped ? old.members : group_members_;
+  const std::vector<std::uint32_t>& last_start = dropped ? old.start : group_start_;
+  std::unordered_map<std::uint32_t, std::uint32_t> last_group;  // member → its group
+  if (!st.changed.empty() && !st.tail_start.empty()) {
+    last_group.reserve(last_members.size());
+    for (std::size_t g = 0; g + 1 < last_start.size(); ++g) {
+      for (std::uint32_t k = last_start[g]; k < last_start[g + 1]; ++k)
+        last_group.emplace(last_members[k], static_cast<std::uint32_t>(g));
+    }
+  }
+  const auto last_list = [&](std::uint32_t g) {
+    return dropped ? old.lists.list(g) : frozen_.bytes(vocab_lists_ + g);
+  };
+  const std::vector<std::uint64_t>& dead = frozen_dead_bits_;
+  std::vector<Posting> tail;
   group_start.push_back(0);
   // Stopped: the lists merged so far go with `st`, freed by its owner (outside the index's lock).
   const auto stop = [&] {
@@ -1689,6 +1719,34 @@ bool InvertedIndex::build_groups(Settled& st, const std::atomic<bool>* cancel) c
       ends.push_back(static_cast<std::uint32_t>(encoded.size()));
       counts.push_back(old.lists.counts[g]);
       st.group_postings += old.lists.counts[g];
+      group_start.push_back(static_cast<std::uint32_t>(group_members.size()));
+      continue;
+    }
+    std::uint32_t last = UINT32_MAX;
+    for (std::size_t m = i; m < j && last == UINT32_MAX && !last_group.empty(); ++m) {
+      if (const auto it = last_group.find(members[m]); it != last_group.end()) last = it->second;
+    }
+    if (last != UINT32_MAX) {
+      tail.clear();
+      for (std::size_t m = i; m < j; ++m) {
+        const std::uint32_t t = members[m];
+        group_members.push_back(t);
+        for (std::uint32_t k = st.tail_start[t]; k < st.tail_start[t + 1]; ++k) {
+          if (docs_[st.tail_grouped[k].doc].alive) tail.push_back(st.tail_grouped[k]);
+        }
+      }
+      std::stable_sort(tail.begin(), tail.end(),
+                       [](const Posting& a, const Posting& b) { return a.doc < b.doc; });
+      PostingListBuilder list(encoded);
+      list.add_spliced(last_list(last), dead.data(), dead.size());
+      for (std::size_t k = 0; k < tail.size();) {
+        Posting p = tail[k];
+        for (++k; k < tail.size() && tail[k].doc == p.doc; ++k) add_tfs(p, tail[k]);
+        list.add(p);
+      }
+      ends.push_back(static_cast<std::uint32_t>(encoded.size()));
+      counts.push_back(static_cast<std::uint32_t>(list.count()));
+      st.group_postings += list.count();
       group_start.push_back(static_cast<std::uint32_t>(group_members.size()));
       continue;
     }

@@ -13,12 +13,56 @@ void put_posting(std::vector<std::uint8_t>& out, std::uint32_t delta, const Post
   }
 }
 
+// Appends `bytes` (an encoded list, trusted) to `out` without the postings of the documents set
+// in `dead` (`dead_words` 64-bit words): the runs of kept postings copied as they are, only the
+// posting after a left-out one re-encoded (its delta spans them). `kept` is the document the
+// first delta in `out` counts from, then the last kept one. Returns the postings kept.
+std::size_t splice(std::vector<std::uint8_t>& out, std::string_view bytes,
+                   const std::uint64_t* dead, std::size_t dead_words, std::uint64_t& kept) {
+  const auto* p = reinterpret_cast<const std::uint8_t*>(bytes.data());
+  const auto* const end = p + bytes.size();
+  const std::uint8_t* run = p;  // the kept postings from here on are not copied yet
+  std::uint64_t doc = 0;
+  bool gap = false;  // a posting was left out since the last kept one
+  std::size_t n = 0;
+  while (p < end) {
+    const std::uint8_t* const at = p;
+    const std::uint64_t v = read_posting_head(p, end);
+    doc += v >> kFieldMaskBits;
+    const std::uint8_t* const tfs = p;
+    p += std::min<std::size_t>(kTfLayouts[v & kFieldMask].count, static_cast<std::size_t>(end - p));
+    if (doc / 64 < dead_words && ((dead[doc / 64] >> (doc % 64)) & 1u) != 0) {
+      out.insert(out.end(), run, at);
+      run = p;
+      gap = true;
+      continue;
+    }
+    if (gap) {
+      bytes::put_varint(out, ((doc - kept) << kFieldMaskBits) | (v & kFieldMask));
+      out.insert(out.end(), tfs, p);
+      run = p;
+      gap = false;
+    }
+    kept = doc;
+    ++n;
+  }
+  out.insert(out.end(), run, end);
+  return n;
+}
+
 }  // namespace
 
 void PostingListBuilder::add(const Posting& p) {
   put_posting(out_, p.doc - prev_, p);
   prev_ = p.doc;
   ++count_;
+}
+
+void PostingListBuilder::add_spliced(std::string_view bytes, const std::uint64_t* dead,
+                                     std::size_t dead_words) {
+  std::uint64_t kept = prev_;
+  count_ += splice(out_, bytes, dead, dead_words, kept);
+  prev_ = static_cast<std::uint32_t>(kept);
 }
 
 bool validate_list(std::string_view bytes, std::size_t count, std::uint64_t doc_limit) {
@@ -91,38 +135,14 @@ void FrozenPostings::add_encoded(std::string_view bytes, std::uint32_t count) {
   total_ += count;
 }
 
-void FrozenPostings::add_spliced(std::string_view bytes, const std::uint64_t* dead,
-                                 std::size_t dead_words) {
-  const auto* p = reinterpret_cast<const std::uint8_t*>(bytes.data());
-  const auto* const end = p + bytes.size();
-  const std::uint8_t* run = p;  // the kept postings from here on are not copied yet
-  std::uint64_t doc = 0;
+std::size_t FrozenPostings::add_spliced(std::string_view bytes, const std::uint64_t* dead,
+                                        std::size_t dead_words) {
   std::uint64_t kept = prev_doc_;  // the last kept document (0 before the first)
-  bool gap = false;                // a posting was left out since the last kept one
-  while (p < end) {
-    const std::uint8_t* const at = p;
-    const std::uint64_t v = read_posting_head(p, end);
-    doc += v >> kFieldMaskBits;
-    const std::uint8_t* const tfs = p;
-    p += std::min<std::size_t>(kTfLayouts[v & kFieldMask].count, static_cast<std::size_t>(end - p));
-    if (doc / 64 < dead_words && ((dead[doc / 64] >> (doc % 64)) & 1u) != 0) {
-      bytes_.insert(bytes_.end(), run, at);
-      run = p;
-      gap = true;
-      continue;
-    }
-    if (gap) {  // its delta spans the postings left out: the head re-encoded, the tfs as they are
-      bytes::put_varint(bytes_, ((doc - kept) << kFieldMaskBits) | (v & kFieldMask));
-      bytes_.insert(bytes_.end(), tfs, p);
-      run = p;
-      gap = false;
-    }
-    kept = doc;
-    ++counts_.back();
-    ++total_;
-  }
-  bytes_.insert(bytes_.end(), run, end);
+  const std::size_t n = splice(bytes_, bytes, dead, dead_words, kept);
+  counts_.back() += static_cast<std::uint32_t>(n);
+  total_ += n;
   prev_doc_ = static_cast<std::uint32_t>(kept);
+  return n;
 }
 
 void FrozenPostings::finish(std::size_t term_count) {

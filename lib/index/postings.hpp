@@ -58,6 +58,10 @@ class PostingListBuilder {
   explicit PostingListBuilder(std::vector<std::uint8_t>& out) : out_(out) {}
   // `p.doc` must be greater than the previous one (or any value for the first posting).
   void add(const Posting& p);
+  // The encoded list `bytes` (trusted; its first delta from document 0) as this builder's first
+  // postings, without those of the documents set in the bitmap `dead` (`dead_words` 64-bit
+  // words; null and 0: none), as FrozenPostings::add_spliced appends it. add() may follow.
+  void add_spliced(std::string_view bytes, const std::uint64_t* dead, std::size_t dead_words);
   std::size_t count() const { return count_; }
 
  private:
@@ -264,7 +268,9 @@ class FrozenPostings {
   // of postings kept are copied as they are, only the posting after a left-out one gets its
   // head re-encoded (its delta spans them). add() may follow, for documents above the list's.
   // What a settle does to a list with dead chunks, instead of decoding and re-encoding it.
-  void add_spliced(std::string_view bytes, const std::uint64_t* dead, std::size_t dead_words);
+  // Returns the postings kept.
+  std::size_t add_spliced(std::string_view bytes, const std::uint64_t* dead,
+                          std::size_t dead_words);
   // Close the last term and pad to `term_count` terms. A buffer is shrunk to fit only when over
   // an eighth of it is spare (grown by doubling): shrinking copies it whole, into fresh pages in
   // the daemon (a block of 1 MiB or more is mapped on its own) — ~70 ms on four stdlib copies,

@@ -23,7 +23,8 @@
 // query's is printed last), the other N are measured — sync and search together, one callgrind
 // dump per round named "edit: QUERY" (instrumentation is switched on for those only: run it with
 // --instr-atstart=no, or every settle runs instrumented too) — and their median wall time printed
-// with the sync's alone.
+// with the sync's alone. With BENCH_SETTLE_CG=1 each round's settle is measured too, in a dump of
+// its own named "settle: QUERY".
 // BENCH_SETTLE_RACE=N with BENCH_EDIT=FILE: instead, N edits' syncs timed while the previous
 // edit's settle prepares on another thread, beside N with nothing running, and the settle's own
 // time (settle_race below; with the daemon's allocator settings).
@@ -37,6 +38,7 @@
 #include <fstream>
 #include <iterator>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -115,10 +117,13 @@ int edit_loop(index::SegmentIndex& seg, const std::filesystem::path& file, const
   const auto run = std::chrono::system_clock::now().time_since_epoch().count();
   int round = 0;
   double first_edit_ms = 0.0;  // the first round of the first query: the index's first edit
+  const char* settle_env = std::getenv("BENCH_SETTLE_CG");
+  const bool settle_cg = settle_env && std::string_view(settle_env) == "1";
   for (int q = 3; q < argc; ++q) {
     index::SearchOptions o;
     o.query = argv[q];
     const std::string label = std::string("edit: ") + argv[q];
+    const std::string settle_label = std::string("settle: ") + argv[q];
     std::vector<double> both, sync_only;
     for (int i = 0; i <= rounds; ++i, ++round) {
       std::ofstream(file, std::ios::binary | std::ios::trunc)
@@ -143,7 +148,15 @@ int edit_loop(index::SegmentIndex& seg, const std::filesystem::path& file, const
                      result ? "the edit was not applied" : result.error().message.c_str());
         return 1;
       }
+      if (i > 0 && settle_cg) {
+        CALLGRIND_START_INSTRUMENTATION;
+        CALLGRIND_ZERO_STATS;
+      }
       (void)seg.settle();
+      if (i > 0 && settle_cg) {
+        CALLGRIND_DUMP_STATS_AT(settle_label.c_str());
+        CALLGRIND_STOP_INSTRUMENTATION;
+      }
       if (i == 0) {
         if (q == 3) first_edit_ms = total;
         continue;

@@ -1327,7 +1327,7 @@ TEST_CASE("postings: a spliced list is the list re-encoded without its dead docu
     const auto bytes = encode(list);
     FrozenPostings spliced, fresh;
     spliced.begin_term(0);
-    spliced.add_spliced(view(bytes), dead.data(), dead.size());
+    CHECK(spliced.add_spliced(view(bytes), dead.data(), dead.size()) == kept.size());
     spliced.add(after);
     spliced.finish(1);
     fresh.begin_term(0);
@@ -1338,6 +1338,13 @@ TEST_CASE("postings: a spliced list is the list re-encoded without its dead docu
     CHECK(spliced.bytes(0) == fresh.bytes(0));
     CHECK(spliced.count(0) == kept.size() + 1);
     CHECK(spliced.total_postings() == kept.size() + 1);
+    // A group's list (PostingListBuilder::add_spliced, then its tail postings): the same bytes.
+    std::vector<std::uint8_t> built;
+    PostingListBuilder builder(built);
+    builder.add_spliced(view(bytes), dead.data(), dead.size());
+    builder.add(after);
+    CHECK(view(built) == fresh.bytes(0));
+    CHECK(builder.count() == kept.size() + 1);
     // No dead bitmap: the list as it is (what a list gaining only tail postings gets).
     FrozenPostings whole;
     whole.begin_term(0);

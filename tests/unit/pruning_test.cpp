@@ -390,21 +390,38 @@ TEST_CASE("dynamic pruning returns the exhaustive page on two copies of stdlib p
     (void)compare_all(idx, qs, texts);
     tail_pages = pages_of(idx, qs, texts);
   }
+  std::vector<std::string> settled_pages;  // after a freeze without renumbering
+  std::size_t settled_group_postings = 0;
+  {
+    // A freeze without renumbering (what the daemon's settle does): each stem group's list is the
+    // last freeze's less the dead chunks plus its members' tail postings, not merged again — the
+    // steady state's searches read those lists; the compaction below merges them anew.
+    INFO("frozen after the edits, not renumbered");
+    idx.freeze();
+    CHECK(idx.steady());
+    CHECK(idx.group_count() > 100);
+    settled_group_postings = idx.group_postings();
+    (void)compare_all(idx, qs, texts);
+    settled_pages = pages_of(idx, qs, texts);
+  }
   {
     // Compaction renumbers the chunks: the document sets (common terms) are rebuilt for the new
     // numbering, and the steady state's pruned searches read them again.
     INFO("compacted after the edits");
     idx.compact();
     CHECK(idx.group_count() > 100);  // built again for the new numbering
+    CHECK(idx.group_postings() == settled_group_postings);
     CHECK(compare_all(idx, qs, texts) > qs.size() / 2);
     // The state the edits left (frozen lists with dead chunks, a tail; searches streaming the
     // lists past the dead chunks, pruning with the sets of the last freeze) answered exactly as
     // the compacted index does, whose lists hold only the live postings.
     const auto compacted = pages_of(idx, qs, texts);
     REQUIRE(compacted.size() == tail_pages.size());
+    REQUIRE(settled_pages.size() == compacted.size());
     for (std::size_t i = 0; i < compacted.size(); ++i) {
       INFO("query \"" << qs[i / 2] << "\"");
       CHECK(tail_pages[i] == compacted[i]);
+      CHECK(settled_pages[i] == compacted[i]);
     }
   }
   {
