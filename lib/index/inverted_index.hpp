@@ -434,8 +434,10 @@ class InvertedIndex {
   // members' summed counts as when it merged them. Built for freeze() and deserialize() (the
   // steady state only: from the settled lists in `s`, into `s`) and set aside (stale_groups_) by
   // the first replace_file that adds chunks (a word it adds would get the first group's id), for
-  // the next freeze to copy the groups none of whose words' lists changed; never serialized.
-  // False when `*cancel` turned true. The stdlib demo tree has 3,377 groups
+  // the next freeze to copy the groups none of whose words' lists changed, and to splice the
+  // others (a freeze without renumbering: the last freeze's list of the group less the dead
+  // chunks, then its words' tail postings merged by chunk — what merging its words again gives);
+  // never serialized. False when `*cancel` turned true. The stdlib demo tree has 3,377 groups
   // over 9,391 words: +48 % of the terms' posting bytes (2.7 MB; 11.2 MB on four copies), built
   // in under 0.1 s (0.2 s on four copies; docs/benchmarks.md, "Stem groups"). The words are
   // grouped through stem_members_, which a freeze extends by the words added since the last one.
@@ -465,7 +467,8 @@ class InvertedIndex {
   std::size_t group_postings_ = 0;  // the groups' postings (memory figures)
   // The groups drop_groups() took out of the index, kept (not freed) until the next freeze:
   // build_groups copies the list of every group whose members are the same and none of whose
-  // members' lists changed (Settled::changed) instead of merging it again.
+  // members' lists changed (Settled::changed), and splices the others', instead of merging them
+  // again.
   struct StaleGroups {
     FrozenPostings::Extension lists;
     std::vector<std::uint32_t> members, start;
