@@ -121,12 +121,7 @@ TEST_CASE("the skeleton cache hits after a daemon restart and misses once after 
     ss << in.rdbuf();
     return json::parse(ss.str()).as_object();
   };
-  const auto applied = [&] {
-    if (!fs::exists(last_run)) return false;
-    const json::object lr = read_last_run();
-    const auto& m = lr.at("metrics_delta").as_object();
-    return m.contains("index_sync_changes") && m.at("index_sync_changes").as_int64() >= 1;
-  };
+  const auto applied = [&] { return last_run_metric(last_run, "index_sync_changes") >= 1; };
   for (int i = 0; i < 200 && !applied(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
   REQUIRE(applied());
   // Telemetry saw parses, hits and misses (relative paths only): the restart's hit, and the

@@ -64,15 +64,6 @@ fs::path big_tree(const TempDir& tmp, int n) {
   return root;
 }
 
-// A counter of the segment's telemetry, as last_run.json has it (rewritten once a second while
-// something changed); 0 before it exists.
-std::int64_t metric(const fs::path& last_run, const char* name) {
-  if (!fs::exists(last_run)) return 0;
-  const auto v = json::parse(read_text(last_run)).as_object();
-  const auto& m = v.at("metrics_delta").as_object();
-  return m.contains(name) ? m.at(name).as_int64() : 0;
-}
-
 std::string error_name(const json::object& reply) {
   return std::string(reply.at("error").at("data").at("name").as_string());
 }
@@ -189,7 +180,7 @@ TEST_CASE("after an edit the index settles in the background: same pages, counte
   const std::string second = page("func_42_1 add values");  // before or while it settles
   const fs::path last_run =
       d.telemetry_dir() / trifecta::core::segment_id_of(seg) / "last_run.json";
-  const auto settles = [&] { return metric(last_run, "index_settle_count"); };
+  const auto settles = [&] { return last_run_metric(last_run, "index_settle_count"); };
   // last_run.json is rewritten once a second while something changed.
   for (int i = 0; i < 300 && settles() < 1; ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
@@ -226,7 +217,7 @@ TEST_CASE("a file written while no request comes is applied and settled in the b
   REQUIRE(d.cli({"--json", "ctx", "build", "-s", seg}).exit_code == 0);
   const fs::path last_run =
       d.telemetry_dir() / trifecta::core::segment_id_of(seg) / "last_run.json";
-  const auto counter = [&](const char* name) { return metric(last_run, name); };
+  const auto counter = [&](const char* name) { return last_run_metric(last_run, name); };
   CHECK(counter("index_sync_changes") == 0);
   // The watcher and the copy of its descriptor the daemon waits on.
   for (int i = 0; i < 100 && inotify_fds(d.pid()) < 2; ++i)
