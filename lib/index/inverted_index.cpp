@@ -2432,8 +2432,9 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
       if (!docs_[e.p.doc].alive) return;
       for (const std::size_t k : to) tail_lists[k].push_back(e.p);
     };
-    for (const auto& [t, to] : wanted) {
-      for_each_sorted_tail(t, [&](const TailPosting& e) { add(e, to); });
+    for (const auto& entry : wanted) {
+      const std::vector<std::size_t>& to = entry.second;
+      for_each_sorted_tail(entry.first, [&](const TailPosting& e) { add(e, to); });
     }
     const TailPosting* const end = tail_.data() + tail_.size();
     for (const TailPosting* e = tail_.data() + tail_sorted_; e != end; ++e) {
