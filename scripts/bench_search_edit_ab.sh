@@ -9,7 +9,7 @@
 # comes back from the skeleton cache), 0.15 s for the watcher's event (`EDIT_PAUSE=S` seconds
 # instead), then the search; its round trip on one persistent connection is the figure. Its
 # request's sync applies the edit — unless the daemon applied it in the background meanwhile
-# (Service::watch_changes, 50 ms after the event: with EDIT_PAUSE well above that, the search
+# (Service::watch_changes, 10 ms after the event: with EDIT_PAUSE above that and the sync, the search
 # meets the edit applied, and the index settled when the pause also covers the settle).
 # Then 0.7 s for that daemon's settle (`SETTLE_WAIT=S` seconds instead: with 0 on four copies each
 # build's next edit lands while its settle of the last one still runs; `ISOLATE=1` stops the other

@@ -119,7 +119,7 @@ class Service {
   // still applies whatever is queued when it comes. Stops when the segment closes (its pending
   // wait is cancelled) or at stop_watching_changes(). Called by run_build; idempotent.
   void watch_changes(const SegmentPtr& seg);
-  static constexpr std::chrono::milliseconds kWatchQuiet{50};
+  static constexpr std::chrono::milliseconds kWatchQuiet{10};
   static constexpr std::chrono::milliseconds kWatchGap{500};
   // No background apply from now on (the daemon's shutdown): pending waits are cancelled, a
   // round under way ends without waiting again.

@@ -112,7 +112,7 @@ TEST_CASE("the skeleton cache hits after a daemon restart and misses once after 
   t.write("pkg/mod.py", "def only():\n    pass\n");
   auto edited = result_of(d.cli({"--json", "ast", "skeleton", "-s", seg, "pkg/mod.py"}));
   CHECK(edited.at("skeleton").at("definitions").as_array().size() == 1);
-  // The index applies the edit too (the daemon's background apply, 50 ms after the write, or a
+  // The index applies the edit too (the daemon's background apply, 10 ms after the write, or a
   // request's sync): wait for it, so that the edited text has been looked up twice.
   const fs::path last_run = d.telemetry_dir() / trifecta::core::segment_id_of(seg) / "last_run.json";
   const auto read_last_run = [&] {
