@@ -93,6 +93,20 @@ bool under(std::string_view path, std::string_view dir) {
   return path.size() > dir.size() && path.compare(0, dir.size(), dir) == 0 && path[dir.size()] == '/';
 }
 
+// Whether a drained change names a `.gitignore` (written, created, deleted or moved).
+bool names_ignore_file(const workspace::Changes& ch) {
+  constexpr std::string_view kName = ".gitignore";
+  for (const auto* v : {&ch.changed, &ch.created, &ch.deleted}) {
+    for (const auto& p : *v) {
+      if (p.size() >= kName.size() && p.compare(p.size() - kName.size(), kName.size(), kName) == 0 &&
+          (p.size() == kName.size() || p[p.size() - kName.size() - 1] == '/')) {
+        return true;
+      }
+    }
+  }
+  return false;
+}
+
 }  // namespace
 
 std::uint64_t index_checksum(std::string_view data) {
@@ -120,6 +134,12 @@ struct SegmentIndex::Impl {
   std::unique_ptr<workspace::FileReader> reader;
   std::unique_ptr<ast::SkeletonCache> skeletons;
   std::unique_ptr<workspace::Watcher> watcher;
+  // The last listing's FileListing::ignored_dirs (update_mu): the watcher skips them.
+  std::vector<std::string> ignored_dirs;
+  void skip_ignored_dirs(std::vector<std::string> dirs) {
+    ignored_dirs = std::move(dirs);
+    if (watcher) watcher->skip_dirs(ignored_dirs);
+  }
   // Held to replace `watcher` (under update_mu too) and to duplicate its descriptor
   // (dup_watch_fd): never a descriptor number the old watcher closed.
   mutable std::mutex watcher_fd_mu;
@@ -674,9 +694,9 @@ struct SegmentIndex::Impl {
   // Re-read _ctx/trifecta.json (caller holds update_mu). A malformed file gives the defaults
   // plus a status warning, as at open. max_file_bytes keeps its value from open (the reader and
   // the skeleton cache share it), with a warning when the file asks for another. True when the
-  // include/exclude rules changed: the filter is swapped and a running watcher is re-opened
-  // with it (the caller then rescans).
-  bool reload_config_locked(std::vector<std::string>& warnings) {
+  // include/exclude rules changed: the filter is swapped and a running watcher watches again
+  // under it (the caller then rescans).
+  bool reload_config_locked() {
     config_stamp = stamp_config(root);
     auto cfg = workspace::load_config(root);
     workspace::SegmentConfig config;
@@ -696,11 +716,9 @@ struct SegmentIndex::Impl {
       config_warnings = cw;
       if (changed) filter = workspace::PathFilter(std::move(config));
     }
-    if (changed && watcher) {
-      auto w = workspace::Watcher::open(root, filter);
-      if (w) set_watcher(std::move(*w));
-      else warnings.push_back("config reload: watcher not re-opened: " + w.error().message);
-    }
+    // The same descriptor, watching under the new rules: a copy of it that an event loop waits
+    // on (dup_watch_fd) stays the watcher's.
+    if (changed && watcher) watcher->rewatch(filter);
     if (changed) options.channel.incr("index_config_reload_count");
     return changed;
   }
@@ -709,8 +727,13 @@ struct SegmentIndex::Impl {
   // Applies the changes of `paths` (update_mu held). The skeletons parsed meanwhile are written to
   // the skeleton cache's disk tier at the end, unless `write_rows` is false: then the next flush
   // writes them — settle(), another apply, the cache's own batches or its destructor — and until
-  // then the cache serves them from memory (a crash loses only those rows: a reparse).
-  ApplyReport apply_locked(const std::vector<std::string>& paths, bool write_rows = true);
+  // then the cache serves them from memory (a crash loses only those rows: a reparse). With
+  // `listed` (a rescan's listing), a file is kept or admitted only when listed — the ignore
+  // rules as they are now — and no `git check-ignore` is asked.
+  ApplyReport apply_locked(const std::vector<std::string>& paths, bool write_rows = true,
+                           const std::set<std::string>* listed = nullptr);
+  // A full comparison against the disk (apply_locked with the listing); the watcher then skips
+  // the directories the listing found ignored whole.
   ApplyReport rescan_locked();
 };
 
@@ -774,7 +797,7 @@ Result<BuildReport> SegmentIndex::Impl::build(const ProgressFn& progress, bool a
     }
   }
   // A rebuild (ctx build --rebuild) picks up _ctx/trifecta.json as it is now.
-  if (!allow_warm) (void)reload_config_locked(rep.warnings);
+  if (!allow_warm) (void)reload_config_locked();
 
   Loaded staged;
   if (allow_warm && options.persist) {
@@ -801,6 +824,7 @@ Result<BuildReport> SegmentIndex::Impl::build(const ProgressFn& progress, bool a
   rep.source = listing->source;
   rep.files_listed = listing->files.size();
   for (auto& w : listing->warnings) rep.warnings.push_back(std::move(w));
+  skip_ignored_dirs(std::move(listing->ignored_dirs));  // the daemon armed the watcher before the build
 
   std::vector<std::string> to_read;
   bool staged_changed = false;
@@ -901,7 +925,8 @@ Result<BuildReport> SegmentIndex::rebuild(const ProgressFn& progress) {
   return r;
 }
 
-ApplyReport SegmentIndex::Impl::apply_locked(const std::vector<std::string>& paths, bool write_rows) {
+ApplyReport SegmentIndex::Impl::apply_locked(const std::vector<std::string>& paths, bool write_rows,
+                                             const std::set<std::string>* listed) {
   ApplyReport rep;
   workspace::ReadStats stats;
   // Expand directories (deleted ones through the records, existing ones through the disk).
@@ -946,11 +971,11 @@ ApplyReport SegmentIndex::Impl::apply_locked(const std::vector<std::string>& pat
     std::error_code ec;
     const auto st = fs::symlink_status(root / c, ec);
     const bool exists = !ec && fs::exists(st) && !fs::is_directory(st);
-    if (!exists || !filter.accept_file(c)) {
+    if (!exists || !filter.accept_file(c) || (listed && !listed->count(c))) {
       if (prev.count(c)) to_remove.push_back(c);
       continue;
     }
-    if (prev.count(c)) to_read.push_back(c);
+    if (prev.count(c) || listed) to_read.push_back(c);
     else fresh.push_back(c);
   }
   for (auto& f : workspace::drop_ignored(root, source, std::move(fresh))) to_read.push_back(std::move(f));
@@ -1046,18 +1071,21 @@ ApplyReport SegmentIndex::Impl::rescan_locked() {
     rep.warnings.push_back("rescan failed: " + listing.error().message);
     return rep;
   }
+  skip_ignored_dirs(std::move(listing->ignored_dirs));
   std::vector<std::string> paths;
+  std::set<std::string> listed(listing->files.begin(), listing->files.end());
+  listed.insert(listing->too_long.begin(), listing->too_long.end());
   {
     std::shared_lock lk(state_mu);
     std::size_t reused = 0;
     paths = stale_by_stat(records, listing->files, reused);
-    std::set<std::string> listed(listing->files.begin(), listing->files.end());
-    listed.insert(listing->too_long.begin(), listing->too_long.end());
     for (const auto& [p, r] : records) {
       if (!listed.count(p)) paths.push_back(p);
     }
   }
-  rep = apply_locked(paths);
+  // A file still on disk but no longer listed (a `.gitignore` now ignores it) is removed, not
+  // re-read.
+  rep = apply_locked(paths, /*write_rows=*/true, &listed);
   rep.rescanned = true;
   {
     WriteLock lk(*this);
@@ -1133,8 +1161,14 @@ Result<void> SegmentIndex::start_watching() {
   if (impl_->watcher) return {};
   auto w = workspace::Watcher::open(impl_->root, impl_->filter);
   if (!w) return w.error();
+  (*w)->skip_dirs(impl_->ignored_dirs);  // those of the last listing, if a build ran
   impl_->set_watcher(std::move(*w));
   return {};
+}
+
+std::size_t SegmentIndex::watched_dirs() const {
+  std::lock_guard up(impl_->update_mu);
+  return impl_->watcher ? impl_->watcher->watches() : 0;
 }
 
 int SegmentIndex::dup_watch_fd() const {
@@ -1168,17 +1202,18 @@ ApplyReport SegmentIndex::sync_locked(bool& pack_dirty, bool write_rows) {
   // The config file lives in _ctx/, which the watcher never watches: its identity is checked
   // here, on every drain (one stat). Changed include/exclude rules → a rescan with the new ones.
   if (stamp_config(impl_->root) != impl_->config_stamp) {
-    std::vector<std::string> warnings;
-    if (impl_->reload_config_locked(warnings)) {
+    if (impl_->reload_config_locked()) {
       ApplyReport rep = impl_->rescan_locked();
       rep.config_reloaded = true;
-      for (auto& w : warnings) rep.warnings.push_back(std::move(w));
       impl_->options.channel.incr("index_sync_changes", static_cast<std::int64_t>(rep.changed_files()));
       pack_dirty = true;
       return rep;
     }
   }
   workspace::Changes ch = impl_->watcher->drain();
+  // A `.gitignore` written, created or deleted changes which files are admitted below it, and
+  // which directories are worth watching: the tree is listed again.
+  if (!ch.rescan_needed && names_ignore_file(ch)) ch.rescan_needed = true;
   if (ch.root_missing || ch.root_replaced) {
     Impl::WriteLock lk(*impl_);
     if (ch.root_missing && !impl_->root_missing) impl_->root_event = iso8601_utc_now();

@@ -233,16 +233,24 @@ class SegmentIndex {
   // telemetry.
   bool settle();
 
-  // Start the inotify watcher. Errors: kUnavailable (inotify unusable).
+  // Start the inotify watcher. It skips the directories the last listing found ignored whole
+  // (workspace::FileListing::ignored_dirs; every build and rescan names them anew). A change to a
+  // `.gitignore` anywhere in the tree makes the next sync a rescan: files it now ignores leave
+  // the index, files it no longer ignores come in, and the watches follow. Errors: kUnavailable
+  // (inotify unusable).
   Result<void> start_watching();
+  // Directories the watcher watches now (0 without one). Waits for a running build or update.
+  std::size_t watched_dirs() const;
   // A duplicate of the watcher's descriptor (close-on-exec; the caller owns it): readable while
   // changes are queued, for an event loop that has them applied without waiting for a request
-  // (Service's background apply). It stays valid when the watcher is replaced or closed — the
-  // events of the watcher open then go to its own descriptor, so fetch a new one after each
-  // sync. -1 without a watcher (or when the descriptor table is full).
+  // (Service's background apply). A config reload or a rescan watches again on the same
+  // descriptor; the copy stays valid when the segment closes its watcher (it then never becomes
+  // readable), so fetch a new one after each sync. -1 without a watcher (or when the descriptor
+  // table is full).
   int dup_watch_fd() const;
-  // Drain the watcher and apply what it reports (full rescan on overflow). No-op without a
-  // watcher. Call before answering each request. Never waits for a build: while one runs it
+  // Drain the watcher and apply what it reports (a full rescan on overflow, a re-created root or
+  // a changed `.gitignore`). No-op without a watcher. Call before answering each request.
+  // Never waits for a build: while one runs it
   // returns at once (`deferred`), the index answers from its last published state, and the
   // changes stay queued for the next sync. When something changed, counters index_sync_changes /
   // index_rescan_count move and the pack_state is re-published to telemetry (last_run.json) —

@@ -200,6 +200,27 @@ int run_git_ls_files(const fs::path& root, std::string& out, std::chrono::millis
   return run_git(root, {"ls-files", "-z", "--cached", "--others", "--exclude-standard"}, out, timeout);
 }
 
+// The directories git ignores whole (FileListing::ignored_dirs): `--directory` names an ignored
+// directory with no tracked file inside as `dir/` and does not descend into it; ignored files
+// elsewhere are named one by one and skipped here. Empty when git fails.
+std::vector<std::string> git_ignored_dirs(const fs::path& root, std::chrono::milliseconds timeout) {
+  std::string out;
+  std::vector<std::string> dirs;
+  if (run_git(root, {"ls-files", "-z", "--others", "--ignored", "--exclude-standard", "--directory"}, out, timeout) !=
+      0) {
+    return dirs;
+  }
+  std::size_t pos = 0;
+  while (pos < out.size()) {
+    auto end = out.find('\0', pos);
+    if (end == std::string::npos) end = out.size();
+    if (end > pos + 1 && out[end - 1] == '/') dirs.push_back(out.substr(pos, end - 1 - pos));
+    pos = end + 1;
+  }
+  std::sort(dirs.begin(), dirs.end());
+  return dirs;
+}
+
 // Whether the enclosing work tree ignores `root` itself (`git check-ignore -q .` exits 0): then
 // git's view of it is empty, whatever it holds.
 bool root_ignored_by_git(const fs::path& root, std::chrono::milliseconds timeout) {
@@ -310,7 +331,10 @@ struct Walker {
           break;
         }
         const std::string rel = rel_buf.empty() ? name : rel_buf + "/" + name;
-        if (is_ignored(stack, rel, is_dir)) continue;
+        if (is_ignored(stack, rel, is_dir)) {
+          if (is_dir) listing.ignored_dirs.push_back(rel);
+          continue;
+        }
         if (is_dir) {
           const std::string child_abs = abs_buf + "/" + name;
           std::error_code e2;
@@ -419,6 +443,7 @@ Result<FileListing> list_files(const fs::path& root, const PathFilter& filter, c
       }
       if (seen.insert(rel).second) listing.files.push_back(std::move(rel));
     }
+    listing.ignored_dirs = git_ignored_dirs(root, options.git_timeout);
   } else {
     listing.source = ListingSource::kWalk;
     if (ignored_root) {
@@ -438,6 +463,7 @@ Result<FileListing> list_files(const fs::path& root, const PathFilter& filter, c
   }
   std::sort(listing.files.begin(), listing.files.end());
   std::sort(listing.too_long.begin(), listing.too_long.end());
+  std::sort(listing.ignored_dirs.begin(), listing.ignored_dirs.end());
   return listing;
 }
 

@@ -92,6 +92,12 @@ struct FileListing {
   // they cannot be opened or stat'ed by path, so nothing below them is listed (the index records
   // each as skipped, `path_too_long`). Sorted.
   std::vector<std::string> too_long;
+  // Directories the ignore rules exclude whole (relative, sorted): for git, what `git ls-files
+  // --others --ignored --exclude-standard --directory` names as a directory (untracked, ignored,
+  // holding no tracked file); for the walk, those a `.gitignore` on the way excludes. Nothing
+  // below them is listed, so the watcher need not watch them (Watcher::skip_dirs). Empty when
+  // that git call fails: then every admitted directory is watched, as before.
+  std::vector<std::string> ignored_dirs;
 };
 
 // How long `git ls-files` / `git check-ignore` may run. git opens every `.gitignore` blocking, so

@@ -26,6 +26,7 @@ struct Watcher::Impl {
   PathFilter filter;
   std::unordered_map<int, std::string> wd_to_rel;  // "" = root
   std::map<std::string, int> rel_to_wd;
+  std::set<std::string> skipped;  // skip_dirs(): never watched until rewatch()
   bool pending_rescan = false;
   std::vector<std::string> pending_warnings;
   std::size_t unwatched_too_long = 0;  // entries add_tree skipped for path length (cumulative)
@@ -98,7 +99,7 @@ struct Watcher::Impl {
         if (fs::is_directory(st)) {
           std::error_code e2;
           const bool venv = fs::exists(it->path() / "pyvenv.cfg", e2);
-          if (filter.accept_dir(child, venv)) subdirs.push_back(child);
+          if (filter.accept_dir(child, venv) && !skipped.count(child)) subdirs.push_back(child);
         } else if (report && fs::is_regular_file(st) && filter.accept_file(child)) {
           report->push_back(child);
         }
@@ -112,6 +113,21 @@ struct Watcher::Impl {
                                  ") bytes or more (recorded as skipped, path_too_long)");
     }
     unwatched_too_long += too_long;
+  }
+
+  // The watches of `rel` and of every directory below it, removed (skip_dirs). The kernel's
+  // IN_IGNORED for them finds no mapping and is passed over.
+  void unwatch_below(int fd, const std::string& rel) {
+    auto it = rel_to_wd.lower_bound(rel);
+    while (it != rel_to_wd.end() && it->first.compare(0, rel.size(), rel) == 0) {
+      if (it->first.size() == rel.size() || it->first[rel.size()] == '/') {
+        inotify_rm_watch(fd, it->second);
+        wd_to_rel.erase(it->second);
+        it = rel_to_wd.erase(it);
+      } else {
+        ++it;
+      }
+    }
   }
 
   void forget_below(const std::string& rel) {
@@ -144,10 +160,24 @@ Result<std::unique_ptr<Watcher>> Watcher::open(const fs::path& root, PathFilter 
   return w;
 }
 
+void Watcher::rewatch(PathFilter filter) {
+  impl_->filter = std::move(filter);
+  rewatch();
+}
+
+void Watcher::skip_dirs(std::vector<std::string> dirs) {
+  for (auto& d : dirs) {
+    if (d.empty()) continue;  // the root itself is never skipped
+    impl_->unwatch_below(fd_, d);
+    impl_->skipped.insert(std::move(d));
+  }
+}
+
 void Watcher::rewatch() {
   for (const auto& [wd, rel] : impl_->wd_to_rel) inotify_rm_watch(fd_, wd);
   impl_->wd_to_rel.clear();
   impl_->rel_to_wd.clear();
+  impl_->skipped.clear();
   impl_->root_watched = false;
   impl_->unwatched_too_long = 0;
   // Discard what is queued: the caller has just rescanned.
@@ -213,7 +243,7 @@ Changes Watcher::drain() {
         if (ev->mask & (IN_CREATE | IN_MOVED_TO)) {
           std::error_code ec;
           const bool venv = fs::exists(impl_->root / rel / "pyvenv.cfg", ec);
-          if (impl_->filter.accept_dir(rel, venv)) {
+          if (impl_->filter.accept_dir(rel, venv) && !impl_->skipped.count(rel)) {
             std::vector<std::string> found;
             impl_->add_tree(fd_, rel, &found);
             for (auto& f : found) note(f, Kind::kCreated);

@@ -19,6 +19,12 @@
 // directory is at its path again (re-created, or another one moved there: a new inode)
 // `root_replaced` and `rescan_needed` are set, and the caller's rescan + rewatch() watch it.
 //
+// Ignored directories: skip_dirs() names the directories the ignore rules exclude whole (the
+// listing's FileListing::ignored_dirs): their watches are removed and they are not watched again
+// when they are re-created, so a build or tool writing into an in-tree ignored directory (`out/`,
+// `htmlcov/`, a cache) queues no events. The set lasts until rewatch(), which watches every
+// admitted directory again (the caller's rescan then lists, and names the set, anew).
+//
 // Depth: watching a tree is iterative (no recursion, no directory held open while descending);
 // the memory per watched directory is one watch and its relative path. Entries whose absolute
 // path is PATH_MAX bytes or longer are not watched, counted, and named in a warning.
@@ -69,8 +75,13 @@ class Watcher {
   // Consume every queued event without blocking; paths are deduplicated and classified by the
   // last event seen for them.
   Changes drain();
-  // Drop all watches and watch the tree again (after a rescan).
+  // Drop all watches and watch the tree again (after a rescan), forgetting skip_dirs()'s set;
+  // with `filter`, under these rules from now on (a config reload). The descriptor stays the same.
   void rewatch();
+  void rewatch(PathFilter filter);
+  // Stop watching `dirs` (relative; each with everything below it) and do not watch them again
+  // when they reappear, until rewatch(). A directory not watched now is only remembered.
+  void skip_dirs(std::vector<std::string> dirs);
 
   // Directories watched now, and entries skipped since open()/rewatch() because their absolute
   // path is PATH_MAX bytes or longer (each reported once in a drain()'s warnings).

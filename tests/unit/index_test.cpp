@@ -679,6 +679,71 @@ TEST_CASE("SegmentIndex: sync() applies watcher events before answering") {
   CHECK(seg->status().files_indexed == 0);
 }
 
+TEST_CASE(
+    "SegmentIndex: a .gitignore edit re-lists the tree, directories ignored whole are not "
+    "watched") {
+  const bool have_git = std::system("git --version >/dev/null 2>&1") == 0;
+  for (const bool use_git : {false, true}) {
+    if (use_git && !have_git) {
+      WARN("git not installed: the git listing's case is skipped");
+      continue;
+    }
+    CAPTURE(use_git);
+    trifecta::test::TempDir t;
+    const fs::path r = fs::canonical(t.path());
+    write_text(r / ".gitignore", "out/\n");
+    write_text(r / "a.py", "def alpha():\n    pass\n");
+    write_text(r / "out/gen.py", "def generatedword():\n    pass\n");
+    write_text(r / "keep/k.py", "def keptword():\n    pass\n");
+    if (use_git) REQUIRE(std::system(("git -C '" + r.string() + "' init -q").c_str()) == 0);
+    SegmentOptions so;
+    so.use_git = use_git;
+    so.persist = false;
+    auto seg = std::move(SegmentIndex::open(r, so).value());
+    REQUIRE(seg->start_watching().ok());  // armed before the build, as the daemon does
+    REQUIRE(seg->build().ok());
+    CHECK(seg->status().source == (use_git ? "git" : "walk"));
+    CHECK(seg->watched_dirs() == 2);  // the root and keep/; out/ is ignored whole
+    SearchOptions o;
+    const auto hits = [&](std::string q) {
+      o.query = std::move(q);
+      return seg->search(o)->hits.size();
+    };
+    CHECK(hits("generatedword") == 0);
+    CHECK(hits("keptword") == 1);
+    // Writes into the ignored directory queue nothing.
+    write_text(r / "out/gen.py", "def generatedword():\n    return 2\n");
+    CHECK(seg->sync().changed_files() == 0);
+
+    // The rules change: keep/ is ignored now, out/ no longer.
+    write_text(r / ".gitignore", "keep/\n");
+    const auto rep = seg->sync();
+    CHECK(rep.rescanned);
+    CHECK(hits("keptword") == 0);
+    CHECK(hits("generatedword") == 1);
+    CHECK(seg->watched_dirs() == 2);  // the root and out/
+    write_text(r / "out/newer.py", "def newerword():\n    pass\n");
+    seg->sync();
+    CHECK(hits("newerword") == 1);
+    write_text(r / "keep/k2.py", "def keptword2():\n    pass\n");
+    seg->sync();
+    CHECK(hits("keptword2") == 0);
+    CHECK(seg->validate()->ok());
+
+    // A watcher started after the build skips what that build's listing found ignored.
+    auto seg2 = std::move(SegmentIndex::open(r, so).value());
+    REQUIRE(seg2->build().ok());
+    REQUIRE(seg2->start_watching().ok());
+    CHECK(seg2->watched_dirs() == 2);
+    // The .gitignore removed: everything is listed and watched again.
+    fs::remove(r / ".gitignore");
+    CHECK(seg2->sync().rescanned);
+    CHECK(seg2->watched_dirs() == 3);
+    o.query = "keptword";
+    CHECK(seg2->search(o)->hits.size() == 2);  // keep/k.py and keep/k2.py
+  }
+}
+
 TEST_CASE("SegmentIndex: persistence gives a warm restart that rereads only edited files") {
   trifecta::test::TempDir t;
   const fs::path r = t.path();

@@ -108,6 +108,9 @@ TEST_CASE("list_files walks and honours nested .gitignore files and default excl
   REQUIRE(l.ok());
   CHECK(l->source == ListingSource::kWalk);
   CHECK(l->files == std::vector<std::string>{".gitignore", "a.py", "pkg/.gitignore", "pkg/important.log", "pkg/mod.py"});
+  // The directories a .gitignore excludes are named (the watcher skips them); excluded by default
+  // (node_modules, build, …) they are not the ignore rules' and are not.
+  CHECK(l->ignored_dirs == std::vector<std::string>{"generated"});
 }
 
 TEST_CASE("the walker lists a file 1,500 directories deep on a 128 KiB stack (no recursion per level)") {
@@ -208,6 +211,8 @@ TEST_CASE("list_files uses git's view inside a work tree") {
   REQUIRE(l.ok());
   CHECK(l->source == ListingSource::kGit);
   CHECK(l->files == std::vector<std::string>{".gitignore", "tracked.py", "untracked.md"});
+  // git names the directories it ignores whole; ignored files (`scratch.tmp`) are not directories.
+  CHECK(l->ignored_dirs == std::vector<std::string>{"ignored"});
   // drop_ignored asks git for paths that appear later.
   auto kept = drop_ignored(r, ListingSource::kGit, {"new.py", "ignored/new.py", "x.tmp"});
   CHECK(kept == std::vector<std::string>{"new.py"});
@@ -389,6 +394,51 @@ TEST_CASE("Watcher reports edits, creations in new directories and deletions") {
   write_text(r / "node_modules/m.js", "y\n");
   CHECK(watcher.drain().empty());
   CHECK_FALSE(c5.rescan_needed);
+}
+
+TEST_CASE("Watcher::skip_dirs: an ignored directory's events stop, also when it is re-created, until rewatch") {
+  trifecta::test::TempDir t;
+  const fs::path r = canon(t.path());
+  write_text(r / "a.py", "x = 1\n");
+  write_text(r / "out/gen/g.py", "x\n");
+  write_text(r / "src/m.py", "x\n");
+  auto w = Watcher::open(r, PathFilter{});
+  REQUIRE(w.ok());
+  Watcher& watcher = **w;
+  const std::size_t all = watcher.watches();  // root, out, out/gen, src
+  CHECK(all == 4);
+  watcher.skip_dirs({"out"});
+  CHECK(watcher.watches() == 2);
+  write_text(r / "out/gen/g.py", "y\n");
+  write_text(r / "out/new.py", "y\n");
+  CHECK(watcher.drain().empty());
+  // Removed and made again (a clean build): still not watched; its parent reports the directory.
+  CHECK(std::system(("rm -rf '" + (r / "out").string() + "'").c_str()) == 0);
+  auto gone = watcher.drain();
+  CHECK(gone.deleted_dirs == std::vector<std::string>{"out"});
+  write_text(r / "out/gen/g.py", "z\n");
+  auto made = watcher.drain();
+  CHECK(made.created.empty());
+  CHECK(watcher.watches() == 2);
+  write_text(r / "out/gen/g.py", "w\n");
+  CHECK(watcher.drain().empty());
+  // Other directories are reported as before.
+  write_text(r / "src/m.py", "y\n");
+  CHECK(watcher.drain().changed == std::vector<std::string>{"src/m.py"});
+  // rewatch() forgets the set: every admitted directory is watched again.
+  watcher.rewatch();
+  CHECK(watcher.watches() == all);
+  write_text(r / "out/gen/g.py", "v\n");
+  CHECK(watcher.drain().changed == std::vector<std::string>{"out/gen/g.py"});
+  // rewatch(filter) watches under new rules, on the same descriptor.
+  const int fd = watcher.fd();
+  SegmentConfig cfg;
+  cfg.exclude = {"src"};
+  watcher.rewatch(PathFilter(cfg));
+  CHECK(watcher.fd() == fd);
+  CHECK(watcher.watches() == all - 1);
+  write_text(r / "src/m.py", "z\n");
+  CHECK(watcher.drain().empty());
 }
 
 TEST_CASE("first_file_with_suffix walks like list_files: same excludes, files before subdirectories") {
