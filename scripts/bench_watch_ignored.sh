@@ -8,7 +8,7 @@
 # and after 1.5 s of quiet the daemon's CPU time (utime + stime from /proc) since the first wave
 # is read, with its inotify watches (from /proc/PID/fdinfo) before and after. Then `.gitignore`
 # stops ignoring `out/` and a search is timed: that request re-lists the tree (the generated files
-# come in). Prints one JSON line per build.
+# come in: the hits under out/ and the files indexed after it are printed). One JSON line per build.
 #
 # Usage: scripts/bench_watch_ignored.sh TREE COPIES label=BUILD_DIR label=BUILD_DIR
 #   TREE: a source tree or `demo`; COPIES: 1 or 4. WAVES (default 20), FILES (default 50).
@@ -103,7 +103,7 @@ try:
         time.sleep(1.5)
         c1, w1 = cpu_ms(pid), watches(pid)
         st = call(d, "ctx.search", {"segment": d["seg"], "query": "generatedmarker"})
-        hidden = len(st["hits"])
+        hidden = sum(1 for h in st["hits"] if h["path"].startswith("out/"))
         with open(d["seg"] + "/.gitignore", "w") as f:
             f.write("__pycache__/\n")
         time.sleep(0.05)
@@ -112,11 +112,13 @@ try:
         relist_ms = (time.perf_counter() - t0) * 1000
         time.sleep(1.0)
         r = call(d, "ctx.search", {"segment": d["seg"], "query": "generatedmarker", "limit": 5})
+        st = call(d, "ctx.status", {"segment": d["seg"]})
         print(json.dumps({"bench": "watch_ignored", "build": d["label"], "waves": waves, "files_per_wave": files,
                           "daemon_cpu_ms_during_writes": round(c1 - c0, 1), "inotify_watches_before": w0,
-                          "inotify_watches_after": w1, "hits_while_ignored": hidden,
+                          "inotify_watches_after": w1, "out_hits_while_ignored": hidden,
                           "search_after_gitignore_edit_ms": round(relist_ms, 2),
-                          "hits_after_gitignore_edit": len(r["hits"])}), flush=True)
+                          "out_hits_after_gitignore_edit": sum(1 for h in r["hits"] if h["path"].startswith("out/")),
+                          "files_indexed_after": st["status"]["files_indexed"], "rescans": st["status"]["rescans"]}), flush=True)
 finally:
     for d in daemons:
         d["p"].terminate()

@@ -134,11 +134,19 @@ struct SegmentIndex::Impl {
   std::unique_ptr<workspace::FileReader> reader;
   std::unique_ptr<ast::SkeletonCache> skeletons;
   std::unique_ptr<workspace::Watcher> watcher;
-  // The last listing's FileListing::ignored_dirs (update_mu): the watcher skips them.
+  // The last listing's FileListing::ignored_dirs and source (update_mu): the watcher skips
+  // those directories, and asks the same rules about the directories made later.
   std::vector<std::string> ignored_dirs;
-  void skip_ignored_dirs(std::vector<std::string> dirs) {
+  workspace::ListingSource ignored_source = workspace::ListingSource::kWalk;
+  void skip_ignored_dirs(std::vector<std::string> dirs, workspace::ListingSource from) {
     ignored_dirs = std::move(dirs);
-    if (watcher) watcher->skip_dirs(ignored_dirs);
+    ignored_source = from;
+    if (watcher) watcher->skip_dirs(ignored_dirs, ignored_check());
+  }
+  workspace::Watcher::IgnoredCheck ignored_check() const {
+    return [r = root, from = ignored_source](std::vector<std::string> dirs) {
+      return workspace::ignored_among_dirs(r, from, std::move(dirs));
+    };
   }
   // Held to replace `watcher` (under update_mu too) and to duplicate its descriptor
   // (dup_watch_fd): never a descriptor number the old watcher closed.
@@ -824,7 +832,7 @@ Result<BuildReport> SegmentIndex::Impl::build(const ProgressFn& progress, bool a
   rep.source = listing->source;
   rep.files_listed = listing->files.size();
   for (auto& w : listing->warnings) rep.warnings.push_back(std::move(w));
-  skip_ignored_dirs(std::move(listing->ignored_dirs));  // the daemon armed the watcher before the build
+  skip_ignored_dirs(std::move(listing->ignored_dirs), listing->source);  // armed before the build
 
   std::vector<std::string> to_read;
   bool staged_changed = false;
@@ -1071,7 +1079,7 @@ ApplyReport SegmentIndex::Impl::rescan_locked() {
     rep.warnings.push_back("rescan failed: " + listing.error().message);
     return rep;
   }
-  skip_ignored_dirs(std::move(listing->ignored_dirs));
+  skip_ignored_dirs(std::move(listing->ignored_dirs), listing->source);
   std::vector<std::string> paths;
   std::set<std::string> listed(listing->files.begin(), listing->files.end());
   listed.insert(listing->too_long.begin(), listing->too_long.end());
@@ -1161,7 +1169,8 @@ Result<void> SegmentIndex::start_watching() {
   if (impl_->watcher) return {};
   auto w = workspace::Watcher::open(impl_->root, impl_->filter);
   if (!w) return w.error();
-  (*w)->skip_dirs(impl_->ignored_dirs);  // those of the last listing, if a build ran
+  // Those of the last listing, if a build ran; new directories are asked about from then on.
+  if (impl_->built) (*w)->skip_dirs(impl_->ignored_dirs, impl_->ignored_check());
   impl_->set_watcher(std::move(*w));
   return {};
 }

@@ -19,6 +19,7 @@
 #include <fstream>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <system_error>
@@ -467,19 +468,24 @@ Result<FileListing> list_files(const fs::path& root, const PathFilter& filter, c
   return listing;
 }
 
-std::vector<std::string> drop_ignored(const fs::path& root, ListingSource source, std::vector<std::string> paths) {
-  if (paths.empty()) return paths;
+namespace {
+
+// Which of `paths` the ignore rules exclude (`dirs`: they are directories, which dir-only
+// patterns like `out/` match); nullopt when git cannot be run.
+std::optional<std::set<std::string>> ignored_of(const fs::path& root, ListingSource source,
+                                                const std::vector<std::string>& paths, bool dirs) {
   std::set<std::string> ignored;
   if (source == ListingSource::kGit) {
     constexpr std::size_t kBatch = 500;
     for (std::size_t i = 0; i < paths.size(); i += kBatch) {
       // One path per output line (`-z` needs --stdin, which would need a second pipe); paths
-      // with newlines are not expected from inotify names worth indexing.
+      // with newlines are not expected from inotify names worth indexing. git looks at the disk
+      // for whether a path is a directory.
       std::vector<std::string> args = {"-c", "core.quotePath=false", "check-ignore", "--"};
       for (std::size_t k = i; k < std::min(paths.size(), i + kBatch); ++k) args.push_back(paths[k]);
       std::string out;
       const int rc = run_git(root, std::move(args), out);
-      if (rc != 0 && rc != 1) return paths;  // git unusable: keep everything
+      if (rc != 0 && rc != 1) return std::nullopt;  // git unusable
       std::size_t pos = 0;
       while (pos < out.size()) {
         auto end = out.find('\n', pos);
@@ -488,37 +494,57 @@ std::vector<std::string> drop_ignored(const fs::path& root, ListingSource source
         pos = end + 1;
       }
     }
-  } else {
-    std::map<std::string, std::unique_ptr<IgnoreRules>> cache;  // dir → rules (null: none)
-    auto rules_of = [&](const std::string& dir) -> const IgnoreRules* {
-      auto it = cache.find(dir);
-      if (it == cache.end()) {
-        const std::string text = read_small((dir.empty() ? root : root / dir) / ".gitignore");
-        it = cache.emplace(dir, text.empty() ? nullptr : std::make_unique<IgnoreRules>(dir, text)).first;
-      }
-      return it->second.get();
-    };
-    for (const auto& rel : paths) {
-      std::vector<const IgnoreRules*> stack;
-      if (auto* r = rules_of("")) stack.push_back(r);
-      bool out = false;
-      std::size_t start = 0;
-      while (!out) {
-        const auto slash = rel.find('/', start);
-        if (slash == std::string::npos) break;
-        const std::string dir = rel.substr(0, slash);
-        if (is_ignored(stack, dir, true)) out = true;
-        if (auto* r = rules_of(dir)) stack.push_back(r);
-        start = slash + 1;
-      }
-      if (out || is_ignored(stack, rel, false)) ignored.insert(rel);
-    }
+    return ignored;
   }
+  std::map<std::string, std::unique_ptr<IgnoreRules>> cache;  // dir → rules (null: none)
+  auto rules_of = [&](const std::string& dir) -> const IgnoreRules* {
+    auto it = cache.find(dir);
+    if (it == cache.end()) {
+      const std::string text = read_small((dir.empty() ? root : root / dir) / ".gitignore");
+      it = cache.emplace(dir, text.empty() ? nullptr : std::make_unique<IgnoreRules>(dir, text)).first;
+    }
+    return it->second.get();
+  };
+  for (const auto& rel : paths) {
+    std::vector<const IgnoreRules*> stack;
+    if (auto* r = rules_of("")) stack.push_back(r);
+    bool out = false;
+    std::size_t start = 0;
+    while (!out) {
+      const auto slash = rel.find('/', start);
+      if (slash == std::string::npos) break;
+      const std::string dir = rel.substr(0, slash);
+      if (is_ignored(stack, dir, true)) out = true;
+      if (auto* r = rules_of(dir)) stack.push_back(r);
+      start = slash + 1;
+    }
+    if (out || is_ignored(stack, rel, dirs)) ignored.insert(rel);
+  }
+  return ignored;
+}
+
+}  // namespace
+
+std::vector<std::string> drop_ignored(const fs::path& root, ListingSource source, std::vector<std::string> paths) {
+  if (paths.empty()) return paths;
+  const auto ignored = ignored_of(root, source, paths, /*dirs=*/false);
+  if (!ignored) return paths;  // git unusable: keep everything
   std::vector<std::string> kept;
   for (auto& p : paths) {
-    if (!ignored.count(p)) kept.push_back(std::move(p));
+    if (!ignored->count(p)) kept.push_back(std::move(p));
   }
   return kept;
+}
+
+std::vector<std::string> ignored_among_dirs(const fs::path& root, ListingSource source, std::vector<std::string> dirs) {
+  std::vector<std::string> out;
+  if (dirs.empty()) return out;
+  const auto ignored = ignored_of(root, source, dirs, /*dirs=*/true);
+  if (!ignored) return out;
+  for (auto& d : dirs) {
+    if (ignored->count(d)) out.push_back(std::move(d));
+  }
+  return out;
 }
 
 std::string first_file_with_suffix(const fs::path& root, const PathFilter& filter, std::string_view suffix,

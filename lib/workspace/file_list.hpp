@@ -128,4 +128,9 @@ std::string first_file_with_suffix(const fs::path& root, const PathFilter& filte
 // Never fails: if git cannot be run, every path is kept.
 std::vector<std::string> drop_ignored(const fs::path& root, ListingSource source, std::vector<std::string> paths);
 
+// The subset of `dirs` (relative directories that exist) the ignore rules exclude — for
+// directories made after the listing, which the watcher then does not watch. The same rules as
+// drop_ignored (`git check-ignore` for kGit). Never fails: if git cannot be run, none is named.
+std::vector<std::string> ignored_among_dirs(const fs::path& root, ListingSource source, std::vector<std::string> dirs);
+
 }  // namespace trifecta::core::workspace

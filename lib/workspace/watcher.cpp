@@ -27,6 +27,7 @@ struct Watcher::Impl {
   std::unordered_map<int, std::string> wd_to_rel;  // "" = root
   std::map<std::string, int> rel_to_wd;
   std::set<std::string> skipped;  // skip_dirs(): never watched until rewatch()
+  Watcher::IgnoredCheck check_new;  // skip_dirs()'s: which new directories are ignored
   bool pending_rescan = false;
   std::vector<std::string> pending_warnings;
   std::size_t unwatched_too_long = 0;  // entries add_tree skipped for path length (cumulative)
@@ -165,7 +166,8 @@ void Watcher::rewatch(PathFilter filter) {
   rewatch();
 }
 
-void Watcher::skip_dirs(std::vector<std::string> dirs) {
+void Watcher::skip_dirs(std::vector<std::string> dirs, IgnoredCheck check) {
+  if (check) impl_->check_new = std::move(check);
   for (auto& d : dirs) {
     if (d.empty()) continue;  // the root itself is never skipped
     impl_->unwatch_below(fd_, d);
@@ -208,6 +210,10 @@ Changes Watcher::drain() {
     }
     it->second = k;
   };
+  // Directories made (or moved in) during this drain, watched after the events are read: then
+  // the ignore check asks about all of them at once. The files already inside each are reported
+  // by add_tree, so none made meanwhile is missed.
+  std::vector<std::string> new_dirs;
   alignas(inotify_event) char buf[65536];
   while (true) {
     const ssize_t n = ::read(fd_, buf, sizeof buf);
@@ -243,11 +249,7 @@ Changes Watcher::drain() {
         if (ev->mask & (IN_CREATE | IN_MOVED_TO)) {
           std::error_code ec;
           const bool venv = fs::exists(impl_->root / rel / "pyvenv.cfg", ec);
-          if (impl_->filter.accept_dir(rel, venv) && !impl_->skipped.count(rel)) {
-            std::vector<std::string> found;
-            impl_->add_tree(fd_, rel, &found);
-            for (auto& f : found) note(f, Kind::kCreated);
-          }
+          if (impl_->filter.accept_dir(rel, venv) && !impl_->skipped.count(rel)) new_dirs.push_back(rel);
         } else if (ev->mask & (IN_DELETE | IN_MOVED_FROM)) {
           impl_->forget_below(rel);
           note(rel, Kind::kDirDeleted);
@@ -262,6 +264,26 @@ Changes Watcher::drain() {
       } else {
         note(rel, Kind::kChanged);
       }
+    }
+  }
+  if (!new_dirs.empty()) {
+    std::sort(new_dirs.begin(), new_dirs.end());
+    new_dirs.erase(std::unique(new_dirs.begin(), new_dirs.end()), new_dirs.end());
+    if (impl_->check_new) {
+      for (auto& d : impl_->check_new(new_dirs)) impl_->skipped.insert(std::move(d));
+    }
+    for (const auto& d : new_dirs) {
+      // Skipped (ignored), already watched (made and moved within the drain), or below a
+      // skipped one: not watched.
+      if (impl_->skipped.count(d) || impl_->rel_to_wd.count(d)) continue;
+      bool below_skipped = false;
+      for (auto s = d.find('/'); s != std::string::npos; s = d.find('/', s + 1)) {
+        if (impl_->skipped.count(d.substr(0, s))) below_skipped = true;
+      }
+      if (below_skipped) continue;
+      std::vector<std::string> found;
+      impl_->add_tree(fd_, d, &found);
+      for (auto& f : found) note(f, Kind::kCreated);
     }
   }
   for (const auto& [rel, k] : last) {

@@ -21,9 +21,12 @@
 //
 // Ignored directories: skip_dirs() names the directories the ignore rules exclude whole (the
 // listing's FileListing::ignored_dirs): their watches are removed and they are not watched again
-// when they are re-created, so a build or tool writing into an in-tree ignored directory (`out/`,
-// `htmlcov/`, a cache) queues no events. The set lasts until rewatch(), which watches every
-// admitted directory again (the caller's rescan then lists, and names the set, anew).
+// when they are re-created. With its `check`, a directory made later is asked about too (the new
+// directories of one drain in one call, before they are watched): one the rules exclude is
+// skipped. So a build or tool writing into an in-tree ignored directory (`out/`, `htmlcov/`, a
+// cache) queues no events past the directory's own creation. The set lasts until rewatch(),
+// which watches every admitted directory again (the caller's rescan then lists, and names the
+// set, anew); the check stays.
 //
 // Depth: watching a tree is iterative (no recursion, no directory held open while descending);
 // the memory per watched directory is one watch and its relative path. Entries whose absolute
@@ -38,6 +41,7 @@
 
 #include <cstddef>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -80,8 +84,11 @@ class Watcher {
   void rewatch();
   void rewatch(PathFilter filter);
   // Stop watching `dirs` (relative; each with everything below it) and do not watch them again
-  // when they reappear, until rewatch(). A directory not watched now is only remembered.
-  void skip_dirs(std::vector<std::string> dirs);
+  // when they reappear, until rewatch(). A directory not watched now is only remembered. `check`
+  // (kept until the next skip_dirs with one) returns which of the directories made since are
+  // ignored; it runs inside drain().
+  using IgnoredCheck = std::function<std::vector<std::string>(std::vector<std::string> dirs)>;
+  void skip_dirs(std::vector<std::string> dirs, IgnoredCheck check = {});
 
   // Directories watched now, and entries skipped since open()/rewatch() because their absolute
   // path is PATH_MAX bytes or longer (each reported once in a drain()'s warnings).

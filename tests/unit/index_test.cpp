@@ -691,7 +691,7 @@ TEST_CASE(
     CAPTURE(use_git);
     trifecta::test::TempDir t;
     const fs::path r = fs::canonical(t.path());
-    write_text(r / ".gitignore", "out/\n");
+    write_text(r / ".gitignore", "out/\ntmp*/\n");
     write_text(r / "a.py", "def alpha():\n    pass\n");
     write_text(r / "out/gen.py", "def generatedword():\n    pass\n");
     write_text(r / "keep/k.py", "def keptword():\n    pass\n");
@@ -714,9 +714,21 @@ TEST_CASE(
     // Writes into the ignored directory queue nothing.
     write_text(r / "out/gen.py", "def generatedword():\n    return 2\n");
     CHECK(seg->sync().changed_files() == 0);
+    // A directory made later that the rules ignore is not watched either; another one is.
+    write_text(r / "tmp1/deep/t.py", "def tmpword():\n    pass\n");
+    write_text(r / "src/s.py", "def srcword():\n    pass\n");
+    CHECK(seg->sync().changed_files() == 1);
+    CHECK(seg->watched_dirs() == 3);  // the root, keep/, src/
+    write_text(r / "tmp1/deep/t2.py", "def tmpword():\n    pass\n");
+    write_text(r / "src/s2.py", "def srcword():\n    pass\n");
+    CHECK(seg->sync().changed_files() == 1);
+    CHECK(hits("tmpword") == 0);
+    CHECK(hits("srcword") == 2);
+    fs::remove_all(r / "src");
+    seg->sync();
 
     // The rules change: keep/ is ignored now, out/ no longer.
-    write_text(r / ".gitignore", "keep/\n");
+    write_text(r / ".gitignore", "keep/\ntmp*/\n");
     const auto rep = seg->sync();
     CHECK(rep.rescanned);
     CHECK(hits("keptword") == 0);
@@ -738,7 +750,7 @@ TEST_CASE(
     // The .gitignore removed: everything is listed and watched again.
     fs::remove(r / ".gitignore");
     CHECK(seg2->sync().rescanned);
-    CHECK(seg2->watched_dirs() == 3);
+    CHECK(seg2->watched_dirs() == 5);  // the root, keep/, out/, tmp1/, tmp1/deep/
     o.query = "keptword";
     CHECK(seg2->search(o)->hits.size() == 2);  // keep/k.py and keep/k2.py
   }

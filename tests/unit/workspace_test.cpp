@@ -430,13 +430,31 @@ TEST_CASE("Watcher::skip_dirs: an ignored directory's events stop, also when it 
   CHECK(watcher.watches() == all);
   write_text(r / "out/gen/g.py", "v\n");
   CHECK(watcher.drain().changed == std::vector<std::string>{"out/gen/g.py"});
+  // With a check, directories made later are asked about, all of one drain at once.
+  std::vector<std::vector<std::string>> asked;
+  watcher.skip_dirs({}, [&](std::vector<std::string> dirs) {
+    asked.push_back(dirs);
+    std::vector<std::string> out;
+    for (auto& d : dirs) {
+      if (d.rfind("gen", 0) == 0) out.push_back(d);
+    }
+    return out;
+  });
+  write_text(r / "gen1/x/g.py", "g\n");
+  write_text(r / "lib1/l.py", "l\n");
+  auto fresh = watcher.drain();
+  CHECK(asked == std::vector<std::vector<std::string>>{{"gen1", "lib1"}});
+  CHECK(fresh.created == std::vector<std::string>{"lib1/l.py"});
+  CHECK(watcher.watches() == all + 1);  // lib1
+  write_text(r / "gen1/x/g.py", "h\n");
+  CHECK(watcher.drain().empty());
   // rewatch(filter) watches under new rules, on the same descriptor.
   const int fd = watcher.fd();
   SegmentConfig cfg;
   cfg.exclude = {"src"};
   watcher.rewatch(PathFilter(cfg));
   CHECK(watcher.fd() == fd);
-  CHECK(watcher.watches() == all - 1);
+  CHECK(watcher.watches() == all + 3 - 1);  // + gen1, gen1/x, lib1 - src
   write_text(r / "src/m.py", "z\n");
   CHECK(watcher.drain().empty());
 }
