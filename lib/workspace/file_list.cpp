@@ -538,6 +538,14 @@ std::vector<std::string> drop_ignored(const fs::path& root, ListingSource source
 
 std::vector<std::string> ignored_among_dirs(const fs::path& root, ListingSource source, std::vector<std::string> dirs) {
   std::vector<std::string> out;
+  // The segment's own .gitignore files first (no process): git is asked only about the
+  // directories they exclude, so a new package directory costs no `git check-ignore` (3-4 ms).
+  // A directory only git's other sources exclude (.git/info/exclude, core.excludesFile, a
+  // .gitignore above the segment) is watched, as before skip_dirs existed.
+  if (source == ListingSource::kGit) {
+    const auto by_files = ignored_of(root, ListingSource::kWalk, dirs, /*dirs=*/true);
+    std::erase_if(dirs, [&](const std::string& d) { return !by_files->count(d); });
+  }
   if (dirs.empty()) return out;
   const auto ignored = ignored_of(root, source, dirs, /*dirs=*/true);
   if (!ignored) return out;

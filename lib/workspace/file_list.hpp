@@ -129,8 +129,11 @@ std::string first_file_with_suffix(const fs::path& root, const PathFilter& filte
 std::vector<std::string> drop_ignored(const fs::path& root, ListingSource source, std::vector<std::string> paths);
 
 // The subset of `dirs` (relative directories that exist) the ignore rules exclude — for
-// directories made after the listing, which the watcher then does not watch. The same rules as
-// drop_ignored (`git check-ignore` for kGit). Never fails: if git cannot be run, none is named.
+// directories made after the listing, which the watcher then does not watch. kWalk: the
+// .gitignore files on the way. kGit: those that the segment's .gitignore files exclude and
+// `git check-ignore` confirms (so a directory nothing in the segment ignores costs no process;
+// one only .git/info/exclude or core.excludesFile ignores is not named). Never fails: if git
+// cannot be run, none is named.
 std::vector<std::string> ignored_among_dirs(const fs::path& root, ListingSource source, std::vector<std::string> dirs);
 
 }  // namespace trifecta::core::workspace

@@ -216,6 +216,17 @@ TEST_CASE("list_files uses git's view inside a work tree") {
   // drop_ignored asks git for paths that appear later.
   auto kept = drop_ignored(r, ListingSource::kGit, {"new.py", "ignored/new.py", "x.tmp"});
   CHECK(kept == std::vector<std::string>{"new.py"});
+  // ignored_among_dirs: directories made later. git confirms what the segment's .gitignore files
+  // exclude; one only .git/info/exclude names is not asked about (watched, as before).
+  fs::create_directories(r / "ignored/sub");
+  fs::create_directories(r / "fresh");
+  fs::create_directories(r / "local_only");
+  write_text(r / ".git/info/exclude", "local_only/\n");
+  CHECK(ignored_among_dirs(r, ListingSource::kGit, {"fresh", "ignored/sub", "local_only"}) ==
+        std::vector<std::string>{"ignored/sub"});
+  CHECK(ignored_among_dirs(r, ListingSource::kWalk, {"fresh", "ignored/sub", "local_only"}) ==
+        std::vector<std::string>{"ignored/sub"});
+  CHECK(ignored_among_dirs(r, ListingSource::kGit, {}).empty());
 }
 
 TEST_CASE("a segment inside a folder its git work tree ignores is walked and not listed empty") {
