@@ -2,12 +2,15 @@
 // real trifectad and CLI: a big first build does not hold ping, status or wait:false requests,
 // edits made while it runs are all in the index after it, a segment root deleted and re-created
 // is watched again, and the lesser faults get typed errors. Also (issue 12): after an edit the
-// index settles in the background, with the same answers. docs/reliability.md lists the
-// promises these tests hold.
+// index settles in the background, with the same answers; a .gitignore edit applies without a
+// rebuild, and a directory the ignore rules exclude is not watched. docs/reliability.md lists
+// the promises these tests hold.
 #include <algorithm>
 #include <boost/json.hpp>
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <cstdlib>
+#include <fstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -241,6 +244,71 @@ TEST_CASE("a file written while no request comes is applied and settled in the b
   for (int i = 0; i < 100 && inotify_fds(d.pid()) > 0; ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   CHECK(inotify_fds(d.pid()) == 0);
+  CHECK(d.stop() == 0);
+}
+
+// The watches of the daemon's inotify instance(s): the most any one descriptor shows (the
+// background apply's copy shares its watcher's instance), from /proc/PID/fdinfo.
+static int inotify_watches(pid_t pid) {
+  int most = 0;
+  std::error_code ec;
+  for (fs::directory_iterator it(fs::path("/proc") / std::to_string(pid) / "fdinfo", ec), end;
+       !ec && it != end; it.increment(ec)) {
+    std::ifstream in(it->path());
+    std::string line;
+    int n = 0;
+    while (std::getline(in, line)) n += line.rfind("inotify wd:", 0) == 0 ? 1 : 0;
+    most = std::max(most, n);
+  }
+  return most;
+}
+
+// A .gitignore edit applies without a rebuild (the next sync re-lists the tree), and a tool
+// writing into a directory the ignore rules exclude adds no watches (issue 12).
+TEST_CASE("a .gitignore edit is applied without a rebuild, and an ignored directory is not watched",
+          "[freshness][daemon][gitignore]") {
+  const bool git = std::system("git --version >/dev/null 2>&1") == 0;
+  if (!git) WARN("git not installed: the tree is walked (its .gitignore files apply the same way)");
+  DaemonProcess d({"--no-lsp"});
+  TempDir tmp;
+  const fs::path root = fs::canonical(tmp.path()) / "seg";
+  write_text(root / ".gitignore", "out/\n");
+  write_text(root / "app.py", "def application_entry():\n    return 1\n");
+  write_text(root / "out" / "old.py", "def generated_probe_word():\n    return 2\n");
+  if (git) REQUIRE(std::system(("git -C '" + root.string() + "' init -q").c_str()) == 0);
+  const std::string seg = root.string();
+  REQUIRE(d.cli({"--json", "ctx", "build", "-s", seg}).exit_code == 0);
+  const auto out_hits = [&] {
+    auto r = result_of(d.cli({"--json", "ctx", "search", "-s", seg, "generated_probe_word"}));
+    int n = 0;
+    for (const auto& h : r.at("hits").as_array())
+      n += std::string(h.at("path").as_string()).rfind("out/", 0) == 0 ? 1 : 0;
+    return n;
+  };
+  CHECK(out_hits() == 0);
+  const int watched = inotify_watches(d.pid());
+  CHECK(watched == 1);  // the root; out/ is ignored
+  // A build writing into out/: new directories, no new watches.
+  for (int i = 0; i < 20; ++i)
+    write_text(root / "out" / ("gen" + std::to_string(i)) / "m.py",
+               "def generated_probe_word():\n    pass\n");
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  CHECK(inotify_watches(d.pid()) == watched);
+  CHECK(out_hits() == 0);
+
+  // out/ no longer ignored: the next request re-lists, out/'s 21 files come in and are watched.
+  write_text(root / ".gitignore", "# nothing ignored\n");
+  CHECK(out_hits() == 10);  // a page of them
+  auto st = result_of(d.cli({"--json", "ctx", "status", "-s", seg}));
+  CHECK(st.at("status").at("files_indexed").as_int64() == 23);  // app.py, .gitignore, out/'s 21
+  CHECK(inotify_watches(d.pid()) == watched + 21);
+
+  // Ignored again: they leave the index though still on disk, and out/ is not watched.
+  write_text(root / ".gitignore", "out/\n");
+  CHECK(out_hits() == 0);
+  st = result_of(d.cli({"--json", "ctx", "status", "-s", seg}));
+  CHECK(st.at("status").at("files_indexed").as_int64() == 2);
+  CHECK(inotify_watches(d.pid()) == watched);
   CHECK(d.stop() == 0);
 }
 
