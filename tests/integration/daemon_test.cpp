@@ -226,6 +226,50 @@ TEST_CASE("32 concurrent clients x 500 requests: every reply correct and matched
   CHECK(healthy(d.socket()));
 }
 
+// Replies several times the socket's buffer, pipelined with pings to a client that reads only
+// later, must each arrive whole, as one line (the session's write queue: writes are sequential
+// per connection, and a client that does not read is not read from until its replies drain).
+TEST_CASE("replies larger than the socket buffer, to a client that reads late, arrive whole between pings",
+          "[daemon][write]") {
+  DaemonProcess d({"--no-lsp", "--log-level", "off"});
+  TempDir t;
+  const fs::path root = fs::canonical(t.path());
+  std::string body;
+  for (int j = 0; j < 2500; ++j)
+    body += "def f" + std::to_string(j) + "():\n    return '" + std::string(30, 'x') + "'\n";
+  json::array files;
+  for (int i = 0; i < 6; ++i) {
+    write_text(root / "pkg" / ("big" + std::to_string(i) + ".py"), body);
+    files.emplace_back("pkg/big" + std::to_string(i) + ".py");
+  }
+  const std::string seg = root.string();
+  RawClient c(d.socket());
+  REQUIRE(c.send(req(1, "ctx.build", {{"segment", seg}})));
+  while (!parse_obj(c.line(60s)).contains("id")) {  // progress notifications first
+  }
+  for (int k = 0; k < 3; ++k) {
+    REQUIRE(c.send(req(10 + k, "ctx.get",
+                       {{"segment", seg}, {"ids", files}, {"mode", "raw"}, {"budget", 1000000}, {"max_chunks", 1000}})));
+    REQUIRE(c.send(req(20 + k, "ping")));
+  }
+  std::this_thread::sleep_for(300ms);  // the socket fills: the replies are written in parts
+  std::set<std::int64_t> ids;
+  for (int n = 0; n < 6; ++n) {
+    auto o = parse_obj(c.line(60s));
+    const std::int64_t id = o.at("id").as_int64();
+    ids.insert(id);
+    if (id >= 20) {
+      CHECK(o.at("result").at("pong").as_bool());
+      continue;
+    }
+    std::size_t text = 0;
+    for (const auto& ch : o.at("result").at("chunks").as_array()) text += ch.at("text").as_string().size();
+    CHECK(text == 6 * body.size());  // every file whole: 6 × 102 KB in one line
+  }
+  CHECK(ids == std::set<std::int64_t>{10, 11, 12, 20, 21, 22});
+  CHECK(healthy(d.socket()));
+}
+
 TEST_CASE("a second daemon on the same socket refuses, after kill -9 a new one recovers", "[daemon][lifecycle]") {
   DaemonProcess d;
   auto second = run(d.argv(), d.env(), 10s);
