@@ -1,4 +1,6 @@
-# Sourced by the benchmark drivers (not run on its own).
+# Sourced by the benchmark drivers (not run on its own). Puts scripts/ on PYTHONPATH, so that
+# their inline Python can `from bench_daemon import Daemon` (scripts/bench_daemon.py).
+export PYTHONPATH="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)${PYTHONPATH:+:$PYTHONPATH}"
 
 # copy_stdlib SRC DST — a private copy of a Python standard library to serve as a benchmark
 # corpus: no __pycache__, no site-packages/dist-packages (third-party code, machine-dependent).

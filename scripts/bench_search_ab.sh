@@ -27,7 +27,8 @@ shift 4
 [[ $# -ge 2 ]] || { echo "$usage (at least two builds)" >&2; exit 2; }
 bench_trees "$TREE" "$COPIES" "$@"  # sets TMP, prints the machine line
 python3 - "$TMP" "$ROUNDS" "$PER" "${BENCH_QUERIES:-all}" "${builds[@]}" <<'PY'
-import json, os, socket, statistics, subprocess, sys, time
+import json, statistics, sys, time
+from bench_daemon import Daemon
 tmp, rounds, per, which = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
 builds = [a.split("=", 1) for a in sys.argv[5:]]
 LONG = ['Traceback (most recent call last): File "/usr/lib/python3.11/json/decoder.py", line 337, in decode obj, end = self.raw_decode(s, idx=_w(s, 0).end()) File "/usr/lib/python3.11/json/decoder.py", line 355, in raw_decode raise JSONDecodeError("Expecting value", s, err.value) from None json.decoder.JSONDecodeError: Expecting value: line 1 column 1 (char 0)',
@@ -40,53 +41,31 @@ if which.startswith("file:"):  # one query a line
 else:
     queries = LONG if which == "long" else LONG + SHORT
 daemons = {}
-for label, b in builds:
-    w = f"{tmp}/{label}"
-    env = dict(os.environ, XDG_STATE_HOME=w + "/state", TRIFECTA_SOCKET=w + "/run/d.sock", TRIFECTA_TELEMETRY_DIR=w + "/tel")
-    p = subprocess.Popen([b + "/daemon/trifectad", "--socket", w + "/run/d.sock", "--no-lsp", "-f", "--log-level", "err"],
-                         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    for _ in range(200):
-        if os.path.exists(w + "/run/d.sock"):
-            break
-        time.sleep(0.05)
-    subprocess.run([b + "/client/trifecta", "--json", "ctx", "build", "-s", w + "/seg", "--no-spawn", "--timeout", "900"],
-                   env=env, stdout=subprocess.DEVNULL, check=True)
-    s = socket.socket(socket.AF_UNIX)
-    s.connect(w + "/run/d.sock")
-    daemons[label] = {"io": s.makefile("rwb"), "id": 0, "seg": w + "/seg", "proc": p}
-
-def call(label, method, params):
-    d = daemons[label]
-    d["id"] += 1
-    d["io"].write((json.dumps({"jsonrpc": "2.0", "id": d["id"], "method": method, "params": params}) + "\n").encode())
-    d["io"].flush()
-    while True:
-        r = json.loads(d["io"].readline())
-        if r.get("id") == d["id"]:
-            if "error" in r:
-                raise SystemExit(f"{label}: {r['error']}")
-            return r
-
-def cpu_ms(label):
-    f = open(f"/proc/{daemons[label]['proc'].pid}/stat").read().rsplit(")", 1)[1].split()
-    return (int(f[11]) + int(f[12])) * 10.0  # USER_HZ = 100
-
-labels = list(daemons)
-for label in labels:
-    call(label, "hello", {"client_name": "bench_search_ab", "client_version": "0", "protocol": "1.0"})
-summary = {l: [] for l in labels}
 try:
+    for label, b in builds:
+        daemons[label] = Daemon(label, b, f"{tmp}/{label}")
+        daemons[label].build_segment()
+        daemons[label].connect("bench_search_ab")
+    labels = list(daemons)
+    summary = {l: [] for l in labels}
+
+    def call(label, method, params):
+        return daemons[label].call(method, params)
+
+    def cpu_ms(label):
+        return daemons[label].cpu_ms()
+
     for q in queries:
         wall = {l: [] for l in labels}
         cpu = {l: 0.0 for l in labels}
         for label in labels:
-            call(label, "ctx.search", {"segment": daemons[label]["seg"], "query": q})  # warm-up
+            call(label, "ctx.search", {"segment": daemons[label].seg, "query": q})  # warm-up
         for r in range(rounds):
             for label in (labels if r % 2 == 0 else labels[::-1]):
                 c0 = cpu_ms(label)
                 for _ in range(per):
                     t = time.perf_counter()
-                    call(label, "ctx.search", {"segment": daemons[label]["seg"], "query": q})
+                    call(label, "ctx.search", {"segment": daemons[label].seg, "query": q})
                     wall[label].append((time.perf_counter() - t) * 1000)
                 cpu[label] += cpu_ms(label) - c0
         med = {l: statistics.median(wall[l]) for l in labels}
@@ -103,7 +82,6 @@ try:
                               [b / a for a, b in zip(summary[labels[0]], summary[labels[-1]])]), 3)}), flush=True)
 finally:
     for d in daemons.values():
-        d["proc"].terminate()
-        d["proc"].wait()
+        d.stop()
 print(f"# load at the end: {' '.join(open('/proc/loadavg').read().split()[:3])}")
 PY

@@ -44,39 +44,21 @@ shift 3
 bench_trees "$TREE" "$COPIES" "$@"  # sets TMP, prints the machine line
 [[ -f "$TMP/one/tempfile.py" ]] || { echo "bench_search_edit.sh: the tree has no tempfile.py to edit" >&2; exit 1; }
 python3 - "$TMP" "$ROUNDS" "${builds[@]}" <<'PY'
-import glob, json, os, random, socket, statistics, subprocess, sys, time
+import glob, json, os, random, statistics, sys, time
+from bench_daemon import Daemon
 tmp, rounds = sys.argv[1], int(sys.argv[2])
 builds = [a.split("=", 1) for a in sys.argv[3:]]
 QUERIES = ["how do I make sure that the temporary files created by my test suite are removed even when a test fails halfway through and raises an exception before cleanup runs",
            "self return def none", "json decode error", "asyncio event loop", "tempfile"]
 for label, b in builds:
     w = f"{tmp}/{label}"
-    seg = w + "/seg"
-    env = dict(os.environ, XDG_STATE_HOME=w + "/state", TRIFECTA_SOCKET=w + "/run/d.sock", TRIFECTA_TELEMETRY_DIR=w + "/tel")
-    p = subprocess.Popen([b + "/daemon/trifectad", "--socket", w + "/run/d.sock", "--no-lsp", "-f", "--log-level", "err"],
-                         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    dm = Daemon(label, b, w)
+    seg = dm.seg
     try:
-        for _ in range(200):
-            if os.path.exists(w + "/run/d.sock"):
-                break
-            time.sleep(0.05)
-        subprocess.run([b + "/client/trifecta", "--json", "ctx", "build", "-s", seg, "--no-spawn", "--timeout", "900"],
-                       env=env, stdout=subprocess.DEVNULL, check=True)
-        s = socket.socket(socket.AF_UNIX)
-        s.connect(w + "/run/d.sock")
-        io = s.makefile("rwb")
-        n = [0]
-
-        def call(method, params):
-            n[0] += 1
-            io.write((json.dumps({"jsonrpc": "2.0", "id": n[0], "method": method, "params": params}) + "\n").encode())
-            io.flush()
-            while True:
-                r = json.loads(io.readline())
-                if r.get("id") == n[0]:
-                    if "error" in r:
-                        raise SystemExit(f"{label}: {r['error']}")
-                    return r["result"]
+        dm.build_segment()
+        dm.connect("bench_search_edit")
+        call = dm.call
+        rss_mb = dm.rss_mb
 
         def medians():
             out = {}
@@ -90,14 +72,6 @@ for label, b in builds:
                 out[q] = statistics.median(t)
             return out
 
-        def rss_mb():
-            with open(f"/proc/{p.pid}/status", encoding="utf-8") as f:
-                for line in f:
-                    if line.startswith("VmRSS:"):
-                        return round(int(line.split()[1]) / 1024, 1)
-            return None
-
-        call("hello", {"client_name": "bench_search_edit", "client_version": "0", "protocol": "1.0"})
         before = medians()
         rss_before = rss_mb()
         generation = call("ctx.status", {"segment": seg})["index"]["generation"]
@@ -230,7 +204,6 @@ for label, b in builds:
                               "settled_ratio": round(settled[q] / before[q], 3),
                               "edit_search_ms": round(edit_search[q], 3)}))
     finally:
-        p.terminate()
-        p.wait()
+        dm.stop()
 PY
 echo "# load at the end: $(cut -d' ' -f1-3 /proc/loadavg)"

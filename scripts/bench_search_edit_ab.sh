@@ -33,7 +33,8 @@ shift 3
 bench_trees "$TREE" "$COPIES" "$@"  # sets TMP and builds, prints the machine line
 [[ -f "$TMP/one/tempfile.py" ]] || { echo "bench_search_edit_ab.sh: the tree has no tempfile.py to edit" >&2; exit 1; }
 EDIT_AT="${EDIT_AT:-middle}" SETTLE_WAIT="${SETTLE_WAIT:-0.7}" EDIT_PAUSE="${EDIT_PAUSE:-0.15}" ISOLATE="${ISOLATE:-0}" python3 - "$TMP" "$ROUNDS" "${builds[@]}" <<'PY'
-import json, os, signal, socket, statistics, subprocess, sys, time
+import json, os, signal, statistics, sys, time
+from bench_daemon import Daemon
 tmp, rounds = sys.argv[1], int(sys.argv[2])
 builds = [a.split("=", 1) for a in sys.argv[3:]]
 queries = os.environ.get("QUERIES", "json decode error|self return def none|"
@@ -47,40 +48,18 @@ daemons = []
 
 
 def call(d, method, params):
-    d["n"] += 1
-    d["io"].write((json.dumps({"jsonrpc": "2.0", "id": d["n"], "method": method, "params": params}) + "\n").encode())
-    d["io"].flush()
-    while True:
-        r = json.loads(d["io"].readline())
-        if r.get("id") == d["n"]:
-            if "error" in r:
-                raise SystemExit(f"{d['label']}: {r['error']}")
-            return r["result"]
+    return d["daemon"].call(method, params)
 
 
 try:
     for label, b in builds:
-        w = f"{tmp}/{label}"
-        seg = w + "/seg"
-        os.makedirs(w + "/run", mode=0o700, exist_ok=True)
-        env = dict(os.environ, XDG_STATE_HOME=w + "/state", TRIFECTA_SOCKET=w + "/run/d.sock",
-                   TRIFECTA_TELEMETRY_DIR=w + "/tel")
-        p = subprocess.Popen([b + "/daemon/trifectad", "--socket", w + "/run/d.sock", "--no-lsp", "-f", "--log-level", "err"],
-                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        d = {"label": label, "p": p, "seg": seg, "n": 0, "t": {q: [] for q in queries}}
+        dm = Daemon(label, b, f"{tmp}/{label}")
+        d = {"label": label, "daemon": dm, "p": dm.proc, "seg": dm.seg, "t": {q: [] for q in queries}}
         daemons.append(d)
-        for _ in range(200):
-            if os.path.exists(w + "/run/d.sock"):
-                break
-            time.sleep(0.05)
-        subprocess.run([b + "/client/trifecta", "--json", "ctx", "build", "-s", seg, "--no-spawn", "--timeout", "900"],
-                       env=env, stdout=subprocess.DEVNULL, check=True)
-        s = socket.socket(socket.AF_UNIX)
-        s.connect(w + "/run/d.sock")
-        d["io"] = s.makefile("rwb")
-        call(d, "hello", {"client_name": "bench_search_edit_ab", "client_version": "0", "protocol": "1.0"})
+        dm.build_segment()
+        dm.connect("bench_search_edit_ab")
         for q in queries:
-            call(d, "ctx.search", {"segment": seg, "query": q})
+            call(d, "ctx.search", {"segment": dm.seg, "query": q})
     time.sleep(1.0)  # both settled
     for i in range(rounds):
         for q in queries:
@@ -124,7 +103,6 @@ try:
 finally:
     for d in daemons:
         d["p"].send_signal(signal.SIGCONT)
-        d["p"].terminate()
-        d["p"].wait()
+        d["daemon"].stop()
 PY
 echo "# load at the end: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -30,30 +30,16 @@ for arg in "$@"; do
   git -C "$seg" init -q
 done
 WAVES="${WAVES:-20}" FILES="${FILES:-50}" python3 - "$TMP" "${builds[@]}" <<'PY'
-import json, os, socket, subprocess, sys, time
+import json, os, sys, time
+from bench_daemon import Daemon
 tmp = sys.argv[1]
 builds = [a.split("=", 1) for a in sys.argv[2:]]
 waves, files = int(os.environ["WAVES"]), int(os.environ["FILES"])
-tick = os.sysconf("SC_CLK_TCK")
 daemons = []
 
 
 def call(d, method, params):
-    d["n"] += 1
-    d["io"].write((json.dumps({"jsonrpc": "2.0", "id": d["n"], "method": method, "params": params}) + "\n").encode())
-    d["io"].flush()
-    while True:
-        r = json.loads(d["io"].readline())
-        if r.get("id") == d["n"]:
-            if "error" in r:
-                raise SystemExit(f"{d['label']}: {r['error']}")
-            return r["result"]
-
-
-def cpu_ms(pid):
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) * 1000.0 / tick
+    return d["daemon"].call(method, params)
 
 
 def watches(pid):
@@ -69,30 +55,16 @@ def watches(pid):
 
 try:
     for label, b in builds:
-        w = f"{tmp}/{label}"
-        seg = w + "/seg"
-        os.makedirs(w + "/run", mode=0o700, exist_ok=True)
-        env = dict(os.environ, XDG_STATE_HOME=w + "/state", TRIFECTA_SOCKET=w + "/run/d.sock",
-                   TRIFECTA_TELEMETRY_DIR=w + "/tel")
-        p = subprocess.Popen([b + "/daemon/trifectad", "--socket", w + "/run/d.sock", "--no-lsp", "-f", "--log-level", "err"],
-                             env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        d = {"label": label, "p": p, "seg": seg, "n": 0}
+        dm = Daemon(label, b, f"{tmp}/{label}")
+        d = {"label": label, "daemon": dm, "p": dm.proc, "seg": dm.seg}
         daemons.append(d)
-        for _ in range(200):
-            if os.path.exists(w + "/run/d.sock"):
-                break
-            time.sleep(0.05)
-        subprocess.run([b + "/client/trifecta", "--json", "ctx", "build", "-s", seg, "--no-spawn", "--timeout", "900"],
-                       env=env, stdout=subprocess.DEVNULL, check=True)
-        s = socket.socket(socket.AF_UNIX)
-        s.connect(w + "/run/d.sock")
-        d["io"] = s.makefile("rwb")
-        call(d, "hello", {"client_name": "bench_watch_ignored", "client_version": "0", "protocol": "1.0"})
-        call(d, "ctx.search", {"segment": seg, "query": "generatedmarker"})
+        dm.build_segment()
+        dm.connect("bench_watch_ignored")
+        call(d, "ctx.search", {"segment": dm.seg, "query": "generatedmarker"})
     time.sleep(2.0)  # both settled
     for d in daemons:
         pid = d["p"].pid
-        w0, c0 = watches(pid), cpu_ms(pid)
+        w0, c0 = watches(pid), d["daemon"].cpu_ms()
         for k in range(waves):
             for j in range(files):
                 path = f"{d['seg']}/out/wave{k}/pkg{j}"
@@ -101,7 +73,7 @@ try:
                     f.write(f"def generatedmarker_{k}_{j}():\n    return {k * files + j}\n")
             time.sleep(0.1)
         time.sleep(1.5)
-        c1, w1 = cpu_ms(pid), watches(pid)
+        c1, w1 = d["daemon"].cpu_ms(), watches(pid)
         st = call(d, "ctx.search", {"segment": d["seg"], "query": "generatedmarker"})
         hidden = sum(1 for h in st["hits"] if h["path"].startswith("out/"))
         with open(d["seg"] + "/.gitignore", "w") as f:
@@ -121,7 +93,6 @@ try:
                           "files_indexed_after": st["status"]["files_indexed"], "rescans": st["status"]["rescans"]}), flush=True)
 finally:
     for d in daemons:
-        d["p"].terminate()
-        d["p"].wait()
+        d["daemon"].stop()
 PY
 echo "# load at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
