@@ -333,8 +333,10 @@ Rendered render_ctx_status(const proto::CtxStatusResult& o) {
     appendf(out, "            %s: %lld\n", k.c_str(), ll(v));
   appendf(out, "  chunks    %lld (%lld terms), ~%s in memory\n", ll(st.chunks), ll(st.terms),
           format_bytes(dbl(st.memory_bytes)).c_str());
-  appendf(out, "  pack      %s (%s listing), watching %s, %lld rescans\n", st.pack_state.c_str(),
-          st.source.c_str(), st.watching ? "yes" : "no", ll(st.rescans));
+  appendf(out, "  pack      %s (%s listing), watching %s", st.pack_state.c_str(), st.source.c_str(),
+          st.watching ? "yes" : "no");
+  if (st.watching && st.watched_dirs) appendf(out, " (%lld directories)", ll(*st.watched_dirs));
+  appendf(out, ", %lld rescans\n", ll(st.rescans));
   if (o.index.watcher_error) {
     appendf(out,
             "  watcher   unavailable: %s (changes on disk are not seen until `ctx build "

@@ -117,6 +117,7 @@ void tag_invoke(json::value_from_tag, json::value& v, const Status& s) {
                    {"watching", s.watching},
                    {"warm_start", s.warm_start},
                    {"rescans", s.rescans},
+                   {"watched_dirs", s.watched_dirs},
                    {"memory_bytes", s.memory_bytes},
                    {"warnings", strings(s.warnings)}};
 }

@@ -142,7 +142,12 @@ struct SegmentIndex::Impl {
     ignored_dirs = std::move(dirs);
     ignored_source = from;
     if (watcher) watcher->skip_dirs(ignored_dirs, ignored_check());
+    count_watches();
   }
+  // Status::watched_dirs without update_mu: the watcher's count, stored after each change to it
+  // (update_mu held).
+  std::atomic<std::size_t> watched{0};
+  void count_watches() { watched.store(watcher ? watcher->watches() : 0, std::memory_order_relaxed); }
   workspace::Watcher::IgnoredCheck ignored_check() const {
     return [r = root, from = ignored_source](std::vector<std::string> dirs) {
       return workspace::ignored_among_dirs(r, from, std::move(dirs));
@@ -1172,6 +1177,7 @@ Result<void> SegmentIndex::start_watching() {
   // Those of the last listing, if a build ran; new directories are asked about from then on.
   if (impl_->built) (*w)->skip_dirs(impl_->ignored_dirs, impl_->ignored_check());
   impl_->set_watcher(std::move(*w));
+  impl_->count_watches();
   return {};
 }
 
@@ -1220,6 +1226,7 @@ ApplyReport SegmentIndex::sync_locked(bool& pack_dirty, bool write_rows) {
     }
   }
   workspace::Changes ch = impl_->watcher->drain();
+  impl_->count_watches();  // new directories watched, or a vanished root's watches dropped
   // A `.gitignore` written, created or deleted changes which files are admitted below it, and
   // which directories are worth watching: the tree is listed again.
   if (!ch.rescan_needed && names_ignore_file(ch)) ch.rescan_needed = true;
@@ -1248,7 +1255,7 @@ ApplyReport SegmentIndex::sync_locked(bool& pack_dirty, bool write_rows) {
   ApplyReport rep;
   if (ch.rescan_needed) {
     impl_->watcher->rewatch();  // before the rescan: later events are caught next time
-    rep = impl_->rescan_locked();
+    rep = impl_->rescan_locked();  // counts the watches once the ignored directories are skipped
   } else {
     std::vector<std::string> paths;
     for (auto* v : {&ch.changed, &ch.created, &ch.deleted, &ch.deleted_dirs}) {
@@ -1485,6 +1492,7 @@ Status SegmentIndex::status() const {
   s.warm_start = impl_->warm_start;
   s.dirty = impl_->dirty;
   s.rescans = impl_->rescans;
+  s.watched_dirs = impl_->watched.load(std::memory_order_relaxed);
   s.steady = impl_->index.steady();
   s.warnings = impl_->config_warnings;
   if (impl_->root_missing) {

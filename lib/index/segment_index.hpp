@@ -183,6 +183,9 @@ struct Status {
   std::string source;            // "git" | "walk"
   bool built = false, watching = false, warm_start = false, dirty = false;
   std::uint64_t rescans = 0;
+  // Directories the watcher watches (one inotify watch each, against fs.inotify.max_user_watches;
+  // those the ignore rules exclude whole are not watched). As of the last sync, build or rescan.
+  std::size_t watched_dirs = 0;
   // The index is in its steady state (InvertedIndex::steady): every search prunes fully. False
   // after an update until settle() ran (the daemon runs it in the background after each change).
   bool steady = true;
@@ -239,7 +242,8 @@ class SegmentIndex {
   // the index, files it no longer ignores come in, and the watches follow. Errors: kUnavailable
   // (inotify unusable).
   Result<void> start_watching();
-  // Directories the watcher watches now (0 without one). Waits for a running build or update.
+  // Directories the watcher watches now (0 without one). Waits for a running build or update
+  // (status().watched_dirs does not: the count as of the last sync, build or rescan).
   std::size_t watched_dirs() const;
   // A duplicate of the watcher's descriptor (close-on-exec; the caller owns it): readable while
   // changes are queued, for an event loop that has them applied without waiting for a request

@@ -184,6 +184,7 @@ proto::IndexStatus to_proto(const idx::Status& s) {
   o.watching = s.watching;
   o.warm_start = s.warm_start;
   o.rescans = static_cast<std::int64_t>(s.rescans);
+  o.watched_dirs = static_cast<std::int64_t>(s.watched_dirs);
   o.memory_bytes = static_cast<std::int64_t>(s.memory_bytes);
   o.warnings = s.warnings;
   return o;

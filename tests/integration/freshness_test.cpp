@@ -302,6 +302,9 @@ TEST_CASE("a .gitignore edit is applied without a rebuild, and an ignored direct
   auto st = result_of(d.cli({"--json", "ctx", "status", "-s", seg}));
   CHECK(st.at("status").at("files_indexed").as_int64() == 23);  // app.py, .gitignore, out/'s 21
   CHECK(inotify_watches(d.pid()) == watched + 21);
+  CHECK(st.at("status").at("watched_dirs").as_int64() == watched + 21);  // what ctx status says
+  CHECK_THAT(d.cli({"ctx", "status", "-s", seg}).out,
+             Catch::Contains("watching yes (22 directories)"));
 
   // Ignored again: they leave the index though still on disk, and out/ is not watched.
   write_text(root / ".gitignore", "out/\n");
@@ -309,6 +312,7 @@ TEST_CASE("a .gitignore edit is applied without a rebuild, and an ignored direct
   st = result_of(d.cli({"--json", "ctx", "status", "-s", seg}));
   CHECK(st.at("status").at("files_indexed").as_int64() == 2);
   CHECK(inotify_watches(d.pid()) == watched);
+  CHECK(st.at("status").at("watched_dirs").as_int64() == watched);
   CHECK(d.stop() == 0);
 }
 

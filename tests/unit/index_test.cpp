@@ -704,6 +704,7 @@ TEST_CASE(
     REQUIRE(seg->build().ok());
     CHECK(seg->status().source == (use_git ? "git" : "walk"));
     CHECK(seg->watched_dirs() == 2);  // the root and keep/; out/ is ignored whole
+    CHECK(seg->status().watched_dirs == 2);
     SearchOptions o;
     const auto hits = [&](std::string q) {
       o.query = std::move(q);
@@ -719,6 +720,7 @@ TEST_CASE(
     write_text(r / "src/s.py", "def srcword():\n    pass\n");
     CHECK(seg->sync().changed_files() == 1);
     CHECK(seg->watched_dirs() == 3);  // the root, keep/, src/
+    CHECK(seg->status().watched_dirs == 3);
     write_text(r / "tmp1/deep/t2.py", "def tmpword():\n    pass\n");
     write_text(r / "src/s2.py", "def srcword():\n    pass\n");
     CHECK(seg->sync().changed_files() == 1);
@@ -751,6 +753,7 @@ TEST_CASE(
     fs::remove(r / ".gitignore");
     CHECK(seg2->sync().rescanned);
     CHECK(seg2->watched_dirs() == 5);  // the root, keep/, out/, tmp1/, tmp1/deep/
+    CHECK(seg2->status().watched_dirs == 5);
     o.query = "keptword";
     CHECK(seg2->search(o)->hits.size() == 2);  // keep/k.py and keep/k2.py
   }

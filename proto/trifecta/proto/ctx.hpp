@@ -101,6 +101,7 @@ struct IndexStatus {
   bool watching = false;
   bool warm_start = false;
   std::int64_t rescans = 0;
+  std::optional<std::int64_t> watched_dirs;
   std::int64_t memory_bytes = 0;
   std::vector<std::string> warnings;
 };
@@ -121,6 +122,8 @@ void describe(V& v, IndexStatus& s) {
   v.req("watching", s.watching, "a file watcher follows the disk");
   v.req("warm_start", s.warm_start, "started from the persisted index");
   v.req("rescans", s.rescans, "full rescans so far");
+  v.opt("watched_dirs", s.watched_dirs,
+        "directories the file watcher watches (one inotify watch each; directories the ignore rules exclude whole are not)");
   v.req("memory_bytes", s.memory_bytes, "index memory");
   v.req("warnings", s.warnings, "warnings");
 }
