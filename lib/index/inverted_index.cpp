@@ -82,6 +82,21 @@ void add_tfs(Posting& into, const Posting& p) {
     into.tf[f] = static_cast<std::uint8_t>(std::min(255, into.tf[f] + p.tf[f]));
 }
 
+// Several words' postings (a stem group's tail) as one list by chunk: sorted by document, the
+// tfs of a chunk several words hold added (add_tfs).
+void merge_by_doc(std::vector<Posting>& list) {
+  std::stable_sort(list.begin(), list.end(),
+                   [](const Posting& a, const Posting& b) { return a.doc < b.doc; });
+  std::size_t out = 0;
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    if (out > 0 && list[out - 1].doc == list[i].doc)
+      add_tfs(list[out - 1], list[i]);
+    else
+      list[out++] = list[i];
+  }
+  list.resize(out);
+}
+
 // Merge the frozen list `bytes` (`count` postings) into `list` (both in document order) as it is
 // decoded, a chunk on both getting its tfs added (add_tfs); `room` is scratch, swapped with
 // `list`. Written through a pointer into room made first (at most both lists' postings; a frozen
@@ -1735,15 +1750,10 @@ bool InvertedIndex::build_groups(Settled& st, const std::atomic<bool>* cancel) c
           if (docs_[st.tail_grouped[k].doc].alive) tail.push_back(st.tail_grouped[k]);
         }
       }
-      std::stable_sort(tail.begin(), tail.end(),
-                       [](const Posting& a, const Posting& b) { return a.doc < b.doc; });
+      merge_by_doc(tail);
       PostingListBuilder list(encoded);
       list.add_spliced(last_list(last), dead.data(), dead.size());
-      for (std::size_t k = 0; k < tail.size();) {
-        Posting p = tail[k];
-        for (++k; k < tail.size() && tail[k].doc == p.doc; ++k) add_tfs(p, tail[k]);
-        list.add(p);
-      }
+      for (const Posting& p : tail) list.add(p);
       ends.push_back(static_cast<std::uint32_t>(encoded.size()));
       counts.push_back(static_cast<std::uint32_t>(list.count()));
       st.group_postings += list.count();
@@ -2444,19 +2454,8 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
       if (!grouped(k) || tail_lists[k].empty()) continue;
       // The variants' tail postings as one list: by chunk, the tfs of a chunk several variants
       // hold added (saturating, as `collect` merges them).
-      auto& list = tail_lists[k];
-      group_tail_postings[k] = list.size();
-      std::stable_sort(list.begin(), list.end(),
-                       [](const Posting& a, const Posting& b) { return a.doc < b.doc; });
-      std::size_t out = 0;
-      for (std::size_t i = 0; i < list.size(); ++i) {
-        if (out > 0 && list[out - 1].doc == list[i].doc) {
-          add_tfs(list[out - 1], list[i]);
-        } else {
-          list[out++] = list[i];
-        }
-      }
-      list.resize(out);
+      group_tail_postings[k] = tail_lists[k].size();
+      merge_by_doc(tail_lists[k]);
     }
   }
   // A group's live chunks (its df): its list's count, less the dead chunks any variant's frozen

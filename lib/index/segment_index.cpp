@@ -95,13 +95,11 @@ bool under(std::string_view path, std::string_view dir) {
 
 // Whether a drained change names a `.gitignore` (written, created, deleted or moved).
 bool names_ignore_file(const workspace::Changes& ch) {
-  constexpr std::string_view kName = ".gitignore";
   for (const auto* v : {&ch.changed, &ch.created, &ch.deleted}) {
-    for (const auto& p : *v) {
-      if (p.size() >= kName.size() && p.compare(p.size() - kName.size(), kName.size(), kName) == 0 &&
-          (p.size() == kName.size() || p[p.size() - kName.size() - 1] == '/')) {
-        return true;
-      }
+    for (const std::string& p : *v) {
+      const std::size_t slash = p.rfind('/');
+      const std::string_view name = std::string_view(p).substr(slash == std::string::npos ? 0 : slash + 1);
+      if (name == ".gitignore") return true;
     }
   }
   return false;
@@ -153,15 +151,12 @@ struct SegmentIndex::Impl {
       return workspace::ignored_among_dirs(r, from, std::move(dirs));
     };
   }
-  // Held to replace `watcher` (under update_mu too) and to duplicate its descriptor
-  // (dup_watch_fd): never a descriptor number the old watcher closed.
+  // Held to set `watcher` (under update_mu too; start_watching sets it once) and to duplicate
+  // its descriptor (dup_watch_fd) from any thread.
   mutable std::mutex watcher_fd_mu;
   void set_watcher(std::unique_ptr<workspace::Watcher> w) {
-    {
-      std::lock_guard g(watcher_fd_mu);
-      w.swap(watcher);
-    }
-    w.reset();  // the old one closed outside the lock (an instance with many watches is slow to)
+    std::lock_guard g(watcher_fd_mu);
+    watcher = std::move(w);
   }
   unsigned threads = 1;
   // The chunk analyses of the files whose changes were applied last, a few at a time (ChunkAnalyses:

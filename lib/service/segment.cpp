@@ -1,5 +1,7 @@
 #include "service/segment.hpp"
 
+#include <utility>
+
 #include "workspace/file_list.hpp"
 
 namespace trifecta::core::service {
@@ -19,12 +21,12 @@ std::string_view build_state_name(BuildState s) {
 }
 
 Segment::~Segment() {
-  std::function<void()> cancel;
-  {
-    std::lock_guard lk(watch_mu_);
-    cancel.swap(cancel_watch_);
-  }
-  if (cancel) cancel();
+  if (auto cancel = exchange_watch_cancel({})) cancel();
+}
+
+std::function<void()> Segment::exchange_watch_cancel(std::function<void()> next) {
+  std::lock_guard lk(watch_mu_);
+  return std::exchange(cancel_watch_, std::move(next));
 }
 
 BuildInfo Segment::build_info() const {

@@ -151,6 +151,8 @@ class Segment {
   std::atomic<bool> watching_changes_{false};
   std::mutex watch_mu_;
   std::function<void()> cancel_watch_;
+  // Installs `next` as the pending wait's cancel; returns the one it replaces (under watch_mu_).
+  std::function<void()> exchange_watch_cancel(std::function<void()> next);
 
   std::atomic<std::int64_t> last_used_ns_{0};
 };

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <boost/json.hpp>
-#include <utility>
 
 namespace trifecta::core::service {
 
@@ -112,19 +111,15 @@ void Service::when_ready(Segment& seg, bool wait, std::function<void()> fn) {
 }
 
 std::uint64_t Service::sync(Segment& seg, bool* settle_due) {
-  return sync_report(seg, settle_due).bytes_read;
-}
-
-index::ApplyReport Service::sync_report(Segment& seg, bool* settle_due) {
   // The pack_state is published with the settle, not here: the request that applies an edit
   // (an agent's edit-then-search) does not wait for it (SegmentIndex::sync).
-  index::ApplyReport r = seg.index->sync(/*publish=*/false);
+  const index::ApplyReport r = seg.index->sync(/*publish=*/false);
   seg.apply_changes(r);
   if (r.changed_files() > 0 || r.rescanned) {
     if (settle_due) *settle_due = true;
     else settle_later(seg);
   }
-  return r;
+  return r.bytes_read;
 }
 
 void Service::watch_changes(const SegmentPtr& seg) {
@@ -150,17 +145,12 @@ void Service::arm_watch(const SegmentPtr& seg) {
       build_executor().post([this, s] { background_sync(s); });
     });
   });
-  std::function<void()> old;
-  {
-    std::lock_guard lk(seg->watch_mu_);
-    old = std::exchange(seg->cancel_watch_, std::move(cancel));
-  }
   // The last round's wait, which completed already: cancelling it again is a no-op.
-  if (old) old();
+  if (auto old = seg->exchange_watch_cancel(std::move(cancel))) old();
 }
 
 void Service::background_sync(const SegmentPtr& seg) {
-  if (!watch_stopped_.load()) (void)sync_report(*seg, nullptr);
+  if (!watch_stopped_.load()) (void)sync(*seg);
   // Waiting again at once would make a file written without pause cost a sync and a settle at
   // every write, and a running build (the sync is `deferred` then) a round every kWatchQuiet.
   std::weak_ptr<Segment> weak = seg;
@@ -172,12 +162,7 @@ void Service::background_sync(const SegmentPtr& seg) {
 void Service::stop_watching_changes() {
   watch_stopped_.store(true);
   for (const auto& seg : registry_.list()) {
-    std::function<void()> cancel;
-    {
-      std::lock_guard lk(seg->watch_mu_);
-      cancel.swap(seg->cancel_watch_);
-    }
-    if (cancel) cancel();
+    if (auto cancel = seg->exchange_watch_cancel({})) cancel();
   }
 }
 

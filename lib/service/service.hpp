@@ -191,8 +191,6 @@ class Service {
 
  private:
   void run_build(const std::shared_ptr<Segment>& seg);
-  // Service::sync with the index's report (`deferred`: a build held the index).
-  index::ApplyReport sync_report(Segment& seg, bool* settle_due);
   void arm_watch(const SegmentPtr& seg);
   void background_sync(const SegmentPtr& seg);
   std::atomic<bool> watch_stopped_{false};

@@ -273,14 +273,9 @@ Changes Watcher::drain() {
       for (auto& d : impl_->check_new(new_dirs)) impl_->skipped.insert(std::move(d));
     }
     for (const auto& d : new_dirs) {
-      // Skipped (ignored), already watched (made and moved within the drain), or below a
-      // skipped one: not watched.
+      // Skipped (ignored), or watched already: not watched again. (A directory below a skipped
+      // one has no event here: its parent has no watch, and a removed watch's events are dropped.)
       if (impl_->skipped.count(d) || impl_->rel_to_wd.count(d)) continue;
-      bool below_skipped = false;
-      for (auto s = d.find('/'); s != std::string::npos; s = d.find('/', s + 1)) {
-        if (impl_->skipped.count(d.substr(0, s))) below_skipped = true;
-      }
-      if (below_skipped) continue;
       std::vector<std::string> found;
       impl_->add_tree(fd_, d, &found);
       for (auto& f : found) note(f, Kind::kCreated);
