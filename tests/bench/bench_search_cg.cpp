@@ -10,6 +10,9 @@
 // BENCH_EVICT_MB=N: before each timed search, write N MiB of another buffer, so the search starts
 // with caches holding little of the index — as in the daemon, where a CLI process runs between
 // two searches (the wall time then counts the misses; not meant for callgrind runs).
+// BENCH_REST_MS=N: sleep N ms before each timed search instead — what a search after an agent's
+// pause meets (on this project's VM, more than cold caches: docs/benchmarks.md, "Searches after a
+// rest: the host's, not the index's").
 // BENCH_EDIT=FILE (a path in the tree): after the build, one line is appended to FILE (removed
 // again at exit) and the change applied (`apply_changes`), and the queries run in the state an
 // edit leaves until SegmentIndex::settle (not called here): a tail and dead chunks. FILE may be a
@@ -192,6 +195,8 @@ int main(int argc, char** argv) {
   const char* evict_env = std::getenv("BENCH_EVICT_MB");
   std::vector<unsigned char> evict(evict_env ? static_cast<std::size_t>(std::atoi(evict_env)) << 20
                                              : 0);
+  const char* rest_env = std::getenv("BENCH_REST_MS");
+  const int rest_ms = rest_env ? std::atoi(rest_env) : 0;
   index::SegmentOptions so;
   so.threads = 2;
   auto seg = index::SegmentIndex::open(argv[1], so);
@@ -283,6 +288,7 @@ int main(int argc, char** argv) {
     for (int i = 0; i < repeat; ++i) {
       for (std::size_t b = 0; b < evict.size(); b += 64)
         evict[b] = static_cast<unsigned char>(evict[b] + i + 1);
+      if (rest_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(rest_ms));
       const auto t0 = std::chrono::steady_clock::now();
       (void)(*seg)->search(o);
       ms.push_back(
