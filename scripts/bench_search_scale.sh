@@ -8,7 +8,8 @@
 # scripts/bench_memory.sh follows RSS further (rebuilds, warm start).
 # With IDLE=S (seconds), every query is also searched after S seconds of rest before each search,
 # in rounds alternating with the back-to-back ones (each of those after one untimed search;
-# `idle_ms` and `daemon_idle_ms` beside them; `/bin/true` timed both ways first, the control):
+# `idle_ms` and `daemon_idle_ms` beside them; `/bin/true` timed both ways first, the control, and
+# NEW_BUILD's tests/bench/bench_rest_pages when it is there, the memory control):
 # what an agent or an editor meets, whose searches come seconds apart, after the daemon's caches
 # and the CPU's have gone cold.
 #
@@ -134,6 +135,14 @@ for tree in ("demo", "x4"):
                 timed(["/bin/true"], dict(os.environ), runs // ROUNDS, rested, idle)
             print(json.dumps({"tree": tree, "bench": "true", "true_ms": round(statistics.median(hot), 2),
                               "idle_s": idle, "true_idle_ms": round(statistics.median(rested), 2)}), flush=True)
+            # The memory control: a plain buffer walked page by page, back to back and after the
+            # same rest (tests/bench/bench_rest_pages; what a rest costs this machine's pages).
+            probe = new + "/tests/bench/bench_rest_pages"
+            if os.path.exists(probe):
+                out = subprocess.run([probe, str(int(idle * 1000)), str(ROUNDS * 2), "4", "64"],
+                                     capture_output=True, text=True).stdout
+                for line in out.splitlines():
+                    print(json.dumps(dict({"tree": tree, "bench": "rest_pages"}, **json.loads(line))), flush=True)
         searched = {name: 0 for name, _ in builds}  # ctx.search requests so far, per daemon
         for i, q in enumerate(QUERIES):
             times = {name: [] for name, _ in builds}

@@ -10,9 +10,9 @@
 // BENCH_EVICT_MB=N: before each timed search, write N MiB of another buffer, so the search starts
 // with caches holding little of the index — as in the daemon, where a CLI process runs between
 // two searches (the wall time then counts the misses; not meant for callgrind runs).
-// BENCH_REST_MS=N: sleep N ms before each timed search instead — what a search after an agent's
-// pause meets (on this project's VM, more than cold caches: docs/benchmarks.md, "Searches after a
-// rest: the host's, not the index's").
+// BENCH_REST_MS=N: sleep N ms before each timed search (after any eviction) — what a search
+// after an agent's pause meets (on this project's VM, more than cold caches: docs/benchmarks.md,
+// "Searches after a rest: the host's, not the index's").
 // BENCH_EDIT=FILE (a path in the tree): after the build, one line is appended to FILE (removed
 // again at exit) and the change applied (`apply_changes`), and the queries run in the state an
 // edit leaves until SegmentIndex::settle (not called here): a tail and dead chunks. FILE may be a
