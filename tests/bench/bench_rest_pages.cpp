@@ -22,15 +22,12 @@
 #include <thread>
 #include <vector>
 
+#include "bench_stats.hpp"
+
 namespace {
 
 constexpr std::size_t kPage = 4096;
 constexpr std::size_t kHuge = std::size_t{2} << 20;
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v.empty() ? 0.0 : v[v.size() / 2];
-}
 
 // One read per 4 KiB page; the sum keeps the loads.
 double walk(const unsigned char* p, std::size_t bytes, std::uint64_t& sink) {
@@ -95,8 +92,8 @@ int main(int argc, char** argv) {
       std::printf(
           "{\"mib\": %zu, \"pages\": \"%s\", \"rest_ms\": %d, \"rounds\": %d, \"hot_ms\": %.3f, "
           "\"rested_ms\": %.3f, \"anon_huge_kib\": %ld}\n",
-          mib, huge ? "huge-advised" : "4k", rest_ms, rounds, median(hot), median(rested),
-          huge_kib(p, bytes));
+          mib, huge ? "huge-advised" : "4k", rest_ms, rounds, trifecta::bench::median(hot),
+          trifecta::bench::median(rested), huge_kib(p, bytes));
       std::fflush(stdout);
       ::munmap(raw, bytes + kHuge);
     }
