@@ -343,9 +343,19 @@ Rendered render_ctx_status(const proto::CtxStatusResult& o) {
             "--rebuild`)\n",
             o.index.watcher_error->c_str());
   }
-  for (const auto& f : st.skipped) {
+  // The reply lists up to 100 skipped files, the unexpected reasons first (a translation catalog
+  // or an image is skipped by design); the first kSkippedLines are enough to act on, the counts
+  // by reason above cover the rest.
+  constexpr std::size_t kSkippedLines = 20;
+  const std::size_t shown = std::min(st.skipped.size(), kSkippedLines);
+  for (std::size_t i = 0; i < shown; ++i) {
+    const auto& f = st.skipped[i];
     appendf(out, "  skipped   %s (%s)\n", f.path.c_str(),
             f.skip_reason ? f.skip_reason->c_str() : "?");
+  }
+  if (st.files_skipped > static_cast<std::int64_t>(shown)) {
+    appendf(out, "  skipped   … %lld more (counted by reason above; --json lists %zu)\n",
+            ll(st.files_skipped - static_cast<std::int64_t>(shown)), st.skipped.size());
   }
   return r;
 }

@@ -256,6 +256,7 @@ struct SegmentIndex::Impl {
     Status c;
     c.memory_bytes = index.memory_bytes();
     if (pack_input) pack_input->reserve(records.size() * kPackLineBytes);
+    std::vector<const FileRecord*> never;  // never_code records, shown after the others
     for (const auto& [p, r] : records) {
       c.memory_bytes += r.names.capacity() * sizeof(std::uint64_t);
       if (r.indexed) {
@@ -265,9 +266,15 @@ struct SegmentIndex::Impl {
       } else {
         ++c.files_skipped;
         ++c.skip_reasons[r.skip_reason];
-        if (c.skipped.size() < 100) c.skipped.push_back(r);
+        if (r.skip_reason != kNeverCode) {
+          if (c.skipped.size() < Status::kSkippedShown) c.skipped.push_back(r);
+        } else if (never.size() < Status::kSkippedShown) {
+          never.push_back(&r);
+        }
       }
     }
+    for (std::size_t i = 0; i < never.size() && c.skipped.size() < Status::kSkippedShown; ++i)
+      c.skipped.push_back(*never[i]);
     c.terms = index.term_count();
     derived = std::move(c);
     derived_version = content_version;

@@ -176,7 +176,11 @@ struct Status {
   std::uint64_t generation = 0;
   std::size_t files_indexed = 0, files_skipped = 0, files_non_utf8 = 0;
   std::map<std::string, std::size_t> skip_reasons;  // reason → count
-  std::vector<FileRecord> skipped;                  // first 100 skipped files
+  // Up to kSkippedShown of the skipped files: those skipped for a reason other than never_code
+  // first (a file too large, binary or unreadable is what a user looks for; translation catalogs
+  // and images are skipped by design), each group in path order. files_skipped counts them all.
+  static constexpr std::size_t kSkippedShown = 100;
+  std::vector<FileRecord> skipped;
   std::size_t chunks = 0, terms = 0;
   std::string last_update;       // ISO-8601 UTC of the last state change ("" before any build)
   std::string pack_state;

@@ -214,6 +214,26 @@ TEST_CASE("complete replies decode and render", "[client][render]") {
   CHECK_THAT(ctx, Catch::Contains("            binary: 1\n"));
   CHECK_THAT(ctx, Catch::Contains("  watcher   unavailable: inotify limit"));
   CHECK_THAT(ctx, Catch::Contains("  skipped   x.bin (binary)\n"));
+  CHECK_THAT(ctx, !Catch::Contains("more"));  // the one skipped file is listed
+  // A long sample: 20 lines, then what the lines leave out.
+  auto many = *decode_result<proto::CtxStatusResult>(json::parse(kCtxStatus), &err);
+  many.status.files_skipped = 130;
+  many.status.skip_reasons = {{"never_code", 129}, {"binary", 1}};
+  for (int i = 0; i < 99; ++i) {
+    auto f = many.status.skipped[0];
+    f.path = "locale/" + std::to_string(i) + ".po";
+    f.skip_reason = "never_code";
+    many.status.skipped.push_back(f);
+  }
+  const auto long_ctx = render_ctx_status(many).out;
+  std::size_t lines = 0;
+  for (std::size_t at = 0; (at = long_ctx.find("  skipped   ", at)) != std::string::npos; ++at)
+    ++lines;
+  CHECK(lines == 21);
+  CHECK_THAT(long_ctx, Catch::Contains("  skipped   locale/18.po (never_code)\n"));
+  CHECK_THAT(long_ctx, !Catch::Contains("locale/19.po"));
+  CHECK_THAT(long_ctx,
+             Catch::EndsWith("  skipped   … 110 more (counted by reason above; --json lists 100)\n"));
   const auto refs =
       render_locations(*decode_result<proto::LspReferencesResult>(json::parse(kReferences), &err),
                        "/nonexistent")

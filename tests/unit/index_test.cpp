@@ -3172,6 +3172,40 @@ TEST_CASE("SegmentIndex: never-code files are skipped at build time, an include 
   CHECK(seg->validate()->ok());
 }
 
+TEST_CASE("SegmentIndex: status lists unexpected skips before never-code ones, 100 at most") {
+  // 130 translation catalogs sort before the two binary files; those are what a user looks for,
+  // so they come first in the sample, and the sample stops at 100.
+  trifecta::test::TempDir t;
+  const fs::path r = t.path();
+  write_text(r / "main.py", "def main():\n    return 1\n");
+  for (int i = 0; i < 130; ++i) {
+    char name[64];
+    std::snprintf(name, sizeof name, "a_locale/l%03d/django.po", i);
+    write_text(r / name, "msgid \"x\"\nmsgstr \"y\"\n");
+  }
+  write_text(r / "z_data/blob.py", std::string("x = 1\n\0\0binary", 15));
+  write_text(r / "z_data/other.py", std::string("\0", 1));
+  SegmentOptions so;
+  so.use_git = false;
+  so.persist = false;
+  auto seg = std::move(SegmentIndex::open(r, so).value());
+  REQUIRE(seg->build().ok());
+  const auto st = seg->status();
+  CHECK(st.files_skipped == 132);
+  CHECK(st.skip_reasons.at("never_code") == 130);
+  CHECK(st.skip_reasons.at("binary") == 2);
+  REQUIRE(st.skipped.size() == Status::kSkippedShown);
+  CHECK(st.skipped[0].skip_reason == "binary");
+  CHECK(st.skipped[1].skip_reason == "binary");
+  CHECK(st.skipped[0].path < st.skipped[1].path);
+  for (std::size_t i = 2; i < st.skipped.size(); ++i) {
+    CHECK(st.skipped[i].skip_reason == "never_code");
+    CHECK((st.skipped[i - 1].skip_reason != "never_code" ||
+           st.skipped[i - 1].path < st.skipped[i].path));
+  }
+  CHECK(st.skipped[2].path == "a_locale/l000/django.po");
+}
+
 TEST_CASE(
     "packed chunk storage: every field comes back as it went in, through updates, compaction and "
     "reload") {

@@ -113,7 +113,8 @@ void describe(V& v, IndexStatus& s) {
   v.req("files_skipped", s.files_skipped, "files skipped");
   v.req("files_non_utf8", s.files_non_utf8, "files with invalid UTF-8");
   v.req("skip_reasons", s.skip_reasons, "skipped files per reason");
-  v.req("skipped", s.skipped, "the skipped files");
+  v.req("skipped", s.skipped,
+        "up to 100 skipped files, reasons other than never_code first, then by path");
   v.req("chunks", s.chunks, "chunks");
   v.req("terms", s.terms, "distinct terms");
   v.req("last_update", s.last_update, "time of the last change (ISO 8601)");
