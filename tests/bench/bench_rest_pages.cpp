@@ -2,12 +2,13 @@
 // for the searches timed after a rest (scripts/bench_search_scale.sh IDLE=S, bench_search_cg
 // BENCH_REST_MS). A buffer of N MiB is touched one byte per 4 KiB page, back to back and again
 // after REST ms of sleep, in ROUNDS rounds; once in ordinary pages and once advised into
-// transparent huge pages (MADV_HUGEPAGE, 2 MiB-aligned). On bare metal a rest costs such a walk
-// only cache and TLB misses; on a VM whose host takes an idle guest's memory mappings away, every
-// page touched after the rest faults on the host — docs/benchmarks.md, "Searches after a rest:
-// the host's, not the index's".
+// transparent huge pages (MADV_HUGEPAGE, 2 MiB-aligned). A rest costs such a walk the cache and
+// TLB entries other work took meanwhile, and on a VM whose host takes an idle guest's memory
+// mappings away also a host fault per page; busy waiting instead of sleeping (BENCH_REST_SPIN)
+// tells the two apart — docs/benchmarks.md, "What a rest costs: time, not idleness".
 //
 // Usage: bench_rest_pages [REST_MS] [ROUNDS] [MIB]...   (defaults 1000, 10, 4 16 64)
+// BENCH_REST_SPIN=1: spend the rest in a busy loop instead of asleep (the vCPU never idles).
 // Prints one JSON line per size and page kind: medians of the back-to-back and the rested walks,
 // and the huge pages the buffer got (AnonHugePages of its mapping; 0 when THP is off).
 #include <sys/mman.h>
@@ -67,6 +68,7 @@ int main(int argc, char** argv) {
   std::vector<std::size_t> sizes;
   for (int i = 3; i < argc; ++i) sizes.push_back(static_cast<std::size_t>(std::atol(argv[i])));
   if (sizes.empty()) sizes = {4, 16, 64};
+  const bool spin = std::getenv("BENCH_REST_SPIN") != nullptr;
   std::uint64_t sink = 0;
   for (const std::size_t mib : sizes) {
     for (const bool huge : {false, true}) {
@@ -86,14 +88,20 @@ int main(int argc, char** argv) {
       for (int r = 0; r < rounds; ++r) {
         (void)walk(p, bytes, sink);
         hot.push_back(walk(p, bytes, sink));
-        std::this_thread::sleep_for(std::chrono::milliseconds(rest_ms));
+        if (spin) {
+          const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(rest_ms);
+          while (std::chrono::steady_clock::now() < until) {
+          }
+        } else {
+          std::this_thread::sleep_for(std::chrono::milliseconds(rest_ms));
+        }
         rested.push_back(walk(p, bytes, sink));
       }
       std::printf(
-          "{\"mib\": %zu, \"pages\": \"%s\", \"rest_ms\": %d, \"rounds\": %d, \"hot_ms\": %.3f, "
-          "\"rested_ms\": %.3f, \"anon_huge_kib\": %ld}\n",
-          mib, huge ? "huge-advised" : "4k", rest_ms, rounds, trifecta::bench::median(hot),
-          trifecta::bench::median(rested), huge_kib(p, bytes));
+          "{\"mib\": %zu, \"pages\": \"%s\", \"rest\": \"%s\", \"rest_ms\": %d, \"rounds\": %d, "
+          "\"hot_ms\": %.3f, \"rested_ms\": %.3f, \"anon_huge_kib\": %ld}\n",
+          mib, huge ? "huge-advised" : "4k", spin ? "spin" : "sleep", rest_ms, rounds,
+          trifecta::bench::median(hot), trifecta::bench::median(rested), huge_kib(p, bytes));
       std::fflush(stdout);
       ::munmap(raw, bytes + kHuge);
     }

@@ -11,8 +11,11 @@
 // with caches holding little of the index — as in the daemon, where a CLI process runs between
 // two searches (the wall time then counts the misses; not meant for callgrind runs).
 // BENCH_REST_MS=N: sleep N ms before each timed search (after any eviction) — what a search
-// after an agent's pause meets (on this project's VM, more than cold caches: docs/benchmarks.md,
-// "Searches after a rest: the host's, not the index's").
+// after an agent's pause meets: state the host's other work erodes meanwhile, more than cold
+// data caches (docs/benchmarks.md, "What a rest costs: time, not idleness").
+// BENCH_REST_SPIN=1: spend the rest in a busy loop instead of asleep (the vCPU never idles), and
+// BENCH_REST_WARM=QUERY: search QUERY, untimed, after the rest and before the timed search — the
+// two controls of docs/benchmarks.md, "What a rest costs: time, not idleness".
 // BENCH_EDIT=FILE (a path in the tree): after the build, one line is appended to FILE (removed
 // again at exit) and the change applied (`apply_changes`), and the queries run in the state an
 // edit leaves until SegmentIndex::settle (not called here): a tail and dead chunks. FILE may be a
@@ -288,7 +291,18 @@ int main(int argc, char** argv) {
     for (int i = 0; i < repeat; ++i) {
       for (std::size_t b = 0; b < evict.size(); b += 64)
         evict[b] = static_cast<unsigned char>(evict[b] + i + 1);
-      if (rest_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(rest_ms));
+      if (rest_ms > 0 && std::getenv("BENCH_REST_SPIN")) {
+        const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(rest_ms);
+        while (std::chrono::steady_clock::now() < until) {
+        }
+      } else if (rest_ms > 0) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(rest_ms));
+      }
+      if (const char* w = std::getenv("BENCH_REST_WARM")) {
+        index::SearchOptions wo;
+        wo.query = w;
+        (void)(*seg)->search(wo);
+      }
       const auto t0 = std::chrono::steady_clock::now();
       (void)(*seg)->search(o);
       ms.push_back(
