@@ -52,17 +52,18 @@ std::string config_fingerprint(const workspace::SegmentConfig& c) {
   return sha256_hex(s);
 }
 
-// What identifies one version of _ctx/trifecta.json on disk (all zero: absent).
+// What identifies one version of a file on disk — _ctx/trifecta.json, git's ignore files outside
+// the tree (all zero: absent).
 struct ConfigStamp {
   std::uint64_t dev = 0, ino = 0, size = 0;
   std::int64_t mtime_ns = 0, ctime_ns = 0;
   bool operator==(const ConfigStamp&) const = default;
 };
 
-ConfigStamp stamp_config(const fs::path& root) {
+ConfigStamp stamp_file(const fs::path& file) {
   struct stat st {};
   ConfigStamp c;
-  if (::stat((root / "_ctx" / "trifecta.json").c_str(), &st) != 0) return c;
+  if (::stat(file.c_str(), &st) != 0) return c;
   c.dev = static_cast<std::uint64_t>(st.st_dev);
   c.ino = static_cast<std::uint64_t>(st.st_ino);
   c.size = static_cast<std::uint64_t>(st.st_size);
@@ -70,6 +71,8 @@ ConfigStamp stamp_config(const fs::path& root) {
   c.ctime_ns = static_cast<std::int64_t>(st.st_ctim.tv_sec) * 1'000'000'000 + st.st_ctim.tv_nsec;
   return c;
 }
+
+ConfigStamp stamp_config(const fs::path& root) { return stamp_file(root / "_ctx" / "trifecta.json"); }
 
 struct FileOutcome {
   FileRecord record;
@@ -129,6 +132,27 @@ struct SegmentIndex::Impl {
   workspace::PathFilter filter;        // written under update_mu + state_mu (config reload)
   std::vector<std::string> config_warnings;
   ConfigStamp config_stamp;            // _ctx/trifecta.json as last loaded
+  // Git's ignore files outside the tree (workspace::git_ignore_sources; update_mu): found at a
+  // build whose listing is git's, stamped at every listing; a sync that finds one changed
+  // re-lists the tree. Empty for a walked tree.
+  std::vector<std::pair<fs::path, ConfigStamp>> git_ignores;
+  void stamp_git_ignores(workspace::ListingSource from, bool find) {
+    if (from != workspace::ListingSource::kGit) {
+      git_ignores.clear();
+      return;
+    }
+    if (find || git_ignores.empty()) {
+      git_ignores.clear();
+      for (fs::path& f : workspace::git_ignore_sources(root)) git_ignores.emplace_back(std::move(f), ConfigStamp{});
+    }
+    for (auto& [f, st] : git_ignores) st = stamp_file(f);
+  }
+  bool git_ignores_changed() const {
+    for (const auto& [f, st] : git_ignores) {
+      if (stamp_file(f) != st) return true;
+    }
+    return false;
+  }
   std::unique_ptr<workspace::FileReader> reader;
   std::unique_ptr<ast::SkeletonCache> skeletons;
   std::unique_ptr<workspace::Watcher> watcher;
@@ -840,6 +864,7 @@ Result<BuildReport> SegmentIndex::Impl::build(const ProgressFn& progress, bool a
   rep.files_listed = listing->files.size();
   for (auto& w : listing->warnings) rep.warnings.push_back(std::move(w));
   skip_ignored_dirs(std::move(listing->ignored_dirs), listing->source);  // armed before the build
+  stamp_git_ignores(listing->source, /*find=*/true);
 
   std::vector<std::string> to_read;
   bool staged_changed = false;
@@ -1087,6 +1112,7 @@ ApplyReport SegmentIndex::Impl::rescan_locked() {
     return rep;
   }
   skip_ignored_dirs(std::move(listing->ignored_dirs), listing->source);
+  stamp_git_ignores(listing->source, /*find=*/false);
   std::vector<std::string> paths;
   std::set<std::string> listed(listing->files.begin(), listing->files.end());
   listed.insert(listing->too_long.begin(), listing->too_long.end());
@@ -1230,8 +1256,11 @@ ApplyReport SegmentIndex::sync_locked(bool& pack_dirty, bool write_rows) {
   workspace::Changes ch = impl_->watcher->drain();
   impl_->count_watches();  // new directories watched, or a vanished root's watches dropped
   // A `.gitignore` written, created or deleted changes which files are admitted below it, and
-  // which directories are worth watching: the tree is listed again.
-  if (!ch.rescan_needed && names_ignore_file(ch)) ch.rescan_needed = true;
+  // which directories are worth watching: the tree is listed again. So does an edit to git's
+  // ignore files outside the tree (`.git/info/exclude`, core.excludesFile), which no watch sees:
+  // their identities are checked here, like the config's (a stat each).
+  if (!ch.rescan_needed && (names_ignore_file(ch) || impl_->git_ignores_changed()))
+    ch.rescan_needed = true;
   if (ch.root_missing || ch.root_replaced) {
     Impl::WriteLock lk(*impl_);
     if (ch.root_missing && !impl_->root_missing) impl_->root_event = iso8601_utc_now();

@@ -229,6 +229,36 @@ bool root_ignored_by_git(const fs::path& root, std::chrono::milliseconds timeout
   return run_git(root, {"check-ignore", "-q", "."}, out, timeout) == 0;
 }
 
+}  // namespace
+
+std::vector<fs::path> git_ignore_sources(const fs::path& root, std::chrono::milliseconds timeout) {
+  std::vector<fs::path> files;
+  const auto line_of = [](std::string out) {
+    while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.pop_back();
+    return out;
+  };
+  const auto absolute = [&root](const fs::path& p) { return p.is_absolute() ? p : root / p; };
+  std::string out;
+  if (run_git(root, {"rev-parse", "--git-path", "info/exclude"}, out, timeout) != 0) return files;
+  if (const std::string p = line_of(out); !p.empty()) files.push_back(absolute(p).lexically_normal());
+  out.clear();
+  const int rc = run_git(root, {"config", "--path", "--get", "core.excludesFile"}, out, timeout);
+  if (rc == 0) {
+    if (const std::string p = line_of(out); !p.empty()) files.push_back(absolute(p).lexically_normal());
+  } else if (rc == 1) {  // not set: git's default
+    const char* xdg = std::getenv("XDG_CONFIG_HOME");
+    const char* home = std::getenv("HOME");
+    if (xdg && *xdg) {
+      files.push_back(fs::path(xdg) / "git" / "ignore");
+    } else if (home && *home) {
+      files.push_back(fs::path(home) / ".config" / "git" / "ignore");
+    }
+  }
+  return files;
+}
+
+namespace {
+
 // A small segment file (`.gitignore`, `.git/info/exclude`), through THE open of segment files: ""
 // when it is missing, unreadable, not a regular file (a FIFO is never waited on) or above 1 MiB.
 std::string read_small(const fs::path& p) {

@@ -114,6 +114,16 @@ struct ListOptions {
 Result<FileListing> list_files(const fs::path& root, const PathFilter& filter,
                                const ListOptions& options = {});
 
+// The files outside the tree whose rules a git listing also applies (gitignore(5)): the
+// repository's `info/exclude` (`git rev-parse --git-path info/exclude`, a linked work tree's
+// included) and the user's `core.excludesFile` (`git config --path --get core.excludesFile`, else
+// $XDG_CONFIG_HOME/git/ignore or ~/.config/git/ignore) — absolute, whether present or not. The
+// watcher sees neither (`.git` is never watched; the other lies outside the tree): the index
+// stamps them instead (index/segment_index.hpp, sync). Runs git twice; never fails: what git
+// cannot say is left out (nothing when git cannot be run or `root` is not in a work tree).
+std::vector<fs::path> git_ignore_sources(const fs::path& root,
+                                         std::chrono::milliseconds timeout = kGitTimeout);
+
 // The first file (segment-relative, `/`-separated) whose name ends with `suffix`, in the walk
 // list_files does outside git (`.gitignore`s honoured, symlinks not followed, `filter`'s excludes;
 // per directory, names sorted and files before subdirectories), or "" when there is none among

@@ -316,6 +316,61 @@ TEST_CASE("a .gitignore edit is applied without a rebuild, and an ignored direct
   CHECK(d.stop() == 0);
 }
 
+// git's ignore files outside the tree — the repository's .git/info/exclude and the user's
+// core.excludesFile — are not watched (.git never is; the other lies elsewhere): the next request
+// sees an edit to either by their stamps and re-lists the tree, as for a .gitignore (issue 12).
+TEST_CASE("an edit to .git/info/exclude or core.excludesFile is applied without a rebuild",
+          "[freshness][daemon][gitignore]") {
+  if (std::system("git --version >/dev/null 2>&1") != 0) {
+    WARN("git not installed: a walked tree has no .git/info/exclude, nothing to test");
+    return;
+  }
+  DaemonProcess d({"--no-lsp"});
+  TempDir tmp;
+  const fs::path root = fs::canonical(tmp.path()) / "seg";
+  const fs::path user_ignore = fs::canonical(tmp.path()) / "user-ignore";  // absent at the build
+  write_text(root / "app.py", "def application_entry():\n    return 1\n");
+  write_text(root / "local" / "scratch.py", "def scratch_probe_word():\n    return 2\n");
+  write_text(root / "notes.py", "def notes_probe_word():\n    return 3\n");
+  const std::string seg = root.string();
+  const std::string git = "git -C '" + seg + "' ";
+  REQUIRE(std::system((git + "init -q").c_str()) == 0);
+  REQUIRE(std::system((git + "config core.excludesFile '" + user_ignore.string() + "'").c_str()) ==
+          0);
+  REQUIRE(d.cli({"--json", "ctx", "build", "-s", seg}).exit_code == 0);
+  // The hits in `path` of a search for its function's name (the others share words with it).
+  const auto hits = [&](const std::string& word, const std::string& path) {
+    const auto r = result_of(d.cli({"--json", "ctx", "search", "-s", seg, word}));
+    int n = 0;
+    for (const auto& h : r.at("hits").as_array()) n += h.at("path").as_string() == path ? 1 : 0;
+    return n;
+  };
+  const auto indexed = [&] {
+    return result_of(d.cli({"--json", "ctx", "status", "-s", seg}))
+        .at("status")
+        .at("files_indexed")
+        .as_int64();
+  };
+  CHECK(hits("scratch_probe_word", "local/scratch.py") > 0);
+  CHECK(indexed() == 3);
+
+  // The repository's exclude file: local/ leaves the index, though still on disk, and returns.
+  std::ofstream(root / ".git" / "info" / "exclude", std::ios::app) << "local/\n";
+  CHECK(hits("scratch_probe_word", "local/scratch.py") == 0);
+  CHECK(indexed() == 2);
+  write_text(root / ".git" / "info" / "exclude", "# nothing\n");
+  CHECK(hits("scratch_probe_word", "local/scratch.py") > 0);
+
+  // The user's excludes file, created after the build.
+  write_text(user_ignore, "notes.py\n");
+  CHECK(hits("notes_probe_word", "notes.py") == 0);
+  CHECK(indexed() == 2);
+  fs::remove(user_ignore);
+  CHECK(hits("notes_probe_word", "notes.py") > 0);
+  CHECK(indexed() == 3);
+  CHECK(d.stop() == 0);
+}
+
 TEST_CASE("a segment root deleted and re-created is watched again, and --rebuild sees its files",
           "[freshness][daemon]") {
   DaemonProcess d({"--no-lsp"});

@@ -279,6 +279,37 @@ TEST_CASE("a .gitignore that is a FIFO in a git work tree: git is cut off, the t
   }
 }
 
+TEST_CASE("git_ignore_sources names the repository's exclude file and the user's excludes file") {
+  if (std::system("git --version >/dev/null 2>&1") != 0) {
+    SUCCEED("git not installed");
+    return;
+  }
+  trifecta::test::TempDir t;
+  const fs::path r = canon(t.path());
+  write_text(r / "pkg" / "m.py", "x\n");
+  // Outside a work tree: nothing.
+  CHECK(git_ignore_sources(r / "pkg").empty());
+  REQUIRE(std::system(("git -C '" + r.string() + "' init -q").c_str()) == 0);
+  // No global config of the machine's user may answer for core.excludesFile.
+  const fs::path global = r / "global-config";
+  write_text(global, "");
+  ::setenv("GIT_CONFIG_GLOBAL", global.c_str(), 1);
+  ::setenv("XDG_CONFIG_HOME", (r / "xdg").c_str(), 1);
+  // From a folder inside the work tree too: the repository's file, absolute.
+  auto s = git_ignore_sources(r / "pkg");
+  REQUIRE(s.size() == 2);
+  CHECK(s[0] == r / ".git" / "info" / "exclude");
+  CHECK(s[1] == r / "xdg" / "git" / "ignore");  // not set: git's default under XDG_CONFIG_HOME
+  REQUIRE(std::system(("git -C '" + r.string() + "' config core.excludesFile '" +
+                       (r / "mine").string() + "'")
+                          .c_str()) == 0);
+  s = git_ignore_sources(r);
+  REQUIRE(s.size() == 2);
+  CHECK(s[1] == r / "mine");
+  ::unsetenv("XDG_CONFIG_HOME");
+  ::unsetenv("GIT_CONFIG_GLOBAL");
+}
+
 TEST_CASE("drop_ignored evaluates .gitignore files outside git") {
   trifecta::test::TempDir t;
   const fs::path r = canon(t.path());
