@@ -324,8 +324,10 @@ Rendered render_ctx_status(const proto::CtxStatusResult& o) {
   Rendered r;
   auto& out = r.out;
   const auto& st = o.status;
+  // Before the first build ends there is no update time and no pack state worth showing (the
+  // pack of no files is the hash of nothing).
   appendf(out, "index %s, generation %lld, last update %s\n", o.index.state.c_str(),
-          ll(st.generation), st.last_update.c_str());
+          ll(st.generation), st.last_update.empty() ? "none yet" : st.last_update.c_str());
   appendf(out,
           "  files     %lld indexed, %lld skipped, %lld non-UTF-8 (decoded with replacement)\n",
           ll(st.files_indexed), ll(st.files_skipped), ll(st.files_non_utf8));
@@ -333,7 +335,8 @@ Rendered render_ctx_status(const proto::CtxStatusResult& o) {
     appendf(out, "            %s: %lld\n", k.c_str(), ll(v));
   appendf(out, "  chunks    %lld (%lld terms), ~%s in memory\n", ll(st.chunks), ll(st.terms),
           format_bytes(dbl(st.memory_bytes)).c_str());
-  appendf(out, "  pack      %s (%s listing), watching %s", st.pack_state.c_str(), st.source.c_str(),
+  appendf(out, "  pack      %s (%s listing), watching %s",
+          st.built ? st.pack_state.c_str() : "none yet", st.source.c_str(),
           st.watching ? "yes" : "no");
   if (st.watching && st.watched_dirs) appendf(out, " (%lld directories)", ll(*st.watched_dirs));
   appendf(out, ", %lld rescans\n", ll(st.rescans));

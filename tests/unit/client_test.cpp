@@ -215,6 +215,14 @@ TEST_CASE("complete replies decode and render", "[client][render]") {
   CHECK_THAT(ctx, Catch::Contains("  watcher   unavailable: inotify limit"));
   CHECK_THAT(ctx, Catch::Contains("  skipped   x.bin (binary)\n"));
   CHECK_THAT(ctx, !Catch::Contains("more"));  // the one skipped file is listed
+  CHECK_THAT(ctx, Catch::Contains("  pack      fresh (git listing)"));
+  // While the first build runs: no update time, no pack state yet.
+  auto building = *decode_result<proto::CtxStatusResult>(json::parse(kCtxStatus), &err);
+  building.status.built = false;
+  building.status.last_update.clear();
+  const auto first = render_ctx_status(building).out;
+  CHECK_THAT(first, Catch::Contains(", last update none yet\n"));
+  CHECK_THAT(first, Catch::Contains("  pack      none yet (git listing)"));
   // A long sample: 20 lines, then what the lines leave out.
   auto many = *decode_result<proto::CtxStatusResult>(json::parse(kCtxStatus), &err);
   many.status.files_skipped = 130;
