@@ -115,8 +115,8 @@ Result<FileListing> list_files(const fs::path& root, const PathFilter& filter,
                                const ListOptions& options = {});
 
 // The files outside the tree whose rules a git listing also applies (gitignore(5)): the
-// repository's `info/exclude` (`git rev-parse --git-path info/exclude`, a linked work tree's
-// included) and the user's `core.excludesFile` (`git config --path --get core.excludesFile`, else
+// repository's `info/exclude` (`git rev-parse --git-path info/exclude`: for a linked work tree,
+// the main repository's) and the user's `core.excludesFile` (`git config --path --get core.excludesFile`, else
 // $XDG_CONFIG_HOME/git/ignore or ~/.config/git/ignore) — absolute, whether present or not. The
 // watcher sees neither (`.git` is never watched; the other lies outside the tree): the index
 // stamps them instead (index/segment_index.hpp, sync). Runs git twice; never fails: what git
