@@ -141,11 +141,13 @@ with tempfile.TemporaryDirectory() as tmp:
         check(r.returncode == 0, f"ctx status on a fresh daemon: {r.stderr}")
         run("--socket", sock, "ctx", "search", "-s", seg, "anything", env=env)
         got = None
-        for _ in range(50):  # the writer flushes on its own thread
+        # The writer flushes on its own thread: wait until the search's own event is written,
+        # not just any two (the build's and the status's can be flushed before it, under load).
+        for _ in range(50):
             r = run("--socket", sock, "telemetry", "report", "--all", "--json", env=env)
             if r.returncode == 0:
                 got = json.loads(r.stdout)
-                if got["source"]["events"] >= 2:
+                if any(c["cmd"] == "ctx.search" for c in got["commands"]):
                     break
             time.sleep(0.1)
         check(got is not None and got["source"]["events"] >= 2
