@@ -324,7 +324,7 @@ TEST_CASE("a line over the size limit is refused with an error, and the next one
 }
 
 TEST_CASE(
-    "tools/list has exactly the ten tools, each with valid object schemas and read-only "
+    "tools/list has exactly the eleven tools, each with valid object schemas and read-only "
     "annotations",
     "[mcp]") {
   Tree t;
