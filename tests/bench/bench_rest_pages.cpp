@@ -20,7 +20,6 @@
 #include <cstdlib>
 #include <fstream>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "bench_stats.hpp"
@@ -88,13 +87,7 @@ int main(int argc, char** argv) {
       for (int r = 0; r < rounds; ++r) {
         (void)walk(p, bytes, sink);
         hot.push_back(walk(p, bytes, sink));
-        if (spin) {
-          const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(rest_ms);
-          while (std::chrono::steady_clock::now() < until) {
-          }
-        } else {
-          std::this_thread::sleep_for(std::chrono::milliseconds(rest_ms));
-        }
+        trifecta::bench::rest(rest_ms, spin);
         rested.push_back(walk(p, bytes, sink));
       }
       std::printf(

@@ -49,6 +49,7 @@
 #include <vector>
 
 #include "ast/skeleton_cache.hpp"
+#include "bench_stats.hpp"
 #include "index/segment_index.hpp"
 #include "util/malloc_tune.hpp"
 
@@ -200,6 +201,8 @@ int main(int argc, char** argv) {
                                              : 0);
   const char* rest_env = std::getenv("BENCH_REST_MS");
   const int rest_ms = rest_env ? std::atoi(rest_env) : 0;
+  const bool rest_busy = std::getenv("BENCH_REST_SPIN") != nullptr;
+  const char* rest_warm = std::getenv("BENCH_REST_WARM");  // a query searched after the rest
   index::SegmentOptions so;
   so.threads = 2;
   auto seg = index::SegmentIndex::open(argv[1], so);
@@ -291,16 +294,10 @@ int main(int argc, char** argv) {
     for (int i = 0; i < repeat; ++i) {
       for (std::size_t b = 0; b < evict.size(); b += 64)
         evict[b] = static_cast<unsigned char>(evict[b] + i + 1);
-      if (rest_ms > 0 && std::getenv("BENCH_REST_SPIN")) {
-        const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(rest_ms);
-        while (std::chrono::steady_clock::now() < until) {
-        }
-      } else if (rest_ms > 0) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(rest_ms));
-      }
-      if (const char* w = std::getenv("BENCH_REST_WARM")) {
+      trifecta::bench::rest(rest_ms, rest_busy);
+      if (rest_warm) {
         index::SearchOptions wo;
-        wo.query = w;
+        wo.query = rest_warm;
         (void)(*seg)->search(wo);
       }
       const auto t0 = std::chrono::steady_clock::now();

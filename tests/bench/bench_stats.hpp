@@ -1,10 +1,13 @@
-// Shared by the benchmarks: order statistics over samples, and waiting on this thread for a
-// callback-style lib/lsp call (as a daemon worker waits for its reply). Header-only, test code.
+// Shared by the benchmarks: order statistics over samples, a rest before a timed run, and waiting
+// on this thread for a callback-style lib/lsp call (as a daemon worker waits for its reply).
+// Header-only, test code.
 #pragma once
 
 #include <algorithm>
+#include <chrono>
 #include <cstddef>
 #include <future>
+#include <thread>
 #include <vector>
 
 #include "util/result.hpp"
@@ -23,6 +26,19 @@ inline double pct(std::vector<double> v, double p) {
   if (v.empty()) return 0;
   std::sort(v.begin(), v.end());
   return v[std::min(v.size() - 1, static_cast<std::size_t>(p / 100.0 * static_cast<double>(v.size())))];
+}
+
+// A rest of `ms` milliseconds: asleep, or with `busy` in a loop reading the clock (the CPU never
+// idles) — the two rests of docs/benchmarks.md, "What a rest costs: time, not idleness".
+inline void rest(int ms, bool busy) {
+  if (ms <= 0) return;
+  if (!busy) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+    return;
+  }
+  const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
+  while (std::chrono::steady_clock::now() < until) {
+  }
 }
 
 // Runs `fn(callback)` and blocks until the callback has delivered its Result<T>.
