@@ -387,6 +387,45 @@ ScratchPool& scratch_pool() {
   return *pool;
 }
 
+// Pruning's reach (search): bit j of the result is bit `bit` of word `w` of bitmap may[j], for
+// the n ≤ 10 remaining terms — a chunk's row of the table of their bound sums. Unrolled per
+// count: the loop ran once per chunk seen, up to tens of thousands a long query.
+template <std::size_t N>
+[[gnu::always_inline]] inline std::size_t reach_mask_n(const std::uint64_t* const* may,
+                                                       std::size_t w, unsigned bit) {
+  std::size_t m = 0;
+#pragma GCC unroll 10
+  for (std::size_t j = 0; j < N; ++j) m |= static_cast<std::size_t>((may[j][w] >> bit) & 1u) << j;
+  return m;
+}
+[[gnu::always_inline]] inline std::size_t reach_mask(const std::uint64_t* const* may, std::size_t n,
+                                                     std::size_t w, unsigned bit) {
+  switch (n) {
+    case 1:
+      return reach_mask_n<1>(may, w, bit);
+    case 2:
+      return reach_mask_n<2>(may, w, bit);
+    case 3:
+      return reach_mask_n<3>(may, w, bit);
+    case 4:
+      return reach_mask_n<4>(may, w, bit);
+    case 5:
+      return reach_mask_n<5>(may, w, bit);
+    case 6:
+      return reach_mask_n<6>(may, w, bit);
+    case 7:
+      return reach_mask_n<7>(may, w, bit);
+    case 8:
+      return reach_mask_n<8>(may, w, bit);
+    case 9:
+      return reach_mask_n<9>(may, w, bit);
+    case 10:
+      return reach_mask_n<10>(may, w, bit);
+    default:  // no remaining term: row 0
+      return 0;
+  }
+}
+
 // One search's hold on a scratch table, returned dirty on every way out of the search.
 class ScratchLease {
  public:
@@ -3129,7 +3168,8 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
       // term instead of walking each term's sets (on four stdlib copies the 30-word question
       // asks it for 44,116 chunks). For up to kReachTable terms the sum of the bounds of each
       // combination of terms is a table, added in rest_terms order as the loop adds them: the
-      // same sums to the bit.
+      // same sums to the bit, stored with the rounding slack applied (one look-up a chunk, the
+      // bits gathered by reach_mask).
       constexpr std::size_t kReachTable = 10;
       const std::size_t nrest = rest_terms.size();
       std::vector<const std::uint64_t*> may(nrest, nullptr);
@@ -3179,6 +3219,8 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
             const auto last = static_cast<std::size_t>(std::bit_width(m) - 1);  // added last
             sum_of[m] = sum_of[m & ~(std::size_t{1} << last)] + rest_bound[last];
           }
+          // Stored as reach_of returns them, the slack applied: one look-up a chunk.
+          for (double& sum : sum_of) sum = sum * (1.0 + 1e-9) / (1.0 - 1e-9);
         }
       }
       const auto reach_of = [
@@ -3187,22 +3229,17 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
       ](DocId d) __attribute__((always_inline)) {
         const std::size_t w = d / 64;
         const unsigned bit = d % 64;
+        if (sums) return sums[reach_mask(mp, nrest, w, bit)];
         double sum = 0.0;
-        if (sums) {
-          std::size_t m = 0;
-          for (std::size_t j = 0; j < nrest; ++j)
-            m |= static_cast<std::size_t>((mp[j][w] >> bit) & 1u) << j;
-          sum = sums[m];
-        } else {
-          for (std::size_t j = 0; j < nrest; ++j) {
-            if ((mp[j][w] >> bit) & 1u) sum += rb[j];
-          }
+        for (std::size_t j = 0; j < nrest; ++j) {
+          if ((mp[j][w] >> bit) & 1u) sum += rb[j];
         }
         return sum * (1.0 + 1e-9) / (1.0 - 1e-9);
       };
       for (const DocId d : touched) {
         if (scores[d] + reach < trim) {
           keep[d] = 2;
+          ++trimmed;
           continue;
         }
         // The bound of its priors first, with every remaining term and then with those it may
@@ -3214,29 +3251,35 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
         const double b = prior_bound(d) * (1.0 + 1e-9);
         if ((scores[d] + reach) * b < floor) {
           keep[d] = 2;
+          ++trimmed;
           continue;
         }
         if (own_reach && (scores[d] + (its_reach = reach_of(d))) * b < floor) {
           keep[d] = 2;
+          ++trimmed;
           continue;
         }
         double own = prior(d, 1.0);
         if (definition_signal && !name_hit[d]) own *= kDefinitionBoost;
         if ((scores[d] + reach) * own * (1.0 + 1e-9) < floor) {
           keep[d] = 2;
+          ++trimmed;
           continue;
         }
         if (own_reach && its_reach < 0.0) its_reach = reach_of(d);
-        keep[d] = !own_reach || (scores[d] + its_reach) * own * (1.0 + 1e-9) >= floor ? 1 : 2;
+        const bool kept_d = !own_reach || (scores[d] + its_reach) * own * (1.0 + 1e-9) >= floor;
+        keep[d] = kept_d ? 1 : 2;
+        trimmed += kept_d ? 0 : 1;
       }
       if (forced_docs > 0) {
         for (const std::uint32_t m : modules) {
           for (const DocId d : module_docs_[m]) {
-            if (docs_[d].alive) keep[d] = 1;
+            if (!docs_[d].alive) continue;
+            trimmed -= keep[d] == 2 ? 1 : 0;  // counted above (only chunks seen are marked 2)
+            keep[d] = 1;
           }
         }
       }
-      for (const DocId d : touched) trimmed += keep[d] == 2 ? 1 : 0;
       break;
     }
     // No prefix sufficed: every term but the last is scored, in `order`; scoring that one
