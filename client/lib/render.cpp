@@ -314,6 +314,9 @@ Rendered render_build(const proto::CtxBuildResult& o) {
           "%lld reused, %lld threads\n",
           ll(x.files_indexed), ll(x.files_skipped), ll(x.chunks), x.elapsed_ms / 1000.0,
           x.warm ? "warm" : "cold", ll(x.files_read), ll(x.files_reused), ll(x.threads));
+  // A malformed _ctx/trifecta.json (the defaults used instead), a leftover temporary file swept,
+  // a persisted index that could not be used: said, not only in --json.
+  for (const auto& w : x.warnings) appendf(r.out, "warning: %s\n", w.c_str());
   const auto& st = o.status;
   appendf(r.out, "generation %lld, pack_state %s, source %s, watching %s\n", ll(st.generation),
           st.pack_state.substr(0, 12).c_str(), st.source.c_str(), st.watching ? "yes" : "no");
@@ -328,6 +331,9 @@ Rendered render_ctx_status(const proto::CtxStatusResult& o) {
   // pack of no files is the hash of nothing).
   appendf(out, "index %s, generation %lld, last update %s\n", o.index.state.c_str(),
           ll(st.generation), st.last_update.empty() ? "none yet" : st.last_update.c_str());
+  // What the index is not doing as asked (a malformed _ctx/trifecta.json: the defaults are used;
+  // a setting that needs a restart; the segment root gone): first, before the figures it explains.
+  for (const auto& w : st.warnings) appendf(out, "  warning   %s\n", w.c_str());
   appendf(out,
           "  files     %lld indexed, %lld skipped, %lld non-UTF-8 (decoded with replacement)\n",
           ll(st.files_indexed), ll(st.files_skipped), ll(st.files_non_utf8));

@@ -242,6 +242,23 @@ TEST_CASE("complete replies decode and render", "[client][render]") {
   CHECK_THAT(long_ctx, !Catch::Contains("locale/19.po"));
   CHECK_THAT(long_ctx,
              Catch::EndsWith("  skipped   … 110 more (counted by reason above; --json lists 100)\n"));
+  // The index's warnings (a malformed _ctx/trifecta.json, the defaults used) are said, first.
+  auto warned = *decode_result<proto::CtxStatusResult>(json::parse(kCtxStatus), &err);
+  warned.status.warnings = {"_ctx/trifecta.json: incomplete JSON (using defaults)"};
+  const auto warned_ctx = render_ctx_status(warned).out;
+  CHECK_THAT(warned_ctx, Catch::StartsWith("index ready, generation 2, last update "
+                                           "2026-01-01T00:00:00Z\n  warning   _ctx/trifecta.json: "
+                                           "incomplete JSON (using defaults)\n  files "));
+  CHECK_THAT(ctx, !Catch::Contains("warning"));
+  proto::CtxBuildResult built;
+  built.build.files_indexed = 3;
+  built.build.warnings = {"_ctx/trifecta.json: incomplete JSON (using defaults)"};
+  built.status = warned.status;
+  CHECK_THAT(render_build(built).out,
+             Catch::Contains(" threads\nwarning: _ctx/trifecta.json: incomplete JSON (using "
+                             "defaults)\ngeneration 2, "));
+  built.build.warnings.clear();
+  CHECK_THAT(render_build(built).out, !Catch::Contains("warning"));
   const auto refs =
       render_locations(*decode_result<proto::LspReferencesResult>(json::parse(kReferences), &err),
                        "/nonexistent")
