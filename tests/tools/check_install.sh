@@ -100,7 +100,9 @@ if command -v systemd-socket-activate >/dev/null; then
   # shellcheck disable=SC2086
   systemd-socket-activate -l "$sock" $exec_line --no-lsp >"$TMP/activate.log" 2>&1 &
   echo $! >"$TMP/activate.pid"
-  for _ in $(seq 100); do [[ -S "$sock" ]] && break; sleep 0.05; done
+  # The socket file appears at bind(), before listen(): a connect in between is refused (seen under
+  # a loaded ctest). systemd-socket-activate logs "Listening on …" after listen().
+  for _ in $(seq 200); do grep -q '^Listening on' "$TMP/activate.log" 2>/dev/null && break; sleep 0.05; done
   "$P/bin/trifecta" --socket "$sock" --no-spawn status --json | grep -q '"socket_activated":true' ||
     fail "socket activation: $(cat "$TMP/activate.log")"
 else
