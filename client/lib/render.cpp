@@ -314,10 +314,13 @@ Rendered render_build(const proto::CtxBuildResult& o) {
           "%lld reused, %lld threads\n",
           ll(x.files_indexed), ll(x.files_skipped), ll(x.chunks), x.elapsed_ms / 1000.0,
           x.warm ? "warm" : "cold", ll(x.files_read), ll(x.files_reused), ll(x.threads));
-  // A malformed _ctx/trifecta.json (the defaults used instead), a leftover temporary file swept,
-  // a persisted index that could not be used: said, not only in --json.
-  for (const auto& w : x.warnings) appendf(r.out, "warning: %s\n", w.c_str());
+  // Said, not only in --json: the build's own (a leftover temporary file swept, a persisted index
+  // that could not be used) and the index's now (a malformed _ctx/trifecta.json: the defaults are
+  // used). `build` is the last build's report, which a `ctx build` of a built index returns as it
+  // was; the config's warnings are the status's, so a file fixed since is not reported again.
   const auto& st = o.status;
+  for (const auto& w : x.warnings) appendf(r.out, "warning: %s\n", w.c_str());
+  for (const auto& w : st.warnings) appendf(r.out, "warning: %s\n", w.c_str());
   appendf(r.out, "generation %lld, pack_state %s, source %s, watching %s\n", ll(st.generation),
           st.pack_state.substr(0, 12).c_str(), st.source.c_str(), st.watching ? "yes" : "no");
   return r;

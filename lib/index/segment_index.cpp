@@ -837,8 +837,6 @@ Result<BuildReport> SegmentIndex::Impl::build(const ProgressFn& progress, bool a
   }
   // A rebuild (ctx build --rebuild) picks up _ctx/trifecta.json as it is now.
   if (!allow_warm) (void)reload_config_locked();
-  // A malformed config is built with the defaults: the report says so (status() does too).
-  rep.warnings.insert(rep.warnings.end(), config_warnings.begin(), config_warnings.end());
 
   Loaded staged;
   if (allow_warm && options.persist) {

@@ -217,7 +217,6 @@ class SegmentIndex {
 
   // Build (warm when possible). `progress` is called from worker threads, serialised, with
   // (done, total) over the files that need reading. Errors only when the root cannot be listed.
-  // The report's warnings include the config's (a malformed `_ctx/trifecta.json`: the defaults).
   Result<BuildReport> build(const ProgressFn& progress = {});
   // Force a cold rebuild (ignores the persisted index).
   Result<BuildReport> rebuild(const ProgressFn& progress = {});

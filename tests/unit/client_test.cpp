@@ -250,14 +250,17 @@ TEST_CASE("complete replies decode and render", "[client][render]") {
                                            "2026-01-01T00:00:00Z\n  warning   _ctx/trifecta.json: "
                                            "incomplete JSON (using defaults)\n  files "));
   CHECK_THAT(ctx, !Catch::Contains("warning"));
+  // ctx build: the build's own warnings, then the index's (the config's, as they are now).
   proto::CtxBuildResult built;
   built.build.files_indexed = 3;
-  built.build.warnings = {"_ctx/trifecta.json: incomplete JSON (using defaults)"};
+  built.build.warnings = {"removed 1 index.bin.tmp-* file(s) left by an interrupted write"};
   built.status = warned.status;
   CHECK_THAT(render_build(built).out,
-             Catch::Contains(" threads\nwarning: _ctx/trifecta.json: incomplete JSON (using "
-                             "defaults)\ngeneration 2, "));
+             Catch::Contains(" threads\nwarning: removed 1 index.bin.tmp-* file(s) left by an "
+                             "interrupted write\nwarning: _ctx/trifecta.json: incomplete JSON "
+                             "(using defaults)\ngeneration 2, "));
   built.build.warnings.clear();
+  built.status.warnings.clear();
   CHECK_THAT(render_build(built).out, !Catch::Contains("warning"));
   const auto refs =
       render_locations(*decode_result<proto::LspReferencesResult>(json::parse(kReferences), &err),
