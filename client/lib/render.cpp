@@ -486,6 +486,13 @@ Rendered render_get(const proto::CtxGetResult& o) {
 Rendered render_map(const proto::CtxMapResult& o, std::string_view more) {
   Rendered r;
   r.out = o.text;
+  if (o.candidates == 0) {
+    // Not an error (a tree may hold no Python), but "0 of 0" alone does not say why it is empty.
+    appendf(r.out,
+            "── no Python files %s%s: the map outlines Python modules (a search finds the rest)\n",
+            o.path.empty() ? "in the segment" : "at ", o.path.c_str());
+    return r;
+  }
   const auto part = std::count_if(o.files.begin(), o.files.end(), [](const proto::MapFile& f) { return f.reduced; });
   appendf(r.out, "── %zu of %lld Python files", o.files.size(), ll(o.candidates));
   if (part > 0) appendf(r.out, ", %lld in part", static_cast<long long>(part));

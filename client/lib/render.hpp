@@ -53,7 +53,8 @@ Rendered render_search(const proto::CtxSearchResult& result, const std::string& 
 Rendered render_get(const proto::CtxGetResult& result);
 Rendered render_validate(const proto::CtxValidateResult& result);  // ctx.validate
 // ctx.map: the map, then a summary line; when the map was cut it ends with `more` (how to see
-// more: the CLI's flags by default, a tool's arguments through MCP).
+// more: the CLI's flags by default, a tool's arguments through MCP). A path (or segment) without
+// Python files gives one line that says so.
 Rendered render_map(const proto::CtxMapResult& result,
                     std::string_view more = "a larger --budget or a narrower path");
 // lsp.definition / lsp.references: one line per location with its source line, read from

@@ -250,6 +250,14 @@ TEST_CASE("complete replies decode and render", "[client][render]") {
                                            "2026-01-01T00:00:00Z\n  warning   _ctx/trifecta.json: "
                                            "incomplete JSON (using defaults)\n  files "));
   CHECK_THAT(ctx, !Catch::Contains("warning"));
+  // An empty map says why: the map outlines Python files.
+  proto::CtxMapResult empty_map;
+  empty_map.budget = 1024;
+  CHECK(render_map(empty_map).out ==
+        "── no Python files in the segment: the map outlines Python modules (a search finds the "
+        "rest)\n");
+  empty_map.path = "README.md";
+  CHECK_THAT(render_map(empty_map).out, Catch::StartsWith("── no Python files at README.md: "));
   // ctx build: the build's own warnings, then the index's (the config's, as they are now).
   proto::CtxBuildResult built;
   built.build.files_indexed = 3;
