@@ -3236,12 +3236,9 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
         }
         return sum * (1.0 + 1e-9) / (1.0 - 1e-9);
       };
-      for (const DocId d : touched) {
-        if (scores[d] + reach < trim) {
-          keep[d] = 2;
-          ++trimmed;
-          continue;
-        }
+      // Whether chunk d may still reach the page (scored in full: keep 1) or is cut (keep 2).
+      const auto may_reach = [&](DocId d) __attribute__((always_inline)) {
+        if (scores[d] + reach < trim) return false;
         // The bound of its priors first, with every remaining term and then with those it may
         // hold: most chunks fall below the floor with it, and their ranking records are not read
         // (the prior key is 1 byte a chunk, the record 12; on four stdlib copies the 30-word
@@ -3249,25 +3246,16 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
         // The tests after it decide exactly as without it: the bound is at least `own`.
         double its_reach = -1.0;  // reach_of(d), once computed
         const double b = prior_bound(d) * (1.0 + 1e-9);
-        if ((scores[d] + reach) * b < floor) {
-          keep[d] = 2;
-          ++trimmed;
-          continue;
-        }
-        if (own_reach && (scores[d] + (its_reach = reach_of(d))) * b < floor) {
-          keep[d] = 2;
-          ++trimmed;
-          continue;
-        }
+        if ((scores[d] + reach) * b < floor) return false;
+        if (own_reach && (scores[d] + (its_reach = reach_of(d))) * b < floor) return false;
         double own = prior(d, 1.0);
         if (definition_signal && !name_hit[d]) own *= kDefinitionBoost;
-        if ((scores[d] + reach) * own * (1.0 + 1e-9) < floor) {
-          keep[d] = 2;
-          ++trimmed;
-          continue;
-        }
+        if ((scores[d] + reach) * own * (1.0 + 1e-9) < floor) return false;
         if (own_reach && its_reach < 0.0) its_reach = reach_of(d);
-        const bool kept_d = !own_reach || (scores[d] + its_reach) * own * (1.0 + 1e-9) >= floor;
+        return !own_reach || (scores[d] + its_reach) * own * (1.0 + 1e-9) >= floor;
+      };
+      for (const DocId d : touched) {
+        const bool kept_d = may_reach(d);
         keep[d] = kept_d ? 1 : 2;
         trimmed += kept_d ? 0 : 1;
       }
