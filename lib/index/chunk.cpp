@@ -222,6 +222,17 @@ int trim_trailing_blank(std::string_view text, const std::vector<std::size_t>& s
   return b;
 }
 
+// Lines of code in [a, e]: neither blank nor only a comment.
+int code_lines(std::string_view text, const std::vector<std::size_t>& starts, int a, int e) {
+  int n = 0;
+  for (int l = a; l <= e; ++l) {
+    const auto s = line_span(text, starts, l, l);
+    const auto k = s.find_first_not_of(" \t\r\n\f");
+    if (k != std::string_view::npos && s[k] != '#') ++n;
+  }
+  return n;
+}
+
 std::vector<std::string> split_qualname(const std::string& q) {
   std::vector<std::string> parts;
   std::size_t s = 0;
@@ -263,12 +274,13 @@ std::string assigned_name(std::string_view line) {
   return std::string(name);
 }
 
-// Split top-level code [a, e] into runs of at most kModuleRunLines lines, cut where a top-level
-// statement follows a blank line (never inside a statement's continuation lines); a run with no
-// such place inside the window ends at the next one (the token cap bounds it). Returns the
-// [start, end] pieces, trailing/leading blank lines trimmed.
+// Split code [a, e] whose statements start at column `indent` (0: top-level code; a class body's
+// indentation for class-level code) into runs of at most kModuleRunLines lines, cut where a
+// statement at that column follows a blank line (never inside a statement's continuation lines);
+// a run with no such place inside the window ends at the next one (the token cap bounds it).
+// Returns the [start, end] pieces, trailing/leading blank lines trimmed.
 std::vector<std::pair<int, int>> module_runs(std::string_view text, const std::vector<std::size_t>& starts, int a,
-                                             int e) {
+                                             int e, std::size_t indent = 0) {
   std::vector<std::pair<int, int>> out;
   if (e - a + 1 <= kModuleRunLines) {
     out.emplace_back(a, e);
@@ -316,12 +328,18 @@ std::vector<std::pair<int, int>> module_runs(std::string_view text, const std::v
       ++i;
     }
   }
-  // A piece may start at line l: a blank line before it, a column-0 statement or comment that
-  // is not inside an open bracket / string, and not the `else:` / `except:` part of a compound one.
+  // A piece may start at line l: a blank line before it, a statement or comment at column
+  // `indent` that is not inside an open bracket / string, and not the `else:` / `except:` part of
+  // a compound one.
   auto can_start = [&](int l) {
     if (l <= a || l > e || inside[static_cast<std::size_t>(l - a)]) return false;
-    const auto s = line_span(text, starts, l, l);
-    if (s.empty() || s[0] == ' ' || s[0] == '\t' || blank(s)) return false;
+    auto s = line_span(text, starts, l, l);
+    if (s.size() <= indent || blank(s)) return false;
+    for (std::size_t k = 0; k < indent; ++k) {
+      if (s[k] != ' ' && s[k] != '\t') return false;
+    }
+    s.remove_prefix(indent);
+    if (s[0] == ' ' || s[0] == '\t') return false;
     for (const std::string_view kw : {"else", "elif", "except", "finally", "case"}) {
       if (s.size() > kw.size() && s.substr(0, kw.size()) == kw &&
           !(std::isalnum(static_cast<unsigned char>(s[kw.size()])) || s[kw.size()] == '_')) {
@@ -591,6 +609,43 @@ std::vector<Chunk> chunk_python(std::string_view rel, std::string_view text, con
     }
   };
 
+  // Class-level code [a, e] of split class `cls` after its member `after`: runs as top-level
+  // code's (module_runs at the body's indentation), each `<Class>.<NAME>` after the first name it
+  // assigns (`PythonLexer.tokens`), else `<Class>+L<line>`; role kMethod, the class line as context.
+  auto add_class_code = [&](const ast::Definition& cls, const std::string& header_line, const std::string& after,
+                            int a, int e) {
+    std::size_t indent = 0;
+    for (int l = a; l <= e; ++l) {
+      const auto s = line_span(text, starts, l, l);
+      const auto t = trim(s);
+      if (t.empty() || t[0] == '#') continue;
+      indent = s.find_first_not_of(" \t");
+      break;
+    }
+    const std::string cq = cls.qualname.empty() ? cls.name : cls.qualname;
+    for (const auto& [ra, re] : module_runs(text, starts, a, e, indent)) {
+      std::string name;
+      for (int l = ra; l <= re && name.empty(); ++l) {
+        const auto s = line_span(text, starts, l, l);
+        if (s.size() > indent && s.find_first_not_of(" \t") == indent) name = assigned_name(s.substr(indent));
+      }
+      std::vector<std::string> path = split_qualname(cq);
+      std::string anchor;
+      std::string title;
+      if (name.empty()) {
+        anchor = cq + "+L" + std::to_string(ra);
+        title = cq + " (code after " + after + ")";
+        path.push_back("(code after " + after + ")");
+      } else {
+        anchor = cq + "." + name;
+        title = anchor;
+        path.push_back(name);
+      }
+      auto& c = b.add(anchor, ChunkKind::kCode, ChunkRole::kMethod, title, std::move(path), ra, re);
+      c.context = header_line;
+    }
+  };
+
   int cursor = 1;
   const ast::Definition* prev = nullptr;
   for (const auto& d : defs) {
@@ -612,14 +667,26 @@ std::vector<Chunk> chunk_python(std::string_view rel, std::string_view text, con
         const auto& m = *members[i];
         const int ma = def_start(m);
         if (ma <= hdr_end && i > 0) continue;
-        int me = i + 1 < members.size() ? def_start(*members[i + 1]) - 1 : e;
-        me = std::max(std::min(m.end_line, e), trim_trailing_blank(text, starts, ma, me));
-        if (i + 1 < members.size()) me = std::min(me, def_start(*members[i + 1]) - 1);
+        const int gap_end = i + 1 < members.size() ? def_start(*members[i + 1]) - 1 : e;
+        const int own_end = std::max(ma, trim_trailing_blank(text, starts, ma, std::min(m.end_line, e)));
+        // Class-level code after the member (a lexer's `tokens` table, a block of attribute
+        // declarations): its own chunks when it has kClassCodeMinLines lines of code, else (an
+        // alias such as `__repr__ = __str__`, an `if`/`else:` line around conditional methods)
+        // part of the member above. Lines right below the member, before a blank line, stay
+        // with it either way (`other = more` under `def more`).
+        int attached = own_end;
+        while (attached < gap_end && !blank(line_span(text, starts, attached + 1, attached + 1))) ++attached;
+        int gap_start = attached + 1;
+        while (gap_start <= gap_end && blank(line_span(text, starts, gap_start, gap_start))) ++gap_start;
+        const bool own_gap = code_lines(text, starts, gap_start, gap_end) >= kClassCodeMinLines;
+        int me = own_gap ? attached : std::max(own_end, trim_trailing_blank(text, starts, ma, gap_end));
+        if (i + 1 < members.size()) me = std::min(me, gap_end);
         auto& c = b.add(m.qualname, ChunkKind::kCode,
                         m.kind == ast::DefKind::kClass ? ChunkRole::kClass : ChunkRole::kMethod, m.qualname,
                         split_qualname(m.qualname), ma, std::max(ma, me));
         c.context = header_line;
         c.signature = def_signature(m);
+        if (own_gap) add_class_code(d, header_line, m.name, gap_start, trim_trailing_blank(text, starts, gap_start, gap_end));
       }
     } else {
       auto& c = b.add(d.qualname.empty() ? d.name : d.qualname, ChunkKind::kCode,

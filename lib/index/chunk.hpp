@@ -2,7 +2,9 @@
 //
 // Chunk ids are `<path>#<anchor>`, readable and stable under edits elsewhere in the file:
 //  * Python: `<path>#<qualname>` per top-level function/class (`json/decoder.py#JSONDecoder`),
-//    `<path>#<Class>.<method>` for methods of a split class, `<path>#<module>` for the module
+//    `<path>#<Class>.<method>` for methods of a split class, `<path>#<Class>.<NAME>` for its
+//    class-level code after a method (NAME the first name it assigns: `lexers/python.py#
+//    PythonLexer.tokens`; `<Class>+L<line>` when it assigns none), `<path>#<module>` for the module
 //    header (docstring, imports, statements before the first definition), and
 //    `<path>#after:<Name>` for top-level code that follows definition `Name`
 //    (`<path>#<main>` when it starts with `if __name__ == ...`). A long stretch of top-level code
@@ -21,9 +23,14 @@
 //    class; a class longer than kLargeClassLines lines is split into a class-header chunk (class
 //    line, docstring, attributes up to its first method) plus one chunk per method / nested
 //    class, each carrying the class header line in `context`. (ctx.get's skeleton of such a
-//    header chunk outlines the whole class, every method listed: disclosure.hpp.) Top-level code
-//    longer than kModuleRunLines lines is cut into runs of at most that many lines where a
-//    column-0 statement follows a blank line (never inside a statement).
+//    header chunk outlines the whole class, every method listed: disclosure.hpp.) Class-level
+//    code after a method — from the first blank line below it to the next member — with at least
+//    kClassCodeMinLines lines of code (a lexer's `tokens` table, a block of attribute
+//    declarations) is cut into its own chunks (role kMethod, the class line in `context`), in
+//    runs as top-level code is; shorter code (an alias, the `if`/`else:` line around conditional
+//    methods) stays with the member above. Top-level code longer than kModuleRunLines lines is
+//    cut into runs of at most that many lines where a column-0 statement follows a blank line
+//    (never inside a statement).
 //  * Markdown (`.md`, `.markdown`): one chunk per ATX heading section (`#`..`######`), fence-aware
 //    (``` and ~~~ fences of ≥ 3 characters; a `#` line inside a fence is not a heading);
 //    `title_path` is the chain of enclosing headings.
@@ -55,6 +62,9 @@ struct Skeleton;
 namespace trifecta::core::index {
 
 inline constexpr int kLargeClassLines = 150;
+// Class-level code after a member of a split class (a lexer's `tokens` table) with at least this
+// many lines of code is a chunk of its own; shorter (an alias) stays with the member above.
+inline constexpr int kClassCodeMinLines = 4;
 inline constexpr int kWindowLines = 60;
 inline constexpr int kWindowMinLines = 20;
 inline constexpr int kModuleRunLines = 80;
@@ -73,7 +83,7 @@ enum class ChunkRole : std::uint8_t {
   kModule = 0,   // Python module header / top-level code
   kFunction,     // top-level function
   kClass,        // whole class, or the header part of a split class
-  kMethod,       // method / nested class of a split class
+  kMethod,       // method / nested class / class-level code of a split class
   kSection,      // Markdown heading section (or preamble)
   kWindow,       // line window of another file
 };

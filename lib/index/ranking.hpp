@@ -94,7 +94,7 @@
 
 namespace trifecta::core::index {
 
-inline constexpr std::string_view kRankingVersion = "rank-19";
+inline constexpr std::string_view kRankingVersion = "rank-20";
 
 enum Field : std::uint8_t {
   kFieldPath = 0,

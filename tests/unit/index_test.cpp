@@ -232,6 +232,95 @@ TEST_CASE("python chunks: large classes are split per method, each carrying the 
   for (std::size_t i = 1; i < cs.size(); ++i) CHECK(cs[i].start_line > cs[i - 1].end_line);
 }
 
+TEST_CASE("python chunks: class-level code after a method of a split class is a chunk of its own") {
+  // A lexer-like class: two helper methods, then a 200-line `tokens` table, then one more method
+  // preceded by an alias (short class-level code stays with the method above it), and a
+  // conditional method pair whose `if`/`else:` lines stay with the methods.
+  std::string src =
+      "class Lexer(Base):\n    name = 'x'\n\n    def rules(kind):\n        return [kind]\n\n";
+  src += "    def more(kind):\n        return [kind, kind]\n    other = more\n\n";
+  src += "    # The states.\n    tokens = {\n";
+  for (int k = 0; k < 130; ++k) {
+    src += "        's" + std::to_string(k) +
+           "': [\n            (r'[a-z_][a-z0-9_]*\\s*', Name.Variable),\n        ],\n";
+  }
+  src += "    }\n    flags = 0\n\n";
+  src += "    def analyse(text):\n        return 0.5\n    check = analyse\n\n";
+  src +=
+      "    if WINDOWS:\n        def run(self):\n            return 1\n    else:\n        def "
+      "run(self):\n            return 2\n";
+  auto cs = chunk_py("lexers/x.py", src);
+  const auto starts = line_starts(src);
+  std::vector<std::string> got = ids(cs);
+  CHECK(got == std::vector<std::string>{"lexers/x.py#Lexer", "lexers/x.py#Lexer.rules",
+                                        "lexers/x.py#Lexer.more", "lexers/x.py#Lexer.tokens",
+                                        "lexers/x.py#Lexer.tokens~2", "lexers/x.py#Lexer.analyse",
+                                        "lexers/x.py#Lexer.run", "lexers/x.py#Lexer.run-2"});
+  REQUIRE(cs.size() == 8);
+  // The alias stays with `more`; the table starts at its comment and ends with `flags = 0`.
+  CHECK(std::string(line_span(src, starts, cs[2].end_line, cs[2].end_line)) ==
+        "    other = more\n");
+  CHECK(std::string(line_span(src, starts, cs[3].start_line, cs[3].start_line)) ==
+        "    # The states.\n");
+  CHECK(std::string(line_span(src, starts, cs[4].end_line, cs[4].end_line)) == "    flags = 0\n");
+  CHECK(cs[3].role == ChunkRole::kMethod);
+  CHECK(cs[3].title == "Lexer.tokens");
+  CHECK(cs[3].title_path == std::vector<std::string>{"Lexer", "tokens"});
+  CHECK(cs[3].context == "class Lexer(Base):");
+  CHECK(cs[3].signature.empty());
+  CHECK(cs[4].title == "Lexer.tokens (part 2)");
+  // `check = analyse` and `if WINDOWS:` (two lines of code) stay with `analyse`.
+  CHECK(std::string(line_span(src, starts, cs[5].end_line, cs[5].end_line)) == "    if WINDOWS:\n");
+  CHECK(std::string(line_span(src, starts, cs[6].start_line, cs[6].start_line)) ==
+        "        def run(self):\n");
+  for (std::size_t i = 1; i < cs.size(); ++i) CHECK(cs[i].start_line > cs[i - 1].end_line);
+  CHECK(cs.back().end_line == static_cast<int>(std::count(src.begin(), src.end(), '\n')));
+
+  // A long block of attribute declarations (each with its docstring) is cut into runs as
+  // top-level code is, each named after its first attribute; a run assigning nothing is
+  // `<Class>+L<line>` titled after the member it follows.
+  std::string decl = "class Mapper:\n    def __init__(self):\n        pass\n\n";
+  for (int k = 0; k < 40; ++k) {
+    decl += "    attr_" + std::to_string(k) + " = None\n    \"\"\"Attribute " + std::to_string(k) +
+            ".\n\n    More.\n    \"\"\"\n\n";
+  }
+  decl +=
+      "    def later(self):\n        pass\n\n    register(one)\n    register(two)\n    "
+      "register(three)\n"
+      "    register(four)\n";
+  for (int k = 0; k < 30; ++k)
+    decl += "    def m" + std::to_string(k) + "(self):\n        pass\n\n";
+  auto ds = chunk_py("orm/mapper.py", decl);
+  const auto dstarts = line_starts(decl);
+  std::vector<std::string> runs;
+  for (const auto& c : ds) {
+    if (c.id.find("attr_") != std::string::npos || c.id.find("+L") != std::string::npos)
+      runs.push_back(c.id);
+  }
+  REQUIRE(runs.size() >= 4);
+  CHECK(runs[0] == "orm/mapper.py#Mapper.attr_0");
+  for (const auto& c : ds) {
+    INFO(c.id);
+    CHECK(c.end_line - c.start_line + 1 <= kModuleRunLines + 8);
+    if (c.id.find("attr_") == std::string::npos) continue;
+    // A run starts at an attribute, never inside its docstring.
+    CHECK(std::string(line_span(decl, dstarts, c.start_line, c.start_line)).rfind("    attr_", 0) ==
+          0);
+    const std::string first(line_span(decl, dstarts, c.start_line, c.start_line));
+    CHECK(c.id == "orm/mapper.py#Mapper." + first.substr(4, first.find(" = ") - 4));
+  }
+  CHECK(runs.back().rfind("orm/mapper.py#Mapper+L", 0) == 0);
+  for (const auto& c : ds) {
+    if (c.id == runs.back()) CHECK(c.title == "Mapper (code after later)");
+  }
+
+  // A class at most kLargeClassLines long stays whole, table and all.
+  auto small = chunk_py(
+      "s.py",
+      "class S:\n    def f(self):\n        pass\n    a = 1\n    b = 2\n    c = 3\n    d = 4\n");
+  CHECK(ids(small) == std::vector<std::string>{"s.py#S"});
+}
+
 TEST_CASE("markdown chunks: headings, fences, nested title paths, duplicate slugs, CRLF") {
   const std::string md =
       "Intro text\r\n"
