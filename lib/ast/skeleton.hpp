@@ -38,7 +38,7 @@ namespace json = boost::json;
 
 // Bump whenever extraction, the data model or the default rendering changes: it is part of every
 // cache key, so old cache rows (which store the rendered size) simply stop matching.
-inline constexpr std::string_view kExtractorVersion = "ts-py-0.23.6/skel-6";
+inline constexpr std::string_view kExtractorVersion = "ts-py-0.23.6/skel-7";
 
 enum class DefKind { kClass, kFunction, kMethod };
 std::string_view def_kind_name(DefKind k) noexcept;  // "class" | "function" | "method"

@@ -285,6 +285,24 @@ TEST_CASE("functions: async, decorators, exact signature, docstring, lines and c
   CHECK(d->end_column == 12);
 }
 
+TEST_CASE("a docstring's dotted-name RST title gives way to the line after its underline", "[extract]") {
+  // Pygments, Babel and Requests open each module's docstring with its dotted name over an
+  // underline; the summary is the first line after it.
+  const Skeleton s = extract(
+      "\"\"\"\n    pygments.token\n    ~~~~~~~~~~~~~~\n\n    Basic token types and the standard tokens.\n\"\"\"\n"
+      "def f():\n    '''babel\n    =====\n    Tools for i18n.'''\n"
+      "def g():\n    '''WSGI Protocol Linter\n    ====================\n\n    More.'''\n"
+      "def h():\n    '''pkg.mod\n    ~~~\n\n    Underline shorter than the title: not a title.'''\n"
+      "def i():\n    '''only.a.title\n    ~~~~~~~~~~~~\n    '''\n"
+      "def j():\n    '''a.b\n    ~~x\n    '''\n");
+  CHECK(s.docstring == "Basic token types and the standard tokens.");
+  CHECK(find_def(s, "f")->docstring == "Tools for i18n.");
+  CHECK(find_def(s, "g")->docstring == "WSGI Protocol Linter");  // a title in words says something
+  CHECK(find_def(s, "h")->docstring == "pkg.mod");
+  CHECK(find_def(s, "i")->docstring == "only.a.title");  // nothing after it: the title stays
+  CHECK(find_def(s, "j")->docstring == "a.b");
+}
+
 TEST_CASE("nested definitions get __qualname__-style names", "[extract]") {
   const Skeleton s = extract(
       "class Outer:\n"

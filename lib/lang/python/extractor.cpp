@@ -435,18 +435,49 @@ class Extractor {
     return raw ? value : unescape(value);
   }
 
+  // The first non-blank line of a docstring, stripped — past a reStructuredText title that only
+  // names the module (`pygments.token` over a `~~~~` line, the Pocoo projects' and Requests'
+  // convention), which says nothing the path does not: then the first line after it.
   static std::string first_line(std::string_view doc) {
     std::size_t pos = 0;
+    std::string_view title;  // a skipped dotted-name title, kept if nothing follows it
     while (pos <= doc.size()) {
       std::size_t nl = doc.find('\n', pos);
       if (nl == std::string_view::npos) nl = doc.size();
-      std::string_view line = doc.substr(pos, nl - pos);
-      while (!line.empty() && is_space(line.front())) line.remove_prefix(1);
-      while (!line.empty() && is_space(line.back())) line.remove_suffix(1);
-      if (!line.empty()) return std::string(line);
+      std::string_view line = strip(doc.substr(pos, nl - pos));
       pos = nl + 1;
+      if (line.empty()) continue;
+      if (title.empty() && dotted_name(line) && pos < doc.size()) {
+        std::size_t nl2 = doc.find('\n', pos);
+        if (nl2 == std::string_view::npos) nl2 = doc.size();
+        if (underline(strip(doc.substr(pos, nl2 - pos)), line.size())) {
+          title = line;
+          pos = nl2 + 1;
+          continue;
+        }
+      }
+      return std::string(line);
     }
-    return {};
+    return std::string(title);
+  }
+  static std::string_view strip(std::string_view line) {
+    while (!line.empty() && is_space(line.front())) line.remove_prefix(1);
+    while (!line.empty() && is_space(line.back())) line.remove_suffix(1);
+    return line;
+  }
+  // `pygments.token`, `babel`: identifier characters and dots only.
+  static bool dotted_name(std::string_view s) {
+    for (const char c : s) {
+      if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.')) return false;
+    }
+    return !s.empty();
+  }
+  // An RST section underline for a title of `title_size` bytes: one punctuation character
+  // repeated, at least as long as the title (RST's rule) and at least 3.
+  static bool underline(std::string_view s, std::size_t title_size) {
+    if (s.size() < std::max<std::size_t>(3, title_size)) return false;
+    if (std::string_view("=-~^*#\"+'`:._").find(s[0]) == std::string_view::npos) return false;
+    return s.find_first_not_of(s[0]) == std::string_view::npos;
   }
 
   // First line of the docstring of a module or block node, "" if none.
