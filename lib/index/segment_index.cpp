@@ -730,8 +730,10 @@ struct SegmentIndex::Impl {
     }
   }
 
-  // Re-read _ctx/trifecta.json (caller holds update_mu). A malformed file gives the defaults
-  // plus a status warning, as at open. max_file_bytes keeps its value from open (the reader and
+  // Re-read _ctx/trifecta.json (caller holds update_mu). A malformed file keeps the rules in
+  // effect, with a status warning (at open there are none yet: the defaults). A file half-saved
+  // by an editor, or a typo, then neither re-admits everything its excludes kept out nor costs a
+  // rescan; the fix is read as any change is. max_file_bytes keeps its value from open (the reader and
   // the skeleton cache share it), with a warning when the file asks for another. True when the
   // include/exclude rules changed: the filter is swapped and a running watcher watches again
   // under it (the caller then rescans).
@@ -743,7 +745,8 @@ struct SegmentIndex::Impl {
     if (cfg) {
       config = std::move(*cfg);
     } else {
-      cw.push_back(cfg.error().message + " (using defaults)");
+      config = filter.config();
+      cw.push_back(cfg.error().message + " (keeping the rules in effect)");
     }
     if (config.max_file_bytes != filter.config().max_file_bytes) {
       cw.push_back("_ctx/trifecta.json: max_file_bytes takes effect when the segment is reopened (daemon restart)");

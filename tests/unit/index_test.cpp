@@ -3137,8 +3137,7 @@ TEST_CASE(
   CHECK(seg->centrality("lone.py") == warm);
 }
 
-TEST_CASE(
-    "SegmentIndex: _ctx/trifecta.json excludes apply on rebuild and, while watching, on sync") {
+TEST_CASE("SegmentIndex: config excludes apply on rebuild and on sync; malformed, the rules stay") {
   trifecta::test::TempDir t;
   const fs::path r = t.path();
   write_text(r / "keep.py", "def kept():\n    pass\n");
@@ -3179,16 +3178,40 @@ TEST_CASE(
   o.query = "generated_other";
   CHECK(seg->search(o)->hits.size() == 1);
   CHECK_FALSE(seg->file("vendor/lib.py").has_value());
-  // A malformed file: defaults (nothing excluded) and a warning.
-  write_text(r / "_ctx/trifecta.json", "{not json");
+  // A malformed file (an editor's half-saved write, a typo): the rules in effect stay — vendor/
+  // stays out, nothing is rescanned — and the status says so.
+  write_text(r / "_ctx/trifecta.json", R"({"exclude": ["vendor/**")");
+  rep = seg->sync();
+  CHECK_FALSE(rep.config_reloaded);
+  CHECK_FALSE(rep.rescanned);
+  CHECK_FALSE(seg->file("vendor/lib.py").has_value());
+  REQUIRE(seg->status().warnings.size() == 1);
+  CHECK(seg->status().warnings[0].find("_ctx/trifecta.json") != std::string::npos);
+  CHECK(seg->status().warnings[0].find("(keeping the rules in effect)") != std::string::npos);
+  // So does a rebuild.
+  REQUIRE(seg->rebuild().ok());
+  CHECK_FALSE(seg->file("vendor/lib.py").has_value());
+  CHECK(seg->status().warnings[0].find("(keeping the rules in effect)") != std::string::npos);
+  // The fixed file is read as any change is; the warning goes.
+  write_text(r / "_ctx/trifecta.json", R"({"exclude": []})");
   rep = seg->sync();
   CHECK(rep.config_reloaded);
   CHECK(seg->file("vendor/lib.py").has_value());
-  REQUIRE_FALSE(seg->status().warnings.empty());
-  CHECK(seg->status().warnings[0].find("using defaults") != std::string::npos);
-  // Unchanged rules (same content rewritten): no rescan.
+  CHECK(seg->status().warnings.empty());
+  // Malformed again: the rules now in effect (nothing excluded) stay; the same bytes rewritten
+  // rescan nothing either.
   write_text(r / "_ctx/trifecta.json", "{not json");
   CHECK_FALSE(seg->sync().rescanned);
+  CHECK(seg->file("vendor/lib.py").has_value());
+  write_text(r / "_ctx/trifecta.json", "{not json");
+  CHECK_FALSE(seg->sync().rescanned);
+  // A segment opened with a malformed file has no rules in effect yet: the defaults.
+  trifecta::test::TempDir t2;
+  write_text(t2.path() / "a.py", "def a():\n    pass\n");
+  write_text(t2.path() / "_ctx/trifecta.json", "{not json");
+  auto opened = std::move(SegmentIndex::open(t2.path(), so).value());
+  REQUIRE_FALSE(opened->status().warnings.empty());
+  CHECK(opened->status().warnings[0].find("(using defaults)") != std::string::npos);
 }
 
 TEST_CASE("SegmentIndex: a cold build leaves the skeletons in ast.sqlite, not in memory") {
