@@ -57,6 +57,11 @@ SETS.update({name + "_typo": corpus for name, corpus in list(SETS.items())})
 SETS["stdlib_faq"] = ("stdlib", "/usr/lib/python3.11", "python3.11, libpython3.11-testsuite, python3.11-doc")
 SETS["sqlalchemy_faq"] = ("sqlalchemy", "/usr/lib/python3/dist-packages/sqlalchemy",
                           "python3-sqlalchemy, python-sqlalchemy-doc")
+# Held out (2026-12-08, after rank-20): the error messages the docs' examples print, answered by
+# the files whose string literals print them (make_sets.py). No misspelt variants.
+SETS["stdlib_errors"] = ("stdlib", "/usr/lib/python3.11", "python3.11, libpython3.11-testsuite, python3.11-doc")
+SETS["sqlalchemy_errors"] = ("sqlalchemy", "/usr/lib/python3/dist-packages/sqlalchemy",
+                             "python3-sqlalchemy, python-sqlalchemy-doc")
 SYSTEMS = ("ours", "fts5", "rg")
 MAX_FILE_BYTES = 4 << 20
 TOP_FILES = 10

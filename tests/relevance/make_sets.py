@@ -47,6 +47,18 @@ sources this project does not control:
               answer links to nothing a .py file defines (built-ins, C modules, prose pages) are
               dropped. Questions written by people for people, not generated from docstrings.
 
+  stdlib_errors, sqlalchemy_errors  held out likewise (added 2026-12-08, after rank-20): the
+              error messages the documentation prints in its examples — every line of a <pre>
+              block of the Python docs (python3.11-doc, all pages) or SQLAlchemy's
+              (python-sqlalchemy-doc) that reads `SomeError: message` — as a traceback's last
+              line is pasted by someone asking where it comes from. The answers are the files of
+              the code (tests left out) holding a string literal that prints that message: its
+              constant text (at least three words) with each %-placeholder, `{}` field or f-string
+              value standing for any text, matching the whole message or a run of its
+              ": "-separated parts (exceptions compose messages so). Messages no .py file prints
+              (a C module's, the interpreter's) are dropped. Made by matching text only: no
+              ranking system is asked.
+
 The module-index synopses (py-modindex.html) are reserved for evaluation elsewhere and are never
 read here (nor the `title` attributes of the library pages' links, which repeat them: the parsers
 collect visible text only). Entries are sampled by a stable hash of their id (no hand picking)
@@ -63,6 +75,7 @@ Usage: tests/relevance/make_sets.py [--per-set N] [--out-dir DIR] [--check]
   differing ids are printed), 77 when a source is absent. CTest runs it (relevance_sets_reproducible).
 """
 import argparse
+import ast
 import glob
 import hashlib
 import html
@@ -600,6 +613,15 @@ def generate(per_set, out_dir):
           faq_rows(glob.glob(os.path.join(SA_DOC, "**", "*.html"), recursive=True), SA_DOC, SA_FAQ_LINK,
                    SQLALCHEMY, per_set, prefix="sqlalchemy", source="python-sqlalchemy-doc"),
           "/usr/lib/python3/dist-packages/sqlalchemy (Debian python3-sqlalchemy 1.4)")
+    # The error sets: the messages the docs' examples print, answered by the files printing them.
+    write(out_dir, "stdlib_errors",
+          error_rows(glob.glob(os.path.join(PY_HTML, "**", "*.html"), recursive=True), PY_HTML, STDLIB, per_set,
+                     "python3.11-doc"),
+          "/usr/lib/python3.11 (Debian python3.11 + libpython3.11-testsuite)")
+    write(out_dir, "sqlalchemy_errors",
+          error_rows(glob.glob(os.path.join(SA_DOC, "**", "*.html"), recursive=True), SA_DOC, SQLALCHEMY, per_set,
+                     "python-sqlalchemy-doc"),
+          "/usr/lib/python3/dist-packages/sqlalchemy (Debian python3-sqlalchemy 1.4)")
     return 0
 
 
@@ -624,6 +646,120 @@ def faq_rows(pages, base, link, root, per_set, skip=(), prefix="", source=""):
             continue
         rows.append({"id": page[:-len(".html")] + ":" + stable_key(q)[:12], "query": q, "answers": files,
                      "source": source + " " + page + " (a question; its answer's links to the code)"})
+    return finish(rows, per_set, held_out=True)
+
+
+ERROR_LINE = re.compile(r"^([A-Za-z_][\w.]*(?:Error|Exception|Warning|Exit)): (.{8,200})$")
+# What the interpreter itself prints for any object or call (CPython's core messages, written in
+# C): a .py file holding the same template (enum's "%r object has no attribute %r") is not where
+# such a message comes from, so these are left out.
+INTERPRETER = re.compile(r"object has no attribute|has no attribute '|object is not (?:callable|subscriptable|"
+                         r"iterable)|required positional argument|got multiple values for argument|"
+                         r"positional arguments? but \d+ (?:was|were) given|name '[^']*' is not defined|"
+                         r"unexpected keyword argument")
+PLACEHOLDER = re.compile(r"%(?:\([^)]*\))?[-#0 +]*(?:\d+|\*)?(?:\.\d+)?[sdrifxXeEgGcaou]|\{[^{}]*\}")
+
+
+def literal_patterns(root):
+    """(relative file, compiled pattern) for every string literal under `root` whose constant text
+    holds at least three words — not docstrings, not test files. A %-placeholder, a `{}` field and
+    an f-string's value each match any text."""
+    out = []
+    for dirpath, dirs, files in os.walk(root):
+        dirs[:] = sorted(d for d in dirs if d not in ("test", "tests", "idle_test", "__pycache__", "testing"))
+        for name in sorted(files):
+            if not name.endswith(".py") or name.startswith("test_"):
+                continue
+            path = os.path.join(dirpath, name)
+            try:
+                with open(path, encoding="utf-8") as f:
+                    tree = ast.parse(f.read())
+            except (SyntaxError, UnicodeDecodeError, ValueError):
+                continue
+            docs = set()
+            for node in ast.walk(tree):
+                body = getattr(node, "body", None)
+                if isinstance(body, list) and body and isinstance(body[0], ast.Expr) and \
+                        isinstance(body[0].value, ast.Constant):
+                    docs.add(id(body[0].value))
+            parts_of = []
+            for node in ast.walk(tree):
+                if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docs:
+                    parts_of.append(PLACEHOLDER.split(node.value))
+                elif isinstance(node, ast.JoinedStr):
+                    parts = [""]
+                    for v in node.values:
+                        if isinstance(v, ast.Constant) and isinstance(v.value, str):
+                            parts[-1] += v.value
+                        else:
+                            parts.append("")
+                    parts_of.append(parts)
+            for parts in parts_of:
+                pattern = template(parts)
+                if pattern:
+                    out.append((os.path.relpath(path, root), pattern))
+    return out
+
+
+def template(parts):
+    """The pattern of a literal's constant `parts` (the text between its placeholders), any text
+    standing for each placeholder; None when the constant text has fewer than three words. A
+    final full stop is optional on both sides (messages are quoted with and without one).
+
+    >>> bool(template(PLACEHOLDER.split("unknown url type: %r")).fullmatch("unknown url type: 'foo'"))
+    True
+    >>> bool(template(["Command '", "' returned non-zero exit status ", "."]).fullmatch("Command 'x' returned non-zero exit status 1"))
+    True
+    >>> template(PLACEHOLDER.split("%s: %s (%r)")) is None
+    True
+    >>> bool(template(PLACEHOLDER.split("100%% of {name} is not allowed")).fullmatch("100% of x is not allowed"))
+    True
+    """
+    parts = list(parts)
+    parts[-1] = parts[-1].rstrip(".")
+    if len(re.findall(r"[A-Za-z]{2,}", " ".join(parts))) < 3 or sum(map(len, parts)) > 300:
+        return None
+    texts = [p.replace("%%", "%").replace("{{", "{").replace("}}", "}") for p in parts]
+    return re.compile(".*?".join(re.escape(t) for t in texts), re.S)
+
+
+def message_runs(msg):
+    """The whole message and every run of its ": "-separated parts (exceptions compose messages
+    so: argparse's "argument %s: %s" around a "conflicting option string(s): %s"), a final full
+    stop dropped.
+
+    >>> sorted(message_runs("argument --foo: conflicting option: --foo."))
+    ['--foo', 'argument --foo', 'argument --foo: conflicting option', 'argument --foo: conflicting option: --foo', 'conflicting option', 'conflicting option: --foo']
+    """
+    parts = msg.rstrip(".").split(": ")
+    return {": ".join(parts[i:j]) for i in range(len(parts)) for j in range(i + 1, len(parts) + 1)}
+
+
+def error_rows(pages, base, root, per_set, source):
+    """A held-out set of pasted error messages: `SomeError: message` lines of the <pre> blocks of
+    the HTML `pages` (under `base`), answered by the files under `root` whose literals print the
+    message (literal_patterns) — whole, or a run of its ": "-separated parts."""
+    messages = {}
+    for p in sorted(pages):
+        with open(p, encoding="utf-8", errors="replace") as f:
+            text = f.read()
+        for pre in re.findall(r"<pre[^>]*>(.*?)</pre>", text, re.S):
+            for line in html.unescape(re.sub(r"<[^>]+>", "", pre)).split("\n"):
+                m = ERROR_LINE.match(line.strip())
+                if m:
+                    messages.setdefault((m.group(1), m.group(2)), os.path.relpath(p, base))
+    patterns = literal_patterns(root)
+    rows = []
+    for (exc, msg), page in messages.items():
+        if INTERPRETER.search(msg):
+            continue
+        runs = message_runs(msg)
+        files = sorted({f for f, pat in patterns if any(pat.fullmatch(r) for r in runs)})
+        if not files:
+            continue
+        query = exc + ": " + msg
+        rows.append({"id": page[:-len(".html")] + ":" + stable_key(query)[:12], "query": query, "answers": files,
+                     "source": source + " " + page + " (an error message in an example; the files printing it)"})
     return finish(rows, per_set, held_out=True)
 
 
@@ -657,7 +793,8 @@ def check(per_set):
             return rc
         differ = False
         for name in ("stdlib_ref", "stdlib_modules", "django_ref", "sqlalchemy_ref", "sphinx_ref",
-                     *(h[0] for h in HELD_OUT_3), "stdlib_faq", "sqlalchemy_faq"):
+                     *(h[0] for h in HELD_OUT_3), "stdlib_faq", "sqlalchemy_faq", "stdlib_errors",
+                     "sqlalchemy_errors"):
             new, old = rows(os.path.join(tmp, name + ".jsonl")), rows(os.path.join(HERE, "sets", name + ".jsonl"))
             changed = sorted(i for i in set(new) | set(old) if new.get(i) != old.get(i))
             if changed:
