@@ -83,7 +83,7 @@ struct Definition {
   // "[T](self, x: T = 1, *args) -> list[T]". Classes: "[T](Base, metaclass=M)" or "".
   std::string signature;
   std::vector<std::string> bases;  // classes: each superclass/keyword argument's text
-  std::string docstring;           // first non-blank docstring line, stripped; "" if none
+  std::string docstring;           // first docstring line, stripped (docs/skeleton.md); "" if none
   int line = 0, column = 0;        // `def`/`class`/`async` keyword
   int end_line = 0, end_column = 0;
   int decorated_line = 0;
@@ -128,7 +128,7 @@ struct IdentifierTable {
 
 struct Skeleton {
   ParseStatus status = ParseStatus::kOk;
-  std::string docstring;  // module docstring, first line
+  std::string docstring;  // module docstring, first line (past a dotted-name RST title)
   std::vector<Import> imports;
   std::vector<Variable> constants;
   std::optional<std::vector<std::string>> all;  // __all__ when it is a literal list/tuple

@@ -686,7 +686,9 @@ std::vector<Chunk> chunk_python(std::string_view rel, std::string_view text, con
                         split_qualname(m.qualname), ma, std::max(ma, me));
         c.context = header_line;
         c.signature = def_signature(m);
-        if (own_gap) add_class_code(d, header_line, m.name, gap_start, trim_trailing_blank(text, starts, gap_start, gap_end));
+        if (own_gap) {
+          add_class_code(d, header_line, m.name, gap_start, trim_trailing_blank(text, starts, gap_start, gap_end));
+        }
       }
     } else {
       auto& c = b.add(d.qualname.empty() ? d.name : d.qualname, ChunkKind::kCode,

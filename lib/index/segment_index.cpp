@@ -733,8 +733,8 @@ struct SegmentIndex::Impl {
   // Re-read _ctx/trifecta.json (caller holds update_mu). A malformed file keeps the rules in
   // effect, with a status warning (at open there are none yet: the defaults). A file half-saved
   // by an editor, or a typo, then neither re-admits everything its excludes kept out nor costs a
-  // rescan; the fix is read as any change is. max_file_bytes keeps its value from open (the reader and
-  // the skeleton cache share it), with a warning when the file asks for another. True when the
+  // rescan; the fix is read as any change is. max_file_bytes keeps its value from open (the
+  // reader and the skeleton cache share it), with a warning when the file asks for another. True when the
   // include/exclude rules changed: the filter is swapped and a running watcher watches again
   // under it (the caller then rescans).
   bool reload_config_locked() {

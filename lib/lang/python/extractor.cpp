@@ -435,9 +435,9 @@ class Extractor {
     return raw ? value : unescape(value);
   }
 
-  // The first non-blank line of a docstring, stripped — past a reStructuredText title that only
-  // names the module (`pygments.token` over a `~~~~` line, the Pocoo projects' and Requests'
-  // convention), which says nothing the path does not: then the first line after it.
+  // The first non-blank line of a docstring, stripped — past a reStructuredText title that is only
+  // a dotted name (a module's, `pygments.token` over a `~~~~` line: the Pocoo projects' and
+  // Requests' convention), which says nothing the path does not: then the first line after it.
   static std::string first_line(std::string_view doc) {
     std::size_t pos = 0;
     std::string_view title;  // a skipped dotted-name title, kept if nothing follows it
