@@ -3137,7 +3137,7 @@ TEST_CASE(
   CHECK(seg->centrality("lone.py") == warm);
 }
 
-TEST_CASE("SegmentIndex: config excludes apply on rebuild and sync, and stay when the file is bad") {
+TEST_CASE("SegmentIndex: config excludes apply on rebuild and sync, and stay if the file is bad") {
   trifecta::test::TempDir t;
   const fs::path r = t.path();
   write_text(r / "keep.py", "def kept():\n    pass\n");
