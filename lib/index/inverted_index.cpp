@@ -2156,6 +2156,11 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
   }
   const std::uint32_t sig = o.signals;
   SearchResult r;
+  // A pasted error line (ranking.hpp, rank-21): `pkg.mod.SomeError: message` is searched as
+  // `SomeError: message` — the module that defines the exception is not what is asked for.
+  if (sig & kSignalErrorLine) {
+    if (std::optional<std::string> bare = error_line_without_module(q)) q = std::move(*bare);
+  }
   // File named (ranking.hpp, rank-16): the chunks of the files the query names, pinned above the
   // page at the end. A misspelt file name is searched as the name it corrects to, words included.
   std::vector<DocId> pinned;

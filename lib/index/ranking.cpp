@@ -192,6 +192,7 @@ std::uint32_t signals_from_env() {
       if (name == "cap") v &= ~kSignalTermCap;
       if (name == "verbatim") v &= ~kSignalVerbatim;
       if (name == "named") v &= ~kSignalFileNamed;
+      if (name == "error") v &= ~kSignalErrorLine;
     }
     return v;
   }();
@@ -351,6 +352,40 @@ std::optional<FileReference> file_reference(std::string_view query) {
     return std::nullopt;  // one word: a term, not a place
   ref.path = std::string(q);
   return ref;
+}
+
+std::optional<std::string> error_line_without_module(std::string_view query) {
+  if (query.find('\n') != std::string_view::npos) return std::nullopt;
+  const std::size_t colon = query.find(": ");
+  if (colon == std::string_view::npos || colon + 2 >= query.size()) return std::nullopt;
+  const std::string_view name = query.substr(0, colon);
+  const std::size_t dot = name.rfind('.');
+  if (dot == std::string_view::npos) return std::nullopt;
+  // A dotted name: identifier parts, none empty.
+  bool part_start = true;
+  for (const char ch : name) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c == '.') {
+      if (part_start) return std::nullopt;
+      part_start = true;
+    } else if (std::isalpha(c) || c == '_' || (!part_start && std::isdigit(c))) {
+      part_start = false;
+    } else {
+      return std::nullopt;
+    }
+  }
+  if (part_start) return std::nullopt;
+  const std::string_view last = name.substr(dot + 1);
+  const auto ends_with = [&](std::string_view suffix) {
+    return last.size() > suffix.size() && last.substr(last.size() - suffix.size()) == suffix;
+  };
+  if (!(ends_with("Error") || ends_with("Exception") || ends_with("Warning") || ends_with("Exit") ||
+        ends_with("Interrupt") || last == "Exception" || last == "Warning")) {
+    return std::nullopt;
+  }
+  std::string out(last);
+  out += query.substr(colon);
+  return out;
 }
 
 std::optional<FileReference> node_id_in_line(std::string_view line) {

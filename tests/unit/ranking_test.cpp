@@ -1263,6 +1263,61 @@ TEST_CASE("file named: a file reference's extension is no search word") {
   CHECK(std::find(off.begin(), off.end(), "py") != off.end());
 }
 
+TEST_CASE("error_line_without_module: a pasted error line's exception without its module path") {
+  using Opt = std::optional<std::string>;
+  CHECK(error_line_without_module("sqlalchemy.exc.InvalidRequestError: 'A.bs' is not available") ==
+        Opt("InvalidRequestError: 'A.bs' is not available"));
+  CHECK(
+      error_line_without_module("json.decoder.JSONDecodeError: Expecting value: line 1 column 1") ==
+      Opt("JSONDecodeError: Expecting value: line 1 column 1"));
+  CHECK(error_line_without_module("warnings.DeprecationWarning: old") ==
+        Opt("DeprecationWarning: old"));
+  CHECK(error_line_without_module("builtins.Exception: boom") == Opt("Exception: boom"));
+  // Not one: no module path, not an exception's name, not a dotted name, no message, two lines.
+  CHECK_FALSE(error_line_without_module("ValueError: I/O operation on closed file"));
+  CHECK_FALSE(error_line_without_module("json.JSONDecoder: how does it decode"));
+  CHECK_FALSE(error_line_without_module("see pkg.FooError: it is raised"));
+  CHECK_FALSE(error_line_without_module("pkg..FooError: x"));
+  CHECK_FALSE(error_line_without_module("pkg.1Error: x"));
+  CHECK_FALSE(error_line_without_module("pkg.FooError:"));
+  CHECK_FALSE(error_line_without_module("pkg.FooError: "));
+  CHECK_FALSE(error_line_without_module("pkg.FooError: a\nb"));
+  CHECK_FALSE(
+      error_line_without_module("pkg.Error: x"));  // "Error" alone is no exception's name here
+}
+
+TEST_CASE(
+    "error line (rank-21): a pasted error ranks the raise site above the exception's module") {
+  // As in a real package, the exception is raised in many places (its name is a common word) and
+  // it is defined in the module the line's path names.
+  std::vector<std::pair<std::string, std::string>> files{
+      {"pkg/exc.py",
+       "\"\"\"Exceptions raised by pkg.\"\"\"\n\n\nclass InvalidRequestError(Exception):\n"
+       "    \"\"\"The request is not valid.\"\"\"\n"},
+      {"pkg/orm/strategies.py",
+       "from pkg import exc\n\n\ndef invoke_raise_load(state, key):\n"
+       "    raise exc.InvalidRequestError(\"%r is not available due to lazy='raise'\" % (key,))\n"},
+      {"pkg/orm/query.py",
+       "def get(ident):\n    \"\"\"Return an instance, or None.\"\"\"\n    return None\n"},
+  };
+  for (int k = 0; k < 12; ++k) {
+    files.push_back({"pkg/m" + std::to_string(k) + ".py",
+                     "from pkg import exc\n\n\ndef check" + std::to_string(k) +
+                         "(x):\n    raise exc.InvalidRequestError(\"bad value %r\" % (x,))\n"});
+  }
+  auto idx = index_of(files);
+  const std::string q = "pkg.exc.InvalidRequestError: 'A.bs' is not available due to lazy='raise'";
+  const auto on = run(idx, q);
+  CHECK(std::find(on.terms.begin(), on.terms.end(), "exc") == on.terms.end());
+  REQUIRE_FALSE(on.hits.empty());
+  CHECK(on.hits[0].chunk.path == "pkg/orm/strategies.py");
+  // Without the signal the module path is searched too: its module (and its words) rank first.
+  const auto off = run(idx, q, kSignalAll & ~kSignalErrorLine);
+  CHECK(std::find(off.terms.begin(), off.terms.end(), "exc") != off.terms.end());
+  REQUIRE_FALSE(off.hits.empty());
+  CHECK(off.hits[0].chunk.path == "pkg/exc.py");
+}
+
 TEST_CASE("file named: a pasted traceback or log pins its innermost place in an indexed file") {
   const auto frames = frames_in_text(
       "Traceback (most recent call last):\n  File \"/srv/app/main.py\", line 9, in <module>\n"
