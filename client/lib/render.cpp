@@ -315,9 +315,9 @@ Rendered render_build(const proto::CtxBuildResult& o) {
           ll(x.files_indexed), ll(x.files_skipped), ll(x.chunks), x.elapsed_ms / 1000.0,
           x.warm ? "warm" : "cold", ll(x.files_read), ll(x.files_reused), ll(x.threads));
   // Said, not only in --json: the build's own (a leftover temporary file swept, a persisted index
-  // that could not be used) and the index's now (a malformed _ctx/trifecta.json: the defaults are
-  // used). `build` is the last build's report, which a `ctx build` of a built index returns as it
-  // was; the config's warnings are the status's, so a file fixed since is not reported again.
+  // that could not be used) and the index's now (a malformed _ctx/trifecta.json). `build` is the
+  // last build's report, which a `ctx build` of a built index returns as it was; the config's
+  // warnings are the status's, so a file fixed since is not reported again.
   const auto& st = o.status;
   for (const auto& w : x.warnings) appendf(r.out, "warning: %s\n", w.c_str());
   for (const auto& w : st.warnings) appendf(r.out, "warning: %s\n", w.c_str());
@@ -334,8 +334,8 @@ Rendered render_ctx_status(const proto::CtxStatusResult& o) {
   // pack of no files is the hash of nothing).
   appendf(out, "index %s, generation %lld, last update %s\n", o.index.state.c_str(),
           ll(st.generation), st.last_update.empty() ? "none yet" : st.last_update.c_str());
-  // What the index is not doing as asked (a malformed _ctx/trifecta.json: the defaults are used;
-  // a setting that needs a restart; the segment root gone): first, before the figures it explains.
+  // What the index is not doing as asked (a malformed _ctx/trifecta.json; a setting that needs a
+  // restart; the segment root gone): first, before the figures it explains.
   for (const auto& w : st.warnings) appendf(out, "  warning   %s\n", w.c_str());
   appendf(out,
           "  files     %lld indexed, %lld skipped, %lld non-UTF-8 (decoded with replacement)\n",

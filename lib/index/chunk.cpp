@@ -227,7 +227,7 @@ int code_lines(std::string_view text, const std::vector<std::size_t>& starts, in
   int n = 0;
   for (int l = a; l <= e; ++l) {
     const auto s = line_span(text, starts, l, l);
-    const auto k = s.find_first_not_of(" \t\r\n\f");
+    const auto k = s.find_first_not_of(" \t\r\n");
     if (k != std::string_view::npos && s[k] != '#') ++n;
   }
   return n;
@@ -560,11 +560,7 @@ std::vector<Chunk> chunk_python(std::string_view rel, std::string_view text, con
   auto add_gap = [&](int a, int e, const ast::Definition* prev) {
     if (a > e) return;
     // Skip gaps that are only blank lines / comments.
-    bool code = false;
-    for (int l = a; l <= e && !code; ++l) {
-      auto t = trim(line_span(text, starts, l, l));
-      code = !t.empty() && t[0] != '#';
-    }
+    const bool code = code_lines(text, starts, a, e) > 0;
     const bool header = prev == nullptr;
     if (!code && !header) return;
     if (header && !code) {

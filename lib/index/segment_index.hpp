@@ -40,7 +40,8 @@
 // watching: its inode, size, mtime and ctime are compared on every sync, since the watcher does
 // not watch _ctx/). New include/exclude rules swap the filter, re-open the watcher and rescan:
 // files now excluded are dropped, files now admitted are read — no daemon restart. A malformed
-// file gives the defaults plus a status() warning. max_file_bytes changes only on reopen.
+// file gives a status() warning: at open the defaults, on a re-read the rules in effect stay (no
+// rescan). max_file_bytes changes only on reopen.
 //
 // pack_state = SHA-256 over the sorted lines "<path>\t<sha256>\n" of all indexed files.
 //
