@@ -62,6 +62,8 @@ SETS["sqlalchemy_faq"] = ("sqlalchemy", "/usr/lib/python3/dist-packages/sqlalche
 SETS["stdlib_errors"] = ("stdlib", "/usr/lib/python3.11", "python3.11, libpython3.11-testsuite, python3.11-doc")
 SETS["sqlalchemy_errors"] = ("sqlalchemy", "/usr/lib/python3/dist-packages/sqlalchemy",
                              "python3-sqlalchemy, python-sqlalchemy-doc")
+# Held out (2026-12-08, after rank-21): the same from Django's docs.
+SETS["django_errors"] = ("django", "/usr/lib/python3/dist-packages/django", "python3-django, python-django-doc")
 SYSTEMS = ("ours", "fts5", "rg")
 MAX_FILE_BYTES = 4 << 20
 TOP_FILES = 10

@@ -58,6 +58,10 @@ sources this project does not control:
               ": "-separated parts (exceptions compose messages so). Messages no .py file prints
               (a C module's, the interpreter's) are dropped. Made by matching text only: no
               ranking system is asked.
+  django_errors  held out likewise (added 2026-12-08, after rank-21, untouched when first
+              measured): the same from every page of Django 3.2's documentation
+              (python-django-doc, /usr/share/doc/python-django-doc/html/**/*.html) against Django's
+              code.
 
 The module-index synopses (py-modindex.html) are reserved for evaluation elsewhere and are never
 read here (nor the `title` attributes of the library pages' links, which repeat them: the parsers
@@ -95,7 +99,8 @@ PY_FAQ = PY_HTML + "/faq"
 # Python's FAQ and HOWTOs link into the library reference; SQLAlchemy's pages to its entries.
 PY_FAQ_LINK = r"\.\./library/[\w.-]+\.html#(?:module-)?([A-Za-z_][\w.]*)"
 SA_FAQ_LINK = r"(?:[\w./-]*\.html)?#(sqlalchemy\.[\w.]+)"
-DJ_DOC = "/usr/share/doc/python-django-doc/html/ref"
+DJ_HTML = "/usr/share/doc/python-django-doc/html"
+DJ_DOC = DJ_HTML + "/ref"
 STDLIB = "/usr/lib/python3.11"
 DJANGO = "/usr/lib/python3/dist-packages/django"
 SA_DOC = "/usr/share/doc/python-sqlalchemy-doc/html"
@@ -622,6 +627,10 @@ def generate(per_set, out_dir):
           error_rows(glob.glob(os.path.join(SA_DOC, "**", "*.html"), recursive=True), SA_DOC, SQLALCHEMY, per_set,
                      "python-sqlalchemy-doc"),
           "/usr/lib/python3/dist-packages/sqlalchemy (Debian python3-sqlalchemy 1.4)")
+    write(out_dir, "django_errors",
+          error_rows(glob.glob(os.path.join(DJ_HTML, "**", "*.html"), recursive=True), DJ_HTML, DJANGO, per_set,
+                     "python-django-doc"),
+          "/usr/lib/python3/dist-packages/django (Debian python3-django 3.2)")
     return 0
 
 
@@ -794,7 +803,7 @@ def check(per_set):
         differ = False
         for name in ("stdlib_ref", "stdlib_modules", "django_ref", "sqlalchemy_ref", "sphinx_ref",
                      *(h[0] for h in HELD_OUT_3), "stdlib_faq", "sqlalchemy_faq", "stdlib_errors",
-                     "sqlalchemy_errors"):
+                     "sqlalchemy_errors", "django_errors"):
             new, old = rows(os.path.join(tmp, name + ".jsonl")), rows(os.path.join(HERE, "sets", name + ".jsonl"))
             changed = sorted(i for i in set(new) | set(old) if new.get(i) != old.get(i))
             if changed:
