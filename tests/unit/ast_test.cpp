@@ -162,6 +162,13 @@ TEST_CASE("the Python lexical scan: strings, escapes, triple quotes, comments", 
   CHECK(literal("'a\\\nb' c", 0) == "a\\\nb|6");       // a backslash-newline continues it
   CHECK(literal("\"\"\"never closed\n(", 0) == "never closed\n(|17");  // to the end of the text
   CHECK(literal("'ends in a backslash\\", 0) == "ends in a backslash\\|21");
+  // Triple-quoted: an escaped quote, an escaped backslash before the closing quotes, a quote run
+  // longer than three (the string ends at the first three), a backslash at the very end.
+  CHECK(literal(R"("""a\""""")", 0) == R"(a\"|9)");
+  CHECK(literal(R"('''a\\''' x)", 0) == R"(a\\|9)");
+  CHECK(literal(R"('''a\\\''' b''')", 0) == R"(a\\\''' b|15)");
+  CHECK(literal(R"("""ab"""")", 0) == "ab|8");
+  CHECK(literal(R"('''ends in a backslash\)", 0) == R"(ends in a backslash\|23)");
   CHECK(py::comment_end("x  # it's (\ny", 3) == 11);
   CHECK(py::comment_end("# last", 0) == 6);
 }

@@ -16,6 +16,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstring>
 #include <string_view>
 
 namespace trifecta::core::lang::python {
@@ -36,6 +37,26 @@ inline StringLiteral scan_string(std::string_view t, std::size_t i) noexcept {
   std::size_t j = i + (triple ? 3 : 1);
   StringLiteral s;
   s.content_begin = j;
+  if (triple) {
+    // A docstring is long and holds few quotes: go from quote to quote (memchr). A quote is
+    // escaped when an odd run of backslashes stands right before it — what skipping the byte
+    // after each backslash, as below, makes of it.
+    while (j < t.size()) {
+      const void* hit = std::memchr(t.data() + j, q, t.size() - j);
+      if (!hit) break;
+      const std::size_t at = static_cast<std::size_t>(static_cast<const char*>(hit) - t.data());
+      std::size_t run = 0;
+      while (at - run > s.content_begin && t[at - run - 1] == '\\') ++run;
+      if (run % 2 == 0 && at + 2 < t.size() && t[at + 1] == q && t[at + 2] == q) {
+        s.content_end = at;
+        s.end = at + 3;
+        return s;
+      }
+      j = at + 1;
+    }
+    s.content_end = s.end = t.size();
+    return s;
+  }
   while (j < t.size()) {
     const char c = t[j];
     if (c == '\\') {
