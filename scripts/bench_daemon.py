@@ -1,6 +1,6 @@
 """The daemon plumbing the benchmark drivers share (scripts/bench_search_ab.sh,
 bench_search_edit.sh, bench_search_edit_ab.sh, bench_watch_ignored.sh; their inline Python
-imports it: bench_common.sh puts scripts/ on PYTHONPATH).
+imports it: bench_common.sh puts scripts/ on PYTHONPATH; bench_signal_ab.py imports it too).
 
 A `Daemon` is one build's trifectad (no Pyright) on a private socket, state and telemetry
 directory under `workdir`, serving the segment `workdir/seg`: `build_segment()` builds it cold

@@ -920,9 +920,9 @@ std::vector<ToolSpec> build_table(bool with_debug) {
                  "`FAILED …::test_b - AssertionError` line), puts that file's chunk for the test "
                  "or line, or its first, on top; so does a pasted traceback for its innermost "
                  "frame in the project, then the two frames that called it; a traceback's last "
-                 "line, `pkg.mod.SomeError: message`, is searched without the exception's module "
-                 "path, so the place raising it ranks above the one defining it). Each hit has an "
-                 "`id` to read with `get`.",
+                 "line, `pkg.mod.SomeError: message` with its runtime values, ranks the code "
+                 "whose string literal prints that message first, above where the exception is "
+                 "defined). Each hit has an `id` to read with `get`.",
                  input_schema(std::move(p), {"query"}, true),
                  with_common(output_schema<proto::CtxSearchResult>()), true, true, run_search});
   }

@@ -3643,11 +3643,42 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
                ? kVerbatimBoost
                : 1.0;
   };
-  if (!file_terms.empty() || prose_signal || second_signal || verbatim_signal) {
+  // Message (ranking.hpp, rank-22): a pasted error line's message, looked for in the string
+  // literals of the first kMessageWindow candidates' Python chunks.
+  const std::optional<std::string> message =
+      (sig & kSignalMessage) && o.chunk_text && !cands.empty() ? error_message(o.query)
+                                                               : std::nullopt;
+  const bool message_signal = message.has_value();
+  std::vector<DocId> message_hits;  // not among verbatim_hits
+  const auto find_message = [&](std::size_t window) {
+    for (std::size_t i = 0; i < window; ++i) {
+      const DocId d = cands[i];
+      const Doc& doc = docs_[d];
+      if (doc.kind != ChunkKind::kCode || file_type_of(path_text(doc)) != FileType::kPython ||
+          verbatim_of(d) != 1.0) {
+        continue;
+      }
+      const auto text =
+          o.chunk_text({path_text(doc), doc.start_line, doc.end_line, doc.offset, doc.bytes});
+      if (!text) continue;
+      for (const MessageTemplate& t : message_templates(*text)) {
+        if (prints_message(t, *message)) {
+          message_hits.push_back(d);
+          break;
+        }
+      }
+    }
+  };
+  const auto message_of = [&](DocId d) {
+    return std::find(message_hits.begin(), message_hits.end(), d) != message_hits.end()
+               ? kMessageBoost
+               : 1.0;
+  };
+  if (!file_terms.empty() || prose_signal || second_signal || verbatim_signal || message_signal) {
     const std::size_t top = std::min(cands.size(), want);
     const auto top_end = cands.begin() + static_cast<std::ptrdiff_t>(top);
     std::partial_sort(cands.begin(), top_end, cands.end(), better);
-    if (!file_terms.empty() || prose_signal || verbatim_signal) {
+    if (!file_terms.empty() || prose_signal || verbatim_signal || message_signal) {
       if (union_mode && !file_terms.empty()) {
         // The terms whose sets stood in for their lists after pruning: whether a chunk of each
         // candidate's file (its documents are consecutive) holds them.
@@ -3680,8 +3711,10 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
         }
       }
       if (verbatim_signal) find_verbatim(std::min(top, kVerbatimWindow));
+      if (message_signal) find_message(std::min(top, kMessageWindow));
       for (std::size_t i = 0; i < top; ++i) {
-        scores[cands[i]] *= coverage_of(cands[i]) * prose_of(cands[i]) * verbatim_of(cands[i]);
+        const DocId d = cands[i];
+        scores[d] *= coverage_of(d) * prose_of(d) * verbatim_of(d) * message_of(d);
       }
       std::sort(cands.begin(), top_end, better);
     }
@@ -3810,6 +3843,11 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
         h.explain.push_back({"verbatim\u00d7" + std::to_string(kVerbatimBoost).substr(0, 3),
                              "signal", 0, s * (kVerbatimBoost - 1.0)});
         s *= kVerbatimBoost;
+      }
+      if (message_of(d) != 1.0) {
+        h.explain.push_back({"message\u00d7" + std::to_string(kMessageBoost).substr(0, 3), "signal",
+                             0, s * (kMessageBoost - 1.0)});
+        s *= kMessageBoost;
       }
       for (const auto& [b, add] : second_bonus) {
         if (b != d) continue;

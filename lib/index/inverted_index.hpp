@@ -151,8 +151,9 @@ struct SearchOptions {
   // (InvertedIndex::build_groups): the same hits and scores, slower; tests compare.
   bool merge_variants = false;
   std::uint32_t signals = signals_from_env();  // ranking.hpp Signal bits (benchmarks ablate)
-  // A chunk's text, for the verbatim signal (ranking.hpp, kSignalVerbatim); nullopt when it
-  // cannot be read (then the chunk does not match). Unset: the signal is off. Called from the
+  // A chunk's text, for the verbatim and message signals (ranking.hpp, kSignalVerbatim,
+  // kSignalMessage); nullopt when it cannot be read (then the chunk does not match). Unset: both
+  // signals are off. Called from the
   // searching thread, for at most the page's best candidates, while the search holds the index
   // (SegmentIndex::search sets it: reads through the segment's FileReader, ReadPurpose::kRank —
   // the chunk's bytes alone when its file is as indexed, else its lines from the whole file).

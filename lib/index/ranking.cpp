@@ -5,6 +5,7 @@
 #include <cctype>
 #include <cstdint>
 #include <cstdlib>
+#include <cstring>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -193,6 +194,7 @@ std::uint32_t signals_from_env() {
       if (name == "verbatim") v &= ~kSignalVerbatim;
       if (name == "named") v &= ~kSignalFileNamed;
       if (name == "error") v &= ~kSignalErrorLine;
+      if (name == "message") v &= ~kSignalMessage;
     }
     return v;
   }();
@@ -206,6 +208,14 @@ bool ends_with(std::string_view s, std::string_view suffix) {
 }
 bool starts_with(std::string_view s, std::string_view prefix) {
   return s.substr(0, prefix.size()) == prefix;
+}
+bool is_space(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
+  while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
+  return s;
 }
 
 std::string lower(std::string_view s) {
@@ -280,10 +290,6 @@ std::string verbatim_query(std::string_view q) {
 
 namespace {
 
-bool is_space(char c) {
-  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
-}
-
 // fn(token, where it starts) for each whitespace-separated token of `text`, trailing `,;:`
 // dropped (`tests/x.py:12:`, `a.py::t,`).
 template <class Fn>
@@ -354,14 +360,21 @@ std::optional<FileReference> file_reference(std::string_view query) {
   return ref;
 }
 
-std::optional<std::string> error_line_without_module(std::string_view query) {
+namespace {
+
+// A pasted error line's exception name and message: one line, a dotted name (identifier parts,
+// none empty) whose last part ends in Error, Exception, Warning, Exit or Interrupt, ": ", then
+// the message (not empty).
+struct ErrorLine {
+  std::string_view name;
+  std::string_view message;
+};
+std::optional<ErrorLine> error_line(std::string_view query) {
   if (query.find('\n') != std::string_view::npos) return std::nullopt;
   const std::size_t colon = query.find(": ");
   if (colon == std::string_view::npos || colon + 2 >= query.size()) return std::nullopt;
   const std::string_view name = query.substr(0, colon);
-  const std::size_t dot = name.rfind('.');
-  if (dot == std::string_view::npos) return std::nullopt;
-  // A dotted name: identifier parts, none empty.
+  if (name.empty()) return std::nullopt;
   bool part_start = true;
   for (const char ch : name) {
     const auto c = static_cast<unsigned char>(ch);
@@ -375,17 +388,333 @@ std::optional<std::string> error_line_without_module(std::string_view query) {
     }
   }
   if (part_start) return std::nullopt;
-  const std::string_view last = name.substr(dot + 1);
-  const auto ends_with = [&](std::string_view suffix) {
-    return last.size() > suffix.size() && last.substr(last.size() - suffix.size()) == suffix;
+  const std::size_t dot = name.rfind('.');
+  const std::string_view last = dot == std::string_view::npos ? name : name.substr(dot + 1);
+  const auto suffix = [&](std::string_view end) {
+    return last.size() > end.size() && ends_with(last, end);
   };
-  if (!(ends_with("Error") || ends_with("Exception") || ends_with("Warning") || ends_with("Exit") ||
-        ends_with("Interrupt") || last == "Exception" || last == "Warning")) {
+  if (!(suffix("Error") || suffix("Exception") || suffix("Warning") || suffix("Exit") ||
+        suffix("Interrupt") || last == "Exception" || last == "Warning")) {
     return std::nullopt;
   }
-  std::string out(last);
-  out += query.substr(colon);
+  return ErrorLine{name, query.substr(colon + 2)};
+}
+
+}  // namespace
+
+std::optional<std::string> error_line_without_module(std::string_view query) {
+  const std::optional<ErrorLine> line = error_line(query);
+  if (!line) return std::nullopt;
+  const std::size_t dot = line->name.rfind('.');
+  if (dot == std::string_view::npos) return std::nullopt;
+  std::string out(line->name.substr(dot + 1));
+  out += query.substr(line->name.size());
   return out;
+}
+
+std::optional<std::string> error_message(std::string_view query) {
+  const std::optional<ErrorLine> line = error_line(trim(query));
+  if (!line) return std::nullopt;
+  std::string_view m = trim(line->message);
+  while (!m.empty() && m.back() == '.') m.remove_suffix(1);
+  m = trim(m);
+  if (m.empty()) return std::nullopt;
+  return std::string(m);
+}
+
+namespace {
+
+// Appends `s` to `out` with every run of whitespace one space (a run at the start of `out`
+// kept as one space too: pieces are joined, so a leading space may belong between two).
+void append_normalised(std::string& out, std::string_view s) {
+  for (const char c : s) {
+    if (is_space(c)) {
+      if (out.empty() || out.back() != ' ') out += ' ';
+    } else {
+      out += c;
+    }
+  }
+}
+
+// The length of the %-format at t[i] ('%'), 0 when it is none: `%` [`(name)`] [flags] [width]
+// [`.`precision] [length modifier] conversion.
+std::size_t percent_format(std::string_view t, std::size_t i) {
+  std::size_t j = i + 1;
+  if (j < t.size() && t[j] == '(') {
+    const std::size_t close = t.find(')', j);
+    if (close == std::string_view::npos) return 0;
+    j = close + 1;
+  }
+  while (j < t.size() && std::string_view("-#0 +").find(t[j]) != std::string_view::npos) ++j;
+  if (j < t.size() && t[j] == '*') {
+    ++j;
+  } else {
+    while (j < t.size() && std::isdigit(static_cast<unsigned char>(t[j]))) ++j;
+  }
+  if (j < t.size() && t[j] == '.') {
+    ++j;
+    while (j < t.size() && std::isdigit(static_cast<unsigned char>(t[j]))) ++j;
+  }
+  if (j < t.size() && std::string_view("hlL").find(t[j]) != std::string_view::npos) ++j;
+  if (j < t.size() && std::string_view("sdrifxXeEgGcaou").find(t[j]) != std::string_view::npos)
+    return j + 1 - i;
+  return 0;
+}
+
+// One literal's content (between its quotes) appended to `parts` (whose last piece it
+// continues: adjacent literals are one string).
+void add_literal(std::string_view body, bool raw, bool f_string, MessageTemplate& parts) {
+  std::string piece;
+  const auto flush = [&] {
+    append_normalised(parts.back(), piece);
+    piece.clear();
+  };
+  for (std::size_t i = 0; i < body.size(); ++i) {
+    const char c = body[i];
+    if (c == '\\' && !raw && i + 1 < body.size()) {
+      const char e = body[i + 1];
+      ++i;
+      switch (e) {
+        case 'n':
+          piece += '\n';
+          break;
+        case 't':
+          piece += '\t';
+          break;
+        case '\n':
+          break;  // a backslash-newline continues the line
+        case '\\':
+        case '\'':
+        case '"':
+          piece += e;
+          break;
+        default:
+          piece += '\\';
+          piece += e;
+      }
+      continue;
+    }
+    if ((c == '{' || c == '}') && i + 1 < body.size() && body[i + 1] == c) {
+      piece += c;
+      ++i;
+      continue;
+    }
+    if (c == '{') {
+      // A replacement field: in an f-string an expression (nested braces, a format spec's own
+      // fields); in another literal, braces without braces inside (what `.format` may fill).
+      std::size_t depth = 1, j = i + 1;
+      while (j < body.size() && depth > 0) {
+        if (body[j] == '{') ++depth;
+        if (body[j] == '}') --depth;
+        ++j;
+      }
+      const std::string_view field = body.substr(i + 1, j - i - 2);
+      if (depth == 0 && (f_string || field.find('{') == std::string_view::npos)) {
+        flush();
+        parts.emplace_back();
+        i = j - 1;
+        continue;
+      }
+    }
+    if (c == '%' && !f_string) {
+      if (i + 1 < body.size() && body[i + 1] == '%') {
+        piece += '%';
+        ++i;
+        continue;
+      }
+      if (const std::size_t n = percent_format(body, i); n > 0) {
+        flush();
+        parts.emplace_back();
+        i += n - 1;
+        continue;
+      }
+    }
+    piece += c;
+  }
+  flush();
+}
+
+// Whether `m` (normalised) is what `t` prints: t[0] a prefix, t.back() a suffix, the pieces
+// between in order between them.
+bool matches_template(const MessageTemplate& t, std::string_view m) {
+  if (t.size() == 1) return m == t[0];
+  const std::string_view head = t.front(), tail = t.back();
+  if (m.size() < head.size() + tail.size() || !starts_with(m, head) || !ends_with(m, tail))
+    return false;
+  std::size_t at = head.size();
+  const std::size_t stop = m.size() - tail.size();
+  for (std::size_t k = 1; k + 1 < t.size(); ++k) {
+    if (t[k].empty()) continue;
+    const std::size_t found = m.substr(0, stop).find(t[k], at);
+    if (found == std::string_view::npos) return false;
+    at = found + t[k].size();
+  }
+  return true;
+}
+
+}  // namespace
+
+namespace {
+
+// The next quote or '#' at or after a position: where a literal or a comment may start. Code
+// between them is most of a chunk, so it is skipped with memchr (vectorised), each of the three
+// bytes' next place kept until the scan passes it.
+class NextLexByte {
+ public:
+  explicit NextLexByte(std::string_view t) : t_(t) {}
+  std::size_t operator()(std::size_t from) {
+    std::size_t best = t_.size();
+    for (std::size_t k = 0; k < 3; ++k) {
+      if (next_[k] < from || !known_[k]) {
+        const void* hit =
+            from < t_.size() ? std::memchr(t_.data() + from, kBytes[k], t_.size() - from) : nullptr;
+        next_[k] =
+            hit ? static_cast<std::size_t>(static_cast<const char*>(hit) - t_.data()) : t_.size();
+        known_[k] = true;
+      }
+      best = std::min(best, next_[k]);
+    }
+    return best;
+  }
+
+ private:
+  static constexpr std::array<char, 3> kBytes{'\'', '"', '#'};
+  std::string_view t_;
+  std::array<std::size_t, 3> next_{};
+  std::array<bool, 3> known_{};
+};
+
+// The string prefix (`f`, `rb`, …) ending just before the quote at t[q]: up to two letters of
+// rRuUbBfF not preceded by an identifier byte; empty when there is none.
+std::string_view string_prefix(std::string_view t, std::size_t q) {
+  std::size_t p = q;
+  while (p > 0 && q - p < 2 && ident_char(t[p - 1])) --p;
+  if (p > 0 && ident_char(t[p - 1])) return {};
+  const std::string_view prefix = t.substr(p, q - p);
+  return prefix.find_first_not_of("rRuUbBfF") == std::string_view::npos ? prefix
+                                                                        : std::string_view{};
+}
+
+// Whether the literal (with its prefix) starting at t[p] is a docstring: the first token of its
+// line, after a line ending in ':' (a def's or class's header) or at the start of the text.
+bool starts_docstring(std::string_view t, std::size_t p) {
+  std::size_t k = p;
+  while (k > 0 && (t[k - 1] == ' ' || t[k - 1] == '\t')) --k;
+  if (k == 0) return true;
+  if (t[k - 1] != '\n') return false;
+  while (k > 0 && is_space(t[k - 1])) --k;
+  return k == 0 || t[k - 1] == ':';
+}
+
+// The ASCII letter runs of two or more in `s`.
+std::size_t letter_runs(std::string_view s) {
+  std::size_t words = 0, run = 0;
+  for (const char c : s) {
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) {
+      if (++run == 2) ++words;
+    } else {
+      run = 0;
+    }
+  }
+  return words;
+}
+
+}  // namespace
+
+std::vector<MessageTemplate> message_templates(std::string_view t) {
+  std::vector<MessageTemplate> out;
+  const std::size_t n = t.size();
+  struct Piece {
+    std::string_view body;
+    bool raw, f_string;
+  };
+  std::vector<Piece> group;
+  NextLexByte next(t);
+  std::size_t i = 0;
+  while (i < n) {
+    i = next(i);
+    if (i == n) break;
+    if (t[i] == '#') {
+      i = lang::python::comment_end(t, i);
+      continue;
+    }
+    std::string_view prefix = string_prefix(t, i);
+    const bool doc = starts_docstring(t, i - prefix.size());
+    bool bytes = false;
+    std::size_t words = 0;
+    group.clear();
+    std::size_t q = i;
+    while (true) {
+      const auto has = [&](char lower) {
+        return prefix.find(lower) != std::string_view::npos ||
+               prefix.find(static_cast<char>(lower - 'a' + 'A')) != std::string_view::npos;
+      };
+      const auto literal = lang::python::scan_string(t, q);
+      const std::string_view body =
+          t.substr(literal.content_begin, literal.content_end - literal.content_begin);
+      bytes = bytes || has('b');
+      words += letter_runs(body);
+      group.push_back({body, has('r'), has('f')});
+      // Adjacent literals are one string: only whitespace, comments and backslash-newlines
+      // between them.
+      std::size_t j = literal.end;
+      while (j < n) {
+        if (is_space(t[j])) {
+          ++j;
+        } else if (t[j] == '#') {
+          j = lang::python::comment_end(t, j);
+        } else if (t[j] == '\\' && j + 1 < n && t[j + 1] == '\n') {
+          j += 2;
+        } else {
+          break;
+        }
+      }
+      i = literal.end;
+      std::size_t k = j;
+      while (k < n && k - j < 2 &&
+             std::string_view("rRuUbBfF").find(t[k]) != std::string_view::npos)
+        ++k;
+      if (k < n && (t[k] == '"' || t[k] == '\'') &&
+          (k == j || string_prefix(t, k).size() == k - j)) {
+        prefix = t.substr(j, k - j);
+        q = k;
+        continue;
+      }
+      break;
+    }
+    // The constant text's words are among the raw text's (a placeholder only adds some), so a
+    // group with fewer raw words is no message and is not decoded.
+    if (doc || bytes || words < kMessageMinWords) continue;
+    MessageTemplate parts(1);
+    for (const Piece& piece : group) add_literal(piece.body, piece.raw, piece.f_string, parts);
+    // The message's edges are trimmed, so are the template's.
+    while (!parts.back().empty() && parts.back().back() == '.') parts.back().pop_back();
+    if (!parts.front().empty() && parts.front().front() == ' ') parts.front().erase(0, 1);
+    if (!parts.back().empty() && parts.back().back() == ' ') parts.back().pop_back();
+    std::size_t constant_words = 0;
+    for (const std::string& piece : parts) constant_words += letter_runs(piece);
+    if (constant_words >= kMessageMinWords) out.push_back(std::move(parts));
+  }
+  return out;
+}
+
+bool prints_message(const MessageTemplate& t, std::string_view message) {
+  if (t.empty()) return false;
+  std::string m;
+  append_normalised(m, trim(message));
+  while (!m.empty() && m.back() == '.') m.pop_back();
+  // Every run of the ": "-separated parts, the whole message first.
+  std::vector<std::size_t> cuts{0};  // where a part starts
+  for (std::size_t at = m.find(": "); at != std::string::npos; at = m.find(": ", at + 2))
+    cuts.push_back(at + 2);
+  const std::string_view mv(m);
+  for (std::size_t a = 0; a < cuts.size(); ++a) {
+    for (std::size_t b = cuts.size(); b > a; --b) {
+      const std::size_t end = b == cuts.size() ? mv.size() : cuts[b] - 2;
+      if (matches_template(t, mv.substr(cuts[a], end - cuts[a]))) return true;
+    }
+  }
+  return false;
 }
 
 std::optional<FileReference> node_id_in_line(std::string_view line) {

@@ -71,7 +71,11 @@
 //     or log its innermost place in an indexed file (rank-17, node_id_in_line, frames_in_text),
 //     then the places it was called from, up to kMaxPinnedFrames (rank-18);
 //   * error line (rank-21): a pasted `pkg.mod.SomeError: message` line is searched without the
-//     exception's module path (error_line_without_module).
+//     exception's module path (error_line_without_module);
+//   * message (rank-22): among the best candidates of a pasted error line, a Python chunk with a
+//     string literal that prints its message — placeholders and f-string values standing for the
+//     runtime values the pasted text holds — gets kMessageBoost (error_message,
+//     message_templates, prints_message).
 // `--explain` lists each term×field share and each prior as a signal (field "signal").
 //
 // Versioning: kRankingVersion is written into index.bin's header next to the tokenizer and
@@ -96,7 +100,7 @@
 
 namespace trifecta::core::index {
 
-inline constexpr std::string_view kRankingVersion = "rank-21";
+inline constexpr std::string_view kRankingVersion = "rank-22";
 
 enum Field : std::uint8_t {
   kFieldPath = 0,
@@ -235,14 +239,15 @@ enum Signal : std::uint32_t {
   kSignalVerbatim = 1u << 16,       // rank-15: a candidate holding the whole query as written
   kSignalFileNamed = 1u << 17,      // rank-16: a query that is a file's path pins that file
   kSignalErrorLine = 1u << 18,      // rank-21: a pasted error line's exception without its module
-  kSignalAll = (1u << 19) - 1,
+  kSignalMessage = 1u << 19,        // rank-22: a literal printing a pasted error's message
+  kSignalAll = (1u << 20) - 1,
   // What search uses by default: the definition boost measured slightly negative (docs/ranking.md;
   // the name field's weight already puts definitions first), so it is off unless asked for.
   kSignalDefault = kSignalAll & ~kSignalDefinition,
 };
 // kSignalDefault minus the signals named (comma-separated: stop, stem, typo, path, def, module,
 // diversity, doc, central, file, compound, prose, second, piece, phrase, cap, verbatim, named,
-// error) in
+// error, message) in
 // the environment variable TRIFECTA_RANKING_ABLATE, plus those named with a `+`
 // (`+def`); read once per process. Unknown names are ignored. Only benchmarks set it.
 std::uint32_t signals_from_env();
@@ -377,6 +382,45 @@ std::optional<FileReference> node_id_in_line(std::string_view line);
 // starts with a dotted name of two or more parts whose last part ends in Error, Exception,
 // Warning, Exit or Interrupt, then ": " and a message; else nullopt (rank-21).
 std::optional<std::string> error_line_without_module(std::string_view query);
+// The message of a pasted error line — `[pkg.mod.]SomeError: message` on one line, the name as
+// error_line_without_module reads it but with or without a module path — trimmed, without a
+// final run of '.'; nullopt when `query` is no such line or the message is empty.
+std::optional<std::string> error_message(std::string_view query);
+
+// Message (rank-22): the last line of a traceback holds the message with its runtime values
+// (`Instance <User at 0x7f…> is not bound to a Session`, `'A.bs' is not available due to
+// lazy='raise_on_sql'`); a word no chunk holds turns the verbatim signal off, and the words
+// alone rank where the exception is defined or documented as high as where it is raised. The
+// code that raises it holds the message as a string literal with placeholders where the values
+// go (`"Instance %s is not bound to a Session; …" % state_str(state)`). So for a query that is a
+// pasted error line (error_message), the first kMessageWindow of the best candidates (the same
+// as file coverage's, before the second chunk) that are Python chunks are read (as the verbatim
+// signal reads them, SearchOptions::chunk_text) and each gets × kMessageBoost when one of its
+// literals prints the message (prints_message); a chunk the verbatim signal raised is not
+// raised again.
+inline constexpr double kMessageBoost = 2.0;
+inline constexpr std::size_t kMessageWindow = 40;
+// The fewest words (runs of two or more ASCII letters) a literal's constant text holds to
+// count as a message: "%s: %s" or "%r is %s" prints almost anything.
+inline constexpr std::size_t kMessageMinWords = 3;
+// A literal's constant text in pieces: the text between its placeholders (n placeholders,
+// n + 1 pieces, each whitespace-normalised as verbatim_key leaves case: runs of whitespace one
+// space).
+using MessageTemplate = std::vector<std::string>;
+// The templates of the string literals in Python `text` that can print a message: adjacent
+// literals joined as Python joins them (whitespace, comments and backslash-newlines between
+// them); a literal that is a statement of its own (a docstring) and bytes literals left out;
+// escapes of the quote, backslash, tab and newline decoded in non-raw literals. Placeholders:
+// in an f-string each replacement field (`{x!r}`, `{a[{b}]}`); in other literals a %-format
+// (`%s`, `%(name)r`, `%-8.3f`) and a `{}` field (`{0}`, `{name!r}`); `%%`, `{{` and `}}` are
+// their characters. Literals whose constant text has fewer than kMessageMinWords words are left
+// out. Malformed text never fails: an unterminated literal ends where lexical.hpp ends it.
+std::vector<MessageTemplate> message_templates(std::string_view text);
+// Whether `t` prints `message` (error_message's): the whole message or a run of its
+// ": "-separated parts (argparse's "argument %s: %s" composes one around another) matches the
+// template, each placeholder standing for any text (also none); whitespace compared normalised,
+// a final run of '.' of the template ignored, case significant.
+bool prints_message(const MessageTemplate& t, std::string_view message);
 // A pasted traceback or log pins the chunks of its places in indexed files from the innermost
 // (the last it names) outward, at most this many places (rank-18): the failing line, then the
 // code that called it — what an agent reads next; the rest of the page is ranked by its words.

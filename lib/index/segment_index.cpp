@@ -1333,7 +1333,7 @@ Result<SearchResult> SegmentIndex::search(const SearchOptions& options) const {
     std::optional<Text> whole;
   };
   std::unordered_map<std::string, Source> files;
-  if (!o.chunk_text && (o.signals & kSignalVerbatim)) {
+  if (!o.chunk_text && (o.signals & (kSignalVerbatim | kSignalMessage))) {
     o.chunk_text = [this, &files](const ChunkPlace& at) -> std::optional<std::string> {
       Source& src = files[std::string(at.path)];
       if (at.offset != kNoOffset && !src.opened) {

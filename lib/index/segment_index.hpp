@@ -272,8 +272,8 @@ class SegmentIndex {
   // serves them from memory until then. A rescan writes its rows at once.
   ApplyReport sync(bool publish = true);
 
-  // The index's search; unless `options.chunk_text` is set, the verbatim signal (ranking.hpp,
-  // rank-15) reads its candidates' text through reader() (ReadPurpose::kRank, under the shared
+  // The index's search; unless `options.chunk_text` is set, the verbatim and message signals
+  // (ranking.hpp, rank-15, rank-22) read their candidates' text through reader() (ReadPurpose::kRank, under the shared
   // state lock; counted in the reader's totals only): only the chunk's bytes when its file's size
   // and mtime are its record's and its bytes are its text (Chunk::offset), else its lines from
   // the whole file (each file read at most once a search, split into lines only as far as asked,

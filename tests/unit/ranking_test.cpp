@@ -1315,7 +1315,135 @@ TEST_CASE(
   const auto off = run(idx, q, kSignalAll & ~kSignalErrorLine);
   CHECK(std::find(off.terms.begin(), off.terms.end(), "exc") != off.terms.end());
   REQUIRE_FALSE(off.hits.empty());
-  CHECK(off.hits[0].chunk.path == "pkg/exc.py");
+  CHECK(off.hits[0].chunk.path != "pkg/loading.py");
+}
+
+TEST_CASE("error_message: the message of a pasted error line, with or without a module path") {
+  using Opt = std::optional<std::string>;
+  CHECK(error_message("ValueError: I/O operation on closed file.") ==
+        Opt("I/O operation on closed file"));
+  CHECK(error_message("  sqlalchemy.exc.InvalidRequestError:  'A.bs' is not available ...  ") ==
+        Opt("'A.bs' is not available"));
+  CHECK(error_message("json.decoder.JSONDecodeError: Expecting value: line 1 column 1") ==
+        Opt("Expecting value: line 1 column 1"));
+  CHECK(error_message("SAWarning: SELECT statement has a cartesian product") ==
+        Opt("SELECT statement has a cartesian product"));
+  CHECK_FALSE(error_message("json.JSONDecoder: how does it decode"));
+  CHECK_FALSE(error_message("see FooError: it is raised"));
+  CHECK_FALSE(error_message("FooError: ..."));
+  CHECK_FALSE(error_message("FooError: a\nb"));
+  CHECK_FALSE(error_message("Error: x"));
+}
+
+TEST_CASE("message_templates: a Python chunk's string literals, placeholders between pieces") {
+  using T = MessageTemplate;
+  const auto of = [](std::string_view text) { return message_templates(text); };
+  // %-formats, `{}` fields, f-string values; the pieces around them.
+  CHECK(of("raise ValueError('%r is not a valid %s for this field' % (v, k))\n") ==
+        std::vector<T>{{"", " is not a valid ", " for this field"}});
+  CHECK(of("raise ValueError(\"{0} has no value for {name!r} yet\".format(a, name=b))\n") ==
+        std::vector<T>{{"", " has no value for ", " yet"}});
+  CHECK(of("msg = f'cannot extend {cls!r} with {{braces}} {x[{y}]:>{w}}'\n") ==
+        std::vector<T>{{"cannot extend ", " with {braces} ", ""}});
+  CHECK(of("x = '100%% of %(name)-8.3f is not allowed.'\n") ==
+        std::vector<T>{{"100% of ", " is not allowed"}});
+  // Adjacent literals are one string, over lines and comments; whitespace normalised.
+  CHECK(of("raise TypeError(\n    'Instance %s is not bound to a '  # why\n"
+           "    \"Session;   attribute refresh \"\n    f'operation cannot proceed {x}'\n)\n") ==
+        std::vector<T>{{"Instance ",
+                        " is not bound to a Session; attribute refresh operation "
+                        "cannot proceed ",
+                        ""}});
+  // Escapes decoded in a non-raw literal, kept in a raw one.
+  CHECK(of("e = 'it isn\\'t a\\tvalid\\nname here'\n") ==
+        std::vector<T>{{"it isn't a valid name here"}});
+  CHECK(of("e = r'no \\d digits allowed here'\n") ==
+        std::vector<T>{{"no \\d digits allowed here"}});
+  // Left out: docstrings (a literal that is a statement), bytes, fewer than three words, and a
+  // template whose words are all placeholders' neighbours of one letter.
+  CHECK(of("def f():\n    \"\"\"Raise a value error for bad input.\"\"\"\n").empty());
+  CHECK(of("x = b'not a message at all'\n").empty());
+  CHECK(of("raise KeyError('%s: %s (%r)' % t)\nraise KeyError('no key')\n").empty());
+  // Unterminated: ends where the scanner ends it; no failure.
+  CHECK(of("x = 'never closed at all\ny = 1\n") == std::vector<T>{{"never closed at all"}});
+  CHECK(of("x = f'{open brace never closed here'\n").size() <= 1);
+}
+
+TEST_CASE("prints_message: the whole message or a run of its parts fills a template") {
+  const MessageTemplate t{"Instance ",
+                          " is not bound to a Session; attribute refresh operation "
+                          "cannot proceed"};
+  CHECK(prints_message(t,
+                       "Instance <User at 0x7f3a> is not bound to a Session; attribute "
+                       "refresh operation cannot proceed"));
+  CHECK(prints_message(t,
+                       "Instance <User at 0x7f3a> is not bound to a Session;  attribute\n"
+                       "refresh operation cannot proceed."));
+  CHECK_FALSE(prints_message(t,
+                             "instance <User> is not bound to a session; attribute refresh "
+                             "operation cannot proceed"));  // case counts
+  CHECK_FALSE(prints_message(t, "Instance x is not bound to a Session"));
+  // A run of ": "-separated parts (argparse's "argument %s: %s" around the message).
+  const MessageTemplate c{"conflicting option string(s): ", ""};
+  CHECK(prints_message(c, "argument --foo: conflicting option string(s): --foo"));
+  // Placeholders may stand for nothing; pieces must come in order, not overlap.
+  const MessageTemplate o{"", " already defined as ", ""};
+  CHECK(prints_message(o, "'SQUARE' already defined as 2"));
+  CHECK_FALSE(prints_message(MessageTemplate{"ab cd ef", " ef gh"}, "ab cd ef gh"));
+  CHECK_FALSE(prints_message(MessageTemplate{}, "anything at all"));
+}
+
+TEST_CASE("message (rank-22): a pasted error line finds the literal that prints its message") {
+  Texts t;
+  // The exception is raised with runtime values; its words are all over the package: the
+  // module that defines it and a docstring that documents it outrank the raise site on words.
+  t.files = {
+      {"pkg/exc.py",
+       "\"\"\"Exceptions of pkg.\"\"\"\n\n\n"
+       "class DetachedInstanceError(Exception):\n"
+       "    \"\"\"An attempt to access unloaded attributes on a mapped instance that is "
+       "detached.\"\"\"\n"},
+      {"pkg/util.py",
+       "def refresh(instance):\n    \"\"\"Refresh the attributes of an instance; a detached "
+       "one cannot proceed.\"\"\"\n"
+       "    return instance\n"},
+      {"pkg/loading.py",
+       "from pkg import exc\n\n\ndef load_on_ident(state, key):\n"
+       "    if state.session is None:\n        raise exc.DetachedInstanceError(\n"
+       "            \"Instance %s is not bound to a Session; \"\n"
+       "            \"attribute refresh operation cannot proceed\" % (state,)\n        )\n"
+       "    return key\n"},
+  };
+  auto idx = index_of(t.files);
+  const std::string q =
+      "pkg.exc.DetachedInstanceError: Instance <User at 0x7f3a2c> is not bound to a Session; "
+      "attribute refresh operation cannot proceed";
+  const auto on = run_with(idx, q, t, kSignalDefault, true);
+  REQUIRE_FALSE(on.hits.empty());
+  CHECK(on.hits[0].chunk.path == "pkg/loading.py");
+  bool shown = false;
+  for (const auto& e : on.hits[0].explain) shown = shown || e.term == "message\u00d72.0";
+  CHECK(shown);
+  const int read = t.calls;
+  CHECK(read >= 1);
+  // Without the signal the words decide: the raise site is not first.
+  const auto off = run_with(idx, q, t, kSignalDefault & ~kSignalMessage);
+  REQUIRE_FALSE(off.hits.empty());
+  CHECK(off.hits[0].chunk.path != "pkg/loading.py");
+  // Pruned or exhaustive: the same page.
+  CHECK(hit_ids(run_with(idx, q, t, kSignalDefault, false, true)) == hit_ids(on));
+  // Not an error line: nothing is read for it (the verbatim signal reads nothing either: the
+  // value is a word no chunk holds).
+  t.calls = 0;
+  (void)run_with(idx, "Instance <User at 0x7f3a2c> is not bound to a Session", t);
+  CHECK(t.calls == 0);
+  // Unreadable text: no boost, no error.
+  Texts gone;
+  const auto g = run_with(idx, q, gone, kSignalAll, true);
+  REQUIRE_FALSE(g.hits.empty());
+  for (const auto& h : g.hits) {
+    for (const auto& e : h.explain) CHECK(e.term.rfind("message", 0) != 0);
+  }
 }
 
 TEST_CASE("file named: a pasted traceback or log pins its innermost place in an indexed file") {
