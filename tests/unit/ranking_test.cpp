@@ -1359,11 +1359,13 @@ TEST_CASE("message_templates: a Python chunk's string literals, placeholders bet
         std::vector<T>{{"it isn't a valid name here"}});
   CHECK(of("e = r'no \\d digits allowed here'\n") ==
         std::vector<T>{{"no \\d digits allowed here"}});
-  // Left out: docstrings (a literal that is a statement), bytes, fewer than three words, and a
-  // template whose words are all placeholders' neighbours of one letter.
+  // Left out: docstrings (a literal that is a statement), bytes, and fewer than two words (one
+  // letter is no word: `%s is a %s` has one).
   CHECK(of("def f():\n    \"\"\"Raise a value error for bad input.\"\"\"\n").empty());
   CHECK(of("x = b'not a message at all'\n").empty());
-  CHECK(of("raise KeyError('%s: %s (%r)' % t)\nraise KeyError('no key')\n").empty());
+  CHECK(of("raise KeyError('%s: %s (%r)' % t)\nraise KeyError('%s is a %s' % t)\n").empty());
+  CHECK(of("raise UndefinedError(f'{self._name!r} is undefined')\n") ==
+        std::vector<T>{{"", " is undefined"}});
   // Unterminated: ends where the scanner ends it; no failure.
   CHECK(of("x = 'never closed at all\ny = 1\n") == std::vector<T>{{"never closed at all"}});
   CHECK(of("x = f'{open brace never closed here'\n").size() <= 1);
