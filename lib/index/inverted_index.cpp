@@ -3650,24 +3650,30 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
                                                                : std::nullopt;
   const bool message_signal = message.has_value();
   std::vector<DocId> message_hits;  // not among verbatim_hits
+  std::vector<DocId> message_read;  // the window's chunks read for it, sorted
+  // Whether Python code chunk `d`'s text prints the message (unreadable: no).
+  const auto prints = [&](DocId d) {
+    const Doc& doc = docs_[d];
+    const auto text =
+        o.chunk_text({path_text(doc), doc.start_line, doc.end_line, doc.offset, doc.bytes});
+    if (!text) return false;
+    for (const MessageTemplate& t : message_templates(*text)) {
+      if (prints_message(t, *message)) return true;
+    }
+    return false;
+  };
+  const auto python_code = [&](DocId d) {
+    return docs_[d].kind == ChunkKind::kCode &&
+           file_type_of(path_text(docs_[d])) == FileType::kPython;
+  };
   const auto find_message = [&](std::size_t window) {
     for (std::size_t i = 0; i < window; ++i) {
       const DocId d = cands[i];
-      const Doc& doc = docs_[d];
-      if (doc.kind != ChunkKind::kCode || file_type_of(path_text(doc)) != FileType::kPython ||
-          verbatim_of(d) != 1.0) {
-        continue;
-      }
-      const auto text =
-          o.chunk_text({path_text(doc), doc.start_line, doc.end_line, doc.offset, doc.bytes});
-      if (!text) continue;
-      for (const MessageTemplate& t : message_templates(*text)) {
-        if (prints_message(t, *message)) {
-          message_hits.push_back(d);
-          break;
-        }
-      }
+      if (!python_code(d) || verbatim_of(d) != 1.0) continue;
+      message_read.push_back(d);
+      if (prints(d)) message_hits.push_back(d);
     }
+    std::sort(message_read.begin(), message_read.end());
   };
   const auto message_of = [&](DocId d) {
     return std::find(message_hits.begin(), message_hits.end(), d) != message_hits.end()
@@ -3787,6 +3793,31 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
       if (ids[t].size() == 1) live_postings(ids[t][0], lists[t]);
     }
   }
+  // Message (ranking.hpp, rank-22): no candidate read printed the message — the raise sites of a
+  // rare exception name are read too, and those that print it are pinned after a named file's.
+  const std::size_t named_pins = pinned.size();
+  if (message_signal && message_hits.empty() && verbatim_hits.empty() && pinned.size() < o.limit) {
+    std::string name = error_name(o.query).value_or(std::string());
+    for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    const std::uint32_t id = name.empty() ? IdTable::kNone : term_id(name);
+    if (id != IdTable::kNone) {
+      std::vector<Posting> holding;
+      live_postings(id, holding);
+      if (holding.size() <= kMessageNameChunks) {
+        std::size_t ignored = 0;
+        for (const Posting& p : holding) {
+          const DocId d = p.doc;
+          if (pinned.size() == o.limit) break;
+          if (!python_code(d) || !admit(d, ignored) ||
+              std::binary_search(message_read.begin(), message_read.end(), d) ||
+              std::find(pinned.begin(), pinned.end(), d) != pinned.end()) {
+            continue;
+          }
+          if (prints(d)) pinned.push_back(d);
+        }
+      }
+    }
+  }
   // The chunks of the files the query names (above) go first, above the best score; the ranked
   // candidates fill the rest of the page, without them.
   if (pinned.size() > o.limit) pinned.resize(o.limit);
@@ -3802,7 +3833,10 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
       SearchHit h;
       h.chunk = unpack(docs_[pinned[j]]);
       h.score = best + static_cast<double>(pinned.size() - j);
-      if (o.explain) h.explain.push_back({"file-named", "signal", 0, h.score});
+      if (o.explain) {
+        h.explain.push_back(
+            {j < named_pins ? "file-named" : "message-raised", "signal", 0, h.score});
+      }
       r.hits.push_back(std::move(h));
     }
   }

@@ -412,6 +412,13 @@ std::optional<std::string> error_line_without_module(std::string_view query) {
   return out;
 }
 
+std::optional<std::string> error_name(std::string_view query) {
+  const std::optional<ErrorLine> line = error_line(trim(query));
+  if (!line || !error_message(query)) return std::nullopt;
+  const std::size_t dot = line->name.rfind('.');
+  return std::string(dot == std::string_view::npos ? line->name : line->name.substr(dot + 1));
+}
+
 std::optional<std::string> error_message(std::string_view query) {
   const std::optional<ErrorLine> line = error_line(trim(query));
   if (!line) return std::nullopt;

@@ -387,6 +387,10 @@ std::optional<std::string> error_line_without_module(std::string_view query);
 // final run of '.'; nullopt when `query` is no such line or the message is empty.
 std::optional<std::string> error_message(std::string_view query);
 
+// The exception's own name (the dotted name's last part: `DetachedInstanceError`) of a pasted
+// error line as error_message reads it; nullopt when `query` is no such line.
+std::optional<std::string> error_name(std::string_view query);
+
 // Message (rank-22): the last line of a traceback holds the message with its runtime values
 // (`Instance <User at 0x7f…> is not bound to a Session`, `'A.bs' is not available due to
 // lazy='raise_on_sql'`); a word no chunk holds turns the verbatim signal off, and the words
@@ -397,8 +401,14 @@ std::optional<std::string> error_message(std::string_view query);
 // as file coverage's, before the second chunk) that are Python chunks are read (as the verbatim
 // signal reads them, SearchOptions::chunk_text) and each gets × kMessageBoost when one of its
 // literals prints the message (prints_message); a chunk the verbatim signal raised is not
-// raised again.
+// raised again. When none of them prints it, the chunks holding the exception's name
+// (error_name) are read too, if it has at most kMessageNameChunks (a custom exception's raise
+// sites; `ValueError` has thousands): those that print the message go above the page, after a
+// named file's chunks (ranking.hpp, rank-16), in index order — the values' words can fill the
+// window with other code (`Operation <RunSQL sql='DROP TABLE …'> … is not reversible` fills
+// it with the database backends).
 inline constexpr double kMessageBoost = 2.0;
+inline constexpr std::size_t kMessageNameChunks = 32;
 inline constexpr std::size_t kMessageWindow = 40;
 // The fewest words (runs of two or more ASCII letters) a literal's constant text holds to
 // count as a message: "%s: %s" or "%r is a %s" prints almost anything, while Jinja2's

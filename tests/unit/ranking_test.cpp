@@ -1448,6 +1448,73 @@ TEST_CASE("message (rank-22): a pasted error line finds the literal that prints 
   }
 }
 
+TEST_CASE("error_name: the exception's own name of a pasted error line") {
+  using Opt = std::optional<std::string>;
+  CHECK(error_name("django.db.migrations.exceptions.IrreversibleError: Operation x") ==
+        Opt("IrreversibleError"));
+  CHECK(error_name("  ValueError: bad value ") == Opt("ValueError"));
+  CHECK_FALSE(error_name("ValueError: ..."));
+  CHECK_FALSE(error_name("where is ValueError raised"));
+}
+
+TEST_CASE("message (rank-22): a rare exception's raise site outside the window is pinned") {
+  Texts t;
+  // The values' words (`sql`, `drop`, `table`, `books`) fill the window with other code.
+  for (int i = 0; i < 50; ++i) {
+    t.files.push_back({"db/backends/b" + std::to_string(100 + i) + "/operations.py",
+                       "def sql_flush(books, demo):\n    \"\"\"Drop table books: the sql to run "
+                       "(RunSQL, demo_books, auto).\"\"\"\n    return 'DROP TABLE %s' % books\n"});
+  }
+  t.files.push_back({"db/migrations/exceptions.py",
+                     "class IrreversibleError(RuntimeError):\n    \"\"\"An irreversible "
+                     "migration is about to be reversed.\"\"\"\n"});
+  t.files.push_back({"db/migrations/migration.py",
+                     "from .exceptions import IrreversibleError\n\n\n"
+                     "def unapply(operation, project_state):\n"
+                     "    if not operation.reversible:\n"
+                     "        raise IrreversibleError('Operation %s in %s is not reversible' % "
+                     "(operation, project_state))\n    return project_state\n"});
+  // A common exception: raised everywhere, so its name's chunks are not read.
+  for (int i = 0; i < static_cast<int>(kMessageNameChunks) + 1; ++i) {
+    t.files.push_back({"util/u" + std::to_string(100 + i) + ".py",
+                       "def check" + std::to_string(i) + "(x):\n    raise CommonError('bad " +
+                           "value %r' % (x,))\n"});
+  }
+  t.files.push_back({"util/raise_site.py",
+                     "def convert(x):\n    raise CommonError('Operation %s in %s is not "
+                     "reversible' % (x, x))\n"});
+  auto idx = index_of(t.files);
+  const std::string q =
+      "django.db.migrations.exceptions.IrreversibleError: Operation <RunSQL  sql='DROP TABLE "
+      "demo_books'> in books.0003_auto is not reversible";
+  const auto on = run_with(idx, q, t, kSignalDefault, true);
+  REQUIRE_FALSE(on.hits.empty());
+  CHECK(on.hits[0].chunk.path == "db/migrations/migration.py");
+  REQUIRE_FALSE(on.hits[0].explain.empty());
+  CHECK(on.hits[0].explain[0].term == "message-raised");
+  // Without the signal the raise site is not on the page.
+  const auto off = run_with(idx, q, t, kSignalDefault & ~kSignalMessage);
+  for (const auto& h : off.hits) CHECK(h.chunk.path != "db/migrations/migration.py");
+  // Pruned or exhaustive: the same page.
+  CHECK(hit_ids(run_with(idx, q, t, kSignalDefault, false, true)) == hit_ids(on));
+  // A path filter applies to the pinned chunk as to the page.
+  Texts& same = t;
+  SearchOptions o;
+  o.query = q;
+  o.signals = kSignalDefault;
+  o.path_glob = "db/backends/**";
+  o.chunk_text = same.source();
+  auto filtered = idx.search(o);
+  REQUIRE(filtered.ok());
+  for (const auto& h : filtered->hits) CHECK(h.chunk.path.rfind("db/backends/", 0) == 0);
+  // More chunks than kMessageNameChunks hold the name: none of them is read.
+  const std::string common =
+      "CommonError: Operation <RunSQL  sql='DROP TABLE demo_books'> in books.0003_auto is not "
+      "reversible";
+  const auto c = run_with(idx, common, t, kSignalDefault);
+  for (const auto& h : c.hits) CHECK(h.chunk.path != "util/raise_site.py");
+}
+
 TEST_CASE("file named: a pasted traceback or log pins its innermost place in an indexed file") {
   const auto frames = frames_in_text(
       "Traceback (most recent call last):\n  File \"/srv/app/main.py\", line 9, in <module>\n"
