@@ -74,7 +74,8 @@
 //     exception's module path (error_line_without_module);
 //   * message (rank-22): among the best candidates of a pasted error line, a Python chunk with a
 //     string literal that prints its message — placeholders and f-string values standing for the
-//     runtime values the pasted text holds — gets kMessageBoost (error_message,
+//     runtime values the pasted text holds — gets kMessageBoost; when none does, such a chunk
+//     among those naming a rare exception is pinned above the page (error_message, error_name,
 //     message_templates, prints_message).
 // `--explain` lists each term×field share and each prior as a signal (field "signal").
 //
