@@ -3797,24 +3797,23 @@ Result<SearchResult> InvertedIndex::search(const SearchOptions& o) const {
   // rare exception name are read too, and those that print it are pinned after a named file's.
   const std::size_t named_pins = pinned.size();
   if (message_signal && message_hits.empty() && verbatim_hits.empty() && pinned.size() < o.limit) {
-    std::string name = error_name(o.query).value_or(std::string());
-    for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    const std::uint32_t id = name.empty() ? IdTable::kNone : term_id(name);
-    if (id != IdTable::kNone) {
+    const std::optional<std::string> name = error_name(o.query);
+    const std::optional<std::string> token = name ? whole_word_token(*name) : std::nullopt;
+    const std::uint32_t id = token ? term_id(*token) : IdTable::kNone;
+    // Counted before its postings are copied: a built-in's name is in thousands of chunks.
+    if (id != IdTable::kNone && live_df(id) <= kMessageNameChunks) {
       std::vector<Posting> holding;
       live_postings(id, holding);
-      if (holding.size() <= kMessageNameChunks) {
-        std::size_t ignored = 0;
-        for (const Posting& p : holding) {
-          const DocId d = p.doc;
-          if (pinned.size() == o.limit) break;
-          if (!python_code(d) || !admit(d, ignored) ||
-              std::binary_search(message_read.begin(), message_read.end(), d) ||
-              std::find(pinned.begin(), pinned.end(), d) != pinned.end()) {
-            continue;
-          }
-          if (prints(d)) pinned.push_back(d);
+      std::size_t ignored = 0;
+      for (const Posting& p : holding) {
+        const DocId d = p.doc;
+        if (pinned.size() == o.limit) break;
+        if (!python_code(d) || !admit(d, ignored) ||
+            std::binary_search(message_read.begin(), message_read.end(), d) ||
+            std::find(pinned.begin(), pinned.end(), d) != pinned.end()) {
+          continue;
         }
+        if (prints(d)) pinned.push_back(d);
       }
     }
   }

@@ -67,6 +67,11 @@ constexpr std::array<bool, 256> kIdentByte = [] {
 bool ident_char(char c) {
   return kIdentByte[static_cast<unsigned char>(c)];
 }
+// Whether `p` (the identifier bytes right before a quote) is a string prefix: `r`, `b`, `f`,
+// `rb`, `Fr`, … (at most two of rRuUbBfF).
+bool is_string_prefix(std::string_view p) {
+  return p.size() <= 2 && p.find_first_not_of("rRuUbBfF") == std::string_view::npos;
+}
 
 }  // namespace
 
@@ -119,8 +124,7 @@ std::string doc_field_text(const Chunk& chunk, std::string_view t, std::string* 
       std::size_t k = i;
       while (k < n && ident_char(t[k])) ++k;
       const bool prefix =
-          k - i <= 2 && k < n && (t[k] == '"' || t[k] == '\'') &&
-          t.substr(i, k - i).find_first_not_of("rRuUbBfF") == std::string_view::npos;
+          k < n && (t[k] == '"' || t[k] == '\'') && is_string_prefix(t.substr(i, k - i));
       if (!prefix) {
         i = k;
         continue;
@@ -412,21 +416,28 @@ std::optional<std::string> error_line_without_module(std::string_view query) {
   return out;
 }
 
+namespace {
+
+// A pasted error line's message as error_message returns it (empty: none).
+std::string_view message_text(const ErrorLine& line) {
+  std::string_view m = trim(line.message);
+  while (!m.empty() && m.back() == '.') m.remove_suffix(1);
+  return trim(m);
+}
+
+}  // namespace
+
 std::optional<std::string> error_name(std::string_view query) {
   const std::optional<ErrorLine> line = error_line(trim(query));
-  if (!line || !error_message(query)) return std::nullopt;
+  if (!line || message_text(*line).empty()) return std::nullopt;
   const std::size_t dot = line->name.rfind('.');
   return std::string(dot == std::string_view::npos ? line->name : line->name.substr(dot + 1));
 }
 
 std::optional<std::string> error_message(std::string_view query) {
   const std::optional<ErrorLine> line = error_line(trim(query));
-  if (!line) return std::nullopt;
-  std::string_view m = trim(line->message);
-  while (!m.empty() && m.back() == '.') m.remove_suffix(1);
-  m = trim(m);
-  if (m.empty()) return std::nullopt;
-  return std::string(m);
+  if (!line || message_text(*line).empty()) return std::nullopt;
+  return std::string(message_text(*line));
 }
 
 namespace {
@@ -598,8 +609,7 @@ std::string_view string_prefix(std::string_view t, std::size_t q) {
   while (p > 0 && q - p < 2 && ident_char(t[p - 1])) --p;
   if (p > 0 && ident_char(t[p - 1])) return {};
   const std::string_view prefix = t.substr(p, q - p);
-  return prefix.find_first_not_of("rRuUbBfF") == std::string_view::npos ? prefix
-                                                                        : std::string_view{};
+  return is_string_prefix(prefix) ? prefix : std::string_view{};
 }
 
 // Whether the literal (with its prefix) starting at t[p] is a docstring: the first token of its
@@ -678,11 +688,8 @@ std::vector<MessageTemplate> message_templates(std::string_view t) {
       }
       i = literal.end;
       std::size_t k = j;
-      while (k < n && k - j < 2 &&
-             std::string_view("rRuUbBfF").find(t[k]) != std::string_view::npos)
-        ++k;
-      if (k < n && (t[k] == '"' || t[k] == '\'') &&
-          (k == j || string_prefix(t, k).size() == k - j)) {
+      while (k < n && ident_char(t[k])) ++k;
+      if (k < n && (t[k] == '"' || t[k] == '\'') && is_string_prefix(t.substr(j, k - j))) {
         prefix = t.substr(j, k - j);
         q = k;
         continue;
